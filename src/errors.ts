@@ -1,0 +1,103 @@
+/**
+ * One typed error for the whole tool. Every failure a user can cause (bad arguments, a
+ * malformed or hostile file, a negative verdict) is a CabferryError; anything else that
+ * reaches the CLI is a bug and exits 4.
+ *
+ * The class of an error decides the exit code (DESIGN.md "Contracts"); the `code` is a stable
+ * machine-readable string (e.g. "CAB_BAD_MAGIC", "LZX_BAD_BLOCK_TYPE") chosen where the error
+ * is thrown, so a new check does not have to touch this file.
+ */
+
+export const ExitCode = {
+  ok: 0,
+  /** a negative verdict: signature invalid or untrusted, plan impossible, media altered */
+  negative: 1,
+  usage: 2,
+  /** unreadable or malformed input */
+  input: 3,
+  /** internal or storage failure */
+  internal: 4,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export type ErrorKind = 'usage' | 'input' | 'negative' | 'internal';
+
+export interface ErrorContext {
+  /** the file the error is about, as the user named it */
+  file?: string;
+  /** byte offset in that file where the problem was found */
+  offset?: number;
+  /** the cabinet member (or zip entry) being read */
+  member?: string;
+  cause?: unknown;
+}
+
+export class CabferryError extends Error {
+  readonly kind: ErrorKind;
+  readonly code: string;
+  file?: string;
+  offset?: number;
+  member?: string;
+
+  constructor(kind: ErrorKind, code: string, message: string, context: ErrorContext = {}) {
+    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.name = 'CabferryError';
+    this.kind = kind;
+    this.code = code;
+    this.file = context.file;
+    this.offset = context.offset;
+    this.member = context.member;
+  }
+
+  get exitCode(): ExitCodeValue {
+    return exitCodeForKind(this.kind);
+  }
+
+  /** Fill in the file name (and member) when a lower layer threw without knowing them. */
+  withContext(context: ErrorContext): this {
+    if (this.file === undefined && context.file !== undefined) this.file = context.file;
+    if (this.member === undefined && context.member !== undefined) this.member = context.member;
+    if (this.offset === undefined && context.offset !== undefined) this.offset = context.offset;
+    return this;
+  }
+}
+
+export function exitCodeForKind(kind: ErrorKind): ExitCodeValue {
+  switch (kind) {
+    case 'usage': return ExitCode.usage;
+    case 'input': return ExitCode.input;
+    case 'negative': return ExitCode.negative;
+    case 'internal': return ExitCode.internal;
+  }
+}
+
+/** Malformed, truncated, hostile or unsupported input: exit 3. */
+export function inputError(code: string, message: string, context?: ErrorContext): CabferryError {
+  return new CabferryError('input', code, message, context);
+}
+
+export function usageError(code: string, message: string, context?: ErrorContext): CabferryError {
+  return new CabferryError('usage', code, message, context);
+}
+
+/** Storage or internal failure: exit 4. */
+export function internalError(code: string, message: string, context?: ErrorContext): CabferryError {
+  return new CabferryError('internal', code, message, context);
+}
+
+export function isCabferryError(e: unknown): e is CabferryError {
+  return e instanceof CabferryError;
+}
+
+/**
+ * The one line a user sees: `FILE: member M: at offset 0x1A2B: message [CODE]`.
+ * Never a stack trace.
+ */
+export function formatErrorLine(e: CabferryError): string {
+  const parts: string[] = [];
+  if (e.file !== undefined) parts.push(e.file);
+  if (e.member !== undefined) parts.push(`member ${JSON.stringify(e.member)}`);
+  if (e.offset !== undefined) parts.push(`at offset ${e.offset} (0x${e.offset.toString(16)})`);
+  parts.push(e.message);
+  return `${parts.join(': ')} [${e.code}]`;
+}

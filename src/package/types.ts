@@ -1,0 +1,80 @@
+/**
+ * What a payload is, as read from its own (verified) metadata. Produced by src/package
+ * (`inspectPayload`), stored by src/catalog, consumed by src/planner.
+ */
+
+export type Architecture = 'x86' | 'amd64' | 'ia64' | 'arm64' | 'neutral';
+
+/** Role of an update in the install sequence. */
+export type PayloadKind =
+  | 'service-pack'
+  | 'servicing-stack'
+  | 'sha2-support'
+  | 'monthly-rollup'
+  | 'rollup-preview'
+  | 'security-only'
+  | 'esu-preparation'
+  | 'hotfix'
+  | 'update'
+  | 'security-update'
+  | 'other';
+
+/** Digest algorithms of the payload's *valid* Authenticode signatures. */
+export type SignatureSummary = 'sha1-only' | 'sha2-only' | 'dual' | 'unsigned' | 'invalid';
+
+export type PayloadFormat = 'msu' | 'cab';
+
+/** An assemblyIdentity as written in a .mum (only the attributes present). */
+export interface AssemblyIdentity {
+  name: string;
+  version?: string;
+  processorArchitecture?: string;
+  language?: string;
+  publicKeyToken?: string;
+  buildType?: string;
+  versionScope?: string;
+}
+
+/** A `<parent>` of a package: the package(s) that must be installed for it to apply. */
+export interface ParentRequirement {
+  identity: AssemblyIdentity;
+  /** e.g. "Package_for_KB948465" → "KB948465" when the parent is a KB package */
+  kb: string | null;
+  disposition?: string;
+  integrate?: string;
+  buildCompare?: string;
+  serviceCompare?: string;
+  revisionCompare?: string;
+}
+
+export interface Payload {
+  /** "KB4493730" */
+  kb: string;
+  title?: string;
+  /** "Windows Server 2008", "Windows Vista", "Windows 7", … ; several when the package applies to several */
+  product: string;
+  products?: string[];
+  /** "6.0", "6.1", … */
+  ntVersion: string;
+  architecture: Architecture;
+  kind: PayloadKind;
+  /** update.mum package@releaseType: "Security Update", "Update", "Hotfix", "Service Pack", … */
+  releaseType: string | null;
+  /** update.mum package@restart: "required" | "possible" | "never" | null when absent */
+  restart: string | null;
+  parents: ParentRequirement[];
+  /** package identity of the top package (Package_for_KBnnnn) */
+  identity: AssemblyIdentity | null;
+  fileName: string;
+  format: PayloadFormat;
+  /** file size, and the sum of member sizes */
+  size: number;
+  unpackedSize?: number;
+  /** SHA-256 of the whole file, lowercase hex */
+  sha256: string;
+  signatures: SignatureSummary;
+  /** update.mum (and every listed member present) matches the signed update.cat */
+  metadataVerified: boolean;
+  /** why metadataVerified is false, or notes on what was checked */
+  metadataReason?: string;
+}
