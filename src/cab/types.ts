@@ -13,6 +13,8 @@ export interface AuthenticodeReserve {
   sigPos: number;
   /** declared length, zero-padded to a multiple of 8 */
   sigLen: number;
+  /** why this declared location is unusable (not at cbCabinet, not ending at end of file, …), or null when consistent */
+  problem: string | null;
 }
 
 /** A CFHEADER as read and validated, with the file offsets later stages need. */
@@ -45,6 +47,8 @@ export interface CabHeader {
   authenticode: AuthenticodeReserve | null;
   /** bytes after cbCabinet that are not an Authenticode blob ("possible N extra bytes") */
   trailingBytes: number;
+  /** anomalies extractors tolerate (non-zero reserved fields, odd version, cbCabinet past end of file) */
+  warnings: string[];
 }
 
 export interface CabFolder {
@@ -55,6 +59,8 @@ export interface CabFolder {
   coffCabStart: number;
   cCFData: number;
   compression: CompressionMethod;
+  /** offset of this folder's cbCFFolder reserve bytes, or null when there are none */
+  reserveOffset: number | null;
 }
 
 export type Continuation = 'none' | 'from-prev' | 'to-next' | 'prev-and-next';
