@@ -1,0 +1,139 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import type { Catalog } from './catalog';
+
+/**
+ * `catalog check`: is every row backed by the right bytes, and every byte backed by a row?
+ * Re-hashes each blob, finds missing, truncated or altered blobs, orphan blobs and stray
+ * files, leftover temp files of dead imports, and runs SQLite's own integrity checks.
+ * With `repair`, removes what can be removed safely (orphans, strays, dead temps) under the
+ * catalog write lock; it never deletes a row — a missing blob comes back by re-importing
+ * the same file.
+ */
+
+export type ProblemKind =
+  | 'database-integrity'
+  | 'foreign-key'
+  | 'missing-blob'
+  | 'blob-size-mismatch'
+  | 'blob-hash-mismatch'
+  | 'orphan-blob'
+  | 'stray-file'
+  | 'leftover-temp';
+
+export interface CheckProblem {
+  kind: ProblemKind;
+  sha256?: string;
+  path?: string;
+  detail: string;
+  /** removed by --repair */
+  repaired: boolean;
+}
+
+export interface CheckReport {
+  catalog: string;
+  ok: boolean;
+  payloadsChecked: number;
+  bytesHashed: number;
+  problems: CheckProblem[];
+  /** temp files of imports still running: not problems, just noted */
+  tempsInUse: string[];
+}
+
+export interface CheckOptions {
+  repair?: boolean;
+  /** called after each blob is hashed (progress) */
+  onBlob?: (done: number, total: number, bytes: number) => void;
+}
+
+export function checkCatalog(catalog: Catalog, options: CheckOptions = {}): CheckReport {
+  const repair = options.repair ?? false;
+  const problems: CheckProblem[] = [];
+
+  for (const line of catalog.db.pragma('integrity_check', { simple: false }) as { integrity_check: string }[]) {
+    if (line.integrity_check !== 'ok') problems.push({ kind: 'database-integrity', detail: line.integrity_check, repaired: false });
+  }
+  for (const fk of catalog.db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]) {
+    problems.push({ kind: 'foreign-key', detail: `${fk.table} row ${fk.rowid} points at a missing ${fk.parent} row`, repaired: false });
+  }
+
+  // Re-hash outside the write lock: it is the slow part and only reads committed blobs.
+  const rows = catalog.payloadSizes();
+  let done = 0;
+  let bytesHashed = 0;
+  for (const [sha256, size] of rows) {
+    const blobPath = catalog.blobPath(sha256);
+    const actual = catalog.blobs.blobSize(sha256);
+    if (actual === null) {
+      problems.push({ kind: 'missing-blob', sha256, path: blobPath, detail: 'the catalog lists this payload but its blob is missing; import the same file again to restore it', repaired: false });
+    } else if (actual !== size) {
+      problems.push({ kind: 'blob-size-mismatch', sha256, path: blobPath, detail: `blob is ${actual} bytes, the catalog recorded ${size}`, repaired: false });
+    } else {
+      const digest = sha256OfFile(blobPath);
+      bytesHashed += actual;
+      if (digest !== sha256) {
+        problems.push({ kind: 'blob-hash-mismatch', sha256, path: blobPath, detail: `blob content hashes to ${digest}: it was altered on disk`, repaired: false });
+      }
+    }
+    options.onBlob?.(++done, rows.size, bytesHashed);
+  }
+
+  // Orphans are judged under the write lock: an import renames its blob into place and
+  // inserts the row inside one transaction, so under the lock every blob either has its row
+  // or belongs to an import that died.
+  const findOrphans = (): void => {
+    const current = catalog.payloadSizes();
+    for (const blob of catalog.blobs.listBlobs()) {
+      if ('stray' in blob) {
+        problems.push({ kind: 'stray-file', path: blob.stray, detail: 'not a content-addressed blob', repaired: repair && removePath(blob.stray) });
+      } else if (!current.has(blob.sha256)) {
+        problems.push({ kind: 'orphan-blob', sha256: blob.sha256, path: blob.path, detail: 'blob not referenced by any payload row (left by an interrupted import)', repaired: repair && removePath(blob.path) });
+      }
+    }
+  };
+  if (catalog.readonly) findOrphans();
+  else catalog.withWriteLock(findOrphans);
+
+  const tempsInUse: string[] = [];
+  for (const temp of catalog.blobs.listTemps()) {
+    if (temp.inUse) {
+      tempsInUse.push(temp.path);
+      continue;
+    }
+    problems.push({ kind: 'leftover-temp', path: temp.path, detail: `temp file of an import that did not finish (${temp.size} bytes)`, repaired: repair && removePath(temp.path) });
+  }
+
+  return {
+    catalog: catalog.dir,
+    ok: problems.every((p) => p.repaired),
+    payloadsChecked: rows.size,
+    bytesHashed,
+    problems,
+    tempsInUse,
+  };
+}
+
+export function sha256OfFile(file: string): string {
+  const hash = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+function removePath(p: string): boolean {
+  try {
+    fs.rmSync(p, { recursive: true, force: true });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,84 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type Database from 'better-sqlite3';
+import { internalError } from '../errors';
+
+/**
+ * The catalog schema is the ordered list of SQL files in the top-level catalog/migrations/
+ * folder, named NNNN_what.sql. PRAGMA user_version holds the number of the last one applied.
+ * Migrations are forward-only: an older cabferry refuses a catalog a newer one has upgraded.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const MIGRATION_FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
+
+/** catalog/migrations/ of this installation, found from the package root (works from src/ and dist/). */
+export function migrationsDir(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw internalError('CATALOG_MIGRATIONS_MISSING', `package.json not found above ${__dirname}`);
+    dir = up;
+  }
+  return path.join(dir, 'catalog', 'migrations');
+}
+
+export function loadMigrations(dir = migrationsDir()): Migration[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.endsWith('.sql')).sort();
+  } catch (e) {
+    throw internalError('CATALOG_MIGRATIONS_MISSING', `cannot read the schema migrations in ${dir}`, { cause: e });
+  }
+  const migrations: Migration[] = [];
+  for (const name of names) {
+    const m = MIGRATION_FILE.exec(name);
+    if (!m) throw internalError('CATALOG_MIGRATION_NAME', `migration file name not NNNN_name.sql: ${name}`, { file: path.join(dir, name) });
+    const version = Number(m[1]);
+    // numbering must be 1, 2, 3 … so a missing or duplicated file is caught, not skipped
+    if (version !== migrations.length + 1) {
+      throw internalError('CATALOG_MIGRATION_ORDER', `migration ${name} should be number ${migrations.length + 1}`, { file: path.join(dir, name) });
+    }
+    migrations.push({ version, name, sql: fs.readFileSync(path.join(dir, name), 'utf8') });
+  }
+  if (migrations.length === 0) throw internalError('CATALOG_MIGRATIONS_MISSING', `no schema migrations in ${dir}`);
+  return migrations;
+}
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Bring the schema to the newest version, one migration per IMMEDIATE transaction. The version
+ * is re-read inside the transaction, so two processes opening a fresh catalog at once apply
+ * each migration exactly once.
+ */
+export function applyMigrations(db: Database.Database, migrations: Migration[], options: { readonly: boolean; dir: string }): void {
+  const latest = migrations[migrations.length - 1].version;
+  const current = schemaVersion(db);
+  if (current > latest) {
+    throw internalError('CATALOG_TOO_NEW', `catalog schema version ${current} is newer than this cabferry understands (${latest}); use a newer cabferry`, { file: options.dir });
+  }
+  if (current === latest) return;
+  if (options.readonly) {
+    throw internalError('CATALOG_NEEDS_UPGRADE', `catalog schema version ${current} is older than ${latest}; run \`cabferry catalog init\` to upgrade it`, { file: options.dir });
+  }
+  for (const migration of migrations) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      if (schemaVersion(db) < migration.version) {
+        db.exec(migration.sql);
+        db.pragma(`user_version = ${migration.version}`);
+      }
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw internalError('CATALOG_MIGRATION_FAILED', `schema migration ${migration.name} failed: ${(e as Error).message}`, { file: options.dir, cause: e });
+    }
+  }
+}
