@@ -1,0 +1,250 @@
+/**
+ * fixtures/signed/: one small cabinet per way a CAB can be (or fail to be) Authenticode-signed,
+ * with the verdict each must get when fixtures/pki/root.pem is the only trust anchor.
+ * Written together with README.md (for people) and expected.json (for tests), from the same table.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildCab, mszipFolderEncoder } from './cab-writer';
+import { signCab, verifyWithOsslsigncode, type CabSignature } from './authenticode-sign';
+import type { TestPki } from './pki';
+
+export type ExpectedVerdict = 'valid' | 'invalid' | 'untrusted' | 'unsigned';
+
+export interface ExpectedSignature {
+  digestAlgorithm: 'sha1' | 'sha256' | 'sha384';
+  signer: string;
+  issuer: string;
+  nested: boolean;
+  /** ISO time of the RFC 3161 timestamp, or null */
+  timestamp: string | null;
+  valid: boolean;
+}
+
+export interface SignedFixture {
+  file: string;
+  what: string;
+  /** verdict with --trust fixtures/pki/root.pem */
+  verdict: ExpectedVerdict;
+  /** verdict with --trust fixtures/pki/root.pem --require-sha2 */
+  verdictRequireSha2: ExpectedVerdict;
+  /** verdict with --trust fixtures/pki/other-root.pem (a root that issued nothing here) */
+  verdictOtherRoot: ExpectedVerdict;
+  reason: string;
+  signatures: ExpectedSignature[];
+  /**
+   * what `osslsigncode verify -CAfile root.pem -TSA-CAfile root.pem -ignore-crl` says: success, and its
+   * "Number of verified signatures" line (which counts signatures it examined, failed ones included)
+   */
+  osslsigncode: { ok: boolean; verifiedSignatures: number };
+}
+
+const SIGNING_TIME = new Date('2024-03-01T12:00:00Z');
+const TIMESTAMP_TIME = new Date('2024-03-01T12:00:05Z');
+/** inside leaf-expired's validity (2018-01-01 .. 2019-12-31) */
+const EXPIRED_LEAF_SIGNING_TIME = new Date('2019-06-01T09:00:00Z');
+const EXPIRED_LEAF_TIMESTAMP_TIME = new Date('2019-06-01T09:00:07Z');
+
+const SIGNER_CN: Record<string, string> = {
+  'leaf-rsa': 'Cabferry Test Code Signer',
+  'leaf-ecdsa': 'Cabferry Test ECDSA Code Signer',
+  'leaf-expired': 'Cabferry Test Expired Code Signer',
+};
+const INTERMEDIATE_CN = 'Cabferry Test Code Signing PCA';
+
+/** The content every signed fixture carries: a text file and 40 KiB of data (two CFDATA blocks). */
+export function sampleCabinet(label: string): Buffer {
+  const readme = Buffer.from(`cabferry test cabinet: ${label}\r\nContent is fake; only the signature matters.\r\n`, 'latin1');
+  const data = Buffer.alloc(40 * 1024);
+  let x = 0x2545f491;
+  for (let i = 0; i < data.length; i++) {
+    // xorshift, masked to a small alphabet so MSZIP has something to do but not everything
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    data[i] = 0x41 + ((x >>> 0) % 16);
+  }
+  return buildCab([{ encoder: mszipFolderEncoder({ withHistory: true }), files: [
+    { name: 'readme.txt', data: readme },
+    { name: 'data\\payload.bin', data },
+  ] }]);
+}
+
+interface Recipe {
+  file: string;
+  what: string;
+  signatures: CabSignature[];
+  /** post-processing of the signed file (tampering) */
+  mutate?: (bytes: Buffer) => void;
+  verdict: ExpectedVerdict;
+  verdictRequireSha2?: ExpectedVerdict;
+  reason: string;
+  /** per signature: is it valid on its own */
+  signatureValid?: boolean[];
+  osslsigncode: { ok: boolean; verifiedSignatures: number };
+}
+
+const rsa = (digest: CabSignature['digest'], timestamped: boolean): CabSignature => ({
+  signer: 'leaf-rsa', digest, signingTime: SIGNING_TIME,
+  timestampTime: timestamped ? TIMESTAMP_TIME : undefined,
+  description: 'Cabferry test cabinet', url: 'https://example.invalid/cabferry',
+});
+
+/** offset of the first CFDATA payload byte of a cabinet built by sampleCabinet and then signed */
+function firstDataByte(bytes: Buffer): number {
+  const folderTable = 0x24 + 4 + bytes.readUInt16LE(0x24);
+  return bytes.readUInt32LE(folderTable) + 8 + 10;
+}
+
+const recipes: Recipe[] = [
+  {
+    file: 'unsigned.cab', what: 'MSZIP cabinet, no signature, no header reserve', signatures: [],
+    verdict: 'unsigned', reason: 'no Authenticode signature', osslsigncode: { ok: false, verifiedSignatures: 0 },
+  },
+  {
+    file: 'sha256-rsa.cab', what: 'SHA-256, RSA-2048 leaf, RFC 3161 timestamp', signatures: [rsa('sha256', true)],
+    verdict: 'valid', reason: 'chain to root.pem, digest matches', osslsigncode: { ok: true, verifiedSignatures: 1 },
+  },
+  {
+    file: 'sha256-rsa-no-timestamp.cab', what: 'SHA-256, RSA-2048 leaf, no timestamp (chain checked at the current time)',
+    signatures: [rsa('sha256', false)],
+    verdict: 'valid', reason: 'chain to root.pem valid now', osslsigncode: { ok: true, verifiedSignatures: 1 },
+  },
+  {
+    file: 'sha384-ecdsa.cab', what: 'SHA-384, ECDSA P-384 leaf (ecdsa-with-SHA384), RFC 3161 timestamp',
+    signatures: [{ ...rsa('sha384', true), signer: 'leaf-ecdsa' }],
+    verdict: 'valid', reason: 'chain to root.pem, ECDSA signature verifies', osslsigncode: { ok: true, verifiedSignatures: 1 },
+  },
+  {
+    file: 'sha1-only.cab', what: 'SHA-1 only, RSA-2048 leaf, RFC 3161 timestamp', signatures: [rsa('sha1', true)],
+    verdict: 'valid', verdictRequireSha2: 'invalid', reason: 'valid, but its only signature uses SHA-1',
+    osslsigncode: { ok: true, verifiedSignatures: 1 },
+  },
+  {
+    file: 'dual-sha1-sha256.cab',
+    what: 'Microsoft-style dual signing: SHA-1 primary + nested SHA-256 (1.3.6.1.4.1.311.2.4.1), RFC 3161 timestamp on both',
+    signatures: [rsa('sha1', true), { ...rsa('sha256', true), timestampTime: new Date(TIMESTAMP_TIME.getTime() + 1000) }],
+    verdict: 'valid', reason: 'both signatures valid', osslsigncode: { ok: true, verifiedSignatures: 2 },
+  },
+  {
+    file: 'expired-leaf-timestamped.cab',
+    what: 'SHA-256 by leaf-expired (valid 2018-01-01..2019-12-31), RFC 3161 timestamp 2019-06-01T09:00:07Z',
+    signatures: [{ signer: 'leaf-expired', digest: 'sha256', signingTime: EXPIRED_LEAF_SIGNING_TIME, timestampTime: EXPIRED_LEAF_TIMESTAMP_TIME }],
+    verdict: 'valid', reason: 'leaf expired now, but valid at the verified timestamp time', osslsigncode: { ok: true, verifiedSignatures: 1 },
+  },
+  {
+    file: 'expired-leaf-no-timestamp.cab', what: 'SHA-256 by leaf-expired, no timestamp',
+    signatures: [{ signer: 'leaf-expired', digest: 'sha256', signingTime: EXPIRED_LEAF_SIGNING_TIME }],
+    verdict: 'invalid', reason: 'no timestamp, so the chain is checked now, and the leaf expired 2019-12-31',
+    signatureValid: [false], osslsigncode: { ok: false, verifiedSignatures: 1 },
+  },
+  {
+    file: 'tampered-data.cab', what: 'sha256-rsa.cab with one byte of the first CFDATA payload changed after signing',
+    signatures: [rsa('sha256', true)],
+    mutate: (b) => { b[firstDataByte(b)] ^= 0x01; },
+    verdict: 'invalid', reason: 'file digest mismatch (CFDATA is hashed)', signatureValid: [false],
+    osslsigncode: { ok: false, verifiedSignatures: 1 },
+  },
+];
+
+export function makeSignedFixtures(pki: TestPki, dir: string, log: (m: string) => void): SignedFixture[] {
+  fs.mkdirSync(dir, { recursive: true });
+  const fixtures: SignedFixture[] = [];
+  for (const r of recipes) {
+    const out = path.join(dir, r.file);
+    const unsignedPath = out + '.unsigned.tmp';
+    fs.writeFileSync(unsignedPath, sampleCabinet(r.file));
+    if (r.signatures.length === 0) fs.renameSync(unsignedPath, out);
+    else {
+      signCab(pki, unsignedPath, out, r.signatures);
+      fs.rmSync(unsignedPath);
+    }
+    if (r.mutate) {
+      const bytes = fs.readFileSync(out);
+      r.mutate(bytes);
+      fs.writeFileSync(out, bytes);
+    }
+    const signatures: ExpectedSignature[] = r.signatures.map((s, i) => ({
+      digestAlgorithm: s.digest as ExpectedSignature['digestAlgorithm'],
+      signer: SIGNER_CN[s.signer] ?? s.signer,
+      issuer: INTERMEDIATE_CN,
+      nested: i > 0,
+      timestamp: s.timestampTime ? s.timestampTime.toISOString() : null,
+      valid: r.signatureValid ? r.signatureValid[i]! : true,
+    }));
+    const signed = r.signatures.length > 0;
+    fixtures.push({
+      file: r.file, what: r.what, verdict: r.verdict, verdictRequireSha2: r.verdictRequireSha2 ?? r.verdict,
+      verdictOtherRoot: signed ? (r.verdict === 'valid' ? 'untrusted' : r.verdict) : 'unsigned',
+      reason: r.reason, signatures, osslsigncode: r.osslsigncode,
+    });
+    log(`signed: ${r.file} (${fs.statSync(out).size} bytes)`);
+  }
+  fs.writeFileSync(path.join(dir, 'expected.json'), JSON.stringify({
+    trustAnchor: 'fixtures/pki/root.pem', wrongTrustAnchor: 'fixtures/pki/other-root.pem', fixtures,
+  }, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'README.md'), signedReadme(fixtures));
+  return fixtures;
+}
+
+function signedReadme(fixtures: SignedFixture[]): string {
+  const rows = fixtures.map((f) => {
+    const sigs = f.signatures.length === 0 ? '—' : f.signatures
+      .map((s) => `${s.nested ? 'nested ' : ''}${s.digestAlgorithm} by "${s.signer}"${s.timestamp ? `, RFC 3161 TS ${s.timestamp}` : ', no TS'}${s.valid ? '' : ' (fails)'}`)
+      .join('; ');
+    return `| \`${f.file}\` | ${f.what} | ${sigs} | **${f.verdict}** | ${f.verdictRequireSha2} | ${f.verdictOtherRoot} | ${f.reason} |`;
+  });
+  return [
+    '# Signed CAB fixtures',
+    '',
+    'Generated by `scripts/make-fixtures.ts` (do not edit by hand; re-run it). Each file is the same small MSZIP',
+    'cabinet (`readme.txt` + `data\\payload.bin`, 40 KiB, two CFDATA blocks, MSZIP with history) signed with',
+    'osslsigncode 2.9 by the test PKI in `../pki/` (see its README). Signing time 2024-03-01T12:00:00Z unless noted;',
+    'RFC 3161 tokens come from osslsigncode\'s built-in TSA with the `tsa` certificate.',
+    '',
+    'Verdicts: column "root.pem" is `cabferry verify FILE --trust fixtures/pki/root.pem`; "--require-sha2" adds that',
+    'flag; "other-root.pem" is `--trust fixtures/pki/other-root.pem` (a root that issued nothing here). Exit code 0',
+    'only for **valid**, 1 otherwise. The same data, machine-readable, is in `expected.json`.',
+    '',
+    '| file | what | signatures | root.pem | --require-sha2 | other-root.pem | why |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    'Cross-check: `osslsigncode verify -in FILE -CAfile fixtures/pki/root.pem -TSA-CAfile fixtures/pki/root.pem -ignore-crl`',
+    'succeeds exactly for the **valid** rows (its "Number of verified signatures" counts examined signatures, failed',
+    'ones included). `cabextract -t` accepts every file except `tampered-data.cab`, whose changed byte also breaks',
+    'the CFDATA checksum.',
+    'Reproducibility: the PKI and the signatures without timestamp are byte-for-byte reproducible; RFC 3161 tokens',
+    'carry a random serial number and nonce and ECDSA signatures are randomised, so those files change on every',
+    'regeneration (their verdicts do not).',
+    '',
+  ].join('\n');
+}
+
+export function checkSignedFixtures(pki: TestPki, dir: string, fixtures: SignedFixture[], log: (m: string) => void): string[] {
+  const problems: string[] = [];
+  const root = pki.get('root').certPath;
+  const otherRoot = pki.get('other-root').certPath;
+  for (const f of fixtures) {
+    const file = path.join(dir, f.file);
+    const cabOk = cabextractTest(file);
+    const cabShouldPass = f.file !== 'tampered-data.cab';
+    if (cabOk !== cabShouldPass) problems.push(`signed/${f.file}: cabextract -t ${cabOk ? 'passed' : 'failed'}, expected ${cabShouldPass ? 'pass' : 'fail'}`);
+    const v = verifyWithOsslsigncode(file, root);
+    if (v.ok !== f.osslsigncode.ok || v.verifiedSignatures !== f.osslsigncode.verifiedSignatures) {
+      problems.push(`signed/${f.file}: osslsigncode says ok=${v.ok} verified=${v.verifiedSignatures}, expected ok=${f.osslsigncode.ok} verified=${f.osslsigncode.verifiedSignatures}\n${v.output}`);
+    }
+    if (f.signatures.length > 0 && verifyWithOsslsigncode(file, otherRoot).ok) problems.push(`signed/${f.file}: verifies against other-root.pem`);
+  }
+  log(`signed: checked ${fixtures.length} files with cabextract -t and osslsigncode verify`);
+  return problems;
+}
+
+/** cabextract -t: true when every member tests OK (a signature appended after cbCabinet only warns). */
+export function cabextractTest(file: string): boolean {
+  try {
+    execFileSync('cabextract', ['-t', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return true;
+  } catch {
+    return false;
+  }
+}
