@@ -128,6 +128,11 @@ export function readCabHeader(file: RandomAccessFile): CabHeader {
   if (coffFiles < folderTableEnd) {
     throw inputError('CAB_BAD_FILES_OFFSET', `file table offset ${coffFiles} lies inside the header or folder table (ends at ${folderTableEnd})`, { ...where, offset: 16 });
   }
+  if (coffFiles !== folderTableEnd) {
+    // libmspack (so cabextract) reads the file table right after the folders, other readers seek to
+    // coffFiles: with a gap, two tools list different files from the same bytes ("hidden files").
+    throw inputError('CAB_AMBIGUOUS_FILES_OFFSET', `file table offset ${coffFiles} does not follow the folder table (ends at ${folderTableEnd}); readers would disagree on the file list`, { ...where, offset: 16 });
+  }
   if (coffFiles + cFiles * CFFILE_FIXED_SIZE > file.size) {
     throw inputError('CAB_TRUNCATED_FILES', `file table (${cFiles} entries) runs past the end of the file`, { ...where, offset: coffFiles });
   }
@@ -217,6 +222,8 @@ export function readCabFolders(file: RandomAccessFile, header: CabHeader): CabFo
       cCFData,
       compression: describeCompression(typeCompress),
       reserveOffset: header.cbCFFolder > 0 ? entryOffset + CFFOLDER_FIXED_SIZE : null,
+      continuedFromPrevious: false, // set by readCabMembers: only the file table says so
+      continuedToNext: false,
     });
   }
   return folders;
@@ -248,10 +255,14 @@ export function readCabMembers(file: RandomAccessFile, header: CabHeader, folder
         member: name,
       });
     }
+    const folder = folders[folderIndex]!;
+    if (continuation === 'from-prev' || continuation === 'prev-and-next') folder.continuedFromPrevious = true;
+    if (continuation === 'to-next' || continuation === 'prev-and-next') folder.continuedToNext = true;
     members.push({
       index,
       name,
       nameIsUtf8,
+      nameBytes: Buffer.from(bytes),
       size,
       folderOffset,
       folderIndex,

@@ -61,6 +61,10 @@ export interface CabFolder {
   compression: CompressionMethod;
   /** offset of this folder's cbCFFolder reserve bytes, or null when there are none */
   reserveOffset: number | null;
+  /** the folder's stream begins in the previous cabinet of a set (a member is marked continued-from-prev) */
+  continuedFromPrevious: boolean;
+  /** the folder's stream goes on in the next cabinet of a set (a member is marked continued-to-next) */
+  continuedToNext: boolean;
 }
 
 export type Continuation = 'none' | 'from-prev' | 'to-next' | 'prev-and-next';
@@ -70,6 +74,8 @@ export interface CabMember {
   /** name as stored, `\` separators kept, decoded as UTF-8 (attrib 0x80) or latin-1 */
   name: string;
   nameIsUtf8: boolean;
+  /** the name's bytes as stored (without the NUL) */
+  nameBytes: Buffer;
   size: number;
   /** offset in the folder's uncompressed stream */
   folderOffset: number;

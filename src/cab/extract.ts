@@ -1,0 +1,211 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CabferryError, inputError, internalError, usageError, type ErrorKind } from '../errors';
+import type { Cabinet } from './cabinet';
+import type { CabMember } from './types';
+
+/**
+ * Writing members to disk. A cabinet is hostile until proven otherwise: every name is checked
+ * before anything is written (so a refused cabinet writes nothing), every directory on the way
+ * is created one level at a time and must be a real directory (not a symlink planted in DIR),
+ * and each file is written under a temporary name and renamed into place when complete.
+ */
+
+export interface ExtractOptions {
+  /** members to write (default: all) */
+  members?: readonly CabMember[];
+}
+
+export interface ExtractedMember {
+  index: number;
+  name: string;
+  /** path written, relative to the output directory, `/`-separated */
+  path: string;
+  size: number;
+  ok: boolean;
+  sha256?: string;
+  error?: { code: string; message: string; kind: ErrorKind };
+}
+
+interface OpenTarget {
+  fd: number;
+  tmp: string;
+  final: string;
+  hash: ReturnType<typeof createHash>;
+}
+
+export interface ExtractReport {
+  file: string;
+  dir: string;
+  ok: boolean;
+  members: ExtractedMember[];
+}
+
+/**
+ * The relative path a member name maps to: `\` becomes `/`; empty and `.` segments are dropped.
+ * Absolute names, drive letters, `..`, NUL and control characters are refused.
+ */
+export function safeRelativePath(name: string): string {
+  const why = unsafeNameReason(name);
+  if (why !== null) throw inputError('CAB_UNSAFE_NAME', `refusing member name ${JSON.stringify(name)}: ${why}`, { member: name });
+  return name.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.').join('/');
+}
+
+function unsafeNameReason(name: string): string | null {
+  const slashed = name.replace(/\\/g, '/');
+  if (slashed.startsWith('/')) return 'absolute path';
+  if (/^[A-Za-z]:/.test(slashed)) return 'drive letter';
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f]/.test(slashed)) return 'control character in name';
+  const segments = slashed.split('/');
+  if (segments.some((s) => s === '..')) return 'parent directory reference (..)';
+  if (segments.every((s) => s === '' || s === '.')) return 'no file name';
+  if (slashed.endsWith('/')) return 'names a directory, not a file';
+  return null;
+}
+
+export function extractMembers(cab: Cabinet, outDir: string, options: ExtractOptions = {}): ExtractReport {
+  const selected = options.members ?? cab.members;
+  // 1. Every name checked before any byte is written.
+  const targets = new Map<CabMember, string>();
+  for (const m of selected) {
+    try {
+      targets.set(m, safeRelativePath(m.name));
+    } catch (e) {
+      throw e instanceof CabferryError ? e.withContext({ file: cab.path, offset: m.entryOffset }) : e;
+    }
+  }
+  const root = prepareOutputDir(outDir);
+
+  // 2. One decoding pass per folder; each member streams into its own temporary file.
+  const results = new Map<CabMember, ExtractedMember>();
+  const open = new Map<CabMember, { fd: number; tmp: string; final: string; hash: ReturnType<typeof createHash> }>();
+  const begin = (m: CabMember): OpenTarget => {
+    const rel = targets.get(m)!;
+    const final = path.join(root, ...rel.split('/'));
+    ensureParentDirs(root, rel);
+    const tmp = path.join(path.dirname(final), `.${path.basename(final)}.cabferry-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o644);
+    return { fd, tmp, final, hash: createHash('sha256') };
+  };
+  cab.forEachMemberData(selected, {
+    onData: (m, chunk) => {
+      let entry = open.get(m);
+      if (entry === undefined) {
+        entry = guardIo(m, cab.path, () => begin(m));
+        open.set(m, entry);
+      }
+      const target = entry;
+      target.hash.update(chunk);
+      guardIo(m, cab.path, () => writeAll(target.fd, chunk));
+    },
+    done: (m, error) => {
+      const rel = targets.get(m)!;
+      const result: ExtractedMember = { index: m.index, name: m.name, path: rel, size: m.size, ok: false };
+      let entry = open.get(m);
+      open.delete(m);
+      try {
+        if (error !== null) throw error;
+        entry ??= guardIo(m, cab.path, () => begin(m)); // a zero-length member gets no data calls
+        const target = entry;
+        guardIo(m, cab.path, () => {
+          fs.closeSync(target.fd);
+          target.fd = -1;
+          setMtime(target.tmp, m);
+          refuseNonRegularTarget(target.final, rel);
+          fs.renameSync(target.tmp, target.final);
+        });
+        result.ok = true;
+        result.sha256 = target.hash.digest('hex');
+      } catch (e) {
+        discard(entry);
+        if (!(e instanceof CabferryError)) throw e;
+        result.error = { code: e.code, message: e.message, kind: e.kind };
+      }
+      results.set(m, result);
+    },
+  });
+  for (const entry of open.values()) discard(entry);
+  const members = selected.map((m) => results.get(m)!);
+  return { file: cab.path, dir: outDir, ok: members.every((r) => r.ok), members };
+}
+
+function prepareOutputDir(outDir: string): string {
+  try {
+    fs.mkdirSync(outDir, { recursive: true });
+    const real = fs.realpathSync(outDir);
+    if (!fs.statSync(real).isDirectory()) throw usageError('OUTPUT_NOT_DIRECTORY', `output path is not a directory: ${outDir}`);
+    return real;
+  } catch (e) {
+    if (e instanceof CabferryError) throw e;
+    throw usageError('OUTPUT_UNUSABLE', `cannot use output directory ${outDir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+/** Create the directories leading to `rel` under `root`, refusing anything that is not a plain directory. */
+function ensureParentDirs(root: string, rel: string): void {
+  const parts = rel.split('/').slice(0, -1);
+  let dir = root;
+  for (const part of parts) {
+    dir = path.join(dir, part);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(dir);
+    } catch {
+      fs.mkdirSync(dir);
+      continue;
+    }
+    if (st.isSymbolicLink()) throw inputError('CAB_EXTRACT_SYMLINK', `refusing to write through symbolic link ${path.relative(root, dir)} in the output directory`);
+    if (!st.isDirectory()) throw inputError('CAB_EXTRACT_NOT_DIRECTORY', `${path.relative(root, dir)} exists in the output directory and is not a directory`);
+  }
+  // Belt and braces: the resolved parent must still be inside root.
+  const parent = fs.realpathSync(path.dirname(path.join(root, ...rel.split('/'))));
+  if (parent !== root && !parent.startsWith(root + path.sep)) {
+    throw inputError('CAB_UNSAFE_NAME', `member path ${rel} resolves outside the output directory`);
+  }
+}
+
+function refuseNonRegularTarget(final: string, rel: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(final);
+  } catch {
+    return;
+  }
+  if (!st.isFile()) throw inputError('CAB_EXTRACT_NOT_FILE', `${rel} exists in the output directory and is not a regular file`);
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  let done = 0;
+  while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
+}
+
+/** DOS times are local wall-clock time; files get that as their mtime when the date is valid. */
+function setMtime(file: string, m: CabMember): void {
+  if (m.dateTime === null) return;
+  const [d, t] = m.dateTime.split('T') as [string, string];
+  const [y, mo, da] = d.split('-').map(Number) as [number, number, number];
+  const [h, mi, s] = t.split(':').map(Number) as [number, number, number];
+  const when = new Date(y, mo - 1, da, h, mi, s);
+  fs.utimesSync(file, when, when);
+}
+
+/** Storage failures (disk full, permissions) are ours to report as exit 4, naming the member. */
+function guardIo<T>(m: CabMember, file: string, step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    if (e instanceof CabferryError) throw e.withContext({ file, member: m.name });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined) throw internalError('EXTRACT_WRITE_FAILED', `cannot write member: ${code}`, { file, member: m.name, cause: e });
+    throw e;
+  }
+}
+
+function discard(entry: OpenTarget | undefined): void {
+  if (entry === undefined) return;
+  if (entry.fd >= 0) fs.closeSync(entry.fd);
+  entry.fd = -1;
+  fs.rmSync(entry.tmp, { force: true });
+}
