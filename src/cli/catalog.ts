@@ -1,0 +1,205 @@
+import type { Command } from 'commander';
+import { isSha256Hex } from '../catalog/blob-store';
+import { openCatalog } from '../catalog/catalog';
+import { checkCatalog, type CheckReport } from '../catalog/check';
+import { exportBlob } from '../catalog/export-blob';
+import type { CatalogEntry, PayloadFilter } from '../catalog/types';
+import { CabferryError, ExitCode } from '../errors';
+import { action, isInteractive, printJson } from './run';
+
+/** `cabferry catalog init|list|show|check|export-blob`. */
+export function register(program: Command): void {
+  const catalogCmd = program.command('catalog').description('query and check the payload catalog');
+  const catalogOption = ['--catalog <dir>', 'catalog folder (default: $CABFERRY_CATALOG, else the per-user data folder)'] as const;
+
+  catalogCmd
+    .command('init')
+    .description('create the catalog (or upgrade its schema); other commands do this implicitly')
+    .option(...catalogOption)
+    .option('--json', 'print one JSON document')
+    .action(
+      action((opts: { catalog?: string; json?: boolean }) => {
+        const catalog = openCatalog({ dir: opts.catalog });
+        try {
+          if (opts.json) printJson({ catalog: catalog.dir, schemaVersion: catalog.schemaVersion });
+          else process.stdout.write(`catalog ready at ${catalog.dir} (schema version ${catalog.schemaVersion})\n`);
+          return ExitCode.ok;
+        } finally {
+          catalog.close();
+        }
+      }),
+    );
+
+  catalogCmd
+    .command('list')
+    .description('list payloads (imported and quarantined)')
+    .option(...catalogOption)
+    .option('--kb <kb>', 'only this KB')
+    .option('--product <product>', 'only payloads for this product, e.g. "Windows Server 2008"')
+    .option('--arch <arch>', 'x86 | amd64 | ia64 | arm64 | neutral')
+    .option('--kind <kind>', 'servicing-stack | sha2-support | monthly-rollup | security-only | …')
+    .option('--imported', 'hide quarantined payloads')
+    .option('--json', 'print one JSON document')
+    .action(
+      action((opts: PayloadFilter & { catalog?: string; json?: boolean; imported?: boolean }) => {
+        const catalog = openCatalog({ dir: opts.catalog });
+        try {
+          const filter: PayloadFilter = { kb: opts.kb, product: opts.product, arch: opts.arch, kind: opts.kind };
+          const entries = catalog.entries(filter, opts.imported ? 'imported' : undefined);
+          if (opts.json) {
+            printJson({ catalog: catalog.dir, payloads: entries.map(summaryJson) });
+          } else {
+            process.stdout.write(formatTable(entries));
+          }
+          return ExitCode.ok;
+        } finally {
+          catalog.close();
+        }
+      }),
+    );
+
+  catalogCmd
+    .command('show')
+    .description('everything the catalog knows about a payload, by KB or SHA-256')
+    .argument('<kb-or-sha256>')
+    .option(...catalogOption)
+    .option('--json', 'print one JSON document')
+    .action(
+      action((key: string, opts: { catalog?: string; json?: boolean }) => {
+        const catalog = openCatalog({ dir: opts.catalog });
+        try {
+          const entries = isSha256Hex(key.toLowerCase()) ? [catalog.entry(key)].filter((e): e is CatalogEntry => e !== null) : catalog.entries({ kb: key });
+          if (entries.length === 0) throw new CabferryError('negative', 'NOT_IN_CATALOG', `nothing in ${catalog.dir} matches ${key}`);
+          const withEvents = entries.map((e) => ({ ...e, events: catalog.events(e.sha256) }));
+          if (opts.json) {
+            printJson({ catalog: catalog.dir, payloads: withEvents });
+          } else {
+            process.stdout.write(withEvents.map(formatEntry).join('\n'));
+          }
+          return ExitCode.ok;
+        } finally {
+          catalog.close();
+        }
+      }),
+    );
+
+  catalogCmd
+    .command('check')
+    .description('re-hash every blob; find missing/orphan blobs and rows, leftover temp files; SQLite integrity check')
+    .option(...catalogOption)
+    .option('--repair', 'remove orphan blobs, stray files and temp files of dead imports')
+    .option('--json', 'print one JSON document')
+    .action(
+      action((opts: { catalog?: string; json?: boolean; repair?: boolean }) => {
+        const catalog = openCatalog({ dir: opts.catalog });
+        try {
+          const progress = isInteractive() && !opts.json;
+          const report = checkCatalog(catalog, {
+            repair: opts.repair,
+            onBlob: progress ? (done, total) => process.stderr.write(`\rchecking blobs ${done}/${total}`) : undefined,
+          });
+          if (progress && report.payloadsChecked > 0) process.stderr.write('\n');
+          if (opts.json) printJson(report);
+          else process.stdout.write(formatCheck(report));
+          return report.ok ? ExitCode.ok : ExitCode.negative;
+        } finally {
+          catalog.close();
+        }
+      }),
+    );
+
+  catalogCmd
+    .command('export-blob')
+    .description('copy a stored payload out of the catalog (re-hashed while copying)')
+    .argument('<sha256>')
+    .requiredOption('-o, --output <file>', 'where to write it')
+    .option('--force', 'replace FILE if it exists')
+    .option(...catalogOption)
+    .option('--json', 'print one JSON document')
+    .action(
+      action((sha256: string, opts: { catalog?: string; json?: boolean; output: string; force?: boolean }) => {
+        const catalog = openCatalog({ dir: opts.catalog, readonly: true });
+        try {
+          const exported = exportBlob(catalog, sha256, opts.output, { force: opts.force });
+          if (opts.json) printJson(exported);
+          else process.stdout.write(`wrote ${exported.path} (${exported.size} bytes, SHA-256 verified${exported.status === 'quarantined' ? ', QUARANTINED payload' : ''})\n`);
+          return ExitCode.ok;
+        } finally {
+          catalog.close();
+        }
+      }),
+    );
+}
+
+function summaryJson(e: CatalogEntry) {
+  return {
+    sha256: e.sha256,
+    status: e.status,
+    fileName: e.fileName,
+    size: e.size,
+    kb: e.payload?.kb ?? null,
+    product: e.payload?.product ?? null,
+    ntVersion: e.payload?.ntVersion ?? null,
+    architecture: e.payload?.architecture ?? null,
+    kind: e.payload?.kind ?? null,
+    signatures: e.payload?.signatures ?? null,
+    sha1OnlyAllowed: e.sha1OnlyAllowed,
+    metadataVerified: e.payload?.metadataVerified ?? false,
+    rejectCode: e.rejectCode,
+    rejectReason: e.rejectReason,
+    firstImportedAt: e.firstImportedAt,
+  };
+}
+
+function formatTable(entries: CatalogEntry[]): string {
+  if (entries.length === 0) return 'no payloads\n';
+  const rows = entries.map((e) => [
+    e.status === 'imported' ? 'ok' : 'QUARANTINED',
+    e.payload?.kb ?? '-',
+    e.payload?.architecture ?? '-',
+    e.payload?.kind ?? '-',
+    e.payload?.product ?? '-',
+    (e.payload?.signatures ?? '-') + (e.sha1OnlyAllowed ? '(allowed)' : ''),
+    e.sha256.slice(0, 12),
+    e.fileName,
+  ]);
+  const header = ['STATUS', 'KB', 'ARCH', 'KIND', 'PRODUCT', 'SIGNED', 'SHA256', 'FILE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n') + `\n${entries.length} payload(s)\n`;
+}
+
+function formatEntry(e: CatalogEntry & { events: { at: string; who: string; host: string; source: string; entry: string | null; outcome: string }[] }): string {
+  const p = e.payload;
+  const lines = [
+    `${e.fileName}`,
+    `  sha256       ${e.sha256}`,
+    `  size         ${e.size}`,
+    `  status       ${e.status === 'imported' ? 'imported (offered to the planner)' : `QUARANTINED: ${e.rejectReason} [${e.rejectCode}]`}`,
+  ];
+  if (p) {
+    lines.push(
+      `  kb           ${p.kb}${p.title ? ` — ${p.title}` : ''}`,
+      `  product      ${[p.product, ...(p.products ?? []).filter((x) => x !== p.product)].join(', ')} (NT ${p.ntVersion}, ${p.architecture})`,
+      `  kind         ${p.kind}${p.releaseType ? ` (${p.releaseType})` : ''}, restart ${p.restart ?? 'not stated'}`,
+      `  signatures   ${p.signatures}${e.sha1OnlyAllowed ? ' (SHA-1 only, allowed with --allow-sha1-only)' : ''}`,
+      `  metadata     ${p.metadataVerified ? 'verified against update.cat' : `NOT verified: ${p.metadataReason ?? 'no reason given'}`}`,
+    );
+    for (const parent of p.parents) lines.push(`  parent       ${parent.identity.name}${parent.kb ? ` (${parent.kb})` : ''}${parent.identity.version ? ` ${parent.identity.version}` : ''}`);
+  }
+  for (const s of e.signatures) {
+    const ts = s.timestamp ? `, timestamp ${s.timestamp.kind} ${s.timestamp.time ?? ''}` : '';
+    lines.push(`  ${s.nested ? 'nested sig ' : 'signature  '}  ${s.valid ? 'valid' : 'INVALID'} ${s.digestAlgorithm ?? '?'} by ${s.signer ?? '?'} (issuer ${s.issuer ?? '?'})${ts}${s.valid ? '' : `: ${s.reason} [${s.code}]`}`);
+  }
+  for (const m of e.members) lines.push(`  member       ${m.role}: ${m.name}${m.size !== null ? ` (${m.size} bytes)` : ''}`);
+  for (const ev of e.events) lines.push(`  event        ${ev.at} ${ev.outcome} by ${ev.who}@${ev.host} from ${ev.source}${ev.entry ? `!${ev.entry}` : ''}`);
+  return lines.join('\n') + '\n';
+}
+
+function formatCheck(r: CheckReport): string {
+  const lines = [`catalog ${r.catalog}: ${r.payloadsChecked} payload(s) checked, ${r.bytesHashed} bytes re-hashed`];
+  for (const p of r.problems) lines.push(`${p.repaired ? 'repaired' : 'PROBLEM '} ${p.kind}: ${p.sha256 ?? p.path ?? ''} — ${p.detail}`);
+  for (const t of r.tempsInUse) lines.push(`note     ${t} belongs to an import still running`);
+  lines.push(r.ok ? (r.problems.length ? 'consistent after repair' : 'consistent') : 'NOT consistent' + (r.problems.some((p) => !p.repaired && (p.kind === 'orphan-blob' || p.kind === 'leftover-temp' || p.kind === 'stray-file')) ? ' (run with --repair to remove orphans and leftovers)' : ''));
+  return lines.join('\n') + '\n';
+}

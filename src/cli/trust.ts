@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { openCatalog } from '../catalog/catalog';
+import { addTrustAnchorFiles } from '../catalog/trust';
+import { ExitCode } from '../errors';
+import { action, printJson } from './run';
+
+/** `cabferry trust add|list|remove`: the catalog's trust anchors, used when a command gets no --trust. */
+export function register(program: Command): void {
+  const trust = program.command('trust').description("manage the catalog's trust anchors (used when no --trust is given)");
+
+  trust
+    .command('add')
+    .description('trust the certificates in FILE… (PEM bundles, DER/PEM certificates, folders of them)')
+    .argument('<file...>', 'certificate files or folders')
+    .option('--catalog <dir>', 'catalog folder (default: $CABFERRY_CATALOG, else the per-user data folder)')
+    .option('--json', 'print one JSON document')
+    .action(
+      action((files: string[], opts: { catalog?: string; json?: boolean }) => {
+        const catalog = openCatalog({ dir: opts.catalog });
+        try {
+          const added = addTrustAnchorFiles(catalog, files);
+          if (opts.json) {
+            printJson({ catalog: catalog.dir, anchors: added.map((a) => ({ ...describe(a.anchor), added: a.added })) });
+          } else {
+            for (const a of added) {
+              process.stdout.write(`${a.added ? 'added  ' : 'present'} ${a.anchor.fingerprint}  ${a.anchor.subject}\n`);
+            }
+          }
+          return ExitCode.ok;
+        } finally {
+          catalog.close();
+        }
+      }),
+    );
+
+  trust
+    .command('list')
+    .description('list the trust anchors')
+    .option('--catalog <dir>', 'catalog folder')
+    .option('--json', 'print one JSON document')
+    .action(
+      action((opts: { catalog?: string; json?: boolean }) => {
+        const catalog = openCatalog({ dir: opts.catalog });
+        try {
+          const anchors = catalog.trustAnchorRecords();
+          if (opts.json) {
+            printJson({ catalog: catalog.dir, anchors: anchors.map(describe) });
+          } else if (anchors.length === 0) {
+            process.stdout.write(`no trust anchors in ${catalog.dir} (add some with \`cabferry trust add FILE\`)\n`);
+          } else {
+            for (const a of anchors) {
+              process.stdout.write(`${a.fingerprint}\n  subject ${a.subject}\n  valid   ${a.notBefore.slice(0, 10)} .. ${a.notAfter.slice(0, 10)}\n  from    ${a.source} (${a.addedAt})\n`);
+            }
+          }
+          return ExitCode.ok;
+        } finally {
+          catalog.close();
+        }
+      }),
+    );
+
+  trust
+    .command('remove')
+    .description('stop trusting the anchor with this SHA-256 fingerprint (or a unique prefix of at least 8 hex digits)')
+    .argument('<fingerprint>')
+    .option('--catalog <dir>', 'catalog folder')
+    .option('--json', 'print one JSON document')
+    .action(
+      action((fingerprint: string, opts: { catalog?: string; json?: boolean }) => {
+        const catalog = openCatalog({ dir: opts.catalog });
+        try {
+          const removed = catalog.removeTrustAnchor(fingerprint);
+          if (opts.json) printJson({ catalog: catalog.dir, removed: describe(removed) });
+          else process.stdout.write(`removed ${removed.fingerprint}  ${removed.subject}\n`);
+          return ExitCode.ok;
+        } finally {
+          catalog.close();
+        }
+      }),
+    );
+}
+
+function describe(a: { fingerprint: string; subject: string; issuer: string; notBefore: string; notAfter: string; source: string; addedAt: string }) {
+  return { fingerprint: a.fingerprint, subject: a.subject, issuer: a.issuer, notBefore: a.notBefore, notAfter: a.notAfter, source: a.source, addedAt: a.addedAt };
+}

@@ -1,0 +1,259 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import * as yauzl from 'yauzl';
+import { inputError } from '../errors';
+import { unsafeEntryNameReason } from './entry-names';
+
+/**
+ * What the operator pointed `import` at, turned into a flat sequence of candidate payloads:
+ * files, folders (walked recursively, in name order) and .zip bundles (entries streamed with
+ * yauzl, never extracted to their names). Everything that is not a candidate comes out too,
+ * as `skipped` (not a payload at all: a README in a folder) or `rejected` (a payload-looking
+ * thing we refuse: unsafe zip name, nested bundle, zip bomb), so the summary accounts for it.
+ */
+
+interface SourceBase {
+  /** the file the operator named or that the folder walk found (the zip file for bundle entries) */
+  source: string;
+  /** the entry name inside a zip bundle */
+  entry: string | null;
+  /** how reports name it: "dir/x.msu" or "bundle.zip!x.msu" */
+  label: string;
+}
+
+export interface FileSource extends SourceBase {
+  kind: 'file';
+  fileName: string;
+  path: string;
+}
+
+export interface ZipEntrySource extends SourceBase {
+  kind: 'zip-entry';
+  fileName: string;
+  /** declared uncompressed size (yauzl checks the stream delivers exactly this many bytes) */
+  size: number;
+  /** must be consumed (or destroyed) before the walk continues */
+  open(): Promise<Readable>;
+}
+
+export interface SkippedSource extends SourceBase {
+  kind: 'skipped';
+  reason: string;
+}
+
+export interface RejectedSource extends SourceBase {
+  kind: 'rejected';
+  code: string;
+  reason: string;
+}
+
+export type SourceItem = FileSource | ZipEntrySource | SkippedSource | RejectedSource;
+
+export interface SourceLimits {
+  /** largest uncompressed entry accepted from a bundle */
+  maxEntryBytes: number;
+  /** a bundle may expand to at most this many times its own size (overlapping-entry bombs) */
+  maxExpansionRatio: number;
+  maxEntries: number;
+}
+
+export const DEFAULT_SOURCE_LIMITS: SourceLimits = {
+  maxEntryBytes: 16 * 1024 ** 3,
+  // payloads are already compressed cabinets: deflate gains a few percent on them, not 100×
+  maxExpansionRatio: 100,
+  maxEntries: 100_000,
+};
+
+const PAYLOAD_EXTENSIONS = new Set(['.cab', '.msu']);
+const MAGIC_CAB = Buffer.from('MSCF');
+const MAGIC_ZIP = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const MAGIC_EMPTY_ZIP = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
+
+/** Fail before importing anything if a named path does not exist: that is a typo, not a verdict. */
+export function checkSourcePaths(paths: string[]): void {
+  for (const p of paths) {
+    try {
+      fs.statSync(p);
+    } catch (e) {
+      throw inputError('SOURCE_UNREADABLE', `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}`, { file: p });
+    }
+  }
+}
+
+export async function* walkSources(paths: string[], limits: SourceLimits = DEFAULT_SOURCE_LIMITS): AsyncGenerator<SourceItem> {
+  for (const p of paths) {
+    const st = fs.statSync(p);
+    if (st.isDirectory()) yield* walkFolder(p, limits);
+    else yield* fromFile(p, true, limits);
+  }
+}
+
+async function* walkFolder(dir: string, limits: SourceLimits): AsyncGenerator<SourceItem> {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    yield { kind: 'rejected', source: dir, entry: null, label: dir, code: 'SOURCE_UNREADABLE', reason: `cannot list folder: ${(e as NodeJS.ErrnoException).code ?? e}` };
+    return;
+  }
+  for (const ent of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const p = path.join(dir, ent.name);
+    // symlinked folders are not followed (loops); symlinked files are, like any file
+    if (ent.isDirectory()) yield* walkFolder(p, limits);
+    else if (ent.isFile() || (ent.isSymbolicLink() && isRegularFile(p))) yield* fromFile(p, false, limits);
+  }
+}
+
+async function* fromFile(file: string, named: boolean, limits: SourceLimits): AsyncGenerator<SourceItem> {
+  const ext = path.extname(file).toLowerCase();
+  const magic = readMagic(file);
+  if (ext === '.zip' || magic.equals(MAGIC_ZIP) || magic.equals(MAGIC_EMPTY_ZIP)) {
+    yield* walkZip(file, limits);
+    return;
+  }
+  // a file named on the command line is always judged; one met in a folder only if it looks like a payload
+  if (named || PAYLOAD_EXTENSIONS.has(ext) || magic.equals(MAGIC_CAB)) {
+    yield { kind: 'file', source: file, entry: null, label: file, fileName: path.basename(file), path: file };
+  } else {
+    yield { kind: 'skipped', source: file, entry: null, label: file, reason: 'not a cabinet, .msu or .zip bundle' };
+  }
+}
+
+async function* walkZip(zipPath: string, limits: SourceLimits): AsyncGenerator<SourceItem> {
+  const reject = (code: string, reason: string, entry: string | null = null): RejectedSource => ({
+    kind: 'rejected', source: zipPath, entry, label: entry === null ? zipPath : `${zipPath}!${entry}`, code, reason,
+  });
+  let zip: yauzl.ZipFile;
+  try {
+    // decodeStrings:false: yauzl would abort the whole bundle on the first bad name; we
+    // decode and judge names ourselves, entry by entry
+    zip = await openZip(zipPath);
+  } catch (e) {
+    yield reject('ZIP_UNREADABLE', `not a readable zip bundle: ${(e as Error).message}`);
+    return;
+  }
+  const zipSize = fs.statSync(zipPath).size;
+  let expanded = 0;
+  let count = 0;
+  try {
+    for (;;) {
+      let entry: yauzl.Entry | null;
+      try {
+        entry = await nextEntry(zip);
+      } catch (e) {
+        yield reject('ZIP_CORRUPT', `${(e as Error).message}; the rest of the bundle is ignored`);
+        break;
+      }
+      if (entry === null) break;
+      if (++count > limits.maxEntries) {
+        yield reject('ZIP_TOO_MANY_ENTRIES', `more than ${limits.maxEntries} entries; the rest of the bundle is ignored`);
+        break;
+      }
+      const name = entryName(entry);
+      const label = `${zipPath}!${name}`;
+      if (name.endsWith('/')) continue; // a directory record
+      const unsafe = unsafeEntryNameReason(name);
+      if (unsafe !== null) {
+        yield reject('ZIP_UNSAFE_ENTRY_NAME', unsafe, name);
+        continue;
+      }
+      const ext = path.extname(name).toLowerCase();
+      if (ext === '.zip') {
+        yield reject('ZIP_NESTED', 'nested zip bundles are not followed; extract it and import the inner bundle', name);
+        continue;
+      }
+      if (!PAYLOAD_EXTENSIONS.has(ext)) {
+        yield { kind: 'skipped', source: zipPath, entry: name, label, reason: 'not a .cab or .msu entry' };
+        continue;
+      }
+      if ((entry.generalPurposeBitFlag & 0x1) !== 0) {
+        yield reject('ZIP_ENCRYPTED', 'encrypted entries are not supported', name);
+        continue;
+      }
+      if (entry.uncompressedSize > limits.maxEntryBytes) {
+        yield reject('ZIP_ENTRY_TOO_LARGE', `entry declares ${entry.uncompressedSize} bytes, over the ${limits.maxEntryBytes}-byte limit`, name);
+        continue;
+      }
+      expanded += entry.uncompressedSize;
+      if (expanded > Math.max(zipSize, 1 << 20) * limits.maxExpansionRatio) {
+        yield reject('ZIP_BOMB', `bundle expands to over ${limits.maxExpansionRatio}× its size (${zipSize} bytes); refusing this and later entries`, name);
+        break;
+      }
+      const current = entry;
+      yield {
+        kind: 'zip-entry', source: zipPath, entry: name, label, fileName: path.posix.basename(name.replace(/\\/g, '/')), size: current.uncompressedSize,
+        open: () => openEntryStream(zip, current),
+      };
+    }
+  } finally {
+    zip.close();
+  }
+}
+
+function openZip(zipPath: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(zipPath, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false }, (err, zip) => {
+      if (err || !zip) reject(err ?? new Error('yauzl returned no zip'));
+      else resolve(zip);
+    });
+  });
+}
+
+/** The next central-directory entry, or null at the end. A corrupt directory ends the walk with an error. */
+function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      zip.removeListener('entry', onEntry);
+      zip.removeListener('end', onEnd);
+      zip.removeListener('error', onError);
+    };
+    const onEntry = (e: yauzl.Entry): void => { cleanup(); resolve(e); };
+    const onEnd = (): void => { cleanup(); resolve(null); };
+    const onError = (err: Error): void => { cleanup(); reject(inputError('ZIP_CORRUPT', `corrupt zip directory: ${err.message}`)); };
+    zip.once('entry', onEntry);
+    zip.once('end', onEnd);
+    zip.once('error', onError);
+    zip.readEntry();
+  });
+}
+
+function openEntryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (err, stream) => {
+      if (err || !stream) reject(inputError('ZIP_ENTRY_UNREADABLE', `cannot read entry: ${err?.message ?? 'no stream'}`));
+      else resolve(stream);
+    });
+  });
+}
+
+/** yauzl's own decoding (UTF-8 flag, Info-ZIP unicode path field, else CP437), without its all-or-nothing validation. */
+function entryName(entry: yauzl.Entry): string {
+  const lowLevel = (yauzl as unknown as {
+    getFileNameLowLevel(flags: number, name: Buffer, extraFields: unknown[], strict: boolean): string;
+  }).getFileNameLowLevel;
+  return lowLevel(entry.generalPurposeBitFlag, entry.fileName as unknown as Buffer, entry.extraFields, true);
+}
+
+function readMagic(file: string): Buffer {
+  const buf = Buffer.alloc(4);
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      fs.readSync(fd, buf, 0, 4, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    /* unreadable: judged (and reported) when imported */
+  }
+  return buf;
+}
+
+function isRegularFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
