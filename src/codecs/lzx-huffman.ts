@@ -1,0 +1,110 @@
+/**
+ * Canonical Huffman decode tables for LZX (FORMATS.md §2.4).
+ *
+ * LZX codes are canonical (shorter codes first, ties by symbol index), at most 16 bits long,
+ * read MSB-first. A table is looked up with the next 16 bits of the stream: the top
+ * `primaryBits` of them index a primary table; codes longer than that continue in a subtable
+ * indexed by the remaining 16 − primaryBits bits. One lookup (two for long codes) per symbol,
+ * no per-symbol allocation.
+ *
+ * Entry layout (Uint32): symbol codes are `symbol << 8 | codeLength` (codeLength 1..16);
+ * subtable links are `subtableStart << 8 | LINK`.
+ */
+import { inputError } from '../errors';
+
+export const MAX_CODE_LENGTH = 16;
+export const ENTRY_LINK = 0x80;
+export const ENTRY_LENGTH_MASK = 0x1f;
+/** room after the last symbol for a pretree run that spills past it (longest run: 20 + 31) */
+export const LENGTH_RUN_SLACK = 51;
+
+export class HuffmanTable {
+  /**
+   * code length per symbol (plus LENGTH_RUN_SLACK spill room); LZX delta-codes these against the
+   * previous block, so they persist
+   */
+  readonly lengths: Uint8Array;
+  readonly table: Uint32Array;
+  /** bits of the 16-bit peek that index the primary table */
+  readonly primaryBits: number;
+  /** how far to shift the 16-bit peek right to get the primary index */
+  readonly primaryShift: number;
+  /** mask applied to the 16-bit peek to index inside a subtable */
+  readonly subtableMask: number;
+  /** true when every length is zero (only the LENGTH tree may be used that way) */
+  empty = true;
+
+  private readonly lengthCounts = new Uint16Array(MAX_CODE_LENGTH + 1);
+  private readonly nextCode = new Uint32Array(MAX_CODE_LENGTH + 1);
+
+  constructor(readonly name: string, readonly numSymbols: number, primaryBits: number) {
+    this.lengths = new Uint8Array(numSymbols + LENGTH_RUN_SLACK);
+    this.primaryBits = primaryBits;
+    this.primaryShift = MAX_CODE_LENGTH - primaryBits;
+    this.subtableMask = (1 << this.primaryShift) - 1;
+    // Each primary slot holds at most one subtable, and each subtable holds at least one symbol.
+    const maxSubtables = Math.min(1 << primaryBits, numSymbols);
+    this.table = new Uint32Array((1 << primaryBits) + maxSubtables * (1 << this.primaryShift));
+  }
+
+  /**
+   * Rebuild the decode table from `lengths[0..activeSymbols)`. The code must be complete (the
+   * lengths fill the code space exactly); an all-zero set is accepted only if `allowEmpty`.
+   */
+  build(activeSymbols: number, allowEmpty: boolean): void {
+    const { lengths, lengthCounts, nextCode, table, primaryBits, primaryShift } = this;
+    lengthCounts.fill(0);
+    for (let s = 0; s < activeSymbols; s++) lengthCounts[lengths[s]!]!++;
+    lengthCounts[0] = 0;
+
+    let unused = 1; // fraction of the code space still free, in units of 2^-len
+    let used = 0;
+    for (let len = 1; len <= MAX_CODE_LENGTH; len++) {
+      unused = (unused << 1) - lengthCounts[len]!;
+      used += lengthCounts[len]!;
+      if (unused < 0) throw inputError('LZX_BAD_TREE', `${this.name} tree is over-subscribed (code lengths overflow the code space)`);
+    }
+    if (used === 0) {
+      if (!allowEmpty) throw inputError('LZX_BAD_TREE', `${this.name} tree has no code lengths`);
+      this.empty = true;
+      return;
+    }
+    if (unused !== 0) throw inputError('LZX_BAD_TREE', `${this.name} tree is incomplete (code lengths leave part of the code space unused)`);
+    this.empty = false;
+
+    let code = 0;
+    for (let len = 1; len <= MAX_CODE_LENGTH; len++) {
+      nextCode[len] = code;
+      code = (code + lengthCounts[len]!) << 1;
+    }
+
+    // Canonical codes grow with length, so the prefixes of long codes are the primary slots left
+    // after all short codes, in increasing order: subtables are handed out as we go.
+    let subtableEnd = 1 << primaryBits;
+    let lastPrefix = -1;
+    let lastSubtable = 0;
+    for (let len = 1; len <= MAX_CODE_LENGTH; len++) {
+      if (lengthCounts[len] === 0) continue;
+      for (let sym = 0; sym < activeSymbols; sym++) {
+        if (lengths[sym] !== len) continue;
+        const c = nextCode[len]!++;
+        const entry = (sym << 8) | len;
+        if (len <= primaryBits) {
+          const start = c << (primaryBits - len);
+          table.fill(entry, start, start + (1 << (primaryBits - len)));
+        } else {
+          const left = c << (MAX_CODE_LENGTH - len); // left-aligned in 16 bits
+          const prefix = left >>> primaryShift;
+          if (prefix !== lastPrefix) {
+            lastPrefix = prefix;
+            lastSubtable = subtableEnd;
+            subtableEnd += 1 << primaryShift;
+            table[prefix] = (lastSubtable << 8) | ENTRY_LINK;
+          }
+          const start = lastSubtable + (left & this.subtableMask);
+          table.fill(entry, start, start + (1 << (MAX_CODE_LENGTH - len)));
+        }
+      }
+    }
+  }
+}

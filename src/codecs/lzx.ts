@@ -1,0 +1,472 @@
+/**
+ * LZX decoder for CAB folders (typeCompress 3), written from FORMATS.md §2.4 and Microsoft's
+ * "LZX Data Compression Format" facts.
+ *
+ * The container feeds one CFDATA payload per call; each call yields exactly one output frame
+ * (32768 bytes, the last one shorter). Per folder:
+ *
+ *   stream header (E8 flag + intel_filesize)  — once, at the start of the first frame
+ *   block header  (type, size, trees)          — whenever the previous block is used up;
+ *                                                blocks span frames and CFDATA payloads
+ *   literals / matches into the window          — up to the end of the frame, never past it
+ *   frame end: re-align to 16 bits; copy out; E8-translate the copy
+ *
+ * Everything hostile input can control is checked: window size, block type, every tree
+ * (complete or, for LENGTH only, empty until needed), match offsets (never before the start of
+ * the output, never beyond the window) and match lengths (never past the end of the block or
+ * the frame). Running out of input is LZX_INPUT_OVERRUN, reported in preference to whatever
+ * the zero padding past the end would otherwise look like.
+ */
+import { CabferryError, inputError } from '../errors';
+import { LzxBitReader } from './lzx-bitreader';
+import { ENTRY_LENGTH_MASK, ENTRY_LINK, HuffmanTable } from './lzx-huffman';
+import type { BlockDecoder } from './types';
+import { MAX_BLOCK_OUTPUT } from './types';
+
+export const LZX_MIN_WINDOW_BITS = 15;
+export const LZX_MAX_WINDOW_BITS = 21;
+export const LZX_FRAME_SIZE = 32768;
+
+const NUM_CHARS = 256;
+/** position slots per window size 2^15 .. 2^21 */
+const POSITION_SLOTS = [30, 32, 34, 36, 38, 42, 50];
+const NUM_PRIMARY_LENGTHS = 7;
+const NUM_SECONDARY_LENGTHS = 249;
+const MIN_MATCH = 2;
+const PRETREE_SYMBOLS = 20;
+const ALIGNED_SYMBOLS = 8;
+const MAX_MAIN_SYMBOLS = NUM_CHARS + 8 * POSITION_SLOTS[POSITION_SLOTS.length - 1]!;
+
+export const LzxBlockType = { verbatim: 1, aligned: 2, uncompressed: 3 } as const;
+
+/** Verbatim bits after each position slot: 0,0,0,0,1,1,2,2,…,16,16, then 17 from slot 36. */
+export const LZX_EXTRA_BITS = new Uint8Array(51);
+/** Smallest formatted offset (match offset + 2) of each position slot. */
+export const LZX_POSITION_BASE = new Uint32Array(51);
+for (let slot = 0; slot < 51; slot++) {
+  LZX_EXTRA_BITS[slot] = slot < 4 ? 0 : Math.min(17, (slot >> 1) - 1);
+  if (slot > 0) LZX_POSITION_BASE[slot] = LZX_POSITION_BASE[slot - 1]! + (1 << LZX_EXTRA_BITS[slot - 1]!);
+}
+
+/** Number of position slots for a window of 2^windowBits bytes. */
+export function lzxPositionSlots(windowBits: number): number {
+  return POSITION_SLOTS[windowBits - LZX_MIN_WINDOW_BITS]!;
+}
+
+export function createLzxDecoder(windowBits: number): BlockDecoder {
+  return new LzxDecoder(windowBits);
+}
+
+/** Frames after this one are not E8-translated (the format counts frames in 15 bits). */
+const E8_MAX_FRAMES = 32768;
+/** E8 translation leaves the last 10 bytes of a frame alone. */
+const E8_TAIL = 10;
+
+export class LzxDecoder implements BlockDecoder {
+  readonly windowBits: number;
+  private readonly windowSize: number;
+  private readonly numMainSymbols: number;
+  private readonly window: Buffer;
+  /** E8 translation works on a copy of the frame: the window keeps the raw bytes */
+  private readonly e8Frame = Buffer.alloc(LZX_FRAME_SIZE);
+  private readonly bits = new LzxBitReader();
+
+  private readonly pretree = new HuffmanTable('PRETREE', PRETREE_SYMBOLS, 8);
+  private readonly mainTree = new HuffmanTable('MAINTREE', MAX_MAIN_SYMBOLS, 11);
+  private readonly lengthTree = new HuffmanTable('LENGTH', NUM_SECONDARY_LENGTHS, 10);
+  private readonly alignedTree = new HuffmanTable('ALIGNED', ALIGNED_SYMBOLS, 7);
+
+  /** next write position in the window */
+  private windowPos = 0;
+  /** window position where the current frame started */
+  private frameStart = 0;
+  /** true once the window has been filled once, so offsets up to its size are valid */
+  private windowWrapped = false;
+  /** uncompressed bytes produced so far in this folder */
+  private outputOffset = 0;
+  private frameIndex = 0;
+  private headerRead = false;
+  /** 0 when the E8 flag is off */
+  private intelFileSize = 0;
+  /** set once a block could contain 0xE8 literals; before that the translation is skipped */
+  private intelStarted = false;
+
+  private blockType = 0;
+  private blockLength = 0;
+  private blockRemaining = 0;
+  private r0 = 1;
+  private r1 = 1;
+  private r2 = 1;
+
+  /** a frame shorter than 32768 ends the folder */
+  private sawLastFrame = false;
+  /** after an error the state is inconsistent: the decoder refuses further blocks */
+  private failed = false;
+
+  constructor(windowBits: number) {
+    if (!Number.isInteger(windowBits) || windowBits < LZX_MIN_WINDOW_BITS || windowBits > LZX_MAX_WINDOW_BITS) {
+      throw inputError('LZX_BAD_WINDOW', `LZX window size 2^${windowBits} is outside 2^15..2^21`);
+    }
+    this.windowBits = windowBits;
+    this.windowSize = 1 << windowBits;
+    this.numMainSymbols = NUM_CHARS + 8 * lzxPositionSlots(windowBits);
+    this.window = Buffer.alloc(this.windowSize);
+  }
+
+  decodeBlock(input: Buffer, outputSize: number): Buffer {
+    if (this.failed) throw inputError('LZX_DECODER_FAILED', 'LZX folder cannot continue after an earlier error');
+    if (!Number.isInteger(outputSize) || outputSize < 1 || outputSize > MAX_BLOCK_OUTPUT) {
+      throw inputError('LZX_BAD_FRAME_SIZE', `CFDATA uncompressed size ${outputSize} is not 1..${MAX_BLOCK_OUTPUT}`);
+    }
+    if (this.sawLastFrame) {
+      throw inputError('LZX_FRAME_AFTER_LAST', `LZX frame ${this.frameIndex} follows a short frame (only the folder's last CFDATA may be shorter than ${LZX_FRAME_SIZE} bytes)`);
+    }
+    try {
+      this.bits.feed(input);
+      const frame = this.decodeFrame(outputSize);
+      this.bits.retainLeftover();
+      return frame;
+    } catch (e) {
+      this.failed = true;
+      if (e instanceof CabferryError) {
+        e.message = `LZX frame ${this.frameIndex}: ${e.message}`;
+      }
+      throw e;
+    }
+  }
+
+  private decodeFrame(frameSize: number): Buffer {
+    if (!this.headerRead) this.readStreamHeader();
+
+    // Frames are 32 KiB and the window a power of two ≥ 32 KiB, so a frame never wraps.
+    const frameStart = this.windowPos;
+    this.frameStart = frameStart;
+    const frameEnd = frameStart + frameSize;
+    while (this.windowPos < frameEnd) {
+      if (this.blockRemaining === 0) this.readBlockHeader();
+      const run = Math.min(this.blockRemaining, frameEnd - this.windowPos);
+      if (this.blockType === LzxBlockType.uncompressed) {
+        this.bits.readBytes(this.window, this.windowPos, run);
+        this.windowPos += run;
+      } else {
+        this.decodeRun(this.windowPos + run);
+      }
+      this.blockRemaining -= run;
+    }
+
+    if (this.bits.overran()) throw this.bits.overrunError();
+    this.bits.alignToWord();
+
+    let out = this.window.subarray(frameStart, frameEnd);
+    if (this.intelStarted && this.intelFileSize !== 0 && this.frameIndex < E8_MAX_FRAMES && frameSize > E8_TAIL) {
+      out.copy(this.e8Frame, 0);
+      out = this.e8Frame.subarray(0, frameSize);
+      undoE8Translation(out, this.outputOffset, this.intelFileSize);
+    }
+
+    this.outputOffset += frameSize;
+    this.frameIndex++;
+    if (frameSize < LZX_FRAME_SIZE) this.sawLastFrame = true;
+    if (this.windowPos === this.windowSize) {
+      this.windowPos = 0;
+      this.windowWrapped = true;
+    }
+    return out;
+  }
+
+  /** FORMATS.md §2.4 "Stream header": 1 bit E8 flag, then 32 bits intel_filesize if set. */
+  private readStreamHeader(): void {
+    if (this.bits.read(1) === 1) {
+      const high = this.bits.read(16);
+      const low = this.bits.read(16);
+      this.intelFileSize = (high << 16) | low; // a signed 32-bit value, as the format defines it
+    }
+    this.headerRead = true;
+  }
+
+  private readBlockHeader(): void {
+    const bits = this.bits;
+    // The pad byte after an odd-sized uncompressed block is skipped only when another block follows.
+    if (this.blockType === LzxBlockType.uncompressed && (this.blockLength & 1) === 1) bits.skipBytes(1);
+
+    const type = bits.read(3);
+    const size = (bits.read(16) << 8) | bits.read(8);
+    if (type < LzxBlockType.verbatim || type > LzxBlockType.uncompressed) {
+      this.failOrOverrun('LZX_BAD_BLOCK_TYPE', `bad block type ${type} (expected 1 verbatim, 2 aligned or 3 uncompressed)`);
+    }
+    this.blockType = type;
+    this.blockLength = size;
+    this.blockRemaining = size;
+
+    if (type === LzxBlockType.uncompressed) {
+      this.intelStarted = true; // raw bytes may hold 0xE8 without any tree saying so
+      bits.alignForUncompressedBlock();
+      this.r0 = bits.readUint32LE();
+      this.r1 = bits.readUint32LE();
+      this.r2 = bits.readUint32LE();
+      return;
+    }
+    if (type === LzxBlockType.aligned) {
+      const lengths = this.alignedTree.lengths;
+      for (let i = 0; i < ALIGNED_SYMBOLS; i++) lengths[i] = bits.read(3);
+      this.buildTree(this.alignedTree, ALIGNED_SYMBOLS, false);
+    }
+    this.readTreeLengths(this.mainTree, 0, NUM_CHARS);
+    this.readTreeLengths(this.mainTree, NUM_CHARS, this.numMainSymbols);
+    this.buildTree(this.mainTree, this.numMainSymbols, false);
+    if (this.mainTree.lengths[0xe8] !== 0) this.intelStarted = true;
+    this.readTreeLengths(this.lengthTree, 0, NUM_SECONDARY_LENGTHS);
+    this.buildTree(this.lengthTree, NUM_SECONDARY_LENGTHS, true);
+  }
+
+  private buildTree(tree: HuffmanTable, activeSymbols: number, allowEmpty: boolean): void {
+    try {
+      tree.build(activeSymbols, allowEmpty);
+    } catch (e) {
+      if (this.bits.overran()) throw this.bits.overrunError();
+      throw e;
+    }
+  }
+
+  /**
+   * Code lengths `first..last` of `tree`, delta-coded against the previous block's lengths
+   * through a pretree (FORMATS.md §2.4 "VERBATIM").
+   *
+   * A run of zeros or repeats may spill past `last`. cabextract accepts that (the spilled lengths
+   * of the first MAINTREE run become the "previous" lengths of the second run; past the end of a
+   * tree they are never used), and so do we: refusing it would call cabinets corrupt that the
+   * reference tool extracts. The spill is bounded by the longest run (51), which the length
+   * arrays leave room for.
+   */
+  private readTreeLengths(tree: HuffmanTable, first: number, last: number): void {
+    const bits = this.bits;
+    const pre = this.pretree;
+    for (let i = 0; i < PRETREE_SYMBOLS; i++) pre.lengths[i] = bits.read(4);
+    this.buildTree(pre, PRETREE_SYMBOLS, false);
+
+    const lengths = tree.lengths;
+    let i = first;
+    while (i < last) {
+      const sym = this.readSymbol(pre);
+      let run = 1;
+      let value: number;
+      if (sym === 17) {
+        run = 4 + bits.read(4);
+        value = 0;
+      } else if (sym === 18) {
+        run = 20 + bits.read(5);
+        value = 0;
+      } else if (sym === 19) {
+        run = 4 + bits.read(1);
+        const delta = this.readSymbol(pre);
+        if (delta > 16) this.failOrOverrun('LZX_BAD_TREE', `${tree.name} pretree run repeats code ${delta}`);
+        value = (lengths[i]! + 17 - delta) % 17;
+      } else {
+        value = (lengths[i]! + 17 - sym) % 17;
+      }
+      lengths.fill(value, i, i + run);
+      i += run;
+    }
+  }
+
+  /** One Huffman symbol, outside the hot loop. */
+  private readSymbol(tree: HuffmanTable): number {
+    const bits = this.bits;
+    bits.ensure16();
+    const peek = bits.bitBuf >>> 16;
+    let e = tree.table[peek >>> tree.primaryShift]!;
+    if ((e & ENTRY_LINK) !== 0) e = tree.table[(e >>> 8) + (peek & tree.subtableMask)]!;
+    bits.drop(e & ENTRY_LENGTH_MASK);
+    return e >>> 8;
+  }
+
+  /**
+   * Decode literals and matches of a verbatim or aligned block until `runEnd` (the end of the
+   * block or of the frame, whichever comes first). The hot loop: bit buffer, window position and
+   * repeated offsets are kept in locals and stored back at the end.
+   */
+  private decodeRun(runEnd: number): void {
+    const bits = this.bits;
+    const win = this.window;
+    const windowSize = this.windowSize;
+    const aligned = this.blockType === LzxBlockType.aligned;
+    const mainTable = this.mainTree.table;
+    const mainShift = this.mainTree.primaryShift;
+    const mainMask = this.mainTree.subtableMask;
+    const lengthTable = this.lengthTree.table;
+    const lengthShift = this.lengthTree.primaryShift;
+    const lengthMask = this.lengthTree.subtableMask;
+    const lengthEmpty = this.lengthTree.empty;
+    const alignedTable = this.alignedTree.table;
+    const alignedShift = this.alignedTree.primaryShift;
+    const runEndsBlock = runEnd - this.windowPos === this.blockRemaining;
+
+    let bitBuf = bits.bitBuf;
+    let bitCount = bits.bitCount;
+    let pos = this.windowPos;
+    let r0 = this.r0;
+    let r1 = this.r1;
+    let r2 = this.r2;
+
+    // Refills are written out inline (`if (bitCount < 16) …`): a helper taking the locals would
+    // cost a call per symbol. Each adds one 16-bit word below the buffered bits.
+    while (pos < runEnd) {
+      if (bitCount < 16) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
+      let peek = bitBuf >>> 16;
+      let e = mainTable[peek >>> mainShift]!;
+      if ((e & ENTRY_LINK) !== 0) e = mainTable[(e >>> 8) + (peek & mainMask)]!;
+      let n = e & ENTRY_LENGTH_MASK;
+      bitBuf <<= n;
+      bitCount -= n;
+      const sym = e >>> 8;
+      if (sym < NUM_CHARS) {
+        win[pos++] = sym;
+        continue;
+      }
+
+      let length = sym & NUM_PRIMARY_LENGTHS;
+      if (length === NUM_PRIMARY_LENGTHS) {
+        if (lengthEmpty) {
+          this.syncBits(bitBuf, bitCount);
+          this.failOrOverrun('LZX_BAD_TREE', 'a match needs the LENGTH tree but this block left it empty');
+        }
+        if (bitCount < 16) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
+        peek = bitBuf >>> 16;
+        e = lengthTable[peek >>> lengthShift]!;
+        if ((e & ENTRY_LINK) !== 0) e = lengthTable[(e >>> 8) + (peek & lengthMask)]!;
+        n = e & ENTRY_LENGTH_MASK;
+        bitBuf <<= n;
+        bitCount -= n;
+        length += e >>> 8;
+      }
+      length += MIN_MATCH;
+
+      const slot = (sym - NUM_CHARS) >>> 3;
+      let offset: number;
+      if (slot === 0) {
+        offset = r0;
+      } else if (slot === 1) {
+        offset = r1;
+        r1 = r0;
+        r0 = offset;
+      } else if (slot === 2) {
+        offset = r2;
+        r2 = r0;
+        r0 = offset;
+      } else {
+        const extra = LZX_EXTRA_BITS[slot]!;
+        offset = LZX_POSITION_BASE[slot]! - 2;
+        if (aligned && extra >= 3) {
+          // the low 3 bits come from the aligned-offset tree, the rest verbatim
+          const verbatimBits = extra - 3;
+          if (verbatimBits > 0) {
+            if (bitCount < verbatimBits) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
+            offset += (bitBuf >>> (32 - verbatimBits)) << 3;
+            bitBuf <<= verbatimBits;
+            bitCount -= verbatimBits;
+          }
+          if (bitCount < 16) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
+          e = alignedTable[(bitBuf >>> 16) >>> alignedShift]!; // aligned codes are ≤ 7 bits: no subtables
+          n = e & ENTRY_LENGTH_MASK;
+          bitBuf <<= n;
+          bitCount -= n;
+          offset += e >>> 8;
+        } else if (extra > 0) {
+          // up to 17 bits: two words may be needed
+          if (bitCount < extra) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
+          if (bitCount < extra) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
+          offset += bitBuf >>> (32 - extra);
+          bitBuf <<= extra;
+          bitCount -= extra;
+        }
+        r2 = r1;
+        r1 = r0;
+        r0 = offset;
+      }
+
+      if (pos + length > runEnd) {
+        this.syncBits(bitBuf, bitCount);
+        this.failOrOverrun(runEndsBlock ? 'LZX_MATCH_PAST_BLOCK' : 'LZX_MATCH_PAST_FRAME',
+          `match of ${length} bytes at output offset ${this.outputOffsetOf(pos)} runs past the end of the ${runEndsBlock ? 'block' : 'frame'}`);
+      }
+      let src = pos - offset;
+      if (offset === 0 || src < 0) {
+        if (offset === 0 || !this.windowWrapped || offset > windowSize) {
+          this.syncBits(bitBuf, bitCount);
+          this.rejectOffset(offset, pos);
+        }
+        // the source wraps around the end of the circular window
+        src += windowSize;
+        for (let k = 0; k < length; k++) {
+          win[pos++] = win[src++]!;
+          if (src === windowSize) src = 0;
+        }
+      } else if (offset >= length && length > 16) {
+        win.copyWithin(pos, src, src + length);
+        pos += length;
+      } else {
+        // overlapping copies repeat the last `offset` bytes: copy forward byte by byte
+        const end = pos + length;
+        while (pos < end) win[pos++] = win[src++]!;
+      }
+    }
+
+    bits.bitBuf = bitBuf;
+    bits.bitCount = bitCount;
+    this.windowPos = pos;
+    this.r0 = r0;
+    this.r1 = r1;
+    this.r2 = r2;
+  }
+
+  private syncBits(bitBuf: number, bitCount: number): void {
+    this.bits.bitBuf = bitBuf;
+    this.bits.bitCount = bitCount;
+  }
+
+  /** Folder output offset of a window position in the current frame, for error messages. */
+  private outputOffsetOf(windowPos: number): number {
+    return this.outputOffset + (windowPos - this.frameStart);
+  }
+
+  private rejectOffset(offset: number, pos: number): never {
+    const at = this.outputOffsetOf(pos);
+    if (offset === 0) this.failOrOverrun('LZX_BAD_MATCH_OFFSET', `match offset 0 at output offset ${at}`);
+    if (offset > this.windowSize) {
+      this.failOrOverrun('LZX_BAD_MATCH_OFFSET', `match offset ${offset} at output offset ${at} exceeds the ${this.windowSize}-byte window`);
+    }
+    this.failOrOverrun('LZX_MATCH_BEFORE_START', `match offset ${offset} at output offset ${at} points before the start of the output`);
+  }
+
+  /** Report `code`, unless the bits that led here were the zero padding past the end of the input. */
+  private failOrOverrun(code: string, message: string): never {
+    if (this.bits.overran()) throw this.bits.overrunError();
+    throw inputError(code, message);
+  }
+}
+
+/**
+ * Undo the encoder's x86 CALL translation on one output frame (FORMATS.md §2.4 "E8"): each 0xE8
+ * byte is followed by an absolute 32-bit target that becomes relative to its own position
+ * again. `frameOffset` is the frame's offset in the folder's output.
+ */
+export function undoE8Translation(frame: Uint8Array, frameOffset: number, intelFileSize: number): void {
+  const end = frame.length - E8_TAIL;
+  let i = 0;
+  while (i < end) {
+    if (frame[i] !== 0xe8) {
+      i++;
+      continue;
+    }
+    const abs = frame[i + 1]! | (frame[i + 2]! << 8) | (frame[i + 3]! << 16) | (frame[i + 4]! << 24);
+    const cur = frameOffset + i;
+    if (abs >= -cur && abs < intelFileSize) {
+      const rel = abs >= 0 ? abs - cur : abs + intelFileSize;
+      frame[i + 1] = rel & 0xff;
+      frame[i + 2] = (rel >>> 8) & 0xff;
+      frame[i + 3] = (rel >>> 16) & 0xff;
+      frame[i + 4] = (rel >>> 24) & 0xff;
+    }
+    i += 5;
+  }
+}
