@@ -13,6 +13,9 @@ function commandModules(): Register[] {
   /* eslint-disable @typescript-eslint/no-require-imports */
   return [
     // one line per command module, in the order `--help` lists them
+    (require('./list') as typeof import('./list')).register,
+    (require('./extract') as typeof import('./extract')).register,
+    (require('./test') as typeof import('./test')).register,
   ];
 }
 
