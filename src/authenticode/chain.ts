@@ -1,0 +1,149 @@
+import { hasKeyUsage, KeyUsageBit, type Certificate } from './certificate';
+import { VerificationError } from './errors';
+import { Oid } from './oids';
+import type { TrustAnchor } from './trust';
+
+/** What a chain must satisfy. */
+export interface ChainPolicy {
+  /** the time every non-anchor certificate must be valid at */
+  at: Date;
+  /** acceptable leaf extended key usages (any one of them); the leaf must carry the extension */
+  ekus: string[];
+}
+
+export interface ChainLink {
+  certificate: Certificate;
+  /** set on the last link: the anchor the chain ends in */
+  anchor: TrustAnchor | null;
+}
+
+/** Bounds the search when certificate pools hold many cross-signed variants. */
+const MAX_CHAIN_LENGTH = 10;
+const MAX_CANDIDATE_PATHS = 64;
+
+/**
+ * Build a path from `leaf` through the embedded certificates to one of `anchors`, and check it:
+ * signatures (node:crypto), validity of every non-anchor certificate at `policy.at`, CA
+ * constraints on issuers (basicConstraints cA, keyCertSign, pathLen), and the leaf's EKU and
+ * digitalSignature key usage. Anchors are trusted as they are (see TrustAnchor).
+ *
+ * Every candidate path is tried; the first that passes wins, else the first path's failure is
+ * reported, else CHAIN_UNTRUSTED.
+ */
+export function buildChain(leaf: Certificate, pool: Certificate[], anchors: TrustAnchor[], policy: ChainPolicy): ChainLink[] {
+  const anchorOf = (c: Certificate): TrustAnchor | null => anchors.find((a) => sameCertificate(a.certificate, c)) ?? null;
+  const paths: ChainLink[][] = [];
+
+  const extend = (path: Certificate[]): void => {
+    if (paths.length >= MAX_CANDIDATE_PATHS) return;
+    const current = path[path.length - 1];
+    const anchor = anchorOf(current);
+    if (anchor !== null) {
+      paths.push(path.map((certificate, i) => ({ certificate, anchor: i === path.length - 1 ? anchor : null })));
+      return;
+    }
+    if (path.length >= MAX_CHAIN_LENGTH) return;
+    const candidates = [...anchors.map((a) => a.certificate), ...pool].filter(
+      (c) => c.subjectName.equals(current.issuerName) && !path.some((p) => sameCertificate(p, c)) && keyIdsAgree(current, c),
+    );
+    for (const issuer of candidates) {
+      if (!signedBy(current, issuer)) continue;
+      extend([...path, issuer]);
+    }
+  };
+  extend([leaf]);
+
+  if (paths.length === 0) {
+    throw new VerificationError('CHAIN_UNTRUSTED', `no chain from "${leaf.subject}" (issued by "${leaf.issuer}") to a trust anchor`);
+  }
+  let firstFailure: VerificationError | null = null;
+  for (const path of paths) {
+    try {
+      checkChain(path, policy);
+      return path;
+    } catch (e) {
+      if (!(e instanceof VerificationError)) throw e;
+      firstFailure ??= e;
+    }
+  }
+  throw firstFailure as VerificationError;
+}
+
+function checkChain(path: ChainLink[], policy: ChainPolicy): void {
+  const [leafLink] = path;
+  if (leafLink.anchor === null) checkLeafPurpose(leafLink.certificate, policy.ekus);
+  path.forEach((link, i) => {
+    if (link.anchor !== null) return;
+    checkValidity(link.certificate, policy.at);
+    // issuers strictly between the leaf and the anchor must be CAs
+    if (i > 0) checkIssuerConstraints(link.certificate, i - 1);
+  });
+}
+
+function checkLeafPurpose(leaf: Certificate, ekus: string[]): void {
+  if (ekus.length > 0) {
+    const present = leaf.extKeyUsage;
+    if (present === null || !present.some((e) => ekus.includes(e) || e === Oid.anyExtendedKeyUsage)) {
+      throw new VerificationError(
+        'EKU_MISSING',
+        `"${leaf.subject}" is not allowed to sign this (extended key usage ${present === null ? 'absent' : present.join(', ')}; needs ${ekus.join(' or ')})`,
+      );
+    }
+  }
+  if (leaf.keyUsage !== null && !hasKeyUsage(leaf, KeyUsageBit.digitalSignature)) {
+    throw new VerificationError('KEY_USAGE_MISSING', `"${leaf.subject}" key usage does not include digitalSignature`);
+  }
+}
+
+function checkValidity(cert: Certificate, at: Date): void {
+  if (at < cert.notBefore || at > cert.notAfter) {
+    throw new VerificationError(
+      'CHAIN_EXPIRED',
+      `"${cert.subject}" is valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}, not at ${at.toISOString()}`,
+    );
+  }
+}
+
+/** `below` = number of CA certificates between this issuer and the leaf. */
+function checkIssuerConstraints(cert: Certificate, below: number): void {
+  const bc = cert.basicConstraints;
+  if (bc === null || !bc.ca) throw new VerificationError('CHAIN_NOT_CA', `"${cert.subject}" issues certificates but is not a CA`);
+  if (cert.keyUsage !== null && !hasKeyUsage(cert, KeyUsageBit.keyCertSign)) {
+    throw new VerificationError('CHAIN_NOT_CA', `"${cert.subject}" key usage does not include keyCertSign`);
+  }
+  if (bc.pathLength !== null && below > bc.pathLength) {
+    throw new VerificationError('CHAIN_PATH_LENGTH', `"${cert.subject}" allows ${bc.pathLength} CA certificates below it, the chain has ${below}`);
+  }
+}
+
+/** Same certificate, or the same subject and key (a re-issued or cross-signed anchor). */
+function sameCertificate(a: Certificate, b: Certificate): boolean {
+  if (a.der.equals(b.der)) return true;
+  return a.subjectName.equals(b.subjectName) && a.publicKey.equals(b.publicKey);
+}
+
+/** When both carry key identifiers they must agree; this prunes candidates before any signature math. */
+function keyIdsAgree(child: Certificate, issuer: Certificate): boolean {
+  return child.authorityKeyId === null || issuer.subjectKeyId === null || child.authorityKeyId.equals(issuer.subjectKeyId);
+}
+
+const signatureCache = new WeakMap<Certificate, Map<Certificate, boolean>>();
+
+/** The certificate's signature verifies with the issuer's key (cached: trust bundles are reused). */
+function signedBy(cert: Certificate, issuer: Certificate): boolean {
+  let byIssuer = signatureCache.get(cert);
+  if (byIssuer === undefined) {
+    byIssuer = new Map();
+    signatureCache.set(cert, byIssuer);
+  }
+  let ok = byIssuer.get(issuer);
+  if (ok === undefined) {
+    try {
+      ok = cert.x509.verify(issuer.publicKey);
+    } catch {
+      ok = false;
+    }
+    byIssuer.set(issuer, ok);
+  }
+  return ok;
+}

@@ -1,0 +1,117 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { CabHeader } from '../cab/types';
+import { internalError } from '../errors';
+import type { RandomAccessFile } from '../io/random-access-file';
+import { VerificationError } from './errors';
+
+/** A half-open byte range [start, end) of the file. */
+export type ByteRange = [start: number, end: number];
+
+/**
+ * The bytes a CAB Authenticode digest covers (FORMATS.md §3.2), in file order:
+ * "MSCF", cbCabinet … iCabinet, cbJunk (Windows SIP form; identical to osslsigncode's whenever
+ * iCabinet and the filler are zero), the prev/next strings, each CFFOLDER's 8 fixed bytes, and
+ * everything from the first CFFILE up to the signature. Left out: reserved1, the reserve sizes,
+ * sigPos/sigLen and the filler — so adding a (nested) signature does not change the digest.
+ */
+export function authenticodeDigestRanges(header: CabHeader): ByteRange[] {
+  if (header.authenticode === null || header.headerReserveOffset === null) {
+    throw new VerificationError('SIG_MALFORMED', 'the cabinet has no Authenticode header reserve');
+  }
+  const junk = header.headerReserveOffset;
+  const ranges: ByteRange[] = [
+    [0, 4],
+    [8, 36],
+    [junk, junk + 2],
+  ];
+  if (header.stringsRange[1] > header.stringsRange[0]) ranges.push(header.stringsRange);
+  const entrySize = 8 + header.cbCFFolder;
+  for (let i = 0; i < header.cFolders; i++) {
+    const at = header.folderTableOffset + i * entrySize;
+    ranges.push([at, at + 8]);
+  }
+  ranges.push([header.coffFiles, header.authenticode.sigPos]);
+  return mergeRanges(ranges);
+}
+
+/** Join touching ranges; reject overlapping or out-of-order ones (a layout no signer produces). */
+function mergeRanges(ranges: ByteRange[]): ByteRange[] {
+  const out: ByteRange[] = [];
+  for (const [start, end] of ranges) {
+    if (end < start) throw new VerificationError('SIG_MALFORMED', `cabinet layout: hashed range ${start}..${end} is inverted`);
+    const last = out[out.length - 1];
+    if (last !== undefined && start < last[1]) {
+      throw new VerificationError('SIG_MALFORMED', `cabinet layout: hashed range at ${start} overlaps the one ending at ${last[1]}`);
+    }
+    if (last !== undefined && start === last[1]) last[1] = end;
+    else if (end > start) out.push([start, end]);
+  }
+  return out;
+}
+
+export interface FileDigests {
+  /** SHA-256 of the whole file (the blob store's key) */
+  sha256: Buffer;
+  /** Authenticode digest by algorithm name (node:crypto naming: sha1, sha256 …) */
+  authenticode: Map<string, Buffer>;
+}
+
+/**
+ * One sequential pass computes the file SHA-256 and every Authenticode digest the file's
+ * signatures need. Feed it the file in order: `update(chunk, offset)` with offset = bytes fed so far.
+ */
+export class FileDigester {
+  private readonly ranges: ByteRange[];
+  private readonly file = createHash('sha256');
+  private readonly hashes: Map<string, Hash>;
+  private position = 0;
+  private rangeIndex = 0;
+
+  constructor(ranges: ByteRange[], algorithms: string[]) {
+    this.ranges = ranges.map(([s, e]) => [s, e]);
+    this.hashes = new Map([...new Set(algorithms)].map((a) => [a, createHash(a)]));
+  }
+
+  update(chunk: Buffer, offset: number): void {
+    if (offset !== this.position) {
+      throw internalError('DIGEST_OUT_OF_ORDER', `FileDigester fed offset ${offset}, expected ${this.position}`);
+    }
+    this.file.update(chunk);
+    const chunkEnd = offset + chunk.length;
+    while (this.rangeIndex < this.ranges.length) {
+      const [start, end] = this.ranges[this.rangeIndex];
+      if (start >= chunkEnd) break;
+      const from = Math.max(start, offset);
+      const to = Math.min(end, chunkEnd);
+      if (to > from) {
+        const piece = chunk.subarray(from - offset, to - offset);
+        for (const h of this.hashes.values()) h.update(piece);
+      }
+      if (end > chunkEnd) break;
+      this.rangeIndex++;
+    }
+    this.position = chunkEnd;
+  }
+
+  digests(): FileDigests {
+    const last = this.ranges[this.ranges.length - 1];
+    if (last !== undefined && this.position < last[1]) {
+      throw internalError('DIGEST_INCOMPLETE', `FileDigester stopped at ${this.position}, before the hashed range ending at ${last[1]}`);
+    }
+    const authenticode = new Map<string, Buffer>();
+    for (const [alg, h] of this.hashes) authenticode.set(alg, h.digest());
+    return { sha256: this.file.digest(), authenticode };
+  }
+}
+
+/** Chunk size of the digest pass: large enough that syscalls do not show next to hashing. */
+const READ_CHUNK = 4 * 1024 * 1024;
+
+/** Run a FileDigester over a whole file, reading it once from start to end. */
+export function digestFile(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[]): FileDigests {
+  const digester = new FileDigester(ranges, algorithms);
+  for (let offset = 0; offset < file.size; offset += READ_CHUNK) {
+    digester.update(file.read(offset, Math.min(READ_CHUNK, file.size - offset), 'file data'), offset);
+  }
+  return digester.digests();
+}
