@@ -58,6 +58,8 @@ export interface Payload {
   ntVersion: string;
   architecture: Architecture;
   kind: PayloadKind;
+  /** which evidence decided `kind` (releaseType, servicing-stack component, knowledge base, title) */
+  kindBasis?: string;
   /** update.mum package@releaseType: "Security Update", "Update", "Hotfix", "Service Pack", … */
   releaseType: string | null;
   /** update.mum package@restart: "required" | "possible" | "never" | null when absent */
@@ -65,8 +67,14 @@ export interface Payload {
   parents: ParentRequirement[];
   /** package identity of the top package (Package_for_KBnnnn) */
   identity: AssemblyIdentity | null;
+  /** update.mum installerAssembly (the servicing stack the package needs to install) */
+  installerAssembly?: AssemblyIdentity | null;
+  /** packages the top package contains (Package_for_KBnnnn_server, …) */
+  subPackages?: AssemblyIdentity[];
   fileName: string;
   format: PayloadFormat;
+  /** for an .msu: the member that is the payload cab (what pkgmgr would install) */
+  payloadCab?: string;
   /** file size, and the sum of member sizes */
   size: number;
   unpackedSize?: number;
@@ -77,4 +85,6 @@ export interface Payload {
   metadataVerified: boolean;
   /** why metadataVerified is false, or notes on what was checked */
   metadataReason?: string;
+  /** disagreements between sources (file name vs pkgProperties.txt vs update.mum), for the operator */
+  notes?: string[];
 }

@@ -1,0 +1,345 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { digestFile, prepareCabSignature, verifyCab, verifyPreparedCab, type FileVerdict, type TrustAnchor } from '../authenticode';
+import { openCab, type Cabinet } from '../cab/cabinet';
+import type { CabMember } from '../cab/types';
+import { CabferryError, inputError } from '../errors';
+import { RandomAccessFile } from '../io/random-access-file';
+import { familyForNtVersion, loadKnowledgeBase, type KnowledgeBase } from '../planner/knowledge-base';
+import { classifyPayload } from './classify';
+import { choosePayloadCab, detectLayout } from './layout';
+import { parsePackageManifest, type PackageManifest } from './mum';
+import { parsePkgProperties, type PkgProperties } from './pkg-properties';
+import { architectureFromFileName, normalizeArchitecture, ntVersionFromFileName, ntVersionFromPackageVersion, productsFor } from './product';
+import type { Architecture, Payload, SignatureSummary } from './types';
+import { parseUnattend, type UnattendPackage } from './unattend';
+import { readMetadataMembers, verifyPackageMetadata, type MetadataVerification } from './verify-metadata';
+
+/**
+ * What a payload is: `inspectPayload(path)` reads an .msu or a bare payload .cab, verifies its
+ * Authenticode signature (src/authenticode) and its catalog-signed servicing metadata
+ * (verify-metadata.ts), parses update.mum, pkgProperties.txt and the unattend .xml, and fills the
+ * Payload model the catalog stores and the planner plans with.
+ *
+ * Data flow for an .msu: outer cab → (one folder pass) payload cab streamed to a temp file +
+ * pkgProperties.txt + unattend .xml → payload cab opened from the temp file → its metadata members
+ * (.mum/.cat/.manifest/_manifest_.cix.xml, one folder pass) → verified → parsed → Payload.
+ * Nothing holds a whole payload in memory; only metadata members are kept.
+ */
+
+export interface InspectOptions {
+  trust: TrustAnchor[];
+  /** time for signatures without a verified timestamp (default now) */
+  at?: Date;
+  /** knowledge base for KB roles and titles (default: catalog/kb shipped with cabferry; null: metadata only) */
+  knowledgeBase?: KnowledgeBase | null;
+}
+
+/** For the importer's one-pass design: the Authenticode verdict and file SHA-256 it already computed. */
+export interface PrecomputedFileFacts {
+  verdict: FileVerdict;
+  sha256: string;
+}
+
+export interface InspectedMember {
+  /** the file (or, for an .msu's payload cab, the member) that holds it */
+  container: string;
+  name: string;
+  size: number;
+}
+
+/** Everything inspect learned; `payload` is the model, the rest is evidence for reports. */
+export interface PayloadReport {
+  file: string;
+  payload: Payload;
+  /** the file's own Authenticode verdict */
+  verdict: FileVerdict;
+  /** the payload cab's Authenticode verdict, for an .msu */
+  payloadCabVerdict: FileVerdict | null;
+  metadata: MetadataVerification;
+  manifest: PackageManifest;
+  pkgProperties: PkgProperties | null;
+  unattend: UnattendPackage[] | null;
+  members: InspectedMember[];
+}
+
+const maxSmallMemberBytes = 256 * 1024;
+
+export function inspectPayload(file: string, options: InspectOptions): Payload {
+  return inspectPayloadReport(file, options).payload;
+}
+
+/** The importer's variant: no second pass over the file for its digest and signatures. */
+export function inspectPayloadWithFacts(file: string, options: InspectOptions & PrecomputedFileFacts): Payload {
+  return inspectPayloadReport(file, options, { verdict: options.verdict, sha256: options.sha256 }).payload;
+}
+
+export function inspectPayloadReport(file: string, options: InspectOptions, facts?: PrecomputedFileFacts): PayloadReport {
+  const { verdict, sha256 } = facts ?? verifyFileOnePass(file, options);
+  const size = fs.statSync(file).size;
+  const cabinet = openCab(file);
+  try {
+    const layout = detectLayout(cabinet.members, file);
+    const outerMembers = cabinet.members.map((m) => ({ container: path.basename(file), name: m.name, size: m.size }));
+    if (layout.format === 'cab') {
+      const inner = inspectPayloadCab(cabinet, options);
+      return buildReport({ file, size, sha256, verdict, format: 'cab', cabinet, inner, pkgProperties: null, unattend: null, payloadCab: null, payloadCabVerdict: null, members: outerMembers }, options);
+    }
+
+    const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-inspect-'));
+    try {
+      const extracted = extractMsuParts(cabinet, [...layout.payloadCabs, layout.pkgProperties, layout.unattend].filter((m): m is CabMember => m !== null), tempDir);
+      const pkgProperties = layout.pkgProperties ? parsePkgProperties(extracted.small.get(layout.pkgProperties) as Buffer, layout.pkgProperties.name) : null;
+      const unattend = layout.unattend ? parseUnattend(extracted.small.get(layout.unattend) as Buffer, layout.unattend.name) : null;
+      const payloadCab = choosePayloadCab(layout.payloadCabs, unattend?.[0]?.sourceFileName ?? null, path.basename(file), file);
+      const innerPath = extracted.cabs.get(payloadCab) as string;
+      const label = `${file} (${payloadCab.name})`;
+      return withFileLabel(innerPath, label, () => {
+        const payloadCabVerdict = { ...verifyCab(innerPath, { trust: options.trust, at: options.at }), file: label, member: payloadCab.name };
+        const innerCab = openCab(innerPath);
+        try {
+          if (!innerCab.members.some((m) => m.name.toLowerCase() === 'update.mum')) {
+            throw inputError('MSU_PAYLOAD_NOT_A_PACKAGE', `payload cab ${payloadCab.name} has no update.mum`, { file });
+          }
+          const inner = inspectPayloadCab(innerCab, options);
+          const members = [...outerMembers, ...innerCab.members.map((m) => ({ container: payloadCab.name, name: m.name, size: m.size }))];
+          return buildReport({ file, size, sha256, verdict, format: 'msu', cabinet, inner, pkgProperties, unattend, payloadCab: payloadCab.name, payloadCabVerdict, members }, options);
+        } finally {
+          innerCab.close();
+        }
+      });
+    } finally {
+      fs.rmSync(tempDir, { recursive: true, force: true });
+    }
+  } finally {
+    cabinet.close();
+  }
+}
+
+/** File SHA-256 and every Authenticode digest in one read of the file, then the verdict. */
+function verifyFileOnePass(file: string, options: InspectOptions): PrecomputedFileFacts {
+  const raf = RandomAccessFile.open(file);
+  try {
+    const prepared = prepareCabSignature(raf);
+    const digests = digestFile(raf, prepared.ranges, prepared.algorithms);
+    return { verdict: verifyPreparedCab(file, prepared, digests, { trust: options.trust, at: options.at }), sha256: digests.sha256.toString('hex') };
+  } finally {
+    raf.close();
+  }
+}
+
+interface InnerPackage {
+  manifest: PackageManifest;
+  metadata: MetadataVerification;
+}
+
+/** The servicing package inside a payload cab: metadata verified first, then update.mum parsed. */
+function inspectPayloadCab(cabinet: Cabinet, options: InspectOptions): InnerPackage {
+  const metadataMembers = readMetadataMembers(cabinet);
+  const metadata = verifyPackageMetadata(metadataMembers, cabinet.members, { trust: options.trust, at: options.at });
+  const mum = metadataMembers.get('update.mum');
+  if (mum === undefined) throw inputError('PKG_NO_UPDATE_MUM', 'payload cab has no update.mum', { file: cabinet.path, member: 'update.mum' });
+  let manifest: PackageManifest;
+  try {
+    manifest = parsePackageManifest(mum, 'update.mum');
+  } catch (e) {
+    throw e instanceof CabferryError ? e.withContext({ file: cabinet.path, member: 'update.mum' }) : e;
+  }
+  return { manifest, metadata };
+}
+
+/**
+ * One pass over the outer cab's folder: candidate payload cabs stream into temp files, the small
+ * text members are kept in memory.
+ */
+function extractMsuParts(cabinet: Cabinet, wanted: CabMember[], tempDir: string): { cabs: Map<CabMember, string>; small: Map<CabMember, Buffer> } {
+  const cabs = new Map<CabMember, string>();
+  const small = new Map<CabMember, Buffer>();
+  const fds = new Map<CabMember, number>();
+  const pieces = new Map<CabMember, Buffer[]>();
+  let failure: CabferryError | null = null;
+  wanted.forEach((m, i) => {
+    if (/\.cab$/i.test(m.name)) {
+      const target = path.join(tempDir, `payload-${i}.cab`);
+      cabs.set(m, target);
+      fds.set(m, fs.openSync(target, 'wx', 0o600));
+    } else if (m.size > maxSmallMemberBytes) {
+      throw inputError('MSU_MEMBER_TOO_LARGE', `${m.name} is ${m.size} bytes; real ones are under 1 KiB (limit ${maxSmallMemberBytes})`, { file: cabinet.path, member: m.name });
+    }
+  });
+  try {
+    cabinet.forEachMemberData(wanted, {
+      onData: (m, chunk) => {
+        const fd = fds.get(m);
+        if (fd !== undefined) writeFully(fd, chunk);
+        else pieces.set(m, [...(pieces.get(m) ?? []), Buffer.from(chunk)]);
+      },
+      done: (m, error) => {
+        if (error !== null) failure ??= error;
+        else if (!fds.has(m)) small.set(m, Buffer.concat(pieces.get(m) ?? [], m.size));
+      },
+    });
+  } finally {
+    for (const fd of fds.values()) fs.closeSync(fd);
+  }
+  if (failure !== null) throw failure;
+  return { cabs, small };
+}
+
+function writeFully(fd: number, chunk: Buffer): void {
+  let done = 0;
+  while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
+}
+
+/** Errors about the temp copy of an inner cab name the .msu and the member instead. */
+function withFileLabel<T>(tempPath: string, label: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof CabferryError && (e.file === tempPath || e.file === undefined)) e.file = label;
+    throw e;
+  }
+}
+
+interface ReportParts {
+  file: string;
+  size: number;
+  sha256: string;
+  verdict: FileVerdict;
+  format: 'msu' | 'cab';
+  cabinet: Cabinet;
+  inner: InnerPackage;
+  pkgProperties: PkgProperties | null;
+  unattend: UnattendPackage[] | null;
+  payloadCab: string | null;
+  payloadCabVerdict: FileVerdict | null;
+  members: InspectedMember[];
+}
+
+function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport {
+  const { manifest, metadata } = parts.inner;
+  const fileName = path.basename(parts.file);
+  const notes: string[] = [];
+  const props = parts.pkgProperties;
+
+  const kb = manifest.kb ?? props?.kb ?? null;
+  if (kb === null) throw inputError('PKG_NO_KB', 'update.mum names no KB (package@identifier) and there is no pkgProperties.txt', { file: parts.file, member: 'update.mum' });
+  crossCheck(notes, 'KB', kb, [['pkgProperties.txt', props?.kb ?? null], ['the file name', kbInFileName(fileName)]]);
+
+  const architecture = normalizeArchitecture(manifest.identity.processorArchitecture) ?? normalizeArchitecture(props?.processorArchitecture) ?? architectureFromFileName(fileName);
+  if (architecture === null) throw inputError('PKG_NO_ARCHITECTURE', 'no processor architecture in update.mum, pkgProperties.txt or the file name', { file: parts.file });
+  crossCheck(notes, 'architecture', architecture, [['pkgProperties.txt', normalizeArchitecture(props?.processorArchitecture)], ['the file name', architectureFromFileName(fileName)]]);
+
+  const ntVersion = ntVersionFromPackageVersion(manifest.identity.version) ?? props?.ntVersion ?? ntVersionFromFileName(fileName);
+  if (ntVersion === null) throw inputError('PKG_NO_NT_VERSION', 'cannot tell the Windows version: no package version, "Applies to", or Windows6.x file name', { file: parts.file });
+  crossCheck(notes, 'Windows version', ntVersion, [['pkgProperties.txt', props?.ntVersion ?? null], ['the file name', ntVersionFromFileName(fileName)]]);
+
+  for (const u of parts.unattend ?? []) {
+    if (u.identity.name.toLowerCase() !== manifest.identity.name.toLowerCase() || (u.identity.version && u.identity.version !== manifest.identity.version)) {
+      notes.push(`the unattend .xml installs ${u.identity.name} ${u.identity.version ?? ''}, but update.mum is ${manifest.identity.name} ${manifest.identity.version ?? ''}`.replace(/ +/g, ' '));
+    }
+  }
+
+  const products = productsFor({
+    ntVersion,
+    architecture,
+    applicability: props?.applicability ?? [],
+    parentNames: manifest.parents.map((p) => p.identity.name),
+    subPackageNames: manifest.updates.flatMap((u) => u.packages.map((p) => p.name)),
+  });
+  const knowledge = knownUpdate(options, ntVersion, kb);
+  const title = knowledge?.title ?? genericDescriptionFree(manifest.description);
+  const kind = classifyPayload({ manifest, knownRole: knowledge?.role ?? null, title, packageType: props?.packageType ?? null });
+
+  if (!metadata.verified) notes.push(`metadata not verified: ${metadata.reason}`);
+  const payload: Payload = {
+    kb,
+    ...(title ? { title } : {}),
+    product: products[0],
+    products,
+    ntVersion,
+    architecture: architecture as Architecture,
+    kind: kind.kind,
+    kindBasis: kind.basis,
+    releaseType: manifest.releaseType,
+    restart: manifest.restart,
+    parents: manifest.parents,
+    identity: manifest.identity,
+    installerAssembly: manifest.installerAssembly,
+    subPackages: manifest.updates.flatMap((u) => u.packages),
+    fileName,
+    format: parts.format,
+    ...(parts.payloadCab !== null ? { payloadCab: parts.payloadCab } : {}),
+    size: parts.size,
+    unpackedSize: parts.cabinet.members.reduce((sum, m) => sum + m.size, 0),
+    sha256: parts.sha256,
+    signatures: summarizeSignatures(parts.verdict),
+    metadataVerified: metadata.verified,
+    metadataReason: metadata.verified
+      ? `update.mum and ${metadata.membersVerified - 1} other .mum/.manifest members match ${metadata.catalogs.length} validly signed catalog(s)`
+      : (metadata.reason ?? 'not verified'),
+    ...(notes.length > 0 ? { notes } : {}),
+  };
+  return {
+    file: parts.file,
+    payload,
+    verdict: parts.verdict,
+    payloadCabVerdict: parts.payloadCabVerdict,
+    metadata,
+    manifest,
+    pkgProperties: props,
+    unattend: parts.unattend,
+    members: parts.members,
+  };
+}
+
+/**
+ * The signature summary the planner relies on: digest algorithms of the VALID signatures only
+ * (a file with a broken SHA-256 nested signature next to a good SHA-1 one is not "dual").
+ */
+export function summarizeSignatures(verdict: FileVerdict): SignatureSummary {
+  if (verdict.verdict === 'unsigned') return 'unsigned';
+  const valid = verdict.signatures.filter((s) => s.valid && s.digestAlgorithm !== null);
+  if (verdict.verdict !== 'valid' || valid.length === 0) return 'invalid';
+  const sha1 = valid.some((s) => s.digestAlgorithm === 'sha1');
+  const sha2 = valid.some((s) => s.digestAlgorithm !== 'sha1' && s.digestAlgorithm !== 'md5');
+  if (sha1 && sha2) return 'dual';
+  return sha2 ? 'sha2-only' : sha1 ? 'sha1-only' : 'invalid';
+}
+
+function crossCheck(notes: string[], what: string, chosen: string, others: [string, string | null][]): void {
+  for (const [source, value] of others) {
+    if (value !== null && value.toLowerCase() !== chosen.toLowerCase()) notes.push(`${what} is ${chosen} per the signed update.mum, but ${source} says ${value}`);
+  }
+}
+
+function kbInFileName(fileName: string): string | null {
+  const m = /-KB(\d{5,8})(?:-v\d+)?-/i.exec(fileName);
+  return m ? `KB${m[1]}` : null;
+}
+
+/** "Fix for KB2999226" says nothing a title should; anything else is kept. */
+function genericDescriptionFree(description: string | null): string | null {
+  if (!description || /^fix for kb\d+$/i.test(description.trim())) return null;
+  return description;
+}
+
+let shippedKnowledgeBase: KnowledgeBase | null | undefined;
+
+/** The knowledge base's facts for a KB; a missing or broken knowledge base leaves metadata alone to decide. */
+function knownUpdate(options: InspectOptions, ntVersion: string, kb: string): { role: Payload['kind']; title: string } | null {
+  let base = options.knowledgeBase;
+  if (base === undefined) {
+    if (shippedKnowledgeBase === undefined) {
+      try {
+        shippedKnowledgeBase = loadKnowledgeBase();
+      } catch {
+        shippedKnowledgeBase = null;
+      }
+    }
+    base = shippedKnowledgeBase;
+  }
+  const fact = base ? familyForNtVersion(base, ntVersion)?.updates.get(kb) : undefined;
+  return fact ? { role: fact.role, title: fact.title } : null;
+}

@@ -1,0 +1,286 @@
+import * as crypto from 'node:crypto';
+import { CabferryError, isCabferryError } from '../errors';
+import { Oid, verifySignedData, type TrustAnchor } from '../authenticode';
+import type { Cabinet } from '../cab/cabinet';
+import type { CabMember } from '../cab/types';
+import { parseContainerIndex, type ContainerIndex } from './cix';
+import { catalogIndex, entriesForData, parseCatalogContent, type CatalogContent } from './ctl';
+
+/**
+ * "Metadata verified": the servicing metadata of a payload cab is what Microsoft (or whoever the
+ * operator trusts) signed. The chain is
+ *   catalog signature (update.cat and every other .cat, via src/authenticode) →
+ *   catalog entry (hash of the member) → the .mum / .manifest bytes in the cab,
+ * so a changed update.mum — a different parent, KB or restart flag — is caught even when the
+ * cab itself is re-signed by someone else. `_manifest_.cix.xml` (unsigned) is checked for
+ * consistency with the members. Each step throws one MetadataError with a code; the verifier
+ * collects them.
+ */
+
+/** Leaf EKUs a catalog signer may carry: Windows System Component Verification, or code signing. */
+export const catalogSignerEkus = [Oid.windowsSystemComponent, Oid.codeSigning];
+
+export class MetadataError extends CabferryError {
+  constructor(code: string, message: string, member?: string) {
+    super('negative', code, message, { member });
+    this.name = 'MetadataError';
+  }
+}
+
+export interface CatalogCheck {
+  member: string;
+  valid: boolean;
+  /** digest algorithms of the catalog's valid signatures */
+  digestAlgorithms: string[];
+  signer: string | null;
+  entries: number;
+  reason: string | null;
+}
+
+export interface MetadataProblem {
+  code: string;
+  message: string;
+  member?: string;
+}
+
+export interface MetadataVerification {
+  verified: boolean;
+  /** the first problem, as one line; null when verified */
+  reason: string | null;
+  problems: MetadataProblem[];
+  catalogs: CatalogCheck[];
+  /** .mum/.manifest members whose bytes a verified catalog vouches for */
+  membersVerified: number;
+  containerIndex: { files: number; sourcesChecked: number; hashesChecked: number } | null;
+}
+
+export interface MetadataVerifyOptions {
+  trust: TrustAnchor[];
+  at?: Date;
+}
+
+/** Members the metadata check reads: small, and all of them needed. */
+export function isMetadataMember(name: string): boolean {
+  return /\.(mum|cat|manifest)$/i.test(name) || name.toLowerCase() === '_manifest_.cix.xml';
+}
+
+const maxMetadataMemberBytes = 32 * 1024 * 1024;
+const maxMetadataTotalBytes = 256 * 1024 * 1024;
+
+/**
+ * Read every metadata member of a payload cab in one pass per folder (decoding each folder once,
+ * stopping after the last member needed). Keys are lower-case names with `/` separators.
+ */
+export function readMetadataMembers(cabinet: Cabinet): Map<string, Buffer> {
+  const wanted = cabinet.members.filter((m) => isMetadataMember(m.name));
+  let total = 0;
+  for (const m of wanted) {
+    if (m.size > maxMetadataMemberBytes) {
+      throw new CabferryError('input', 'PKG_METADATA_TOO_LARGE', `metadata member is ${m.size} bytes (limit ${maxMetadataMemberBytes})`, { file: cabinet.path, member: m.name });
+    }
+    total += m.size;
+  }
+  if (total > maxMetadataTotalBytes) {
+    throw new CabferryError('input', 'PKG_METADATA_TOO_LARGE', `metadata members total ${total} bytes (limit ${maxMetadataTotalBytes})`, { file: cabinet.path });
+  }
+  const chunks = new Map<CabMember, Buffer[]>();
+  const out = new Map<string, Buffer>();
+  let failure: CabferryError | null = null;
+  cabinet.forEachMemberData(wanted, {
+    onData: (m, chunk) => {
+      const list = chunks.get(m) ?? [];
+      list.push(Buffer.from(chunk)); // chunks are only valid during the call
+      chunks.set(m, list);
+    },
+    done: (m, error) => {
+      if (error !== null) failure ??= error;
+      else out.set(memberKey(m.name), Buffer.concat(chunks.get(m) ?? [], m.size));
+      chunks.delete(m);
+    },
+  });
+  if (failure !== null) throw failure;
+  return out;
+}
+
+export function memberKey(name: string): string {
+  return name.replace(/\\/g, '/').toLowerCase();
+}
+
+/** Verify the metadata of a payload cab whose metadata members have been read. */
+export function verifyPackageMetadata(metadata: Map<string, Buffer>, members: readonly CabMember[], options: MetadataVerifyOptions): MetadataVerification {
+  const problems: MetadataProblem[] = [];
+  const record = (e: unknown): void => {
+    if (e instanceof MetadataError) problems.push({ code: e.code, message: e.message, ...(e.member ? { member: e.member } : {}) });
+    else throw e;
+  };
+
+  // 1. every catalog's signature, and its content
+  const catalogs: CatalogCheck[] = [];
+  const verifiedCatalogs = new Map<string, CatalogContent>();
+  for (const [key, der] of metadata) {
+    if (!key.endsWith('.cat')) continue;
+    try {
+      const { check, content } = verifyCatalog(key, der, options);
+      catalogs.push(check);
+      verifiedCatalogs.set(key, content);
+    } catch (e) {
+      record(e);
+      catalogs.push({ member: key, valid: false, digestAlgorithms: [], signer: null, entries: 0, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  // 2. the top-level pair
+  try {
+    checkTopLevelPair(metadata);
+  } catch (e) {
+    record(e);
+  }
+
+  // 3. each X.mum by its own X.cat when there is one (update.mum by update.cat), every other .mum/.manifest by some verified catalog
+  const index = catalogIndex([...verifiedCatalogs.values()]);
+  let membersVerified = 0;
+  for (const [key, data] of metadata) {
+    if (!/\.(mum|manifest)$/.test(key)) continue;
+    try {
+      checkVouchedFor(key, data, index, verifiedCatalogs);
+      membersVerified++;
+    } catch (e) {
+      record(e);
+    }
+  }
+
+  // 4. entries that name their member ("File" attribute) must match that member when present
+  for (const [catalogKey, content] of verifiedCatalogs) {
+    for (const entry of content.entries) {
+      if (entry.fileName === null) continue;
+      const data = metadata.get(memberKey(entry.fileName));
+      if (data === undefined) continue;
+      try {
+        checkNamedEntry(catalogKey, entry.fileName, data, entry.digests);
+      } catch (e) {
+        record(e);
+      }
+    }
+  }
+
+  // 5. the container index against the members
+  let containerIndex: MetadataVerification['containerIndex'] = null;
+  const cix = metadata.get('_manifest_.cix.xml');
+  if (cix !== undefined) {
+    try {
+      containerIndex = checkContainerIndex(parseContainerIndex(cix), members, metadata);
+    } catch (e) {
+      if (isCabferryError(e) && e.kind === 'input') record(new MetadataError('META_CIX_MALFORMED', e.message, '_manifest_.cix.xml'));
+      else record(e);
+    }
+  }
+
+  const first = problems[0];
+  return {
+    verified: problems.length === 0,
+    reason: first ? `${first.message}${problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : ''}` : null,
+    problems,
+    catalogs,
+    membersVerified,
+    containerIndex,
+  };
+}
+
+function verifyCatalog(member: string, der: Buffer, options: MetadataVerifyOptions): { check: CatalogCheck; content: CatalogContent } {
+  let result: ReturnType<typeof verifySignedData>;
+  try {
+    result = verifySignedData(der, { trust: options.trust, at: options.at, ekus: catalogSignerEkus });
+  } catch (e) {
+    if (isCabferryError(e)) throw new MetadataError('META_CATALOG_INVALID', `${member}: ${e.message}`, member);
+    throw e;
+  }
+  if (result.contentType !== Oid.ctl) {
+    throw new MetadataError('META_CATALOG_CONTENT_TYPE', `${member}: content type ${result.contentType} is not a catalog (CTL ${Oid.ctl})`, member);
+  }
+  const valid = result.signatures.filter((s) => s.valid);
+  if (valid.length === 0) {
+    const why = result.signatures.map((s) => s.reason).filter((r): r is string => Boolean(r)).join('; ') || 'no signature';
+    throw new MetadataError('META_CATALOG_UNTRUSTED', `${member}: no valid signature (${why})`, member);
+  }
+  let content: CatalogContent;
+  try {
+    content = parseCatalogContent(result.content, member);
+  } catch (e) {
+    if (isCabferryError(e)) throw new MetadataError('META_CATALOG_MALFORMED', e.message, member);
+    throw e;
+  }
+  return {
+    content,
+    check: {
+      member,
+      valid: true,
+      digestAlgorithms: [...new Set(valid.map((s) => s.digestAlgorithm).filter((a): a is string => a !== null))],
+      signer: valid[0].signer ?? null,
+      entries: content.entries.length,
+      reason: null,
+    },
+  };
+}
+
+/** update.mum and update.cat must both be there: that pair is what wusa/pkgmgr trust (the hash check is step 3). */
+function checkTopLevelPair(metadata: Map<string, Buffer>): void {
+  if (!metadata.has('update.mum')) throw new MetadataError('META_MUM_MISSING', 'the payload has no update.mum', 'update.mum');
+  if (!metadata.has('update.cat')) throw new MetadataError('META_CATALOG_MISSING', 'the payload has no update.cat to prove update.mum', 'update.cat');
+}
+
+function checkVouchedFor(key: string, data: Buffer, index: ReturnType<typeof catalogIndex>, verified: Map<string, CatalogContent>): void {
+  const ownCatalogKey = key.replace(/\.mum$/, '.cat');
+  const own = key.endsWith('.mum') ? verified.get(ownCatalogKey) : undefined;
+  if (own !== undefined) {
+    if (entriesForData(catalogIndex([own]), data).length === 0) {
+      throw new MetadataError('META_HASH_MISMATCH', `${key} (sha256 ${sha256Hex(data).slice(0, 16)}…) is not listed in its signed catalog ${ownCatalogKey}: it was altered or does not belong to this package`, key);
+    }
+    return;
+  }
+  if (entriesForData(index, data).length === 0) {
+    throw new MetadataError('META_NOT_IN_CATALOG', `${key} is not listed in any validly signed catalog of the payload`, key);
+  }
+}
+
+function checkNamedEntry(catalogKey: string, fileName: string, data: Buffer, digests: { algorithm: string; digest: Buffer; kind: string }[]): void {
+  const flat = digests.filter((d) => d.kind === 'flat' && !d.algorithm.startsWith('unsupported'));
+  if (flat.length === 0) return;
+  const matches = flat.some((d) => crypto.createHash(d.algorithm).update(data).digest().equals(d.digest));
+  if (!matches) throw new MetadataError('META_HASH_MISMATCH', `${fileName} does not match its entry in the signed ${catalogKey}`, fileName);
+}
+
+/**
+ * Every `<Source>` names a member of the cab; a RAW source has the file's length; metadata
+ * members (the ones read anyway) hash to their Source hash. Payload members are not decompressed
+ * for this: the cab's Authenticode signature already covers their bytes.
+ */
+function checkContainerIndex(cix: ContainerIndex, members: readonly CabMember[], metadata: Map<string, Buffer>): NonNullable<MetadataVerification['containerIndex']> {
+  const byName = new Map(members.map((m) => [memberKey(m.name), m]));
+  let sourcesChecked = 0;
+  let hashesChecked = 0;
+  for (const file of cix.files) {
+    if (file.source === null) continue;
+    const key = memberKey(file.source.member);
+    const member = byName.get(key);
+    if (member === undefined) {
+      throw new MetadataError('META_CIX_MISSING_MEMBER', `_manifest_.cix.xml lists member "${file.source.member}" (file ${file.id}), which the cab does not contain`, file.source.member);
+    }
+    if (file.source.type.toUpperCase() === 'RAW' && member.size !== file.length) {
+      throw new MetadataError('META_CIX_SIZE_MISMATCH', `member "${member.name}" is ${member.size} bytes; _manifest_.cix.xml says ${file.length}`, member.name);
+    }
+    sourcesChecked++;
+    const data = metadata.get(key);
+    if (data !== undefined && file.source.hash !== null) {
+      const actual = crypto.createHash(file.source.hash.algorithm).update(data).digest('hex');
+      if (actual !== file.source.hash.hex) {
+        throw new MetadataError('META_CIX_HASH_MISMATCH', `member "${member.name}" does not hash to the ${file.source.hash.algorithm} in _manifest_.cix.xml`, member.name);
+      }
+      hashesChecked++;
+    }
+  }
+  return { files: cix.files.length, sourcesChecked, hashesChecked };
+}
+
+function sha256Hex(data: Buffer): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
