@@ -22,16 +22,22 @@ const MAX_CHAIN_LENGTH = 10;
 const MAX_CANDIDATE_PATHS = 64;
 
 /**
- * Build a path from `leaf` through the embedded certificates to one of `anchors`, and check it:
- * signatures (node:crypto), validity of every non-anchor certificate at `policy.at`, CA
- * constraints on issuers (basicConstraints cA, keyCertSign, pathLen), and the leaf's EKU and
- * digitalSignature key usage. Anchors are trusted as they are (see TrustAnchor).
+ * Check the leaf (EKU, digitalSignature key usage, validity at `policy.at`), then build a path
+ * through the embedded certificates to one of `anchors` and check it: signatures
+ * (node:crypto), validity of every non-anchor issuer at `policy.at`, CA constraints
+ * (basicConstraints cA, keyCertSign, pathLen). Anchors are trusted as they are (see TrustAnchor).
  *
  * Every candidate path is tried; the first that passes wins, else the first path's failure is
  * reported, else CHAIN_UNTRUSTED.
  */
 export function buildChain(leaf: Certificate, pool: Certificate[], anchors: TrustAnchor[], policy: ChainPolicy): ChainLink[] {
   const anchorOf = (c: Certificate): TrustAnchor | null => anchors.find((a) => sameCertificate(a.certificate, c)) ?? null;
+  // The signer's own certificate is judged first: an expired or wrong-purpose signer fails
+  // whatever the operator trusts.
+  if (anchorOf(leaf) === null) {
+    checkLeafPurpose(leaf, policy.ekus);
+    checkValidity(leaf, policy.at);
+  }
   const paths: ChainLink[][] = [];
 
   const extend = (path: Certificate[]): void => {
@@ -69,14 +75,12 @@ export function buildChain(leaf: Certificate, pool: Certificate[], anchors: Trus
   throw firstFailure as VerificationError;
 }
 
+/** The issuers strictly between the leaf and the anchor: valid at the time, and CAs. */
 function checkChain(path: ChainLink[], policy: ChainPolicy): void {
-  const [leafLink] = path;
-  if (leafLink.anchor === null) checkLeafPurpose(leafLink.certificate, policy.ekus);
   path.forEach((link, i) => {
-    if (link.anchor !== null) return;
+    if (i === 0 || link.anchor !== null) return;
     checkValidity(link.certificate, policy.at);
-    // issuers strictly between the leaf and the anchor must be CAs
-    if (i > 0) checkIssuerConstraints(link.certificate, i - 1);
+    checkIssuerConstraints(link.certificate, i - 1);
   });
 }
 

@@ -5,11 +5,13 @@ import { CabferryError, type ErrorContext } from '../errors';
  * catches it per signature and records it in that signature's report, so one bad nested
  * signature never hides what the others say.
  *
- * The code decides whether the failure means the bytes were altered or malformed ("invalid")
- * or the signature is intact but not acceptable under the operator's trust ("untrusted").
+ * The code decides the class of failure: "untrusted" only when the signature holds and
+ * follows the rules but no chain reaches an operator-supplied anchor (adding an anchor could
+ * fix it); everything else — altered bytes, bad signatures, expired or wrong-purpose
+ * certificates, broken timestamps — is "invalid".
  */
 export const VerificationCodes = {
-  // the bytes do not add up: tampering or a malformed blob
+  // the signature does not hold: altered or malformed bytes, or a rule the signer broke
   SIG_MALFORMED: 'invalid',
   SIG_LOCATION_MISMATCH: 'invalid',
   SIG_BAD_PADDING: 'invalid',
@@ -19,25 +21,25 @@ export const VerificationCodes = {
   SIG_MESSAGE_DIGEST_MISMATCH: 'invalid',
   SIG_SIGNER_NOT_FOUND: 'invalid',
   SIG_BAD_SIGNATURE: 'invalid',
+  /** authentic, but a bare digest instead of a PKCS#1 DigestInfo: refused like OpenSSL 3 refuses it */
+  SIG_LEGACY_RSA_ENCODING: 'invalid',
   SIG_SHA1_ONLY: 'invalid',
+  CHAIN_EXPIRED: 'invalid',
+  CHAIN_NOT_CA: 'invalid',
+  CHAIN_PATH_LENGTH: 'invalid',
+  EKU_MISSING: 'invalid',
+  KEY_USAGE_MISSING: 'invalid',
   TS_MALFORMED: 'invalid',
   TS_IMPRINT_MISMATCH: 'invalid',
   TS_MESSAGE_DIGEST_MISMATCH: 'invalid',
   TS_BAD_SIGNATURE: 'invalid',
+  TS_LEGACY_RSA_ENCODING: 'invalid',
   TS_SIGNER_NOT_FOUND: 'invalid',
-  // intact, but the chain does not reach a trust anchor under the rules
+  TS_CHAIN_EXPIRED: 'invalid',
+  TS_EKU_MISSING: 'invalid',
+  // intact and within the rules, but no chain reaches an anchor the operator trusts
   CHAIN_UNTRUSTED: 'untrusted',
-  CHAIN_EXPIRED: 'untrusted',
-  CHAIN_NOT_CA: 'untrusted',
-  CHAIN_PATH_LENGTH: 'untrusted',
-  EKU_MISSING: 'untrusted',
-  /** authentic, but in an encoding the verifier refuses (bare digest instead of DigestInfo) */
-  SIG_LEGACY_RSA_ENCODING: 'untrusted',
-  TS_LEGACY_RSA_ENCODING: 'untrusted',
-  KEY_USAGE_MISSING: 'untrusted',
   TS_CHAIN_UNTRUSTED: 'untrusted',
-  TS_CHAIN_EXPIRED: 'untrusted',
-  TS_EKU_MISSING: 'untrusted',
 } as const;
 
 export type VerificationCode = keyof typeof VerificationCodes;
