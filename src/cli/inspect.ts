@@ -1,0 +1,170 @@
+import type { Command } from 'commander';
+import { loadTrustAnchors, type FileVerdict, type TrustAnchor } from '../authenticode';
+import { openCatalog } from '../catalog/catalog';
+import { resolveCatalogDir } from '../catalog/location';
+import { resolveTrust } from '../catalog/trust';
+import { ExitCode, isCabferryError, usageError, type CabferryError } from '../errors';
+import { inspectPayloadReport, type PayloadReport } from '../package/inspect';
+import type { ParentRequirement } from '../package/types';
+import { action, printJson, reportError } from './run';
+
+/**
+ * `cabferry inspect FILE… [--json] [--members] [--trust FILE|DIR]… [--at DATE] [--catalog DIR]`:
+ * what each payload is (KB, product, architecture, kind, restart, parents) and whether its
+ * signature and catalog-signed metadata hold. Exit 0 all good, 1 a signature or the metadata
+ * did not verify, 3 a file is not a readable payload.
+ */
+export function register(program: Command): void {
+  program
+    .command('inspect')
+    .description('show what update payloads (.msu/.cab) are, from their verified servicing metadata')
+    .argument('<files...>', 'payloads to inspect')
+    .option('--json', 'print one JSON document: {"payloads":[…],"errors":[…]}')
+    .option('--members', 'also list the members (for an .msu, those of its payload cab too)')
+    .option('--trust <file|dir>', 'trust anchors (PEM/DER certificates or folders of them); repeatable', collect, [] as string[])
+    .option('--at <date>', 'verify signatures without a timestamp as of this date (ISO 8601)')
+    .option('--catalog <dir>', "use this catalog's trust anchors when no --trust is given")
+    .action(
+      action((files: string[], opts: InspectCliOptions) => {
+        const trust = trustFor(opts);
+        const at = parseAt(opts.at);
+        const reports: PayloadReport[] = [];
+        const errors: CabferryError[] = [];
+        for (const file of files) {
+          try {
+            reports.push(inspectPayloadReport(file, { trust, at }));
+          } catch (e) {
+            if (!isCabferryError(e) || e.kind === 'internal') throw e;
+            if (e.file === undefined) e.file = file;
+            errors.push(e);
+            reportError(e);
+          }
+        }
+        if (opts.json) printJson(inspectDocument(reports, errors, Boolean(opts.members)));
+        else process.stdout.write(reports.map((r) => inspectText(r, Boolean(opts.members))).join('\n'));
+        return exitCodeFor(reports, errors);
+      }),
+    );
+}
+
+interface InspectCliOptions {
+  json?: boolean;
+  members?: boolean;
+  trust: string[];
+  at?: string;
+  catalog?: string;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** --trust when given, else the catalog's configured anchors (the seam every verifying command shares). */
+function trustFor(opts: InspectCliOptions): TrustAnchor[] {
+  if (opts.trust.length > 0) return loadTrustAnchors(opts.trust);
+  let catalog: ReturnType<typeof openCatalog>;
+  try {
+    catalog = openCatalog({ dir: resolveCatalogDir(opts.catalog), readonly: true });
+  } catch {
+    throw usageError('NO_TRUST_ANCHORS', 'no trust anchors: pass --trust FILE|DIR (e.g. the Microsoft roots), or configure a catalog with `cabferry trust add`');
+  }
+  try {
+    return resolveTrust(catalog, undefined);
+  } finally {
+    catalog.close();
+  }
+}
+
+function parseAt(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw usageError('BAD_DATE', `--at "${value}" is not a date (use ISO 8601, e.g. 2019-08-15)`);
+  return date;
+}
+
+/** 3 when a file is unreadable or malformed, else 1 when a signature or the metadata failed, else 0. */
+export function exitCodeFor(reports: PayloadReport[], errors: CabferryError[]): number {
+  if (errors.some((e) => e.kind === 'input' || e.kind === 'usage')) return ExitCode.input;
+  if (errors.length > 0) return ExitCode.negative;
+  const negative = reports.some((r) => r.verdict.verdict !== 'valid' || !r.payload.metadataVerified);
+  return negative ? ExitCode.negative : ExitCode.ok;
+}
+
+export function inspectDocument(reports: PayloadReport[], errors: CabferryError[], withMembers: boolean): unknown {
+  return {
+    payloads: reports.map((r) => ({
+      file: r.file,
+      ...r.payload,
+      verification: {
+        verdict: r.verdict.verdict,
+        reason: r.verdict.reason,
+        signatures: r.verdict.signatures.map(signatureSummary),
+        ...(r.payloadCabVerdict
+          ? { payloadCab: { member: r.payloadCabVerdict.member, verdict: r.payloadCabVerdict.verdict, reason: r.payloadCabVerdict.reason, signatures: r.payloadCabVerdict.signatures.map(signatureSummary) } }
+          : {}),
+        metadata: {
+          verified: r.metadata.verified,
+          reason: r.metadata.reason,
+          problems: r.metadata.problems,
+          catalogs: r.metadata.catalogs,
+          membersVerified: r.metadata.membersVerified,
+          containerIndex: r.metadata.containerIndex,
+        },
+      },
+      ...(r.pkgProperties ? { pkgProperties: { encoding: r.pkgProperties.encoding, entries: { ...r.pkgProperties.entries } } } : {}),
+      ...(withMembers ? { members: r.members } : {}),
+    })),
+    errors: errors.map((e) => ({ file: e.file ?? null, code: e.code, message: e.message, ...(e.member ? { member: e.member } : {}), ...(e.offset !== undefined ? { offset: e.offset } : {}) })),
+  };
+}
+
+function signatureSummary(s: FileVerdict['signatures'][number]): Record<string, unknown> {
+  return {
+    digestAlgorithm: s.digestAlgorithm,
+    signer: s.signer,
+    issuer: s.issuer,
+    nested: s.nested,
+    timestamp: s.timestamp ? { kind: s.timestamp.kind, time: s.timestamp.time, authority: s.timestamp.authority } : null,
+    valid: s.valid,
+    reason: s.reason,
+  };
+}
+
+export function inspectText(r: PayloadReport, withMembers: boolean): string {
+  const p = r.payload;
+  const rows: [string, string][] = [
+    ['KB', p.title ? `${p.kb} — ${p.title}` : p.kb],
+    ['product', `${(p.products ?? [p.product]).join(', ')} (NT ${p.ntVersion})`],
+    ['architecture', p.architecture],
+    ['kind', `${p.kind}${p.kindBasis ? ` (${p.kindBasis})` : ''}`],
+    ['release type', p.releaseType ?? '(none)'],
+    ['restart', p.restart ?? '(not specified)'],
+    ['parents', p.parents.length === 0 ? '(none)' : p.parents.map(parentText).join('\n' + ' '.repeat(16))],
+    ['identity', p.identity ? `${p.identity.name} ${p.identity.version ?? ''} ${p.identity.processorArchitecture ?? ''}`.trim() : '(none)'],
+    ['file', `${p.format}${p.payloadCab ? ` (payload cab ${p.payloadCab})` : ''}, ${p.size} bytes, sha256 ${p.sha256}`],
+    ['signatures', `${p.signatures}: ${signatureLine(r.verdict)}`],
+  ];
+  if (r.payloadCabVerdict) rows.push(['payload cab', signatureLine(r.payloadCabVerdict)]);
+  rows.push(['metadata', `${p.metadataVerified ? 'verified' : 'NOT VERIFIED'}: ${p.metadataReason ?? ''}`]);
+  for (const note of p.notes ?? []) rows.push(['note', note]);
+  let text = `${r.file}\n${rows.map(([k, v]) => `  ${k.padEnd(13)} ${v}`).join('\n')}\n`;
+  if (withMembers) {
+    text += `  members (${r.members.length}):\n`;
+    for (const m of r.members) text += `    ${String(m.size).padStart(10)}  ${m.container}: ${m.name}\n`;
+  }
+  return text;
+}
+
+function parentText(parent: ParentRequirement): string {
+  const compare = (['buildCompare', 'serviceCompare', 'revisionCompare', 'disposition', 'integrate'] as const)
+    .filter((k) => parent[k] !== undefined)
+    .map((k) => `${k}=${parent[k]}`)
+    .join(' ');
+  return `${parent.identity.name} ${parent.identity.version ?? ''}${parent.kb ? ` (requires ${parent.kb})` : ''}${compare ? ` [${compare}]` : ''}`;
+}
+
+function signatureLine(v: FileVerdict): string {
+  if (v.signatures.length === 0) return `${v.verdict}${v.reason ? ` (${v.reason})` : ''}`;
+  const each = v.signatures.map((s) => `${s.digestAlgorithm ?? '?'} ${s.valid ? 'valid' : `INVALID (${s.reason})`}${s.signer ? `, ${s.signer}` : ''}${s.timestamp?.time ? `, timestamped ${s.timestamp.time}` : ''}`);
+  return `${v.verdict} — ${each.join('; ')}`;
+}
