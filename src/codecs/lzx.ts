@@ -20,11 +20,10 @@
 import { CabferryError, inputError } from '../errors';
 import { LzxBitReader } from './lzx-bitreader';
 import { ENTRY_LENGTH_MASK, ENTRY_LINK, HuffmanTable } from './lzx-huffman';
+import { LZX_MAX_WINDOW_BITS, LZX_MIN_WINDOW_BITS } from './method';
 import type { BlockDecoder } from './types';
 import { MAX_BLOCK_OUTPUT } from './types';
 
-export const LZX_MIN_WINDOW_BITS = 15;
-export const LZX_MAX_WINDOW_BITS = 21;
 export const LZX_FRAME_SIZE = 32768;
 
 const NUM_CHARS = 256;
