@@ -37,7 +37,7 @@ export interface PlanStep {
   sha256: string | null;
   kind: PayloadKind | 'reboot';
   reason: string;
-  /** the host state after this step (with --simulate) */
+  /** the host state after this step (always computed; the CLI prints it with --simulate) */
   stateAfter?: SimulatedState;
 }
 
@@ -45,8 +45,12 @@ export interface SimulatedState {
   build: number | null;
   revision: number | null;
   servicingStackVersion: string | null;
+  /** the newest servicing stack update installed so far (its version may not be known) */
+  servicingStackKb: string | null;
   sha2Active: boolean;
   rebootPending: boolean;
+  /** the service pack level */
+  servicePack: number | null;
 }
 
 export interface HostPlan {
@@ -56,6 +60,8 @@ export interface HostPlan {
   missing: { kb: string; reason: string; fileHint?: string }[];
   skipped: { kb: string; reason: 'installed' | 'superseded' | 'not-applicable'; detail?: string }[];
   assumptions: string[];
+  /** the host state before the first step */
+  initialState?: SimulatedState;
 }
 
 /** A payload as the planner sees it: its metadata plus where the catalog keeps it. */
