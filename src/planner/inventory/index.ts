@@ -1,0 +1,90 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { inputError, isCabferryError } from '../../errors';
+import type { HostInventory } from '../types';
+import { finishInventory, mergeInventories } from './host-facts';
+import { looksLikeCollectFile, parseCollectFile } from './collect';
+import { looksLikeHostProfile, parseHostProfile } from './profile';
+import { looksLikeHotFixJson, looksLikeQfeCsv, looksLikeWmicList, looksLikeWmicTable, parseHotFixJson, parseQfeCsv, parseWmicList, parseWmicTable } from './qfe';
+import { looksLikeSystemInfoCsv, looksLikeSystemInfoList, parseSystemInfoCsv, parseSystemInfoList } from './systeminfo';
+import { decodeWindowsText } from './text';
+
+export type InventoryFormat = 'collect' | 'profile' | 'systeminfo' | 'systeminfo-csv' | 'wmic-qfe' | 'wmic-qfe-list' | 'qfe-csv' | 'get-hotfix-json';
+
+/** Inventories larger than this are not host reports (systeminfo of a host with 1,000 hotfixes is ~60 KiB). */
+const MAX_INVENTORY_BYTES = 16 * 1024 * 1024;
+
+/** Recognise the format by content (never by file name) and read it. */
+export function parseHostInventory(bytes: Uint8Array, file: string): { inventory: HostInventory; format: InventoryFormat } {
+  if (bytes.byteLength > MAX_INVENTORY_BYTES) throw inputError('INVENTORY_TOO_LARGE', `${bytes.byteLength} bytes is too large for a host inventory`, { file });
+  const text = decodeWindowsText(bytes).replace(/^\uFEFF/, '');
+  const { inventory, format } = detectAndParse(text, file);
+  if (inventory.name.trim() === '') throw inputError('INVENTORY_NO_HOST', 'the inventory names no host', { file });
+  return { inventory: finishInventory(inventory), format };
+}
+
+function detectAndParse(text: string, file: string): { inventory: HostInventory; format: InventoryFormat } {
+  if (looksLikeCollectFile(text)) return { inventory: parseCollectFile(text, file), format: 'collect' };
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (e) {
+      throw inputError('INVENTORY_BAD_JSON', `not valid JSON: ${(e as Error).message}`, { file });
+    }
+    if (looksLikeHostProfile(value)) return { inventory: parseHostProfile(value, file), format: 'profile' };
+    if (looksLikeHotFixJson(value)) return { inventory: parseHotFixJson(value, file), format: 'get-hotfix-json' };
+    throw inputError('INVENTORY_UNKNOWN_JSON', 'JSON that is neither a cabferry host profile (name, installed) nor Get-HotFix output (HotFixID)', { file });
+  }
+  if (looksLikeSystemInfoCsv(text)) return { inventory: parseSystemInfoCsv(text, file), format: 'systeminfo-csv' };
+  if (looksLikeSystemInfoList(text)) return { inventory: parseSystemInfoList(text, file), format: 'systeminfo' };
+  if (looksLikeQfeCsv(text)) return { inventory: parseQfeCsv(text, file), format: 'qfe-csv' };
+  if (looksLikeWmicList(text)) return { inventory: parseWmicList(text, file), format: 'wmic-qfe-list' };
+  if (looksLikeWmicTable(text)) return { inventory: parseWmicTable(text, file), format: 'wmic-qfe' };
+  throw inputError(
+    'INVENTORY_UNKNOWN_FORMAT',
+    'not a recognised host inventory (expected English systeminfo, wmic qfe, Get-HotFix CSV/JSON, a cabferry profile or collect-script output)',
+    { file },
+  );
+}
+
+export function readHostInventory(file: string): { inventory: HostInventory; format: InventoryFormat } {
+  let bytes: Buffer;
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw inputError('INVENTORY_NOT_A_FILE', 'not a regular file', { file });
+    if (st.size > MAX_INVENTORY_BYTES) throw inputError('INVENTORY_TOO_LARGE', `${st.size} bytes is too large for a host inventory`, { file });
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    if (isCabferryError(e)) throw e;
+    throw inputError('INVENTORY_UNREADABLE', `cannot read: ${(e as Error).message}`, { file });
+  }
+  return parseHostInventory(bytes, file);
+}
+
+/**
+ * Read several files and group them by host name (case-insensitive, as Windows compares
+ * computer names): a systeminfo and a wmic qfe file of one host make one inventory. Order of
+ * first appearance is kept.
+ */
+export function readHostInventories(files: string[]): HostInventory[] {
+  const byName = new Map<string, { inv: HostInventory; file: string }>();
+  for (const file of files) {
+    const { inventory } = readHostInventory(file);
+    const key = inventory.name.toUpperCase();
+    const prev = byName.get(key);
+    if (!prev) {
+      byName.set(key, { inv: inventory, file });
+      continue;
+    }
+    const { merged, conflicts } = mergeInventories(prev.inv, inventory);
+    if (conflicts.length > 0) {
+      throw inputError('INVENTORY_CONFLICT', `disagrees with ${path.basename(prev.file)} about host ${inventory.name}: ${conflicts.join('; ')}`, { file });
+    }
+    byName.set(key, { inv: merged, file });
+  }
+  return [...byName.values()].map((v) => v.inv);
+}
+
+export { mergeInventories } from './host-facts';
