@@ -1,0 +1,600 @@
+import { internalError } from '../errors';
+import type { Architecture, Payload, PayloadKind } from '../package/types';
+import type { HostInventory, HostPlan, PlanGoal, PlanStep, SimulatedState } from './types';
+import { familyForNtVersion, type KbFamily, type KbUpdateFact, type KnowledgeBase } from './knowledge-base';
+
+/**
+ * planInstall: from what a host reports, the payloads in the catalog and the knowledge base,
+ * the exact install sequence for one host. Pure: no I/O, no clock; the same inputs give the
+ * same plan. The stages, each a small named function:
+ *
+ *   hostBaseline      what the host already has (installed KBs, service pack, SHA-2 state)
+ *   selectCandidates  the payloads that apply to this host (family, product, architecture,
+ *                     valid signature, update.mum parents); one file per KB
+ *   chooseRoots       what the goal asks for (newest rollup + newest SSU, security-only, targets)
+ *   closePrerequisites every requirement of every chosen payload, satisfied by the host, by a
+ *                     chosen/candidate payload, or listed as missing
+ *   schedule          a topological order with reboot barriers placed only where needed
+ */
+
+type Requirement =
+  | { kind: 'kb'; kb: string; why: string }
+  /** the payload is signed with SHA-2 only: SHA-2 code signing support must be installed AND active (rebooted) */
+  | { kind: 'sha2-active'; kb: string; why: string };
+
+interface Candidate {
+  kb: string;
+  payload: Payload;
+  fact: KbUpdateFact | null;
+  role: PayloadKind;
+  released: string | null;
+  restart: 'required' | 'possible' | 'never' | null;
+}
+
+interface Chosen {
+  c: Candidate;
+  /** why it is in the plan (root reason, "prerequisite of …") */
+  why: string[];
+  /** resolved dependencies: the KB that satisfies each requirement, and whether it must be active (rebooted) first */
+  deps: { kb: string; active: boolean; why: string }[];
+}
+
+interface Baseline {
+  installed: Set<string>;
+  servicePack: number | null;
+  build: number | null;
+  revision: number | null;
+  sha2Installed: boolean;
+  sha2Active: boolean;
+  pendingReboot: boolean;
+}
+
+const CHAIN_ROLES: Record<string, 'ssu' | 'rollup' | undefined> = {
+  'servicing-stack': 'ssu',
+  'monthly-rollup': 'rollup',
+  'rollup-preview': 'rollup',
+};
+
+/** Install order within a stage: the servicing stack first (Microsoft: "install the latest SSU before the rollup"), then SHA-2 support, … */
+const ROLE_RANK: Partial<Record<PayloadKind, number>> = {
+  'service-pack': 0,
+  'servicing-stack': 1,
+  'sha2-support': 2,
+  'esu-preparation': 3,
+  'monthly-rollup': 5,
+  'rollup-preview': 5,
+  'security-only': 6,
+};
+
+const ROLE_LABEL: Record<PayloadKind, string> = {
+  'service-pack': 'service pack',
+  'servicing-stack': 'servicing stack update',
+  'sha2-support': 'SHA-2 code signing support',
+  'monthly-rollup': 'monthly rollup',
+  'rollup-preview': 'preview of monthly rollup',
+  'security-only': 'security-only update',
+  'esu-preparation': 'ESU licensing preparation package',
+  hotfix: 'hotfix',
+  update: 'update',
+  'security-update': 'security update',
+  other: 'update',
+};
+
+export function planInstall(host: HostInventory, payloads: Payload[], kb: KnowledgeBase, goal: PlanGoal): HostPlan {
+  const plan: HostPlan = { host: host.name, complete: true, steps: [], missing: [], skipped: [], assumptions: [] };
+  const family = resolveFamily(host, kb, plan);
+  if (!family) {
+    plan.complete = false;
+    return plan;
+  }
+  const base = hostBaseline(host, family, plan);
+  const candidates = selectCandidates(host, payloads, family, base, plan);
+  const ctx = new PlanContext(family, base, candidates, plan, host.architecture);
+  ctx.chooseRoots(goal);
+  ctx.closePrerequisites();
+  ctx.reportUnchosen();
+  ctx.schedule(host);
+  plan.complete = plan.missing.length === 0 && plan.complete;
+  return plan;
+}
+
+function resolveFamily(host: HostInventory, kb: KnowledgeBase, plan: HostPlan): KbFamily | null {
+  if (host.ntVersion !== null) {
+    const f = familyForNtVersion(kb, host.ntVersion);
+    if (!f) plan.assumptions.push(`the knowledge base has no facts for NT ${host.ntVersion}; nothing can be planned for this host`);
+    return f;
+  }
+  // only an installed-update list: the KBs it names may identify the family
+  const matches = kb.families.filter((f) => host.installed.some((k) => f.updates.has(k) && !kb.families.some((g) => g !== f && g.updates.has(k))));
+  if (matches.length === 1) {
+    plan.assumptions.push(`NT version not reported; assumed ${matches[0].ntVersion} because installed updates are ${matches[0].family} updates`);
+    return matches[0];
+  }
+  plan.assumptions.push('NT version not reported and not inferable from the installed updates; add systeminfo output for this host');
+  return null;
+}
+
+function hostBaseline(host: HostInventory, family: KbFamily, plan: HostPlan): Baseline {
+  const installed = new Set(host.installed);
+  let servicePack = host.servicePack;
+  if (servicePack === null) {
+    if (installed.has(family.minimumServicePackKb)) servicePack = family.minimumServicePack;
+    else {
+      servicePack = family.minimumServicePack;
+      plan.assumptions.push(`service pack level not reported; assumed service pack ${family.minimumServicePack} (${family.minimumServicePackKb})`);
+    }
+  }
+  // a service pack never shows in the hotfix list: the reported level stands for its KB
+  for (const f of family.updates.values()) if (f.bringsServicePack !== null && f.bringsServicePack <= servicePack) installed.add(f.kb);
+  let build = host.build;
+  if (build === null) {
+    const spBuild = family.updates.get(family.minimumServicePackKb)?.setsBuild ?? null;
+    const known = [...installed].map((k) => family.updates.get(k)?.setsBuild ?? null).filter((b): b is number => b !== null);
+    build = known.length > 0 ? Math.max(...known) : spBuild;
+    if (build !== null) plan.assumptions.push(`build not reported; assumed ${build} from the service pack and installed updates`);
+  }
+  const sha2Installed = installed.has(family.sha2SupportKb);
+  let sha2Active = false;
+  if (sha2Installed) {
+    if (host.sha2CodeSigning === true) sha2Active = true;
+    else if (host.sha2CodeSigning === false || host.pendingReboot === true) sha2Active = false;
+    else {
+      sha2Active = true;
+      plan.assumptions.push(`${family.sha2SupportKb} is installed and the inventory does not say whether a restart is pending; assumed the host has restarted since, so SHA-2 code signing support is active`);
+    }
+  }
+  if (host.pendingReboot === null) plan.assumptions.push('pending-reboot state not reported; assumed no restart is pending');
+  if (host.architecture === null) plan.assumptions.push('architecture not reported: only architecture-neutral payloads can be planned; add systeminfo output for this host');
+  if (host.product === null) plan.assumptions.push(`product not reported; assumed any ${family.products.join(' / ')} edition`);
+  const pendingReboot = host.pendingReboot === true || (sha2Installed && !sha2Active);
+  return { installed, servicePack, build, revision: host.revision, sha2Installed, sha2Active, pendingReboot };
+}
+
+const ARCH_FILE: Record<Architecture, string> = { x86: 'x86', amd64: 'x64', ia64: 'ia64', arm64: 'arm64', neutral: 'neutral' };
+
+function selectCandidates(host: HostInventory, payloads: Payload[], family: KbFamily, base: Baseline, plan: HostPlan): Map<string, Candidate> {
+  const byKb = new Map<string, Candidate>();
+  const skip = (kb: string, reason: 'installed' | 'superseded' | 'not-applicable', detail: string): void => {
+    plan.skipped.push({ kb, reason, detail });
+  };
+  for (const p of payloads) {
+    // payloads of other families are not this host's business: not even worth a "skipped" line
+    if (p.ntVersion !== family.ntVersion) continue;
+    const fact = family.updates.get(p.kb) ?? null;
+    const notApplicable = whyNotApplicable(host, p, fact, family);
+    if (notApplicable) {
+      skip(p.kb, 'not-applicable', `${p.fileName}: ${notApplicable}`);
+      continue;
+    }
+    if (base.installed.has(p.kb)) {
+      if (!plan.skipped.some((s) => s.kb === p.kb && s.reason === 'installed')) skip(p.kb, 'installed', 'the host reports it installed');
+      continue;
+    }
+    const cand: Candidate = {
+      kb: p.kb,
+      payload: p,
+      fact,
+      role: fact?.role ?? p.kind,
+      released: fact?.released ?? null,
+      restart: normaliseRestart(p.restart) ?? fact?.restart ?? null,
+    };
+    const prev = byKb.get(p.kb);
+    if (!prev) {
+      byKb.set(p.kb, cand);
+      continue;
+    }
+    const [keep, drop] = preferFile(prev, cand);
+    byKb.set(p.kb, keep);
+    skip(p.kb, 'superseded', `${drop.payload.fileName}: another file of ${p.kb} (${keep.payload.fileName}) is planned instead`);
+  }
+  for (const c of byKb.values()) {
+    if (!c.fact) plan.assumptions.push(`${c.kb} is not in the knowledge base: its role (${c.role}) and restart behaviour come from its own metadata, and it supersedes nothing`);
+    if (c.payload.metadataVerified === false) plan.assumptions.push(`${c.kb}: its update.mum was not verified against its signed catalog (${c.payload.metadataReason ?? 'no reason given'}); its metadata is trusted as read`);
+  }
+  return byKb;
+}
+
+function normaliseRestart(r: string | null): 'required' | 'possible' | 'never' | null {
+  if (r === null) return null;
+  const s = r.toLowerCase();
+  return s === 'required' || s === 'possible' || s === 'never' ? s : null;
+}
+
+/** Several files for one KB (v2, v4 …): the one the knowledge base names, else the highest -vN, else the first. */
+function preferFile(a: Candidate, b: Candidate): [Candidate, Candidate] {
+  const hint = a.fact?.fileHint ?? null;
+  if (hint) {
+    const want = (c: Candidate): boolean => c.payload.fileName.toLowerCase() === hint.replace('{arch}', ARCH_FILE[c.payload.architecture]).toLowerCase();
+    if (want(a) !== want(b)) return want(a) ? [a, b] : [b, a];
+  }
+  const rev = (c: Candidate): number => Number(/-v(\d+)-/i.exec(c.payload.fileName)?.[1] ?? 1);
+  return rev(b) > rev(a) ? [b, a] : [a, b];
+}
+
+function whyNotApplicable(host: HostInventory, p: Payload, fact: KbUpdateFact | null, family: KbFamily): string | null {
+  if (p.signatures === 'invalid' || p.signatures === 'unsigned') return `it has no valid signature (${p.signatures}); cabferry never plans an unverified payload`;
+  if (p.architecture !== 'neutral') {
+    if (host.architecture === null) return `built for ${p.architecture} and the host's architecture is not reported`;
+    if (p.architecture !== host.architecture) return `built for ${p.architecture}; the host is ${host.architecture}`;
+  }
+  if (host.product !== null) {
+    const products = p.products && p.products.length > 0 ? p.products : [p.product];
+    const familyProducts = products.filter((x) => family.products.includes(x));
+    // payload metadata that names no product we know of (e.g. "Windows 6.0") applies to the whole family
+    if (familyProducts.length > 0 && !familyProducts.includes(host.product)) return `for ${familyProducts.join(', ')}, not ${host.product}`;
+    if (fact?.products && !fact.products.includes(host.product)) return `${fact.kb} applies to ${fact.products.join(', ')} only (${fact.source})`;
+  }
+  for (const parent of p.parents) {
+    if (parent.kb !== null) continue;
+    // a non-KB parent (e.g. a foundation package) must at least belong to this NT version
+    const v = parent.identity.version ? /^(\d+)\.(\d+)\./.exec(parent.identity.version) : null;
+    if (v && `${v[1]}.${v[2]}` !== family.ntVersion) return `its parent package ${parent.identity.name} ${parent.identity.version} is not NT ${family.ntVersion}`;
+  }
+  return null;
+}
+
+class PlanContext {
+  private readonly chosen = new Map<string, Chosen>();
+  private readonly missingBy = new Map<string, { reasons: string[]; blocked: Set<string> }>();
+  /** KBs left out of the plan because a prerequisite is missing */
+  private readonly blocked = new Set<string>();
+  private readonly goalExcluded = new Map<string, string>();
+
+  constructor(
+    private readonly family: KbFamily,
+    private readonly base: Baseline,
+    private readonly candidates: Map<string, Candidate>,
+    private readonly plan: HostPlan,
+    private readonly hostArch: Architecture | null,
+  ) {}
+
+  // ---- supersedence -------------------------------------------------------------------
+
+  private roleOf(kb: string): PayloadKind | null {
+    return this.candidates.get(kb)?.role ?? this.family.updates.get(kb)?.role ?? null;
+  }
+
+  private releasedOf(kb: string): string | null {
+    return this.candidates.get(kb)?.released ?? this.family.updates.get(kb)?.released ?? null;
+  }
+
+  /** Does `newer` replace `older`? Rollups are cumulative, each SSU replaces the earlier ones, and explicit facts. */
+  supersedes(newer: string, older: string): boolean {
+    if (newer === older) return false;
+    if (this.family.updates.get(newer)?.supersedes.includes(older)) return true;
+    const rn = this.roleOf(newer);
+    const ro = this.roleOf(older);
+    const dn = this.releasedOf(newer);
+    const dOld = this.releasedOf(older);
+    if (!rn || !ro || !dn || !dOld) return false;
+    const cn = CHAIN_ROLES[rn];
+    if (cn && cn === CHAIN_ROLES[ro]) return dn > dOld;
+    // a monthly rollup (or its preview) carries the security fixes of its month and every earlier one
+    if (cn === 'rollup' && ro === 'security-only') return dn >= dOld;
+    return false;
+  }
+
+  private installedReplacement(kb: string): string | null {
+    if (this.base.installed.has(kb)) return kb;
+    for (const i of this.base.installed) if (this.supersedes(i, kb)) return i;
+    return null;
+  }
+
+  // ---- goal ---------------------------------------------------------------------------
+
+  chooseRoots(goal: PlanGoal): void {
+    const live = [...this.candidates.values()].filter((c) => this.installedReplacement(c.kb) === null);
+    const newest = (role: PayloadKind): Candidate | null =>
+      live.filter((c) => c.role === role).sort((a, b) => (b.released ?? '').localeCompare(a.released ?? '') || b.kb.localeCompare(a.kb))[0] ?? null;
+    const roots: { c: Candidate; why: string }[] = [];
+    const ssu = newest('servicing-stack');
+    if (ssu) roots.push({ c: ssu, why: `newest servicing stack update in the catalog (${ssu.released ?? 'date unknown'})` });
+
+    if (goal.kind === 'target') {
+      for (const t of goal.kbs) {
+        const c = this.candidates.get(t);
+        if (c && this.installedReplacement(t) === null) roots.push({ c, why: 'named with --target' });
+        else if (this.base.installed.has(t)) this.plan.assumptions.push(`target ${t} is already installed`);
+        else if (this.installedReplacement(t)) this.plan.assumptions.push(`target ${t} is replaced by installed ${this.installedReplacement(t)}`);
+        else this.addMissing(t, 'named with --target', null);
+      }
+      // with explicit targets the newest SSU is only planned when a target needs it
+      if (ssu && !goal.kbs.includes(ssu.kb)) roots.shift();
+    } else if (goal.kind === 'current') {
+      const rollup = newest('monthly-rollup');
+      if (rollup) roots.push({ c: rollup, why: `newest monthly rollup in the catalog (${rollup.released ?? 'date unknown'}); rollups are cumulative` });
+      for (const c of live) {
+        if (c === ssu || c === rollup) continue;
+        if (c.role === 'rollup-preview') this.goalExcluded.set(c.kb, 'a preview rollup is optional; name it with --target to install it');
+        else if (c.role === 'servicing-stack' || c.role === 'monthly-rollup') continue; // older members of a chain: superseded
+        else if (c.role === 'security-only' && rollup && this.supersedes(rollup.kb, c.kb)) continue;
+        else roots.push({ c, why: `applicable ${ROLE_LABEL[c.role]} not yet installed` });
+      }
+    } else {
+      for (const c of live) {
+        if (c === ssu) continue;
+        if (c.role === 'monthly-rollup' || c.role === 'rollup-preview') this.goalExcluded.set(c.kb, '--security-only: rollups are not installed');
+        else if (c.role === 'servicing-stack') continue;
+        // security-only updates are not cumulative: every month's package is needed
+        else roots.push({ c, why: c.role === 'security-only' ? 'security-only updates are not cumulative: each month is installed' : `applicable ${ROLE_LABEL[c.role]} not yet installed` });
+      }
+    }
+    // SSUs first, so that a later prerequisite on an older SSU is met by the newest one
+    roots.sort((a, b) => rank(a.c) - rank(b.c));
+    for (const r of roots) this.choose(r.c, r.why);
+  }
+
+  private choose(c: Candidate, why: string): Chosen {
+    let ch = this.chosen.get(c.kb);
+    if (!ch) {
+      ch = { c, why: [], deps: [] };
+      this.chosen.set(c.kb, ch);
+    }
+    if (!ch.why.includes(why)) ch.why.push(why);
+    return ch;
+  }
+
+  // ---- prerequisites ------------------------------------------------------------------
+
+  private requirementsOf(c: Candidate): Requirement[] {
+    const reqs: Requirement[] = [];
+    const f = this.family;
+    if (c.role !== 'service-pack' && c.kb !== f.minimumServicePackKb) {
+      reqs.push({ kind: 'kb', kb: f.minimumServicePackKb, why: `updates for NT ${f.ntVersion} apply from service pack ${f.minimumServicePack} on` });
+    }
+    for (const p of c.fact?.prerequisites ?? []) reqs.push({ kind: 'kb', kb: p.kb, why: p.source });
+    // update.mum parents naming KB packages are alternatives: one of them must be present
+    const kbParents = c.payload.parents.map((p) => p.kb).filter((k): k is string => k !== null && k !== c.kb);
+    if (kbParents.length > 0 && !kbParents.some((k) => reqs.some((r) => r.kb === k))) {
+      const present = kbParents.find((k) => this.installedReplacement(k) !== null || this.chosen.has(k) || this.candidates.has(k));
+      reqs.push({ kind: 'kb', kb: present ?? kbParents[0], why: `update.mum names Package_for_${present ?? kbParents[0]} as its parent` });
+    }
+    // the SHA-2 support package itself is what makes SHA-2 signatures acceptable; it cannot need itself
+    if (c.payload.signatures === 'sha2-only' && c.kb !== f.sha2SupportKb) {
+      reqs.push({ kind: 'sha2-active', kb: f.sha2SupportKb, why: `${c.kb} is signed with SHA-2 only (its verified signature), so SHA-2 code signing support must be installed and the host restarted` });
+    }
+    return reqs;
+  }
+
+  /** A static look over the requirement graph: could choosing `kb` lead back to something on `path`? */
+  private reaches(kb: string, path: Set<string>, seen = new Set<string>()): boolean {
+    if (path.has(kb)) return true;
+    if (seen.has(kb)) return false;
+    seen.add(kb);
+    const c = this.candidates.get(kb);
+    if (!c) return false;
+    for (const r of this.requirementsOf(c)) {
+      if (this.installedReplacement(r.kb) !== null) continue;
+      if (this.reaches(r.kb, path, seen)) return true;
+    }
+    return false;
+  }
+
+  closePrerequisites(): void {
+    for (const ch of [...this.chosen.values()]) this.resolve(ch, new Set([ch.c.kb]));
+    // anything whose requirement tree hit a missing KB cannot install: take it out of the plan
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const ch of this.chosen.values()) {
+        if (this.blocked.has(ch.c.kb)) continue;
+        if (ch.deps.some((d) => this.blocked.has(d.kb))) {
+          this.blocked.add(ch.c.kb);
+          changed = true;
+        }
+      }
+    }
+    for (const kb of this.blocked) this.chosen.delete(kb);
+  }
+
+  private resolve(ch: Chosen, path: Set<string>): void {
+    if (ch.deps.length > 0 || this.blocked.has(ch.c.kb)) return;
+    for (const req of this.requirementsOf(ch.c)) {
+      const active = req.kind === 'sha2-active';
+      if (this.installedReplacement(req.kb) !== null) {
+        // installed but not yet active (SHA-2 support awaiting its restart): the scheduler places the reboot
+        continue;
+      }
+      const satisfier = this.pickSatisfier(req.kb, path);
+      if (!satisfier) {
+        this.addMissing(req.kb, `needed by ${ch.c.kb}: ${req.why}`, ch.c.kb);
+        this.blocked.add(ch.c.kb);
+        continue;
+      }
+      const dep = this.choose(satisfier, `prerequisite of ${ch.c.kb}`);
+      ch.deps.push({ kb: satisfier.kb, active, why: req.why });
+      if (satisfier.kb !== req.kb) dep.why.push(`replaces ${req.kb}, which ${ch.c.kb} requires`);
+      path.add(satisfier.kb);
+      this.resolve(dep, path);
+      path.delete(satisfier.kb);
+    }
+  }
+
+  /**
+   * Who satisfies a requirement on `kb`: a chosen payload that is `kb` or replaces it, else
+   * `kb` itself from the catalog, else the newest catalog payload that replaces it — never one
+   * whose own requirements lead back onto the current path (the newest SSU needs SHA-2 support,
+   * which needs the April 2019 SSU: that one must be installed even though later SSUs exist).
+   */
+  private pickSatisfier(kb: string, path: Set<string>): Candidate | null {
+    const ok = (c: Candidate): boolean => !this.blocked.has(c.kb) && !this.reaches(c.kb, path);
+    for (const ch of this.chosen.values()) if ((ch.c.kb === kb || this.supersedes(ch.c.kb, kb)) && ok(ch.c)) return ch.c;
+    const self = this.candidates.get(kb);
+    if (self && ok(self)) return self;
+    const replacements = [...this.candidates.values()]
+      .filter((c) => this.supersedes(c.kb, kb) && ok(c))
+      .sort((a, b) => (b.released ?? '').localeCompare(a.released ?? ''));
+    return replacements[0] ?? null;
+  }
+
+  private addMissing(kb: string, reason: string, blockedKb: string | null): void {
+    let m = this.missingBy.get(kb);
+    if (!m) {
+      m = { reasons: [], blocked: new Set() };
+      this.missingBy.set(kb, m);
+    }
+    if (!m.reasons.includes(reason)) m.reasons.push(reason);
+    if (blockedKb) m.blocked.add(blockedKb);
+  }
+
+  // ---- what is not planned, and why ---------------------------------------------------
+
+  reportUnchosen(): void {
+    for (const [kb, m] of this.missingBy) {
+      const fact = this.family.updates.get(kb);
+      const inCatalog = this.plan.skipped.find((s) => s.kb === kb && s.reason === 'not-applicable');
+      const what = fact ? `${fact.title}` : kb;
+      const why = inCatalog ? `the catalog's copy does not apply (${inCatalog.detail})` : 'not in the catalog';
+      const blocked = [...m.blocked].filter((b) => b !== kb);
+      const left = blocked.length > 0 ? `; left out of the plan until then: ${blocked.sort().join(', ')}` : '';
+      const hint = this.hintFor(kb);
+      this.plan.missing.push({ kb, reason: `${what}: ${why}; ${m.reasons.join('; ')}${left}; fetch ${hint}`, fileHint: hint });
+    }
+    for (const c of this.candidates.values()) {
+      if (this.chosen.has(c.kb)) continue;
+      if (this.blocked.has(c.kb)) continue;
+      const replacedByInstalled = this.installedReplacement(c.kb);
+      if (replacedByInstalled) {
+        this.plan.skipped.push({ kb: c.kb, reason: 'superseded', detail: `replaced by ${replacedByInstalled}, which the host has installed` });
+        continue;
+      }
+      const by = [...this.chosen.values()].find((ch) => this.supersedes(ch.c.kb, c.kb));
+      if (by) {
+        this.plan.skipped.push({ kb: c.kb, reason: 'superseded', detail: `replaced by ${by.c.kb} (${ROLE_LABEL[by.c.role]}, ${by.c.released ?? 'date unknown'}), which this plan installs` });
+        continue;
+      }
+      const excluded = this.goalExcluded.get(c.kb);
+      this.plan.skipped.push({ kb: c.kb, reason: 'not-applicable', detail: excluded ?? 'not needed for the goal' });
+    }
+    this.plan.missing.sort((a, b) => a.kb.localeCompare(b.kb));
+  }
+
+  private hintFor(kb: string): string {
+    const arch = this.hostArch ?? 'amd64';
+    const a = ARCH_FILE[arch];
+    const hint = this.family.updates.get(kb)?.fileHint;
+    return hint ? hint.replace('{arch}', a) : `${this.family.filePrefix}-${kb}-${a}.msu`;
+  }
+
+
+  // ---- order and reboots --------------------------------------------------------------
+
+  schedule(host: HostInventory): void {
+    const b = this.base;
+    const state: SimulatedState = {
+      build: b.build,
+      revision: b.revision,
+      servicingStackVersion: host.servicingStackVersion,
+      servicingStackKb: null,
+      sha2Active: b.sha2Active,
+      rebootPending: b.pendingReboot,
+      servicePack: b.servicePack,
+    };
+    this.plan.initialState = { ...state };
+    let sha2Installed = b.sha2Installed;
+    const done = new Set<string>();
+    /** installed since the last restart, with their restart behaviour */
+    let sinceReboot: Candidate[] = [];
+    const remaining = new Map(this.chosen);
+    const steps = this.plan.steps;
+
+    const reboot = (reason: string): void => {
+      state.rebootPending = false;
+      state.sha2Active = sha2Installed;
+      sinceReboot = [];
+      steps.push({ n: steps.length + 1, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason, stateAfter: { ...state } });
+    };
+
+    if (remaining.size > 0 && b.pendingReboot) {
+      const why = b.sha2Installed && !b.sha2Active
+        ? `${this.family.sha2SupportKb} (SHA-2 code signing support) is installed but the host has not restarted since; it becomes active only after a restart`
+        : 'the host reports a pending restart; servicing refuses new packages until it restarts';
+      reboot(`restart first: ${why}`);
+    }
+
+    const isReady = (ch: Chosen): { ready: boolean; needsReboot: string | null } => {
+      for (const d of ch.deps) {
+        if (!done.has(d.kb)) return { ready: false, needsReboot: null };
+        const dep = this.chosen.get(d.kb)!;
+        const installedThisStage = sinceReboot.includes(dep.c);
+        if (installedThisStage && dep.c.restart === 'required') return { ready: false, needsReboot: `${dep.c.kb} requires a restart before ${ch.c.kb} can install` };
+        if (d.active && installedThisStage) return { ready: false, needsReboot: `${ch.c.kb} is signed with SHA-2 only; ${dep.c.kb} (SHA-2 code signing support) takes effect after a restart` };
+      }
+      if (ch.c.payload.signatures === 'sha2-only' && ch.c.kb !== this.family.sha2SupportKb && !state.sha2Active) {
+        if (sha2Installed) return { ready: false, needsReboot: `${ch.c.kb} is signed with SHA-2 only; ${this.family.sha2SupportKb} (SHA-2 code signing support) takes effect after a restart` };
+        return { ready: false, needsReboot: null };
+      }
+      // a service pack installs alone: nothing may be pending beneath it
+      if (ch.c.role === 'service-pack' && sinceReboot.length > 0) return { ready: false, needsReboot: `${ch.c.kb} (service pack) installs on a freshly restarted host` };
+      return { ready: true, needsReboot: null };
+    };
+
+    while (remaining.size > 0) {
+      const ready: Chosen[] = [];
+      const rebootReasons: string[] = [];
+      for (const ch of remaining.values()) {
+        const r = isReady(ch);
+        if (r.ready) ready.push(ch);
+        else if (r.needsReboot && !rebootReasons.includes(r.needsReboot)) rebootReasons.push(r.needsReboot);
+      }
+      if (ready.length === 0) {
+        if (sinceReboot.length === 0 && !state.rebootPending) {
+          throw internalError('PLAN_NO_PROGRESS', `cannot order ${[...remaining.keys()].join(', ')} for ${this.plan.host}`);
+        }
+        reboot(rebootReasons.length > 0 ? rebootReasons.join('; ') : 'finish the updates installed so far');
+        continue;
+      }
+      // restart-required payloads go last in a stage: anything else ready installs before the barrier
+      ready.sort((x, y) => stageOrder(x.c) - stageOrder(y.c) || (x.c.released ?? '9999').localeCompare(y.c.released ?? '9999') || x.c.kb.localeCompare(y.c.kb));
+      const next = ready[0];
+      remaining.delete(next.c.kb);
+      done.add(next.c.kb);
+      sinceReboot.push(next.c);
+      if (next.c.kb === this.family.sha2SupportKb) sha2Installed = true;
+      if (next.c.restart === 'required' || next.c.restart === 'possible' || next.c.kb === this.family.sha2SupportKb) state.rebootPending = true;
+      const f = next.c.fact;
+      if (f?.setsBuild != null && (state.build === null || f.setsBuild > state.build)) {
+        state.build = f.setsBuild;
+        state.revision = null;
+      }
+      if (f?.bringsServicePack != null) state.servicePack = Math.max(state.servicePack ?? 0, f.bringsServicePack);
+      if (next.c.role === 'servicing-stack') {
+        state.servicingStackKb = next.c.kb;
+        state.servicingStackVersion = f?.servicingStackVersion ?? null;
+      }
+      steps.push({
+        n: steps.length + 1,
+        action: 'install',
+        kb: next.c.kb,
+        file: next.c.payload.fileName,
+        sha256: next.c.payload.sha256,
+        kind: next.c.role,
+        reason: this.explain(next),
+        stateAfter: { ...state },
+      });
+    }
+    if (state.rebootPending && steps.some((s) => s.action === 'install')) {
+      const asking = sinceReboot.filter((c) => c.restart === 'required' || c.restart === 'possible' || c.kb === this.family.sha2SupportKb).map((c) => c.kb);
+      reboot(asking.length > 0 ? `${asking.join(', ')} ${asking.length === 1 ? 'asks' : 'ask'} for a restart to finish installing` : 'finish the updates installed so far');
+    }
+  }
+
+  private explain(ch: Chosen): string {
+    const c = ch.c;
+    const parts = [`${ROLE_LABEL[c.role]}${c.released ? ` (${c.released})` : ''}`];
+    for (const w of ch.why) parts.push(w);
+    const reqs = ch.deps.map((d) => d.kb);
+    if (reqs.length > 0) parts.push(`after ${[...new Set(reqs)].join(', ')}`);
+    if (c.payload.signatures === 'sha2-only') parts.push('signed with SHA-2 only');
+    if (c.fact?.setsBuild != null && (this.base.build === null || c.fact.setsBuild > this.base.build)) parts.push(`moves the build to ${c.fact.setsBuild}`);
+    return parts.join('; ');
+  }
+}
+
+function rank(c: Candidate): number {
+  return ROLE_RANK[c.role] ?? 4;
+}
+
+function stageOrder(c: Candidate): number {
+  return (c.restart === 'required' ? 100 : 0) + rank(c);
+}
