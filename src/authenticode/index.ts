@@ -19,6 +19,7 @@ export {
   type VerifyCabOptions,
   type PreparedCabSignature,
 } from './cab';
+export { verifyCabDeep, verifyInnerCabinets } from './deep';
 export {
   verifySignedData,
   type SignedDataOptions,

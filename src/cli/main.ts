@@ -16,6 +16,7 @@ function commandModules(): Register[] {
     (require('./list') as typeof import('./list')).register,
     (require('./extract') as typeof import('./extract')).register,
     (require('./test') as typeof import('./test')).register,
+    (require('./verify') as typeof import('./verify')).register,
     (require('./inspect') as typeof import('./inspect')).register,
   ];
 }
