@@ -12,8 +12,11 @@ import { internalError, usageError } from '../errors';
  */
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-/** tmp/<pid>-<random>.part: the pid lets `catalog check --repair` leave a running import's file alone */
-const TEMP_NAME = /^(\d+)-[0-9a-f]{16}\.part$/;
+/**
+ * Everything in tmp/ starts with the pid of the process that made it (<pid>-<random>.part, or
+ * the importer's <pid>-inspect-* folders), so `catalog check --repair` leaves a running import's files alone.
+ */
+const TEMP_NAME = /^(\d+)-/;
 
 export function isSha256Hex(s: string): boolean {
   return SHA256_HEX.test(s);

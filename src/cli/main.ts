@@ -18,6 +18,9 @@ function commandModules(): Register[] {
     (require('./test') as typeof import('./test')).register,
     (require('./verify') as typeof import('./verify')).register,
     (require('./inspect') as typeof import('./inspect')).register,
+    (require('./import') as typeof import('./import')).register,
+    (require('./catalog') as typeof import('./catalog')).register,
+    (require('./trust') as typeof import('./trust')).register,
   ];
 }
 

@@ -1,0 +1,280 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { FileVerdict } from '../authenticode/cab';
+import { verifyPreparedCab } from '../authenticode/cab';
+import { isSha2Signature, type SignatureReport } from '../authenticode/signature';
+import type { TrustAnchor } from '../authenticode/trust';
+import type { Catalog } from '../catalog/catalog';
+import type { ImportEvent, ImportOutcome, MemberRecord, NewCatalogEntry, SignatureRecord } from '../catalog/types';
+import { type CabferryError, isCabferryError } from '../errors';
+import { inspectPayloadReport, type InspectedMember, type PayloadReport } from '../package/inspect';
+import type { Payload } from '../package/types';
+import { version } from '../version';
+import { ingestFile, ingestStream, type IngestedPayload } from './ingest';
+import { checkSourcePaths, DEFAULT_SOURCE_LIMITS, walkSources, type SourceItem, type SourceLimits } from './sources';
+
+/**
+ * `cabferry import`: sources → one pass into the store's temp area (file SHA-256 + Authenticode
+ * digests) → signature verdict → signing policy (SHA-2 unless --allow-sha1-only) → verified
+ * metadata → one transaction that publishes the blob and its rows. Each payload is its own
+ * atomic unit: an import killed half way keeps what it finished and nothing of the rest.
+ */
+
+export interface ImportOptions {
+  trust: TrustAnchor[];
+  /** verification time for signatures without a verified timestamp (default: now) */
+  at?: Date;
+  /** accept payloads whose only valid signatures are SHA-1 (recorded on the row) */
+  allowSha1Only?: boolean;
+  /** keep rejected payloads as quarantined rows (never offered to the planner) */
+  quarantine?: boolean;
+  limits?: SourceLimits;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export type ProgressEvent =
+  | { type: 'start'; label: string; size: number | null }
+  | { type: 'bytes'; bytes: number }
+  | { type: 'result'; result: ImportResult };
+
+export type ResultOutcome = ImportOutcome | 'skipped';
+
+export interface ImportResult {
+  label: string;
+  source: string;
+  entry: string | null;
+  outcome: ResultOutcome;
+  sha256: string | null;
+  size: number | null;
+  kb: string | null;
+  /** set for rejected, quarantined and skipped files: the one-line why */
+  code: string | null;
+  reason: string | null;
+  /** imported although only SHA-1 signatures are valid (--allow-sha1-only) */
+  sha1OnlyAllowed: boolean;
+}
+
+export interface ImportSummary {
+  catalog: string;
+  imported: number;
+  duplicates: number;
+  restored: number;
+  quarantined: number;
+  rejected: number;
+  skipped: number;
+  bytes: number;
+  results: ImportResult[];
+}
+
+/** What the checks decided about one file. */
+type Judgement =
+  | { accepted: true; payload: Payload; verdict: FileVerdict; sha1OnlyAllowed: boolean; members: MemberRecord[] }
+  | { accepted: false; code: string; reason: string; payload: Payload | null; verdict: FileVerdict | null; members?: MemberRecord[] };
+
+export async function importPayloads(catalog: Catalog, paths: string[], options: ImportOptions): Promise<ImportSummary> {
+  checkSourcePaths(paths);
+  const summary: ImportSummary = { catalog: catalog.dir, imported: 0, duplicates: 0, restored: 0, quarantined: 0, rejected: 0, skipped: 0, bytes: 0, results: [] };
+  const who = currentUser();
+  const host = os.hostname();
+  for await (const item of walkSources(paths, options.limits ?? DEFAULT_SOURCE_LIMITS)) {
+    const result = await importItem(catalog, item, options, { who, host });
+    summary.results.push(result);
+    if (result.size !== null && result.outcome !== 'skipped') summary.bytes += result.size;
+    switch (result.outcome) {
+      case 'imported': summary.imported++; break;
+      case 'duplicate': summary.duplicates++; break;
+      case 'restored': summary.restored++; break;
+      case 'quarantined': summary.quarantined++; break;
+      case 'rejected': summary.rejected++; break;
+      case 'skipped': summary.skipped++; break;
+    }
+    options.onProgress?.({ type: 'result', result });
+  }
+  return summary;
+}
+
+async function importItem(catalog: Catalog, item: SourceItem, options: ImportOptions, actor: { who: string; host: string }): Promise<ImportResult> {
+  const base = { label: item.label, source: item.source, entry: item.entry, sha256: null, size: null, kb: null, sha1OnlyAllowed: false };
+  const event = (over: Partial<ImportEvent> & Pick<ImportEvent, 'outcome'>): ImportEvent => ({
+    at: new Date().toISOString(), who: actor.who, host: actor.host, pid: process.pid, source: item.source, entry: item.entry,
+    sha256: null, size: null, verdict: null, code: null, reason: null, cabferryVersion: version, ...over,
+  });
+  if (item.kind === 'skipped') return { ...base, outcome: 'skipped', code: 'NOT_A_PAYLOAD', reason: item.reason };
+  if (item.kind === 'rejected') {
+    catalog.recordEvent(event({ outcome: 'rejected', code: item.code, reason: item.reason }));
+    return { ...base, outcome: 'rejected', code: item.code, reason: item.reason };
+  }
+
+  options.onProgress?.({ type: 'start', label: item.label, size: item.kind === 'zip-entry' ? item.size : fileSize(item.path) });
+  const onBytes = (bytes: number): void => options.onProgress?.({ type: 'bytes', bytes });
+  let ingested: IngestedPayload;
+  try {
+    ingested = item.kind === 'file' ? ingestFile(item.path, catalog.blobs, onBytes) : await ingestStream(await item.open(), item.label, catalog.blobs, onBytes);
+  } catch (e) {
+    if (!isCabferryError(e) || e.kind === 'internal') throw e;
+    const reason = describeError(e);
+    catalog.recordEvent(event({ outcome: 'rejected', code: e.code, reason }));
+    return { ...base, outcome: 'rejected', code: e.code, reason };
+  }
+
+  const { temp, sha256, size } = ingested;
+  try {
+    const known = catalog.entry(sha256);
+    const judgement: Judgement | null = known?.status === 'imported' ? null : judge(ingested, item.fileName, item.label, options);
+    if (judgement === null || judgement.accepted || options.quarantine) {
+      const entry = judgement === null ? null : newEntry(ingested, item.fileName, judgement);
+      const outcome = catalog.storeEntry(temp, entry ?? knownEntry(known!, ingested), event({
+        outcome: 'imported', verdict: judgement?.verdict?.verdict ?? known?.verdict ?? null,
+        code: judgement && !judgement.accepted ? judgement.code : null, reason: judgement && !judgement.accepted ? judgement.reason : null,
+      }));
+      const rejected = judgement !== null && !judgement.accepted ? judgement : null;
+      return {
+        ...base, outcome, sha256, size,
+        kb: judgement?.payload?.kb ?? known?.payload?.kb ?? null,
+        code: rejected?.code ?? null, reason: rejected?.reason ?? null,
+        sha1OnlyAllowed: judgement?.accepted ? judgement.sha1OnlyAllowed : known?.sha1OnlyAllowed ?? false,
+      };
+    }
+    catalog.recordEvent(event({ outcome: 'rejected', sha256, size, verdict: judgement.verdict?.verdict ?? null, code: judgement.code, reason: judgement.reason }));
+    return { ...base, outcome: 'rejected', sha256, size, kb: judgement.payload?.kb ?? null, code: judgement.code, reason: judgement.reason };
+  } finally {
+    temp.discard();
+  }
+}
+
+/**
+ * The acceptance chain, each step able to refuse with one code: a readable cabinet → a valid
+ * Authenticode verdict → a valid SHA-2 signature (unless SHA-1 is allowed) → metadata that
+ * parses → metadata verified against the signed catalog.
+ */
+function judge(ingested: IngestedPayload, fileName: string, label: string, options: ImportOptions): Judgement {
+  const { signature, sha256, temp } = ingested;
+  if ('notCabinet' in signature) {
+    return { accepted: false, code: signature.notCabinet.code, reason: `not a readable cabinet: ${describeError(signature.notCabinet)}`, payload: null, verdict: null };
+  }
+  const verdict = verifyPreparedCab(label, signature.prepared, signature.digests, { trust: options.trust, at: options.at });
+  if (verdict.verdict !== 'valid') {
+    const code = verdict.code ?? (verdict.verdict === 'unsigned' ? 'SIG_UNSIGNED' : `SIG_${verdict.verdict.toUpperCase()}`);
+    return { accepted: false, code, reason: `signature ${verdict.verdict}: ${verdict.reason}`, payload: null, verdict };
+  }
+  const sha1Only = !verdict.signatures.some(isSha2Signature);
+  if (sha1Only && !options.allowSha1Only) {
+    return { accepted: false, code: 'SIG_SHA1_ONLY', reason: 'only SHA-1 signatures are valid; pass --allow-sha1-only to import it anyway', payload: null, verdict };
+  }
+  let report: PayloadReport;
+  try {
+    report = inspectUnderOriginalName(temp.path, fileName, label, (file) => inspectPayloadReport(file, { trust: options.trust, at: options.at }, { verdict, sha256 }));
+  } catch (e) {
+    if (!isCabferryError(e) || e.kind === 'internal') throw e;
+    return { accepted: false, code: e.code, reason: `metadata unreadable: ${describeError(e)}`, payload: null, verdict };
+  }
+  const { payload } = report;
+  const members = membersOfInterest(report.members, fileName, payload.payloadCab ?? null);
+  if (!payload.metadataVerified) {
+    return { accepted: false, code: 'METADATA_NOT_VERIFIED', reason: `metadata not verified: ${payload.metadataReason ?? 'no reason given'}`, payload, verdict, members };
+  }
+  return { accepted: true, payload, verdict, sha1OnlyAllowed: sha1Only, members };
+}
+
+/**
+ * The metadata reader takes the KB, architecture and Windows version partly from the file
+ * name (Windows6.0-KB4493730-x64.msu), so it must see the stored bytes under the name the
+ * operator gave them: a hard link to the temp copy, in a private folder of the store's tmp/.
+ */
+function inspectUnderOriginalName<T>(tempPath: string, fileName: string, label: string, fn: (file: string) => T): T {
+  const dir = fs.mkdtempSync(path.join(path.dirname(tempPath), `${process.pid}-inspect-`));
+  const linked = path.join(dir, path.basename(fileName) || 'payload');
+  try {
+    fs.linkSync(tempPath, linked);
+    return fn(linked);
+  } catch (e) {
+    if (isCabferryError(e) && (e.file === undefined || e.file.startsWith(dir))) e.file = label;
+    throw e;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function newEntry(ingested: IngestedPayload, fileName: string, j: Judgement): NewCatalogEntry {
+  return {
+    sha256: ingested.sha256,
+    size: ingested.size,
+    status: j.accepted ? 'imported' : 'quarantined',
+    fileName,
+    rejectCode: j.accepted ? undefined : j.code,
+    rejectReason: j.accepted ? undefined : j.reason,
+    sha1OnlyAllowed: j.accepted && j.sha1OnlyAllowed,
+    payload: j.payload,
+    verdict: j.verdict?.verdict ?? null,
+    verdictDocument: j.verdict,
+    signatures: (j.verdict?.signatures ?? []).map(signatureRecord),
+    members: j.members ?? [],
+  };
+}
+
+/** An already-imported file seen again: storeEntry only needs its identity to log a duplicate or restore the blob. */
+function knownEntry(known: NonNullable<ReturnType<Catalog['entry']>>, ingested: IngestedPayload): NewCatalogEntry {
+  return {
+    sha256: ingested.sha256, size: ingested.size, status: known.status, fileName: known.fileName, sha1OnlyAllowed: known.sha1OnlyAllowed,
+    payload: known.payload, verdict: known.verdict, verdictDocument: null, signatures: known.signatures, members: known.members,
+  };
+}
+
+function signatureRecord(s: SignatureReport): SignatureRecord {
+  return {
+    position: s.index,
+    nested: s.nested,
+    digestAlgorithm: s.digestAlgorithm,
+    signer: s.signer,
+    issuer: s.issuer,
+    timestamp: s.timestamp === null ? null : { kind: s.timestamp.kind, time: s.timestamp.time, authority: s.timestamp.authority },
+    valid: s.valid,
+    code: s.code,
+    reason: s.reason,
+  };
+}
+
+/** The members that say what a payload is (not the hundreds of component files). */
+function membersOfInterest(members: InspectedMember[], fileName: string, payloadCab: string | null): MemberRecord[] {
+  const out: MemberRecord[] = [];
+  for (const m of members) {
+    const outer = m.container === fileName;
+    const base = m.name.replace(/\\/g, '/').split('/').pop()!.toLowerCase();
+    let role: string | null = null;
+    if (outer && payloadCab !== null && m.name === payloadCab) role = 'payload-cab';
+    else if (base === 'wsusscan.cab') role = 'wsusscan';
+    else if (base.endsWith('pkgproperties.txt')) role = 'pkg-properties';
+    else if (outer && payloadCab !== null && base.endsWith('.xml')) role = 'unattend';
+    else if (base === 'update.mum') role = 'update.mum';
+    else if (base.endsWith('.mum')) role = 'package-manifest';
+    else if (base.endsWith('.cat')) role = 'catalog';
+    else if (base === '_manifest_.cix.xml') role = 'container-index';
+    if (role !== null) out.push({ name: outer ? m.name : `${m.container}/${m.name}`, role, size: m.size });
+  }
+  return out;
+}
+
+/** An error as one line without the file name (the result line names the file already). */
+function describeError(e: CabferryError): string {
+  const where: string[] = [];
+  if (e.member !== undefined) where.push(`member ${JSON.stringify(e.member)}`);
+  if (e.offset !== undefined) where.push(`at offset ${e.offset} (0x${e.offset.toString(16)})`);
+  return [...where, e.message].join(': ');
+}
+
+function fileSize(file: string): number | null {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return null;
+  }
+}
+
+function currentUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.LOGNAME ?? 'unknown';
+  }
+}

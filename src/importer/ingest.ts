@@ -1,0 +1,132 @@
+import type { Readable } from 'node:stream';
+import { prepareCabSignature, type PreparedCabSignature } from '../authenticode/cab';
+import { digestFile, FileDigester, type FileDigests } from '../authenticode/digest';
+import type { BlobStore, BlobTempFile } from '../catalog/blob-store';
+import { CabferryError, inputError, internalError, isCabferryError } from '../errors';
+import { RandomAccessFile } from '../io/random-access-file';
+
+/**
+ * Getting a payload's bytes into the store's temp area, hashed on the way (DESIGN.md: one
+ * pass computes every digest). For a file, its cabinet header and signature blob are read
+ * first (a few KB), so the one sequential copy computes the file SHA-256 and each
+ * Authenticode digest the signatures need. A zip entry can only be read front to back, so it
+ * is spooled first and its Authenticode digests come from a read of the spooled copy.
+ *
+ * Either way, what is verified and inspected afterwards is the temp copy — the exact bytes the
+ * catalog will keep — never the source, which might change underneath us.
+ */
+
+export interface IngestedPayload {
+  temp: BlobTempFile;
+  sha256: string;
+  size: number;
+  /** the cabinet's signature layout as read from the stored copy, or why it is not a cabinet */
+  signature: { prepared: PreparedCabSignature; digests: FileDigests } | { notCabinet: CabferryError };
+}
+
+export type BytesCallback = (bytes: number) => void;
+
+/** Copy chunk: big enough that syscalls vanish next to hashing, small enough to keep memory flat. */
+const COPY_CHUNK = 1 << 20;
+
+export function ingestFile(path: string, blobs: BlobStore, onBytes: BytesCallback = () => {}): IngestedPayload {
+  const source = RandomAccessFile.open(path);
+  let temp: BlobTempFile | null = null;
+  try {
+    const before = prepareOrExplain(source);
+    const prepared = 'prepared' in before ? before.prepared : null;
+    const digester = new FileDigester(prepared?.ranges ?? [], prepared?.algorithms ?? []);
+    temp = blobs.createTemp();
+    for (let offset = 0; offset < source.size; offset += COPY_CHUNK) {
+      const chunk = source.read(offset, Math.min(COPY_CHUNK, source.size - offset), 'file data');
+      digester.update(chunk, offset);
+      temp.write(chunk);
+      onBytes(chunk.length);
+    }
+    temp.finish();
+    const digests = digester.digests();
+    const signature = signatureOfStoredCopy(temp, source.path, prepared, digests);
+    return { temp, sha256: digests.sha256.toString('hex'), size: source.size, signature };
+  } catch (e) {
+    temp?.discard();
+    throw e;
+  } finally {
+    source.close();
+  }
+}
+
+export async function ingestStream(stream: Readable, label: string, blobs: BlobStore, onBytes: BytesCallback = () => {}): Promise<IngestedPayload> {
+  const temp = blobs.createTemp();
+  try {
+    const spool = new FileDigester([], []);
+    let size = 0;
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        spool.update(chunk, size);
+        temp.write(chunk);
+        size += chunk.length;
+        onBytes(chunk.length);
+      }
+    } catch (e) {
+      if (isCabferryError(e)) throw e;
+      // yauzl reports corrupt deflate data and size mismatches (validateEntrySizes) here
+      throw inputError('ZIP_ENTRY_CORRUPT', `cannot read entry: ${(e as Error).message}`, { file: label, cause: e });
+    }
+    temp.finish();
+    const sha256 = spool.digests().sha256.toString('hex');
+    const stored = RandomAccessFile.open(temp.path);
+    let signature: IngestedPayload['signature'];
+    try {
+      const prepared = prepareOrExplain(stored);
+      if ('notCabinet' in prepared) {
+        signature = prepared;
+      } else {
+        const digests = digestFile(stored, prepared.prepared.ranges, prepared.prepared.algorithms);
+        if (digests.sha256.toString('hex') !== sha256) {
+          throw internalError('BLOB_READBACK_MISMATCH', `the spooled copy of ${label} does not read back as written`, { file: temp.path });
+        }
+        signature = { prepared: prepared.prepared, digests };
+      }
+    } finally {
+      stored.close();
+    }
+    return { temp, sha256, size, signature };
+  } catch (e) {
+    temp.discard();
+    throw e;
+  }
+}
+
+/** A cabinet's signature layout, or the input error that says it is not a readable cabinet. */
+function prepareOrExplain(file: RandomAccessFile): { prepared: PreparedCabSignature } | { notCabinet: CabferryError } {
+  try {
+    return { prepared: prepareCabSignature(file) };
+  } catch (e) {
+    if (isCabferryError(e) && e.kind === 'input') return { notCabinet: e };
+    throw e;
+  }
+}
+
+/**
+ * Re-read the header and signature from the stored copy. If the source changed between the
+ * first look and the copy, the hashed ranges or algorithms differ and the file is refused:
+ * digests over one layout must never be checked against another.
+ */
+function signatureOfStoredCopy(temp: BlobTempFile, label: string, before: PreparedCabSignature | null, digests: FileDigests): IngestedPayload['signature'] {
+  const stored = RandomAccessFile.open(temp.path);
+  try {
+    const after = prepareOrExplain(stored);
+    if ('notCabinet' in after) {
+      if (before === null) return after;
+      throw inputError('SOURCE_CHANGED', 'the file changed while it was being imported', { file: label });
+    }
+    const same =
+      before !== null &&
+      JSON.stringify(before.ranges) === JSON.stringify(after.prepared.ranges) &&
+      JSON.stringify([...before.algorithms].sort()) === JSON.stringify([...after.prepared.algorithms].sort());
+    if (!same) throw inputError('SOURCE_CHANGED', 'the file changed while it was being imported', { file: label });
+    return { prepared: after.prepared, digests };
+  } finally {
+    stored.close();
+  }
+}
