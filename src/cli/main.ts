@@ -18,6 +18,8 @@ function commandModules(): Register[] {
     (require('./test') as typeof import('./test')).register,
     (require('./verify') as typeof import('./verify')).register,
     (require('./inspect') as typeof import('./inspect')).register,
+    (require('./plan') as typeof import('./plan')).register,
+    (require('./collect-script') as typeof import('./collect-script')).register,
     (require('./import') as typeof import('./import')).register,
     (require('./catalog') as typeof import('./catalog')).register,
     (require('./trust') as typeof import('./trust')).register,
