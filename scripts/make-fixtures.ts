@@ -1,0 +1,65 @@
+/**
+ * Regenerates the committed fixtures:
+ *   fixtures/pki/       the test PKI (keys are kept once generated; certificates re-issued with fixed dates)
+ *   fixtures/signed/    small cabinets signed every way the verifier must handle, with a README of verdicts
+ *   fixtures/payloads/  MSUs that look like the real Windows Server 2008 SP2 / Windows 7 SP1 servicing story
+ * and then checks every file with cabextract and osslsigncode, failing loudly on any surprise.
+ *
+ * Run: npx tsc -p . && node dist/scripts/make-fixtures.js [--only pki|signed|payloads] [--no-check]
+ * Needs (dev time only): openssl, osslsigncode >= 2.7, cabextract.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildTestPki, type TestPki } from './lib/pki';
+import { makeSignedFixtures, checkSignedFixtures } from './lib/authenticode-sign-fixtures';
+import { makePayloadFixtures, checkPayloadFixtures } from './lib/msu-builder-fixtures';
+
+const projectRoot = path.join(__dirname, '..', '..');
+const fixturesDir = path.join(projectRoot, 'fixtures');
+
+function log(msg: string): void {
+  process.stderr.write(msg + '\n');
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const onlyIndex = args.indexOf('--only');
+  const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+  const check = !args.includes('--no-check');
+  if (only !== undefined && !['pki', 'signed', 'payloads'].includes(only)) {
+    log(`make-fixtures: --only takes pki, signed or payloads, not ${String(only)}`);
+    process.exit(2);
+  }
+
+  const pki: TestPki = buildTestPki(path.join(fixturesDir, 'pki'), log);
+  log(`pki: ${Object.keys(pki.entities).length} certificates in fixtures/pki`);
+
+  const problems: string[] = [];
+  if (only === undefined || only === 'signed') {
+    const signed = makeSignedFixtures(pki, path.join(fixturesDir, 'signed'), log);
+    if (check) problems.push(...checkSignedFixtures(pki, path.join(fixturesDir, 'signed'), signed, log));
+  }
+  if (only === undefined || only === 'payloads') {
+    const payloads = makePayloadFixtures(pki, path.join(fixturesDir, 'payloads'), log);
+    if (check) problems.push(...checkPayloadFixtures(pki, path.join(fixturesDir, 'payloads'), payloads, log));
+  }
+
+  if (problems.length > 0) {
+    log(`\nmake-fixtures: ${problems.length} problem(s):`);
+    for (const p of problems) log('  FAIL ' + p);
+    process.exit(1);
+  }
+  const total = dirSize(fixturesDir);
+  log(`make-fixtures: all fixtures generated and checked (${(total / 1024).toFixed(0)} KiB under fixtures/)`);
+}
+
+function dirSize(dir: string): number {
+  let n = 0;
+  for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, ent.name);
+    n += ent.isDirectory() ? dirSize(p) : fs.statSync(p).size;
+  }
+  return n;
+}
+
+main();
