@@ -39,6 +39,8 @@ export function buildChain(leaf: Certificate, pool: Certificate[], anchors: Trus
     checkValidity(leaf, policy.at);
   }
   const paths: ChainLink[][] = [];
+  /** an issuer found by name whose key does not verify the certificate: a forged or altered certificate */
+  const badSignatures: { cert: Certificate; issuer: Certificate }[] = [];
 
   const extend = (path: Certificate[]): void => {
     if (paths.length >= MAX_CANDIDATE_PATHS) return;
@@ -53,13 +55,23 @@ export function buildChain(leaf: Certificate, pool: Certificate[], anchors: Trus
       (c) => c.subjectName.equals(current.issuerName) && !path.some((p) => sameCertificate(p, c)) && keyIdsAgree(current, c),
     );
     for (const issuer of candidates) {
-      if (!signedBy(current, issuer)) continue;
+      if (!signedBy(current, issuer)) {
+        badSignatures.push({ cert: current, issuer });
+        continue;
+      }
       extend([...path, issuer]);
     }
   };
   extend([leaf]);
 
   if (paths.length === 0) {
+    const [bad] = badSignatures;
+    if (bad !== undefined) {
+      throw new VerificationError(
+        'CHAIN_BAD_SIGNATURE',
+        `"${bad.cert.subject}" names "${bad.issuer.subject}" as its issuer, but its signature does not verify with that key`,
+      );
+    }
     throw new VerificationError('CHAIN_UNTRUSTED', `no chain from "${leaf.subject}" (issued by "${leaf.issuer}") to a trust anchor`);
   }
   let firstFailure: VerificationError | null = null;

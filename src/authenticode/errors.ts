@@ -25,6 +25,7 @@ export const VerificationCodes = {
   SIG_LEGACY_RSA_ENCODING: 'invalid',
   SIG_SHA1_ONLY: 'invalid',
   CHAIN_EXPIRED: 'invalid',
+  CHAIN_BAD_SIGNATURE: 'invalid',
   CHAIN_NOT_CA: 'invalid',
   CHAIN_PATH_LENGTH: 'invalid',
   EKU_MISSING: 'invalid',
@@ -36,6 +37,7 @@ export const VerificationCodes = {
   TS_LEGACY_RSA_ENCODING: 'invalid',
   TS_SIGNER_NOT_FOUND: 'invalid',
   TS_CHAIN_EXPIRED: 'invalid',
+  TS_CHAIN_BAD_SIGNATURE: 'invalid',
   TS_EKU_MISSING: 'invalid',
   // intact and within the rules, but no chain reaches an anchor the operator trusts
   CHAIN_UNTRUSTED: 'untrusted',
