@@ -46,6 +46,8 @@ export function signCab(pki: TestPki, input: string, output: string, signatures:
   let current = input;
   signatures.forEach((sig, i) => {
     const signer = pki.get(sig.signer);
+    pki.assertValidAt(sig.signer, sig.signingTime, 'signing time');
+    if (sig.timestampTime !== undefined) pki.assertValidAt('tsa', sig.timestampTime, 'timestamp time');
     const target = i === signatures.length - 1 ? output : `${tmp}${i}`;
     const args = ['sign', '-certs', pki.chainPath(sig.signer), '-key', signer.keyPath, '-h', sig.digest, '-time', unixSeconds(sig.signingTime)];
     if (sig.description !== undefined) args.push('-n', sig.description);

@@ -341,6 +341,8 @@ export function buildMsu(def: PackageDefinition, pki: TestPki, outDir: string): 
   const mum = updateMum(def, subPackage);
   const subMum = subPackageMum(def, subPackage, components, arch);
 
+  pki.assertValidAt('catalog-signer', def.releaseDate, 'catalog signing time');
+  pki.assertValidAt('tsa', addSeconds(def.releaseDate, 5), 'catalog countersignature time');
   const catalogSigner = loadSigningIdentity(pki.chainPath('catalog-signer'), pki.get('catalog-signer').keyPath);
   const tsa = loadSigningIdentity(pki.chainPath('tsa'), pki.get('tsa').keyPath);
   const catalog = (seed: string, members: { name: string; data: Buffer }[]) => signCatalog(

@@ -11,6 +11,7 @@
  * codeSigning) and the time-stamping authority.
  */
 import { execFileSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -57,7 +58,10 @@ const codeSigningExtensions = (extraEku: string[] = []): string[] => [
   'authorityKeyIdentifier = keyid:always',
 ];
 
-/** Every certificate of the test PKI, issuers before the certificates they issue. */
+/**
+ * Every certificate of the test PKI, issuers before the certificates they issue. Validity starts in 2005
+ * so that the 2009 SP2 fixture's signing time and timestamp fall inside it (signers check this).
+ */
 export const testPkiSpec: CertificateSpec[] = [
   {
     id: 'root',
@@ -65,7 +69,7 @@ export const testPkiSpec: CertificateSpec[] = [
     subject: '/C=US/O=Cabferry Test/CN=Cabferry Test Root CA',
     keyType: 'rsa3072',
     serial: '0A00000000000001',
-    notBefore: '20100101000000Z',
+    notBefore: '20050101000000Z',
     notAfter: '20491231235959Z',
     extensions: ['basicConstraints = critical,CA:TRUE', 'keyUsage = critical,keyCertSign,cRLSign', 'subjectKeyIdentifier = hash'],
     purpose: 'trust anchor for every signed fixture (pass it as --trust)',
@@ -76,7 +80,7 @@ export const testPkiSpec: CertificateSpec[] = [
     subject: '/C=US/O=Cabferry Test/CN=Cabferry Test Code Signing PCA',
     keyType: 'rsa2048',
     serial: '0B00000000000001',
-    notBefore: '20100101000000Z',
+    notBefore: '20050101000000Z',
     notAfter: '20451231235959Z',
     extensions: caExtensions(0),
     purpose: 'intermediate CA; issues every leaf below',
@@ -87,7 +91,7 @@ export const testPkiSpec: CertificateSpec[] = [
     subject: '/C=US/O=Cabferry Test Corporation/CN=Cabferry Test Code Signer',
     keyType: 'rsa2048',
     serial: '0C00000000000001',
-    notBefore: '20120101000000Z',
+    notBefore: '20050601000000Z',
     notAfter: '20401231235959Z',
     extensions: codeSigningExtensions(),
     purpose: 'RSA-2048 code-signing leaf (EKU codeSigning, keyUsage digitalSignature)',
@@ -120,7 +124,7 @@ export const testPkiSpec: CertificateSpec[] = [
     subject: '/C=US/O=Cabferry Test Corporation/OU=MOPR/CN=Cabferry Test Windows',
     keyType: 'rsa2048',
     serial: '0C00000000000004',
-    notBefore: '20120101000000Z',
+    notBefore: '20050601000000Z',
     notAfter: '20401231235959Z',
     extensions: codeSigningExtensions([Oid.windowsSystemComponentVerification]),
     purpose: 'catalog (update.cat) signer like "Microsoft Windows": EKU codeSigning + 1.3.6.1.4.1.311.10.3.6',
@@ -131,7 +135,7 @@ export const testPkiSpec: CertificateSpec[] = [
     subject: '/C=US/O=Cabferry Test Corporation/CN=Cabferry Test Time-Stamp Service',
     keyType: 'rsa2048',
     serial: '0D00000000000001',
-    notBefore: '20100101000000Z',
+    notBefore: '20050101000000Z',
     notAfter: '20451231235959Z',
     extensions: [
       'basicConstraints = critical,CA:FALSE',
@@ -165,6 +169,8 @@ export interface PkiEntity {
 
 export interface TestPki {
   dir: string;
+  /** throws unless `at` is inside the validity of certificate `id` (a fixture signed outside it would be wrong) */
+  assertValidAt(id: string, at: Date, what: string): void;
   entities: Record<string, PkiEntity>;
   /** leaf + intermediate PEM, what a signer embeds */
   chainPath(id: string): string;
@@ -263,9 +269,17 @@ export function buildTestPki(dir: string, log: (msg: string) => void = () => {})
     fs.writeFileSync(path.join(dir, `${spec.id}-chain.pem`), chain);
   }
   fs.writeFileSync(path.join(dir, 'README.md'), pkiReadme());
+  const validity = (id: string) => {
+    const cert = new crypto.X509Certificate(fs.readFileSync(entities[id]!.certPath));
+    return { from: new Date(cert.validFrom), to: new Date(cert.validTo) };
+  };
   return {
     dir,
     entities,
+    assertValidAt(id: string, at: Date, what: string): void {
+      const v = validity(id);
+      if (at < v.from || at > v.to) throw new Error(`pki: ${what} ${at.toISOString()} is outside ${id}'s validity ${v.from.toISOString()}..${v.to.toISOString()}`);
+    },
     chainPath: (id: string) => path.join(dir, `${id}-chain.pem`),
     get(id: string): PkiEntity {
       const e = entities[id];
