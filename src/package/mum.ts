@@ -64,7 +64,7 @@ export function parsePackageManifest(bytes: Buffer, what = 'update.mum'): Packag
     company: attribute(root, 'company') ?? null,
     supportInformation: attribute(root, 'supportInformation') ?? null,
     creationTimeStamp: attribute(root, 'creationTimeStamp') ?? null,
-    parents: childElements(pkg, 'parent').flatMap((p) => readParent(p, what)),
+    parents: childElements(pkg, 'parent').flatMap((p, group) => readParent(p, group, what)),
     installerAssembly: installer ? readAssemblyIdentity(installer, what) : null,
     updates: childElements(pkg, 'update').map((u) => readUpdate(u, what)),
   };
@@ -87,14 +87,15 @@ export function readAssemblyIdentity(element: XmlElement, what: string): Assembl
 
 /**
  * `<parent>` may hold several identities (any one satisfies it); each becomes one requirement
- * carrying the parent's compare attributes, so the planner sees "requires KB948465" directly.
+ * carrying the parent's compare attributes and the parent's index as `group`, so the planner sees
+ * "requires KB948465" directly and knows which requirements are alternatives.
  */
-function readParent(parent: XmlElement, what: string): ParentRequirement[] {
+function readParent(parent: XmlElement, group: number, what: string): ParentRequirement[] {
   const identities = childElements(parent, 'assemblyIdentity');
   if (identities.length === 0) throw inputError('MUM_PARENT_EMPTY', `${what}: <parent> without <assemblyIdentity>`);
   return identities.map((element) => {
     const identity = readAssemblyIdentity(element, what);
-    const requirement: ParentRequirement = { identity, kb: kbFromPackageName(identity.name) };
+    const requirement: ParentRequirement = { identity, kb: kbFromPackageName(identity.name), group };
     for (const key of ['disposition', 'integrate', 'buildCompare', 'serviceCompare', 'revisionCompare'] as const) {
       const value = attribute(parent, key);
       if (value !== undefined) requirement[key] = value;

@@ -45,6 +45,11 @@ export interface ParentRequirement {
   buildCompare?: string;
   serviceCompare?: string;
   revisionCompare?: string;
+  /**
+   * index of the `<parent>` element this came from: requirements sharing a group are
+   * alternatives (any one satisfies it, e.g. Client-Features OR Server-Features)
+   */
+  group?: number;
 }
 
 export interface Payload {

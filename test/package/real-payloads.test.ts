@@ -142,6 +142,8 @@ for (const e of expected) {
     assert.equal(p.restart, e.restart);
     assert.equal(p.kind, 'update', 'KB2999226/KB3118401/KB917607 are plain updates (releaseType "Update", no role in the knowledge base)');
     assert.deepEqual(p.parents.map((x) => [x.identity.name, x.identity.version, x.kb]), e.parents);
+    // each of these files has one <parent> element: its identities are alternatives of one group
+    assert.ok(p.parents.every((x) => x.group === 0));
     for (const parent of p.parents) {
       const { buildCompare, serviceCompare, revisionCompare, disposition, integrate } = parent;
       const attrs = Object.fromEntries(Object.entries({ buildCompare, serviceCompare, revisionCompare, disposition, integrate }).filter(([, v]) => v !== undefined));
