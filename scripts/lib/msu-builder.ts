@@ -3,8 +3,8 @@
  * follow the real ones in ../shared/corpus (msu/*.msu and ms-signed/kb2999226-inner/…):
  *
  *   Windows6.0-KBnnnnnnn[-vN]-x64.msu            outer cabinet, MSZIP, Authenticode-signed
- *   ├── WSUSSCAN.cab                              signed; holds package.cab (package.xml, core\, extended\, localized\)
- *   ├── Windows6.0-KBnnnnnnn[-vN]-x64.cab         the CBS package, signed:
+ *   ├── WSUSSCAN.cab                              LZX:21, signed; holds package.cab (package.xml, core\, extended\, localized\)
+ *   ├── Windows6.0-KBnnnnnnn[-vN]-x64.cab         the CBS package, LZX:21, signed:
  *   │     _manifest_.cix.xml                        container index: logical name, length, SHA-1, source member
  *   │     <arch>_<component>_31bf3856ad364e35_<version>_none_<hash>.manifest   asm.v3, SHA-256 of each file
  *   │     update.mum / update.cat                   top package Package_for_KBn and its signed catalog (CTL)
@@ -20,7 +20,8 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildCab, mszipFolderEncoder, type CabWriterFile } from './cab-writer';
+import { buildCab, mszipFolderEncoder, type CabWriterFile, type FolderEncoder } from './cab-writer';
+import { lzxFolderEncoder } from './lzx-encoder';
 import { signCab, type CabSignature } from './authenticode-sign';
 import { buildCatalogCtl, loadSigningIdentity, signCatalog, type CatalogDigest } from './catalog-sign';
 import type { TestPki } from './pki';
@@ -329,6 +330,11 @@ function signedCab(pki: TestPki, unsigned: Buffer, signatures: CabSignature[], w
   return out;
 }
 
+/** The inner package cab and WSUSSCAN.cab of the real MSUs are LZX:21 (the outer MSU is MSZIP). */
+function lzx21(): FolderEncoder {
+  return lzxFolderEncoder({ windowBits: 21, e8: true, blockType: ['verbatim', 'aligned'] });
+}
+
 export function buildMsu(def: PackageDefinition, pki: TestPki, outDir: string): BuiltMsu {
   const base = msuBaseName(def);
   const arch = mumArch(def.arch);
@@ -379,9 +385,9 @@ export function buildMsu(def: PackageDefinition, pki: TestPki, outDir: string): 
 
   fs.mkdirSync(work, { recursive: true });
   try {
-    const innerCab = signedCab(pki, buildCab([{ encoder: mszipFolderEncoder({ withHistory: true }), files: innerFiles }]),
+    const innerCab = signedCab(pki, buildCab([{ encoder: lzx21(), files: innerFiles }]),
       cabSignatures(def, 'Windows Vista Cabs', 60), path.join(work, 'inner.cab'));
-    const wsusScan = signedCab(pki, buildCab([{ encoder: mszipFolderEncoder({ withHistory: true }), files: [{ name: 'package.cab', data: wsusScanPackage(def), date: cabDate(def.releaseDate, 11) }] }]),
+    const wsusScan = signedCab(pki, buildCab([{ encoder: lzx21(), files: [{ name: 'package.cab', data: wsusScanPackage(def), date: cabDate(def.releaseDate, 11) }] }]),
       cabSignatures(def, 'Windows Vista Hotfix WUSASCAN.cab', 120), path.join(work, 'wsusscan.cab'));
     const outerDate = cabDate(def.releaseDate, 12);
     const outerFiles: CabWriterFile[] = [
