@@ -203,7 +203,7 @@ function payloadReadme(fixtures: PayloadFixture[]): string {
     '',
     '## What is inside each MSU',
     '',
-    'Outer cabinet (MSZIP, Authenticode-signed), members in the real order:',
+    'Outer cabinet (MSZIP, Authenticode-signed), members in the real order; the inner cab and WSUSSCAN.cab are LZX:21 as in the real ones:',
     '`WSUSSCAN.cab` (signed; holds an unsigned `package.cab` with `package.xml`, `core\\1`, `extended\\1`, `localized\\en\\1`),',
     '`Windows6.x-KBn[-vN]-arch.cab` (the CBS package, signed), `…-pkgProperties.txt` and `….xml` (unattend).',
     '',
