@@ -1,0 +1,98 @@
+/**
+ * The two low-level pieces everything rests on: the offset-preserving DER walker (exact slices,
+ * every length checked) and the one-pass digester (same digests whatever the chunking, only
+ * the §3.2 ranges hashed).
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { test } from 'node:test';
+import { readCabHeader } from '../../src/cab/header';
+import { children, raw, readDer, readTime, value } from '../../src/authenticode/der';
+import { authenticodeDigestRanges, digestFile, FileDigester, type ByteRange } from '../../src/authenticode/digest';
+import { isVerificationError } from '../../src/authenticode/errors';
+import { RandomAccessFile } from '../../src/io/random-access-file';
+import { corpusPath } from '../helpers';
+
+const malformed = (e: unknown): boolean => isVerificationError(e) && e.code === 'SIG_MALFORMED';
+
+test('DER: short and long lengths, exact slices with offsets into the original buffer', () => {
+  const long = Buffer.alloc(300, 0xab);
+  const buf = Buffer.concat([Buffer.from([0x30, 0x82, 0x01, 0x32, 0x04, 0x82, 0x01, 0x2c]), long, Buffer.from([0x05, 0x00])]);
+  const top = readDer(buf);
+  assert.deepEqual([top.tag, top.start, top.valueStart, top.end], [0x30, 0, 4, buf.length]);
+  const [octets, nul] = children(top);
+  assert.equal(octets.start, 4);
+  assert.ok(value(octets).equals(long));
+  assert.equal(raw(nul).toString('hex'), '0500');
+  assert.equal(value(octets).buffer, buf.buffer, 'a view, not a copy');
+});
+
+test('DER: every malformed length is SIG_MALFORMED, never a bad read', () => {
+  const cases = {
+    empty: '',
+    'tag only': '30',
+    'length past end': '3005020101',
+    'child past parent': '30030204010203',
+    indefinite: '308002010100 00',
+    'five-byte length': '3085000000000100',
+    'truncated long length': '3082 01',
+    'multi-byte tag': '1f8101 00',
+  };
+  for (const [what, hex] of Object.entries(cases)) {
+    const buf = Buffer.from(hex.replace(/ /g, ''), 'hex');
+    assert.throws(() => {
+      const d = readDer(buf);
+      children(d);
+    }, malformed, what);
+  }
+  // children must exactly fill a constructed element
+  assert.throws(() => children(readDer(Buffer.from('300402010100', 'hex'))), malformed);
+});
+
+test('DER: UTCTime (RFC 5280 two-digit years) and GeneralizedTime with fractions', () => {
+  const t = (tag: number, s: string): Date => readTime(readDer(Buffer.concat([Buffer.from([tag, s.length]), Buffer.from(s, 'latin1')])), 'time');
+  assert.equal(t(0x17, '491231235959Z').toISOString(), '2049-12-31T23:59:59.000Z');
+  assert.equal(t(0x17, '500101000000Z').toISOString(), '1950-01-01T00:00:00.000Z');
+  assert.equal(t(0x18, '20150721173921.078Z').toISOString(), '2015-07-21T17:39:21.078Z');
+  assert.throws(() => t(0x18, '2015-07-21'), malformed);
+});
+
+test('FileDigester: any chunking gives the digests of the ranges and of the whole file', () => {
+  const data = randomBytes(100_000);
+  const ranges: ByteRange[] = [[0, 4], [8, 36], [40, 42], [60, 99_000]];
+  const expected = createHash('sha256');
+  for (const [s, e] of ranges) expected.update(data.subarray(s, e));
+  for (const chunk of [1, 7, 4096, 65536, 100_000]) {
+    const d = new FileDigester(ranges, ['sha256', 'sha1', 'sha256']);
+    for (let off = 0; off < data.length; off += chunk) d.update(data.subarray(off, off + chunk), off);
+    const out = d.digests();
+    assert.ok(out.authenticode.get('sha256')!.equals(expected.copy().digest()), `chunk ${chunk}`);
+    assert.equal(out.authenticode.size, 2);
+    assert.ok(out.sha256.equals(createHash('sha256').update(data).digest()));
+  }
+});
+
+test('FileDigester: out-of-order or incomplete input is an internal error, not a wrong digest', () => {
+  const d = new FileDigester([[0, 10]], ['sha1']);
+  assert.throws(() => d.update(Buffer.alloc(4), 4), /expected 0/);
+  d.update(Buffer.alloc(4), 0);
+  assert.throws(() => d.digests(), /before the hashed range/);
+});
+
+test('the CAB ranges follow FORMATS.md §3.2 and reproduce the signed digest of a real file', () => {
+  const path = corpusPath('msu', 'Windows6.1-KB2999226-x64.msu');
+  const file = RandomAccessFile.open(path);
+  try {
+    const header = readCabHeader(file);
+    const ranges = authenticodeDigestRanges(header);
+    // MSCF | cbCabinet..iCabinet | cbJunk | one CFFOLDER (touching the file table) .. signature
+    assert.deepEqual(ranges, [[0, 4], [8, 36], [40, 42], [60, header.authenticode!.sigPos]]);
+    const digests = digestFile(file, ranges, ['sha1', 'sha256']);
+    assert.equal(digests.sha256.toString('hex'), createHash('sha256').update(fs.readFileSync(path)).digest('hex'));
+    // osslsigncode prints this file's SHA-1 file digest as FACA8F52…
+    assert.equal(digests.authenticode.get('sha1')!.toString('hex').toUpperCase(), 'FACA8F520BDA90AFB61C80352A88C2F8D59EC6C8');
+  } finally {
+    file.close();
+  }
+});

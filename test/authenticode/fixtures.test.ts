@@ -1,0 +1,96 @@
+/**
+ * The signed fixture set made with the test PKI (fixtures/signed/, fixtures/pki/): SHA-256 RSA,
+ * SHA-384 ECDSA, SHA-1 only, Microsoft-style dual signing, RFC 3161 timestamps, an expired leaf
+ * with and without a timestamp, tampered data. Verdicts come from fixtures/signed/expected.json
+ * (written by the script that made the files) under three trust settings; osslsigncode, where
+ * installed, confirms each verdict independently.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { test } from 'node:test';
+import { verifyCab } from '../../src/authenticode/cab';
+import { loadTrustAnchors } from '../../src/authenticode/trust';
+import { fixturePath, hasTool } from '../helpers';
+
+interface ExpectedSignature {
+  digestAlgorithm: string;
+  signer: string;
+  issuer: string;
+  nested: boolean;
+  timestamp: string | null;
+  valid: boolean;
+}
+
+interface ExpectedFixture {
+  file: string;
+  verdict: string;
+  verdictRequireSha2: string;
+  verdictOtherRoot: string;
+  signatures: ExpectedSignature[];
+  osslsigncode: { ok: boolean };
+}
+
+const expected = JSON.parse(fs.readFileSync(fixturePath('signed', 'expected.json'), 'utf8')) as { fixtures: ExpectedFixture[] };
+const root = loadTrustAnchors([fixturePath('pki', 'root.pem')]);
+const otherRoot = loadTrustAnchors([fixturePath('pki', 'other-root.pem')]);
+
+test('the fixture set covers what issue #3 asks for', () => {
+  const files = expected.fixtures.map((f) => f.file);
+  for (const f of ['sha256-rsa.cab', 'sha384-ecdsa.cab', 'dual-sha1-sha256.cab', 'expired-leaf-timestamped.cab', 'sha1-only.cab', 'tampered-data.cab']) {
+    assert.ok(files.includes(f), f);
+  }
+});
+
+for (const fx of expected.fixtures) {
+  test(`fixture ${fx.file}: ${fx.verdict} / --require-sha2 ${fx.verdictRequireSha2} / wrong root ${fx.verdictOtherRoot}`, () => {
+    const file = fixturePath('signed', fx.file);
+    const v = verifyCab(file, { trust: root });
+    assert.equal(v.verdict, fx.verdict, v.reason);
+    assert.equal(verifyCab(file, { trust: root, requireSha2: true }).verdict, fx.verdictRequireSha2);
+    assert.equal(verifyCab(file, { trust: otherRoot }).verdict, fx.verdictOtherRoot);
+
+    assert.equal(v.signatures.length, fx.signatures.length);
+    fx.signatures.forEach((want, i) => {
+      const got = v.signatures[i];
+      assert.equal(got.digestAlgorithm, want.digestAlgorithm, `#${i} digest`);
+      assert.equal(got.nested, want.nested, `#${i} nested`);
+      assert.equal(got.valid, want.valid, `#${i} valid: ${got.reason}`);
+      if (!want.valid) return; // a failed signature stops at its first failing step
+      assert.equal(got.signer, want.signer, `#${i} signer`);
+      assert.equal(got.issuer, want.issuer, `#${i} issuer`);
+      assert.equal(got.timestamp?.time ?? null, want.timestamp, `#${i} timestamp`);
+      assert.equal(got.verifiedAt, want.timestamp ?? got.verifiedAt, `#${i} chain checked at the timestamp time`);
+    });
+  });
+}
+
+test('the reasons name the failing step', () => {
+  const expired = verifyCab(fixturePath('signed', 'expired-leaf-no-timestamp.cab'), { trust: root });
+  assert.equal(expired.code, 'CHAIN_EXPIRED');
+  assert.match(expired.reason, /Cabferry Test Expired Code Signer.*2019-12-31/);
+  assert.equal(verifyCab(fixturePath('signed', 'tampered-data.cab'), { trust: root }).code, 'SIG_DIGEST_MISMATCH');
+  assert.equal(verifyCab(fixturePath('signed', 'sha256-rsa.cab'), { trust: otherRoot }).code, 'TS_CHAIN_UNTRUSTED');
+  assert.equal(verifyCab(fixturePath('signed', 'sha256-rsa-no-timestamp.cab'), { trust: otherRoot }).code, 'CHAIN_UNTRUSTED');
+  assert.equal(verifyCab(fixturePath('signed', 'sha1-only.cab'), { trust: root, requireSha2: true }).code, 'SIG_SHA1_ONLY');
+  // an expired leaf is expired whatever the anchors: judged before the path is built
+  assert.equal(verifyCab(fixturePath('signed', 'expired-leaf-no-timestamp.cab'), { trust: otherRoot }).code, 'CHAIN_EXPIRED');
+});
+
+test('--at moves "now" for a signature without a timestamp', () => {
+  const file = fixturePath('signed', 'expired-leaf-no-timestamp.cab');
+  const v = verifyCab(file, { trust: root, at: new Date('2019-06-01T00:00:00Z') });
+  assert.equal(v.verdict, 'valid', v.reason);
+  assert.equal(v.signatures[0].verifiedAt, '2019-06-01T00:00:00.000Z');
+});
+
+test('osslsigncode agrees with every fixture verdict', { skip: hasTool('osslsigncode') ? false : 'osslsigncode not installed' }, () => {
+  const anchor = fixturePath('pki', 'root.pem');
+  for (const fx of expected.fixtures) {
+    const r = spawnSync('osslsigncode', ['verify', '-in', fixturePath('signed', fx.file), '-CAfile', anchor, '-TSA-CAfile', anchor, '-ignore-crl'], {
+      encoding: 'utf8',
+    });
+    const ours = verifyCab(fixturePath('signed', fx.file), { trust: root }).verdict === 'valid';
+    assert.equal(r.status === 0, ours, `${fx.file}: osslsigncode rc ${r.status}\n${r.stdout.slice(-400)}`);
+  }
+});
