@@ -94,7 +94,9 @@ export function planInstall(host: HostInventory, payloads: Payload[], kb: Knowle
   ctx.closePrerequisites();
   ctx.reportUnchosen();
   ctx.schedule(host);
-  plan.complete = plan.missing.length === 0 && plan.complete;
+  // a plan that silently left out every architecture-specific payload is not a complete plan
+  const blindToArch = host.architecture === null && plan.skipped.some((s) => s.reason === 'not-applicable' && /architecture is not reported/.test(s.detail ?? ''));
+  plan.complete = plan.missing.length === 0 && !blindToArch;
   return plan;
 }
 
@@ -235,10 +237,12 @@ function whyNotApplicable(host: HostInventory, p: Payload, fact: KbUpdateFact | 
 
 class PlanContext {
   private readonly chosen = new Map<string, Chosen>();
-  private readonly missingBy = new Map<string, { reasons: string[]; blocked: Set<string> }>();
+  /** missing KB → why it is needed → the KBs that need it for that reason */
+  private readonly missingBy = new Map<string, Map<string, Set<string>>>();
   /** KBs left out of the plan because a prerequisite is missing */
   private readonly blocked = new Set<string>();
   private readonly goalExcluded = new Map<string, string>();
+  private readonly resolved = new Set<string>();
 
   constructor(
     private readonly family: KbFamily,
@@ -388,7 +392,8 @@ class PlanContext {
   }
 
   private resolve(ch: Chosen, path: Set<string>): void {
-    if (ch.deps.length > 0 || this.blocked.has(ch.c.kb)) return;
+    if (this.resolved.has(ch.c.kb) || this.blocked.has(ch.c.kb)) return;
+    this.resolved.add(ch.c.kb);
     for (const req of this.requirementsOf(ch.c)) {
       const active = req.kind === 'sha2-active';
       if (this.installedReplacement(req.kb) !== null) {
@@ -397,7 +402,10 @@ class PlanContext {
       }
       const satisfier = this.pickSatisfier(req.kb, path);
       if (!satisfier) {
-        this.addMissing(req.kb, `needed by ${ch.c.kb}: ${req.why}`, ch.c.kb);
+        // a catalog payload that would do but is itself waiting for something missing: that
+        // something is what to fetch, not this one
+        const waiting = [...this.candidates.values()].some((c) => (c.kb === req.kb || this.supersedes(c.kb, req.kb)) && this.blocked.has(c.kb));
+        if (!waiting) this.addMissing(req.kb, req.why, ch.c.kb);
         this.blocked.add(ch.c.kb);
         continue;
       }
@@ -427,28 +435,29 @@ class PlanContext {
     return replacements[0] ?? null;
   }
 
-  private addMissing(kb: string, reason: string, blockedKb: string | null): void {
+  private addMissing(kb: string, why: string, neededBy: string | null): void {
     let m = this.missingBy.get(kb);
     if (!m) {
-      m = { reasons: [], blocked: new Set() };
+      m = new Map();
       this.missingBy.set(kb, m);
     }
-    if (!m.reasons.includes(reason)) m.reasons.push(reason);
-    if (blockedKb) m.blocked.add(blockedKb);
+    const needers = m.get(why) ?? new Set<string>();
+    if (neededBy) needers.add(neededBy);
+    m.set(why, needers);
   }
 
   // ---- what is not planned, and why ---------------------------------------------------
 
   reportUnchosen(): void {
-    for (const [kb, m] of this.missingBy) {
+    for (const [kb, reasons] of this.missingBy) {
       const fact = this.family.updates.get(kb);
-      const inCatalog = this.plan.skipped.find((s) => s.kb === kb && s.reason === 'not-applicable');
-      const what = fact ? `${fact.title}` : kb;
-      const why = inCatalog ? `the catalog's copy does not apply (${inCatalog.detail})` : 'not in the catalog';
-      const blocked = [...m.blocked].filter((b) => b !== kb);
-      const left = blocked.length > 0 ? `; left out of the plan until then: ${blocked.sort().join(', ')}` : '';
+      // of the catalog's copies that do not apply, the one that says most (not the other architecture's)
+      const copies = this.plan.skipped.filter((s) => s.kb === kb && s.reason === 'not-applicable');
+      const copy = copies.find((s) => !/ built for /.test(s.detail ?? '')) ?? copies[0];
+      const why = copy ? `the catalog's copy does not apply (${copy.detail})` : 'not in the catalog';
+      const needs = [...reasons].map(([reason, needers]) => (needers.size > 0 ? `needed by ${[...needers].sort().join(', ')}: ${reason}` : reason));
       const hint = this.hintFor(kb);
-      this.plan.missing.push({ kb, reason: `${what}: ${why}; ${m.reasons.join('; ')}${left}; fetch ${hint}`, fileHint: hint });
+      this.plan.missing.push({ kb, reason: `${fact ? fact.title : kb}: ${why}; ${needs.join('; ')}; fetch ${hint}`, fileHint: hint });
     }
     for (const c of this.candidates.values()) {
       if (this.chosen.has(c.kb)) continue;
