@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { MAX_BLOCK_OUTPUT } from '../codecs/types';
 import { CabferryError, inputError, internalError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
-import { dataAreaOf, decodeFolder, type DataArea } from './folder-reader';
+import { dataAreaOf, decodeFolder, type DataArea, type DecodedBlock } from './folder-reader';
 import { readCabFolders, readCabHeader, readCabMembers } from './header';
 import type { CabFolder, CabHeader, CabMember } from './types';
 
@@ -157,33 +157,39 @@ export class Cabinet {
     }
     let next = 0;
     let open: CabMember[] = [];
-    try {
-      for (const block of decodeFolder(this.file, this.header, folder, this.area, { stopAfter, verifyChecksums: options.verifyChecksums ?? true })) {
-        result.blocks++;
-        result.bytes += block.data.length;
-        const blockStart = block.folderOffset;
-        const blockEnd = blockStart + block.data.length;
-        while (next < pending.length && pending[next]!.folderOffset < blockEnd) open.push(pending[next++]!);
-        const stillOpen: CabMember[] = [];
-        for (const m of open) {
-          const start = m.folderOffset;
-          const end = start + m.size;
-          const from = Math.max(start, blockStart);
-          const to = Math.min(end, blockEnd);
-          if (to > from) {
-            sink.onData(m, block.data.subarray(from - blockStart, to - blockStart));
-            delivered.set(m, (delivered.get(m) ?? 0) + (to - from));
-          }
-          if (end <= blockEnd) sink.done(m, null);
-          else stillOpen.push(m);
-        }
-        open = stillOpen;
+    const blocks = decodeFolder(this.file, this.header, folder, this.area, { stopAfter, verifyChecksums: options.verifyChecksums ?? true });
+    for (;;) {
+      // Only the decoder's errors are the folder's; errors the sink raises are the caller's.
+      let step: IteratorResult<DecodedBlock>;
+      try {
+        step = blocks.next();
+      } catch (e) {
+        if (!(e instanceof CabferryError)) throw e;
+        result.error = e;
+        for (const m of [...open, ...pending.slice(next)]) sink.done(m, cloneWithMember(e, m.name));
+        return result;
       }
-    } catch (e) {
-      if (!(e instanceof CabferryError)) throw e;
-      result.error = e;
-      for (const m of [...open, ...pending.slice(next)]) sink.done(m, cloneWithMember(e, m.name));
-      return result;
+      if (step.done) break;
+      const block = step.value;
+      result.blocks++;
+      result.bytes += block.data.length;
+      const blockStart = block.folderOffset;
+      const blockEnd = blockStart + block.data.length;
+      while (next < pending.length && pending[next]!.folderOffset < blockEnd) open.push(pending[next++]!);
+      const stillOpen: CabMember[] = [];
+      for (const m of open) {
+        const start = m.folderOffset;
+        const end = start + m.size;
+        const from = Math.max(start, blockStart);
+        const to = Math.min(end, blockEnd);
+        if (to > from) {
+          sink.onData(m, block.data.subarray(from - blockStart, to - blockStart));
+          delivered.set(m, (delivered.get(m) ?? 0) + (to - from));
+        }
+        if (end <= blockEnd) sink.done(m, null);
+        else stillOpen.push(m);
+      }
+      open = stillOpen;
     }
     // The folder ran out of blocks before these members ended.
     for (const m of [...open, ...pending.slice(next)]) sink.done(m, this.memberTruncated(m, delivered.get(m) ?? 0));

@@ -80,7 +80,8 @@ export function extractMembers(cab: Cabinet, outDir: string, options: ExtractOpt
 
   // 2. One decoding pass per folder; each member streams into its own temporary file.
   const results = new Map<CabMember, ExtractedMember>();
-  const open = new Map<CabMember, { fd: number; tmp: string; final: string; hash: ReturnType<typeof createHash> }>();
+  const open = new Map<CabMember, OpenTarget>();
+  const failed = new Map<CabMember, CabferryError>();
   const begin = (m: CabMember): OpenTarget => {
     const rel = targets.get(m)!;
     const final = path.join(root, ...rel.split('/'));
@@ -91,14 +92,23 @@ export function extractMembers(cab: Cabinet, outDir: string, options: ExtractOpt
   };
   cab.forEachMemberData(selected, {
     onData: (m, chunk) => {
-      let entry = open.get(m);
-      if (entry === undefined) {
-        entry = guardIo(m, cab.path, () => begin(m));
-        open.set(m, entry);
+      if (failed.has(m)) return;
+      try {
+        let entry = open.get(m);
+        if (entry === undefined) {
+          entry = guardIo(m, cab.path, () => begin(m));
+          open.set(m, entry);
+        }
+        const target = entry;
+        target.hash.update(chunk);
+        guardIo(m, cab.path, () => writeAll(target.fd, chunk));
+      } catch (e) {
+        if (!(e instanceof CabferryError)) throw e;
+        // this member is lost (unwritable path, disk full); the folder pass goes on for the others
+        failed.set(m, e);
+        discard(open.get(m));
+        open.delete(m);
       }
-      const target = entry;
-      target.hash.update(chunk);
-      guardIo(m, cab.path, () => writeAll(target.fd, chunk));
     },
     done: (m, error) => {
       const rel = targets.get(m)!;
@@ -106,7 +116,8 @@ export function extractMembers(cab: Cabinet, outDir: string, options: ExtractOpt
       let entry = open.get(m);
       open.delete(m);
       try {
-        if (error !== null) throw error;
+        const failure = error ?? failed.get(m) ?? null;
+        if (failure !== null) throw failure;
         entry ??= guardIo(m, cab.path, () => begin(m)); // a zero-length member gets no data calls
         const target = entry;
         guardIo(m, cab.path, () => {

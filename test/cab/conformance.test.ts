@@ -5,7 +5,8 @@
  *  (a) where cabextract extracted members, we produce the same names with the same SHA-256;
  *  (b) where cabextract failed, we fail too: a typed input error (exit 3) when opening, or a
  *      test report that is not ok;
- *  (c) nothing crashes (any non-CabferryError fails the test) or hangs (each file is timed).
+ *  (c) nothing crashes (any non-CabferryError fails the test) or hangs (the test's timeout).
+ *      huge-lzx15/21.cab each decode 2 GiB, so this test takes ~10-20 s.
  * Files where we deliberately differ are listed in EXPECTED_DIFFERENCES with the reason; for
  * each, the test checks that the difference is exactly the documented one.
  *
@@ -134,17 +135,18 @@ interface Tally {
   disagree: string[];
 }
 
-test('conformance with cabextract 1.9 over the whole corpus', { timeout: 120_000 }, () => {
+test('conformance with cabextract 1.9 over the whole corpus', { timeout: 300_000 }, () => {
   const oracle = loadOracle();
   assert.equal(oracle.length, 207);
   const tally: Tally = { agree: [], differ: [], disagree: [] };
   const failures: string[] = [];
+  // (c) a hang shows up as this test's timeout; durations are printed, never asserted (CI machines vary)
+  const slowest: [string, number][] = [];
 
   for (const entry of oracle) {
     const file = corpusPath(entry.path);
     const outcome = testInProcess(file);
-    // (c) no hang: every corpus file is small; a few seconds means a runaway loop
-    if (outcome.ms > 10_000) failures.push(`${entry.path}: took ${outcome.ms} ms`);
+    slowest.push([entry.path, outcome.ms]);
     const expected = EXPECTED_DIFFERENCES[entry.path];
     const problem = expected === undefined ? checkAgreement(entry, file, outcome) : checkDocumentedDifference(entry, file, outcome, expected);
     if (problem !== null) {
@@ -161,6 +163,8 @@ test('conformance with cabextract 1.9 over the whole corpus', { timeout: 120_000
     `conformance tally: ${oracle.length} files — ${tally.agree.length} agree with cabextract, ` +
       `${tally.differ.length} differ as documented (${summarizeKinds(tally)}), ${tally.disagree.length} disagree\n`,
   );
+  slowest.sort((a, b) => b[1] - a[1]);
+  process.stderr.write(`slowest: ${slowest.slice(0, 3).map(([p, ms]) => `${p} ${ms} ms`).join(', ')}\n`);
   assert.deepEqual(failures, []);
 });
 
