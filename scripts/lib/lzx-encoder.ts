@@ -11,7 +11,10 @@
  * Simplicity over ratio: this is for exercising the decoder, not for shipping cabinets.
  */
 import { LZX_EXTRA_BITS, LZX_FRAME_SIZE, LZX_POSITION_BASE, lzxPositionSlots, LzxBlockType } from '../../src/codecs/lzx';
+import { MAX_BLOCK_INPUT } from '../../src/codecs/types';
 import type { FolderEncoder } from './cab-writer';
+
+export type LzxEncoderBlockType = 'verbatim' | 'aligned' | 'uncompressed';
 
 export interface LzxEncoderOptions {
   /** window 2^15 .. 2^21 bytes */
@@ -19,11 +22,32 @@ export interface LzxEncoderOptions {
   /** E8 call translation with intel_filesize (default 12000000, as Microsoft's tools) */
   e8: boolean;
   intelFileSize?: number;
-  blockType: 'verbatim' | 'aligned' | 'uncompressed';
+  /** one type for every block, or a list used in turn (block k gets blockType[k % length]) */
+  blockType: LzxEncoderBlockType | LzxEncoderBlockType[];
   /** uncompressed bytes per block (default and maximum 2^24 − 1); blocks may span frames */
   maxBlockSize?: number;
   /** false: literals only (default true) */
   matches?: boolean;
+}
+
+/** What an encoding used, so tests can prove a feature was exercised rather than assume it. */
+export interface LzxEncodeStats {
+  blocks: number;
+  literals: number;
+  matches: number;
+  /** matches coded as R0, R1, R2 (position slots 0, 1, 2) */
+  repeatMatches: [number, number, number];
+  /** matches whose offset needed the 17 verbatim bits of position slots ≥ 36 */
+  seventeenBitFooters: number;
+  /** CALL operands the E8 pre-translation rewrote */
+  e8Rewritten: number;
+  uncompressedBlocks: number;
+  /** uncompressed block headers that ended on a word boundary, so a whole zero word follows */
+  uncompressedHeadersOnWordBoundary: number;
+}
+
+export function emptyLzxEncodeStats(): LzxEncodeStats {
+  return { blocks: 0, literals: 0, matches: 0, repeatMatches: [0, 0, 0], seventeenBitFooters: 0, e8Rewritten: 0, uncompressedBlocks: 0, uncompressedHeadersOnWordBoundary: 0 };
 }
 
 export const DEFAULT_INTEL_FILE_SIZE = 12000000;
@@ -39,21 +63,21 @@ const HASH_BITS = 15;
 const MAX_CHAIN = 32;
 
 /** A folder encoder for scripts/lib/cab-writer.ts: typeCompress 0x_03 with the window in bits 8-12. */
-export function lzxFolderEncoder(opts: LzxEncoderOptions): FolderEncoder {
+export function lzxFolderEncoder(opts: LzxEncoderOptions, stats?: LzxEncodeStats): FolderEncoder {
   return {
     typeCompress: 3 | (opts.windowBits << 8),
-    encodeFolder: (frames) => encodeLzx(Buffer.concat(frames), opts),
+    encodeFolder: (frames) => encodeLzx(Buffer.concat(frames), opts, stats),
   };
 }
 
 /** Compress a folder's uncompressed stream into CFDATA payloads, one per 32 KiB frame. */
-export function encodeLzx(data: Buffer, opts: LzxEncoderOptions): Buffer[] {
+export function encodeLzx(data: Buffer, opts: LzxEncoderOptions, stats: LzxEncodeStats = emptyLzxEncodeStats()): Buffer[] {
   if (opts.windowBits < 15 || opts.windowBits > 21) throw new Error(`encodeLzx: window bits ${opts.windowBits} not 15..21`);
   const maxBlock = opts.maxBlockSize ?? MAX_BLOCK_SIZE;
   if (maxBlock < 1 || maxBlock > MAX_BLOCK_SIZE) throw new Error(`encodeLzx: maxBlockSize ${maxBlock} not 1..${MAX_BLOCK_SIZE}`);
   if (data.length === 0) return [];
   const intelFileSize = opts.e8 ? (opts.intelFileSize ?? DEFAULT_INTEL_FILE_SIZE) : 0;
-  const raw = intelFileSize !== 0 ? applyE8Translation(data, intelFileSize) : data;
+  const raw = intelFileSize !== 0 ? applyE8Translation(data, intelFileSize, stats) : data;
 
   const out = new LzxStreamWriter(raw.length);
   out.bits(intelFileSize !== 0 ? 1 : 0, 1);
@@ -68,14 +92,22 @@ export function encodeLzx(data: Buffer, opts: LzxEncoderOptions): Buffer[] {
     r: [1, 1, 1],
     prevMain: new Uint8Array(NUM_CHARS + 8 * 50),
     prevLength: new Uint8Array(NUM_SECONDARY_LENGTHS),
-    matcher: opts.blockType === 'uncompressed' || opts.matches === false ? null : new MatchFinder(raw, opts.windowBits),
+    matcher: opts.matches === false ? null : new MatchFinder(raw, opts.windowBits),
+    stats,
   };
-  for (let start = 0; start < raw.length; start += maxBlock) {
+  const types = Array.isArray(opts.blockType) ? opts.blockType : [opts.blockType];
+  for (let start = 0, k = 0; start < raw.length; start += maxBlock, k++) {
     const end = Math.min(raw.length, start + maxBlock);
-    if (opts.blockType === 'uncompressed') writeUncompressedBlock(out, raw, start, end, state);
-    else writeCompressedBlock(out, raw, start, end, opts.blockType === 'aligned', state);
+    const type = types[k % types.length]!;
+    stats.blocks++;
+    if (type === 'uncompressed') writeUncompressedBlock(out, raw, start, end, state);
+    else writeCompressedBlock(out, raw, start, end, type === 'aligned', state);
   }
-  return out.payloads();
+  const payloads = out.payloads();
+  for (const [i, p] of payloads.entries()) {
+    if (p.length > MAX_BLOCK_INPUT) throw new Error(`encodeLzx: frame ${i} compresses to ${p.length} bytes, more than a CFDATA block holds (${MAX_BLOCK_INPUT}); use larger blocks`);
+  }
+  return payloads;
 }
 
 /**
@@ -83,7 +115,7 @@ export function encodeLzx(data: Buffer, opts: LzxEncoderOptions): Buffer[] {
  * decoder's translation gives the original bytes back. It visits exactly the positions the decoder
  * will: the decoder scans raw bytes, which differ from the original only inside skipped operands.
  */
-export function applyE8Translation(data: Buffer, intelFileSize: number): Buffer {
+export function applyE8Translation(data: Buffer, intelFileSize: number, stats?: LzxEncodeStats): Buffer {
   const out = Buffer.from(data);
   for (let frameStart = 0, frame = 0; frameStart < out.length && frame < 32768; frameStart += LZX_FRAME_SIZE, frame++) {
     const frameSize = Math.min(LZX_FRAME_SIZE, out.length - frameStart);
@@ -100,6 +132,7 @@ export function applyE8Translation(data: Buffer, intelFileSize: number): Buffer 
       if (rel >= -cur && rel < intelFileSize) {
         const abs = rel < intelFileSize - cur ? rel + cur : rel - intelFileSize;
         out.writeInt32LE(abs, i + 1);
+        if (stats) stats.e8Rewritten++;
       }
       i += 5;
     }
@@ -116,6 +149,7 @@ interface EncoderState {
   prevMain: Uint8Array;
   prevLength: Uint8Array;
   matcher: MatchFinder | null;
+  stats: LzxEncodeStats;
 }
 
 /** One literal or match; matches carry the symbols and offset bits already worked out. */
@@ -133,10 +167,14 @@ function writeUncompressedBlock(out: LzxStreamWriter, data: Buffer, start: numbe
   out.bits(LzxBlockType.uncompressed, 3);
   out.bits(size >>> 8, 16);
   out.bits(size & 0xff, 8);
+  state.stats.uncompressedBlocks++;
+  if (out.onWordBoundary) state.stats.uncompressedHeadersOnWordBoundary++;
   out.alignForUncompressedBlock();
+  // the matcher must still see these bytes: later compressed blocks may match against them
+  for (let pos = start; pos < end; pos++) state.matcher?.insert(pos);
   for (const r of state.r) out.rawUint32LE(r);
   out.rawBytes(data, start, end);
-  if (size & 1) out.rawPad();
+  if (size & 1) out.rawByte(0);
 }
 
 function writeCompressedBlock(out: LzxStreamWriter, data: Buffer, start: number, end: number, aligned: boolean, state: EncoderState): void {
@@ -193,12 +231,14 @@ function tokenize(data: Buffer, start: number, end: number, state: EncoderState)
     const limit = Math.min(end, (Math.floor(pos / LZX_FRAME_SIZE) + 1) * LZX_FRAME_SIZE, pos + MAX_MATCH);
     const match = matcher ? matcher.find(pos, limit, r) : null;
     if (match === null) {
+      state.stats.literals++;
       tokens.push({ mainSym: data[pos]!, lengthSym: -1, footer: 0, footerBits: 0 });
       matcher?.insert(pos);
       pos++;
       continue;
     }
     const { length, offset } = match;
+    state.stats.matches++;
     let slot: number;
     let footer = 0;
     let footerBits = 0;
@@ -222,6 +262,8 @@ function tokenize(data: Buffer, start: number, end: number, state: EncoderState)
       r[1] = r[0];
       r[0] = offset;
     }
+    if (slot < 3) state.stats.repeatMatches[slot]++;
+    if (footerBits === 17) state.stats.seventeenBitFooters++;
     const lengthHeader = Math.min(length - MIN_MATCH, NUM_PRIMARY_LENGTHS);
     tokens.push({
       mainSym: NUM_CHARS + slot * 8 + lengthHeader,
@@ -298,7 +340,7 @@ class MatchFinder {
  * Lengths `first..last` of a tree as pretree symbols, delta-coded against `prev`: 17 and 18 for
  * runs of zeros, 19 for 4-5 equal lengths, 0..16 for single deltas.
  */
-function writeTreeLengths(out: LzxStreamWriter, prev: Uint8Array, lengths: Uint8Array, first: number, last: number): void {
+export function writeTreeLengths(out: LzxBitWriter, prev: Uint8Array, lengths: Uint8Array, first: number, last: number): void {
   const symbols: { sym: number; extra: number; extraBits: number; delta: number }[] = [];
   let i = first;
   while (i < last) {
@@ -408,42 +450,34 @@ export function canonicalCodes(lengths: Uint8Array): Uint32Array {
 }
 
 /**
- * The output bitstream: 16-bit little-endian words filled MSB-first, byte mode for uncompressed
- * blocks, and a CFDATA cut at every 32 KiB of produced output, after re-aligning to 16 bits.
+ * LZX bit order: 16-bit little-endian words filled MSB-first, plus raw bytes for uncompressed
+ * blocks. Exported so tests can hand-craft hostile streams bit by bit.
  */
-class LzxStreamWriter {
-  private buf: Buffer;
-  private len = 0;
+export class LzxBitWriter {
+  protected buf = Buffer.alloc(1024);
+  protected len = 0;
   private word = 0;
   private wordBits = 0;
-  private readonly cuts: number[] = [];
-  private nextFrameEnd: number;
 
-  constructor(private readonly totalOutput: number) {
-    this.buf = Buffer.alloc(1024);
-    this.nextFrameEnd = Math.min(LZX_FRAME_SIZE, totalOutput);
-  }
-
-  bits(value: number, n: number): void {
+  /** Write the low `n` bits of `value` (n ≤ 32), most significant first. */
+  bits(value: number, n: number): this {
     if (n > 16) {
-      this.bits(value >>> 16, n - 16);
-      this.bits(value & 0xffff, 16);
-      return;
+      this.bits(Math.floor(value / 65536), n - 16);
+      return this.bits(value & 0xffff, 16);
     }
     for (let i = n - 1; i >= 0; i--) {
       this.word = (this.word << 1) | ((value >>> i) & 1);
-      if (++this.wordBits === 16) this.flushWord();
+      if (++this.wordBits === 16) {
+        this.byte(this.word & 0xff);
+        this.byte((this.word >>> 8) & 0xff);
+        this.word = 0;
+        this.wordBits = 0;
+      }
     }
+    return this;
   }
 
-  private flushWord(): void {
-    this.byte(this.word & 0xff);
-    this.byte((this.word >>> 8) & 0xff);
-    this.word = 0;
-    this.wordBits = 0;
-  }
-
-  private byte(b: number): void {
+  protected byte(b: number): void {
     if (this.len === this.buf.length) {
       const bigger = Buffer.alloc(this.buf.length * 2);
       this.buf.copy(bigger);
@@ -452,19 +486,46 @@ class LzxStreamWriter {
     this.buf[this.len++] = b;
   }
 
+  get onWordBoundary(): boolean {
+    return this.wordBits === 0;
+  }
+
   /** Pad the current word with zero bits. */
-  private alignToWord(): void {
+  alignToWord(): this {
     if (this.wordBits > 0) this.bits(0, 16 - this.wordBits);
+    return this;
   }
 
   /** The decoder skips 1..16 bits here: the rest of this word, or a whole word if aligned. */
-  alignForUncompressedBlock(): void {
-    if (this.wordBits === 0) this.bits(0, 16);
-    else this.alignToWord();
+  alignForUncompressedBlock(): this {
+    return this.wordBits === 0 ? this.bits(0, 16) : this.alignToWord();
   }
 
-  rawUint32LE(v: number): void {
+  rawUint32LE(v: number): this {
     for (let i = 0; i < 4; i++) this.byte((v >>> (8 * i)) & 0xff);
+    return this;
+  }
+
+  rawByte(b: number): this {
+    this.byte(b);
+    return this;
+  }
+
+  /** Everything written so far, the current word padded with zeros. */
+  toBuffer(): Buffer {
+    this.alignToWord();
+    return Buffer.from(this.buf.subarray(0, this.len));
+  }
+}
+
+/** The encoder's output: an LzxBitWriter that cuts a CFDATA payload at every 32 KiB of output. */
+class LzxStreamWriter extends LzxBitWriter {
+  private readonly cuts: number[] = [];
+  private nextFrameEnd: number;
+
+  constructor(private readonly totalOutput: number) {
+    super();
+    this.nextFrameEnd = Math.min(LZX_FRAME_SIZE, totalOutput);
   }
 
   rawBytes(data: Buffer, start: number, end: number): void {
@@ -474,17 +535,12 @@ class LzxStreamWriter {
     }
   }
 
-  rawPad(): void {
-    this.byte(0);
-  }
-
   /** Output has reached `position`: at a frame end, re-align and cut a CFDATA payload. */
   produced(position: number): void {
     if (position < this.nextFrameEnd) return;
     this.alignToWord();
     this.cuts.push(this.len);
-    this.nextFrameEnd = Math.min(this.nextFrameEnd + LZX_FRAME_SIZE, this.totalOutput);
-    if (position >= this.totalOutput) this.nextFrameEnd = Infinity;
+    this.nextFrameEnd = position >= this.totalOutput ? Infinity : Math.min(this.nextFrameEnd + LZX_FRAME_SIZE, this.totalOutput);
   }
 
   payloads(): Buffer[] {
