@@ -472,6 +472,11 @@ class PlanContext {
         this.plan.skipped.push({ kb: c.kb, reason: 'superseded', detail: `replaced by ${by.c.kb} (${ROLE_LABEL[by.c.role]}, ${by.c.released ?? 'date unknown'}), which this plan installs` });
         continue;
       }
+      const byWaiting = [...this.blocked].find((b) => this.supersedes(b, c.kb));
+      if (byWaiting) {
+        this.plan.skipped.push({ kb: c.kb, reason: 'superseded', detail: `replaced by ${byWaiting}, which waits for a missing prerequisite (see missing)` });
+        continue;
+      }
       const excluded = this.goalExcluded.get(c.kb);
       this.plan.skipped.push({ kb: c.kb, reason: 'not-applicable', detail: excluded ?? 'not needed for the goal' });
     }

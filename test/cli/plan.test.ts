@@ -1,0 +1,137 @@
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BlobStore } from '../../src/catalog/blob-store';
+import { openCatalog } from '../../src/catalog/catalog';
+import type { Payload } from '../../src/package/types';
+import { fixturePath, runCli, tempDir } from '../helpers';
+import { laterSsu, nt60Catalog } from '../planner/sample-payloads';
+
+/**
+ * `cabferry plan` and `cabferry collect-script` as a user runs them. The catalog is seeded
+ * through the catalog's own storeEntry (the importer's commit path) with payload records shaped
+ * like the Server 2008 SP2 fixture MSUs, so the CLI reads exactly what an import leaves.
+ */
+
+function seedCatalog(dir: string, payloads: Payload[]): void {
+  const catalog = openCatalog({ dir });
+  const blobs = new BlobStore(dir);
+  try {
+    for (const p of payloads) {
+      const bytes = Buffer.from(`fixture bytes of ${p.fileName}`);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const temp = blobs.createTemp();
+      temp.write(bytes);
+      temp.finish();
+      catalog.storeEntry(
+        temp,
+        { sha256, size: bytes.length, status: 'imported', fileName: p.fileName, sha1OnlyAllowed: false, payload: { ...p, sha256, size: bytes.length }, verdict: 'valid', verdictDocument: {}, signatures: [], members: [] },
+        { at: '2026-11-02T09:00:00Z', who: 'test', host: 'test', pid: process.pid, source: p.fileName, entry: null, verdict: 'valid', code: null, reason: null, cabferryVersion: '0' },
+      );
+    }
+  } finally {
+    catalog.close();
+  }
+}
+
+const host = (f: string): string => fixturePath('hosts', f);
+
+describe('cabferry plan (CLI)', () => {
+  let full: string;
+  let noSha2: string;
+  before(() => {
+    const all = [...nt60Catalog(), ...(['x86', 'amd64'] as const).map((a) => laterSsu('KB5016129', a))];
+    full = tempDir('cabferry-plan-');
+    seedCatalog(full, all);
+    noSha2 = tempDir('cabferry-plan-');
+    seedCatalog(noSha2, all.filter((p) => p.kb !== 'KB4474419'));
+  });
+
+  it('--json prints exactly the documented shape for several hosts, exit 0 when every plan is complete', () => {
+    const r = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), host('srv-sha2-pending.inventory.txt'), '--catalog', full, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { hosts: Record<string, unknown>[] };
+    assert.deepEqual(Object.keys(doc), ['hosts']);
+    assert.deepEqual(doc.hosts.map((h) => h.host), ['SRV-FRESH', 'SRV-SHA2']);
+    for (const h of doc.hosts) {
+      assert.deepEqual(Object.keys(h), ['host', 'complete', 'steps', 'missing', 'skipped', 'assumptions']);
+      for (const s of h.steps as Record<string, unknown>[]) assert.deepEqual(Object.keys(s), ['n', 'action', 'kb', 'file', 'sha256', 'kind', 'reason']);
+      for (const s of h.skipped as Record<string, unknown>[]) assert.ok(['installed', 'superseded', 'not-applicable'].includes(s.reason as string));
+    }
+    const steps = (doc.hosts[0].steps as { action: string; kb: string | null; file: string | null; sha256: string | null }[]);
+    assert.deepEqual(steps.map((s) => (s.action === 'reboot' ? 'reboot' : s.kb)), ['KB4493730', 'KB4474419', 'reboot', 'KB5016129', 'KB4520002', 'reboot']);
+    // the sha256 is the catalog's: the media stage copies exactly that blob
+    assert.equal(steps[0].sha256, createHash('sha256').update(`fixture bytes of ${steps[0].file}`).digest('hex'));
+    const second = (doc.hosts[1].steps as { action: string }[]).map((s) => s.action);
+    assert.equal(second[0], 'reboot');
+    assert.equal(r.stderr, '');
+  });
+
+  it('exits 1 and names what to fetch when KB4474419 is not in the catalog', () => {
+    const r = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', noSha2, '--json']);
+    assert.equal(r.status, 1);
+    const doc = JSON.parse(r.stdout) as { hosts: { complete: boolean; missing: { kb: string; reason: string }[] }[] };
+    assert.equal(doc.hosts[0].complete, false);
+    assert.deepEqual(doc.hosts[0].missing.map((m) => m.kb), ['KB4474419']);
+    assert.match(doc.hosts[0].missing[0].reason, /fetch Windows6\.0-KB4474419-v4-x64\.msu/);
+    const text = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', noSha2]);
+    assert.equal(text.status, 1);
+    assert.match(text.stdout, /INCOMPLETE/);
+    assert.match(text.stdout, /missing \(fetch these, import them, plan again\):\n\s+KB4474419: .*fetch Windows6\.0-KB4474419-v4-x64\.msu/);
+  });
+
+  it('text output is a numbered table per host; --simulate shows the state after each step', () => {
+    const r = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--simulate']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Host SRV-FRESH: complete plan, 4 install\(s\), 2 restart\(s\)/);
+    assert.match(r.stdout, /now: build 6002, SP2, servicing stack unknown, SHA-2 inactive/);
+    assert.match(r.stdout, /\n  1 +KB4493730 +servicing-stack +Windows6\.0-KB4493730-x64\.msu +servicing stack update/);
+    assert.match(r.stdout, /\n  3 +— +reboot +\(restart\)/);
+    assert.match(r.stdout, /→ build 6003, SP2, servicing stack from KB5016129, SHA-2 active, restart pending/);
+    assert.match(r.stdout, /skipped:\n/);
+    const json = JSON.parse(runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--simulate', '--json']).stdout) as { hosts: { initialState: { build: number }; steps: { state: { build: number; sha2Active: boolean } }[] }[] };
+    assert.equal(json.hosts[0].initialState.build, 6002);
+    assert.deepEqual(json.hosts[0].steps.map((s) => s.state.build), [6002, 6002, 6002, 6002, 6003, 6003]);
+    assert.deepEqual(json.hosts[0].steps.map((s) => s.state.sha2Active), [false, false, true, true, true, true]);
+  });
+
+  it('--target and --security-only; usage errors exit 2, unreadable inventories exit 3', () => {
+    const t = JSON.parse(runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--target', 'kb4493471', '--json']).stdout) as { hosts: { steps: { kb: string | null }[] }[] };
+    assert.deepEqual(t.hosts[0].steps.map((s) => s.kb), ['KB4493471', null]);
+    const so = JSON.parse(runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--security-only', '--json']).stdout) as { hosts: { steps: { kind: string }[] }[] };
+    assert.ok(!so.hosts[0].steps.some((s) => s.kind === 'monthly-rollup'));
+    const both = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--security-only', '--target', 'KB4493471']);
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /PLAN_GOAL_CONFLICT/);
+    const badKb = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--target', 'banana']);
+    assert.equal(badKb.status, 2);
+    assert.equal(runCli(['plan', '--catalog', full]).status, 2, '--host is required');
+    const garbage = path.join(tempDir(), 'garbage.txt');
+    fs.writeFileSync(garbage, 'not an inventory\n');
+    const g = runCli(['plan', '--host', garbage, '--catalog', full, '--json']);
+    assert.equal(g.status, 3);
+    assert.equal(g.stdout, '');
+    assert.match(g.stderr, /garbage\.txt: not a recognised host inventory .*\[INVENTORY_UNKNOWN_FORMAT\]/);
+    assert.doesNotMatch(g.stderr, /at .*\.js:\d+/, 'no stack trace');
+    const noCatalog = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', path.join(tempDir(), 'none')]);
+    assert.equal(noCatalog.status, 2);
+    assert.match(noCatalog.stderr, /CATALOG_NOT_FOUND/);
+  });
+});
+
+describe('cabferry collect-script (CLI)', () => {
+  it('prints the script, writes it with -o, refuses to overwrite without --force', () => {
+    const r = runCli(['collect-script']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^@echo off\r\n/);
+    const out = path.join(tempDir(), 'collect.cmd');
+    assert.equal(runCli(['collect-script', '-o', out]).status, 0);
+    assert.equal(fs.readFileSync(out, 'utf8'), r.stdout);
+    const again = runCli(['collect-script', '-o', out]);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /OUTPUT_EXISTS/);
+    assert.equal(runCli(['collect-script', '-o', out, '--force']).status, 0);
+  });
+});
