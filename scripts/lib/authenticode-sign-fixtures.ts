@@ -3,12 +3,13 @@
  * with the verdict each must get when fixtures/pki/root.pem is the only trust anchor.
  * Written together with README.md (for people) and expected.json (for tests), from the same table.
  */
-import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildCab, mszipFolderEncoder } from './cab-writer';
-import { signCab, verifyWithOsslsigncode, type CabSignature } from './authenticode-sign';
+import { cabextractTest, signCab, verifyWithOsslsigncode, type CabSignature } from './authenticode-sign';
+import { buildPackageCab, packageCabSignatures } from './msu-builder';
+import { payloadDefinitions } from './msu-builder-fixtures';
 import type { TestPki } from './pki';
 
 export type ExpectedVerdict = 'valid' | 'invalid' | 'untrusted' | 'unsigned';
@@ -33,6 +34,8 @@ export interface SignedFixture {
   /** verdict with --trust fixtures/pki/other-root.pem (a root that issued nothing here) */
   verdictOtherRoot: ExpectedVerdict;
   reason: string;
+  /** further expectations beyond the Authenticode verdict */
+  note?: string;
   signatures: ExpectedSignature[];
   /**
    * what `osslsigncode verify -CAfile root.pem -TSA-CAfile root.pem -ignore-crl` says: success, and its
@@ -71,6 +74,10 @@ export function sampleCabinet(label: string): Buffer {
 interface Recipe {
   file: string;
   what: string;
+  /** the unsigned cabinet; default sampleCabinet(file) */
+  content?: (pki: TestPki) => Buffer;
+  /** extra expectation for the README: what `cabferry inspect` must say */
+  note?: string;
   signatures: CabSignature[];
   /** post-processing of the signed file (tampering) */
   mutate?: (bytes: Buffer) => void;
@@ -92,6 +99,15 @@ const rsa = (digest: CabSignature['digest'], timestamped: boolean): CabSignature
 function firstDataByte(bytes: Buffer): number {
   const folderTable = 0x24 + 4 + bytes.readUInt16LE(0x24);
   return bytes.readUInt32LE(folderTable) + 8 + 10;
+}
+
+/** the Windows Server 2008 x64 SSU of the payload set, for the bare-package-cab fixture */
+const ssuX64 = { ...payloadDefinitions.find((d) => d.kb === 4493730)!, arch: 'x64' as const };
+
+function neverRestart(mum: Buffer): Buffer {
+  const text = mum.toString('utf8');
+  if (!text.includes('restart="possible"')) throw new Error('payload-mum-altered: update.mum has no restart="possible" to alter');
+  return Buffer.from(text.replace('restart="possible"', 'restart="never"'), 'utf8');
 }
 
 const recipes: Recipe[] = [
@@ -143,6 +159,16 @@ const recipes: Recipe[] = [
     verdict: 'invalid', reason: 'file digest mismatch (CFDATA is hashed)', signatureValid: [false],
     osslsigncode: { ok: false, verifiedSignatures: 1 },
   },
+  {
+    file: 'payload-mum-altered.cab',
+    what: 'bare package cab of Windows6.0-KB4493730-x64 (LZX:21, dual-signed like its MSU) whose update.mum was edited '
+      + '(restart="possible" → "never") after update.cat was signed, then re-packed (container index updated) and re-signed',
+    content: (pki) => buildPackageCab(ssuX64, pki, { alterUpdateMum: neverRestart }).cab,
+    signatures: packageCabSignatures(ssuX64),
+    verdict: 'valid', reason: 'the Authenticode signature is fine: only the catalog check can catch the edit',
+    note: '`cabferry inspect --trust fixtures/pki/root.pem`: metadataVerified false (update.mum not listed in the signed update.cat)',
+    osslsigncode: { ok: true, verifiedSignatures: 2 },
+  },
 ];
 
 export function makeSignedFixtures(pki: TestPki, dir: string, log: (m: string) => void): SignedFixture[] {
@@ -151,7 +177,7 @@ export function makeSignedFixtures(pki: TestPki, dir: string, log: (m: string) =
   for (const r of recipes) {
     const out = path.join(dir, r.file);
     const unsignedPath = out + '.unsigned.tmp';
-    fs.writeFileSync(unsignedPath, sampleCabinet(r.file));
+    fs.writeFileSync(unsignedPath, r.content ? r.content(pki) : sampleCabinet(r.file));
     if (r.signatures.length === 0) fs.renameSync(unsignedPath, out);
     else {
       signCab(pki, unsignedPath, out, r.signatures);
@@ -175,7 +201,7 @@ export function makeSignedFixtures(pki: TestPki, dir: string, log: (m: string) =
     fixtures.push({
       file: r.file, what: r.what, verdict: r.verdict, verdictRequireSha2: r.verdictRequireSha2 ?? r.verdict,
       verdictOtherRoot: signed ? (r.verdict === 'valid' ? 'untrusted' : r.verdict) : 'unsigned',
-      reason: r.reason, signatures, osslsigncode: r.osslsigncode,
+      reason: r.reason, note: r.note, signatures, osslsigncode: r.osslsigncode,
       size: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
     });
     log(`signed: ${r.file} (${bytes.length} bytes)`);
@@ -192,12 +218,12 @@ function signedReadme(fixtures: SignedFixture[]): string {
     const sigs = f.signatures.length === 0 ? '—' : f.signatures
       .map((s) => `${s.nested ? 'nested ' : ''}${s.digestAlgorithm} by "${s.signer}"${s.timestamp ? `, RFC 3161 TS ${s.timestamp}` : ', no TS'}${s.valid ? '' : ' (fails)'}`)
       .join('; ');
-    return `| \`${f.file}\` | ${f.what} | ${sigs} | **${f.verdict}** | ${f.verdictRequireSha2} | ${f.verdictOtherRoot} | ${f.reason} |`;
+    return `| \`${f.file}\` | ${f.what} | ${sigs} | **${f.verdict}** | ${f.verdictRequireSha2} | ${f.verdictOtherRoot} | ${f.reason}${f.note ? `. ${f.note}` : ''} |`;
   });
   return [
     '# Signed CAB fixtures',
     '',
-    'Generated by `scripts/make-fixtures.ts` (do not edit by hand; re-run it). Each file is the same small MSZIP',
+    'Generated by `scripts/make-fixtures.ts` (do not edit by hand; re-run it). Each file except `payload-mum-altered.cab` is the same small MSZIP',
     'cabinet (`readme.txt` + `data\\payload.bin`, 40 KiB of text, two CFDATA blocks, MSZIP with history) signed with',
     'osslsigncode 2.9 by the test PKI in `../pki/` (see its README). Signing time 2024-03-01T12:00:00Z unless noted;',
     'RFC 3161 tokens come from osslsigncode\'s built-in TSA with the `tsa` certificate.',
@@ -238,14 +264,4 @@ export function checkSignedFixtures(pki: TestPki, dir: string, fixtures: SignedF
   }
   log(`signed: checked ${fixtures.length} files with cabextract -t and osslsigncode verify`);
   return problems;
-}
-
-/** cabextract -t: true when every member tests OK (a signature appended after cbCabinet only warns). */
-export function cabextractTest(file: string): boolean {
-  try {
-    execFileSync('cabextract', ['-t', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -85,3 +85,13 @@ export function verifyWithOsslsigncode(file: string, caFile: string, tsaCaFile: 
   const m = /Number of verified signatures: (\d+)/.exec(output);
   return { ok: ok && /Succeeded/.test(output), verifiedSignatures: m ? Number(m[1]) : 0, output };
 }
+
+/** cabextract -t: true when every member tests OK (a signature appended after cbCabinet only warns). */
+export function cabextractTest(file: string): boolean {
+  try {
+    execFileSync('cabextract', ['-t', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -13,8 +13,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { verifyWithOsslsigncode } from './authenticode-sign';
-import { cabextractTest } from './authenticode-sign-fixtures';
+import { cabextractTest, verifyWithOsslsigncode } from './authenticode-sign';
 import { buildMsu, type BuiltMsu, type MsuArch, type PackageDefinition, type ParentSpec } from './msu-builder';
 import type { TestPki } from './pki';
 

@@ -335,10 +335,26 @@ function lzx21(): FolderEncoder {
   return lzxFolderEncoder({ windowBits: 21, e8: true, blockType: ['verbatim', 'aligned'] });
 }
 
-export function buildMsu(def: PackageDefinition, pki: TestPki, outDir: string): BuiltMsu {
+export interface PackageCabOptions {
+  /**
+   * Change update.mum after the catalogs were signed (the container index is made from the changed
+   * bytes, as someone re-packing the cab would): the cab still signs fine, but the metadata no longer
+   * matches update.cat.
+   */
+  alterUpdateMum?: (mum: Buffer) => Buffer;
+}
+
+export interface PackageCab {
+  /** the unsigned cabinet bytes (LZX:21) */
+  cab: Buffer;
+  catalogDigest: CatalogDigest;
+  members: string[];
+}
+
+/** The CBS package cab (Windows6.x-KBn-arch.cab) of a definition, before its Authenticode signature. */
+export function buildPackageCab(def: PackageDefinition, pki: TestPki, options: PackageCabOptions = {}): PackageCab {
   const base = msuBaseName(def);
   const arch = mumArch(def.arch);
-  const work = path.join(outDir, `.${base}.work`);
   const catalogDigest: CatalogDigest = def.signing === 'sha2' ? 'sha256' : 'sha1';
   const subPackage = `Package_1_for_KB${def.kb}`;
   const subStem = `${subPackage.toLowerCase()}~${PUBLIC_KEY_TOKEN}~${arch}~~${def.packageVersion}`;
@@ -364,29 +380,42 @@ export function buildMsu(def: PackageDefinition, pki: TestPki, outDir: string): 
   const manifests = components.map((c) => ({ name: c.manifestName, data: c.manifest }));
   const updateCat = catalog('update.cat', [{ name: 'update.mum', data: mum }, { name: `${subStem}.mum`, data: subMum }, ...manifests]);
   const subCat = catalog(`${subStem}.cat`, [{ name: `${subStem}.mum`, data: subMum }, ...manifests]);
+  const storedMum = options.alterUpdateMum ? options.alterUpdateMum(mum) : mum;
 
   // Payload files are stored under numbers and named by the container index, as in the real cabs.
   const payloads = components.flatMap((c) => c.files.map((f) => ({ logical: `${c.key}\\${f.name}`, data: f.data })))
     .map((p, i) => ({ ...p, member: String(i) }));
   const named = [
     ...manifests.map((m) => ({ logical: m.name, member: m.name, data: m.data })),
-    { logical: 'update.mum', member: 'update.mum', data: mum },
+    { logical: 'update.mum', member: 'update.mum', data: storedMum },
     { logical: 'update.cat', member: 'update.cat', data: updateCat },
     { logical: `${subStem}.mum`, member: `${subStem}.mum`, data: subMum },
     { logical: `${subStem}.cat`, member: `${subStem}.cat`, data: subCat },
   ];
   const cix = containerIndex(def, [...named, ...payloads]);
   const date = cabDate(def.releaseDate, 10);
-  const innerFiles: CabWriterFile[] = [
+  const files: CabWriterFile[] = [
     { name: '_manifest_.cix.xml', data: cix, date },
     ...named.map((n) => ({ name: n.member, data: n.data, date })),
     ...payloads.map((p) => ({ name: p.member, data: p.data, date })),
   ];
+  return { cab: buildCab([{ encoder: lzx21(), files }]), catalogDigest, members: files.map((f) => f.name) };
+}
+
+/** Signatures of the inner package cab (made by buildMsu; exported for fixtures that sign a bare package cab) */
+export function packageCabSignatures(def: PackageDefinition): CabSignature[] {
+  return cabSignatures(def, 'Windows Vista Cabs', 60);
+}
+
+export function buildMsu(def: PackageDefinition, pki: TestPki, outDir: string): BuiltMsu {
+  const base = msuBaseName(def);
+  const arch = mumArch(def.arch);
+  const work = path.join(outDir, `.${base}.work`);
+  const packageCab = buildPackageCab(def, pki);
 
   fs.mkdirSync(work, { recursive: true });
   try {
-    const innerCab = signedCab(pki, buildCab([{ encoder: lzx21(), files: innerFiles }]),
-      cabSignatures(def, 'Windows Vista Cabs', 60), path.join(work, 'inner.cab'));
+    const innerCab = signedCab(pki, packageCab.cab, packageCabSignatures(def), path.join(work, 'inner.cab'));
     const wsusScan = signedCab(pki, buildCab([{ encoder: lzx21(), files: [{ name: 'package.cab', data: wsusScanPackage(def), date: cabDate(def.releaseDate, 11) }] }]),
       cabSignatures(def, 'Windows Vista Hotfix WUSASCAN.cab', 120), path.join(work, 'wsusscan.cab'));
     const outerDate = cabDate(def.releaseDate, 12);
@@ -403,9 +432,9 @@ export function buildMsu(def: PackageDefinition, pki: TestPki, outDir: string): 
     return {
       file, baseName: base, innerCab: `${base}.cab`, size: msu.length,
       packageIdentity: { name: `Package_for_KB${def.kb}`, version: def.packageVersion, processorArchitecture: arch },
-      catalogDigest,
+      catalogDigest: packageCab.catalogDigest,
       members: outerFiles.map((f) => f.name),
-      innerMembers: innerFiles.map((f) => f.name),
+      innerMembers: packageCab.members,
     };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
