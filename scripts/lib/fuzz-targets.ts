@@ -1,0 +1,83 @@
+/**
+ * The library entry points behind `list`, `test`, `extract`, `verify`, `inspect` and `import`,
+ * as the fuzzer drives them: in-process, one input file at a time. A target resolves on success
+ * and throws whatever the library throws; the worker classifies it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadTrustAnchors, verifyCab, verifyCabDeep, type TrustAnchor } from '../../src/authenticode';
+import { openCab } from '../../src/cab/cabinet';
+import { extractMembers } from '../../src/cab/extract';
+import { openCatalog, type Catalog } from '../../src/catalog/catalog';
+import { importPayloads } from '../../src/importer/import';
+import { inspectPayload } from '../../src/package/inspect';
+
+export type FuzzTarget = (inputPath: string, scratchDir: string) => void | Promise<void>;
+
+const projectRoot = path.resolve(__dirname, '..', '..', '..');
+let trust: TrustAnchor[] | null = null;
+function trustAnchors(): TrustAnchor[] {
+  // the Microsoft roots and the test PKI root, so mutated real and fixture files reach the
+  // deep parts of verification (chain building, timestamps) rather than stopping at "untrusted"
+  trust ??= loadTrustAnchors(
+    [path.join(projectRoot, '..', 'shared', 'corpus', 'trust-anchors', 'microsoft-roots-bundle.pem'), path.join(projectRoot, 'fixtures', 'pki', 'root.pem')].filter((p) =>
+      fs.existsSync(p),
+    ),
+  );
+  return trust;
+}
+
+let catalog: Catalog | null = null;
+
+export const fuzzTargets: Record<string, FuzzTarget> = {
+  list(input) {
+    const cab = openCab(input);
+    try {
+      for (const m of cab.members) void m.name;
+    } finally {
+      cab.close();
+    }
+  },
+  test(input) {
+    const cab = openCab(input);
+    try {
+      cab.testCabinet({ digests: true });
+    } finally {
+      cab.close();
+    }
+  },
+  extract(input, scratch) {
+    const out = path.join(scratch, 'out');
+    fs.mkdirSync(out, { recursive: true });
+    const cab = openCab(input);
+    try {
+      extractMembers(cab, out);
+    } finally {
+      cab.close();
+    }
+    assertNothingOutside(scratch, out);
+  },
+  verify(input) {
+    verifyCab(input, { trust: trustAnchors() });
+  },
+  'verify-deep'(input) {
+    verifyCabDeep(input, { trust: trustAnchors() });
+  },
+  inspect(input) {
+    inspectPayload(input, { trust: trustAnchors() });
+  },
+  async import(input, scratch) {
+    // one catalog per worker: opening SQLite per input would dominate the run
+    catalog ??= openCatalog({ dir: path.join(path.dirname(scratch), 'catalog') });
+    await importPayloads(catalog, [input], { trust: trustAnchors(), quarantine: true });
+  },
+};
+
+export const fuzzTargetNames = Object.keys(fuzzTargets);
+
+/** Extraction must never write beside its output folder: anything else in scratch is a finding. */
+function assertNothingOutside(scratch: string, out: string): void {
+  for (const name of fs.readdirSync(scratch)) {
+    if (path.join(scratch, name) !== out) throw new Error(`extract wrote outside its output folder: ${name}`);
+  }
+}
