@@ -57,8 +57,11 @@ export function parseCertificate(der: Buffer): Certificate {
   }
 
   let x509: X509Certificate;
+  let publicKey: KeyObject;
   try {
     x509 = new X509Certificate(der);
+    // the key is decoded lazily by OpenSSL: a damaged SubjectPublicKeyInfo only fails here (found by scripts/fuzz)
+    publicKey = x509.publicKey;
   } catch (e) {
     throw new VerificationError('SIG_MALFORMED', `unreadable certificate: ${(e as Error).message}`);
   }
@@ -66,7 +69,7 @@ export function parseCertificate(der: Buffer): Certificate {
   return {
     der,
     x509,
-    publicKey: x509.publicKey,
+    publicKey,
     subjectName,
     issuerName,
     serial,
