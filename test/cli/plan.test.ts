@@ -1,12 +1,14 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BlobStore } from '../../src/catalog/blob-store';
 import { openCatalog } from '../../src/catalog/catalog';
 import type { Payload } from '../../src/package/types';
-import { fixturePath, runCli, tempDir } from '../helpers';
+import { readHostInventory } from '../../src/planner/inventory';
+import { fixturePath, hasTool, runCli, tempDir } from '../helpers';
 import { laterSsu, nt60Catalog } from '../planner/sample-payloads';
 
 /**
@@ -133,5 +135,33 @@ describe('cabferry collect-script (CLI)', () => {
     assert.equal(again.status, 2);
     assert.match(again.stderr, /OUTPUT_EXISTS/);
     assert.equal(runCli(['collect-script', '-o', out, '--force']).status, 0);
+  });
+});
+
+describe('collect.cmd under a real cmd (Wine)', () => {
+  it('runs to the end with exit 0 and writes one inventory file the reader accepts', (t) => {
+    if (!hasTool('wine')) {
+      t.skip('wine is not installed');
+      return;
+    }
+    const dir = tempDir('cabferry-collect-');
+    const script = path.join(dir, 'collect.cmd');
+    assert.equal(runCli(['collect-script', '-o', script]).status, 0);
+    const r = spawnSync('wine', ['cmd', '/c', 'collect.cmd'], {
+      cwd: dir,
+      env: { ...process.env, WINEDEBUG: '-all', WINEPREFIX: path.join(dir, 'prefix') },
+      encoding: 'latin1',
+      timeout: 120_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const written = fs.readdirSync(dir).filter((f) => f.endsWith('-inventory.txt'));
+    assert.equal(written.length, 1, 'exactly one inventory file');
+    const { inventory, format } = readHostInventory(path.join(dir, written[0]));
+    assert.equal(format, 'collect');
+    assert.ok(inventory.name.length > 0);
+    // Wine's reg.exe has no SHA2 key and no reboot markers: the file says so, and the reader believes it
+    assert.equal(inventory.sha2CodeSigning, false);
+    assert.equal(inventory.pendingReboot, false);
+    assert.equal(inventory.architecture, 'amd64');
   });
 });
