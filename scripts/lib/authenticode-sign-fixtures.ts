@@ -53,6 +53,7 @@ const EXPIRED_LEAF_SIGNING_TIME = new Date('2019-06-01T09:00:00Z');
 const EXPIRED_LEAF_TIMESTAMP_TIME = new Date('2019-06-01T09:00:07Z');
 
 const SIGNER_CN: Record<string, string> = {
+  tsa: 'Cabferry Test Time-Stamp Service',
   'leaf-rsa': 'Cabferry Test Code Signer',
   'leaf-ecdsa': 'Cabferry Test ECDSA Code Signer',
   'leaf-expired': 'Cabferry Test Expired Code Signer',
@@ -83,6 +84,8 @@ interface Recipe {
   mutate?: (bytes: Buffer) => void;
   verdict: ExpectedVerdict;
   verdictRequireSha2?: ExpectedVerdict;
+  /** default: untrusted when valid with root.pem, else the same verdict */
+  verdictOtherRoot?: ExpectedVerdict;
   reason: string;
   /** per signature: is it valid on its own */
   signatureValid?: boolean[];
@@ -160,6 +163,24 @@ const recipes: Recipe[] = [
     osslsigncode: { ok: false, verifiedSignatures: 1 },
   },
   {
+    file: 'missing-intermediate.cab', what: 'SHA-256 by leaf-rsa, RFC 3161 timestamp, but only the leaf certificate embedded (no intermediate)',
+    signatures: [{ ...rsa('sha256', true), embed: 'leaf-only' }],
+    verdict: 'untrusted', reason: 'no chain from the leaf to root.pem can be built from the embedded certificates',
+    signatureValid: [false], osslsigncode: { ok: false, verifiedSignatures: 1 },
+  },
+  {
+    file: 'wrong-eku.cab', what: 'SHA-256 signed with the TSA certificate (EKU timeStamping only, no codeSigning), RFC 3161 timestamp',
+    signatures: [{ ...rsa('sha256', true), signer: 'tsa' }],
+    verdict: 'invalid', verdictOtherRoot: 'untrusted', reason: 'the signer certificate is not allowed to sign code (no codeSigning EKU)',
+    signatureValid: [false], osslsigncode: { ok: false, verifiedSignatures: 1 },
+  },
+  {
+    file: 'dual-rsa-sha1-ecdsa-sha384.cab',
+    what: 'SHA-1 primary by leaf-rsa + nested SHA-384 by the ECDSA leaf, RFC 3161 timestamp on both',
+    signatures: [rsa('sha1', true), { ...rsa('sha384', true), signer: 'leaf-ecdsa', timestampTime: new Date(TIMESTAMP_TIME.getTime() + 1000) }],
+    verdict: 'valid', reason: 'both signatures valid, different signers and key types', osslsigncode: { ok: true, verifiedSignatures: 2 },
+  },
+  {
     file: 'payload-mum-altered.cab',
     what: 'bare package cab of Windows6.0-KB4493730-x64 (LZX:21, dual-signed like its MSU) whose update.mum was edited '
       + '(restart="possible" → "never") after update.cat was signed, then re-packed (container index updated) and re-signed',
@@ -200,7 +221,7 @@ export function makeSignedFixtures(pki: TestPki, dir: string, log: (m: string) =
     const bytes = fs.readFileSync(out);
     fixtures.push({
       file: r.file, what: r.what, verdict: r.verdict, verdictRequireSha2: r.verdictRequireSha2 ?? r.verdict,
-      verdictOtherRoot: signed ? (r.verdict === 'valid' ? 'untrusted' : r.verdict) : 'unsigned',
+      verdictOtherRoot: r.verdictOtherRoot ?? (signed ? (r.verdict === 'valid' ? 'untrusted' : r.verdict) : 'unsigned'),
       reason: r.reason, note: r.note, signatures, osslsigncode: r.osslsigncode,
       size: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
     });
@@ -230,7 +251,9 @@ function signedReadme(fixtures: SignedFixture[]): string {
     '',
     'Verdicts: column "root.pem" is `cabferry verify FILE --trust fixtures/pki/root.pem`; "--require-sha2" adds that',
     'flag; "other-root.pem" is `--trust fixtures/pki/other-root.pem` (a root that issued nothing here). Exit code 0',
-    'only for **valid**, 1 otherwise. The same data, machine-readable, is in `expected.json`.',
+    'only for **valid**, 1 otherwise. With other-root.pem no signed file is valid; the verdict named is that of the',
+    'first failing check in the order digest → signature → validity at the checked time → chain to an anchor → EKU.',
+    'The same data, machine-readable, is in `expected.json`.',
     '',
     '| file | what | signatures | root.pem | --require-sha2 | other-root.pem | why |',
     '|---|---|---|---|---|---|---|',

@@ -19,6 +19,11 @@ export interface CabSignature {
   signingTime: Date;
   /** RFC 3161 timestamp from the test TSA at this time; omitted → no timestamp */
   timestampTime?: Date;
+  /**
+   * certificates embedded with the signature: the signer and its intermediate (default), or the
+   * signer alone, so that no chain can be built to the root without more certificates
+   */
+  embed?: 'chain' | 'leaf-only';
   /** SpcSpOpusInfo programName / moreInfo */
   description?: string;
   url?: string;
@@ -49,7 +54,8 @@ export function signCab(pki: TestPki, input: string, output: string, signatures:
     pki.assertValidAt(sig.signer, sig.signingTime, 'signing time');
     if (sig.timestampTime !== undefined) pki.assertValidAt('tsa', sig.timestampTime, 'timestamp time');
     const target = i === signatures.length - 1 ? output : `${tmp}${i}`;
-    const args = ['sign', '-certs', pki.chainPath(sig.signer), '-key', signer.keyPath, '-h', sig.digest, '-time', unixSeconds(sig.signingTime)];
+    const certs = sig.embed === 'leaf-only' ? signer.certPath : pki.chainPath(sig.signer);
+    const args = ['sign', '-certs', certs, '-key', signer.keyPath, '-h', sig.digest, '-time', unixSeconds(sig.signingTime)];
     if (sig.description !== undefined) args.push('-n', sig.description);
     if (sig.url !== undefined) args.push('-i', sig.url);
     if (sig.timestampTime !== undefined) {
