@@ -6,11 +6,12 @@
  * and then checks every file with cabextract and osslsigncode, failing loudly on any surprise.
  *
  * Run: npx tsc -p . && node dist/scripts/make-fixtures.js [--only pki|signed|payloads] [--no-check]
- * Needs (dev time only): openssl, osslsigncode >= 2.7, cabextract.
+ * Needs (dev time only): openssl, osslsigncode >= 2.9 (offline TSA since 2.7, .cat verify 2.8, -ignore-crl 2.9), cabextract.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildTestPki, type TestPki } from './lib/pki';
+import { hasUsableOsslsigncode, OSSLSIGNCODE_MIN_VERSION } from './lib/authenticode-sign';
 import { makeSignedFixtures, checkSignedFixtures } from './lib/authenticode-sign-fixtures';
 import { makePayloadFixtures, checkPayloadFixtures } from './lib/msu-builder-fixtures';
 
@@ -31,6 +32,10 @@ function main(): void {
     process.exit(2);
   }
 
+  if (!hasUsableOsslsigncode()) {
+    log(`make-fixtures: needs osslsigncode >= ${OSSLSIGNCODE_MIN_VERSION.join('.')} (offline TSA, -ignore-crl, .cat verification)`);
+    process.exit(2);
+  }
   const pki: TestPki = buildTestPki(path.join(fixturesDir, 'pki'), log);
   log(`pki: ${Object.keys(pki.entities).length} certificates in fixtures/pki`);
 

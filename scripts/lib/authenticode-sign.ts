@@ -69,6 +69,28 @@ export function signCab(pki: TestPki, input: string, output: string, signatures:
   });
 }
 
+/**
+ * The installed osslsigncode's [major, minor], or null when it is missing. Signing with the built-in
+ * offline TSA needs >= 2.7, `verify -ignore-crl` >= 2.9, verifying .cat files >= 2.8 (NEWS.md);
+ * Debian bookworm ships 2.5, so callers check before relying on it.
+ */
+export function osslsigncodeVersion(): [number, number] | null {
+  try {
+    const out = execFileSync('osslsigncode', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const m = /osslsigncode (\d+)\.(\d+)/.exec(out);
+    return m ? [Number(m[1]), Number(m[2])] : null;
+  } catch {
+    return null;
+  }
+}
+
+export const OSSLSIGNCODE_MIN_VERSION: [number, number] = [2, 9];
+
+export function hasUsableOsslsigncode(): boolean {
+  const v = osslsigncodeVersion();
+  return v !== null && (v[0] > OSSLSIGNCODE_MIN_VERSION[0] || (v[0] === OSSLSIGNCODE_MIN_VERSION[0] && v[1] >= OSSLSIGNCODE_MIN_VERSION[1]));
+}
+
 export interface VerifyOutcome {
   ok: boolean;
   verifiedSignatures: number;
