@@ -80,6 +80,12 @@ test('CFDATA checksum: word XOR with the 1-3 tail bytes packed high first', () =
   assert.equal(cabChecksum(Buffer.from([1, 2, 3, 4, 0xaa])), 0x04030201 ^ 0xaa);
   assert.equal(cabChecksum(Buffer.from([1, 2, 3, 4, 0xaa, 0xbb, 0xcc])), (0x04030201 ^ 0xaabbcc) >>> 0);
   assert.equal(cabChecksum(Buffer.alloc(0), 0x12345678), 0x12345678);
+  // the aligned fast path and the unaligned path agree
+  const data = patterned(1001, 9);
+  const unaligned = Buffer.alloc(1002).subarray(1);
+  data.copy(unaligned);
+  assert.equal(unaligned.byteOffset & 3, (Buffer.alloc(1002).byteOffset + 1) & 3);
+  assert.equal(cabChecksum(unaligned, 7), cabChecksum(Buffer.from(data), 7));
 });
 
 test('checksums: good passes, a flipped stored checksum fails, zero means not computed', () => {

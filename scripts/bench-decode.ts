@@ -1,0 +1,116 @@
+/**
+ * Decode benchmark: `cabferry test` against `cabextract -t` on the same real LZX cabinets,
+ * run side by side, median of several runs, and the ratio (goal: cabferry ≤ 2× cabextract).
+ *
+ *   node dist/scripts/bench-decode.js [--runs N] [--repeat N] [--huge] [FILE…]
+ *
+ * Default input: every LZX cabinet under ../shared/corpus/ms-signed (real Microsoft update and
+ * Office payloads, LZX:21), listed --repeat times (default 5) in one invocation each way. --huge adds
+ * cabextract/historical/huge-lzx21.cab (2 GiB of output) as a separate, long-running case.
+ * cabextract -t also MD5s every member; the "--sha256" row makes cabferry hash too, for a
+ * like-for-like figure.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openCab } from '../src/cab/cabinet';
+
+const root = path.resolve(__dirname, '..', '..');
+const corpus = path.join(root, '..', 'shared', 'corpus');
+const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
+
+function lzxCabinets(dir: string): string[] {
+  const out: string[] = [];
+  (function walk(d: string) {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.toLowerCase().endsWith('.cab')) {
+        const cab = openCab(p);
+        try {
+          if (cab.folders.some((f) => f.compression.type === 'lzx')) out.push(p);
+        } finally {
+          cab.close();
+        }
+      }
+    }
+  })(dir);
+  return out.sort();
+}
+
+function timeOnce(cmd: string, args: string[]): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 2).join(' ')}… exited ${r.status}: ${r.stderr.toString().slice(0, 300)}`);
+  return ms;
+}
+
+/** Commands alternate run by run, so a busy machine slows all of them alike. */
+function timeInterleaved(commands: [string, string[]][], runs: number): number[][] {
+  const times = commands.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) commands.forEach(([cmd, args], k) => times[k]!.push(timeOnce(cmd, args)));
+  return times;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+function main(): void {
+  const argv = process.argv.slice(2);
+  let runs = 5;
+  let huge = false;
+  let repeat = 5;
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--runs') runs = Number(argv[++i]);
+    else if (argv[i] === '--huge') huge = true;
+    else if (argv[i] === '--repeat') repeat = Number(argv[++i]);
+    else files.push(argv[i]!);
+  }
+  if (spawnSync('sh', ['-c', 'command -v cabextract']).status !== 0) {
+    console.error('bench-decode: cabextract is not installed (apt-get install cabextract)');
+    process.exit(2);
+  }
+  const cases: { label: string; files: string[] }[] = [];
+  if (files.length > 0) cases.push({ label: `${files.length} given file(s)`, files });
+  else {
+    // the same cabinets several times in one invocation, so process startup does not dominate
+    const base = lzxCabinets(path.join(corpus, 'ms-signed'));
+    cases.push({ label: `ms-signed LZX cabinets ×${repeat}`, files: Array.from({ length: repeat }, () => base).flat() });
+  }
+  if (huge) cases.push({ label: 'huge-lzx21.cab (2 GiB out)', files: [path.join(corpus, 'cabextract', 'historical', 'huge-lzx21.cab')] });
+
+  console.log(`runs per command: ${runs}, interleaved (median reported); load average now ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPU(s)`);
+  const startup = median(timeInterleaved([[process.execPath, [cli, '--version']]], runs)[0]!);
+  console.log(`cabferry startup alone (--version): ${startup.toFixed(0)} ms`);
+  for (const c of cases) {
+    const inBytes = c.files.reduce((n, f) => n + fs.statSync(f).size, 0);
+    const outBytes = c.files.reduce((n, f) => {
+      const cab = openCab(f);
+      try {
+        return n + cab.members.reduce((k, m) => k + m.size, 0);
+      } finally {
+        cab.close();
+      }
+    }, 0);
+    const [cx, cf, cfh] = timeInterleaved(
+      [
+        ['cabextract', ['-q', '-t', ...c.files]],
+        [process.execPath, [cli, 'test', ...c.files]],
+        [process.execPath, [cli, 'test', '--sha256', ...c.files]],
+      ],
+      runs,
+    ).map(median) as [number, number, number];
+    const mb = outBytes / 1048576;
+    console.log(`\n${c.label}: ${c.files.length} file(s), ${(inBytes / 1048576).toFixed(1)} MiB in, ${mb.toFixed(1)} MiB out`);
+    console.log(`  cabextract -t             ${cx.toFixed(0).padStart(7)} ms  ${(mb / (cx / 1000)).toFixed(0).padStart(5)} MiB/s`);
+    console.log(`  cabferry test             ${cf.toFixed(0).padStart(7)} ms  ${(mb / (cf / 1000)).toFixed(0).padStart(5)} MiB/s  ratio ${(cf / cx).toFixed(2)}x`);
+    console.log(`  cabferry test --sha256    ${cfh.toFixed(0).padStart(7)} ms  ${(mb / (cfh / 1000)).toFixed(0).padStart(5)} MiB/s  ratio ${(cfh / cx).toFixed(2)}x`);
+  }
+}
+
+main();
