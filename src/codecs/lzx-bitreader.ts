@@ -48,7 +48,8 @@ export class LzxBitReader {
    * the next CFDATA block once decodeBlock returns.
    */
   retainLeftover(): void {
-    this.buf = this.pos < this.end ? this.buf.slice(this.pos, this.end) : EMPTY;
+    // a copy (Buffer#slice would be a view into the caller's memory)
+    this.buf = this.pos < this.end ? new Uint8Array(this.buf.subarray(this.pos, this.end)) : EMPTY;
     this.pos = 0;
     this.end = this.buf.length;
   }

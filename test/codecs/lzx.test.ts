@@ -324,6 +324,12 @@ describe('LZX streams from the test encoder, checked by cabextract', () => {
     // move the first 6 bytes of frame 1's data into payload 0: frame 0 stops at its own end
     const shifted = [Buffer.concat([payloads[0]!, payloads[1]!.subarray(0, 6)]), payloads[1]!.subarray(6), payloads[2]!];
     assert.ok(decodePayloads(16, shifted, frameSizes(data.length)).equals(data));
+    // the carried bytes are the decoder's own copy: the caller may reuse its buffer at once
+    const d = createLzxDecoder(16);
+    const first = Buffer.from(d.decodeBlock(shifted[0]!, FRAME));
+    shifted[0]!.fill(0);
+    const rest = [d.decodeBlock(shifted[1]!, FRAME), d.decodeBlock(shifted[2]!, FRAME)].map((b) => Buffer.from(b));
+    assert.ok(Buffer.concat([first, ...rest]).equals(data));
   });
 });
 
