@@ -252,7 +252,6 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
   const title = knowledge?.title ?? genericDescriptionFree(manifest.description);
   const kind = classifyPayload({ manifest, knownRole: knowledge?.role ?? null, title, packageType: props?.packageType ?? null });
 
-  if (!metadata.verified) notes.push(`metadata not verified: ${metadata.reason}`);
   const payload: Payload = {
     kb,
     ...(title ? { title } : {}),
