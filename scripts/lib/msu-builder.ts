@@ -23,7 +23,8 @@ import * as path from 'node:path';
 import { buildCab, mszipFolderEncoder, type CabWriterFile, type FolderEncoder } from './cab-writer';
 import { lzxFolderEncoder } from './lzx-encoder';
 import { signCab, type CabSignature } from './authenticode-sign';
-import { buildCatalogCtl, loadSigningIdentity, signCatalog, type CatalogDigest } from './catalog-sign';
+import { buildCatalogCtl, signCatalog, type CatalogDigest } from './catalog-sign';
+import { loadSigningIdentity } from './authenticode-sign-der';
 import type { TestPki } from './pki';
 
 export const PUBLIC_KEY_TOKEN = '31bf3856ad364e35';
