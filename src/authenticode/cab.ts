@@ -2,8 +2,9 @@ import { readCabHeader } from '../cab/header';
 import type { CabHeader } from '../cab/types';
 import { RandomAccessFile } from '../io/random-access-file';
 import { readDer } from './der';
-import { authenticodeDigestRanges, digestFile, type ByteRange, type FileDigests } from './digest';
+import { authenticodeDigestRanges, type ByteRange } from './digest';
 import { isVerificationError, VerificationCodes, VerificationError } from './errors';
+import { digestFileInParallel, type VerifyDigests } from './parallel-digest';
 import { collectSignatures, isSha2Signature, requiredDigestAlgorithms, verifyAuthenticodeSignature, type SignatureReport, type SignatureSlot, type TrustOptions } from './signature';
 
 export type Verdict = 'valid' | 'invalid' | 'untrusted' | 'unsigned';
@@ -17,7 +18,7 @@ export interface FileVerdict {
   /** null when valid or unsigned; else the deciding failure's code */
   code: string | null;
   reason: string;
-  /** SHA-256 of the file's bytes, so the verdict names exactly what it is about */
+  /** SHA-256 of the file's bytes, naming exactly what the verdict is about (when computed) */
   sha256: string | null;
   signatures: SignatureReport[];
   /** inner cabinets of an .msu, with --deep */
@@ -27,6 +28,8 @@ export interface FileVerdict {
 export interface VerifyCabOptions extends TrustOptions {
   /** a file whose only valid signatures use SHA-1 fails */
   requireSha2?: boolean;
+  /** also compute the whole-file SHA-256 for the verdict (a third full hash; default false) */
+  fileSha256?: boolean;
 }
 
 /** Largest signature blob accepted; real ones are 5–20 KB. */
@@ -83,8 +86,8 @@ export function prepareCabSignature(file: RandomAccessFile, header: CabHeader = 
 }
 
 /** The verdict from a prepared signature and digests computed by the caller's pass over the file. */
-export function verifyPreparedCab(file: string, prepared: PreparedCabSignature, digests: FileDigests, options: VerifyCabOptions): FileVerdict {
-  const sha256 = digests.sha256.toString('hex');
+export function verifyPreparedCab(file: string, prepared: PreparedCabSignature, digests: VerifyDigests, options: VerifyCabOptions): FileVerdict {
+  const sha256 = digests.sha256 === null ? null : digests.sha256.toString('hex');
   if (prepared.failure !== null) {
     const f = prepared.failure;
     return { file, verdict: 'invalid', code: f.code, reason: f.message, sha256, signatures: [] };
@@ -104,7 +107,7 @@ export function verifyCab(path: string, options: VerifyCabOptions): FileVerdict 
   const file = RandomAccessFile.open(path);
   try {
     const prepared = prepareCabSignature(file);
-    const digests = digestFile(file, prepared.ranges, prepared.algorithms);
+    const digests = digestFileInParallel(file, prepared.ranges, prepared.algorithms, { fileSha256: options.fileSha256 === true });
     return verifyPreparedCab(path, prepared, digests, options);
   } finally {
     file.close();

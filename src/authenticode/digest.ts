@@ -57,12 +57,12 @@ export interface FileDigests {
 }
 
 /**
- * One sequential pass computes the file SHA-256 and every Authenticode digest the file's
- * signatures need. Feed it the file in order: `update(chunk, offset)` with offset = bytes fed so far.
+ * Hashes the bytes of a file that fall inside `ranges`, fed in file order by
+ * `update(chunk, offset)` with offset = bytes fed so far. The building block of FileDigester
+ * and of the parallel digest workers.
  */
-export class FileDigester {
+export class RangeHasher {
   private readonly ranges: ByteRange[];
-  private readonly file = createHash('sha256');
   private readonly hashes: Map<string, Hash>;
   private position = 0;
   private rangeIndex = 0;
@@ -74,9 +74,8 @@ export class FileDigester {
 
   update(chunk: Buffer, offset: number): void {
     if (offset !== this.position) {
-      throw internalError('DIGEST_OUT_OF_ORDER', `FileDigester fed offset ${offset}, expected ${this.position}`);
+      throw internalError('DIGEST_OUT_OF_ORDER', `digest fed offset ${offset}, expected ${this.position}`);
     }
-    this.file.update(chunk);
     const chunkEnd = offset + chunk.length;
     while (this.rangeIndex < this.ranges.length) {
       const [start, end] = this.ranges[this.rangeIndex];
@@ -93,14 +92,40 @@ export class FileDigester {
     this.position = chunkEnd;
   }
 
-  digests(): FileDigests {
-    const last = this.ranges[this.ranges.length - 1];
-    if (last !== undefined && this.position < last[1]) {
-      throw internalError('DIGEST_INCOMPLETE', `FileDigester stopped at ${this.position}, before the hashed range ending at ${last[1]}`);
+  /** The bytes still needed: where the last range ends. */
+  get end(): number {
+    return this.ranges.length === 0 ? 0 : this.ranges[this.ranges.length - 1][1];
+  }
+
+  digests(): Map<string, Buffer> {
+    if (this.position < this.end) {
+      throw internalError('DIGEST_INCOMPLETE', `digest stopped at ${this.position}, before the hashed range ending at ${this.end}`);
     }
-    const authenticode = new Map<string, Buffer>();
-    for (const [alg, h] of this.hashes) authenticode.set(alg, h.digest());
-    return { sha256: this.file.digest(), authenticode };
+    const out = new Map<string, Buffer>();
+    for (const [alg, h] of this.hashes) out.set(alg, h.digest());
+    return out;
+  }
+}
+
+/**
+ * One sequential pass computes the file SHA-256 and every Authenticode digest the file's
+ * signatures need. Feed it the file in order: `update(chunk, offset)` with offset = bytes fed so far.
+ */
+export class FileDigester {
+  private readonly file = createHash('sha256');
+  private readonly authenticode: RangeHasher;
+
+  constructor(ranges: ByteRange[], algorithms: string[]) {
+    this.authenticode = new RangeHasher(ranges, algorithms);
+  }
+
+  update(chunk: Buffer, offset: number): void {
+    this.authenticode.update(chunk, offset);
+    this.file.update(chunk);
+  }
+
+  digests(): FileDigests {
+    return { sha256: this.file.digest(), authenticode: this.authenticode.digests() };
   }
 }
 

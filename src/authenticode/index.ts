@@ -7,7 +7,8 @@
  * verifySignerSignature → verifyTimestamp → buildChain → decideVerdict.
  */
 export { loadTrustAnchors, trustAnchorsFromDer, type TrustAnchor } from './trust';
-export { authenticodeDigestRanges, FileDigester, digestFile, type ByteRange, type FileDigests } from './digest';
+export { authenticodeDigestRanges, FileDigester, RangeHasher, digestFile, type ByteRange, type FileDigests } from './digest';
+export { digestFileInParallel, type VerifyDigests } from './parallel-digest';
 export {
   verifyCab,
   prepareCabSignature,

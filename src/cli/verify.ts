@@ -15,6 +15,7 @@ interface VerifyCliOptions {
   at?: string;
   requireSha2?: boolean;
   deep?: boolean;
+  sha256?: boolean;
   json?: boolean;
 }
 
@@ -47,6 +48,7 @@ export function register(program: Command): void {
     .option('--at <date>', 'check chains at this time when a signature has no verified timestamp (default: now)')
     .option('--require-sha2', 'fail a file whose only valid signatures use SHA-1')
     .option('--deep', 'also verify the cabinets inside each file (the payload .cab and WSUSSCAN.cab of an .msu)')
+    .option('--sha256', 'also report the SHA-256 of each file')
     .option('--json', 'print one JSON document')
     .action(action((files: string[], opts: VerifyCliOptions) => runVerify(files, opts)));
 }
@@ -57,6 +59,7 @@ function runVerify(files: string[], opts: VerifyCliOptions): number {
     tsaTrust: opts.tsaTrust && opts.tsaTrust.length > 0 ? loadTrustAnchors(opts.tsaTrust) : undefined,
     at: parseAt(opts.at),
     requireSha2: opts.requireSha2 === true,
+    fileSha256: opts.sha256 === true,
   };
   const results: (FileVerdict | UnreadableFile)[] = [];
   let exit: number = ExitCode.ok;
@@ -111,6 +114,7 @@ function parseAt(at: string | undefined): Date | undefined {
 export function verdictText(v: FileVerdict, indent = ''): string {
   const name = v.member !== undefined ? `${v.file} :: ${v.member}` : v.file;
   let out = `${indent}${name}: ${v.verdict.toUpperCase()} — ${v.reason}${v.code ? ` [${v.code}]` : ''}\n`;
+  if (v.sha256 !== null) out += `${indent}  sha256    ${v.sha256}\n`;
   for (const s of v.signatures) out += signatureText(s, `${indent}  `);
   for (const m of v.members ?? []) out += verdictText(m, `${indent}  `);
   return out;

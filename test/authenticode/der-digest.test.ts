@@ -10,9 +10,11 @@ import { test } from 'node:test';
 import { readCabHeader } from '../../src/cab/header';
 import { children, raw, readDer, readTime, value } from '../../src/authenticode/der';
 import { authenticodeDigestRanges, digestFile, FileDigester, type ByteRange } from '../../src/authenticode/digest';
+import { digestFileInParallel, PARALLEL_DIGEST_MIN_BYTES } from '../../src/authenticode/parallel-digest';
 import { isVerificationError } from '../../src/authenticode/errors';
 import { RandomAccessFile } from '../../src/io/random-access-file';
-import { corpusPath } from '../helpers';
+import * as path from 'node:path';
+import { corpusPath, tempDir } from '../helpers';
 
 const malformed = (e: unknown): boolean => isVerificationError(e) && e.code === 'SIG_MALFORMED';
 
@@ -94,5 +96,30 @@ test('the CAB ranges follow FORMATS.md §3.2 and reproduce the signed digest of 
     assert.equal(digests.authenticode.get('sha1')!.toString('hex').toUpperCase(), 'FACA8F520BDA90AFB61C80352A88C2F8D59EC6C8');
   } finally {
     file.close();
+  }
+});
+
+test('the parallel digest pass (worker threads over a shared ring) equals the sequential one', () => {
+  const file = path.join(tempDir('cabferry-digest-'), 'big.bin');
+  const size = PARALLEL_DIGEST_MIN_BYTES + 3 * 1024 * 1024 + 17; // several ring turns and a short last slot
+  const block = randomBytes(1024 * 1024 + 7);
+  const fd = fs.openSync(file, 'w');
+  for (let written = 0; written < size; written += block.length) fs.writeSync(fd, block, 0, Math.min(block.length, size - written));
+  fs.closeSync(fd);
+  const raf = RandomAccessFile.open(file);
+  try {
+    const ranges: ByteRange[] = [[0, 4], [8, 36], [40, 42], [60, size - 5000]];
+    const sequential = digestFile(raf, ranges, ['sha1', 'sha256']);
+    const parallel = digestFileInParallel(raf, ranges, ['sha1', 'sha256'], { fileSha256: true });
+    assert.ok(parallel.sha256?.equals(sequential.sha256));
+    for (const alg of ['sha1', 'sha256']) assert.ok(parallel.authenticode.get(alg)?.equals(sequential.authenticode.get(alg)!), alg);
+    const withoutFileHash = digestFileInParallel(raf, ranges, ['sha1', 'sha256'], { fileSha256: false });
+    assert.equal(withoutFileHash.sha256, null);
+    assert.ok(withoutFileHash.authenticode.get('sha1')?.equals(sequential.authenticode.get('sha1')!));
+    // a single hash runs on this thread, reading only up to the end of the hashed ranges
+    const single = digestFileInParallel(raf, ranges, ['sha256'], { fileSha256: false });
+    assert.ok(single.authenticode.get('sha256')?.equals(sequential.authenticode.get('sha256')!));
+  } finally {
+    raf.close();
   }
 });

@@ -94,7 +94,7 @@ test('all 4 MSUs and 31 ms-signed cabinets are valid against the Microsoft roots
   const files = loadOracle().filter((o) => o.path.startsWith('msu/') || o.path.startsWith('ms-signed/'));
   assert.equal(files.length, expectedSignatureCounts.msuDual + expectedSignatureCounts.msSigned);
   for (const o of files) {
-    const v = verifyCab(corpusPath(o.path), { trust: microsoft });
+    const v = verifyCab(corpusPath(o.path), { trust: microsoft, fileSha256: true });
     assert.equal(v.verdict, 'valid', `${o.path}: ${v.reason}`);
     assert.equal(v.sha256, o.sha256, `${o.path}: the verdict names the file by its SHA-256`);
     for (const s of v.signatures) {

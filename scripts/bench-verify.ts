@@ -1,0 +1,99 @@
+/**
+ * Benchmark: `cabferry verify` against `osslsigncode verify` and `sha256sum` on one ≈300 MB
+ * cabinet signed Microsoft-style (SHA-1 primary + nested SHA-256) with the test PKI.
+ *
+ *   npx tsc -p . && node dist/scripts/bench-verify.js [--size-mb 300] [--runs 5]
+ *
+ * The cabinet is built in a temporary directory (never committed) and removed afterwards.
+ * Each tool runs once to warm the page cache, then the three are run in turn `runs` times;
+ * the report gives each median and the ratios. Goal (issue #3): cabferry ≤ 0.8× osslsigncode.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildCab, noneFolderEncoder, type CabWriterFile } from './lib/cab-writer';
+
+const projectRoot = path.join(__dirname, '..', '..');
+const cli = path.join(projectRoot, 'dist', 'src', 'cli', 'main.js');
+const pki = path.join(projectRoot, 'fixtures', 'pki');
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+function run(cmd: string, args: string[], expectStatus = 0): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.error) throw r.error;
+  if (r.status !== expectStatus) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return ms;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function buildSignedCabinet(dir: string, sizeMb: number): string {
+  // incompressible data in stored (NONE) folders: the payload bytes dominate, as in a real update
+  const fileMb = 25;
+  const files: CabWriterFile[] = [];
+  for (let left = sizeMb; left > 0; left -= fileMb) {
+    files.push({ name: `payload\\part${files.length}.bin`, data: randomBytes(Math.min(fileMb, left) * 1024 * 1024) });
+  }
+  // a folder holds at most 65535 blocks (2 GiB); 25 MiB files, ~40 per folder, stay far below
+  const folders = [];
+  for (let i = 0; i < files.length; i += 40) folders.push({ encoder: noneFolderEncoder(), files: files.slice(i, i + 40) });
+  const unsigned = path.join(dir, 'bench.cab');
+  fs.writeFileSync(unsigned, buildCab(folders));
+  const sha1 = path.join(dir, 'bench-sha1.cab');
+  const dual = path.join(dir, 'bench-dual.cab');
+  const sign = ['-certs', path.join(pki, 'leaf-rsa-chain.pem'), '-key', path.join(pki, 'leaf-rsa.key')];
+  run('osslsigncode', ['sign', ...sign, '-h', 'sha1', '-in', unsigned, '-out', sha1]);
+  run('osslsigncode', ['sign', ...sign, '-h', 'sha256', '-nest', '-in', sha1, '-out', dual]);
+  fs.rmSync(unsigned);
+  fs.rmSync(sha1);
+  return dual;
+}
+
+function main(): void {
+  const sizeMb = option('--size-mb', 300);
+  const runs = option('--runs', 5);
+  for (const tool of ['osslsigncode', 'sha256sum']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is needed for this benchmark`);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-bench-'));
+  try {
+    process.stderr.write(`building and signing a ${sizeMb} MB cabinet in ${dir} …\n`);
+    const cab = buildSignedCabinet(dir, sizeMb);
+    const root = path.join(pki, 'root.pem');
+    const tools: Record<string, () => number> = {
+      'cabferry verify': () => run(process.execPath, [cli, 'verify', cab, '--trust', root]),
+      'osslsigncode verify': () => run('osslsigncode', ['verify', '-in', cab, '-CAfile', root, '-ignore-crl']),
+      sha256sum: () => run('sha256sum', [cab]),
+    };
+    const times: Record<string, number[]> = {};
+    for (const [name, fn] of Object.entries(tools)) {
+      fn(); // warm-up: page cache, and proof that the tool accepts the file
+      times[name] = [];
+    }
+    for (let i = 0; i < runs; i++) for (const [name, fn] of Object.entries(tools)) times[name].push(fn());
+
+    const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+    const size = fs.statSync(cab).size;
+    process.stdout.write(`cabinet: ${(size / 1024 / 1024).toFixed(0)} MiB, SHA-1 primary + nested SHA-256, ${runs} runs each, ${os.cpus().length} CPUs\n`);
+    for (const [name, ms] of Object.entries(m)) {
+      process.stdout.write(`${name.padEnd(20)} median ${ms.toFixed(0).padStart(6)} ms  (${(size / 1024 / 1024 / (ms / 1000)).toFixed(0)} MiB/s)  runs: ${times[name].map((t) => t.toFixed(0)).join(' ')}\n`);
+    }
+    process.stdout.write(`cabferry / osslsigncode = ${(m['cabferry verify'] / m['osslsigncode verify']).toFixed(2)}  (goal ≤ 0.80)\n`);
+    process.stdout.write(`cabferry / sha256sum    = ${(m['cabferry verify'] / m.sha256sum).toFixed(2)}\n`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main();

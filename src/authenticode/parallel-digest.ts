@@ -1,0 +1,126 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { internalError } from '../errors';
+import type { RandomAccessFile } from '../io/random-access-file';
+import { digestFile, RangeHasher, type ByteRange } from './digest';
+
+/**
+ * The digest pass of a large file with one worker thread per hash. A dual-signed Microsoft
+ * payload needs SHA-1 and SHA-256 of nearly every byte (and the file SHA-256 when reported):
+ * hashes that run one after another on one core, or side by side on several.
+ *
+ * The file is still read once, in order, by this thread, into a ring of shared slots; each
+ * worker hashes every slot (its RangeHasher keeps only its ranges) and reports how far it got,
+ * and a slot is refilled only when every worker is past it. The API stays synchronous: this
+ * thread blocks in Atomics.wait, which is what the verify pipeline does anyway while hashing.
+ */
+
+/** Below this, starting workers (tens of ms) costs more than it saves. */
+export const PARALLEL_DIGEST_MIN_BYTES = 64 * 1024 * 1024;
+const SLOT_BYTES = 4 * 1024 * 1024;
+const SLOTS = 4;
+const MAX_DIGEST_BYTES = 64;
+/** A worker that makes no progress for this long is broken; fail rather than hang. */
+const STALL_MS = 60_000;
+
+/** One hash a worker computes. */
+export interface DigestJob {
+  algorithm: string;
+  ranges: ByteRange[];
+}
+
+/** What a digest worker receives (see ./digest-worker). */
+export interface DigestWorkerData {
+  job: DigestJob;
+  index: number;
+  jobCount: number;
+  size: number;
+  slotBytes: number;
+  slots: number;
+  data: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  results: SharedArrayBuffer;
+}
+
+/**
+ * Layout of the control words (Int32): [0] chunks produced; [1 + j] chunks consumed by job j;
+ * [1 + jobCount + j] digest length of job j once done, or -1 if it failed.
+ */
+export const Control = {
+  produced: 0,
+  consumed: (j: number): number => 1 + j,
+  done: (jobCount: number, j: number): number => 1 + jobCount + j,
+} as const;
+
+const workerScript = path.join(__dirname, 'digest-worker.js');
+
+/** Digests of a verification pass; the whole-file SHA-256 only when asked for. */
+export interface VerifyDigests {
+  sha256: Buffer | null;
+  authenticode: Map<string, Buffer>;
+}
+
+/**
+ * Same result as digestFile; faster on large files when more than one core is available.
+ * The file SHA-256 is a third full hash, so it is computed only with `fileSha256`.
+ */
+export function digestFileInParallel(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], options: { fileSha256: boolean }): VerifyDigests {
+  const unique = [...new Set(algorithms)];
+  const jobs: DigestJob[] = unique.map((algorithm) => ({ algorithm, ranges }));
+  if (options.fileSha256) jobs.push({ algorithm: 'sha256', ranges: [[0, file.size]] });
+  if (jobs.length < 2 || file.size < PARALLEL_DIGEST_MIN_BYTES || os.availableParallelism() < 2 || !fs.existsSync(workerScript)) {
+    return sequentialDigests(file, ranges, unique, options.fileSha256);
+  }
+  const data = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
+  const control = new SharedArrayBuffer(4 * (1 + 2 * jobs.length));
+  const results = new SharedArrayBuffer(MAX_DIGEST_BYTES * jobs.length);
+  const ctl = new Int32Array(control);
+  const workers = jobs.map(
+    (job, index) =>
+      new Worker(workerScript, {
+        workerData: { job, index, jobCount: jobs.length, size: file.size, slotBytes: SLOT_BYTES, slots: SLOTS, data, control, results } satisfies DigestWorkerData,
+      }),
+  );
+  try {
+    const chunks = Math.ceil(file.size / SLOT_BYTES);
+    for (let k = 0; k < chunks; k++) {
+      // slot k % SLOTS last held chunk k - SLOTS: every worker must be past it
+      for (let j = 0; j < jobs.length; j++) waitFor(ctl, Control.consumed(j), k - SLOTS + 1, jobs.length, j);
+      const offset = k * SLOT_BYTES;
+      const chunk = file.read(offset, Math.min(SLOT_BYTES, file.size - offset), 'file data');
+      chunk.copy(Buffer.from(data, (k % SLOTS) * SLOT_BYTES, chunk.length));
+      Atomics.store(ctl, Control.produced, k + 1);
+      Atomics.notify(ctl, Control.produced);
+    }
+    const digests = jobs.map((job, j) => {
+      waitFor(ctl, Control.done(jobs.length, j), 1, jobs.length, j);
+      return Buffer.from(new Uint8Array(results, j * MAX_DIGEST_BYTES, Atomics.load(ctl, Control.done(jobs.length, j))));
+    });
+    return { sha256: options.fileSha256 ? digests[unique.length] : null, authenticode: new Map(unique.map((a, i) => [a, digests[i]])) };
+  } finally {
+    for (const w of workers) void w.terminate();
+  }
+}
+
+function sequentialDigests(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], fileSha256: boolean): VerifyDigests {
+  if (fileSha256) return digestFile(file, ranges, algorithms);
+  const hasher = new RangeHasher(ranges, algorithms);
+  for (let offset = 0; offset < hasher.end; offset += SLOT_BYTES) {
+    hasher.update(file.read(offset, Math.min(SLOT_BYTES, hasher.end - offset), 'file data'), offset);
+  }
+  return { sha256: null, authenticode: hasher.digests() };
+}
+
+/** Block until ctl[at] ≥ target, failing if job j reports an error or stops making progress. */
+function waitFor(ctl: Int32Array, at: number, target: number, jobCount: number, j: number): void {
+  for (;;) {
+    if (Atomics.load(ctl, Control.done(jobCount, j)) < 0) throw internalError('DIGEST_WORKER_FAILED', `digest worker ${j} failed`);
+    const current = Atomics.load(ctl, at);
+    if (current >= target) return;
+    if (Atomics.wait(ctl, at, current, STALL_MS) === 'timed-out' && Atomics.load(ctl, at) === current) {
+      throw internalError('DIGEST_WORKER_STALLED', `digest worker ${j} made no progress for ${STALL_MS / 1000} s`);
+    }
+  }
+}
