@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CabferryError, inputError, internalError, usageError, type ErrorKind } from '../errors';
-import type { Cabinet } from './cabinet';
+import type { MemberReader } from './member-reader';
 import type { CabMember } from './types';
 
 /**
@@ -65,7 +65,7 @@ function unsafeNameReason(name: string): string | null {
   return null;
 }
 
-export function extractMembers(cab: Cabinet, outDir: string, options: ExtractOptions = {}): ExtractReport {
+export function extractMembers(cab: MemberReader, outDir: string, options: ExtractOptions = {}): ExtractReport {
   const selected = options.members ?? cab.members;
   // 1. Every name checked before any byte is written.
   const targets = new Map<CabMember, string>();

@@ -46,19 +46,28 @@ export function dataAreaOf(header: CabHeader, fileTableEnd: number): DataArea {
 }
 
 /**
- * Decode a folder from its first block, yielding each block's output. Errors carry the file and
- * the offset of the offending CFDATA; the caller adds the member.
+ * One cabinet's share of a folder. A folder lies in one cabinet, except in a multi-cabinet set,
+ * where a folder may start in one part and go on in the next ones (FORMATS.md §1.5).
  */
-export function* decodeFolder(
-  file: RandomAccessFile,
-  header: CabHeader,
-  folder: CabFolder,
-  area: DataArea,
-  options: FolderReadOptions = {},
-): Generator<DecodedBlock> {
+export interface FolderSegment {
+  file: RandomAccessFile;
+  header: CabHeader;
+  folder: CabFolder;
+  area: DataArea;
+}
+
+interface RawBlock {
+  index: number;
+  fileOffset: number;
+  file: string;
+  cbUncomp: number;
+  payload: Buffer;
+}
+
+/** The CFDATA blocks of one segment, bounds- and checksum-checked, not yet decoded. */
+function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawBlock> {
+  const { file, header, folder, area } = segment;
   const where = { file: file.path };
-  const verify = options.verifyChecksums ?? true;
-  const stopAfter = options.stopAfter ?? Infinity;
   if (folder.cCFData === 0) return;
   if (folder.coffCabStart < area.dataStart || folder.coffCabStart >= area.dataEnd) {
     throw inputError('CAB_BAD_FOLDER_OFFSET', `folder ${folder.index}: data offset ${folder.coffCabStart} is outside the data area (${area.dataStart}..${area.dataEnd})`, {
@@ -66,12 +75,9 @@ export function* decodeFolder(
       offset: folder.entryOffset,
     });
   }
-  const decoder = withOffset(() => createBlockDecoder(folder.compression), folder.entryOffset, file.path);
   const reserve = header.cbCFData;
   let pos = folder.coffCabStart;
-  let produced = 0;
-  for (let index = 0; index < folder.cCFData && produced < stopAfter; index++) {
-    const fileOffset = pos;
+  for (let index = 0; index < folder.cCFData; index++) {
     if (pos + CFDATA_FIXED_SIZE + reserve > area.dataEnd) {
       throw inputError('CAB_TRUNCATED_DATA', `folder ${folder.index}: data block ${index} header runs past the end of the cabinet data`, { ...where, offset: pos });
     }
@@ -79,10 +85,6 @@ export function* decodeFolder(
     const checksum = head.readUInt32LE(0);
     const cbData = head.readUInt16LE(4);
     const cbUncomp = head.readUInt16LE(6);
-    if (cbUncomp === 0) {
-      const next = header.nextCabinet !== null ? ` (${header.nextCabinet})` : '';
-      throw inputError('CAB_SPLIT_BLOCK', `folder ${folder.index}: data block ${index} continues in the next cabinet of the set${next}`, { ...where, offset: pos });
-    }
     if (cbUncomp > MAX_BLOCK_OUTPUT) {
       throw inputError('CAB_BAD_BLOCK_SIZE', `folder ${folder.index}: data block ${index} declares ${cbUncomp} uncompressed bytes (max ${MAX_BLOCK_OUTPUT})`, { ...where, offset: pos });
     }
@@ -103,13 +105,59 @@ export function* decodeFolder(
         });
       }
     }
-    const data = withOffset(() => decoder.decodeBlock(payload, cbUncomp), pos, file.path);
-    if (data.length !== cbUncomp) {
-      throw inputError('CAB_BAD_BLOCK_OUTPUT', `folder ${folder.index}: data block ${index} decoded to ${data.length} bytes, expected ${cbUncomp}`, { ...where, offset: pos });
-    }
-    yield { index, fileOffset, folderOffset: produced, data };
-    produced += cbUncomp;
+    yield { index, fileOffset: pos, file: file.path, cbUncomp, payload };
     pos = payloadOffset + cbData;
+  }
+}
+
+/**
+ * Decode a folder from its first block, yielding each block's output. A block whose
+ * cbUncomp is 0 is the first piece of a block split across cabinets: it is joined with the first
+ * block of the next segment, which carries the real size. Errors carry the file and the offset
+ * of the offending CFDATA; the caller adds the member.
+ */
+export function* decodeFolder(segments: readonly FolderSegment[], options: FolderReadOptions = {}): Generator<DecodedBlock> {
+  const first = segments[0];
+  if (first === undefined) return;
+  const verify = options.verifyChecksums ?? true;
+  const stopAfter = options.stopAfter ?? Infinity;
+  const decoder = withOffset(() => createBlockDecoder(first.folder.compression), first.folder.entryOffset, first.file.path);
+  let produced = 0;
+  let index = 0;
+  let pendingPiece: RawBlock | null = null;
+  for (let s = 0; s < segments.length; s++) {
+    const segment = segments[s]!;
+    const raws = readRawBlocks(segment, verify);
+    for (;;) {
+      // Stop before reading a block nobody asked for: damage past the requested range is not the caller's.
+      if (produced >= stopAfter) return;
+      const step = raws.next();
+      if (step.done) break;
+      const raw = step.value;
+      let block = raw;
+      if (pendingPiece !== null) {
+        block = { ...raw, fileOffset: pendingPiece.fileOffset, file: pendingPiece.file, payload: Buffer.concat([pendingPiece.payload, raw.payload]) };
+        pendingPiece = null;
+      }
+      if (block.cbUncomp === 0) {
+        const lastOfSegment = raw.index === segment.folder.cCFData - 1;
+        if (lastOfSegment && s + 1 < segments.length) {
+          pendingPiece = block;
+          continue;
+        }
+        const next = segment.header.nextCabinet !== null ? ` (${segment.header.nextCabinet})` : '';
+        throw inputError('CAB_SPLIT_BLOCK', `folder ${segment.folder.index}: data block ${raw.index} continues in the next cabinet of the set${next}`, { file: raw.file, offset: raw.fileOffset });
+      }
+      const data = withOffset(() => decoder.decodeBlock(block.payload, block.cbUncomp), block.fileOffset, block.file);
+      if (data.length !== block.cbUncomp) {
+        throw inputError('CAB_BAD_BLOCK_OUTPUT', `data block decoded to ${data.length} bytes, expected ${block.cbUncomp}`, { file: block.file, offset: block.fileOffset });
+      }
+      yield { index: index++, fileOffset: block.fileOffset, folderOffset: produced, data };
+      produced += block.cbUncomp;
+    }
+  }
+  if (pendingPiece !== null) {
+    throw inputError('CAB_SPLIT_BLOCK', 'the last data block continues in a cabinet that is not part of the set', { file: pendingPiece.file, offset: pendingPiece.fileOffset });
   }
 }
 

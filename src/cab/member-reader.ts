@@ -1,0 +1,282 @@
+import { createHash } from 'node:crypto';
+import type { CompressionMethod } from '../codecs/types';
+import { MAX_BLOCK_OUTPUT } from '../codecs/types';
+import { CabferryError, inputError, internalError } from '../errors';
+import { decodeFolder, type DecodedBlock, type FolderSegment } from './folder-reader';
+import type { CabMember } from './types';
+
+/**
+ * Member data out of folders, shared by a single cabinet (./cabinet) and a multi-cabinet set
+ * (./cabinet-set). A folder is one compressed stream, so reaching a member means decoding its
+ * folder from the start; passes that serve several members (extract, test) decode each folder
+ * once and hand every member its byte range as the blocks go by.
+ */
+
+/** A folder as one stream: one segment in a plain cabinet, several when it spans a set. */
+export interface LogicalFolder {
+  index: number;
+  compression: CompressionMethod;
+  segments: FolderSegment[];
+  /** CFDATA blocks over all segments: the folder can hold at most blockCount × 32 KiB */
+  blockCount: number;
+  /** why this folder cannot be decoded from the cabinets at hand (a missing set part), or null */
+  unavailable: CabferryError | null;
+}
+
+export abstract class MemberReader {
+  abstract readonly path: string;
+  abstract readonly members: readonly CabMember[];
+  abstract readonly logicalFolders: readonly LogicalFolder[];
+  abstract readonly warnings: readonly string[];
+
+  /**
+   * Why a member's data cannot be produced, or null; checked before any decoding. Here: a
+   * member claiming more than its folder's blocks can hold (the decompression-bomb bound).
+   */
+  memberProblem(member: CabMember): CabferryError | null {
+    const folder = this.logicalFolders[member.folderIndex]!;
+    const capacity = folder.blockCount * MAX_BLOCK_OUTPUT;
+    if (member.folderOffset + member.size > capacity) {
+      return inputError('CAB_MEMBER_BEYOND_FOLDER', `member (${member.size} bytes at folder offset ${member.folderOffset}) extends past the ${capacity} bytes its folder's ${folder.blockCount} blocks can hold`, {
+        file: this.path,
+        member: member.name,
+        offset: member.entryOffset,
+      });
+    }
+    return null;
+  }
+
+  /**
+   * A member's bytes as a sequence of chunks (each a fresh copy, at most 32 KiB), decoding its
+   * folder block by block and discarding output before the member's offset.
+   */
+  *readMemberChunks(member: CabMember): Generator<Buffer> {
+    const problem = this.memberProblem(member);
+    if (problem !== null) throw problem;
+    if (member.size === 0) return;
+    const start = member.folderOffset;
+    const end = start + member.size;
+    let delivered = 0;
+    try {
+      for (const block of decodeFolder(this.logicalFolders[member.folderIndex]!.segments, { stopAfter: end })) {
+        const blockEnd = block.folderOffset + block.data.length;
+        if (blockEnd <= start) continue;
+        const from = Math.max(start, block.folderOffset) - block.folderOffset;
+        const to = Math.min(end, blockEnd) - block.folderOffset;
+        delivered += to - from;
+        yield Buffer.from(block.data.subarray(from, to));
+      }
+    } catch (e) {
+      throw e instanceof CabferryError ? e.withContext({ member: member.name }) : e;
+    }
+    if (delivered !== member.size) throw this.memberTruncated(member, delivered);
+  }
+
+  /** A small member (update.mum, pkgProperties.txt, …) in memory; refuses members over `maxBytes`. */
+  readMemberToBuffer(member: CabMember, maxBytes: number): Buffer {
+    if (member.size > maxBytes) {
+      throw inputError('CAB_MEMBER_TOO_LARGE', `member is ${member.size} bytes, more than the ${maxBytes} allowed here`, { file: this.path, member: member.name });
+    }
+    return Buffer.concat([...this.readMemberChunks(member)], member.size);
+  }
+
+  /** Members whose stored name equals `name`, compared with `\` and `/` treated alike. */
+  findMembers(name: string): CabMember[] {
+    const wanted = name.replace(/\\/g, '/');
+    return this.members.filter((m) => m.name.replace(/\\/g, '/') === wanted);
+  }
+
+  /**
+   * One pass over each folder holding any of `members`, calling `sink` for every byte range that
+   * belongs to a member, in folder order. Each member ends with exactly one `done` call, carrying
+   * the error that stopped it (its own problem, or the folder's) or null.
+   * Chunks passed to `onData` are only valid during the call.
+   */
+  forEachMemberData(members: readonly CabMember[], sink: MemberSink, options: MemberPassOptions = {}): FolderPassResult[] {
+    const byFolder = new Map<number, CabMember[]>();
+    for (const m of members) {
+      const problem = this.memberProblem(m);
+      if (problem !== null) {
+        sink.done(m, problem);
+        continue;
+      }
+      if (m.size === 0) {
+        sink.done(m, null);
+        continue;
+      }
+      const list = byFolder.get(m.folderIndex) ?? [];
+      list.push(m);
+      byFolder.set(m.folderIndex, list);
+    }
+    const results: FolderPassResult[] = [];
+    for (const folder of this.logicalFolders) {
+      const list = byFolder.get(folder.index);
+      if (list === undefined && !options.wholeFolders) continue;
+      results.push(this.passFolder(folder, list ?? [], sink, options));
+    }
+    return results;
+  }
+
+  private passFolder(folder: LogicalFolder, members: CabMember[], sink: MemberSink, options: MemberPassOptions): FolderPassResult {
+    // Members sorted by start; `open` holds those whose range has begun but not ended.
+    const pending = [...members].sort((a, b) => a.folderOffset - b.folderOffset || a.index - b.index);
+    const delivered = new Map<CabMember, number>();
+    const stopAfter = options.wholeFolders ? Infinity : Math.max(...pending.map((m) => m.folderOffset + m.size));
+    const result: FolderPassResult = { index: folder.index, compression: folder.compression.label, blocks: 0, bytes: 0, error: null };
+    if (folder.unavailable !== null) {
+      result.error = folder.unavailable;
+      for (const m of pending) sink.done(m, cloneWithMember(folder.unavailable, m.name));
+      return result;
+    }
+    let next = 0;
+    let open: CabMember[] = [];
+    const blocks = decodeFolder(folder.segments, { stopAfter, verifyChecksums: options.verifyChecksums ?? true });
+    for (;;) {
+      // Only the decoder's errors are the folder's; errors the sink raises are the caller's.
+      let step: IteratorResult<DecodedBlock>;
+      try {
+        step = blocks.next();
+      } catch (e) {
+        if (!(e instanceof CabferryError)) throw e;
+        result.error = e;
+        for (const m of [...open, ...pending.slice(next)]) sink.done(m, cloneWithMember(e, m.name));
+        return result;
+      }
+      if (step.done) break;
+      const block = step.value;
+      result.blocks++;
+      result.bytes += block.data.length;
+      const blockStart = block.folderOffset;
+      const blockEnd = blockStart + block.data.length;
+      while (next < pending.length && pending[next]!.folderOffset < blockEnd) open.push(pending[next++]!);
+      const stillOpen: CabMember[] = [];
+      for (const m of open) {
+        const start = m.folderOffset;
+        const end = start + m.size;
+        const from = Math.max(start, blockStart);
+        const to = Math.min(end, blockEnd);
+        if (to > from) {
+          sink.onData(m, block.data.subarray(from - blockStart, to - blockStart));
+          delivered.set(m, (delivered.get(m) ?? 0) + (to - from));
+        }
+        if (end <= blockEnd) sink.done(m, null);
+        else stillOpen.push(m);
+      }
+      open = stillOpen;
+    }
+    // The folder ran out of blocks before these members ended.
+    for (const m of [...open, ...pending.slice(next)]) sink.done(m, this.memberTruncated(m, delivered.get(m) ?? 0));
+    return result;
+  }
+
+  private memberTruncated(member: CabMember, delivered: number): CabferryError {
+    return inputError('CAB_MEMBER_TRUNCATED', `folder ${member.folderIndex} ends after ${delivered} of the member's ${member.size} bytes`, {
+      file: this.path,
+      member: member.name,
+    });
+  }
+
+  /**
+   * Decompress every member, checking CFDATA checksums, block sizes and member extents; with
+   * `digests`, also the SHA-256 of each intact member. Never throws for damaged data: damage is
+   * the report's content.
+   */
+  testCabinet(options: { digests?: boolean } = {}): CabinetTestReport {
+    const results = new Map<CabMember, MemberTestResult>();
+    const hashes = new Map<CabMember, ReturnType<typeof createHash>>();
+    const folderResults = this.forEachMemberData(
+      this.members,
+      {
+        onData: (m, chunk) => {
+          if (!options.digests) return;
+          let h = hashes.get(m);
+          if (h === undefined) hashes.set(m, (h = createHash('sha256')));
+          h.update(chunk);
+        },
+        done: (m, error) => {
+          const r: MemberTestResult = { index: m.index, name: m.name, size: m.size, ok: error === null };
+          if (error !== null) r.error = describeError(error);
+          else if (options.digests) r.sha256 = (hashes.get(m) ?? createHash('sha256')).digest('hex');
+          results.set(m, r);
+        },
+      },
+      { wholeFolders: true },
+    );
+    const members = this.members.map((m) => results.get(m) ?? failInternal(m));
+    const folders = folderResults.map((f) => ({
+      index: f.index,
+      compression: f.compression,
+      blocks: f.blocks,
+      bytes: f.bytes,
+      ok: f.error === null,
+      ...(f.error !== null ? { error: describeError(f.error) } : {}),
+    }));
+    return { file: this.path, ok: members.every((r) => r.ok) && folders.every((f) => f.ok), members, folders, warnings: [...this.warnings] };
+  }
+}
+
+export interface MemberPassOptions {
+  verifyChecksums?: boolean;
+  /** decode every block of every folder, not just up to the last requested member byte */
+  wholeFolders?: boolean;
+}
+
+export interface FolderPassResult {
+  index: number;
+  compression: string;
+  /** blocks decoded and bytes produced before the pass stopped */
+  blocks: number;
+  bytes: number;
+  error: CabferryError | null;
+}
+
+export interface ErrorSummary {
+  code: string;
+  message: string;
+  offset?: number;
+}
+
+function describeError(e: CabferryError): ErrorSummary {
+  return { code: e.code, message: e.message, ...(e.offset !== undefined ? { offset: e.offset } : {}) };
+}
+
+export interface MemberSink {
+  onData(member: CabMember, chunk: Buffer): void;
+  done(member: CabMember, error: CabferryError | null): void;
+}
+
+export interface MemberTestResult {
+  index: number;
+  name: string;
+  size: number;
+  ok: boolean;
+  error?: ErrorSummary;
+  sha256?: string;
+}
+
+export interface FolderTestResult {
+  index: number;
+  compression: string;
+  blocks: number;
+  bytes: number;
+  ok: boolean;
+  error?: ErrorSummary;
+}
+
+export interface CabinetTestReport {
+  file: string;
+  ok: boolean;
+  members: MemberTestResult[];
+  folders: FolderTestResult[];
+  warnings: string[];
+}
+
+/** The same error for another member of a failed folder (errors are per member in reports). */
+function cloneWithMember(e: CabferryError, member: string): CabferryError {
+  const copy = new CabferryError(e.kind, e.code, e.message, { file: e.file, offset: e.offset, member, cause: e.cause });
+  return copy;
+}
+
+function failInternal(m: CabMember): never {
+  throw internalError('CAB_TEST_INCOMPLETE', `no result for member ${m.index}`);
+}
