@@ -1,4 +1,3 @@
-import * as forge from 'node-forge';
 import { VerificationError } from './errors';
 
 /**
@@ -112,10 +111,24 @@ export function expectChildren(d: Der | undefined, tag: number, what: string, mi
   return kids;
 }
 
+/** An OBJECT IDENTIFIER in dotted form; base-128 arcs, minimally encoded, at most 2^53. */
 export function readOid(d: Der | undefined, what: string): string {
-  const el = expectTag(d, Tag.oid, what);
-  if (el.end === el.valueStart) throw malformed(`${what}: empty OID`, el.start);
-  return forge.asn1.derToOid(forge.util.createBuffer(value(el).toString('binary')));
+  const bytes = value(expectTag(d, Tag.oid, what));
+  if (bytes.length === 0 || (bytes[bytes.length - 1] & 0x80) !== 0) throw malformed(`${what}: truncated OID`, d?.start);
+  const arcs: number[] = [];
+  let arc = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (arc === 0 && b === 0x80) throw malformed(`${what}: OID arc is not minimally encoded`, d?.start);
+    arc = arc * 128 + (b & 0x7f);
+    if (arc > Number.MAX_SAFE_INTEGER) throw malformed(`${what}: OID arc too large`, d?.start);
+    if ((b & 0x80) === 0) {
+      if (arcs.length === 0) arcs.push(arc < 80 ? Math.floor(arc / 40) : 2, arc < 80 ? arc % 40 : arc - 80);
+      else arcs.push(arc);
+      arc = 0;
+    }
+  }
+  return arcs.join('.');
 }
 
 export function readOctets(d: Der | undefined, what: string): Buffer {

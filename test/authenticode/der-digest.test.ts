@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { readCabHeader } from '../../src/cab/header';
-import { children, raw, readDer, readTime, value } from '../../src/authenticode/der';
+import { children, raw, readDer, readOid, readTime, value } from '../../src/authenticode/der';
 import { authenticodeDigestRanges, digestFile, FileDigester, type ByteRange } from '../../src/authenticode/digest';
 import { digestFileInParallel, PARALLEL_DIGEST_MIN_BYTES } from '../../src/authenticode/parallel-digest';
 import { isVerificationError } from '../../src/authenticode/errors';
@@ -50,6 +50,15 @@ test('DER: every malformed length is SIG_MALFORMED, never a bad read', () => {
   }
   // children must exactly fill a constructed element
   assert.throws(() => children(readDer(Buffer.from('300402010100', 'hex'))), malformed);
+});
+
+test('DER: OIDs decode like X.690 says, and hostile ones are refused', () => {
+  const oid = (hex: string): string => readOid(readDer(Buffer.from(hex, 'hex')), 'oid');
+  assert.equal(oid('06092a864886f70d010702'), '1.2.840.113549.1.7.2');
+  assert.equal(oid('060a2b0601040182370204 01'.replace(/ /g, '')), '1.3.6.1.4.1.311.2.4.1');
+  assert.equal(oid('0603550403'), '2.5.4.3');
+  assert.equal(oid('0603883703'), '2.999.3'); // first arc 2 takes everything from 80 up
+  for (const bad of ['0600', '06022a86', '06032a8001']) assert.throws(() => oid(bad), malformed, bad);
 });
 
 test('DER: UTCTime (RFC 5280 two-digit years) and GeneralizedTime with fractions', () => {
