@@ -309,11 +309,15 @@ function uuidFrom(seed: string): string {
 
 // ---------------------------------------------------------------- signing and assembly
 
+/**
+ * Like Microsoft's own: a SHA-1 signature (SP2 in 2009, or the primary of a dual signature) carries a legacy
+ * countersignature, a SHA-256 signature an RFC 3161 token.
+ */
 function cabSignatures(def: PackageDefinition, description: string, offsetSeconds: number): CabSignature[] {
   const signingTime = addSeconds(def.releaseDate, offsetSeconds);
   const sig = (digest: 'sha1' | 'sha256', extra: number): CabSignature => ({
     signer: 'leaf-rsa', digest, signingTime, timestampTime: addSeconds(signingTime, 1 + extra),
-    description, url: 'http://www.microsoft.com',
+    timestampKind: digest === 'sha1' ? 'legacy' : 'rfc3161', description, url: 'http://www.microsoft.com',
   });
   switch (def.signing) {
     case 'sha1': return [sig('sha1', 0)];
