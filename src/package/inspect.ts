@@ -34,6 +34,8 @@ export interface InspectOptions {
   at?: Date;
   /** knowledge base for KB roles and titles (default: catalog/kb shipped with cabferry; null: metadata only) */
   knowledgeBase?: KnowledgeBase | null;
+  /** the payload's own file name when `file` is a temporary copy (the importer's blob temp file) */
+  fileName?: string;
 }
 
 /** For the importer's one-pass design: the Authenticode verdict and file SHA-256 it already computed. */
@@ -81,7 +83,8 @@ export function inspectPayloadReport(file: string, options: InspectOptions, fact
   const cabinet = openCab(file);
   try {
     const layout = detectLayout(cabinet.members, file);
-    const outerMembers = cabinet.members.map((m) => ({ container: path.basename(file), name: m.name, size: m.size }));
+    const fileName = options.fileName ?? path.basename(file);
+    const outerMembers = cabinet.members.map((m) => ({ container: fileName, name: m.name, size: m.size }));
     if (layout.format === 'cab') {
       const inner = inspectPayloadCab(cabinet, options);
       return buildReport({ file, size, sha256, verdict, format: 'cab', cabinet, inner, pkgProperties: null, unattend: null, payloadCab: null, payloadCabVerdict: null, members: outerMembers }, options);
@@ -92,7 +95,7 @@ export function inspectPayloadReport(file: string, options: InspectOptions, fact
       const extracted = extractMsuParts(cabinet, [...layout.payloadCabs, layout.pkgProperties, layout.unattend].filter((m): m is CabMember => m !== null), tempDir);
       const pkgProperties = layout.pkgProperties ? parsePkgProperties(extracted.small.get(layout.pkgProperties) as Buffer, layout.pkgProperties.name) : null;
       const unattend = layout.unattend ? parseUnattend(extracted.small.get(layout.unattend) as Buffer, layout.unattend.name) : null;
-      const payloadCab = choosePayloadCab(layout.payloadCabs, unattend?.[0]?.sourceFileName ?? null, path.basename(file), file);
+      const payloadCab = choosePayloadCab(layout.payloadCabs, unattend?.[0]?.sourceFileName ?? null, fileName, file);
       const innerPath = extracted.cabs.get(payloadCab) as string;
       const label = `${file} (${payloadCab.name})`;
       return withFileLabel(innerPath, label, () => {
@@ -173,7 +176,11 @@ function extractMsuParts(cabinet: Cabinet, wanted: CabMember[], tempDir: string)
       onData: (m, chunk) => {
         const fd = fds.get(m);
         if (fd !== undefined) writeFully(fd, chunk);
-        else pieces.set(m, [...(pieces.get(m) ?? []), Buffer.from(chunk)]);
+        else {
+          const list = pieces.get(m) ?? [];
+          list.push(Buffer.from(chunk)); // chunks are only valid during the call
+          pieces.set(m, list);
+        }
       },
       done: (m, error) => {
         if (error !== null) failure ??= error;
@@ -219,7 +226,7 @@ interface ReportParts {
 
 function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport {
   const { manifest, metadata } = parts.inner;
-  const fileName = path.basename(parts.file);
+  const fileName = options.fileName ?? path.basename(parts.file);
   const notes: string[] = [];
   const props = parts.pkgProperties;
 

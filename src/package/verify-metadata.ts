@@ -74,7 +74,13 @@ const maxMetadataTotalBytes = 256 * 1024 * 1024;
 export function readMetadataMembers(cabinet: Cabinet): Map<string, Buffer> {
   const wanted = cabinet.members.filter((m) => isMetadataMember(m.name));
   let total = 0;
+  const seen = new Set<string>();
   for (const m of wanted) {
+    // two members named update.mum: which one would pkgmgr read? Refuse rather than guess.
+    if (seen.has(memberKey(m.name))) {
+      throw new CabferryError('input', 'PKG_DUPLICATE_MEMBER', 'the cab holds this metadata member more than once', { file: cabinet.path, member: m.name });
+    }
+    seen.add(memberKey(m.name));
     if (m.size > maxMetadataMemberBytes) {
       throw new CabferryError('input', 'PKG_METADATA_TOO_LARGE', `metadata member is ${m.size} bytes (limit ${maxMetadataMemberBytes})`, { file: cabinet.path, member: m.name });
     }

@@ -1,0 +1,88 @@
+/**
+ * inspectPayload's own decisions, beyond the parsers: MSU layout (which cab installs), the
+ * file-name cross-checks, the importer's variant, the signature summary, refusing ambiguity.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { loadTrustAnchors, type FileVerdict } from '../../src/authenticode';
+import { CabferryError } from '../../src/errors';
+import { inspectPayload, inspectPayloadReport, inspectPayloadWithFacts, summarizeSignatures } from '../../src/package/inspect';
+import { fixturePath, tempDir } from '../helpers';
+import { readAllMembers, withMember, writeCab } from './support';
+
+const trust = loadTrustAnchors([fixturePath('pki', 'root.pem')]);
+const ssu = fixturePath('payloads', 'Windows6.0-KB4493730-x64.msu');
+const dir = tempDir('cabferry-inspect-');
+
+const inputError = (code: string) => (e: unknown) => e instanceof CabferryError && e.kind === 'input' && e.code === code;
+
+test('a renamed payload: the signed metadata decides, the disagreement is noted', () => {
+  const renamed = path.join(dir, 'Windows6.1-KB4493999-x86.msu');
+  fs.copyFileSync(ssu, renamed);
+  const p = inspectPayload(renamed, { trust });
+  assert.equal(p.kb, 'KB4493730');
+  assert.equal(p.architecture, 'amd64');
+  assert.equal(p.ntVersion, '6.0');
+  assert.deepEqual(p.notes, [
+    'KB is KB4493730 per the signed update.mum, but the file name says KB4493999',
+    'architecture is amd64 per the signed update.mum, but the file name says x86',
+    'Windows version is 6.0 per the signed update.mum, but the file name says 6.1',
+  ]);
+});
+
+test("the importer's variant: verdict and SHA-256 passed in, the payload named by its original file name", () => {
+  const temp = path.join(dir, 'blob-1234.tmp');
+  fs.copyFileSync(ssu, temp);
+  const full = inspectPayloadReport(ssu, { trust });
+  const p = inspectPayloadWithFacts(temp, { trust, verdict: full.verdict, sha256: full.payload.sha256, fileName: path.basename(ssu) });
+  assert.equal(p.fileName, 'Windows6.0-KB4493730-x64.msu');
+  assert.equal(p.signatures, 'dual');
+  assert.equal(p.sha256, full.payload.sha256);
+  assert.equal(p.notes, undefined);
+  // the passed-in verdict is what counts: an unsigned verdict makes it unsigned
+  const unsigned: FileVerdict = { ...full.verdict, verdict: 'unsigned', signatures: [] };
+  assert.equal(inspectPayloadWithFacts(temp, { trust, verdict: unsigned, sha256: 'x', fileName: 'a.msu' }).signatures, 'unsigned');
+});
+
+test('MSU layout: the unattend file names a cab the MSU lacks → MSU_SOURCE_MISSING', () => {
+  const members = readAllMembers(ssu);
+  const inner = members.find((m) => m.name === 'Windows6.0-KB4493730-x64.cab')!;
+  const renamedInner = [...withMember(members, inner.name, null), { ...inner, name: 'other.cab' }];
+  const file = writeCab(dir, 'Windows6.0-KB4493730-x64.msu', renamedInner);
+  assert.throws(() => inspectPayload(file, { trust }), inputError('MSU_SOURCE_MISSING'));
+});
+
+test('MSU layout: two payload cabs and no unattend → MSU_AMBIGUOUS_LAYOUT; none of the MSU parts → PKG_NOT_A_PAYLOAD', () => {
+  const members = readAllMembers(ssu);
+  const inner = members.find((m) => m.name === 'Windows6.0-KB4493730-x64.cab')!;
+  const noUnattend = withMember(members, 'Windows6.0-KB4493730-x64.xml', null);
+  const two = [...withMember(noUnattend, inner.name, null), { ...inner, name: 'a.cab' }, { ...inner, name: 'b.cab' }];
+  assert.throws(() => inspectPayload(writeCab(dir, 'two.msu', two), { trust }), inputError('MSU_AMBIGUOUS_LAYOUT'));
+  // without unattend, the cab named like the MSU wins
+  const p = inspectPayload(writeCab(dir, 'Windows6.0-KB4493730-x64.msu', [...noUnattend, { ...inner, name: 'decoy.cab' }]), { trust });
+  assert.equal(p.payloadCab, 'Windows6.0-KB4493730-x64.cab');
+  assert.throws(() => inspectPayload(writeCab(dir, 'bare.cab', [{ name: 'readme.txt', data: Buffer.from('hi') }]), { trust }), inputError('PKG_NOT_A_PAYLOAD'));
+});
+
+test('a payload cab with update.mum twice is refused, whichever one the catalog lists', () => {
+  const inner = readAllMembers(ssu).find((m) => m.name === 'Windows6.0-KB4493730-x64.cab')!;
+  const innerFile = path.join(dir, 'payload.cab');
+  fs.writeFileSync(innerFile, inner.data);
+  const pkg = readAllMembers(innerFile);
+  const doubled = writeCab(dir, 'Windows6.0-KB4493730-x64.cab', [...pkg, { name: 'UPDATE.MUM', data: Buffer.from('<assembly/>') }]);
+  assert.throws(() => inspectPayload(doubled, { trust }), inputError('PKG_DUPLICATE_MEMBER'));
+});
+
+test('signature summary: from the valid signatures only', () => {
+  const sig = (digestAlgorithm: string, valid: boolean) => ({ digestAlgorithm, valid }) as FileVerdict['signatures'][number];
+  const v = (verdict: FileVerdict['verdict'], signatures: FileVerdict['signatures']): FileVerdict => ({ file: 'f', verdict, code: null, reason: '', sha256: null, signatures });
+  assert.equal(summarizeSignatures(v('valid', [sig('sha1', true), sig('sha256', true)])), 'dual');
+  assert.equal(summarizeSignatures(v('valid', [sig('sha256', true)])), 'sha2-only');
+  assert.equal(summarizeSignatures(v('valid', [sig('sha1', true)])), 'sha1-only');
+  assert.equal(summarizeSignatures(v('valid', [sig('sha384', true)])), 'sha2-only');
+  assert.equal(summarizeSignatures(v('unsigned', [])), 'unsigned');
+  assert.equal(summarizeSignatures(v('invalid', [sig('sha1', true), sig('sha256', false)])), 'invalid', 'a broken nested SHA-256 signature is not excused');
+  assert.equal(summarizeSignatures(v('untrusted', [sig('sha256', false)])), 'invalid');
+});
