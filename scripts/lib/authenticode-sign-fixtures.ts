@@ -10,7 +10,7 @@ import { buildCab, mszipFolderEncoder } from './cab-writer';
 import { cabextractTest, signCab, verifyWithOsslsigncode, type CabSignature } from './authenticode-sign';
 import { buildPackageCab, packageCabSignatures } from './msu-builder';
 import { payloadDefinitions } from './msu-builder-fixtures';
-import type { TestPki } from './pki';
+import { testPkiSpec, type TestPki } from './pki';
 
 export type ExpectedVerdict = 'valid' | 'invalid' | 'untrusted' | 'unsigned';
 
@@ -54,13 +54,13 @@ const TIMESTAMP_TIME = new Date('2024-03-01T12:00:05Z');
 const EXPIRED_LEAF_SIGNING_TIME = new Date('2019-06-01T09:00:00Z');
 const EXPIRED_LEAF_TIMESTAMP_TIME = new Date('2019-06-01T09:00:07Z');
 
-const SIGNER_CN: Record<string, string> = {
-  tsa: 'Cabferry Test Time-Stamp Service',
-  'leaf-rsa': 'Cabferry Test Code Signer',
-  'leaf-ecdsa': 'Cabferry Test ECDSA Code Signer',
-  'leaf-expired': 'Cabferry Test Expired Code Signer',
-};
-const INTERMEDIATE_CN = 'Cabferry Test Code Signing PCA';
+/** CN of a test PKI certificate, from its spec (what a verifier reports as signer / issuer) */
+function commonName(id: string): string {
+  const spec = testPkiSpec.find((c) => c.id === id);
+  const cn = spec && /\/CN=([^/]+)$/.exec(spec.subject)?.[1];
+  if (!cn) throw new Error(`no CN for pki entity ${id}`);
+  return cn;
+}
 
 /** The content every signed fixture carries: a text file and 40 KiB of text (two CFDATA blocks, compresses well). */
 export function sampleCabinet(label: string): Buffer {
@@ -231,8 +231,8 @@ export function makeSignedFixtures(pki: TestPki, dir: string, log: (m: string) =
     }
     const signatures: ExpectedSignature[] = r.signatures.map((s, i) => ({
       digestAlgorithm: s.digest as ExpectedSignature['digestAlgorithm'],
-      signer: SIGNER_CN[s.signer] ?? s.signer,
-      issuer: INTERMEDIATE_CN,
+      signer: commonName(s.signer),
+      issuer: commonName(testPkiSpec.find((c) => c.id === s.signer)!.issuer!),
       nested: i > 0,
       timestamp: s.timestampTime ? s.timestampTime.toISOString() : null,
       timestampKind: s.timestampTime === undefined ? null : s.timestampKind === 'legacy' ? 'authenticode' : 'rfc3161',
