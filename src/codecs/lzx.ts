@@ -22,7 +22,7 @@ import { LzxBitReader } from './lzx-bitreader';
 import { ENTRY_LENGTH_MASK, ENTRY_LINK, HuffmanTable } from './lzx-huffman';
 import { LZX_MAX_WINDOW_BITS, LZX_MIN_WINDOW_BITS } from './method';
 import type { BlockDecoder } from './types';
-import { MAX_BLOCK_OUTPUT } from './types';
+import { MAX_BLOCK_INPUT, MAX_BLOCK_OUTPUT } from './types';
 
 export const LZX_FRAME_SIZE = 32768;
 
@@ -123,6 +123,11 @@ export class LzxDecoder implements BlockDecoder {
     try {
       this.bits.feed(input);
       const frame = this.decodeFrame(outputSize);
+      // Real cabinets end each frame exactly at its CFDATA's end. Carrying a little over is legal,
+      // but a stream that leaves more than a whole block unread would have us buffer without bound.
+      if (this.bits.bytesRemaining > MAX_BLOCK_INPUT) {
+        throw inputError('LZX_EXCESS_INPUT', `${this.bits.bytesRemaining} compressed bytes left unread after the frame (more than one CFDATA block holds)`);
+      }
       this.bits.retainLeftover();
       return frame;
     } catch (e) {

@@ -439,6 +439,18 @@ describe('LZX hostile input', () => {
     assert.equal(codeOf(() => createLzxDecoder(16).decodeBlock(Buffer.alloc(0), FRAME)), 'LZX_INPUT_OVERRUN');
   });
 
+  test('input left unread after a frame is carried over, but never more than one CFDATA block of it', () => {
+    const data = randomBytes(4 * FRAME, 28);
+    const payloads = encodeLzx(data, { windowBits: 15, e8: false, blockType: 'uncompressed' });
+    // one frame's worth of extra input is carried and used by the next frame
+    const d = createLzxDecoder(15);
+    const first = Buffer.from(d.decodeBlock(Buffer.concat([payloads[0]!, payloads[1]!]), FRAME));
+    const second = Buffer.from(d.decodeBlock(Buffer.alloc(0), FRAME));
+    assert.ok(Buffer.concat([first, second]).equals(data.subarray(0, 2 * FRAME)));
+    // two frames' worth would have to be buffered: refused
+    assert.equal(codeOf(() => createLzxDecoder(15).decodeBlock(Buffer.concat(payloads.slice(0, 3)), FRAME)), 'LZX_EXCESS_INPUT');
+  });
+
   test('frame sizes: 1..32768, only the last frame short; no decoding after an error', () => {
     const data = records(FRAME + 100, 22);
     const payloads = encodeLzx(data, { windowBits: 15, e8: false, blockType: 'verbatim' });
