@@ -9,10 +9,14 @@
  * Catalog counts: the .cat members cabextract lists; member counts: every .mum/.manifest member.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { openCab } from '../../src/cab/cabinet';
 import { inspectPayloadReport } from '../../src/package/inspect';
-import { loadOracle } from '../helpers';
+import { parsePackageManifest } from '../../src/package/mum';
+import { readMetadataMembers } from '../../src/package/verify-metadata';
+import { hasTool, loadOracle, tempDir } from '../helpers';
 import { corpusMsu, kb2999226Inner, microsoftTrust } from './support';
 
 interface Expected {
@@ -188,4 +192,30 @@ test('pkgProperties.txt of the real MSUs: ASCII with CRLF, keys as wusa reads th
   assert.ok(r.unattend);
   assert.equal(r.unattend[0].sourceFileName, 'Windows6.1-KB3118401-x64.CAB');
   assert.equal(r.payload.notes, undefined, 'file name, pkgProperties, unattend and update.mum agree');
+});
+
+test('oracle: update.mum as cabextract extracts it is byte for byte what inspect verified and parsed', (t) => {
+  if (!hasTool('cabextract')) return t.skip('cabextract not installed');
+  const dir = tempDir('cabferry-cabextract-');
+  for (const e of expected) {
+    let payloadCab = e.file;
+    if (e.format === 'msu') {
+      const out = path.join(dir, path.basename(e.file));
+      const r = spawnSync('cabextract', ['-q', '-d', out, '-F', e.payloadCab as string, e.file]);
+      assert.equal(r.status, 0, String(r.stderr));
+      payloadCab = path.join(out, e.payloadCab as string);
+    }
+    const mum = spawnSync('cabextract', ['-q', '-p', '-F', 'update.mum', payloadCab], { maxBuffer: 16 * 1024 * 1024 }).stdout;
+    assert.ok(mum.length > 0, `cabextract found update.mum in ${payloadCab}`);
+    const cab = openCab(payloadCab);
+    try {
+      assert.deepEqual(readMetadataMembers(cab).get('update.mum'), mum);
+    } finally {
+      cab.close();
+    }
+    assert.deepEqual(
+      [parsePackageManifest(mum).kb, parsePackageManifest(mum).identity.processorArchitecture],
+      [e.kb, e.architecture],
+    );
+  }
 });
