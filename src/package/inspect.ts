@@ -270,6 +270,7 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     kindBasis: kind.basis,
     releaseType: manifest.releaseType,
     restart: manifest.restart,
+    applicabilityEvaluation: manifest.applicabilityEvaluation,
     parents: manifest.parents,
     identity: manifest.identity,
     installerAssembly: manifest.installerAssembly,

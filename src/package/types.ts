@@ -69,6 +69,8 @@ export interface Payload {
   releaseType: string | null;
   /** update.mum package@restart: "required" | "possible" | "never" | null when absent */
   restart: string | null;
+  /** update.mum package@applicabilityEvaluation ("deep": CBS evaluates every component) */
+  applicabilityEvaluation?: string | null;
   parents: ParentRequirement[];
   /** package identity of the top package (Package_for_KBnnnn) */
   identity: AssemblyIdentity | null;
