@@ -32,6 +32,8 @@ export interface CabSignature {
    * signer alone, so that no chain can be built to the root without more certificates
    */
   embed?: 'chain' | 'leaf-only';
+  /** sign even though signingTime lies outside the signer's validity (for a negative fixture) */
+  outsideValidity?: boolean;
   /** SpcSpOpusInfo programName / moreInfo */
   description?: string;
   url?: string;
@@ -59,7 +61,7 @@ export function signCab(pki: TestPki, input: string, output: string, signatures:
   let current = input;
   signatures.forEach((sig, i) => {
     const signer = pki.get(sig.signer);
-    pki.assertValidAt(sig.signer, sig.signingTime, 'signing time');
+    if (sig.outsideValidity !== true) pki.assertValidAt(sig.signer, sig.signingTime, 'signing time');
     if (sig.timestampTime !== undefined) pki.assertValidAt('tsa', sig.timestampTime, 'timestamp time');
     const target = i === signatures.length - 1 ? output : `${tmp}${i}`;
     const certs = sig.embed === 'leaf-only' ? signer.certPath : pki.chainPath(sig.signer);
