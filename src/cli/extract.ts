@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
-import { openCab } from '../cab/cabinet';
+import { openCabOrSet } from '../cab/cabinet-set';
 import { extractMembers } from '../cab/extract';
 import type { CabMember } from '../cab/types';
 import { ExitCode, formatErrorLine, CabferryError, usageError } from '../errors';
-import { action, printJson } from './run';
+import { action, printJson, warn } from './run';
 
-/** `cabferry extract FILE -o DIR [MEMBER…]`: write members under DIR, refusing unsafe names. */
+/**
+ * `cabferry extract FILE -o DIR [MEMBER…]`: write members under DIR, refusing unsafe names. A part
+ * of a multi-cabinet set extracts the whole set when the other parts are next to it.
+ */
 export function register(program: Command): void {
   program
     .command('extract')
@@ -16,7 +19,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(
       action((file: string, names: string[], opts: { output: string; json?: boolean }) => {
-        const cab = openCab(file);
+        const cab = openCabOrSet(file, (w) => warn(`${file}: ${w}`));
         try {
           let selected: CabMember[] | undefined;
           if (names.length > 0) {

@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
-import { openCab, type CabinetTestReport } from '../cab/cabinet';
+import type { CabinetTestReport } from '../cab/cabinet';
+import { openCabOrSet } from '../cab/cabinet-set';
 import { ExitCode, formatErrorLine, isCabferryError } from '../errors';
-import { cabinetWarnings } from './list';
 import { action, printJson, warn } from './run';
 
-/** `cabferry test FILE…`: decompress everything, check checksums and sizes; exit 0 only if all intact. */
+/**
+ * `cabferry test FILE…`: decompress everything, check checksums and sizes; exit 0 only if all
+ * intact. A part of a multi-cabinet set is tested with the whole set when the other parts are
+ * next to it (as cabextract does).
+ */
 export function register(program: Command): void {
   program
     .command('test')
@@ -19,7 +23,7 @@ export function register(program: Command): void {
         for (const file of files) {
           let cab;
           try {
-            cab = openCab(file);
+            cab = openCabOrSet(file, (w) => warn(`${file}: ${w}`));
           } catch (e) {
             if (!isCabferryError(e)) throw e;
             if (!opts.json) process.stderr.write(`cabferry: ${formatErrorLine(e)}\n`);
@@ -28,7 +32,7 @@ export function register(program: Command): void {
             continue;
           }
           try {
-            for (const w of cabinetWarnings(cab)) warn(`${file}: ${w}`);
+            for (const w of cab.warnings) warn(`${file}: ${w}`);
             const report = cab.testCabinet({ digests: opts.sha256 === true });
             reports.push({ ...report, file });
             if (!report.ok) code = Math.max(code, ExitCode.input);
