@@ -33,8 +33,12 @@ interface Candidate {
 
 interface Chosen {
   c: Candidate;
-  /** why it is in the plan (root reason, "prerequisite of …") */
+  /** why the goal asks for it ("newest monthly rollup …") */
   why: string[];
+  /** the planned KBs that need it */
+  neededBy: Set<string>;
+  /** older KBs it stands in for as a prerequisite ("replaces KB4517134, which KB4520002 requires") */
+  standsFor: Map<string, string>;
   /** resolved dependencies: the KB that satisfies each requirement, and whether it must be active (rebooted) first */
   deps: { kb: string; active: boolean; why: string }[];
 }
@@ -156,6 +160,7 @@ const ARCH_FILE: Record<Architecture, string> = { x86: 'x86', amd64: 'x64', ia64
 
 function selectCandidates(host: HostInventory, payloads: Payload[], family: KbFamily, base: Baseline, plan: HostPlan): Map<string, Candidate> {
   const byKb = new Map<string, Candidate>();
+  const reportedInstalled = new Set<string>();
   const skip = (kb: string, reason: 'installed' | 'superseded' | 'not-applicable', detail: string): void => {
     plan.skipped.push({ kb, reason, detail });
   };
@@ -169,7 +174,8 @@ function selectCandidates(host: HostInventory, payloads: Payload[], family: KbFa
       continue;
     }
     if (base.installed.has(p.kb)) {
-      if (!plan.skipped.some((s) => s.kb === p.kb && s.reason === 'installed')) skip(p.kb, 'installed', 'the host reports it installed');
+      if (!reportedInstalled.has(p.kb)) skip(p.kb, 'installed', 'the host reports it installed');
+      reportedInstalled.add(p.kb);
       continue;
     }
     const cand: Candidate = {
@@ -235,6 +241,50 @@ function whyNotApplicable(host: HostInventory, p: Payload, fact: KbUpdateFact | 
   return null;
 }
 
+/**
+ * Which member of a set of KBs replaces a given KB, in O(1): the newest of each chain (SSUs;
+ * rollups and previews), a rollup for older security-only updates, and explicit facts. Same
+ * rules as PlanContext.supersedes, indexed for catalogs of thousands of payloads.
+ */
+class ReplacementIndex {
+  private readonly newest = new Map<'ssu' | 'rollup', { kb: string; released: string }>();
+  private readonly explicit = new Map<string, string>();
+
+  constructor(
+    private readonly roleOf: (kb: string) => PayloadKind | null,
+    private readonly releasedOf: (kb: string) => string | null,
+    private readonly explicitOf: (kb: string) => readonly string[],
+  ) {}
+
+  add(kb: string): void {
+    for (const older of this.explicitOf(kb)) this.explicit.set(older, kb);
+    const role = this.roleOf(kb);
+    const released = this.releasedOf(kb);
+    const chain = role ? CHAIN_ROLES[role] : undefined;
+    if (!chain || !released) return;
+    const cur = this.newest.get(chain);
+    if (!cur || released > cur.released) this.newest.set(chain, { kb, released });
+  }
+
+  replacementOf(kb: string): string | null {
+    const e = this.explicit.get(kb);
+    if (e) return e;
+    const role = this.roleOf(kb);
+    const released = this.releasedOf(kb);
+    if (!role || !released) return null;
+    const chain = CHAIN_ROLES[role];
+    if (chain) {
+      const n = this.newest.get(chain);
+      return n && n.kb !== kb && n.released > released ? n.kb : null;
+    }
+    if (role === 'security-only') {
+      const n = this.newest.get('rollup');
+      return n && n.released >= released ? n.kb : null;
+    }
+    return null;
+  }
+}
+
 class PlanContext {
   private readonly chosen = new Map<string, Chosen>();
   /** missing KB → why it is needed → the KBs that need it for that reason */
@@ -243,6 +293,8 @@ class PlanContext {
   private readonly blocked = new Set<string>();
   private readonly goalExcluded = new Map<string, string>();
   private readonly resolved = new Set<string>();
+  private readonly installedIndex: ReplacementIndex;
+  private readonly chosenIndex: ReplacementIndex;
 
   constructor(
     private readonly family: KbFamily,
@@ -250,7 +302,19 @@ class PlanContext {
     private readonly candidates: Map<string, Candidate>,
     private readonly plan: HostPlan,
     private readonly hostArch: Architecture | null,
-  ) {}
+  ) {
+    this.installedIndex = this.newIndex();
+    for (const kb of base.installed) this.installedIndex.add(kb);
+    this.chosenIndex = this.newIndex();
+  }
+
+  private newIndex(): ReplacementIndex {
+    return new ReplacementIndex(
+      (kb) => this.roleOf(kb),
+      (kb) => this.releasedOf(kb),
+      (kb) => this.family.updates.get(kb)?.supersedes ?? [],
+    );
+  }
 
   // ---- supersedence -------------------------------------------------------------------
 
@@ -279,9 +343,7 @@ class PlanContext {
   }
 
   private installedReplacement(kb: string): string | null {
-    if (this.base.installed.has(kb)) return kb;
-    for (const i of this.base.installed) if (this.supersedes(i, kb)) return i;
-    return null;
+    return this.base.installed.has(kb) ? kb : this.installedIndex.replacementOf(kb);
   }
 
   // ---- goal ---------------------------------------------------------------------------
@@ -289,7 +351,7 @@ class PlanContext {
   chooseRoots(goal: PlanGoal): void {
     const live = [...this.candidates.values()].filter((c) => this.installedReplacement(c.kb) === null);
     const newest = (role: PayloadKind): Candidate | null =>
-      live.filter((c) => c.role === role).sort((a, b) => (b.released ?? '').localeCompare(a.released ?? '') || b.kb.localeCompare(a.kb))[0] ?? null;
+      live.filter((c) => c.role === role).sort((a, b) => compareText(b.released ?? '', a.released ?? '') || compareText(b.kb, a.kb))[0] ?? null;
     const roots: { c: Candidate; why: string }[] = [];
     const ssu = newest('servicing-stack');
     if (ssu) roots.push({ c: ssu, why: `newest servicing stack update in the catalog (${ssu.released ?? 'date unknown'})` });
@@ -328,13 +390,15 @@ class PlanContext {
     for (const r of roots) this.choose(r.c, r.why);
   }
 
-  private choose(c: Candidate, why: string): Chosen {
+  private choose(c: Candidate, why: string | null, neededBy?: string): Chosen {
     let ch = this.chosen.get(c.kb);
     if (!ch) {
-      ch = { c, why: [], deps: [] };
+      ch = { c, why: [], neededBy: new Set(), standsFor: new Map(), deps: [] };
       this.chosen.set(c.kb, ch);
+      this.chosenIndex.add(c.kb);
     }
-    if (!ch.why.includes(why)) ch.why.push(why);
+    if (why !== null && !ch.why.includes(why)) ch.why.push(why);
+    if (neededBy !== undefined) ch.neededBy.add(neededBy);
     return ch;
   }
 
@@ -409,9 +473,9 @@ class PlanContext {
         this.blocked.add(ch.c.kb);
         continue;
       }
-      const dep = this.choose(satisfier, `prerequisite of ${ch.c.kb}`);
+      const dep = this.choose(satisfier, null, ch.c.kb);
       ch.deps.push({ kb: satisfier.kb, active, why: req.why });
-      if (satisfier.kb !== req.kb) dep.why.push(`replaces ${req.kb}, which ${ch.c.kb} requires`);
+      if (satisfier.kb !== req.kb && !dep.standsFor.has(req.kb)) dep.standsFor.set(req.kb, ch.c.kb);
       path.add(satisfier.kb);
       this.resolve(dep, path);
       path.delete(satisfier.kb);
@@ -426,12 +490,17 @@ class PlanContext {
    */
   private pickSatisfier(kb: string, path: Set<string>): Candidate | null {
     const ok = (c: Candidate): boolean => !this.blocked.has(c.kb) && !this.reaches(c.kb, path);
-    for (const ch of this.chosen.values()) if ((ch.c.kb === kb || this.supersedes(ch.c.kb, kb)) && ok(ch.c)) return ch.c;
+    const direct = this.chosen.get(kb);
+    if (direct && ok(direct.c)) return direct.c;
+    const newest = this.chosenIndex.replacementOf(kb);
+    if (newest && ok(this.chosen.get(newest)!.c)) return this.chosen.get(newest)!.c;
+    // the newest replacement leads back onto the path: an older chosen one may still do (rare)
+    if (newest) for (const ch of this.chosen.values()) if (this.supersedes(ch.c.kb, kb) && ok(ch.c)) return ch.c;
     const self = this.candidates.get(kb);
     if (self && ok(self)) return self;
     const replacements = [...this.candidates.values()]
       .filter((c) => this.supersedes(c.kb, kb) && ok(c))
-      .sort((a, b) => (b.released ?? '').localeCompare(a.released ?? ''));
+      .sort((a, b) => compareText(b.released ?? '', a.released ?? ''));
     return replacements[0] ?? null;
   }
 
@@ -459,6 +528,10 @@ class PlanContext {
       const hint = this.hintFor(kb);
       this.plan.missing.push({ kb, reason: `${fact ? fact.title : kb}: ${why}; ${needs.join('; ')}; fetch ${hint}`, fileHint: hint });
     }
+    const finalIndex = this.newIndex();
+    for (const kb of this.chosen.keys()) finalIndex.add(kb);
+    const blockedIndex = this.newIndex();
+    for (const kb of this.blocked) blockedIndex.add(kb);
     for (const c of this.candidates.values()) {
       if (this.chosen.has(c.kb)) continue;
       if (this.blocked.has(c.kb)) continue;
@@ -467,12 +540,13 @@ class PlanContext {
         this.plan.skipped.push({ kb: c.kb, reason: 'superseded', detail: `replaced by ${replacedByInstalled}, which the host has installed` });
         continue;
       }
-      const by = [...this.chosen.values()].find((ch) => this.supersedes(ch.c.kb, c.kb));
+      const by = finalIndex.replacementOf(c.kb);
       if (by) {
-        this.plan.skipped.push({ kb: c.kb, reason: 'superseded', detail: `replaced by ${by.c.kb} (${ROLE_LABEL[by.c.role]}, ${by.c.released ?? 'date unknown'}), which this plan installs` });
+        const b = this.chosen.get(by)!.c;
+        this.plan.skipped.push({ kb: c.kb, reason: 'superseded', detail: `replaced by ${by} (${ROLE_LABEL[b.role]}, ${b.released ?? 'date unknown'}), which this plan installs` });
         continue;
       }
-      const byWaiting = [...this.blocked].find((b) => this.supersedes(b, c.kb));
+      const byWaiting = blockedIndex.replacementOf(c.kb);
       if (byWaiting) {
         this.plan.skipped.push({ kb: c.kb, reason: 'superseded', detail: `replaced by ${byWaiting}, which waits for a missing prerequisite (see missing)` });
         continue;
@@ -480,7 +554,7 @@ class PlanContext {
       const excluded = this.goalExcluded.get(c.kb);
       this.plan.skipped.push({ kb: c.kb, reason: 'not-applicable', detail: excluded ?? 'not needed for the goal' });
     }
-    this.plan.missing.sort((a, b) => a.kb.localeCompare(b.kb));
+    this.plan.missing.sort((a, b) => compareText(a.kb, b.kb));
   }
 
   private hintFor(kb: string): string {
@@ -506,64 +580,84 @@ class PlanContext {
     };
     this.plan.initialState = { ...state };
     let sha2Installed = b.sha2Installed;
-    const done = new Set<string>();
-    /** installed since the last restart, with their restart behaviour */
+    /** the stage (restart-delimited) in which each planned KB installs */
+    const stageOf = new Map<string, number>();
+    let stage = 0;
+    /** installed since the last restart */
     let sinceReboot: Candidate[] = [];
-    const remaining = new Map(this.chosen);
     const steps = this.plan.steps;
 
     const reboot = (reason: string): void => {
       state.rebootPending = false;
       state.sha2Active = sha2Installed;
       sinceReboot = [];
+      stage++;
       steps.push({ n: steps.length + 1, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason, stateAfter: { ...state } });
     };
 
-    if (remaining.size > 0 && b.pendingReboot) {
+    if (this.chosen.size > 0 && b.pendingReboot) {
       const why = b.sha2Installed && !b.sha2Active
         ? `${this.family.sha2SupportKb} (SHA-2 code signing support) is installed but the host has not restarted since; it becomes active only after a restart`
         : 'the host reports a pending restart; servicing refuses new packages until it restarts';
       reboot(`restart first: ${why}`);
     }
 
-    const isReady = (ch: Chosen): { ready: boolean; needsReboot: string | null } => {
+    /** null when it can install now; else why not (a reason that a restart cures, or null when only more installs help) */
+    const blocker = (ch: Chosen): { needsReboot: string | null } | null => {
       for (const d of ch.deps) {
-        if (!done.has(d.kb)) return { ready: false, needsReboot: null };
-        const dep = this.chosen.get(d.kb)!;
-        const installedThisStage = sinceReboot.includes(dep.c);
-        if (installedThisStage && dep.c.restart === 'required') return { ready: false, needsReboot: `${dep.c.kb} requires a restart before ${ch.c.kb} can install` };
-        if (d.active && installedThisStage) return { ready: false, needsReboot: `${ch.c.kb} is signed with SHA-2 only; ${dep.c.kb} (SHA-2 code signing support) takes effect after a restart` };
+        if (stageOf.get(d.kb) !== stage) continue;
+        const dep = this.chosen.get(d.kb)!.c;
+        if (dep.restart === 'required') return { needsReboot: `${dep.kb} requires a restart before ${ch.c.kb} can install` };
+        if (d.active) return { needsReboot: `${ch.c.kb} is signed with SHA-2 only; ${dep.kb} (SHA-2 code signing support) takes effect after a restart` };
       }
       if (ch.c.payload.signatures === 'sha2-only' && ch.c.kb !== this.family.sha2SupportKb && !state.sha2Active) {
-        if (sha2Installed) return { ready: false, needsReboot: `${ch.c.kb} is signed with SHA-2 only; ${this.family.sha2SupportKb} (SHA-2 code signing support) takes effect after a restart` };
-        return { ready: false, needsReboot: null };
+        return { needsReboot: sha2Installed ? `${ch.c.kb} is signed with SHA-2 only; ${this.family.sha2SupportKb} (SHA-2 code signing support) takes effect after a restart` : null };
       }
       // a service pack installs alone: nothing may be pending beneath it
-      if (ch.c.role === 'service-pack' && sinceReboot.length > 0) return { ready: false, needsReboot: `${ch.c.kb} (service pack) installs on a freshly restarted host` };
-      return { ready: true, needsReboot: null };
+      if (ch.c.role === 'service-pack' && sinceReboot.length > 0) return { needsReboot: `${ch.c.kb} (service pack) installs on a freshly restarted host` };
+      return null;
     };
 
-    while (remaining.size > 0) {
-      const ready: Chosen[] = [];
-      const rebootReasons: string[] = [];
-      for (const ch of remaining.values()) {
-        const r = isReady(ch);
-        if (r.ready) ready.push(ch);
-        else if (r.needsReboot && !rebootReasons.includes(r.needsReboot)) rebootReasons.push(r.needsReboot);
-      }
-      if (ready.length === 0) {
-        if (sinceReboot.length === 0 && !state.rebootPending) {
-          throw internalError('PLAN_NO_PROGRESS', `cannot order ${[...remaining.keys()].join(', ')} for ${this.plan.host}`);
+    // Kahn's algorithm over the dependency graph; among the installable, the heap's order:
+    // restart-required payloads last in a stage, then role (SSU first), release date, KB
+    const unmet = new Map<string, number>();
+    const dependents = new Map<string, Chosen[]>();
+    const order = new Map<Chosen, number>();
+    for (const ch of this.chosen.values()) order.set(ch, stageOrder(ch.c));
+    const heap = new MinHeap<Chosen>((x, y) => order.get(x)! - order.get(y)! || compareText(x.c.released ?? '9999', y.c.released ?? '9999') || compareText(x.c.kb, y.c.kb));
+    for (const ch of this.chosen.values()) {
+      const deps = new Set(ch.deps.map((d) => d.kb));
+      unmet.set(ch.c.kb, deps.size);
+      for (const d of deps) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(ch);
+      if (deps.size === 0) heap.push(ch);
+    }
+    let remaining = this.chosen.size;
+    let deferred: { ch: Chosen; needsReboot: string | null }[] = [];
+    while (remaining > 0) {
+      const next = heap.pop();
+      if (!next) {
+        if (deferred.length === 0 || (sinceReboot.length === 0 && !state.rebootPending)) {
+          throw internalError('PLAN_NO_PROGRESS', `cannot order ${[...this.chosen.keys()].filter((k) => !stageOf.has(k)).join(', ')} for ${this.plan.host}`);
         }
-        reboot(rebootReasons.length > 0 ? rebootReasons.join('; ') : 'finish the updates installed so far');
+        const reasons = [...new Set(deferred.map((d) => d.needsReboot).filter((r): r is string => r !== null))];
+        reboot(reasons.length > 0 ? reasons.join('; ') : 'finish the updates installed so far');
+        for (const d of deferred) heap.push(d.ch);
+        deferred = [];
         continue;
       }
-      // restart-required payloads go last in a stage: anything else ready installs before the barrier
-      ready.sort((x, y) => stageOrder(x.c) - stageOrder(y.c) || (x.c.released ?? '9999').localeCompare(y.c.released ?? '9999') || x.c.kb.localeCompare(y.c.kb));
-      const next = ready[0];
-      remaining.delete(next.c.kb);
-      done.add(next.c.kb);
+      const why = blocker(next);
+      if (why) {
+        deferred.push({ ch: next, needsReboot: why.needsReboot });
+        continue;
+      }
+      remaining--;
+      stageOf.set(next.c.kb, stage);
       sinceReboot.push(next.c);
+      for (const d of dependents.get(next.c.kb) ?? []) {
+        const left = unmet.get(d.c.kb)! - 1;
+        unmet.set(d.c.kb, left);
+        if (left === 0) heap.push(d);
+      }
       if (next.c.kb === this.family.sha2SupportKb) sha2Installed = true;
       if (next.c.restart === 'required' || next.c.restart === 'possible' || next.c.kb === this.family.sha2SupportKb) state.rebootPending = true;
       const f = next.c.fact;
@@ -589,7 +683,8 @@ class PlanContext {
     }
     if (state.rebootPending && steps.some((s) => s.action === 'install')) {
       const asking = sinceReboot.filter((c) => c.restart === 'required' || c.restart === 'possible' || c.kb === this.family.sha2SupportKb).map((c) => c.kb);
-      reboot(asking.length > 0 ? `${asking.join(', ')} ${asking.length === 1 ? 'asks' : 'ask'} for a restart to finish installing` : 'finish the updates installed so far');
+      const shown = asking.length > 8 ? `${asking.slice(0, 8).join(', ')} and ${asking.length - 8} more` : asking.join(', ');
+      reboot(asking.length > 0 ? `${shown} ${asking.length === 1 ? 'asks' : 'ask'} for a restart to finish installing` : 'finish the updates installed so far');
     }
   }
 
@@ -597,12 +692,25 @@ class PlanContext {
     const c = ch.c;
     const parts = [`${ROLE_LABEL[c.role]}${c.released ? ` (${c.released})` : ''}`];
     for (const w of ch.why) parts.push(w);
-    const reqs = ch.deps.map((d) => d.kb);
-    if (reqs.length > 0) parts.push(`after ${[...new Set(reqs)].join(', ')}`);
+    if (ch.neededBy.size > 0) parts.push(`prerequisite of ${listKbs([...ch.neededBy])}`);
+    for (const [older, by] of ch.standsFor) parts.push(`replaces ${older}, which ${by} requires`);
+    const reqs = [...new Set(ch.deps.map((d) => d.kb))];
+    if (reqs.length > 0) parts.push(`after ${listKbs(reqs)}`);
     if (c.payload.signatures === 'sha2-only') parts.push('signed with SHA-2 only');
     if (c.fact?.setsBuild != null && (this.base.build === null || c.fact.setsBuild > this.base.build)) parts.push(`moves the build to ${c.fact.setsBuild}`);
     return parts.join('; ');
   }
+}
+
+/** "KB1, KB2" — or, for the thousand hotfixes that all need SHA-2 support, the first few and a count. */
+function listKbs(kbs: string[]): string {
+  const sorted = [...kbs].sort();
+  return sorted.length > 6 ? `${sorted.slice(0, 5).join(', ')} and ${sorted.length - 5} more` : sorted.join(', ');
+}
+
+/** Code-unit order: KB numbers and ISO dates are ASCII, and localeCompare is needlessly slow in the scheduler's heap. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function rank(c: Candidate): number {
@@ -611,4 +719,44 @@ function rank(c: Candidate): number {
 
 function stageOrder(c: Candidate): number {
   return (c.restart === 'required' ? 100 : 0) + rank(c);
+}
+
+/** A binary min-heap: the scheduler pops the best installable payload in O(log n). */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly less: (a: T, b: T) => number) {}
+
+  push(x: T): void {
+    const a = this.items;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.less(a[i], a[p]) >= 0) break;
+      [a[i], a[p]] = [a[p], a[i]];
+      i = p;
+    }
+  }
+
+  pop(): T | undefined {
+    const a = this.items;
+    if (a.length === 0) return undefined;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.less(a[l], a[m]) < 0) m = l;
+        if (r < a.length && this.less(a[r], a[m]) < 0) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m], a[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
 }

@@ -1,0 +1,159 @@
+/**
+ * Planner benchmark (issue #6): one host against a generated catalog of 5,000 payloads
+ * (goal ≤ 50 ms per plan), then 1,000 hosts against the same catalog (goal: seconds).
+ *
+ *   node dist/scripts/bench-plan.js [--payloads N] [--hosts N] [--runs N] [--seed N]
+ *
+ * The catalog: every NT 6.0 update of the knowledge base in x86 and x64, plus generated
+ * hotfixes / security updates / SSUs / rollups unknown to the knowledge base (dual-signed or
+ * SHA-2 only, restart required/possible/never, some with KB parents), plus NT 6.1 payloads
+ * that the planner must pass over. Hosts: Server 2008 SP2 (some SP1) with random installed
+ * sets, random architecture and pending-reboot state. Planning is pure and in-memory, so the
+ * figures are CPU time of planInstall alone; there is no external tool to run side by side.
+ */
+import { createHash } from 'node:crypto';
+import * as os from 'node:os';
+import type { Architecture, Payload, PayloadKind } from '../src/package/types';
+import { loadKnowledgeBase } from '../src/planner/knowledge-base';
+import { planInstall } from '../src/planner/plan';
+import type { HostInventory, HostPlan } from '../src/planner/types';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const kb = loadKnowledgeBase();
+const nt60 = kb.families.find((f) => f.ntVersion === '6.0')!;
+
+function payload(kbId: string, ntVersion: string, arch: Architecture, kind: PayloadKind, opts: Partial<Payload> = {}): Payload {
+  const fileName = `Windows${ntVersion}-${kbId}-${arch === 'amd64' ? 'x64' : arch}.msu`;
+  return {
+    kb: kbId,
+    product: ntVersion === '6.0' ? 'Windows Server 2008' : 'Windows 7',
+    products: ntVersion === '6.0' ? ['Windows Server 2008', 'Windows Vista'] : ['Windows 7', 'Windows Server 2008 R2'],
+    ntVersion,
+    architecture: arch,
+    kind,
+    releaseType: 'Security Update',
+    restart: 'required',
+    parents: [],
+    identity: { name: `Package_for_${kbId}`, version: `${ntVersion}.1.0` },
+    fileName,
+    format: 'msu',
+    size: 1 << 20,
+    sha256: createHash('sha256').update(fileName).digest('hex'),
+    signatures: 'dual',
+    metadataVerified: true,
+    ...opts,
+  };
+}
+
+function generateCatalog(n: number, r: () => number): Payload[] {
+  const out: Payload[] = [];
+  const early = new Set(['KB948465', 'KB4493730', 'KB4474419', 'KB4489887', 'KB4493471', 'KB4499180']);
+  for (const f of nt60.updates.values()) {
+    for (const arch of ['x86', 'amd64'] as const) {
+      out.push(payload(f.kb, '6.0', arch, f.role, { restart: f.restart, signatures: early.has(f.kb) ? 'dual' : 'sha2-only' }));
+    }
+  }
+  const kinds: PayloadKind[] = ['hotfix', 'security-update', 'update', 'security-update', 'hotfix'];
+  let next = 3_000_000;
+  while (out.length < n) {
+    const id = `KB${next++}`;
+    const other = r() < 0.2;
+    const kind = kinds[Math.floor(r() * kinds.length)];
+    const sha2 = r() < 0.5;
+    const restart = ['required', 'possible', 'never'][Math.floor(r() * 3)];
+    const parents = !other && r() < 0.3 ? [{ identity: { name: 'Package_for_KB948465', version: '6.0.1.0' }, kb: 'KB948465' }] : [];
+    for (const arch of ['x86', 'amd64'] as const) {
+      if (out.length >= n) break;
+      out.push(payload(id, other ? '6.1' : '6.0', arch, kind, { signatures: sha2 ? 'sha2-only' : 'dual', restart, parents }));
+    }
+  }
+  return out;
+}
+
+function generateHost(i: number, catalog: Payload[], r: () => number): HostInventory {
+  const kbs = [...new Set(catalog.filter((p) => p.ntVersion === '6.0').map((p) => p.kb))];
+  const installed = kbs.filter(() => r() < 0.3);
+  return {
+    name: `HOST${String(i).padStart(4, '0')}`,
+    product: 'Windows Server 2008',
+    ntVersion: '6.0',
+    build: 6002,
+    revision: null,
+    architecture: r() < 0.5 ? 'x86' : 'amd64',
+    servicePack: r() < 0.05 ? 1 : 2,
+    installed,
+    servicingStackVersion: null,
+    sha2CodeSigning: null,
+    pendingReboot: r() < 0.2,
+    sources: ['profile'],
+    unknown: [],
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function main(): void {
+  const nPayloads = arg('payloads', 5000);
+  const nHosts = arg('hosts', 1000);
+  const runs = arg('runs', 15);
+  const r = rng(arg('seed', 42));
+  const catalog = generateCatalog(nPayloads, r);
+  const fresh: HostInventory = { ...generateHost(0, catalog, r), installed: [], architecture: 'amd64', servicePack: 2, pendingReboot: false };
+
+  // warm-up, then the single-host figure: a fresh host has the largest plan
+  planInstall(fresh, catalog, kb, { kind: 'current' });
+  // wall time and this process's CPU time: on a shared machine the CPU figure is the one that
+  // does not include waiting for a core
+  const single: number[] = [];
+  const singleCpu: number[] = [];
+  let plan: HostPlan | null = null;
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    plan = planInstall(fresh, catalog, kb, { kind: 'current' });
+    single.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    singleCpu.push((c.user + c.system) / 1000);
+  }
+  const steps = plan!.steps;
+
+  const hosts = Array.from({ length: nHosts }, (_, i) => generateHost(i + 1, catalog, r));
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  let totalSteps = 0;
+  let incomplete = 0;
+  for (const h of hosts) {
+    const p = planInstall(h, catalog, kb, { kind: 'current' });
+    totalSteps += p.steps.length;
+    if (!p.complete) incomplete++;
+  }
+  const manyMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const manyCpu = process.cpuUsage(c0);
+  const manyCpuMs = (manyCpu.user + manyCpu.system) / 1000;
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`cabferry plan benchmark — node ${process.version}, ${cpu}`);
+  console.log(`catalog: ${catalog.length} payloads (${catalog.filter((p) => p.ntVersion === '6.0').length} for NT 6.0)`);
+  console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}`);
+  console.log(`one fresh host, goal current: wall median ${median(single).toFixed(1)} ms (min ${Math.min(...single).toFixed(1)}), CPU median ${median(singleCpu).toFixed(1)} ms, over ${runs} runs; goal ≤ 50 ms: ${median(singleCpu) <= 50 ? 'met' : 'NOT met'} (CPU)`);
+  console.log(`  plan: ${steps.filter((s) => s.action === 'install').length} installs, ${steps.filter((s) => s.action === 'reboot').length} restarts`);
+  console.log(`${nHosts} hosts: wall ${(manyMs / 1000).toFixed(2)} s, CPU ${(manyCpuMs / 1000).toFixed(2)} s (${(manyCpuMs / nHosts).toFixed(1)} ms per host), ${totalSteps} steps, ${incomplete} incomplete plans`);
+}
+
+main();
