@@ -93,8 +93,12 @@ export function inspectPayloadReport(file: string, options: InspectOptions, fact
     const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-inspect-'));
     try {
       const extracted = extractMsuParts(cabinet, [...layout.payloadCabs, layout.pkgProperties, layout.unattend].filter((m): m is CabMember => m !== null), tempDir);
-      const pkgProperties = layout.pkgProperties ? parsePkgProperties(extracted.small.get(layout.pkgProperties) as Buffer, layout.pkgProperties.name) : null;
-      const unattend = layout.unattend ? parseUnattend(extracted.small.get(layout.unattend) as Buffer, layout.unattend.name) : null;
+      const pkgPropertiesMember = layout.pkgProperties;
+      const unattendMember = layout.unattend;
+      const pkgProperties = pkgPropertiesMember
+        ? inMember(file, pkgPropertiesMember, () => parsePkgProperties(extracted.small.get(pkgPropertiesMember) as Buffer, pkgPropertiesMember.name))
+        : null;
+      const unattend = unattendMember ? inMember(file, unattendMember, () => parseUnattend(extracted.small.get(unattendMember) as Buffer, unattendMember.name)) : null;
       const payloadCab = choosePayloadCab(layout.payloadCabs, unattend?.[0]?.sourceFileName ?? null, fileName, file);
       const innerPath = extracted.cabs.get(payloadCab) as string;
       const label = `${file} (${payloadCab.name})`;
@@ -197,6 +201,15 @@ function extractMsuParts(cabinet: Cabinet, wanted: CabMember[], tempDir: string)
 function writeFully(fd: number, chunk: Buffer): void {
   let done = 0;
   while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
+}
+
+/** Parse errors of a member name the file and the member. */
+function inMember<T>(file: string, member: CabMember, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw e instanceof CabferryError ? e.withContext({ file, member: member.name }) : e;
+  }
 }
 
 /** Errors about the temp copy of an inner cab name the .msu and the member instead. */

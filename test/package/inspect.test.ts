@@ -86,3 +86,13 @@ test('signature summary: from the valid signatures only', () => {
   assert.equal(summarizeSignatures(v('invalid', [sig('sha1', true), sig('sha256', false)])), 'invalid', 'a broken nested SHA-256 signature is not excused');
   assert.equal(summarizeSignatures(v('untrusted', [sig('sha256', false)])), 'invalid');
 });
+
+test('a broken pkgProperties.txt or unattend .xml inside an MSU: one input error naming the MSU and the member', () => {
+  const members = readAllMembers(ssu);
+  const badProps = writeCab(dir, 'Windows6.0-KB4493730-x64.msu', withMember(members, 'Windows6.0-KB4493730-x64-pkgProperties.txt', Buffer.from('KB Article Number="4493730"\r\nnonsense\r\n')));
+  assert.throws(() => inspectPayload(badProps, { trust }), (e: unknown) => inputError('PKGPROPS_BAD_LINE')(e) && (e as CabferryError).file === badProps && (e as CabferryError).member === 'Windows6.0-KB4493730-x64-pkgProperties.txt');
+  const badXml = writeCab(dir, 'Windows6.0-KB4493730-x64.msu', withMember(members, 'Windows6.0-KB4493730-x64.xml', Buffer.from('<unattend><servicing>')));
+  assert.throws(() => inspectPayload(badXml, { trust }), (e: unknown) => inputError('XML_MALFORMED')(e) && (e as CabferryError).member === 'Windows6.0-KB4493730-x64.xml');
+  const huge = writeCab(dir, 'Windows6.0-KB4493730-x64.msu', withMember(members, 'Windows6.0-KB4493730-x64-pkgProperties.txt', Buffer.alloc(300 * 1024, 0x41)));
+  assert.throws(() => inspectPayload(huge, { trust }), inputError('MSU_MEMBER_TOO_LARGE'));
+});
