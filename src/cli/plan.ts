@@ -128,7 +128,13 @@ export function planText(p: HostPlan, simulate: boolean): string {
   }
   if (p.skipped.length > 0) {
     out.push('  skipped:');
-    for (const s of p.skipped) out.push(`    ${s.kb}: ${s.reason}${s.detail ? ` — ${s.detail}` : ''}`);
+    // the other architecture's copy of every KB says nothing new: one line for all of them (--json lists each)
+    const otherArch = p.skipped.filter((s) => s.reason === 'not-applicable' && /: built for \S+; the host is /.test(s.detail ?? ''));
+    for (const s of p.skipped) if (!otherArch.includes(s)) out.push(`    ${s.kb}: ${s.reason}${s.detail ? ` — ${s.detail}` : ''}`);
+    if (otherArch.length > 0) {
+      const archs = [...new Set(otherArch.map((s) => /built for (\S+);/.exec(s.detail!)![1]))].join(', ');
+      out.push(`    ${otherArch.length} payload(s) built for ${archs}: not-applicable — not this host's architecture`);
+    }
   }
   if (p.assumptions.length > 0) {
     out.push('  assumptions:');
