@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import { CabferryError, isCabferryError } from '../errors';
+import { CabferryError, inputError, isCabferryError } from '../errors';
 import { Oid, verifySignedData, type TrustAnchor } from '../authenticode';
 import type { Cabinet } from '../cab/cabinet';
 import type { CabMember } from '../cab/types';
@@ -78,16 +78,16 @@ export function readMetadataMembers(cabinet: Cabinet): Map<string, Buffer> {
   for (const m of wanted) {
     // two members named update.mum: which one would pkgmgr read? Refuse rather than guess.
     if (seen.has(memberKey(m.name))) {
-      throw new CabferryError('input', 'PKG_DUPLICATE_MEMBER', 'the cab holds this metadata member more than once', { file: cabinet.path, member: m.name });
+      throw inputError('PKG_DUPLICATE_MEMBER', 'the cab holds this metadata member more than once', { file: cabinet.path, member: m.name });
     }
     seen.add(memberKey(m.name));
     if (m.size > maxMetadataMemberBytes) {
-      throw new CabferryError('input', 'PKG_METADATA_TOO_LARGE', `metadata member is ${m.size} bytes (limit ${maxMetadataMemberBytes})`, { file: cabinet.path, member: m.name });
+      throw inputError('PKG_METADATA_TOO_LARGE', `metadata member is ${m.size} bytes (limit ${maxMetadataMemberBytes})`, { file: cabinet.path, member: m.name });
     }
     total += m.size;
   }
   if (total > maxMetadataTotalBytes) {
-    throw new CabferryError('input', 'PKG_METADATA_TOO_LARGE', `metadata members total ${total} bytes (limit ${maxMetadataTotalBytes})`, { file: cabinet.path });
+    throw inputError('PKG_METADATA_TOO_LARGE', `metadata members total ${total} bytes (limit ${maxMetadataTotalBytes})`, { file: cabinet.path });
   }
   const chunks = new Map<CabMember, Buffer[]>();
   const out = new Map<string, Buffer>();
