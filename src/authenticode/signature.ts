@@ -6,7 +6,7 @@ import { isSha2, Oid } from './oids';
 import { parseSignedData, type SignedData, type SignerInfo } from './signed-data';
 import { checkContentType, checkMessageDigest, findSignerCertificate, verifySignerSignature } from './signer';
 import { checkFileDigest, parseSpcIndirectData, programName, type SpcIndirectData } from './spc';
-import { findTimestamp, verifyTimestamp, type TimestampKind } from './timestamp';
+import { findTimestamp, verifyTimestamp, type TimestampKind, type VerifiedTimestamp } from './timestamp';
 import type { TrustAnchor } from './trust';
 
 /** What the operator trusts and when; passed in, never global. */
@@ -32,7 +32,7 @@ export interface ChainEntry {
 
 export interface TimestampReport {
   kind: TimestampKind;
-  /** ISO 8601, once the timestamp verified */
+  /** ISO 8601: the time the token states (proven only when `valid`); null if the token is unreadable or altered */
   time: string | null;
   authority: string | null;
   chain: ChainEntry[];
@@ -199,20 +199,29 @@ function verifySigner(sd: SignedData, report: SignatureReport, options: TrustOpt
   verifySignerSignature(si, cert);
 
   const timestamp = verifySignerTimestamp(si, sd.certificates, report, options);
-  const at = chainTime(cert, timestamp, options.at);
+  const at = chainTime(cert, timestamp?.time ?? null, options.at);
   report.verifiedAt = at.toISOString();
   report.chain = buildChain(cert, sd.certificates, options.trust, { at, ekus }).map(chainEntry);
+  // everything else holds: only now is an untrusted timestamp authority the verdict
+  if (timestamp?.untrusted) throw timestamp.untrusted;
 }
 
-function verifySignerTimestamp(si: SignerInfo, certificates: Certificate[], report: SignatureReport, options: TrustOptions): Date | null {
+function verifySignerTimestamp(si: SignerInfo, certificates: Certificate[], report: SignatureReport, options: TrustOptions): VerifiedTimestamp | null {
   const found = findTimestamp(si);
   if (found === null) return null;
   report.timestamp = { kind: found.kind, time: null, authority: null, chain: [], valid: false, code: null, reason: null };
   try {
     const ts = verifyTimestamp(si, certificates, options.tsaTrust ?? options.trust);
     if (ts === null) return null;
-    Object.assign(report.timestamp, { time: ts.time.toISOString(), authority: ts.authority, chain: ts.chain.map(chainEntry), valid: true, reason: 'verified' });
-    return ts.time;
+    Object.assign(report.timestamp, {
+      time: ts.time.toISOString(),
+      authority: ts.authority,
+      chain: ts.chain.map(chainEntry),
+      valid: ts.untrusted === null,
+      code: ts.untrusted?.code ?? null,
+      reason: ts.untrusted?.message ?? 'verified',
+    });
+    return ts;
   } catch (e) {
     if (isVerificationError(e)) Object.assign(report.timestamp, { code: e.code, reason: e.message });
     throw e;

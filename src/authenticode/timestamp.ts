@@ -13,15 +13,22 @@ import type { TrustAnchor } from './trust';
  * since ~2010) or a legacy PKCS#9 countersignature (1.2.840.113549.1.9.6). Either proves the
  * signature value existed at a time; the TSA's chain is checked at that time, with the
  * timeStamping EKU. A timestamp that is present must verify: a broken one fails the signature.
+ *
+ * One failure is not thrown but returned: a TSA chain that reaches no trust anchor. Whether the
+ * signature is "untrusted" or "invalid" then depends on the rest of the checks (an expired
+ * signer is invalid whatever the operator trusts), so the caller finishes those first.
  */
 export type TimestampKind = 'rfc3161' | 'authenticode';
 
 export interface VerifiedTimestamp {
   kind: TimestampKind;
+  /** the time the token states; proven only when `untrusted` is null */
   time: Date;
   /** the TSA's name (CN) */
   authority: string;
   chain: ChainLink[];
+  /** TS_CHAIN_UNTRUSTED when everything holds except that the TSA chain reaches no anchor */
+  untrusted: VerificationError | null;
 }
 
 /** The timestamp attribute on a signer, if any (the first one: signers carry at most one in practice). */
@@ -65,8 +72,7 @@ function verifyRfc3161Token(token: Der, stampedSignature: Buffer, outerCertifica
   const pool = [...signedData.certificates, ...outerCertificates];
   const tsaCert = findSignerCertificate(tsaSigner, pool);
   verifySignerSignature(tsaSigner, tsaCert);
-  const chain = buildChain(tsaCert, pool, tsaTrust, { at: tstInfo.genTime, ekus: [Oid.timeStamping] });
-  return { kind: 'rfc3161', time: tstInfo.genTime, authority: tsaCert.subject, chain };
+  return { kind: 'rfc3161', time: tstInfo.genTime, authority: tsaCert.subject, ...tsaChain(tsaCert, pool, tsaTrust, tstInfo.genTime) };
 }
 
 interface TstInfo {
@@ -102,8 +108,17 @@ function verifyCounterSignature(value: Der, stampedSignature: Buffer, outerCerti
   const time = readTime(signingTime, 'signingTime');
   const tsaCert = findSignerCertificate(counter, outerCertificates);
   verifySignerSignature(counter, tsaCert, stampedSignature);
-  const chain = buildChain(tsaCert, outerCertificates, tsaTrust, { at: time, ekus: [Oid.timeStamping] });
-  return { kind: 'authenticode', time, authority: tsaCert.subject, chain };
+  return { kind: 'authenticode', time, authority: tsaCert.subject, ...tsaChain(tsaCert, outerCertificates, tsaTrust, time) };
+}
+
+/** The TSA chain at the timestamp's own time; "no anchor" is returned, every other failure thrown. */
+function tsaChain(tsaCert: Certificate, pool: Certificate[], tsaTrust: TrustAnchor[], at: Date): Pick<VerifiedTimestamp, 'chain' | 'untrusted'> {
+  try {
+    return { chain: buildChain(tsaCert, pool, tsaTrust, { at, ekus: [Oid.timeStamping] }), untrusted: null };
+  } catch (e) {
+    if (e instanceof VerificationError && e.failureClass === 'untrusted') return { chain: [], untrusted: asTimestampFailure(e) as VerificationError };
+    throw e;
+  }
 }
 
 const timestampCode: Partial<Record<VerificationCode, VerificationCode>> = {
