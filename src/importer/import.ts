@@ -121,7 +121,10 @@ async function importItem(catalog: Catalog, item: SourceItem, options: ImportOpt
   const { temp, sha256, size } = ingested;
   try {
     const known = catalog.entry(sha256);
-    const judgement: Judgement | null = known?.status === 'imported' ? null : judge(ingested, item.fileName, item.label, options);
+    let judgement: Judgement | null = known?.status === 'imported' ? null : judge(ingested, item.fileName, item.label, options);
+    if (judgement !== null && !judgement.accepted && judgement.payload === null && options.quarantine) {
+      judgement = { ...judgement, ...claimedMetadata(ingested, item.fileName, item.label, judgement.verdict, options) };
+    }
     if (judgement === null || judgement.accepted || options.quarantine) {
       const entry = judgement === null ? null : newEntry(ingested, item.fileName, judgement);
       const outcome = catalog.storeEntry(temp, entry ?? knownEntry(known!, ingested), event({
@@ -175,6 +178,22 @@ function judge(ingested: IngestedPayload, fileName: string, label: string, optio
     return { accepted: false, code: 'METADATA_NOT_VERIFIED', reason: `metadata not verified: ${payload.metadataReason ?? 'no reason given'}`, payload, verdict, members };
   }
   return { accepted: true, payload, verdict, sha1OnlyAllowed: sha1Only, members };
+}
+
+/**
+ * What a file that failed its signature check claims to be (KB, architecture …), read for the
+ * quarantine record only, so `catalog list` can say what was refused. Never trusted: the row
+ * stays quarantined whatever this finds.
+ */
+function claimedMetadata(ingested: IngestedPayload, fileName: string, label: string, verdict: FileVerdict | null, options: ImportOptions): { payload: Payload | null; members?: MemberRecord[] } {
+  if ('notCabinet' in ingested.signature || verdict === null) return { payload: null };
+  try {
+    const report = inspectUnderOriginalName(ingested.temp.path, fileName, label, (file) => inspectPayloadReport(file, { trust: options.trust, at: options.at }, { verdict, sha256: ingested.sha256 }));
+    return { payload: report.payload, members: membersOfInterest(report.members, fileName, report.payload.payloadCab ?? null) };
+  } catch (e) {
+    if (!isCabferryError(e) || e.kind === 'internal') throw e;
+    return { payload: null };
+  }
 }
 
 /**
