@@ -99,6 +99,9 @@ export const Pkcs7Oid = {
   signingTime: '1.2.840.113549.1.9.5',
   countersignature: '1.2.840.113549.1.9.6',
   rsaEncryption: '1.2.840.113549.1.1.1',
+  sha1WithRSAEncryption: '1.2.840.113549.1.1.5',
+  sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
+  sha384WithRSAEncryption: '1.2.840.113549.1.1.12',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
   ecdsaWithSha384: '1.2.840.10045.4.3.3',
   sha1: '1.3.14.3.2.26',
@@ -138,8 +141,17 @@ export function loadSigningIdentity(chainPemPath: string, keyPemPath: string): S
   return { certificate, chain, key: crypto.createPrivateKey(fs.readFileSync(keyPemPath)), issuerAndSerial };
 }
 
-function signatureAlgorithm(key: crypto.KeyObject, digest: SignerDigest): Buffer {
-  if (key.asymmetricKeyType === 'rsa') return der.seq(der.oid(Pkcs7Oid.rsaEncryption), der.null());
+/**
+ * SignerInfo.digestEncryptionAlgorithm. OpenSSL writes plain rsaEncryption; Microsoft's own signers (the
+ * real update.cat's countersignature, for one) write <digest>WithRSAEncryption. Verifiers must take both.
+ */
+export type RsaAlgorithmStyle = 'rsaEncryption' | 'withDigest';
+
+function signatureAlgorithm(key: crypto.KeyObject, digest: SignerDigest, style: RsaAlgorithmStyle): Buffer {
+  if (key.asymmetricKeyType === 'rsa') {
+    const oid = style === 'rsaEncryption' ? Pkcs7Oid.rsaEncryption : Pkcs7Oid[`${digest}WithRSAEncryption`];
+    return der.seq(der.oid(oid), der.null());
+  }
   if (key.asymmetricKeyType === 'ec') return der.seq(der.oid(digest === 'sha384' ? Pkcs7Oid.ecdsaWithSha384 : Pkcs7Oid.ecdsaWithSha256));
   throw new Error(`unsupported signing key type ${String(key.asymmetricKeyType)}`);
 }
@@ -152,11 +164,11 @@ export interface BuiltSignerInfo {
 }
 
 /** A SignerInfo over the given authenticated attributes. */
-export function buildSignerInfo(id: SigningIdentity, digest: SignerDigest, authAttrs: Buffer[]): BuiltSignerInfo {
+export function buildSignerInfo(id: SigningIdentity, digest: SignerDigest, authAttrs: Buffer[], style: RsaAlgorithmStyle = 'rsaEncryption'): BuiltSignerInfo {
   const signedAttrs = der.set(...authAttrs); // the bytes signed: tag 0x31 (SET) …
   const signature = crypto.sign(digest, signedAttrs, id.key);
   const stored = Buffer.concat([Buffer.from([0xa0]), signedAttrs.subarray(1)]); // … stored as [0] IMPLICIT
-  const parts = [der.int(1), id.issuerAndSerial, algorithmId(digest), stored, signatureAlgorithm(id.key, digest), der.octet(signature)];
+  const parts = [der.int(1), id.issuerAndSerial, algorithmId(digest), stored, signatureAlgorithm(id.key, digest, style), der.octet(signature)];
   return {
     signature,
     encode(unauthAttrs: Buffer[] = []): Buffer {
@@ -170,13 +182,14 @@ export function buildSignerInfo(id: SigningIdentity, digest: SignerDigest, authA
 /**
  * A legacy PKCS#9 countersignature attribute (1.2.840.113549.1.9.6), as Microsoft's old timestamping
  * service made them: a SignerInfo by the TSA whose messageDigest is the hash of the countersigned
- * signature value and whose signingTime is the timestamp.
+ * signature value and whose signingTime is the timestamp; its algorithm is written <digest>WithRSAEncryption
+ * as in the real ones.
  */
 export function legacyCountersignature(tsa: SigningIdentity, digest: SignerDigest, time: Date, countersignedSignature: Buffer): Buffer {
   const counter = buildSignerInfo(tsa, digest, [
     attribute(Pkcs7Oid.contentType, der.oid(Pkcs7Oid.data)),
     attribute(Pkcs7Oid.signingTime, der.utcTime(time)),
     attribute(Pkcs7Oid.messageDigest, der.octet(crypto.createHash(digest).update(countersignedSignature).digest())),
-  ]);
+  ], 'withDigest');
   return attribute(Pkcs7Oid.countersignature, counter.encode());
 }
