@@ -20,6 +20,8 @@ export interface ChainLink {
 /** Bounds the search when certificate pools hold many cross-signed variants. */
 const MAX_CHAIN_LENGTH = 10;
 const MAX_CANDIDATE_PATHS = 64;
+/** Certificates mutually "issuing" each other (a crafted pool) must not make the search exponential. */
+const MAX_SEARCH_STEPS = 4096;
 
 /**
  * Check the leaf (EKU, digitalSignature key usage, validity at `policy.at`), then build a path
@@ -39,11 +41,12 @@ export function buildChain(leaf: Certificate, pool: Certificate[], anchors: Trus
     checkValidity(leaf, policy.at);
   }
   const paths: ChainLink[][] = [];
+  let steps = 0;
   /** an issuer found by name whose key does not verify the certificate: a forged or altered certificate */
   const badSignatures: { cert: Certificate; issuer: Certificate }[] = [];
 
   const extend = (path: Certificate[]): void => {
-    if (paths.length >= MAX_CANDIDATE_PATHS) return;
+    if (paths.length >= MAX_CANDIDATE_PATHS || ++steps > MAX_SEARCH_STEPS) return;
     const current = path[path.length - 1];
     const anchor = anchorOf(current);
     if (anchor !== null) {

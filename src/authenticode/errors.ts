@@ -16,6 +16,7 @@ export const VerificationCodes = {
   SIG_LOCATION_MISMATCH: 'invalid',
   SIG_BAD_PADDING: 'invalid',
   SIG_UNSUPPORTED_ALGORITHM: 'invalid',
+  SIG_WEAK_ALGORITHM: 'invalid',
   SIG_CONTENT_TYPE: 'invalid',
   SIG_DIGEST_MISMATCH: 'invalid',
   SIG_MESSAGE_DIGEST_MISMATCH: 'invalid',

@@ -137,6 +137,7 @@ export function verifyAuthenticodeSignature(slot: SignatureSlot, index: number, 
   return runSteps(report, () => {
     const spc = spcOf(slot);
     report.digestAlgorithm = spc.digestAlgorithm;
+    checkDigestStrength(spc.digestAlgorithm);
     checkFileDigest(spc, fileDigests);
     verifySigner(slot.signedData as SignedData, report, options, [Oid.codeSigning]);
   });
@@ -187,6 +188,7 @@ function verifySigner(sd: SignedData, report: SignatureReport, options: TrustOpt
   if (sd.signerInfos.length !== 1) throw new VerificationError('SIG_MALFORMED', `SignedData has ${sd.signerInfos.length} signers, expected 1`);
   const [si] = sd.signerInfos;
   report.signerDigestAlgorithm = si.digestAlgorithm;
+  checkDigestStrength(si.digestAlgorithm);
   if (report.digestAlgorithm === null) report.digestAlgorithm = si.digestAlgorithm;
   report.description = programName(si);
   if (sd.contentValue === null) throw new VerificationError('SIG_MALFORMED', 'SignedData has no embedded content');
@@ -226,6 +228,14 @@ function verifySignerTimestamp(si: SignerInfo, certificates: Certificate[], repo
     if (isVerificationError(e)) Object.assign(report.timestamp, { code: e.code, reason: e.message });
     throw e;
   }
+}
+
+/**
+ * MD5 is refused as a signature digest: collisions are practical, so an MD5 digest proves
+ * nothing about the bytes (osslsigncode would accept it; Windows has refused it since 2013).
+ */
+function checkDigestStrength(algorithm: string): void {
+  if (algorithm === 'md5') throw new VerificationError('SIG_WEAK_ALGORITHM', 'MD5 digests are not accepted: MD5 collisions are practical');
 }
 
 /** Lifetime-signing certificates (1.3.6.1.4.1.311.10.3.13) are not extended by a timestamp. */
