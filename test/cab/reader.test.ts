@@ -254,3 +254,38 @@ test('mutated cabinets never crash: every failure is a typed input error', () =>
     }
   }
 });
+
+test('mutated LZX cabinets (libarchive test data and a real Microsoft cabinet) never crash', () => {
+  let x = 777;
+  const rand = (n: number) => {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    return x % n;
+  };
+  const p = path.join(work, 'mut-lzx.cab');
+  const sources: [string, number][] = [
+    [corpusPath('libarchive', 'test_read_format_cab_3.cab'), 200],
+    [corpusPath('ms-signed', 'office-c2r-16.0.17928.20148', 'v64.cab'), 40],
+  ];
+  for (const [source, rounds] of sources) {
+    const base = fs.readFileSync(source);
+    const cab = openCab(source);
+    const dataStart = cab.folders[0]!.coffCabStart;
+    cab.close();
+    for (let round = 0; round < rounds; round++) {
+      const m = Buffer.from(base);
+      // corrupt the compressed stream (and now and then a CFDATA header); checksums off so the decoder sees it
+      for (let i = 0, flips = 1 + rand(8); i < flips; i++) m[dataStart + rand(m.length - dataStart)] = rand(256);
+      fs.writeFileSync(p, m);
+      try {
+        const c = openCab(p);
+        try {
+          c.forEachMemberData(c.members, { onData: () => {}, done: () => {} }, { verifyChecksums: false, wholeFolders: true });
+        } finally {
+          c.close();
+        }
+      } catch (e) {
+        assert.ok(e instanceof CabferryError && e.kind === 'input', `${path.basename(source)} round ${round}: ${String(e)}`);
+      }
+    }
+  }
+});
