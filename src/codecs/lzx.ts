@@ -65,7 +65,12 @@ export class LzxDecoder implements BlockDecoder {
   readonly windowBits: number;
   private readonly windowSize: number;
   private readonly numMainSymbols: number;
-  private readonly window: Buffer;
+  /**
+   * The LZ77 window. Until the output first reaches the window size it is only ever read below
+   * the write position, so it starts at one frame and doubles as needed: a small folder (most
+   * cabinets in an update) never pays for a 2 MiB window.
+   */
+  private window: Buffer;
   /** E8 translation works on a copy of the frame: the window keeps the raw bytes */
   private readonly e8Frame = Buffer.alloc(LZX_FRAME_SIZE);
   private readonly bits = new LzxBitReader();
@@ -109,7 +114,7 @@ export class LzxDecoder implements BlockDecoder {
     this.windowBits = windowBits;
     this.windowSize = 1 << windowBits;
     this.numMainSymbols = NUM_CHARS + 8 * lzxPositionSlots(windowBits);
-    this.window = Buffer.alloc(this.windowSize);
+    this.window = Buffer.alloc(LZX_FRAME_SIZE);
   }
 
   decodeBlock(input: Buffer, outputSize: number): Buffer {
@@ -146,6 +151,7 @@ export class LzxDecoder implements BlockDecoder {
     const frameStart = this.windowPos;
     this.frameStart = frameStart;
     const frameEnd = frameStart + frameSize;
+    if (frameEnd > this.window.length) this.growWindow(frameEnd);
     while (this.windowPos < frameEnd) {
       if (this.blockRemaining === 0) this.readBlockHeader();
       const run = Math.min(this.blockRemaining, frameEnd - this.windowPos);
@@ -176,6 +182,14 @@ export class LzxDecoder implements BlockDecoder {
       this.windowWrapped = true;
     }
     return out;
+  }
+
+  private growWindow(needed: number): void {
+    let size = this.window.length;
+    while (size < needed) size *= 2;
+    const grown = Buffer.alloc(Math.min(size, this.windowSize));
+    this.window.copy(grown, 0, 0, this.windowPos);
+    this.window = grown;
   }
 
   /** FORMATS.md §2.4 "Stream header": 1 bit E8 flag, then 32 bits intel_filesize if set. */
