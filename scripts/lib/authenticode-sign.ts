@@ -1,9 +1,12 @@
 /**
  * Authenticode-signs cabinets for fixtures with osslsigncode (>= 2.7 for the built-in offline
- * TSA: -TSA-certs/-TSA-key/-TSA-time). Dev-time only: the signed files are committed.
+ * TSA: -TSA-certs/-TSA-key/-TSA-time), adds legacy countersignatures itself, and wraps the two
+ * oracles the self-check and the fixture test use (osslsigncode verify, cabextract -t).
+ * Dev-time only: the signed files are committed.
  *
- * Every time that ends up inside a signature (signingTime, TSTInfo.genTime) is passed in, so
- * re-signing the same cabinet with the same RSA key gives the same bytes.
+ * Every time that ends up inside a signature (signingTime, TSTInfo.genTime, countersignature time) is
+ * passed in, so re-signing gives the same bytes — except RFC 3161 tokens, in which osslsigncode puts a
+ * random serial number and nonce, and ECDSA signatures, which are randomised.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
