@@ -221,7 +221,7 @@ function decodeUtf16Tag(bytes: Buffer): string {
   return even.toString('utf16le').replace(/\0+$/, '');
 }
 
-/** Digests of `data` as a flat file, keyed the way `catalogIndex` keys entries. */
+/** Catalog entries by flat digest ("sha1:hex"), for membership checks. */
 export type CatalogIndex = Map<string, CatalogEntry[]>;
 
 function indexKey(algorithm: string, digest: Buffer | string): string {
@@ -248,12 +248,35 @@ export function catalogIndex(catalogs: CatalogContent[]): CatalogIndex {
 /** Algorithms whose flat digests count as proof; MD5 entries are never trusted. */
 export const acceptedCatalogDigests = ['sha1', 'sha256', 'sha384', 'sha512'] as const;
 
-/** The catalog entries that vouch for these exact bytes (empty when none does). */
-export function entriesForData(index: CatalogIndex, data: Buffer): CatalogEntry[] {
+/** A member's flat digests by algorithm (every one in acceptedCatalogDigests). */
+export type FlatDigests = ReadonlyMap<string, Buffer>;
+
+/** Hash objects for every accepted algorithm, fed chunk by chunk while a member streams past. */
+export function flatDigester(): { update(chunk: Buffer): void; digests(): FlatDigests } {
+  const hashes = acceptedCatalogDigests.map((a) => [a, crypto.createHash(a)] as const);
+  return {
+    update: (chunk) => hashes.forEach(([, h]) => h.update(chunk)),
+    digests: () => new Map(hashes.map(([a, h]) => [a, h.digest()])),
+  };
+}
+
+export function flatDigests(data: Buffer): FlatDigests {
+  const d = flatDigester();
+  d.update(data);
+  return d.digests();
+}
+
+/** The catalog entries that vouch for a member with these flat digests (empty when none does). */
+export function entriesForDigests(index: CatalogIndex, digests: FlatDigests): CatalogEntry[] {
   const found: CatalogEntry[] = [];
-  for (const algorithm of acceptedCatalogDigests) {
-    const list = index.get(indexKey(algorithm, crypto.createHash(algorithm).update(data).digest()));
+  for (const [algorithm, digest] of digests) {
+    const list = index.get(indexKey(algorithm, digest));
     if (list) found.push(...list);
   }
   return found;
+}
+
+/** The catalog entries that vouch for these exact bytes. */
+export function entriesForData(index: CatalogIndex, data: Buffer): CatalogEntry[] {
+  return entriesForDigests(index, flatDigests(data));
 }

@@ -21,7 +21,7 @@ export {
   type PayloadReport,
   type PrecomputedFileFacts,
 } from './inspect';
-export { verifyPackageMetadata, readMetadataMembers, type MetadataVerification, type CatalogCheck, type MetadataProblem } from './verify-metadata';
+export { verifyPackageMetadata, readMetadataMembers, type MetadataMembers, type MetadataVerification, type CatalogCheck, type MetadataProblem } from './verify-metadata';
 export { parsePackageManifest, kbFromPackageName, type PackageManifest, type ManifestUpdate } from './mum';
 export { parsePkgProperties, type PkgProperties } from './pkg-properties';
 export { parseUnattend, type UnattendPackage } from './unattend';

@@ -145,7 +145,7 @@ interface InnerPackage {
 function inspectPayloadCab(cabinet: Cabinet, options: InspectOptions): InnerPackage {
   const metadataMembers = readMetadataMembers(cabinet);
   const metadata = verifyPackageMetadata(metadataMembers, cabinet.members, { trust: options.trust, at: options.at });
-  const mum = metadataMembers.get('update.mum');
+  const mum = metadataMembers.documents.get('update.mum');
   if (mum === undefined) throw inputError('PKG_NO_UPDATE_MUM', 'payload cab has no update.mum', { file: cabinet.path, member: 'update.mum' });
   let manifest: PackageManifest;
   try {

@@ -1,10 +1,9 @@
-import * as crypto from 'node:crypto';
 import { CabferryError, inputError, isCabferryError } from '../errors';
 import { Oid, verifySignedData, type TrustAnchor } from '../authenticode';
 import type { Cabinet } from '../cab/cabinet';
 import type { CabMember } from '../cab/types';
 import { parseContainerIndex, type ContainerIndex } from './cix';
-import { catalogIndex, entriesForData, parseCatalogContent, type CatalogContent } from './ctl';
+import { catalogIndex, entriesForDigests, flatDigester, parseCatalogContent, type CatalogContent, type FlatDigests } from './ctl';
 
 /**
  * "Metadata verified": the servicing metadata of a payload cab is what Microsoft (or whoever the
@@ -59,19 +58,34 @@ export interface MetadataVerifyOptions {
   at?: Date;
 }
 
-/** Members the metadata check reads: small, and all of them needed. */
+/**
+ * The metadata members of a payload cab: the documents that are parsed (.mum, .cat,
+ * _manifest_.cix.xml) in memory, and for every metadata member (component manifests included,
+ * which can number thousands in a rollup) only its flat digests, computed while it streams past.
+ */
+export interface MetadataMembers {
+  documents: Map<string, Buffer>;
+  digests: Map<string, FlatDigests>;
+}
+
+/** Members the metadata check reads. */
 export function isMetadataMember(name: string): boolean {
   return /\.(mum|cat|manifest)$/i.test(name) || name.toLowerCase() === '_manifest_.cix.xml';
 }
 
-const maxMetadataMemberBytes = 32 * 1024 * 1024;
-const maxMetadataTotalBytes = 256 * 1024 * 1024;
+/** Metadata members that are parsed, so held in memory. */
+function isDocument(name: string): boolean {
+  return /\.(mum|cat)$/i.test(name) || name.toLowerCase() === '_manifest_.cix.xml';
+}
+
+const maxDocumentBytes = 32 * 1024 * 1024;
+const maxDocumentTotalBytes = 256 * 1024 * 1024;
 
 /**
  * Read every metadata member of a payload cab in one pass per folder (decoding each folder once,
  * stopping after the last member needed). Keys are lower-case names with `/` separators.
  */
-export function readMetadataMembers(cabinet: Cabinet): Map<string, Buffer> {
+export function readMetadataMembers(cabinet: Cabinet): MetadataMembers {
   const wanted = cabinet.members.filter((m) => isMetadataMember(m.name));
   let total = 0;
   const seen = new Set<string>();
@@ -81,27 +95,37 @@ export function readMetadataMembers(cabinet: Cabinet): Map<string, Buffer> {
       throw inputError('PKG_DUPLICATE_MEMBER', 'the cab holds this metadata member more than once', { file: cabinet.path, member: m.name });
     }
     seen.add(memberKey(m.name));
-    if (m.size > maxMetadataMemberBytes) {
-      throw inputError('PKG_METADATA_TOO_LARGE', `metadata member is ${m.size} bytes (limit ${maxMetadataMemberBytes})`, { file: cabinet.path, member: m.name });
+    if (!isDocument(m.name)) continue;
+    if (m.size > maxDocumentBytes) {
+      throw inputError('PKG_METADATA_TOO_LARGE', `metadata member is ${m.size} bytes (limit ${maxDocumentBytes})`, { file: cabinet.path, member: m.name });
     }
     total += m.size;
   }
-  if (total > maxMetadataTotalBytes) {
-    throw inputError('PKG_METADATA_TOO_LARGE', `metadata members total ${total} bytes (limit ${maxMetadataTotalBytes})`, { file: cabinet.path });
+  if (total > maxDocumentTotalBytes) {
+    throw inputError('PKG_METADATA_TOO_LARGE', `metadata documents total ${total} bytes (limit ${maxDocumentTotalBytes})`, { file: cabinet.path });
   }
   const chunks = new Map<CabMember, Buffer[]>();
-  const out = new Map<string, Buffer>();
+  const hashing = new Map<CabMember, ReturnType<typeof flatDigester>>();
+  const out: MetadataMembers = { documents: new Map(), digests: new Map() };
   let failure: CabferryError | null = null;
   cabinet.forEachMemberData(wanted, {
     onData: (m, chunk) => {
+      let digester = hashing.get(m);
+      if (digester === undefined) hashing.set(m, (digester = flatDigester()));
+      digester.update(chunk);
+      if (!isDocument(m.name)) return;
       const list = chunks.get(m) ?? [];
       list.push(Buffer.from(chunk)); // chunks are only valid during the call
       chunks.set(m, list);
     },
     done: (m, error) => {
       if (error !== null) failure ??= error;
-      else out.set(memberKey(m.name), Buffer.concat(chunks.get(m) ?? [], m.size));
+      else {
+        out.digests.set(memberKey(m.name), (hashing.get(m) ?? flatDigester()).digests());
+        if (isDocument(m.name)) out.documents.set(memberKey(m.name), Buffer.concat(chunks.get(m) ?? [], m.size));
+      }
       chunks.delete(m);
+      hashing.delete(m);
     },
   });
   if (failure !== null) throw failure;
@@ -113,7 +137,7 @@ export function memberKey(name: string): string {
 }
 
 /** Verify the metadata of a payload cab whose metadata members have been read. */
-export function verifyPackageMetadata(metadata: Map<string, Buffer>, members: readonly CabMember[], options: MetadataVerifyOptions): MetadataVerification {
+export function verifyPackageMetadata(metadata: MetadataMembers, members: readonly CabMember[], options: MetadataVerifyOptions): MetadataVerification {
   const problems: MetadataProblem[] = [];
   const record = (e: unknown): void => {
     if (e instanceof MetadataError) problems.push({ code: e.code, message: e.message, ...(e.member ? { member: e.member } : {}) });
@@ -123,7 +147,7 @@ export function verifyPackageMetadata(metadata: Map<string, Buffer>, members: re
   // 1. every catalog's signature, and its content
   const catalogs: CatalogCheck[] = [];
   const verifiedCatalogs = new Map<string, CatalogContent>();
-  for (const [key, der] of metadata) {
+  for (const [key, der] of metadata.documents) {
     if (!key.endsWith('.cat')) continue;
     try {
       const { check, content } = verifyCatalog(key, der, options);
@@ -137,7 +161,7 @@ export function verifyPackageMetadata(metadata: Map<string, Buffer>, members: re
 
   // 2. the top-level pair
   try {
-    checkTopLevelPair(metadata);
+    checkTopLevelPair(metadata.documents);
   } catch (e) {
     record(e);
   }
@@ -145,10 +169,10 @@ export function verifyPackageMetadata(metadata: Map<string, Buffer>, members: re
   // 3. each X.mum by its own X.cat when there is one (update.mum by update.cat), every other .mum/.manifest by some verified catalog
   const index = catalogIndex([...verifiedCatalogs.values()]);
   let membersVerified = 0;
-  for (const [key, data] of metadata) {
+  for (const [key, digests] of metadata.digests) {
     if (!/\.(mum|manifest)$/.test(key)) continue;
     try {
-      checkVouchedFor(key, data, index, verifiedCatalogs);
+      checkVouchedFor(key, digests, index, verifiedCatalogs);
       membersVerified++;
     } catch (e) {
       record(e);
@@ -160,11 +184,11 @@ export function verifyPackageMetadata(metadata: Map<string, Buffer>, members: re
     for (const entry of content.entries) {
       if (entry.fileName === null) continue;
       const key = memberKey(entry.fileName);
-      const data = metadata.get(key);
+      const digests = metadata.digests.get(key);
       // absent members are the container's business; members already reported need no second line
-      if (data === undefined || problems.some((p) => p.member === key)) continue;
+      if (digests === undefined || problems.some((p) => p.member === key)) continue;
       try {
-        checkNamedEntry(catalogKey, entry.fileName, data, entry.digests);
+        checkNamedEntry(catalogKey, entry.fileName, digests, entry.digests);
       } catch (e) {
         record(e);
       }
@@ -173,10 +197,10 @@ export function verifyPackageMetadata(metadata: Map<string, Buffer>, members: re
 
   // 5. the container index against the members
   let containerIndex: MetadataVerification['containerIndex'] = null;
-  const cix = metadata.get('_manifest_.cix.xml');
+  const cix = metadata.documents.get('_manifest_.cix.xml');
   if (cix !== undefined) {
     try {
-      containerIndex = checkContainerIndex(parseContainerIndex(cix), members, metadata);
+      containerIndex = checkContainerIndex(parseContainerIndex(cix), members, metadata.digests);
     } catch (e) {
       if (isCabferryError(e) && e.kind === 'input') record(new MetadataError('META_CIX_MALFORMED', e.message, '_manifest_.cix.xml'));
       else record(e);
@@ -236,33 +260,35 @@ function checkTopLevelPair(metadata: Map<string, Buffer>): void {
   if (!metadata.has('update.cat')) throw new MetadataError('META_CATALOG_MISSING', 'the payload has no update.cat to prove update.mum', 'update.cat');
 }
 
-function checkVouchedFor(key: string, data: Buffer, index: ReturnType<typeof catalogIndex>, verified: Map<string, CatalogContent>): void {
+function checkVouchedFor(key: string, digests: FlatDigests, index: ReturnType<typeof catalogIndex>, verified: Map<string, CatalogContent>): void {
   const ownCatalogKey = key.replace(/\.mum$/, '.cat');
   const own = key.endsWith('.mum') ? verified.get(ownCatalogKey) : undefined;
   if (own !== undefined) {
-    if (entriesForData(catalogIndex([own]), data).length === 0) {
-      throw new MetadataError('META_HASH_MISMATCH', `${key} (sha256 ${sha256Hex(data).slice(0, 16)}…) is not listed in its signed catalog ${ownCatalogKey}: it was altered or does not belong to this package`, key);
+    if (entriesForDigests(catalogIndex([own]), digests).length === 0) {
+      const sha256 = digests.get('sha256')?.toString('hex').slice(0, 16) ?? '?';
+      throw new MetadataError('META_HASH_MISMATCH', `${key} (sha256 ${sha256}…) is not listed in its signed catalog ${ownCatalogKey}: it was altered or does not belong to this package`, key);
     }
     return;
   }
-  if (entriesForData(index, data).length === 0) {
+  if (entriesForDigests(index, digests).length === 0) {
     throw new MetadataError('META_NOT_IN_CATALOG', `${key} is not listed in any validly signed catalog of the payload`, key);
   }
 }
 
-function checkNamedEntry(catalogKey: string, fileName: string, data: Buffer, digests: { algorithm: string; digest: Buffer; kind: string }[]): void {
-  const flat = digests.filter((d) => d.kind === 'flat' && !d.algorithm.startsWith('unsupported'));
-  if (flat.length === 0) return;
-  const matches = flat.some((d) => crypto.createHash(d.algorithm).update(data).digest().equals(d.digest));
-  if (!matches) throw new MetadataError('META_HASH_MISMATCH', `${fileName} does not match its entry in the signed ${catalogKey}`, fileName);
+function checkNamedEntry(catalogKey: string, fileName: string, member: FlatDigests, digests: { algorithm: string; digest: Buffer; kind: string }[]): void {
+  const comparable = digests.filter((d) => d.kind === 'flat' && member.has(d.algorithm));
+  if (comparable.length === 0) return;
+  if (!comparable.some((d) => member.get(d.algorithm)?.equals(d.digest))) {
+    throw new MetadataError('META_HASH_MISMATCH', `${fileName} does not match its entry in the signed ${catalogKey}`, fileName);
+  }
 }
 
 /**
  * Every `<Source>` names a member of the cab; a RAW source has the file's length; metadata
- * members (the ones read anyway) hash to their Source hash. Payload members are not decompressed
+ * members (the ones hashed anyway) match their Source hash. Payload members are not decompressed
  * for this: the cab's Authenticode signature already covers their bytes.
  */
-function checkContainerIndex(cix: ContainerIndex, members: readonly CabMember[], metadata: Map<string, Buffer>): NonNullable<MetadataVerification['containerIndex']> {
+function checkContainerIndex(cix: ContainerIndex, members: readonly CabMember[], digests: Map<string, FlatDigests>): NonNullable<MetadataVerification['containerIndex']> {
   const byName = new Map(members.map((m) => [memberKey(m.name), m]));
   let sourcesChecked = 0;
   let hashesChecked = 0;
@@ -277,18 +303,13 @@ function checkContainerIndex(cix: ContainerIndex, members: readonly CabMember[],
       throw new MetadataError('META_CIX_SIZE_MISMATCH', `member "${member.name}" is ${member.size} bytes; _manifest_.cix.xml says ${file.length}`, member.name);
     }
     sourcesChecked++;
-    const data = metadata.get(key);
-    if (data !== undefined && file.source.hash !== null) {
-      const actual = crypto.createHash(file.source.hash.algorithm).update(data).digest('hex');
-      if (actual !== file.source.hash.hex) {
+    const actual = digests.get(key)?.get(file.source.hash?.algorithm ?? '');
+    if (actual !== undefined && file.source.hash !== null) {
+      if (actual.toString('hex') !== file.source.hash.hex) {
         throw new MetadataError('META_CIX_HASH_MISMATCH', `member "${member.name}" does not hash to the ${file.source.hash.algorithm} in _manifest_.cix.xml`, member.name);
       }
       hashesChecked++;
     }
   }
   return { files: cix.files.length, sourcesChecked, hashesChecked };
-}
-
-function sha256Hex(data: Buffer): string {
-  return crypto.createHash('sha256').update(data).digest('hex');
 }

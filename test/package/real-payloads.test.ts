@@ -209,7 +209,7 @@ test('oracle: update.mum as cabextract extracts it is byte for byte what inspect
     assert.ok(mum.length > 0, `cabextract found update.mum in ${payloadCab}`);
     const cab = openCab(payloadCab);
     try {
-      assert.deepEqual(readMetadataMembers(cab).get('update.mum'), mum);
+      assert.deepEqual(readMetadataMembers(cab).documents.get('update.mum'), mum);
     } finally {
       cab.close();
     }
