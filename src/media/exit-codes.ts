@@ -1,0 +1,74 @@
+/**
+ * What an installer's exit code means on the far side, and what install.cmd does about it.
+ *
+ * One table for both ends: renderInstallScript generates install.cmd's `:interpret` routine from
+ * it, and `cabferry report` reads the codes in the result logs back through it, so the script and
+ * the report can never disagree about a code.
+ *
+ * Sources: the WUA result codes (Microsoft "WUA Success and Error Codes", WU_S_* / WU_E_*),
+ * Win32 system error codes (3010 ERROR_SUCCESS_REBOOT_REQUIRED, 1641 ERROR_SUCCESS_REBOOT_INITIATED,
+ * 1058/0x80070422 service disabled), CBS_E_NOT_APPLICABLE (pkgmgr), TRUST_E_BAD_DIGEST.
+ * cmd.exe reports exit codes as signed 32-bit numbers, so HRESULTs appear negative.
+ */
+
+export type Outcome =
+  /** installed; continue with the next step */
+  | 'ok'
+  /** installed, the host must restart before the next step */
+  | 'reboot'
+  /** nothing to do; counts as done */
+  | 'skip'
+  /** stop the script */
+  | 'stop';
+
+export interface ExitCodeMeaning {
+  /** signed 32-bit value, as cmd.exe's %errorlevel% shows it */
+  code: number;
+  /** a token without spaces, written into the result log */
+  meaning: string;
+  outcome: Outcome;
+  /** what the operator reads */
+  explanation: string;
+}
+
+const SHA2_EXPLANATION =
+  'SHA-2 code signing support is not active yet: install KB4474419 and reboot';
+
+export const INSTALLER_EXIT_CODES: readonly ExitCodeMeaning[] = [
+  { code: 0, meaning: 'installed', outcome: 'ok', explanation: 'installed' },
+  { code: 3010, meaning: 'reboot-required', outcome: 'reboot', explanation: 'installed; a restart is required (3010)' },
+  { code: 1641, meaning: 'reboot-initiated', outcome: 'reboot', explanation: 'installed; the installer started a restart (1641)' },
+  { code: 0x240005, meaning: 'reboot-required', outcome: 'reboot', explanation: 'installed; a restart is required (WU_S_REBOOT_REQUIRED)' },
+  { code: 0x240006, meaning: 'already-installed', outcome: 'skip', explanation: 'already installed (WU_S_ALREADY_INSTALLED)' },
+  { code: toSigned(0x80240017), meaning: 'not-applicable', outcome: 'skip', explanation: 'not applicable to this host (WU_E_NOT_APPLICABLE)' },
+  { code: toSigned(0x800f081e), meaning: 'not-applicable', outcome: 'skip', explanation: 'not applicable to this host (CBS_E_NOT_APPLICABLE)' },
+  { code: toSigned(0x80096010), meaning: 'sha2-support-missing', outcome: 'stop', explanation: SHA2_EXPLANATION },
+  { code: toSigned(0x80070422), meaning: 'windows-update-service-disabled', outcome: 'stop', explanation: 'the Windows Update service (wuauserv) is disabled; wusa.exe needs it set to Manual' },
+  { code: toSigned(0x80240016), meaning: 'install-not-allowed', outcome: 'stop', explanation: 'another installation is running or a restart is pending (WU_E_INSTALL_NOT_ALLOWED)' },
+  { code: toSigned(0x80070bc9), meaning: 'reboot-pending-first', outcome: 'stop', explanation: 'a previous operation needs a restart first (ERROR_FAIL_REBOOT_REQUIRED)' },
+];
+
+/** Codes the script itself writes into the log for steps that never reached an installer. */
+export const SCRIPT_MEANINGS: Record<string, string> = {
+  'hash-mismatch': 'the payload on the media does not have the SHA-256 the plan names; not installed',
+  'payload-missing': 'the payload file is not on the media',
+  'hash-not-checked': 'installed without a SHA-256 check (/skiphashcheck)',
+  'loop-guard': 'the same step was reached three times; stopped to avoid a reboot loop',
+  'reboot-done': 'the host restarted as planned',
+  'reboot-requested': 'stopped for a restart',
+};
+
+export function toSigned(u32: number): number {
+  return u32 > 0x7fffffff ? u32 - 0x1_0000_0000 : u32;
+}
+
+export function hex32(code: number): string {
+  return '0x' + (code < 0 ? code + 0x1_0000_0000 : code).toString(16).toUpperCase().padStart(8, '0');
+}
+
+/** Meaning of an installer exit code; anything not in the table stops the script. */
+export function interpretExitCode(code: number): ExitCodeMeaning {
+  const known = INSTALLER_EXIT_CODES.find((c) => c.code === code);
+  if (known) return known;
+  return { code, meaning: 'failed', outcome: 'stop', explanation: `the installer failed with ${code} (${hex32(code)})` };
+}
