@@ -86,7 +86,7 @@ export function extractMembers(cab: MemberReader, outDir: string, options: Extra
     const rel = targets.get(m)!;
     const final = path.join(root, ...rel.split('/'));
     ensureParentDirs(root, rel);
-    const tmp = path.join(path.dirname(final), `.${path.basename(final)}.cabferry-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+    const tmp = path.join(path.dirname(final), `.cabferry-${process.pid}-${randomBytes(6).toString('hex')}.tmp`); // short: the final name may use the whole 255 bytes
     const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o644);
     return { fd, tmp, final, hash: createHash('sha256') };
   };
@@ -209,6 +209,8 @@ function guardIo<T>(m: CabMember, file: string, step: () => T): T {
   } catch (e) {
     if (e instanceof CabferryError) throw e.withContext({ file, member: m.name });
     const code = (e as NodeJS.ErrnoException).code;
+    // the name itself is unusable on this file system: the cabinet's problem, not ours
+    if (code === 'ENAMETOOLONG' || code === 'EILSEQ') throw inputError('CAB_EXTRACT_BAD_NAME', `member name cannot be used as a file name here (${code})`, { file, member: m.name, cause: e });
     if (code !== undefined) throw internalError('EXTRACT_WRITE_FAILED', `cannot write member: ${code}`, { file, member: m.name, cause: e });
     throw e;
   }

@@ -92,7 +92,7 @@ function listText(cab: Cabinet, file: string): string {
   for (const m of cab.members) {
     const comp = cab.folders[m.folderIndex]!.compression.label;
     const cont = m.continuation === 'none' ? '' : `  [continued ${m.continuation}]`;
-    lines.push(`${String(m.size).padStart(12)}  ${(m.dateTime ?? '(invalid date)').replace('T', ' ').padEnd(19)}  ${attributeLetters(m)}  ${String(m.folderIndex).padStart(6)}  ${comp.padEnd(11)}  ${m.name}${cont}`);
+    lines.push(`${String(m.size).padStart(12)}  ${(m.dateTime ?? '(invalid date)').replace('T', ' ').padEnd(19)}  ${attributeLetters(m)}  ${String(m.folderIndex).padStart(6)}  ${comp.padEnd(11)}  ${printable(m.name)}${cont}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -101,4 +101,10 @@ function listText(cab: Cabinet, file: string): string {
 function attributeLetters(m: CabMember): string {
   const bits: [number, string][] = [[0x01, 'r'], [0x02, 'h'], [0x04, 's'], [0x20, 'a'], [0x40, 'x'], [0x80, 'u']];
   return bits.map(([bit, letter]) => (m.attributes & bit ? letter : '-')).join('');
+}
+
+/** Control characters in a hostile name must not reach the terminal raw. */
+function printable(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return name.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -43,13 +43,14 @@ test('extract writes every member with `\\` as directories, mtimes from DOS date
     { name: 'x86_component\\big.bin', data: big },
     { name: 'empty.txt', data: Buffer.alloc(0) },
     { name: 'Ελληνικά.txt', data: Buffer.from('utf8 name') },
+    { name: 'n'.repeat(255), data: Buffer.from('a name using all 255 bytes a file system allows') },
   ]);
   const dir = path.join(work, 'out1');
   const cab = openCab(p);
   try {
     const report = extractMembers(cab, dir);
     assert.ok(report.ok);
-    assert.deepEqual(listTree(dir), ['empty.txt', 'x86_component/big.bin', 'x86_component/update.mum', 'Ελληνικά.txt'].sort());
+    assert.deepEqual(listTree(dir), ['empty.txt', 'n'.repeat(255), 'x86_component/big.bin', 'x86_component/update.mum', 'Ελληνικά.txt'].sort());
     assert.deepEqual(fs.readFileSync(path.join(dir, 'x86_component', 'big.bin')), big);
     assert.equal(fs.statSync(path.join(dir, 'empty.txt')).size, 0);
     assert.equal(fs.statSync(path.join(dir, 'x86_component', 'update.mum')).mtime.getTime(), when.getTime());

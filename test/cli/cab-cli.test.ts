@@ -35,6 +35,13 @@ test('list --json prints exactly one document with members, folders and signed',
   const human = runCli(['list', cabPath]);
   assert.equal(human.status, 0);
   assert.match(human.stdout, /dir\\a\.txt/);
+  // a hostile name cannot send terminal escapes through the human listing
+  const ansi = path.join(work, 'ansi.cab');
+  fs.writeFileSync(ansi, buildCab([{ encoder: noneFolderEncoder(), files: [{ name: 'a\u001b[2Jb', data: Buffer.from('x') }] }]));
+  const shown = runCli(['list', ansi]);
+  assert.equal(shown.status, 0);
+  assert.ok(!shown.stdout.includes('\u001b'));
+  assert.match(shown.stdout, /a\\x1b\[2Jb/);
 });
 
 test('extract writes under -o with `/` directories; a missing member is a usage error', () => {
