@@ -80,7 +80,7 @@ export interface ProductEvidence {
  * Windows Server 2008;" or "Windows 7.0 Client SP1;…Server SP1"); without it (a bare payload cab)
  * the edition packages named as parents (Server-Features / ServerCore vs Client-Features /
  * Embedded), then client/server sub-packages, else both products of the NT version. From NT 6.1
- * on there is no 32-bit server, so an x86 payload is for the client product only.
+ * on there is no 32-bit server, so an x86 payload is for the client product only; ia64 is server only.
  */
 export function productsFor(evidence: ProductEvidence): string[] {
   const family = families.find((f) => f.ntVersion === evidence.ntVersion);
@@ -108,6 +108,8 @@ export function productsFor(evidence: ProductEvidence): string[] {
   }
   if (!server && !client) server = client = true;
   if (evidence.architecture === 'x86' && Number(evidence.ntVersion) >= 6.1) server = false;
+  // Itanium builds exist only for the server products
+  if (evidence.architecture === 'ia64') client = false;
   if (!server && !client) client = true;
   return [...(server ? [family.server] : []), ...(client ? [family.client] : [])];
 }

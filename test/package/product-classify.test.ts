@@ -37,6 +37,7 @@ test('products: ApplicabilityInfo first (server first), then parents, then sub-p
   assert.deepEqual(productsFor({ ntVersion: '6.0', architecture: 'amd64', applicability: [], parentNames: ['package_for_KB948465'], subPackageNames: ['Package_for_KB2999226_server'] }), ['Windows Server 2008']);
   assert.deepEqual(productsFor({ ntVersion: '6.0', architecture: 'amd64', applicability: [], ...none }), ['Windows Server 2008', 'Windows Vista']);
   assert.deepEqual(productsFor({ ntVersion: '5.2', architecture: 'x86', applicability: [], ...none }), ['Windows NT 5.2']);
+  assert.deepEqual(productsFor({ ntVersion: '6.0', architecture: 'ia64', applicability: [], ...none }), ['Windows Server 2008']);
 });
 
 function manifest(over: Partial<PackageManifest>): PackageManifest {
