@@ -197,6 +197,9 @@ function selectCandidates(host: HostInventory, payloads: Payload[], family: KbFa
   }
   for (const c of byKb.values()) {
     if (!c.fact) plan.assumptions.push(`${c.kb} is not in the knowledge base: its role (${c.role}) and restart behaviour come from its own metadata, and it supersedes nothing`);
+    if (c.kb === family.sha2SupportKb && c.payload.signatures === 'sha2-only' && !base.sha2Active) {
+      plan.assumptions.push(`${c.payload.fileName} (SHA-2 code signing support) is itself signed with SHA-2 only; planned on the assumption that the host accepts it; if wusa refuses it, fetch a dual-signed (SHA-1 + SHA-2) release of ${c.kb}`);
+    }
     if (c.payload.metadataVerified === false) plan.assumptions.push(`${c.kb}: its update.mum was not verified against its signed catalog (${c.payload.metadataReason ?? 'no reason given'}); its metadata is trusted as read`);
   }
   return byKb;
@@ -607,8 +610,9 @@ class PlanContext {
       for (const d of ch.deps) {
         if (stageOf.get(d.kb) !== stage) continue;
         const dep = this.chosen.get(d.kb)!.c;
-        if (dep.restart === 'required') return { needsReboot: `${dep.kb} requires a restart before ${ch.c.kb} can install` };
+        // the SHA-2 reason first: it is the one an admin must not get wrong
         if (d.active) return { needsReboot: `${ch.c.kb} is signed with SHA-2 only; ${dep.kb} (SHA-2 code signing support) takes effect after a restart` };
+        if (dep.restart === 'required') return { needsReboot: `${dep.kb} requires a restart before ${ch.c.kb} can install` };
       }
       if (ch.c.payload.signatures === 'sha2-only' && ch.c.kb !== this.family.sha2SupportKb && !state.sha2Active) {
         return { needsReboot: sha2Installed ? `${ch.c.kb} is signed with SHA-2 only; ${this.family.sha2SupportKb} (SHA-2 code signing support) takes effect after a restart` : null };

@@ -1,0 +1,22 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixturePath, runCli, tempDir } from '../helpers';
+
+/** From the operator's first command to the admin's plan: import the fixture MSUs, then plan. */
+describe('cabferry import → cabferry plan (end to end)', () => {
+  it('plans the fixture hosts from a catalog filled by a real import', () => {
+    const catalog = tempDir('cabferry-e2e-');
+    const imp = runCli(['import', fixturePath('payloads'), '--catalog', catalog, '--trust', fixturePath('pki', 'root.pem'), '--allow-sha1-only', '--json']);
+    assert.ok(imp.status === 0 || imp.status === 1, imp.stderr);
+    const hosts = ['srv-fresh-x64.systeminfo.txt', 'srv-sha2-pending.inventory.txt', 'srv-sp1.systeminfo.txt', 'srv-sp1.hotfix.csv'].map((f) => fixturePath('hosts', f));
+    const r = runCli(['plan', '--host', ...hosts, '--catalog', catalog, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { hosts: { host: string; complete: boolean; steps: { action: string; kb: string | null }[] }[] };
+    const seq = (i: number): string[] => doc.hosts[i].steps.map((s) => (s.action === 'reboot' ? 'reboot' : s.kb!));
+    assert.deepEqual(doc.hosts.map((h) => h.host), ['SRV-FRESH', 'SRV-SHA2', 'SRV-SP1']);
+    assert.deepEqual(seq(0), ['KB4493730', 'KB4474419', 'reboot', 'KB4517134', 'KB4520002', 'reboot']);
+    assert.deepEqual(seq(1), ['reboot', 'KB4517134', 'KB4520002', 'reboot']);
+    // SP2 was signed with SHA-1 only in 2009: imported with --allow-sha1-only, it is planned first
+    assert.deepEqual(seq(2), ['KB948465', 'reboot', 'KB4493730', 'KB4474419', 'reboot', 'KB4517134', 'KB4520002', 'reboot']);
+  });
+});

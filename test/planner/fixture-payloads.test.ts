@@ -1,0 +1,58 @@
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { loadTrustAnchors } from '../../src/authenticode';
+import { inspectPayload } from '../../src/package/inspect';
+import type { Payload } from '../../src/package/types';
+import { readHostInventories } from '../../src/planner/inventory';
+import { loadKnowledgeBase } from '../../src/planner/knowledge-base';
+import { planInstall } from '../../src/planner/plan';
+import type { HostPlan } from '../../src/planner/types';
+import { fixturePath } from '../helpers';
+
+/**
+ * The planner on Payloads read for real: every fixture MSU in fixtures/payloads inspected by
+ * src/package (signatures verified against the test PKI, update.mum checked against the
+ * signed catalog), then planned for the hosts in fixtures/hosts.
+ */
+
+const kb = loadKnowledgeBase();
+const seq = (p: HostPlan): string[] => p.steps.map((s) => (s.action === 'reboot' ? 'reboot' : `${s.kb}`));
+const hostOf = (...files: string[]) => readHostInventories(files.map((f) => fixturePath('hosts', f)))[0];
+
+describe('planInstall on the inspected fixture MSUs', () => {
+  let payloads: Payload[];
+  before(() => {
+    const dir = fixturePath('payloads');
+    const trust = loadTrustAnchors([fixturePath('pki', 'root.pem')]);
+    payloads = fs.readdirSync(dir).filter((f) => f.endsWith('.msu')).sort().map((f) => inspectPayload(`${dir}/${f}`, { trust }));
+  });
+
+  it('reads what the planner needs from each MSU', () => {
+    const ssu = payloads.find((p) => p.fileName === 'Windows6.0-KB4493730-x64.msu')!;
+    assert.deepEqual([ssu.kb, ssu.ntVersion, ssu.architecture, ssu.kind, ssu.signatures, ssu.metadataVerified], ['KB4493730', '6.0', 'amd64', 'servicing-stack', 'dual', true]);
+    assert.equal(ssu.parents[0].kb, 'KB948465', 'update.mum names SP2 as the parent');
+    assert.equal(payloads.find((p) => p.fileName === 'Windows6.0-KB4520002-x64.msu')!.signatures, 'sha2-only');
+  });
+
+  it('fresh SP2 x64 host: SSU → SHA-2 support → reboot → newest SSU → newest rollup → reboot', () => {
+    const plan = planInstall(hostOf('srv-fresh-x64.systeminfo.txt'), payloads, kb, { kind: 'current' });
+    assert.equal(plan.complete, true);
+    assert.deepEqual(seq(plan), ['KB4493730', 'KB4474419', 'reboot', 'KB4517134', 'KB4520002', 'reboot']);
+    assert.match(plan.steps[2].reason, /signed with SHA-2 only; KB4474419 .* takes effect after a restart/);
+    const byFile = new Map(payloads.map((p) => [p.fileName, p]));
+    for (const s of plan.steps.filter((x) => x.action === 'install')) assert.equal(byFile.get(s.file!)!.sha256, s.sha256, 'the plan names the inspected file by its SHA-256');
+  });
+
+  it('the other scenarios hold on real metadata too', () => {
+    assert.deepEqual(seq(planInstall(hostOf('srv-sha2-pending.inventory.txt'), payloads, kb, { kind: 'current' })), ['reboot', 'KB4517134', 'KB4520002', 'reboot']);
+    assert.deepEqual(seq(planInstall(hostOf('srv-6003-april.systeminfo.csv', 'srv-6003-april.wmic-qfe.txt'), payloads, kb, { kind: 'current' })), ['KB4474419', 'reboot', 'KB4517134', 'KB4520002', 'reboot']);
+    const x86 = planInstall(hostOf('srv-x86.systeminfo.txt', 'srv-x86.hotfix.json'), payloads, kb, { kind: 'current' });
+    assert.ok(x86.steps.every((s) => s.file === null || s.file.endsWith('-x86.msu')));
+    const sp1 = planInstall(hostOf('srv-sp1.systeminfo.txt', 'srv-sp1.hotfix.csv'), payloads, kb, { kind: 'current' });
+    assert.deepEqual(seq(sp1).slice(0, 2), ['KB948465', 'reboot']);
+    const win7 = planInstall(hostOf('win7-ws.profile.json'), payloads, kb, { kind: 'current' });
+    assert.deepEqual(seq(win7), ['KB4490628', 'KB4474419', 'reboot']);
+    assert.equal(win7.steps[1].file, 'Windows6.1-KB4474419-v3-x64.msu');
+  });
+});
