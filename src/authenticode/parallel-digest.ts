@@ -11,9 +11,10 @@ import { digestFile, RangeHasher, type ByteRange } from './digest';
  * payload needs SHA-1 and SHA-256 of nearly every byte (and the file SHA-256 when reported):
  * hashes that run one after another on one core, or side by side on several.
  *
- * The file is still read once, in order, by this thread, into a ring of shared slots; each
- * worker hashes every slot (its RangeHasher keeps only its ranges) and reports how far it got,
- * and a slot is refilled only when every worker is past it. The API stays synchronous: this
+ * The file is still read once, in order, by this thread, into a ring of shared slots; this
+ * thread hashes the first job itself, each other job has a worker that hashes every slot (its
+ * RangeHasher keeps only its ranges) and reports how far it got, and a slot is refilled only
+ * when every worker is past it. The API stays synchronous: this
  * thread blocks in Atomics.wait, which is what the verify pipeline does anyway while hashing.
  */
 
@@ -77,27 +78,34 @@ export function digestFileInParallel(file: RandomAccessFile, ranges: ByteRange[]
   const control = new SharedArrayBuffer(4 * (1 + 2 * jobs.length));
   const results = new SharedArrayBuffer(MAX_DIGEST_BYTES * jobs.length);
   const ctl = new Int32Array(control);
-  const workers = jobs.map(
-    (job, index) =>
+  // job 0 is hashed here, between reads; jobs 1… each get a worker
+  const workers = jobs.slice(1).map(
+    (job, i) =>
       new Worker(workerScript, {
-        workerData: { job, index, jobCount: jobs.length, size: file.size, slotBytes: SLOT_BYTES, slots: SLOTS, data, control, results } satisfies DigestWorkerData,
+        workerData: { job, index: i + 1, jobCount: jobs.length, size: file.size, slotBytes: SLOT_BYTES, slots: SLOTS, data, control, results } satisfies DigestWorkerData,
       }),
   );
   try {
+    const own = new RangeHasher(jobs[0].ranges, [jobs[0].algorithm]);
     const chunks = Math.ceil(file.size / SLOT_BYTES);
     for (let k = 0; k < chunks; k++) {
       // slot k % SLOTS last held chunk k - SLOTS: every worker must be past it
-      for (let j = 0; j < jobs.length; j++) waitFor(ctl, Control.consumed(j), k - SLOTS + 1, jobs.length, j);
+      for (let j = 1; j < jobs.length; j++) waitFor(ctl, Control.consumed(j), k - SLOTS + 1, jobs.length, j);
       const offset = k * SLOT_BYTES;
       const chunk = file.read(offset, Math.min(SLOT_BYTES, file.size - offset), 'file data');
       chunk.copy(Buffer.from(data, (k % SLOTS) * SLOT_BYTES, chunk.length));
       Atomics.store(ctl, Control.produced, k + 1);
       Atomics.notify(ctl, Control.produced);
+      if (offset < own.end) own.update(chunk, offset);
     }
-    const digests = jobs.map((job, j) => {
-      waitFor(ctl, Control.done(jobs.length, j), 1, jobs.length, j);
-      return Buffer.from(new Uint8Array(results, j * MAX_DIGEST_BYTES, Atomics.load(ctl, Control.done(jobs.length, j))));
-    });
+    const digests = [
+      own.digests().get(jobs[0].algorithm) as Buffer,
+      ...jobs.slice(1).map((_, i) => {
+        const j = i + 1;
+        waitFor(ctl, Control.done(jobs.length, j), 1, jobs.length, j);
+        return Buffer.from(new Uint8Array(results, j * MAX_DIGEST_BYTES, Atomics.load(ctl, Control.done(jobs.length, j))));
+      }),
+    ];
     return { sha256: options.fileSha256 ? digests[unique.length] : null, authenticode: new Map(unique.map((a, i) => [a, digests[i]])) };
   } finally {
     for (const w of workers) void w.terminate();
