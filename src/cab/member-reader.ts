@@ -121,7 +121,7 @@ export abstract class MemberReader {
     // Members sorted by start; `open` holds those whose range has begun but not ended.
     const pending = [...members].sort((a, b) => a.folderOffset - b.folderOffset || a.index - b.index);
     const delivered = new Map<CabMember, number>();
-    const stopAfter = options.wholeFolders ? Infinity : Math.max(...pending.map((m) => m.folderOffset + m.size));
+    const stopAfter = options.wholeFolders ? Infinity : pending.reduce((end, m) => Math.max(end, m.folderOffset + m.size), 0);
     const result: FolderPassResult = { index: folder.index, compression: folder.compression.label, blocks: 0, bytes: 0, error: null };
     if (folder.unavailable !== null) {
       result.error = folder.unavailable;

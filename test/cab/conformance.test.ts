@@ -136,7 +136,7 @@ test('conformance with cabextract 1.9 over the whole corpus', { timeout: 300_000
     const outcome = testInProcess(file);
     slowest.push([entry.path, outcome.ms]);
     const expected = EXPECTED_DIFFERENCES[entry.path];
-    const problem = expected === undefined ? checkAgreement(entry, file, outcome) : checkDocumentedDifference(entry, file, outcome, expected);
+    const problem = expected === undefined ? checkAgreement(entry, outcome) : checkDocumentedDifference(entry, file, outcome, expected);
     if (problem !== null) {
       failures.push(`${entry.path}: ${problem}`);
       tally.disagree.push(entry.path);
@@ -163,7 +163,7 @@ function summarizeKinds(t: Tally): string {
 }
 
 /** Files with no documented difference: (a) same names and digests, (b) failure where cabextract failed. */
-function checkAgreement(entry: OracleFile, file: string, outcome: Outcome): string | null {
+function checkAgreement(entry: OracleFile, outcome: Outcome): string | null {
   const cabextractOk = entry.cabextract_extract_rc === 0 && entry.cabextract_test_rc === 0;
   if (outcome.openError !== undefined) {
     if (cabextractOk) return `cabextract extracts it, we fail to open: ${outcome.openError.code} ${outcome.openError.message}`;
