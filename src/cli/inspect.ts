@@ -11,8 +11,8 @@ import { action, printJson, reportError } from './run';
 /**
  * `cabferry inspect FILE… [--json] [--members] [--trust FILE|DIR]… [--at DATE] [--catalog DIR]`:
  * what each payload is (KB, product, architecture, kind, restart, parents) and whether its
- * signature and catalog-signed metadata hold. Exit 0 all good, 1 a signature or the metadata
- * did not verify, 3 a file is not a readable payload.
+ * signature (and an .msu's payload cab's) and catalog-signed metadata hold. Exit 0 all good,
+ * 1 a signature or the metadata did not verify, 3 a file is not a readable payload.
  */
 export function register(program: Command): void {
   program
@@ -86,7 +86,7 @@ function parseAt(value: string | undefined): Date | undefined {
 export function exitCodeFor(reports: PayloadReport[], errors: CabferryError[]): number {
   if (errors.some((e) => e.kind === 'input' || e.kind === 'usage')) return ExitCode.input;
   if (errors.length > 0) return ExitCode.negative;
-  const negative = reports.some((r) => r.verdict.verdict !== 'valid' || !r.payload.metadataVerified);
+  const negative = reports.some((r) => r.verdict.verdict !== 'valid' || (r.payloadCabVerdict !== null && r.payloadCabVerdict.verdict !== 'valid') || !r.payload.metadataVerified);
   return negative ? ExitCode.negative : ExitCode.ok;
 }
 

@@ -261,6 +261,10 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     }
   }
 
+  if (parts.payloadCabVerdict !== null && parts.payloadCabVerdict.verdict !== 'valid') {
+    notes.push(`the payload cab ${parts.payloadCab}'s own signature is ${parts.payloadCabVerdict.verdict}: ${parts.payloadCabVerdict.reason}`);
+  }
+
   const products = productsFor({
     ntVersion,
     architecture,

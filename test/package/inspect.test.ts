@@ -96,3 +96,15 @@ test('a broken pkgProperties.txt or unattend .xml inside an MSU: one input error
   const huge = writeCab(dir, 'Windows6.0-KB4493730-x64.msu', withMember(members, 'Windows6.0-KB4493730-x64-pkgProperties.txt', Buffer.alloc(300 * 1024, 0x41)));
   assert.throws(() => inspectPayload(huge, { trust }), inputError('MSU_MEMBER_TOO_LARGE'));
 });
+
+test("an MSU whose payload cab's own signature is broken: noted, and the report carries the verdict", () => {
+  const members = readAllMembers(ssu);
+  const inner = members.find((m) => m.name === 'Windows6.0-KB4493730-x64.cab')!;
+  const tampered = Buffer.from(inner.data);
+  tampered[0x20] ^= 0x01; // CFHEADER.setID: hashed by Authenticode, irrelevant to reading the cab
+  const file = writeCab(dir, 'Windows6.0-KB4493730-x64.msu', withMember(members, inner.name, tampered));
+  const r = inspectPayloadReport(file, { trust });
+  assert.equal(r.payloadCabVerdict?.verdict, 'invalid');
+  assert.equal(r.payload.metadataVerified, true, 'the catalogs still prove the metadata');
+  assert.ok(r.payload.notes?.some((n) => n.startsWith("the payload cab Windows6.0-KB4493730-x64.cab's own signature is invalid")), JSON.stringify(r.payload.notes));
+});
