@@ -32,7 +32,8 @@ export class LzxBitReader {
     if (this.bitCount !== 0) throw new Error('LzxBitReader.feed: bits still buffered'); // decoder invariant
     const leftover = this.end - this.pos;
     if (leftover === 0) {
-      this.buf = payload;
+      // a plain Uint8Array view, never a Buffer: one element kind keeps the hot loop monomorphic
+      this.buf = new Uint8Array(payload.buffer, payload.byteOffset, payload.length);
     } else {
       const joined = new Uint8Array(leftover + payload.length);
       joined.set(this.buf.subarray(this.pos, this.end), 0);

@@ -318,6 +318,8 @@ export class LzxDecoder implements BlockDecoder {
     const alignedTable = this.alignedTree.table;
     const alignedShift = this.alignedTree.primaryShift;
     const runEndsBlock = runEnd - this.windowPos === this.blockRemaining;
+    const extraBitsOf = LZX_EXTRA_BITS;
+    const positionBaseOf = LZX_POSITION_BASE;
 
     let bitBuf = bits.bitBuf;
     let bitCount = bits.bitCount;
@@ -372,30 +374,30 @@ export class LzxDecoder implements BlockDecoder {
         r2 = r0;
         r0 = offset;
       } else {
-        const extra = LZX_EXTRA_BITS[slot]!;
-        offset = LZX_POSITION_BASE[slot]! - 2;
-        if (aligned && extra >= 3) {
-          // the low 3 bits come from the aligned-offset tree, the rest verbatim
-          const verbatimBits = extra - 3;
-          if (verbatimBits > 0) {
-            if (bitCount < verbatimBits) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
-            offset += (bitBuf >>> (32 - verbatimBits)) << 3;
-            bitBuf <<= verbatimBits;
-            bitCount -= verbatimBits;
-          }
+        // Verbatim blocks read all `extra` footer bits as is; aligned blocks, when extra ≥ 3,
+        // read extra − 3 of them as is and take the low 3 from the aligned-offset tree. One
+        // shared read keeps the loop small and its branches warm for both block types.
+        const extra = extraBitsOf[slot]!;
+        offset = positionBaseOf[slot]! - 2;
+        // (written so that every operation also runs in verbatim blocks: an operation V8 has never
+        // seen run makes the optimized loop bail out the first time an aligned block arrives)
+        const alignedFooter = extra >= 3 && aligned;
+        const alignedShiftBits = alignedFooter ? 3 : 0;
+        const verbatimBits = extra - alignedShiftBits;
+        if (verbatimBits > 0) {
+          while (bitCount < verbatimBits) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; } // ≤ 17 bits: ≤ 2 words
+          const footer = bitBuf >>> (32 - verbatimBits);
+          bitBuf <<= verbatimBits;
+          bitCount -= verbatimBits;
+          offset += footer << alignedShiftBits;
+        }
+        if (alignedFooter) {
           if (bitCount < 16) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
           e = alignedTable[(bitBuf >>> 16) >>> alignedShift]!; // aligned codes are ≤ 7 bits: no subtables
           n = e & ENTRY_LENGTH_MASK;
           bitBuf <<= n;
           bitCount -= n;
           offset += e >>> 8;
-        } else if (extra > 0) {
-          // up to 17 bits: two words may be needed
-          if (bitCount < extra) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
-          if (bitCount < extra) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
-          offset += bitBuf >>> (32 - extra);
-          bitBuf <<= extra;
-          bitCount -= extra;
         }
         r2 = r1;
         r1 = r0;
