@@ -355,6 +355,10 @@ class PlanContext {
     const live = [...this.candidates.values()].filter((c) => this.installedReplacement(c.kb) === null);
     const newest = (role: PayloadKind): Candidate | null =>
       live.filter((c) => c.role === role).sort((a, b) => compareText(b.released ?? '', a.released ?? '') || compareText(b.kb, a.kb))[0] ?? null;
+    // a live candidate that another live candidate replaces (rollups, SSUs, explicit facts) is no goal of its own
+    const liveIndex = this.newIndex();
+    for (const c of live) liveIndex.add(c.kb);
+    const replacedInCatalog = (c: Candidate): boolean => liveIndex.replacementOf(c.kb) !== null;
     const roots: { c: Candidate; why: string }[] = [];
     const ssu = newest('servicing-stack');
     if (ssu) roots.push({ c: ssu, why: `newest servicing stack update in the catalog (${ssu.released ?? 'date unknown'})` });
@@ -377,6 +381,7 @@ class PlanContext {
         if (c.role === 'rollup-preview') this.goalExcluded.set(c.kb, 'a preview rollup is optional; name it with --target to install it');
         else if (c.role === 'servicing-stack' || c.role === 'monthly-rollup') continue; // older members of a chain: superseded
         else if (c.role === 'security-only' && rollup && this.supersedes(rollup.kb, c.kb)) continue;
+        else if (c.role !== 'security-only' && replacedInCatalog(c)) continue;
         else roots.push({ c, why: `applicable ${ROLE_LABEL[c.role]} not yet installed` });
       }
     } else {
@@ -384,6 +389,7 @@ class PlanContext {
         if (c === ssu) continue;
         if (c.role === 'monthly-rollup' || c.role === 'rollup-preview') this.goalExcluded.set(c.kb, '--security-only: rollups are not installed');
         else if (c.role === 'servicing-stack') continue;
+        else if (c.role !== 'security-only' && replacedInCatalog(c)) continue;
         // security-only updates are not cumulative: every month's package is needed
         else roots.push({ c, why: c.role === 'security-only' ? 'security-only updates are not cumulative: each month is installed' : `applicable ${ROLE_LABEL[c.role]} not yet installed` });
       }

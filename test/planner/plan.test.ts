@@ -182,6 +182,14 @@ describe('planInstall: goals, reboots and applicability', () => {
     assert.ok(withOther.assumptions.some((a) => /KB4600001 is not in the knowledge base/.test(a)));
   });
 
+  it('ESU preparation: the newer package replaces the older one; its SSU prerequisite is met by the newest SSU', () => {
+    const esu = (k: string): Payload => nt60Payload('KB4520002', 'amd64', { kb: k, kind: 'esu-preparation', fileName: `Windows6.0-${k}-x64.msu`, sha256: k === 'KB4538484' ? 'c'.repeat(64) : 'd'.repeat(64) });
+    const plan = planInstall(fresh(), [...catalog(), esu('KB4538484'), esu('KB4575904')], kb, current);
+    assert.deepEqual(sequence(plan), ['KB4493730', 'KB4474419', 'reboot', 'KB5016129', 'KB4575904', 'KB4520002', 'reboot']);
+    assert.match(plan.steps.find((s) => s.kb === 'KB5016129')!.reason, /replaces KB4572374, which KB4575904 requires/);
+    assert.match(plan.skipped.find((s) => s.kb === 'KB4538484' && s.reason === 'superseded')!.detail!, /KB4575904/);
+  });
+
   it('a payload without a valid signature is never planned', () => {
     const bad = catalog().map((p) => (p.kb === 'KB4474419' ? { ...p, signatures: 'invalid' as const } : p));
     const plan = planInstall(fresh(), bad, kb, current);
