@@ -26,11 +26,20 @@ export function detectLayout(members: readonly CabMember[], file: string): Paylo
   const wsusScan = top.find((m) => m.name.toLowerCase() === 'wsusscan.cab') ?? null;
   const payloadCabs = top.filter((m) => /\.cab$/i.test(m.name) && m !== wsusScan);
   const pkgProperties = onlyOne(top.filter((m) => /-pkgProperties\.txt$/i.test(m.name)), 'pkgProperties.txt', file);
-  const unattend = onlyOne(top.filter((m) => /\.xml$/i.test(m.name)), 'unattend .xml', file);
-  if (payloadCabs.length === 0 || (wsusScan === null && pkgProperties === null && unattend === null)) {
-    throw inputError('PKG_NOT_A_PAYLOAD', 'not an update payload: no update.mum, and not an MSU (payload .cab with WSUSSCAN.cab / pkgProperties.txt / unattend .xml)', { file });
+  // an unattend file alone does not make an MSU: WSUSSCAN.cab or pkgProperties.txt must be there
+  if (payloadCabs.length === 0 || (wsusScan === null && pkgProperties === null)) {
+    throw inputError('PKG_NOT_A_PAYLOAD', 'not an update payload: no update.mum, and not an MSU (payload .cab with WSUSSCAN.cab or pkgProperties.txt)', { file });
   }
-  return { format: 'msu', payloadCabs, wsusScan, pkgProperties, unattend };
+  return { format: 'msu', payloadCabs, wsusScan, pkgProperties, unattend: chooseUnattend(top, pkgProperties, file) };
+}
+
+/** The unattend .xml: the only one, else the one named like pkgProperties.txt (`<name>.xml` next to `<name>-pkgProperties.txt`). */
+function chooseUnattend(top: CabMember[], pkgProperties: CabMember | null, file: string): CabMember | null {
+  const xmls = top.filter((m) => /\.xml$/i.test(m.name));
+  if (xmls.length <= 1) return xmls[0] ?? null;
+  const stem = pkgProperties?.name.replace(/-pkgProperties\.txt$/i, '').toLowerCase();
+  const named = xmls.filter((m) => m.name.toLowerCase() === `${stem}.xml`);
+  return onlyOne(named.length === 1 ? named : xmls, 'unattend .xml', file);
 }
 
 function onlyOne(found: CabMember[], what: string, file: string): CabMember | null {
