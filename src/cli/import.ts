@@ -131,8 +131,10 @@ class ProgressLine {
     const fraction = this.currentSize ? Math.min(this.currentDone / this.currentSize, 1) : 0;
     const bar = '#'.repeat(Math.round(fraction * width)).padEnd(width, '-');
     const columns = process.stderr.columns ?? 100;
-    let line = `${this.files} file(s)  ${formatBytes(this.bytes)}  ${formatBytes(this.bytes / seconds)}/s  [${bar}] ${this.current}`;
-    if (line.length > columns - 1) line = line.slice(0, columns - 2) + '…';
+    const head = `${this.files} file(s)  ${formatBytes(this.bytes)}  ${formatBytes(this.bytes / seconds)}/s  [${bar}] `;
+    // keep the end of the name (the file), not its folder, when the terminal is narrow
+    const room = Math.max(columns - 1 - head.length, 8);
+    const line = head + (this.current.length > room ? '…' + this.current.slice(this.current.length - room + 1) : this.current);
     process.stderr.write(`\r\x1b[K${line}`);
     this.drawn = true;
   }

@@ -205,7 +205,7 @@ function inspectUnderOriginalName<T>(tempPath: string, fileName: string, label: 
   const dir = fs.mkdtempSync(path.join(path.dirname(tempPath), `${process.pid}-inspect-`));
   const linked = path.join(dir, path.basename(fileName) || 'payload');
   try {
-    fs.linkSync(tempPath, linked);
+    linkOrCopy(tempPath, linked);
     return fn(linked);
   } catch (e) {
     if (isCabferryError(e) && (e.file === undefined || e.file.startsWith(dir))) e.file = label;
@@ -252,6 +252,23 @@ function signatureRecord(s: SignatureReport): SignatureRecord {
     code: s.code,
     reason: s.reason,
   };
+}
+
+/** A second name for the temp copy: a hard link, else a symlink, else (FAT, exFAT) a copy. */
+function linkOrCopy(target: string, linkPath: string): void {
+  try {
+    fs.linkSync(target, linkPath);
+    return;
+  } catch {
+    /* no hard links on this file system */
+  }
+  try {
+    fs.symlinkSync(target, linkPath);
+    return;
+  } catch {
+    /* nor symlinks */
+  }
+  fs.copyFileSync(target, linkPath);
 }
 
 /** The members that say what a payload is (not the hundreds of component files). */
