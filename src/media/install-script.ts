@@ -385,8 +385,10 @@ call :now
 exit /b 0
 
 :now
+rem wmic gives a locale-independent time; once it has failed (Server Core without WMI, Wine) it is not asked again
 set "CF_NOW="
-for /f "tokens=2 delims==" %%t in ('wmic os get LocalDateTime /value 2^>nul') do set "CF_NOW=%%t"
+if not "!CF_WMIC!"=="0" for /f "tokens=2 delims==" %%t in ('wmic os get LocalDateTime /value 2^>nul') do set "CF_NOW=%%t"
+if not defined CF_NOW set "CF_WMIC=0"
 if defined CF_NOW call set "CF_NOW=%%CF_NOW:~0,4%%-%%CF_NOW:~4,2%%-%%CF_NOW:~6,2%%T%%CF_NOW:~8,2%%:%%CF_NOW:~10,2%%:%%CF_NOW:~12,2%%"
 if not defined CF_NOW set "CF_NOW=!DATE! !TIME!"
 exit /b 0
@@ -394,7 +396,7 @@ exit /b 0
 :boottime
 set "CF_BOOT=unknown"
 if defined CABFERRY_BOOTTIME (set "CF_BOOT=!CABFERRY_BOOTTIME!" & exit /b 0)
-for /f "tokens=2 delims==" %%t in ('wmic os get LastBootUpTime /value 2^>nul') do set "CF_BOOT=%%t"
+if not "!CF_WMIC!"=="0" for /f "tokens=2 delims==" %%t in ('wmic os get LastBootUpTime /value 2^>nul') do set "CF_BOOT=%%t"
 if not "!CF_BOOT!"=="unknown" call set "CF_BOOT=%%CF_BOOT:~0,14%%"
 exit /b 0
 

@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { inputError, internalError } from '../errors';
+
+/** Streaming file operations the media code needs: hash, copy-while-hashing, atomic writes. */
+
+const BLOCK = 1 << 20;
+
+export interface HashedFile {
+  size: number;
+  sha256: string;
+}
+
+/** SHA-256 and size of a file, read in 1 MiB blocks. */
+export function hashFile(file: string): HashedFile {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(BLOCK);
+  let size = 0;
+  const fd = openOrThrow(file, 'r');
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, BLOCK, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+      size += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+/**
+ * Copy `from` to `to` through a temp file next to `to`, hashing the bytes as they pass, and
+ * publish it (fsync + rename) only when they have `expectedSha256`: a damaged source never
+ * lands on the media under a good name.
+ */
+export function copyVerified(from: string, to: string, expectedSha256: string): HashedFile {
+  const temp = `${to}.cabferry-tmp`;
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(BLOCK);
+  let size = 0;
+  const src = openOrThrow(from, 'r');
+  let dst: number;
+  try {
+    dst = fs.openSync(temp, 'w');
+  } catch (e) {
+    fs.closeSync(src);
+    throw internalError('MEDIA_WRITE', `cannot write ${temp}: ${(e as NodeJS.ErrnoException).code ?? e}`, { file: temp, cause: e });
+  }
+  try {
+    for (;;) {
+      const n = fs.readSync(src, buf, 0, BLOCK, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+      writeAll(dst, buf.subarray(0, n), temp);
+      size += n;
+    }
+    fs.fsyncSync(dst);
+  } catch (e) {
+    fs.closeSync(dst);
+    fs.rmSync(temp, { force: true });
+    throw e;
+  } finally {
+    fs.closeSync(src);
+  }
+  fs.closeSync(dst);
+  const sha256 = hash.digest('hex');
+  if (sha256 !== expectedSha256) {
+    fs.rmSync(temp, { force: true });
+    throw internalError('MEDIA_SOURCE_CORRUPT', `${from} has SHA-256 ${sha256}, but the catalog says ${expectedSha256}: run cabferry catalog check`, { file: from });
+  }
+  fs.renameSync(temp, to);
+  return { size, sha256 };
+}
+
+/** Write a small generated file atomically (temp + fsync + rename) and return its hash. */
+export function writeFileAtomic(file: string, content: Buffer | string): HashedFile {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  const temp = `${file}.cabferry-tmp`;
+  try {
+    const fd = fs.openSync(temp, 'w');
+    try {
+      writeAll(fd, bytes, temp);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, file);
+  } catch (e) {
+    fs.rmSync(temp, { force: true });
+    if (e instanceof Error && e.name === 'CabferryError') throw e;
+    throw internalError('MEDIA_WRITE', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, { file, cause: e });
+  }
+  return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+function writeAll(fd: number, bytes: Buffer, file: string): void {
+  let off = 0;
+  while (off < bytes.length) {
+    try {
+      off += fs.writeSync(fd, bytes, off, bytes.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOSPC' ? 'the media is full' : code === 'EFBIG' ? 'the file is too large for this file system' : String(code ?? e);
+      throw internalError('MEDIA_WRITE', `cannot write ${file}: ${why}`, { file, cause: e });
+    }
+  }
+}
+
+function openOrThrow(file: string, flags: string): number {
+  try {
+    return fs.openSync(file, flags);
+  } catch (e) {
+    throw inputError('MEDIA_READ', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, { file, cause: e });
+  }
+}
+
+/**
+ * Every regular file under `root`, as "/"-separated relative paths, sorted. Symbolic links and
+ * other non-regular entries are returned separately and never followed.
+ */
+export function walkFiles(root: string): { files: string[]; special: string[] } {
+  const files: string[] = [];
+  const special: string[] = [];
+  const visit = (rel: string): void => {
+    const abs = rel === '' ? root : path.join(root, ...rel.split('/'));
+    for (const ent of fs.readdirSync(abs, { withFileTypes: true })) {
+      const r = rel === '' ? ent.name : `${rel}/${ent.name}`;
+      if (ent.isDirectory()) visit(r);
+      else if (ent.isFile()) files.push(r);
+      else special.push(r);
+    }
+  };
+  visit('');
+  return { files: files.sort(), special: special.sort() };
+}

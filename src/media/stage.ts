@@ -1,0 +1,331 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CabferryError, inputError, internalError, usageError } from '../errors';
+import { openCatalog } from '../catalog/catalog';
+import { planText } from '../cli/plan';
+import { collectScript, loadKnowledgeBase, planInstall, readHostInventories } from '../planner';
+import type { HostInventory, HostPlan, PlanGoal } from '../planner/types';
+import { version as cabferryVersion } from '../version';
+import { copyVerified, hashFile, walkFiles, writeFileAtomic, type HashedFile } from './files';
+import { renderInstallScript } from './install-script';
+import { isOutsideManifest, MEDIA, mediaToolFiles } from './layout';
+import { MANIFEST_FORMAT, renderSha256Sums, serializeManifest, signDetached, type ManifestEntry, type MediaManifest, type SigningMaterial } from './manifest';
+import { assertMediaName, FAT32_MAX_FILE_SIZE } from './names';
+
+/**
+ * Staging: plans in, a self-checking medium out.
+ *
+ *   stageMedia(options)   reads the host inventories, plans each host against the catalog, then
+ *   writeMedia(input)     validates names/sizes/space → drops the old manifest → copies each
+ *                         payload once (re-hashed while copying, skipped when already there and
+ *                         correct) → writes tools, per-host files, README, collect.cmd, SHA256SUMS
+ *                         → manifest.json last (temp + rename) → manifest.json.p7s.
+ *
+ * Until manifest.json exists the medium is visibly unfinished; running again completes it.
+ */
+
+export interface StageOptions {
+  /** host inventory files (any format the planner reads) */
+  hosts: string[];
+  to: string;
+  /** catalog directory; default as `openCatalog` resolves it */
+  catalog?: string;
+  goal: PlanGoal;
+  allowIncomplete: boolean;
+  /** PEM files; both or neither */
+  signKey?: string;
+  signCert?: string;
+  knowledgeBase?: string;
+  /** called with one line per notable event (copying, skipping, removing stale files) */
+  progress?: (line: string) => void;
+  now?: Date;
+}
+
+export interface StagedHost {
+  name: string;
+  complete: boolean;
+  steps: number;
+  missing: string[];
+  installScript: string;
+}
+
+export interface StageResult {
+  dir: string;
+  hosts: StagedHost[];
+  payloads: { file: string; size: number; sha256: string; copied: boolean }[];
+  bytesCopied: number;
+  files: number;
+  signed: boolean;
+  removed: string[];
+  manifest: string;
+}
+
+export interface WriteMediaInput {
+  to: string;
+  hosts: { inventory: HostInventory; plan: HostPlan }[];
+  /** where the payload with this SHA-256 can be read (the catalog's blob store) */
+  blobPath: (sha256: string) => string;
+  catalog: string | null;
+  allowIncomplete: boolean;
+  signing?: SigningMaterial;
+  collectCmd: string;
+  progress?: (line: string) => void;
+  now: Date;
+}
+
+export function stageMedia(options: StageOptions): StageResult {
+  if ((options.signKey === undefined) !== (options.signCert === undefined)) {
+    throw usageError('MEDIA_SIGN_OPTIONS', '--sign-key and --sign-cert go together');
+  }
+  const signing = options.signKey !== undefined && options.signCert !== undefined
+    ? { keyPem: readText(options.signKey), certPem: readText(options.signCert) }
+    : undefined;
+  const inventories = readHostInventories(options.hosts);
+  const kb = loadKnowledgeBase(options.knowledgeBase);
+  const catalog = openCatalog({ dir: options.catalog, readonly: true });
+  try {
+    const payloads = catalog.payloads();
+    const hosts = inventories.map((inventory) => ({ inventory, plan: planInstall(inventory, payloads, kb, options.goal) }));
+    return writeMedia({
+      to: options.to,
+      hosts,
+      blobPath: (sha) => catalog.blobPath(sha),
+      catalog: catalog.dir,
+      allowIncomplete: options.allowIncomplete,
+      signing,
+      collectCmd: collectScript(),
+      progress: options.progress,
+      now: options.now ?? new Date(),
+    });
+  } finally {
+    catalog.close();
+  }
+}
+
+export function writeMedia(input: WriteMediaInput): StageResult {
+  const to = path.resolve(input.to);
+  const progress = input.progress ?? (() => undefined);
+  checkPlans(input.hosts, input.allowIncomplete);
+  const payloads = payloadsOf(input.hosts.map((h) => h.plan), input.blobPath);
+
+  fs.mkdirSync(to, { recursive: true });
+  for (const dir of [MEDIA.payloads, MEDIA.tools, MEDIA.hosts]) fs.mkdirSync(path.join(to, dir), { recursive: true });
+  // an interrupted run must not leave the previous manifest claiming the new content
+  for (const f of [MEDIA.manifest, MEDIA.signature]) fs.rmSync(path.join(to, f), { force: true });
+
+  const present = new Map<string, HashedFile>();
+  for (const p of payloads) {
+    const dest = path.join(to, MEDIA.payloads, p.file);
+    if (fs.existsSync(dest) && fs.statSync(dest).size === p.size) {
+      const h = hashFile(dest);
+      if (h.sha256 === p.sha256) present.set(p.file, h);
+    }
+  }
+  checkFreeSpace(to, payloads.filter((p) => !present.has(p.file)).reduce((n, p) => n + p.size, 0));
+
+  const entries: ManifestEntry[] = [];
+  const stagedPayloads: StageResult['payloads'] = [];
+  let bytesCopied = 0;
+  for (const p of payloads) {
+    const rel = `${MEDIA.payloads}/${p.file}`;
+    let copied = false;
+    if (present.has(p.file)) {
+      progress(`${rel}: already on the media and correct`);
+    } else {
+      progress(`${rel}: copying ${p.size} bytes`);
+      copyVerified(p.source, path.join(to, rel), p.sha256);
+      bytesCopied += p.size;
+      copied = true;
+    }
+    entries.push({ path: rel, size: p.size, sha256: p.sha256 });
+    stagedPayloads.push({ file: p.file, size: p.size, sha256: p.sha256, copied });
+  }
+
+  const write = (rel: string, content: Buffer | string): void => {
+    fs.mkdirSync(path.dirname(path.join(to, rel)), { recursive: true });
+    const h = writeFileAtomic(path.join(to, rel), content);
+    entries.push({ path: rel, size: h.size, sha256: h.sha256 });
+  };
+  for (const t of mediaToolFiles()) write(t.path, t.content);
+  const staged: StagedHost[] = [];
+  const scriptOptions = { version: cabferryVersion, generatedAt: input.now.toISOString() };
+  for (const { inventory, plan } of input.hosts) {
+    const dir = `${MEDIA.hosts}/${plan.host}`;
+    write(`${dir}/install.cmd`, renderInstallScript(plan, inventory, scriptOptions));
+    write(`${dir}/plan.json`, JSON.stringify({ host: inventory, plan }, null, 2) + '\n');
+    write(`${dir}/plan.txt`, '\ufeff' + planFileText(plan, inventory));
+    staged.push({ name: plan.host, complete: plan.complete, steps: plan.steps.length, missing: plan.missing.map((m) => m.kb), installScript: `${dir}/install.cmd` });
+  }
+  write(MEDIA.collect, input.collectCmd.replace(/\r?\n/g, '\r\n'));
+  write(MEDIA.readme, readmeText(staged, input.now).replace(/\r?\n/g, '\r\n'));
+
+  const removed = removeStale(to, new Set(entries.map((e) => e.path)), progress);
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  write(MEDIA.sums, renderSha256Sums(entries));
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+  const manifest: MediaManifest = {
+    format: MANIFEST_FORMAT,
+    cabferryVersion,
+    createdAt: input.now.toISOString(),
+    catalog: input.catalog,
+    hosts: staged.map(({ name, complete, steps, missing }) => ({ name, complete, steps, missing })),
+    files: entries,
+  };
+  const manifestBytes = serializeManifest(manifest);
+  writeFileAtomic(path.join(to, MEDIA.manifest), manifestBytes);
+  if (input.signing) writeFileAtomic(path.join(to, MEDIA.signature), signDetached(manifestBytes, input.signing, input.now));
+
+  return {
+    dir: to,
+    hosts: staged,
+    payloads: stagedPayloads,
+    bytesCopied,
+    files: entries.length,
+    signed: input.signing !== undefined,
+    removed,
+    manifest: path.join(to, MEDIA.manifest),
+  };
+}
+
+/** Host names unique and usable as folder names; incomplete plans only with allowIncomplete. */
+function checkPlans(hosts: { inventory: HostInventory; plan: HostPlan }[], allowIncomplete: boolean): void {
+  if (hosts.length === 0) throw usageError('MEDIA_NO_HOSTS', 'no host to stage for');
+  const seen = new Set<string>();
+  for (const { plan } of hosts) {
+    assertMediaName(plan.host, 'host name');
+    const key = plan.host.toLowerCase();
+    if (seen.has(key)) throw inputError('MEDIA_DUPLICATE_HOST', `host ${plan.host} is given twice (host names are case-insensitive on Windows)`);
+    seen.add(key);
+  }
+  const incomplete = hosts.filter((h) => !h.plan.complete);
+  if (incomplete.length > 0 && !allowIncomplete) {
+    const what = incomplete.map((h) => `${h.plan.host} (missing ${h.plan.missing.map((m) => m.kb).join(', ') || 'prerequisites'})`).join('; ');
+    throw new CabferryError('negative', 'MEDIA_PLAN_INCOMPLETE', `incomplete plan for ${what}: import the missing payloads, or stage anyway with --allow-incomplete`);
+  }
+}
+
+interface PayloadToCopy {
+  file: string;
+  sha256: string;
+  size: number;
+  source: string;
+}
+
+/** Each payload once, however many hosts need it; one name must always mean one content. */
+function payloadsOf(plans: HostPlan[], blobPath: (sha256: string) => string): PayloadToCopy[] {
+  const byName = new Map<string, PayloadToCopy>();
+  for (const plan of plans) {
+    for (const step of plan.steps) {
+      if (step.action !== 'install') continue;
+      if (step.file === null || step.sha256 === null) {
+        throw inputError('MEDIA_PLAN_STEP_INCOMPLETE', `host ${plan.host}: step ${step.n} names no payload file or SHA-256`);
+      }
+      const file = assertMediaName(step.file, 'payload file');
+      const key = file.toLowerCase();
+      const known = byName.get(key);
+      if (known) {
+        if (known.sha256 !== step.sha256) {
+          throw inputError('MEDIA_PAYLOAD_NAME_CLASH', `two different payloads are both called ${file} (${known.sha256} and ${step.sha256})`);
+        }
+        continue;
+      }
+      const source = blobPath(step.sha256);
+      let size: number;
+      try {
+        size = fs.statSync(source).size;
+      } catch (e) {
+        throw internalError('MEDIA_BLOB_MISSING', `the catalog has no blob for ${file} (${step.sha256}): run cabferry catalog check`, { file: source, cause: e });
+      }
+      if (size > FAT32_MAX_FILE_SIZE) {
+        throw inputError('MEDIA_FILE_TOO_LARGE', `${file} is ${size} bytes; FAT32 cannot hold a file of 4 GiB or more`);
+      }
+      byName.set(key, { file, sha256: step.sha256, size, source });
+    }
+  }
+  return [...byName.values()].sort((a, b) => a.file.localeCompare(b.file));
+}
+
+/** Room for the payloads still to copy, plus 1 MiB for scripts, plans and the manifest. */
+function checkFreeSpace(dir: string, bytesToCopy: number): void {
+  const st = fs.statfsSync(dir);
+  const free = Number(st.bavail) * Number(st.bsize);
+  const needed = bytesToCopy + (1 << 20);
+  if (free < needed) {
+    throw internalError('MEDIA_NO_SPACE', `${dir} has ${free} bytes free, staging needs ${needed}`, { file: dir });
+  }
+}
+
+/**
+ * Files a previous run left in cabferry's own folders (payloads/, hosts/, tools/) that this
+ * staging does not contain: removed, so the manifest describes the medium exactly. Anything
+ * else the operator put on the medium is left alone (verify-media reports it as unexpected).
+ */
+function removeStale(to: string, keep: Set<string>, progress: (line: string) => void): string[] {
+  const removed: string[] = [];
+  const owned = [MEDIA.payloads, MEDIA.hosts, MEDIA.tools];
+  for (const rel of walkFiles(to).files) {
+    if (keep.has(rel) || isOutsideManifest(rel) || rel === MEDIA.sums) continue;
+    if (!owned.some((d) => rel.startsWith(`${d}/`))) continue;
+    fs.rmSync(path.join(to, ...rel.split('/')), { force: true });
+    progress(`${rel}: removed (not part of this staging)`);
+    removed.push(rel);
+  }
+  return removed;
+}
+
+function planFileText(plan: HostPlan, host: HostInventory): string {
+  const lines: string[] = [];
+  if (!plan.complete) {
+    lines.push('!!! INCOMPLETE PLAN - staged with --allow-incomplete. Missing:');
+    for (const m of plan.missing) lines.push(`!!!   ${m.kb}: ${m.reason}`);
+    lines.push('');
+  }
+  lines.push(`Host ${host.name}: ${host.product ?? 'product not stated'}, NT ${host.ntVersion ?? '?'} build ${host.build ?? '?'}, ${host.architecture ?? 'architecture not stated'}`);
+  lines.push(`Install with: hosts\\${plan.host}\\install.cmd (as Administrator)`);
+  lines.push('');
+  return lines.join('\n') + planText(plan, false);
+}
+
+function readmeText(hosts: StagedHost[], now: Date): string {
+  const incomplete = hosts.filter((h) => !h.complete);
+  return [
+    'cabferry update media',
+    '=====================',
+    '',
+    `Staged ${now.toISOString()} by cabferry ${cabferryVersion} for ${hosts.length} host(s).`,
+    ...(incomplete.length > 0
+      ? ['', '!!! WARNING: INCOMPLETE PLANS (staged with --allow-incomplete) for:', ...incomplete.map((h) => `!!!   ${h.name}: missing ${h.missing.join(', ')}`)]
+      : []),
+    '',
+    'On each host, as Administrator, run the script in its own folder:',
+    ...hosts.map((h) => `  hosts\\${h.name}\\install.cmd      (${h.steps} steps)`),
+    '',
+    'It checks that it runs on the host it was planned for, checks the SHA-256 of each payload',
+    'before installing it, and installs in the planned order. When a step needs a restart it',
+    'stops (exit code 3010): restart the host and run install.cmd again - it continues where it',
+    'stopped. With /autoreboot it restarts and continues by itself (a scheduled task).',
+    'If the host cannot compute SHA-256 the script stops; /skiphashcheck overrides that, only',
+    'after the media was checked with "cabferry verify-media".',
+    '',
+    'Progress and results are written to results\\HOSTNAME\\ on this media. Bring the media',
+    'back and run "cabferry report DIR" to see what was installed, what failed and what was not',
+    'reached.',
+    '',
+    'No plan for a host yet? Run collect.cmd on it (as Administrator): it writes an inventory',
+    'file that "cabferry plan" and "cabferry stage" read.',
+    '',
+    'Checking the media: "cabferry verify-media DIR --trust CERT" re-hashes every file against',
+    'manifest.json and checks its signature (manifest.json.p7s). Without cabferry,',
+    '"sha256sum -c SHA256SUMS" checks the hashes (not the signature).',
+    '',
+  ].join('\n');
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw usageError('MEDIA_SIGN_FILE', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, { file });
+  }
+}
