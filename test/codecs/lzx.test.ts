@@ -22,7 +22,6 @@ import { corpusPath, hasTool, loadOracle, tempDir } from '../helpers';
 
 const FRAME = 32768;
 const haveCabextract = hasTool('cabextract');
-const noCabextract = haveCabextract ? false : 'cabextract is not installed (apt-get install cabextract)';
 
 // ---------------------------------------------------------------------------------------------
 // Data generators: deterministic, so a failure reproduces.
@@ -114,7 +113,8 @@ function codeOf(fn: () => unknown): string {
 
 /**
  * Encode `data`, check that our decoder gives it back and, when installed, that cabextract (the
- * reference) extracts exactly `data` from a cabinet holding the payloads.
+ * reference) extracts exactly `data` from a cabinet holding the payloads. Without cabextract
+ * (CI installs it) only the first half runs: encoder and decoder would merely agree with each other.
  */
 function roundTrip(data: Buffer, opts: LzxEncoderOptions): { payloads: Buffer[]; stats: LzxEncodeStats } {
   const stats = emptyLzxEncodeStats();
@@ -200,10 +200,6 @@ describe('LZX on real cabinets (oracle: cabextract 1.9 member digests in oracle.
 });
 
 describe('LZX streams from the test encoder, checked by cabextract', () => {
-  test('cabextract is available as the oracle', { skip: noCabextract }, () => {
-    assert.ok(haveCabextract);
-  });
-
   test('windows 15..21 × verbatim/aligned/uncompressed × E8 on/off, 3 frames with a short last one', () => {
     const data = Buffer.concat([records(50000, 1), x86Like(20000, 2)]);
     for (let windowBits = 15; windowBits <= 21; windowBits++) {
