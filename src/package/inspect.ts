@@ -8,7 +8,7 @@ import { CabferryError, inputError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
 import { familyForNtVersion, loadKnowledgeBase, type KnowledgeBase } from '../planner/knowledge-base';
 import { classifyPayload } from './classify';
-import { choosePayloadCab, detectLayout } from './layout';
+import { choosePayloadCab, detectLayout, type PayloadLayout } from './layout';
 import { parsePackageManifest, type PackageManifest } from './mum';
 import { parsePkgProperties, type PkgProperties } from './pkg-properties';
 import { architectureFromFileName, normalizeArchitecture, ntVersionFromFileName, ntVersionFromPackageVersion, productsFor } from './product';
@@ -79,48 +79,69 @@ export function inspectPayloadWithFacts(file: string, options: InspectOptions & 
 
 export function inspectPayloadReport(file: string, options: InspectOptions, facts?: PrecomputedFileFacts): PayloadReport {
   const { verdict, sha256 } = facts ?? verifyFileOnePass(file, options);
-  const size = fs.statSync(file).size;
   const cabinet = openCab(file);
   try {
+    const outer: OuterFile = { file, fileName: options.fileName ?? path.basename(file), size: fs.statSync(file).size, sha256, verdict, cabinet };
     const layout = detectLayout(cabinet.members, file);
-    const fileName = options.fileName ?? path.basename(file);
-    const outerMembers = cabinet.members.map((m) => ({ container: fileName, name: m.name, size: m.size }));
-    if (layout.format === 'cab') {
-      const inner = inspectPayloadCab(cabinet, options);
-      return buildReport({ file, size, sha256, verdict, format: 'cab', cabinet, inner, pkgProperties: null, unattend: null, payloadCab: null, payloadCabVerdict: null, members: outerMembers }, options);
-    }
-
-    const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-inspect-'));
-    try {
-      const extracted = extractMsuParts(cabinet, [...layout.payloadCabs, layout.pkgProperties, layout.unattend].filter((m): m is CabMember => m !== null), tempDir);
-      const pkgPropertiesMember = layout.pkgProperties;
-      const unattendMember = layout.unattend;
-      const pkgProperties = pkgPropertiesMember
-        ? inMember(file, pkgPropertiesMember, () => parsePkgProperties(extracted.small.get(pkgPropertiesMember) as Buffer, pkgPropertiesMember.name))
-        : null;
-      const unattend = unattendMember ? inMember(file, unattendMember, () => parseUnattend(extracted.small.get(unattendMember) as Buffer, unattendMember.name)) : null;
-      const payloadCab = choosePayloadCab(layout.payloadCabs, unattend?.[0]?.sourceFileName ?? null, fileName, file);
-      const innerPath = extracted.cabs.get(payloadCab) as string;
-      const label = `${file} (${payloadCab.name})`;
-      return withFileLabel(innerPath, label, () => {
-        const payloadCabVerdict = { ...verifyCab(innerPath, { trust: options.trust, at: options.at }), file: label, member: payloadCab.name };
-        const innerCab = openCab(innerPath);
-        try {
-          if (!innerCab.members.some((m) => m.name.toLowerCase() === 'update.mum')) {
-            throw inputError('MSU_PAYLOAD_NOT_A_PACKAGE', `payload cab ${payloadCab.name} has no update.mum`, { file });
-          }
-          const inner = inspectPayloadCab(innerCab, options);
-          const members = [...outerMembers, ...innerCab.members.map((m) => ({ container: payloadCab.name, name: m.name, size: m.size }))];
-          return buildReport({ file, size, sha256, verdict, format: 'msu', cabinet, inner, pkgProperties, unattend, payloadCab: payloadCab.name, payloadCabVerdict, members }, options);
-        } finally {
-          innerCab.close();
-        }
-      });
-    } finally {
-      fs.rmSync(tempDir, { recursive: true, force: true });
-    }
+    return layout.format === 'cab' ? inspectBareCab(outer, options) : inspectMsu(outer, layout, options);
   } finally {
     cabinet.close();
+  }
+}
+
+/** The file inspect was given, opened, with what the first pass learned. */
+interface OuterFile {
+  file: string;
+  fileName: string;
+  size: number;
+  sha256: string;
+  verdict: FileVerdict;
+  cabinet: Cabinet;
+}
+
+function outerMembers(outer: OuterFile): InspectedMember[] {
+  return outer.cabinet.members.map((m) => ({ container: outer.fileName, name: m.name, size: m.size }));
+}
+
+/** A payload cab given directly (what pkgmgr installs): its own members are the package. */
+function inspectBareCab(outer: OuterFile, options: InspectOptions): PayloadReport {
+  const inner = inspectPayloadCab(outer.cabinet, options);
+  return buildReport({ ...outer, format: 'cab', inner, pkgProperties: null, unattend: null, payloadCab: null, payloadCabVerdict: null, members: outerMembers(outer) }, options);
+}
+
+/**
+ * An .msu: pkgProperties.txt and the unattend .xml from memory, the payload cab (the one the
+ * unattend file installs) through a temp file that is removed afterwards.
+ */
+function inspectMsu(outer: OuterFile, layout: Extract<PayloadLayout, { format: 'msu' }>, options: InspectOptions): PayloadReport {
+  const { file, cabinet } = outer;
+  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-inspect-'));
+  try {
+    const wanted = [...layout.payloadCabs, layout.pkgProperties, layout.unattend].filter((m): m is CabMember => m !== null);
+    const extracted = extractMsuParts(cabinet, wanted, tempDir);
+    const propsMember = layout.pkgProperties;
+    const unattendMember = layout.unattend;
+    const pkgProperties = propsMember ? inMember(file, propsMember, () => parsePkgProperties(extracted.small.get(propsMember) as Buffer, propsMember.name)) : null;
+    const unattend = unattendMember ? inMember(file, unattendMember, () => parseUnattend(extracted.small.get(unattendMember) as Buffer, unattendMember.name)) : null;
+    const payloadCab = choosePayloadCab(layout.payloadCabs, unattend?.[0]?.sourceFileName ?? null, outer.fileName, file);
+    const innerPath = extracted.cabs.get(payloadCab) as string;
+    const label = `${file} (${payloadCab.name})`;
+    return withFileLabel(innerPath, label, () => {
+      const payloadCabVerdict = { ...verifyCab(innerPath, { trust: options.trust, at: options.at }), file: label, member: payloadCab.name };
+      const innerCab = openCab(innerPath);
+      try {
+        if (!innerCab.members.some((m) => m.name.toLowerCase() === 'update.mum')) {
+          throw inputError('MSU_PAYLOAD_NOT_A_PACKAGE', `payload cab ${payloadCab.name} has no update.mum`, { file });
+        }
+        const inner = inspectPayloadCab(innerCab, options);
+        const members = [...outerMembers(outer), ...innerCab.members.map((m) => ({ container: payloadCab.name, name: m.name, size: m.size }))];
+        return buildReport({ ...outer, format: 'msu', inner, pkgProperties, unattend, payloadCab: payloadCab.name, payloadCabVerdict, members }, options);
+      } finally {
+        innerCab.close();
+      }
+    });
+  } finally {
+    fs.rmSync(tempDir, { recursive: true, force: true });
   }
 }
 
@@ -222,13 +243,8 @@ function withFileLabel<T>(tempPath: string, label: string, fn: () => T): T {
   }
 }
 
-interface ReportParts {
-  file: string;
-  size: number;
-  sha256: string;
-  verdict: FileVerdict;
+interface ReportParts extends OuterFile {
   format: 'msu' | 'cab';
-  cabinet: Cabinet;
   inner: InnerPackage;
   pkgProperties: PkgProperties | null;
   unattend: UnattendPackage[] | null;
@@ -239,7 +255,7 @@ interface ReportParts {
 
 function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport {
   const { manifest, metadata } = parts.inner;
-  const fileName = options.fileName ?? path.basename(parts.file);
+  const { fileName } = parts;
   const notes: string[] = [];
   const props = parts.pkgProperties;
 
