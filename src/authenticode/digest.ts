@@ -135,8 +135,9 @@ const READ_CHUNK = 4 * 1024 * 1024;
 /** Run a FileDigester over a whole file, reading it once from start to end. */
 export function digestFile(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[]): FileDigests {
   const digester = new FileDigester(ranges, algorithms);
+  const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, file.size));
   for (let offset = 0; offset < file.size; offset += READ_CHUNK) {
-    digester.update(file.read(offset, Math.min(READ_CHUNK, file.size - offset), 'file data'), offset);
+    digester.update(file.readInto(buffer.subarray(0, Math.min(READ_CHUNK, file.size - offset)), offset, 'file data'), offset);
   }
   return digester.digests();
 }

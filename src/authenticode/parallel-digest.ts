@@ -92,8 +92,7 @@ export function digestFileInParallel(file: RandomAccessFile, ranges: ByteRange[]
       // slot k % SLOTS last held chunk k - SLOTS: every worker must be past it
       for (let j = 1; j < jobs.length; j++) waitFor(ctl, Control.consumed(j), k - SLOTS + 1, jobs.length, j);
       const offset = k * SLOT_BYTES;
-      const chunk = file.read(offset, Math.min(SLOT_BYTES, file.size - offset), 'file data');
-      chunk.copy(Buffer.from(data, (k % SLOTS) * SLOT_BYTES, chunk.length));
+      const chunk = file.readInto(Buffer.from(data, (k % SLOTS) * SLOT_BYTES, Math.min(SLOT_BYTES, file.size - offset)), offset, 'file data');
       Atomics.store(ctl, Control.produced, k + 1);
       Atomics.notify(ctl, Control.produced);
       if (offset < own.end) own.update(chunk, offset);
@@ -115,8 +114,9 @@ export function digestFileInParallel(file: RandomAccessFile, ranges: ByteRange[]
 function sequentialDigests(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], fileSha256: boolean): VerifyDigests {
   if (fileSha256) return digestFile(file, ranges, algorithms);
   const hasher = new RangeHasher(ranges, algorithms);
+  const buffer = Buffer.allocUnsafe(Math.min(SLOT_BYTES, hasher.end));
   for (let offset = 0; offset < hasher.end; offset += SLOT_BYTES) {
-    hasher.update(file.read(offset, Math.min(SLOT_BYTES, hasher.end - offset), 'file data'), offset);
+    hasher.update(file.readInto(buffer.subarray(0, Math.min(SLOT_BYTES, hasher.end - offset)), offset, 'file data'), offset);
   }
   return { sha256: null, authenticode: hasher.digests() };
 }

@@ -35,6 +35,31 @@ export class RandomAccessFile {
 
   /** Exactly `length` bytes at `offset`, or an input error naming what was being read. */
   read(offset: number, length: number, what = 'data'): Buffer {
+    this.checkRange(offset, length, what);
+    const buf = Buffer.allocUnsafe(length);
+    this.fill(buf, offset);
+    return buf;
+  }
+
+  /**
+   * Fill all of `target` with the bytes at `offset`, checked like `read`. For hot loops that
+   * reuse one buffer (a digest pass over hundreds of MB) instead of allocating per read.
+   */
+  readInto(target: Buffer, offset: number, what = 'data'): Buffer {
+    this.checkRange(offset, target.length, what);
+    this.fill(target, offset);
+    return target;
+  }
+
+  /** Up to `length` bytes at `offset` (fewer at end of file). */
+  readUpTo(offset: number, length: number): Buffer {
+    const n = Math.max(0, Math.min(length, this.size - offset));
+    const buf = Buffer.allocUnsafe(n);
+    this.fill(buf, offset);
+    return buf;
+  }
+
+  private checkRange(offset: number, length: number, what: string): void {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
       throw inputError('BAD_OFFSET', `invalid ${what} range ${offset}+${length}`, { file: this.path });
     }
@@ -44,20 +69,9 @@ export class RandomAccessFile {
         offset,
       });
     }
-    const buf = Buffer.allocUnsafe(length);
-    this.readInto(buf, offset);
-    return buf;
   }
 
-  /** Up to `length` bytes at `offset` (fewer at end of file). */
-  readUpTo(offset: number, length: number): Buffer {
-    const n = Math.max(0, Math.min(length, this.size - offset));
-    const buf = Buffer.allocUnsafe(n);
-    this.readInto(buf, offset);
-    return buf;
-  }
-
-  private readInto(buf: Buffer, offset: number): void {
+  private fill(buf: Buffer, offset: number): void {
     if (this.fd === null) throw new Error(`RandomAccessFile ${this.path} used after close`);
     let done = 0;
     while (done < buf.length) {
