@@ -105,7 +105,7 @@ function main(): void {
     const ratio = (a: Record<string, number>, x: string, y: string): string => (a[x] / a[y]).toFixed(2);
     process.stdout.write(`wall: cabferry / osslsigncode = ${ratio(wall, 'cabferry verify', 'osslsigncode verify')}  (goal ≤ 0.80), cabferry / sha256sum = ${ratio(wall, 'cabferry verify', 'sha256sum')}\n`);
     if (hasGnuTime) {
-      process.stdout.write(`cpu:  cabferry / osslsigncode = ${ratio(cpu, 'cabferry verify', 'osslsigncode verify')}, cabferry / sha256sum = ${ratio(cpu, 'cabferry verify', 'sha256sum')}  (cabferry hashes on 2 threads: more CPU, less wall on an idle machine)\n`);
+      process.stdout.write(`cpu:  cabferry / osslsigncode = ${ratio(cpu, 'cabferry verify', 'osslsigncode verify')}, cabferry / sha256sum = ${ratio(cpu, 'cabferry verify', 'sha256sum')}  (cabferry hashes on 2 threads, so it spends more CPU than it takes wall time on an idle machine; CPU time does not depend on load)\n`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
