@@ -164,7 +164,7 @@ function parentText(parent: ParentRequirement): string {
 }
 
 function signatureLine(v: FileVerdict): string {
-  if (v.signatures.length === 0) return `${v.verdict}${v.reason ? ` (${v.reason})` : ''}`;
+  if (v.signatures.length === 0) return v.reason || v.verdict;
   const each = v.signatures.map((s) => `${s.digestAlgorithm ?? '?'} ${s.valid ? 'valid' : `INVALID (${s.reason})`}${s.signer ? `, ${s.signer}` : ''}${s.timestamp?.time ? `, timestamped ${s.timestamp.time}` : ''}`);
   return `${v.verdict} — ${each.join('; ')}`;
 }
