@@ -70,6 +70,24 @@ export class BlobStore {
     }
   }
 
+  /**
+   * Refuse up front a payload the store's file system cannot hold (plus a margin for SQLite),
+   * rather than failing with ENOSPC half way through a large copy.
+   */
+  assertRoomFor(bytes: number): void {
+    let free: number;
+    try {
+      const st = fs.statfsSync(this.tmpDir);
+      free = st.bavail * st.bsize;
+    } catch {
+      return; // no statfs here: the write itself will report a full disk
+    }
+    const margin = 64 * 1024 * 1024;
+    if (bytes + margin > free) {
+      throw internalError('CATALOG_NO_SPACE', `${bytes} bytes to store but only ${free} free in ${this.root}`);
+    }
+  }
+
   createTemp(): BlobTempFile {
     const name = `${process.pid}-${crypto.randomBytes(8).toString('hex')}.part`;
     const file = path.join(this.tmpDir, name);

@@ -7,8 +7,9 @@ import type { Catalog } from './catalog';
  * Re-hashes each blob, finds missing, truncated or altered blobs, orphan blobs and stray
  * files, leftover temp files of dead imports, and runs SQLite's own integrity checks.
  * With `repair`, removes what can be removed safely (orphans, strays, dead temps) under the
- * catalog write lock; it never deletes a row — a missing blob comes back by re-importing
- * the same file.
+ * catalog write lock, and deletes blobs whose bytes no longer match their name (worthless,
+ * and in the way of a restore); it never deletes a row — a missing blob comes back by
+ * re-importing the same file.
  */
 
 export type ProblemKind =
@@ -67,12 +68,12 @@ export function checkCatalog(catalog: Catalog, options: CheckOptions = {}): Chec
     if (actual === null) {
       problems.push({ kind: 'missing-blob', sha256, path: blobPath, detail: 'the catalog lists this payload but its blob is missing; import the same file again to restore it', repaired: false });
     } else if (actual !== size) {
-      problems.push({ kind: 'blob-size-mismatch', sha256, path: blobPath, detail: `blob is ${actual} bytes, the catalog recorded ${size}`, repaired: false });
+      removeAlteredBlob(problems, { kind: 'blob-size-mismatch', sha256, path: blobPath, detail: `blob is ${actual} bytes, the catalog recorded ${size}` }, repair);
     } else {
       const digest = sha256OfFile(blobPath);
       bytesHashed += actual;
       if (digest !== sha256) {
-        problems.push({ kind: 'blob-hash-mismatch', sha256, path: blobPath, detail: `blob content hashes to ${digest}: it was altered on disk`, repaired: false });
+        removeAlteredBlob(problems, { kind: 'blob-hash-mismatch', sha256, path: blobPath, detail: `blob content hashes to ${digest}: it was altered on disk` }, repair);
       }
     }
     options.onBlob?.(++done, rows.size, bytesHashed);
@@ -111,6 +112,19 @@ export function checkCatalog(catalog: Catalog, options: CheckOptions = {}): Chec
     problems,
     tempsInUse,
   };
+}
+
+/**
+ * An altered blob is still a problem after repair (its row has no good bytes), but removing
+ * it lets the next import of the same file restore the blob instead of calling it a duplicate.
+ */
+function removeAlteredBlob(problems: CheckProblem[], problem: Omit<CheckProblem, 'repaired'>, repair: boolean): void {
+  const removed = repair && removePath(problem.path as string);
+  problems.push({
+    ...problem,
+    detail: `${problem.detail}; ${removed ? 'removed it: import the same file again to restore it' : 'run --repair to remove it, then import the same file again'}`,
+    repaired: false,
+  });
 }
 
 export function sha256OfFile(file: string): string {

@@ -106,7 +106,9 @@ async function importItem(catalog: Catalog, item: SourceItem, options: ImportOpt
     return { ...base, outcome: 'rejected', code: item.code, reason: item.reason };
   }
 
-  options.onProgress?.({ type: 'start', label: item.label, size: item.kind === 'zip-entry' ? item.size : fileSize(item.path) });
+  const expectedSize = item.kind === 'zip-entry' ? item.size : fileSize(item.path);
+  if (expectedSize !== null) catalog.blobs.assertRoomFor(expectedSize);
+  options.onProgress?.({ type: 'start', label: item.label, size: expectedSize });
   const onBytes = (bytes: number): void => options.onProgress?.({ type: 'bytes', bytes });
   let ingested: IngestedPayload;
   try {

@@ -153,6 +153,13 @@ describe('storing payloads', () => {
     c.close();
   });
 
+  it('refuses up front a payload larger than the free space of the store', () => {
+    const c = openCatalog({ dir: path.join(tempDir(), 'cat') });
+    assert.throws(() => c.blobs.assertRoomFor(2 ** 52), (e: unknown) => isCabferryError(e) && e.code === 'CATALOG_NO_SPACE' && e.exitCode === 4);
+    c.blobs.assertRoomFor(1024);
+    c.close();
+  });
+
   it('filters by KB (any spelling), product (any listed), architecture and kind', () => {
     const c = openCatalog({ dir: path.join(tempDir(), 'cat') });
     store(c, Buffer.from('a'), { kb: 'KB4493730', architecture: 'amd64', kind: 'servicing-stack' });
@@ -178,7 +185,8 @@ describe('catalog check', () => {
     assert.equal(checkCatalog(c).ok, true);
 
     fs.rmSync(c.blobPath(a.sha256));
-    const altered = Buffer.from(fs.readFileSync(c.blobPath(b.sha256)));
+    const original = fs.readFileSync(c.blobPath(b.sha256));
+    const altered = Buffer.from(original);
     altered[10] ^= 1;
     fs.writeFileSync(c.blobPath(b.sha256), altered);
     // an orphan: a blob whose import died between rename and commit
@@ -200,7 +208,10 @@ describe('catalog check', () => {
     assert.equal(fs.existsSync(c.blobPath(orphanSha)), false);
     assert.equal(fs.existsSync(deadTemp), false);
     assert.ok(fs.existsSync(c.blobPath(d.sha256)), 'good blobs untouched');
+    assert.equal(fs.existsSync(c.blobPath(b.sha256)), false, 'an altered blob is removed, so a re-import can restore it');
     assert.equal(c.entry(a.sha256)?.status, 'imported', 'rows are never deleted by repair');
+    assert.equal(store(c, original).outcome, 'restored');
+    assert.deepEqual(checkCatalog(c).problems.map((p) => p.kind), ['missing-blob']);
     c.close();
   });
 });
