@@ -53,6 +53,9 @@ export const der = {
     const s = `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
     return tlv(0x17, Buffer.from(s, 'latin1'));
   },
+  generalizedTime(d: Date): Buffer {
+    return tlv(0x18, Buffer.from(d.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z'), 'latin1'));
+  },
   explicit: (n: number, ...items: Buffer[]) => tlv(0xa0 | n, ...items),
   /** context-specific primitive [n] IMPLICIT */
   implicitPrim: (n: number, content: Buffer) => tlv(0x80 | n, content),
@@ -104,6 +107,9 @@ export const Pkcs7Oid = {
   sha384WithRSAEncryption: '1.2.840.113549.1.1.12',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
   ecdsaWithSha384: '1.2.840.10045.4.3.3',
+  tstInfo: '1.2.840.113549.1.9.16.1.4',
+  signingCertificate: '1.2.840.113549.1.9.16.2.12',
+  authenticodeRfc3161: '1.3.6.1.4.1.311.3.3.1',
   sha1: '1.3.14.3.2.26',
   sha256: '2.16.840.1.101.3.4.2.1',
   sha384: '2.16.840.1.101.3.4.2.2',
@@ -192,4 +198,42 @@ export function legacyCountersignature(tsa: SigningIdentity, digest: SignerDiges
     attribute(Pkcs7Oid.messageDigest, der.octet(crypto.createHash(digest).update(countersignedSignature).digest())),
   ], 'withDigest');
   return attribute(Pkcs7Oid.countersignature, counter.encode());
+}
+
+/** TSTInfo.policy of the test TSA (the same dummy policy osslsigncode's built-in TSA writes) */
+const TEST_TSA_POLICY = '1.2.3.4.1';
+
+/**
+ * An RFC 3161 timestamp attribute as Authenticode carries it (1.3.6.1.4.1.311.3.3.1): a CMS SignedData
+ * (version 3) by the TSA over a TSTInfo whose messageImprint is the hash of the stamped signature value.
+ * Made here rather than by osslsigncode's built-in TSA so that it is reproducible: the serial number is
+ * derived from the inputs, there is no nonce, and the TSA's signingTime is genTime (osslsigncode writes
+ * random ones and the wall clock). The signer info carries ESS signingCertificate, which OpenSSL requires.
+ */
+export function rfc3161Timestamp(tsa: SigningIdentity, digest: SignerDigest, time: Date, stampedSignature: Buffer): Buffer {
+  const imprint = crypto.createHash(digest).update(stampedSignature).digest();
+  const serial = crypto.createHash('sha256').update(imprint).update(time.toISOString()).digest().subarray(0, 8);
+  serial[0]! &= 0x7f;
+  const tstInfo = der.seq(
+    der.int(1),
+    der.oid(TEST_TSA_POLICY),
+    der.seq(algorithmId(digest), der.octet(imprint)),
+    der.int(serial),
+    der.generalizedTime(time),
+    der.seq(der.int(1)), // accuracy: 1 second
+  );
+  const signer = buildSignerInfo(tsa, digest, [
+    attribute(Pkcs7Oid.contentType, der.oid(Pkcs7Oid.tstInfo)),
+    attribute(Pkcs7Oid.signingTime, der.utcTime(time)),
+    attribute(Pkcs7Oid.signingCertificate, der.seq(der.seq(der.seq(der.octet(crypto.createHash('sha1').update(tsa.certificate).digest()))))),
+    attribute(Pkcs7Oid.messageDigest, der.octet(crypto.createHash(digest).update(tstInfo).digest())),
+  ]);
+  const signedData = der.seq(
+    der.int(3),
+    der.set(algorithmId(digest)),
+    der.seq(der.oid(Pkcs7Oid.tstInfo), der.explicit(0, der.octet(tstInfo))),
+    tlv(0xa0, ...tsa.chain),
+    der.set(signer.encode()),
+  );
+  return attribute(Pkcs7Oid.authenticodeRfc3161, der.seq(der.oid(Pkcs7Oid.signedData), der.explicit(0, signedData)));
 }

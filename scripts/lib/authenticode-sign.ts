@@ -1,16 +1,17 @@
 /**
- * Authenticode-signs cabinets for fixtures with osslsigncode (>= 2.7 for the built-in offline
- * TSA: -TSA-certs/-TSA-key/-TSA-time), adds legacy countersignatures itself, and wraps the two
- * oracles the self-check and the fixture test use (osslsigncode verify, cabextract -t).
- * Dev-time only: the signed files are committed.
- *
- * Every time that ends up inside a signature (signingTime, TSTInfo.genTime, countersignature time) is
- * passed in, so re-signing gives the same bytes — except RFC 3161 tokens, in which osslsigncode puts a
- * random serial number and nonce, and ECDSA signatures, which are randomised.
+ * Authenticode-signs cabinets for fixtures: osslsigncode makes each signature (without timestamp), and
+ * this module adds the unauthenticated parts itself — RFC 3161 tokens and legacy countersignatures by the
+ * test TSA, and nesting (1.3.6.1.4.1.311.2.4.1) — so that every byte is reproducible: osslsigncode's
+ * built-in TSA writes a random serial and nonce and the wall-clock time, and cannot make legacy
+ * countersignatures offline. osslsigncode then verifies every result (the self-check and the fixture
+ * test use the wrappers at the end of this file). Dev-time only: the signed files are committed.
+ * ECDSA signatures are randomised, so files signed by the ECDSA leaf are the one exception.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { bytesOf, children, der, legacyCountersignature, loadSigningIdentity, readTlv, tlv, valueOf } from './authenticode-sign-der';
+import {
+  attribute, bytesOf, children, der, legacyCountersignature, loadSigningIdentity, readTlv, rfc3161Timestamp, tlv, valueOf,
+} from './authenticode-sign-der';
 import type { TestPki } from './pki';
 
 export type AuthenticodeDigest = 'sha1' | 'sha256' | 'sha384' | 'sha512';
@@ -24,10 +25,9 @@ export interface CabSignature {
   /** timestamp from the test TSA at this time; omitted → no timestamp */
   timestampTime?: Date;
   /**
-   * 'rfc3161' (default): an RFC 3161 token from osslsigncode's built-in TSA (1.3.6.1.4.1.311.3.3.1).
-   * 'legacy': a PKCS#9 countersignature (1.2.840.113549.1.9.6), which osslsigncode can only fetch from a
-   * network TSA, so it is added afterwards by addLegacyCountersignature. Microsoft's dual-signed files
-   * carry this on the SHA-1 primary and RFC 3161 on the nested SHA-256. Primary signature only.
+   * 'rfc3161' (default): an RFC 3161 token (1.3.6.1.4.1.311.3.3.1); 'legacy': a PKCS#9 countersignature
+   * (1.2.840.113549.1.9.6). Microsoft's dual-signed files carry a legacy countersignature on the SHA-1
+   * primary and an RFC 3161 token on the nested SHA-256.
    */
   timestampKind?: 'rfc3161' | 'legacy';
   /**
@@ -53,80 +53,92 @@ function osslsigncode(args: string[]): string {
   }
 }
 
+const NESTED_SIGNATURE_OID = '1.3.6.1.4.1.311.2.4.1';
+
 /**
- * Sign `input` into `output`. The first signature replaces any existing one; each further one
- * is added as a nested signature (1.3.6.1.4.1.311.2.4.1), the way Microsoft adds SHA-256 to a
- * SHA-1 signed file.
+ * Sign `input` (an unsigned cabinet) into `output`. The first signature is the primary; each further one
+ * is nested in it (1.3.6.1.4.1.311.2.4.1), the way Microsoft adds SHA-256 to a SHA-1 signed file. Each is
+ * made on its own over the same unsigned cabinet (the Authenticode digest does not cover the signature),
+ * timestamped, and then nested.
  */
 export function signCab(pki: TestPki, input: string, output: string, signatures: CabSignature[]): void {
   if (signatures.length === 0) throw new Error('signCab: no signature requested');
-  const tmp = output + '.signing';
-  let current = input;
-  signatures.forEach((sig, i) => {
+  const parts = signatures.map((sig, i) => {
     const signer = pki.get(sig.signer);
     if (sig.outsideValidity !== true) pki.assertValidAt(sig.signer, sig.signingTime, 'signing time');
-    if (sig.timestampTime !== undefined) pki.assertValidAt('tsa', sig.timestampTime, 'timestamp time');
-    const target = i === signatures.length - 1 ? output : `${tmp}${i}`;
+    const part = i === 0 ? output : `${output}.nested${i}`;
     const certs = sig.embed === 'leaf-only' ? signer.certPath : pki.chainPath(sig.signer);
     const args = ['sign', '-certs', certs, '-key', signer.keyPath, '-h', sig.digest, '-time', unixSeconds(sig.signingTime)];
     if (sig.description !== undefined) args.push('-n', sig.description);
     if (sig.url !== undefined) args.push('-i', sig.url);
-    const legacy = sig.timestampTime !== undefined && sig.timestampKind === 'legacy';
-    if (legacy && i > 0) throw new Error('signCab: a legacy countersignature is only supported on the primary signature');
-    if (sig.timestampTime !== undefined && !legacy) {
-      args.push('-TSA-certs', pki.chainPath('tsa'), '-TSA-key', pki.get('tsa').keyPath, '-TSA-time', unixSeconds(sig.timestampTime));
-    }
-    if (i > 0) args.push('-nest');
-    fs.rmSync(target, { force: true });
-    osslsigncode([...args, '-in', current, '-out', target]);
-    if (legacy) addLegacyCountersignature(target, pki, sig.timestampTime!, sig.digest === 'sha1' ? 'sha1' : 'sha256');
-    if (current !== input) fs.rmSync(current, { force: true });
-    current = target;
+    fs.rmSync(part, { force: true });
+    osslsigncode([...args, '-in', input, '-out', part]);
+    if (sig.timestampTime !== undefined) addTimestamp(part, pki, sig.timestampKind ?? 'rfc3161', sig.timestampTime, sig.digest === 'sha1' ? 'sha1' : 'sha256');
+    return part;
   });
+  for (const nested of parts.slice(1)) {
+    const blob = signatureBlob(fs.readFileSync(nested));
+    const contentInfo = bytesOf(blob, readTlv(blob, 0));
+    appendToPrimarySigner(output, () => ({ attributes: [attribute(NESTED_SIGNATURE_OID, contentInfo)], certificates: [] }));
+    fs.rmSync(nested);
+  }
+}
+
+/** Timestamp the primary signature of a signed cabinet with the test TSA, in place. */
+export function addTimestamp(file: string, pki: TestPki, kind: 'rfc3161' | 'legacy', time: Date, digest: 'sha1' | 'sha256'): void {
+  pki.assertValidAt('tsa', time, 'timestamp time');
+  const tsa = loadSigningIdentity(pki.chainPath('tsa'), pki.get('tsa').keyPath);
+  appendToPrimarySigner(file, (encryptedDigest) => ({
+    attributes: [kind === 'legacy' ? legacyCountersignature(tsa, digest, time, encryptedDigest) : rfc3161Timestamp(tsa, digest, time, encryptedDigest)],
+    // a legacy countersigner's certificates travel in the outer certificate set; an RFC 3161 token carries its own
+    certificates: kind === 'legacy' ? tsa.chain : [],
+  }));
+}
+
+/** The PKCS#7 blob of a signed cabinet: from sigPos (header reserve) to the end of the file. */
+function signatureBlob(bytes: Buffer): Buffer {
+  if ((bytes.readUInt16LE(0x1e) & 0x0004) === 0 || bytes.readUInt16LE(0x24) !== 20) throw new Error('not an Authenticode-signed cabinet');
+  return bytes.subarray(bytes.readUInt32LE(0x2c));
 }
 
 /**
- * Add a legacy countersignature by the test TSA to the primary signature of a signed cabinet, in
- * place. The PKCS#7 blob after cbCabinet is re-encoded with the new unauthenticated attribute and the
- * TSA's certificates, and the declared length in the header reserve is updated (padded to 8 bytes as
- * osslsigncode does); the Authenticode file digest covers neither, so the signature stays valid.
+ * Add unauthenticated attributes (and certificates) to the primary SignerInfo of a signed cabinet, in
+ * place: the PKCS#7 blob after cbCabinet is re-encoded and its declared length in the header reserve
+ * updated (padded to 8 bytes as osslsigncode does). The Authenticode file digest covers neither, so the
+ * signature stays valid.
  */
-export function addLegacyCountersignature(file: string, pki: TestPki, time: Date, digest: 'sha1' | 'sha256'): void {
-  pki.assertValidAt('tsa', time, 'countersignature time');
+function appendToPrimarySigner(file: string, make: (encryptedDigest: Buffer) => { attributes: Buffer[]; certificates: Buffer[] }): void {
   const bytes = fs.readFileSync(file);
-  const reserve = 0x28;
-  if ((bytes.readUInt16LE(0x1e) & 0x0004) === 0 || bytes.readUInt16LE(0x24) !== 20) throw new Error(`${file}: no Authenticode header reserve`);
-  const sigPos = bytes.readUInt32LE(reserve + 4);
-  const blob = bytes.subarray(sigPos);
+  const sigPos = bytes.readUInt32LE(0x2c);
+  const blob = signatureBlob(bytes);
   const contentInfo = readTlv(blob, 0);
   const [contentType, explicit] = children(blob, contentInfo);
   const signedData = children(blob, explicit!)[0]!;
   const fields = children(blob, signedData);
   const signerInfos = fields[fields.length - 1]!;
-  const certificates = fields.find((f) => f.tag === 0xa0);
+  const certificateSet = fields.find((f) => f.tag === 0xa0);
   const signers = children(blob, signerInfos);
-  if (signers.length !== 1 || certificates === undefined) throw new Error(`${file}: expected one signer and a certificate set`);
+  if (signers.length !== 1 || certificateSet === undefined) throw new Error(`${file}: expected one signer and a certificate set`);
   const signerFields = children(blob, signers[0]!);
-  if (signerFields.some((f) => f.tag === 0xa1)) throw new Error(`${file}: the signer already has unauthenticated attributes`);
-  const encryptedDigest = valueOf(blob, signerFields[5]!);
+  const existing = signerFields.find((f) => f.tag === 0xa1);
+  const { attributes, certificates } = make(valueOf(blob, signerFields[5]!));
 
-  const tsa = loadSigningIdentity(pki.chainPath('tsa'), pki.get('tsa').keyPath);
-  const unauth = der.set(legacyCountersignature(tsa, digest, time, encryptedDigest));
-  const signer = der.seq(...signerFields.map((f) => bytesOf(blob, f)), Buffer.concat([Buffer.from([0xa1]), unauth.subarray(1)]));
-  const certs = children(blob, certificates).map((c) => bytesOf(blob, c));
-  for (const c of tsa.chain) if (!certs.some((x) => x.equals(c))) certs.push(c);
-  const newFields = fields.map((f) => (f === certificates ? tlv(0xa0, ...certs) : f === signerInfos ? tlv(0x31, signer) : bytesOf(blob, f)));
+  const unauth = der.set(...(existing ? children(blob, existing).map((a) => bytesOf(blob, a)) : []), ...attributes);
+  const signer = der.seq(...signerFields.filter((f) => f !== existing).map((f) => bytesOf(blob, f)), Buffer.concat([Buffer.from([0xa1]), unauth.subarray(1)]));
+  const certs = children(blob, certificateSet).map((c) => bytesOf(blob, c));
+  for (const c of certificates) if (!certs.some((x) => x.equals(c))) certs.push(c);
+  const newFields = fields.map((f) => (f === certificateSet ? tlv(0xa0, ...certs) : f === signerInfos ? tlv(0x31, signer) : bytesOf(blob, f)));
   const newBlob = der.seq(bytesOf(blob, contentType!), der.explicit(0, der.seq(...newFields)));
   const padded = Buffer.concat([newBlob, Buffer.alloc((8 - (newBlob.length % 8)) % 8)]);
   const out = Buffer.concat([bytes.subarray(0, sigPos), padded]);
-  out.writeUInt32LE(padded.length, reserve + 8);
+  out.writeUInt32LE(padded.length, 0x30);
   fs.writeFileSync(file, out);
 }
 
 /**
- * The installed osslsigncode's [major, minor], or null when it is missing. Signing with the built-in
- * offline TSA needs >= 2.7, `verify -ignore-crl` >= 2.9, verifying .cat files >= 2.8 (NEWS.md);
- * Debian bookworm ships 2.5, so callers check before relying on it.
+ * The installed osslsigncode's [major, minor], or null when it is missing. CAB signing works from 2.7
+ * (2.6 broke it), verifying .cat files from 2.8, `verify -ignore-crl` from 2.9 (NEWS.md); Debian
+ * bookworm ships 2.5, so callers check before relying on it.
  */
 export function osslsigncodeVersion(): [number, number] | null {
   try {
