@@ -2,6 +2,7 @@ import { internalError } from '../errors';
 import type { Architecture, Payload, PayloadKind } from '../package/types';
 import type { HostInventory, HostPlan, PlanGoal, PlanStep, SimulatedState } from './types';
 import { familyForNtVersion, type KbFamily, type KbUpdateFact, type KnowledgeBase } from './knowledge-base';
+import { compareDottedVersions } from './inventory/collect';
 
 /**
  * planInstall: from what a host reports, the payloads in the catalog and the knowledge base,
@@ -132,6 +133,21 @@ function hostBaseline(host: HostInventory, family: KbFamily, plan: HostPlan): Ba
   }
   // a service pack never shows in the hotfix list: the reported level stands for its KB
   for (const f of family.updates.values()) if (f.bringsServicePack !== null && f.bringsServicePack <= servicePack) installed.add(f.kb);
+  // the servicing stack's own version stands for the SSU that brought it, even if the hotfix list misses it
+  if (host.servicingStackVersion !== null) {
+    for (const f of family.updates.values()) {
+      if (f.servicingStackVersion === null || installed.has(f.kb)) continue;
+      if (compareDottedVersions(host.servicingStackVersion, f.servicingStackVersion) >= 0) {
+        installed.add(f.kb);
+        plan.assumptions.push(`${f.kb} counted as installed: the servicing stack reports version ${host.servicingStackVersion} (≥ ${f.servicingStackVersion})`);
+      }
+    }
+  }
+  // the SHA-2 registry values are written by the SHA-2 support update itself
+  if (host.sha2CodeSigning === true && !installed.has(family.sha2SupportKb)) {
+    installed.add(family.sha2SupportKb);
+    plan.assumptions.push(`${family.sha2SupportKb} counted as installed: the host reports SHA-2 code signing support active`);
+  }
   let build = host.build;
   if (build === null) {
     const spBuild = family.updates.get(family.minimumServicePackKb)?.setsBuild ?? null;

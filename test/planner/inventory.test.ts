@@ -169,6 +169,38 @@ describe('host inventories: detection by content and the facts each format state
     throwsCode(() => readHostInventory(path.join(tempDir(), 'missing.txt')), 'INVENTORY_UNREADABLE');
   });
 
+  it('refuses one hotfix list naming several computers instead of merging them', () => {
+    throwsCode(() => parseText('Node,CSName,HotFixID\r\nA,A,KB4493730\r\nB,B,KB4474419\r\n'), 'INVENTORY_QFE_MANY_HOSTS');
+    throwsCode(() => parseText(JSON.stringify([{ HotFixID: 'KB1234567', CSName: 'A' }, { HotFixID: 'KB7654321', CSName: 'B' }])), 'INVENTORY_QFE_MANY_HOSTS');
+    throwsCode(() => parseText('CSName  HotFixID   \r\nA       KB4493730  \r\nB       KB4474419  \r\n'), 'INVENTORY_QFE_MANY_HOSTS');
+    // the same computer spelled in two cases is one computer
+    assert.equal(parseText('Node,CSName,HotFixID\r\nsrv,SRV,KB4493730\r\n').inventory.name, 'SRV');
+  });
+
+  it('mutated and random inputs end in an inventory or one typed input error, never a crash', () => {
+    let seed = 7;
+    const next = (): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    const files = fs.readdirSync(fixturePath('hosts')).filter((f) => !f.endsWith('.md')).map((f) => fs.readFileSync(host(f)));
+    for (let i = 0; i < 600; i++) {
+      const base = Buffer.from(files[i % files.length]);
+      const mutated = i % 5 === 4 ? Buffer.from(Array.from({ length: next() % 400 }, () => next() & 0xff)) : base;
+      if (i % 5 !== 4) {
+        for (let k = 0; k < 1 + (next() % 8); k++) mutated[next() % mutated.length] = next() & 0xff;
+        if (i % 3 === 0) mutated.subarray(next() % mutated.length).fill(0x20);
+      }
+      try {
+        const { inventory } = parseHostInventory(mutated, `m${i}.txt`);
+        assert.equal(typeof inventory.name, 'string');
+        assert.ok(inventory.installed.every((k) => /^KB\d{5,7}$/.test(k)), `input ${i}: installed holds only KB numbers`);
+      } catch (e) {
+        assert.ok(isCabferryError(e) && e.kind === 'input' && e.file === `m${i}.txt`, `input ${i}: ${String(e)}`);
+      }
+    }
+  });
+
   it('decodes UTF-16 big-endian and UTF-8 with BOM; parses quoted CSV', () => {
     const be = Buffer.from('\ufeffHotFixID', 'utf16le').swap16();
     assert.equal(decodeWindowsText(be), 'HotFixID');

@@ -190,6 +190,13 @@ describe('planInstall: goals, reboots and applicability', () => {
     assert.match(plan.skipped.find((s) => s.kb === 'KB4538484' && s.reason === 'superseded')!.detail!, /KB4575904/);
   });
 
+  it('counts the SSU and SHA-2 support the host reports by version and registry, even when its hotfix list misses them', () => {
+    const plan = planInstall({ ...fresh(), servicingStackVersion: '6.0.6003.20490', sha2CodeSigning: true, pendingReboot: false }, catalog(), kb, current);
+    assert.deepEqual(sequence(plan), ['KB5016129', 'KB4520002', 'reboot']);
+    assert.ok(plan.assumptions.some((a) => /KB4493730 counted as installed: the servicing stack reports version 6\.0\.6003\.20490/.test(a)));
+    assert.ok(plan.assumptions.some((a) => /KB4474419 counted as installed/.test(a)));
+  });
+
   it('a payload without a valid signature is never planned', () => {
     const bad = catalog().map((p) => (p.kb === 'KB4474419' ? { ...p, signatures: 'invalid' as const } : p));
     const plan = planInstall(fresh(), bad, kb, current);

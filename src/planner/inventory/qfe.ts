@@ -65,7 +65,7 @@ export function parseWmicTable(text: string, file: string): HostInventory {
     else if (id !== '' && !/^File \d+$/i.test(id)) {
       throw inputError('INVENTORY_QFE_BAD_ROW', `HotFixID ${JSON.stringify(id)} is not a KB number (is the table's column layout intact?)`, { file });
     }
-    if (cs >= 0 && host === null && cell(line, cs) !== '') host = cell(line, cs);
+    if (cs >= 0 && cell(line, cs) !== '') host = sameHost(host, cell(line, cs), file);
   }
   return qfeInventory(host, kbs, 'wmic-qfe', file);
 }
@@ -79,7 +79,7 @@ export function parseWmicList(text: string, file: string): HostInventory {
     if (m[1] === 'HotFixID') {
       const kb = kbFromHotfixId(m[2]);
       if (kb) kbs.push(kb);
-    } else if (m[1] === 'CSName' && host === null && m[2].trim() !== '') host = m[2].trim();
+    } else if (m[1] === 'CSName' && m[2].trim() !== '') host = sameHost(host, m[2].trim(), file);
   }
   return qfeInventory(host, kbs, 'wmic-qfe', file);
 }
@@ -103,7 +103,8 @@ export function parseQfeCsv(text: string, file: string): HostInventory {
     }
     const kb = kbFromHotfixId(row[hotfix]);
     if (kb) kbs.push(kb);
-    for (const i of hostCols) if (host === null && row[i].trim() !== '') host = row[i].trim();
+    const named = hostCols.map((i) => row[i].trim()).find((v) => v !== '');
+    if (named !== undefined) host = sameHost(host, named, file);
   }
   return qfeInventory(host, kbs, getHotFix || at('PSComputerName') >= 0 || at('__SERVER') >= 0 ? 'get-hotfix' : 'wmic-qfe', file);
 }
@@ -117,12 +118,18 @@ export function parseHotFixJson(value: unknown, file: string): HostInventory {
     if (typeof id !== 'string') throw inputError('INVENTORY_HOTFIX_JSON', 'a Get-HotFix entry whose HotFixID is not a string', { file });
     const kb = kbFromHotfixId(id);
     if (kb) kbs.push(kb);
-    for (const k of ['CSName', 'PSComputerName', '__SERVER', 'Source']) {
-      const v = item[k];
-      if (host === null && typeof v === 'string' && v.trim() !== '') host = v.trim();
-    }
+    const named = ['CSName', 'PSComputerName', '__SERVER', 'Source'].map((k) => item[k]).find((v): v is string => typeof v === 'string' && v.trim() !== '');
+    if (named !== undefined) host = sameHost(host, named.trim(), file);
   }
   return qfeInventory(host, kbs, 'get-hotfix', file);
+}
+
+/** `wmic /node:A,B qfe` or `Get-HotFix -ComputerName A,B` list several hosts in one file: refuse, never merge them. */
+function sameHost(current: string | null, named: string, file: string): string {
+  if (current !== null && current.toUpperCase() !== named.toUpperCase()) {
+    throw inputError('INVENTORY_QFE_MANY_HOSTS', `the hotfix list names several computers (${current}, ${named}); give one file per host`, { file });
+  }
+  return current ?? named;
 }
 
 function qfeInventory(host: string | null, kbs: string[], source: string, file: string): HostInventory {
