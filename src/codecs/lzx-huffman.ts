@@ -50,8 +50,9 @@ export class HuffmanTable {
   /**
    * Rebuild the decode table from `lengths[0..activeSymbols)`. The code must be complete (the
    * lengths fill the code space exactly); an all-zero set is accepted only if `allowEmpty`.
+   * `label` names the tree in error messages.
    */
-  build(activeSymbols: number, allowEmpty: boolean): void {
+  build(activeSymbols: number, allowEmpty: boolean, label = this.name): void {
     const { lengths, lengthCounts, nextCode, table, primaryBits, primaryShift } = this;
     lengthCounts.fill(0);
     for (let s = 0; s < activeSymbols; s++) lengthCounts[lengths[s]!]!++;
@@ -62,14 +63,14 @@ export class HuffmanTable {
     for (let len = 1; len <= MAX_CODE_LENGTH; len++) {
       unused = (unused << 1) - lengthCounts[len]!;
       used += lengthCounts[len]!;
-      if (unused < 0) throw inputError('LZX_BAD_TREE', `${this.name} tree is over-subscribed (code lengths overflow the code space)`);
+      if (unused < 0) throw inputError('LZX_BAD_TREE', `${label} is over-subscribed (code lengths overflow the code space)`);
     }
     if (used === 0) {
-      if (!allowEmpty) throw inputError('LZX_BAD_TREE', `${this.name} tree has no code lengths`);
+      if (!allowEmpty) throw inputError('LZX_BAD_TREE', `${label} has no code lengths`);
       this.empty = true;
       return;
     }
-    if (unused !== 0) throw inputError('LZX_BAD_TREE', `${this.name} tree is incomplete (code lengths leave part of the code space unused)`);
+    if (unused !== 0) throw inputError('LZX_BAD_TREE', `${label} is incomplete (code lengths leave part of the code space unused)`);
     this.empty = false;
 
     let code = 0;

@@ -75,10 +75,10 @@ export class LzxDecoder implements BlockDecoder {
   private readonly e8Frame = Buffer.alloc(LZX_FRAME_SIZE);
   private readonly bits = new LzxBitReader();
 
-  private readonly pretree = new HuffmanTable('PRETREE', PRETREE_SYMBOLS, 8);
-  private readonly mainTree = new HuffmanTable('MAINTREE', MAX_MAIN_SYMBOLS, 11);
-  private readonly lengthTree = new HuffmanTable('LENGTH', NUM_SECONDARY_LENGTHS, 10);
-  private readonly alignedTree = new HuffmanTable('ALIGNED', ALIGNED_SYMBOLS, 7);
+  private readonly pretree = new HuffmanTable('pretree', PRETREE_SYMBOLS, 8);
+  private readonly mainTree = new HuffmanTable('main tree', MAX_MAIN_SYMBOLS, 11);
+  private readonly lengthTree = new HuffmanTable('length tree', NUM_SECONDARY_LENGTHS, 10);
+  private readonly alignedTree = new HuffmanTable('aligned-offset tree', ALIGNED_SYMBOLS, 7);
 
   /** next write position in the window */
   private windowPos = 0;
@@ -237,9 +237,9 @@ export class LzxDecoder implements BlockDecoder {
     this.buildTree(this.lengthTree, NUM_SECONDARY_LENGTHS, true);
   }
 
-  private buildTree(tree: HuffmanTable, activeSymbols: number, allowEmpty: boolean): void {
+  private buildTree(tree: HuffmanTable, activeSymbols: number, allowEmpty: boolean, label = tree.name): void {
     try {
-      tree.build(activeSymbols, allowEmpty);
+      tree.build(activeSymbols, allowEmpty, label);
     } catch (e) {
       if (this.bits.overran()) throw this.bits.overrunError();
       throw e;
@@ -251,7 +251,7 @@ export class LzxDecoder implements BlockDecoder {
    * through a pretree (FORMATS.md §2.4 "VERBATIM").
    *
    * A run of zeros or repeats may spill past `last`. cabextract accepts that (the spilled lengths
-   * of the first MAINTREE run become the "previous" lengths of the second run; past the end of a
+   * of the first main-tree run become the "previous" lengths of the second run; past the end of a
    * tree they are never used), and so do we: refusing it would call cabinets corrupt that the
    * reference tool extracts. The spill is bounded by the longest run (51), which the length
    * arrays leave room for.
@@ -260,7 +260,7 @@ export class LzxDecoder implements BlockDecoder {
     const bits = this.bits;
     const pre = this.pretree;
     for (let i = 0; i < PRETREE_SYMBOLS; i++) pre.lengths[i] = bits.read(4);
-    this.buildTree(pre, PRETREE_SYMBOLS, false);
+    this.buildTree(pre, PRETREE_SYMBOLS, false, `pretree of the ${tree.name} (symbols ${first}..${last - 1})`);
 
     const lengths = tree.lengths;
     let i = first;
@@ -277,7 +277,7 @@ export class LzxDecoder implements BlockDecoder {
       } else if (sym === 19) {
         run = 4 + bits.read(1);
         const delta = this.readSymbol(pre);
-        if (delta > 16) this.failOrOverrun('LZX_BAD_TREE', `${tree.name} pretree run repeats code ${delta}`);
+        if (delta > 16) this.failOrOverrun('LZX_BAD_TREE', `${tree.name} lengths: pretree symbol 19 repeats code ${delta} (only 0..16 are lengths)`);
         value = (lengths[i]! + 17 - delta) % 17;
       } else {
         value = (lengths[i]! + 17 - sym) % 17;
@@ -348,7 +348,7 @@ export class LzxDecoder implements BlockDecoder {
       if (length === NUM_PRIMARY_LENGTHS) {
         if (lengthEmpty) {
           this.syncBits(bitBuf, bitCount);
-          this.failOrOverrun('LZX_BAD_TREE', 'a match needs the LENGTH tree but this block left it empty');
+          this.failOrOverrun('LZX_BAD_TREE', 'a match needs the length tree but this block left it empty');
         }
         if (bitCount < 16) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
         peek = bitBuf >>> 16;
