@@ -15,7 +15,7 @@
  *
  * Content is fake (file bodies are placeholders); identities, versions, parents and signatures are what
  * the planner and the verifier read. Everything is derived from the PackageDefinition, so rebuilding
- * gives the same bytes except for the randomised parts of RFC 3161 tokens.
+ * gives the same bytes.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
