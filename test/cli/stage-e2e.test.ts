@@ -1,0 +1,161 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixturePath, hasTool, runCli, tempDir } from '../helpers';
+
+/**
+ * The whole way across the gap, through the built CLI: the fixture payloads imported into a fresh
+ * catalog, two hosts of different architecture staged, the medium verified, then tampered with,
+ * re-staged, staged with a missing prerequisite, and carried through a real FAT32 image.
+ */
+
+const work = tempDir('cabferry-stage-e2e-');
+const catalog = path.join(work, 'catalog');
+const hostX64 = fixturePath('hosts', 'srv-fresh-x64.systeminfo.txt');
+const hostX86 = fixturePath('hosts', 'srv-x86.systeminfo.txt');
+const root = fixturePath('pki', 'root.pem');
+const sign = ['--sign-key', fixturePath('pki', 'leaf-rsa.key'), '--sign-cert', fixturePath('pki', 'leaf-rsa-chain.pem')];
+
+function stage(to: string, extra: string[] = [], cat = catalog) {
+  return runCli(['stage', '--catalog', cat, '--host', hostX64, hostX86, '--to', to, ...extra]);
+}
+
+interface StageJson {
+  hosts: { name: string; complete: boolean; steps: number; installScript: string }[];
+  payloads: { file: string; copied: boolean }[];
+  signed: boolean;
+}
+
+describe('cabferry stage → verify-media → report', () => {
+  before(() => {
+    const r = runCli(['import', '--catalog', catalog, '--trust', root, fixturePath('payloads'), '--json']);
+    assert.ok(r.status === 0 || r.status === 1, r.stderr);
+    const doc = JSON.parse(r.stdout) as { imported?: unknown[] };
+    assert.ok(doc, 'import printed JSON');
+  });
+
+  test('stages two hosts of different architecture, signed; verify-media passes; report says nothing ran yet', () => {
+    const to = path.join(work, 'media-ok');
+    const r = stage(to, [...sign, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as StageJson;
+    assert.equal(doc.signed, true);
+    assert.equal(doc.hosts.length, 2);
+    for (const h of doc.hosts) {
+      assert.equal(h.complete, true);
+      assert.ok(h.steps > 0);
+      assert.ok(fs.existsSync(path.join(to, h.installScript)));
+    }
+    const files = doc.payloads.map((p) => p.file);
+    assert.ok(files.some((f) => f.endsWith('-x64.msu')) && files.some((f) => f.endsWith('-x86.msu')), files.join(', '));
+    const x86Script = fs.readFileSync(path.join(to, doc.hosts.find((h) => /x86/i.test(h.name))!.installScript), 'latin1');
+    assert.ok(!/-x64\.msu/.test(x86Script), 'the x86 host installs no x64 payload');
+
+    const v = runCli(['verify-media', to, '--trust', root, '--json']);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    const report = JSON.parse(v.stdout) as { ok: boolean; signature: { status: string } };
+    assert.equal(report.ok, true);
+    assert.equal(report.signature.status, 'valid');
+    assert.equal(v.stderr, '');
+
+    const rep = runCli(['report', to, '--json']);
+    assert.equal(rep.status, 1);
+    const hosts = (JSON.parse(rep.stdout) as { hosts: { status: string }[] }).hosts;
+    assert.deepEqual(hosts.map((h) => h.status), ['not-run', 'not-run']);
+  });
+
+  test('one changed payload byte, a removed file, an added file, and a wrong signing certificate all fail', () => {
+    const to = path.join(work, 'media-tamper');
+    assert.equal(stage(to, sign).status, 0);
+    const payload = fs.readdirSync(path.join(to, 'payloads')).sort()[0];
+    const p = path.join(to, 'payloads', payload);
+    const bytes = fs.readFileSync(p);
+    bytes[bytes.length >> 1] ^= 0x01;
+    fs.writeFileSync(p, bytes);
+    const altered = runCli(['verify-media', to, '--trust', root]);
+    assert.equal(altered.status, 1);
+    assert.match(altered.stdout, new RegExp(`altered: +payloads/${payload.replace(/\./g, '\\.')}`));
+
+    fs.rmSync(path.join(to, 'collect.cmd'));
+    fs.writeFileSync(path.join(to, 'autorun.inf'), '[autorun]\r\nopen=evil.exe\r\n');
+    const j = runCli(['verify-media', to, '--trust', root, '--json']);
+    assert.equal(j.status, 1);
+    const doc = JSON.parse(j.stdout) as { missing: string[]; unexpected: string[]; altered: { path: string }[] };
+    assert.deepEqual(doc.missing, ['collect.cmd']);
+    assert.deepEqual(doc.unexpected, ['autorun.inf']);
+    assert.deepEqual(doc.altered.map((a) => a.path), [`payloads/${payload}`]);
+
+    // staging again repairs cabferry's files; the operator's autorun.inf stays and is still reported
+    assert.equal(stage(to, sign).status, 0);
+    const after = JSON.parse(runCli(['verify-media', to, '--trust', root, '--json']).stdout) as { missing: string[]; altered: unknown[]; unexpected: string[] };
+    assert.deepEqual([after.missing, after.altered, after.unexpected], [[], [], ['autorun.inf']]);
+    fs.rmSync(path.join(to, 'autorun.inf'));
+    assert.equal(runCli(['verify-media', to, '--trust', root]).status, 0);
+
+    const wrong = runCli(['verify-media', to, '--trust', fixturePath('pki', 'other-root.pem')]);
+    assert.equal(wrong.status, 1);
+    assert.match(wrong.stdout, /signature: +INVALID \[CHAIN_UNTRUSTED\]/);
+  });
+
+  test('a second stage into the same folder copies nothing again', () => {
+    const to = path.join(work, 'media-twice');
+    assert.equal(stage(to).status, 0);
+    const again = JSON.parse(stage(to, ['--json']).stdout) as StageJson;
+    assert.deepEqual(again.payloads.filter((p) => p.copied), []);
+  });
+
+  test('a catalog without the SHA-2 update: stage refuses (exit 1) unless --allow-incomplete, which says so loudly', () => {
+    const partial = path.join(work, 'catalog-partial');
+    const src = path.join(work, 'partial-src');
+    fs.mkdirSync(src);
+    for (const f of fs.readdirSync(fixturePath('payloads'))) {
+      if (f.endsWith('.msu') && !f.includes('KB4474419')) fs.copyFileSync(fixturePath('payloads', f), path.join(src, f));
+    }
+    runCli(['import', '--catalog', partial, '--trust', root, src]);
+    const to = path.join(work, 'media-partial');
+    const refused = stage(to, [], partial);
+    assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /KB4474419.*--allow-incomplete.*\[MEDIA_PLAN_INCOMPLETE\]|\[MEDIA_PLAN_INCOMPLETE\]/);
+    assert.ok(!fs.existsSync(path.join(to, 'manifest.json')));
+    const allowed = stage(to, ['--allow-incomplete'], partial);
+    assert.equal(allowed.status, 0, allowed.stderr);
+    assert.match(allowed.stderr, /INCOMPLETE plan staged/);
+    assert.match(fs.readFileSync(path.join(to, 'README.txt'), 'utf8'), /INCOMPLETE PLANS/);
+  });
+
+  test('usage errors: --sign-key without --sign-cert, unreadable host file', () => {
+    const to = path.join(work, 'media-usage');
+    const r = stage(to, ['--sign-key', fixturePath('pki', 'leaf-rsa.key')]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /MEDIA_SIGN_OPTIONS/);
+    const missing = runCli(['stage', '--catalog', catalog, '--host', path.join(work, 'nope.txt'), '--to', to]);
+    assert.ok(missing.status === 2 || missing.status === 3, missing.stderr);
+    assert.equal(missing.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
+  });
+
+  const fatTools = hasTool('mkfs.vfat') && hasTool('mcopy');
+  test('onto a real FAT32 image (mkfs.vfat, mtools): the copy taken back off it verifies', { skip: fatTools ? false : 'mkfs.vfat/mcopy not installed (dosfstools, mtools)' }, () => {
+    const staged = path.join(work, 'media-fat');
+    assert.equal(stage(staged, sign).status, 0);
+    const image = path.join(work, 'stick.img');
+    fs.writeFileSync(image, '');
+    fs.truncateSync(image, 64 * 1024 * 1024);
+    const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+    const run = (cmd: string, args: string[]) => {
+      const r = spawnSync(cmd, args, { encoding: 'utf8', env });
+      assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    run('mkfs.vfat', ['-F', '32', '-n', 'CABFERRY', image]);
+    for (const entry of fs.readdirSync(staged)) run('mcopy', ['-s', '-i', image, path.join(staged, entry), '::/']);
+    const listing = run('mdir', ['-/', '-b', '-i', image, '::/']);
+    assert.match(listing, /Windows6\.0-KB4520002-x64\.msu/i, 'long names survive on FAT32');
+    const back = path.join(work, 'media-fat-back');
+    fs.mkdirSync(back);
+    run('mcopy', ['-s', '-n', '-i', image, '::/*', back]);
+    const v = runCli(['verify-media', back, '--trust', root, '--json']);
+    assert.equal(v.status, 0, v.stdout);
+  });
+});
