@@ -1,6 +1,6 @@
 import { internalError } from '../errors';
 import type { Architecture, Payload, PayloadKind } from '../package/types';
-import type { HostInventory, HostPlan, PlanGoal, PlanStep, SimulatedState } from './types';
+import type { HostInventory, HostPlan, PlanGoal, SimulatedState } from './types';
 import { familyForNtVersion, type KbFamily, type KbUpdateFact, type KnowledgeBase } from './knowledge-base';
 import { compareDottedVersions } from './inventory/collect';
 
