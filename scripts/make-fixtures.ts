@@ -5,7 +5,9 @@
  *   fixtures/payloads/  MSUs that look like the real Windows Server 2008 SP2 / Windows 7 SP1 servicing story
  * and then checks every file with cabextract and osslsigncode, failing loudly on any surprise.
  *
- * Run: npx tsc -p . && node dist/scripts/make-fixtures.js [--only pki|signed|payloads] [--no-check]
+ * Run: npx tsc -p . && node dist/scripts/make-fixtures.js [--only pki|signed|payloads] [--no-check] [--out DIR]
+ * --out DIR writes into DIR instead of fixtures/, reusing the committed keys: since everything but the
+ * ECDSA signatures is reproducible, test/fixtures compares such a regeneration with the committed files.
  * Needs (dev time only): openssl, osslsigncode >= 2.9 (offline TSA since 2.7, .cat verify 2.8, -ignore-crl 2.9), cabextract.
  */
 import * as fs from 'node:fs';
@@ -16,7 +18,7 @@ import { makeSignedFixtures, checkSignedFixtures } from './lib/authenticode-sign
 import { makePayloadFixtures, checkPayloadFixtures } from './lib/msu-builder-fixtures';
 
 const projectRoot = path.join(__dirname, '..', '..');
-const fixturesDir = path.join(projectRoot, 'fixtures');
+const committedFixtures = path.join(projectRoot, 'fixtures');
 
 function log(msg: string): void {
   process.stderr.write(msg + '\n');
@@ -27,6 +29,12 @@ function main(): void {
   const onlyIndex = args.indexOf('--only');
   const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
   const check = !args.includes('--no-check');
+  const outIndex = args.indexOf('--out');
+  const fixturesDir = outIndex >= 0 ? path.resolve(args[outIndex + 1] ?? '') : committedFixtures;
+  if (outIndex >= 0 && args[outIndex + 1] === undefined) {
+    log('make-fixtures: --out takes a directory');
+    process.exit(2);
+  }
   if (only !== undefined && !['pki', 'signed', 'payloads'].includes(only)) {
     log(`make-fixtures: --only takes pki, signed or payloads, not ${String(only)}`);
     process.exit(2);
@@ -36,6 +44,7 @@ function main(): void {
     log(`make-fixtures: needs osslsigncode >= ${OSSLSIGNCODE_MIN_VERSION.join('.')} (offline TSA, -ignore-crl, .cat verification)`);
     process.exit(2);
   }
+  if (fixturesDir !== committedFixtures) copyKeys(path.join(committedFixtures, 'pki'), path.join(fixturesDir, 'pki'));
   const pki: TestPki = buildTestPki(path.join(fixturesDir, 'pki'), log);
   log(`pki: ${Object.keys(pki.entities).length} certificates in fixtures/pki`);
 
@@ -55,7 +64,13 @@ function main(): void {
     process.exit(1);
   }
   const total = dirSize(fixturesDir);
-  log(`make-fixtures: all fixtures generated and checked (${(total / 1024).toFixed(0)} KiB under fixtures/)`);
+  log(`make-fixtures: all fixtures generated and checked (${(total / 1024).toFixed(0)} KiB under ${path.relative(process.cwd(), fixturesDir) || '.'})`);
+}
+
+/** The committed private keys, so a regeneration elsewhere issues the same certificates. */
+function copyKeys(from: string, to: string): void {
+  fs.mkdirSync(to, { recursive: true });
+  for (const name of fs.readdirSync(from).filter((n) => n.endsWith('.key'))) fs.copyFileSync(path.join(from, name), path.join(to, name));
 }
 
 function dirSize(dir: string): number {
