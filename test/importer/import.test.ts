@@ -78,6 +78,18 @@ describe('import of the real corpus with the Microsoft roots', () => {
       assert.equal(strict.results[0].code, 'SIG_SHA1_ONLY');
       const lenient = await importPayloads(catalog, [file], { trust: microsoftRoots(), allowSha1Only: true });
       assert.equal(lenient.results[0].code, 'PKG_NOT_A_PAYLOAD', 'a WSUS scan cab is not an update payload');
+
+      // SP2 (KB948465) was only ever SHA-1 signed: refused by default, imported and marked with the flag
+      const sp2 = fixturePath('payloads', 'Windows6.0-KB948465-x64.msu');
+      const refused = await importPayloads(catalog, [sp2], { trust: testRoot() });
+      assert.equal(refused.results[0].code, 'SIG_SHA1_ONLY');
+      const allowed = await importPayloads(catalog, [sp2], { trust: testRoot(), allowSha1Only: true });
+      assert.equal(allowed.results[0].outcome, 'imported');
+      assert.equal(allowed.results[0].sha1OnlyAllowed, true);
+      const entry = catalog.entry(allowed.results[0].sha256!)!;
+      assert.equal(entry.sha1OnlyAllowed, true);
+      assert.equal(entry.payload?.signatures, 'sha1-only');
+      assert.equal(catalog.payloads({ kb: 'KB948465' }).length, 1);
     } finally {
       catalog.close();
     }
