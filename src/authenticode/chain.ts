@@ -90,13 +90,26 @@ export function buildChain(leaf: Certificate, pool: Certificate[], anchors: Trus
   throw firstFailure as VerificationError;
 }
 
-/** The issuers strictly between the leaf and the anchor: valid at the time, and CAs. */
+/**
+ * The issuers strictly between the leaf and the anchor: valid at the time, CAs, and — when they
+ * restrict extended key usage — allowed to issue for the purpose (Windows' EKU chaining: a CA
+ * limited to timestamping cannot vouch for a code signer).
+ */
 function checkChain(path: ChainLink[], policy: ChainPolicy): void {
   path.forEach((link, i) => {
     if (i === 0 || link.anchor !== null) return;
     checkValidity(link.certificate, policy.at);
     checkIssuerConstraints(link.certificate, i - 1);
+    checkIssuerPurpose(link.certificate, policy.ekus);
   });
+}
+
+function checkIssuerPurpose(issuer: Certificate, ekus: string[]): void {
+  const allowed = issuer.extKeyUsage;
+  if (allowed === null || ekus.length === 0 || allowed.includes(Oid.anyExtendedKeyUsage)) return;
+  if (!allowed.some((e) => ekus.includes(e))) {
+    throw new VerificationError('EKU_MISSING', `"${issuer.subject}" may only issue for ${allowed.join(', ')}, not for ${ekus.join(' or ')}`);
+  }
 }
 
 function checkLeafPurpose(leaf: Certificate, ekus: string[]): void {
