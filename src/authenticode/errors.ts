@@ -18,6 +18,7 @@ export const VerificationCodes = {
   SIG_UNSUPPORTED_ALGORITHM: 'invalid',
   SIG_WEAK_ALGORITHM: 'invalid',
   SIG_CONTENT_TYPE: 'invalid',
+  SIG_CONTENT_MISMATCH: 'invalid',
   SIG_DIGEST_MISMATCH: 'invalid',
   SIG_MESSAGE_DIGEST_MISMATCH: 'invalid',
   SIG_SIGNER_NOT_FOUND: 'invalid',

@@ -162,7 +162,8 @@ export interface SignedDataResult {
  * Verify a plain PKCS#7/CMS SignedData with embedded content, e.g. a Windows catalog
  * (update.cat, content type CTL 1.3.6.1.4.1.311.10.1): each signer's messageDigest must cover
  * the content, its signature, its timestamp and its chain. Nested signatures are verified on
- * their own. A blob that is not SignedData at all throws SIG_MALFORMED.
+ * their own and must sign the same content. A blob that is not SignedData at all throws
+ * SIG_MALFORMED. Callers decide the policy; the safe one is "every signature valid".
  */
 export function verifySignedData(der: Buffer, options: SignedDataOptions): SignedDataResult {
   const slots = collectSignatures(der);
@@ -172,7 +173,12 @@ export function verifySignedData(der: Buffer, options: SignedDataOptions): Signe
   const signatures = slots.map((slot, index) =>
     runSteps(emptyReport(index, slot.nested), (report) => {
       if (slot.error !== null) throw slot.error;
-      verifySigner(slot.signedData as SignedData, report, options, ekus);
+      const sd = slot.signedData as SignedData;
+      // a nested signature on a catalog must vouch for the same content the caller will read
+      if (slot.nested && !(sd.contentValue !== null && sd.contentType === primary.contentType && sd.contentValue.equals(primary.contentValue as Buffer))) {
+        throw new VerificationError('SIG_CONTENT_MISMATCH', 'the nested signature signs different content from the primary one');
+      }
+      verifySigner(sd, report, options, ekus);
     }),
   );
   const content = primary.content.tag === Tag.octetString ? Buffer.from(primary.contentValue as Buffer) : Buffer.from(raw(primary.content));
