@@ -122,27 +122,28 @@ async function importItem(catalog: Catalog, item: SourceItem, options: ImportOpt
 
   const { temp, sha256, size } = ingested;
   try {
+    const stored = { ...base, sha256, size };
     const known = catalog.entry(sha256);
-    let judgement: Judgement | null = known?.status === 'imported' ? null : judge(ingested, item.fileName, item.label, options);
-    if (judgement !== null && !judgement.accepted && judgement.payload === null && options.quarantine) {
-      judgement = { ...judgement, ...claimedMetadata(ingested, item.fileName, item.label, judgement.verdict, options) };
+    if (known?.status === 'imported') {
+      // bytes the catalog already accepted: log a duplicate (or restore a lost blob), no re-verification
+      const outcome = catalog.storeEntry(temp, knownEntry(known, ingested), event({ outcome: 'duplicate', verdict: known.verdict }));
+      return { ...stored, outcome, kb: known.payload?.kb ?? null, code: null, reason: null, sha1OnlyAllowed: known.sha1OnlyAllowed };
     }
-    if (judgement === null || judgement.accepted || options.quarantine) {
-      const entry = judgement === null ? null : newEntry(ingested, item.fileName, judgement);
-      const outcome = catalog.storeEntry(temp, entry ?? knownEntry(known!, ingested), event({
-        outcome: 'imported', verdict: judgement?.verdict?.verdict ?? known?.verdict ?? null,
-        code: judgement && !judgement.accepted ? judgement.code : null, reason: judgement && !judgement.accepted ? judgement.reason : null,
-      }));
-      const rejected = judgement !== null && !judgement.accepted ? judgement : null;
-      return {
-        ...base, outcome, sha256, size,
-        kb: judgement?.payload?.kb ?? known?.payload?.kb ?? null,
-        code: rejected?.code ?? null, reason: rejected?.reason ?? null,
-        sha1OnlyAllowed: judgement?.accepted ? judgement.sha1OnlyAllowed : known?.sha1OnlyAllowed ?? false,
-      };
+
+    const judgement = judge(ingested, item.fileName, item.label, options);
+    if (judgement.accepted) {
+      const outcome = catalog.storeEntry(temp, newEntry(ingested, item.fileName, judgement), event({ outcome: 'imported', verdict: judgement.verdict.verdict }));
+      return { ...stored, outcome, kb: judgement.payload.kb, code: null, reason: null, sha1OnlyAllowed: judgement.sha1OnlyAllowed };
     }
-    catalog.recordEvent(event({ outcome: 'rejected', sha256, size, verdict: judgement.verdict?.verdict ?? null, code: judgement.code, reason: judgement.reason }));
-    return { ...base, outcome: 'rejected', sha256, size, kb: judgement.payload?.kb ?? null, code: judgement.code, reason: judgement.reason };
+
+    const refusal = { verdict: judgement.verdict?.verdict ?? null, code: judgement.code, reason: judgement.reason };
+    if (options.quarantine) {
+      const kept = judgement.payload === null ? { ...judgement, ...claimedMetadata(ingested, item.fileName, item.label, judgement.verdict, options) } : judgement;
+      const outcome = catalog.storeEntry(temp, newEntry(ingested, item.fileName, kept), event({ outcome: 'quarantined', ...refusal }));
+      return { ...stored, outcome, kb: kept.payload?.kb ?? null, code: refusal.code, reason: refusal.reason, sha1OnlyAllowed: false };
+    }
+    catalog.recordEvent(event({ outcome: 'rejected', sha256, size, ...refusal }));
+    return { ...stored, outcome: 'rejected', kb: judgement.payload?.kb ?? null, code: refusal.code, reason: refusal.reason, sha1OnlyAllowed: false };
   } finally {
     temp.discard();
   }
