@@ -8,7 +8,8 @@
  * Office payloads, LZX:21), listed --repeat times (default 5) in one invocation each way. --huge adds
  * cabextract/historical/huge-lzx21.cab (2 GiB of output) as a separate, long-running case.
  * cabextract -t also MD5s every member; the "--sha256" row makes cabferry hash too, for a
- * like-for-like figure.
+ * like-for-like figure. Wall and CPU (user+system, via GNU time) are both reported: on a
+ * shared machine the CPU ratio is the meaningful one.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -39,19 +40,34 @@ function lzxCabinets(dir: string): string[] {
   return out.sort();
 }
 
-function timeOnce(cmd: string, args: string[]): number {
+interface Timing {
+  wallMs: number;
+  /** user + system CPU of the child, from GNU time; what matters on a shared, loaded machine */
+  cpuMs: number;
+}
+
+const GNU_TIME = '/usr/bin/time';
+
+function timeOnce(cmd: string, args: string[]): Timing {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 2).join(' ')}… exited ${r.status}: ${r.stderr.toString().slice(0, 300)}`);
-  return ms;
+  const r = spawnSync(GNU_TIME, ['-f', 'CPU %U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const err = r.stderr.toString();
+  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 2).join(' ')}… exited ${r.status}: ${err.slice(0, 300)}`);
+  const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(err);
+  if (m === null) throw new Error(`no CPU times from ${GNU_TIME}: ${err.slice(-200)}`);
+  return { wallMs, cpuMs: (Number(m[1]) + Number(m[2])) * 1000 };
 }
 
 /** Commands alternate run by run, so a busy machine slows all of them alike. */
-function timeInterleaved(commands: [string, string[]][], runs: number): number[][] {
-  const times = commands.map(() => [] as number[]);
+function timeInterleaved(commands: [string, string[]][], runs: number): Timing[][] {
+  const times = commands.map(() => [] as Timing[]);
   for (let i = 0; i < runs; i++) commands.forEach(([cmd, args], k) => times[k]!.push(timeOnce(cmd, args)));
   return times;
+}
+
+function medians(ts: Timing[]): Timing {
+  return { wallMs: median(ts.map((t) => t.wallMs)), cpuMs: median(ts.map((t) => t.cpuMs)) };
 }
 
 const median = (xs: number[]): number => {
@@ -75,6 +91,10 @@ function main(): void {
     console.error('bench-decode: cabextract is not installed (apt-get install cabextract)');
     process.exit(2);
   }
+  if (!fs.existsSync(GNU_TIME)) {
+    console.error(`bench-decode: ${GNU_TIME} (GNU time, apt-get install time) is needed for CPU times`);
+    process.exit(2);
+  }
   const cases: { label: string; files: string[] }[] = [];
   if (files.length > 0) cases.push({ label: `${files.length} given file(s)`, files });
   else {
@@ -85,8 +105,8 @@ function main(): void {
   if (huge) cases.push({ label: 'huge-lzx21.cab (2 GiB out)', files: [path.join(corpus, 'cabextract', 'historical', 'huge-lzx21.cab')] });
 
   console.log(`runs per command: ${runs}, interleaved (median reported); load average now ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPU(s)`);
-  const startup = median(timeInterleaved([[process.execPath, [cli, '--version']]], runs)[0]!);
-  console.log(`cabferry startup alone (--version): ${startup.toFixed(0)} ms`);
+  const startup = medians(timeInterleaved([[process.execPath, [cli, '--version']]], runs)[0]!);
+  console.log(`cabferry startup alone (--version): ${startup.wallMs.toFixed(0)} ms wall, ${startup.cpuMs.toFixed(0)} ms CPU`);
   for (const c of cases) {
     const inBytes = c.files.reduce((n, f) => n + fs.statSync(f).size, 0);
     const outBytes = c.files.reduce((n, f) => {
@@ -104,12 +124,15 @@ function main(): void {
         [process.execPath, [cli, 'test', '--sha256', ...c.files]],
       ],
       runs,
-    ).map(median) as [number, number, number];
+    ).map(medians) as [Timing, Timing, Timing];
     const mb = outBytes / 1048576;
+    const row = (label: string, t: Timing) =>
+      `  ${label.padEnd(24)} wall ${t.wallMs.toFixed(0).padStart(6)} ms  CPU ${t.cpuMs.toFixed(0).padStart(6)} ms  ${(mb / (t.cpuMs / 1000)).toFixed(0).padStart(5)} MiB/s CPU` +
+      (t === cx ? '' : `  ratio wall ${(t.wallMs / cx.wallMs).toFixed(2)}x, CPU ${(t.cpuMs / cx.cpuMs).toFixed(2)}x`);
     console.log(`\n${c.label}: ${c.files.length} file(s), ${(inBytes / 1048576).toFixed(1)} MiB in, ${mb.toFixed(1)} MiB out`);
-    console.log(`  cabextract -t             ${cx.toFixed(0).padStart(7)} ms  ${(mb / (cx / 1000)).toFixed(0).padStart(5)} MiB/s`);
-    console.log(`  cabferry test             ${cf.toFixed(0).padStart(7)} ms  ${(mb / (cf / 1000)).toFixed(0).padStart(5)} MiB/s  ratio ${(cf / cx).toFixed(2)}x`);
-    console.log(`  cabferry test --sha256    ${cfh.toFixed(0).padStart(7)} ms  ${(mb / (cfh / 1000)).toFixed(0).padStart(5)} MiB/s  ratio ${(cfh / cx).toFixed(2)}x`);
+    console.log(row('cabextract -t', cx));
+    console.log(row('cabferry test', cf));
+    console.log(row('cabferry test --sha256', cfh));
   }
 }
 
