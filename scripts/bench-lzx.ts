@@ -4,10 +4,14 @@
  * process start-up) is scripts/bench-decode.ts; this one isolates the codec, and measures CPU
  * rather than wall time so that a busy machine does not blur it.
  *
- *   node dist/scripts/bench-lzx.js [--runs N] [--huge] [CAB…]
+ *   node dist/scripts/bench-lzx.js [--runs N] [--huge] [--synthetic MB] [CAB…]
  *
  * Default cabinets: the real LZX:21 update cabinets in ../shared/corpus/ms-signed/kb2999226-inner.
  * --huge adds cabextract's 2 GiB historical LZX:15/LZX:21 cabinets (several seconds each).
+ * --synthetic MB adds an LZX:21 + E8 cabinet of MB megabytes made by the test encoder from the
+ * decoded members of the corpus's Microsoft cabinets (real x86/x64 code and manifests), the size
+ * of a real rollup payload; it is built once (slowly: the encoder is simple) and kept in the temp
+ * folder.
  *
  * Columns (MB = uncompressed output, CPU ms = user + system):
  *   cold   one pass in a fresh Node process (what one `cabferry test` pays: JIT warm-up included)
@@ -18,8 +22,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { openCab } from '../src/cab/cabinet';
+import { buildCab } from './lib/cab-writer';
+import { lzxFolderEncoder } from './lib/lzx-encoder';
 
 const projectRoot = path.join(__dirname, '..', '..');
 const corpus = path.join(projectRoot, '..', 'shared', 'corpus');
@@ -60,6 +67,37 @@ function cabextractCpuMs(file: string): number {
   return (secs[0]! + secs[1]!) * 1000;
 }
 
+/** The --synthetic cabinet: corpus Microsoft payload bytes, re-compressed as one LZX:21 + E8 folder. */
+function syntheticCabinet(megabytes: number): string {
+  const file = path.join(os.tmpdir(), `cabferry-bench-lzx21-e8-${megabytes}MB.cab`);
+  if (fs.existsSync(file)) return file;
+  const parts: Buffer[] = [];
+  let total = 0;
+  const want = megabytes * 1e6;
+  const sources = defaultFiles(false).concat(fs.readdirSync(path.join(corpus, 'ms-signed')).filter((d) => d.startsWith('office'))
+    .flatMap((d) => fs.readdirSync(path.join(corpus, 'ms-signed', d)).map((f) => path.join(corpus, 'ms-signed', d, f))));
+  while (total < want) {
+    for (const src of sources) {
+      const cab = openCab(src);
+      try {
+        for (const m of cab.members) {
+          if (m.size === 0 || m.size > 64e6 || total >= want) continue;
+          const data = cab.readMemberToBuffer(m, 64e6);
+          parts.push(data);
+          total += data.length;
+        }
+      } finally {
+        cab.close();
+      }
+    }
+  }
+  const data = Buffer.concat(parts).subarray(0, want);
+  console.error(`building ${file} from ${parts.length} corpus members (the test encoder takes a while)…`);
+  const encoder = lzxFolderEncoder({ windowBits: 21, e8: true, blockType: ['verbatim', 'aligned'], maxBlockSize: 3 * 65536 });
+  fs.writeFileSync(file, buildCab([{ encoder, files: [{ name: 'payload.bin', data }] }]));
+  return file;
+}
+
 function defaultFiles(huge: boolean): string[] {
   const files: string[] = [];
   const inner = path.join(corpus, 'ms-signed', 'kb2999226-inner');
@@ -74,13 +112,16 @@ function main(): void {
   const argv = process.argv.slice(2);
   let runs = 5;
   let huge = false;
+  let synthetic = 0;
   const given: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--runs') runs = Number(argv[++i]);
     else if (argv[i] === '--huge') huge = true;
+    else if (argv[i] === '--synthetic') synthetic = Number(argv[++i]);
     else given.push(argv[i]!);
   }
   const files = given.length > 0 ? given : defaultFiles(huge);
+  if (synthetic > 0) files.push(syntheticCabinet(synthetic));
   const haveCabextract = spawnSync('sh', ['-c', 'command -v cabextract']).status === 0;
 
   const rows: string[][] = [['cabinet', 'MB', 'cold ms', 'cold MB/s', 'warm ms', 'warm MB/s', 'cabx ms', 'cabx MB/s', 'cold/cabx', 'warm/cabx']];
@@ -106,7 +147,7 @@ function main(): void {
     sum.cold += cold;
     sum.warm += warm;
     sum.cabx += cabx;
-    rows.push(row(path.relative(corpus, file), mb, cold, warm, cabx));
+    rows.push(row(file.startsWith(corpus) ? path.relative(corpus, file) : path.basename(file), mb, cold, warm, cabx));
   }
   rows.push(row('TOTAL', sum.mb, sum.cold, sum.warm, sum.cabx));
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
