@@ -33,6 +33,7 @@ export const VerificationCodes = {
   EKU_MISSING: 'invalid',
   KEY_USAGE_MISSING: 'invalid',
   TS_MALFORMED: 'invalid',
+  TS_WEAK_ALGORITHM: 'invalid',
   TS_IMPRINT_MISMATCH: 'invalid',
   TS_MESSAGE_DIGEST_MISMATCH: 'invalid',
   TS_BAD_SIGNATURE: 'invalid',

@@ -4,7 +4,7 @@ import type { Certificate } from './certificate';
 import { isVerificationError, VerificationError } from './errors';
 import { isSha2, Oid } from './oids';
 import { parseSignedData, type SignedData, type SignerInfo } from './signed-data';
-import { checkContentType, checkMessageDigest, findSignerCertificate, verifySignerSignature } from './signer';
+import { checkContentType, checkDigestStrength, checkMessageDigest, findSignerCertificate, verifySignerSignature } from './signer';
 import { checkFileDigest, parseSpcIndirectData, programName, type SpcIndirectData } from './spc';
 import { findTimestamp, verifyTimestamp, type TimestampKind, type VerifiedTimestamp } from './timestamp';
 import type { TrustAnchor } from './trust';
@@ -234,14 +234,6 @@ function verifySignerTimestamp(si: SignerInfo, certificates: Certificate[], repo
     if (isVerificationError(e)) Object.assign(report.timestamp, { code: e.code, reason: e.message });
     throw e;
   }
-}
-
-/**
- * MD5 is refused as a signature digest: collisions are practical, so an MD5 digest proves
- * nothing about the bytes (osslsigncode would accept it; Windows has refused it since 2013).
- */
-function checkDigestStrength(algorithm: string): void {
-  if (algorithm === 'md5') throw new VerificationError('SIG_WEAK_ALGORITHM', 'MD5 digests are not accepted: MD5 collisions are practical');
 }
 
 /** Lifetime-signing certificates (1.3.6.1.4.1.311.10.3.13) are not extended by a timestamp. */

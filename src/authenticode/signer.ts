@@ -10,6 +10,14 @@ import { singleAttribute, type SignerInfo } from './signed-data';
  * timestamp tokens and catalogs. Each throws one VerificationError with one code.
  */
 
+/**
+ * MD5 is refused as a signature digest: collisions are practical, so an MD5 digest proves
+ * nothing about the bytes (osslsigncode would accept it; Windows has refused it since 2013).
+ */
+export function checkDigestStrength(algorithm: string): void {
+  if (algorithm === 'md5') throw new VerificationError('SIG_WEAK_ALGORITHM', 'MD5 digests are not accepted: MD5 collisions are practical');
+}
+
 /** The contentType authenticated attribute must name what the SignedData encapsulates. */
 export function checkContentType(si: SignerInfo, expected: string): void {
   const attr = singleAttribute(si.authenticated, Oid.contentType, 'contentType');

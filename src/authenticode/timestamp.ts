@@ -5,7 +5,7 @@ import type { Certificate } from './certificate';
 import { VerificationError, type VerificationCode } from './errors';
 import { digestAlgorithmName, Oid } from './oids';
 import { parseSignedData, parseSignerInfo, singleAttribute, type SignerInfo } from './signed-data';
-import { checkContentType, checkMessageDigest, findSignerCertificate, verifySignerSignature } from './signer';
+import { checkContentType, checkDigestStrength, checkMessageDigest, findSignerCertificate, verifySignerSignature } from './signer';
 import type { TrustAnchor } from './trust';
 
 /**
@@ -66,6 +66,8 @@ function verifyRfc3161Token(token: Der, stampedSignature: Buffer, outerCertifica
   const [tsaSigner] = signedData.signerInfos;
   const tstInfo = readTstInfo(signedData.contentValue);
 
+  checkDigestStrength(tstInfo.imprintAlgorithm);
+  checkDigestStrength(tsaSigner.digestAlgorithm);
   checkImprint(tstInfo.imprintAlgorithm, tstInfo.hashedMessage, stampedSignature);
   checkContentType(tsaSigner, Oid.tstInfo);
   checkMessageDigest(tsaSigner, signedData.contentValue);
@@ -102,6 +104,7 @@ function checkImprint(algorithm: string, hashedMessage: Buffer, stampedSignature
 /** Legacy Authenticode timestamp: a SignerInfo whose messageDigest covers the stamped signature value. */
 function verifyCounterSignature(value: Der, stampedSignature: Buffer, outerCertificates: Certificate[], tsaTrust: TrustAnchor[]): VerifiedTimestamp {
   const counter = parseSignerInfo(value);
+  checkDigestStrength(counter.digestAlgorithm);
   checkMessageDigest(counter, stampedSignature);
   const signingTime = singleAttribute(counter.authenticated, Oid.signingTime, 'signingTime');
   if (signingTime === null) throw new VerificationError('TS_MALFORMED', 'countersignature has no signingTime');
@@ -124,6 +127,7 @@ function tsaChain(tsaCert: Certificate, pool: Certificate[], tsaTrust: TrustAnch
 const timestampCode: Partial<Record<VerificationCode, VerificationCode>> = {
   SIG_MALFORMED: 'TS_MALFORMED',
   SIG_UNSUPPORTED_ALGORITHM: 'TS_MALFORMED',
+  SIG_WEAK_ALGORITHM: 'TS_WEAK_ALGORITHM',
   SIG_CONTENT_TYPE: 'TS_MALFORMED',
   SIG_MESSAGE_DIGEST_MISMATCH: 'TS_MESSAGE_DIGEST_MISMATCH',
   SIG_SIGNER_NOT_FOUND: 'TS_SIGNER_NOT_FOUND',
