@@ -153,3 +153,36 @@ describe('two imports at once', () => {
     }
   });
 });
+
+describe('check --repair while an import runs', () => {
+  it('never removes the running import\'s temp files or freshly published blobs', async () => {
+    const dir = path.join(tempDir(), 'cat');
+    const sources = importSources();
+    const importing = runImport(dir, sources);
+    let done = false;
+    void importing.then(() => (done = true));
+    let repairs = 0;
+    while (!done) {
+      const catalog = openCatalog({ dir });
+      try {
+        const report = checkCatalog(catalog, { repair: true });
+        const removedLive = report.problems.filter((p) => p.repaired);
+        assert.deepEqual(removedLive, [], 'nothing of a live import is an orphan or a leftover');
+        repairs++;
+      } finally {
+        catalog.close();
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const run = await importing;
+    assert.ok(run.status === 0 || run.status === 1, run.stderr);
+    assert.ok(repairs >= 2, `only ${repairs} repair passes overlapped the import`);
+    const catalog = openCatalog({ dir });
+    try {
+      assert.equal(checkCatalog(catalog).problems.length, 0);
+      assert.equal(catalog.payloads().length, (JSON.parse(run.stdout) as { imported: number }).imported);
+    } finally {
+      catalog.close();
+    }
+  });
+});
