@@ -14,7 +14,7 @@
  * means the frame needed more input than it was given: `overran()` tells, and the decoder
  * checks it before trusting a frame and before reporting any other error.
  */
-import { inputError } from '../errors';
+import { inputError, internalError } from '../errors';
 
 const EMPTY = new Uint8Array(0);
 
@@ -29,7 +29,7 @@ export class LzxBitReader {
 
   /** Start a new payload: the unread bytes of the previous one come first. */
   feed(payload: Uint8Array): void {
-    if (this.bitCount !== 0) throw new Error('LzxBitReader.feed: bits still buffered'); // decoder invariant
+    if (this.bitCount !== 0) throw internalError('LZX_INTERNAL', 'LZX bit reader fed while bits are still buffered');
     const leftover = this.end - this.pos;
     if (leftover === 0) {
       // a plain Uint8Array view, never a Buffer: one element kind keeps the hot loop monomorphic
@@ -58,11 +58,6 @@ export class LzxBitReader {
   /** Input bytes not consumed yet (whole words still in the bit buffer count as consumed). */
   get bytesRemaining(): number {
     return this.end - this.pos;
-  }
-
-  /** Position in the current (leftover + payload) input, for error messages. */
-  get bytePosition(): number {
-    return this.pos;
   }
 
   /**
