@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { digestFile, prepareCabSignature, verifyCab, verifyPreparedCab, type FileVerdict, type TrustAnchor } from '../authenticode';
 import { openCab, type Cabinet } from '../cab/cabinet';
 import type { CabMember } from '../cab/types';
-import { CabferryError, inputError } from '../errors';
+import { CabferryError, inputError, internalError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
 import { familyForNtVersion, loadKnowledgeBase, type KnowledgeBase } from '../planner/knowledge-base';
 import { classifyPayload } from './classify';
@@ -36,6 +36,12 @@ export interface InspectOptions {
   knowledgeBase?: KnowledgeBase | null;
   /** the payload's own file name when `file` is a temporary copy (the importer's blob temp file) */
   fileName?: string;
+  /**
+   * where an .msu's payload cab is unpacked while it is read (default: the system temp folder).
+   * The copy is removed when inspect returns or throws; a process killed meanwhile leaves a
+   * `cabferry-inspect-*` folder here, so the importer points this at its catalog's temp area.
+   */
+  tempDir?: string;
 }
 
 /** For the importer's one-pass design: the Authenticode verdict and file SHA-256 it already computed. */
@@ -115,7 +121,7 @@ function inspectBareCab(outer: OuterFile, options: InspectOptions): PayloadRepor
  */
 function inspectMsu(outer: OuterFile, layout: Extract<PayloadLayout, { format: 'msu' }>, options: InspectOptions): PayloadReport {
   const { file, cabinet } = outer;
-  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-inspect-'));
+  const tempDir = makeTempDir(options.tempDir ?? os.tmpdir());
   try {
     const wanted = [...layout.payloadCabs, layout.pkgProperties, layout.unattend].filter((m): m is CabMember => m !== null);
     const extracted = extractMsuParts(cabinet, wanted, tempDir);
@@ -217,6 +223,14 @@ function extractMsuParts(cabinet: Cabinet, wanted: CabMember[], tempDir: string)
   }
   if (failure !== null) throw failure;
   return { cabs, small };
+}
+
+function makeTempDir(parent: string): string {
+  try {
+    return fs.mkdtempSync(path.join(parent, 'cabferry-inspect-'));
+  } catch (e) {
+    throw internalError('TEMP_UNWRITABLE', `cannot create a temporary folder in ${parent}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+  }
 }
 
 function writeFully(fd: number, chunk: Buffer): void {

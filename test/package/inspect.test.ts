@@ -108,3 +108,14 @@ test("an MSU whose payload cab's own signature is broken: noted, and the report 
   assert.equal(r.payload.metadataVerified, true, 'the catalogs still prove the metadata');
   assert.ok(r.payload.notes?.some((n) => n.startsWith("the payload cab Windows6.0-KB4493730-x64.cab's own signature is invalid")), JSON.stringify(r.payload.notes));
 });
+
+test('the payload cab of an .msu is unpacked under options.tempDir and removed afterwards', () => {
+  const scratch = path.join(dir, 'scratch');
+  fs.mkdirSync(scratch);
+  assert.equal(inspectPayload(ssu, { trust, tempDir: scratch }).kb, 'KB4493730');
+  assert.deepEqual(fs.readdirSync(scratch), [], 'nothing left behind');
+  assert.throws(
+    () => inspectPayload(ssu, { trust, tempDir: path.join(dir, 'does-not-exist') }),
+    (e: unknown) => e instanceof CabferryError && e.kind === 'internal' && e.code === 'TEMP_UNWRITABLE',
+  );
+});
