@@ -64,9 +64,15 @@ interface RawBlock {
   payload: Buffer;
 }
 
-/** The CFDATA blocks of one segment, bounds- and checksum-checked, not yet decoded. */
+/**
+ * The CFDATA blocks of one segment, bounds- and checksum-checked, not yet decoded. Each payload
+ * is read into one reused buffer, so it is valid only until the next block is read (decoders
+ * consume their input within decodeBlock).
+ */
 function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawBlock> {
   const { file, header, folder, area } = segment;
+  const headScratch = Buffer.allocUnsafe(CFDATA_FIXED_SIZE);
+  const payloadScratch = Buffer.allocUnsafe(MAX_BLOCK_INPUT);
   const where = { file: file.path };
   if (folder.cCFData === 0) return;
   if (folder.coffCabStart < area.dataStart || folder.coffCabStart >= area.dataEnd) {
@@ -81,7 +87,7 @@ function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawB
     if (pos + CFDATA_FIXED_SIZE + reserve > area.dataEnd) {
       throw inputError('CAB_TRUNCATED_DATA', `folder ${folder.index}: data block ${index} header runs past the end of the cabinet data`, { ...where, offset: pos });
     }
-    const head = file.read(pos, CFDATA_FIXED_SIZE, 'data block header');
+    const head = file.readInto(headScratch, pos, 'data block header');
     const checksum = head.readUInt32LE(0);
     const cbData = head.readUInt16LE(4);
     const cbUncomp = head.readUInt16LE(6);
@@ -95,7 +101,7 @@ function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawB
     if (payloadOffset + cbData > area.dataEnd) {
       throw inputError('CAB_TRUNCATED_DATA', `folder ${folder.index}: data block ${index} (${cbData} bytes) runs past the end of the cabinet data`, { ...where, offset: pos });
     }
-    const payload = file.read(payloadOffset, cbData, 'data block');
+    const payload = file.readInto(payloadScratch.subarray(0, cbData), payloadOffset, 'data block');
     if (verify && checksum !== 0) {
       const actual = cfdataChecksum(payload, cbData, cbUncomp);
       if (actual !== checksum) {
@@ -142,7 +148,7 @@ export function* decodeFolder(segments: readonly FolderSegment[], options: Folde
       if (block.cbUncomp === 0) {
         const lastOfSegment = raw.index === segment.folder.cCFData - 1;
         if (lastOfSegment && s + 1 < segments.length) {
-          pendingPiece = block;
+          pendingPiece = { ...block, payload: Buffer.from(block.payload) }; // the scratch buffer is about to be reused
           continue;
         }
         const next = segment.header.nextCabinet !== null ? ` (${segment.header.nextCabinet})` : '';
