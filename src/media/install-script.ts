@@ -155,8 +155,10 @@ if defined CF_ARCH if not "!CF_HOSTARCH!"=="!CF_ARCH!" (
 )
 set "CF_HOSTNTVER="
 set "CF_HOSTBUILD="
-for /f "tokens=1,2,3" %%a in ('reg query "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion" /v CurrentVersion 2^>nul') do if /i "%%a"=="CurrentVersion" set "CF_HOSTNTVER=%%c"
-for /f "tokens=1,2,3" %%a in ('reg query "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion" /v CurrentBuildNumber 2^>nul') do if /i "%%a"=="CurrentBuildNumber" set "CF_HOSTBUILD=%%c"
+for /f "tokens=1,2,3" %%a in ('reg query "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion" 2^>nul') do (
+  if /i "%%a"=="CurrentVersion" set "CF_HOSTNTVER=%%c"
+  if /i "%%a"=="CurrentBuildNumber" set "CF_HOSTBUILD=%%c"
+)
 if not defined CF_HOSTBUILD call :build_from_ver
 if not defined CF_HOSTBUILD (
   echo cabferry: cannot read the Windows version of this host - reg query and ver both failed.

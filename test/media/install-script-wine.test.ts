@@ -1,14 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hasTool, tempDir } from '../helpers';
-import { renderInstallScript, HASH_SELFTEST_SHA256 } from '../../src/media/install-script';
+import { tempDir } from '../helpers';
+import { renderInstallScript } from '../../src/media/install-script';
 import { mediaToolFiles } from '../../src/media/layout';
 import { parseResultLog } from '../../src/media/result-log';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
+import { Stubs, WinePrefix, wineSkip as skip } from './wine-harness';
 
 /**
  * The generated install.cmd run by a real cmd interpreter (Wine's, headless) with stub
@@ -18,55 +18,16 @@ import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types'
  * The Wine prefix is created once (Windows version set to Server 2008, build 6002) and reused.
  */
 
-const wine = hasTool('wine');
-const skip = wine ? false : 'wine is not installed (apt-get install wine wine64)';
-
 let work = '';
-let prefix = '';
+let wine: WinePrefix;
 let computerName = '';
-
-function winPath(p: string): string {
-  return 'Z:' + path.resolve(p).replace(/\//g, '\\');
-}
-
-function runWine(args: string[], env: Record<string, string | undefined> = {}): { status: number; stdout: string; stderr: string } {
-  const merged: NodeJS.ProcessEnv = { ...process.env, WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', ...env };
-  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
-  // output goes to files, not pipes: Wine's helper processes (services, winedevice) inherit the
-  // handles and outlive the command, so a pipe would only close when the wineserver exits
-  const out = path.join(work, 'wine.out');
-  const err = path.join(work, 'wine.err');
-  const outFd = fs.openSync(out, 'w');
-  const errFd = fs.openSync(err, 'w');
-  try {
-    const r = spawnSync('wine', args, { env: merged, stdio: ['ignore', outFd, errFd], timeout: 60_000 });
-    if (r.error) throw r.error;
-    return { status: r.status ?? -1, stdout: fs.readFileSync(out, 'latin1'), stderr: fs.readFileSync(err, 'latin1') };
-  } finally {
-    fs.closeSync(outFd);
-    fs.closeSync(errFd);
-  }
-}
-
-/**
- * Run install.cmd; `status` is its full exit code, taken from the END line it logs (a Linux exit
- * status keeps only the low 8 bits of 3010), after checking it agrees with those 8 bits.
- */
-function runScript(args: string[], env: Record<string, string | undefined>, logFile: () => string | null) {
-  const r = runWine(args, env);
-  const logText = logFile();
-  const ends = logText === null ? [] : parseResultLog(logText).ends;
-  const status = ends.length > 0 ? ends[ends.length - 1].code : r.status;
-  assert.equal(status & 0xff, r.status & 0xff, `exit status ${r.status} disagrees with the logged END code ${status}`);
-  return { ...r, status };
-}
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 interface Case {
   root: string;
   hostDir: string;
-  stubs: string;
+  stubs: Stubs;
   plan: HostPlan;
   host: HostInventory;
   setCodes(codes: Record<string, number>): void;
@@ -103,9 +64,8 @@ let caseCounter = 0;
 function makeCase(steps: Omit<PlanStep, 'sha256'>[], hostOverrides: Partial<HostInventory> = {}): Case {
   // a space in the media path: every path in install.cmd must be quoted
   const root = path.join(work, `case ${++caseCounter}`, 'media root');
-  const stubs = path.join(work, `case ${caseCounter}`, 'stubs');
+  const stubDir = path.join(work, `case ${caseCounter}`, 'stubs');
   fs.mkdirSync(path.join(root, 'payloads'), { recursive: true });
-  fs.mkdirSync(stubs, { recursive: true });
   for (const f of mediaToolFiles()) {
     fs.mkdirSync(path.dirname(path.join(root, f.path)), { recursive: true });
     fs.writeFileSync(path.join(root, f.path), f.content);
@@ -122,86 +82,34 @@ function makeCase(steps: Omit<PlanStep, 'sha256'>[], hostOverrides: Partial<Host
   fs.mkdirSync(hostDir, { recursive: true });
   fs.writeFileSync(path.join(hostDir, 'install.cmd'), renderInstallScript(plan, host, { version: 'test', generatedAt: '2026-11-23T00:00:00Z' }));
 
-  const cmd = (lines: string[]) => lines.join('\r\n') + '\r\n';
-  // installer stub: log "NAME FILE ARGS", exit with the code codes.txt gives for the file (default 0)
-  const installerStub = (name: string) => cmd([
-    '@echo off',
-    'setlocal enabledelayedexpansion',
-    'set "F="',
-    'for %%a in (%*) do (if /i "%%~xa"==".msu" set "F=%%~nxa"',
-    '  if /i "%%~xa"==".cab" set "F=%%~nxa")',
-    `>>"${winPath(stubs)}\\calls.log" echo ${name} !F! %*`,
-    'set "CODE=0"',
-    `for /f "usebackq tokens=1,2" %%a in ("${winPath(stubs)}\\codes.txt") do if /i "%%a"=="!F!" set "CODE=%%b"`,
-    'exit /b !CODE!',
-  ]);
-  fs.writeFileSync(path.join(stubs, 'wusa.cmd'), installerStub('wusa'));
-  fs.writeFileSync(path.join(stubs, 'pkgmgr.cmd'), installerStub('pkgmgr'));
-  fs.writeFileSync(path.join(stubs, 'hasher.cmd'), cmd([
-    '@echo off',
-    `for /f "usebackq tokens=1,2" %%a in ("${winPath(stubs)}\\hashes.txt") do if /i "%%a"=="%~nx1" echo %%b`,
-    'exit /b 0',
-  ]));
-  for (const tool of ['schtasks', 'shutdown']) {
-    fs.writeFileSync(path.join(stubs, `${tool}.cmd`), cmd(['@echo off', `>>"${winPath(stubs)}\\calls.log" echo ${tool} %*`, 'exit /b 0']));
-  }
-  fs.writeFileSync(path.join(stubs, 'codes.txt'), '');
+  const stubs = new Stubs(stubDir);
 
+  const resultLog = path.join(root, 'results', host.name, 'result.log');
   const c: Case = {
     root, hostDir, stubs, plan, host,
-    setCodes(codes) {
-      fs.writeFileSync(path.join(stubs, 'codes.txt'), Object.entries(codes).map(([f, code]) => `${f} ${code}\r\n`).join(''));
-    },
-    refreshHashes() {
-      const lines = [`sha256-selftest.txt ${HASH_SELFTEST_SHA256}`];
-      for (const f of fs.readdirSync(path.join(root, 'payloads'))) lines.push(`${f} ${sha256(fs.readFileSync(path.join(root, 'payloads', f)))}`);
-      fs.writeFileSync(path.join(stubs, 'hashes.txt'), lines.join('\r\n') + '\r\n');
-    },
-    run(args = [], env = {}) {
-      return runScript(['cmd', '/c', winPath(path.join(hostDir, 'install.cmd')), ...args], {
-        CABFERRY_WUSA: winPath(path.join(stubs, 'wusa.cmd')),
-        CABFERRY_PKGMGR: winPath(path.join(stubs, 'pkgmgr.cmd')),
-        CABFERRY_HASHER: winPath(path.join(stubs, 'hasher.cmd')),
-        CABFERRY_SCHTASKS: winPath(path.join(stubs, 'schtasks.cmd')),
-        CABFERRY_SHUTDOWN: winPath(path.join(stubs, 'shutdown.cmd')),
-        CABFERRY_BOOTTIME: 'boot1',
-        ...env,
-      }, () => {
-        const p = path.join(root, 'results', host.name, 'result.log');
-        return fs.existsSync(p) ? fs.readFileSync(p, 'latin1') : null;
-      });
-    },
-    calls() {
-      const p = path.join(stubs, 'calls.log');
-      return fs.existsSync(p) ? fs.readFileSync(p, 'latin1').split(/\r?\n/).filter((l) => l.trim() !== '').map((l) => l.trim()) : [];
-    },
-    log() {
-      return parseResultLog(fs.readFileSync(path.join(root, 'results', host.name, 'result.log'), 'latin1'));
-    },
+    setCodes: (codes) => stubs.setCodes(codes),
+    refreshHashes: () => stubs.hashPayloads(path.join(root, 'payloads')),
+    run: (args = [], env = {}) =>
+      wine.runScript(path.join(hostDir, 'install.cmd'), resultLog, args, { ...stubs.env(), CABFERRY_BOOTTIME: 'boot1', ...env }),
+    calls: () => stubs.calls(),
+    log: () => parseResultLog(fs.readFileSync(resultLog, 'latin1')),
   };
   c.refreshHashes();
   return c;
 }
 
-const installedFiles = (c: Case) => c.calls().filter((l) => l.startsWith('wusa ') || l.startsWith('pkgmgr ')).map((l) => l.split(' ')[1]);
+const installedFiles = (c: Case) => c.stubs.installed();
 const meanings = (c: Case) => c.log().results.map((r) => `${r.step}:${r.meaning}`);
 
 describe('install.cmd under Wine cmd', { skip }, () => {
   before(() => {
     work = tempDir('cabferry-wine-');
-    prefix = path.join(work, 'prefix');
-    // creates the prefix (a few seconds) and makes it report Windows Server 2008 (6.0.6002)
-    const cfg = runWine(['winecfg', '-v', 'win2008']);
-    assert.equal(cfg.status, 0, cfg.stderr);
-    // a persistent wineserver: each script run then takes a fraction of a second instead of seconds
-    spawnSync('wineserver', ['-p'], { env: { ...process.env, WINEPREFIX: prefix }, stdio: 'ignore' });
-    computerName = runWine(['cmd', '/c', 'echo %COMPUTERNAME%']).stdout.trim();
-    assert.match(computerName, /^[A-Za-z0-9._-]+$/, `usable COMPUTERNAME from Wine: ${computerName}`);
+    wine = new WinePrefix(work);
+    wine.init();
+    computerName = wine.computerName;
   });
 
-  after(() => {
-    spawnSync('wineserver', ['-k'], { env: { ...process.env, WINEPREFIX: prefix } });
-  });
+  after(() => wine.close());
 
   test('installs in plan order, .msu with wusa and .cab with pkgmgr /ip /m:', () => {
     const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), install(2, 'KB4499180', PAYLOADS.cab), install(3, 'KB4493471', PAYLOADS.rollup)]);
@@ -247,13 +155,13 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     c.setCodes({ [PAYLOADS.sha2]: 3010 });
     assert.equal(c.run([], { CABFERRY_BOOTTIME: 'boot1' }).status, 3010);
     const key = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending';
-    assert.equal(runWine(['reg', 'add', key, '/f']).status, 0);
+    assert.equal(wine.run(['reg', 'add', key, '/f']).status, 0);
     try {
       const r = c.run([], { CABFERRY_BOOTTIME: 'boot2' });
       assert.equal(r.status, 3010, r.stdout);
       assert.deepEqual(installedFiles(c), [PAYLOADS.sha2]);
     } finally {
-      runWine(['reg', 'delete', key, '/f']);
+      wine.run(['reg', 'delete', key, '/f']);
     }
     assert.equal(c.run([], { CABFERRY_BOOTTIME: 'boot2' }).status, 0);
     assert.deepEqual(installedFiles(c), [PAYLOADS.sha2, PAYLOADS.rollup]);
@@ -361,7 +269,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
 
   test('a hasher override that fails its self-test stops before anything is installed', () => {
     const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu)]);
-    fs.writeFileSync(path.join(c.stubs, 'hashes.txt'), `sha256-selftest.txt ${'0'.repeat(64)}\r\n`);
+    fs.writeFileSync(path.join(c.stubs.dir, 'hashes.txt'), `sha256-selftest.txt ${'0'.repeat(64)}\r\n`);
     const r = c.run();
     assert.equal(r.status, 1);
     assert.match(r.stdout, /did not print the SHA-256 of the self-test file/);

@@ -1,0 +1,145 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import assert from 'node:assert/strict';
+import { hasTool } from '../helpers';
+import { HASH_SELFTEST_SHA256 } from '../../src/media/install-script';
+import { parseResultLog } from '../../src/media/result-log';
+
+/**
+ * Running install.cmd under Wine's cmd (see ../shared/spec/WINE-TESTING.md), with stub programs:
+ * installers that log their call and exit with the code a control file gives for the payload, a
+ * hasher that prints the SHA-256 node computed for each file (Wine's certutil prints nothing),
+ * and schtasks/shutdown that only log. One prefix per test file, reporting Windows Server 2008.
+ */
+
+export const wineSkip: string | false = hasTool('wine') ? false : 'wine is not installed (apt-get install wine wine64)';
+
+export function winPath(p: string): string {
+  return 'Z:' + path.resolve(p).replace(/\//g, '\\');
+}
+
+export interface WineResult { status: number; stdout: string; stderr: string }
+
+export class WinePrefix {
+  computerName = '';
+  constructor(readonly dir: string) {}
+
+  /** Create the prefix (a few seconds), set Windows Server 2008 (6.0.6002), keep one wineserver running. */
+  init(): void {
+    const cfg = this.run(['winecfg', '-v', 'win2008']);
+    assert.equal(cfg.status, 0, cfg.stderr);
+    spawnSync('wineserver', ['-p'], { env: { ...process.env, WINEPREFIX: this.prefix }, stdio: 'ignore' });
+    this.computerName = this.run(['cmd', '/c', 'echo %COMPUTERNAME%']).stdout.trim();
+    assert.match(this.computerName, /^[A-Za-z0-9._-]+$/, `usable COMPUTERNAME from Wine: ${this.computerName}`);
+  }
+
+  close(): void {
+    spawnSync('wineserver', ['-k'], { env: { ...process.env, WINEPREFIX: this.prefix }, stdio: 'ignore' });
+  }
+
+  get prefix(): string {
+    return path.join(this.dir, 'prefix');
+  }
+
+  run(args: string[], env: Record<string, string | undefined> = {}): WineResult {
+    const merged: NodeJS.ProcessEnv = { ...process.env, WINEPREFIX: this.prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', ...env };
+    for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
+    // output goes to files, not pipes: Wine's helper processes (services, winedevice) inherit the
+    // handles and outlive the command, so a pipe would only close when the wineserver exits
+    const out = path.join(this.dir, 'wine.out');
+    const err = path.join(this.dir, 'wine.err');
+    const outFd = fs.openSync(out, 'w');
+    const errFd = fs.openSync(err, 'w');
+    try {
+      const r = spawnSync('wine', args, { env: merged, stdio: ['ignore', outFd, errFd], timeout: 120_000 });
+      if (r.error) throw r.error;
+      return { status: r.status ?? -1, stdout: fs.readFileSync(out, 'latin1'), stderr: fs.readFileSync(err, 'latin1') };
+    } finally {
+      fs.closeSync(outFd);
+      fs.closeSync(errFd);
+    }
+  }
+
+  /**
+   * Run an install.cmd; `status` is its full exit code, taken from the END line it logs (a Linux
+   * exit status keeps only the low 8 bits of 3010), after checking both agree on those bits.
+   */
+  runScript(script: string, resultLog: string, args: string[], env: Record<string, string | undefined>): WineResult {
+    const r = this.run(['cmd', '/c', winPath(script), ...args], env);
+    const ends = fs.existsSync(resultLog) ? parseResultLog(fs.readFileSync(resultLog, 'latin1')).ends : [];
+    const status = ends.length > 0 ? ends[ends.length - 1].code : r.status;
+    assert.equal(status & 0xff, r.status & 0xff, `exit status ${r.status} disagrees with the logged END code ${status}`);
+    return { ...r, status };
+  }
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** The stub programs of one test case, in `dir`. */
+export class Stubs {
+  constructor(readonly dir: string) {
+    fs.mkdirSync(dir, { recursive: true });
+    const cmd = (lines: string[]) => lines.join('\r\n') + '\r\n';
+    const log = `${winPath(dir)}\\calls.log`;
+    // installer stub: log "NAME FILE ARGS", exit with the code codes.txt gives for the file (default 0).
+    // pkgmgr gets "/m:PATH" as one quoted argument, so %%~x / %%~nx see the file name in both cases.
+    const installer = (name: string) => cmd([
+      '@echo off',
+      'setlocal enabledelayedexpansion',
+      'set "F="',
+      'for %%a in (%*) do (if /i "%%~xa"==".msu" set "F=%%~nxa"',
+      '  if /i "%%~xa"==".cab" set "F=%%~nxa")',
+      `>>"${log}" echo ${name} !F! %*`,
+      'set "CODE=0"',
+      `for /f "usebackq tokens=1,2" %%a in ("${winPath(dir)}\\codes.txt") do if /i "%%a"=="!F!" set "CODE=%%b"`,
+      'exit /b !CODE!',
+    ]);
+    fs.writeFileSync(path.join(dir, 'wusa.cmd'), installer('wusa'));
+    fs.writeFileSync(path.join(dir, 'pkgmgr.cmd'), installer('pkgmgr'));
+    fs.writeFileSync(path.join(dir, 'hasher.cmd'), cmd([
+      '@echo off',
+      `for /f "usebackq tokens=1,2" %%a in ("${winPath(dir)}\\hashes.txt") do if /i "%%a"=="%~nx1" echo %%b`,
+      'exit /b 0',
+    ]));
+    for (const tool of ['schtasks', 'shutdown']) {
+      fs.writeFileSync(path.join(dir, `${tool}.cmd`), cmd(['@echo off', `>>"${log}" echo ${tool} %*`, 'exit /b 0']));
+    }
+    fs.writeFileSync(path.join(dir, 'codes.txt'), '');
+    fs.writeFileSync(path.join(dir, 'hashes.txt'), '');
+  }
+
+  /** exit codes by payload file name */
+  setCodes(codes: Record<string, number>): void {
+    fs.writeFileSync(path.join(this.dir, 'codes.txt'), Object.entries(codes).map(([f, c]) => `${f} ${c}\r\n`).join(''));
+  }
+
+  /** let the stub hasher report the current content of every payload (and the self-test file) */
+  hashPayloads(payloadDir: string): void {
+    const lines = [`sha256-selftest.txt ${HASH_SELFTEST_SHA256}`];
+    for (const f of fs.readdirSync(payloadDir)) lines.push(`${f} ${sha256(fs.readFileSync(path.join(payloadDir, f)))}`);
+    fs.writeFileSync(path.join(this.dir, 'hashes.txt'), lines.join('\r\n') + '\r\n');
+  }
+
+  /** the environment that points install.cmd at the stubs */
+  env(): Record<string, string> {
+    return {
+      CABFERRY_WUSA: winPath(path.join(this.dir, 'wusa.cmd')),
+      CABFERRY_PKGMGR: winPath(path.join(this.dir, 'pkgmgr.cmd')),
+      CABFERRY_HASHER: winPath(path.join(this.dir, 'hasher.cmd')),
+      CABFERRY_SCHTASKS: winPath(path.join(this.dir, 'schtasks.cmd')),
+      CABFERRY_SHUTDOWN: winPath(path.join(this.dir, 'shutdown.cmd')),
+    };
+  }
+
+  calls(): string[] {
+    const p = path.join(this.dir, 'calls.log');
+    return fs.existsSync(p) ? fs.readFileSync(p, 'latin1').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '') : [];
+  }
+
+  /** payload file names passed to wusa/pkgmgr, in call order */
+  installed(): string[] {
+    return this.calls().filter((l) => l.startsWith('wusa ') || l.startsWith('pkgmgr ')).map((l) => l.split(' ')[1]);
+  }
+}
