@@ -323,6 +323,7 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     installerAssembly: manifest.installerAssembly,
     subPackages: manifest.updates.flatMap((u) => u.packages),
     fileName,
+    fileRevision: revisionInFileName(fileName),
     format: parts.format,
     ...(parts.payloadCab !== null ? { payloadCab: parts.payloadCab } : {}),
     size: parts.size,
@@ -366,6 +367,12 @@ function crossCheck(notes: string[], what: string, chosen: string, others: [stri
   for (const [source, value] of others) {
     if (value !== null && value.toLowerCase() !== chosen.toLowerCase()) notes.push(`${what} is ${chosen} per the signed update.mum, but ${source} says ${value}`);
   }
+}
+
+/** "-KB4474419-v4-" → 4: Microsoft's re-release suffix. */
+function revisionInFileName(fileName: string): number | null {
+  const m = /-KB\d{5,8}-v(\d{1,3})-/i.exec(fileName);
+  return m ? Number(m[1]) : null;
 }
 
 function kbInFileName(fileName: string): string | null {

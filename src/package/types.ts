@@ -79,6 +79,8 @@ export interface Payload {
   /** packages the top package contains (Package_for_KBnnnn_server, …) */
   subPackages?: AssemblyIdentity[];
   fileName: string;
+  /** re-release number from the file name ("Windows6.0-KB4474419-v4-x64.msu" → 4), else null */
+  fileRevision?: number | null;
   format: PayloadFormat;
   /** for an .msu: the member that is the payload cab (what pkgmgr would install) */
   payloadCab?: string;

@@ -14,6 +14,7 @@ import { fixturePath } from '../helpers';
 interface FixtureRecord {
   file: string;
   kb: string;
+  revision: number | null;
   role: string;
   ntVersion: string;
   architecture: string;
@@ -43,6 +44,7 @@ for (const f of expected.fixtures) {
     const r = inspectPayloadReport(fixturePath('payloads', f.file), { trust });
     const p = r.payload;
     assert.equal(p.kb, f.kb);
+    assert.equal(p.fileRevision, f.revision);
     assert.equal(p.kind, f.role);
     assert.equal(p.ntVersion, f.ntVersion);
     assert.equal(p.architecture, f.architecture);
