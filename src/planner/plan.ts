@@ -212,7 +212,10 @@ function selectCandidates(host: HostInventory, payloads: Payload[], family: KbFa
     skip(p.kb, 'superseded', `${drop.payload.fileName}: another file of ${p.kb} (${keep.payload.fileName}) is planned instead`);
   }
   for (const c of byKb.values()) {
-    if (!c.fact) plan.assumptions.push(`${c.kb} is not in the knowledge base: its role (${c.role}) and restart behaviour come from its own metadata, and it supersedes nothing`);
+    if (!c.fact) {
+      const chain = CHAIN_ROLES[c.role] ? `; it is ordered among the ${c.role === 'servicing-stack' ? 'servicing stack updates' : 'rollups'} by its KB number` : '; it supersedes nothing';
+      plan.assumptions.push(`${c.kb} is not in the knowledge base: its role (${c.role}) and restart behaviour come from its own metadata${chain}`);
+    }
     if (c.kb === family.sha2SupportKb && c.payload.signatures === 'sha2-only' && !base.sha2Active) {
       plan.assumptions.push(`${c.payload.fileName} (SHA-2 code signing support) is itself signed with SHA-2 only; planned on the assumption that the host accepts it; if wusa refuses it, fetch a dual-signed (SHA-1 + SHA-2) release of ${c.kb}`);
     }
@@ -266,7 +269,10 @@ function whyNotApplicable(host: HostInventory, p: Payload, fact: KbUpdateFact | 
  * rules as PlanContext.supersedes, indexed for catalogs of thousands of payloads.
  */
 class ReplacementIndex {
-  private readonly newest = new Map<'ssu' | 'rollup', { kb: string; released: string }>();
+  /** per chain: the newest member by release date, the newest undated member by KB number, the highest KB number */
+  private readonly newestDated = new Map<'ssu' | 'rollup', { kb: string; released: string }>();
+  private readonly newestUndated = new Map<'ssu' | 'rollup', string>();
+  private readonly highest = new Map<'ssu' | 'rollup', string>();
   private readonly explicit = new Map<string, string>();
 
   constructor(
@@ -278,30 +284,55 @@ class ReplacementIndex {
   add(kb: string): void {
     for (const older of this.explicitOf(kb)) this.explicit.set(older, kb);
     const role = this.roleOf(kb);
-    const released = this.releasedOf(kb);
     const chain = role ? CHAIN_ROLES[role] : undefined;
-    if (!chain || !released) return;
-    const cur = this.newest.get(chain);
-    if (!cur || released > cur.released) this.newest.set(chain, { kb, released });
+    if (!chain) return;
+    const released = this.releasedOf(kb);
+    const hi = this.highest.get(chain);
+    if (!hi || kbNumber(kb) > kbNumber(hi)) this.highest.set(chain, kb);
+    if (released) {
+      const cur = this.newestDated.get(chain);
+      if (!cur || released > cur.released) this.newestDated.set(chain, { kb, released });
+    } else {
+      const cur = this.newestUndated.get(chain);
+      if (!cur || kbNumber(kb) > kbNumber(cur)) this.newestUndated.set(chain, kb);
+    }
   }
 
   replacementOf(kb: string): string | null {
     const e = this.explicit.get(kb);
     if (e) return e;
     const role = this.roleOf(kb);
+    if (!role) return null;
     const released = this.releasedOf(kb);
-    if (!role || !released) return null;
     const chain = CHAIN_ROLES[role];
     if (chain) {
-      const n = this.newest.get(chain);
-      return n && n.kb !== kb && n.released > released ? n.kb : null;
+      // same order as PlanContext.supersedes: dates when both are known, else KB numbers
+      if (!released) {
+        const hi = this.highest.get(chain);
+        return hi && kbNumber(hi) > kbNumber(kb) ? hi : null;
+      }
+      const dated = this.newestDated.get(chain);
+      if (dated && dated.released > released) return dated.kb;
+      const undated = this.newestUndated.get(chain);
+      return undated && kbNumber(undated) > kbNumber(kb) ? undated : null;
     }
     if (role === 'security-only') {
-      const n = this.newest.get('rollup');
-      return n && n.released >= released ? n.kb : null;
+      if (!released) {
+        const hi = this.highest.get('rollup');
+        return hi && kbNumber(hi) > kbNumber(kb) ? hi : null;
+      }
+      const dated = this.newestDated.get('rollup');
+      if (dated && dated.released >= released) return dated.kb;
+      const undated = this.newestUndated.get('rollup');
+      return undated && kbNumber(undated) > kbNumber(kb) ? undated : null;
     }
     return null;
   }
+}
+
+/** "KB4520002" → 4520002: Microsoft numbers KB articles in sequence, the fallback order of undated chain members. */
+function kbNumber(kb: string): number {
+  return Number(kb.slice(2));
 }
 
 class PlanContext {
@@ -353,11 +384,13 @@ class PlanContext {
     const ro = this.roleOf(older);
     const dn = this.releasedOf(newer);
     const dOld = this.releasedOf(older);
-    if (!rn || !ro || !dn || !dOld) return false;
+    if (!rn || !ro) return false;
     const cn = CHAIN_ROLES[rn];
-    if (cn && cn === CHAIN_ROLES[ro]) return dn > dOld;
-    // a monthly rollup (or its preview) carries the security fixes of its month and every earlier one
-    if (cn === 'rollup' && ro === 'security-only') return dn >= dOld;
+    // within a chain an update the knowledge base does not date is placed by its KB number
+    if (cn && cn === CHAIN_ROLES[ro]) return dn && dOld ? dn > dOld : kbNumber(newer) > kbNumber(older);
+    // a monthly rollup (or its preview) carries the security fixes of its month and every earlier one; undated, the
+    // KB number errs on the safe side (a month's security-only update is numbered after its rollup: both get installed)
+    if (cn === 'rollup' && ro === 'security-only') return dn && dOld ? dn >= dOld : kbNumber(newer) > kbNumber(older);
     return false;
   }
 
@@ -369,8 +402,9 @@ class PlanContext {
 
   chooseRoots(goal: PlanGoal): void {
     const live = [...this.candidates.values()].filter((c) => this.installedReplacement(c.kb) === null);
+    // the newest of a chain by the same order supersedence uses (dates, else KB numbers)
     const newest = (role: PayloadKind): Candidate | null =>
-      live.filter((c) => c.role === role).sort((a, b) => compareText(b.released ?? '', a.released ?? '') || compareText(b.kb, a.kb))[0] ?? null;
+      live.filter((c) => c.role === role).reduce<Candidate | null>((best, c) => (best === null || this.supersedes(c.kb, best.kb) ? c : best), null);
     // a live candidate that another live candidate replaces (rollups, SSUs, explicit facts) is no goal of its own
     const liveIndex = this.newIndex();
     for (const c of live) liveIndex.add(c.kb);

@@ -197,6 +197,14 @@ describe('planInstall: goals, reboots and applicability', () => {
     assert.ok(plan.assumptions.some((a) => /KB4474419 counted as installed/.test(a)));
   });
 
+  it('a rollup the knowledge base does not know is placed among the rollups by its KB number', () => {
+    const jan2020 = nt60Payload('KB4520002', 'amd64', { kb: 'KB4534303', fileName: 'Windows6.0-KB4534303-x64.msu', sha256: 'e'.repeat(64) });
+    const plan = planInstall(fresh(), [...catalog(), jan2020], kb, current);
+    assert.deepEqual(sequence(plan), ['KB4493730', 'KB4474419', 'reboot', 'KB5016129', 'KB4534303', 'reboot']);
+    assert.match(plan.skipped.find((s) => s.kb === 'KB4520002' && s.reason === 'superseded')!.detail!, /KB4534303/);
+    assert.ok(plan.assumptions.some((a) => /KB4534303 is not in the knowledge base.*by its KB number/.test(a)));
+  });
+
   it('a payload without a valid signature is never planned', () => {
     const bad = catalog().map((p) => (p.kb === 'KB4474419' ? { ...p, signatures: 'invalid' as const } : p));
     const plan = planInstall(fresh(), bad, kb, current);
