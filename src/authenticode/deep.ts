@@ -9,6 +9,10 @@ import { verifyCab, type FileVerdict, type Verdict, type VerifyCabOptions } from
  * `--deep`: an .msu is a cabinet of cabinets (the payload .cab and WSUSSCAN.cab), each signed
  * on its own. Each inner cabinet is streamed out to a private temporary file and verified like
  * any other, then reported as a member of the outer file.
+ *
+ * Only MSUs are opened up, one level deep: WSUSSCAN.cab itself holds an unsigned package.cab by
+ * design (its bytes are covered by WSUSSCAN.cab's own signature), so descending into every
+ * cabinet would call genuine Microsoft files "unsigned".
  */
 export function verifyCabDeep(file: string, options: VerifyCabOptions): FileVerdict {
   const outer = verifyCab(file, options);
@@ -22,8 +26,17 @@ function isInnerCabinet(name: string): boolean {
   return /\.cab$/i.test(name);
 }
 
+/** An .msu by name, or by content: the WSUSSCAN.cab member every MSU carries. */
+function isMsu(file: string, memberNames: string[]): boolean {
+  return /\.msu$/i.test(file) || memberNames.some((n) => /^wsusscan\.cab$/i.test(n));
+}
+
 export function verifyInnerCabinets(file: string, options: VerifyCabOptions): FileVerdict[] {
   const cab = openCab(file);
+  if (!isMsu(file, cab.members.map((m) => m.name))) {
+    cab.close();
+    return [];
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-verify-'));
   try {
     return cab.members.filter((m) => isInnerCabinet(m.name)).map((member) => {

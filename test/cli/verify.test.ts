@@ -90,6 +90,15 @@ test('--deep verifies the inner cabinets of an .msu, per member', () => {
   ]);
 });
 
+test('--deep opens MSUs only: WSUSSCAN.cab holds an unsigned package.cab by design', () => {
+  const wsusscan = corpusPath('ms-signed', 'kb2999226-inner', 'Windows6.1-KB2999226-x64', 'WSUSSCAN.cab');
+  const r = runCli(['verify', wsusscan, '--trust', MS_ROOTS, '--deep', '--json']);
+  assert.equal(r.status, 0, r.stdout);
+  const [file] = (JSON.parse(r.stdout) as { files: { verdict: string; members?: unknown[] }[] }).files;
+  assert.equal(file.verdict, 'valid');
+  assert.equal(file.members, undefined);
+});
+
 test('--deep: an inner cabinet failing --require-sha2 fails the file', () => {
   const r = runCli(['verify', fixturePath('payloads', 'Windows6.0-KB948465-x86.msu'), '--trust', TEST_ROOT, '--deep', '--require-sha2', '--json']);
   assert.equal(r.status, 1);
