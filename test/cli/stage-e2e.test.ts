@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixturePath, hasTool, runCli, tempDir } from '../helpers';
+import { Stubs, WinePrefix, wineSkip } from '../media/wine-harness';
 
 /**
  * The whole way across the gap, through the built CLI: the fixture payloads imported into a fresh
@@ -157,5 +158,51 @@ describe('cabferry stage → verify-media → report', () => {
     run('mcopy', ['-s', '-n', '-i', image, '::/*', back]);
     const v = runCli(['verify-media', back, '--trust', root, '--json']);
     assert.equal(v.status, 0, v.stdout);
+  });
+
+  test('the staged install.cmd of a host runs under Wine cmd through both restarts, and report says complete', { skip: wineSkip }, () => {
+    const dir = path.join(work, 'wine');
+    fs.mkdirSync(dir);
+    const wine = new WinePrefix(dir);
+    wine.init();
+    try {
+      // a fresh Server 2008 SP2 x64 named like the Wine machine, so the host check passes for real
+      const profile = path.join(dir, 'host.json');
+      fs.writeFileSync(profile, JSON.stringify({
+        name: wine.computerName, product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: 24000,
+        architecture: 'amd64', servicePack: 2, installed: ['KB948465'], sha2CodeSigning: false, pendingReboot: false,
+      }));
+      const to = path.join(dir, 'media');
+      const staged = runCli(['stage', '--catalog', catalog, '--host', profile, '--to', to, '--json']);
+      assert.equal(staged.status, 0, staged.stderr);
+      const host = (JSON.parse(staged.stdout) as StageJson).hosts[0];
+      const plan = (JSON.parse(fs.readFileSync(path.join(to, 'hosts', host.name, 'plan.json'), 'utf8')) as { plan: { steps: { action: string; file: string | null }[] } }).plan;
+
+      const stubs = new Stubs(path.join(dir, 'stubs'));
+      stubs.hashPayloads(path.join(to, 'payloads'));
+      // the SHA-2 update and the rollup ask for a restart, as the real ones do
+      stubs.setCodes(Object.fromEntries(plan.steps.filter((st) => st.file && /KB4474419|KB4520002/.test(st.file)).map((st) => [st.file!, 3010])));
+      const script = path.join(to, host.installScript);
+      const log = path.join(to, 'results', host.name, 'result.log');
+      const exits: number[] = [];
+      for (let boot = 1; boot <= 6; boot++) {
+        const r = wine.runScript(script, log, [], { ...stubs.env(), CABFERRY_BOOTTIME: `boot${boot}` });
+        exits.push(r.status);
+        if (r.status !== 3010) break;
+      }
+      assert.equal(exits.at(-1), 0, `exit codes per boot: ${exits.join(', ')}`);
+      assert.ok(exits.length >= 2 && exits.slice(0, -1).every((c) => c === 3010), exits.join(', '));
+      assert.deepEqual(stubs.installed(), plan.steps.filter((st) => st.action === 'install').map((st) => st.file), 'installed once each, in plan order');
+
+      const report = runCli(['report', to, '--json']);
+      assert.equal(report.status, 0, report.stdout);
+      const h = (JSON.parse(report.stdout) as { hosts: { status: string; steps: { status: string }[] }[] }).hosts[0];
+      assert.equal(h.status, 'complete');
+      assert.ok(h.steps.every((st) => st.status === 'installed'));
+      // what the host wrote back is not a change to the media
+      assert.equal(runCli(['verify-media', to]).status, 0);
+    } finally {
+      wine.close();
+    }
   });
 });
