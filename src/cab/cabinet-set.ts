@@ -79,8 +79,10 @@ export function openCabOrSet(file: string, onWarning: (message: string) => void 
   try {
     return CabinetSet.open(file);
   } catch (e) {
-    if (!(e instanceof CabferryError) || !e.code.startsWith('CAB_SET_')) throw e;
-    onWarning(`${e.message}; reading ${path.basename(file)} on its own`);
+    // FILE itself is readable: a missing, foreign or damaged sibling spoils only the spanned members
+    if (!(e instanceof CabferryError) || e.kind !== 'input') throw e;
+    const where = e.file !== undefined && e.file !== file ? ` (${path.basename(e.file)})` : '';
+    onWarning(`cannot read the rest of the set: ${e.message}${where}; reading ${path.basename(file)} on its own`);
     return Cabinet.open(file);
   }
 }

@@ -61,6 +61,16 @@ test('parts are matched case-insensitively; a set id mismatch is refused', () =>
   bytes.writeUInt16LE(bytes.readUInt16LE(32) ^ 1, 32); // setID
   fs.writeFileSync(path.join(dir, 'split-4.cab'), bytes);
   assert.throws(() => openCabSet(path.join(dir, 'split-2.cab')), (e: unknown) => e instanceof CabferryError && e.code === 'CAB_SET_MISMATCH');
+  // a damaged sibling spoils only the spanned members of the part that was named
+  fs.writeFileSync(path.join(dir, 'split-1.cab'), 'not a cabinet');
+  const warnings: string[] = [];
+  const alone = openCabOrSet(path.join(dir, 'split-2.cab'), (w) => warnings.push(w));
+  try {
+    assert.match(warnings.join(), /cannot read the rest of the set: not a cabinet \(no MSCF signature\) \(split-1\.cab\)/);
+    assert.deepEqual(alone.members.map((m) => m.name), ['small2.bin', 'medium1.bin', 'medium2.bin']);
+  } finally {
+    alone.close();
+  }
 });
 
 test('extract of one part writes the whole set, as cabextract does', () => {
