@@ -11,7 +11,7 @@ import { type CabferryError, isCabferryError } from '../errors';
 import { inspectPayloadReport, type InspectedMember, type PayloadReport } from '../package/inspect';
 import type { Payload } from '../package/types';
 import { version } from '../version';
-import { ingestFile, ingestStream, type IngestedPayload } from './ingest';
+import { ingestFile, ingestStream, notACabinet, type IngestedPayload } from './ingest';
 import { checkSourcePaths, DEFAULT_SOURCE_LIMITS, walkSources, type SourceItem, type SourceLimits } from './sources';
 
 /**
@@ -112,7 +112,9 @@ async function importItem(catalog: Catalog, item: SourceItem, options: ImportOpt
   const onBytes = (bytes: number): void => options.onProgress?.({ type: 'bytes', bytes });
   let ingested: IngestedPayload;
   try {
-    ingested = item.kind === 'file' ? ingestFile(item.path, catalog.blobs, onBytes) : await ingestStream(await item.open(), item.label, catalog.blobs, onBytes);
+    ingested = item.kind === 'file'
+      ? ingestFile(item.path, catalog.blobs, { onBytes, keepNonCabinets: options.quarantine })
+      : await ingestStream(await item.open(), item.label, catalog.blobs, onBytes);
   } catch (e) {
     if (!isCabferryError(e) || e.kind === 'internal') throw e;
     const reason = describeError(e);
@@ -157,7 +159,8 @@ async function importItem(catalog: Catalog, item: SourceItem, options: ImportOpt
 function judge(ingested: IngestedPayload, fileName: string, label: string, options: ImportOptions): Judgement {
   const { signature, sha256, temp } = ingested;
   if ('notCabinet' in signature) {
-    return { accepted: false, code: signature.notCabinet.code, reason: `not a readable cabinet: ${describeError(signature.notCabinet)}`, payload: null, verdict: null };
+    const e = notACabinet(signature.notCabinet);
+    return { accepted: false, code: e.code, reason: describeError(e), payload: null, verdict: null };
   }
   const verdict = verifyPreparedCab(label, signature.prepared, signature.digests, { trust: options.trust, at: options.at });
   if (verdict.verdict !== 'valid') {

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { prepareCabSignature, type PreparedCabSignature } from '../authenticode/cab';
 import { digestFile, FileDigester, type FileDigests } from '../authenticode/digest';
 import type { BlobStore, BlobTempFile } from '../catalog/blob-store';
-import { CabferryError, inputError, internalError, isCabferryError } from '../errors';
+import { type CabferryError, inputError, internalError, isCabferryError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
 
 /**
@@ -29,11 +29,22 @@ export type BytesCallback = (bytes: number) => void;
 /** Copy chunk: big enough that syscalls vanish next to hashing, small enough to keep memory flat. */
 const COPY_CHUNK = 1 << 20;
 
-export function ingestFile(path: string, blobs: BlobStore, onBytes: BytesCallback = () => {}): IngestedPayload {
+export interface IngestOptions {
+  /**
+   * Keep a file that is not a readable cabinet (for quarantine). Otherwise its input error is
+   * thrown before anything is copied: a mislabelled ISO should cost a header read, not a copy.
+   */
+  keepNonCabinets?: boolean;
+  onBytes?: BytesCallback;
+}
+
+export function ingestFile(path: string, blobs: BlobStore, options: IngestOptions = {}): IngestedPayload {
+  const onBytes = options.onBytes ?? (() => {});
   const source = RandomAccessFile.open(path);
   let temp: BlobTempFile | null = null;
   try {
     const before = prepareOrExplain(source);
+    if ('notCabinet' in before && !options.keepNonCabinets) throw notACabinet(before.notCabinet);
     const prepared = 'prepared' in before ? before.prepared : null;
     const digester = new FileDigester(prepared?.ranges ?? [], prepared?.algorithms ?? []);
     temp = blobs.createTemp();
@@ -95,6 +106,12 @@ export async function ingestStream(stream: Readable, label: string, blobs: BlobS
     temp.discard();
     throw e;
   }
+}
+
+/** The header reader's error, reworded as the reason a file is refused (same code). */
+export function notACabinet(e: CabferryError): CabferryError {
+  const where = e.offset === undefined ? '' : `at offset ${e.offset} (0x${e.offset.toString(16)}): `;
+  return inputError(e.code, `not a readable cabinet: ${where}${e.message}`, { member: e.member, cause: e });
 }
 
 /** A cabinet's signature layout, or the input error that says it is not a readable cabinet. */
