@@ -107,8 +107,8 @@ describe('cabferry plan (CLI)', () => {
     const both = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--security-only', '--target', 'KB4493471']);
     assert.equal(both.status, 2);
     assert.match(both.stderr, /PLAN_GOAL_CONFLICT/);
-    const badKb = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--target', 'banana']);
-    assert.equal(badKb.status, 2);
+    const badTarget = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--target', 'banana']);
+    assert.equal(badTarget.status, 2);
     assert.equal(runCli(['plan', '--catalog', full]).status, 2, '--host is required');
     const garbage = path.join(tempDir(), 'garbage.txt');
     fs.writeFileSync(garbage, 'not an inventory\n');
@@ -117,6 +117,11 @@ describe('cabferry plan (CLI)', () => {
     assert.equal(g.stdout, '');
     assert.match(g.stderr, /garbage\.txt: not a recognised host inventory .*\[INVENTORY_UNKNOWN_FORMAT\]/);
     assert.doesNotMatch(g.stderr, /at .*\.js:\d+/, 'no stack trace');
+    const badKb = tempDir();
+    fs.writeFileSync(path.join(badKb, 'nt6.0.json'), '{"schema": 1}');
+    const kbErr = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--knowledge-base', badKb]);
+    assert.equal(kbErr.status, 3);
+    assert.match(kbErr.stderr, /nt6\.0\.json: family must be a non-empty string \[KB_BAD_FACT\]/);
     const noCatalog = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', path.join(tempDir(), 'none')]);
     assert.equal(noCatalog.status, 2);
     assert.match(noCatalog.stderr, /CATALOG_NOT_FOUND/);
