@@ -1,0 +1,130 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isCabferryError } from '../../src/errors';
+import { HASH_SELFTEST_SHA256, installerFor, renderInstallScript, sha256VbsScript } from '../../src/media/install-script';
+import { hex32, INSTALLER_EXIT_CODES, interpretExitCode, toSigned } from '../../src/media/exit-codes';
+import { parseResultLog } from '../../src/media/result-log';
+import { createHash } from 'node:crypto';
+import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
+
+/** install.cmd as text, without running it (the Wine tests run it): structure, safety, tables. */
+
+const host: HostInventory = {
+  name: 'SRV-01', product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: null, architecture: 'amd64', servicePack: 2,
+  installed: [], servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: [], unknown: [],
+};
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const steps: PlanStep[] = [
+  { n: 1, action: 'install', kb: 'KB4493730', file: 'Windows6.0-KB4493730-x64.msu', sha256: sha('a'), kind: 'servicing-stack', reason: 'r' },
+  { n: 2, action: 'install', kb: 'KB4474419', file: 'Windows6.0-KB4474419-v4-x64.msu', sha256: sha('b'), kind: 'sha2-support', reason: 'r' },
+  { n: 3, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason: 'r' },
+  { n: 4, action: 'install', kb: 'KB4499180', file: 'Windows6.0-KB4499180-x64.cab', sha256: sha('c'), kind: 'security-only', reason: 'r' },
+];
+const plan = (over: Partial<HostPlan> = {}): HostPlan => ({ host: 'SRV-01', complete: true, steps, missing: [], skipped: [], assumptions: [], ...over });
+const render = (p: HostPlan = plan(), h: HostInventory = host) => renderInstallScript(p, h, { version: '9.9.9', generatedAt: '2026-11-23T00:00:00.000Z' });
+
+function expectCode(fn: () => unknown, code: string): void {
+  assert.throws(fn, (e: unknown) => isCabferryError(e) && e.code === code);
+}
+
+describe('renderInstallScript', () => {
+  test('ASCII with CRLF line endings only, and the step table in plan order with the right installer', () => {
+    const text = render();
+    assert.ok(/^[\x09\x0a\x0d\x20-\x7e]*$/.test(text), 'ASCII only');
+    assert.equal(text.split('\r\n').length - 1, text.split('\n').length - 1, 'every LF is preceded by CR');
+    const table = text.split('\r\n').filter((l) => l.startsWith('call :step '));
+    assert.deepEqual(table, [
+      `call :step 1 install KB4493730 wusa Windows6.0-KB4493730-x64.msu ${sha('a')}`,
+      `call :step 2 install KB4474419 wusa Windows6.0-KB4474419-v4-x64.msu ${sha('b')}`,
+      'call :step 3 reboot - - - -',
+      `call :step 4 install KB4499180 pkgmgr Windows6.0-KB4499180-x64.cab ${sha('c')}`,
+    ]);
+    assert.match(text, /set "CF_HOST=SRV-01"\r\nset "CF_ARCH=amd64"\r\nset "CF_NTVER=6\.0"\r\nset "CF_BUILD=6002"/);
+    assert.match(text, /cmd \/c ""!CABFERRY_WUSA!" "!CF_PAYLOADS!!S_FILE!" \/quiet \/norestart"/);
+    assert.match(text, /cmd \/c ""!CABFERRY_PKGMGR!" \/ip "\/m:!CF_PAYLOADS!!S_FILE!" \/quiet \/norestart"/);
+    assert.match(text, /cabferry 9\.9\.9 at 2026-11-23T00:00:00\.000Z/);
+  });
+
+  test('avoids what Wine cmd gets wrong and what cmd.exe would interpret (see WINE-TESTING.md)', () => {
+    const code = render().split('\r\n').filter((l) => !/^\s*rem /i.test(l));
+    for (const line of code) {
+      assert.ok(!/&&|\|\|/.test(line), `no conditional chaining: ${line}`);
+      assert.ok(!/![A-Z_]+:[~ ]/.test(line), `no delayed-expansion substring or substitution: ${line}`);
+      assert.ok(!/\bfindstr\b/i.test(line), `no findstr: ${line}`);
+      assert.ok(!/^\s*call "/.test(line), `no call of a program (Wine returns 1): ${line}`);
+      assert.ok(!/for \/f [^(]*in \("![A-Z_]+!"\)/.test(line), `no delayed expansion in a for /f file set: ${line}`);
+    }
+  });
+
+  test('every installer exit code of the table is interpreted in the script, with its meaning and outcome', () => {
+    const text = render();
+    for (const c of INSTALLER_EXIT_CODES) {
+      assert.ok(text.includes(`if "!S_CODE!"=="${c.code}" (set "S_MEANING=${c.meaning}" & set "S_OUTCOME=${c.outcome}"`), `${c.code} ${c.meaning}`);
+    }
+    assert.match(text, /SHA-2 code signing support is not active yet: install KB4474419 and reboot/);
+  });
+
+  test('an incomplete plan is marked in the header and announced when the script runs', () => {
+    const text = render(plan({ complete: false, missing: [{ kb: 'KB4474419', reason: 'not in the catalog; 100% needed & more' }] }));
+    assert.match(text, /rem !!!!! INCOMPLETE PLAN[^\r]*\r\nrem !!!!! {3}KB4474419: not in the catalog; 100  needed   more/);
+    assert.match(text, /set "CF_INCOMPLETE=1"/);
+  });
+
+  test('unknown host facts are left unchecked rather than guessed', () => {
+    const text = render(plan(), { ...host, architecture: null, build: null, ntVersion: null });
+    assert.match(text, /set "CF_ARCH="\r\nset "CF_NTVER="\r\nset "CF_BUILD="/);
+  });
+
+  test('refuses names and values it cannot put safely into a .cmd', () => {
+    const bad = (s: Partial<PlanStep>) => plan({ steps: [{ ...steps[0], ...s }] });
+    expectCode(() => render(plan({ host: 'SRV&01' })), 'MEDIA_BAD_NAME');
+    expectCode(() => render(bad({ file: 'a b.msu' })), 'MEDIA_BAD_NAME');
+    expectCode(() => render(bad({ file: 'x.exe' })), 'MEDIA_UNKNOWN_PAYLOAD_TYPE');
+    expectCode(() => render(bad({ sha256: 'XYZ' })), 'MEDIA_PLAN_BAD_SHA256');
+    expectCode(() => render(bad({ sha256: null })), 'MEDIA_PLAN_STEP_INCOMPLETE');
+    expectCode(() => render(bad({ kb: 'KB1%PATH%' })), 'MEDIA_BAD_NAME');
+    assert.equal(installerFor('X.MSU'), 'wusa');
+    assert.equal(installerFor('x.Cab'), 'pkgmgr');
+  });
+
+  test('the self-test constant is the SHA-256 of "abc"; sha256.vbs is CRLF ASCII VBScript', () => {
+    assert.equal(HASH_SELFTEST_SHA256, sha('abc'));
+    const vbs = sha256VbsScript();
+    assert.ok(/^[\x0a\x0d\x20-\x7e]*$/.test(vbs));
+    assert.match(vbs, /CreateObject\("System\.Security\.Cryptography\.SHA256Managed"\)/);
+    assert.match(vbs, /TransformFinalBlock/);
+  });
+});
+
+describe('exit codes and result logs', () => {
+  test('cmd.exe reports HRESULTs as signed numbers', () => {
+    assert.equal(toSigned(0x80096010), -2146869232);
+    assert.equal(toSigned(0x80240017), -2145124329);
+    assert.equal(hex32(-2146869232), '0x80096010');
+    assert.equal(interpretExitCode(2359302).meaning, 'already-installed');
+    assert.equal(interpretExitCode(3010).outcome, 'reboot');
+    assert.equal(interpretExitCode(1641).outcome, 'reboot');
+    assert.equal(interpretExitCode(-2145124329).outcome, 'skip');
+    assert.equal(interpretExitCode(-2146869232).meaning, 'sha2-support-missing');
+    assert.deepEqual([interpretExitCode(1603).meaning, interpretExitCode(1603).outcome], ['failed', 'stop']);
+  });
+
+  test('parseResultLog reads the three line forms, keeps times with spaces, and sets aside what it cannot read', () => {
+    const log = parseResultLog([
+      'RUN host=SRV-01 build=6002 arch=amd64 hasher=certutil autoreboot=1 time=2026-11-23T10:00:00',
+      'RESULT step=2 kb=KB4474419 action=install code=3010 meaning=reboot-required host=SRV-01 time=Mon 11/23/2026 10:01:02.50',
+      'RESULT step=3 kb=- action=reboot code=0 meaning=reboot-requested host=SRV-01 time=2026-11-23T10:01:03',
+      'garbage',
+      'RESULT step=x kb=- action=reboot code=0 meaning=m host=SRV-01 time=t',
+      'END status=restart reason=- code=3010 host=SRV-01 time=2026-11-23T10:01:04',
+      '',
+    ].join('\r\n'));
+    assert.deepEqual(log.runs.map((r) => [r.hasher, r.autoreboot]), [['certutil', true]]);
+    assert.deepEqual(log.results.map((r) => [r.step, r.kb, r.code, r.meaning, r.time]), [
+      [2, 'KB4474419', 3010, 'reboot-required', 'Mon 11/23/2026 10:01:02.50'],
+      [3, null, 0, 'reboot-requested', '2026-11-23T10:01:03'],
+    ]);
+    assert.deepEqual(log.ends.map((e) => [e.status, e.reason, e.code]), [['restart', null, 3010]]);
+    assert.deepEqual(log.unreadable.map((u) => u.line), [4, 5]);
+  });
+});
