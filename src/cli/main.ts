@@ -9,27 +9,33 @@ import { version } from '../version';
  */
 type Register = (program: Command) => void;
 
-function commandModules(): Register[] {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  return [
-    // one line per command module, in the order `--help` lists them
-    (require('./list') as typeof import('./list')).register,
-    (require('./extract') as typeof import('./extract')).register,
-    (require('./test') as typeof import('./test')).register,
-    (require('./verify') as typeof import('./verify')).register,
-    (require('./inspect') as typeof import('./inspect')).register,
-    (require('./plan') as typeof import('./plan')).register,
-    (require('./collect-script') as typeof import('./collect-script')).register,
-    (require('./stage') as typeof import('./stage')).register,
-    (require('./verify-media') as typeof import('./verify-media')).register,
-    (require('./report') as typeof import('./report')).register,
-    (require('./import') as typeof import('./import')).register,
-    (require('./catalog') as typeof import('./catalog')).register,
-    (require('./trust') as typeof import('./trust')).register,
-  ];
-}
+/*
+ * Command name → module, in the order `--help` lists them. Modules are required lazily: a run
+ * of `cabferry list` should not pay for loading SQLite, the planner and the verifier.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const commandModules: [name: string, load: () => Register][] = [
+  ['list', () => (require('./list') as typeof import('./list')).register],
+  ['extract', () => (require('./extract') as typeof import('./extract')).register],
+  ['test', () => (require('./test') as typeof import('./test')).register],
+  ['verify', () => (require('./verify') as typeof import('./verify')).register],
+  ['inspect', () => (require('./inspect') as typeof import('./inspect')).register],
+  ['import', () => (require('./import') as typeof import('./import')).register],
+  ['catalog', () => (require('./catalog') as typeof import('./catalog')).register],
+  ['trust', () => (require('./trust') as typeof import('./trust')).register],
+  ['plan', () => (require('./plan') as typeof import('./plan')).register],
+  ['collect-script', () => (require('./collect-script') as typeof import('./collect-script')).register],
+  ['stage', () => (require('./stage') as typeof import('./stage')).register],
+  ['verify-media', () => (require('./verify-media') as typeof import('./verify-media')).register],
+  ['report', () => (require('./report') as typeof import('./report')).register],
+];
+/* eslint-enable @typescript-eslint/no-require-imports */
 
-export function buildProgram(): Command {
+/**
+ * Build the program. Given the command line, only the named command's module is loaded; with no
+ * recognisable command (help, a typo) all are, so help and "unknown command" stay complete.
+ */
+export function buildProgram(argv?: string[]): Command {
   const program = new Command();
   program
     .name('cabferry')
@@ -37,12 +43,14 @@ export function buildProgram(): Command {
     .version(version, '-V, --version')
     .showHelpAfterError()
     .exitOverride();
-  for (const register of commandModules()) register(program);
+  const requested = argv?.slice(2).find((a) => !a.startsWith('-'));
+  const only = commandModules.filter(([name]) => name === requested);
+  for (const [, load] of only.length > 0 ? only : commandModules) load()(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (e) {
