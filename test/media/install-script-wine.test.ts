@@ -8,7 +8,7 @@ import { renderInstallScript } from '../../src/media/install-script';
 import { mediaToolFiles } from '../../src/media/layout';
 import { parseResultLog } from '../../src/media/result-log';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
-import { Stubs, WinePrefix, wineSkip as skip } from './wine-harness';
+import { Stubs, WinePrefix, winPath, wineSkip as skip } from './wine-harness';
 
 /**
  * The generated install.cmd run by a real cmd interpreter (Wine's, headless) with stub
@@ -274,5 +274,12 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.equal(r.status, 1);
     assert.match(r.stdout, /did not print the SHA-256 of the self-test file/);
     assert.equal(installedFiles(c).length, 0);
+  });
+
+  test('tools\\sha256.vbs compiles under Wine\'s VBScript and exits 1 where .NET 2.0 is missing (a syntax error would exit 0)', () => {
+    const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu)]);
+    const r = wine.run(['cscript', '//nologo', winPath(path.join(c.root, 'tools', 'sha256.vbs')), winPath(path.join(c.root, 'tools', 'sha256-selftest.txt'))]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.equal(r.stdout.trim(), '');
   });
 });
