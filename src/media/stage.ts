@@ -106,13 +106,11 @@ export function writeMedia(input: WriteMediaInput): StageResult {
   const to = path.resolve(input.to);
   const progress = input.progress ?? (() => undefined);
   checkPlans(input.hosts, input.allowIncomplete);
+  // an unusable key or certificate must fail before the medium is touched, not after the copy
+  if (input.signing) signDetached(Buffer.alloc(0), input.signing, input.now);
   const payloads = payloadsOf(input.hosts.map((h) => h.plan), input.blobPath);
 
   fs.mkdirSync(to, { recursive: true });
-  for (const dir of [MEDIA.payloads, MEDIA.tools, MEDIA.hosts]) fs.mkdirSync(path.join(to, dir), { recursive: true });
-  // an interrupted run must not leave the previous manifest claiming the new content
-  for (const f of [MEDIA.manifest, MEDIA.signature]) fs.rmSync(path.join(to, f), { force: true });
-
   const present = new Map<string, HashedFile>();
   for (const p of payloads) {
     const dest = path.join(to, MEDIA.payloads, p.file);
@@ -122,6 +120,11 @@ export function writeMedia(input: WriteMediaInput): StageResult {
     }
   }
   checkFreeSpace(to, payloads.filter((p) => !present.has(p.file)).reduce((n, p) => n + p.size, 0));
+
+  // from here on the medium changes: an interrupted run must not leave the previous manifest
+  // claiming the new content
+  for (const f of [MEDIA.manifest, MEDIA.signature]) fs.rmSync(path.join(to, f), { force: true });
+  for (const dir of [MEDIA.payloads, MEDIA.tools, MEDIA.hosts]) fs.mkdirSync(path.join(to, dir), { recursive: true });
 
   const entries: ManifestEntry[] = [];
   const stagedPayloads: StageResult['payloads'] = [];

@@ -279,6 +279,7 @@ describe('verifyMedia', () => {
     const s = scenario();
     const ec = { keyPem: fs.readFileSync(fixturePath('pki', 'leaf-ecdsa.key'), 'utf8'), certPem: fs.readFileSync(fixturePath('pki', 'leaf-ecdsa.pem'), 'utf8') };
     expectError(() => writeMedia(s.input({ signing: ec })), 'MEDIA_SIGN_KEY_UNSUPPORTED', 'usage');
+    assert.ok(!fs.existsSync(s.to), 'refused before anything was written');
   });
 });
 
