@@ -157,7 +157,7 @@ async function importItem(catalog: Catalog, item: SourceItem, options: ImportOpt
  * parses → metadata verified against the signed catalog.
  */
 function judge(ingested: IngestedPayload, fileName: string, label: string, options: ImportOptions): Judgement {
-  const { signature, sha256, temp } = ingested;
+  const { signature } = ingested;
   if ('notCabinet' in signature) {
     const e = notACabinet(signature.notCabinet);
     return { accepted: false, code: e.code, reason: describeError(e), payload: null, verdict: null };
@@ -173,7 +173,7 @@ function judge(ingested: IngestedPayload, fileName: string, label: string, optio
   }
   let report: PayloadReport;
   try {
-    report = inspectUnderOriginalName(temp.path, fileName, label, (file) => inspectPayloadReport(file, { trust: options.trust, at: options.at }, { verdict, sha256 }));
+    report = inspectStoredCopy(ingested, fileName, label, verdict, options);
   } catch (e) {
     if (!isCabferryError(e) || e.kind === 'internal') throw e;
     return { accepted: false, code: e.code, reason: `metadata unreadable: ${describeError(e)}`, payload: null, verdict };
@@ -194,7 +194,7 @@ function judge(ingested: IngestedPayload, fileName: string, label: string, optio
 function claimedMetadata(ingested: IngestedPayload, fileName: string, label: string, verdict: FileVerdict | null, options: ImportOptions): { payload: Payload | null; members?: MemberRecord[] } {
   if ('notCabinet' in ingested.signature || verdict === null) return { payload: null };
   try {
-    const report = inspectUnderOriginalName(ingested.temp.path, fileName, label, (file) => inspectPayloadReport(file, { trust: options.trust, at: options.at }, { verdict, sha256: ingested.sha256 }));
+    const report = inspectStoredCopy(ingested, fileName, label, verdict, options);
     return { payload: report.payload, members: membersOfInterest(report.members, fileName, report.payload.payloadCab ?? null) };
   } catch (e) {
     if (!isCabferryError(e) || e.kind === 'internal') throw e;
@@ -203,18 +203,19 @@ function claimedMetadata(ingested: IngestedPayload, fileName: string, label: str
 }
 
 /**
- * The metadata reader takes the KB, architecture and Windows version partly from the file
- * name (Windows6.0-KB4493730-x64.msu), so it must see the stored bytes under the name the
- * operator gave them: a hard link to the temp copy, in a private folder of the store's tmp/.
+ * Read the metadata of the stored copy (the temp file) under the name the operator gave it:
+ * the metadata reader takes KB, architecture and Windows version partly from the file name
+ * (Windows6.0-KB4493730-x64.msu). An .msu's payload cab is unpacked into a folder of the
+ * store's tmp/ that carries our pid, so a crash leaves something `check --repair` removes and
+ * a concurrent repair leaves alone.
  */
-function inspectUnderOriginalName<T>(tempPath: string, fileName: string, label: string, fn: (file: string) => T): T {
+function inspectStoredCopy(ingested: IngestedPayload, fileName: string, label: string, verdict: FileVerdict, options: ImportOptions): PayloadReport {
+  const tempPath = ingested.temp.path;
   const dir = fs.mkdtempSync(path.join(path.dirname(tempPath), `${process.pid}-inspect-`));
-  const linked = path.join(dir, path.basename(fileName) || 'payload');
   try {
-    linkOrCopy(tempPath, linked);
-    return fn(linked);
+    return inspectPayloadReport(tempPath, { trust: options.trust, at: options.at, fileName, tempDir: dir }, { verdict, sha256: ingested.sha256 });
   } catch (e) {
-    if (isCabferryError(e) && (e.file === undefined || e.file.startsWith(dir))) e.file = label;
+    if (isCabferryError(e) && (e.file === undefined || e.file === tempPath || e.file.startsWith(dir))) e.file = label;
     throw e;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -258,23 +259,6 @@ function signatureRecord(s: SignatureReport): SignatureRecord {
     code: s.code,
     reason: s.reason,
   };
-}
-
-/** A second name for the temp copy: a hard link, else a symlink, else (FAT, exFAT) a copy. */
-function linkOrCopy(target: string, linkPath: string): void {
-  try {
-    fs.linkSync(target, linkPath);
-    return;
-  } catch {
-    /* no hard links on this file system */
-  }
-  try {
-    fs.symlinkSync(target, linkPath);
-    return;
-  } catch {
-    /* nor symlinks */
-  }
-  fs.copyFileSync(target, linkPath);
 }
 
 /** The members that say what a payload is (not the hundreds of component files). */
