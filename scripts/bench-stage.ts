@@ -1,0 +1,78 @@
+/**
+ * Staging and verify-media throughput on one large payload, side by side with the tools an
+ * operator would use otherwise (`cp` + `sha256sum`, `sha256sum -c`).
+ *
+ *   npx tsc -p . && node dist/scripts/bench-stage.js [--mb 300] [--runs 3]
+ *
+ * Prints wall times and their ratios, and the peak RSS of the process (staging streams, so it
+ * must stay far below the payload size).
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { writeMedia } from '../src/media/stage';
+import { verifyMedia } from '../src/media/verify';
+import type { HostInventory, HostPlan } from '../src/planner/types';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const mb = arg('mb', 300);
+const runs = arg('runs', 3);
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-bench-stage-'));
+try {
+  // the payload, written in 1 MiB blocks of random bytes, into a blob store laid out like the catalog's
+  const hash = createHash('sha256');
+  const tmp = path.join(work, 'payload.bin');
+  const fd = fs.openSync(tmp, 'w');
+  const block = Buffer.alloc(1 << 20);
+  for (let i = 0; i < mb; i++) {
+    randomFillSync(block);
+    hash.update(block);
+    fs.writeSync(fd, block);
+  }
+  fs.closeSync(fd);
+  const sha = hash.digest('hex');
+  const blob = path.join(work, 'blobs', sha.slice(0, 2), sha.slice(2));
+  fs.mkdirSync(path.dirname(blob), { recursive: true });
+  fs.renameSync(tmp, blob);
+
+  const host: HostInventory = {
+    name: 'SRV-01', product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: null, architecture: 'amd64', servicePack: 2,
+    installed: [], servicingStackVersion: null, sha2CodeSigning: null, pendingReboot: null, sources: [], unknown: [],
+  };
+  const file = 'Windows6.0-KB4520002-x64.msu';
+  const plan: HostPlan = {
+    host: 'SRV-01', complete: true, missing: [], skipped: [], assumptions: [],
+    steps: [{ n: 1, action: 'install', kb: 'KB4520002', file, sha256: sha, kind: 'monthly-rollup', reason: 'bench' }],
+  };
+  const time = (fn: () => void): number => {
+    const t = process.hrtime.bigint();
+    fn();
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  const media = path.join(work, 'media');
+  const plain = path.join(work, 'plain');
+  console.log(`payload ${mb} MiB, ${runs} run(s); times in ms`);
+  console.log('run  stage  cp+sha256sum  ratio   verify-media  sha256sum-c  ratio');
+  for (let r = 1; r <= runs; r++) {
+    fs.rmSync(media, { recursive: true, force: true });
+    fs.rmSync(plain, { recursive: true, force: true });
+    fs.mkdirSync(plain);
+    const stage = time(() => writeMedia({ to: media, hosts: [{ inventory: host, plan }], blobPath: () => blob, catalog: null, allowIncomplete: false, collectCmd: '@echo off', now: new Date() }));
+    const copy = time(() => execFileSync('sh', ['-c', `cp "${blob}" "${plain}/${file}" && sha256sum "${plain}/${file}" >/dev/null`]));
+    const verify = time(() => {
+      if (!verifyMedia(media).ok) throw new Error('verify-media failed on a fresh medium');
+    });
+    const sums = time(() => execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: media }));
+    const f = (n: number) => n.toFixed(0).padStart(6);
+    console.log(`${String(r).padStart(3)}  ${f(stage)}  ${f(copy)}       ${(stage / copy).toFixed(2)}    ${f(verify)}        ${f(sums)}      ${(verify / sums).toFixed(2)}`);
+  }
+  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+}
