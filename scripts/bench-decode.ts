@@ -98,9 +98,20 @@ function main(): void {
   const cases: { label: string; files: string[] }[] = [];
   if (files.length > 0) cases.push({ label: `${files.length} given file(s)`, files });
   else {
-    // the same cabinets several times in one invocation, so process startup does not dominate
+    // the same cabinets several times in one invocation, so process startup does not dominate.
+    // Each repetition gets its own file name: cabextract skips a path it has already seen in the
+    // same run ("skipping known cabinet"), which would let it do a fraction of the work.
     const base = lzxCabinets(path.join(corpus, 'ms-signed'));
-    cases.push({ label: `ms-signed LZX cabinets ×${repeat}`, files: Array.from({ length: repeat }, () => base).flat() });
+    const copies = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-bench-decode-'));
+    process.on('exit', () => fs.rmSync(copies, { recursive: true, force: true }));
+    const repeated = Array.from({ length: repeat }, (_, r) =>
+      base.map((f, i) => {
+        const copy = path.join(copies, `${r}-${i}-${path.basename(f)}`);
+        fs.copyFileSync(f, copy);
+        return copy;
+      }),
+    ).flat();
+    cases.push({ label: `ms-signed LZX cabinets ×${repeat} (distinct copies)`, files: repeated });
   }
   if (huge) cases.push({ label: 'huge-lzx21.cab (2 GiB out)', files: [path.join(corpus, 'cabextract', 'historical', 'huge-lzx21.cab')] });
 
