@@ -319,6 +319,9 @@ describe('reportMedia', () => {
     assert.equal(b.status, 'restart-pending');
     assert.deepEqual(b.steps.map((x) => x.status), ['installed', 'restart-pending', 'not-reached']);
     assert.equal(c.status, 'not-run');
+    log('SRV-C', ['END status=refused reason=wrong-host code=2 host=SRV-C time=2026-11-23T10:00:00']);
+    const refused = reportMedia(s.to).hosts[2];
+    assert.deepEqual([refused.status, refused.reason, refused.counts['not-reached']], ['refused', 'wrong-host', 1]);
     assert.deepEqual(c.counts, { installed: 0, skipped: 0, failed: 0, 'restart-pending': 0, 'not-reached': 1 });
   });
 });
