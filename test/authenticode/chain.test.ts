@@ -1,0 +1,122 @@
+/**
+ * buildChain on purpose-made certificates (issued with `openssl ca` into a temporary
+ * folder; skipped without it): CA constraints, path length, EKU on the leaf and on issuers,
+ * validity at the chosen time, altered signatures, anchors trusted as they are.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { buildChain } from '../../src/authenticode/chain';
+import { parseCertificate, type Certificate } from '../../src/authenticode/certificate';
+import { isVerificationError } from '../../src/authenticode/errors';
+import { Oid } from '../../src/authenticode/oids';
+import { trustAnchorsFromDer } from '../../src/authenticode/trust';
+import { hasTool, tempDir } from '../helpers';
+
+const skip = hasTool('openssl') ? false : 'openssl not installed';
+
+interface Spec {
+  name: string;
+  issuer: string | null; // null: self-signed
+  ext: string[];
+  days?: [string, string]; // notBefore, notAfter as YYYYMMDDHHMMSSZ
+}
+
+const CA = ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'];
+const CODE = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=codeSigning'];
+
+function openssl(dir: string, args: string[]): void {
+  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.status, 0, `openssl ${args.join(' ')}\n${r.stderr}`);
+}
+
+const CA_CONFIG = `[ ca ]
+default_ca = test_ca
+[ test_ca ]
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = any_name
+unique_subject = no
+email_in_dn = no
+[ any_name ]
+commonName = supplied
+`;
+
+/**
+ * Make the certificates with `openssl ca` (which, unlike `x509 -req` in OpenSSL 3.0, takes
+ * explicit validity dates); EC P-256 keys keep it fast. Returns them parsed, by name.
+ */
+function makePki(specs: Spec[]): Record<string, Certificate> {
+  const dir = tempDir('cabferry-chain-');
+  fs.writeFileSync(path.join(dir, 'ca.cnf'), CA_CONFIG);
+  fs.writeFileSync(path.join(dir, 'index.txt'), '');
+  fs.writeFileSync(path.join(dir, 'serial'), '1000\n');
+  const out: Record<string, Certificate> = {};
+  for (const s of specs) {
+    openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${s.name}.key`]);
+    openssl(dir, ['req', '-new', '-key', `${s.name}.key`, '-subj', `/CN=${s.name}`, '-out', `${s.name}.csr`]);
+    fs.writeFileSync(path.join(dir, `${s.name}.ext`), [...s.ext, 'subjectKeyIdentifier=hash'].join('\n') + '\n');
+    const [from, to] = s.days ?? ['20100101000000Z', '20491231235959Z'];
+    const signer = s.issuer === null ? ['-selfsign', '-keyfile', `${s.name}.key`] : ['-cert', `${s.issuer}.pem`, '-keyfile', `${s.issuer}.key`];
+    openssl(dir, ['ca', '-batch', '-notext', '-config', 'ca.cnf', ...signer, '-in', `${s.name}.csr`, '-out', `${s.name}.pem`,
+      '-startdate', from, '-enddate', to, '-extfile', `${s.name}.ext`]);
+    openssl(dir, ['x509', '-in', `${s.name}.pem`, '-outform', 'DER', '-out', `${s.name}.der`]);
+    out[s.name] = parseCertificate(fs.readFileSync(path.join(dir, `${s.name}.der`)));
+  }
+  return out;
+}
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (isVerificationError(e)) return e.code;
+    throw e;
+  }
+  return 'ok';
+}
+
+test('chain rules on purpose-made certificates', { skip }, () => {
+  const c = makePki([
+    { name: 'root', issuer: null, ext: CA },
+    { name: 'pca', issuer: 'root', ext: [...CA.slice(0, 1).map((x) => `${x},pathlen:0`), CA[1]] },
+    { name: 'leaf', issuer: 'pca', ext: CODE },
+    { name: 'sub', issuer: 'pca', ext: CA }, // a CA below a pathlen:0 CA
+    { name: 'leafUnderSub', issuer: 'sub', ext: CODE },
+    { name: 'notCa', issuer: 'root', ext: CODE }, // an end entity posing as an issuer
+    { name: 'leafUnderNotCa', issuer: 'notCa', ext: CODE },
+    { name: 'tsOnlyCa', issuer: 'root', ext: [...CA, 'extendedKeyUsage=timeStamping'] },
+    { name: 'leafUnderTsOnly', issuer: 'tsOnlyCa', ext: CODE },
+    { name: 'noEku', issuer: 'pca', ext: CODE.slice(0, 2) },
+    { name: 'expired', issuer: 'pca', ext: CODE, days: ['20180101000000Z', '20191231235959Z'] },
+    { name: 'expiredRoot', issuer: null, ext: CA, days: ['20000101000000Z', '20051231235959Z'] },
+    { name: 'leafUnderExpiredRoot', issuer: 'expiredRoot', ext: CODE, days: ['20000101000000Z', '20491231235959Z'] },
+  ]);
+  const anchors = trustAnchorsFromDer([c.root.der, c.expiredRoot.der], 'test');
+  const pool = Object.values(c).filter((x) => x !== c.root && x !== c.expiredRoot);
+  const policy = { at: new Date('2024-01-01T00:00:00Z'), ekus: [Oid.codeSigning] };
+
+  const chain = buildChain(c.leaf, pool, anchors, policy);
+  assert.deepEqual(chain.map((l) => [l.certificate.subject, l.anchor !== null]), [['leaf', false], ['pca', false], ['root', true]]);
+
+  assert.equal(code(() => buildChain(c.leafUnderSub, pool, anchors, policy)), 'CHAIN_PATH_LENGTH');
+  assert.equal(code(() => buildChain(c.leafUnderNotCa, pool, anchors, policy)), 'CHAIN_NOT_CA');
+  assert.equal(code(() => buildChain(c.leafUnderTsOnly, pool, anchors, policy)), 'EKU_MISSING');
+  assert.equal(code(() => buildChain(c.noEku, pool, anchors, policy)), 'EKU_MISSING');
+  assert.equal(code(() => buildChain(c.leaf, pool, anchors, { ...policy, ekus: [Oid.timeStamping] })), 'EKU_MISSING');
+  assert.equal(code(() => buildChain(c.expired, pool, anchors, policy)), 'CHAIN_EXPIRED');
+  assert.equal(code(() => buildChain(c.expired, pool, anchors, { ...policy, at: new Date('2019-06-01T00:00:00Z') })), 'ok');
+  // an intermediate missing from the pool: nothing reaches an anchor
+  assert.equal(code(() => buildChain(c.leaf, [], anchors, policy)), 'CHAIN_UNTRUSTED');
+  assert.equal(code(() => buildChain(c.leaf, pool, trustAnchorsFromDer([c.expiredRoot.der], 'other'), policy)), 'CHAIN_UNTRUSTED');
+  // an anchor is trusted as it is: expired 2005, it still anchors a leaf valid now
+  assert.equal(code(() => buildChain(c.leafUnderExpiredRoot, pool, anchors, policy)), 'ok');
+  // the leaf's signature altered (last byte of the certificate is in its signature value)
+  const altered = Buffer.from(c.leaf.der);
+  altered[altered.length - 1] ^= 0x01;
+  assert.equal(code(() => buildChain(parseCertificate(altered), pool, anchors, policy)), 'CHAIN_BAD_SIGNATURE');
+});
