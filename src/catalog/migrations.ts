@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Database from 'better-sqlite3';
 import { internalError } from '../errors';
+import { shippedDataPath } from '../shipped-data';
 
 /**
  * The catalog schema is the ordered list of SQL files in the top-level catalog/migrations/
@@ -16,15 +17,9 @@ export interface Migration {
 
 const MIGRATION_FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
-/** catalog/migrations/ of this installation, found from the package root (works from src/ and dist/). */
+/** catalog/migrations/ of this installation. */
 export function migrationsDir(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw internalError('CATALOG_MIGRATIONS_MISSING', `package.json not found above ${__dirname}`);
-    dir = up;
-  }
-  return path.join(dir, 'catalog', 'migrations');
+  return shippedDataPath('migrations');
 }
 
 export function loadMigrations(dir = migrationsDir()): Migration[] {

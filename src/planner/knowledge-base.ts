@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inputError } from '../errors';
+import { shippedDataPath } from '../shipped-data';
 import type { PayloadKind } from '../package/types';
 
 /**
@@ -72,16 +73,9 @@ export function familyForNtVersion(kb: KnowledgeBase, ntVersion: string | null):
 
 /** The folder holding the knowledge base shipped with cabferry (catalog/kb at the project root). */
 export function defaultKnowledgeBaseDir(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'catalog', 'kb');
-    const up = path.dirname(dir);
-    if (up === dir) return path.join(__dirname, '..', '..', 'catalog', 'kb');
-    dir = up;
-  }
+  return shippedDataPath('kb');
 }
 
-/** Load every *.json family file of a knowledge base folder, validating each fact. */
 export function loadKnowledgeBase(dir: string = defaultKnowledgeBaseDir()): KnowledgeBase {
   let names: string[];
   try {

@@ -1,0 +1,18 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { internalError } from './errors';
+
+/**
+ * The top-level catalog/ folder of this installation: what cabferry ships as data (SQL
+ * migrations, the knowledge base, the Microsoft root certificates). Found from the package root,
+ * so it works from src/ (tests) and dist/ (the built CLI) alike.
+ */
+export function shippedDataPath(...parts: string[]): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw internalError('SHIPPED_DATA_MISSING', `package.json not found above ${__dirname}`);
+    dir = up;
+  }
+  return path.join(dir, 'catalog', ...parts);
+}
