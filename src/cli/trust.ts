@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { openCatalog } from '../catalog/catalog';
 import { addTrustAnchorFiles } from '../catalog/trust';
-import { ExitCode } from '../errors';
+import { ExitCode, usageError } from '../errors';
+import { shippedDataPath } from '../shipped-data';
 import { action, printJson } from './run';
 
 /** `cabferry trust add|list|remove`: the catalog's trust anchors, used when a command gets no --trust. */
@@ -11,14 +12,17 @@ export function register(program: Command): void {
   trust
     .command('add')
     .description('trust the certificates in FILE… (PEM bundles, DER/PEM certificates, folders of them)')
-    .argument('<file...>', 'certificate files or folders')
+    .argument('[file...]', 'certificate files or folders')
+    .option('--microsoft-roots', "also trust the Microsoft root certificates shipped with cabferry (catalog/trust-anchors/microsoft-roots.pem)")
     .option('--catalog <dir>', 'catalog folder (default: $CABFERRY_CATALOG, else the per-user data folder)')
     .option('--json', 'print one JSON document')
     .action(
-      action((files: string[], opts: { catalog?: string; json?: boolean }) => {
+      action((files: string[], opts: { catalog?: string; json?: boolean; microsoftRoots?: boolean }) => {
+        const sources = [...files, ...(opts.microsoftRoots ? [shippedDataPath('trust-anchors', 'microsoft-roots.pem')] : [])];
+        if (sources.length === 0) throw usageError('TRUST_NOTHING_TO_ADD', 'name certificate files or folders, or --microsoft-roots');
         const catalog = openCatalog({ dir: opts.catalog });
         try {
-          const added = addTrustAnchorFiles(catalog, files);
+          const added = addTrustAnchorFiles(catalog, sources);
           if (opts.json) {
             printJson({ catalog: catalog.dir, anchors: added.map((a) => ({ ...describe(a.anchor), added: a.added })) });
           } else {
