@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { ExitCode, usageError } from '../errors';
+import { ExitCode } from '../errors';
 import { stageMedia, type StageResult } from '../media';
-import { normaliseKb } from '../planner';
-import type { PlanGoal } from '../planner/types';
+import { planGoalFromOptions } from '../planner/present';
 import { action, isInteractive, printJson, warn } from './run';
 
 export function register(program: Command): void {
@@ -25,7 +24,7 @@ export function register(program: Command): void {
           hosts: opts.host,
           to: opts.to,
           catalog: opts.catalog,
-          goal: goalFrom(opts),
+          goal: planGoalFromOptions(opts),
           allowIncomplete: Boolean(opts.allowIncomplete),
           signKey: opts.signKey,
           signCert: opts.signCert,
@@ -51,17 +50,6 @@ interface StageCliOptions {
   signCert?: string;
   knowledgeBase?: string;
   json?: boolean;
-}
-
-function goalFrom(opts: StageCliOptions): PlanGoal {
-  if (opts.target && opts.securityOnly) throw usageError('PLAN_GOAL_CONFLICT', '--target and --security-only cannot be combined');
-  if (!opts.target) return opts.securityOnly ? { kind: 'security-only' } : { kind: 'current' };
-  const kbs = opts.target.flatMap((t) => t.split(',')).filter((t) => t.trim() !== '').map((t) => {
-    const kb = normaliseKb(t);
-    if (!kb) throw usageError('PLAN_BAD_TARGET', `--target ${JSON.stringify(t)} is not a KB number`);
-    return kb;
-  });
-  return { kind: 'target', kbs: [...new Set(kbs)] };
 }
 
 function stageText(r: StageResult): string {
