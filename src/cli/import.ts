@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { openCatalog } from '../catalog/catalog';
 import { resolveTrust } from '../catalog/trust';
-import { ExitCode, usageError } from '../errors';
+import { ExitCode } from '../errors';
 import { importPayloads, type ImportResult, type ImportSummary, type ProgressEvent } from '../importer/import';
+import { parseAtOption } from './options';
 import { action, isInteractive, printJson } from './run';
 
 interface ImportCliOptions {
@@ -28,7 +29,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(
       action(async (paths: string[], opts: ImportCliOptions) => {
-        const at = opts.at === undefined ? undefined : parseDate(opts.at);
+        const at = parseAtOption(opts.at);
         const catalog = openCatalog({ dir: opts.catalog });
         try {
           const trust = resolveTrust(catalog, opts.trust);
@@ -55,12 +56,6 @@ export function register(program: Command): void {
         }
       }),
     );
-}
-
-function parseDate(s: string): Date {
-  const d = new Date(s);
-  if (Number.isNaN(d.getTime())) throw usageError('BAD_DATE', `--at: not a date: ${JSON.stringify(s)}`);
-  return d;
 }
 
 function formatResult(r: ImportResult): string {

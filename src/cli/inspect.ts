@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { loadTrustAnchors, type FileVerdict, type TrustAnchor } from '../authenticode';
-import { openCatalog } from '../catalog/catalog';
-import { resolveCatalogDir } from '../catalog/location';
-import { resolveTrust } from '../catalog/trust';
-import { ExitCode, isCabferryError, usageError, type CabferryError } from '../errors';
+import type { FileVerdict } from '../authenticode';
+import { ExitCode, isCabferryError, type CabferryError } from '../errors';
 import { inspectPayloadReport, type PayloadReport } from '../package/inspect';
 import type { ParentRequirement } from '../package/types';
+import { collect, parseAtOption, trustFromOptions } from './options';
 import { action, printJson, reportError } from './run';
 
 /**
@@ -26,8 +24,8 @@ export function register(program: Command): void {
     .option('--catalog <dir>', "use this catalog's trust anchors when no --trust is given")
     .action(
       action((files: string[], opts: InspectCliOptions) => {
-        const trust = trustFor(opts);
-        const at = parseAt(opts.at);
+        const trust = trustFromOptions(opts);
+        const at = parseAtOption(opts.at);
         const reports: PayloadReport[] = [];
         const errors: CabferryError[] = [];
         for (const file of files) {
@@ -55,34 +53,6 @@ interface InspectCliOptions {
   catalog?: string;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-/** --trust when given, else the catalog's configured anchors (the seam every verifying command shares). */
-function trustFor(opts: InspectCliOptions): TrustAnchor[] {
-  if (opts.trust.length > 0) return loadTrustAnchors(opts.trust);
-  let catalog: ReturnType<typeof openCatalog>;
-  try {
-    catalog = openCatalog({ dir: resolveCatalogDir(opts.catalog), readonly: true });
-  } catch {
-    throw usageError('NO_TRUST_ANCHORS', 'no trust anchors: pass --trust FILE|DIR (e.g. the Microsoft roots), or configure a catalog with `cabferry trust add`');
-  }
-  try {
-    return resolveTrust(catalog, undefined);
-  } finally {
-    catalog.close();
-  }
-}
-
-function parseAt(value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw usageError('BAD_DATE', `--at "${value}" is not a date (use ISO 8601, e.g. 2019-08-15)`);
-  return date;
-}
-
-/** 3 when a file is unreadable or malformed, else 1 when a signature or the metadata failed, else 0. */
 export function exitCodeFor(reports: PayloadReport[], errors: CabferryError[]): number {
   if (errors.some((e) => e.kind === 'input' || e.kind === 'usage')) return ExitCode.input;
   if (errors.length > 0) return ExitCode.negative;

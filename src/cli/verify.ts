@@ -2,10 +2,9 @@ import type { Command } from 'commander';
 import { verifyCab, type FileVerdict, type VerifyCabOptions } from '../authenticode/cab';
 import { verifyCabDeep } from '../authenticode/deep';
 import type { SignatureReport } from '../authenticode/signature';
-import { loadTrustAnchors, type TrustAnchor } from '../authenticode/trust';
-import { openCatalog } from '../catalog/catalog';
-import { resolveTrust } from '../catalog/trust';
-import { ExitCode, formatErrorLine, isCabferryError, usageError } from '../errors';
+import { loadTrustAnchors } from '../authenticode/trust';
+import { ExitCode, formatErrorLine, isCabferryError } from '../errors';
+import { collect, parseAtOption, trustFromOptions } from './options';
 import { action, printJson } from './run';
 
 interface VerifyCliOptions {
@@ -30,7 +29,6 @@ interface UnreadableFile {
   signatures: [];
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /**
  * `cabferry verify FILE… [--trust FILE|DIR]… [--tsa-trust FILE|DIR]… [--at DATE] [--require-sha2] [--deep] [--json]`.
@@ -57,7 +55,7 @@ function runVerify(files: string[], opts: VerifyCliOptions): number {
   const options: VerifyCabOptions = {
     trust: trustFromOptions(opts),
     tsaTrust: opts.tsaTrust && opts.tsaTrust.length > 0 ? loadTrustAnchors(opts.tsaTrust) : undefined,
-    at: parseAt(opts.at),
+    at: parseAtOption(opts.at),
     requireSha2: opts.requireSha2 === true,
     fileSha256: opts.sha256 === true,
   };
@@ -81,36 +79,6 @@ function runVerify(files: string[], opts: VerifyCliOptions): number {
   return exit;
 }
 
-/**
- * --trust when given; otherwise the catalog's configured trust set (opened read-only, so
- * verifying never creates a catalog). Trust is never implicit.
- */
-function trustFromOptions(opts: VerifyCliOptions): TrustAnchor[] {
-  if (opts.trust && opts.trust.length > 0) return loadTrustAnchors(opts.trust);
-  let catalog;
-  try {
-    catalog = openCatalog({ dir: opts.catalog, readonly: true });
-  } catch (e) {
-    if (isCabferryError(e) && e.code === 'CATALOG_NOT_FOUND') {
-      throw usageError('NO_TRUST_ANCHORS', 'no trust anchors: pass --trust FILE|DIR (or add anchors to a catalog with `cabferry trust add`)');
-    }
-    throw e;
-  }
-  try {
-    return resolveTrust(catalog, undefined);
-  } finally {
-    catalog.close();
-  }
-}
-
-function parseAt(at: string | undefined): Date | undefined {
-  if (at === undefined) return undefined;
-  const t = Date.parse(at);
-  if (Number.isNaN(t)) throw usageError('BAD_DATE', `--at ${JSON.stringify(at)} is not a date (use ISO 8601, e.g. 2024-03-01 or 2024-03-01T12:00:00Z)`);
-  return new Date(t);
-}
-
-/** Human text: a verdict line per file (and inner cabinet), then one block per signature. */
 export function verdictText(v: FileVerdict, indent = ''): string {
   const name = v.member !== undefined ? `${v.file} :: ${v.member}` : v.file;
   let out = `${indent}${name}: ${v.verdict.toUpperCase()} — ${v.reason}${v.code ? ` [${v.code}]` : ''}\n`;

@@ -1,0 +1,41 @@
+import { loadTrustAnchors, type TrustAnchor } from '../authenticode/trust';
+import { openCatalog } from '../catalog/catalog';
+import { resolveTrust } from '../catalog/trust';
+import { isCabferryError, usageError } from '../errors';
+
+/** Option parsing that several commands share: one meaning, one message, one error code. */
+
+/** commander accumulator for repeatable options (`--trust A --trust B`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `--at DATE` (ISO 8601); undefined when absent. */
+export function parseAtOption(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw usageError('BAD_DATE', `--at ${JSON.stringify(value)} is not a date (use ISO 8601, e.g. 2019-08-15 or 2019-08-15T12:00:00Z)`);
+  return new Date(t);
+}
+
+/**
+ * `--trust FILE|DIR…` when given; otherwise the catalog's configured trust set, opened read-only
+ * so that verifying never creates a catalog. Trust is never implicit: with neither, a usage error.
+ */
+export function trustFromOptions(opts: { trust?: string[]; catalog?: string }): TrustAnchor[] {
+  if (opts.trust && opts.trust.length > 0) return loadTrustAnchors(opts.trust);
+  let catalog;
+  try {
+    catalog = openCatalog({ dir: opts.catalog, readonly: true });
+  } catch (e) {
+    if (isCabferryError(e) && e.code === 'CATALOG_NOT_FOUND') {
+      throw usageError('NO_TRUST_ANCHORS', 'no trust anchors: pass --trust FILE|DIR (e.g. catalog/trust-anchors/microsoft-roots.pem), or add anchors to a catalog with `cabferry trust add`');
+    }
+    throw e;
+  }
+  try {
+    return resolveTrust(catalog, undefined);
+  } finally {
+    catalog.close();
+  }
+}
