@@ -13,10 +13,6 @@ const microsoftRoots = () => loadTrustAnchors([corpusPath('trust-anchors', 'micr
 const testRoot = () => loadTrustAnchors([fixturePath('pki', 'root.pem')]);
 const rel = (p: string) => path.relative(corpusPath(), p);
 
-function outcomes(s: ImportSummary): Map<string, string> {
-  return new Map(s.results.map((r) => [r.label, r.outcome]));
-}
-
 describe('import of the real corpus with the Microsoft roots', () => {
   it('takes exactly the real MSUs and Windows payload cabs, rejects every other cabinet with a one-line reason, then sees only duplicates', async () => {
     const catalog = openCatalog({ dir: path.join(tempDir(), 'cat') });
