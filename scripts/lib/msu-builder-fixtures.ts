@@ -91,7 +91,9 @@ export const payloadDefinitions: Definition[] = [
       { name: 'Microsoft-Windows-CodeIntegrity', version: '6.0.6003.20555', files: ['ci.dll'] },
       { name: 'Microsoft-Windows-Crypt32-Dll', version: '6.0.6003.20555', files: ['crypt32.dll'] },
     ],
-    signing: 'sha2',
+    // The SHA-2 enabler has to install on a host that can only check SHA-1 (and only reads the
+    // primary signature of a CAB), so it keeps a SHA-1 primary even after the SHA-2-only cut-over.
+    signing: 'dual',
   },
   {
     kb: 4517134, ntVersion: '6.0', role: 'servicing-stack', title: 'Servicing stack update, September 2019',
@@ -122,7 +124,7 @@ export const payloadDefinitions: Definition[] = [
     releaseType: 'Security Update', packageType: 'Security Update', restart: 'required', packageVersion: '6.1.2.2',
     releaseDate: date('2019-09-10'), applicabilityInfo: WIN7_SP1, parents: [WIN7_SP1_PARENT],
     components: [{ name: 'Microsoft-Windows-CodeIntegrity', version: '6.1.7601.24499', files: ['ci.dll'] }],
-    signing: 'sha2',
+    signing: 'dual', // like the 6.0 enabler: installable before SHA-2 support exists
   },
 ];
 

@@ -13,7 +13,7 @@ const microsoftRoots = corpusPath('trust-anchors', 'microsoft-roots-bundle.pem')
 const vistaCab = corpusPath('ms-signed', 'kb2999226-inner', 'Windows6.0-KB2999226-x64', 'Windows6.0-KB2999226-x64.cab');
 const win7Msu = corpusPath('msu', 'Windows6.1-KB3118401-x64.msu');
 const ssuFixture = fixturePath('payloads', 'Windows6.0-KB4493730-x64.msu');
-const sha2Fixture = fixturePath('payloads', 'Windows6.0-KB4474419-v4-x86.msu');
+const sha2Fixture = fixturePath('payloads', 'Windows6.0-KB4520002-x86.msu');
 
 test('inspect --json on real payloads: one JSON document, exit 0, the model and the evidence', () => {
   const r = runCli(['inspect', '--json', '--trust', microsoftRoots, vistaCab, win7Msu]);
@@ -57,8 +57,8 @@ test('the SHA-2-only fixture says sha2-only (from its verified signature)', () =
   const r = runCli(['inspect', '--json', '--trust', fixturePath('pki', 'root.pem'), sha2Fixture]);
   assert.equal(r.status, 0, r.stderr);
   const p = JSON.parse(r.stdout).payloads[0];
-  assert.equal(p.kb, 'KB4474419');
-  assert.equal(p.kind, 'sha2-support');
+  assert.equal(p.kb, 'KB4520002');
+  assert.equal(p.kind, 'monthly-rollup');
   assert.equal(p.signatures, 'sha2-only');
   assert.equal(p.architecture, 'x86');
 });
