@@ -2,48 +2,29 @@
  * Benchmark: `cabferry import` of one ≈300 MB signed payload cab against `sha256sum` on the same
  * file, and the peak RSS of importing a ≈1 GB payload.
  *
- *   npx tsc -p . && node dist/scripts/bench-import.js [--size-mb 300] [--rss-size-mb 1024] [--runs 5]
+ *   npx tsc -p . && node dist/scripts/bench-import.js [--size-mb 300] [--rss-size-mb 1024] [--runs 5] [--rss-runs 1] [--json]
  *
  * The payload is a real-shaped package cab: the metadata members (update.mum, update.cat, the
  * manifests, _manifest_.cix.xml) of a fixture payload plus incompressible filler stored in NONE
  * folders, signed SHA-1 + nested SHA-256 with the test PKI by osslsigncode. It is built in a
  * temporary directory (never committed) and removed afterwards. Every import goes into a fresh
  * catalog (the removal is not timed), after one warm-up run of each tool for the page cache.
- * Goals (issue #5): import ≤ 1.5× sha256sum; peak RSS ≤ 150 MB at 1 GB.
+ * Goals (issue #5): import ≤ 1.5× sha256sum; peak RSS ≤ 150 MB at 1 GB. The 1 GB payload's peak
+ * RSS is set beside that of `osslsigncode verify` and `sha256sum` on the same file. --json prints the
+ * rows (scripts/lib/bench-report) as one JSON document on stdout, the text going to stderr.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { benchRow, GNU_TIME, humanOutput, jsonRequested, median, numberOption, printReport, requireCommands, timeChild, type BenchRow, type ChildRun } from './lib/bench-report';
 import { buildCab, noneFolderEncoder, type CabWriterFile } from './lib/cab-writer';
 
 const projectRoot = path.join(__dirname, '..', '..');
 const cli = path.join(projectRoot, 'dist', 'src', 'cli', 'main.js');
 const pki = path.join(projectRoot, 'fixtures', 'pki');
 const template = path.join(projectRoot, 'fixtures', 'payloads', 'Windows6.0-KB4493730-x64.msu');
-
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-interface Timed {
-  ms: number;
-  /** user + system CPU seconds of the child, from /usr/bin/time (null where it is missing) */
-  cpuMs: number | null;
-  rssKb: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run under /usr/bin/time when present: wall time alone is noisy on a shared machine, CPU time less so. */
-function timed(cmd: string, args: string[]): Timed {
-  const haveTime = fs.existsSync('/usr/bin/time');
-  const r = haveTime ? run('/usr/bin/time', ['-f', 'cabferry-bench %U %S %M', cmd, ...args]) : run(cmd, args);
-  const m = /cabferry-bench ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(r.stderr);
-  return { ...r, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : null, rssKb: m ? Number(m[3]) : null };
-}
 
 function run(cmd: string, args: string[], expectStatus = 0): { ms: number; stdout: string; stderr: string } {
   const start = process.hrtime.bigint();
@@ -52,11 +33,6 @@ function run(cmd: string, args: string[], expectStatus = 0): { ms: number; stdou
   if (r.error) throw r.error;
   if (r.status !== expectStatus) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
   return { ms, stdout: r.stdout, stderr: r.stderr };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** The metadata members of the fixture's inner package cab, extracted with cabextract. */
@@ -98,23 +74,30 @@ function buildSignedPayload(dir: string, sizeMb: number, metadata: CabWriterFile
 }
 
 /** One import into a fresh catalog (its removal not timed); wall time, CPU time, peak RSS and what became of the file. */
-function importOnce(dir: string, payload: string): Timed & { outcome: string } {
+function importOnce(dir: string, payload: string): ChildRun & { outcome: string } {
   const catalog = path.join(dir, 'catalog');
   fs.rmSync(catalog, { recursive: true, force: true });
   spawnSync('sync');
   // --quarantine: the blob is stored even if a future fixture change made the metadata fail
-  const r = timed(process.execPath, [cli, 'import', '--catalog', catalog, '--trust', path.join(pki, 'root.pem'), '--quarantine', '--json', payload]);
+  const r = timeChild(process.execPath, [cli, 'import', '--catalog', catalog, '--trust', path.join(pki, 'root.pem'), '--quarantine', '--json', payload]);
   const first = (JSON.parse(r.stdout) as { results: { outcome: string; code: string | null; reason: string | null }[] }).results[0];
   return { ...r, outcome: first.outcome + (first.code ? ` (${first.code}: ${first.reason})` : '') };
 }
 
+const ISSUE_5 = 'issue #5';
+/** issue #5 says 150 MB; the rows are in MiB */
+const RSS_GOAL_MIB = 150e6 / 1048576;
+
 function main(): void {
-  const sizeMb = option('--size-mb', 300);
-  const rssSizeMb = option('--rss-size-mb', 1024);
-  const runs = option('--runs', 5);
-  for (const tool of ['osslsigncode', 'sha256sum', 'cabextract']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is needed for this benchmark`);
-  }
+  const json = jsonRequested();
+  const say = humanOutput(json);
+  const sizeMb = numberOption('--size-mb', 300);
+  const rssSizeMb = numberOption('--rss-size-mb', 1024);
+  const runs = numberOption('--runs', 5);
+  const rssRuns = numberOption('--rss-runs', 1);
+  requireCommands('bench-import', ['osslsigncode', 'sha256sum', 'cabextract', GNU_TIME]);
+  const rows: BenchRow[] = [];
+  const loadAverageAtStart = os.loadavg();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-bench-import-'));
   try {
     process.stderr.write(`building and signing a ${sizeMb} MiB payload cab in ${dir} …\n`);
@@ -123,38 +106,69 @@ function main(): void {
     const size = fs.statSync(payload).size;
     spawnSync('sync'); // the freshly written payload must not be flushed during the timed runs
     const warm = importOnce(dir, payload);
-    timed('sha256sum', [payload]);
-    const imports: Timed[] = [];
-    const sums: Timed[] = [];
+    timeChild('sha256sum', [payload]);
+    const imports: ChildRun[] = [];
+    const sums: ChildRun[] = [];
     for (let i = 0; i < runs; i++) {
       imports.push(importOnce(dir, payload));
-      sums.push(timed('sha256sum', [payload]));
+      sums.push(timeChild('sha256sum', [payload]));
     }
     const mib = size / 1024 / 1024;
-    const line = (name: string, xs: Timed[]) => {
-      const wall = median(xs.map((x) => x.ms));
-      const cpu = xs.every((x) => x.cpuMs !== null) ? median(xs.map((x) => x.cpuMs as number)) : null;
-      process.stdout.write(`${name.padEnd(16)} median wall ${wall.toFixed(0).padStart(6)} ms (${(mib / (wall / 1000)).toFixed(0)} MiB/s)${cpu === null ? '' : `, cpu ${cpu.toFixed(0)} ms`}  runs: ${xs.map((x) => x.ms.toFixed(0)).join(' ')}\n`);
+    const line = (name: string, xs: ChildRun[]) => {
+      const wall = median(xs.map((x) => x.wallMs));
+      const cpu = median(xs.map((x) => x.cpuMs));
+      say(`${name.padEnd(16)} median wall ${wall.toFixed(0).padStart(6)} ms (${(mib / (wall / 1000)).toFixed(0)} MiB/s), cpu ${cpu.toFixed(0)} ms  runs: ${xs.map((x) => x.wallMs.toFixed(0)).join(' ')}`);
       return { wall, cpu };
     };
-    process.stdout.write(`payload: ${mib.toFixed(0)} MiB signed cab (SHA-1 + nested SHA-256), ${runs} runs each, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}\n`);
-    process.stdout.write(`import outcome: ${warm.outcome}\n`);
+    say(`payload: ${mib.toFixed(0)} MiB signed cab (SHA-1 + nested SHA-256), ${runs} runs each, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`);
+    say(`import outcome: ${warm.outcome}`);
     const a = line('cabferry import', imports);
     const b = line('sha256sum', sums);
-    process.stdout.write(`import / sha256sum = ${(a.wall / b.wall).toFixed(2)} wall${a.cpu !== null && b.cpu !== null ? `, ${(a.cpu / b.cpu).toFixed(2)} cpu` : ''}  (goal ≤ 1.50)\n`);
-    process.stdout.write(`peak RSS importing ${mib.toFixed(0)} MiB: ${imports[0].rssKb === null ? 'unknown' : (imports[0].rssKb / 1024).toFixed(0) + ' MiB'}\n`);
+    say(`import / sha256sum = ${(a.wall / b.wall).toFixed(2)} wall, ${(a.cpu / b.cpu).toFixed(2)} cpu  (goal ≤ 1.50)`);
+    say(`peak RSS importing ${mib.toFixed(0)} MiB: ${(imports[0].peakRssKiB / 1024).toFixed(0)} MiB`);
     fs.rmSync(path.dirname(payload), { recursive: true });
+    const what = `import a ${mib.toFixed(0)} MiB signed payload cab`;
+    const goal = { max: 1.5, on: 'ratio', source: ISSUE_5 } as const;
+    for (const metric of ['wall', 'cpu'] as const) {
+      const key = metric === 'wall' ? 'wallMs' : 'cpuMs';
+      rows.push(benchRow({ id: `import.${metric}`, what, metric, unit: 'ms', cabferry: { command: 'cabferry import', values: imports.map((x) => x[key]) }, reference: { command: 'sha256sum', values: sums.map((x) => x[key]) }, goal }));
+    }
 
     if (rssSizeMb > 0) {
       process.stderr.write(`building and signing a ${rssSizeMb} MiB payload cab …\n`);
       const big = buildSignedPayload(dir, rssSizeMb, metadata);
+      const bigMib = fs.statSync(big).size / 1024 / 1024;
       spawnSync('sync');
-      const r = importOnce(dir, big);
-      process.stdout.write(`peak RSS importing ${(fs.statSync(big).size / 1024 / 1024).toFixed(0)} MiB: ${r.rssKb === null ? 'unknown (no /usr/bin/time)' : (r.rssKb / 1024).toFixed(0) + ' MiB'} (goal ≤ 150 MB), ${r.ms.toFixed(0)} ms, outcome ${r.outcome}\n`);
+      const bigImports: (ChildRun & { outcome: string })[] = [];
+      const verifies: ChildRun[] = [];
+      const bigSums: ChildRun[] = [];
+      for (let i = 0; i < rssRuns; i++) {
+        bigImports.push(importOnce(dir, big));
+        // the tools an operator would otherwise run on the file: osslsigncode checks the same signatures
+        verifies.push(timeChild('osslsigncode', ['verify', '-in', big, '-CAfile', path.join(pki, 'root.pem'), '-ignore-crl'], { stdout: 'ignore' }));
+        bigSums.push(timeChild('sha256sum', [big]));
+      }
+      const mibOf = (xs: ChildRun[]) => xs.map((x) => x.peakRssKiB / 1024);
+      const r = bigImports[0]!;
+      say(`peak RSS importing ${bigMib.toFixed(0)} MiB: ${median(mibOf(bigImports)).toFixed(0)} MiB (goal ≤ 150 MB), ${r.wallMs.toFixed(0)} ms, outcome ${r.outcome}`);
+      say(`peak RSS of osslsigncode verify on it: ${median(mibOf(verifies)).toFixed(0)} MiB; of sha256sum: ${median(mibOf(bigSums)).toFixed(1)} MiB`);
+      rows.push(
+        benchRow({
+          id: 'import.peak-rss',
+          what: `import a ${bigMib.toFixed(0)} MiB signed payload cab`,
+          metric: 'peak-rss',
+          unit: 'MiB',
+          cabferry: { command: 'cabferry import', values: mibOf(bigImports) },
+          reference: { command: 'osslsigncode verify', values: mibOf(verifies) },
+          goal: { max: RSS_GOAL_MIB, on: 'value', source: `${ISSUE_5}: 150 MB` },
+          note: `sha256sum's peak RSS on the same file: ${median(mibOf(bigSums)).toFixed(1)} MiB`,
+        }),
+      );
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  if (json) printReport({ script: 'bench-import', parameters: { sizeMb, rssSizeMb, runs, rssRuns }, loadAverageAtStart, rows });
 }
 
 main();

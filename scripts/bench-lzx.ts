@@ -4,7 +4,7 @@
  * process start-up) is scripts/bench-decode.ts; this one isolates the codec, and measures CPU
  * rather than wall time so that a busy machine does not blur it.
  *
- *   node dist/scripts/bench-lzx.js [--runs N] [--huge] [--synthetic MB] [CAB…]
+ *   node dist/scripts/bench-lzx.js [--runs N] [--huge] [--synthetic MB] [--json] [CAB…]
  *
  * Default cabinets: the real LZX:21 update cabinets in ../shared/corpus/ms-signed/kb2999226-inner.
  * --huge adds cabextract's 2 GiB historical LZX:15/LZX:21 cabinets (several seconds each).
@@ -16,9 +16,10 @@
  * Columns (MB = uncompressed output, CPU ms = user + system):
  *   cold   one pass in a fresh Node process (what one `cabferry test` pays: JIT warm-up included)
  *   warm   in-process after warm-up passes (the decoder's steady state)
- *   cabx   `cabextract -t` child CPU time as the shell's `times` reports it (it also MD5s members)
+ *   cabx   `cabextract -t` child CPU time as GNU time reports it (it also MD5s members)
  * Passes are the library's Cabinet.testCabinet() (CFDATA reads and checksums, LZX decoding, member
  * bookkeeping): the decoder dominates it. Medians of --runs (default 5). Ratios < 1: cabferry is faster.
+ * --json prints the TOTAL figures as report rows (scripts/lib/bench-report) on stdout, the table on stderr.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -26,6 +27,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openCab } from '../src/cab/cabinet';
 import { buildCab } from './lib/cab-writer';
+import { benchRow, GNU_TIME, hasCommand, humanOutput, jsonRequested, median, numberOption, printReport, timeChild } from './lib/bench-report';
 import { lzxFolderEncoder } from './lib/lzx-encoder';
 
 const projectRoot = path.join(__dirname, '..', '..');
@@ -46,11 +48,6 @@ export function decodeLzxFolders(file: string): { bytes: number; cpuMs: number }
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 function coldPass(file: string): number {
   const script = `const r = require(${JSON.stringify(__filename)}).decodeLzxFolders(${JSON.stringify(file)}); process.stdout.write(String(r.cpuMs));`;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8'});
@@ -58,13 +55,9 @@ function coldPass(file: string): number {
   return Number(r.stdout);
 }
 
-/** cabextract's CPU time, from the shell's `times` (children's user and system time). */
+/** cabextract's CPU time (user + system) for `cabextract -t`, which also MD5s every member. */
 function cabextractCpuMs(file: string): number {
-  const r = spawnSync('bash', ['-c', 'cabextract -q -t "$1" >/dev/null 2>&1 || exit 9; times', 'sh', file], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cabextract -t failed on ${file}`);
-  const children = r.stdout.trim().split('\n')[1] ?? '';
-  const secs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
-  return (secs[0]! + secs[1]!) * 1000;
+  return timeChild('cabextract', ['-q', '-t', file], { stdout: 'ignore' }).cpuMs;
 }
 
 /** The --synthetic cabinet: corpus Microsoft payload bytes, re-compressed as one LZX:21 + E8 folder. */
@@ -110,29 +103,35 @@ function defaultFiles(huge: boolean): string[] {
 
 function main(): void {
   const argv = process.argv.slice(2);
-  let runs = 5;
-  let huge = false;
-  let synthetic = 0;
+  const json = jsonRequested(argv);
+  const say = humanOutput(json);
+  const runs = numberOption('--runs', 5, argv);
+  const synthetic = numberOption('--synthetic', 0, argv);
+  const huge = argv.includes('--huge');
   const given: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--runs') runs = Number(argv[++i]);
-    else if (argv[i] === '--huge') huge = true;
-    else if (argv[i] === '--synthetic') synthetic = Number(argv[++i]);
-    else given.push(argv[i]!);
+    if (argv[i] === '--runs' || argv[i] === '--synthetic') i++;
+    else if (argv[i] !== '--huge' && argv[i] !== '--json') given.push(argv[i]!);
   }
   const files = given.length > 0 ? given : defaultFiles(huge);
   if (synthetic > 0) files.push(syntheticCabinet(synthetic));
-  const haveCabextract = spawnSync('sh', ['-c', 'command -v cabextract']).status === 0;
+  const haveCabextract = hasCommand('cabextract') && fs.existsSync(GNU_TIME);
+  const loadAverageAtStart = os.loadavg();
 
   const rows: string[][] = [['cabinet', 'MB', 'cold ms', 'cold MB/s', 'warm ms', 'warm MB/s', 'cabx ms', 'cabx MB/s', 'cold/cabx', 'warm/cabx']];
   const sum = { mb: 0, cold: 0, warm: 0, cabx: 0 };
+  // run by run totals over all cabinets, for the report's figures (a cabinet measured once counts in every run)
+  const totals = { cold: [] as number[], warm: [] as number[], cabx: [] as number[] };
+  const addRuns = (into: number[], values: number[]): void => {
+    for (let r = 0; r < runs; r++) into[r] = (into[r] ?? 0) + values[Math.min(r, values.length - 1)]!;
+  };
   const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const row = (label: string, mb: number, cold: number, warm: number, cabx: number): string[] =>
     [label, fmt(mb, 2), fmt(cold), fmt(mb / (cold / 1000), 0), fmt(warm), fmt(mb / (warm / 1000), 0), fmt(cabx), fmt(mb / (cabx / 1000), 0), fmt(cold / cabx, 2), fmt(warm / cabx, 2)];
   for (const file of files) {
     const huge = fs.statSync(file).size > 2_000_000 && path.basename(file).startsWith('huge');
     const n = huge ? 1 : runs;
-    const cold = median(Array.from({ length: n }, () => coldPass(file)));
+    const coldRuns = Array.from({ length: n }, () => coldPass(file));
     let bytes = 0;
     const warmRuns: number[] = [];
     for (let r = 0; r < (huge ? 1 : n + 3); r++) {
@@ -140,8 +139,11 @@ function main(): void {
       bytes = pass.bytes;
       if (huge || r >= 3) warmRuns.push(pass.cpuMs);
     }
-    const warm = median(warmRuns);
-    const cabx = haveCabextract ? median(Array.from({ length: n }, () => cabextractCpuMs(file))) : NaN;
+    const cabxRuns = haveCabextract ? Array.from({ length: n }, () => cabextractCpuMs(file)) : [NaN];
+    const [cold, warm, cabx] = [median(coldRuns), median(warmRuns), median(cabxRuns)];
+    addRuns(totals.cold, coldRuns);
+    addRuns(totals.warm, warmRuns);
+    addRuns(totals.cabx, cabxRuns);
     const mb = bytes / 1e6;
     sum.mb += mb;
     sum.cold += cold;
@@ -151,9 +153,31 @@ function main(): void {
   }
   rows.push(row('TOTAL', sum.mb, sum.cold, sum.warm, sum.cabx));
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
-  if (!haveCabextract) console.log('cabextract is not installed: no reference columns');
-  console.log(`CPU time, medians of ${runs} runs; ratios < 1 mean cabferry's decoder is faster`);
+  for (const r of rows) say(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+  if (!haveCabextract) say('cabextract or GNU time is not installed: no reference columns');
+  say(`CPU time, medians of ${runs} runs; ratios < 1 mean cabferry's decoder is faster`);
+
+  if (json) {
+    const what = `LZX decoder alone, ${files.length} cabinets, ${sum.mb.toFixed(0)} MB out`;
+    const reference = haveCabextract ? { command: 'cabextract -t', values: totals.cabx } : null;
+    printReport({
+      script: 'bench-lzx',
+      parameters: { runs, huge, synthetic, files: files.length },
+      loadAverageAtStart,
+      rows: [
+        benchRow({ id: 'lzx.warm.cpu', what, metric: 'cpu', unit: 'ms', cabferry: { command: 'testCabinet() in-process, warm', values: totals.warm }, reference }),
+        benchRow({
+          id: 'lzx.cold.cpu',
+          what,
+          metric: 'cpu',
+          unit: 'ms',
+          cabferry: { command: 'testCabinet() in a fresh node', values: totals.cold },
+          reference,
+          note: 'one pass per fresh process: JIT warm-up included, process start-up not',
+        }),
+      ],
+    });
+  }
 }
 
 if (require.main === module) main();

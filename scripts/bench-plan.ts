@@ -2,7 +2,7 @@
  * Planner benchmark (issue #6): one host against a generated catalog of 5,000 payloads
  * (goal ≤ 50 ms per plan), then 1,000 hosts against the same catalog (goal: seconds).
  *
- *   node dist/scripts/bench-plan.js [--payloads N] [--hosts N] [--runs N] [--seed N]
+ *   node dist/scripts/bench-plan.js [--payloads N] [--hosts N] [--runs N] [--host-runs N] [--seed N] [--json]
  *
  * The catalog: every NT 6.0 update of the knowledge base in x86 and x64, plus generated
  * hotfixes / security updates / SSUs / rollups unknown to the knowledge base (dual-signed or
@@ -10,6 +10,8 @@
  * that the planner must pass over. Hosts: Server 2008 SP2 (some SP1) with random installed
  * sets, random architecture and pending-reboot state. Planning is pure and in-memory, so the
  * figures are CPU time of planInstall alone; there is no external tool to run side by side.
+ * --runs times the single host, --host-runs the whole set of hosts (medians). --json prints the
+ * rows (scripts/lib/bench-report) as one JSON document on stdout, the text going to stderr.
  */
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
@@ -17,11 +19,7 @@ import type { Architecture, Payload, PayloadKind } from '../src/package/types';
 import { loadKnowledgeBase } from '../src/planner/knowledge-base';
 import { planInstall } from '../src/planner/plan';
 import type { HostInventory, HostPlan } from '../src/planner/types';
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-}
+import { benchRow, humanOutput, jsonRequested, median, numberOption, printReport, type Goal } from './lib/bench-report';
 
 function rng(seed: number): () => number {
   return () => {
@@ -103,16 +101,26 @@ function generateHost(i: number, catalog: Payload[], r: () => number): HostInven
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+/** CPU and wall milliseconds of `fn`, run in this process (planning is pure: nothing to spawn) */
+function measure<T>(fn: () => T): { result: T; wallMs: number; cpuMs: number } {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const result = fn();
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const c = process.cpuUsage(c0);
+  return { result, wallMs, cpuMs: (c.user + c.system) / 1000 };
 }
 
 function main(): void {
-  const nPayloads = arg('payloads', 5000);
-  const nHosts = arg('hosts', 1000);
-  const runs = arg('runs', 15);
-  const r = rng(arg('seed', 42));
+  const json = jsonRequested();
+  const say = humanOutput(json);
+  const nPayloads = numberOption('--payloads', 5000);
+  const nHosts = numberOption('--hosts', 1000);
+  const runs = numberOption('--runs', 15);
+  const hostRuns = numberOption('--host-runs', 1);
+  const seed = numberOption('--seed', 42);
+  const loadAverageAtStart = os.loadavg();
+  const r = rng(seed);
   const catalog = generateCatalog(nPayloads, r);
   const fresh: HostInventory = { ...generateHost(0, catalog, r), installed: [], architecture: 'amd64', servicePack: 2, pendingReboot: false };
 
@@ -120,40 +128,55 @@ function main(): void {
   planInstall(fresh, catalog, kb, { kind: 'current' });
   // wall time and this process's CPU time: on a shared machine the CPU figure is the one that
   // does not include waiting for a core
-  const single: number[] = [];
-  const singleCpu: number[] = [];
-  let plan: HostPlan | null = null;
-  for (let i = 0; i < runs; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    plan = planInstall(fresh, catalog, kb, { kind: 'current' });
-    single.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    const c = process.cpuUsage(c0);
-    singleCpu.push((c.user + c.system) / 1000);
-  }
-  const steps = plan!.steps;
+  const single = Array.from({ length: runs }, () => measure(() => planInstall(fresh, catalog, kb, { kind: 'current' })));
+  const steps = single[single.length - 1]!.result.steps;
+  const singleWall = single.map((m) => m.wallMs);
+  const singleCpu = single.map((m) => m.cpuMs);
 
   const hosts = Array.from({ length: nHosts }, (_, i) => generateHost(i + 1, catalog, r));
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  let totalSteps = 0;
-  let incomplete = 0;
-  for (const h of hosts) {
-    const p = planInstall(h, catalog, kb, { kind: 'current' });
-    totalSteps += p.steps.length;
-    if (!p.complete) incomplete++;
-  }
-  const manyMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const manyCpu = process.cpuUsage(c0);
-  const manyCpuMs = (manyCpu.user + manyCpu.system) / 1000;
+  // plans are counted, not kept: holding 1,000 plans alive would add garbage-collector work the real command does not have
+  const planAll = (): { totalSteps: number; incomplete: number } => {
+    let totalSteps = 0;
+    let incomplete = 0;
+    for (const h of hosts) {
+      const p: HostPlan = planInstall(h, catalog, kb, { kind: 'current' });
+      totalSteps += p.steps.length;
+      if (!p.complete) incomplete++;
+    }
+    return { totalSteps, incomplete };
+  };
+  const many = Array.from({ length: hostRuns }, () => measure(planAll));
+  const { totalSteps, incomplete } = many[0]!.result;
+  const manyMs = median(many.map((m) => m.wallMs));
+  const manyCpuMs = median(many.map((m) => m.cpuMs));
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`cabferry plan benchmark — node ${process.version}, ${cpu}`);
-  console.log(`catalog: ${catalog.length} payloads (${catalog.filter((p) => p.ntVersion === '6.0').length} for NT 6.0)`);
-  console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}`);
-  console.log(`one fresh host, goal current: wall median ${median(single).toFixed(1)} ms (min ${Math.min(...single).toFixed(1)}), CPU median ${median(singleCpu).toFixed(1)} ms, over ${runs} runs; goal ≤ 50 ms: ${median(singleCpu) <= 50 ? 'met' : 'NOT met'} (CPU)`);
-  console.log(`  plan: ${steps.filter((s) => s.action === 'install').length} installs, ${steps.filter((s) => s.action === 'reboot').length} restarts`);
-  console.log(`${nHosts} hosts: wall ${(manyMs / 1000).toFixed(2)} s, CPU ${(manyCpuMs / 1000).toFixed(2)} s (${(manyCpuMs / nHosts).toFixed(1)} ms per host), ${totalSteps} steps, ${incomplete} incomplete plans`);
+  say(`cabferry plan benchmark — node ${process.version}, ${cpu}`);
+  say(`catalog: ${catalog.length} payloads (${catalog.filter((p) => p.ntVersion === '6.0').length} for NT 6.0)`);
+  say(`machine: ${os.cpus().length} cores, load average ${loadAverageAtStart[0]!.toFixed(1)}`);
+  say(`one fresh host, goal current: wall median ${median(singleWall).toFixed(1)} ms (min ${Math.min(...singleWall).toFixed(1)}), CPU median ${median(singleCpu).toFixed(1)} ms, over ${runs} runs; goal ≤ 50 ms: ${median(singleCpu) <= 50 ? 'met' : 'NOT met'} (CPU)`);
+  say(`  plan: ${steps.filter((s) => s.action === 'install').length} installs, ${steps.filter((s) => s.action === 'reboot').length} restarts`);
+  say(`${nHosts} hosts: wall ${(manyMs / 1000).toFixed(2)} s, CPU ${(manyCpuMs / 1000).toFixed(2)} s (${(manyCpuMs / nHosts).toFixed(1)} ms per host), ${totalSteps} steps, ${incomplete} incomplete plans${hostRuns > 1 ? `, medians of ${hostRuns} runs` : ''}`);
+
+  if (json) {
+    const note = 'no outside tool plans installs: the goal is absolute';
+    const oneHost: Goal = { max: 50, on: 'value', source: 'issue #6' };
+    // issue #6 asks that 1,000 hosts plan "in seconds"; read here as at most ten
+    const manyHosts: Goal = { max: 10_000, on: 'value', source: 'issue #6: "seconds"' };
+    const oneWhat = `plan one fresh host, ${catalog.length} payloads`;
+    const manyWhat = `plan ${nHosts} hosts, ${catalog.length} payloads`;
+    printReport({
+      script: 'bench-plan',
+      parameters: { payloads: catalog.length, hosts: nHosts, runs, hostRuns, seed },
+      loadAverageAtStart,
+      rows: [
+        benchRow({ id: 'plan.one-host.cpu', what: oneWhat, metric: 'cpu', unit: 'ms', cabferry: { command: 'planInstall', values: singleCpu }, goal: oneHost, note }),
+        benchRow({ id: 'plan.one-host.wall', what: oneWhat, metric: 'wall', unit: 'ms', cabferry: { command: 'planInstall', values: singleWall }, goal: oneHost, note }),
+        benchRow({ id: 'plan.hosts.cpu', what: manyWhat, metric: 'cpu', unit: 'ms', cabferry: { command: 'planInstall ×hosts', values: many.map((m) => m.cpuMs) }, goal: manyHosts, note }),
+        benchRow({ id: 'plan.hosts.wall', what: manyWhat, metric: 'wall', unit: 'ms', cabferry: { command: 'planInstall ×hosts', values: many.map((m) => m.wallMs) }, goal: manyHosts, note }),
+      ],
+    });
+  }
 }
 
 main();

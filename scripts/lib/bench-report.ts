@@ -1,0 +1,296 @@
+/**
+ * What every benchmark script shares: the median, timing a child under GNU time (wall, CPU,
+ * peak RSS), the row each script reports with `--json`, the machine the figures came from, and
+ * the one table scripts/bench.ts prints.
+ *
+ * A benchmark script run with `--json` prints one BenchReport on stdout and nothing else there;
+ * its human lines go to stderr instead (see humanOutput), so a child's progress stays visible
+ * while its parent parses stdout.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+
+export const GNU_TIME = '/usr/bin/time';
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error('median of no values');
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** A numeric command-line option (`--runs 5`), which must be a non-negative finite number. */
+export function numberOption(flag: string, fallback: number, argv: readonly string[] = process.argv): number {
+  const i = argv.indexOf(flag);
+  if (i < 0) return fallback;
+  const value = Number(argv[i + 1]);
+  if (argv[i + 1] === undefined || !Number.isFinite(value) || value < 0) {
+    throw new Error(`${flag} needs a non-negative number, not ${JSON.stringify(argv[i + 1] ?? '')}`);
+  }
+  return value;
+}
+
+export function jsonRequested(argv: readonly string[] = process.argv): boolean {
+  return argv.includes('--json');
+}
+
+/** Where a script's human-readable lines go: stdout, or stderr when stdout carries the JSON report. */
+export function humanOutput(json: boolean = jsonRequested()): (line: string) => void {
+  const stream = json ? process.stderr : process.stdout;
+  return (line) => stream.write(`${line}\n`);
+}
+
+export function hasCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { stdio: 'ignore' }).status === 0;
+}
+
+/** Stop the script with one line naming what is missing (exit 2: the machine, not the code, lacks something). */
+export function requireCommands(script: string, names: readonly string[]): void {
+  const packages: Record<string, string> = { [GNU_TIME]: 'time', sha256sum: 'coreutils' };
+  const missing = names.filter((n) => (n.startsWith('/') ? !fs.existsSync(n) : !hasCommand(n)));
+  if (missing.length === 0) return;
+  process.stderr.write(`${script}: needs ${missing.join(', ')} (apt-get install ${missing.map((n) => packages[n] ?? n).join(' ')})\n`);
+  process.exit(2);
+}
+
+export interface ChildRun {
+  wallMs: number;
+  /** user + system CPU of the child and all its threads: what stays meaningful on a loaded machine */
+  cpuMs: number;
+  peakRssKiB: number;
+  stdout: string;
+  stderr: string;
+}
+
+const RSS_MARK = 'cabferry-bench-rss';
+const TIMES_MARK = 'cabferry-bench-times';
+
+/**
+ * bash's `times` reports the CPU of everything it waited for to the millisecond (GNU time's %U %S
+ * only to 10 ms, too coarse for cabextract on one small cabinet); GNU time, wrapped directly
+ * around the command, reports its peak RSS. GNU time's own start-up (about a millisecond of CPU)
+ * is in the CPU figure.
+ */
+const MEASURE_SCRIPT = `"$@"; status=$?; echo ${TIMES_MARK} >&2; times >&2; exit $status`;
+
+function parseMeasurements(stderr: string): { cpuMs: number; peakRssKiB: number; childStderr: string } | null {
+  const at = stderr.lastIndexOf(`${RSS_MARK} `);
+  if (at < 0) return null;
+  const m = new RegExp(`^${RSS_MARK} (\\d+)\\n${TIMES_MARK}\\n[^\\n]*\\n(\\d+)m([\\d.]+)s (\\d+)m([\\d.]+)s\\s*$`).exec(stderr.slice(at));
+  if (m === null) return null;
+  const seconds = (min: string, sec: string): number => Number(min) * 60 + Number(sec);
+  return {
+    cpuMs: (seconds(m[2]!, m[3]!) + seconds(m[4]!, m[5]!)) * 1000,
+    peakRssKiB: Number(m[1]),
+    childStderr: stderr.slice(0, at).replace(/Command exited with non-zero status \d+\n$/, ''),
+  };
+}
+
+/**
+ * Run `cmd args` to completion and measure it: wall time here, CPU (user + system, ms
+ * resolution) and peak RSS as described at MEASURE_SCRIPT. The measurement lines are taken off the
+ * end of the child's stderr. An unexpected exit status throws with the child's output.
+ */
+export function timeChild(
+  cmd: string,
+  args: readonly string[],
+  options: { expectStatus?: number; cwd?: string; stdout?: 'pipe' | 'ignore' } = {},
+): ChildRun {
+  const start = process.hrtime.bigint();
+  const r = spawnSync('bash', ['-c', MEASURE_SCRIPT, 'bash', GNU_TIME, '-f', `${RSS_MARK} %M`, cmd, ...args], {
+    cwd: options.cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.error) throw r.error;
+  const stderr = r.stderr ?? '';
+  const measured = parseMeasurements(stderr);
+  if (r.status !== (options.expectStatus ?? 0)) {
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout ?? ''}\n${(measured?.childStderr ?? stderr).slice(-2000)}`);
+  }
+  if (measured === null) throw new Error(`no measurements from ${GNU_TIME} and bash times for ${cmd}: ${stderr.slice(-300)}`);
+  return { wallMs, cpuMs: measured.cpuMs, peakRssKiB: measured.peakRssKiB, stdout: r.stdout ?? '', stderr: measured.childStderr };
+}
+
+/** Run each command in turn, `runs` times over, so that a busy moment of the machine slows all of them alike. */
+export function timeInterleaved(commands: readonly (() => ChildRun)[], runs: number): ChildRun[][] {
+  const out = commands.map(() => [] as ChildRun[]);
+  for (let i = 0; i < runs; i++) commands.forEach((run, k) => out[k]!.push(run()));
+  return out;
+}
+
+/** One measured quantity over several runs. */
+export interface Figure {
+  median: number;
+  min: number;
+  max: number;
+  /** every run, in the order it ran */
+  values: number[];
+}
+
+export function figure(values: readonly number[]): Figure {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), values: [...values] };
+}
+
+export type Metric = 'wall' | 'cpu' | 'peak-rss';
+export type Unit = 'ms' | 'MiB';
+
+/** A goal from the issues: a bound on cabferry's ratio to the reference tool, or on its own figure. */
+export interface Goal {
+  /** cabferry's median must be at most this (a ratio, or a value in the row's unit) */
+  max: number;
+  on: 'ratio' | 'value';
+  /** where the goal comes from, e.g. "issue #2" */
+  source: string;
+}
+
+/**
+ * One line of the report: cabferry's figure, the reference tool's figure on the same input
+ * (null where no outside tool does the job, e.g. planning), their ratio, and the goal.
+ */
+export interface BenchRow {
+  /** stable key, e.g. "decode.cpu" */
+  id: string;
+  /** what was measured, on what input */
+  what: string;
+  metric: Metric;
+  unit: Unit;
+  cabferry: { command: string; figure: Figure };
+  reference: { command: string; figure: Figure } | null;
+  /** cabferry median / reference median */
+  ratio: number | null;
+  goal: Goal | null;
+  /** whether the median meets the goal; null without a goal */
+  met: boolean | null;
+  note?: string;
+}
+
+export function benchRow(spec: {
+  id: string;
+  what: string;
+  metric: Metric;
+  unit: Unit;
+  cabferry: { command: string; values: readonly number[] };
+  reference?: { command: string; values: readonly number[] } | null;
+  goal?: Goal | null;
+  note?: string;
+}): BenchRow {
+  const mine = figure(spec.cabferry.values);
+  const reference = spec.reference ? { command: spec.reference.command, figure: figure(spec.reference.values) } : null;
+  const ratio = reference && reference.figure.median > 0 ? mine.median / reference.figure.median : null;
+  const goal = spec.goal ?? null;
+  let met: boolean | null = null;
+  if (goal !== null) {
+    const measured = goal.on === 'ratio' ? ratio : mine.median;
+    met = measured === null ? null : measured <= goal.max;
+  }
+  return {
+    id: spec.id,
+    what: spec.what,
+    metric: spec.metric,
+    unit: spec.unit,
+    cabferry: { command: spec.cabferry.command, figure: mine },
+    reference,
+    ratio,
+    goal,
+    met,
+    ...(spec.note === undefined ? {} : { note: spec.note }),
+  };
+}
+
+/** What one benchmark script prints with --json. */
+export interface BenchReport {
+  /** the script's name, e.g. "bench-decode" */
+  script: string;
+  /** the sizes and run counts it used */
+  parameters: Record<string, number | string | boolean>;
+  /** 1-, 5- and 15-minute load average when the script started measuring */
+  loadAverageAtStart: number[];
+  rows: BenchRow[];
+}
+
+export function printReport(report: BenchReport): void {
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+export interface MachineDescription {
+  cpuModel: string;
+  cores: number;
+  memoryMiB: number;
+  loadAverageAtStart: number[];
+  os: string;
+  versions: { node: string; cabextract: string | null; osslsigncode: string | null; sha256sum: string | null };
+}
+
+function firstLineOf(cmd: string, args: string[]): string | null {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return null;
+  return (r.stdout || r.stderr).split('\n')[0]!.trim() || null;
+}
+
+export function describeMachine(): MachineDescription {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryMiB: Math.round(os.totalmem() / 1048576),
+    loadAverageAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    versions: {
+      node: process.version,
+      cabextract: firstLineOf('cabextract', ['--version']),
+      osslsigncode: firstLineOf('osslsigncode', ['--version']),
+      sha256sum: firstLineOf('sha256sum', ['--version']),
+    },
+  };
+}
+
+export function describeMachineText(m: MachineDescription): string {
+  return [
+    `machine: ${m.cpuModel}, ${m.cores} cores, ${(m.memoryMiB / 1024).toFixed(1)} GiB, ${m.os}`,
+    `load average at start: ${m.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`,
+    `versions: node ${m.versions.node}; ${m.versions.cabextract ?? 'cabextract missing'}; ${m.versions.osslsigncode ?? 'osslsigncode missing'}; ${m.versions.sha256sum ?? 'sha256sum missing'}`,
+  ].join('\n');
+}
+
+const METRIC_TEXT: Record<Metric, string> = { wall: 'wall', cpu: 'CPU', 'peak-rss': 'peak RSS' };
+
+export function formatQuantity(value: number, unit: Unit): string {
+  if (unit === 'MiB') return `${value.toFixed(value < 10 ? 1 : 0)} MiB`;
+  if (value >= 10_000) return `${(value / 1000).toFixed(1)} s`;
+  return `${value.toFixed(value < 100 ? 1 : 0)} ms`;
+}
+
+export function formatGoal(goal: Goal | null, unit: Unit): string {
+  if (goal === null) return '—';
+  return goal.on === 'ratio' ? `≤ ${goal.max}× (${goal.source})` : `≤ ${formatQuantity(goal.max, unit)} (${goal.source})`;
+}
+
+/** The report table: one line per row, the reference tool beside cabferry, medians with their run count. */
+export function formatTable(rows: readonly BenchRow[]): string {
+  const header = ['what', 'metric', 'cabferry', 'reference tool', 'reference', 'ratio', 'goal', 'met', 'runs'];
+  const lines = rows.map((r) => [
+    r.what,
+    METRIC_TEXT[r.metric],
+    formatQuantity(r.cabferry.figure.median, r.unit),
+    r.reference?.command ?? '(none)',
+    r.reference ? formatQuantity(r.reference.figure.median, r.unit) : '—',
+    r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`,
+    formatGoal(r.goal, r.unit),
+    r.met === null ? '—' : r.met ? 'yes' : 'NO',
+    String(r.cabferry.figure.values.length),
+  ]);
+  const all = [header, ...lines];
+  const widths = header.map((_, c) => Math.max(...all.map((l) => [...l[c]!].length)));
+  const numeric = new Set([2, 4, 5, 8]);
+  const pad = (cell: string, c: number): string => {
+    const fill = ' '.repeat(widths[c]! - [...cell].length);
+    return numeric.has(c) ? fill + cell : cell + fill;
+  };
+  const text = all.map((l) => l.map(pad).join('  ').trimEnd());
+  text.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  return text.join('\n');
+}
