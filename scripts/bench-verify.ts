@@ -2,7 +2,7 @@
  * Benchmark: `cabferry verify` against `osslsigncode verify` and `sha256sum` on one ≈300 MB
  * cabinet signed Microsoft-style (SHA-1 primary + nested SHA-256) with the test PKI.
  *
- *   npx tsc -p . && node dist/scripts/bench-verify.js [--size-mb 300] [--runs 5]
+ *   npx tsc -p . && node dist/scripts/bench-verify.js [--size-mb 300] [--runs 5] [--json]
  *
  * The cabinet is built in a temporary directory (never committed) and removed afterwards.
  * Each tool runs once to warm the page cache, then the three are run in turn `runs` times;
@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { benchRow, jsonRequested, median, printReport, type BenchRow } from './lib/bench-report';
 import { buildCab, noneFolderEncoder, type CabWriterFile } from './lib/cab-writer';
 
 const projectRoot = path.join(__dirname, '..', '..');
@@ -44,11 +45,6 @@ function run(cmd: string, args: string[], expectStatus = 0): Timing {
   return { wallMs, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : null };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 function buildSignedCabinet(dir: string, sizeMb: number): string {
   // incompressible data in stored (NONE) folders: the payload bytes dominate, as in a real update
   const fileMb = 25;
@@ -74,6 +70,10 @@ function buildSignedCabinet(dir: string, sizeMb: number): string {
 function main(): void {
   const sizeMb = option('--size-mb', 300);
   const runs = option('--runs', 5);
+  // --json: one report document on stdout (scripts/lib/bench-report), the text on stderr
+  const json = jsonRequested();
+  const out = json ? process.stderr : process.stdout;
+  const loadAverageAtStart = os.loadavg();
   for (const tool of ['osslsigncode', 'sha256sum']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is needed for this benchmark`);
   }
@@ -100,16 +100,31 @@ function main(): void {
     const cpu = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, hasGnuTime ? median(v.map((t) => t.cpuMs ?? 0)) : NaN]));
     const size = fs.statSync(cab).size;
     const load = os.loadavg()[0].toFixed(1);
-    process.stdout.write(`cabinet: ${(size / 1024 / 1024).toFixed(0)} MiB, SHA-1 primary + nested SHA-256, ${runs} runs each, ${os.cpus().length} CPUs, load average ${load}\n`);
+    out.write(`cabinet: ${(size / 1024 / 1024).toFixed(0)} MiB, SHA-1 primary + nested SHA-256, ${runs} runs each, ${os.cpus().length} CPUs, load average ${load}\n`);
     for (const [name, ms] of Object.entries(wall)) {
       const cpuText = Number.isNaN(cpu[name]) ? '' : `  cpu ${cpu[name].toFixed(0).padStart(5)} ms`;
-      process.stdout.write(`${name.padEnd(20)} wall ${ms.toFixed(0).padStart(6)} ms (best ${best[name].toFixed(0).padStart(5)})${cpuText}  (${(size / 1024 / 1024 / (ms / 1000)).toFixed(0)} MiB/s)  runs: ${times[name].map((t) => t.wallMs.toFixed(0)).join(' ')}\n`);
+      out.write(`${name.padEnd(20)} wall ${ms.toFixed(0).padStart(6)} ms (best ${best[name].toFixed(0).padStart(5)})${cpuText}  (${(size / 1024 / 1024 / (ms / 1000)).toFixed(0)} MiB/s)  runs: ${times[name].map((t) => t.wallMs.toFixed(0)).join(' ')}\n`);
     }
     const ratio = (a: Record<string, number>, x: string, y: string): string => (a[x] / a[y]).toFixed(2);
-    process.stdout.write(`wall: cabferry / osslsigncode = ${ratio(wall, 'cabferry verify', 'osslsigncode verify')}  (goal ≤ 0.80), cabferry / sha256sum = ${ratio(wall, 'cabferry verify', 'sha256sum')}\n`);
-    process.stdout.write(`best: cabferry / osslsigncode = ${ratio(best, 'cabferry verify', 'osslsigncode verify')}, cabferry / sha256sum = ${ratio(best, 'cabferry verify', 'sha256sum')}\n`);
+    out.write(`wall: cabferry / osslsigncode = ${ratio(wall, 'cabferry verify', 'osslsigncode verify')}  (goal ≤ 0.80), cabferry / sha256sum = ${ratio(wall, 'cabferry verify', 'sha256sum')}\n`);
+    out.write(`best: cabferry / osslsigncode = ${ratio(best, 'cabferry verify', 'osslsigncode verify')}, cabferry / sha256sum = ${ratio(best, 'cabferry verify', 'sha256sum')}\n`);
     if (hasGnuTime) {
-      process.stdout.write(`cpu:  cabferry / osslsigncode = ${ratio(cpu, 'cabferry verify', 'osslsigncode verify')}, cabferry / sha256sum = ${ratio(cpu, 'cabferry verify', 'sha256sum')}  (cabferry hashes on 2 threads, so it spends more CPU than it takes wall time on an idle machine; CPU time does not depend on load)\n`);
+      out.write(`cpu:  cabferry / osslsigncode = ${ratio(cpu, 'cabferry verify', 'osslsigncode verify')}, cabferry / sha256sum = ${ratio(cpu, 'cabferry verify', 'sha256sum')}  (cabferry hashes on 2 threads, so it spends more CPU than it takes wall time on an idle machine; CPU time does not depend on load)\n`);
+    }
+    if (json) {
+      const what = `verify a ${(size / 1024 / 1024).toFixed(0)} MiB dual-signed cab`;
+      const rows: BenchRow[] = [];
+      for (const reference of ['osslsigncode verify', 'sha256sum']) {
+        const values = (name: string, metric: 'wallMs' | 'cpuMs') => times[name].map((t) => t[metric] ?? NaN);
+        const goal = reference === 'osslsigncode verify' ? ({ max: 0.8, on: 'ratio', source: 'issue #3' } as const) : null;
+        const id = `verify.${reference.split(' ')[0]}`;
+        rows.push(benchRow({ id: `${id}.wall`, what, metric: 'wall', unit: 'ms', cabferry: { command: 'cabferry verify', values: values('cabferry verify', 'wallMs') }, reference: { command: reference, values: values(reference, 'wallMs') }, goal }));
+        if (hasGnuTime) {
+          const note = 'cabferry hashes on 2 threads: more CPU than wall on an idle machine';
+          rows.push(benchRow({ id: `${id}.cpu`, what, metric: 'cpu', unit: 'ms', cabferry: { command: 'cabferry verify', values: values('cabferry verify', 'cpuMs') }, reference: { command: reference, values: values(reference, 'cpuMs') }, note }));
+        }
+      }
+      printReport({ script: 'bench-verify', parameters: { sizeMb, runs }, loadAverageAtStart, rows });
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
