@@ -7,6 +7,13 @@ import { inputError, internalError } from '../errors';
 
 const BLOCK = 1 << 20;
 
+/** Files are written as NAME + this suffix, then renamed: one left behind belongs to a run that was killed. */
+const TEMP_SUFFIX = '.cabferry-tmp';
+
+export function isMediaTempFile(relPath: string): boolean {
+  return relPath.endsWith(TEMP_SUFFIX);
+}
+
 export interface HashedFile {
   size: number;
   sha256: string;
@@ -37,7 +44,7 @@ export function hashFile(file: string): HashedFile {
  * lands on the media under a good name.
  */
 export function copyVerified(from: string, to: string, expectedSha256: string): HashedFile {
-  const temp = `${to}.cabferry-tmp`;
+  const temp = `${to}${TEMP_SUFFIX}`;
   const hash = createHash('sha256');
   const buf = Buffer.allocUnsafe(BLOCK);
   let size = 0;
@@ -78,7 +85,7 @@ export function copyVerified(from: string, to: string, expectedSha256: string): 
 /** Write a small generated file atomically (temp + fsync + rename) and return its hash. */
 export function writeFileAtomic(file: string, content: Buffer | string): HashedFile {
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-  const temp = `${file}.cabferry-tmp`;
+  const temp = `${file}${TEMP_SUFFIX}`;
   try {
     const fd = fs.openSync(temp, 'w');
     try {

@@ -6,7 +6,7 @@ import { collectScript, loadKnowledgeBase, planInstall, readHostInventories } fr
 import { planText } from '../planner/present';
 import type { HostInventory, HostPlan, PlanGoal } from '../planner/types';
 import { version as cabferryVersion } from '../version';
-import { copyVerified, hashFile, walkFiles, writeFileAtomic, type HashedFile } from './files';
+import { copyVerified, hashFile, isMediaTempFile, walkFiles, writeFileAtomic, type HashedFile } from './files';
 import { renderInstallScript } from './install-script';
 import { isOutsideManifest, MEDIA, mediaToolFiles } from './layout';
 import { MANIFEST_FORMAT, renderSha256Sums, serializeManifest, signDetached, type ManifestEntry, type MediaManifest, type SigningMaterial } from './manifest';
@@ -176,8 +176,10 @@ export function writeMedia(input: WriteMediaInput): StageResult {
     files: entries,
   };
   const manifestBytes = serializeManifest(manifest);
-  writeFileAtomic(path.join(to, MEDIA.manifest), manifestBytes);
+  // the signature first: manifest.json is what marks the medium finished, so a run killed
+  // between the two must leave no manifest rather than a manifest whose signature is missing
   if (input.signing) writeFileAtomic(path.join(to, MEDIA.signature), signDetached(manifestBytes, input.signing, input.now));
+  writeFileAtomic(path.join(to, MEDIA.manifest), manifestBytes);
 
   return {
     dir: to,
@@ -269,7 +271,9 @@ function removeStale(to: string, keep: Set<string>, progress: (line: string) => 
   const owned = [MEDIA.payloads, MEDIA.hosts, MEDIA.tools];
   for (const rel of walkFiles(to).files) {
     if (keep.has(rel) || isOutsideManifest(rel) || rel === MEDIA.sums) continue;
-    if (!owned.some((d) => rel.startsWith(`${d}/`))) continue;
+    // a temp file of a killed run is ours wherever it is (e.g. manifest.json.p7s.cabferry-tmp
+    // when this run does not sign, so nothing would reuse the name)
+    if (!owned.some((d) => rel.startsWith(`${d}/`)) && !isMediaTempFile(rel)) continue;
     fs.rmSync(path.join(to, ...rel.split('/')), { force: true });
     progress(`${rel}: removed (not part of this staging)`);
     removed.push(rel);
