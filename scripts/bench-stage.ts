@@ -2,7 +2,7 @@
  * Staging and verify-media throughput on one large payload, side by side with the tools an
  * operator would use otherwise (`cp` + `sha256sum`, `sha256sum -c`).
  *
- *   npx tsc -p . && node dist/scripts/bench-stage.js [--mb 300] [--runs 3]
+ *   npx tsc -p . && node dist/scripts/bench-stage.js [--mb 300] [--runs 3] [--json]
  *
  * Prints wall times and their ratios, and the peak RSS of the process (staging streams, so it
  * must stay far below the payload size).
@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { writeMedia } from '../src/media/stage';
 import { verifyMedia } from '../src/media/verify';
 import type { HostInventory, HostPlan } from '../src/planner/types';
+import { benchRow, humanOutput, jsonRequested, printReport } from './lib/bench-report';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,6 +24,11 @@ function arg(name: string, fallback: number): number {
 
 const mb = arg('mb', 300);
 const runs = arg('runs', 3);
+// --json: one report document on stdout (scripts/lib/bench-report), the text on stderr
+const json = jsonRequested();
+const say = humanOutput(json);
+const loadAverageAtStart = os.loadavg();
+const measured = { stage: [] as number[], copy: [] as number[], verify: [] as number[], sums: [] as number[] };
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-bench-stage-'));
 try {
   // the payload, written in 1 MiB blocks of random bytes, into a blob store laid out like the catalog's
@@ -57,8 +63,8 @@ try {
   };
   const media = path.join(work, 'media');
   const plain = path.join(work, 'plain');
-  console.log(`payload ${mb} MiB, ${runs} run(s); times in ms`);
-  console.log('run  stage  cp+sha256sum  ratio   verify-media  sha256sum-c  ratio');
+  say(`payload ${mb} MiB, ${runs} run(s); times in ms`);
+  say('run  stage  cp+sha256sum  ratio   verify-media  sha256sum-c  ratio');
   for (let r = 1; r <= runs; r++) {
     fs.rmSync(media, { recursive: true, force: true });
     fs.rmSync(plain, { recursive: true, force: true });
@@ -70,9 +76,22 @@ try {
     });
     const sums = time(() => execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: media }));
     const f = (n: number) => n.toFixed(0).padStart(6);
-    console.log(`${String(r).padStart(3)}  ${f(stage)}  ${f(copy)}       ${(stage / copy).toFixed(2)}    ${f(verify)}        ${f(sums)}      ${(verify / sums).toFixed(2)}`);
+    Object.entries({ stage, copy, verify, sums }).forEach(([k, ms]) => measured[k as keyof typeof measured].push(ms));
+    say(`${String(r).padStart(3)}  ${f(stage)}  ${f(copy)}       ${(stage / copy).toFixed(2)}    ${f(verify)}        ${f(sums)}      ${(verify / sums).toFixed(2)}`);
   }
-  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  say(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  if (json) {
+    const note = 'in-process: the reference commands run as child processes';
+    printReport({
+      script: 'bench-stage',
+      parameters: { mb, runs },
+      loadAverageAtStart,
+      rows: [
+        benchRow({ id: 'stage.wall', what: `stage a ${mb} MiB payload`, metric: 'wall', unit: 'ms', cabferry: { command: 'writeMedia', values: measured.stage }, reference: { command: 'cp + sha256sum', values: measured.copy }, note }),
+        benchRow({ id: 'verify-media.wall', what: `verify media with a ${mb} MiB payload`, metric: 'wall', unit: 'ms', cabferry: { command: 'verifyMedia', values: measured.verify }, reference: { command: 'sha256sum -c', values: measured.sums }, note }),
+      ],
+    });
+  }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }
