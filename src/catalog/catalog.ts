@@ -34,17 +34,26 @@ export interface CatalogOptions {
   dir?: string;
   /** open for reading only: never creates or upgrades anything */
   readonly?: boolean;
+  /**
+   * For commands that only read (catalog list/show/check without --repair, trust list): an
+   * existing catalog this process cannot write (a read-only mount, another user's files) is
+   * opened read-only instead of refused; a writable or missing one opens as usual.
+   */
+  readonlyIfUnwritable?: boolean;
 }
 
 export function openCatalog(options: CatalogOptions = {}): Catalog {
   const dir = resolveCatalogDir(options.dir);
-  const readonly = options.readonly ?? false;
   const dbPath = path.join(dir, DATABASE_FILE);
   const blobs = new BlobStore(dir);
+  const unwritable = fs.existsSync(dbPath) ? unwritableReason(dir, blobs) : null;
+  const readonly = (options.readonly ?? false) || (unwritable !== null && options.readonlyIfUnwritable === true);
   if (readonly) {
     if (!fs.existsSync(dbPath)) {
       throw usageError('CATALOG_NOT_FOUND', `no catalog at ${dir} (import payloads first, or pass --catalog DIR)`);
     }
+  } else if (unwritable !== null) {
+    throw internalError('CATALOG_READONLY', `the catalog at ${dir} cannot be written (${unwritable}): importing, changing trust anchors and check --repair need write access; list, show and check work read-only`, { file: dir });
   } else {
     try {
       fs.mkdirSync(dir, { recursive: true });
@@ -55,8 +64,9 @@ export function openCatalog(options: CatalogOptions = {}): Catalog {
   }
   let db: Database.Database;
   try {
-    db = new Database(dbPath, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS });
+    db = readonly ? openDatabaseForReading(dbPath) : new Database(dbPath, { timeout: BUSY_TIMEOUT_MS });
   } catch (e) {
+    if (e instanceof Error && e.name === 'CabferryError') throw e;
     throw internalError('CATALOG_OPEN', `cannot open ${dbPath}: ${(e as Error).message}`, { cause: e });
   }
   try {
@@ -75,6 +85,54 @@ export function openCatalog(options: CatalogOptions = {}): Catalog {
     throw e;
   }
   return new Catalog(dir, db, blobs, readonly);
+}
+
+/**
+ * Why this process cannot change the catalog (EROFS: a read-only mount; EACCES: permissions),
+ * or null when it can. Asked before opening, because SQLite would otherwise open a read-only
+ * file "successfully" and fail later with a message that names no cause.
+ */
+function unwritableReason(dir: string, blobs: BlobStore): string | null {
+  for (const p of [dir, path.join(dir, DATABASE_FILE), blobs.blobsDir, blobs.tmpDir]) {
+    try {
+      fs.accessSync(p, fs.constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue; // created on first use
+      return `${p}: ${code === 'EROFS' ? 'read-only file system' : code === 'EACCES' ? 'permission denied' : code ?? String(e)}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * A read-only connection. In WAL mode SQLite needs the -shm index beside the database, and
+ * creates it when missing — impossible in a folder this process cannot write. When there is no
+ * -wal file either, the database file alone holds every committed transaction, so it is read
+ * as a private in-memory image (marked as a rollback-journal database, which is all the WAL
+ * flag changes) — exactly what is committed, and nothing written anywhere.
+ */
+function openDatabaseForReading(dbPath: string): Database.Database {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.pragma('schema_version'); // the first read opens the WAL index
+    return db;
+  } catch (e) {
+    db.close();
+    const code = (e as { code?: string }).code;
+    if (code !== 'SQLITE_READONLY_DIRECTORY' && code !== 'SQLITE_CANTOPEN') throw e;
+    if (fs.existsSync(`${dbPath}-wal`)) {
+      throw internalError('CATALOG_OPEN', `cannot read ${dbPath}: its write-ahead log (${path.basename(dbPath)}-wal) needs an index file that this folder cannot hold; open the catalog once with write access`, { cause: e });
+    }
+  }
+  const image = fs.readFileSync(dbPath);
+  if (image.length < 100 || image.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') {
+    throw internalError('CATALOG_OPEN', `cannot open ${dbPath}: not an SQLite database`);
+  }
+  // header bytes 18 and 19: file format write/read version, 2 = WAL, 1 = rollback journal
+  image[18] = 1;
+  image[19] = 1;
+  return new Database(image, { readonly: true });
 }
 
 /** "KB4493730", "kb4493730" or "4493730" → "KB4493730". */

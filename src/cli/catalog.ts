@@ -42,7 +42,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(
       action((opts: PayloadFilter & { catalog?: string; json?: boolean; imported?: boolean }) => {
-        const catalog = openCatalog({ dir: opts.catalog });
+        const catalog = openCatalog({ dir: opts.catalog, readonlyIfUnwritable: true });
         try {
           const filter: PayloadFilter = { kb: opts.kb, product: opts.product, arch: opts.arch, kind: opts.kind };
           const entries = catalog.entries(filter, opts.imported ? 'imported' : undefined);
@@ -66,7 +66,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(
       action((key: string, opts: { catalog?: string; json?: boolean }) => {
-        const catalog = openCatalog({ dir: opts.catalog });
+        const catalog = openCatalog({ dir: opts.catalog, readonlyIfUnwritable: true });
         try {
           const entries = isSha256Hex(key.toLowerCase()) ? [catalog.entry(key)].filter((e): e is CatalogEntry => e !== null) : catalog.entries({ kb: key });
           if (entries.length === 0) throw new CabferryError('negative', 'NOT_IN_CATALOG', `nothing in ${catalog.dir} matches ${key}`);
@@ -91,7 +91,8 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(
       action((opts: { catalog?: string; json?: boolean; repair?: boolean }) => {
-        const catalog = openCatalog({ dir: opts.catalog });
+        // without --repair a check only reads: it works on a catalog it cannot write
+        const catalog = openCatalog({ dir: opts.catalog, readonlyIfUnwritable: !opts.repair });
         try {
           const progress = isInteractive() && !opts.json;
           const report = checkCatalog(catalog, {

@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(
       action((opts: { catalog?: string; json?: boolean }) => {
-        const catalog = openCatalog({ dir: opts.catalog });
+        const catalog = openCatalog({ dir: opts.catalog, readonlyIfUnwritable: true });
         try {
           const anchors = catalog.trustAnchorRecords();
           if (opts.json) {
