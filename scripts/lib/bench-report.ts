@@ -81,7 +81,7 @@ function parseMeasurements(stderr: string): { cpuMs: number; peakRssKiB: number;
   if (m === null) return null;
   const seconds = (min: string, sec: string): number => Number(min) * 60 + Number(sec);
   return {
-    cpuMs: (seconds(m[2]!, m[3]!) + seconds(m[4]!, m[5]!)) * 1000,
+    cpuMs: Math.round((seconds(m[2]!, m[3]!) + seconds(m[4]!, m[5]!)) * 1000), // `times` prints whole milliseconds
     peakRssKiB: Number(m[1]),
     childStderr: stderr.slice(0, at).replace(/Command exited with non-zero status \d+\n$/, ''),
   };
@@ -228,7 +228,8 @@ export interface MachineDescription {
 function firstLineOf(cmd: string, args: string[]): string | null {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) return null;
-  return (r.stdout || r.stderr).split('\n')[0]!.trim() || null;
+  // "osslsigncode 2.9, using:" is followed by the OpenSSL lines: keep the tool's own part
+  return (r.stdout || r.stderr).split('\n')[0]!.replace(/,? using:$/, '').trim() || null;
 }
 
 export function describeMachine(): MachineDescription {
@@ -258,7 +259,8 @@ export function describeMachineText(m: MachineDescription): string {
 
 const METRIC_TEXT: Record<Metric, string> = { wall: 'wall', cpu: 'CPU', 'peak-rss': 'peak RSS' };
 
-export function formatQuantity(value: number, unit: Unit): string {
+export function formatQuantity(raw: number, unit: Unit): string {
+  const value = Number(raw.toPrecision(6)); // 99.99999 (0.09 s + 0.01 s) is 100
   if (unit === 'MiB') return `${value.toFixed(value < 10 ? 1 : 0)} MiB`;
   if (value >= 10_000) return `${(value / 1000).toFixed(1)} s`;
   return `${value.toFixed(value < 100 ? 1 : 0)} ms`;
@@ -271,10 +273,11 @@ export function formatGoal(goal: Goal | null, unit: Unit): string {
 
 /** The report table: one line per row, the reference tool beside cabferry, medians with their run count. */
 export function formatTable(rows: readonly BenchRow[]): string {
-  const header = ['what', 'metric', 'cabferry', 'reference tool', 'reference', 'ratio', 'goal', 'met', 'runs'];
+  const header = ['what', 'metric', 'cabferry command', 'cabferry', 'reference tool', 'reference', 'ratio', 'goal', 'met', 'runs'];
   const lines = rows.map((r) => [
     r.what,
     METRIC_TEXT[r.metric],
+    r.cabferry.command,
     formatQuantity(r.cabferry.figure.median, r.unit),
     r.reference?.command ?? '(none)',
     r.reference ? formatQuantity(r.reference.figure.median, r.unit) : '—',
@@ -285,7 +288,7 @@ export function formatTable(rows: readonly BenchRow[]): string {
   ]);
   const all = [header, ...lines];
   const widths = header.map((_, c) => Math.max(...all.map((l) => [...l[c]!].length)));
-  const numeric = new Set([2, 4, 5, 8]);
+  const numeric = new Set([3, 5, 6, 9]);
   const pad = (cell: string, c: number): string => {
     const fill = ' '.repeat(widths[c]! - [...cell].length);
     return numeric.has(c) ? fill + cell : cell + fill;

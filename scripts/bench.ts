@@ -1,0 +1,205 @@
+/**
+ * `npm run bench`: runs every benchmark script, prints one table of cabferry beside the real
+ * tools (medians, ratios, goals) and writes bench/results.json.
+ *
+ *   node dist/scripts/bench.js [--quick] [--only decode,verify,import,plan,lzx,stage] [--json] [--out FILE]
+ *
+ * Each script runs as a child process with --json: its one JSON report (scripts/lib/bench-report)
+ * comes back on stdout, its progress and its own text pass through on stderr. The scripts run
+ * one after another, never side by side: on a 2-core machine two benchmarks would slow each other.
+ *
+ * --quick     small sizes and single runs: a smoke check of the whole chain in seconds, not figures
+ * --only      a comma-separated subset, in the order given
+ * --json      print the results document on stdout instead of the table
+ * --out FILE  where to write the results; a full run writes bench/results.json by default, a
+ *             --quick or --only run writes nothing unless given --out (it must not replace the
+ *             committed figures of a full run)
+ * Exit status: 0 when every script ran (goals missed are findings, not failures), 1 when one
+ * failed, 2 for a usage error.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  describeMachine,
+  describeMachineText,
+  formatTable,
+  type BenchReport,
+  type BenchRow,
+  type MachineDescription,
+} from './lib/bench-report';
+
+const projectRoot = path.join(__dirname, '..', '..');
+const defaultResults = path.join(projectRoot, 'bench', 'results.json');
+
+interface BenchScript {
+  name: string;
+  script: string;
+  /** arguments of a full run: sizes from the issues, several runs for the medians */
+  full: string[];
+  /** arguments of a --quick run: seconds, not figures */
+  quick: string[];
+}
+
+/** In the order of issue #8's list, then the two that it does not name. */
+const BENCHES: readonly BenchScript[] = [
+  { name: 'decode', script: 'bench-decode.js', full: ['--runs', '5', '--repeat', '5'], quick: ['--runs', '1', '--repeat', '1'] },
+  { name: 'verify', script: 'bench-verify.js', full: ['--size-mb', '300', '--runs', '5'], quick: ['--size-mb', '16', '--runs', '1'] },
+  {
+    name: 'import',
+    script: 'bench-import.js',
+    full: ['--size-mb', '300', '--runs', '5', '--rss-size-mb', '1024', '--rss-runs', '3'],
+    quick: ['--size-mb', '16', '--runs', '1', '--rss-size-mb', '32', '--rss-runs', '1'],
+  },
+  {
+    name: 'plan',
+    script: 'bench-plan.js',
+    full: ['--payloads', '5000', '--hosts', '1000', '--runs', '15', '--host-runs', '3'],
+    quick: ['--payloads', '5000', '--hosts', '20', '--runs', '3', '--host-runs', '1'],
+  },
+  { name: 'lzx', script: 'bench-lzx.js', full: ['--runs', '5'], quick: ['--runs', '1'] },
+  { name: 'stage', script: 'bench-stage.js', full: ['--mb', '300', '--runs', '3'], quick: ['--mb', '16', '--runs', '1'] },
+];
+
+export interface ScriptRun {
+  name: string;
+  script: string;
+  args: string[];
+  seconds: number;
+  /** the script's report; null when it failed */
+  report: BenchReport | null;
+  /** why it failed: exit status and the end of its stderr */
+  error: string | null;
+}
+
+/** bench/results.json */
+export interface BenchResults {
+  generatedAt: string;
+  mode: 'full' | 'quick';
+  benches: string[];
+  machine: MachineDescription;
+  scripts: ScriptRun[];
+}
+
+interface Options {
+  quick: boolean;
+  only: BenchScript[];
+  json: boolean;
+  out: string | null;
+}
+
+class UsageError extends Error {}
+
+function parseOptions(argv: readonly string[]): Options {
+  let quick = false;
+  let json = false;
+  let out: string | undefined;
+  let only: BenchScript[] | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') quick = true;
+    else if (a === '--json') json = true;
+    else if (a === '--out') {
+      out = argv[++i];
+      if (!out) throw new UsageError('--out needs a file name');
+    } else if (a === '--only') {
+      const names = (argv[++i] ?? '').split(',').filter((n) => n !== '');
+      if (names.length === 0) throw new UsageError(`--only needs a list of benchmarks: ${BENCHES.map((b) => b.name).join(',')}`);
+      only = names.map((n) => {
+        const b = BENCHES.find((x) => x.name === n);
+        if (!b) throw new UsageError(`unknown benchmark ${JSON.stringify(n)} in --only (known: ${BENCHES.map((x) => x.name).join(', ')})`);
+        return b;
+      });
+    } else throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
+  }
+  const partial = quick || only !== undefined;
+  return { quick, json, only: only ?? [...BENCHES], out: out !== undefined ? path.resolve(out) : partial ? null : defaultResults };
+}
+
+/** The script's stderr passes through as it comes; its stdout is collected and must be one report. */
+function runBench(bench: BenchScript, quick: boolean): Promise<ScriptRun> {
+  const args = quick ? bench.quick : bench.full;
+  const script = path.join(__dirname, bench.script);
+  const started = process.hrtime.bigint();
+  process.stderr.write(`\n== ${bench.name}: ${bench.script} ${args.join(' ')}\n`);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, '--json', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    let stderrTail = '';
+    child.stdout.on('data', (d: Buffer) => stdout.push(d));
+    child.stderr.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      stderrTail = (stderrTail + d.toString('utf8')).slice(-2000);
+    });
+    const finish = (report: BenchReport | null, error: string | null): void =>
+      resolve({ name: bench.name, script: bench.script, args, seconds: Number(process.hrtime.bigint() - started) / 1e9, report, error });
+    child.on('error', (e) => finish(null, `could not start: ${e.message}`));
+    child.on('close', (status, signal) => {
+      if (status !== 0) return finish(null, `exited ${status ?? signal}: ${stderrTail.trim().split('\n').slice(-5).join(' | ')}`);
+      try {
+        finish(parseReport(Buffer.concat(stdout).toString('utf8')), null);
+      } catch (e) {
+        finish(null, `its stdout is not one report: ${(e as Error).message}`);
+      }
+    });
+  });
+}
+
+function parseReport(text: string): BenchReport {
+  const doc = JSON.parse(text) as Partial<BenchReport>;
+  if (typeof doc.script !== 'string' || !Array.isArray(doc.rows) || doc.rows.length === 0) throw new Error('no script name or no rows');
+  for (const row of doc.rows) {
+    if (typeof row.id !== 'string' || typeof row.cabferry?.figure?.median !== 'number') throw new Error(`malformed row ${JSON.stringify(row).slice(0, 200)}`);
+  }
+  return doc as BenchReport;
+}
+
+function summary(rows: readonly BenchRow[], runs: readonly ScriptRun[]): string {
+  const withGoal = rows.filter((r) => r.met !== null);
+  const missed = withGoal.filter((r) => r.met === false);
+  const lines = [`goals met: ${withGoal.length - missed.length} of ${withGoal.length}${missed.length ? ` (missed: ${missed.map((r) => r.id).join(', ')})` : ''}`];
+  lines.push(`medians of the runs shown; CPU is user + system of the process and its threads, the figure a loaded machine disturbs least`);
+  for (const r of runs) lines.push(`${r.name}: ${r.script} ${r.args.join(' ')} — ${r.seconds.toFixed(1)} s${r.error ? `, FAILED: ${r.error}` : ''}`);
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  let options: Options;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`bench: ${e.message}\n`);
+    return 2;
+  }
+  const machine = describeMachine();
+  const generatedAt = new Date().toISOString();
+  const runs: ScriptRun[] = [];
+  for (const bench of options.only) runs.push(await runBench(bench, options.quick));
+
+  const results: BenchResults = { generatedAt, mode: options.quick ? 'quick' : 'full', benches: options.only.map((b) => b.name), machine, scripts: runs };
+  const rows = runs.flatMap((r) => r.report?.rows ?? []);
+  if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  else {
+    process.stdout.write(`\ncabferry benchmarks (${results.mode} run, ${generatedAt})\n${describeMachineText(machine)}\n\n`);
+    process.stdout.write(`${formatTable(rows)}\n\n${summary(rows, runs)}\n`);
+  }
+  if (options.out !== null) {
+    fs.mkdirSync(path.dirname(options.out), { recursive: true });
+    fs.writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+    process.stderr.write(`bench: results written to ${path.relative(process.cwd(), options.out) || options.out}\n`);
+  } else process.stderr.write('bench: a --quick or --only run writes no results file (give --out FILE to keep it)\n');
+  return runs.every((r) => r.error === null) ? 0 : 1;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { hasTool, projectRoot, tempDir } from '../helpers';
+import type { BenchResults } from '../../scripts/bench';
+import { benchRow, formatTable, GNU_TIME, median, timeChild, type BenchRow } from '../../scripts/lib/bench-report';
+
+const benchScript = path.join(projectRoot, 'dist', 'scripts', 'bench.js');
+
+function runBench(args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [benchScript, ...args], { cwd: projectRoot, encoding: 'utf8', timeout: 120_000 });
+  if (r.error) throw r.error;
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** What every row must be, whatever its figures: a reader of results.json relies on these. */
+function assertRowShape(row: BenchRow): void {
+  assert.match(row.id, /^[a-z0-9.-]+$/);
+  assert.ok(row.what.length > 0);
+  assert.ok(['wall', 'cpu', 'peak-rss'].includes(row.metric), row.metric);
+  assert.equal(row.unit, row.metric === 'peak-rss' ? 'MiB' : 'ms');
+  const figures = [row.cabferry.figure, ...(row.reference ? [row.reference.figure] : [])];
+  for (const f of figures) {
+    assert.ok(f.values.length >= 1);
+    assert.ok(f.values.every((v) => Number.isFinite(v) && v >= 0), JSON.stringify(f.values));
+    assert.equal(f.median, median(f.values));
+    assert.equal(f.min, Math.min(...f.values));
+    assert.equal(f.max, Math.max(...f.values));
+  }
+  if (row.reference === null) assert.equal(row.ratio, null);
+  else if (row.reference.figure.median > 0) assert.equal(row.ratio, row.cabferry.figure.median / row.reference.figure.median);
+  if (row.goal === null) assert.equal(row.met, null);
+  else {
+    const measured = row.goal.on === 'ratio' ? row.ratio : row.cabferry.figure.median;
+    assert.equal(row.met, measured === null ? null : measured <= row.goal.max);
+  }
+}
+
+describe('bench report rows', () => {
+  test('ratio and verdict come from the medians, against the goal it names', () => {
+    const row = benchRow({
+      id: 'x.cpu',
+      what: 'x',
+      metric: 'cpu',
+      unit: 'ms',
+      cabferry: { command: 'cabferry x', values: [30, 10, 20] },
+      reference: { command: 'tool x', values: [8, 12, 10, 100] },
+      goal: { max: 2, on: 'ratio', source: 'test' },
+    });
+    assert.equal(row.cabferry.figure.median, 20);
+    assert.equal(row.reference?.figure.median, 11);
+    assert.equal(row.ratio, 20 / 11);
+    assert.equal(row.met, true);
+    assertRowShape(row);
+    const absolute = benchRow({ id: 'y.wall', what: 'y', metric: 'wall', unit: 'ms', cabferry: { command: 'y', values: [51, 60] }, goal: { max: 50, on: 'value', source: 'test' } });
+    assert.equal(absolute.ratio, null);
+    assert.equal(absolute.met, false);
+    const table = formatTable([row, absolute]);
+    assert.match(table, /tool x/);
+    assert.match(table, /1\.82×/);
+    assert.match(table, /NO/);
+  });
+
+  test('a child is timed with its CPU, peak RSS and output; an unexpected exit status throws', { skip: hasTool(GNU_TIME) ? false : `${GNU_TIME} is not installed` }, () => {
+    // a child that holds 64 MiB: its peak RSS must show it, whatever the machine's speed
+    const r = timeChild(process.execPath, ['-e', 'const b = Buffer.alloc(64 << 20, 1); process.stdout.write(String(b[5]))']);
+    assert.equal(r.stdout, '1');
+    assert.ok(r.peakRssKiB > 64 * 1024, `peak RSS ${r.peakRssKiB} KiB`);
+    assert.ok(r.cpuMs >= 0 && r.wallMs > 0);
+    assert.equal(timeChild('sh', ['-c', 'echo oops >&2; exit 3'], { expectStatus: 3 }).stderr, 'oops\n');
+    assert.throws(() => timeChild('sh', ['-c', 'exit 3']), /exited 3/);
+  });
+});
+
+describe('npm run bench (scripts/bench.js)', () => {
+  test('--quick --only plan,stage prints one results document and writes it to --out', { skip: hasTool(GNU_TIME) ? false : `${GNU_TIME} is not installed` }, () => {
+    const out = path.join(tempDir('cabferry-bench-test-'), 'results.json');
+    const r = runBench(['--quick', '--only', 'plan,stage', '--json', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    const results = JSON.parse(r.stdout) as BenchResults;
+    assert.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')), results);
+    assert.equal(results.mode, 'quick');
+    assert.deepEqual(results.benches, ['plan', 'stage']);
+    assert.ok(results.machine.cores >= 1 && results.machine.memoryMiB > 0 && results.machine.cpuModel.length > 0);
+    assert.equal(results.machine.loadAverageAtStart.length, 3);
+    assert.match(results.machine.versions.node, /^v\d+/);
+    assert.deepEqual(results.scripts.map((s) => [s.name, s.error]), [['plan', null], ['stage', null]]);
+
+    const [plan, stage] = results.scripts.map((s) => s.report!);
+    assert.equal(plan!.script, 'bench-plan');
+    assert.deepEqual(plan!.rows.map((row) => row.id), ['plan.one-host.cpu', 'plan.one-host.wall', 'plan.hosts.cpu', 'plan.hosts.wall']);
+    for (const row of plan!.rows) {
+      assertRowShape(row);
+      assert.equal(row.reference, null, 'no outside tool plans installs');
+      assert.equal(row.goal?.on, 'value');
+    }
+    assert.equal(plan!.parameters.payloads, 5000);
+    assert.equal(stage!.script, 'bench-stage');
+    assert.deepEqual(stage!.rows.map((row) => [row.id, row.reference?.command]), [['stage.wall', 'cp + sha256sum'], ['verify-media.wall', 'sha256sum -c']]);
+    stage!.rows.forEach(assertRowShape);
+  });
+
+  test('the table names each figure beside its reference; a partial run writes no results file', { skip: hasTool(GNU_TIME) ? false : `${GNU_TIME} is not installed` }, () => {
+    const before = fs.existsSync(path.join(projectRoot, 'bench', 'results.json')) ? fs.statSync(path.join(projectRoot, 'bench', 'results.json')).mtimeMs : null;
+    const r = runBench(['--quick', '--only', 'plan']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /load average at start: [\d.]+ [\d.]+ [\d.]+/);
+    assert.match(r.stdout, /what +metric +cabferry command +cabferry +reference tool +reference +ratio +goal +met +runs/);
+    assert.match(r.stdout, /plan one fresh host, 5000 payloads +CPU +planInstall/);
+    assert.match(r.stderr, /writes no results file/);
+    const after = fs.existsSync(path.join(projectRoot, 'bench', 'results.json')) ? fs.statSync(path.join(projectRoot, 'bench', 'results.json')).mtimeMs : null;
+    assert.equal(after, before);
+  });
+
+  test('an unknown benchmark name is a usage error, with nothing on stdout', () => {
+    const r = runBench(['--only', 'plan,nosuch']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /unknown benchmark "nosuch".*known: decode, verify, import, plan, lzx, stage/);
+  });
+});
