@@ -17,7 +17,7 @@
  * Exit status: 0 when every script ran (goals missed are findings, not failures), 1 when one
  * failed, 2 for a usage error.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -77,6 +77,8 @@ export interface BenchResults {
   generatedAt: string;
   mode: 'full' | 'quick';
   benches: string[];
+  /** the code measured: HEAD, and whether tracked files differed from it; null outside a git checkout */
+  source: { commit: string; modified: boolean } | null;
   machine: MachineDescription;
   scripts: ScriptRun[];
 }
@@ -114,6 +116,13 @@ function parseOptions(argv: readonly string[]): Options {
   }
   const partial = quick || only !== undefined;
   return { quick, json, only: only ?? [...BENCHES], out: out !== undefined ? path.resolve(out) : partial ? null : defaultResults };
+}
+
+function describeSource(): BenchResults['source'] {
+  const git = (...args: string[]) => spawnSync('git', ['-C', projectRoot, ...args], { encoding: 'utf8' });
+  const head = git('rev-parse', 'HEAD');
+  if (head.status !== 0) return null;
+  return { commit: head.stdout.trim(), modified: git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '' };
 }
 
 /** The script's stderr passes through as it comes; its stdout is collected and must be one report. */
@@ -173,15 +182,17 @@ async function main(): Promise<number> {
     return 2;
   }
   const machine = describeMachine();
+  const source = describeSource();
   const generatedAt = new Date().toISOString();
   const runs: ScriptRun[] = [];
   for (const bench of options.only) runs.push(await runBench(bench, options.quick));
 
-  const results: BenchResults = { generatedAt, mode: options.quick ? 'quick' : 'full', benches: options.only.map((b) => b.name), machine, scripts: runs };
+  const results: BenchResults = { generatedAt, mode: options.quick ? 'quick' : 'full', benches: options.only.map((b) => b.name), source, machine, scripts: runs };
   const rows = runs.flatMap((r) => r.report?.rows ?? []);
   if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   else {
-    process.stdout.write(`\ncabferry benchmarks (${results.mode} run, ${generatedAt})\n${describeMachineText(machine)}\n\n`);
+    const code = source === null ? 'not a git checkout' : `commit ${source.commit.slice(0, 12)}${source.modified ? ' with local changes' : ''}`;
+    process.stdout.write(`\ncabferry benchmarks (${results.mode} run, ${generatedAt}, ${code})\n${describeMachineText(machine)}\n\n`);
     process.stdout.write(`${formatTable(rows)}\n\n${summary(rows, runs)}\n`);
   }
   if (options.out !== null) {

@@ -86,6 +86,7 @@ describe('npm run bench (scripts/bench.js)', () => {
     assert.ok(results.machine.cores >= 1 && results.machine.memoryMiB > 0 && results.machine.cpuModel.length > 0);
     assert.equal(results.machine.loadAverageAtStart.length, 3);
     assert.match(results.machine.versions.node, /^v\d+/);
+    if (results.source !== null) assert.match(results.source.commit, /^[0-9a-f]{40}$/);
     assert.deepEqual(results.scripts.map((s) => [s.name, s.error]), [['plan', null], ['stage', null]]);
 
     const [plan, stage] = results.scripts.map((s) => s.report!);
