@@ -163,11 +163,15 @@ function parseReport(text: string): BenchReport {
   return doc as BenchReport;
 }
 
-function summary(rows: readonly BenchRow[], runs: readonly ScriptRun[]): string {
+function summary(rows: readonly BenchRow[], runs: readonly ScriptRun[], quick: boolean): string {
   const withGoal = rows.filter((r) => r.met !== null);
   const missed = withGoal.filter((r) => r.met === false);
   const lines = [`goals met: ${withGoal.length - missed.length} of ${withGoal.length}${missed.length ? ` (missed: ${missed.map((r) => r.id).join(', ')})` : ''}`];
+  if (quick) lines.push('a --quick run checks that every benchmark runs: its sizes and run counts are too small for figures to set against the goals');
   lines.push(`medians of the runs shown; CPU is user + system of the process and its threads, the figure a loaded machine disturbs least`);
+  const notes = new Map<string, string[]>();
+  for (const r of rows) if (r.note !== undefined) notes.set(r.note, [...(notes.get(r.note) ?? []), r.id]);
+  if (notes.size > 0) lines.push('notes:', ...[...notes].map(([note, ids]) => `  ${ids.join(', ')}: ${note}`));
   for (const r of runs) lines.push(`${r.name}: ${r.script} ${r.args.join(' ')} — ${r.seconds.toFixed(1)} s${r.error ? `, FAILED: ${r.error}` : ''}`);
   return lines.join('\n');
 }
@@ -193,7 +197,7 @@ async function main(): Promise<number> {
   else {
     const code = source === null ? 'not a git checkout' : `commit ${source.commit.slice(0, 12)}${source.modified ? ' with local changes' : ''}`;
     process.stdout.write(`\ncabferry benchmarks (${results.mode} run, ${generatedAt}, ${code})\n${describeMachineText(machine)}\n\n`);
-    process.stdout.write(`${formatTable(rows)}\n\n${summary(rows, runs)}\n`);
+    process.stdout.write(`${formatTable(rows)}\n\n${summary(rows, runs, options.quick)}\n`);
   }
   if (options.out !== null) {
     fs.mkdirSync(path.dirname(options.out), { recursive: true });
