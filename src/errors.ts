@@ -85,6 +85,25 @@ export function internalError(code: string, message: string, context?: ErrorCont
   return new CabferryError('internal', code, message, context);
 }
 
+/**
+ * A file-system error as the few words a one-line message needs ("no space left on the device
+ * (ENOSPC)"), for the storage errors (exit 4) of every module that writes.
+ */
+export function describeIoError(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'ENOSPC': return 'no space left on the device (ENOSPC)';
+    case 'EDQUOT': return 'disk quota exceeded (EDQUOT)';
+    case 'EROFS': return 'read-only file system (EROFS)';
+    case 'EACCES':
+    case 'EPERM': return `permission denied (${code})`;
+    case 'EFBIG': return 'file too large for this file system (EFBIG)';
+    case 'EIO': return 'input/output error (EIO)';
+  }
+  if (typeof code === 'string') return code;
+  return e instanceof Error ? e.message : String(e);
+}
+
 export function isCabferryError(e: unknown): e is CabferryError {
   return e instanceof CabferryError;
 }

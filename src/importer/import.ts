@@ -7,7 +7,7 @@ import { isSha2Signature, type SignatureReport } from '../authenticode/signature
 import type { TrustAnchor } from '../authenticode/trust';
 import type { Catalog } from '../catalog/catalog';
 import type { ImportEvent, ImportOutcome, MemberRecord, NewCatalogEntry, SignatureRecord } from '../catalog/types';
-import { type CabferryError, isCabferryError } from '../errors';
+import { type CabferryError, describeIoError, internalError, isCabferryError } from '../errors';
 import { inspectPayloadReport, type InspectedMember, type PayloadReport } from '../package/inspect';
 import type { Payload } from '../package/types';
 import { version } from '../version';
@@ -211,7 +211,12 @@ function claimedMetadata(ingested: IngestedPayload, fileName: string, label: str
  */
 function inspectStoredCopy(ingested: IngestedPayload, fileName: string, label: string, verdict: FileVerdict, options: ImportOptions): PayloadReport {
   const tempPath = ingested.temp.path;
-  const dir = fs.mkdtempSync(path.join(path.dirname(tempPath), `${process.pid}-inspect-`));
+  let dir: string;
+  try {
+    dir = fs.mkdtempSync(path.join(path.dirname(tempPath), `${process.pid}-inspect-`));
+  } catch (e) {
+    throw internalError('TEMP_UNWRITABLE', `cannot create a temporary folder in ${path.dirname(tempPath)}: ${describeIoError(e)}`, { cause: e });
+  }
   try {
     return inspectPayloadReport(tempPath, { trust: options.trust, at: options.at, fileName, tempDir: dir }, { verdict, sha256: ingested.sha256 });
   } catch (e) {

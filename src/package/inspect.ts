@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { digestFile, prepareCabSignature, verifyCab, verifyPreparedCab, type FileVerdict, type TrustAnchor } from '../authenticode';
 import { openCab, type Cabinet } from '../cab/cabinet';
 import type { CabMember } from '../cab/types';
-import { CabferryError, inputError, internalError } from '../errors';
+import { CabferryError, describeIoError, inputError, internalError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
 import { familyForNtVersion, loadKnowledgeBase, type KnowledgeBase } from '../planner/knowledge-base';
 import { classifyPayload } from './classify';
@@ -197,7 +197,7 @@ function extractMsuParts(cabinet: Cabinet, wanted: CabMember[], tempDir: string)
     if (/\.cab$/i.test(m.name)) {
       const target = path.join(tempDir, `payload-${i}.cab`);
       cabs.set(m, target);
-      fds.set(m, fs.openSync(target, 'wx', 0o600));
+      fds.set(m, openTempFile(target));
     } else if (m.size > maxSmallMemberBytes) {
       throw inputError('MSU_MEMBER_TOO_LARGE', `${m.name} is ${m.size} bytes; real ones are under 1 KiB (limit ${maxSmallMemberBytes})`, { file: cabinet.path, member: m.name });
     }
@@ -206,7 +206,7 @@ function extractMsuParts(cabinet: Cabinet, wanted: CabMember[], tempDir: string)
     cabinet.forEachMemberData(wanted, {
       onData: (m, chunk) => {
         const fd = fds.get(m);
-        if (fd !== undefined) writeFully(fd, chunk);
+        if (fd !== undefined) writeFully(fd, chunk, cabs.get(m)!);
         else {
           const list = pieces.get(m) ?? [];
           list.push(Buffer.from(chunk)); // chunks are only valid during the call
@@ -229,13 +229,25 @@ function makeTempDir(parent: string): string {
   try {
     return fs.mkdtempSync(path.join(parent, 'cabferry-inspect-'));
   } catch (e) {
-    throw internalError('TEMP_UNWRITABLE', `cannot create a temporary folder in ${parent}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+    throw internalError('TEMP_UNWRITABLE', `cannot create a temporary folder in ${parent}: ${describeIoError(e)}`, { cause: e });
   }
 }
 
-function writeFully(fd: number, chunk: Buffer): void {
+function openTempFile(file: string): number {
+  try {
+    return fs.openSync(file, 'wx', 0o600);
+  } catch (e) {
+    throw internalError('TEMP_UNWRITABLE', `cannot create ${file}: ${describeIoError(e)}`, { file, cause: e });
+  }
+}
+
+function writeFully(fd: number, chunk: Buffer, file: string): void {
   let done = 0;
-  while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
+  try {
+    while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
+  } catch (e) {
+    throw internalError('TEMP_WRITE', `cannot write ${file}: ${describeIoError(e)}`, { file, cause: e });
+  }
 }
 
 /** Parse errors of a member name the file and the member. */
