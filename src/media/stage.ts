@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CabferryError, inputError, internalError, usageError } from '../errors';
+import { CabferryError, describeIoError, inputError, internalError, isCabferryError, usageError } from '../errors';
 import { openCatalog } from '../catalog/catalog';
 import { collectScript, loadKnowledgeBase, planInstall, readHostInventories } from '../planner';
 import { planText } from '../planner/present';
@@ -103,6 +103,24 @@ export function stageMedia(options: StageOptions): StageResult {
 }
 
 export function writeMedia(input: WriteMediaInput): StageResult {
+  try {
+    return writeMediaSteps(input);
+  } catch (e) {
+    throw asMediaWriteError(e);
+  }
+}
+
+/**
+ * A raw file-system error from any step that changes the medium (mkdir, rename, remove, fsync
+ * on a full or failing stick) as one storage error naming the path; typed errors pass through.
+ */
+function asMediaWriteError(e: unknown): unknown {
+  if (isCabferryError(e) || !(e instanceof Error) || typeof (e as NodeJS.ErrnoException).code !== 'string') return e;
+  const { syscall, path: file } = e as NodeJS.ErrnoException;
+  return internalError('MEDIA_WRITE', `${syscall ?? 'write'} failed: ${describeIoError(e)}`, { file, cause: e });
+}
+
+function writeMediaSteps(input: WriteMediaInput): StageResult {
   const to = path.resolve(input.to);
   const progress = input.progress ?? (() => undefined);
   checkPlans(input.hosts, input.allowIncomplete);
