@@ -67,7 +67,7 @@ export function openCatalog(options: CatalogOptions = {}): Catalog {
     db = readonly ? openDatabaseForReading(dbPath) : new Database(dbPath, { timeout: BUSY_TIMEOUT_MS });
   } catch (e) {
     if (e instanceof Error && e.name === 'CabferryError') throw e;
-    throw internalError('CATALOG_OPEN', `cannot open ${dbPath}: ${(e as Error).message}`, { cause: e });
+    throw openError(dir, dbPath, e);
   }
   try {
     if (!readonly) {
@@ -80,11 +80,33 @@ export function openCatalog(options: CatalogOptions = {}): Catalog {
   } catch (e) {
     db.close();
     if (e instanceof Error && e.name === 'SqliteError') {
-      throw internalError('CATALOG_OPEN', `cannot open ${dbPath}: ${e.message}`, { cause: e });
+      throw openError(dir, dbPath, e);
     }
     throw e;
   }
   return new Catalog(dir, db, blobs, readonly);
+}
+
+/**
+ * SQLite reports a full disk met while opening (no room for the -wal/-shm files) as a bare
+ * "disk I/O error"; the free space of the catalog's file system tells the operator the cause.
+ */
+function openError(dir: string, dbPath: string, e: unknown): Error {
+  let st: fs.StatsFs | null = null;
+  try {
+    st = fs.statfsSync(dir);
+  } catch {
+    /* no statfs: the message alone */
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  const free = st === null ? null : Number(st.bavail) * Number(st.bsize);
+  if (free !== null && free < 1024 * 1024) {
+    return internalError('CATALOG_NO_SPACE', `cannot open ${dbPath}: ${message}: the file system holding the catalog is full (${free} bytes free)`, { cause: e });
+  }
+  if (st !== null && Number(st.files) > 0 && Number(st.ffree) === 0) {
+    return internalError('CATALOG_NO_SPACE', `cannot open ${dbPath}: ${message}: the file system holding the catalog has no free file entries (inodes)`, { cause: e });
+  }
+  return internalError('CATALOG_OPEN', `cannot open ${dbPath}: ${message}`, { cause: e });
 }
 
 /**
@@ -334,7 +356,7 @@ export class Catalog {
    */
   storeEntry(temp: BlobTempFile, entry: NewCatalogEntry, event: Omit<ImportEvent, 'outcome' | 'sha256' | 'size'>): ImportOutcome {
     this.assertWritable();
-    const store = this.db.transaction((): ImportOutcome => {
+    return this.withWriteLock((): ImportOutcome => {
       const existing = this.db.prepare<[string], { status: PayloadStatus }>('SELECT status FROM payloads WHERE sha256 = ?').get(entry.sha256);
       let outcome: ImportOutcome;
       if (existing === undefined) {
@@ -357,13 +379,12 @@ export class Catalog {
       this.insertEvent({ ...event, outcome, sha256: entry.sha256, size: entry.size });
       return outcome;
     });
-    return store.immediate();
   }
 
   /** Log a file that was offered but not stored (rejected without --quarantine, or unreadable). */
   recordEvent(event: ImportEvent): void {
     this.assertWritable();
-    this.db.transaction(() => this.insertEvent(event)).immediate();
+    this.withWriteLock(() => this.insertEvent(event));
   }
 
   /**
@@ -372,7 +393,15 @@ export class Catalog {
    */
   withWriteLock<T>(fn: () => T): T {
     this.assertWritable();
-    return this.db.transaction(fn).immediate();
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (e) {
+      // SQLITE_FULL, SQLITE_IOERR …: the transaction rolled back; say so with the catalog's name
+      if (e instanceof Error && e.name === 'SqliteError') {
+        throw internalError('CATALOG_WRITE', `cannot write the catalog ${path.join(this.dir, DATABASE_FILE)}: ${e.message}; the change was rolled back`, { cause: e });
+      }
+      throw e;
+    }
   }
 
   private publishBlob(temp: BlobTempFile, entry: NewCatalogEntry): void {
