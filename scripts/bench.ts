@@ -138,13 +138,13 @@ function runBench(bench: BenchScript, quick: boolean): Promise<ScriptRun> {
     child.stdout.on('data', (d: Buffer) => stdout.push(d));
     child.stderr.on('data', (d: Buffer) => {
       process.stderr.write(d);
-      stderrTail = (stderrTail + d.toString('utf8')).slice(-2000);
+      stderrTail = (stderrTail + d.toString('utf8')).slice(-8000);
     });
     const finish = (report: BenchReport | null, error: string | null): void =>
       resolve({ name: bench.name, script: bench.script, args, seconds: Number(process.hrtime.bigint() - started) / 1e9, report, error });
     child.on('error', (e) => finish(null, `could not start: ${e.message}`));
     child.on('close', (status, signal) => {
-      if (status !== 0) return finish(null, `exited ${status ?? signal}: ${stderrTail.trim().split('\n').slice(-5).join(' | ')}`);
+      if (status !== 0) return finish(null, `exited ${status ?? signal}: ${failureReason(stderrTail)}`);
       try {
         finish(parseReport(Buffer.concat(stdout).toString('utf8')), null);
       } catch (e) {
@@ -152,6 +152,12 @@ function runBench(bench: BenchScript, quick: boolean): Promise<ScriptRun> {
       }
     });
   });
+}
+
+/** The line of a failed script's stderr that says why: a thrown error's message, else its last words. */
+function failureReason(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('at ') && !/^Node\.js v\d/.test(l));
+  return lines.find((l) => /^[A-Za-z]*Error\b/.test(l)) ?? lines[lines.length - 1] ?? '(nothing on stderr)';
 }
 
 function parseReport(text: string): BenchReport {
@@ -172,7 +178,10 @@ function summary(rows: readonly BenchRow[], runs: readonly ScriptRun[], quick: b
   const notes = new Map<string, string[]>();
   for (const r of rows) if (r.note !== undefined) notes.set(r.note, [...(notes.get(r.note) ?? []), r.id]);
   if (notes.size > 0) lines.push('notes:', ...[...notes].map(([note, ids]) => `  ${ids.join(', ')}: ${note}`));
-  for (const r of runs) lines.push(`${r.name}: ${r.script} ${r.args.join(' ')} — ${r.seconds.toFixed(1)} s${r.error ? `, FAILED: ${r.error}` : ''}`);
+  for (const r of runs) {
+    const load = r.report ? `, load average at its start ${r.report.loadAverageAtStart[0]!.toFixed(2)}` : '';
+    lines.push(`${r.name}: ${r.script} ${r.args.join(' ')} — ${r.seconds.toFixed(1)} s${load}${r.error ? `, FAILED: ${r.error}` : ''}`);
+  }
   return lines.join('\n');
 }
 

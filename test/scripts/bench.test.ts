@@ -115,6 +115,28 @@ describe('npm run bench (scripts/bench.js)', () => {
     assert.equal(after, before);
   });
 
+  test('a script that fails is reported with its reason, the others still run, and the exit status is 1', () => {
+    // a PATH with the shell but without osslsigncode: bench-verify stops at its tool check
+    const bin = tempDir('cabferry-bench-path-');
+    for (const tool of ['sh', 'bash', 'git']) {
+      const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+      if (found) fs.symlinkSync(found, path.join(bin, tool));
+    }
+    const r = spawnSync(process.execPath, [benchScript, '--quick', '--only', 'verify,plan', '--json'], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, PATH: bin },
+    });
+    assert.equal(r.status, 1, r.stderr);
+    const results = JSON.parse(r.stdout) as BenchResults;
+    const [verify, plan] = results.scripts;
+    assert.equal(verify!.report, null);
+    assert.match(verify!.error ?? '', /exited 1: Error: osslsigncode is needed/);
+    assert.equal(plan!.error, null);
+    assert.ok(plan!.report!.rows.length > 0);
+  });
+
   test('an unknown benchmark name is a usage error, with nothing on stdout', () => {
     const r = runBench(['--only', 'plan,nosuch']);
     assert.equal(r.status, 2);
