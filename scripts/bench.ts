@@ -2,7 +2,8 @@
  * `npm run bench`: runs every benchmark script, prints one table of cabferry beside the real
  * tools (medians, ratios, goals) and writes bench/results.json.
  *
- *   node dist/scripts/bench.js [--quick] [--only decode,verify,import,plan,lzx,stage] [--json] [--out FILE]
+ *   node dist/scripts/bench.js [--quick] [--only decode,verify,import,plan,lzx,stage] [--json | --markdown] [--out FILE]
+ *   node dist/scripts/bench.js --from bench/results.json [--json | --markdown]
  *
  * Each script runs as a child process with --json: its one JSON report (scripts/lib/bench-report)
  * comes back on stdout, its progress and its own text pass through on stderr. The scripts run
@@ -11,6 +12,8 @@
  * --quick     small sizes and single runs: a smoke check of the whole chain in seconds, not figures
  * --only      a comma-separated subset, in the order given
  * --json      print the results document on stdout instead of the table
+ * --markdown  print the table as Markdown (the README's Performance section)
+ * --from FILE print the table of an earlier run's results instead of measuring
  * --out FILE  where to write the results; a full run writes bench/results.json by default, a
  *             --quick or --only run writes nothing unless given --out (it must not replace the
  *             committed figures of a full run)
@@ -23,6 +26,7 @@ import * as path from 'node:path';
 import {
   describeMachine,
   describeMachineText,
+  formatMarkdownTable,
   formatTable,
   type BenchReport,
   type BenchRow,
@@ -86,24 +90,31 @@ export interface BenchResults {
 interface Options {
   quick: boolean;
   only: BenchScript[];
-  json: boolean;
+  format: 'text' | 'json' | 'markdown';
   out: string | null;
+  /** an earlier results file to print instead of measuring */
+  from: string | null;
 }
 
 class UsageError extends Error {}
 
 function parseOptions(argv: readonly string[]): Options {
   let quick = false;
-  let json = false;
+  let format: Options['format'] = 'text';
   let out: string | undefined;
+  let from: string | null = null;
   let only: BenchScript[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
-    else if (a === '--json') json = true;
-    else if (a === '--out') {
-      out = argv[++i];
-      if (!out) throw new UsageError('--out needs a file name');
+    else if (a === '--json' || a === '--markdown') {
+      if (format !== 'text') throw new UsageError('--json and --markdown exclude each other');
+      format = a === '--json' ? 'json' : 'markdown';
+    } else if (a === '--out' || a === '--from') {
+      const file = argv[++i];
+      if (!file) throw new UsageError(`${a} needs a file name`);
+      if (a === '--out') out = file;
+      else from = path.resolve(file);
     } else if (a === '--only') {
       const names = (argv[++i] ?? '').split(',').filter((n) => n !== '');
       if (names.length === 0) throw new UsageError(`--only needs a list of benchmarks: ${BENCHES.map((b) => b.name).join(',')}`);
@@ -114,8 +125,9 @@ function parseOptions(argv: readonly string[]): Options {
       });
     } else throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
   }
-  const partial = quick || only !== undefined;
-  return { quick, json, only: only ?? [...BENCHES], out: out !== undefined ? path.resolve(out) : partial ? null : defaultResults };
+  if (from !== null && (quick || only !== undefined || out !== undefined)) throw new UsageError('--from prints earlier results: it takes no --quick, --only or --out');
+  const partial = quick || only !== undefined || from !== null;
+  return { quick, format, from, only: only ?? [...BENCHES], out: out !== undefined ? path.resolve(out) : partial ? null : defaultResults };
 }
 
 function describeSource(): BenchResults['source'] {
@@ -185,35 +197,62 @@ function summary(rows: readonly BenchRow[], runs: readonly ScriptRun[], quick: b
   return lines.join('\n');
 }
 
+function readResults(file: string): BenchResults {
+  let doc: BenchResults;
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResults;
+  } catch (e) {
+    throw new UsageError(`cannot read results from ${file}: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(doc.scripts) || typeof doc.machine !== 'object') throw new UsageError(`${file} is not a results file of bench.js`);
+  return doc;
+}
+
+async function measure(options: Options): Promise<BenchResults> {
+  const machine = describeMachine();
+  const source = describeSource();
+  const generatedAt = new Date().toISOString();
+  const scripts: ScriptRun[] = [];
+  for (const bench of options.only) scripts.push(await runBench(bench, options.quick));
+  return { generatedAt, mode: options.quick ? 'quick' : 'full', benches: options.only.map((b) => b.name), source, machine, scripts };
+}
+
+function printResults(results: BenchResults, format: Options['format']): void {
+  const rows = results.scripts.flatMap((r) => r.report?.rows ?? []);
+  if (format === 'json') {
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    return;
+  }
+  const code = results.source === null ? 'not a git checkout' : `commit ${results.source.commit.slice(0, 12)}${results.source.modified ? ' with local changes' : ''}`;
+  if (format === 'markdown') {
+    const m = results.machine;
+    process.stdout.write(`${formatMarkdownTable(rows)}\n\n`);
+    process.stdout.write(`${results.mode} run of ${results.generatedAt.slice(0, 10)}, ${code}, on ${m.cpuModel} (${m.cores} cores, ${(m.memoryMiB / 1024).toFixed(0)} GiB), load average at start ${m.loadAverageAtStart[0]!.toFixed(2)}; node ${m.versions.node}, ${m.versions.cabextract ?? 'no cabextract'}, ${m.versions.osslsigncode ?? 'no osslsigncode'}, ${m.versions.sha256sum ?? 'no sha256sum'}.\n`);
+    return;
+  }
+  process.stdout.write(`\ncabferry benchmarks (${results.mode} run, ${results.generatedAt}, ${code})\n${describeMachineText(results.machine)}\n\n`);
+  process.stdout.write(`${formatTable(rows)}\n\n${summary(rows, results.scripts, results.mode === 'quick')}\n`);
+}
+
 async function main(): Promise<number> {
   let options: Options;
+  let results: BenchResults;
   try {
     options = parseOptions(process.argv.slice(2));
+    results = options.from !== null ? readResults(options.from) : await measure(options);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`bench: ${e.message}\n`);
     return 2;
   }
-  const machine = describeMachine();
-  const source = describeSource();
-  const generatedAt = new Date().toISOString();
-  const runs: ScriptRun[] = [];
-  for (const bench of options.only) runs.push(await runBench(bench, options.quick));
-
-  const results: BenchResults = { generatedAt, mode: options.quick ? 'quick' : 'full', benches: options.only.map((b) => b.name), source, machine, scripts: runs };
-  const rows = runs.flatMap((r) => r.report?.rows ?? []);
-  if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  else {
-    const code = source === null ? 'not a git checkout' : `commit ${source.commit.slice(0, 12)}${source.modified ? ' with local changes' : ''}`;
-    process.stdout.write(`\ncabferry benchmarks (${results.mode} run, ${generatedAt}, ${code})\n${describeMachineText(machine)}\n\n`);
-    process.stdout.write(`${formatTable(rows)}\n\n${summary(rows, runs, options.quick)}\n`);
-  }
+  printResults(results, options.format);
+  if (options.from !== null) return 0;
   if (options.out !== null) {
     fs.mkdirSync(path.dirname(options.out), { recursive: true });
     fs.writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
     process.stderr.write(`bench: results written to ${path.relative(process.cwd(), options.out) || options.out}\n`);
   } else process.stderr.write('bench: a --quick or --only run writes no results file (give --out FILE to keep it)\n');
-  return runs.every((r) => r.error === null) ? 0 : 1;
+  return results.scripts.every((r) => r.error === null) ? 0 : 1;
 }
 
 if (require.main === module) {

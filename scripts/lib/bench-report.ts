@@ -297,3 +297,25 @@ export function formatTable(rows: readonly BenchRow[]): string {
   text.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   return text.join('\n');
 }
+
+/** The report as a Markdown table for the README: what, cabferry, the reference tool with its figure, ratio, goal, met. */
+export function formatMarkdownTable(rows: readonly BenchRow[]): string {
+  const cell = (text: string): string => text.replace(/\|/g, '\\|');
+  const lines = ['| what | cabferry | reference tool | ratio | goal | met? |', '|---|---:|---|---:|---|---|'];
+  for (const r of rows) {
+    const reference = r.reference ? `\`${r.reference.command}\` ${formatQuantity(r.reference.figure.median, r.unit)}` : 'none';
+    lines.push(
+      `| ${[
+        `${r.what}, ${METRIC_TEXT[r.metric]} (\`${r.cabferry.command}\`)`,
+        formatQuantity(r.cabferry.figure.median, r.unit),
+        reference,
+        r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`,
+        formatGoal(r.goal, r.unit),
+        r.met === null ? '—' : r.met ? 'yes' : '**no**',
+      ]
+        .map(cell)
+        .join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -101,6 +101,15 @@ describe('npm run bench (scripts/bench.js)', () => {
     assert.equal(stage!.script, 'bench-stage');
     assert.deepEqual(stage!.rows.map((row) => [row.id, row.reference?.command]), [['stage.wall', 'cp + sha256sum'], ['verify-media.wall', 'sha256sum -c']]);
     stage!.rows.forEach(assertRowShape);
+
+    // the README's table is printed from a results file, without measuring again
+    const markdown = runBench(['--from', out, '--markdown']);
+    assert.equal(markdown.status, 0, markdown.stderr);
+    const tableLines = markdown.stdout.split('\n').filter((l) => l.startsWith('|'));
+    assert.equal(tableLines[0], '| what | cabferry | reference tool | ratio | goal | met? |');
+    assert.equal(tableLines.length, 2 + plan!.rows.length + stage!.rows.length);
+    assert.match(markdown.stdout, /\| stage a 16 MiB payload, wall \(`writeMedia`\) \| [\d.]+ ms \| `cp \+ sha256sum` [\d.]+ ms \| [\d.]+× \|/);
+    assert.match(markdown.stdout, /quick run of \d{4}-\d\d-\d\d/);
   });
 
   test('the table names each figure beside its reference; a partial run writes no results file', { skip: hasTool(GNU_TIME) ? false : `${GNU_TIME} is not installed` }, () => {
