@@ -96,8 +96,8 @@ function main(): void {
   const argv = process.argv.slice(2);
   const json = jsonRequested(argv);
   const say = humanOutput(json);
-  const runs = numberOption('--runs', 5, argv);
-  const repeat = numberOption('--repeat', 5, argv);
+  const runs = numberOption('--runs', 5, { min: 1, argv });
+  const repeat = numberOption('--repeat', 5, { min: 1, argv });
   const huge = argv.includes('--huge');
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {

@@ -91,10 +91,10 @@ const RSS_GOAL_MIB = 150e6 / 1048576;
 function main(): void {
   const json = jsonRequested();
   const say = humanOutput(json);
-  const sizeMb = numberOption('--size-mb', 300);
+  const sizeMb = numberOption('--size-mb', 300, { min: 1 });
   const rssSizeMb = numberOption('--rss-size-mb', 1024);
-  const runs = numberOption('--runs', 5);
-  const rssRuns = numberOption('--rss-runs', 1);
+  const runs = numberOption('--runs', 5, { min: 1 });
+  const rssRuns = numberOption('--rss-runs', 1, { min: 1 });
   requireCommands('bench-import', ['osslsigncode', 'sha256sum', 'cabextract', GNU_TIME]);
   const rows: BenchRow[] = [];
   const loadAverageAtStart = os.loadavg();

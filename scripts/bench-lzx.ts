@@ -105,8 +105,8 @@ function main(): void {
   const argv = process.argv.slice(2);
   const json = jsonRequested(argv);
   const say = humanOutput(json);
-  const runs = numberOption('--runs', 5, argv);
-  const synthetic = numberOption('--synthetic', 0, argv);
+  const runs = numberOption('--runs', 5, { min: 1, argv });
+  const synthetic = numberOption('--synthetic', 0, { argv });
   const huge = argv.includes('--huge');
   const given: string[] = [];
   for (let i = 0; i < argv.length; i++) {

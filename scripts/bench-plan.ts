@@ -114,10 +114,10 @@ function measure<T>(fn: () => T): { result: T; wallMs: number; cpuMs: number } {
 function main(): void {
   const json = jsonRequested();
   const say = humanOutput(json);
-  const nPayloads = numberOption('--payloads', 5000);
-  const nHosts = numberOption('--hosts', 1000);
-  const runs = numberOption('--runs', 15);
-  const hostRuns = numberOption('--host-runs', 1);
+  const nPayloads = numberOption('--payloads', 5000, { min: 1 });
+  const nHosts = numberOption('--hosts', 1000, { min: 1 });
+  const runs = numberOption('--runs', 15, { min: 1 });
+  const hostRuns = numberOption('--host-runs', 1, { min: 1 });
   const seed = numberOption('--seed', 42);
   const loadAverageAtStart = os.loadavg();
   const r = rng(seed);

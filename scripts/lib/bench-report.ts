@@ -20,13 +20,15 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** A numeric command-line option (`--runs 5`), which must be a non-negative finite number. */
-export function numberOption(flag: string, fallback: number, argv: readonly string[] = process.argv): number {
+/** A numeric command-line option (`--runs 5`): a finite number, at least `min` (0 unless given). */
+export function numberOption(flag: string, fallback: number, options: { min?: number; argv?: readonly string[] } = {}): number {
+  const argv = options.argv ?? process.argv;
+  const min = options.min ?? 0;
   const i = argv.indexOf(flag);
   if (i < 0) return fallback;
   const value = Number(argv[i + 1]);
-  if (argv[i + 1] === undefined || !Number.isFinite(value) || value < 0) {
-    throw new Error(`${flag} needs a non-negative number, not ${JSON.stringify(argv[i + 1] ?? '')}`);
+  if (argv[i + 1] === undefined || !Number.isFinite(value) || value < min) {
+    throw new Error(`${flag} needs a number of at least ${min}, not ${JSON.stringify(argv[i + 1] ?? '')}`);
   }
   return value;
 }
