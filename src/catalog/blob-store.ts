@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { internalError, usageError } from '../errors';
+import { describeIoError, internalError, usageError } from '../errors';
 
 /**
  * Content-addressed storage next to the SQLite file: blobs/ab/cdef… named by the SHA-256 of
@@ -95,7 +95,7 @@ export class BlobStore {
     try {
       fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
     } catch (e) {
-      throw internalError('BLOB_TEMP_CREATE', `cannot create a temp file in ${this.tmpDir}: ${(e as NodeJS.ErrnoException).code ?? e}`, { cause: e });
+      throw internalError('BLOB_TEMP_CREATE', `cannot create a temp file in ${this.tmpDir}: ${describeIoError(e)}`, { cause: e });
     }
     return new BlobTempFile(file, fd);
   }
@@ -116,7 +116,7 @@ export class BlobStore {
       fs.renameSync(temp.path, dest);
       fsyncDir(shard);
     } catch (e) {
-      throw internalError('BLOB_PUBLISH', `cannot store blob ${sha256}: ${(e as NodeJS.ErrnoException).code ?? e}`, { file: dest, cause: e });
+      throw internalError('BLOB_PUBLISH', `cannot store blob ${sha256}: ${describeIoError(e)}`, { file: dest, cause: e });
     }
     temp.published = true;
     return dest;
@@ -194,7 +194,7 @@ export class BlobTempFile {
       try {
         done += fs.writeSync(this.fd, chunk, done, chunk.length - done);
       } catch (e) {
-        throw internalError('BLOB_WRITE', `cannot write ${this.path}: ${(e as NodeJS.ErrnoException).code ?? e}`, { cause: e });
+        throw internalError('BLOB_WRITE', `cannot write ${this.path}: ${describeIoError(e)}`, { cause: e });
       }
     }
     this.bytesWritten += chunk.length;
@@ -206,7 +206,7 @@ export class BlobTempFile {
     try {
       fs.fsyncSync(this.fd);
     } catch (e) {
-      throw internalError('BLOB_FSYNC', `cannot flush ${this.path}: ${(e as NodeJS.ErrnoException).code ?? e}`, { cause: e });
+      throw internalError('BLOB_FSYNC', `cannot flush ${this.path}: ${describeIoError(e)}`, { cause: e });
     } finally {
       fs.closeSync(this.fd);
       this.fd = null;
