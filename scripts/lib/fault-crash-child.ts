@@ -1,16 +1,19 @@
 /**
- * Crash points: runs the cabferry CLI in this process and SIGKILLs it just before its N-th
- * file-system mutation (open for writing, write, fsync, rename, remove, mkdir …), so a test can
- * crash a command at every step where it changes the disk — deterministically, unlike a timer.
+ * Crash points: runs the cabferry CLI in this process and, just before its N-th file-system
+ * mutation (open for writing, write, fsync, rename, remove, mkdir …), either SIGKILLs itself or
+ * fills the disk under it — so a test can crash a command, or run it out of space, at every step
+ * where it changes the disk: deterministically, unlike a timer.
  *
- *   node dist/scripts/lib/fault-crash-child.js <N|count:FILE> <cabferry args…>
+ *   node dist/scripts/lib/fault-crash-child.js N <cabferry args…>            SIGKILL before change N
+ *   node dist/scripts/lib/fault-crash-child.js fill:N:DIR <cabferry args…>   fill DIR's file system before change N
+ *   node dist/scripts/lib/fault-crash-child.js count:FILE <cabferry args…>   no fault; write the number of changes to FILE
  *
- * `count:FILE` crashes nowhere and writes the number of mutations the run made to FILE (the
- * range of N). Only node:fs calls are counted: SQLite writes from native code are not, which is
- * why the catalog is crashed with timers (test/importer/crash.test.ts) and this is for staging.
+ * Only node:fs calls are counted: SQLite writes from native code are not, which is why the
+ * catalog's database is crashed with timers (test/importer/crash.test.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fillFileSystem } from './fault';
 
 type AnyFn = (...args: unknown[]) => unknown;
 
@@ -20,16 +23,29 @@ if (mode === undefined) {
   process.exit(2);
 }
 const countFile = mode.startsWith('count:') ? mode.slice('count:'.length) : null;
-const crashAt = countFile === null ? Number(mode) : Infinity;
-if (countFile === null && !(Number.isSafeInteger(crashAt) && crashAt >= 1)) {
-  process.stderr.write(`fault-crash-child: bad crash point ${JSON.stringify(mode)}\n`);
+const fill = /^fill:(\d+):(.+)$/.exec(mode);
+const faultAt = countFile !== null ? Infinity : Number(fill ? fill[1] : mode);
+if (countFile === null && !(Number.isSafeInteger(faultAt) && faultAt >= 1)) {
+  process.stderr.write(`fault-crash-child: bad fault point ${JSON.stringify(mode)}\n`);
   process.exit(2);
 }
 
 let mutations = 0;
+let injecting = false;
 function mutation(): void {
+  if (injecting) return; // the filler's own writes are not the command's
   mutations++;
-  if (mutations === crashAt) process.kill(process.pid, 'SIGKILL');
+  if (mutations !== faultAt) return;
+  if (fill === null) {
+    process.kill(process.pid, 'SIGKILL');
+    return;
+  }
+  injecting = true;
+  try {
+    fillFileSystem(fill[2]); // DIR/filler: the test removes it to make room again
+  } finally {
+    injecting = false;
+  }
 }
 
 const writeFlags = fs.constants.O_WRONLY | fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_APPEND;

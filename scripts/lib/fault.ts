@@ -75,6 +75,24 @@ export function runChild(script: string, args: string[], options: ChildOptions =
   });
 }
 
+/**
+ * Run a reference child and note when `watch` first appears (polled every millisecond): the
+ * start of the window in which it writes, so faults can be aimed at that window rather than at
+ * node's start-up. firstWriteMs is null when it never appeared.
+ */
+export async function timeWriteWindow(watch: string, run: () => Promise<ChildRun>): Promise<{ run: ChildRun; firstWriteMs: number | null }> {
+  const started = Date.now();
+  let firstWriteMs: number | null = null;
+  const poll = setInterval(() => {
+    if (firstWriteMs === null && fs.existsSync(watch)) firstWriteMs = Date.now() - started;
+  }, 1);
+  try {
+    return { run: await run(), firstWriteMs };
+  } finally {
+    clearInterval(poll);
+  }
+}
+
 /** The non-empty lines a run wrote to stderr. */
 export function stderrLines(run: { stderr: string }): string[] {
   return run.stderr.split('\n').filter((l) => l.trim() !== '');

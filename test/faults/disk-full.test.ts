@@ -9,7 +9,7 @@ import { isCabferryError } from '../../src/errors';
 import { MEDIA } from '../../src/media/layout';
 import { verifyMedia } from '../../src/media/verify';
 import { faultSeed, fillFileSystem, mountTmpfs, prng, runChild, snapshotTree, stderrLines, type ChildRun, type MountedFs } from '../../scripts/lib/fault';
-import { cliPath, fixturePath, runCli, tempDir } from '../helpers';
+import { cliPath, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
 
 /**
  * Disk full, with real small file systems (tmpfs, so the test needs root or CAP_SYS_ADMIN and
@@ -22,6 +22,7 @@ import { cliPath, fixturePath, runCli, tempDir } from '../helpers';
  * command completes.
  */
 
+const crashChild = path.join(projectRoot, 'dist', 'scripts', 'lib', 'fault-crash-child.js');
 const trustFile = fixturePath('pki', 'root.pem');
 const importArgs = (catalog: string) => ['import', '--catalog', catalog, '--trust', trustFile, '--allow-sha1-only', '--json', fixturePath('payloads')];
 const hosts = [fixturePath('hosts', 'srv-fresh-x64.systeminfo.txt'), fixturePath('hosts', 'srv-x86.systeminfo.txt'), fixturePath('hosts', 'srv-x86.hotfix.json')];
@@ -116,6 +117,22 @@ function mediumState(dir: string, context: string): 'unfinished' | 'verified' {
   return 'verified';
 }
 
+/** How many file-system changes a clean run of `args` makes (the range of fault points). */
+async function countChanges(args: string[]): Promise<number> {
+  const countFile = path.join(work, `changes-${process.hrtime.bigint()}`);
+  const probe = await runChild(crashChild, [`count:${countFile}`, ...args]);
+  assert.equal(probe.status, 0, probe.stderr);
+  return Number(fs.readFileSync(countFile, 'utf8'));
+}
+
+/** `count` fault points in 1..`points`: seeded, plus the first and the last */
+function faultPoints(seed: number, points: number, count: number): number[] {
+  const random = prng(seed);
+  const chosen = new Set<number>([1, points]);
+  while (chosen.size < Math.min(count, points)) chosen.add(1 + Math.floor(random() * points));
+  return [...chosen].sort((a, b) => a - b);
+}
+
 /** inode budgets to starve a command at: seeded, spread over 0..`upTo` extra files */
 function inodeBudgets(seed: number, upTo: number, count: number): number[] {
   const random = prng(seed);
@@ -156,6 +173,7 @@ describe('disk full: the catalog during import', () => {
         fsys.unmount();
       }
     }
+    t.diagnostic(`seed ${seed}: errors met ${JSON.stringify(Object.fromEntries(failures))}`);
     assert.ok(failures.size > 0, `seed ${seed}: no budget made the import fail`);
   });
 
@@ -172,6 +190,7 @@ describe('disk full: the catalog during import', () => {
       assert.equal(reference.status, 0, reference.stderr);
       fs.rmSync(path.join(fsys.dir, 'reference'), { recursive: true });
       let failed = 0;
+      const met: string[] = [];
       for (let round = 0; round < 6; round++) {
         const dir = path.join(fsys.dir, `catalog-${round}`);
         const at = Math.floor(80 + random() * Math.max(reference.ms - 80, 1));
@@ -179,9 +198,9 @@ describe('disk full: the catalog during import', () => {
         let filler = '';
         const run = await runChild(cliPath, importArgs(dir), { atMs: { ms: at, fn: () => (filler = fillFileSystem(fsys.dir)) } });
         if (run.status !== 0) {
-          assertOneStorageError(run, context);
+          met.push(assertOneStorageError(run, context));
           failed++;
-        }
+        } else met.push('completed');
         if (filler === '') filler = fillFileSystem(fsys.dir);
         await checkOnFullDisk(dir, context);
         fs.rmSync(filler);
@@ -191,7 +210,36 @@ describe('disk full: the catalog during import', () => {
         assert.deepEqual(importedKeys(dir), expected, context);
         fs.rmSync(dir, { recursive: true });
       }
+      t.diagnostic(`seed ${seed}: ${met.join(', ')}`);
       assert.ok(failed > 0, `seed ${seed}: the disk never filled while an import ran`);
+    } finally {
+      fsys.unmount();
+    }
+  });
+
+  it('the disk filled just before the N-th file-system change: one typed line, exit 4; catalog repairable; with room, import completes', async (t) => {
+    if (unavailable) return t.skip(unavailable);
+    const seed = faultSeed();
+    const expected = importedKeys(catalog);
+    const fsys = mount({ sizeBytes: 72 * MiB });
+    try {
+      const points = await countChanges(importArgs(path.join(fsys.dir, 'probe')));
+      fs.rmSync(path.join(fsys.dir, 'probe'), { recursive: true });
+      const met: string[] = [];
+      for (const n of faultPoints(seed + 3, points, 10)) {
+        const dir = path.join(fsys.dir, 'catalog');
+        const context = `seed ${seed}, disk filled before change ${n} of ${points}`;
+        const run = await runChild(crashChild, [`fill:${n}:${fsys.dir}`, ...importArgs(dir)]);
+        met.push(`${n}: ${run.status === 0 ? 'completed' : assertOneStorageError(run, context)}`);
+        await checkOnFullDisk(dir, context);
+        fs.rmSync(path.join(fsys.dir, 'filler'), { force: true });
+        assertCatalogRepairable(dir, context);
+        const again = await runChild(cliPath, importArgs(dir));
+        assert.equal(again.status, 0, `${context}, re-run with room: ${again.stderr}`);
+        assert.deepEqual(importedKeys(dir), expected, context);
+        fs.rmSync(dir, { recursive: true });
+      }
+      t.diagnostic(`seed ${seed}: ${met.join(', ')}`);
     } finally {
       fsys.unmount();
     }
@@ -228,6 +276,7 @@ describe('disk full: the medium during stage', () => {
     if (unavailable) return t.skip(unavailable);
     const seed = faultSeed();
     let failed = 0;
+    const met: string[] = [];
     for (const inodes of inodeBudgets(seed + 1, 30, 10)) {
       const context = `seed ${seed}, stage with ${inodes} inode(s)`;
       const fsys = mount({ sizeBytes: 16 * MiB, inodes });
@@ -235,7 +284,7 @@ describe('disk full: the medium during stage', () => {
         const to = path.join(fsys.dir, 'media');
         const run = await runChild(cliPath, stageArgs(to));
         if (run.status !== 0) {
-          assertOneStorageError(run, context);
+          met.push(`${inodes}: ${assertOneStorageError(run, context)}`);
           failed++;
         }
         if (fs.existsSync(to)) assert.equal(mediumState(to, context), run.status === 0 ? 'verified' : 'unfinished', context);
@@ -247,33 +296,33 @@ describe('disk full: the medium during stage', () => {
         fsys.unmount();
       }
     }
+    t.diagnostic(`seed ${seed}: ${met.join(', ')}`);
     assert.ok(failed > 0, `seed ${seed}: no budget made the stage fail`);
   });
 
-  it('the medium filled at a seeded moment: one typed line, exit 4, or done; unfinished or verified; with room, completes', async (t) => {
+  it('the medium filled just before the N-th file-system change: one typed line, exit 4; unfinished; with room, completes', async (t) => {
     if (unavailable) return t.skip(unavailable);
     const seed = faultSeed();
-    const random = prng(seed + 2);
     // staging wants its payloads plus 1 MiB free (checkFreeSpace): a 2 MiB stick
     const fsys = mount({ sizeBytes: 2 * MiB });
     try {
-      const reference = await runChild(cliPath, stageArgs(path.join(fsys.dir, 'reference')));
-      assert.equal(reference.status, 0, reference.stderr);
-      fs.rmSync(path.join(fsys.dir, 'reference'), { recursive: true });
-      for (let round = 0; round < 6; round++) {
-        const to = path.join(fsys.dir, `media-${round}`);
-        const at = Math.floor(80 + random() * Math.max(reference.ms - 80, 1));
-        const context = `seed ${seed}, round ${round}, medium filled after ${at} ms`;
-        let filler = '';
-        const run = await runChild(cliPath, stageArgs(to), { atMs: { ms: at, fn: () => (filler = fillFileSystem(fsys.dir)) } });
-        if (run.status !== 0) assertOneStorageError(run, context);
+      const points = await countChanges(stageArgs(path.join(fsys.dir, 'probe')));
+      fs.rmSync(path.join(fsys.dir, 'probe'), { recursive: true });
+      const met: string[] = [];
+      for (const n of faultPoints(seed + 2, points, 12)) {
+        const to = path.join(fsys.dir, 'media');
+        const context = `seed ${seed}, medium filled before change ${n} of ${points}`;
+        const run = await runChild(crashChild, [`fill:${n}:${fsys.dir}`, ...stageArgs(to)]);
+        met.push(`${n}: ${run.status === 0 ? 'completed' : assertOneStorageError(run, context)}`);
         if (fs.existsSync(to)) assert.equal(mediumState(to, context), run.status === 0 ? 'verified' : 'unfinished', context);
-        if (filler !== '') fs.rmSync(filler);
+        fs.rmSync(path.join(fsys.dir, 'filler'), { force: true });
         const again = await runChild(cliPath, stageArgs(to));
         assert.equal(again.status, 0, `${context}, re-run with room: ${again.stderr}`);
         assert.equal(mediumState(to, context), 'verified');
         fs.rmSync(to, { recursive: true });
       }
+      t.diagnostic(`seed ${seed}: ${met.join(', ')}`);
+      assert.ok(met.some((m) => m.endsWith('MEDIA_WRITE')), `seed ${seed}: no write met the full disk: ${met.join(', ')}`);
     } finally {
       fsys.unmount();
     }

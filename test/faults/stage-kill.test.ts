@@ -6,7 +6,7 @@ import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { isCabferryError } from '../../src/errors';
 import { MEDIA } from '../../src/media/layout';
 import { verifyMedia } from '../../src/media/verify';
-import { faultSeed, prng, runChild, stderrLines } from '../../scripts/lib/fault';
+import { faultSeed, prng, runChild, stderrLines, timeWriteWindow } from '../../scripts/lib/fault';
 import { cliPath, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
 
 /**
@@ -75,17 +75,11 @@ describe('stage killed by a timer at random moments', () => {
     const random = prng(seed);
     // the reference run: how long a stage takes, and when it starts writing the medium
     const refDir = path.join(work, 'reference');
-    let firstWriteMs = -1;
-    const started = Date.now();
-    const poll = setInterval(() => {
-      if (firstWriteMs < 0 && fs.existsSync(refDir)) firstWriteMs = Date.now() - started;
-    }, 1);
-    const reference = await runChild(cliPath, stageArgs(refDir));
-    clearInterval(poll);
+    const { run: reference, firstWriteMs } = await timeWriteWindow(refDir, () => runChild(cliPath, stageArgs(refDir)));
     assert.equal(reference.status, 0, reference.stderr);
     assert.equal(checkMedium(refDir, 'reference'), 'verified');
     // kills land across the writing window (and a little before it); node's start-up proves nothing
-    const from = Math.max(firstWriteMs < 0 ? reference.ms / 2 : firstWriteMs - 20, 60);
+    const from = Math.max(firstWriteMs === null ? reference.ms / 2 : firstWriteMs - 20, 60);
     const span = Math.max(reference.ms - from, 5);
 
     const rounds = 10;
