@@ -147,7 +147,7 @@ describe('disk full: the catalog during import', () => {
     const seed = faultSeed();
     const expected = importedKeys(catalog);
     const failures = new Map<string, number>();
-    for (const inodes of inodeBudgets(seed, 60, 12)) {
+    for (const inodes of inodeBudgets(seed, 60, 9)) {
       const context = `seed ${seed}, import with ${inodes} inode(s)`;
       const fsys = mount({ sizeBytes: 200 * MiB, inodes });
       try {
@@ -226,7 +226,7 @@ describe('disk full: the catalog during import', () => {
       const points = await countChanges(importArgs(path.join(fsys.dir, 'probe')));
       fs.rmSync(path.join(fsys.dir, 'probe'), { recursive: true });
       const met: string[] = [];
-      for (const n of faultPoints(seed + 3, points, 10)) {
+      for (const n of faultPoints(seed + 3, points, 8)) {
         const dir = path.join(fsys.dir, 'catalog');
         const context = `seed ${seed}, disk filled before change ${n} of ${points}`;
         const run = await runChild(crashChild, [`fill:${n}:${fsys.dir}`, ...importArgs(dir)]);
