@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { openCatalog } from '../../src/catalog/catalog';
 import { checkCatalog, type ProblemKind } from '../../src/catalog/check';
+import { prng } from '../../scripts/lib/fault';
 import { cliPath, fixturePath, tempDir } from '../helpers';
 
 /**
@@ -54,18 +55,6 @@ function runImport(catalogDir: string, sources: string[], killAfterMs: number | 
       resolve({ status, signal, stdout, stderr, ms: Date.now() - started });
     });
   });
-}
-
-/** mulberry32: a seeded generator, so a failing schedule can be replayed from the printed seed */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function payloadKeys(dir: string): string[] {
