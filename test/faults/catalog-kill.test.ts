@@ -6,6 +6,7 @@ import { before, describe, it } from 'node:test';
 import { openCatalog } from '../../src/catalog/catalog';
 import { checkCatalog, type ProblemKind } from '../../src/catalog/check';
 import { faultSeed, prng, runChild } from '../../scripts/lib/fault';
+import { catalogPayloadKeys } from '../catalog-helpers';
 import { cliPath, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
 
 /**
@@ -48,15 +49,6 @@ function plantLeftovers(dir: string): number {
   return planted + 3;
 }
 
-function payloadKeys(dir: string): string[] {
-  const c = openCatalog({ dir, readonly: true });
-  try {
-    return c.payloads().map((p) => p.sha256).sort();
-  } finally {
-    c.close();
-  }
-}
-
 describe('catalog check --repair crashed before each file removal', () => {
   it('keeps every row and blob; leaves only leftovers that the next repair removes', async () => {
     const probeDir = path.join(work, 'probe');
@@ -70,7 +62,7 @@ describe('catalog check --repair crashed before each file removal', () => {
     const points = Number(fs.readFileSync(countFile, 'utf8'));
     assert.ok(points >= planted, `${points} file-system changes for ${planted} removals`);
 
-    const expected = payloadKeys(source);
+    const expected = catalogPayloadKeys(source);
     for (let n = 1; n <= points; n++) {
       const dir = path.join(work, `repair-${n}`);
       fs.cpSync(source, dir, { recursive: true });
@@ -86,7 +78,7 @@ describe('catalog check --repair crashed before each file removal', () => {
       } finally {
         c.close();
       }
-      assert.deepEqual(payloadKeys(dir), expected, `crash before change ${n}: no row lost`);
+      assert.deepEqual(catalogPayloadKeys(dir), expected, `crash before change ${n}: no row lost`);
       fs.rmSync(dir, { recursive: true });
     }
   });
@@ -101,7 +93,7 @@ describe('import crashed just before its N-th file-system change', () => {
     const probe = await runChild(crashChild, [`count:${countFile}`, ...args(path.join(work, 'import-probe'))]);
     assert.equal(probe.status, 0, probe.stderr);
     const points = Number(fs.readFileSync(countFile, 'utf8'));
-    const expected = payloadKeys(source);
+    const expected = catalogPayloadKeys(source);
     // the timer-driven test (test/importer/crash.test.ts) covers the whole run; these are the
     // single steps of one payload's way into the store, at seeded places in the run
     const chosen = new Set<number>([1, points]);
@@ -124,7 +116,7 @@ describe('import crashed just before its N-th file-system change', () => {
       }
       const again = await runChild(cliPath, args(dir));
       assert.equal(again.status, 0, `${context}: re-import: ${again.stderr}`);
-      assert.deepEqual(payloadKeys(dir), expected, context);
+      assert.deepEqual(catalogPayloadKeys(dir), expected, context);
       const c = openCatalog({ dir });
       try {
         assert.equal(checkCatalog(c, { repair: true }).ok, true, context);

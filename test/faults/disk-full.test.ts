@@ -9,6 +9,7 @@ import { isCabferryError } from '../../src/errors';
 import { MEDIA } from '../../src/media/layout';
 import { verifyMedia } from '../../src/media/verify';
 import { faultSeed, fillFileSystem, mountTmpfs, prng, runChild, snapshotTree, stderrLines, type ChildRun, type MountedFs } from '../../scripts/lib/fault';
+import { catalogPayloadKeys } from '../catalog-helpers';
 import { cliPath, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
 
 /**
@@ -97,15 +98,6 @@ async function checkOnFullDisk(dir: string, context: string): Promise<void> {
   assert.deepEqual(report.problems.filter((p) => !repairable.includes(p.kind)), [], `${context}, check on the full disk`);
 }
 
-function importedKeys(dir: string): string[] {
-  const c = openCatalog({ dir, readonly: true });
-  try {
-    return c.payloads().map((p) => p.sha256).sort();
-  } finally {
-    c.close();
-  }
-}
-
 function mediumState(dir: string, context: string): 'unfinished' | 'verified' {
   if (!fs.existsSync(path.join(dir, MEDIA.manifest))) {
     assert.throws(() => verifyMedia(dir), (e) => isCabferryError(e) && e.code === 'MEDIA_NO_MANIFEST', context);
@@ -145,7 +137,7 @@ describe('disk full: the catalog during import', () => {
   it('no inode left at the N-th file: one typed line, exit 4; catalog repairable; with room, import completes', async (t) => {
     if (unavailable) return t.skip(unavailable);
     const seed = faultSeed();
-    const expected = importedKeys(catalog);
+    const expected = catalogPayloadKeys(catalog);
     const failures = new Map<string, number>();
     for (const inodes of inodeBudgets(seed, 60, 9)) {
       const context = `seed ${seed}, import with ${inodes} inode(s)`;
@@ -162,7 +154,7 @@ describe('disk full: the catalog during import', () => {
         assertCatalogRepairable(dir, context);
         const again = await runChild(cliPath, importArgs(dir));
         assert.equal(again.status, 0, `${context}, re-run with room: ${again.stderr}`);
-        assert.deepEqual(importedKeys(dir), expected, context);
+        assert.deepEqual(catalogPayloadKeys(dir), expected, context);
         const c = openCatalog({ dir });
         try {
           assert.deepEqual(checkCatalog(c).problems, [], context);
@@ -181,7 +173,7 @@ describe('disk full: the catalog during import', () => {
     if (unavailable) return t.skip(unavailable);
     const seed = faultSeed();
     const random = prng(seed);
-    const expected = importedKeys(catalog);
+    const expected = catalogPayloadKeys(catalog);
     // the importer refuses up front unless 64 MiB stay free (BlobStore.assertRoomFor): room for that,
     // which the filler then takes
     const fsys = mount({ sizeBytes: 72 * MiB });
@@ -207,7 +199,7 @@ describe('disk full: the catalog during import', () => {
         assertCatalogRepairable(dir, context);
         const again = await runChild(cliPath, importArgs(dir));
         assert.equal(again.status, 0, `${context}, re-run with room: ${again.stderr}`);
-        assert.deepEqual(importedKeys(dir), expected, context);
+        assert.deepEqual(catalogPayloadKeys(dir), expected, context);
         fs.rmSync(dir, { recursive: true });
       }
       t.diagnostic(`seed ${seed}: ${met.join(', ')}`);
@@ -220,7 +212,7 @@ describe('disk full: the catalog during import', () => {
   it('the disk filled just before the N-th file-system change: one typed line, exit 4; catalog repairable; with room, import completes', async (t) => {
     if (unavailable) return t.skip(unavailable);
     const seed = faultSeed();
-    const expected = importedKeys(catalog);
+    const expected = catalogPayloadKeys(catalog);
     const fsys = mount({ sizeBytes: 72 * MiB });
     try {
       const points = await countChanges(importArgs(path.join(fsys.dir, 'probe')));
@@ -236,7 +228,7 @@ describe('disk full: the catalog during import', () => {
         assertCatalogRepairable(dir, context);
         const again = await runChild(cliPath, importArgs(dir));
         assert.equal(again.status, 0, `${context}, re-run with room: ${again.stderr}`);
-        assert.deepEqual(importedKeys(dir), expected, context);
+        assert.deepEqual(catalogPayloadKeys(dir), expected, context);
         fs.rmSync(dir, { recursive: true });
       }
       t.diagnostic(`seed ${seed}: ${met.join(', ')}`);
@@ -262,7 +254,7 @@ describe('disk full: the catalog during import', () => {
       fs.rmSync(filler);
       const again = await runChild(cliPath, importArgs(dir));
       assert.equal(again.status, 0, again.stderr);
-      assert.deepEqual(importedKeys(dir), importedKeys(catalog));
+      assert.deepEqual(catalogPayloadKeys(dir), catalogPayloadKeys(catalog));
     } finally {
       fsys.unmount();
     }

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { openCatalog } from '../../src/catalog/catalog';
 import { checkCatalog, type ProblemKind } from '../../src/catalog/check';
 import { prng } from '../../scripts/lib/fault';
+import { catalogPayloadKeys } from '../catalog-helpers';
 import { cliPath, fixturePath, tempDir } from '../helpers';
 
 /**
@@ -57,15 +58,6 @@ function runImport(catalogDir: string, sources: string[], killAfterMs: number | 
   });
 }
 
-function payloadKeys(dir: string): string[] {
-  const c = openCatalog({ dir, readonly: true });
-  try {
-    return c.payloads().map((p) => p.sha256).sort();
-  } finally {
-    c.close();
-  }
-}
-
 describe('an import killed at random moments', () => {
   it('always leaves a consistent catalog, and a re-import completes', async () => {
     const dir = tempDir();
@@ -73,7 +65,7 @@ describe('an import killed at random moments', () => {
     const reference = await runImport(path.join(dir, 'reference'), sources);
     assert.equal(reference.signal, null);
     assert.ok(reference.status === 0 || reference.status === 1, reference.stderr);
-    const expected = payloadKeys(path.join(dir, 'reference'));
+    const expected = catalogPayloadKeys(path.join(dir, 'reference'));
     assert.ok(expected.length >= 16);
 
     const seed = Number(process.env.CABFERRY_KILL_SEED ?? Date.now() % 100000);
@@ -106,7 +98,7 @@ describe('an import killed at random moments', () => {
     const final = await runImport(catalogDir, sources);
     assert.equal(final.status, reference.status, final.stderr);
     const summary = JSON.parse(final.stdout) as { imported: number; duplicates: number; restored: number };
-    assert.deepEqual(payloadKeys(catalogDir), expected);
+    assert.deepEqual(catalogPayloadKeys(catalogDir), expected);
     const catalog = openCatalog({ dir: catalogDir });
     try {
       assert.equal(checkCatalog(catalog, { repair: true }).ok, true);
