@@ -110,6 +110,7 @@ export function inspectText(r: PayloadReport, withMembers: boolean): string {
     ['release type', p.releaseType ?? '(none)'],
     ['restart', p.restart ?? '(not specified)'],
     ['parents', p.parents.length === 0 ? '(none)' : p.parents.map((x, i) => `${i > 0 && x.group !== undefined && x.group === p.parents[i - 1].group ? 'or ' : ''}${parentText(x)}`).join('\n' + ' '.repeat(16))],
+    ...(p.servicingStackVersion ? [['servicing', `installs Microsoft-Windows-ServicingStack ${p.servicingStackVersion}`] as [string, string]] : []),
     ['identity', p.identity ? `${p.identity.name} ${p.identity.version ?? ''} ${p.identity.processorArchitecture ?? ''}`.trim() : '(none)'],
     ['file', `${p.format}${p.payloadCab ? ` (payload cab ${p.payloadCab})` : ''}, ${p.size} bytes, sha256 ${p.sha256}`],
     ['signatures', `${p.signatures}: ${signatureLine(r.verdict)}`],

@@ -1,3 +1,4 @@
+import { compareDottedVersions, isDottedVersion } from './assembly-version';
 import type { PackageManifest } from './mum';
 import type { PayloadKind } from './types';
 
@@ -25,6 +26,19 @@ export interface KindDecision {
 }
 
 const servicingStackComponent = /^Microsoft-Windows-ServicingStack$/i;
+
+/**
+ * The servicing stack version a package brings: a host whose stack reports this version (or a
+ * later one) has what the package installs, whether or not its hotfix list names the KB.
+ */
+export function servicingStackVersionOf(manifests: readonly PackageManifest[]): string | null {
+  const versions = manifests
+    .flatMap((m) => m.updates.flatMap((u) => u.components))
+    .filter((c) => servicingStackComponent.test(c.name) && c.version !== undefined && isDottedVersion(c.version))
+    .map((c) => c.version!)
+    .sort(compareDottedVersions);
+  return versions.length > 0 ? versions[versions.length - 1] : null;
+}
 
 const titleRules: [RegExp, PayloadKind][] = [
   [/servicing stack/i, 'servicing-stack'],

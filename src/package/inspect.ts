@@ -7,7 +7,7 @@ import type { CabMember } from '../cab/types';
 import { CabferryError, describeIoError, inputError, internalError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
 import { familyForNtVersion, loadKnowledgeBase, type KnowledgeBase } from '../planner/knowledge-base';
-import { classifyPayload } from './classify';
+import { classifyPayload, servicingStackVersionOf } from './classify';
 import { choosePayloadCab, detectLayout, type PayloadLayout } from './layout';
 import { parsePackageManifest, type PackageManifest } from './mum';
 import { parsePkgProperties, type PkgProperties } from './pkg-properties';
@@ -165,6 +165,10 @@ function verifyFileOnePass(file: string, options: InspectOptions): PrecomputedFi
 
 interface InnerPackage {
   manifest: PackageManifest;
+  /** the other .mum documents (the packages update.mum installs, where the components are listed) */
+  packageManifests: PackageManifest[];
+  /** .mum documents that could not be read, for the payload's notes */
+  unreadable: string[];
   metadata: MetadataVerification;
 }
 
@@ -180,7 +184,20 @@ function inspectPayloadCab(cabinet: Cabinet, options: InspectOptions): InnerPack
   } catch (e) {
     throw e instanceof CabferryError ? e.withContext({ file: cabinet.path, member: 'update.mum' }) : e;
   }
-  return { manifest, metadata };
+  // update.mum only names the packages it installs; the components (and so the servicing stack
+  // version an SSU brings) are listed in those packages' own .mum files
+  const packageManifests: PackageManifest[] = [];
+  const unreadable: string[] = [];
+  for (const [name, bytes] of metadataMembers.documents) {
+    if (!name.endsWith('.mum') || name === 'update.mum') continue;
+    try {
+      packageManifests.push(parsePackageManifest(bytes, name));
+    } catch (e) {
+      if (!(e instanceof CabferryError)) throw e;
+      unreadable.push(`${name}: ${e.message}`);
+    }
+  }
+  return { manifest, packageManifests, unreadable, metadata };
 }
 
 /**
@@ -280,7 +297,7 @@ interface ReportParts extends OuterFile {
 }
 
 function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport {
-  const { manifest, metadata } = parts.inner;
+  const { manifest, packageManifests, metadata } = parts.inner;
   const { fileName } = parts;
   const notes: string[] = [];
   const props = parts.pkgProperties;
@@ -303,6 +320,7 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     }
   }
 
+  for (const u of parts.inner.unreadable) notes.push(`package manifest not read: ${u}`);
   if (parts.payloadCabVerdict !== null && parts.payloadCabVerdict.verdict !== 'valid') {
     notes.push(`the payload cab ${parts.payloadCab}'s own signature is ${parts.payloadCabVerdict.verdict}: ${parts.payloadCabVerdict.reason}`);
   }
@@ -334,6 +352,7 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     identity: manifest.identity,
     installerAssembly: manifest.installerAssembly,
     subPackages: manifest.updates.flatMap((u) => u.packages),
+    servicingStackVersion: servicingStackVersionOf([manifest, ...packageManifests]),
     fileName,
     fileRevision: revisionInFileName(fileName),
     format: parts.format,

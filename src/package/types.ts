@@ -78,6 +78,11 @@ export interface Payload {
   installerAssembly?: AssemblyIdentity | null;
   /** packages the top package contains (Package_for_KBnnnn_server, …) */
   subPackages?: AssemblyIdentity[];
+  /**
+   * the version of Microsoft-Windows-ServicingStack this package installs (the highest, when it
+   * lists several), from its signed .mum files; null when it does not update the servicing stack
+   */
+  servicingStackVersion?: string | null;
   fileName: string;
   /** re-release number from the file name ("Windows6.0-KB4474419-v4-x64.msu" → 4), else null */
   fileRevision?: number | null;

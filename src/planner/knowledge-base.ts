@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inputError } from '../errors';
 import { shippedDataPath } from '../shipped-data';
+import { isDottedVersion } from '../package/assembly-version';
 import type { PayloadKind } from '../package/types';
 
 /**
@@ -171,7 +172,7 @@ function parseUpdateFact(u: unknown, where: string, bad: (what: string) => never
   const optInt = (v: unknown, name: string): number | null => (v === undefined ? null : int(v, `${at}.${name}`, bad));
   const optStr = (v: unknown, name: string): string | null => (v === undefined ? null : str(v, `${at}.${name}`, bad));
   const servicingStackVersion = optStr(u.servicingStackVersion, 'servicingStackVersion');
-  if (servicingStackVersion !== null && !/^\d+\.\d+\.\d+\.\d+$/.test(servicingStackVersion)) bad(`${at}: servicingStackVersion is not a.b.c.d`);
+  if (servicingStackVersion !== null && !isDottedVersion(servicingStackVersion)) bad(`${at}: servicingStackVersion is not a.b.c.d`);
   const fileHint = optStr(u.fileHint, 'fileHint');
   if (fileHint !== null && !fileHint.includes('{arch}')) bad(`${at}: fileHint must contain {arch}`);
   return {

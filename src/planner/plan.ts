@@ -2,7 +2,7 @@ import { internalError } from '../errors';
 import type { Architecture, Payload, PayloadKind } from '../package/types';
 import type { HostInventory, HostPlan, PlanGoal, SimulatedState } from './types';
 import { familyForNtVersion, type KbFamily, type KbUpdateFact, type KnowledgeBase } from './knowledge-base';
-import { compareDottedVersions } from './inventory/collect';
+import { compareDottedVersions } from '../package/assembly-version';
 
 /**
  * planInstall: from what a host reports, the payloads in the catalog and the knowledge base,
@@ -92,7 +92,7 @@ export function planInstall(host: HostInventory, payloads: Payload[], kb: Knowle
     plan.complete = false;
     return plan;
   }
-  const base = hostBaseline(host, family, plan);
+  const base = hostBaseline(host, family, servicingStackVersions(host, payloads, family), plan);
   const candidates = selectCandidates(host, payloads, family, base, plan);
   const ctx = new PlanContext(family, base, candidates, plan, host.architecture);
   ctx.chooseRoots(goal);
@@ -121,7 +121,33 @@ function resolveFamily(host: HostInventory, kb: KnowledgeBase, plan: HostPlan): 
   return null;
 }
 
-function hostBaseline(host: HostInventory, family: KbFamily, plan: HostPlan): Baseline {
+interface StackVersion {
+  version: string;
+  /** where the version comes from, for the plan's assumptions */
+  from: string;
+}
+
+/**
+ * The servicing stack version each SSU brings: from the payload's own signed package manifests where the
+ * catalog holds it (for this host's architecture), else from the knowledge base.
+ */
+function servicingStackVersions(host: HostInventory, payloads: Payload[], family: KbFamily): Map<string, StackVersion> {
+  const versions = new Map<string, StackVersion>();
+  for (const p of payloads) {
+    if (p.ntVersion !== family.ntVersion || !p.servicingStackVersion || versions.has(p.kb)) continue;
+    // only a servicing stack update is wholly present when the stack is: a package that also carries
+    // stack files (a SHA-2 update, say) brings other components too
+    if ((family.updates.get(p.kb)?.role ?? p.kind) !== 'servicing-stack') continue;
+    if (host.architecture !== null && p.architecture !== host.architecture && p.architecture !== 'neutral') continue;
+    versions.set(p.kb, { version: p.servicingStackVersion, from: `the signed package manifests of ${p.fileName}` });
+  }
+  for (const f of family.updates.values()) {
+    if (f.servicingStackVersion !== null && !versions.has(f.kb)) versions.set(f.kb, { version: f.servicingStackVersion, from: 'the knowledge base' });
+  }
+  return versions;
+}
+
+function hostBaseline(host: HostInventory, family: KbFamily, stackVersions: Map<string, StackVersion>, plan: HostPlan): Baseline {
   const installed = new Set(host.installed);
   let servicePack = host.servicePack;
   if (servicePack === null) {
@@ -135,11 +161,11 @@ function hostBaseline(host: HostInventory, family: KbFamily, plan: HostPlan): Ba
   for (const f of family.updates.values()) if (f.bringsServicePack !== null && f.bringsServicePack <= servicePack) installed.add(f.kb);
   // the servicing stack's own version stands for the SSU that brought it, even if the hotfix list misses it
   if (host.servicingStackVersion !== null) {
-    for (const f of family.updates.values()) {
-      if (f.servicingStackVersion === null || installed.has(f.kb)) continue;
-      if (compareDottedVersions(host.servicingStackVersion, f.servicingStackVersion) >= 0) {
-        installed.add(f.kb);
-        plan.assumptions.push(`${f.kb} counted as installed: the servicing stack reports version ${host.servicingStackVersion} (≥ ${f.servicingStackVersion})`);
+    for (const [kb, ssu] of stackVersions) {
+      if (installed.has(kb)) continue;
+      if (compareDottedVersions(host.servicingStackVersion, ssu.version) >= 0) {
+        installed.add(kb);
+        plan.assumptions.push(`${kb} counted as installed: the servicing stack reports version ${host.servicingStackVersion}, and ${kb} brings ${ssu.version} (from ${ssu.from})`);
       }
     }
   }
@@ -728,7 +754,7 @@ class PlanContext {
       if (f?.bringsServicePack != null) state.servicePack = Math.max(state.servicePack ?? 0, f.bringsServicePack);
       if (next.c.role === 'servicing-stack') {
         state.servicingStackKb = next.c.kb;
-        state.servicingStackVersion = f?.servicingStackVersion ?? null;
+        state.servicingStackVersion = next.c.payload.servicingStackVersion ?? f?.servicingStackVersion ?? null;
       }
       steps.push({
         n: steps.length + 1,

@@ -33,6 +33,26 @@ describe('planInstall on the inspected fixture MSUs', () => {
     assert.deepEqual([ssu.kb, ssu.ntVersion, ssu.architecture, ssu.kind, ssu.signatures, ssu.metadataVerified], ['KB4493730', '6.0', 'amd64', 'servicing-stack', 'dual', true]);
     assert.equal(ssu.parents[0].kb, 'KB948465', 'update.mum names SP2 as the parent');
     assert.equal(payloads.find((p) => p.fileName === 'Windows6.0-KB4520002-x64.msu')!.signatures, 'sha2-only');
+    assert.equal(ssu.servicingStackVersion, '6.0.6003.20489', 'the Microsoft-Windows-ServicingStack version its update.mum installs');
+    assert.equal(payloads.find((p) => p.fileName === 'Windows6.0-KB4520002-x64.msu')!.servicingStackVersion, null, 'a rollup does not update the stack');
+  });
+
+  it("a host's servicing stack version counts an SSU as installed by the version in the SSU's own signed metadata", () => {
+    const fresh = hostOf('srv-fresh-x64.systeminfo.txt');
+    // the knowledge base says KB4493730 brings 6.0.6003.20484; the package in the catalog says .20489: the signed package wins
+    assert.equal(kb.families.find((f) => f.ntVersion === '6.0')!.updates.get('KB4493730')!.servicingStackVersion, '6.0.6003.20484');
+    const below = planInstall({ ...fresh, servicingStackVersion: '6.0.6003.20486' }, payloads, kb, { kind: 'current' });
+    assert.equal(seq(below)[0], 'KB4493730', 'a stack older than what the package installs still needs the package');
+    assert.ok(!below.assumptions.some((a) => /KB4493730 counted as installed/.test(a)));
+    const at = planInstall({ ...fresh, servicingStackVersion: '6.0.6003.20489' }, payloads, kb, { kind: 'current' });
+    assert.deepEqual(seq(at), ['KB4474419', 'reboot', 'KB4517134', 'KB4520002', 'reboot']);
+    assert.ok(at.assumptions.some((a) => a.includes('KB4493730 counted as installed: the servicing stack reports version 6.0.6003.20489, and KB4493730 brings 6.0.6003.20489 (from the signed package manifests of Windows6.0-KB4493730-x64.msu)')), at.assumptions.join('\n'));
+    // the stack version shown after an SSU step is the package's own
+    assert.equal(planInstall(fresh, payloads, kb, { kind: 'current' }).steps[0].stateAfter!.servicingStackVersion, '6.0.6003.20489');
+    // without the package in the catalog, the knowledge base's figure is used, and the plan says so
+    const withoutSsu = payloads.filter((p) => p.kb !== 'KB4493730');
+    const kbOnly = planInstall({ ...fresh, servicingStackVersion: '6.0.6003.20486' }, withoutSsu, kb, { kind: 'current' });
+    assert.ok(kbOnly.assumptions.some((a) => /KB4493730 counted as installed: .* brings 6\.0\.6003\.20484 \(from the knowledge base\)/.test(a)), kbOnly.assumptions.join('\n'));
   });
 
   it('fresh SP2 x64 host: SSU → SHA-2 support → reboot → newest SSU → newest rollup → reboot', () => {

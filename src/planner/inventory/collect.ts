@@ -1,4 +1,5 @@
 import { inputError } from '../../errors';
+import { compareDottedVersions, isDottedVersion } from '../../package/assembly-version';
 import type { HostInventory } from '../types';
 import { emptyInventory, mergeInventories, normaliseArchitecture } from './host-facts';
 import { looksLikeSystemInfoList, parseSystemInfoList } from './systeminfo';
@@ -83,7 +84,7 @@ export function parseCollectFile(text: string, file: string): HostInventory {
 
   const versions = (sections.get('servicing') ?? [])
     .map((l) => l.trim())
-    .filter((l) => /^\d+\.\d+\.\d+\.\d+$/.test(l))
+    .filter(isDottedVersion)
     .sort(compareDottedVersions);
   if (versions.length > 0) inv.servicingStackVersion = versions[versions.length - 1];
 
@@ -117,12 +118,3 @@ function registryDwords(lines: string[]): Map<string, number> {
   return out;
 }
 
-export function compareDottedVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}

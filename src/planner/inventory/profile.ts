@@ -1,4 +1,5 @@
 import { inputError } from '../../errors';
+import { isDottedVersion } from '../../package/assembly-version';
 import type { Architecture } from '../../package/types';
 import type { HostInventory } from '../types';
 import { emptyInventory, normaliseArchitecture, normaliseProduct } from './host-facts';
@@ -38,7 +39,7 @@ export function parseHostProfile(value: unknown, file: string): HostInventory {
   inv.revision = opt('revision', nonNegInt, 'a revision number');
   inv.architecture = opt<Architecture>('architecture', (v) => (typeof v === 'string' ? normaliseArchitecture(v) ?? undefined : undefined), 'x86, amd64 (x64) or ia64');
   inv.servicePack = opt('servicePack', nonNegInt, 'a service pack level (0 for RTM)');
-  inv.servicingStackVersion = opt('servicingStackVersion', (v) => (typeof v === 'string' && /^\d+\.\d+\.\d+\.\d+$/.test(v) ? v : undefined), 'a version a.b.c.d');
+  inv.servicingStackVersion = opt('servicingStackVersion', (v) => (typeof v === 'string' && isDottedVersion(v) ? v : undefined), 'a version a.b.c.d');
   inv.sha2CodeSigning = opt('sha2CodeSigning', (v) => (typeof v === 'boolean' ? v : undefined), 'true or false');
   inv.pendingReboot = opt('pendingReboot', (v) => (typeof v === 'boolean' ? v : undefined), 'true or false');
   if (!Array.isArray(doc.installed)) return bad('"installed" must be an array of KB numbers');

@@ -1,0 +1,17 @@
+/**
+ * Versions as Windows servicing writes them (assemblyIdentity@version, the servicing stack's
+ * file version): four dotted decimal fields, compared field by field as numbers.
+ */
+export function compareDottedVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+export function isDottedVersion(text: string): boolean {
+  return /^\d+\.\d+\.\d+\.\d+$/.test(text);
+}
