@@ -13,73 +13,28 @@
  * RSS is set beside that of `osslsigncode verify` and `sha256sum` on the same file. --json prints the
  * rows (scripts/lib/bench-report) as one JSON document on stdout, the text going to stderr.
  */
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { benchRow, GNU_TIME, humanOutput, jsonRequested, median, numberOption, printReport, requireCommands, timeChild, type BenchRow, type ChildRun } from './lib/bench-report';
-import { buildCab, noneFolderEncoder, type CabWriterFile } from './lib/cab-writer';
+import { benchPki, buildSignedPayloadCab, packageMetadataMembers } from './lib/bench-payload';
+import { benchRow, median, printReport, type BenchRow } from './lib/bench-report';
+import { cliPath, fixturesDir, GNU_TIME, humanOutput, parseBenchOptions, requireCommands, runBenchScript, runChild, timeChild, type ChildRun } from './lib/bench-run';
+import type { CabWriterFile } from './lib/cab-writer';
 
-const projectRoot = path.join(__dirname, '..', '..');
-const cli = path.join(projectRoot, 'dist', 'src', 'cli', 'main.js');
-const pki = path.join(projectRoot, 'fixtures', 'pki');
-const template = path.join(projectRoot, 'fixtures', 'payloads', 'Windows6.0-KB4493730-x64.msu');
+const template = path.join(fixturesDir, 'payloads', 'Windows6.0-KB4493730-x64.msu');
 
-function run(cmd: string, args: string[], expectStatus = 0): { ms: number; stdout: string; stderr: string } {
-  const start = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (r.error) throw r.error;
-  if (r.status !== expectStatus) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
-  return { ms, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The metadata members of the fixture's inner package cab, extracted with cabextract. */
-function packageMetadata(dir: string): CabWriterFile[] {
-  const outer = path.join(dir, 'outer');
-  const inner = path.join(dir, 'inner');
-  run('cabextract', ['-q', '-d', outer, template]);
-  const innerCab = fs.readdirSync(outer).find((n) => /^Windows6\.0-KB\d+-x64\.cab$/i.test(n));
-  if (!innerCab) throw new Error(`no payload cab in ${template}`);
-  run('cabextract', ['-q', '-d', inner, path.join(outer, innerCab)]);
-  const files = fs.readdirSync(inner).sort().map((name) => ({ name, data: fs.readFileSync(path.join(inner, name)) }));
-  fs.rmSync(outer, { recursive: true });
-  fs.rmSync(inner, { recursive: true });
-  return files;
-}
-
-/** A signed payload cab of about `sizeMb` MiB named like the fixture's inner cab. */
-function buildSignedPayload(dir: string, sizeMb: number, metadata: CabWriterFile[]): string {
-  const fileMb = 25;
-  const filler: CabWriterFile[] = [];
-  for (let left = sizeMb; left > 0; left -= fileMb) {
-    filler.push({ name: `bench\\filler${filler.length}.bin`, data: randomBytes(Math.min(fileMb, left) * 1024 * 1024) });
-  }
-  // a folder holds at most 65535 blocks (2 GiB); 40 files of 25 MiB stay far below
-  const folders = [{ encoder: noneFolderEncoder(), files: metadata }];
-  for (let i = 0; i < filler.length; i += 40) folders.push({ encoder: noneFolderEncoder(), files: filler.slice(i, i + 40) });
-  const unsigned = path.join(dir, `unsigned-${sizeMb}.cab`);
-  fs.writeFileSync(unsigned, buildCab(folders));
-  const sha1 = path.join(dir, `sha1-${sizeMb}.cab`);
-  const signedDir = path.join(dir, `payload-${sizeMb}`);
-  fs.mkdirSync(signedDir);
-  const signed = path.join(signedDir, 'Windows6.0-KB4493730-x64.cab');
-  const sign = ['-certs', path.join(pki, 'leaf-rsa-chain.pem'), '-key', path.join(pki, 'leaf-rsa.key')];
-  run('osslsigncode', ['sign', ...sign, '-h', 'sha1', '-in', unsigned, '-out', sha1]);
-  run('osslsigncode', ['sign', ...sign, '-h', 'sha256', '-nest', '-in', sha1, '-out', signed]);
-  fs.rmSync(unsigned);
-  fs.rmSync(sha1);
-  return signed;
+/** A signed payload cab of about `sizeMb` MiB named like the fixture's inner cab, in a folder of its own. */
+function signedPayload(dir: string, sizeMb: number, metadata: readonly CabWriterFile[]): string {
+  return buildSignedPayloadCab(path.join(dir, `payload-${sizeMb}`, 'Windows6.0-KB4493730-x64.cab'), sizeMb, metadata);
 }
 
 /** One import into a fresh catalog (its removal not timed); wall time, CPU time, peak RSS and what became of the file. */
 function importOnce(dir: string, payload: string): ChildRun & { outcome: string } {
   const catalog = path.join(dir, 'catalog');
   fs.rmSync(catalog, { recursive: true, force: true });
-  spawnSync('sync');
+  runChild('sync', []);
   // --quarantine: the blob is stored even if a future fixture change made the metadata fail
-  const r = timeChild(process.execPath, [cli, 'import', '--catalog', catalog, '--trust', path.join(pki, 'root.pem'), '--quarantine', '--json', payload]);
+  const r = timeChild(process.execPath, [cliPath, 'import', '--catalog', catalog, '--trust', benchPki.root, '--quarantine', '--json', payload]);
   const first = (JSON.parse(r.stdout) as { results: { outcome: string; code: string | null; reason: string | null }[] }).results[0];
   return { ...r, outcome: first.outcome + (first.code ? ` (${first.code}: ${first.reason})` : '') };
 }
@@ -89,22 +44,27 @@ const ISSUE_5 = 'issue #5';
 const RSS_GOAL_MIB = 150e6 / 1048576;
 
 function main(): void {
-  const json = jsonRequested();
+  const options = parseBenchOptions({
+    numbers: {
+      'size-mb': { default: 300, min: 1, integer: true },
+      'rss-size-mb': { default: 1024, integer: true },
+      runs: { default: 5, min: 1, integer: true },
+      'rss-runs': { default: 1, min: 1, integer: true },
+    },
+  });
+  const { 'size-mb': sizeMb, 'rss-size-mb': rssSizeMb, runs, 'rss-runs': rssRuns } = options.numbers;
+  const json = options.json;
   const say = humanOutput(json);
-  const sizeMb = numberOption('--size-mb', 300, { min: 1 });
-  const rssSizeMb = numberOption('--rss-size-mb', 1024);
-  const runs = numberOption('--runs', 5, { min: 1 });
-  const rssRuns = numberOption('--rss-runs', 1, { min: 1 });
-  requireCommands('bench-import', ['osslsigncode', 'sha256sum', 'cabextract', GNU_TIME]);
+  requireCommands(['osslsigncode', 'sha256sum', 'cabextract', GNU_TIME]);
   const rows: BenchRow[] = [];
   const loadAverageAtStart = os.loadavg();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-bench-import-'));
   try {
     process.stderr.write(`building and signing a ${sizeMb} MiB payload cab in ${dir} …\n`);
-    const metadata = packageMetadata(dir);
-    const payload = buildSignedPayload(dir, sizeMb, metadata);
+    const metadata = packageMetadataMembers(template, dir);
+    const payload = signedPayload(dir, sizeMb, metadata);
     const size = fs.statSync(payload).size;
-    spawnSync('sync'); // the freshly written payload must not be flushed during the timed runs
+    runChild('sync', []); // the freshly written payload must not be flushed during the timed runs
     const warm = importOnce(dir, payload);
     timeChild('sha256sum', [payload]);
     const imports: ChildRun[] = [];
@@ -136,16 +96,16 @@ function main(): void {
 
     if (rssSizeMb > 0) {
       process.stderr.write(`building and signing a ${rssSizeMb} MiB payload cab …\n`);
-      const big = buildSignedPayload(dir, rssSizeMb, metadata);
+      const big = signedPayload(dir, rssSizeMb, metadata);
       const bigMib = fs.statSync(big).size / 1024 / 1024;
-      spawnSync('sync');
+      runChild('sync', []);
       const bigImports: (ChildRun & { outcome: string })[] = [];
       const verifies: ChildRun[] = [];
       const bigSums: ChildRun[] = [];
       for (let i = 0; i < rssRuns; i++) {
         bigImports.push(importOnce(dir, big));
         // the tools an operator would otherwise run on the file: osslsigncode checks the same signatures
-        verifies.push(timeChild('osslsigncode', ['verify', '-in', big, '-CAfile', path.join(pki, 'root.pem'), '-ignore-crl'], { stdout: 'ignore' }));
+        verifies.push(timeChild('osslsigncode', ['verify', '-in', big, '-CAfile', benchPki.root, '-ignore-crl'], { stdout: 'ignore' }));
         bigSums.push(timeChild('sha256sum', [big]));
       }
       const mibOf = (xs: ChildRun[]) => xs.map((x) => x.peakRssKiB / 1024);
@@ -171,4 +131,4 @@ function main(): void {
   if (json) printReport({ script: 'bench-import', parameters: { sizeMb, rssSizeMb, runs, rssRuns }, loadAverageAtStart, rows });
 }
 
-main();
+runBenchScript('bench-import', main);

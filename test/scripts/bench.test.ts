@@ -3,8 +3,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { hasTool, projectRoot, tempDir } from '../helpers';
+import { hasTool, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
 import type { BenchResults } from '../../scripts/bench';
+import { buildSignedPayloadCab, benchPki, packageMetadataMembers } from '../../scripts/lib/bench-payload';
 import { benchRow, formatTable, GNU_TIME, median, timeChild, type BenchRow } from '../../scripts/lib/bench-report';
 
 const benchScript = path.join(projectRoot, 'dist', 'scripts', 'bench.js');
@@ -71,6 +72,31 @@ describe('bench report rows', () => {
     assert.ok(r.cpuMs >= 0 && r.wallMs > 0);
     assert.equal(timeChild('sh', ['-c', 'echo oops >&2; exit 3'], { expectStatus: 3 }).stderr, 'oops\n');
     assert.throws(() => timeChild('sh', ['-c', 'exit 3']), /exited 3/);
+  });
+});
+
+describe('the signed payload cab of the verify and import benchmarks (scripts/lib/bench-payload)', () => {
+  const tools = ['osslsigncode', 'cabextract'].filter((t) => !hasTool(t));
+  test('SHA-1 primary + nested SHA-256 that osslsigncode and cabferry verify, filler after the fixture package metadata', { skip: tools.length ? `${tools.join(', ')} not installed` : false }, () => {
+    const dir = tempDir('cabferry-bench-payload-test-');
+    const metadata = packageMetadataMembers(fixturePath('payloads', 'Windows6.0-KB4493730-x64.msu'), dir);
+    assert.ok(metadata.some((m) => m.name === 'update.mum') && metadata.some((m) => m.name === 'update.cat'), metadata.map((m) => m.name).join(' '));
+    assert.deepEqual(fs.readdirSync(dir), [], 'the extraction is removed');
+
+    const out = buildSignedPayloadCab(path.join(dir, 'payload', 'Windows6.0-KB4493730-x64.cab'), 2, metadata);
+    assert.deepEqual(fs.readdirSync(path.dirname(out)), ['Windows6.0-KB4493730-x64.cab'], 'the unsigned and SHA-1-only intermediates are removed');
+    const size = fs.statSync(out).size;
+    assert.ok(size > 2 * 1048576 && size < 3 * 1048576, `${size} bytes`);
+
+    const oss = spawnSync('osslsigncode', ['verify', '-in', out, '-CAfile', benchPki.root, '-ignore-crl'], { encoding: 'utf8' });
+    assert.equal(oss.status, 0, oss.stdout + oss.stderr);
+    assert.match(oss.stdout, /Number of verified signatures: 2/);
+    assert.match(oss.stdout, /Message digest algorithm\s*:\s*SHA1[\s\S]*Message digest algorithm\s*:\s*SHA256/);
+    const listed = spawnSync('cabextract', ['-l', out], { encoding: 'utf8' }).stdout;
+    for (const m of metadata) assert.ok(listed.includes(` ${m.name}\n`), `${m.name} in the cab`);
+    // cabextract shows the member's backslash as a slash; the filler comes after the metadata folder
+    assert.ok(listed.indexOf(' bench/filler0.bin\n') > listed.indexOf(' update.mum\n'), listed);
+    assert.equal(runCli(['verify', out, '--trust', benchPki.root]).status, 0);
   });
 });
 
@@ -141,7 +167,7 @@ describe('npm run bench (scripts/bench.js)', () => {
     const results = JSON.parse(r.stdout) as BenchResults;
     const [verify, plan] = results.scripts;
     assert.equal(verify!.report, null);
-    assert.match(verify!.error ?? '', /exited 1: Error: osslsigncode is needed/);
+    assert.match(verify!.error ?? '', /^exited 2: bench-verify: needs osslsigncode, sha256sum \(apt-get install osslsigncode coreutils\) \[BENCH_MISSING_TOOL\]$/);
     assert.equal(plan!.error, null);
     assert.ok(plan!.report!.rows.length > 0);
   });
