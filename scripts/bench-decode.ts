@@ -16,11 +16,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openCab } from '../src/cab/cabinet';
-import { benchRow, GNU_TIME, humanOutput, jsonRequested, median, numberOption, printReport, requireCommands, timeChild, timeInterleaved, type BenchRow, type ChildRun } from './lib/bench-report';
-
-const root = path.resolve(__dirname, '..', '..');
-const corpus = path.join(root, '..', 'shared', 'corpus');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
+import { benchRow, median, printReport, type BenchRow } from './lib/bench-report';
+import { cliPath, corpusDir, GNU_TIME, humanOutput, parseBenchOptions, requireCommands, runBenchScript, timeChild, timeInterleaved, type ChildRun } from './lib/bench-run';
 
 function lzxCabinets(dir: string): string[] {
   const out: string[] = [];
@@ -57,8 +54,8 @@ function decodeRows(c: { id: string; label: string; files: string[] }, runs: num
   const [cx, cf, cfh] = timeInterleaved(
     [
       () => timeChild('cabextract', ['-q', '-t', ...c.files], quiet),
-      () => timeChild(process.execPath, [cli, 'test', ...c.files], quiet),
-      () => timeChild(process.execPath, [cli, 'test', '--sha256', ...c.files], quiet),
+      () => timeChild(process.execPath, [cliPath, 'test', ...c.files], quiet),
+      () => timeChild(process.execPath, [cliPath, 'test', '--sha256', ...c.files], quiet),
     ],
     runs,
   ) as [ChildRun[], ChildRun[], ChildRun[]];
@@ -93,25 +90,23 @@ function decodeRows(c: { id: string; label: string; files: string[] }, runs: num
 }
 
 function main(): void {
-  const argv = process.argv.slice(2);
-  const json = jsonRequested(argv);
+  const options = parseBenchOptions({
+    numbers: { runs: { default: 5, min: 1, integer: true }, repeat: { default: 5, min: 1, integer: true } },
+    flags: ['huge'],
+    operands: 'FILE',
+  });
+  const { runs, repeat } = options.numbers;
+  const { huge } = options.flags;
+  const { json, operands: files } = options;
   const say = humanOutput(json);
-  const runs = numberOption('--runs', 5, { min: 1, argv });
-  const repeat = numberOption('--repeat', 5, { min: 1, argv });
-  const huge = argv.includes('--huge');
-  const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--runs' || argv[i] === '--repeat') i++;
-    else if (argv[i] !== '--huge' && argv[i] !== '--json') files.push(argv[i]!);
-  }
-  requireCommands('bench-decode', ['cabextract', GNU_TIME]);
+  requireCommands(['cabextract', GNU_TIME]);
   const cases: { id: string; label: string; files: string[] }[] = [];
   if (files.length > 0) cases.push({ id: 'decode.given', label: `${files.length} given file(s)`, files });
   else {
     // the same cabinets several times in one invocation, so process startup does not dominate.
     // Each repetition gets its own file name: cabextract skips a path it has already seen in the
     // same run ("skipping known cabinet"), which would let it do a fraction of the work.
-    const base = lzxCabinets(path.join(corpus, 'ms-signed'));
+    const base = lzxCabinets(path.join(corpusDir, 'ms-signed'));
     const copies = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-bench-decode-'));
     process.on('exit', () => fs.rmSync(copies, { recursive: true, force: true }));
     const repeated = Array.from({ length: repeat }, (_, r) =>
@@ -123,15 +118,15 @@ function main(): void {
     ).flat();
     cases.push({ id: 'decode', label: `${base.length} ms-signed LZX cabinets ×${repeat}`, files: repeated });
   }
-  if (huge) cases.push({ id: 'decode.huge', label: 'huge-lzx21.cab (2 GiB out)', files: [path.join(corpus, 'cabextract', 'historical', 'huge-lzx21.cab')] });
+  if (huge) cases.push({ id: 'decode.huge', label: 'huge-lzx21.cab (2 GiB out)', files: [path.join(corpusDir, 'cabextract', 'historical', 'huge-lzx21.cab')] });
 
   const loadAverageAtStart = os.loadavg();
   say(`runs per command: ${runs}, interleaved (median reported); load average now ${loadAverageAtStart[0]!.toFixed(1)} on ${os.cpus().length} CPU(s)`);
-  const startup = Array.from({ length: runs }, () => timeChild(process.execPath, [cli, '--version'], { stdout: 'ignore' }));
+  const startup = Array.from({ length: runs }, () => timeChild(process.execPath, [cliPath, '--version'], { stdout: 'ignore' }));
   const startupText = `${median(startup.map((t) => t.wallMs)).toFixed(0)} ms wall, ${median(startup.map((t) => t.cpuMs)).toFixed(0)} ms CPU`;
   say(`cabferry startup alone (--version): ${startupText}`);
   const rows = cases.flatMap((c) => decodeRows(c, runs, `included: cabferry's start-up alone (--version) takes ${startupText}`, say));
   if (json) printReport({ script: 'bench-decode', parameters: { runs, repeat, huge, files: files.length }, loadAverageAtStart, rows });
 }
 
-main();
+runBenchScript('bench-decode', main);

@@ -21,17 +21,14 @@
  * bookkeeping): the decoder dominates it. Medians of --runs (default 5). Ratios < 1: cabferry is faster.
  * --json prints the TOTAL figures as report rows (scripts/lib/bench-report) on stdout, the table on stderr.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openCab } from '../src/cab/cabinet';
 import { buildCab } from './lib/cab-writer';
-import { benchRow, GNU_TIME, hasCommand, humanOutput, jsonRequested, median, numberOption, printReport, timeChild } from './lib/bench-report';
+import { benchRow, median, printReport } from './lib/bench-report';
+import { corpusDir, GNU_TIME, hasCommand, humanOutput, parseBenchOptions, runBenchScript, runChild, timeChild } from './lib/bench-run';
 import { lzxFolderEncoder } from './lib/lzx-encoder';
-
-const projectRoot = path.join(__dirname, '..', '..');
-const corpus = path.join(projectRoot, '..', 'shared', 'corpus');
 
 /** Decode (test) every folder of `file` once; returns output bytes and CPU milliseconds. */
 export function decodeLzxFolders(file: string): { bytes: number; cpuMs: number } {
@@ -50,9 +47,7 @@ export function decodeLzxFolders(file: string): { bytes: number; cpuMs: number }
 
 function coldPass(file: string): number {
   const script = `const r = require(${JSON.stringify(__filename)}).decodeLzxFolders(${JSON.stringify(file)}); process.stdout.write(String(r.cpuMs));`;
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8'});
-  if (r.status !== 0) throw new Error(`cold pass failed for ${file}: ${r.stderr}`);
-  return Number(r.stdout);
+  return Number(runChild(process.execPath, ['-e', script]).stdout);
 }
 
 /** cabextract's CPU time (user + system) for `cabextract -t`, which also MD5s every member. */
@@ -67,8 +62,8 @@ function syntheticCabinet(megabytes: number): string {
   const parts: Buffer[] = [];
   let total = 0;
   const want = megabytes * 1e6;
-  const sources = defaultFiles(false).concat(fs.readdirSync(path.join(corpus, 'ms-signed')).filter((d) => d.startsWith('office'))
-    .flatMap((d) => fs.readdirSync(path.join(corpus, 'ms-signed', d)).map((f) => path.join(corpus, 'ms-signed', d, f))));
+  const sources = defaultFiles(false).concat(fs.readdirSync(path.join(corpusDir, 'ms-signed')).filter((d) => d.startsWith('office'))
+    .flatMap((d) => fs.readdirSync(path.join(corpusDir, 'ms-signed', d)).map((f) => path.join(corpusDir, 'ms-signed', d, f))));
   while (total < want) {
     for (const src of sources) {
       const cab = openCab(src);
@@ -93,26 +88,24 @@ function syntheticCabinet(megabytes: number): string {
 
 function defaultFiles(huge: boolean): string[] {
   const files: string[] = [];
-  const inner = path.join(corpus, 'ms-signed', 'kb2999226-inner');
+  const inner = path.join(corpusDir, 'ms-signed', 'kb2999226-inner');
   for (const dir of fs.readdirSync(inner).sort()) {
     for (const f of fs.readdirSync(path.join(inner, dir)).sort()) if (f.endsWith('.cab')) files.push(path.join(inner, dir, f));
   }
-  if (huge) files.push(path.join(corpus, 'cabextract', 'historical', 'huge-lzx15.cab'), path.join(corpus, 'cabextract', 'historical', 'huge-lzx21.cab'));
+  if (huge) files.push(path.join(corpusDir, 'cabextract', 'historical', 'huge-lzx15.cab'), path.join(corpusDir, 'cabextract', 'historical', 'huge-lzx21.cab'));
   return files;
 }
 
 function main(): void {
-  const argv = process.argv.slice(2);
-  const json = jsonRequested(argv);
+  const options = parseBenchOptions({
+    numbers: { runs: { default: 5, min: 1, integer: true }, synthetic: { default: 0 } },
+    flags: ['huge'],
+    operands: 'CAB',
+  });
+  const { runs, synthetic } = options.numbers;
+  const { huge } = options.flags;
+  const { json, operands: given } = options;
   const say = humanOutput(json);
-  const runs = numberOption('--runs', 5, { min: 1, argv });
-  const synthetic = numberOption('--synthetic', 0, { argv });
-  const huge = argv.includes('--huge');
-  const given: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--runs' || argv[i] === '--synthetic') i++;
-    else if (argv[i] !== '--huge' && argv[i] !== '--json') given.push(argv[i]!);
-  }
   const files = given.length > 0 ? given : defaultFiles(huge);
   if (synthetic > 0) files.push(syntheticCabinet(synthetic));
   const haveCabextract = hasCommand('cabextract') && fs.existsSync(GNU_TIME);
@@ -149,7 +142,7 @@ function main(): void {
     sum.cold += cold;
     sum.warm += warm;
     sum.cabx += cabx;
-    rows.push(row(file.startsWith(corpus) ? path.relative(corpus, file) : path.basename(file), mb, cold, warm, cabx));
+    rows.push(row(file.startsWith(corpusDir) ? path.relative(corpusDir, file) : path.basename(file), mb, cold, warm, cabx));
   }
   rows.push(row('TOTAL', sum.mb, sum.cold, sum.warm, sum.cabx));
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -180,4 +173,4 @@ function main(): void {
   }
 }
 
-if (require.main === module) main();
+if (require.main === module) runBenchScript('bench-lzx', main);

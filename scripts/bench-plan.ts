@@ -19,7 +19,8 @@ import type { Architecture, Payload, PayloadKind } from '../src/package/types';
 import { loadKnowledgeBase } from '../src/planner/knowledge-base';
 import { planInstall } from '../src/planner/plan';
 import type { HostInventory, HostPlan } from '../src/planner/types';
-import { benchRow, humanOutput, jsonRequested, median, numberOption, printReport, type Goal } from './lib/bench-report';
+import { benchRow, median, printReport, type Goal } from './lib/bench-report';
+import { humanOutput, parseBenchOptions, runBenchScript } from './lib/bench-run';
 
 function rng(seed: number): () => number {
   return () => {
@@ -112,13 +113,18 @@ function measure<T>(fn: () => T): { result: T; wallMs: number; cpuMs: number } {
 }
 
 function main(): void {
-  const json = jsonRequested();
+  const options = parseBenchOptions({
+    numbers: {
+      payloads: { default: 5000, min: 1, integer: true },
+      hosts: { default: 1000, min: 1, integer: true },
+      runs: { default: 15, min: 1, integer: true },
+      'host-runs': { default: 1, min: 1, integer: true },
+      seed: { default: 42, integer: true },
+    },
+  });
+  const { payloads: nPayloads, hosts: nHosts, runs, 'host-runs': hostRuns, seed } = options.numbers;
+  const json = options.json;
   const say = humanOutput(json);
-  const nPayloads = numberOption('--payloads', 5000, { min: 1 });
-  const nHosts = numberOption('--hosts', 1000, { min: 1 });
-  const runs = numberOption('--runs', 15, { min: 1 });
-  const hostRuns = numberOption('--host-runs', 1, { min: 1 });
-  const seed = numberOption('--seed', 42);
   const loadAverageAtStart = os.loadavg();
   const r = rng(seed);
   const catalog = generateCatalog(nPayloads, r);
@@ -179,4 +185,4 @@ function main(): void {
   }
 }
 
-main();
+runBenchScript('bench-plan', main);

@@ -23,6 +23,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { formatErrorLine, isCabferryError, usageError } from '../src/errors';
 import {
   describeMachine,
   describeMachineText,
@@ -96,8 +97,6 @@ interface Options {
   from: string | null;
 }
 
-class UsageError extends Error {}
-
 function parseOptions(argv: readonly string[]): Options {
   let quick = false;
   let format: Options['format'] = 'text';
@@ -108,24 +107,24 @@ function parseOptions(argv: readonly string[]): Options {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
     else if (a === '--json' || a === '--markdown') {
-      if (format !== 'text') throw new UsageError('--json and --markdown exclude each other');
+      if (format !== 'text') throw usageError('BENCH_USAGE', '--json and --markdown exclude each other');
       format = a === '--json' ? 'json' : 'markdown';
     } else if (a === '--out' || a === '--from') {
       const file = argv[++i];
-      if (!file) throw new UsageError(`${a} needs a file name`);
+      if (!file) throw usageError('BENCH_USAGE', `${a} needs a file name`);
       if (a === '--out') out = file;
       else from = path.resolve(file);
     } else if (a === '--only') {
       const names = (argv[++i] ?? '').split(',').filter((n) => n !== '');
-      if (names.length === 0) throw new UsageError(`--only needs a list of benchmarks: ${BENCHES.map((b) => b.name).join(',')}`);
+      if (names.length === 0) throw usageError('BENCH_USAGE', `--only needs a list of benchmarks: ${BENCHES.map((b) => b.name).join(',')}`);
       only = names.map((n) => {
         const b = BENCHES.find((x) => x.name === n);
-        if (!b) throw new UsageError(`unknown benchmark ${JSON.stringify(n)} in --only (known: ${BENCHES.map((x) => x.name).join(', ')})`);
+        if (!b) throw usageError('BENCH_USAGE', `unknown benchmark ${JSON.stringify(n)} in --only (known: ${BENCHES.map((x) => x.name).join(', ')})`);
         return b;
       });
-    } else throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
+    } else throw usageError('BENCH_USAGE', `unknown argument ${JSON.stringify(a)}`);
   }
-  if (from !== null && (quick || only !== undefined || out !== undefined)) throw new UsageError('--from prints earlier results: it takes no --quick, --only or --out');
+  if (from !== null && (quick || only !== undefined || out !== undefined)) throw usageError('BENCH_USAGE', '--from prints earlier results: it takes no --quick, --only or --out');
   const partial = quick || only !== undefined || from !== null;
   return { quick, format, from, only: only ?? [...BENCHES], out: out !== undefined ? path.resolve(out) : partial ? null : defaultResults };
 }
@@ -202,9 +201,9 @@ function readResults(file: string): BenchResults {
   try {
     doc = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResults;
   } catch (e) {
-    throw new UsageError(`cannot read results from ${file}: ${(e as Error).message}`);
+    throw usageError('BENCH_USAGE', `cannot read results from ${file}: ${(e as Error).message}`);
   }
-  if (!Array.isArray(doc.scripts) || typeof doc.machine !== 'object') throw new UsageError(`${file} is not a results file of bench.js`);
+  if (!Array.isArray(doc.scripts) || typeof doc.machine !== 'object') throw usageError('BENCH_USAGE', `${file} is not a results file of bench.js`);
   return doc;
 }
 
@@ -241,9 +240,9 @@ async function main(): Promise<number> {
     options = parseOptions(process.argv.slice(2));
     results = options.from !== null ? readResults(options.from) : await measure(options);
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`bench: ${e.message}\n`);
-    return 2;
+    if (!isCabferryError(e)) throw e;
+    process.stderr.write(`bench: ${formatErrorLine(e)}\n`);
+    return e.exitCode;
   }
   printResults(results, options.format);
   if (options.from !== null) return 0;

@@ -1,127 +1,20 @@
 /**
- * What every benchmark script shares: the median, timing a child under GNU time (wall, CPU,
- * peak RSS), the row each script reports with `--json`, the machine the figures came from, and
- * the one table scripts/bench.ts prints.
+ * What every benchmark script reports: the median, the row each script prints with `--json`,
+ * the machine the figures came from, and the one table scripts/bench.ts prints. How the scripts
+ * run and measure is scripts/lib/bench-run.
  *
  * A benchmark script run with `--json` prints one BenchReport on stdout and nothing else there;
- * its human lines go to stderr instead (see humanOutput), so a child's progress stays visible
- * while its parent parses stdout.
+ * its human lines go to stderr instead (bench-run's humanOutput), so a child's progress stays
+ * visible while its parent parses stdout.
  */
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-
-export const GNU_TIME = '/usr/bin/time';
 
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) throw new Error('median of no values');
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-/** A numeric command-line option (`--runs 5`): a finite number, at least `min` (0 unless given). */
-export function numberOption(flag: string, fallback: number, options: { min?: number; argv?: readonly string[] } = {}): number {
-  const argv = options.argv ?? process.argv;
-  const min = options.min ?? 0;
-  const i = argv.indexOf(flag);
-  if (i < 0) return fallback;
-  const value = Number(argv[i + 1]);
-  if (argv[i + 1] === undefined || !Number.isFinite(value) || value < min) {
-    throw new Error(`${flag} needs a number of at least ${min}, not ${JSON.stringify(argv[i + 1] ?? '')}`);
-  }
-  return value;
-}
-
-export function jsonRequested(argv: readonly string[] = process.argv): boolean {
-  return argv.includes('--json');
-}
-
-/** Where a script's human-readable lines go: stdout, or stderr when stdout carries the JSON report. */
-export function humanOutput(json: boolean = jsonRequested()): (line: string) => void {
-  const stream = json ? process.stderr : process.stdout;
-  return (line) => stream.write(`${line}\n`);
-}
-
-export function hasCommand(name: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { stdio: 'ignore' }).status === 0;
-}
-
-/** Stop the script with one line naming what is missing (exit 2: the machine, not the code, lacks something). */
-export function requireCommands(script: string, names: readonly string[]): void {
-  const packages: Record<string, string> = { [GNU_TIME]: 'time', sha256sum: 'coreutils' };
-  const missing = names.filter((n) => (n.startsWith('/') ? !fs.existsSync(n) : !hasCommand(n)));
-  if (missing.length === 0) return;
-  process.stderr.write(`${script}: needs ${missing.join(', ')} (apt-get install ${missing.map((n) => packages[n] ?? n).join(' ')})\n`);
-  process.exit(2);
-}
-
-export interface ChildRun {
-  wallMs: number;
-  /** user + system CPU of the child and all its threads: what stays meaningful on a loaded machine */
-  cpuMs: number;
-  peakRssKiB: number;
-  stdout: string;
-  stderr: string;
-}
-
-const RSS_MARK = 'cabferry-bench-rss';
-const TIMES_MARK = 'cabferry-bench-times';
-
-/**
- * bash's `times` reports the CPU of everything it waited for to the millisecond (GNU time's %U %S
- * only to 10 ms, too coarse for cabextract on one small cabinet); GNU time, wrapped directly
- * around the command, reports its peak RSS. GNU time's own start-up (about a millisecond of CPU)
- * is in the CPU figure.
- */
-const MEASURE_SCRIPT = `"$@"; status=$?; echo ${TIMES_MARK} >&2; times >&2; exit $status`;
-
-function parseMeasurements(stderr: string): { cpuMs: number; peakRssKiB: number; childStderr: string } | null {
-  const at = stderr.lastIndexOf(`${RSS_MARK} `);
-  if (at < 0) return null;
-  const m = new RegExp(`^${RSS_MARK} (\\d+)\\n${TIMES_MARK}\\n[^\\n]*\\n(\\d+)m([\\d.]+)s (\\d+)m([\\d.]+)s\\s*$`).exec(stderr.slice(at));
-  if (m === null) return null;
-  const seconds = (min: string, sec: string): number => Number(min) * 60 + Number(sec);
-  return {
-    cpuMs: Math.round((seconds(m[2]!, m[3]!) + seconds(m[4]!, m[5]!)) * 1000), // `times` prints whole milliseconds
-    peakRssKiB: Number(m[1]),
-    childStderr: stderr.slice(0, at).replace(/Command exited with non-zero status \d+\n$/, ''),
-  };
-}
-
-/**
- * Run `cmd args` to completion and measure it: wall time here, CPU (user + system, ms
- * resolution) and peak RSS as described at MEASURE_SCRIPT. The measurement lines are taken off the
- * end of the child's stderr. An unexpected exit status throws with the child's output.
- */
-export function timeChild(
-  cmd: string,
-  args: readonly string[],
-  options: { expectStatus?: number; cwd?: string; stdout?: 'pipe' | 'ignore' } = {},
-): ChildRun {
-  const start = process.hrtime.bigint();
-  const r = spawnSync('bash', ['-c', MEASURE_SCRIPT, 'bash', GNU_TIME, '-f', `${RSS_MARK} %M`, cmd, ...args], {
-    cwd: options.cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'],
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
-  if (r.error) throw r.error;
-  const stderr = r.stderr ?? '';
-  const measured = parseMeasurements(stderr);
-  if (r.status !== (options.expectStatus ?? 0)) {
-    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout ?? ''}\n${(measured?.childStderr ?? stderr).slice(-2000)}`);
-  }
-  if (measured === null) throw new Error(`no measurements from ${GNU_TIME} and bash times for ${cmd}: ${stderr.slice(-300)}`);
-  return { wallMs, cpuMs: measured.cpuMs, peakRssKiB: measured.peakRssKiB, stdout: r.stdout ?? '', stderr: measured.childStderr };
-}
-
-/** Run each command in turn, `runs` times over, so that a busy moment of the machine slows all of them alike. */
-export function timeInterleaved(commands: readonly (() => ChildRun)[], runs: number): ChildRun[][] {
-  const out = commands.map(() => [] as ChildRun[]);
-  for (let i = 0; i < runs; i++) commands.forEach((run, k) => out[k]!.push(run()));
-  return out;
 }
 
 /** One measured quantity over several runs. */

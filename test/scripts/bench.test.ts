@@ -3,10 +3,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
+import { isCabferryError } from '../../src/errors';
 import { hasTool, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
 import type { BenchResults } from '../../scripts/bench';
+import { benchRow, formatTable, median, type BenchRow } from '../../scripts/lib/bench-report';
 import { buildSignedPayloadCab, benchPki, packageMetadataMembers } from '../../scripts/lib/bench-payload';
-import { benchRow, formatTable, GNU_TIME, median, timeChild, type BenchRow } from '../../scripts/lib/bench-report';
+import { GNU_TIME, parseBenchOptions, timeChild } from '../../scripts/lib/bench-run';
 
 const benchScript = path.join(projectRoot, 'dist', 'scripts', 'bench.js');
 
@@ -73,6 +75,63 @@ describe('bench report rows', () => {
     assert.equal(timeChild('sh', ['-c', 'echo oops >&2; exit 3'], { expectStatus: 3 }).stderr, 'oops\n');
     assert.throws(() => timeChild('sh', ['-c', 'exit 3']), /exited 3/);
   });
+});
+
+describe('bench script options', () => {
+  const spec = {
+    numbers: { runs: { default: 5, min: 1, integer: true }, synthetic: { default: 0 } },
+    flags: ['huge'],
+    operands: 'CAB',
+  } as const;
+  const usage = (argv: string[], pattern: RegExp, s: Parameters<typeof parseBenchOptions>[0] = spec) =>
+    assert.throws(
+      () => parseBenchOptions(s, argv),
+      (e: unknown) => isCabferryError(e) && e.kind === 'usage' && e.exitCode === 2 && e.code === 'BENCH_USAGE' && pattern.test(e.message),
+      argv.join(' '),
+    );
+
+  test('defaults where not given; values, flags, --json and operands where given', () => {
+    assert.deepEqual(parseBenchOptions(spec, []), { numbers: { runs: 5, synthetic: 0 }, flags: { huge: false }, json: false, operands: [] });
+    assert.deepEqual(parseBenchOptions(spec, ['a.cab', '--runs', '3', '--json', '--huge', '--synthetic', '2.5', 'b.cab']), {
+      numbers: { runs: 3, synthetic: 2.5 },
+      flags: { huge: true },
+      json: true,
+      operands: ['a.cab', 'b.cab'],
+    });
+  });
+
+  test('a value that is not a number the option takes is a usage error naming it, never NaN or a rounded count', () => {
+    usage(['--runs', 'x'], /^--runs needs a whole number of at least 1, not "x"$/);
+    usage(['--runs'], /^--runs needs a whole number of at least 1, not ""$/);
+    usage(['--runs', '0'], /at least 1/);
+    usage(['--runs', '2.5'], /whole number/);
+    usage(['--runs', '1e3'], /not "1e3"/);
+    usage(['--runs', ' 5'], /not " 5"/);
+    usage(['--runs', '--huge'], /not "--huge"/);
+    usage(['--synthetic', '-1'], /^--synthetic needs a number of at least 0, not "-1"$/);
+  });
+
+  test('an unknown option, an option given twice or an operand where the script takes none is a usage error', () => {
+    usage(['--rnus', '3'], /^unknown option --rnus \(known: --runs N --synthetic N --huge --json CAB…\)$/);
+    usage(['--runs', '3', '--runs', '4'], /--runs is given twice/);
+    usage(['300'], /unexpected argument "300"/, { numbers: { runs: { default: 5 } } });
+  });
+
+  for (const [script, bad] of [
+    ['bench-decode', ['--runs', 'nope']],
+    ['bench-verify', ['--size-mb', '0.5']],
+    ['bench-import', ['--rss-runs', '0']],
+    ['bench-plan', ['--seed', 'x']],
+    ['bench-lzx', ['--synthetic', 'lots']],
+    ['bench-stage', ['--mb']],
+  ] as const) {
+    test(`${script} ${bad.join(' ')}: one line on stderr, exit 2, nothing on stdout, nothing measured`, () => {
+      const r = spawnSync(process.execPath, [path.join(projectRoot, 'dist', 'scripts', `${script}.js`), '--json', ...bad], { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, new RegExp(`^${script}: ${bad[0]} needs a (whole )?number of at least \\d+, not "[^"]*" \\[BENCH_USAGE\\]\n$`));
+    });
+  }
 });
 
 describe('the signed payload cab of the verify and import benchmarks (scripts/lib/bench-payload)', () => {
