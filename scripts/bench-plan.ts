@@ -21,15 +21,7 @@ import { planInstall } from '../src/planner/plan';
 import type { HostInventory, HostPlan } from '../src/planner/types';
 import { benchRow, median, printReport, type Goal } from './lib/bench-report';
 import { humanOutput, parseBenchOptions, runBenchScript } from './lib/bench-run';
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './lib/fault';
 
 const kb = loadKnowledgeBase();
 const nt60 = kb.families.find((f) => f.ntVersion === '6.0')!;
@@ -126,7 +118,8 @@ function main(): void {
   const json = options.json;
   const say = humanOutput(json);
   const loadAverageAtStart = os.loadavg();
-  const r = rng(seed);
+  // mulberry32 (scripts/lib/fault): the same --seed, the same catalog and hosts
+  const r = prng(seed);
   const catalog = generateCatalog(nPayloads, r);
   const fresh: HostInventory = { ...generateHost(0, catalog, r), installed: [], architecture: 'amd64', servicePack: 2, pendingReboot: false };
 

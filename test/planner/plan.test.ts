@@ -5,6 +5,7 @@ import { loadKnowledgeBase } from '../../src/planner/knowledge-base';
 import { planInstall } from '../../src/planner/plan';
 import { readHostInventories } from '../../src/planner/inventory';
 import type { HostInventory, HostPlan, PlanGoal } from '../../src/planner/types';
+import { prng } from '../../scripts/lib/fault';
 import { fixturePath } from '../helpers';
 import { laterSsu, nt60Catalog, nt60Payload } from './sample-payloads';
 
@@ -256,22 +257,12 @@ describe('planInstall: goals, reboots and applicability', () => {
 });
 
 describe('planInstall: invariants over random hosts and catalogs', () => {
-  /** mulberry32: a seeded generator so a failure is reproducible */
-  function rng(seed: number): () => number {
-    return () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   it('every plan respects prerequisites, SHA-2 activation, architecture and never repeats or reinstalls', () => {
     const family = kb.families.find((f) => f.ntVersion === '6.0')!;
     const full = catalog();
     const kbs = [...new Set(full.map((p) => p.kb))];
     for (let seed = 1; seed <= 300; seed++) {
-      const r = rng(seed);
+      const r = prng(seed); // seeded, so a failure is reproducible
       const payloads = full.filter(() => r() < 0.8);
       const installed = kbs.filter((k) => k !== 'KB948465' && r() < 0.25);
       const arch = r() < 0.5 ? 'x86' : 'amd64';
