@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openCab } from '../src/cab/cabinet';
 import { benchRow, median, printReport, type BenchRow } from './lib/bench-report';
-import { cliPath, corpusDir, GNU_TIME, humanOutput, parseBenchOptions, requireCommands, runBenchScript, timeChild, timeInterleaved, type ChildRun } from './lib/bench-run';
+import { cliPath, corpusDir, countOption, GNU_TIME, humanOutput, parseBenchOptions, requireCommands, runBenchScript, timeChild, timeInterleaved, type ChildRun } from './lib/bench-run';
 
 function lzxCabinets(dir: string): string[] {
   const out: string[] = [];
@@ -91,7 +91,7 @@ function decodeRows(c: { id: string; label: string; files: string[] }, runs: num
 
 function main(): void {
   const options = parseBenchOptions({
-    numbers: { runs: { default: 5, min: 1, integer: true }, repeat: { default: 5, min: 1, integer: true } },
+    numbers: { runs: countOption(5), repeat: countOption(5) },
     flags: ['huge'],
     operands: 'FILE',
   });

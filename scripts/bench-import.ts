@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchPki, buildSignedPayloadCab, packageMetadataMembers } from './lib/bench-payload';
 import { benchRow, median, printReport, type BenchRow } from './lib/bench-report';
-import { cliPath, fixturesDir, GNU_TIME, humanOutput, parseBenchOptions, requireCommands, runBenchScript, runChild, timeChild, type ChildRun } from './lib/bench-run';
+import { cliPath, countOption, fixturesDir, GNU_TIME, humanOutput, parseBenchOptions, requireCommands, runBenchScript, runChild, timeChild, type ChildRun } from './lib/bench-run';
 import type { CabWriterFile } from './lib/cab-writer';
 
 const template = path.join(fixturesDir, 'payloads', 'Windows6.0-KB4493730-x64.msu');
@@ -46,10 +46,10 @@ const RSS_GOAL_MIB = 150e6 / 1048576;
 function main(): void {
   const options = parseBenchOptions({
     numbers: {
-      'size-mb': { default: 300, min: 1, integer: true },
-      'rss-size-mb': { default: 1024, integer: true },
-      runs: { default: 5, min: 1, integer: true },
-      'rss-runs': { default: 1, min: 1, integer: true },
+      'size-mb': countOption(300),
+      'rss-size-mb': { default: 1024, integer: true }, // 0: no peak-RSS payload
+      runs: countOption(5),
+      'rss-runs': countOption(1),
     },
   });
   const { 'size-mb': sizeMb, 'rss-size-mb': rssSizeMb, runs, 'rss-runs': rssRuns } = options.numbers;

@@ -27,7 +27,7 @@ import * as path from 'node:path';
 import { openCab } from '../src/cab/cabinet';
 import { buildCab } from './lib/cab-writer';
 import { benchRow, median, printReport } from './lib/bench-report';
-import { corpusDir, GNU_TIME, hasCommand, humanOutput, parseBenchOptions, runBenchScript, runChild, timeChild } from './lib/bench-run';
+import { corpusDir, countOption, GNU_TIME, hasCommand, humanOutput, parseBenchOptions, runBenchScript, runChild, timeChild } from './lib/bench-run';
 import { lzxFolderEncoder } from './lib/lzx-encoder';
 
 /** Decode (test) every folder of `file` once; returns output bytes and CPU milliseconds. */
@@ -98,7 +98,7 @@ function defaultFiles(huge: boolean): string[] {
 
 function main(): void {
   const options = parseBenchOptions({
-    numbers: { runs: { default: 5, min: 1, integer: true }, synthetic: { default: 0 } },
+    numbers: { runs: countOption(5), synthetic: { default: 0 } }, // --synthetic 0: no synthetic cabinet
     flags: ['huge'],
     operands: 'CAB',
   });

@@ -20,7 +20,7 @@ import { loadKnowledgeBase } from '../src/planner/knowledge-base';
 import { planInstall } from '../src/planner/plan';
 import type { HostInventory, HostPlan } from '../src/planner/types';
 import { benchRow, median, printReport, type Goal } from './lib/bench-report';
-import { humanOutput, parseBenchOptions, runBenchScript } from './lib/bench-run';
+import { countOption, humanOutput, parseBenchOptions, runBenchScript } from './lib/bench-run';
 import { prng } from './lib/fault';
 
 const kb = loadKnowledgeBase();
@@ -107,10 +107,10 @@ function measure<T>(fn: () => T): { result: T; wallMs: number; cpuMs: number } {
 function main(): void {
   const options = parseBenchOptions({
     numbers: {
-      payloads: { default: 5000, min: 1, integer: true },
-      hosts: { default: 1000, min: 1, integer: true },
-      runs: { default: 15, min: 1, integer: true },
-      'host-runs': { default: 1, min: 1, integer: true },
+      payloads: countOption(5000),
+      hosts: countOption(1000),
+      runs: countOption(15),
+      'host-runs': countOption(1),
       seed: { default: 42, integer: true },
     },
   });

@@ -15,10 +15,10 @@ import { writeMedia } from '../src/media/stage';
 import { verifyMedia } from '../src/media/verify';
 import type { HostInventory, HostPlan } from '../src/planner/types';
 import { benchRow, printReport } from './lib/bench-report';
-import { humanOutput, parseBenchOptions, runBenchScript, runChild } from './lib/bench-run';
+import { countOption, humanOutput, parseBenchOptions, runBenchScript, runChild } from './lib/bench-run';
 
 function main(): void {
-  const options = parseBenchOptions({ numbers: { mb: { default: 300, min: 1, integer: true }, runs: { default: 3, min: 1, integer: true } } });
+  const options = parseBenchOptions({ numbers: { mb: countOption(300), runs: countOption(3) } });
   const { mb, runs } = options.numbers;
   // --json: one report document on stdout (scripts/lib/bench-report), the text on stderr
   const json = options.json;

@@ -15,14 +15,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildSignedPayloadCab, benchPki } from './lib/bench-payload';
 import { benchRow, median, printReport, type BenchRow } from './lib/bench-report';
-import { cliPath, GNU_TIME, parseBenchOptions, requireCommands, runBenchScript, timeChild, type ChildRun } from './lib/bench-run';
+import { cliPath, countOption, GNU_TIME, parseBenchOptions, requireCommands, runBenchScript, timeChild, type ChildRun } from './lib/bench-run';
 
 const TOOLS = ['cabferry verify', 'osslsigncode verify', 'sha256sum'] as const;
 type Tool = (typeof TOOLS)[number];
 
 function main(): void {
   const options = parseBenchOptions({
-    numbers: { 'size-mb': { default: 300, min: 1, integer: true }, runs: { default: 5, min: 1, integer: true } },
+    numbers: { 'size-mb': countOption(300), runs: countOption(5) },
   });
   const { 'size-mb': sizeMb, runs } = options.numbers;
   // --json: one report document on stdout (scripts/lib/bench-report), the text on stderr

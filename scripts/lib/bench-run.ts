@@ -29,6 +29,11 @@ export interface NumberOptionSpec {
   integer?: boolean;
 }
 
+/** A run count or a size in whole units (MiB, payloads, hosts): a whole number of at least 1. */
+export function countOption(fallback: number): NumberOptionSpec {
+  return { default: fallback, min: 1, integer: true };
+}
+
 export interface BenchOptionsSpec<N extends string, F extends string> {
   /** numeric options by name without the dashes: `runs` is `--runs N` */
   numbers: Record<N, NumberOptionSpec>;
