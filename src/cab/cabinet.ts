@@ -1,5 +1,6 @@
 import { CabferryError, inputError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
+import type { CabByteSource } from './byte-source';
 import { dataAreaOf, type DataArea } from './folder-reader';
 import { readCabFolders, readCabHeader, readCabMembers } from './header';
 import { MemberReader, type LogicalFolder } from './member-reader';
@@ -8,9 +9,11 @@ import type { CabFolder, CabHeader, CabMember } from './types';
 export type { CabinetTestReport, MemberSink, MemberTestResult, FolderTestResult, MemberPassOptions, FolderPassResult, ErrorSummary } from './member-reader';
 
 /**
- * One open cabinet file: its validated structure (header, folders, members) and streaming
- * access to member data (inherited from MemberReader). Members that continue into another
- * cabinet of a set are listed but not readable here; ./cabinet-set joins the parts.
+ * One open cabinet: its validated structure (header, folders, members) and streaming access to
+ * member data (inherited from MemberReader). Usually a whole file; with ./search, a cabinet
+ * embedded in a larger file, read through a window so its stored offsets stay its own. Members
+ * that continue into another cabinet of a set are listed but not readable here; ./cabinet-set
+ * joins the parts.
  */
 export class Cabinet extends MemberReader {
   readonly path: string;
@@ -18,13 +21,15 @@ export class Cabinet extends MemberReader {
   readonly folders: readonly CabFolder[];
   readonly members: readonly CabMember[];
   readonly logicalFolders: readonly LogicalFolder[];
-  readonly file: RandomAccessFile;
+  readonly file: CabByteSource;
   /** where CFDATA may lie: after the file table, before the signature */
   readonly area: DataArea;
+  private readonly release: () => void;
 
-  private constructor(file: RandomAccessFile) {
+  private constructor(file: CabByteSource, release: () => void) {
     super();
     this.file = file;
+    this.release = release;
     this.path = file.path;
     this.header = readCabHeader(file);
     const folders = readCabFolders(file, this.header);
@@ -49,15 +54,23 @@ export class Cabinet extends MemberReader {
   static open(path: string): Cabinet {
     const file = RandomAccessFile.open(path);
     try {
-      return new Cabinet(file);
+      return new Cabinet(file, () => file.close());
     } catch (e) {
       file.close();
       throw e;
     }
   }
 
+  /**
+   * A cabinet read from bytes someone else owns (an embedded cabinet's window): closing it
+   * releases nothing, the owner of the underlying file closes that.
+   */
+  static fromSource(source: CabByteSource): Cabinet {
+    return new Cabinet(source, () => {});
+  }
+
   close(): void {
-    this.file.close();
+    this.release();
   }
 
   get warnings(): readonly string[] {

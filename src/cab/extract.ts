@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CabferryError, inputError, internalError, usageError, type ErrorKind } from '../errors';
-import type { MemberReader } from './member-reader';
+import type { DamageLocation, DamagedMember, MemberReader } from './member-reader';
 import type { CabMember } from './types';
 
 /**
@@ -15,7 +15,21 @@ import type { CabMember } from './types';
 export interface ExtractOptions {
   /** members to write (default: all) */
   members?: readonly CabMember[];
+  /**
+   * A damaged block costs only the members it touches (MemberPassOptions.salvage). Damaged
+   * members are never written: a file on disk is always a whole, checked member.
+   */
+  salvage?: boolean;
+  /**
+   * Paths written earlier in the same run by other cabinets (extract --search): such a path is
+   * not written again. Identical content is reported as a duplicate of the first; different
+   * content is CAB_SEARCH_NAME_CONFLICT and the first stays. Filled in as members are written.
+   */
+  written?: WrittenPaths;
 }
+
+/** Relative path → what was written there in this run and from which cabinet. */
+export type WrittenPaths = Map<string, { sha256: string; source: string }>;
 
 export interface ExtractedMember {
   index: number;
@@ -26,6 +40,10 @@ export interface ExtractedMember {
   ok: boolean;
   sha256?: string;
   error?: { code: string; message: string; kind: ErrorKind };
+  /** salvage: where the member's data was lost */
+  damage?: DamageLocation;
+  /** not written again: an earlier cabinet of the run wrote the same path with the same content */
+  duplicateOf?: string;
 }
 
 interface OpenTarget {
@@ -40,6 +58,8 @@ export interface ExtractReport {
   dir: string;
   ok: boolean;
   members: ExtractedMember[];
+  /** members not written because their data is damaged or unreadable (not storage failures, not name conflicts) */
+  damaged: DamagedMember[];
 }
 
 /**
@@ -68,20 +88,15 @@ function unsafeNameReason(name: string): string | null {
 export function extractMembers(cab: MemberReader, outDir: string, options: ExtractOptions = {}): ExtractReport {
   const selected = options.members ?? cab.members;
   // 1. Every name checked before any byte is written.
-  const targets = new Map<CabMember, string>();
-  for (const m of selected) {
-    try {
-      targets.set(m, safeRelativePath(m.name));
-    } catch (e) {
-      throw e instanceof CabferryError ? e.withContext({ file: cab.path, offset: m.entryOffset }) : e;
-    }
-  }
+  const targets = targetPaths(cab, selected);
   const root = prepareOutputDir(outDir);
 
   // 2. One decoding pass per folder; each member streams into its own temporary file.
   const results = new Map<CabMember, ExtractedMember>();
   const open = new Map<CabMember, OpenTarget>();
   const failed = new Map<CabMember, CabferryError>();
+  /** members whose data could not be read (as opposed to written) */
+  const unreadable = new Set<CabMember>();
   const begin = (m: CabMember): OpenTarget => {
     const rel = targets.get(m)!;
     const final = path.join(root, ...rel.split('/'));
@@ -110,9 +125,11 @@ export function extractMembers(cab: MemberReader, outDir: string, options: Extra
         open.delete(m);
       }
     },
-    done: (m, error) => {
+    done: (m, error, damage) => {
       const rel = targets.get(m)!;
       const result: ExtractedMember = { index: m.index, name: m.name, path: rel, size: m.size, ok: false };
+      if (damage !== undefined) result.damage = damage;
+      if (error !== null) unreadable.add(m);
       let entry = open.get(m);
       open.delete(m);
       try {
@@ -120,15 +137,29 @@ export function extractMembers(cab: MemberReader, outDir: string, options: Extra
         if (failure !== null) throw failure;
         entry ??= guardIo(m, cab.path, () => begin(m)); // a zero-length member gets no data calls
         const target = entry;
-        guardIo(m, cab.path, () => {
-          fs.closeSync(target.fd);
-          target.fd = -1;
-          setMtime(target.tmp, m);
-          refuseNonRegularTarget(target.final, rel);
-          fs.renameSync(target.tmp, target.final);
-        });
+        const sha256 = target.hash.digest('hex');
+        const earlier = options.written?.get(rel);
+        if (earlier !== undefined) {
+          discard(target);
+          if (earlier.sha256 !== sha256) {
+            throw inputError('CAB_SEARCH_NAME_CONFLICT', `${rel} was already written from ${earlier.source} with different content (SHA-256 ${earlier.sha256.slice(0, 16)}…, this one ${sha256.slice(0, 16)}…); the first is kept`, {
+              file: cab.path,
+              member: m.name,
+            });
+          }
+          result.duplicateOf = earlier.source;
+        } else {
+          guardIo(m, cab.path, () => {
+            fs.closeSync(target.fd);
+            target.fd = -1;
+            setMtime(target.tmp, m);
+            refuseNonRegularTarget(target.final, rel);
+            fs.renameSync(target.tmp, target.final);
+          });
+          options.written?.set(rel, { sha256, source: cab.path });
+        }
         result.ok = true;
-        result.sha256 = target.hash.digest('hex');
+        result.sha256 = sha256;
       } catch (e) {
         discard(entry);
         if (!(e instanceof CabferryError)) throw e;
@@ -136,10 +167,42 @@ export function extractMembers(cab: MemberReader, outDir: string, options: Extra
       }
       results.set(m, result);
     },
-  });
+  }, { salvage: options.salvage ?? false });
   for (const entry of open.values()) discard(entry);
   const members = selected.map((m) => results.get(m)!);
-  return { file: cab.path, dir: outDir, ok: members.every((r) => r.ok), members };
+  const damaged: DamagedMember[] = [];
+  selected.forEach((m, i) => {
+    const r = members[i]!;
+    if (!unreadable.has(m) || r.error === undefined) return;
+    damaged.push({ index: m.index, name: m.name, folder: m.folderIndex, block: r.damage?.block ?? null, code: r.error.code, reason: r.error.message });
+  });
+  return { file: cab.path, dir: outDir, ok: members.every((r) => r.ok), members, damaged };
+}
+
+/**
+ * Several cabinets into one directory (extract --search): every name of every cabinet is checked
+ * before anything is written, then each cabinet is extracted in turn. A path is written once per
+ * run: a later member with the same path and the same content is a duplicate, with different
+ * content a CAB_SEARCH_NAME_CONFLICT (ExtractOptions.written). cabextract instead overwrites,
+ * so the last cabinet silently wins; which of two different files is meant cannot be guessed.
+ */
+export function extractCabinets(sources: readonly { cab: MemberReader; members?: readonly CabMember[] }[], outDir: string, options: { salvage?: boolean } = {}): ExtractReport[] {
+  for (const { cab, members } of sources) targetPaths(cab, members ?? cab.members);
+  const written: WrittenPaths = new Map();
+  return sources.map(({ cab, members }) => extractMembers(cab, outDir, { members, salvage: options.salvage, written }));
+}
+
+/** The relative path of every member, or CAB_UNSAFE_NAME for the first that has none. */
+function targetPaths(cab: MemberReader, members: readonly CabMember[]): Map<CabMember, string> {
+  const targets = new Map<CabMember, string>();
+  for (const m of members) {
+    try {
+      targets.set(m, safeRelativePath(m.name));
+    } catch (e) {
+      throw e instanceof CabferryError ? e.withContext({ file: cab.path, offset: m.entryOffset }) : e;
+    }
+  }
+  return targets;
 }
 
 function prepareOutputDir(outDir: string): string {

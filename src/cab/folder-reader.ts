@@ -1,7 +1,7 @@
 import { createBlockDecoder } from '../codecs';
-import { MAX_BLOCK_INPUT, MAX_BLOCK_OUTPUT } from '../codecs/types';
+import { MAX_BLOCK_INPUT, MAX_BLOCK_OUTPUT, type BlockDecoder, type CompressionMethod } from '../codecs/types';
 import { CabferryError, inputError } from '../errors';
-import type { RandomAccessFile } from '../io/random-access-file';
+import type { CabByteSource } from './byte-source';
 import { cfdataChecksum } from './checksum';
 import type { CabFolder, CabHeader } from './types';
 
@@ -13,6 +13,7 @@ import type { CabFolder, CabHeader } from './types';
 const CFDATA_FIXED_SIZE = 8;
 
 export interface DecodedBlock {
+  kind: 'data';
   /** 0-based index of the block in its folder */
   index: number;
   /** file offset of the CFDATA header */
@@ -23,11 +24,34 @@ export interface DecodedBlock {
   data: Buffer;
 }
 
+/**
+ * Salvage only: a stretch of the folder's stream that cannot be produced, beginning at block
+ * `index`: one damaged block (`length` = its declared size), or everything from there on
+ * (`length` = Infinity) when decoding cannot resume after damage.
+ */
+export interface LostData {
+  kind: 'lost';
+  index: number;
+  fileOffset: number;
+  folderOffset: number;
+  length: number;
+  /** why: the block's own error (CAB_BAD_CHECKSUM, MSZIP_BAD_DATA, …) or a CAB_SALVAGE_* reason */
+  error: CabferryError;
+}
+
+export type FolderItem = DecodedBlock | LostData;
+
 export interface FolderReadOptions {
   /** stop once this many uncompressed bytes of the folder have been produced (default: whole folder) */
   stopAfter?: number;
   /** check CFDATA checksums (default true); a stored checksum of 0 means "not computed" either way */
   verifyChecksums?: boolean;
+  /**
+   * Salvage (default false): a block that fails its checksum or does not decode is yielded as
+   * LostData and decoding resumes after it where that can be done soundly (see salvageResume);
+   * without it, the first such block throws.
+   */
+  salvage?: boolean;
 }
 
 /**
@@ -50,11 +74,18 @@ export function dataAreaOf(header: CabHeader, fileTableEnd: number): DataArea {
  * where a folder may start in one part and go on in the next ones (FORMATS.md §1.5).
  */
 export interface FolderSegment {
-  file: RandomAccessFile;
+  file: CabByteSource;
   header: CabHeader;
   folder: CabFolder;
   area: DataArea;
 }
+
+/** What a block's stored checksum says about its header and payload. */
+type ChecksumState =
+  | { kind: 'verified' }
+  /** stored as 0 ("not computed"), or checking was turned off: nothing is known either way */
+  | { kind: 'absent' }
+  | { kind: 'mismatch'; error: CabferryError };
 
 interface RawBlock {
   index: number;
@@ -62,12 +93,16 @@ interface RawBlock {
   file: string;
   cbUncomp: number;
   payload: Buffer;
+  checksum: ChecksumState;
+  /** this is the last CFDATA of its segment */
+  lastOfSegment: boolean;
 }
 
 /**
- * The CFDATA blocks of one segment, bounds- and checksum-checked, not yet decoded. Each payload
- * is read into one reused buffer, so it is valid only until the next block is read (decoders
- * consume their input within decodeBlock).
+ * The CFDATA blocks of one segment, bounds-checked, with their checksum state, not yet decoded.
+ * A block that does not fit the data area throws: the chain cannot be followed past it. Each
+ * payload is read into one reused buffer, so it is valid only until the next block is read
+ * (decoders consume their input within decodeBlock).
  */
 function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawBlock> {
   const { file, header, folder, area } = segment;
@@ -88,7 +123,7 @@ function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawB
       throw inputError('CAB_TRUNCATED_DATA', `folder ${folder.index}: data block ${index} header runs past the end of the cabinet data`, { ...where, offset: pos });
     }
     const head = file.readInto(headScratch, pos, 'data block header');
-    const checksum = head.readUInt32LE(0);
+    const stored = head.readUInt32LE(0);
     const cbData = head.readUInt16LE(4);
     const cbUncomp = head.readUInt16LE(6);
     if (cbUncomp > MAX_BLOCK_OUTPUT) {
@@ -102,16 +137,17 @@ function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawB
       throw inputError('CAB_TRUNCATED_DATA', `folder ${folder.index}: data block ${index} (${cbData} bytes) runs past the end of the cabinet data`, { ...where, offset: pos });
     }
     const payload = file.readInto(payloadScratch.subarray(0, cbData), payloadOffset, 'data block');
-    if (verify && checksum !== 0) {
+    let checksum: ChecksumState = { kind: 'absent' };
+    if (verify && stored !== 0) {
       const actual = cfdataChecksum(payload, cbData, cbUncomp);
-      if (actual !== checksum) {
-        throw inputError('CAB_BAD_CHECKSUM', `folder ${folder.index}: data block ${index} checksum mismatch (stored 0x${hex32(checksum)}, computed 0x${hex32(actual)})`, {
-          ...where,
-          offset: pos,
-        });
-      }
+      checksum = actual === stored
+        ? { kind: 'verified' }
+        : {
+            kind: 'mismatch',
+            error: inputError('CAB_BAD_CHECKSUM', `folder ${folder.index}: data block ${index} checksum mismatch (stored 0x${hex32(stored)}, computed 0x${hex32(actual)})`, { ...where, offset: pos }),
+          };
     }
-    yield { index, fileOffset: pos, file: file.path, cbUncomp, payload };
+    yield { index, fileOffset: pos, file: file.path, cbUncomp, payload, checksum, lastOfSegment: index === folder.cCFData - 1 };
     pos = payloadOffset + cbData;
   }
 }
@@ -120,51 +156,156 @@ function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawB
  * Decode a folder from its first block, yielding each block's output. A block whose
  * cbUncomp is 0 is the first piece of a block split across cabinets: it is joined with the first
  * block of the next segment, which carries the real size. Errors carry the file and the offset
- * of the offending CFDATA; the caller adds the member.
+ * of the offending CFDATA; the caller adds the member. With `salvage`, damaged blocks are
+ * yielded as LostData instead of thrown (see salvageResume for what can follow them).
  */
-export function* decodeFolder(segments: readonly FolderSegment[], options: FolderReadOptions = {}): Generator<DecodedBlock> {
+export function* decodeFolder(segments: readonly FolderSegment[], options: FolderReadOptions = {}): Generator<FolderItem> {
   const first = segments[0];
   if (first === undefined) return;
   const verify = options.verifyChecksums ?? true;
+  const salvage = options.salvage ?? false;
   const stopAfter = options.stopAfter ?? Infinity;
-  const decoder = withOffset(() => createBlockDecoder(first.folder.compression), first.folder.entryOffset, first.file.path);
+  const method = first.folder.compression;
+  const folderIndex = first.folder.index;
+  const newDecoder = (): BlockDecoder => withOffset(() => createBlockDecoder(method), first.folder.entryOffset, first.file.path);
+  let decoder = newDecoder();
   let produced = 0;
   let index = 0;
   let pendingPiece: RawBlock | null = null;
+  // Salvage state. After a lost block the decoder starts afresh at the next one: `restartedAfter`
+  // is the lost block until a block decodes again. `alignmentUnconfirmed`: the lost block's header
+  // was not vouched for by a checksum, so where the next block begins is a guess its checksum must confirm.
+  let restartedAfter: number | null = null;
+  let alignmentUnconfirmed = false;
+  const lostFromHere = (fileOffset: number, error: CabferryError): LostData => ({ kind: 'lost', index, fileOffset, folderOffset: produced, length: Infinity, error });
   for (let s = 0; s < segments.length; s++) {
     const segment = segments[s]!;
     const raws = readRawBlocks(segment, verify);
     for (;;) {
       // Stop before reading a block nobody asked for: damage past the requested range is not the caller's.
       if (produced >= stopAfter) return;
-      const step = raws.next();
+      let step: IteratorResult<RawBlock>;
+      try {
+        step = raws.next();
+      } catch (e) {
+        // the chain of blocks breaks here: nothing after this point can be located
+        if (!salvage || !(e instanceof CabferryError)) throw e;
+        yield lostFromHere(e.offset ?? segment.folder.entryOffset, e);
+        return;
+      }
       if (step.done) break;
       const raw = step.value;
       let block = raw;
       if (pendingPiece !== null) {
-        block = { ...raw, fileOffset: pendingPiece.fileOffset, file: pendingPiece.file, payload: Buffer.concat([pendingPiece.payload, raw.payload]) };
+        const checksum = pendingPiece.checksum.kind === 'mismatch' ? pendingPiece.checksum : raw.checksum.kind === 'verified' ? pendingPiece.checksum : raw.checksum;
+        block = { ...raw, fileOffset: pendingPiece.fileOffset, file: pendingPiece.file, payload: Buffer.concat([pendingPiece.payload, raw.payload]), checksum };
         pendingPiece = null;
       }
       if (block.cbUncomp === 0) {
-        const lastOfSegment = raw.index === segment.folder.cCFData - 1;
-        if (lastOfSegment && s + 1 < segments.length) {
+        if (raw.lastOfSegment && s + 1 < segments.length) {
           pendingPiece = { ...block, payload: Buffer.from(block.payload) }; // the scratch buffer is about to be reused
           continue;
         }
         const next = segment.header.nextCabinet !== null ? ` (${segment.header.nextCabinet})` : '';
-        throw inputError('CAB_SPLIT_BLOCK', `folder ${segment.folder.index}: data block ${raw.index} continues in the next cabinet of the set${next}`, { file: raw.file, offset: raw.fileOffset });
+        const e = inputError('CAB_SPLIT_BLOCK', `folder ${segment.folder.index}: data block ${raw.index} continues in the next cabinet of the set${next}`, { file: raw.file, offset: raw.fileOffset });
+        if (!salvage) throw e;
+        yield lostFromHere(raw.fileOffset, e);
+        return;
       }
-      const data = withOffset(() => decoder.decodeBlock(block.payload, block.cbUncomp), block.fileOffset, block.file);
-      if (data.length !== block.cbUncomp) {
-        throw inputError('CAB_BAD_BLOCK_OUTPUT', `data block decoded to ${data.length} bytes, expected ${block.cbUncomp}`, { file: block.file, offset: block.fileOffset });
+      if (alignmentUnconfirmed && block.checksum.kind === 'absent') {
+        yield lostFromHere(
+          block.fileOffset,
+          inputError('CAB_SALVAGE_POSITION_UNKNOWN', `folder ${folderIndex}: data block ${index} has no checksum to confirm that it starts where damaged block ${index - 1} says; the rest of the folder cannot be located`, {
+            file: block.file,
+            offset: block.fileOffset,
+          }),
+        );
+        return;
       }
-      yield { index: index++, fileOffset: block.fileOffset, folderOffset: produced, data };
+
+      let failure: CabferryError | null = block.checksum.kind === 'mismatch' ? block.checksum.error : null;
+      if (failure === null) {
+        try {
+          const data = decodeOneBlock(decoder, block);
+          yield { kind: 'data', index: index++, fileOffset: block.fileOffset, folderOffset: produced, data };
+          produced += block.cbUncomp;
+          restartedAfter = null;
+          alignmentUnconfirmed = false;
+          continue;
+        } catch (e) {
+          if (!(e instanceof CabferryError)) throw e;
+          failure = restartedAfter !== null && method.type === 'mszip' ? dependsOnLostBlock(e, folderIndex, index, restartedAfter, method) : e;
+        }
+      }
+      if (!salvage) throw failure;
+      yield { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: failure };
       produced += block.cbUncomp;
+      const lostIndex = index++;
+      if (s === segments.length - 1 && raw.lastOfSegment) return;
+      const headerVerified = block.checksum.kind === 'verified';
+      const cannotResume = salvageResume(method, block, headerVerified, folderIndex, lostIndex);
+      if (cannotResume !== null) {
+        yield lostFromHere(block.fileOffset, cannotResume);
+        return;
+      }
+      decoder = newDecoder();
+      restartedAfter = lostIndex;
+      alignmentUnconfirmed = !headerVerified;
     }
   }
   if (pendingPiece !== null) {
-    throw inputError('CAB_SPLIT_BLOCK', 'the last data block continues in a cabinet that is not part of the set', { file: pendingPiece.file, offset: pendingPiece.fileOffset });
+    const e = inputError('CAB_SPLIT_BLOCK', 'the last data block continues in a cabinet that is not part of the set', { file: pendingPiece.file, offset: pendingPiece.fileOffset });
+    if (!salvage) throw e;
+    yield lostFromHere(pendingPiece.fileOffset, e);
   }
+}
+
+/** One block through the folder's decoder, which must produce exactly the declared size. */
+function decodeOneBlock(decoder: BlockDecoder, block: RawBlock): Buffer {
+  const data = withOffset(() => decoder.decodeBlock(block.payload, block.cbUncomp), block.fileOffset, block.file);
+  if (data.length !== block.cbUncomp) {
+    throw inputError('CAB_BAD_BLOCK_OUTPUT', `data block decoded to ${data.length} bytes, expected ${block.cbUncomp}`, { file: block.file, offset: block.fileOffset });
+  }
+  return data;
+}
+
+/**
+ * Why decoding cannot go on after lost block `lostIndex`, or null when the next block can be
+ * decoded by a fresh decoder and trusted:
+ * - position: every block but a folder's last holds exactly 32 KiB (FORMATS.md §2). A lost block
+ *   declaring another size, with no checksum vouching for its header, leaves the folder offset
+ *   of everything after it unknown.
+ * - method: a stored block stands alone, and an MSZIP block is a complete DEFLATE stream whose
+ *   only link to earlier blocks is the 32 KiB history; decoded without that history, a block
+ *   either needs none (zlib refuses a distance reaching before its own output: "invalid
+ *   distance too far back") or fails, so what a fresh decoder produces is exact. LZX carries its
+ *   window, Huffman trees, repeated offsets and a bit stream whose blocks span CFDATA boundaries,
+ *   and a cabinet's LZX stream never resets: nothing after a lost block can be decoded.
+ */
+function salvageResume(method: CompressionMethod, block: RawBlock, headerVerified: boolean, folderIndex: number, lostIndex: number): CabferryError | null {
+  const where = { file: block.file, offset: block.fileOffset };
+  if (!headerVerified && block.cbUncomp !== MAX_BLOCK_OUTPUT) {
+    return inputError(
+      'CAB_SALVAGE_POSITION_UNKNOWN',
+      `folder ${folderIndex}: damaged data block ${lostIndex} declares ${block.cbUncomp} bytes, not the ${MAX_BLOCK_OUTPUT} of every block but the last, and no checksum vouches for it: where the rest of the folder belongs is unknown`,
+      where,
+    );
+  }
+  if (method.type === 'none' || method.type === 'mszip') return null;
+  return inputError(
+    'CAB_SALVAGE_NO_RESYNC',
+    `folder ${folderIndex} (${method.label}): nothing after damaged data block ${lostIndex} can be decoded (the ${method.type.toUpperCase()} state carries over every block and never resets in a cabinet)`,
+    where,
+  );
+}
+
+/** A block that a fresh decoder cannot decode right after a lost block needed that block's output. */
+function dependsOnLostBlock(e: CabferryError, folderIndex: number, index: number, lostIndex: number, method: CompressionMethod): CabferryError {
+  return inputError(
+    'CAB_SALVAGE_DEPENDS_ON_LOST',
+    `folder ${folderIndex}: data block ${index} cannot be decoded without the output of damaged block ${lostIndex} (${method.label} history): ${e.message}`,
+    { file: e.file, offset: e.offset, cause: e },
+  );
 }
 
 /** Run a codec step, attaching the file and block offset to any error it raises. */

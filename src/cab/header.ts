@@ -1,6 +1,6 @@
 import { describeCompression } from '../codecs/method';
 import { inputError } from '../errors';
-import type { RandomAccessFile } from '../io/random-access-file';
+import type { CabByteSource } from './byte-source';
 import { CabFlags } from './types';
 import type { AuthenticodeReserve, CabFolder, CabHeader, CabMember, Continuation } from './types';
 
@@ -46,7 +46,7 @@ export const IFOLD_CONTINUED_PREV_AND_NEXT = 0xffff;
 /** CFFILE.attribs bit: the name is UTF-8 rather than the OEM code page. */
 export const ATTRIB_NAME_IS_UTF8 = 0x80;
 
-export function readCabHeader(file: RandomAccessFile): CabHeader {
+export function readCabHeader(file: CabByteSource): CabHeader {
   const where = { file: file.path };
   if (file.size < FIXED_HEADER_SIZE) {
     if (file.size >= 4 && file.read(0, 4, 'signature').readUInt32LE(0) !== CAB_SIGNATURE) {
@@ -189,13 +189,13 @@ function authenticodeLayoutProblem(sigPos: number, sigLen: number, cbCabinet: nu
 }
 
 /** A NUL-terminated header string of at most 256 bytes, decoded as latin-1 (the OEM code page is unknown). */
-function readHeaderString(file: RandomAccessFile, offset: number, what: string, mayBeEmpty: boolean): [string, number] {
+function readHeaderString(file: CabByteSource, offset: number, what: string, mayBeEmpty: boolean): [string, number] {
   const { bytes, next } = readCString(file, offset, what);
   if (bytes.length === 0 && !mayBeEmpty) throw inputError('CAB_BAD_STRING', `${what} is empty`, { file: file.path, offset });
   return [bytes.toString('latin1'), next];
 }
 
-function readCString(file: RandomAccessFile, offset: number, what: string): { bytes: Buffer; next: number } {
+function readCString(file: CabByteSource, offset: number, what: string): { bytes: Buffer; next: number } {
   const window = file.readUpTo(offset, MAX_STRING_BYTES);
   const nul = window.indexOf(0);
   if (nul < 0) {
@@ -205,7 +205,7 @@ function readCString(file: RandomAccessFile, offset: number, what: string): { by
   return { bytes: window.subarray(0, nul), next: offset + nul + 1 };
 }
 
-export function readCabFolders(file: RandomAccessFile, header: CabHeader): CabFolder[] {
+export function readCabFolders(file: CabByteSource, header: CabHeader): CabFolder[] {
   const entrySize = CFFOLDER_FIXED_SIZE + header.cbCFFolder;
   const table = file.read(header.folderTableOffset, header.cFolders * entrySize, 'folder table');
   const folders: CabFolder[] = [];
@@ -229,7 +229,7 @@ export function readCabFolders(file: RandomAccessFile, header: CabHeader): CabFo
   return folders;
 }
 
-export function readCabMembers(file: RandomAccessFile, header: CabHeader, folders: CabFolder[]): CabMember[] {
+export function readCabMembers(file: CabByteSource, header: CabHeader, folders: CabFolder[]): CabMember[] {
   const members: CabMember[] = [];
   let pos = header.coffFiles;
   for (let index = 0; index < header.cFiles; index++) {

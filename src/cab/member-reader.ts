@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CompressionMethod } from '../codecs/types';
 import { MAX_BLOCK_OUTPUT } from '../codecs/types';
 import { CabferryError, inputError, internalError } from '../errors';
-import { decodeFolder, type DecodedBlock, type FolderSegment } from './folder-reader';
+import { decodeFolder, type FolderItem, type FolderSegment, type LostData } from './folder-reader';
 import type { CabMember } from './types';
 
 /**
@@ -59,6 +59,7 @@ export abstract class MemberReader {
     let delivered = 0;
     try {
       for (const block of decodeFolder(this.logicalFolders[member.folderIndex]!.segments, { stopAfter: end })) {
+        if (block.kind === 'lost') throw block.error; // only salvage passes yield lost data
         const blockEnd = block.folderOffset + block.data.length;
         if (blockEnd <= start) continue;
         const from = Math.max(start, block.folderOffset) - block.folderOffset;
@@ -89,7 +90,9 @@ export abstract class MemberReader {
   /**
    * One pass over each folder holding any of `members`, calling `sink` for every byte range that
    * belongs to a member, in folder order. Each member ends with exactly one `done` call, carrying
-   * the error that stopped it (its own problem, or the folder's) or null.
+   * the error that stopped it (its own problem, or the folder's) or null. With `salvage`, a lost
+   * block ends only the members it touches (done with the block's error and where it was lost),
+   * and the pass goes on where decoding can resume (./folder-reader decodeFolder).
    * Chunks passed to `onData` are only valid during the call.
    */
   forEachMemberData(members: readonly CabMember[], sink: MemberSink, options: MemberPassOptions = {}): FolderPassResult[] {
@@ -122,7 +125,7 @@ export abstract class MemberReader {
     const pending = [...members].sort((a, b) => a.folderOffset - b.folderOffset || a.index - b.index);
     const delivered = new Map<CabMember, number>();
     const stopAfter = options.wholeFolders ? Infinity : pending.reduce((end, m) => Math.max(end, m.folderOffset + m.size), 0);
-    const result: FolderPassResult = { index: folder.index, compression: folder.compression.label, blocks: 0, bytes: 0, error: null };
+    const result: FolderPassResult = { index: folder.index, compression: folder.compression.label, blocks: 0, bytes: 0, error: null, lost: [] };
     if (folder.unavailable !== null) {
       result.error = folder.unavailable;
       for (const m of pending) sink.done(m, cloneWithMember(folder.unavailable, m.name));
@@ -130,12 +133,15 @@ export abstract class MemberReader {
     }
     let next = 0;
     let open: CabMember[] = [];
-    const blocks = decodeFolder(folder.segments, { stopAfter, verifyChecksums: options.verifyChecksums ?? true });
+    const admitUpTo = (end: number): void => {
+      while (next < pending.length && pending[next]!.folderOffset < end) open.push(pending[next++]!);
+    };
+    const items = decodeFolder(folder.segments, { stopAfter, verifyChecksums: options.verifyChecksums ?? true, salvage: options.salvage ?? false });
     for (;;) {
       // Only the decoder's errors are the folder's; errors the sink raises are the caller's.
-      let step: IteratorResult<DecodedBlock>;
+      let step: IteratorResult<FolderItem>;
       try {
-        step = blocks.next();
+        step = items.next();
       } catch (e) {
         if (!(e instanceof CabferryError)) throw e;
         result.error = e;
@@ -143,12 +149,25 @@ export abstract class MemberReader {
         return result;
       }
       if (step.done) break;
-      const block = step.value;
+      const item = step.value;
+      if (item.kind === 'lost') {
+        result.lost.push(item);
+        // every member with a byte in the lost stretch is damaged; the first loss is the one reported
+        const lostEnd = item.folderOffset + item.length;
+        admitUpTo(lostEnd);
+        const location: DamageLocation = { folder: folder.index, block: item.index };
+        open = open.filter((m) => {
+          if (m.folderOffset + m.size <= item.folderOffset) return true;
+          sink.done(m, cloneWithMember(item.error, m.name), location);
+          return false;
+        });
+        continue;
+      }
       result.blocks++;
-      result.bytes += block.data.length;
-      const blockStart = block.folderOffset;
-      const blockEnd = blockStart + block.data.length;
-      while (next < pending.length && pending[next]!.folderOffset < blockEnd) open.push(pending[next++]!);
+      result.bytes += item.data.length;
+      const blockStart = item.folderOffset;
+      const blockEnd = blockStart + item.data.length;
+      admitUpTo(blockEnd);
       const stillOpen: CabMember[] = [];
       for (const m of open) {
         const start = m.folderOffset;
@@ -156,7 +175,7 @@ export abstract class MemberReader {
         const from = Math.max(start, blockStart);
         const to = Math.min(end, blockEnd);
         if (to > from) {
-          sink.onData(m, block.data.subarray(from - blockStart, to - blockStart));
+          sink.onData(m, item.data.subarray(from - blockStart, to - blockStart));
           delivered.set(m, (delivered.get(m) ?? 0) + (to - from));
         }
         if (end <= blockEnd) sink.done(m, null);
@@ -179,9 +198,11 @@ export abstract class MemberReader {
   /**
    * Decompress every member, checking CFDATA checksums, block sizes and member extents; with
    * `digests`, also the SHA-256 of each intact member. Never throws for damaged data: damage is
-   * the report's content.
+   * the report's content. With `salvage`, a damaged block costs only the members it touches (and
+   * those decoding cannot reach after it); `damaged` lists every member that failed, with the
+   * folder and block where its data was lost when a block is to blame.
    */
-  testCabinet(options: { digests?: boolean } = {}): CabinetTestReport {
+  testCabinet(options: { digests?: boolean; salvage?: boolean } = {}): CabinetTestReport {
     const results = new Map<CabMember, MemberTestResult>();
     const hashes = new Map<CabMember, ReturnType<typeof createHash>>();
     const folderResults = this.forEachMemberData(
@@ -193,32 +214,67 @@ export abstract class MemberReader {
           if (h === undefined) hashes.set(m, (h = createHash('sha256')));
           h.update(chunk);
         },
-        done: (m, error) => {
+        done: (m, error, damage) => {
           const r: MemberTestResult = { index: m.index, name: m.name, size: m.size, ok: error === null };
           if (error !== null) r.error = describeError(error);
           else if (options.digests) r.sha256 = (hashes.get(m) ?? createHash('sha256')).digest('hex');
+          if (damage !== undefined) r.damage = damage;
+          hashes.delete(m);
           results.set(m, r);
         },
       },
-      { wholeFolders: true },
+      { wholeFolders: true, salvage: options.salvage ?? false },
     );
     const members = this.members.map((m) => results.get(m) ?? failInternal(m));
-    const folders = folderResults.map((f) => ({
+    const folders = folderResults.map((f): FolderTestResult => ({
       index: f.index,
       compression: f.compression,
       blocks: f.blocks,
       bytes: f.bytes,
-      ok: f.error === null,
+      ok: f.error === null && f.lost.length === 0,
       ...(f.error !== null ? { error: describeError(f.error) } : {}),
+      ...(f.lost.length > 0 ? { lost: f.lost.map(describeLost) } : {}),
     }));
-    return { file: this.path, ok: members.every((r) => r.ok) && folders.every((f) => f.ok), members, folders, warnings: [...this.warnings] };
+    return {
+      file: this.path,
+      ok: members.every((r) => r.ok) && folders.every((f) => f.ok),
+      salvage: options.salvage ?? false,
+      members,
+      folders,
+      damaged: damagedMembers(this.members, members),
+      warnings: [...this.warnings],
+    };
   }
+}
+
+/** Every member that failed, in member order, with where its data was lost when a block is to blame. */
+export function damagedMembers(members: readonly CabMember[], results: readonly { ok: boolean; error?: ErrorSummary; damage?: DamageLocation }[]): DamagedMember[] {
+  const out: DamagedMember[] = [];
+  results.forEach((r, i) => {
+    if (r.ok || r.error === undefined) return;
+    const m = members[i]!;
+    out.push({ index: m.index, name: m.name, folder: m.folderIndex, block: r.damage?.block ?? null, code: r.error.code, reason: r.error.message });
+  });
+  return out;
+}
+
+function describeLost(l: LostData): LostBlockSummary {
+  return {
+    block: l.index,
+    folderOffset: l.folderOffset,
+    length: Number.isFinite(l.length) ? l.length : null,
+    code: l.error.code,
+    message: l.error.message,
+    ...(l.error.offset !== undefined ? { offset: l.error.offset } : {}),
+  };
 }
 
 export interface MemberPassOptions {
   verifyChecksums?: boolean;
   /** decode every block of every folder, not just up to the last requested member byte */
   wholeFolders?: boolean;
+  /** a damaged block ends only the members it touches, not the folder (FolderReadOptions.salvage) */
+  salvage?: boolean;
 }
 
 export interface FolderPassResult {
@@ -228,6 +284,8 @@ export interface FolderPassResult {
   blocks: number;
   bytes: number;
   error: CabferryError | null;
+  /** salvage: the stretches of the folder that could not be produced, in order */
+  lost: LostData[];
 }
 
 export interface ErrorSummary {
@@ -240,9 +298,16 @@ function describeError(e: CabferryError): ErrorSummary {
   return { code: e.code, message: e.message, ...(e.offset !== undefined ? { offset: e.offset } : {}) };
 }
 
+/** Where a salvage pass lost a member's data: its folder and the first data block it could not get. */
+export interface DamageLocation {
+  folder: number;
+  block: number;
+}
+
 export interface MemberSink {
   onData(member: CabMember, chunk: Buffer): void;
-  done(member: CabMember, error: CabferryError | null): void;
+  /** `damage` is given when a salvage pass lost the member's data at a known block */
+  done(member: CabMember, error: CabferryError | null, damage?: DamageLocation): void;
 }
 
 export interface MemberTestResult {
@@ -251,7 +316,18 @@ export interface MemberTestResult {
   size: number;
   ok: boolean;
   error?: ErrorSummary;
+  damage?: DamageLocation;
   sha256?: string;
+}
+
+/** A stretch of a folder a salvage pass could not produce; `length` null means "the rest of the folder". */
+export interface LostBlockSummary {
+  block: number;
+  folderOffset: number;
+  length: number | null;
+  code: string;
+  message: string;
+  offset?: number;
 }
 
 export interface FolderTestResult {
@@ -261,13 +337,27 @@ export interface FolderTestResult {
   bytes: number;
   ok: boolean;
   error?: ErrorSummary;
+  lost?: LostBlockSummary[];
+}
+
+/** A member that could not be produced: `block` is where its data was lost, null when no block is to blame (a missing set part, an impossible extent, unsupported compression). */
+export interface DamagedMember {
+  index: number;
+  name: string;
+  folder: number;
+  block: number | null;
+  code: string;
+  reason: string;
 }
 
 export interface CabinetTestReport {
   file: string;
   ok: boolean;
+  /** whether the pass salvaged past damaged blocks */
+  salvage: boolean;
   members: MemberTestResult[];
   folders: FolderTestResult[];
+  damaged: DamagedMember[];
   warnings: string[];
 }
 
