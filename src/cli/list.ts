@@ -1,18 +1,24 @@
 import type { Command } from 'commander';
 import { openCab, type Cabinet } from '../cab/cabinet';
+import { searchCabinets, type CabinetSearch, type SkippedCandidate } from '../cab/search';
 import type { CabMember } from '../cab/types';
 import { ExitCode } from '../errors';
 import { action, printJson, warn } from './run';
 
-/** `cabferry list FILE [--json]`: the members of a cabinet, with the structure around them. */
+/**
+ * `cabferry list FILE [--json] [--search]`: the members of a cabinet, with the structure around
+ * them; with --search, of every cabinet embedded in FILE (a self-extracting .exe), each with its offset.
+ */
 export function register(program: Command): void {
   program
     .command('list')
     .description('list the members of a cabinet (.cab/.msu)')
     .argument('<file>', 'cabinet to read')
     .option('--json', 'print one JSON document')
+    .option('--search', 'scan FILE for embedded cabinets (e.g. a self-extracting .exe) and list each one')
     .action(
-      action((file: string, opts: { json?: boolean }) => {
+      action((file: string, opts: { json?: boolean; search?: boolean }) => {
+        if (opts.search) return listSearch(file, opts.json === true);
         const cab = openCab(file);
         try {
           for (const w of cabinetWarnings(cab)) warn(`${file}: ${w}`);
@@ -24,6 +30,39 @@ export function register(program: Command): void {
         }
       }),
     );
+}
+
+function listSearch(file: string, json: boolean): number {
+  const search = searchCabinets(file);
+  try {
+    for (const { offset, cabinet } of search.cabinets) for (const w of cabinetWarnings(cabinet)) warn(`${file}: cabinet at offset ${offset}: ${w}`);
+    if (search.skipped.length > 0) warn(`${file}: ${skippedSummary(search.skipped)}`);
+    if (json) printJson(searchListDocument(search, file));
+    else process.stdout.write(search.cabinets.map(({ offset, length, cabinet }) => listText(cabinet, `${file}: cabinet at offset ${offset} (${length} bytes)`)).join('\n'));
+    return ExitCode.ok;
+  } finally {
+    search.close();
+  }
+}
+
+/** One stderr line for the "MSCF" bytes that did not begin a cabinet (an SFX stub may well contain the string). */
+export function skippedSummary(skipped: readonly SkippedCandidate[]): string {
+  const first = skipped[0]!;
+  return `${skipped.length} MSCF signature(s) skipped as not a cabinet (first at offset ${first.offset}: ${first.message} [${first.code}])`;
+}
+
+export interface SearchListDocument {
+  file: string;
+  cabinets: (Omit<ListDocument, 'file'> & { offset: number; length: number })[];
+  skipped: SkippedCandidate[];
+}
+
+export function searchListDocument(search: CabinetSearch, file: string): SearchListDocument {
+  return {
+    file,
+    cabinets: search.cabinets.map(({ offset, length, cabinet }) => ({ offset, length, ...cabinetDocument(cabinet) })),
+    skipped: [...search.skipped],
+  };
 }
 
 export interface ListDocument {
@@ -48,10 +87,14 @@ export interface ListDocument {
 }
 
 export function listDocument(cab: Cabinet, file: string): ListDocument {
+  return { file, ...cabinetDocument(cab) };
+}
+
+/** What `list --json` says about one cabinet, wherever it lies. */
+function cabinetDocument(cab: Cabinet): Omit<ListDocument, 'file'> {
   const h = cab.header;
   const sig = h.authenticode;
   return {
-    file,
     members: cab.members.map((m) => ({
       name: m.name,
       size: m.size,
