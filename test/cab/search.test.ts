@@ -1,0 +1,238 @@
+/**
+ * Embedded-cabinet search (src/cab/search.ts, `--search`): cabinets found anywhere in a file,
+ * read with their own offsets, decoys skipped byte by byte, signatures across read chunks, a
+ * found cabinet skipped as a whole, and extraction of several cabinets into one directory.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { buildCab, mszipFolderEncoder, noneFolderEncoder } from '../../scripts/lib/cab-writer';
+import { extractCabinets } from '../../src/cab/extract';
+import { findEmbeddedCabinets, plausibleHeaderProblem, searchCabinets } from '../../src/cab/search';
+import { CabferryError } from '../../src/errors';
+import { RandomAccessFile } from '../../src/io/random-access-file';
+import { corpusPath, runCli, tempDir } from '../helpers';
+
+const work = tempDir('cabferry-search-');
+let counter = 0;
+function writeFile(data: Buffer): string {
+  const p = path.join(work, `f${counter++}.bin`);
+  fs.writeFileSync(p, data);
+  return p;
+}
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** Seeded filler that never contains "MSCF" (so the only signatures are the ones a test puts in). */
+function filler(size: number, seed: number): Buffer {
+  const b = Buffer.alloc(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    b[i] = (x >>> 16) & 0xff;
+  }
+  for (let at = b.indexOf('MSCF'); at >= 0; at = b.indexOf('MSCF')) b[at] = 0;
+  return b;
+}
+
+const hello = Buffer.from('hello from the first cabinet\n');
+const bigger = filler(100_000, 7);
+const cabOne = buildCab([{ encoder: noneFolderEncoder(), files: [{ name: 'one\\hello.txt', data: hello }] }]);
+const cabTwo = buildCab([{ encoder: mszipFolderEncoder({ withHistory: true }), files: [{ name: 'two.bin', data: bigger }, { name: 'one\\hello.txt', data: hello }] }]);
+
+test('an SFX-like file: both cabinets found at their offsets, read with offsets relative to themselves', () => {
+  const head = filler(5000, 1);
+  const middle = filler(777, 2);
+  const tail = filler(300, 3);
+  const file = writeFile(Buffer.concat([head, cabOne, middle, cabTwo, tail]));
+  const search = searchCabinets(file);
+  try {
+    assert.deepEqual(
+      search.cabinets.map((c) => [c.offset, c.length]),
+      [
+        [head.length, cabOne.length],
+        [head.length + cabOne.length + middle.length, cabTwo.length],
+      ],
+    );
+    assert.deepEqual(search.skipped, []);
+    const [first, second] = search.cabinets.map((c) => c.cabinet);
+    // stored offsets are the cabinet's own: its folder table starts right after its 36-byte header
+    assert.equal(first!.header.folderTableOffset, 36);
+    assert.equal(first!.header.fileSize, cabOne.length);
+    assert.equal(first!.header.trailingBytes, 0);
+    assert.equal(first!.path, `${file}@${head.length}`);
+    assert.deepEqual(first!.members.map((m) => m.name), ['one\\hello.txt']);
+    const report = second!.testCabinet({ digests: true });
+    assert.ok(report.ok, JSON.stringify(report));
+    assert.deepEqual(report.members.map((m) => m.sha256), [sha(bigger), sha(hello)]);
+  } finally {
+    search.close();
+  }
+  // without --search the same file is not a cabinet, exactly as before
+  const plain = runCli(['list', file]);
+  assert.equal(plain.status, 3);
+  assert.match(plain.stderr, /CAB_BAD_SIGNATURE/);
+});
+
+test('a decoy MSCF is skipped and the scan goes on from the next byte, even inside the range the decoy claimed', () => {
+  // decoy 1: fails the fixed-header check (version 0.0)
+  const badVersion = Buffer.from(cabOne.subarray(0, 36));
+  badVersion.writeUInt16LE(0, 24);
+  // decoy 2: a plausible fixed header claiming the next 400 bytes, whose structure does not read
+  // (it says a previous-cabinet name follows, and the name is empty); the real cabinet starts 60 bytes later
+  const plausible = Buffer.alloc(60);
+  plausible.write('MSCF', 0, 'latin1');
+  plausible.writeUInt32LE(400, 8);
+  plausible.writeUInt32LE(60, 16);
+  plausible.writeUInt8(3, 24);
+  plausible.writeUInt8(1, 25);
+  plausible.writeUInt16LE(1, 26);
+  plausible.writeUInt16LE(1, 28);
+  plausible.writeUInt16LE(0x0001, 30); // PREV_CABINET
+  assert.equal(plausibleHeaderProblem(plausible.subarray(0, 36), 1000), null, 'decoy 2 must get past the cheap checks');
+  const file = writeFile(Buffer.concat([filler(10, 4), badVersion, filler(10, 5), plausible, cabOne, filler(500, 6)]));
+  const fh = RandomAccessFile.open(file);
+  try {
+    const { cabinets, skipped } = findEmbeddedCabinets(fh);
+    assert.deepEqual(cabinets.map((c) => c.offset), [10 + 36 + 10 + 60]);
+    assert.deepEqual(
+      skipped.map((s) => [s.offset, s.code]),
+      [
+        [10, 'CAB_SEARCH_VERSION'],
+        [10 + 36 + 10, 'CAB_BAD_STRING'],
+      ],
+    );
+  } finally {
+    fh.close();
+  }
+});
+
+test('a signature straddling the read chunks is found, and the scan reads only chunk-sized pieces', () => {
+  for (const chunkSize of [4, 5, 16, 64]) {
+    for (let at = 58; at <= 70; at++) {
+      const file = writeFile(Buffer.concat([filler(at, at), cabOne, filler(33, 9)]));
+      const fh = RandomAccessFile.open(file);
+      const reads: number[] = [];
+      const readUpTo = fh.readUpTo.bind(fh);
+      fh.readUpTo = (offset: number, length: number) => {
+        reads.push(length);
+        return readUpTo(offset, length);
+      };
+      try {
+        const { cabinets } = findEmbeddedCabinets(fh, { chunkSize });
+        assert.deepEqual(cabinets.map((c) => c.offset), [at], `chunk ${chunkSize}, cabinet at ${at}`);
+        assert.ok(Math.max(...reads) <= Math.max(chunkSize, 256), `no read beyond a chunk or a name (${Math.max(...reads)})`);
+      } finally {
+        fh.close();
+      }
+    }
+  }
+});
+
+test('a cabinet stored inside a found cabinet is skipped over with it; a cabinet at offset 0 is found too', () => {
+  const outer = buildCab([{ encoder: noneFolderEncoder(), files: [{ name: 'inner.cab', data: cabOne }, { name: 'after.txt', data: Buffer.from('after') }] }]);
+  const file = writeFile(Buffer.concat([outer, filler(64, 11), cabTwo]));
+  const search = searchCabinets(file);
+  try {
+    assert.deepEqual(search.cabinets.map((c) => c.offset), [0, outer.length + 64]);
+    assert.deepEqual(search.cabinets[0]!.cabinet.members.map((m) => m.name), ['inner.cab', 'after.txt']);
+  } finally {
+    search.close();
+  }
+});
+
+test('a signed cabinet embedded in other bytes reads as signed, its signature inside its length', () => {
+  const signed = fs.readFileSync(corpusPath('ms-signed', 'kb958830-inner', 'WSUSSCAN.cab'));
+  const file = writeFile(Buffer.concat([filler(4096, 12), signed, filler(100, 13)]));
+  const search = searchCabinets(file);
+  try {
+    assert.equal(search.cabinets.length, 1);
+    const [found] = search.cabinets;
+    assert.equal(found!.offset, 4096);
+    assert.equal(found!.length, signed.length);
+    assert.equal(found!.cabinet.signed, true);
+    assert.equal(found!.cabinet.header.trailingBytes, 0);
+  } finally {
+    search.close();
+  }
+});
+
+test('no cabinet anywhere is one typed error saying what was tried', () => {
+  const none = writeFile(filler(1000, 14));
+  assert.throws(() => searchCabinets(none), (e: unknown) => e instanceof CabferryError && e.code === 'CAB_SEARCH_NOT_FOUND' && /no MSCF signature/.test(e.message));
+  const onlyDecoy = writeFile(Buffer.concat([filler(10, 15), Buffer.from('MSCF'), filler(50, 16)]));
+  assert.throws(() => searchCabinets(onlyDecoy), (e: unknown) => e instanceof CabferryError && e.code === 'CAB_SEARCH_NOT_FOUND' && /1 MSCF signature\(s\) did not begin/.test(e.message));
+  const r = runCli(['test', '--search', none]);
+  assert.equal(r.status, 3);
+  assert.match(r.stderr, /CAB_SEARCH_NOT_FOUND/);
+});
+
+test('extract of several cabinets: identical duplicates written once, a different file under the same name is a conflict, the first kept', () => {
+  const changed = buildCab([{ encoder: noneFolderEncoder(), files: [{ name: 'one\\hello.txt', data: Buffer.from('a different hello\n') }] }]);
+  const file = writeFile(Buffer.concat([filler(100, 17), cabOne, filler(10, 18), cabTwo, filler(10, 19), changed]));
+  const dir = path.join(work, 'dupes');
+  const search = searchCabinets(file);
+  try {
+    const reports = extractCabinets(search.cabinets.map((c) => ({ cab: c.cabinet })), dir);
+    const [r1, r2, r3] = reports;
+    assert.ok(r1!.ok && r2!.ok);
+    assert.equal(r2!.members[1]!.duplicateOf, `${file}@100`, 'the same hello.txt again: not rewritten, reported as a duplicate');
+    assert.equal(r3!.ok, false);
+    assert.equal(r3!.members[0]!.error!.code, 'CAB_SEARCH_NAME_CONFLICT');
+    assert.deepEqual(r3!.damaged, [], 'a conflict is not damage');
+    assert.deepEqual(fs.readFileSync(path.join(dir, 'one', 'hello.txt')), hello, 'the first cabinet\'s file stays');
+    assert.deepEqual(fs.readFileSync(path.join(dir, 'two.bin')), bigger);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'one')), ['hello.txt'], 'no temporary files left');
+  } finally {
+    search.close();
+  }
+  const cli = runCli(['extract', '--search', file, '-o', path.join(work, 'dupes-cli'), '--json']);
+  assert.equal(cli.status, 3, cli.stderr);
+  const doc = JSON.parse(cli.stdout);
+  assert.deepEqual(doc.cabinets.map((c: { offset: number; ok: boolean }) => [c.offset, c.ok]), [
+    [100, true],
+    [100 + cabOne.length + 10, true],
+    [100 + cabOne.length + 10 + cabTwo.length + 10, false],
+  ]);
+});
+
+test('extract --search refuses every cabinet when any one has an unsafe name, writing nothing', () => {
+  const evil = buildCab([{ encoder: noneFolderEncoder(), files: [{ name: '..\\escape.txt', data: Buffer.from('x') }] }]);
+  const file = writeFile(Buffer.concat([filler(20, 20), cabOne, filler(20, 21), evil]));
+  const dir = path.join(work, 'evil');
+  const r = runCli(['extract', '--search', file, '-o', dir]);
+  assert.equal(r.status, 3);
+  assert.match(r.stderr, /CAB_UNSAFE_NAME/);
+  assert.ok(!fs.existsSync(dir) || fs.readdirSync(dir).length === 0);
+});
+
+test('CLI: list --search --json gives one entry per cabinet with its offset; test --search; members selected across cabinets', () => {
+  const file = writeFile(Buffer.concat([filler(300, 22), cabOne, filler(30, 23), cabTwo]));
+  const list = runCli(['list', '--search', '--json', file]);
+  assert.equal(list.status, 0, list.stderr);
+  const doc = JSON.parse(list.stdout);
+  assert.equal(doc.file, file);
+  assert.deepEqual(
+    doc.cabinets.map((c: { offset: number; length: number; members: { name: string }[]; folders: { compression: string }[] }) => [c.offset, c.length, c.members.map((m) => m.name), c.folders.map((f) => f.compression)]),
+    [
+      [300, cabOne.length, ['one\\hello.txt'], ['none']],
+      [300 + cabOne.length + 30, cabTwo.length, ['two.bin', 'one\\hello.txt'], ['mszip']],
+    ],
+  );
+  const human = runCli(['list', '--search', file]);
+  assert.match(human.stdout, /cabinet at offset 300 \(\d+ bytes\): 1 member/);
+
+  const t = runCli(['test', '--search', '--sha256', '--json', file]);
+  assert.equal(t.status, 0, t.stderr);
+  const tdoc = JSON.parse(t.stdout);
+  assert.equal(tdoc.ok, true);
+  assert.deepEqual(tdoc.files[0].cabinets.map((c: { offset: number }) => c.offset), [300, 300 + cabOne.length + 30]);
+  assert.equal(tdoc.files[0].cabinets[1].members[0].sha256, sha(bigger));
+
+  const dir = path.join(work, 'selected');
+  const x = runCli(['extract', '--search', file, '-o', dir, 'two.bin']);
+  assert.equal(x.status, 0, x.stderr);
+  assert.deepEqual(fs.readdirSync(dir), ['two.bin']);
+  assert.equal(runCli(['extract', '--search', file, '-o', dir, 'nope']).status, 2);
+});
