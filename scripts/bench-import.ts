@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchPki, buildSignedPayloadCab, packageMetadataMembers } from './lib/bench-payload';
 import { benchRow, median, printReport, type BenchRow } from './lib/bench-report';
-import { cliPath, countOption, fixturesDir, GNU_TIME, humanOutput, parseBenchOptions, requireCommands, runBenchScript, runChild, timeChild, type ChildRun } from './lib/bench-run';
+import { cliPath, countOption, fixturesDir, GNU_TIME, humanOutput, parseBenchOptions, requireCommands, runBenchScript, runChild, timeChild, timeInterleaved, type ChildRun } from './lib/bench-run';
 import type { CabWriterFile } from './lib/cab-writer';
 
 const template = path.join(fixturesDir, 'payloads', 'Windows6.0-KB4493730-x64.msu');
@@ -28,8 +28,11 @@ function signedPayload(dir: string, sizeMb: number, metadata: readonly CabWriter
   return buildSignedPayloadCab(path.join(dir, `payload-${sizeMb}`, 'Windows6.0-KB4493730-x64.cab'), sizeMb, metadata);
 }
 
-/** One import into a fresh catalog (its removal not timed); wall time, CPU time, peak RSS and what became of the file. */
-function importOnce(dir: string, payload: string): ChildRun & { outcome: string } {
+/** An import's wall time, CPU time, peak RSS and what became of the file. */
+type ImportRun = ChildRun & { outcome: string };
+
+/** One import into a fresh catalog (its removal not timed). */
+function importOnce(dir: string, payload: string): ImportRun {
   const catalog = path.join(dir, 'catalog');
   fs.rmSync(catalog, { recursive: true, force: true });
   runChild('sync', []);
@@ -67,12 +70,7 @@ function main(): void {
     runChild('sync', []); // the freshly written payload must not be flushed during the timed runs
     const warm = importOnce(dir, payload);
     timeChild('sha256sum', [payload]);
-    const imports: ChildRun[] = [];
-    const sums: ChildRun[] = [];
-    for (let i = 0; i < runs; i++) {
-      imports.push(importOnce(dir, payload));
-      sums.push(timeChild('sha256sum', [payload]));
-    }
+    const [imports, sums] = timeInterleaved([() => importOnce(dir, payload), () => timeChild('sha256sum', [payload])], runs) as [ChildRun[], ChildRun[]];
     const mib = size / 1024 / 1024;
     const line = (name: string, xs: ChildRun[]) => {
       const wall = median(xs.map((x) => x.wallMs));
@@ -99,15 +97,15 @@ function main(): void {
       const big = signedPayload(dir, rssSizeMb, metadata);
       const bigMib = fs.statSync(big).size / 1024 / 1024;
       runChild('sync', []);
-      const bigImports: (ChildRun & { outcome: string })[] = [];
-      const verifies: ChildRun[] = [];
-      const bigSums: ChildRun[] = [];
-      for (let i = 0; i < rssRuns; i++) {
-        bigImports.push(importOnce(dir, big));
-        // the tools an operator would otherwise run on the file: osslsigncode checks the same signatures
-        verifies.push(timeChild('osslsigncode', ['verify', '-in', big, '-CAfile', benchPki.root, '-ignore-crl'], { stdout: 'ignore' }));
-        bigSums.push(timeChild('sha256sum', [big]));
-      }
+      const [bigImports, verifies, bigSums] = timeInterleaved(
+        [
+          () => importOnce(dir, big),
+          // the tools an operator would otherwise run on the file: osslsigncode checks the same signatures
+          () => timeChild('osslsigncode', ['verify', '-in', big, '-CAfile', benchPki.root, '-ignore-crl'], { stdout: 'ignore' }),
+          () => timeChild('sha256sum', [big]),
+        ],
+        rssRuns,
+      ) as [ImportRun[], ChildRun[], ChildRun[]];
       const mibOf = (xs: ChildRun[]) => xs.map((x) => x.peakRssKiB / 1024);
       const r = bigImports[0]!;
       say(`peak RSS importing ${bigMib.toFixed(0)} MiB: ${median(mibOf(bigImports)).toFixed(0)} MiB (goal ≤ 150 MB), ${r.wallMs.toFixed(0)} ms, outcome ${r.outcome}`);

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildSignedPayloadCab, benchPki } from './lib/bench-payload';
 import { benchRow, median, printReport, type BenchRow } from './lib/bench-report';
-import { cliPath, countOption, GNU_TIME, parseBenchOptions, requireCommands, runBenchScript, timeChild, type ChildRun } from './lib/bench-run';
+import { cliPath, countOption, GNU_TIME, parseBenchOptions, requireCommands, runBenchScript, timeChild, timeInterleaved, type ChildRun } from './lib/bench-run';
 
 const TOOLS = ['cabferry verify', 'osslsigncode verify', 'sha256sum'] as const;
 type Tool = (typeof TOOLS)[number];
@@ -39,8 +39,8 @@ function main(): void {
       sha256sum: () => timeChild('sha256sum', [cab]),
     };
     for (const tool of TOOLS) run[tool](); // warm-up: page cache, and proof that the tool accepts the file
-    const times = { 'cabferry verify': [], 'osslsigncode verify': [], sha256sum: [] } as Record<Tool, ChildRun[]>;
-    for (let i = 0; i < runs; i++) for (const tool of TOOLS) times[tool].push(run[tool]());
+    const measured = timeInterleaved(TOOLS.map((tool) => run[tool]), runs);
+    const times = Object.fromEntries(TOOLS.map((tool, k) => [tool, measured[k]!])) as Record<Tool, ChildRun[]>;
 
     const over = (f: (runs: ChildRun[]) => number) => Object.fromEntries(TOOLS.map((t) => [t, f(times[t])])) as Record<Tool, number>;
     const wall = over((v) => median(v.map((t) => t.wallMs)));
