@@ -1,13 +1,15 @@
 /**
- * The library entry points behind `list`, `test`, `extract`, `verify`, `inspect` and `import`,
- * as the fuzzer drives them: in-process, one input file at a time. A target resolves on success
- * and throws whatever the library throws; the worker classifies it.
+ * The library entry points behind `list`, `test`, `extract`, `verify`, `inspect` and `import`
+ * (and `--search`, `--salvage`), as the fuzzer drives them: in-process, one input file at a
+ * time. A target resolves on success and throws whatever the library throws; the worker
+ * classifies it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadTrustAnchors, verifyCab, verifyCabDeep, type TrustAnchor } from '../../src/authenticode';
 import { openCab } from '../../src/cab/cabinet';
-import { extractMembers } from '../../src/cab/extract';
+import { extractCabinets, extractMembers } from '../../src/cab/extract';
+import { searchCabinets } from '../../src/cab/search';
 import { openCatalog, type Catalog } from '../../src/catalog/catalog';
 import { importPayloads } from '../../src/importer/import';
 import { inspectPayload } from '../../src/package/inspect';
@@ -52,6 +54,44 @@ export const fuzzTargets: Record<string, FuzzTarget> = {
     const cab = openCab(input);
     try {
       extractMembers(cab, out);
+    } finally {
+      cab.close();
+    }
+    assertNothingOutside(scratch, out);
+  },
+  /** `--search` on list, test and extract: every embedded cabinet found, tested and written */
+  search(input, scratch) {
+    const out = path.join(scratch, 'out');
+    fs.mkdirSync(out, { recursive: true });
+    const search = searchCabinets(input);
+    try {
+      for (const { cabinet } of search.cabinets) {
+        for (const m of cabinet.members) void m.name;
+        cabinet.testCabinet({ digests: true, salvage: true });
+      }
+      extractCabinets(search.cabinets.map((c) => ({ cab: c.cabinet })), out, { salvage: true });
+    } finally {
+      search.close();
+    }
+    assertNothingOutside(scratch, out);
+  },
+  /** `--salvage` on test and extract; salvage must keep every member the strict pass finds intact, byte for byte */
+  salvage(input, scratch) {
+    const out = path.join(scratch, 'out');
+    fs.mkdirSync(out, { recursive: true });
+    const cab = openCab(input);
+    try {
+      const strict = cab.testCabinet({ digests: true });
+      const salvaged = cab.testCabinet({ digests: true, salvage: true });
+      for (const m of strict.members) {
+        const s = salvaged.members[m.index]!;
+        if (m.ok && (!s.ok || s.sha256 !== m.sha256)) throw new Error(`salvage lost or changed intact member ${m.index}`);
+      }
+      if (salvaged.ok !== strict.ok) throw new Error('salvage and the strict pass disagree on whether the cabinet is intact');
+      const report = extractMembers(cab, out, { salvage: true });
+      for (const m of report.members) {
+        if (m.ok && m.sha256 !== salvaged.members[m.index]!.sha256) throw new Error(`extract --salvage wrote member ${m.index} with other bytes than test --salvage`);
+      }
     } finally {
       cab.close();
     }
