@@ -21,7 +21,7 @@ import { planInstall } from '../src/planner/plan';
 import type { HostInventory, HostPlan } from '../src/planner/types';
 import { benchRow, median, printReport, type Goal } from './lib/bench-report';
 import { countOption, humanOutput, parseBenchOptions, runBenchScript } from './lib/bench-run';
-import { prng } from './lib/fault';
+import { prng } from './lib/prng';
 
 const kb = loadKnowledgeBase();
 const nt60 = kb.families.find((f) => f.ntVersion === '6.0')!;
@@ -118,7 +118,7 @@ function main(): void {
   const json = options.json;
   const say = humanOutput(json);
   const loadAverageAtStart = os.loadavg();
-  // mulberry32 (scripts/lib/fault): the same --seed, the same catalog and hosts
+  // mulberry32 (scripts/lib/prng): the same --seed, the same catalog and hosts
   const r = prng(seed);
   const catalog = generateCatalog(nPayloads, r);
   const fresh: HostInventory = { ...generateHost(0, catalog, r), installed: [], architecture: 'amd64', servicePack: 2, pendingReboot: false };

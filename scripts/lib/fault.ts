@@ -12,18 +12,6 @@ import * as path from 'node:path';
  * a test can skip with that reason.
  */
 
-/** mulberry32: a seeded generator, so a failing schedule can be replayed from the printed seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The seed of a fault test: $CABFERRY_FAULT_SEED to replay one, else a fresh one (tests print it in every message). */
 export function faultSeed(): number {
   const fixed = process.env.CABFERRY_FAULT_SEED;

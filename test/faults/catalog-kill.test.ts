@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { openCatalog } from '../../src/catalog/catalog';
 import { checkCatalog, type ProblemKind } from '../../src/catalog/check';
-import { faultSeed, prng, runChild } from '../../scripts/lib/fault';
+import { faultSeed, runChild } from '../../scripts/lib/fault';
+import { prng } from '../../scripts/lib/prng';
 import { catalogPayloadKeys } from '../catalog-helpers';
 import { cliPath, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
 

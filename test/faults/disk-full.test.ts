@@ -8,7 +8,8 @@ import { checkCatalog, type ProblemKind } from '../../src/catalog/check';
 import { isCabferryError } from '../../src/errors';
 import { MEDIA } from '../../src/media/layout';
 import { verifyMedia } from '../../src/media/verify';
-import { faultSeed, fillFileSystem, mountTmpfs, prng, runChild, snapshotTree, stderrLines, type ChildRun, type MountedFs } from '../../scripts/lib/fault';
+import { faultSeed, fillFileSystem, mountTmpfs, runChild, snapshotTree, stderrLines, type ChildRun, type MountedFs } from '../../scripts/lib/fault';
+import { prng } from '../../scripts/lib/prng';
 import { catalogPayloadKeys } from '../catalog-helpers';
 import { cliPath, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
 

@@ -6,7 +6,8 @@ import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { isCabferryError } from '../../src/errors';
 import { MEDIA } from '../../src/media/layout';
 import { verifyMedia } from '../../src/media/verify';
-import { faultSeed, prng, runChild, stderrLines, timeWriteWindow } from '../../scripts/lib/fault';
+import { faultSeed, runChild, stderrLines, timeWriteWindow } from '../../scripts/lib/fault';
+import { prng } from '../../scripts/lib/prng';
 import { cliPath, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
 
 /**

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { openCatalog } from '../../src/catalog/catalog';
 import { checkCatalog, type ProblemKind } from '../../src/catalog/check';
-import { prng } from '../../scripts/lib/fault';
+import { prng } from '../../scripts/lib/prng';
 import { catalogPayloadKeys } from '../catalog-helpers';
 import { cliPath, fixturePath, tempDir } from '../helpers';
 

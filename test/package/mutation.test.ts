@@ -13,17 +13,8 @@ import { parseContainerIndex } from '../../src/package/cix';
 import { parseCatalogContent } from '../../src/package/ctl';
 import { parsePackageManifest } from '../../src/package/mum';
 import { parsePkgProperties } from '../../src/package/pkg-properties';
+import { prng } from '../../scripts/lib/prng';
 import { corpusMsu, kb2999226Inner } from './support';
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Flip, overwrite, delete, duplicate or truncate a few bytes. */
 function mutate(data: Buffer, rand: () => number): Buffer {
@@ -61,7 +52,7 @@ const cases: [string, Buffer, (b: Buffer) => unknown][] = [
 
 for (const [name, original, parse] of cases) {
   test(`${name}: 400 seeded mutations end in a result or a typed input error`, () => {
-    const rand = mulberry32(0xcabf + name.length);
+    const rand = prng(0xcabf + name.length);
     let rejected = 0;
     for (let i = 0; i < 400; i++) {
       const input = mutate(original, rand);

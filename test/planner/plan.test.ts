@@ -5,7 +5,7 @@ import { loadKnowledgeBase } from '../../src/planner/knowledge-base';
 import { planInstall } from '../../src/planner/plan';
 import { readHostInventories } from '../../src/planner/inventory';
 import type { HostInventory, HostPlan, PlanGoal } from '../../src/planner/types';
-import { prng } from '../../scripts/lib/fault';
+import { prng } from '../../scripts/lib/prng';
 import { fixturePath } from '../helpers';
 import { laterSsu, nt60Catalog, nt60Payload } from './sample-payloads';
 
