@@ -47,7 +47,7 @@ export class CabinetWindow implements CabByteSource {
 
   readUpTo(offset: number, length: number): Buffer {
     const n = Math.max(0, Math.min(length, this.size - offset));
-    return this.file.read(this.base + offset, n);
+    return n === 0 ? Buffer.alloc(0) : this.file.read(this.base + offset, n);
   }
 
   /** The same checks and wording as RandomAccessFile, against the window's end. */

@@ -223,20 +223,16 @@ export function* decodeFolder(segments: readonly FolderSegment[], options: Folde
         return;
       }
 
-      let failure: CabferryError | null = block.checksum.kind === 'mismatch' ? block.checksum.error : null;
-      if (failure === null) {
-        try {
-          const data = decodeOneBlock(decoder, block);
-          yield { kind: 'data', index: index++, fileOffset: block.fileOffset, folderOffset: produced, data };
-          produced += block.cbUncomp;
-          restartedAfter = null;
-          alignmentUnconfirmed = false;
-          continue;
-        } catch (e) {
-          if (!(e instanceof CabferryError)) throw e;
-          failure = restartedAfter !== null && method.type === 'mszip' ? dependsOnLostBlock(e, folderIndex, index, restartedAfter, method) : e;
-        }
+      const attempt = block.checksum.kind === 'mismatch' ? { error: block.checksum.error, decoded: false } : tryDecodeBlock(decoder, block);
+      if ('data' in attempt) {
+        yield { kind: 'data', index: index++, fileOffset: block.fileOffset, folderOffset: produced, data: attempt.data };
+        produced += block.cbUncomp;
+        restartedAfter = null;
+        alignmentUnconfirmed = false;
+        continue;
       }
+      // a fresh MSZIP decoder failing right after a lost block most likely needed that block's history
+      const failure = attempt.decoded && restartedAfter !== null && method.type === 'mszip' ? dependsOnLostBlock(attempt.error, folderIndex, index, restartedAfter, method) : attempt.error;
       if (!salvage) throw failure;
       yield { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: failure };
       produced += block.cbUncomp;
@@ -260,13 +256,19 @@ export function* decodeFolder(segments: readonly FolderSegment[], options: Folde
   }
 }
 
-/** One block through the folder's decoder, which must produce exactly the declared size. */
-function decodeOneBlock(decoder: BlockDecoder, block: RawBlock): Buffer {
-  const data = withOffset(() => decoder.decodeBlock(block.payload, block.cbUncomp), block.fileOffset, block.file);
-  if (data.length !== block.cbUncomp) {
-    throw inputError('CAB_BAD_BLOCK_OUTPUT', `data block decoded to ${data.length} bytes, expected ${block.cbUncomp}`, { file: block.file, offset: block.fileOffset });
+/** One block through the folder's decoder, which must produce exactly the declared size; `decoded`: the failure is the decoder's. */
+function tryDecodeBlock(decoder: BlockDecoder, block: RawBlock): { data: Buffer } | { error: CabferryError; decoded: true } {
+  let data: Buffer;
+  try {
+    data = withOffset(() => decoder.decodeBlock(block.payload, block.cbUncomp), block.fileOffset, block.file);
+  } catch (e) {
+    if (e instanceof CabferryError) return { error: e, decoded: true };
+    throw e;
   }
-  return data;
+  if (data.length !== block.cbUncomp) {
+    return { error: inputError('CAB_BAD_BLOCK_OUTPUT', `data block decoded to ${data.length} bytes, expected ${block.cbUncomp}`, { file: block.file, offset: block.fileOffset }), decoded: true };
+  }
+  return { data };
 }
 
 /**
