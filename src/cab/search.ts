@@ -30,10 +30,19 @@ const FIXED_HEADER_SIZE = 36;
 const MIN_FOLDER_ENTRY = 8;
 const MIN_FILE_ENTRY = 18;
 export const DEFAULT_SEARCH_CHUNK = 64 * 1024;
+/**
+ * Candidates overlap, so a file built of nested decoys whose tables run almost to its end and then
+ * fail would make the scan quadratic. Bytes of structure read by candidates that then failed are
+ * counted; past one pass over the file plus this much, the search stops with an error instead of
+ * hanging (a real self-extractor has a handful of stray "MSCF" bytes, not megabytes of decoys).
+ */
+const FAILED_CANDIDATE_BUDGET = 32 * 1024 * 1024;
 
 export interface SearchOptions {
   /** bytes read per step of the scan (default 64 KiB); tests make it small to put the signature across reads */
   chunkSize?: number;
+  /** bytes of reading that failed candidates may cost in all (default: the file's size + 32 MiB) */
+  failedCandidateBudget?: number;
 }
 
 /** A cabinet found inside the file: `length` bytes from `offset`, readable as `cabinet`. */
@@ -60,6 +69,8 @@ export function findEmbeddedCabinets(file: RandomAccessFile, options: SearchOpti
   const chunkSize = Math.max(SIGNATURE.length, options.chunkSize ?? DEFAULT_SEARCH_CHUNK);
   const cabinets: EmbeddedCabinet[] = [];
   const skipped: SkippedCandidate[] = [];
+  const allowed = options.failedCandidateBudget ?? file.size + FAILED_CANDIDATE_BUDGET;
+  let budget = allowed;
   let from = 0;
   for (;;) {
     const offset = nextSignature(file, from, chunkSize);
@@ -72,6 +83,14 @@ export function findEmbeddedCabinets(file: RandomAccessFile, options: SearchOpti
       if (!(e instanceof CabferryError) || e.kind !== 'input') throw e;
       skipped.push({ offset, code: e.code, message: e.message });
       from = offset + 1;
+      // how far into the candidate its reading got before failing (offsets in its errors are its own)
+      budget -= e.offset ?? 0;
+      if (budget < 0) {
+        throw inputError('CAB_SEARCH_TOO_MANY_DECOYS', `gave up after ${skipped.length} MSCF signatures that began no valid cabinet but cost more than ${allowed} bytes of reading`, {
+          file: file.path,
+          offset,
+        });
+      }
     }
   }
   return { cabinets, skipped };
@@ -97,7 +116,7 @@ function readEmbeddedCabinet(file: RandomAccessFile, offset: number): EmbeddedCa
   const available = file.size - offset;
   const fixed = file.readUpTo(offset, FIXED_HEADER_SIZE);
   const problem = plausibleHeaderProblem(fixed, available);
-  if (problem !== null) throw inputError(problem.code, problem.message, { file: file.path, offset });
+  if (problem !== null) throw inputError(problem.code, problem.message, { file: `${file.path}@${offset}`, offset: 0 });
   const cbCabinet = fixed.readUInt32LE(8);
   let length = cbCabinet;
   let cabinet = Cabinet.fromSource(new CabinetWindow(file, offset, length));

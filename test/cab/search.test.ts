@@ -158,6 +158,38 @@ test('a signed cabinet embedded in other bytes reads as signed, its signature in
   }
 });
 
+test('decoys that cost more reading than the budget stop the search with an error rather than a quadratic scan', () => {
+  // each decoy: a plausible header, one folder, two good file entries, then one naming folder 5
+  const decoy = (): Buffer => {
+    const entry = (iFolder: number): Buffer => {
+      const e = Buffer.alloc(18);
+      e.writeUInt32LE(1, 0);
+      e.writeUInt16LE(iFolder, 8);
+      e.write('a', 16, 'latin1');
+      return e;
+    };
+    const head = Buffer.alloc(44);
+    head.write('MSCF', 0, 'latin1');
+    head.writeUInt32LE(200, 8);
+    head.writeUInt32LE(44, 16);
+    head.writeUInt8(3, 24);
+    head.writeUInt8(1, 25);
+    head.writeUInt16LE(1, 26);
+    head.writeUInt16LE(3, 28);
+    return Buffer.concat([head, entry(0), entry(0), entry(5), filler(200 - 44 - 54, 30)]);
+  };
+  const file = writeFile(Buffer.concat([decoy(), decoy(), decoy(), decoy(), cabOne]));
+  const fh = RandomAccessFile.open(file);
+  try {
+    const all = findEmbeddedCabinets(fh);
+    assert.deepEqual(all.skipped.map((s) => s.code), ['CAB_BAD_FOLDER_INDEX', 'CAB_BAD_FOLDER_INDEX', 'CAB_BAD_FOLDER_INDEX', 'CAB_BAD_FOLDER_INDEX']);
+    assert.deepEqual(all.cabinets.map((c) => c.offset), [800]);
+    assert.throws(() => findEmbeddedCabinets(fh, { failedCandidateBudget: 250 }), (e: unknown) => e instanceof CabferryError && e.code === 'CAB_SEARCH_TOO_MANY_DECOYS');
+  } finally {
+    fh.close();
+  }
+});
+
 test('no cabinet anywhere is one typed error saying what was tried', () => {
   const none = writeFile(filler(1000, 14));
   assert.throws(() => searchCabinets(none), (e: unknown) => e instanceof CabferryError && e.code === 'CAB_SEARCH_NOT_FOUND' && /no MSCF signature/.test(e.message));
