@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CabferryError, inputError, internalError, usageError, type ErrorKind } from '../errors';
-import type { DamageLocation, DamagedMember, MemberReader } from './member-reader';
+import { damagedMembers, type DamageLocation, type DamagedMember, type MemberReader } from './member-reader';
 import type { CabMember } from './types';
 
 /**
@@ -170,12 +170,8 @@ export function extractMembers(cab: MemberReader, outDir: string, options: Extra
   }, { salvage: options.salvage ?? false });
   for (const entry of open.values()) discard(entry);
   const members = selected.map((m) => results.get(m)!);
-  const damaged: DamagedMember[] = [];
-  selected.forEach((m, i) => {
-    const r = members[i]!;
-    if (!unreadable.has(m) || r.error === undefined) return;
-    damaged.push({ index: m.index, name: m.name, folder: m.folderIndex, block: r.damage?.block ?? null, code: r.error.code, reason: r.error.message });
-  });
+  // storage failures and name conflicts are not damage: only members whose data could not be read
+  const damaged = damagedMembers(selected.flatMap((m, i) => (unreadable.has(m) ? [[m, members[i]!] as const] : [])));
   return { file: cab.path, dir: outDir, ok: members.every((r) => r.ok), members, damaged };
 }
 

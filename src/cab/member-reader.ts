@@ -241,20 +241,19 @@ export abstract class MemberReader {
       salvage: options.salvage ?? false,
       members,
       folders,
-      damaged: damagedMembers(this.members, members),
+      damaged: damagedMembers(this.members.map((m, i) => [m, members[i]!] as const)),
       warnings: [...this.warnings],
     };
   }
 }
 
-/** Every member that failed, in member order, with where its data was lost when a block is to blame. */
-export function damagedMembers(members: readonly CabMember[], results: readonly { ok: boolean; error?: ErrorSummary; damage?: DamageLocation }[]): DamagedMember[] {
+/** Every member of `outcomes` that failed, in the given order, with where its data was lost when a block is to blame. */
+export function damagedMembers(outcomes: readonly (readonly [CabMember, { ok: boolean; error?: { code: string; message: string }; damage?: DamageLocation }])[]): DamagedMember[] {
   const out: DamagedMember[] = [];
-  results.forEach((r, i) => {
-    if (r.ok || r.error === undefined) return;
-    const m = members[i]!;
+  for (const [m, r] of outcomes) {
+    if (r.ok || r.error === undefined) continue;
     out.push({ index: m.index, name: m.name, folder: m.folderIndex, block: r.damage?.block ?? null, code: r.error.code, reason: r.error.message });
-  });
+  }
   return out;
 }
 
