@@ -13,7 +13,8 @@ import { extractCabinets } from '../../src/cab/extract';
 import { findEmbeddedCabinets, plausibleHeaderProblem, searchCabinets } from '../../src/cab/search';
 import { CabferryError } from '../../src/errors';
 import { RandomAccessFile } from '../../src/io/random-access-file';
-import { corpusPath, runCli, tempDir } from '../helpers';
+import { spawnSync } from 'node:child_process';
+import { corpusPath, hasTool, runCli, tempDir } from '../helpers';
 
 const work = tempDir('cabferry-search-');
 let counter = 0;
@@ -227,6 +228,21 @@ test('extract of several cabinets: identical duplicates written once, a differen
     [100 + cabOne.length + 10, true],
     [100 + cabOne.length + 10 + cabTwo.length + 10, false],
   ]);
+});
+
+test('what cabextract does with the same name in two embedded cabinets: the last one silently wins (we keep the first and say so)', { skip: !hasTool('cabextract') && 'cabextract not installed' }, () => {
+  const first = buildCab([{ encoder: noneFolderEncoder(), files: [{ name: 'same.txt', data: Buffer.from('first\n') }] }]);
+  const second = buildCab([{ encoder: noneFolderEncoder(), files: [{ name: 'same.txt', data: Buffer.from('second\n') }] }]);
+  const file = writeFile(Buffer.concat([filler(64, 24), first, filler(64, 25), second]));
+  const theirs = path.join(work, 'cabextract-same');
+  const r = spawnSync('cabextract', ['-q', '-d', theirs, file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(fs.readFileSync(path.join(theirs, 'same.txt'), 'utf8'), 'second\n');
+  const ours = path.join(work, 'ours-same');
+  const x = runCli(['extract', '--search', file, '-o', ours]);
+  assert.equal(x.status, 3);
+  assert.match(x.stderr, /same\.txt was already written from .*@64 with different content.*\[CAB_SEARCH_NAME_CONFLICT\]/);
+  assert.equal(fs.readFileSync(path.join(ours, 'same.txt'), 'utf8'), 'first\n');
 });
 
 test('extract --search refuses every cabinet when any one has an unsafe name, writing nothing', () => {
