@@ -37,6 +37,17 @@ function filler(size: number, seed: number): Buffer {
   return b;
 }
 
+/** Compressible text, so MSZIP folders carry history across blocks. */
+function text(size: number, seed: number): Buffer {
+  const b = Buffer.alloc(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    b[i] = 0x61 + ((x >>> 16) % 7);
+  }
+  return b;
+}
+
 const hello = Buffer.from('hello from the first cabinet\n');
 const bigger = filler(100_000, 7);
 const cabOne = buildCab([{ encoder: noneFolderEncoder(), files: [{ name: 'one\\hello.txt', data: hello }] }]);
@@ -243,6 +254,55 @@ test('what cabextract does with the same name in two embedded cabinets: the last
   assert.equal(x.status, 3);
   assert.match(x.stderr, /same\.txt was already written from .*@64 with different content.*\[CAB_SEARCH_NAME_CONFLICT\]/);
   assert.equal(fs.readFileSync(path.join(ours, 'same.txt'), 'utf8'), 'first\n');
+});
+
+test('random SFX-like layouts: --search lists and extracts what cabextract does', { skip: !hasTool('cabextract') && 'cabextract not installed' }, () => {
+  // a real PE with two stray "MSCF" strings in it (wine's cabinet.dll) makes a realistic stub when present
+  const stubPath = '/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/cabinet.dll';
+  const stub = fs.existsSync(stubPath) ? fs.readFileSync(stubPath) : filler(4000, 40);
+  for (let seed = 1; seed <= 8; seed++) {
+    let x = seed;
+    const rnd = (n: number): number => {
+      x = (x * 1103515245 + 12345) & 0x7fffffff;
+      return (x >>> 8) % n;
+    };
+    const parts: Buffer[] = [seed % 2 === 0 ? stub : filler(rnd(3000), seed * 100)];
+    const expected: { name: string; data: Buffer }[] = [];
+    const cabinets = 1 + rnd(3);
+    for (let c = 0; c < cabinets; c++) {
+      const members = Array.from({ length: 1 + rnd(3) }, (_, k) => ({ name: `s${seed}\\c${c}-m${k}.bin`, data: text(rnd(70_000), seed * 10 + c * 3 + k) }));
+      expected.push(...members);
+      const encoder = rnd(2) === 0 ? noneFolderEncoder() : mszipFolderEncoder({ withHistory: true });
+      parts.push(buildCab([{ encoder, files: members }]));
+      // between cabinets: filler with a bare "MSCF", and a real cabinet's header (version 1.3 or
+      // made 0.3) followed by filler instead of its tables: neither tool may take either for a cabinet
+      const decoy = Buffer.from(cabOne.subarray(0, 36));
+      decoy.writeUInt8(rnd(2), 25);
+      parts.push(filler(rnd(500), seed * 1000 + c), Buffer.from('MSCF'), filler(rnd(50), seed * 2000 + c), decoy, filler(rnd(500), seed * 3000 + c));
+    }
+    const file = writeFile(Buffer.concat(parts));
+    const listed = spawnSync('cabextract', ['-l', file], { encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    const theirs = [...listed.stdout.matchAll(/^\s*(\d+) \| [\d.]+ [\d:]+ \| (.+)$/gm)].map((m) => `${m[2]} ${m[1]}`);
+    const search = searchCabinets(file);
+    try {
+      const ours = search.cabinets.flatMap((c) => c.cabinet.members.map((m) => `${m.name.replace(/\\/g, '/')} ${m.size}`));
+      assert.deepEqual(ours, theirs, `seed ${seed}`);
+      assert.deepEqual(ours, expected.map((m) => `${m.name.replace(/\\/g, '/')} ${m.data.length}`));
+      const dir = path.join(work, `random-${seed}`);
+      const reports = extractCabinets(search.cabinets.map((c) => ({ cab: c.cabinet })), dir);
+      assert.ok(reports.every((r) => r.ok));
+      const theirDir = path.join(work, `random-${seed}-cabextract`);
+      assert.equal(spawnSync('cabextract', ['-q', '-d', theirDir, file]).status, 0);
+      for (const m of expected) {
+        const rel = m.name.split('\\');
+        assert.deepEqual(fs.readFileSync(path.join(dir, ...rel)), m.data);
+        assert.deepEqual(fs.readFileSync(path.join(theirDir, ...rel)), m.data);
+      }
+    } finally {
+      search.close();
+    }
+  }
 });
 
 test('extract --search refuses every cabinet when any one has an unsafe name, writing nothing', () => {
