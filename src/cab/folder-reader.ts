@@ -3,6 +3,7 @@ import { MAX_BLOCK_INPUT, MAX_BLOCK_OUTPUT, type BlockDecoder, type CompressionM
 import { CabferryError, inputError } from '../errors';
 import type { CabByteSource } from './byte-source';
 import { cfdataChecksum } from './checksum';
+import { MszipSalvageDecoder, PlainFolderDecoder, type FolderDecoder } from './salvage-decoder';
 import type { CabFolder, CabHeader } from './types';
 
 /**
@@ -168,14 +169,15 @@ export function* decodeFolder(segments: readonly FolderSegment[], options: Folde
   const method = first.folder.compression;
   const folderIndex = first.folder.index;
   const newDecoder = (): BlockDecoder => withOffset(() => createBlockDecoder(method), first.folder.entryOffset, first.file.path);
-  let decoder = newDecoder();
+  // only a salvage pass over MSZIP needs to know which output a lost block could have reached
+  const decoder: FolderDecoder = salvage && method.type === 'mszip' ? new MszipSalvageDecoder(newDecoder) : new PlainFolderDecoder(newDecoder);
   let produced = 0;
   let index = 0;
   let pendingPiece: RawBlock | null = null;
-  // Salvage state. After a lost block the decoder starts afresh at the next one: `restartedAfter`
-  // is the lost block until a block decodes again. `alignmentUnconfirmed`: the lost block's header
-  // was not vouched for by a checksum, so where the next block begins is a guess its checksum must confirm.
-  let restartedAfter: number | null = null;
+  // Salvage state. `firstLost`: the first block lost, which later output may still depend on.
+  // `alignmentUnconfirmed`: the last lost block's header was not vouched for by a checksum, so
+  // where the next block begins is a guess its checksum must confirm.
+  let firstLost: number | null = null;
   let alignmentUnconfirmed = false;
   const lostFromHere = (fileOffset: number, error: CabferryError): LostData => ({ kind: 'lost', index, fileOffset, folderOffset: produced, length: Infinity, error });
   for (let s = 0; s < segments.length; s++) {
@@ -223,20 +225,26 @@ export function* decodeFolder(segments: readonly FolderSegment[], options: Folde
         return;
       }
 
-      const attempt = block.checksum.kind === 'mismatch' ? { error: block.checksum.error, decoded: false } : tryDecodeBlock(decoder, block);
-      if ('data' in attempt) {
+      const attempt = block.checksum.kind === 'mismatch' ? { error: block.checksum.error } : tryDecodeBlock(decoder, block);
+      if ('data' in attempt && decoder.lastOutputExact) {
         yield { kind: 'data', index: index++, fileOffset: block.fileOffset, folderOffset: produced, data: attempt.data };
         produced += block.cbUncomp;
-        restartedAfter = null;
         alignmentUnconfirmed = false;
         continue;
       }
-      // a fresh MSZIP decoder failing right after a lost block most likely needed that block's history
-      const failure = attempt.decoded && restartedAfter !== null && method.type === 'mszip' ? dependsOnLostBlock(attempt.error, folderIndex, index, restartedAfter, method) : attempt.error;
-      if (!salvage) throw failure;
-      yield { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: failure };
+      if ('data' in attempt) {
+        // decoded, but some of its bytes were copied from a lost block's output (salvage, MSZIP)
+        yield { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: dependsOnLostBlock(block, folderIndex, index, firstLost!, method) };
+        produced += block.cbUncomp;
+        index++;
+        alignmentUnconfirmed = false;
+        continue;
+      }
+      if (!salvage) throw attempt.error;
+      yield { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: attempt.error };
       produced += block.cbUncomp;
       const lostIndex = index++;
+      firstLost ??= lostIndex;
       if (s === segments.length - 1 && raw.lastOfSegment) return;
       const headerVerified = block.checksum.kind === 'verified';
       const cannotResume = salvageResume(method, block, headerVerified, folderIndex, lostIndex);
@@ -244,8 +252,7 @@ export function* decodeFolder(segments: readonly FolderSegment[], options: Folde
         yield lostFromHere(block.fileOffset, cannotResume);
         return;
       }
-      decoder = newDecoder();
-      restartedAfter = lostIndex;
+      decoder.lose(block.cbUncomp);
       alignmentUnconfirmed = !headerVerified;
     }
   }
@@ -256,33 +263,31 @@ export function* decodeFolder(segments: readonly FolderSegment[], options: Folde
   }
 }
 
-/** One block through the folder's decoder, which must produce exactly the declared size; `decoded`: the failure is the decoder's. */
-function tryDecodeBlock(decoder: BlockDecoder, block: RawBlock): { data: Buffer } | { error: CabferryError; decoded: true } {
+/** One block through the folder's decoder, which must produce exactly the declared size. */
+function tryDecodeBlock(decoder: BlockDecoder, block: RawBlock): { data: Buffer } | { error: CabferryError } {
   let data: Buffer;
   try {
     data = withOffset(() => decoder.decodeBlock(block.payload, block.cbUncomp), block.fileOffset, block.file);
   } catch (e) {
-    if (e instanceof CabferryError) return { error: e, decoded: true };
+    if (e instanceof CabferryError) return { error: e };
     throw e;
   }
   if (data.length !== block.cbUncomp) {
-    return { error: inputError('CAB_BAD_BLOCK_OUTPUT', `data block decoded to ${data.length} bytes, expected ${block.cbUncomp}`, { file: block.file, offset: block.fileOffset }), decoded: true };
+    return { error: inputError('CAB_BAD_BLOCK_OUTPUT', `data block decoded to ${data.length} bytes, expected ${block.cbUncomp}`, { file: block.file, offset: block.fileOffset }) };
   }
   return { data };
 }
 
 /**
- * Why decoding cannot go on after lost block `lostIndex`, or null when the next block can be
- * decoded by a fresh decoder and trusted:
+ * Why decoding cannot go on after lost block `lostIndex`, or null when it can:
  * - position: every block but a folder's last holds exactly 32 KiB (FORMATS.md §2). A lost block
  *   declaring another size, with no checksum vouching for its header, leaves the folder offset
  *   of everything after it unknown.
  * - method: a stored block stands alone, and an MSZIP block is a complete DEFLATE stream whose
- *   only link to earlier blocks is the 32 KiB history; decoded without that history, a block
- *   either needs none (zlib refuses a distance reaching before its own output: "invalid
- *   distance too far back") or fails, so what a fresh decoder produces is exact. LZX carries its
- *   window, Huffman trees, repeated offsets and a bit stream whose blocks span CFDATA boundaries,
- *   and a cabinet's LZX stream never resets: nothing after a lost block can be decoded.
+ *   only link to earlier blocks is the 32 KiB history, whose lost bytes ./salvage-decoder tracks
+ *   exactly. LZX carries its window, Huffman trees, repeated offsets and a bit stream whose
+ *   blocks span CFDATA boundaries, and a cabinet's LZX stream never resets: nothing after a lost
+ *   block can be decoded.
  */
 function salvageResume(method: CompressionMethod, block: RawBlock, headerVerified: boolean, folderIndex: number, lostIndex: number): CabferryError | null {
   const where = { file: block.file, offset: block.fileOffset };
@@ -301,12 +306,12 @@ function salvageResume(method: CompressionMethod, block: RawBlock, headerVerifie
   );
 }
 
-/** A block that a fresh decoder cannot decode right after a lost block needed that block's output. */
-function dependsOnLostBlock(e: CabferryError, folderIndex: number, index: number, lostIndex: number, method: CompressionMethod): CabferryError {
+/** A block that decoded, but copied some of its bytes from the output of a lost block. */
+function dependsOnLostBlock(block: RawBlock, folderIndex: number, index: number, firstLost: number, method: CompressionMethod): CabferryError {
   return inputError(
     'CAB_SALVAGE_DEPENDS_ON_LOST',
-    `folder ${folderIndex}: data block ${index} cannot be decoded without the output of damaged block ${lostIndex} (${method.label} history): ${e.message}`,
-    { file: e.file, offset: e.offset, cause: e },
+    `folder ${folderIndex}: data block ${index} copies bytes from output lost with damaged block ${firstLost} or later (${method.label} history)`,
+    { file: block.file, offset: block.fileOffset },
   );
 }
 
