@@ -226,17 +226,13 @@ export function* decodeFolder(segments: readonly FolderSegment[], options: Folde
       }
 
       const attempt = block.checksum.kind === 'mismatch' ? { error: block.checksum.error } : tryDecodeBlock(decoder, block);
-      if ('data' in attempt && decoder.lastOutputExact) {
-        yield { kind: 'data', index: index++, fileOffset: block.fileOffset, folderOffset: produced, data: attempt.data };
-        produced += block.cbUncomp;
-        alignmentUnconfirmed = false;
-        continue;
-      }
       if ('data' in attempt) {
-        // decoded, but some of its bytes were copied from a lost block's output (salvage, MSZIP)
-        yield { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: dependsOnLostBlock(block, folderIndex, index, firstLost!, method) };
-        produced += block.cbUncomp;
+        // an MSZIP block decoded after a loss may have copied some of its bytes from lost output
+        yield decoder.lastOutputExact
+          ? { kind: 'data', index, fileOffset: block.fileOffset, folderOffset: produced, data: attempt.data }
+          : { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: dependsOnLostBlock(block, folderIndex, index, firstLost!, method) };
         index++;
+        produced += block.cbUncomp;
         alignmentUnconfirmed = false;
         continue;
       }

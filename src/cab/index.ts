@@ -1,6 +1,7 @@
 /**
  * The CAB container reader (FORMATS.md §1): structure in ./header, CFDATA chains in
- * ./folder-reader (with salvage past damaged blocks), member data in ./member-reader (shared by
+ * ./folder-reader (with salvage past damaged blocks, exact for MSZIP through ./salvage-decoder),
+ * member data in ./member-reader (shared by
  * one ./cabinet and a ./cabinet-set), cabinets embedded in other files in ./search, writing to
  * disk in ./extract. Decompression is behind ../codecs.
  */

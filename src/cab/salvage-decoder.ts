@@ -60,13 +60,14 @@ export class MszipSalvageDecoder implements FolderDecoder {
   }
 
   decodeBlock(input: Buffer, outputSize: number): Buffer {
+    // both copies decode before either history moves: a block that fails leaves them as they were
     const out = Buffer.from(this.primary.decodeBlock(input, outputSize));
+    const shadowOut = this.shadow === null ? null : Buffer.from(this.shadow.decodeBlock(input, outputSize));
     this.history = lastWindow(this.history, out);
-    if (this.shadow === null) {
+    if (shadowOut === null) {
       this.lastOutputExact = true;
       return out;
     }
-    const shadowOut = Buffer.from(this.shadow.decodeBlock(input, outputSize));
     this.shadowHistory = lastWindow(this.shadowHistory!, shadowOut);
     this.lastOutputExact = out.equals(shadowOut);
     if (this.history.equals(this.shadowHistory)) {
