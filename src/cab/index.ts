@@ -1,9 +1,9 @@
 /**
  * The CAB container reader (FORMATS.md §1): structure in ./header, CFDATA chains in
  * ./folder-reader (with salvage past damaged blocks, exact for MSZIP through ./salvage-decoder),
- * member data in ./member-reader (shared by
- * one ./cabinet and a ./cabinet-set), cabinets embedded in other files in ./search, writing to
- * disk in ./extract. Decompression is behind ../codecs.
+ * member data in ./member-reader (shared by one ./cabinet and a ./cabinet-set), cabinets
+ * embedded in other files in ./search, writing to disk in ./extract. Decompression is behind
+ * ../codecs.
  */
 export { Cabinet, openCab } from './cabinet';
 export type { CabinetTestReport, MemberTestResult, FolderTestResult, MemberSink, MemberPassOptions, FolderPassResult, ErrorSummary } from './cabinet';
