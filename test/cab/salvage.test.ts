@@ -18,7 +18,8 @@ import { openCab } from '../../src/cab/cabinet';
 import { cfdataChecksum } from '../../src/cab/checksum';
 import { extractMembers } from '../../src/cab/extract';
 import type { CabinetTestReport } from '../../src/cab/member-reader';
-import { runCli, tempDir } from '../helpers';
+import { spawnSync } from 'node:child_process';
+import { hasTool, runCli, tempDir } from '../helpers';
 
 const work = tempDir('cabferry-salvage-');
 let counter = 0;
@@ -352,6 +353,20 @@ test('extract --salvage writes every intact member and none of the damaged ones,
   }
   assert.deepEqual(fs.readdirSync(dir).sort(), ['A.txt', 'E.txt', 'F.txt']);
   for (const f of files.filter((f) => ['A.txt', 'E.txt', 'F.txt'].includes(f.name))) assert.deepEqual(fs.readFileSync(path.join(dir, f.name)), f.data);
+});
+
+test("cabextract -f, for comparison: it writes the damaged member's corrupt bytes and exits 0; salvage writes the same intact members and not that one", { skip: !hasTool('cabextract') && 'cabextract not installed' }, () => {
+  const p = damagedCab(noneFolderEncoder(), 'checksum');
+  const theirs = path.join(work, 'cabextract-f');
+  const r = spawnSync('cabextract', ['-f', '-q', '-d', theirs, p], { encoding: 'utf8' });
+  assert.equal(r.status, 0, 'cabextract -f reports success');
+  assert.match(r.stderr, /bad block checksum/);
+  const wrong = files.filter((f) => !fs.readFileSync(path.join(theirs, f.name)).equals(f.data)).map((f) => f.name);
+  assert.equal(wrong.length, 1, 'exactly one file on disk has corrupt bytes');
+  const ours = path.join(work, 'salvage-vs-f');
+  assert.equal(runCli(['extract', '--salvage', p, '-o', ours]).status, 1);
+  assert.ok(!fs.existsSync(path.join(ours, wrong[0]!)), 'the corrupt member is not written');
+  for (const name of fs.readdirSync(ours)) assert.deepEqual(fs.readFileSync(path.join(ours, name)), fs.readFileSync(path.join(theirs, name)), name);
 });
 
 test('CLI: --salvage exits 1 and names the damaged members; without it exit 3 as before; intact is 0', () => {
