@@ -8,6 +8,7 @@ import { openCab } from '../../src/cab/cabinet';
 import { createLzxDecoder, LzxBlockType, undoE8Translation } from '../../src/codecs/lzx';
 import { CabferryError } from '../../src/errors';
 import { buildCab } from '../../scripts/lib/cab-writer';
+import { prng } from '../../scripts/lib/prng';
 import {
   applyE8Translation,
   emptyLzxEncodeStats,
@@ -25,16 +26,6 @@ const haveCabextract = hasTool('cabextract');
 
 // ---------------------------------------------------------------------------------------------
 // Data generators: deterministic, so a failure reproduces.
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(size: number, seed: number): Buffer {
   const next = prng(seed);
