@@ -12,6 +12,13 @@ export function compareDottedVersions(a: string, b: string): number {
   return 0;
 }
 
+/** The highest of `versions` (dotted versions), or null when there are none. */
+export function highestDottedVersion(versions: readonly string[]): string | null {
+  let highest: string | null = null;
+  for (const v of versions) if (highest === null || compareDottedVersions(v, highest) > 0) highest = v;
+  return highest;
+}
+
 export function isDottedVersion(text: string): boolean {
   return /^\d+\.\d+\.\d+\.\d+$/.test(text);
 }

@@ -1,4 +1,4 @@
-import { compareDottedVersions, isDottedVersion } from './assembly-version';
+import { highestDottedVersion, isDottedVersion } from './assembly-version';
 import type { PackageManifest } from './mum';
 import type { PayloadKind } from './types';
 
@@ -32,12 +32,12 @@ const servicingStackComponent = /^Microsoft-Windows-ServicingStack$/i;
  * later one) has what the package installs, whether or not its hotfix list names the KB.
  */
 export function servicingStackVersionOf(manifests: readonly PackageManifest[]): string | null {
-  const versions = manifests
-    .flatMap((m) => m.updates.flatMap((u) => u.components))
-    .filter((c) => servicingStackComponent.test(c.name) && c.version !== undefined && isDottedVersion(c.version))
-    .map((c) => c.version!)
-    .sort(compareDottedVersions);
-  return versions.length > 0 ? versions[versions.length - 1] : null;
+  return highestDottedVersion(
+    manifests
+      .flatMap((m) => m.updates.flatMap((u) => u.components))
+      .filter((c) => servicingStackComponent.test(c.name) && c.version !== undefined && isDottedVersion(c.version))
+      .map((c) => c.version!),
+  );
 }
 
 const titleRules: [RegExp, PayloadKind][] = [

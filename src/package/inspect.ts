@@ -165,10 +165,8 @@ function verifyFileOnePass(file: string, options: InspectOptions): PrecomputedFi
 
 interface InnerPackage {
   manifest: PackageManifest;
-  /** the other .mum documents (the packages update.mum installs, where the components are listed) */
-  packageManifests: PackageManifest[];
-  /** .mum documents that could not be read, for the payload's notes */
-  unreadable: string[];
+  /** the other .mum documents, by member name: the packages update.mum installs, where the components are listed */
+  packageDocuments: Map<string, Buffer>;
   metadata: MetadataVerification;
 }
 
@@ -184,20 +182,27 @@ function inspectPayloadCab(cabinet: Cabinet, options: InspectOptions): InnerPack
   } catch (e) {
     throw e instanceof CabferryError ? e.withContext({ file: cabinet.path, member: 'update.mum' }) : e;
   }
-  // update.mum only names the packages it installs; the components (and so the servicing stack
-  // version an SSU brings) are listed in those packages' own .mum files
-  const packageManifests: PackageManifest[] = [];
-  const unreadable: string[] = [];
-  for (const [name, bytes] of metadataMembers.documents) {
-    if (!name.endsWith('.mum') || name === 'update.mum') continue;
+  const packageDocuments = new Map([...metadataMembers.documents].filter(([name]) => name.endsWith('.mum') && name !== 'update.mum'));
+  return { manifest, packageDocuments, metadata };
+}
+
+/**
+ * The servicing stack version a servicing stack update installs. update.mum only names the
+ * packages it installs; the components are listed in those packages' own .mum files, which are
+ * parsed here (a rollup holds hundreds, and nothing else needs them parsed). A .mum that does not
+ * parse becomes a note.
+ */
+function servicingStackVersionIn(manifest: PackageManifest, packageDocuments: Map<string, Buffer>, notes: string[]): string | null {
+  const manifests = [manifest];
+  for (const [name, bytes] of packageDocuments) {
     try {
-      packageManifests.push(parsePackageManifest(bytes, name));
+      manifests.push(parsePackageManifest(bytes, name));
     } catch (e) {
       if (!(e instanceof CabferryError)) throw e;
-      unreadable.push(`${name}: ${e.message}`);
+      notes.push(`package manifest not read: ${name}: ${e.message}`);
     }
   }
-  return { manifest, packageManifests, unreadable, metadata };
+  return servicingStackVersionOf(manifests);
 }
 
 /**
@@ -297,7 +302,7 @@ interface ReportParts extends OuterFile {
 }
 
 function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport {
-  const { manifest, packageManifests, metadata } = parts.inner;
+  const { manifest, metadata } = parts.inner;
   const { fileName } = parts;
   const notes: string[] = [];
   const props = parts.pkgProperties;
@@ -320,7 +325,6 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     }
   }
 
-  for (const u of parts.inner.unreadable) notes.push(`package manifest not read: ${u}`);
   if (parts.payloadCabVerdict !== null && parts.payloadCabVerdict.verdict !== 'valid') {
     notes.push(`the payload cab ${parts.payloadCab}'s own signature is ${parts.payloadCabVerdict.verdict}: ${parts.payloadCabVerdict.reason}`);
   }
@@ -352,7 +356,7 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     identity: manifest.identity,
     installerAssembly: manifest.installerAssembly,
     subPackages: manifest.updates.flatMap((u) => u.packages),
-    servicingStackVersion: servicingStackVersionOf([manifest, ...packageManifests]),
+    servicingStackVersion: kind.kind === 'servicing-stack' ? servicingStackVersionIn(manifest, parts.inner.packageDocuments, notes) : null,
     fileName,
     fileRevision: revisionInFileName(fileName),
     format: parts.format,

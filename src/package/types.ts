@@ -79,8 +79,8 @@ export interface Payload {
   /** packages the top package contains (Package_for_KBnnnn_server, …) */
   subPackages?: AssemblyIdentity[];
   /**
-   * the version of Microsoft-Windows-ServicingStack this package installs (the highest, when it
-   * lists several), from its signed .mum files; null when it does not update the servicing stack
+   * for a servicing stack update, the version of Microsoft-Windows-ServicingStack it installs (the
+   * highest, when it lists several), from its signed .mum files; null for every other kind
    */
   servicingStackVersion?: string | null;
   fileName: string;

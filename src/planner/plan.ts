@@ -92,7 +92,7 @@ export function planInstall(host: HostInventory, payloads: Payload[], kb: Knowle
     plan.complete = false;
     return plan;
   }
-  const base = hostBaseline(host, family, servicingStackVersions(host, payloads, family), plan);
+  const base = hostBaseline(host, family, payloads, plan);
   const candidates = selectCandidates(host, payloads, family, base, plan);
   const ctx = new PlanContext(family, base, candidates, plan, host.architecture);
   ctx.chooseRoots(goal);
@@ -147,7 +147,7 @@ function servicingStackVersions(host: HostInventory, payloads: Payload[], family
   return versions;
 }
 
-function hostBaseline(host: HostInventory, family: KbFamily, stackVersions: Map<string, StackVersion>, plan: HostPlan): Baseline {
+function hostBaseline(host: HostInventory, family: KbFamily, payloads: Payload[], plan: HostPlan): Baseline {
   const installed = new Set(host.installed);
   let servicePack = host.servicePack;
   if (servicePack === null) {
@@ -161,7 +161,7 @@ function hostBaseline(host: HostInventory, family: KbFamily, stackVersions: Map<
   for (const f of family.updates.values()) if (f.bringsServicePack !== null && f.bringsServicePack <= servicePack) installed.add(f.kb);
   // the servicing stack's own version stands for the SSU that brought it, even if the hotfix list misses it
   if (host.servicingStackVersion !== null) {
-    for (const [kb, ssu] of stackVersions) {
+    for (const [kb, ssu] of servicingStackVersions(host, payloads, family)) {
       if (installed.has(kb)) continue;
       if (compareDottedVersions(host.servicingStackVersion, ssu.version) >= 0) {
         installed.add(kb);

@@ -1,5 +1,5 @@
 import { inputError } from '../../errors';
-import { compareDottedVersions, isDottedVersion } from '../../package/assembly-version';
+import { highestDottedVersion, isDottedVersion } from '../../package/assembly-version';
 import type { HostInventory } from '../types';
 import { emptyInventory, mergeInventories, normaliseArchitecture } from './host-facts';
 import { looksLikeSystemInfoList, parseSystemInfoList } from './systeminfo';
@@ -82,11 +82,8 @@ export function parseCollectFile(text: string, file: string): HostInventory {
     inv.sha2CodeSigning = supported ? (inv.pendingReboot === null ? null : !inv.pendingReboot) : false;
   }
 
-  const versions = (sections.get('servicing') ?? [])
-    .map((l) => l.trim())
-    .filter(isDottedVersion)
-    .sort(compareDottedVersions);
-  if (versions.length > 0) inv.servicingStackVersion = versions[versions.length - 1];
+  const stack = highestDottedVersion((sections.get('servicing') ?? []).map((l) => l.trim()).filter(isDottedVersion));
+  if (stack !== null) inv.servicingStackVersion = stack;
 
   const lab = (sections.get('buildlab') ?? []).map((l) => /BuildLabEx\s+REG_SZ\s+(\d+)\.(\d+)\./.exec(l)).find((m) => m);
   if (lab && inv.build !== null && Number(lab[1]) === inv.build) inv.revision = Number(lab[2]);
