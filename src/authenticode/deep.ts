@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { openCab } from '../cab/cabinet';
 import { CabferryError } from '../errors';
 import { verifyCab, type FileVerdict, type Verdict, type VerifyCabOptions } from './cab';
+import { writeFully } from '../io/write-fully';
 
 /**
  * `--deep`: an .msu is a cabinet of cabinets (the payload .cab and WSUSSCAN.cab), each signed
@@ -44,7 +45,7 @@ export function verifyInnerCabinets(file: string, options: VerifyCabOptions): Fi
       const fd = fs.openSync(tmp, 'w', 0o600);
       try {
         try {
-          for (const chunk of cab.readMemberChunks(member)) fs.writeSync(fd, chunk);
+          for (const chunk of cab.readMemberChunks(member)) writeFully(fd, chunk);
         } finally {
           fs.closeSync(fd);
         }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { CabferryError, inputError, internalError, usageError, type ErrorKind } from '../errors';
 import { damagedMembers, type DamageLocation, type DamagedMember, type MemberReader } from './member-reader';
 import type { CabMember } from './types';
+import { writeFully } from '../io/write-fully';
 
 /**
  * Writing members to disk. A cabinet is hostile until proven otherwise: every name is checked
@@ -116,7 +117,7 @@ export function extractMembers(cab: MemberReader, outDir: string, options: Extra
         }
         const target = entry;
         target.hash.update(chunk);
-        guardIo(m, cab.path, () => writeAll(target.fd, chunk));
+        guardIo(m, cab.path, () => writeFully(target.fd, chunk));
       } catch (e) {
         if (!(e instanceof CabferryError)) throw e;
         // this member is lost (unwritable path, disk full); the folder pass goes on for the others
@@ -244,11 +245,6 @@ function refuseNonRegularTarget(final: string, rel: string): void {
     return;
   }
   if (!st.isFile()) throw inputError('CAB_EXTRACT_NOT_FILE', `${rel} exists in the output directory and is not a regular file`);
-}
-
-function writeAll(fd: number, chunk: Buffer): void {
-  let done = 0;
-  while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
 }
 
 /** DOS times are local wall-clock time; files get that as their mtime when the date is valid. */

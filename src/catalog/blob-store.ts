@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeIoError, internalError, usageError } from '../errors';
+import { writeFully } from '../io/write-fully';
 
 /**
  * Content-addressed storage next to the SQLite file: blobs/ab/cdef… named by the SHA-256 of
@@ -189,13 +190,10 @@ export class BlobTempFile {
 
   write(chunk: Buffer): void {
     if (this.fd === null) throw internalError('BLOB_TEMP_CLOSED', 'write to a closed temp file');
-    let done = 0;
-    while (done < chunk.length) {
-      try {
-        done += fs.writeSync(this.fd, chunk, done, chunk.length - done);
-      } catch (e) {
-        throw internalError('BLOB_WRITE', `cannot write ${this.path}: ${describeIoError(e)}`, { cause: e });
-      }
+    try {
+      writeFully(this.fd, chunk);
+    } catch (e) {
+      throw internalError('BLOB_WRITE', `cannot write ${this.path}: ${describeIoError(e)}`, { cause: e });
     }
     this.bytesWritten += chunk.length;
   }

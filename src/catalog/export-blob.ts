@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { CabferryError, internalError, usageError } from '../errors';
 import { assertSha256 } from './blob-store';
 import type { Catalog } from './catalog';
+import { writeFully } from '../io/write-fully';
 
 export interface ExportedBlob {
   sha256: string;
@@ -42,7 +43,7 @@ export function exportBlob(catalog: Catalog, sha256: string, dest: string, optio
       if (n === 0) break;
       const chunk = buf.subarray(0, n);
       hash.update(chunk);
-      for (let done = 0; done < n; ) done += fs.writeSync(outFd, chunk, done, n - done);
+      writeFully(outFd, chunk);
       size += n;
     }
     const actual = hash.digest('hex');

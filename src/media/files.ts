@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inputError, internalError } from '../errors';
+import { writeFully } from '../io/write-fully';
 
 /** Streaming file operations the media code needs: hash, copy-while-hashing, atomic writes. */
 
@@ -61,7 +62,7 @@ export function copyVerified(from: string, to: string, expectedSha256: string): 
       const n = fs.readSync(src, buf, 0, BLOCK, null);
       if (n === 0) break;
       hash.update(buf.subarray(0, n));
-      writeAll(dst, buf.subarray(0, n), temp);
+      writeToMedia(dst, buf.subarray(0, n), temp);
       size += n;
     }
     fs.fsyncSync(dst);
@@ -89,7 +90,7 @@ export function writeFileAtomic(file: string, content: Buffer | string): HashedF
   try {
     const fd = fs.openSync(temp, 'w');
     try {
-      writeAll(fd, bytes, temp);
+      writeToMedia(fd, bytes, temp);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -103,16 +104,14 @@ export function writeFileAtomic(file: string, content: Buffer | string): HashedF
   return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-function writeAll(fd: number, bytes: Buffer, file: string): void {
-  let off = 0;
-  while (off < bytes.length) {
-    try {
-      off += fs.writeSync(fd, bytes, off, bytes.length - off);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOSPC' ? 'the media is full' : code === 'EFBIG' ? 'the file is too large for this file system' : String(code ?? e);
-      throw internalError('MEDIA_WRITE', `cannot write ${file}: ${why}`, { file, cause: e });
-    }
+/** Write to a file on the medium; a full medium or a file too large for FAT32 is said in words. */
+function writeToMedia(fd: number, bytes: Buffer, file: string): void {
+  try {
+    writeFully(fd, bytes);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOSPC' ? 'the media is full' : code === 'EFBIG' ? 'the file is too large for this file system' : String(code ?? e);
+    throw internalError('MEDIA_WRITE', `cannot write ${file}: ${why}`, { file, cause: e });
   }
 }
 

@@ -15,6 +15,7 @@ import { architectureFromFileName, normalizeArchitecture, ntVersionFromFileName,
 import type { Architecture, Payload, SignatureSummary } from './types';
 import { parseUnattend, type UnattendPackage } from './unattend';
 import { readMetadataMembers, verifyPackageMetadata, type MetadataVerification } from './verify-metadata';
+import { writeFully } from '../io/write-fully';
 
 /**
  * What a payload is: `inspectPayload(path)` reads an .msu or a bare payload .cab, verifies its
@@ -228,7 +229,7 @@ function extractMsuParts(cabinet: Cabinet, wanted: CabMember[], tempDir: string)
     cabinet.forEachMemberData(wanted, {
       onData: (m, chunk) => {
         const fd = fds.get(m);
-        if (fd !== undefined) writeFully(fd, chunk, cabs.get(m)!);
+        if (fd !== undefined) writeTempChunk(fd, chunk, cabs.get(m)!);
         else {
           const list = pieces.get(m) ?? [];
           list.push(Buffer.from(chunk)); // chunks are only valid during the call
@@ -263,10 +264,9 @@ function openTempFile(file: string): number {
   }
 }
 
-function writeFully(fd: number, chunk: Buffer, file: string): void {
-  let done = 0;
+function writeTempChunk(fd: number, chunk: Buffer, file: string): void {
   try {
-    while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
+    writeFully(fd, chunk);
   } catch (e) {
     throw internalError('TEMP_WRITE', `cannot write ${file}: ${describeIoError(e)}`, { file, cause: e });
   }
