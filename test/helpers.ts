@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { hasCommand } from '../scripts/lib/bench-run';
 
 /** The project root (the folder holding package.json), whether run from src or dist. */
 export const projectRoot = (() => {
@@ -54,10 +55,8 @@ export function tempDir(prefix = 'cabferry-test-'): string {
 }
 
 /** True when an external oracle tool is installed (tests that need it skip with a reason otherwise). */
-export function hasTool(name: string): boolean {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  return r.status === 0;
-}
+/** Whether a tool (cabextract, osslsigncode, wine, …) is on PATH: tests that need one skip without it. */
+export const hasTool = hasCommand;
 
 export interface OracleFile {
   path: string;
