@@ -80,9 +80,11 @@ describe('stage killed by a timer at random moments', () => {
     assert.equal(reference.status, 0, reference.stderr);
     assert.equal(checkMedium(refDir, 'reference'), 'verified');
     // kills land across the writing window (and a little before it); node's start-up proves nothing
-    const from = Math.max(firstWriteMs === null ? reference.ms / 2 : firstWriteMs - 20, 60);
-    // a run that finishes before its kill (the machine got faster than the reference run)
-    // lowers the ceiling, so later kills still land inside the run
+    let from = Math.max(firstWriteMs === null ? reference.ms / 2 : firstWriteMs - 20, 60);
+    // a run that finishes before its kill (the machine got faster than the reference run, which
+    // may have shared the cores with other tests) scales the whole window down, so later kills
+    // still land inside the run
+    const fromShare = from / reference.ms;
     let ceiling = reference.ms;
 
     const rounds = 10;
@@ -104,6 +106,7 @@ describe('stage killed by a timer at random moments', () => {
       else {
         assert.equal(run.status, 0, `${context}: ${run.stderr}`);
         ceiling = Math.min(ceiling, run.ms);
+        from = Math.max(Math.min(from, ceiling * fromShare), 60);
       }
       if (!fs.existsSync(dir)) continue; // killed before it made the folder: nothing to check
       const state = checkMedium(dir, context);
