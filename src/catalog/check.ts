@@ -1,6 +1,6 @@
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Catalog } from './catalog';
+import { sha256OfOpenFile } from '../io/hash-file';
 
 /**
  * `catalog check`: is every row backed by the right bytes, and every byte backed by a row?
@@ -128,19 +128,12 @@ function removeAlteredBlob(problems: CheckProblem[], problem: Omit<CheckProblem,
 }
 
 export function sha256OfFile(file: string): string {
-  const hash = crypto.createHash('sha256');
   const fd = fs.openSync(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-    }
+    return sha256OfOpenFile(fd).sha256;
   } finally {
     fs.closeSync(fd);
   }
-  return hash.digest('hex');
 }
 
 function removePath(p: string): boolean {

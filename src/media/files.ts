@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inputError, internalError } from '../errors';
 import { writeFully } from '../io/write-fully';
+import { sha256OfOpenFile, type HashedFile } from '../io/hash-file';
 
 /** Streaming file operations the media code needs: hash, copy-while-hashing, atomic writes. */
 
@@ -15,28 +16,16 @@ export function isMediaTempFile(relPath: string): boolean {
   return relPath.endsWith(TEMP_SUFFIX);
 }
 
-export interface HashedFile {
-  size: number;
-  sha256: string;
-}
+export type { HashedFile };
 
-/** SHA-256 and size of a file, read in 1 MiB blocks. */
+/** SHA-256 and size of a file on the media (an unreadable file is a media error). */
 export function hashFile(file: string): HashedFile {
-  const hash = createHash('sha256');
-  const buf = Buffer.allocUnsafe(BLOCK);
-  let size = 0;
   const fd = openOrThrow(file, 'r');
   try {
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, BLOCK, null);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-      size += n;
-    }
+    return sha256OfOpenFile(fd);
   } finally {
     fs.closeSync(fd);
   }
-  return { size, sha256: hash.digest('hex') };
 }
 
 /**
