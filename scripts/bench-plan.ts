@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import type { Architecture, Payload, PayloadKind } from '../src/package/types';
-import { loadKnowledgeBase } from '../src/planner/knowledge-base';
+import { loadKnowledgeBase } from '../src/knowledge/knowledge-base';
 import { planInstall } from '../src/planner/plan';
 import type { HostInventory, HostPlan } from '../src/planner/types';
 import { benchRow, median, printReport, type Goal } from './lib/bench-report';

@@ -6,7 +6,7 @@ import { openCab, type Cabinet } from '../cab/cabinet';
 import type { CabMember } from '../cab/types';
 import { CabferryError, describeIoError, inputError, internalError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
-import { familyForNtVersion, loadKnowledgeBase, type KnowledgeBase } from '../planner/knowledge-base';
+import { familyForNtVersion, loadKnowledgeBase, type KnowledgeBase } from '../knowledge/knowledge-base';
 import { classifyPayload, servicingStackVersionOf } from './classify';
 import { choosePayloadCab, detectLayout, type PayloadLayout } from './layout';
 import { parsePackageManifest, type PackageManifest } from './mum';

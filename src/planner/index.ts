@@ -7,13 +7,13 @@
  *   collectScript()                         → the .cmd that gathers an inventory on the host
  */
 import type { Payload } from '../package/types';
-import type { KnowledgeBase } from './knowledge-base';
+import type { KnowledgeBase } from '../knowledge/knowledge-base';
 import { planInstall } from './plan';
 import type { HostInventory, HostPlan, PlanGoal } from './types';
 
 export { planInstall } from './plan';
-export { loadKnowledgeBase, defaultKnowledgeBaseDir, familyForNtVersion, normaliseKb } from './knowledge-base';
-export type { KnowledgeBase, KbFamily, KbUpdateFact } from './knowledge-base';
+export { loadKnowledgeBase, defaultKnowledgeBaseDir, familyForNtVersion, normaliseKb } from '../knowledge/knowledge-base';
+export type { KnowledgeBase, KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
 export { readHostInventories, readHostInventory, parseHostInventory } from './inventory';
 export { collectScript } from './collect-script';
 export type { HostInventory, HostPlan, PlanGoal, PlanStep, SimulatedState } from './types';

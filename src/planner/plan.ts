@@ -1,7 +1,7 @@
 import { internalError } from '../errors';
 import type { Architecture, Payload, PayloadKind } from '../package/types';
 import type { HostInventory, HostPlan, PlanGoal, SimulatedState } from './types';
-import { familyForNtVersion, type KbFamily, type KbUpdateFact, type KnowledgeBase } from './knowledge-base';
+import { familyForNtVersion, type KbFamily, type KbUpdateFact, type KnowledgeBase } from '../knowledge/knowledge-base';
 import { compareDottedVersions } from '../package/assembly-version';
 
 /**

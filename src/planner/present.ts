@@ -1,5 +1,5 @@
 import { usageError } from '../errors';
-import { normaliseKb } from './knowledge-base';
+import { normaliseKb } from '../knowledge/knowledge-base';
 import type { HostPlan, PlanGoal, SimulatedState } from './types';
 
 /**

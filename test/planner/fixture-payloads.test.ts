@@ -5,7 +5,7 @@ import { loadTrustAnchors } from '../../src/authenticode';
 import { inspectPayload } from '../../src/package/inspect';
 import type { Payload } from '../../src/package/types';
 import { readHostInventories } from '../../src/planner/inventory';
-import { loadKnowledgeBase } from '../../src/planner/knowledge-base';
+import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { planInstall } from '../../src/planner/plan';
 import type { HostPlan } from '../../src/planner/types';
 import { fixturePath } from '../helpers';

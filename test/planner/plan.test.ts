@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Payload } from '../../src/package/types';
-import { loadKnowledgeBase } from '../../src/planner/knowledge-base';
+import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { planInstall } from '../../src/planner/plan';
 import { readHostInventories } from '../../src/planner/inventory';
 import type { HostInventory, HostPlan, PlanGoal } from '../../src/planner/types';

@@ -1,6 +1,6 @@
 import type { Architecture } from '../../package/types';
 import type { HostInventory } from '../types';
-import { normaliseKb } from '../knowledge-base';
+import { normaliseKb } from '../../knowledge/knowledge-base';
 
 /** The normalised names the planner and the knowledge base use for products. */
 export function normaliseProduct(osName: string): string | null {

@@ -3,7 +3,7 @@ import { isDottedVersion } from '../../package/assembly-version';
 import type { Architecture } from '../../package/types';
 import type { HostInventory } from '../types';
 import { emptyInventory, normaliseArchitecture, normaliseProduct } from './host-facts';
-import { normaliseKb } from '../knowledge-base';
+import { normaliseKb } from '../../knowledge/knowledge-base';
 
 /**
  * Our own JSON host profile, for hosts described by hand or by another tool:

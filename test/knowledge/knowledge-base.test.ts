@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isCabferryError } from '../../src/errors';
-import { familyForNtVersion, loadKnowledgeBase, normaliseKb, parseKbFamily } from '../../src/planner/knowledge-base';
+import { familyForNtVersion, loadKnowledgeBase, normaliseKb, parseKbFamily } from '../../src/knowledge/knowledge-base';
 import { projectRoot, tempDir } from '../helpers';
 
 const kbDir = path.join(projectRoot, 'catalog', 'kb');
