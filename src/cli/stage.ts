@@ -1,6 +1,8 @@
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { ExitCode } from '../errors';
+import { ExitCode, usageError } from '../errors';
 import { stageMedia, type StageResult } from '../media';
+import { isEncryptedKeyPem } from '../media/signing-material';
 import { planGoalFromOptions } from '../planner/present';
 import { action, isInteractive, printJson, warn } from './run';
 
@@ -16,10 +18,12 @@ export function register(program: Command): void {
     .option('--allow-incomplete', 'stage even when a plan misses prerequisites (marked loudly on the media)')
     .option('--sign-key <file>', 'PEM RSA private key: sign manifest.json (manifest.json.p7s)')
     .option('--sign-cert <file>', 'PEM certificate of that key, optionally followed by its chain')
+    .option('--sign-pass-env <var>', 'the environment variable that holds the passphrase of an encrypted --sign-key (without it, a terminal is asked)')
     .option('--knowledge-base <dir>', 'use this knowledge base folder instead of the one shipped with cabferry')
     .option('--json', 'print one JSON document describing what was staged')
     .action(
-      action((opts: StageCliOptions) => {
+      action(async (opts: StageCliOptions) => {
+        const passphrase = await signPassphrase(opts);
         const result = stageMedia({
           hosts: opts.host,
           to: opts.to,
@@ -28,9 +32,12 @@ export function register(program: Command): void {
           allowIncomplete: Boolean(opts.allowIncomplete),
           signKey: opts.signKey,
           signCert: opts.signCert,
+          signPassphrase: passphrase,
+          signPassphraseHint: '--sign-pass-env VAR (an environment variable holding it), or by running stage on a terminal',
           knowledgeBase: opts.knowledgeBase,
           progress: isInteractive() && !opts.json ? (line) => process.stderr.write(`${line}\n`) : undefined,
         });
+        for (const w of result.warnings) warn(w);
         for (const h of result.hosts) if (!h.complete) warn(`${h.name}: INCOMPLETE plan staged (missing ${h.missing.join(', ')})`);
         if (opts.json) printJson(result);
         else process.stdout.write(stageText(result));
@@ -48,8 +55,58 @@ interface StageCliOptions {
   allowIncomplete?: boolean;
   signKey?: string;
   signCert?: string;
+  signPassEnv?: string;
   knowledgeBase?: string;
   json?: boolean;
+}
+
+/**
+ * The passphrase of an encrypted signing key: from the variable --sign-pass-env names, else asked
+ * on the terminal (without echo); undefined when the key is not encrypted or nobody can be asked,
+ * and the library then says how to supply it.
+ */
+async function signPassphrase(opts: StageCliOptions): Promise<string | undefined> {
+  if (opts.signPassEnv !== undefined) {
+    const value = process.env[opts.signPassEnv];
+    if (value === undefined) throw usageError('SIGN_PASS_ENV_UNSET', `--sign-pass-env ${opts.signPassEnv}: that environment variable is not set`);
+    return value;
+  }
+  if (opts.signKey === undefined || !process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  let pem: string;
+  try {
+    pem = fs.readFileSync(opts.signKey, 'utf8');
+  } catch {
+    return undefined; // the library names the unreadable file
+  }
+  if (!isEncryptedKeyPem(pem)) return undefined;
+  return promptHidden(`passphrase for ${opts.signKey}: `);
+}
+
+function promptHidden(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let typed = '';
+    const finish = (error: Error | null): void => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.removeListener('data', onData);
+      process.stderr.write('\n');
+      if (error) reject(error);
+      else resolve(typed);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return finish(null);
+        if (ch === '\u0003') return finish(usageError('SIGN_PASS_CANCELLED', 'passphrase entry cancelled'));
+        if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
+        else typed += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
 }
 
 function stageText(r: StageResult): string {

@@ -8,6 +8,7 @@ import { Oid } from '../authenticode/oids';
 import { parseSignedData } from '../authenticode/signed-data';
 import { checkContentType, checkMessageDigest, findSignerCertificate, verifySignerSignature } from '../authenticode/signer';
 import type { TrustAnchor } from '../authenticode/trust';
+import { SIGNER_EKUS, signerPurposeProblem, type SigningMaterial } from './signing-material';
 
 /** manifest.json: what a staged medium must hold, byte for byte. */
 export interface MediaManifest {
@@ -88,12 +89,7 @@ export function renderSha256Sums(entries: ManifestEntry[]): string {
 
 // ---- signing (node-forge) -------------------------------------------------------------------
 
-export interface SigningMaterial {
-  /** PEM private key (RSA: node-forge signs with RSA only) */
-  keyPem: string;
-  /** PEM certificate of the signer, optionally followed by its chain */
-  certPem: string;
-}
+export type { SigningMaterial };
 
 /**
  * A detached PKCS#7 SignedData over `content`: SHA-256, authenticated attributes contentType
@@ -142,13 +138,12 @@ export interface ManifestSignatureReport {
   reason: string | null;
 }
 
-/** Leaf purposes accepted for a manifest signer: a code-signing certificate, or one for any purpose. */
-const MANIFEST_SIGNER_EKUS = [Oid.codeSigning, Oid.anyExtendedKeyUsage];
 
 /**
  * Check a detached signature over the manifest bytes, in named steps, each failing with its
  * own code: SignedData structure → contentType = data → messageDigest = SHA-256 of the manifest →
- * signer certificate → signature value → chain to one of `anchors`, valid now.
+ * signer certificate → signature value → signer purpose (code or document signing, not a CA;
+ * checked even when the signer itself is an anchor) → chain to one of `anchors`, valid now.
  */
 export function verifyManifestSignature(manifest: Buffer, p7s: Buffer, anchors: TrustAnchor[], now: Date = new Date()): ManifestSignatureReport {
   let signer: string | null = null;
@@ -164,7 +159,9 @@ export function verifyManifestSignature(manifest: Buffer, p7s: Buffer, anchors: 
     const cert = findSignerCertificate(si, sd.certificates);
     signer = cert.subject;
     verifySignerSignature(si, cert);
-    chain = buildChain(cert, sd.certificates, anchors, { at: now, ekus: MANIFEST_SIGNER_EKUS });
+    const purpose = signerPurposeProblem(cert);
+    if (purpose !== null) return { status: 'invalid', signer, chain: [], code: 'MEDIA_SIGNER_PURPOSE', reason: purpose };
+    chain = buildChain(cert, sd.certificates, anchors, { at: now, ekus: [...SIGNER_EKUS] });
     return { status: 'valid', signer, chain: chain.map((l) => l.certificate.subject), code: null, reason: null };
   } catch (e) {
     if (isVerificationError(e)) return { status: 'invalid', signer, chain: [], code: e.code, reason: e.message };

@@ -9,7 +9,8 @@ import { version as cabferryVersion } from '../version';
 import { copyVerified, hashFile, isMediaTempFile, walkFiles, writeFileAtomic, type HashedFile } from './files';
 import { renderInstallScript } from './install-script';
 import { isOutsideManifest, MEDIA, mediaToolFiles } from './layout';
-import { MANIFEST_FORMAT, renderSha256Sums, serializeManifest, signDetached, type ManifestEntry, type MediaManifest, type SigningMaterial } from './manifest';
+import { MANIFEST_FORMAT, renderSha256Sums, serializeManifest, signDetached, type ManifestEntry, type MediaManifest } from './manifest';
+import { loadSigningMaterial, type SigningMaterial } from './signing-material';
 import { assertMediaName, FAT32_MAX_FILE_SIZE } from './names';
 
 /**
@@ -35,6 +36,10 @@ export interface StageOptions {
   /** PEM files; both or neither */
   signKey?: string;
   signCert?: string;
+  /** passphrase of an encrypted --sign-key */
+  signPassphrase?: string;
+  /** how the operator supplies that passphrase, named when it is missing (e.g. "--sign-pass-env VAR") */
+  signPassphraseHint?: string;
   knowledgeBase?: string;
   /** called with one line per notable event (copying, skipping, removing stale files) */
   progress?: (line: string) => void;
@@ -58,6 +63,8 @@ export interface StageResult {
   signed: boolean;
   removed: string[];
   manifest: string;
+  /** problems that did not stop staging (a signing certificate that chains to no catalog anchor) */
+  warnings: string[];
 }
 
 export interface WriteMediaInput {
@@ -71,19 +78,30 @@ export interface WriteMediaInput {
   collectCmd: string;
   progress?: (line: string) => void;
   now: Date;
+  /** warnings found before writing, passed through to the result */
+  warnings?: string[];
 }
 
 export function stageMedia(options: StageOptions): StageResult {
   if ((options.signKey === undefined) !== (options.signCert === undefined)) {
     throw usageError('MEDIA_SIGN_OPTIONS', '--sign-key and --sign-cert go together');
   }
-  const signing = options.signKey !== undefined && options.signCert !== undefined
-    ? { keyPem: readText(options.signKey), certPem: readText(options.signCert) }
-    : undefined;
   const inventories = readHostInventories(options.hosts);
   const kb = loadKnowledgeBase(options.knowledgeBase);
   const catalog = openCatalog({ dir: options.catalog, readonly: true });
   try {
+    // checked before anything is planned or written: a key that cannot sign must not cost a copy
+    const material = options.signKey !== undefined && options.signCert !== undefined
+      ? loadSigningMaterial({
+        keyFile: options.signKey,
+        certFile: options.signCert,
+        passphrase: options.signPassphrase,
+        passphraseHint: options.signPassphraseHint,
+        anchors: catalog.trustAnchors(),
+        now: options.now,
+      })
+      : undefined;
+    const signing = material === undefined ? undefined : { keyPem: material.keyPem, certPem: material.certPem };
     const payloads = catalog.payloads();
     const hosts = inventories.map((inventory) => ({ inventory, plan: planInstall(inventory, payloads, kb, options.goal) }));
     return writeMedia({
@@ -96,6 +114,7 @@ export function stageMedia(options: StageOptions): StageResult {
       collectCmd: collectScript(),
       progress: options.progress,
       now: options.now ?? new Date(),
+      warnings: material?.warnings,
     });
   } finally {
     catalog.close();
@@ -208,6 +227,7 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
     signed: input.signing !== undefined,
     removed,
     manifest: path.join(to, MEDIA.manifest),
+    warnings: [...(input.warnings ?? [])],
   };
 }
 
@@ -345,12 +365,4 @@ function readmeText(hosts: StagedHost[], now: Date): string {
     '"sha256sum -c SHA256SUMS" checks the hashes (not the signature).',
     '',
   ].join('\n');
-}
-
-function readText(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw usageError('MEDIA_SIGN_FILE', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, { file });
-  }
 }

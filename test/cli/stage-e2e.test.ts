@@ -5,6 +5,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixturePath, hasTool, runCli, tempDir } from '../helpers';
 import { Stubs, WinePrefix, wineSkip } from '../media/wine-harness';
+import { encryptedLeafKey } from '../media/test-pki';
 
 /**
  * The whole way across the gap, through the built CLI: the fixture payloads imported into a fresh
@@ -134,6 +135,41 @@ describe('cabferry stage → verify-media → report', () => {
     const missing = runCli(['stage', '--catalog', catalog, '--host', path.join(work, 'nope.txt'), '--to', to]);
     assert.ok(missing.status === 2 || missing.status === 3, missing.stderr);
     assert.equal(missing.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
+  });
+
+  test('signing material is checked before anything is written: a key of another certificate, an encrypted key with and without --sign-pass-env', () => {
+    const mismatch = path.join(work, 'media-sign-mismatch');
+    const wrong = stage(mismatch, ['--sign-key', fixturePath('pki', 'leaf-rsa.key'), '--sign-cert', root]);
+    assert.equal(wrong.status, 2, wrong.stderr);
+    assert.match(wrong.stderr, /leaf-rsa\.key is not the key of the certificate "Cabferry Test Root CA".*\[SIGN_KEY_MISMATCH\]/);
+    assert.ok(!fs.existsSync(mismatch), 'nothing written');
+
+    const key = encryptedLeafKey(work, 'pass phrase');
+    const encrypted = path.join(work, 'media-sign-encrypted');
+    const cert = fixturePath('pki', 'leaf-rsa-chain.pem');
+    const noPass = stage(encrypted, ['--sign-key', key, '--sign-cert', cert]);
+    assert.equal(noPass.status, 2, noPass.stderr);
+    assert.match(noPass.stderr, /protected by a passphrase; supply it with --sign-pass-env VAR.*\[SIGN_KEY_ENCRYPTED\]/);
+    assert.doesNotMatch(noPass.stderr, /interrupted or cancelled/);
+    assert.ok(!fs.existsSync(encrypted), 'nothing written');
+    const unset = runCli(['stage', '--catalog', catalog, '--host', hostX64, '--to', encrypted, '--sign-key', key, '--sign-cert', cert, '--sign-pass-env', 'CF_TEST_UNSET_PASS']);
+    assert.equal(unset.status, 2);
+    assert.match(unset.stderr, /CF_TEST_UNSET_PASS: that environment variable is not set/);
+    const withPass = runCli(['stage', '--catalog', catalog, '--host', hostX64, '--to', encrypted, '--sign-key', key, '--sign-cert', cert, '--sign-pass-env', 'CF_TEST_PASS', '--json'],
+      { env: { ...process.env, CF_TEST_PASS: 'pass phrase' } });
+    assert.equal(withPass.status, 0, withPass.stderr);
+    assert.equal((JSON.parse(withPass.stdout) as StageJson).signed, true);
+    assert.equal(runCli(['verify-media', encrypted, '--trust', root]).status, 0);
+  });
+
+  test('a signing certificate that chains to no anchor of the catalog: staged, with a warning naming it', () => {
+    const cat = path.join(work, 'catalog-other-anchor');
+    assert.equal(runCli(['trust', 'add', '--catalog', cat, fixturePath('pki', 'other-root.pem')]).status, 0);
+    assert.equal(runCli(['import', '--catalog', cat, '--trust', root, fixturePath('payloads')]).status !== 4, true);
+    const to = path.join(work, 'media-sign-untrusted');
+    const r = runCli(['stage', '--catalog', cat, '--host', hostX64, '--to', to, '--allow-incomplete', ...sign]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /warning: .*leaf-rsa-chain\.pem: "Cabferry Test Code Signer" does not chain to a trust anchor of the catalog/);
   });
 
   const fatTools = hasTool('mkfs.vfat') && hasTool('mcopy');

@@ -1,0 +1,72 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixturePath, tempDir } from '../helpers';
+import { isCabferryError } from '../../src/errors';
+import { loadTrustAnchors } from '../../src/authenticode/trust';
+import { isEncryptedKeyPem, loadSigningMaterial } from '../../src/media/signing-material';
+import { DOCUMENT_SIGNING, encryptedLeafKey, issueSigner } from './test-pki';
+
+/** loadSigningMaterial: every problem of a key/certificate pair found before anything is signed. */
+
+const work = tempDir('cabferry-signing-');
+const pki = (f: string) => fixturePath('pki', f);
+const root = () => loadTrustAnchors([pki('root.pem')]);
+
+function expectCode(fn: () => unknown, code: string, message?: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(isCabferryError(e), String(e));
+    assert.equal(e.code, code, e.message);
+    assert.equal(e.kind, 'usage');
+    if (message) assert.match(e.message, message);
+    return true;
+  });
+}
+
+describe('loadSigningMaterial', () => {
+  test('the fixture code-signing leaf with its chain: loaded, no warning against the root that issued it', () => {
+    const m = loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('leaf-rsa-chain.pem'), anchors: root() });
+    assert.equal(m.signer.subject, 'Cabferry Test Code Signer');
+    assert.equal(m.chain.length, 1);
+    assert.deepEqual(m.warnings, []);
+    assert.match(m.keyPem, /-----BEGIN PRIVATE KEY-----/);
+  });
+
+  test('a key that is not the certificate\'s is refused, naming both files', () => {
+    expectCode(() => loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('root.pem') }), 'SIGN_KEY_MISMATCH', /leaf-rsa\.key is not the key of the certificate "Cabferry Test Root CA" in .*root\.pem/);
+    expectCode(() => loadSigningMaterial({ keyFile: pki('catalog-signer.key'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_KEY_MISMATCH');
+  });
+
+  test('an encrypted key: without a passphrase a message saying how to give one; with the right one it loads; a wrong one is said so', () => {
+    const key = encryptedLeafKey(work, 'correct horse');
+    assert.equal(isEncryptedKeyPem(fs.readFileSync(key, 'utf8')), true);
+    assert.equal(isEncryptedKeyPem(fs.readFileSync(pki('leaf-rsa.key'), 'utf8')), false);
+    expectCode(() => loadSigningMaterial({ keyFile: key, certFile: pki('leaf-rsa-chain.pem'), passphraseHint: '--sign-pass-env VAR' }), 'SIGN_KEY_ENCRYPTED', /protected by a passphrase; supply it with --sign-pass-env VAR/);
+    expectCode(() => loadSigningMaterial({ keyFile: key, certFile: pki('leaf-rsa-chain.pem'), passphrase: 'wrong' }), 'SIGN_KEY_PASSPHRASE');
+    const m = loadSigningMaterial({ keyFile: key, certFile: pki('leaf-rsa-chain.pem'), passphrase: 'correct horse' });
+    assert.equal(isEncryptedKeyPem(m.keyPem), false, 'handed on decrypted');
+  });
+
+  test('signer purpose: a CA certificate and a time-stamping certificate are refused; a document-signing leaf is accepted', () => {
+    expectCode(() => loadSigningMaterial({ keyFile: pki('intermediate.key'), certFile: pki('intermediate.pem') }), 'SIGN_CERT_PURPOSE', /is a CA certificate/);
+    expectCode(() => loadSigningMaterial({ keyFile: pki('tsa.key'), certFile: pki('tsa-chain.pem') }), 'SIGN_CERT_PURPOSE', /no code-signing or document-signing/);
+    const doc = issueSigner(work, 'Document Signer', DOCUMENT_SIGNING);
+    const m = loadSigningMaterial({ keyFile: doc.key, certFile: doc.cert, anchors: root() });
+    assert.equal(m.signer.subject, doc.subject);
+    assert.deepEqual(m.warnings, []);
+  });
+
+  test('a certificate that chains to no catalog anchor is a warning naming it, not a failure', () => {
+    const m = loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('leaf-rsa-chain.pem'), anchors: loadTrustAnchors([pki('other-root.pem')]) });
+    assert.equal(m.warnings.length, 1);
+    assert.match(m.warnings[0], /leaf-rsa-chain\.pem: "Cabferry Test Code Signer" does not chain to a trust anchor of the catalog/);
+  });
+
+  test('unreadable files and non-RSA keys are usage errors naming the file', () => {
+    expectCode(() => loadSigningMaterial({ keyFile: path.join(work, 'nope.key'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_FILE_UNREADABLE', /nope\.key/);
+    expectCode(() => loadSigningMaterial({ keyFile: pki('leaf-rsa.pem'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_KEY_UNREADABLE');
+    expectCode(() => loadSigningMaterial({ keyFile: pki('leaf-ecdsa.key'), certFile: pki('leaf-ecdsa-chain.pem') }), 'SIGN_KEY_UNSUPPORTED');
+    expectCode(() => loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('leaf-rsa.key') }), 'SIGN_CERT_UNREADABLE');
+  });
+});
