@@ -3,6 +3,7 @@ import { createLzxDecoder } from './lzx';
 import { describeCompression, LZX_MAX_WINDOW_BITS, LZX_MIN_WINDOW_BITS } from './method';
 import { createMszipDecoder } from './mszip';
 import { createNoneDecoder } from './none';
+import { createQuantumDecoder } from './quantum';
 import type { BlockDecoder, CompressionMethod } from './types';
 
 export { describeCompression };
@@ -25,7 +26,7 @@ export function createBlockDecoder(method: CompressionMethod): BlockDecoder {
       return createLzxDecoder(bits);
     }
     case 'quantum':
-      throw inputError('UNSUPPORTED_COMPRESSION', 'unsupported compression: Quantum');
+      return createQuantumDecoder(method.windowBits ?? -1);
     case 'unknown':
       throw inputError('UNSUPPORTED_COMPRESSION', `unsupported compression: unknown method 0x${method.raw.toString(16).padStart(4, '0')}`);
   }

@@ -19,7 +19,7 @@ test('typeCompress values map to methods and labels', () => {
   assert.equal(describeCompression(0x000f).label, 'unknown:0x000f');
 });
 
-test('the decoder factory refuses Quantum, unknown methods and bad LZX windows with input errors', () => {
+test('the decoder factory refuses unknown methods and bad LZX or Quantum windows with input errors', () => {
   const code = (raw: number) => {
     try {
       createBlockDecoder(describeCompression(raw));
@@ -29,7 +29,9 @@ test('the decoder factory refuses Quantum, unknown methods and bad LZX windows w
       return `${e.code}: ${e.message}`;
     }
   };
-  assert.equal(code(0x1222), 'UNSUPPORTED_COMPRESSION: unsupported compression: Quantum');
+  assert.equal(code(0x1222), 'created');
+  assert.match(code(0x0922), /^QUANTUM_BAD_WINDOW/);
+  assert.match(code(0x1622), /^QUANTUM_BAD_WINDOW/);
   assert.match(code(0x0007), /^UNSUPPORTED_COMPRESSION: .*0x0007/);
   assert.match(code(0x0e03), /^LZX_BAD_WINDOW/);
   assert.match(code(0x1603), /^LZX_BAD_WINDOW/);
