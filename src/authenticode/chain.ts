@@ -35,11 +35,12 @@ const MAX_SEARCH_STEPS = 4096;
 export function buildChain(leaf: Certificate, pool: Certificate[], anchors: TrustAnchor[], policy: ChainPolicy): ChainLink[] {
   const anchorOf = (c: Certificate): TrustAnchor | null => anchors.find((a) => sameCertificate(a.certificate, c)) ?? null;
   // The signer's own certificate is judged first: an expired or wrong-purpose signer fails
-  // whatever the operator trusts.
-  if (anchorOf(leaf) === null) {
-    checkLeafPurpose(leaf, policy.ekus);
-    checkValidity(leaf, policy.at);
-  }
+  // whatever the operator trusts. A signer certificate the operator trusts directly (a
+  // self-signed test signer) keeps its purpose as trusted, but not beyond its validity period:
+  // "anchors are trusted as they are" lets an expired root vouch for the certificates below
+  // it, never for a signature made with its own key after it expired.
+  if (anchorOf(leaf) === null) checkLeafPurpose(leaf, policy.ekus);
+  checkValidity(leaf, policy.at);
   const paths: ChainLink[][] = [];
   let steps = 0;
   /** an issuer found by name whose key does not verify the certificate: a forged or altered certificate */

@@ -20,6 +20,12 @@ export const VerificationCodes = {
   SIG_CONTENT_TYPE: 'invalid',
   SIG_CONTENT_MISMATCH: 'invalid',
   SIG_DIGEST_MISMATCH: 'invalid',
+  /** a PE's signed page hashes disagree with its pages */
+  SIG_PAGE_HASH_MISMATCH: 'invalid',
+  /** PE certificate table: outside the file, overlapping the image, or followed by unsigned bytes */
+  PE_CERT_TABLE_LOCATION: 'invalid',
+  /** PE certificate table: a WIN_CERTIFICATE whose length does not fit, or a revision/type that is not Authenticode */
+  PE_WIN_CERTIFICATE_MALFORMED: 'invalid',
   SIG_MESSAGE_DIGEST_MISMATCH: 'invalid',
   SIG_SIGNER_NOT_FOUND: 'invalid',
   SIG_BAD_SIGNATURE: 'invalid',

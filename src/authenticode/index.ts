@@ -1,5 +1,5 @@
 /**
- * Authenticode verification for cabinets and plain PKCS#7 SignedData (Windows catalogs).
+ * Authenticode verification for cabinets, PE images (./pe) and plain PKCS#7 SignedData (Windows catalogs).
  *
  * Data flow of one file: readCabHeader → locateSignature → collectSignatures (primary + nested)
  * → authenticodeDigestRanges + FileDigester (one pass, every algorithm) → per signature:
@@ -21,6 +21,8 @@ export {
   type PreparedCabSignature,
 } from './cab';
 export { verifyCabDeep, verifyInnerCabinets } from './deep';
+export { verifyPe, preparePeSignature, verifyPreparedPe, readCertificateTable, peDigestRanges, type PreparedPeSignature, type WinCertificate } from './pe';
+export { verifySignedFile, signedContainerOf, type SignedContainer } from './verify-file';
 export {
   verifySignedData,
   type SignedDataOptions,

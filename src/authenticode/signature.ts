@@ -8,6 +8,7 @@ import { checkContentType, checkDigestStrength, checkMessageDigest, findSignerCe
 import { checkFileDigest, parseSpcIndirectData, programName, type SpcIndirectData } from './spc';
 import { findTimestamp, verifyTimestamp, type TimestampKind, type VerifiedTimestamp } from './timestamp';
 import type { TrustAnchor } from './trust';
+import type { PageHashReport } from './pe-page-hashes';
 
 /** What the operator trusts and when; passed in, never global. */
 export interface TrustOptions {
@@ -59,6 +60,10 @@ export interface SignatureReport {
   timestamp: TimestampReport | null;
   /** the time the chain was checked at (the verified timestamp, else --at, else now) */
   verifiedAt: string | null;
+  /** PE only: which WIN_CERTIFICATE entry of the certificate table holds this signature (0 = the first) */
+  certificateEntry?: number;
+  /** PE only, when the signature carries page hashes: what was checked */
+  pageHashes?: PageHashReport;
   valid: boolean;
   /** null when valid; else the failing step's code */
   code: string | null;
@@ -130,15 +135,23 @@ export function requiredDigestAlgorithms(slots: SignatureSlot[]): string[] {
 
 /**
  * Verify one Authenticode signature against the computed file digests:
- * checkFileDigest → the SignerInfo steps (verifySigner) → chain at the timestamp time.
+ * checkFileDigest → the container's own checks of the signed content (a PE's page hashes)
+ * → the SignerInfo steps (verifySigner) → chain at the timestamp time.
  */
-export function verifyAuthenticodeSignature(slot: SignatureSlot, index: number, fileDigests: Map<string, Buffer>, options: TrustOptions): SignatureReport {
+export function verifyAuthenticodeSignature(
+  slot: SignatureSlot,
+  index: number,
+  fileDigests: Map<string, Buffer>,
+  options: TrustOptions,
+  contentChecks?: (spc: SpcIndirectData, report: SignatureReport) => void,
+): SignatureReport {
   const report = emptyReport(index, slot.nested);
   return runSteps(report, () => {
     const spc = spcOf(slot);
     report.digestAlgorithm = spc.digestAlgorithm;
     checkDigestStrength(spc.digestAlgorithm);
     checkFileDigest(spc, fileDigests);
+    contentChecks?.(spc, report);
     verifySigner(slot.signedData as SignedData, report, options, [Oid.codeSigning]);
   });
 }

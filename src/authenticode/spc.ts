@@ -12,16 +12,19 @@ import { singleAttribute, type SignerInfo } from './signed-data';
  */
 export interface SpcIndirectData {
   dataType: string;
+  /** the optional value of `data` (for a PE: SpcPeImageData, which may carry page hashes) */
+  dataValue: Der | null;
   digestAlgorithm: string;
   digest: Buffer;
 }
 
 export function parseSpcIndirectData(content: Der): SpcIndirectData {
   const [data, digestInfo] = expectChildren(content, Tag.sequence, 'SpcIndirectDataContent', 2);
-  const dataType = readOid(expectChildren(data, Tag.sequence, 'SpcAttributeTypeAndOptionalValue', 1)[0], 'SpcIndirectDataContent.data.type');
+  const dataParts = expectChildren(data, Tag.sequence, 'SpcAttributeTypeAndOptionalValue', 1);
+  const dataType = readOid(dataParts[0], 'SpcIndirectDataContent.data.type');
   const [algId, digest] = expectChildren(digestInfo, Tag.sequence, 'DigestInfo', 2);
   const digestAlgorithm = digestAlgorithmName(readOid(expectChildren(algId, Tag.sequence, 'DigestInfo.digestAlgorithm', 1)[0], 'digestAlgorithm'));
-  return { dataType, digestAlgorithm, digest: readOctets(digest, 'DigestInfo.digest') };
+  return { dataType, dataValue: dataParts[1] ?? null, digestAlgorithm, digest: readOctets(digest, 'DigestInfo.digest') };
 }
 
 /** The stored file digest must equal the one computed over the §3.2 ranges. */
@@ -33,7 +36,7 @@ export function checkFileDigest(spc: SpcIndirectData, computed: Map<string, Buff
   if (!actual.equals(spc.digest)) {
     throw new VerificationError(
       'SIG_DIGEST_MISMATCH',
-      `the file's ${spc.digestAlgorithm} digest ${actual.toString('hex')} does not match the signed digest ${spc.digest.toString('hex')}: the cabinet was modified after signing`,
+      `the file's ${spc.digestAlgorithm} digest ${actual.toString('hex')} does not match the signed digest ${spc.digest.toString('hex')}: the file was modified after signing`,
     );
   }
 }

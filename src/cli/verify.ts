@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { verifyCab, type FileVerdict, type VerifyCabOptions } from '../authenticode/cab';
-import { verifyCabDeep } from '../authenticode/deep';
+import type { FileVerdict, VerifyCabOptions } from '../authenticode/cab';
+import { verifySignedFile } from '../authenticode/verify-file';
 import type { SignatureReport } from '../authenticode/signature';
 import { loadTrustAnchors } from '../authenticode/trust';
 import { ExitCode, formatErrorLine, isCabferryError } from '../errors';
@@ -33,13 +33,13 @@ interface UnreadableFile {
 /**
  * `cabferry verify FILE… [--trust FILE|DIR]… [--tsa-trust FILE|DIR]… [--at DATE] [--require-sha2] [--deep] [--json]`.
  * Exit 0 only if every file is valid; 1 if any is invalid, untrusted or unsigned; 3 if any is
- * not a readable cabinet.
+ * not a readable cabinet or PE image.
  */
 export function register(program: Command): void {
   program
     .command('verify')
-    .description('verify the Authenticode signatures of cabinets (.cab/.msu): digest, signer, chain, timestamps, nested signatures')
-    .argument('<files...>', 'cabinets to verify')
+    .description('verify the Authenticode signatures of cabinets (.cab/.msu) and PE executables (.exe/.dll/.sys): digest, signer, chain, timestamps, nested signatures, page hashes')
+    .argument('<files...>', 'cabinets or PE executables to verify')
     .option('--trust <file|dir>', 'trust anchors: PEM bundle, DER/PEM certificate, or a folder of them (repeatable; default: the catalog\'s trust set)', collect)
     .option('--tsa-trust <file|dir>', 'trust anchors for timestamp authorities (repeatable; default: the same as --trust)', collect)
     .option('--catalog <dir>', 'catalog whose trust set is used when no --trust is given')
@@ -64,7 +64,7 @@ function runVerify(files: string[], opts: VerifyCliOptions): number {
   for (const file of files) {
     let result: FileVerdict | UnreadableFile;
     try {
-      result = opts.deep ? verifyCabDeep(file, options) : verifyCab(file, options);
+      result = verifySignedFile(file, options, opts.deep === true);
       if (result.verdict !== 'valid') exit = Math.max(exit, ExitCode.negative);
     } catch (e) {
       if (!isCabferryError(e) || e.kind !== 'input') throw e;
@@ -89,7 +89,8 @@ export function verdictText(v: FileVerdict, indent = ''): string {
 }
 
 function signatureText(s: SignatureReport, indent: string): string {
-  const head = `${indent}#${s.index}${s.nested ? ' nested' : ' primary'} ${s.digestAlgorithm ?? '?'}: ${s.valid ? 'valid' : `FAILED [${s.code}] ${s.reason}`}\n`;
+  const entry = s.certificateEntry !== undefined && s.certificateEntry > 0 ? ` (certificate entry ${s.certificateEntry})` : '';
+  const head = `${indent}#${s.index}${s.nested ? ' nested' : ' primary'}${entry} ${s.digestAlgorithm ?? '?'}: ${s.valid ? 'valid' : `FAILED [${s.code}] ${s.reason}`}\n`;
   const lines: string[] = [];
   if (s.signer !== null) lines.push(`signer    ${s.signer}${s.issuer !== null ? `  (issued by ${s.issuer})` : ''}`);
   if (s.description !== null) lines.push(`describes ${s.description}`);
@@ -100,6 +101,7 @@ function signatureText(s: SignatureReport, indent: string): string {
     lines.push('timestamp none');
   }
   if (s.chain.length > 0) lines.push(`chain     ${s.chain.map((c) => c.subject + (c.trustAnchor ? ' (anchor)' : '')).join(' → ')}`);
+  if (s.pageHashes !== undefined) lines.push(`pages     ${s.pageHashes.pages} ${s.pageHashes.algorithm} page hashes checked`);
   if (s.verifiedAt !== null) lines.push(`checked   at ${s.verifiedAt}`);
   return head + lines.map((l) => `${indent}  ${l}\n`).join('');
 }
