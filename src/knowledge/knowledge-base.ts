@@ -23,10 +23,49 @@ const ROLES: readonly UpdateRole[] = [
 
 export type RestartBehaviour = 'required' | 'possible' | 'never';
 
+/**
+ * How hard a prerequisite is. 'required': the update does not install (or breaks the host) without
+ * it. 'recommended': the sources install it first, but no source says the update fails without
+ * it — the planner keeps the order and never calls a plan incomplete for it.
+ */
+export type PrerequisiteStrength = 'required' | 'recommended';
+
 export interface KbPrerequisite {
   kb: string;
+  strength: PrerequisiteStrength;
   source: string;
+  /**
+   * why this prerequisite was released after the update that needs it (a re-released package,
+   * a later-revised article); without it the loader refuses such a fact as inconsistent
+   */
+  releasedLaterBecause: string | null;
 }
+
+/** What an installer's exit code means, for installers (.exe) whose codes are their own. */
+export type ExitOutcome = 'success' | 'restart-required' | 'not-applicable' | 'failure';
+
+export interface KbExitCode {
+  code: number;
+  outcome: ExitOutcome;
+  meaning: string;
+}
+
+/**
+ * A fact the sources disagree on. The knowledge base records the disagreement and the decision
+ * taken (the field itself holds the conservative value, or is left out).
+ */
+export interface KbDisputedFact {
+  field: string;
+  claim: string;
+  sources: string[];
+  decision: string;
+}
+
+/**
+ * 'day': the source gives the release day. 'month': the source confirms only the month; the day
+ * recorded is that month's second Tuesday (Microsoft's monthly release day), which the loader checks.
+ */
+export type DateBasis = 'day' | 'month';
 
 export interface KbUpdateFact {
   kb: string;
@@ -34,6 +73,7 @@ export interface KbUpdateFact {
   title: string;
   /** release date, YYYY-MM-DD */
   released: string;
+  dateBasis: DateBasis;
   restart: RestartBehaviour;
   prerequisites: KbPrerequisite[];
   /** explicit replacements beyond the role rules (rollups cumulative, SSUs replace earlier SSUs) */
@@ -45,6 +85,42 @@ export interface KbUpdateFact {
   servicingStackVersion: string | null;
   /** file name pattern with "{arch}" (x86 | x64 | ia64), for "fetch …" hints */
   fileHint: string | null;
+  /** installs only on a host with an activated ESU add-on key (else it rolls back after the restart) */
+  requiresEsu: boolean;
+  /** published only for hosts in Azure (ESU years after the third); an on-premises host cannot install it */
+  azureOnly: boolean;
+  /** command-line switches for an unattended run of an .exe-delivered update */
+  silentSwitches: string[] | null;
+  switchesSource: string | null;
+  /** the installer's own exit codes (an .exe is not wusa; its codes mean what its documentation says) */
+  exitCodes: KbExitCode[];
+  exitCodesSource: string | null;
+  disputed: KbDisputedFact[];
+  /** where the update's own facts (role, date, restart, build) come from */
+  source: string;
+}
+
+export interface KbEsuActivationId {
+  /** ESU year: 1 = Feb 2020 – Jan 2021, 2 = … Jan 2022, 3 = … Jan 2023 */
+  year: number;
+  /** the activation ID of the ESU MAK add-on (SoftwareLicensingProduct.ID, `slmgr /ato <id>`) */
+  id: string;
+  /** the family's products this ID activates (null: every product the ESU covers) */
+  products: string[] | null;
+  source: string;
+}
+
+/** Extended Security Updates for a family: what a host needs before an ESU-era update installs. */
+export interface KbEsu {
+  /** the first update that needs an activated ESU key (YYYY-MM-DD) */
+  firstUpdate: string;
+  /** from this day on, updates were published for Azure hosts only (YYYY-MM-DD) */
+  azureOnlyFrom: string;
+  /** the licensing preparation packages, oldest first (each one described among the updates) */
+  licensingPreparationKbs: string[];
+  /** products the ESU program covers (null: the whole family) */
+  products: string[] | null;
+  activationIds: KbEsuActivationId[];
   source: string;
 }
 
@@ -58,6 +134,7 @@ export interface KbFamily {
   sha2SupportKb: string;
   filePrefix: string;
   notes: string[];
+  esu: KbEsu | null;
   updates: Map<string, KbUpdateFact>;
   /** which file this family came from, for error messages */
   file: string;
@@ -106,14 +183,28 @@ export function loadKnowledgeBase(dir: string = defaultKnowledgeBaseDir()): Know
 
 const KB_RE = /^KB\d{6,7}$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const STRENGTHS: readonly PrerequisiteStrength[] = ['required', 'recommended'];
+const OUTCOMES: readonly ExitOutcome[] = ['success', 'restart-required', 'not-applicable', 'failure'];
+
+/**
+ * Where a source text points: "owner/repo:path" (a public repository file) or an http(s) address.
+ * Every fact must name at least one, so that anyone can open what it rests on.
+ */
+export function sourceLocators(text: string): string[] {
+  const re = /https?:\/\/[^\s;,)]*[^\s;,).]|\b[A-Za-z0-9][\w.-]*\/[\w.-]+:[\w./@+-]*[\w/]/g;
+  return text.match(re) ?? [];
+}
+
+type Bad = (what: string) => never;
 
 /** Validate one family document (exported so tests can feed broken documents). */
 export function parseKbFamily(doc: unknown, file: string): KbFamily {
-  const bad = (what: string): never => {
+  const bad: Bad = (what: string): never => {
     throw inputError('KB_BAD_FACT', what, { file });
   };
   if (!isObject(doc)) return bad('a family file must be a JSON object');
-  if (doc.schema !== 1) bad(`unsupported schema ${JSON.stringify(doc.schema)} (expected 1)`);
+  if (doc.schema !== 2) bad(`unsupported schema ${JSON.stringify(doc.schema)} (expected 2)`);
   const family = str(doc.family, 'family', bad);
   const ntVersion = str(doc.ntVersion, 'ntVersion', bad);
   if (!/^\d+\.\d+$/.test(ntVersion)) bad(`ntVersion ${JSON.stringify(ntVersion)} is not "major.minor"`);
@@ -130,6 +221,7 @@ export function parseKbFamily(doc: unknown, file: string): KbFamily {
     if (updates.has(fact.kb)) bad(`${fact.kb} is listed twice`);
     updates.set(fact.kb, fact);
   });
+  const esu = doc.esu === undefined ? null : parseEsu(doc.esu, products, bad);
   // every KB a fact points at must itself be described, or the planner could not explain it
   for (const fact of updates.values()) {
     for (const p of fact.prerequisites) if (!updates.has(p.kb)) bad(`${fact.kb}: prerequisite ${p.kb} is not described in this family`);
@@ -144,42 +236,57 @@ export function parseKbFamily(doc: unknown, file: string): KbFamily {
     bad(`${minimumServicePackKb} must be the service pack that brings service pack ${minimumServicePack}`);
   }
   assertAcyclic(updates, bad);
-  return { family, ntVersion, products, minimumServicePack, minimumServicePackKb, sha2SupportKb, filePrefix, notes, updates, file };
+  assertDatesConsistent(updates, bad);
+  assertEsuConsistent(updates, esu, bad);
+  return { family, ntVersion, products, minimumServicePack, minimumServicePackKb, sha2SupportKb, filePrefix, notes, esu, updates, file };
 }
 
-function parseUpdateFact(u: unknown, where: string, bad: (what: string) => never): KbUpdateFact {
+function parseUpdateFact(u: unknown, where: string, bad: Bad): KbUpdateFact {
   if (!isObject(u)) return bad(`${where} must be an object`);
   const kb = kbId(u.kb, `${where}.kb`, bad);
   const at = `${where} (${kb})`;
   const role = str(u.role, `${at}.role`, bad) as UpdateRole;
   if (!ROLES.includes(role)) bad(`${at}: unknown role ${JSON.stringify(role)}`);
-  const released = str(u.released, `${at}.released`, bad);
-  if (!DATE_RE.test(released) || Number.isNaN(Date.parse(released))) bad(`${at}: released ${JSON.stringify(released)} is not YYYY-MM-DD`);
+  const released = date(u.released, `${at}.released`, bad);
+  const dateBasis = (u.dateBasis === undefined ? 'day' : str(u.dateBasis, `${at}.dateBasis`, bad)) as DateBasis;
+  if (dateBasis !== 'day' && dateBasis !== 'month') bad(`${at}: dateBasis must be day|month`);
+  if (dateBasis === 'month' && released !== secondTuesday(released.slice(0, 7))) {
+    bad(`${at}: released ${released} has dateBasis "month" but is not that month's second Tuesday (${secondTuesday(released.slice(0, 7))})`);
+  }
   const restart = str(u.restart, `${at}.restart`, bad) as RestartBehaviour;
   if (!['required', 'possible', 'never'].includes(restart)) bad(`${at}: restart must be required|possible|never`);
   const prerequisites: KbPrerequisite[] = [];
   if (u.prerequisites !== undefined) {
     if (!Array.isArray(u.prerequisites)) bad(`${at}.prerequisites must be an array`);
-    (u.prerequisites as unknown[]).forEach((p, i) => {
-      if (!isObject(p)) bad(`${at}.prerequisites[${i}] must be an object`);
-      const q = p as Record<string, unknown>;
-      const pkb = kbId(q.kb, `${at}.prerequisites[${i}].kb`, bad);
-      if (pkb === kb) bad(`${at} cannot be its own prerequisite`);
-      prerequisites.push({ kb: pkb, source: str(q.source, `${at}.prerequisites[${i}].source`, bad) });
-    });
+    (u.prerequisites as unknown[]).forEach((p, i) => prerequisites.push(parsePrerequisite(p, kb, `${at}.prerequisites[${i}]`, bad)));
   }
   const supersedes = u.supersedes === undefined ? [] : strList(u.supersedes, `${at}.supersedes`, bad).map((s) => kbId(s, `${at}.supersedes`, bad));
   const optInt = (v: unknown, name: string): number | null => (v === undefined ? null : int(v, `${at}.${name}`, bad));
   const optStr = (v: unknown, name: string): string | null => (v === undefined ? null : str(v, `${at}.${name}`, bad));
+  const optBool = (v: unknown, name: string): boolean => {
+    if (v === undefined) return false;
+    if (typeof v !== 'boolean') bad(`${at}.${name} must be true or false`);
+    return v as boolean;
+  };
   const servicingStackVersion = optStr(u.servicingStackVersion, 'servicingStackVersion');
   if (servicingStackVersion !== null && !isDottedVersion(servicingStackVersion)) bad(`${at}: servicingStackVersion is not a.b.c.d`);
+  if (servicingStackVersion !== null && role !== 'servicing-stack') bad(`${at}: only a servicing stack update has a servicingStackVersion`);
   const fileHint = optStr(u.fileHint, 'fileHint');
   if (fileHint !== null && !fileHint.includes('{arch}')) bad(`${at}: fileHint must contain {arch}`);
+  const silentSwitches = u.silentSwitches === undefined ? null : strList(u.silentSwitches, `${at}.silentSwitches`, bad);
+  const switchesSource = optSourced(u.switchesSource, `${at}.switchesSource`, bad);
+  if ((silentSwitches === null) !== (switchesSource === null)) bad(`${at}: silentSwitches and switchesSource come together`);
+  if (silentSwitches !== null && (fileHint === null || !/\.exe$/i.test(fileHint))) bad(`${at}: silentSwitches are for .exe-delivered updates (fileHint ending in .exe)`);
+  const exitCodes = u.exitCodes === undefined ? [] : parseExitCodes(u.exitCodes, `${at}.exitCodes`, bad);
+  const exitCodesSource = optSourced(u.exitCodesSource, `${at}.exitCodesSource`, bad);
+  if ((exitCodes.length === 0) !== (exitCodesSource === null)) bad(`${at}: exitCodes and exitCodesSource come together`);
+  const disputed = u.disputed === undefined ? [] : parseDisputed(u.disputed, `${at}.disputed`, bad);
   return {
     kb,
     role,
     title: str(u.title, `${at}.title`, bad),
     released,
+    dateBasis,
     restart,
     prerequisites,
     supersedes,
@@ -188,12 +295,136 @@ function parseUpdateFact(u: unknown, where: string, bad: (what: string) => never
     bringsServicePack: optInt(u.bringsServicePack, 'bringsServicePack'),
     servicingStackVersion,
     fileHint,
-    source: str(u.source, `${at}.source`, bad),
+    requiresEsu: optBool(u.requiresEsu, 'requiresEsu'),
+    azureOnly: optBool(u.azureOnly, 'azureOnly'),
+    silentSwitches,
+    switchesSource,
+    exitCodes,
+    exitCodesSource,
+    disputed,
+    source: sourced(u.source, `${at}.source`, bad),
   };
 }
 
+function parsePrerequisite(p: unknown, dependant: string, at: string, bad: Bad): KbPrerequisite {
+  if (!isObject(p)) return bad(`${at} must be an object`);
+  const kb = kbId(p.kb, `${at}.kb`, bad);
+  if (kb === dependant) bad(`${dependant} cannot be its own prerequisite`);
+  const strength = str(p.strength, `${at}.strength`, bad) as PrerequisiteStrength;
+  if (!STRENGTHS.includes(strength)) bad(`${at}.strength must be required|recommended, not ${JSON.stringify(p.strength)}`);
+  const releasedLaterBecause = p.releasedLaterBecause === undefined ? null : str(p.releasedLaterBecause, `${at}.releasedLaterBecause`, bad);
+  return { kb, strength, source: sourced(p.source, `${at}.source`, bad), releasedLaterBecause };
+}
+
+function parseExitCodes(v: unknown, at: string, bad: Bad): KbExitCode[] {
+  if (!Array.isArray(v) || v.length === 0) return bad(`${at} must be a non-empty array`);
+  const seen = new Set<number>();
+  return v.map((e: unknown, i: number) => {
+    if (!isObject(e)) return bad(`${at}[${i}] must be an object`);
+    if (typeof e.code !== 'number' || !Number.isInteger(e.code)) return bad(`${at}[${i}].code must be an integer`);
+    if (seen.has(e.code)) bad(`${at}: exit code ${e.code} is listed twice`);
+    seen.add(e.code);
+    const outcome = str(e.outcome, `${at}[${i}].outcome`, bad) as ExitOutcome;
+    if (!OUTCOMES.includes(outcome)) bad(`${at}[${i}].outcome must be one of ${OUTCOMES.join('|')}`);
+    return { code: e.code, outcome, meaning: str(e.meaning, `${at}[${i}].meaning`, bad) };
+  });
+}
+
+function parseDisputed(v: unknown, at: string, bad: Bad): KbDisputedFact[] {
+  if (!Array.isArray(v)) return bad(`${at} must be an array`);
+  return v.map((d: unknown, i: number) => {
+    if (!isObject(d)) return bad(`${at}[${i}] must be an object`);
+    const sources = strList(d.sources, `${at}[${i}].sources`, bad);
+    if (sources.length < 2) bad(`${at}[${i}]: a dispute names at least two sources`);
+    sources.forEach((s, j) => sourced(s, `${at}[${i}].sources[${j}]`, bad));
+    return { field: str(d.field, `${at}[${i}].field`, bad), claim: str(d.claim, `${at}[${i}].claim`, bad), sources, decision: str(d.decision, `${at}[${i}].decision`, bad) };
+  });
+}
+
+function parseEsu(v: unknown, familyProducts: string[], bad: Bad): KbEsu {
+  if (!isObject(v)) return bad('esu must be an object');
+  const products = v.products === undefined ? null : strList(v.products, 'esu.products', bad);
+  for (const p of products ?? []) if (!familyProducts.includes(p)) bad(`esu.products: ${JSON.stringify(p)} is not one of the family's products`);
+  if (!Array.isArray(v.activationIds)) bad('esu.activationIds must be an array');
+  const seen = new Set<string>();
+  const activationIds = (v.activationIds as unknown[]).map((a: unknown, i: number): KbEsuActivationId => {
+    const at = `esu.activationIds[${i}]`;
+    if (!isObject(a)) return bad(`${at} must be an object`);
+    const year = int(a.year, `${at}.year`, bad);
+    if (year < 1 || year > 6) bad(`${at}.year must be 1 to 6`);
+    const id = str(a.id, `${at}.id`, bad).toLowerCase();
+    if (!GUID_RE.test(id)) bad(`${at}.id ${JSON.stringify(a.id)} is not a GUID`);
+    const idProducts = a.products === undefined ? null : strList(a.products, `${at}.products`, bad);
+    for (const p of idProducts ?? []) if (!(products ?? familyProducts).includes(p)) bad(`${at}.products: ${JSON.stringify(p)} is not covered by the ESU`);
+    const key = `${year}/${id}/${(idProducts ?? []).join(',')}`;
+    if (seen.has(key)) bad(`${at} is listed twice`);
+    seen.add(key);
+    return { year, id, products: idProducts, source: sourced(a.source, `${at}.source`, bad) };
+  });
+  const licensingPreparationKbs = strList(v.licensingPreparationKbs, 'esu.licensingPreparationKbs', bad).map((k) => kbId(k, 'esu.licensingPreparationKbs', bad));
+  return {
+    firstUpdate: date(v.firstUpdate, 'esu.firstUpdate', bad),
+    azureOnlyFrom: date(v.azureOnlyFrom, 'esu.azureOnlyFrom', bad),
+    licensingPreparationKbs,
+    products,
+    activationIds,
+    source: sourced(v.source, 'esu.source', bad),
+  };
+}
+
+/**
+ * Dates against the relations between facts: what supersedes is not older than what it
+ * replaces; a prerequisite is not newer than what needs it (unless the fact says why); servicing
+ * stack versions grow with their release dates.
+ */
+function assertDatesConsistent(updates: Map<string, KbUpdateFact>, bad: Bad): void {
+  for (const f of updates.values()) {
+    for (const s of f.supersedes) {
+      const old = updates.get(s)!;
+      if (old.released > f.released) bad(`${f.kb} (${f.released}) supersedes ${s}, which is newer (${old.released})`);
+    }
+    for (const p of f.prerequisites) {
+      const pre = updates.get(p.kb)!;
+      if (pre.released > f.released && p.releasedLaterBecause === null) {
+        bad(`${f.kb} (${f.released}) names ${p.kb} (${pre.released}, released later) as a prerequisite without saying why (releasedLaterBecause)`);
+      }
+    }
+  }
+  const stacks = [...updates.values()].filter((f) => f.servicingStackVersion !== null).sort((x, y) => (x.released < y.released ? -1 : x.released > y.released ? 1 : 0));
+  for (let i = 1; i < stacks.length; i++) {
+    const [a, b] = [stacks[i - 1], stacks[i]];
+    if (a.released < b.released && compareDotted(a.servicingStackVersion!, b.servicingStackVersion!) >= 0) {
+      bad(`${b.kb} (${b.released}) has servicing stack ${b.servicingStackVersion}, not newer than ${a.kb}'s ${a.servicingStackVersion} (${a.released})`);
+    }
+  }
+}
+
+/** The ESU block against the updates: packages described, ESU-era updates inside the ESU years. */
+function assertEsuConsistent(updates: Map<string, KbUpdateFact>, esu: KbEsu | null, bad: Bad): void {
+  const needing = [...updates.values()].filter((f) => f.requiresEsu || f.azureOnly);
+  if (esu === null) {
+    if (needing.length > 0) bad(`${needing[0].kb} is marked requiresEsu/azureOnly but the family has no esu block`);
+    return;
+  }
+  if (esu.azureOnlyFrom <= esu.firstUpdate) bad('esu.azureOnlyFrom must come after esu.firstUpdate');
+  for (const k of esu.licensingPreparationKbs) {
+    const f = updates.get(k);
+    if (!f) bad(`esu.licensingPreparationKbs: ${k} is not described`);
+    else if (f.role !== 'esu-preparation') bad(`esu.licensingPreparationKbs: ${k} must have role esu-preparation`);
+  }
+  for (const f of updates.values()) {
+    if (f.role === 'esu-preparation' && !esu.licensingPreparationKbs.includes(f.kb)) bad(`${f.kb} is an esu-preparation package missing from esu.licensingPreparationKbs`);
+    if (f.requiresEsu && f.released < esu.firstUpdate) bad(`${f.kb} (${f.released}) is marked requiresEsu but predates esu.firstUpdate ${esu.firstUpdate}`);
+    if (f.azureOnly && f.released < esu.azureOnlyFrom) bad(`${f.kb} (${f.released}) is marked azureOnly but predates esu.azureOnlyFrom ${esu.azureOnlyFrom}`);
+    if (!f.azureOnly && f.released >= esu.azureOnlyFrom) bad(`${f.kb} (${f.released}) was released in the Azure-only years; mark it azureOnly`);
+    if ((f.role === 'monthly-rollup' || f.role === 'security-only' || f.role === 'rollup-preview') && f.released >= esu.firstUpdate && !f.requiresEsu) {
+      bad(`${f.kb} (${f.released}) is an ESU-era ${f.role} but not marked requiresEsu`);
+    }
+  }
+}
+
 /** A prerequisite cycle in the data would make every plan impossible; refuse the file instead. */
-function assertAcyclic(updates: Map<string, KbUpdateFact>, bad: (what: string) => never): void {
+function assertAcyclic(updates: Map<string, KbUpdateFact>, bad: Bad): void {
   const state = new Map<string, 1 | 2>();
   const visit = (kb: string, trail: string[]): void => {
     const s = state.get(kb);
@@ -204,6 +435,39 @@ function assertAcyclic(updates: Map<string, KbUpdateFact>, bad: (what: string) =
     state.set(kb, 2);
   };
   for (const kb of updates.keys()) visit(kb, []);
+}
+
+function compareDotted(a: string, b: string): number {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}
+
+/** YYYY-MM-DD naming a real calendar day (2019-02-30 is refused, not rolled over). */
+function date(v: unknown, name: string, bad: Bad): string {
+  const s = str(v, name, bad);
+  if (!DATE_RE.test(s)) return bad(`${name}: ${JSON.stringify(s)} is not YYYY-MM-DD`);
+  const d = new Date(`${s}T00:00:00Z`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== s) bad(`${name}: ${JSON.stringify(s)} is not a calendar day`);
+  return s;
+}
+
+/** The second Tuesday of a month ("YYYY-MM"): Microsoft's monthly security release day. */
+export function secondTuesday(month: string): string {
+  const first = new Date(`${month}-01T00:00:00Z`);
+  const toTuesday = (2 - first.getUTCDay() + 7) % 7;
+  return new Date(first.getTime() + (toTuesday + 7) * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** A source text that names where it can be opened (see sourceLocators). */
+function sourced(v: unknown, name: string, bad: Bad): string {
+  const s = str(v, name, bad);
+  if (sourceLocators(s).length === 0) bad(`${name} names no place to open it (owner/repo:path or an http(s) address)`);
+  return s;
+}
+function optSourced(v: unknown, name: string, bad: Bad): string | null {
+  return v === undefined ? null : sourced(v, name, bad);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

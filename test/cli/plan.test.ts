@@ -91,7 +91,8 @@ describe('cabferry plan (CLI)', () => {
     assert.match(r.stdout, /now: build 6002, SP2, servicing stack unknown, SHA-2 inactive/);
     assert.match(r.stdout, /\n  1 +KB4493730 +servicing-stack +Windows6\.0-KB4493730-x64\.msu +servicing stack update/);
     assert.match(r.stdout, /\n  3 +— +reboot +\(restart\)/);
-    assert.match(r.stdout, /→ build 6003, SP2, servicing stack from KB5016129, SHA-2 active, restart pending/);
+    // the knowledge base knows KB5016129's stack version (6.0.6003.21569, wsusoffline's SSU list)
+    assert.match(r.stdout, /→ build 6003, SP2, servicing stack 6\.0\.6003\.21569, SHA-2 active, restart pending/);
     assert.match(r.stdout, /skipped:\n/);
     const json = JSON.parse(runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--simulate', '--json']).stdout) as { hosts: { initialState: { build: number }; steps: { state: { build: number; sha2Active: boolean } }[] }[] };
     assert.equal(json.hosts[0].initialState.build, 6002);
@@ -118,7 +119,7 @@ describe('cabferry plan (CLI)', () => {
     assert.match(g.stderr, /garbage\.txt: not a recognised host inventory .*\[INVENTORY_UNKNOWN_FORMAT\]/);
     assert.doesNotMatch(g.stderr, /at .*\.js:\d+/, 'no stack trace');
     const badKb = tempDir();
-    fs.writeFileSync(path.join(badKb, 'nt6.0.json'), '{"schema": 1}');
+    fs.writeFileSync(path.join(badKb, 'nt6.0.json'), '{"schema": 2}');
     const kbErr = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--knowledge-base', badKb]);
     assert.equal(kbErr.status, 3);
     assert.match(kbErr.stderr, /nt6\.0\.json: family must be a non-empty string \[KB_BAD_FACT\]/);

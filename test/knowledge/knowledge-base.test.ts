@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isCabferryError } from '../../src/errors';
-import { familyForNtVersion, loadKnowledgeBase, normaliseKb, parseKbFamily } from '../../src/knowledge/knowledge-base';
+import {
+  familyForNtVersion,
+  loadKnowledgeBase,
+  normaliseKb,
+  parseKbFamily,
+  secondTuesday,
+  sourceLocators,
+  type KbFamily,
+} from '../../src/knowledge/knowledge-base';
 import { projectRoot, tempDir } from '../helpers';
 
 const kbDir = path.join(projectRoot, 'catalog', 'kb');
@@ -15,75 +23,193 @@ function rejects(doc: unknown, pattern: RegExp): void {
   );
 }
 
-function nt60Doc(): Record<string, unknown> {
-  return JSON.parse(fs.readFileSync(path.join(kbDir, 'nt6.0.json'), 'utf8')) as Record<string, unknown>;
+type Doc = Record<string, unknown> & { updates: Record<string, unknown>[]; esu: Record<string, unknown> };
+
+function nt60Doc(): Doc {
+  return JSON.parse(fs.readFileSync(path.join(kbDir, 'nt6.0.json'), 'utf8')) as Doc;
 }
+
+/** The shipped NT 6.0 document with one update changed. */
+function withUpdate(kb: string, patch: (u: Record<string, unknown>, all: Record<string, unknown>[]) => void): Doc {
+  const d = nt60Doc();
+  const u = d.updates.find((x) => x.kb === kb);
+  assert.ok(u, `${kb} is in nt6.0.json`);
+  patch(u, d.updates);
+  return d;
+}
+
+const isDay = (s: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
 
 describe('knowledge base (catalog/kb)', () => {
   const kb = loadKnowledgeBase(kbDir);
   const nt60 = familyForNtVersion(kb, '6.0')!;
   const nt61 = familyForNtVersion(kb, '6.1')!;
+  const get = (f: KbFamily, k: string) => {
+    const u = f.updates.get(k);
+    assert.ok(u, `${f.family} describes ${k}`);
+    return u;
+  };
 
-  it('ships one family per NT version, each fact with a source naming its KB article', () => {
+  it('ships one family per NT version; every fact names a source that can be opened', () => {
     assert.deepEqual(kb.families.map((f) => f.ntVersion).sort(), ['6.0', '6.1']);
+    const locatorsOf = (what: string, text: string | null): void => {
+      assert.ok(text !== null && sourceLocators(text).length > 0, `${what}: source ${JSON.stringify(text)} names an owner/repo:path or an address`);
+    };
     for (const f of kb.families) {
       for (const u of f.updates.values()) {
-        assert.match(u.source, new RegExp(u.kb), `${u.kb}'s source cites its own KB`);
-        for (const p of u.prerequisites) assert.match(p.source, /KB\d+/, `${u.kb} → ${p.kb} has a source`);
+        locatorsOf(`${f.family} ${u.kb}`, u.source);
+        for (const p of u.prerequisites) locatorsOf(`${f.family} ${u.kb} → ${p.kb}`, p.source);
+        if (u.silentSwitches) locatorsOf(`${f.family} ${u.kb} switches`, u.switchesSource);
+        if (u.exitCodes.length > 0) locatorsOf(`${f.family} ${u.kb} exit codes`, u.exitCodesSource);
+        for (const d of u.disputed) for (const s of d.sources) locatorsOf(`${f.family} ${u.kb} dispute`, s);
+      }
+      assert.ok(f.esu, `${f.family} has its ESU facts`);
+      locatorsOf(`${f.family} esu`, f.esu.source);
+      for (const a of f.esu.activationIds) locatorsOf(`${f.family} ESU year ${a.year}`, a.source);
+    }
+  });
+
+  it('dates are calendar days; month-only dates are the second Tuesday', () => {
+    assert.equal(secondTuesday('2022-03'), '2022-03-08');
+    assert.equal(secondTuesday('2020-07'), '2020-07-14');
+    assert.equal(secondTuesday('2019-10'), '2019-10-08');
+    for (const f of kb.families) {
+      assert.ok(isDay(f.esu!.firstUpdate) && isDay(f.esu!.azureOnlyFrom));
+      for (const u of f.updates.values()) {
+        assert.ok(isDay(u.released), `${u.kb} released ${u.released}`);
+        if (u.dateBasis === 'month') assert.equal(u.released, secondTuesday(u.released.slice(0, 7)), u.kb);
       }
     }
   });
 
-  it('holds the Server 2008 SP2 story of issue #6', () => {
-    assert.equal(nt60.minimumServicePackKb, 'KB948465');
-    assert.equal(nt60.updates.get('KB948465')!.setsBuild, 6002);
-    assert.equal(nt60.sha2SupportKb, 'KB4474419');
-    assert.deepEqual(nt60.updates.get('KB4474419')!.prerequisites.map((p) => p.kb), ['KB4493730']);
-    assert.equal(nt60.updates.get('KB4474419')!.fileHint, 'Windows6.0-KB4474419-v4-{arch}.msu');
-    assert.equal(nt60.updates.get('KB4493730')!.servicingStackVersion, '6.0.6003.20484');
-    assert.equal(nt60.updates.get('KB4489887')!.setsBuild, 6003);
-    assert.equal(nt60.updates.get('KB4493471')!.setsBuild, 6003);
-    assert.equal(nt60.updates.get('KB4499180')!.role, 'security-only');
-    assert.equal(nt60.updates.get('KB4520002')!.role, 'monthly-rollup');
-    for (const esu of ['KB4538484', 'KB4575904']) assert.equal(nt60.updates.get(esu)!.role, 'esu-preparation');
-    const ssus = [...nt60.updates.values()].filter((u) => u.role === 'servicing-stack').map((u) => u.kb);
-    assert.deepEqual(ssus, ['KB4493730', 'KB4517134', 'KB4526478', 'KB4537830', 'KB4562031', 'KB4572374', 'KB4580971', 'KB5006750', 'KB5010452', 'KB5011942', 'KB5016129']);
-    assert.equal(nt60.updates.get('KB5016129')!.released.slice(0, 7), '2022-07');
-    // SHA-2 support never shipped for Vista
-    assert.deepEqual(nt60.updates.get('KB4474419')!.products, ['Windows Server 2008']);
+  it('dates agree with supersedence, prerequisites and servicing stack versions', () => {
+    for (const f of kb.families) {
+      const all = [...f.updates.values()];
+      for (const u of all) {
+        for (const s of u.supersedes) assert.ok(get(f, s).released <= u.released, `${u.kb} is not older than ${s}, which it supersedes`);
+        for (const p of u.prerequisites) {
+          assert.ok(get(f, p.kb).released <= u.released || p.releasedLaterBecause !== null, `${u.kb}'s prerequisite ${p.kb} is not newer than it`);
+        }
+      }
+      // the SSU chain: each SSU replaces the earlier ones, so its release order is its supersedence order
+      const ssus = all.filter((u) => u.role === 'servicing-stack').sort((a, b) => (a.released < b.released ? -1 : 1));
+      const versions = ssus.filter((u) => u.servicingStackVersion !== null).map((u) => u.servicingStackVersion!.split('.').map(Number));
+      for (let i = 1; i < versions.length; i++) assert.ok(versions[i][3] > versions[i - 1][3], `${f.family} SSU versions grow with their dates`);
+      // ESU: the ESU-era rollups need the key; the preparation packages are listed; nothing after the non-Azure end is offered as if it were
+      for (const u of all) {
+        if (['monthly-rollup', 'security-only', 'rollup-preview'].includes(u.role)) {
+          assert.equal(u.requiresEsu, u.released >= f.esu!.firstUpdate, `${f.family} ${u.kb} requiresEsu`);
+        }
+        assert.equal(u.azureOnly, u.released >= f.esu!.azureOnlyFrom, `${f.family} ${u.kb} azureOnly`);
+        if (u.role === 'esu-preparation') assert.ok(f.esu!.licensingPreparationKbs.includes(u.kb), u.kb);
+      }
+    }
   });
 
-  it('lists SSUs in release order so each one supersedes the earlier ones', () => {
-    for (const f of [nt60, nt61]) {
-      const dates = [...f.updates.values()].filter((u) => u.role === 'servicing-stack').map((u) => u.released);
-      assert.deepEqual(dates, [...dates].sort(), `${f.family} SSU dates ascend`);
-    }
+  it('holds the Server 2008 SP2 story through the end of ESU', () => {
+    assert.equal(nt60.minimumServicePackKb, 'KB948465');
+    const sp2 = get(nt60, 'KB948465');
+    assert.equal(sp2.setsBuild, 6002);
+    assert.equal(sp2.fileHint, 'Windows6.0-KB948465-{arch}.exe');
+    assert.deepEqual(sp2.silentSwitches, ['/unattend', '/nodialog', '/warnrestart:600']);
+    assert.deepEqual(sp2.exitCodes.filter((c) => c.outcome === 'restart-required').map((c) => c.code), [3010]);
+    assert.equal(nt60.sha2SupportKb, 'KB4474419');
+    assert.deepEqual(get(nt60, 'KB4474419').prerequisites.map((p) => [p.kb, p.strength]), [['KB4493730', 'recommended']]);
+    assert.equal(get(nt60, 'KB4474419').fileHint, 'Windows6.0-KB4474419-v4-{arch}.msu');
+    assert.equal(get(nt60, 'KB4493730').servicingStackVersion, '6.0.6003.20484');
+    // disputed: the March 2019 preview's 6003 is recorded, not claimed
+    assert.equal(get(nt60, 'KB4489887').setsBuild, null);
+    assert.deepEqual(get(nt60, 'KB4489887').disputed.map((d) => d.field), ['setsBuild']);
+    assert.equal(get(nt60, 'KB4493471').setsBuild, 6003);
+    assert.equal(get(nt60, 'KB4499180').role, 'security-only');
+    // KB4520002: the SHA-2 update and KB4493730 are required; the SSU of its month only recommended
+    assert.deepEqual(get(nt60, 'KB4520002').prerequisites.map((p) => [p.kb, p.strength]), [['KB4474419', 'required'], ['KB4493730', 'required'], ['KB4517134', 'recommended']]);
+    // KB4575904 is July 2020 and does not need the August SSU
+    assert.equal(get(nt60, 'KB4575904').released.slice(0, 7), '2020-07');
+    assert.ok(!get(nt60, 'KB4575904').prerequisites.some((p) => p.kb === 'KB4572374'));
+    assert.deepEqual(get(nt60, 'KB4575904').supersedes, ['KB4538484']);
+    assert.equal(get(nt60, 'KB5011942').released.slice(0, 7), '2022-03');
+    const ssus = [...nt60.updates.values()].filter((u) => u.role === 'servicing-stack' && !u.azureOnly).map((u) => u.kb);
+    assert.deepEqual(ssus, ['KB4493730', 'KB4517134', 'KB4526478', 'KB4531787', 'KB4536953', 'KB4537830', 'KB4550737', 'KB4562031', 'KB4565353', 'KB4572374', 'KB4580971', 'KB5006750', 'KB5010452', 'KB5011942', 'KB5016129']);
+    assert.deepEqual([...nt60.updates.values()].filter((u) => u.azureOnly).map((u) => u.kb), ['KB5033466', 'KB5034173', 'KB5034867', 'KB5039341', 'KB5050682']);
+    assert.equal(get(nt60, 'KB4534303').requiresEsu, false, 'January 2020 is before ESU');
+    assert.equal(get(nt60, 'KB4537810').requiresEsu, true);
+    assert.equal(get(nt60, 'KB5022340').released, '2023-01-10');
+    assert.equal(get(nt60, 'KB5022340').requiresEsu, true);
+    assert.ok(get(nt60, 'KB5022340').prerequisites.some((p) => p.kb === 'KB4575904' && p.strength === 'required'));
+    assert.equal(get(nt60, 'KB5016891').role, 'esu-preparation');
+    assert.deepEqual(nt60.esu!.licensingPreparationKbs, ['KB4538484', 'KB4575904', 'KB5016891']);
+    assert.deepEqual(nt60.esu!.activationIds.map((a) => [a.year, a.id]), [
+      [1, '553673ed-6ddf-419c-a153-b760283472fd'],
+      [2, '04fa0286-fa74-401e-bbe9-fbfbb158010d'],
+      [3, '16c08c85-0c8b-4009-9b2b-f1f7319e45f9'],
+    ]);
+    // SHA-2 support never shipped for Vista, and Vista has no ESU
+    assert.deepEqual(get(nt60, 'KB4474419').products, ['Windows Server 2008']);
+    assert.deepEqual(nt60.esu!.products, ['Windows Server 2008']);
   });
 
   it('holds the NT 6.1 counterparts', () => {
     assert.equal(nt61.minimumServicePackKb, 'KB976932');
-    assert.equal(nt61.updates.get('KB976932')!.setsBuild, 7601);
-    assert.deepEqual(nt61.updates.get('KB4474419')!.prerequisites.map((p) => p.kb), ['KB4490628']);
-    assert.equal(nt61.updates.get('KB4474419')!.fileHint, 'windows6.1-KB4474419-v3-{arch}.msu');
+    assert.equal(get(nt61, 'KB976932').setsBuild, 7601);
+    // LegacyUpdate installs KB4474419 before KB4490628: the SSU first is an order, not a prerequisite
+    assert.deepEqual(get(nt61, 'KB4474419').prerequisites.map((p) => [p.kb, p.strength]), [['KB4490628', 'recommended']]);
+    assert.equal(get(nt61, 'KB4474419').fileHint, 'windows6.1-KB4474419-v3-{arch}.msu');
+    assert.ok(get(nt61, 'KB4519976').prerequisites.some((p) => p.kb === 'KB4490628' && p.strength === 'required'));
+    assert.equal(get(nt61, 'KB4539601').released, '2020-01-31');
+    assert.equal(get(nt61, 'KB5022338').requiresEsu, true);
+    assert.equal(get(nt61, 'KB5034169').azureOnly, true);
+    assert.deepEqual(nt61.esu!.licensingPreparationKbs, ['KB4538483', 'KB4575903', 'KB5016892']);
+    assert.deepEqual(nt61.esu!.activationIds.map((a) => [a.year, a.products]), [[1, ['Windows 7']], [2, ['Windows 7']], [3, ['Windows 7']]]);
   });
 
   it('rejects broken family documents with one typed error each', () => {
-    const withUpdate = (patch: (u: Record<string, unknown>[]) => void): Record<string, unknown> => {
-      const d = nt60Doc();
-      patch(d.updates as Record<string, unknown>[]);
-      return d;
-    };
-    rejects({ ...nt60Doc(), schema: 2 }, /schema/);
+    rejects({ ...nt60Doc(), schema: 1 }, /schema/);
     rejects({ ...nt60Doc(), ntVersion: 'six' }, /major\.minor/);
-    rejects(withUpdate((u) => (u[1].released = '2019-13-45')), /released/);
-    rejects(withUpdate((u) => (u[1].role = 'magic')), /unknown role/);
-    rejects(withUpdate((u) => (u[1].kb = 'KB12')), /not a KB number/);
-    rejects(withUpdate((u) => u.push({ ...u[1] })), /listed twice/);
-    rejects(withUpdate((u) => ((u[2].prerequisites as unknown[]).push({ kb: 'KB1234567', source: 'x KB1234567' }))), /not described/);
-    rejects(withUpdate((u) => ((u[1] as Record<string, unknown>).prerequisites = [{ kb: 'KB4474419', source: 'KB4474419' }])), /cycle/);
-    rejects(withUpdate((u) => (u[2].role = 'other')), /sha2-support/);
-    rejects(withUpdate((u) => (u[1].products = ['Windows 95'])), /not one of the family's products/);
-    rejects(withUpdate((u) => delete u[1].source), /source/);
+    rejects(withUpdate('KB4493730', (u) => (u.released = '2019-13-45')), /released/);
+    rejects(withUpdate('KB4493730', (u) => (u.released = '2019-02-30')), /not a calendar day/);
+    rejects(withUpdate('KB4493730', (u) => (u.role = 'magic')), /unknown role/);
+    rejects(withUpdate('KB4493730', (u) => (u.kb = 'KB12')), /not a KB number/);
+    rejects(withUpdate('KB4493730', (u, all) => all.push({ ...u })), /listed twice/);
+    rejects(withUpdate('KB4474419', (u) => (u.prerequisites as unknown[]).push({ kb: 'KB1234567', strength: 'required', source: 'https://example.org/x' })), /not described/);
+    rejects(withUpdate('KB4493730', (u) => (u.prerequisites = [{ kb: 'KB4474419', strength: 'recommended', source: 'https://example.org/x', releasedLaterBecause: 'test' }])), /cycle/);
+    rejects(withUpdate('KB4474419', (u) => (u.role = 'other')), /sha2-support/);
+    rejects(withUpdate('KB4493730', (u) => (u.products = ['Windows 95'])), /not one of the family's products/);
+    rejects(withUpdate('KB4493730', (u) => delete u.source), /source/);
+    rejects(withUpdate('KB4493730', (u) => (u.source = 'KB4493730: trust me')), /names no place to open it/);
+    rejects(withUpdate('KB4474419', (u) => ((u.prerequisites as Record<string, unknown>[])[0].strength = 'hard')), /strength/);
+    rejects(withUpdate('KB4474419', (u) => delete (u.prerequisites as Record<string, unknown>[])[0].strength), /strength/);
+    rejects(withUpdate('KB5011942', (u) => (u.released = '2022-03-15')), /second Tuesday/);
+    rejects(withUpdate('KB948465', (u) => delete u.switchesSource), /silentSwitches and switchesSource come together/);
+    rejects(withUpdate('KB4493730', (u) => ((u.silentSwitches = ['/quiet']), (u.switchesSource = 'https://example.org/x'))), /\.exe-delivered/);
+    rejects(withUpdate('KB948465', (u) => ((u.exitCodes as Record<string, unknown>[])[0].outcome = 'fine')), /outcome/);
+    rejects(withUpdate('KB4489887', (u) => ((u.disputed as Record<string, unknown>[])[0].sources = ['https://example.org/one'])), /at least two sources/);
+    rejects(withUpdate('KB4493730', (u) => (u.requiresEsu = 'yes')), /true or false/);
+  });
+
+  it('refuses facts that contradict each other', () => {
+    // a superseding update older than what it supersedes
+    rejects(withUpdate('KB4575904', (u) => (u.supersedes = ['KB5016891'])), /supersedes KB5016891, which is newer/);
+    // a prerequisite released after its dependant, unless the fact says why
+    const later = { kb: 'KB5016129', strength: 'recommended', source: 'https://example.org/x' };
+    rejects(withUpdate('KB4520002', (u) => (u.prerequisites as unknown[]).push(later)), /released later.*releasedLaterBecause/);
+    assert.doesNotThrow(() => parseKbFamily(withUpdate('KB4520002', (u) => (u.prerequisites as unknown[]).push({ ...later, releasedLaterBecause: 'a re-released package' })), 'x.json'));
+    // servicing stack versions must grow with release dates
+    rejects(withUpdate('KB5016129', (u) => (u.servicingStackVersion = '6.0.6003.20000')), /not newer than/);
+    // ESU: an ESU-era rollup not marked, a marked update before ESU, Azure-only years
+    rejects(withUpdate('KB5022340', (u) => delete u.requiresEsu), /ESU-era monthly-rollup .* not marked requiresEsu/);
+    rejects(withUpdate('KB4534303', (u) => (u.requiresEsu = true)), /predates esu\.firstUpdate/);
+    rejects(withUpdate('KB5033466', (u) => delete u.azureOnly), /Azure-only years; mark it azureOnly/);
+    rejects(withUpdate('KB5016129', (u) => (u.azureOnly = true)), /predates esu\.azureOnlyFrom/);
+    const noEsu = nt60Doc();
+    delete (noEsu as Record<string, unknown>).esu;
+    rejects(noEsu, /no esu block/);
+    const badId = nt60Doc();
+    (badId.esu.activationIds as Record<string, unknown>[])[0].id = 'not-a-guid';
+    rejects(badId, /not a GUID/);
+    const badPrep = nt60Doc();
+    badPrep.esu.licensingPreparationKbs = ['KB4538484', 'KB4575904'];
+    rejects(badPrep, /KB5016891 is an esu-preparation package missing/);
   });
 
   it('refuses an unreadable folder, bad JSON and two files for one NT version', () => {
@@ -97,11 +223,13 @@ describe('knowledge base (catalog/kb)', () => {
     assert.throws(() => loadKnowledgeBase(path.join(dir, 'nope')), (e: unknown) => isCabferryError(e) && e.code === 'KB_DIR_UNREADABLE');
   });
 
-  it('normalises KB numbers', () => {
+  it('normalises KB numbers and finds source locators', () => {
     assert.equal(normaliseKb('kb4474419'), 'KB4474419');
     assert.equal(normaliseKb('4474419'), 'KB4474419');
     assert.equal(normaliseKb(' KB 4474419 '), 'KB4474419');
     assert.equal(normaliseKb('File 1'), null);
     assert.equal(normaliseKb('KB44744190'), null);
+    assert.deepEqual(sourceLocators('LizenzFass78851/wsusoffline:doc/history.txt@esr-11.9 (text); https://example.org/a.'), ['LizenzFass78851/wsusoffline:doc/history.txt@esr-11.9', 'https://example.org/a']);
+    assert.deepEqual(sourceLocators('KB4474419: the article says so'), []);
   });
 });

@@ -187,7 +187,9 @@ describe('planInstall: goals, reboots and applicability', () => {
     const esu = (k: string): Payload => nt60Payload('KB4520002', 'amd64', { kb: k, kind: 'esu-preparation', fileName: `Windows6.0-${k}-x64.msu`, sha256: k === 'KB4538484' ? 'c'.repeat(64) : 'd'.repeat(64) });
     const plan = planInstall(fresh(), [...catalog(), esu('KB4538484'), esu('KB4575904')], kb, current);
     assert.deepEqual(sequence(plan), ['KB4493730', 'KB4474419', 'reboot', 'KB5016129', 'KB4575904', 'KB4520002', 'reboot']);
-    assert.match(plan.steps.find((s) => s.kb === 'KB5016129')!.reason, /replaces KB4572374, which KB4575904 requires/);
+    // KB4575904 is a July 2020 package: the newest SSU before it is the July SSU KB4565353 (a recommended order),
+    // not the August SSU KB4572374 the knowledge base used to name (catalog folder secu/2020/07, see catalog/kb/nt6.0.json)
+    assert.match(plan.steps.find((s) => s.kb === 'KB5016129')!.reason, /replaces KB4565353, which KB4575904 requires/);
     assert.match(plan.skipped.find((s) => s.kb === 'KB4538484' && s.reason === 'superseded')!.detail!, /KB4575904/);
   });
 
@@ -199,11 +201,12 @@ describe('planInstall: goals, reboots and applicability', () => {
   });
 
   it('a rollup the knowledge base does not know is placed among the rollups by its KB number', () => {
-    const jan2020 = nt60Payload('KB4520002', 'amd64', { kb: 'KB4534303', fileName: 'Windows6.0-KB4534303-x64.msu', sha256: 'e'.repeat(64) });
-    const plan = planInstall(fresh(), [...catalog(), jan2020], kb, current);
-    assert.deepEqual(sequence(plan), ['KB4493730', 'KB4474419', 'reboot', 'KB5016129', 'KB4534303', 'reboot']);
-    assert.match(plan.skipped.find((s) => s.kb === 'KB4520002' && s.reason === 'superseded')!.detail!, /KB4534303/);
-    assert.ok(plan.assumptions.some((a) => /KB4534303 is not in the knowledge base.*by its KB number/.test(a)));
+    // KB4534303 (January 2020) is in the knowledge base now; a made-up KB number stands for a rollup it does not know
+    const unknown = nt60Payload('KB4520002', 'amd64', { kb: 'KB4600003', fileName: 'Windows6.0-KB4600003-x64.msu', sha256: 'e'.repeat(64) });
+    const plan = planInstall(fresh(), [...catalog(), unknown], kb, current);
+    assert.deepEqual(sequence(plan), ['KB4493730', 'KB4474419', 'reboot', 'KB5016129', 'KB4600003', 'reboot']);
+    assert.match(plan.skipped.find((s) => s.kb === 'KB4520002' && s.reason === 'superseded')!.detail!, /KB4600003/);
+    assert.ok(plan.assumptions.some((a) => /KB4600003 is not in the knowledge base.*by its KB number/.test(a)));
   });
 
   it('a payload without a valid signature is never planned', () => {
