@@ -55,7 +55,7 @@ export const fuzzTargets: Record<string, FuzzTarget> = {
     fs.mkdirSync(out, { recursive: true });
     const cab = openCab(input);
     try {
-      extractMembers(cab, out);
+      extractMembers(cab, out, { overwrite: true });
     } finally {
       cab.close();
     }
@@ -71,7 +71,7 @@ export const fuzzTargets: Record<string, FuzzTarget> = {
         for (const m of cabinet.members) void m.name;
         cabinet.testCabinet({ digests: true, salvage: true });
       }
-      extractCabinets(search.cabinets.map((c) => ({ cab: c.cabinet })), out, { salvage: true });
+      extractCabinets(search.cabinets.map((c) => ({ cab: c.cabinet })), out, { salvage: true, overwrite: true });
     } finally {
       search.close();
     }
@@ -90,7 +90,7 @@ export const fuzzTargets: Record<string, FuzzTarget> = {
         if (m.ok && (!s.ok || s.sha256 !== m.sha256)) throw new Error(`salvage lost or changed intact member ${m.index}`);
       }
       if (salvaged.ok !== strict.ok) throw new Error('salvage and the strict pass disagree on whether the cabinet is intact');
-      const report = extractMembers(cab, out, { salvage: true });
+      const report = extractMembers(cab, out, { salvage: true, overwrite: true });
       for (const m of report.members) {
         if (m.ok && m.sha256 !== salvaged.members[m.index]!.sha256) throw new Error(`extract --salvage wrote member ${m.index} with other bytes than test --salvage`);
       }

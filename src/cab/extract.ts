@@ -27,6 +27,12 @@ export interface ExtractOptions {
    * content is CAB_SEARCH_NAME_CONFLICT and the first stays. Filled in as members are written.
    */
   written?: WrittenPaths;
+  /**
+   * Replace files that already exist in the output directory (--force). Without it, existing
+   * files are refused before anything is written: one overwrite policy for every command that
+   * writes a user-named file (extract, collect-script, catalog export-blob).
+   */
+  overwrite?: boolean;
 }
 
 /** Relative path → what was written there in this run and from which cabinet. */
@@ -90,6 +96,7 @@ export function extractMembers(cab: MemberReader, outDir: string, options: Extra
   const selected = options.members ?? cab.members;
   // 1. Every name checked before any byte is written.
   const targets = targetPaths(cab, selected);
+  if (options.overwrite !== true && options.written === undefined) refuseExistingTargets(outDir, targets.values());
   const root = prepareOutputDir(outDir);
 
   // 2. One decoding pass per folder; each member streams into its own temporary file.
@@ -183,10 +190,27 @@ export function extractMembers(cab: MemberReader, outDir: string, options: Extra
  * content a CAB_SEARCH_NAME_CONFLICT (ExtractOptions.written). cabextract instead overwrites,
  * so the last cabinet silently wins; which of two different files is meant cannot be guessed.
  */
-export function extractCabinets(sources: readonly { cab: MemberReader; members?: readonly CabMember[] }[], outDir: string, options: { salvage?: boolean } = {}): ExtractReport[] {
-  for (const { cab, members } of sources) targetPaths(cab, members ?? cab.members);
+export function extractCabinets(sources: readonly { cab: MemberReader; members?: readonly CabMember[] }[], outDir: string, options: { salvage?: boolean; overwrite?: boolean } = {}): ExtractReport[] {
+  const all = sources.map(({ cab, members }) => targetPaths(cab, members ?? cab.members));
+  if (options.overwrite !== true) refuseExistingTargets(outDir, all.flatMap((t) => [...t.values()]));
   const written: WrittenPaths = new Map();
-  return sources.map(({ cab, members }) => extractMembers(cab, outDir, { members, salvage: options.salvage, written }));
+  return sources.map(({ cab, members }) => extractMembers(cab, outDir, { members, salvage: options.salvage, written, overwrite: true }));
+}
+
+/** OUTPUT_EXISTS (a usage error: the operator decides with --force) when any target path exists already. */
+function refuseExistingTargets(outDir: string, relPaths: Iterable<string>): void {
+  const existing: string[] = [];
+  for (const rel of new Set(relPaths)) {
+    try {
+      fs.lstatSync(path.join(outDir, ...rel.split('/')));
+      existing.push(rel);
+    } catch {
+      /* absent: will be created */
+    }
+  }
+  if (existing.length === 0) return;
+  const more = existing.length > 1 ? ` and ${existing.length - 1} more` : '';
+  throw usageError('OUTPUT_EXISTS', `${existing[0]}${more} already exist(s) in ${outDir} (use --force to overwrite)`);
 }
 
 /** The relative path of every member, or CAB_UNSAFE_NAME for the first that has none. */

@@ -22,17 +22,19 @@ export function register(program: Command): void {
     .argument('<file>', 'cabinet to read')
     .argument('[members...]', 'members to extract (default: all); `\\` and `/` are interchangeable')
     .requiredOption('-o, --output <dir>', 'directory to write into (created if missing)')
+    .option('--force', 'overwrite files that already exist in the output directory')
     .option('--json', 'print one JSON document')
     .option('--search', 'scan FILE for embedded cabinets (e.g. a self-extracting .exe) and extract from each one')
     .option('--salvage', 'go on past damaged data blocks: write every intact member, none of the damaged ones (exit 1 if anything is damaged)')
     .action(
-      action((file: string, names: string[], opts: { output: string; json?: boolean; search?: boolean; salvage?: boolean }) => {
+      action((file: string, names: string[], opts: { output: string; json?: boolean; search?: boolean; salvage?: boolean; force?: boolean }) => {
         const salvage = opts.salvage === true;
-        if (opts.search) return extractSearch(file, names, opts.output, salvage, opts.json === true);
+        const overwrite = opts.force === true;
+        if (opts.search) return extractSearch(file, names, opts.output, { salvage, overwrite }, opts.json === true);
         const cab = openCabOrSet(file, (w) => warn(`${file}: ${w}`));
         try {
           const selected = names.length > 0 ? selectMembers([cab], names, file)[0] : undefined;
-          const report = extractMembers(cab, opts.output, { members: selected, salvage });
+          const report = extractMembers(cab, opts.output, { members: selected, salvage, overwrite });
           if (opts.json) printJson({ ...report, file });
           else process.stdout.write(`${file}: extracted ${written(report)} of ${report.members.length} member(s) to ${opts.output}\n`);
           return exitCodeFor([report], salvage, opts.json === true);
@@ -43,7 +45,7 @@ export function register(program: Command): void {
     );
 }
 
-function extractSearch(file: string, names: string[], output: string, salvage: boolean, json: boolean): number {
+function extractSearch(file: string, names: string[], output: string, { salvage, overwrite }: { salvage: boolean; overwrite: boolean }, json: boolean): number {
   const search = searchCabinets(file);
   try {
     if (search.skipped.length > 0) warn(`${file}: ${skippedSummary(search.skipped)}`);
@@ -52,7 +54,7 @@ function extractSearch(file: string, names: string[], output: string, salvage: b
     const reports = extractCabinets(
       cabs.map((cab, i) => ({ cab, members: selected[i] })),
       output,
-      { salvage },
+      { salvage, overwrite },
     );
     if (json) {
       const cabinets = reports.map((r, i) => ({ offset: search.cabinets[i]!.offset, length: search.cabinets[i]!.length, ok: r.ok, members: r.members, damaged: r.damaged }));

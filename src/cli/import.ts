@@ -2,17 +2,19 @@ import type { Command } from 'commander';
 import { openCatalog } from '../catalog/catalog';
 import { resolveTrust } from '../catalog/trust';
 import { ExitCode } from '../errors';
-import { importPayloads, type ImportResult, type ImportSummary, type ProgressEvent } from '../importer/import';
-import { parseAtOption } from './options';
-import { action, isInteractive, printJson } from './run';
+import { importPayloads, type ImportResult, type ImportSummary } from '../importer/import';
+import { collect, parseAtOption } from './options';
+import { createProgress } from './progress';
+import { action, printJson } from './run';
 
 interface ImportCliOptions {
   catalog?: string;
-  trust: string[];
+  trust?: string[];
   at?: string;
   json?: boolean;
   allowSha1Only?: boolean;
   quarantine?: boolean;
+  quiet?: boolean;
 }
 
 /** `cabferry import PATH…`: files, folders and .zip bundles into the catalog. */
@@ -22,10 +24,11 @@ export function register(program: Command): void {
     .description('verify payloads (files, folders, .zip bundles) and add the valid ones to the catalog')
     .argument('<path...>', '.msu/.cab files, folders (recursive) or .zip bundles')
     .option('--catalog <dir>', 'catalog folder (default: $CABFERRY_CATALOG, else the per-user data folder)')
-    .option('--trust <file|dir>', "trust anchors (repeatable; default: the catalog's trust set)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--trust <file|dir>', "trust anchors (repeatable; default: the catalog's trust set)", collect)
     .option('--at <date>', 'verify signatures without a timestamp as of this date (default: now)')
     .option('--allow-sha1-only', 'also import payloads whose only valid signatures use SHA-1 (recorded as such)')
     .option('--quarantine', 'keep rejected payloads in the catalog as quarantined (never offered to the planner)')
+    .option('-q, --quiet', 'no line per file and no progress bar: only the summary, with the rejected files counted by reason code')
     .option('--json', 'print one JSON document')
     .action(
       action(async (paths: string[], opts: ImportCliOptions) => {
@@ -33,23 +36,28 @@ export function register(program: Command): void {
         const catalog = openCatalog({ dir: opts.catalog });
         try {
           const trust = resolveTrust(catalog, opts.trust);
-          const progress = isInteractive() ? new ProgressLine() : null;
+          const progress = createProgress({ unit: 'file(s)', suppressed: opts.json === true || opts.quiet === true });
           const summary = await importPayloads(catalog, paths, {
             trust,
             at,
             allowSha1Only: opts.allowSha1Only,
             quarantine: opts.quarantine,
             onProgress: (event) => {
-              progress?.update(event);
-              if (event.type === 'result' && !opts.json) {
-                progress?.clear();
-                process.stdout.write(`${formatResult(event.result)}\n`);
+              if (event.type === 'total') progress.setTotal(event.items);
+              else if (event.type === 'start') progress.label(event.label);
+              else if (event.type === 'result') {
+                if (!opts.json && !opts.quiet) {
+                  progress.clear();
+                  process.stdout.write(`${formatResult(event.result)}\n`);
+                }
+                progress.resume();
+                progress.advance(1);
               }
             },
           });
-          progress?.clear();
+          progress.stop();
           if (opts.json) printJson(summary);
-          else process.stdout.write(formatSummary(summary));
+          else process.stdout.write(formatSummary(summary) + (opts.quiet ? formatRejectCodes(summary) : ''));
           return summary.rejected + summary.quarantined > 0 ? ExitCode.negative : ExitCode.ok;
         } finally {
           catalog.close();
@@ -79,6 +87,19 @@ function formatSummary(s: ImportSummary): string {
   return `${parts.join(', ')} — ${formatBytes(s.bytes)} read; catalog ${s.catalog}\n`;
 }
 
+/** --quiet: the rejected and quarantined files counted per reason code, most frequent first. */
+function formatRejectCodes(s: ImportSummary): string {
+  const counts = new Map<string, number>();
+  for (const r of s.results) {
+    if (r.outcome !== 'rejected' && r.outcome !== 'quarantined') continue;
+    const key = `${r.outcome} ${r.code ?? '?'}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  if (counts.size === 0) return '';
+  const parts = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([k, n]) => `${n} ${k}`);
+  return `  ${parts.join(', ')} (run without --quiet, or with --json, to see each file)\n`;
+}
+
 function formatBytes(n: number): string {
   if (n < 1024) return `${Math.round(n)} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -89,53 +110,4 @@ function formatBytes(n: number): string {
     i++;
   }
   return `${v.toFixed(1)} ${units[i]}`;
-}
-
-/** One self-overwriting stderr line: files done, bytes, rate, and a bar for the current file. */
-class ProgressLine {
-  private files = 0;
-  private bytes = 0;
-  private current = '';
-  private currentSize: number | null = null;
-  private currentDone = 0;
-  private readonly started = Date.now();
-  private lastDraw = 0;
-  private drawn = false;
-
-  update(event: ProgressEvent): void {
-    if (event.type === 'start') {
-      this.current = event.label;
-      this.currentSize = event.size;
-      this.currentDone = 0;
-    } else if (event.type === 'bytes') {
-      this.bytes += event.bytes;
-      this.currentDone += event.bytes;
-    } else {
-      this.files++;
-    }
-    const now = Date.now();
-    if (now - this.lastDraw >= 100) {
-      this.lastDraw = now;
-      this.draw();
-    }
-  }
-
-  private draw(): void {
-    const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
-    const width = 20;
-    const fraction = this.currentSize ? Math.min(this.currentDone / this.currentSize, 1) : 0;
-    const bar = '#'.repeat(Math.round(fraction * width)).padEnd(width, '-');
-    const columns = process.stderr.columns ?? 100;
-    const head = `${this.files} file(s)  ${formatBytes(this.bytes)}  ${formatBytes(this.bytes / seconds)}/s  [${bar}] `;
-    // keep the end of the name (the file), not its folder, when the terminal is narrow
-    const room = Math.max(columns - 1 - head.length, 8);
-    const line = head + (this.current.length > room ? '…' + this.current.slice(this.current.length - room + 1) : this.current);
-    process.stderr.write(`\r\x1b[K${line}`);
-    this.drawn = true;
-  }
-
-  clear(): void {
-    if (this.drawn) process.stderr.write('\r\x1b[K');
-    this.drawn = false;
-  }
 }

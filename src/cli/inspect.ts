@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .argument('<files...>', 'payloads to inspect')
     .option('--json', 'print one JSON document: {"payloads":[…],"errors":[…]}')
     .option('--members', 'also list the members (for an .msu, those of its payload cab too)')
-    .option('--trust <file|dir>', 'trust anchors (PEM/DER certificates or folders of them); repeatable', collect, [] as string[])
+    .option('--trust <file|dir>', "trust anchors (PEM/DER certificates or folders of them; repeatable; default: the catalog's trust set)", collect)
     .option('--at <date>', 'verify signatures without a timestamp as of this date (ISO 8601)')
     .option('--catalog <dir>', "use this catalog's trust anchors when no --trust is given")
     .action(
@@ -48,7 +48,7 @@ export function register(program: Command): void {
 interface InspectCliOptions {
   json?: boolean;
   members?: boolean;
-  trust: string[];
+  trust?: string[];
   at?: string;
   catalog?: string;
 }

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors';
 import { version } from '../version';
+import { addExamples, configureHelp } from './help';
 
 /**
  * The commander program. Each command lives in its own module under src/cli/ and exports
@@ -41,11 +42,14 @@ export function buildProgram(argv?: string[]): Command {
     .name('cabferry')
     .description('Carry Microsoft update payloads across an air gap: verify, catalog, plan, stage.')
     .version(version, '-V, --version')
-    .showHelpAfterError()
+    // commander's own error text is replaced by our one line (see usageLine); help still prints
+    .configureOutput({ outputError: () => undefined })
     .exitOverride();
+  configureHelp(program);
   const requested = argv?.slice(2).find((a) => !a.startsWith('-'));
   const only = commandModules.filter(([name]) => name === requested);
   for (const [, load] of only.length > 0 ? only : commandModules) load()(program);
+  addExamples(program);
   return program;
 }
 
@@ -57,11 +61,47 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof CommanderError) {
       // help and version "errors" are successes; everything else commander rejects is usage
       const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
+      if (!ok) process.stderr.write(`${usageLine(e, commandPath(program, argv))}\n`);
       process.exitCode = ok ? ExitCode.ok : ExitCode.usage;
       return;
     }
     throw e;
   }
+}
+
+/** Our codes for what commander rejects; the README promises a code on every error line. */
+const USAGE_CODES: Record<string, string> = {
+  'commander.unknownOption': 'USAGE_UNKNOWN_OPTION',
+  'commander.unknownCommand': 'USAGE_UNKNOWN_COMMAND',
+  'commander.missingArgument': 'USAGE_MISSING_ARGUMENT',
+  'commander.optionMissingArgument': 'USAGE_OPTION_NEEDS_VALUE',
+  'commander.missingMandatoryOptionValue': 'USAGE_MISSING_OPTION',
+  'commander.excessArguments': 'USAGE_TOO_MANY_ARGUMENTS',
+  'commander.invalidArgument': 'USAGE_INVALID_ARGUMENT',
+  'commander.conflictingOption': 'USAGE_CONFLICTING_OPTIONS',
+};
+
+/**
+ * One line for a usage error commander found: its message (a "did you mean" suggestion folded
+ * onto the same line), our code, and where the help is.
+ */
+export function usageLine(e: CommanderError, command: string): string {
+  const message = e.message.replace(/^error:\s*/, '').split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ');
+  return `cabferry: ${message} [${USAGE_CODES[e.code] ?? 'USAGE_ERROR'}]; see \`${command} --help\``;
+}
+
+/** "cabferry catalog list": the deepest command the arguments name (the program itself when none). */
+function commandPath(program: Command, argv: string[]): string {
+  const names = [program.name()];
+  let current = program;
+  for (const arg of argv.slice(2)) {
+    if (arg.startsWith('-')) continue;
+    const sub = current.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (!sub) break;
+    names.push(sub.name());
+    current = sub;
+  }
+  return names.join(' ');
 }
 
 if (require.main === module) {

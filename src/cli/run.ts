@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { CabferryError, ExitCode, formatErrorLine, isCabferryError } from '../errors';
 
 /**
@@ -10,21 +11,38 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number> 
       const code = await fn(...args);
       process.exitCode = code;
     } catch (e) {
-      process.exitCode = reportError(e);
+      // commander passes the command itself last: a usage error points at its --help
+      const command = args[args.length - 1];
+      process.exitCode = reportError(e, isCommand(command) ? commandName(command) : undefined);
     }
   };
 }
 
-/** Print one line to stderr for an error and return the exit code it maps to. */
-export function reportError(e: unknown): number {
+/**
+ * Print one line to stderr for an error and return the exit code it maps to. A usage error
+ * (exit 2) ends with where the command's help is, as commander's own usage errors do.
+ */
+export function reportError(e: unknown, command?: string): number {
   if (isCabferryError(e)) {
-    process.stderr.write(`cabferry: ${formatErrorLine(e)}\n`);
+    const help = e.kind === 'usage' && command !== undefined ? `; see \`${command} --help\`` : '';
+    process.stderr.write(`cabferry: ${formatErrorLine(e)}${help}\n`);
     return e.exitCode;
   }
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`cabferry: internal error: ${msg}\n`);
   if (process.env.CABFERRY_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   return ExitCode.internal;
+}
+
+function isCommand(x: unknown): x is Command {
+  return typeof x === 'object' && x !== null && typeof (x as Command).name === 'function' && Array.isArray((x as Command).commands);
+}
+
+/** "cabferry catalog list" for the `list` subcommand of `catalog`. */
+function commandName(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c !== null; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 /** `--json` output: one document on stdout and nothing else there. */

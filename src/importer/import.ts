@@ -12,7 +12,7 @@ import { inspectPayloadReport, type InspectedMember, type PayloadReport } from '
 import type { Payload } from '../package/types';
 import { version } from '../version';
 import { ingestFile, ingestStream, notACabinet, type IngestedPayload } from './ingest';
-import { checkSourcePaths, DEFAULT_SOURCE_LIMITS, walkSources, type SourceItem, type SourceLimits } from './sources';
+import { checkSourcePaths, countSources, DEFAULT_SOURCE_LIMITS, walkSources, type SourceItem, type SourceLimits } from './sources';
 
 /**
  * `cabferry import`: sources → one pass into the store's temp area (file SHA-256 + Authenticode
@@ -34,6 +34,8 @@ export interface ImportOptions {
 }
 
 export type ProgressEvent =
+  /** before anything is read: how many results (one per file or bundle entry) the run will report */
+  | { type: 'total'; items: number }
   | { type: 'start'; label: string; size: number | null }
   | { type: 'bytes'; bytes: number }
   | { type: 'result'; result: ImportResult };
@@ -77,6 +79,7 @@ export async function importPayloads(catalog: Catalog, paths: string[], options:
   const summary: ImportSummary = { catalog: catalog.dir, imported: 0, duplicates: 0, restored: 0, quarantined: 0, rejected: 0, skipped: 0, bytes: 0, results: [] };
   const who = currentUser();
   const host = os.hostname();
+  if (options.onProgress) options.onProgress({ type: 'total', items: await countSources(paths, options.limits ?? DEFAULT_SOURCE_LIMITS) });
   for await (const item of walkSources(paths, options.limits ?? DEFAULT_SOURCE_LIMITS)) {
     const result = await importItem(catalog, item, options, { who, host });
     summary.results.push(result);

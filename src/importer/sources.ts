@@ -89,6 +89,17 @@ export async function* walkSources(paths: string[], limits: SourceLimits = DEFAU
   }
 }
 
+/**
+ * How many items walkSources will yield for these paths (each gives one import result), found by
+ * walking the same folders and bundle directories without reading any payload, so a progress bar
+ * can be sized to the real work before it starts.
+ */
+export async function countSources(paths: string[], limits: SourceLimits = DEFAULT_SOURCE_LIMITS): Promise<number> {
+  let n = 0;
+  for await (const _item of walkSources(paths, limits)) n++;
+  return n;
+}
+
 async function* walkFolder(dir: string, limits: SourceLimits): AsyncGenerator<SourceItem> {
   let entries: fs.Dirent[];
   try {

@@ -54,9 +54,15 @@ test('extract writes every member with `\\` as directories, mtimes from DOS date
     assert.deepEqual(fs.readFileSync(path.join(dir, 'x86_component', 'big.bin')), big);
     assert.equal(fs.statSync(path.join(dir, 'empty.txt')).size, 0);
     assert.equal(fs.statSync(path.join(dir, 'x86_component', 'update.mum')).mtime.getTime(), when.getTime());
-    // only the selected member, and re-extraction overwrites in place
-    const again = extractMembers(cab, dir, { members: cab.findMembers('x86_component/update.mum') });
+    // re-extraction refuses to overwrite unless asked (one policy with collect-script and export-blob)
+    const before = fs.readFileSync(path.join(dir, 'x86_component', 'update.mum'));
+    fs.writeFileSync(path.join(dir, 'x86_component', 'update.mum'), 'changed by the user');
+    assert.throws(() => extractMembers(cab, dir, { members: cab.findMembers('x86_component/update.mum') }), (e: unknown) => e instanceof CabferryError && e.code === 'OUTPUT_EXISTS' && e.kind === 'usage');
+    assert.equal(fs.readFileSync(path.join(dir, 'x86_component', 'update.mum'), 'utf8'), 'changed by the user');
+    // only the selected member, and with overwrite re-extraction replaces it in place
+    const again = extractMembers(cab, dir, { members: cab.findMembers('x86_component/update.mum'), overwrite: true });
     assert.deepEqual(again.members.map((m) => m.path), ['x86_component/update.mum']);
+    assert.deepEqual(fs.readFileSync(path.join(dir, 'x86_component', 'update.mum')), before);
   } finally {
     cab.close();
   }
@@ -87,7 +93,9 @@ test('symlinks already inside the output directory are never followed', () => {
   const p = cabWith([{ name: 'sub\\planted.txt', data: Buffer.from('x') }, { name: 'file.txt', data: Buffer.from('y') }, { name: 'fine.txt', data: Buffer.from('z') }]);
   const cab = openCab(p);
   try {
-    const report = extractMembers(cab, dir);
+    // without --force the planted file.txt is refused as existing; with it, still never followed
+    assert.throws(() => extractMembers(cab, dir), (e: unknown) => e instanceof CabferryError && e.code === 'OUTPUT_EXISTS');
+    const report = extractMembers(cab, dir, { overwrite: true });
     assert.equal(report.ok, false);
     assert.deepEqual(report.members.map((m) => [m.name, m.ok, m.error?.code]), [
       ['sub\\planted.txt', false, 'CAB_EXTRACT_SYMLINK'],

@@ -384,7 +384,12 @@ test('CLI: --salvage exits 1 and names the damaged members; without it exit 3 as
   assert.equal(human.status, 1);
   assert.match(human.stdout, /DAMAGED \(3 of 6 member\(s\) damaged, 3 intact/);
   assert.match(human.stdout, /C\.txt: .*checksum mismatch.* \(folder 0, block 2\) \[CAB_BAD_CHECKSUM\]/);
-  assert.equal(runCli(['test', p]).status, 3);
+  // the same counts without --salvage: only the verdict (exit 3, malformed input) differs
+  const strict = runCli(['test', p]);
+  assert.equal(strict.status, 3);
+  assert.match(strict.stdout, /CORRUPT \(3 of 6 member\(s\) damaged, 3 intact/);
+  const strictJson = JSON.parse(runCli(['test', '--json', p]).stdout);
+  assert.deepEqual(strictJson.files[0].damaged, doc.files[0].damaged);
 
   const dir = path.join(work, 'cli-salvaged');
   const x = runCli(['extract', '--salvage', p, '-o', dir]);
