@@ -7,7 +7,8 @@
  * The cabinet is built in a temporary directory (never committed) and removed afterwards.
  * Each tool runs once to warm the page cache, then the three are run in turn `runs` times;
  * the report gives each median, fastest run and CPU time (user + system, all threads, under GNU
- * time) and the ratios. Goal (issue #3): cabferry ≤ 0.8× osslsigncode. --json prints the rows
+ * time) and the ratios. Goal (issue #18, which replaced issue #3's 0.8× after the same code measured
+ * 0.78–0.88× on one CPU family and 1.19–1.33× on another): cabferry ≤ 1.0× osslsigncode. --json prints the rows
  * (scripts/lib/bench-report) as one JSON document on stdout, the text going to stderr.
  */
 import * as fs from 'node:fs';
@@ -55,7 +56,7 @@ function main(): void {
       out.write(`${tool.padEnd(20)} wall ${ms.toFixed(0).padStart(6)} ms (best ${best[tool].toFixed(0).padStart(5)})  cpu ${cpu[tool].toFixed(0).padStart(5)} ms  (${(size / 1024 / 1024 / (ms / 1000)).toFixed(0)} MiB/s)  runs: ${times[tool].map((t) => t.wallMs.toFixed(0)).join(' ')}\n`);
     }
     const ratio = (a: Record<Tool, number>, x: Tool, y: Tool): string => (a[x] / a[y]).toFixed(2);
-    out.write(`wall: cabferry / osslsigncode = ${ratio(wall, 'cabferry verify', 'osslsigncode verify')}  (goal ≤ 0.80), cabferry / sha256sum = ${ratio(wall, 'cabferry verify', 'sha256sum')}\n`);
+    out.write(`wall: cabferry / osslsigncode = ${ratio(wall, 'cabferry verify', 'osslsigncode verify')}  (goal ≤ 1.00), cabferry / sha256sum = ${ratio(wall, 'cabferry verify', 'sha256sum')}\n`);
     out.write(`best: cabferry / osslsigncode = ${ratio(best, 'cabferry verify', 'osslsigncode verify')}, cabferry / sha256sum = ${ratio(best, 'cabferry verify', 'sha256sum')}\n`);
     out.write(`cpu:  cabferry / osslsigncode = ${ratio(cpu, 'cabferry verify', 'osslsigncode verify')}, cabferry / sha256sum = ${ratio(cpu, 'cabferry verify', 'sha256sum')}  (cabferry hashes on 2 threads, so it spends more CPU than it takes wall time on an idle machine; CPU time does not depend on load)\n`);
     if (options.json) {
@@ -63,7 +64,7 @@ function main(): void {
       const values = (tool: Tool, metric: 'wallMs' | 'cpuMs') => times[tool].map((t) => t[metric]);
       const rows: BenchRow[] = [];
       for (const reference of ['osslsigncode verify', 'sha256sum'] as const) {
-        const goal = reference === 'osslsigncode verify' ? ({ max: 0.8, on: 'ratio', source: 'issue #3' } as const) : null;
+        const goal = reference === 'osslsigncode verify' ? ({ max: 1.0, on: 'ratio', source: 'issue #18' } as const) : null;
         const id = `verify.${reference.split(' ')[0]}`;
         const note = 'cabferry hashes on 2 threads: more CPU than wall on an idle machine';
         rows.push(

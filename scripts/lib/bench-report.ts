@@ -60,6 +60,12 @@ export interface BenchRow {
   goal: Goal | null;
   /** whether the median meets the goal; null without a goal */
   met: boolean | null;
+  /**
+   * the processor the row was measured on: ratios against the same tool differ between CPU
+   * families (SHA extensions, cache sizes), so a figure is never quoted without it. Optional only
+   * for results files written before rows carried it.
+   */
+  cpuModel?: string;
   note?: string;
 }
 
@@ -92,8 +98,13 @@ export function benchRow(spec: {
     ratio,
     goal,
     met,
+    cpuModel: cpuModel(),
     ...(spec.note === undefined ? {} : { note: spec.note }),
   };
+}
+
+export function cpuModel(): string {
+  return os.cpus()[0]?.model.trim().replace(/\s+/g, ' ') ?? 'unknown';
 }
 
 /** What one benchmark script prints with --json. */
@@ -130,7 +141,7 @@ function firstLineOf(cmd: string, args: string[]): string | null {
 export function describeMachine(): MachineDescription {
   const cpus = os.cpus();
   return {
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cpuModel: cpuModel(),
     cores: cpus.length,
     memoryMiB: Math.round(os.totalmem() / 1048576),
     loadAverageAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
@@ -168,7 +179,7 @@ export function formatGoal(goal: Goal | null, unit: Unit): string {
 
 /** The report table: one line per row, the reference tool beside cabferry, medians with their run count. */
 export function formatTable(rows: readonly BenchRow[]): string {
-  const header = ['what', 'metric', 'cabferry command', 'cabferry', 'reference tool', 'reference', 'ratio', 'goal', 'met', 'runs'];
+  const header = ['what', 'metric', 'cabferry command', 'cabferry', 'reference tool', 'reference', 'ratio', 'goal', 'met', 'runs', 'CPU'];
   const lines = rows.map((r) => [
     r.what,
     METRIC_TEXT[r.metric],
@@ -180,6 +191,7 @@ export function formatTable(rows: readonly BenchRow[]): string {
     formatGoal(r.goal, r.unit),
     r.met === null ? '—' : r.met ? 'yes' : 'NO',
     String(r.cabferry.figure.values.length),
+    r.cpuModel ?? '(not recorded)',
   ]);
   const all = [header, ...lines];
   const widths = header.map((_, c) => Math.max(...all.map((l) => [...l[c]!].length)));
@@ -196,7 +208,7 @@ export function formatTable(rows: readonly BenchRow[]): string {
 /** The report as a Markdown table for the README: what, cabferry, the reference tool with its figure, ratio, goal, met. */
 export function formatMarkdownTable(rows: readonly BenchRow[]): string {
   const cell = (text: string): string => text.replace(/\|/g, '\\|');
-  const lines = ['| what | cabferry | reference tool | ratio | goal | met? |', '|---|---:|---|---:|---|---|'];
+  const lines = ['| what | cabferry | reference tool | ratio | goal | met? | CPU |', '|---|---:|---|---:|---|---|---|'];
   for (const r of rows) {
     const reference = r.reference ? `\`${r.reference.command}\` ${formatQuantity(r.reference.figure.median, r.unit)}` : 'none';
     lines.push(
@@ -207,6 +219,7 @@ export function formatMarkdownTable(rows: readonly BenchRow[]): string {
         r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`,
         formatGoal(r.goal, r.unit),
         r.met === null ? '—' : r.met ? 'yes' : '**no**',
+        r.cpuModel ?? '(not recorded)',
       ]
         .map(cell)
         .join(' | ')} |`,

@@ -1,7 +1,6 @@
 import { RandomAccessFile } from '../io/random-access-file';
 import { hasDosSignature } from '../pe/header';
 import { verifyCab, type FileVerdict, type VerifyCabOptions } from './cab';
-import { verifyCabDeep } from './deep';
 import { verifyPe } from './pe';
 
 export type SignedContainer = 'pe' | 'cab';
@@ -23,5 +22,14 @@ export function signedContainerOf(path: string): SignedContainer {
 /** `cabferry verify` for one file of either kind; `deep` opens up an .msu's inner cabinets (PE images have none to open). */
 export function verifySignedFile(path: string, options: VerifyCabOptions, deep = false): FileVerdict {
   if (signedContainerOf(path) === 'pe') return verifyPe(path, options);
-  return deep ? verifyCabDeep(path, options) : verifyCab(path, options);
+  return deep ? loadVerifyCabDeep()(path, options) : verifyCab(path, options);
+}
+
+/**
+ * --deep needs the cabinet reader and every codec; plain verification reads only the header and
+ * the signature. Required on demand, so that `cabferry verify` of one file starts as fast as it can.
+ */
+function loadVerifyCabDeep(): typeof import('./deep').verifyCabDeep {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./deep') as typeof import('./deep')).verifyCabDeep;
 }

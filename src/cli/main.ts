@@ -53,7 +53,17 @@ export function buildProgram(argv?: string[]): Command {
   return program;
 }
 
+/** `cabferry --version` alone: answered before commander and any command module load. */
+function isVersionOnly(argv: string[]): boolean {
+  const args = argv.slice(2);
+  return args.length === 1 && (args[0] === '--version' || args[0] === '-V');
+}
+
 export async function main(argv: string[]): Promise<void> {
+  if (isVersionOnly(argv)) {
+    process.stdout.write(`${version}\n`);
+    return;
+  }
   const program = buildProgram(argv);
   try {
     await program.parseAsync(argv);

@@ -1,5 +1,4 @@
 import { loadTrustAnchors, type TrustAnchor } from '../authenticode/trust';
-import { openCatalog } from '../catalog/catalog';
 import { resolveTrust } from '../catalog/trust';
 import { isCabferryError, usageError } from '../errors';
 
@@ -24,6 +23,9 @@ export function parseAtOption(value: string | undefined): Date | undefined {
  */
 export function trustFromOptions(opts: { trust?: string[]; catalog?: string }): TrustAnchor[] {
   if (opts.trust && opts.trust.length > 0) return loadTrustAnchors(opts.trust);
+  // required here, not imported: a command given --trust never pays for loading SQLite
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { openCatalog } = require('../catalog/catalog') as typeof import('../catalog/catalog');
   let catalog;
   try {
     catalog = openCatalog({ dir: opts.catalog, readonly: true });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -34,6 +35,7 @@ function assertRowShape(row: BenchRow): void {
   }
   if (row.reference === null) assert.equal(row.ratio, null);
   else if (row.reference.figure.median > 0) assert.equal(row.ratio, row.cabferry.figure.median / row.reference.figure.median);
+  assert.equal(row.cpuModel, os.cpus()[0]!.model.trim().replace(/\s+/g, ' '), 'every row names the CPU it was measured on');
   if (row.goal === null) assert.equal(row.met, null);
   else {
     const measured = row.goal.on === 'ratio' ? row.ratio : row.cabferry.figure.median;
@@ -191,7 +193,7 @@ describe('npm run bench (scripts/bench.js)', () => {
     const markdown = runBench(['--from', out, '--markdown']);
     assert.equal(markdown.status, 0, markdown.stderr);
     const tableLines = markdown.stdout.split('\n').filter((l) => l.startsWith('|'));
-    assert.equal(tableLines[0], '| what | cabferry | reference tool | ratio | goal | met? |');
+    assert.equal(tableLines[0], '| what | cabferry | reference tool | ratio | goal | met? | CPU |');
     assert.equal(tableLines.length, 2 + plan!.rows.length + stage!.rows.length);
     assert.match(markdown.stdout, /\| stage a 16 MiB payload, wall \(`writeMedia`\) \| [\d.]+ ms \| `cp \+ sha256sum` [\d.]+ ms \| [\d.]+× \|/);
     assert.match(markdown.stdout, /quick run of \d{4}-\d\d-\d\d/);
