@@ -14,6 +14,7 @@ import { openCatalog, type Catalog } from '../../src/catalog/catalog';
 import { createQuantumDecoder, QUANTUM_MAX_WINDOW_BITS, QUANTUM_MIN_WINDOW_BITS } from '../../src/codecs/quantum';
 import { MAX_BLOCK_INPUT, MAX_BLOCK_OUTPUT } from '../../src/codecs/types';
 import { importPayloads } from '../../src/importer/import';
+import { loadKnowledgeBase, type KnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { inspectPayload } from '../../src/package/inspect';
 
 export type FuzzTarget = (inputPath: string, scratchDir: string) => void | Promise<void>;
@@ -32,6 +33,13 @@ function trustAnchors(): TrustAnchor[] {
 }
 
 let catalog: Catalog | null = null;
+
+// the shipped knowledge base, loaded once per worker (inspect and import take it explicitly)
+let knowledge: KnowledgeBase | null = null;
+function knowledgeBase(): KnowledgeBase {
+  knowledge ??= loadKnowledgeBase();
+  return knowledge;
+}
 
 export const fuzzTargets: Record<string, FuzzTarget> = {
   list(input) {
@@ -125,12 +133,12 @@ export const fuzzTargets: Record<string, FuzzTarget> = {
     verifyCabDeep(input, { trust: trustAnchors() });
   },
   inspect(input) {
-    inspectPayload(input, { trust: trustAnchors() });
+    inspectPayload(input, { trust: trustAnchors(), knowledgeBase: knowledgeBase() });
   },
   async import(input, scratch) {
     // one catalog per worker: opening SQLite per input would dominate the run
     catalog ??= openCatalog({ dir: path.join(path.dirname(scratch), 'catalog') });
-    await importPayloads(catalog, [input], { trust: trustAnchors(), quarantine: true });
+    await importPayloads(catalog, [input], { trust: trustAnchors(), knowledgeBase: knowledgeBase(), quarantine: true });
   },
 };
 

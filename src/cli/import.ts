@@ -3,6 +3,7 @@ import { openCatalog } from '../catalog/catalog';
 import { resolveTrust } from '../catalog/trust';
 import { ExitCode } from '../errors';
 import { importPayloads, type ImportResult, type ImportSummary } from '../importer/import';
+import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import { collect, parseAtOption } from './options';
 import { createProgress } from './progress';
 import { action, printJson } from './run';
@@ -15,6 +16,7 @@ interface ImportCliOptions {
   allowSha1Only?: boolean;
   quarantine?: boolean;
   quiet?: boolean;
+  knowledgeBase?: string;
 }
 
 /** `cabferry import PATH…`: files, folders and .zip bundles into the catalog. */
@@ -29,10 +31,12 @@ export function register(program: Command): void {
     .option('--allow-sha1-only', 'also import payloads whose only valid signatures use SHA-1 (recorded as such)')
     .option('--quarantine', 'keep rejected payloads in the catalog as quarantined (never offered to the planner)')
     .option('-q, --quiet', 'no line per file and no progress bar: only the summary, with the rejected files counted by reason code')
+    .option('--knowledge-base <dir>', 'use this knowledge base folder instead of the one shipped with cabferry')
     .option('--json', 'print one JSON document')
     .action(
       action(async (paths: string[], opts: ImportCliOptions) => {
         const at = parseAtOption(opts.at);
+        const knowledgeBase = loadKnowledgeBase(opts.knowledgeBase);
         const catalog = openCatalog({ dir: opts.catalog });
         try {
           const trust = resolveTrust(catalog, opts.trust);
@@ -40,6 +44,7 @@ export function register(program: Command): void {
           const summary = await importPayloads(catalog, paths, {
             trust,
             at,
+            knowledgeBase,
             allowSha1Only: opts.allowSha1Only,
             quarantine: opts.quarantine,
             onProgress: (event) => {

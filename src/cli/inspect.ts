@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { FileVerdict } from '../authenticode';
 import { ExitCode, isCabferryError, type CabferryError } from '../errors';
+import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import { inspectPayloadReport, type PayloadReport } from '../package/inspect';
 import type { ParentRequirement } from '../package/types';
 import { collect, parseAtOption, trustFromOptions } from './options';
@@ -22,15 +23,17 @@ export function register(program: Command): void {
     .option('--trust <file|dir>', "trust anchors (PEM/DER certificates or folders of them; repeatable; default: the catalog's trust set)", collect)
     .option('--at <date>', 'verify signatures without a timestamp as of this date (ISO 8601)')
     .option('--catalog <dir>', "use this catalog's trust anchors when no --trust is given")
+    .option('--knowledge-base <dir>', 'use this knowledge base folder instead of the one shipped with cabferry')
     .action(
       action((files: string[], opts: InspectCliOptions) => {
         const trust = trustFromOptions(opts);
         const at = parseAtOption(opts.at);
+        const knowledgeBase = loadKnowledgeBase(opts.knowledgeBase);
         const reports: PayloadReport[] = [];
         const errors: CabferryError[] = [];
         for (const file of files) {
           try {
-            reports.push(inspectPayloadReport(file, { trust, at }));
+            reports.push(inspectPayloadReport(file, { trust, at, knowledgeBase }));
           } catch (e) {
             if (!isCabferryError(e) || e.kind === 'internal') throw e;
             if (e.file === undefined) e.file = file;
@@ -51,6 +54,7 @@ interface InspectCliOptions {
   trust?: string[];
   at?: string;
   catalog?: string;
+  knowledgeBase?: string;
 }
 
 export function exitCodeFor(reports: PayloadReport[], errors: CabferryError[]): number {

@@ -5,6 +5,7 @@ import type { FileVerdict } from '../authenticode/cab';
 import { verifyPreparedCab } from '../authenticode/cab';
 import { isSha2Signature, type SignatureReport } from '../authenticode/signature';
 import type { TrustAnchor } from '../authenticode/trust';
+import type { KnowledgeBase } from '../knowledge/knowledge-base';
 import type { Catalog } from '../catalog/catalog';
 import type { ImportEvent, ImportOutcome, MemberRecord, NewCatalogEntry, SignatureRecord } from '../catalog/types';
 import { type CabferryError, describeIoError, internalError, isCabferryError } from '../errors';
@@ -23,6 +24,8 @@ import { checkSourcePaths, countSources, DEFAULT_SOURCE_LIMITS, walkSources, typ
 
 export interface ImportOptions {
   trust: TrustAnchor[];
+  /** the knowledge base that names roles and titles of known KBs (loaded once by the caller; null: metadata only) */
+  knowledgeBase: KnowledgeBase | null;
   /** verification time for signatures without a verified timestamp (default: now) */
   at?: Date;
   /** accept payloads whose only valid signatures are SHA-1 (recorded on the row) */
@@ -221,7 +224,7 @@ function inspectStoredCopy(ingested: IngestedPayload, fileName: string, label: s
     throw internalError('TEMP_UNWRITABLE', `cannot create a temporary folder in ${path.dirname(tempPath)}: ${describeIoError(e)}`, { cause: e });
   }
   try {
-    return inspectPayloadReport(tempPath, { trust: options.trust, at: options.at, fileName, tempDir: dir }, { verdict, sha256: ingested.sha256 });
+    return inspectPayloadReport(tempPath, { trust: options.trust, at: options.at, knowledgeBase: options.knowledgeBase, fileName, tempDir: dir }, { verdict, sha256: ingested.sha256 });
   } catch (e) {
     if (isCabferryError(e) && (e.file === undefined || e.file === tempPath || e.file.startsWith(dir))) e.file = label;
     throw e;

@@ -6,7 +6,7 @@ import { openCab, type Cabinet } from '../cab/cabinet';
 import type { CabMember } from '../cab/types';
 import { CabferryError, describeIoError, inputError, internalError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
-import { familyForNtVersion, loadKnowledgeBase, type KnowledgeBase } from '../knowledge/knowledge-base';
+import { familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
 import { classifyPayload, servicingStackVersionOf } from './classify';
 import { choosePayloadCab, detectLayout, type PayloadLayout } from './layout';
 import { parsePackageManifest, type PackageManifest } from './mum';
@@ -33,8 +33,12 @@ export interface InspectOptions {
   trust: TrustAnchor[];
   /** time for signatures without a verified timestamp (default now) */
   at?: Date;
-  /** knowledge base for KB roles and titles (default: catalog/kb shipped with cabferry; null: metadata only) */
-  knowledgeBase?: KnowledgeBase | null;
+  /**
+   * knowledge base for KB roles and titles, loaded (and validated) once by the caller; null: the
+   * payload's own metadata alone decides. Required so that no caller gets a knowledge base it did
+   * not choose, and a broken one fails where it is loaded, with its code.
+   */
+  knowledgeBase: KnowledgeBase | null;
   /** the payload's own file name when `file` is a temporary copy (the importer's blob temp file) */
   fileName?: string;
   /**
@@ -421,21 +425,9 @@ function genericDescriptionFree(description: string | null): string | null {
   return description;
 }
 
-let shippedKnowledgeBase: KnowledgeBase | null | undefined;
-
-/** The knowledge base's facts for a KB; a missing or broken knowledge base leaves metadata alone to decide. */
+/** The knowledge base's facts for a KB, when the caller passed one that knows it. */
 function knownUpdate(options: InspectOptions, ntVersion: string, kb: string): { role: Payload['kind']; title: string } | null {
-  let base = options.knowledgeBase;
-  if (base === undefined) {
-    if (shippedKnowledgeBase === undefined) {
-      try {
-        shippedKnowledgeBase = loadKnowledgeBase();
-      } catch {
-        shippedKnowledgeBase = null;
-      }
-    }
-    base = shippedKnowledgeBase;
-  }
+  const base = options.knowledgeBase;
   const fact = base ? familyForNtVersion(base, ntVersion)?.updates.get(kb) : undefined;
   return fact ? { role: fact.role, title: fact.title } : null;
 }

@@ -17,6 +17,16 @@ function json<T>(stdout: string): T {
 }
 
 describe('cabferry import', () => {
+  it('a broken --knowledge-base stops the import before anything is read (exit 3, KB_BAD_FACT)', () => {
+    const cat = path.join(tempDir(), 'cat');
+    const broken = tempDir();
+    fs.writeFileSync(path.join(broken, 'nt6.0.json'), '{"schema": 2, "family": "nt6.0"}');
+    const r = runCli(['import', '--catalog', cat, '--trust', root, '--knowledge-base', broken, ssuX64]);
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, /nt6\.0\.json: .*\[KB_BAD_FACT\]/);
+    assert.doesNotMatch(r.stdout, /imported/);
+  });
+
   it('imports with --json (one document on stdout), exit 0; again: duplicates', () => {
     const cat = path.join(tempDir(), 'cat');
     const r = runCli(['import', '--catalog', cat, '--trust', root, '--json', ssuX64, ssuX86, sha2X64]);

@@ -114,3 +114,15 @@ test('exit 2: no trust anchors and no catalog; a bad --at date', () => {
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /\[BAD_DATE\]/);
 });
+
+test('a broken --knowledge-base is an error with its code (exit 3), never silently ignored', () => {
+  const broken = tempDir();
+  fs.writeFileSync(path.join(broken, 'nt6.0.json'), '{"schema": 2, "family": "nt6.0"}');
+  const r = runCli(['inspect', '--json', '--trust', fixturePath('pki', 'root.pem'), '--knowledge-base', broken, ssuFixture]);
+  assert.equal(r.status, 3);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /nt6\.0\.json: .*\[KB_BAD_FACT\]/);
+  const empty = runCli(['inspect', '--trust', fixturePath('pki', 'root.pem'), '--knowledge-base', tempDir(), ssuFixture]);
+  assert.equal(empty.status, 3);
+  assert.match(empty.stderr, /\[KB_EMPTY\]/);
+});

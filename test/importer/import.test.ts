@@ -8,6 +8,9 @@ import { checkCatalog } from '../../src/catalog/check';
 import { importPayloads, type ImportSummary } from '../../src/importer/import';
 import { buildZip } from '../../scripts/lib/zip-writer';
 import { corpusPath, fixturePath, loadOracle, tempDir } from '../helpers';
+import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
+
+const knowledgeBase = loadKnowledgeBase();
 
 const microsoftRoots = () => loadTrustAnchors([corpusPath('trust-anchors', 'microsoft-roots-bundle.pem')]);
 const testRoot = () => loadTrustAnchors([fixturePath('pki', 'root.pem')]);
@@ -17,7 +20,7 @@ describe('import of the real corpus with the Microsoft roots', () => {
   it('takes exactly the real MSUs and Windows payload cabs, rejects every other cabinet with a one-line reason, then sees only duplicates', async () => {
     const catalog = openCatalog({ dir: path.join(tempDir(), 'cat') });
     try {
-      const first = await importPayloads(catalog, [corpusPath()], { trust: microsoftRoots() });
+      const first = await importPayloads(catalog, [corpusPath()], { knowledgeBase, trust: microsoftRoots() });
       const imported = first.results.filter((r) => r.outcome === 'imported').map((r) => rel(r.label)).sort();
       const expected = fs.readdirSync(corpusPath('msu')).map((f) => `msu/${f}`)
         .concat(fs.readdirSync(corpusPath('ms-signed', 'kb2999226-inner')).map((d) => `ms-signed/kb2999226-inner/${d}/${d}.cab`))
@@ -47,7 +50,7 @@ describe('import of the real corpus with the Microsoft roots', () => {
       assert.equal(sha1?.code, 'SIG_SHA1_ONLY');
       assert.match(sha1?.reason ?? '', /--allow-sha1-only/);
 
-      const second = await importPayloads(catalog, [corpusPath()], { trust: microsoftRoots() });
+      const second = await importPayloads(catalog, [corpusPath()], { knowledgeBase, trust: microsoftRoots() });
       assert.equal(second.imported, 0);
       assert.equal(second.duplicates, 12);
       assert.equal(second.rejected, first.rejected);
@@ -70,16 +73,16 @@ describe('import of the real corpus with the Microsoft roots', () => {
     const catalog = openCatalog({ dir: path.join(tempDir(), 'cat') });
     try {
       const file = corpusPath('ms-signed', 'kb958830-inner', 'WSUSSCAN.cab');
-      const strict = await importPayloads(catalog, [file], { trust: microsoftRoots() });
+      const strict = await importPayloads(catalog, [file], { knowledgeBase, trust: microsoftRoots() });
       assert.equal(strict.results[0].code, 'SIG_SHA1_ONLY');
-      const lenient = await importPayloads(catalog, [file], { trust: microsoftRoots(), allowSha1Only: true });
+      const lenient = await importPayloads(catalog, [file], { knowledgeBase, trust: microsoftRoots(), allowSha1Only: true });
       assert.equal(lenient.results[0].code, 'PKG_NOT_A_PAYLOAD', 'a WSUS scan cab is not an update payload');
 
       // SP2 (KB948465) was only ever SHA-1 signed: refused by default, imported and marked with the flag
       const sp2 = fixturePath('payloads', 'Windows6.0-KB948465-x64.msu');
-      const refused = await importPayloads(catalog, [sp2], { trust: testRoot() });
+      const refused = await importPayloads(catalog, [sp2], { knowledgeBase, trust: testRoot() });
       assert.equal(refused.results[0].code, 'SIG_SHA1_ONLY');
-      const allowed = await importPayloads(catalog, [sp2], { trust: testRoot(), allowSha1Only: true });
+      const allowed = await importPayloads(catalog, [sp2], { knowledgeBase, trust: testRoot(), allowSha1Only: true });
       assert.equal(allowed.results[0].outcome, 'imported');
       assert.equal(allowed.results[0].sha1OnlyAllowed, true);
       const entry = catalog.entry(allowed.results[0].sha256!)!;
@@ -105,8 +108,8 @@ describe('zip bundles', () => {
     const fromFolder = openCatalog({ dir: path.join(dir, 'a') });
     const fromZip = openCatalog({ dir: path.join(dir, 'b') });
     try {
-      const folder = await importPayloads(fromFolder, [fixturePath('payloads')], { trust: testRoot() });
-      const zip = await importPayloads(fromZip, [zipPath], { trust: testRoot() });
+      const folder = await importPayloads(fromFolder, [fixturePath('payloads')], { knowledgeBase, trust: testRoot() });
+      const zip = await importPayloads(fromZip, [zipPath], { knowledgeBase, trust: testRoot() });
       const key = (s: ImportSummary) => s.results.filter((r) => r.outcome !== 'skipped').map((r) => `${path.basename(r.entry ?? r.label)} ${r.outcome} ${r.code ?? ''} ${r.sha256}`).sort();
       assert.deepEqual(key(zip), key(folder));
       assert.ok(folder.imported >= 16, `most fixture payloads import (got ${folder.imported})`);
@@ -141,7 +144,7 @@ describe('zip bundles', () => {
     ]));
     const catalog = openCatalog({ dir: path.join(work, 'cat') });
     try {
-      const s = await importPayloads(catalog, [zipPath], { trust: testRoot() });
+      const s = await importPayloads(catalog, [zipPath], { knowledgeBase, trust: testRoot() });
       const byEntry = new Map(s.results.map((r) => [r.entry, r]));
       for (const name of ['../evil.msu', '/tmp/abs.msu', 'C:\\Windows\\drive.msu', 'a/../../climb.cab', 'sub\\..\\..\\backslash.msu']) {
         assert.equal(byEntry.get(name)?.outcome, 'rejected', name);
@@ -172,6 +175,7 @@ describe('zip bundles', () => {
     const catalog = openCatalog({ dir: path.join(dir, 'cat') });
     try {
       const s = await importPayloads(catalog, [bombPath, liarPath], {
+        knowledgeBase,
         trust: testRoot(),
         limits: { maxEntryBytes: 1 << 30, maxExpansionRatio: 4, maxEntries: 10 },
       });
@@ -194,13 +198,13 @@ describe('quarantine and trust', () => {
     const msu = fixturePath('payloads', 'Windows6.0-KB4493730-x64.msu');
     try {
       const wrongTrust = loadTrustAnchors([fixturePath('pki', 'other-root.pem')]);
-      const q = await importPayloads(catalog, [msu, fixturePath('signed', 'tampered-data.cab')], { trust: wrongTrust, quarantine: true });
+      const q = await importPayloads(catalog, [msu, fixturePath('signed', 'tampered-data.cab')], { knowledgeBase, trust: wrongTrust, quarantine: true });
       assert.deepEqual(q.results.map((r) => r.outcome), ['quarantined', 'quarantined']);
       assert.match(q.results[0].code ?? '', /^(TS_)?CHAIN_UNTRUSTED$/, 'the signer or its timestamp does not chain to the wrong root');
       assert.equal(catalog.payloads().length, 0, 'quarantined payloads are never offered');
       assert.equal(catalog.entries().length, 2);
       assert.ok(fs.existsSync(catalog.blobPath(q.results[0].sha256!)), 'quarantined bytes are kept');
-      const again = await importPayloads(catalog, [msu], { trust: testRoot() });
+      const again = await importPayloads(catalog, [msu], { knowledgeBase, trust: testRoot() });
       assert.equal(again.results[0].outcome, 'imported');
       assert.equal(catalog.payloadBySha256(q.results[0].sha256!)?.kb, 'KB4493730');
       assert.equal(checkCatalog(catalog).ok, true);
@@ -212,7 +216,7 @@ describe('quarantine and trust', () => {
   it('without --quarantine a rejected file leaves no row and no blob, only a log line', async () => {
     const catalog = openCatalog({ dir: path.join(tempDir(), 'cat') });
     try {
-      const s = await importPayloads(catalog, [fixturePath('signed', 'unsigned.cab')], { trust: testRoot() });
+      const s = await importPayloads(catalog, [fixturePath('signed', 'unsigned.cab')], { knowledgeBase, trust: testRoot() });
       assert.equal(s.results[0].code, 'SIG_UNSIGNED');
       assert.equal(catalog.entries().length, 0);
       assert.deepEqual([...catalog.blobs.listBlobs()], []);

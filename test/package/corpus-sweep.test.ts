@@ -11,13 +11,16 @@ import { CabferryError } from '../../src/errors';
 import { inspectPayloadReport } from '../../src/package/inspect';
 import { corpusPath, loadOracle } from '../helpers';
 import { microsoftTrust } from './support';
+import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
+
+const knowledgeBase = loadKnowledgeBase();
 
 test('corpus sweep: 12 payloads, every other file a typed input error, no crash', () => {
   const payloads: string[] = [];
   const refused = new Map<string, number>();
   for (const o of loadOracle()) {
     try {
-      const r = inspectPayloadReport(corpusPath(o.path), { trust: microsoftTrust() });
+      const r = inspectPayloadReport(corpusPath(o.path), { knowledgeBase, trust: microsoftTrust() });
       assert.equal(r.payload.metadataVerified, true, `${o.path}: ${r.payload.metadataReason}`);
       payloads.push(o.path);
     } catch (e) {

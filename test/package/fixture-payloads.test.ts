@@ -10,6 +10,9 @@ import { test } from 'node:test';
 import { loadTrustAnchors } from '../../src/authenticode';
 import { inspectPayloadReport } from '../../src/package/inspect';
 import { fixturePath } from '../helpers';
+import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
+
+const knowledgeBase = loadKnowledgeBase();
 
 interface FixtureRecord {
   file: string;
@@ -41,7 +44,7 @@ test('the fixture set covers the Server 2008 SP2 story in x86 and x64, plus the 
 
 for (const f of expected.fixtures) {
   test(`fixture ${f.file}: ${f.kb} ${f.role} ${f.architecture}, ${f.signatures}`, () => {
-    const r = inspectPayloadReport(fixturePath('payloads', f.file), { trust });
+    const r = inspectPayloadReport(fixturePath('payloads', f.file), { knowledgeBase, trust });
     const p = r.payload;
     assert.equal(p.kb, f.kb);
     assert.equal(p.fileRevision, f.revision);
@@ -78,7 +81,7 @@ for (const f of expected.fixtures) {
 }
 
 test('payload-mum-altered.cab: Authenticode-valid, but update.mum is not what update.cat signed', () => {
-  const r = inspectPayloadReport(fixturePath('signed', 'payload-mum-altered.cab'), { trust });
+  const r = inspectPayloadReport(fixturePath('signed', 'payload-mum-altered.cab'), { knowledgeBase, trust });
   assert.equal(r.verdict.verdict, 'valid');
   assert.equal(r.payload.signatures, 'dual');
   assert.equal(r.payload.metadataVerified, false);

@@ -11,6 +11,10 @@ import { CabferryError } from '../../src/errors';
 import { inspectPayload, inspectPayloadReport, inspectPayloadWithFacts, summarizeSignatures } from '../../src/package/inspect';
 import { fixturePath, tempDir } from '../helpers';
 import { readAllMembers, withMember, writeCab } from './support';
+import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
+
+// loaded once here and passed in: inspect keeps no knowledge base of its own
+const knowledgeBase = loadKnowledgeBase();
 
 const trust = loadTrustAnchors([fixturePath('pki', 'root.pem')]);
 const ssu = fixturePath('payloads', 'Windows6.0-KB4493730-x64.msu');
@@ -18,10 +22,20 @@ const dir = tempDir('cabferry-inspect-');
 
 const inputError = (code: string) => (e: unknown) => e instanceof CabferryError && e.kind === 'input' && e.code === code;
 
+test('inspect uses the knowledge base its caller passes, and none when the caller passes null', () => {
+  const sha2 = fixturePath('payloads', 'Windows6.0-KB4474419-v4-x64.msu');
+  const known = inspectPayload(sha2, { knowledgeBase, trust });
+  assert.equal(known.kind, 'sha2-support');
+  assert.equal(known.kindBasis, 'knowledge base role for KB4474419');
+  const alone = inspectPayload(sha2, { knowledgeBase: null, trust });
+  assert.notEqual(alone.kind, 'sha2-support', 'without a knowledge base the metadata alone decides');
+  assert.doesNotMatch(alone.kindBasis ?? '', /knowledge base/);
+});
+
 test('a renamed payload: the signed metadata decides, the disagreement is noted', () => {
   const renamed = path.join(dir, 'Windows6.1-KB4493999-x86.msu');
   fs.copyFileSync(ssu, renamed);
-  const p = inspectPayload(renamed, { trust });
+  const p = inspectPayload(renamed, { knowledgeBase, trust });
   assert.equal(p.kb, 'KB4493730');
   assert.equal(p.architecture, 'amd64');
   assert.equal(p.ntVersion, '6.0');
@@ -35,15 +49,15 @@ test('a renamed payload: the signed metadata decides, the disagreement is noted'
 test("the importer's variant: verdict and SHA-256 passed in, the payload named by its original file name", () => {
   const temp = path.join(dir, 'blob-1234.tmp');
   fs.copyFileSync(ssu, temp);
-  const full = inspectPayloadReport(ssu, { trust });
-  const p = inspectPayloadWithFacts(temp, { trust, verdict: full.verdict, sha256: full.payload.sha256, fileName: path.basename(ssu) });
+  const full = inspectPayloadReport(ssu, { knowledgeBase, trust });
+  const p = inspectPayloadWithFacts(temp, { knowledgeBase, trust, verdict: full.verdict, sha256: full.payload.sha256, fileName: path.basename(ssu) });
   assert.equal(p.fileName, 'Windows6.0-KB4493730-x64.msu');
   assert.equal(p.signatures, 'dual');
   assert.equal(p.sha256, full.payload.sha256);
   assert.equal(p.notes, undefined);
   // the passed-in verdict is what counts: an unsigned verdict makes it unsigned
   const unsigned: FileVerdict = { ...full.verdict, verdict: 'unsigned', signatures: [] };
-  assert.equal(inspectPayloadWithFacts(temp, { trust, verdict: unsigned, sha256: 'x', fileName: 'a.msu' }).signatures, 'unsigned');
+  assert.equal(inspectPayloadWithFacts(temp, { knowledgeBase, trust, verdict: unsigned, sha256: 'x', fileName: 'a.msu' }).signatures, 'unsigned');
 });
 
 test('MSU layout: the unattend file names a cab the MSU lacks → MSU_SOURCE_MISSING', () => {
@@ -51,7 +65,7 @@ test('MSU layout: the unattend file names a cab the MSU lacks → MSU_SOURCE_MIS
   const inner = members.find((m) => m.name === 'Windows6.0-KB4493730-x64.cab')!;
   const renamedInner = [...withMember(members, inner.name, null), { ...inner, name: 'other.cab' }];
   const file = writeCab(dir, 'Windows6.0-KB4493730-x64.msu', renamedInner);
-  assert.throws(() => inspectPayload(file, { trust }), inputError('MSU_SOURCE_MISSING'));
+  assert.throws(() => inspectPayload(file, { knowledgeBase, trust }), inputError('MSU_SOURCE_MISSING'));
 });
 
 test('MSU layout: two payload cabs and no unattend → MSU_AMBIGUOUS_LAYOUT; none of the MSU parts → PKG_NOT_A_PAYLOAD', () => {
@@ -59,11 +73,11 @@ test('MSU layout: two payload cabs and no unattend → MSU_AMBIGUOUS_LAYOUT; non
   const inner = members.find((m) => m.name === 'Windows6.0-KB4493730-x64.cab')!;
   const noUnattend = withMember(members, 'Windows6.0-KB4493730-x64.xml', null);
   const two = [...withMember(noUnattend, inner.name, null), { ...inner, name: 'a.cab' }, { ...inner, name: 'b.cab' }];
-  assert.throws(() => inspectPayload(writeCab(dir, 'two.msu', two), { trust }), inputError('MSU_AMBIGUOUS_LAYOUT'));
+  assert.throws(() => inspectPayload(writeCab(dir, 'two.msu', two), { knowledgeBase, trust }), inputError('MSU_AMBIGUOUS_LAYOUT'));
   // without unattend, the cab named like the MSU wins
-  const p = inspectPayload(writeCab(dir, 'Windows6.0-KB4493730-x64.msu', [...noUnattend, { ...inner, name: 'decoy.cab' }]), { trust });
+  const p = inspectPayload(writeCab(dir, 'Windows6.0-KB4493730-x64.msu', [...noUnattend, { ...inner, name: 'decoy.cab' }]), { knowledgeBase, trust });
   assert.equal(p.payloadCab, 'Windows6.0-KB4493730-x64.cab');
-  assert.throws(() => inspectPayload(writeCab(dir, 'bare.cab', [{ name: 'readme.txt', data: Buffer.from('hi') }]), { trust }), inputError('PKG_NOT_A_PAYLOAD'));
+  assert.throws(() => inspectPayload(writeCab(dir, 'bare.cab', [{ name: 'readme.txt', data: Buffer.from('hi') }]), { knowledgeBase, trust }), inputError('PKG_NOT_A_PAYLOAD'));
 });
 
 test('a payload cab with update.mum twice is refused, whichever one the catalog lists', () => {
@@ -72,7 +86,7 @@ test('a payload cab with update.mum twice is refused, whichever one the catalog 
   fs.writeFileSync(innerFile, inner.data);
   const pkg = readAllMembers(innerFile);
   const doubled = writeCab(dir, 'Windows6.0-KB4493730-x64.cab', [...pkg, { name: 'UPDATE.MUM', data: Buffer.from('<assembly/>') }]);
-  assert.throws(() => inspectPayload(doubled, { trust }), inputError('PKG_DUPLICATE_MEMBER'));
+  assert.throws(() => inspectPayload(doubled, { knowledgeBase, trust }), inputError('PKG_DUPLICATE_MEMBER'));
 });
 
 test('signature summary: from the valid signatures only', () => {
@@ -90,11 +104,11 @@ test('signature summary: from the valid signatures only', () => {
 test('a broken pkgProperties.txt or unattend .xml inside an MSU: one input error naming the MSU and the member', () => {
   const members = readAllMembers(ssu);
   const badProps = writeCab(dir, 'Windows6.0-KB4493730-x64.msu', withMember(members, 'Windows6.0-KB4493730-x64-pkgProperties.txt', Buffer.from('KB Article Number="4493730"\r\nnonsense\r\n')));
-  assert.throws(() => inspectPayload(badProps, { trust }), (e: unknown) => inputError('PKGPROPS_BAD_LINE')(e) && (e as CabferryError).file === badProps && (e as CabferryError).member === 'Windows6.0-KB4493730-x64-pkgProperties.txt');
+  assert.throws(() => inspectPayload(badProps, { knowledgeBase, trust }), (e: unknown) => inputError('PKGPROPS_BAD_LINE')(e) && (e as CabferryError).file === badProps && (e as CabferryError).member === 'Windows6.0-KB4493730-x64-pkgProperties.txt');
   const badXml = writeCab(dir, 'Windows6.0-KB4493730-x64.msu', withMember(members, 'Windows6.0-KB4493730-x64.xml', Buffer.from('<unattend><servicing>')));
-  assert.throws(() => inspectPayload(badXml, { trust }), (e: unknown) => inputError('XML_MALFORMED')(e) && (e as CabferryError).member === 'Windows6.0-KB4493730-x64.xml');
+  assert.throws(() => inspectPayload(badXml, { knowledgeBase, trust }), (e: unknown) => inputError('XML_MALFORMED')(e) && (e as CabferryError).member === 'Windows6.0-KB4493730-x64.xml');
   const huge = writeCab(dir, 'Windows6.0-KB4493730-x64.msu', withMember(members, 'Windows6.0-KB4493730-x64-pkgProperties.txt', Buffer.alloc(300 * 1024, 0x41)));
-  assert.throws(() => inspectPayload(huge, { trust }), inputError('MSU_MEMBER_TOO_LARGE'));
+  assert.throws(() => inspectPayload(huge, { knowledgeBase, trust }), inputError('MSU_MEMBER_TOO_LARGE'));
 });
 
 test("an MSU whose payload cab's own signature is broken: noted, and the report carries the verdict", () => {
@@ -103,7 +117,7 @@ test("an MSU whose payload cab's own signature is broken: noted, and the report 
   const tampered = Buffer.from(inner.data);
   tampered[0x20] ^= 0x01; // CFHEADER.setID: hashed by Authenticode, irrelevant to reading the cab
   const file = writeCab(dir, 'Windows6.0-KB4493730-x64.msu', withMember(members, inner.name, tampered));
-  const r = inspectPayloadReport(file, { trust });
+  const r = inspectPayloadReport(file, { knowledgeBase, trust });
   assert.equal(r.payloadCabVerdict?.verdict, 'invalid');
   assert.equal(r.payload.metadataVerified, true, 'the catalogs still prove the metadata');
   assert.ok(r.payload.notes?.some((n) => n.startsWith("the payload cab Windows6.0-KB4493730-x64.cab's own signature is invalid")), JSON.stringify(r.payload.notes));
@@ -112,10 +126,10 @@ test("an MSU whose payload cab's own signature is broken: noted, and the report 
 test('the payload cab of an .msu is unpacked under options.tempDir and removed afterwards', () => {
   const scratch = path.join(dir, 'scratch');
   fs.mkdirSync(scratch);
-  assert.equal(inspectPayload(ssu, { trust, tempDir: scratch }).kb, 'KB4493730');
+  assert.equal(inspectPayload(ssu, { knowledgeBase, trust, tempDir: scratch }).kb, 'KB4493730');
   assert.deepEqual(fs.readdirSync(scratch), [], 'nothing left behind');
   assert.throws(
-    () => inspectPayload(ssu, { trust, tempDir: path.join(dir, 'does-not-exist') }),
+    () => inspectPayload(ssu, { knowledgeBase, trust, tempDir: path.join(dir, 'does-not-exist') }),
     (e: unknown) => e instanceof CabferryError && e.kind === 'internal' && e.code === 'TEMP_UNWRITABLE',
   );
 });

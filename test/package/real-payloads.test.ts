@@ -18,6 +18,9 @@ import { parsePackageManifest } from '../../src/package/mum';
 import { readMetadataMembers } from '../../src/package/verify-metadata';
 import { hasTool, loadOracle, tempDir } from '../helpers';
 import { corpusMsu, kb2999226Inner, microsoftTrust } from './support';
+import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
+
+const knowledgeBase = loadKnowledgeBase();
 
 interface Expected {
   file: string;
@@ -132,7 +135,7 @@ const oracle = new Map(loadOracle().map((o) => [o.path, o]));
 for (const e of expected) {
   const name = path.basename(e.file);
   test(`real payload ${name}: metadata as the files say, signature and catalogs verified`, () => {
-    const report = inspectPayloadReport(e.file, { trust: microsoftTrust() });
+    const report = inspectPayloadReport(e.file, { knowledgeBase, trust: microsoftTrust() });
     const p = report.payload;
     assert.equal(p.kb, e.kb);
     assert.equal(p.format, e.format);
@@ -182,7 +185,7 @@ for (const e of expected) {
 }
 
 test('pkgProperties.txt of the real MSUs: ASCII with CRLF, keys as wusa reads them', () => {
-  const r = inspectPayloadReport(corpusMsu('Windows6.1-KB3118401-x64.msu'), { trust: microsoftTrust() });
+  const r = inspectPayloadReport(corpusMsu('Windows6.1-KB3118401-x64.msu'), { knowledgeBase, trust: microsoftTrust() });
   assert.ok(r.pkgProperties);
   assert.equal(r.pkgProperties.encoding, 'utf-8');
   assert.equal(r.pkgProperties.entries['KB Article Number'], '3118401');

@@ -13,6 +13,9 @@ import { readMetadataMembers, verifyPackageMetadata, type MetadataVerification }
 import { tempDir } from '../helpers';
 import { flipByte, kb2999226Inner, microsoftTrust, readAllMembers, unrelatedTrust, withMember, writeCab } from './support';
 import type { CabWriterFile } from '../../scripts/lib/cab-writer';
+import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
+
+const knowledgeBase = loadKnowledgeBase();
 
 const dir = tempDir('cabferry-metadata-');
 const vista64 = readAllMembers(kb2999226Inner('Windows6.0-KB2999226-x64'));
@@ -124,7 +127,7 @@ test('_manifest_.cix.xml naming a member the cab lacks → not verified', () => 
 test('inspect of a re-packed payload with a changed update.mum: metadataVerified false with a reason; unsigned', () => {
   const mum = member(win7x86, 'update.mum');
   const file = writeCab(dir, 'Windows6.1-KB2999226-x86.cab', withMember(win7x86, 'update.mum', flipByte(mum, mum.indexOf('restart="possible"') + 10)));
-  const r = inspectPayloadReport(file, { trust: microsoftTrust() });
+  const r = inspectPayloadReport(file, { knowledgeBase, trust: microsoftTrust() });
   assert.equal(r.payload.metadataVerified, false);
   assert.match(r.payload.metadataReason ?? '', /update\.mum/);
   assert.equal(r.payload.signatures, 'unsigned');

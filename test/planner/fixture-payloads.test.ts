@@ -25,7 +25,7 @@ describe('planInstall on the inspected fixture MSUs', () => {
   before(() => {
     const dir = fixturePath('payloads');
     const trust = loadTrustAnchors([fixturePath('pki', 'root.pem')]);
-    payloads = fs.readdirSync(dir).filter((f) => f.endsWith('.msu')).sort().map((f) => inspectPayload(`${dir}/${f}`, { trust }));
+    payloads = fs.readdirSync(dir).filter((f) => f.endsWith('.msu')).sort().map((f) => inspectPayload(`${dir}/${f}`, { trust, knowledgeBase: kb }));
   });
 
   it('reads what the planner needs from each MSU', () => {
