@@ -140,7 +140,7 @@ test('importing a folder of 228 files announces 228 before reading any, and repo
   const catalog = openCatalog({ dir: path.join(dir, 'cat') });
   try {
     const events: ProgressEvent[] = [];
-    const summary = await importPayloads(catalog, [src], { trust: loadTrustAnchors([fixturePath('pki', 'root.pem')]), onProgress: (e) => events.push(e) });
+    const summary = await importPayloads(catalog, [src], { trust: loadTrustAnchors([fixturePath('pki', 'root.pem')]), knowledgeBase: null, onProgress: (e) => events.push(e) });
     assert.deepEqual(events[0], { type: 'total', items: 228 });
     assert.equal(events.filter((e) => e.type === 'result').length, 228);
     assert.equal(summary.results.length, 228);
