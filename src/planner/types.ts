@@ -22,6 +22,8 @@ export interface HostInventory {
   sources: string[];
   /** facts the input did not state */
   unknown: string[];
+  /** ESU licence status from the collect script's licence section; null when the inventory does not say (optional until every literal inventory in tests and benches names it) */
+  esuLicence?: 'activated' | 'not-activated' | null;
 }
 
 export type PlanGoal =

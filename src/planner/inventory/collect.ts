@@ -1,45 +1,88 @@
 import { inputError } from '../../errors';
 import { highestDottedVersion, isDottedVersion } from '../../package/assembly-version';
 import type { HostInventory } from '../types';
-import { emptyInventory, mergeInventories, normaliseArchitecture } from './host-facts';
+import { emptyInventory, kbFromHotfixId, mergeInventories, normaliseArchitecture, normaliseProduct } from './host-facts';
 import { looksLikeSystemInfoList, parseSystemInfoList } from './systeminfo';
 import { parseWmicTable } from './qfe';
 import { splitLines } from './text';
 
 /**
- * The one file our collect script (src/planner/collect-script.ts) writes on the host: sections
- * between "[[cabferry:begin NAME]]" and "[[cabferry:end NAME]]" lines, each holding the raw
- * output of one command. The section names and the key=value lines are the contract between
- * the two files; COLLECT_SECTIONS lists them.
+ * The one file our collect script (src/planner/collect-script.ts) writes on the host.
+ *
+ * Format (version 2, "[[cabferry-inventory 2]]" on the first line). Text in the host's console
+ * code page (every value read here is ASCII), or UTF-16LE with a BOM when cmd ran with /U; CRLF.
+ * Sections between "[[cabferry:begin NAME]]" and "[[cabferry:end NAME]]" lines hold the raw
+ * output of one command each, followed by "EXIT=n", that command's exit code; the last line is
+ * "[[cabferry:complete]]" (a file without it was cut short and is refused).
+ *
+ *   environment  COMPUTERNAME=, PROCESSOR_ARCHITECTURE=, PROCESSOR_ARCHITEW6432= (cmd's variables)
+ *   os           `reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"`: ProductName,
+ *                CurrentVersion, CurrentBuild(Number), CSDVersion, BuildLabEx as "    NAME    REG_SZ    VALUE"
+ *   kernel       `wmic datafile where name='…\system32\ntoskrnl.exe' get Version /value`: "Version=6.0.6003.20512"
+ *   wua          the same for wuaueng.dll (the Windows Update Agent; kept for the record, not read)
+ *   boot         `wmic os get LastBootUpTime,LocalDateTime /value` (kept for the record, not read)
+ *   servicing    `dir /b %SystemRoot%\servicing\Version`: the servicing stack version(s)
+ *   cbs          `reg query "…\Component Based Servicing\Packages" /s /v CurrentState`: a key line
+ *                per package, then "    CurrentState    REG_DWORD    0x70"
+ *   qfe          `wmic qfe get HotFixID,InstalledOn /value`: "HotFixID=KB4474419" lines
+ *   sha2         `reg query "…\Servicing\Codesigning\SHA2"`: the two DWORDs KB4474419 sets
+ *   reboot       CbsRebootPending=, WuRebootRequired=, PendingFileRenameOperations=, CbsPendingXml= (yes/no)
+ *   licence      `wmic path SoftwareLicensingProduct where "PartialProductKey is not null" get ID,Name,LicenseStatus /value`
+ *
+ * Version 1 files (sections environment, systeminfo, qfe as a wmic table, sha2, servicing,
+ * buildlab, reboot) are still read: media staged before version 2 wrote that script.
  */
 
 export const COLLECT_MAGIC = '[[cabferry-inventory 1]]';
-export const COLLECT_SECTIONS = ['environment', 'systeminfo', 'qfe', 'sha2', 'servicing', 'buildlab', 'reboot'] as const;
-export type CollectSection = (typeof COLLECT_SECTIONS)[number];
+export const COLLECT_MAGIC_V2 = '[[cabferry-inventory 2]]';
+export const COLLECT_COMPLETE = '[[cabferry:complete]]';
+export const COLLECT_SECTIONS_V1 = ['environment', 'systeminfo', 'qfe', 'sha2', 'servicing', 'buildlab', 'reboot'] as const;
+export const COLLECT_SECTIONS = ['environment', 'os', 'kernel', 'wua', 'boot', 'servicing', 'cbs', 'qfe', 'sha2', 'reboot', 'licence'] as const;
+type SectionName = (typeof COLLECT_SECTIONS_V1)[number] | (typeof COLLECT_SECTIONS)[number];
 
+export const WINDOWS_NT_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion';
+export const CBS_PACKAGES_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\Packages';
+/**
+ * KB4474419 (SHA-2 code signing support) sets two DWORDs under this key; WSUS Offline Update reads the
+ * same pair (LizenzFass78851/wsusoffline client/cmd/DetermineSystemProperties.vbs: strRegKeySHA2Support,
+ * strRegValSHA2Support, strRegValSHA2Support2), abbodi1406's Windows 7 installers check the first.
+ */
 export const SHA2_REGISTRY_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Servicing\\Codesigning\\SHA2';
-/** Both DWORDs are set (> 0) once KB4474419 is installed (WSUS Offline Update checks the same pair). */
 export const SHA2_REGISTRY_VALUES = ['SHA2-Codesigning-Support', 'SHA2-Core-Codesigning-Support'] as const;
 
+/**
+ * CBS package CurrentState values (the CbsState enumeration as published in CBS headers and
+ * scanners, e.g. JamieMagee's WindowsContainerScan CurrentState enum).
+ */
+const CBS_STATE = { uninstallPending: 0x05, staged: 0x40, superseded: 0x50, installPending: 0x60, partiallyInstalled: 0x65, installed: 0x70, permanent: 0x80 } as const;
+
 export function looksLikeCollectFile(text: string): boolean {
-  return text.trimStart().startsWith(COLLECT_MAGIC);
+  const first = text.trimStart();
+  return first.startsWith(COLLECT_MAGIC) || first.startsWith(COLLECT_MAGIC_V2);
 }
 
-export function splitCollectSections(text: string, file: string): Map<CollectSection, string[]> {
-  const sections = new Map<CollectSection, string[]>();
-  let current: { name: CollectSection; lines: string[] } | null = null;
+interface Section {
+  lines: string[];
+  /** the "EXIT=n" the script wrote after the command; null when the section holds none (version 1) */
+  exit: number | null;
+}
+
+export function splitCollectSections(text: string, file: string, allowed: readonly string[] = COLLECT_SECTIONS_V1): Map<SectionName, Section> {
+  const sections = new Map<SectionName, Section>();
+  let current: { name: SectionName; lines: string[] } | null = null;
   for (const line of splitLines(text)) {
     const begin = /^\[\[cabferry:begin ([a-z0-9-]+)\]\]\s*$/.exec(line);
     const end = /^\[\[cabferry:end ([a-z0-9-]+)\]\]\s*$/.exec(line);
     if (begin) {
       if (current) throw inputError('INVENTORY_COLLECT_NESTED', `section "${begin[1]}" begins inside "${current.name}"`, { file });
-      const name = begin[1] as CollectSection;
-      if (!COLLECT_SECTIONS.includes(name)) throw inputError('INVENTORY_COLLECT_SECTION', `unknown section "${begin[1]}"`, { file });
+      const name = begin[1] as SectionName;
+      if (!allowed.includes(name)) throw inputError('INVENTORY_COLLECT_SECTION', `unknown section "${begin[1]}"`, { file });
       if (sections.has(name)) throw inputError('INVENTORY_COLLECT_SECTION', `section "${name}" appears twice`, { file });
       current = { name, lines: [] };
     } else if (end) {
       if (!current || current.name !== end[1]) throw inputError('INVENTORY_COLLECT_UNBALANCED', `"end ${end[1]}" without its begin`, { file });
-      sections.set(current.name, current.lines);
+      const exitLine = current.lines.map((l) => /^EXIT=(-?\d+)\s*$/.exec(l)).find((m) => m);
+      sections.set(current.name, { lines: current.lines.filter((l) => !/^EXIT=-?\d+\s*$/.test(l)), exit: exitLine ? Number(exitLine[1]) : null });
       current = null;
     } else if (current) {
       current.lines.push(line);
@@ -50,25 +93,177 @@ export function splitCollectSections(text: string, file: string): Map<CollectSec
 }
 
 export function parseCollectFile(text: string, file: string): HostInventory {
-  const sections = splitCollectSections(text, file);
-  const env = keyValues(sections.get('environment') ?? []);
+  return text.trimStart().startsWith(COLLECT_MAGIC_V2) ? parseCollectV2(text, file) : parseCollectV1(text, file);
+}
+
+// ---------------------------------------------------------------- version 2: registry and WMI
+
+function parseCollectV2(text: string, file: string): HostInventory {
+  if (!splitLines(text).some((l) => l.trim() === COLLECT_COMPLETE)) {
+    throw inputError('INVENTORY_COLLECT_TRUNCATED', `no "${COLLECT_COMPLETE}" line: the script did not run to its end`, { file });
+  }
+  const sections = splitCollectSections(text, file, COLLECT_SECTIONS);
+  const lines = (name: SectionName): string[] => sections.get(name)?.lines ?? [];
+  const succeeded = (name: SectionName): boolean => sections.get(name)?.exit === 0;
+  const env = keyValues(lines('environment'));
+  const name = env.get('COMPUTERNAME');
+  if (!name) throw inputError('INVENTORY_COLLECT_NO_HOST', 'the environment section names no COMPUTERNAME', { file });
+  const inv = emptyInventory(name, 'collect');
+
+  // the native architecture: PROCESSOR_ARCHITEW6432 is set when the script ran in a 32-bit cmd on x64
+  const arch = env.get('PROCESSOR_ARCHITEW6432') || env.get('PROCESSOR_ARCHITECTURE');
+  if (arch) inv.architecture = normaliseArchitecture(arch);
+
+  readOsKey(inv, succeeded('os') ? registryValues(lines('os')) : new Map(), file);
+  readKernelVersion(inv, keyValues(lines('kernel')).get('Version'));
+
+  const stack = highestDottedVersion(lines('servicing').map((l) => l.trim()).filter(isDottedVersion));
+  if (stack !== null) inv.servicingStackVersion = stack;
+
+  const cbs = succeeded('cbs') ? cbsPackages(lines('cbs')) : new Map<string, number>();
+  const qfe = lines('qfe').map((l) => /^\s*HotFixID=(.*?)\s*$/.exec(l)?.[1]).filter((v): v is string => v !== undefined);
+  for (const id of qfe) {
+    const kb = kbFromHotfixId(id);
+    if (kb) inv.installed.push(kb);
+  }
+  for (const [kb, state] of cbs) {
+    if (state === CBS_STATE.installed || state === CBS_STATE.permanent || state === CBS_STATE.superseded || state === CBS_STATE.installPending) inv.installed.push(kb);
+  }
+
+  const reboot = keyValues(lines('reboot'));
+  const markers = ['CbsRebootPending', 'PendingFileRenameOperations', 'WuRebootRequired', 'CbsPendingXml'].filter((m) => reboot.has(m));
+  const installPending = [...cbs.values()].some((s) => s === CBS_STATE.installPending || s === CBS_STATE.uninstallPending);
+  if (markers.length > 0) inv.pendingReboot = installPending || markers.some((m) => reboot.get(m) === 'yes');
+
+  inv.sha2CodeSigning = sha2Active(sections.get('sha2'), inv.pendingReboot, cbs);
+  inv.esuLicence = esuLicenceStatus(sections.get('licence'));
+  return inv;
+}
+
+/** ProductName, CurrentVersion, CurrentBuild, CSDVersion and BuildLabEx: the facts systeminfo translates, untranslated. */
+function readOsKey(inv: HostInventory, values: Map<string, string>, file: string): void {
+  if (values.size === 0) return;
+  const product = values.get('ProductName');
+  if (product) inv.product = normaliseProduct(product);
+  const version = values.get('CurrentVersion');
+  if (version !== undefined) {
+    if (!/^\d+\.\d+$/.test(version)) throw inputError('INVENTORY_COLLECT_BAD_VALUE', `CurrentVersion ${JSON.stringify(version)} is not "major.minor"`, { file });
+    inv.ntVersion = version;
+  }
+  const build = values.get('CurrentBuild') ?? values.get('CurrentBuildNumber');
+  if (build !== undefined && /^\d+$/.test(build)) inv.build = Number(build);
+  // BuildLabEx "6002.24564.amd64fre.vistasp2_ldr.190211-0600": build and revision when CurrentBuild is missing
+  const lab = /^(\d+)\.(\d+)\./.exec(values.get('BuildLabEx') ?? '');
+  if (lab) {
+    if (inv.build === null) inv.build = Number(lab[1]);
+    if (inv.build === Number(lab[1])) inv.revision = Number(lab[2]);
+  }
+  if (inv.ntVersion === null && inv.build !== null) inv.ntVersion = ntVersionOfBuild(inv.build);
+  // CSDVersion is absent on a release without a service pack; the key itself was read, so that is a fact
+  const csd = values.get('CSDVersion');
+  if (product !== undefined || version !== undefined) inv.servicePack = csd ? Number(/(\d+)/.exec(csd)?.[1] ?? NaN) : 0;
+  if (Number.isNaN(inv.servicePack)) inv.servicePack = null;
+}
+
+/** The kernel's file version is the revision the host really runs ("6.0.6003.20512"); it wins over the registry's strings. */
+function readKernelVersion(inv: HostInventory, version: string | undefined): void {
+  const v = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(version ?? '');
+  if (!v) return;
+  inv.ntVersion ??= `${v[1]}.${v[2]}`;
+  inv.build = Number(v[3]);
+  inv.revision = Number(v[4]);
+}
+
+/** The NT version a build number belongs to (6000-6003: NT 6.0, 7600-7602: NT 6.1); null for others. */
+function ntVersionOfBuild(build: number): string | null {
+  if (build >= 6000 && build <= 6003) return '6.0';
+  if (build >= 7600 && build <= 7602) return '6.1';
+  return null;
+}
+
+/** Package key name → CurrentState; a KB's packages ("Package_for_KB…", "Package_2_for_KB…") keep the lowest state. */
+function cbsPackages(lines: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  let kb: string | null = null;
+  for (const line of lines) {
+    const key = /\\Packages\\Package_(?:\d+_)?for_(KB\d{5,7})~/i.exec(line);
+    if (/^HKEY_/i.test(line.trim())) {
+      kb = key ? key[1].toUpperCase() : null;
+      continue;
+    }
+    const state = /^\s+CurrentState\s+REG_DWORD\s+0x([0-9a-fA-F]+)\s*$/.exec(line);
+    if (state && kb) {
+      const value = parseInt(state[1], 16);
+      const prev = out.get(kb);
+      out.set(kb, prev === undefined ? value : Math.min(prev, value));
+    }
+  }
+  return out;
+}
+
+function sha2Active(section: Section | undefined, pendingReboot: boolean | null, cbs: Map<string, number>): boolean | null {
+  if (!section) return null;
+  const values = registryDwords(section.lines);
+  const supported = SHA2_REGISTRY_VALUES.every((v) => (values.get(v) ?? 0) > 0);
+  if (supported) return pendingReboot === null ? null : !pendingReboot;
+  // the key is missing although CBS lists KB4474419 as installed: the two disagree, so neither is believed
+  const cbsState = cbs.get('KB4474419');
+  if (cbsState === CBS_STATE.installed || cbsState === CBS_STATE.permanent) return null;
+  return section.exit === null || section.exit === 0 || section.exit === 1 ? false : null;
+}
+
+/**
+ * Activated when a licence whose name marks an ESU add-on ("Windows(R), Server-ESU-Year1 add-on …")
+ * has LicenseStatus 1 (licensed); not activated when the query listed the host's licences and none
+ * such is licensed; unknown when wmic failed or listed nothing (every host has its own Windows licence).
+ */
+function esuLicenceStatus(section: Section | undefined): 'activated' | 'not-activated' | null {
+  if (!section || section.exit !== 0) return null;
+  const products = wmicRecords(section.lines);
+  if (!products.some((p) => p.has('LicenseStatus'))) return null;
+  const esu = products.filter((p) => /(^|[^A-Za-z])ESU([^A-Za-z]|$)/.test(p.get('Name') ?? ''));
+  return esu.some((p) => p.get('LicenseStatus') === '1') ? 'activated' : 'not-activated';
+}
+
+/** `wmic … /value` output: "Key=value" lines, one instance after another; a key seen again starts the next instance. */
+function wmicRecords(lines: string[]): Map<string, string>[] {
+  const records: Map<string, string>[] = [];
+  let current = new Map<string, string>();
+  for (const line of lines) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*?)\s*$/.exec(line);
+    if (!m) continue;
+    if (current.has(m[1])) {
+      records.push(current);
+      current = new Map();
+    }
+    current.set(m[1], m[2]);
+  }
+  if (current.size > 0) records.push(current);
+  return records;
+}
+
+// ---------------------------------------------------------------- version 1: systeminfo inside
+
+function parseCollectV1(text: string, file: string): HostInventory {
+  const sections = splitCollectSections(text, file, COLLECT_SECTIONS_V1);
+  const lines = (name: SectionName): string[] => sections.get(name)?.lines ?? [];
+  const env = keyValues(lines('environment'));
   const name = env.get('COMPUTERNAME');
   if (!name) throw inputError('INVENTORY_COLLECT_NO_HOST', 'the environment section names no COMPUTERNAME', { file });
 
   let inv = emptyInventory(name, 'collect');
-  const sysinfo = (sections.get('systeminfo') ?? []).join('\n');
+  const sysinfo = lines('systeminfo').join('\n');
   if (looksLikeSystemInfoList(sysinfo)) inv = merge(inv, parseSystemInfoList(sysinfo, file), file);
-  const qfe = (sections.get('qfe') ?? []).join('\n');
+  const qfe = lines('qfe').join('\n');
   if (/\bHotFixID\b/.test(qfe)) inv = merge(inv, parseWmicTable(qfe, file), file);
   inv.sources = ['collect'];
 
-  // the native architecture: PROCESSOR_ARCHITEW6432 is set when the script ran in a 32-bit cmd on x64
   if (inv.architecture === null) {
     const arch = env.get('PROCESSOR_ARCHITEW6432') || env.get('PROCESSOR_ARCHITECTURE');
     if (arch) inv.architecture = normaliseArchitecture(arch);
   }
 
-  const reboot = keyValues(sections.get('reboot') ?? []);
+  const reboot = keyValues(lines('reboot'));
   if (reboot.size > 0) {
     const markers = ['CbsRebootPending', 'PendingFileRenameOperations', 'WuRebootRequired', 'CbsPendingXml'];
     const seen = markers.filter((m) => reboot.has(m));
@@ -76,17 +271,23 @@ export function parseCollectFile(text: string, file: string): HostInventory {
   }
 
   if (sections.has('sha2')) {
-    const values = registryDwords(sections.get('sha2')!);
+    const values = registryDwords(lines('sha2'));
     const supported = SHA2_REGISTRY_VALUES.every((v) => (values.get(v) ?? 0) > 0);
     // support is *active* only once the host has restarted after KB4474419
     inv.sha2CodeSigning = supported ? (inv.pendingReboot === null ? null : !inv.pendingReboot) : false;
   }
 
-  const stack = highestDottedVersion((sections.get('servicing') ?? []).map((l) => l.trim()).filter(isDottedVersion));
+  const stack = highestDottedVersion(lines('servicing').map((l) => l.trim()).filter(isDottedVersion));
   if (stack !== null) inv.servicingStackVersion = stack;
 
-  const lab = (sections.get('buildlab') ?? []).map((l) => /BuildLabEx\s+REG_SZ\s+(\d+)\.(\d+)\./.exec(l)).find((m) => m);
-  if (lab && inv.build !== null && Number(lab[1]) === inv.build) inv.revision = Number(lab[2]);
+  // BuildLabEx also stands when the systeminfo section could not be read: it gives build and revision
+  const lab = registryValues(lines('buildlab')).get('BuildLabEx');
+  const m = /^(\d+)\.(\d+)\./.exec(lab ?? '');
+  if (m) {
+    if (inv.build === null) inv.build = Number(m[1]);
+    if (Number(m[1]) === inv.build) inv.revision = Number(m[2]);
+    if (inv.ntVersion === null) inv.ntVersion = ntVersionOfBuild(inv.build);
+  }
   return inv;
 }
 
@@ -105,6 +306,16 @@ function keyValues(lines: string[]): Map<string, string> {
   return out;
 }
 
+/** `reg query` value lines: "    NAME    REG_SZ    VALUE" (four spaces apart on NT 6.x; the value may be empty). */
+function registryValues(lines: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const l of lines) {
+    const m = /^\s+(\S(?:.*?\S)?)\s+(REG_[A-Z_]+)(?:\s+(.*?))?\s*$/.exec(l);
+    if (m && !out.has(m[1])) out.set(m[1], m[3] ?? '');
+  }
+  return out;
+}
+
 /** `reg query` lines: "    NAME    REG_DWORD    0x1". */
 function registryDwords(lines: string[]): Map<string, number> {
   const out = new Map<string, number>();
@@ -114,4 +325,3 @@ function registryDwords(lines: string[]): Map<string, number> {
   }
   return out;
 }
-

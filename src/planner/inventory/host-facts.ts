@@ -10,15 +10,16 @@ export function normaliseProduct(osName: string): string | null {
   if (server && / 2008 R2 /.test(s)) return 'Windows Server 2008 R2';
   if (server && / 2008 /.test(s)) return 'Windows Server 2008';
   if (/ WINDOWSR? 7 /.test(s)) return 'Windows 7';
-  if (/ VISTA /.test(s)) return 'Windows Vista';
+  // "Vista™" in the OEM code page becomes "VistaT"
+  if (/ VISTAT? /.test(s)) return 'Windows Vista';
   return null;
 }
 
-/** "x64-based PC", "X86-based PC", "AMD64", "64-bit", "Itanium" → architecture. */
+/** "x64-based PC", "X86-based PC", "x64-basierter PC", "PC basado en x64", "AMD64", "64-bit", "Itanium" → architecture. */
 export function normaliseArchitecture(text: string): Architecture | null {
   const s = text.trim().toLowerCase();
-  if (/^(x64|amd64)\b|x64-based|^64-bit$|^64 bits?$/.test(s)) return 'amd64';
-  if (/^(x86|i386)\b|x86-based|^32-bit$|^32 bits?$/.test(s)) return 'x86';
+  if (/^(x64|amd64)\b|\bx64\b|^64-bit$|^64 bits?$/.test(s)) return 'amd64';
+  if (/^(x86|i386)\b|\bx86\b|^32-bit$|^32 bits?$/.test(s)) return 'x86';
   if (/itanium|ia64/.test(s)) return 'ia64';
   return null;
 }
@@ -39,6 +40,7 @@ export function emptyInventory(name: string, source: string): HostInventory {
     pendingReboot: null,
     sources: [source],
     unknown: [],
+    esuLicence: null,
   };
 }
 

@@ -6,8 +6,8 @@ import { finishInventory, mergeInventories } from './host-facts';
 import { looksLikeCollectFile, parseCollectFile } from './collect';
 import { looksLikeHostProfile, parseHostProfile } from './profile';
 import { looksLikeHotFixJson, looksLikeQfeCsv, looksLikeWmicList, looksLikeWmicTable, parseHotFixJson, parseQfeCsv, parseWmicList, parseWmicTable } from './qfe';
-import { looksLikeSystemInfoCsv, looksLikeSystemInfoList, parseSystemInfoCsv, parseSystemInfoList } from './systeminfo';
-import { decodeWindowsText } from './text';
+import { bestSystemInfoDecoding, looksLikeSystemInfoCsv, looksLikeSystemInfoList, parseSystemInfoCsv, parseSystemInfoList } from './systeminfo';
+import { decodeCandidates } from './text';
 
 export type InventoryFormat = 'collect' | 'profile' | 'systeminfo' | 'systeminfo-csv' | 'wmic-qfe' | 'wmic-qfe-list' | 'qfe-csv' | 'get-hotfix-json';
 
@@ -17,7 +17,8 @@ const MAX_INVENTORY_BYTES = 16 * 1024 * 1024;
 /** Recognise the format by content (never by file name) and read it. */
 export function parseHostInventory(bytes: Uint8Array, file: string): { inventory: HostInventory; format: InventoryFormat } {
   if (bytes.byteLength > MAX_INVENTORY_BYTES) throw inputError('INVENTORY_TOO_LARGE', `${bytes.byteLength} bytes is too large for a host inventory`, { file });
-  const text = decodeWindowsText(bytes).replace(/^\uFEFF/, '');
+  // an 8-bit file carries no mark of its code page: take the decoding under which systeminfo labels read as labels
+  const text = bestSystemInfoDecoding(decodeCandidates(bytes)).text.replace(/^\uFEFF/, '');
   const { inventory, format } = detectAndParse(text, file);
   if (inventory.name.trim() === '') throw inputError('INVENTORY_NO_HOST', 'the inventory names no host', { file });
   return { inventory: finishInventory(inventory), format };
@@ -44,7 +45,7 @@ function detectAndParse(text: string, file: string): { inventory: HostInventory;
   if (looksLikeWmicTable(text)) return { inventory: parseWmicTable(text, file), format: 'wmic-qfe' };
   throw inputError(
     'INVENTORY_UNKNOWN_FORMAT',
-    'not a recognised host inventory (expected English systeminfo, wmic qfe, Get-HotFix CSV/JSON, a cabferry profile or collect-script output)',
+    'not a recognised host inventory (expected systeminfo list or CSV, wmic qfe, Get-HotFix table/CSV/JSON, a cabferry profile or collect-script output)',
     { file },
   );
 }

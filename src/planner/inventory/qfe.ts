@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { inputError } from '../../errors';
 import type { HostInventory } from '../types';
 import { emptyInventory, kbFromHotfixId } from './host-facts';
-import { parseCsvRecords, splitLines } from './text';
+import { csvDelimiter, parseCsvRecords, splitLines } from './text';
 
 /**
  * The installed-update list as Win32_QuickFixEngineering reports it, in the shapes admins
@@ -12,7 +12,11 @@ import { parseCsvRecords, splitLines } from './text';
  *  - `wmic qfe list full`: "HotFixID=KB…" lines;
  *  - `wmic qfe … /format:csv`: "Node,Caption,CSName,…,HotFixID,…";
  *  - PowerShell `Get-HotFix | Export-Csv` (a "#TYPE …Win32_QuickFixEngineering" line first
- *    unless -NoTypeInformation) and `Get-HotFix | ConvertTo-Json`.
+ *    unless -NoTypeInformation; `;`-separated with -UseCulture on a German or French host) and
+ *    `Get-HotFix | ConvertTo-Json`;
+ *  - PowerShell's default table, `Get-HotFix > file` (UTF-16LE): a header, a line of dashes
+ *    giving each column's extent, then rows; "Source" names the computer. A cell PowerShell cut
+ *    to fit the width ends in "..." and is refused rather than read as a shorter KB number.
  */
 
 export function looksLikeWmicTable(text: string): boolean {
@@ -28,7 +32,7 @@ export function looksLikeQfeCsv(text: string): boolean {
   const first = firstNonEmptyLine(text);
   if (first === null) return false;
   if (/^#TYPE\b.*QuickFixEngineering/i.test(first)) return true;
-  return /(^|,)"?HotFixID"?(,|$)/.test(first);
+  return /(^|[,;])"?HotFixID"?([,;]|$)/.test(first);
 }
 
 export function looksLikeHotFixJson(value: unknown): boolean {
@@ -46,28 +50,51 @@ export function parseWmicTable(text: string, file: string): HostInventory {
   // the first run of wmic on a host prints "Please wait while WMIC is being installed." before the table
   const headerIndex = lines.findIndex((l) => /\bHotFixID\b/.test(l));
   if (headerIndex < 0) throw inputError('INVENTORY_QFE_NO_HOTFIXID', 'wmic table without a HotFixID column', { file });
-  const header = lines[headerIndex];
-  const columns: { name: string; start: number }[] = [];
-  const re = /\S+/g;
-  for (let m = re.exec(header); m; m = re.exec(header)) columns.push({ name: m[0], start: m.index });
+  const { columns, firstRow, source } = tableColumns(lines, headerIndex);
   const col = (name: string): number => columns.findIndex((c) => c.name === name);
   const hotfix = col('HotFixID');
-  const cs = col('CSName');
-  if (hotfix < 0) throw inputError('INVENTORY_QFE_NO_HOTFIXID', 'wmic table without a HotFixID column', { file });
-  const cell = (line: string, i: number): string => line.slice(columns[i].start, i + 1 < columns.length ? columns[i + 1].start : undefined).trim();
+  // wmic names the computer CSName; PowerShell's Get-HotFix table shows it as "Source"
+  const cs = col('CSName') >= 0 ? col('CSName') : col('Source');
+  const cell = (line: string, i: number): string => line.slice(columns[i].start, columns[i].end).trim();
   let host: string | null = null;
   const kbs: string[] = [];
-  for (const line of lines.slice(headerIndex + 1)) {
+  for (const [offset, line] of lines.slice(firstRow).entries()) {
     if (line.trim() === '') continue;
     const id = cell(line, hotfix);
+    if (/(\.\.\.|…)$/.test(id)) {
+      throw inputError('INVENTORY_QFE_CUT_CELL', `line ${firstRow + offset + 1}: HotFixID ${JSON.stringify(id)} was cut to fit the table width (export with Export-Csv or Format-Table -AutoSize | Out-File -Width 4096)`, { file });
+    }
     const kb = kbFromHotfixId(id);
     if (kb) kbs.push(kb);
     else if (id !== '' && !/^File \d+$/i.test(id)) {
       throw inputError('INVENTORY_QFE_BAD_ROW', `HotFixID ${JSON.stringify(id)} is not a KB number (is the table's column layout intact?)`, { file });
     }
-    if (cs >= 0 && cell(line, cs) !== '') host = sameHost(host, cell(line, cs), file);
+    if (cs >= 0 && cell(line, cs) !== '' && !/(\.\.\.|…)$/.test(cell(line, cs))) host = sameHost(host, cell(line, cs), file);
   }
-  return qfeInventory(host, kbs, 'wmic-qfe', file);
+  return qfeInventory(host, kbs, source, file);
+}
+
+/**
+ * Column extents of a fixed-width table: from PowerShell's dashes line under the header when
+ * there is one ("------  -----------  --------"), else from where wmic's header words start.
+ */
+function tableColumns(lines: string[], headerIndex: number): { columns: { name: string; start: number; end: number | undefined }[]; firstRow: number; source: string } {
+  const header = lines[headerIndex];
+  const dashes = lines[headerIndex + 1] ?? '';
+  const runs = (line: string, re: RegExp): { text: string; start: number }[] => [...line.matchAll(re)].map((m) => ({ text: m[0], start: m.index ?? 0 }));
+  if (/^[\s-]*-{2,}[\s-]*$/.test(dashes)) {
+    const extents = runs(dashes, /-+/g);
+    const columns = extents.map((r, i) => ({
+      name: header.slice(r.start, r.start + r.text.length).trim(),
+      start: r.start,
+      // a cell may run past its dashes into the gap (right-aligned or wide values): take up to the next column
+      end: i + 1 < extents.length ? extents[i + 1].start : undefined,
+    }));
+    return { columns, firstRow: headerIndex + 2, source: 'get-hotfix' };
+  }
+  const words = runs(header, /\S+/g);
+  const columns = words.map((w, i) => ({ name: w.text, start: w.start, end: i + 1 < words.length ? words[i + 1].start : undefined }));
+  return { columns, firstRow: headerIndex + 1, source: 'wmic-qfe' };
 }
 
 export function parseWmicList(text: string, file: string): HostInventory {
@@ -85,7 +112,9 @@ export function parseWmicList(text: string, file: string): HostInventory {
 }
 
 export function parseQfeCsv(text: string, file: string): HostInventory {
-  const rows = parseCsvRecords(text);
+  const lines = splitLines(text).filter((l) => l.trim() !== '');
+  const headerLine = lines.find((l) => !/^#TYPE\b/i.test(l)) ?? '';
+  const rows = parseCsvRecords(text, csvDelimiter(headerLine));
   const getHotFix = rows.length > 0 && rows[0].length === 1 && /^#TYPE\b/i.test(rows[0][0]);
   const body = getHotFix ? rows.slice(1) : rows;
   if (body.length === 0) throw inputError('INVENTORY_QFE_CSV_EMPTY', 'hotfix CSV without a header row', { file });
