@@ -10,6 +10,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { encodeCodePage } from '../src/planner/inventory/codepages';
+import { localisedSystemInfoCsv, localisedSystemInfoList, type LocalisedHost } from './lib/localised-systeminfo';
 
 const out = path.join(__dirname, '..', '..', 'fixtures', 'hosts');
 
@@ -153,6 +155,75 @@ function collectFile(h: Host, opts: { sha2Values: boolean; cbsRebootPending: boo
   return [...env, ...sys, ...qfe, ...sha2, ...servicing, ...lab, ...reboot, ''].join('\r\n');
 }
 
+/** What the registry, WMI and CBS say about one host, for our collect script's version 2 file. */
+interface CollectFacts {
+  name: string;
+  arch: 'AMD64' | 'x86';
+  productName: string;
+  build: number;
+  csdVersion: string;
+  buildLabEx: string;
+  kernelVersion: string;
+  /** KB → CBS CurrentState */
+  packages: Record<string, number>;
+  qfe: string[];
+  sha2Values: boolean;
+  servicing: string[];
+  reboot: { cbs: boolean; wu: boolean; rename: boolean; pendingXml: boolean };
+  /** SoftwareLicensingProduct instances with a key installed */
+  licences: { id: string; name: string; status: number }[];
+}
+
+/** The messages reg and dir print in each display language (de: not confirmed from a real host; the reader never reads them). */
+const CONSOLE_TEXT = {
+  en: { regMissing: 'ERROR: The system was unable to find the specified registry key or value.', searchDone: (n: number) => `End of search: ${n} match(es) found.`, fileNotFound: 'File Not Found' },
+  de: { regMissing: 'FEHLER: Der angegebene Registrierungsschlüssel bzw. Wert wurde nicht gefunden.', searchDone: (n: number) => `Suche beendet: ${n} Übereinstimmung(en) gefunden.`, fileNotFound: 'Datei nicht gefunden' },
+};
+
+/** `wmic … /value > file` then `type file`: blank lines around each instance, lines ending "\r\r\n". */
+function wmicValues(records: [string, string][][]): string[] {
+  const out: string[] = [];
+  for (const r of records) out.push('\r', '\r', ...r.map(([k, v]) => `${k}=${v}\r`));
+  out.push('\r', '\r');
+  return out;
+}
+
+function collectFileV2(f: CollectFacts, lang: 'en' | 'de'): string {
+  const t = CONSOLE_TEXT[lang];
+  const section = (name: string, body: string[]): string[] => [`[[cabferry:begin ${name}]]`, ...body, `[[cabferry:end ${name}]]`];
+  const ntKey = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion';
+  const reg = (name: string, type: string, value: string): string => `    ${name}    ${type}    ${value}`;
+  const os = ['', ntKey, reg('BuildLabEx', 'REG_SZ', f.buildLabEx), reg('CSDBuildNumber', 'REG_SZ', '1621'), reg('CSDVersion', 'REG_SZ', f.csdVersion),
+    reg('CurrentBuild', 'REG_SZ', String(f.build)), reg('CurrentBuildNumber', 'REG_SZ', String(f.build)), reg('CurrentType', 'REG_SZ', 'Multiprocessor Free'),
+    reg('CurrentVersion', 'REG_SZ', '6.0'), reg('EditionID', 'REG_SZ', 'ServerEnterprise'), reg('ProductName', 'REG_SZ', f.productName), reg('RegisteredOwner', 'REG_SZ', 'Windows User'),
+    reg('SystemRoot', 'REG_SZ', 'C:\\Windows'), '', `${ntKey}\\Hotfix`, `${ntKey}\\Winlogon`, 'EXIT=0'];
+  const pkgKey = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\Packages';
+  const arch = f.arch === 'AMD64' ? 'amd64' : 'x86';
+  const cbs = [''];
+  for (const [kb, state] of Object.entries(f.packages)) cbs.push(`${pkgKey}\\Package_for_${kb}~31bf3856ad364e35~${arch}~~6.0.1.0`, reg('CurrentState', 'REG_DWORD', `0x${state.toString(16)}`), '');
+  cbs.push(t.searchDone(Object.keys(f.packages).length), 'EXIT=0');
+  const sha2 = f.sha2Values
+    ? ['', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Servicing\\Codesigning\\SHA2', reg('SHA2-Codesigning-Support', 'REG_DWORD', '0x1'), reg('SHA2-Core-Codesigning-Support', 'REG_DWORD', '0x1'), '', 'EXIT=0']
+    : [t.regMissing, 'EXIT=1'];
+  const yn = (b: boolean): string => (b ? 'yes' : 'no');
+  return [
+    '[[cabferry-inventory 2]]',
+    ...section('environment', [`COMPUTERNAME=${f.name}`, `PROCESSOR_ARCHITECTURE=${f.arch}`, 'PROCESSOR_ARCHITEW6432=']),
+    ...section('os', os),
+    ...section('kernel', ['EXIT=0', ...wmicValues([[['Version', f.kernelVersion]]]), '']),
+    ...section('wua', ['EXIT=0', ...wmicValues([[['Version', '7.6.7600.320']]]), '']),
+    ...section('boot', ['EXIT=0', ...wmicValues([[['LastBootUpTime', '20261102060112.500000+060'], ['LocalDateTime', '20261104091403.510000+060']]]), '']),
+    ...section('servicing', [...(f.servicing.length > 0 ? f.servicing : [t.fileNotFound]), `EXIT=${f.servicing.length > 0 ? 0 : 1}`]),
+    ...section('cbs', cbs),
+    ...section('qfe', ['EXIT=0', ...wmicValues(f.qfe.map((kb) => [['HotFixID', kb], ['InstalledOn', '4/20/2019']])), '']),
+    ...section('sha2', sha2),
+    ...section('reboot', [`CbsRebootPending=${yn(f.reboot.cbs)}`, `WuRebootRequired=${yn(f.reboot.wu)}`, `PendingFileRenameOperations=${yn(f.reboot.rename)}`, `CbsPendingXml=${yn(f.reboot.pendingXml)}`]),
+    ...section('licence', ['EXIT=0', ...wmicValues(f.licences.map((l) => [['ID', l.id], ['LicenseStatus', String(l.status)], ['Name', l.name]])), '']),
+    '[[cabferry:complete]]',
+    '',
+  ].join('\r\n');
+}
+
 const S2008 = 'Microsoft® Windows Server® 2008 Standard ';
 const oldFixes = ['KB955430', 'KB2999226', 'KB3078601'];
 
@@ -163,6 +234,7 @@ function main(): void {
     const bytes = typeof data === 'string' ? Buffer.from(data.replace(/®/g, '\u00a9'), 'latin1') : data;
     fs.writeFileSync(path.join(out, name), bytes);
   };
+  const writeBytes = (name: string, bytes: Buffer): void => fs.writeFileSync(path.join(out, name), bytes);
   // 1. fresh SP2 x64 at 6002, nothing from 2019
   write('srv-fresh-x64.systeminfo.txt', systeminfoList({ name: 'SRV-FRESH', osName: S2008, osVersion: '6.0.6002 Service Pack 2 Build 6002', systemType: 'x64-based PC', hotfixes: oldFixes }));
   // 2. SHA-2 support installed, restart pending (collect-script output)
@@ -183,6 +255,37 @@ function main(): void {
   write('srv-sp1.systeminfo.txt', systeminfoList(sp1));
   write('srv-sp1.hotfix.csv', getHotFixCsv(sp1));
   // 6. a Windows 7 SP1 workstation described by hand in our JSON profile
+  // 7. the April 2019 story of 3. as German (list and CSV, OEM 850), French (list and CSV, OEM 850) and Japanese (list, 932) hosts write it
+  const story: LocalisedHost = { name: 'SRV-6003', osName: '', version: '6.0.6003', servicePack: 2, systemType: 'x64-based PC', hotfixes: at6003.hotfixes };
+  const de = { ...story, osName: 'Microsoft® Windows Server® 2008 Enterprise ' };
+  const fr = { ...story, osName: 'Microsoft® Windows Server® 2008 Entreprise ' };
+  const ja = { ...story, osName: 'Microsoft Windows Server 2008 Enterprise ' };
+  writeBytes('srv-6003-april.de.systeminfo.txt', encodeCodePage(localisedSystemInfoList(de, 'de'), 'cp850'));
+  writeBytes('srv-6003-april.de.systeminfo.csv', encodeCodePage(localisedSystemInfoCsv(de, 'de'), 'cp850'));
+  writeBytes('srv-6003-april.fr.systeminfo.txt', encodeCodePage(localisedSystemInfoList(fr, 'fr'), 'cp850'));
+  writeBytes('srv-6003-april.fr.systeminfo.csv', encodeCodePage(localisedSystemInfoCsv(fr, 'fr'), 'cp850'));
+  writeBytes('srv-6003-april.ja.systeminfo.txt', encodeCodePage(localisedSystemInfoList(ja, 'ja'), 'shift_jis'));
+  // 8. the same story from our collect script (version 2), on an English and on a German host
+  const facts6003: CollectFacts = {
+    name: 'SRV-6003', arch: 'AMD64', productName: 'Windows Server (R) 2008 Enterprise', build: 6003, csdVersion: 'Service Pack 2',
+    buildLabEx: '6003.20491.amd64fre.vistasp2_ldr.190301-1700', kernelVersion: '6.0.6003.20491',
+    packages: { KB955430: 0x70, KB2999226: 0x70, KB3078601: 0x70, KB4493730: 0x70, KB4489887: 0x50, KB4493471: 0x70 },
+    qfe: at6003.hotfixes, sha2Values: false, servicing: ['6.0.6002.18005', '6.0.6003.20484'],
+    reboot: { cbs: false, wu: false, rename: false, pendingXml: false },
+    licences: [{ id: '00000000-0000-4000-8000-000000000001', name: 'Windows Server(R), ServerEnterprise edition', status: 1 }],
+  };
+  writeBytes('srv-6003-april.inventory.txt', encodeCodePage(collectFileV2(facts6003, 'en'), 'cp437'));
+  writeBytes('srv-6003-april.de.inventory.txt', encodeCodePage(collectFileV2(facts6003, 'de'), 'cp850'));
+  // 9. ESU era: a host past January 2020 with the licensing preparation package, its ESU key activated or not
+  const esuBase: CollectFacts = {
+    ...facts6003, name: 'SRV-ESU', kernelVersion: '6.0.6003.20660', buildLabEx: '6003.20660.amd64fre.vistasp2_ldr.191211-0600',
+    packages: { KB4493730: 0x70, KB4474419: 0x70, KB4534303: 0x70, KB4538484: 0x70 }, qfe: ['KB4493730', 'KB4474419', 'KB4534303', 'KB4538484'],
+    sha2Values: true,
+  };
+  // product names follow the published form "Windows(R), Client-ESU-Year1 add-on for …"; the IDs are placeholders, not Microsoft's
+  const esuAddOn = (status: number) => ({ id: '00000000-0000-4000-8000-00000000e501', name: 'Windows(R), Server-ESU-Year1 add-on for Standard,Enterprise,Datacenter', status });
+  writeBytes('srv-esu-activated.inventory.txt', encodeCodePage(collectFileV2({ ...esuBase, name: 'SRV-ESU-ON', licences: [...esuBase.licences, esuAddOn(1)] }, 'en'), 'cp437'));
+  writeBytes('srv-esu-not-activated.inventory.txt', encodeCodePage(collectFileV2({ ...esuBase, name: 'SRV-ESU-OFF', licences: [...esuBase.licences, esuAddOn(0)] }, 'de'), 'cp850'));
   write('win7-ws.profile.json', JSON.stringify({ name: 'WS-WIN7', product: 'Windows 7', ntVersion: '6.1', build: 7601, revision: 24000, architecture: 'amd64', servicePack: 1, installed: ['KB3177467'], servicingStackVersion: '6.1.7601.23505', sha2CodeSigning: false, pendingReboot: false }, null, 2) + '\n');
 }
 
