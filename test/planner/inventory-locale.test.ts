@@ -184,6 +184,28 @@ describe('collect script version 2: registry and WMI facts, the same in every la
   });
 });
 
+describe('collect script version 1 files (media staged before version 2)', () => {
+  const v1 = fs.readFileSync(host('srv-sha2-pending.inventory.txt'), 'latin1');
+  const withSysteminfo = (body: string): string => v1.replace(/(\[\[cabferry:begin systeminfo\]\]\r\n)[\s\S]*?(\[\[cabferry:end systeminfo\]\])/, `$1${body}\r\n$2`);
+
+  it('a German systeminfo section is read, not skipped', () => {
+    const english = parse(Buffer.from(v1, 'latin1')).inventory;
+    const de = decodeCodePage(fs.readFileSync(host('srv-6003-april.de.systeminfo.txt')), 'cp850')
+      .replace('SRV-6003', 'SRV-SHA2').replace(/6\.0\.6003 Service Pack 2 Build 6003/, '6.0.6002 Service Pack 2 Build 6002');
+    const german = parse(encodeCodePage(withSysteminfo(de), 'cp850')).inventory;
+    assert.deepEqual(
+      [german.product, german.ntVersion, german.build, german.revision, german.servicePack, german.architecture],
+      [english.product, english.ntVersion, english.build, english.revision, english.servicePack, english.architecture],
+    );
+    assert.ok(german.installed.includes('KB4474419'));
+  });
+
+  it('without a readable systeminfo section, BuildLabEx still gives NT version, build, revision and service pack', () => {
+    const inv = parse(Buffer.from(withSysteminfo('Zugriff verweigert'), 'latin1')).inventory;
+    assert.deepEqual([inv.ntVersion, inv.build, inv.revision, inv.servicePack], ['6.0', 6002, 24564, 2]);
+  });
+});
+
 describe('the same host story plans the same in every language and format', () => {
   const kb = loadKnowledgeBase();
   const catalog: Payload[] = [...nt60Catalog(), ...(['x86', 'amd64'] as const).flatMap((a) => [laterSsu('KB5016129', a), laterSsu('KB4537830', a)])];

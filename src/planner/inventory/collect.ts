@@ -181,6 +181,12 @@ function ntVersionOfBuild(build: number): string | null {
   return null;
 }
 
+/** The service pack a build number means on NT 6.0 / 6.1 (6001 is SP1, 6002 and 6003 are SP2, 7601 is SP1); null for others. */
+function servicePackOfBuild(build: number): number | null {
+  const levels: Record<number, number> = { 6000: 0, 6001: 1, 6002: 2, 6003: 2, 7600: 0, 7601: 1 };
+  return levels[build] ?? null;
+}
+
 /** Package key name → CurrentState; a KB's packages ("Package_for_KB…", "Package_2_for_KB…") keep the lowest state. */
 function cbsPackages(lines: string[]): Map<string, number> {
   const out = new Map<string, number>();
@@ -287,6 +293,7 @@ function parseCollectV1(text: string, file: string): HostInventory {
     if (inv.build === null) inv.build = Number(m[1]);
     if (Number(m[1]) === inv.build) inv.revision = Number(m[2]);
     if (inv.ntVersion === null) inv.ntVersion = ntVersionOfBuild(inv.build);
+    if (inv.servicePack === null) inv.servicePack = servicePackOfBuild(inv.build);
   }
   return inv;
 }
