@@ -107,8 +107,7 @@ interface RawBlock {
  */
 function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawBlock> {
   const { file, header, folder, area } = segment;
-  const headScratch = Buffer.allocUnsafe(CFDATA_FIXED_SIZE);
-  const payloadScratch = Buffer.allocUnsafe(MAX_BLOCK_INPUT);
+  const ahead = new ReadAhead(file, area.dataEnd);
   const where = { file: file.path };
   if (folder.cCFData === 0) return;
   if (folder.coffCabStart < area.dataStart || folder.coffCabStart >= area.dataEnd) {
@@ -123,7 +122,7 @@ function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawB
     if (pos + CFDATA_FIXED_SIZE + reserve > area.dataEnd) {
       throw inputError('CAB_TRUNCATED_DATA', `folder ${folder.index}: data block ${index} header runs past the end of the cabinet data`, { ...where, offset: pos });
     }
-    const head = file.readInto(headScratch, pos, 'data block header');
+    const head = ahead.bytes(pos, CFDATA_FIXED_SIZE, 'data block header');
     const stored = head.readUInt32LE(0);
     const cbData = head.readUInt16LE(4);
     const cbUncomp = head.readUInt16LE(6);
@@ -137,7 +136,7 @@ function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawB
     if (payloadOffset + cbData > area.dataEnd) {
       throw inputError('CAB_TRUNCATED_DATA', `folder ${folder.index}: data block ${index} (${cbData} bytes) runs past the end of the cabinet data`, { ...where, offset: pos });
     }
-    const payload = file.readInto(payloadScratch.subarray(0, cbData), payloadOffset, 'data block');
+    const payload = ahead.bytes(payloadOffset, cbData, 'data block');
     let checksum: ChecksumState = { kind: 'absent' };
     if (verify && stored !== 0) {
       const actual = cfdataChecksum(payload, cbData, cbUncomp);
@@ -150,6 +149,35 @@ function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawB
     }
     yield { index, fileOffset: pos, file: file.path, cbUncomp, payload, checksum, lastOfSegment: index === folder.cCFData - 1 };
     pos = payloadOffset + cbData;
+  }
+}
+
+/**
+ * Sequential reads of a CFDATA chain in large pieces: two small reads per block (header, then
+ * payload) were one system call each. A returned view is valid until the next call, which may
+ * refill the buffer. Reads stop at `end` (the data area), so nothing past it is ever read.
+ */
+class ReadAhead {
+  private static readonly CHUNK = 256 * 1024;
+  private readonly buffer = Buffer.allocUnsafe(ReadAhead.CHUNK);
+  /** file offset of buffer[0], and how many bytes the buffer holds */
+  private start = 0;
+  private filled = 0;
+
+  constructor(
+    private readonly file: CabByteSource,
+    private readonly end: number,
+  ) {}
+
+  /** `length` (≤ CHUNK) bytes at `offset`; callers have checked that they lie before `end`. */
+  bytes(offset: number, length: number, what: string): Buffer {
+    if (offset < this.start || offset + length > this.start + this.filled) {
+      const want = Math.max(length, Math.min(ReadAhead.CHUNK, this.end - offset));
+      this.file.readInto(this.buffer.subarray(0, want), offset, what);
+      this.start = offset;
+      this.filled = want;
+    }
+    return this.buffer.subarray(offset - this.start, offset - this.start + length);
   }
 }
 
