@@ -128,6 +128,70 @@ export const payloadDefinitions: Definition[] = [
   },
 ];
 
+/**
+ * fixtures/payloads-esu/: the Extended Security Updates years of Server 2008 SP2, kept apart from the 2019
+ * story so that the tests planning "every fixture MSU" keep planning that story. KBs, months and the
+ * servicing stack version follow catalog/kb/nt6.0.json (and its sources); everything after the August 2019
+ * cut-over is signed with SHA-256 only. Component names and file versions are plausible, not copied.
+ */
+export const esuPayloadDefinitions: Definition[] = [
+  {
+    kb: 4575904, ntVersion: '6.0', role: 'esu-preparation', title: '2020-07 ESU Licensing Preparation Package',
+    releaseType: 'Update', packageType: 'Update', restart: 'required', packageVersion: '6.0.1.1',
+    releaseDate: date('2020-07-14'), applicabilityInfo: SERVER_2008_SP2, parents: [SP2_PARENT],
+    components: [
+      { name: 'Microsoft-Windows-Security-Licensing-SLC', version: '6.0.6003.20871', files: ['slc.dll'] },
+      { name: 'Microsoft-Windows-Security-Licensing-SLSvc', version: '6.0.6003.20871', files: ['slsvc.exe'] },
+    ],
+    signing: 'sha2',
+  },
+  {
+    kb: 5016129, ntVersion: '6.0', role: 'servicing-stack', title: '2022-07 Servicing Stack Update',
+    releaseType: 'Security Update', packageType: 'Security Update', restart: 'possible', packageVersion: '6.0.1.12',
+    releaseDate: date('2022-07-12'), applicabilityInfo: SERVER_2008_SP2, parents: [SP2_PARENT],
+    components: [{ name: 'Microsoft-Windows-ServicingStack', version: '6.0.6003.21569', files: ['cbscore.dll', 'TrustedInstaller.exe'] }],
+    signing: 'sha2',
+  },
+  {
+    kb: 5022340, ntVersion: '6.0', role: 'monthly-rollup', title: '2023-01 Security Monthly Quality Rollup (ESU, the last outside Azure)',
+    releaseType: 'Security Update', packageType: 'Security Update', restart: 'required', packageVersion: '6.0.1.41',
+    releaseDate: date('2023-01-10'), applicabilityInfo: SERVER_2008_SP2, parents: [SP2_PARENT],
+    components: [
+      { name: 'Microsoft-Windows-OS-Kernel', version: '6.0.6003.21831', files: ['ntoskrnl.exe'] },
+      { name: 'Microsoft-Windows-Win32k', version: '6.0.6003.21831', files: ['win32k.sys'] },
+    ],
+    signing: 'sha2',
+  },
+];
+
+/** One fixture folder: the packages it holds and the heading of its README. */
+export interface PayloadSet {
+  definitions: Definition[];
+  heading: string;
+  /** sentences after the generator line, before the table */
+  intro: string[];
+}
+
+export const storyPayloads: PayloadSet = {
+  definitions: payloadDefinitions,
+  heading: '# Payload fixtures: MSUs shaped like the real Windows Server 2008 SP2 / Windows 7 SP1 updates',
+  intro: [
+    'fake; the structure and metadata follow the real MSUs and payload cabs in `../shared/corpus` (`msu/`,',
+    '`ms-signed/kb2999226-inner/`). Everything is signed by the test PKI (`../pki/`): trust `fixtures/pki/root.pem`.',
+  ],
+};
+
+export const esuPayloads: PayloadSet = {
+  definitions: esuPayloadDefinitions,
+  heading: '# ESU-era payload fixtures: a 2020 licensing preparation package, a 2022 SSU and the January 2023 rollup (Server 2008 SP2)',
+  intro: [
+    'fake; the structure and metadata follow the real MSUs and payload cabs in `../shared/corpus` (`msu/`,',
+    '`ms-signed/kb2999226-inner/`), built exactly like `../payloads/`. Everything is signed by the test PKI (`../pki/`): trust',
+    '`fixtures/pki/root.pem`. KBs, months and the SSU version follow `catalog/kb/nt6.0.json`; all three are SHA-256 only.',
+    'Kept in their own folder so that tests planning every MSU of `../payloads/` keep planning the 2019 story.',
+  ],
+};
+
 const ARCHES: MsuArch[] = ['x86', 'x64'];
 
 export interface PayloadFixture {
@@ -155,11 +219,11 @@ export interface PayloadFixture {
   sha256: string;
 }
 
-export function makePayloadFixtures(pki: TestPki, dir: string, log: (m: string) => void): PayloadFixture[] {
+export function makePayloadFixtures(pki: TestPki, dir: string, log: (m: string) => void, set: PayloadSet = storyPayloads): PayloadFixture[] {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const fixtures: PayloadFixture[] = [];
-  for (const d of payloadDefinitions) {
+  for (const d of set.definitions) {
     for (const arch of ARCHES) {
       const def: PackageDefinition = { ...d, arch };
       const built = buildMsu(def, pki, dir);
@@ -182,21 +246,20 @@ export function makePayloadFixtures(pki: TestPki, dir: string, log: (m: string) 
     }
   }
   fs.writeFileSync(path.join(dir, 'expected.json'), JSON.stringify({ trustAnchor: 'fixtures/pki/root.pem', fixtures }, null, 2) + '\n');
-  fs.writeFileSync(path.join(dir, 'README.md'), payloadReadme(fixtures));
+  fs.writeFileSync(path.join(dir, 'README.md'), payloadReadme(fixtures, set));
   return fixtures;
 }
 
-function payloadReadme(fixtures: PayloadFixture[]): string {
+function payloadReadme(fixtures: PayloadFixture[], set: PayloadSet): string {
   const rows = fixtures.map((f) => {
     const parents = f.parents.map((p) => `${p.names.join(' or ')} ${p.version} (${[p.buildCompare && `build ${p.buildCompare}`, p.serviceCompare && `service ${p.serviceCompare}`].filter(Boolean).join(', ')})`).join('; ');
     return `| \`${f.file}\` | ${f.kb} | ${f.role} | ${f.architecture} | ${f.ntVersion} | ${f.signatures} | ${f.restart} | ${parents} | ${f.releaseType} | ${f.releaseDate} |`;
   });
   return [
-    '# Payload fixtures: MSUs shaped like the real Windows Server 2008 SP2 / Windows 7 SP1 updates',
+    set.heading,
     '',
     'Generated by `scripts/make-fixtures.ts` (`scripts/lib/msu-builder*.ts`); do not edit by hand. The content is',
-    'fake; the structure and metadata follow the real MSUs and payload cabs in `../shared/corpus` (`msu/`,',
-    '`ms-signed/kb2999226-inner/`). Everything is signed by the test PKI (`../pki/`): trust `fixtures/pki/root.pem`.',
+    ...set.intro,
     '',
     '| file | KB | role | arch | NT | signing | restart | parents (update.mum) | releaseType | released |',
     '|---|---|---|---|---|---|---|---|---|---|',
