@@ -18,12 +18,13 @@ const HIGH_HALF: Record<'cp850' | 'cp437', string> = {
 export function decodeCodePage(bytes: Uint8Array, cp: CodePage): string {
   if (cp === 'windows-1252' || cp === 'shift_jis') return new TextDecoder(cp).decode(bytes);
   const high = HIGH_HALF[cp];
-  let out = '';
+  const codes = new Uint16Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i];
-    out += b < 0x80 ? String.fromCharCode(b) : high[b - 0x80];
+    codes[i] = b < 0x80 ? b : high.charCodeAt(b - 0x80);
   }
-  return out;
+  // every character of both tables is in the Basic Multilingual Plane: one UTF-16 unit per byte
+  return Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength).toString('utf16le');
 }
 
 /** Shift_JIS bytes decode without a single replacement character (a test of plausibility, not proof). */
