@@ -1,12 +1,11 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { internalError, usageError } from '../errors';
 import { trustAnchorsFromDer, type TrustAnchor } from '../authenticode/trust';
 import type { Payload } from '../package/types';
 import { assertSha256, BlobStore, type BlobTempFile } from './blob-store';
-import { resolveCatalogDir } from './location';
-import { applyMigrations, loadMigrations, schemaVersion } from './migrations';
+import { schemaVersion } from './migrations';
+import { DATABASE_FILE } from './open';
 import type {
   CatalogEntry,
   ImportEvent,
@@ -20,142 +19,10 @@ import type {
 } from './types';
 
 /**
- * The catalog: one SQLite database (catalog.sqlite, WAL) and the blob store beside it. Every
- * change is one IMMEDIATE transaction, so concurrent importers queue on the write lock (busy
- * timeout) instead of failing, and readers never see half an import.
+ * The catalog's data access: one SQLite connection and the blob store beside it. How a catalog
+ * is found, created, refused or opened read-only is decided in ./open.ts.
  */
-
-export const DATABASE_FILE = 'catalog.sqlite';
-/** How long a writer waits for another process's transaction before giving up. */
-const BUSY_TIMEOUT_MS = 30_000;
-
-export interface CatalogOptions {
-  /** --catalog; resolved with resolveCatalogDir (CABFERRY_CATALOG, XDG data dir) when absent */
-  dir?: string;
-  /** open for reading only: never creates or upgrades anything */
-  readonly?: boolean;
-  /**
-   * For commands that only read (catalog list/show/check without --repair, trust list): an
-   * existing catalog this process cannot write (a read-only mount, another user's files) is
-   * opened read-only instead of refused; a writable or missing one opens as usual.
-   */
-  readonlyIfUnwritable?: boolean;
-}
-
-export function openCatalog(options: CatalogOptions = {}): Catalog {
-  const dir = resolveCatalogDir(options.dir);
-  const dbPath = path.join(dir, DATABASE_FILE);
-  const blobs = new BlobStore(dir);
-  const unwritable = fs.existsSync(dbPath) ? unwritableReason(dir, blobs) : null;
-  const readonly = (options.readonly ?? false) || (unwritable !== null && options.readonlyIfUnwritable === true);
-  if (readonly) {
-    if (!fs.existsSync(dbPath)) {
-      throw usageError('CATALOG_NOT_FOUND', `no catalog at ${dir} (import payloads first, or pass --catalog DIR)`);
-    }
-  } else if (unwritable !== null) {
-    throw internalError('CATALOG_READONLY', `the catalog at ${dir} cannot be written (${unwritable}): importing, changing trust anchors and check --repair need write access; list, show and check work read-only`, { file: dir });
-  } else {
-    try {
-      fs.mkdirSync(dir, { recursive: true });
-      blobs.ensureLayout();
-    } catch (e) {
-      throw internalError('CATALOG_CREATE', `cannot create the catalog at ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`, { cause: e });
-    }
-  }
-  let db: Database.Database;
-  try {
-    db = readonly ? openDatabaseForReading(dbPath) : new Database(dbPath, { timeout: BUSY_TIMEOUT_MS });
-  } catch (e) {
-    if (e instanceof Error && e.name === 'CabferryError') throw e;
-    throw openError(dir, dbPath, e);
-  }
-  try {
-    if (!readonly) {
-      db.pragma('journal_mode = WAL');
-      // FULL: a payload reported "imported" survives a power cut, not just a crash
-      db.pragma('synchronous = FULL');
-    }
-    db.pragma('foreign_keys = ON');
-    applyMigrations(db, loadMigrations(), { readonly, dir });
-  } catch (e) {
-    db.close();
-    if (e instanceof Error && e.name === 'SqliteError') {
-      throw openError(dir, dbPath, e);
-    }
-    throw e;
-  }
-  return new Catalog(dir, db, blobs, readonly);
-}
-
-/**
- * SQLite reports a full disk met while opening (no room for the -wal/-shm files) as a bare
- * "disk I/O error"; the free space of the catalog's file system tells the operator the cause.
- */
-function openError(dir: string, dbPath: string, e: unknown): Error {
-  let st: fs.StatsFs | null = null;
-  try {
-    st = fs.statfsSync(dir);
-  } catch {
-    /* no statfs: the message alone */
-  }
-  const message = e instanceof Error ? e.message : String(e);
-  const free = st === null ? null : Number(st.bavail) * Number(st.bsize);
-  if (free !== null && free < 1024 * 1024) {
-    return internalError('CATALOG_NO_SPACE', `cannot open ${dbPath}: ${message}: the file system holding the catalog is full (${free} bytes free)`, { cause: e });
-  }
-  if (st !== null && Number(st.files) > 0 && Number(st.ffree) === 0) {
-    return internalError('CATALOG_NO_SPACE', `cannot open ${dbPath}: ${message}: the file system holding the catalog has no free file entries (inodes)`, { cause: e });
-  }
-  return internalError('CATALOG_OPEN', `cannot open ${dbPath}: ${message}`, { cause: e });
-}
-
-/**
- * Why this process cannot change the catalog (EROFS: a read-only mount; EACCES: permissions),
- * or null when it can. Asked before opening, because SQLite would otherwise open a read-only
- * file "successfully" and fail later with a message that names no cause.
- */
-function unwritableReason(dir: string, blobs: BlobStore): string | null {
-  for (const p of [dir, path.join(dir, DATABASE_FILE), blobs.blobsDir, blobs.tmpDir]) {
-    try {
-      fs.accessSync(p, fs.constants.W_OK);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') continue; // created on first use
-      return `${p}: ${code === 'EROFS' ? 'read-only file system' : code === 'EACCES' ? 'permission denied' : code ?? String(e)}`;
-    }
-  }
-  return null;
-}
-
-/**
- * A read-only connection. In WAL mode SQLite needs the -shm index beside the database, and
- * creates it when missing — impossible in a folder this process cannot write. When there is no
- * -wal file either, the database file alone holds every committed transaction, so it is read
- * as a private in-memory image (marked as a rollback-journal database, which is all the WAL
- * flag changes) — exactly what is committed, and nothing written anywhere.
- */
-function openDatabaseForReading(dbPath: string): Database.Database {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
-  try {
-    db.pragma('schema_version'); // the first read opens the WAL index
-    return db;
-  } catch (e) {
-    db.close();
-    const code = (e as { code?: string }).code;
-    if (code !== 'SQLITE_READONLY_DIRECTORY' && code !== 'SQLITE_CANTOPEN') throw e;
-    if (fs.existsSync(`${dbPath}-wal`)) {
-      throw internalError('CATALOG_OPEN', `cannot read ${dbPath}: its write-ahead log (${path.basename(dbPath)}-wal) needs an index file that this folder cannot hold; open the catalog once with write access`, { cause: e });
-    }
-  }
-  const image = fs.readFileSync(dbPath);
-  if (image.length < 100 || image.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') {
-    throw internalError('CATALOG_OPEN', `cannot open ${dbPath}: not an SQLite database`);
-  }
-  // header bytes 18 and 19: file format write/read version, 2 = WAL, 1 = rollback journal
-  image[18] = 1;
-  image[19] = 1;
-  return new Database(image, { readonly: true });
-}
+export { DATABASE_FILE, openCatalog, type CatalogAccess, type CatalogOptions } from './open';
 
 /** "KB4493730", "kb4493730" or "4493730" → "KB4493730". */
 export function normalizeKb(kb: string): string {
@@ -216,6 +83,19 @@ export class Catalog {
     readonly readonly: boolean,
   ) {}
 
+  /** Every statement this connection ran, by its SQL text: each is prepared once per connection. */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** The prepared statement for `sql`, prepared on first use and reused for the connection's life. */
+  private prepare<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement as unknown as Database.Statement<P, R>;
+  }
+
   get schemaVersion(): number {
     return schemaVersion(this.db);
   }
@@ -237,7 +117,7 @@ export class Catalog {
 
   /** An imported payload by the SHA-256 of its file; null if absent or only quarantined. */
   payloadBySha256(sha256: string): Payload | null {
-    const row = this.db
+    const row = this
       .prepare<[string], PayloadRow>(`SELECT * FROM payloads WHERE sha256 = ? AND status = 'imported'`)
       .get(assertSha256(sha256));
     return row ? parsePayload(row) : null;
@@ -250,20 +130,20 @@ export class Catalog {
   }
 
   entry(sha256: string): CatalogEntry | null {
-    const row = this.db.prepare<[string], PayloadRow>('SELECT * FROM payloads WHERE sha256 = ?').get(assertSha256(sha256));
+    const row = this.prepare<[string], PayloadRow>('SELECT * FROM payloads WHERE sha256 = ?').get(assertSha256(sha256));
     return row ? this.toEntry(row) : null;
   }
 
   /** Size of every payload row, for `catalog check`. */
   payloadSizes(): Map<string, number> {
-    const rows = this.db.prepare<[], { sha256: string; size: number }>('SELECT sha256, size FROM payloads').all();
+    const rows = this.prepare<[], { sha256: string; size: number }>('SELECT sha256, size FROM payloads').all();
     return new Map(rows.map((r) => [r.sha256, r.size]));
   }
 
   events(sha256?: string): ImportEvent[] {
     const rows = sha256
-      ? this.db.prepare<[string], EventRow>('SELECT * FROM import_events WHERE sha256 = ? ORDER BY id').all(assertSha256(sha256))
-      : this.db.prepare<[], EventRow>('SELECT * FROM import_events ORDER BY id').all();
+      ? this.prepare<[string], EventRow>('SELECT * FROM import_events WHERE sha256 = ? ORDER BY id').all(assertSha256(sha256))
+      : this.prepare<[], EventRow>('SELECT * FROM import_events ORDER BY id').all();
     return rows.map((r) => ({
       id: r.id,
       at: r.at,
@@ -306,11 +186,11 @@ export class Catalog {
       params.push(filter.product);
     }
     const sql = `SELECT p.* FROM payloads p ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY p.kb, p.file_name, p.sha256`;
-    return this.db.prepare<(string | number)[], PayloadRow>(sql).all(...params);
+    return this.prepare<(string | number)[], PayloadRow>(sql).all(...params);
   }
 
   private toEntry(row: PayloadRow): CatalogEntry {
-    const signatures = this.db
+    const signatures = this
       .prepare<[string], SignatureRow>('SELECT * FROM signatures WHERE sha256 = ? ORDER BY position')
       .all(row.sha256)
       .map(
@@ -326,7 +206,7 @@ export class Catalog {
           reason: s.reason,
         }),
       );
-    const members = this.db
+    const members = this
       .prepare<[string], MemberRecord>('SELECT name, role, size FROM members WHERE sha256 = ? ORDER BY name')
       .all(row.sha256);
     return {
@@ -357,7 +237,7 @@ export class Catalog {
   storeEntry(temp: BlobTempFile, entry: NewCatalogEntry, event: Omit<ImportEvent, 'outcome' | 'sha256' | 'size'>): ImportOutcome {
     this.assertWritable();
     return this.withWriteLock((): ImportOutcome => {
-      const existing = this.db.prepare<[string], { status: PayloadStatus }>('SELECT status FROM payloads WHERE sha256 = ?').get(entry.sha256);
+      const existing = this.prepare<[string], { status: PayloadStatus }>('SELECT status FROM payloads WHERE sha256 = ?').get(entry.sha256);
       let outcome: ImportOutcome;
       if (existing === undefined) {
         this.publishBlob(temp, entry);
@@ -365,7 +245,7 @@ export class Catalog {
         outcome = entry.status;
       } else if (existing.status === 'quarantined' && entry.status === 'imported') {
         // e.g. the operator added the missing trust anchor: the same bytes now pass
-        this.db.prepare('DELETE FROM payloads WHERE sha256 = ?').run(entry.sha256);
+        this.prepare('DELETE FROM payloads WHERE sha256 = ?').run(entry.sha256);
         this.publishBlob(temp, entry);
         this.insertEntry(entry);
         outcome = 'imported';
@@ -397,7 +277,7 @@ export class Catalog {
       return this.db.transaction(fn).immediate();
     } catch (e) {
       // SQLITE_FULL, SQLITE_IOERR …: the transaction rolled back; say so with the catalog's name
-      if (e instanceof Error && e.name === 'SqliteError') {
+      if (e instanceof Database.SqliteError) {
         throw internalError('CATALOG_WRITE', `cannot write the catalog ${path.join(this.dir, DATABASE_FILE)}: ${e.message}; the change was rolled back`, { cause: e });
       }
       throw e;
@@ -411,7 +291,7 @@ export class Catalog {
 
   private insertEntry(e: NewCatalogEntry): void {
     const p = e.payload;
-    this.db
+    this
       .prepare(
         `INSERT INTO payloads (sha256, size, status, reject_code, reject_reason, file_name, format, kb, title, product,
            nt_version, architecture, kind, release_type, restart, unpacked_size, signatures, sha1_only_allowed,
@@ -448,9 +328,9 @@ export class Catalog {
       });
     if (p !== null) {
       const products = new Set([p.product, ...(p.products ?? [])].filter((x): x is string => typeof x === 'string' && x !== ''));
-      const insertProduct = this.db.prepare('INSERT INTO payload_products (sha256, product) VALUES (?, ?)');
+      const insertProduct = this.prepare('INSERT INTO payload_products (sha256, product) VALUES (?, ?)');
       for (const product of products) insertProduct.run(e.sha256, product);
-      const insertParent = this.db.prepare(
+      const insertParent = this.prepare(
         `INSERT INTO parents (sha256, position, kb, identity_name, identity_version, architecture, disposition, integrate,
            build_compare, service_compare, revision_compare) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -462,7 +342,7 @@ export class Catalog {
         ),
       );
     }
-    const insertSignature = this.db.prepare(
+    const insertSignature = this.prepare(
       `INSERT INTO signatures (sha256, position, nested, digest_algorithm, signer, issuer, timestamp_kind, timestamp_time,
          timestamp_authority, valid, code, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -472,12 +352,12 @@ export class Catalog {
         s.timestamp?.time ?? null, s.timestamp?.authority ?? null, s.valid ? 1 : 0, s.code, s.reason,
       );
     }
-    const insertMember = this.db.prepare('INSERT OR IGNORE INTO members (sha256, name, role, size) VALUES (?, ?, ?, ?)');
+    const insertMember = this.prepare('INSERT OR IGNORE INTO members (sha256, name, role, size) VALUES (?, ?, ?, ?)');
     for (const m of e.members) insertMember.run(e.sha256, m.name, m.role, m.size);
   }
 
   private insertEvent(e: ImportEvent): void {
-    this.db
+    this
       .prepare(
         `INSERT INTO import_events (at, who, host, pid, source, entry, sha256, size, outcome, verdict, code, reason, cabferry_version)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -493,7 +373,7 @@ export class Catalog {
   }
 
   trustAnchorRecords(): TrustAnchorRecord[] {
-    return this.db
+    return this
       .prepare<[], { fingerprint: string; subject: string; issuer: string; not_before: string; not_after: string; source: string; added_at: string; der: Buffer }>(
         'SELECT * FROM trust_anchors ORDER BY subject, fingerprint',
       )
@@ -515,7 +395,7 @@ export class Catalog {
     this.assertWritable();
     const added = new Map<string, boolean>();
     this.withWriteLock(() => {
-      const insert = this.db.prepare(
+      const insert = this.prepare(
         `INSERT OR IGNORE INTO trust_anchors (fingerprint, subject, issuer, not_before, not_after, der, source, added_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -536,7 +416,7 @@ export class Catalog {
       const matches = this.trustAnchorRecords().filter((r) => r.fingerprint.startsWith(wanted));
       if (matches.length === 0) throw usageError('TRUST_ANCHOR_NOT_FOUND', `no trust anchor with fingerprint ${fingerprint}`);
       if (matches.length > 1) throw usageError('TRUST_ANCHOR_AMBIGUOUS', `${matches.length} trust anchors start with ${fingerprint}; give more digits`);
-      this.db.prepare('DELETE FROM trust_anchors WHERE fingerprint = ?').run(matches[0].fingerprint);
+      this.prepare('DELETE FROM trust_anchors WHERE fingerprint = ?').run(matches[0].fingerprint);
       return matches[0];
     });
   }

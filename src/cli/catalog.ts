@@ -5,21 +5,21 @@ import { checkCatalog, type CheckReport } from '../catalog/check';
 import { exportBlob } from '../catalog/export-blob';
 import type { CatalogEntry, PayloadFilter } from '../catalog/types';
 import { CabferryError, ExitCode } from '../errors';
+import { CATALOG_OPTION } from './options';
 import { action, isInteractive, printJson } from './run';
 
 /** `cabferry catalog init|list|show|check|export-blob`. */
 export function register(program: Command): void {
   const catalogCmd = program.command('catalog').description('query and check the payload catalog');
-  const catalogOption = ['--catalog <dir>', 'catalog folder (default: $CABFERRY_CATALOG, else the per-user data folder)'] as const;
 
   catalogCmd
     .command('init')
-    .description('create the catalog (or upgrade its schema); other commands do this implicitly')
-    .option(...catalogOption)
+    .description('create the catalog (or upgrade its schema); import and trust add also create it, read-only commands never do')
+    .option(...CATALOG_OPTION)
     .option('--json', 'print one JSON document')
     .action(
       action((opts: { catalog?: string; json?: boolean }) => {
-        const catalog = openCatalog({ dir: opts.catalog });
+        const catalog = openCatalog({ dir: opts.catalog, access: 'create' });
         try {
           if (opts.json) printJson({ catalog: catalog.dir, schemaVersion: catalog.schemaVersion });
           else process.stdout.write(`catalog ready at ${catalog.dir} (schema version ${catalog.schemaVersion})\n`);
@@ -33,7 +33,7 @@ export function register(program: Command): void {
   catalogCmd
     .command('list')
     .description('list payloads (imported and quarantined)')
-    .option(...catalogOption)
+    .option(...CATALOG_OPTION)
     .option('--kb <kb>', 'only this KB')
     .option('--product <product>', 'only payloads for this product, e.g. "Windows Server 2008"')
     .option('--arch <arch>', 'x86 | amd64 | ia64 | arm64 | neutral')
@@ -42,7 +42,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(
       action((opts: PayloadFilter & { catalog?: string; json?: boolean; imported?: boolean }) => {
-        const catalog = openCatalog({ dir: opts.catalog, readonlyIfUnwritable: true });
+        const catalog = openCatalog({ dir: opts.catalog, access: 'read-where-writable' });
         try {
           const filter: PayloadFilter = { kb: opts.kb, product: opts.product, arch: opts.arch, kind: opts.kind };
           const entries = catalog.entries(filter, opts.imported ? 'imported' : undefined);
@@ -62,11 +62,11 @@ export function register(program: Command): void {
     .command('show')
     .description('everything the catalog knows about a payload, by KB or SHA-256')
     .argument('<kb-or-sha256>')
-    .option(...catalogOption)
+    .option(...CATALOG_OPTION)
     .option('--json', 'print one JSON document')
     .action(
       action((key: string, opts: { catalog?: string; json?: boolean }) => {
-        const catalog = openCatalog({ dir: opts.catalog, readonlyIfUnwritable: true });
+        const catalog = openCatalog({ dir: opts.catalog, access: 'read-where-writable' });
         try {
           const entries = isSha256Hex(key.toLowerCase()) ? [catalog.entry(key)].filter((e): e is CatalogEntry => e !== null) : catalog.entries({ kb: key });
           if (entries.length === 0) throw new CabferryError('negative', 'NOT_IN_CATALOG', `nothing in ${catalog.dir} matches ${key}`);
@@ -86,13 +86,13 @@ export function register(program: Command): void {
   catalogCmd
     .command('check')
     .description('re-hash every blob; find missing/orphan blobs and rows, leftover temp files; SQLite integrity check')
-    .option(...catalogOption)
+    .option(...CATALOG_OPTION)
     .option('--repair', 'remove orphan blobs, stray files and temp files of dead imports')
     .option('--json', 'print one JSON document')
     .action(
       action((opts: { catalog?: string; json?: boolean; repair?: boolean }) => {
         // without --repair a check only reads: it works on a catalog it cannot write
-        const catalog = openCatalog({ dir: opts.catalog, readonlyIfUnwritable: !opts.repair });
+        const catalog = openCatalog({ dir: opts.catalog, access: opts.repair ? 'write' : 'read-where-writable' });
         try {
           const progress = isInteractive() && !opts.json;
           const report = checkCatalog(catalog, {
@@ -115,11 +115,11 @@ export function register(program: Command): void {
     .argument('<sha256>')
     .requiredOption('-o, --output <file>', 'where to write it')
     .option('--force', 'replace FILE if it exists')
-    .option(...catalogOption)
+    .option(...CATALOG_OPTION)
     .option('--json', 'print one JSON document')
     .action(
       action((sha256: string, opts: { catalog?: string; json?: boolean; output: string; force?: boolean }) => {
-        const catalog = openCatalog({ dir: opts.catalog, readonly: true });
+        const catalog = openCatalog({ dir: opts.catalog, access: 'read' });
         try {
           const exported = exportBlob(catalog, sha256, opts.output, { force: opts.force });
           if (opts.json) printJson(exported);

@@ -4,7 +4,7 @@ import { resolveTrust } from '../catalog/trust';
 import { ExitCode } from '../errors';
 import { importPayloads, type ImportResult, type ImportSummary } from '../importer/import';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
-import { collect, parseAtOption } from './options';
+import { CATALOG_OPTION, collect, parseAtOption } from './options';
 import { createProgress } from './progress';
 import { action, printJson } from './run';
 
@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .command('import')
     .description('verify payloads (files, folders, .zip bundles) and add the valid ones to the catalog')
     .argument('<path...>', '.msu/.cab files, folders (recursive) or .zip bundles')
-    .option('--catalog <dir>', 'catalog folder (default: $CABFERRY_CATALOG, else the per-user data folder)')
+    .option(...CATALOG_OPTION)
     .option('--trust <file|dir>', "trust anchors (repeatable; default: the catalog's trust set)", collect)
     .option('--at <date>', 'verify signatures without a timestamp as of this date (default: now)')
     .option('--allow-sha1-only', 'also import payloads whose only valid signatures use SHA-1 (recorded as such)')
@@ -37,7 +37,7 @@ export function register(program: Command): void {
       action(async (paths: string[], opts: ImportCliOptions) => {
         const at = parseAtOption(opts.at);
         const knowledgeBase = loadKnowledgeBase(opts.knowledgeBase);
-        const catalog = openCatalog({ dir: opts.catalog });
+        const catalog = openCatalog({ dir: opts.catalog, access: 'create' });
         try {
           const trust = resolveTrust(catalog, opts.trust);
           const progress = createProgress({ unit: 'file(s)', suppressed: opts.json === true || opts.quiet === true });

@@ -4,6 +4,9 @@ import { isCabferryError, usageError } from '../errors';
 
 /** Option parsing that several commands share: one meaning, one message, one error code. */
 
+/** `--catalog DIR`, described the same way by every command that takes it. */
+export const CATALOG_OPTION = ['--catalog <dir>', 'catalog folder (default: $CABFERRY_CATALOG, else the per-user data folder)'] as const;
+
 /** commander accumulator for repeatable options (`--trust A --trust B`). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -28,7 +31,7 @@ export function trustFromOptions(opts: { trust?: string[]; catalog?: string }): 
   const { openCatalog } = require('../catalog/catalog') as typeof import('../catalog/catalog');
   let catalog;
   try {
-    catalog = openCatalog({ dir: opts.catalog, readonly: true });
+    catalog = openCatalog({ dir: opts.catalog, access: 'read' });
   } catch (e) {
     if (isCabferryError(e) && e.code === 'CATALOG_NOT_FOUND') {
       throw usageError('NO_TRUST_ANCHORS', 'no trust anchors: pass --trust FILE|DIR (e.g. catalog/trust-anchors/microsoft-roots.pem), or add anchors to a catalog with `cabferry trust add`');

@@ -27,7 +27,7 @@ export function register(program: Command): void {
         const goal = planGoalFromOptions(opts);
         const hosts = readHostInventories(opts.host);
         const kb = loadKnowledgeBase(opts.knowledgeBase);
-        const catalog = openCatalog({ dir: opts.catalog, readonly: true });
+        const catalog = openCatalog({ dir: opts.catalog, access: 'read' });
         let plans: HostPlan[];
         try {
           plans = planHosts(hosts, catalog.payloads(), kb, goal);

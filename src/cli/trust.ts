@@ -3,6 +3,7 @@ import { openCatalog } from '../catalog/catalog';
 import { addTrustAnchorFiles } from '../catalog/trust';
 import { ExitCode, usageError } from '../errors';
 import { shippedDataPath } from '../shipped-data';
+import { CATALOG_OPTION } from './options';
 import { action, printJson } from './run';
 
 /** `cabferry trust add|list|remove`: the catalog's trust anchors, used when a command gets no --trust. */
@@ -14,13 +15,13 @@ export function register(program: Command): void {
     .description('trust the certificates in FILE… (PEM bundles, DER/PEM certificates, folders of them)')
     .argument('[file...]', 'certificate files or folders')
     .option('--microsoft-roots', "also trust the Microsoft root certificates shipped with cabferry (catalog/trust-anchors/microsoft-roots.pem)")
-    .option('--catalog <dir>', 'catalog folder (default: $CABFERRY_CATALOG, else the per-user data folder)')
+    .option(...CATALOG_OPTION)
     .option('--json', 'print one JSON document')
     .action(
       action((files: string[], opts: { catalog?: string; json?: boolean; microsoftRoots?: boolean }) => {
         const sources = [...files, ...(opts.microsoftRoots ? [shippedDataPath('trust-anchors', 'microsoft-roots.pem')] : [])];
         if (sources.length === 0) throw usageError('TRUST_NOTHING_TO_ADD', 'name certificate files or folders, or --microsoft-roots');
-        const catalog = openCatalog({ dir: opts.catalog });
+        const catalog = openCatalog({ dir: opts.catalog, access: 'create' });
         try {
           const added = addTrustAnchorFiles(catalog, sources);
           if (opts.json) {
@@ -40,11 +41,11 @@ export function register(program: Command): void {
   trust
     .command('list')
     .description('list the trust anchors')
-    .option('--catalog <dir>', 'catalog folder')
+    .option(...CATALOG_OPTION)
     .option('--json', 'print one JSON document')
     .action(
       action((opts: { catalog?: string; json?: boolean }) => {
-        const catalog = openCatalog({ dir: opts.catalog, readonlyIfUnwritable: true });
+        const catalog = openCatalog({ dir: opts.catalog, access: 'read-where-writable' });
         try {
           const anchors = catalog.trustAnchorRecords();
           if (opts.json) {
@@ -67,11 +68,11 @@ export function register(program: Command): void {
     .command('remove')
     .description('stop trusting the anchor with this SHA-256 fingerprint (or a unique prefix of at least 8 hex digits)')
     .argument('<fingerprint>')
-    .option('--catalog <dir>', 'catalog folder')
+    .option(...CATALOG_OPTION)
     .option('--json', 'print one JSON document')
     .action(
       action((fingerprint: string, opts: { catalog?: string; json?: boolean }) => {
-        const catalog = openCatalog({ dir: opts.catalog });
+        const catalog = openCatalog({ dir: opts.catalog, access: 'write' });
         try {
           const removed = catalog.removeTrustAnchor(fingerprint);
           if (opts.json) printJson({ catalog: catalog.dir, removed: describe(removed) });

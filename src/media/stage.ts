@@ -88,7 +88,7 @@ export function stageMedia(options: StageOptions): StageResult {
   }
   const inventories = readHostInventories(options.hosts);
   const kb = loadKnowledgeBase(options.knowledgeBase);
-  const catalog = openCatalog({ dir: options.catalog, readonly: true });
+  const catalog = openCatalog({ dir: options.catalog, access: 'read' });
   try {
     // checked before anything is planned or written: a key that cannot sign must not cost a copy
     const material = options.signKey !== undefined && options.signCert !== undefined

@@ -75,7 +75,7 @@ describe('catalog schema', () => {
     assert.equal(c.db.pragma('journal_mode', { simple: true }), 'wal');
     assert.ok(fs.statSync(path.join(dir, 'blobs')).isDirectory());
     c.close();
-    const again = openCatalog({ dir, readonly: true });
+    const again = openCatalog({ dir, access: 'read' });
     assert.equal(again.schemaVersion, loadMigrations().length);
     assert.deepEqual(again.payloads(), []);
     again.close();
@@ -88,7 +88,7 @@ describe('catalog schema', () => {
     db.pragma('user_version = 999');
     db.close();
     assert.throws(() => openCatalog({ dir }), (e: unknown) => isCabferryError(e) && e.code === 'CATALOG_TOO_NEW');
-    assert.throws(() => openCatalog({ dir: path.join(dir, 'nope'), readonly: true }), (e: unknown) => isCabferryError(e) && e.code === 'CATALOG_NOT_FOUND');
+    assert.throws(() => openCatalog({ dir: path.join(dir, 'nope'), access: 'read' }), (e: unknown) => isCabferryError(e) && e.code === 'CATALOG_NOT_FOUND');
   });
 
   it('validates migration file names and numbering', () => {
