@@ -73,6 +73,23 @@ describe('host inventories in other languages: the same host story reads the sam
     assert.equal(decodeCodePage(Buffer.from([0xa9]), 'cp437'), '⌐');
   });
 
+  it('Spanish, Italian and Portuguese label tables name the fields, partial outputs included', () => {
+    const snippet = (labels: string[], version: string): string =>
+      ['', ...[['SRV-X', labels[0]], ['Microsoft Windows Server 2008 Standard ', labels[1]], [version, labels[2]], ['X86-based PC', labels[3]], ['2 x', labels[4]]].map(([v, l]) => `${`${l}:`.padEnd(32)}${v}`), `${''.padEnd(32)}[01]: KB955430`, `${''.padEnd(32)}[02]: KB4493730`, ''].join('\r\n');
+    const cases: [string, string[], string][] = [
+      ['es', ['Nombre de host', 'Nombre del sistema operativo', 'Versión del sistema operativo', 'Tipo de sistema', 'Revisión(es)'], '6.0.6002 Service Pack 2 Compilación 6002'],
+      ['it', ['Nome host', 'Nome SO', 'Versione SO', 'Tipo sistema', 'Aggiornamenti rapidi'], '6.0.6002 Service Pack 2 build 6002'],
+      ['pt-BR', ['Nome do host', 'Nome do sistema operacional', 'Versão do sistema operacional', 'Tipo de sistema', 'Hotfix(es)'], '6.0.6002 Service Pack 2 Compilação 6002'],
+    ];
+    for (const [lang, labels, version] of cases) {
+      const text = snippet(labels, version);
+      const reading = readSystemInfoList(text, `${lang}.txt`);
+      assert.equal(reading.language, lang);
+      const inv = parse(encodeCodePage(text, 'cp850')).inventory;
+      assert.deepEqual([inv.name, inv.product, inv.build, inv.servicePack, inv.architecture, inv.installed], ['SRV-X', 'Windows Server 2008', 6002, 2, 'x86', ['KB4493730', 'KB955430']], lang);
+    }
+  });
+
   it('a language without a label table is read by systeminfo\'s field order, and only when the whole order holds', () => {
     const de = decodeCodePage(fs.readFileSync(host('srv-6003-april.de.systeminfo.txt')), 'cp850');
     // Russian labels (as a Russian Server 2012 R2 prints them) over the same values, saved as UTF-8
