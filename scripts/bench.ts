@@ -2,7 +2,7 @@
  * `npm run bench`: runs every benchmark script, prints one table of cabferry beside the real
  * tools (medians, ratios, goals) and writes bench/results.json.
  *
- *   node dist/scripts/bench.js [--quick] [--only decode,verify,import,plan,lzx,stage,startup] [--json | --markdown] [--out FILE]
+ *   node dist/scripts/bench.js [--quick] [--only decode,verify,import,plan,lzx,stage,startup,rollup] [--json | --markdown] [--out FILE]
  *   node dist/scripts/bench.js --from bench/results.json [--json | --markdown]
  *
  * Each script runs as a child process with --json: its one JSON report (scripts/lib/bench-report)
@@ -65,6 +65,12 @@ const BENCHES: readonly BenchScript[] = [
   { name: 'lzx', script: 'bench-lzx.js', full: ['--runs', '5'], quick: ['--runs', '1'] },
   { name: 'stage', script: 'bench-stage.js', full: ['--mb', '300', '--runs', '3'], quick: ['--mb', '16', '--runs', '1'] },
   { name: 'startup', script: 'bench-startup.js', full: ['--runs', '20'], quick: ['--runs', '2'] },
+  {
+    name: 'rollup',
+    script: 'bench-rollup.js',
+    full: ['--inner-mb', '1024', '--components', '3000', '--runs', '3'],
+    quick: ['--inner-mb', '8', '--components', '40', '--runs', '1'],
+  },
 ];
 
 export interface ScriptRun {

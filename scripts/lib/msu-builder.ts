@@ -47,6 +47,8 @@ export interface ComponentSpec {
   /** file version, e.g. "6.0.6003.20489" */
   version: string;
   files: string[];
+  /** the files' bytes (default: a 1 KiB fake "MZ" stub); the rollup benchmark makes large ones */
+  makeFile?: (name: string) => Buffer;
 }
 
 export interface PackageDefinition {
@@ -130,7 +132,7 @@ function fakeFile(component: ComponentSpec, file: string, arch: string): Buffer 
 
 function buildComponent(spec: ComponentSpec, arch: string): BuiltComponent {
   const key = `${arch}_${spec.name.toLowerCase()}_${PUBLIC_KEY_TOKEN}_${spec.version}_none_${sha256Hex(`${arch}|${spec.name}|${spec.version}`).slice(0, 16)}`;
-  const files = spec.files.map((name) => ({ name, data: fakeFile(spec, name, arch) }));
+  const files = spec.files.map((name) => ({ name, data: spec.makeFile ? spec.makeFile(name) : fakeFile(spec, name, arch) }));
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<assembly xmlns="urn:schemas-microsoft-com:asm.v3" manifestVersion="1.0" copyright="Copyright (c) Microsoft Corporation. All Rights Reserved.">',
@@ -347,6 +349,14 @@ export interface PackageCabOptions {
    * matches update.cat.
    */
   alterUpdateMum?: (mum: Buffer) => Buffer;
+  /**
+   * Member order of a real rollup: the payload files first, the manifests, update.mum and the
+   * catalogs at the end, so that reading the metadata means decoding the whole folder (default:
+   * metadata first, as in the small real packages).
+   */
+  metadataLast?: boolean;
+  /** the folder's encoder (default LZX:21 with E8 and matches) */
+  encoder?: FolderEncoder;
 }
 
 export interface PackageCab {
@@ -399,12 +409,10 @@ export function buildPackageCab(def: PackageDefinition, pki: TestPki, options: P
   ];
   const cix = containerIndex(def, [...named, ...payloads]);
   const date = cabDate(def.releaseDate, 10);
-  const files: CabWriterFile[] = [
-    { name: '_manifest_.cix.xml', data: cix, date },
-    ...named.map((n) => ({ name: n.member, data: n.data, date })),
-    ...payloads.map((p) => ({ name: p.member, data: p.data, date })),
-  ];
-  return { cab: buildCab([{ encoder: lzx21(), files }]), catalogDigest, members: files.map((f) => f.name) };
+  const metadataFiles: CabWriterFile[] = [{ name: '_manifest_.cix.xml', data: cix, date }, ...named.map((n) => ({ name: n.member, data: n.data, date }))];
+  const payloadFiles: CabWriterFile[] = payloads.map((p) => ({ name: p.member, data: p.data, date }));
+  const files = options.metadataLast ? [...payloadFiles, ...metadataFiles] : [...metadataFiles, ...payloadFiles];
+  return { cab: buildCab([{ encoder: options.encoder ?? lzx21(), files }]), catalogDigest, members: files.map((f) => f.name) };
 }
 
 /** Signatures of the inner package cab (made by buildMsu; exported for fixtures that sign a bare package cab) */
@@ -412,11 +420,11 @@ export function packageCabSignatures(def: PackageDefinition): CabSignature[] {
   return cabSignatures(def, 'Windows Vista Cabs', 60);
 }
 
-export function buildMsu(def: PackageDefinition, pki: TestPki, outDir: string): BuiltMsu {
+export function buildMsu(def: PackageDefinition, pki: TestPki, outDir: string, options: PackageCabOptions = {}): BuiltMsu {
   const base = msuBaseName(def);
   const arch = mumArch(def.arch);
   const work = path.join(outDir, `.${base}.work`);
-  const packageCab = buildPackageCab(def, pki);
+  const packageCab = buildPackageCab(def, pki, options);
 
   fs.mkdirSync(work, { recursive: true });
   try {
