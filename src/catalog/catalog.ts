@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { internalError, usageError } from '../errors';
 import { trustAnchorsFromDer, type TrustAnchor } from '../authenticode/trust';
+import type { FileVerdict } from '../authenticode/cab';
 import type { Payload } from '../package/types';
 import { assertSha256, BlobStore, type BlobTempFile } from './blob-store';
 import { schemaVersion } from './migrations';
@@ -132,6 +133,20 @@ export class Catalog {
   entry(sha256: string): CatalogEntry | null {
     const row = this.prepare<[string], PayloadRow>('SELECT * FROM payloads WHERE sha256 = ?').get(assertSha256(sha256));
     return row ? this.toEntry(row) : null;
+  }
+
+  /**
+   * The signature verdict exactly as the importer computed it (chains, timestamp chains, the time
+   * each chain was checked at); null when the row keeps none. Read for evidence, never re-judged.
+   */
+  importVerdict(sha256: string): FileVerdict | null {
+    const row = this.db.prepare<[string], { verdict_json: string | null }>('SELECT verdict_json FROM payloads WHERE sha256 = ?').get(assertSha256(sha256));
+    if (!row || row.verdict_json === null) return null;
+    try {
+      return JSON.parse(row.verdict_json) as FileVerdict;
+    } catch (e) {
+      throw internalError('CATALOG_VERDICT_UNREADABLE', `the stored signature verdict of ${sha256} is not JSON: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   /** Size of every payload row, for `catalog check`. */

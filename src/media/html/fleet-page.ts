@@ -1,0 +1,152 @@
+import type { HostReport, HostStatus, MediaReport, StepReport, StepStatus } from '../report';
+import { escapeHtml, textOr } from './escape';
+import { factsTable, htmlDocument, statusBadge, table } from './page';
+
+/**
+ * The fleet page (`cabferry report DIR --html FILE`): what the hosts wrote back on the medium,
+ * held against the plans staged on it. Built only from reportMedia()'s data; a host or step the
+ * report does not call installed is never shown as installed.
+ */
+
+export interface FleetPageOptions {
+  /** when the page was written */
+  generatedAt: string;
+  cabferryVersion: string;
+}
+
+/** How the page groups hosts; every HostStatus falls in exactly one group. */
+const GROUPS: { label: string; statuses: HostStatus[] }[] = [
+  { label: 'Complete', statuses: ['complete'] },
+  { label: 'Waiting for a restart', statuses: ['restart-pending'] },
+  { label: 'Failed or refused', statuses: ['failed', 'refused'] },
+  { label: 'Started, not finished', statuses: ['in-progress'] },
+  { label: 'Not started', statuses: ['not-run'] },
+];
+
+const HOST_STATUS_TEXT: Record<HostStatus, string> = {
+  complete: 'complete',
+  'restart-pending': 'waiting for a restart',
+  failed: 'failed',
+  refused: 'refused to run',
+  'in-progress': 'started, not finished',
+  'not-run': 'not started',
+};
+
+const STEP_STATUS_TEXT: Record<StepStatus, string> = {
+  installed: 'installed',
+  skipped: 'skipped',
+  failed: 'failed',
+  'restart-pending': 'waiting for a restart',
+  'not-reached': 'not reached',
+};
+
+/** Chart colours per step status, in the order the bars stack. */
+const CHART: { status: StepStatus; colour: string }[] = [
+  { status: 'installed', colour: '#2e7d32' },
+  { status: 'skipped', colour: '#90a4ae' },
+  { status: 'restart-pending', colour: '#f9a825' },
+  { status: 'failed', colour: '#c62828' },
+  { status: 'not-reached', colour: '#e0e0e0' },
+];
+
+export function renderFleetPage(report: MediaReport, options: FleetPageOptions): string {
+  const body = [
+    '<h1>cabferry fleet report</h1>',
+    factsTable([
+      ['Medium', escapeHtml(report.dir)],
+      ['Written', escapeHtml(options.generatedAt)],
+      ['Hosts', String(report.hosts.length)],
+      ['Verdict', report.ok ? '<span class="ok">every host complete</span>' : '<span class="bad">not every host is complete</span>'],
+    ]),
+    '<h2>Fleet</h2>',
+    groupsTable(report.hosts),
+    progressChart(report.hosts),
+    ...report.hosts.map(hostSection),
+    `<p class="foot">Written by cabferry ${escapeHtml(options.cabferryVersion)} from the result logs under results\\ on the medium and the plans under hosts\\. A step counts as installed only when its host logged an installer result that means installed.</p>`,
+  ].join('\n');
+  return htmlDocument(`cabferry fleet report: ${report.hosts.length} host(s)`, body);
+}
+
+function groupsTable(hosts: HostReport[]): string {
+  return table(
+    [{ label: 'State', width: '28%' }, { label: 'Hosts', width: '8%', className: 'num' }, { label: 'Which', width: '64%' }],
+    GROUPS.map((g) => {
+      const members = hosts.filter((h) => g.statuses.includes(h.status));
+      return [escapeHtml(g.label), String(members.length), members.length === 0 ? '<span class="muted">-</span>' : members.map((h) => escapeHtml(h.host)).join(', ')];
+    }),
+  );
+}
+
+/**
+ * One stacked bar per host, a segment per step status, the full width being that host's plan.
+ * Inline SVG (no script, no external file); the same numbers are in the tables below it for
+ * browsers without SVG.
+ */
+function progressChart(hosts: HostReport[]): string {
+  if (hosts.length === 0) return '<p>No host was staged on this medium.</p>';
+  const rowHeight = 22;
+  const labelWidth = 170;
+  const barWidth = 420;
+  const countWidth = 110;
+  const width = labelWidth + barWidth + countWidth;
+  const legendHeight = 24;
+  const height = hosts.length * rowHeight + legendHeight + 4;
+  const parts: string[] = [];
+  hosts.forEach((h, i) => {
+    const y = i * rowHeight + 2;
+    const total = h.steps.length;
+    parts.push(`<text x="${labelWidth - 8}" y="${y + 14}" text-anchor="end" font-size="12">${escapeHtml(truncate(h.host, 24))}</text>`);
+    parts.push(`<rect x="${labelWidth}" y="${y}" width="${barWidth}" height="${rowHeight - 6}" fill="#ffffff" stroke="#999999"/>`);
+    let x = labelWidth;
+    for (const seg of CHART) {
+      const n = h.counts[seg.status];
+      if (n === 0 || total === 0) continue;
+      const w = (barWidth * n) / total;
+      parts.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${rowHeight - 6}" fill="${seg.colour}" stroke="#ffffff" stroke-width="0.5"><title>${escapeHtml(h.host)}: ${n} ${STEP_STATUS_TEXT[seg.status]}</title></rect>`);
+      x += w;
+    }
+    const done = h.counts.installed + h.counts.skipped;
+    parts.push(`<text x="${labelWidth + barWidth + 8}" y="${y + 14}" font-size="12">${done}/${total} done</text>`);
+  });
+  const ly = hosts.length * rowHeight + 8;
+  let lx = labelWidth;
+  for (const seg of CHART) {
+    parts.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${seg.colour}" stroke="#999999"/><text x="${lx + 16}" y="${ly + 11}" font-size="11">${STEP_STATUS_TEXT[seg.status]}</text>`);
+    lx += 16 + STEP_STATUS_TEXT[seg.status].length * 6 + 14;
+  }
+  const summary = hosts.map((h) => `${h.host}: ${h.counts.installed + h.counts.skipped} of ${h.steps.length} steps done`).join('; ');
+  return `<div class="keep"><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(`Progress per host: ${summary}`)}" font-family="Arial, Helvetica, sans-serif">${parts.join('')}</svg></div>`;
+}
+
+function hostSection(h: HostReport): string {
+  const c = h.counts;
+  const out: string[] = [];
+  out.push(`<div class="newpage host" id="host-${escapeHtml(h.host)}">`);
+  out.push(`<h2>Host ${escapeHtml(h.host)} ${statusBadge(h.status, HOST_STATUS_TEXT[h.status])}</h2>`);
+  out.push(factsTable([
+    ['State', `${escapeHtml(HOST_STATUS_TEXT[h.status])}${h.reason ? `: ${escapeHtml(h.reason)}` : ''}`],
+    ['Steps', `${c.installed} installed, ${c.skipped} skipped, ${c.failed} failed, ${c['restart-pending']} waiting for a restart, ${c['not-reached']} not reached (of ${h.steps.length})`],
+    ['Runs of install.cmd', `${h.runs}${h.lastRun ? `, last started ${escapeHtml(h.lastRun)}` : ''}`],
+    ...(h.unreadableLines > 0 ? [['Unreadable log lines', `<span class="bad">${h.unreadableLines}</span> (not counted as progress)`] as [string, string]] : []),
+  ]));
+  if (h.steps.length === 0) out.push('<p>The plan for this host has no steps.</p>');
+  else {
+    out.push(table(
+      [{ label: '#', width: '4%', className: 'num' }, { label: 'Step', width: '26%' }, { label: 'Result', width: '14%' }, { label: 'Code', width: '13%' }, { label: 'Meaning', width: '28%' }, { label: 'Time', width: '15%' }],
+      h.steps.map(stepRow),
+    ));
+  }
+  out.push('</div>');
+  return out.join('\n');
+}
+
+function stepRow(s: StepReport): string[] {
+  const what = s.action === 'reboot' ? 'restart' : `${textOr(s.kb, '')} <span class="mono">${textOr(s.file, '')}</span>`;
+  const code = s.code === null ? '<span class="muted">-</span>' : `${s.code}<br><span class="mono">${textOr(s.codeHex, '')}</span>`;
+  const meaning = s.meaning === null ? '<span class="muted">no result logged</span>' : `${textOr(s.explanation, '')}<br><span class="mono muted">${escapeHtml(s.meaning)}</span>`;
+  return [String(s.n), what, statusBadge(s.status, STEP_STATUS_TEXT[s.status]), code, meaning, textOr(s.time, '<span class="muted">-</span>')];
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}~`;
+}
