@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors';
 import { reportMedia, type MediaReport } from '../media';
+import { writeFleetPage } from '../media/html';
+import { version } from '../version';
 import { action, printJson } from './run';
 
 export function register(program: Command): void {
@@ -9,11 +11,13 @@ export function register(program: Command): void {
     .description('read the result logs brought back on the media and compare them with the plans')
     .argument('<dir>', 'the media folder')
     .option('--json', 'print one JSON document')
+    .option('--html <file>', 'also write the fleet page (self-contained HTML with a progress chart) to this file')
     .action(
-      action((dir: string, opts: { json?: boolean }) => {
+      action((dir: string, opts: { json?: boolean; html?: string }) => {
         const report = reportMedia(dir);
+        const page = opts.html === undefined ? null : writeFleetPage(opts.html, report, { generatedAt: new Date().toISOString(), cabferryVersion: version });
         if (opts.json) printJson(report);
-        else process.stdout.write(reportText(report));
+        else process.stdout.write(reportText(report) + (page ? `Fleet page: ${page.file} (${page.bytes} bytes)\n` : ''));
         return report.ok ? ExitCode.ok : ExitCode.negative;
       }),
     );

@@ -7,6 +7,7 @@ import { HASH_SELFTEST_CONTENT, HASH_SELFTEST_PATH, RESULTS_DIR, SHA256_VBS_PATH
  *   manifest.json.p7s      detached PKCS#7 signature of manifest.json (with --sign-key/--sign-cert)
  *   SHA256SUMS             the same hashes for `sha256sum -c`
  *   README.txt             for the person at the far end
+ *   index.html             the evidence pack: plans, payload signatures, manifest signer (printable)
  *   collect.cmd            writes a host inventory (from the planner)
  *   payloads/FILE          each payload once, whatever the number of hosts needing it
  *   tools/…                the fallback hasher and its self-test input
@@ -18,6 +19,7 @@ export const MEDIA = {
   signature: 'manifest.json.p7s',
   sums: 'SHA256SUMS',
   readme: 'README.txt',
+  evidencePack: 'index.html',
   collect: 'collect.cmd',
   payloads: 'payloads',
   tools: 'tools',

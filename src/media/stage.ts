@@ -12,6 +12,7 @@ import { isOutsideManifest, MEDIA, mediaToolFiles } from './layout';
 import { MANIFEST_FORMAT, renderSha256Sums, serializeManifest, signDetached, type ManifestEntry, type MediaManifest } from './manifest';
 import { loadSigningMaterial, type SigningMaterial } from './signing-material';
 import { assertMediaName, FAT32_MAX_FILE_SIZE } from './names';
+import { catalogEvidence, manifestSignerOf, renderEvidencePack, type PayloadEvidence } from './html';
 
 /**
  * Staging: plans in, a self-checking medium out.
@@ -80,6 +81,8 @@ export interface WriteMediaInput {
   now: Date;
   /** warnings found before writing, passed through to the result */
   warnings?: string[];
+  /** the catalog's records of a payload, shown in index.html; without it the page says none are known */
+  payloadEvidence?: (sha256: string) => PayloadEvidence | null;
 }
 
 export function stageMedia(options: StageOptions): StageResult {
@@ -115,6 +118,7 @@ export function stageMedia(options: StageOptions): StageResult {
       progress: options.progress,
       now: options.now ?? new Date(),
       warnings: material?.warnings,
+      payloadEvidence: catalogEvidence(catalog),
     });
   } finally {
     catalog.close();
@@ -198,6 +202,11 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
   }
   write(MEDIA.collect, input.collectCmd.replace(/\r?\n/g, '\r\n'));
   write(MEDIA.readme, readmeText(staged, input.now).replace(/\r?\n/g, '\r\n'));
+  // the evidence pack is written before the manifest so that manifest.json lists (and signs) it
+  write(MEDIA.evidencePack, renderEvidencePack({
+    createdAt: input.now.toISOString(), cabferryVersion, catalog: input.catalog, hosts: input.hosts, payloads: stagedPayloads,
+    evidence: input.payloadEvidence ?? (() => null), manifestSigner: input.signing ? manifestSignerOf(input.signing) : null,
+  }));
 
   const removed = removeStale(to, new Set(entries.map((e) => e.path)), progress);
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -342,6 +351,9 @@ function readmeText(hosts: StagedHost[], now: Date): string {
     ...(incomplete.length > 0
       ? ['', '!!! WARNING: INCOMPLETE PLANS (staged with --allow-incomplete) for:', ...incomplete.map((h) => `!!!   ${h.name}: missing ${h.missing.join(', ')}`)]
       : []),
+    '',
+    'index.html (open it in any browser, or print it) shows each host\'s plan, what was skipped',
+    'and why, and the signatures of every payload as checked when it was imported.',
     '',
     'On each host, as Administrator, run the script in its own folder:',
     ...hosts.map((h) => `  hosts\\${h.name}\\install.cmd      (${h.steps} steps)`),

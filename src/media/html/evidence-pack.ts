@@ -47,8 +47,6 @@ export interface ManifestSigner {
   chain: { subject: string; sha256Fingerprint: string }[];
 }
 
-export const EVIDENCE_PACK_FILE = 'index.html';
-
 export function renderEvidencePack(input: EvidencePackInput): string {
   const evidence = new Map(input.payloads.map((p) => [p.sha256, input.evidence(p.sha256)]));
   const body = [
@@ -118,11 +116,9 @@ function hostSection(inventory: HostInventory, plan: HostPlan, evidence: Map<str
   out.push(`<div class="newpage host" id="host-${escapeHtml(plan.host)}">`);
   out.push(`<h2>Host ${escapeHtml(plan.host)}</h2>`);
   out.push(factsTable([
-    ['Windows', escapeHtml(windowsText(inventory))],
-    ['Architecture', textOr(inventory.architecture, 'not stated')],
-    ['Installed updates reported', String(inventory.installed.length)],
-    ['Inventory from', textOr(inventory.sources.join(', '), 'not stated')],
-    ['Not stated by the inventory', textOr(inventory.unknown.join(', '), 'nothing')],
+    ['Windows', `${escapeHtml(windowsText(inventory))}, ${textOr(inventory.architecture, 'architecture not stated')}`],
+    ['Inventory', `from ${textOr(inventory.sources.join(', '), 'no stated source')}; not stated: ${textOr(inventory.unknown.join(', '), 'nothing')}`],
+    ['Reported installed', inventory.installed.length === 0 ? 'none' : `${inventory.installed.length}: ${escapeHtml(inventory.installed.join(', '))}`],
     ['Run', `<code>hosts\\${escapeHtml(plan.host)}\\install.cmd</code> as Administrator`],
   ]));
   if (!plan.complete) out.push(`<div class="warn">INCOMPLETE PLAN: staged with --allow-incomplete; the host will not be current after it runs.</div>`);
@@ -130,24 +126,25 @@ function hostSection(inventory: HostInventory, plan: HostPlan, evidence: Map<str
   if (plan.steps.length === 0) out.push('<p>Nothing to install.</p>');
   else {
     out.push(table(
-      [{ label: '#', width: '4%', className: 'num' }, { label: 'KB', width: '10%' }, { label: 'Kind', width: '12%' }, { label: 'File', width: '25%' }, { label: 'Size', width: '8%', className: 'num' }, { label: 'Why', width: '29%' }, { label: 'Restart', width: '12%' }],
+      [{ label: '#', width: '4%', className: 'num' }, { label: 'KB', width: '12%' }, { label: 'Kind', width: '14%' }, { label: 'File', width: '24%' }, { label: 'Size', width: '8%', className: 'num' }, { label: 'Why', width: '26%' }, { label: 'Restart', width: '12%' }],
       plan.steps.map((s) => stepRow(s, s.sha256 === null ? null : evidence.get(s.sha256) ?? null)),
+      'plan',
     ));
   }
   out.push('<h3>Missing</h3>');
   out.push(plan.missing.length === 0
     ? '<p>Nothing: every prerequisite the plan needs is on this medium.</p>'
     : table([{ label: 'KB', width: '14%' }, { label: 'Why it is needed', width: '60%' }, { label: 'File to fetch', width: '26%' }],
-      plan.missing.map((m) => [escapeHtml(m.kb), escapeHtml(m.reason), textOr(m.fileHint, '<span class="muted">-</span>')])));
-  out.push('<h3>Skipped</h3>');
-  out.push(plan.skipped.length === 0
-    ? '<p>Nothing was skipped.</p>'
-    : table([{ label: 'KB', width: '14%' }, { label: 'Why', width: '16%' }, { label: 'Detail', width: '70%' }],
-      plan.skipped.map((s) => [escapeHtml(s.kb), escapeHtml(s.reason), textOr(s.detail, '<span class="muted">-</span>')])));
+      plan.missing.map((m) => [escapeHtml(m.kb), escapeHtml(m.reason), textOr(m.fileHint, '<span class="muted">-</span>')]), 'missing'));
   out.push('<h3>Assumptions</h3>');
   out.push(plan.assumptions.length === 0
     ? '<p>None.</p>'
     : `<ul>${plan.assumptions.map((a) => `<li>${escapeHtml(a)}</li>`).join('')}</ul>`);
+  out.push('<h3>Skipped</h3>');
+  out.push(plan.skipped.length === 0
+    ? '<p>Nothing was skipped.</p>'
+    : table([{ label: 'KB', width: '14%' }, { label: 'Why', width: '16%' }, { label: 'Detail', width: '70%' }],
+      plan.skipped.map((s) => [escapeHtml(s.kb), escapeHtml(s.reason), textOr(s.detail, '<span class="muted">-</span>')]), 'skipped'));
   out.push('</div>');
   return out.join('\n');
 }
@@ -164,7 +161,7 @@ function stepRow(step: PlanStep, evidence: PayloadEvidence | null): string[] {
     `<span class="mono">${textOr(step.file, '-')}</span>`,
     evidence ? formatKb(evidence.entry.size) : '<span class="muted">not recorded</span>',
     escapeHtml(step.reason),
-    evidence === null ? '<span class="muted">no catalog record</span>' : textOr(restart, '<span class="muted">not stated by the package</span>'),
+    evidence === null ? '<span class="muted">no catalog record</span>' : restart ? `package: ${escapeHtml(restart)}` : '<span class="muted">not stated by the package</span>',
   ];
 }
 
@@ -178,8 +175,10 @@ function payloadsSection(payloads: EvidencePackInput['payloads'], evidence: Map<
   out.push(table(
     [{ label: 'File', width: '30%' }, { label: 'KB', width: '10%' }, { label: 'Size', width: '9%', className: 'num' }, { label: 'SHA-256', width: '51%', className: 'hash' }],
     payloads.map((p) => [`<span class="mono">${escapeHtml(p.file)}</span>`, textOr(evidence.get(p.sha256)?.entry.payload?.kb, '<span class="muted">-</span>'), formatKb(p.size), escapeHtml(p.sha256)]),
+    'payloads',
   ));
   for (const p of payloads) out.push(payloadBlock(p, evidence.get(p.sha256) ?? null));
+  out.push(certificatesTable(evidence.values()));
   out.push('</div>');
   return out.join('\n');
 }
@@ -206,8 +205,9 @@ function payloadBlock(p: EvidencePackInput['payloads'][number], ev: PayloadEvide
   if (e.signatures.length === 0) out.push('<p class="bad">No Authenticode signature was recorded for this payload.</p>');
   else {
     out.push(table(
-      [{ label: 'Signature', width: '11%' }, { label: 'Digest', width: '8%' }, { label: 'Signer', width: '20%' }, { label: 'Issuer', width: '20%' }, { label: 'Timestamp', width: '25%' }, { label: 'Result', width: '16%' }],
+      [{ label: 'Signature', width: '13%' }, { label: 'Digest', width: '10%' }, { label: 'Signer', width: '20%' }, { label: 'Issuer', width: '20%' }, { label: 'Timestamp', width: '23%' }, { label: 'Result', width: '14%' }],
       e.signatures.map((s) => signatureRow(s)),
+      'signatures',
     ));
     out.push(chains(e.signatures, ev.verdict));
   }
@@ -229,27 +229,42 @@ function signatureRow(s: SignatureRecord): string[] {
   ];
 }
 
-/** Each signature's chain and its timestamp's chain, from the verdict document the catalog kept. */
+/**
+ * Each signature's chain and its timestamp's chain, from the verdict document the catalog kept:
+ * subjects leaf first here, each certificate's fingerprint and validity once in the
+ * certificates table at the end.
+ */
 function chains(records: SignatureRecord[], verdict: PayloadEvidence['verdict']): string {
   if (verdict === null) return '<p class="muted">Certificate chains: not stored in the catalog for this payload (only the signer, issuer and timestamp above were recorded).</p>';
-  const out: string[] = [];
-  for (const r of records) {
+  const rows = records.map((r) => {
     const report = verdict.signatures.find((s) => s.index === r.position);
-    const label = `Signature ${r.position} (${r.nested ? 'nested' : 'primary'}, ${escapeHtml(r.digestAlgorithm ?? '?')})`;
-    if (!report) {
-      out.push(`<p class="muted">${label}: chain not stored.</p>`);
-      continue;
-    }
-    out.push(`<div class="keep"><p><b>${label}</b>: chain checked at ${textOr(report.verifiedAt, 'an unrecorded time')}</p>${chainList(report.chain)}`);
-    if (report.timestamp && report.timestamp.chain.length > 0) out.push(`<p>Timestamp signer chain:</p>${chainList(report.timestamp.chain)}`);
-    out.push('</div>');
-  }
-  return out.join('\n');
+    const label = `${r.position} ${r.nested ? 'nested' : 'primary'}`;
+    if (!report) return [label, '<span class="muted">not stored</span>', '<span class="muted">not stored</span>', '<span class="muted">not stored</span>'];
+    const ts = report.timestamp === null ? '<span class="muted">no timestamp</span>' : chainList(report.timestamp.chain);
+    return [label, textOr(report.verifiedAt, '<span class="muted">not recorded</span>'), chainList(report.chain), ts];
+  });
+  return table([{ label: 'Signature', width: '13%' }, { label: 'Chain checked at', width: '19%' }, { label: 'Signer chain (leaf first)', width: '34%' }, { label: 'Timestamp signer chain', width: '34%' }], rows);
 }
 
 function chainList(chain: ChainEntry[]): string {
-  if (chain.length === 0) return '<p class="muted">no chain was built (the signature did not verify)</p>';
-  return `<ul class="chain">${chain.map((c) => `<li>${escapeHtml(c.subject)}${c.trustAnchor ? ' <b>(trust anchor)</b>' : ''}<br><span class="hash muted">SHA-256 ${escapeHtml(c.sha256)}</span> <span class="muted">valid ${escapeHtml(c.notBefore.slice(0, 10))} to ${escapeHtml(c.notAfter.slice(0, 10))}</span></li>`).join('')}</ul>`;
+  if (chain.length === 0) return '<span class="muted">no chain was built</span>';
+  return chain.map((c) => `${escapeHtml(c.subject)}${c.trustAnchor ? ' <b>(trust anchor)</b>' : ''}`).join('<br>');
+}
+
+/** Every certificate the chains above name, once: fingerprint and validity. */
+function certificatesTable(evidence: Iterable<PayloadEvidence | null>): string {
+  const byFingerprint = new Map<string, ChainEntry>();
+  for (const ev of evidence) {
+    for (const s of ev?.verdict?.signatures ?? []) {
+      for (const c of [...s.chain, ...(s.timestamp?.chain ?? [])]) if (!byFingerprint.has(c.sha256)) byFingerprint.set(c.sha256, c);
+    }
+  }
+  if (byFingerprint.size === 0) return '';
+  const certs = [...byFingerprint.values()].sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : a.sha256 < b.sha256 ? -1 : 1));
+  return ['<h3>Certificates in these chains</h3>', table(
+    [{ label: 'Subject', width: '24%' }, { label: 'Issuer', width: '22%' }, { label: 'Valid', width: '14%' }, { label: 'SHA-256 of the certificate', width: '40%', className: 'hash' }],
+    certs.map((c) => [`${escapeHtml(c.subject)}${c.trustAnchor ? '<br><b>trust anchor</b>' : ''}`, escapeHtml(c.issuer), `${escapeHtml(c.notBefore.slice(0, 10))} to ${escapeHtml(c.notAfter.slice(0, 10))}`, escapeHtml(c.sha256)]),
+  )].join('\n');
 }
 
 // ---- small formatting helpers --------------------------------------------------------------------

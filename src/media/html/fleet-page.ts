@@ -1,3 +1,6 @@
+import * as path from 'node:path';
+import { describeIoError, internalError } from '../../errors';
+import { writeFileAtomic } from '../files';
 import type { HostReport, HostStatus, MediaReport, StepReport, StepStatus } from '../report';
 import { escapeHtml, textOr } from './escape';
 import { factsTable, htmlDocument, statusBadge, table } from './page';
@@ -74,6 +77,7 @@ function groupsTable(hosts: HostReport[]): string {
       const members = hosts.filter((h) => g.statuses.includes(h.status));
       return [escapeHtml(g.label), String(members.length), members.length === 0 ? '<span class="muted">-</span>' : members.map((h) => escapeHtml(h.host)).join(', ')];
     }),
+    'groups',
   );
 }
 
@@ -134,6 +138,7 @@ function hostSection(h: HostReport): string {
     out.push(table(
       [{ label: '#', width: '4%', className: 'num' }, { label: 'Step', width: '26%' }, { label: 'Result', width: '14%' }, { label: 'Code', width: '13%' }, { label: 'Meaning', width: '28%' }, { label: 'Time', width: '15%' }],
       h.steps.map(stepRow),
+      'steps',
     ));
   }
   out.push('</div>');
@@ -149,4 +154,15 @@ function stepRow(s: StepReport): string[] {
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}~`;
+}
+
+/** Render the fleet page and write it to `file` (temp + rename); a write failure is a storage error naming the file. */
+export function writeFleetPage(file: string, report: MediaReport, options: FleetPageOptions): { file: string; bytes: number } {
+  const html = renderFleetPage(report, options);
+  try {
+    const written = writeFileAtomic(path.resolve(file), html);
+    return { file: path.resolve(file), bytes: written.size };
+  } catch (e) {
+    throw internalError('REPORT_HTML_WRITE', `cannot write the fleet page: ${describeIoError(e)}`, { file, cause: e });
+  }
 }

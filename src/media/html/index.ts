@@ -4,7 +4,7 @@
  *   renderFleetPage(report, options) `cabferry report DIR --html FILE`
  */
 export { escapeHtml } from './escape';
-export { renderEvidencePack, EVIDENCE_PACK_FILE, type EvidencePackInput, type PayloadEvidence, type ManifestSigner } from './evidence-pack';
+export { renderEvidencePack, type EvidencePackInput, type PayloadEvidence, type ManifestSigner } from './evidence-pack';
 export { catalogEvidence, manifestSignerOf } from './evidence-sources';
-export { renderFleetPage, type FleetPageOptions } from './fleet-page';
+export { renderFleetPage, writeFleetPage, type FleetPageOptions } from './fleet-page';
 export { STYLESHEET } from './page';

@@ -41,7 +41,10 @@ code { font-family: "Courier New", Courier, monospace; }
 pre { font-family: "Courier New", Courier, monospace; font-size: 12px; white-space: pre-wrap; word-wrap: break-word; margin: 4px 0; }
 .foot { margin-top: 24px; font-size: 11px; color: #555; }
 @media print {
-  body { margin: 0; font-size: 10.5pt; }
+  body { margin: 0; font-size: 10pt; }
+  table { font-size: 9pt; }
+  th, td { padding: 2px 4px; }
+  .payload { page-break-inside: avoid; break-inside: avoid; }
   h1 { font-size: 16pt; }
   h2 { font-size: 13pt; }
   th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
@@ -50,7 +53,7 @@ pre { font-family: "Courier New", Courier, monospace; font-size: 12px; white-spa
   thead { display: table-header-group; }
   tr, .keep { page-break-inside: avoid; break-inside: avoid; }
   h2, h3 { page-break-after: avoid; break-after: avoid; }
-  .hash, .mono, pre { font-size: 8.5pt; }
+  .hash, .mono, pre { font-size: 8pt; }
   .noprint { display: none; }
 }
 @page { margin: 14mm 12mm; }
