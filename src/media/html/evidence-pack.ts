@@ -76,7 +76,7 @@ function coverSection(input: EvidencePackInput): string {
   }
   out.push('<h2>Hosts on this medium</h2>');
   out.push(table(
-    [{ label: 'Host', width: '18%' }, { label: 'Windows', width: '30%' }, { label: 'Architecture', width: '12%' }, { label: 'Steps', width: '8%', className: 'num' }, { label: 'Plan', width: '32%' }],
+    [{ label: 'Host', width: '18%' }, { label: 'Windows', width: '30%' }, { label: 'Architecture', width: '15%' }, { label: 'Steps', width: '9%', className: 'num' }, { label: 'Plan', width: '28%' }],
     input.hosts.map(({ inventory, plan }) => [
       escapeHtml(plan.host),
       escapeHtml(windowsText(inventory)),
@@ -126,7 +126,7 @@ function hostSection(inventory: HostInventory, plan: HostPlan, evidence: Map<str
   if (plan.steps.length === 0) out.push('<p>Nothing to install.</p>');
   else {
     out.push(table(
-      [{ label: '#', width: '4%', className: 'num' }, { label: 'KB', width: '12%' }, { label: 'Kind', width: '14%' }, { label: 'File', width: '24%' }, { label: 'Size', width: '8%', className: 'num' }, { label: 'Why', width: '26%' }, { label: 'Restart', width: '12%' }],
+      [{ label: '#', width: '4%', className: 'num' }, { label: 'KB', width: '13%' }, { label: 'Kind', width: '13%' }, { label: 'File', width: '23%' }, { label: 'Size', width: '8%', className: 'num' }, { label: 'Why', width: '27%' }, { label: 'Restart', width: '12%' }],
       plan.steps.map((s) => stepRow(s, s.sha256 === null ? null : evidence.get(s.sha256) ?? null)),
       'plan',
     ));
@@ -173,7 +173,7 @@ function payloadsSection(payloads: EvidencePackInput['payloads'], evidence: Map<
   out.push('<h2>Payloads and their signatures, as verified at import</h2>');
   out.push('<p>What the catalog recorded when each payload was imported and its Authenticode signatures were checked. The SHA-256 below is the one install.cmd checks on the host before installing.</p>');
   out.push(table(
-    [{ label: 'File', width: '30%' }, { label: 'KB', width: '10%' }, { label: 'Size', width: '9%', className: 'num' }, { label: 'SHA-256', width: '51%', className: 'hash' }],
+    [{ label: 'File', width: '30%' }, { label: 'KB', width: '13%' }, { label: 'Size', width: '9%', className: 'num' }, { label: 'SHA-256', width: '48%', className: 'hash' }],
     payloads.map((p) => [`<span class="mono">${escapeHtml(p.file)}</span>`, textOr(evidence.get(p.sha256)?.entry.payload?.kb, '<span class="muted">-</span>'), formatKb(p.size), escapeHtml(p.sha256)]),
     'payloads',
   ));
