@@ -194,7 +194,7 @@ function payloadBlock(p: EvidencePackInput['payloads'][number], ev: PayloadEvide
   }
   const e = ev.entry;
   out.push(factsTable([
-    ['Title', textOr(e.payload?.title, '<span class="muted">not stated by the package</span>')],
+    ['Title', textOr(e.payload?.title, '<span class="muted">none recorded</span>')],
     ['KB / kind', `${textOr(e.payload?.kb, '-')} / ${textOr(e.payload?.kind, '-')}`],
     ['SHA-256', `<span class="hash">${escapeHtml(e.sha256)}</span>`],
     ['Size', `${e.size} bytes`],

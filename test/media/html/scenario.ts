@@ -27,7 +27,9 @@ export function importedCatalog(): Promise<{ dir: string; catalog: Catalog; byFi
   shared ??= (async () => {
     const dir = path.join(tempDir('cabferry-html-catalog-'), 'catalog');
     const catalog = openCatalog({ dir });
-    await importPayloads(catalog, [fixturePath('payloads')], { trust: loadTrustAnchors([fixturePath('pki', 'root.pem')]) });
+    // no knowledge base: kinds and titles from the payloads' own metadata, so the golden text
+    // does not change when the knowledge base learns more
+    await importPayloads(catalog, [fixturePath('payloads')], { trust: loadTrustAnchors([fixturePath('pki', 'root.pem')]), knowledgeBase: null });
     const byFile = new Map(catalog.payloads().map((p) => [p.fileName, p]));
     return { dir, catalog, byFile };
   })();
@@ -41,8 +43,9 @@ export function inventory(name: string, architecture: 'amd64' | 'x86', build: nu
   };
 }
 
-function install(n: number, p: Payload, reason: string): PlanStep {
-  return { n, action: 'install', kb: p.kb, file: p.fileName ?? null, sha256: p.sha256 ?? null, kind: p.kind, reason };
+/** kinds as the planner's knowledge base names them (the catalog here was imported without one) */
+function install(n: number, p: Payload, kind: PlanStep['kind'], reason: string): PlanStep {
+  return { n, action: 'install', kb: p.kb, file: p.fileName ?? null, sha256: p.sha256 ?? null, kind, reason };
 }
 
 function reboot(n: number, reason: string): PlanStep {
@@ -61,10 +64,10 @@ export function threeHosts(byFile: Map<string, Payload>): ScenarioHost[] {
   const fresh: HostPlan = {
     host: 'SRV-A', complete: true,
     steps: [
-      install(1, p('Windows6.0-KB4493730-x64.msu'), 'servicing stack update; prerequisite of KB4474419'),
-      install(2, p('Windows6.0-KB4474419-v4-x64.msu'), 'SHA-2 code signing support; prerequisite of KB4520002'),
+      install(1, p('Windows6.0-KB4493730-x64.msu'), 'servicing-stack', 'servicing stack update; prerequisite of KB4474419'),
+      install(2, p('Windows6.0-KB4474419-v4-x64.msu'), 'sha2-support', 'SHA-2 code signing support; prerequisite of KB4520002'),
       reboot(3, 'KB4474419 takes effect after a restart'),
-      install(4, p('Windows6.0-KB4520002-x64.msu'), 'newest monthly rollup in the catalog; moves the build to 6003'),
+      install(4, p('Windows6.0-KB4520002-x64.msu'), 'monthly-rollup', 'newest monthly rollup in the catalog; moves the build to 6003'),
       reboot(5, 'KB4520002 asks for a restart to finish installing'),
     ],
     missing: [],
@@ -77,9 +80,9 @@ export function threeHosts(byFile: Map<string, Payload>): ScenarioHost[] {
   const x86: HostPlan = {
     host: 'SRV-B', complete: true,
     steps: [
-      install(1, p('Windows6.0-KB4474419-v4-x86.msu'), 'SHA-2 code signing support; prerequisite of KB4520002'),
+      install(1, p('Windows6.0-KB4474419-v4-x86.msu'), 'sha2-support', 'SHA-2 code signing support; prerequisite of KB4520002'),
       reboot(2, 'KB4474419 takes effect after a restart'),
-      install(3, p('Windows6.0-KB4520002-x86.msu'), 'newest monthly rollup in the catalog; moves the build to 6003'),
+      install(3, p('Windows6.0-KB4520002-x86.msu'), 'monthly-rollup', 'newest monthly rollup in the catalog; moves the build to 6003'),
       reboot(4, 'KB4520002 asks for a restart to finish installing'),
     ],
     missing: [],
@@ -88,7 +91,7 @@ export function threeHosts(byFile: Map<string, Payload>): ScenarioHost[] {
   };
   const partial: HostPlan = {
     host: 'SRV-C', complete: false,
-    steps: [install(1, p('Windows6.0-KB4493730-x64.msu'), 'servicing stack update; prerequisite of KB4474419')],
+    steps: [install(1, p('Windows6.0-KB4493730-x64.msu'), 'servicing-stack', 'servicing stack update; prerequisite of KB4474419')],
     missing: [{ kb: 'KB4474419', reason: 'SHA-2 code signing support is not in the catalog', fileHint: 'Windows6.0-KB4474419-v4-x64.msu' }],
     skipped: [],
     assumptions: ['servicing stack version not reported'],
