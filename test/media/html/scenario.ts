@@ -121,9 +121,9 @@ export async function stageScenario(hosts: (byFile: Map<string, Payload>) => Sce
 }
 
 /** The page text with what differs between runs or releases (import times, temporary folders, the version) replaced by names. */
-export function maskVarying(text: string, catalog: Catalog, folders: string[] = []): string {
+export function maskVarying(text: string, catalog: Catalog | null, folders: string[] = []): string {
   let out = text;
-  for (const e of catalog.entries()) out = out.split(e.firstImportedAt).join('<imported-at>');
+  for (const e of catalog?.entries() ?? []) out = out.split(e.firstImportedAt).join('<imported-at>');
   for (const f of folders) out = out.split(f).join('<medium>');
   return out.split(`cabferry ${cabferryVersion}`).join('cabferry <version>').split(`cabferry version\t${cabferryVersion}`).join('cabferry version\t<version>');
 }
