@@ -149,7 +149,12 @@ function stepRow(s: StepReport): string[] {
   const what = s.action === 'reboot' ? 'restart' : `${textOr(s.kb, '')} <span class="mono">${textOr(s.file, '')}</span>`;
   const code = s.code === null ? '<span class="muted">-</span>' : `${s.code}<br><span class="mono">${textOr(s.codeHex, '')}</span>`;
   const meaning = s.meaning === null ? '<span class="muted">no result logged</span>' : `${textOr(s.explanation, '')}<br><span class="mono muted">${escapeHtml(s.meaning)}</span>`;
-  return [String(s.n), what, statusBadge(s.status, STEP_STATUS_TEXT[s.status]), code, meaning, textOr(s.time, '<span class="muted">-</span>')];
+  return [String(s.n), what, statusBadge(s.status, stepStatusText(s)), code, meaning, textOr(s.time, '<span class="muted">-</span>')];
+}
+
+/** A restart step the host logged as done reads "restarted", not "installed". */
+export function stepStatusText(s: Pick<StepReport, 'action' | 'status'>): string {
+  return s.action === 'reboot' && s.status === 'installed' ? 'restarted' : STEP_STATUS_TEXT[s.status];
 }
 
 function truncate(text: string, max: number): string {

@@ -109,7 +109,7 @@ describe('fleet page (report --html) in Chromium', { skip: chromiumSkip }, () =>
   test('each host lists its steps with result, code, meaning and time as the report has them', async () => {
     for (const h of report.hosts) {
       const rows = await page.page.$$eval(`#host-${h.host} table.steps tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim())));
-      assert.deepEqual(rows.map((r) => [r[0], r[2], r[3].split('\n')[0], r[5]]), h.steps.map((s) => [String(s.n), STEP_STATUS_TEXT[s.status], s.code === null ? '-' : String(s.code), s.time ?? '-']), h.host);
+      assert.deepEqual(rows.map((r) => [r[0], r[2], r[3].split('\n')[0], r[5]]), h.steps.map((s) => [String(s.n), s.action === 'reboot' && s.status === 'installed' ? 'restarted' : STEP_STATUS_TEXT[s.status], s.code === null ? '-' : String(s.code), s.time ?? '-']), h.host);
       for (const [i, s] of h.steps.entries()) if (s.explanation) assert.ok(rows[i][4].startsWith(s.explanation), `${h.host} step ${s.n}: ${rows[i][4]}`);
     }
   });
