@@ -4,9 +4,10 @@
  *   fixtures/signed/    small cabinets signed every way the verifier must handle, with a README of verdicts
  *   fixtures/payloads/  MSUs that look like the real Windows Server 2008 SP2 / Windows 7 SP1 servicing story
  *   fixtures/payloads-esu/  the same for the ESU years (licensing preparation package, 2022 SSU, January 2023 rollup)
+ *   fixtures/executables/  signed .exe updates (SP2 standalone installer, IE9) as small runnable PE images
  * and then checks every file with cabextract and osslsigncode, failing loudly on any surprise.
  *
- * Run: npx tsc -p . && node dist/scripts/make-fixtures.js [--only pki|signed|payloads|payloads-esu] [--no-check] [--out DIR]
+ * Run: npx tsc -p . && node dist/scripts/make-fixtures.js [--only pki|signed|payloads|payloads-esu|executables] [--no-check] [--out DIR]
  * --out DIR writes into DIR instead of fixtures/, reusing the committed keys: since everything but the
  * ECDSA signatures is reproducible, test/fixtures compares such a regeneration with the committed files.
  * Needs (dev time only): openssl, osslsigncode >= 2.9 (offline TSA since 2.7, .cat verify 2.8, -ignore-crl 2.9), cabextract.
@@ -17,6 +18,7 @@ import { buildTestPki, type TestPki } from './lib/pki';
 import { hasUsableOsslsigncode, OSSLSIGNCODE_MIN_VERSION } from './lib/authenticode-sign';
 import { makeSignedFixtures, checkSignedFixtures } from './lib/authenticode-sign-fixtures';
 import { makePayloadFixtures, checkPayloadFixtures, esuPayloads } from './lib/msu-builder-fixtures';
+import { makeExecutableFixtures, checkExecutableFixtures } from './lib/pe-fixtures';
 
 const projectRoot = path.join(__dirname, '..', '..');
 const committedFixtures = path.join(projectRoot, 'fixtures');
@@ -36,8 +38,8 @@ function main(): void {
     log('make-fixtures: --out takes a directory');
     process.exit(2);
   }
-  if (only !== undefined && !['pki', 'signed', 'payloads', 'payloads-esu'].includes(only)) {
-    log(`make-fixtures: --only takes pki, signed, payloads or payloads-esu, not ${String(only)}`);
+  if (only !== undefined && !['pki', 'signed', 'payloads', 'payloads-esu', 'executables'].includes(only)) {
+    log(`make-fixtures: --only takes pki, signed, payloads, payloads-esu or executables, not ${String(only)}`);
     process.exit(2);
   }
 
@@ -61,6 +63,10 @@ function main(): void {
   if (only === undefined || only === 'payloads-esu') {
     const esu = makePayloadFixtures(pki, path.join(fixturesDir, 'payloads-esu'), log, esuPayloads);
     if (check) problems.push(...checkPayloadFixtures(pki, path.join(fixturesDir, 'payloads-esu'), esu, log));
+  }
+  if (only === undefined || only === 'executables') {
+    const executables = makeExecutableFixtures(pki, path.join(fixturesDir, 'executables'), log);
+    if (check) problems.push(...checkExecutableFixtures(pki, path.join(fixturesDir, 'executables'), executables, log));
   }
 
   if (problems.length > 0) {

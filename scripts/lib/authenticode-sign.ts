@@ -37,6 +37,8 @@ export interface CabSignature {
   embed?: 'chain' | 'leaf-only';
   /** sign even though signingTime lies outside the signer's validity (for a negative fixture) */
   outsideValidity?: boolean;
+  /** PE only: page hashes (SpcSerializedObject, 1.3.6.1.4.1.311.2.3.1/2) in the signed content (osslsigncode -ph) */
+  pageHashes?: boolean;
   /** SpcSpOpusInfo programName / moreInfo */
   description?: string;
   url?: string;
@@ -56,7 +58,7 @@ function osslsigncode(args: string[]): string {
 const NESTED_SIGNATURE_OID = '1.3.6.1.4.1.311.2.4.1';
 
 /**
- * Sign `input` (an unsigned cabinet) into `output`. The first signature is the primary; each further one
+ * Sign `input` (an unsigned cabinet or PE image) into `output`. The first signature is the primary; each further one
  * is nested in it (1.3.6.1.4.1.311.2.4.1), the way Microsoft adds SHA-256 to a SHA-1 signed file. Each is
  * made on its own over the same unsigned cabinet (the Authenticode digest does not cover the signature),
  * timestamped, and then nested.
@@ -71,6 +73,7 @@ export function signCab(pki: TestPki, input: string, output: string, signatures:
     const args = ['sign', '-certs', certs, '-key', signer.keyPath, '-h', sig.digest, '-time', unixSeconds(sig.signingTime)];
     if (sig.description !== undefined) args.push('-n', sig.description);
     if (sig.url !== undefined) args.push('-i', sig.url);
+    if (sig.pageHashes === true) args.push('-ph');
     fs.rmSync(part, { force: true });
     osslsigncode([...args, '-in', input, '-out', part]);
     if (sig.timestampTime !== undefined) addTimestamp(part, pki, sig.timestampKind ?? 'rfc3161', sig.timestampTime, sig.digest === 'sha1' ? 'sha1' : 'sha256');
@@ -84,7 +87,7 @@ export function signCab(pki: TestPki, input: string, output: string, signatures:
   }
 }
 
-/** Timestamp the primary signature of a signed cabinet with the test TSA, in place. */
+/** Timestamp the primary signature of a signed cabinet or PE image with the test TSA, in place. */
 export function addTimestamp(file: string, pki: TestPki, kind: 'rfc3161' | 'legacy', time: Date, digest: 'sha1' | 'sha256'): void {
   pki.assertValidAt('tsa', time, 'timestamp time');
   const tsa = loadSigningIdentity(pki.chainPath('tsa'), pki.get('tsa').keyPath);
@@ -95,10 +98,78 @@ export function addTimestamp(file: string, pki: TestPki, kind: 'rfc3161' | 'lega
   }));
 }
 
-/** The PKCS#7 blob of a signed cabinet: from sigPos (header reserve) to the end of the file. */
+/**
+ * Where a signed file keeps its PKCS#7 blob, and how to put a re-encoded one back: a cabinet's
+ * header reserve (sigPos/sigLen, blob at the end), or a PE image's certificate table (one
+ * WIN_CERTIFICATE at the end, located by the certificate-table directory entry).
+ */
+interface SignatureContainer {
+  blob(bytes: Buffer): Buffer;
+  /** the file with `padded` (the new blob, padded to 8 bytes) in place of the old one */
+  replace(bytes: Buffer, padded: Buffer): Buffer;
+}
+
+const cabContainer: SignatureContainer = {
+  blob(bytes) {
+    if ((bytes.readUInt16LE(0x1e) & 0x0004) === 0 || bytes.readUInt16LE(0x24) !== 20) throw new Error('not an Authenticode-signed cabinet');
+    return bytes.subarray(bytes.readUInt32LE(0x2c));
+  },
+  replace(bytes, padded) {
+    const out = Buffer.concat([bytes.subarray(0, bytes.readUInt32LE(0x2c)), padded]);
+    out.writeUInt32LE(padded.length, 0x30);
+    return out;
+  },
+};
+
+/** File offset of a PE image's certificate-table directory entry. */
+function peCertificateEntry(bytes: Buffer): number {
+  const nt = bytes.readUInt32LE(0x3c);
+  const pe32plus = bytes.readUInt16LE(nt + 24) === 0x20b;
+  return nt + 24 + (pe32plus ? 144 : 128);
+}
+
+const peContainer: SignatureContainer = {
+  blob(bytes) {
+    const entry = peCertificateEntry(bytes);
+    const table = bytes.readUInt32LE(entry);
+    if (table === 0) throw new Error('not an Authenticode-signed PE image');
+    const tlv = readTlv(bytes, table + 8);
+    return bytes.subarray(table + 8, tlv.end);
+  },
+  replace(bytes, padded) {
+    const entry = peCertificateEntry(bytes);
+    const table = bytes.readUInt32LE(entry);
+    const header = Buffer.alloc(8);
+    header.writeUInt32LE(8 + padded.length, 0);
+    header.writeUInt16LE(0x0200, 4);
+    header.writeUInt16LE(0x0002, 6);
+    const out = Buffer.concat([bytes.subarray(0, table), header, padded]);
+    out.writeUInt32LE(8 + padded.length, entry + 4);
+    writePeChecksum(out);
+    return out;
+  },
+};
+
+/** The PE image checksum (osslsigncode and signtool keep it current after signing). */
+export function writePeChecksum(image: Buffer): void {
+  const at = image.readUInt32LE(0x3c) + 24 + 64;
+  let sum = 0;
+  for (let i = 0; i < image.length; i += 2) {
+    if (i >= at && i < at + 4) continue;
+    sum += image[i] | ((i + 1 < image.length ? image[i + 1] : 0) << 8);
+    sum = (sum & 0xffff) + (sum >>> 16);
+  }
+  sum = (sum & 0xffff) + (sum >>> 16);
+  image.writeUInt32LE(((sum & 0xffff) + image.length) >>> 0, at);
+}
+
+function containerOf(bytes: Buffer): SignatureContainer {
+  return bytes.subarray(0, 2).toString('latin1') === 'MZ' ? peContainer : cabContainer;
+}
+
+/** The PKCS#7 blob of a signed cabinet or PE image. */
 function signatureBlob(bytes: Buffer): Buffer {
-  if ((bytes.readUInt16LE(0x1e) & 0x0004) === 0 || bytes.readUInt16LE(0x24) !== 20) throw new Error('not an Authenticode-signed cabinet');
-  return bytes.subarray(bytes.readUInt32LE(0x2c));
+  return containerOf(bytes).blob(bytes);
 }
 
 /**
@@ -109,8 +180,8 @@ function signatureBlob(bytes: Buffer): Buffer {
  */
 function appendToPrimarySigner(file: string, make: (encryptedDigest: Buffer) => { attributes: Buffer[]; certificates: Buffer[] }): void {
   const bytes = fs.readFileSync(file);
-  const sigPos = bytes.readUInt32LE(0x2c);
-  const blob = signatureBlob(bytes);
+  const container = containerOf(bytes);
+  const blob = container.blob(bytes);
   const contentInfo = readTlv(blob, 0);
   const [contentType, explicit] = children(blob, contentInfo);
   const signedData = children(blob, explicit!)[0]!;
@@ -130,9 +201,7 @@ function appendToPrimarySigner(file: string, make: (encryptedDigest: Buffer) => 
   const newFields = fields.map((f) => (f === certificateSet ? tlv(0xa0, ...certs) : f === signerInfos ? tlv(0x31, signer) : bytesOf(blob, f)));
   const newBlob = der.seq(bytesOf(blob, contentType!), der.explicit(0, der.seq(...newFields)));
   const padded = Buffer.concat([newBlob, Buffer.alloc((8 - (newBlob.length % 8)) % 8)]);
-  const out = Buffer.concat([bytes.subarray(0, sigPos), padded]);
-  out.writeUInt32LE(padded.length, 0x30);
-  fs.writeFileSync(file, out);
+  fs.writeFileSync(file, container.replace(bytes, padded));
 }
 
 /**

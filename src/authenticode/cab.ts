@@ -1,3 +1,4 @@
+import type { CabByteSource } from '../cab/byte-source';
 import { readCabHeader } from '../cab/header';
 import type { CabHeader } from '../cab/types';
 import { RandomAccessFile } from '../io/random-access-file';
@@ -41,7 +42,7 @@ const MAX_SIGNATURE_BYTES = 16 * 1024 * 1024;
  * padding must be zeros (anything else would be unsigned data riding along). Returns null for
  * an unsigned cabinet.
  */
-export function locateSignature(file: RandomAccessFile, header: CabHeader): Buffer | null {
+export function locateSignature(file: CabByteSource, header: CabHeader): Buffer | null {
   const reserve = header.authenticode;
   if (reserve === null) return null;
   if (reserve.problem !== null) throw new VerificationError('SIG_LOCATION_MISMATCH', reserve.problem);
@@ -70,7 +71,7 @@ export interface PreparedCabSignature {
   failure: VerificationError | null;
 }
 
-export function prepareCabSignature(file: RandomAccessFile, header: CabHeader = readCabHeader(file)): PreparedCabSignature {
+export function prepareCabSignature(file: CabByteSource, header: CabHeader = readCabHeader(file)): PreparedCabSignature {
   const prepared: PreparedCabSignature = { header, ranges: [], algorithms: [], slots: [], failure: null };
   try {
     const blob = locateSignature(file, header);

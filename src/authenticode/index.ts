@@ -22,7 +22,7 @@ export {
 } from './cab';
 export { verifyCabDeep, verifyInnerCabinets } from './deep';
 export { verifyPe, preparePeSignature, verifyPreparedPe, readCertificateTable, peDigestRanges, type PreparedPeSignature, type WinCertificate } from './pe';
-export { verifySignedFile, signedContainerOf, type SignedContainer } from './verify-file';
+export { verifySignedFile, signedContainerOf, containerOf, prepareSignature, verifyPreparedSignature, type SignedContainer, type PreparedSignature } from './verify-file';
 export {
   verifySignedData,
   type SignedDataOptions,

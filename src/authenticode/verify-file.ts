@@ -1,7 +1,9 @@
+import type { CabByteSource } from '../cab/byte-source';
 import { RandomAccessFile } from '../io/random-access-file';
 import { hasDosSignature } from '../pe/header';
-import { verifyCab, type FileVerdict, type VerifyCabOptions } from './cab';
-import { verifyPe } from './pe';
+import { prepareCabSignature, verifyCab, verifyPreparedCab, type FileVerdict, type PreparedCabSignature, type VerifyCabOptions } from './cab';
+import type { VerifyDigests } from './parallel-digest';
+import { preparePeSignature, verifyPe, verifyPreparedPe, type PreparedPeSignature } from './pe';
 
 export type SignedContainer = 'pe' | 'cab';
 
@@ -10,10 +12,14 @@ export type SignedContainer = 'pe' | 'cab';
  * cabinet (whose reader names what it found instead of "MSCF"). Never by the file name: an .exe
  * that is really a cabinet, or the reverse, is verified as what it is.
  */
+export function containerOf(first: Buffer): SignedContainer {
+  return hasDosSignature(first) ? 'pe' : 'cab';
+}
+
 export function signedContainerOf(path: string): SignedContainer {
   const file = RandomAccessFile.open(path);
   try {
-    return hasDosSignature(file.readUpTo(0, 2)) ? 'pe' : 'cab';
+    return containerOf(file.readUpTo(0, 2));
   } finally {
     file.close();
   }
@@ -32,4 +38,21 @@ export function verifySignedFile(path: string, options: VerifyCabOptions, deep =
 function loadVerifyCabDeep(): typeof import('./deep').verifyCabDeep {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('./deep') as typeof import('./deep')).verifyCabDeep;
+}
+
+/**
+ * A file's signature layout of either container, for callers that run their own digest pass
+ * (the importer, inspect): `ranges` and `algorithms` are what that pass must hash.
+ */
+export type PreparedSignature = ({ container: 'cab' } & PreparedCabSignature) | ({ container: 'pe' } & PreparedPeSignature);
+
+/** Read the container's headers and signature blobs; throws the reader's input error for a file that is neither. */
+export function prepareSignature(file: CabByteSource): PreparedSignature {
+  if (containerOf(file.readUpTo(0, 2)) === 'pe') return { container: 'pe', ...preparePeSignature(file) };
+  return { container: 'cab', ...prepareCabSignature(file) };
+}
+
+/** The verdict from a prepared signature and the digests of the caller's pass over `source` (the same bytes). */
+export function verifyPreparedSignature(label: string, source: CabByteSource, prepared: PreparedSignature, digests: VerifyDigests, options: VerifyCabOptions): FileVerdict {
+  return prepared.container === 'pe' ? verifyPreparedPe(label, source, prepared, digests, options) : verifyPreparedCab(label, prepared, digests, options);
 }

@@ -64,16 +64,33 @@ export function applyMigrations(db: Database.Database, migrations: Migration[], 
     throw internalError('CATALOG_NEEDS_UPGRADE', `catalog schema version ${current} is older than ${latest}; run \`cabferry catalog init\` to upgrade it`, { file: options.dir });
   }
   for (const migration of migrations) {
+    const rebuildsTables = FOREIGN_KEYS_OFF.test(migration.sql);
+    // PRAGMA foreign_keys is a no-op inside a transaction: it is switched before BEGIN
+    const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+    if (rebuildsTables) db.pragma('foreign_keys = OFF');
     db.exec('BEGIN IMMEDIATE');
     try {
       if (schemaVersion(db) < migration.version) {
         db.exec(migration.sql);
+        if (rebuildsTables) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) throw new Error(`${broken.length} rows no longer match their foreign keys`);
+        }
         db.pragma(`user_version = ${migration.version}`);
       }
       db.exec('COMMIT');
     } catch (e) {
       db.exec('ROLLBACK');
       throw internalError('CATALOG_MIGRATION_FAILED', `schema migration ${migration.name} failed: ${(e as Error).message}`, { file: options.dir, cause: e });
+    } finally {
+      if (rebuildsTables) db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
     }
   }
 }
+
+/**
+ * A migration that rebuilds a table others refer to (SQLite's documented procedure for changing a
+ * constraint) carries this line: with foreign keys on, dropping the old table would cascade-delete
+ * the child rows. The runner turns them off around it and checks every key before committing.
+ */
+const FOREIGN_KEYS_OFF = /^-- cabferry-migration: foreign-keys-off$/m;

@@ -3,6 +3,7 @@ import type { FileVerdict } from '../authenticode';
 import { ExitCode, isCabferryError, type CabferryError } from '../errors';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import { inspectPayloadReport, type PayloadReport } from '../package/inspect';
+import type { ExecutableIdentity } from '../package/executable';
 import type { ParentRequirement } from '../package/types';
 import { collect, parseAtOption, trustFromOptions } from './options';
 import { action, printJson, reportError } from './run';
@@ -16,7 +17,7 @@ import { action, printJson, reportError } from './run';
 export function register(program: Command): void {
   program
     .command('inspect')
-    .description('show what update payloads (.msu/.cab) are, from their verified servicing metadata')
+    .description('show what update payloads (.msu/.cab/.exe) are, from their verified servicing metadata or signed version resource')
     .argument('<files...>', 'payloads to inspect')
     .option('--json', 'print one JSON document: {"payloads":[…],"errors":[…]}')
     .option('--members', 'also list the members (for an .msu, those of its payload cab too)')
@@ -115,12 +116,14 @@ export function inspectText(r: PayloadReport, withMembers: boolean): string {
     ['restart', p.restart ?? '(not specified)'],
     ['parents', p.parents.length === 0 ? '(none)' : p.parents.map((x, i) => `${i > 0 && x.group !== undefined && x.group === p.parents[i - 1].group ? 'or ' : ''}${parentText(x)}`).join('\n' + ' '.repeat(16))],
     ...(p.servicingStackVersion ? [['servicing', `installs Microsoft-Windows-ServicingStack ${p.servicingStackVersion}`] as [string, string]] : []),
-    ['identity', p.identity ? `${p.identity.name} ${p.identity.version ?? ''} ${p.identity.processorArchitecture ?? ''}`.trim() : '(none)'],
+    ...(p.executable
+      ? [['executable', executableText(p.executable)] as [string, string]]
+      : [['identity', p.identity ? `${p.identity.name} ${p.identity.version ?? ''} ${p.identity.processorArchitecture ?? ''}`.trim() : '(none)'] as [string, string]]),
     ['file', `${p.format}${p.payloadCab ? ` (payload cab ${p.payloadCab})` : ''}, ${p.size} bytes, sha256 ${p.sha256}`],
     ['signatures', `${p.signatures}: ${signatureLine(r.verdict)}`],
   ];
   if (r.payloadCabVerdict) rows.push(['payload cab', signatureLine(r.payloadCabVerdict)]);
-  rows.push(['metadata', `${p.metadataVerified ? 'verified' : 'NOT VERIFIED'}: ${p.metadataReason ?? ''}`]);
+  rows.push([p.executable ? 'identity' : 'metadata', `${p.metadataVerified ? 'verified' : 'NOT VERIFIED'}: ${p.metadataReason ?? ''}`]);
   for (const note of p.notes ?? []) rows.push(['note', note]);
   let text = `${r.file}\n${rows.map(([k, v]) => `  ${k.padEnd(13)} ${v}`).join('\n')}\n`;
   if (withMembers) {
@@ -128,6 +131,14 @@ export function inspectText(r: PayloadReport, withMembers: boolean): string {
     for (const m of r.members) text += `    ${String(m.size).padStart(10)}  ${m.container}: ${m.name}\n`;
   }
   return text;
+}
+
+function executableText(e: ExecutableIdentity): string {
+  const kind = `${e.format} ${e.machine ?? 'unknown machine'}${e.dll ? ' DLL' : ''}${e.dotnet ? ' .NET' : ''}`;
+  const v = e.versionResource;
+  if (v === null) return `${kind}, no version resource`;
+  const strings = (['ProductName', 'FileDescription', 'OriginalFilename', 'FileVersion'] as const).filter((k) => v.strings[k]).map((k) => `${k} "${v.strings[k]}"`);
+  return `${kind}, version ${v.fileVersion ?? '(no fixed part)'}${strings.length > 0 ? `; ${strings.join(', ')}` : ''}`;
 }
 
 function parentText(parent: ParentRequirement): string {

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FileVerdict } from '../authenticode/cab';
-import { verifyPreparedCab } from '../authenticode/cab';
+import { verifyPreparedSignature } from '../authenticode/verify-file';
+import { RandomAccessFile } from '../io/random-access-file';
 import { isSha2Signature, type SignatureReport } from '../authenticode/signature';
 import type { TrustAnchor } from '../authenticode/trust';
 import type { KnowledgeBase } from '../knowledge/knowledge-base';
@@ -12,7 +13,7 @@ import { type CabferryError, describeIoError, internalError, isCabferryError } f
 import { inspectPayloadReport, type InspectedMember, type PayloadReport } from '../package/inspect';
 import type { Payload } from '../package/types';
 import { version } from '../version';
-import { ingestFile, ingestStream, notACabinet, type IngestedPayload } from './ingest';
+import { ingestFile, ingestStream, notAPayload, type IngestedPayload } from './ingest';
 import { checkSourcePaths, countSources, DEFAULT_SOURCE_LIMITS, walkSources, type SourceItem, type SourceLimits } from './sources';
 
 /**
@@ -158,17 +159,17 @@ async function importItem(catalog: Catalog, item: SourceItem, options: ImportOpt
 }
 
 /**
- * The acceptance chain, each step able to refuse with one code: a readable cabinet → a valid
+ * The acceptance chain, each step able to refuse with one code: a readable cabinet or PE image → a valid
  * Authenticode verdict → a valid SHA-2 signature (unless SHA-1 is allowed) → metadata that
  * parses → metadata verified against the signed catalog.
  */
 function judge(ingested: IngestedPayload, fileName: string, label: string, options: ImportOptions): Judgement {
   const { signature } = ingested;
-  if ('notCabinet' in signature) {
-    const e = notACabinet(signature.notCabinet);
+  if ('unreadable' in signature) {
+    const e = notAPayload(signature.unreadable);
     return { accepted: false, code: e.code, reason: describeError(e), payload: null, verdict: null };
   }
-  const verdict = verifyPreparedCab(label, signature.prepared, signature.digests, { trust: options.trust, at: options.at });
+  const verdict = verifyStoredCopy(ingested, signature, label, options);
   if (verdict.verdict !== 'valid') {
     const code = verdict.code ?? (verdict.verdict === 'unsigned' ? 'SIG_UNSIGNED' : `SIG_${verdict.verdict.toUpperCase()}`);
     return { accepted: false, code, reason: `signature ${verdict.verdict}: ${verdict.reason}`, payload: null, verdict };
@@ -192,13 +193,23 @@ function judge(ingested: IngestedPayload, fileName: string, label: string, optio
   return { accepted: true, payload, verdict, sha1OnlyAllowed: sha1Only, members };
 }
 
+/** The verdict on the stored copy; a PE signature's page hashes are read from that copy too. */
+function verifyStoredCopy(ingested: IngestedPayload, signature: Extract<IngestedPayload['signature'], { prepared: unknown }>, label: string, options: ImportOptions): FileVerdict {
+  const stored = RandomAccessFile.open(ingested.temp.path);
+  try {
+    return verifyPreparedSignature(label, stored, signature.prepared, signature.digests, { trust: options.trust, at: options.at });
+  } finally {
+    stored.close();
+  }
+}
+
 /**
  * What a file that failed its signature check claims to be (KB, architecture …), read for the
  * quarantine record only, so `catalog list` can say what was refused. Never trusted: the row
  * stays quarantined whatever this finds.
  */
 function claimedMetadata(ingested: IngestedPayload, fileName: string, label: string, verdict: FileVerdict | null, options: ImportOptions): { payload: Payload | null; members?: MemberRecord[] } {
-  if ('notCabinet' in ingested.signature || verdict === null) return { payload: null };
+  if ('unreadable' in ingested.signature || verdict === null) return { payload: null };
   try {
     const report = inspectStoredCopy(ingested, fileName, label, verdict, options);
     return { payload: report.payload, members: membersOfInterest(report.members, fileName, report.payload.payloadCab ?? null) };

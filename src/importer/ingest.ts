@@ -1,13 +1,13 @@
 import type { Readable } from 'node:stream';
-import { prepareCabSignature, type PreparedCabSignature } from '../authenticode/cab';
 import { digestFile, FileDigester, type FileDigests } from '../authenticode/digest';
+import { prepareSignature, type PreparedSignature } from '../authenticode/verify-file';
 import type { BlobStore, BlobTempFile } from '../catalog/blob-store';
 import { type CabferryError, inputError, internalError, isCabferryError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
 
 /**
  * Getting a payload's bytes into the store's temp area, hashed on the way (DESIGN.md: one
- * pass computes every digest). For a file, its cabinet header and signature blob are read
+ * pass computes every digest). For a file, its cabinet or PE headers and signature blobs are read
  * first (a few KB), so the one sequential copy computes the file SHA-256 and each
  * Authenticode digest the signatures need. A zip entry can only be read front to back, so it
  * is spooled first and its Authenticode digests come from a read of the spooled copy.
@@ -20,8 +20,8 @@ export interface IngestedPayload {
   temp: BlobTempFile;
   sha256: string;
   size: number;
-  /** the cabinet's signature layout as read from the stored copy, or why it is not a cabinet */
-  signature: { prepared: PreparedCabSignature; digests: FileDigests } | { notCabinet: CabferryError };
+  /** the signature layout (cabinet or PE image) as read from the stored copy, or why the file is neither */
+  signature: { prepared: PreparedSignature; digests: FileDigests } | { unreadable: CabferryError };
 }
 
 export type BytesCallback = (bytes: number) => void;
@@ -31,7 +31,7 @@ const COPY_CHUNK = 1 << 20;
 
 export interface IngestOptions {
   /**
-   * Keep a file that is not a readable cabinet (for quarantine). Otherwise its input error is
+   * Keep a file that is neither a readable cabinet nor a readable PE image (for quarantine). Otherwise its input error is
    * thrown before anything is copied: a mislabelled ISO should cost a header read, not a copy.
    */
   keepNonCabinets?: boolean;
@@ -44,7 +44,7 @@ export function ingestFile(path: string, blobs: BlobStore, options: IngestOption
   let temp: BlobTempFile | null = null;
   try {
     const before = prepareOrExplain(source);
-    if ('notCabinet' in before && !options.keepNonCabinets) throw notACabinet(before.notCabinet);
+    if ('unreadable' in before && !options.keepNonCabinets) throw notAPayload(before.unreadable);
     const prepared = 'prepared' in before ? before.prepared : null;
     const digester = new FileDigester(prepared?.ranges ?? [], prepared?.algorithms ?? []);
     temp = blobs.createTemp();
@@ -89,7 +89,7 @@ export async function ingestStream(stream: Readable, label: string, blobs: BlobS
     let signature: IngestedPayload['signature'];
     try {
       const prepared = prepareOrExplain(stored);
-      if ('notCabinet' in prepared) {
+      if ('unreadable' in prepared) {
         signature = prepared;
       } else {
         const digests = digestFile(stored, prepared.prepared.ranges, prepared.prepared.algorithms);
@@ -109,17 +109,18 @@ export async function ingestStream(stream: Readable, label: string, blobs: BlobS
 }
 
 /** The header reader's error, reworded as the reason a file is refused (same code). */
-export function notACabinet(e: CabferryError): CabferryError {
+export function notAPayload(e: CabferryError): CabferryError {
   const where = e.offset === undefined ? '' : `at offset ${e.offset} (0x${e.offset.toString(16)}): `;
-  return inputError(e.code, `not a readable cabinet: ${where}${e.message}`, { member: e.member, cause: e });
+  const what = e.code.startsWith('PE_') ? 'PE executable' : 'cabinet';
+  return inputError(e.code, `not a readable ${what}: ${where}${e.message}`, { member: e.member, cause: e });
 }
 
-/** A cabinet's signature layout, or the input error that says it is not a readable cabinet. */
-function prepareOrExplain(file: RandomAccessFile): { prepared: PreparedCabSignature } | { notCabinet: CabferryError } {
+/** A cabinet's or PE image's signature layout, or the input error that says it is neither. */
+function prepareOrExplain(file: RandomAccessFile): { prepared: PreparedSignature } | { unreadable: CabferryError } {
   try {
-    return { prepared: prepareCabSignature(file) };
+    return { prepared: prepareSignature(file) };
   } catch (e) {
-    if (isCabferryError(e) && e.kind === 'input') return { notCabinet: e };
+    if (isCabferryError(e) && e.kind === 'input') return { unreadable: e };
     throw e;
   }
 }
@@ -129,16 +130,17 @@ function prepareOrExplain(file: RandomAccessFile): { prepared: PreparedCabSignat
  * first look and the copy, the hashed ranges or algorithms differ and the file is refused:
  * digests over one layout must never be checked against another.
  */
-function signatureOfStoredCopy(temp: BlobTempFile, label: string, before: PreparedCabSignature | null, digests: FileDigests): IngestedPayload['signature'] {
+function signatureOfStoredCopy(temp: BlobTempFile, label: string, before: PreparedSignature | null, digests: FileDigests): IngestedPayload['signature'] {
   const stored = RandomAccessFile.open(temp.path);
   try {
     const after = prepareOrExplain(stored);
-    if ('notCabinet' in after) {
+    if ('unreadable' in after) {
       if (before === null) return after;
       throw inputError('SOURCE_CHANGED', 'the file changed while it was being imported', { file: label });
     }
     const same =
       before !== null &&
+      before.container === after.prepared.container &&
       JSON.stringify(before.ranges) === JSON.stringify(after.prepared.ranges) &&
       JSON.stringify([...before.algorithms].sort()) === JSON.stringify([...after.prepared.algorithms].sort());
     if (!same) throw inputError('SOURCE_CHANGED', 'the file changed while it was being imported', { file: label });

@@ -65,7 +65,7 @@ export const DEFAULT_SOURCE_LIMITS: SourceLimits = {
   maxEntries: 100_000,
 };
 
-const PAYLOAD_EXTENSIONS = new Set(['.cab', '.msu']);
+const PAYLOAD_EXTENSIONS = new Set(['.cab', '.msu', '.exe']);
 const MAGIC_CAB = Buffer.from('MSCF');
 const MAGIC_ZIP = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const MAGIC_EMPTY_ZIP = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
@@ -127,7 +127,7 @@ async function* fromFile(file: string, named: boolean, limits: SourceLimits): As
   if (named || PAYLOAD_EXTENSIONS.has(ext) || magic.equals(MAGIC_CAB)) {
     yield { kind: 'file', source: file, entry: null, label: file, fileName: path.basename(file), path: file };
   } else {
-    yield { kind: 'skipped', source: file, entry: null, label: file, reason: 'not a cabinet, .msu or .zip bundle' };
+    yield { kind: 'skipped', source: file, entry: null, label: file, reason: 'not a cabinet, .msu, .exe or .zip bundle' };
   }
 }
 
@@ -175,7 +175,7 @@ async function* walkZip(zipPath: string, limits: SourceLimits): AsyncGenerator<S
         continue;
       }
       if (!PAYLOAD_EXTENSIONS.has(ext)) {
-        yield { kind: 'skipped', source: zipPath, entry: name, label, reason: 'not a .cab or .msu entry' };
+        yield { kind: 'skipped', source: zipPath, entry: name, label, reason: 'not a .cab, .msu or .exe entry' };
         continue;
       }
       if ((entry.generalPurposeBitFlag & 0x1) !== 0) {

@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { digestFile, prepareCabSignature, verifyCab, verifyPreparedCab, type FileVerdict, type TrustAnchor } from '../authenticode';
+import { containerOf, digestFile, prepareSignature, verifyCab, verifyPreparedSignature, type FileVerdict, type TrustAnchor } from '../authenticode';
 import { openCab, type Cabinet } from '../cab/cabinet';
 import type { CabMember } from '../cab/types';
 import { CabferryError, describeIoError, inputError, internalError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
 import { familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
 import { classifyPayload, servicingStackVersionOf } from './classify';
+import { inspectExecutable, type ExecutableIdentity } from './executable';
 import { choosePayloadCab, detectLayout, type PayloadLayout } from './layout';
 import { parsePackageManifest, type PackageManifest } from './mum';
 import { parsePkgProperties, type PkgProperties } from './pkg-properties';
@@ -18,7 +19,8 @@ import { readMetadataMembers, verifyPackageMetadata, type MetadataVerification }
 import { writeFully } from '../io/write-fully';
 
 /**
- * What a payload is: `inspectPayload(path)` reads an .msu or a bare payload .cab, verifies its
+ * What a payload is: `inspectPayload(path)` reads an .msu, a bare payload .cab or an executable
+ * update (.exe, ./executable), verifies its
  * Authenticode signature (src/authenticode) and its catalog-signed servicing metadata
  * (verify-metadata.ts), parses update.mum, pkgProperties.txt and the unattend .xml, and fills the
  * Payload model the catalog stores and the planner plans with.
@@ -70,8 +72,12 @@ export interface PayloadReport {
   verdict: FileVerdict;
   /** the payload cab's Authenticode verdict, for an .msu */
   payloadCabVerdict: FileVerdict | null;
+  /** for an .exe: no catalogs or members, only `verified` and `reason` (what vouches for its identity) */
   metadata: MetadataVerification;
-  manifest: PackageManifest;
+  /** null for an .exe */
+  manifest: PackageManifest | null;
+  /** for an .exe: its PE headers and version resource */
+  executable: ExecutableIdentity | null;
   pkgProperties: PkgProperties | null;
   unattend: UnattendPackage[] | null;
   members: InspectedMember[];
@@ -90,6 +96,7 @@ export function inspectPayloadWithFacts(file: string, options: InspectOptions & 
 
 export function inspectPayloadReport(file: string, options: InspectOptions, facts?: PrecomputedFileFacts): PayloadReport {
   const { verdict, sha256 } = facts ?? verifyFileOnePass(file, options);
+  if (isExecutable(file)) return inspectExecutableReport(file, options, verdict, sha256);
   const cabinet = openCab(file);
   try {
     const outer: OuterFile = { file, fileName: options.fileName ?? path.basename(file), size: fs.statSync(file).size, sha256, verdict, cabinet };
@@ -97,6 +104,38 @@ export function inspectPayloadReport(file: string, options: InspectOptions, fact
     return layout.format === 'cab' ? inspectBareCab(outer, options) : inspectMsu(outer, layout, options);
   } finally {
     cabinet.close();
+  }
+}
+
+function isExecutable(file: string): boolean {
+  const raf = RandomAccessFile.open(file);
+  try {
+    return containerOf(raf.readUpTo(0, 2)) === 'pe';
+  } finally {
+    raf.close();
+  }
+}
+
+/** An executable payload: identity from its signed version resource, cross-checked (./executable). */
+function inspectExecutableReport(file: string, options: InspectOptions, verdict: FileVerdict, sha256: string): PayloadReport {
+  const raf = RandomAccessFile.open(file);
+  try {
+    const fileName = options.fileName ?? path.basename(file);
+    const inspected = inspectExecutable(raf, { file, fileName, size: raf.size, sha256, verdict, signatures: summarizeSignatures(verdict), knowledgeBase: options.knowledgeBase });
+    return {
+      file,
+      payload: inspected.payload,
+      verdict,
+      payloadCabVerdict: null,
+      metadata: { verified: inspected.verified, reason: inspected.verified ? null : inspected.reason, problems: [], catalogs: [], membersVerified: 0, containerIndex: null },
+      manifest: null,
+      executable: inspected.executable,
+      pkgProperties: null,
+      unattend: null,
+      members: [],
+    };
+  } finally {
+    raf.close();
   }
 }
 
@@ -160,9 +199,9 @@ function inspectMsu(outer: OuterFile, layout: Extract<PayloadLayout, { format: '
 function verifyFileOnePass(file: string, options: InspectOptions): PrecomputedFileFacts {
   const raf = RandomAccessFile.open(file);
   try {
-    const prepared = prepareCabSignature(raf);
+    const prepared = prepareSignature(raf);
     const digests = digestFile(raf, prepared.ranges, prepared.algorithms);
-    return { verdict: verifyPreparedCab(file, prepared, digests, { trust: options.trust, at: options.at }), sha256: digests.sha256.toString('hex') };
+    return { verdict: verifyPreparedSignature(file, raf, prepared, digests, { trust: options.trust, at: options.at }), sha256: digests.sha256.toString('hex') };
   } finally {
     raf.close();
   }
@@ -382,6 +421,7 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     payloadCabVerdict: parts.payloadCabVerdict,
     metadata,
     manifest,
+    executable: null,
     pkgProperties: props,
     unattend: parts.unattend,
     members: parts.members,

@@ -22,7 +22,9 @@ export type PayloadKind =
 /** Digest algorithms of the payload's *valid* Authenticode signatures. */
 export type SignatureSummary = 'sha1-only' | 'sha2-only' | 'dual' | 'unsigned' | 'invalid';
 
-export type PayloadFormat = 'msu' | 'cab';
+export type PayloadFormat = 'msu' | 'cab' | 'exe';
+
+import type { ExecutableIdentity } from './executable';
 
 /** An assemblyIdentity as written in a .mum (only the attributes present). */
 export interface AssemblyIdentity {
@@ -95,10 +97,15 @@ export interface Payload {
   /** SHA-256 of the whole file, lowercase hex */
   sha256: string;
   signatures: SignatureSummary;
-  /** update.mum (and every listed member present) matches the signed update.cat */
+  /**
+   * .msu/.cab: update.mum (and every listed member present) matches the signed update.cat.
+   * .exe: something signed vouches for the KB (see src/package/executable.ts).
+   */
   metadataVerified: boolean;
   /** why metadataVerified is false, or notes on what was checked */
   metadataReason?: string;
   /** disagreements between sources (file name vs pkgProperties.txt vs update.mum), for the operator */
   notes?: string[];
+  /** for an .exe: its PE headers and signed version resource (its identity; there is no update.mum) */
+  executable?: ExecutableIdentity;
 }

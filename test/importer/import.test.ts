@@ -44,7 +44,12 @@ describe('import of the real corpus with the Microsoft roots', () => {
         if (o.no_signature && r.outcome === 'rejected') assert.doesNotMatch(r.code ?? '', /^(PKG_|METADATA_)/, o.path);
       }
       assert.equal(first.imported, 12);
-      assert.equal(first.rejected, oracle.length - 12);
+      // the .exe files of the PE corpus are judged too (executables are payloads now): every one is
+      // refused — none is an update installer the knowledge base knows, or it is not validly signed
+      const executables = first.results.filter((r) => rel(r.label).startsWith('pe/') && /\.exe$/i.test(r.label));
+      assert.equal(executables.length, fs.readdirSync(corpusPath('pe'), { recursive: true }).filter((f) => /\.exe$/i.test(String(f))).length);
+      for (const r of executables) assert.equal(r.outcome, 'rejected', `${rel(r.label)}: ${r.reason}`);
+      assert.equal(first.rejected, oracle.length - 12 + executables.length);
       // the WSUSSCAN.cab of KB958830 is SHA-1 signed only: refused for that reason, naming the flag
       const sha1 = byPath.get('ms-signed/kb958830-inner/WSUSSCAN.cab');
       assert.equal(sha1?.code, 'SIG_SHA1_ONLY');

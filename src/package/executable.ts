@@ -1,0 +1,244 @@
+import type { FileVerdict } from '../authenticode/cab';
+import { inputError } from '../errors';
+import type { CabByteSource } from '../cab/byte-source';
+import type { KbFamily, KbUpdateFact, KnowledgeBase } from '../knowledge/knowledge-base';
+import { isDll, readPeHeader, type PeHeader } from '../pe/header';
+import { readVersionResource, type VersionResource } from '../pe/version-resource';
+import { normalizeArchitecture, ntVersionFromFileName, productsFor } from './product';
+import type { Architecture, Payload, PayloadKind, SignatureSummary } from './types';
+
+/**
+ * What an executable update (the SP2 standalone installer, IE9, .NET) is. An .exe carries no
+ * servicing metadata: its identity is its version resource (FileVersion, ProductName,
+ * OriginalFilename, …), its machine field, its file name and what the knowledge base records
+ * for the KB. The Authenticode signature covers the whole image, the version resource included,
+ * so a valid signature authenticates the resource; the file name is never signed.
+ *
+ * "Metadata verified" therefore means exactly one of:
+ * - the signed version resource names the KB itself (e.g. OriginalFilename "…-KB2345678-…"), or
+ * - the file name names the KB, and the signed FileVersion is the build the knowledge base says
+ *   that KB brings (SP2: 6.0.6002.x): a renamed installer of another release does not pass.
+ * Anything less (the KB from the file name alone, no version resource, a signature that is not
+ * valid) is reported as not verified, with the reason, and import refuses it.
+ */
+
+/** What the PE headers and version resource say, for reports. */
+export interface ExecutableIdentity {
+  format: PeHeader['format'];
+  /** COFF machine as the model spells architectures (x86, amd64, ia64, arm64), null for others */
+  machine: Architecture | null;
+  dll: boolean;
+  dotnet: boolean;
+  versionResource: Pick<VersionResource, 'fileVersion' | 'productVersion' | 'strings'> | null;
+}
+
+export interface ExecutableInspection {
+  payload: Payload;
+  executable: ExecutableIdentity;
+  /** the one-line summary of what was verified (also the payload's metadataReason) */
+  verified: boolean;
+  reason: string;
+}
+
+export interface ExecutableFacts {
+  file: string;
+  fileName: string;
+  size: number;
+  sha256: string;
+  verdict: FileVerdict;
+  signatures: SignatureSummary;
+  knowledgeBase: KnowledgeBase | null;
+}
+
+/** Version-resource strings that may name a KB, most specific first. */
+const KB_FIELDS = ['OriginalFilename', 'InternalName', 'FileDescription', 'Comments', 'ProductName'] as const;
+const KB_IN_TEXT = /\bKB(\d{6,8})\b/i;
+
+export function inspectExecutable(source: CabByteSource, facts: ExecutableFacts): ExecutableInspection {
+  const header = readPeHeader(source);
+  const version = readVersionResource(source, header);
+  const machine = machineArchitecture(header);
+  const executable: ExecutableIdentity = {
+    format: header.format,
+    machine,
+    dll: isDll(header),
+    dotnet: header.clr,
+    versionResource: version === null ? null : { fileVersion: version.fileVersion, productVersion: version.productVersion, strings: version.strings },
+  };
+  const notes: string[] = [];
+
+  const signedKb = kbInVersionResource(version);
+  const nameKb = kbInExecutableName(facts.fileName);
+  const hinted = facts.knowledgeBase === null ? null : updateByFileHint(facts.knowledgeBase, facts.fileName);
+  const kb = signedKb?.kb ?? nameKb ?? hinted?.fact.kb ?? null;
+  if (kb === null) {
+    throw inputError('PKG_NO_KB', 'neither the version resource nor the file name names a KB, and the knowledge base has no file name like it', { file: facts.file });
+  }
+  if (signedKb !== null && nameKb !== null && signedKb.kb !== nameKb) notes.push(`KB is ${signedKb.kb} per the signed version resource (${signedKb.field}), but the file name says ${nameKb}`);
+
+  const nameNt = ntVersionInExecutableName(facts.fileName);
+  const known = facts.knowledgeBase === null ? null : knownUpdateFor(facts.knowledgeBase, kb, nameNt ?? hinted?.family.ntVersion ?? null);
+  const ntVersion = known?.family.ntVersion ?? nameNt;
+  if (ntVersion === null) throw inputError('PKG_NO_NT_VERSION', `cannot tell the Windows version of ${kb}: the knowledge base does not know it and the file name does not say (Windows6.x-…)`, { file: facts.file });
+  if (nameNt !== null && nameNt !== ntVersion) notes.push(`Windows version is ${ntVersion} per the knowledge base, but the file name says ${nameNt}`);
+
+  const architecture = chooseArchitecture(machine, architectureInExecutableName(facts.fileName), notes, facts.file);
+  const fact = known?.fact ?? null;
+  const identity = decideIdentity({ kb, signedKb, nameKb, hintedKb: hinted?.fact.kb ?? null, fact, ntVersion, version, verdict: facts.verdict });
+  const kind: { kind: PayloadKind; basis: string } = fact !== null ? { kind: fact.role, basis: `knowledge base role for ${kb}` } : { kind: 'other', basis: `the knowledge base does not know ${kb}` };
+  const title = fact?.title ?? version?.strings.FileDescription ?? null;
+  const allProducts = productsFor({ ntVersion, architecture, applicability: [], parentNames: [], subPackageNames: [] });
+  const products = fact?.products ? allProducts.filter((p) => fact.products?.includes(p)) : allProducts;
+
+  const payload: Payload = {
+    kb,
+    ...(title ? { title } : {}),
+    product: products[0] ?? allProducts[0],
+    products: products.length > 0 ? products : allProducts,
+    ntVersion,
+    architecture,
+    kind: kind.kind,
+    kindBasis: kind.basis,
+    releaseType: null,
+    restart: fact?.restart ?? null,
+    applicabilityEvaluation: null,
+    parents: [],
+    identity: null,
+    fileName: facts.fileName,
+    fileRevision: revisionInName(facts.fileName),
+    format: 'exe',
+    size: facts.size,
+    sha256: facts.sha256,
+    signatures: facts.signatures,
+    metadataVerified: identity.verified,
+    metadataReason: identity.reason,
+    executable,
+    ...(notes.length > 0 ? { notes } : {}),
+  };
+  return { payload, executable, verified: identity.verified, reason: identity.reason };
+}
+
+interface IdentityEvidence {
+  kb: string;
+  signedKb: { kb: string; field: string; value: string } | null;
+  nameKb: string | null;
+  hintedKb: string | null;
+  fact: KbUpdateFact | null;
+  ntVersion: string;
+  version: VersionResource | null;
+  verdict: FileVerdict;
+}
+
+/** Whether anything signed vouches for the KB the payload is filed under, and the sentence that says what. */
+function decideIdentity(e: IdentityEvidence): { verified: boolean; reason: string } {
+  if (e.verdict.verdict !== 'valid') {
+    return { verified: false, reason: `the signature is ${e.verdict.verdict}, so nothing in the image (its version resource included) is authenticated` };
+  }
+  if (e.version === null) return { verified: false, reason: `the image has no version resource; ${e.kb} comes from the file name only` };
+  const described = describeVersion(e.version);
+  if (e.signedKb !== null && e.signedKb.kb === e.kb) {
+    return { verified: true, reason: `the Authenticode signature covers the whole image; its version resource names ${e.kb} (${e.signedKb.field} "${e.signedKb.value}"; ${described})` };
+  }
+  const expected = expectedFileVersionPrefix(e.fact, e.ntVersion);
+  const source = e.nameKb === e.kb ? 'the file name' : e.hintedKb === e.kb ? "the knowledge base's file name for it" : 'the file name';
+  if (expected === null) {
+    return { verified: false, reason: `${e.kb} comes from ${source} only; the knowledge base records no build for it to check the signed version resource against (${described})` };
+  }
+  if (e.version.fileVersion === null || !e.version.fileVersion.startsWith(expected)) {
+    return { verified: false, reason: `${e.kb} comes from ${source}, but the signed FileVersion ${e.version.fileVersion ?? '(none)'} is not the build the knowledge base records for it (${expected}x)` };
+  }
+  return {
+    verified: true,
+    reason: `the Authenticode signature covers the whole image; ${source} names ${e.kb} and the signed version resource's FileVersion ${e.version.fileVersion} is the build the knowledge base records for it (${expected}x; ${described})`,
+  };
+}
+
+/** "6.0.6002." for an update that sets build 6002 of NT 6.0; null when the knowledge base records no build. */
+function expectedFileVersionPrefix(fact: KbUpdateFact | null, ntVersion: string): string | null {
+  if (fact?.setsBuild === null || fact?.setsBuild === undefined) return null;
+  return `${ntVersion}.${fact.setsBuild}.`;
+}
+
+function describeVersion(v: VersionResource): string {
+  const parts = [`FileVersion ${v.fileVersion ?? '(none)'}`];
+  for (const key of ['ProductName', 'OriginalFilename'] as const) if (v.strings[key]) parts.push(`${key} "${v.strings[key]}"`);
+  return parts.join(', ');
+}
+
+function kbInVersionResource(v: VersionResource | null): { kb: string; field: string; value: string } | null {
+  if (v === null) return null;
+  for (const field of KB_FIELDS) {
+    const value = v.strings[field];
+    const m = value ? KB_IN_TEXT.exec(value) : null;
+    if (m && value) return { kb: `KB${m[1]}`, field, value };
+  }
+  return null;
+}
+
+function kbInExecutableName(fileName: string): string | null {
+  const m = /(?:^|[-_])KB(\d{6,8})(?:-v\d+)?(?=[-_.])/i.exec(fileName);
+  return m ? `KB${m[1]}` : null;
+}
+
+/** "…-x64.exe" / "…-X64-enu.exe" → amd64. */
+function architectureInExecutableName(fileName: string): Architecture | null {
+  const m = /-(x86|x64|ia64|arm64|amd64)(?:-[a-z]{2,4})?\.exe$/i.exec(fileName);
+  return m ? normalizeArchitecture(m[1]) : null;
+}
+
+/** "Windows6.0-KB948465-X64.exe" and "IE9-Windows6.0-x64-enu.exe" → "6.0". */
+function ntVersionInExecutableName(fileName: string): string | null {
+  const m = /(?:^|-)Windows(\d+\.\d+)-/i.exec(fileName);
+  return ntVersionFromFileName(fileName) ?? (m ? m[1] : null);
+}
+
+function revisionInName(fileName: string): number | null {
+  const m = /-KB\d{5,8}-v(\d{1,3})-/i.exec(fileName);
+  return m ? Number(m[1]) : null;
+}
+
+function machineArchitecture(header: PeHeader): Architecture | null {
+  return normalizeArchitecture(header.architecture === 'x64' ? 'amd64' : header.architecture);
+}
+
+/**
+ * The architecture the payload installs on. The machine field is signed; the file name is not.
+ * A 32-bit installer may carry a 64-bit payload (it runs under WoW64), so an x86 machine with an
+ * x64 name is filed as amd64 with a note; any other disagreement is refused.
+ */
+function chooseArchitecture(machine: Architecture | null, named: Architecture | null, notes: string[], file: string): Architecture {
+  if (machine === null) {
+    throw inputError('PKG_NO_ARCHITECTURE', 'the PE machine field names no Windows architecture cabferry plans for', { file });
+  }
+  if (named === null || named === machine) return machine;
+  if (machine === 'x86' && (named === 'amd64' || named === 'ia64')) {
+    notes.push(`a 32-bit (x86) installer program; the file name says the update is for ${named}, which is not covered by the signature`);
+    return named;
+  }
+  throw inputError('PKG_ARCHITECTURE_CONFLICT', `the signed PE machine field says ${machine}, but the file name says ${named}`, { file });
+}
+
+/** The knowledge base's fact for a KB, in the family the file name points at when the KB is in several. */
+function knownUpdateFor(base: KnowledgeBase, kb: string, ntVersion: string | null): { family: KbFamily; fact: KbUpdateFact } | null {
+  const hits = base.families.flatMap((family) => {
+    const fact = family.updates.get(kb);
+    return fact ? [{ family, fact }] : [];
+  });
+  return hits.find((h) => h.family.ntVersion === ntVersion) ?? (hits.length === 1 ? hits[0] : null);
+}
+
+/** An update whose fileHint ("IE9-Windows6.0-{arch}-enu.exe") matches the file name. */
+function updateByFileHint(base: KnowledgeBase, fileName: string): { family: KbFamily; fact: KbUpdateFact } | null {
+  for (const family of base.families) {
+    for (const fact of family.updates.values()) {
+      if (fact.fileHint === null || !/\.exe$/i.test(fact.fileHint)) continue;
+      const pattern = new RegExp(`^${fact.fileHint.split('{arch}').map(escapeRegExp).join('(x86|x64|ia64)')}$`, 'i');
+      if (pattern.test(fileName)) return { family, fact };
+    }
+  }
+  return null;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
