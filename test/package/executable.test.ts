@@ -70,9 +70,9 @@ describe('inspect of executable payloads', () => {
     const ie9 = inspectPayloadReport(renamed('IE9-Windows6.0-x64-enu.exe', 'Windows6.0-KB948465-X64.exe'), { trust: trust(), knowledgeBase }).payload;
     assert.equal(ie9.kb, 'KB982861');
     assert.ok(ie9.notes?.some((n) => /KB982861 per the signed version resource .* file name says KB948465/.test(n)), JSON.stringify(ie9.notes));
-    // SP2 renamed as the build-6003 rollup preview: its signed FileVersion is build 6002, so the name is not believed
-    const preview = inspectPayloadReport(renamed('Windows6.0-KB948465-X64.exe', 'Windows6.0-KB4489887-x64.exe'), { trust: trust(), knowledgeBase }).payload;
-    assert.equal(preview.kb, 'KB4489887');
+    // SP2 renamed as the April 2019 rollup (build 6003): its signed FileVersion is build 6002, so the name is not believed
+    const preview = inspectPayloadReport(renamed('Windows6.0-KB948465-X64.exe', 'Windows6.0-KB4493471-x64.exe'), { trust: trust(), knowledgeBase }).payload;
+    assert.equal(preview.kb, 'KB4493471');
     assert.equal(preview.metadataVerified, false);
     assert.match(preview.metadataReason ?? '', /FileVersion 6\.0\.6002\.18005 is not the build the knowledge base records for it \(6\.0\.6003\.x\)/);
     // a KB the knowledge base records no build for: the file name alone is not enough
