@@ -764,6 +764,7 @@ class PlanContext {
         sha256: next.c.payload.sha256,
         kind: next.c.role,
         reason: this.explain(next),
+        ...this.switchesFor(next.c),
         stateAfter: { ...state },
       });
     }
@@ -772,6 +773,21 @@ class PlanContext {
       const shown = asking.length > 8 ? `${asking.slice(0, 8).join(', ')} and ${asking.length - 8} more` : asking.join(', ');
       reboot(asking.length > 0 ? `${shown} ${asking.length === 1 ? 'asks' : 'ask'} for a restart to finish installing` : 'finish the updates installed so far');
     }
+  }
+
+  /**
+   * An executable runs with the silent switches the knowledge base records for its KB. Without
+   * them install.cmd has nothing unattended to run it with: the step carries no switches and the
+   * plan says so, rather than guessing switches an installer may not know.
+   */
+  private switchesFor(c: Chosen['c']): { switches?: string[] } {
+    if (!/\.exe$/i.test(c.payload.fileName)) return {};
+    const switches = c.fact?.silentSwitches ?? null;
+    if (switches === null) {
+      this.plan.assumptions.push(`${c.kb} (${c.payload.fileName}) is an executable and the knowledge base records no silent switches for it: install.cmd would start it without any, and it may wait for someone at the console`);
+      return {};
+    }
+    return { switches: [...switches] };
   }
 
   private explain(ch: Chosen): string {

@@ -39,6 +39,11 @@ export interface PlanStep {
   sha256: string | null;
   kind: PayloadKind | 'reboot';
   reason: string;
+  /**
+   * for an executable payload (.exe): the silent switches install.cmd runs it with, from the
+   * knowledge base (silentSwitches, with its switchesSource); absent for .msu/.cab steps
+   */
+  switches?: string[];
   /** the host state after this step (always computed; the CLI prints it with --simulate) */
   stateAfter?: SimulatedState;
 }
