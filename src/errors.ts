@@ -99,8 +99,24 @@ export function describeIoError(e: unknown): string {
     case 'EPERM': return `permission denied (${code})`;
     case 'EFBIG': return 'file too large for this file system (EFBIG)';
     case 'EIO': return 'input/output error (EIO)';
+    case 'ENOENT': return 'no such file or folder (ENOENT)';
+    case 'ENOTDIR': return 'a part of the path is a file, not a folder (ENOTDIR)';
+    case 'EISDIR': return 'is a folder, not a file (EISDIR)';
+    case 'EEXIST': return 'already exists (EEXIST)';
+    case 'ELOOP': return 'too many symbolic links, or a symbolic link where none is followed (ELOOP)';
+    case 'ENAMETOOLONG': return 'the name is too long (ENAMETOOLONG)';
+    case 'EMFILE':
+    case 'ENFILE': return `too many open files (${code})`;
+    case 'EBUSY': return 'the file or device is busy (EBUSY)';
+    case 'ETXTBSY': return 'the file is in use (ETXTBSY)';
+    case 'EAGAIN': return 'the resource is temporarily unavailable (EAGAIN)';
+    case 'ENXIO': return 'no such device, or a pipe with no writer (ENXIO)';
+    case 'ENODEV': return 'no such device (ENODEV)';
+    case 'EINVAL': return 'invalid argument for this file (EINVAL)';
+    case 'EXDEV': return 'crosses file systems (EXDEV)';
+    case 'ENOTEMPTY': return 'the folder is not empty (ENOTEMPTY)';
   }
-  if (typeof code === 'string') return code;
+  if (typeof code === 'string') return `system error ${code}`;
   return e instanceof Error ? e.message : String(e);
 }
 

@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { hasCommand } from '../scripts/lib/bench-run';
+import { CabferryError, type ErrorKind } from '../src/errors';
 
 /** The project root (the folder holding package.json), whether run from src or dist. */
 export const projectRoot = (() => {
@@ -78,4 +80,24 @@ export interface OracleFile {
 export function loadOracle(): OracleFile[] {
   const doc = JSON.parse(fs.readFileSync(corpusPath('oracle.json'), 'utf8')) as { files: OracleFile[] };
   return doc.files;
+}
+
+/**
+ * The one "throws a CabferryError with this code" assertion of the suite: `fn` must throw our
+ * typed error (checked by instanceof) with `code`, of `kind` when given, with a one-line message
+ * (matching `message` when given). Returns the error for further checks.
+ */
+export function assertThrowsCode(fn: () => unknown, code: string, kind?: ErrorKind, message?: RegExp): CabferryError {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  assert.ok(thrown instanceof CabferryError, `expected a CabferryError ${code}, got ${thrown === undefined ? 'no error' : String(thrown)}`);
+  assert.equal(thrown.code, code, thrown.message);
+  if (kind !== undefined) assert.equal(thrown.kind, kind, `${code}: kind`);
+  assert.ok(!thrown.message.includes('\n'), `${code}: one line`);
+  if (message !== undefined) assert.match(thrown.message, message);
+  return thrown;
 }

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
-import { inputError } from '../errors';
+import { describeIoError, inputError } from '../errors';
+import { fileTypeName, openRegularFile } from '../io/regular-file';
 import { unsafeEntryNameReason } from './entry-names';
 
 /**
@@ -76,7 +77,7 @@ export function checkSourcePaths(paths: string[]): void {
     try {
       fs.statSync(p);
     } catch (e) {
-      throw inputError('SOURCE_UNREADABLE', `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}`, { file: p });
+      throw inputError('SOURCE_UNREADABLE', `cannot read: ${describeIoError(e)}`, { file: p });
     }
   }
 }
@@ -85,7 +86,9 @@ export async function* walkSources(paths: string[], limits: SourceLimits = DEFAU
   for (const p of paths) {
     const st = fs.statSync(p);
     if (st.isDirectory()) yield* walkFolder(p, limits);
-    else yield* fromFile(p, true, limits);
+    else if (st.isFile()) yield* fromFile(p, true, limits);
+    // a FIFO would block the read forever, a device never ends: refused by type, never opened
+    else yield { kind: 'rejected', source: p, entry: null, label: p, code: 'SOURCE_NOT_REGULAR', reason: `is ${fileTypeName(st)}, not a regular file; only files, folders and .zip bundles are imported` };
   }
 }
 
@@ -105,7 +108,7 @@ async function* walkFolder(dir: string, limits: SourceLimits): AsyncGenerator<So
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (e) {
-    yield { kind: 'rejected', source: dir, entry: null, label: dir, code: 'SOURCE_UNREADABLE', reason: `cannot list folder: ${(e as NodeJS.ErrnoException).code ?? e}` };
+    yield { kind: 'rejected', source: dir, entry: null, label: dir, code: 'SOURCE_UNREADABLE', reason: `cannot list folder: ${describeIoError(e)}` };
     return;
   }
   for (const ent of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -249,7 +252,7 @@ function entryName(entry: yauzl.Entry): string {
 function readMagic(file: string): Buffer {
   const buf = Buffer.alloc(4);
   try {
-    const fd = fs.openSync(file, 'r');
+    const { fd } = openRegularFile(file);
     try {
       fs.readSync(fd, buf, 0, 4, 0);
     } finally {

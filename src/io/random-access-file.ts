@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { inputError } from '../errors';
+import { openRegularFile } from './regular-file';
 
 /**
  * A file read by offset, never loaded whole. Reads are synchronous: the readers built on it are
@@ -18,19 +19,10 @@ export class RandomAccessFile {
     this.size = size;
   }
 
+  /** A regular file (FIFOs, devices and sockets refused by type, without blocking: see openRegularFile). */
   static open(path: string): RandomAccessFile {
-    let fd: number;
-    try {
-      fd = fs.openSync(path, 'r');
-    } catch (e) {
-      throw inputError('FILE_UNREADABLE', `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path, cause: e });
-    }
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) {
-      fs.closeSync(fd);
-      throw inputError('FILE_NOT_REGULAR', 'not a regular file', { file: path });
-    }
-    return new RandomAccessFile(path, fd, st.size);
+    const { fd, size } = openRegularFile(path);
+    return new RandomAccessFile(path, fd, size);
   }
 
   /** Exactly `length` bytes at `offset`, or an input error naming what was being read. */

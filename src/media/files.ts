@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { inputError, internalError } from '../errors';
+import { inputError, internalError, isCabferryError } from '../errors';
 import { writeFully } from '../io/write-fully';
 import { sha256OfOpenFile, type HashedFile } from '../io/hash-file';
 
@@ -87,7 +87,7 @@ export function writeFileAtomic(file: string, content: Buffer | string): HashedF
     fs.renameSync(temp, file);
   } catch (e) {
     fs.rmSync(temp, { force: true });
-    if (e instanceof Error && e.name === 'CabferryError') throw e;
+    if (isCabferryError(e)) throw e;
     throw internalError('MEDIA_WRITE', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, { file, cause: e });
   }
   return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };

@@ -1,6 +1,6 @@
 import * as forge from 'node-forge';
 import { createPrivateKey } from 'node:crypto';
-import { inputError, usageError } from '../errors';
+import { inputError, isCabferryError, usageError } from '../errors';
 import { certificatesFromFileBytes } from '../authenticode/certificate';
 import { buildChain, type ChainLink } from '../authenticode/chain';
 import { isVerificationError } from '../authenticode/errors';
@@ -103,7 +103,7 @@ export function signDetached(content: Buffer, material: SigningMaterial, signing
     }
     key = forge.pki.privateKeyFromPem(material.keyPem) as forge.pki.rsa.PrivateKey;
   } catch (e) {
-    if (e instanceof Error && e.name === 'CabferryError') throw e;
+    if (isCabferryError(e)) throw e;
     throw usageError('MEDIA_SIGN_KEY_UNREADABLE', `cannot read the signing key: ${(e as Error).message}`);
   }
   const ders = certificatesFromFileBytes(Buffer.from(material.certPem, 'utf8'));
@@ -165,7 +165,7 @@ export function verifyManifestSignature(manifest: Buffer, p7s: Buffer, anchors: 
     return { status: 'valid', signer, chain: chain.map((l) => l.certificate.subject), code: null, reason: null };
   } catch (e) {
     if (isVerificationError(e)) return { status: 'invalid', signer, chain: [], code: e.code, reason: e.message };
-    if (e instanceof Error && e.name === 'CabferryError') {
+    if (isCabferryError(e)) {
       const ce = e as Error & { code: string };
       return { status: 'invalid', signer, chain: [], code: ce.code, reason: ce.message };
     }

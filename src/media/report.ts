@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CabferryError, inputError } from '../errors';
+import { describeIoError, inputError } from '../errors';
+import { readRegularFile } from '../io/regular-file';
 import type { HostPlan } from '../planner/types';
 import { hex32, interpretExitCode, SCRIPT_MEANINGS } from './exit-codes';
 import { MEDIA } from './layout';
@@ -56,6 +57,9 @@ export function reportMedia(dir: string): MediaReport {
   if (!fs.existsSync(hostsDir)) {
     throw inputError('MEDIA_NOT_STAGED', `no ${MEDIA.hosts}/ folder: not a cabferry medium`, { file: root });
   }
+  if (isSymlink(hostsDir) || isSymlink(path.join(root, MEDIA.results))) {
+    throw inputError('MEDIA_SYMLINK', `${MEDIA.hosts}/ or ${MEDIA.results}/ is a symbolic link: a medium cabferry staged has none; not read`, { file: root });
+  }
   const names = fs.readdirSync(hostsDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   const hosts = names.map((name) => reportHost(root, name));
   return { dir: root, hosts, ok: hosts.length > 0 && hosts.every((h) => h.status === 'complete') };
@@ -63,9 +67,9 @@ export function reportMedia(dir: string): MediaReport {
 
 function reportHost(root: string, name: string): HostReport {
   const planPath = path.join(root, MEDIA.hosts, name, 'plan.json');
-  const plan = readPlan(planPath);
+  const plan = readPlan(root, planPath);
   const logPath = path.join(root, MEDIA.results, name, 'result.log');
-  const log = fs.existsSync(logPath) ? parseResultLog(fs.readFileSync(logPath, 'latin1')) : null;
+  const log = fs.existsSync(logPath) || isSymlink(logPath) ? parseResultLog(readMediumFile(root, logPath, MAX_RESULT_LOG_BYTES, 'result.log').toString('latin1')) : null;
 
   const lastByStep = new Map<number, ResultRecord>();
   for (const r of log?.results ?? []) lastByStep.set(r.step, r);
@@ -112,17 +116,56 @@ function hostStatus(notRun: boolean, end: EndRecord | undefined, counts: Record<
   return 'in-progress';
 }
 
-function readPlan(file: string): HostPlan {
+/** A staged plan.json is a few KB; a result log grows a few lines per run. Anything far larger was not written by us. */
+export const MAX_PLAN_BYTES = 16 * 1024 * 1024;
+export const MAX_RESULT_LOG_BYTES = 64 * 1024 * 1024;
+
+function isSymlink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A file brought back on the medium: a regular file (never a link: O_NOFOLLOW on the file, and
+ * its folder must resolve inside the medium), no larger than `maxBytes`. Errors name the file
+ * and never quote its content.
+ */
+function readMediumFile(root: string, file: string, maxBytes: number, what: string): Buffer {
+  let realParent: string;
+  let realRoot: string;
+  try {
+    realRoot = fs.realpathSync(root);
+    realParent = fs.realpathSync(path.dirname(file));
+  } catch (e) {
+    throw inputError('MEDIA_FILE_UNREADABLE', `cannot read ${what}: ${describeIoError(e)}`, { file });
+  }
+  if (realParent !== realRoot && !realParent.startsWith(realRoot + path.sep)) {
+    throw inputError('MEDIA_FILE_OUTSIDE', `${what} is reached through a symbolic link that leaves the medium; not read`, { file });
+  }
+  return readRegularFile(file, { maxBytes, noFollow: true, what });
+}
+
+function readPlan(root: string, file: string): HostPlan {
+  const bytes = readMediumFile(root, file, MAX_PLAN_BYTES, 'plan.json');
   let doc: unknown;
   try {
-    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    if (e instanceof CabferryError) throw e;
-    throw inputError('MEDIA_PLAN_UNREADABLE', `cannot read the staged plan: ${(e as Error).message}`, { file });
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    // the parser's message quotes the content: never echoed (the file may be anything)
+    throw inputError('MEDIA_PLAN_UNREADABLE', 'plan.json is not valid JSON', { file });
   }
-  const plan = (doc as { plan?: HostPlan }).plan;
+  const plan = (doc as { plan?: HostPlan } | null)?.plan;
   if (!plan || typeof plan.host !== 'string' || !Array.isArray(plan.steps)) {
     throw inputError('MEDIA_PLAN_UNREADABLE', 'plan.json has no plan with host and steps', { file });
   }
+  plan.steps.forEach((step: unknown, i: number) => {
+    const s = step as { n?: unknown; action?: unknown; kb?: unknown; file?: unknown } | null;
+    const ok = typeof s === 'object' && s !== null && Number.isSafeInteger(s.n) && (s.action === 'install' || s.action === 'reboot')
+      && (s.kb === null || s.kb === undefined || typeof s.kb === 'string') && (s.file === null || s.file === undefined || typeof s.file === 'string');
+    if (!ok) throw inputError('MEDIA_PLAN_UNREADABLE', `plan.json step ${i + 1} is not a step (needs a number n and action install or reboot)`, { file });
+  });
   return plan;
 }

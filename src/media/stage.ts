@@ -143,6 +143,24 @@ function asMediaWriteError(e: unknown): unknown {
   return internalError('MEDIA_WRITE', `${syscall ?? 'write'} failed: ${describeIoError(e)}`, { file, cause: e });
 }
 
+/**
+ * The folders stage writes into must be the medium's own: a hosts/, payloads/, tools/ or
+ * results/ that is a symbolic link (or not a folder) would send the copy somewhere else.
+ * Checked before anything on the medium changes.
+ */
+function refuseLinkedMediaFolders(to: string): void {
+  for (const dir of [MEDIA.payloads, MEDIA.tools, MEDIA.hosts, MEDIA.results]) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(path.join(to, dir));
+    } catch {
+      continue; // created below
+    }
+    if (st.isSymbolicLink()) throw inputError('MEDIA_SYMLINK', `${dir}/ on the medium is a symbolic link; stage writes only into the medium's own folders (remove the link)`, { file: path.join(to, dir) });
+    if (!st.isDirectory()) throw inputError('MEDIA_NOT_FOLDER', `${dir} on the medium is not a folder`, { file: path.join(to, dir) });
+  }
+}
+
 function writeMediaSteps(input: WriteMediaInput): StageResult {
   const to = path.resolve(input.to);
   const progress = input.progress ?? (() => undefined);
@@ -152,6 +170,7 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
   const payloads = payloadsOf(input.hosts.map((h) => h.plan), input.blobPath);
 
   fs.mkdirSync(to, { recursive: true });
+  refuseLinkedMediaFolders(to);
   const present = new Map<string, HashedFile>();
   for (const p of payloads) {
     const dest = path.join(to, MEDIA.payloads, p.file);

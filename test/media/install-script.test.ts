@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isCabferryError } from '../../src/errors';
+import { assertThrowsCode } from '../helpers';
 import { HASH_SELFTEST_SHA256, installerFor, renderInstallScript, sha256VbsScript } from '../../src/media/install-script';
 import { hex32, INSTALLER_EXIT_CODES, interpretExitCode, toSigned } from '../../src/media/exit-codes';
 import { parseResultLog } from '../../src/media/result-log';
@@ -23,9 +23,7 @@ const steps: PlanStep[] = [
 const plan = (over: Partial<HostPlan> = {}): HostPlan => ({ host: 'SRV-01', complete: true, steps, missing: [], skipped: [], assumptions: [], ...over });
 const render = (p: HostPlan = plan(), h: HostInventory = host) => renderInstallScript(p, h, { version: '9.9.9', generatedAt: '2026-11-23T00:00:00.000Z' });
 
-function expectCode(fn: () => unknown, code: string): void {
-  assert.throws(fn, (e: unknown) => isCabferryError(e) && e.code === code);
-}
+const expectCode = (fn: () => unknown, code: string): unknown => assertThrowsCode(fn, code);
 
 describe('renderInstallScript', () => {
   test('ASCII with CRLF line endings only, and the step table in plan order with the right installer', () => {

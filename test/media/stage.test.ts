@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixturePath, hasTool, tempDir } from '../helpers';
-import { isCabferryError } from '../../src/errors';
+import { assertThrowsCode, fixturePath, hasTool, tempDir } from '../helpers';
+import type { ErrorKind } from '../../src/errors';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { writeMedia, type WriteMediaInput } from '../../src/media/stage';
 import { verifyMedia } from '../../src/media/verify';
@@ -74,14 +74,7 @@ function scenario() {
   return { blobs, hosts, to, input, shared, x64, x86 };
 }
 
-function expectError(fn: () => unknown, code: string, kind?: string): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isCabferryError(e), `a CabferryError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (kind) assert.equal(e.kind, kind);
-    return true;
-  });
-}
+const expectError = (fn: () => unknown, code: string, kind?: ErrorKind): unknown => assertThrowsCode(fn, code, kind);
 
 const signing = () => ({ keyPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa.key'), 'utf8'), certPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa-chain.pem'), 'utf8') });
 const root = () => loadTrustAnchors([fixturePath('pki', 'root.pem')]);

@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { isCabferryError } from '../../src/errors';
 import type { Payload } from '../../src/package/types';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { planInstall } from '../../src/planner/plan';
@@ -10,7 +9,7 @@ import { decodeCodePage, encodeCodePage } from '../../src/planner/inventory/code
 import { bestSystemInfoDecoding, readSystemInfoList } from '../../src/planner/inventory/systeminfo';
 import { decodeCandidates } from '../../src/planner/inventory/text';
 import type { HostInventory, PlanGoal } from '../../src/planner/types';
-import { fixturePath } from '../helpers';
+import { assertThrowsCode, fixturePath } from '../helpers';
 import { laterSsu, nt60Catalog } from './sample-payloads';
 
 const host = (name: string): string => fixturePath('hosts', name);
@@ -18,9 +17,7 @@ const read = (name: string): HostInventory => readHostInventory(host(name)).inve
 const parse = (text: string | Buffer, file = 'mem.txt'): ReturnType<typeof parseHostInventory> =>
   parseHostInventory(typeof text === 'string' ? Buffer.from(text, 'utf8') : text, file);
 
-function throwsCode(fn: () => unknown, code: string): void {
-  assert.throws(fn, (e: unknown) => isCabferryError(e) && e.code === code && e.kind === 'input');
-}
+const throwsCode = (fn: () => unknown, code: string): unknown => assertThrowsCode(fn, code, 'input');
 
 const LOCALISED = [
   'srv-6003-april.de.systeminfo.txt',

@@ -8,7 +8,7 @@ import { COLLECT_SECTIONS, SHA2_REGISTRY_KEY, SHA2_REGISTRY_VALUES } from '../..
 import { normaliseProduct } from '../../src/planner/inventory/host-facts';
 import { parseHostInventory, readHostInventories, readHostInventory } from '../../src/planner/inventory';
 import { decodeWindowsText, parseCsvRecords } from '../../src/planner/inventory/text';
-import { fixturePath, tempDir } from '../helpers';
+import { assertThrowsCode, fixturePath, tempDir } from '../helpers';
 
 const host = (name: string): string => fixturePath('hosts', name);
 
@@ -16,9 +16,7 @@ function parseText(text: string, encoding: BufferEncoding = 'utf8'): ReturnType<
   return parseHostInventory(Buffer.from(text, encoding), 'mem.txt');
 }
 
-function throwsCode(fn: () => unknown, code: string): void {
-  assert.throws(fn, (e: unknown) => isCabferryError(e) && e.code === code && e.kind === 'input');
-}
+const throwsCode = (fn: () => unknown, code: string): unknown => assertThrowsCode(fn, code, 'input');
 
 describe('host inventories: detection by content and the facts each format states', () => {
   it('systeminfo list (OEM code page, "®" as a stray byte)', () => {

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { reportMedia } from '../../src/media';
+import { assertThrowsCode, fixturePath, runCli, tempDir } from '../helpers';
+
+/**
+ * Issue 17, items 1 and 3: special files are refused by type before they are read, files read
+ * back from a medium are regular, inside the medium and bounded, and every malformed one is
+ * exit 3 with a code.
+ */
+
+const work = tempDir('cabferry-hostile-files-');
+
+function mkfifo(p: string): boolean {
+  return spawnSync('mkfifo', [p]).status === 0;
+}
+
+describe('special files', () => {
+  test('import of a FIFO is refused by type at once (no hang), exit 1 with SOURCE_NOT_REGULAR', (t) => {
+    const fifo = path.join(work, 'update.msu');
+    if (!mkfifo(fifo)) return t.skip('mkfifo is not available');
+    const r = runCli(['import', '--catalog', path.join(work, 'cat'), '--trust', fixturePath('pki', 'root.pem'), fifo], { timeoutMs: 60_000 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /rejected +.*update\.msu: is a named pipe \(FIFO\), not a regular file.*\[SOURCE_NOT_REGULAR\]/);
+  });
+
+  test('list, test and verify of a FIFO or a device: FILE_NOT_REGULAR, exit 3, without blocking', (t) => {
+    const fifo = path.join(work, 'pipe.cab');
+    if (!mkfifo(fifo)) return t.skip('mkfifo is not available');
+    for (const args of [['list', fifo], ['test', fifo], ['list', '/dev/zero']]) {
+      const r = runCli(args, { timeoutMs: 60_000 });
+      assert.equal(r.status, 3, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /not a regular file.*\[FILE_NOT_REGULAR\]/, args.join(' '));
+    }
+  });
+});
+
+describe('files read back from a medium', () => {
+  /** A medium with one host as stage leaves it, built by hand so each test can break one thing. */
+  function medium(name: string, plan: unknown = { plan: { host: 'SRV01', steps: [{ n: 1, action: 'install', kb: 'KB4493730', file: 'a.msu' }] } }): string {
+    const root = path.join(work, name);
+    fs.mkdirSync(path.join(root, 'hosts', 'SRV01'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'results', 'SRV01'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'hosts', 'SRV01', 'plan.json'), JSON.stringify(plan));
+    return root;
+  }
+
+  test('a plan.json with steps:[null] is exit 3 with a code, not an internal error', () => {
+    const root = medium('null-step', { plan: { host: 'SRV01', steps: [null] } });
+    assertThrowsCode(() => reportMedia(root), 'MEDIA_PLAN_UNREADABLE', 'input');
+    const r = runCli(['report', root]);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /step 1 is not a step .*\[MEDIA_PLAN_UNREADABLE\]$/m);
+  });
+
+  test('a 600 MB result.log (sparse) is exit 3 FILE_TOO_LARGE, never "Cannot create a string longer than"', () => {
+    const root = medium('huge-log');
+    const log = path.join(root, 'results', 'SRV01', 'result.log');
+    const fd = fs.openSync(log, 'w');
+    fs.ftruncateSync(fd, 600 * 1024 * 1024);
+    fs.closeSync(fd);
+    const r = runCli(['report', root]);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /result\.log holds 629145600 bytes, over the \d+-byte limit .*\[FILE_TOO_LARGE\]$/m);
+    assert.doesNotMatch(r.stderr, /Cannot create a string/);
+  });
+
+  test('a symlinked plan.json is refused without quoting a byte of its target', () => {
+    const root = medium('linked-plan');
+    const secret = path.join(work, 'secret.txt');
+    fs.writeFileSync(secret, 'root:x:0:0:TOPSECRET');
+    const plan = path.join(root, 'hosts', 'SRV01', 'plan.json');
+    fs.rmSync(plan);
+    fs.symlinkSync(secret, plan);
+    const r = runCli(['report', root]);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /\[FILE_IS_SYMLINK\]$/m);
+    assert.doesNotMatch(r.stderr + r.stdout, /TOPSECRET|root:x/);
+  });
+
+  test('a plan.json that is not JSON is named without echoing its content', () => {
+    const root = medium('garbage-plan');
+    fs.writeFileSync(path.join(root, 'hosts', 'SRV01', 'plan.json'), 'TOPSECRET garbage');
+    const r = runCli(['report', root]);
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, /plan\.json is not valid JSON \[MEDIA_PLAN_UNREADABLE\]$/m);
+    assert.doesNotMatch(r.stderr, /TOPSECRET/);
+  });
+
+  test('a result.log reached through a results/ folder that links out of the medium is refused', () => {
+    const root = medium('linked-results');
+    const elsewhere = path.join(work, 'elsewhere');
+    fs.mkdirSync(path.join(elsewhere, 'SRV01'), { recursive: true });
+    fs.writeFileSync(path.join(elsewhere, 'SRV01', 'result.log'), 'x');
+    fs.rmSync(path.join(root, 'results'), { recursive: true });
+    fs.symlinkSync(elsewhere, path.join(root, 'results'));
+    const r = runCli(['report', root]);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /\[MEDIA_SYMLINK\]$/m);
+  });
+});
+
+describe('stage onto a medium with linked folders', () => {
+  const catalog = path.join(work, 'stage-catalog');
+  before(() => {
+    const r = runCli(['import', '--catalog', catalog, '--trust', fixturePath('pki', 'root.pem'), fixturePath('payloads'), '--json']);
+    assert.ok(r.status === 0 || r.status === 1, r.stderr);
+  });
+
+  for (const folder of ['hosts', 'payloads']) {
+    test(`stage refuses a target whose ${folder}/ is a symbolic link, writing nothing through it`, () => {
+      const to = path.join(work, `usb-${folder}`);
+      const outside = path.join(work, `outside-${folder}`);
+      fs.mkdirSync(to, { recursive: true });
+      fs.mkdirSync(outside);
+      fs.symlinkSync(outside, path.join(to, folder));
+      const r = runCli(['stage', '--catalog', catalog, '--host', fixturePath('hosts', 'srv-fresh-x64.systeminfo.txt'), '--to', to]);
+      assert.equal(r.status, 3, r.stderr);
+      assert.match(r.stderr, new RegExp(`${folder}/ on the medium is a symbolic link.*\\[MEDIA_SYMLINK\\]`));
+      assert.deepEqual(fs.readdirSync(outside), []);
+    });
+  }
+});
