@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { mutate, Rng } from './lib/mutate';
 import type { FuzzJob, FuzzOutcome } from './lib/fuzz-worker';
-import { fuzzTargetNames } from './lib/fuzz-targets';
+import { fuzzTargetNames, peFuzzTargets } from './lib/fuzz-targets';
 
 interface Options {
   seed: number;
@@ -75,16 +75,25 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-/** Seed inputs: every MSCF-looking file of the corpus and fixtures up to a size cap. */
-function collectSeeds(maxBytes: number): { name: string; data: Buffer }[] {
+interface Seed {
+  name: string;
+  data: Buffer;
+  /** cabinet-family targets mutate cabinets; the PE targets mutate executables */
+  kind: 'cab' | 'pe';
+}
+
+/** Seed inputs: every cabinet (.cab/.msu) and PE image (.exe/.dll/.sys/.efi/.pyd/.dl_) of the corpus and fixtures up to a size cap. */
+function collectSeeds(maxBytes: number): Seed[] {
   const roots = [path.join(projectRoot, '..', 'shared', 'corpus'), path.join(projectRoot, 'fixtures')];
-  const seeds: { name: string; data: Buffer }[] = [];
+  const seeds: Seed[] = [];
   const walk = (dir: string): void => {
     if (!fs.existsSync(dir)) return;
     for (const ent of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = path.join(dir, ent.name);
       if (ent.isDirectory()) walk(p);
-      else if (/\.(cab|msu)$/i.test(ent.name) && fs.statSync(p).size <= maxBytes) seeds.push({ name: path.relative(projectRoot, p), data: fs.readFileSync(p) });
+      else if (fs.statSync(p).size > maxBytes) continue;
+      else if (/\.(cab|msu)$/i.test(ent.name)) seeds.push({ name: path.relative(projectRoot, p), data: fs.readFileSync(p), kind: 'cab' });
+      else if (/\.(exe|dll|sys|efi|pyd|dl_)$/i.test(ent.name)) seeds.push({ name: path.relative(projectRoot, p), data: fs.readFileSync(p), kind: 'pe' });
     }
   };
   roots.forEach(walk);
@@ -199,8 +208,9 @@ async function replay(opts: Options, dir: string): Promise<void> {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.replayDir !== null) return replay(opts, opts.replayDir);
-  const seeds = collectSeeds(opts.maxSeedBytes);
-  if (seeds.length === 0) throw new Error('no seed cabinets found (is ../shared/corpus there?)');
+  const allSeeds = collectSeeds(opts.maxSeedBytes);
+  const seedsOf = (target: string): Seed[] => allSeeds.filter((s) => s.kind === (peFuzzTargets.has(target) ? 'pe' : 'cab'));
+  for (const t of opts.targets) if (seedsOf(t).length === 0) throw new Error(`no seed inputs for target ${t} found (is ../shared/corpus there?)`);
   const rng = new Rng(opts.seed);
   const scratchRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-fuzz-'));
   const runner = new Runner(opts.heapMb);
@@ -211,7 +221,7 @@ async function main(): Promise<void> {
   let iterations = 0;
 
   const runOne = async (target: string, data: Buffer): Promise<FuzzOutcome | { kind: 'hang' } | { kind: 'oom'; error: string }> => {
-    const inputPath = path.join(scratchRoot, `input-${target}.${target === 'inspect' || target === 'import' ? 'msu' : 'cab'}`);
+    const inputPath = path.join(scratchRoot, `input-${target}.${peFuzzTargets.has(target) ? 'exe' : target === 'inspect' || target === 'import' ? 'msu' : 'cab'}`);
     const scratchDir = path.join(scratchRoot, `scratch-${target}`);
     fs.rmSync(scratchDir, { recursive: true, force: true });
     fs.mkdirSync(scratchDir, { recursive: true });
@@ -223,8 +233,9 @@ async function main(): Promise<void> {
     while (true) {
       if (opts.iterations !== null && iterations >= opts.iterations) break;
       if (opts.seconds !== null && Date.now() - started >= opts.seconds * 1000) break;
-      const seed = rng.pick(seeds);
       const target = opts.targets[iterations % opts.targets.length];
+      const seeds = seedsOf(target);
+      const seed = rng.pick(seeds);
       let data = seed.data;
       const mutations: string[] = [];
       const rounds = 1 + rng.int(3);
@@ -255,7 +266,7 @@ async function main(): Promise<void> {
     seed: opts.seed,
     seconds: Math.round((Date.now() - started) / 100) / 10,
     iterations,
-    seeds: seeds.length,
+    seeds: allSeeds.length,
     perInputMs: opts.perInputMs,
     heapMb: opts.heapMb,
     outcomes: counts,
@@ -264,7 +275,7 @@ async function main(): Promise<void> {
   };
   if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else {
-    process.stdout.write(`fuzz: seed ${summary.seed}, ${iterations} inputs in ${summary.seconds} s from ${seeds.length} seeds\n`);
+    process.stdout.write(`fuzz: seed ${summary.seed}, ${iterations} inputs in ${summary.seconds} s from ${allSeeds.length} seeds\n`);
     for (const [t, c] of Object.entries(counts)) {
       process.stdout.write(`  ${t.padEnd(8)} ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
     }

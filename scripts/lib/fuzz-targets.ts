@@ -1,12 +1,12 @@
 /**
- * The library entry points behind `list`, `test`, `extract`, `verify`, `inspect` and `import`
+ * The library entry points behind `list`, `test`, `extract`, `verify` (cabinets and PE images), `inspect` (.msu/.cab/.exe) and `import`
  * (and `--search`, `--salvage`), as the fuzzer drives them: in-process, one input file at a
  * time. A target resolves on success and throws whatever the library throws; the worker
  * classifies it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadTrustAnchors, verifyCab, verifyCabDeep, type TrustAnchor } from '../../src/authenticode';
+import { loadTrustAnchors, verifyCab, verifyCabDeep, verifyPe, type TrustAnchor } from '../../src/authenticode';
 import { openCab } from '../../src/cab/cabinet';
 import { extractCabinets, extractMembers } from '../../src/cab/extract';
 import { searchCabinets } from '../../src/cab/search';
@@ -135,6 +135,14 @@ export const fuzzTargets: Record<string, FuzzTarget> = {
   inspect(input) {
     inspectPayload(input, { trust: trustAnchors(), knowledgeBase: knowledgeBase() });
   },
+  /** PE Authenticode on mutated executables: headers, certificate table, WIN_CERTIFICATE entries, page hashes */
+  'verify-pe'(input) {
+    verifyPe(input, { trust: trustAnchors() });
+  },
+  /** .exe identity on mutated executables: resource directory, version resource, knowledge-base cross-checks */
+  'inspect-exe'(input) {
+    inspectPayload(input, { trust: trustAnchors(), knowledgeBase: knowledgeBase() });
+  },
   async import(input, scratch) {
     // one catalog per worker: opening SQLite per input would dominate the run
     catalog ??= openCatalog({ dir: path.join(path.dirname(scratch), 'catalog') });
@@ -143,6 +151,9 @@ export const fuzzTargets: Record<string, FuzzTarget> = {
 };
 
 export const fuzzTargetNames = Object.keys(fuzzTargets);
+
+/** Targets fed PE images (executables of the corpus and fixtures) instead of cabinets. */
+export const peFuzzTargets: ReadonlySet<string> = new Set(['verify-pe', 'inspect-exe']);
 
 /** Extraction must never write beside its output folder: anything else in scratch is a finding. */
 function assertNothingOutside(scratch: string, out: string): void {
