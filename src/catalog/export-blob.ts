@@ -18,7 +18,7 @@ export interface ExportedBlob {
  * handed on. Written to a temp name beside the destination and renamed, so FILE is either
  * the complete verified payload or untouched.
  */
-export function exportBlob(catalog: Catalog, sha256: string, dest: string, options: { force?: boolean } = {}): ExportedBlob {
+export function exportBlob(catalog: Catalog, sha256: string, dest: string, options: { force?: boolean; onBytes?: (bytes: number) => void } = {}): ExportedBlob {
   const sha = assertSha256(sha256);
   const entry = catalog.entry(sha);
   if (entry === null) throw new CabferryError('negative', 'NOT_IN_CATALOG', `no payload with SHA-256 ${sha} in ${catalog.dir}`);
@@ -45,6 +45,7 @@ export function exportBlob(catalog: Catalog, sha256: string, dest: string, optio
       hash.update(chunk);
       writeFully(outFd, chunk);
       size += n;
+      options.onBytes?.(n);
     }
     const actual = hash.digest('hex');
     if (actual !== sha || size !== entry.size) {

@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { openCatalog } from '../catalog/catalog';
 import { resolveTrust } from '../catalog/trust';
 import { ExitCode } from '../errors';
-import { importPayloads, type ImportResult, type ImportSummary } from '../importer/import';
+import type { ImportResult, ImportSummary } from '../importer/import';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import { CATALOG_OPTION, collect, parseAtOption } from './options';
+import { importSources, refusalReason, type BundleImportSummary } from '../transfer';
 import { createProgress } from './progress';
 import { action, printJson } from './run';
 
@@ -19,12 +20,12 @@ interface ImportCliOptions {
   knowledgeBase?: string;
 }
 
-/** `cabferry import PATH…`: files, folders and .zip bundles into the catalog. */
+/** `cabferry import PATH…`: files, folders and .zip bundles into the catalog; or one transfer bundle. */
 export function register(program: Command): void {
   program
     .command('import')
-    .description('verify payloads (files, folders, .zip bundles) and add the valid ones to the catalog')
-    .argument('<path...>', '.msu/.cab files, folders (recursive) or .zip bundles')
+    .description('verify payloads (files, folders, .zip bundles, or one signed transfer bundle from `cabferry export`) and add the valid ones to the catalog')
+    .argument('<path...>', '.msu/.cab files, folders (recursive), .zip bundles, or one transfer bundle')
     .option(...CATALOG_OPTION)
     .option('--trust <file|dir>', "trust anchors (repeatable; default: the catalog's trust set)", collect)
     .option('--at <date>', 'verify signatures without a timestamp as of this date (default: now)')
@@ -41,7 +42,7 @@ export function register(program: Command): void {
         try {
           const trust = resolveTrust(catalog, opts.trust);
           const progress = createProgress({ unit: 'file(s)', suppressed: opts.json === true || opts.quiet === true });
-          const summary = await importPayloads(catalog, paths, {
+          const summary = await importSources(catalog, paths, {
             trust,
             at,
             knowledgeBase,
@@ -62,8 +63,9 @@ export function register(program: Command): void {
           });
           progress.stop();
           if (opts.json) printJson(summary);
-          else process.stdout.write(formatSummary(summary) + (opts.quiet ? formatRejectCodes(summary) : ''));
-          return summary.rejected + summary.quarantined > 0 ? ExitCode.negative : ExitCode.ok;
+          else process.stdout.write((summary.kind === 'bundle' ? formatBundle(summary) : '') + formatSummary(summary) + (opts.quiet ? formatRejectCodes(summary) : ''));
+          const refused = summary.kind === 'bundle' && summary.refused;
+          return refused || summary.rejected + summary.quarantined > 0 ? ExitCode.negative : ExitCode.ok;
         } finally {
           catalog.close();
         }
@@ -105,7 +107,28 @@ function formatRejectCodes(s: ImportSummary): string {
   return `  ${parts.join(', ')} (run without --quiet, or with --json, to see each file)\n`;
 }
 
-function formatBytes(n: number): string {
+/** The transfer bundle's check, and where the low side's records differ from this side's verification. */
+function formatBundle(s: BundleImportSummary): string {
+  const b = s.bundle;
+  const lines: string[] = [];
+  if (b.signature.status === 'valid') lines.push(`bundle ${b.path}: signed by "${b.signature.signer}" (chain: ${b.signature.chain.join(' → ')})`);
+  if (b.manifest !== null) {
+    lines.push(`  exported ${b.manifest.createdAt} from ${b.manifest.sourceCatalog} by cabferry ${b.manifest.cabferryVersion}: ${b.manifest.payloads} payload(s)${b.manifest.follows === null ? '' : `, following the bundle of ${b.manifest.follows.createdAt}`}`);
+  }
+  if (s.refused) {
+    lines.push(`REFUSED ${b.path}: ${refusalReason(b)}`);
+    for (const m of b.missing) lines.push(`  missing:    ${m}`);
+    for (const a of b.altered) lines.push(`  altered:    ${a.path} (${a.reason})`);
+    for (const u of b.unexpected) lines.push(`  unexpected: ${u}`);
+    for (const p of b.problems) lines.push(`  not allowed: ${p}`);
+  } else {
+    lines.push('  every file matches the signed manifest; every payload was verified again here');
+  }
+  for (const m of s.mismatches) lines.push(`  record differs: ${m.label}: the low side's ${m.fields.join(', ')} differ from this side's verification (this side's is kept)`);
+  return lines.join('\n') + '\n';
+}
+
+export function formatBytes(n: number): string {
   if (n < 1024) return `${Math.round(n)} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024;

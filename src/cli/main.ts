@@ -22,6 +22,7 @@ const commandModules: [name: string, load: () => Register][] = [
   ['verify', () => (require('./verify') as typeof import('./verify')).register],
   ['inspect', () => (require('./inspect') as typeof import('./inspect')).register],
   ['import', () => (require('./import') as typeof import('./import')).register],
+  ['export', () => (require('./export') as typeof import('./export')).register],
   ['catalog', () => (require('./catalog') as typeof import('./catalog')).register],
   ['trust', () => (require('./trust') as typeof import('./trust')).register],
   ['plan', () => (require('./plan') as typeof import('./plan')).register],

@@ -8,7 +8,7 @@ import { isSha2Signature, type SignatureReport } from '../authenticode/signature
 import type { TrustAnchor } from '../authenticode/trust';
 import type { KnowledgeBase } from '../knowledge/knowledge-base';
 import type { Catalog } from '../catalog/catalog';
-import type { ImportEvent, ImportOutcome, MemberRecord, NewCatalogEntry, SignatureRecord } from '../catalog/types';
+import type { CatalogEntry, ImportEvent, ImportOutcome, MemberRecord, NewCatalogEntry, SignatureRecord } from '../catalog/types';
 import { type CabferryError, describeIoError, internalError, isCabferryError } from '../errors';
 import { inspectPayloadReport, type InspectedMember, type PayloadReport } from '../package/inspect';
 import type { Payload } from '../package/types';
@@ -81,11 +81,10 @@ type Judgement =
 export async function importPayloads(catalog: Catalog, paths: string[], options: ImportOptions): Promise<ImportSummary> {
   checkSourcePaths(paths);
   const summary: ImportSummary = { catalog: catalog.dir, imported: 0, duplicates: 0, restored: 0, quarantined: 0, rejected: 0, skipped: 0, bytes: 0, results: [] };
-  const who = currentUser();
-  const host = os.hostname();
+  const actor = importActor();
   if (options.onProgress) options.onProgress({ type: 'total', items: await countSources(paths, options.limits ?? DEFAULT_SOURCE_LIMITS) });
   for await (const item of walkSources(paths, options.limits ?? DEFAULT_SOURCE_LIMITS)) {
-    const result = await importItem(catalog, item, options, { who, host });
+    const result = await importItem(catalog, item, options, actor);
     summary.results.push(result);
     if (result.size !== null && result.outcome !== 'skipped') summary.bytes += result.size;
     switch (result.outcome) {
@@ -101,7 +100,7 @@ export async function importPayloads(catalog: Catalog, paths: string[], options:
   return summary;
 }
 
-async function importItem(catalog: Catalog, item: SourceItem, options: ImportOptions, actor: { who: string; host: string }): Promise<ImportResult> {
+async function importItem(catalog: Catalog, item: SourceItem, options: ImportOptions, actor: ImportActor): Promise<ImportResult> {
   const base = { label: item.label, source: item.source, entry: item.entry, sha256: null, size: null, kb: null, sha1OnlyAllowed: false };
   const event = (over: Partial<ImportEvent> & Pick<ImportEvent, 'outcome'>): ImportEvent => ({
     at: new Date().toISOString(), who: actor.who, host: actor.host, pid: process.pid, source: item.source, entry: item.entry,
@@ -129,33 +128,96 @@ async function importItem(catalog: Catalog, item: SourceItem, options: ImportOpt
     return { ...base, outcome: 'rejected', code: e.code, reason };
   }
 
-  const { temp, sha256, size } = ingested;
   try {
-    const stored = { ...base, sha256, size };
-    const known = catalog.entry(sha256);
-    if (known?.status === 'imported') {
-      // bytes the catalog already accepted: log a duplicate (or restore a lost blob), no re-verification
-      const outcome = catalog.storeEntry(temp, knownEntry(known, ingested), event({ outcome: 'duplicate', verdict: known.verdict }));
-      return { ...stored, outcome, kb: known.payload?.kb ?? null, code: null, reason: null, sha1OnlyAllowed: known.sha1OnlyAllowed };
-    }
-
-    const judgement = judge(ingested, item.fileName, item.label, options);
-    if (judgement.accepted) {
-      const outcome = catalog.storeEntry(temp, newEntry(ingested, item.fileName, judgement), event({ outcome: 'imported', verdict: judgement.verdict.verdict }));
-      return { ...stored, outcome, kb: judgement.payload.kb, code: null, reason: null, sha1OnlyAllowed: judgement.sha1OnlyAllowed };
-    }
-
-    const refusal = { verdict: judgement.verdict?.verdict ?? null, code: judgement.code, reason: judgement.reason };
-    if (options.quarantine) {
-      const kept = judgement.payload === null ? { ...judgement, ...claimedMetadata(ingested, item.fileName, item.label, judgement.verdict, options) } : judgement;
-      const outcome = catalog.storeEntry(temp, newEntry(ingested, item.fileName, kept), event({ outcome: 'quarantined', ...refusal }));
-      return { ...stored, outcome, kb: kept.payload?.kb ?? null, code: refusal.code, reason: refusal.reason, sha1OnlyAllowed: false };
-    }
-    catalog.recordEvent(event({ outcome: 'rejected', sha256, size, ...refusal }));
-    return { ...stored, outcome: 'rejected', kb: judgement.payload?.kb ?? null, code: refusal.code, reason: refusal.reason, sha1OnlyAllowed: false };
+    return commitDecision(catalog, decideIngested(catalog, ingested, item, options, actor));
   } finally {
-    temp.discard();
+    ingested.temp.discard();
   }
+}
+
+/** Who is importing, as every import event records it. */
+export interface ImportActor {
+  who: string;
+  host: string;
+}
+
+export function importActor(): ImportActor {
+  return { who: currentUser(), host: os.hostname() };
+}
+
+/** Where a payload came from, as results and events name it. */
+export interface PayloadOrigin {
+  label: string;
+  source: string;
+  entry: string | null;
+  /** the name the metadata reader sees (KB, architecture and version partly come from it) */
+  fileName: string;
+}
+
+/**
+ * What the checks decided for one ingested payload, not yet written: the result as it will be
+ * reported, and what to store (an entry with its blob) or only to log. Split from the commit so
+ * a transfer bundle can decide every payload first and commit them all in one transaction.
+ */
+export interface ImportDecision {
+  ingested: IngestedPayload;
+  result: ImportResult;
+  /** the catalog's existing entry when these bytes were already imported */
+  known: CatalogEntry | null;
+  /** the entry to store (imported, quarantined, or the known one seen again), or null to only log a rejection */
+  store: NewCatalogEntry | null;
+  event: ImportEvent;
+}
+
+export function decideIngested(catalog: Catalog, ingested: IngestedPayload, origin: PayloadOrigin, options: ImportOptions, actor: ImportActor): ImportDecision {
+  const { sha256, size } = ingested;
+  const event = (over: Partial<ImportEvent> & Pick<ImportEvent, 'outcome'>): ImportEvent => ({
+    at: new Date().toISOString(), who: actor.who, host: actor.host, pid: process.pid, source: origin.source, entry: origin.entry,
+    sha256, size, verdict: null, code: null, reason: null, cabferryVersion: version, ...over,
+  });
+  const stored = { label: origin.label, source: origin.source, entry: origin.entry, sha256, size };
+  const known = catalog.entry(sha256);
+  if (known?.status === 'imported') {
+    // bytes the catalog already accepted: log a duplicate (or restore a lost blob), no re-verification
+    return {
+      ingested, known, store: knownEntry(known, ingested), event: event({ outcome: 'duplicate', verdict: known.verdict }),
+      result: { ...stored, outcome: 'duplicate', kb: known.payload?.kb ?? null, code: null, reason: null, sha1OnlyAllowed: known.sha1OnlyAllowed },
+    };
+  }
+
+  const judgement = judge(ingested, origin.fileName, origin.label, options);
+  if (judgement.accepted) {
+    return {
+      ingested, known, store: newEntry(ingested, origin.fileName, judgement), event: event({ outcome: 'imported', verdict: judgement.verdict.verdict }),
+      result: { ...stored, outcome: 'imported', kb: judgement.payload.kb, code: null, reason: null, sha1OnlyAllowed: judgement.sha1OnlyAllowed },
+    };
+  }
+
+  const refusal = { verdict: judgement.verdict?.verdict ?? null, code: judgement.code, reason: judgement.reason };
+  if (options.quarantine) {
+    const kept = judgement.payload === null ? { ...judgement, ...claimedMetadata(ingested, origin.fileName, origin.label, judgement.verdict, options) } : judgement;
+    return {
+      ingested, known, store: newEntry(ingested, origin.fileName, kept), event: event({ outcome: 'quarantined', ...refusal }),
+      result: { ...stored, outcome: 'quarantined', kb: kept.payload?.kb ?? null, code: refusal.code, reason: refusal.reason, sha1OnlyAllowed: false },
+    };
+  }
+  return {
+    ingested, known, store: null, event: event({ outcome: 'rejected', ...refusal }),
+    result: { ...stored, outcome: 'rejected', kb: judgement.payload?.kb ?? null, code: refusal.code, reason: refusal.reason, sha1OnlyAllowed: false },
+  };
+}
+
+/**
+ * Write one decision: the blob and its rows (storeEntry says what actually happened: another
+ * importer may have stored the same bytes meanwhile) or, for a rejection, the log line only.
+ */
+export function commitDecision(catalog: Catalog, decision: ImportDecision): ImportResult {
+  if (decision.store === null) {
+    catalog.recordEvent(decision.event);
+    return decision.result;
+  }
+  const outcome = catalog.storeEntry(decision.ingested.temp, decision.store, decision.event);
+  return { ...decision.result, outcome };
 }
 
 /**

@@ -68,8 +68,8 @@ export const DEFAULT_SOURCE_LIMITS: SourceLimits = {
 
 const PAYLOAD_EXTENSIONS = new Set(['.cab', '.msu', '.exe']);
 const MAGIC_CAB = Buffer.from('MSCF');
-const MAGIC_ZIP = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
-const MAGIC_EMPTY_ZIP = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
+export const MAGIC_ZIP = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+export const MAGIC_EMPTY_ZIP = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 
 /** Fail before importing anything if a named path does not exist: that is a typo, not a verdict. */
 export function checkSourcePaths(paths: string[]): void {
@@ -205,7 +205,7 @@ async function* walkZip(zipPath: string, limits: SourceLimits): AsyncGenerator<S
   }
 }
 
-function openZip(zipPath: string): Promise<yauzl.ZipFile> {
+export function openZip(zipPath: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
     yauzl.open(zipPath, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false }, (err, zip) => {
       if (err || !zip) reject(err ?? new Error('yauzl returned no zip'));
@@ -215,7 +215,7 @@ function openZip(zipPath: string): Promise<yauzl.ZipFile> {
 }
 
 /** The next central-directory entry, or null at the end. A corrupt directory ends the walk with an error. */
-function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {
+export function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {
       zip.removeListener('entry', onEntry);
@@ -232,7 +232,7 @@ function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {
   });
 }
 
-function openEntryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+export function openEntryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
   return new Promise((resolve, reject) => {
     zip.openReadStream(entry, (err, stream) => {
       if (err || !stream) reject(inputError('ZIP_ENTRY_UNREADABLE', `cannot read entry: ${err?.message ?? 'no stream'}`));
@@ -242,14 +242,14 @@ function openEntryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readab
 }
 
 /** yauzl's own decoding (UTF-8 flag, Info-ZIP unicode path field, else CP437), without its all-or-nothing validation. */
-function entryName(entry: yauzl.Entry): string {
+export function entryName(entry: yauzl.Entry): string {
   const lowLevel = (yauzl as unknown as {
     getFileNameLowLevel(flags: number, name: Buffer, extraFields: unknown[], strict: boolean): string;
   }).getFileNameLowLevel;
   return lowLevel(entry.generalPurposeBitFlag, entry.fileName as unknown as Buffer, entry.extraFields, true);
 }
 
-function readMagic(file: string): Buffer {
+export function readMagic(file: string): Buffer {
   const buf = Buffer.alloc(4);
   try {
     const { fd } = openRegularFile(file);

@@ -1,0 +1,78 @@
+import * as fs from 'node:fs';
+import type { Command } from 'commander';
+import { describeIoError, ExitCode, usageError } from '../errors';
+import { exportBundle, type ExportBundleResult } from '../transfer';
+import { formatBytes } from './import';
+import { createProgress } from './progress';
+import { action, printJson } from './run';
+
+interface ExportCliOptions {
+  to: string;
+  catalog?: string;
+  since?: string;
+  sinceBundle?: string;
+  signKey: string;
+  signCert: string;
+  json?: boolean;
+}
+
+/** `cabferry export --to FILE.zip|DIR`: a signed transfer bundle for a high-side catalog. */
+export function register(program: Command): void {
+  program
+    .command('export')
+    .description("write a signed transfer bundle of the catalog's imported payloads for a high-side catalog (`cabferry import BUNDLE` there)")
+    .requiredOption('--to <file.zip|dir>', 'the bundle: a new .zip file, or a new or empty folder')
+    .requiredOption('--sign-key <file>', 'PEM RSA private key that signs the bundle manifest')
+    .requiredOption('--sign-cert <file>', 'PEM certificate of that key, optionally followed by its chain')
+    .option('--catalog <dir>', 'catalog folder (default: $CABFERRY_CATALOG, else the per-user data folder)')
+    .option('--since <date>', 'only payloads first imported into this catalog on or after DATE (ISO 8601)')
+    .option('--since-bundle <bundle>', 'only payloads that this earlier bundle (and those it followed) did not carry')
+    .option('--json', 'print one JSON document')
+    .action(
+      action(async (opts: ExportCliOptions) => {
+        const progress = createProgress({ unit: 'file(s)', suppressed: opts.json === true });
+        const result = await exportBundle({
+          to: opts.to,
+          catalog: opts.catalog,
+          since: parseSinceOption(opts.since),
+          sinceBundle: opts.sinceBundle,
+          signing: { keyPem: readPem(opts.signKey, '--sign-key'), certPem: readPem(opts.signCert, '--sign-cert') },
+          onProgress: (event) => {
+            if (event.type === 'total') progress.setTotal(event.items);
+            else if (event.type === 'start') progress.label(event.label);
+            else if (event.type === 'result') progress.advance(1);
+          },
+        });
+        progress.stop();
+        if (opts.json) printJson(result);
+        else process.stdout.write(exportText(result));
+        return ExitCode.ok;
+      }),
+    );
+}
+
+function parseSinceOption(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw usageError('BAD_DATE', `--since ${JSON.stringify(value)} is not a date (use ISO 8601, e.g. 2026-11-01 or 2026-11-01T12:00:00Z)`);
+  return new Date(t);
+}
+
+function readPem(file: string, option: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw usageError('SIGN_FILE_UNREADABLE', `${option} ${file}: cannot read: ${describeIoError(e)}`, { file });
+  }
+}
+
+function exportText(r: ExportBundleResult): string {
+  const selection = [r.since === null ? null : `first imported since ${r.since}`, r.follows === null ? null : `after the bundle of ${r.follows.createdAt} (${r.carriedBefore} payload(s) carried before)`].filter((x) => x !== null);
+  const lines = [
+    `Exported ${r.payloads.length} payload(s), ${formatBytes(r.bytes)}, to ${r.to} (${r.kind})${selection.length > 0 ? ` — ${selection.join(', ')}` : ''}`,
+    ...r.payloads.map((p) => `  ${(p.kb ?? '').padEnd(10)} ${p.fileName}`),
+    `Manifest: ${r.files} files, signed; SHA-256 ${r.manifestSha256}`,
+    `Next incremental export: cabferry export --since-bundle ${r.to} --to NEW`,
+  ];
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,287 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as yazl from 'yazl';
+import { openCatalog, type Catalog } from '../catalog/catalog';
+import { exportBlob } from '../catalog/export-blob';
+import type { CatalogEntry } from '../catalog/types';
+import { CabferryError, describeIoError, inputError, internalError, usageError } from '../errors';
+import { writeFileAtomic } from '../media/files';
+import { signDetached, type ManifestEntry, type SigningMaterial } from '../media/manifest';
+import { version as cabferryVersion } from '../version';
+import {
+  BUNDLE,
+  BUNDLE_FORMAT,
+  isSafeFileName,
+  MAX_MANIFEST_BYTES,
+  parseTransferManifest,
+  payloadPath,
+  recordPath,
+  serializeJson,
+  sha256Hex,
+  transferRecord,
+  type BundlePayload,
+  type TransferManifest,
+} from './bundle-format';
+import { openBundle } from './bundle-source';
+
+/**
+ * `cabferry export`: the low side's imported payloads (all of them, or only what is new since a
+ * date or since an earlier bundle) with their catalog records, a manifest hashing every file,
+ * and a detached signature over the manifest — as a zip (written with yazl, ZIP64 where sizes
+ * need it) or a folder. Every blob is re-hashed as it is read: bytes altered in the store are
+ * never handed on. The manifest is the last thing written, so an interrupted export leaves
+ * something no importer takes for a bundle.
+ */
+
+export interface ExportBundleOptions {
+  /** catalog directory; default as `openCatalog` resolves it */
+  catalog?: string;
+  /** FILE.zip, or a folder (created, or empty) */
+  to: string;
+  /** only payloads first imported on or after this moment */
+  since?: Date;
+  /** an earlier bundle: the payloads it and the bundles it followed carried are not carried again */
+  sinceBundle?: string;
+  signing: SigningMaterial;
+  now?: Date;
+  onProgress?: (event: TransferProgress) => void;
+}
+
+export type TransferProgress =
+  /** before anything is written: how many payloads the bundle will carry */
+  | { type: 'total'; items: number }
+  | { type: 'start'; label: string; size: number | null }
+  | { type: 'bytes'; bytes: number }
+  | { type: 'result' };
+
+export interface ExportedPayload {
+  sha256: string;
+  size: number;
+  fileName: string;
+  kb: string | null;
+}
+
+export interface ExportBundleResult {
+  to: string;
+  kind: 'zip' | 'folder';
+  createdAt: string;
+  sourceCatalog: string;
+  since: string | null;
+  follows: TransferManifest['follows'];
+  /** payloads left out because an earlier bundle carried them */
+  carriedBefore: number;
+  payloads: ExportedPayload[];
+  bytes: number;
+  files: number;
+  manifestSha256: string;
+}
+
+interface PlannedFile {
+  entry: ManifestEntry;
+  /** the blob this file copies, or the bytes of a generated file */
+  blob: string | null;
+  bytes: Buffer | null;
+}
+
+export async function exportBundle(options: ExportBundleOptions): Promise<ExportBundleResult> {
+  const now = options.now ?? new Date();
+  const kind = path.extname(options.to).toLowerCase() === '.zip' ? 'zip' : 'folder';
+  const to = path.resolve(options.to);
+  checkDestination(to, kind);
+  // an unusable key or certificate must fail before anything is read or written
+  signDetached(Buffer.alloc(0), options.signing, now);
+  const previous = options.sinceBundle === undefined ? null : await readPreviousManifest(options.sinceBundle);
+
+  const catalog = openCatalog({ dir: options.catalog, access: 'read' });
+  try {
+    const carriedBefore = previous === null ? [] : [...new Set([...previous.manifest.carriedBefore, ...previous.manifest.payloads.map((p) => p.sha256)])].sort();
+    const chosen = selectPayloads(catalog, options.since, new Set(carriedBefore));
+    const files = planFiles(catalog, chosen);
+    const manifest: TransferManifest = {
+      format: BUNDLE_FORMAT,
+      cabferryVersion,
+      createdAt: now.toISOString(),
+      sourceCatalog: catalog.dir,
+      since: options.since?.toISOString() ?? null,
+      follows: previous === null ? null : { createdAt: previous.manifest.createdAt, manifestSha256: previous.sha256 },
+      carriedBefore,
+      payloads: chosen.map((e): BundlePayload => ({ sha256: e.sha256, size: e.size, fileName: e.fileName, path: payloadPath(e.sha256, e.fileName), record: recordPath(e.sha256) })),
+      files: files.map((f) => f.entry),
+    };
+    const manifestBytes = serializeJson(manifest);
+    const signature = signDetached(manifestBytes, options.signing, now);
+    const progress = options.onProgress ?? (() => undefined);
+    progress({ type: 'total', items: chosen.length });
+    if (kind === 'zip') await writeZip(catalog, to, files, manifestBytes, signature, now, progress);
+    else writeFolder(catalog, to, files, manifestBytes, signature, progress);
+    return {
+      to,
+      kind,
+      createdAt: manifest.createdAt,
+      sourceCatalog: manifest.sourceCatalog,
+      since: manifest.since,
+      follows: manifest.follows,
+      carriedBefore: carriedBefore.length,
+      payloads: chosen.map((e) => ({ sha256: e.sha256, size: e.size, fileName: e.fileName, kb: e.payload?.kb ?? null })),
+      bytes: chosen.reduce((n, e) => n + e.size, 0),
+      files: files.length + 2,
+      manifestSha256: sha256Hex(manifestBytes),
+    };
+  } finally {
+    catalog.close();
+  }
+}
+
+function checkDestination(to: string, kind: 'zip' | 'folder'): void {
+  if (kind === 'zip') {
+    if (fs.existsSync(to)) throw usageError('OUTPUT_EXISTS', `${to} exists: name a new file for the bundle`);
+    return;
+  }
+  if (!fs.existsSync(to)) return;
+  if (!fs.statSync(to).isDirectory() || fs.readdirSync(to).length > 0) {
+    throw usageError('OUTPUT_EXISTS', `${to} exists and is not an empty folder: name a new or empty folder for the bundle`);
+  }
+}
+
+async function readPreviousManifest(bundlePath: string): Promise<{ manifest: TransferManifest; sha256: string }> {
+  let bundle;
+  try {
+    bundle = await openBundle(bundlePath);
+  } catch (e) {
+    if (e instanceof CabferryError) throw e;
+    throw inputError('BUNDLE_UNREADABLE', `cannot read the earlier bundle: ${describeIoError(e)}`, { file: bundlePath, cause: e });
+  }
+  try {
+    if (!bundle.files.has(BUNDLE.manifest)) {
+      throw inputError('NOT_A_BUNDLE', `no ${BUNDLE.manifest}: not a transfer bundle (or an export that did not finish)`, { file: bundlePath });
+    }
+    const bytes = await bundle.read(BUNDLE.manifest, MAX_MANIFEST_BYTES);
+    return { manifest: parseTransferManifest(bytes, `${bundlePath}:${BUNDLE.manifest}`), sha256: sha256Hex(bytes) };
+  } finally {
+    bundle.close();
+  }
+}
+
+/** Imported payloads only (quarantined files are evidence, never offered), in catalog order. */
+function selectPayloads(catalog: Catalog, since: Date | undefined, carriedBefore: Set<string>): CatalogEntry[] {
+  return catalog
+    .entries({}, 'imported')
+    .filter((e) => !carriedBefore.has(e.sha256))
+    .filter((e) => since === undefined || Date.parse(e.firstImportedAt) >= since.getTime());
+}
+
+function planFiles(catalog: Catalog, entries: CatalogEntry[]): PlannedFile[] {
+  const files: PlannedFile[] = [];
+  for (const e of entries) {
+    if (!isSafeFileName(e.fileName)) {
+      throw inputError('BUNDLE_UNSAFE_NAME', `payload ${e.sha256} is named ${JSON.stringify(e.fileName)}, which cannot be one file name in a bundle`, { file: catalog.dir });
+    }
+    const record = serializeJson(transferRecord(e, catalog.importVerdict(e.sha256)));
+    files.push({ entry: { path: payloadPath(e.sha256, e.fileName), size: e.size, sha256: e.sha256 }, blob: e.sha256, bytes: null });
+    files.push({ entry: { path: recordPath(e.sha256), size: record.length, sha256: sha256Hex(record) }, blob: null, bytes: record });
+  }
+  return files;
+}
+
+function writeFolder(catalog: Catalog, to: string, files: PlannedFile[], manifest: Buffer, signature: Buffer, progress: (e: TransferProgress) => void): void {
+  fs.mkdirSync(to, { recursive: true });
+  for (const f of files) {
+    const dest = path.join(to, ...f.entry.path.split('/'));
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    if (f.blob === null) {
+      writeFileAtomic(dest, f.bytes!);
+      continue;
+    }
+    progress({ type: 'start', label: f.entry.path, size: f.entry.size });
+    exportBlob(catalog, f.blob, dest, { onBytes: (bytes) => progress({ type: 'bytes', bytes }) });
+    progress({ type: 'result' });
+  }
+  // the signature first: the manifest is what makes the folder a bundle, so an export killed
+  // between the two leaves no manifest rather than a manifest without its signature
+  writeFileAtomic(path.join(to, BUNDLE.signature), signature);
+  writeFileAtomic(path.join(to, BUNDLE.manifest), manifest);
+}
+
+/**
+ * The zip goes to a temp name beside FILE and is renamed only when complete. Payloads are
+ * stored (they are compressed cabinets already), records and the manifest deflated.
+ */
+async function writeZip(catalog: Catalog, to: string, files: PlannedFile[], manifest: Buffer, signature: Buffer, mtime: Date, progress: (e: TransferProgress) => void): Promise<void> {
+  const temp = path.join(path.dirname(to), `.${path.basename(to)}.${process.pid}.part`);
+  const zip = new yazl.ZipFile();
+  let failure: unknown = null;
+  // yazl reports a failed entry on the ZipFile, not on its output; end the output with it, or
+  // the pipeline below would wait for bytes that never come
+  const fail = (e: unknown): void => {
+    failure ??= e;
+    (zip.outputStream as Readable).destroy(e as Error);
+  };
+  zip.on('error', fail);
+  for (const f of files) {
+    if (f.blob === null) {
+      zip.addBuffer(f.bytes!, f.entry.path, { mtime, compress: true });
+      continue;
+    }
+    const blob = f.blob;
+    zip.addReadStreamLazy(f.entry.path, { mtime, compress: false, size: f.entry.size }, (cb) => {
+      progress({ type: 'start', label: f.entry.path, size: f.entry.size });
+      try {
+        const stream = verifiedBlobStream(catalog, blob, f.entry.size, progress);
+        stream.on('error', fail);
+        cb(null, stream);
+      } catch (e) {
+        fail(e);
+        cb(e, null as unknown as Readable);
+      }
+    });
+  }
+  zip.addBuffer(signature, BUNDLE.signature, { mtime, compress: false });
+  zip.addBuffer(manifest, BUNDLE.manifest, { mtime, compress: true });
+  zip.end();
+  try {
+    await pipeline(zip.outputStream as Readable, fs.createWriteStream(temp, { flags: 'wx' }));
+    if (failure !== null) throw failure;
+    const fd = fs.openSync(temp, 'r+');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, to);
+  } catch (e) {
+    fs.rmSync(temp, { force: true });
+    const cause = failure ?? e;
+    if (cause instanceof CabferryError) throw cause;
+    throw internalError('EXPORT_FAILED', `cannot write ${to}: ${describeIoError(cause)}`, { file: to, cause });
+  }
+}
+
+/** A blob's bytes, hashed as they pass: the stream fails at its end when they are not the catalog's. */
+function verifiedBlobStream(catalog: Catalog, sha256: string, size: number, progress: (e: TransferProgress) => void): Readable {
+  const file = catalog.blobPath(sha256);
+  if (catalog.blobs.blobSize(sha256) !== size) {
+    throw internalError('BLOB_MISSING', `the blob of ${sha256} is missing from the store or has the wrong size (run \`cabferry catalog check\`)`, { file });
+  }
+  const hash = createHash('sha256');
+  const check = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      progress({ type: 'bytes', bytes: chunk.length });
+      done(null, chunk);
+    },
+    flush(done) {
+      const actual = hash.digest('hex');
+      if (actual !== sha256) done(internalError('BLOB_CORRUPT', `the stored blob of ${sha256} was altered on disk (hashes to ${actual}); nothing exported`, { file }));
+      else {
+        progress({ type: 'result' });
+        done();
+      }
+    },
+  });
+  const source = fs.createReadStream(file);
+  source.on('error', (e) => check.destroy(internalError('BLOB_READ', `cannot read ${file}: ${describeIoError(e)}`, { file, cause: e })));
+  return source.pipe(check);
+}

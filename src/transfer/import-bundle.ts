@@ -1,0 +1,303 @@
+import * as path from 'node:path';
+import type { Catalog } from '../catalog/catalog';
+import type { CatalogEntry, MemberRecord, SignatureRecord } from '../catalog/types';
+import { inputError, isCabferryError, usageError } from '../errors';
+import { version } from '../version';
+import {
+  commitDecision,
+  decideIngested,
+  importActor,
+  importPayloads,
+  type ImportDecision,
+  type ImportOptions,
+  type ImportResult,
+  type ImportSummary,
+  type PayloadOrigin,
+} from '../importer/import';
+import { ingestFile, ingestStream, type IngestedPayload } from '../importer/ingest';
+import { verifyManifestSignature, type ManifestSignatureReport } from '../media/manifest';
+import {
+  BUNDLE,
+  MAX_MANIFEST_BYTES,
+  MAX_RECORD_BYTES,
+  MAX_SIGNATURE_BYTES,
+  parseTransferManifest,
+  parseTransferRecord,
+  sha256Hex,
+  type BundlePayload,
+  type TransferManifest,
+  type TransferRecord,
+} from './bundle-format';
+import { isTransferBundle, openBundle, type BundleSource } from './bundle-source';
+
+/**
+ * `cabferry import BUNDLE` for a transfer bundle, in three steps, nothing written to the
+ * catalog before the last:
+ *
+ *   check     the manifest's signature against the catalog's anchors (or --trust); the files
+ *             present against the files listed; every record and payload against its hash — the
+ *             payloads are hashed as they are spooled into the store's temp area, so what is
+ *             checked is exactly what will be kept. Any difference refuses the bundle whole.
+ *   decide    every payload goes through the ordinary import's checks (signature, signing
+ *             policy, verified metadata) as if it came from anywhere: the low side's verdict is
+ *             never trusted. The low side's record is compared with the high side's own and
+ *             differences are reported; the record stored is always the high side's.
+ *   commit    one transaction for the whole bundle: a kill leaves the catalog as it was (at
+ *             most temp files and orphan blobs, which `catalog check --repair` removes), and
+ *             importing the bundle again completes it. Payloads already imported are duplicates.
+ */
+
+export interface BundleImportOptions extends ImportOptions {
+  /** when the bundle signature is checked (default: now) */
+  now?: Date;
+}
+
+export interface AlteredBundleFile {
+  path: string;
+  reason: string;
+}
+
+export interface BundleCheckReport {
+  path: string;
+  kind: 'zip' | 'folder';
+  ok: boolean;
+  signature: ManifestSignatureReport | { status: 'absent'; reason: string };
+  /** what the manifest says, once its signature verified */
+  manifest: (Pick<TransferManifest, 'cabferryVersion' | 'createdAt' | 'sourceCatalog' | 'since' | 'follows'> & { payloads: number; sha256: string }) | null;
+  missing: string[];
+  altered: AlteredBundleFile[];
+  unexpected: string[];
+  /** entries no bundle can hold (links, unsafe names, duplicates, encrypted entries) */
+  problems: string[];
+}
+
+/** Where the low side's record and the high side's own verification disagree. */
+export interface RecordMismatch {
+  sha256: string;
+  label: string;
+  /** the fields that differ: status, fileName, sha1OnlyAllowed, verdict, payload, signatures, members */
+  fields: string[];
+}
+
+export interface BundleImportSummary extends ImportSummary {
+  bundle: BundleCheckReport;
+  /** true when the bundle failed its check: nothing was imported */
+  refused: boolean;
+  mismatches: RecordMismatch[];
+}
+
+export type SourcesImportSummary = ({ kind: 'payloads' } & ImportSummary) | ({ kind: 'bundle' } & BundleImportSummary);
+
+/**
+ * What `cabferry import PATH…` does: a transfer bundle is imported as one (and alone: its
+ * all-or-nothing check would mean nothing mixed with loose files), anything else as payloads.
+ */
+export async function importSources(catalog: Catalog, paths: string[], options: BundleImportOptions): Promise<SourcesImportSummary> {
+  const bundles: string[] = [];
+  for (const p of paths) if (await isTransferBundle(p)) bundles.push(p);
+  if (bundles.length === 0) return { kind: 'payloads', ...(await importPayloads(catalog, paths, options)) };
+  if (paths.length > 1) {
+    throw usageError('BUNDLE_NOT_ALONE', `${bundles[0]} is a transfer bundle: import it on its own (one bundle per command, no other paths)`);
+  }
+  return { kind: 'bundle', ...(await importTransferBundle(catalog, bundles[0], options)) };
+}
+
+interface Spooled {
+  payload: BundlePayload;
+  record: TransferRecord;
+  origin: PayloadOrigin;
+  ingested: IngestedPayload;
+}
+
+export async function importTransferBundle(catalog: Catalog, bundlePath: string, options: BundleImportOptions): Promise<BundleImportSummary> {
+  const summary: BundleImportSummary = {
+    catalog: catalog.dir, imported: 0, duplicates: 0, restored: 0, quarantined: 0, rejected: 0, skipped: 0, bytes: 0, results: [],
+    bundle: emptyReport(bundlePath, 'folder'), refused: false, mismatches: [],
+  };
+  const bundle = await openBundle(bundlePath);
+  const spooled: Spooled[] = [];
+  try {
+    summary.bundle = await checkBundle(catalog, bundle, options, spooled);
+    if (!summary.bundle.ok) {
+      summary.refused = true;
+      recordRefusal(catalog, bundlePath, summary.bundle);
+      return summary;
+    }
+    const actor = importActor();
+    const decisions = spooled.map((s) => ({ spooled: s, decision: decideIngested(catalog, s.ingested, s.origin, options, actor) }));
+    summary.mismatches = decisions.flatMap(({ spooled: s, decision }) => {
+      const fields = differingFields(s.record, decision);
+      return fields.length === 0 ? [] : [{ sha256: s.payload.sha256, label: s.origin.label, fields }];
+    });
+    const results = catalog.withWriteLock(() => decisions.map(({ decision }) => commitDecision(catalog, decision)));
+    for (const result of results) {
+      tally(summary, result);
+      options.onProgress?.({ type: 'result', result });
+    }
+    return summary;
+  } finally {
+    for (const s of spooled) s.ingested.temp.discard();
+    bundle.close();
+  }
+}
+
+function emptyReport(p: string, kind: 'zip' | 'folder'): BundleCheckReport {
+  return { path: p, kind, ok: false, signature: { status: 'absent', reason: 'not checked' }, manifest: null, missing: [], altered: [], unexpected: [], problems: [] };
+}
+
+/**
+ * The all-or-nothing check. Cheap refusals come first (signature, file list, sizes); only a
+ * bundle that passes them is read in full. Payloads that pass are left spooled in `spooled`.
+ */
+async function checkBundle(catalog: Catalog, bundle: BundleSource, options: BundleImportOptions, spooled: Spooled[]): Promise<BundleCheckReport> {
+  const report = emptyReport(bundle.path, bundle.kind);
+  report.problems = [...bundle.problems];
+  if (!bundle.files.has(BUNDLE.manifest)) {
+    throw inputError('NOT_A_BUNDLE', `no ${BUNDLE.manifest}: not a transfer bundle (or an export that did not finish)`, { file: bundle.path });
+  }
+  const manifestBytes = await bundle.read(BUNDLE.manifest, MAX_MANIFEST_BYTES);
+  if (!bundle.files.has(BUNDLE.signature)) {
+    report.signature = { status: 'absent', reason: `${BUNDLE.signature} is missing: an unsigned bundle is never imported` };
+    return report;
+  }
+  report.signature = verifyManifestSignature(manifestBytes, await bundle.read(BUNDLE.signature, MAX_SIGNATURE_BYTES), options.trust, options.now);
+  if (report.signature.status !== 'valid') return report;
+
+  const manifest = parseTransferManifest(manifestBytes, labelOf(bundle, BUNDLE.manifest));
+  report.manifest = {
+    cabferryVersion: manifest.cabferryVersion, createdAt: manifest.createdAt, sourceCatalog: manifest.sourceCatalog, since: manifest.since,
+    follows: manifest.follows, payloads: manifest.payloads.length, sha256: sha256Hex(manifestBytes),
+  };
+  options.onProgress?.({ type: 'total', items: manifest.payloads.length });
+  const listed = new Map(manifest.files.map((f) => [f.path, f]));
+  for (const f of manifest.files) {
+    const present = bundle.files.get(f.path);
+    if (present === undefined) report.missing.push(f.path);
+    else if (present.size !== f.size) report.altered.push({ path: f.path, reason: `size ${present.size}, expected ${f.size}` });
+  }
+  report.unexpected = [...bundle.files.keys()].filter((n) => n !== BUNDLE.manifest && n !== BUNDLE.signature && !listed.has(n)).sort();
+  if (!isWhole(report)) return report;
+
+  const records = new Map<string, TransferRecord>();
+  for (const p of manifest.payloads) {
+    const bytes = await bundle.read(p.record, MAX_RECORD_BYTES);
+    if (sha256Hex(bytes) !== listed.get(p.record)!.sha256) report.altered.push({ path: p.record, reason: 'content differs from the signed manifest' });
+    else records.set(p.sha256, parseTransferRecord(bytes, labelOf(bundle, p.record), p));
+  }
+  if (!isWhole(report)) return report;
+
+  catalog.blobs.assertRoomFor(manifest.payloads.reduce((n, p) => n + p.size, 0));
+  for (const p of manifest.payloads) {
+    const origin: PayloadOrigin = { label: labelOf(bundle, p.path), source: bundle.path, entry: p.path, fileName: p.fileName };
+    const ingested = await spool(catalog, bundle, p, origin.label, options);
+    if ('reason' in ingested) {
+      report.altered.push({ path: p.path, reason: ingested.reason });
+      continue;
+    }
+    spooled.push({ payload: p, record: records.get(p.sha256)!, origin, ingested });
+    if (ingested.sha256 !== p.sha256 || ingested.size !== p.size) report.altered.push({ path: p.path, reason: 'content differs from the signed manifest' });
+  }
+  report.ok = isWhole(report);
+  return report;
+}
+
+function isWhole(r: BundleCheckReport): boolean {
+  return r.missing.length === 0 && r.altered.length === 0 && r.unexpected.length === 0 && r.problems.length === 0;
+}
+
+/** One payload into the store's temp area, hashed on the way; an unreadable entry is why the bundle is refused. */
+async function spool(catalog: Catalog, bundle: BundleSource, p: BundlePayload, label: string, options: BundleImportOptions): Promise<IngestedPayload | { reason: string }> {
+  options.onProgress?.({ type: 'start', label, size: p.size });
+  const onBytes = (bytes: number): void => options.onProgress?.({ type: 'bytes', bytes });
+  const disk = bundle.diskPath(p.path);
+  try {
+    // keepNonCabinets: the bytes are checked against the manifest first; whether they are a
+    // payload at all is the ordinary import's judgement afterwards
+    return disk !== null
+      ? ingestFile(disk, catalog.blobs, { onBytes, keepNonCabinets: true })
+      : await ingestStream(await bundle.openStream(p.path), label, catalog.blobs, onBytes);
+  } catch (e) {
+    if (!isCabferryError(e) || e.kind === 'internal') throw e;
+    return { reason: `unreadable: ${e.message} [${e.code}]` };
+  }
+}
+
+function labelOf(bundle: BundleSource, name: string): string {
+  return bundle.kind === 'zip' ? `${bundle.path}!${name}` : path.join(bundle.path, ...name.split('/'));
+}
+
+/** The audit log keeps one line for a refused bundle: nothing of it entered the catalog. */
+function recordRefusal(catalog: Catalog, bundlePath: string, report: BundleCheckReport): void {
+  const { who, host } = importActor();
+  const code = report.signature.status !== 'valid' ? (report.signature.status === 'absent' ? 'BUNDLE_UNSIGNED' : 'BUNDLE_SIGNATURE_INVALID') : 'BUNDLE_ALTERED';
+  catalog.recordEvent({
+    at: new Date().toISOString(), who, host, pid: process.pid, source: bundlePath, entry: null, sha256: null, size: null,
+    outcome: 'rejected', verdict: null, code, reason: refusalReason(report), cabferryVersion: version,
+  });
+}
+
+/** The one-line why of a refused bundle (reports and the audit log). */
+export function refusalReason(r: BundleCheckReport): string {
+  const s = r.signature;
+  if (s.status === 'absent') return s.reason;
+  if (s.status === 'invalid') return `bundle signature invalid: ${s.reason ?? ''} [${s.code ?? ''}]`;
+  const parts: string[] = [];
+  if (r.missing.length > 0) parts.push(`${r.missing.length} file(s) missing (${r.missing[0]}…)`);
+  if (r.altered.length > 0) parts.push(`${r.altered.length} file(s) altered (${r.altered[0].path}: ${r.altered[0].reason}…)`);
+  if (r.unexpected.length > 0) parts.push(`${r.unexpected.length} file(s) not in the manifest (${r.unexpected[0]}…)`);
+  if (r.problems.length > 0) parts.push(`${r.problems.length} entr(ies) no bundle can hold (${r.problems[0]}…)`);
+  return `the bundle differs from what was signed: ${parts.join('; ')}; nothing imported`;
+}
+
+function tally(s: ImportSummary, result: ImportResult): void {
+  s.results.push(result);
+  if (result.size !== null) s.bytes += result.size;
+  switch (result.outcome) {
+    case 'imported': s.imported++; break;
+    case 'duplicate': s.duplicates++; break;
+    case 'restored': s.restored++; break;
+    case 'quarantined': s.quarantined++; break;
+    case 'rejected': s.rejected++; break;
+    case 'skipped': s.skipped++; break;
+  }
+}
+
+// ---- the low side's record against the high side's own -------------------------------------
+
+type ComparableRecord = Pick<CatalogEntry, 'fileName' | 'sha1OnlyAllowed' | 'verdict' | 'payload' | 'signatures' | 'members'> & { status: string };
+
+/** Which fields of the low side's record the high side's verification does not reproduce. */
+function differingFields(low: TransferRecord, decision: ImportDecision): string[] {
+  const high: ComparableRecord | null = decision.known ?? decision.store;
+  if (high === null || (decision.known === null && decision.result.outcome !== 'imported')) return ['status'];
+  const fields: string[] = [];
+  const compare = (name: string, a: unknown, b: unknown): void => {
+    if (canonicalJson(a) !== canonicalJson(b)) fields.push(name);
+  };
+  compare('status', low.status, high.status);
+  compare('fileName', low.fileName, high.fileName);
+  compare('sha1OnlyAllowed', low.sha1OnlyAllowed, high.sha1OnlyAllowed);
+  compare('verdict', low.verdict, high.verdict);
+  compare('payload', low.payload, high.payload);
+  compare('signatures', low.signatures.map(signatureFacts), high.signatures.map(signatureFacts));
+  compare('members', sortedMembers(low.members), sortedMembers(high.members));
+  return fields;
+}
+
+/** A signature's facts without its reason text (wording may change between versions; facts may not). */
+function signatureFacts(s: SignatureRecord): Omit<SignatureRecord, 'reason'> {
+  return { position: s.position, nested: s.nested, digestAlgorithm: s.digestAlgorithm, signer: s.signer, issuer: s.issuer, timestamp: s.timestamp, valid: s.valid, code: s.code };
+}
+
+function sortedMembers(members: MemberRecord[]): MemberRecord[] {
+  return [...members].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** JSON with sorted keys and undefined members dropped: equal facts give equal text. */
+function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_key, value: unknown) =>
+    value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : value,
+  );
+}
