@@ -1,0 +1,345 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import * as yazl from 'yazl';
+import { loadTrustAnchors } from '../../src/authenticode/trust';
+import { openCatalog } from '../../src/catalog/catalog';
+import { checkCatalog, type ProblemKind } from '../../src/catalog/check';
+import type { CatalogEntry } from '../../src/catalog/types';
+import { importPayloads } from '../../src/importer/import';
+import { BUNDLE, exportBundle, importTransferBundle, openBundle, type BundleImportSummary, type TransferManifest } from '../../src/transfer';
+import { sha256Hex } from '../../src/transfer/bundle-format';
+import { runChild } from '../../scripts/lib/fault';
+import { catalogPayloadKeys } from '../catalog-helpers';
+import { fixturePath, projectRoot, runCli, tempDir } from '../helpers';
+
+/**
+ * Low side → bundle → high side: the same payloads and the same records arrive; an incremental
+ * export carries only what is new; a bundle changed after signing is refused whole; a bundle
+ * import killed at its file-system steps leaves the catalog as it was, and importing it again
+ * completes it.
+ */
+
+const rootPem = fixturePath('pki', 'root.pem');
+const trust = () => loadTrustAnchors([rootPem]);
+const signing = () => ({ keyPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa.key'), 'utf8'), certPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa-chain.pem'), 'utf8') });
+const crashChild = path.join(projectRoot, 'dist', 'scripts', 'lib', 'fault-crash-child.js');
+const repairable: ProblemKind[] = ['orphan-blob', 'leftover-temp'];
+
+let work = '';
+/** the low-side catalog: the fixture payloads except the two SHA-1-only ones, which come later */
+let low = '';
+let firstZip = '';
+let firstFolder = '';
+
+before(async () => {
+  work = tempDir('cabferry-transfer-');
+  low = path.join(work, 'low');
+  const catalog = openCatalog({ dir: low });
+  try {
+    const summary = await importPayloads(catalog, [fixturePath('payloads')], { trust: trust() });
+    assert.equal(summary.imported, 18);
+  } finally {
+    catalog.close();
+  }
+  firstZip = path.join(work, 'first.zip');
+  firstFolder = path.join(work, 'first');
+  await exportBundle({ catalog: low, to: firstZip, signing: signing() });
+  await exportBundle({ catalog: low, to: firstFolder, signing: signing() });
+});
+
+async function importInto(dir: string, bundle: string, options: { allowSha1Only?: boolean } = {}): Promise<BundleImportSummary> {
+  const catalog = openCatalog({ dir });
+  try {
+    return await importTransferBundle(catalog, bundle, { trust: trust(), ...options });
+  } finally {
+    catalog.close();
+  }
+}
+
+/** What "the same records" means: every field of the catalog entry but when it was first imported here. */
+function records(dir: string): Omit<CatalogEntry, 'firstImportedAt'>[] {
+  const catalog = openCatalog({ dir, readonly: true });
+  try {
+    return catalog.entries().map(({ firstImportedAt: _, ...rest }) => rest);
+  } finally {
+    catalog.close();
+  }
+}
+
+function manifestOf(folder: string): TransferManifest {
+  return JSON.parse(fs.readFileSync(path.join(folder, BUNDLE.manifest), 'utf8')) as TransferManifest;
+}
+
+function copyBundle(name: string): string {
+  const dir = path.join(work, name);
+  fs.cpSync(firstFolder, dir, { recursive: true });
+  return dir;
+}
+
+describe('a low-side catalog exported and imported into a fresh high-side catalog', () => {
+  for (const kind of ['zip', 'folder'] as const) {
+    it(`(${kind}) arrives with the same payloads, blobs and records, each re-verified here`, async () => {
+      const high = path.join(work, `high-${kind}`);
+      const summary = await importInto(high, kind === 'zip' ? firstZip : firstFolder);
+      assert.equal(summary.refused, false, JSON.stringify(summary.bundle));
+      assert.equal(summary.bundle.signature.status, 'valid');
+      assert.equal(summary.imported, 18);
+      assert.deepEqual(summary.mismatches, []);
+      assert.deepEqual(catalogPayloadKeys(high), catalogPayloadKeys(low));
+      assert.deepEqual(records(high), records(low));
+      const catalog = openCatalog({ dir: high, readonly: true });
+      try {
+        assert.equal(checkCatalog(catalog).problems.length, 0);
+        // the high side's own import events name the bundle, one per payload
+        const events = catalog.events().filter((e) => e.outcome === 'imported');
+        assert.equal(events.length, 18);
+        assert.ok(events.every((e) => e.source === (kind === 'zip' ? firstZip : firstFolder) && e.entry?.startsWith('payloads/')));
+      } finally {
+        catalog.close();
+      }
+      // importing it again changes nothing: every payload is a duplicate
+      const again = await importInto(high, kind === 'zip' ? firstZip : firstFolder);
+      assert.equal(again.imported, 0);
+      assert.equal(again.duplicates, 18);
+      assert.deepEqual(records(high), records(low));
+    });
+  }
+
+  it('through the CLI: export, then import BUNDLE exits 0 and prints one JSON document', () => {
+    const zip = path.join(work, 'cli.zip');
+    const exported = runCli(['export', '--catalog', low, '--to', zip, '--sign-key', fixturePath('pki', 'leaf-rsa.key'), '--sign-cert', fixturePath('pki', 'leaf-rsa-chain.pem'), '--json']);
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.equal((JSON.parse(exported.stdout) as { payloads: unknown[] }).payloads.length, 18);
+    const high = path.join(work, 'high-cli');
+    const imported = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', zip]);
+    assert.equal(imported.status, 0, imported.stderr);
+    const doc = JSON.parse(imported.stdout) as { kind: string; imported: number; refused: boolean };
+    assert.deepEqual([doc.kind, doc.imported, doc.refused], ['bundle', 18, false]);
+    // a bundle goes alone: mixed with loose files its all-or-nothing check would mean nothing
+    const mixed = runCli(['import', '--catalog', high, '--trust', rootPem, zip, fixturePath('payloads')]);
+    assert.equal(mixed.status, 2);
+    assert.match(mixed.stderr, /BUNDLE_NOT_ALONE/);
+    // export refuses to sign without both halves of the signing material
+    const unsigned = runCli(['export', '--catalog', low, '--to', path.join(work, 'unsigned.zip')]);
+    assert.equal(unsigned.status, 2);
+  });
+});
+
+describe('incremental exports', () => {
+  it('--since-bundle carries only what the earlier bundles did not; --since only what was imported since', async () => {
+    const lowCopy = path.join(work, 'low-incremental');
+    fs.cpSync(low, lowCopy, { recursive: true });
+    const cutoff = new Date();
+    const catalog = openCatalog({ dir: lowCopy });
+    try {
+      const added = await importPayloads(catalog, [fixturePath('payloads')], { trust: trust(), allowSha1Only: true });
+      assert.equal(added.imported, 2);
+    } finally {
+      catalog.close();
+    }
+    const second = path.join(work, 'second');
+    const r2 = await exportBundle({ catalog: lowCopy, to: second, sinceBundle: firstZip, signing: signing() });
+    assert.deepEqual(r2.payloads.map((p) => p.kb), ['KB948465', 'KB948465']);
+    assert.equal(r2.carriedBefore, 18);
+    assert.equal(manifestOf(second).follows?.manifestSha256, await zipManifestSha256(firstZip));
+    const third = path.join(work, 'third');
+    const r3 = await exportBundle({ catalog: lowCopy, to: third, sinceBundle: second, signing: signing() });
+    assert.equal(r3.payloads.length, 0, 'the chain remembers what the first bundle carried too');
+    assert.equal(r3.carriedBefore, 20);
+    const bySince = await exportBundle({ catalog: lowCopy, to: path.join(work, 'since'), since: cutoff, signing: signing() });
+    assert.deepEqual(bySince.payloads.map((p) => p.fileName).sort(), ['Windows6.0-KB948465-x64.msu', 'Windows6.0-KB948465-x86.msu']);
+
+    // the high side, fed the first bundle and then the second, holds what the low side holds
+    const high = path.join(work, 'high-incremental');
+    assert.equal((await importInto(high, firstZip)).imported, 18);
+    const s2 = await importInto(high, second, { allowSha1Only: true });
+    assert.equal(s2.imported, 2);
+    assert.deepEqual(s2.mismatches, []);
+    assert.deepEqual(records(high), records(lowCopy));
+  });
+
+  it('a payload this side refuses is reported with the record that differs, and nothing else of the bundle is held back', async () => {
+    const high = path.join(work, 'high-strict');
+    const second = path.join(work, 'second');
+    const s = await importInto(high, second); // no --allow-sha1-only here
+    assert.equal(s.refused, false);
+    assert.equal(s.rejected, 2);
+    assert.ok(s.results.every((r) => r.code === 'SIG_SHA1_ONLY'));
+    assert.deepEqual(s.mismatches.map((m) => m.fields), [['status'], ['status']]);
+  });
+});
+
+/** The SHA-256 of a zip bundle's manifest, read with the bundle reader. */
+async function zipManifestSha256(zip: string): Promise<string> {
+  const b = await openBundle(zip);
+  try {
+    return sha256Hex(await b.read(BUNDLE.manifest, 1 << 26));
+  } finally {
+    b.close();
+  }
+}
+
+describe('a bundle altered after signing', () => {
+  const firstPayload = () => manifestOf(firstFolder).payloads[0];
+  const alterations: [string, (dir: string) => void, (s: BundleImportSummary) => void][] = [
+    ['one byte in a payload', (dir) => {
+      const file = path.join(dir, ...firstPayload().path.split('/'));
+      const bytes = fs.readFileSync(file);
+      bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+      fs.writeFileSync(file, bytes);
+    }, (s) => assert.deepEqual(s.bundle.altered.map((a) => a.path), [firstPayload().path])],
+    ['one field in a record', (dir) => {
+      const file = path.join(dir, ...firstPayload().record.split('/'));
+      const record = JSON.parse(fs.readFileSync(file, 'utf8')) as { payload: { title: string } };
+      record.payload.title = `${record.payload.title} (edited)`;
+      fs.writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
+    }, (s) => assert.deepEqual(s.bundle.altered.map((a) => a.path), [firstPayload().record])],
+    ['a removed file', (dir) => fs.rmSync(path.join(dir, ...firstPayload().path.split('/'))),
+      (s) => assert.deepEqual(s.bundle.missing, [firstPayload().path])],
+    ['an added file', (dir) => fs.copyFileSync(fixturePath('payloads', 'Windows6.0-KB948465-x64.msu'), path.join(dir, 'payloads', 'Windows6.0-KB948465-x64.msu')),
+      (s) => assert.deepEqual(s.bundle.unexpected, ['payloads/Windows6.0-KB948465-x64.msu'])],
+    ['a removed signature', (dir) => fs.rmSync(path.join(dir, BUNDLE.signature)),
+      (s) => assert.equal(s.bundle.signature.status, 'absent')],
+    ['an edited manifest', (dir) => {
+      const m = manifestOf(dir);
+      m.sourceCatalog = 'elsewhere';
+      fs.writeFileSync(path.join(dir, BUNDLE.manifest), JSON.stringify(m, null, 2) + '\n');
+    }, (s) => {
+      assert.equal(s.bundle.signature.status, 'invalid');
+      assert.equal((s.bundle.signature as { code: string }).code, 'SIG_MESSAGE_DIGEST_MISMATCH');
+    }],
+  ];
+  for (const [what, alter, expect] of alterations) {
+    it(`is refused whole: ${what}; nothing imported, exit 1`, async () => {
+      const dir = copyBundle(`altered-${what.replace(/\W+/g, '-')}`);
+      alter(dir);
+      const high = path.join(work, `high-altered-${what.replace(/\W+/g, '-')}`);
+      const s = await importInto(high, dir);
+      assert.equal(s.refused, true);
+      assert.equal(s.bundle.ok, false);
+      expect(s);
+      assert.equal(s.imported + s.duplicates + s.rejected, 0);
+      assert.deepEqual(catalogPayloadKeys(high), []);
+      const catalog = openCatalog({ dir: high, readonly: true });
+      try {
+        assert.deepEqual(checkCatalog(catalog).problems, [], 'no temp file or blob left behind');
+        const refusal = catalog.events();
+        assert.equal(refusal.length, 1);
+        assert.match(refusal[0].code ?? '', /^BUNDLE_(ALTERED|UNSIGNED|SIGNATURE_INVALID)$/);
+      } finally {
+        catalog.close();
+      }
+      const cli = runCli(['import', '--catalog', path.join(work, `cli-altered-${what.replace(/\W+/g, '-')}`), '--trust', rootPem, dir]);
+      assert.equal(cli.status, 1, cli.stderr);
+      assert.match(cli.stdout, /REFUSED/);
+    });
+  }
+
+  it('is refused whole as a zip: one byte flipped inside a stored payload', async () => {
+    const bytes = fs.readFileSync(firstZip);
+    const payload = fs.readFileSync(path.join(firstFolder, ...firstPayload().path.split('/')));
+    const at = bytes.indexOf(payload.subarray(4096, 4160));
+    assert.ok(at > 0, 'payloads are stored, not deflated');
+    bytes[at + 10] ^= 0x80;
+    const zip = path.join(work, 'flipped.zip');
+    fs.writeFileSync(zip, bytes);
+    const high = path.join(work, 'high-flipped');
+    const s = await importInto(high, zip);
+    assert.equal(s.refused, true);
+    assert.deepEqual(s.bundle.altered.map((a) => a.path), [firstPayload().path]);
+    assert.deepEqual(catalogPayloadKeys(high), []);
+  });
+
+  it('is refused whole as a zip: an entry added beside the signed files', async () => {
+    const zip = path.join(work, 'added.zip');
+    const out = new yazl.ZipFile();
+    const manifest = manifestOf(firstFolder);
+    for (const f of [...manifest.files.map((x) => x.path), BUNDLE.manifest, BUNDLE.signature]) out.addFile(path.join(firstFolder, ...f.split('/')), f);
+    out.addBuffer(Buffer.from('@echo off\n'), 'payloads/extra.cmd');
+    out.end();
+    await new Promise<void>((resolve, reject) => out.outputStream.pipe(fs.createWriteStream(zip)).on('close', resolve).on('error', reject));
+    const high = path.join(work, 'high-added-zip');
+    const s = await importInto(high, zip);
+    assert.equal(s.refused, true);
+    assert.deepEqual(s.bundle.unexpected, ['payloads/extra.cmd']);
+    assert.deepEqual(catalogPayloadKeys(high), []);
+  });
+
+  it('is refused when signed by a certificate the high side does not trust', async () => {
+    const high = path.join(work, 'high-untrusted');
+    const catalog = openCatalog({ dir: high });
+    try {
+      const s = await importTransferBundle(catalog, firstFolder, { trust: loadTrustAnchors([fixturePath('pki', 'other-root.pem')]) });
+      assert.equal(s.refused, true);
+      assert.equal(s.bundle.signature.status, 'invalid');
+      assert.equal(catalog.payloads().length, 0);
+    } finally {
+      catalog.close();
+    }
+  });
+});
+
+describe('a low-side record that this side does not reproduce', () => {
+  it('is reported; the record kept is this side\'s own verification', async () => {
+    const lowCopy = path.join(work, 'low-edited');
+    fs.cpSync(low, lowCopy, { recursive: true });
+    const catalog = openCatalog({ dir: lowCopy });
+    let sha = '';
+    try {
+      sha = catalog.payloads()[0].sha256;
+      // the low side's catalog says something the bytes do not (an honest bug, or an edited database)
+      catalog.db.prepare(`UPDATE payloads SET payload_json = json_set(payload_json, '$.title', 'Not what the package says') WHERE sha256 = ?`).run(sha);
+    } finally {
+      catalog.close();
+    }
+    const bundle = path.join(work, 'edited-records');
+    await exportBundle({ catalog: lowCopy, to: bundle, signing: signing() });
+    const high = path.join(work, 'high-edited');
+    const s = await importInto(high, bundle);
+    assert.equal(s.refused, false);
+    assert.equal(s.imported, 18);
+    assert.deepEqual(s.mismatches.map((m) => [m.sha256, m.fields]), [[sha, ['payload']]]);
+    assert.deepEqual(records(high), records(low), 'the high side stored its own reading of the bytes');
+  });
+});
+
+describe('a bundle import killed at its file-system steps', () => {
+  it('leaves the catalog as it was (nothing committed, only what check --repair removes); importing again completes it', async () => {
+    const countFile = path.join(work, 'bundle-mutations');
+    const probe = await runChild(crashChild, [`count:${countFile}`, 'import', '--catalog', path.join(work, 'kill-probe'), '--trust', rootPem, '--json', firstZip]);
+    assert.equal(probe.status, 0, probe.stderr);
+    const points = Number(fs.readFileSync(countFile, 'utf8'));
+    const expected = catalogPayloadKeys(low);
+    // every step would take minutes; both ends and an even spread cover spooling and publishing
+    // (the last counted step is the last blob's rename: the commit itself is SQLite's, uncounted)
+    const chosen = [...new Set([1, points, ...Array.from({ length: 5 }, (_, i) => 1 + Math.floor(((i + 1) * (points - 1)) / 6))])].sort((a, b) => a - b);
+    for (const n of chosen) {
+      const dir = path.join(work, `kill-${n}`);
+      const run = await runChild(crashChild, [String(n), 'import', '--catalog', dir, '--trust', rootPem, '--json', firstZip]);
+      assert.equal(run.signal, 'SIGKILL', `crash point ${n} of ${points}: ${run.stderr}`);
+      const keys = fs.existsSync(path.join(dir, 'catalog.sqlite')) ? catalogPayloadKeys(dir) : [];
+      assert.deepEqual(keys, [], `crash point ${n} of ${points}: ${keys.length} payloads committed before the bundle's one transaction`);
+      if (fs.existsSync(path.join(dir, 'catalog.sqlite'))) {
+        const c = openCatalog({ dir });
+        try {
+          const bad = checkCatalog(c).problems.filter((p) => !repairable.includes(p.kind));
+          assert.deepEqual(bad, [], `crash point ${n}`);
+        } finally {
+          c.close();
+        }
+      }
+      const again = runCli(['import', '--catalog', dir, '--trust', rootPem, '--json', firstZip]);
+      assert.equal(again.status, 0, `crash point ${n}: ${again.stderr}`);
+      assert.deepEqual(catalogPayloadKeys(dir), expected);
+      const c = openCatalog({ dir });
+      try {
+        assert.equal(checkCatalog(c, { repair: true }).ok, true);
+        assert.deepEqual(checkCatalog(c).problems, []);
+      } finally {
+        c.close();
+      }
+    }
+  });
+});
