@@ -1,10 +1,10 @@
-import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { describeIoError, ExitCode, usageError } from '../errors';
+import { ExitCode, usageError } from '../errors';
 import { exportBundle, type ExportBundleResult } from '../transfer';
 import { formatBytes } from './import';
 import { createProgress } from './progress';
-import { action, printJson } from './run';
+import { action, printJson, warn } from './run';
+import { signPassphrase } from './stage';
 
 interface ExportCliOptions {
   to: string;
@@ -13,6 +13,7 @@ interface ExportCliOptions {
   sinceBundle?: string;
   signKey: string;
   signCert: string;
+  signPassEnv?: string;
   json?: boolean;
 }
 
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     .requiredOption('--to <file.zip|dir>', 'the bundle: a new .zip file, or a new or empty folder')
     .requiredOption('--sign-key <file>', 'PEM RSA private key that signs the bundle manifest')
     .requiredOption('--sign-cert <file>', 'PEM certificate of that key, optionally followed by its chain')
+    .option('--sign-pass-env <var>', 'the environment variable that holds the passphrase of an encrypted --sign-key (without it, a terminal is asked)')
     .option('--catalog <dir>', 'catalog folder (default: $CABFERRY_CATALOG, else the per-user data folder)')
     .option('--since <date>', 'only payloads first imported into this catalog on or after DATE (ISO 8601)')
     .option('--since-bundle <bundle>', 'only payloads that this earlier bundle (and those it followed) did not carry')
@@ -36,7 +38,12 @@ export function register(program: Command): void {
           catalog: opts.catalog,
           since: parseSinceOption(opts.since),
           sinceBundle: opts.sinceBundle,
-          signing: { keyPem: readPem(opts.signKey, '--sign-key'), certPem: readPem(opts.signCert, '--sign-cert') },
+          signing: {
+            keyFile: opts.signKey,
+            certFile: opts.signCert,
+            passphrase: await signPassphrase(opts),
+            passphraseHint: '--sign-pass-env VAR (an environment variable holding it), or by running export on a terminal',
+          },
           onProgress: (event) => {
             if (event.type === 'total') progress.setTotal(event.items);
             else if (event.type === 'start') progress.label(event.label);
@@ -44,6 +51,7 @@ export function register(program: Command): void {
           },
         });
         progress.stop();
+        for (const w of result.warnings) warn(w);
         if (opts.json) printJson(result);
         else process.stdout.write(exportText(result));
         return ExitCode.ok;
@@ -58,20 +66,12 @@ function parseSinceOption(value: string | undefined): Date | undefined {
   return new Date(t);
 }
 
-function readPem(file: string, option: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw usageError('SIGN_FILE_UNREADABLE', `${option} ${file}: cannot read: ${describeIoError(e)}`, { file });
-  }
-}
-
 function exportText(r: ExportBundleResult): string {
   const selection = [r.since === null ? null : `first imported since ${r.since}`, r.follows === null ? null : `after the bundle of ${r.follows.createdAt} (${r.carriedBefore} payload(s) carried before)`].filter((x) => x !== null);
   const lines = [
     `Exported ${r.payloads.length} payload(s), ${formatBytes(r.bytes)}, to ${r.to} (${r.kind})${selection.length > 0 ? ` — ${selection.join(', ')}` : ''}`,
     ...r.payloads.map((p) => `  ${(p.kb ?? '').padEnd(10)} ${p.fileName}`),
-    `Manifest: ${r.files} files, signed; SHA-256 ${r.manifestSha256}`,
+    `Manifest: ${r.files} files, signed by "${r.signer}"; SHA-256 ${r.manifestSha256}`,
     `Next incremental export: cabferry export --since-bundle ${r.to} --to NEW`,
   ];
   return lines.join('\n') + '\n';

@@ -65,7 +65,7 @@ interface StageCliOptions {
  * on the terminal (without echo); undefined when the key is not encrypted or nobody can be asked,
  * and the library then says how to supply it.
  */
-async function signPassphrase(opts: StageCliOptions): Promise<string | undefined> {
+export async function signPassphrase(opts: { signPassEnv?: string; signKey?: string }): Promise<string | undefined> {
   if (opts.signPassEnv !== undefined) {
     const value = process.env[opts.signPassEnv];
     if (value === undefined) throw usageError('SIGN_PASS_ENV_UNSET', `--sign-pass-env ${opts.signPassEnv}: that environment variable is not set`);

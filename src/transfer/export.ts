@@ -9,7 +9,8 @@ import { exportBlob } from '../catalog/export-blob';
 import type { CatalogEntry } from '../catalog/types';
 import { CabferryError, describeIoError, inputError, internalError, usageError } from '../errors';
 import { writeFileAtomic } from '../media/files';
-import { signDetached, type ManifestEntry, type SigningMaterial } from '../media/manifest';
+import { signDetached, type ManifestEntry } from '../media/manifest';
+import { loadSigningMaterial, type SigningMaterialSource } from '../media/signing-material';
 import { version as cabferryVersion } from '../version';
 import {
   BUNDLE,
@@ -45,7 +46,8 @@ export interface ExportBundleOptions {
   since?: Date;
   /** an earlier bundle: the payloads it and the bundles it followed carried are not carried again */
   sinceBundle?: string;
-  signing: SigningMaterial;
+  /** the key and certificate files (checked as stage checks them; the catalog's anchors only warn) */
+  signing: Omit<SigningMaterialSource, 'anchors' | 'now'>;
   now?: Date;
   onProgress?: (event: TransferProgress) => void;
 }
@@ -77,6 +79,10 @@ export interface ExportBundleResult {
   bytes: number;
   files: number;
   manifestSha256: string;
+  /** the signer certificate's subject */
+  signer: string;
+  /** problems that did not stop the export (a signer that chains to none of this catalog's anchors) */
+  warnings: string[];
 }
 
 interface PlannedFile {
@@ -91,12 +97,12 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
   const kind = path.extname(options.to).toLowerCase() === '.zip' ? 'zip' : 'folder';
   const to = path.resolve(options.to);
   checkDestination(to, kind);
-  // an unusable key or certificate must fail before anything is read or written
-  signDetached(Buffer.alloc(0), options.signing, now);
   const previous = options.sinceBundle === undefined ? null : await readPreviousManifest(options.sinceBundle);
 
   const catalog = openCatalog({ dir: options.catalog, access: 'read' });
   try {
+    // an unusable key or certificate must fail before anything is read or written
+    const material = loadSigningMaterial({ ...options.signing, anchors: catalog.trustAnchors(), now });
     const carriedBefore = previous === null ? [] : [...new Set([...previous.manifest.carriedBefore, ...previous.manifest.payloads.map((p) => p.sha256)])].sort();
     const chosen = selectPayloads(catalog, options.since, new Set(carriedBefore));
     const files = planFiles(catalog, chosen);
@@ -112,7 +118,7 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
       files: files.map((f) => f.entry),
     };
     const manifestBytes = serializeJson(manifest);
-    const signature = signDetached(manifestBytes, options.signing, now);
+    const signature = signDetached(manifestBytes, material, now);
     const progress = options.onProgress ?? (() => undefined);
     progress({ type: 'total', items: chosen.length });
     if (kind === 'zip') await writeZip(catalog, to, files, manifestBytes, signature, now, progress);
@@ -129,6 +135,8 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
       bytes: chosen.reduce((n, e) => n + e.size, 0),
       files: files.length + 2,
       manifestSha256: sha256Hex(manifestBytes),
+      signer: material.signer.subject,
+      warnings: material.warnings,
     };
   } finally {
     catalog.close();

@@ -23,7 +23,7 @@ import { fixturePath, projectRoot, runCli, tempDir } from '../helpers';
 
 const rootPem = fixturePath('pki', 'root.pem');
 const trust = () => loadTrustAnchors([rootPem]);
-const signing = () => ({ keyPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa.key'), 'utf8'), certPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa-chain.pem'), 'utf8') });
+const signing = () => ({ keyFile: fixturePath('pki', 'leaf-rsa.key'), certFile: fixturePath('pki', 'leaf-rsa-chain.pem') });
 const crashChild = path.join(projectRoot, 'dist', 'scripts', 'lib', 'fault-crash-child.js');
 const repairable: ProblemKind[] = ['orphan-blob', 'leftover-temp'];
 
