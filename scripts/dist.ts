@@ -79,6 +79,8 @@ function main(): void {
   const sumsFile = `${tarball}.sha256`;
   fs.writeFileSync(sumsFile, `${sha}  ${path.basename(tarball)}\n`);
   const written = [tarball, sumsFile];
+  // a signature from an earlier run would vouch for a tarball it never saw
+  fs.rmSync(`${sumsFile}.p7s`, { force: true });
   if (args.signKey !== undefined && args.signCert !== undefined) {
     const passphrase = args.signPassEnv === undefined ? undefined : process.env[args.signPassEnv];
     const material = loadSigningMaterial({ keyFile: args.signKey, certFile: args.signCert, passphrase, passphraseHint: '--sign-pass-env VAR' });

@@ -46,6 +46,12 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'cabferry import ~/downloads/updates/ bundle.zip',
     'cabferry import --quiet --catalog /srv/cabferry updates/',
     'cabferry import --quarantine --json suspicious.msu',
+    'cabferry import --catalog /srv/high /media/usb/transfer-2026-12.zip',
+  ],
+  'cabferry export': [
+    'cabferry export --to /media/usb/transfer-2026-12.zip --sign-key ops.key --sign-cert ops.pem',
+    'cabferry export --since-bundle /archive/transfer-2026-11.zip --to /media/usb/transfer-2026-12.zip --sign-key ops.key --sign-cert ops.pem',
+    'cabferry export --since 2026-11-01 --to /media/usb/transfer/ --sign-key ops.key --sign-cert ops.pem',
   ],
   'cabferry catalog': ['cabferry catalog list --kb KB4493730', 'cabferry catalog check --repair'],
   'cabferry catalog init': ['cabferry catalog init', 'cabferry catalog init --catalog /srv/cabferry'],
