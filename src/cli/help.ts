@@ -44,7 +44,6 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'cabferry inspect': ['cabferry inspect Windows6.0-KB4493730-x64.msu', 'cabferry inspect --json --trust catalog/trust-anchors/microsoft-roots.pem update.msu'],
   'cabferry import': [
     'cabferry import ~/downloads/updates/ bundle.zip',
-    'cabferry import --quiet --catalog /srv/cabferry updates/',
     'cabferry import --quarantine --json suspicious.msu',
     'cabferry import --catalog /srv/high /media/usb/transfer-2026-12.zip',
   ],
