@@ -8,6 +8,7 @@ import { openCatalog } from '../../src/catalog/catalog';
 import { checkCatalog, type ProblemKind } from '../../src/catalog/check';
 import type { CatalogEntry } from '../../src/catalog/types';
 import { importPayloads } from '../../src/importer/import';
+import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { BUNDLE, exportBundle, importTransferBundle, openBundle, type BundleImportSummary, type TransferManifest } from '../../src/transfer';
 import { sha256Hex } from '../../src/transfer/bundle-format';
 import { runChild } from '../../scripts/lib/fault';
@@ -23,6 +24,7 @@ import { fixturePath, projectRoot, runCli, tempDir } from '../helpers';
 
 const rootPem = fixturePath('pki', 'root.pem');
 const trust = () => loadTrustAnchors([rootPem]);
+const knowledgeBase = loadKnowledgeBase();
 const signing = () => ({ keyFile: fixturePath('pki', 'leaf-rsa.key'), certFile: fixturePath('pki', 'leaf-rsa-chain.pem') });
 const crashChild = path.join(projectRoot, 'dist', 'scripts', 'lib', 'fault-crash-child.js');
 const repairable: ProblemKind[] = ['orphan-blob', 'leftover-temp'];
@@ -38,7 +40,7 @@ before(async () => {
   low = path.join(work, 'low');
   const catalog = openCatalog({ dir: low });
   try {
-    const summary = await importPayloads(catalog, [fixturePath('payloads')], { trust: trust() });
+    const summary = await importPayloads(catalog, [fixturePath('payloads')], { knowledgeBase, trust: trust() });
     assert.equal(summary.imported, 18);
   } finally {
     catalog.close();
@@ -52,7 +54,7 @@ before(async () => {
 async function importInto(dir: string, bundle: string, options: { allowSha1Only?: boolean } = {}): Promise<BundleImportSummary> {
   const catalog = openCatalog({ dir });
   try {
-    return await importTransferBundle(catalog, bundle, { trust: trust(), ...options });
+    return await importTransferBundle(catalog, bundle, { knowledgeBase, trust: trust(), ...options });
   } finally {
     catalog.close();
   }
@@ -60,7 +62,7 @@ async function importInto(dir: string, bundle: string, options: { allowSha1Only?
 
 /** What "the same records" means: every field of the catalog entry but when it was first imported here. */
 function records(dir: string): Omit<CatalogEntry, 'firstImportedAt'>[] {
-  const catalog = openCatalog({ dir, readonly: true });
+  const catalog = openCatalog({ dir, access: 'read' });
   try {
     return catalog.entries().map(({ firstImportedAt: _, ...rest }) => rest);
   } finally {
@@ -89,7 +91,7 @@ describe('a low-side catalog exported and imported into a fresh high-side catalo
       assert.deepEqual(summary.mismatches, []);
       assert.deepEqual(catalogPayloadKeys(high), catalogPayloadKeys(low));
       assert.deepEqual(records(high), records(low));
-      const catalog = openCatalog({ dir: high, readonly: true });
+      const catalog = openCatalog({ dir: high, access: 'read' });
       try {
         assert.equal(checkCatalog(catalog).problems.length, 0);
         // the high side's own import events name the bundle, one per payload
@@ -134,7 +136,7 @@ describe('incremental exports', () => {
     const cutoff = new Date();
     const catalog = openCatalog({ dir: lowCopy });
     try {
-      const added = await importPayloads(catalog, [fixturePath('payloads')], { trust: trust(), allowSha1Only: true });
+      const added = await importPayloads(catalog, [fixturePath('payloads')], { knowledgeBase, trust: trust(), allowSha1Only: true });
       assert.equal(added.imported, 2);
     } finally {
       catalog.close();
@@ -222,7 +224,7 @@ describe('a bundle altered after signing', () => {
       expect(s);
       assert.equal(s.imported + s.duplicates + s.rejected, 0);
       assert.deepEqual(catalogPayloadKeys(high), []);
-      const catalog = openCatalog({ dir: high, readonly: true });
+      const catalog = openCatalog({ dir: high, access: 'read' });
       try {
         assert.deepEqual(checkCatalog(catalog).problems, [], 'no temp file or blob left behind');
         const refusal = catalog.events();
@@ -271,7 +273,7 @@ describe('a bundle altered after signing', () => {
     const high = path.join(work, 'high-untrusted');
     const catalog = openCatalog({ dir: high });
     try {
-      const s = await importTransferBundle(catalog, firstFolder, { trust: loadTrustAnchors([fixturePath('pki', 'other-root.pem')]) });
+      const s = await importTransferBundle(catalog, firstFolder, { knowledgeBase, trust: loadTrustAnchors([fixturePath('pki', 'other-root.pem')]) });
       assert.equal(s.refused, true);
       assert.equal(s.bundle.signature.status, 'invalid');
       assert.equal(catalog.payloads().length, 0);
