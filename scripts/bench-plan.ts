@@ -91,6 +91,11 @@ function generateHost(i: number, catalog: Payload[], r: () => number): HostInven
     pendingReboot: r() < 0.2,
     sources: ['profile'],
     unknown: [],
+    sections: { hotfixes: true },
+    esuLicence: null,
+    files: [],
+    evidence: [],
+    conflicts: [],
   };
 }
 

@@ -45,11 +45,11 @@ function main(): void {
 
     const host: HostInventory = {
       name: 'SRV-01', product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: null, architecture: 'amd64', servicePack: 2,
-      installed: [], servicingStackVersion: null, sha2CodeSigning: null, pendingReboot: null, sources: [], unknown: [],
+      installed: [], servicingStackVersion: null, sha2CodeSigning: null, pendingReboot: null, sources: [], unknown: [], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [],
     };
     const file = 'Windows6.0-KB4520002-x64.msu';
     const plan: HostPlan = {
-      host: 'SRV-01', complete: true, missing: [], skipped: [], assumptions: [],
+      host: 'SRV-01', files: [], complete: true, incomplete: [], catalogCurrency: null, missing: [], skipped: [], assumptions: [],
       steps: [{ n: 1, action: 'install', kb: 'KB4520002', file, sha256: sha, kind: 'monthly-rollup', reason: 'bench' }],
     };
     const time = (fn: () => void): number => {

@@ -1,6 +1,9 @@
 import { usageError } from '../errors';
 import { normaliseKb } from '../knowledge/knowledge-base';
-import type { HostPlan, PlanGoal, SimulatedState } from './types';
+import type { PayloadKind } from '../package/types';
+import { visibleName, visibleText } from '../io/visible-text';
+import type { CatalogCurrency, IncompleteCause, MissingCause, Need, SkipCause } from './causes';
+import type { FactClaim, HostFact, HostPlan, InventoryConflict, PlanGoal, SimulatedState } from './types';
 
 /**
  * How a plan is shown: the --json document and the text table. Shared by `cabferry plan`, the
@@ -19,12 +22,116 @@ export function planGoalFromOptions(opts: { target?: string[]; securityOnly?: bo
   return { kind: 'target', kbs: [...new Set(kbs)] };
 }
 
-/** The --json document; its shape is the contract of issue #6 (plus "detail" on skipped and "state" with --simulate). */
+const ROLE_LABEL: Record<PayloadKind, string> = {
+  'service-pack': 'service pack',
+  'servicing-stack': 'servicing stack update',
+  'sha2-support': 'SHA-2 code signing support',
+  'monthly-rollup': 'monthly rollup',
+  'rollup-preview': 'preview of monthly rollup',
+  'security-only': 'security-only update',
+  'esu-preparation': 'ESU licensing preparation package',
+  hotfix: 'hotfix',
+  update: 'update',
+  'security-update': 'security update',
+  other: 'update',
+};
+
+export function roleLabel(role: PayloadKind): string {
+  return ROLE_LABEL[role] ?? role;
+}
+
+// ---- causes in words -------------------------------------------------------------------
+
+export function describeSkip(kb: string, cause: SkipCause): string {
+  switch (cause.kind) {
+    case 'installed': return 'the host reports it installed';
+    case 'replaced-by-installed': return `replaced by ${cause.by}, which the host has installed`;
+    case 'replaced-by-planned': return `replaced by ${cause.by} (${roleLabel(cause.byRole)}, ${cause.byReleased ?? 'date unknown'}), which this plan installs`;
+    case 'replaced-by-waiting': return `replaced by ${cause.by}, which waits for a missing prerequisite (see missing)`;
+    case 'other-file': return `${cause.file}: another file of ${kb} (${cause.planned}) is planned instead`;
+    case 'unsigned': return `${cause.file}: it has no valid signature (${cause.signatures}); cabferry never plans an unverified payload`;
+    case 'arch-mismatch': return `${cause.file}: built for ${cause.built}; the host is ${cause.host}`;
+    case 'arch-unknown': return `${cause.file}: built for ${cause.built} and the host's architecture is not reported`;
+    case 'product-mismatch': return `${cause.file}: for ${cause.products.join(', ')}, not ${cause.host}`;
+    case 'kb-products': return `${cause.file}: ${kb} applies to ${cause.products.join(', ')} only (${cause.source})`;
+    case 'parent-other-nt': return `${cause.file}: its parent package ${cause.parent} ${cause.version} is not NT ${cause.ntVersion}`;
+    case 'preview-optional': return 'a preview rollup is optional; name it with --target to install it';
+    case 'security-only-goal': return '--security-only: rollups are not installed';
+    case 'not-needed': return 'not needed for the goal';
+    case 'esu-not-activated': return 'needs an activated ESU key (Extended Security Updates); the host reports its ESU licence not activated';
+  }
+}
+
+function describeNeed(need: Need): string {
+  switch (need.kind) {
+    case 'service-pack': return `updates for NT ${need.ntVersion} apply from service pack ${need.servicePack} on`;
+    case 'prerequisite': return need.source;
+    case 'mum-parent': return `update.mum names ${need.parent} as its parent`;
+    case 'sha2-only': return `${need.kb} is signed with SHA-2 only (its verified signature), so SHA-2 code signing support must be installed and the host restarted`;
+    case 'esu-preparation': return `updates that need ESU install only after the ESU licensing preparation package (${need.source})`;
+    case 'target': return 'named with --target';
+    case 'baseline':
+      return need.role === 'sha2-support'
+        ? 'a current host has SHA-2 code signing support (knowledge base)'
+        : `the newest ${roleLabel(need.role)} the knowledge base knows${need.released ? ` (${need.released})` : ''}: a host without it is not current`;
+  }
+}
+
+export function describeMissing(m: MissingCause): string {
+  const why = m.copy ? `the catalog's copy does not apply (${describeSkip(m.kb, m.copy)})` : 'not in the catalog';
+  const needs = m.needs.map((n) => (n.neededBy.length > 0 ? `needed by ${n.neededBy.join(', ')}: ${describeNeed(n.need)}` : describeNeed(n.need)));
+  return `${m.title ?? m.kb}: ${why}; ${needs.join('; ')}; fetch ${m.fileHint}`;
+}
+
+function claimText(c: FactClaim): string {
+  const who = c.files.length > 0 ? c.files.map((f) => visibleName(f)).join(', ') : 'the inventory';
+  const what = c.claim.kind === 'fact'
+    ? `${factLabel(c.claim.fact)} ${String(c.claim.value)}`
+    : `${c.claim.kb} installed (which means ${factLabel(c.claim.implies.fact)} ${String(c.claim.implies.value)}${c.claim.implies.fact === 'servicePack' ? ' or later' : ''})`;
+  return `${who} says ${what}`;
+}
+
+function factLabel(fact: HostFact): string {
+  const labels: Record<HostFact, string> = {
+    product: 'product', ntVersion: 'NT version', build: 'build', revision: 'revision', architecture: 'architecture', servicePack: 'service pack',
+    servicingStackVersion: 'servicing stack version', sha2CodeSigning: 'SHA-2 code signing active', pendingReboot: 'restart pending', esuLicence: 'ESU licence',
+  };
+  return labels[fact];
+}
+
+export function describeConflict(c: InventoryConflict): string {
+  return `conflicting ${factLabel(c.fact)}: ${c.claims.map(claimText).join('; ')} — neither claim is believed`;
+}
+
+export function describeIncomplete(c: IncompleteCause): string {
+  switch (c.kind) {
+    case 'missing': return `${c.kbs.length} update(s) the catalog cannot supply: ${c.kbs.join(', ')} (see missing)`;
+    case 'conflict': return describeConflict(c.conflict);
+    case 'section-missing': return `no complete installed-update list (hotfix section) in ${c.files.length > 0 ? c.files.map((f) => visibleName(f)).join(', ') : 'the inventory'}: what the host has is unknown; add systeminfo (complete) or wmic qfe output for this host`;
+    case 'unknown-family': return `the knowledge base has no facts for NT ${c.ntVersion}; nothing can be planned for this host`;
+    case 'family-not-inferable': return 'NT version not reported and not inferable from the installed updates; add systeminfo output for this host';
+    case 'architecture-unknown': return `architecture not reported: ${c.payloads} architecture-specific payload(s) could not be planned`;
+    case 'esu-not-activated': return `${c.kbs.join(', ')} need(s) an activated ESU key and the host reports its ESU licence not activated: install and activate the ESU MAK add-on key (slmgr /ipk KEY, then slmgr /ato ACTIVATION-ID), collect a new inventory and plan again`;
+    case 'host-name-lookalike': return `host name "${visibleName(c.name)}" is not ASCII and looks like "${c.resembles}": its files are not merged with that host's, and the plan is not trusted until the name is checked`;
+  }
+}
+
+function currencyText(c: CatalogCurrency): string {
+  const month = (d: string | null): string => (d === null ? 'none' : d.slice(0, 7));
+  return `newest rollup in the catalog: ${month(c.newestRollupInCatalog)}; known: ${month(c.newestKnownRollup)}`;
+}
+
+// ---- the documents ---------------------------------------------------------------------
+
+/** The --json document; its shape is the contract of issue #6 (plus "detail" on skipped and "state" with --simulate, files, causes and catalog currency of issue #12). */
 export function planDocument(plans: HostPlan[], simulate: boolean): unknown {
   return {
     hosts: plans.map((p) => ({
       host: p.host,
+      files: p.files,
       complete: p.complete,
+      incomplete: p.incomplete.map((c) => ({ ...c, text: describeIncomplete(c) })),
+      catalog: p.catalogCurrency,
       ...(simulate && p.initialState ? { initialState: stateJson(p.initialState) } : {}),
       steps: p.steps.map((s) => ({
         n: s.n,
@@ -34,10 +141,11 @@ export function planDocument(plans: HostPlan[], simulate: boolean): unknown {
         sha256: s.sha256,
         kind: s.kind,
         reason: s.reason,
+        ...(s.requiresEsu ? { requiresEsu: true } : {}),
         ...(simulate && s.stateAfter ? { state: stateJson(s.stateAfter) } : {}),
       })),
-      missing: p.missing.map((m) => ({ kb: m.kb, reason: m.reason })),
-      skipped: p.skipped.map((s) => ({ kb: s.kb, reason: s.reason, ...(s.detail ? { detail: s.detail } : {}) })),
+      missing: p.missing.map((m) => ({ kb: m.kb, reason: m.reason, cause: m.cause })),
+      skipped: p.skipped.map((s) => ({ kb: s.kb, reason: s.reason, ...(s.detail ? { detail: s.detail } : {}), cause: s.cause })),
       assumptions: p.assumptions,
     })),
   };
@@ -61,12 +169,15 @@ function stateText(s: SimulatedState): string {
   return `build ${build}, SP${s.servicePack ?? '?'}, servicing stack ${ssu}, SHA-2 ${s.sha2Active ? 'active' : 'inactive'}${s.rebootPending ? ', restart pending' : ''}`;
 }
 
+/** The plan as text (terminal and plan.txt); nothing from an input reaches it with raw control characters. */
 export function planText(p: HostPlan, simulate: boolean): string {
   const out: string[] = [];
-  out.push(`Host ${p.host}: ${p.complete ? 'complete plan' : 'INCOMPLETE plan'}, ${p.steps.filter((s) => s.action === 'install').length} install(s), ${p.steps.filter((s) => s.action === 'reboot').length} restart(s)`);
+  out.push(`Host ${visibleName(p.host)}: ${p.complete ? 'complete plan' : 'INCOMPLETE plan'}, ${p.steps.filter((s) => s.action === 'install').length} install(s), ${p.steps.filter((s) => s.action === 'reboot').length} restart(s)`);
+  if (p.files.length > 0) out.push(`  from: ${p.files.map((f) => visibleName(f)).join(', ')}`);
+  if (p.catalogCurrency) out.push(`  ${currencyText(p.catalogCurrency)}`);
   if (simulate && p.initialState) out.push(`  now: ${stateText(p.initialState)}`);
   if (p.steps.length > 0) {
-    const rows = p.steps.map((s) => [String(s.n), s.action === 'reboot' ? '—' : s.kb ?? '', s.kind, s.file ?? '(restart)', s.reason]);
+    const rows = p.steps.map((s) => [String(s.n), s.action === 'reboot' ? '—' : s.kb ?? '', s.kind, s.file === null ? '(restart)' : visibleName(s.file), s.reason]);
     const head = ['#', 'KB', 'kind', 'file', 'why'];
     const widths = head.slice(0, 4).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const fmt = (r: string[]): string => `  ${r.slice(0, 4).map((c, i) => c.padEnd(widths[i])).join('  ')}  ${r[4]}`;
@@ -78,6 +189,11 @@ export function planText(p: HostPlan, simulate: boolean): string {
   } else {
     out.push('  nothing to install');
   }
+  const others = p.incomplete.filter((c) => c.kind !== 'missing');
+  if (others.length > 0) {
+    out.push('  not complete because:');
+    for (const c of others) out.push(`    - ${describeIncomplete(c)}`);
+  }
   if (p.missing.length > 0) {
     out.push('  missing (fetch these, import them, plan again):');
     for (const m of p.missing) out.push(`    ${m.kb}: ${m.reason}`);
@@ -85,10 +201,10 @@ export function planText(p: HostPlan, simulate: boolean): string {
   if (p.skipped.length > 0) {
     out.push('  skipped:');
     // the other architecture's copy of every KB says nothing new: one line for all of them (--json lists each)
-    const otherArch = p.skipped.filter((s) => s.reason === 'not-applicable' && /: built for \S+; the host is /.test(s.detail ?? ''));
-    for (const s of p.skipped) if (!otherArch.includes(s)) out.push(`    ${s.kb}: ${s.reason}${s.detail ? ` — ${s.detail}` : ''}`);
+    const otherArch = p.skipped.filter((s) => s.cause.kind === 'arch-mismatch');
+    for (const s of p.skipped) if (s.cause.kind !== 'arch-mismatch') out.push(`    ${s.kb}: ${s.reason}${s.detail ? ` — ${s.detail}` : ''}`);
     if (otherArch.length > 0) {
-      const archs = [...new Set(otherArch.map((s) => /built for (\S+);/.exec(s.detail!)![1]))].join(', ');
+      const archs = [...new Set(otherArch.map((s) => (s.cause.kind === 'arch-mismatch' ? s.cause.built : '')))].join(', ');
       out.push(`    ${otherArch.length} payload(s) built for ${archs}: not-applicable — not this host's architecture`);
     }
   }
@@ -96,5 +212,5 @@ export function planText(p: HostPlan, simulate: boolean): string {
     out.push('  assumptions:');
     for (const a of p.assumptions) out.push(`    - ${a}`);
   }
-  return out.join('\n') + '\n';
+  return visibleText(out.join('\n')) + '\n';
 }

@@ -1,4 +1,5 @@
 import type { Architecture, Payload, PayloadKind } from '../package/types';
+import type { CatalogCurrency, IncompleteCause, MissingCause, SkipCause, SkipReason } from './causes';
 
 /** What is known about a disconnected host; `null` means "not reported". */
 export interface HostInventory {
@@ -20,10 +21,46 @@ export interface HostInventory {
   pendingReboot: boolean | null;
   /** which input format(s) this came from: "systeminfo", "wmic-qfe", "get-hotfix", "profile", "collect" */
   sources: string[];
-  /** facts the input did not state */
+  /** facts the input did not state ('installed' when no file of this host held an installed-update list) */
   unknown: string[];
-  /** ESU licence status from the collect script's licence section; null when the inventory does not say (optional until every literal inventory in tests and benches names it) */
-  esuLicence?: 'activated' | 'not-activated' | null;
+  /** the sections of an inventory the planner relies on, and whether the input held them */
+  sections: InventorySections;
+  /** ESU licence status from the collect script's licence section; null when the inventory does not say */
+  esuLicence: 'activated' | 'not-activated' | null;
+  /** the inventory files this host was built from (readHostInventories fills it) */
+  files: string[];
+  /** what each file claimed, so that a contradiction can name who said what (readHostInventories fills it) */
+  evidence: InventoryEvidence[];
+  /** facts on which the files of this host disagree; such a fact is left unknown (null) */
+  conflicts: InventoryConflict[];
+}
+
+export interface InventorySections {
+  /** the installed-update list (systeminfo "Hotfix(s):", a qfe / Get-HotFix table, a profile's "installed") */
+  hotfixes: boolean;
+}
+
+/** The facts one inventory file stated. */
+export interface InventoryEvidence {
+  file: string;
+  facts: Partial<Record<HostFact, string | number | boolean>>;
+  installed: string[];
+}
+
+export type HostFact = 'product' | 'ntVersion' | 'build' | 'revision' | 'architecture' | 'servicePack' | 'servicingStackVersion' | 'sha2CodeSigning' | 'pendingReboot' | 'esuLicence';
+
+/** One claim about a host: what was said and where ("the inventory" when no file is known). */
+export interface FactClaim {
+  claim:
+    | { kind: 'fact'; fact: HostFact; value: string | number | boolean }
+    | { kind: 'installed'; kb: string; implies: { fact: HostFact; value: string | number | boolean } };
+  files: string[];
+}
+
+/** Two claims about one host that cannot both be true; the planner believes neither. */
+export interface InventoryConflict {
+  fact: HostFact;
+  claims: FactClaim[];
 }
 
 export type PlanGoal =
@@ -46,6 +83,8 @@ export interface PlanStep {
   switches?: string[];
   /** the host state after this step (always computed; the CLI prints it with --simulate) */
   stateAfter?: SimulatedState;
+  /** the update needs an activated ESU key: install.cmd checks activation on the host before this step */
+  requiresEsu?: boolean;
 }
 
 export interface SimulatedState {
@@ -62,11 +101,20 @@ export interface SimulatedState {
 
 export interface HostPlan {
   host: string;
+  /** the inventory files the host was built from */
+  files: string[];
+  /** true exactly when `incomplete` is empty */
   complete: boolean;
+  /** why the plan is not complete, as data (present.ts words it) */
+  incomplete: IncompleteCause[];
   steps: PlanStep[];
-  missing: { kb: string; reason: string; fileHint?: string }[];
-  skipped: { kb: string; reason: 'installed' | 'superseded' | 'not-applicable'; detail?: string }[];
+  /** `reason` is `cause` in words (present.ts), kept for the --json contract and plan.txt */
+  missing: { kb: string; reason: string; fileHint?: string; cause: MissingCause }[];
+  /** `detail` is `cause` in words (present.ts) */
+  skipped: { kb: string; reason: SkipReason; detail?: string; cause: SkipCause }[];
   assumptions: string[];
+  /** how current the catalog is for this host's family; null when the family is unknown */
+  catalogCurrency: CatalogCurrency | null;
   /** the host state before the first step */
   initialState?: SimulatedState;
 }

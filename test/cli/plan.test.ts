@@ -57,10 +57,15 @@ describe('cabferry plan (CLI)', () => {
     const doc = JSON.parse(r.stdout) as { hosts: Record<string, unknown>[] };
     assert.deepEqual(Object.keys(doc), ['hosts']);
     assert.deepEqual(doc.hosts.map((h) => h.host), ['SRV-FRESH', 'SRV-SHA2']);
+    assert.deepEqual(doc.hosts[0].files, [host('srv-fresh-x64.systeminfo.txt')]);
     for (const h of doc.hosts) {
-      assert.deepEqual(Object.keys(h), ['host', 'complete', 'steps', 'missing', 'skipped', 'assumptions']);
+      assert.deepEqual(Object.keys(h), ['host', 'files', 'complete', 'incomplete', 'catalog', 'steps', 'missing', 'skipped', 'assumptions']);
+      assert.deepEqual(h.incomplete, []);
       for (const s of h.steps as Record<string, unknown>[]) assert.deepEqual(Object.keys(s), ['n', 'action', 'kb', 'file', 'sha256', 'kind', 'reason']);
-      for (const s of h.skipped as Record<string, unknown>[]) assert.ok(['installed', 'superseded', 'not-applicable'].includes(s.reason as string));
+      for (const s of h.skipped as Record<string, unknown>[]) {
+        assert.ok(['installed', 'superseded', 'not-applicable'].includes(s.reason as string));
+        assert.equal(typeof (s.cause as { kind: unknown }).kind, 'string', 'each skip carries its cause as data');
+      }
     }
     const steps = (doc.hosts[0].steps as { action: string; kb: string | null; file: string | null; sha256: string | null }[]);
     assert.deepEqual(steps.map((s) => (s.action === 'reboot' ? 'reboot' : s.kb)), ['KB4493730', 'KB4474419', 'reboot', 'KB5016129', 'KB4520002', 'reboot']);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { fixturePath, hasTool, runCli, tempDir } from '../helpers';
 import { Stubs, WinePrefix, wineSkip } from '../media/wine-harness';
 import { encryptedLeafKey } from '../media/test-pki';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
 
 /**
  * The whole way across the gap, through the built CLI: the fixture payloads imported into a fresh
@@ -20,8 +21,11 @@ const hostX86 = fixturePath('hosts', 'srv-x86.systeminfo.txt');
 const root = fixturePath('pki', 'root.pem');
 const sign = ['--sign-key', fixturePath('pki', 'leaf-rsa.key'), '--sign-cert', fixturePath('pki', 'leaf-rsa-chain.pem')];
 
+// the fixture payloads end in October 2019: complete against the knowledge base of that time
+const knowledgeBase = knowledgeBaseAsOf('2019-10-31');
+
 function stage(to: string, extra: string[] = [], cat = catalog) {
-  return runCli(['stage', '--catalog', cat, '--host', hostX64, hostX86, '--to', to, ...extra]);
+  return runCli(['stage', '--catalog', cat, '--host', hostX64, hostX86, '--to', to, '--knowledge-base', knowledgeBase, ...extra]);
 }
 
 interface StageJson {
@@ -209,7 +213,7 @@ describe('cabferry stage → verify-media → report', () => {
         architecture: 'amd64', servicePack: 2, installed: ['KB948465'], sha2CodeSigning: false, pendingReboot: false,
       }));
       const to = path.join(dir, 'media');
-      const staged = runCli(['stage', '--catalog', catalog, '--host', profile, '--to', to, '--json']);
+      const staged = runCli(['stage', '--catalog', catalog, '--host', profile, '--to', to, '--knowledge-base', knowledgeBase, '--json']);
       assert.equal(staged.status, 0, staged.stderr);
       const host = (JSON.parse(staged.stdout) as StageJson).hosts[0];
       const plan = (JSON.parse(fs.readFileSync(path.join(to, 'hosts', host.name, 'plan.json'), 'utf8')) as { plan: { steps: { action: string; file: string | null }[] } }).plan;

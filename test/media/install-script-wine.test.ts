@@ -56,7 +56,7 @@ function hostInventory(overrides: Partial<HostInventory> = {}): HostInventory {
   return {
     name: computerName, product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: 24000,
     architecture: 'amd64', servicePack: 2, installed: [], servicingStackVersion: null, sha2CodeSigning: false,
-    pendingReboot: false, sources: ['profile'], unknown: [], ...overrides,
+    pendingReboot: false, sources: ['profile'], unknown: [], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [], ...overrides,
   };
 }
 
@@ -77,7 +77,7 @@ function makeCase(steps: Omit<PlanStep, 'sha256'>[], hostOverrides: Partial<Host
     return { ...s, sha256: sha256(content) };
   });
   const host = hostInventory(hostOverrides);
-  const plan: HostPlan = { host: host.name, complete: true, steps: planned, missing: [], skipped: [], assumptions: [] };
+  const plan: HostPlan = { host: host.name, files: [], complete: true, incomplete: [], catalogCurrency: null, steps: planned, missing: [], skipped: [], assumptions: [] };
   const hostDir = path.join(root, 'hosts', host.name);
   fs.mkdirSync(hostDir, { recursive: true });
   fs.writeFileSync(path.join(hostDir, 'install.cmd'), renderInstallScript(plan, host, { version: 'test', generatedAt: '2026-11-23T00:00:00Z' }));

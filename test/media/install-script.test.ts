@@ -11,7 +11,7 @@ import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types'
 
 const host: HostInventory = {
   name: 'SRV-01', product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: null, architecture: 'amd64', servicePack: 2,
-  installed: [], servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: [], unknown: [],
+  installed: [], servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: [], unknown: [], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [],
 };
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const steps: PlanStep[] = [
@@ -20,7 +20,7 @@ const steps: PlanStep[] = [
   { n: 3, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason: 'r' },
   { n: 4, action: 'install', kb: 'KB4499180', file: 'Windows6.0-KB4499180-x64.cab', sha256: sha('c'), kind: 'security-only', reason: 'r' },
 ];
-const plan = (over: Partial<HostPlan> = {}): HostPlan => ({ host: 'SRV-01', complete: true, steps, missing: [], skipped: [], assumptions: [], ...over });
+const plan = (over: Partial<HostPlan> = {}): HostPlan => ({ host: 'SRV-01', files: [], complete: true, incomplete: [], catalogCurrency: null, steps, missing: [], skipped: [], assumptions: [], ...over });
 const render = (p: HostPlan = plan(), h: HostInventory = host) => renderInstallScript(p, h, { version: '9.9.9', generatedAt: '2026-11-23T00:00:00.000Z' });
 
 const expectCode = (fn: () => unknown, code: string): unknown => assertThrowsCode(fn, code);
@@ -63,7 +63,7 @@ describe('renderInstallScript', () => {
   });
 
   test('an incomplete plan is marked in the header and announced when the script runs', () => {
-    const text = render(plan({ complete: false, missing: [{ kb: 'KB4474419', reason: 'not in the catalog; 100% needed & more' }] }));
+    const text = render(plan({ complete: false, missing: [{ kb: 'KB4474419', reason: 'not in the catalog; 100% needed & more', cause: { kind: 'missing' as const, kb: 'KB4474419', title: null, copy: null, needs: [], fileHint: 'Windows6.0-KB4474419-v4-x64.msu' } }] }));
     assert.match(text, /rem !!!!! INCOMPLETE PLAN[^\r]*\r\nrem !!!!! {3}KB4474419: not in the catalog; 100  needed   more/);
     assert.match(text, /set "CF_INCOMPLETE=1"/);
   });

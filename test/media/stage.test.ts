@@ -45,7 +45,7 @@ function blobStore(): { dir: string; add(content: Buffer): string; path(sha: str
 function inventory(name: string, architecture: 'amd64' | 'x86'): HostInventory {
   return {
     name, product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: null, architecture, servicePack: 2,
-    installed: [], servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: ['profile'], unknown: [],
+    installed: [], servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: ['profile'], unknown: [], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [],
   };
 }
 
@@ -54,7 +54,7 @@ function step(n: number, kb: string, file: string, sha: string): PlanStep {
 }
 
 function plan(host: string, steps: PlanStep[], complete = true): HostPlan {
-  return { host, complete, steps, missing: complete ? [] : [{ kb: 'KB4474419', reason: 'not in the catalog' }], skipped: [], assumptions: [] };
+  return { host, files: [], complete, incomplete: complete ? [] : [{ kind: 'missing', kbs: ['KB4474419'] }], catalogCurrency: null, steps, missing: complete ? [] : [{ kb: 'KB4474419', reason: 'not in the catalog', cause: { kind: 'missing' as const, kb: 'KB4474419', title: null, copy: null, needs: [], fileHint: 'Windows6.0-KB4474419-v4-x64.msu' } }], skipped: [], assumptions: [] };
 }
 
 /** Two hosts of different architecture sharing one payload (a neutral .cab) and each with its own .msu. */
@@ -142,7 +142,7 @@ describe('writeMedia', () => {
 
   test('refuses an incomplete plan unless allowIncomplete, which marks install.cmd, plan.txt and README loudly', () => {
     const s = scenario();
-    const hosts = [{ ...s.hosts[0], plan: { ...s.hosts[0].plan, complete: false, missing: [{ kb: 'KB4474419', reason: 'not in the catalog' }] } }];
+    const hosts = [{ ...s.hosts[0], plan: { ...s.hosts[0].plan, complete: false, missing: [{ kb: 'KB4474419', reason: 'not in the catalog', cause: { kind: 'missing' as const, kb: 'KB4474419', title: null, copy: null, needs: [], fileHint: 'Windows6.0-KB4474419-v4-x64.msu' } }] } }];
     expectError(() => writeMedia(s.input({ hosts })), 'MEDIA_PLAN_INCOMPLETE', 'negative');
     assert.ok(!fs.existsSync(path.join(s.to, 'payloads')), 'nothing written');
     writeMedia(s.input({ hosts, allowIncomplete: true }));

@@ -30,7 +30,7 @@ describe('host inventories: detection by content and the facts each format state
     );
     assert.deepEqual(inventory.installed, ['KB2999226', 'KB3078601', 'KB955430']);
     // systeminfo does not say these: the inventory must say it does not know them
-    assert.deepEqual(inventory.unknown, ['revision', 'servicingStackVersion', 'sha2CodeSigning', 'pendingReboot']);
+    assert.deepEqual(inventory.unknown, ['revision', 'servicingStackVersion', 'sha2CodeSigning', 'pendingReboot', 'esuLicence']);
   });
 
   it('systeminfo /fo csv with its one-field hotfix list', () => {
@@ -94,7 +94,7 @@ describe('host inventories: detection by content and the facts each format state
   it('our JSON profile, validated field by field', () => {
     const { inventory, format } = readHostInventory(host('win7-ws.profile.json'));
     assert.equal(format, 'profile');
-    assert.deepEqual(inventory.unknown, []);
+    assert.deepEqual(inventory.unknown, ['esuLicence']);
     assert.equal(inventory.product, 'Windows 7');
     assert.equal(inventory.sha2CodeSigning, false);
     const partial = parseText(JSON.stringify({ name: 'P', installed: ['4474419'] }));
@@ -115,7 +115,7 @@ describe('host inventories: detection by content and the facts each format state
     assert.equal(inventory.sha2CodeSigning, false);
     assert.equal(inventory.servicingStackVersion, '6.0.6003.20484');
     assert.equal(inventory.revision, 24564);
-    assert.deepEqual(inventory.unknown, []);
+    assert.deepEqual(inventory.unknown, ['esuLicence']);
     assert.ok(inventory.installed.includes('KB4474419'));
   });
 
@@ -144,14 +144,16 @@ describe('host inventories: detection by content and the facts each format state
     assert.equal(SHA2_REGISTRY_VALUES.length, 2);
   });
 
-  it('merges the files of one host by name and refuses contradictions', () => {
+  it('merges the files of one host by name and records contradictions as conflicts', () => {
     const [merged] = readHostInventories([host('srv-6003-april.systeminfo.csv'), host('srv-6003-april.wmic-qfe.txt')]);
     assert.deepEqual(merged.sources, ['systeminfo', 'wmic-qfe']);
     assert.equal(merged.architecture, 'amd64');
     const dir = tempDir();
     const other = path.join(dir, 'x.json');
     fs.writeFileSync(other, JSON.stringify({ name: 'srv-6003', installed: [], architecture: 'x86' }));
-    assert.throws(() => readHostInventories([host('srv-6003-april.systeminfo.csv'), other]), (e: unknown) => isCabferryError(e) && e.code === 'INVENTORY_CONFLICT' && /architecture/.test(e.message));
+    const [disputed] = readHostInventories([host('srv-6003-april.systeminfo.csv'), other]);
+    assert.equal(disputed.architecture, null, 'neither architecture is believed');
+    assert.deepEqual(disputed.conflicts.map((c) => [c.fact, c.claims.map((k) => k.files)]), [['architecture', [[host('srv-6003-april.systeminfo.csv')], [other]]]]);
     assert.equal(readHostInventories([host('srv-fresh-x64.systeminfo.txt'), host('srv-x86.systeminfo.txt')]).length, 2);
   });
 

@@ -236,7 +236,7 @@ describe('planInstall: goals, reboots and applicability', () => {
   it('a host of an NT version the knowledge base does not know cannot be planned', () => {
     const plan = planInstall({ ...fresh(), ntVersion: '6.2' }, catalog(), kb, current);
     assert.equal(plan.complete, false);
-    assert.match(plan.assumptions.join(' '), /no facts for NT 6\.2/);
+    assert.deepEqual(plan.incomplete, [{ kind: 'unknown-family', ntVersion: '6.2' }]);
   });
 
   it('a parent package of another NT version makes a payload not applicable', () => {
@@ -267,12 +267,15 @@ describe('planInstall: invariants over random hosts and catalogs', () => {
     for (let seed = 1; seed <= 300; seed++) {
       const r = prng(seed); // seeded, so a failure is reproducible
       const payloads = full.filter(() => r() < 0.8);
-      const installed = kbs.filter((k) => k !== 'KB948465' && r() < 0.25);
+      // a consistent host: updates of the family only from SP2 on, and the build its updates set
+      const servicePack = r() < 0.15 ? 1 : 2;
+      const installed = servicePack === 2 ? kbs.filter((k) => k !== 'KB948465' && r() < 0.25) : [];
+      const build = installed.some((k) => family.updates.get(k)?.setsBuild === 6003) ? 6003 : 6002;
       const arch = r() < 0.5 ? 'x86' : 'amd64';
       const pendingReboot = r() < 0.2 ? true : r() < 0.5 ? false : null;
       const host: HostInventory = {
-        name: `H${seed}`, product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: null, architecture: arch,
-        servicePack: r() < 0.15 ? 1 : 2, installed, servicingStackVersion: null, sha2CodeSigning: null, pendingReboot, sources: ['profile'], unknown: [],
+        name: `H${seed}`, product: 'Windows Server 2008', ntVersion: '6.0', build, revision: null, architecture: arch,
+        servicePack, installed, servicingStackVersion: null, sha2CodeSigning: null, pendingReboot, sources: ['profile'], unknown: [], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [],
       };
       const goals: PlanGoal[] = [{ kind: 'current' }, { kind: 'security-only' }, { kind: 'target', kbs: ['KB4520002'] }];
       const goal = goals[Math.floor(r() * goals.length)];
@@ -305,8 +308,8 @@ describe('planInstall: invariants over random hosts and catalogs', () => {
         if (s.kb === 'KB948465') sp = 2;
         last = s.kb;
       }
-      if (plan.complete) assert.equal(plan.missing.length, 0, ctx);
-      else assert.ok(plan.missing.length > 0, `${ctx}: incomplete plans say what is missing`);
+      assert.equal(plan.complete, plan.incomplete.length === 0, ctx);
+      assert.deepEqual(plan.incomplete, plan.missing.length > 0 ? [{ kind: 'missing', kbs: plan.missing.map((m) => m.kb) }] : [], `${ctx}: a consistent host is incomplete only for what is missing, and says what`);
     }
   });
 });

@@ -300,7 +300,7 @@ function parseCollectV1(text: string, file: string): HostInventory {
 
 function merge(a: HostInventory, b: HostInventory, file: string): HostInventory {
   const { merged, conflicts } = mergeInventories(a, b);
-  if (conflicts.length > 0) throw inputError('INVENTORY_COLLECT_CONFLICT', `sections disagree: ${conflicts.join('; ')}`, { file });
+  if (conflicts.length > 0) throw inputError('INVENTORY_COLLECT_CONFLICT', `sections disagree about ${conflicts.map((c) => c.fact).join(', ')}`, { file });
   return merged;
 }
 

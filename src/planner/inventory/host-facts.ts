@@ -1,5 +1,5 @@
 import type { Architecture } from '../../package/types';
-import type { HostInventory } from '../types';
+import type { FactClaim, HostFact, HostInventory, InventoryConflict, InventoryEvidence } from '../types';
 import { normaliseKb } from '../../knowledge/knowledge-base';
 
 /** The normalised names the planner and the knowledge base use for products. */
@@ -40,22 +40,35 @@ export function emptyInventory(name: string, source: string): HostInventory {
     pendingReboot: null,
     sources: [source],
     unknown: [],
+    sections: { hotfixes: false },
     esuLicence: null,
+    files: [],
+    evidence: [],
+    conflicts: [],
   };
 }
 
-const FACTS: (keyof HostInventory)[] = [
-  'product', 'ntVersion', 'build', 'revision', 'architecture', 'servicePack', 'servicingStackVersion', 'sha2CodeSigning', 'pendingReboot',
+const FACTS: HostFact[] = [
+  'product', 'ntVersion', 'build', 'revision', 'architecture', 'servicePack', 'servicingStackVersion', 'sha2CodeSigning', 'pendingReboot', 'esuLicence',
 ];
 
 /** Fill `unknown` with the facts still null, and sort/dedupe the installed KB list. */
 export function finishInventory(inv: HostInventory): HostInventory {
   inv.installed = [...new Set(inv.installed)].sort();
   inv.unknown = FACTS.filter((k) => inv[k] === null);
-  if (inv.installed.length === 0 && !inv.sources.some((s) => s === 'systeminfo' || s === 'wmic-qfe' || s === 'get-hotfix' || s === 'collect' || s === 'profile')) {
-    inv.unknown.push('installed');
-  }
+  // an empty list is a fact only when the input held the list: a cut-off systeminfo says nothing about updates
+  if (!inv.sections.hotfixes) inv.unknown.push('installed');
   return inv;
+}
+
+/** What this (single-file) inventory states, remembered under its file name before files are merged. */
+export function evidenceOf(inv: HostInventory, file: string): InventoryEvidence {
+  const facts: InventoryEvidence['facts'] = {};
+  for (const k of FACTS) {
+    const v = inv[k];
+    if (v !== null) facts[k] = v;
+  }
+  return { file, facts, installed: inv.sections.hotfixes ? [...inv.installed] : [] };
 }
 
 /** Collect KB numbers out of free text values ("KB4474419", "http://support.microsoft.com/?kbid=4474419"). */
@@ -68,20 +81,86 @@ export function kbFromHotfixId(value: string): string | null {
 
 /**
  * Two inventories of one host (say systeminfo + wmic qfe) become one: installed lists are
- * united, a fact known by either is kept, and disagreeing facts are an error the admin must see.
+ * united, a fact known by either is kept. Facts on which they disagree are conflicts: recorded
+ * with who claimed what, and the fact is left unknown (neither claim is believed).
  */
-export function mergeInventories(a: HostInventory, b: HostInventory): { merged: HostInventory; conflicts: string[] } {
-  const conflicts: string[] = [];
-  const merged: HostInventory = { ...a, installed: [...a.installed, ...b.installed], sources: [...a.sources, ...b.sources] };
+export function mergeInventories(a: HostInventory, b: HostInventory): { merged: HostInventory; conflicts: InventoryConflict[] } {
+  const merged: HostInventory = {
+    ...a,
+    installed: [...a.installed, ...b.installed],
+    sources: [...a.sources, ...b.sources],
+    sections: { hotfixes: a.sections.hotfixes || b.sections.hotfixes },
+    files: [...a.files, ...b.files.filter((f) => !a.files.includes(f))],
+    evidence: [...a.evidence, ...b.evidence],
+    conflicts: [...a.conflicts.map((c) => ({ ...c, claims: [...c.claims] })), ...b.conflicts],
+  };
+  const fresh: InventoryConflict[] = [];
+  const set = (k: HostFact, v: unknown): void => {
+    (merged as unknown as Record<string, unknown>)[k] = v;
+  };
   for (const k of FACTS) {
     const va = a[k];
     const vb = b[k];
-    if (va === null) (merged as unknown as Record<string, unknown>)[k] = vb;
+    const open = merged.conflicts.find((c) => c.fact === k);
+    if (open) {
+      // already disputed: another value is one more claim, never the answer
+      if (vb !== null && !open.claims.some((c) => c.claim.kind === 'fact' && c.claim.value === vb)) open.claims.push(factClaim(b, k, vb));
+      set(k, null);
+    } else if (va === null) set(k, vb);
     else if (vb !== null && va !== vb) {
-      // a build that moved forward between two reports is not a conflict worth failing on; keep the newer
-      if (k === 'build' && typeof va === 'number' && typeof vb === 'number') (merged as unknown as Record<string, unknown>)[k] = Math.max(va, vb);
-      else conflicts.push(`${k}: ${JSON.stringify(va)} vs ${JSON.stringify(vb)}`);
+      const conflict: InventoryConflict = { fact: k, claims: [factClaim(a, k, va), factClaim(b, k, vb)] };
+      merged.conflicts.push(conflict);
+      fresh.push(conflict);
+      set(k, null);
     }
   }
-  return { merged: finishInventory(merged), conflicts };
+  return { merged: finishInventory(merged), conflicts: fresh };
+}
+
+function factClaim(inv: HostInventory, fact: HostFact, value: string | number | boolean): FactClaim {
+  return { claim: { kind: 'fact', fact, value }, files: inv.evidence.filter((e) => e.facts[fact] === value).map((e) => e.file) };
+}
+
+/** Host names are compared as Windows compares NetBIOS names: ASCII letters case-insensitively, nothing else folded. */
+export function hostIdentity(name: string): string {
+  return isAscii(name) ? name.replace(/[a-z]+/g, (m) => m.toUpperCase()) : name;
+}
+
+function isAscii(s: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(s);
+}
+
+/** Letters of other scripts (and compatibility forms) that render like ASCII letters. */
+const LOOKALIKES: Record<string, string> = {
+  '\u017f': 'S', '\u0131': 'I', '\u212a': 'K', '\u212b': 'A',
+  // Cyrillic
+  '\u0430': 'A', '\u0410': 'A', '\u0412': 'B', '\u0435': 'E', '\u0415': 'E', '\u041a': 'K', '\u043a': 'K', '\u041c': 'M',
+  '\u041d': 'H', '\u043e': 'O', '\u041e': 'O', '\u0440': 'P', '\u0420': 'P', '\u0441': 'C', '\u0421': 'C', '\u0422': 'T',
+  '\u0443': 'Y', '\u0423': 'Y', '\u0445': 'X', '\u0425': 'X', '\u0456': 'I', '\u0406': 'I', '\u0458': 'J', '\u0408': 'J',
+  '\u0455': 'S', '\u0405': 'S', '\u0501': 'D', '\u051b': 'Q', '\u051d': 'W',
+  // Greek
+  '\u0391': 'A', '\u0392': 'B', '\u0395': 'E', '\u0396': 'Z', '\u0397': 'H', '\u0399': 'I', '\u039a': 'K', '\u039c': 'M',
+  '\u039d': 'N', '\u039f': 'O', '\u03bf': 'O', '\u03a1': 'P', '\u03a4': 'T', '\u03a5': 'Y', '\u03a7': 'X', '\u03b9': 'I',
+};
+
+/**
+ * The ASCII name a non-ASCII host name imitates ("ſrv-freſh" → "SRV-FRESH", Cyrillic "ѕrv" → "SRV"),
+ * or null when the name is ASCII or holds letters that look like no ASCII letter (a Japanese name).
+ */
+export function asciiLookalike(name: string): string | null {
+  if (isAscii(name)) return null;
+  let out = '';
+  for (const ch of name) {
+    const mapped = LOOKALIKES[ch] ?? (isAscii(ch) ? ch : null) ?? asciiCompatibilityForm(ch);
+    if (mapped === null) return null;
+    out += mapped;
+  }
+  return hostIdentity(out);
+}
+
+/** Full-width and other compatibility forms (NFKC) that decompose to ASCII: "ＳＲＶ" → "SRV". */
+function asciiCompatibilityForm(ch: string): string | null {
+  const n = ch.normalize('NFKC');
+  return n !== ch && isAscii(n) ? n : null;
 }

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { inputError, isCabferryError } from '../../errors';
 import type { HostInventory } from '../types';
-import { finishInventory, mergeInventories } from './host-facts';
+import { evidenceOf, finishInventory, hostIdentity, mergeInventories } from './host-facts';
 import { looksLikeCollectFile, parseCollectFile } from './collect';
 import { looksLikeHostProfile, parseHostProfile } from './profile';
 import { looksLikeHotFixJson, looksLikeQfeCsv, looksLikeWmicList, looksLikeWmicTable, parseHotFixJson, parseQfeCsv, parseWmicList, parseWmicTable } from './qfe';
@@ -65,27 +64,22 @@ export function readHostInventory(file: string): { inventory: HostInventory; for
 }
 
 /**
- * Read several files and group them by host name (case-insensitive, as Windows compares
- * computer names): a systeminfo and a wmic qfe file of one host make one inventory. Order of
- * first appearance is kept.
+ * Read several files and group them by host name: a systeminfo and a wmic qfe file of one host
+ * make one inventory. Names match only when equal as ASCII, case-insensitively (as Windows compares
+ * computer names); a name with other characters ("ſrv-fresh") is never folded into another. Facts
+ * the files disagree on are recorded as conflicts for the plan to name. Order of first appearance is kept.
  */
 export function readHostInventories(files: string[]): HostInventory[] {
-  const byName = new Map<string, { inv: HostInventory; file: string }>();
+  const byName = new Map<string, HostInventory>();
   for (const file of files) {
     const { inventory } = readHostInventory(file);
-    const key = inventory.name.toUpperCase();
+    inventory.files = [file];
+    inventory.evidence = [evidenceOf(inventory, file)];
+    const key = hostIdentity(inventory.name);
     const prev = byName.get(key);
-    if (!prev) {
-      byName.set(key, { inv: inventory, file });
-      continue;
-    }
-    const { merged, conflicts } = mergeInventories(prev.inv, inventory);
-    if (conflicts.length > 0) {
-      throw inputError('INVENTORY_CONFLICT', `disagrees with ${path.basename(prev.file)} about host ${inventory.name}: ${conflicts.join('; ')}`, { file });
-    }
-    byName.set(key, { inv: merged, file });
+    byName.set(key, prev ? mergeInventories(prev, inventory).merged : inventory);
   }
-  return [...byName.values()].map((v) => v.inv);
+  return [...byName.values()];
 }
 
 export { mergeInventories } from './host-facts';

@@ -8,7 +8,7 @@ import { normaliseKb } from '../../knowledge/knowledge-base';
 /**
  * Our own JSON host profile, for hosts described by hand or by another tool:
  * {"name","product","ntVersion","build","revision","architecture","servicePack","installed":["KB…"],
- *  "servicingStackVersion"?,"sha2CodeSigning"?,"pendingReboot"?}
+ *  "servicingStackVersion"?,"sha2CodeSigning"?,"pendingReboot"?,"esuLicence"? ("activated" | "not-activated")}
  * Every field is validated; a field left out (or null) is recorded as unknown, never defaulted.
  */
 
@@ -21,7 +21,7 @@ export function parseHostProfile(value: unknown, file: string): HostInventory {
   const bad = (what: string): never => {
     throw inputError('INVENTORY_PROFILE_FIELD', what, { file });
   };
-  const known = new Set(['name', 'product', 'ntVersion', 'build', 'revision', 'architecture', 'servicePack', 'installed', 'servicingStackVersion', 'sha2CodeSigning', 'pendingReboot']);
+  const known = new Set(['name', 'product', 'ntVersion', 'build', 'revision', 'architecture', 'servicePack', 'installed', 'servicingStackVersion', 'sha2CodeSigning', 'pendingReboot', 'esuLicence']);
   for (const k of Object.keys(doc)) if (!known.has(k)) bad(`unknown field ${JSON.stringify(k)}`);
   if (typeof doc.name !== 'string' || doc.name.trim() === '') return bad('"name" must be a non-empty string');
   const inv = emptyInventory(doc.name.trim(), 'profile');
@@ -42,7 +42,9 @@ export function parseHostProfile(value: unknown, file: string): HostInventory {
   inv.servicingStackVersion = opt('servicingStackVersion', (v) => (typeof v === 'string' && isDottedVersion(v) ? v : undefined), 'a version a.b.c.d');
   inv.sha2CodeSigning = opt('sha2CodeSigning', (v) => (typeof v === 'boolean' ? v : undefined), 'true or false');
   inv.pendingReboot = opt('pendingReboot', (v) => (typeof v === 'boolean' ? v : undefined), 'true or false');
+  inv.esuLicence = opt('esuLicence', (v) => (v === 'activated' || v === 'not-activated' ? v : undefined), '"activated" or "not-activated"');
   if (!Array.isArray(doc.installed)) return bad('"installed" must be an array of KB numbers');
+  inv.sections.hotfixes = true;
   for (const k of doc.installed) {
     const kb = typeof k === 'string' ? normaliseKb(k) : null;
     if (kb === null) bad(`"installed" holds ${JSON.stringify(k)}, which is not a KB number`);

@@ -246,6 +246,8 @@ function inventoryFromFields(located: Located, file: string): SystemInfoReading 
     const list = readHotfixList(fields.hotfixes);
     inv.installed.push(...list.kbs);
     hotfixListComplete = list.complete;
+    // a list cut short (fewer entries than its count) is no list the planner can rely on
+    inv.sections.hotfixes = list.complete;
   }
   return { inventory: inv, language, hotfixListComplete };
 }

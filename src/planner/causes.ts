@@ -1,0 +1,97 @@
+import type { Architecture, PayloadKind } from '../package/types';
+import type { InventoryConflict } from './types';
+
+/**
+ * Every decision the planner makes about what is not installed, or why a plan is not complete,
+ * as data. present.ts turns these into words; nothing decides by reading those words.
+ */
+
+/** Why a payload of the catalog is not a step of the plan. */
+export type SkipCause =
+  | { kind: 'installed' }
+  /** an update the host has installed replaces it */
+  | { kind: 'replaced-by-installed'; by: string }
+  /** an update this plan installs replaces it */
+  | { kind: 'replaced-by-planned'; by: string; byRole: PayloadKind; byReleased: string | null }
+  /** the update that replaces it is itself held back (a prerequisite is missing) */
+  | { kind: 'replaced-by-waiting'; by: string }
+  /** another file of the same KB is planned instead */
+  | { kind: 'other-file'; file: string; planned: string }
+  | { kind: 'unsigned'; file: string; signatures: string }
+  | { kind: 'arch-mismatch'; file: string; built: Architecture; host: Architecture }
+  | { kind: 'arch-unknown'; file: string; built: Architecture }
+  /** the payload's own metadata names other products of the family */
+  | { kind: 'product-mismatch'; file: string; products: string[]; host: string }
+  /** the knowledge base limits the KB to some products of the family */
+  | { kind: 'kb-products'; file: string; products: string[]; host: string; source: string }
+  | { kind: 'parent-other-nt'; file: string; parent: string; version: string; ntVersion: string }
+  | { kind: 'preview-optional' }
+  | { kind: 'security-only-goal' }
+  | { kind: 'not-needed' }
+  /** the update needs an activated ESU key and the host reports none */
+  | { kind: 'esu-not-activated' };
+
+/** The three words the --json contract of issue #6 groups skipped payloads by. */
+export type SkipReason = 'installed' | 'superseded' | 'not-applicable';
+
+export function skipReason(cause: SkipCause): SkipReason {
+  switch (cause.kind) {
+    case 'installed':
+      return 'installed';
+    case 'replaced-by-installed':
+    case 'replaced-by-planned':
+    case 'replaced-by-waiting':
+    case 'other-file':
+      return 'superseded';
+    default:
+      return 'not-applicable';
+  }
+}
+
+/** Why an update is needed at all (a requirement of something planned, the goal, or the knowledge baseline). */
+export type Need =
+  | { kind: 'service-pack'; ntVersion: string; servicePack: number }
+  /** a prerequisite the knowledge base states, with its source */
+  | { kind: 'prerequisite'; source: string }
+  | { kind: 'mum-parent'; parent: string }
+  | { kind: 'sha2-only'; kb: string }
+  | { kind: 'esu-preparation'; source: string }
+  | { kind: 'target' }
+  /** a current host of this family has it (knowledge base): the catalog cannot supply it */
+  | { kind: 'baseline'; role: PayloadKind; released: string | null };
+
+/** An update the plan needs and the catalog cannot supply. */
+export interface MissingCause {
+  kind: 'missing';
+  kb: string;
+  /** the knowledge base's title, when it knows the KB */
+  title: string | null;
+  /** why the catalog's own copy does not apply; null when the catalog holds none */
+  copy: SkipCause | null;
+  needs: { need: Need; neededBy: string[] }[];
+  /** the file to fetch */
+  fileHint: string;
+}
+
+/** Why a plan cannot be called complete. A plan is complete exactly when it has none. */
+export type IncompleteCause =
+  | { kind: 'missing'; kbs: string[] }
+  | { kind: 'conflict'; conflict: InventoryConflict }
+  | { kind: 'section-missing'; section: 'hotfixes'; files: string[] }
+  | { kind: 'unknown-family'; ntVersion: string }
+  | { kind: 'family-not-inferable' }
+  /** payloads built for one architecture were left out because the host's is not reported */
+  | { kind: 'architecture-unknown'; payloads: number }
+  /** updates that need ESU, and the host reports its ESU key not activated */
+  | { kind: 'esu-not-activated'; kbs: string[] }
+  /** a host name with characters that look like ASCII letters: it may impersonate another host */
+  | { kind: 'host-name-lookalike'; name: string; resembles: string };
+
+/** How current the catalog is for a host's family, against what the knowledge base knows. */
+export interface CatalogCurrency {
+  family: string;
+  /** release date of the newest monthly rollup the catalog holds for this family (null: none, or undated) */
+  newestRollupInCatalog: string | null;
+  /** release date of the newest monthly rollup the knowledge base knows for this family */
+  newestKnownRollup: string | null;
+}

@@ -1,0 +1,93 @@
+import type { Payload, PayloadKind } from '../package/types';
+import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
+import type { CatalogCurrency, IncompleteCause, MissingCause } from './causes';
+import { isAzureOnly, isRecommendedOnly } from './knowledge-fields';
+import type { Resolver } from './resolve';
+import type { Skip } from './select';
+import type { HostInventory, PlanGoal } from './types';
+
+/**
+ * "Complete" is a claim against what is known, not against what the catalog happens to hold.
+ * The knowledge base says what a current host of a family has (SHA-2 support, the newest
+ * servicing stack update, the newest monthly rollup; Azure-only updates excepted); whatever of
+ * that the host lacks and the plan does not install is missing, whatever the catalog holds.
+ */
+
+const BASELINE_ROLES: PayloadKind[] = ['servicing-stack', 'monthly-rollup'];
+
+/** The updates a current host of this product has, per the knowledge base, for the goal. */
+export function knowledgeBaseline(family: KbFamily, product: string | null, goal: PlanGoal): KbUpdateFact[] {
+  if (goal.kind === 'target') return [];
+  const applies = (f: KbUpdateFact): boolean => !isAzureOnly(f) && (product === null || f.products === null || f.products.includes(product));
+  const out: KbUpdateFact[] = [];
+  const sha2 = family.updates.get(family.sha2SupportKb);
+  if (sha2 && applies(sha2)) out.push(sha2);
+  // --security-only installs no rollup; what it must still have is the servicing stack
+  const roles = goal.kind === 'security-only' ? BASELINE_ROLES.filter((r) => r !== 'monthly-rollup') : BASELINE_ROLES;
+  for (const role of roles) {
+    const newest = newestOf(family, role, applies);
+    if (newest) out.push(newest);
+  }
+  return out;
+}
+
+function newestOf(family: KbFamily, role: PayloadKind, applies: (f: KbUpdateFact) => boolean): KbUpdateFact | null {
+  let best: KbUpdateFact | null = null;
+  for (const f of family.updates.values()) if (f.role === role && applies(f) && (best === null || f.released > best.released)) best = f;
+  return best;
+}
+
+/**
+ * Baseline updates the host lacks and the plan does not bring, with the knowledge-base prerequisites
+ * they would need in turn: added to the resolver's missing list (unless already held back for another
+ * stated reason: a missing prerequisite, an ESU key not activated).
+ */
+export function addBaselineGaps(resolver: Resolver, baseline: KbUpdateFact[]): void {
+  const queue = [...baseline.map((f) => ({ fact: f, neededBy: null as string | null }))];
+  const seen = new Set<string>();
+  const covered = (kb: string): boolean =>
+    resolver.installedReplacement(kb) !== null || resolver.plannedReplacement(kb) !== null || resolver.isWaiting(kb);
+  const gaps: string[] = [];
+  while (queue.length > 0) {
+    const { fact, neededBy } = queue.shift()!;
+    if (seen.has(fact.kb) || covered(fact.kb)) continue;
+    // an older SSU or rollup whose newer member is already on the list is fetched as that one
+    if (gaps.some((g) => resolver.rule.supersedes(g, fact.kb))) continue;
+    seen.add(fact.kb);
+    gaps.push(fact.kb);
+    resolver.addMissing(fact.kb, neededBy === null ? { kind: 'baseline', role: fact.role, released: fact.released } : { kind: 'prerequisite', source: sourceOf(fact, neededBy, resolver.family) }, neededBy);
+    for (const p of fact.prerequisites) {
+      if (isRecommendedOnly(p)) continue;
+      const pf = resolver.family.updates.get(p.kb);
+      if (pf) queue.push({ fact: pf, neededBy: fact.kb });
+    }
+  }
+}
+
+function sourceOf(prerequisite: KbUpdateFact, of: string, family: KbFamily): string {
+  return family.updates.get(of)?.prerequisites.find((p) => p.kb === prerequisite.kb)?.source ?? prerequisite.source;
+}
+
+/** How current the catalog is for this family: its newest monthly rollup against the newest the knowledge base knows. */
+export function catalogCurrency(family: KbFamily, payloads: Payload[]): CatalogCurrency {
+  let inCatalog: string | null = null;
+  for (const p of payloads) {
+    if (p.ntVersion !== family.ntVersion) continue;
+    const f = family.updates.get(p.kb);
+    if (f?.role === 'monthly-rollup' && (inCatalog === null || f.released > inCatalog)) inCatalog = f.released;
+  }
+  const known = newestOf(family, 'monthly-rollup', (f) => !isAzureOnly(f));
+  return { family: family.family, newestRollupInCatalog: inCatalog, newestKnownRollup: known?.released ?? null };
+}
+
+/** Every reason this plan cannot be called complete, from what the planner found on its way. */
+export function incompleteCauses(host: HostInventory, earlier: IncompleteCause[], missing: MissingCause[], skipped: Skip[], esuHeld: string[]): IncompleteCause[] {
+  const out: IncompleteCause[] = [...earlier];
+  if (!host.sections.hotfixes) out.push({ kind: 'section-missing', section: 'hotfixes', files: host.files });
+  if (missing.length > 0) out.push({ kind: 'missing', kbs: missing.map((m) => m.kb) });
+  if (esuHeld.length > 0) out.push({ kind: 'esu-not-activated', kbs: [...esuHeld].sort() });
+  // a plan that silently left out every architecture-specific payload is not a complete plan
+  const blind = skipped.filter((s) => s.cause.kind === 'arch-unknown').length;
+  if (host.architecture === null && blind > 0) out.push({ kind: 'architecture-unknown', payloads: blind });
+  return out;
+}

@@ -1,0 +1,166 @@
+import type { Payload } from '../package/types';
+import { compareDottedVersions } from '../package/assembly-version';
+import { familyForNtVersion, type KbFamily, type KnowledgeBase } from '../knowledge/knowledge-base';
+import type { IncompleteCause } from './causes';
+import type { FactClaim, HostInventory, InventoryConflict } from './types';
+
+/**
+ * What the host already has, as far as its inventory can be believed: the family its NT
+ * version belongs to, the installed updates (less the claims that contradict the host's other
+ * facts), service pack, build, and SHA-2 state.
+ */
+
+export interface Baseline {
+  installed: Set<string>;
+  servicePack: number | null;
+  build: number | null;
+  revision: number | null;
+  sha2Installed: boolean;
+  sha2Active: boolean;
+  pendingReboot: boolean;
+}
+
+/** What planInstall collects on its way: causes of incompleteness and assumptions. */
+export interface PlanNotes {
+  incomplete: IncompleteCause[];
+  assumptions: string[];
+}
+
+export function resolveFamily(host: HostInventory, kb: KnowledgeBase, notes: PlanNotes): KbFamily | null {
+  if (host.ntVersion !== null) {
+    const f = familyForNtVersion(kb, host.ntVersion);
+    if (!f) notes.incomplete.push({ kind: 'unknown-family', ntVersion: host.ntVersion });
+    return f;
+  }
+  // only an installed-update list: the KBs it names may identify the family
+  const matches = kb.families.filter((f) => host.installed.some((k) => f.updates.has(k) && !kb.families.some((g) => g !== f && g.updates.has(k))));
+  if (matches.length === 1) {
+    notes.assumptions.push(`NT version not reported; assumed ${matches[0].ntVersion} because installed updates are ${matches[0].family} updates`);
+    return matches[0];
+  }
+  notes.incomplete.push({ kind: 'family-not-inferable' });
+  return null;
+}
+
+/**
+ * Installed-update claims that contradict another fact of the host: an update that moves the build
+ * past the build the host reports, an update of a service pack level the host says it lacks.
+ * Returns the conflicts and the installed set that is still believed: a KB listed only by files
+ * that made a contradicting claim is not believed either (such a file is no witness).
+ */
+export function checkInstalledClaims(host: HostInventory, family: KbFamily): { conflicts: InventoryConflict[]; believed: Set<string>; doubted: string[] } {
+  const conflicts: InventoryConflict[] = [];
+  const contradicting = new Set<string>();
+  const listedBy = (kb: string): string[] => host.evidence.filter((e) => e.installed.includes(kb)).map((e) => e.file);
+  const reported = (fact: 'build' | 'servicePack', value: number): FactClaim => ({
+    claim: { kind: 'fact', fact, value },
+    files: host.evidence.filter((e) => e.facts[fact] === value).map((e) => e.file),
+  });
+  if (host.build !== null) {
+    const claims: FactClaim[] = [];
+    for (const kb of host.installed) {
+      const sets = family.updates.get(kb)?.setsBuild ?? null;
+      if (sets === null || sets <= host.build) continue;
+      contradicting.add(kb);
+      claims.push({ claim: { kind: 'installed', kb, implies: { fact: 'build', value: sets } }, files: listedBy(kb) });
+    }
+    if (claims.length > 0) conflicts.push({ fact: 'build', claims: [reported('build', host.build), ...claims] });
+  }
+  if (host.servicePack !== null) {
+    const claims: FactClaim[] = [];
+    for (const kb of host.installed) {
+      const f = family.updates.get(kb);
+      if (!f) continue;
+      // every update of the family applies from its minimum service pack on; a service pack implies its own level
+      const implied = f.bringsServicePack ?? (f.role === 'service-pack' ? null : family.minimumServicePack);
+      if (implied === null || implied <= host.servicePack) continue;
+      contradicting.add(kb);
+      claims.push({ claim: { kind: 'installed', kb, implies: { fact: 'servicePack', value: implied } }, files: listedBy(kb) });
+    }
+    if (claims.length > 0) conflicts.push({ fact: 'servicePack', claims: [reported('servicePack', host.servicePack), ...claims] });
+  }
+  const badFiles = new Set([...contradicting].flatMap(listedBy));
+  const believed = new Set<string>();
+  const doubted: string[] = [];
+  for (const kb of host.installed) {
+    const by = listedBy(kb);
+    const witnessed = by.length === 0 ? !contradicting.has(kb) : by.some((f) => !badFiles.has(f));
+    if (witnessed) believed.add(kb);
+    else doubted.push(kb);
+  }
+  return { conflicts, believed, doubted };
+}
+
+interface StackVersion {
+  version: string;
+  /** where the version comes from, for the plan's assumptions */
+  from: string;
+}
+
+/**
+ * The servicing stack version each SSU brings: from the payload's own signed package manifests where the
+ * catalog holds it (for this host's architecture), else from the knowledge base.
+ */
+function servicingStackVersions(host: HostInventory, payloads: Payload[], family: KbFamily): Map<string, StackVersion> {
+  const versions = new Map<string, StackVersion>();
+  for (const p of payloads) {
+    if (p.ntVersion !== family.ntVersion || !p.servicingStackVersion || versions.has(p.kb)) continue;
+    // only a servicing stack update is wholly present when the stack is: a package that also carries
+    // stack files (a SHA-2 update, say) brings other components too
+    if ((family.updates.get(p.kb)?.role ?? p.kind) !== 'servicing-stack') continue;
+    if (host.architecture !== null && p.architecture !== host.architecture && p.architecture !== 'neutral') continue;
+    versions.set(p.kb, { version: p.servicingStackVersion, from: `the signed package manifests of ${p.fileName}` });
+  }
+  for (const f of family.updates.values()) {
+    if (f.servicingStackVersion !== null && !versions.has(f.kb)) versions.set(f.kb, { version: f.servicingStackVersion, from: 'the knowledge base' });
+  }
+  return versions;
+}
+
+export function hostBaseline(host: HostInventory, believed: Set<string>, family: KbFamily, payloads: Payload[], notes: PlanNotes): Baseline {
+  const installed = new Set(believed);
+  let servicePack = host.servicePack;
+  if (servicePack === null) {
+    servicePack = family.minimumServicePack;
+    if (!installed.has(family.minimumServicePackKb)) notes.assumptions.push(`service pack level not reported; assumed service pack ${family.minimumServicePack} (${family.minimumServicePackKb})`);
+  }
+  // a service pack never shows in the hotfix list: the reported level stands for its KB
+  for (const f of family.updates.values()) if (f.bringsServicePack !== null && f.bringsServicePack <= servicePack) installed.add(f.kb);
+  // the servicing stack's own version stands for the SSU that brought it, even if the hotfix list misses it
+  if (host.servicingStackVersion !== null) {
+    for (const [kb, ssu] of servicingStackVersions(host, payloads, family)) {
+      if (installed.has(kb)) continue;
+      if (compareDottedVersions(host.servicingStackVersion, ssu.version) >= 0) {
+        installed.add(kb);
+        notes.assumptions.push(`${kb} counted as installed: the servicing stack reports version ${host.servicingStackVersion}, and ${kb} brings ${ssu.version} (from ${ssu.from})`);
+      }
+    }
+  }
+  // the SHA-2 registry values are written by the SHA-2 support update itself
+  if (host.sha2CodeSigning === true && !installed.has(family.sha2SupportKb)) {
+    installed.add(family.sha2SupportKb);
+    notes.assumptions.push(`${family.sha2SupportKb} counted as installed: the host reports SHA-2 code signing support active`);
+  }
+  let build = host.build;
+  if (build === null) {
+    const spBuild = family.updates.get(family.minimumServicePackKb)?.setsBuild ?? null;
+    const known = [...installed].map((k) => family.updates.get(k)?.setsBuild ?? null).filter((b): b is number => b !== null);
+    build = known.length > 0 ? Math.max(...known) : spBuild;
+    if (build !== null) notes.assumptions.push(`build not reported; assumed ${build} from the service pack and installed updates`);
+  }
+  const sha2Installed = installed.has(family.sha2SupportKb);
+  let sha2Active = false;
+  if (sha2Installed) {
+    if (host.sha2CodeSigning === true) sha2Active = true;
+    else if (host.sha2CodeSigning === false || host.pendingReboot === true) sha2Active = false;
+    else {
+      sha2Active = true;
+      notes.assumptions.push(`${family.sha2SupportKb} is installed and the inventory does not say whether a restart is pending; assumed the host has restarted since, so SHA-2 code signing support is active`);
+    }
+  }
+  if (host.pendingReboot === null) notes.assumptions.push('pending-reboot state not reported; assumed no restart is pending');
+  if (host.architecture === null) notes.assumptions.push('architecture not reported: only architecture-neutral payloads can be planned; add systeminfo output for this host');
+  if (host.product === null) notes.assumptions.push(`product not reported; assumed any ${family.products.join(' / ')} edition`);
+  const pendingReboot = host.pendingReboot === true || (sha2Installed && !sha2Active);
+  return { installed, servicePack, build, revision: host.revision, sha2Installed, sha2Active, pendingReboot };
+}

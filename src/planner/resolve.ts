@@ -1,0 +1,365 @@
+import type { PayloadKind } from '../package/types';
+import type { KbFamily } from '../knowledge/knowledge-base';
+import type { MissingCause, Need, SkipCause } from './causes';
+import type { Baseline, PlanNotes } from './host-state';
+import { roleLabel } from './present';
+import { familyEsu, isRecommendedOnly, requiresEsu } from './knowledge-fields';
+import { ARCH_FILE, type Candidate, type Skip } from './select';
+import { Supersedence, type ReplacementIndex } from './supersedence';
+import type { HostInventory, PlanGoal } from './types';
+
+/**
+ * What to install: the roots the goal asks for, closed under every requirement (knowledge-base
+ * prerequisites, update.mum parents, SHA-2 activation, the ESU licensing preparation), each met by
+ * the host, by a catalog payload, or recorded as missing. Then why every other payload is not
+ * planned. The result is data for schedule() and completeness.
+ */
+
+export interface Dep {
+  kb: string;
+  /** must be active (installed and restarted) first: SHA-2 support for a SHA-2-only payload */
+  active: boolean;
+  /** a recommended order (knowledge base), not a prerequisite */
+  recommended: boolean;
+}
+
+export interface Chosen {
+  c: Candidate;
+  /** why the goal asks for it ("newest monthly rollup …") */
+  why: string[];
+  /** the planned KBs that need it */
+  neededBy: Set<string>;
+  /** older KBs it stands in for as a prerequisite ("replaces KB4517134, which KB4520002 requires") */
+  standsFor: Map<string, string>;
+  deps: Dep[];
+  /** needs an activated ESU key (knowledge base) */
+  requiresEsu: boolean;
+}
+
+interface Requirement {
+  kb: string;
+  active: boolean;
+  recommended: boolean;
+  need: Need;
+}
+
+export const ROLE_RANK: Partial<Record<PayloadKind, number>> = {
+  'service-pack': 0,
+  'servicing-stack': 1,
+  'sha2-support': 2,
+  'esu-preparation': 3,
+  'monthly-rollup': 5,
+  'rollup-preview': 5,
+  'security-only': 6,
+};
+
+/** Install order within a stage: the servicing stack first (Microsoft: "install the latest SSU before the rollup"), then SHA-2 support, … */
+export function rank(c: Candidate): number {
+  return ROLE_RANK[c.role] ?? 4;
+}
+
+/** Code-unit order: KB numbers and ISO dates are ASCII, and localeCompare is needlessly slow in the scheduler's heap. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export class Resolver {
+  readonly chosen = new Map<string, Chosen>();
+  /** KBs left out because a prerequisite is missing (or their ESU key is not activated) */
+  readonly blocked = new Set<string>();
+  /** ESU-era updates held back because the host reports its ESU key not activated */
+  readonly esuHeld = new Set<string>();
+  readonly rule: Supersedence;
+  /** missing KB → need (by its JSON) → the need and the KBs that have it */
+  private readonly missingBy = new Map<string, Map<string, { need: Need; neededBy: Set<string> }>>();
+  private readonly goalExcluded = new Map<string, SkipCause>();
+  private readonly resolved = new Set<string>();
+  private readonly installedIndex: ReplacementIndex;
+  private readonly chosenIndex: ReplacementIndex;
+
+  constructor(
+    readonly family: KbFamily,
+    private readonly base: Baseline,
+    readonly candidates: Map<string, Candidate>,
+    private readonly host: HostInventory,
+    private readonly notes: PlanNotes,
+  ) {
+    this.rule = new Supersedence({
+      roleOf: (kb) => this.candidates.get(kb)?.role ?? this.family.updates.get(kb)?.role ?? null,
+      releasedOf: (kb) => this.candidates.get(kb)?.released ?? this.family.updates.get(kb)?.released ?? null,
+      explicitOf: (kb) => this.family.updates.get(kb)?.supersedes ?? [],
+    });
+    this.installedIndex = this.rule.index();
+    for (const kb of base.installed) this.installedIndex.add(kb);
+    this.chosenIndex = this.rule.index();
+    if (host.esuLicence === 'not-activated') {
+      for (const c of candidates.values()) if (requiresEsu(c.fact)) this.esuHeld.add(c.kb);
+      for (const kb of this.esuHeld) this.blocked.add(kb);
+    }
+  }
+
+  /** The installed KB that is `kb` or replaces it, or null. */
+  installedReplacement(kb: string): string | null {
+    return this.base.installed.has(kb) ? kb : this.installedIndex.replacementOf(kb);
+  }
+
+  /** The planned KB that is `kb` or replaces it, or null. */
+  plannedReplacement(kb: string): string | null {
+    return this.chosen.has(kb) ? kb : this.chosenIndex.replacementOf(kb);
+  }
+
+  // ---- goal ---------------------------------------------------------------------------
+
+  chooseRoots(goal: PlanGoal): void {
+    const live = [...this.candidates.values()].filter((c) => this.installedReplacement(c.kb) === null && !this.esuHeld.has(c.kb));
+    // the newest of a chain by the supersedence rule (dates, else KB numbers)
+    const newest = (role: PayloadKind): Candidate | null =>
+      live.filter((c) => c.role === role).reduce<Candidate | null>((best, c) => (best === null || this.rule.supersedes(c.kb, best.kb) ? c : best), null);
+    // a live candidate that another live candidate replaces (rollups, SSUs, explicit facts) is no goal of its own
+    const liveIndex = this.rule.index();
+    for (const c of live) liveIndex.add(c.kb);
+    const replacedInCatalog = (c: Candidate): boolean => liveIndex.replacementOf(c.kb) !== null;
+    const roots: { c: Candidate; why: string }[] = [];
+    const ssu = newest('servicing-stack');
+    if (ssu) roots.push({ c: ssu, why: `newest servicing stack update in the catalog (${ssu.released ?? 'date unknown'})` });
+
+    if (goal.kind === 'target') {
+      for (const t of goal.kbs) {
+        const c = this.candidates.get(t);
+        if (c && this.installedReplacement(t) === null && !this.esuHeld.has(t)) roots.push({ c, why: 'named with --target' });
+        else if (this.esuHeld.has(t)) continue; // named by the ESU cause
+        else if (this.base.installed.has(t)) this.notes.assumptions.push(`target ${t} is already installed`);
+        else if (this.installedReplacement(t)) this.notes.assumptions.push(`target ${t} is replaced by installed ${this.installedReplacement(t)}`);
+        else this.addMissing(t, { kind: 'target' }, null);
+      }
+      // with explicit targets the newest SSU is only planned when a target needs it
+      if (ssu && !goal.kbs.includes(ssu.kb)) roots.shift();
+    } else if (goal.kind === 'current') {
+      const rollup = newest('monthly-rollup');
+      if (rollup) roots.push({ c: rollup, why: `newest monthly rollup in the catalog (${rollup.released ?? 'date unknown'}); rollups are cumulative` });
+      for (const c of live) {
+        if (c === ssu || c === rollup) continue;
+        if (c.role === 'rollup-preview') this.goalExcluded.set(c.kb, { kind: 'preview-optional' });
+        else if (c.role === 'servicing-stack' || c.role === 'monthly-rollup') continue; // older members of a chain: superseded
+        else if (c.role === 'security-only' && rollup && this.rule.supersedes(rollup.kb, c.kb)) continue;
+        else if (c.role !== 'security-only' && replacedInCatalog(c)) continue;
+        else roots.push({ c, why: `applicable ${roleLabel(c.role)} not yet installed` });
+      }
+    } else {
+      for (const c of live) {
+        if (c === ssu) continue;
+        if (c.role === 'monthly-rollup' || c.role === 'rollup-preview') this.goalExcluded.set(c.kb, { kind: 'security-only-goal' });
+        else if (c.role === 'servicing-stack') continue;
+        else if (c.role !== 'security-only' && replacedInCatalog(c)) continue;
+        // security-only updates are not cumulative: every month's package is needed
+        else roots.push({ c, why: c.role === 'security-only' ? 'security-only updates are not cumulative: each month is installed' : `applicable ${roleLabel(c.role)} not yet installed` });
+      }
+    }
+    // SSUs first, so that a later prerequisite on an older SSU is met by the newest one
+    roots.sort((a, b) => rank(a.c) - rank(b.c));
+    for (const r of roots) this.choose(r.c, r.why);
+  }
+
+  private choose(c: Candidate, why: string | null, neededBy?: string): Chosen {
+    let ch = this.chosen.get(c.kb);
+    if (!ch) {
+      ch = { c, why: [], neededBy: new Set(), standsFor: new Map(), deps: [], requiresEsu: requiresEsu(c.fact) };
+      this.chosen.set(c.kb, ch);
+      this.chosenIndex.add(c.kb);
+    }
+    if (why !== null && !ch.why.includes(why)) ch.why.push(why);
+    if (neededBy !== undefined) ch.neededBy.add(neededBy);
+    return ch;
+  }
+
+  // ---- prerequisites ------------------------------------------------------------------
+
+  private requirementsOf(c: Candidate): Requirement[] {
+    const reqs: Requirement[] = [];
+    const f = this.family;
+    const req = (kb: string, need: Need, extra: Partial<Requirement> = {}): void => {
+      reqs.push({ kb, need, active: false, recommended: false, ...extra });
+    };
+    if (c.role !== 'service-pack' && c.kb !== f.minimumServicePackKb) {
+      req(f.minimumServicePackKb, { kind: 'service-pack', ntVersion: f.ntVersion, servicePack: f.minimumServicePack });
+    }
+    for (const p of c.fact?.prerequisites ?? []) req(p.kb, { kind: 'prerequisite', source: p.source }, { recommended: isRecommendedOnly(p) });
+    if (requiresEsu(c.fact)) {
+      const esu = familyEsu(f);
+      for (const prep of esu?.licensingPreparationKbs ?? []) if (prep !== c.kb && !reqs.some((r) => r.kb === prep)) req(prep, { kind: 'esu-preparation', source: esu!.source });
+    }
+    // update.mum parents naming KB packages are alternatives: one of them must be present
+    const kbParents = c.payload.parents.map((p) => p.kb).filter((k): k is string => k !== null && k !== c.kb);
+    if (kbParents.length > 0 && !kbParents.some((k) => reqs.some((r) => r.kb === k))) {
+      const present = kbParents.find((k) => this.installedReplacement(k) !== null || this.chosen.has(k) || this.candidates.has(k));
+      req(present ?? kbParents[0], { kind: 'mum-parent', parent: `Package_for_${present ?? kbParents[0]}` });
+    }
+    // the SHA-2 support package itself is what makes SHA-2 signatures acceptable; it cannot need itself
+    if (c.payload.signatures === 'sha2-only' && c.kb !== f.sha2SupportKb) {
+      req(f.sha2SupportKb, { kind: 'sha2-only', kb: c.kb }, { active: true });
+    }
+    return reqs;
+  }
+
+  /** A static look over the requirement graph: could choosing `kb` lead back to something on `path`? */
+  private reaches(kb: string, path: Set<string>, seen = new Set<string>()): boolean {
+    if (path.has(kb)) return true;
+    if (seen.has(kb)) return false;
+    seen.add(kb);
+    const c = this.candidates.get(kb);
+    if (!c) return false;
+    for (const r of this.requirementsOf(c)) {
+      if (this.installedReplacement(r.kb) !== null) continue;
+      if (this.reaches(r.kb, path, seen)) return true;
+    }
+    return false;
+  }
+
+  closePrerequisites(): void {
+    for (const ch of [...this.chosen.values()]) this.resolve(ch, new Set([ch.c.kb]));
+    // anything whose requirement tree hit a missing KB cannot install: take it out of the plan
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const ch of this.chosen.values()) {
+        if (this.blocked.has(ch.c.kb)) continue;
+        if (ch.deps.some((d) => !d.recommended && this.blocked.has(d.kb))) {
+          this.blocked.add(ch.c.kb);
+          changed = true;
+        }
+      }
+    }
+    for (const kb of this.blocked) this.chosen.delete(kb);
+    // a recommended order onto something left out is no order at all
+    for (const ch of this.chosen.values()) ch.deps = ch.deps.filter((d) => this.chosen.has(d.kb));
+  }
+
+  private resolve(ch: Chosen, path: Set<string>): void {
+    if (this.resolved.has(ch.c.kb) || this.blocked.has(ch.c.kb)) return;
+    this.resolved.add(ch.c.kb);
+    for (const req of this.requirementsOf(ch.c)) {
+      // installed but perhaps not yet active (SHA-2 support awaiting its restart): the scheduler places the reboot
+      if (this.installedReplacement(req.kb) !== null) continue;
+      const satisfier = this.pickSatisfier(req.kb, path);
+      if (!satisfier) {
+        if (req.recommended) {
+          this.notes.assumptions.push(`${req.kb} is recommended before ${ch.c.kb} (${req.need.kind === 'prerequisite' ? req.need.source : 'knowledge base'}); the catalog cannot supply it, so ${ch.c.kb} is planned without it`);
+          continue;
+        }
+        // a catalog payload that would do but is itself waiting for something missing: that
+        // something is what to fetch, not this one
+        if (!this.isWaiting(req.kb)) this.addMissing(req.kb, req.need, ch.c.kb);
+        this.blocked.add(ch.c.kb);
+        continue;
+      }
+      const dep = this.choose(satisfier, null, ch.c.kb);
+      ch.deps.push({ kb: satisfier.kb, active: req.active, recommended: req.recommended });
+      if (satisfier.kb !== req.kb && !dep.standsFor.has(req.kb)) dep.standsFor.set(req.kb, ch.c.kb);
+      path.add(satisfier.kb);
+      this.resolve(dep, path);
+      path.delete(satisfier.kb);
+    }
+  }
+
+  /** Is a catalog payload that is `kb` or replaces it held back (by a missing prerequisite or ESU)? */
+  isWaiting(kb: string): boolean {
+    return [...this.candidates.values()].some((c) => (c.kb === kb || this.rule.supersedes(c.kb, kb)) && this.blocked.has(c.kb));
+  }
+
+  /**
+   * Who satisfies a requirement on `kb`: a chosen payload that is `kb` or replaces it, else
+   * `kb` itself from the catalog, else the newest catalog payload that replaces it — never one
+   * whose own requirements lead back onto the current path (the newest SSU needs SHA-2 support,
+   * which needs the April 2019 SSU: that one must be installed even though later SSUs exist).
+   */
+  private pickSatisfier(kb: string, path: Set<string>): Candidate | null {
+    const ok = (c: Candidate): boolean => !this.blocked.has(c.kb) && !this.reaches(c.kb, path);
+    const direct = this.chosen.get(kb);
+    if (direct && ok(direct.c)) return direct.c;
+    const newest = this.chosenIndex.replacementOf(kb);
+    if (newest && ok(this.chosen.get(newest)!.c)) return this.chosen.get(newest)!.c;
+    // the newest replacement leads back onto the path: an older chosen one may still do (rare)
+    if (newest) for (const ch of this.chosen.values()) if (this.rule.supersedes(ch.c.kb, kb) && ok(ch.c)) return ch.c;
+    const self = this.candidates.get(kb);
+    if (self && ok(self)) return self;
+    const replacements = [...this.candidates.values()]
+      .filter((c) => this.rule.supersedes(c.kb, kb) && ok(c))
+      .sort((a, b) => compareText(b.released ?? '', a.released ?? ''));
+    return replacements[0] ?? null;
+  }
+
+  addMissing(kb: string, need: Need, neededBy: string | null): void {
+    let m = this.missingBy.get(kb);
+    if (!m) {
+      m = new Map();
+      this.missingBy.set(kb, m);
+    }
+    const key = JSON.stringify(need);
+    const entry = m.get(key) ?? { need, neededBy: new Set<string>() };
+    if (neededBy) entry.neededBy.add(neededBy);
+    m.set(key, entry);
+  }
+
+  // ---- what is not planned, and why ---------------------------------------------------
+
+  /** The missing KBs with their causes; `skipped` supplies why the catalog's own copy does not apply. */
+  missing(skipped: Skip[]): MissingCause[] {
+    const out: MissingCause[] = [];
+    for (const [kb, needs] of this.missingBy) {
+      const fact = this.family.updates.get(kb);
+      // of the catalog's copies that do not apply, the one that says most (not the other architecture's)
+      const copies = skipped.filter((s) => s.kb === kb && s.cause.kind !== 'installed' && s.cause.kind !== 'other-file' && !s.cause.kind.startsWith('replaced-'));
+      const copy = copies.find((s) => s.cause.kind !== 'arch-mismatch') ?? copies[0];
+      out.push({
+        kind: 'missing',
+        kb,
+        title: fact ? fact.title : null,
+        copy: copy ? copy.cause : null,
+        needs: [...needs.values()].map((n) => ({ need: n.need, neededBy: [...n.neededBy].sort() })),
+        fileHint: this.hintFor(kb),
+      });
+    }
+    return out.sort((a, b) => compareText(a.kb, b.kb));
+  }
+
+  /** Why each candidate that is not planned is left out. */
+  unchosen(): Skip[] {
+    const out: Skip[] = [];
+    const finalIndex = this.rule.index();
+    for (const kb of this.chosen.keys()) finalIndex.add(kb);
+    const blockedIndex = this.rule.index();
+    for (const kb of this.blocked) blockedIndex.add(kb);
+    for (const c of this.candidates.values()) {
+      if (this.chosen.has(c.kb)) continue;
+      if (this.esuHeld.has(c.kb)) {
+        out.push({ kb: c.kb, cause: { kind: 'esu-not-activated' } });
+        continue;
+      }
+      if (this.blocked.has(c.kb)) continue;
+      const replacedByInstalled = this.installedReplacement(c.kb);
+      if (replacedByInstalled) {
+        out.push({ kb: c.kb, cause: { kind: 'replaced-by-installed', by: replacedByInstalled } });
+        continue;
+      }
+      const by = finalIndex.replacementOf(c.kb);
+      if (by) {
+        const b = this.chosen.get(by)!.c;
+        out.push({ kb: c.kb, cause: { kind: 'replaced-by-planned', by, byRole: b.role, byReleased: b.released } });
+        continue;
+      }
+      const byWaiting = blockedIndex.replacementOf(c.kb);
+      if (byWaiting) {
+        out.push({ kb: c.kb, cause: { kind: 'replaced-by-waiting', by: byWaiting } });
+        continue;
+      }
+      out.push({ kb: c.kb, cause: this.goalExcluded.get(c.kb) ?? { kind: 'not-needed' } });
+    }
+    return out;
+  }
+
+  hintFor(kb: string): string {
+    const a = ARCH_FILE[this.host.architecture ?? 'amd64'];
+    const hint = this.family.updates.get(kb)?.fileHint;
+    return hint ? hint.replace('{arch}', a) : `${this.family.filePrefix}-${kb}-${a}.msu`;
+  }
+}

@@ -1,0 +1,240 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Payload } from '../../src/package/types';
+import { loadKnowledgeBase, type KbFamily, type KbUpdateFact, type KnowledgeBase } from '../../src/knowledge/knowledge-base';
+import { planInstall } from '../../src/planner/plan';
+import { planText } from '../../src/planner/present';
+import { readHostInventories } from '../../src/planner/inventory';
+import { asciiLookalike } from '../../src/planner/inventory/host-facts';
+import { Supersedence } from '../../src/planner/supersedence';
+import type { HostInventory, HostPlan, PlanGoal } from '../../src/planner/types';
+import { prng } from '../../scripts/lib/prng';
+import { fixturePath, tempDir } from '../helpers';
+import { laterSsu, nt60Catalog, nt60Payload } from './sample-payloads';
+
+/**
+ * Issue #12 (items 6-8, 10) and #13 (item 4): a plan says "complete" only when it is, against what
+ * the knowledge base knows; inventories are evidence whose contradictions stop the plan.
+ */
+
+const kb = loadKnowledgeBase();
+const nt60 = kb.families.find((f) => f.ntVersion === '6.0')!;
+const current: PlanGoal = { kind: 'current' };
+const catalog = (): Payload[] => [...nt60Catalog(), ...(['x86', 'amd64'] as const).map((a) => laterSsu('KB5016129', a))];
+const sequence = (plan: HostPlan): string[] => plan.steps.map((s) => (s.action === 'reboot' ? 'reboot' : s.kb!));
+const fixture = (f: string): string => fixturePath('hosts', f);
+const kinds = (plan: HostPlan): string[] => plan.incomplete.map((c) => c.kind);
+
+function write(name: string, content: string | Buffer): string {
+  const file = path.join(tempDir('cabferry-truth-'), name);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+function hotfixJson(csName: string, kbs: string[]): string {
+  return write('hotfix.json', JSON.stringify(kbs.map((k) => ({ CSName: csName, HotFixID: k, Description: 'Update' }))));
+}
+
+/** The shipped knowledge base with some facts of NT 6.0 replaced or added (and, optionally, an ESU block). */
+function knowledgeWith(facts: Partial<KbUpdateFact>[], esu?: unknown): KnowledgeBase {
+  const updates = new Map(nt60.updates);
+  for (const f of facts) {
+    const base = updates.get(f.kb!) ?? { kb: f.kb!, role: 'other', title: f.kb!, released: '2020-01-01', restart: 'required', prerequisites: [], supersedes: [], products: null, setsBuild: null, bringsServicePack: null, servicingStackVersion: null, fileHint: null, source: 'test' };
+    updates.set(f.kb!, { ...base, ...f } as KbUpdateFact);
+  }
+  const family = { ...nt60, updates, ...(esu ? { esu } : {}) } as KbFamily;
+  return { families: kb.families.map((f) => (f === nt60 ? family : f)) };
+}
+
+describe('inventory identity: which files make a host, and what they may claim', () => {
+  it('a Get-HotFix file naming srv-fresh cannot remove patches from SRV-FRESH: the build conflict is named, the claims are not believed, exit 1', () => {
+    const fake = hotfixJson('srv-fresh', ['KB4520002', 'KB4517134', 'KB4493730']);
+    const [host] = readHostInventories([fixture('srv-fresh-x64.systeminfo.txt'), fake]);
+    assert.deepEqual(host.files, [fixture('srv-fresh-x64.systeminfo.txt'), fake]);
+    const plan = planInstall(host, catalog(), kb, current);
+    assert.equal(plan.complete, false);
+    assert.deepEqual(plan.files, host.files);
+    const conflict = plan.incomplete.find((c) => c.kind === 'conflict');
+    assert.ok(conflict && conflict.kind === 'conflict');
+    assert.equal(conflict.conflict.fact, 'build');
+    assert.deepEqual(conflict.conflict.claims, [
+      { claim: { kind: 'fact', fact: 'build', value: 6002 }, files: [fixture('srv-fresh-x64.systeminfo.txt')] },
+      { claim: { kind: 'installed', kb: 'KB4520002', implies: { fact: 'build', value: 6003 } }, files: [fake] },
+    ]);
+    // none of that file's claims is believed: the plan is the fresh host's plan
+    assert.deepEqual(sequence(plan), ['KB4493730', 'KB4474419', 'reboot', 'KB5016129', 'KB4520002', 'reboot']);
+    assert.ok(plan.assumptions.some((a) => /not believed installed.*KB4493730, KB4517134, KB4520002/.test(a)));
+    assert.match(planText(plan, false), /conflicting build: .*srv-fresh-x64\.systeminfo\.txt says build 6002; .*hotfix\.json says KB4520002 installed \(which means build 6003\)/);
+  });
+
+  it('a look-alike host name (U+017F "ſ", Cyrillic letters) is never folded into another host; it is flagged', () => {
+    for (const name of ['\u017frv-fre\u017fh', 'SRV-FR\u0415SH', 'srv-fresh'.replace('s', '\u0455')]) {
+      const hosts = readHostInventories([fixture('srv-fresh-x64.systeminfo.txt'), hotfixJson(name, ['KB4520002'])]);
+      assert.deepEqual(hosts.map((h) => h.name), ['SRV-FRESH', name], JSON.stringify(name));
+      assert.deepEqual(hosts[0].installed, ['KB2999226', 'KB3078601', 'KB955430'], 'SRV-FRESH keeps its own list');
+      const plan = planInstall(hosts[1], catalog(), kb, current);
+      assert.ok(plan.incomplete.some((c) => c.kind === 'host-name-lookalike' && c.resembles === 'SRV-FRESH'), JSON.stringify(plan.incomplete));
+    }
+    // equal as ASCII, case-insensitively: one host
+    assert.equal(readHostInventories([fixture('srv-fresh-x64.systeminfo.txt'), hotfixJson('Srv-Fresh', ['KB4493730'])]).length, 1);
+    // a name in another script is its own host, not a look-alike
+    assert.equal(asciiLookalike('\u30b5\u30fc\u30d0\u30fc01'), null);
+    assert.equal(asciiLookalike('SRV-FRESH'), null);
+  });
+
+  it('a service pack level against installed updates is a conflict', () => {
+    const [host] = readHostInventories([fixture('srv-sp1.systeminfo.txt'), hotfixJson('SRV-SP1', ['KB4493730', 'KB955430'])]);
+    const plan = planInstall(host, catalog(), kb, current);
+    const conflict = plan.incomplete.find((c) => c.kind === 'conflict');
+    assert.ok(conflict && conflict.kind === 'conflict' && conflict.conflict.fact === 'servicePack', JSON.stringify(plan.incomplete));
+    assert.deepEqual(conflict.conflict.claims.map((c) => c.claim), [
+      { kind: 'fact', fact: 'servicePack', value: 1 },
+      { kind: 'installed', kb: 'KB4493730', implies: { fact: 'servicePack', value: 2 } },
+    ]);
+    assert.equal(sequence(plan)[0], 'KB948465', 'SP2 is still planned first');
+    assert.ok(plan.steps.some((s) => s.kb === 'KB4493730'), 'the claimed SSU is not believed');
+  });
+
+  it('two architectures are a conflict: neither is believed and nothing architecture-specific is planned', () => {
+    const x86 = write('x86.json', JSON.stringify({ name: 'SRV-FRESH', installed: [], architecture: 'x86' }));
+    const [host] = readHostInventories([fixture('srv-fresh-x64.systeminfo.txt'), x86]);
+    assert.equal(host.architecture, null);
+    const plan = planInstall(host, catalog(), kb, current);
+    assert.equal(plan.complete, false);
+    assert.deepEqual(kinds(plan).filter((k) => k === 'conflict' || k === 'architecture-unknown'), ['conflict', 'architecture-unknown']);
+    assert.deepEqual(plan.steps, []);
+    assert.match(planText(plan, false), /conflicting architecture: .*says architecture amd64; .*x86\.json says architecture x86/);
+  });
+
+  it('a systeminfo cut before "Hotfix(s):" names the missing list; another file of the host can supply it', () => {
+    const full = fs.readFileSync(fixture('srv-fresh-x64.systeminfo.txt'), 'latin1');
+    const cut = write('cut.systeminfo.txt', Buffer.from(full.slice(0, full.indexOf('Hotfix(s):')), 'latin1'));
+    const [host] = readHostInventories([cut]);
+    assert.equal(host.sections.hotfixes, false);
+    assert.ok(host.unknown.includes('installed'));
+    const plan = planInstall(host, catalog(), kb, current);
+    assert.equal(plan.complete, false);
+    assert.deepEqual(plan.incomplete.filter((c) => c.kind === 'section-missing'), [{ kind: 'section-missing', section: 'hotfixes', files: [cut] }]);
+    assert.match(planText(plan, false), /no complete installed-update list \(hotfix section\) in .*cut\.systeminfo\.txt/);
+    const [completed] = readHostInventories([cut, hotfixJson('SRV-FRESH', ['KB955430'])]);
+    const withList = planInstall(completed, catalog(), kb, current);
+    assert.deepEqual(withList.incomplete, []);
+    assert.equal(withList.complete, true);
+  });
+});
+
+describe('complete only against what is known', () => {
+  const fresh = (): HostInventory => readHostInventories([fixture('srv-fresh-x64.systeminfo.txt')])[0];
+  const newest = (role: string): KbUpdateFact => [...nt60.updates.values()].filter((f) => f.role === role).sort((a, b) => b.released.localeCompare(a.released))[0];
+
+  it('an empty catalog never gives "complete, nothing to install": the knowledge baseline is missing', () => {
+    const plan = planInstall(fresh(), [], kb, current);
+    assert.equal(plan.complete, false);
+    assert.deepEqual(plan.steps, []);
+    const missing = plan.missing.map((m) => m.kb);
+    for (const k of ['KB4474419', newest('servicing-stack').kb, newest('monthly-rollup').kb]) assert.ok(missing.includes(k), `${k} in ${missing.join(', ')}`);
+    assert.ok(plan.missing.every((m) => m.cause.copy === null));
+    assert.deepEqual(plan.catalogCurrency, { family: 'nt6.0', newestRollupInCatalog: null, newestKnownRollup: newest('monthly-rollup').released });
+    assert.match(planText(plan, false), new RegExp(`newest rollup in the catalog: none; known: ${newest('monthly-rollup').released.slice(0, 7)}`));
+  });
+
+  it('a stale catalog (April 2019) is not complete: the newest known SSU and rollup are missing', () => {
+    const stale = nt60Catalog({ without: ['KB4517134', 'KB4520002', 'KB4499180'] });
+    const plan = planInstall(fresh(), stale, kb, current);
+    assert.equal(plan.complete, false);
+    assert.deepEqual(sequence(plan), ['KB4493730', 'KB4474419', 'KB4493471', 'reboot']);
+    const baseline = plan.missing.filter((m) => m.cause.needs.some((n) => n.need.kind === 'baseline')).map((m) => m.kb).sort();
+    assert.deepEqual(baseline, [newest('monthly-rollup').kb, newest('servicing-stack').kb].sort());
+    assert.equal(plan.catalogCurrency!.newestRollupInCatalog, '2019-04-09');
+    assert.match(planText(plan, false), /newest rollup in the catalog: 2019-04; known: /);
+  });
+
+  it('a recommended order keeps the order, is explained as a recommendation and never makes a plan incomplete', () => {
+    const sha2 = nt60.updates.get('KB4474419')!;
+    const recommended = knowledgeWith([{ kb: 'KB4474419', prerequisites: sha2.prerequisites.map((p) => ({ ...p, strength: 'recommended' })) }]);
+    const ordered = planInstall(fresh(), catalog(), recommended, current);
+    assert.deepEqual(sequence(ordered), ['KB4493730', 'KB4474419', 'reboot', 'KB5016129', 'KB4520002', 'reboot']);
+    assert.match(ordered.steps[1].reason, /after KB4493730 \(a recommended order, not a prerequisite\)/);
+    assert.equal(ordered.complete, true);
+    const without = planInstall(fresh(), catalog().filter((p) => p.kb !== 'KB4493730'), recommended, current);
+    assert.deepEqual(without.incomplete, []);
+    assert.equal(without.complete, true);
+    assert.ok(without.assumptions.some((a) => /KB4493730 is recommended before KB4474419.*planned without it/.test(a)));
+  });
+});
+
+describe('ESU in the plan', () => {
+  const esuRollup = (arch: 'x86' | 'amd64'): Payload => nt60Payload('KB4520002', arch, { kb: 'KB5022340', fileName: `Windows6.0-KB5022340-${arch === 'amd64' ? 'x64' : arch}.msu`, sha256: (arch === 'amd64' ? '1' : '2').repeat(64) });
+  const prep = (arch: 'x86' | 'amd64'): Payload => nt60Payload('KB4520002', arch, { kb: 'KB4575904', kind: 'esu-preparation', fileName: `Windows6.0-KB4575904-${arch === 'amd64' ? 'x64' : arch}.msu`, sha256: (arch === 'amd64' ? '3' : '4').repeat(64) });
+  const esuKb = knowledgeWith(
+    [{ kb: 'KB5022340', role: 'monthly-rollup', title: 'January 2023 rollup', released: '2023-01-10', restart: 'required', setsBuild: 6003, requiresEsu: true, prerequisites: [{ kb: 'KB4474419', source: 'test' }] } as Partial<KbUpdateFact>],
+    { firstUpdate: '2020-02-11', licensingPreparationKbs: ['KB4575904'], activationIds: [], source: 'test ESU block' },
+  );
+  const payloads = (): Payload[] => [...catalog(), esuRollup('amd64'), esuRollup('x86'), prep('amd64'), prep('x86')];
+  const host = (esuLicence: HostInventory['esuLicence']): HostInventory => ({ ...readHostInventories([fixture('srv-fresh-x64.systeminfo.txt')])[0], esuLicence });
+
+  it('ESU activated: the 2023 rollup after the licensing preparation package and its restart', () => {
+    const plan = planInstall(host('activated'), payloads(), esuKb, current);
+    const seq = sequence(plan);
+    assert.ok(seq.indexOf('KB4575904') >= 0 && seq.indexOf('KB5022340') > seq.indexOf('KB4575904'), seq.join(' '));
+    assert.ok(seq.slice(seq.indexOf('KB4575904'), seq.indexOf('KB5022340')).includes('reboot'), `a restart between them: ${seq.join(' ')}`);
+    assert.equal(plan.steps.find((s) => s.kb === 'KB5022340')!.requiresEsu, true);
+    assert.equal(plan.complete, true, JSON.stringify(plan.incomplete));
+  });
+
+  it('ESU not activated: the ESU rollup is not planned blindly; the missing activation is named', () => {
+    const plan = planInstall(host('not-activated'), payloads(), esuKb, current);
+    assert.ok(!plan.steps.some((s) => s.kb === 'KB5022340'));
+    assert.equal(plan.complete, false);
+    assert.deepEqual(plan.incomplete.filter((c) => c.kind === 'esu-not-activated'), [{ kind: 'esu-not-activated', kbs: ['KB5022340'] }]);
+    assert.ok(plan.skipped.some((s) => s.kb === 'KB5022340' && s.cause.kind === 'esu-not-activated'));
+    assert.match(planText(plan, false), /slmgr \/ipk/);
+  });
+
+  it('ESU status unknown: planned as an explicit assumption, and the step asks install.cmd to check activation', () => {
+    const plan = planInstall(host(null), payloads(), esuKb, current);
+    const step = plan.steps.find((s) => s.kb === 'KB5022340')!;
+    assert.equal(step.requiresEsu, true);
+    assert.ok(!plan.steps.some((s) => s.kb !== 'KB5022340' && s.requiresEsu));
+    assert.ok(plan.assumptions.some((a) => /ESU licence status not reported: KB5022340 .*install\.cmd checks activation/.test(a)));
+    assert.ok(plan.steps.findIndex((s) => s.kb === 'KB4575904') < plan.steps.indexOf(step));
+  });
+});
+
+describe('no raw control characters from inventories reach plan text', () => {
+  it('a host name with terminal escapes is shown escaped', () => {
+    const evil = '\u001b]0;owned\u0007\u001b[2JSRV\u202e';
+    const file = write('evil.json', JSON.stringify({ name: evil, installed: [] }));
+    const [host] = readHostInventories([file]);
+    const text = planText(planInstall(host, catalog(), kb, current), false);
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(text, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    assert.ok(text.includes('Host \\x1b]0;owned\\x07\\x1b[2JSRV\\u202e:'), text.split('\n')[0]);
+  });
+});
+
+describe('supersedence: one rule, and its index agrees with it', () => {
+  it('replacementOf finds a replacing member exactly when one exists', () => {
+    const roles = ['servicing-stack', 'monthly-rollup', 'rollup-preview', 'security-only'] as const;
+    for (let seed = 1; seed <= 200; seed++) {
+      const r = prng(seed);
+      const facts = new Map<string, { role: (typeof roles)[number]; released: string | null }>();
+      for (let i = 0; i < 8; i++) {
+        const kb = `KB${4000000 + Math.floor(r() * 1000)}`;
+        facts.set(kb, { role: roles[Math.floor(r() * roles.length)], released: r() < 0.7 ? `2019-${String(1 + Math.floor(r() * 12)).padStart(2, '0')}-10` : null });
+      }
+      const rule = new Supersedence({ roleOf: (k) => facts.get(k)?.role ?? null, releasedOf: (k) => facts.get(k)?.released ?? null, explicitOf: () => [] });
+      const index = rule.index();
+      const members = [...facts.keys()].filter(() => r() < 0.5);
+      for (const m of members) index.add(m);
+      for (const kb of facts.keys()) {
+        const found = index.replacementOf(kb);
+        const exists = members.some((m) => rule.supersedes(m, kb));
+        assert.equal(found !== null, exists, `seed ${seed}: ${kb}`);
+        if (found) assert.ok(rule.supersedes(found, kb));
+      }
+    }
+  });
+});
