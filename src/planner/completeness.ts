@@ -1,8 +1,7 @@
 import type { Payload, PayloadKind } from '../package/types';
 import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
-import type { CatalogCurrency, IncompleteCause, MissingCause } from './causes';
-import { isAzureOnly, isRecommendedOnly } from './knowledge-fields';
-import type { Resolver } from './resolve';
+import type { CatalogCurrency, IncompleteCause, MissingCause, Need } from './causes';
+import { esuPreparationFor, type Resolver } from './resolve';
 import type { Skip } from './select';
 import type { HostInventory, PlanGoal } from './types';
 
@@ -18,7 +17,7 @@ const BASELINE_ROLES: PayloadKind[] = ['servicing-stack', 'monthly-rollup'];
 /** The updates a current host of this product has, per the knowledge base, for the goal. */
 export function knowledgeBaseline(family: KbFamily, product: string | null, goal: PlanGoal): KbUpdateFact[] {
   if (goal.kind === 'target') return [];
-  const applies = (f: KbUpdateFact): boolean => !isAzureOnly(f) && (product === null || f.products === null || f.products.includes(product));
+  const applies = (f: KbUpdateFact): boolean => !f.azureOnly && (product === null || f.products === null || f.products.includes(product));
   const out: KbUpdateFact[] = [];
   const sha2 = family.updates.get(family.sha2SupportKb);
   if (sha2 && applies(sha2)) out.push(sha2);
@@ -43,29 +42,26 @@ function newestOf(family: KbFamily, role: PayloadKind, applies: (f: KbUpdateFact
  * stated reason: a missing prerequisite, an ESU key not activated).
  */
 export function addBaselineGaps(resolver: Resolver, baseline: KbUpdateFact[]): void {
-  const queue = [...baseline.map((f) => ({ fact: f, neededBy: null as string | null }))];
-  const seen = new Set<string>();
+  const family = resolver.family;
+  const queue: { fact: KbUpdateFact; need: Need; neededBy: string | null }[] = baseline.map((f) => ({ fact: f, need: { kind: 'baseline', role: f.role, released: f.released }, neededBy: null }));
   const covered = (kb: string): boolean =>
     resolver.installedReplacement(kb) !== null || resolver.plannedReplacement(kb) !== null || resolver.isWaiting(kb);
-  const gaps: string[] = [];
+  const gaps = new Set<string>();
   while (queue.length > 0) {
-    const { fact, neededBy } = queue.shift()!;
-    if (seen.has(fact.kb) || covered(fact.kb)) continue;
+    const { fact, need, neededBy } = queue.shift()!;
+    if (covered(fact.kb)) continue;
     // an older SSU or rollup whose newer member is already on the list is fetched as that one
-    if (gaps.some((g) => resolver.rule.supersedes(g, fact.kb))) continue;
-    seen.add(fact.kb);
-    gaps.push(fact.kb);
-    resolver.addMissing(fact.kb, neededBy === null ? { kind: 'baseline', role: fact.role, released: fact.released } : { kind: 'prerequisite', source: sourceOf(fact, neededBy, resolver.family) }, neededBy);
-    for (const p of fact.prerequisites) {
-      if (isRecommendedOnly(p)) continue;
-      const pf = resolver.family.updates.get(p.kb);
-      if (pf) queue.push({ fact: pf, neededBy: fact.kb });
-    }
+    if ([...gaps].some((g) => resolver.rule.supersedes(g, fact.kb))) continue;
+    resolver.addMissing(fact.kb, need, neededBy);
+    if (gaps.has(fact.kb)) continue;
+    gaps.add(fact.kb);
+    const next = (kb: string, n: Need): void => {
+      const pf = family.updates.get(kb);
+      if (pf) queue.push({ fact: pf, need: n, neededBy: fact.kb });
+    };
+    for (const p of fact.prerequisites) if (p.strength === 'required') next(p.kb, { kind: 'prerequisite', source: p.source });
+    for (const prep of esuPreparationFor(family, fact)) next(prep, { kind: 'esu-preparation', source: family.esu!.source });
   }
-}
-
-function sourceOf(prerequisite: KbUpdateFact, of: string, family: KbFamily): string {
-  return family.updates.get(of)?.prerequisites.find((p) => p.kb === prerequisite.kb)?.source ?? prerequisite.source;
 }
 
 /** How current the catalog is for this family: its newest monthly rollup against the newest the knowledge base knows. */
@@ -76,7 +72,7 @@ export function catalogCurrency(family: KbFamily, payloads: Payload[]): CatalogC
     const f = family.updates.get(p.kb);
     if (f?.role === 'monthly-rollup' && (inCatalog === null || f.released > inCatalog)) inCatalog = f.released;
   }
-  const known = newestOf(family, 'monthly-rollup', (f) => !isAzureOnly(f));
+  const known = newestOf(family, 'monthly-rollup', (f) => !f.azureOnly);
   return { family: family.family, newestRollupInCatalog: inCatalog, newestKnownRollup: known?.released ?? null };
 }
 

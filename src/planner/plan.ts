@@ -4,7 +4,6 @@ import { skipReason, type IncompleteCause } from './causes';
 import { addBaselineGaps, catalogCurrency, incompleteCauses, knowledgeBaseline } from './completeness';
 import { checkInstalledClaims, hostBaseline, resolveFamily, type PlanNotes } from './host-state';
 import { asciiLookalike } from './inventory/host-facts';
-import { requiresEsu } from './knowledge-fields';
 import { describeMissing, describeSkip } from './present';
 import { Resolver } from './resolve';
 import { schedule } from './schedule';
@@ -49,7 +48,7 @@ export function planInstall(host: HostInventory, payloads: Payload[], kb: Knowle
   const scheduled = schedule(resolver.chosen, base, host.servicingStackVersion, family, host.name, notes.assumptions);
   plan.steps = scheduled.steps;
   plan.initialState = scheduled.initialState;
-  const esuHeld = [...resolver.esuHeld, ...(host.esuLicence === 'not-activated' ? missing.filter((m) => requiresEsu(family.updates.get(m.kb) ?? null)).map((m) => m.kb) : [])];
+  const esuHeld = [...resolver.esuHeld, ...(host.esuLicence === 'not-activated' ? missing.filter((m) => family.updates.get(m.kb)?.requiresEsu === true).map((m) => m.kb) : [])];
   return finish(plan, host, notes, skipped, esuHeld);
 }
 

@@ -1,9 +1,8 @@
 import type { PayloadKind } from '../package/types';
-import type { KbFamily } from '../knowledge/knowledge-base';
+import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
 import type { MissingCause, Need, SkipCause } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
 import { roleLabel } from './present';
-import { familyEsu, isRecommendedOnly, requiresEsu } from './knowledge-fields';
 import { ARCH_FILE, type Candidate, type Skip } from './select';
 import { Supersedence, type ReplacementIndex } from './supersedence';
 import type { HostInventory, PlanGoal } from './types';
@@ -58,6 +57,12 @@ export function rank(c: Candidate): number {
   return ROLE_RANK[c.role] ?? 4;
 }
 
+/** The licensing preparation packages an ESU update needs: those that existed when it came out (a 2020 rollup does not wait for the 2022 package). */
+export function esuPreparationFor(family: KbFamily, fact: KbUpdateFact): string[] {
+  if (!fact.requiresEsu || !family.esu) return [];
+  return family.esu.licensingPreparationKbs.filter((prep) => prep !== fact.kb && (family.updates.get(prep)?.released ?? '') <= fact.released);
+}
+
 /** Code-unit order: KB numbers and ISO dates are ASCII, and localeCompare is needlessly slow in the scheduler's heap. */
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -93,7 +98,7 @@ export class Resolver {
     for (const kb of base.installed) this.installedIndex.add(kb);
     this.chosenIndex = this.rule.index();
     if (host.esuLicence === 'not-activated') {
-      for (const c of candidates.values()) if (requiresEsu(c.fact)) this.esuHeld.add(c.kb);
+      for (const c of candidates.values()) if (c.fact?.requiresEsu) this.esuHeld.add(c.kb);
       for (const kb of this.esuHeld) this.blocked.add(kb);
     }
   }
@@ -163,7 +168,7 @@ export class Resolver {
   private choose(c: Candidate, why: string | null, neededBy?: string): Chosen {
     let ch = this.chosen.get(c.kb);
     if (!ch) {
-      ch = { c, why: [], neededBy: new Set(), standsFor: new Map(), deps: [], requiresEsu: requiresEsu(c.fact) };
+      ch = { c, why: [], neededBy: new Set(), standsFor: new Map(), deps: [], requiresEsu: c.fact?.requiresEsu === true };
       this.chosen.set(c.kb, ch);
       this.chosenIndex.add(c.kb);
     }
@@ -183,10 +188,9 @@ export class Resolver {
     if (c.role !== 'service-pack' && c.kb !== f.minimumServicePackKb) {
       req(f.minimumServicePackKb, { kind: 'service-pack', ntVersion: f.ntVersion, servicePack: f.minimumServicePack });
     }
-    for (const p of c.fact?.prerequisites ?? []) req(p.kb, { kind: 'prerequisite', source: p.source }, { recommended: isRecommendedOnly(p) });
-    if (requiresEsu(c.fact)) {
-      const esu = familyEsu(f);
-      for (const prep of esu?.licensingPreparationKbs ?? []) if (prep !== c.kb && !reqs.some((r) => r.kb === prep)) req(prep, { kind: 'esu-preparation', source: esu!.source });
+    for (const p of c.fact?.prerequisites ?? []) req(p.kb, { kind: 'prerequisite', source: p.source }, { recommended: p.strength === 'recommended' });
+    if (c.fact?.requiresEsu && f.esu) {
+      for (const prep of esuPreparationFor(f, c.fact)) if (!reqs.some((r) => r.kb === prep)) req(prep, { kind: 'esu-preparation', source: f.esu.source });
     }
     // update.mum parents naming KB packages are alternatives: one of them must be present
     const kbParents = c.payload.parents.map((p) => p.kb).filter((k): k is string => k !== null && k !== c.kb);

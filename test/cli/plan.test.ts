@@ -10,6 +10,7 @@ import type { Payload } from '../../src/package/types';
 import { readHostInventory } from '../../src/planner/inventory';
 import { fixturePath, hasTool, runCli, tempDir } from '../helpers';
 import { laterSsu, nt60Catalog } from '../planner/sample-payloads';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
 
 /**
  * `cabferry plan` and `cabferry collect-script` as a user runs them. The catalog is seeded
@@ -39,6 +40,8 @@ function seedCatalog(dir: string, payloads: Payload[]): void {
 }
 
 const host = (f: string): string => fixturePath('hosts', f);
+// the sample catalog is the October 2019 one: current against the knowledge of that time
+const kb2019 = knowledgeBaseAsOf('2019-10-31');
 
 describe('cabferry plan (CLI)', () => {
   let full: string;
@@ -52,7 +55,7 @@ describe('cabferry plan (CLI)', () => {
   });
 
   it('--json prints exactly the documented shape for several hosts, exit 0 when every plan is complete', () => {
-    const r = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), host('srv-sha2-pending.inventory.txt'), '--catalog', full, '--json']);
+    const r = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), host('srv-sha2-pending.inventory.txt'), '--catalog', full, '--knowledge-base', kb2019, '--json']);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as { hosts: Record<string, unknown>[] };
     assert.deepEqual(Object.keys(doc), ['hosts']);
@@ -77,22 +80,26 @@ describe('cabferry plan (CLI)', () => {
   });
 
   it('exits 1 and names what to fetch when KB4474419 is not in the catalog', () => {
-    const r = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', noSha2, '--json']);
+    const r = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', noSha2, '--knowledge-base', kb2019, '--json']);
     assert.equal(r.status, 1);
     const doc = JSON.parse(r.stdout) as { hosts: { complete: boolean; missing: { kb: string; reason: string }[] }[] };
     assert.equal(doc.hosts[0].complete, false);
     assert.deepEqual(doc.hosts[0].missing.map((m) => m.kb), ['KB4474419']);
     assert.match(doc.hosts[0].missing[0].reason, /fetch Windows6\.0-KB4474419-v4-x64\.msu/);
-    const text = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', noSha2]);
+    const text = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', noSha2, '--knowledge-base', kb2019]);
     assert.equal(text.status, 1);
     assert.match(text.stdout, /INCOMPLETE/);
     assert.match(text.stdout, /missing \(fetch these, import them, plan again\):\n\s+KB4474419: .*fetch Windows6\.0-KB4474419-v4-x64\.msu/);
   });
 
   it('text output is a numbered table per host; --simulate shows the state after each step', () => {
+    // today's knowledge base: the 2019 catalog is behind it (exit 1, and the plan says how far)
     const r = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--simulate']);
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^Host SRV-FRESH: complete plan, 4 install\(s\), 2 restart\(s\)/);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /^Host SRV-FRESH: INCOMPLETE plan, 4 install\(s\), 2 restart\(s\)/);
+    assert.match(r.stdout, /\n  newest rollup in the catalog: 2019-10; known: 2023-01\n/);
+    assert.match(r.stdout, /missing \(fetch these, import them, plan again\):\n\s+KB4575904: .*needed by KB5022340/);
+    assert.match(r.stdout, /\n\s+KB5022340: .*the newest monthly rollup the knowledge base knows \(2023-01-10\)/);
     assert.match(r.stdout, /now: build 6002, SP2, servicing stack unknown, SHA-2 inactive/);
     assert.match(r.stdout, /\n  1 +KB4493730 +servicing-stack +Windows6\.0-KB4493730-x64\.msu +servicing stack update/);
     assert.match(r.stdout, /\n  3 +— +reboot +\(restart\)/);
@@ -106,9 +113,9 @@ describe('cabferry plan (CLI)', () => {
   });
 
   it('--target and --security-only; usage errors exit 2, unreadable inventories exit 3', () => {
-    const t = JSON.parse(runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--target', 'kb4493471', '--json']).stdout) as { hosts: { steps: { kb: string | null }[] }[] };
+    const t = JSON.parse(runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--knowledge-base', kb2019, '--target', 'kb4493471', '--json']).stdout) as { hosts: { steps: { kb: string | null }[] }[] };
     assert.deepEqual(t.hosts[0].steps.map((s) => s.kb), ['KB4493471', null]);
-    const so = JSON.parse(runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--security-only', '--json']).stdout) as { hosts: { steps: { kind: string }[] }[] };
+    const so = JSON.parse(runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--knowledge-base', kb2019, '--security-only', '--json']).stdout) as { hosts: { steps: { kind: string }[] }[] };
     assert.ok(!so.hosts[0].steps.some((s) => s.kind === 'monthly-rollup'));
     const both = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--security-only', '--target', 'KB4493471']);
     assert.equal(both.status, 2);

@@ -156,10 +156,10 @@ describe('cabferry stage → verify-media → report', () => {
     assert.match(noPass.stderr, /protected by a passphrase; supply it with --sign-pass-env VAR.*\[SIGN_KEY_ENCRYPTED\]/);
     assert.doesNotMatch(noPass.stderr, /interrupted or cancelled/);
     assert.ok(!fs.existsSync(encrypted), 'nothing written');
-    const unset = runCli(['stage', '--catalog', catalog, '--host', hostX64, '--to', encrypted, '--sign-key', key, '--sign-cert', cert, '--sign-pass-env', 'CF_TEST_UNSET_PASS']);
+    const unset = runCli(['stage', '--catalog', catalog, '--host', hostX64, '--to', encrypted, '--knowledge-base', knowledgeBase, '--sign-key', key, '--sign-cert', cert, '--sign-pass-env', 'CF_TEST_UNSET_PASS']);
     assert.equal(unset.status, 2);
     assert.match(unset.stderr, /CF_TEST_UNSET_PASS: that environment variable is not set/);
-    const withPass = runCli(['stage', '--catalog', catalog, '--host', hostX64, '--to', encrypted, '--sign-key', key, '--sign-cert', cert, '--sign-pass-env', 'CF_TEST_PASS', '--json'],
+    const withPass = runCli(['stage', '--catalog', catalog, '--host', hostX64, '--to', encrypted, '--knowledge-base', knowledgeBase, '--sign-key', key, '--sign-cert', cert, '--sign-pass-env', 'CF_TEST_PASS', '--json'],
       { env: { ...process.env, CF_TEST_PASS: 'pass phrase' } });
     assert.equal(withPass.status, 0, withPass.stderr);
     assert.equal((JSON.parse(withPass.stdout) as StageJson).signed, true);

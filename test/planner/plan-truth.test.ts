@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import type { Payload } from '../../src/package/types';
 import { loadKnowledgeBase, type KbFamily, type KbUpdateFact, type KnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { planInstall } from '../../src/planner/plan';
@@ -13,14 +14,18 @@ import type { HostInventory, HostPlan, PlanGoal } from '../../src/planner/types'
 import { prng } from '../../scripts/lib/prng';
 import { fixturePath, tempDir } from '../helpers';
 import { laterSsu, nt60Catalog, nt60Payload } from './sample-payloads';
+import { knowledgeBaseAsOf } from './knowledge-as-of';
 
 /**
  * Issue #12 (items 6-8, 10) and #13 (item 4): a plan says "complete" only when it is, against what
  * the knowledge base knows; inventories are evidence whose contradictions stop the plan.
  */
 
+/** today's knowledge base: what "current" means */
 const kb = loadKnowledgeBase();
 const nt60 = kb.families.find((f) => f.ntVersion === '6.0')!;
+/** the knowledge of October 2019, against which the sample catalog (which ends there) is current */
+const kb2019 = loadKnowledgeBase(knowledgeBaseAsOf('2019-10-31'));
 const current: PlanGoal = { kind: 'current' };
 const catalog = (): Payload[] => [...nt60Catalog(), ...(['x86', 'amd64'] as const).map((a) => laterSsu('KB5016129', a))];
 const sequence = (plan: HostPlan): string[] => plan.steps.map((s) => (s.action === 'reboot' ? 'reboot' : s.kb!));
@@ -37,15 +42,15 @@ function hotfixJson(csName: string, kbs: string[]): string {
   return write('hotfix.json', JSON.stringify(kbs.map((k) => ({ CSName: csName, HotFixID: k, Description: 'Update' }))));
 }
 
-/** The shipped knowledge base with some facts of NT 6.0 replaced or added (and, optionally, an ESU block). */
-function knowledgeWith(facts: Partial<KbUpdateFact>[], esu?: unknown): KnowledgeBase {
-  const updates = new Map(nt60.updates);
+/** A knowledge base with some facts of NT 6.0 replaced. */
+function knowledgeWith(base: KnowledgeBase, facts: Partial<KbUpdateFact>[]): KnowledgeBase {
+  const family0 = base.families.find((f) => f.ntVersion === '6.0')!;
+  const updates = new Map(family0.updates);
   for (const f of facts) {
-    const base = updates.get(f.kb!) ?? { kb: f.kb!, role: 'other', title: f.kb!, released: '2020-01-01', restart: 'required', prerequisites: [], supersedes: [], products: null, setsBuild: null, bringsServicePack: null, servicingStackVersion: null, fileHint: null, source: 'test' };
-    updates.set(f.kb!, { ...base, ...f } as KbUpdateFact);
+    updates.set(f.kb!, { ...updates.get(f.kb!)!, ...f });
   }
-  const family = { ...nt60, updates, ...(esu ? { esu } : {}) } as KbFamily;
-  return { families: kb.families.map((f) => (f === nt60 ? family : f)) };
+  const family: KbFamily = { ...family0, updates };
+  return { families: base.families.map((f) => (f === family0 ? family : f)) };
 }
 
 describe('inventory identity: which files make a host, and what they may claim', () => {
@@ -53,7 +58,7 @@ describe('inventory identity: which files make a host, and what they may claim',
     const fake = hotfixJson('srv-fresh', ['KB4520002', 'KB4517134', 'KB4493730']);
     const [host] = readHostInventories([fixture('srv-fresh-x64.systeminfo.txt'), fake]);
     assert.deepEqual(host.files, [fixture('srv-fresh-x64.systeminfo.txt'), fake]);
-    const plan = planInstall(host, catalog(), kb, current);
+    const plan = planInstall(host, catalog(), kb2019, current);
     assert.equal(plan.complete, false);
     assert.deepEqual(plan.files, host.files);
     const conflict = plan.incomplete.find((c) => c.kind === 'conflict');
@@ -74,7 +79,7 @@ describe('inventory identity: which files make a host, and what they may claim',
       const hosts = readHostInventories([fixture('srv-fresh-x64.systeminfo.txt'), hotfixJson(name, ['KB4520002'])]);
       assert.deepEqual(hosts.map((h) => h.name), ['SRV-FRESH', name], JSON.stringify(name));
       assert.deepEqual(hosts[0].installed, ['KB2999226', 'KB3078601', 'KB955430'], 'SRV-FRESH keeps its own list');
-      const plan = planInstall(hosts[1], catalog(), kb, current);
+      const plan = planInstall(hosts[1], catalog(), kb2019, current);
       assert.ok(plan.incomplete.some((c) => c.kind === 'host-name-lookalike' && c.resembles === 'SRV-FRESH'), JSON.stringify(plan.incomplete));
     }
     // equal as ASCII, case-insensitively: one host
@@ -86,7 +91,7 @@ describe('inventory identity: which files make a host, and what they may claim',
 
   it('a service pack level against installed updates is a conflict', () => {
     const [host] = readHostInventories([fixture('srv-sp1.systeminfo.txt'), hotfixJson('SRV-SP1', ['KB4493730', 'KB955430'])]);
-    const plan = planInstall(host, catalog(), kb, current);
+    const plan = planInstall(host, catalog(), kb2019, current);
     const conflict = plan.incomplete.find((c) => c.kind === 'conflict');
     assert.ok(conflict && conflict.kind === 'conflict' && conflict.conflict.fact === 'servicePack', JSON.stringify(plan.incomplete));
     assert.deepEqual(conflict.conflict.claims.map((c) => c.claim), [
@@ -101,7 +106,7 @@ describe('inventory identity: which files make a host, and what they may claim',
     const x86 = write('x86.json', JSON.stringify({ name: 'SRV-FRESH', installed: [], architecture: 'x86' }));
     const [host] = readHostInventories([fixture('srv-fresh-x64.systeminfo.txt'), x86]);
     assert.equal(host.architecture, null);
-    const plan = planInstall(host, catalog(), kb, current);
+    const plan = planInstall(host, catalog(), kb2019, current);
     assert.equal(plan.complete, false);
     assert.deepEqual(kinds(plan).filter((k) => k === 'conflict' || k === 'architecture-unknown'), ['conflict', 'architecture-unknown']);
     assert.deepEqual(plan.steps, []);
@@ -114,12 +119,12 @@ describe('inventory identity: which files make a host, and what they may claim',
     const [host] = readHostInventories([cut]);
     assert.equal(host.sections.hotfixes, false);
     assert.ok(host.unknown.includes('installed'));
-    const plan = planInstall(host, catalog(), kb, current);
+    const plan = planInstall(host, catalog(), kb2019, current);
     assert.equal(plan.complete, false);
     assert.deepEqual(plan.incomplete.filter((c) => c.kind === 'section-missing'), [{ kind: 'section-missing', section: 'hotfixes', files: [cut] }]);
     assert.match(planText(plan, false), /no complete installed-update list \(hotfix section\) in .*cut\.systeminfo\.txt/);
     const [completed] = readHostInventories([cut, hotfixJson('SRV-FRESH', ['KB955430'])]);
-    const withList = planInstall(completed, catalog(), kb, current);
+    const withList = planInstall(completed, catalog(), kb2019, current);
     assert.deepEqual(withList.incomplete, []);
     assert.equal(withList.complete, true);
   });
@@ -127,7 +132,7 @@ describe('inventory identity: which files make a host, and what they may claim',
 
 describe('complete only against what is known', () => {
   const fresh = (): HostInventory => readHostInventories([fixture('srv-fresh-x64.systeminfo.txt')])[0];
-  const newest = (role: string): KbUpdateFact => [...nt60.updates.values()].filter((f) => f.role === role).sort((a, b) => b.released.localeCompare(a.released))[0];
+  const newest = (role: string): KbUpdateFact => [...nt60.updates.values()].filter((f) => f.role === role && !f.azureOnly).sort((a, b) => b.released.localeCompare(a.released))[0];
 
   it('an empty catalog never gives "complete, nothing to install": the knowledge baseline is missing', () => {
     const plan = planInstall(fresh(), [], kb, current);
@@ -153,7 +158,7 @@ describe('complete only against what is known', () => {
 
   it('a recommended order keeps the order, is explained as a recommendation and never makes a plan incomplete', () => {
     const sha2 = nt60.updates.get('KB4474419')!;
-    const recommended = knowledgeWith([{ kb: 'KB4474419', prerequisites: sha2.prerequisites.map((p) => ({ ...p, strength: 'recommended' })) }]);
+    const recommended = knowledgeWith(kb2019, [{ kb: 'KB4474419', prerequisites: sha2.prerequisites.map((p) => ({ ...p, strength: 'recommended' as const })) }]);
     const ordered = planInstall(fresh(), catalog(), recommended, current);
     assert.deepEqual(sequence(ordered), ['KB4493730', 'KB4474419', 'reboot', 'KB5016129', 'KB4520002', 'reboot']);
     assert.match(ordered.steps[1].reason, /after KB4493730 \(a recommended order, not a prerequisite\)/);
@@ -166,40 +171,51 @@ describe('complete only against what is known', () => {
 });
 
 describe('ESU in the plan', () => {
-  const esuRollup = (arch: 'x86' | 'amd64'): Payload => nt60Payload('KB4520002', arch, { kb: 'KB5022340', fileName: `Windows6.0-KB5022340-${arch === 'amd64' ? 'x64' : arch}.msu`, sha256: (arch === 'amd64' ? '1' : '2').repeat(64) });
-  const prep = (arch: 'x86' | 'amd64'): Payload => nt60Payload('KB4520002', arch, { kb: 'KB4575904', kind: 'esu-preparation', fileName: `Windows6.0-KB4575904-${arch === 'amd64' ? 'x64' : arch}.msu`, sha256: (arch === 'amd64' ? '3' : '4').repeat(64) });
-  const esuKb = knowledgeWith(
-    [{ kb: 'KB5022340', role: 'monthly-rollup', title: 'January 2023 rollup', released: '2023-01-10', restart: 'required', setsBuild: 6003, requiresEsu: true, prerequisites: [{ kb: 'KB4474419', source: 'test' }] } as Partial<KbUpdateFact>],
-    { firstUpdate: '2020-02-11', licensingPreparationKbs: ['KB4575904'], activationIds: [], source: 'test ESU block' },
-  );
-  const payloads = (): Payload[] => [...catalog(), esuRollup('amd64'), esuRollup('x86'), prep('amd64'), prep('x86')];
+  const file = (k: string, arch: 'x86' | 'amd64'): string => `Windows6.0-${k}-${arch === 'amd64' ? 'x64' : arch}.msu`;
+  const sample = (k: string, kind: Payload['kind'], arch: 'x86' | 'amd64'): Payload => nt60Payload('KB4520002', arch, { kb: k, kind, fileName: file(k, arch), sha256: createHash('sha256').update(file(k, arch)).digest('hex') });
+  // the January 2023 rollup (ESU year 3) and the licensing preparation packages, as the knowledge base describes them
+  const payloads = (): Payload[] => [
+    ...catalog(),
+    ...(['x86', 'amd64'] as const).flatMap((a) => [sample('KB5022340', 'monthly-rollup', a), sample('KB4575904', 'esu-preparation', a), sample('KB5016891', 'esu-preparation', a)]),
+  ];
   const host = (esuLicence: HostInventory['esuLicence']): HostInventory => ({ ...readHostInventories([fixture('srv-fresh-x64.systeminfo.txt')])[0], esuLicence });
 
+  it('the knowledge base marks the 2023 rollup as needing ESU and names the preparation packages', () => {
+    assert.equal(nt60.updates.get('KB5022340')!.requiresEsu, true);
+    assert.ok(nt60.esu!.licensingPreparationKbs.includes('KB4575904'));
+  });
+
   it('ESU activated: the 2023 rollup after the licensing preparation package and its restart', () => {
-    const plan = planInstall(host('activated'), payloads(), esuKb, current);
+    const plan = planInstall(host('activated'), payloads(), kb, current);
     const seq = sequence(plan);
-    assert.ok(seq.indexOf('KB4575904') >= 0 && seq.indexOf('KB5022340') > seq.indexOf('KB4575904'), seq.join(' '));
-    assert.ok(seq.slice(seq.indexOf('KB4575904'), seq.indexOf('KB5022340')).includes('reboot'), `a restart between them: ${seq.join(' ')}`);
+    for (const prep of ['KB4575904', 'KB5016891']) {
+      assert.ok(seq.indexOf(prep) >= 0 && seq.indexOf('KB5022340') > seq.indexOf(prep), seq.join(' '));
+      assert.ok(seq.slice(seq.indexOf(prep), seq.indexOf('KB5022340')).includes('reboot'), `a restart between ${prep} and the rollup: ${seq.join(' ')}`);
+    }
     assert.equal(plan.steps.find((s) => s.kb === 'KB5022340')!.requiresEsu, true);
-    assert.equal(plan.complete, true, JSON.stringify(plan.incomplete));
+    assert.ok(!plan.steps.some((s) => s.kb === 'KB4520002'), 'the 2019 rollup is replaced');
+    assert.deepEqual(plan.incomplete, []);
+    assert.equal(plan.complete, true);
   });
 
   it('ESU not activated: the ESU rollup is not planned blindly; the missing activation is named', () => {
-    const plan = planInstall(host('not-activated'), payloads(), esuKb, current);
+    const plan = planInstall(host('not-activated'), payloads(), kb, current);
     assert.ok(!plan.steps.some((s) => s.kb === 'KB5022340'));
     assert.equal(plan.complete, false);
     assert.deepEqual(plan.incomplete.filter((c) => c.kind === 'esu-not-activated'), [{ kind: 'esu-not-activated', kbs: ['KB5022340'] }]);
     assert.ok(plan.skipped.some((s) => s.kb === 'KB5022340' && s.cause.kind === 'esu-not-activated'));
-    assert.match(planText(plan, false), /slmgr \/ipk/);
+    assert.ok(!plan.missing.some((m) => m.kb === 'KB5022340'), 'held back, not missing: the catalog has it');
+    assert.match(planText(plan, false), /KB5022340 need\(s\) an activated ESU key .*slmgr \/ipk/);
   });
 
   it('ESU status unknown: planned as an explicit assumption, and the step asks install.cmd to check activation', () => {
-    const plan = planInstall(host(null), payloads(), esuKb, current);
+    const plan = planInstall(host(null), payloads(), kb, current);
     const step = plan.steps.find((s) => s.kb === 'KB5022340')!;
     assert.equal(step.requiresEsu, true);
-    assert.ok(!plan.steps.some((s) => s.kb !== 'KB5022340' && s.requiresEsu));
+    assert.deepEqual(plan.steps.filter((s) => s.requiresEsu).map((s) => s.kb), ['KB5022340']);
     assert.ok(plan.assumptions.some((a) => /ESU licence status not reported: KB5022340 .*install\.cmd checks activation/.test(a)));
     assert.ok(plan.steps.findIndex((s) => s.kb === 'KB4575904') < plan.steps.indexOf(step));
+    assert.equal(plan.complete, true);
   });
 });
 
