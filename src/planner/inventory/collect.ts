@@ -129,6 +129,8 @@ function parseCollectV2(text: string, file: string): HostInventory {
   for (const [kb, state] of cbs) {
     if (state === CBS_STATE.installed || state === CBS_STATE.permanent || state === CBS_STATE.superseded || state === CBS_STATE.installPending) inv.installed.push(kb);
   }
+  // the installed-update list is known when one of its two witnesses ran to its end
+  inv.sections.hotfixes = succeeded('qfe') || succeeded('cbs');
 
   const reboot = keyValues(lines('reboot'));
   const markers = ['CbsRebootPending', 'PendingFileRenameOperations', 'WuRebootRequired', 'CbsPendingXml'].filter((m) => reboot.has(m));
