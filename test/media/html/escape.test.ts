@@ -36,17 +36,17 @@ function hostilePack(): { html: string; fields: string[] } {
     // the page names a host by its plan (the same name; the planner takes it from the inventory)
     name: 'unused', product: f('inventory.product'), ntVersion: f('inventory.ntVersion'), build: 6002, revision: null,
     architecture: f('inventory.architecture') as HostInventory['architecture'], servicePack: 2, installed: [f('inventory.installed')],
-    servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: [f('inventory.sources')], unknown: [f('inventory.unknown')],
+    servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: [f('inventory.sources')], unknown: [f('inventory.unknown')], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [],
   };
   const sha = 'a'.repeat(64);
   const plan: HostPlan = {
-    host: f('plan.host'), complete: false,
+    host: f('plan.host'), files: [], complete: false, incomplete: [{ kind: 'missing', kbs: [] }], catalogCurrency: null,
     steps: [
       { n: 1, action: 'install', kb: f('step.kb'), file: f('step.file'), sha256: sha, kind: f('step.kind') as 'update', reason: f('step.reason') },
       { n: 2, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason: f('reboot.reason') },
     ],
-    missing: [{ kb: f('missing.kb'), reason: f('missing.reason'), fileHint: f('missing.fileHint') }],
-    skipped: [{ kb: f('skipped.kb'), reason: f('skipped.reason') as 'installed', detail: f('skipped.detail') }],
+    missing: [{ kb: f('missing.kb'), reason: f('missing.reason'), fileHint: f('missing.fileHint'), cause: { kind: 'missing', kb: 'KB4474419', title: null, copy: null, needs: [], fileHint: 'x.msu' } }],
+    skipped: [{ kb: f('skipped.kb'), reason: f('skipped.reason') as 'installed', detail: f('skipped.detail'), cause: { kind: 'installed' } }],
     assumptions: [f('assumption')],
   };
   const chainEntry = (who: string) => ({ subject: f(`${who}.subject`), issuer: f(`${who}.issuer`), serialNumber: '01', notBefore: f(`${who}.notBefore`), notAfter: f(`${who}.notAfter`), sha256: f(`${who}.sha256`), trustAnchor: true });

@@ -39,7 +39,7 @@ export function importedCatalog(): Promise<{ dir: string; catalog: Catalog; byFi
 export function inventory(name: string, architecture: 'amd64' | 'x86', build: number, installed: string[]): HostInventory {
   return {
     name, product: 'Windows Server 2008', ntVersion: '6.0', build, revision: null, architecture, servicePack: 2,
-    installed, servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: ['systeminfo', 'wmic-qfe'], unknown: ['revision'],
+    installed, servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: ['systeminfo', 'wmic-qfe'], unknown: ['revision'], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [],
   };
 }
 
@@ -62,7 +62,7 @@ export function threeHosts(byFile: Map<string, Payload>): ScenarioHost[] {
     return found;
   };
   const fresh: HostPlan = {
-    host: 'SRV-A', complete: true,
+    host: 'SRV-A', files: [], complete: true, incomplete: [], catalogCurrency: null,
     steps: [
       install(1, p('Windows6.0-KB4493730-x64.msu'), 'servicing-stack', 'servicing stack update; prerequisite of KB4474419'),
       install(2, p('Windows6.0-KB4474419-v4-x64.msu'), 'sha2-support', 'SHA-2 code signing support; prerequisite of KB4520002'),
@@ -72,13 +72,13 @@ export function threeHosts(byFile: Map<string, Payload>): ScenarioHost[] {
     ],
     missing: [],
     skipped: [
-      { kb: 'KB4489887', reason: 'superseded', detail: 'replaced by KB4520002, which this plan installs' },
-      { kb: 'KB4474419', reason: 'not-applicable', detail: 'Windows6.0-KB4474419-v4-x86.msu: built for x86; the host is amd64' },
+      { kb: 'KB4489887', reason: 'superseded', detail: 'replaced by KB4520002, which this plan installs', cause: { kind: 'replaced-by-planned', by: 'KB4520002', byRole: 'monthly-rollup', byReleased: '2019-10-08' } },
+      { kb: 'KB4474419', reason: 'not-applicable', detail: 'Windows6.0-KB4474419-v4-x86.msu: built for x86; the host is amd64', cause: { kind: 'arch-mismatch', file: 'Windows6.0-KB4474419-v4-x86.msu', built: 'x86', host: 'amd64' } },
     ],
     assumptions: ['pending-reboot state not reported; assumed no restart is pending'],
   };
   const x86: HostPlan = {
-    host: 'SRV-B', complete: true,
+    host: 'SRV-B', files: [], complete: true, incomplete: [], catalogCurrency: null,
     steps: [
       install(1, p('Windows6.0-KB4474419-v4-x86.msu'), 'sha2-support', 'SHA-2 code signing support; prerequisite of KB4520002'),
       reboot(2, 'KB4474419 takes effect after a restart'),
@@ -86,13 +86,13 @@ export function threeHosts(byFile: Map<string, Payload>): ScenarioHost[] {
       reboot(4, 'KB4520002 asks for a restart to finish installing'),
     ],
     missing: [],
-    skipped: [{ kb: 'KB4493730', reason: 'installed', detail: 'the host reports it installed' }],
+    skipped: [{ kb: 'KB4493730', reason: 'installed', detail: 'the host reports it installed', cause: { kind: 'installed' } }],
     assumptions: [],
   };
   const partial: HostPlan = {
-    host: 'SRV-C', complete: false,
+    host: 'SRV-C', files: [], complete: false, incomplete: [{ kind: 'missing', kbs: ['KB4474419'] }], catalogCurrency: null,
     steps: [install(1, p('Windows6.0-KB4493730-x64.msu'), 'servicing-stack', 'servicing stack update; prerequisite of KB4474419')],
-    missing: [{ kb: 'KB4474419', reason: 'SHA-2 code signing support is not in the catalog', fileHint: 'Windows6.0-KB4474419-v4-x64.msu' }],
+    missing: [{ kb: 'KB4474419', reason: 'SHA-2 code signing support is not in the catalog', fileHint: 'Windows6.0-KB4474419-v4-x64.msu', cause: { kind: 'missing', kb: 'KB4474419', title: null, copy: null, needs: [], fileHint: 'Windows6.0-KB4474419-v4-x64.msu' } }],
     skipped: [],
     assumptions: ['servicing stack version not reported'],
   };
