@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { inputError, isCabferryError } from '../errors';
+import { describeIoError, inputError, isCabferryError } from '../errors';
+import { readRegularFile } from '../io/regular-file';
 import { certificatesFromFileBytes, parseCertificate, type Certificate } from './certificate';
 
 /**
@@ -13,6 +14,9 @@ export interface TrustAnchor {
   /** the file it was loaded from, for reports */
   readonly source: string;
 }
+
+/** A bundle of every root anyone trusts is a few hundred KB. */
+const MAX_TRUST_FILE_BYTES = 16 * 1024 * 1024;
 
 const certificateExtensions = new Set(['.pem', '.crt', '.cer', '.der', '.cert']);
 
@@ -27,10 +31,13 @@ export function loadTrustAnchors(paths: string[]): TrustAnchor[] {
   const addFile = (file: string): void => {
     let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(file);
+      bytes = readRegularFile(file, { maxBytes: MAX_TRUST_FILE_BYTES, what: 'the trust anchor file' });
     } catch (e) {
-      throw inputError('TRUST_UNREADABLE', `cannot read trust anchors: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
+      if (isCabferryError(e) && e.code !== 'FILE_UNREADABLE') throw e;
+      throw inputError('TRUST_UNREADABLE', `cannot read trust anchors: ${describeIoError((e as { cause?: unknown }).cause ?? e)}`, { file, cause: e });
     }
+    if (bytes.length === 0) throw inputError('TRUST_EMPTY', 'the trust anchor file is empty (expected PEM or DER certificates)', { file });
+    const pem = bytes.toString('latin1').includes('-----BEGIN');
     const ders = certificatesFromFileBytes(bytes);
     if (ders.length === 0) throw inputError('TRUST_EMPTY', 'no certificate found in trust anchor file', { file });
     ders.forEach((der, i) => {
@@ -38,8 +45,9 @@ export function loadTrustAnchors(paths: string[]): TrustAnchor[] {
       try {
         certificate = parseCertificate(der);
       } catch (e) {
-        const why = isCabferryError(e) || e instanceof Error ? e.message : String(e);
-        throw inputError('TRUST_BAD_CERTIFICATE', `certificate #${i + 1} is not readable: ${why}`, { file });
+        // the parser's words (DER offsets, OpenSSL's "DECODER routines") stay in the cause
+        const what = pem ? `certificate #${i + 1} of the PEM file is not a readable X.509 certificate` : 'not a certificate: neither PEM text nor a DER X.509 certificate';
+        throw inputError(pem ? 'TRUST_BAD_CERTIFICATE' : 'TRUST_NOT_A_CERTIFICATE', what, { file, cause: e });
       }
       if (seen.has(certificate.sha256Fingerprint)) return;
       seen.add(certificate.sha256Fingerprint);
@@ -52,7 +60,7 @@ export function loadTrustAnchors(paths: string[]): TrustAnchor[] {
     try {
       st = fs.statSync(p);
     } catch (e) {
-      throw inputError('TRUST_UNREADABLE', `cannot read trust anchors: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: p });
+      throw inputError('TRUST_UNREADABLE', `cannot read trust anchors: ${describeIoError(e)}`, { file: p, cause: e });
     }
     if (st.isDirectory()) {
       const files = fs.readdirSync(p).filter((n) => certificateExtensions.has(path.extname(n).toLowerCase())).sort();

@@ -27,13 +27,20 @@ export interface AddedAnchor {
   anchor: TrustAnchorRecord;
   /** false when the catalog already trusted this certificate */
   added: boolean;
+  /**
+   * The certificate does not say it is a CA (no basicConstraints cA=TRUE): trusting a leaf as an
+   * anchor trusts exactly what it signed. Accepted (old Microsoft roots lack the extension), but
+   * said: a warning the CLI prints.
+   */
+  notCa: boolean;
 }
 
 export function addTrustAnchorFiles(catalog: Catalog, paths: string[]): AddedAnchor[] {
   if (paths.length === 0) throw usageError('TRUST_NO_FILES', 'name at least one certificate file or directory');
-  const records = loadTrustAnchors(paths).map((a) => trustAnchorRecord(a));
+  const anchors = loadTrustAnchors(paths);
+  const records = anchors.map((a) => trustAnchorRecord(a));
   const added = catalog.addTrustAnchors(records);
-  return records.map((anchor) => ({ anchor, added: added.get(anchor.fingerprint) ?? false }));
+  return records.map((anchor, i) => ({ anchor, added: added.get(anchor.fingerprint) ?? false, notCa: anchors[i]!.certificate.basicConstraints?.ca !== true }));
 }
 
 /**

@@ -4,7 +4,7 @@ import { addTrustAnchorFiles } from '../catalog/trust';
 import { ExitCode, usageError } from '../errors';
 import { shippedDataPath } from '../shipped-data';
 import { CATALOG_OPTION } from './options';
-import { action, printJson } from './run';
+import { action, printJson, warn } from './run';
 
 /** `cabferry trust add|list|remove`: the catalog's trust anchors, used when a command gets no --trust. */
 export function register(program: Command): void {
@@ -24,8 +24,9 @@ export function register(program: Command): void {
         const catalog = openCatalog({ dir: opts.catalog, access: 'create' });
         try {
           const added = addTrustAnchorFiles(catalog, sources);
+          for (const a of added) if (a.notCa) warn(`${a.anchor.subject} (${a.anchor.fingerprint.slice(0, 16)}…) is not a CA certificate (no basicConstraints cA): as an anchor it trusts only what it signed itself`);
           if (opts.json) {
-            printJson({ catalog: catalog.dir, anchors: added.map((a) => ({ ...describe(a.anchor), added: a.added })) });
+            printJson({ catalog: catalog.dir, anchors: added.map((a) => ({ ...describe(a.anchor), added: a.added, ca: !a.notCa })) });
           } else {
             for (const a of added) {
               process.stdout.write(`${a.added ? 'added  ' : 'present'} ${a.anchor.fingerprint}  ${a.anchor.subject}\n`);

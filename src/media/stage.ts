@@ -111,7 +111,8 @@ export function stageMedia(options: StageOptions): StageResult {
       to: options.to,
       hosts,
       blobPath: (sha) => catalog.blobPath(sha),
-      catalog: catalog.dir,
+      // a path on the connected side is nothing the far side can use, and not the medium's to carry
+      catalog: null,
       allowIncomplete: options.allowIncomplete,
       signing,
       collectCmd: collectScript(),

@@ -110,6 +110,18 @@ describe('stage onto a medium with linked folders', () => {
     assert.ok(r.status === 0 || r.status === 1, r.stderr);
   });
 
+  test('the medium does not record the connected side’s catalog path (manifest, README, evidence pack)', () => {
+    const to = path.join(work, 'usb-clean');
+    const r = runCli(['stage', '--catalog', catalog, '--host', fixturePath('hosts', 'srv-fresh-x64.systeminfo.txt'), '--to', to]);
+    assert.equal(r.status, 0, r.stderr);
+    const manifest = JSON.parse(fs.readFileSync(path.join(to, 'manifest.json'), 'utf8')) as { catalog: unknown };
+    assert.equal(manifest.catalog, null);
+    for (const f of fs.readdirSync(to)) {
+      if (!fs.statSync(path.join(to, f)).isFile()) continue;
+      assert.ok(!fs.readFileSync(path.join(to, f), 'latin1').includes(catalog), `${f} names ${catalog}`);
+    }
+  });
+
   for (const folder of ['hosts', 'payloads']) {
     test(`stage refuses a target whose ${folder}/ is a symbolic link, writing nothing through it`, () => {
       const to = path.join(work, `usb-${folder}`);
