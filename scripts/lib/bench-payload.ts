@@ -1,14 +1,16 @@
 /**
- * The large signed cabinet the verify and import benchmarks measure: incompressible filler in
+ * The large signed cabinet the verify and import benchmarks measure (and the large signed PE image
+ * of bench-verify-pe): incompressible filler in
  * stored (NONE) folders, so that the payload bytes dominate as in a real update, signed the way
  * Microsoft dual-signs (SHA-1 primary, SHA-256 nested) by osslsigncode with the test PKI. It is
  * built in a temporary folder of the caller's and never committed.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildCab, noneFolderEncoder, type CabWriterFile, type CabWriterFolder } from './cab-writer';
 import { fixturesDir, runChild } from './bench-run';
+import { writePeImage } from './pe-writer';
 
 /** fixtures/pki: the leaf that signs the benchmark cabinets and the root that verifies them. */
 export const benchPki = {
@@ -69,4 +71,33 @@ export function packageMetadataMembers(msu: string, workDir: string): CabWriterF
     fs.rmSync(outer, { recursive: true, force: true });
     fs.rmSync(inner, { recursive: true, force: true });
   }
+}
+
+/**
+ * Write a signed PE32+ image of about `sizeMiB` MiB to `out` (shaped like the SP2 standalone
+ * installer: a small program whose payload is one large section of incompressible data), signed
+ * SHA-1 + nested SHA-256 by osslsigncode with the test PKI. The image is written chunk by chunk.
+ */
+export function buildSignedPeImage(out: string, sizeMiB: number): string {
+  if (!Number.isInteger(sizeMiB) || sizeMiB < 1) throw new Error(`buildSignedPeImage: size ${sizeMiB} MiB is not a whole number of at least 1`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const unsigned = `${out}.unsigned`;
+  const sha1 = `${out}.sha1`;
+  writePeImage(unsigned, {
+    machine: 'x64',
+    exitCode: 0,
+    fileVersion: '6.0.6002.18005',
+    strings: { CompanyName: 'cabferry benchmark', OriginalFilename: path.basename(out) },
+    payloadBytes: sizeMiB * 1024 * 1024,
+    payloadFill: (chunk) => randomFillSync(chunk),
+  });
+  const signer = ['-certs', benchPki.signerChain, '-key', benchPki.signerKey];
+  try {
+    runChild('osslsigncode', ['sign', ...signer, '-h', 'sha1', '-in', unsigned, '-out', sha1]);
+    runChild('osslsigncode', ['sign', ...signer, '-h', 'sha256', '-nest', '-in', sha1, '-out', out]);
+  } finally {
+    fs.rmSync(unsigned, { force: true });
+    fs.rmSync(sha1, { force: true });
+  }
+  return out;
 }
