@@ -6,14 +6,15 @@
  * Export-Csv with its "#TYPE" line and ConvertTo-Json of Get-HotFix, and our collect script's
  * sectioned file.
  *
- * Run: npx tsc -p . && node dist/scripts/make-host-fixtures.js
+ * Run: npx tsc -p . && node dist/scripts/make-host-fixtures.js [OUTPUT-DIR]
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { encodeCodePage } from '../src/planner/inventory/codepages';
 import { localisedSystemInfoCsv, localisedSystemInfoList, type LocalisedHost } from './lib/localised-systeminfo';
 
-const out = path.join(__dirname, '..', '..', 'fixtures', 'hosts');
+// an argument writes elsewhere (the regeneration test compares a fresh run with the committed files)
+const out = process.argv[2] ?? path.join(__dirname, '..', '..', 'fixtures', 'hosts');
 
 interface Host {
   name: string;

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Payload } from '../../src/package/types';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { planInstall } from '../../src/planner/plan';
@@ -9,7 +11,7 @@ import { decodeCodePage, encodeCodePage } from '../../src/planner/inventory/code
 import { bestSystemInfoDecoding, readSystemInfoList } from '../../src/planner/inventory/systeminfo';
 import { decodeCandidates } from '../../src/planner/inventory/text';
 import type { HostInventory, PlanGoal } from '../../src/planner/types';
-import { assertThrowsCode, fixturePath } from '../helpers';
+import { assertThrowsCode, fixturePath, tempDir } from '../helpers';
 import { laterSsu, nt60Catalog } from './sample-payloads';
 
 const host = (name: string): string => fixturePath('hosts', name);
@@ -28,6 +30,15 @@ const LOCALISED = [
 ];
 
 describe('host inventories in other languages: the same host story reads the same', () => {
+  it('fixtures/hosts is exactly what scripts/make-host-fixtures writes', () => {
+    const dir = tempDir('cabferry-hosts-');
+    const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'scripts', 'make-host-fixtures.js'), dir], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const made = fs.readdirSync(dir).sort();
+    assert.deepEqual(made, fs.readdirSync(fixturePath('hosts')).filter((f) => f !== 'README.md').sort());
+    for (const f of made) assert.ok(fs.readFileSync(path.join(dir, f)).equals(fs.readFileSync(host(f))), `${f} differs from a fresh run`);
+  });
+
   it('German and French (OEM 850) and Japanese (932) systeminfo, list and CSV, give the English HostInventory', () => {
     const english = read('srv-6003-april.systeminfo.csv');
     assert.equal(english.build, 6003);

@@ -194,7 +194,8 @@ function cbsPackages(lines: string[]): Map<string, number> {
   const out = new Map<string, number>();
   let kb: string | null = null;
   for (const line of lines) {
-    const key = /\\Packages\\Package_(?:\d+_)?for_(KB\d{5,7})~/i.exec(line);
+    // "Package_for_KB4474419~…", "Package_2_for_KB4534303~…", "Package_for_KB3125574_SP1~…"
+    const key = /\\Packages\\Package_(?:\d+_)?for_(KB\d{5,7})(?:_[A-Za-z0-9]+)?~/i.exec(line);
     if (/^HKEY_/i.test(line.trim())) {
       kb = key ? key[1].toUpperCase() : null;
       continue;
