@@ -263,7 +263,7 @@ function certificatesTable(evidence: Iterable<PayloadEvidence | null>): string {
   const certs = [...byFingerprint.values()].sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : a.sha256 < b.sha256 ? -1 : 1));
   return ['<h3>Certificates in these chains</h3>', table(
     [{ label: 'Subject', width: '24%' }, { label: 'Issuer', width: '22%' }, { label: 'Valid', width: '14%' }, { label: 'SHA-256 of the certificate', width: '40%', className: 'hash' }],
-    certs.map((c) => [`${escapeHtml(c.subject)}${c.trustAnchor ? '<br><b>trust anchor</b>' : ''}`, escapeHtml(c.issuer), `${escapeHtml(c.notBefore.slice(0, 10))} to ${escapeHtml(c.notAfter.slice(0, 10))}`, escapeHtml(c.sha256)]),
+    certs.map((c) => [`${escapeHtml(c.subject)}${c.trustAnchor ? '<br><b>trust anchor</b>' : ''}`, escapeHtml(c.issuer), `${escapeHtml(c.notBefore.slice(0, 10))}<br>to ${escapeHtml(c.notAfter.slice(0, 10))}`, escapeHtml(c.sha256)]),
   )].join('\n');
 }
 

@@ -21,22 +21,19 @@ table.facts { width: auto; max-width: 100%; table-layout: auto; }
 table.facts th { width: 190px; }
 .hash, .mono { font-family: "Courier New", Courier, monospace; font-size: 12px; }
 .hash { word-break: break-all; }
+th.hash { font-family: Arial, Helvetica, sans-serif; font-size: 13px; word-break: normal; }
 .num { text-align: right; }
 .muted { color: #555; }
-.note { border: 1px solid #bbb; background: #f6f6f6; padding: 6px 8px; margin: 8px 0; }
 .warn { border: 2px solid #b00; background: #fdecea; color: #600; padding: 6px 8px; margin: 8px 0; font-weight: bold; }
 .ok { color: #1b5e20; font-weight: bold; }
 .bad { color: #b00; font-weight: bold; }
-.pending { color: #8a5a00; font-weight: bold; }
 .status { padding: 1px 4px; border: 1px solid #888; white-space: nowrap; }
 .s-complete, .s-installed { background: #d8eed9; }
 .s-skipped { background: #eeeeee; }
 .s-restart-pending, .s-in-progress { background: #fff1c4; }
 .s-failed, .s-refused { background: #f8d3d0; }
 .s-not-run, .s-not-reached { background: #ffffff; }
-.section { margin-top: 10px; }
 .payload { border-top: 1px solid #345; margin-top: 14px; padding-top: 4px; }
-ul.chain { margin: 2px 0 2px 18px; padding: 0; }
 code { font-family: "Courier New", Courier, monospace; }
 pre { font-family: "Courier New", Courier, monospace; font-size: 12px; white-space: pre-wrap; word-wrap: break-word; margin: 4px 0; }
 .foot { margin-top: 24px; font-size: 11px; color: #555; }
@@ -54,7 +51,7 @@ pre { font-family: "Courier New", Courier, monospace; font-size: 12px; white-spa
   tr, .keep { page-break-inside: avoid; break-inside: avoid; }
   h2, h3 { page-break-after: avoid; break-after: avoid; }
   .hash, .mono, pre { font-size: 8pt; }
-  .noprint { display: none; }
+  th.hash { font-size: 9pt; }
 }
 @page { margin: 14mm 12mm; }
 `;
