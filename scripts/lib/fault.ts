@@ -184,6 +184,18 @@ export function unprivilegedUser(): { uid: number; gid: number } | { unavailable
   return { uid: 65534, gid: 65534 };
 }
 
+/**
+ * The first of `paths` that `user` cannot read (a checkout inside a private 0700 folder, where
+ * the CLI and the fixtures are out of another user's reach), or null when it can read them all.
+ */
+export function unreadableBy(user: { uid: number; gid: number }, paths: readonly string[]): string | null {
+  for (const p of paths) {
+    const r = spawnSync('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', 'test', '-r', p]);
+    if (r.error || r.status !== 0) return p;
+  }
+  return null;
+}
+
 /** Let another user reach and read `dir` (test temp folders are 0700): o+rx on it and each parent below the temp root. */
 export function openUpForReading(dir: string): void {
   const stop = path.resolve(os.tmpdir());
