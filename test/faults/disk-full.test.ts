@@ -12,6 +12,10 @@ import { faultSeed, fillFileSystem, mountTmpfs, runChild, snapshotTree, stderrLi
 import { prng } from '../../scripts/lib/prng';
 import { catalogPayloadKeys } from '../catalog-helpers';
 import { cliPath, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
+
+// the fixture payloads end in October 2019: their plans are complete against the knowledge of that time
+const knowledgeBase = knowledgeBaseAsOf('2019-10-31');
 
 /**
  * Disk full, with real small file systems (tmpfs, so the test needs root or CAP_SYS_ADMIN and
@@ -263,7 +267,7 @@ describe('disk full: the catalog during import', () => {
 });
 
 describe('disk full: the medium during stage', () => {
-  const stageArgs = (to: string) => ['stage', '--catalog', catalog, '--host', ...hosts, '--to', to, '--json'];
+  const stageArgs = (to: string) => ['stage', '--catalog', catalog, '--host', ...hosts, '--knowledge-base', knowledgeBase, '--to', to, '--json'];
 
   it('no inode left at the N-th file: one typed line, exit 4; medium unfinished; with room, stage completes', async (t) => {
     if (unavailable) return t.skip(unavailable);
@@ -327,7 +331,7 @@ describe('disk full: the medium during stage', () => {
     try {
       const to = path.join(fsys.dir, 'media');
       // a complete staging for one host, then a bigger one onto the full stick
-      const first = await runChild(cliPath, ['stage', '--catalog', catalog, '--host', fixturePath('hosts', 'srv-x86.systeminfo.txt'), '--to', to, '--json']);
+      const first = await runChild(cliPath, ['stage', '--catalog', catalog, '--host', fixturePath('hosts', 'srv-x86.systeminfo.txt'), '--knowledge-base', knowledgeBase, '--to', to, '--json']);
       assert.equal(first.status, 0, first.stderr);
       fillFileSystem(fsys.dir);
       const before = snapshotTree(to);

@@ -5,6 +5,10 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { bindReadonly, openUpForReading, runChild, snapshotTree, stderrLines, unprivilegedUser, unreadableBy, type ChildRun } from '../../scripts/lib/fault';
 import { cliPath, fixturePath, runCli, tempDir } from '../helpers';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
+
+// the fixture payloads end in October 2019: their plans are complete against the knowledge of that time
+const knowledgeBase = knowledgeBaseAsOf('2019-10-31');
 
 /**
  * A catalog this process cannot write — its files chmod a-w and the command run as another
@@ -61,7 +65,7 @@ async function exerciseReadonlyCatalog(cli: Cli, dir: string, media: string, rea
   assert.equal(trusted.status, 0, trusted.stderr);
   assert.equal((JSON.parse(trusted.stdout) as { anchors: unknown[] }).anchors.length, 1);
   // what the catalog is for: staging from it still works
-  const staged = await cli(['stage', '--catalog', dir, '--host', fixturePath('hosts', 'srv-fresh-x64.systeminfo.txt'), '--to', media, '--json']);
+  const staged = await cli(['stage', '--catalog', dir, '--host', fixturePath('hosts', 'srv-fresh-x64.systeminfo.txt'), '--knowledge-base', knowledgeBase, '--to', media, '--json']);
   assert.equal(staged.status, 0, staged.stderr);
 
   assert.deepEqual(snapshotTree(dir), before, 'nothing in the catalog folder changed');

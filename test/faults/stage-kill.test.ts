@@ -9,6 +9,10 @@ import { verifyMedia } from '../../src/media/verify';
 import { faultSeed, runChild, stderrLines, timeWriteWindow } from '../../scripts/lib/fault';
 import { prng } from '../../scripts/lib/prng';
 import { cliPath, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
+
+// the fixture payloads end in October 2019: their plans are complete against the knowledge of that time
+const knowledgeBase = knowledgeBaseAsOf('2019-10-31');
 
 /**
  * `cabferry stage` killed with SIGKILL part way (DESIGN.md: media are checked before they are
@@ -29,7 +33,7 @@ const hostsB = [fixturePath('hosts', 'srv-sp1.systeminfo.txt'), fixturePath('hos
 let work = '';
 let catalog = '';
 function stageArgs(to: string, hosts = hostsA): string[] {
-  return ['stage', '--catalog', catalog, '--host', ...hosts, '--to', to, ...sign, '--json'];
+  return ['stage', '--catalog', catalog, '--host', ...hosts, '--knowledge-base', knowledgeBase, '--to', to, ...sign, '--json'];
 }
 
 before(() => {
