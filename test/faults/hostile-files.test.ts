@@ -116,7 +116,7 @@ describe('stage onto a medium with linked folders', () => {
 
   test('the medium does not record the connected side’s catalog path (manifest, README, evidence pack)', () => {
     const to = path.join(work, 'usb-clean');
-    const r = runCli(['stage', '--catalog', catalog, '--host', fixturePath('hosts', 'srv-fresh-x64.systeminfo.txt'), '--to', to]);
+    const r = runCli(['stage', '--catalog', catalog, '--host', fixturePath('hosts', 'srv-fresh-x64.systeminfo.txt'), '--knowledge-base', knowledgeBase, '--to', to]);
     assert.equal(r.status, 0, r.stderr);
     const manifest = JSON.parse(fs.readFileSync(path.join(to, 'manifest.json'), 'utf8')) as { catalog: unknown };
     assert.equal(manifest.catalog, null);

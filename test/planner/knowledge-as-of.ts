@@ -10,6 +10,8 @@ import { tempDir } from '../helpers';
  */
 export function knowledgeBaseAsOf(date: string): string {
   const dir = tempDir('cabferry-kb-as-of-');
+  // readable by every user: the read-only-catalog tests run the CLI as another user
+  fs.chmodSync(dir, 0o755);
   const source = defaultKnowledgeBaseDir();
   for (const name of fs.readdirSync(source).filter((n) => n.endsWith('.json'))) {
     const doc = JSON.parse(fs.readFileSync(path.join(source, name), 'utf8')) as { updates: { kb: string; released: string; prerequisites?: { kb: string }[]; supersedes?: string[] }[]; esu?: { licensingPreparationKbs?: string[] } };
