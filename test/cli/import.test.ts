@@ -70,7 +70,7 @@ describe('cabferry import', () => {
     assert.equal(none.stdout, '');
     const missing = runCli(['import', '--catalog', cat, '--trust', root, '/nonexistent/x.msu']);
     assert.equal(missing.status, 3);
-    assert.match(missing.stderr, /^cabferry: \/nonexistent\/x\.msu: cannot read: ENOENT \[SOURCE_UNREADABLE\]\n$/);
+    assert.match(missing.stderr, /^cabferry: \/nonexistent\/x\.msu: cannot read: no such file or folder \(ENOENT\) \[SOURCE_UNREADABLE\]\n$/);
     const at = runCli(['import', '--catalog', cat, '--trust', root, '--at', 'yesterday-ish', ssuX64]);
     assert.equal(at.status, 2);
   });
