@@ -8,11 +8,23 @@ import { internalError } from './errors';
  * so it works from src/ (tests) and dist/ (the built CLI) alike.
  */
 export function shippedDataPath(...parts: string[]): string {
+  return path.join(packageRoot(), 'catalog', ...parts);
+}
+
+/**
+ * A file of the installation outside catalog/ that the code reads at run time (e.g. the
+ * install.cmd template under src/media/templates): found from the package root like the data.
+ */
+export function packageFilePath(...parts: string[]): string {
+  return path.join(packageRoot(), ...parts);
+}
+
+function packageRoot(): string {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'package.json'))) {
     const up = path.dirname(dir);
     if (up === dir) throw internalError('SHIPPED_DATA_MISSING', `package.json not found above ${__dirname}`);
     dir = up;
   }
-  return path.join(dir, 'catalog', ...parts);
+  return dir;
 }

@@ -44,3 +44,25 @@ export function trustFromOptions(opts: { trust?: string[]; catalog?: string }): 
     catalog.close();
   }
 }
+
+/**
+ * The anchors a medium's signature is checked against: `--trust FILE|DIR…` when given, else the
+ * catalog's trust set; null when neither supplies any (no catalog, or one without anchors).
+ * Null is not an error here: verify-media and report then say "integrity not proven".
+ */
+export function mediaTrustFromOptions(opts: { trust?: string[]; catalog?: string }): TrustAnchor[] | null {
+  if (opts.trust && opts.trust.length > 0) return loadTrustAnchors(opts.trust);
+  let catalog;
+  try {
+    catalog = openCatalog({ dir: opts.catalog, readonly: true });
+  } catch (e) {
+    if (isCabferryError(e) && e.code === 'CATALOG_NOT_FOUND') return null;
+    throw e;
+  }
+  try {
+    const anchors = catalog.trustAnchors();
+    return anchors.length > 0 ? anchors : null;
+  } finally {
+    catalog.close();
+  }
+}

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ExitCode, usageError } from '../errors';
 import { stageMedia, type StageResult } from '../media';
 import { isEncryptedKeyPem } from '../media/signing-material';
+import { printable } from '../io/printable';
 import { planGoalFromOptions } from '../planner/present';
 import { action, isInteractive, printJson, warn } from './run';
 
@@ -20,6 +21,7 @@ export function register(program: Command): void {
     .option('--sign-cert <file>', 'PEM certificate of that key, optionally followed by its chain')
     .option('--sign-pass-env <var>', 'the environment variable that holds the passphrase of an encrypted --sign-key (without it, a terminal is asked)')
     .option('--knowledge-base <dir>', 'use this knowledge base folder instead of the one shipped with cabferry')
+    .option('--test-build', "stage test builds of install.cmd for cabferry's own tests: they honour the CABFERRY_* test hooks and say so; never for real hosts")
     .option('--json', 'print one JSON document describing what was staged')
     .action(
       action(async (opts: StageCliOptions) => {
@@ -35,9 +37,10 @@ export function register(program: Command): void {
           signPassphrase: passphrase,
           signPassphraseHint: '--sign-pass-env VAR (an environment variable holding it), or by running stage on a terminal',
           knowledgeBase: opts.knowledgeBase,
+          testBuild: opts.testBuild === true,
           progress: isInteractive() && !opts.json ? (line) => process.stderr.write(`${line}\n`) : undefined,
         });
-        for (const w of result.warnings) warn(w);
+        for (const w of result.warnings) warn(printable(w));
         for (const h of result.hosts) if (!h.complete) warn(`${h.name}: INCOMPLETE plan staged (missing ${h.missing.join(', ')})`);
         if (opts.json) printJson(result);
         else process.stdout.write(stageText(result));
@@ -57,6 +60,7 @@ interface StageCliOptions {
   signCert?: string;
   signPassEnv?: string;
   knowledgeBase?: string;
+  testBuild?: boolean;
   json?: boolean;
 }
 
@@ -112,8 +116,12 @@ function promptHidden(question: string): Promise<string> {
 function stageText(r: StageResult): string {
   const copied = r.payloads.filter((p) => p.copied).length;
   const lines = [
-    `Staged ${r.hosts.length} host(s) into ${r.dir}`,
-    ...r.hosts.map((h) => `  ${h.name}: ${h.steps} step(s)${h.complete ? '' : `  INCOMPLETE (missing ${h.missing.join(', ')})`}  → ${h.installScript}`),
+    ...(r.testBuild ? ['TEST BUILD: the install scripts honour test hooks; never run them on a real host'] : []),
+    `Staged ${r.hosts.length} host(s) into ${printable(r.dir)}`,
+    ...r.hosts.map((h) => `  ${h.name}: ${h.steps} step(s)${h.complete ? '' : `  INCOMPLETE (missing ${h.missing.join(', ')})`}  → ${h.installScript}  plan ${h.planId}`),
+    ...r.earlierResults.map((e) => e.samePlan
+      ? `  ${e.host}: results of this same plan kept in ${printable(e.path)} (install.cmd resumes from them)`
+      : `  ${e.host}: results of an earlier ${e.planId === null ? 'plan (no id)' : `plan ${e.planId}`} kept in ${printable(e.path)}${e.movedFrom ? ` (moved there from ${e.movedFrom})` : ''}; they are history, not progress`),
     `Payloads: ${r.payloads.length} (${copied} copied, ${r.payloads.length - copied} already there), ${r.bytesCopied} bytes written`,
     ...(r.removed.length > 0 ? [`Removed ${r.removed.length} stale file(s): ${r.removed.join(', ')}`] : []),
     `Manifest: ${r.files} files${r.signed ? ', signed (manifest.json.p7s)' : ', not signed'}`,

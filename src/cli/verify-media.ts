@@ -1,20 +1,34 @@
 import type { Command } from 'commander';
-import { loadTrustAnchors } from '../authenticode/trust';
 import { ExitCode } from '../errors';
+import { printable } from '../io/printable';
 import { verifyMedia, type VerifyMediaReport } from '../media';
+import { collect, mediaTrustFromOptions } from './options';
 import { action, printJson } from './run';
 
+interface VerifyMediaCliOptions {
+  trust?: string[];
+  catalog?: string;
+  allowUnsigned?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `cabferry verify-media DIR [--trust FILE|DIR]… [--catalog DIR] [--allow-unsigned] [--json]`.
+ * Exit 0 only when every file matches the manifest and the manifest's signature verified
+ * against an anchor (or the medium is unsigned and --allow-unsigned was given); otherwise 1.
+ */
 export function register(program: Command): void {
   program
     .command('verify-media')
-    .description('re-hash staged media against its manifest and check the manifest signature')
+    .description('re-hash staged media against its manifest and check the manifest signature against a trust anchor')
     .argument('<dir>', 'the media folder')
-    .option('--trust <files...>', 'trust anchors (PEM/DER certificates) for manifest.json.p7s')
+    .option('--trust <file|dir>', "trust anchors for manifest.json.p7s (repeatable; default: the catalog's trust set)", collect)
+    .option('--catalog <dir>', 'catalog whose trust set is used when no --trust is given')
+    .option('--allow-unsigned', 'accept a medium without manifest.json.p7s (its integrity is then not proven)')
     .option('--json', 'print one JSON document')
     .action(
-      action((dir: string, opts: { trust?: string[]; json?: boolean }) => {
-        const trust = opts.trust ? loadTrustAnchors(opts.trust) : undefined;
-        const report = verifyMedia(dir, { trust });
+      action((dir: string, opts: VerifyMediaCliOptions) => {
+        const report = verifyMedia(dir, { trust: mediaTrustFromOptions(opts), allowUnsigned: opts.allowUnsigned === true });
         if (opts.json) printJson(report);
         else process.stdout.write(verifyText(report));
         return report.ok ? ExitCode.ok : ExitCode.negative;
@@ -23,14 +37,22 @@ export function register(program: Command): void {
 }
 
 function verifyText(r: VerifyMediaReport): string {
-  const lines = [`${r.dir}: ${r.ok ? 'OK' : 'FAILED'} — ${r.checked} file(s) in the manifest (staged ${r.manifest.createdAt} by cabferry ${r.manifest.cabferryVersion})`];
-  for (const m of r.missing) lines.push(`  missing:    ${m}`);
-  for (const a of r.altered) lines.push(`  altered:    ${a.path} (${a.reason})`);
-  for (const u of r.unexpected) lines.push(`  unexpected: ${u}`);
+  const p = (t: string) => printable(t);
+  const lines = [`${p(r.dir)}: ${r.ok ? 'OK' : 'FAILED'} — ${r.checked} file(s) in the manifest (staged ${p(r.manifest.createdAt)} by cabferry ${p(r.manifest.cabferryVersion)})`];
+  for (const m of r.missing) lines.push(`  missing:    ${p(m)}`);
+  for (const a of r.altered) lines.push(`  altered:    ${p(a.path)} (${a.reason})`);
+  for (const u of r.unexpected) lines.push(`  unexpected: ${p(u)}`);
   const s = r.signature;
-  if (s.status === 'valid') lines.push(`  signature:  valid, signed by "${s.signer}" (chain: ${s.chain.join(' → ')})`);
-  else if (s.status === 'invalid') lines.push(`  signature:  INVALID [${s.code}] ${s.reason}`);
-  else lines.push(`  signature:  ${s.status} (${s.reason})`);
-  if (r.results.length > 0) lines.push(`  results from: ${r.results.join(', ')} (run cabferry report)`);
+  if (s.status === 'valid') lines.push(`  signature:  valid, signed by "${p(s.signer ?? '')}" (chain: ${s.chain.map(p).join(' → ')})`);
+  else if (s.status === 'invalid') lines.push(`  signature:  INVALID [${s.code}] ${p(s.reason ?? '')}`);
+  else lines.push(`  signature:  ${s.status}${s.proven ? '' : ' — INTEGRITY NOT PROVEN'} (${p(s.reason ?? '')})`);
+  for (const h of r.results) {
+    lines.push(`  results of ${p(h.host)} (staged plan ${h.planId ?? 'not believed: plan.json is not the staged one'}):`);
+    for (const x of h.results) {
+      const which = x.current ? 'this plan' : x.planId === null ? 'a plan without id (older cabferry)' : `earlier plan ${x.planId}`;
+      lines.push(`    ${p(x.path)}: ${which}, ${x.runs} run(s), ${x.results} result line(s)`);
+    }
+  }
+  if (r.results.length > 0) lines.push('  (run cabferry report for what they say)');
   return lines.join('\n') + '\n';
 }

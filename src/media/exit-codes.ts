@@ -27,6 +27,8 @@ export interface ExitCodeMeaning {
   /** a token without spaces, written into the result log */
   meaning: string;
   outcome: Outcome;
+  /** the update should be on the host after this code: install.cmd asks the host before recording it */
+  presentAfter: boolean;
   /** what the operator reads */
   explanation: string;
 }
@@ -35,17 +37,17 @@ const SHA2_EXPLANATION =
   'SHA-2 code signing support is not active yet: install KB4474419 and reboot';
 
 export const INSTALLER_EXIT_CODES: readonly ExitCodeMeaning[] = [
-  { code: 0, meaning: 'installed', outcome: 'ok', explanation: 'installed' },
-  { code: 3010, meaning: 'reboot-required', outcome: 'reboot', explanation: 'installed; a restart is required (3010)' },
-  { code: 1641, meaning: 'reboot-initiated', outcome: 'reboot', explanation: 'installed; the installer started a restart (1641)' },
-  { code: 0x240005, meaning: 'reboot-required', outcome: 'reboot', explanation: 'installed; a restart is required (WU_S_REBOOT_REQUIRED)' },
-  { code: 0x240006, meaning: 'already-installed', outcome: 'skip', explanation: 'already installed (WU_S_ALREADY_INSTALLED)' },
-  { code: toSigned(0x80240017), meaning: 'not-applicable', outcome: 'skip', explanation: 'not applicable to this host (WU_E_NOT_APPLICABLE)' },
-  { code: toSigned(0x800f081e), meaning: 'not-applicable', outcome: 'skip', explanation: 'not applicable to this host (CBS_E_NOT_APPLICABLE)' },
-  { code: toSigned(0x80096010), meaning: 'sha2-support-missing', outcome: 'stop', explanation: SHA2_EXPLANATION },
-  { code: toSigned(0x80070422), meaning: 'windows-update-service-disabled', outcome: 'stop', explanation: 'the Windows Update service (wuauserv) is disabled; wusa.exe needs it set to Manual' },
-  { code: toSigned(0x80240016), meaning: 'install-not-allowed', outcome: 'stop', explanation: 'another installation is running or a restart is pending (WU_E_INSTALL_NOT_ALLOWED)' },
-  { code: toSigned(0x80070bc9), meaning: 'reboot-pending-first', outcome: 'stop', explanation: 'a previous operation needs a restart first (ERROR_FAIL_REBOOT_REQUIRED)' },
+  { code: 0, meaning: 'installed', outcome: 'ok', presentAfter: true, explanation: 'installed' },
+  { code: 3010, meaning: 'reboot-required', outcome: 'reboot', presentAfter: true, explanation: 'installed; a restart is required (3010)' },
+  { code: 1641, meaning: 'reboot-initiated', outcome: 'reboot', presentAfter: true, explanation: 'installed; the installer started a restart (1641)' },
+  { code: 0x240005, meaning: 'reboot-required', outcome: 'reboot', presentAfter: true, explanation: 'installed; a restart is required (WU_S_REBOOT_REQUIRED)' },
+  { code: 0x240006, meaning: 'already-installed', outcome: 'skip', presentAfter: true, explanation: 'already installed (WU_S_ALREADY_INSTALLED)' },
+  { code: toSigned(0x80240017), meaning: 'not-applicable', outcome: 'skip', presentAfter: false, explanation: 'not applicable to this host (WU_E_NOT_APPLICABLE)' },
+  { code: toSigned(0x800f081e), meaning: 'not-applicable', outcome: 'skip', presentAfter: false, explanation: 'not applicable to this host (CBS_E_NOT_APPLICABLE)' },
+  { code: toSigned(0x80096010), meaning: 'sha2-support-missing', outcome: 'stop', presentAfter: false, explanation: SHA2_EXPLANATION },
+  { code: toSigned(0x80070422), meaning: 'windows-update-service-disabled', outcome: 'stop', presentAfter: false, explanation: 'the Windows Update service (wuauserv) is disabled; wusa.exe needs it set to Manual' },
+  { code: toSigned(0x80240016), meaning: 'install-not-allowed', outcome: 'stop', presentAfter: false, explanation: 'another installation is running or a restart is pending (WU_E_INSTALL_NOT_ALLOWED)' },
+  { code: toSigned(0x80070bc9), meaning: 'reboot-pending-first', outcome: 'stop', presentAfter: false, explanation: 'a previous operation needs a restart first (ERROR_FAIL_REBOOT_REQUIRED)' },
 ];
 
 /** Codes the script itself writes into the log for steps that never reached an installer. */
@@ -56,6 +58,9 @@ export const SCRIPT_MEANINGS: Record<string, string> = {
   'loop-guard': 'the same step was reached three times; stopped to avoid a reboot loop',
   'reboot-done': 'the host restarted as planned',
   'reboot-requested': 'stopped for a restart',
+  'confirmed-on-host': 'installed; found on the host after the restart it asked for',
+  'not-on-host': 'the state file called this step done, but the host did not have the update; installed again',
+  'esu-not-activated': 'an Extended Security Update, and the host has no activated ESU licence; not installed',
 };
 
 export function toSigned(u32: number): number {
@@ -70,5 +75,5 @@ export function hex32(code: number): string {
 export function interpretExitCode(code: number): ExitCodeMeaning {
   const known = INSTALLER_EXIT_CODES.find((c) => c.code === code);
   if (known) return known;
-  return { code, meaning: 'failed', outcome: 'stop', explanation: `the installer failed with ${code} (${hex32(code)})` };
+  return { code, meaning: 'failed', outcome: 'stop', presentAfter: false, explanation: `the installer failed with ${code} (${hex32(code)})` };
 }

@@ -1,32 +1,18 @@
-import { inputError } from '../errors';
+import * as fs from 'node:fs';
+import { inputError, internalError } from '../errors';
 import type { HostInventory, HostPlan, PlanStep } from '../planner/types';
+import { packageFilePath } from '../shipped-data';
 import { INSTALLER_EXIT_CODES } from './exit-codes';
 import { assertMediaName } from './names';
+import { planIdOf } from './plan-identity';
 
 /**
  * install.cmd: the plan of one host as a batch script for a bare Windows Server 2008 SP2
- * (cmd.exe, reg.exe, findstr, wusa.exe, pkgmgr.exe; no PowerShell).
+ * (cmd.exe, reg.exe, find, wusa.exe, pkgmgr.exe; no PowerShell).
  *
- * Layout on the media, relative to the script (hosts\NAME\install.cmd):
- *   ..\..\payloads\FILE                  the payloads, shared by all hosts
- *   ..\..\tools\sha256.vbs               SHA-256 via .NET 2.0 COM interop (fallback hasher)
- *   ..\..\tools\sha256-selftest.txt      "abc", to prove a hasher works before trusting it
- *   ..\..\results\NAME\state.txt         progress, so a run after a restart continues
- *   ..\..\results\NAME\result.log        one parseable line per step (RUN / RESULT / END)
- *
- * Decisions that are not obvious from the code:
- * - Installers run through `cmd /c ""EXE" args"`: that returns their exit code on Windows and under
- *   Wine (where `call` of a .cmd stub always yields 1), so tests can stub them with .cmd files.
- * - A hasher is used only after it printed the known SHA-256 of the self-test file. certutil's
- *   `-hashfile FILE SHA256` is tried first (its output has spaces between bytes on older Windows;
- *   spaces are removed), then tools\sha256.vbs (.NET Framework 2.0 ships with Server 2008 SP2, but
- *   not with Server Core). No working hasher: stop, unless /skiphashcheck.
- * - Restart detection: CBS's RebootPending key must be gone and, where wmic can tell, the last
- *   boot time must have changed since the script asked for the restart.
- * - /autoreboot resumes through a scheduled task that runs at startup as SYSTEM (schtasks 2.0 on
- *   Vista/2008 has /sc onstart, /rl highest and /delay); RunOnce would wait for someone to log on.
- * - Every text the script echoes avoids `!`, `%`, `&`, `|`, `<`, `>`, `^` and parentheses, which
- *   cmd.exe would interpret (checked by cmdText).
+ * The script itself is a file one can read as a script: templates/install.cmd.tmpl. This
+ * module fills in only its header variables (@@NAME@@) and the step table; see the template
+ * for layout on the media and the reasons behind the batch code.
  */
 
 export interface InstallScriptOptions {
@@ -34,6 +20,14 @@ export interface InstallScriptOptions {
   version: string;
   /** ISO time of generation */
   generatedAt: string;
+  /**
+   * A test build: honours the CABFERRY_* replacement variables (stub installers, hasher, boot
+   * time, licence status) and says so in its header, on screen and in every log line. Never
+   * for a real host; the script staged for real hosts ignores those variables.
+   */
+  testBuild?: boolean;
+  /** ESU activation IDs whose LicenseStatus the script checks before an ESU-only step */
+  esuActivationIds?: string[];
 }
 
 /** The fixed self-test input and its SHA-256 (FIPS 180-2 test vector "abc"). */
@@ -48,396 +42,115 @@ export const RESULTS_DIR = 'results';
 /** Exit codes of install.cmd itself. */
 export const INSTALL_SCRIPT_EXIT = { complete: 0, stopped: 1, refused: 2, restart: 3010 } as const;
 
+/** The template, relative to the package root (shipped with cabferry; `npm run dist` must pack it). */
+export const INSTALL_TEMPLATE_PATH = ['src', 'media', 'templates', 'install.cmd.tmpl'] as const;
+
+/** The variables the template may contain, each filled in exactly as rendered below. */
+export const TEMPLATE_VARIABLES = [
+  'HEADER', 'HOST', 'ARCH', 'NTVER', 'BUILD', 'STEPS', 'INCOMPLETE', 'PLANID', 'SCRIPTKIND', 'ESUIDS', 'SELFTESTSHA', 'STEPTABLE', 'INTERPRET',
+] as const;
+type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
+
 const CRLF = '\r\n';
+
+/** A plan step with the fields the planner adds for ESU-only updates and .exe payloads (optional until it does). */
+type StagedStep = PlanStep & { requiresEsu?: boolean; switches?: string[] };
+
+let templateText: string | null = null;
+
+/** The install.cmd template as shipped. */
+export function installScriptTemplate(): string {
+  if (templateText === null) {
+    const file = packageFilePath(...INSTALL_TEMPLATE_PATH);
+    try {
+      templateText = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw internalError('MEDIA_TEMPLATE_MISSING', `cannot read the install.cmd template: ${(e as NodeJS.ErrnoException).code ?? e}`, { file, cause: e });
+    }
+  }
+  return templateText;
+}
 
 /** Render install.cmd for one host and its plan. */
 export function renderInstallScript(plan: HostPlan, host: HostInventory, options: InstallScriptOptions): string {
   const hostName = assertMediaName(plan.host, 'host name');
-  const steps = plan.steps.map(stepLine);
   const arch = host.architecture === null || host.architecture === 'neutral' ? '' : host.architecture;
   const ntVersion = host.ntVersion ?? '';
   const build = host.build === null ? '' : String(host.build);
-  const incomplete = !plan.complete;
-
-  const header = [
-    '@echo off',
-    'rem ==== cabferry install script ====================================================',
-    `rem Host:  ${hostName}  architecture ${arch || 'not stated'}, Windows NT ${ntVersion || '?'} build ${build || '?'}`,
-    `rem Plan:  ${plan.steps.length} steps, generated by cabferry ${options.version} at ${options.generatedAt}`,
-    ...(incomplete
-      ? [
-        'rem !!!!! INCOMPLETE PLAN: staged with --allow-incomplete. These updates are missing:',
-        ...plan.missing.map((m) => `rem !!!!!   ${m.kb}: ${oneLine(m.reason)}`),
-      ]
-      : []),
-    'rem Run it from the media as Administrator:  install.cmd [/autoreboot] [/skiphashcheck]',
-    'rem   /autoreboot     restart by itself when a step needs it and continue after the restart',
-    `rem                   through a scheduled task cabferry-${hostName} that runs at startup as SYSTEM`,
-    'rem   /skiphashcheck  install even when this host cannot compute SHA-256 - not recommended',
-    'rem Exit codes: 0 all steps done; 3010 restart the host and run it again; 1 stopped on a',
-    'rem   failure, see the result log; 2 wrong host, not elevated, bad argument or read-only media.',
-    `rem State and log: ..\\..\\${RESULTS_DIR}\\${hostName}\\state.txt and result.log. Delete state.txt to start over.`,
-    'rem Test hooks: CABFERRY_WUSA, CABFERRY_PKGMGR, CABFERRY_HASHER, CABFERRY_SCHTASKS,',
-    'rem   CABFERRY_SHUTDOWN and CABFERRY_BOOTTIME replace the programs and facts it uses.',
-    'rem =================================================================================',
-  ];
-
-  const body = `
-setlocal enableextensions disabledelayedexpansion
-set "CF_HERE=%~dp0"
-set "CF_SELF=%~f0"
-if not "%CF_HERE:!=%"=="%CF_HERE%" goto :bad_path
-setlocal enabledelayedexpansion
-set "CF_HOST=${hostName}"
-set "CF_ARCH=${arch}"
-set "CF_NTVER=${ntVersion}"
-set "CF_BUILD=${build}"
-set "CF_STEPS=${plan.steps.length}"
-set "CF_INCOMPLETE=${incomplete ? 1 : 0}"
-set "CF_SELFTEST_SHA=${HASH_SELFTEST_SHA256}"
-rem Wine's cmd lacks delayed-expansion substrings: paths are normalised by a for loop, substrings use call set
-for %%i in ("%CF_HERE%..\\..\\payloads") do set "CF_PAYLOADS=%%~fi\\"
-for %%i in ("%CF_HERE%..\\..\\tools") do set "CF_TOOLS=%%~fi\\"
-for %%i in ("%CF_HERE%..\\..\\${RESULTS_DIR}\\${hostName}") do set "CF_RESULTS=%%~fi\\"
-set "CF_STATE=!CF_RESULTS!state.txt"
-set "CF_LOG=!CF_RESULTS!result.log"
-set "CF_TASK=cabferry-!CF_HOST!"
-set "CF_SYS=%SystemRoot%\\System32"
-if defined PROCESSOR_ARCHITEW6432 set "CF_SYS=%SystemRoot%\\Sysnative"
-if not defined CABFERRY_WUSA set "CABFERRY_WUSA=!CF_SYS!\\wusa.exe"
-if not defined CABFERRY_PKGMGR set "CABFERRY_PKGMGR=!CF_SYS!\\pkgmgr.exe"
-if not defined CABFERRY_SCHTASKS set "CABFERRY_SCHTASKS=!CF_SYS!\\schtasks.exe"
-if not defined CABFERRY_SHUTDOWN set "CABFERRY_SHUTDOWN=!CF_SYS!\\shutdown.exe"
-set "CF_AUTOREBOOT=0"
-set "CF_SKIPHASH=0"
-
-:args
-if "%~1"=="" goto :args_done
-if /i "%~1"=="/autoreboot" (set "CF_AUTOREBOOT=1" & shift & goto :args)
-if /i "%~1"=="/skiphashcheck" (set "CF_SKIPHASH=1" & shift & goto :args)
-echo cabferry: unknown argument %1 - usage: install.cmd [/autoreboot] [/skiphashcheck]
-exit /b 2
-:args_done
-
-echo cabferry: ${cmdText(`installing updates on ${hostName}, ${plan.steps.length} planned steps`)}
-if "!CF_INCOMPLETE!"=="1" echo cabferry: WARNING - THIS PLAN IS INCOMPLETE, some prerequisites were missing when it was staged. See plan.txt.
-if not exist "!CF_RESULTS!" mkdir "!CF_RESULTS!" >nul 2>&1
-type nul >>"!CF_STATE!" 2>nul
-type nul >>"!CF_LOG!" 2>nul
-if not exist "!CF_LOG!" goto :cannot_write
-
-rem ---- elevated? fsutil needs administrator rights; net session is the fallback check
-rem no conditional chaining anywhere: Wine cmd runs the right side of it even after a failure
-fsutil dirty query %SystemDrive% >nul 2>&1
-if !errorlevel! equ 0 goto :elevated
-net session >nul 2>&1
-if !errorlevel! equ 0 goto :elevated
-echo cabferry: this script must run elevated - right-click install.cmd, Run as administrator.
-call :end refused not-elevated 2
-exit /b 2
-:elevated
-
-rem ---- the host the plan was made for?
-if /i not "%COMPUTERNAME%"=="!CF_HOST!" (
-  echo cabferry: this plan is for host !CF_HOST!, but this is %COMPUTERNAME%. Use hosts\\%COMPUTERNAME%\\install.cmd if there is one.
-  call :end refused wrong-host 2
-  exit /b 2
-)
-set "CF_HOSTARCH=%PROCESSOR_ARCHITECTURE%"
-if defined PROCESSOR_ARCHITEW6432 set "CF_HOSTARCH=%PROCESSOR_ARCHITEW6432%"
-if /i "!CF_HOSTARCH!"=="AMD64" set "CF_HOSTARCH=amd64"
-if /i "!CF_HOSTARCH!"=="x86" set "CF_HOSTARCH=x86"
-if /i "!CF_HOSTARCH!"=="IA64" set "CF_HOSTARCH=ia64"
-if defined CF_ARCH if not "!CF_HOSTARCH!"=="!CF_ARCH!" (
-  echo cabferry: the plan is for a !CF_ARCH! host, this host is !CF_HOSTARCH!.
-  call :end refused wrong-architecture 2
-  exit /b 2
-)
-set "CF_HOSTNTVER="
-set "CF_HOSTBUILD="
-for /f "tokens=1,2,3" %%a in ('reg query "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion" 2^>nul') do (
-  if /i "%%a"=="CurrentVersion" set "CF_HOSTNTVER=%%c"
-  if /i "%%a"=="CurrentBuildNumber" set "CF_HOSTBUILD=%%c"
-)
-if not defined CF_HOSTBUILD call :build_from_ver
-if not defined CF_HOSTBUILD (
-  echo cabferry: cannot read the Windows version of this host - reg query and ver both failed.
-  call :end refused unknown-build 2
-  exit /b 2
-)
-if defined CF_NTVER if not "!CF_HOSTNTVER!"=="!CF_NTVER!" (
-  echo cabferry: the plan is for Windows NT !CF_NTVER!, this host runs NT !CF_HOSTNTVER!.
-  call :end refused wrong-windows-version 2
-  exit /b 2
-)
-rem the first run must find the build the plan started from; later runs may find a newer one
-set "CF_FRESH=1"
-for /f "usebackq tokens=1" %%a in ("%CF_STATE%") do set "CF_FRESH=0"
-if defined CF_BUILD (
-  if "!CF_FRESH!"=="1" if not "!CF_HOSTBUILD!"=="!CF_BUILD!" goto :wrong_build
-  if !CF_HOSTBUILD! LSS !CF_BUILD! goto :wrong_build
-)
-
-rem ---- a SHA-256 hasher this host really has, proven on a known input first
-set "CF_HASHER="
-set "CF_SELFTEST=!CF_TOOLS!sha256-selftest.txt"
-if defined CABFERRY_HASHER (
-  call :hash_file override "!CF_SELFTEST!" !CF_SELFTEST_SHA!
-  if "!CF_MATCH!"=="1" (set "CF_HASHER=override") else goto :hasher_override_failed
-  goto :hasher_ready
-)
-call :hash_file certutil "!CF_SELFTEST!" !CF_SELFTEST_SHA!
-if "!CF_MATCH!"=="1" (set "CF_HASHER=certutil" & goto :hasher_ready)
-call :hash_file dotnet "!CF_SELFTEST!" !CF_SELFTEST_SHA!
-if "!CF_MATCH!"=="1" (set "CF_HASHER=dotnet" & goto :hasher_ready)
-if "!CF_SKIPHASH!"=="1" (
-  set "CF_HASHER=none"
-  echo cabferry: WARNING - this host cannot compute SHA-256. /skiphashcheck was given: payloads are installed WITHOUT checking them.
-  goto :hasher_ready
-)
-echo cabferry: this host cannot compute SHA-256 - certutil -hashfile SHA256 and tools\\sha256.vbs with .NET 2.0 both failed their self-test.
-echo cabferry: payloads are not installed unchecked. If the media was checked with cabferry verify-media, run install.cmd /skiphashcheck.
-call :end stopped no-hasher 1
-exit /b 1
-:hasher_ready
-
-call :now
->>"!CF_LOG!" echo RUN host=!CF_HOST! build=!CF_HOSTBUILD! arch=!CF_HOSTARCH! hasher=!CF_HASHER! autoreboot=!CF_AUTOREBOOT! time=!CF_NOW!
-
-rem ---- did the restart asked for last time happen?
-call :check_restart
-if errorlevel 1 goto :stopped
-
-rem ---- the plan, in order: step, action, KB, installer, payload, SHA-256
-${steps.join('\n')}
-
-call :end complete - 0
-call :remove_task
-echo cabferry: all ${plan.steps.length} steps are done on !CF_HOST!.
-exit /b 0
-
-:stopped
-set "CF_RC=!errorlevel!"
-if "!CF_RC!"=="3010" (call :end restart - 3010) else (call :end stopped - !CF_RC!)
-if not "!CF_RC!"=="3010" call :remove_task
-exit /b !CF_RC!
-
-rem ==== subroutines ================================================================
-
-:step
-set "S_N=%~1"
-set "S_ACTION=%~2"
-set "S_KB=%~3"
-set "S_INSTALLER=%~4"
-set "S_FILE=%~5"
-set "S_SHA=%~6"
-set "S_CODE=0"
-call :state_count done !S_N!
-if not "!CF_COUNT!"=="0" exit /b 0
-call :state_count attempt !S_N!
-if !CF_COUNT! GEQ 2 goto :loop_guard
->>"!CF_STATE!" echo attempt !S_N!
-if "!S_ACTION!"=="reboot" goto :step_reboot
-
-if not exist "!CF_PAYLOADS!!S_FILE!" (
-  echo cabferry: [!S_N!/!CF_STEPS!] !S_FILE! is not on the media.
-  call :log payload-missing
-  exit /b 1
-)
-if "!CF_HASHER!"=="none" goto :step_install
-echo cabferry: [!S_N!/!CF_STEPS!] checking the SHA-256 of !S_FILE!
-call :hash_file !CF_HASHER! "!CF_PAYLOADS!!S_FILE!" !S_SHA!
-if not "!CF_MATCH!"=="1" (
-  echo cabferry: [!S_N!/!CF_STEPS!] !S_FILE! does NOT have the SHA-256 in the plan - not installed. Re-check the media with cabferry verify-media.
-  call :log hash-mismatch
-  exit /b 1
-)
-:step_install
-echo cabferry: [!S_N!/!CF_STEPS!] installing !S_KB! from !S_FILE!
-if "!S_INSTALLER!"=="pkgmgr" goto :step_pkgmgr
-cmd /c ""!CABFERRY_WUSA!" "!CF_PAYLOADS!!S_FILE!" /quiet /norestart"
-set "S_CODE=!errorlevel!"
-goto :step_interpret
-:step_pkgmgr
-rem the whole "/m:PATH" is quoted: the same argv for pkgmgr as /m:"PATH", and one token for cmd
-cmd /c ""!CABFERRY_PKGMGR!" /ip "/m:!CF_PAYLOADS!!S_FILE!" /quiet /norestart"
-set "S_CODE=!errorlevel!"
-:step_interpret
-${interpretBlock()}
-call :log !S_MEANING!
-echo cabferry: [!S_N!/!CF_STEPS!] !S_KB!: !S_TEXT!, exit code !S_CODE!
-if "!S_OUTCOME!"=="stop" goto :step_failed
->>"!CF_STATE!" echo done !S_N! !S_CODE!
-if "!S_OUTCOME!"=="reboot" goto :request_restart
-exit /b 0
-:step_failed
-if "!S_MEANING!"=="sha2-support-missing" echo cabferry: SHA-2 code signing support is not active yet: install KB4474419 and reboot, then run install.cmd again.
-echo cabferry: stopped at step !S_N! of !CF_STEPS!. Fix the cause and run install.cmd again - it continues at this step.
-exit /b 1
-
-:step_reboot
-rem a restart that already happened right after the previous step satisfies this one
-set /a S_PREV=S_N-1
-call :state_count rebooted !S_PREV!
-if not "!CF_COUNT!"=="0" goto :step_reboot_satisfied
->>"!CF_STATE!" echo done !S_N! 0
-call :log reboot-requested
-goto :request_restart
-:step_reboot_satisfied
->>"!CF_STATE!" echo done !S_N! 0
-call :log reboot-done
-exit /b 0
-
-:request_restart
-call :boottime
->>"!CF_STATE!" echo await !S_N! !CF_BOOT!
-if "!CF_AUTOREBOOT!"=="1" goto :restart_now
-echo cabferry: restart the host now, then run install.cmd again - it continues after step !S_N!.
-exit /b 3010
-
-:restart_now
-cmd /c ""!CABFERRY_SCHTASKS!" /create /tn "!CF_TASK!" /tr "\\"!CF_SELF!\\" /autoreboot" /sc onstart /ru SYSTEM /rl HIGHEST /delay 0001:00 /f" >nul 2>&1
-if errorlevel 1 (
-  echo cabferry: could not create the scheduled task !CF_TASK! - restart the host yourself and run install.cmd again.
-  exit /b 3010
-)
-echo cabferry: restarting in 60 seconds - install.cmd continues by itself after the restart.
-cmd /c ""!CABFERRY_SHUTDOWN!" /r /t 60 /d p:2:17 /c "cabferry: restarting to continue installing updates""
-exit /b 3010
-
-:check_restart
-rem state.txt: "await N BOOT" when step N asked for a restart, "rebooted N" once it happened
-set "CF_AWAIT="
-set "CF_AWAITBOOT="
-for /f "usebackq tokens=1,2,3" %%a in ("%CF_STATE%") do (
-  if "%%a"=="await" (set "CF_AWAIT=%%b" & set "CF_AWAITBOOT=%%c")
-  if "%%a"=="rebooted" set "CF_AWAIT="
-)
-if not defined CF_AWAIT exit /b 0
-call :boottime
-set "CF_RESTARTED=1"
-reg query "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending" >nul 2>&1
-if !errorlevel! equ 0 set "CF_RESTARTED=0"
-if not "!CF_AWAITBOOT!"=="unknown" if "!CF_BOOT!"=="!CF_AWAITBOOT!" set "CF_RESTARTED=0"
-if "!CF_RESTARTED!"=="1" (
-  >>"!CF_STATE!" echo rebooted !CF_AWAIT!
-  set "S_N=!CF_AWAIT!"
-  set "S_KB=-"
-  set "S_ACTION=restart"
-  set "S_CODE=0"
-  call :log reboot-done
-  exit /b 0
-)
-set "S_N=!CF_AWAIT!"
-set "S_KB=-"
-set "S_ACTION=restart"
-set "S_CODE=0"
-if not "!CF_AUTOREBOOT!"=="1" (
-  echo cabferry: the host has not restarted since step !CF_AWAIT! asked for it - a restart is still pending. Restart it, then run install.cmd again.
-  exit /b 3010
-)
-call :state_count await !CF_AWAIT!
-if !CF_COUNT! GEQ 2 goto :loop_guard
-echo cabferry: a restart is still pending after step !CF_AWAIT!.
-goto :request_restart
-
-:loop_guard
-echo cabferry: step !S_N! was reached three times without finishing - stopped to avoid a reboot loop.
-echo cabferry: look at the result log and the CBS log, then delete the results\\!CF_HOST!\\state.txt lines for step !S_N! to try again.
-call :log loop-guard
-exit /b 1
-
-:state_count
-rem %1 record type, %2 step: how many "TYPE STEP ..." lines state.txt holds (no findstr: Wine's /b /c: matches anything)
-set "CF_COUNT=0"
-for /f "usebackq tokens=1,2" %%a in ("%CF_STATE%") do if "%%a"=="%~1" if "%%b"=="%~2" set /a CF_COUNT+=1
-exit /b 0
-
-:hash_file
-rem %1 hasher, %2 file, %3 expected SHA-256; sets CF_MATCH=1 when a line of the output equals it
-set "CF_MATCH=0"
-set "H_TMP=%TEMP%\\cabferry-%RANDOM%%RANDOM%.txt"
-if "%~1"=="override" cmd /c ""!CABFERRY_HASHER!" "%~2"" >"!H_TMP!" 2>nul
-if "%~1"=="certutil" "!CF_SYS!\\certutil.exe" -hashfile "%~2" SHA256 >"!H_TMP!" 2>nul
-if "%~1"=="dotnet" "!CF_SYS!\\cscript.exe" //nologo //B //E:vbscript "!CF_TOOLS!sha256.vbs" "%~2" >"!H_TMP!" 2>nul
-if not exist "!H_TMP!" exit /b 0
-for /f "usebackq delims=" %%L in ("%H_TMP%") do (
-  set "H_LINE=%%L"
-  call set "H_LINE=%%H_LINE: =%%"
-  if /i "!H_LINE!"=="%~3" set "CF_MATCH=1"
-)
-del "!H_TMP!" >nul 2>&1
-exit /b 0
-
-:hasher_override_failed
-echo cabferry: CABFERRY_HASHER=!CABFERRY_HASHER! did not print the SHA-256 of the self-test file - stopped.
-call :end stopped no-hasher 1
-exit /b 1
-
-:log
-rem one line per step event; %1 is the meaning
-call :now
->>"!CF_LOG!" echo RESULT step=!S_N! kb=!S_KB! action=!S_ACTION! code=!S_CODE! meaning=%~1 host=!CF_HOST! time=!CF_NOW!
-exit /b 0
-
-:end
-rem %1 status, %2 reason, %3 exit code
-call :now
->>"!CF_LOG!" echo END status=%~1 reason=%~2 code=%~3 host=!CF_HOST! time=!CF_NOW!
-exit /b 0
-
-:now
-rem wmic gives a locale-independent time; once it has failed (Server Core without WMI, Wine) it is not asked again
-set "CF_NOW="
-if not "!CF_WMIC!"=="0" for /f "tokens=2 delims==" %%t in ('wmic os get LocalDateTime /value 2^>nul') do set "CF_NOW=%%t"
-if not defined CF_NOW set "CF_WMIC=0"
-if defined CF_NOW call set "CF_NOW=%%CF_NOW:~0,4%%-%%CF_NOW:~4,2%%-%%CF_NOW:~6,2%%T%%CF_NOW:~8,2%%:%%CF_NOW:~10,2%%:%%CF_NOW:~12,2%%"
-if not defined CF_NOW set "CF_NOW=!DATE! !TIME!"
-exit /b 0
-
-:boottime
-set "CF_BOOT=unknown"
-if defined CABFERRY_BOOTTIME (set "CF_BOOT=!CABFERRY_BOOTTIME!" & exit /b 0)
-if not "!CF_WMIC!"=="0" for /f "tokens=2 delims==" %%t in ('wmic os get LastBootUpTime /value 2^>nul') do set "CF_BOOT=%%t"
-if not "!CF_BOOT!"=="unknown" call set "CF_BOOT=%%CF_BOOT:~0,14%%"
-exit /b 0
-
-:build_from_ver
-rem "Microsoft Windows [Version 6.0.6002]"
-set "CF_VER="
-for /f "tokens=2 delims=[]" %%v in ('ver') do set "CF_VER=%%v"
-if not defined CF_VER exit /b 0
-for /f "tokens=2" %%v in ("%CF_VER%") do set "CF_VER=%%v"
-for /f "tokens=1,2,3 delims=." %%a in ("%CF_VER%") do (set "CF_HOSTNTVER=%%a.%%b" & set "CF_HOSTBUILD=%%c")
-exit /b 0
-
-:remove_task
-if "!CF_AUTOREBOOT!"=="1" cmd /c ""!CABFERRY_SCHTASKS!" /delete /tn "!CF_TASK!" /f" >nul 2>&1
-exit /b 0
-
-:wrong_build
-echo cabferry: the plan starts from build !CF_BUILD!, this host is at build !CF_HOSTBUILD!. Collect a new inventory and plan again.
-call :end refused wrong-build 2
-exit /b 2
-
-:cannot_write
-echo cabferry: cannot write to !CF_RESULTS! - the media must be writable, it records progress there.
-exit /b 2
-
-:bad_path
-echo cabferry: the path of this script contains an exclamation mark, which cmd.exe cannot handle - copy the media to a folder without one.
-exit /b 2
-`;
-  const text = [...header, ...body.split('\n').slice(1)].join('\n');
+  const planId = planIdOf(host, plan);
+  const esuIds = (options.esuActivationIds ?? []).map((id) => {
+    if (!/^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/.test(id)) {
+      throw inputError('MEDIA_BAD_ACTIVATION_ID', `ESU activation ID ${JSON.stringify(id)} is not a GUID`);
+    }
+    return id.toLowerCase();
+  });
+  const values: Record<TemplateVariable, string> = {
+    HEADER: headerLines(plan, host, hostName, planId, options).join('\n'),
+    HOST: hostName,
+    ARCH: arch,
+    NTVER: cmdToken(ntVersion, 'NT version'),
+    BUILD: build,
+    STEPS: String(plan.steps.length),
+    INCOMPLETE: plan.complete ? '0' : '1',
+    PLANID: planId,
+    SCRIPTKIND: options.testBuild === true ? 'test' : 'release',
+    ESUIDS: esuIds.join(' '),
+    SELFTESTSHA: HASH_SELFTEST_SHA256,
+    STEPTABLE: (plan.steps as StagedStep[]).map(stepLine).join('\n'),
+    INTERPRET: interpretBlock(),
+  };
+  const text = fillTemplate(installScriptTemplate(), values);
   assertAscii(text, hostName);
   return text.replace(/\r?\n/g, CRLF);
 }
 
-/** One `call :step` line of the plan table, followed by the stop check. */
-function stepLine(step: PlanStep): string {
+/** Replace every @@NAME@@; a name the renderer does not know is a bug in the template. */
+export function fillTemplate(template: string, values: Record<string, string>): string {
+  return template.replace(/@@([A-Z]+)@@/g, (_, name: string) => {
+    const v = values[name];
+    if (v === undefined) throw internalError('MEDIA_TEMPLATE_VARIABLE', `the install.cmd template uses @@${name}@@, which nothing renders`);
+    return v;
+  });
+}
+
+function headerLines(plan: HostPlan, host: HostInventory, hostName: string, planId: string, options: InstallScriptOptions): string[] {
+  const test = options.testBuild === true;
+  return [
+    'rem ==== cabferry install script ====================================================',
+    ...(test
+      ? [
+        'rem !!!!! TEST BUILD - staged with --test-build for cabferry\'s own tests. It honours the',
+        'rem !!!!! CABFERRY_WUSA, CABFERRY_PKGMGR, CABFERRY_HASHER, CABFERRY_SCHTASKS, CABFERRY_SHUTDOWN,',
+        'rem !!!!! CABFERRY_EXE, CABFERRY_BOOTTIME and CABFERRY_LICENSESTATUS replacement variables.',
+        'rem !!!!! NOT FOR REAL HOSTS.',
+      ]
+      : []),
+    `rem Host:  ${hostName}  architecture ${host.architecture ?? 'not stated'}, Windows NT ${oneLine(host.ntVersion ?? '?')} build ${host.build ?? '?'}`,
+    `rem Plan:  ${planId}`,
+    `rem        ${plan.steps.length} steps, generated by cabferry ${oneLine(options.version)} at ${oneLine(options.generatedAt)}`,
+    ...(plan.complete
+      ? []
+      : [
+        'rem !!!!! INCOMPLETE PLAN: staged with --allow-incomplete. These updates are missing:',
+        ...plan.missing.map((m) => `rem !!!!!   ${oneLine(m.kb)}: ${oneLine(m.reason)}`),
+      ]),
+    'rem Run it from the media as Administrator:  install.cmd [/autoreboot] [/skiphashcheck]',
+    'rem   /autoreboot     restart by itself when a step needs it and continue after the restart',
+    `rem                   through a scheduled task cabferry-${hostName} that runs at startup as SYSTEM`,
+    'rem   /skiphashcheck  install even when this host cannot compute SHA-256 - not recommended',
+    'rem Exit codes: 0 all steps done and found on the host; 3010 restart the host and run it again;',
+    'rem   1 stopped on a failure, or an installed update is not found on the host - see the result log;',
+    'rem   2 wrong host, not elevated, bad argument or read-only media.',
+    `rem State and log: ..\\..\\${RESULTS_DIR}\\${hostName}\\${planId}\\`,
+    'rem   state.txt says where to resume; result.log says what happened, one line per event.',
+  ];
+}
+
+/** One line of the step table: `call :step`, followed by the stop check. */
+function stepLine(step: StagedStep): string {
   const n = step.n;
   if (step.action === 'reboot') {
-    return `call :step ${n} reboot - - - -\nif errorlevel 1 goto :stopped`;
+    return `call :step ${n} reboot - - - - 0\nif errorlevel 1 goto :stopped`;
   }
   if (step.file === null || step.sha256 === null || step.kb === null) {
     throw inputError('MEDIA_PLAN_STEP_INCOMPLETE', `plan step ${n} installs ${step.kb ?? 'an update'} but names no payload file or SHA-256`);
@@ -448,22 +161,34 @@ function stepLine(step: PlanStep): string {
     throw inputError('MEDIA_PLAN_BAD_SHA256', `plan step ${n} has an invalid SHA-256 ${JSON.stringify(step.sha256)}`);
   }
   const kb = assertMediaName(step.kb, `KB of step ${n}`);
-  return `call :step ${n} install ${kb} ${installer} ${file} ${step.sha256}\nif errorlevel 1 goto :stopped`;
+  const esu = step.requiresEsu === true ? 1 : 0;
+  const call = `call :step ${n} install ${kb} ${installer} ${file} ${step.sha256} ${esu}\nif errorlevel 1 goto :stopped`;
+  if (installer !== 'exe') return call;
+  const switches = (step.switches ?? []).map((sw) => {
+    if (!/^[A-Za-z0-9/:=._-]+$/.test(sw)) throw inputError('MEDIA_BAD_SWITCH', `plan step ${n}: installer switch ${JSON.stringify(sw)} cannot be passed safely by install.cmd`);
+    return sw;
+  });
+  return `set "S_SWITCHES=${switches.join(' ')}"\n${call}`;
 }
 
-/** .msu goes through wusa.exe, a payload .cab through pkgmgr.exe (NT 6.0 has no DISM). */
-export function installerFor(file: string): 'wusa' | 'pkgmgr' {
+/** .msu goes through wusa.exe, a payload .cab through pkgmgr.exe (NT 6.0 has no DISM), an .exe runs itself. */
+export function installerFor(file: string): 'wusa' | 'pkgmgr' | 'exe' {
   const lower = file.toLowerCase();
   if (lower.endsWith('.msu')) return 'wusa';
   if (lower.endsWith('.cab')) return 'pkgmgr';
-  throw inputError('MEDIA_UNKNOWN_PAYLOAD_TYPE', `${file}: only .msu and .cab payloads can be installed`);
+  if (lower.endsWith('.exe')) return 'exe';
+  throw inputError('MEDIA_UNKNOWN_PAYLOAD_TYPE', `${file}: only .msu, .cab and .exe payloads can be installed`);
 }
 
-/** install.cmd's `:interpret` lines, generated from the one exit code table. */
+/**
+ * install.cmd's interpretation of an installer exit code, generated from the one exit code
+ * table: S_MEANING and S_OUTCOME as in the table, S_TEXT for the operator, S_EXPECT 1 when
+ * the update should now be on the host (so the host is asked), 0 when it should not.
+ */
 function interpretBlock(): string {
-  const lines = ['set "S_MEANING=failed"', 'set "S_OUTCOME=stop"', 'set "S_TEXT=the installer failed"'];
+  const lines = ['set "S_MEANING=failed"', 'set "S_OUTCOME=stop"', 'set "S_EXPECT=0"', 'set "S_TEXT=the installer failed"'];
   for (const c of INSTALLER_EXIT_CODES) {
-    lines.push(`if "!S_CODE!"=="${c.code}" (set "S_MEANING=${c.meaning}" & set "S_OUTCOME=${c.outcome}" & set "S_TEXT=${cmdText(c.explanation)}")`);
+    lines.push(`if "!S_CODE!"=="${c.code}" (set "S_MEANING=${c.meaning}" & set "S_OUTCOME=${c.outcome}" & set "S_EXPECT=${c.presentAfter ? 1 : 0}" & set "S_TEXT=${cmdText(c.explanation)}")`);
   }
   return lines.join('\n');
 }
@@ -475,7 +200,13 @@ function cmdText(text: string): string {
   return clean;
 }
 
-/** Text for a `rem` line: one line, ASCII, nothing cmd.exe expands even in a comment. */
+/** A value set verbatim into a variable: letters, digits and dots only. */
+function cmdToken(text: string, what: string): string {
+  if (!/^[A-Za-z0-9.]*$/.test(text)) throw inputError('MEDIA_BAD_VALUE', `${what} ${JSON.stringify(text)} cannot be written into install.cmd`);
+  return text;
+}
+
+/** Text for a `rem` line: one line, printable ASCII, nothing cmd.exe expands even in a comment. */
 function oneLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').replace(/[%!^&|<>]/g, ' ');
 }

@@ -17,7 +17,7 @@ export interface MediaManifest {
   createdAt: string;
   /** the catalog the payloads came from */
   catalog: string | null;
-  hosts: { name: string; complete: boolean; steps: number; missing: string[] }[];
+  hosts: { name: string; planId?: string; complete: boolean; steps: number; missing: string[] }[];
   files: ManifestEntry[];
 }
 
@@ -72,7 +72,8 @@ export function parseManifest(bytes: Buffer, file: string): MediaManifest {
       throw bad(`hosts[${i}] must have name, complete and steps`);
     }
     const missing = Array.isArray(e.missing) ? e.missing.filter((x): x is string => typeof x === 'string') : [];
-    return { name: e.name, complete: e.complete, steps: e.steps, missing };
+    if (!isSafeRelativePath(e.name) || e.name.includes('/')) throw bad(`hosts[${i}] name ${JSON.stringify(e.name)} is not a folder name`);
+    return { name: e.name, ...(typeof e.planId === 'string' ? { planId: e.planId } : {}), complete: e.complete, steps: e.steps, missing };
   });
   return { format: MANIFEST_FORMAT, cabferryVersion: m.cabferryVersion, createdAt: m.createdAt, catalog: (m.catalog as string | null) ?? null, hosts, files };
 }

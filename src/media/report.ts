@@ -1,20 +1,29 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { describeIoError, inputError } from '../errors';
 import { readRegularFile } from '../io/regular-file';
-import type { HostPlan } from '../planner/types';
+import type { TrustAnchor } from '../authenticode/trust';
+import type { HostInventory, HostPlan, PlanStep } from '../planner/types';
 import { hex32, interpretExitCode, SCRIPT_MEANINGS } from './exit-codes';
 import { MEDIA } from './layout';
-import { parseResultLog, type EndRecord, type ResultRecord } from './result-log';
+import { type MediaManifest } from './manifest';
+import { readManifest, signatureVerdict, type SignatureVerdict } from './media-integrity';
+import { planIdOf } from './plan-identity';
+import { parseResultLog, type EndRecord, type ResultLog, type ResultRecord } from './result-log';
 
 /**
  * report: the result logs brought back on the medium, held against the plans staged on it.
- * Each planned step is installed, skipped (not applicable), failed (with the code and what it
- * means), waiting for a restart, or not reached.
+ *
+ * Nothing is believed that the medium cannot prove: the hosts and their plan.json come from the
+ * signed manifest (a plan.json whose SHA-256 is not the manifest's is "plan-altered", and its
+ * results are not read); a result counts only when its plan id, step, KB and action all match
+ * the staged plan; an update counts as installed only when install.cmd found it on the host.
+ * Results of other plans (an earlier staging of the same stick) are listed as history.
  */
 
-export type StepStatus = 'installed' | 'skipped' | 'failed' | 'restart-pending' | 'not-reached';
-export type HostStatus = 'complete' | 'restart-pending' | 'failed' | 'refused' | 'in-progress' | 'not-run';
+export type StepStatus = 'installed' | 'skipped' | 'failed' | 'restart-pending' | 'unconfirmed' | 'not-reached';
+export type HostStatus = 'complete' | 'restart-pending' | 'failed' | 'refused' | 'in-progress' | 'unconfirmed' | 'not-run' | 'plan-altered';
 
 export interface StepReport {
   n: number;
@@ -25,85 +34,142 @@ export interface StepReport {
   code: number | null;
   codeHex: string | null;
   meaning: string | null;
+  /** what install.cmd found on the host: yes, pending (restart outstanding), no, n/a; null when not reached */
+  confirmed: ResultRecord['confirmed'];
   explanation: string | null;
   time: string | null;
 }
 
+/** Results on the medium that belong to another plan than the staged one. */
+export interface PlanResults {
+  /** the plan id the lines carry; null for logs written before plans had ids */
+  planId: string | null;
+  /** relative to the medium root */
+  path: string;
+  runs: number;
+  lastRun: string | null;
+  /** KBs that plan's script found installed on the host */
+  confirmedInstalled: string[];
+  results: number;
+}
+
 export interface HostReport {
   host: string;
+  planId: string | null;
   status: HostStatus;
-  /** why the script refused or stopped, from its last END line */
+  /** why the script refused or stopped, from its last END line; or why the plan is not believed */
   reason: string | null;
   runs: number;
   lastRun: string | null;
+  /** the script was a --test-build (its results prove nothing about a real host) */
+  testBuild: boolean;
   steps: StepReport[];
   counts: Record<StepStatus, number>;
   unreadableLines: number;
+  /** result lines in this plan's log that carry another plan id, or a step/KB/action the plan does not have */
+  unmatchedLines: number;
+  history: PlanResults[];
 }
 
 export interface MediaReport {
   dir: string;
+  integrity: SignatureVerdict;
   hosts: HostReport[];
-  /** every host complete */
+  /** the staged plans are proven and every host is complete */
   ok: boolean;
 }
 
-const DONE = new Set(['installed', 'reboot-required', 'reboot-initiated', 'already-installed', 'reboot-done']);
-const SKIPPED = new Set(['not-applicable']);
-
-export function reportMedia(dir: string): MediaReport {
-  const root = path.resolve(dir);
-  const hostsDir = path.join(root, MEDIA.hosts);
-  if (!fs.existsSync(hostsDir)) {
-    throw inputError('MEDIA_NOT_STAGED', `no ${MEDIA.hosts}/ folder: not a cabferry medium`, { file: root });
-  }
-  if (isSymlink(hostsDir) || isSymlink(path.join(root, MEDIA.results))) {
-    throw inputError('MEDIA_SYMLINK', `${MEDIA.hosts}/ or ${MEDIA.results}/ is a symbolic link: a medium cabferry staged has none; not read`, { file: root });
-  }
-  const names = fs.readdirSync(hostsDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  const hosts = names.map((name) => reportHost(root, name));
-  return { dir: root, hosts, ok: hosts.length > 0 && hosts.every((h) => h.status === 'complete') };
+export interface ReportOptions {
+  /** anchors for manifest.json.p7s; null when none are available (the plans are then not proven) */
+  trust: TrustAnchor[] | null;
+  /** accept an unsigned medium (the plans are then only as good as manifest.json) */
+  allowUnsigned?: boolean;
+  now?: Date;
 }
 
-function reportHost(root: string, name: string): HostReport {
-  const planPath = path.join(root, MEDIA.hosts, name, 'plan.json');
-  const plan = readPlan(root, planPath);
-  const logPath = path.join(root, MEDIA.results, name, 'result.log');
-  const log = fs.existsSync(logPath) || isSymlink(logPath) ? parseResultLog(readMediumFile(root, logPath, MAX_RESULT_LOG_BYTES, 'result.log').toString('latin1')) : null;
+/** The meanings that say an update was installed (its `confirmed` decides whether it counts). */
+const INSTALLED = new Set(['installed', 'reboot-required', 'reboot-initiated', 'already-installed', 'confirmed-on-host']);
+const SKIPPED = new Set(['not-applicable']);
 
-  const lastByStep = new Map<number, ResultRecord>();
-  for (const r of log?.results ?? []) lastByStep.set(r.step, r);
-  const steps: StepReport[] = plan.steps.map((s) => {
-    const r = lastByStep.get(s.n);
-    const base = { n: s.n, action: s.action, kb: s.kb, file: s.file };
-    if (r === undefined) return { ...base, status: 'not-reached', code: null, codeHex: null, meaning: null, explanation: null, time: null };
-    return { ...base, status: stepStatus(r), code: r.code, codeHex: hex32(r.code), meaning: r.meaning, explanation: explain(r), time: r.time };
-  });
-  const counts: Record<StepStatus, number> = { installed: 0, skipped: 0, failed: 0, 'restart-pending': 0, 'not-reached': 0 };
+export function reportMedia(dir: string, options: ReportOptions): MediaReport {
+  const root = path.resolve(dir);
+  const { manifest, bytes } = readManifest(root);
+  if (isSymlink(path.join(root, MEDIA.hosts)) || isSymlink(path.join(root, MEDIA.results))) {
+    throw inputError('MEDIA_SYMLINK', `${MEDIA.hosts}/ or ${MEDIA.results}/ is a symbolic link: a medium cabferry staged has none; not read`, { file: root });
+  }
+  const integrity = signatureVerdict(root, bytes, options);
+  const hosts = manifest.hosts.map((h) => reportHost(root, h.name, manifest));
+  return { dir: root, integrity, hosts, ok: integrity.proven && hosts.length > 0 && hosts.every((h) => h.status === 'complete') };
+}
+
+function reportHost(root: string, name: string, manifest: MediaManifest): HostReport {
+  const staged = readStagedPlan(root, name, manifest);
+  const history = resultsOnMedium(root, name).filter((r) => staged.planId === null || r.planId !== staged.planId);
+  if (staged.plan === null) {
+    return {
+      host: name, planId: null, status: 'plan-altered', reason: staged.problem, runs: 0, lastRun: null, testBuild: false,
+      steps: [], counts: emptyCounts(), unreadableLines: 0, unmatchedLines: 0, history,
+    };
+  }
+  const { plan, planId } = staged as { plan: HostPlan; planId: string };
+  const log = readLog(root, path.join(root, MEDIA.results, name, planId, 'result.log'));
+  const mine = (log?.results ?? []).filter((r) => r.plan === planId);
+  const steps = plan.steps.map((s) => stepReport(s, mine));
+  const matched = mine.filter((r) => plan.steps.some((s) => recordMatches(s, r)));
+  const counts = emptyCounts();
   for (const s of steps) counts[s.status]++;
-  const lastEnd: EndRecord | undefined = log?.ends.at(-1);
+  const runs = (log?.runs ?? []).filter((r) => r.plan === planId);
+  const ends = (log?.ends ?? []).filter((e) => e.plan === planId);
+  const notRun = runs.length === 0 && ends.length === 0;
   return {
     host: plan.host,
-    status: hostStatus(log === null, lastEnd, counts, steps.length),
-    reason: lastEnd?.reason ?? null,
-    runs: log?.runs.length ?? 0,
-    lastRun: log?.runs.at(-1)?.time ?? null,
+    planId,
+    status: hostStatus(notRun, ends.at(-1), counts, steps.length),
+    reason: ends.at(-1)?.reason ?? null,
+    runs: runs.length,
+    lastRun: runs.at(-1)?.time ?? null,
+    testBuild: [...runs, ...ends, ...mine].some((r) => r.script === 'test'),
     steps,
     counts,
     unreadableLines: log?.unreadable.length ?? 0,
+    unmatchedLines: (log?.results.length ?? 0) - matched.length,
+    history,
   };
+}
+
+/** A result belongs to a planned step when step number, action and KB agree (a reboot step's restart record included). */
+function recordMatches(s: PlanStep, r: ResultRecord): boolean {
+  if (r.step !== s.n) return false;
+  if (s.action === 'reboot') return (r.action === 'reboot' || r.action === 'restart') && r.kb === null;
+  return r.action === 'install' && r.kb !== null && s.kb !== null && r.kb.toUpperCase() === s.kb.toUpperCase();
+}
+
+function stepReport(s: PlanStep, results: ResultRecord[]): StepReport {
+  const base = { n: s.n, action: s.action, kb: s.kb, file: s.file };
+  const r = results.filter((x) => recordMatches(s, x)).at(-1);
+  if (r === undefined) return { ...base, status: 'not-reached', code: null, codeHex: null, meaning: null, confirmed: null, explanation: null, time: null };
+  return { ...base, status: stepStatus(r), code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation: explain(r), time: r.time };
 }
 
 function stepStatus(r: ResultRecord): StepStatus {
   if (r.meaning === 'reboot-requested') return 'restart-pending';
-  if (DONE.has(r.meaning)) return 'installed';
+  if (r.meaning === 'reboot-done') return 'installed';
   if (SKIPPED.has(r.meaning)) return 'skipped';
+  if (r.meaning === 'not-on-host') return 'unconfirmed';
+  if (INSTALLED.has(r.meaning)) {
+    if (r.confirmed === 'yes') return 'installed';
+    if (r.confirmed === 'pending') return 'restart-pending';
+    return 'unconfirmed';
+  }
   return 'failed';
 }
 
 function explain(r: ResultRecord): string {
-  if (r.action === 'install' && !(r.meaning in SCRIPT_MEANINGS)) return interpretExitCode(r.code).explanation;
-  return SCRIPT_MEANINGS[r.meaning] ?? r.meaning;
+  const base = r.action === 'install' && !(r.meaning in SCRIPT_MEANINGS) && r.code !== null ? interpretExitCode(r.code).explanation : SCRIPT_MEANINGS[r.meaning] ?? r.meaning;
+  if (!INSTALLED.has(r.meaning)) return base;
+  if (r.confirmed === 'yes') return `${base}; found on the host${r.how ? ` (${r.how})` : ''}`;
+  if (r.confirmed === 'pending') return `${base}; on the host, waiting for a restart`;
+  return `${base}; NOT found on the host`;
 }
 
 function hostStatus(notRun: boolean, end: EndRecord | undefined, counts: Record<StepStatus, number>, total: number): HostStatus {
@@ -113,7 +179,53 @@ function hostStatus(notRun: boolean, end: EndRecord | undefined, counts: Record<
   if (counts.failed > 0 && end?.status === 'stopped') return 'failed';
   if (end?.status === 'restart' || counts['restart-pending'] > 0) return 'restart-pending';
   if (end?.status === 'stopped') return 'failed';
+  if (counts.unconfirmed > 0 && counts['not-reached'] === 0) return 'unconfirmed';
   return 'in-progress';
+}
+
+function emptyCounts(): Record<StepStatus, number> {
+  return { installed: 0, skipped: 0, failed: 0, 'restart-pending': 0, unconfirmed: 0, 'not-reached': 0 };
+}
+
+interface StagedPlan { plan: HostPlan | null; planId: string | null; problem: string | null }
+
+/** hosts/NAME/plan.json, believed only when it is byte for byte what the manifest lists and its id is its own. */
+export function readStagedPlan(root: string, name: string, manifest: MediaManifest): StagedPlan {
+  const rel = `${MEDIA.hosts}/${name}/plan.json`;
+  const file = path.join(root, MEDIA.hosts, name, 'plan.json');
+  const entry = manifest.files.find((f) => f.path === rel);
+  if (entry === undefined) return { plan: null, planId: null, problem: `${rel} is not in the manifest` };
+  if (!fs.existsSync(file) && !isSymlink(file)) return { plan: null, planId: null, problem: `${rel} is missing` };
+  const bytes = readMediumFile(root, file, MAX_PLAN_BYTES, 'plan.json');
+  if (createHash('sha256').update(bytes).digest('hex') !== entry.sha256 || bytes.length !== entry.size) {
+    return { plan: null, planId: null, problem: `${rel} is not the staged plan: its SHA-256 differs from the manifest's` };
+  }
+  let doc: { planId?: unknown; host?: HostInventory; plan?: HostPlan } | null;
+  try {
+    doc = JSON.parse(bytes.toString('utf8')) as typeof doc;
+  } catch {
+    // the parser's message quotes the content: never echoed (the file may be anything)
+    throw inputError('MEDIA_PLAN_UNREADABLE', 'plan.json is not valid JSON', { file });
+  }
+  if (doc === null || typeof doc !== 'object') throw inputError('MEDIA_PLAN_UNREADABLE', 'plan.json has no host and plan with steps', { file });
+  const plan = doc.plan;
+  if (!plan || typeof plan.host !== 'string' || !Array.isArray(plan.steps)) {
+    throw inputError('MEDIA_PLAN_UNREADABLE', 'plan.json has no plan with host and steps', { file });
+  }
+  plan.steps.forEach((step: unknown, i: number) => {
+    const st = step as { n?: unknown; action?: unknown; kb?: unknown; file?: unknown } | null;
+    const ok = typeof st === 'object' && st !== null && Number.isSafeInteger(st.n) && (st.action === 'install' || st.action === 'reboot')
+      && (st.kb === null || st.kb === undefined || typeof st.kb === 'string') && (st.file === null || st.file === undefined || typeof st.file === 'string');
+    if (!ok) throw inputError('MEDIA_PLAN_UNREADABLE', `plan.json step ${i + 1} is not a step (needs a number n and action install or reboot)`, { file });
+  });
+  if (!doc.host || typeof doc.host !== 'object') return { plan: null, planId: null, problem: `${rel} has no host inventory, so no plan id: not a plan this cabferry staged` };
+  const planId = planIdOf(doc.host, plan);
+  if (doc.planId !== planId) return { plan: null, planId: null, problem: `${rel} states plan id ${String(doc.planId)}, its content is plan ${planId}` };
+  return { plan, planId, problem: null };
+}
+
+function readLog(root: string, file: string): ResultLog | null {
+  return fs.existsSync(file) || isSymlink(file) ? parseResultLog(readMediumFile(root, file, MAX_RESULT_LOG_BYTES, 'result.log').toString('latin1')) : null;
 }
 
 /** A staged plan.json is a few KB; a result log grows a few lines per run. Anything far larger was not written by us. */
@@ -148,24 +260,40 @@ function readMediumFile(root: string, file: string, maxBytes: number, what: stri
   return readRegularFile(file, { maxBytes, noFollow: true, what });
 }
 
-function readPlan(root: string, file: string): HostPlan {
-  const bytes = readMediumFile(root, file, MAX_PLAN_BYTES, 'plan.json');
-  let doc: unknown;
-  try {
-    doc = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    // the parser's message quotes the content: never echoed (the file may be anything)
-    throw inputError('MEDIA_PLAN_UNREADABLE', 'plan.json is not valid JSON', { file });
+/**
+ * Every result log of a host on the medium, whichever plan wrote it: results/HOST/PLAN/result.log,
+ * folders stage moved aside, and a result.log directly in results/HOST/ (written before plans had ids).
+ * A log's plan is the id its lines carry (the folder name is only where it was found).
+ */
+export function resultsOnMedium(root: string, host: string): PlanResults[] {
+  const hostDir = path.join(root, MEDIA.results, host);
+  if (!fs.existsSync(hostDir)) return [];
+  const logs: string[] = [];
+  const visit = (dir: string, depth: number): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory() && depth < 3) visit(p, depth + 1);
+      else if ((e.isFile() || e.isSymbolicLink()) && e.name.toLowerCase() === 'result.log') logs.push(p);
+    }
+  };
+  visit(hostDir, 0);
+  const out: PlanResults[] = [];
+  for (const file of logs.sort()) {
+    const log = parseResultLog(readMediumFile(root, file, MAX_RESULT_LOG_BYTES, 'result.log').toString('latin1'));
+    const ids = new Set([...log.runs, ...log.results, ...log.ends].map((r) => r.plan));
+    if (ids.size === 0) ids.add(null);
+    for (const planId of ids) {
+      const results = log.results.filter((r) => r.plan === planId);
+      const runs = log.runs.filter((r) => r.plan === planId);
+      out.push({
+        planId,
+        path: path.relative(root, file).split(path.sep).join('/'),
+        runs: runs.length,
+        lastRun: runs.at(-1)?.time ?? null,
+        confirmedInstalled: [...new Set(results.filter((r) => r.confirmed === 'yes' && r.kb !== null).map((r) => r.kb as string))],
+        results: results.length,
+      });
+    }
   }
-  const plan = (doc as { plan?: HostPlan } | null)?.plan;
-  if (!plan || typeof plan.host !== 'string' || !Array.isArray(plan.steps)) {
-    throw inputError('MEDIA_PLAN_UNREADABLE', 'plan.json has no plan with host and steps', { file });
-  }
-  plan.steps.forEach((step: unknown, i: number) => {
-    const s = step as { n?: unknown; action?: unknown; kb?: unknown; file?: unknown } | null;
-    const ok = typeof s === 'object' && s !== null && Number.isSafeInteger(s.n) && (s.action === 'install' || s.action === 'reboot')
-      && (s.kb === null || s.kb === undefined || typeof s.kb === 'string') && (s.file === null || s.file === undefined || typeof s.file === 'string');
-    if (!ok) throw inputError('MEDIA_PLAN_UNREADABLE', `plan.json step ${i + 1} is not a step (needs a number n and action install or reboot)`, { file });
-  });
-  return plan;
+  return out;
 }

@@ -1,15 +1,23 @@
 /**
- * The result log install.cmd writes on the media (results/NAME/result.log), read back by
- * `cabferry report`. One line per event, `TYPE key=value … time=REST-OF-LINE`:
- *   RUN    host= build= arch= hasher= autoreboot= time=
- *   RESULT step= kb= action= code= meaning= host= time=
- *   END    status= reason= code= host= time=
+ * The result log install.cmd writes on the media (results/HOST/PLAN/result.log), read back by
+ * `cabferry report`. One line per event, `TYPE key=value … time=REST-OF-LINE` (the README's
+ * "Result log" section describes it for admins who parse it):
+ *   RUN    plan= script= host= build= arch= hasher= autoreboot= time=
+ *   RESULT plan= script= step= kb= action= code= meaning= confirmed= how= host= time=
+ *   END    plan= script= status= reason= code= host= time=
+ * `plan` is the plan id, `script` release or test (a --test-build script), `confirmed` whether
+ * the host lists the update (yes, pending = installed but a restart is outstanding, no, n/a,
+ * - when nothing was installed), `how` where it was found (cbs, qfe, -).
  * `time` is last because %DATE% %TIME% (used where wmic cannot tell the time) contains spaces.
+ * Logs of earlier versions have no plan=; their lines read with plan null.
  */
 
-export interface RunRecord { host: string; build: string; arch: string; hasher: string; autoreboot: boolean; time: string; line: number }
-export interface ResultRecord { step: number; kb: string | null; action: string; code: number; meaning: string; host: string; time: string; line: number }
-export interface EndRecord { status: string; reason: string | null; code: number; host: string; time: string; line: number }
+export type Confirmation = 'yes' | 'pending' | 'no' | 'n/a' | null;
+
+interface Stamp { plan: string | null; script: string | null; host: string; time: string; line: number }
+export interface RunRecord extends Stamp { build: string; arch: string; hasher: string; autoreboot: boolean }
+export interface ResultRecord extends Stamp { step: number; kb: string | null; action: string; code: number | null; meaning: string; confirmed: Confirmation; how: string | null }
+export interface EndRecord extends Stamp { status: string; reason: string | null; code: number }
 
 export interface ResultLog {
   runs: RunRecord[];
@@ -41,18 +49,23 @@ export function parseResultLog(text: string): ResultLog {
     const m = LINE.exec(trimmed);
     if (!m) { log.unreadable.push({ line, text: trimmed }); return; }
     const f = fields(m[2]);
-    const time = (m[3] ?? '').trim();
-    const code = Number(f.get('code') ?? '0');
+    const stamp: Stamp = { plan: dash(f.get('plan')), script: dash(f.get('script')), host: f.get('host') ?? '', time: (m[3] ?? '').trim(), line };
+    const rawCode = f.get('code');
+    const code = rawCode === undefined || rawCode === '-' ? null : Number(rawCode);
+    if (code !== null && !Number.isInteger(code)) { log.unreadable.push({ line, text: trimmed }); return; }
     if (m[1] === 'RUN') {
-      log.runs.push({ host: f.get('host') ?? '', build: f.get('build') ?? '', arch: f.get('arch') ?? '', hasher: f.get('hasher') ?? '', autoreboot: f.get('autoreboot') === '1', time, line });
+      log.runs.push({ ...stamp, build: f.get('build') ?? '', arch: f.get('arch') ?? '', hasher: f.get('hasher') ?? '', autoreboot: f.get('autoreboot') === '1' });
     } else if (m[1] === 'RESULT') {
       const step = Number(f.get('step'));
-      if (!Number.isInteger(step) || !Number.isInteger(code) || !f.get('meaning')) { log.unreadable.push({ line, text: trimmed }); return; }
-      log.results.push({ step, kb: dash(f.get('kb')), action: f.get('action') ?? '', code, meaning: f.get('meaning') ?? '', host: f.get('host') ?? '', time, line });
+      if (!Number.isInteger(step) || !f.get('meaning')) { log.unreadable.push({ line, text: trimmed }); return; }
+      log.results.push({ ...stamp, step, kb: dash(f.get('kb')), action: f.get('action') ?? '', code, meaning: f.get('meaning') ?? '', confirmed: confirmation(f.get('confirmed')), how: dash(f.get('how')) });
     } else {
-      if (!Number.isInteger(code)) { log.unreadable.push({ line, text: trimmed }); return; }
-      log.ends.push({ status: f.get('status') ?? '', reason: dash(f.get('reason')), code, host: f.get('host') ?? '', time, line });
+      log.ends.push({ ...stamp, status: f.get('status') ?? '', reason: dash(f.get('reason')), code: code ?? 0 });
     }
   });
   return log;
+}
+
+function confirmation(v: string | undefined): Confirmation {
+  return v === 'yes' || v === 'pending' || v === 'no' || v === 'n/a' ? v : null;
 }

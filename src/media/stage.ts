@@ -3,11 +3,15 @@ import * as path from 'node:path';
 import { CabferryError, describeIoError, inputError, internalError, isCabferryError, usageError } from '../errors';
 import { openCatalog } from '../catalog/catalog';
 import { collectScript, loadKnowledgeBase, planInstall, readHostInventories } from '../planner';
+import { familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
+import { printable } from '../io/printable';
 import { planText } from '../planner/present';
 import type { HostInventory, HostPlan, PlanGoal } from '../planner/types';
 import { version as cabferryVersion } from '../version';
 import { copyVerified, hashFile, isMediaTempFile, walkFiles, writeFileAtomic, type HashedFile } from './files';
-import { renderInstallScript } from './install-script';
+import { renderInstallScript, RESULTS_DIR } from './install-script';
+import { stagedPlanDocument } from './plan-identity';
+import { resultsOnMedium } from './report';
 import { isOutsideManifest, MEDIA, mediaToolFiles } from './layout';
 import { MANIFEST_FORMAT, renderSha256Sums, serializeManifest, signDetached, type ManifestEntry, type MediaManifest } from './manifest';
 import { loadSigningMaterial, type SigningMaterial } from './signing-material';
@@ -42,6 +46,11 @@ export interface StageOptions {
   /** how the operator supplies that passphrase, named when it is missing (e.g. "--sign-pass-env VAR") */
   signPassphraseHint?: string;
   knowledgeBase?: string;
+  /**
+   * Stage install scripts as test builds: they honour the CABFERRY_* replacement variables and
+   * say so in their header and every log line. For cabferry's own tests, never for real hosts.
+   */
+  testBuild?: boolean;
   /** called with one line per notable event (copying, skipping, removing stale files) */
   progress?: (line: string) => void;
   now?: Date;
@@ -49,10 +58,24 @@ export interface StageOptions {
 
 export interface StagedHost {
   name: string;
+  planId: string;
   complete: boolean;
   steps: number;
   missing: string[];
   installScript: string;
+}
+
+/** Results already on the medium for a staged host, kept (never deleted). */
+export interface EarlierResults {
+  host: string;
+  /** the plan those results belong to (null: a log written before plans had ids) */
+  planId: string | null;
+  /** where they are now, relative to the medium root */
+  path: string;
+  /** stage moved them there now (from results/HOST/, where they would be mistaken for progress) */
+  movedFrom: string | null;
+  /** the same plan as staged now: install.cmd resumes from them */
+  samePlan: boolean;
 }
 
 export interface StageResult {
@@ -66,6 +89,9 @@ export interface StageResult {
   manifest: string;
   /** problems that did not stop staging (a signing certificate that chains to no catalog anchor) */
   warnings: string[];
+  /** results of earlier plans found on the medium: kept, and named here */
+  earlierResults: EarlierResults[];
+  testBuild: boolean;
 }
 
 export interface WriteMediaInput {
@@ -79,6 +105,9 @@ export interface WriteMediaInput {
   collectCmd: string;
   progress?: (line: string) => void;
   now: Date;
+  testBuild?: boolean;
+  /** ESU activation IDs per host name, for install.cmd's licence check before ESU-only steps */
+  esuActivationIds?: (host: HostInventory) => string[];
   /** warnings found before writing, passed through to the result */
   warnings?: string[];
   /** the catalog's records of a payload, shown in index.html; without it the page says none are known */
@@ -118,6 +147,8 @@ export function stageMedia(options: StageOptions): StageResult {
       collectCmd: collectScript(),
       progress: options.progress,
       now: options.now ?? new Date(),
+      testBuild: options.testBuild === true,
+      esuActivationIds: (host) => esuActivationIdsOf(kb, host),
       warnings: material?.warnings,
       payloadEvidence: catalogEvidence(catalog),
     });
@@ -212,16 +243,21 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
   };
   for (const t of mediaToolFiles()) write(t.path, t.content);
   const staged: StagedHost[] = [];
-  const scriptOptions = { version: cabferryVersion, generatedAt: input.now.toISOString() };
+  const earlierResults: EarlierResults[] = [];
   for (const { inventory, plan } of input.hosts) {
     const dir = `${MEDIA.hosts}/${plan.host}`;
+    const doc = stagedPlanDocument(inventory, plan);
+    const scriptOptions = {
+      version: cabferryVersion, generatedAt: input.now.toISOString(), testBuild: input.testBuild === true, esuActivationIds: input.esuActivationIds?.(inventory) ?? [],
+    };
     write(`${dir}/install.cmd`, renderInstallScript(plan, inventory, scriptOptions));
-    write(`${dir}/plan.json`, JSON.stringify({ host: inventory, plan }, null, 2) + '\n');
-    write(`${dir}/plan.txt`, '\ufeff' + planFileText(plan, inventory));
-    staged.push({ name: plan.host, complete: plan.complete, steps: plan.steps.length, missing: plan.missing.map((m) => m.kb), installScript: `${dir}/install.cmd` });
+    write(`${dir}/plan.json`, JSON.stringify(doc, null, 2) + '\n');
+    write(`${dir}/plan.txt`, '\ufeff' + planFileText(plan, inventory, doc.planId));
+    earlierResults.push(...setAsideEarlierResults(to, plan.host, doc.planId, input.now, progress));
+    staged.push({ name: plan.host, planId: doc.planId, complete: plan.complete, steps: plan.steps.length, missing: plan.missing.map((m) => m.kb), installScript: `${dir}/install.cmd` });
   }
   write(MEDIA.collect, input.collectCmd.replace(/\r?\n/g, '\r\n'));
-  write(MEDIA.readme, readmeText(staged, input.now).replace(/\r?\n/g, '\r\n'));
+  write(MEDIA.readme, readmeText(staged, input.now, input.testBuild === true).replace(/\r?\n/g, '\r\n'));
   // the evidence pack is written before the manifest so that manifest.json lists (and signs) it
   write(MEDIA.evidencePack, renderEvidencePack({
     createdAt: input.now.toISOString(), cabferryVersion, catalog: input.catalog, hosts: input.hosts, payloads: stagedPayloads,
@@ -238,7 +274,7 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
     cabferryVersion,
     createdAt: input.now.toISOString(),
     catalog: input.catalog,
-    hosts: staged.map(({ name, complete, steps, missing }) => ({ name, complete, steps, missing })),
+    hosts: staged.map(({ name, planId, complete, steps, missing }) => ({ name, planId, complete, steps, missing })),
     files: entries,
   };
   const manifestBytes = serializeManifest(manifest);
@@ -257,6 +293,8 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
     removed,
     manifest: path.join(to, MEDIA.manifest),
     warnings: [...(input.warnings ?? [])],
+    earlierResults,
+    testBuild: input.testBuild === true,
   };
 }
 
@@ -348,7 +386,7 @@ function removeStale(to: string, keep: Set<string>, progress: (line: string) => 
   return removed;
 }
 
-function planFileText(plan: HostPlan, host: HostInventory): string {
+function planFileText(plan: HostPlan, host: HostInventory, planId: string): string {
   const lines: string[] = [];
   if (!plan.complete) {
     lines.push('!!! INCOMPLETE PLAN - staged with --allow-incomplete. Missing:');
@@ -356,17 +394,57 @@ function planFileText(plan: HostPlan, host: HostInventory): string {
     lines.push('');
   }
   lines.push(`Host ${host.name}: ${host.product ?? 'product not stated'}, NT ${host.ntVersion ?? '?'} build ${host.build ?? '?'}, ${host.architecture ?? 'architecture not stated'}`);
+  lines.push(`Plan ${planId}`);
   lines.push(`Install with: hosts\\${plan.host}\\install.cmd (as Administrator)`);
+  lines.push(`Results: ${RESULTS_DIR}\\${plan.host}\\${planId}\\result.log`);
   lines.push('');
-  return lines.join('\n') + planText(plan, false);
+  // inventories and metadata are inputs: nothing in them may reach a reader's terminal raw
+  return printable(lines.join('\n') + planText(plan, false), true);
 }
 
-function readmeText(hosts: StagedHost[], now: Date): string {
+/**
+ * Results on the medium for a host being staged: those of the plan being staged stay where they
+ * are (install.cmd resumes from them); files directly in results/HOST/ (written before plans
+ * had ids) are moved into results/HOST/earlier-TIME/, where no install.cmd reads them as
+ * progress; other plans' folders are left as they are. Nothing is deleted; all of it is listed.
+ */
+function setAsideEarlierResults(to: string, host: string, planId: string, now: Date, progress: (line: string) => void): EarlierResults[] {
+  const hostDir = path.join(to, MEDIA.results, host);
+  if (!fs.existsSync(hostDir)) return [];
+  const loose = fs.readdirSync(hostDir, { withFileTypes: true }).filter((e) => !e.isDirectory());
+  let moved: string | null = null;
+  if (loose.length > 0) {
+    const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    let name = `earlier-${stamp}`;
+    for (let i = 2; fs.existsSync(path.join(hostDir, name)); i++) name = `earlier-${stamp}-${i}`;
+    fs.mkdirSync(path.join(hostDir, name));
+    for (const e of loose) fs.renameSync(path.join(hostDir, e.name), path.join(hostDir, name, e.name));
+    moved = `${MEDIA.results}/${host}/${name}`;
+    progress(`${MEDIA.results}/${host}: results of an earlier plan moved to ${moved} (kept)`);
+  }
+  return resultsOnMedium(to, host).map((r) => ({
+    host,
+    planId: r.planId,
+    path: r.path,
+    movedFrom: moved !== null && r.path.startsWith(`${moved}/`) ? `${MEDIA.results}/${host}` : null,
+    samePlan: r.planId === planId,
+  }));
+}
+
+/** The ESU activation IDs the knowledge base lists for the host's family (none until it lists them). */
+function esuActivationIdsOf(kb: KnowledgeBase, host: HostInventory): string[] {
+  const family = familyForNtVersion(kb, host.ntVersion) as { esu?: { activationIds?: unknown } } | null;
+  const ids = family?.esu?.activationIds;
+  return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+}
+
+function readmeText(hosts: StagedHost[], now: Date, testBuild: boolean): string {
   const incomplete = hosts.filter((h) => !h.complete);
   return [
     'cabferry update media',
     '=====================',
     '',
+    ...(testBuild ? ['!!! TEST BUILD (staged with --test-build): the install scripts honour test hooks. NOT FOR REAL HOSTS.', ''] : []),
     `Staged ${now.toISOString()} by cabferry ${cabferryVersion} for ${hosts.length} host(s).`,
     ...(incomplete.length > 0
       ? ['', '!!! WARNING: INCOMPLETE PLANS (staged with --allow-incomplete) for:', ...incomplete.map((h) => `!!!   ${h.name}: missing ${h.missing.join(', ')}`)]
@@ -376,7 +454,7 @@ function readmeText(hosts: StagedHost[], now: Date): string {
     'and why, and the signatures of every payload as checked when it was imported.',
     '',
     'On each host, as Administrator, run the script in its own folder:',
-    ...hosts.map((h) => `  hosts\\${h.name}\\install.cmd      (${h.steps} steps)`),
+    ...hosts.map((h) => `  hosts\\${h.name}\\install.cmd      (${h.steps} steps, plan ${h.planId})`),
     '',
     'It checks that it runs on the host it was planned for, checks the SHA-256 of each payload',
     'before installing it, and installs in the planned order. When a step needs a restart it',
@@ -385,16 +463,22 @@ function readmeText(hosts: StagedHost[], now: Date): string {
     'If the host cannot compute SHA-256 the script stops; /skiphashcheck overrides that, only',
     'after the media was checked with "cabferry verify-media".',
     '',
-    'Progress and results are written to results\\HOSTNAME\\ on this media. Bring the media',
-    'back and run "cabferry report DIR" to see what was installed, what failed and what was not',
-    'reached.',
+    'Before it records an update as installed, and before it skips one its state file calls',
+    'done, it looks the update up on the host itself (the servicing package list in the',
+    'registry, or the hotfix list): the state file only says where to resume.',
+    '',
+    'Progress and results are written to results\\HOSTNAME\\PLAN\\ on this media, one folder',
+    'per plan, so a stick staged again never mistakes an earlier plan\'s results for progress.',
+    'Bring the media back and run "cabferry report DIR" to see what was installed (and found on',
+    'the host), what failed and what was not reached.',
     '',
     'No plan for a host yet? Run collect.cmd on it (as Administrator): it writes an inventory',
     'file that "cabferry plan" and "cabferry stage" read.',
     '',
     'Checking the media: "cabferry verify-media DIR --trust CERT" re-hashes every file against',
-    'manifest.json and checks its signature (manifest.json.p7s). Without cabferry,',
-    '"sha256sum -c SHA256SUMS" checks the hashes (not the signature).',
+    'manifest.json and checks its signature (manifest.json.p7s); it succeeds only when the',
+    'signature verifies. Without cabferry, "sha256sum -c SHA256SUMS" checks the hashes (not the',
+    'signature, so it does not prove where the media came from).',
     '',
   ].join('\n');
 }

@@ -1,21 +1,24 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CabferryError } from '../errors';
 import type { TrustAnchor } from '../authenticode/trust';
 import { hashFile, walkFiles } from './files';
-import { isOutsideManifest, MEDIA } from './layout';
-import { parseManifest, verifyManifestSignature, type ManifestSignatureReport, type MediaManifest } from './manifest';
+import { isOutsideManifest } from './layout';
+import { type MediaManifest } from './manifest';
+import { readManifest, signatureVerdict, type SignatureVerdict } from './media-integrity';
+import { readStagedPlan, resultsOnMedium, type PlanResults } from './report';
 
 /**
- * verify-media: is the medium exactly what was staged?
+ * verify-media: is the medium exactly what was staged, and is that proven?
  * Every manifest entry is re-hashed (streamed); files on the medium that the manifest does not
  * list are reported (except results/, which install.cmd writes on the far side); the detached
- * signature is checked against the trust anchors passed in.
+ * signature must verify against a trust anchor (media-integrity.ts). Per host, the results on
+ * the medium are listed with the plan they belong to.
  */
 
 export interface VerifyMediaOptions {
-  /** trust anchors for manifest.json.p7s; without them the signature is reported as not checked */
-  trust?: TrustAnchor[];
+  /** anchors for manifest.json.p7s; null when none are available */
+  trust: TrustAnchor[] | null;
+  allowUnsigned?: boolean;
   now?: Date;
 }
 
@@ -28,6 +31,14 @@ export interface AlteredFile {
   reason: string;
 }
 
+export interface HostResults {
+  host: string;
+  /** the plan staged for this host (null when its plan.json is not the staged one) */
+  planId: string | null;
+  /** result logs on the medium; `current` when they belong to the staged plan */
+  results: (PlanResults & { current: boolean })[];
+}
+
 export interface VerifyMediaReport {
   dir: string;
   ok: boolean;
@@ -36,19 +47,14 @@ export interface VerifyMediaReport {
   missing: string[];
   altered: AlteredFile[];
   unexpected: string[];
-  signature: ManifestSignatureReport | { status: 'absent' | 'not-checked'; reason: string };
-  /** hosts that have written results back (results/NAME/) */
-  results: string[];
+  signature: SignatureVerdict;
+  /** what hosts wrote back (results/HOST/…), per host and plan */
+  results: HostResults[];
 }
 
-export function verifyMedia(dir: string, options: VerifyMediaOptions = {}): VerifyMediaReport {
+export function verifyMedia(dir: string, options: VerifyMediaOptions): VerifyMediaReport {
   const root = path.resolve(dir);
-  const manifestPath = path.join(root, MEDIA.manifest);
-  if (!fs.existsSync(manifestPath)) {
-    throw new CabferryError('negative', 'MEDIA_NO_MANIFEST', `no ${MEDIA.manifest}: this is not a finished cabferry medium (an interrupted stage? run cabferry stage again)`, { file: root });
-  }
-  const manifestBytes = fs.readFileSync(manifestPath);
-  const manifest = parseManifest(manifestBytes, manifestPath);
+  const { manifest, bytes } = readManifest(root);
 
   const missing: string[] = [];
   const altered: AlteredFile[] = [];
@@ -76,12 +82,12 @@ export function verifyMedia(dir: string, options: VerifyMediaOptions = {}): Veri
 
   const walked = walkFiles(root);
   const unexpected = [...walked.files, ...walked.special].filter((rel) => !listed.has(rel) && !isOutsideManifest(rel)).sort();
-  const results = fs.existsSync(path.join(root, MEDIA.results))
-    ? fs.readdirSync(path.join(root, MEDIA.results), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()
-    : [];
-
-  const signature = checkSignature(root, manifestBytes, options);
-  const ok = missing.length === 0 && altered.length === 0 && unexpected.length === 0 && signature.status !== 'invalid' && signature.status !== 'absent';
+  const signature = signatureVerdict(root, bytes, options);
+  const results = manifest.hosts.map((h): HostResults => {
+    const planId = readStagedPlan(root, h.name, manifest).planId;
+    return { host: h.name, planId, results: resultsOnMedium(root, h.name).map((r) => ({ ...r, current: planId !== null && r.planId === planId })) };
+  }).filter((h) => h.results.length > 0);
+  const ok = missing.length === 0 && altered.length === 0 && unexpected.length === 0 && signature.proven;
   return {
     dir: root,
     ok,
@@ -93,18 +99,4 @@ export function verifyMedia(dir: string, options: VerifyMediaOptions = {}): Veri
     signature,
     results,
   };
-}
-
-/**
- * With trust anchors, a signature must be present and valid ("absent" fails). Without them a
- * present signature is reported as not checked and an absent one as absent-but-not-required.
- */
-function checkSignature(root: string, manifestBytes: Buffer, options: VerifyMediaOptions): VerifyMediaReport['signature'] {
-  const p7sPath = path.join(root, MEDIA.signature);
-  const present = fs.existsSync(p7sPath);
-  if (options.trust === undefined) {
-    return { status: 'not-checked', reason: present ? 'no trust anchor given (--trust)' : 'the medium is not signed and no trust anchor was given' };
-  }
-  if (!present) return { status: 'absent', reason: `${MEDIA.signature} is missing, and a trust anchor was given` };
-  return verifyManifestSignature(manifestBytes, fs.readFileSync(p7sPath), options.trust, options.now);
 }

@@ -29,7 +29,7 @@ function stage(to: string, extra: string[] = [], cat = catalog) {
 }
 
 interface StageJson {
-  hosts: { name: string; complete: boolean; steps: number; installScript: string }[];
+  hosts: { name: string; planId: string; complete: boolean; steps: number; installScript: string }[];
   payloads: { file: string; copied: boolean }[];
   signed: boolean;
 }
@@ -66,10 +66,12 @@ describe('cabferry stage → verify-media → report', () => {
     assert.equal(report.signature.status, 'valid');
     assert.equal(v.stderr, '');
 
-    const rep = runCli(['report', to, '--json']);
+    const rep = runCli(['report', to, '--trust', root, '--json']);
     assert.equal(rep.status, 1);
-    const hosts = (JSON.parse(rep.stdout) as { hosts: { status: string }[] }).hosts;
-    assert.deepEqual(hosts.map((h) => h.status), ['not-run', 'not-run']);
+    const doc2 = JSON.parse(rep.stdout) as { integrity: { proven: boolean }; hosts: { status: string; planId: string }[] };
+    assert.equal(doc2.integrity.proven, true);
+    assert.deepEqual(doc2.hosts.map((h) => h.status), ['not-run', 'not-run']);
+    assert.ok(doc2.hosts.every((h) => /^[0-9a-f]{64}$/.test(h.planId)));
   });
 
   test('one changed payload byte, a removed file, an added file, and a wrong signing certificate all fail', () => {
@@ -103,6 +105,34 @@ describe('cabferry stage → verify-media → report', () => {
     const wrong = runCli(['verify-media', to, '--trust', fixturePath('pki', 'other-root.pem')]);
     assert.equal(wrong.status, 1);
     assert.match(wrong.stdout, /signature: +INVALID \[CHAIN_UNTRUSTED\]/);
+  });
+
+  test('verify-media is strict: unsigned is exit 1 "integrity not proven" unless --allow-unsigned; --trust before or after the folder; the catalog\'s anchors without --trust', () => {
+    const unsignedDir = path.join(work, 'media-unsigned');
+    assert.equal(stage(unsignedDir).status, 0);
+    const strict = runCli(['verify-media', unsignedDir, '--trust', root]);
+    assert.equal(strict.status, 1, strict.stdout);
+    assert.match(strict.stdout, /INTEGRITY NOT PROVEN .*integrity not proven: the medium is not signed/);
+    assert.equal(runCli(['verify-media', unsignedDir, '--allow-unsigned']).status, 0);
+
+    const signedDir = path.join(work, 'media-strict-signed');
+    assert.equal(stage(signedDir, sign).status, 0);
+    const before = runCli(['verify-media', '--trust', root, signedDir]);
+    assert.equal(before.status, 0, before.stdout + before.stderr);
+    const after = runCli(['verify-media', signedDir, '--trust', fixturePath('pki', 'other-root.pem'), '--trust', root]);
+    assert.equal(after.status, 0, after.stdout + after.stderr);
+    // no --trust: the catalog's trust set; a catalog without anchors proves nothing
+    const noAnchors = runCli(['verify-media', signedDir, '--catalog', catalog]);
+    assert.equal(noAnchors.status, 1, noAnchors.stdout);
+    assert.match(noAnchors.stdout, /signature: +not-checked — INTEGRITY NOT PROVEN \(integrity not proven: no trust anchor/);
+    const anchored = path.join(work, 'catalog-anchored');
+    assert.equal(runCli(['trust', 'add', '--catalog', anchored, root]).status, 0);
+    const viaCatalog = runCli(['verify-media', signedDir, '--catalog', anchored, '--json']);
+    assert.equal(viaCatalog.status, 0, viaCatalog.stdout + viaCatalog.stderr);
+    assert.equal((JSON.parse(viaCatalog.stdout) as { signature: { status: string } }).signature.status, 'valid');
+    // an unsigned medium stays unproven with any anchor; a .p7s that does not verify fails even with --allow-unsigned
+    fs.writeFileSync(path.join(signedDir, 'manifest.json.p7s'), 'not a signature');
+    assert.equal(runCli(['verify-media', signedDir, '--trust', root, '--allow-unsigned']).status, 1);
   });
 
   test('a second stage into the same folder copies nothing again', () => {
@@ -213,7 +243,7 @@ describe('cabferry stage → verify-media → report', () => {
         architecture: 'amd64', servicePack: 2, installed: ['KB948465'], sha2CodeSigning: false, pendingReboot: false,
       }));
       const to = path.join(dir, 'media');
-      const staged = runCli(['stage', '--catalog', catalog, '--host', profile, '--to', to, '--knowledge-base', knowledgeBase, '--json']);
+      const staged = runCli(['stage', '--catalog', catalog, '--host', profile, '--to', to, '--knowledge-base', knowledgeBase, '--test-build', '--json']);
       assert.equal(staged.status, 0, staged.stderr);
       const host = (JSON.parse(staged.stdout) as StageJson).hosts[0];
       const plan = (JSON.parse(fs.readFileSync(path.join(to, 'hosts', host.name, 'plan.json'), 'utf8')) as { plan: { steps: { action: string; file: string | null }[] } }).plan;
@@ -223,7 +253,7 @@ describe('cabferry stage → verify-media → report', () => {
       // the SHA-2 update and the rollup ask for a restart, as the real ones do
       stubs.setCodes(Object.fromEntries(plan.steps.filter((st) => st.file && /KB4474419|KB4520002/.test(st.file)).map((st) => [st.file!, 3010])));
       const script = path.join(to, host.installScript);
-      const log = path.join(to, 'results', host.name, 'result.log');
+      const log = path.join(to, 'results', host.name, host.planId, 'result.log');
       const exits: number[] = [];
       for (let boot = 1; boot <= 6; boot++) {
         const r = wine.runScript(script, log, [], { ...stubs.env(), CABFERRY_BOOTTIME: `boot${boot}` });
@@ -234,13 +264,13 @@ describe('cabferry stage → verify-media → report', () => {
       assert.ok(exits.length >= 2 && exits.slice(0, -1).every((c) => c === 3010), exits.join(', '));
       assert.deepEqual(stubs.installed(), plan.steps.filter((st) => st.action === 'install').map((st) => st.file), 'installed once each, in plan order');
 
-      const report = runCli(['report', to, '--json']);
+      const report = runCli(['report', to, '--allow-unsigned', '--json']);
       assert.equal(report.status, 0, report.stdout);
       const h = (JSON.parse(report.stdout) as { hosts: { status: string; steps: { status: string }[] }[] }).hosts[0];
       assert.equal(h.status, 'complete');
       assert.ok(h.steps.every((st) => st.status === 'installed'));
       // what the host wrote back is not a change to the media
-      assert.equal(runCli(['verify-media', to]).status, 0);
+      assert.equal(runCli(['verify-media', to, '--allow-unsigned']).status, 0);
     } finally {
       wine.close();
     }

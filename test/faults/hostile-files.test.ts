@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -43,18 +44,27 @@ describe('special files', () => {
 });
 
 describe('files read back from a medium', () => {
-  /** A medium with one host as stage leaves it, built by hand so each test can break one thing. */
+  /**
+   * A medium with one host as stage leaves it, built by hand so each test can break one thing:
+   * its manifest lists plan.json with the bytes given (report reads only a plan.json the manifest lists).
+   */
   function medium(name: string, plan: unknown = { plan: { host: 'SRV01', steps: [{ n: 1, action: 'install', kb: 'KB4493730', file: 'a.msu' }] } }): string {
     const root = path.join(work, name);
     fs.mkdirSync(path.join(root, 'hosts', 'SRV01'), { recursive: true });
     fs.mkdirSync(path.join(root, 'results', 'SRV01'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'hosts', 'SRV01', 'plan.json'), JSON.stringify(plan));
+    const bytes = Buffer.from(typeof plan === 'string' ? plan : JSON.stringify(plan));
+    fs.writeFileSync(path.join(root, 'hosts', 'SRV01', 'plan.json'), bytes);
+    fs.writeFileSync(path.join(root, 'manifest.json'), JSON.stringify({
+      format: 'cabferry-media/1', cabferryVersion: 'test', createdAt: '2026-12-04T00:00:00Z', catalog: null,
+      hosts: [{ name: 'SRV01', complete: true, steps: 1, missing: [] }],
+      files: [{ path: 'hosts/SRV01/plan.json', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }],
+    }));
     return root;
   }
 
   test('a plan.json with steps:[null] is exit 3 with a code, not an internal error', () => {
     const root = medium('null-step', { plan: { host: 'SRV01', steps: [null] } });
-    assertThrowsCode(() => reportMedia(root), 'MEDIA_PLAN_UNREADABLE', 'input');
+    assertThrowsCode(() => reportMedia(root, { trust: null, allowUnsigned: true }), 'MEDIA_PLAN_UNREADABLE', 'input');
     const r = runCli(['report', root]);
     assert.equal(r.status, 3, r.stderr);
     assert.match(r.stderr, /step 1 is not a step .*\[MEDIA_PLAN_UNREADABLE\]$/m);
@@ -86,8 +96,7 @@ describe('files read back from a medium', () => {
   });
 
   test('a plan.json that is not JSON is named without echoing its content', () => {
-    const root = medium('garbage-plan');
-    fs.writeFileSync(path.join(root, 'hosts', 'SRV01', 'plan.json'), 'TOPSECRET garbage');
+    const root = medium('garbage-plan', 'TOPSECRET garbage');
     const r = runCli(['report', root]);
     assert.equal(r.status, 3);
     assert.match(r.stderr, /plan\.json is not valid JSON \[MEDIA_PLAN_UNREADABLE\]$/m);

@@ -4,11 +4,14 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempDir } from '../helpers';
-import { renderInstallScript } from '../../src/media/install-script';
+import { renderInstallScript, type InstallScriptOptions } from '../../src/media/install-script';
+import { planIdOf } from '../../src/media/plan-identity';
 import { mediaToolFiles } from '../../src/media/layout';
 import { parseResultLog } from '../../src/media/result-log';
+import { writeMedia } from '../../src/media/stage';
+import { reportMedia } from '../../src/media/report';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
-import { Stubs, WinePrefix, winPath, wineSkip as skip } from './wine-harness';
+import { CBS_PACKAGES, Stubs, WinePrefix, winPath, wineSkip as skip } from './wine-harness';
 
 /**
  * The generated install.cmd run by a real cmd interpreter (Wine's, headless) with stub
@@ -30,6 +33,7 @@ interface Case {
   stubs: Stubs;
   plan: HostPlan;
   host: HostInventory;
+  resultLog: string;
   setCodes(codes: Record<string, number>): void;
   /** point the stub hasher at the current content of every payload */
   refreshHashes(): void;
@@ -61,7 +65,7 @@ function hostInventory(overrides: Partial<HostInventory> = {}): HostInventory {
 }
 
 let caseCounter = 0;
-function makeCase(steps: Omit<PlanStep, 'sha256'>[], hostOverrides: Partial<HostInventory> = {}): Case {
+function makeCase(steps: Omit<PlanStep, 'sha256'>[], hostOverrides: Partial<HostInventory> = {}, scriptOptions: Partial<InstallScriptOptions> = {}): Case {
   // a space in the media path: every path in install.cmd must be quoted
   const root = path.join(work, `case ${++caseCounter}`, 'media root');
   const stubDir = path.join(work, `case ${caseCounter}`, 'stubs');
@@ -80,13 +84,15 @@ function makeCase(steps: Omit<PlanStep, 'sha256'>[], hostOverrides: Partial<Host
   const plan: HostPlan = { host: host.name, files: [], complete: true, incomplete: [], catalogCurrency: null, steps: planned, missing: [], skipped: [], assumptions: [] };
   const hostDir = path.join(root, 'hosts', host.name);
   fs.mkdirSync(hostDir, { recursive: true });
-  fs.writeFileSync(path.join(hostDir, 'install.cmd'), renderInstallScript(plan, host, { version: 'test', generatedAt: '2026-11-23T00:00:00Z' }));
+  fs.writeFileSync(path.join(hostDir, 'install.cmd'), renderInstallScript(plan, host, { version: 'test', generatedAt: '2026-11-23T00:00:00Z', testBuild: true, ...scriptOptions }));
 
   const stubs = new Stubs(stubDir);
+  // each case starts on a host with no update installed (the prefix is shared by the whole file)
+  wine.clearPackages();
 
-  const resultLog = path.join(root, 'results', host.name, 'result.log');
+  const resultLog = path.join(root, 'results', host.name, planIdOf(host, plan), 'result.log');
   const c: Case = {
-    root, hostDir, stubs, plan, host,
+    root, hostDir, stubs, plan, host, resultLog,
     setCodes: (codes) => stubs.setCodes(codes),
     refreshHashes: () => stubs.hashPayloads(path.join(root, 'payloads')),
     run: (args = [], env = {}) =>
@@ -173,8 +179,10 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     const r = c.run();
     assert.equal(r.status, 0, r.stdout);
     assert.deepEqual(meanings(c), ['1:already-installed', '2:not-applicable', '3:installed']);
+    assert.deepEqual(c.log().results.map((r) => r.confirmed), ['yes', 'n/a', 'yes'], '2359302 is confirmed on the host like an install');
     assert.equal(c.run().status, 0);
-    assert.equal(installedFiles(c).length, 3, 'done steps are not installed again');
+    assert.deepEqual(installedFiles(c), [PAYLOADS.ssu, PAYLOADS.cab, PAYLOADS.rollup, PAYLOADS.cab],
+      'steps found on the host are not installed again; the not-applicable one is asked again (a state line cannot fake it)');
   });
 
   test('a payload whose bytes changed is not installed, and the script stops there', () => {
@@ -281,5 +289,149 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     const r = wine.run(['cscript', '//nologo', winPath(path.join(c.root, 'tools', 'sha256.vbs')), winPath(path.join(c.root, 'tools', 'sha256-selftest.txt'))]);
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.equal(r.stdout.trim(), '');
+  });
+
+  test('the forged-state story: state.txt says every step is done, the host has none of them: it installs them all', () => {
+    const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), install(2, 'KB4474419', PAYLOADS.sha2), install(3, 'KB4493471', PAYLOADS.rollup)]);
+    fs.mkdirSync(path.dirname(c.resultLog), { recursive: true });
+    fs.writeFileSync(path.join(path.dirname(c.resultLog), 'state.txt'), 'done 1 0 yes\r\ndone 2 0 yes\r\ndone 3 0\r\n');
+    const r = c.run();
+    assert.equal(r.status, 0, r.stdout);
+    assert.deepEqual(installedFiles(c), [PAYLOADS.ssu, PAYLOADS.sha2, PAYLOADS.rollup]);
+    assert.match(r.stdout, /the state file says KB4493730 is done, but this host does not have it - installing it/);
+    assert.deepEqual(meanings(c), ['1:not-on-host', '1:installed', '2:not-on-host', '2:installed', '3:not-on-host', '3:installed']);
+    assert.ok(c.log().results.filter((x) => x.meaning === 'installed').every((x) => x.confirmed === 'yes' && x.how === 'cbs'));
+    // and a host that does have an update: the state's "done" is confirmed and nothing runs
+    const again = c.run();
+    assert.equal(again.status, 0);
+    assert.equal(installedFiles(c).length, 3);
+  });
+
+  test('an installer that says 0 while the host does not list the update: recorded as not confirmed, and the script does not claim success', () => {
+    const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), install(2, 'KB4493471', PAYLOADS.rollup)]);
+    c.stubs.setNotRegistered([PAYLOADS.rollup]);
+    const r = c.run();
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /this host does not list KB4493471 as installed/);
+    assert.deepEqual(c.log().results.map((x) => [x.step, x.meaning, x.code, x.confirmed]), [[1, 'installed', 0, 'yes'], [2, 'installed', 0, 'no']]);
+    assert.equal(c.log().ends.at(-1)?.status, 'unconfirmed');
+  });
+
+  test('a 3010 update found on the host later: the restart confirms it; pending and found states are both logged', () => {
+    const c = makeCase([install(1, 'KB4474419', PAYLOADS.sha2), reboot(2), install(3, 'KB4493471', PAYLOADS.rollup)]);
+    c.setCodes({ [PAYLOADS.sha2]: 3010 });
+    c.stubs.setNotRegistered([PAYLOADS.sha2]);
+    wine.run(['reg', 'add', `${CBS_PACKAGES}\\Package_for_KB4474419~31bf3856ad364e35~amd64~~6.0.1.0`, '/v', 'CurrentState', '/t', 'REG_DWORD', '/d', '96', '/f']);
+    assert.equal(c.run([], { CABFERRY_BOOTTIME: 'boot1' }).status, 3010);
+    assert.equal(c.log().results[0].confirmed, 'pending');
+    wine.addPackage('KB4474419');
+    const r = c.run([], { CABFERRY_BOOTTIME: 'boot2' });
+    assert.equal(r.status, 0, r.stdout);
+    assert.ok(c.log().results.some((x) => x.step === 1 && x.meaning === 'confirmed-on-host' && x.confirmed === 'yes'), meanings(c).join(' '));
+  });
+
+  test('a script staged for real hosts ignores the test hooks: the stub installers and hasher are never used', () => {
+    const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu)], {}, { testBuild: false });
+    const r = c.run();
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /this host cannot compute SHA-256/, 'Wine has no real hasher, and the stub one is not used');
+    assert.deepEqual(c.calls(), []);
+    assert.doesNotMatch(r.stdout, /TEST BUILD/);
+    assert.ok(c.log().ends.every((e) => e.script === 'release'));
+    const t = makeCase([install(1, 'KB4493730', PAYLOADS.ssu)]);
+    const tr = t.run();
+    assert.match(tr.stdout, /TEST BUILD/);
+    assert.ok([...t.log().runs, ...t.log().results, ...t.log().ends].every((x) => x.script === 'test'));
+  });
+
+  test('an ESU-only update on a host without an activated ESU licence: stopped with the slmgr steps, nothing installed; activated: installed', () => {
+    const esu = { ...install(2, 'KB4536952', 'Windows6.0-KB4536952-x64.msu'), requiresEsu: true } as Omit<PlanStep, 'sha256'>;
+    const ids = ['553673ed-6ddf-419c-a153-b760283472fd'];
+    const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), esu], {}, { esuActivationIds: ids });
+    const r = c.run([], { CABFERRY_LICENSESTATUS: '0' });
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /KB4536952 is an Extended Security Update and this host has no activated ESU licence/);
+    assert.match(r.stdout, /slmgr \/ipk YOUR-ESU-MAK-KEY/);
+    assert.match(r.stdout, /slmgr \/ato 553673ed-6ddf-419c-a153-b760283472fd/);
+    assert.deepEqual(installedFiles(c), [PAYLOADS.ssu]);
+    assert.deepEqual(meanings(c), ['1:installed', '2:esu-not-activated']);
+    const ok = c.run([], { CABFERRY_LICENSESTATUS: '1' });
+    assert.equal(ok.status, 0, ok.stdout);
+    assert.deepEqual(installedFiles(c), [PAYLOADS.ssu, 'Windows6.0-KB4536952-x64.msu']);
+  });
+
+  test('an .exe payload runs itself with the plan\'s switches; its exit code is read like any installer\'s and confirmed on the host', () => {
+    const exe = { ...install(1, 'KB4019990', 'Windows6.0-KB4019990-x64.exe'), switches: ['/q', '/norestart'] } as Omit<PlanStep, 'sha256'>;
+    const c = makeCase([exe]);
+    c.setCodes({ 'Windows6.0-KB4019990-x64.exe': 3010 });
+    const r = c.run([], { CABFERRY_BOOTTIME: 'boot1' });
+    assert.equal(r.status, 3010, r.stdout);
+    assert.match(c.calls()[0], /^exe Windows6\.0-KB4019990-x64\.exe ".*payloads\\Windows6\.0-KB4019990-x64\.exe" \/q \/norestart$/);
+    assert.deepEqual(c.log().results.map((x) => [x.meaning, x.code, x.confirmed]), [['reboot-required', 3010, 'yes']]);
+  });
+
+  test('the re-use story: plan 1 partly run, a new plan staged onto the same stick: plan 2\'s installers are called, report is truthful, history kept; an edited plan.json is not believed', () => {
+    const blobsDir = path.join(work, 'reuse', 'blobs');
+    const to = path.join(work, 'reuse', 'stick');
+    const blob = (name: string): { file: string; sha: string } => {
+      const content = Buffer.from(`payload ${name} ${'y'.repeat(200)}`);
+      const sha = sha256(content);
+      fs.mkdirSync(path.join(blobsDir, sha.slice(0, 2)), { recursive: true });
+      fs.writeFileSync(path.join(blobsDir, sha.slice(0, 2), sha.slice(2)), content);
+      return { file: name, sha };
+    };
+    const p1 = [blob(PAYLOADS.ssu), blob(PAYLOADS.sha2), blob(PAYLOADS.rollup)];
+    const stepOf = (n: number, kb: string, b: { file: string; sha: string }): PlanStep => ({ n, action: 'install', kb, file: b.file, sha256: b.sha, kind: 'update', reason: 'test' });
+    const host1 = hostInventory();
+    const plan1: HostPlan = { host: host1.name, complete: true, missing: [], skipped: [], assumptions: [], steps: [stepOf(1, 'KB4493730', p1[0]), stepOf(2, 'KB4474419', p1[1]), stepOf(3, 'KB4493471', p1[2])] };
+    const stage = (inventory: HostInventory, plan: HostPlan) => writeMedia({
+      to, hosts: [{ inventory, plan }], blobPath: (sha) => path.join(blobsDir, sha.slice(0, 2), sha.slice(2)), catalog: null, allowIncomplete: false,
+      collectCmd: '@echo off', now: new Date(), testBuild: true,
+    });
+    wine.clearPackages();
+    const staged1 = stage(host1, plan1);
+    const stubs = new Stubs(path.join(work, 'reuse', 'stubs'));
+    stubs.hashPayloads(path.join(to, 'payloads'));
+    stubs.setCodes({ [PAYLOADS.sha2]: 1603 });
+    const script = path.join(to, 'hosts', host1.name, 'install.cmd');
+    const log1 = path.join(to, 'results', host1.name, staged1.hosts[0].planId, 'result.log');
+    const first = wine.runScript(script, log1, [], { ...stubs.env(), CABFERRY_BOOTTIME: 'b1' });
+    assert.equal(first.status, 1, first.stdout);
+    assert.deepEqual(stubs.installed(), [PAYLOADS.ssu, PAYLOADS.sha2]);
+
+    // a new inventory (KB4493730 now installed), a new plan with other updates, staged onto the same stick
+    const p2 = [blob('Windows6.0-KB4474419-v3-x64.msu'), blob('Windows6.0-KB4520002-x64.msu')];
+    const host2 = hostInventory({ installed: ['KB4493730'] });
+    const plan2: HostPlan = { host: host2.name, complete: true, missing: [], skipped: [], assumptions: [], steps: [stepOf(1, 'KB4474419', p2[0]), stepOf(2, 'KB4520002', p2[1])] };
+    const staged2 = stage(host2, plan2);
+    const id1 = staged1.hosts[0].planId;
+    const id2 = staged2.hosts[0].planId;
+    assert.notEqual(id1, id2);
+    assert.ok(staged2.earlierResults.some((e) => e.planId === id1 && !e.samePlan), JSON.stringify(staged2.earlierResults));
+    stubs.hashPayloads(path.join(to, 'payloads'));
+    stubs.setCodes({});
+    const log2 = path.join(to, 'results', host2.name, id2, 'result.log');
+    const second = wine.runScript(script, log2, [], { ...stubs.env(), CABFERRY_BOOTTIME: 'b2' });
+    assert.equal(second.status, 0, second.stdout);
+    assert.doesNotMatch(second.stdout, /all 3 steps/);
+    assert.deepEqual(stubs.installed().slice(2), [p2[0].file, p2[1].file], 'plan 2\'s installers are called');
+
+    const report = reportMedia(to, { trust: null, allowUnsigned: true });
+    const h = report.hosts[0];
+    assert.equal(h.planId, id2);
+    assert.equal(h.status, 'complete');
+    assert.deepEqual(h.steps.map((x) => [x.kb, x.status, x.confirmed]), [['KB4474419', 'installed', 'yes'], ['KB4520002', 'installed', 'yes']]);
+    assert.equal(h.testBuild, true);
+    assert.deepEqual(h.history.map((x) => [x.planId, x.confirmedInstalled]), [[id1, ['KB4493730']]], 'plan 1 as history: what it found installed then');
+    assert.equal(report.ok, true);
+
+    // someone edits plan.json on the returned stick to claim an empty plan
+    const planFile = path.join(to, 'hosts', host2.name, 'plan.json');
+    const doc = JSON.parse(fs.readFileSync(planFile, 'utf8'));
+    doc.plan.steps = [];
+    fs.writeFileSync(planFile, JSON.stringify(doc, null, 2));
+    const edited = reportMedia(to, { trust: null, allowUnsigned: true });
+    assert.equal(edited.hosts[0].status, 'plan-altered');
+    assert.equal(edited.ok, false);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertThrowsCode } from '../helpers';
-import { HASH_SELFTEST_SHA256, installerFor, renderInstallScript, sha256VbsScript } from '../../src/media/install-script';
+import { fillTemplate, HASH_SELFTEST_SHA256, installerFor, installScriptTemplate, renderInstallScript, sha256VbsScript, TEMPLATE_VARIABLES } from '../../src/media/install-script';
+import { planIdOf } from '../../src/media/plan-identity';
 import { hex32, INSTALLER_EXIT_CODES, interpretExitCode, toSigned } from '../../src/media/exit-codes';
 import { parseResultLog } from '../../src/media/result-log';
 import { createHash } from 'node:crypto';
@@ -32,15 +33,16 @@ describe('renderInstallScript', () => {
     assert.equal(text.split('\r\n').length - 1, text.split('\n').length - 1, 'every LF is preceded by CR');
     const table = text.split('\r\n').filter((l) => l.startsWith('call :step '));
     assert.deepEqual(table, [
-      `call :step 1 install KB4493730 wusa Windows6.0-KB4493730-x64.msu ${sha('a')}`,
-      `call :step 2 install KB4474419 wusa Windows6.0-KB4474419-v4-x64.msu ${sha('b')}`,
-      'call :step 3 reboot - - - -',
-      `call :step 4 install KB4499180 pkgmgr Windows6.0-KB4499180-x64.cab ${sha('c')}`,
+      `call :step 1 install KB4493730 wusa Windows6.0-KB4493730-x64.msu ${sha('a')} 0`,
+      `call :step 2 install KB4474419 wusa Windows6.0-KB4474419-v4-x64.msu ${sha('b')} 0`,
+      'call :step 3 reboot - - - - 0',
+      `call :step 4 install KB4499180 pkgmgr Windows6.0-KB4499180-x64.cab ${sha('c')} 0`,
     ]);
     assert.match(text, /set "CF_HOST=SRV-01"\r\nset "CF_ARCH=amd64"\r\nset "CF_NTVER=6\.0"\r\nset "CF_BUILD=6002"/);
-    assert.match(text, /cmd \/c ""!CABFERRY_WUSA!" "!CF_PAYLOADS!!S_FILE!" \/quiet \/norestart"/);
-    assert.match(text, /cmd \/c ""!CABFERRY_PKGMGR!" \/ip "\/m:!CF_PAYLOADS!!S_FILE!" \/quiet \/norestart"/);
+    assert.match(text, /cmd\.exe \/c ""!CF_WUSA!" "!CF_PAYLOADS!!S_FILE!" \/quiet \/norestart"/);
+    assert.match(text, /cmd\.exe \/c ""!CF_PKGMGR!" \/ip "\/m:!CF_PAYLOADS!!S_FILE!" \/quiet \/norestart"/);
     assert.match(text, /cabferry 9\.9\.9 at 2026-11-23T00:00:00\.000Z/);
+    assert.doesNotMatch(text, /@@[A-Z]+@@/, 'every template variable is filled in');
   });
 
   test('avoids what Wine cmd gets wrong and what cmd.exe would interpret (see WINE-TESTING.md)', () => {
@@ -77,12 +79,67 @@ describe('renderInstallScript', () => {
     const bad = (s: Partial<PlanStep>) => plan({ steps: [{ ...steps[0], ...s }] });
     expectCode(() => render(plan({ host: 'SRV&01' })), 'MEDIA_BAD_NAME');
     expectCode(() => render(bad({ file: 'a b.msu' })), 'MEDIA_BAD_NAME');
-    expectCode(() => render(bad({ file: 'x.exe' })), 'MEDIA_UNKNOWN_PAYLOAD_TYPE');
+    expectCode(() => render(bad({ file: 'x.zip' })), 'MEDIA_UNKNOWN_PAYLOAD_TYPE');
+    expectCode(() => render(bad({ file: 'x.exe', switches: ['/q', '& del'] } as Partial<PlanStep>)), 'MEDIA_BAD_SWITCH');
     expectCode(() => render(bad({ sha256: 'XYZ' })), 'MEDIA_PLAN_BAD_SHA256');
     expectCode(() => render(bad({ sha256: null })), 'MEDIA_PLAN_STEP_INCOMPLETE');
     expectCode(() => render(bad({ kb: 'KB1%PATH%' })), 'MEDIA_BAD_NAME');
     assert.equal(installerFor('X.MSU'), 'wusa');
     assert.equal(installerFor('x.Cab'), 'pkgmgr');
+    assert.equal(installerFor('x.EXE'), 'exe');
+  });
+
+  test('plan identity: the id of the plan is in the header and the variables; another plan of the same host has another id and results folder', () => {
+    const text = render();
+    const id = planIdOf(host, plan());
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.match(text, new RegExp(`rem Plan:  ${id}\r\n`));
+    assert.match(text, new RegExp(`set "CF_PLAN=${id}"`));
+    assert.match(text, /for %%i in \("%CF_HERE%\.\.\\\.\.\\results\\%CF_HOST%\\%CF_PLAN%"\)/);
+    const other = planIdOf(host, plan({ steps: steps.slice(0, 2) }));
+    assert.notEqual(other, id);
+    assert.equal(planIdOf({ ...host }, JSON.parse(JSON.stringify(plan()))), id, 'the id survives a JSON round trip');
+  });
+
+  test('a real script ignores the test hooks; a --test-build script honours them and says so in its header, on screen and in every log line', () => {
+    const real = render();
+    assert.match(real, /set "CF_SCRIPT=release"/);
+    assert.doesNotMatch(real, /TEST BUILD - staged/);
+    const test = renderInstallScript(plan(), host, { version: '9.9.9', generatedAt: 'x', testBuild: true });
+    assert.match(test, /set "CF_SCRIPT=test"/);
+    assert.match(test, /rem !!!!! TEST BUILD - staged with --test-build/);
+    // the hooks are read in one place, reached only when CF_SCRIPT is test
+    const lines = test.split('\r\n');
+    const hookLines = lines.filter((l) => /CABFERRY_[A-Z]+/.test(l) && !/^rem /.test(l));
+    const start = lines.indexOf(':test_hooks');
+    assert.ok(start > 0);
+    const end = lines.findIndex((l, i) => i > start && l === 'exit /b 0');
+    assert.ok(hookLines.every((l) => { const i = lines.indexOf(l); return i > start && i < end; }), hookLines.join('\n'));
+    assert.ok(lines.includes('if "!CF_SCRIPT!"=="test" call :test_hooks'));
+    for (const kind of ['RUN', 'RESULT', 'END']) {
+      assert.ok(lines.some((l) => l.startsWith(`>>"!CF_LOG!" echo ${kind} plan=!CF_PLAN! script=!CF_SCRIPT! `)), kind);
+    }
+  });
+
+  test('system programs by full path: no bare reg, wmic, find, fsutil, net, cmd, schtasks, shutdown, certutil or cscript', () => {
+    const code = render().split('\r\n').filter((l) => !/^\s*rem /i.test(l) && !/^\s*echo /i.test(l));
+    for (const line of code) {
+      // a program in command position: line start, after do, inside a for /f ('…'), after a pipe, after a condition's )
+      const bare = /(^\s*|\bdo\s+|\('|\|\s*|\)\s+|else\s+)(reg|wmic|find|fsutil|net|cmd|schtasks|shutdown|certutil|cscript|wusa|pkgmgr)(\.exe)?\s/i.exec(line.replace(/\^\|/g, '|'));
+      assert.equal(bare, null, `called without a full path: ${line}`);
+    }
+  });
+
+  test('ESU-only steps carry the flag, the activation IDs are in the script; .exe steps run the payload with the plan\'s switches', () => {
+    const esuSteps = [
+      { ...steps[0], requiresEsu: true },
+      { n: 2, action: 'install', kb: 'KB4536952', file: 'windows6.0-kb4536952-x64.exe', sha256: sha('e'), kind: 'other', reason: 'r', switches: ['/quiet', '/norestart'] },
+    ] as unknown as PlanStep[];
+    const text = renderInstallScript(plan({ steps: esuSteps }), host, { version: '1', generatedAt: 'x', esuActivationIds: ['553673ED-6DDF-419C-A153-B760283472FD'] });
+    assert.ok(text.includes(`call :step 1 install KB4493730 wusa Windows6.0-KB4493730-x64.msu ${sha('a')} 1\r\n`));
+    assert.ok(text.includes(`set "S_SWITCHES=/quiet /norestart"\r\ncall :step 2 install KB4536952 exe windows6.0-kb4536952-x64.exe ${sha('e')} 0\r\n`));
+    assert.match(text, /set "CF_ESU_IDS=553673ed-6ddf-419c-a153-b760283472fd"/);
+    expectCode(() => renderInstallScript(plan(), host, { version: '1', generatedAt: 'x', esuActivationIds: ['not a guid & more'] }), 'MEDIA_BAD_ACTIVATION_ID');
   });
 
   test('the self-test constant is the SHA-256 of "abc"; sha256.vbs is CRLF ASCII VBScript', () => {
@@ -91,6 +148,39 @@ describe('renderInstallScript', () => {
     assert.ok(/^[\x0a\x0d\x20-\x7e]*$/.test(vbs));
     assert.match(vbs, /CreateObject\("System\.Security\.Cryptography\.SHA256Managed"\)/);
     assert.match(vbs, /TransformFinalBlock/);
+  });
+});
+
+describe('the install.cmd template (src/media/templates/install.cmd.tmpl)', () => {
+  const template = installScriptTemplate();
+  const lines = template.split(/\r?\n/);
+
+  test('every call and goto target is a label of the template, and every label is reached', () => {
+    const labels = lines.filter((l) => /^:[a-z_]+\s*$/i.test(l)).map((l) => l.slice(1).trim().toLowerCase());
+    assert.equal(new Set(labels).size, labels.length, 'no label twice');
+    const code = lines.filter((l) => !/^\s*rem /i.test(l)).join('\n');
+    // the rendered step table (@@STEPTABLE@@) calls :step and jumps to :stopped
+    const targets = [...code.matchAll(/\b(?:call|goto)\s+:([a-z_]+)/gi)].map((m) => m[1].toLowerCase()).concat(['step', 'stopped']);
+    assert.ok(targets.length > 30);
+    for (const t of targets) assert.ok(labels.includes(t), `:${t} is called or jumped to but not defined`);
+    // reached: by a call/goto, or by falling through from the line before (a label after a non-jump line)
+    for (const l of labels) {
+      const i = lines.findIndex((x) => x.trim().toLowerCase() === `:${l}`);
+      const prev = lines.slice(0, i).reverse().find((x) => x.trim() !== '' && !/^\s*rem /i.test(x)) ?? '';
+      const fallsThrough = !/^\s*(exit \/b|goto )/i.test(prev);
+      assert.ok(targets.includes(l) || fallsThrough, `:${l} is never reached`);
+    }
+  });
+
+  test('the template uses exactly the variables the renderer fills in', () => {
+    const used = new Set([...template.matchAll(/@@([A-Z]+)@@/g)].map((m) => m[1]));
+    assert.deepEqual([...used].sort(), [...TEMPLATE_VARIABLES].sort());
+    assert.throws(() => fillTemplate('@@NOPE@@', {}), /@@NOPE@@/);
+  });
+
+  test('the template is plain ASCII, and its own text needs no rendering beyond the variables', () => {
+    assert.ok(/^[\x09\x0a\x0d\x20-\x7e]*$/.test(template));
+    assert.match(lines[0], /^@echo off/);
   });
 });
 
@@ -105,6 +195,23 @@ describe('exit codes and result logs', () => {
     assert.equal(interpretExitCode(-2145124329).outcome, 'skip');
     assert.equal(interpretExitCode(-2146869232).meaning, 'sha2-support-missing');
     assert.deepEqual([interpretExitCode(1603).meaning, interpretExitCode(1603).outcome], ['failed', 'stop']);
+  });
+
+  test('parseResultLog reads plan id, script kind and host confirmation', () => {
+    const id = 'a'.repeat(64);
+    const log = parseResultLog([
+      `RUN plan=${id} script=test host=SRV-01 build=6002 arch=amd64 hasher=override autoreboot=0 time=2026-11-23T10:00:00`,
+      `RESULT plan=${id} script=test step=1 kb=KB4493730 action=install code=3010 meaning=reboot-required confirmed=pending how=cbs host=SRV-01 time=t`,
+      `RESULT plan=${id} script=test step=1 kb=KB4493730 action=install code=0 meaning=confirmed-on-host confirmed=yes how=qfe host=SRV-01 time=t`,
+      `RESULT plan=${id} script=test step=2 kb=KB4474419 action=install code=- meaning=esu-not-activated confirmed=- how=- host=SRV-01 time=t`,
+      `END plan=${id} script=test status=stopped reason=- code=1 host=SRV-01 time=t`,
+    ].join('\r\n'));
+    assert.deepEqual(log.results.map((r) => [r.plan === id, r.script, r.code, r.confirmed, r.how]), [
+      [true, 'test', 3010, 'pending', 'cbs'], [true, 'test', 0, 'yes', 'qfe'], [true, 'test', null, null, null],
+    ]);
+    assert.equal(log.runs[0].plan, id);
+    assert.equal(log.ends[0].script, 'test');
+    assert.deepEqual(log.unreadable, []);
   });
 
   test('parseResultLog reads the three line forms, keeps times with spaces, and sets aside what it cannot read', () => {

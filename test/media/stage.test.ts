@@ -12,6 +12,7 @@ import { verifyMedia } from '../../src/media/verify';
 import { reportMedia } from '../../src/media/report';
 import { parseManifest } from '../../src/media/manifest';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
+import { DOCUMENT_SIGNING, issueSigner } from './test-pki';
 
 /**
  * writeMedia / verifyMedia / reportMedia with plans built here and a blob directory laid out like
@@ -78,6 +79,8 @@ const expectError = (fn: () => unknown, code: string, kind?: ErrorKind): unknown
 
 const signing = () => ({ keyPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa.key'), 'utf8'), certPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa-chain.pem'), 'utf8') });
 const root = () => loadTrustAnchors([fixturePath('pki', 'root.pem')]);
+/** staged without a signature: only the hashes can be checked, and only when the operator accepts that */
+const unsigned = { trust: null, allowUnsigned: true } as const;
 
 describe('writeMedia', () => {
   test('copies a payload shared by two hosts once and lists every file in manifest and SHA256SUMS', () => {
@@ -106,7 +109,7 @@ describe('writeMedia', () => {
     const install = fs.readFileSync(path.join(s.to, 'hosts', 'SRV-B', 'install.cmd'), 'latin1');
     assert.ok(install.includes('\r\n') && !/[^\r]\n/.test(install), 'install.cmd has CRLF line endings only');
     assert.match(install, /set "CF_ARCH=x86"/);
-    assert.equal(verifyMedia(s.to).ok, true);
+    assert.equal(verifyMedia(s.to, unsigned).ok, true);
   });
 
   test('sha256sum -c accepts SHA256SUMS', { skip: hasTool('sha256sum') ? false : 'sha256sum not installed' }, () => {
@@ -127,7 +130,7 @@ describe('writeMedia', () => {
     assert.deepEqual(again.payloads.filter((p) => p.copied).map((p) => p.file), ['Windows6.0-KB4493471-x64.msu']);
     assert.deepEqual(again.removed.sort(), ['payloads/Windows6.0-KB0000001-x64.msu', 'payloads/Windows6.0-KB4493471-x86.msu.cabferry-tmp']);
     assert.equal(sha256(fs.readFileSync(damaged)), s.x64);
-    assert.equal(verifyMedia(s.to).ok, true);
+    assert.equal(verifyMedia(s.to, unsigned).ok, true);
   });
 
   test('an interrupted staging has no manifest (verify-media says so) and the next run completes it', () => {
@@ -135,9 +138,9 @@ describe('writeMedia', () => {
     writeMedia(s.input());
     // what a crash after the payload copies looks like: the old manifest is removed first
     fs.rmSync(path.join(s.to, 'manifest.json'));
-    expectError(() => verifyMedia(s.to), 'MEDIA_NO_MANIFEST', 'negative');
+    expectError(() => verifyMedia(s.to, unsigned), 'MEDIA_NO_MANIFEST', 'negative');
     writeMedia(s.input());
-    assert.equal(verifyMedia(s.to).ok, true);
+    assert.equal(verifyMedia(s.to, unsigned).ok, true);
   });
 
   test('refuses an incomplete plan unless allowIncomplete, which marks install.cmd, plan.txt and README loudly', () => {
@@ -193,7 +196,7 @@ describe('verifyMedia', () => {
     writeMedia(s.input());
     fs.mkdirSync(path.join(s.to, 'results', 'SRV-A'), { recursive: true });
     fs.writeFileSync(path.join(s.to, 'results', 'SRV-A', 'result.log'), 'RUN host=SRV-A\r\n');
-    assert.equal(verifyMedia(s.to).ok, true);
+    assert.equal(verifyMedia(s.to, unsigned).ok, true);
 
     const p = path.join(s.to, 'payloads', 'Windows6.0-KB4493471-x86.msu');
     const bytes = fs.readFileSync(p);
@@ -201,13 +204,13 @@ describe('verifyMedia', () => {
     fs.writeFileSync(p, bytes);
     fs.rmSync(path.join(s.to, 'hosts', 'SRV-A', 'plan.txt'));
     fs.writeFileSync(path.join(s.to, 'payloads', 'extra.msu'), 'not staged');
-    const r = verifyMedia(s.to);
+    const r = verifyMedia(s.to, unsigned);
     assert.equal(r.ok, false);
     assert.deepEqual(r.altered.map((a) => [a.path, a.reason]), [['payloads/Windows6.0-KB4493471-x86.msu', 'content differs']]);
     assert.equal(r.altered[0].actualSha256, sha256(bytes));
     assert.deepEqual(r.missing, ['hosts/SRV-A/plan.txt']);
     assert.deepEqual(r.unexpected, ['payloads/extra.msu']);
-    assert.deepEqual(r.results, ['SRV-A']);
+    assert.deepEqual(r.results.map((h) => [h.host, h.results.map((x) => [x.path, x.planId, x.current])]), [['SRV-A', [['results/SRV-A/result.log', null, false]]]]);
   });
 
   test('a symbolic link in place of a payload is reported, not followed', () => {
@@ -216,7 +219,7 @@ describe('verifyMedia', () => {
     const p = path.join(s.to, 'payloads', 'Windows6.0-KB4493471-x64.msu');
     fs.rmSync(p);
     fs.symlinkSync(s.blobs.path(s.x64), p);
-    const r = verifyMedia(s.to);
+    const r = verifyMedia(s.to, unsigned);
     assert.deepEqual(r.altered.map((a) => [a.path, a.reason]), [['payloads/Windows6.0-KB4493471-x64.msu', 'is a symbolic link']]);
   });
 
@@ -227,7 +230,7 @@ describe('verifyMedia', () => {
     const m = JSON.parse(fs.readFileSync(mPath, 'utf8'));
     m.files.push({ path: '../outside', size: 1, sha256: '0'.repeat(64) });
     fs.writeFileSync(mPath, JSON.stringify(m));
-    expectError(() => verifyMedia(s.to), 'MEDIA_MANIFEST_BAD_PATH', 'input');
+    expectError(() => verifyMedia(s.to, unsigned), 'MEDIA_MANIFEST_BAD_PATH', 'input');
   });
 
   test('signature: valid with the right anchor; untrusted with another; an edited manifest breaks it; a missing one fails when trust is given', () => {
@@ -242,7 +245,8 @@ describe('verifyMedia', () => {
     assert.equal(other.ok, false);
     assert.ok(other.signature.status === 'invalid' && other.signature.code === 'CHAIN_UNTRUSTED');
 
-    assert.equal(verifyMedia(s.to).signature.status, 'not-checked');
+    assert.equal(verifyMedia(s.to, { trust: null }).signature.status, 'not-checked');
+    assert.equal(verifyMedia(s.to, { trust: null }).ok, false, 'a signature nobody checked proves nothing');
 
     // someone adds a file and re-hashes it into the manifest: the hashes agree, the signature does not
     const mPath = path.join(s.to, 'manifest.json');
@@ -258,6 +262,71 @@ describe('verifyMedia', () => {
     fs.rmSync(path.join(s.to, 'manifest.json.p7s'));
     assert.equal(verifyMedia(s.to, { trust: root() }).signature.status, 'absent');
     assert.equal(verifyMedia(s.to, { trust: root() }).ok, false);
+  });
+
+  test('strict: unsigned is "integrity not proven" unless allowed; a swapped payload re-hashed into every list under the old signature fails', () => {
+    const s = scenario();
+    writeMedia(s.input());
+    const strict = verifyMedia(s.to, { trust: root() });
+    assert.equal(strict.ok, false);
+    assert.equal(strict.signature.status, 'absent');
+    assert.match(strict.signature.reason ?? '', /integrity not proven/);
+    assert.equal(verifyMedia(s.to, unsigned).ok, true);
+
+    const t = scenario();
+    writeMedia(t.input({ signing: signing() }));
+    // the attacker's payload, re-hashed into install.cmd, plan.json, SHA256SUMS and manifest.json
+    const rel = 'payloads/Windows6.0-KB4493471-x64.msu';
+    const evil = Buffer.from('evil payload');
+    const oldSha = sha256(fs.readFileSync(path.join(t.to, rel)));
+    const newSha = sha256(evil);
+    fs.writeFileSync(path.join(t.to, rel), evil);
+    const m = JSON.parse(fs.readFileSync(path.join(t.to, 'manifest.json'), 'utf8')) as { files: { path: string; size: number; sha256: string }[] };
+    for (const f of ['hosts/SRV-A/install.cmd', 'hosts/SRV-A/plan.json']) {
+      const p = path.join(t.to, f);
+      fs.writeFileSync(p, fs.readFileSync(p, 'latin1').split(oldSha).join(newSha), 'latin1');
+    }
+    for (const e of m.files) {
+      const bytes = fs.readFileSync(path.join(t.to, e.path));
+      if (e.path !== 'SHA256SUMS') { e.sha256 = sha256(bytes); e.size = bytes.length; }
+    }
+    fs.writeFileSync(path.join(t.to, 'SHA256SUMS'), m.files.filter((e) => e.path !== 'SHA256SUMS').map((e) => `${e.sha256}  ${e.path}\n`).join(''));
+    const sums = m.files.find((e) => e.path === 'SHA256SUMS')!;
+    sums.sha256 = sha256(fs.readFileSync(path.join(t.to, 'SHA256SUMS')));
+    sums.size = fs.statSync(path.join(t.to, 'SHA256SUMS')).size;
+    fs.writeFileSync(path.join(t.to, 'manifest.json'), JSON.stringify(m, null, 2));
+    const rewritten = verifyMedia(t.to, { trust: root() });
+    assert.deepEqual([rewritten.missing, rewritten.altered, rewritten.unexpected], [[], [], []], 'every hash agrees');
+    assert.equal(rewritten.ok, false);
+    assert.equal(rewritten.signature.status, 'invalid');
+    assert.equal(verifyMedia(t.to, { trust: root(), allowUnsigned: true }).ok, false, 'a signature that does not verify fails whatever the options');
+  });
+
+  test('the manifest signer needs a code- or document-signing EKU and must not be a CA', () => {
+    const pem = (f: string) => fs.readFileSync(fixturePath('pki', f), 'utf8');
+    const tsa = scenario();
+    writeMedia(tsa.input({ signing: { keyPem: pem('tsa.key'), certPem: pem('tsa-chain.pem') } }));
+    const wrongEku = verifyMedia(tsa.to, { trust: root() });
+    assert.equal(wrongEku.ok, false);
+    assert.ok(wrongEku.signature.status === 'invalid' && wrongEku.signature.code === 'MEDIA_SIGNER_PURPOSE', JSON.stringify(wrongEku.signature));
+    assert.match(wrongEku.signature.reason ?? '', /no code-signing or document-signing/);
+
+    for (const [key, cert] of [['intermediate.key', 'intermediate.pem'], ['root.key', 'root.pem']]) {
+      const ca = scenario();
+      writeMedia(ca.input({ signing: { keyPem: pem(key), certPem: pem(cert) } }));
+      const r = verifyMedia(ca.to, { trust: root() });
+      assert.equal(r.ok, false, cert);
+      assert.ok(r.signature.status === 'invalid' && r.signature.code === 'MEDIA_SIGNER_PURPOSE', `${cert}: ${JSON.stringify(r.signature)}`);
+      assert.match(r.signature.reason ?? '', /is a CA certificate/);
+    }
+
+    const docDir = freshDir('doc-signer-');
+    const doc = issueSigner(docDir, 'Media Document Signer', DOCUMENT_SIGNING);
+    const d = scenario();
+    writeMedia(d.input({ signing: { keyPem: fs.readFileSync(doc.key, 'utf8'), certPem: fs.readFileSync(doc.cert, 'utf8') } }));
+    const good = verifyMedia(d.to, { trust: root() });
+    assert.equal(good.ok, true, JSON.stringify(good.signature));
+    assert.equal(good.signature.signer, doc.subject);
   });
 
   test('openssl cms verifies the node-forge signature too', { skip: hasTool('openssl') ? false : 'openssl not installed' }, () => {
@@ -277,7 +346,16 @@ describe('verifyMedia', () => {
 });
 
 describe('reportMedia', () => {
-  test('reads the result logs back: installed, failed with code and meaning, waiting for a restart, not reached, not run', () => {
+  /** the plan id staged for a host, from the manifest */
+  const planIdIn = (to: string, host: string): string =>
+    (JSON.parse(fs.readFileSync(path.join(to, 'hosts', host, 'plan.json'), 'utf8')) as { planId: string }).planId;
+  function writeLog(to: string, host: string, planId: string | null, lines: string[]): void {
+    const dir = planId === null ? path.join(to, 'results', host) : path.join(to, 'results', host, planId);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'result.log'), lines.map((l) => `${l}\r\n`).join(''));
+  }
+
+  test('reads the result logs back: installed (found on the host), failed with code and meaning, waiting for a restart, not reached, not run', () => {
     const s = scenario();
     const hosts = [
       { inventory: inventory('SRV-A', 'amd64'), plan: plan('SRV-A', [step(1, 'KB4499180', 'Windows6.0-KB4499180-neutral.cab', s.shared), step(2, 'KB4493471', 'Windows6.0-KB4493471-x64.msu', s.x64)]) },
@@ -285,36 +363,129 @@ describe('reportMedia', () => {
       { inventory: inventory('SRV-C', 'x86'), plan: plan('SRV-C', [step(1, 'KB4493471', 'Windows6.0-KB4493471-x86.msu', s.x86)]) },
     ];
     writeMedia(s.input({ hosts }));
-    const log = (host: string, lines: string[]) => {
-      fs.mkdirSync(path.join(s.to, 'results', host), { recursive: true });
-      fs.writeFileSync(path.join(s.to, 'results', host, 'result.log'), lines.map((l) => `${l}\r\n`).join(''));
-    };
-    log('SRV-A', [
-      'RUN host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=2026-11-23T10:00:00',
-      'RESULT step=1 kb=KB4499180 action=install code=0 meaning=installed host=SRV-A time=2026-11-23T10:01:00',
-      'RESULT step=2 kb=KB4493471 action=install code=-2146869232 meaning=sha2-support-missing host=SRV-A time=11/23/2026 10:02 AM',
-      'END status=stopped reason=- code=1 host=SRV-A time=2026-11-23T10:02:00',
+    const a = planIdIn(s.to, 'SRV-A');
+    const b = planIdIn(s.to, 'SRV-B');
+    const c = planIdIn(s.to, 'SRV-C');
+    writeLog(s.to, 'SRV-A', a, [
+      `RUN plan=${a} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=2026-11-23T10:00:00`,
+      `RESULT plan=${a} script=release step=1 kb=KB4499180 action=install code=0 meaning=installed confirmed=yes how=cbs host=SRV-A time=2026-11-23T10:01:00`,
+      `RESULT plan=${a} script=release step=2 kb=KB4493471 action=install code=-2146869232 meaning=sha2-support-missing confirmed=- how=- host=SRV-A time=11/23/2026 10:02 AM`,
+      `END plan=${a} script=release status=stopped reason=- code=1 host=SRV-A time=2026-11-23T10:02:00`,
     ]);
-    log('SRV-B', [
-      'RUN host=SRV-B build=6002 arch=x86 hasher=dotnet autoreboot=1 time=2026-11-23T10:00:00',
-      'RESULT step=1 kb=KB4499180 action=install code=2359302 meaning=already-installed host=SRV-B time=2026-11-23T10:01:00',
-      'RESULT step=2 kb=- action=reboot code=0 meaning=reboot-requested host=SRV-B time=2026-11-23T10:01:30',
-      'END status=restart reason=- code=3010 host=SRV-B time=2026-11-23T10:01:31',
+    writeLog(s.to, 'SRV-B', b, [
+      `RUN plan=${b} script=release host=SRV-B build=6002 arch=x86 hasher=dotnet autoreboot=1 time=2026-11-23T10:00:00`,
+      `RESULT plan=${b} script=release step=1 kb=KB4499180 action=install code=2359302 meaning=already-installed confirmed=yes how=qfe host=SRV-B time=2026-11-23T10:01:00`,
+      `RESULT plan=${b} script=release step=2 kb=- action=reboot code=0 meaning=reboot-requested confirmed=- how=- host=SRV-B time=2026-11-23T10:01:30`,
+      `END plan=${b} script=release status=restart reason=- code=3010 host=SRV-B time=2026-11-23T10:01:31`,
     ]);
-    const r = reportMedia(s.to);
+    const r = reportMedia(s.to, unsigned);
     assert.equal(r.ok, false);
-    const [a, b, c] = r.hosts;
-    assert.equal(a.status, 'failed');
-    assert.deepEqual(a.steps.map((x) => x.status), ['installed', 'failed']);
-    assert.equal(a.steps[1].code, -2146869232);
-    assert.equal(a.steps[1].codeHex, '0x80096010');
-    assert.match(a.steps[1].explanation ?? '', /SHA-2 code signing support is not active yet: install KB4474419 and reboot/);
-    assert.equal(b.status, 'restart-pending');
-    assert.deepEqual(b.steps.map((x) => x.status), ['installed', 'restart-pending', 'not-reached']);
-    assert.equal(c.status, 'not-run');
-    log('SRV-C', ['END status=refused reason=wrong-host code=2 host=SRV-C time=2026-11-23T10:00:00']);
-    const refused = reportMedia(s.to).hosts[2];
+    const [ra, rb, rc] = r.hosts;
+    assert.equal(ra.status, 'failed');
+    assert.deepEqual(ra.steps.map((x) => x.status), ['installed', 'failed']);
+    assert.equal(ra.steps[1].code, -2146869232);
+    assert.equal(ra.steps[1].codeHex, '0x80096010');
+    assert.match(ra.steps[1].explanation ?? '', /SHA-2 code signing support is not active yet: install KB4474419 and reboot/);
+    assert.match(ra.steps[0].explanation ?? '', /found on the host \(cbs\)/);
+    assert.equal(rb.status, 'restart-pending');
+    assert.deepEqual(rb.steps.map((x) => x.status), ['installed', 'restart-pending', 'not-reached']);
+    assert.equal(rc.status, 'not-run');
+    writeLog(s.to, 'SRV-C', c, [`END plan=${c} script=release status=refused reason=wrong-host code=2 host=SRV-C time=2026-11-23T10:00:00`]);
+    const refused = reportMedia(s.to, unsigned).hosts[2];
     assert.deepEqual([refused.status, refused.reason, refused.counts['not-reached']], ['refused', 'wrong-host', 1]);
-    assert.deepEqual(c.counts, { installed: 0, skipped: 0, failed: 0, 'restart-pending': 0, 'not-reached': 1 });
+  });
+
+  test('a result counts only when plan id, step, KB and action match; an install the host did not confirm is not "installed"', () => {
+    const s = scenario();
+    writeMedia(s.input());
+    const a = planIdIn(s.to, 'SRV-A');
+    const other = 'f'.repeat(64);
+    writeLog(s.to, 'SRV-A', a, [
+      `RUN plan=${a} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t1`,
+      // another plan's line, a wrong KB for step 1, a wrong action for step 2: none counts
+      `RESULT plan=${other} script=release step=1 kb=KB4499180 action=install code=0 meaning=installed confirmed=yes how=cbs host=SRV-A time=t2`,
+      `RESULT plan=${a} script=release step=1 kb=KB1111111 action=install code=0 meaning=installed confirmed=yes how=cbs host=SRV-A time=t3`,
+      `RESULT plan=${a} script=release step=2 kb=KB4493471 action=reboot code=0 meaning=reboot-done confirmed=- how=- host=SRV-A time=t4`,
+      `END plan=${a} script=release status=complete reason=- code=0 host=SRV-A time=t5`,
+    ]);
+    let h = reportMedia(s.to, unsigned).hosts[0];
+    assert.deepEqual(h.steps.map((x) => x.status), ['not-reached', 'not-reached']);
+    assert.equal(h.unmatchedLines, 3);
+    assert.notEqual(h.status, 'complete');
+
+    writeLog(s.to, 'SRV-A', a, [
+      `RUN plan=${a} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t1`,
+      `RESULT plan=${a} script=release step=1 kb=KB4499180 action=install code=0 meaning=installed confirmed=no how=- host=SRV-A time=t2`,
+      `RESULT plan=${a} script=release step=2 kb=KB4493471 action=install code=2359302 meaning=already-installed confirmed=yes how=qfe host=SRV-A time=t3`,
+      `END plan=${a} script=release status=unconfirmed reason=- code=1 host=SRV-A time=t5`,
+    ]);
+    h = reportMedia(s.to, unsigned).hosts[0];
+    assert.deepEqual(h.steps.map((x) => x.status), ['unconfirmed', 'installed']);
+    assert.match(h.steps[0].explanation ?? '', /NOT found on the host/);
+    assert.equal(h.status, 'unconfirmed');
+  });
+
+  test('re-staging a host with results moves the old ones aside, never deletes them; report lists them as history, not progress', () => {
+    const s = scenario();
+    writeMedia(s.input());
+    // results written by a script from before plans had ids, straight into results/SRV-A/
+    writeLog(s.to, 'SRV-A', null, [
+      'RUN host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=old',
+      'RESULT step=1 kb=KB4499180 action=install code=0 meaning=installed host=SRV-A time=old',
+      'RESULT step=2 kb=KB4493471 action=install code=0 meaning=installed host=SRV-A time=old',
+      'END status=complete reason=- code=0 host=SRV-A time=old',
+    ]);
+    fs.writeFileSync(path.join(s.to, 'results', 'SRV-A', 'state.txt'), 'done 1 0\r\ndone 2 0\r\n');
+    const first = planIdIn(s.to, 'SRV-A');
+    writeLog(s.to, 'SRV-A', first, [`RESULT plan=${first} script=release step=1 kb=KB4499180 action=install code=0 meaning=installed confirmed=yes how=cbs host=SRV-A time=t`]);
+
+    // a new inventory, a new plan for the same host
+    const newer = s.blobs.add(Buffer.from('newer rollup '.repeat(500)));
+    const hosts = [{ inventory: { ...inventory('SRV-A', 'amd64'), installed: ['KB4499180'] }, plan: plan('SRV-A', [step(1, 'KB4520002', 'Windows6.0-KB4520002-x64.msu', newer)]) }];
+    const lines: string[] = [];
+    const r = writeMedia(s.input({ hosts, progress: (l) => lines.push(l) }));
+    const second = r.hosts[0].planId;
+    assert.notEqual(second, first);
+    assert.ok(lines.some((l) => /results\/SRV-A: results of an earlier plan moved to results\/SRV-A\/earlier-/.test(l)), lines.join('\n'));
+    const legacy = r.earlierResults.find((e) => e.planId === null);
+    assert.ok(legacy && legacy.movedFrom === 'results/SRV-A' && !legacy.samePlan, JSON.stringify(r.earlierResults));
+    assert.ok(r.earlierResults.some((e) => e.planId === first && !e.samePlan));
+    const movedDir = path.join(s.to, path.dirname(legacy.path));
+    assert.equal(fs.readFileSync(path.join(movedDir, 'state.txt'), 'utf8'), 'done 1 0\r\ndone 2 0\r\n', 'kept byte for byte');
+    assert.deepEqual(fs.readdirSync(path.join(s.to, 'results', 'SRV-A')).filter((f) => !fs.statSync(path.join(s.to, 'results', 'SRV-A', f)).isDirectory()), [], 'nothing left where install.cmd could mistake it for progress');
+
+    const h = reportMedia(s.to, unsigned).hosts[0];
+    assert.equal(h.planId, second);
+    assert.equal(h.status, 'not-run');
+    assert.deepEqual(h.steps.map((x) => x.status), ['not-reached']);
+    assert.deepEqual(h.history.map((x) => [x.planId, x.confirmedInstalled]).sort(), [[first, ['KB4499180']], [null, []]].sort());
+    const v = verifyMedia(s.to, unsigned);
+    assert.equal(v.ok, true);
+    assert.deepEqual(v.results[0].results.map((x) => x.current), [false, false]);
+  });
+
+  test('a plan.json that is not the one the manifest lists is not believed, and its results are not read', () => {
+    const s = scenario();
+    writeMedia(s.input());
+    const planFile = path.join(s.to, 'hosts', 'SRV-A', 'plan.json');
+    const doc = JSON.parse(fs.readFileSync(planFile, 'utf8'));
+    doc.plan.steps = [];
+    fs.writeFileSync(planFile, JSON.stringify(doc));
+    const r = reportMedia(s.to, unsigned);
+    assert.equal(r.hosts[0].status, 'plan-altered');
+    assert.match(r.hosts[0].reason ?? '', /plan\.json is not the staged plan/);
+    assert.equal(r.ok, false);
+  });
+
+  test('the plans of an unsigned medium are believed only with allowUnsigned; a signed one needs its signature to verify', () => {
+    const s = scenario();
+    writeMedia(s.input());
+    const strict = reportMedia(s.to, { trust: root() });
+    assert.equal(strict.integrity.proven, false);
+    assert.match(strict.integrity.reason ?? '', /integrity not proven/);
+    const t = scenario();
+    writeMedia(t.input({ signing: signing() }));
+    assert.equal(reportMedia(t.to, { trust: root() }).integrity.status, 'valid');
+    assert.equal(reportMedia(t.to, { trust: null }).integrity.proven, false);
   });
 });

@@ -14,6 +14,9 @@ import { parseResultLog } from '../../src/media/result-log';
  * and schtasks/shutdown that only log. One prefix per test file, reporting Windows Server 2008.
  */
 
+/** where Windows (and Wine's registry) keeps the servicing packages install.cmd asks about */
+export const CBS_PACKAGES = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\Packages';
+
 export const wineSkip: string | false = hasTool('wine') ? false : 'wine is not installed (apt-get install wine wine64)';
 
 export function winPath(p: string): string {
@@ -33,6 +36,17 @@ export class WinePrefix {
     spawnSync('wineserver', ['-p'], { env: { ...process.env, WINEPREFIX: this.prefix }, stdio: 'ignore' });
     this.computerName = this.run(['cmd', '/c', 'echo %COMPUTERNAME%']).stdout.trim();
     assert.match(this.computerName, /^[A-Za-z0-9._-]+$/, `usable COMPUTERNAME from Wine: ${this.computerName}`);
+  }
+
+  /** forget every CBS package (the host has no update installed); each test case starts from this */
+  clearPackages(): void {
+    this.run(['reg', 'delete', CBS_PACKAGES, '/f']);
+  }
+
+  /** register an update as installed on the host (CBS CurrentState 0x70) */
+  addPackage(kb: string): void {
+    const r = this.run(['reg', 'add', `${CBS_PACKAGES}\\Package_for_${kb}~31bf3856ad364e35~amd64~~6.0.1.0`, '/v', 'CurrentState', '/t', 'REG_DWORD', '/d', '112', '/f']);
+    assert.equal(r.status, 0, r.stderr);
   }
 
   close(): void {
@@ -85,19 +99,28 @@ export class Stubs {
     const log = `${winPath(dir)}\\calls.log`;
     // installer stub: log "NAME FILE ARGS", exit with the code codes.txt gives for the file (default 0).
     // pkgmgr gets "/m:PATH" as one quoted argument, so %%~x / %%~nx see the file name in both cases.
+    // A code that means "installed" also registers the update as a CBS package (CurrentState 0x70),
+    // as the real installers do, unless noregister.txt names the file: install.cmd asks the host.
     const installer = (name: string) => cmd([
       '@echo off',
       'setlocal enabledelayedexpansion',
       'set "F="',
       'for %%a in (%*) do (if /i "%%~xa"==".msu" set "F=%%~nxa"',
-      '  if /i "%%~xa"==".cab" set "F=%%~nxa")',
+      '  if /i "%%~xa"==".cab" set "F=%%~nxa"',
+      '  if /i "%%~xa"==".exe" set "F=%%~nxa")',
       `>>"${log}" echo ${name} !F! %*`,
       'set "CODE=0"',
       `for /f "usebackq tokens=1,2" %%a in ("${winPath(dir)}\\codes.txt") do if /i "%%a"=="!F!" set "CODE=%%b"`,
+      'set "REGISTER=0"',
+      'for %%c in (0 3010 1641 2359302) do if "!CODE!"=="%%c" set "REGISTER=1"',
+      `for /f "usebackq tokens=1" %%a in ("${winPath(dir)}\\noregister.txt") do if /i "%%a"=="!F!" set "REGISTER=0"`,
+      'for /f "tokens=2 delims=-" %%k in ("%F%") do set "KB=%%k"',
+      `if "!REGISTER!"=="1" %SystemRoot%\\System32\\reg.exe add "${CBS_PACKAGES}\\Package_for_!KB!~31bf3856ad364e35~amd64~~6.0.1.0" /v CurrentState /t REG_DWORD /d 112 /f >nul 2>&1`,
       'exit /b !CODE!',
     ]);
     fs.writeFileSync(path.join(dir, 'wusa.cmd'), installer('wusa'));
     fs.writeFileSync(path.join(dir, 'pkgmgr.cmd'), installer('pkgmgr'));
+    fs.writeFileSync(path.join(dir, 'exe.cmd'), installer('exe'));
     fs.writeFileSync(path.join(dir, 'hasher.cmd'), cmd([
       '@echo off',
       `for /f "usebackq tokens=1,2" %%a in ("${winPath(dir)}\\hashes.txt") do if /i "%%a"=="%~nx1" echo %%b`,
@@ -108,6 +131,12 @@ export class Stubs {
     }
     fs.writeFileSync(path.join(dir, 'codes.txt'), '');
     fs.writeFileSync(path.join(dir, 'hashes.txt'), '');
+    fs.writeFileSync(path.join(dir, 'noregister.txt'), '');
+  }
+
+  /** payloads whose installer reports success without the update appearing on the host */
+  setNotRegistered(files: string[]): void {
+    fs.writeFileSync(path.join(this.dir, 'noregister.txt'), files.map((f) => `${f}\r\n`).join(''));
   }
 
   /** exit codes by payload file name */
@@ -127,6 +156,7 @@ export class Stubs {
     return {
       CABFERRY_WUSA: winPath(path.join(this.dir, 'wusa.cmd')),
       CABFERRY_PKGMGR: winPath(path.join(this.dir, 'pkgmgr.cmd')),
+      CABFERRY_EXE: winPath(path.join(this.dir, 'exe.cmd')),
       CABFERRY_HASHER: winPath(path.join(this.dir, 'hasher.cmd')),
       CABFERRY_SCHTASKS: winPath(path.join(this.dir, 'schtasks.cmd')),
       CABFERRY_SHUTDOWN: winPath(path.join(this.dir, 'shutdown.cmd')),
@@ -140,6 +170,6 @@ export class Stubs {
 
   /** payload file names passed to wusa/pkgmgr, in call order */
   installed(): string[] {
-    return this.calls().filter((l) => l.startsWith('wusa ') || l.startsWith('pkgmgr ')).map((l) => l.split(' ')[1]);
+    return this.calls().filter((l) => /^(wusa|pkgmgr|exe) /.test(l)).map((l) => l.split(' ')[1]);
   }
 }

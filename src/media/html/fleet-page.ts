@@ -21,7 +21,7 @@ export interface FleetPageOptions {
 const GROUPS: { label: string; statuses: HostStatus[] }[] = [
   { label: 'Complete', statuses: ['complete'] },
   { label: 'Waiting for a restart', statuses: ['restart-pending'] },
-  { label: 'Failed or refused', statuses: ['failed', 'refused'] },
+  { label: 'Failed or refused', statuses: ['failed', 'refused', 'unconfirmed', 'plan-altered'] },
   { label: 'Started, not finished', statuses: ['in-progress'] },
   { label: 'Not started', statuses: ['not-run'] },
 ];
@@ -33,6 +33,8 @@ const HOST_STATUS_TEXT: Record<HostStatus, string> = {
   refused: 'refused to run',
   'in-progress': 'started, not finished',
   'not-run': 'not started',
+  unconfirmed: 'installers reported success the host does not confirm',
+  'plan-altered': 'plan on the medium is not the staged one',
 };
 
 const STEP_STATUS_TEXT: Record<StepStatus, string> = {
@@ -41,6 +43,7 @@ const STEP_STATUS_TEXT: Record<StepStatus, string> = {
   failed: 'failed',
   'restart-pending': 'waiting for a restart',
   'not-reached': 'not reached',
+  unconfirmed: 'not found on the host',
 };
 
 /** Chart colours per step status, in the order the bars stack. */
@@ -49,6 +52,7 @@ const CHART: { status: StepStatus; colour: string }[] = [
   { status: 'skipped', colour: '#90a4ae' },
   { status: 'restart-pending', colour: '#f9a825' },
   { status: 'failed', colour: '#c62828' },
+  { status: 'unconfirmed', colour: '#ad1457' },
   { status: 'not-reached', colour: '#e0e0e0' },
 ];
 

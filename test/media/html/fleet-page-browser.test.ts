@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { writeFleetPage } from '../../../src/media/html';
 import { reportMedia, type MediaReport } from '../../../src/media/report';
 import type { Payload } from '../../../src/package/types';
-import { hasTool, projectRoot, runCli } from '../../helpers';
+import { fixturePath, hasTool, projectRoot, runCli } from '../../helpers';
+import { loadTrustAnchors } from '../../../src/authenticode/trust';
 import { artifactPath, Browser, chromiumSkip, pdfPageCount, type OpenedPage } from './browser';
 import { maskVarying, stageScenario, threeHosts, type ScenarioHost } from './scenario';
 
@@ -26,9 +27,18 @@ function fourHosts(byFile: Map<string, Payload>): ScenarioHost[] {
   return [...hosts, { inventory: { ...a.inventory, name: 'SRV-D' }, plan: { ...a.plan, host: 'SRV-D' } }];
 }
 
+/**
+ * The lines as install.cmd writes them: into results/HOST/PLAN/, every line stamped with the
+ * staged plan's id, and each install the host confirmed (report counts only those).
+ */
 function writeLog(media: string, host: string, lines: string[]): void {
-  fs.mkdirSync(path.join(media, 'results', host), { recursive: true });
-  fs.writeFileSync(path.join(media, 'results', host, 'result.log'), lines.map((l) => `${l}\r\n`).join(''));
+  const planId = (JSON.parse(fs.readFileSync(path.join(media, 'hosts', host, 'plan.json'), 'utf8')) as { planId: string }).planId;
+  const dir = path.join(media, 'results', host, planId);
+  fs.mkdirSync(dir, { recursive: true });
+  const stamped = lines.map((l) => l
+    .replace(/^(RUN|RESULT|END) /, `$1 plan=${planId} script=release `)
+    .replace(/( meaning=(?:installed|reboot-required|already-installed))( host=)/, '$1 confirmed=yes how=cbs$2'));
+  fs.writeFileSync(path.join(dir, 'result.log'), stamped.map((l) => `${l}\r\n`).join(''));
 }
 
 /** What came back: SRV-A through both restarts, SRV-B stopped for its first restart, SRV-C failed. */
@@ -74,7 +84,7 @@ describe('fleet page (report --html) in Chromium', { skip: chromiumSkip }, () =>
   before(async () => {
     media = (await stageScenario(fourHosts)).to;
     writeResults(media);
-    report = reportMedia(media);
+    report = reportMedia(media, { trust: loadTrustAnchors([fixturePath('pki', 'root.pem')]) });
     pageFile = path.join(path.dirname(media), 'fleet.html');
     writeFleetPage(pageFile, report, { generatedAt: WRITTEN_AT, cabferryVersion: '0.0.0-test' });
     browser = await Browser.launch();
