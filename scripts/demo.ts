@@ -32,8 +32,12 @@ const steps: Step[] = [
   { title: 'Import the sample Server 2008 SP2 payloads (signatures and signed metadata verified)', args: ['import', 'fixtures/payloads', '--catalog', catalog, '--allow-sha1-only'], expect: [0, 1] },
   { title: 'What the catalog holds', args: ['catalog', 'list', '--catalog', catalog], expect: [0] },
   { title: 'Install plans for two disconnected hosts', args: ['plan', '--catalog', catalog, '--simulate', ...hosts.flatMap((h) => ['--host', h])], expect: [0] },
-  { title: 'Stage payloads, install scripts and a SHA-256 manifest onto the media', args: ['stage', '--catalog', catalog, '--to', media, ...hosts.flatMap((h) => ['--host', h])], expect: [0] },
-  { title: 'Re-check the media as the far side would', args: ['verify-media', media], expect: [0] },
+  {
+    title: 'Stage payloads, install scripts and a signed SHA-256 manifest onto the media',
+    args: ['stage', '--catalog', catalog, '--to', media, ...hosts.flatMap((h) => ['--host', h]), '--sign-key', 'fixtures/pki/leaf-rsa.key', '--sign-cert', 'fixtures/pki/leaf-rsa-chain.pem'],
+    expect: [0],
+  },
+  { title: "Re-check the media as the far side would (signature against the catalog's trust anchors)", args: ['verify-media', media, '--catalog', catalog], expect: [0] },
   {
     title: 'Verify a real Microsoft-signed MSU against the Microsoft roots',
     args: ['verify', realMsu, '--trust', msRoots],

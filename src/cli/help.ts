@@ -70,10 +70,10 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'cabferry collect-script': ['cabferry collect-script -o /media/usb/collect.cmd', 'cabferry collect-script --force -o /media/usb/collect.cmd'],
   'cabferry stage': [
     'cabferry stage --host /media/usb/*-inventory.txt --to /media/usb',
-    'cabferry stage --host srv01.txt --to /media/usb --sign-key ops.key --sign-cert ops.pem',
+    'cabferry stage --host srv01.txt --to /media/usb --sign-key ops.key --sign-cert ops.pem --sign-pass-env OPS_KEY_PASS',
   ],
-  'cabferry verify-media': ['cabferry verify-media /media/usb', 'cabferry verify-media --trust ops-root.pem /media/usb'],
-  'cabferry report': ['cabferry report /media/usb', 'cabferry report --json /media/usb'],
+  'cabferry verify-media': ['cabferry verify-media /media/usb', 'cabferry verify-media --trust ops-root.pem /media/usb', 'cabferry verify-media --allow-unsigned /media/usb'],
+  'cabferry report': ['cabferry report /media/usb', 'cabferry report --trust ops-root.pem --json /media/usb'],
 };
 
 /**

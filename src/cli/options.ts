@@ -52,9 +52,11 @@ export function trustFromOptions(opts: { trust?: string[]; catalog?: string }): 
  */
 export function mediaTrustFromOptions(opts: { trust?: string[]; catalog?: string }): TrustAnchor[] | null {
   if (opts.trust && opts.trust.length > 0) return loadTrustAnchors(opts.trust);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { openCatalog } = require('../catalog/catalog') as typeof import('../catalog/catalog');
   let catalog;
   try {
-    catalog = openCatalog({ dir: opts.catalog, readonly: true });
+    catalog = openCatalog({ dir: opts.catalog, access: 'read' });
   } catch (e) {
     if (isCabferryError(e) && e.code === 'CATALOG_NOT_FOUND') return null;
     throw e;

@@ -431,11 +431,11 @@ function setAsideEarlierResults(to: string, host: string, planId: string, now: D
   }));
 }
 
-/** The ESU activation IDs the knowledge base lists for the host's family (none until it lists them). */
+/** The ESU activation IDs the knowledge base lists for the host's family and product (every year's). */
 function esuActivationIdsOf(kb: KnowledgeBase, host: HostInventory): string[] {
-  const family = familyForNtVersion(kb, host.ntVersion) as { esu?: { activationIds?: unknown } } | null;
-  const ids = family?.esu?.activationIds;
-  return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+  const esu = familyForNtVersion(kb, host.ntVersion)?.esu ?? null;
+  if (esu === null) return [];
+  return esu.activationIds.filter((a) => a.products === null || host.product === null || a.products.includes(host.product)).map((a) => a.id);
 }
 
 function readmeText(hosts: StagedHost[], now: Date, testBuild: boolean): string {
