@@ -73,7 +73,7 @@ function hostilePack(): { html: string; fields: string[] } {
 function hostileFleet(): { html: string; fields: string[] } {
   const fields: string[] = [];
   const f = (name: string): string => { fields.push(name); return tagged(name); };
-  const counts = { installed: 0, skipped: 0, failed: 1, 'restart-pending': 0, 'not-reached': 0 };
+  const counts = { installed: 0, skipped: 0, failed: 1, 'restart-pending': 0, unconfirmed: 0, 'not-reached': 0 };
   const report: MediaReport = {
     dir: f('dir'), ok: false,
     hosts: [{
