@@ -383,7 +383,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     const p1 = [blob(PAYLOADS.ssu), blob(PAYLOADS.sha2), blob(PAYLOADS.rollup)];
     const stepOf = (n: number, kb: string, b: { file: string; sha: string }): PlanStep => ({ n, action: 'install', kb, file: b.file, sha256: b.sha, kind: 'update', reason: 'test' });
     const host1 = hostInventory();
-    const plan1: HostPlan = { host: host1.name, complete: true, missing: [], skipped: [], assumptions: [], steps: [stepOf(1, 'KB4493730', p1[0]), stepOf(2, 'KB4474419', p1[1]), stepOf(3, 'KB4493471', p1[2])] };
+    const plan1: HostPlan = { host: host1.name, files: [], incomplete: [], catalogCurrency: null, complete: true, missing: [], skipped: [], assumptions: [], steps: [stepOf(1, 'KB4493730', p1[0]), stepOf(2, 'KB4474419', p1[1]), stepOf(3, 'KB4493471', p1[2])] };
     const stage = (inventory: HostInventory, plan: HostPlan) => writeMedia({
       to, hosts: [{ inventory, plan }], blobPath: (sha) => path.join(blobsDir, sha.slice(0, 2), sha.slice(2)), catalog: null, allowIncomplete: false,
       collectCmd: '@echo off', now: new Date(), testBuild: true,
@@ -402,7 +402,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     // a new inventory (KB4493730 now installed), a new plan with other updates, staged onto the same stick
     const p2 = [blob('Windows6.0-KB4474419-v3-x64.msu'), blob('Windows6.0-KB4520002-x64.msu')];
     const host2 = hostInventory({ installed: ['KB4493730'] });
-    const plan2: HostPlan = { host: host2.name, complete: true, missing: [], skipped: [], assumptions: [], steps: [stepOf(1, 'KB4474419', p2[0]), stepOf(2, 'KB4520002', p2[1])] };
+    const plan2: HostPlan = { host: host2.name, files: [], incomplete: [], catalogCurrency: null, complete: true, missing: [], skipped: [], assumptions: [], steps: [stepOf(1, 'KB4474419', p2[0]), stepOf(2, 'KB4520002', p2[1])] };
     const staged2 = stage(host2, plan2);
     const id1 = staged1.hosts[0].planId;
     const id2 = staged2.hosts[0].planId;
