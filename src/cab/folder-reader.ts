@@ -208,82 +208,87 @@ export function* decodeFolder(segments: readonly FolderSegment[], options: Folde
   let firstLost: number | null = null;
   let alignmentUnconfirmed = false;
   const lostFromHere = (fileOffset: number, error: CabferryError): LostData => ({ kind: 'lost', index, fileOffset, folderOffset: produced, length: Infinity, error });
-  for (let s = 0; s < segments.length; s++) {
-    const segment = segments[s]!;
-    const raws = readRawBlocks(segment, verify);
-    for (;;) {
-      // Stop before reading a block nobody asked for: damage past the requested range is not the caller's.
-      if (produced >= stopAfter) return;
-      let step: IteratorResult<RawBlock>;
-      try {
-        step = raws.next();
-      } catch (e) {
-        // the chain of blocks breaks here: nothing after this point can be located
-        if (!salvage || !(e instanceof CabferryError)) throw e;
-        yield lostFromHere(e.offset ?? segment.folder.entryOffset, e);
-        return;
-      }
-      if (step.done) break;
-      const raw = step.value;
-      let block = raw;
-      if (pendingPiece !== null) {
-        const checksum = pendingPiece.checksum.kind === 'mismatch' ? pendingPiece.checksum : raw.checksum.kind === 'verified' ? pendingPiece.checksum : raw.checksum;
-        block = { ...raw, fileOffset: pendingPiece.fileOffset, file: pendingPiece.file, payload: Buffer.concat([pendingPiece.payload, raw.payload]), checksum };
-        pendingPiece = null;
-      }
-      if (block.cbUncomp === 0) {
-        if (raw.lastOfSegment && s + 1 < segments.length) {
-          pendingPiece = { ...block, payload: Buffer.from(block.payload) }; // the scratch buffer is about to be reused
+  try {
+    for (let s = 0; s < segments.length; s++) {
+      const segment = segments[s]!;
+      const raws = readRawBlocks(segment, verify);
+      for (;;) {
+        // Stop before reading a block nobody asked for: damage past the requested range is not the caller's.
+        if (produced >= stopAfter) return;
+        let step: IteratorResult<RawBlock>;
+        try {
+          step = raws.next();
+        } catch (e) {
+          // the chain of blocks breaks here: nothing after this point can be located
+          if (!salvage || !(e instanceof CabferryError)) throw e;
+          yield lostFromHere(e.offset ?? segment.folder.entryOffset, e);
+          return;
+        }
+        if (step.done) break;
+        const raw = step.value;
+        let block = raw;
+        if (pendingPiece !== null) {
+          const checksum = pendingPiece.checksum.kind === 'mismatch' ? pendingPiece.checksum : raw.checksum.kind === 'verified' ? pendingPiece.checksum : raw.checksum;
+          block = { ...raw, fileOffset: pendingPiece.fileOffset, file: pendingPiece.file, payload: Buffer.concat([pendingPiece.payload, raw.payload]), checksum };
+          pendingPiece = null;
+        }
+        if (block.cbUncomp === 0) {
+          if (raw.lastOfSegment && s + 1 < segments.length) {
+            pendingPiece = { ...block, payload: Buffer.from(block.payload) }; // the scratch buffer is about to be reused
+            continue;
+          }
+          const next = segment.header.nextCabinet !== null ? ` (${segment.header.nextCabinet})` : '';
+          const e = inputError('CAB_SPLIT_BLOCK', `folder ${segment.folder.index}: data block ${raw.index} continues in the next cabinet of the set${next}`, { file: raw.file, offset: raw.fileOffset });
+          if (!salvage) throw e;
+          yield lostFromHere(raw.fileOffset, e);
+          return;
+        }
+        if (alignmentUnconfirmed && block.checksum.kind === 'absent') {
+          yield lostFromHere(
+            block.fileOffset,
+            inputError('CAB_SALVAGE_POSITION_UNKNOWN', `folder ${folderIndex}: data block ${index} has no checksum to confirm that it starts where damaged block ${index - 1} says; the rest of the folder cannot be located`, {
+              file: block.file,
+              offset: block.fileOffset,
+            }),
+          );
+          return;
+        }
+
+        const attempt = block.checksum.kind === 'mismatch' ? { error: block.checksum.error } : tryDecodeBlock(decoder, block);
+        if ('data' in attempt) {
+          // an MSZIP block decoded after a loss may have copied some of its bytes from lost output
+          yield decoder.lastOutputExact
+            ? { kind: 'data', index, fileOffset: block.fileOffset, folderOffset: produced, data: attempt.data }
+            : { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: dependsOnLostBlock(block, folderIndex, index, firstLost!, method) };
+          index++;
+          produced += block.cbUncomp;
+          alignmentUnconfirmed = false;
           continue;
         }
-        const next = segment.header.nextCabinet !== null ? ` (${segment.header.nextCabinet})` : '';
-        const e = inputError('CAB_SPLIT_BLOCK', `folder ${segment.folder.index}: data block ${raw.index} continues in the next cabinet of the set${next}`, { file: raw.file, offset: raw.fileOffset });
-        if (!salvage) throw e;
-        yield lostFromHere(raw.fileOffset, e);
-        return;
-      }
-      if (alignmentUnconfirmed && block.checksum.kind === 'absent') {
-        yield lostFromHere(
-          block.fileOffset,
-          inputError('CAB_SALVAGE_POSITION_UNKNOWN', `folder ${folderIndex}: data block ${index} has no checksum to confirm that it starts where damaged block ${index - 1} says; the rest of the folder cannot be located`, {
-            file: block.file,
-            offset: block.fileOffset,
-          }),
-        );
-        return;
-      }
-
-      const attempt = block.checksum.kind === 'mismatch' ? { error: block.checksum.error } : tryDecodeBlock(decoder, block);
-      if ('data' in attempt) {
-        // an MSZIP block decoded after a loss may have copied some of its bytes from lost output
-        yield decoder.lastOutputExact
-          ? { kind: 'data', index, fileOffset: block.fileOffset, folderOffset: produced, data: attempt.data }
-          : { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: dependsOnLostBlock(block, folderIndex, index, firstLost!, method) };
-        index++;
+        if (!salvage) throw attempt.error;
+        yield { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: attempt.error };
         produced += block.cbUncomp;
-        alignmentUnconfirmed = false;
-        continue;
+        const lostIndex = index++;
+        firstLost ??= lostIndex;
+        if (s === segments.length - 1 && raw.lastOfSegment) return;
+        const headerVerified = block.checksum.kind === 'verified';
+        const cannotResume = salvageResume(method, block, headerVerified, folderIndex, lostIndex);
+        if (cannotResume !== null) {
+          yield lostFromHere(block.fileOffset, cannotResume);
+          return;
+        }
+        decoder.lose(block.cbUncomp);
+        alignmentUnconfirmed = !headerVerified;
       }
-      if (!salvage) throw attempt.error;
-      yield { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: attempt.error };
-      produced += block.cbUncomp;
-      const lostIndex = index++;
-      firstLost ??= lostIndex;
-      if (s === segments.length - 1 && raw.lastOfSegment) return;
-      const headerVerified = block.checksum.kind === 'verified';
-      const cannotResume = salvageResume(method, block, headerVerified, folderIndex, lostIndex);
-      if (cannotResume !== null) {
-        yield lostFromHere(block.fileOffset, cannotResume);
-        return;
-      }
-      decoder.lose(block.cbUncomp);
-      alignmentUnconfirmed = !headerVerified;
     }
-  }
-  if (pendingPiece !== null) {
-    const e = inputError('CAB_SPLIT_BLOCK', 'the last data block continues in a cabinet that is not part of the set', { file: pendingPiece.file, offset: pendingPiece.fileOffset });
-    if (!salvage) throw e;
-    yield lostFromHere(pendingPiece.fileOffset, e);
+    if (pendingPiece !== null) {
+      const e = inputError('CAB_SPLIT_BLOCK', 'the last data block continues in a cabinet that is not part of the set', { file: pendingPiece.file, offset: pendingPiece.fileOffset });
+      if (!salvage) throw e;
+      yield lostFromHere(pendingPiece.fileOffset, e);
+    }
+  } finally {
+    // the generator closes only once the consumer has moved past the last block it was given
+    decoder.release?.();
   }
 }
 

@@ -195,7 +195,7 @@ function readHeaderString(file: CabByteSource, offset: number, what: string, may
   return [bytes.toString('latin1'), next];
 }
 
-function readCString(file: CabByteSource, offset: number, what: string): { bytes: Buffer; next: number } {
+function readCString(file: Pick<CabByteSource, 'path' | 'readUpTo'>, offset: number, what: string): { bytes: Buffer; next: number } {
   const window = file.readUpTo(offset, MAX_STRING_BYTES);
   const nul = window.indexOf(0);
   if (nul < 0) {
@@ -229,19 +229,64 @@ export function readCabFolders(file: CabByteSource, header: CabHeader): CabFolde
   return folders;
 }
 
+/**
+ * Sequential reads of the CFFILE table in 64 KiB pieces: an entry is a 16-byte record and a name
+ * of up to 256 bytes, and reading each with its own system call cost more than decoding the
+ * small cabinets of an update (a rollup lists thousands of members). Views are valid until the
+ * next call. Bounds and wording are the source's own: every piece is read through it.
+ */
+class TableCursor implements Pick<CabByteSource, 'path' | 'readUpTo'> {
+  private static readonly CHUNK = 64 * 1024;
+  private buffer: Buffer = Buffer.alloc(0);
+  /** file offset of buffer[0] */
+  private start = 0;
+
+  constructor(private readonly file: CabByteSource) {}
+
+  get path(): string {
+    return this.file.path;
+  }
+
+  /** Exactly `length` bytes at `offset`, or the source's TRUNCATED error. */
+  bytes(offset: number, length: number, what: string): Buffer {
+    if (!this.holds(offset, length)) {
+      this.load(offset, length);
+      if (!this.holds(offset, length)) return this.file.read(offset, length, what); // past the end: the source says so
+    }
+    return this.buffer.subarray(offset - this.start, offset - this.start + length);
+  }
+
+  /** Up to `length` bytes at `offset` (fewer at the end of the source). */
+  readUpTo(offset: number, length: number): Buffer {
+    if (!this.holds(offset, length)) this.load(offset, length);
+    const from = offset - this.start;
+    return this.buffer.subarray(from, Math.min(from + length, this.buffer.length));
+  }
+
+  private holds(offset: number, length: number): boolean {
+    return offset >= this.start && offset + length <= this.start + this.buffer.length;
+  }
+
+  private load(offset: number, length: number): void {
+    this.buffer = this.file.readUpTo(offset, Math.max(length, TableCursor.CHUNK));
+    this.start = offset;
+  }
+}
+
 export function readCabMembers(file: CabByteSource, header: CabHeader, folders: CabFolder[]): CabMember[] {
   const members: CabMember[] = [];
+  const table = new TableCursor(file);
   let pos = header.coffFiles;
   for (let index = 0; index < header.cFiles; index++) {
     const entryOffset = pos;
-    const fixed = file.read(pos, CFFILE_FIXED_SIZE, `file entry ${index}`);
+    const fixed = table.bytes(pos, CFFILE_FIXED_SIZE, `file entry ${index}`);
     const size = fixed.readUInt32LE(0);
     const folderOffset = fixed.readUInt32LE(4);
     const iFolder = fixed.readUInt16LE(8);
     const dosDate = fixed.readUInt16LE(10);
     const dosTime = fixed.readUInt16LE(12);
     const attributes = fixed.readUInt16LE(14);
-    const { bytes, next } = readCString(file, pos + CFFILE_FIXED_SIZE, `name of file entry ${index}`);
+    const { bytes, next } = readCString(table, pos + CFFILE_FIXED_SIZE, `name of file entry ${index}`);
     pos = next;
     if (bytes.length === 0) throw inputError('CAB_BAD_NAME', `file entry ${index} has an empty name`, { file: file.path, offset: entryOffset });
     const nameIsUtf8 = (attributes & ATTRIB_NAME_IS_UTF8) !== 0;

@@ -32,6 +32,10 @@ export class PlainFolderDecoder implements FolderDecoder {
   lose(): void {
     this.decoder = this.newDecoder();
   }
+
+  release(): void {
+    this.decoder.release?.();
+  }
 }
 
 /**

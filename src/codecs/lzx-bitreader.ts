@@ -27,6 +27,16 @@ export class LzxBitReader {
   private pos = 0;
   private end = 0;
 
+  /** Back to a new reader's state (a decoder reused for another folder). */
+  reset(): void {
+    this.bitBuf = 0;
+    this.bitCount = 0;
+    this.padWords = 0;
+    this.buf = EMPTY;
+    this.pos = 0;
+    this.end = 0;
+  }
+
   /** Start a new payload: the unread bytes of the previous one come first. */
   feed(payload: Uint8Array): void {
     if (this.bitCount !== 0) throw internalError('LZX_INTERNAL', 'LZX bit reader fed while bits are still buffered');

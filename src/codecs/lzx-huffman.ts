@@ -47,6 +47,12 @@ export class HuffmanTable {
     this.table = new Uint32Array((1 << primaryBits) + maxSubtables * (1 << this.primaryShift));
   }
 
+  /** A new table's state: no code lengths yet (LZX delta-codes the first block's against zeros). */
+  reset(): void {
+    this.lengths.fill(0);
+    this.empty = true;
+  }
+
   /**
    * Rebuild the decode table from `lengths[0..activeSymbols)`. The code must be complete (the
    * lengths fill the code space exactly); an all-zero set is accepted only if `allowEmpty`.

@@ -17,7 +17,7 @@
  * the frame). Running out of input is LZX_INPUT_OVERRUN, reported in preference to whatever
  * the zero padding past the end would otherwise look like.
  */
-import { CabferryError, inputError } from '../errors';
+import { CabferryError, inputError, internalError } from '../errors';
 import { LzxBitReader } from './lzx-bitreader';
 import { ENTRY_LENGTH_MASK, ENTRY_LINK, HuffmanTable } from './lzx-huffman';
 import { LZX_MAX_WINDOW_BITS, LZX_MIN_WINDOW_BITS } from './method';
@@ -52,9 +52,23 @@ export function lzxPositionSlots(windowBits: number): number {
   return POSITION_SLOTS[windowBits - LZX_MIN_WINDOW_BITS]!;
 }
 
+/**
+ * A decoder for one folder. The one last released for this window size is reused when there is
+ * one: an update holds dozens of small LZX cabinets, and a new decoder each time meant a fresh
+ * 2 MiB window (its pages faulted in again by the kernel) and fresh decode tables to zero.
+ */
 export function createLzxDecoder(windowBits: number): BlockDecoder {
+  const idle = idleDecoders.get(windowBits);
+  if (idle !== undefined) {
+    idleDecoders.delete(windowBits);
+    idle.reset();
+    return idle;
+  }
   return new LzxDecoder(windowBits);
 }
+
+/** At most one idle decoder per window size (2^15..2^21: at most 4 MiB of windows in all). */
+const idleDecoders = new Map<number, LzxDecoder>();
 
 /** Frames after this one are not E8-translated (the format counts frames in 15 bits). */
 const E8_MAX_FRAMES = 32768;
@@ -109,6 +123,8 @@ export class LzxDecoder implements BlockDecoder {
   private sawLastFrame = false;
   /** after an error the state is inconsistent: the decoder refuses further blocks */
   private failed = false;
+  /** handed back by release(): it may already be decoding another folder */
+  private released = false;
 
   constructor(windowBits: number) {
     if (!Number.isInteger(windowBits) || windowBits < LZX_MIN_WINDOW_BITS || windowBits > LZX_MAX_WINDOW_BITS) {
@@ -120,7 +136,42 @@ export class LzxDecoder implements BlockDecoder {
     this.window = Buffer.allocUnsafeSlow(this.windowSize);
   }
 
+  /**
+   * Back to the state of a new decoder. The window keeps the previous folder's bytes: as in a new
+   * decoder's uncleared window, matches may only reach below the write position until the
+   * window has wrapped, so none of them can reach the output.
+   */
+  reset(): void {
+    this.bits.reset();
+    for (const tree of [this.pretree, this.mainTree, this.lengthTree, this.alignedTree]) tree.reset();
+    this.windowPos = 0;
+    this.frameStart = 0;
+    this.windowWrapped = false;
+    this.outputOffset = 0;
+    this.frameIndex = 0;
+    this.headerRead = false;
+    this.intelFileSize = 0;
+    this.intelStarted = false;
+    this.blockType = 0;
+    this.blockLength = 0;
+    this.blockRemaining = 0;
+    this.r0 = 1;
+    this.r1 = 1;
+    this.r2 = 1;
+    this.sawLastFrame = false;
+    this.failed = false;
+    this.released = false;
+  }
+
+  /** The folder is done (its last output consumed): the decoder may serve the next one. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (!idleDecoders.has(this.windowBits)) idleDecoders.set(this.windowBits, this);
+  }
+
   decodeBlock(input: Buffer, outputSize: number): Buffer {
+    if (this.released) throw internalError('LZX_INTERNAL', 'LZX decoder used after it was released');
     if (this.failed) throw inputError('LZX_DECODER_FAILED', 'LZX folder cannot continue after an earlier error');
     if (!Number.isInteger(outputSize) || outputSize < 1 || outputSize > MAX_BLOCK_OUTPUT) {
       throw inputError('LZX_BAD_FRAME_SIZE', `CFDATA uncompressed size ${outputSize} is not 1..${MAX_BLOCK_OUTPUT}`);

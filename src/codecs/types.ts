@@ -14,6 +14,11 @@ export interface BlockDecoder {
    * Throws CabferryError (kind "input") on corrupt data; never returns a short buffer.
    */
   decodeBlock(input: Buffer, outputSize: number): Buffer;
+  /**
+   * The folder is done and its last output consumed: the decoder's memory may serve the next
+   * folder. Optional; nothing may be decoded with it afterwards.
+   */
+  release?(): void;
 }
 
 export type CompressionType = 'none' | 'mszip' | 'quantum' | 'lzx' | 'unknown';

@@ -493,3 +493,50 @@ test('the decoder output for a frame is exactly the requested size and a digest-
   assert.equal(digest, createHash('sha256').update(data.subarray(0, FRAME)).digest('hex'));
   assert.equal(d.decodeBlock(payloads[1]!, 1234).length, 1234);
 });
+
+describe('a decoder released after its folder serves the next one', () => {
+  // createLzxDecoder hands back the decoder last released for that window size: what the
+  // previous folder left in its window, trees, bit reader and E8 state must not reach the next.
+  const first = x86Like(3 * FRAME + 1000, 11);
+  const second = records(2 * FRAME + 77, 12);
+  const firstPayloads = encodeLzx(first, { windowBits: 17, e8: true, blockType: ['aligned', 'verbatim'] });
+  const secondPayloads = encodeLzx(second, { windowBits: 17, e8: false, blockType: 'verbatim', maxBlockSize: 40000 });
+
+  function decodeAll(payloads: Buffer[], total: number) {
+    const decoder = createLzxDecoder(17);
+    const out = Buffer.concat(payloads.map((p, i) => Buffer.from(decoder.decodeBlock(p, frameSizes(total)[i]!))));
+    return { decoder, out };
+  }
+
+  test('after a complete folder: the same instance, the output of a new decoder', () => {
+    const a = decodeAll(firstPayloads, first.length);
+    assert.ok(a.out.equals(first));
+    a.decoder.release?.();
+    const b = decodeAll(secondPayloads, second.length);
+    assert.equal(b.decoder, a.decoder, 'the released decoder was reused (else this test proves nothing)');
+    assert.ok(b.out.equals(second), 'the reused decoder decodes the next folder exactly');
+    b.decoder.release?.();
+  });
+
+  test('after a folder that failed half-way and one cut short', () => {
+    const failing = createLzxDecoder(17);
+    assert.ok(Buffer.from(failing.decodeBlock(firstPayloads[0]!, FRAME)).equals(first.subarray(0, FRAME)));
+    const damaged = Buffer.from(firstPayloads[1]!);
+    damaged.fill(0xff, 0, 64);
+    assert.throws(() => failing.decodeBlock(damaged, FRAME), CabferryError);
+    failing.release?.();
+    const b = decodeAll(secondPayloads, second.length);
+    assert.equal(b.decoder, failing);
+    assert.ok(b.out.equals(second), 'no state of the failed folder carried over');
+    b.decoder.release?.();
+    const c = decodeAll(firstPayloads, first.length);
+    assert.ok(c.out.equals(first), 'and E8 translation starts afresh');
+  });
+
+  test('a released decoder refuses to decode', () => {
+    const d = createLzxDecoder(15);
+    d.release?.();
+    assert.throws(() => d.decodeBlock(Buffer.alloc(16), 16), (e: unknown) => e instanceof CabferryError && e.code === 'LZX_INTERNAL');
+    createLzxDecoder(15); // take it back out of the idle slot
+  });
+});
