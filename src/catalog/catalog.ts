@@ -229,6 +229,7 @@ export class Catalog {
       size: row.size,
       status: row.status,
       fileName: row.file_name,
+      sourceNames: this.sourceNames(row.sha256, row.file_name),
       rejectCode: row.reject_code,
       rejectReason: row.reject_reason,
       sha1OnlyAllowed: row.sha1_only_allowed === 1,
@@ -238,6 +239,18 @@ export class Catalog {
       signatures,
       members,
     };
+  }
+
+  /**
+   * The names a payload arrived under, from the import log (every import, duplicate and restore
+   * records its file or entry): history only, never how the payload is named on the media.
+   */
+  private sourceNames(sha256: string, firstName: string): string[] {
+    const rows = this
+      .prepare<[string], { source: string; entry: string | null }>(`SELECT source, entry FROM import_events WHERE sha256 = ? AND outcome <> 'rejected' ORDER BY id`)
+      .all(sha256);
+    const names = [firstName, ...rows.map((r) => (r.entry !== null ? path.posix.basename(r.entry.replace(/\\/g, '/')) : path.basename(r.source)))];
+    return [...new Set(names)];
   }
 
   // ---- writes ---------------------------------------------------------------------------------

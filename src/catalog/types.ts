@@ -37,7 +37,10 @@ export interface CatalogEntry {
   sha256: string;
   size: number;
   status: PayloadStatus;
+  /** the name the file first arrived under (history: the media name comes from its verified metadata) */
   fileName: string;
+  /** every name it arrived under (files, zip and bundle entries), first seen first */
+  sourceNames: string[];
   rejectCode: string | null;
   rejectReason: string | null;
   /** imported although its only valid signatures are SHA-1 (--allow-sha1-only) */

@@ -137,6 +137,7 @@ function summaryJson(e: CatalogEntry) {
     sha256: e.sha256,
     status: e.status,
     fileName: e.fileName,
+    sourceNames: e.sourceNames,
     size: e.size,
     kb: e.payload?.kb ?? null,
     product: e.payload?.product ?? null,
@@ -176,6 +177,7 @@ function formatEntry(e: CatalogEntry & { events: { at: string; who: string; host
     `${e.fileName}`,
     `  sha256       ${e.sha256}`,
     `  size         ${e.size}`,
+    `  arrived as   ${e.sourceNames.join(', ')}`,
     `  status       ${e.status === 'imported' ? 'imported (offered to the planner)' : `QUARANTINED: ${e.rejectReason} [${e.rejectCode}]`}`,
   ];
   if (p) {

@@ -1,5 +1,6 @@
 import type { PayloadKind } from '../package/types';
 import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
+import { fetchFileName } from '../knowledge/file-names';
 import type { MissingCause, Need, SkipCause } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
 import { roleLabel } from './present';
@@ -362,8 +363,6 @@ export class Resolver {
   }
 
   hintFor(kb: string): string {
-    const a = ARCH_FILE[this.host.architecture ?? 'amd64'];
-    const hint = this.family.updates.get(kb)?.fileHint;
-    return hint ? hint.replace('{arch}', a) : `${this.family.filePrefix}-${kb}-${a}.msu`;
+    return fetchFileName(this.family, kb, ARCH_FILE[this.host.architecture ?? 'amd64']);
   }
 }

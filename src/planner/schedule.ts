@@ -1,9 +1,10 @@
 import { internalError } from '../errors';
 import type { KbFamily } from '../knowledge/knowledge-base';
+import { publishedFileName } from '../knowledge/file-names';
 import type { Baseline } from './host-state';
 import { roleLabel } from './present';
 import { compareText, rank, type Chosen } from './resolve';
-import type { Candidate } from './select';
+import { ARCH_FILE, type Candidate } from './select';
 import type { PlanStep, SimulatedState } from './types';
 
 /**
@@ -159,7 +160,8 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
       n: steps.length + 1,
       action: 'install',
       kb: next.c.kb,
-      file: next.c.payload.fileName,
+      // the name on the media comes from verified metadata, never from the name the file arrived under
+      file: publishedFileName(family, next.c.kb, ARCH_FILE[next.c.payload.architecture], next.c.payload.format),
       sha256: next.c.payload.sha256,
       kind: next.c.role,
       reason: explain(next, base),
@@ -176,7 +178,7 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
  * plan says so, rather than guessing switches an installer may not know.
  */
 function switchesFor(c: Candidate, assumptions: string[]): { switches?: string[] } {
-  if (!/\.exe$/i.test(c.payload.fileName)) return {};
+  if (c.payload.format !== 'exe') return {};
   const switches = c.fact?.silentSwitches ?? null;
   if (switches === null) {
     assumptions.push(`${c.kb} (${c.payload.fileName}) is an executable and the knowledge base records no silent switches for it: install.cmd would start it without any, and it may wait for someone at the console`);

@@ -51,7 +51,7 @@ function hostilePack(): { html: string; fields: string[] } {
   };
   const chainEntry = (who: string) => ({ subject: f(`${who}.subject`), issuer: f(`${who}.issuer`), serialNumber: '01', notBefore: f(`${who}.notBefore`), notAfter: f(`${who}.notAfter`), sha256: f(`${who}.sha256`), trustAnchor: true });
   const entry: CatalogEntry = {
-    sha256: sha, size: 1234, status: f('entry.status') as 'imported', fileName: 'x.msu', rejectCode: null, rejectReason: null, sha1OnlyAllowed: true,
+    sha256: sha, size: 1234, status: f('entry.status') as 'imported', fileName: 'x.msu', sourceNames: ['x.msu'], rejectCode: null, rejectReason: null, sha1OnlyAllowed: true,
     firstImportedAt: f('entry.firstImportedAt'), verdict: f('entry.verdict'), members: [],
     payload: { kb: f('payload.kb'), title: f('payload.title'), product: 'p', ntVersion: '6.0', architecture: 'amd64', kind: f('payload.kind') as 'update', releaseType: null, restart: f('payload.restart'), parents: [] } as unknown as CatalogEntry['payload'],
     signatures: [
