@@ -2,7 +2,7 @@
  * `npm run bench`: runs every benchmark script, prints one table of cabferry beside the real
  * tools (medians, ratios, goals) and writes bench/results.json.
  *
- *   node dist/scripts/bench.js [--quick] [--only decode,verify,import,plan,lzx,stage,startup,rollup] [--json | --markdown] [--out FILE]
+ *   node dist/scripts/bench.js [--quick] [--only decode,verify,verify-pe,import,plan,lzx,stage,startup,rollup] [--json | --markdown] [--out FILE]
  *   node dist/scripts/bench.js --from bench/results.json [--json | --markdown]
  *
  * Each script runs as a child process with --json: its one JSON report (scripts/lib/bench-report)
@@ -50,6 +50,7 @@ interface BenchScript {
 const BENCHES: readonly BenchScript[] = [
   { name: 'decode', script: 'bench-decode.js', full: ['--runs', '5', '--repeat', '5'], quick: ['--runs', '1', '--repeat', '1'] },
   { name: 'verify', script: 'bench-verify.js', full: ['--size-mb', '300', '--runs', '5'], quick: ['--size-mb', '16', '--runs', '1'] },
+  { name: 'verify-pe', script: 'bench-verify-pe.js', full: ['--size-mb', '600', '--runs', '5'], quick: ['--size-mb', '16', '--runs', '1'] },
   {
     name: 'import',
     script: 'bench-import.js',
