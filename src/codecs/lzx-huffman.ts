@@ -71,13 +71,13 @@ export class HuffmanTable {
       used += lengthCounts[len]!;
       if (unused < 0) throw inputError('LZX_BAD_TREE', `${label} is over-subscribed (code lengths overflow the code space)`);
     }
+    // one store on both paths: the first empty length tree must not find it unvisited
+    this.empty = used === 0;
     if (used === 0) {
       if (!allowEmpty) throw inputError('LZX_BAD_TREE', `${label} has no code lengths`);
-      this.empty = true;
       return;
     }
     if (unused !== 0) throw inputError('LZX_BAD_TREE', `${label} is incomplete (code lengths leave part of the code space unused)`);
-    this.empty = false;
 
     let code = 0;
     for (let len = 1; len <= MAX_CODE_LENGTH; len++) {

@@ -70,6 +70,9 @@ export function createLzxDecoder(windowBits: number): BlockDecoder {
 /** At most one idle decoder per window size (2^15..2^21: at most 4 MiB of windows in all). */
 const idleDecoders = new Map<number, LzxDecoder>();
 
+/** The aligned-offset table verbatim blocks read through: every entry consumes 0 bits and adds 0. */
+const NO_ALIGNED_OFFSETS = new Uint32Array(1 << 7);
+
 /** Frames after this one are not E8-translated (the format counts frames in 15 bits). */
 const E8_MAX_FRAMES = 32768;
 /** E8 translation leaves the last 10 bytes of a frame alone. */
@@ -360,8 +363,14 @@ export class LzxDecoder implements BlockDecoder {
     const lengthShift = this.lengthTree.primaryShift;
     const lengthMask = this.lengthTree.subtableMask;
     const lengthEmpty = this.lengthTree.empty;
-    const alignedTable = this.alignedTree.table;
+    // Verbatim blocks look up a table whose every entry is "0 bits, value 0": the aligned-offset
+    // read then runs (and costs nothing) in every block, so V8 has seen it before the first
+    // aligned block arrives instead of throwing its optimized code away there.
+    const alignedTable = aligned ? this.alignedTree.table : NO_ALIGNED_OFFSETS;
     const alignedShift = this.alignedTree.primaryShift;
+    const windowMask = windowSize - 1;
+    // a match may reach back this far: to the start of the output until the window has wrapped
+    const wrapped = this.windowWrapped;
     const runEndsBlock = runEnd - this.windowPos === this.blockRemaining;
     const extraBitsOf = LZX_EXTRA_BITS;
     const positionBaseOf = LZX_POSITION_BASE;
@@ -426,8 +435,7 @@ export class LzxDecoder implements BlockDecoder {
         offset = positionBaseOf[slot]! - 2;
         // (written so that every operation also runs in verbatim blocks: an operation V8 has never
         // seen run makes the optimized loop bail out the first time an aligned block arrives)
-        const alignedFooter = extra >= 3 && aligned;
-        const alignedShiftBits = alignedFooter ? 3 : 0;
+        const alignedShiftBits = extra >= 3 && aligned ? 3 : 0;
         const verbatimBits = extra - alignedShiftBits;
         if (verbatimBits > 0) {
           while (bitCount < verbatimBits) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; } // ≤ 17 bits: ≤ 2 words
@@ -436,7 +444,7 @@ export class LzxDecoder implements BlockDecoder {
           bitCount -= verbatimBits;
           offset += footer << alignedShiftBits;
         }
-        if (alignedFooter) {
+        if (extra >= 3) {
           if (bitCount < 16) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
           e = alignedTable[(bitBuf >>> 16) >>> alignedShift]!; // aligned codes are ≤ 7 bits: no subtables
           n = e & ENTRY_LENGTH_MASK;
@@ -454,24 +462,18 @@ export class LzxDecoder implements BlockDecoder {
         this.failOrOverrun(runEndsBlock ? 'LZX_MATCH_PAST_BLOCK' : 'LZX_MATCH_PAST_FRAME',
           `match of ${length} bytes at output offset ${this.outputOffsetOf(pos)} runs past the end of the ${runEndsBlock ? 'block' : 'frame'}`);
       }
-      let src = pos - offset;
-      if (offset === 0 || src < 0) {
-        if (offset === 0 || !this.windowWrapped || offset > windowSize) {
-          this.syncBits(bitBuf, bitCount);
-          this.rejectOffset(offset, pos);
-        }
-        // the source wraps around the end of the circular window
-        src += windowSize;
-        for (let k = 0; k < length; k++) {
-          win[pos++] = win[src++]!;
-          if (src === windowSize) src = 0;
-        }
-      } else {
-        // byte by byte, forward: overlapping copies (offset < length) repeat the last `offset`
-        // bytes, and at most 257 bytes a native copy would not pay for its call
-        const end = pos + length;
-        while (pos < end) win[pos++] = win[src++]!;
+      // valid offsets are 1 ..(wrapped ? window size : bytes written so far); one unsigned compare
+      if ((offset - 1) >>> 0 >= (wrapped ? windowSize : pos)) {
+        this.syncBits(bitBuf, bitCount);
+        this.rejectOffset(offset, pos);
       }
+      // Byte by byte, forward: overlapping copies (offset < length) repeat the last `offset` bytes,
+      // and at most 257 bytes a native copy would not pay for its call. The mask wraps a source
+      // before the window's start around to its end (frames never wrap, so `pos` needs none):
+      // one loop for both, so the first wrapped match does not cost V8 its optimized code.
+      const end = pos + length;
+      let src = pos - offset;
+      while (pos < end) win[pos++] = win[src++ & windowMask]!;
     }
 
     bits.bitBuf = bitBuf;
