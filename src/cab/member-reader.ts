@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CompressionMethod } from '../codecs/types';
 import { MAX_BLOCK_OUTPUT } from '../codecs/types';
 import { CabferryError, inputError, internalError } from '../errors';
+import type { PayloadBudget } from '../io/payload-budget';
 import { decodeFolder, type FolderItem, type FolderSegment, type LostData } from './folder-reader';
 import type { CabMember } from './types';
 
@@ -28,20 +29,33 @@ export abstract class MemberReader {
   abstract readonly members: readonly CabMember[];
   abstract readonly logicalFolders: readonly LogicalFolder[];
   abstract readonly warnings: readonly string[];
+  /**
+   * When set, every block decoded from this reader is charged to it (a payload's budget, see
+   * ../io/payload-budget): a folder pass stops with PAYLOAD_BUDGET_EXCEEDED once the payload
+   * has made us decode more than it may.
+   */
+  budget: PayloadBudget | null = null;
+  private overlapping: Map<CabMember, CabMember> | null = null;
 
   /**
    * Why a member's data cannot be produced, or null; checked before any decoding. Here: a
-   * member claiming more than its folder's blocks can hold (the decompression-bomb bound).
+   * member claiming more than its folder's blocks can hold (the decompression-bomb bound), and
+   * a member whose bytes are also another member's (CAB_MEMBER_OVERLAP, see overlappingMembers).
    */
   memberProblem(member: CabMember): CabferryError | null {
     const folder = this.logicalFolders[member.folderIndex]!;
     const capacity = folder.blockCount * MAX_BLOCK_OUTPUT;
+    const where = { file: this.path, member: member.name, offset: member.entryOffset };
     if (member.folderOffset + member.size > capacity) {
-      return inputError('CAB_MEMBER_BEYOND_FOLDER', `member (${member.size} bytes at folder offset ${member.folderOffset}) extends past the ${capacity} bytes its folder's ${folder.blockCount} blocks can hold`, {
-        file: this.path,
-        member: member.name,
-        offset: member.entryOffset,
-      });
+      return inputError('CAB_MEMBER_BEYOND_FOLDER', `member (${member.size} bytes at folder offset ${member.folderOffset}) extends past the ${capacity} bytes its folder's ${folder.blockCount} blocks can hold`, where);
+    }
+    this.overlapping ??= overlappingMembers(this.members);
+    const other = this.overlapping.get(member);
+    if (other !== undefined) {
+      const same = other.folderOffset === member.folderOffset && other.size === member.size;
+      const bytes = `member's bytes (${member.size} at folder ${member.folderIndex} offset ${member.folderOffset})`;
+      const relation = same ? `are listed again as member ${other.index} ${JSON.stringify(other.name)}` : `overlap those of member ${other.index} ${JSON.stringify(other.name)}`;
+      return inputError('CAB_MEMBER_OVERLAP', `${bytes} ${relation}; members sharing bytes are refused`, where);
     }
     return null;
   }
@@ -60,6 +74,7 @@ export abstract class MemberReader {
     try {
       for (const block of decodeFolder(this.logicalFolders[member.folderIndex]!.segments, { stopAfter: end })) {
         if (block.kind === 'lost') throw block.error; // only salvage passes yield lost data
+        this.budget?.chargeDecode(block.data.length, `member ${JSON.stringify(member.name)}`);
         const blockEnd = block.folderOffset + block.data.length;
         if (blockEnd <= start) continue;
         const from = Math.max(start, block.folderOffset) - block.folderOffset;
@@ -163,6 +178,8 @@ export abstract class MemberReader {
         });
         continue;
       }
+      // the budget's refusal ends the pass like a decoder error would, but it is the payload's, not the folder's
+      this.budget?.chargeDecode(item.data.length, `folder ${folder.index}`);
       result.blocks++;
       result.bytes += item.data.length;
       const blockStart = item.folderOffset;
@@ -245,6 +262,40 @@ export abstract class MemberReader {
       warnings: [...this.warnings],
     };
   }
+}
+
+/**
+ * Members whose data ranges overlap another member's in the same folder (or repeat one), each
+ * mapped to one member it overlaps. Decision: these are refused, all of them, rather than
+ * produced once and counted once. No cabinet writer (makecab, cabarc, gcab, lcab, Microsoft's
+ * update builders) shares bytes between entries, none of the corpus does, and the only thing
+ * sharing buys is amplification: 16 entries over one 64 MiB run of MSZIP zeros make a 115 KB
+ * file that unpacks to 1 GiB (issue #17). Which of two overlapping entries is the real one
+ * cannot be told, so neither is trusted; the listing still shows both, as cabextract does.
+ * Empty members overlap nothing.
+ */
+export function overlappingMembers(members: readonly CabMember[]): Map<CabMember, CabMember> {
+  const out = new Map<CabMember, CabMember>();
+  const byFolder = new Map<number, CabMember[]>();
+  for (const m of members) {
+    if (m.size === 0) continue;
+    const list = byFolder.get(m.folderIndex) ?? [];
+    list.push(m);
+    byFolder.set(m.folderIndex, list);
+  }
+  for (const list of byFolder.values()) {
+    list.sort((a, b) => a.folderOffset - b.folderOffset || a.index - b.index);
+    // `reach`: the member reaching furthest among those started so far; anything starting before its end overlaps it
+    let reach: CabMember | null = null;
+    for (const m of list) {
+      if (reach !== null && m.folderOffset < reach.folderOffset + reach.size) {
+        out.set(m, reach);
+        if (!out.has(reach)) out.set(reach, m);
+      }
+      if (reach === null || m.folderOffset + m.size > reach.folderOffset + reach.size) reach = m;
+    }
+  }
+  return out;
 }
 
 /** Every member of `outcomes` that failed, in the given order, with where its data was lost when a block is to blame. */
