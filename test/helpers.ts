@@ -101,3 +101,58 @@ export function assertThrowsCode(fn: () => unknown, code: string, kind?: ErrorKi
   if (message !== undefined) assert.match(thrown.message, message);
   return thrown;
 }
+
+/** A CLI run's result with the most bytes `watched` held at any one time while it ran. */
+export interface WatchedCliResult extends CliResult {
+  peakBytes: number;
+}
+
+/**
+ * Run the built CLI while measuring how much a folder holds (TMPDIR, a catalog's tmp/): its
+ * files' sizes are summed every few milliseconds until the CLI exits, and the largest sum is
+ * returned. A sample can miss a file that lives for less than the interval, so a test asserting
+ * a small peak should use a payload whose writes, if they happened, would take far longer.
+ */
+export async function runCliWatchingDir(args: string[], watched: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<WatchedCliResult> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [cliPath, ...args], { cwd: options.cwd ?? projectRoot, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  let peakBytes = 0;
+  const sample = (): void => {
+    peakBytes = Math.max(peakBytes, bytesUnder(watched));
+  };
+  const timer = setInterval(sample, 2);
+  const status = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? -1));
+  });
+  clearInterval(timer);
+  sample();
+  return { status, stdout, stderr, peakBytes };
+}
+
+/** The sizes of the files under `dir` (0 when it does not exist; files vanishing meanwhile count 0). */
+function bytesUnder(dir: string): number {
+  let total = 0;
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += bytesUnder(p);
+    else {
+      try {
+        total += fs.lstatSync(p).size;
+      } catch {
+        // removed between the listing and the stat
+      }
+    }
+  }
+  return total;
+}

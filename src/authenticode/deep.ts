@@ -5,6 +5,7 @@ import { openCab } from '../cab/cabinet';
 import { CabferryError } from '../errors';
 import { verifyCab, type FileVerdict, type Verdict, type VerifyCabOptions } from './cab';
 import { writeFully } from '../io/write-fully';
+import { PayloadBudget } from '../io/payload-budget';
 
 /**
  * `--deep`: an .msu is a cabinet of cabinets (the payload .cab and WSUSSCAN.cab), each signed
@@ -14,6 +15,10 @@ import { writeFully } from '../io/write-fully';
  * Only MSUs are opened up, one level deep: WSUSSCAN.cab itself holds an unsigned package.cab by
  * design (its bytes are covered by WSUSSCAN.cab's own signature), so descending into every
  * cabinet would call genuine Microsoft files "unsigned".
+ *
+ * What an .msu makes us decode and write here is charged to its payload budget
+ * (../io/payload-budget): each inner cabinet's declared size is reserved before its temp file
+ * is created, so decoys cost a refusal, not their size in TMPDIR.
  */
 export function verifyCabDeep(file: string, options: VerifyCabOptions): FileVerdict {
   const outer = verifyCab(file, options);
@@ -38,10 +43,15 @@ export function verifyInnerCabinets(file: string, options: VerifyCabOptions): Fi
     cab.close();
     return [];
   }
+  const budget = new PayloadBudget(file, cab.file.size);
+  cab.budget = budget;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-verify-'));
   try {
     return cab.members.filter((m) => isInnerCabinet(m.name)).map((member) => {
       const tmp = path.join(dir, `member-${member.index}.cab`);
+      const problem = cab.memberProblem(member);
+      if (problem !== null) throw problem;
+      budget.reserveTemp(member.size, `unpacking inner cabinet ${member.name}`);
       const fd = fs.openSync(tmp, 'w', 0o600);
       try {
         try {

@@ -10,6 +10,7 @@ import type { KnowledgeBase } from '../knowledge/knowledge-base';
 import type { Catalog } from '../catalog/catalog';
 import type { CatalogEntry, ImportEvent, ImportOutcome, MemberRecord, NewCatalogEntry, SignatureRecord } from '../catalog/types';
 import { type CabferryError, describeIoError, internalError, isCabferryError } from '../errors';
+import type { PayloadBudgetLimits } from '../io/payload-budget';
 import { inspectPayloadReport, type InspectedMember, type PayloadReport } from '../package/inspect';
 import type { Payload } from '../package/types';
 import { version } from '../version';
@@ -34,6 +35,8 @@ export interface ImportOptions {
   /** keep rejected payloads as quarantined rows (never offered to the planner) */
   quarantine?: boolean;
   limits?: SourceLimits;
+  /** what one payload may make us decode and write to temp (default: defaultPayloadBudgetLimits) */
+  budgetLimits?: PayloadBudgetLimits;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -273,7 +276,8 @@ function verifyStoredCopy(ingested: IngestedPayload, signature: Extract<Ingested
 function claimedMetadata(ingested: IngestedPayload, fileName: string, label: string, verdict: FileVerdict | null, options: ImportOptions): { payload: Payload | null; members?: MemberRecord[] } {
   if ('unreadable' in ingested.signature || verdict === null) return { payload: null };
   try {
-    const report = inspectStoredCopy(ingested, fileName, label, verdict, options);
+    // identity only: a payload refused before its metadata was trusted is not unpacked further than its claims
+    const report = inspectStoredCopy(ingested, fileName, label, verdict, options, { identityOnly: true });
     return { payload: report.payload, members: membersOfInterest(report.members, fileName, report.payload.payloadCab ?? null) };
   } catch (e) {
     if (!isCabferryError(e) || e.kind === 'internal') throw e;
@@ -288,7 +292,7 @@ function claimedMetadata(ingested: IngestedPayload, fileName: string, label: str
  * store's tmp/ that carries our pid, so a crash leaves something `check --repair` removes and
  * a concurrent repair leaves alone.
  */
-function inspectStoredCopy(ingested: IngestedPayload, fileName: string, label: string, verdict: FileVerdict, options: ImportOptions): PayloadReport {
+function inspectStoredCopy(ingested: IngestedPayload, fileName: string, label: string, verdict: FileVerdict, options: ImportOptions, how: { identityOnly?: boolean } = {}): PayloadReport {
   const tempPath = ingested.temp.path;
   let dir: string;
   try {
@@ -297,7 +301,7 @@ function inspectStoredCopy(ingested: IngestedPayload, fileName: string, label: s
     throw internalError('TEMP_UNWRITABLE', `cannot create a temporary folder in ${path.dirname(tempPath)}: ${describeIoError(e)}`, { cause: e });
   }
   try {
-    return inspectPayloadReport(tempPath, { trust: options.trust, at: options.at, knowledgeBase: options.knowledgeBase, fileName, tempDir: dir }, { verdict, sha256: ingested.sha256 });
+    return inspectPayloadReport(tempPath, { trust: options.trust, at: options.at, knowledgeBase: options.knowledgeBase, fileName, tempDir: dir, budgetLimits: options.budgetLimits, identityOnly: how.identityOnly }, { verdict, sha256: ingested.sha256 });
   } catch (e) {
     if (isCabferryError(e) && (e.file === undefined || e.file === tempPath || e.file.startsWith(dir))) e.file = label;
     throw e;

@@ -9,14 +9,15 @@ import { RandomAccessFile } from '../io/random-access-file';
 import { familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
 import { classifyPayload, servicingStackVersionOf } from './classify';
 import { inspectExecutable, type ExecutableIdentity } from './executable';
-import { choosePayloadCab, detectLayout, type PayloadLayout } from './layout';
+import { agreesWithUnattend, detectLayout, payloadCabByName, payloadCabNamedBy, type PayloadLayout } from './layout';
 import { parsePackageManifest, type PackageManifest } from './mum';
 import { parsePkgProperties, type PkgProperties } from './pkg-properties';
 import { architectureFromFileName, normalizeArchitecture, ntVersionFromFileName, ntVersionFromPackageVersion, productsFor } from './product';
 import type { Architecture, Payload, SignatureSummary } from './types';
 import { parseUnattend, type UnattendPackage } from './unattend';
-import { readMetadataMembers, verifyPackageMetadata, type MetadataVerification } from './verify-metadata';
+import { maxDocumentBytes, readMetadataMembers, verifyPackageMetadata, type MetadataVerification } from './verify-metadata';
 import { writeFully } from '../io/write-fully';
+import { PayloadBudget, type PayloadBudgetLimits } from '../io/payload-budget';
 
 /**
  * What a payload is: `inspectPayload(path)` reads an .msu, a bare payload .cab or an executable
@@ -25,10 +26,12 @@ import { writeFully } from '../io/write-fully';
  * (verify-metadata.ts), parses update.mum, pkgProperties.txt and the unattend .xml, and fills the
  * Payload model the catalog stores and the planner plans with.
  *
- * Data flow for an .msu: outer cab → (one folder pass) payload cab streamed to a temp file +
- * pkgProperties.txt + unattend .xml → payload cab opened from the temp file → its metadata members
- * (.mum/.cat/.manifest/_manifest_.cix.xml, one folder pass) → verified → parsed → Payload.
- * Nothing holds a whole payload in memory; only metadata members are kept.
+ * Data flow for an .msu: outer cab → the payload cab chosen from the member names (layout.ts)
+ * → (one folder pass) that cab streamed to a temp file + pkgProperties.txt + unattend .xml →
+ * payload cab opened from the temp file → its metadata members (.mum/.cat/.manifest/
+ * _manifest_.cix.xml, one folder pass) → verified → parsed → Payload. Nothing holds a whole
+ * payload in memory; only metadata members are kept. Everything decoded and written on the way
+ * is charged to the payload's budget (../io/payload-budget).
  */
 
 export interface InspectOptions {
@@ -49,6 +52,14 @@ export interface InspectOptions {
    * `cabferry-inspect-*` folder here, so the importer points this at its catalog's temp area.
    */
   tempDir?: string;
+  /** the payload budget's limits (default: defaultPayloadBudgetLimits); tests pass small ones */
+  budgetLimits?: PayloadBudgetLimits;
+  /**
+   * Read only what says what the payload claims to be (the quarantine record of a payload whose
+   * signature failed): the payload cab, update.mum, pkgProperties.txt and the unattend .xml.
+   * Nothing is verified (metadataVerified is false), no other member is decoded.
+   */
+  identityOnly?: boolean;
 }
 
 /** For the importer's one-pass design: the Authenticode verdict and file SHA-256 it already computed. */
@@ -99,7 +110,9 @@ export function inspectPayloadReport(file: string, options: InspectOptions, fact
   if (isExecutable(file)) return inspectExecutableReport(file, options, verdict, sha256);
   const cabinet = openCab(file);
   try {
-    const outer: OuterFile = { file, fileName: options.fileName ?? path.basename(file), size: fs.statSync(file).size, sha256, verdict, cabinet };
+    const size = fs.statSync(file).size;
+    cabinet.budget = new PayloadBudget(file, size, options.budgetLimits);
+    const outer: OuterFile = { file, fileName: options.fileName ?? path.basename(file), size, sha256, verdict, cabinet };
     const layout = detectLayout(cabinet.members, file);
     return layout.format === 'cab' ? inspectBareCab(outer, options) : inspectMsu(outer, layout, options);
   } finally {
@@ -160,32 +173,48 @@ function inspectBareCab(outer: OuterFile, options: InspectOptions): PayloadRepor
 }
 
 /**
- * An .msu: pkgProperties.txt and the unattend .xml from memory, the payload cab (the one the
- * unattend file installs) through a temp file that is removed afterwards.
+ * An .msu: the payload cab chosen before anything is decoded (layout.ts), then in one pass that
+ * cab into a temp file (its declared size reserved against the budget first) and
+ * pkgProperties.txt and the unattend .xml into memory. No other member is decoded, except what
+ * lies before them in the same folder; no other member is written anywhere.
  */
 function inspectMsu(outer: OuterFile, layout: Extract<PayloadLayout, { format: 'msu' }>, options: InspectOptions): PayloadReport {
   const { file, cabinet } = outer;
+  const budget = cabinet.budget!;
+  const propsMember = layout.pkgProperties;
+  const unattendMember = layout.unattend;
+  let unattend: UnattendPackage[] | null = null;
+  let payloadCab = payloadCabByName(layout, outer.fileName);
+  if (payloadCab === null) {
+    // the names do not decide: the unattend .xml does, read on its own (decoding what precedes it, writing nothing)
+    if (unattendMember !== null) unattend = readUnattend(file, cabinet, unattendMember);
+    payloadCab = payloadCabNamedBy(layout.payloadCabs, unattend?.[0]?.sourceFileName ?? null, file);
+  }
+  const small = [propsMember, unattend === null ? unattendMember : null].filter((m): m is CabMember => m !== null);
+  assertReadable(cabinet, [payloadCab, ...small]);
+  budget.assertCanDecode(declaredDecodeBytes([payloadCab, ...small]), `unpacking payload cab ${payloadCab.name}`);
+  budget.reserveTemp(payloadCab.size, `unpacking payload cab ${payloadCab.name}`);
   const tempDir = makeTempDir(options.tempDir ?? os.tmpdir());
   try {
-    const wanted = [...layout.payloadCabs, layout.pkgProperties, layout.unattend].filter((m): m is CabMember => m !== null);
-    const extracted = extractMsuParts(cabinet, wanted, tempDir);
-    const propsMember = layout.pkgProperties;
-    const unattendMember = layout.unattend;
-    const pkgProperties = propsMember ? inMember(file, propsMember, () => parsePkgProperties(extracted.small.get(propsMember) as Buffer, propsMember.name)) : null;
-    const unattend = unattendMember ? inMember(file, unattendMember, () => parseUnattend(extracted.small.get(unattendMember) as Buffer, unattendMember.name)) : null;
-    const payloadCab = choosePayloadCab(layout.payloadCabs, unattend?.[0]?.sourceFileName ?? null, outer.fileName, file);
-    const innerPath = extracted.cabs.get(payloadCab) as string;
-    const label = `${file} (${payloadCab.name})`;
+    const innerPath = path.join(tempDir, 'payload.cab');
+    const texts = extractMsuParts(cabinet, payloadCab, innerPath, small);
+    const pkgProperties = propsMember ? inMember(file, propsMember, () => parsePkgProperties(texts.get(propsMember) as Buffer, propsMember.name)) : null;
+    if (unattend === null && unattendMember !== null) unattend = inMember(file, unattendMember, () => parseUnattend(texts.get(unattendMember) as Buffer, unattendMember.name));
+    agreesWithUnattend(payloadCab, layout.payloadCabs, unattend?.[0]?.sourceFileName ?? null, file);
+    const chosen = payloadCab;
+    const label = `${file} (${chosen.name})`;
     return withFileLabel(innerPath, label, () => {
-      const payloadCabVerdict = { ...verifyCab(innerPath, { trust: options.trust, at: options.at }), file: label, member: payloadCab.name };
+      // the payload cab's own signature needs a read of the whole cab; a quarantine record does without it
+      const payloadCabVerdict = options.identityOnly ? null : { ...verifyCab(innerPath, { trust: options.trust, at: options.at }), file: label, member: chosen.name };
       const innerCab = openCab(innerPath);
+      innerCab.budget = budget;
       try {
         if (!innerCab.members.some((m) => m.name.toLowerCase() === 'update.mum')) {
-          throw inputError('MSU_PAYLOAD_NOT_A_PACKAGE', `payload cab ${payloadCab.name} has no update.mum`, { file });
+          throw inputError('MSU_PAYLOAD_NOT_A_PACKAGE', `payload cab ${chosen.name} has no update.mum`, { file });
         }
         const inner = inspectPayloadCab(innerCab, options);
-        const members = [...outerMembers(outer), ...innerCab.members.map((m) => ({ container: payloadCab.name, name: m.name, size: m.size }))];
-        return buildReport({ ...outer, format: 'msu', inner, pkgProperties, unattend, payloadCab: payloadCab.name, payloadCabVerdict, members }, options);
+        const members = [...outerMembers(outer), ...innerCab.members.map((m) => ({ container: chosen.name, name: m.name, size: m.size }))];
+        return buildReport({ ...outer, format: 'msu', inner, pkgProperties, unattend, payloadCab: chosen.name, payloadCabVerdict, members }, options);
       } finally {
         innerCab.close();
       }
@@ -193,6 +222,34 @@ function inspectMsu(outer: OuterFile, layout: Extract<PayloadLayout, { format: '
   } finally {
     fs.rmSync(tempDir, { recursive: true, force: true });
   }
+}
+
+function readUnattend(file: string, cabinet: Cabinet, member: CabMember): UnattendPackage[] {
+  assertReadable(cabinet, [member]);
+  assertSmall(cabinet, member);
+  cabinet.budget?.assertCanDecode(declaredDecodeBytes([member]), `reading ${member.name}`);
+  return inMember(file, member, () => parseUnattend(cabinet.readMemberToBuffer(member, maxSmallMemberBytes), member.name));
+}
+
+/** The first reason a wanted member cannot be read (overlapping, beyond its folder, spanned), before anything is decoded. */
+function assertReadable(cabinet: Cabinet, members: CabMember[]): void {
+  for (const m of members) {
+    const problem = cabinet.memberProblem(m);
+    if (problem !== null) throw problem;
+  }
+}
+
+function assertSmall(cabinet: Cabinet, m: CabMember): void {
+  if (m.size > maxSmallMemberBytes) {
+    throw inputError('MSU_MEMBER_TOO_LARGE', `${m.name} is ${m.size} bytes; real ones are under 1 KiB (limit ${maxSmallMemberBytes})`, { file: cabinet.path, member: m.name });
+  }
+}
+
+/** What a pass over these members decodes at most: each folder up to the end of its last wanted member. */
+function declaredDecodeBytes(members: CabMember[]): number {
+  const ends = new Map<number, number>();
+  for (const m of members) ends.set(m.folderIndex, Math.max(ends.get(m.folderIndex) ?? 0, m.folderOffset + m.size));
+  return [...ends.values()].reduce((a, b) => a + b, 0);
 }
 
 /** File SHA-256 and every Authenticode digest in one read of the file, then the verdict. */
@@ -216,6 +273,7 @@ interface InnerPackage {
 
 /** The servicing package inside a payload cab: metadata verified first, then update.mum parsed. */
 function inspectPayloadCab(cabinet: Cabinet, options: InspectOptions): InnerPackage {
+  if (options.identityOnly) return claimedPackage(cabinet);
   const metadataMembers = readMetadataMembers(cabinet);
   const metadata = verifyPackageMetadata(metadataMembers, cabinet.members, { trust: options.trust, at: options.at });
   const mum = metadataMembers.documents.get('update.mum');
@@ -228,6 +286,19 @@ function inspectPayloadCab(cabinet: Cabinet, options: InspectOptions): InnerPack
   }
   const packageDocuments = new Map([...metadataMembers.documents].filter(([name]) => name.endsWith('.mum') && name !== 'update.mum'));
   return { manifest, packageDocuments, metadata };
+}
+
+/** update.mum alone, read and parsed but not verified: what a quarantine record says the payload claims to be. */
+function claimedPackage(cabinet: Cabinet): InnerPackage {
+  const mums = cabinet.members.filter((m) => m.name.toLowerCase() === 'update.mum');
+  if (mums.length === 0) throw inputError('PKG_NO_UPDATE_MUM', 'payload cab has no update.mum', { file: cabinet.path, member: 'update.mum' });
+  if (mums.length > 1) throw inputError('PKG_DUPLICATE_MEMBER', 'the cab holds this metadata member more than once', { file: cabinet.path, member: 'update.mum' });
+  const mum = mums[0]!;
+  assertReadable(cabinet, [mum]);
+  cabinet.budget?.assertCanDecode(declaredDecodeBytes([mum]), 'reading update.mum');
+  const manifest = inMember(cabinet.path, mum, () => parsePackageManifest(cabinet.readMemberToBuffer(mum, maxDocumentBytes), 'update.mum'));
+  const reason = 'not verified: only the identity was read (quarantine)';
+  return { manifest, packageDocuments: new Map(), metadata: { verified: false, reason, problems: [], catalogs: [], membersVerified: 0, containerIndex: null } };
 }
 
 /**
@@ -250,29 +321,19 @@ function servicingStackVersionIn(manifest: PackageManifest, packageDocuments: Ma
 }
 
 /**
- * One pass over the outer cab's folder: candidate payload cabs stream into temp files, the small
- * text members are kept in memory.
+ * One pass over the outer cab's folders: the payload cab streams into `target`, the small text
+ * members are kept in memory.
  */
-function extractMsuParts(cabinet: Cabinet, wanted: CabMember[], tempDir: string): { cabs: Map<CabMember, string>; small: Map<CabMember, Buffer> } {
-  const cabs = new Map<CabMember, string>();
-  const small = new Map<CabMember, Buffer>();
-  const fds = new Map<CabMember, number>();
+function extractMsuParts(cabinet: Cabinet, payloadCab: CabMember, target: string, small: CabMember[]): Map<CabMember, Buffer> {
+  for (const m of small) assertSmall(cabinet, m);
+  const texts = new Map<CabMember, Buffer>();
   const pieces = new Map<CabMember, Buffer[]>();
   let failure: CabferryError | null = null;
-  wanted.forEach((m, i) => {
-    if (/\.cab$/i.test(m.name)) {
-      const target = path.join(tempDir, `payload-${i}.cab`);
-      cabs.set(m, target);
-      fds.set(m, openTempFile(target));
-    } else if (m.size > maxSmallMemberBytes) {
-      throw inputError('MSU_MEMBER_TOO_LARGE', `${m.name} is ${m.size} bytes; real ones are under 1 KiB (limit ${maxSmallMemberBytes})`, { file: cabinet.path, member: m.name });
-    }
-  });
+  const fd = openTempFile(target);
   try {
-    cabinet.forEachMemberData(wanted, {
+    cabinet.forEachMemberData([payloadCab, ...small], {
       onData: (m, chunk) => {
-        const fd = fds.get(m);
-        if (fd !== undefined) writeTempChunk(fd, chunk, cabs.get(m)!);
+        if (m === payloadCab) writeTempChunk(fd, chunk, target);
         else {
           const list = pieces.get(m) ?? [];
           list.push(Buffer.from(chunk)); // chunks are only valid during the call
@@ -281,14 +342,14 @@ function extractMsuParts(cabinet: Cabinet, wanted: CabMember[], tempDir: string)
       },
       done: (m, error) => {
         if (error !== null) failure ??= error;
-        else if (!fds.has(m)) small.set(m, Buffer.concat(pieces.get(m) ?? [], m.size));
+        else if (m !== payloadCab) texts.set(m, Buffer.concat(pieces.get(m) ?? [], m.size));
       },
     });
   } finally {
-    for (const fd of fds.values()) fs.closeSync(fd);
+    fs.closeSync(fd);
   }
   if (failure !== null) throw failure;
-  return { cabs, small };
+  return texts;
 }
 
 function makeTempDir(parent: string): string {

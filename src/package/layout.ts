@@ -50,18 +50,52 @@ function onlyOne(found: CabMember[], what: string, file: string): CabMember | nu
 }
 
 /**
- * The payload cab wusa would install: the one the unattend file names, else the one named like
- * the MSU itself, else the only one.
+ * The payload cab, chosen from the MSU's member names alone, before a byte of it is decoded:
+ * the one named like the MSU, else like its pkgProperties.txt (`<name>-pkgProperties.txt` beside
+ * `<name>.cab`), else like its unattend .xml, else the only `Windows…-KB….cab`, else the only
+ * candidate; null when the names do not decide (then the unattend .xml must, see
+ * payloadCabNamedBy). Choosing first means the other .cab members are never written anywhere:
+ * an .msu with 16 decoy cabs costs what its one payload cab costs (issue #17). Real MSUs are
+ * decided by the first two rules; the unattend .xml is read with the payload cab and must agree
+ * (agreesWithUnattend).
  */
-export function choosePayloadCab(candidates: CabMember[], unattendSource: string | null, msuFileName: string, file: string): CabMember {
-  const byName = (name: string): CabMember | undefined => candidates.find((m) => m.name.toLowerCase() === name.toLowerCase());
-  if (unattendSource !== null) {
-    const named = byName(unattendSource);
+export function payloadCabByName(layout: Extract<PayloadLayout, { format: 'msu' }>, msuFileName: string): CabMember | null {
+  const candidates = layout.payloadCabs;
+  const stems = [
+    path.basename(msuFileName, path.extname(msuFileName)),
+    layout.pkgProperties?.name.replace(/-pkgProperties\.txt$/i, ''),
+    layout.unattend?.name.replace(/\.xml$/i, ''),
+  ];
+  for (const stem of stems) {
+    if (stem === undefined) continue;
+    const named = byName(candidates, `${stem}.cab`);
     if (named) return named;
-    throw inputError('MSU_SOURCE_MISSING', `the unattend .xml installs "${unattendSource}", which the MSU does not contain`, { file });
   }
-  const sameName = byName(`${path.basename(msuFileName, path.extname(msuFileName))}.cab`);
-  if (sameName) return sameName;
-  if (candidates.length === 1) return candidates[0];
-  throw inputError('MSU_AMBIGUOUS_LAYOUT', `the MSU holds ${candidates.length} payload cabs (${candidates.map((m) => m.name).join(', ')}) and nothing says which one installs`, { file });
+  const kbNamed = candidates.filter((m) => /^windows[^\\/]*-kb\d+[^\\/]*\.cab$/i.test(m.name));
+  if (kbNamed.length === 1) return kbNamed[0]!;
+  return candidates.length === 1 ? candidates[0]! : null;
+}
+
+/** The payload cab the unattend .xml installs, when the names did not decide. */
+export function payloadCabNamedBy(candidates: CabMember[], unattendSource: string | null, file: string): CabMember {
+  if (unattendSource === null) {
+    throw inputError('MSU_AMBIGUOUS_LAYOUT', `the MSU holds ${candidates.length} payload cabs (${candidates.map((m) => m.name).join(', ')}) and nothing says which one installs`, { file });
+  }
+  const named = byName(candidates, unattendSource);
+  if (named) return named;
+  throw inputError('MSU_SOURCE_MISSING', `the unattend .xml installs "${unattendSource}", which the MSU does not contain`, { file });
+}
+
+/**
+ * The unattend .xml is what wusa follows: a payload cab chosen by name must be the one it
+ * installs. A missing source is MSU_SOURCE_MISSING; another cab of the MSU, MSU_AMBIGUOUS_LAYOUT.
+ */
+export function agreesWithUnattend(chosen: CabMember, candidates: CabMember[], unattendSource: string | null, file: string): void {
+  if (unattendSource === null || chosen.name.toLowerCase() === unattendSource.toLowerCase()) return;
+  const named = payloadCabNamedBy(candidates, unattendSource, file);
+  throw inputError('MSU_AMBIGUOUS_LAYOUT', `the unattend .xml installs ${named.name}, but the member names point at ${chosen.name}`, { file });
+}
+
+function byName(candidates: CabMember[], name: string): CabMember | undefined {
+  return candidates.find((m) => m.name.toLowerCase() === name.toLowerCase());
 }

@@ -78,7 +78,7 @@ function isDocument(name: string): boolean {
   return /\.(mum|cat)$/i.test(name) || name.toLowerCase() === '_manifest_.cix.xml';
 }
 
-const maxDocumentBytes = 32 * 1024 * 1024;
+export const maxDocumentBytes = 32 * 1024 * 1024;
 const maxDocumentTotalBytes = 256 * 1024 * 1024;
 
 /**
