@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CabferryError } from '../errors';
 import type { TrustAnchor } from '../authenticode/trust';
+import { readRegularFile } from '../io/regular-file';
 import { MEDIA } from './layout';
 import { parseManifest, verifyManifestSignature, type MediaManifest } from './manifest';
 
@@ -29,12 +30,20 @@ export interface IntegrityOptions {
   now?: Date;
 }
 
+/**
+ * Bounds on what is read back from a medium, which may have been anywhere: a manifest lists one
+ * line per file (a medium of ten thousand files is about 2 MB), a detached signature is a few KB
+ * plus its chain. Both are read as regular files only, never through a link (readRegularFile).
+ */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+export const MAX_SIGNATURE_BYTES = 1024 * 1024;
+
 export function readManifest(root: string): { manifest: MediaManifest; bytes: Buffer; file: string } {
   const file = path.join(root, MEDIA.manifest);
   if (!fs.existsSync(file)) {
     throw new CabferryError('negative', 'MEDIA_NO_MANIFEST', `no ${MEDIA.manifest}: this is not a finished cabferry medium (an interrupted stage? run cabferry stage again)`, { file: root });
   }
-  const bytes = fs.readFileSync(file);
+  const bytes = readRegularFile(file, { maxBytes: MAX_MANIFEST_BYTES, noFollow: true, what: MEDIA.manifest });
   return { manifest: parseManifest(bytes, file), bytes, file };
 }
 
@@ -51,6 +60,7 @@ export function signatureVerdict(root: string, manifestBytes: Buffer, options: I
   if (options.trust === null || options.trust.length === 0) {
     return { ...none, proven: false, status: 'not-checked', reason: 'integrity not proven: no trust anchor to check the signature against (pass --trust FILE, or add anchors to the catalog with cabferry trust add)' };
   }
-  const r = verifyManifestSignature(manifestBytes, fs.readFileSync(p7sPath), options.trust, options.now);
+  const p7s = readRegularFile(p7sPath, { maxBytes: MAX_SIGNATURE_BYTES, noFollow: true, what: MEDIA.signature });
+  const r = verifyManifestSignature(manifestBytes, p7s, options.trust, options.now);
   return { proven: r.status === 'valid', status: r.status, signer: r.signer, chain: r.chain, code: r.code, reason: r.reason };
 }
