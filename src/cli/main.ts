@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors';
 import { version } from '../version';
+import { keepYoungGenerationSmall } from '../io/heap';
 import { addExamples, configureHelp } from './help';
 
 /**
@@ -33,6 +34,9 @@ const commandModules: [name: string, load: () => Register][] = [
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/** Commands that stream whole payloads through decoders and hashes: see keepYoungGenerationSmall. */
+const STREAMING_COMMANDS: ReadonlySet<string> = new Set(['import', 'inspect', 'verify', 'test', 'extract', 'export', 'stage', 'verify-media']);
+
 /**
  * Build the program. Given the command line, only the named command's module is loaded; with no
  * recognisable command (help, a typo) all are, so help and "unknown command" stay complete.
@@ -48,6 +52,7 @@ export function buildProgram(argv?: string[]): Command {
     .exitOverride();
   configureHelp(program);
   const requested = argv?.slice(2).find((a) => !a.startsWith('-'));
+  if (requested !== undefined && STREAMING_COMMANDS.has(requested)) keepYoungGenerationSmall();
   const only = commandModules.filter(([name]) => name === requested);
   for (const [, load] of only.length > 0 ? only : commandModules) load()(program);
   addExamples(program);
