@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { internalError } from '../errors';
 import type { RandomAccessFile } from '../io/random-access-file';
 import { digestFile, RangeHasher, type ByteRange } from './digest';
@@ -79,9 +79,12 @@ export function digestFileInParallel(file: RandomAccessFile, ranges: ByteRange[]
   const results = new SharedArrayBuffer(MAX_DIGEST_BYTES * jobs.length);
   const ctl = new Int32Array(control);
   // job 0 is hashed here, between reads; jobs 1… each get a worker
-  const workers = jobs.slice(1).map(
+  // loaded here, not at the top: verifying a small file (nearly all start-up) never needs it
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Worker: WorkerThread } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const workers: Worker[] = jobs.slice(1).map(
     (job, i) =>
-      new Worker(workerScript, {
+      new WorkerThread(workerScript, {
         workerData: { job, index: i + 1, jobCount: jobs.length, size: file.size, slotBytes: SLOT_BYTES, slots: SLOTS, data, control, results } satisfies DigestWorkerData,
       }),
   );

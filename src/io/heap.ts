@@ -1,5 +1,3 @@
-import * as v8 from 'node:v8';
-
 /**
  * Keep V8's young generation at its initial size from now on.
  *
@@ -15,5 +13,7 @@ import * as v8 from 'node:v8';
  * first thing. Factor 1 means "do not grow"; 0 is not valid (V8 crashes on it).
  */
 export function keepYoungGenerationSmall(): void {
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
+  // required here: every command's start-up imports this module, few call it
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--semi-space-growth-factor=1');
 }
