@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CabferryError, describeIoError, inputError, internalError, isCabferryError, usageError } from '../errors';
 import { openCatalog } from '../catalog/catalog';
-import { collectScript, loadKnowledgeBase, planInstall, readHostInventories } from '../planner';
+import { collectScript, loadKnowledgeBase, planHosts, readHostInventories } from '../planner';
 import { familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
 import { printable } from '../io/printable';
 import { planText } from '../planner/present';
@@ -135,7 +135,8 @@ export function stageMedia(options: StageOptions): StageResult {
       : undefined;
     const signing = material === undefined ? undefined : { keyPem: material.keyPem, certPem: material.certPem };
     const payloads = catalog.payloads();
-    const hosts = inventories.map((inventory) => ({ inventory, plan: planInstall(inventory, payloads, kb, options.goal) }));
+    const plans = planHosts(inventories, payloads, kb, options.goal);
+    const hosts = inventories.map((inventory, i) => ({ inventory, plan: plans[i]! }));
     return writeMedia({
       to: options.to,
       hosts,

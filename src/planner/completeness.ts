@@ -65,7 +65,7 @@ export function addBaselineGaps(resolver: Resolver, baseline: KbUpdateFact[]): v
 }
 
 /** How current the catalog is for this family: its newest monthly rollup against the newest the knowledge base knows. */
-export function catalogCurrency(family: KbFamily, payloads: Payload[]): CatalogCurrency {
+export function catalogCurrency(family: KbFamily, payloads: readonly Payload[]): CatalogCurrency {
   let inCatalog: string | null = null;
   for (const p of payloads) {
     if (p.ntVersion !== family.ntVersion) continue;

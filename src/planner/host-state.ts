@@ -91,7 +91,7 @@ export function checkInstalledClaims(host: HostInventory, family: KbFamily): { c
   return { conflicts, believed, doubted };
 }
 
-interface StackVersion {
+export interface StackVersion {
   version: string;
   /** where the version comes from, for the plan's assumptions */
   from: string;
@@ -99,16 +99,16 @@ interface StackVersion {
 
 /**
  * The servicing stack version each SSU brings: from the payload's own signed package manifests where the
- * catalog holds it (for this host's architecture), else from the knowledge base.
+ * catalog holds it (for the host's architecture), else from the knowledge base.
  */
-function servicingStackVersions(host: HostInventory, payloads: Payload[], family: KbFamily): Map<string, StackVersion> {
+export function servicingStackVersions(architecture: HostInventory['architecture'], payloads: readonly Payload[], family: KbFamily): Map<string, StackVersion> {
   const versions = new Map<string, StackVersion>();
   for (const p of payloads) {
     if (p.ntVersion !== family.ntVersion || !p.servicingStackVersion || versions.has(p.kb)) continue;
     // only a servicing stack update is wholly present when the stack is: a package that also carries
     // stack files (a SHA-2 update, say) brings other components too
     if ((family.updates.get(p.kb)?.role ?? p.kind) !== 'servicing-stack') continue;
-    if (host.architecture !== null && p.architecture !== host.architecture && p.architecture !== 'neutral') continue;
+    if (architecture !== null && p.architecture !== architecture && p.architecture !== 'neutral') continue;
     versions.set(p.kb, { version: p.servicingStackVersion, from: `the signed package manifests of ${p.fileName}` });
   }
   for (const f of family.updates.values()) {
@@ -117,7 +117,8 @@ function servicingStackVersions(host: HostInventory, payloads: Payload[], family
   return versions;
 }
 
-export function hostBaseline(host: HostInventory, believed: Set<string>, family: KbFamily, payloads: Payload[], notes: PlanNotes): Baseline {
+/** `stackVersions` gives servicingStackVersions for the host's architecture (the planner keeps them per run). */
+export function hostBaseline(host: HostInventory, believed: Set<string>, family: KbFamily, stackVersions: () => Map<string, StackVersion>, notes: PlanNotes): Baseline {
   const installed = new Set(believed);
   let servicePack = host.servicePack;
   if (servicePack === null) {
@@ -128,7 +129,7 @@ export function hostBaseline(host: HostInventory, believed: Set<string>, family:
   for (const f of family.updates.values()) if (f.bringsServicePack !== null && f.bringsServicePack <= servicePack) installed.add(f.kb);
   // the servicing stack's own version stands for the SSU that brought it, even if the hotfix list misses it
   if (host.servicingStackVersion !== null) {
-    for (const [kb, ssu] of servicingStackVersions(host, payloads, family)) {
+    for (const [kb, ssu] of stackVersions()) {
       if (installed.has(kb)) continue;
       if (compareDottedVersions(host.servicingStackVersion, ssu.version) >= 0) {
         installed.add(kb);

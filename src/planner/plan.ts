@@ -1,13 +1,14 @@
 import type { Payload } from '../package/types';
-import type { KnowledgeBase } from '../knowledge/knowledge-base';
+import type { KbFamily, KnowledgeBase } from '../knowledge/knowledge-base';
 import { skipReason, type IncompleteCause } from './causes';
-import { addBaselineGaps, catalogCurrency, incompleteCauses, knowledgeBaseline } from './completeness';
+import { addBaselineGaps, incompleteCauses } from './completeness';
 import { checkInstalledClaims, hostBaseline, resolveFamily, type PlanNotes } from './host-state';
 import { asciiLookalike } from './inventory/host-facts';
 import { describeMissing, describeSkip } from './present';
 import { Resolver } from './resolve';
 import { schedule } from './schedule';
 import { selectCandidates, type Skip } from './select';
+import { FamilyWork } from './shared';
 import type { HostInventory, HostPlan, PlanGoal } from './types';
 
 /**
@@ -24,36 +25,71 @@ import type { HostInventory, HostPlan, PlanGoal } from './types';
  * Every decision is a cause (causes.ts); present.ts puts them into words.
  */
 export function planInstall(host: HostInventory, payloads: Payload[], kb: KnowledgeBase, goal: PlanGoal): HostPlan {
-  const notes: PlanNotes = { incomplete: identityCauses(host), assumptions: [] };
-  const plan: HostPlan = { host: host.name, files: host.files, complete: false, incomplete: [], steps: [], missing: [], skipped: [], assumptions: notes.assumptions, catalogCurrency: null };
-  const family = resolveFamily(host, kb, notes);
-  if (!family) return finish(plan, host, notes, [], []);
-  plan.catalogCurrency = catalogCurrency(family, payloads);
+  return new Planner(payloads, kb, goal).plan(host);
+}
 
-  const claims = checkInstalledClaims(host, family);
-  for (const conflict of claims.conflicts) notes.incomplete.push({ kind: 'conflict', conflict });
-  if (claims.doubted.length > 0) notes.assumptions.push(`not believed installed (listed only by a file that contradicts the host's other facts): ${claims.doubted.join(', ')}`);
-  const base = hostBaseline(host, claims.believed, family, payloads, notes);
+/**
+ * Plans many hosts against one catalog, knowledge base and goal. The catalog is indexed once
+ * (its payloads by NT version), and what depends only on a family, or on a family, architecture
+ * and product, is worked out for the first host that needs it and shared by the others
+ * (shared.ts). Each plan is exactly the plan planInstall gives that host alone.
+ */
+export class Planner {
+  private readonly byNtVersion = new Map<string, Payload[]>();
+  private readonly families = new Map<KbFamily, FamilyWork>();
 
-  const selected = selectCandidates(host, payloads, family, base, notes);
-  const resolver = new Resolver(family, base, selected.candidates, host, notes);
-  resolver.chooseRoots(goal);
-  resolver.closePrerequisites();
-  addBaselineGaps(resolver, knowledgeBaseline(family, host.product, goal));
-  const skipped = [...selected.skipped, ...resolver.unchosen()];
-  const missing = resolver.missing(skipped);
-  for (const m of missing) plan.missing.push({ kb: m.kb, reason: describeMissing(m), fileHint: m.fileHint, cause: m });
+  constructor(
+    payloads: readonly Payload[],
+    private readonly kb: KnowledgeBase,
+    private readonly goal: PlanGoal,
+  ) {
+    for (const p of payloads) {
+      const list = this.byNtVersion.get(p.ntVersion);
+      if (list) list.push(p);
+      else this.byNtVersion.set(p.ntVersion, [p]);
+    }
+  }
 
-  noteEsu(host, resolver, notes);
-  const scheduled = schedule(resolver.chosen, base, host.servicingStackVersion, family, host.name, notes.assumptions);
-  plan.steps = scheduled.steps;
-  plan.initialState = scheduled.initialState;
-  const esuHeld = [...resolver.esuHeld, ...(host.esuLicence === 'not-activated' ? missing.filter((m) => family.updates.get(m.kb)?.requiresEsu === true).map((m) => m.kb) : [])];
-  return finish(plan, host, notes, skipped, esuHeld);
+  plan(host: HostInventory): HostPlan {
+    const goal = this.goal;
+    const notes: PlanNotes = { incomplete: identityCauses(host), assumptions: [] };
+    const plan: HostPlan = { host: host.name, files: host.files, complete: false, incomplete: [], steps: [], missing: [], skipped: [], assumptions: notes.assumptions, catalogCurrency: null };
+    const family = resolveFamily(host, this.kb, notes);
+    if (!family) return finish(plan, host, notes, [], []);
+    const work = this.familyWork(family);
+    plan.catalogCurrency = { ...work.currency };
+
+    const claims = checkInstalledClaims(host, family);
+    for (const conflict of claims.conflicts) notes.incomplete.push({ kind: 'conflict', conflict });
+    if (claims.doubted.length > 0) notes.assumptions.push(`not believed installed (listed only by a file that contradicts the host's other facts): ${claims.doubted.join(', ')}`);
+    const base = hostBaseline(host, claims.believed, family, () => work.servicingStackVersions(host.architecture), notes);
+
+    const selected = selectCandidates(work.applicableTo(host), base, notes);
+    const resolver = new Resolver(family, base, selected.candidates, host, notes, work.requirements);
+    resolver.chooseRoots(goal);
+    resolver.closePrerequisites();
+    addBaselineGaps(resolver, work.knowledgeBaseline(host.product));
+    const skipped = [...selected.skipped, ...resolver.unchosen()];
+    const missing = resolver.missing(skipped);
+    for (const m of missing) plan.missing.push({ kb: m.kb, reason: describeMissing(m), fileHint: m.fileHint, cause: m });
+
+    noteEsu(host, resolver, notes);
+    const scheduled = schedule(resolver.chosen, base, host.servicingStackVersion, family, host.name, notes.assumptions);
+    plan.steps = scheduled.steps;
+    plan.initialState = scheduled.initialState;
+    const esuHeld = [...resolver.esuHeld, ...(host.esuLicence === 'not-activated' ? missing.filter((m) => family.updates.get(m.kb)?.requiresEsu === true).map((m) => m.kb) : [])];
+    return finish(plan, host, notes, skipped, esuHeld);
+  }
+
+  private familyWork(family: KbFamily): FamilyWork {
+    let work = this.families.get(family);
+    if (!work) this.families.set(family, (work = new FamilyWork(family, this.byNtVersion.get(family.ntVersion) ?? [], this.goal)));
+    return work;
+  }
 }
 
 function finish(plan: HostPlan, host: HostInventory, notes: PlanNotes, skipped: Skip[], esuHeld: string[]): HostPlan {
-  plan.skipped = skipped.map((s) => ({ kb: s.kb, reason: skipReason(s.cause), detail: describeSkip(s.kb, s.cause), cause: s.cause }));
+  plan.skipped = skipped.map((s) => ({ kb: s.kb, reason: skipReason(s.cause), detail: s.detail ?? describeSkip(s.kb, s.cause), cause: s.cause }));
   plan.incomplete = incompleteCauses(host, notes.incomplete, plan.missing.map((m) => m.cause), skipped, [...new Set(esuHeld)]);
   plan.complete = plan.incomplete.length === 0;
   return plan;

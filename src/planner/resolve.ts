@@ -5,7 +5,7 @@ import type { MissingCause, Need, SkipCause } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
 import { roleLabel } from './present';
 import { ARCH_FILE, type Candidate, type Skip } from './select';
-import { Supersedence, type ReplacementIndex } from './supersedence';
+import { CHAIN_OF_ROLE, Supersedence, type ReplacementIndex } from './supersedence';
 import type { HostInventory, PlanGoal } from './types';
 
 /**
@@ -27,10 +27,10 @@ export interface Chosen {
   c: Candidate;
   /** why the goal asks for it ("newest monthly rollup …") */
   why: string[];
-  /** the planned KBs that need it */
-  neededBy: Set<string>;
-  /** older KBs it stands in for as a prerequisite ("replaces KB4517134, which KB4520002 requires") */
-  standsFor: Map<string, string>;
+  /** the planned KBs that need it (null: none; most roots have none, and a thousand empty sets cost) */
+  neededBy: Set<string> | null;
+  /** older KBs it stands in for as a prerequisite ("replaces KB4517134, which KB4520002 requires"); null: none */
+  standsFor: Map<string, string> | null;
   deps: Dep[];
   /** needs an activated ESU key (knowledge base) */
   requiresEsu: boolean;
@@ -69,6 +69,53 @@ export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** A candidate's requirements that do not depend on the host: the same for every host of its family. */
+interface StaticRequirements {
+  /** the service pack, the knowledge base's prerequisites, the ESU licensing preparation */
+  fixed: Requirement[];
+  /** update.mum parents naming KB packages (alternatives), when they add a requirement: which one depends on the host */
+  kbParents: string[] | null;
+  /** SHA-2 support, for a SHA-2-only payload */
+  sha2: Requirement | null;
+  /** every requirement, when kbParents is null */
+  all: Requirement[] | null;
+}
+
+/**
+ * The static requirements of each candidate of a family, worked out once per run: a candidate
+ * object stands for its payload and knowledge-base fact, the same for every host that selects it.
+ */
+export class RequirementTable {
+  private readonly byCandidate = new Map<Candidate, StaticRequirements>();
+
+  constructor(private readonly family: KbFamily) {}
+
+  of(c: Candidate): StaticRequirements {
+    let r = this.byCandidate.get(c);
+    if (!r) this.byCandidate.set(c, (r = this.work(c)));
+    return r;
+  }
+
+  private work(c: Candidate): StaticRequirements {
+    const fixed: Requirement[] = [];
+    const f = this.family;
+    const req = (kb: string, need: Need, extra: Partial<Requirement> = {}): Requirement => ({ kb, need, active: false, recommended: false, ...extra });
+    if (c.role !== 'service-pack' && c.kb !== f.minimumServicePackKb) {
+      fixed.push(req(f.minimumServicePackKb, { kind: 'service-pack', ntVersion: f.ntVersion, servicePack: f.minimumServicePack }));
+    }
+    for (const p of c.fact?.prerequisites ?? []) fixed.push(req(p.kb, { kind: 'prerequisite', source: p.source }, { recommended: p.strength === 'recommended' }));
+    if (c.fact?.requiresEsu && f.esu) {
+      for (const prep of esuPreparationFor(f, c.fact)) if (!fixed.some((r) => r.kb === prep)) fixed.push(req(prep, { kind: 'esu-preparation', source: f.esu.source }));
+    }
+    // update.mum parents naming KB packages are alternatives: one of them must be present
+    const kbParents = c.payload.parents.map((p) => p.kb).filter((k): k is string => k !== null && k !== c.kb);
+    const addsParent = kbParents.length > 0 && !kbParents.some((k) => fixed.some((r) => r.kb === k));
+    // the SHA-2 support package itself is what makes SHA-2 signatures acceptable; it cannot need itself
+    const sha2 = c.payload.signatures === 'sha2-only' && c.kb !== f.sha2SupportKb ? req(f.sha2SupportKb, { kind: 'sha2-only', kb: c.kb }, { active: true }) : null;
+    return { fixed, kbParents: addsParent ? kbParents : null, sha2, all: addsParent ? null : sha2 ? [...fixed, sha2] : fixed };
+  }
+}
+
 export class Resolver {
   readonly chosen = new Map<string, Chosen>();
   /** KBs left out because a prerequisite is missing (or their ESU key is not activated) */
@@ -82,6 +129,14 @@ export class Resolver {
   private readonly resolved = new Set<string>();
   private readonly installedIndex: ReplacementIndex;
   private readonly chosenIndex: ReplacementIndex;
+  /** the blocked candidates, as they are blocked */
+  private readonly blockedIndex: ReplacementIndex;
+  /** the requirements of the candidates whose requirements depend on the host (update.mum parents) */
+  private readonly requirements = new Map<string, Requirement[]>();
+  /** every KB a candidate's requirements lead to (itself included), for this host */
+  private readonly reachable = new Map<string, string[]>();
+  /** the candidates that can replace another update (chain members, explicit supersedence), in candidate order */
+  private superseders: Candidate[] | null = null;
 
   constructor(
     readonly family: KbFamily,
@@ -89,6 +144,7 @@ export class Resolver {
     readonly candidates: Map<string, Candidate>,
     private readonly host: HostInventory,
     private readonly notes: PlanNotes,
+    private readonly table: RequirementTable = new RequirementTable(family),
   ) {
     this.rule = new Supersedence({
       roleOf: (kb) => this.candidates.get(kb)?.role ?? this.family.updates.get(kb)?.role ?? null,
@@ -98,10 +154,17 @@ export class Resolver {
     this.installedIndex = this.rule.index();
     for (const kb of base.installed) this.installedIndex.add(kb);
     this.chosenIndex = this.rule.index();
+    this.blockedIndex = this.rule.index();
     if (host.esuLicence === 'not-activated') {
       for (const c of candidates.values()) if (c.fact?.requiresEsu) this.esuHeld.add(c.kb);
-      for (const kb of this.esuHeld) this.blocked.add(kb);
+      for (const kb of this.esuHeld) this.block(kb);
     }
+  }
+
+  private block(kb: string): void {
+    if (this.blocked.has(kb)) return;
+    this.blocked.add(kb);
+    this.blockedIndex.add(kb);
   }
 
   /** The installed KB that is `kb` or replaces it, or null. */
@@ -169,55 +232,54 @@ export class Resolver {
   private choose(c: Candidate, why: string | null, neededBy?: string): Chosen {
     let ch = this.chosen.get(c.kb);
     if (!ch) {
-      ch = { c, why: [], neededBy: new Set(), standsFor: new Map(), deps: [], requiresEsu: c.fact?.requiresEsu === true };
+      ch = { c, why: [], neededBy: null, standsFor: null, deps: [], requiresEsu: c.fact?.requiresEsu === true };
       this.chosen.set(c.kb, ch);
       this.chosenIndex.add(c.kb);
     }
     if (why !== null && !ch.why.includes(why)) ch.why.push(why);
-    if (neededBy !== undefined) ch.neededBy.add(neededBy);
+    if (neededBy !== undefined) (ch.neededBy ??= new Set()).add(neededBy);
     return ch;
   }
 
   // ---- prerequisites ------------------------------------------------------------------
 
   private requirementsOf(c: Candidate): Requirement[] {
-    const reqs: Requirement[] = [];
-    const f = this.family;
-    const req = (kb: string, need: Need, extra: Partial<Requirement> = {}): void => {
-      reqs.push({ kb, need, active: false, recommended: false, ...extra });
-    };
-    if (c.role !== 'service-pack' && c.kb !== f.minimumServicePackKb) {
-      req(f.minimumServicePackKb, { kind: 'service-pack', ntVersion: f.ntVersion, servicePack: f.minimumServicePack });
-    }
-    for (const p of c.fact?.prerequisites ?? []) req(p.kb, { kind: 'prerequisite', source: p.source }, { recommended: p.strength === 'recommended' });
-    if (c.fact?.requiresEsu && f.esu) {
-      for (const prep of esuPreparationFor(f, c.fact)) if (!reqs.some((r) => r.kb === prep)) req(prep, { kind: 'esu-preparation', source: f.esu.source });
-    }
-    // update.mum parents naming KB packages are alternatives: one of them must be present
-    const kbParents = c.payload.parents.map((p) => p.kb).filter((k): k is string => k !== null && k !== c.kb);
-    if (kbParents.length > 0 && !kbParents.some((k) => reqs.some((r) => r.kb === k))) {
-      const present = kbParents.find((k) => this.installedReplacement(k) !== null || this.chosen.has(k) || this.candidates.has(k));
-      req(present ?? kbParents[0], { kind: 'mum-parent', parent: `Package_for_${present ?? kbParents[0]}` });
-    }
-    // the SHA-2 support package itself is what makes SHA-2 signatures acceptable; it cannot need itself
-    if (c.payload.signatures === 'sha2-only' && c.kb !== f.sha2SupportKb) {
-      req(f.sha2SupportKb, { kind: 'sha2-only', kb: c.kb }, { active: true });
-    }
+    const fixed = this.table.of(c);
+    if (fixed.all !== null) return fixed.all;
+    let reqs = this.requirements.get(c.kb);
+    if (reqs) return reqs;
+    // of the alternatives, one the host has, or the plan can have (chosen payloads are candidates too)
+    const kbParents = fixed.kbParents!;
+    const present = kbParents.find((k) => this.installedReplacement(k) !== null || this.candidates.has(k));
+    const parent = present ?? kbParents[0];
+    reqs = [...fixed.fixed, { kb: parent, need: { kind: 'mum-parent', parent: `Package_for_${parent}` }, active: false, recommended: false }];
+    if (fixed.sha2) reqs.push(fixed.sha2);
+    this.requirements.set(c.kb, reqs);
     return reqs;
   }
 
   /** A static look over the requirement graph: could choosing `kb` lead back to something on `path`? */
-  private reaches(kb: string, path: Set<string>, seen = new Set<string>()): boolean {
-    if (path.has(kb)) return true;
-    if (seen.has(kb)) return false;
-    seen.add(kb);
-    const c = this.candidates.get(kb);
-    if (!c) return false;
-    for (const r of this.requirementsOf(c)) {
-      if (this.installedReplacement(r.kb) !== null) continue;
-      if (this.reaches(r.kb, path, seen)) return true;
-    }
+  private reaches(kb: string, path: Set<string>): boolean {
+    for (const r of this.reachableFrom(kb)) if (path.has(r)) return true;
     return false;
+  }
+
+  /** `kb` and every KB its requirements lead to, through candidates, past what the host has installed. */
+  private reachableFrom(kb: string): string[] {
+    let out = this.reachable.get(kb);
+    if (out) return out;
+    const seen = new Set<string>();
+    const visit = (k: string): void => {
+      if (seen.has(k)) return;
+      seen.add(k);
+      const c = this.candidates.get(k);
+      if (!c) return;
+      for (const r of this.requirementsOf(c)) if (this.installedReplacement(r.kb) === null) visit(r.kb);
+    };
+    visit(kb);
+    out = [...seen];
+    this.reachable.set(kb, out);
+    return out;
   }
 
   closePrerequisites(): void {
@@ -229,7 +291,7 @@ export class Resolver {
       for (const ch of this.chosen.values()) {
         if (this.blocked.has(ch.c.kb)) continue;
         if (ch.deps.some((d) => !d.recommended && this.blocked.has(d.kb))) {
-          this.blocked.add(ch.c.kb);
+          this.block(ch.c.kb);
           changed = true;
         }
       }
@@ -254,12 +316,12 @@ export class Resolver {
         // a catalog payload that would do but is itself waiting for something missing: that
         // something is what to fetch, not this one
         if (!this.isWaiting(req.kb)) this.addMissing(req.kb, req.need, ch.c.kb);
-        this.blocked.add(ch.c.kb);
+        this.block(ch.c.kb);
         continue;
       }
       const dep = this.choose(satisfier, null, ch.c.kb);
       ch.deps.push({ kb: satisfier.kb, active: req.active, recommended: req.recommended });
-      if (satisfier.kb !== req.kb && !dep.standsFor.has(req.kb)) dep.standsFor.set(req.kb, ch.c.kb);
+      if (satisfier.kb !== req.kb && !dep.standsFor?.has(req.kb)) (dep.standsFor ??= new Map()).set(req.kb, ch.c.kb);
       path.add(satisfier.kb);
       this.resolve(dep, path);
       path.delete(satisfier.kb);
@@ -268,7 +330,8 @@ export class Resolver {
 
   /** Is a catalog payload that is `kb` or replaces it held back (by a missing prerequisite or ESU)? */
   isWaiting(kb: string): boolean {
-    return [...this.candidates.values()].some((c) => (c.kb === kb || this.rule.supersedes(c.kb, kb)) && this.blocked.has(c.kb));
+    // only candidates are ever blocked
+    return this.blocked.has(kb) || this.blockedIndex.replacementOf(kb) !== null;
   }
 
   /**
@@ -287,7 +350,8 @@ export class Resolver {
     if (newest) for (const ch of this.chosen.values()) if (this.rule.supersedes(ch.c.kb, kb) && ok(ch.c)) return ch.c;
     const self = this.candidates.get(kb);
     if (self && ok(self)) return self;
-    const replacements = [...this.candidates.values()]
+    this.superseders ??= [...this.candidates.values()].filter((c) => CHAIN_OF_ROLE[c.role] !== undefined || (c.fact?.supersedes.length ?? 0) > 0);
+    const replacements = this.superseders
       .filter((c) => this.rule.supersedes(c.kb, kb) && ok(c))
       .sort((a, b) => compareText(b.released ?? '', a.released ?? ''));
     return replacements[0] ?? null;

@@ -97,11 +97,11 @@ function asksForRestart(c: Candidate, family: KbFamily): boolean {
 
 export function schedule(chosen: Map<string, Chosen>, base: Baseline, servicingStackVersion: string | null, family: KbFamily, host: string, assumptions: string[]): { steps: PlanStep[]; initialState: SimulatedState } {
   const sim = new SimulatedHost(base, servicingStackVersion, family);
-  const initialState = { ...sim.state };
+  const initialState = copyState(sim.state);
   const steps: PlanStep[] = [];
   const addRestart = (reason: string): void => {
     sim.restart();
-    steps.push({ n: steps.length + 1, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason, stateAfter: { ...sim.state } });
+    steps.push({ n: steps.length + 1, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason, stateAfter: copyState(sim.state) });
   };
   restartIfPending(sim, chosen, base, family, addRestart);
   installInOrder(sim, chosen, base, family, host, steps, addRestart, assumptions);
@@ -117,59 +117,81 @@ function restartIfPending(sim: SimulatedHost, chosen: Map<string, Chosen>, base:
   addRestart(`restart first: ${why}`);
 }
 
+/**
+ * The order in which the scheduler installs what can install at one time: restart-required
+ * payloads last in a stage, then role (SSU first), release date, KB. It depends on the candidates
+ * alone, so it is worked out once per kind of host: each candidate's `priority` is its place.
+ */
+export function setInstallOrder(candidates: Candidate[]): void {
+  const key = (c: Candidate): number => (c.restart === 'required' ? 100 : 0) + rank(c);
+  const sorted = [...candidates].sort((x, y) => key(x) - key(y) || compareText(x.released ?? '9999', y.released ?? '9999') || compareText(x.kb, y.kb));
+  sorted.forEach((c, i) => (c.priority = i));
+}
+
+/** A chosen payload in the scheduler's heap. */
+interface Node {
+  ch: Chosen;
+  /** its requirements not yet installed */
+  unmet: number;
+  dependents: Node[];
+}
+
 function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: Baseline, family: KbFamily, host: string, steps: PlanStep[], addRestart: (reason: string) => void, assumptions: string[]): void {
-  // among the installable, the heap's order: restart-required payloads last in a stage, then role (SSU first), release date, KB
-  const unmet = new Map<string, number>();
-  const dependents = new Map<string, Chosen[]>();
-  const order = new Map<Chosen, number>();
-  for (const ch of chosen.values()) order.set(ch, (ch.c.restart === 'required' ? 100 : 0) + rank(ch.c));
-  const heap = new MinHeap<Chosen>((x, y) => order.get(x)! - order.get(y)! || compareText(x.c.released ?? '9999', y.c.released ?? '9999') || compareText(x.c.kb, y.c.kb));
-  for (const ch of chosen.values()) {
-    const deps = new Set(ch.deps.map((d) => d.kb));
-    unmet.set(ch.c.kb, deps.size);
-    for (const d of deps) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(ch);
-    if (deps.size === 0) heap.push(ch);
+  // among the installable, the heap's order (setInstallOrder)
+  const nodes = new Map<string, Node>();
+  for (const ch of chosen.values()) nodes.set(ch.c.kb, { ch, unmet: 0, dependents: [] });
+  const heap = new MinHeap<Node>((x, y) => x.ch.c.priority - y.ch.c.priority);
+  for (const node of nodes.values()) {
+    const deps = node.ch.deps;
+    for (let i = 0; i < deps.length; i++) {
+      const kb = deps[i]!.kb;
+      // each requirement counts once, however many ways it is required
+      let repeated = false;
+      for (let j = 0; j < i && !repeated; j++) repeated = deps[j]!.kb === kb;
+      if (repeated) continue;
+      node.unmet++;
+      nodes.get(kb)!.dependents.push(node);
+    }
+    if (node.unmet === 0) heap.push(node);
   }
   let remaining = chosen.size;
-  let deferred: { ch: Chosen; needsRestart: string | null }[] = [];
+  let deferred: { node: Node; needsRestart: string | null }[] = [];
   while (remaining > 0) {
-    const next = heap.pop();
-    if (!next) {
+    const node = heap.pop();
+    if (!node) {
       if (deferred.length === 0 || (sim.sinceRestart.length === 0 && !sim.state.rebootPending)) {
         throw internalError('PLAN_NO_PROGRESS', `cannot order ${[...chosen.keys()].filter((k) => !sim.has(k)).join(', ')} for ${host}`);
       }
       const reasons = [...new Set(deferred.map((d) => d.needsRestart).filter((r): r is string => r !== null))];
       addRestart(reasons.length > 0 ? reasons.join('; ') : 'finish the updates installed so far');
-      for (const d of deferred) heap.push(d.ch);
+      for (const d of deferred) heap.push(d.node);
       deferred = [];
       continue;
     }
+    const next = node.ch;
     const held = sim.blocker(next, chosen);
     if (held) {
-      deferred.push({ ch: next, needsRestart: held.needsRestart });
+      deferred.push({ node, needsRestart: held.needsRestart });
       continue;
     }
     remaining--;
     sim.install(next.c);
-    for (const d of dependents.get(next.c.kb) ?? []) {
-      const left = unmet.get(d.c.kb)! - 1;
-      unmet.set(d.c.kb, left);
-      if (left === 0) heap.push(d);
-    }
-    steps.push({
-      n: steps.length + 1,
-      action: 'install',
-      kb: next.c.kb,
-      // the name on the media comes from verified metadata, never from the name the file arrived under
-      file: publishedFileName(family, next.c.kb, ARCH_FILE[next.c.payload.architecture], next.c.payload.format),
-      sha256: next.c.payload.sha256,
-      kind: next.c.role,
-      reason: explain(next, base),
-      ...switchesFor(next.c, assumptions),
-      stateAfter: { ...sim.state },
-      ...(next.requiresEsu ? { requiresEsu: true } : {}),
-    });
+    for (const d of node.dependents) if (--d.unmet === 0) heap.push(d);
+    const c = next.c;
+    // built property by property, in the order the --json contract prints them
+    // the name on the media comes from verified metadata, never from the name the file arrived under
+    const file = publishedFileName(family, c.kb, ARCH_FILE[c.payload.architecture], c.payload.format);
+    const step: PlanStep = { n: steps.length + 1, action: 'install', kb: c.kb, file, sha256: c.payload.sha256, kind: c.role, reason: explain(next, base) };
+    const switches = switchesFor(c, assumptions);
+    if (switches !== undefined) step.switches = switches;
+    step.stateAfter = copyState(sim.state);
+    if (next.requiresEsu) step.requiresEsu = true;
+    steps.push(step);
   }
+}
+
+function copyState(s: SimulatedState): SimulatedState {
+  return { build: s.build, revision: s.revision, servicingStackVersion: s.servicingStackVersion, servicingStackKb: s.servicingStackKb, sha2Active: s.sha2Active, rebootPending: s.rebootPending, servicePack: s.servicePack };
 }
 
 /**
@@ -177,14 +199,14 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
  * them install.cmd has nothing unattended to run it with: the step carries no switches and the
  * plan says so, rather than guessing switches an installer may not know.
  */
-function switchesFor(c: Candidate, assumptions: string[]): { switches?: string[] } {
-  if (c.payload.format !== 'exe') return {};
+function switchesFor(c: Candidate, assumptions: string[]): string[] | undefined {
+  if (c.payload.format !== 'exe') return undefined;
   const switches = c.fact?.silentSwitches ?? null;
   if (switches === null) {
     assumptions.push(`${c.kb} (${c.payload.fileName}) is an executable and the knowledge base records no silent switches for it: install.cmd would start it without any, and it may wait for someone at the console`);
-    return {};
+    return undefined;
   }
-  return { switches: [...switches] };
+  return [...switches];
 }
 
 function finalRestart(sim: SimulatedHost, family: KbFamily, steps: PlanStep[], addRestart: (reason: string) => void): void {
@@ -196,24 +218,36 @@ function finalRestart(sim: SimulatedHost, family: KbFamily, steps: PlanStep[], a
 
 function explain(ch: Chosen, base: Baseline): string {
   const c = ch.c;
-  const parts = [`${roleLabel(c.role)}${c.released ? ` (${c.released})` : ''}`];
-  for (const w of ch.why) parts.push(w);
-  if (ch.neededBy.size > 0) parts.push(`prerequisite of ${listKbs([...ch.neededBy])}`);
-  for (const [older, by] of ch.standsFor) parts.push(`replaces ${older}, which ${by} requires`);
-  const required = [...new Set(ch.deps.filter((d) => !d.recommended).map((d) => d.kb))];
-  if (required.length > 0) parts.push(`after ${listKbs(required)}`);
-  const recommended = [...new Set(ch.deps.filter((d) => d.recommended && !required.includes(d.kb)).map((d) => d.kb))];
-  if (recommended.length > 0) parts.push(`after ${listKbs(recommended)} (a recommended order, not a prerequisite)`);
-  if (c.payload.signatures === 'sha2-only') parts.push('signed with SHA-2 only');
-  if (ch.requiresEsu) parts.push('needs an activated ESU key');
-  if (c.fact?.setsBuild != null && (base.build === null || c.fact.setsBuild > base.build)) parts.push(`moves the build to ${c.fact.setsBuild}`);
-  return parts.join('; ');
+  let text = c.released ? `${roleLabel(c.role)} (${c.released})` : roleLabel(c.role);
+  for (const w of ch.why) text += `; ${w}`;
+  if (ch.neededBy !== null && ch.neededBy.size > 0) text += `; prerequisite of ${listKbs([...ch.neededBy])}`;
+  if (ch.standsFor !== null) for (const [older, by] of ch.standsFor) text += `; replaces ${older}, which ${by} requires`;
+  const required: string[] = [];
+  for (const d of ch.deps) if (!d.recommended && !required.includes(d.kb)) required.push(d.kb);
+  if (required.length > 0) text += `; after ${listKbs(required)}`;
+  const recommended: string[] = [];
+  for (const d of ch.deps) if (d.recommended && !required.includes(d.kb) && !recommended.includes(d.kb)) recommended.push(d.kb);
+  if (recommended.length > 0) text += `; after ${listKbs(recommended)} (a recommended order, not a prerequisite)`;
+  if (c.payload.signatures === 'sha2-only') text += '; signed with SHA-2 only';
+  if (ch.requiresEsu) text += '; needs an activated ESU key';
+  if (c.fact?.setsBuild != null && (base.build === null || c.fact.setsBuild > base.build)) text += `; moves the build to ${c.fact.setsBuild}`;
+  return text;
 }
 
 /** "KB1, KB2" — or, for the thousand hotfixes that all need SHA-2 support, the first few and a count. */
 function listKbs(kbs: string[]): string {
-  const sorted = [...kbs].sort();
-  return sorted.length > 6 ? `${sorted.slice(0, 5).join(', ')} and ${sorted.length - 5} more` : sorted.join(', ');
+  if (kbs.length === 1) return kbs[0]!;
+  if (kbs.length <= 6) return [...kbs].sort().join(', ');
+  // the five first in sort order, without sorting the thousand
+  const first: string[] = [];
+  for (const kb of kbs) {
+    if (first.length === 5 && kb >= first[4]!) continue;
+    let i = first.length;
+    while (i > 0 && kb < first[i - 1]!) i--;
+    first.splice(i, 0, kb);
+    if (first.length > 5) first.pop();
+  }
+  return `${first.join(', ')} and ${kbs.length - 5} more`;
 }
 
 /** A binary min-heap: the scheduler pops the best installable payload in O(log n). */

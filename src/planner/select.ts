@@ -3,12 +3,14 @@ import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
 import { CHAIN_OF_ROLE } from './supersedence';
 import type { SkipCause } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
+import { describeSkip } from './present';
 import type { HostInventory } from './types';
 
 /**
  * Which payloads of the catalog apply to this host: its family, product and architecture, a
  * valid signature, update.mum parents of its NT version; one file per KB. Everything else is
- * skipped with its cause.
+ * skipped with its cause. All but the installed set is the same for every host of a family,
+ * architecture and product: applicableTo works it out once per run, selectCandidates per host.
  */
 
 export interface Candidate {
@@ -18,31 +20,40 @@ export interface Candidate {
   role: PayloadKind;
   released: string | null;
   restart: 'required' | 'possible' | 'never' | null;
+  /** its place in the scheduler's order among the candidates of its kind of host (schedule.ts installOrder), set once per run */
+  priority: number;
 }
 
 export interface Skip {
   kb: string;
   cause: SkipCause;
+  /** the cause in words (describeSkip), where it was worked out once for many hosts */
+  detail?: string;
 }
 
 export const ARCH_FILE: Record<Architecture, string> = { x86: 'x86', amd64: 'x64', ia64: 'ia64', arm64: 'arm64', neutral: 'neutral' };
 
-export function selectCandidates(host: HostInventory, payloads: Payload[], family: KbFamily, base: Baseline, notes: PlanNotes): { candidates: Map<string, Candidate>; skipped: Skip[] } {
+/** The payloads of one family that apply to one kind of host (architecture and product), before its installed set counts. */
+export interface Applicable {
+  /** every payload of the family in catalog order: its KB, and its skip when it does not apply or another file of its KB is preferred */
+  entries: { kb: string; applicable: boolean; skip: Skip | null }[];
+  /** one candidate per KB, in the order the KBs first appear, with what the plan must assume to plan it */
+  candidates: { c: Candidate; unknown: string | null; sha2: string | null; metadata: string | null }[];
+}
+
+/**
+ * What of the family's payloads applies to a host of this architecture and product: the same for
+ * every such host, so worked out once per run. `familyPayloads` are the catalog's payloads of the
+ * family, in catalog order.
+ */
+export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product'>, familyPayloads: readonly Payload[], family: KbFamily): Applicable {
+  const entries: Applicable['entries'] = [];
   const byKb = new Map<string, Candidate>();
-  const skipped: Skip[] = [];
-  const reportedInstalled = new Set<string>();
-  for (const p of payloads) {
-    // payloads of other families are not this host's business: not even worth a "skipped" line
-    if (p.ntVersion !== family.ntVersion) continue;
+  for (const p of familyPayloads) {
     const fact = family.updates.get(p.kb) ?? null;
-    const notApplicable = whyNotApplicable(host, p, fact, family);
+    const notApplicable = whyNotApplicable(kind, p, fact, family);
     if (notApplicable) {
-      skipped.push({ kb: p.kb, cause: notApplicable });
-      continue;
-    }
-    if (base.installed.has(p.kb)) {
-      if (!reportedInstalled.has(p.kb)) skipped.push({ kb: p.kb, cause: { kind: 'installed' } });
-      reportedInstalled.add(p.kb);
+      entries.push({ kb: p.kb, applicable: false, skip: sharedSkip(p.kb, notApplicable) });
       continue;
     }
     const cand: Candidate = {
@@ -52,29 +63,65 @@ export function selectCandidates(host: HostInventory, payloads: Payload[], famil
       role: fact?.role ?? p.kind,
       released: fact?.released ?? null,
       restart: normaliseRestart(p.restart) ?? fact?.restart ?? null,
+      priority: 0,
     };
     const prev = byKb.get(p.kb);
     if (!prev) {
       byKb.set(p.kb, cand);
+      entries.push({ kb: p.kb, applicable: true, skip: null });
       continue;
     }
     const [keep, drop] = preferFile(prev, cand);
     byKb.set(p.kb, keep);
-    skipped.push({ kb: p.kb, cause: { kind: 'other-file', file: drop.payload.fileName, planned: keep.payload.fileName } });
+    entries.push({ kb: p.kb, applicable: true, skip: sharedSkip(p.kb, { kind: 'other-file', file: drop.payload.fileName, planned: keep.payload.fileName }) });
   }
-  for (const c of byKb.values()) noteTrustAssumptions(c, family, base, notes);
+  const candidates = [...byKb.values()].map((c) => ({ c, ...trustAssumptions(c, family) }));
+  return { entries, candidates };
+}
+
+/** A skip that many hosts share: its words are worked out once. */
+function sharedSkip(kb: string, cause: SkipCause): Skip {
+  return { kb, cause, detail: describeSkip(kb, cause) };
+}
+
+/**
+ * The payloads that apply to this host: `applicable` (its kind of host) less what it has
+ * installed; one file per KB. Everything else is skipped with its cause, in catalog order.
+ */
+export function selectCandidates(applicable: Applicable, base: Baseline, notes: PlanNotes): { candidates: Map<string, Candidate>; skipped: Skip[] } {
+  const skipped: Skip[] = [];
+  const installed = base.installed;
+  const reportedInstalled = new Set<string>();
+  for (const e of applicable.entries) {
+    if (!e.applicable) skipped.push(e.skip!);
+    else if (installed.has(e.kb)) {
+      if (!reportedInstalled.has(e.kb)) skipped.push({ kb: e.kb, cause: { kind: 'installed' } });
+      reportedInstalled.add(e.kb);
+    } else if (e.skip) skipped.push(e.skip);
+  }
+  const byKb = new Map<string, Candidate>();
+  for (const a of applicable.candidates) {
+    if (installed.has(a.c.kb)) continue;
+    byKb.set(a.c.kb, a.c);
+    if (a.unknown !== null) notes.assumptions.push(a.unknown);
+    if (a.sha2 !== null && !base.sha2Active) notes.assumptions.push(a.sha2);
+    if (a.metadata !== null) notes.assumptions.push(a.metadata);
+  }
   return { candidates: byKb, skipped };
 }
 
-function noteTrustAssumptions(c: Candidate, family: KbFamily, base: Baseline, notes: PlanNotes): void {
+/** What planning `c` assumes: an unknown KB's metadata; a SHA-2-only SHA-2 support package (only while SHA-2 is not active); unverified metadata. */
+function trustAssumptions(c: Candidate, family: KbFamily): { unknown: string | null; sha2: string | null; metadata: string | null } {
+  let unknown: string | null = null;
   if (!c.fact) {
     const chain = CHAIN_OF_ROLE[c.role] ? `; it is ordered among the ${c.role === 'servicing-stack' ? 'servicing stack updates' : 'rollups'} by its KB number` : '; it supersedes nothing';
-    notes.assumptions.push(`${c.kb} is not in the knowledge base: its role (${c.role}) and restart behaviour come from its own metadata${chain}`);
+    unknown = `${c.kb} is not in the knowledge base: its role (${c.role}) and restart behaviour come from its own metadata${chain}`;
   }
-  if (c.kb === family.sha2SupportKb && c.payload.signatures === 'sha2-only' && !base.sha2Active) {
-    notes.assumptions.push(`${c.payload.fileName} (SHA-2 code signing support) is itself signed with SHA-2 only; planned on the assumption that the host accepts it; if wusa refuses it, fetch a dual-signed (SHA-1 + SHA-2) release of ${c.kb}`);
-  }
-  if (c.payload.metadataVerified === false) notes.assumptions.push(`${c.kb}: its update.mum was not verified against its signed catalog (${c.payload.metadataReason ?? 'no reason given'}); its metadata is trusted as read`);
+  const sha2 = c.kb === family.sha2SupportKb && c.payload.signatures === 'sha2-only'
+    ? `${c.payload.fileName} (SHA-2 code signing support) is itself signed with SHA-2 only; planned on the assumption that the host accepts it; if wusa refuses it, fetch a dual-signed (SHA-1 + SHA-2) release of ${c.kb}`
+    : null;
+  const metadata = c.payload.metadataVerified === false ? `${c.kb}: its update.mum was not verified against its signed catalog (${c.payload.metadataReason ?? 'no reason given'}); its metadata is trusted as read` : null;
+  return { unknown, sha2, metadata };
 }
 
 function normaliseRestart(r: string | null): 'required' | 'possible' | 'never' | null {
@@ -94,7 +141,7 @@ function preferFile(a: Candidate, b: Candidate): [Candidate, Candidate] {
   return rev(b) > rev(a) ? [b, a] : [a, b];
 }
 
-function whyNotApplicable(host: HostInventory, p: Payload, fact: KbUpdateFact | null, family: KbFamily): SkipCause | null {
+function whyNotApplicable(host: Pick<HostInventory, 'architecture' | 'product'>, p: Payload, fact: KbUpdateFact | null, family: KbFamily): SkipCause | null {
   const file = p.fileName;
   if (p.signatures === 'invalid' || p.signatures === 'unsigned') return { kind: 'unsigned', file, signatures: p.signatures };
   if (p.architecture !== 'neutral') {

@@ -1,0 +1,62 @@
+import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
+import type { Payload } from '../package/types';
+import type { CatalogCurrency } from './causes';
+import { catalogCurrency, knowledgeBaseline } from './completeness';
+import { servicingStackVersions, type StackVersion } from './host-state';
+import { RequirementTable } from './resolve';
+import { setInstallOrder } from './schedule';
+import { applicableTo, type Applicable } from './select';
+import type { HostInventory, PlanGoal } from './types';
+
+/**
+ * What planning a host of one family depends on besides the host itself: the catalog's payloads
+ * of the family and what follows from them and the knowledge base alone. A Planner works each
+ * out once per run, when the first host that needs it comes, and every later host shares it.
+ * Nothing here may depend on a host's installed set: that is what makes the sharing exact.
+ */
+export class FamilyWork {
+  /** how current the catalog is for the family (each plan gets its own copy) */
+  readonly currency: CatalogCurrency;
+  /** the static requirements of each candidate */
+  readonly requirements: RequirementTable;
+  private readonly applicable = new Map<HostInventory['architecture'], Map<string | null, Applicable>>();
+  private readonly stackVersions = new Map<HostInventory['architecture'], Map<string, StackVersion>>();
+  private readonly baselines = new Map<string | null, KbUpdateFact[]>();
+
+  /** `payloads`: the catalog's payloads of this family's NT version, in catalog order */
+  constructor(
+    readonly family: KbFamily,
+    readonly payloads: readonly Payload[],
+    private readonly goal: PlanGoal,
+  ) {
+    this.currency = catalogCurrency(family, payloads);
+    this.requirements = new RequirementTable(family);
+  }
+
+  /** The payloads that apply to a host of this architecture and product, before its installed set counts. */
+  applicableTo(host: Pick<HostInventory, 'architecture' | 'product'>): Applicable {
+    let byProduct = this.applicable.get(host.architecture);
+    if (!byProduct) this.applicable.set(host.architecture, (byProduct = new Map()));
+    let a = byProduct.get(host.product);
+    if (!a) {
+      a = applicableTo(host, this.payloads, this.family);
+      setInstallOrder(a.candidates.map((x) => x.c));
+      byProduct.set(host.product, a);
+    }
+    return a;
+  }
+
+  /** The servicing stack version each SSU brings, for a host of this architecture. */
+  servicingStackVersions(architecture: HostInventory['architecture']): Map<string, StackVersion> {
+    let v = this.stackVersions.get(architecture);
+    if (!v) this.stackVersions.set(architecture, (v = servicingStackVersions(architecture, this.payloads, this.family)));
+    return v;
+  }
+
+  /** The knowledge base's baseline of a current host of this product, for the run's goal. */
+  knowledgeBaseline(product: string | null): KbUpdateFact[] {
+    let b = this.baselines.get(product);
+    if (!b) this.baselines.set(product, (b = knowledgeBaseline(this.family, product, this.goal)));
+    return b;
+  }
+}
