@@ -156,6 +156,22 @@ export function verifyAuthenticodeSignature(
   });
 }
 
+/**
+ * A signature whose file digest was checked before, over bytes that cannot have changed since (a
+ * catalog blob, named and re-checked by its SHA-256), judged again against the trust given now:
+ * every step of verifyAuthenticodeSignature but the file digest and the container's own content
+ * checks. What removing or adding a trust anchor changes, without a pass over the file.
+ */
+export function verifySignatureTrust(slot: SignatureSlot, index: number, options: TrustOptions): SignatureReport {
+  const report = emptyReport(index, slot.nested);
+  return runSteps(report, () => {
+    const spc = spcOf(slot);
+    report.digestAlgorithm = spc.digestAlgorithm;
+    checkDigestStrength(spc.digestAlgorithm);
+    verifySigner(slot.signedData as SignedData, report, options, [Oid.codeSigning]);
+  });
+}
+
 export interface SignedDataOptions extends TrustOptions {
   /** acceptable leaf EKUs (default: codeSigning); Windows catalogs are often signed with 1.3.6.1.4.1.311.10.3.6 */
   ekus?: string[];

@@ -1,9 +1,11 @@
 import type { CabByteSource } from '../cab/byte-source';
 import { RandomAccessFile } from '../io/random-access-file';
 import { hasDosSignature } from '../pe/header';
-import { prepareCabSignature, verifyCab, verifyPreparedCab, type FileVerdict, type PreparedCabSignature, type VerifyCabOptions } from './cab';
+import { decideVerdict, prepareCabSignature, verifyCab, verifyPreparedCab, type FileVerdict, type PreparedCabSignature, type VerifyCabOptions } from './cab';
 import type { VerifyDigests } from './parallel-digest';
 import { preparePeSignature, verifyPe, verifyPreparedPe, type PreparedPeSignature } from './pe';
+import { verifySignatureTrust } from './signature';
+import type { TrustAnchor } from './trust';
 
 export type SignedContainer = 'pe' | 'cab';
 
@@ -55,4 +57,20 @@ export function prepareSignature(file: CabByteSource): PreparedSignature {
 /** The verdict from a prepared signature and the digests of the caller's pass over `source` (the same bytes). */
 export function verifyPreparedSignature(label: string, source: CabByteSource, prepared: PreparedSignature, digests: VerifyDigests, options: VerifyCabOptions): FileVerdict {
   return prepared.container === 'pe' ? verifyPreparedPe(label, source, prepared, digests, options) : verifyPreparedCab(label, prepared, digests, options);
+}
+
+/**
+ * The trust of a file verified before (a catalog blob: its digests were checked when it was
+ * imported, and its SHA-256 proves the bytes are the same), judged against the anchors given now.
+ * Only headers and signature blobs are read. Each chain is built at the time it was checked then
+ * (`checkedAt`, by signature index; a verified timestamp still decides for itself), so the verdict
+ * changes only with the trust: an anchor removed makes it untrusted, added back makes it valid.
+ */
+export function verifyTrustOfVerifiedFile(label: string, source: CabByteSource, options: { trust: TrustAnchor[]; checkedAt: (index: number) => Date | undefined }): FileVerdict {
+  const prepared = prepareSignature(source);
+  if (prepared.failure !== null) return { file: label, verdict: 'invalid', code: prepared.failure.code, reason: prepared.failure.message, sha256: null, signatures: [] };
+  const slots = prepared.container === 'pe' ? prepared.slots.map((s) => s.slot) : prepared.slots;
+  if (slots.length === 0) return { file: label, verdict: 'unsigned', code: null, reason: 'no Authenticode signature', sha256: null, signatures: [] };
+  const signatures = slots.map((slot, i) => verifySignatureTrust(slot, i, { trust: options.trust, at: options.checkedAt(i) }));
+  return { file: label, sha256: null, signatures, ...decideVerdict(signatures, false) };
 }

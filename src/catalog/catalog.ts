@@ -418,6 +418,12 @@ export class Catalog {
       }));
   }
 
+  /** Anchors `trust remove` took out of the trust set (and not added back since), by fingerprint. */
+  removedTrustAnchors(): Map<string, { subject: string; removedAt: string }> {
+    const rows = this.prepare<[], { fingerprint: string; subject: string; removed_at: string }>('SELECT * FROM trust_anchor_removals').all();
+    return new Map(rows.map((r) => [r.fingerprint, { subject: r.subject, removedAt: r.removed_at }]));
+  }
+
   /** Add anchors; returns, per fingerprint, whether it was new. */
   addTrustAnchors(records: TrustAnchorRecord[]): Map<string, boolean> {
     this.assertWritable();
@@ -427,9 +433,12 @@ export class Catalog {
         `INSERT OR IGNORE INTO trust_anchors (fingerprint, subject, issuer, not_before, not_after, der, source, added_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       );
+      // trusted again: no longer a removal that payloads can be untrusted since
+      const unremove = this.prepare('DELETE FROM trust_anchor_removals WHERE fingerprint = ?');
       for (const r of records) {
         const info = insert.run(r.fingerprint, r.subject, r.issuer, r.notBefore, r.notAfter, r.der, r.source, r.addedAt);
         added.set(r.fingerprint, info.changes === 1);
+        unremove.run(r.fingerprint);
       }
     });
     return added;
@@ -445,6 +454,9 @@ export class Catalog {
       if (matches.length === 0) throw usageError('TRUST_ANCHOR_NOT_FOUND', `no trust anchor with fingerprint ${fingerprint}`);
       if (matches.length > 1) throw usageError('TRUST_ANCHOR_AMBIGUOUS', `${matches.length} trust anchors start with ${fingerprint}; give more digits`);
       this.prepare('DELETE FROM trust_anchors WHERE fingerprint = ?').run(matches[0].fingerprint);
+      this
+        .prepare('INSERT OR REPLACE INTO trust_anchor_removals (fingerprint, subject, removed_at) VALUES (?, ?, ?)')
+        .run(matches[0].fingerprint, matches[0].subject, new Date().toISOString());
       return matches[0];
     });
   }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { Catalog } from './catalog';
 import { sha256OfOpenFile } from '../io/hash-file';
+import { untrustedPayloads, untrustedSince, type LiveTrust } from './live-trust';
 
 /**
  * `catalog check`: is every row backed by the right bytes, and every byte backed by a row?
@@ -9,7 +10,9 @@ import { sha256OfOpenFile } from '../io/hash-file';
  * With `repair`, removes what can be removed safely (orphans, strays, dead temps) under the
  * catalog write lock, and deletes blobs whose bytes no longer match their name (worthless,
  * and in the way of a restore); it never deletes a row — a missing blob comes back by
- * re-importing the same file.
+ * re-importing the same file. With the trust it holds now, it also finds payloads that are
+ * untrusted since an anchor was removed (./live-trust.ts); no repair makes those trusted again,
+ * only `trust add` of the anchor.
  */
 
 export type ProblemKind =
@@ -20,13 +23,16 @@ export type ProblemKind =
   | 'blob-hash-mismatch'
   | 'orphan-blob'
   | 'stray-file'
-  | 'leftover-temp';
+  | 'leftover-temp'
+  | 'untrusted-payload';
 
 export interface CheckProblem {
   kind: ProblemKind;
   sha256?: string;
   path?: string;
   detail: string;
+  /** set where the problem has one (untrusted-payload: PAYLOAD_UNTRUSTED) */
+  code?: string;
   /** removed by --repair */
   repaired: boolean;
 }
@@ -43,6 +49,8 @@ export interface CheckReport {
 
 export interface CheckOptions {
   repair?: boolean;
+  /** the trust the catalog holds now: payloads that no longer chain to it are problems (none judged without it) */
+  trust?: LiveTrust;
   /** called after each blob is hashed (progress) */
   onBlob?: (done: number, total: number, bytes: number) => void;
 }
@@ -94,6 +102,12 @@ export function checkCatalog(catalog: Catalog, options: CheckOptions = {}): Chec
   };
   if (catalog.readonly) findOrphans();
   else catalog.withWriteLock(findOrphans);
+
+  if (options.trust !== undefined) {
+    for (const u of untrustedPayloads(catalog, options.trust)) {
+      problems.push({ kind: 'untrusted-payload', code: 'PAYLOAD_UNTRUSTED', sha256: u.sha256, detail: `${u.kb ?? u.fileName}: ${untrustedSince(u)}`, repaired: false });
+    }
+  }
 
   const tempsInUse: string[] = [];
   for (const temp of catalog.blobs.listTemps()) {

@@ -3,6 +3,7 @@ import { isSha256Hex } from '../catalog/blob-store';
 import { openCatalog } from '../catalog/catalog';
 import { checkCatalog, type CheckReport } from '../catalog/check';
 import { exportBlob } from '../catalog/export-blob';
+import { catalogTrust } from '../catalog/live-trust';
 import type { CatalogEntry, PayloadFilter } from '../catalog/types';
 import { CabferryError, ExitCode } from '../errors';
 import { CATALOG_OPTION } from './options';
@@ -97,6 +98,7 @@ export function register(program: Command): void {
           const progress = isInteractive() && !opts.json;
           const report = checkCatalog(catalog, {
             repair: opts.repair,
+            trust: catalogTrust(catalog),
             onBlob: progress ? (done, total) => process.stderr.write(`\rchecking blobs ${done}/${total}`) : undefined,
           });
           if (progress && report.payloadsChecked > 0) process.stderr.write('\n');
@@ -201,8 +203,9 @@ function formatEntry(e: CatalogEntry & { events: { at: string; who: string; host
 
 function formatCheck(r: CheckReport): string {
   const lines = [`catalog ${r.catalog}: ${r.payloadsChecked} payload(s) checked, ${r.bytesHashed} bytes re-hashed`];
-  for (const p of r.problems) lines.push(`${p.repaired ? 'repaired' : 'PROBLEM '} ${p.kind}: ${p.sha256 ?? p.path ?? ''} — ${p.detail}`);
+  for (const p of r.problems) lines.push(`${p.repaired ? 'repaired' : 'PROBLEM '} ${p.kind}: ${p.sha256 ?? p.path ?? ''} — ${p.detail}${p.code ? ` [${p.code}]` : ''}`);
   for (const t of r.tempsInUse) lines.push(`note     ${t} belongs to an import still running`);
-  lines.push(r.ok ? (r.problems.length ? 'consistent after repair' : 'consistent') : 'NOT consistent' + (r.problems.some((p) => !p.repaired && (p.kind === 'orphan-blob' || p.kind === 'leftover-temp' || p.kind === 'stray-file')) ? ' (run with --repair to remove orphans and leftovers)' : ''));
+  lines.push(r.ok ? (r.problems.length ? 'consistent after repair' : 'consistent') : 'NOT consistent' + (r.problems.some((p) => !p.repaired && (p.kind === 'orphan-blob' || p.kind === 'leftover-temp' || p.kind === 'stray-file')) ? ' (run with --repair to remove orphans and leftovers)' : '')
+    + (r.problems.some((p) => p.kind === 'untrusted-payload') ? ' (untrusted payloads: stage refuses them until `cabferry trust add` brings their anchor back)' : ''));
   return lines.join('\n') + '\n';
 }

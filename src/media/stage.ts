@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CabferryError, describeIoError, inputError, internalError, isCabferryError, usageError } from '../errors';
-import { openCatalog } from '../catalog/catalog';
+import { openCatalog, type Catalog } from '../catalog/catalog';
+import { catalogTrust, untrustedPayloads } from '../catalog/live-trust';
 import { collectScript, loadKnowledgeBase, planHosts, readHostInventories } from '../planner';
 import { familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
 import { printable } from '../io/printable';
@@ -137,6 +138,7 @@ export function stageMedia(options: StageOptions): StageResult {
     const payloads = catalog.payloads();
     const plans = planHosts(inventories, payloads, kb, options.goal);
     const hosts = inventories.map((inventory, i) => ({ inventory, plan: plans[i]! }));
+    refuseUntrustedPayloads(catalog, plans);
     return writeMedia({
       to: options.to,
       hosts,
@@ -156,6 +158,24 @@ export function stageMedia(options: StageOptions): StageResult {
   } finally {
     catalog.close();
   }
+}
+
+/**
+ * Trust is live: a payload the plans would install that chained, when it was imported, to an
+ * anchor removed from the catalog since, and chains to none trusted now, is refused by name
+ * before anything is written (`trust add` of the anchor makes it stageable again).
+ */
+function refuseUntrustedPayloads(catalog: Catalog, plans: HostPlan[]): void {
+  const planned = new Set(plans.flatMap((p) => p.steps.map((s) => s.sha256).filter((sha): sha is string => sha !== null)));
+  const untrusted = untrustedPayloads(catalog, catalogTrust(catalog), planned);
+  if (untrusted.length === 0) return;
+  const named = untrusted.map((u) => `${u.kb ?? u.fileName} (${u.sha256.slice(0, 12)}…)`).join(', ');
+  const anchors = [...new Map(untrusted.flatMap((u) => u.removedAnchors).map((a) => [a.fingerprint, a])).values()];
+  throw new CabferryError(
+    'negative',
+    'MEDIA_PAYLOAD_UNTRUSTED',
+    `${named}: untrusted since the anchor was removed (${anchors.map((a) => `"${a.subject}" ${a.fingerprint.slice(0, 16)}…`).join(', ')}) and chaining to no anchor trusted now; \`cabferry trust add\` it again, \`cabferry catalog check\` lists every such payload`,
+  );
 }
 
 export function writeMedia(input: WriteMediaInput): StageResult {
