@@ -2,8 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixturePath, tempDir } from '../helpers';
-import { isCabferryError } from '../../src/errors';
+import { assertThrowsCode, fixturePath, tempDir } from '../helpers';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { isEncryptedKeyPem, loadSigningMaterial } from '../../src/media/signing-material';
 import { DOCUMENT_SIGNING, encryptedLeafKey, issueSigner } from './test-pki';
@@ -14,15 +13,6 @@ const work = tempDir('cabferry-signing-');
 const pki = (f: string) => fixturePath('pki', f);
 const root = () => loadTrustAnchors([pki('root.pem')]);
 
-function expectCode(fn: () => unknown, code: string, message?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isCabferryError(e), String(e));
-    assert.equal(e.code, code, e.message);
-    assert.equal(e.kind, 'usage');
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 describe('loadSigningMaterial', () => {
   test('the fixture code-signing leaf with its chain: loaded, no warning against the root that issued it', () => {
@@ -34,23 +24,23 @@ describe('loadSigningMaterial', () => {
   });
 
   test('a key that is not the certificate\'s is refused, naming both files', () => {
-    expectCode(() => loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('root.pem') }), 'SIGN_KEY_MISMATCH', /leaf-rsa\.key is not the key of the certificate "Cabferry Test Root CA" in .*root\.pem/);
-    expectCode(() => loadSigningMaterial({ keyFile: pki('catalog-signer.key'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_KEY_MISMATCH');
+    assertThrowsCode(() => loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('root.pem') }), 'SIGN_KEY_MISMATCH', 'usage', /leaf-rsa\.key is not the key of the certificate "Cabferry Test Root CA" in .*root\.pem/);
+    assertThrowsCode(() => loadSigningMaterial({ keyFile: pki('catalog-signer.key'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_KEY_MISMATCH', 'usage');
   });
 
   test('an encrypted key: without a passphrase a message saying how to give one; with the right one it loads; a wrong one is said so', () => {
     const key = encryptedLeafKey(work, 'correct horse');
     assert.equal(isEncryptedKeyPem(fs.readFileSync(key, 'utf8')), true);
     assert.equal(isEncryptedKeyPem(fs.readFileSync(pki('leaf-rsa.key'), 'utf8')), false);
-    expectCode(() => loadSigningMaterial({ keyFile: key, certFile: pki('leaf-rsa-chain.pem'), passphraseHint: '--sign-pass-env VAR' }), 'SIGN_KEY_ENCRYPTED', /protected by a passphrase; supply it with --sign-pass-env VAR/);
-    expectCode(() => loadSigningMaterial({ keyFile: key, certFile: pki('leaf-rsa-chain.pem'), passphrase: 'wrong' }), 'SIGN_KEY_PASSPHRASE');
+    assertThrowsCode(() => loadSigningMaterial({ keyFile: key, certFile: pki('leaf-rsa-chain.pem'), passphraseHint: '--sign-pass-env VAR' }), 'SIGN_KEY_ENCRYPTED', 'usage', /protected by a passphrase; supply it with --sign-pass-env VAR/);
+    assertThrowsCode(() => loadSigningMaterial({ keyFile: key, certFile: pki('leaf-rsa-chain.pem'), passphrase: 'wrong' }), 'SIGN_KEY_PASSPHRASE', 'usage');
     const m = loadSigningMaterial({ keyFile: key, certFile: pki('leaf-rsa-chain.pem'), passphrase: 'correct horse' });
     assert.equal(isEncryptedKeyPem(m.keyPem), false, 'handed on decrypted');
   });
 
   test('signer purpose: a CA certificate and a time-stamping certificate are refused; a document-signing leaf is accepted', () => {
-    expectCode(() => loadSigningMaterial({ keyFile: pki('intermediate.key'), certFile: pki('intermediate.pem') }), 'SIGN_CERT_PURPOSE', /is a CA certificate/);
-    expectCode(() => loadSigningMaterial({ keyFile: pki('tsa.key'), certFile: pki('tsa-chain.pem') }), 'SIGN_CERT_PURPOSE', /no code-signing or document-signing/);
+    assertThrowsCode(() => loadSigningMaterial({ keyFile: pki('intermediate.key'), certFile: pki('intermediate.pem') }), 'SIGN_CERT_PURPOSE', 'usage', /is a CA certificate/);
+    assertThrowsCode(() => loadSigningMaterial({ keyFile: pki('tsa.key'), certFile: pki('tsa-chain.pem') }), 'SIGN_CERT_PURPOSE', 'usage', /no code-signing or document-signing/);
     const doc = issueSigner(work, 'Document Signer', DOCUMENT_SIGNING);
     const m = loadSigningMaterial({ keyFile: doc.key, certFile: doc.cert, anchors: root() });
     assert.equal(m.signer.subject, doc.subject);
@@ -64,9 +54,9 @@ describe('loadSigningMaterial', () => {
   });
 
   test('unreadable files and non-RSA keys are usage errors naming the file', () => {
-    expectCode(() => loadSigningMaterial({ keyFile: path.join(work, 'nope.key'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_FILE_UNREADABLE', /nope\.key/);
-    expectCode(() => loadSigningMaterial({ keyFile: pki('leaf-rsa.pem'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_KEY_UNREADABLE');
-    expectCode(() => loadSigningMaterial({ keyFile: pki('leaf-ecdsa.key'), certFile: pki('leaf-ecdsa-chain.pem') }), 'SIGN_KEY_UNSUPPORTED');
-    expectCode(() => loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('leaf-rsa.key') }), 'SIGN_CERT_UNREADABLE');
+    assertThrowsCode(() => loadSigningMaterial({ keyFile: path.join(work, 'nope.key'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_FILE_UNREADABLE', 'usage', /nope\.key/);
+    assertThrowsCode(() => loadSigningMaterial({ keyFile: pki('leaf-rsa.pem'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_KEY_UNREADABLE', 'usage');
+    assertThrowsCode(() => loadSigningMaterial({ keyFile: pki('leaf-ecdsa.key'), certFile: pki('leaf-ecdsa-chain.pem') }), 'SIGN_KEY_UNSUPPORTED', 'usage');
+    assertThrowsCode(() => loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('leaf-rsa.key') }), 'SIGN_CERT_UNREADABLE', 'usage');
   });
 });
