@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { inputError, internalError, isCabferryError } from '../errors';
 import { writeFully } from '../io/write-fully';
 import { sha256OfOpenFile, type HashedFile } from '../io/hash-file';
+import { openRegularFile } from '../io/regular-file';
 
 /** Streaming file operations the media code needs: hash, copy-while-hashing, atomic writes. */
 
@@ -18,9 +19,13 @@ export function isMediaTempFile(relPath: string): boolean {
 
 export type { HashedFile };
 
-/** SHA-256 and size of a file on the media (an unreadable file is a media error). */
+/**
+ * SHA-256 and size of a file on the media (an unreadable file is a media error). Opened as a
+ * regular file only, never through a link: a FIFO swapped in after the caller's lstat is refused
+ * (FILE_NOT_REGULAR) instead of blocking the read for ever.
+ */
 export function hashFile(file: string): HashedFile {
-  const fd = openOrThrow(file, 'r');
+  const fd = openRegularOrThrow(file);
   try {
     return sha256OfOpenFile(fd);
   } finally {
@@ -101,6 +106,15 @@ function writeToMedia(fd: number, bytes: Buffer, file: string): void {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOSPC' ? 'the media is full' : code === 'EFBIG' ? 'the file is too large for this file system' : String(code ?? e);
     throw internalError('MEDIA_WRITE', `cannot write ${file}: ${why}`, { file, cause: e });
+  }
+}
+
+function openRegularOrThrow(file: string): number {
+  try {
+    return openRegularFile(file, { noFollow: true }).fd;
+  } catch (e) {
+    if (isCabferryError(e) && e.code === 'FILE_UNREADABLE') throw inputError('MEDIA_READ', `cannot read ${file}: ${(e.cause as NodeJS.ErrnoException | undefined)?.code ?? e.message}`, { file, cause: e });
+    throw e;
   }
 }
 

@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { fixturePath, runCli, tempDir } from '../helpers';
+import { hashFile } from '../../src/media/files';
+import { assertThrowsCode, fixturePath, runCli, tempDir } from '../helpers';
 
 const work = tempDir('cabferry-special-files-');
 const trust = fixturePath('pki', 'root.pem');
@@ -93,5 +94,11 @@ describe('manifest.json and manifest.json.p7s read back from a medium', () => {
     fs.renameSync(path.join(root, 'manifest.json'), elsewhere);
     fs.symlinkSync(elsewhere, path.join(root, 'manifest.json'));
     expectRefused(['verify-media', root, '--allow-unsigned'], /\[FILE_IS_SYMLINK\]$/m);
+  });
+
+  test('a file on the medium swapped for a FIFO after it was examined is refused when hashed, not waited on', (t) => {
+    const fifo = path.join(work, 'swapped.msu');
+    if (!mkfifo(fifo)) return t.skip('mkfifo is not available');
+    assertThrowsCode(() => hashFile(fifo), 'FILE_NOT_REGULAR', 'input');
   });
 });
