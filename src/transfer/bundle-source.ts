@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as yauzl from 'yauzl';
-import { describeIoError, inputError } from '../errors';
+import { inputError } from '../errors';
+import { openRegularFile, readRegularFile } from '../io/regular-file';
 import { unsafeEntryNameReason } from '../importer/entry-names';
 import { entryName, MAGIC_EMPTY_ZIP, MAGIC_ZIP, nextEntry, openEntryStream, openZip, readMagic } from '../importer/sources';
 import { walkFiles } from '../media/files';
@@ -80,18 +81,13 @@ function openFolderBundle(root: string): BundleSource {
     kind: 'folder',
     files,
     problems,
+    // a bundle folder comes from removable media: each file is opened as a regular file, never
+    // through a link (a FIFO swapped in after the walk is refused, not waited on), and bounded
     async read(name, maxBytes) {
-      const file = diskPath(name);
-      const size = fs.statSync(file).size;
-      if (size > maxBytes) throw inputError('BUNDLE_FILE_TOO_LARGE', `${size} bytes, over the ${maxBytes}-byte limit for this file`, { file });
-      try {
-        return fs.readFileSync(file);
-      } catch (e) {
-        throw inputError('BUNDLE_UNREADABLE', `cannot read: ${describeIoError(e)}`, { file, cause: e });
-      }
+      return readRegularFile(diskPath(name), { maxBytes, noFollow: true, what: name });
     },
     async openStream(name) {
-      return fs.createReadStream(diskPath(name));
+      return fs.createReadStream('', { fd: openRegularFile(diskPath(name), { noFollow: true }).fd });
     },
     diskPath,
     close() {},

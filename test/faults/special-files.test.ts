@@ -11,6 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { hashFile } from '../../src/media/files';
+import { openBundle } from '../../src/transfer';
+import { CabferryError } from '../../src/errors';
 import { assertThrowsCode, fixturePath, runCli, tempDir } from '../helpers';
 
 const work = tempDir('cabferry-special-files-');
@@ -100,5 +102,23 @@ describe('manifest.json and manifest.json.p7s read back from a medium', () => {
     const fifo = path.join(work, 'swapped.msu');
     if (!mkfifo(fifo)) return t.skip('mkfifo is not available');
     assertThrowsCode(() => hashFile(fifo), 'FILE_NOT_REGULAR', 'input');
+  });
+});
+
+describe('a transfer bundle folder', () => {
+  test('a bundle file swapped for a FIFO after the folder was listed is refused when read or streamed, not waited on', async (t) => {
+    const folder = path.join(work, 'bundle');
+    fs.mkdirSync(folder);
+    fs.writeFileSync(path.join(folder, 'payload.msu'), 'bytes');
+    const bundle = await openBundle(folder);
+    try {
+      fs.rmSync(path.join(folder, 'payload.msu'));
+      if (!mkfifo(path.join(folder, 'payload.msu'))) return t.skip('mkfifo is not available');
+      const notRegular = (e: unknown) => e instanceof CabferryError && e.code === 'FILE_NOT_REGULAR';
+      await assert.rejects(bundle.read('payload.msu', 1024), notRegular);
+      await assert.rejects(bundle.openStream('payload.msu'), notRegular);
+    } finally {
+      bundle.close();
+    }
   });
 });
