@@ -1,8 +1,8 @@
-import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { ExitCode, usageError } from '../errors';
 import { stageMedia, type StageResult } from '../media';
-import { isEncryptedKeyPem } from '../media/signing-material';
+import { isEncryptedKeyPem, MAX_PEM_BYTES } from '../media/signing-material';
+import { readRegularFile } from '../io/regular-file';
 import { printable } from '../io/printable';
 import { planGoalFromOptions } from '../planner/present';
 import { action, isInteractive, printJson, warn } from './run';
@@ -78,7 +78,7 @@ export async function signPassphrase(opts: { signPassEnv?: string; signKey?: str
   if (opts.signKey === undefined || !process.stdin.isTTY || !process.stderr.isTTY) return undefined;
   let pem: string;
   try {
-    pem = fs.readFileSync(opts.signKey, 'utf8');
+    pem = readRegularFile(opts.signKey, { maxBytes: MAX_PEM_BYTES }).toString('utf8');
   } catch {
     return undefined; // the library names the unreadable file
   }

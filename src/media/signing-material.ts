@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import * as fs from 'node:fs';
-import { usageError } from '../errors';
+import { isCabferryError, usageError } from '../errors';
+import { readRegularFile } from '../io/regular-file';
 import { certificatesFromFileBytes, parseCertificate, type Certificate } from '../authenticode/certificate';
 import { buildChain } from '../authenticode/chain';
 import { isVerificationError } from '../authenticode/errors';
@@ -96,13 +96,18 @@ export function signerPurposeProblem(cert: Certificate): string | null {
   return null;
 }
 
+/** A key or certificate named by the operator: a regular file (a FIFO is refused, not waited on) of PEM size. */
 function readPem(file: string, what: string): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readRegularFile(file, { maxBytes: MAX_PEM_BYTES, what: `the ${what}` }).toString('utf8');
   } catch (e) {
-    throw usageError('SIGN_FILE_UNREADABLE', `cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, { file });
+    if (!isCabferryError(e)) throw e;
+    throw usageError('SIGN_FILE_UNREADABLE', `cannot read the ${what} ${file}: ${e.message}`, { file, cause: e });
   }
 }
+
+/** Far above any PEM key or certificate chain. */
+export const MAX_PEM_BYTES = 1024 * 1024;
 
 function privateKeyOf(pem: string, source: SigningMaterialSource): KeyObject {
   const file = source.keyFile;

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { hashFile } from '../../src/media/files';
+import { loadSigningMaterial } from '../../src/media/signing-material';
 import { openBundle } from '../../src/transfer';
 import { assertThrowsCode, fixturePath, runCli, tempDir } from '../helpers';
 
@@ -122,5 +123,13 @@ describe('a transfer bundle folder', () => {
     } finally {
       bundle.close();
     }
+  });
+});
+
+describe('files an operator names', () => {
+  test('a signing key or certificate that is a FIFO: a usage error (SIGN_FILE_UNREADABLE) naming the type, without blocking', (t) => {
+    const fifo = path.join(work, 'signer.key');
+    if (!mkfifo(fifo)) return t.skip('mkfifo is not available');
+    assertThrowsCode(() => loadSigningMaterial({ keyFile: fifo, certFile: fifo }), 'SIGN_FILE_UNREADABLE', 'usage', /cannot read the signing key .*signer\.key: is a named pipe \(FIFO\), not a regular file/);
   });
 });
