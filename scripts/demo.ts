@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm start`: the main job end to end on the bundled sample, through the real CLI.
- * A throwaway catalog and media folder under .tmp/demo/ (recreated each run):
+ * A throwaway catalog and media folder under .tmp/demo/ (or $CABFERRY_DEMO_DIR; recreated each run):
  *   trust the test PKI root → import the fixture MSUs → plan two Server 2008 SP2 hosts (x64 from systeminfo, x86 from systeminfo + Get-HotFix JSON) →
  *   stage them onto "USB media" → verify the media → verify one real Microsoft MSU.
  */
@@ -11,7 +11,8 @@ import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
-const work = path.join(root, '.tmp', 'demo');
+// the test of `npm start` (test/scripts/demo.test.ts) runs it in a folder of its own
+const work = process.env.CABFERRY_DEMO_DIR ?? path.join(root, '.tmp', 'demo');
 const catalog = path.join(work, 'catalog');
 const media = path.join(work, 'media');
 
