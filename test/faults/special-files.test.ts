@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { hashFile } from '../../src/media/files';
 import { loadSigningMaterial } from '../../src/media/signing-material';
+import { readHostInventory } from '../../src/planner';
 import { openBundle } from '../../src/transfer';
 import { assertThrowsCode, fixturePath, runCli, tempDir } from '../helpers';
 
@@ -131,5 +132,16 @@ describe('files an operator names', () => {
     const fifo = path.join(work, 'signer.key');
     if (!mkfifo(fifo)) return t.skip('mkfifo is not available');
     assertThrowsCode(() => loadSigningMaterial({ keyFile: fifo, certFile: fifo }), 'SIGN_FILE_UNREADABLE', 'usage', /cannot read the signing key .*signer\.key: is a named pipe \(FIFO\), not a regular file/);
+  });
+
+  test('a host inventory (written back on the medium by collect.cmd) that is a FIFO or 600 MB: refused by type or size, without blocking or reading it', (t) => {
+    const huge = path.join(work, 'SRV01-inventory.txt');
+    const fd = fs.openSync(huge, 'w');
+    fs.ftruncateSync(fd, 600 * 1024 * 1024);
+    fs.closeSync(fd);
+    assertThrowsCode(() => readHostInventory(huge), 'INVENTORY_TOO_LARGE', 'input', /holds 629145600 bytes, over the \d+-byte limit/);
+    const fifo = path.join(work, 'SRV02-inventory.txt');
+    if (!mkfifo(fifo)) return t.skip('mkfifo is not available');
+    assertThrowsCode(() => readHostInventory(fifo), 'INVENTORY_NOT_A_FILE', 'input', /is a named pipe \(FIFO\)/);
   });
 });

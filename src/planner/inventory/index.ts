@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
 import { inputError, isCabferryError } from '../../errors';
+import { readRegularFile } from '../../io/regular-file';
 import type { HostInventory } from '../types';
 import { evidenceOf, finishInventory, hostIdentity, mergeInventories } from './host-facts';
 import { looksLikeCollectFile, parseCollectFile } from './collect';
@@ -50,15 +50,14 @@ function detectAndParse(text: string, file: string): { inventory: HostInventory;
 }
 
 export function readHostInventory(file: string): { inventory: HostInventory; format: InventoryFormat } {
+  // an inventory comes back on the medium: judged on the open descriptor (a FIFO swapped in is refused, not waited on) and bounded
   let bytes: Buffer;
   try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) throw inputError('INVENTORY_NOT_A_FILE', 'not a regular file', { file });
-    if (st.size > MAX_INVENTORY_BYTES) throw inputError('INVENTORY_TOO_LARGE', `${st.size} bytes is too large for a host inventory`, { file });
-    bytes = fs.readFileSync(file);
+    bytes = readRegularFile(file, { maxBytes: MAX_INVENTORY_BYTES, what: 'the host inventory' });
   } catch (e) {
-    if (isCabferryError(e)) throw e;
-    throw inputError('INVENTORY_UNREADABLE', `cannot read: ${(e as Error).message}`, { file });
+    if (!isCabferryError(e)) throw e;
+    const code = e.code === 'FILE_NOT_REGULAR' ? 'INVENTORY_NOT_A_FILE' : e.code === 'FILE_TOO_LARGE' ? 'INVENTORY_TOO_LARGE' : 'INVENTORY_UNREADABLE';
+    throw inputError(code, e.message, { file, cause: e });
   }
   return parseHostInventory(bytes, file);
 }
