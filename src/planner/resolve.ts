@@ -64,6 +64,15 @@ export function esuPreparationFor(family: KbFamily, fact: KbUpdateFact): string[
   return family.esu.licensingPreparationKbs.filter((prep) => prep !== fact.kb && (family.updates.get(prep)?.released ?? '') <= fact.released);
 }
 
+const APPLICABLE_WHY = new Map<PayloadKind, string>();
+
+/** "applicable hotfix not yet installed": one string per role, not one per root of every host */
+function applicableWhy(role: PayloadKind): string {
+  let why = APPLICABLE_WHY.get(role);
+  if (why === undefined) APPLICABLE_WHY.set(role, (why = `applicable ${roleLabel(role)} not yet installed`));
+  return why;
+}
+
 /** Code-unit order: KB numbers and ISO dates are ASCII, and localeCompare is needlessly slow in the scheduler's heap. */
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -212,7 +221,7 @@ export class Resolver {
         else if (c.role === 'servicing-stack' || c.role === 'monthly-rollup') continue; // older members of a chain: superseded
         else if (c.role === 'security-only' && rollup && this.rule.supersedes(rollup.kb, c.kb)) continue;
         else if (c.role !== 'security-only' && replacedInCatalog(c)) continue;
-        else roots.push({ c, why: `applicable ${roleLabel(c.role)} not yet installed` });
+        else roots.push({ c, why: applicableWhy(c.role) });
       }
     } else {
       for (const c of live) {
@@ -221,12 +230,14 @@ export class Resolver {
         else if (c.role === 'servicing-stack') continue;
         else if (c.role !== 'security-only' && replacedInCatalog(c)) continue;
         // security-only updates are not cumulative: every month's package is needed
-        else roots.push({ c, why: c.role === 'security-only' ? 'security-only updates are not cumulative: each month is installed' : `applicable ${roleLabel(c.role)} not yet installed` });
+        else roots.push({ c, why: c.role === 'security-only' ? 'security-only updates are not cumulative: each month is installed' : applicableWhy(c.role) });
       }
     }
     // SSUs first, so that a later prerequisite on an older SSU is met by the newest one
-    roots.sort((a, b) => rank(a.c) - rank(b.c));
-    for (const r of roots) this.choose(r.c, r.why);
+    // (a stable sort by rank, rank by rank: ranks are a handful of small numbers)
+    const byRank: { c: Candidate; why: string }[][] = [];
+    for (const r of roots) (byRank[rank(r.c)] ??= []).push(r);
+    for (const ranked of byRank) if (ranked) for (const r of ranked) this.choose(r.c, r.why);
   }
 
   private choose(c: Candidate, why: string | null, neededBy?: string): Chosen {
@@ -283,9 +294,15 @@ export class Resolver {
   }
 
   closePrerequisites(): void {
-    for (const ch of [...this.chosen.values()]) this.resolve(ch, new Set([ch.c.kb]));
+    // one path for every root: resolve leaves it as it found it, less the root at most
+    const path = new Set<string>();
+    for (const ch of [...this.chosen.values()]) {
+      path.clear();
+      path.add(ch.c.kb);
+      this.resolve(ch, path);
+    }
     // anything whose requirement tree hit a missing KB cannot install: take it out of the plan
-    let changed = true;
+    let changed = this.blocked.size > 0;
     while (changed) {
       changed = false;
       for (const ch of this.chosen.values()) {
@@ -296,6 +313,7 @@ export class Resolver {
         }
       }
     }
+    if (this.blocked.size === 0) return;
     for (const kb of this.blocked) this.chosen.delete(kb);
     // a recommended order onto something left out is no order at all
     for (const ch of this.chosen.values()) ch.deps = ch.deps.filter((d) => this.chosen.has(d.kb));

@@ -79,16 +79,32 @@ class SimulatedHost {
       if (!this.installedThisStage(d.kb)) continue;
       const dep = chosen.get(d.kb)!.c;
       // the SHA-2 reason first: it is the one an admin must not get wrong
-      if (d.active) return { needsRestart: `${ch.c.kb} is signed with SHA-2 only; ${dep.kb} (SHA-2 code signing support) takes effect after a restart` };
+      if (d.active) return { needsRestart: awaitsSha2(ch.c, dep.kb) };
       if (dep.restart === 'required') return { needsRestart: `${dep.kb} requires a restart before ${ch.c.kb} can install` };
     }
     if (ch.c.payload.signatures === 'sha2-only' && ch.c.kb !== this.family.sha2SupportKb && !this.state.sha2Active) {
-      return { needsRestart: this.sha2Installed ? `${ch.c.kb} is signed with SHA-2 only; ${this.family.sha2SupportKb} (SHA-2 code signing support) takes effect after a restart` : null };
+      return { needsRestart: this.sha2Installed ? awaitsSha2(ch.c, this.family.sha2SupportKb) : null };
     }
     // a service pack installs alone: nothing may be pending beneath it
     if (ch.c.role === 'service-pack' && this.sinceRestart.length > 0) return { needsRestart: `${ch.c.kb} (service pack) installs on a freshly restarted host` };
     return null;
   }
+}
+
+/**
+ * "KB… is signed with SHA-2 only; KB4474419 (SHA-2 code signing support) takes effect after a
+ * restart": on a host without SHA-2 support every SHA-2-only payload waits with these words, and
+ * the restart that follows lists them all. A candidate serves every host of its kind, so its words
+ * are kept with it (for the family's own SHA-2 support KB; any other is worded each time).
+ */
+const SHA2_WAIT = new WeakMap<Candidate, { sha2Kb: string; text: string }>();
+
+function awaitsSha2(c: Candidate, sha2Kb: string): string {
+  const known = SHA2_WAIT.get(c);
+  if (known !== undefined && known.sha2Kb === sha2Kb) return known.text;
+  const text = `${c.kb} is signed with SHA-2 only; ${sha2Kb} (SHA-2 code signing support) takes effect after a restart`;
+  if (known === undefined) SHA2_WAIT.set(c, { sha2Kb, text });
+  return text;
 }
 
 function asksForRestart(c: Candidate, family: KbFamily): boolean {
@@ -140,7 +156,9 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
   // among the installable, the heap's order (setInstallOrder)
   const nodes = new Map<string, Node>();
   for (const ch of chosen.values()) nodes.set(ch.c.kb, { ch, unmet: 0, dependents: [] });
-  const heap = new MinHeap<Node>((x, y) => x.ch.c.priority - y.ch.c.priority);
+  let size = 0;
+  for (const ch of chosen.values()) size = Math.max(size, ch.c.priority + 1);
+  const heap = new PriorityQueue<Node>(size);
   for (const node of nodes.values()) {
     const deps = node.ch.deps;
     for (let i = 0; i < deps.length; i++) {
@@ -152,7 +170,7 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
       node.unmet++;
       nodes.get(kb)!.dependents.push(node);
     }
-    if (node.unmet === 0) heap.push(node);
+    if (node.unmet === 0) heap.push(node.ch.c.priority, node);
   }
   let remaining = chosen.size;
   let deferred: { node: Node; needsRestart: string | null }[] = [];
@@ -164,7 +182,7 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
       }
       const reasons = [...new Set(deferred.map((d) => d.needsRestart).filter((r): r is string => r !== null))];
       addRestart(reasons.length > 0 ? reasons.join('; ') : 'finish the updates installed so far');
-      for (const d of deferred) heap.push(d.node);
+      for (const d of deferred) heap.push(d.node.ch.c.priority, d.node);
       deferred = [];
       continue;
     }
@@ -176,7 +194,7 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
     }
     remaining--;
     sim.install(next.c);
-    for (const d of node.dependents) if (--d.unmet === 0) heap.push(d);
+    for (const d of node.dependents) if (--d.unmet === 0) heap.push(d.ch.c.priority, d);
     const c = next.c;
     // built property by property, in the order the --json contract prints them
     // the name on the media comes from verified metadata, never from the name the file arrived under
@@ -250,42 +268,43 @@ function listKbs(kbs: string[]): string {
   return `${first.join(', ')} and ${kbs.length - 5} more`;
 }
 
-/** A binary min-heap: the scheduler pops the best installable payload in O(log n). */
-class MinHeap<T> {
-  private readonly items: T[] = [];
-  constructor(private readonly less: (a: T, b: T) => number) {}
+/**
+ * The installable payloads, smallest priority first. Priorities are small distinct integers (a
+ * candidate's place in setInstallOrder), so a bitmap finds the smallest in a word or two: the
+ * scheduler pushes and pops each of a thousand payloads once or twice per host.
+ */
+class PriorityQueue<T> {
+  private readonly words: Uint32Array;
+  private readonly items: (T | undefined)[];
+  /** no word below this one has a bit set */
+  private low = 0;
+  private count = 0;
 
-  push(x: T): void {
-    const a = this.items;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.less(a[i], a[p]) >= 0) break;
-      [a[i], a[p]] = [a[p], a[i]];
-      i = p;
-    }
+  constructor(size: number) {
+    this.words = new Uint32Array((size + 31) >>> 5);
+    this.items = new Array<T | undefined>(size);
+  }
+
+  /** `priority` is in [0, size) and not in the queue already */
+  push(priority: number, x: T): void {
+    const w = priority >>> 5;
+    this.words[w]! |= 1 << (priority & 31);
+    this.items[priority] = x;
+    if (w < this.low) this.low = w;
+    this.count++;
   }
 
   pop(): T | undefined {
-    const a = this.items;
-    if (a.length === 0) return undefined;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && this.less(a[l], a[m]) < 0) m = l;
-        if (r < a.length && this.less(a[r], a[m]) < 0) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
-        i = m;
-      }
-    }
-    return top;
+    if (this.count === 0) return undefined;
+    const words = this.words;
+    while (words[this.low] === 0) this.low++;
+    const word = words[this.low]!;
+    const lowest = word & -word;
+    words[this.low] = word ^ lowest;
+    const priority = (this.low << 5) + 31 - Math.clz32(lowest);
+    this.count--;
+    const x = this.items[priority];
+    this.items[priority] = undefined;
+    return x;
   }
 }
