@@ -173,12 +173,17 @@ export class Resolver {
   private block(kb: string): void {
     if (this.blocked.has(kb)) return;
     this.blocked.add(kb);
-    this.blockedIndex.add(kb);
+    if (!this.candidates.get(kb)!.inert) this.blockedIndex.add(kb);
   }
 
   /** The installed KB that is `kb` or replaces it, or null. */
   installedReplacement(kb: string): string | null {
     return this.base.installed.has(kb) ? kb : this.installedIndex.replacementOf(kb);
+  }
+
+  /** installedReplacement of a candidate of this host (never itself installed) */
+  private installedReplacementOf(c: Candidate): string | null {
+    return c.inert ? null : this.installedReplacement(c.kb);
   }
 
   /** The planned KB that is `kb` or replaces it, or null. */
@@ -189,14 +194,14 @@ export class Resolver {
   // ---- goal ---------------------------------------------------------------------------
 
   chooseRoots(goal: PlanGoal): void {
-    const live = [...this.candidates.values()].filter((c) => this.installedReplacement(c.kb) === null && !this.esuHeld.has(c.kb));
+    const live = [...this.candidates.values()].filter((c) => this.installedReplacementOf(c) === null && !this.esuHeld.has(c.kb));
     // the newest of a chain by the supersedence rule (dates, else KB numbers)
     const newest = (role: PayloadKind): Candidate | null =>
       live.filter((c) => c.role === role).reduce<Candidate | null>((best, c) => (best === null || this.rule.supersedes(c.kb, best.kb) ? c : best), null);
     // a live candidate that another live candidate replaces (rollups, SSUs, explicit facts) is no goal of its own
     const liveIndex = this.rule.index();
-    for (const c of live) liveIndex.add(c.kb);
-    const replacedInCatalog = (c: Candidate): boolean => liveIndex.replacementOf(c.kb) !== null;
+    for (const c of live) if (!c.inert) liveIndex.add(c.kb);
+    const replacedInCatalog = (c: Candidate): boolean => !c.inert && liveIndex.replacementOf(c.kb) !== null;
     const roots: { c: Candidate; why: string }[] = [];
     const ssu = newest('servicing-stack');
     if (ssu) roots.push({ c: ssu, why: `newest servicing stack update in the catalog (${ssu.released ?? 'date unknown'})` });
@@ -245,7 +250,7 @@ export class Resolver {
     if (!ch) {
       ch = { c, why: [], neededBy: null, standsFor: null, deps: [], requiresEsu: c.fact?.requiresEsu === true };
       this.chosen.set(c.kb, ch);
-      this.chosenIndex.add(c.kb);
+      if (!c.inert) this.chosenIndex.add(c.kb);
     }
     if (why !== null && !ch.why.includes(why)) ch.why.push(why);
     if (neededBy !== undefined) (ch.neededBy ??= new Set()).add(neededBy);
@@ -413,9 +418,9 @@ export class Resolver {
   unchosen(): Skip[] {
     const out: Skip[] = [];
     const finalIndex = this.rule.index();
-    for (const kb of this.chosen.keys()) finalIndex.add(kb);
+    for (const ch of this.chosen.values()) if (!ch.c.inert) finalIndex.add(ch.c.kb);
     const blockedIndex = this.rule.index();
-    for (const kb of this.blocked) blockedIndex.add(kb);
+    for (const kb of this.blocked) if (!this.candidates.get(kb)!.inert) blockedIndex.add(kb);
     for (const c of this.candidates.values()) {
       if (this.chosen.has(c.kb)) continue;
       if (this.esuHeld.has(c.kb)) {
@@ -423,6 +428,11 @@ export class Resolver {
         continue;
       }
       if (this.blocked.has(c.kb)) continue;
+      if (c.inert) {
+        // replaced by nothing, installed or planned or waiting
+        out.push({ kb: c.kb, cause: this.goalExcluded.get(c.kb) ?? { kind: 'not-needed' } });
+        continue;
+      }
       const replacedByInstalled = this.installedReplacement(c.kb);
       if (replacedByInstalled) {
         out.push({ kb: c.kb, cause: { kind: 'replaced-by-installed', by: replacedByInstalled } });

@@ -1,10 +1,9 @@
 import { internalError } from '../errors';
 import type { KbFamily } from '../knowledge/knowledge-base';
-import { publishedFileName } from '../knowledge/file-names';
 import type { Baseline } from './host-state';
 import { roleLabel } from './present';
 import { compareText, rank, type Chosen } from './resolve';
-import { ARCH_FILE, type Candidate } from './select';
+import type { Candidate } from './select';
 import type { PlanStep, SimulatedState } from './types';
 
 /**
@@ -198,8 +197,7 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
     const c = next.c;
     // built property by property, in the order the --json contract prints them
     // the name on the media comes from verified metadata, never from the name the file arrived under
-    const file = publishedFileName(family, c.kb, ARCH_FILE[c.payload.architecture], c.payload.format);
-    const step: PlanStep = { n: steps.length + 1, action: 'install', kb: c.kb, file, sha256: c.payload.sha256, kind: c.role, reason: explain(next, base) };
+    const step: PlanStep = { n: steps.length + 1, action: 'install', kb: c.kb, file: c.file, sha256: c.payload.sha256, kind: c.role, reason: explain(next, base) };
     const switches = switchesFor(c, assumptions);
     if (switches !== undefined) step.switches = switches;
     step.stateAfter = copyState(sim.state);

@@ -3,6 +3,7 @@ import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
 import { CHAIN_OF_ROLE } from './supersedence';
 import type { SkipCause } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
+import { publishedFileName } from '../knowledge/file-names';
 import { describeSkip } from './present';
 import type { HostInventory } from './types';
 
@@ -20,8 +21,17 @@ export interface Candidate {
   role: PayloadKind;
   released: string | null;
   restart: 'required' | 'possible' | 'never' | null;
-  /** its place in the scheduler's order among the candidates of its kind of host (schedule.ts installOrder), set once per run */
+  /** its place in the scheduler's order among the candidates of its kind of host (schedule.ts setInstallOrder), set once per run */
   priority: number;
+  /**
+   * no supersedence can involve it: its role is in no chain and is no security-only update, it
+   * names nothing it supersedes and the knowledge base names it as superseded by nothing. Such a
+   * candidate (most hotfixes) replaces nothing and is replaced by nothing: the resolver skips its
+   * replacement indexes for it
+   */
+  inert: boolean;
+  /** the name it carries on the media: publishedFileName from its verified metadata */
+  file: string;
 }
 
 export interface Skip {
@@ -49,6 +59,8 @@ export interface Applicable {
 export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product'>, familyPayloads: readonly Payload[], family: KbFamily): Applicable {
   const entries: Applicable['entries'] = [];
   const byKb = new Map<string, Candidate>();
+  const namedSuperseded = new Set<string>();
+  for (const f of family.updates.values()) for (const older of f.supersedes) namedSuperseded.add(older);
   for (const p of familyPayloads) {
     const fact = family.updates.get(p.kb) ?? null;
     const notApplicable = whyNotApplicable(kind, p, fact, family);
@@ -56,14 +68,17 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
       entries.push({ kb: p.kb, applicable: false, skip: sharedSkip(p.kb, notApplicable) });
       continue;
     }
+    const role = fact?.role ?? p.kind;
     const cand: Candidate = {
       kb: p.kb,
       payload: p,
       fact,
-      role: fact?.role ?? p.kind,
+      role,
       released: fact?.released ?? null,
       restart: normaliseRestart(p.restart) ?? fact?.restart ?? null,
       priority: 0,
+      inert: CHAIN_OF_ROLE[role] === undefined && role !== 'security-only' && (fact?.supersedes.length ?? 0) === 0 && !namedSuperseded.has(p.kb),
+      file: publishedFileName(family, p.kb, ARCH_FILE[p.architecture], p.format),
     };
     const prev = byKb.get(p.kb);
     if (!prev) {
