@@ -232,7 +232,31 @@ function finalRestart(sim: SimulatedHost, family: KbFamily, steps: PlanStep[], a
   addRestart(asking.length > 0 ? `${shown} ${asking.length === 1 ? 'asks' : 'ask'} for a restart to finish installing` : 'finish the updates installed so far');
 }
 
+/**
+ * The usual step's reason, kept with its candidate: one why, needed by nothing, standing for
+ * nothing, its requirements (by KB and strength) the same as the last host's; the words depend on
+ * nothing else (a build-moving payload's do, on the host's build: those are worded each time).
+ */
+const USUAL_REASON = new WeakMap<Candidate, { why: string; deps: Chosen['deps']; text: string }>();
+
 function explain(ch: Chosen, base: Baseline): string {
+  const c = ch.c;
+  const usual = ch.why.length === 1 && ch.neededBy === null && ch.standsFor === null && c.fact?.setsBuild == null;
+  if (!usual) return reasonText(ch, base);
+  const known = USUAL_REASON.get(c);
+  if (known !== undefined && known.why === ch.why[0] && sameDeps(known.deps, ch.deps)) return known.text;
+  const text = reasonText(ch, base);
+  USUAL_REASON.set(c, { why: ch.why[0]!, deps: ch.deps.map((d) => ({ ...d })), text });
+  return text;
+}
+
+function sameDeps(a: Chosen['deps'], b: Chosen['deps']): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.kb !== b[i]!.kb || a[i]!.recommended !== b[i]!.recommended) return false;
+  return true;
+}
+
+function reasonText(ch: Chosen, base: Baseline): string {
   const c = ch.c;
   let text = c.released ? `${roleLabel(c.role)} (${c.released})` : roleLabel(c.role);
   for (const w of ch.why) text += `; ${w}`;
