@@ -41,6 +41,12 @@ interface Requirement {
   active: boolean;
   recommended: boolean;
   need: Need;
+  /** the dependency when `kb` itself meets it (the usual case): one object for every host */
+  dep: Dep;
+}
+
+function requirement(kb: string, need: Need, active = false, recommended = false): Requirement {
+  return { kb, need, active, recommended, dep: { kb, active, recommended } };
 }
 
 export const ROLE_RANK: Partial<Record<PayloadKind, number>> = {
@@ -108,19 +114,18 @@ export class RequirementTable {
   private work(c: Candidate): StaticRequirements {
     const fixed: Requirement[] = [];
     const f = this.family;
-    const req = (kb: string, need: Need, extra: Partial<Requirement> = {}): Requirement => ({ kb, need, active: false, recommended: false, ...extra });
     if (c.role !== 'service-pack' && c.kb !== f.minimumServicePackKb) {
-      fixed.push(req(f.minimumServicePackKb, { kind: 'service-pack', ntVersion: f.ntVersion, servicePack: f.minimumServicePack }));
+      fixed.push(requirement(f.minimumServicePackKb, { kind: 'service-pack', ntVersion: f.ntVersion, servicePack: f.minimumServicePack }));
     }
-    for (const p of c.fact?.prerequisites ?? []) fixed.push(req(p.kb, { kind: 'prerequisite', source: p.source }, { recommended: p.strength === 'recommended' }));
+    for (const p of c.fact?.prerequisites ?? []) fixed.push(requirement(p.kb, { kind: 'prerequisite', source: p.source }, false, p.strength === 'recommended'));
     if (c.fact?.requiresEsu && f.esu) {
-      for (const prep of esuPreparationFor(f, c.fact)) if (!fixed.some((r) => r.kb === prep)) fixed.push(req(prep, { kind: 'esu-preparation', source: f.esu.source }));
+      for (const prep of esuPreparationFor(f, c.fact)) if (!fixed.some((r) => r.kb === prep)) fixed.push(requirement(prep, { kind: 'esu-preparation', source: f.esu.source }));
     }
     // update.mum parents naming KB packages are alternatives: one of them must be present
     const kbParents = c.payload.parents.map((p) => p.kb).filter((k): k is string => k !== null && k !== c.kb);
     const addsParent = kbParents.length > 0 && !kbParents.some((k) => fixed.some((r) => r.kb === k));
     // the SHA-2 support package itself is what makes SHA-2 signatures acceptable; it cannot need itself
-    const sha2 = c.payload.signatures === 'sha2-only' && c.kb !== f.sha2SupportKb ? req(f.sha2SupportKb, { kind: 'sha2-only', kb: c.kb }, { active: true }) : null;
+    const sha2 = c.payload.signatures === 'sha2-only' && c.kb !== f.sha2SupportKb ? requirement(f.sha2SupportKb, { kind: 'sha2-only', kb: c.kb }, true) : null;
     return { fixed, kbParents: addsParent ? kbParents : null, sha2, all: addsParent ? null : sha2 ? [...fixed, sha2] : fixed };
   }
 }
@@ -268,7 +273,7 @@ export class Resolver {
     const kbParents = fixed.kbParents!;
     const present = kbParents.find((k) => this.installedReplacement(k) !== null || this.candidates.has(k));
     const parent = present ?? kbParents[0];
-    reqs = [...fixed.fixed, { kb: parent, need: { kind: 'mum-parent', parent: `Package_for_${parent}` }, active: false, recommended: false }];
+    reqs = [...fixed.fixed, requirement(parent, { kind: 'mum-parent', parent: `Package_for_${parent}` })];
     if (fixed.sha2) reqs.push(fixed.sha2);
     this.requirements.set(c.kb, reqs);
     return reqs;
@@ -343,7 +348,7 @@ export class Resolver {
         continue;
       }
       const dep = this.choose(satisfier, null, ch.c.kb);
-      ch.deps.push({ kb: satisfier.kb, active: req.active, recommended: req.recommended });
+      ch.deps.push(satisfier.kb === req.kb ? req.dep : { kb: satisfier.kb, active: req.active, recommended: req.recommended });
       if (satisfier.kb !== req.kb && !dep.standsFor?.has(req.kb)) (dep.standsFor ??= new Map()).set(req.kb, ch.c.kb);
       path.add(satisfier.kb);
       this.resolve(dep, path);

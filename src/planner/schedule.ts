@@ -17,6 +17,10 @@ import type { PlanStep, SimulatedState } from './types';
  *   finalRestart       what asked for a restart gets it at the end
  */
 
+/** What holds a payload back (SimulatedHost.blocker): FREE, a restart that cures it, or null (only more installs help). */
+const FREE = undefined;
+type Held = string | null | typeof FREE;
+
 /** The host as the plan changes it. */
 class SimulatedHost {
   readonly state: SimulatedState;
@@ -72,21 +76,21 @@ class SimulatedHost {
     return this.stageOf.has(kb);
   }
 
-  /** null when `ch` can install now; else what holds it (a restart that cures it, or null when only more installs help) */
-  blocker(ch: Chosen, chosen: Map<string, Chosen>): { needsRestart: string | null } | null {
+  /** FREE when `ch` can install now; else what holds it: the restart that cures it, or null when only more installs help */
+  blocker(ch: Chosen, chosen: Map<string, Chosen>): Held {
     for (const d of ch.deps) {
       if (!this.installedThisStage(d.kb)) continue;
       const dep = chosen.get(d.kb)!.c;
       // the SHA-2 reason first: it is the one an admin must not get wrong
-      if (d.active) return { needsRestart: awaitsSha2(ch.c, dep.kb) };
-      if (dep.restart === 'required') return { needsRestart: `${dep.kb} requires a restart before ${ch.c.kb} can install` };
+      if (d.active) return awaitsSha2(ch.c, dep.kb);
+      if (dep.restart === 'required') return `${dep.kb} requires a restart before ${ch.c.kb} can install`;
     }
     if (ch.c.payload.signatures === 'sha2-only' && ch.c.kb !== this.family.sha2SupportKb && !this.state.sha2Active) {
-      return { needsRestart: this.sha2Installed ? awaitsSha2(ch.c, this.family.sha2SupportKb) : null };
+      return this.sha2Installed ? awaitsSha2(ch.c, this.family.sha2SupportKb) : null;
     }
     // a service pack installs alone: nothing may be pending beneath it
-    if (ch.c.role === 'service-pack' && this.sinceRestart.length > 0) return { needsRestart: `${ch.c.kb} (service pack) installs on a freshly restarted host` };
-    return null;
+    if (ch.c.role === 'service-pack' && this.sinceRestart.length > 0) return `${ch.c.kb} (service pack) installs on a freshly restarted host`;
+    return FREE;
   }
 }
 
@@ -172,23 +176,29 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
     if (node.unmet === 0) heap.push(node.ch.c.priority, node);
   }
   let remaining = chosen.size;
-  let deferred: { node: Node; needsRestart: string | null }[] = [];
+  // what waits for a restart, and why (a restart that cures it; null: only more installs help)
+  let deferred: Node[] = [];
+  let deferredWhy: (string | null)[] = [];
   while (remaining > 0) {
     const node = heap.pop();
     if (!node) {
       if (deferred.length === 0 || (sim.sinceRestart.length === 0 && !sim.state.rebootPending)) {
         throw internalError('PLAN_NO_PROGRESS', `cannot order ${[...chosen.keys()].filter((k) => !sim.has(k)).join(', ')} for ${host}`);
       }
-      const reasons = [...new Set(deferred.map((d) => d.needsRestart).filter((r): r is string => r !== null))];
+      const distinct = new Set<string>();
+      for (const why of deferredWhy) if (why !== null) distinct.add(why);
+      const reasons = [...distinct];
       addRestart(reasons.length > 0 ? reasons.join('; ') : 'finish the updates installed so far');
-      for (const d of deferred) heap.push(d.node.ch.c.priority, d.node);
+      for (const d of deferred) heap.push(d.ch.c.priority, d);
       deferred = [];
+      deferredWhy = [];
       continue;
     }
     const next = node.ch;
     const held = sim.blocker(next, chosen);
-    if (held) {
-      deferred.push({ node, needsRestart: held.needsRestart });
+    if (held !== FREE) {
+      deferred.push(node);
+      deferredWhy.push(held);
       continue;
     }
     remaining--;
