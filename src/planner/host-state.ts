@@ -48,6 +48,8 @@ export function resolveFamily(host: HostInventory, kb: KnowledgeBase, notes: Pla
  * Returns the conflicts and the installed set that is still believed: a KB listed only by files
  * that made a contradicting claim is not believed either (such a file is no witness).
  */
+const NO_FILES: readonly string[] = [];
+
 export function checkInstalledClaims(host: HostInventory, family: KbFamily): { conflicts: InventoryConflict[]; believed: Set<string>; doubted: string[] } {
   const conflicts: InventoryConflict[] = [];
   const contradicting = new Set<string>();
@@ -83,7 +85,8 @@ export function checkInstalledClaims(host: HostInventory, family: KbFamily): { c
   const believed = new Set<string>();
   const doubted: string[] = [];
   for (const kb of host.installed) {
-    const by = listedBy(kb);
+    // (a host without per-file evidence lists nothing: no array per installed KB for that)
+    const by = host.evidence.length === 0 ? NO_FILES : listedBy(kb);
     const witnessed = by.length === 0 ? !contradicting.has(kb) : by.some((f) => !badFiles.has(f));
     if (witnessed) believed.add(kb);
     else doubted.push(kb);

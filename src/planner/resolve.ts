@@ -34,6 +34,8 @@ export interface Chosen {
   deps: Dep[];
   /** needs an activated ESU key (knowledge base) */
   requiresEsu: boolean;
+  /** its requirements have been resolved (or are being resolved) */
+  resolved: boolean;
 }
 
 interface Requirement {
@@ -140,11 +142,12 @@ export class Resolver {
   /** missing KB → need (by its JSON) → the need and the KBs that have it */
   private readonly missingBy = new Map<string, Map<string, { need: Need; neededBy: Set<string> }>>();
   private readonly goalExcluded = new Map<string, SkipCause>();
-  private readonly resolved = new Set<string>();
   private readonly installedIndex: ReplacementIndex;
   private readonly chosenIndex: ReplacementIndex;
   /** the blocked candidates, as they are blocked */
   private readonly blockedIndex: ReplacementIndex;
+  /** installedReplacement of KBs the host has not installed, as asked */
+  private readonly installedReplacements = new Map<string, string | null>();
   /** the requirements of the candidates whose requirements depend on the host (update.mum parents) */
   private readonly requirements = new Map<string, Requirement[]>();
   /** every KB a candidate's requirements lead to (itself included), for this host */
@@ -183,7 +186,11 @@ export class Resolver {
 
   /** The installed KB that is `kb` or replaces it, or null. */
   installedReplacement(kb: string): string | null {
-    return this.base.installed.has(kb) ? kb : this.installedIndex.replacementOf(kb);
+    if (this.base.installed.has(kb)) return kb;
+    // asked again and again for the same few requirements (SHA-2 support, the SSU): the installed set does not change
+    let known = this.installedReplacements.get(kb);
+    if (known === undefined) this.installedReplacements.set(kb, (known = this.installedIndex.replacementOf(kb)));
+    return known;
   }
 
   /** installedReplacement of a candidate of this host (never itself installed) */
@@ -201,8 +208,11 @@ export class Resolver {
   chooseRoots(goal: PlanGoal): void {
     const live = [...this.candidates.values()].filter((c) => this.installedReplacementOf(c) === null && !this.esuHeld.has(c.kb));
     // the newest of a chain by the supersedence rule (dates, else KB numbers)
-    const newest = (role: PayloadKind): Candidate | null =>
-      live.filter((c) => c.role === role).reduce<Candidate | null>((best, c) => (best === null || this.rule.supersedes(c.kb, best.kb) ? c : best), null);
+    const newest = (role: PayloadKind): Candidate | null => {
+      let best: Candidate | null = null;
+      for (const c of live) if (c.role === role && (best === null || this.rule.supersedes(c.kb, best.kb))) best = c;
+      return best;
+    };
     // a live candidate that another live candidate replaces (rollups, SSUs, explicit facts) is no goal of its own
     const liveIndex = this.rule.index();
     for (const c of live) if (!c.inert) liveIndex.add(c.kb);
@@ -253,7 +263,8 @@ export class Resolver {
   private choose(c: Candidate, why: string | null, neededBy?: string): Chosen {
     let ch = this.chosen.get(c.kb);
     if (!ch) {
-      ch = { c, why: [], neededBy: null, standsFor: null, deps: [], requiresEsu: c.fact?.requiresEsu === true };
+      // arrays of their exact length: most hold one why and one or two deps, and an empty array grows to seventeen
+      ch = { c, why: why === null ? [] : [why], neededBy: null, standsFor: null, deps: [], requiresEsu: c.fact?.requiresEsu === true, resolved: false };
       this.chosen.set(c.kb, ch);
       if (!c.inert) this.chosenIndex.add(c.kb);
     }
@@ -330,8 +341,8 @@ export class Resolver {
   }
 
   private resolve(ch: Chosen, path: Set<string>): void {
-    if (this.resolved.has(ch.c.kb) || this.blocked.has(ch.c.kb)) return;
-    this.resolved.add(ch.c.kb);
+    if (ch.resolved || this.blocked.has(ch.c.kb)) return;
+    ch.resolved = true;
     for (const req of this.requirementsOf(ch.c)) {
       // installed but perhaps not yet active (SHA-2 support awaiting its restart): the scheduler places the reboot
       if (this.installedReplacement(req.kb) !== null) continue;
@@ -348,7 +359,9 @@ export class Resolver {
         continue;
       }
       const dep = this.choose(satisfier, null, ch.c.kb);
-      ch.deps.push(satisfier.kb === req.kb ? req.dep : { kb: satisfier.kb, active: req.active, recommended: req.recommended });
+      const d = satisfier.kb === req.kb ? req.dep : { kb: satisfier.kb, active: req.active, recommended: req.recommended };
+      if (ch.deps.length === 0) ch.deps = [d];
+      else ch.deps.push(d);
       if (satisfier.kb !== req.kb && !dep.standsFor?.has(req.kb)) (dep.standsFor ??= new Map()).set(req.kb, ch.c.kb);
       path.add(satisfier.kb);
       this.resolve(dep, path);

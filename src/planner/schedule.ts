@@ -29,7 +29,6 @@ class SimulatedHost {
   stage = 0;
   /** installed since the last restart */
   sinceRestart: Candidate[] = [];
-  private readonly stageOf = new Map<string, number>();
 
   constructor(base: Baseline, servicingStackVersion: string | null, private readonly family: KbFamily) {
     this.state = {
@@ -52,7 +51,6 @@ class SimulatedHost {
   }
 
   install(c: Candidate): void {
-    this.stageOf.set(c.kb, this.stage);
     this.sinceRestart.push(c);
     if (c.kb === this.family.sha2SupportKb) this.sha2Installed = true;
     if (asksForRestart(c, this.family)) this.state.rebootPending = true;
@@ -68,19 +66,12 @@ class SimulatedHost {
     }
   }
 
-  installedThisStage(kb: string): boolean {
-    return this.stageOf.get(kb) === this.stage;
-  }
-
-  has(kb: string): boolean {
-    return this.stageOf.has(kb);
-  }
-
   /** FREE when `ch` can install now; else what holds it: the restart that cures it, or null when only more installs help */
-  blocker(ch: Chosen, chosen: Map<string, Chosen>): Held {
+  blocker(ch: Chosen, nodeOf: (kb: string) => Node): Held {
     for (const d of ch.deps) {
-      if (!this.installedThisStage(d.kb)) continue;
-      const dep = chosen.get(d.kb)!.c;
+      const depNode = nodeOf(d.kb);
+      if (depNode.stage !== this.stage) continue;
+      const dep = depNode.ch.c;
       // the SHA-2 reason first: it is the one an admin must not get wrong
       if (d.active) return awaitsSha2(ch.c, dep.kb);
       if (dep.restart === 'required') return `${dep.kb} requires a restart before ${ch.c.kb} can install`;
@@ -147,23 +138,28 @@ export function setInstallOrder(candidates: Candidate[]): void {
   sorted.forEach((c, i) => (c.priority = i));
 }
 
-/** A chosen payload in the scheduler's heap. */
+/** A chosen payload in the scheduler's queue. */
 interface Node {
   ch: Chosen;
   /** its requirements not yet installed */
   unmet: number;
-  dependents: Node[];
+  /** what requires it (null: nothing) */
+  dependents: Node[] | null;
+  /** the stage (restarts before it) it installed in; -1 before it installs */
+  stage: number;
 }
 
 function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: Baseline, family: KbFamily, host: string, steps: PlanStep[], addRestart: (reason: string) => void, assumptions: string[]): void {
-  // among the installable, the heap's order (setInstallOrder)
-  const nodes = new Map<string, Node>();
-  for (const ch of chosen.values()) nodes.set(ch.c.kb, { ch, unmet: 0, dependents: [] });
+  // among the installable, the queue's order (setInstallOrder); the nodes by priority, which is distinct for each candidate
   let size = 0;
   for (const ch of chosen.values()) size = Math.max(size, ch.c.priority + 1);
+  const nodes = new Array<Node>(size);
+  for (const ch of chosen.values()) nodes[ch.c.priority] = { ch, unmet: 0, dependents: null, stage: -1 };
+  const nodeOf = (kb: string): Node => nodes[chosen.get(kb)!.c.priority]!;
   const heap = new PriorityQueue<Node>(size);
-  for (const node of nodes.values()) {
-    const deps = node.ch.deps;
+  for (const ch of chosen.values()) {
+    const node = nodes[ch.c.priority]!;
+    const deps = ch.deps;
     for (let i = 0; i < deps.length; i++) {
       const kb = deps[i]!.kb;
       // each requirement counts once, however many ways it is required
@@ -171,7 +167,7 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
       for (let j = 0; j < i && !repeated; j++) repeated = deps[j]!.kb === kb;
       if (repeated) continue;
       node.unmet++;
-      nodes.get(kb)!.dependents.push(node);
+      (nodeOf(kb).dependents ??= []).push(node);
     }
     if (node.unmet === 0) heap.push(node.ch.c.priority, node);
   }
@@ -183,7 +179,7 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
     const node = heap.pop();
     if (!node) {
       if (deferred.length === 0 || (sim.sinceRestart.length === 0 && !sim.state.rebootPending)) {
-        throw internalError('PLAN_NO_PROGRESS', `cannot order ${[...chosen.keys()].filter((k) => !sim.has(k)).join(', ')} for ${host}`);
+        throw internalError('PLAN_NO_PROGRESS', `cannot order ${[...chosen.keys()].filter((k) => nodeOf(k).stage < 0).join(', ')} for ${host}`);
       }
       const distinct = new Set<string>();
       for (const why of deferredWhy) if (why !== null) distinct.add(why);
@@ -195,15 +191,16 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
       continue;
     }
     const next = node.ch;
-    const held = sim.blocker(next, chosen);
+    const held = sim.blocker(next, nodeOf);
     if (held !== FREE) {
       deferred.push(node);
       deferredWhy.push(held);
       continue;
     }
     remaining--;
+    node.stage = sim.stage;
     sim.install(next.c);
-    for (const d of node.dependents) if (--d.unmet === 0) heap.push(d.ch.c.priority, d);
+    if (node.dependents !== null) for (const d of node.dependents) if (--d.unmet === 0) heap.push(d.ch.c.priority, d);
     const c = next.c;
     // built property by property, in the order the --json contract prints them
     // the name on the media comes from verified metadata, never from the name the file arrived under
