@@ -204,10 +204,12 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
     const c = next.c;
     // built property by property, in the order the --json contract prints them
     // the name on the media comes from verified metadata, never from the name the file arrived under
-    const step: PlanStep = { n: steps.length + 1, action: 'install', kb: c.kb, file: c.file, sha256: c.payload.sha256, kind: c.role, reason: explain(next, base) };
+    const reason = explain(next, base);
     const switches = switchesFor(c, assumptions);
-    if (switches !== undefined) step.switches = switches;
-    step.stateAfter = copyState(sim.state);
+    const n = steps.length + 1;
+    const step: PlanStep = switches === undefined
+      ? { n, action: 'install', kb: c.kb, file: c.file, sha256: c.payload.sha256, kind: c.role, reason, stateAfter: copyState(sim.state) }
+      : { n, action: 'install', kb: c.kb, file: c.file, sha256: c.payload.sha256, kind: c.role, reason, switches, stateAfter: copyState(sim.state) };
     if (next.requiresEsu) step.requiresEsu = true;
     steps.push(step);
   }

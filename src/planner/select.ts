@@ -45,8 +45,11 @@ export const ARCH_FILE: Record<Architecture, string> = { x86: 'x86', amd64: 'x64
 
 /** The payloads of one family that apply to one kind of host (architecture and product), before its installed set counts. */
 export interface Applicable {
-  /** every payload of the family in catalog order: its KB, and its skip when it does not apply or another file of its KB is preferred */
-  entries: { kb: string; applicable: boolean; skip: Skip | null }[];
+  /**
+   * every payload of the family in catalog order: its KB, and its skip when it does not apply or
+   * another file of its KB is preferred; for one that applies, its skip when the host has its KB installed
+   */
+  entries: { kb: string; applicable: boolean; skip: Skip | null; installed: Skip | null }[];
   /** one candidate per KB, in the order the KBs first appear, with what the plan must assume to plan it */
   candidates: { c: Candidate; unknown: string | null; sha2: string | null; metadata: string | null }[];
 }
@@ -65,7 +68,7 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
     const fact = family.updates.get(p.kb) ?? null;
     const notApplicable = whyNotApplicable(kind, p, fact, family);
     if (notApplicable) {
-      entries.push({ kb: p.kb, applicable: false, skip: sharedSkip(p.kb, notApplicable) });
+      entries.push({ kb: p.kb, applicable: false, skip: sharedSkip(p.kb, notApplicable), installed: null });
       continue;
     }
     const role = fact?.role ?? p.kind;
@@ -83,12 +86,12 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
     const prev = byKb.get(p.kb);
     if (!prev) {
       byKb.set(p.kb, cand);
-      entries.push({ kb: p.kb, applicable: true, skip: null });
+      entries.push({ kb: p.kb, applicable: true, skip: null, installed: sharedSkip(p.kb, { kind: 'installed' }) });
       continue;
     }
     const [keep, drop] = preferFile(prev, cand);
     byKb.set(p.kb, keep);
-    entries.push({ kb: p.kb, applicable: true, skip: sharedSkip(p.kb, { kind: 'other-file', file: drop.payload.fileName, planned: keep.payload.fileName }) });
+    entries.push({ kb: p.kb, applicable: true, skip: sharedSkip(p.kb, { kind: 'other-file', file: drop.payload.fileName, planned: keep.payload.fileName }), installed: null });
   }
   const candidates = [...byKb.values()].map((c) => ({ c, ...trustAssumptions(c, family) }));
   return { entries, candidates };
@@ -106,12 +109,11 @@ function sharedSkip(kb: string, cause: SkipCause): Skip {
 export function selectCandidates(applicable: Applicable, base: Baseline, notes: PlanNotes): { candidates: Map<string, Candidate>; skipped: Skip[] } {
   const skipped: Skip[] = [];
   const installed = base.installed;
-  const reportedInstalled = new Set<string>();
   for (const e of applicable.entries) {
     if (!e.applicable) skipped.push(e.skip!);
     else if (installed.has(e.kb)) {
-      if (!reportedInstalled.has(e.kb)) skipped.push({ kb: e.kb, cause: { kind: 'installed' } });
-      reportedInstalled.add(e.kb);
+      // (the KB's first applicable payload carries its installed skip: it is the one reported)
+      if (e.installed !== null) skipped.push(e.installed);
     } else if (e.skip) skipped.push(e.skip);
   }
   const byKb = new Map<string, Candidate>();
