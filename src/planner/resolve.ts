@@ -87,7 +87,7 @@ export function compareText(a: string, b: string): number {
 }
 
 /** A candidate's requirements that do not depend on the host: the same for every host of its family. */
-interface StaticRequirements {
+export interface StaticRequirements {
   /** the service pack, the knowledge base's prerequisites, the ESU licensing preparation */
   fixed: Requirement[];
   /** update.mum parents naming KB packages (alternatives), when they add a requirement: which one depends on the host */
@@ -103,21 +103,22 @@ interface StaticRequirements {
  * object stands for its payload and knowledge-base fact, the same for every host that selects it.
  */
 export class RequirementTable {
-  private readonly byCandidate = new Map<Candidate, StaticRequirements>();
+  /** the family's minimum service pack: the same requirement of almost every candidate */
+  private readonly servicePack: Requirement;
 
-  constructor(private readonly family: KbFamily) {}
+  constructor(private readonly family: KbFamily) {
+    this.servicePack = requirement(family.minimumServicePackKb, { kind: 'service-pack', ntVersion: family.ntVersion, servicePack: family.minimumServicePack });
+  }
 
   of(c: Candidate): StaticRequirements {
-    let r = this.byCandidate.get(c);
-    if (!r) this.byCandidate.set(c, (r = this.work(c)));
-    return r;
+    return (c.memo.requirements ??= this.work(c));
   }
 
   private work(c: Candidate): StaticRequirements {
     const fixed: Requirement[] = [];
     const f = this.family;
     if (c.role !== 'service-pack' && c.kb !== f.minimumServicePackKb) {
-      fixed.push(requirement(f.minimumServicePackKb, { kind: 'service-pack', ntVersion: f.ntVersion, servicePack: f.minimumServicePack }));
+      fixed.push(this.servicePack);
     }
     for (const p of c.fact?.prerequisites ?? []) fixed.push(requirement(p.kb, { kind: 'prerequisite', source: p.source }, false, p.strength === 'recommended'));
     if (c.fact?.requiresEsu && f.esu) {

@@ -91,13 +91,11 @@ class SimulatedHost {
  * the restart that follows lists them all. A candidate serves every host of its kind, so its words
  * are kept with it (for the family's own SHA-2 support KB; any other is worded each time).
  */
-const SHA2_WAIT = new WeakMap<Candidate, { sha2Kb: string; text: string }>();
-
 function awaitsSha2(c: Candidate, sha2Kb: string): string {
-  const known = SHA2_WAIT.get(c);
-  if (known !== undefined && known.sha2Kb === sha2Kb) return known.text;
+  const known = c.memo.sha2Wait;
+  if (known !== null && known.sha2Kb === sha2Kb) return known.text;
   const text = `${c.kb} is signed with SHA-2 only; ${sha2Kb} (SHA-2 code signing support) takes effect after a restart`;
-  if (known === undefined) SHA2_WAIT.set(c, { sha2Kb, text });
+  if (known === null) c.memo.sha2Wait = { sha2Kb, text };
   return text;
 }
 
@@ -246,16 +244,14 @@ function finalRestart(sim: SimulatedHost, family: KbFamily, steps: PlanStep[], a
  * nothing, its requirements (by KB and strength) the same as the last host's; the words depend on
  * nothing else (a build-moving payload's do, on the host's build: those are worded each time).
  */
-const USUAL_REASON = new WeakMap<Candidate, { why: string; deps: Chosen['deps']; text: string }>();
-
 function explain(ch: Chosen, base: Baseline): string {
   const c = ch.c;
   const usual = ch.why.length === 1 && ch.neededBy === null && ch.standsFor === null && c.fact?.setsBuild == null;
   if (!usual) return reasonText(ch, base);
-  const known = USUAL_REASON.get(c);
-  if (known !== undefined && known.why === ch.why[0] && sameDeps(known.deps, ch.deps)) return known.text;
+  const known = c.memo.reason;
+  if (known !== null && known.why === ch.why[0] && sameDeps(known.deps, ch.deps)) return known.text;
   const text = reasonText(ch, base);
-  USUAL_REASON.set(c, { why: ch.why[0]!, deps: ch.deps.map((d) => ({ ...d })), text });
+  c.memo.reason = { why: ch.why[0]!, deps: ch.deps.map((d) => ({ ...d })), text };
   return text;
 }
 

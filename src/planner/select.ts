@@ -5,6 +5,7 @@ import type { SkipCause } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
 import { publishedFileName } from '../knowledge/file-names';
 import { describeSkip } from './present';
+import type { Dep, StaticRequirements } from './resolve';
 import type { HostInventory } from './types';
 
 /**
@@ -32,6 +33,12 @@ export interface Candidate {
   inert: boolean;
   /** the name it carries on the media: publishedFileName from its verified metadata */
   file: string;
+  /**
+   * what the later stages work out about it once and keep for every host of its kind (the
+   * candidate lives as long as the run's Planner): its static requirements (resolve.ts), the
+   * usual words of its step and of its wait for SHA-2 support (schedule.ts)
+   */
+  memo: { requirements: StaticRequirements | null; reason: { why: string; deps: Dep[]; text: string } | null; sha2Wait: { sha2Kb: string; text: string } | null };
 }
 
 export interface Skip {
@@ -82,6 +89,7 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
       priority: 0,
       inert: CHAIN_OF_ROLE[role] === undefined && role !== 'security-only' && (fact?.supersedes.length ?? 0) === 0 && !namedSuperseded.has(p.kb),
       file: publishedFileName(family, p.kb, ARCH_FILE[p.architecture], p.format),
+      memo: { requirements: null, reason: null, sha2Wait: null },
     };
     const prev = byKb.get(p.kb);
     if (!prev) {
