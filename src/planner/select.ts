@@ -54,9 +54,10 @@ export const ARCH_FILE: Record<Architecture, string> = { x86: 'x86', amd64: 'x64
 export interface Applicable {
   /**
    * every payload of the family in catalog order: its KB, and its skip when it does not apply or
-   * another file of its KB is preferred; for one that applies, its skip when the host has its KB installed
+   * another file of its KB is preferred; `first`: the KB's first payload that applies, which stands
+   * for the KB when the host has it installed (that skip made once, for the first host that needs it)
    */
-  entries: { kb: string; applicable: boolean; skip: Skip | null; installed: Skip | null }[];
+  entries: { kb: string; applicable: boolean; skip: Skip | null; first: boolean; installed: Skip | null }[];
   /** one candidate per KB, in the order the KBs first appear, with what the plan must assume to plan it */
   candidates: { c: Candidate; unknown: string | null; sha2: string | null; metadata: string | null }[];
 }
@@ -75,7 +76,7 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
     const fact = family.updates.get(p.kb) ?? null;
     const notApplicable = whyNotApplicable(kind, p, fact, family);
     if (notApplicable) {
-      entries.push({ kb: p.kb, applicable: false, skip: sharedSkip(p.kb, notApplicable), installed: null });
+      entries.push({ kb: p.kb, applicable: false, skip: sharedSkip(p.kb, notApplicable), first: false, installed: null });
       continue;
     }
     const role = fact?.role ?? p.kind;
@@ -94,12 +95,12 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
     const prev = byKb.get(p.kb);
     if (!prev) {
       byKb.set(p.kb, cand);
-      entries.push({ kb: p.kb, applicable: true, skip: null, installed: sharedSkip(p.kb, { kind: 'installed' }) });
+      entries.push({ kb: p.kb, applicable: true, skip: null, first: true, installed: null });
       continue;
     }
     const [keep, drop] = preferFile(prev, cand);
     byKb.set(p.kb, keep);
-    entries.push({ kb: p.kb, applicable: true, skip: sharedSkip(p.kb, { kind: 'other-file', file: drop.payload.fileName, planned: keep.payload.fileName }), installed: null });
+    entries.push({ kb: p.kb, applicable: true, skip: sharedSkip(p.kb, { kind: 'other-file', file: drop.payload.fileName, planned: keep.payload.fileName }), first: false, installed: null });
   }
   const candidates = [...byKb.values()].map((c) => ({ c, ...trustAssumptions(c, family) }));
   return { entries, candidates };
@@ -121,7 +122,7 @@ export function selectCandidates(applicable: Applicable, base: Baseline, notes: 
     if (!e.applicable) skipped.push(e.skip!);
     else if (installed.has(e.kb)) {
       // (the KB's first applicable payload carries its installed skip: it is the one reported)
-      if (e.installed !== null) skipped.push(e.installed);
+      if (e.first) skipped.push((e.installed ??= sharedSkip(e.kb, { kind: 'installed' })));
     } else if (e.skip) skipped.push(e.skip);
   }
   const byKb = new Map<string, Candidate>();
