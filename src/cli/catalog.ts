@@ -7,7 +7,8 @@ import { catalogTrust } from '../catalog/live-trust';
 import type { CatalogEntry, PayloadFilter } from '../catalog/types';
 import { CabferryError, ExitCode } from '../errors';
 import { CATALOG_OPTION } from './options';
-import { action, isInteractive, printJson } from './run';
+import { createProgress } from './progress';
+import { action, printJson } from './run';
 
 /** `cabferry catalog init|list|show|check|export-blob`. */
 export function register(program: Command): void {
@@ -95,13 +96,20 @@ export function register(program: Command): void {
         // without --repair a check only reads: it works on a catalog it cannot write
         const catalog = openCatalog({ dir: opts.catalog, access: opts.repair ? 'write' : 'read-where-writable' });
         try {
-          const progress = isInteractive() && !opts.json;
-          const report = checkCatalog(catalog, {
-            repair: opts.repair,
-            trust: catalogTrust(catalog),
-            onBlob: progress ? (done, total) => process.stderr.write(`\rchecking blobs ${done}/${total}`) : undefined,
-          });
-          if (progress && report.payloadsChecked > 0) process.stderr.write('\n');
+          const bar = createProgress({ unit: 'blob(s)', suppressed: opts.json === true });
+          let report: CheckReport;
+          try {
+            report = checkCatalog(catalog, {
+              repair: opts.repair,
+              trust: catalogTrust(catalog),
+              onBlob: (done, total) => {
+                if (done === 1) bar.setTotal(total);
+                bar.advance(1);
+              },
+            });
+          } finally {
+            bar.stop();
+          }
           if (opts.json) printJson(report);
           else process.stdout.write(formatCheck(report));
           return report.ok ? ExitCode.ok : ExitCode.negative;

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, usageError } from '../errors';
 import { exportBundle, type ExportBundleResult } from '../transfer';
-import { formatBytes } from './import';
-import { createProgress } from './progress';
+import { createProgress, formatBytes } from './progress';
 import { action, printJson, warn } from './run';
 import { signPassphrase } from './stage';
 

@@ -6,7 +6,7 @@ import type { ImportResult, ImportSummary } from '../importer/import';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import { CATALOG_OPTION, collect, parseAtOption } from './options';
 import { importSources, refusalReason, type BundleImportSummary } from '../transfer';
-import { createProgress } from './progress';
+import { createProgress, formatBytes } from './progress';
 import { action, printJson } from './run';
 
 interface ImportCliOptions {
@@ -126,16 +126,4 @@ function formatBundle(s: BundleImportSummary): string {
   }
   for (const m of s.mismatches) lines.push(`  record differs: ${m.label}: the low side's ${m.fields.join(', ')} differ from this side's verification (this side's is kept)`);
   return lines.join('\n') + '\n';
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${Math.round(n)} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
 }

@@ -1,4 +1,5 @@
 import { SingleBar } from 'cli-progress';
+import type { MediaWork } from '../media/files';
 
 /**
  * The one progress bar of every long command (import, stage, verify-media, export, catalog
@@ -19,11 +20,13 @@ export interface Progress {
   clear(): void;
   /** Draw the bar again after `clear()`. */
   resume(): void;
+  /** Print a line of our own (to stderr) without tearing the bar: cleared first, drawn again after if it was shown. */
+  interrupt(print: () => void): void;
   stop(): void;
 }
 
 export interface ProgressOptions {
-  /** what one unit is, for the counter: "file(s)", "payload(s)" */
+  /** what one unit is, for the counter: "file(s)", "payload(s)"; "bytes" shows the counter as KiB, MiB … */
   unit: string;
   /** --json or --quiet: no bar at all */
   suppressed?: boolean;
@@ -38,12 +41,30 @@ export function createProgress(options: ProgressOptions): Progress {
   return new TerminalProgress(options.unit, stream);
 }
 
+/** Stage's and verify-media's work (bytes read and copied) drawn on `progress`. */
+export function mediaWorkOn(progress: Progress): (work: MediaWork) => void {
+  return (work) => (work.type === 'total' ? progress.setTotal(work.bytes) : progress.advance(work.bytes, work.label));
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${Math.round(n)} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
 const silentProgress: Progress = {
   setTotal: () => undefined,
   advance: () => undefined,
   label: () => undefined,
   clear: () => undefined,
   resume: () => undefined,
+  interrupt: (print) => print(),
   stop: () => undefined,
 };
 
@@ -55,9 +76,11 @@ class TerminalProgress implements Progress {
   private running = false;
 
   constructor(unit: string, private readonly stream: NodeJS.WriteStream) {
+    const bytes = unit === 'bytes';
     this.bar = new SingleBar({
       stream,
-      format: `[{bar}] {value}/{total} ${unit} {percentage}% | {current}`,
+      format: `[{bar}] {value}/{total}${bytes ? '' : ` ${unit}`} {percentage}% | {current}`,
+      ...(bytes ? { formatValue: (v: number, _o: unknown, type: string) => (type === 'value' || type === 'total' ? formatBytes(v) : String(v)) } : {}),
       barsize: 24,
       hideCursor: false,
       clearOnComplete: true,
@@ -96,6 +119,13 @@ class TerminalProgress implements Progress {
 
   resume(): void {
     if (!this.running) this.start();
+  }
+
+  interrupt(print: () => void): void {
+    const shown = this.running;
+    this.clear();
+    print();
+    if (shown) this.start();
   }
 
   stop(): void {

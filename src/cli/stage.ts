@@ -5,6 +5,7 @@ import { isEncryptedKeyPem, MAX_PEM_BYTES } from '../media/signing-material';
 import { readRegularFile } from '../io/regular-file';
 import { printable } from '../io/printable';
 import { planGoalFromOptions } from '../planner/present';
+import { createProgress, mediaWorkOn } from './progress';
 import { action, isInteractive, printJson, warn } from './run';
 
 export function register(program: Command): void {
@@ -26,20 +27,27 @@ export function register(program: Command): void {
     .action(
       action(async (opts: StageCliOptions) => {
         const passphrase = await signPassphrase(opts);
-        const result = stageMedia({
-          hosts: opts.host,
-          to: opts.to,
-          catalog: opts.catalog,
-          goal: planGoalFromOptions(opts),
-          allowIncomplete: Boolean(opts.allowIncomplete),
-          signKey: opts.signKey,
-          signCert: opts.signCert,
-          signPassphrase: passphrase,
-          signPassphraseHint: '--sign-pass-env VAR (an environment variable holding it), or by running stage on a terminal',
-          knowledgeBase: opts.knowledgeBase,
-          testBuild: opts.testBuild === true,
-          progress: isInteractive() && !opts.json ? (line) => process.stderr.write(`${line}\n`) : undefined,
-        });
+        const bar = createProgress({ unit: 'bytes', suppressed: opts.json === true });
+        let result: StageResult;
+        try {
+          result = stageMedia({
+            hosts: opts.host,
+            to: opts.to,
+            catalog: opts.catalog,
+            goal: planGoalFromOptions(opts),
+            allowIncomplete: Boolean(opts.allowIncomplete),
+            signKey: opts.signKey,
+            signCert: opts.signCert,
+            signPassphrase: passphrase,
+            signPassphraseHint: '--sign-pass-env VAR (an environment variable holding it), or by running stage on a terminal',
+            knowledgeBase: opts.knowledgeBase,
+            testBuild: opts.testBuild === true,
+            progress: isInteractive() && !opts.json ? (line) => bar.interrupt(() => process.stderr.write(`${line}\n`)) : undefined,
+            onWork: mediaWorkOn(bar),
+          });
+        } finally {
+          bar.stop();
+        }
         for (const w of result.warnings) warn(printable(w));
         for (const h of result.hosts) if (!h.complete) warn(`${h.name}: INCOMPLETE plan staged (missing ${h.missing.join(', ')})`);
         if (opts.json) printJson(result);

@@ -3,6 +3,7 @@ import { ExitCode } from '../errors';
 import { printable } from '../io/printable';
 import { verifyMedia, type VerifyMediaReport } from '../media';
 import { collect, mediaTrustFromOptions } from './options';
+import { createProgress, mediaWorkOn } from './progress';
 import { action, printJson } from './run';
 
 interface VerifyMediaCliOptions {
@@ -28,7 +29,13 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(
       action((dir: string, opts: VerifyMediaCliOptions) => {
-        const report = verifyMedia(dir, { trust: mediaTrustFromOptions(opts), allowUnsigned: opts.allowUnsigned === true });
+        const bar = createProgress({ unit: 'bytes', suppressed: opts.json === true });
+        let report: VerifyMediaReport;
+        try {
+          report = verifyMedia(dir, { trust: mediaTrustFromOptions(opts), allowUnsigned: opts.allowUnsigned === true, onWork: mediaWorkOn(bar) });
+        } finally {
+          bar.stop();
+        }
         if (opts.json) printJson(report);
         else process.stdout.write(verifyText(report));
         return report.ok ? ExitCode.ok : ExitCode.negative;

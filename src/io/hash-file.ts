@@ -8,8 +8,8 @@ export interface HashedFile {
 
 const BLOCK = 1024 * 1024;
 
-/** SHA-256 and size of what an open descriptor reads from its position to the end, in 1 MiB blocks. */
-export function sha256OfOpenFile(fd: number): HashedFile {
+/** SHA-256 and size of what an open descriptor reads from its position to the end, in 1 MiB blocks (each counted to `onBytes`). */
+export function sha256OfOpenFile(fd: number, onBytes?: (bytes: number) => void): HashedFile {
   const hash = createHash('sha256');
   const buf = Buffer.allocUnsafe(BLOCK);
   let size = 0;
@@ -18,6 +18,7 @@ export function sha256OfOpenFile(fd: number): HashedFile {
     if (n === 0) break;
     hash.update(buf.subarray(0, n));
     size += n;
+    onBytes?.(n);
   }
   return { size, sha256: hash.digest('hex') };
 }

@@ -20,14 +20,21 @@ export function isMediaTempFile(relPath: string): boolean {
 export type { HashedFile };
 
 /**
+ * The work of a long media command (stage, verify-media), in bytes read or copied: the total
+ * first, sized to what the command will really read, then each block as it passes. A progress
+ * bar is drawn from it; nothing is decided by it.
+ */
+export type MediaWork = { type: 'total'; bytes: number } | { type: 'bytes'; bytes: number; label: string };
+
+/**
  * SHA-256 and size of a file on the media (an unreadable file is a media error). Opened as a
  * regular file only, never through a link: a FIFO swapped in after the caller's lstat is refused
  * (FILE_NOT_REGULAR) instead of blocking the read for ever.
  */
-export function hashFile(file: string): HashedFile {
+export function hashFile(file: string, onBytes?: (bytes: number) => void): HashedFile {
   const fd = openRegularOrThrow(file);
   try {
-    return sha256OfOpenFile(fd);
+    return sha256OfOpenFile(fd, onBytes);
   } finally {
     fs.closeSync(fd);
   }
@@ -38,7 +45,7 @@ export function hashFile(file: string): HashedFile {
  * publish it (fsync + rename) only when they have `expectedSha256`: a damaged source never
  * lands on the media under a good name.
  */
-export function copyVerified(from: string, to: string, expectedSha256: string): HashedFile {
+export function copyVerified(from: string, to: string, expectedSha256: string, onBytes?: (bytes: number) => void): HashedFile {
   const temp = `${to}${TEMP_SUFFIX}`;
   const hash = createHash('sha256');
   const buf = Buffer.allocUnsafe(BLOCK);
@@ -58,6 +65,7 @@ export function copyVerified(from: string, to: string, expectedSha256: string): 
       hash.update(buf.subarray(0, n));
       writeToMedia(dst, buf.subarray(0, n), temp);
       size += n;
+      onBytes?.(n);
     }
     fs.fsyncSync(dst);
   } catch (e) {

@@ -9,7 +9,7 @@ import { printable } from '../io/printable';
 import { planText } from '../planner/present';
 import type { HostInventory, HostPlan, PlanGoal } from '../planner/types';
 import { version as cabferryVersion } from '../version';
-import { copyVerified, hashFile, isMediaTempFile, walkFiles, writeFileAtomic, type HashedFile } from './files';
+import { copyVerified, hashFile, isMediaTempFile, walkFiles, writeFileAtomic, type HashedFile, type MediaWork } from './files';
 import { renderInstallScript, RESULTS_DIR } from './install-script';
 import { stagedPlanDocument } from './plan-identity';
 import { resultsOnMedium } from './report';
@@ -54,6 +54,8 @@ export interface StageOptions {
   testBuild?: boolean;
   /** called with one line per notable event (copying, skipping, removing stale files) */
   progress?: (line: string) => void;
+  /** the bytes stage reads and copies, for a progress bar */
+  onWork?: (work: MediaWork) => void;
   now?: Date;
 }
 
@@ -105,6 +107,8 @@ export interface WriteMediaInput {
   signing?: SigningMaterial;
   collectCmd: string;
   progress?: (line: string) => void;
+  /** the bytes stage reads and copies, for a progress bar */
+  onWork?: (work: MediaWork) => void;
   now: Date;
   testBuild?: boolean;
   /** ESU activation IDs per host name, for install.cmd's licence check before ESU-only steps */
@@ -149,6 +153,7 @@ export function stageMedia(options: StageOptions): StageResult {
       signing,
       collectCmd: collectScript(),
       progress: options.progress,
+      onWork: options.onWork,
       now: options.now ?? new Date(),
       testBuild: options.testBuild === true,
       esuActivationIds: (host) => esuActivationIdsOf(kb, host),
@@ -224,15 +229,25 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
 
   fs.mkdirSync(to, { recursive: true });
   refuseLinkedMediaFolders(to);
-  const present = new Map<string, HashedFile>();
-  for (const p of payloads) {
+  // the real work, in bytes: each payload of the right size already there is re-hashed, every
+  // other one copied. Until the re-hash says which are correct the total counts a copy of each;
+  // then it is corrected to exactly what is left.
+  const work = input.onWork ?? (() => undefined);
+  const bytesOf = (list: PayloadToCopy[]): number => list.reduce((n, p) => n + p.size, 0);
+  const sameSize = payloads.filter((p) => {
     const dest = path.join(to, MEDIA.payloads, p.file);
-    if (fs.existsSync(dest) && fs.statSync(dest).size === p.size) {
-      const h = hashFile(dest);
-      if (h.sha256 === p.sha256) present.set(p.file, h);
-    }
+    return fs.existsSync(dest) && fs.statSync(dest).size === p.size;
+  });
+  work({ type: 'total', bytes: bytesOf(sameSize) + bytesOf(payloads) });
+  const present = new Map<string, HashedFile>();
+  for (const p of sameSize) {
+    const rel = `${MEDIA.payloads}/${p.file}`;
+    const h = hashFile(path.join(to, ...rel.split('/')), (bytes) => work({ type: 'bytes', bytes, label: rel }));
+    if (h.sha256 === p.sha256) present.set(p.file, h);
   }
-  checkFreeSpace(to, payloads.filter((p) => !present.has(p.file)).reduce((n, p) => n + p.size, 0));
+  const toCopy = payloads.filter((p) => !present.has(p.file));
+  work({ type: 'total', bytes: bytesOf(sameSize) + bytesOf(toCopy) });
+  checkFreeSpace(to, bytesOf(toCopy));
 
   // from here on the medium changes: an interrupted run must not leave the previous manifest
   // claiming the new content
@@ -249,7 +264,7 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
       progress(`${rel}: already on the media and correct`);
     } else {
       progress(`${rel}: copying ${p.size} bytes`);
-      copyVerified(p.source, path.join(to, rel), p.sha256);
+      copyVerified(p.source, path.join(to, rel), p.sha256, (bytes) => work({ type: 'bytes', bytes, label: rel }));
       bytesCopied += p.size;
       copied = true;
     }

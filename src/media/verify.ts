@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrustAnchor } from '../authenticode/trust';
-import { hashFile, walkFiles } from './files';
+import { hashFile, walkFiles, type MediaWork } from './files';
 import { isOutsideManifest } from './layout';
 import { type MediaManifest } from './manifest';
 import { readManifest, signatureVerdict, type SignatureVerdict } from './media-integrity';
@@ -20,6 +20,8 @@ export interface VerifyMediaOptions {
   trust: TrustAnchor[] | null;
   allowUnsigned?: boolean;
   now?: Date;
+  /** the bytes re-hashed, for a progress bar */
+  onWork?: (work: MediaWork) => void;
 }
 
 export interface AlteredFile {
@@ -59,6 +61,14 @@ export function verifyMedia(dir: string, options: VerifyMediaOptions): VerifyMed
   const missing: string[] = [];
   const altered: AlteredFile[] = [];
   const listed = new Set<string>();
+  // the real work is re-hashing every listed file: sized by the manifest, corrected as files turn out missing or of another size
+  const work = options.onWork ?? (() => undefined);
+  let total = manifest.files.reduce((n, f) => n + f.size, 0);
+  const correctTotal = (by: number): void => {
+    total += by;
+    if (by !== 0) work({ type: 'total', bytes: total });
+  };
+  work({ type: 'total', bytes: total });
   for (const entry of manifest.files) {
     listed.add(entry.path);
     const abs = path.join(root, ...entry.path.split('/'));
@@ -67,14 +77,17 @@ export function verifyMedia(dir: string, options: VerifyMediaOptions): VerifyMed
       st = fs.lstatSync(abs);
     } catch {
       missing.push(entry.path);
+      correctTotal(-entry.size);
       continue;
     }
     const base = { path: entry.path, expectedSize: entry.size, expectedSha256: entry.sha256 };
     if (!st.isFile()) {
+      correctTotal(-entry.size);
       altered.push({ ...base, actualSize: st.size, actualSha256: null, reason: st.isSymbolicLink() ? 'is a symbolic link' : 'is not a regular file' });
       continue;
     }
-    const h = hashFile(abs);
+    correctTotal(st.size - entry.size);
+    const h = hashFile(abs, (bytes) => work({ type: 'bytes', bytes, label: entry.path }));
     if (h.sha256 !== entry.sha256 || h.size !== entry.size) {
       altered.push({ ...base, actualSize: h.size, actualSha256: h.sha256, reason: h.size !== entry.size ? `size ${h.size}, expected ${entry.size}` : 'content differs' });
     }

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +12,8 @@ import { writeMedia, type WriteMediaInput } from '../../src/media/stage';
 import { verifyMedia } from '../../src/media/verify';
 import { reportMedia } from '../../src/media/report';
 import { parseManifest } from '../../src/media/manifest';
+import type { MediaWork } from '../../src/media/files';
+import { createProgress, mediaWorkOn } from '../../src/cli/progress';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
 import { DOCUMENT_SIGNING, issueSigner } from './test-pki';
 
@@ -487,5 +490,93 @@ describe('reportMedia', () => {
     writeMedia(t.input({ signing: signing() }));
     assert.equal(reportMedia(t.to, { trust: root() }).integrity.status, 'valid');
     assert.equal(reportMedia(t.to, { trust: null }).integrity.proven, false);
+  });
+});
+
+describe('progress sized to the real work (stage, verify-media)', () => {
+  function recorder() {
+    const events: MediaWork[] = [];
+    const done = () => events.reduce((n, e) => n + (e.type === 'bytes' ? e.bytes : 0), 0);
+    const finalTotal = () => [...events].reverse().find((e) => e.type === 'total')?.bytes;
+    /** at no point does the work done pass the total announced before it */
+    const neverAhead = () => {
+      let total = 0;
+      let sum = 0;
+      for (const e of events) {
+        if (e.type === 'total') total = e.bytes;
+        else sum += e.bytes;
+        assert.ok(sum <= total, `${sum} bytes done against a total of ${total}`);
+      }
+    };
+    return { events, onWork: (w: MediaWork) => events.push(w), done, finalTotal, neverAhead };
+  }
+
+  test('stage counts each payload byte once when it copies it, once when it re-hashes a correct copy, twice for a damaged one; full exactly at the end', () => {
+    const s = scenario();
+    const size = (sha: string) => fs.statSync(s.blobs.path(sha)).size;
+    const all = size(s.shared) + size(s.x64) + size(s.x86);
+    const first = recorder();
+    writeMedia(s.input({ onWork: first.onWork }));
+    assert.equal(first.events[0].type, 'total', 'sized before any byte is read');
+    assert.equal(first.done(), all);
+    assert.equal(first.finalTotal(), all);
+    first.neverAhead();
+
+    const second = recorder();
+    writeMedia(s.input({ onWork: second.onWork }));
+    assert.equal(second.done(), all, 'each correct copy re-hashed once, nothing copied');
+    assert.equal(second.finalTotal(), all);
+    second.neverAhead();
+
+    // same size, other bytes: re-hashed, found wrong, copied again
+    fs.writeFileSync(path.join(s.to, 'payloads', 'Windows6.0-KB4493471-x64.msu'), Buffer.alloc(size(s.x64), 0x41));
+    const third = recorder();
+    writeMedia(s.input({ onWork: third.onWork }));
+    assert.equal(third.done(), all + size(s.x64));
+    assert.equal(third.finalTotal(), all + size(s.x64));
+    third.neverAhead();
+  });
+
+  test('verify-media counts every listed byte once; a missing file takes its bytes out of the total', () => {
+    const s = scenario();
+    writeMedia(s.input());
+    const manifestFile = path.join(s.to, 'manifest.json');
+    const listed = parseManifest(fs.readFileSync(manifestFile), manifestFile).files;
+    const whole = recorder();
+    verifyMedia(s.to, { ...unsigned, onWork: whole.onWork });
+    assert.deepEqual(whole.events[0], { type: 'total', bytes: listed.reduce((n, f) => n + f.size, 0) });
+    assert.equal(whole.done(), whole.finalTotal());
+    whole.neverAhead();
+
+    const gone = listed.find((f) => f.path.startsWith('payloads/'))!;
+    fs.rmSync(path.join(s.to, ...gone.path.split('/')));
+    const partial = recorder();
+    verifyMedia(s.to, { ...unsigned, onWork: partial.onWork });
+    assert.equal(partial.finalTotal(), listed.reduce((n, f) => n + f.size, 0) - gone.size);
+    assert.equal(partial.done(), partial.finalTotal());
+    partial.neverAhead();
+  });
+
+  test('on a terminal a byte-sized bar shows sizes (KiB, MiB), ends full, and never draws without a terminal', () => {
+    const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 120 }) as unknown as NodeJS.WriteStream;
+    let drawn = '';
+    (stream as unknown as PassThrough).on('data', (c: Buffer) => (drawn += c.toString()));
+    const bar = createProgress({ unit: 'bytes', stream });
+    const work = mediaWorkOn(bar);
+    work({ type: 'total', bytes: 3 << 20 });
+    for (let i = 0; i < 3; i++) work({ type: 'bytes', bytes: 1 << 20, label: 'payloads/Windows6.0-KB4493730-x64.msu' });
+    bar.interrupt(() => stream.write('a line of our own\n'));
+    bar.stop();
+    assert.match(drawn, /3\.0 MiB\/3\.0 MiB 100%/);
+    assert.match(drawn, /a line of our own\n/);
+    assert.doesNotMatch(drawn, /\/3145728/, 'no raw byte counts');
+    const plain = new PassThrough();
+    let written = '';
+    plain.on('data', (c: Buffer) => (written += c.toString()));
+    const none = createProgress({ unit: 'bytes', stream: plain as unknown as NodeJS.WriteStream });
+    mediaWorkOn(none)({ type: 'total', bytes: 10 });
+    none.interrupt(() => undefined);
+    none.stop();
+    assert.equal(written, '');
   });
 });
