@@ -125,6 +125,53 @@ export function isCabferryError(e: unknown): e is CabferryError {
 }
 
 /**
+ * An error in a --json document: our code and our wording, where it happened, and in `detail`
+ * the original text of what failed underneath (the system's errno message, OpenSSL's or the DER
+ * parser's words), which the one-line human message leaves out on purpose.
+ */
+export interface ErrorDocument {
+  code: string;
+  kind: ErrorKind;
+  exitCode: ExitCodeValue;
+  message: string;
+  file?: string;
+  member?: string;
+  offset?: number;
+  detail?: string;
+}
+
+export function errorDocument(e: CabferryError): ErrorDocument {
+  const detail = originalDetail(e);
+  return {
+    code: e.code,
+    kind: e.kind,
+    exitCode: e.exitCode,
+    message: e.message,
+    ...(e.file !== undefined ? { file: e.file } : {}),
+    ...(e.member !== undefined ? { member: e.member } : {}),
+    ...(e.offset !== undefined ? { offset: e.offset } : {}),
+    ...(detail !== undefined ? { detail } : {}),
+  };
+}
+
+/**
+ * The words of the deepest cause below `e`, as whatever failed there said them: Node's errno
+ * message (with its code, syscall and path), an OpenSSL error string, the DER parser's message.
+ * Undefined when our own message is all there is.
+ */
+export function originalDetail(e: CabferryError): string | undefined {
+  let deepest: unknown = undefined;
+  for (let cause: unknown = e.cause, depth = 0; cause !== undefined && cause !== null && depth < 8; depth++) {
+    deepest = cause;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  if (typeof deepest === 'string') return deepest;
+  if (!(deepest instanceof Error)) return undefined;
+  const code = (deepest as { code?: unknown }).code;
+  return typeof code === 'string' && !(deepest instanceof CabferryError) && !deepest.message.includes(code) ? `${code}: ${deepest.message}` : deepest.message;
+}
+
+/**
  * The one line a user sees: `FILE: member M: at offset 0x1A2B: message [CODE]`.
  * Never a stack trace.
  */

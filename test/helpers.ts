@@ -157,3 +157,16 @@ function bytesUnder(dir: string): number {
   }
   return total;
 }
+
+/**
+ * What a failed run with --json printed on stdout: the one `{ "error": … }` document and nothing
+ * else (never a success document), with the code its stderr line names.
+ */
+export function assertErrorDocument(stdout: string, code: string | RegExp): { code: string; message: string; detail?: string } {
+  const doc = JSON.parse(stdout) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(doc), ['error'], `only an error document on stdout: ${stdout}`);
+  const error = doc.error as { code: string; message: string; detail?: string };
+  if (typeof code === 'string') assert.equal(error.code, code);
+  else assert.match(error.code, code);
+  return error;
+}

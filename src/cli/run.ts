@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CabferryError, ExitCode, formatErrorLine, isCabferryError } from '../errors';
+import { CabferryError, errorDocument, ExitCode, formatErrorLine, isCabferryError } from '../errors';
 
 /**
  * Every command action goes through here: the library decides and returns an exit code, this
@@ -13,23 +13,28 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number> 
     } catch (e) {
       // commander passes the command itself last: a usage error points at its --help
       const command = args[args.length - 1];
-      process.exitCode = reportError(e, isCommand(command) ? commandName(command) : undefined);
+      const json = isCommand(command) && command.opts().json === true;
+      process.exitCode = reportError(e, isCommand(command) ? commandName(command) : undefined, json);
     }
   };
 }
 
 /**
  * Print one line to stderr for an error and return the exit code it maps to. A usage error
- * (exit 2) ends with where the command's help is, as commander's own usage errors do.
+ * (exit 2) ends with where the command's help is, as commander's own usage errors do. Under
+ * --json the failure is also the one document on stdout, `{ "error": … }`, whose `detail` keeps
+ * the original system or OpenSSL text our message rewords.
  */
-export function reportError(e: unknown, command?: string): number {
+export function reportError(e: unknown, command?: string, json = false): number {
   if (isCabferryError(e)) {
     const help = e.kind === 'usage' && command !== undefined ? `; see \`${command} --help\`` : '';
     process.stderr.write(`cabferry: ${formatErrorLine(e)}${help}\n`);
+    if (json) printJson({ error: errorDocument(e) });
     return e.exitCode;
   }
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`cabferry: internal error: ${msg}\n`);
+  if (json) printJson({ error: { code: 'INTERNAL_ERROR', kind: 'internal', exitCode: ExitCode.internal, message: 'internal error', detail: msg } });
   if (process.env.CABFERRY_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   return ExitCode.internal;
 }

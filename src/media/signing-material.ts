@@ -65,10 +65,10 @@ export function loadSigningMaterial(source: SigningMaterialSource): LoadedSignin
   const [signer, ...chain] = certs;
   checkKeyMatches(key, signer, source);
   const problem = signerPurposeProblem(signer);
-  if (problem !== null) throw usageError('SIGN_CERT_PURPOSE', `${source.certFile}: ${problem}`, { file: source.certFile });
+  if (problem !== null) throw usageError('SIGN_CERT_PURPOSE', `${problem}`, { file: source.certFile });
   const now = source.now ?? new Date();
   if (now < signer.notBefore || now > signer.notAfter) {
-    throw usageError('SIGN_CERT_EXPIRED', `${source.certFile}: "${signer.subject}" is valid ${signer.notBefore.toISOString()} to ${signer.notAfter.toISOString()}, not now`, { file: source.certFile });
+    throw usageError('SIGN_CERT_EXPIRED', `"${signer.subject}" is valid ${signer.notBefore.toISOString()} to ${signer.notAfter.toISOString()}, not now`, { file: source.certFile });
   }
   const warnings: string[] = [];
   const untrusted = chainProblem(signer, chain, source.anchors, now);
@@ -114,17 +114,18 @@ function privateKeyOf(pem: string, source: SigningMaterialSource): KeyObject {
   const encrypted = isEncryptedKeyPem(pem);
   if (encrypted && source.passphrase === undefined) {
     const how = source.passphraseHint ?? 'a passphrase';
-    throw usageError('SIGN_KEY_ENCRYPTED', `${file}: the signing key is protected by a passphrase; supply it with ${how}`, { file });
+    throw usageError('SIGN_KEY_ENCRYPTED', `the signing key is protected by a passphrase; supply it with ${how}`, { file });
   }
   let key: KeyObject;
   try {
     key = createPrivateKey(encrypted ? { key: pem, format: 'pem', passphrase: source.passphrase } : { key: pem, format: 'pem' });
   } catch (e) {
-    if (encrypted) throw usageError('SIGN_KEY_PASSPHRASE', `${file}: the passphrase does not decrypt the signing key`, { file });
-    throw usageError('SIGN_KEY_UNREADABLE', `${file}: not a PEM private key (${(e as Error).message})`, { file });
+    if (encrypted) throw usageError('SIGN_KEY_PASSPHRASE', `the passphrase does not decrypt the signing key`, { file });
+    // OpenSSL's words ("DECODER routines::unsupported") stay in the cause: --json shows them as detail
+    throw usageError('SIGN_KEY_UNREADABLE', `not a PEM private key that can be read`, { file, cause: e });
   }
   if (key.asymmetricKeyType !== 'rsa') {
-    throw usageError('SIGN_KEY_UNSUPPORTED', `${file}: the signing key is ${key.asymmetricKeyType ?? 'of an unknown type'}; it must be RSA (node-forge signs PKCS#7 with RSA only)`, { file });
+    throw usageError('SIGN_KEY_UNSUPPORTED', `the signing key is ${key.asymmetricKeyType ?? 'of an unknown type'}; it must be RSA (node-forge signs PKCS#7 with RSA only)`, { file });
   }
   return key;
 }
@@ -134,13 +135,13 @@ function certificatesOf(bytes: Buffer, file: string): Certificate[] {
   try {
     ders = certificatesFromFileBytes(bytes);
   } catch (e) {
-    throw usageError('SIGN_CERT_UNREADABLE', `${file}: not a certificate file (${(e as Error).message})`, { file });
+    throw usageError('SIGN_CERT_UNREADABLE', `not a certificate file (PEM or DER)`, { file, cause: e });
   }
-  if (ders.length === 0) throw usageError('SIGN_CERT_UNREADABLE', `${file}: holds no certificate`, { file });
+  if (ders.length === 0) throw usageError('SIGN_CERT_UNREADABLE', `holds no certificate`, { file });
   try {
     return ders.map((d) => parseCertificate(d));
   } catch (e) {
-    throw usageError('SIGN_CERT_UNREADABLE', `${file}: a certificate cannot be read (${(e as Error).message})`, { file });
+    throw usageError('SIGN_CERT_UNREADABLE', `a certificate in it is not a readable X.509 certificate`, { file, cause: e });
   }
 }
 

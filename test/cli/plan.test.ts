@@ -8,7 +8,7 @@ import { BlobStore } from '../../src/catalog/blob-store';
 import { openCatalog } from '../../src/catalog/catalog';
 import type { Payload } from '../../src/package/types';
 import { readHostInventory } from '../../src/planner/inventory';
-import { fixturePath, hasTool, runCli, tempDir } from '../helpers';
+import { assertErrorDocument, fixturePath, hasTool, runCli, tempDir } from '../helpers';
 import { laterSsu, nt60Catalog } from '../planner/sample-payloads';
 import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
 
@@ -127,7 +127,8 @@ describe('cabferry plan (CLI)', () => {
     fs.writeFileSync(garbage, 'not an inventory\n');
     const g = runCli(['plan', '--host', garbage, '--catalog', full, '--json']);
     assert.equal(g.status, 3);
-    assert.equal(g.stdout, '');
+    // under --json the one document on stdout is the error itself
+    assertErrorDocument(g.stdout, 'INVENTORY_UNKNOWN_FORMAT');
     assert.match(g.stderr, /garbage\.txt: not a recognised host inventory .*\[INVENTORY_UNKNOWN_FORMAT\]/);
     assert.doesNotMatch(g.stderr, /at .*\.js:\d+/, 'no stack trace');
     const badKb = tempDir();

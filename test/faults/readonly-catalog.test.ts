@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { bindReadonly, openUpForReading, runChild, snapshotTree, stderrLines, unprivilegedUser, unreadableBy, type ChildRun } from '../../scripts/lib/fault';
-import { cliPath, fixturePath, runCli, tempDir } from '../helpers';
+import { assertErrorDocument, cliPath, fixturePath, runCli, tempDir } from '../helpers';
 import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
 
 // the fixture payloads end in October 2019: their plans are complete against the knowledge of that time
@@ -43,9 +43,10 @@ async function exerciseReadonlyCatalog(cli: Cli, dir: string, media: string, rea
   for (const [what, args] of refusals) {
     const run = await cli([...args, '--json']);
     assert.equal(run.status, 4, `${what}: ${run.stderr}`);
-    assert.equal(run.stdout, '', `${what}: nothing on stdout`);
     const lines = stderrLines(run);
     assert.equal(lines.length, 1, `${what}: one line: ${run.stderr}`);
+    // nothing on stdout but the error document --json asks for
+    assertErrorDocument(run.stdout, /\[([A-Z0-9_]+)\]$/.exec(lines[0])![1]);
     assert.match(lines[0], /cannot be written/, what);
     assert.match(lines[0], reason, what);
     assert.match(lines[0], /\[CATALOG_READONLY\]$/, what);
