@@ -184,7 +184,8 @@ function formatTable(entries: CatalogEntry[]): string {
 function formatEntry(e: CatalogEntry & { events: { at: string; who: string; host: string; source: string; entry: string | null; outcome: string }[] }): string {
   const p = e.payload;
   const lines = [
-    `${e.fileName}`,
+    // what it is, by its verified metadata; the names it arrived under are history (arrived as)
+    p ? `${p.kb} ${p.architecture} .${p.format}` : `metadata unreadable (arrived as ${e.fileName})`,
     `  sha256       ${e.sha256}`,
     `  size         ${e.size}`,
     `  arrived as   ${e.sourceNames.join(', ')}`,
