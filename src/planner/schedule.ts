@@ -251,7 +251,8 @@ function explain(ch: Chosen, base: Baseline): string {
   const known = c.memo.reason;
   if (known !== null && known.why === ch.why[0] && sameDeps(known.deps, ch.deps)) return known.text;
   const text = reasonText(ch, base);
-  c.memo.reason = { why: ch.why[0]!, deps: ch.deps.map((d) => ({ ...d })), text };
+  // (the deps array itself: the resolver is done with it, nothing changes it after)
+  c.memo.reason = { why: ch.why[0]!, deps: ch.deps, text };
   return text;
 }
 
