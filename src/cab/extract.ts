@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CabferryError, inputError, internalError, usageError, type ErrorKind } from '../errors';
+import { CabferryError, describeIoError, inputError, internalError, usageError, type ErrorKind } from '../errors';
 import { damagedMembers, type DamageLocation, type DamagedMember, type MemberReader } from './member-reader';
 import type { CabMember } from './types';
 import { writeFully } from '../io/write-fully';
+import { makeDirectories } from '../io/make-directories';
 
 /**
  * Writing members to disk. A cabinet is hostile until proven otherwise: every name is checked
@@ -228,13 +229,13 @@ function targetPaths(cab: MemberReader, members: readonly CabMember[]): Map<CabM
 
 function prepareOutputDir(outDir: string): string {
   try {
-    fs.mkdirSync(outDir, { recursive: true });
+    makeDirectories(outDir);
     const real = fs.realpathSync(outDir);
     if (!fs.statSync(real).isDirectory()) throw usageError('OUTPUT_NOT_DIRECTORY', `output path is not a directory: ${outDir}`);
     return real;
   } catch (e) {
     if (e instanceof CabferryError) throw e;
-    throw usageError('OUTPUT_UNUSABLE', `cannot use output directory ${outDir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw usageError('OUTPUT_UNUSABLE', `cannot use output directory ${outDir}: ${describeIoError(e)}`, { cause: e });
   }
 }
 

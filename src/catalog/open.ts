@@ -6,6 +6,7 @@ import { BlobStore } from './blob-store';
 import { Catalog } from './catalog';
 import { resolveCatalogDir } from './location';
 import { applyMigrations, loadMigrations } from './migrations';
+import { makeDirectories } from '../io/make-directories';
 
 /**
  * How a catalog is opened: where it is, whether this command may create it, whether this process
@@ -61,7 +62,7 @@ export function openCatalog(options: CatalogOptions = {}): Catalog {
       throw internalError('CATALOG_READONLY', `the catalog at ${dir} cannot be written (${unwritable}): importing, changing trust anchors and check --repair need write access; list, show and check work read-only`, { file: dir });
     }
     try {
-      fs.mkdirSync(dir, { recursive: true });
+      makeDirectories(dir);
       blobs.ensureLayout();
     } catch (e) {
       throw internalError('CATALOG_CREATE', `cannot create the catalog at ${dir}: ${describeIoError(e)}`, { cause: e });

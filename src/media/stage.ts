@@ -18,6 +18,7 @@ import { MANIFEST_FORMAT, renderSha256Sums, serializeManifest, signDetached, typ
 import { loadSigningMaterial, type SigningMaterial } from './signing-material';
 import { assertMediaName, FAT32_MAX_FILE_SIZE } from './names';
 import { catalogEvidence, manifestSignerOf, renderEvidencePack, type PayloadEvidence } from './html';
+import { makeDirectories } from '../io/make-directories';
 
 /**
  * Staging: plans in, a self-checking medium out.
@@ -227,7 +228,7 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
   if (input.signing) signDetached(Buffer.alloc(0), input.signing, input.now);
   const payloads = payloadsOf(input.hosts.map((h) => h.plan), input.blobPath);
 
-  fs.mkdirSync(to, { recursive: true });
+  makeDirectories(to);
   refuseLinkedMediaFolders(to);
   // the real work, in bytes: each payload of the right size already there is re-hashed, every
   // other one copied. Until the re-hash says which are correct the total counts a copy of each;

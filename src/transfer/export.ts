@@ -27,6 +27,7 @@ import {
   type TransferManifest,
 } from './bundle-format';
 import { openBundle } from './bundle-source';
+import { makeDirectories } from '../io/make-directories';
 
 /**
  * `cabferry export`: the low side's imported payloads (all of them, or only what is new since a
@@ -195,7 +196,7 @@ function planFiles(catalog: Catalog, entries: CatalogEntry[]): PlannedFile[] {
 }
 
 function writeFolder(catalog: Catalog, to: string, files: PlannedFile[], manifest: Buffer, signature: Buffer, progress: (e: TransferProgress) => void): void {
-  fs.mkdirSync(to, { recursive: true });
+  makeDirectories(to);
   for (const f of files) {
     const dest = path.join(to, ...f.entry.path.split('/'));
     fs.mkdirSync(path.dirname(dest), { recursive: true });
