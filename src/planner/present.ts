@@ -142,6 +142,7 @@ export function planDocument(plans: HostPlan[], simulate: boolean): unknown {
         kind: s.kind,
         reason: s.reason,
         ...(s.requiresEsu ? { requiresEsu: true } : {}),
+        ...(s.switches !== undefined ? { switches: s.switches } : {}),
         ...(simulate && s.stateAfter ? { state: stateJson(s.stateAfter) } : {}),
       })),
       missing: p.missing.map((m) => ({ kb: m.kb, reason: m.reason, cause: m.cause })),
@@ -184,6 +185,8 @@ export function planText(p: HostPlan, simulate: boolean): string {
     out.push(fmt(head));
     p.steps.forEach((s, i) => {
       out.push(fmt(rows[i]));
+      // an executable is started by install.cmd with these switches: the admin sees what will run
+      if (s.switches !== undefined && s.file !== null) out.push(`  ${' '.repeat(widths[0])}  runs as: ${visibleName(s.file)}${s.switches.map((w) => ` ${w}`).join('')}`);
       if (simulate && s.stateAfter) out.push(`  ${' '.repeat(widths[0])}  → ${stateText(s.stateAfter)}`);
     });
   } else {
