@@ -102,7 +102,7 @@ function readPem(file: string, what: string): string {
     return readRegularFile(file, { maxBytes: MAX_PEM_BYTES, what: `the ${what}` }).toString('utf8');
   } catch (e) {
     if (!isCabferryError(e)) throw e;
-    throw usageError('SIGN_FILE_UNREADABLE', `cannot read the ${what} ${file}: ${e.message}`, { file, cause: e });
+    throw usageError('SIGN_FILE_UNREADABLE', `cannot read the ${what}: ${e.message}`, { file, cause: e });
   }
 }
 
@@ -151,8 +151,8 @@ function checkKeyMatches(key: KeyObject, signer: Certificate, source: SigningMat
   if (!fromKey.equals(fromCert)) {
     throw usageError(
       'SIGN_KEY_MISMATCH',
+      // the sentence names both files; a file context would print the key file twice
       `${source.keyFile} is not the key of the certificate "${signer.subject}" in ${source.certFile}: a signature made with it would not verify`,
-      { file: source.keyFile },
     );
   }
 }

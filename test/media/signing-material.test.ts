@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertThrowsCode, fixturePath, tempDir } from '../helpers';
+import { formatErrorLine } from '../../src/errors';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { isEncryptedKeyPem, loadSigningMaterial } from '../../src/media/signing-material';
 import { DOCUMENT_SIGNING, encryptedLeafKey, issueSigner } from './test-pki';
@@ -54,9 +55,30 @@ describe('loadSigningMaterial', () => {
   });
 
   test('unreadable files and non-RSA keys are usage errors naming the file', () => {
-    assertThrowsCode(() => loadSigningMaterial({ keyFile: path.join(work, 'nope.key'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_FILE_UNREADABLE', 'usage', /nope\.key/);
+    const unreadable = assertThrowsCode(() => loadSigningMaterial({ keyFile: path.join(work, 'nope.key'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_FILE_UNREADABLE', 'usage');
+    assert.match(formatErrorLine(unreadable), /nope\.key: cannot read the signing key: .*\(ENOENT\)/);
     assertThrowsCode(() => loadSigningMaterial({ keyFile: pki('leaf-rsa.pem'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_KEY_UNREADABLE', 'usage');
     assertThrowsCode(() => loadSigningMaterial({ keyFile: pki('leaf-ecdsa.key'), certFile: pki('leaf-ecdsa-chain.pem') }), 'SIGN_KEY_UNSUPPORTED', 'usage');
     assertThrowsCode(() => loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('leaf-rsa.key') }), 'SIGN_CERT_UNREADABLE', 'usage');
+  });
+
+  test('the error line names the file once (the CLI prints "cabferry: FILE: message", the message does not repeat it)', () => {
+    const encrypted = encryptedLeafKey(work, 'twice');
+    for (const [fn, code] of [
+      [() => loadSigningMaterial({ keyFile: path.join(work, 'nope.key'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_FILE_UNREADABLE'],
+      [() => loadSigningMaterial({ keyFile: pki('leaf-rsa.pem'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_KEY_UNREADABLE'],
+      [() => loadSigningMaterial({ keyFile: pki('leaf-ecdsa.key'), certFile: pki('leaf-ecdsa-chain.pem') }), 'SIGN_KEY_UNSUPPORTED'],
+      [() => loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('leaf-rsa.key') }), 'SIGN_CERT_UNREADABLE'],
+      [() => loadSigningMaterial({ keyFile: pki('root.key'), certFile: pki('root.pem') }), 'SIGN_CERT_PURPOSE'],
+      [() => loadSigningMaterial({ keyFile: encrypted, certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_KEY_ENCRYPTED'],
+      [() => loadSigningMaterial({ keyFile: encrypted, certFile: pki('leaf-rsa-chain.pem'), passphrase: 'wrong' }), 'SIGN_KEY_PASSPHRASE'],
+      [() => loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('root.pem') }), 'SIGN_KEY_MISMATCH'],
+    ] as [() => unknown, string][]) {
+      const e = assertThrowsCode(fn, code, 'usage');
+      const line = formatErrorLine(e);
+      const named = e.file ?? (code === 'SIGN_KEY_MISMATCH' ? pki('leaf-rsa.key') : undefined);
+      assert.ok(named !== undefined, `${code} names a file`);
+      assert.equal(line.split(named).length - 1, 1, `${code}: ${named} once in: ${line}`);
+    }
   });
 });
