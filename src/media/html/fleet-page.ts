@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { describeIoError, internalError } from '../../errors';
 import { writeFileAtomic } from '../files';
-import type { HostReport, HostStatus, MediaReport, StepReport, StepStatus } from '../report';
+import type { HostReport, HostStatus, MediaReport, PlanResults, StepReport, StepStatus } from '../report';
 import { escapeHtml, textOr } from './escape';
 import { factsTable, htmlDocument, statusBadge, table } from './page';
 
@@ -35,6 +35,14 @@ const HOST_STATUS_TEXT: Record<HostStatus, string> = {
   'not-run': 'not started',
   unconfirmed: 'installers reported success the host does not confirm',
   'plan-altered': 'plan on the medium is not the staged one',
+};
+
+/** What install.cmd found on the host after the installer (the result log's confirmed=). */
+const CONFIRMED_TEXT: Record<NonNullable<StepReport['confirmed']>, string> = {
+  yes: 'confirmed',
+  pending: 'pending a restart',
+  no: 'NOT found',
+  'n/a': 'n/a',
 };
 
 const STEP_STATUS_TEXT: Record<StepStatus, string> = {
@@ -133,18 +141,22 @@ function hostSection(h: HostReport): string {
   out.push(`<h2>Host ${escapeHtml(h.host)} ${statusBadge(h.status, HOST_STATUS_TEXT[h.status])}</h2>`);
   out.push(factsTable([
     ['State', `${escapeHtml(HOST_STATUS_TEXT[h.status])}${h.reason ? `: ${escapeHtml(h.reason)}` : ''}`],
-    ['Steps', `${c.installed} installed, ${c.skipped} skipped, ${c.failed} failed, ${c['restart-pending']} waiting for a restart, ${c['not-reached']} not reached (of ${h.steps.length})`],
+    ['Plan', h.planId === null ? '<span class="muted">unknown</span>' : `<span class="hash">${escapeHtml(h.planId)}</span>`],
+    ['Steps', `${c.installed} installed, ${c.skipped} skipped, ${c.failed} failed, ${c['restart-pending']} waiting for a restart, ${c.unconfirmed} not found on the host, ${c['not-reached']} not reached (of ${h.steps.length})`],
     ['Runs of install.cmd', `${h.runs}${h.lastRun ? `, last started ${escapeHtml(h.lastRun)}` : ''}`],
+    ...(h.testBuild ? [['Script', '<span class="bad">TEST BUILD</span> (staged with --test-build: these results prove nothing about a real host)'] as [string, string]] : []),
     ...(h.unreadableLines > 0 ? [['Unreadable log lines', `<span class="bad">${h.unreadableLines}</span> (not counted as progress)`] as [string, string]] : []),
+    ...(h.unmatchedLines > 0 ? [['Lines of no staged step', `<span class="bad">${h.unmatchedLines}</span> (another plan id, or a step, KB or action this plan does not have: not counted)`] as [string, string]] : []),
   ]));
   if (h.steps.length === 0) out.push('<p>The plan for this host has no steps.</p>');
   else {
     out.push(table(
-      [{ label: '#', width: '4%', className: 'num' }, { label: 'Step', width: '26%' }, { label: 'Result', width: '14%' }, { label: 'Code', width: '13%' }, { label: 'Meaning', width: '28%' }, { label: 'Time', width: '15%' }],
+      [{ label: '#', width: '4%', className: 'num' }, { label: 'Step', width: '24%' }, { label: 'Result', width: '12%' }, { label: 'On the host', width: '11%' }, { label: 'Code', width: '12%' }, { label: 'Meaning', width: '24%' }, { label: 'Time', width: '13%' }],
       h.steps.map(stepRow),
       'steps',
     ));
   }
+  if (h.history.length > 0) out.push(historyTable(h.history));
   out.push('</div>');
   return out.join('\n');
 }
@@ -153,7 +165,26 @@ function stepRow(s: StepReport): string[] {
   const what = s.action === 'reboot' ? 'restart' : `${textOr(s.kb, '')} <span class="mono">${textOr(s.file, '')}</span>`;
   const code = s.code === null ? '<span class="muted">-</span>' : `${s.code}<br><span class="mono">${textOr(s.codeHex, '')}</span>`;
   const meaning = s.meaning === null ? '<span class="muted">no result logged</span>' : `${textOr(s.explanation, '')}<br><span class="mono muted">${escapeHtml(s.meaning)}</span>`;
-  return [String(s.n), what, statusBadge(s.status, stepStatusText(s)), code, meaning, textOr(s.time, '<span class="muted">-</span>')];
+  const onHost = s.confirmed === null ? '<span class="muted">-</span>' : s.confirmed === 'no' ? `<span class="bad">${CONFIRMED_TEXT.no}</span>` : escapeHtml(CONFIRMED_TEXT[s.confirmed]);
+  return [String(s.n), what, statusBadge(s.status, stepStatusText(s)), onHost, code, meaning, textOr(s.time, '<span class="muted">-</span>')];
+}
+
+/** Results on the medium of plans other than the staged one: history, never progress. */
+function historyTable(history: PlanResults[]): string {
+  return [
+    '<h3>Earlier plans on this medium (history, not counted for the plan above)</h3>',
+    table(
+      [{ label: 'Plan', width: '30%' }, { label: 'Runs', width: '7%', className: 'num' }, { label: 'Last run', width: '17%' }, { label: 'Found on the host then', width: '26%' }, { label: 'Result log', width: '20%' }],
+      history.map((p) => [
+        p.planId === null ? '<span class="muted">no plan id (older cabferry)</span>' : `<span class="hash">${escapeHtml(p.planId)}</span>`,
+        String(p.runs),
+        textOr(p.lastRun, '<span class="muted">-</span>'),
+        p.confirmedInstalled.length === 0 ? '<span class="muted">none</span>' : escapeHtml(p.confirmedInstalled.join(', ')),
+        `<span class="hash">${escapeHtml(p.path)}</span> (${p.results} result line(s))`,
+      ]),
+      'history',
+    ),
+  ].join('\n');
 }
 
 /** A restart step the host logged as done reads "restarted", not "installed". */

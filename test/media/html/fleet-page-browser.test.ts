@@ -41,7 +41,22 @@ function writeLog(media: string, host: string, lines: string[]): void {
   fs.writeFileSync(path.join(dir, 'result.log'), stamped.map((l) => `${l}\r\n`).join(''));
 }
 
-/** What came back: SRV-A through both restarts, SRV-B stopped for its first restart, SRV-C failed. */
+/** An earlier plan's log left on the stick for `host` (a plan staged before this one). */
+const EARLIER_PLAN = 'e'.repeat(64);
+function writeEarlierLog(media: string, host: string): void {
+  const dir = path.join(media, 'results', host, EARLIER_PLAN);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'result.log'), [
+    `RUN plan=${EARLIER_PLAN} script=release host=${host} build=6002 arch=x86 hasher=dotnet autoreboot=0 time=2026-11-02T09:00:00`,
+    `RESULT plan=${EARLIER_PLAN} script=release step=1 kb=KB4493730 action=install code=0 meaning=installed confirmed=yes how=cbs host=${host} time=2026-11-02T09:01:00`,
+    `END plan=${EARLIER_PLAN} script=release status=stopped reason=- code=1 host=${host} time=2026-11-02T09:02:00`,
+  ].map((l) => `${l}\r\n`).join(''));
+}
+
+/**
+ * What came back: SRV-A through both restarts, SRV-B stopped for its first restart (its SHA-2
+ * update pending on the host) with an earlier plan's log beside it, SRV-C failed.
+ */
 function writeResults(media: string): void {
   writeLog(media, 'SRV-A', [
     'RUN host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=1 time=2026-12-02T08:00:00',
@@ -60,10 +75,11 @@ function writeResults(media: string): void {
   ]);
   writeLog(media, 'SRV-B', [
     'RUN host=SRV-B build=6002 arch=x86 hasher=dotnet autoreboot=0 time=2026-12-02T09:00:00',
-    'RESULT step=1 kb=KB4474419 action=install code=3010 meaning=reboot-required host=SRV-B time=2026-12-02T09:01:30',
+    'RESULT step=1 kb=KB4474419 action=install code=3010 meaning=reboot-required confirmed=pending how=cbs host=SRV-B time=2026-12-02T09:01:30',
     'RESULT step=2 kb=- action=reboot code=0 meaning=reboot-requested host=SRV-B time=2026-12-02T09:01:31',
     'END status=restart reason=- code=3010 host=SRV-B time=2026-12-02T09:01:32',
   ]);
+  writeEarlierLog(media, 'SRV-B');
   writeLog(media, 'SRV-C', [
     'RUN host=SRV-C build=6002 arch=amd64 hasher=certutil autoreboot=0 time=Wed 12/02/2026 10:00:00.15',
     'RESULT step=1 kb=KB4493730 action=install code=-2147023838 meaning=windows-update-service-disabled host=SRV-C time=Wed 12/02/2026 10:00:41.02',
@@ -72,6 +88,7 @@ function writeResults(media: string): void {
   ]);
 }
 
+const CONFIRMED_TEXT: Record<string, string> = { yes: 'confirmed', pending: 'pending a restart', no: 'NOT found', 'n/a': 'n/a', '-': '-' };
 const STEP_STATUS_TEXT: Record<string, string> = { installed: 'installed', skipped: 'skipped', failed: 'failed', 'restart-pending': 'waiting for a restart', 'not-reached': 'not reached' };
 
 describe('fleet page (report --html) in Chromium', { skip: chromiumSkip }, () => {
@@ -119,9 +136,32 @@ describe('fleet page (report --html) in Chromium', { skip: chromiumSkip }, () =>
   test('each host lists its steps with result, code, meaning and time as the report has them', async () => {
     for (const h of report.hosts) {
       const rows = await page.page.$$eval(`#host-${h.host} table.steps tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim())));
-      assert.deepEqual(rows.map((r) => [r[0], r[2], r[3].split('\n')[0], r[5]]), h.steps.map((s) => [String(s.n), s.action === 'reboot' && s.status === 'installed' ? 'restarted' : STEP_STATUS_TEXT[s.status], s.code === null ? '-' : String(s.code), s.time ?? '-']), h.host);
-      for (const [i, s] of h.steps.entries()) if (s.explanation) assert.ok(rows[i][4].startsWith(s.explanation), `${h.host} step ${s.n}: ${rows[i][4]}`);
+      assert.deepEqual(rows.map((r) => [r[0], r[2], r[3], r[4].split('\n')[0], r[6]]), h.steps.map((s) => [String(s.n), s.action === 'reboot' && s.status === 'installed' ? 'restarted' : STEP_STATUS_TEXT[s.status], CONFIRMED_TEXT[s.confirmed ?? '-'], s.code === null ? '-' : String(s.code), s.time ?? '-']), h.host);
+      for (const [i, s] of h.steps.entries()) if (s.explanation) assert.ok(rows[i][5].startsWith(s.explanation), `${h.host} step ${s.n}: ${rows[i][5]}`);
     }
+  });
+
+  test('per host the plan id, and per step whether the host confirmed the install', async () => {
+    for (const h of report.hosts) {
+      const facts = await page.page.$$eval(`#host-${h.host} table.facts tr`, (trs) => trs.map((tr) => [tr.querySelector('th')?.innerText.trim(), tr.querySelector('td')?.innerText.trim()]));
+      assert.deepEqual(facts.find((f) => f[0] === 'Plan'), ['Plan', h.planId], h.host);
+    }
+    const a = report.hosts[0];
+    assert.deepEqual(a.steps.filter((s) => s.action === 'install').map((s) => s.confirmed), ['yes', 'yes', 'yes'], 'SRV-A: every install confirmed');
+    const b = report.hosts[1];
+    assert.equal(b.steps[0].confirmed, 'pending');
+    const cells = await page.page.$$eval('#host-SRV-B table.steps tbody tr', (trs) => trs.map((tr) => tr.querySelectorAll('td')[3].innerText.trim()));
+    assert.equal(cells[0], 'pending a restart');
+  });
+
+  test('earlier plans\' results on the medium are shown as history, apart from the staged plan\'s steps', async () => {
+    const b = report.hosts[1];
+    assert.deepEqual(b.history.map((x) => [x.planId, x.confirmedInstalled]), [[EARLIER_PLAN, ['KB4493730']]]);
+    const rows = await page.page.$$eval('#host-SRV-B table.history tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim())));
+    assert.equal(rows.length, 1);
+    assert.deepEqual(rows[0].slice(0, 4), [EARLIER_PLAN, '1', '2026-11-02T09:00:00', 'KB4493730']);
+    assert.match(rows[0][4], new RegExp(`results/SRV-B/${EARLIER_PLAN}/result\\.log \\(1 result line\\(s\\)\\)`));
+    for (const other of ['SRV-A', 'SRV-C', 'SRV-D']) assert.equal(await page.page.$$eval(`#host-${other} table.history`, (t) => t.length), 0, other);
   });
 
   test('the chart has one bar per host, one segment per non-zero step state', async () => {
