@@ -77,7 +77,7 @@ export function renderFleetPage(report: MediaReport, options: FleetPageOptions):
     groupsTable(report.hosts),
     progressChart(report.hosts),
     ...report.hosts.map(hostSection),
-    `<p class="foot">Written by cabferry ${escapeHtml(options.cabferryVersion)} from the result logs under results\\ on the medium and the plans under hosts\\. A step counts as installed only when its host logged an installer result that means installed.</p>`,
+    `<p class="foot">Written by cabferry ${escapeHtml(options.cabferryVersion)} from the result logs under results\\ on the medium and the plans under hosts\\. A step counts as installed only when its host logged an installer result that means installed and install.cmd found the update on the host.</p>`,
   ].join('\n');
   return htmlDocument(`cabferry fleet report: ${report.hosts.length} host(s)`, body);
 }
@@ -105,7 +105,9 @@ function progressChart(hosts: HostReport[]): string {
   const barWidth = 420;
   const countWidth = 110;
   const width = labelWidth + barWidth + countWidth;
-  const legendHeight = 24;
+  // the legend wraps onto as many rows as the chart's width needs: an item past the edge would be cut off
+  const legend = legendLayout(labelWidth, width);
+  const legendHeight = 24 * legend.rows;
   const height = hosts.length * rowHeight + legendHeight + 4;
   const parts: string[] = [];
   hosts.forEach((h, i) => {
@@ -124,14 +126,32 @@ function progressChart(hosts: HostReport[]): string {
     const done = h.counts.installed + h.counts.skipped;
     parts.push(`<text x="${labelWidth + barWidth + 8}" y="${y + 14}" font-size="12">${done}/${total} done</text>`);
   });
-  const ly = hosts.length * rowHeight + 8;
-  let lx = labelWidth;
-  for (const seg of CHART) {
-    parts.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${seg.colour}" stroke="#999999"/><text x="${lx + 16}" y="${ly + 11}" font-size="11">${STEP_STATUS_TEXT[seg.status]}</text>`);
-    lx += 16 + STEP_STATUS_TEXT[seg.status].length * 6 + 14;
+  const top = hosts.length * rowHeight + 8;
+  for (const item of legend.items) {
+    const ly = top + item.row * 24;
+    parts.push(`<rect x="${item.x}" y="${ly}" width="12" height="12" fill="${item.colour}" stroke="#999999"/><text x="${item.x + 16}" y="${ly + 11}" font-size="11">${item.label}</text>`);
   }
   const summary = hosts.map((h) => `${h.host}: ${h.counts.installed + h.counts.skipped} of ${h.steps.length} steps done`).join('; ');
   return `<div class="keep"><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(`Progress per host: ${summary}`)}" font-family="Arial, Helvetica, sans-serif">${parts.join('')}</svg></div>`;
+}
+
+/** Where each legend item of the chart goes: left to right from `left`, a new row when the next would pass `width`. */
+function legendLayout(left: number, width: number): { rows: number; items: { x: number; row: number; colour: string; label: string }[] } {
+  const items: { x: number; row: number; colour: string; label: string }[] = [];
+  let x = left;
+  let row = 0;
+  for (const seg of CHART) {
+    const label = STEP_STATUS_TEXT[seg.status];
+    // 11px Arial averages under 6px a character; swatch and gap around it
+    const itemWidth = 16 + label.length * 6 + 14;
+    if (x > left && x + itemWidth - 14 > width) {
+      x = left;
+      row += 1;
+    }
+    items.push({ x, row, colour: seg.colour, label });
+    x += itemWidth;
+  }
+  return { rows: row + 1, items };
 }
 
 function hostSection(h: HostReport): string {

@@ -77,8 +77,9 @@ function hostileFleet(): { html: string; fields: string[] } {
   const report: MediaReport = {
     dir: f('dir'), ok: false,
     hosts: [{
-      host: f('host'), status: 'failed', reason: f('reason'), runs: 1, lastRun: f('lastRun'), counts, unreadableLines: 1,
-      steps: [{ n: 1, action: 'install', kb: f('step.kb'), file: f('step.file'), status: 'failed', code: -1, codeHex: f('step.codeHex'), meaning: f('step.meaning'), explanation: f('step.explanation'), time: f('step.time') }],
+      host: f('host'), planId: f('planId'), status: 'failed', reason: f('reason'), runs: 1, lastRun: f('lastRun'), testBuild: true, counts, unreadableLines: 1, unmatchedLines: 1,
+      steps: [{ n: 1, action: 'install', kb: f('step.kb'), file: f('step.file'), status: 'failed', code: -1, codeHex: f('step.codeHex'), meaning: f('step.meaning'), confirmed: 'no', explanation: f('step.explanation'), time: f('step.time') }],
+      history: [{ planId: f('history.planId'), path: f('history.path'), runs: 2, lastRun: f('history.lastRun'), confirmedInstalled: [f('history.kb')], results: 3 }],
     }],
   } as MediaReport;
   return { html: renderFleetPage(report, { generatedAt: f('generatedAt'), cabferryVersion: f('cabferryVersion') }), fields };

@@ -171,6 +171,16 @@ describe('fleet page (report --html) in Chromium', { skip: chromiumSkip }, () =>
     assert.deepEqual(chart, expected);
     const box = await page.page.$eval('svg', (svg) => { const r = svg.getBoundingClientRect(); return { w: r.width, h: r.height }; });
     assert.ok(box.w > 0 && box.h > 0 && box.w <= 1280, `chart is ${box.w} x ${box.h}`);
+    // the legend names every step state, each drawn inside the chart (one past its edge is cut off)
+    const legend = await page.page.$$eval('svg > text', (texts) => {
+      const outer = texts[0].closest('svg')!.getBoundingClientRect();
+      return texts.map((t) => { const r = t.getBoundingClientRect(); return { text: t.textContent ?? '', inside: r.left >= outer.left && r.right <= outer.right + 0.5 && r.bottom <= outer.bottom + 0.5 }; });
+    });
+    for (const label of ['installed', 'skipped', 'waiting for a restart', 'failed', 'not found on the host', 'not reached']) {
+      const item = legend.find((l) => l.text === label);
+      assert.ok(item, `legend has "${label}": ${legend.map((l) => l.text).join(' | ')}`);
+      assert.ok(item.inside, `legend item "${label}" lies inside the chart`);
+    }
   });
 
   test('a hostile log line stays text: counted as unreadable, not run as markup', async () => {
