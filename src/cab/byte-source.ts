@@ -60,3 +60,46 @@ export class CabinetWindow implements CabByteSource {
     }
   }
 }
+
+/**
+ * Sequential reads in large pieces from a byte source, for the two places the cabinet reader walks
+ * many small records in order: the CFFILE table and a folder's CFDATA chain. A returned view is
+ * valid until the next call, which may refill the one buffer. Nothing at or past `end` is read
+ * ahead; a read that reaches past it goes to the source, which reports it (TRUNCATED).
+ */
+export class ReadAhead {
+  private readonly buffer: Buffer;
+  /** source offset of buffer[0], and how many bytes the buffer holds */
+  private start = 0;
+  private filled = 0;
+
+  constructor(
+    private readonly source: CabByteSource,
+    private readonly end: number,
+    chunk: number,
+  ) {
+    this.buffer = Buffer.allocUnsafe(chunk);
+  }
+
+  get path(): string {
+    return this.source.path;
+  }
+
+  /** Exactly `length` (≤ the chunk size) bytes at `offset`. */
+  bytes(offset: number, length: number, what: string): Buffer {
+    if (offset + length > this.end) return this.source.read(offset, length, what);
+    if (offset < this.start || offset + length > this.start + this.filled) {
+      const want = Math.max(length, Math.min(this.buffer.length, this.end - offset));
+      this.source.readInto(this.buffer.subarray(0, want), offset, what);
+      this.start = offset;
+      this.filled = want;
+    }
+    return this.buffer.subarray(offset - this.start, offset - this.start + length);
+  }
+
+  /** Up to `length` bytes at `offset`, fewer at `end`. */
+  readUpTo(offset: number, length: number): Buffer {
+    const n = Math.min(length, this.end - offset);
+    return n > 0 ? this.bytes(offset, n, 'data') : Buffer.alloc(0);
+  }
+}

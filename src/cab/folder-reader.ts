@@ -1,7 +1,7 @@
 import { createBlockDecoder } from '../codecs';
 import { MAX_BLOCK_INPUT, MAX_BLOCK_OUTPUT, type BlockDecoder, type CompressionMethod } from '../codecs/types';
 import { CabferryError, inputError } from '../errors';
-import type { CabByteSource } from './byte-source';
+import { ReadAhead, type CabByteSource } from './byte-source';
 import { cfdataChecksum } from './checksum';
 import { MszipSalvageDecoder, PlainFolderDecoder, type FolderDecoder } from './salvage-decoder';
 import type { CabFolder, CabHeader } from './types';
@@ -12,6 +12,8 @@ import type { CabFolder, CabHeader } from './types';
  */
 
 const CFDATA_FIXED_SIZE = 8;
+/** two small reads per block (header, then payload) were one system call each: read the chain in large pieces */
+const CFDATA_READ_CHUNK = 256 * 1024;
 
 export interface DecodedBlock {
   kind: 'data';
@@ -107,7 +109,7 @@ interface RawBlock {
  */
 function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawBlock> {
   const { file, header, folder, area } = segment;
-  const ahead = new ReadAhead(file, area.dataEnd);
+  const ahead = new ReadAhead(file, area.dataEnd, CFDATA_READ_CHUNK);
   const where = { file: file.path };
   if (folder.cCFData === 0) return;
   if (folder.coffCabStart < area.dataStart || folder.coffCabStart >= area.dataEnd) {
@@ -149,35 +151,6 @@ function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawB
     }
     yield { index, fileOffset: pos, file: file.path, cbUncomp, payload, checksum, lastOfSegment: index === folder.cCFData - 1 };
     pos = payloadOffset + cbData;
-  }
-}
-
-/**
- * Sequential reads of a CFDATA chain in large pieces: two small reads per block (header, then
- * payload) were one system call each. A returned view is valid until the next call, which may
- * refill the buffer. Reads stop at `end` (the data area), so nothing past it is ever read.
- */
-class ReadAhead {
-  private static readonly CHUNK = 256 * 1024;
-  private readonly buffer = Buffer.allocUnsafe(ReadAhead.CHUNK);
-  /** file offset of buffer[0], and how many bytes the buffer holds */
-  private start = 0;
-  private filled = 0;
-
-  constructor(
-    private readonly file: CabByteSource,
-    private readonly end: number,
-  ) {}
-
-  /** `length` (≤ CHUNK) bytes at `offset`; callers have checked that they lie before `end`. */
-  bytes(offset: number, length: number, what: string): Buffer {
-    if (offset < this.start || offset + length > this.start + this.filled) {
-      const want = Math.max(length, Math.min(ReadAhead.CHUNK, this.end - offset));
-      this.file.readInto(this.buffer.subarray(0, want), offset, what);
-      this.start = offset;
-      this.filled = want;
-    }
-    return this.buffer.subarray(offset - this.start, offset - this.start + length);
   }
 }
 

@@ -1,6 +1,6 @@
 import { describeCompression } from '../codecs/method';
 import { inputError } from '../errors';
-import type { CabByteSource } from './byte-source';
+import { ReadAhead, type CabByteSource } from './byte-source';
 import { CabFlags } from './types';
 import type { AuthenticodeReserve, CabFolder, CabHeader, CabMember, Continuation } from './types';
 
@@ -33,6 +33,7 @@ export const MAX_DATA_RESERVE = 255;
 export const MAX_STRING_BYTES = 256;
 const CFFOLDER_FIXED_SIZE = 8;
 const CFFILE_FIXED_SIZE = 16;
+const FILE_TABLE_READ_CHUNK = 64 * 1024;
 
 /** The 20-byte header reserve of an Authenticode-signed cabinet (FORMATS.md §3.1). */
 const AUTHENTICODE_RESERVE_SIZE = 20;
@@ -229,53 +230,11 @@ export function readCabFolders(file: CabByteSource, header: CabHeader): CabFolde
   return folders;
 }
 
-/**
- * Sequential reads of the CFFILE table in 64 KiB pieces: an entry is a 16-byte record and a name
- * of up to 256 bytes, and reading each with its own system call cost more than decoding the
- * small cabinets of an update (a rollup lists thousands of members). Views are valid until the
- * next call. Bounds and wording are the source's own: every piece is read through it.
- */
-class TableCursor implements Pick<CabByteSource, 'path' | 'readUpTo'> {
-  private static readonly CHUNK = 64 * 1024;
-  private buffer: Buffer = Buffer.alloc(0);
-  /** file offset of buffer[0] */
-  private start = 0;
-
-  constructor(private readonly file: CabByteSource) {}
-
-  get path(): string {
-    return this.file.path;
-  }
-
-  /** Exactly `length` bytes at `offset`, or the source's TRUNCATED error. */
-  bytes(offset: number, length: number, what: string): Buffer {
-    if (!this.holds(offset, length)) {
-      this.load(offset, length);
-      if (!this.holds(offset, length)) return this.file.read(offset, length, what); // past the end: the source says so
-    }
-    return this.buffer.subarray(offset - this.start, offset - this.start + length);
-  }
-
-  /** Up to `length` bytes at `offset` (fewer at the end of the source). */
-  readUpTo(offset: number, length: number): Buffer {
-    if (!this.holds(offset, length)) this.load(offset, length);
-    const from = offset - this.start;
-    return this.buffer.subarray(from, Math.min(from + length, this.buffer.length));
-  }
-
-  private holds(offset: number, length: number): boolean {
-    return offset >= this.start && offset + length <= this.start + this.buffer.length;
-  }
-
-  private load(offset: number, length: number): void {
-    this.buffer = this.file.readUpTo(offset, Math.max(length, TableCursor.CHUNK));
-    this.start = offset;
-  }
-}
-
 export function readCabMembers(file: CabByteSource, header: CabHeader, folders: CabFolder[]): CabMember[] {
   const members: CabMember[] = [];
-  const table = new TableCursor(file);
+  // an entry is a 16-byte record and a name of up to 256 bytes: read one at a time, with a system
+  // call each, they cost more than decoding the small cabinets of an update (a rollup lists thousands)
+  const table = new ReadAhead(file, file.size, FILE_TABLE_READ_CHUNK);
   let pos = header.coffFiles;
   for (let index = 0; index < header.cFiles; index++) {
     const entryOffset = pos;
