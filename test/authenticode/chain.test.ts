@@ -13,7 +13,7 @@ import { parseCertificate, type Certificate } from '../../src/authenticode/certi
 import { isVerificationError } from '../../src/authenticode/errors';
 import { Oid } from '../../src/authenticode/oids';
 import { trustAnchorsFromDer } from '../../src/authenticode/trust';
-import { hasTool, tempDir } from '../helpers';
+import { hasTool, tempDir } from '../common.helpers';
 
 const skip = hasTool('openssl') ? false : 'openssl not installed';
 

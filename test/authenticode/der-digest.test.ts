@@ -14,7 +14,7 @@ import { digestFileInParallel, PARALLEL_DIGEST_MIN_BYTES } from '../../src/authe
 import { isVerificationError } from '../../src/authenticode/errors';
 import { RandomAccessFile } from '../../src/io/random-access-file';
 import * as path from 'node:path';
-import { corpusPath, tempDir } from '../helpers';
+import { corpusPath, tempDir } from '../common.helpers';
 
 const malformed = (e: unknown): boolean => isVerificationError(e) && e.code === 'SIG_MALFORMED';
 

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { verifyCab } from '../../src/authenticode/cab';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
-import { fixturePath, hasTool } from '../helpers';
+import { fixturePath, hasTool } from '../common.helpers';
 
 interface ExpectedSignature {
   digestAlgorithm: string;

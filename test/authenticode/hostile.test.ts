@@ -13,7 +13,7 @@ import { VerificationCodes } from '../../src/authenticode/errors';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { CabferryError } from '../../src/errors';
 import { prng } from '../../scripts/lib/prng';
-import { fixturePath, tempDir } from '../helpers';
+import { fixturePath, tempDir } from '../common.helpers';
 
 test('random changes in the signature blob never crash the verifier', () => {
   const source = fixturePath('signed', 'dual-sha1-sha256.cab');

@@ -17,7 +17,7 @@ import { test } from 'node:test';
 import { verifyCab, type FileVerdict } from '../../src/authenticode/cab';
 import { loadTrustAnchors, type TrustAnchor } from '../../src/authenticode/trust';
 import { CabferryError } from '../../src/errors';
-import { corpusPath, loadOracle } from '../helpers';
+import { corpusPath, loadOracle } from '../common.helpers';
 
 const DIFFERENCES: Record<string, { verdict: FileVerdict['verdict']; reason: string }> = {
   'jsign/historical/temp01-disk2-sample.cab': {

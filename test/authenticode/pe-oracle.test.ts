@@ -14,7 +14,7 @@ import type { FileVerdict } from '../../src/authenticode/cab';
 import { verifyPe } from '../../src/authenticode/pe';
 import { loadTrustAnchors, type TrustAnchor } from '../../src/authenticode/trust';
 import { CabferryError } from '../../src/errors';
-import { corpusPath } from '../helpers';
+import { corpusPath } from '../common.helpers';
 
 interface PeOracleSignature {
   digest_algorithm: string;

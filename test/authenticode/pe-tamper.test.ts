@@ -14,7 +14,7 @@ import { collectSignatures, spcOf } from '../../src/authenticode/signature';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { RandomAccessFile } from '../../src/io/random-access-file';
 import { readPeHeader } from '../../src/pe/header';
-import { fixturePath, tempDir } from '../helpers';
+import { fixturePath, tempDir } from '../common.helpers';
 
 const trust = loadTrustAnchors([fixturePath('pki', 'root.pem')]);
 

@@ -13,7 +13,7 @@ import { isVerificationError } from '../../src/authenticode/errors';
 import { Oid } from '../../src/authenticode/oids';
 import { verifySignedData } from '../../src/authenticode/signature';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
-import { corpusPath, fixturePath, tempDir } from '../helpers';
+import { corpusPath, fixturePath, tempDir } from '../common.helpers';
 
 function memberBytes(cabPath: string, pattern: RegExp): Buffer {
   const cab = openCab(cabPath);

@@ -15,7 +15,7 @@ import { parseSignedData, parseSignerInfo } from '../../src/authenticode/signed-
 import { collectSignatures } from '../../src/authenticode/signature';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { RandomAccessFile } from '../../src/io/random-access-file';
-import { corpusPath, tempDir } from '../helpers';
+import { corpusPath, tempDir } from '../common.helpers';
 
 /** Dual-signed: SHA-1 primary with a legacy countersignature, nested SHA-256 with an RFC 3161 token. */
 const DUAL = corpusPath('ms-signed', 'kb2999226-inner', 'Windows6.1-KB2999226-x64', 'WSUSSCAN.cab');

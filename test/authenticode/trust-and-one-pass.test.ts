@@ -12,7 +12,7 @@ import { FileDigester } from '../../src/authenticode/digest';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { CabferryError } from '../../src/errors';
 import { RandomAccessFile } from '../../src/io/random-access-file';
-import { corpusPath, fixturePath, tempDir } from '../helpers';
+import { corpusPath, fixturePath, tempDir } from '../common.helpers';
 
 const MSU = corpusPath('msu', 'Windows8.1-KB917607-x86.msu');
 

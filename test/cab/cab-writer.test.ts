@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { openCab } from '../../src/cab/cabinet';
 import { buildCab, mszipFolderEncoder, noneFolderEncoder, type CabWriterFolder, type CabWriterOptions } from '../../scripts/lib/cab-writer';
-import { hasTool, tempDir } from '../helpers';
+import { hasTool, tempDir } from '../common.helpers';
 
 const work = tempDir('cabferry-writer-');
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { openCabOrSet, openCabSet } from '../../src/cab/cabinet-set';
 import { CabferryError } from '../../src/errors';
-import { corpusPath, loadOracle, runCli, tempDir } from '../helpers';
+import { corpusPath, loadOracle, runCli, tempDir } from '../common.helpers';
 
 const split = (n: number) => corpusPath('cabextract', 'cabs', `split-${n}.cab`);
 const oracleOf = (p: string) => loadOracle().find((f) => f.path === p)!.extracted_sha256;

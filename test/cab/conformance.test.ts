@@ -35,7 +35,7 @@ import type { CabMember } from '../../src/cab/types';
 import { extractCabinets, extractMembers, type ExtractReport } from '../../src/cab/extract';
 import { searchCabinets } from '../../src/cab/search';
 import { CabferryError } from '../../src/errors';
-import { corpusPath, loadOracle, runCli, tempDir, type OracleFile } from '../helpers';
+import { corpusPath, loadOracle, runCli, tempDir, type OracleFile } from '../common.helpers';
 
 type Difference =
   /** we refuse to open or extract the file on purpose; `code` is the error we must give */

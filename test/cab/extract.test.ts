@@ -6,7 +6,7 @@ import { openCab } from '../../src/cab/cabinet';
 import { extractMembers, safeRelativePath } from '../../src/cab/extract';
 import { CabferryError } from '../../src/errors';
 import { buildCab, mszipFolderEncoder, noneFolderEncoder, type CabWriterFile } from '../../scripts/lib/cab-writer';
-import { tempDir } from '../helpers';
+import { tempDir } from '../common.helpers';
 
 const work = tempDir('cabferry-extract-');
 let n = 0;

@@ -13,7 +13,7 @@ import { extractMembers } from '../../src/cab/extract';
 import { overlappingMembers } from '../../src/cab/member-reader';
 import { PayloadBudget } from '../../src/io/payload-budget';
 import { buildZeroBombCab } from '../../scripts/lib/zero-bomb-cab';
-import { assertThrowsCode, runCli, tempDir } from '../helpers';
+import { assertThrowsCode, runCli, tempDir } from '../common.helpers';
 
 const work = tempDir('cabferry-overlap-');
 const KiB = 1024;

@@ -8,7 +8,7 @@ import { cabChecksum } from '../../src/cab/checksum';
 import { dosDateTimeToString } from '../../src/cab/header';
 import { CabferryError } from '../../src/errors';
 import { buildCab, mszipFolderEncoder, noneFolderEncoder, type CabWriterFolder, type CabWriterOptions } from '../../scripts/lib/cab-writer';
-import { corpusPath, tempDir } from '../helpers';
+import { corpusPath, tempDir } from '../common.helpers';
 
 const work = tempDir('cabferry-reader-');
 let counter = 0;

@@ -19,7 +19,7 @@ import { cfdataChecksum } from '../../src/cab/checksum';
 import { extractMembers } from '../../src/cab/extract';
 import type { CabinetTestReport } from '../../src/cab/member-reader';
 import { spawnSync } from 'node:child_process';
-import { hasTool, runCli, tempDir } from '../helpers';
+import { hasTool, runCli, tempDir } from '../common.helpers';
 
 const work = tempDir('cabferry-salvage-');
 let counter = 0;

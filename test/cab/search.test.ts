@@ -14,7 +14,7 @@ import { findEmbeddedCabinets, plausibleHeaderProblem, searchCabinets } from '..
 import { CabferryError } from '../../src/errors';
 import { RandomAccessFile } from '../../src/io/random-access-file';
 import { spawnSync } from 'node:child_process';
-import { corpusPath, hasTool, runCli, tempDir } from '../helpers';
+import { corpusPath, hasTool, runCli, tempDir } from '../common.helpers';
 
 const work = tempDir('cabferry-search-');
 let counter = 0;

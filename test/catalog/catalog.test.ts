@@ -13,7 +13,7 @@ import { addTrustAnchorFiles, resolveTrust } from '../../src/catalog/trust';
 import type { NewCatalogEntry } from '../../src/catalog/types';
 import { isCabferryError } from '../../src/errors';
 import type { Payload } from '../../src/package/types';
-import { fixturePath, tempDir } from '../helpers';
+import { fixturePath, tempDir } from '../common.helpers';
 
 function fakePayload(over: Partial<Payload> & { sha256: string; size: number }): Payload {
   return {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { applyMigrations, loadMigrations, schemaVersion } from '../../src/catalog/migrations';
-import { tempDir } from '../helpers';
+import { tempDir } from '../common.helpers';
 
 const SHA = 'a'.repeat(64);
 

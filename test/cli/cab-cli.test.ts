@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { buildCab, mszipFolderEncoder, noneFolderEncoder } from '../../scripts/lib/cab-writer';
-import { corpusPath, runCli, tempDir } from '../helpers';
+import { corpusPath, runCli, tempDir } from '../common.helpers';
 
 const work = tempDir('cabferry-cli-');
 const cabPath = path.join(work, 'two.cab');

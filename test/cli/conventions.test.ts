@@ -10,7 +10,7 @@ import { openCatalog } from '../../src/catalog/catalog';
 import { importPayloads, type ProgressEvent } from '../../src/importer/import';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import type { Command } from 'commander';
-import { fixturePath, runCli, tempDir } from '../helpers';
+import { fixturePath, runCli, tempDir } from '../common.helpers';
 
 /** Issue 17, "CLI conventions": what every command does the same way. */
 

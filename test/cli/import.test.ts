@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { fixturePath, runCli, tempDir } from '../helpers';
+import { fixturePath, runCli, tempDir } from '../common.helpers';
 
 /** The import / catalog / trust commands as an operator runs them: exit codes, --json, stdout vs stderr. */
 

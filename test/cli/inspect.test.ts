@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { assertErrorDocument, corpusPath, fixturePath, runCli, tempDir } from '../helpers';
+import { assertErrorDocument, corpusPath, fixturePath, runCli, tempDir } from '../common.helpers';
 
 const microsoftRoots = corpusPath('trust-anchors', 'microsoft-roots-bundle.pem');
 const vistaCab = corpusPath('ms-signed', 'kb2999226-inner', 'Windows6.0-KB2999226-x64', 'Windows6.0-KB2999226-x64.cab');

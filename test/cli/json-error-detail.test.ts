@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertErrorDocument, fixturePath, runCli, tempDir } from '../helpers';
+import { assertErrorDocument, fixturePath, runCli, tempDir } from '../common.helpers';
 
 /**
  * #17 item 7, detail part: under --json a failure is one `{ "error": … }` document on stdout whose

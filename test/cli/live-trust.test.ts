@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
-import { fixturePath, runCli, tempDir } from '../helpers';
-import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
+import { fixturePath, runCli, tempDir } from '../common.helpers';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
 /**
  * Trust is live (#17 item 4): `trust remove` makes the payloads that chained to the anchor

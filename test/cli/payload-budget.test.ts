@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { PayloadBudget } from '../../src/io/payload-budget';
 import { buildZeroBombCab, issue17Msu } from '../../scripts/lib/zero-bomb-cab';
-import { fixturePath, runCliWatchingDir, tempDir } from '../helpers';
+import { fixturePath, runCliWatchingDir, tempDir } from '../common.helpers';
 
 const work = tempDir('cabferry-cli-budget-');
 const MiB = 1024 * 1024;

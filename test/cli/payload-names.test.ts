@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildZip } from '../../scripts/lib/zip-writer';
-import { fixturePath, runCli, tempDir } from '../helpers';
-import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
+import { fixturePath, runCli, tempDir } from '../common.helpers';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
 /**
  * Names on media come from verified metadata (#17 item 2): whatever name a payload arrived under

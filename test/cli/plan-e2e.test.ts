@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixturePath, runCli, tempDir } from '../helpers';
+import { fixturePath, runCli, tempDir } from '../common.helpers';
 
 /** From the operator's first command to the admin's plan: import the fixture MSUs, then plan. */
 describe('cabferry import → cabferry plan (end to end)', () => {

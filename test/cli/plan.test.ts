@@ -8,9 +8,9 @@ import { BlobStore } from '../../src/catalog/blob-store';
 import { openCatalog } from '../../src/catalog/catalog';
 import type { Payload } from '../../src/package/types';
 import { readHostInventory } from '../../src/planner/inventory';
-import { assertErrorDocument, fixturePath, hasTool, runCli, tempDir } from '../helpers';
-import { laterSsu, nt60Catalog } from '../planner/sample-payloads';
-import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
+import { assertErrorDocument, fixturePath, hasTool, runCli, tempDir } from '../common.helpers';
+import { laterSsu, nt60Catalog } from '../planner/sample-payloads.helpers';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
 /**
  * `cabferry plan` and `cabferry collect-script` as a user runs them. The catalog is seeded

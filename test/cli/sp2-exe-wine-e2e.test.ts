@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixturePath, runCli, tempDir } from '../helpers';
+import { fixturePath, runCli, tempDir } from '../common.helpers';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { parseResultLog } from '../../src/media/result-log';
-import { CBS_PACKAGES, Stubs, WinePrefix, winPath, wineSkip } from '../media/wine-harness';
-import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
+import { CBS_PACKAGES, Stubs, WinePrefix, winPath, wineSkip } from '../media/wine.helpers';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
 /**
  * Issue #14's check, the whole way through the built CLI: a catalog holding the fixture SP2

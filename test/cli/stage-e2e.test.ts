@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixturePath, hasTool, runCli, tempDir } from '../helpers';
-import { Stubs, WinePrefix, wineSkip } from '../media/wine-harness';
-import { encryptedLeafKey } from '../media/test-pki';
-import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
+import { fixturePath, hasTool, runCli, tempDir } from '../common.helpers';
+import { Stubs, WinePrefix, wineSkip } from '../media/wine.helpers';
+import { encryptedLeafKey } from '../media/pki.helpers';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
 /**
  * The whole way across the gap, through the built CLI: the fixture payloads imported into a fresh

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { fixturePath, runCli, tempDir } from '../helpers';
+import { fixturePath, runCli, tempDir } from '../common.helpers';
 
 /** Issue 17, item 7: system and OpenSSL failures reach the user in our words, with a code. */
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
-import { corpusPath, runCli, tempDir } from '../helpers';
+import { corpusPath, runCli, tempDir } from '../common.helpers';
 
 test('trust add --microsoft-roots trusts exactly the shipped roots, and real MSUs then import without --trust', () => {
   const catalog = tempDir();

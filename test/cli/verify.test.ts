@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { corpusPath, fixturePath, runCli, tempDir } from '../helpers';
+import { corpusPath, fixturePath, runCli, tempDir } from '../common.helpers';
 
 const MS_ROOTS = corpusPath('trust-anchors', 'microsoft-roots-bundle.pem');
 const MSU = corpusPath('msu', 'Windows6.1-KB2999226-x64.msu');

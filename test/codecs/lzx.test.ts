@@ -19,7 +19,7 @@ import {
   type LzxEncodeStats,
   type LzxEncoderOptions,
 } from '../../scripts/lib/lzx-encoder';
-import { assertThrowsCode, corpusPath, hasTool, loadOracle, tempDir } from '../helpers';
+import { assertThrowsCode, corpusPath, hasTool, loadOracle, tempDir } from '../common.helpers';
 
 const FRAME = 32768;
 const haveCabextract = hasTool('cabextract');

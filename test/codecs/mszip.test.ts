@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { createMszipDecoder } from '../../src/codecs/mszip';
 import { mszipFolderEncoder } from '../../scripts/lib/cab-writer';
-import { assertThrowsCode } from '../helpers';
+import { assertThrowsCode } from '../common.helpers';
 
 /** Text-like data with long-range repeats, so later blocks really do reference earlier ones. */
 function sampleStream(size: number): Buffer {

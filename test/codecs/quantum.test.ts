@@ -11,7 +11,7 @@ import { CabferryError } from '../../src/errors';
 import { buildCab } from '../../scripts/lib/cab-writer';
 import { prng } from '../../scripts/lib/prng';
 import { emptyQuantumEncodeStats, encodeQuantum, quantumFolderEncoder, type QuantumEncodeStats, type QuantumEncoderOptions } from '../../scripts/lib/quantum-encoder';
-import { assertThrowsCode, corpusPath, hasTool, loadOracle, tempDir } from '../helpers';
+import { assertThrowsCode, corpusPath, hasTool, loadOracle, tempDir } from '../common.helpers';
 
 const FRAME = 32768;
 const haveCabextract = hasTool('cabextract');

@@ -7,8 +7,8 @@ import { openCatalog } from '../../src/catalog/catalog';
 import { checkCatalog, type ProblemKind } from '../../src/catalog/check';
 import { faultSeed, runChild } from '../../scripts/lib/fault';
 import { prng } from '../../scripts/lib/prng';
-import { catalogPayloadKeys } from '../catalog-helpers';
-import { cliPath, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
+import { catalogPayloadKeys } from '../catalog.helpers';
+import { cliPath, fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
 
 /**
  * What test/importer/crash.test.ts (import killed by timers) does not reach: import crashed at

@@ -10,9 +10,9 @@ import { MEDIA } from '../../src/media/layout';
 import { verifyMedia } from '../../src/media/verify';
 import { faultSeed, fillFileSystem, mountTmpfs, runChild, snapshotTree, stderrLines, type ChildRun, type MountedFs } from '../../scripts/lib/fault';
 import { prng } from '../../scripts/lib/prng';
-import { catalogPayloadKeys } from '../catalog-helpers';
-import { assertErrorDocument, cliPath, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
-import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
+import { catalogPayloadKeys } from '../catalog.helpers';
+import { assertErrorDocument, cliPath, fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
 // the fixture payloads end in October 2019: their plans are complete against the knowledge of that time
 const knowledgeBase = knowledgeBaseAsOf('2019-10-31');

@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { reportMedia } from '../../src/media';
-import { assertThrowsCode, fixturePath, runCli, tempDir } from '../helpers';
-import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
+import { assertThrowsCode, fixturePath, runCli, tempDir } from '../common.helpers';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
 // the fixture payloads end in October 2019: their plans are complete against the knowledge of that time
 const knowledgeBase = knowledgeBaseAsOf('2019-10-31');

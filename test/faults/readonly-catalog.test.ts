@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { bindReadonly, openUpForReading, runChild, snapshotTree, stderrLines, unprivilegedUser, unreadableBy, type ChildRun } from '../../scripts/lib/fault';
-import { assertErrorDocument, cliPath, fixturePath, runCli, tempDir } from '../helpers';
-import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
+import { assertErrorDocument, cliPath, fixturePath, runCli, tempDir } from '../common.helpers';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
 // the fixture payloads end in October 2019: their plans are complete against the knowledge of that time
 const knowledgeBase = knowledgeBaseAsOf('2019-10-31');

@@ -14,7 +14,7 @@ import { hashFile } from '../../src/media/files';
 import { loadSigningMaterial } from '../../src/media/signing-material';
 import { readHostInventory } from '../../src/planner';
 import { openBundle } from '../../src/transfer';
-import { assertThrowsCode, fixturePath, runCli, tempDir } from '../helpers';
+import { assertThrowsCode, fixturePath, runCli, tempDir } from '../common.helpers';
 
 const work = tempDir('cabferry-special-files-');
 const trust = fixturePath('pki', 'root.pem');

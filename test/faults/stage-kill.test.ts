@@ -8,8 +8,8 @@ import { MEDIA } from '../../src/media/layout';
 import { verifyMedia } from '../../src/media/verify';
 import { faultSeed, runChild, stderrLines, timeWriteWindow } from '../../scripts/lib/fault';
 import { prng } from '../../scripts/lib/prng';
-import { assertErrorDocument, cliPath, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
-import { knowledgeBaseAsOf } from '../planner/knowledge-as-of';
+import { assertErrorDocument, cliPath, fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
+import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
 // the fixture payloads end in October 2019: their plans are complete against the knowledge of that time
 const knowledgeBase = knowledgeBaseAsOf('2019-10-31');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
-import { fixturePath, runCli, tempDir } from '../helpers';
+import { fixturePath, runCli, tempDir } from '../common.helpers';
 
 // Node 20's mkdirSync(recursive) retries forever where mkdir says EEXIST and stat says ENOENT,
 // as under /proc: every folder a user names is made by src/io/make-directories instead

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { corpusPath, projectRoot, tempDir } from '../helpers';
+import { corpusPath, projectRoot, tempDir } from '../common.helpers';
 import { mutate, Rng } from '../../scripts/lib/mutate';
 
 const fuzzScript = path.join(projectRoot, 'dist', 'scripts', 'fuzz.js');

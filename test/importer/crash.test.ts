@@ -6,8 +6,8 @@ import { describe, it } from 'node:test';
 import { openCatalog } from '../../src/catalog/catalog';
 import { checkCatalog, type ProblemKind } from '../../src/catalog/check';
 import { prng } from '../../scripts/lib/prng';
-import { catalogPayloadKeys } from '../catalog-helpers';
-import { cliPath, fixturePath, tempDir } from '../helpers';
+import { catalogPayloadKeys } from '../catalog.helpers';
+import { cliPath, fixturePath, tempDir } from '../common.helpers';
 
 /**
  * Atomicity and concurrency, with real processes: an import SIGKILLed at random moments must

@@ -7,7 +7,7 @@ import { openCatalog } from '../../src/catalog/catalog';
 import { checkCatalog } from '../../src/catalog/check';
 import { importPayloads, type ImportSummary } from '../../src/importer/import';
 import { buildZip } from '../../scripts/lib/zip-writer';
-import { corpusPath, fixturePath, loadOracle, tempDir } from '../helpers';
+import { corpusPath, fixturePath, loadOracle, tempDir } from '../common.helpers';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 
 const knowledgeBase = loadKnowledgeBase();

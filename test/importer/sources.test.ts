@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { unsafeEntryNameReason } from '../../src/importer/entry-names';
 import { walkSources, type SourceItem } from '../../src/importer/sources';
-import { fixturePath, tempDir } from '../helpers';
+import { fixturePath, tempDir } from '../common.helpers';
 
 async function collect(paths: string[]): Promise<SourceItem[]> {
   const out: SourceItem[] = [];

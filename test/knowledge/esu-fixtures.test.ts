@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { loadTrustAnchors } from '../../src/authenticode';
 import { familyForNtVersion, loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { inspectPayloadReport } from '../../src/package/inspect';
-import { fixturePath } from '../helpers';
+import { fixturePath } from '../common.helpers';
 
 const knowledgeBase = loadKnowledgeBase();
 const nt60 = familyForNtVersion(knowledgeBase, '6.0')!;

@@ -12,7 +12,7 @@ import {
   sourceLocators,
   type KbFamily,
 } from '../../src/knowledge/knowledge-base';
-import { projectRoot, tempDir } from '../helpers';
+import { projectRoot, tempDir } from '../common.helpers';
 
 const kbDir = path.join(projectRoot, 'catalog', 'kb');
 

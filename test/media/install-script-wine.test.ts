@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tempDir } from '../helpers';
+import { tempDir } from '../common.helpers';
 import { renderInstallScript, type InstallScriptOptions } from '../../src/media/install-script';
 import { planIdOf } from '../../src/media/plan-identity';
 import { mediaToolFiles } from '../../src/media/layout';
@@ -11,7 +11,7 @@ import { parseResultLog } from '../../src/media/result-log';
 import { writeMedia } from '../../src/media/stage';
 import { reportMedia } from '../../src/media/report';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
-import { CBS_PACKAGES, Stubs, WinePrefix, winPath, wineSkip as skip } from './wine-harness';
+import { CBS_PACKAGES, Stubs, WinePrefix, winPath, wineSkip as skip } from './wine.helpers';
 
 /**
  * The generated install.cmd run by a real cmd interpreter (Wine's, headless) with stub

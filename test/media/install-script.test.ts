@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertThrowsCode } from '../helpers';
+import { assertThrowsCode } from '../common.helpers';
 import { fillTemplate, HASH_SELFTEST_SHA256, installerFor, installScriptTemplate, renderInstallScript, sha256VbsScript, TEMPLATE_VARIABLES } from '../../src/media/install-script';
 import { planIdOf } from '../../src/media/plan-identity';
 import { hex32, INSTALLER_EXIT_CODES, interpretExitCode, toSigned } from '../../src/media/exit-codes';

@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertThrowsCode, fixturePath, tempDir } from '../helpers';
+import { assertThrowsCode, fixturePath, tempDir } from '../common.helpers';
 import { formatErrorLine } from '../../src/errors';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { isEncryptedKeyPem, loadSigningMaterial } from '../../src/media/signing-material';
-import { DOCUMENT_SIGNING, encryptedLeafKey, issueSigner } from './test-pki';
+import { DOCUMENT_SIGNING, encryptedLeafKey, issueSigner } from './pki.helpers';
 
 /** loadSigningMaterial: every problem of a key/certificate pair found before anything is signed. */
 

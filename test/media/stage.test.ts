@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertThrowsCode, fixturePath, hasTool, tempDir } from '../helpers';
+import { assertThrowsCode, fixturePath, hasTool, tempDir } from '../common.helpers';
 import type { ErrorKind } from '../../src/errors';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { writeMedia, type WriteMediaInput } from '../../src/media/stage';
@@ -15,7 +15,7 @@ import { parseManifest } from '../../src/media/manifest';
 import type { MediaWork } from '../../src/media/files';
 import { createProgress, mediaWorkOn } from '../../src/cli/progress';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
-import { DOCUMENT_SIGNING, issueSigner } from './test-pki';
+import { DOCUMENT_SIGNING, issueSigner } from './pki.helpers';
 
 /**
  * writeMedia / verifyMedia / reportMedia with plans built here and a blob directory laid out like

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CabferryError } from '../../src/errors';
 import { inspectPayloadReport } from '../../src/package/inspect';
-import { corpusPath, loadOracle } from '../helpers';
-import { microsoftTrust } from './support';
+import { corpusPath, loadOracle } from '../common.helpers';
+import { microsoftTrust } from './package.helpers';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 
 const knowledgeBase = loadKnowledgeBase();

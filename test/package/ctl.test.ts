@@ -7,7 +7,7 @@ import { raw } from '../../src/authenticode/der';
 import { openCab } from '../../src/cab/cabinet';
 import { CabferryError } from '../../src/errors';
 import { catalogIndex, entriesForData, parseCatalogContent } from '../../src/package/ctl';
-import { kb2999226Inner } from './support';
+import { kb2999226Inner } from './package.helpers';
 
 function realMembers(cabPath: string, names: string[]): Buffer[] {
   const cab = openCab(cabPath);

@@ -13,7 +13,7 @@ import { importPayloads } from '../../src/importer/import';
 import { inspectPayloadReport } from '../../src/package/inspect';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { CabferryError } from '../../src/errors';
-import { fixturePath, tempDir } from '../helpers';
+import { fixturePath, tempDir } from '../common.helpers';
 
 interface ExpectedExecutable {
   file: string;

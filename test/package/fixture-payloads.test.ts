@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { loadTrustAnchors } from '../../src/authenticode';
 import { inspectPayloadReport } from '../../src/package/inspect';
-import { fixturePath } from '../helpers';
+import { fixturePath } from '../common.helpers';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 
 const knowledgeBase = loadKnowledgeBase();

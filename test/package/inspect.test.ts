@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import { loadTrustAnchors, type FileVerdict } from '../../src/authenticode';
 import { CabferryError } from '../../src/errors';
 import { inspectPayload, inspectPayloadReport, inspectPayloadWithFacts, summarizeSignatures } from '../../src/package/inspect';
-import { fixturePath, tempDir } from '../helpers';
-import { readAllMembers, withMember, writeCab } from './support';
+import { fixturePath, tempDir } from '../common.helpers';
+import { readAllMembers, withMember, writeCab } from './package.helpers';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 
 // loaded once here and passed in: inspect keeps no knowledge base of its own

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openCab } from '../../src/cab/cabinet';
 import { kbFromPackageName, kbFromText, parsePackageManifest } from '../../src/package/mum';
-import { kb2999226Inner } from './support';
+import { kb2999226Inner } from './package.helpers';
 
 function realMember(cabPath: string, name: string): Buffer {
   const cab = openCab(cabPath);

@@ -14,7 +14,7 @@ import { parseCatalogContent } from '../../src/package/ctl';
 import { parsePackageManifest } from '../../src/package/mum';
 import { parsePkgProperties } from '../../src/package/pkg-properties';
 import { prng } from '../../scripts/lib/prng';
-import { corpusMsu, kb2999226Inner } from './support';
+import { corpusMsu, kb2999226Inner } from './package.helpers';
 
 /** Flip, overwrite, delete, duplicate or truncate a few bytes. */
 function mutate(data: Buffer, rand: () => number): Buffer {

@@ -16,8 +16,8 @@ import { PayloadBudget, defaultPayloadBudgetLimits, type PayloadBudgetLimits } f
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { inspectPayload, inspectPayloadReport } from '../../src/package/inspect';
 import { buildZeroBombCab, issue17Msu } from '../../scripts/lib/zero-bomb-cab';
-import { assertThrowsCode, fixturePath, tempDir } from '../helpers';
-import { readAllMembers, withMember } from './support';
+import { assertThrowsCode, fixturePath, tempDir } from '../common.helpers';
+import { readAllMembers, withMember } from './package.helpers';
 
 const knowledgeBase = loadKnowledgeBase();
 const trust = loadTrustAnchors([fixturePath('pki', 'root.pem')]);

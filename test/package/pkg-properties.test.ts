@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { openCab } from '../../src/cab/cabinet';
 import { CabferryError } from '../../src/errors';
 import { parsePkgProperties } from '../../src/package/pkg-properties';
-import { corpusMsu } from './support';
+import { corpusMsu } from './package.helpers';
 
 /** The pkgProperties.txt of a real MSU, read with our own cab reader (never copied out of the corpus). */
 function realPkgProperties(msu: string): Buffer {

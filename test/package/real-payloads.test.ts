@@ -16,8 +16,8 @@ import { openCab } from '../../src/cab/cabinet';
 import { inspectPayloadReport } from '../../src/package/inspect';
 import { parsePackageManifest } from '../../src/package/mum';
 import { readMetadataMembers } from '../../src/package/verify-metadata';
-import { hasTool, loadOracle, tempDir } from '../helpers';
-import { corpusMsu, kb2999226Inner, microsoftTrust } from './support';
+import { hasTool, loadOracle, tempDir } from '../common.helpers';
+import { corpusMsu, kb2999226Inner, microsoftTrust } from './package.helpers';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 
 const knowledgeBase = loadKnowledgeBase();

@@ -4,7 +4,7 @@ import { openCab } from '../../src/cab/cabinet';
 import { CabferryError } from '../../src/errors';
 import { parseContainerIndex } from '../../src/package/cix';
 import { parseUnattend } from '../../src/package/unattend';
-import { corpusMsu, kb2999226Inner } from './support';
+import { corpusMsu, kb2999226Inner } from './package.helpers';
 
 function realMember(cabPath: string, pick: (name: string) => boolean): Buffer {
   const cab = openCab(cabPath);

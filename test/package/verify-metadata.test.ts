@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import { openCab } from '../../src/cab/cabinet';
 import { inspectPayloadReport } from '../../src/package/inspect';
 import { readMetadataMembers, verifyPackageMetadata, type MetadataVerification } from '../../src/package/verify-metadata';
-import { tempDir } from '../helpers';
-import { flipByte, kb2999226Inner, microsoftTrust, readAllMembers, unrelatedTrust, withMember, writeCab } from './support';
+import { tempDir } from '../common.helpers';
+import { flipByte, kb2999226Inner, microsoftTrust, readAllMembers, unrelatedTrust, withMember, writeCab } from './package.helpers';
 import type { CabWriterFile } from '../../scripts/lib/cab-writer';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { parsePackageManifest } from '../../src/package/mum';
 import { parseUnattend } from '../../src/package/unattend';
 import { parseXml } from '../../src/package/xml';
-import { assertThrowsCode } from '../helpers';
+import { assertThrowsCode } from '../common.helpers';
 
 
 const mum = (body: string, attrs = ''): Buffer =>

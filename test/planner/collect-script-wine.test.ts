@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { collectScript } from '../../src/planner/collect-script';
 import { readHostInventory } from '../../src/planner/inventory';
 import { COLLECT_COMPLETE, COLLECT_SECTIONS, splitCollectSections } from '../../src/planner/inventory/collect';
-import { tempDir } from '../helpers';
-import { WinePrefix, winPath, wineSkip as skip } from '../media/wine-harness';
+import { tempDir } from '../common.helpers';
+import { WinePrefix, winPath, wineSkip as skip } from '../media/wine.helpers';
 
 /**
  * The collect script under Wine's real cmd.exe and reg.exe (see ../shared/spec/WINE-TESTING.md).

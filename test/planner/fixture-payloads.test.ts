@@ -8,7 +8,7 @@ import { readHostInventories } from '../../src/planner/inventory';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { planInstall } from '../../src/planner/plan';
 import type { HostPlan } from '../../src/planner/types';
-import { fixturePath } from '../helpers';
+import { fixturePath } from '../common.helpers';
 
 /**
  * The planner on Payloads read for real: every fixture MSU in fixtures/payloads inspected by

@@ -11,8 +11,8 @@ import { decodeCodePage, encodeCodePage } from '../../src/planner/inventory/code
 import { bestSystemInfoDecoding, readSystemInfoList } from '../../src/planner/inventory/systeminfo';
 import { decodeCandidates } from '../../src/planner/inventory/text';
 import type { HostInventory, PlanGoal } from '../../src/planner/types';
-import { assertThrowsCode, fixturePath, tempDir } from '../helpers';
-import { laterSsu, nt60Catalog } from './sample-payloads';
+import { assertThrowsCode, fixturePath, tempDir } from '../common.helpers';
+import { laterSsu, nt60Catalog } from './sample-payloads.helpers';
 
 const host = (name: string): string => fixturePath('hosts', name);
 const read = (name: string): HostInventory => readHostInventory(host(name)).inventory;

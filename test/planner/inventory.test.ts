@@ -8,7 +8,7 @@ import { COLLECT_SECTIONS, SHA2_REGISTRY_KEY, SHA2_REGISTRY_VALUES } from '../..
 import { normaliseProduct } from '../../src/planner/inventory/host-facts';
 import { parseHostInventory, readHostInventories, readHostInventory } from '../../src/planner/inventory';
 import { decodeWindowsText, parseCsvRecords } from '../../src/planner/inventory/text';
-import { assertThrowsCode, fixturePath, tempDir } from '../helpers';
+import { assertThrowsCode, fixturePath, tempDir } from '../common.helpers';
 
 const host = (name: string): string => fixturePath('hosts', name);
 

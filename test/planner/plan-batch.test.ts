@@ -5,9 +5,9 @@ import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { planHosts, planInstall } from '../../src/planner';
 import { readHostInventories } from '../../src/planner/inventory';
 import type { HostInventory, HostPlan, PlanGoal } from '../../src/planner/types';
-import { fixturePath } from '../helpers';
-import { nt60Catalog } from './sample-payloads';
-import { variedCatalog, variedGoals, variedHosts } from './varied-hosts';
+import { fixturePath } from '../common.helpers';
+import { nt60Catalog } from './sample-payloads.helpers';
+import { variedCatalog, variedGoals, variedHosts } from './varied-hosts.helpers';
 
 /**
  * planHosts shares work between hosts (the catalog indexed once, per-family and per-kind-of-host

@@ -11,7 +11,7 @@ import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { inspectPayload } from '../../src/package/inspect';
 import { readHostInventories } from '../../src/planner/inventory';
 import { planInstall } from '../../src/planner/plan';
-import { fixturePath } from '../helpers';
+import { fixturePath } from '../common.helpers';
 
 const kb = loadKnowledgeBase();
 

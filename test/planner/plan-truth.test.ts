@@ -12,9 +12,9 @@ import { asciiLookalike } from '../../src/planner/inventory/host-facts';
 import { Supersedence } from '../../src/planner/supersedence';
 import type { HostInventory, HostPlan, PlanGoal } from '../../src/planner/types';
 import { prng } from '../../scripts/lib/prng';
-import { fixturePath, tempDir } from '../helpers';
-import { laterSsu, nt60Catalog, nt60Payload } from './sample-payloads';
-import { knowledgeBaseAsOf } from './knowledge-as-of';
+import { fixturePath, tempDir } from '../common.helpers';
+import { laterSsu, nt60Catalog, nt60Payload } from './sample-payloads.helpers';
+import { knowledgeBaseAsOf } from './knowledge-as-of.helpers';
 
 /**
  * Issue #12 (items 6-8, 10) and #13 (item 4): a plan says "complete" only when it is, against what

@@ -6,9 +6,9 @@ import { planInstall } from '../../src/planner/plan';
 import { readHostInventories } from '../../src/planner/inventory';
 import type { HostInventory, HostPlan, PlanGoal } from '../../src/planner/types';
 import { prng } from '../../scripts/lib/prng';
-import { fixturePath } from '../helpers';
-import { laterSsu, nt60Catalog, nt60Payload } from './sample-payloads';
-import { knowledgeBaseAsOf } from './knowledge-as-of';
+import { fixturePath } from '../common.helpers';
+import { laterSsu, nt60Catalog, nt60Payload } from './sample-payloads.helpers';
+import { knowledgeBaseAsOf } from './knowledge-as-of.helpers';
 
 /**
  * The scenarios of issue #6, each host read from a real inventory format in fixtures/hosts,

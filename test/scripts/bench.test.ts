@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { isCabferryError } from '../../src/errors';
-import { hasTool, fixturePath, projectRoot, runCli, tempDir } from '../helpers';
+import { hasTool, fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
 import type { BenchResults } from '../../scripts/bench';
 import { benchRow, formatTable, median, type BenchRow } from '../../scripts/lib/bench-report';
 import { buildSignedPayloadCab, benchPki, packageMetadataMembers } from '../../scripts/lib/bench-payload';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '../helpers';
+import { tempDir } from '../common.helpers';
 
 const projectRoot = path.join(__dirname, '..', '..', '..');
 const demo = path.join(projectRoot, 'dist', 'scripts', 'demo.js');

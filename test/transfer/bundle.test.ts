@@ -12,8 +12,8 @@ import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { BUNDLE, exportBundle, importTransferBundle, openBundle, type BundleImportSummary, type TransferManifest } from '../../src/transfer';
 import { sha256Hex } from '../../src/transfer/bundle-format';
 import { runChild } from '../../scripts/lib/fault';
-import { catalogPayloadKeys } from '../catalog-helpers';
-import { fixturePath, projectRoot, runCli, tempDir } from '../helpers';
+import { catalogPayloadKeys } from '../catalog.helpers';
+import { fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
 
 /**
  * Low side → bundle → high side: the same payloads and the same records arrive; an incremental

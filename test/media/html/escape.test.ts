@@ -7,8 +7,8 @@ import type { CatalogEntry } from '../../../src/catalog/types';
 import { escapeHtml, renderEvidencePack, renderFleetPage, type EvidencePackInput, type PayloadEvidence } from '../../../src/media/html';
 import type { MediaReport } from '../../../src/media/report';
 import type { HostInventory, HostPlan } from '../../../src/planner/types';
-import { tempDir } from '../../helpers';
-import { Browser, chromiumSkip } from './browser';
+import { tempDir } from '../../common.helpers';
+import { Browser, chromiumSkip } from './browser.helpers';
 
 /**
  * Every text that comes from an input goes through escapeHtml: here each field carries a

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { loadTrustAnchors } from '../../../src/authenticode/trust';
 import { parseManifest } from '../../../src/media/manifest';
 import { verifyMedia } from '../../../src/media/verify';
-import { fixturePath, hasTool, projectRoot } from '../../helpers';
-import { artifactPath, Browser, chromiumSkip, pdfPageCount, type OpenedPage } from './browser';
-import { maskVarying, stageScenario, type ScenarioHost } from './scenario';
+import { fixturePath, hasTool, projectRoot } from '../../common.helpers';
+import { artifactPath, Browser, chromiumSkip, pdfPageCount, type OpenedPage } from './browser.helpers';
+import { maskVarying, stageScenario, type ScenarioHost } from './scenario.helpers';
 import { spawnSync } from 'node:child_process';
 
 /**

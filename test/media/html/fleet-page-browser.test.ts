@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { writeFleetPage } from '../../../src/media/html';
 import { reportMedia, type MediaReport } from '../../../src/media/report';
 import type { Payload } from '../../../src/package/types';
-import { fixturePath, hasTool, projectRoot, runCli } from '../../helpers';
+import { fixturePath, hasTool, projectRoot, runCli } from '../../common.helpers';
 import { loadTrustAnchors } from '../../../src/authenticode/trust';
-import { artifactPath, Browser, chromiumSkip, pdfPageCount, type OpenedPage } from './browser';
-import { maskVarying, stageScenario, threeHosts, type ScenarioHost } from './scenario';
+import { artifactPath, Browser, chromiumSkip, pdfPageCount, type OpenedPage } from './browser.helpers';
+import { maskVarying, stageScenario, threeHosts, type ScenarioHost } from './scenario.helpers';
 
 /**
  * The fleet page after the far side ran: four hosts, one complete, one waiting for a restart, one

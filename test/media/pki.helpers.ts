@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as forge from 'node-forge';
 import { createPrivateKey } from 'node:crypto';
-import { fixturePath } from '../helpers';
+import { fixturePath } from '../common.helpers';
 
 /**
  * Certificates the fixture PKI (fixtures/pki) does not have, issued here by its intermediate CA

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import assert from 'node:assert/strict';
-import { hasTool } from '../helpers';
+import { hasTool } from '../common.helpers';
 import { HASH_SELFTEST_SHA256 } from '../../src/media/install-script';
 import { parseResultLog } from '../../src/media/result-log';
 

@@ -4,7 +4,7 @@ import { loadTrustAnchors, type TrustAnchor } from '../../src/authenticode';
 import { openCab } from '../../src/cab/cabinet';
 import type { CabMember } from '../../src/cab/types';
 import { buildCab, noneFolderEncoder, type CabWriterFile } from '../../scripts/lib/cab-writer';
-import { corpusPath } from '../helpers';
+import { corpusPath } from '../common.helpers';
 
 /** Shared by test/package/*: the real corpus payloads, the Microsoft roots, and re-packing a cab. */
 

@@ -8,7 +8,7 @@ import { writeMedia, type StageResult } from '../../../src/media/stage';
 import type { Payload } from '../../../src/package/types';
 import type { HostInventory, HostPlan, PlanStep } from '../../../src/planner/types';
 import { version as cabferryVersion } from '../../../src/version';
-import { fixturePath, tempDir } from '../../helpers';
+import { fixturePath, tempDir } from '../../common.helpers';
 
 /**
  * A staged medium whose every input is fixed here, so its index.html is the same on every run:

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultKnowledgeBaseDir } from '../../src/knowledge/knowledge-base';
-import { tempDir } from '../helpers';
+import { tempDir } from '../common.helpers';
 
 /**
  * The shipped knowledge base as an operator had it on `date` (YYYY-MM-DD): updates released later
