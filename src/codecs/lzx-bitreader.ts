@@ -19,15 +19,20 @@ import { inputError, internalError } from '../errors';
 const EMPTY = new Uint8Array(0);
 
 export class LzxBitReader {
-  bitBuf = 0;
-  bitCount = 0;
+  // set in reset() alone, which the constructor calls: one place for a new and a reused reader's state
+  declare bitBuf: number;
+  declare bitCount: number;
   /** zero words appended past the end of the input; they are always the last words buffered */
-  padWords = 0;
-  private buf: Uint8Array = EMPTY;
-  private pos = 0;
-  private end = 0;
+  declare padWords: number;
+  private declare buf: Uint8Array;
+  private declare pos: number;
+  private declare end: number;
 
-  /** Back to a new reader's state (a decoder reused for another folder). */
+  constructor() {
+    this.reset();
+  }
+
+  /** A new reader's state (also a decoder's reused for another folder). */
   reset(): void {
     this.bitBuf = 0;
     this.bitCount = 0;

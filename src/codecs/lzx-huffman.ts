@@ -31,8 +31,8 @@ export class HuffmanTable {
   readonly primaryShift: number;
   /** mask applied to the 16-bit peek to index inside a subtable */
   readonly subtableMask: number;
-  /** true when every length is zero (only the LENGTH tree may be used that way) */
-  empty = true;
+  /** true when every length is zero (only the LENGTH tree may be used that way); set by reset() */
+  declare empty: boolean;
 
   private readonly lengthCounts = new Uint16Array(MAX_CODE_LENGTH + 1);
   private readonly nextCode = new Uint32Array(MAX_CODE_LENGTH + 1);
@@ -45,6 +45,7 @@ export class HuffmanTable {
     // Each primary slot holds at most one subtable, and each subtable holds at least one symbol.
     const maxSubtables = Math.min(1 << primaryBits, numSymbols);
     this.table = new Uint32Array((1 << primaryBits) + maxSubtables * (1 << this.primaryShift));
+    this.reset();
   }
 
   /** A new table's state: no code lengths yet (LZX delta-codes the first block's against zeros). */

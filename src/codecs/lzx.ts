@@ -100,34 +100,37 @@ export class LzxDecoder implements BlockDecoder {
   private readonly lengthTree = new HuffmanTable('length tree', NUM_SECONDARY_LENGTHS, 10);
   private readonly alignedTree = new HuffmanTable('aligned-offset tree', ALIGNED_SYMBOLS, 7);
 
+  // The per-folder state below is declared here and set in reset() alone, which the constructor
+  // calls too: a field given its first value in two places could carry one folder's state into
+  // the next when the two drifted apart.
   /** next write position in the window */
-  private windowPos = 0;
+  private declare windowPos: number;
   /** window position where the current frame started */
-  private frameStart = 0;
+  private declare frameStart: number;
   /** true once the window has been filled once, so offsets up to its size are valid */
-  private windowWrapped = false;
+  private declare windowWrapped: boolean;
   /** uncompressed bytes produced so far in this folder */
-  private outputOffset = 0;
-  private frameIndex = 0;
-  private headerRead = false;
+  private declare outputOffset: number;
+  private declare frameIndex: number;
+  private declare headerRead: boolean;
   /** 0 when the E8 flag is off */
-  private intelFileSize = 0;
+  private declare intelFileSize: number;
   /** set once a block could contain 0xE8 literals; before that the translation is skipped */
-  private intelStarted = false;
+  private declare intelStarted: boolean;
 
-  private blockType = 0;
-  private blockLength = 0;
-  private blockRemaining = 0;
-  private r0 = 1;
-  private r1 = 1;
-  private r2 = 1;
+  private declare blockType: number;
+  private declare blockLength: number;
+  private declare blockRemaining: number;
+  private declare r0: number;
+  private declare r1: number;
+  private declare r2: number;
 
   /** a frame shorter than 32768 ends the folder */
-  private sawLastFrame = false;
+  private declare sawLastFrame: boolean;
   /** after an error the state is inconsistent: the decoder refuses further blocks */
-  private failed = false;
+  private declare failed: boolean;
   /** handed back by release(): it may already be decoding another folder */
-  private released = false;
+  private declare released: boolean;
 
   constructor(windowBits: number) {
     if (!Number.isInteger(windowBits) || windowBits < LZX_MIN_WINDOW_BITS || windowBits > LZX_MAX_WINDOW_BITS) {
@@ -137,12 +140,13 @@ export class LzxDecoder implements BlockDecoder {
     this.windowSize = 1 << windowBits;
     this.numMainSymbols = NUM_CHARS + 8 * lzxPositionSlots(windowBits);
     this.window = Buffer.allocUnsafeSlow(this.windowSize);
+    this.reset();
   }
 
   /**
-   * Back to the state of a new decoder. The window keeps the previous folder's bytes: as in a new
-   * decoder's uncleared window, matches may only reach below the write position until the
-   * window has wrapped, so none of them can reach the output.
+   * The state a folder starts from, a new decoder's as well as a reused one's. The window keeps
+   * the previous folder's bytes: as in a new decoder's uncleared window, matches may only reach
+   * below the write position until the window has wrapped, so none of them can reach the output.
    */
   reset(): void {
     this.bits.reset();
