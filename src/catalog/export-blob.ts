@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CabferryError, internalError, usageError } from '../errors';
+import { CabferryError, describeIoError, internalError, usageError } from '../errors';
 import { assertSha256 } from './blob-store';
 import type { Catalog } from './catalog';
 import { writeFully } from '../io/write-fully';
@@ -60,7 +60,7 @@ export function exportBlob(catalog: Catalog, sha256: string, dest: string, optio
     if (outFd !== null) fs.closeSync(outFd);
     fs.rmSync(tmp, { force: true });
     if (e instanceof CabferryError) throw e;
-    throw internalError('EXPORT_FAILED', `cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? e}`, { cause: e });
+    throw internalError('EXPORT_FAILED', `cannot write ${out}: ${describeIoError(e)}`, { file: out, cause: e });
   } finally {
     fs.closeSync(inFd);
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { inputError, internalError, isCabferryError } from '../errors';
+import { describeIoError, inputError, internalError, isCabferryError } from '../errors';
 import { writeFully } from '../io/write-fully';
 import { sha256OfOpenFile, type HashedFile } from '../io/hash-file';
 import { openRegularFile } from '../io/regular-file';
@@ -50,13 +50,13 @@ export function copyVerified(from: string, to: string, expectedSha256: string, o
   const hash = createHash('sha256');
   const buf = Buffer.allocUnsafe(BLOCK);
   let size = 0;
-  const src = openOrThrow(from, 'r');
+  const src = openRegularOrThrow(from);
   let dst: number;
   try {
-    dst = fs.openSync(temp, 'w');
+    dst = createTempFile(temp);
   } catch (e) {
     fs.closeSync(src);
-    throw internalError('MEDIA_WRITE', `cannot write ${temp}: ${(e as NodeJS.ErrnoException).code ?? e}`, { file: temp, cause: e });
+    throw e;
   }
   try {
     for (;;) {
@@ -90,7 +90,7 @@ export function writeFileAtomic(file: string, content: Buffer | string): HashedF
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const temp = `${file}${TEMP_SUFFIX}`;
   try {
-    const fd = fs.openSync(temp, 'w');
+    const fd = createTempFile(temp);
     try {
       writeToMedia(fd, bytes, temp);
       fs.fsyncSync(fd);
@@ -101,9 +101,23 @@ export function writeFileAtomic(file: string, content: Buffer | string): HashedF
   } catch (e) {
     fs.rmSync(temp, { force: true });
     if (isCabferryError(e)) throw e;
-    throw internalError('MEDIA_WRITE', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, { file, cause: e });
+    throw internalError('MEDIA_WRITE', `cannot write ${file}: ${describeIoError(e)}`, { file, cause: e });
   }
   return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/**
+ * A new, empty temp file on the medium, created by this call (O_EXCL). One left by a killed run is
+ * removed first; whatever stands at the name (a symbolic link planted on the stick, say) is
+ * removed rather than written through.
+ */
+function createTempFile(temp: string): number {
+  try {
+    fs.rmSync(temp, { force: true });
+    return fs.openSync(temp, 'wx');
+  } catch (e) {
+    throw internalError('MEDIA_WRITE', `cannot write ${temp}: ${describeIoError(e)}`, { file: temp, cause: e });
+  }
 }
 
 /** Write to a file on the medium; a full medium or a file too large for FAT32 is said in words. */
@@ -111,8 +125,7 @@ function writeToMedia(fd: number, bytes: Buffer, file: string): void {
   try {
     writeFully(fd, bytes);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOSPC' ? 'the media is full' : code === 'EFBIG' ? 'the file is too large for this file system' : String(code ?? e);
+    const why = (e as NodeJS.ErrnoException).code === 'ENOSPC' ? 'the media is full (ENOSPC)' : describeIoError(e);
     throw internalError('MEDIA_WRITE', `cannot write ${file}: ${why}`, { file, cause: e });
   }
 }
@@ -121,16 +134,8 @@ function openRegularOrThrow(file: string): number {
   try {
     return openRegularFile(file, { noFollow: true }).fd;
   } catch (e) {
-    if (isCabferryError(e) && e.code === 'FILE_UNREADABLE') throw inputError('MEDIA_READ', `cannot read ${file}: ${(e.cause as NodeJS.ErrnoException | undefined)?.code ?? e.message}`, { file, cause: e });
+    if (isCabferryError(e) && e.code === 'FILE_UNREADABLE') throw inputError('MEDIA_READ', `cannot read ${file}: ${describeIoError(e.cause)}`, { file, cause: e });
     throw e;
-  }
-}
-
-function openOrThrow(file: string, flags: string): number {
-  try {
-    return fs.openSync(file, flags);
-  } catch (e) {
-    throw inputError('MEDIA_READ', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, { file, cause: e });
   }
 }
 

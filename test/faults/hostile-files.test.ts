@@ -135,6 +135,21 @@ describe('stage onto a medium with linked folders', () => {
     }
   });
 
+  test('stage does not write through a symbolic link planted at one of its temp names on the medium', () => {
+    const to = path.join(work, 'usb-planted-temp');
+    const outside = path.join(work, 'outside-planted-temp');
+    fs.writeFileSync(outside, 'must stay as it is');
+    fs.mkdirSync(path.join(to, 'payloads'), { recursive: true });
+    const planted = ['manifest.json', 'README.txt', 'payloads/Windows6.0-KB4493730-x64.msu'].map((name) => path.join(to, `${name}.cabferry-tmp`));
+    for (const link of planted) fs.symlinkSync(outside, link);
+    const r = runCli(['stage', '--catalog', catalog, '--host', fixturePath('hosts', 'srv-fresh-x64.systeminfo.txt'), '--knowledge-base', knowledgeBase, '--to', to]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(fs.readFileSync(outside, 'utf8'), 'must stay as it is');
+    for (const link of planted) assert.equal(fs.existsSync(link) || isLink(link), false, `${link} is left`);
+    assert.ok(fs.lstatSync(path.join(to, 'manifest.json')).isFile());
+    assert.equal(runCli(['verify-media', '--allow-unsigned', to]).status, 0);
+  });
+
   for (const folder of ['hosts', 'payloads']) {
     test(`stage refuses a target whose ${folder}/ is a symbolic link, writing nothing through it`, () => {
       const to = path.join(work, `usb-${folder}`);
@@ -149,3 +164,11 @@ describe('stage onto a medium with linked folders', () => {
     });
   }
 });
+
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
