@@ -24,15 +24,18 @@ export type ProblemKind =
   | 'orphan-blob'
   | 'stray-file'
   | 'leftover-temp'
-  | 'untrusted-payload';
+  | 'untrusted-payload'
+  | 'record-mismatch';
 
 export interface CheckProblem {
   kind: ProblemKind;
   sha256?: string;
   path?: string;
   detail: string;
-  /** set where the problem has one (untrusted-payload: PAYLOAD_UNTRUSTED) */
+  /** set where the problem has one (untrusted-payload: PAYLOAD_UNTRUSTED, record-mismatch: RECORD_MISMATCH) */
   code?: string;
+  /** record-mismatch: which facts of the record its blob contradicts (kb, architecture, …) */
+  facts?: string[];
   /** removed by --repair */
   repaired: boolean;
 }
@@ -51,6 +54,11 @@ export interface CheckOptions {
   repair?: boolean;
   /** the trust the catalog holds now: payloads that no longer chain to it are problems (none judged without it) */
   trust?: LiveTrust;
+  /**
+   * --deep: each intact blob read again and compared with its record (../importer/recheck.ts,
+   * passed in: the catalog does not know how payloads are read); a difference is a problem
+   */
+  recheck?: (sha256: string) => { facts: string[]; detail: string } | null;
   /** called after each blob is hashed (progress) */
   onBlob?: (done: number, total: number, bytes: number) => void;
 }
@@ -82,6 +90,9 @@ export function checkCatalog(catalog: Catalog, options: CheckOptions = {}): Chec
       bytesHashed += actual;
       if (digest !== sha256) {
         removeAlteredBlob(problems, { kind: 'blob-hash-mismatch', sha256, path: blobPath, detail: `blob content hashes to ${digest}: it was altered on disk` }, repair);
+      } else {
+        const difference = options.recheck?.(sha256) ?? null;
+        if (difference !== null) problems.push({ kind: 'record-mismatch', code: 'RECORD_MISMATCH', sha256, path: blobPath, facts: difference.facts, detail: difference.detail, repaired: false });
       }
     }
     options.onBlob?.(++done, rows.size, bytesHashed);

@@ -4,6 +4,8 @@ import { openCatalog } from '../catalog/catalog';
 import { checkCatalog, type CheckReport } from '../catalog/check';
 import { exportBlob } from '../catalog/export-blob';
 import { catalogTrust } from '../catalog/live-trust';
+import { recheckRecord } from '../importer/recheck';
+import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import type { CatalogEntry, PayloadFilter } from '../catalog/types';
 import { CabferryError, ExitCode } from '../errors';
 import { CATALOG_OPTION } from './options';
@@ -90,18 +92,23 @@ export function register(program: Command): void {
     .description('re-hash every blob; find missing/orphan blobs and rows, leftover temp files; SQLite integrity check')
     .option(...CATALOG_OPTION)
     .option('--repair', 'remove orphan blobs, stray files and temp files of dead imports')
+    .option('--deep', 'also read every payload again (signatures, metadata) and compare it with its record')
+    .option('--knowledge-base <dir>', 'knowledge base for --deep (default: the one shipped with cabferry)')
     .option('--json', 'print one JSON document')
     .action(
-      action((opts: { catalog?: string; json?: boolean; repair?: boolean }) => {
+      action((opts: { catalog?: string; json?: boolean; repair?: boolean; deep?: boolean; knowledgeBase?: string }) => {
         // without --repair a check only reads: it works on a catalog it cannot write
         const catalog = openCatalog({ dir: opts.catalog, access: opts.repair ? 'write' : 'read-where-writable' });
         try {
           const bar = createProgress({ unit: 'blob(s)', suppressed: opts.json === true });
           let report: CheckReport;
           try {
+            const trust = catalogTrust(catalog);
+            const recheckOptions = opts.deep ? { trust: trust.anchors, knowledgeBase: loadKnowledgeBase(opts.knowledgeBase) } : null;
             report = checkCatalog(catalog, {
               repair: opts.repair,
-              trust: catalogTrust(catalog),
+              trust,
+              recheck: recheckOptions === null ? undefined : (sha256) => recheckRecord(catalog, sha256, recheckOptions),
               onBlob: (done, total) => {
                 if (done === 1) bar.setTotal(total);
                 bar.advance(1);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../canonical-json';
 import type { HostInventory, HostPlan } from '../planner/types';
 
 /**
@@ -16,16 +17,6 @@ export interface StagedPlanDocument {
 
 export function planIdOf(host: HostInventory, plan: HostPlan): string {
   return createHash('sha256').update(canonicalJson({ host, plan })).digest('hex');
-}
-
-/** JSON with object keys sorted at every level and no whitespace; `undefined` members dropped as JSON.stringify does. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined && typeof v !== 'function')
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
 /** plan.json as staged: the id first, so a reader sees which plan it is before the details. */

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { canonicalJson } from '../canonical-json';
 import type { Catalog } from '../catalog/catalog';
 import type { CatalogEntry, MemberRecord, SignatureRecord } from '../catalog/types';
 import { inputError, isCabferryError, usageError } from '../errors';
@@ -291,13 +292,4 @@ function signatureFacts(s: SignatureRecord): Omit<SignatureRecord, 'reason'> {
 
 function sortedMembers(members: MemberRecord[]): MemberRecord[] {
   return [...members].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-/** JSON with sorted keys and undefined members dropped: equal facts give equal text. */
-function canonicalJson(v: unknown): string {
-  return JSON.stringify(v, (_key, value: unknown) =>
-    value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : value,
-  );
 }
