@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { ExitCode } from '../errors';
+import { CabferryError, ExitCode, usageError } from '../errors';
 import { version } from '../version';
 import { keepYoungGenerationSmall } from '../io/heap';
 import { addExamples, configureHelp } from './help';
+import { reportError } from './run';
 
 /**
  * The commander program. Each command lives in its own module under src/cli/ and exports
@@ -81,8 +82,8 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof CommanderError) {
       // help and version "errors" are successes; everything else commander rejects is usage
       const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
-      if (!ok) process.stderr.write(`${usageLine(e, commandPath(program, argv))}\n`);
-      process.exitCode = ok ? ExitCode.ok : ExitCode.usage;
+      // the same line, and under --json the same `{"error":…}` document, as every other failure
+      process.exitCode = ok ? ExitCode.ok : reportError(commanderUsageError(e), commandPath(program, argv), asksForJson(argv));
       return;
     }
     throw e;
@@ -102,12 +103,22 @@ const USAGE_CODES: Record<string, string> = {
 };
 
 /**
- * One line for a usage error commander found: its message (a "did you mean" suggestion folded
- * onto the same line), our code, and where the help is.
+ * A usage error commander found, as our typed error: its message on one line (a "did you mean"
+ * suggestion folded onto it) and our code; reportError adds where the help is.
  */
-export function usageLine(e: CommanderError, command: string): string {
+export function commanderUsageError(e: CommanderError): CabferryError {
   const message = e.message.replace(/^error:\s*/, '').split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ');
-  return `cabferry: ${message} [${USAGE_CODES[e.code] ?? 'USAGE_ERROR'}]; see \`${command} --help\``;
+  return usageError(USAGE_CODES[e.code] ?? 'USAGE_ERROR', message);
+}
+
+/**
+ * Whether the command line asks for --json. Commander stopped at the usage error, so its parsed
+ * options are not to be relied on: the word itself, before any `--` end of options, decides.
+ */
+function asksForJson(argv: string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).includes('--json');
 }
 
 /** "cabferry catalog list": the deepest command the arguments name (the program itself when none). */

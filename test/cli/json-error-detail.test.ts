@@ -66,3 +66,26 @@ test('a trust file that is no certificate under --json: the DER parser\'s words 
   assert.equal(plain.status, 3);
   assert.equal(plain.stdout, '', 'without --json nothing reaches stdout');
 });
+
+test('a usage error commander finds under --json (unknown option, missing required option, missing argument): the same one line on stderr and an error document on stdout, exit 2', () => {
+  const cases: [string[], string, string][] = [
+    [['plan', '--host', 'h.txt', '--bogus', '--json'], 'USAGE_UNKNOWN_OPTION', 'cabferry plan --help'],
+    [['stage', '--to', 'x', '--json'], 'USAGE_MISSING_OPTION', 'cabferry stage --help'],
+    [['report', '--json'], 'USAGE_MISSING_ARGUMENT', 'cabferry report --help'],
+    [['catalog', 'list', '--json', '--bogus'], 'USAGE_UNKNOWN_OPTION', 'cabferry catalog list --help'],
+  ];
+  for (const [args, code, help] of cases) {
+    const { doc, stderr } = failure(args, 2);
+    assert.equal(doc.error.code, code, args.join(' '));
+    assert.equal(doc.error.kind, 'usage');
+    assert.equal(doc.error.exitCode, 2);
+    assert.doesNotMatch(doc.error.message, /^error:|\n/);
+    assert.match(stderr, new RegExp(`^cabferry: ${doc.error.message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\[${code}\\]; see \`${help}\`\\n$`), args.join(' '));
+  }
+  // without --json (or with it only after the end of options) stdout stays empty
+  for (const args of [['plan', '--host', 'h.txt', '--bogus'], ['report', '--', '--json', 'extra']]) {
+    const r = runCli(args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.equal(r.stdout, '', args.join(' '));
+  }
+});
