@@ -132,12 +132,17 @@ export class FileDigester {
 /** Chunk size of the digest pass: large enough that syscalls do not show next to hashing. */
 const READ_CHUNK = 4 * 1024 * 1024;
 
-/** Run a FileDigester over a whole file, reading it once from start to end. */
-export function digestFile(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[]): FileDigests {
+/**
+ * Run a FileDigester over a whole file, reading it once from start to end; each chunk read is
+ * also handed to `sink` when given (the importer's copy), before the buffer is reused.
+ */
+export function digestFile(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], sink?: (chunk: Buffer, offset: number) => void): FileDigests {
   const digester = new FileDigester(ranges, algorithms);
   const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, file.size));
   for (let offset = 0; offset < file.size; offset += READ_CHUNK) {
-    digester.update(file.readInto(buffer.subarray(0, Math.min(READ_CHUNK, file.size - offset)), offset, 'file data'), offset);
+    const chunk = file.readInto(buffer.subarray(0, Math.min(READ_CHUNK, file.size - offset)), offset, 'file data');
+    sink?.(chunk, offset);
+    digester.update(chunk, offset);
   }
   return digester.digests();
 }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { internalError } from '../errors';
 import type { RandomAccessFile } from '../io/random-access-file';
-import { digestFile, RangeHasher, type ByteRange } from './digest';
+import { digestFile, RangeHasher, type ByteRange, type FileDigests } from './digest';
 
 /**
  * The digest pass of a large file with one worker thread per hash. A dual-signed Microsoft
@@ -16,6 +16,10 @@ import { digestFile, RangeHasher, type ByteRange } from './digest';
  * RangeHasher keeps only its ranges) and reports how far it got, and a slot is refilled only
  * when every worker is past it. The API stays synchronous: this
  * thread blocks in Atomics.wait, which is what the verify pipeline does anyway while hashing.
+ *
+ * The importer's copy into the blob store rides on the same pass (copyWithDigests): each slot,
+ * once read, is handed to the copy's sink on this thread while the workers hash it, so the
+ * copy costs a write per chunk and no second read.
  */
 
 /** Below this, starting workers (tens of ms) costs more than it saves. */
@@ -68,11 +72,29 @@ export interface VerifyDigests {
  * The file SHA-256 is a third full hash, so it is computed only with `fileSha256`.
  */
 export function digestFileInParallel(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], options: { fileSha256: boolean }): VerifyDigests {
+  return digestPass(file, ranges, algorithms, options.fileSha256, null);
+}
+
+/** Receives every chunk of the file once, in order, before the pass reads further (the slot is reused afterwards). */
+export type ChunkSink = (chunk: Buffer, offset: number) => void;
+
+/**
+ * One read of the whole file that feeds `sink` (the importer's copy) and computes the file SHA-256
+ * and the Authenticode digests of `ranges` — on digest workers beside the copy when the file is
+ * large, else on this thread. If the sink throws (a full disk), the pass stops and rethrows.
+ */
+export function copyWithDigests(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], sink: ChunkSink): FileDigests {
+  const { sha256, authenticode } = digestPass(file, ranges, algorithms, true, sink);
+  if (sha256 === null) throw internalError('DIGEST_NO_FILE_HASH', 'the copy pass lost the file SHA-256');
+  return { sha256, authenticode };
+}
+
+function digestPass(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], fileSha256: boolean, sink: ChunkSink | null): VerifyDigests {
   const unique = [...new Set(algorithms)];
   const jobs: DigestJob[] = unique.map((algorithm) => ({ algorithm, ranges }));
-  if (options.fileSha256) jobs.push({ algorithm: 'sha256', ranges: [[0, file.size]] });
+  if (fileSha256) jobs.push({ algorithm: 'sha256', ranges: [[0, file.size]] });
   if (jobs.length < 2 || file.size < PARALLEL_DIGEST_MIN_BYTES || os.availableParallelism() < 2 || !fs.existsSync(workerScript)) {
-    return sequentialDigests(file, ranges, unique, options.fileSha256);
+    return sequentialDigests(file, ranges, unique, fileSha256, sink);
   }
   const data = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
   const control = new SharedArrayBuffer(4 * (1 + 2 * jobs.length));
@@ -98,6 +120,7 @@ export function digestFileInParallel(file: RandomAccessFile, ranges: ByteRange[]
       const chunk = file.readInto(Buffer.from(data, (k % SLOTS) * SLOT_BYTES, Math.min(SLOT_BYTES, file.size - offset)), offset, 'file data');
       Atomics.store(ctl, Control.produced, k + 1);
       Atomics.notify(ctl, Control.produced);
+      sink?.(chunk, offset);
       if (offset < own.end) own.update(chunk, offset);
     }
     const digests = [
@@ -108,18 +131,21 @@ export function digestFileInParallel(file: RandomAccessFile, ranges: ByteRange[]
         return Buffer.from(new Uint8Array(results, j * MAX_DIGEST_BYTES, Atomics.load(ctl, Control.done(jobs.length, j))));
       }),
     ];
-    return { sha256: options.fileSha256 ? digests[unique.length] : null, authenticode: new Map(unique.map((a, i) => [a, digests[i]])) };
+    return { sha256: fileSha256 ? digests[unique.length] : null, authenticode: new Map(unique.map((a, i) => [a, digests[i]])) };
   } finally {
     for (const w of workers) void w.terminate();
   }
 }
 
-function sequentialDigests(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], fileSha256: boolean): VerifyDigests {
-  if (fileSha256) return digestFile(file, ranges, algorithms);
+function sequentialDigests(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], fileSha256: boolean, sink: ChunkSink | null): VerifyDigests {
+  if (fileSha256) return digestFile(file, ranges, algorithms, sink ?? undefined);
   const hasher = new RangeHasher(ranges, algorithms);
-  const buffer = Buffer.allocUnsafe(Math.min(SLOT_BYTES, hasher.end));
-  for (let offset = 0; offset < hasher.end; offset += SLOT_BYTES) {
-    hasher.update(file.readInto(buffer.subarray(0, Math.min(SLOT_BYTES, hasher.end - offset)), offset, 'file data'), offset);
+  const end = sink === null ? hasher.end : file.size;
+  const buffer = Buffer.allocUnsafe(Math.min(SLOT_BYTES, end));
+  for (let offset = 0; offset < end; offset += SLOT_BYTES) {
+    const chunk = file.readInto(buffer.subarray(0, Math.min(SLOT_BYTES, end - offset)), offset, 'file data');
+    sink?.(chunk, offset);
+    if (offset < hasher.end) hasher.update(chunk, offset);
   }
   return { sha256: null, authenticode: hasher.digests() };
 }

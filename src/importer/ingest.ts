@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { digestFile, FileDigester, type FileDigests } from '../authenticode/digest';
+import { copyWithDigests } from '../authenticode/parallel-digest';
 import { prepareSignature, type PreparedSignature } from '../authenticode/verify-file';
 import type { BlobStore, BlobTempFile } from '../catalog/blob-store';
 import { type CabferryError, inputError, internalError, isCabferryError } from '../errors';
@@ -9,7 +10,8 @@ import { RandomAccessFile } from '../io/random-access-file';
  * Getting a payload's bytes into the store's temp area, hashed on the way (DESIGN.md: one
  * pass computes every digest). For a file, its cabinet or PE headers and signature blobs are read
  * first (a few KB), so the one sequential copy computes the file SHA-256 and each
- * Authenticode digest the signatures need. A zip entry can only be read front to back, so it
+ * Authenticode digest the signatures need — on the digest workers beside the copy for a large
+ * file (copyWithDigests), the same buffers feeding the write and the hashes. A zip entry can only be read front to back, so it
  * is spooled first and its Authenticode digests come from a read of the spooled copy.
  *
  * Either way, what is verified and inspected afterwards is the temp copy — the exact bytes the
@@ -25,9 +27,6 @@ export interface IngestedPayload {
 }
 
 export type BytesCallback = (bytes: number) => void;
-
-/** Copy chunk: big enough that syscalls vanish next to hashing, small enough to keep memory flat. */
-const COPY_CHUNK = 1 << 20;
 
 export interface IngestOptions {
   /**
@@ -46,16 +45,13 @@ export function ingestFile(path: string, blobs: BlobStore, options: IngestOption
     const before = prepareOrExplain(source);
     if ('unreadable' in before && !options.keepNonCabinets) throw notAPayload(before.unreadable);
     const prepared = 'prepared' in before ? before.prepared : null;
-    const digester = new FileDigester(prepared?.ranges ?? [], prepared?.algorithms ?? []);
-    temp = blobs.createTemp();
-    for (let offset = 0; offset < source.size; offset += COPY_CHUNK) {
-      const chunk = source.read(offset, Math.min(COPY_CHUNK, source.size - offset), 'file data');
-      digester.update(chunk, offset);
-      temp.write(chunk);
+    const copy = blobs.createTemp();
+    temp = copy;
+    const digests = copyWithDigests(source, prepared?.ranges ?? [], prepared?.algorithms ?? [], (chunk) => {
+      copy.write(chunk);
       onBytes(chunk.length);
-    }
-    temp.finish();
-    const digests = digester.digests();
+    });
+    copy.finish();
     const signature = signatureOfStoredCopy(temp, source.path, prepared, digests);
     return { temp, sha256: digests.sha256.toString('hex'), size: source.size, signature };
   } catch (e) {

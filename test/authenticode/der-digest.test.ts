@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { readCabHeader } from '../../src/cab/header';
 import { children, raw, readDer, readOid, readTime, value } from '../../src/authenticode/der';
 import { authenticodeDigestRanges, digestFile, FileDigester, type ByteRange } from '../../src/authenticode/digest';
-import { digestFileInParallel, PARALLEL_DIGEST_MIN_BYTES } from '../../src/authenticode/parallel-digest';
+import { copyWithDigests, digestFileInParallel, PARALLEL_DIGEST_MIN_BYTES } from '../../src/authenticode/parallel-digest';
 import { isVerificationError } from '../../src/authenticode/errors';
 import { RandomAccessFile } from '../../src/io/random-access-file';
 import * as path from 'node:path';
@@ -108,14 +108,22 @@ test('the CAB ranges follow FORMATS.md §3.2 and reproduce the signed digest of 
   }
 });
 
-test('the parallel digest pass (worker threads over a shared ring) equals the sequential one', () => {
+/** A file of `size` random-ish bytes (a repeated odd-sized random block) in a fresh temp folder. */
+function writeTestFile(size: number): string {
   const file = path.join(tempDir('cabferry-digest-'), 'big.bin');
-  const size = PARALLEL_DIGEST_MIN_BYTES + 3 * 1024 * 1024 + 17; // several ring turns and a short last slot
   const block = randomBytes(1024 * 1024 + 7);
   const fd = fs.openSync(file, 'w');
   for (let written = 0; written < size; written += block.length) fs.writeSync(fd, block, 0, Math.min(block.length, size - written));
   fs.closeSync(fd);
-  const raf = RandomAccessFile.open(file);
+  return file;
+}
+
+/** big enough for the digest workers: several ring turns and a short last slot */
+const PARALLEL_SIZE = PARALLEL_DIGEST_MIN_BYTES + 3 * 1024 * 1024 + 17;
+
+test('the parallel digest pass (worker threads over a shared ring) equals the sequential one', () => {
+  const size = PARALLEL_SIZE;
+  const raf = RandomAccessFile.open(writeTestFile(size));
   try {
     const ranges: ByteRange[] = [[0, 4], [8, 36], [40, 42], [60, size - 5000]];
     const sequential = digestFile(raf, ranges, ['sha1', 'sha256']);
@@ -128,6 +136,49 @@ test('the parallel digest pass (worker threads over a shared ring) equals the se
     // a single hash runs on this thread, reading only up to the end of the hashed ranges
     const single = digestFileInParallel(raf, ranges, ['sha256'], { fileSha256: false });
     assert.ok(single.authenticode.get('sha256')?.equals(sequential.authenticode.get('sha256')!));
+  } finally {
+    raf.close();
+  }
+});
+
+test("the import's copy pass hands every byte to its sink once, in order, and computes the same digests as the sequential pass", () => {
+  for (const size of [PARALLEL_SIZE, 5 * 1024 * 1024 + 3]) {
+    const file = writeTestFile(size);
+    const raf = RandomAccessFile.open(file);
+    try {
+      const ranges: ByteRange[] = [[0, 4], [8, 36], [40, 42], [60, size - 5000]];
+      const sequential = digestFile(raf, ranges, ['sha1', 'sha256']);
+      const copied = createHash('sha256');
+      let next = 0;
+      const digests = copyWithDigests(raf, ranges, ['sha1', 'sha256'], (chunk, offset) => {
+        assert.equal(offset, next, `${size}: chunks in file order`);
+        next += chunk.length;
+        copied.update(chunk); // hashed now: the pass reuses the buffer once the sink returns
+      });
+      assert.equal(next, size, `${size}: the sink saw the whole file`);
+      assert.equal(copied.digest('hex'), sequential.sha256.toString('hex'), `${size}: the sink saw the file's bytes`);
+      assert.ok(digests.sha256.equals(sequential.sha256), `${size}: file SHA-256`);
+      for (const alg of ['sha1', 'sha256']) assert.ok(digests.authenticode.get(alg)?.equals(sequential.authenticode.get(alg)!), `${size}: ${alg}`);
+    } finally {
+      raf.close();
+    }
+    fs.rmSync(file);
+  }
+});
+
+test('a copy sink that fails part-way (a full disk) ends the pass with its own error, and the next pass works', () => {
+  const raf = RandomAccessFile.open(writeTestFile(PARALLEL_SIZE));
+  try {
+    const full = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    assert.throws(
+      () =>
+        copyWithDigests(raf, [[0, PARALLEL_SIZE]], ['sha1'], (_chunk, offset) => {
+          if (offset >= 20 * 1024 * 1024) throw full;
+        }),
+      (e) => e === full,
+    );
+    const again = copyWithDigests(raf, [[0, PARALLEL_SIZE]], ['sha1'], () => {});
+    assert.ok(again.authenticode.get('sha1')?.equals(digestFile(raf, [[0, PARALLEL_SIZE]], ['sha1']).authenticode.get('sha1')!));
   } finally {
     raf.close();
   }
