@@ -3,6 +3,7 @@
  * against the same catalog. Goals (issue #18): one host ≤ 10 ms, 1,000 hosts ≤ 2 s wall.
  *
  *   node dist/scripts/bench-plan.js [--payloads N] [--hosts N] [--runs N] [--host-runs N] [--seed N] [--json]
+ *   node dist/scripts/bench-plan.js --digest [--payloads N] [--hosts N] [--seed N]
  *
  * The catalog: every NT 6.0 update of the knowledge base in x86 and x64, plus generated
  * hotfixes / security updates / SSUs / rollups unknown to the knowledge base (dual-signed or
@@ -13,12 +14,17 @@
  * one Planner for the set of hosts, as `cabferry plan` does); there is no external tool to run side by side.
  * --runs times the single host, --host-runs the whole set of hosts (medians). --json prints the
  * rows (scripts/lib/bench-report) as one JSON document on stdout, the text going to stderr.
+ * --digest times nothing: it prints one line per plan (the fresh host, then every host) with the
+ * SHA-256 of its `plan --json --simulate` document, of its text with and without --simulate and of
+ * the plan as `stage` writes it into plan.json, then the plans' sizes; a change to the planner that must not change plans compares these lines
+ * before and after (`diff`).
  */
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import type { Architecture, Payload, PayloadKind } from '../src/package/types';
 import { loadKnowledgeBase } from '../src/knowledge/knowledge-base';
 import { planInstall, Planner } from '../src/planner/plan';
+import { planDocument, planText } from '../src/planner/present';
 import type { HostInventory, HostPlan } from '../src/planner/types';
 import { benchRow, median, printReport, type Goal } from './lib/bench-report';
 import { countOption, humanOutput, parseBenchOptions, runBenchScript } from './lib/bench-run';
@@ -119,6 +125,7 @@ function main(): void {
       'host-runs': countOption(1),
       seed: { default: 42, integer: true },
     },
+    flags: ['digest'],
   });
   const { payloads: nPayloads, hosts: nHosts, runs, 'host-runs': hostRuns, seed } = options.numbers;
   const json = options.json;
@@ -128,6 +135,10 @@ function main(): void {
   const r = prng(seed);
   const catalog = generateCatalog(nPayloads, r);
   const fresh: HostInventory = { ...generateHost(0, catalog, r), installed: [], architecture: 'amd64', servicePack: 2, pendingReboot: false };
+  if (options.flags.digest) {
+    digest(catalog, [fresh, ...Array.from({ length: nHosts }, (_, i) => generateHost(i + 1, catalog, r))]);
+    return;
+  }
 
   // warm-up, then the single-host figure: a fresh host has the largest plan
   planInstall(fresh, catalog, kb, { kind: 'current' });
@@ -190,6 +201,28 @@ function main(): void {
         benchRow({ id: 'plan.hosts.wall', what: manyWhat, metric: 'wall', unit: 'ms', cabferry: { command: 'Planner.plan ×hosts', values: many.map((m) => m.wallMs) }, goal: manyHosts, note }),
       ],
     });
+  }
+}
+
+/** Every plan's outputs by their SHA-256, then their sizes: what a change that keeps plans the same is checked against. */
+function digest(catalog: Payload[], hosts: HostInventory[]): void {
+  const sha = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
+  const planner = new Planner(catalog, kb, { kind: 'current' });
+  const sizes = { steps: [] as number[], skipped: [] as number[], json: [] as number[], text: [] as number[], longestReason: [] as number[], longestMissing: [] as number[] };
+  for (const h of hosts) {
+    const p = planner.plan(h);
+    const json = JSON.stringify(planDocument([p], true), null, 2);
+    const text = planText(p, true);
+    process.stdout.write(`${p.host} json ${sha(json)} text ${sha(text)} brief ${sha(planText(p, false))} staged ${sha(JSON.stringify(p))}\n`);
+    sizes.steps.push(p.steps.length);
+    sizes.skipped.push(p.skipped.length);
+    sizes.json.push(json.length);
+    sizes.text.push(text.length);
+    sizes.longestReason.push(Math.max(0, ...p.steps.map((s) => s.reason.length)));
+    sizes.longestMissing.push(Math.max(0, ...p.missing.map((m) => m.reason.length)));
+  }
+  for (const [what, values] of Object.entries(sizes)) {
+    process.stdout.write(`# ${what}: median ${median(values)}, max ${Math.max(...values)}\n`);
   }
 }
 
