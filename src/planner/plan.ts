@@ -1,10 +1,10 @@
 import type { Payload } from '../package/types';
 import type { KbFamily, KnowledgeBase } from '../knowledge/knowledge-base';
-import { skipReason, type IncompleteCause } from './causes';
+import type { IncompleteCause } from './causes';
 import { addBaselineGaps, incompleteCauses } from './completeness';
 import { checkInstalledClaims, hostBaseline, resolveFamily, type PlanNotes } from './host-state';
 import { asciiLookalike } from './inventory/host-facts';
-import { describeMissing, describeSkip } from './present';
+import { describeMissing } from './present';
 import { Resolver } from './resolve';
 import { schedule } from './schedule';
 import { selectCandidates, type Skip } from './select';
@@ -69,7 +69,8 @@ export class Planner {
     resolver.chooseRoots(goal);
     resolver.closePrerequisites();
     addBaselineGaps(resolver, work.knowledgeBaseline(host.product));
-    const skipped = [...selected.skipped, ...resolver.unchosen()];
+    const skipped = selected.skipped;
+    for (const s of resolver.unchosen()) skipped.push(s);
     const missing = resolver.missing(skipped);
     for (const m of missing) plan.missing.push({ kb: m.kb, reason: describeMissing(m), fileHint: m.fileHint, cause: m });
 
@@ -89,7 +90,8 @@ export class Planner {
 }
 
 function finish(plan: HostPlan, host: HostInventory, notes: PlanNotes, skipped: Skip[], esuHeld: string[]): HostPlan {
-  plan.skipped = skipped.map((s) => ({ kb: s.kb, reason: skipReason(s.cause), detail: s.detail ?? describeSkip(s.kb, s.cause), cause: s.cause }));
+  // (the entries themselves: many are shared by every host of a kind, and nothing changes them)
+  plan.skipped = skipped;
   plan.incomplete = incompleteCauses(host, notes.incomplete, plan.missing.map((m) => m.cause), skipped, [...new Set(esuHeld)]);
   plan.complete = plan.incomplete.length === 0;
   return plan;

@@ -4,7 +4,7 @@ import { fetchFileName } from '../knowledge/file-names';
 import type { MissingCause, Need, SkipCause } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
 import { roleLabel } from './present';
-import { ARCH_FILE, type Candidate, type Skip } from './select';
+import { ARCH_FILE, skipOf, type Candidate, type Skip } from './select';
 import { CHAIN_OF_ROLE, Supersedence, type ReplacementIndex } from './supersedence';
 import type { HostInventory, PlanGoal } from './types';
 
@@ -25,12 +25,13 @@ export interface Dep {
 
 export interface Chosen {
   c: Candidate;
-  /** why the goal asks for it ("newest monthly rollup …") */
-  why: string[];
+  /** why the goal asks for it ("newest monthly rollup …"); shared lists, replaced, never changed */
+  why: readonly string[];
   /** the planned KBs that need it (null: none; most roots have none, and a thousand empty sets cost) */
   neededBy: Set<string> | null;
   /** older KBs it stands in for as a prerequisite ("replaces KB4517134, which KB4520002 requires"); null: none */
   standsFor: Map<string, string> | null;
+  /** what it must install after: a list of its own once resolve adds to it (NO_DEPS before) */
   deps: Dep[];
   /** needs an activated ESU key (knowledge base) */
   requiresEsu: boolean;
@@ -79,6 +80,22 @@ function applicableWhy(role: PayloadKind): string {
   let why = APPLICABLE_WHY.get(role);
   if (why === undefined) APPLICABLE_WHY.set(role, (why = `applicable ${roleLabel(role)} not yet installed`));
   return why;
+}
+
+/** No requirements: the deps of most chosen payloads until resolve gives them their own array (never added to). */
+const NO_DEPS: Dep[] = [];
+const NO_WHY: string[] = [];
+const WHY_LISTS = new Map<string, string[]>();
+
+/**
+ * A chosen payload's why, as the one-element list most have: one list per distinct why, shared by
+ * every payload and host that has it (never added to: a second why makes a new list).
+ */
+function whyList(why: string | null): string[] {
+  if (why === null) return NO_WHY;
+  let list = WHY_LISTS.get(why);
+  if (list === undefined) WHY_LISTS.set(why, (list = [why]));
+  return list;
 }
 
 /** Code-unit order: KB numbers and ISO dates are ASCII, and localeCompare is needlessly slow in the scheduler's heap. */
@@ -218,58 +235,68 @@ export class Resolver {
     const liveIndex = this.rule.index();
     for (const c of live) if (!c.inert) liveIndex.add(c.kb);
     const replacedInCatalog = (c: Candidate): boolean => !c.inert && liveIndex.replacementOf(c.kb) !== null;
-    const roots: { c: Candidate; why: string }[] = [];
+    // the roots by rank: SSUs first, so that a later prerequisite on an older SSU is met by the newest one
+    // (ranks are a handful of small numbers; within a rank, the order they are found in)
+    const byRank: Candidate[][] = [];
+    const whyByRank: string[][] = [];
+    const root = (c: Candidate, why: string): void => {
+      const r = rank(c);
+      (byRank[r] ??= []).push(c);
+      (whyByRank[r] ??= []).push(why);
+    };
     const ssu = newest('servicing-stack');
-    if (ssu) roots.push({ c: ssu, why: `newest servicing stack update in the catalog (${ssu.released ?? 'date unknown'})` });
+    const ssuWhy = (c: Candidate): string => `newest servicing stack update in the catalog (${c.released ?? 'date unknown'})`;
 
     if (goal.kind === 'target') {
+      // with explicit targets the newest SSU is only planned when a target needs it
+      if (ssu && goal.kbs.includes(ssu.kb)) root(ssu, ssuWhy(ssu));
       for (const t of goal.kbs) {
         const c = this.candidates.get(t);
-        if (c && this.installedReplacement(t) === null && !this.esuHeld.has(t)) roots.push({ c, why: 'named with --target' });
+        if (c && this.installedReplacement(t) === null && !this.esuHeld.has(t)) root(c, 'named with --target');
         else if (this.esuHeld.has(t)) continue; // named by the ESU cause
         else if (this.base.installed.has(t)) this.notes.assumptions.push(`target ${t} is already installed`);
         else if (this.installedReplacement(t)) this.notes.assumptions.push(`target ${t} is replaced by installed ${this.installedReplacement(t)}`);
         else this.addMissing(t, { kind: 'target' }, null);
       }
-      // with explicit targets the newest SSU is only planned when a target needs it
-      if (ssu && !goal.kbs.includes(ssu.kb)) roots.shift();
     } else if (goal.kind === 'current') {
+      if (ssu) root(ssu, ssuWhy(ssu));
       const rollup = newest('monthly-rollup');
-      if (rollup) roots.push({ c: rollup, why: `newest monthly rollup in the catalog (${rollup.released ?? 'date unknown'}); rollups are cumulative` });
+      if (rollup) root(rollup, `newest monthly rollup in the catalog (${rollup.released ?? 'date unknown'}); rollups are cumulative`);
       for (const c of live) {
         if (c === ssu || c === rollup) continue;
         if (c.role === 'rollup-preview') this.goalExcluded.set(c.kb, { kind: 'preview-optional' });
         else if (c.role === 'servicing-stack' || c.role === 'monthly-rollup') continue; // older members of a chain: superseded
         else if (c.role === 'security-only' && rollup && this.rule.supersedes(rollup.kb, c.kb)) continue;
         else if (c.role !== 'security-only' && replacedInCatalog(c)) continue;
-        else roots.push({ c, why: applicableWhy(c.role) });
+        else root(c, applicableWhy(c.role));
       }
     } else {
+      if (ssu) root(ssu, ssuWhy(ssu));
       for (const c of live) {
         if (c === ssu) continue;
         if (c.role === 'monthly-rollup' || c.role === 'rollup-preview') this.goalExcluded.set(c.kb, { kind: 'security-only-goal' });
         else if (c.role === 'servicing-stack') continue;
         else if (c.role !== 'security-only' && replacedInCatalog(c)) continue;
         // security-only updates are not cumulative: every month's package is needed
-        else roots.push({ c, why: c.role === 'security-only' ? 'security-only updates are not cumulative: each month is installed' : applicableWhy(c.role) });
+        else root(c, c.role === 'security-only' ? 'security-only updates are not cumulative: each month is installed' : applicableWhy(c.role));
       }
     }
-    // SSUs first, so that a later prerequisite on an older SSU is met by the newest one
-    // (a stable sort by rank, rank by rank: ranks are a handful of small numbers)
-    const byRank: { c: Candidate; why: string }[][] = [];
-    for (const r of roots) (byRank[rank(r.c)] ??= []).push(r);
-    for (const ranked of byRank) if (ranked) for (const r of ranked) this.choose(r.c, r.why);
+    for (let r = 0; r < byRank.length; r++) {
+      const ranked = byRank[r];
+      if (ranked === undefined) continue;
+      const whys = whyByRank[r]!;
+      for (let i = 0; i < ranked.length; i++) this.choose(ranked[i]!, whys[i]!);
+    }
   }
 
   private choose(c: Candidate, why: string | null, neededBy?: string): Chosen {
     let ch = this.chosen.get(c.kb);
     if (!ch) {
       // arrays of their exact length: most hold one why and one or two deps, and an empty array grows to seventeen
-      ch = { c, why: why === null ? [] : [why], neededBy: null, standsFor: null, deps: [], requiresEsu: c.fact?.requiresEsu === true, resolved: false };
+      ch = { c, why: whyList(why), neededBy: null, standsFor: null, deps: NO_DEPS, requiresEsu: c.fact?.requiresEsu === true, resolved: false };
       this.chosen.set(c.kb, ch);
       if (!c.inert) this.chosenIndex.add(c.kb);
-    }
-    if (why !== null && !ch.why.includes(why)) ch.why.push(why);
+    } else if (why !== null && !ch.why.includes(why)) ch.why = [...ch.why, why];
     if (neededBy !== undefined) (ch.neededBy ??= new Set()).add(neededBy);
     return ch;
   }
@@ -416,10 +443,19 @@ export class Resolver {
   /** The missing KBs with their causes; `skipped` supplies why the catalog's own copy does not apply. */
   missing(skipped: Skip[]): MissingCause[] {
     const out: MissingCause[] = [];
+    if (this.missingBy.size === 0) return out;
+    // the catalog's copies of each missing KB that do not apply, in one pass over the skips
+    const copiesOf = new Map<string, Skip[]>();
+    for (const s of skipped) {
+      if (!this.missingBy.has(s.kb) || s.cause.kind === 'installed' || s.cause.kind === 'other-file' || s.cause.kind.startsWith('replaced-')) continue;
+      const list = copiesOf.get(s.kb);
+      if (list) list.push(s);
+      else copiesOf.set(s.kb, [s]);
+    }
     for (const [kb, needs] of this.missingBy) {
       const fact = this.family.updates.get(kb);
       // of the catalog's copies that do not apply, the one that says most (not the other architecture's)
-      const copies = skipped.filter((s) => s.kb === kb && s.cause.kind !== 'installed' && s.cause.kind !== 'other-file' && !s.cause.kind.startsWith('replaced-'));
+      const copies = copiesOf.get(kb) ?? [];
       const copy = copies.find((s) => s.cause.kind !== 'arch-mismatch') ?? copies[0];
       out.push({
         kind: 'missing',
@@ -443,32 +479,32 @@ export class Resolver {
     for (const c of this.candidates.values()) {
       if (this.chosen.has(c.kb)) continue;
       if (this.esuHeld.has(c.kb)) {
-        out.push({ kb: c.kb, cause: { kind: 'esu-not-activated' } });
+        out.push(skipOf(c.kb, { kind: 'esu-not-activated' }));
         continue;
       }
       if (this.blocked.has(c.kb)) continue;
       if (c.inert) {
         // replaced by nothing, installed or planned or waiting
-        out.push({ kb: c.kb, cause: this.goalExcluded.get(c.kb) ?? { kind: 'not-needed' } });
+        out.push(skipOf(c.kb, this.goalExcluded.get(c.kb) ?? { kind: 'not-needed' }));
         continue;
       }
       const replacedByInstalled = this.installedReplacement(c.kb);
       if (replacedByInstalled) {
-        out.push({ kb: c.kb, cause: { kind: 'replaced-by-installed', by: replacedByInstalled } });
+        out.push(skipOf(c.kb, { kind: 'replaced-by-installed', by: replacedByInstalled }));
         continue;
       }
       const by = finalIndex.replacementOf(c.kb);
       if (by) {
         const b = this.chosen.get(by)!.c;
-        out.push({ kb: c.kb, cause: { kind: 'replaced-by-planned', by, byRole: b.role, byReleased: b.released } });
+        out.push(skipOf(c.kb, { kind: 'replaced-by-planned', by, byRole: b.role, byReleased: b.released }));
         continue;
       }
       const byWaiting = blockedIndex.replacementOf(c.kb);
       if (byWaiting) {
-        out.push({ kb: c.kb, cause: { kind: 'replaced-by-waiting', by: byWaiting } });
+        out.push(skipOf(c.kb, { kind: 'replaced-by-waiting', by: byWaiting }));
         continue;
       }
-      out.push({ kb: c.kb, cause: this.goalExcluded.get(c.kb) ?? { kind: 'not-needed' } });
+      out.push(skipOf(c.kb, this.goalExcluded.get(c.kb) ?? { kind: 'not-needed' }));
     }
     return out;
   }

@@ -29,6 +29,7 @@ class SimulatedHost {
   stage = 0;
   /** installed since the last restart */
   sinceRestart: Candidate[] = [];
+  private last: SimulatedState | null = null;
 
   constructor(base: Baseline, servicingStackVersion: string | null, private readonly family: KbFamily) {
     this.state = {
@@ -41,6 +42,17 @@ class SimulatedHost {
       servicePack: base.servicePack,
     };
     this.sha2Installed = base.sha2Installed;
+  }
+
+  /**
+   * The state now, as a step's stateAfter: the last snapshot while nothing has changed since
+   * (most installs change nothing the state shows). Snapshots are never changed after.
+   */
+  snapshot(): SimulatedState {
+    const s = this.state;
+    const last = this.last;
+    if (last !== null && last.build === s.build && last.revision === s.revision && last.servicingStackVersion === s.servicingStackVersion && last.servicingStackKb === s.servicingStackKb && last.sha2Active === s.sha2Active && last.rebootPending === s.rebootPending && last.servicePack === s.servicePack) return last;
+    return (this.last = copyState(s));
   }
 
   restart(): void {
@@ -67,11 +79,11 @@ class SimulatedHost {
   }
 
   /** FREE when `ch` can install now; else what holds it: the restart that cures it, or null when only more installs help */
-  blocker(ch: Chosen, nodeOf: (kb: string) => Node): Held {
+  blocker(ch: Chosen, q: Queue): Held {
     for (const d of ch.deps) {
-      const depNode = nodeOf(d.kb);
-      if (depNode.stage !== this.stage) continue;
-      const dep = depNode.ch.c;
+      const at = q.priorityOf(d.kb);
+      if (q.stageOf[at] !== this.stage) continue;
+      const dep = q.chosenAt[at]!.c;
       // the SHA-2 reason first: it is the one an admin must not get wrong
       if (d.active) return awaitsSha2(ch.c, dep.kb);
       if (dep.restart === 'required') return `${dep.kb} requires a restart before ${ch.c.kb} can install`;
@@ -105,11 +117,11 @@ function asksForRestart(c: Candidate, family: KbFamily): boolean {
 
 export function schedule(chosen: Map<string, Chosen>, base: Baseline, servicingStackVersion: string | null, family: KbFamily, host: string, assumptions: string[]): { steps: PlanStep[]; initialState: SimulatedState } {
   const sim = new SimulatedHost(base, servicingStackVersion, family);
-  const initialState = copyState(sim.state);
+  const initialState = sim.snapshot();
   const steps: PlanStep[] = [];
   const addRestart = (reason: string): void => {
     sim.restart();
-    steps.push({ n: steps.length + 1, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason, stateAfter: copyState(sim.state) });
+    steps.push({ n: steps.length + 1, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason, stateAfter: sim.snapshot() });
   };
   restartIfPending(sim, chosen, base, family, addRestart);
   installInOrder(sim, chosen, base, family, host, steps, addRestart, assumptions);
@@ -136,27 +148,44 @@ export function setInstallOrder(candidates: Candidate[]): void {
   sorted.forEach((c, i) => (c.priority = i));
 }
 
-/** A chosen payload in the scheduler's queue. */
-interface Node {
-  ch: Chosen;
-  /** its requirements not yet installed */
-  unmet: number;
-  /** what requires it (null: nothing) */
-  dependents: Node[] | null;
-  /** the stage (restarts before it) it installed in; -1 before it installs */
-  stage: number;
+/**
+ * installInOrder's queue, by candidate priority (distinct small integers, setInstallOrder): for
+ * each chosen payload its requirements not yet installed, what requires it, and the stage
+ * (restarts before it) it installed in. Arrays indexed by priority rather than one object per
+ * payload: a host plans a thousand payloads or more, and every one of them would be garbage.
+ */
+class Queue {
+  readonly chosenAt: (Chosen | undefined)[];
+  readonly unmet: Int32Array;
+  /** the stage each installed in; -1 before it installs */
+  readonly stageOf: Int32Array;
+  /** the priorities that require each (undefined: nothing) */
+  readonly dependents: (number[] | undefined)[];
+
+  constructor(
+    readonly chosen: Map<string, Chosen>,
+    size: number,
+  ) {
+    this.chosenAt = new Array<Chosen | undefined>(size);
+    this.unmet = new Int32Array(size);
+    this.stageOf = new Int32Array(size).fill(-1);
+    this.dependents = new Array<number[] | undefined>(size);
+  }
+
+  priorityOf(kb: string): number {
+    return this.chosen.get(kb)!.c.priority;
+  }
 }
 
 function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: Baseline, family: KbFamily, host: string, steps: PlanStep[], addRestart: (reason: string) => void, assumptions: string[]): void {
   // among the installable, the queue's order (setInstallOrder); the nodes by priority, which is distinct for each candidate
   let size = 0;
   for (const ch of chosen.values()) size = Math.max(size, ch.c.priority + 1);
-  const nodes = new Array<Node>(size);
-  for (const ch of chosen.values()) nodes[ch.c.priority] = { ch, unmet: 0, dependents: null, stage: -1 };
-  const nodeOf = (kb: string): Node => nodes[chosen.get(kb)!.c.priority]!;
-  const heap = new PriorityQueue<Node>(size);
+  const q = new Queue(chosen, size);
+  for (const ch of chosen.values()) q.chosenAt[ch.c.priority] = ch;
+  const heap = new PriorityQueue(size);
   for (const ch of chosen.values()) {
-    const node = nodes[ch.c.priority]!;
+    const at = ch.c.priority;
     const deps = ch.deps;
     for (let i = 0; i < deps.length; i++) {
       const kb = deps[i]!.kb;
@@ -164,41 +193,42 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
       let repeated = false;
       for (let j = 0; j < i && !repeated; j++) repeated = deps[j]!.kb === kb;
       if (repeated) continue;
-      node.unmet++;
-      (nodeOf(kb).dependents ??= []).push(node);
+      q.unmet[at]++;
+      (q.dependents[q.priorityOf(kb)] ??= []).push(at);
     }
-    if (node.unmet === 0) heap.push(node.ch.c.priority, node);
+    if (q.unmet[at] === 0) heap.push(at);
   }
   let remaining = chosen.size;
   // what waits for a restart, and why (a restart that cures it; null: only more installs help)
-  let deferred: Node[] = [];
+  let deferred: number[] = [];
   let deferredWhy: (string | null)[] = [];
   while (remaining > 0) {
-    const node = heap.pop();
-    if (!node) {
+    const at = heap.pop();
+    if (at < 0) {
       if (deferred.length === 0 || (sim.sinceRestart.length === 0 && !sim.state.rebootPending)) {
-        throw internalError('PLAN_NO_PROGRESS', `cannot order ${[...chosen.keys()].filter((k) => nodeOf(k).stage < 0).join(', ')} for ${host}`);
+        throw internalError('PLAN_NO_PROGRESS', `cannot order ${[...chosen.keys()].filter((k) => q.stageOf[q.priorityOf(k)]! < 0).join(', ')} for ${host}`);
       }
       const distinct = new Set<string>();
       for (const why of deferredWhy) if (why !== null) distinct.add(why);
       const reasons = [...distinct];
       addRestart(reasons.length > 0 ? reasons.join('; ') : 'finish the updates installed so far');
-      for (const d of deferred) heap.push(d.ch.c.priority, d);
+      for (const d of deferred) heap.push(d);
       deferred = [];
       deferredWhy = [];
       continue;
     }
-    const next = node.ch;
-    const held = sim.blocker(next, nodeOf);
+    const next = q.chosenAt[at]!;
+    const held = sim.blocker(next, q);
     if (held !== FREE) {
-      deferred.push(node);
+      deferred.push(at);
       deferredWhy.push(held);
       continue;
     }
     remaining--;
-    node.stage = sim.stage;
+    q.stageOf[at] = sim.stage;
     sim.install(next.c);
-    if (node.dependents !== null) for (const d of node.dependents) if (--d.unmet === 0) heap.push(d.ch.c.priority, d);
+    const dependents = q.dependents[at];
+    if (dependents !== undefined) for (const d of dependents) if (--q.unmet[d]! === 0) heap.push(d);
     const c = next.c;
     // built property by property, in the order the --json contract prints them
     // the name on the media comes from verified metadata, never from the name the file arrived under
@@ -206,8 +236,8 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
     const switches = switchesFor(c, assumptions);
     const n = steps.length + 1;
     const step: PlanStep = switches === undefined
-      ? { n, action: 'install', kb: c.kb, file: c.file, sha256: c.payload.sha256, kind: c.role, reason, stateAfter: copyState(sim.state) }
-      : { n, action: 'install', kb: c.kb, file: c.file, sha256: c.payload.sha256, kind: c.role, reason, switches, stateAfter: copyState(sim.state) };
+      ? { n, action: 'install', kb: c.kb, file: c.file, sha256: c.payload.sha256, kind: c.role, reason, stateAfter: sim.snapshot() }
+      : { n, action: 'install', kb: c.kb, file: c.file, sha256: c.payload.sha256, kind: c.role, reason, switches, stateAfter: sim.snapshot() };
     if (next.requiresEsu) step.requiresEsu = true;
     steps.push(step);
   }
@@ -297,42 +327,37 @@ function listKbs(kbs: string[]): string {
 }
 
 /**
- * The installable payloads, smallest priority first. Priorities are small distinct integers (a
+ * The installable payloads by priority, smallest first. Priorities are small distinct integers (a
  * candidate's place in setInstallOrder), so a bitmap finds the smallest in a word or two: the
  * scheduler pushes and pops each of a thousand payloads once or twice per host.
  */
-class PriorityQueue<T> {
+class PriorityQueue {
   private readonly words: Uint32Array;
-  private readonly items: (T | undefined)[];
   /** no word below this one has a bit set */
   private low = 0;
   private count = 0;
 
   constructor(size: number) {
     this.words = new Uint32Array((size + 31) >>> 5);
-    this.items = new Array<T | undefined>(size);
   }
 
   /** `priority` is in [0, size) and not in the queue already */
-  push(priority: number, x: T): void {
+  push(priority: number): void {
     const w = priority >>> 5;
     this.words[w]! |= 1 << (priority & 31);
-    this.items[priority] = x;
     if (w < this.low) this.low = w;
     this.count++;
   }
 
-  pop(): T | undefined {
-    if (this.count === 0) return undefined;
+  /** the smallest priority in the queue, taken out of it; -1 when it is empty */
+  pop(): number {
+    if (this.count === 0) return -1;
     const words = this.words;
     while (words[this.low] === 0) this.low++;
     const word = words[this.low]!;
     const lowest = word & -word;
     words[this.low] = word ^ lowest;
-    const priority = (this.low << 5) + 31 - Math.clz32(lowest);
     this.count--;
-    const x = this.items[priority];
-    this.items[priority] = undefined;
-    return x;
+    return (this.low << 5) + 31 - Math.clz32(lowest);
   }
 }

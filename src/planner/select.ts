@@ -1,7 +1,7 @@
 import type { Architecture, Payload, PayloadKind } from '../package/types';
 import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
 import { CHAIN_OF_ROLE } from './supersedence';
-import type { SkipCause } from './causes';
+import { skipReason, type SkipCause, type SkipReason } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
 import { publishedFileName } from '../knowledge/file-names';
 import { describeSkip } from './present';
@@ -41,11 +41,22 @@ export interface Candidate {
   memo: { requirements: StaticRequirements | null; reason: { why: string; deps: Dep[]; text: string } | null; sha2Wait: { sha2Kb: string; text: string } | null };
 }
 
+/**
+ * A payload that is not a step, as the plan lists it (HostPlan's skipped). Immutable once made:
+ * a skip that does not depend on the installed set is made once per run and is the same object
+ * in the plan of every host of its kind.
+ */
 export interface Skip {
   kb: string;
+  reason: SkipReason;
+  /** the cause in words (describeSkip) */
+  detail: string;
   cause: SkipCause;
-  /** the cause in words (describeSkip), where it was worked out once for many hosts */
-  detail?: string;
+}
+
+/** The plan's entry for a payload skipped for `cause` (in the key order plan.json prints). */
+export function skipOf(kb: string, cause: SkipCause): Skip {
+  return { kb, reason: skipReason(cause), detail: describeSkip(kb, cause), cause };
 }
 
 export const ARCH_FILE: Record<Architecture, string> = { x86: 'x86', amd64: 'x64', ia64: 'ia64', arm64: 'arm64', neutral: 'neutral' };
@@ -76,7 +87,7 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
     const fact = family.updates.get(p.kb) ?? null;
     const notApplicable = whyNotApplicable(kind, p, fact, family);
     if (notApplicable) {
-      entries.push({ kb: p.kb, applicable: false, skip: sharedSkip(p.kb, notApplicable), first: false, installed: null });
+      entries.push({ kb: p.kb, applicable: false, skip: skipOf(p.kb, notApplicable), first: false, installed: null });
       continue;
     }
     const role = fact?.role ?? p.kind;
@@ -100,15 +111,10 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
     }
     const [keep, drop] = preferFile(prev, cand);
     byKb.set(p.kb, keep);
-    entries.push({ kb: p.kb, applicable: true, skip: sharedSkip(p.kb, { kind: 'other-file', file: drop.payload.fileName, planned: keep.payload.fileName }), first: false, installed: null });
+    entries.push({ kb: p.kb, applicable: true, skip: skipOf(p.kb, { kind: 'other-file', file: drop.payload.fileName, planned: keep.payload.fileName }), first: false, installed: null });
   }
   const candidates = [...byKb.values()].map((c) => ({ c, ...trustAssumptions(c, family) }));
   return { entries, candidates };
-}
-
-/** A skip that many hosts share: its words are worked out once. */
-function sharedSkip(kb: string, cause: SkipCause): Skip {
-  return { kb, cause, detail: describeSkip(kb, cause) };
 }
 
 /**
@@ -122,7 +128,7 @@ export function selectCandidates(applicable: Applicable, base: Baseline, notes: 
     if (!e.applicable) skipped.push(e.skip!);
     else if (installed.has(e.kb)) {
       // (the KB's first applicable payload carries its installed skip: it is the one reported)
-      if (e.first) skipped.push((e.installed ??= sharedSkip(e.kb, { kind: 'installed' })));
+      if (e.first) skipped.push((e.installed ??= skipOf(e.kb, { kind: 'installed' })));
     } else if (e.skip) skipped.push(e.skip);
   }
   const byKb = new Map<string, Candidate>();
