@@ -7,7 +7,7 @@
  *   fixtures/executables/  signed .exe updates (SP2 standalone installer, IE9) as small runnable PE images
  * and then checks every file with cabextract and osslsigncode, failing loudly on any surprise.
  *
- * Run: npx tsc -p . && node dist/scripts/make-fixtures.js [--only pki|signed|payloads|payloads-esu|executables] [--no-check] [--out DIR]
+ * Run: npx tsc -p . && node dist/scripts/make-fixtures.js [--only pki|signed|payloads|payloads-esu|payloads-releases|executables] [--no-check] [--out DIR]
  * --out DIR writes into DIR instead of fixtures/, reusing the committed keys: since everything but the
  * ECDSA signatures is reproducible, test/fixtures compares such a regeneration with the committed files.
  * Needs (dev time only): openssl, osslsigncode >= 2.9 (offline TSA since 2.7, .cat verify 2.8, -ignore-crl 2.9), cabextract.
@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { buildTestPki, type TestPki } from './lib/pki';
 import { hasUsableOsslsigncode, OSSLSIGNCODE_MIN_VERSION } from './lib/authenticode-sign';
 import { makeSignedFixtures, checkSignedFixtures } from './lib/authenticode-sign-fixtures';
-import { makePayloadFixtures, checkPayloadFixtures, esuPayloads } from './lib/msu-builder-fixtures';
+import { makePayloadFixtures, checkPayloadFixtures, esuPayloads, releasePayloads } from './lib/msu-builder-fixtures';
 import { makeExecutableFixtures, checkExecutableFixtures } from './lib/pe-fixtures';
 
 const projectRoot = path.join(__dirname, '..', '..');
@@ -38,8 +38,8 @@ function main(): void {
     log('make-fixtures: --out takes a directory');
     process.exit(2);
   }
-  if (only !== undefined && !['pki', 'signed', 'payloads', 'payloads-esu', 'executables'].includes(only)) {
-    log(`make-fixtures: --only takes pki, signed, payloads, payloads-esu or executables, not ${String(only)}`);
+  if (only !== undefined && !['pki', 'signed', 'payloads', 'payloads-esu', 'payloads-releases', 'executables'].includes(only)) {
+    log(`make-fixtures: --only takes pki, signed, payloads, payloads-esu, payloads-releases or executables, not ${String(only)}`);
     process.exit(2);
   }
 
@@ -63,6 +63,10 @@ function main(): void {
   if (only === undefined || only === 'payloads-esu') {
     const esu = makePayloadFixtures(pki, path.join(fixturesDir, 'payloads-esu'), log, esuPayloads);
     if (check) problems.push(...checkPayloadFixtures(pki, path.join(fixturesDir, 'payloads-esu'), esu, log));
+  }
+  if (only === undefined || only === 'payloads-releases') {
+    const releases = makePayloadFixtures(pki, path.join(fixturesDir, 'payloads-releases'), log, releasePayloads);
+    if (check) problems.push(...checkPayloadFixtures(pki, path.join(fixturesDir, 'payloads-releases'), releases, log));
   }
   if (only === undefined || only === 'executables') {
     const executables = makeExecutableFixtures(pki, path.join(fixturesDir, 'executables'), log);

@@ -37,7 +37,10 @@ const WIN7_SP1_PARENT: ParentSpec = {
 const SERVER_2008_SP2 = 'Windows Server 2008 SP2;';
 const WIN7_SP1 = 'Windows 7.0 Client SP1;Windows 7.0 Server SP1;';
 
-type Definition = Omit<PackageDefinition, 'arch'>;
+type Definition = Omit<PackageDefinition, 'arch'> & {
+  /** the fixture's file name with "{arch}", where two definitions would otherwise get the same Microsoft-style name */
+  fixtureFile?: string;
+};
 
 const date = (iso: string) => new Date(iso + 'T17:00:00Z');
 
@@ -164,6 +167,44 @@ export const esuPayloadDefinitions: Definition[] = [
   },
 ];
 
+/**
+ * fixtures/payloads-releases/: files of one KB and architecture that are not the same file. KB4474419 for
+ * Server 2008 SP2 as its first release (no -vN in any name Microsoft signed) and as a "-v3" re-release, beside
+ * the "-v4" of ../payloads/ (catalog/kb/nt6.0.json records -v4 as the current one: KB-FACTS.md); and one KB
+ * built once for Windows Vista SP2 only and once for Windows Server 2008 SP2 only, the same Microsoft-style
+ * name for two different files. Dates, versions and the Vista/Server split are synthetic.
+ */
+export const releasePayloadDefinitions: Definition[] = [
+  {
+    kb: 4474419, ntVersion: '6.0', role: 'sha2-support', title: 'SHA-2 code signing support update (first release)',
+    releaseType: 'Security Update', packageType: 'Security Update', restart: 'required', packageVersion: '6.0.1.1',
+    releaseDate: date('2019-03-12'), applicabilityInfo: SERVER_2008_SP2, parents: [SP2_PARENT],
+    components: [{ name: 'Microsoft-Windows-CodeIntegrity', version: '6.0.6003.20474', files: ['ci.dll'] }],
+    signing: 'dual',
+  },
+  {
+    kb: 4474419, revision: 3, ntVersion: '6.0', role: 'sha2-support', title: 'SHA-2 code signing support update (re-release v3)',
+    releaseType: 'Security Update', packageType: 'Security Update', restart: 'required', packageVersion: '6.0.1.3',
+    releaseDate: date('2019-08-13'), applicabilityInfo: SERVER_2008_SP2, parents: [SP2_PARENT],
+    components: [{ name: 'Microsoft-Windows-CodeIntegrity', version: '6.0.6003.20540', files: ['ci.dll'] }],
+    signing: 'dual',
+  },
+  {
+    kb: 4012583, ntVersion: '6.0', role: 'security-update', title: 'Security update built for Windows Vista SP2 only',
+    releaseType: 'Security Update', packageType: 'Security Update', restart: 'required', packageVersion: '6.0.1.2',
+    releaseDate: date('2017-03-14'), applicabilityInfo: 'Windows Vista SP2;', parents: [SP2_PARENT],
+    components: [{ name: 'Microsoft-Windows-SMBServer-V1', version: '6.0.6002.19743', files: ['srv.sys'] }],
+    signing: 'dual', fixtureFile: 'Windows6.0-KB4012583-{arch}.vista.msu',
+  },
+  {
+    kb: 4012583, ntVersion: '6.0', role: 'security-update', title: 'Security update built for Windows Server 2008 SP2 only',
+    releaseType: 'Security Update', packageType: 'Security Update', restart: 'required', packageVersion: '6.0.1.2',
+    releaseDate: date('2017-03-14'), applicabilityInfo: SERVER_2008_SP2, parents: [SP2_PARENT],
+    components: [{ name: 'Microsoft-Windows-SMBServer-V1', version: '6.0.6002.24067', files: ['srv.sys'] }],
+    signing: 'dual', fixtureFile: 'Windows6.0-KB4012583-{arch}.server.msu',
+  },
+];
+
 /** One fixture folder: the packages it holds and the heading of its README. */
 export interface PayloadSet {
   definitions: Definition[];
@@ -188,6 +229,17 @@ export const esuPayloads: PayloadSet = {
     'fake; the structure and metadata follow the real MSUs and payload cabs in `../shared/corpus` (`msu/`,',
     '`ms-signed/kb2999226-inner/`), built exactly like `../payloads/`. Everything is signed by the test PKI (`../pki/`): trust',
     '`fixtures/pki/root.pem`. KBs, months and the SSU version follow `catalog/kb/nt6.0.json`; all three are SHA-256 only.',
+    'Kept in their own folder so that tests planning every MSU of `../payloads/` keep planning the 2019 story.',
+  ],
+};
+
+export const releasePayloads: PayloadSet = {
+  definitions: releasePayloadDefinitions,
+  heading: '# Release payload fixtures: several files of one KB and architecture (Server 2008 SP2 / Vista SP2)',
+  intro: [
+    'fake, built exactly like `../payloads/`. Everything is signed by the test PKI (`../pki/`): trust `fixtures/pki/root.pem`.',
+    'KB4474419 as its first release and as "-v3" (the "-v4" is in `../payloads/`); KB4012583 built once for Vista only and',
+    'once for Server 2008 only, stored here as `….vista.msu` / `….server.msu` because Microsoft would name both the same.',
     'Kept in their own folder so that tests planning every MSU of `../payloads/` keep planning the 2019 story.',
   ],
 };
@@ -227,6 +279,11 @@ export function makePayloadFixtures(pki: TestPki, dir: string, log: (m: string) 
     for (const arch of ARCHES) {
       const def: PackageDefinition = { ...d, arch };
       const built = buildMsu(def, pki, dir);
+      if (d.fixtureFile !== undefined) {
+        const named = path.join(dir, d.fixtureFile.replace('{arch}', arch));
+        fs.renameSync(built.file, named);
+        built.file = named;
+      }
       const bytes = fs.readFileSync(built.file);
       fixtures.push({
         file: path.basename(built.file), kb: `KB${def.kb}`, revision: def.revision ?? null, role: def.role, title: def.title,

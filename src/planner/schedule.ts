@@ -256,7 +256,7 @@ function switchesFor(c: Candidate, assumptions: string[]): string[] | undefined 
   if (c.payload.format !== 'exe') return undefined;
   const switches = c.fact?.silentSwitches ?? null;
   if (switches === null) {
-    assumptions.push(`${c.kb} (${c.payload.fileName}) is an executable and the knowledge base records no silent switches for it: install.cmd would start it without any, and it may wait for someone at the console`);
+    assumptions.push(`${c.kb} (${c.file}) is an executable and the knowledge base records no silent switches for it: install.cmd would start it without any, and it may wait for someone at the console`);
     return undefined;
   }
   return [...switches];

@@ -1,9 +1,9 @@
-import type { Architecture, Payload, PayloadKind } from '../package/types';
+import type { Payload, PayloadKind } from '../package/types';
 import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
 import { CHAIN_OF_ROLE } from './supersedence';
 import { skipReason, type SkipCause, type SkipReason } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
-import { publishedFileName } from '../knowledge/file-names';
+import { ARCH_FILE, provenRevision } from '../knowledge/file-names';
 import { describeSkip } from './present';
 import type { Dep, StaticRequirements } from './resolve';
 import type { HostInventory } from './types';
@@ -31,7 +31,7 @@ export interface Candidate {
    * replacement indexes for it
    */
   inert: boolean;
-  /** the name it carries on the media: publishedFileName from its verified metadata */
+  /** the name it carries on the media: mediaFileNames (src/knowledge/file-names.ts), from its verified metadata */
   file: string;
   /**
    * what the later stages work out about it once and keep for every host of its kind (the
@@ -59,7 +59,7 @@ export function skipOf(kb: string, cause: SkipCause): Skip {
   return { kb, reason: skipReason(cause), detail: describeSkip(kb, cause), cause };
 }
 
-export const ARCH_FILE: Record<Architecture, string> = { x86: 'x86', amd64: 'x64', ia64: 'ia64', arm64: 'arm64', neutral: 'neutral' };
+export { ARCH_FILE };
 
 /** The payloads of one family that apply to one kind of host (architecture and product), before its installed set counts. */
 export interface Applicable {
@@ -76,16 +76,17 @@ export interface Applicable {
 /**
  * What of the family's payloads applies to a host of this architecture and product: the same for
  * every such host, so worked out once per run. `familyPayloads` are the catalog's payloads of the
- * family, in catalog order.
+ * family, in catalog order; `mediaNames` their names on media by SHA-256 (mediaFileNames).
  */
-export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product'>, familyPayloads: readonly Payload[], family: KbFamily): Applicable {
+export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product'>, familyPayloads: readonly Payload[], family: KbFamily, mediaNames: ReadonlyMap<string, string>): Applicable {
   const entries: Applicable['entries'] = [];
   const byKb = new Map<string, Candidate>();
   const namedSuperseded = new Set<string>();
   for (const f of family.updates.values()) for (const older of f.supersedes) namedSuperseded.add(older);
   for (const p of familyPayloads) {
     const fact = family.updates.get(p.kb) ?? null;
-    const notApplicable = whyNotApplicable(kind, p, fact, family);
+    const file = mediaNames.get(p.sha256) ?? p.fileName;
+    const notApplicable = whyNotApplicable(kind, p, file, fact, family);
     if (notApplicable) {
       entries.push({ kb: p.kb, applicable: false, skip: skipOf(p.kb, notApplicable), first: false, installed: null });
       continue;
@@ -100,7 +101,7 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
       restart: normaliseRestart(p.restart) ?? fact?.restart ?? null,
       priority: 0,
       inert: CHAIN_OF_ROLE[role] === undefined && role !== 'security-only' && (fact?.supersedes.length ?? 0) === 0 && !namedSuperseded.has(p.kb),
-      file: publishedFileName(family, p.kb, ARCH_FILE[p.architecture], p.format),
+      file,
       memo: { requirements: null, reason: null, sha2Wait: null },
     };
     const prev = byKb.get(p.kb);
@@ -111,7 +112,7 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
     }
     const [keep, drop] = preferFile(prev, cand);
     byKb.set(p.kb, keep);
-    entries.push({ kb: p.kb, applicable: true, skip: skipOf(p.kb, { kind: 'other-file', file: drop.payload.fileName, planned: keep.payload.fileName }), first: false, installed: null });
+    entries.push({ kb: p.kb, applicable: true, skip: skipOf(p.kb, { kind: 'other-file', file: drop.file, planned: keep.file }), first: false, installed: null });
   }
   const candidates = [...byKb.values()].map((c) => ({ c, ...trustAssumptions(c, family) }));
   return { entries, candidates };
@@ -150,7 +151,7 @@ function trustAssumptions(c: Candidate, family: KbFamily): { unknown: string | n
     unknown = `${c.kb} is not in the knowledge base: its role (${c.role}) and restart behaviour come from its own metadata${chain}`;
   }
   const sha2 = c.kb === family.sha2SupportKb && c.payload.signatures === 'sha2-only'
-    ? `${c.payload.fileName} (SHA-2 code signing support) is itself signed with SHA-2 only; planned on the assumption that the host accepts it; if wusa refuses it, fetch a dual-signed (SHA-1 + SHA-2) release of ${c.kb}`
+    ? `${c.file} (SHA-2 code signing support) is itself signed with SHA-2 only; planned on the assumption that the host accepts it; if wusa refuses it, fetch a dual-signed (SHA-1 + SHA-2) release of ${c.kb}`
     : null;
   const metadata = c.payload.metadataVerified === false ? `${c.kb}: its update.mum was not verified against its signed catalog (${c.payload.metadataReason ?? 'no reason given'}); its metadata is trusted as read` : null;
   return { unknown, sha2, metadata };
@@ -162,19 +163,22 @@ function normaliseRestart(r: string | null): 'required' | 'possible' | 'never' |
   return s === 'required' || s === 'possible' || s === 'never' ? s : null;
 }
 
-/** Several files for one KB (v2, v4 …): the one the knowledge base names, else the highest -vN, else the first. */
+/**
+ * Several files for one KB (v2, v4 …): the release the knowledge base names, else the highest
+ * -vN, else the first; releases as the payloads' signed data proves them (provenRevision), never
+ * as the names they arrived under claim.
+ */
 function preferFile(a: Candidate, b: Candidate): [Candidate, Candidate] {
-  const hint = a.fact?.fileHint ?? null;
-  if (hint) {
-    const want = (c: Candidate): boolean => c.payload.fileName.toLowerCase() === hint.replace('{arch}', ARCH_FILE[c.payload.architecture]).toLowerCase();
+  const hinted = /-KB\d+-v(\d{1,3})-/i.exec(a.fact?.fileHint ?? '');
+  const rev = (c: Candidate): number => provenRevision(c.payload) ?? 1;
+  if (hinted) {
+    const want = (c: Candidate): boolean => rev(c) === Number(hinted[1]);
     if (want(a) !== want(b)) return want(a) ? [a, b] : [b, a];
   }
-  const rev = (c: Candidate): number => Number(/-v(\d+)-/i.exec(c.payload.fileName)?.[1] ?? 1);
   return rev(b) > rev(a) ? [b, a] : [a, b];
 }
 
-function whyNotApplicable(host: Pick<HostInventory, 'architecture' | 'product'>, p: Payload, fact: KbUpdateFact | null, family: KbFamily): SkipCause | null {
-  const file = p.fileName;
+function whyNotApplicable(host: Pick<HostInventory, 'architecture' | 'product'>, p: Payload, file: string, fact: KbUpdateFact | null, family: KbFamily): SkipCause | null {
   if (p.signatures === 'invalid' || p.signatures === 'unsigned') return { kind: 'unsigned', file, signatures: p.signatures };
   if (p.architecture !== 'neutral') {
     if (host.architecture === null) return { kind: 'arch-unknown', file, built: p.architecture };

@@ -1,4 +1,5 @@
 import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
+import { mediaFileNames } from '../knowledge/file-names';
 import type { Payload } from '../package/types';
 import type { CatalogCurrency } from './causes';
 import { catalogCurrency, knowledgeBaseline } from './completeness';
@@ -19,6 +20,8 @@ export class FamilyWork {
   readonly currency: CatalogCurrency;
   /** the static requirements of each candidate */
   readonly requirements: RequirementTable;
+  /** each payload's name on media, by SHA-256 */
+  readonly mediaNames: ReadonlyMap<string, string>;
   private readonly applicable = new Map<HostInventory['architecture'], Map<string | null, Applicable>>();
   private readonly stackVersions = new Map<HostInventory['architecture'], Map<string, StackVersion>>();
   private readonly baselines = new Map<string | null, KbUpdateFact[]>();
@@ -31,6 +34,7 @@ export class FamilyWork {
   ) {
     this.currency = catalogCurrency(family, payloads);
     this.requirements = new RequirementTable(family);
+    this.mediaNames = mediaFileNames(payloads, () => family);
   }
 
   /** The payloads that apply to a host of this architecture and product, before its installed set counts. */
@@ -39,7 +43,7 @@ export class FamilyWork {
     if (!byProduct) this.applicable.set(host.architecture, (byProduct = new Map()));
     let a = byProduct.get(host.product);
     if (!a) {
-      a = applicableTo(host, this.payloads, this.family);
+      a = applicableTo(host, this.payloads, this.family, this.mediaNames);
       setInstallOrder(a.candidates.map((x) => x.c));
       byProduct.set(host.product, a);
     }

@@ -222,7 +222,7 @@ describe('planInstall: goals, reboots and applicability', () => {
   });
 
   it('of two files of one KB, plans the one the knowledge base names (-v4) and says why the other is skipped', () => {
-    const v3 = { ...nt60Payload('KB4474419', 'amd64'), fileName: 'Windows6.0-KB4474419-v3-x64.msu', sha256: 'a'.repeat(64) };
+    const v3 = { ...nt60Payload('KB4474419', 'amd64'), fileName: 'Windows6.0-KB4474419-v3-x64.msu', payloadCab: 'Windows6.0-KB4474419-v3-x64.cab', sha256: 'a'.repeat(64) };
     const plan = planInstall(fresh(), [v3, ...catalog()], kb, current);
     assert.equal(plan.steps.find((s) => s.kb === 'KB4474419')!.file, 'Windows6.0-KB4474419-v4-x64.msu');
     assert.ok(plan.skipped.some((s) => s.kb === 'KB4474419' && /v3-x64.*another file/.test(s.detail!)));

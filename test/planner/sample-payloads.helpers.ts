@@ -49,6 +49,8 @@ export function nt60Payload(kb: string, arch: Architecture, overrides: Partial<P
     identity: { name: `Package_for_${kb}`, version: '6.0.1.0', processorArchitecture: arch, language: 'neutral', publicKeyToken: '31bf3856ad364e35' },
     fileName,
     format: 'msu',
+    // the payload cab inside, named (under the MSU's signature) after the release, as Microsoft names it
+    payloadCab: fileName.replace(/\.msu$/, '.cab'),
     size: 4096,
     sha256: createHash('sha256').update(fileName).digest('hex'),
     signatures: spec.signatures,
@@ -72,5 +74,5 @@ export function laterSsu(kb: string, arch: Architecture): Payload {
   const p = nt60Payload('KB4517134', arch);
   const fileArch = arch === 'amd64' ? 'x64' : arch;
   const fileName = `Windows6.0-${kb}-${fileArch}.msu`;
-  return { ...p, kb, fileName, identity: { ...p.identity!, name: `Package_for_${kb}` }, sha256: createHash('sha256').update(fileName).digest('hex') };
+  return { ...p, kb, fileName, payloadCab: fileName.replace(/\.msu$/, '.cab'), identity: { ...p.identity!, name: `Package_for_${kb}` }, sha256: createHash('sha256').update(fileName).digest('hex') };
 }
