@@ -6,6 +6,7 @@ import { exportBlob } from '../catalog/export-blob';
 import { catalogTrust } from '../catalog/live-trust';
 import { recheckRecord } from '../importer/recheck';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
+import { catalogFileNames } from '../knowledge/file-names';
 import type { CatalogEntry, PayloadFilter } from '../catalog/types';
 import { CabferryError, ExitCode } from '../errors';
 import { CATALOG_OPTION } from './options';
@@ -50,10 +51,13 @@ export function register(program: Command): void {
         try {
           const filter: PayloadFilter = { kb: opts.kb, product: opts.product, arch: opts.arch, kind: opts.kind };
           const entries = catalog.entries(filter, opts.imported ? 'imported' : undefined);
+          // the name stage gives each payload (from its verified metadata); a quarantined file keeps the name it arrived under
+          const names = catalogFileNames(catalog.payloads(), loadKnowledgeBase());
+          const fileOf = (e: CatalogEntry): string => names.get(e.sha256) ?? e.fileName;
           if (opts.json) {
-            printJson({ catalog: catalog.dir, payloads: entries.map(summaryJson) });
+            printJson({ catalog: catalog.dir, payloads: entries.map((e) => summaryJson(e, fileOf(e))) });
           } else {
-            process.stdout.write(formatTable(entries));
+            process.stdout.write(formatTable(entries, fileOf));
           }
           return ExitCode.ok;
         } finally {
@@ -149,10 +153,12 @@ export function register(program: Command): void {
     );
 }
 
-function summaryJson(e: CatalogEntry) {
+/** `file`: its name on media; `fileName`: the name it first arrived under (history, as `sourceNames`) */
+function summaryJson(e: CatalogEntry, file: string) {
   return {
     sha256: e.sha256,
     status: e.status,
+    file,
     fileName: e.fileName,
     sourceNames: e.sourceNames,
     size: e.size,
@@ -170,7 +176,7 @@ function summaryJson(e: CatalogEntry) {
   };
 }
 
-function formatTable(entries: CatalogEntry[]): string {
+function formatTable(entries: CatalogEntry[], fileOf: (e: CatalogEntry) => string): string {
   if (entries.length === 0) return 'no payloads\n';
   const rows = entries.map((e) => [
     e.status === 'imported' ? 'ok' : 'QUARANTINED',
@@ -180,7 +186,7 @@ function formatTable(entries: CatalogEntry[]): string {
     e.payload?.product ?? '-',
     (e.payload?.signatures ?? '-') + (e.sha1OnlyAllowed ? '(allowed)' : ''),
     e.sha256.slice(0, 12),
-    e.fileName,
+    fileOf(e),
   ]);
   const header = ['STATUS', 'KB', 'ARCH', 'KIND', 'PRODUCT', 'SIGNED', 'SHA256', 'FILE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -27,6 +27,8 @@ import {
   type TransferManifest,
 } from './bundle-format';
 import { openBundle } from './bundle-source';
+import { catalogFileNames } from '../knowledge/file-names';
+import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import { makeDirectories } from '../io/make-directories';
 
 /**
@@ -106,7 +108,10 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
     const material = loadSigningMaterial({ ...options.signing, anchors: catalog.trustAnchors(), now });
     const carriedBefore = previous === null ? [] : [...new Set([...previous.manifest.carriedBefore, ...previous.manifest.payloads.map((p) => p.sha256)])].sort();
     const chosen = selectPayloads(catalog, options.since, new Set(carriedBefore));
-    const files = planFiles(catalog, chosen);
+    // each payload travels under the name stage gives it (its verified metadata), not the name it first arrived under
+    const names = catalogFileNames(catalog.payloads(), loadKnowledgeBase());
+    const nameOf = (e: CatalogEntry): string => names.get(e.sha256) ?? e.fileName;
+    const files = planFiles(catalog, chosen, nameOf);
     const manifest: TransferManifest = {
       format: BUNDLE_FORMAT,
       cabferryVersion,
@@ -115,7 +120,7 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
       since: options.since?.toISOString() ?? null,
       follows: previous === null ? null : { createdAt: previous.manifest.createdAt, manifestSha256: previous.sha256 },
       carriedBefore,
-      payloads: chosen.map((e): BundlePayload => ({ sha256: e.sha256, size: e.size, fileName: e.fileName, path: payloadPath(e.sha256, e.fileName), record: recordPath(e.sha256) })),
+      payloads: chosen.map((e): BundlePayload => ({ sha256: e.sha256, size: e.size, fileName: nameOf(e), path: payloadPath(e.sha256, nameOf(e)), record: recordPath(e.sha256) })),
       files: files.map((f) => f.entry),
     };
     const manifestBytes = serializeJson(manifest);
@@ -132,7 +137,7 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
       since: manifest.since,
       follows: manifest.follows,
       carriedBefore: carriedBefore.length,
-      payloads: chosen.map((e) => ({ sha256: e.sha256, size: e.size, fileName: e.fileName, kb: e.payload?.kb ?? null })),
+      payloads: chosen.map((e) => ({ sha256: e.sha256, size: e.size, fileName: nameOf(e), kb: e.payload?.kb ?? null })),
       bytes: chosen.reduce((n, e) => n + e.size, 0),
       files: files.length + 2,
       manifestSha256: sha256Hex(manifestBytes),
@@ -182,14 +187,15 @@ function selectPayloads(catalog: Catalog, since: Date | undefined, carriedBefore
     .filter((e) => since === undefined || Date.parse(e.firstImportedAt) >= since.getTime());
 }
 
-function planFiles(catalog: Catalog, entries: CatalogEntry[]): PlannedFile[] {
+function planFiles(catalog: Catalog, entries: CatalogEntry[], nameOf: (e: CatalogEntry) => string): PlannedFile[] {
   const files: PlannedFile[] = [];
   for (const e of entries) {
-    if (!isSafeFileName(e.fileName)) {
-      throw inputError('BUNDLE_UNSAFE_NAME', `payload ${e.sha256} is named ${JSON.stringify(e.fileName)}, which cannot be one file name in a bundle`, { file: catalog.dir });
+    const name = nameOf(e);
+    if (!isSafeFileName(name)) {
+      throw inputError('BUNDLE_UNSAFE_NAME', `payload ${e.sha256} is named ${JSON.stringify(name)}, which cannot be one file name in a bundle`, { file: catalog.dir });
     }
-    const record = serializeJson(transferRecord(e, catalog.importVerdict(e.sha256)));
-    files.push({ entry: { path: payloadPath(e.sha256, e.fileName), size: e.size, sha256: e.sha256 }, blob: e.sha256, bytes: null });
+    const record = serializeJson(transferRecord({ ...e, fileName: name }, catalog.importVerdict(e.sha256)));
+    files.push({ entry: { path: payloadPath(e.sha256, name), size: e.size, sha256: e.sha256 }, blob: e.sha256, bytes: null });
     files.push({ entry: { path: recordPath(e.sha256), size: record.length, sha256: sha256Hex(record) }, blob: null, bytes: record });
   }
   return files;

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildZip } from '../../scripts/lib/zip-writer';
+import { openBundle } from '../../src/transfer/bundle-source';
 import { fixturePath, runCli, tempDir } from '../common.helpers';
 import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
@@ -86,5 +87,39 @@ describe('names on media come from verified metadata', () => {
     const text = runCli(['catalog', 'show', ssuX86Sha, '--catalog', catalog]);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /arrived as {3}SSU & x86 \(copy\)\.msu, Windows6\.0-KB4493730-x86\.msu/);
+  });
+
+  test('catalog list shows the name from the verified metadata in its FILE column, not the name the payload first arrived under', () => {
+    const r = runCli(['catalog', 'list', '--catalog', catalog, '--kb', 'KB4493730', '--arch', 'amd64']);
+    assert.equal(r.status, 0, r.stderr);
+    const row = r.stdout.split('\n').find((l) => l.includes(ssuX64Sha.slice(0, 12)));
+    assert.ok(row !== undefined, r.stdout);
+    assert.match(row, /\sWindows6\.0-KB4493730-x64\.msu$/);
+    assert.doesNotMatch(r.stdout, /KB4474419-v4/);
+    const json = runCli(['catalog', 'list', '--catalog', catalog, '--kb', 'KB4493730', '--json']);
+    const listed = (JSON.parse(json.stdout) as { payloads: { sha256: string; file: string; fileName: string }[] }).payloads.find((p) => p.sha256 === ssuX64Sha)!;
+    assert.deepEqual([listed.file, listed.fileName], ['Windows6.0-KB4493730-x64.msu', 'Windows6.0-KB4474419-v4-x64.msu']);
+  });
+
+  test('a transfer bundle carries the payload under the name from its verified metadata', async () => {
+    const zip = path.join(work, 'export.zip');
+    const r = runCli(['export', '--catalog', catalog, '--to', zip, '--sign-key', fixturePath('pki', 'leaf-rsa.key'), '--sign-cert', fixturePath('pki', 'leaf-rsa-chain.pem'), '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { payloads: { sha256: string; fileName: string }[] }).payloads.find((p) => p.sha256 === ssuX64Sha)?.fileName, 'Windows6.0-KB4493730-x64.msu');
+    const bundle = await openBundle(zip);
+    try {
+      const entries = [...bundle.files.keys()];
+      assert.ok(entries.includes(`payloads/${ssuX64Sha}/Windows6.0-KB4493730-x64.msu`), entries.join(', '));
+      assert.ok(entries.includes(`payloads/${ssuX86Sha}/Windows6.0-KB4493730-x86.msu`), entries.join(', '));
+      assert.ok(!entries.some((e) => e.includes('&')));
+    } finally {
+      bundle.close();
+    }
+    // and the other side takes it in whole, under that name
+    const high = path.join(work, 'high-catalog');
+    const imported = runCli(['import', '--catalog', high, '--trust', root, zip, '--json']);
+    assert.equal(imported.status, 0, imported.stdout + imported.stderr);
+    const shown = runCli(['catalog', 'show', ssuX64Sha, '--catalog', high, '--json']);
+    assert.deepEqual((JSON.parse(shown.stdout) as { payloads: { sourceNames: string[] }[] }).payloads[0]!.sourceNames, ['Windows6.0-KB4493730-x64.msu']);
   });
 });

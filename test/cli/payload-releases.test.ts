@@ -18,6 +18,7 @@ interface FixtureFile { file: string; sha256: string }
 const releaseFixtures = (JSON.parse(fs.readFileSync(fixturePath('payloads-releases', 'expected.json'), 'utf8')) as { fixtures: FixtureFile[] }).fixtures;
 const shaOf = (file: string): string => releaseFixtures.find((f) => f.file === file)!.sha256;
 
+interface ListJson { payloads: { sha256: string; file: string; fileName: string }[] }
 interface StageJson { payloads: { file: string; sha256: string }[]; hosts: { name: string; installScript: string }[] }
 
 function importInto(catalog: string, paths: string[]): void {
@@ -78,6 +79,14 @@ describe('two files of one KB and architecture needed by different hosts on one 
     const verify = runCli(['verify-media', medium, '--allow-unsigned']);
     assert.equal(verify.status, 0, verify.stdout + verify.stderr);
   });
+
+  test('the staged names are the catalog\'s names for those files (catalog list)', () => {
+    const r = runCli(['catalog', 'list', '--catalog', catalog, '--kb', 'KB4012583', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const byFile = new Map((JSON.parse(r.stdout) as ListJson).payloads.map((p) => [p.file, p.sha256]));
+    const serverSha = shaOf('Windows6.0-KB4012583-x64.server.msu');
+    assert.equal(byFile.get(`Windows6.0-KB4012583-x64_${serverSha.slice(0, 8)}.msu`), serverSha);
+  });
 });
 
 describe('the -vN suffix comes from what the payload\'s signed data proves, not from the knowledge base or the arrival name', () => {
@@ -107,5 +116,16 @@ describe('the -vN suffix comes from what the payload\'s signed data proves, not 
     const plan = runCli(['plan', '--catalog', catalog, '--host', serverHost, '--target', 'KB4474419', '--json']);
     const skipped = (JSON.parse(plan.stdout) as { hosts: { skipped: { kb: string; cause: { kind: string; file?: string } }[] }[] }).hosts[0]!.skipped;
     assert.deepEqual(skipped.filter((s) => s.cause.kind === 'other-file').map((s) => s.cause.file).sort(), ['Windows6.0-KB4474419-v3-x64.msu', firstRelease]);
+  });
+
+  test('catalog list names each release as stage does; catalog show keeps the name it arrived under', () => {
+    const r = runCli(['catalog', 'list', '--catalog', catalog, '--kb', 'KB4474419', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const files = (JSON.parse(r.stdout) as ListJson).payloads.map((p) => p.file).sort();
+    assert.deepEqual(files, ['Windows6.0-KB4474419-v3-x64.msu', 'Windows6.0-KB4474419-v4-x64.msu', firstRelease].sort());
+    const text = runCli(['catalog', 'list', '--catalog', catalog, '--kb', 'KB4474419']);
+    assert.match(text.stdout, /Windows6\.0-KB4474419-x64\.msu/);
+    const show = runCli(['catalog', 'show', shaOf(firstRelease), '--catalog', catalog]);
+    assert.match(show.stdout, /arrived as +Windows6\.0-KB4474419-v4-x64\.msu/);
   });
 });
