@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import type { Command, CommanderError } from 'commander';
 import { CabferryError, ExitCode, usageError } from '../errors';
 import { version } from '../version';
 import { keepYoungGenerationSmall } from '../io/heap';
@@ -47,7 +47,7 @@ const STREAMING_COMMANDS: ReadonlySet<string> = new Set(['import', 'inspect', 'e
  * recognisable command (help, a typo) all are, so help and "unknown command" stay complete.
  */
 export function buildProgram(argv?: string[]): Command {
-  const program = new Command();
+  const program = new (loadCommander().Command)();
   program
     .name('cabferry')
     .description('Carry Microsoft update payloads across an air gap: verify, catalog, plan, stage.')
@@ -62,6 +62,15 @@ export function buildProgram(argv?: string[]): Command {
   for (const [, load] of only.length > 0 ? only : commandModules) load()(program);
   addExamples(program);
   return program;
+}
+
+/**
+ * commander, required when a command line is to be parsed: it loads node:child_process and nine
+ * modules of its own, which `cabferry --version` (answered first, see main) never needs.
+ */
+function loadCommander(): typeof import('commander') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('commander') as typeof import('commander');
 }
 
 /** `cabferry --version` alone: answered before commander and any command module load. */
@@ -79,7 +88,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    if (e instanceof CommanderError) {
+    if (e instanceof loadCommander().CommanderError) {
       // help and version "errors" are successes; everything else commander rejects is usage
       const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
       // the same line, and under --json the same `{"error":…}` document, as every other failure
