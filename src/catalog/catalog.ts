@@ -149,6 +149,18 @@ export class Catalog {
     }
   }
 
+  /**
+   * What live trust judges a payload's signatures with: the verdict the import stored (null when
+   * the row keeps none) and when the payload was first imported; null when there is no such row.
+   */
+  trustEvidence(sha256: string): { verdict: FileVerdict | null; importedAt: string } | null {
+    const row = this
+      .prepare<[string], { verdict_json: string | null; first_imported_at: string }>('SELECT verdict_json, first_imported_at FROM payloads WHERE sha256 = ?')
+      .get(assertSha256(sha256));
+    if (!row) return null;
+    return { verdict: row.verdict_json === null ? null : this.importVerdict(sha256), importedAt: row.first_imported_at };
+  }
+
   /** Size of every payload row, for `catalog check`. */
   payloadSizes(): Map<string, number> {
     const rows = this.prepare<[], { sha256: string; size: number }>('SELECT sha256, size FROM payloads').all();

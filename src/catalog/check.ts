@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { Catalog } from './catalog';
 import { sha256OfOpenFile } from '../io/hash-file';
-import { untrustedPayloads, untrustedSince, type LiveTrust } from './live-trust';
+import { describeDistrust, TrustJudge, type DistrustKind, type LiveTrust } from './live-trust';
 
 /**
  * `catalog check`: is every row backed by the right bytes, and every byte backed by a row?
@@ -10,9 +10,9 @@ import { untrustedPayloads, untrustedSince, type LiveTrust } from './live-trust'
  * With `repair`, removes what can be removed safely (orphans, strays, dead temps) under the
  * catalog write lock, and deletes blobs whose bytes no longer match their name (worthless,
  * and in the way of a restore); it never deletes a row — a missing blob comes back by
- * re-importing the same file. With the trust it holds now, it also finds payloads that are
- * untrusted since an anchor was removed (./live-trust.ts); no repair makes those trusted again,
- * only `trust add` of the anchor.
+ * re-importing the same file. With the trust it holds now, it also finds every imported payload
+ * that does not chain to an anchor trusted now (./live-trust.ts: removed since, a one-off import
+ * anchor, no chain); no repair makes those trusted again, only `trust add` of an anchor.
  */
 
 export type ProblemKind =
@@ -34,6 +34,8 @@ export interface CheckProblem {
   detail: string;
   /** set where the problem has one (untrusted-payload: PAYLOAD_UNTRUSTED, record-mismatch: RECORD_MISMATCH) */
   code?: string;
+  /** untrusted-payload: why it does not chain now (live-trust.ts Distrust kinds) */
+  distrust?: DistrustKind;
   /** record-mismatch: which facts of the record its blob contradicts (kb, architecture, …) */
   facts?: string[];
   /** removed by --repair */
@@ -115,8 +117,12 @@ export function checkCatalog(catalog: Catalog, options: CheckOptions = {}): Chec
   else catalog.withWriteLock(findOrphans);
 
   if (options.trust !== undefined) {
-    for (const u of untrustedPayloads(catalog, options.trust)) {
-      problems.push({ kind: 'untrusted-payload', code: 'PAYLOAD_UNTRUSTED', sha256: u.sha256, detail: `${u.kb ?? u.fileName}: ${untrustedSince(u)}`, repaired: false });
+    const judge = new TrustJudge(catalog, options.trust);
+    for (const p of catalog.payloads()) {
+      const distrust = judge.distrustOf(p.sha256);
+      // a missing blob is its own problem above: it is not proven, and says so once
+      if (distrust === null || distrust.kind === 'blob-missing') continue;
+      problems.push({ kind: 'untrusted-payload', code: 'PAYLOAD_UNTRUSTED', distrust: distrust.kind, sha256: p.sha256, detail: `${p.kb} (${p.fileName}): ${describeDistrust(distrust)}`, repaired: false });
     }
   }
 

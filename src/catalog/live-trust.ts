@@ -1,100 +1,157 @@
 import type { FileVerdict } from '../authenticode/cab';
 import type { TrustAnchor } from '../authenticode/trust';
-import { verifyTrustOfVerifiedFile } from '../authenticode/verify-file';
+import { isCabferryError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
 import type { Catalog } from './catalog';
+import type { AnchorRef, Distrust } from './distrust';
+
+export { describeDistrust, distrustRemedy, type AnchorRef, type Distrust, type DistrustKind } from './distrust';
 
 /**
- * Trust is live: a payload imported because its signatures chained to an anchor the catalog
- * trusted stays offered only while it chains to an anchor trusted now. After `trust remove`,
- * `catalog check` reports the payloads that chained to the removed anchor and chain to no other
- * ("untrusted since the anchor was removed"), and `stage` refuses them; `trust add` of the same
- * anchor makes them fine again. Payloads imported with a one-off `--trust` the catalog never held
- * are not judged against the catalog's set: the catalog neither vouched for them nor revoked them.
+ * Trust is live. One question, answered here for every payload a command is about to offer or
+ * report: does it chain, now, to an anchor the caller trusts (the catalog's trust set)? A payload
+ * imported because it chained to an anchor is offered only while it chains to one trusted now:
+ * after `trust remove` it is "untrusted since the anchor was removed" (`trust add` of the anchor
+ * makes it fine again); imported with a one-off `import --trust` anchor the catalog does not hold,
+ * it is not offered until that anchor is added to the trust set; with no stored import verdict it
+ * is judged from its signatures all the same; without its blob nothing proves it.
+ *
+ * Each payload is judged at most once per judge: `plan` and `stage` judge the payloads their plans
+ * would install, `catalog check` every imported one. A payload whose stored import verdict is
+ * valid with every chain ending in an anchor still held needs no more than that record and its
+ * blob's presence (the verification is the same, at the same times, against the same anchor);
+ * every other one is judged again from its blob: only headers and signature blobs are read (the
+ * bytes were digested when it was imported and its SHA-256 names them).
+ * The answer is data (./distrust.ts Distrust, which also words it).
  */
 
-/** The trust a catalog holds now: passed in by the caller, never read from anywhere global. */
+/** The trust the caller holds now: passed in, never read from anywhere global. */
 export interface LiveTrust {
-  anchors: TrustAnchor[];
-  /** anchors removed from the trust set (and not added back), by SHA-256 fingerprint */
+  /** SHA-256 fingerprints (lowercase hex) of the anchors trusted now: the catalog's trust set */
+  held: ReadonlySet<string>;
+  /** those anchors as certificates: parsed only when a payload must be judged from its signatures */
+  anchors: () => TrustAnchor[];
+  /** anchors removed from the catalog's trust set (and not added back), by SHA-256 fingerprint */
   removed: Map<string, { subject: string; removedAt: string }>;
-}
-
-export interface RemovedAnchor {
-  fingerprint: string;
-  subject: string;
-  removedAt: string;
-}
-
-export interface UntrustedPayload {
-  sha256: string;
-  kb: string | null;
-  /** the name it first arrived under */
-  fileName: string;
-  /** the anchors its signatures chained to when it was imported, removed since */
-  removedAnchors: RemovedAnchor[];
-  /** the verification code of the step that fails now (CHAIN_UNTRUSTED, …) */
-  code: string | null;
-  reason: string;
 }
 
 /** The catalog's own trust set and removals. */
 export function catalogTrust(catalog: Catalog): LiveTrust {
-  return { anchors: catalog.trustAnchors(), removed: catalog.removedTrustAnchors() };
+  let anchors: TrustAnchor[] | undefined;
+  return {
+    held: new Set(catalog.trustAnchorRecords().map((r) => r.fingerprint)),
+    anchors: () => (anchors ??= catalog.trustAnchors()),
+    removed: catalog.removedTrustAnchors(),
+  };
 }
 
 /**
- * The imported payloads (all, or those with the given SHA-256s) that chained to a removed anchor
- * when they were imported and no longer verify against `trust.anchors`. Only those are re-judged
- * (headers and signature blobs, no pass over the bytes). A payload whose blob is missing is left
- * to `catalog check` (missing-blob) and to stage's copy, which refuse it for that reason.
+ * Judges payloads of one catalog against one LiveTrust, each at most once (the catalog and the
+ * trust are not expected to change while it lives: one command run).
  */
-export function untrustedPayloads(catalog: Catalog, trust: LiveTrust, sha256s?: Iterable<string>): UntrustedPayload[] {
-  if (trust.removed.size === 0) return [];
-  const wanted = sha256s === undefined ? null : new Set(sha256s);
-  const untrusted: UntrustedPayload[] = [];
-  for (const entry of catalog.entries({}, 'imported')) {
-    if (wanted !== null && !wanted.has(entry.sha256)) continue;
-    const imported = catalog.importVerdict(entry.sha256);
-    if (imported === null) continue; // no evidence of what it chained to
-    const removedAnchors = anchorsReliedOn(imported)
-      .filter((fingerprint) => trust.removed.has(fingerprint))
-      .map((fingerprint) => ({ fingerprint, ...trust.removed.get(fingerprint)! }));
-    if (removedAnchors.length === 0) continue;
-    const now = trustVerdictOf(catalog, entry.sha256, imported, trust.anchors);
-    if (now === null || now.verdict === 'valid') continue;
-    untrusted.push({ sha256: entry.sha256, kb: entry.payload?.kb ?? null, fileName: entry.fileName, removedAnchors, code: now.code, reason: now.reason });
+export class TrustJudge {
+  private readonly judged = new Map<string, Distrust | null>();
+
+  constructor(
+    private readonly catalog: Catalog,
+    readonly trust: LiveTrust,
+  ) {}
+
+  /** null when the payload chains now to an anchor of the trust; else why not. */
+  distrustOf(sha256: string): Distrust | null {
+    let d = this.judged.get(sha256);
+    if (d === undefined) this.judged.set(sha256, (d = this.judge(sha256)));
+    return d;
   }
-  return untrusted;
+
+  /** The payloads among `sha256s` that do not chain now, with why. */
+  untrusted(sha256s: Iterable<string>): Map<string, Distrust> {
+    const out = new Map<string, Distrust>();
+    for (const sha256 of sha256s) {
+      const d = this.distrustOf(sha256);
+      if (d !== null) out.set(sha256, d);
+    }
+    return out;
+  }
+
+  private judge(sha256: string): Distrust | null {
+    if (this.catalog.blobs.blobSize(sha256) === null) return { kind: 'blob-missing' };
+    let evidence: ReturnType<Catalog['trustEvidence']>;
+    try {
+      evidence = this.catalog.trustEvidence(sha256);
+    } catch (e) {
+      // a stored verdict that is not JSON is no record: the signatures answer alone
+      if (!isCabferryError(e) || e.code !== 'CATALOG_VERDICT_UNREADABLE') throw e;
+      evidence = null;
+    }
+    // a stored verdict that lists no signatures (an empty document) says nothing about what it chained to
+    const imported = Array.isArray(evidence?.verdict?.signatures) ? evidence.verdict : null;
+    if (imported !== null && vouchedFor(imported, this.trust.held)) return null;
+    let blob: RandomAccessFile;
+    try {
+      blob = RandomAccessFile.open(this.catalog.blobPath(sha256));
+    } catch (e) {
+      return { kind: 'blob-unreadable', code: isCabferryError(e) ? e.code : 'BLOB_UNREADABLE', detail: (e as Error).message };
+    }
+    let now: FileVerdict;
+    try {
+      // each chain at the time the import checked it; a row without a stored verdict at the time it was imported
+      const importedAt = evidence === null ? undefined : new Date(evidence.importedAt);
+      const checkedAt = (index: number): Date | undefined => {
+        if (imported === null) return importedAt;
+        const at = imported.signatures.find((s) => s.index === index)?.verifiedAt ?? null;
+        return at === null ? undefined : new Date(at);
+      };
+      now = loadVerifyTrust()(sha256, blob, { trust: this.trust.anchors(), checkedAt });
+    } catch (e) {
+      return { kind: 'blob-unreadable', code: isCabferryError(e) ? e.code : 'BLOB_UNREADABLE', detail: (e as Error).message };
+    } finally {
+      blob.close();
+    }
+    if (now.verdict === 'valid') return null;
+    return this.why(now, imported);
+  }
+
+  /** What the import's record says about a payload that does not chain now. */
+  private why(now: FileVerdict, imported: FileVerdict | null): Distrust {
+    const code = now.code;
+    const detail = now.reason;
+    const reliedOn = imported === null ? [] : anchorsReliedOn(imported);
+    const removed = reliedOn.filter((a) => this.trust.removed.has(a.fingerprint)).map((a) => ({ ...a, removedAt: this.trust.removed.get(a.fingerprint)!.removedAt }));
+    if (removed.length > 0) return { kind: 'anchor-removed', anchors: removed, code, detail };
+    const oneOff = reliedOn.filter((a) => !this.trust.held.has(a.fingerprint));
+    if (oneOff.length > 0) return { kind: 'one-off-anchor', anchors: oneOff, code, detail };
+    return { kind: 'no-trusted-chain', code, detail };
+  }
 }
 
-/** Fingerprints of the anchors the import's chains (signers' and timestamp authorities') ended in. */
-function anchorsReliedOn(verdict: FileVerdict): string[] {
+/**
+ * The import's verdict was valid and every chain it built (signers' and timestamp authorities')
+ * ended in an anchor held now: judged again at the times it recorded, against a set that still
+ * holds those anchors, the same bytes give the same verdict.
+ */
+function vouchedFor(imported: FileVerdict, held: ReadonlySet<string>): boolean {
+  if (imported.verdict !== 'valid' || imported.signatures.length === 0) return false;
+  return imported.signatures.every((s) => {
+    if (!s.valid) return false;
+    const ends = (chain: { sha256: string; trustAnchor: boolean }[]): boolean => chain.some((link) => link.trustAnchor && held.has(link.sha256.toLowerCase()));
+    const anchorsHeld = (chain: { sha256: string; trustAnchor: boolean }[]): boolean => chain.every((link) => !link.trustAnchor || held.has(link.sha256.toLowerCase()));
+    return ends(s.chain) && anchorsHeld(s.chain) && anchorsHeld(s.timestamp?.chain ?? []);
+  });
+}
+
+/**
+ * The verifier is required when a payload must be judged from its signatures: a plan whose
+ * payloads all chain to anchors still held never loads it.
+ */
+function loadVerifyTrust(): typeof import('../authenticode/verify-file').verifyTrustOfVerifiedFile {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../authenticode/verify-file') as typeof import('../authenticode/verify-file')).verifyTrustOfVerifiedFile;
+}
+
+/** The anchors the import's chains (signers' and timestamp authorities') ended in. */
+function anchorsReliedOn(verdict: FileVerdict): AnchorRef[] {
   const chains = verdict.signatures.flatMap((s) => [s.chain, s.timestamp?.chain ?? []]);
-  return [...new Set(chains.flat().filter((link) => link.trustAnchor).map((link) => link.sha256))];
-}
-
-/** The payload's signatures against `anchors`, each chain at the time the import checked it; null without a blob. */
-function trustVerdictOf(catalog: Catalog, sha256: string, imported: FileVerdict, anchors: TrustAnchor[]): FileVerdict | null {
-  let blob: RandomAccessFile;
-  try {
-    blob = RandomAccessFile.open(catalog.blobPath(sha256));
-  } catch {
-    return null;
-  }
-  try {
-    const checkedAt = (index: number): Date | undefined => {
-      const at = imported.signatures.find((s) => s.index === index)?.verifiedAt ?? null;
-      return at === null ? undefined : new Date(at);
-    };
-    return verifyTrustOfVerifiedFile(sha256, blob, { trust: anchors, checkedAt });
-  } finally {
-    blob.close();
-  }
-}
-
-/** "untrusted since the anchor … was removed (date)": the one line check and stage print. */
-export function untrustedSince(p: UntrustedPayload): string {
-  const anchors = p.removedAnchors.map((a) => `"${a.subject}" (${a.fingerprint.slice(0, 16)}…, removed ${a.removedAt})`).join(', ');
-  return `untrusted since the anchor was removed: it chained to ${anchors} and chains to no anchor trusted now (${p.reason})`;
+  const byFingerprint = new Map(chains.flat().filter((link) => link.trustAnchor).map((link) => [link.sha256.toLowerCase(), link.subject]));
+  return [...byFingerprint].map(([fingerprint, subject]) => ({ fingerprint, subject }));
 }

@@ -108,7 +108,7 @@ export function register(program: Command): void {
           let report: CheckReport;
           try {
             const trust = catalogTrust(catalog);
-            const recheckOptions = opts.deep ? { trust: trust.anchors, knowledgeBase: loadKnowledgeBase(opts.knowledgeBase) } : null;
+            const recheckOptions = opts.deep ? { trust: trust.anchors(), knowledgeBase: loadKnowledgeBase(opts.knowledgeBase) } : null;
             report = checkCatalog(catalog, {
               repair: opts.repair,
               trust,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openCatalog } from '../catalog/catalog';
+import { catalogTrust, TrustJudge } from '../catalog/live-trust';
 import { ExitCode } from '../errors';
 import { loadKnowledgeBase, planHosts, readHostInventories, type HostPlan } from '../planner';
 import { planDocument, planGoalFromOptions, planText } from '../planner/present';
@@ -7,9 +8,10 @@ import { action, printJson } from './run';
 
 /**
  * `cabferry plan --host FILE… [--catalog DIR] [--target KB…] [--security-only] [--simulate] [--json]`:
- * the install sequence for each host, from the catalog's verified payloads and the knowledge
- * base. Exit 0 when every plan is complete, 1 when a prerequisite must still be fetched (or a
- * host could not be planned), 2 usage, 3 an unreadable inventory.
+ * the install sequence for each host, from the catalog's verified payloads that chain now to an
+ * anchor of its trust set, and the knowledge base. Exit 0 when every plan is complete, 1 when a
+ * prerequisite must still be fetched or trusted (or a host could not be planned), 2 usage, 3 an
+ * unreadable inventory.
  */
 export function register(program: Command): void {
   program
@@ -30,7 +32,9 @@ export function register(program: Command): void {
         const catalog = openCatalog({ dir: opts.catalog, access: 'read' });
         let plans: HostPlan[];
         try {
-          plans = planHosts(hosts, catalog.payloads(), kb, goal);
+          // trust is live: only payloads that chain now to an anchor the catalog trusts are planned
+          const judge = new TrustJudge(catalog, catalogTrust(catalog));
+          plans = planHosts(hosts, catalog.payloads(), kb, goal, (sha256s) => judge.untrusted(sha256s));
         } finally {
           catalog.close();
         }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openCatalog } from '../catalog/catalog';
 import { addTrustAnchorFiles } from '../catalog/trust';
-import { catalogTrust, untrustedPayloads } from '../catalog/live-trust';
+import { catalogTrust, TrustJudge } from '../catalog/live-trust';
 import { ExitCode, usageError } from '../errors';
 import { shippedDataPath } from '../shipped-data';
 import { CATALOG_OPTION } from './options';
@@ -78,7 +78,11 @@ export function register(program: Command): void {
         try {
           const removed = catalog.removeTrustAnchor(fingerprint);
           // trust is live: what the removal takes away is said now, not first at the next stage
-          const untrusted = untrustedPayloads(catalog, catalogTrust(catalog)).map((u) => u.sha256);
+          const judge = new TrustJudge(catalog, catalogTrust(catalog));
+          const untrusted = catalog.payloads().map((p) => p.sha256).filter((sha256) => {
+            const d = judge.distrustOf(sha256);
+            return d?.kind === 'anchor-removed' && d.anchors.some((a) => a.fingerprint === removed.fingerprint);
+          });
           if (opts.json) printJson({ catalog: catalog.dir, removed: describe(removed), untrustedPayloads: untrusted });
           else process.stdout.write(`removed ${removed.fingerprint}  ${removed.subject}\n`);
           if (untrusted.length > 0 && !opts.json) warn(`${untrusted.length} imported payload(s) chained to it and to no anchor trusted now: stage refuses them, catalog check lists them (trust add the anchor again to undo)`);

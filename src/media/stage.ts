@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CabferryError, describeIoError, inputError, internalError, isCabferryError, usageError } from '../errors';
-import { openCatalog, type Catalog } from '../catalog/catalog';
-import { catalogTrust, untrustedPayloads } from '../catalog/live-trust';
+import { openCatalog } from '../catalog/catalog';
+import { catalogTrust, describeDistrust, distrustRemedy, TrustJudge, type Distrust } from '../catalog/live-trust';
 import { collectScript, loadKnowledgeBase, planHosts, readHostInventories } from '../planner';
 import { familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
 import { printable } from '../io/printable';
@@ -141,9 +141,10 @@ export function stageMedia(options: StageOptions): StageResult {
       : undefined;
     const signing = material === undefined ? undefined : { keyPem: material.keyPem, certPem: material.certPem };
     const payloads = catalog.payloads();
-    const plans = planHosts(inventories, payloads, kb, options.goal);
+    const judge = new TrustJudge(catalog, catalogTrust(catalog));
+    const plans = planHosts(inventories, payloads, kb, options.goal, (sha256s) => judge.untrusted(sha256s));
     const hosts = inventories.map((inventory, i) => ({ inventory, plan: plans[i]! }));
-    refuseUntrustedPayloads(catalog, plans);
+    if (!options.allowIncomplete) refuseUntrustedPayloads(plans);
     return writeMedia({
       to: options.to,
       hosts,
@@ -167,20 +168,29 @@ export function stageMedia(options: StageOptions): StageResult {
 }
 
 /**
- * Trust is live: a payload the plans would install that chained, when it was imported, to an
- * anchor removed from the catalog since, and chains to none trusted now, is refused by name
- * before anything is written (`trust add` of the anchor makes it stageable again).
+ * Trust is live: the plans never install a payload that does not chain now to an anchor the
+ * catalog trusts (planHosts left those out). A plan made incomplete by leaving them out is refused
+ * naming them, why, and what to do, before anything is written; --allow-incomplete stages it
+ * without them, like any incomplete plan.
  */
-function refuseUntrustedPayloads(catalog: Catalog, plans: HostPlan[]): void {
-  const planned = new Set(plans.flatMap((p) => p.steps.map((s) => s.sha256).filter((sha): sha is string => sha !== null)));
-  const untrusted = untrustedPayloads(catalog, catalogTrust(catalog), planned);
-  if (untrusted.length === 0) return;
-  const named = untrusted.map((u) => `${u.kb ?? u.fileName} (${u.sha256.slice(0, 12)}…)`).join(', ');
-  const anchors = [...new Map(untrusted.flatMap((u) => u.removedAnchors).map((a) => [a.fingerprint, a])).values()];
+function refuseUntrustedPayloads(plans: HostPlan[]): void {
+  const untrusted = new Map<string, { kb: string; distrust: Distrust }>();
+  for (const p of plans) {
+    if (p.complete) continue;
+    for (const s of p.skipped) if (s.cause.kind === 'untrusted') untrusted.set(s.cause.sha256, { kb: s.kb, distrust: s.cause.distrust });
+  }
+  if (untrusted.size === 0) return;
+  // one sentence per reason (and remedy), naming the payloads it holds for
+  const byReason = new Map<string, string[]>();
+  for (const [sha256, u] of untrusted) {
+    const reason = `${describeDistrust(u.distrust, false)}; ${distrustRemedy(u.distrust)}`;
+    byReason.set(reason, [...(byReason.get(reason) ?? []), `${u.kb} (${sha256.slice(0, 12)}…)`]);
+  }
+  const sentences = [...byReason].map(([reason, named]) => `${named.join(', ')}: not trusted now: ${reason}`);
   throw new CabferryError(
     'negative',
     'MEDIA_PAYLOAD_UNTRUSTED',
-    `${named}: untrusted since the anchor was removed (${anchors.map((a) => `"${a.subject}" ${a.fingerprint.slice(0, 16)}…`).join(', ')}) and chaining to no anchor trusted now; \`cabferry trust add\` it again, \`cabferry catalog check\` lists every such payload`,
+    `${sentences.join('; ')} — the plan is incomplete without them (\`cabferry plan\` shows what is missing; --allow-incomplete stages it without them)`,
   );
 }
 

@@ -1,4 +1,5 @@
 import type { Architecture, PayloadKind } from '../package/types';
+import type { Distrust } from '../catalog/distrust';
 import type { InventoryConflict } from './types';
 
 /**
@@ -18,6 +19,11 @@ export type SkipCause =
   /** another file of the same KB is planned instead */
   | { kind: 'other-file'; file: string; planned: string }
   | { kind: 'unsigned'; file: string; signatures: string }
+  /**
+   * it does not chain, now, to an anchor the caller trusts (judged by the caller, passed in:
+   * ../catalog/live-trust.ts); `arch` as in its file name (x64)
+   */
+  | { kind: 'untrusted'; file: string; sha256: string; arch: string; distrust: Distrust }
   | { kind: 'arch-mismatch'; file: string; built: Architecture; host: Architecture }
   | { kind: 'arch-unknown'; file: string; built: Architecture }
   /** the payload's own metadata names other products of the family */
@@ -31,8 +37,8 @@ export type SkipCause =
   /** the update needs an activated ESU key and the host reports none */
   | { kind: 'esu-not-activated' };
 
-/** The three words the --json contract of issue #6 groups skipped payloads by. */
-export type SkipReason = 'installed' | 'superseded' | 'not-applicable';
+/** The words the --json contract of issue #6 groups skipped payloads by (and "untrusted", #17: live trust). */
+export type SkipReason = 'installed' | 'superseded' | 'not-applicable' | 'untrusted';
 
 export function skipReason(cause: SkipCause): SkipReason {
   switch (cause.kind) {
@@ -43,6 +49,8 @@ export function skipReason(cause: SkipCause): SkipReason {
     case 'replaced-by-waiting':
     case 'other-file':
       return 'superseded';
+    case 'untrusted':
+      return 'untrusted';
     default:
       return 'not-applicable';
   }

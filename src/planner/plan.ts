@@ -1,3 +1,4 @@
+import type { Distrust } from '../catalog/distrust';
 import type { Payload } from '../package/types';
 import type { KbFamily, KnowledgeBase } from '../knowledge/knowledge-base';
 import type { IncompleteCause } from './causes';
@@ -24,15 +25,17 @@ import type { HostInventory, HostPlan, PlanGoal } from './types';
  *   schedule       the order with restarts, over a simulated host
  * Every decision is a cause (causes.ts); present.ts puts them into words.
  */
-export function planInstall(host: HostInventory, payloads: Payload[], kb: KnowledgeBase, goal: PlanGoal): HostPlan {
-  return new Planner(payloads, kb, goal).plan(host);
+export function planInstall(host: HostInventory, payloads: Payload[], kb: KnowledgeBase, goal: PlanGoal, distrusted: ReadonlyMap<string, Distrust> = new Map()): HostPlan {
+  return new Planner(payloads, kb, goal, distrusted).plan(host);
 }
 
 /**
  * Plans many hosts against one catalog, knowledge base and goal. The catalog is indexed once
  * (its payloads by NT version), and what depends only on a family, or on a family, architecture
  * and product, is worked out for the first host that needs it and shared by the others
- * (shared.ts). Each plan is exactly the plan planInstall gives that host alone.
+ * (shared.ts). Each plan is exactly the plan planInstall gives that host alone. `distrusted`: the
+ * payloads that do not chain now to an anchor the caller trusts, with why (judged by the caller,
+ * ../catalog/live-trust.ts): never a step, each a skip "untrusted" where it would have applied.
  */
 export class Planner {
   private readonly byNtVersion = new Map<string, Payload[]>();
@@ -42,6 +45,7 @@ export class Planner {
     payloads: readonly Payload[],
     private readonly kb: KnowledgeBase,
     private readonly goal: PlanGoal,
+    private readonly distrusted: ReadonlyMap<string, Distrust> = new Map(),
   ) {
     for (const p of payloads) {
       const list = this.byNtVersion.get(p.ntVersion);
@@ -84,7 +88,7 @@ export class Planner {
 
   private familyWork(family: KbFamily): FamilyWork {
     let work = this.families.get(family);
-    if (!work) this.families.set(family, (work = new FamilyWork(family, this.byNtVersion.get(family.ntVersion) ?? [], this.goal)));
+    if (!work) this.families.set(family, (work = new FamilyWork(family, this.byNtVersion.get(family.ntVersion) ?? [], this.goal, this.distrusted)));
     return work;
   }
 }

@@ -1,3 +1,4 @@
+import { describeDistrust, distrustHeadline, distrustRemedy } from '../catalog/distrust';
 import { usageError } from '../errors';
 import { normaliseKb } from '../knowledge/knowledge-base';
 import type { PayloadKind } from '../package/types';
@@ -50,6 +51,7 @@ export function describeSkip(kb: string, cause: SkipCause): string {
     case 'replaced-by-waiting': return `replaced by ${cause.by}, which waits for a missing prerequisite (see missing)`;
     case 'other-file': return `${cause.file}: another file of ${kb} (${cause.planned}) is planned instead`;
     case 'unsigned': return `${cause.file}: it has no valid signature (${cause.signatures}); cabferry never plans an unverified payload`;
+    case 'untrusted': return `${kb} ${cause.arch} in the catalog (${cause.file}) is not trusted now: ${describeDistrust(cause.distrust)}; ${distrustRemedy(cause.distrust)}`;
     case 'arch-mismatch': return `${cause.file}: built for ${cause.built}; the host is ${cause.host}`;
     case 'arch-unknown': return `${cause.file}: built for ${cause.built} and the host's architecture is not reported`;
     case 'product-mismatch': return `${cause.file}: for ${cause.products.join(', ')}, not ${cause.host}`;
@@ -78,7 +80,11 @@ function describeNeed(need: Need): string {
 }
 
 export function describeMissing(m: MissingCause): string {
-  const why = m.copy ? `the catalog's copy does not apply (${describeSkip(m.kb, m.copy)})` : 'not in the catalog';
+  const why = m.copy === null
+    ? 'not in the catalog'
+    : m.copy.kind === 'untrusted'
+      ? `${m.kb} ${m.copy.arch} in the catalog is not trusted now: ${distrustHeadline(m.copy.distrust)} (see skipped)`
+      : `the catalog's copy does not apply (${describeSkip(m.kb, m.copy)})`;
   const needs = m.needs.map((n) => (n.neededBy.length > 0 ? `needed by ${n.neededBy.join(', ')}: ${describeNeed(n.need)}` : describeNeed(n.need)));
   return `${m.title ?? m.kb}: ${why}; ${needs.join('; ')}; fetch ${m.fileHint}`;
 }
@@ -205,7 +211,15 @@ export function planText(p: HostPlan, simulate: boolean): string {
     out.push('  skipped:');
     // the other architecture's copy of every KB says nothing new: one line for all of them (--json lists each)
     const otherArch = p.skipped.filter((s) => s.cause.kind === 'arch-mismatch');
-    for (const s of p.skipped) if (s.cause.kind !== 'arch-mismatch') out.push(`    ${s.kb}: ${s.reason}${s.detail ? ` — ${s.detail}` : ''}`);
+    // payloads left out for one reason of trust (one anchor, one remedy): one line naming them all (--json details each)
+    const untrusted = new Map<string, string[]>();
+    for (const s of p.skipped) {
+      if (s.cause.kind !== 'untrusted') continue;
+      const why = `${describeDistrust(s.cause.distrust, false)}; ${distrustRemedy(s.cause.distrust)}`;
+      untrusted.set(why, [...(untrusted.get(why) ?? []), `${s.kb} ${s.cause.arch}`]);
+    }
+    for (const [why, named] of untrusted) out.push(`    ${named.join(', ')}: untrusted — in the catalog, not trusted now: ${why}`);
+    for (const s of p.skipped) if (s.cause.kind !== 'arch-mismatch' && s.cause.kind !== 'untrusted') out.push(`    ${s.kb}: ${s.reason}${s.detail ? ` — ${s.detail}` : ''}`);
     if (otherArch.length > 0) {
       const archs = [...new Set(otherArch.map((s) => (s.cause.kind === 'arch-mismatch' ? s.cause.built : '')))].join(', ');
       out.push(`    ${otherArch.length} payload(s) built for ${archs}: not-applicable — not this host's architecture`);

@@ -1,4 +1,5 @@
 import type { Payload, PayloadKind } from '../package/types';
+import type { Distrust } from '../catalog/distrust';
 import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
 import { CHAIN_OF_ROLE } from './supersedence';
 import { skipReason, type SkipCause, type SkipReason } from './causes';
@@ -78,7 +79,7 @@ export interface Applicable {
  * every such host, so worked out once per run. `familyPayloads` are the catalog's payloads of the
  * family, in catalog order; `mediaNames` their names on media by SHA-256 (mediaFileNames).
  */
-export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product'>, familyPayloads: readonly Payload[], family: KbFamily, mediaNames: ReadonlyMap<string, string>): Applicable {
+export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product'>, familyPayloads: readonly Payload[], family: KbFamily, mediaNames: ReadonlyMap<string, string>, distrusted: ReadonlyMap<string, Distrust>): Applicable {
   const entries: Applicable['entries'] = [];
   const byKb = new Map<string, Candidate>();
   const namedSuperseded = new Set<string>();
@@ -86,7 +87,7 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
   for (const p of familyPayloads) {
     const fact = family.updates.get(p.kb) ?? null;
     const file = mediaNames.get(p.sha256) ?? p.fileName;
-    const notApplicable = whyNotApplicable(kind, p, file, fact, family);
+    const notApplicable = whyNotApplicable(kind, p, file, fact, family, distrusted);
     if (notApplicable) {
       entries.push({ kb: p.kb, applicable: false, skip: skipOf(p.kb, notApplicable), first: false, installed: null });
       continue;
@@ -178,7 +179,7 @@ function preferFile(a: Candidate, b: Candidate): [Candidate, Candidate] {
   return rev(b) > rev(a) ? [b, a] : [a, b];
 }
 
-function whyNotApplicable(host: Pick<HostInventory, 'architecture' | 'product'>, p: Payload, file: string, fact: KbUpdateFact | null, family: KbFamily): SkipCause | null {
+function whyNotApplicable(host: Pick<HostInventory, 'architecture' | 'product'>, p: Payload, file: string, fact: KbUpdateFact | null, family: KbFamily, distrusted: ReadonlyMap<string, Distrust>): SkipCause | null {
   if (p.signatures === 'invalid' || p.signatures === 'unsigned') return { kind: 'unsigned', file, signatures: p.signatures };
   if (p.architecture !== 'neutral') {
     if (host.architecture === null) return { kind: 'arch-unknown', file, built: p.architecture };
@@ -197,5 +198,8 @@ function whyNotApplicable(host: Pick<HostInventory, 'architecture' | 'product'>,
     const v = parent.identity.version ? /^(\d+)\.(\d+)\./.exec(parent.identity.version) : null;
     if (v && `${v[1]}.${v[2]}` !== family.ntVersion) return { kind: 'parent-other-nt', file, parent: parent.identity.name, version: parent.identity.version ?? '', ntVersion: family.ntVersion };
   }
+  // last: a payload that would not apply anyway is reported for that, not for its trust
+  const distrust = distrusted.get(p.sha256);
+  if (distrust !== undefined) return { kind: 'untrusted', file, sha256: p.sha256, arch: ARCH_FILE[p.architecture], distrust };
   return null;
 }

@@ -1,3 +1,4 @@
+import type { Distrust } from '../catalog/distrust';
 import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
 import { mediaFileNames } from '../knowledge/file-names';
 import type { Payload } from '../package/types';
@@ -26,13 +27,18 @@ export class FamilyWork {
   private readonly stackVersions = new Map<HostInventory['architecture'], Map<string, StackVersion>>();
   private readonly baselines = new Map<string | null, KbUpdateFact[]>();
 
-  /** `payloads`: the catalog's payloads of this family's NT version, in catalog order */
+  /**
+   * `payloads`: the catalog's payloads of this family's NT version, in catalog order;
+   * `distrusted`: those of them that do not chain now to an anchor the caller trusts
+   */
   constructor(
     readonly family: KbFamily,
     readonly payloads: readonly Payload[],
     private readonly goal: PlanGoal,
+    private readonly distrusted: ReadonlyMap<string, Distrust>,
   ) {
-    this.currency = catalogCurrency(family, payloads);
+    // an untrusted rollup is nothing the catalog can offer: it does not make the catalog current
+    this.currency = catalogCurrency(family, distrusted.size === 0 ? payloads : payloads.filter((p) => !distrusted.has(p.sha256)));
     this.requirements = new RequirementTable(family);
     this.mediaNames = mediaFileNames(payloads, () => family);
   }
@@ -43,7 +49,7 @@ export class FamilyWork {
     if (!byProduct) this.applicable.set(host.architecture, (byProduct = new Map()));
     let a = byProduct.get(host.product);
     if (!a) {
-      a = applicableTo(host, this.payloads, this.family, this.mediaNames);
+      a = applicableTo(host, this.payloads, this.family, this.mediaNames, this.distrusted);
       setInstallOrder(a.candidates.map((x) => x.c));
       byProduct.set(host.product, a);
     }

@@ -2,13 +2,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { fixturePath, runCli, tempDir } from '../common.helpers';
 import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
 /**
- * Trust is live (#17 item 4): `trust remove` makes the payloads that chained to the anchor
- * untrusted for `catalog check` and `stage`; adding it back makes them fine again.
+ * Trust is live (#17 item 4): plan, stage and catalog check ask one question of every payload they
+ * offer or report — does it chain, now, to an anchor of the catalog's trust set? `trust remove`
+ * makes the payloads that chained to the anchor untrusted; `trust add` makes them fine again; a
+ * one-off `import --trust` anchor the catalog does not hold vouches for nothing afterwards; a row
+ * without a stored verdict is judged from its signatures; a missing blob proves nothing.
  */
 
 const work = tempDir('cabferry-live-trust-');
@@ -17,8 +21,20 @@ const intermediate = fixturePath('pki', 'intermediate.pem');
 const rootFingerprint = loadTrustAnchors([root])[0].certificate.sha256Fingerprint;
 const host = fixturePath('hosts', 'srv-fresh-x64.systeminfo.txt');
 const knowledgeBase = knowledgeBaseAsOf('2019-10-31');
+const SHA2_SUPPORT_X64 = 'Windows6.0-KB4474419-v4-x64.msu';
 
-interface CheckJson { ok: boolean; problems: { kind: string; code?: string; sha256?: string; detail: string }[] }
+interface CheckJson { ok: boolean; problems: { kind: string; code?: string; distrust?: string; sha256?: string; detail: string }[] }
+interface Distrust { kind: string; anchors?: { fingerprint: string; subject: string; removedAt?: string }[]; code?: string | null }
+interface SkipCause { kind: string; file?: string; sha256?: string; arch?: string; distrust?: Distrust }
+interface PlanJson {
+  hosts: {
+    complete: boolean;
+    incomplete: { kind: string; kbs?: string[] }[];
+    steps: { kb: string | null; file: string | null; sha256: string | null }[];
+    missing: { kb: string; reason: string; cause: { copy: SkipCause | null } }[];
+    skipped: { kb: string; reason: string; detail?: string; cause: SkipCause }[];
+  }[];
+}
 
 function newCatalog(name: string, anchors: string[]): string {
   const catalog = path.join(work, name);
@@ -28,13 +44,28 @@ function newCatalog(name: string, anchors: string[]): string {
   return catalog;
 }
 
+/** A catalog whose payloads came in with `import --trust root` while it held no anchor of its own. */
+function oneOffCatalog(name: string): string {
+  const catalog = path.join(work, name);
+  const r = runCli(['import', '--catalog', catalog, '--trust', root, fixturePath('payloads'), '--json']);
+  assert.ok(r.status === 0 || r.status === 1, r.stderr);
+  return catalog;
+}
+
 function check(catalog: string): { status: number | null; doc: CheckJson } {
   const r = runCli(['catalog', 'check', '--catalog', catalog, '--json']);
   return { status: r.status, doc: JSON.parse(r.stdout) as CheckJson };
 }
 
-function stage(catalog: string, to: string) {
-  return runCli(['stage', '--catalog', catalog, '--host', host, '--to', to, '--knowledge-base', knowledgeBase]);
+function plan(catalog: string): { status: number | null; doc: PlanJson; text: string } {
+  const json = runCli(['plan', '--catalog', catalog, '--host', host, '--knowledge-base', knowledgeBase, '--json']);
+  const text = runCli(['plan', '--catalog', catalog, '--host', host, '--knowledge-base', knowledgeBase]);
+  assert.equal(text.status, json.status, text.stderr);
+  return { status: json.status, doc: JSON.parse(json.stdout) as PlanJson, text: text.stdout };
+}
+
+function stage(catalog: string, to: string, ...extra: string[]) {
+  return runCli(['stage', '--catalog', catalog, '--host', host, '--to', to, '--knowledge-base', knowledgeBase, ...extra]);
 }
 
 function importedCount(catalog: string): number {
@@ -42,11 +73,39 @@ function importedCount(catalog: string): number {
   return (JSON.parse(r.stdout) as { payloads: unknown[] }).payloads.length;
 }
 
+function sha256Of(catalog: string, fileName: string): string {
+  const db = new Database(path.join(catalog, 'catalog.sqlite'), { readonly: true });
+  try {
+    return (db.prepare('SELECT sha256 FROM payloads WHERE file_name = ?').get(fileName) as { sha256: string }).sha256;
+  } finally {
+    db.close();
+  }
+}
+
+/** The plan names the SHA-2 support payload as untrusted, for `kind`, and misses KB4474419 because of it. */
+function assertLeftOut(p: PlanJson['hosts'][number], kind: string): void {
+  assert.equal(p.complete, false);
+  assert.ok(!p.steps.some((s) => s.file === SHA2_SUPPORT_X64), 'the untrusted payload is no step');
+  const skip = p.skipped.find((s) => s.cause.kind === 'untrusted' && s.cause.file === SHA2_SUPPORT_X64);
+  assert.ok(skip, JSON.stringify(p.skipped.map((s) => s.cause)));
+  assert.equal(skip.reason, 'untrusted');
+  assert.equal(skip.cause.arch, 'x64');
+  assert.equal(skip.cause.distrust?.kind, kind);
+  const missing = p.missing.find((m) => m.kb === 'KB4474419');
+  assert.ok(missing, 'KB4474419 is missing');
+  assert.equal(missing.cause.copy?.kind, 'untrusted');
+  assert.match(missing.reason, /KB4474419 x64 in the catalog is not trusted now/);
+  assert.ok(p.incomplete.some((c) => c.kind === 'missing' && c.kbs?.includes('KB4474419')));
+}
+
 describe('trust is live', () => {
-  test('after trust remove, catalog check reports every payload "untrusted since the anchor was removed" (exit 1) and stage refuses them by name; trust add makes both fine again', () => {
+  test('trust remove: catalog check reports every payload "untrusted since the anchor was removed" (exit 1), plan is INCOMPLETE naming them, stage refuses them; trust add makes all three fine again', () => {
     const catalog = newCatalog('removed', [root]);
     const before = check(catalog);
     assert.equal(before.status, 0, JSON.stringify(before.doc.problems));
+    const complete = plan(catalog);
+    assert.equal(complete.status, 0, complete.text);
+    assert.ok(complete.doc.hosts[0]!.steps.some((s) => s.file === SHA2_SUPPORT_X64));
 
     const removal = runCli(['trust', 'remove', rootFingerprint.slice(0, 16), '--catalog', catalog]);
     assert.equal(removal.status, 0);
@@ -58,23 +117,35 @@ describe('trust is live', () => {
     assert.equal(untrusted.length, importedCount(catalog));
     for (const p of untrusted) {
       assert.equal(p.code, 'PAYLOAD_UNTRUSTED');
+      assert.equal(p.distrust, 'anchor-removed');
       assert.match(p.detail, /untrusted since the anchor was removed/);
       assert.match(p.detail, /CHAIN_UNTRUSTED|no chain/);
     }
     const text = runCli(['catalog', 'check', '--catalog', catalog]);
     assert.equal(text.status, 1);
-    assert.match(text.stdout, /PROBLEM  untrusted-payload: [0-9a-f]{64} — KB\d+: untrusted since the anchor was removed: .*\[PAYLOAD_UNTRUSTED\]/);
+    assert.match(text.stdout, /PROBLEM  untrusted-payload: [0-9a-f]{64} — KB\d+ \(Windows[^)]+\.msu\): untrusted since the anchor was removed: .*\[PAYLOAD_UNTRUSTED\]/);
+
+    const planned = plan(catalog);
+    assert.equal(planned.status, 1, planned.text);
+    assertLeftOut(planned.doc.hosts[0]!, 'anchor-removed');
+    assert.match(planned.text, /INCOMPLETE plan/);
+    assert.match(planned.text, /KB4474419: .*KB4474419 x64 in the catalog is not trusted now: untrusted since the anchor was removed/);
+    assert.match(planned.text, /KB4474419 x64.*: untrusted — in the catalog, not trusted now: untrusted since the anchor was removed: it chained to "Cabferry Test Root CA" \([0-9a-f]{16}…, removed [^)]+\)/);
 
     const to = path.join(work, 'media-removed');
     const refused = stage(catalog, to);
     assert.equal(refused.status, 1, refused.stderr);
     assert.match(refused.stderr, /\[MEDIA_PAYLOAD_UNTRUSTED\]/);
     assert.match(refused.stderr, /KB4474419 \([0-9a-f]{12}…\)/);
-    assert.match(refused.stderr, /untrusted since the anchor was removed \("Cabferry Test Root CA" [0-9a-f]{16}…\)/);
+    assert.match(refused.stderr, /untrusted since the anchor was removed: it chained to "Cabferry Test Root CA" \([0-9a-f]{16}…/);
+    assert.match(refused.stderr, /`cabferry trust add` the anchor again/);
     assert.ok(!fs.existsSync(path.join(to, 'payloads')), 'nothing was written');
 
     assert.equal(runCli(['trust', 'add', root, '--catalog', catalog]).status, 0);
     assert.equal(check(catalog).status, 0);
+    const again = plan(catalog);
+    assert.equal(again.status, 0, again.text);
+    assert.ok(!again.doc.hosts[0]!.skipped.some((s) => s.cause.kind === 'untrusted'));
     const staged = stage(catalog, to);
     assert.equal(staged.status, 0, staged.stderr);
   });
@@ -86,15 +157,94 @@ describe('trust is live', () => {
     assert.equal(runCli(['trust', 'remove', rootFingerprint.slice(0, 16), '--catalog', catalog]).status, 0);
     const r = check(catalog);
     assert.equal(r.status, 0, JSON.stringify(r.doc.problems));
+    assert.equal(plan(catalog).status, 0);
     assert.equal(stage(catalog, path.join(work, 'media-two-anchors')).status, 0);
   });
 
-  test('payloads imported with a one-off --trust the catalog never held are not judged against its trust set', () => {
-    const catalog = path.join(work, 'one-off');
-    const r = runCli(['import', '--catalog', catalog, '--trust', root, fixturePath('payloads'), '--json']);
-    assert.ok(r.status === 0 || r.status === 1, r.stderr);
+  test('import with a one-off --trust the catalog does not hold: plan leaves the payloads out ("imported with a one-off anchor the catalog does not hold", INCOMPLETE, exit 1), stage refuses them saying to trust add it, check lists each; trust add makes them fine', () => {
+    const catalog = oneOffCatalog('one-off');
     assert.equal(runCli(['trust', 'add', fixturePath('pki', 'other-root.pem'), '--catalog', catalog]).status, 0);
+
+    const planned = plan(catalog);
+    assert.equal(planned.status, 1, planned.text);
+    const p = planned.doc.hosts[0]!;
+    assertLeftOut(p, 'one-off-anchor');
+    assert.ok(p.steps.every((s) => s.sha256 === null), 'no step from an anchor the catalog does not hold');
+    const skip = p.skipped.find((s) => s.cause.file === SHA2_SUPPORT_X64)!;
+    assert.deepEqual(skip.cause.distrust?.anchors?.map((a) => a.fingerprint), [rootFingerprint.toLowerCase().replace(/[^0-9a-f]/g, '')]);
+    assert.match(planned.text, /KB4474419 x64 in the catalog is not trusted now: imported with a one-off anchor the catalog does not hold/);
+
+    const to = path.join(work, 'media-one-off');
+    const refused = stage(catalog, to);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.equal(refused.stderr.split('\n').filter((l) => l !== '').length, 1, refused.stderr);
+    assert.match(refused.stderr, /KB4474419 \([0-9a-f]{12}…\).*: not trusted now: imported with a one-off anchor the catalog does not hold: it chained to "Cabferry Test Root CA"/);
+    assert.match(refused.stderr, /`cabferry trust add` the certificate given to `import --trust` \("Cabferry Test Root CA"\)/);
+    assert.match(refused.stderr, /\[MEDIA_PAYLOAD_UNTRUSTED\]$/m);
+    assert.ok(!fs.existsSync(path.join(to, 'payloads')), 'nothing was written');
+
     const c = check(catalog);
-    assert.equal(c.status, 0, JSON.stringify(c.doc.problems));
+    assert.equal(c.status, 1);
+    const untrusted = c.doc.problems.filter((x) => x.kind === 'untrusted-payload');
+    assert.equal(untrusted.length, importedCount(catalog));
+    assert.ok(untrusted.every((x) => x.distrust === 'one-off-anchor' && /imported with a one-off anchor the catalog does not hold/.test(x.detail)));
+
+    // --allow-incomplete stages the plan without them, like any incomplete plan
+    const incomplete = stage(catalog, to, '--allow-incomplete');
+    assert.equal(incomplete.status, 0, incomplete.stderr);
+    assert.deepEqual(fs.existsSync(path.join(to, 'payloads')) ? fs.readdirSync(path.join(to, 'payloads')) : [], []);
+
+    assert.equal(runCli(['trust', 'add', root, '--catalog', catalog]).status, 0);
+    assert.equal(check(catalog).status, 0);
+    assert.equal(plan(catalog).status, 0);
+    assert.equal(stage(catalog, to).status, 0);
+  });
+
+  test('a row with no stored verdict is judged from its signatures: after trust remove it is left out ("chains to no anchor trusted now"), after trust add it is planned again', () => {
+    const catalog = newCatalog('no-verdict', [root]);
+    const sha256 = sha256Of(catalog, SHA2_SUPPORT_X64);
+    const db = new Database(path.join(catalog, 'catalog.sqlite'));
+    db.prepare('UPDATE payloads SET verdict_json = NULL WHERE sha256 = ?').run(sha256);
+    db.close();
+    // still trusted while its anchor is: judged at the time it was imported, not skipped
+    assert.equal(plan(catalog).status, 0);
+
+    assert.equal(runCli(['trust', 'remove', rootFingerprint.slice(0, 16), '--catalog', catalog]).status, 0);
+    const planned = plan(catalog);
+    assert.equal(planned.status, 1);
+    assertLeftOut(planned.doc.hosts[0]!, 'no-trusted-chain');
+    const c = check(catalog);
+    const row = c.doc.problems.find((x) => x.sha256 === sha256);
+    assert.equal(row?.kind, 'untrusted-payload', JSON.stringify(c.doc.problems));
+    assert.equal(row.distrust, 'no-trusted-chain');
+    assert.match(row.detail, /chains to no anchor trusted now/);
+    const refused = stage(catalog, path.join(work, 'media-no-verdict'));
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /KB4474419 \([0-9a-f]{12}…\).*chains to no anchor trusted now.*\[MEDIA_PAYLOAD_UNTRUSTED\]/);
+
+    assert.equal(runCli(['trust', 'add', root, '--catalog', catalog]).status, 0);
+    assert.equal(plan(catalog).status, 0);
+    assert.equal(check(catalog).status, 0);
+  });
+
+  test('a payload whose blob is missing is not proven: plan leaves it out and is INCOMPLETE, stage refuses it, check reports the missing blob', () => {
+    const catalog = newCatalog('missing-blob', [root]);
+    const sha256 = sha256Of(catalog, SHA2_SUPPORT_X64);
+    fs.rmSync(path.join(catalog, 'blobs', sha256.slice(0, 2), sha256.slice(2)));
+
+    const planned = plan(catalog);
+    assert.equal(planned.status, 1);
+    assertLeftOut(planned.doc.hosts[0]!, 'blob-missing');
+    assert.match(planned.text, /KB4474419 x64 in the catalog is not trusted now: its blob is missing from the catalog/);
+    const refused = stage(catalog, path.join(work, 'media-missing-blob'));
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /KB4474419 \([0-9a-f]{12}…\): not trusted now: its blob is missing from the catalog.*import the same file again.*\[MEDIA_PAYLOAD_UNTRUSTED\]/);
+    const c = check(catalog);
+    assert.equal(c.status, 1);
+    assert.deepEqual(c.doc.problems.filter((x) => x.sha256 === sha256).map((x) => x.kind), ['missing-blob']);
+
+    // the same file imported again restores the blob, and with it the plan
+    assert.ok([0, 1].includes(runCli(['import', '--catalog', catalog, fixturePath('payloads', SHA2_SUPPORT_X64)]).status ?? -1));
+    assert.equal(plan(catalog).status, 0);
   });
 });

@@ -36,6 +36,8 @@ describe('names on media come from verified metadata', () => {
   let ssuX86Sha = '';
 
   before(() => {
+    // the catalog's trust set vouches for what stage offers, not a one-off import --trust (#17 live trust)
+    assert.equal(runCli(['trust', 'add', root, '--catalog', catalog]).status, 0);
     // KB4493730 (the servicing stack) under the entry name of the SHA-2 update, in a zip bundle
     const bundle = path.join(work, 'bundle.zip');
     fs.writeFileSync(bundle, buildZip([{ name: 'Windows6.0-KB4474419-v4-x64.msu', data: fs.readFileSync(ssuX64) }]));

@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BlobStore } from '../../src/catalog/blob-store';
 import { openCatalog } from '../../src/catalog/catalog';
+import { trustAnchorRecord } from '../../src/catalog/trust';
+import { loadTrustAnchors } from '../../src/authenticode/trust';
 import type { Payload } from '../../src/package/types';
 import { readHostInventory } from '../../src/planner/inventory';
 import { assertErrorDocument, fixturePath, hasTool, runCli, tempDir } from '../common.helpers';
@@ -15,15 +17,28 @@ import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 /**
  * `cabferry plan` and `cabferry collect-script` as a user runs them. The catalog is seeded
  * through the catalog's own storeEntry (the importer's commit path) with payload records shaped
- * like the Server 2008 SP2 fixture MSUs, so the CLI reads exactly what an import leaves.
+ * like the Server 2008 SP2 fixture MSUs, so the CLI reads exactly what an import leaves. Trust is
+ * live (plan offers only payloads that chain now to an anchor of the catalog): each blob holds
+ * the signed fixture file of its name, and the catalog trusts the fixtures' root.
  */
+
+/** No fixture file is KB5016129: another signed fixture stands in for its bytes (plan reads only their signature). */
+const STAND_IN: Record<string, string> = {
+  'Windows6.0-KB5016129-x64.msu': 'Windows6.1-KB4490628-x64.msu',
+  'Windows6.0-KB5016129-x86.msu': 'Windows6.1-KB4490628-x86.msu',
+};
+
+function blobBytes(fileName: string): Buffer {
+  return fs.readFileSync(fixturePath('payloads', STAND_IN[fileName] ?? fileName));
+}
 
 function seedCatalog(dir: string, payloads: Payload[]): void {
   const catalog = openCatalog({ dir });
   const blobs = new BlobStore(dir);
   try {
+    catalog.addTrustAnchors(loadTrustAnchors([fixturePath('pki', 'root.pem')]).map((a) => trustAnchorRecord(a)));
     for (const p of payloads) {
-      const bytes = Buffer.from(`fixture bytes of ${p.fileName}`);
+      const bytes = blobBytes(p.fileName);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const temp = blobs.createTemp();
       temp.write(bytes);
@@ -73,7 +88,7 @@ describe('cabferry plan (CLI)', () => {
     const steps = (doc.hosts[0].steps as { action: string; kb: string | null; file: string | null; sha256: string | null }[]);
     assert.deepEqual(steps.map((s) => (s.action === 'reboot' ? 'reboot' : s.kb)), ['KB4493730', 'KB4474419', 'reboot', 'KB5016129', 'KB4520002', 'reboot']);
     // the sha256 is the catalog's: the media stage copies exactly that blob
-    assert.equal(steps[0].sha256, createHash('sha256').update(`fixture bytes of ${steps[0].file}`).digest('hex'));
+    assert.equal(steps[0].sha256, createHash('sha256').update(blobBytes(steps[0].file!)).digest('hex'));
     const second = (doc.hosts[1].steps as { action: string }[]).map((s) => s.action);
     assert.equal(second[0], 'reboot');
     assert.equal(r.stderr, '');

@@ -36,7 +36,9 @@ interface StageJson {
 
 describe('cabferry stage → verify-media → report', () => {
   before(() => {
-    const r = runCli(['import', '--catalog', catalog, '--trust', root, fixturePath('payloads'), '--json']);
+    // the catalog's trust set vouches for what stage offers: a one-off import --trust would not (#17 live trust)
+    assert.equal(runCli(['trust', 'add', root, '--catalog', catalog]).status, 0);
+    const r = runCli(['import', '--catalog', catalog, fixturePath('payloads'), '--json']);
     assert.ok(r.status === 0 || r.status === 1, r.stderr);
     const doc = JSON.parse(r.stdout) as { imported?: unknown[] };
     assert.ok(doc, 'import printed JSON');
@@ -122,7 +124,9 @@ describe('cabferry stage → verify-media → report', () => {
     const after = runCli(['verify-media', signedDir, '--trust', fixturePath('pki', 'other-root.pem'), '--trust', root]);
     assert.equal(after.status, 0, after.stdout + after.stderr);
     // no --trust: the catalog's trust set; a catalog without anchors proves nothing
-    const noAnchors = runCli(['verify-media', signedDir, '--catalog', catalog]);
+    const bare = path.join(work, 'catalog-bare');
+    assert.equal(runCli(['catalog', 'init', '--catalog', bare]).status, 0);
+    const noAnchors = runCli(['verify-media', signedDir, '--catalog', bare]);
     assert.equal(noAnchors.status, 1, noAnchors.stdout);
     assert.match(noAnchors.stdout, /signature: +not-checked — INTEGRITY NOT PROVEN \(integrity not proven: no trust anchor/);
     const anchored = path.join(work, 'catalog-anchored');
@@ -149,7 +153,8 @@ describe('cabferry stage → verify-media → report', () => {
     for (const f of fs.readdirSync(fixturePath('payloads'))) {
       if (f.endsWith('.msu') && !f.includes('KB4474419')) fs.copyFileSync(fixturePath('payloads', f), path.join(src, f));
     }
-    runCli(['import', '--catalog', partial, '--trust', root, src]);
+    assert.equal(runCli(['trust', 'add', root, '--catalog', partial]).status, 0);
+    runCli(['import', '--catalog', partial, src]);
     const to = path.join(work, 'media-partial');
     const refused = stage(to, [], partial);
     assert.equal(refused.status, 1, refused.stdout + refused.stderr);

@@ -1,0 +1,82 @@
+/**
+ * Why a payload of the catalog does not chain, now, to an anchor the caller trusts: the answer of
+ * ./live-trust.ts as data, and its words. Nothing here reads anything: the planner, which must
+ * not open blobs, takes these as given.
+ */
+
+/** An anchor a payload's signatures chained to when it was imported. */
+export interface AnchorRef {
+  fingerprint: string;
+  subject: string;
+  /** set for an anchor removed from the catalog's trust set since */
+  removedAt?: string;
+}
+
+/** Why a payload does not chain, now, to an anchor the caller trusts. */
+export type Distrust =
+  /** when imported it chained to anchors of the catalog's trust set that were removed since */
+  | { kind: 'anchor-removed'; anchors: AnchorRef[]; code: string | null; detail: string }
+  /** imported with a one-off `import --trust` anchor that the catalog's trust set does not hold */
+  | { kind: 'one-off-anchor'; anchors: AnchorRef[]; code: string | null; detail: string }
+  /**
+   * its signatures chain to no anchor trusted now, and the import's record names no anchor that
+   * explains it (no verdict was stored, or it chained to an anchor still held and fails now)
+   */
+  | { kind: 'no-trusted-chain'; code: string | null; detail: string }
+  /** the catalog lists it but its blob is missing: its signatures cannot be read, nothing proves it */
+  | { kind: 'blob-missing' }
+  /** its blob cannot be read or its signature cannot be parsed */
+  | { kind: 'blob-unreadable'; code: string; detail: string };
+
+export type DistrustKind = Distrust['kind'];
+
+function anchorList(anchors: AnchorRef[]): string {
+  return anchors.map((a) => `"${a.subject}" (${a.fingerprint.slice(0, 16)}…${a.removedAt !== undefined ? `, removed ${a.removedAt}` : ''})`).join(', ');
+}
+
+/** The reason in a few words: "untrusted since the anchor was removed", … */
+export function distrustHeadline(d: Distrust): string {
+  switch (d.kind) {
+    case 'anchor-removed': return 'untrusted since the anchor was removed';
+    case 'one-off-anchor': return 'imported with a one-off anchor the catalog does not hold';
+    case 'no-trusted-chain': return 'it chains to no anchor trusted now';
+    case 'blob-missing': return 'its blob is missing from the catalog';
+    case 'blob-unreadable': return 'its blob cannot be read';
+  }
+}
+
+/**
+ * Why a payload is not trusted now, in words: the one text check, plan and stage print. Without
+ * `withDetail` the verifier's own reason (which step fails now) is left out, for a line that
+ * names many payloads at once.
+ */
+export function describeDistrust(d: Distrust, withDetail = true): string {
+  const detail = (text: string): string => (withDetail ? ` (${text})` : '');
+  switch (d.kind) {
+    case 'anchor-removed':
+      return `untrusted since the anchor was removed: it chained to ${anchorList(d.anchors)} and chains to no anchor trusted now${detail(d.detail)}`;
+    case 'one-off-anchor':
+      return `imported with a one-off anchor the catalog does not hold: it chained to ${anchorList(d.anchors)}, given to \`import --trust\`, and chains to no anchor of the catalog's trust set${detail(d.detail)}`;
+    case 'no-trusted-chain':
+      return `chains to no anchor trusted now${detail(d.detail)}`;
+    case 'blob-missing':
+      return 'its blob is missing from the catalog: nothing proves its signatures';
+    case 'blob-unreadable':
+      return `its blob cannot be read${withDetail ? `: ${d.detail}` : ''}`;
+  }
+}
+
+/** What the operator can do about it, in words. */
+export function distrustRemedy(d: Distrust): string {
+  switch (d.kind) {
+    case 'anchor-removed':
+      return '`cabferry trust add` the anchor again if it is to be trusted';
+    case 'one-off-anchor':
+      return `\`cabferry trust add\` the certificate given to \`import --trust\` (${d.anchors.map((a) => `"${a.subject}"`).join(', ')}) if the catalog is to trust it`;
+    case 'no-trusted-chain':
+      return '`cabferry trust add` the anchor it chains to, or import a copy signed by an anchor the catalog trusts';
+    case 'blob-missing':
+    case 'blob-unreadable':
+      return 'import the same file again to restore its blob (`cabferry catalog check` lists what is missing)';
+  }
+}
