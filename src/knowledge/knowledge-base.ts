@@ -92,6 +92,13 @@ export interface KbUpdateFact {
   /** command-line switches for an unattended run of an .exe-delivered update */
   silentSwitches: string[] | null;
   switchesSource: string | null;
+  /**
+   * the .exe schedules a restart of its own that /norestart does not stop (a service pack run with
+   * /warnrestart): install.cmd cancels it (`shutdown /a`) after the step and restarts where the
+   * plan says. Only such installers: a shutdown an admin scheduled is not ours to cancel
+   */
+  schedulesOwnRestart: boolean;
+  schedulesOwnRestartSource: string | null;
   /** the installer's own exit codes (an .exe is not wusa; its codes mean what its documentation says) */
   exitCodes: KbExitCode[];
   exitCodesSource: string | null;
@@ -277,6 +284,10 @@ function parseUpdateFact(u: unknown, where: string, bad: Bad): KbUpdateFact {
   const switchesSource = optSourced(u.switchesSource, `${at}.switchesSource`, bad);
   if ((silentSwitches === null) !== (switchesSource === null)) bad(`${at}: silentSwitches and switchesSource come together`);
   if (silentSwitches !== null && (fileHint === null || !/\.exe$/i.test(fileHint))) bad(`${at}: silentSwitches are for .exe-delivered updates (fileHint ending in .exe)`);
+  const schedulesOwnRestart = optBool(u.schedulesOwnRestart, 'schedulesOwnRestart');
+  const schedulesOwnRestartSource = optSourced(u.schedulesOwnRestartSource, `${at}.schedulesOwnRestartSource`, bad);
+  if (schedulesOwnRestart !== (schedulesOwnRestartSource !== null)) bad(`${at}: schedulesOwnRestart (true) and schedulesOwnRestartSource come together`);
+  if (schedulesOwnRestart && (fileHint === null || !/\.exe$/i.test(fileHint))) bad(`${at}: schedulesOwnRestart is for .exe-delivered updates (fileHint ending in .exe)`);
   const exitCodes = u.exitCodes === undefined ? [] : parseExitCodes(u.exitCodes, `${at}.exitCodes`, bad);
   const exitCodesSource = optSourced(u.exitCodesSource, `${at}.exitCodesSource`, bad);
   if ((exitCodes.length === 0) !== (exitCodesSource === null)) bad(`${at}: exitCodes and exitCodesSource come together`);
@@ -299,6 +310,8 @@ function parseUpdateFact(u: unknown, where: string, bad: Bad): KbUpdateFact {
     azureOnly: optBool(u.azureOnly, 'azureOnly'),
     silentSwitches,
     switchesSource,
+    schedulesOwnRestart,
+    schedulesOwnRestartSource,
     exitCodes,
     exitCodesSource,
     disputed,

@@ -54,7 +54,7 @@ type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 const CRLF = '\r\n';
 
 /** A plan step with the fields the planner adds for ESU-only updates and .exe payloads (optional until it does). */
-type StagedStep = PlanStep & { requiresEsu?: boolean; switches?: string[] };
+type StagedStep = PlanStep;
 
 let templateText: string | null = null;
 
@@ -168,7 +168,7 @@ function stepLine(step: StagedStep): string {
     if (!/^[A-Za-z0-9/:=._-]+$/.test(sw)) throw inputError('MEDIA_BAD_SWITCH', `plan step ${n}: installer switch ${JSON.stringify(sw)} cannot be passed safely by install.cmd`);
     return sw;
   });
-  return `set "S_SWITCHES=${switches.join(' ')}"\n${call}`;
+  return `set "S_SWITCHES=${switches.join(' ')}"\nset "S_CANCEL_RESTART=${step.cancelsOwnRestart === true ? 1 : 0}"\n${call}`;
 }
 
 /** .msu goes through wusa.exe, a payload .cab through pkgmgr.exe (NT 6.0 has no DISM), an .exe runs itself. */

@@ -149,6 +149,7 @@ export function planDocument(plans: HostPlan[], simulate: boolean): unknown {
         reason: s.reason,
         ...(s.requiresEsu ? { requiresEsu: true } : {}),
         ...(s.switches !== undefined ? { switches: s.switches } : {}),
+        ...(s.cancelsOwnRestart === true ? { cancelsOwnRestart: true } : {}),
         ...(simulate && s.stateAfter ? { state: stateJson(s.stateAfter) } : {}),
       })),
       missing: p.missing.map((m) => ({ kb: m.kb, reason: m.reason, cause: m.cause })),
@@ -192,7 +193,10 @@ export function planText(p: HostPlan, simulate: boolean): string {
     p.steps.forEach((s, i) => {
       out.push(fmt(rows[i]));
       // an executable is started by install.cmd with these switches: the admin sees what will run
-      if (s.switches !== undefined && s.file !== null) out.push(`  ${' '.repeat(widths[0])}  runs as: ${visibleName(s.file)}${s.switches.map((w) => ` ${w}`).join('')}`);
+      if (s.switches !== undefined && s.file !== null) {
+        const cancel = s.cancelsOwnRestart === true ? ', then cancels the restart it schedules itself (shutdown /a)' : '';
+        out.push(`  ${' '.repeat(widths[0])}  runs as: ${visibleName(s.file)}${s.switches.map((w) => ` ${w}`).join('')}${cancel}`);
+      }
       if (simulate && s.stateAfter) out.push(`  ${' '.repeat(widths[0])}  → ${stateText(s.stateAfter)}`);
     });
   } else {

@@ -239,6 +239,7 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
       ? { n, action: 'install', kb: c.kb, file: c.file, sha256: c.payload.sha256, kind: c.role, reason, stateAfter: sim.snapshot() }
       : { n, action: 'install', kb: c.kb, file: c.file, sha256: c.payload.sha256, kind: c.role, reason, switches, stateAfter: sim.snapshot() };
     if (next.requiresEsu) step.requiresEsu = true;
+    if (switches !== undefined && c.fact?.schedulesOwnRestart === true) step.cancelsOwnRestart = true;
     steps.push(step);
   }
 }

@@ -81,6 +81,11 @@ export interface PlanStep {
    * knowledge base (silentSwitches, with its switchesSource); absent for .msu/.cab steps
    */
   switches?: string[];
+  /**
+   * for an executable the knowledge base says schedules a restart of its own (schedulesOwnRestart):
+   * install.cmd cancels that restart after the step (`shutdown /a`); absent for every other step
+   */
+  cancelsOwnRestart?: true;
   /** the host state after this step (always computed; the CLI prints it with --simulate) */
   stateAfter?: SimulatedState;
   /** the update needs an activated ESU key: install.cmd checks activation on the host before this step */

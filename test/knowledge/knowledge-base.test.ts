@@ -60,6 +60,7 @@ describe('knowledge base (catalog/kb)', () => {
         locatorsOf(`${f.family} ${u.kb}`, u.source);
         for (const p of u.prerequisites) locatorsOf(`${f.family} ${u.kb} → ${p.kb}`, p.source);
         if (u.silentSwitches) locatorsOf(`${f.family} ${u.kb} switches`, u.switchesSource);
+        if (u.schedulesOwnRestart) locatorsOf(`${f.family} ${u.kb} schedulesOwnRestart`, u.schedulesOwnRestartSource);
         if (u.exitCodes.length > 0) locatorsOf(`${f.family} ${u.kb} exit codes`, u.exitCodesSource);
         for (const d of u.disputed) for (const s of d.sources) locatorsOf(`${f.family} ${u.kb} dispute`, s);
       }
@@ -112,6 +113,8 @@ describe('knowledge base (catalog/kb)', () => {
     assert.equal(sp2.setsBuild, 6002);
     assert.equal(sp2.fileHint, 'Windows6.0-KB948465-{arch}.exe');
     assert.deepEqual(sp2.silentSwitches, ['/unattend', '/nodialog', '/warnrestart:600']);
+    // SP2 schedules a restart of its own (/warnrestart), which install.cmd cancels; no other update here does
+    assert.deepEqual([...nt60.updates.values()].filter((u) => u.schedulesOwnRestart).map((u) => u.kb), ['KB948465']);
     assert.deepEqual(sp2.exitCodes.filter((c) => c.outcome === 'restart-required').map((c) => c.code), [3010]);
     assert.equal(nt60.sha2SupportKb, 'KB4474419');
     assert.deepEqual(get(nt60, 'KB4474419').prerequisites.map((p) => [p.kb, p.strength]), [['KB4493730', 'recommended']]);
@@ -182,6 +185,8 @@ describe('knowledge base (catalog/kb)', () => {
     rejects(withUpdate('KB5011942', (u) => (u.released = '2022-03-15')), /second Tuesday/);
     rejects(withUpdate('KB948465', (u) => delete u.switchesSource), /silentSwitches and switchesSource come together/);
     rejects(withUpdate('KB4493730', (u) => ((u.silentSwitches = ['/quiet']), (u.switchesSource = 'https://example.org/x'))), /\.exe-delivered/);
+    rejects(withUpdate('KB948465', (u) => delete u.schedulesOwnRestartSource), /schedulesOwnRestart \(true\) and schedulesOwnRestartSource come together/);
+    rejects(withUpdate('KB4493730', (u) => ((u.schedulesOwnRestart = true), (u.schedulesOwnRestartSource = 'https://example.org/x'))), /schedulesOwnRestart is for \.exe-delivered/);
     rejects(withUpdate('KB948465', (u) => ((u.exitCodes as Record<string, unknown>[])[0].outcome = 'fine')), /outcome/);
     rejects(withUpdate('KB4489887', (u) => ((u.disputed as Record<string, unknown>[])[0].sources = ['https://example.org/one'])), /at least two sources/);
     rejects(withUpdate('KB4493730', (u) => (u.requiresEsu = 'yes')), /true or false/);

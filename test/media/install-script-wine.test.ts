@@ -368,6 +368,17 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.equal(r.status, 3010, r.stdout);
     assert.match(c.calls()[0], /^exe Windows6\.0-KB4019990-x64\.exe ".*payloads\\Windows6\.0-KB4019990-x64\.exe" \/q \/norestart$/);
     assert.deepEqual(c.log().results.map((x) => [x.meaning, x.code, x.confirmed]), [['reboot-required', 3010, 'yes']]);
+    // this installer schedules no restart of its own: a shutdown an admin scheduled is left alone
+    assert.ok(!c.calls().some((l) => l.startsWith('shutdown')), c.calls().join('\n'));
+  });
+
+  test('an .exe the knowledge base says schedules its own restart (SP2\'s /warnrestart) has it cancelled with shutdown /a after its step, and only then', () => {
+    const sp2 = { ...install(1, 'KB948465', 'Windows6.0-KB948465-X64.exe'), switches: ['/unattend', '/nodialog', '/warnrestart:600'], cancelsOwnRestart: true } as Omit<PlanStep, 'sha256'>;
+    const plain = { ...install(2, 'KB4019990', 'Windows6.0-KB4019990-x64.exe'), switches: ['/q', '/norestart'] } as Omit<PlanStep, 'sha256'>;
+    const c = makeCase([sp2, plain]);
+    const r = c.run([], { CABFERRY_BOOTTIME: 'boot1' });
+    assert.ok(r.status === 0 || r.status === 1, r.stdout);
+    assert.deepEqual(c.calls().map((l) => l.split(' ').slice(0, 2).join(' ')), ['exe Windows6.0-KB948465-X64.exe', 'shutdown /a', 'exe Windows6.0-KB4019990-x64.exe'], c.calls().join('\n'));
   });
 
   test('the re-use story: plan 1 partly run, a new plan staged onto the same stick: plan 2\'s installers are called, report is truthful, history kept; an edited plan.json is not believed', () => {
