@@ -3,7 +3,7 @@ import { isSha256Hex } from '../catalog/blob-store';
 import { openCatalog } from '../catalog/catalog';
 import { checkCatalog, type CheckReport } from '../catalog/check';
 import { exportBlob } from '../catalog/export-blob';
-import { catalogTrust } from '../catalog/live-trust';
+import { catalogTrust, describeDistrust, distrustRemedy, TrustJudge, type Distrust } from '../catalog/live-trust';
 import { recheckRecord } from '../importer/recheck';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import { catalogFileNames } from '../knowledge/file-names';
@@ -54,10 +54,12 @@ export function register(program: Command): void {
           // the name stage gives each payload (from its verified metadata); a quarantined file keeps the name it arrived under
           const names = catalogFileNames(catalog.payloads(), loadKnowledgeBase());
           const fileOf = (e: CatalogEntry): string => names.get(e.sha256) ?? e.fileName;
+          // trust is live: an imported payload no anchor held now vouches for is not listed as ok
+          const distrustOf = distrustOfImported(catalog);
           if (opts.json) {
-            printJson({ catalog: catalog.dir, payloads: entries.map((e) => summaryJson(e, fileOf(e))) });
+            printJson({ catalog: catalog.dir, payloads: entries.map((e) => summaryJson(e, fileOf(e), distrustOf(e))) });
           } else {
-            process.stdout.write(formatTable(entries, fileOf));
+            process.stdout.write(formatTable(entries, fileOf, distrustOf));
           }
           return ExitCode.ok;
         } finally {
@@ -78,7 +80,8 @@ export function register(program: Command): void {
         try {
           const entries = isSha256Hex(key.toLowerCase()) ? [catalog.entry(key)].filter((e): e is CatalogEntry => e !== null) : catalog.entries({ kb: key });
           if (entries.length === 0) throw new CabferryError('negative', 'NOT_IN_CATALOG', `nothing in ${catalog.dir} matches ${key}`);
-          const withEvents = entries.map((e) => ({ ...e, events: catalog.events(e.sha256) }));
+          const distrustOf = distrustOfImported(catalog);
+          const withEvents = entries.map((e) => ({ ...e, distrust: distrustOf(e), events: catalog.events(e.sha256) }));
           if (opts.json) {
             printJson({ catalog: catalog.dir, payloads: withEvents });
           } else {
@@ -153,8 +156,17 @@ export function register(program: Command): void {
     );
 }
 
+/**
+ * Whether an imported payload chains now to an anchor of the catalog's trust set (null: it does,
+ * or it is quarantined and offered to nothing anyway), by the judge plan and stage use.
+ */
+function distrustOfImported(catalog: Parameters<typeof catalogTrust>[0]): (e: CatalogEntry) => Distrust | null {
+  const judge = new TrustJudge(catalog, catalogTrust(catalog));
+  return (e) => (e.status === 'imported' ? judge.distrustOf(e.sha256) : null);
+}
+
 /** `file`: its name on media; `fileName`: the name it first arrived under (history, as `sourceNames`) */
-function summaryJson(e: CatalogEntry, file: string) {
+function summaryJson(e: CatalogEntry, file: string, distrust: Distrust | null) {
   return {
     sha256: e.sha256,
     status: e.status,
@@ -173,13 +185,15 @@ function summaryJson(e: CatalogEntry, file: string) {
     rejectCode: e.rejectCode,
     rejectReason: e.rejectReason,
     firstImportedAt: e.firstImportedAt,
+    /** why an imported payload is not trusted now (live-trust.ts kinds); null when it is, or when quarantined */
+    distrust: distrust?.kind ?? null,
   };
 }
 
-function formatTable(entries: CatalogEntry[], fileOf: (e: CatalogEntry) => string): string {
+function formatTable(entries: CatalogEntry[], fileOf: (e: CatalogEntry) => string, distrustOf: (e: CatalogEntry) => Distrust | null): string {
   if (entries.length === 0) return 'no payloads\n';
   const rows = entries.map((e) => [
-    e.status === 'imported' ? 'ok' : 'QUARANTINED',
+    e.status !== 'imported' ? 'QUARANTINED' : distrustOf(e) === null ? 'ok' : 'UNTRUSTED',
     e.payload?.kb ?? '-',
     e.payload?.architecture ?? '-',
     e.payload?.kind ?? '-',
@@ -191,10 +205,12 @@ function formatTable(entries: CatalogEntry[], fileOf: (e: CatalogEntry) => strin
   const header = ['STATUS', 'KB', 'ARCH', 'KIND', 'PRODUCT', 'SIGNED', 'SHA256', 'FILE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
-  return [line(header), ...rows.map(line)].join('\n') + `\n${entries.length} payload(s)\n`;
+  const untrusted = rows.filter((r) => r[0] === 'UNTRUSTED').length;
+  const note = untrusted > 0 ? `; ${untrusted} UNTRUSTED: imported, but chaining now to no anchor of the catalog's trust set (not offered to plan or stage; \`cabferry catalog show\` says why)` : '';
+  return [line(header), ...rows.map(line)].join('\n') + `\n${entries.length} payload(s)${note}\n`;
 }
 
-function formatEntry(e: CatalogEntry & { events: { at: string; who: string; host: string; source: string; entry: string | null; outcome: string }[] }): string {
+function formatEntry(e: CatalogEntry & { distrust: Distrust | null; events: { at: string; who: string; host: string; source: string; entry: string | null; outcome: string }[] }): string {
   const p = e.payload;
   const lines = [
     // what it is, by its verified metadata; the names it arrived under are history (arrived as)
@@ -202,7 +218,11 @@ function formatEntry(e: CatalogEntry & { events: { at: string; who: string; host
     `  sha256       ${e.sha256}`,
     `  size         ${e.size}`,
     `  arrived as   ${e.sourceNames.join(', ')}`,
-    `  status       ${e.status === 'imported' ? 'imported (offered to the planner)' : `QUARANTINED: ${e.rejectReason} [${e.rejectCode}]`}`,
+    `  status       ${e.status !== 'imported'
+      ? `QUARANTINED: ${e.rejectReason} [${e.rejectCode}]`
+      : e.distrust === null
+        ? 'imported (offered to the planner)'
+        : `imported, NOT TRUSTED NOW (not offered to the planner): ${describeDistrust(e.distrust)}; ${distrustRemedy(e.distrust)}`}`,
   ];
   if (p) {
     lines.push(
@@ -228,6 +248,6 @@ function formatCheck(r: CheckReport): string {
   for (const p of r.problems) lines.push(`${p.repaired ? 'repaired' : 'PROBLEM '} ${p.kind}: ${p.sha256 ?? p.path ?? ''} — ${p.detail}${p.code ? ` [${p.code}]` : ''}`);
   for (const t of r.tempsInUse) lines.push(`note     ${t} belongs to an import still running`);
   lines.push(r.ok ? (r.problems.length ? 'consistent after repair' : 'consistent') : 'NOT consistent' + (r.problems.some((p) => !p.repaired && (p.kind === 'orphan-blob' || p.kind === 'leftover-temp' || p.kind === 'stray-file')) ? ' (run with --repair to remove orphans and leftovers)' : '')
-    + (r.problems.some((p) => p.kind === 'untrusted-payload') ? ' (untrusted payloads: stage refuses them until `cabferry trust add` brings their anchor back)' : ''));
+    + (r.problems.some((p) => p.kind === 'untrusted-payload') ? ' (untrusted payloads: plan leaves them out and stage refuses them until `cabferry trust add` of an anchor they chain to)' : ''));
   return lines.join('\n') + '\n';
 }

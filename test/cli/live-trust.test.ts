@@ -247,4 +247,24 @@ describe('trust is live', () => {
     assert.ok([0, 1].includes(runCli(['import', '--catalog', catalog, fixturePath('payloads', SHA2_SUPPORT_X64)]).status ?? -1));
     assert.equal(plan(catalog).status, 0);
   });
+
+  test('catalog list and show do not call a payload no anchor vouches for now "ok": UNTRUSTED, "NOT TRUSTED NOW" with the reason, distrust in --json; trust add makes them ok', () => {
+    const catalog = oneOffCatalog('listed');
+    const sha = sha256Of(catalog, SHA2_SUPPORT_X64);
+    const listed = runCli(['catalog', 'list', '--catalog', catalog]);
+    assert.equal(listed.status, 0, listed.stderr);
+    const rows = listed.stdout.split('\n').filter((l) => /^\S+\s+KB\d+/.test(l));
+    assert.ok(rows.length >= 14, listed.stdout);
+    assert.ok(rows.every((l) => l.startsWith('UNTRUSTED ')), listed.stdout);
+    const doc = JSON.parse(runCli(['catalog', 'list', '--json', '--catalog', catalog]).stdout) as { payloads: { sha256: string; distrust?: string | null }[] };
+    assert.equal(doc.payloads.find((p) => p.sha256 === sha)?.distrust, 'one-off-anchor');
+    const shown = runCli(['catalog', 'show', sha, '--catalog', catalog]);
+    assert.match(shown.stdout, /status +imported, NOT TRUSTED NOW \(not offered to the planner\): imported with a one-off anchor/);
+
+    assert.equal(runCli(['trust', 'add', root, '--catalog', catalog]).status, 0);
+    const after = runCli(['catalog', 'list', '--catalog', catalog]).stdout.split('\n').filter((l) => /^\S+\s+KB\d+/.test(l));
+    assert.ok(after.length === rows.length && after.every((l) => l.startsWith('ok ')), after.join('\n'));
+    const docAfter = JSON.parse(runCli(['catalog', 'list', '--json', '--catalog', catalog]).stdout) as { payloads: { sha256: string; distrust?: unknown }[] };
+    assert.equal(docAfter.payloads.find((p) => p.sha256 === sha)?.distrust ?? null, null);
+  });
 });
