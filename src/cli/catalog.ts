@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isSha256Hex } from '../catalog/blob-store';
-import { openCatalog } from '../catalog/catalog';
+import { openCatalog, type Catalog } from '../catalog/catalog';
 import { checkCatalog, type CheckReport } from '../catalog/check';
 import { exportBlob } from '../catalog/export-blob';
 import { catalogTrust, describeDistrust, distrustRemedy, TrustJudge, type Distrust } from '../catalog/live-trust';
@@ -160,7 +160,7 @@ export function register(program: Command): void {
  * Whether an imported payload chains now to an anchor of the catalog's trust set (null: it does,
  * or it is quarantined and offered to nothing anyway), by the judge plan and stage use.
  */
-function distrustOfImported(catalog: Parameters<typeof catalogTrust>[0]): (e: CatalogEntry) => Distrust | null {
+function distrustOfImported(catalog: Catalog): (e: CatalogEntry) => Distrust | null {
   const judge = new TrustJudge(catalog, catalogTrust(catalog));
   return (e) => (e.status === 'imported' ? judge.distrustOf(e.sha256) : null);
 }

@@ -56,17 +56,16 @@ export function verifiedFileName(family: Pick<KbFamily, 'filePrefix'> | null, p:
  * Deterministic: the same set of payloads always gives the same names, whichever hosts need them.
  */
 export function mediaFileNames(payloads: readonly Payload[], familyOf: (p: Payload) => Pick<KbFamily, 'filePrefix'> | null): Map<string, string> {
-  const byName = new Map<string, Payload[]>();
+  const byName = new Map<string, { name: string; group: Payload[] }>();
   for (const p of payloads) {
     const name = verifiedFileName(familyOf(p), p);
     const key = name.toLowerCase();
     const same = byName.get(key);
-    if (same === undefined) byName.set(key, [p]);
-    else if (!same.some((q) => q.sha256 === p.sha256)) same.push(p);
+    if (same === undefined) byName.set(key, { name, group: [p] });
+    else if (!same.group.some((q) => q.sha256 === p.sha256)) same.group.push(p);
   }
   const names = new Map<string, string>();
-  for (const group of byName.values()) {
-    const name = verifiedFileName(familyOf(group[0]!), group[0]!);
+  for (const { name, group } of byName.values()) {
     if (group.length === 1) {
       names.set(group[0]!.sha256, name);
       continue;
