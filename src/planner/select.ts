@@ -166,8 +166,10 @@ function normaliseRestart(r: string | null): 'required' | 'possible' | 'never' |
 
 /**
  * Several files for one KB (v2, v4 …): the release the knowledge base names, else the highest
- * -vN, else the first; releases as the payloads' signed data proves them (provenRevision), never
- * as the names they arrived under claim.
+ * -vN; releases as the payloads' signed data proves them (provenRevision), never as the names
+ * they arrived under claim. Of one release, an installer that checks applicability itself (an
+ * .msu for wusa, an .exe) before a bare payload cab, which pkgmgr installs without asking
+ * whether it applies; else the first in catalog order.
  */
 function preferFile(a: Candidate, b: Candidate): [Candidate, Candidate] {
   const hinted = /-KB\d+-v(\d{1,3})-/i.exec(a.fact?.fileHint ?? '');
@@ -176,7 +178,9 @@ function preferFile(a: Candidate, b: Candidate): [Candidate, Candidate] {
     const want = (c: Candidate): boolean => rev(c) === Number(hinted[1]);
     if (want(a) !== want(b)) return want(a) ? [a, b] : [b, a];
   }
-  return rev(b) > rev(a) ? [b, a] : [a, b];
+  if (rev(a) !== rev(b)) return rev(b) > rev(a) ? [b, a] : [a, b];
+  const bareCab = (c: Candidate): boolean => c.payload.format === 'cab';
+  return bareCab(a) && !bareCab(b) ? [b, a] : [a, b];
 }
 
 function whyNotApplicable(host: Pick<HostInventory, 'architecture' | 'product'>, p: Payload, file: string, fact: KbUpdateFact | null, family: KbFamily, distrusted: ReadonlyMap<string, Distrust>): SkipCause | null {

@@ -228,6 +228,17 @@ describe('planInstall: goals, reboots and applicability', () => {
     assert.ok(plan.skipped.some((s) => s.kb === 'KB4474419' && /v3-x64.*another file/.test(s.detail!)));
   });
 
+  it('of an .msu and the bare payload cab of one release, plans the .msu (wusa checks applicability; pkgmgr does not), whichever came first', () => {
+    const msu = nt60Payload('KB4520002', 'amd64');
+    const cab = { ...msu, fileName: 'Windows6.0-KB4520002-x64.cab', format: 'cab' as const, payloadCab: undefined, sha256: 'c'.repeat(64) };
+    const rest = catalog().filter((p) => !(p.kb === 'KB4520002' && p.architecture === 'amd64'));
+    for (const order of [[cab, msu], [msu, cab]]) {
+      const plan = planInstall(fresh(), [...order, ...rest], kb, current);
+      assert.equal(plan.steps.find((s) => s.kb === 'KB4520002')!.file, 'Windows6.0-KB4520002-x64.msu');
+      assert.ok(plan.skipped.some((s) => s.kb === 'KB4520002' && s.cause.kind === 'other-file' && s.cause.file === 'Windows6.0-KB4520002-x64.cab'));
+    }
+  });
+
   it('without an architecture the plan is incomplete rather than silently empty; the NT version is inferred from the KBs', () => {
     const qfeOnly = hostFrom('srv-6003-april.wmic-qfe.txt');
     const plan = planInstall(qfeOnly, catalog(), kb, current);
