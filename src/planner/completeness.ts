@@ -3,6 +3,7 @@ import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
 import type { CatalogCurrency, IncompleteCause, MissingCause, Need } from './causes';
 import { esuPreparationFor, type Resolver } from './resolve';
 import type { Skip } from './select';
+import { kbNumber } from './supersedence';
 import type { HostInventory, PlanGoal } from './types';
 
 /**
@@ -74,6 +75,33 @@ export function catalogCurrency(family: KbFamily, payloads: readonly Payload[]):
   }
   const known = newestOf(family, 'monthly-rollup', (f) => !f.azureOnly);
   return { family: family.family, newestRollupInCatalog: inCatalog, newestKnownRollup: known?.released ?? null };
+}
+
+/** The KB of the highest number among `kbs`. */
+export function highestKb(kbs: Iterable<string>): { kb: string | null; n: number } {
+  let best: { kb: string | null; n: number } = { kb: null, n: 0 };
+  for (const kb of kbs) {
+    const n = kbNumber(kb);
+    if (Number.isFinite(n) && n > best.n) best = { kb, n };
+  }
+  return best;
+}
+
+/**
+ * Installed KBs that neither the knowledge base nor the catalog knows and that are numbered above
+ * every KB they know for the family. Most installed KBs of a real host are old hotfixes nobody
+ * needs to know about; one numbered above everything known was most likely released after the
+ * knowledge base was written: the host may be further on than "complete" and the steps say, and
+ * what such an update supersedes cannot be worked out here. An assumption, not a cause of
+ * incompleteness: it never makes a host look more patched than it is.
+ */
+export function installedBeyondKnowledge(installed: Iterable<string>, family: KbFamily, catalogKbs: ReadonlySet<string>, highest: { kb: string | null; n: number }): string[] {
+  const out: string[] = [];
+  for (const kb of installed) {
+    if (family.updates.has(kb) || catalogKbs.has(kb)) continue;
+    if (kbNumber(kb) > highest.n) out.push(kb);
+  }
+  return out.sort((a, b) => kbNumber(a) - kbNumber(b));
 }
 
 /** Every reason this plan cannot be called complete, from what the planner found on its way. */

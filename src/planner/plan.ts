@@ -2,7 +2,7 @@ import type { Distrust } from '../catalog/distrust';
 import type { Payload } from '../package/types';
 import type { KbFamily, KnowledgeBase } from '../knowledge/knowledge-base';
 import type { IncompleteCause } from './causes';
-import { addBaselineGaps, incompleteCauses } from './completeness';
+import { addBaselineGaps, incompleteCauses, installedBeyondKnowledge } from './completeness';
 import { checkInstalledClaims, hostBaseline, resolveFamily, type PlanNotes } from './host-state';
 import { asciiLookalike } from './inventory/host-facts';
 import { describeMissing } from './present';
@@ -67,6 +67,7 @@ export class Planner {
     for (const conflict of claims.conflicts) notes.incomplete.push({ kind: 'conflict', conflict });
     if (claims.doubted.length > 0) notes.assumptions.push(`not believed installed (listed only by a file that contradicts the host's other facts): ${claims.doubted.join(', ')}`);
     const base = hostBaseline(host, claims.believed, family, () => work.servicingStackVersions(host.architecture), notes);
+    noteInstalledBeyondKnowledge(installedBeyondKnowledge(claims.believed, family, work.catalogKbs, work.highestKnownKb), work, notes);
 
     const selected = selectCandidates(work.applicableTo(host), base, notes);
     const resolver = new Resolver(family, base, selected.candidates, host, notes, work.requirements);
@@ -107,6 +108,16 @@ function identityCauses(host: HostInventory): IncompleteCause[] {
   const resembles = asciiLookalike(host.name);
   if (resembles !== null) out.push({ kind: 'host-name-lookalike', name: host.name, resembles });
   return out;
+}
+
+/** Installed updates numbered above everything known: the knowledge base is likely behind this host. */
+function noteInstalledBeyondKnowledge(kbs: string[], work: FamilyWork, notes: PlanNotes): void {
+  if (kbs.length === 0) return;
+  const shown = kbs.length > 8 ? `${kbs.slice(0, 8).join(', ')} and ${kbs.length - 8} more` : kbs.join(', ');
+  const newest = work.currency.newestKnownRollup === null ? '' : `; the newest rollup it knows is of ${work.currency.newestKnownRollup.slice(0, 7)}`;
+  notes.assumptions.push(
+    `installed, and numbered above every KB the knowledge base and the catalog know for ${work.family.family} (${work.highestKnownKb.kb ?? 'none'}): ${shown} — most likely released after the knowledge base was written${newest}. What they supersede is not known here: the host may already have newer updates than the steps bring (wusa then reports a step not applicable); update cabferry's knowledge base`,
+  );
 }
 
 /** ESU: an unknown licence status is an assumption the far side checks; the steps carry requiresEsu. */

@@ -3,7 +3,7 @@ import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
 import { mediaFileNames } from '../knowledge/file-names';
 import type { Payload } from '../package/types';
 import type { CatalogCurrency } from './causes';
-import { catalogCurrency, knowledgeBaseline } from './completeness';
+import { catalogCurrency, highestKb, knowledgeBaseline } from './completeness';
 import { servicingStackVersions, type StackVersion } from './host-state';
 import { RequirementTable } from './resolve';
 import { setInstallOrder } from './schedule';
@@ -23,6 +23,10 @@ export class FamilyWork {
   readonly requirements: RequirementTable;
   /** each payload's name on media, by SHA-256 */
   readonly mediaNames: ReadonlyMap<string, string>;
+  /** the KBs of the catalog's payloads of the family */
+  readonly catalogKbs: ReadonlySet<string>;
+  /** the highest KB number the knowledge base or the catalog knows for the family (n 0 if none) */
+  readonly highestKnownKb: { kb: string | null; n: number };
   private readonly applicable = new Map<HostInventory['architecture'], Map<string | null, Applicable>>();
   private readonly stackVersions = new Map<HostInventory['architecture'], Map<string, StackVersion>>();
   private readonly baselines = new Map<string | null, KbUpdateFact[]>();
@@ -41,6 +45,8 @@ export class FamilyWork {
     this.currency = catalogCurrency(family, distrusted.size === 0 ? payloads : payloads.filter((p) => !distrusted.has(p.sha256)));
     this.requirements = new RequirementTable(family);
     this.mediaNames = mediaFileNames(payloads, () => family);
+    this.catalogKbs = new Set(payloads.map((p) => p.kb));
+    this.highestKnownKb = highestKb([...family.updates.keys(), ...this.catalogKbs]);
   }
 
   /** The payloads that apply to a host of this architecture and product, before its installed set counts. */

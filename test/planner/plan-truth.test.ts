@@ -156,6 +156,24 @@ describe('complete only against what is known', () => {
     assert.match(planText(plan, false), /newest rollup in the catalog: 2019-04; known: /);
   });
 
+  it('installed KBs numbered above everything the knowledge base and catalog know are named as a sign the knowledge base is behind the host; old unknown hotfixes are not', () => {
+    const base = fresh();
+    const host: HostInventory = { ...base, installed: [...base.installed, 'KB5099999', 'KB2345678', 'KB5088888'] };
+    const plan = planInstall(host, catalog(), kb2019, current);
+    const notes = plan.assumptions.filter((a) => /numbered above every KB/.test(a));
+    assert.equal(notes.length, 1, plan.assumptions.join('\n'));
+    assert.match(notes[0], /: KB5088888, KB5099999 — most likely released after the knowledge base/);
+    assert.doesNotMatch(notes[0], /KB2345678/);
+    // it is said, and it changes no verdict
+    assert.equal(plan.complete, true);
+    assert.deepEqual(sequence(plan), sequence(planInstall(base, catalog(), kb2019, current)));
+    // a KB the catalog holds is known, whatever its number, and raises what counts as known
+    const held = planInstall(host, [...catalog(), { ...nt60Payload('KB4520002', 'amd64'), kb: 'KB5099999', sha256: 'e'.repeat(64) }], kb2019, current);
+    assert.ok(!held.assumptions.some((a) => /numbered above every KB/.test(a)), held.assumptions.join('\n'));
+    // nothing unknown installed: no such line
+    assert.ok(!planInstall(base, catalog(), kb2019, current).assumptions.some((a) => /numbered above every KB/.test(a)));
+  });
+
   it('a recommended order keeps the order, is explained as a recommendation and never makes a plan incomplete', () => {
     const sha2 = nt60.updates.get('KB4474419')!;
     const recommended = knowledgeWith(kb2019, [{ kb: 'KB4474419', prerequisites: sha2.prerequisites.map((p) => ({ ...p, strength: 'recommended' as const })) }]);
