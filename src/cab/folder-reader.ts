@@ -110,47 +110,51 @@ interface RawBlock {
 function* readRawBlocks(segment: FolderSegment, verify: boolean): Generator<RawBlock> {
   const { file, header, folder, area } = segment;
   const ahead = new ReadAhead(file, area.dataEnd, CFDATA_READ_CHUNK);
-  const where = { file: file.path };
-  if (folder.cCFData === 0) return;
-  if (folder.coffCabStart < area.dataStart || folder.coffCabStart >= area.dataEnd) {
-    throw inputError('CAB_BAD_FOLDER_OFFSET', `folder ${folder.index}: data offset ${folder.coffCabStart} is outside the data area (${area.dataStart}..${area.dataEnd})`, {
-      ...where,
-      offset: folder.entryOffset,
-    });
-  }
-  const reserve = header.cbCFData;
-  let pos = folder.coffCabStart;
-  for (let index = 0; index < folder.cCFData; index++) {
-    if (pos + CFDATA_FIXED_SIZE + reserve > area.dataEnd) {
-      throw inputError('CAB_TRUNCATED_DATA', `folder ${folder.index}: data block ${index} header runs past the end of the cabinet data`, { ...where, offset: pos });
+  try {
+    const where = { file: file.path };
+    if (folder.cCFData === 0) return;
+    if (folder.coffCabStart < area.dataStart || folder.coffCabStart >= area.dataEnd) {
+      throw inputError('CAB_BAD_FOLDER_OFFSET', `folder ${folder.index}: data offset ${folder.coffCabStart} is outside the data area (${area.dataStart}..${area.dataEnd})`, {
+        ...where,
+        offset: folder.entryOffset,
+      });
     }
-    const head = ahead.bytes(pos, CFDATA_FIXED_SIZE, 'data block header');
-    const stored = head.readUInt32LE(0);
-    const cbData = head.readUInt16LE(4);
-    const cbUncomp = head.readUInt16LE(6);
-    if (cbUncomp > MAX_BLOCK_OUTPUT) {
-      throw inputError('CAB_BAD_BLOCK_SIZE', `folder ${folder.index}: data block ${index} declares ${cbUncomp} uncompressed bytes (max ${MAX_BLOCK_OUTPUT})`, { ...where, offset: pos });
+    const reserve = header.cbCFData;
+    let pos = folder.coffCabStart;
+    for (let index = 0; index < folder.cCFData; index++) {
+      if (pos + CFDATA_FIXED_SIZE + reserve > area.dataEnd) {
+        throw inputError('CAB_TRUNCATED_DATA', `folder ${folder.index}: data block ${index} header runs past the end of the cabinet data`, { ...where, offset: pos });
+      }
+      const head = ahead.bytes(pos, CFDATA_FIXED_SIZE, 'data block header');
+      const stored = head.readUInt32LE(0);
+      const cbData = head.readUInt16LE(4);
+      const cbUncomp = head.readUInt16LE(6);
+      if (cbUncomp > MAX_BLOCK_OUTPUT) {
+        throw inputError('CAB_BAD_BLOCK_SIZE', `folder ${folder.index}: data block ${index} declares ${cbUncomp} uncompressed bytes (max ${MAX_BLOCK_OUTPUT})`, { ...where, offset: pos });
+      }
+      if (cbData > MAX_BLOCK_INPUT) {
+        throw inputError('CAB_BAD_BLOCK_SIZE', `folder ${folder.index}: data block ${index} declares ${cbData} compressed bytes (max ${MAX_BLOCK_INPUT})`, { ...where, offset: pos });
+      }
+      const payloadOffset = pos + CFDATA_FIXED_SIZE + reserve;
+      if (payloadOffset + cbData > area.dataEnd) {
+        throw inputError('CAB_TRUNCATED_DATA', `folder ${folder.index}: data block ${index} (${cbData} bytes) runs past the end of the cabinet data`, { ...where, offset: pos });
+      }
+      const payload = ahead.bytes(payloadOffset, cbData, 'data block');
+      let checksum: ChecksumState = { kind: 'absent' };
+      if (verify && stored !== 0) {
+        const actual = cfdataChecksum(payload, cbData, cbUncomp);
+        checksum = actual === stored
+          ? { kind: 'verified' }
+          : {
+              kind: 'mismatch',
+              error: inputError('CAB_BAD_CHECKSUM', `folder ${folder.index}: data block ${index} checksum mismatch (stored 0x${hex32(stored)}, computed 0x${hex32(actual)})`, { ...where, offset: pos }),
+            };
+      }
+      yield { index, fileOffset: pos, file: file.path, cbUncomp, payload, checksum, lastOfSegment: index === folder.cCFData - 1 };
+      pos = payloadOffset + cbData;
     }
-    if (cbData > MAX_BLOCK_INPUT) {
-      throw inputError('CAB_BAD_BLOCK_SIZE', `folder ${folder.index}: data block ${index} declares ${cbData} compressed bytes (max ${MAX_BLOCK_INPUT})`, { ...where, offset: pos });
-    }
-    const payloadOffset = pos + CFDATA_FIXED_SIZE + reserve;
-    if (payloadOffset + cbData > area.dataEnd) {
-      throw inputError('CAB_TRUNCATED_DATA', `folder ${folder.index}: data block ${index} (${cbData} bytes) runs past the end of the cabinet data`, { ...where, offset: pos });
-    }
-    const payload = ahead.bytes(payloadOffset, cbData, 'data block');
-    let checksum: ChecksumState = { kind: 'absent' };
-    if (verify && stored !== 0) {
-      const actual = cfdataChecksum(payload, cbData, cbUncomp);
-      checksum = actual === stored
-        ? { kind: 'verified' }
-        : {
-            kind: 'mismatch',
-            error: inputError('CAB_BAD_CHECKSUM', `folder ${folder.index}: data block ${index} checksum mismatch (stored 0x${hex32(stored)}, computed 0x${hex32(actual)})`, { ...where, offset: pos }),
-          };
-    }
-    yield { index, fileOffset: pos, file: file.path, cbUncomp, payload, checksum, lastOfSegment: index === folder.cCFData - 1 };
-    pos = payloadOffset + cbData;
+  } finally {
+    ahead.release();
   }
 }
 
@@ -185,73 +189,78 @@ export function* decodeFolder(segments: readonly FolderSegment[], options: Folde
     for (let s = 0; s < segments.length; s++) {
       const segment = segments[s]!;
       const raws = readRawBlocks(segment, verify);
-      for (;;) {
-        // Stop before reading a block nobody asked for: damage past the requested range is not the caller's.
-        if (produced >= stopAfter) return;
-        let step: IteratorResult<RawBlock>;
-        try {
-          step = raws.next();
-        } catch (e) {
-          // the chain of blocks breaks here: nothing after this point can be located
-          if (!salvage || !(e instanceof CabferryError)) throw e;
-          yield lostFromHere(e.offset ?? segment.folder.entryOffset, e);
-          return;
-        }
-        if (step.done) break;
-        const raw = step.value;
-        let block = raw;
-        if (pendingPiece !== null) {
-          const checksum = pendingPiece.checksum.kind === 'mismatch' ? pendingPiece.checksum : raw.checksum.kind === 'verified' ? pendingPiece.checksum : raw.checksum;
-          block = { ...raw, fileOffset: pendingPiece.fileOffset, file: pendingPiece.file, payload: Buffer.concat([pendingPiece.payload, raw.payload]), checksum };
-          pendingPiece = null;
-        }
-        if (block.cbUncomp === 0) {
-          if (raw.lastOfSegment && s + 1 < segments.length) {
-            pendingPiece = { ...block, payload: Buffer.from(block.payload) }; // the scratch buffer is about to be reused
+      try {
+        for (;;) {
+          // Stop before reading a block nobody asked for: damage past the requested range is not the caller's.
+          if (produced >= stopAfter) return;
+          let step: IteratorResult<RawBlock>;
+          try {
+            step = raws.next();
+          } catch (e) {
+            // the chain of blocks breaks here: nothing after this point can be located
+            if (!salvage || !(e instanceof CabferryError)) throw e;
+            yield lostFromHere(e.offset ?? segment.folder.entryOffset, e);
+            return;
+          }
+          if (step.done) break;
+          const raw = step.value;
+          let block = raw;
+          if (pendingPiece !== null) {
+            const checksum = pendingPiece.checksum.kind === 'mismatch' ? pendingPiece.checksum : raw.checksum.kind === 'verified' ? pendingPiece.checksum : raw.checksum;
+            block = { ...raw, fileOffset: pendingPiece.fileOffset, file: pendingPiece.file, payload: Buffer.concat([pendingPiece.payload, raw.payload]), checksum };
+            pendingPiece = null;
+          }
+          if (block.cbUncomp === 0) {
+            if (raw.lastOfSegment && s + 1 < segments.length) {
+              pendingPiece = { ...block, payload: Buffer.from(block.payload) }; // the scratch buffer is about to be reused
+              continue;
+            }
+            const next = segment.header.nextCabinet !== null ? ` (${segment.header.nextCabinet})` : '';
+            const e = inputError('CAB_SPLIT_BLOCK', `folder ${segment.folder.index}: data block ${raw.index} continues in the next cabinet of the set${next}`, { file: raw.file, offset: raw.fileOffset });
+            if (!salvage) throw e;
+            yield lostFromHere(raw.fileOffset, e);
+            return;
+          }
+          if (alignmentUnconfirmed && block.checksum.kind === 'absent') {
+            yield lostFromHere(
+              block.fileOffset,
+              inputError('CAB_SALVAGE_POSITION_UNKNOWN', `folder ${folderIndex}: data block ${index} has no checksum to confirm that it starts where damaged block ${index - 1} says; the rest of the folder cannot be located`, {
+                file: block.file,
+                offset: block.fileOffset,
+              }),
+            );
+            return;
+          }
+
+          const attempt = block.checksum.kind === 'mismatch' ? { error: block.checksum.error } : tryDecodeBlock(decoder, block);
+          if ('data' in attempt) {
+            // an MSZIP block decoded after a loss may have copied some of its bytes from lost output
+            yield decoder.lastOutputExact
+              ? { kind: 'data', index, fileOffset: block.fileOffset, folderOffset: produced, data: attempt.data }
+              : { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: dependsOnLostBlock(block, folderIndex, index, firstLost!, method) };
+            index++;
+            produced += block.cbUncomp;
+            alignmentUnconfirmed = false;
             continue;
           }
-          const next = segment.header.nextCabinet !== null ? ` (${segment.header.nextCabinet})` : '';
-          const e = inputError('CAB_SPLIT_BLOCK', `folder ${segment.folder.index}: data block ${raw.index} continues in the next cabinet of the set${next}`, { file: raw.file, offset: raw.fileOffset });
-          if (!salvage) throw e;
-          yield lostFromHere(raw.fileOffset, e);
-          return;
-        }
-        if (alignmentUnconfirmed && block.checksum.kind === 'absent') {
-          yield lostFromHere(
-            block.fileOffset,
-            inputError('CAB_SALVAGE_POSITION_UNKNOWN', `folder ${folderIndex}: data block ${index} has no checksum to confirm that it starts where damaged block ${index - 1} says; the rest of the folder cannot be located`, {
-              file: block.file,
-              offset: block.fileOffset,
-            }),
-          );
-          return;
-        }
-
-        const attempt = block.checksum.kind === 'mismatch' ? { error: block.checksum.error } : tryDecodeBlock(decoder, block);
-        if ('data' in attempt) {
-          // an MSZIP block decoded after a loss may have copied some of its bytes from lost output
-          yield decoder.lastOutputExact
-            ? { kind: 'data', index, fileOffset: block.fileOffset, folderOffset: produced, data: attempt.data }
-            : { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: dependsOnLostBlock(block, folderIndex, index, firstLost!, method) };
-          index++;
+          if (!salvage) throw attempt.error;
+          yield { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: attempt.error };
           produced += block.cbUncomp;
-          alignmentUnconfirmed = false;
-          continue;
+          const lostIndex = index++;
+          firstLost ??= lostIndex;
+          if (s === segments.length - 1 && raw.lastOfSegment) return;
+          const headerVerified = block.checksum.kind === 'verified';
+          const cannotResume = salvageResume(method, block, headerVerified, folderIndex, lostIndex);
+          if (cannotResume !== null) {
+            yield lostFromHere(block.fileOffset, cannotResume);
+            return;
+          }
+          decoder.lose(block.cbUncomp);
+          alignmentUnconfirmed = !headerVerified;
         }
-        if (!salvage) throw attempt.error;
-        yield { kind: 'lost', index, fileOffset: block.fileOffset, folderOffset: produced, length: block.cbUncomp, error: attempt.error };
-        produced += block.cbUncomp;
-        const lostIndex = index++;
-        firstLost ??= lostIndex;
-        if (s === segments.length - 1 && raw.lastOfSegment) return;
-        const headerVerified = block.checksum.kind === 'verified';
-        const cannotResume = salvageResume(method, block, headerVerified, folderIndex, lostIndex);
-        if (cannotResume !== null) {
-          yield lostFromHere(block.fileOffset, cannotResume);
-          return;
-        }
-        decoder.lose(block.cbUncomp);
-        alignmentUnconfirmed = !headerVerified;
+      } finally {
+        // hands the segment's read-ahead buffer back also when the pass stops early
+        raws.return(undefined);
       }
     }
     if (pendingPiece !== null) {

@@ -235,48 +235,52 @@ export function readCabMembers(file: CabByteSource, header: CabHeader, folders: 
   // an entry is a 16-byte record and a name of up to 256 bytes: read one at a time, with a system
   // call each, they cost more than decoding the small cabinets of an update (a rollup lists thousands)
   const table = new ReadAhead(file, file.size, FILE_TABLE_READ_CHUNK);
-  let pos = header.coffFiles;
-  for (let index = 0; index < header.cFiles; index++) {
-    const entryOffset = pos;
-    const fixed = table.bytes(pos, CFFILE_FIXED_SIZE, `file entry ${index}`);
-    const size = fixed.readUInt32LE(0);
-    const folderOffset = fixed.readUInt32LE(4);
-    const iFolder = fixed.readUInt16LE(8);
-    const dosDate = fixed.readUInt16LE(10);
-    const dosTime = fixed.readUInt16LE(12);
-    const attributes = fixed.readUInt16LE(14);
-    const { bytes, next } = readCString(table, pos + CFFILE_FIXED_SIZE, `name of file entry ${index}`);
-    pos = next;
-    if (bytes.length === 0) throw inputError('CAB_BAD_NAME', `file entry ${index} has an empty name`, { file: file.path, offset: entryOffset });
-    const nameIsUtf8 = (attributes & ATTRIB_NAME_IS_UTF8) !== 0;
-    const name = decodeMemberName(bytes, nameIsUtf8);
+  try {
+    let pos = header.coffFiles;
+    for (let index = 0; index < header.cFiles; index++) {
+      const entryOffset = pos;
+      const fixed = table.bytes(pos, CFFILE_FIXED_SIZE, `file entry ${index}`);
+      const size = fixed.readUInt32LE(0);
+      const folderOffset = fixed.readUInt32LE(4);
+      const iFolder = fixed.readUInt16LE(8);
+      const dosDate = fixed.readUInt16LE(10);
+      const dosTime = fixed.readUInt16LE(12);
+      const attributes = fixed.readUInt16LE(14);
+      const { bytes, next } = readCString(table, pos + CFFILE_FIXED_SIZE, `name of file entry ${index}`);
+      pos = next;
+      if (bytes.length === 0) throw inputError('CAB_BAD_NAME', `file entry ${index} has an empty name`, { file: file.path, offset: entryOffset });
+      const nameIsUtf8 = (attributes & ATTRIB_NAME_IS_UTF8) !== 0;
+      const name = decodeMemberName(bytes, nameIsUtf8);
 
-    const { folderIndex, continuation } = resolveFolderIndex(iFolder, folders.length);
-    if (folderIndex < 0) {
-      throw inputError('CAB_BAD_FOLDER_INDEX', `file entry ${index} names folder ${iFolder}, but the cabinet has ${folders.length}`, {
-        file: file.path,
-        offset: entryOffset,
-        member: name,
+      const { folderIndex, continuation } = resolveFolderIndex(iFolder, folders.length);
+      if (folderIndex < 0) {
+        throw inputError('CAB_BAD_FOLDER_INDEX', `file entry ${index} names folder ${iFolder}, but the cabinet has ${folders.length}`, {
+          file: file.path,
+          offset: entryOffset,
+          member: name,
+        });
+      }
+      const folder = folders[folderIndex]!;
+      if (continuation === 'from-prev' || continuation === 'prev-and-next') folder.continuedFromPrevious = true;
+      if (continuation === 'to-next' || continuation === 'prev-and-next') folder.continuedToNext = true;
+      members.push({
+        index,
+        name,
+        nameIsUtf8,
+        nameBytes: Buffer.from(bytes),
+        size,
+        folderOffset,
+        folderIndex,
+        continuation,
+        dosDate,
+        dosTime,
+        dateTime: dosDateTimeToString(dosDate, dosTime),
+        attributes,
+        entryOffset,
       });
     }
-    const folder = folders[folderIndex]!;
-    if (continuation === 'from-prev' || continuation === 'prev-and-next') folder.continuedFromPrevious = true;
-    if (continuation === 'to-next' || continuation === 'prev-and-next') folder.continuedToNext = true;
-    members.push({
-      index,
-      name,
-      nameIsUtf8,
-      nameBytes: Buffer.from(bytes),
-      size,
-      folderOffset,
-      folderIndex,
-      continuation,
-      dosDate,
-      dosTime,
-      dateTime: dosDateTimeToString(dosDate, dosTime),
-      attributes,
-      entryOffset,
-    });
+  } finally {
+    table.release();
   }
   return members;
 }

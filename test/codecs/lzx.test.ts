@@ -523,6 +523,39 @@ describe('a decoder released after its folder serves the next one', () => {
     assert.ok(c.out.equals(first), 'and E8 translation starts afresh');
   });
 
+  test('a hostile folder on a reused decoder cannot reach the bytes the previous folder left in the window', () => {
+    // the previous folder fills and wraps a 2^15 window, so every window byte is stale output
+    const filler = x86Like(3 * FRAME + 1000, 13);
+    const decoder = createLzxDecoder(15);
+    const sizes = frameSizes(filler.length);
+    const out = Buffer.concat(encodeLzx(filler, { windowBits: 15, e8: false, blockType: 'verbatim' }).map((p, i) => Buffer.from(decoder.decodeBlock(p, sizes[i]!))));
+    assert.ok(out.equals(filler));
+    decoder.release?.();
+
+    // "A" then a match at offset 1 would be fine; a match first thing (offset R0 = 1) reaches before the output
+    const symbols: [number, number] = [0x41, 256];
+    const premature = new LzxBitWriter().bits(0, 1);
+    verbatimBlock(premature, 15, 3, symbols);
+    premature.bits(twoSymbolCode(symbols, 256), 1).bits(0, 32);
+    const reused = createLzxDecoder(15);
+    assert.equal(reused, decoder, 'the released decoder was reused (else this test proves nothing)');
+    assertThrowsCode(() => reused.decodeBlock(premature.toBuffer(), 3), 'LZX_MATCH_BEFORE_START', 'input');
+    reused.release?.();
+
+    // an uncompressed block sets R0 = 5 after 4 bytes of output: one byte before the start
+    const farRepeat = new LzxBitWriter().bits(0, 1);
+    farRepeat.bits(LzxBlockType.uncompressed, 3).bits(0, 16).bits(4, 8);
+    farRepeat.alignForUncompressedBlock().rawUint32LE(5).rawUint32LE(1).rawUint32LE(1);
+    for (let i = 0; i < 4; i++) farRepeat.rawByte(0x42);
+    verbatimBlock(farRepeat, 15, 2, symbols);
+    farRepeat.bits(twoSymbolCode(symbols, 256), 1).bits(0, 32);
+    const again = createLzxDecoder(15);
+    assert.equal(again, decoder);
+    assertThrowsCode(() => again.decodeBlock(farRepeat.toBuffer(), 6), 'LZX_MATCH_BEFORE_START', 'input');
+    again.release?.();
+    createLzxDecoder(15); // take it back out of the idle slot
+  });
+
   test('a released decoder refuses to decode', () => {
     const d = createLzxDecoder(15);
     d.release?.();
