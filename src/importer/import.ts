@@ -9,13 +9,13 @@ import type { TrustAnchor } from '../authenticode/trust';
 import type { KnowledgeBase } from '../knowledge/knowledge-base';
 import type { Catalog } from '../catalog/catalog';
 import type { CatalogEntry, ImportEvent, ImportOutcome, MemberRecord, NewCatalogEntry, SignatureRecord } from '../catalog/types';
-import { type CabferryError, describeIoError, internalError, isCabferryError } from '../errors';
+import { type CabferryError, describeIoError, internalError, isCabferryError, usageError } from '../errors';
 import type { PayloadBudgetLimits } from '../io/payload-budget';
 import { inspectPayloadReport, type InspectedMember, type PayloadReport } from '../package/inspect';
 import type { Payload } from '../package/types';
 import { version } from '../version';
 import { ingestFile, ingestStream, notAPayload, type IngestedPayload } from './ingest';
-import { checkSourcePaths, countSources, DEFAULT_SOURCE_LIMITS, walkSources, type SourceItem, type SourceLimits } from './sources';
+import { checkSourcePaths, DEFAULT_SOURCE_LIMITS, surveySources, walkSources, type SourceItem, type SourceLimits } from './sources';
 
 /**
  * `cabferry import`: sources → one pass into the store's temp area (file SHA-256 + Authenticode
@@ -85,7 +85,15 @@ export async function importPayloads(catalog: Catalog, paths: string[], options:
   checkSourcePaths(paths);
   const summary: ImportSummary = { catalog: catalog.dir, imported: 0, duplicates: 0, restored: 0, quarantined: 0, rejected: 0, skipped: 0, bytes: 0, results: [] };
   const actor = importActor();
-  if (options.onProgress) options.onProgress({ type: 'total', items: await countSources(paths, options.limits ?? DEFAULT_SOURCE_LIMITS) });
+  const survey = await surveySources(paths, options.limits ?? DEFAULT_SOURCE_LIMITS);
+  // a transfer bundle among the sources is refused before anything is imported: its payloads
+  // without its check would be an import that did not happen as the operator believes, and half
+  // of a folder imported is not what was asked either (a bundle met by the walk itself, put
+  // there after this survey, is one rejected item: still never walked)
+  if (survey.nestedBundle !== null) {
+    throw usageError(survey.nestedBundle.code, `${survey.nestedBundle.reason}; nothing was imported`, { file: survey.nestedBundle.label });
+  }
+  options.onProgress?.({ type: 'total', items: survey.items });
   for await (const item of walkSources(paths, options.limits ?? DEFAULT_SOURCE_LIMITS)) {
     const result = await importItem(catalog, item, options, actor);
     summary.results.push(result);

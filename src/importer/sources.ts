@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
+import { bundleRootAmong, isBundleFolder } from '../bundle-marker';
 import { describeIoError, inputError } from '../errors';
 import { fileTypeName, openRegularFile } from '../io/regular-file';
 import { unsafeEntryNameReason } from './entry-names';
@@ -12,6 +13,13 @@ import { unsafeEntryNameReason } from './entry-names';
  * yauzl, never extracted to their names). Everything that is not a candidate comes out too,
  * as `skipped` (not a payload at all: a README in a folder) or `rejected` (a payload-looking
  * thing we refuse: unsafe zip name, nested bundle, zip bomb), so the summary accounts for it.
+ *
+ * A transfer bundle (`cabferry export`) is never walked: its payloads taken one by one would skip
+ * its signature, its all-or-nothing rule and the comparison of its records, without a word. A
+ * bundle zip or folder met here (inside a folder, a folder zipped inside a plain zip, or named
+ * directly to this walk rather than to the bundle importer) is one `rejected` item,
+ * BUNDLE_NESTED, that says how to import it as a bundle; `findNestedBundle` finds the first one
+ * before an import starts, so the importer can refuse the whole command instead.
  */
 
 interface SourceBase {
@@ -92,18 +100,43 @@ export async function* walkSources(paths: string[], limits: SourceLimits = DEFAU
   }
 }
 
+export interface SourceSurvey {
+  /** how many items walkSources will yield (each gives one import result), to size a progress bar */
+  items: number;
+  /** the first transfer bundle the walk would refuse (BUNDLE_NESTED), or null */
+  nestedBundle: RejectedSource | null;
+}
+
 /**
- * How many items walkSources will yield for these paths (each gives one import result), found by
- * walking the same folders and bundle directories without reading any payload, so a progress bar
- * can be sized to the real work before it starts.
+ * What walkSources will yield for these paths, found by walking the same folders and zip
+ * directories without reading any payload: how many items, and whether a transfer bundle is
+ * among them — before anything is imported.
  */
-export async function countSources(paths: string[], limits: SourceLimits = DEFAULT_SOURCE_LIMITS): Promise<number> {
-  let n = 0;
-  for await (const _item of walkSources(paths, limits)) n++;
-  return n;
+export async function surveySources(paths: string[], limits: SourceLimits = DEFAULT_SOURCE_LIMITS): Promise<SourceSurvey> {
+  const survey: SourceSurvey = { items: 0, nestedBundle: null };
+  for await (const item of walkSources(paths, limits)) {
+    survey.items++;
+    if (survey.nestedBundle === null && item.kind === 'rejected' && item.code === NESTED_BUNDLE_CODE) survey.nestedBundle = item;
+  }
+  return survey;
+}
+
+export const NESTED_BUNDLE_CODE = 'BUNDLE_NESTED';
+
+function nestedBundle(source: string, reason: string): RejectedSource {
+  return { kind: 'rejected', source, entry: null, label: source, code: NESTED_BUNDLE_CODE, reason };
+}
+
+/** The words for a bundle zip or folder met by the walk: import it on its own, as a bundle. */
+function bundleReason(p: string): string {
+  return `is a transfer bundle (made by \`cabferry export\`): a bundle is imported only on its own, its signature and every file checked — run \`cabferry import ${p}\``;
 }
 
 async function* walkFolder(dir: string, limits: SourceLimits): AsyncGenerator<SourceItem> {
+  if (isBundleFolder(dir)) {
+    yield nestedBundle(dir, bundleReason(dir));
+    return;
+  }
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -148,22 +181,35 @@ async function* walkZip(zipPath: string, limits: SourceLimits): AsyncGenerator<S
     return;
   }
   const zipSize = fs.statSync(zipPath).size;
-  let expanded = 0;
-  let count = 0;
   try {
+    // the whole directory first: a bundle's manifest is its last entry, and none of its
+    // payloads may be handed out before it is seen
+    const listed: yauzl.Entry[] = [];
+    let directoryEnd: RejectedSource | null = null;
     for (;;) {
       let entry: yauzl.Entry | null;
       try {
         entry = await nextEntry(zip);
       } catch (e) {
-        yield reject('ZIP_CORRUPT', `${(e as Error).message}; the rest of the bundle is ignored`);
+        directoryEnd = reject('ZIP_CORRUPT', `${(e as Error).message}; the rest of the bundle is ignored`);
         break;
       }
       if (entry === null) break;
-      if (++count > limits.maxEntries) {
-        yield reject('ZIP_TOO_MANY_ENTRIES', `more than ${limits.maxEntries} entries; the rest of the bundle is ignored`);
+      if (listed.length >= limits.maxEntries) {
+        directoryEnd = reject('ZIP_TOO_MANY_ENTRIES', `more than ${limits.maxEntries} entries; the rest of the bundle is ignored`);
         break;
       }
+      listed.push(entry);
+    }
+    const bundleRoot = bundleRootAmong(listed.map(entryName));
+    if (bundleRoot !== null) {
+      yield nestedBundle(zipPath, bundleRoot === ''
+        ? bundleReason(zipPath)
+        : `holds a transfer bundle in ${bundleRoot}/ (made by \`cabferry export\`): its payloads are not imported one by one, without its signature — extract the zip and run \`cabferry import FOLDER/${bundleRoot}\``);
+      return;
+    }
+    let expanded = 0;
+    for (const entry of listed) {
       const name = entryName(entry);
       const label = `${zipPath}!${name}`;
       if (name.endsWith('/')) continue; // a directory record
@@ -192,14 +238,15 @@ async function* walkZip(zipPath: string, limits: SourceLimits): AsyncGenerator<S
       expanded += entry.uncompressedSize;
       if (expanded > Math.max(zipSize, 1 << 20) * limits.maxExpansionRatio) {
         yield reject('ZIP_BOMB', `bundle expands to over ${limits.maxExpansionRatio}× its size (${zipSize} bytes); refusing this and later entries`, name);
+        directoryEnd = null;
         break;
       }
-      const current = entry;
       yield {
-        kind: 'zip-entry', source: zipPath, entry: name, label, fileName: path.posix.basename(name.replace(/\\/g, '/')), size: current.uncompressedSize,
-        open: () => openEntryStream(zip, current),
+        kind: 'zip-entry', source: zipPath, entry: name, label, fileName: path.posix.basename(name.replace(/\\/g, '/')), size: entry.uncompressedSize,
+        open: () => openEntryStream(zip, entry),
       };
     }
+    if (directoryEnd !== null) yield directoryEnd;
   } finally {
     zip.close();
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BUNDLE_MANIFEST_NAME } from '../bundle-marker';
 import { inputError } from '../errors';
 import { isSafeRelativePath, type ManifestEntry } from '../media/manifest';
 import { unsafeEntryNameReason } from '../importer/entry-names';
@@ -26,7 +27,7 @@ export const BUNDLE_FORMAT = 'cabferry-transfer/1';
 export const RECORD_FORMAT = 'cabferry-transfer-record/1';
 
 export const BUNDLE = {
-  manifest: 'cabferry-bundle.json',
+  manifest: BUNDLE_MANIFEST_NAME,
   signature: 'cabferry-bundle.json.p7s',
   payloads: 'payloads',
   records: 'records',

@@ -2,12 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as yauzl from 'yauzl';
+import { bundleRootAmong, isBundleFolder } from '../bundle-marker';
 import { inputError } from '../errors';
 import { openRegularFile, readRegularFile } from '../io/regular-file';
 import { unsafeEntryNameReason } from '../importer/entry-names';
 import { entryName, MAGIC_EMPTY_ZIP, MAGIC_ZIP, nextEntry, openEntryStream, openZip, readMagic } from '../importer/sources';
 import { walkFiles } from '../media/files';
-import { BUNDLE } from './bundle-format';
 
 /**
  * A transfer bundle as a set of named files, whether it is a zip or a folder: what files it
@@ -35,7 +35,7 @@ export interface BundleSource {
   close(): void;
 }
 
-/** A folder holding cabferry-bundle.json, or a zip whose directory lists it. */
+/** A folder holding cabferry-bundle.json, or a zip whose directory lists it at its root (../bundle-marker.ts). */
 export async function isTransferBundle(p: string): Promise<boolean> {
   let st: fs.Stats;
   try {
@@ -43,7 +43,7 @@ export async function isTransferBundle(p: string): Promise<boolean> {
   } catch {
     return false;
   }
-  if (st.isDirectory()) return fs.existsSync(path.join(p, BUNDLE.manifest));
+  if (st.isDirectory()) return isBundleFolder(p);
   const magic = readMagic(p);
   if (!magic.equals(MAGIC_ZIP) && !magic.equals(MAGIC_EMPTY_ZIP)) return false;
   let zip: yauzl.ZipFile;
@@ -56,7 +56,7 @@ export async function isTransferBundle(p: string): Promise<boolean> {
     for (;;) {
       const entry = await nextEntry(zip);
       if (entry === null) return false;
-      if (entryName(entry) === BUNDLE.manifest) return true;
+      if (bundleRootAmong([entryName(entry)]) === '') return true;
     }
   } catch {
     return false;

@@ -13,7 +13,7 @@ import { BUNDLE, exportBundle, importTransferBundle, openBundle, type BundleImpo
 import { sha256Hex } from '../../src/transfer/bundle-format';
 import { runChild } from '../../scripts/lib/fault';
 import { catalogPayloadKeys } from '../catalog.helpers';
-import { fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
+import { assertErrorDocument, fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
 
 /**
  * Low side → bundle → high side: the same payloads and the same records arrive; an incremental
@@ -126,6 +126,63 @@ describe('a low-side catalog exported and imported into a fresh high-side catalo
     // export refuses to sign without both halves of the signing material
     const unsigned = runCli(['export', '--catalog', low, '--to', path.join(work, 'unsigned.zip')]);
     assert.equal(unsigned.status, 2);
+  });
+});
+
+describe('a transfer bundle met inside what import walks', () => {
+  /** the catalog afterwards: nothing in it, not even a rejected event for a payload of the bundle */
+  function assertNothingImported(high: string): void {
+    const catalog = openCatalog({ dir: high, access: 'read' });
+    try {
+      assert.deepEqual(catalog.entries(), []);
+    } finally {
+      catalog.close();
+    }
+  }
+
+  for (const kind of ['zip', 'folder'] as const) {
+    it(`(${kind}) inside a folder: import FOLDER is refused whole, BUNDLE_NESTED, naming \`cabferry import BUNDLE\`; nothing imported, not even the folder's loose payloads`, () => {
+      const usb = path.join(work, `usb-${kind}`);
+      fs.mkdirSync(usb);
+      const inner = path.join(usb, kind === 'zip' ? 'carried.zip' : 'carried');
+      fs.cpSync(kind === 'zip' ? firstZip : firstFolder, inner, { recursive: true });
+      fs.copyFileSync(fixturePath('payloads', 'Windows6.0-KB4493730-x64.msu'), path.join(usb, 'a-loose.msu'));
+      // an attacker's copy: one record edited, which the bundle's check refuses; walked as a plain source it would pass unseen
+      if (kind === 'folder') {
+        const record = path.join(inner, manifestOf(firstFolder).payloads[0]!.record);
+        fs.writeFileSync(record, fs.readFileSync(record, 'utf8').replace('"sha1OnlyAllowed": false', '"sha1OnlyAllowed": true'));
+      }
+      const high = path.join(work, `high-usb-${kind}`);
+      const text = runCli(['import', '--catalog', high, '--trust', rootPem, usb]);
+      assert.equal(text.status, 2, text.stdout + text.stderr);
+      assert.match(text.stderr, new RegExp(`is a transfer bundle .*run \`cabferry import ${inner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`; nothing was imported \\[BUNDLE_NESTED\\]`));
+      const json = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', usb]);
+      assert.equal(json.status, 2);
+      assertErrorDocument(json.stdout, 'BUNDLE_NESTED');
+      assertNothingImported(high);
+    });
+  }
+
+  it('a bundle folder zipped inside a plain zip is refused the same way (the manifest is the zip\'s last entry)', async () => {
+    const zip = path.join(work, 'plain-holding-bundle.zip');
+    const out = new yazl.ZipFile();
+    const manifest = manifestOf(firstFolder);
+    for (const f of [...manifest.files.map((x) => x.path), BUNDLE.signature, BUNDLE.manifest]) out.addFile(path.join(firstFolder, ...f.split('/')), `export/${f}`);
+    out.end();
+    await new Promise<void>((resolve, reject) => out.outputStream.pipe(fs.createWriteStream(zip)).on('close', resolve).on('error', reject));
+    const high = path.join(work, 'high-plain-zip');
+    const r = runCli(['import', '--catalog', high, '--trust', rootPem, zip]);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /holds a transfer bundle in export\/ .*cabferry import FOLDER\/export`.*\[BUNDLE_NESTED\]/);
+    assertNothingImported(high);
+  });
+
+  it('imported on its own, the same bundle imports as a bundle (its check and all)', () => {
+    const high = path.join(work, 'high-usb-alone');
+    const r = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', path.join(work, 'usb-zip', 'carried.zip')]);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { kind: string; imported: number };
+    assert.deepEqual([doc.kind, doc.imported], ['bundle', 18]);
   });
 });
 
