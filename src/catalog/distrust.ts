@@ -25,8 +25,13 @@ export type Distrust =
   | { kind: 'no-trusted-chain'; code: string | null; detail: string }
   /** the catalog lists it but its blob is missing: its signatures cannot be read, nothing proves it */
   | { kind: 'blob-missing' }
-  /** its blob cannot be read or its signature cannot be parsed */
-  | { kind: 'blob-unreadable'; code: string; detail: string };
+  /** its blob cannot be opened or read (a file-system error; `code` ours, the system's words in `detail`) */
+  | { kind: 'blob-unreadable'; code: string; detail: string }
+  /**
+   * its blob no longer parses as the signed payload that was imported: the cabinet, PE or signature
+   * reader refuses it (`code` is the reader's, e.g. CAB_BAD_MAGIC, TRUNCATED)
+   */
+  | { kind: 'blob-malformed'; code: string; detail: string };
 
 export type DistrustKind = Distrust['kind'];
 
@@ -42,6 +47,7 @@ export function distrustHeadline(d: Distrust): string {
     case 'no-trusted-chain': return 'it chains to no anchor trusted now';
     case 'blob-missing': return 'its blob is missing from the catalog';
     case 'blob-unreadable': return 'its blob cannot be read';
+    case 'blob-malformed': return 'its blob no longer reads as a signed payload';
   }
 }
 
@@ -62,7 +68,9 @@ export function describeDistrust(d: Distrust, withDetail = true): string {
     case 'blob-missing':
       return 'its blob is missing from the catalog: nothing proves its signatures';
     case 'blob-unreadable':
-      return `its blob cannot be read${withDetail ? `: ${d.detail}` : ''}`;
+      return `its blob cannot be read${withDetail ? `: ${d.detail}` : ''} [${d.code}]`;
+    case 'blob-malformed':
+      return `its blob no longer reads as a signed payload${withDetail ? `: ${d.detail}` : ''} [${d.code}]`;
   }
 }
 
@@ -78,5 +86,7 @@ export function distrustRemedy(d: Distrust): string {
     case 'blob-missing':
     case 'blob-unreadable':
       return 'import the same file again to restore its blob (`cabferry catalog check` lists what is missing)';
+    case 'blob-malformed':
+      return '`cabferry catalog check` tells a blob altered on disk (`--repair` removes it; import the original file again) from one this cabferry no longer reads as it was imported (`--deep` compares it with its record)';
   }
 }

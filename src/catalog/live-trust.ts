@@ -1,6 +1,6 @@
 import type { FileVerdict } from '../authenticode/cab';
 import type { TrustAnchor } from '../authenticode/trust';
-import { isCabferryError } from '../errors';
+import { describeIoError, isCabferryError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
 import type { Catalog } from './catalog';
 import type { AnchorRef, Distrust } from './distrust';
@@ -91,7 +91,7 @@ export class TrustJudge {
     try {
       blob = RandomAccessFile.open(this.catalog.blobPath(sha256));
     } catch (e) {
-      return { kind: 'blob-unreadable', code: isCabferryError(e) ? e.code : 'BLOB_UNREADABLE', detail: (e as Error).message };
+      return distrustOfFailure(e, 'open');
     }
     let now: FileVerdict;
     try {
@@ -104,7 +104,7 @@ export class TrustJudge {
       };
       now = loadVerifyTrust()(sha256, blob, { trust: this.trust.anchors(), checkedAt });
     } catch (e) {
-      return { kind: 'blob-unreadable', code: isCabferryError(e) ? e.code : 'BLOB_UNREADABLE', detail: (e as Error).message };
+      return distrustOfFailure(e, 'verify');
     } finally {
       blob.close();
     }
@@ -123,6 +123,31 @@ export class TrustJudge {
     if (oneOff.length > 0) return { kind: 'one-off-anchor', anchors: oneOff, code, detail };
     return { kind: 'no-trusted-chain', code, detail };
   }
+}
+
+/**
+ * A payload whose blob cannot be judged again is never trusted, but why matters to whoever must
+ * act on it: the blob could not be read (a file-system error: blob-unreadable, the system's code),
+ * or its bytes no longer parse as the signed payload that was imported (a cabinet, PE or signature
+ * format error: blob-malformed, with the reader's code). Anything else is a defect of cabferry, not
+ * a fact about the payload: it is thrown on, so the command fails as an internal error (exit 4)
+ * instead of calling the payload untrusted — a verdict nobody could believe, with its cause hidden,
+ * and the same defect would then quietly "distrust" every payload judged.
+ */
+function distrustOfFailure(e: unknown, step: 'open' | 'verify'): Distrust {
+  if (isCabferryError(e)) {
+    // opening: the blob is missing, not a regular file, or the system refuses it
+    if (step === 'open' && e.kind !== 'internal') return { kind: 'blob-unreadable', code: e.code, detail: e.message };
+    if (step === 'verify' && (e.kind === 'input' || e.kind === 'negative')) return { kind: 'blob-malformed', code: e.code, detail: e.message };
+    throw e;
+  }
+  if (isSystemError(e)) return { kind: 'blob-unreadable', code: 'BLOB_UNREADABLE', detail: `cannot read: ${describeIoError(e)}` };
+  throw e;
+}
+
+/** An error the operating system reported (errno code and the call that failed), not one of our own. */
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
 }
 
 /**
