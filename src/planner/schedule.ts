@@ -88,7 +88,7 @@ class SimulatedHost {
       if (d.active) return awaitsSha2(ch.c, dep.kb);
       if (dep.restart === 'required') return `${dep.kb} requires a restart before ${ch.c.kb} can install`;
     }
-    if (ch.c.payload.signatures === 'sha2-only' && ch.c.kb !== this.family.sha2SupportKb && !this.state.sha2Active) {
+    if (ch.c.sha2Only && !this.state.sha2Active && ch.c.kb !== this.family.sha2SupportKb) {
       return this.sha2Installed ? awaitsSha2(ch.c, this.family.sha2SupportKb) : null;
     }
     // a service pack installs alone: nothing may be pending beneath it
@@ -272,22 +272,32 @@ function finalRestart(sim: SimulatedHost, family: KbFamily, steps: PlanStep[], a
 
 /**
  * The usual step's reason, kept with its candidate: one why, needed by nothing, standing for
- * nothing, its requirements (by KB and strength) the same as the last host's; the words depend on
- * nothing else (a build-moving payload's do, on the host's build: those are worded each time).
+ * nothing; the words depend on nothing else than that why and its requirements (by KB and
+ * strength), which differ between hosts only in what of them a host has already: a few variants
+ * per candidate (a build-moving payload's words depend on the host's build: worded each time).
  */
+const REASON_VARIANTS = 4;
+
 function explain(ch: Chosen, base: Baseline): string {
   const c = ch.c;
   const usual = ch.why.length === 1 && ch.neededBy === null && ch.standsFor === null && c.fact?.setsBuild == null;
   if (!usual) return reasonText(ch, base);
-  const known = c.memo.reason;
-  if (known !== null && known.why === ch.why[0] && sameDeps(known.deps, ch.deps)) return known.text;
+  const why = ch.why[0]!;
+  const known = c.memo.reasons;
+  for (let i = 0; i < known.length; i++) {
+    const k = known[i]!;
+    if (k.why === why && sameDeps(k.deps, ch.deps)) return k.text;
+  }
   const text = reasonText(ch, base);
   // (the deps array itself: the resolver is done with it, nothing changes it after)
-  c.memo.reason = { why: ch.why[0]!, deps: ch.deps, text };
+  const variant = { why, deps: ch.deps, text };
+  if (known.length < REASON_VARIANTS) known.push(variant);
+  else known[REASON_VARIANTS - 1] = variant;
   return text;
 }
 
 function sameDeps(a: Chosen['deps'], b: Chosen['deps']): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i]!.kb !== b[i]!.kb || a[i]!.recommended !== b[i]!.recommended) return false;
   return true;
