@@ -17,9 +17,20 @@ import type { PlanStep, SimulatedState } from './types';
  *   finalRestart       what asked for a restart gets it at the end
  */
 
+/**
+ * What a restart cures, for a payload it holds back: a requirement that asks for the restart
+ * first, SHA-2 support that takes effect only after one, a service pack that installs on a freshly
+ * restarted host. One object per cause and host plan (SimulatedHost.wait): the restart's reason
+ * groups the payloads each holds back.
+ */
+type Wait =
+  | { kind: 'restart-required'; by: string }
+  | { kind: 'sha2-active'; sha2Kb: string }
+  | { kind: 'service-pack' };
+
 /** What holds a payload back (SimulatedHost.blocker): FREE, a restart that cures it, or null (only more installs help). */
 const FREE = undefined;
-type Held = string | null | typeof FREE;
+type Held = Wait | null | typeof FREE;
 
 /** The host as the plan changes it. */
 class SimulatedHost {
@@ -30,6 +41,8 @@ class SimulatedHost {
   /** installed since the last restart */
   sinceRestart: Candidate[] = [];
   private last: SimulatedState | null = null;
+  private readonly waits = new Map<string, Wait>();
+  private static readonly SERVICE_PACK: Wait = { kind: 'service-pack' };
 
   constructor(base: Baseline, servicingStackVersion: string | null, private readonly family: KbFamily) {
     this.state = {
@@ -85,30 +98,41 @@ class SimulatedHost {
       if (q.stageOf[at] !== this.stage) continue;
       const dep = q.chosenAt[at]!.c;
       // the SHA-2 reason first: it is the one an admin must not get wrong
-      if (d.active) return awaitsSha2(ch.c, dep.kb);
-      if (dep.restart === 'required') return `${dep.kb} requires a restart before ${ch.c.kb} can install`;
+      if (d.active) return this.wait('sha2-active', dep.kb);
+      if (dep.restart === 'required') return this.wait('restart-required', dep.kb);
     }
     if (ch.c.sha2Only && !this.state.sha2Active && ch.c.kb !== this.family.sha2SupportKb) {
-      return this.sha2Installed ? awaitsSha2(ch.c, this.family.sha2SupportKb) : null;
+      return this.sha2Installed ? this.wait('sha2-active', this.family.sha2SupportKb) : null;
     }
     // a service pack installs alone: nothing may be pending beneath it
-    if (ch.c.role === 'service-pack' && this.sinceRestart.length > 0) return `${ch.c.kb} (service pack) installs on a freshly restarted host`;
+    if (ch.c.role === 'service-pack' && this.sinceRestart.length > 0) return SimulatedHost.SERVICE_PACK;
     return FREE;
+  }
+
+  private wait(kind: 'sha2-active' | 'restart-required', kb: string): Wait {
+    const key = kind === 'sha2-active' ? `+${kb}` : kb;
+    let w = this.waits.get(key);
+    if (w === undefined) this.waits.set(key, (w = kind === 'sha2-active' ? { kind, sha2Kb: kb } : { kind, by: kb }));
+    return w;
   }
 }
 
 /**
- * "KB… is signed with SHA-2 only; KB4474419 (SHA-2 code signing support) takes effect after a
- * restart": on a host without SHA-2 support every SHA-2-only payload waits with these words, and
- * the restart that follows lists them all. A candidate serves every host of its kind, so its words
- * are kept with it (for the family's own SHA-2 support KB; any other is worded each time).
+ * A restart's reason: what it cures, each cause once with the payloads it held back (a host
+ * without SHA-2 support holds back every SHA-2-only payload: a thousand on a far-behind host,
+ * named by the first few and a count; each of their steps says "after KB4474419" itself).
  */
-function awaitsSha2(c: Candidate, sha2Kb: string): string {
-  const known = c.memo.sha2Wait;
-  if (known !== null && known.sha2Kb === sha2Kb) return known.text;
-  const text = `${c.kb} is signed with SHA-2 only; ${sha2Kb} (SHA-2 code signing support) takes effect after a restart`;
-  if (known === null) c.memo.sha2Wait = { sha2Kb, text };
-  return text;
+function restartReason(held: Map<Wait, string[]>): string {
+  const parts: string[] = [];
+  for (const [w, kbs] of held) {
+    const one = kbs.length === 1;
+    switch (w.kind) {
+      case 'restart-required': parts.push(`${w.by} requires a restart before ${listKbs(kbs)} can install`); break;
+      case 'sha2-active': parts.push(`${listKbs(kbs)} ${one ? 'is' : 'are'} signed with SHA-2 only; ${w.sha2Kb} (SHA-2 code signing support) takes effect after a restart`); break;
+      case 'service-pack': parts.push(`${listKbs(kbs)} (service pack${one ? '' : 's'}) install${one ? 's' : ''} on a freshly restarted host`); break;
+    }
+  }
+  return parts.length > 0 ? parts.join('; ') : 'finish the updates installed so far';
 }
 
 function asksForRestart(c: Candidate, family: KbFamily): boolean {
@@ -201,17 +225,23 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
   let remaining = chosen.size;
   // what waits for a restart, and why (a restart that cures it; null: only more installs help)
   let deferred: number[] = [];
-  let deferredWhy: (string | null)[] = [];
+  let deferredWhy: (Wait | null)[] = [];
   while (remaining > 0) {
     const at = heap.pop();
     if (at < 0) {
       if (deferred.length === 0 || (sim.sinceRestart.length === 0 && !sim.state.rebootPending)) {
         throw internalError('PLAN_NO_PROGRESS', `cannot order ${[...chosen.keys()].filter((k) => q.stageOf[q.priorityOf(k)]! < 0).join(', ')} for ${host}`);
       }
-      const distinct = new Set<string>();
-      for (const why of deferredWhy) if (why !== null) distinct.add(why);
-      const reasons = [...distinct];
-      addRestart(reasons.length > 0 ? reasons.join('; ') : 'finish the updates installed so far');
+      const held = new Map<Wait, string[]>();
+      for (let i = 0; i < deferred.length; i++) {
+        const why = deferredWhy[i]!;
+        if (why === null) continue;
+        const kbs = held.get(why);
+        const kb = q.chosenAt[deferred[i]!]!.c.kb;
+        if (kbs) kbs.push(kb);
+        else held.set(why, [kb]);
+      }
+      addRestart(restartReason(held));
       for (const d of deferred) heap.push(d);
       deferred = [];
       deferredWhy = [];

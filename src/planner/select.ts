@@ -38,9 +38,9 @@ export interface Candidate {
    * what the later stages work out about it once and keep for every host of its kind (the
    * candidate lives as long as the run's Planner): its static requirements (resolve.ts), the
    * usual words of its step (schedule.ts: a few variants, as hosts differ in what of its
-   * requirements they have) and of its wait for SHA-2 support
+   * requirements they have)
    */
-  memo: { requirements: StaticRequirements | null; reasons: { why: string; deps: Dep[]; text: string }[]; sha2Wait: { sha2Kb: string; text: string } | null };
+  memo: { requirements: StaticRequirements | null; reasons: { why: string; deps: Dep[]; text: string }[] };
   /** signed with SHA-2 only (its payload's verified signatures) */
   sha2Only: boolean;
 }
@@ -106,7 +106,7 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
       priority: 0,
       inert: CHAIN_OF_ROLE[role] === undefined && role !== 'security-only' && (fact?.supersedes.length ?? 0) === 0 && !namedSuperseded.has(p.kb),
       file,
-      memo: { requirements: null, reasons: [], sha2Wait: null },
+      memo: { requirements: null, reasons: [] },
       sha2Only: p.signatures === 'sha2-only',
     };
     const prev = byKb.get(p.kb);

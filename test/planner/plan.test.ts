@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Payload } from '../../src/package/types';
@@ -141,6 +142,24 @@ describe('planInstall: goals, reboots and applicability', () => {
     assert.deepEqual(sequence(plan), ['KB4493471', 'reboot']);
     const ssuOnly = planInstall(fresh(), catalog(), kb, { kind: 'target', kbs: ['KB4493730'] });
     assert.deepEqual(sequence(ssuOnly), ['KB4493730'], 'an SSU that never restarts needs no reboot');
+  });
+
+  it('a restart names what it cures once, with the payloads it held back counted past the first five', () => {
+    // nine SHA-2-only hotfixes wait for KB4474419 beside the SHA-2-only SSU (the rollup waits for that SSU)
+    const hotfixes = Array.from({ length: 9 }, (_, i) => {
+      const id = `KB39000${i}0`;
+      const fileName = `Windows6.0-${id}-x64.msu`;
+      return nt60Payload('KB4493471', 'amd64', { kb: id, kind: 'hotfix', signatures: 'sha2-only', restart: 'never', fileName, sha256: createHash('sha256').update(fileName).digest('hex') });
+    });
+    const plan = planInstall(fresh(), [...catalog(), ...hotfixes], kb, current);
+    const restart = plan.steps.find((s) => s.action === 'reboot')!;
+    assert.equal(restart.reason, 'KB3900000, KB3900010, KB3900020, KB3900030, KB3900040 and 5 more are signed with SHA-2 only; KB4474419 (SHA-2 code signing support) takes effect after a restart');
+    // who they are is in their own steps, after the restart
+    const after = plan.steps.slice(restart.n);
+    for (const k of [...hotfixes.map((h) => h.kb), 'KB4520002']) assert.match(after.find((s) => s.kb === k)!.reason, /after KB4474419.*signed with SHA-2 only/, k);
+    // one held back: the words it always had
+    const one = planInstall(fresh(), catalog(), kb, current);
+    assert.equal(one.steps[2]!.reason, 'KB5016129 is signed with SHA-2 only; KB4474419 (SHA-2 code signing support) takes effect after a restart');
   });
 
   it('--target pulls in the minimal prerequisite closure and names unknown targets as missing', () => {
