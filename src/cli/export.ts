@@ -13,6 +13,7 @@ interface ExportCliOptions {
   signKey: string;
   signCert: string;
   signPassEnv?: string;
+  allowIncomplete?: boolean;
   json?: boolean;
 }
 
@@ -28,6 +29,7 @@ export function register(program: Command): void {
     .option('--catalog <dir>', 'catalog folder (default: $CABFERRY_CATALOG, else the per-user data folder)')
     .option('--since <date>', 'only payloads first imported into this catalog on or after DATE (ISO 8601)')
     .option('--since-bundle <bundle>', 'only payloads that this earlier bundle (and those it followed) did not carry')
+    .option('--allow-incomplete', 'exit 0 although payloads the catalog does not trust now were left out of the bundle (they are left out either way)')
     .option('--json', 'print one JSON document')
     .action(
       action(async (opts: ExportCliOptions) => {
@@ -51,9 +53,13 @@ export function register(program: Command): void {
         });
         progress.stop();
         for (const w of result.warnings) warn(w);
+        if (!result.complete) {
+          warn(`INCOMPLETE bundle: ${result.leftOut.length} payload(s) left out, not trusted now: ${result.leftOut.map((p) => `${p.kb ?? p.fileName} (${p.sha256.slice(0, 12)}…)`).join(', ')}`);
+        }
         if (opts.json) printJson(result);
         else process.stdout.write(exportText(result));
-        return ExitCode.ok;
+        // an incomplete result is a negative one unless the operator said it is acceptable (as stage's --allow-incomplete)
+        return result.complete || opts.allowIncomplete === true ? ExitCode.ok : ExitCode.negative;
       }),
     );
 }
@@ -70,6 +76,12 @@ function exportText(r: ExportBundleResult): string {
   const lines = [
     `Exported ${r.payloads.length} payload(s), ${formatBytes(r.bytes)}, to ${r.to} (${r.kind})${selection.length > 0 ? ` — ${selection.join(', ')}` : ''}`,
     ...r.payloads.map((p) => `  ${(p.kb ?? '').padEnd(10)} ${p.fileName}`),
+    ...(r.leftOut.length === 0
+      ? []
+      : [
+        `LEFT OUT ${r.leftOut.length} payload(s) the catalog does not trust now (not in the bundle; a later --since-bundle export carries them once they are trusted again):`,
+        ...r.leftOut.map((p) => `  ${(p.kb ?? '').padEnd(10)} ${p.fileName} (${p.sha256.slice(0, 12)}…): ${p.reason}; ${p.remedy}`),
+      ]),
     `Manifest: ${r.files} files, signed by "${r.signer}"; SHA-256 ${r.manifestSha256}`,
     `Next incremental export: cabferry export --since-bundle ${r.to} --to NEW`,
   ];

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import * as yazl from 'yazl';
 import { openCatalog, type Catalog } from '../catalog/catalog';
 import { exportBlob } from '../catalog/export-blob';
+import { catalogTrust, describeDistrust, distrustRemedy, TrustJudge, type Distrust } from '../catalog/live-trust';
 import type { CatalogEntry } from '../catalog/types';
 import { CabferryError, describeIoError, inputError, internalError, usageError } from '../errors';
 import { writeFileAtomic } from '../media/files';
@@ -38,6 +39,14 @@ import { makeDirectories } from '../io/make-directories';
  * need it) or a folder. Every blob is re-hashed as it is read: bytes altered in the store are
  * never handed on. The manifest is the last thing written, so an interrupted export leaves
  * something no importer takes for a bundle.
+ *
+ * Trust is live here too: a payload that does not chain now to an anchor of the catalog's trust
+ * set (catalog/live-trust.ts) is never put into a bundle. The high side would verify it again,
+ * but the low side does not hand on what it no longer vouches for, and does not do it silently:
+ * each one left out is in the result with why and what to do (`leftOut`), the export is then
+ * incomplete, and the CLI exits 1 for it unless --allow-incomplete (as `plan` and `stage` do
+ * for a plan without its untrusted payloads). A later --since-bundle export carries them once
+ * they are trusted again (a bundle lists only what it carries).
  */
 
 export interface ExportBundleOptions {
@@ -69,6 +78,15 @@ export interface ExportedPayload {
   kb: string | null;
 }
 
+/** A payload the selection held that the bundle does not carry: the catalog does not trust it now. */
+export interface LeftOutPayload extends ExportedPayload {
+  distrust: Distrust;
+  /** why, in words (the same words catalog check, plan and stage use) */
+  reason: string;
+  /** what the operator can do about it */
+  remedy: string;
+}
+
 export interface ExportBundleResult {
   to: string;
   kind: 'zip' | 'folder';
@@ -79,6 +97,10 @@ export interface ExportBundleResult {
   /** payloads left out because an earlier bundle carried them */
   carriedBefore: number;
   payloads: ExportedPayload[];
+  /** payloads the selection held but the catalog does not trust now: not in the bundle */
+  leftOut: LeftOutPayload[];
+  /** false when anything was left out */
+  complete: boolean;
   bytes: number;
   files: number;
   manifestSha256: string;
@@ -107,10 +129,18 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
     // an unusable key or certificate must fail before anything is read or written
     const material = loadSigningMaterial({ ...options.signing, anchors: catalog.trustAnchors(), now });
     const carriedBefore = previous === null ? [] : [...new Set([...previous.manifest.carriedBefore, ...previous.manifest.payloads.map((p) => p.sha256)])].sort();
-    const chosen = selectPayloads(catalog, options.since, new Set(carriedBefore));
+    const selected = selectPayloads(catalog, options.since, new Set(carriedBefore));
     // each payload travels under the name stage gives it (its verified metadata), not the name it first arrived under
     const names = catalogFileNames(catalog.payloads(), loadKnowledgeBase());
     const nameOf = (e: CatalogEntry): string => names.get(e.sha256) ?? e.fileName;
+    const judge = new TrustJudge(catalog, catalogTrust(catalog));
+    const chosen: CatalogEntry[] = [];
+    const leftOut: LeftOutPayload[] = [];
+    for (const e of selected) {
+      const distrust = judge.distrustOf(e.sha256);
+      if (distrust === null) chosen.push(e);
+      else leftOut.push({ ...exported(e, nameOf), distrust, reason: describeDistrust(distrust), remedy: distrustRemedy(distrust) });
+    }
     const files = planFiles(catalog, chosen, nameOf);
     const manifest: TransferManifest = {
       format: BUNDLE_FORMAT,
@@ -137,7 +167,9 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
       since: manifest.since,
       follows: manifest.follows,
       carriedBefore: carriedBefore.length,
-      payloads: chosen.map((e) => ({ sha256: e.sha256, size: e.size, fileName: nameOf(e), kb: e.payload?.kb ?? null })),
+      payloads: chosen.map((e) => exported(e, nameOf)),
+      leftOut,
+      complete: leftOut.length === 0,
       bytes: chosen.reduce((n, e) => n + e.size, 0),
       files: files.length + 2,
       manifestSha256: sha256Hex(manifestBytes),
@@ -147,6 +179,10 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
   } finally {
     catalog.close();
   }
+}
+
+function exported(e: CatalogEntry, nameOf: (e: CatalogEntry) => string): ExportedPayload {
+  return { sha256: e.sha256, size: e.size, fileName: nameOf(e), kb: e.payload?.kb ?? null };
 }
 
 function checkDestination(to: string, kind: 'zip' | 'folder'): void {

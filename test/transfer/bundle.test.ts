@@ -45,6 +45,8 @@ before(async () => {
   } finally {
     catalog.close();
   }
+  // what the low side exports is what its own trust set vouches for now (live trust), not a one-off --trust
+  assert.equal(runCli(['trust', 'add', rootPem, '--catalog', low]).status, 0);
   firstZip = path.join(work, 'first.zip');
   firstFolder = path.join(work, 'first');
   await exportBundle({ catalog: low, to: firstZip, signing: signing() });
@@ -183,6 +185,53 @@ describe('a transfer bundle met inside what import walks', () => {
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as { kind: string; imported: number };
     assert.deepEqual([doc.kind, doc.imported], ['bundle', 18]);
+  });
+});
+
+describe('export of payloads the low side does not trust now', () => {
+  const signArgs = ['--sign-key', fixturePath('pki', 'leaf-rsa.key'), '--sign-cert', fixturePath('pki', 'leaf-rsa-chain.pem')];
+  interface ExportJson { complete: boolean; payloads: { sha256: string }[]; leftOut: { sha256: string; kb: string; distrust: { kind: string }; reason: string; remedy: string }[] }
+
+  it('after trust remove: every payload is left out of the bundle and named with why (text and --json), exit 1; --allow-incomplete exits 0', async () => {
+    const lowCopy = path.join(work, 'low-anchor-removed');
+    fs.cpSync(low, lowCopy, { recursive: true });
+    const fingerprint = trust()[0]!.certificate.sha256Fingerprint;
+    assert.equal(runCli(['trust', 'remove', fingerprint, '--catalog', lowCopy]).status, 0);
+
+    const text = runCli(['export', '--catalog', lowCopy, '--to', path.join(work, 'untrusted.zip'), ...signArgs]);
+    assert.equal(text.status, 1, text.stderr);
+    assert.match(text.stdout, /^Exported 0 payload\(s\)/m);
+    assert.match(text.stdout, /^LEFT OUT 18 payload\(s\) the catalog does not trust now/m);
+    const lines = text.stdout.split('\n').filter((l) => /^ {2}KB\d+ +Windows.*: untrusted since the anchor was removed: it chained to "Cabferry Test Root CA".*; `cabferry trust add` the anchor again/.test(l));
+    assert.equal(lines.length, 18, text.stdout);
+    assert.match(text.stderr, /INCOMPLETE bundle: 18 payload\(s\) left out/);
+
+    const to = path.join(work, 'untrusted-allowed');
+    const json = runCli(['export', '--catalog', lowCopy, '--to', to, '--json', '--allow-incomplete', ...signArgs]);
+    assert.equal(json.status, 0, json.stderr);
+    const doc = JSON.parse(json.stdout) as ExportJson;
+    assert.equal(doc.complete, false);
+    assert.deepEqual(doc.payloads, []);
+    assert.equal(doc.leftOut.length, 18);
+    assert.ok(doc.leftOut.every((p) => p.distrust.kind === 'anchor-removed' && /trust add/.test(p.remedy)), JSON.stringify(doc.leftOut[0]));
+    // nothing of them is in the bundle: not in the manifest, not as a file
+    assert.deepEqual(manifestOf(to).payloads, []);
+    assert.ok(!fs.existsSync(path.join(to, 'payloads')));
+  });
+
+  it('one payload whose blob is missing is left out with blob-missing; the others are carried, and the bundle imports on the high side', async () => {
+    const lowCopy = path.join(work, 'low-missing-blob');
+    fs.cpSync(low, lowCopy, { recursive: true });
+    const gone = manifestOf(firstFolder).payloads[0]!.sha256;
+    fs.rmSync(path.join(lowCopy, 'blobs', gone.slice(0, 2), gone.slice(2)));
+    const to = path.join(work, 'missing-blob-bundle');
+    const r = await exportBundle({ catalog: lowCopy, to, signing: signing() });
+    assert.equal(r.complete, false);
+    assert.deepEqual(r.leftOut.map((p) => [p.sha256, p.distrust.kind]), [[gone, 'blob-missing']]);
+    assert.equal(r.payloads.length, 17);
+    assert.ok(!manifestOf(to).payloads.some((p) => p.sha256 === gone));
+    const s = await importInto(path.join(work, 'high-missing-blob'), to);
+    assert.deepEqual([s.refused, s.imported], [false, 17]);
   });
 });
 
