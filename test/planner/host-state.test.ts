@@ -1,0 +1,69 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
+import { checkInstalledClaims } from '../../src/planner/host-state';
+import type { HostInventory, InventoryEvidence } from '../../src/planner/types';
+
+const nt60 = loadKnowledgeBase().families.find((f) => f.ntVersion === '6.0')!;
+
+/** an inventory file whose installed list counts how often it is read */
+function countedEvidence(file: string, installed: string[], facts: InventoryEvidence['facts'], reads: { n: number }): InventoryEvidence {
+  return {
+    file,
+    facts,
+    get installed(): string[] {
+      reads.n++;
+      return installed;
+    },
+  };
+}
+
+function host(installed: string[], evidence: InventoryEvidence[]): HostInventory {
+  return {
+    name: 'H', product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: null, architecture: 'amd64', servicePack: 2,
+    installed, servicingStackVersion: null, sha2CodeSigning: null, pendingReboot: false, sources: ['systeminfo'], unknown: [],
+    sections: { hotfixes: true }, esuLicence: null, files: [], evidence, conflicts: [],
+  };
+}
+
+describe('checkInstalledClaims', () => {
+  // KB4493471 (a 2019 rollup) moves the build to 6003: a.txt, which lists it on a host reporting 6002, is no witness
+  const onlyA = Array.from({ length: 400 }, (_, i) => `KB${3_100_000 + i}`);
+  const both = Array.from({ length: 400 }, (_, i) => `KB${3_200_000 + i}`);
+  const onlyB = Array.from({ length: 400 }, (_, i) => `KB${3_300_000 + i}`);
+  const installed = ['KB4493471', ...onlyA, ...both, ...onlyB];
+
+  it('reads each file\'s installed list a bounded number of times however many KBs the host has (was once per installed KB)', () => {
+    const reads = { n: 0 };
+    const evidence = [
+      countedEvidence('a.txt', ['KB4493471', ...onlyA, ...both, 'KB4493471'], { build: 6002 }, reads),
+      countedEvidence('b.txt', [...both, ...onlyB], {}, reads),
+    ];
+    checkInstalledClaims(host(installed, evidence), nt60);
+    assert.ok(reads.n <= 2 * evidence.length, `installed lists read ${reads.n} times for ${evidence.length} files`);
+  });
+
+  it('believes a KB another file witnesses, doubts what only a contradicting file lists, names each file once', () => {
+    const reads = { n: 0 };
+    const evidence = [
+      countedEvidence('a.txt', ['KB4493471', ...onlyA, ...both, 'KB4493471'], { build: 6002 }, reads),
+      countedEvidence('b.txt', [...both, ...onlyB], {}, reads),
+    ];
+    const { conflicts, believed, doubted } = checkInstalledClaims(host(installed, evidence), nt60);
+    assert.deepEqual(doubted, ['KB4493471', ...onlyA]);
+    assert.deepEqual([...believed], [...both, ...onlyB]);
+    assert.deepEqual(conflicts, [{
+      fact: 'build',
+      claims: [
+        { claim: { kind: 'fact', fact: 'build', value: 6002 }, files: ['a.txt'] },
+        { claim: { kind: 'installed', kb: 'KB4493471', implies: { fact: 'build', value: 6003 } }, files: ['a.txt'] },
+      ],
+    }]);
+  });
+
+  it('without per-file evidence, doubts only the contradicting claim', () => {
+    const { believed, doubted } = checkInstalledClaims(host(installed, []), nt60);
+    assert.deepEqual(doubted, ['KB4493471']);
+    assert.equal(believed.size, installed.length - 1);
+  });
+});
