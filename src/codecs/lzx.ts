@@ -73,6 +73,16 @@ const idleDecoders = new Map<number, LzxDecoder>();
 /** The aligned-offset table verbatim blocks read through: every entry consumes 0 bits and adds 0. */
 const NO_ALIGNED_OFFSETS = new Uint32Array(1 << 7);
 
+/**
+ * Output bytes one decodeRun call decodes at most (before finishing the match it is in). Slices
+ * instead of whole runs: V8 compiles the hot loop once it has seen it run, and a first call that
+ * ran a whole 32 KiB frame had it compiled mid-loop (on-stack replacement) before the code after
+ * the loop and the start of the next call had ever run, so the compiled code was thrown away at
+ * the loop's end and compiled again (each compile of decodeRun costs tens of milliseconds). Short
+ * calls give it a complete picture before it compiles; a call costs a few field loads.
+ */
+const DECODE_SLICE = 1024;
+
 /** Frames after this one are not E8-translated (the format counts frames in 15 bits). */
 const E8_MAX_FRAMES = 32768;
 /** E8 translation leaves the last 10 bytes of a frame alone. */
@@ -119,6 +129,14 @@ export class LzxDecoder implements BlockDecoder {
   private declare intelStarted: boolean;
 
   private declare blockType: number;
+  /**
+   * The table the aligned-offset read of a match goes through: the aligned tree's in an aligned
+   * block; in a verbatim block one whose every entry is "0 bits, value 0", so the read runs (and
+   * costs nothing) in every block and V8 has seen it before the first aligned block arrives instead
+   * of throwing its optimized code away there. A field set with the block type, not chosen in the
+   * hot loop's prologue: a branch V8 has not seen taken when it compiles is another deoptimization.
+   */
+  private declare alignedOffsets: Uint32Array;
   private declare blockLength: number;
   private declare blockRemaining: number;
   private declare r0: number;
@@ -160,6 +178,7 @@ export class LzxDecoder implements BlockDecoder {
     this.intelFileSize = 0;
     this.intelStarted = false;
     this.blockType = 0;
+    this.alignedOffsets = NO_ALIGNED_OFFSETS;
     this.blockLength = 0;
     this.blockRemaining = 0;
     this.r0 = 1;
@@ -219,7 +238,9 @@ export class LzxDecoder implements BlockDecoder {
         this.bits.readBytes(this.window, this.windowPos, run);
         this.windowPos += run;
       } else {
-        this.decodeRun(this.windowPos + run);
+        const runEnd = this.windowPos + run;
+        const endsBlock = run === this.blockRemaining;
+        while (this.windowPos < runEnd) this.decodeRun(runEnd, endsBlock, Math.min(runEnd, this.windowPos + DECODE_SLICE));
       }
       this.blockRemaining -= run;
     }
@@ -265,6 +286,7 @@ export class LzxDecoder implements BlockDecoder {
       this.failOrOverrun('LZX_BAD_BLOCK_TYPE', `bad block type ${type} (expected 1 verbatim, 2 aligned or 3 uncompressed)`);
     }
     this.blockType = type;
+    this.alignedOffsets = type === LzxBlockType.aligned ? this.alignedTree.table : NO_ALIGNED_OFFSETS;
     this.blockLength = size;
     this.blockRemaining = size;
 
@@ -351,11 +373,12 @@ export class LzxDecoder implements BlockDecoder {
   }
 
   /**
-   * Decode literals and matches of a verbatim or aligned block until `runEnd` (the end of the
-   * block or of the frame, whichever comes first). The hot loop: bit buffer, window position and
-   * repeated offsets are kept in locals and stored back at the end.
+   * Decode literals and matches of a verbatim or aligned block from the window position until
+   * `sliceEnd` or a little past it (a match crossing it is copied whole), never past `runEnd`: the
+   * end of the block (`runEndsBlock`) or of the frame, whichever comes first. The hot loop: bit
+   * buffer, window position and repeated offsets are kept in locals and stored back at the end.
    */
-  private decodeRun(runEnd: number): void {
+  private decodeRun(runEnd: number, runEndsBlock: boolean, sliceEnd: number): void {
     const bits = this.bits;
     const win = this.window;
     const windowSize = this.windowSize;
@@ -367,15 +390,11 @@ export class LzxDecoder implements BlockDecoder {
     const lengthShift = this.lengthTree.primaryShift;
     const lengthMask = this.lengthTree.subtableMask;
     const lengthEmpty = this.lengthTree.empty;
-    // Verbatim blocks look up a table whose every entry is "0 bits, value 0": the aligned-offset
-    // read then runs (and costs nothing) in every block, so V8 has seen it before the first
-    // aligned block arrives instead of throwing its optimized code away there.
-    const alignedTable = aligned ? this.alignedTree.table : NO_ALIGNED_OFFSETS;
+    const alignedTable = this.alignedOffsets;
     const alignedShift = this.alignedTree.primaryShift;
     const windowMask = windowSize - 1;
     // a match may reach back this far: to the start of the output until the window has wrapped
     const wrapped = this.windowWrapped;
-    const runEndsBlock = runEnd - this.windowPos === this.blockRemaining;
     const extraBitsOf = LZX_EXTRA_BITS;
     const positionBaseOf = LZX_POSITION_BASE;
 
@@ -388,7 +407,7 @@ export class LzxDecoder implements BlockDecoder {
 
     // Refills are written out inline (`if (bitCount < 16) …`): a helper taking the locals would
     // cost a call per symbol. Each adds one 16-bit word below the buffered bits.
-    while (pos < runEnd) {
+    while (pos < sliceEnd) {
       if (bitCount < 16) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
       let peek = bitBuf >>> 16;
       let e = mainTable[peek >>> mainShift]!;
