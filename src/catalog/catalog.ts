@@ -76,6 +76,13 @@ interface EventRow {
   cabferry_version: string;
 }
 
+/** An anchor `trust remove` took out of the trust set: its certificate too (null for removals before schema 4). */
+export interface RemovedTrustAnchor {
+  subject: string;
+  removedAt: string;
+  der: Buffer | null;
+}
+
 export class Catalog {
   constructor(
     readonly dir: string,
@@ -431,9 +438,9 @@ export class Catalog {
   }
 
   /** Anchors `trust remove` took out of the trust set (and not added back since), by fingerprint. */
-  removedTrustAnchors(): Map<string, { subject: string; removedAt: string }> {
-    const rows = this.prepare<[], { fingerprint: string; subject: string; removed_at: string }>('SELECT * FROM trust_anchor_removals').all();
-    return new Map(rows.map((r) => [r.fingerprint, { subject: r.subject, removedAt: r.removed_at }]));
+  removedTrustAnchors(): Map<string, RemovedTrustAnchor> {
+    const rows = this.prepare<[], { fingerprint: string; subject: string; removed_at: string; der: Buffer | null }>('SELECT * FROM trust_anchor_removals').all();
+    return new Map(rows.map((r) => [r.fingerprint, { subject: r.subject, removedAt: r.removed_at, der: r.der }]));
   }
 
   /** Add anchors; returns, per fingerprint, whether it was new. */
@@ -467,8 +474,8 @@ export class Catalog {
       if (matches.length > 1) throw usageError('TRUST_ANCHOR_AMBIGUOUS', `${matches.length} trust anchors start with ${fingerprint}; give more digits`);
       this.prepare('DELETE FROM trust_anchors WHERE fingerprint = ?').run(matches[0].fingerprint);
       this
-        .prepare('INSERT OR REPLACE INTO trust_anchor_removals (fingerprint, subject, removed_at) VALUES (?, ?, ?)')
-        .run(matches[0].fingerprint, matches[0].subject, new Date().toISOString());
+        .prepare('INSERT OR REPLACE INTO trust_anchor_removals (fingerprint, subject, removed_at, der) VALUES (?, ?, ?, ?)')
+        .run(matches[0].fingerprint, matches[0].subject, new Date().toISOString(), matches[0].der);
       return matches[0];
     });
   }

@@ -14,13 +14,17 @@ export interface AnchorRef {
 
 /** Why a payload does not chain, now, to an anchor the caller trusts. */
 export type Distrust =
-  /** when imported it chained to anchors of the catalog's trust set that were removed since */
+  /**
+   * it chained to anchors of the catalog's trust set that were removed since: as the import's
+   * record says, or, for a row without one, as its signatures show against the removed certificates
+   */
   | { kind: 'anchor-removed'; anchors: AnchorRef[]; code: string | null; detail: string }
   /** imported with a one-off `import --trust` anchor that the catalog's trust set does not hold */
   | { kind: 'one-off-anchor'; anchors: AnchorRef[]; code: string | null; detail: string }
   /**
-   * its signatures chain to no anchor trusted now, and the import's record names no anchor that
-   * explains it (no verdict was stored, or it chained to an anchor still held and fails now)
+   * its signatures chain to no anchor trusted now, and nothing names an anchor that explains it:
+   * it chained to an anchor still held and fails now, or no verdict was stored and its signatures
+   * chain to no removed anchor whose certificate the catalog kept (removals before schema 4 kept none)
    */
   | { kind: 'no-trusted-chain'; code: string | null; detail: string }
   /** the catalog lists it but its blob is missing: its signatures cannot be read, nothing proves it */

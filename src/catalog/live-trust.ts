@@ -1,8 +1,8 @@
 import type { FileVerdict } from '../authenticode/cab';
-import type { TrustAnchor } from '../authenticode/trust';
+import { trustAnchorsFromDer, type TrustAnchor } from '../authenticode/trust';
 import { describeIoError, isCabferryError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
-import type { Catalog } from './catalog';
+import type { Catalog, RemovedTrustAnchor } from './catalog';
 import type { AnchorRef, Distrust } from './distrust';
 
 export { describeDistrust, distrustRemedy, type AnchorRef, type Distrust, type DistrustKind } from './distrust';
@@ -14,7 +14,9 @@ export { describeDistrust, distrustRemedy, type AnchorRef, type Distrust, type D
  * after `trust remove` it is "untrusted since the anchor was removed" (`trust add` of the anchor
  * makes it fine again); imported with a one-off `import --trust` anchor the catalog does not hold,
  * it is not offered until that anchor is added to the trust set; with no stored import verdict it
- * is judged from its signatures all the same; without its blob nothing proves it.
+ * is judged from its signatures all the same (and, when they chain to an anchor `trust remove`
+ * took out, "untrusted since the anchor was removed" too: the catalog keeps removed anchors'
+ * certificates); without its blob nothing proves it.
  *
  * Each payload is judged at most once per judge: `plan` and `stage` judge the payloads their plans
  * would install, `catalog check` every imported one. A payload whose stored import verdict is
@@ -31,8 +33,8 @@ export interface LiveTrust {
   held: ReadonlySet<string>;
   /** those anchors as certificates: parsed only when a payload must be judged from its signatures */
   anchors: () => TrustAnchor[];
-  /** anchors removed from the catalog's trust set (and not added back), by SHA-256 fingerprint */
-  removed: Map<string, { subject: string; removedAt: string }>;
+  /** anchors removed from the catalog's trust set (and not added back), by SHA-256 fingerprint, with their certificates where kept */
+  removed: Map<string, RemovedTrustAnchor>;
 }
 
 /** The catalog's own trust set and removals. */
@@ -103,13 +105,34 @@ export class TrustJudge {
         return at === null ? undefined : new Date(at);
       };
       now = loadVerifyTrust()(sha256, blob, { trust: this.trust.anchors(), checkedAt });
+      if (now.verdict === 'valid') return null;
+      // no record names what it chained to: whether it chains to an anchor removed since is
+      // asked of its signatures, against the removed anchors' certificates beside those held
+      const removedRelied = imported === null ? this.removedAnchorsChainedTo(sha256, blob, checkedAt) : [];
+      if (removedRelied.length > 0) return { kind: 'anchor-removed', anchors: removedRelied, code: now.code, detail: now.reason };
     } catch (e) {
       return distrustOfFailure(e, 'verify');
     } finally {
       blob.close();
     }
-    if (now.verdict === 'valid') return null;
     return this.why(now, imported);
+  }
+
+  private removedAnchors: TrustAnchor[] | undefined;
+
+  /**
+   * The removed anchors a payload's signatures chain to when they are added back to the trust
+   * (verified again, at the same times): none when it fails for another reason, or when the
+   * catalog kept no removed certificate (removals before schema 4).
+   */
+  private removedAnchorsChainedTo(sha256: string, blob: RandomAccessFile, checkedAt: (index: number) => Date | undefined): AnchorRef[] {
+    this.removedAnchors ??= [...this.trust.removed].flatMap(([fingerprint, r]) => (r.der === null ? [] : trustAnchorsFromDer([r.der], `anchor ${fingerprint.slice(0, 16)} removed ${r.removedAt}`)));
+    if (this.removedAnchors.length === 0) return [];
+    const again = loadVerifyTrust()(sha256, blob, { trust: [...this.trust.anchors(), ...this.removedAnchors], checkedAt });
+    if (again.verdict !== 'valid') return [];
+    return anchorsReliedOn(again)
+      .filter((a) => this.trust.removed.has(a.fingerprint))
+      .map((a) => ({ ...a, removedAt: this.trust.removed.get(a.fingerprint)!.removedAt }));
   }
 
   /** What the import's record says about a payload that does not chain now. */

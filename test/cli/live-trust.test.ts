@@ -200,7 +200,7 @@ describe('trust is live', () => {
     assert.equal(stage(catalog, to).status, 0);
   });
 
-  test('a row with no stored verdict is judged from its signatures: after trust remove it is left out ("chains to no anchor trusted now"), after trust add it is planned again', () => {
+  test('a row with no stored verdict is judged from its signatures: after trust remove it is left out "untrusted since the anchor was removed" (its signatures chain to the removed certificate), after trust add it is planned again', () => {
     const catalog = newCatalog('no-verdict', [root]);
     const sha256 = sha256Of(catalog, SHA2_SUPPORT_X64);
     const db = new Database(path.join(catalog, 'catalog.sqlite'));
@@ -209,18 +209,31 @@ describe('trust is live', () => {
     // still trusted while its anchor is: judged at the time it was imported, not skipped
     assert.equal(plan(catalog).status, 0);
 
-    assert.equal(runCli(['trust', 'remove', rootFingerprint.slice(0, 16), '--catalog', catalog]).status, 0);
+    const removal = runCli(['trust', 'remove', rootFingerprint.slice(0, 16), '--catalog', catalog, '--json']);
+    assert.equal(removal.status, 0);
+    // trust remove names it among the payloads the removal untrusts, with those that kept their verdict
+    assert.ok((JSON.parse(removal.stdout) as { untrustedPayloads: string[] }).untrustedPayloads.includes(sha256));
     const planned = plan(catalog);
     assert.equal(planned.status, 1);
-    assertLeftOut(planned.doc.hosts[0]!, 'no-trusted-chain');
+    assertLeftOut(planned.doc.hosts[0]!, 'anchor-removed');
+    const skip = planned.doc.hosts[0]!.skipped.find((s) => s.cause.kind === 'untrusted' && s.cause.file === SHA2_SUPPORT_X64)!;
+    assert.deepEqual(skip.cause.distrust?.anchors?.map((a) => [a.fingerprint, a.subject]), [[rootFingerprint, 'Cabferry Test Root CA']]);
     const c = check(catalog);
     const row = c.doc.problems.find((x) => x.sha256 === sha256);
     assert.equal(row?.kind, 'untrusted-payload', JSON.stringify(c.doc.problems));
-    assert.equal(row.distrust, 'no-trusted-chain');
-    assert.match(row.detail, /chains to no anchor trusted now/);
+    assert.equal(row.distrust, 'anchor-removed');
+    assert.match(row.detail, /untrusted since the anchor was removed: it chained to "Cabferry Test Root CA"/);
     const refused = stage(catalog, path.join(work, 'media-no-verdict'));
     assert.equal(refused.status, 1);
-    assert.match(refused.stderr, /KB4474419 \([0-9a-f]{12}…\).*chains to no anchor trusted now.*\[MEDIA_PAYLOAD_UNTRUSTED\]/);
+    assert.match(refused.stderr, /KB4474419 \([0-9a-f]{12}…\).*untrusted since the anchor was removed.*\[MEDIA_PAYLOAD_UNTRUSTED\]/);
+
+    // a removal recorded before the catalog kept removed certificates (schema 3): it cannot be known
+    const edit = new Database(path.join(catalog, 'catalog.sqlite'));
+    edit.prepare('UPDATE trust_anchor_removals SET der = NULL').run();
+    edit.close();
+    const unknown = check(catalog).doc.problems.find((x) => x.sha256 === sha256);
+    assert.equal(unknown?.distrust, 'no-trusted-chain');
+    assert.match(unknown.detail, /chains to no anchor trusted now/);
 
     assert.equal(runCli(['trust', 'add', root, '--catalog', catalog]).status, 0);
     assert.equal(plan(catalog).status, 0);
