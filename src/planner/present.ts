@@ -64,13 +64,17 @@ export function describeSkip(kb: string, cause: SkipCause): string {
   }
 }
 
-function describeNeed(need: Need): string {
+/** how a knowledge-base source is quoted: in full, or by a reference to a list of sources (planText) */
+type Cite = (source: string) => string;
+const inFull: Cite = (source) => source;
+
+function describeNeed(need: Need, cite: Cite): string {
   switch (need.kind) {
     case 'service-pack': return `updates for NT ${need.ntVersion} apply from service pack ${need.servicePack} on`;
-    case 'prerequisite': return need.source;
+    case 'prerequisite': return cite(need.source);
     case 'mum-parent': return `update.mum names ${need.parent} as its parent`;
     case 'sha2-only': return `${need.kb} is signed with SHA-2 only (its verified signature), so SHA-2 code signing support must be installed and the host restarted`;
-    case 'esu-preparation': return `updates that need ESU install only after the ESU licensing preparation package (${need.source})`;
+    case 'esu-preparation': return `updates that need ESU install only after the ESU licensing preparation package (${cite(need.source)})`;
     case 'target': return 'named with --target';
     case 'baseline':
       return need.role === 'sha2-support'
@@ -79,13 +83,17 @@ function describeNeed(need: Need): string {
   }
 }
 
-export function describeMissing(m: MissingCause): string {
+/**
+ * Why the plan needs an update the catalog cannot supply. `cite` quotes the knowledge base's
+ * sources (in full by default, as plan --json's reason does; plan text lists each once).
+ */
+export function describeMissing(m: MissingCause, cite: Cite = inFull): string {
   const why = m.copy === null
     ? 'not in the catalog'
     : m.copy.kind === 'untrusted'
       ? `${m.kb} ${m.copy.arch} in the catalog is not trusted now: ${distrustHeadline(m.copy.distrust)} (see skipped)`
       : `the catalog's copy does not apply (${describeSkip(m.kb, m.copy)})`;
-  const needs = m.needs.map((n) => (n.neededBy.length > 0 ? `needed by ${n.neededBy.join(', ')}: ${describeNeed(n.need)}` : describeNeed(n.need)));
+  const needs = m.needs.map((n) => (n.neededBy.length > 0 ? `needed by ${n.neededBy.join(', ')}: ${describeNeed(n.need, cite)}` : describeNeed(n.need, cite)));
   return `${m.title ?? m.kb}: ${why}; ${needs.join('; ')}; fetch ${m.fileHint}`;
 }
 
@@ -209,7 +217,20 @@ export function planText(p: HostPlan, simulate: boolean): string {
   }
   if (p.missing.length > 0) {
     out.push('  missing (fetch these, import them, plan again):');
-    for (const m of p.missing) out.push(`    ${m.kb}: ${m.reason}`);
+    // the knowledge base's sources are long quotes shared by many lines: each is listed once, after
+    // the lines, which refer to it by number (--json's reasons quote them in full)
+    const sources: string[] = [];
+    const numbered = new Map<string, number>();
+    const cite: Cite = (source) => {
+      let n = numbered.get(source);
+      if (n === undefined) numbered.set(source, (n = sources.push(source)));
+      return `source [${n}]`;
+    };
+    for (const m of p.missing) out.push(`    ${m.kb}: ${describeMissing(m.cause, cite)}`);
+    if (sources.length > 0) {
+      out.push('  sources:');
+      sources.forEach((source, i) => out.push(`    [${i + 1}] ${source}`));
+    }
   }
   if (p.skipped.length > 0) {
     out.push('  skipped:');

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { Payload } from '../../src/package/types';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { planInstall } from '../../src/planner/plan';
+import { planText } from '../../src/planner/present';
 import { readHostInventories } from '../../src/planner/inventory';
 import type { HostInventory, HostPlan, PlanGoal } from '../../src/planner/types';
 import { prng } from '../../scripts/lib/prng';
@@ -131,6 +132,24 @@ describe('planInstall: issue #6 scenarios', () => {
     assert.match(plan.missing[0].reason, /KB5016129/);
     // nothing SHA-2-only may be attempted without it
     assert.ok(!plan.steps.some((s) => s.kb === 'KB4520002' || s.kb === 'KB5016129'));
+  });
+
+  it('plan text lists a knowledge-base source once however many missing lines cite it; --json quotes it in each reason', () => {
+    // KB4520002 requires KB4474419 and the April 2019 SSU on one source; no later SSU in the catalog stands in for it
+    const plan = planInstall(hostFrom('srv-fresh-x64.systeminfo.txt'), nt60Catalog({ without: ['KB4474419', 'KB4493730', 'KB4517134'] }), kb, current);
+    assert.deepEqual(plan.missing.map((m) => m.kb), ['KB4474419', 'KB4493730', 'KB4517134']);
+    const source = 'alvaciroliveira/RpcAuthnLevelPrivacyEnabled:README.md@fc3cfb2';
+    assert.ok(plan.missing[0].reason.includes(source) && plan.missing[1].reason.includes(source), 'each reason quotes the source in full');
+    const text = planText(plan, false);
+    // (the plan's assumptions quote it too, for the recommended SSU: they are not missing lines)
+    const missingSection = text.slice(text.indexOf('  missing ('), text.indexOf('  skipped:'));
+    assert.equal(missingSection.split(source).length - 1, 1, 'the source appears once in the missing lines and their sources');
+    const lines = text.split('\n');
+    const missingLine = (k: string): string => lines.find((l) => l.startsWith(`    ${k}: `))!;
+    assert.match(missingLine('KB4474419'), /needed by KB4520002: source \[1\];/);
+    assert.match(missingLine('KB4493730'), /needed by KB4520002: source \[1\]; fetch Windows6\.0-KB4493730-x64\.msu$/);
+    assert.ok(lines.includes('  sources:'));
+    assert.ok(lines.some((l) => l.startsWith(`    [1] ${source} (`)));
   });
 });
 
