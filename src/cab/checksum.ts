@@ -36,10 +36,11 @@ function alignedWords(data: Buffer, words: number): Int32Array {
   return scratch;
 }
 
-/** The checksum stored in a CFDATA header for `payload` with the given sizes. */
+/**
+ * The checksum stored in a CFDATA header for `payload` with the given sizes. The 4 size bytes
+ * (cbData, cbUncomp, little-endian) are one whole word, so they fold in as one XOR: no buffer
+ * per block for them (this runs for every block of every folder).
+ */
 export function cfdataChecksum(payload: Buffer, cbData: number, cbUncomp: number): number {
-  const sizes = Buffer.allocUnsafe(4);
-  sizes.writeUInt16LE(cbData, 0);
-  sizes.writeUInt16LE(cbUncomp, 2);
-  return cabChecksum(sizes, cabChecksum(payload));
+  return (cabChecksum(payload) ^ ((cbData & 0xffff) | ((cbUncomp & 0xffff) << 16))) >>> 0;
 }

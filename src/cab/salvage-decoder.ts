@@ -1,4 +1,3 @@
-import * as zlib from 'node:zlib';
 import { MAX_BLOCK_OUTPUT, type BlockDecoder } from '../codecs/types';
 
 /**
@@ -91,6 +90,8 @@ export class MszipSalvageDecoder implements FolderDecoder {
 
   private primed(history: Buffer): BlockDecoder {
     const decoder = this.newDecoder();
+    // node:zlib loaded here, as in ../codecs/mszip: only a salvage pass over damaged MSZIP needs it
+    const zlib = require('node:zlib') as typeof import('node:zlib');
     if (history.length > 0) decoder.decodeBlock(Buffer.concat([MSZIP_SIGNATURE, zlib.deflateRawSync(history, { level: 0 })]), history.length);
     return decoder;
   }

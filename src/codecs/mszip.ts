@@ -1,4 +1,3 @@
-import * as zlib from 'node:zlib';
 import { inputError } from '../errors';
 import { MAX_BLOCK_OUTPUT, type BlockDecoder } from './types';
 
@@ -11,6 +10,9 @@ import { MAX_BLOCK_OUTPUT, type BlockDecoder } from './types';
 const MSZIP_SIGNATURE = 0x4b43; // "CK" read little-endian
 
 export function createMszipDecoder(): BlockDecoder {
+  // loaded with the first MSZIP folder: node:zlib costs a few milliseconds of start-up that a
+  // command reading only LZX cabinets (an update's) would pay for nothing
+  const zlib = require('node:zlib') as typeof import('node:zlib');
   let history: Buffer = Buffer.alloc(0);
   return {
     decodeBlock(input: Buffer, outputSize: number): Buffer {
