@@ -1,7 +1,8 @@
 import { inputError, internalError } from '../errors';
-
-const EMPTY = Buffer.alloc(0);
 import type { RandomAccessFile } from '../io/random-access-file';
+
+/** what a released ReadAhead holds instead of its buffer */
+const EMPTY = Buffer.alloc(0);
 
 /**
  * What the cabinet reader needs from the bytes it parses: bounds-checked reads by offset. A

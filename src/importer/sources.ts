@@ -18,7 +18,7 @@ import { unsafeEntryNameReason } from './entry-names';
  * its signature, its all-or-nothing rule and the comparison of its records, without a word. A
  * bundle zip or folder met here (inside a folder, a folder zipped inside a plain zip, or named
  * directly to this walk rather than to the bundle importer) is one `rejected` item,
- * BUNDLE_NESTED, that says how to import it as a bundle; `findNestedBundle` finds the first one
+ * BUNDLE_NESTED, that says how to import it as a bundle; `surveySources` finds the first one
  * before an import starts, so the importer can refuse the whole command instead.
  */
 
