@@ -29,6 +29,17 @@ export function fixturePath(...parts: string[]): string {
 
 export const cliPath = path.join(projectRoot, 'dist', 'src', 'cli', 'main.js');
 
+/**
+ * No test reads or writes the catalog of the person running it. A CLI run without --catalog
+ * resolves $CABFERRY_CATALOG, then $XDG_DATA_HOME/cabferry, then ~/.local/share/cabferry: a real
+ * catalog there (of an older schema, say, or left by a stray command) changed what tests saw.
+ * Every child a test starts inherits these; a test about the default location passes its own.
+ */
+const defaultCatalogRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-test-home-'));
+process.on('exit', () => fs.rmSync(defaultCatalogRoot, { recursive: true, force: true }));
+process.env.XDG_DATA_HOME = defaultCatalogRoot;
+process.env.CABFERRY_CATALOG = path.join(defaultCatalogRoot, 'cabferry');
+
 export interface CliResult {
   status: number;
   stdout: string;
