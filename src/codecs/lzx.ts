@@ -117,9 +117,11 @@ export class LzxDecoder implements BlockDecoder {
   private declare windowPos: number;
   /** window position where the current frame started */
   private declare frameStart: number;
-  /** true once the window has been filled once, so offsets up to its size are valid */
-  private declare windowWrapped: boolean;
-  /** uncompressed bytes produced so far in this folder */
+  /**
+   * uncompressed bytes produced so far in this folder (before the current frame). Once it reaches
+   * the window size the window has been filled once, and match offsets up to its size are valid
+   * (frames are whole 32 KiB until the last, so that is exactly when the write position wraps)
+   */
   private declare outputOffset: number;
   private declare frameIndex: number;
   private declare headerRead: boolean;
@@ -171,7 +173,6 @@ export class LzxDecoder implements BlockDecoder {
     for (const tree of [this.pretree, this.mainTree, this.lengthTree, this.alignedTree]) tree.reset();
     this.windowPos = 0;
     this.frameStart = 0;
-    this.windowWrapped = false;
     this.outputOffset = 0;
     this.frameIndex = 0;
     this.headerRead = false;
@@ -258,10 +259,7 @@ export class LzxDecoder implements BlockDecoder {
     this.outputOffset += frameSize;
     this.frameIndex++;
     if (frameSize < LZX_FRAME_SIZE) this.sawLastFrame = true;
-    if (this.windowPos === this.windowSize) {
-      this.windowPos = 0;
-      this.windowWrapped = true;
-    }
+    if (this.windowPos === this.windowSize) this.windowPos = 0;
     return out;
   }
 
@@ -393,8 +391,12 @@ export class LzxDecoder implements BlockDecoder {
     const alignedTable = this.alignedOffsets;
     const alignedShift = this.alignedTree.primaryShift;
     const windowMask = windowSize - 1;
-    // a match may reach back this far: to the start of the output until the window has wrapped
-    const wrapped = this.windowWrapped;
+    // a match may reach back this far: to the start of the output until the window has wrapped.
+    // Told by the output offset, not by a flag of its own: V8 treats a field that has kept its
+    // first value as a constant of the code it compiles, and a "wrapped" flag first changes in
+    // the first folder longer than the window, after decodeRun has been compiled, which threw
+    // that code away (and its tens of milliseconds of compiling) to compile it again.
+    const wrapped = this.outputOffset >= windowSize;
     const extraBitsOf = LZX_EXTRA_BITS;
     const positionBaseOf = LZX_POSITION_BASE;
 
