@@ -43,8 +43,28 @@ export function provenRevision(p: Payload): number | null {
  * the re-release suffix only where provenRevision proves it.
  */
 export function verifiedFileName(family: Pick<KbFamily, 'filePrefix'> | null, p: Payload): string {
-  const revision = provenRevision(p);
-  return `${family?.filePrefix ?? `Windows${p.ntVersion}`}-${p.kb}${revision === null ? '' : `-v${revision}`}-${ARCH_FILE[p.architecture]}.${p.format}`;
+  return fileNameMaker()(family, p);
+}
+
+/**
+ * verifiedFileName for many payloads: the pieces every name of a family repeats ("Windows6.0-",
+ * "-x64.msu") made once, so that a payload's name is two joins, not six (planning names every
+ * payload of a family on every run)
+ */
+function fileNameMaker(): (family: Pick<KbFamily, 'filePrefix'> | null, p: Payload) => string {
+  const heads = new Map<string, string>();
+  const tails = new Map<Architecture, Map<PayloadFormat, string>>();
+  return (family, p) => {
+    const prefix = family?.filePrefix ?? `Windows${p.ntVersion}`;
+    let head = heads.get(prefix);
+    if (head === undefined) heads.set(prefix, (head = `${prefix}-`));
+    let byFormat = tails.get(p.architecture);
+    if (byFormat === undefined) tails.set(p.architecture, (byFormat = new Map()));
+    let tail = byFormat.get(p.format);
+    if (tail === undefined) byFormat.set(p.format, (tail = `-${ARCH_FILE[p.architecture]}.${p.format}`));
+    const revision = provenRevision(p);
+    return revision === null ? head + p.kb + tail : `${head}${p.kb}-v${revision}${tail}`;
+  };
 }
 
 /**
@@ -56,24 +76,42 @@ export function verifiedFileName(family: Pick<KbFamily, 'filePrefix'> | null, p:
  * Deterministic: the same set of payloads always gives the same names, whichever hosts need them.
  */
 export function mediaFileNames(payloads: readonly Payload[], familyOf: (p: Payload) => Pick<KbFamily, 'filePrefix'> | null): Map<string, string> {
-  const byName = new Map<string, { name: string; group: Payload[] }>();
-  for (const p of payloads) {
-    const name = verifiedFileName(familyOf(p), p);
-    const key = name.toLowerCase();
-    const same = byName.get(key);
-    if (same === undefined) byName.set(key, { name, group: [p] });
-    else if (!same.group.some((q) => q.sha256 === p.sha256)) same.group.push(p);
-  }
+  // planning works this out for every payload of a family on every run: no object or list per
+  // payload, only its name and, by the name's key, its first payload; lists only for the names
+  // that clash, which are rare (and then the names are made again, every name in order of its key)
   const names = new Map<string, string>();
-  for (const { name, group } of byName.values()) {
-    if (group.length === 1) {
-      names.set(group[0]!.sha256, name);
+  const firstOf = new Map<string, number>();
+  let clashes: Map<string, Payload[]> | null = null;
+  const verifiedName = fileNameMaker();
+  for (let i = 0; i < payloads.length; i++) {
+    const p = payloads[i]!;
+    const name = verifiedName(familyOf(p), p);
+    const key = name.toLowerCase();
+    const first = firstOf.get(key);
+    if (first === undefined) {
+      firstOf.set(key, i);
+      names.set(p.sha256, name);
+      continue;
+    }
+    const group = (clashes ??= new Map<string, Payload[]>()).get(key);
+    if (group === undefined) {
+      if (payloads[first]!.sha256 !== p.sha256) clashes.set(key, [payloads[first]!, p]);
+    } else if (!group.some((q) => q.sha256 === p.sha256)) group.push(p);
+  }
+  if (clashes === null || clashes.size === 0) return names;
+  names.clear();
+  for (const [key, first] of firstOf) {
+    const p = payloads[first]!;
+    const name = verifiedName(familyOf(p), p);
+    const group = clashes.get(key);
+    if (group === undefined) {
+      names.set(p.sha256, name);
       continue;
     }
     let digits = 8;
-    while (digits < 64 && new Set(group.map((p) => p.sha256.slice(0, digits))).size < group.length) digits *= 2;
+    while (digits < 64 && new Set(group.map((q) => q.sha256.slice(0, digits))).size < group.length) digits *= 2;
     const dot = name.lastIndexOf('.');
-    for (const p of group) names.set(p.sha256, `${name.slice(0, dot)}_${p.sha256.slice(0, digits).toLowerCase()}${name.slice(dot)}`);
+    for (const q of group) names.set(q.sha256, `${name.slice(0, dot)}_${q.sha256.slice(0, digits).toLowerCase()}${name.slice(dot)}`);
   }
   return names;
 }

@@ -52,6 +52,9 @@ function requirement(kb: string, need: Need, active = false, recommended = false
   return { kb, need, active, recommended, dep: { kb, active, recommended } };
 }
 
+/** the requirements of a candidate that has none (never added to) */
+const NO_REQUIREMENTS: Requirement[] = [];
+
 export const ROLE_RANK: Partial<Record<PayloadKind, number>> = {
   'service-pack': 0,
   'servicing-stack': 1,
@@ -122,9 +125,20 @@ export interface StaticRequirements {
 export class RequirementTable {
   /** the family's minimum service pack: the same requirement of almost every candidate */
   private readonly servicePack: Requirement;
+  /**
+   * what most candidates of a fresh run share, worked out for every candidate a host reaches: the
+   * service pack as the only fixed requirement (one list), the requirements of a candidate that has
+   * nothing else (one object), SHA-2 support met by itself (one dependency)
+   */
+  private readonly servicePackOnly: Requirement[];
+  private readonly servicePackAlone: StaticRequirements;
+  private readonly sha2Dep: Dep;
 
   constructor(private readonly family: KbFamily) {
     this.servicePack = requirement(family.minimumServicePackKb, { kind: 'service-pack', ntVersion: family.ntVersion, servicePack: family.minimumServicePack });
+    this.servicePackOnly = [this.servicePack];
+    this.servicePackAlone = { fixed: this.servicePackOnly, kbParents: null, sha2: null, all: this.servicePackOnly };
+    this.sha2Dep = { kb: family.sha2SupportKb, active: true, recommended: false };
   }
 
   of(c: Candidate): StaticRequirements {
@@ -132,21 +146,34 @@ export class RequirementTable {
   }
 
   private work(c: Candidate): StaticRequirements {
-    const fixed: Requirement[] = [];
     const f = this.family;
-    if (c.role !== 'service-pack' && c.kb !== f.minimumServicePackKb) {
-      fixed.push(this.servicePack);
-    }
-    for (const p of c.fact?.prerequisites ?? []) fixed.push(requirement(p.kb, { kind: 'prerequisite', source: p.source }, false, p.strength === 'recommended'));
-    if (c.fact?.requiresEsu && f.esu) {
-      for (const prep of esuPreparationFor(f, c.fact)) if (!fixed.some((r) => r.kb === prep)) fixed.push(requirement(prep, { kind: 'esu-preparation', source: f.esu.source }));
+    const needsServicePack = c.role !== 'service-pack' && c.kb !== f.minimumServicePackKb;
+    const prerequisites = c.fact?.prerequisites ?? [];
+    const esu = c.fact?.requiresEsu && f.esu ? esuPreparationFor(f, c.fact) : [];
+    let fixed: Requirement[];
+    if (prerequisites.length === 0 && esu.length === 0) fixed = needsServicePack ? this.servicePackOnly : NO_REQUIREMENTS;
+    else {
+      fixed = needsServicePack ? [this.servicePack] : [];
+      for (const p of prerequisites) fixed.push(requirement(p.kb, { kind: 'prerequisite', source: p.source }, false, p.strength === 'recommended'));
+      for (const prep of esu) if (!fixed.some((r) => r.kb === prep)) fixed.push(requirement(prep, { kind: 'esu-preparation', source: f.esu!.source }));
     }
     // update.mum parents naming KB packages are alternatives: one of them must be present
-    const kbParents = c.payload.parents.map((p) => p.kb).filter((k): k is string => k !== null && k !== c.kb);
-    const addsParent = kbParents.length > 0 && !kbParents.some((k) => fixed.some((r) => r.kb === k));
+    // (most parents are the service pack, already required: the list is made only when it adds)
+    let named = false;
+    let met = false;
+    for (const parent of c.payload.parents) {
+      if (parent.kb === null || parent.kb === c.kb) continue;
+      named = true;
+      if (fixed.some((r) => r.kb === parent.kb)) met = true;
+    }
+    const addsParent = named && !met;
+    const kbParents = addsParent ? c.payload.parents.map((p) => p.kb).filter((k): k is string => k !== null && k !== c.kb) : null;
     // the SHA-2 support package itself is what makes SHA-2 signatures acceptable; it cannot need itself
-    const sha2 = c.payload.signatures === 'sha2-only' && c.kb !== f.sha2SupportKb ? requirement(f.sha2SupportKb, { kind: 'sha2-only', kb: c.kb }, true) : null;
-    return { fixed, kbParents: addsParent ? kbParents : null, sha2, all: addsParent ? null : sha2 ? [...fixed, sha2] : fixed };
+    const sha2: Requirement | null = c.payload.signatures === 'sha2-only' && c.kb !== f.sha2SupportKb
+      ? { kb: f.sha2SupportKb, need: { kind: 'sha2-only', kb: c.kb }, active: true, recommended: false, dep: this.sha2Dep }
+      : null;
+    if (!addsParent && sha2 === null && fixed === this.servicePackOnly) return this.servicePackAlone;
+    return { fixed, kbParents: addsParent ? kbParents : null, sha2, all: addsParent ? null : sha2 ? (fixed.length === 0 ? [sha2] : [...fixed, sha2]) : fixed };
   }
 }
 
@@ -176,7 +203,7 @@ export class Resolver {
   constructor(
     readonly family: KbFamily,
     private readonly base: Baseline,
-    readonly candidates: Map<string, Candidate>,
+    readonly candidates: ReadonlyMap<string, Candidate>,
     private readonly host: HostInventory,
     private readonly notes: PlanNotes,
     private readonly table: RequirementTable = new RequirementTable(family),

@@ -75,6 +75,8 @@ export interface Applicable {
   entries: { kb: string; applicable: boolean; skip: Skip | null; first: boolean; installed: Skip | null }[];
   /** one candidate per KB, in the order the KBs first appear, with what the plan must assume to plan it */
   candidates: { c: Candidate; unknown: string | null; sha2: string | null; metadata: string | null }[];
+  /** the candidates by KB, in that order: the candidates of a host that has none of them installed */
+  byKb: ReadonlyMap<string, Candidate>;
 }
 
 /**
@@ -119,15 +121,16 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
     byKb.set(p.kb, keep);
     entries.push({ kb: p.kb, applicable: true, skip: skipOf(p.kb, { kind: 'other-file', file: drop.file, planned: keep.file }), first: false, installed: null });
   }
-  const candidates = [...byKb.values()].map((c) => ({ c, ...trustAssumptions(c, family) }));
-  return { entries, candidates };
+  const candidates: Applicable['candidates'] = [];
+  for (const c of byKb.values()) candidates.push(withAssumptions(c, family));
+  return { entries, candidates, byKb };
 }
 
 /**
  * The payloads that apply to this host: `applicable` (its kind of host) less what it has
  * installed; one file per KB. Everything else is skipped with its cause, in catalog order.
  */
-export function selectCandidates(applicable: Applicable, base: Baseline, notes: PlanNotes): { candidates: Map<string, Candidate>; skipped: Skip[] } {
+export function selectCandidates(applicable: Applicable, base: Baseline, notes: PlanNotes): { candidates: ReadonlyMap<string, Candidate>; skipped: Skip[] } {
   const skipped: Skip[] = [];
   const installed = base.installed;
   for (const e of applicable.entries) {
@@ -137,29 +140,45 @@ export function selectCandidates(applicable: Applicable, base: Baseline, notes: 
       if (e.first) skipped.push((e.installed ??= skipOf(e.kb, { kind: 'installed' })));
     } else if (e.skip) skipped.push(e.skip);
   }
-  const byKb = new Map<string, Candidate>();
+  // a host that has none of them installed (a fresh host) has its kind's candidates as they are
+  let byKb: Map<string, Candidate> | null = null;
   for (const a of applicable.candidates) {
-    if (installed.has(a.c.kb)) continue;
-    byKb.set(a.c.kb, a.c);
+    if (!installed.has(a.c.kb)) continue;
+    byKb = new Map();
+    break;
+  }
+  for (const a of applicable.candidates) {
+    if (byKb !== null) {
+      if (installed.has(a.c.kb)) continue;
+      byKb.set(a.c.kb, a.c);
+    }
     if (a.unknown !== null) notes.assumptions.push(a.unknown);
     if (a.sha2 !== null && !base.sha2Active) notes.assumptions.push(a.sha2);
     if (a.metadata !== null) notes.assumptions.push(a.metadata);
   }
-  return { candidates: byKb, skipped };
+  return { candidates: byKb ?? applicable.byKb, skipped };
 }
 
 /** What planning `c` assumes: an unknown KB's metadata; a SHA-2-only SHA-2 support package (only while SHA-2 is not active); unverified metadata. */
-function trustAssumptions(c: Candidate, family: KbFamily): { unknown: string | null; sha2: string | null; metadata: string | null } {
-  let unknown: string | null = null;
-  if (!c.fact) {
-    const chain = CHAIN_OF_ROLE[c.role] ? `; it is ordered among the ${c.role === 'servicing-stack' ? 'servicing stack updates' : 'rollups'} by its KB number` : '; it supersedes nothing';
-    unknown = `${c.kb} is not in the knowledge base: its role (${c.role}) and restart behaviour come from its own metadata${chain}`;
-  }
+function withAssumptions(c: Candidate, family: KbFamily): Applicable['candidates'][number] {
+  const unknown = c.fact ? null : c.kb + unknownKbTail(c.role);
   const sha2 = c.kb === family.sha2SupportKb && c.payload.signatures === 'sha2-only'
     ? `${c.file} (SHA-2 code signing support) is itself signed with SHA-2 only; planned on the assumption that the host accepts it; if wusa refuses it, fetch a dual-signed (SHA-1 + SHA-2) release of ${c.kb}`
     : null;
   const metadata = c.payload.metadataVerified === false ? `${c.kb}: its update.mum was not verified against its signed catalog (${c.payload.metadataReason ?? 'no reason given'}); its metadata is trusted as read` : null;
-  return { unknown, sha2, metadata };
+  return { c, unknown, sha2, metadata };
+}
+
+const UNKNOWN_KB_TAIL = new Map<PayloadKind, string>();
+
+/** what follows the KB in the assumption about a KB the knowledge base does not know: the same for every such KB of a role (most of a catalog's hotfixes) */
+function unknownKbTail(role: PayloadKind): string {
+  let tail = UNKNOWN_KB_TAIL.get(role);
+  if (tail === undefined) {
+    const chain = CHAIN_OF_ROLE[role] ? `; it is ordered among the ${role === 'servicing-stack' ? 'servicing stack updates' : 'rollups'} by its KB number` : '; it supersedes nothing';
+    UNKNOWN_KB_TAIL.set(role, (tail = ` is not in the knowledge base: its role (${role}) and restart behaviour come from its own metadata${chain}`));
+  }
+  return tail;
 }
 
 function normaliseRestart(r: string | null): 'required' | 'possible' | 'never' | null {
@@ -194,10 +213,20 @@ function whyNotApplicable(host: Pick<HostInventory, 'architecture' | 'product'>,
     if (p.architecture !== host.architecture) return { kind: 'arch-mismatch', file, built: p.architecture, host: host.architecture };
   }
   if (host.product !== null) {
-    const products = p.products && p.products.length > 0 ? p.products : [p.product];
-    const familyProducts = products.filter((x) => family.products.includes(x));
+    const products = p.products && p.products.length > 0 ? p.products : null;
     // payload metadata that names no product we know of (e.g. "Windows 6.0") applies to the whole family
-    if (familyProducts.length > 0 && !familyProducts.includes(host.product)) return { kind: 'product-mismatch', file, products: familyProducts, host: host.product };
+    // (asked of every payload of the family: no list made unless it is a skip)
+    let ofFamily = false;
+    let hostsProduct = false;
+    if (products === null) hostsProduct = (ofFamily = family.products.includes(p.product)) && p.product === host.product;
+    else {
+      for (const x of products) {
+        if (!family.products.includes(x)) continue;
+        ofFamily = true;
+        if (x === host.product) hostsProduct = true;
+      }
+    }
+    if (ofFamily && !hostsProduct) return { kind: 'product-mismatch', file, products: (products ?? [p.product]).filter((x) => family.products.includes(x)), host: host.product };
     if (fact?.products && !fact.products.includes(host.product)) return { kind: 'kb-products', file, products: fact.products, host: host.product, source: fact.source };
   }
   for (const parent of p.parents) {
