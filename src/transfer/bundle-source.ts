@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as yauzl from 'yauzl';
-import { bundleRootAmong, isBundleFolder } from '../bundle-marker';
+import { BUNDLE_MANIFEST_NAME, bundleRootAmong, isBundleFolder, isBundleMarkerName } from '../bundle-marker';
 import { inputError } from '../errors';
-import { openRegularFile, readRegularFile } from '../io/regular-file';
+import { fileTypeName, openRegularFile, readRegularFile } from '../io/regular-file';
 import { unsafeEntryNameReason } from '../importer/entry-names';
 import { entryName, MAGIC_EMPTY_ZIP, MAGIC_ZIP, nextEntry, openEntryStream, openZip, readMagic } from '../importer/sources';
 import { walkFiles } from '../media/files';
@@ -21,10 +21,19 @@ export interface BundleFile {
   size: number;
 }
 
+/** Something at the bundle's root under a name that marks a bundle (../bundle-marker.ts). */
+export interface BundleMarker {
+  name: string;
+  /** null for a regular file; otherwise what stands there instead, in words ('a folder', 'a symbolic link', …) */
+  notAFile: string | null;
+}
+
 export interface BundleSource {
   path: string;
   kind: 'zip' | 'folder';
   files: Map<string, BundleFile>;
+  /** what stands at the root under the manifest's name, whatever it is (a folder too): see assertBundleManifest */
+  markers: BundleMarker[];
   /** entries that cannot belong to a bundle, each as "NAME: why" */
   problems: string[];
   /** the whole file, refused past `maxBytes` (the manifest, its signature, records) */
@@ -65,6 +74,22 @@ export async function isTransferBundle(p: string): Promise<boolean> {
   }
 }
 
+/**
+ * The bundle's manifest is one regular file at its root, or the bundle is refused here, before
+ * any of it is read. Something else under the manifest's name (a folder, a link) is refused as
+ * what it is: the import and the folder walk recognised a bundle by it, and "not a bundle" would
+ * send the operator to import it as a plain folder.
+ */
+export function assertBundleManifest(bundle: BundleSource): void {
+  const marker = bundle.markers.find((m) => m.name === BUNDLE_MANIFEST_NAME);
+  if (marker !== undefined && marker.notAFile !== null) {
+    throw inputError('BUNDLE_MANIFEST_NOT_A_FILE', `${marker.name} is ${marker.notAFile}, not a regular file: no bundle cabferry writes holds that; refused, nothing imported`, { file: bundle.path });
+  }
+  if (marker === undefined || !bundle.files.has(marker.name)) {
+    throw inputError('NOT_A_BUNDLE', `no ${BUNDLE_MANIFEST_NAME}: not a transfer bundle (or an export that did not finish)`, { file: bundle.path });
+  }
+}
+
 export async function openBundle(p: string): Promise<BundleSource> {
   const st = fs.statSync(p);
   return st.isDirectory() ? openFolderBundle(p) : openZipBundle(p);
@@ -76,10 +101,15 @@ function openFolderBundle(root: string): BundleSource {
   const problems = walked.special.map((name) => `${name}: not a regular file`);
   for (const name of walked.files) files.set(name, { name, size: fs.statSync(path.join(root, ...name.split('/'))).size });
   const diskPath = (name: string): string => path.join(root, ...name.split('/'));
+  const markers = fs.readdirSync(root).filter(isBundleMarkerName).map((name): BundleMarker => {
+    const st = fs.lstatSync(diskPath(name));
+    return { name, notAFile: st.isFile() ? null : fileTypeName(st) };
+  });
   return {
     path: root,
     kind: 'folder',
     files,
+    markers,
     problems,
     // a bundle folder comes from removable media: each file is opened as a regular file, never
     // through a link (a FIFO swapped in after the walk is refused, not waited on), and bounded
@@ -104,14 +134,22 @@ async function openZipBundle(zipPath: string): Promise<BundleSource> {
   const files = new Map<string, BundleFile>();
   const entries = new Map<string, yauzl.Entry>();
   const problems: string[] = [];
+  const markers = new Map<string, string | null>();
   try {
     for (;;) {
       const entry = await nextEntry(zip);
       if (entry === null) break;
       const name = entryName(entry);
+      const segments = name.split(/[\\/]/);
+      if (isBundleMarkerName(segments[0]!)) {
+        // a folder under the manifest's name (cabferry-bundle.json/ or cabferry-bundle.json/x) outweighs a file by that name
+        const notAFile = segments.length > 1 ? 'a folder' : isSymbolicLinkEntry(entry) ? 'a symbolic link' : null;
+        if (!markers.has(segments[0]!) || markers.get(segments[0]!) === null) markers.set(segments[0]!, notAFile);
+      }
       const unsafe = unsafeEntryNameReason(name);
       if (unsafe !== null) problems.push(`${name}: ${unsafe}`);
       else if (name.endsWith('/')) problems.push(`${name}: a folder entry (a bundle holds files only)`);
+      else if (isSymbolicLinkEntry(entry)) problems.push(`${name}: a symbolic link entry (a bundle holds files only)`);
       else if (entries.has(name)) problems.push(`${name}: listed twice in the zip directory`);
       else if ((entry.generalPurposeBitFlag & 0x1) !== 0) problems.push(`${name}: encrypted`);
       else {
@@ -132,6 +170,7 @@ async function openZipBundle(zipPath: string): Promise<BundleSource> {
     path: zipPath,
     kind: 'zip',
     files,
+    markers: [...markers].map(([name, notAFile]) => ({ name, notAFile })),
     problems,
     async read(name, maxBytes) {
       const entry = entryOf(name);
@@ -154,4 +193,10 @@ async function openZipBundle(zipPath: string): Promise<BundleSource> {
       zip.close();
     },
   };
+}
+
+/** An entry a Unix zip tool stored as a symbolic link: its "content" is the link's target. */
+function isSymbolicLinkEntry(entry: yauzl.Entry): boolean {
+  const madeOnUnix = entry.versionMadeBy >> 8 === 3;
+  return madeOnUnix && ((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000;
 }

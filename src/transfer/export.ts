@@ -27,7 +27,7 @@ import {
   type BundlePayload,
   type TransferManifest,
 } from './bundle-format';
-import { openBundle } from './bundle-source';
+import { assertBundleManifest, openBundle } from './bundle-source';
 import { catalogFileNames } from '../knowledge/file-names';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import { makeDirectories } from '../io/make-directories';
@@ -205,9 +205,7 @@ async function readPreviousManifest(bundlePath: string): Promise<{ manifest: Tra
     throw inputError('BUNDLE_UNREADABLE', `cannot read the earlier bundle: ${describeIoError(e)}`, { file: bundlePath, cause: e });
   }
   try {
-    if (!bundle.files.has(BUNDLE.manifest)) {
-      throw inputError('NOT_A_BUNDLE', `no ${BUNDLE.manifest}: not a transfer bundle (or an export that did not finish)`, { file: bundlePath });
-    }
+    assertBundleManifest(bundle);
     const bytes = await bundle.read(BUNDLE.manifest, MAX_MANIFEST_BYTES);
     return { manifest: parseTransferManifest(bytes, `${bundlePath}:${BUNDLE.manifest}`), sha256: sha256Hex(bytes) };
   } finally {

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { canonicalJson } from '../canonical-json';
 import type { Catalog } from '../catalog/catalog';
 import type { CatalogEntry, MemberRecord, SignatureRecord } from '../catalog/types';
-import { inputError, isCabferryError, usageError } from '../errors';
+import { isCabferryError, usageError } from '../errors';
 import { version } from '../version';
 import {
   commitDecision,
@@ -29,7 +29,7 @@ import {
   type TransferManifest,
   type TransferRecord,
 } from './bundle-format';
-import { isTransferBundle, openBundle, type BundleSource } from './bundle-source';
+import { assertBundleManifest, isTransferBundle, openBundle, type BundleSource } from './bundle-source';
 
 /**
  * `cabferry import BUNDLE` for a transfer bundle, in three steps, nothing written to the
@@ -153,9 +153,7 @@ function emptyReport(p: string, kind: 'zip' | 'folder'): BundleCheckReport {
 async function checkBundle(catalog: Catalog, bundle: BundleSource, options: BundleImportOptions, spooled: Spooled[]): Promise<BundleCheckReport> {
   const report = emptyReport(bundle.path, bundle.kind);
   report.problems = [...bundle.problems];
-  if (!bundle.files.has(BUNDLE.manifest)) {
-    throw inputError('NOT_A_BUNDLE', `no ${BUNDLE.manifest}: not a transfer bundle (or an export that did not finish)`, { file: bundle.path });
-  }
+  assertBundleManifest(bundle);
   const manifestBytes = await bundle.read(BUNDLE.manifest, MAX_MANIFEST_BYTES);
   if (!bundle.files.has(BUNDLE.signature)) {
     report.signature = { status: 'absent', reason: `${BUNDLE.signature} is missing: an unsigned bundle is never imported` };

@@ -82,6 +82,25 @@ function copyBundle(name: string): string {
   return dir;
 }
 
+/**
+ * The first bundle zipped by hand: its signed files, then its manifest, under `manifestName`, as
+ * `manifestAs` says (a file by default; a folder entry, a folder holding a payload, a Unix
+ * symbolic link entry).
+ */
+async function zipBundle(zip: string, options: { manifestName?: string; manifestAs?: 'file' | 'folder-entry' | 'folder-with-a-payload' | 'symlink-entry' } = {}): Promise<void> {
+  const name = options.manifestName ?? BUNDLE.manifest;
+  const out = new yazl.ZipFile();
+  for (const f of [...manifestOf(firstFolder).files.map((x) => x.path), BUNDLE.signature]) out.addFile(path.join(firstFolder, ...f.split('/')), f);
+  switch (options.manifestAs ?? 'file') {
+    case 'file': out.addFile(path.join(firstFolder, BUNDLE.manifest), name); break;
+    case 'folder-entry': out.addEmptyDirectory(name); break;
+    case 'folder-with-a-payload': out.addFile(fixturePath('payloads', 'Windows6.0-KB4493730-x64.msu'), `${name}/Windows6.0-KB4493730-x64.msu`); break;
+    case 'symlink-entry': out.addBuffer(Buffer.from('../elsewhere.json'), name, { mode: 0o120777 }); break;
+  }
+  out.end();
+  await new Promise<void>((resolve, reject) => out.outputStream.pipe(fs.createWriteStream(zip)).on('close', resolve).on('error', reject));
+}
+
 describe('a low-side catalog exported and imported into a fresh high-side catalog', () => {
   for (const kind of ['zip', 'folder'] as const) {
     it(`(${kind}) arrives with the same payloads, blobs and records, each re-verified here`, async () => {
@@ -177,6 +196,42 @@ describe('a transfer bundle met inside what import walks', () => {
     assert.equal(r.status, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /holds a transfer bundle in export\/ .*cabferry import FOLDER\/export`.*\[BUNDLE_NESTED\]/);
     assertNothingImported(high);
+  });
+
+  it('a bundle whose manifest is not a regular file (a link, a folder) is refused as a bundle, BUNDLE_MANIFEST_NOT_A_FILE, never walked as a plain folder or zip; inside a folder, BUNDLE_NESTED', async () => {
+    const odd: [string, string, RegExp][] = [];
+    for (const how of ['dangling-link', 'empty-folder', 'folder-with-a-payload'] as const) {
+      const dir = copyBundle(`odd-manifest-${how}`);
+      const at = path.join(dir, BUNDLE.manifest);
+      fs.rmSync(at);
+      if (how === 'dangling-link') fs.symlinkSync(path.join(work, 'nowhere.json'), at);
+      else fs.mkdirSync(at);
+      if (how === 'folder-with-a-payload') fs.copyFileSync(fixturePath('payloads', 'Windows6.0-KB4493730-x64.msu'), path.join(at, 'Windows6.0-KB4493730-x64.msu'));
+      odd.push([how, dir, how === 'dangling-link' ? /is a symbolic link/ : /is a folder/]);
+    }
+    for (const how of ['folder-entry', 'folder-with-a-payload', 'symlink-entry'] as const) {
+      const zip = path.join(work, `odd-manifest-${how}.zip`);
+      await zipBundle(zip, { manifestAs: how });
+      odd.push([`zip-${how}`, zip, how === 'symlink-entry' ? /is a symbolic link/ : /is a folder/]);
+    }
+    for (const [how, bundle, what] of odd) {
+      const high = path.join(work, `high-odd-manifest-${how}`);
+      const r = runCli(['import', '--catalog', high, '--trust', rootPem, bundle]);
+      assert.equal(r.status, 3, how + ': ' + r.stdout + r.stderr);
+      assert.match(r.stderr, /cabferry-bundle\.json is .*, not a regular file: .*nothing imported \[BUNDLE_MANIFEST_NOT_A_FILE\]/, how);
+      assert.match(r.stderr, what, how);
+      const json = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', bundle]);
+      assert.equal(json.status, 3, how);
+      assertErrorDocument(json.stdout, 'BUNDLE_MANIFEST_NOT_A_FILE');
+      // met by the walk of a folder holding it, the same bundle is never walked either
+      const usb = path.join(work, `usb-odd-manifest-${how}`);
+      fs.mkdirSync(usb);
+      fs.renameSync(bundle, path.join(usb, path.basename(bundle)));
+      const nested = runCli(['import', '--catalog', high, '--trust', rootPem, usb]);
+      assert.equal(nested.status, 2, how + ': ' + nested.stdout + nested.stderr);
+      assert.match(nested.stderr, /\[BUNDLE_NESTED\]/, how);
+      assertNothingImported(high);
+    }
   });
 
   it('imported on its own, the same bundle imports as a bundle (its check and all)', () => {
