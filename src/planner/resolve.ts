@@ -4,7 +4,7 @@ import { fetchFileName } from '../knowledge/file-names';
 import type { MissingCause, Need, SkipCause } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
 import { roleLabel } from './present';
-import { ARCH_FILE, skipOf, type Candidate, type Skip } from './select';
+import { ARCH_FILE, skipOf, type Candidate, type CandidatesByKb, type Skip } from './select';
 import { CHAIN_OF_ROLE, Supersedence, type ReplacementIndex } from './supersedence';
 import type { HostInventory, PlanGoal } from './types';
 
@@ -31,8 +31,12 @@ export interface Chosen {
   neededBy: Set<string> | null;
   /** older KBs it stands in for as a prerequisite ("replaces KB4517134, which KB4520002 requires"); null: none */
   standsFor: Map<string, string> | null;
-  /** what it must install after: a list of its own once resolve adds to it (NO_DEPS before) */
-  deps: Dep[];
+  /**
+   * what it must install after: NO_DEPS, or a requirement's shared one-element list (Requirement's
+   * depOnly), or a list of its own from the second on; never changed once set (replaced instead), so
+   * that equal lists are mostly the same list for the scheduler's reason cache
+   */
+  deps: readonly Dep[];
   /** needs an activated ESU key (knowledge base) */
   requiresEsu: boolean;
   /** its requirements have been resolved (or are being resolved) */
@@ -46,10 +50,13 @@ interface Requirement {
   need: Need;
   /** the dependency when `kb` itself meets it (the usual case): one object for every host */
   dep: Dep;
+  /** [dep]: the deps of a chosen payload with this requirement alone, one list for every host */
+  depOnly: readonly Dep[];
 }
 
 function requirement(kb: string, need: Need, active = false, recommended = false): Requirement {
-  return { kb, need, active, recommended, dep: { kb, active, recommended } };
+  const dep: Dep = { kb, active, recommended };
+  return { kb, need, active, recommended, dep, depOnly: [dep] };
 }
 
 /** the requirements of a candidate that has none (never added to) */
@@ -85,8 +92,8 @@ function applicableWhy(role: PayloadKind): string {
   return why;
 }
 
-/** No requirements: the deps of most chosen payloads until resolve gives them their own array (never added to). */
-const NO_DEPS: Dep[] = [];
+/** No requirements: the deps of most chosen payloads until resolve gives them a list. */
+const NO_DEPS: readonly Dep[] = [];
 const NO_WHY: string[] = [];
 const WHY_LISTS = new Map<string, string[]>();
 
@@ -116,6 +123,11 @@ export interface StaticRequirements {
   sha2: Requirement | null;
   /** every requirement, when kbParents is null */
   all: Requirement[] | null;
+  /**
+   * when kbParents is not null: every requirement with each parent the hosts came to need, by that
+   * parent (made for the first host that needs it; the list is a function of the parent alone)
+   */
+  withParent: Map<string, Requirement[]> | null;
 }
 
 /**
@@ -133,12 +145,14 @@ export class RequirementTable {
   private readonly servicePackOnly: Requirement[];
   private readonly servicePackAlone: StaticRequirements;
   private readonly sha2Dep: Dep;
+  private readonly sha2DepOnly: readonly Dep[];
 
   constructor(private readonly family: KbFamily) {
     this.servicePack = requirement(family.minimumServicePackKb, { kind: 'service-pack', ntVersion: family.ntVersion, servicePack: family.minimumServicePack });
     this.servicePackOnly = [this.servicePack];
-    this.servicePackAlone = { fixed: this.servicePackOnly, kbParents: null, sha2: null, all: this.servicePackOnly };
+    this.servicePackAlone = { fixed: this.servicePackOnly, kbParents: null, sha2: null, all: this.servicePackOnly, withParent: null };
     this.sha2Dep = { kb: family.sha2SupportKb, active: true, recommended: false };
+    this.sha2DepOnly = [this.sha2Dep];
   }
 
   of(c: Candidate): StaticRequirements {
@@ -170,10 +184,10 @@ export class RequirementTable {
     const kbParents = addsParent ? c.payload.parents.map((p) => p.kb).filter((k): k is string => k !== null && k !== c.kb) : null;
     // the SHA-2 support package itself is what makes SHA-2 signatures acceptable; it cannot need itself
     const sha2: Requirement | null = c.payload.signatures === 'sha2-only' && c.kb !== f.sha2SupportKb
-      ? { kb: f.sha2SupportKb, need: { kind: 'sha2-only', kb: c.kb }, active: true, recommended: false, dep: this.sha2Dep }
+      ? { kb: f.sha2SupportKb, need: { kind: 'sha2-only', kb: c.kb }, active: true, recommended: false, dep: this.sha2Dep, depOnly: this.sha2DepOnly }
       : null;
     if (!addsParent && sha2 === null && fixed === this.servicePackOnly) return this.servicePackAlone;
-    return { fixed, kbParents: addsParent ? kbParents : null, sha2, all: addsParent ? null : sha2 ? (fixed.length === 0 ? [sha2] : [...fixed, sha2]) : fixed };
+    return { fixed, kbParents: addsParent ? kbParents : null, sha2, all: addsParent ? null : sha2 ? (fixed.length === 0 ? [sha2] : [...fixed, sha2]) : fixed, withParent: addsParent ? new Map() : null };
   }
 }
 
@@ -203,7 +217,7 @@ export class Resolver {
   constructor(
     readonly family: KbFamily,
     private readonly base: Baseline,
-    readonly candidates: ReadonlyMap<string, Candidate>,
+    readonly candidates: CandidatesByKb,
     private readonly host: HostInventory,
     private readonly notes: PlanNotes,
     private readonly table: RequirementTable = new RequirementTable(family),
@@ -251,7 +265,8 @@ export class Resolver {
   // ---- goal ---------------------------------------------------------------------------
 
   chooseRoots(goal: PlanGoal): void {
-    const live = [...this.candidates.values()].filter((c) => this.installedReplacementOf(c) === null && !this.esuHeld.has(c.kb));
+    const live: Candidate[] = [];
+    for (const c of this.candidates.values()) if (this.installedReplacementOf(c) === null && !this.esuHeld.has(c.kb)) live.push(c);
     // the newest of a chain by the supersedence rule (dates, else KB numbers)
     const newest = (role: PayloadKind): Candidate | null => {
       let best: Candidate | null = null;
@@ -338,16 +353,23 @@ export class Resolver {
     // of the alternatives, one the host has, or the plan can have (chosen payloads are candidates too)
     const kbParents = fixed.kbParents!;
     const present = kbParents.find((k) => this.installedReplacement(k) !== null || this.candidates.has(k));
-    const parent = present ?? kbParents[0];
-    reqs = [...fixed.fixed, requirement(parent, { kind: 'mum-parent', parent: `Package_for_${parent}` })];
-    if (fixed.sha2) reqs.push(fixed.sha2);
+    const parent = present ?? kbParents[0]!;
+    // which parent is the host's choice; the list for that parent is the same for every host (the
+    // table's, made once: nothing changes a requirement list after it is made)
+    const withParent = fixed.withParent!;
+    reqs = withParent.get(parent);
+    if (reqs === undefined) {
+      reqs = [...fixed.fixed, requirement(parent, { kind: 'mum-parent', parent: `Package_for_${parent}` })];
+      if (fixed.sha2) reqs.push(fixed.sha2);
+      withParent.set(parent, reqs);
+    }
     this.requirements.set(c.kb, reqs);
     return reqs;
   }
 
   /** A static look over the requirement graph: could choosing `kb` lead back to something on `path`? */
-  private reaches(kb: string, path: Set<string>): boolean {
-    for (const r of this.reachableFrom(kb)) if (path.has(r)) return true;
+  private reaches(kb: string, path: readonly string[]): boolean {
+    for (const r of this.reachableFrom(kb)) if (path.includes(r)) return true;
     return false;
   }
 
@@ -370,12 +392,14 @@ export class Resolver {
   }
 
   closePrerequisites(): void {
-    // one path for every root: resolve leaves it as it found it, less the root at most
-    const path = new Set<string>();
+    // one path for every root, a stack: resolve leaves it as it found it. A list, not a set: it
+    // holds a few KBs (a satisfier is never on it already: canSatisfy), and a Set allocates a new
+    // table whenever it is cleared or emptied, for each of a thousand roots of every host
+    const path: string[] = [];
     for (const ch of [...this.chosen.values()]) {
-      path.clear();
-      path.add(ch.c.kb);
+      path.push(ch.c.kb);
       this.resolve(ch, path);
+      path.pop();
     }
     // anything whose requirement tree hit a missing KB cannot install: take it out of the plan
     let changed = this.blocked.size > 0;
@@ -395,7 +419,7 @@ export class Resolver {
     for (const ch of this.chosen.values()) ch.deps = ch.deps.filter((d) => this.chosen.has(d.kb));
   }
 
-  private resolve(ch: Chosen, path: Set<string>): void {
+  private resolve(ch: Chosen, path: string[]): void {
     if (ch.resolved || this.blocked.has(ch.c.kb)) return;
     ch.resolved = true;
     for (const req of this.requirementsOf(ch.c)) {
@@ -414,13 +438,15 @@ export class Resolver {
         continue;
       }
       const dep = this.choose(satisfier, null, ch.c.kb);
-      const d = satisfier.kb === req.kb ? req.dep : { kb: satisfier.kb, active: req.active, recommended: req.recommended };
-      if (ch.deps.length === 0) ch.deps = [d];
-      else ch.deps.push(d);
+      // lists are replaced, never added to: a one-element list is shared by every host (depOnly)
+      const own = satisfier.kb === req.kb;
+      const d = own ? req.dep : { kb: satisfier.kb, active: req.active, recommended: req.recommended };
+      if (ch.deps.length === 0) ch.deps = own ? req.depOnly : [d];
+      else ch.deps = [...ch.deps, d];
       if (satisfier.kb !== req.kb && !dep.standsFor?.has(req.kb)) (dep.standsFor ??= new Map()).set(req.kb, ch.c.kb);
-      path.add(satisfier.kb);
+      path.push(satisfier.kb);
       this.resolve(dep, path);
-      path.delete(satisfier.kb);
+      path.pop();
     }
   }
 
@@ -436,21 +462,26 @@ export class Resolver {
    * whose own requirements lead back onto the current path (the newest SSU needs SHA-2 support,
    * which needs the April 2019 SSU: that one must be installed even though later SSUs exist).
    */
-  private pickSatisfier(kb: string, path: Set<string>): Candidate | null {
-    const ok = (c: Candidate): boolean => !this.blocked.has(c.kb) && !this.reaches(c.kb, path);
+  private pickSatisfier(kb: string, path: readonly string[]): Candidate | null {
     const direct = this.chosen.get(kb);
-    if (direct && ok(direct.c)) return direct.c;
+    if (direct && this.canSatisfy(direct.c, path)) return direct.c;
     const newest = this.chosenIndex.replacementOf(kb);
-    if (newest && ok(this.chosen.get(newest)!.c)) return this.chosen.get(newest)!.c;
+    if (newest && this.canSatisfy(this.chosen.get(newest)!.c, path)) return this.chosen.get(newest)!.c;
     // the newest replacement leads back onto the path: an older chosen one may still do (rare)
-    if (newest) for (const ch of this.chosen.values()) if (this.rule.supersedes(ch.c.kb, kb) && ok(ch.c)) return ch.c;
+    if (newest) for (const ch of this.chosen.values()) if (this.rule.supersedes(ch.c.kb, kb) && this.canSatisfy(ch.c, path)) return ch.c;
     const self = this.candidates.get(kb);
-    if (self && ok(self)) return self;
+    if (self && this.canSatisfy(self, path)) return self;
+    const ok = (c: Candidate): boolean => this.canSatisfy(c, path);
     this.superseders ??= [...this.candidates.values()].filter((c) => CHAIN_OF_ROLE[c.role] !== undefined || (c.fact?.supersedes.length ?? 0) > 0);
     const replacements = this.superseders
       .filter((c) => this.rule.supersedes(c.kb, kb) && ok(c))
       .sort((a, b) => compareText(b.released ?? '', a.released ?? ''));
     return replacements[0] ?? null;
+  }
+
+  /** `c` is not held back and its requirements do not lead back onto `path` */
+  private canSatisfy(c: Candidate, path: readonly string[]): boolean {
+    return !this.blocked.has(c.kb) && !this.reaches(c.kb, path);
   }
 
   addMissing(kb: string, need: Need, neededBy: string | null): void {

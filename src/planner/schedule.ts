@@ -2,7 +2,7 @@ import { internalError } from '../errors';
 import type { KbFamily } from '../knowledge/knowledge-base';
 import type { Baseline } from './host-state';
 import { roleLabel } from './present';
-import { compareText, rank, type Chosen } from './resolve';
+import { compareText, rank, type Chosen, type Dep } from './resolve';
 import type { Candidate } from './select';
 import type { PlanStep, SimulatedState } from './types';
 
@@ -313,20 +313,22 @@ function explain(ch: Chosen, base: Baseline): string {
   const usual = ch.why.length === 1 && ch.neededBy === null && ch.standsFor === null && c.fact?.setsBuild == null;
   if (!usual) return reasonText(ch, base);
   const why = ch.why[0]!;
+  const deps = ch.deps;
+  // the variants side by side in one list (why, deps, text, why, deps, text, …): a step reads one
+  // list, not an object per variant; deps are mostly the very list of the variant (Requirement's
+  // depOnly, NO_DEPS), compared item by item only when not
   const known = c.memo.reasons;
-  for (let i = 0; i < known.length; i++) {
-    const k = known[i]!;
-    if (k.why === why && sameDeps(k.deps, ch.deps)) return k.text;
+  for (let i = 0; i < known.length; i += 3) {
+    if (known[i] === why && (known[i + 1] === deps || sameDeps(known[i + 1] as readonly Dep[], deps))) return known[i + 2] as string;
   }
   const text = reasonText(ch, base);
-  // (the deps array itself: the resolver is done with it, nothing changes it after)
-  const variant = { why, deps: ch.deps, text };
-  if (known.length < REASON_VARIANTS) known.push(variant);
-  else known[REASON_VARIANTS - 1] = variant;
+  // (the deps list itself: nothing changes a chosen payload's deps list once set)
+  if (known.length < 3 * REASON_VARIANTS) known.push(why, deps, text);
+  else known.splice(3 * (REASON_VARIANTS - 1), 3, why, deps, text);
   return text;
 }
 
-function sameDeps(a: Chosen['deps'], b: Chosen['deps']): boolean {
+function sameDeps(a: readonly Dep[], b: readonly Dep[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i]!.kb !== b[i]!.kb || a[i]!.recommended !== b[i]!.recommended) return false;

@@ -40,7 +40,7 @@ export interface Candidate {
    * usual words of its step (schedule.ts: a few variants, as hosts differ in what of its
    * requirements they have)
    */
-  memo: { requirements: StaticRequirements | null; reasons: { why: string; deps: Dep[]; text: string }[] };
+  memo: { requirements: StaticRequirements | null; reasons: (string | readonly Dep[])[] };
   /** signed with SHA-2 only (its payload's verified signatures) */
   sha2Only: boolean;
 }
@@ -130,7 +130,7 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
  * The payloads that apply to this host: `applicable` (its kind of host) less what it has
  * installed; one file per KB. Everything else is skipped with its cause, in catalog order.
  */
-export function selectCandidates(applicable: Applicable, base: Baseline, notes: PlanNotes): { candidates: ReadonlyMap<string, Candidate>; skipped: Skip[] } {
+export function selectCandidates(applicable: Applicable, base: Baseline, notes: PlanNotes): { candidates: CandidatesByKb; skipped: Skip[] } {
   const skipped: Skip[] = [];
   const installed = base.installed;
   for (const e of applicable.entries) {
@@ -140,23 +140,57 @@ export function selectCandidates(applicable: Applicable, base: Baseline, notes: 
       if (e.first) skipped.push((e.installed ??= skipOf(e.kb, { kind: 'installed' })));
     } else if (e.skip) skipped.push(e.skip);
   }
-  // a host that has none of them installed (a fresh host) has its kind's candidates as they are
-  let byKb: Map<string, Candidate> | null = null;
+  // a host that has none of them installed (a fresh host) has its kind's candidates as they are;
+  // another a view of them less what it has installed (HostCandidates), not a map of its own
+  let list: Candidate[] | null = null;
   for (const a of applicable.candidates) {
     if (!installed.has(a.c.kb)) continue;
-    byKb = new Map();
+    list = [];
     break;
   }
   for (const a of applicable.candidates) {
-    if (byKb !== null) {
+    if (list !== null) {
       if (installed.has(a.c.kb)) continue;
-      byKb.set(a.c.kb, a.c);
+      list.push(a.c);
     }
     if (a.unknown !== null) notes.assumptions.push(a.unknown);
     if (a.sha2 !== null && !base.sha2Active) notes.assumptions.push(a.sha2);
     if (a.metadata !== null) notes.assumptions.push(a.metadata);
   }
-  return { candidates: byKb ?? applicable.byKb, skipped };
+  return { candidates: list === null ? applicable.byKb : new HostCandidates(applicable.byKb, installed, list), skipped };
+}
+
+/** A host's candidates by KB, as the resolver asks them (a map, or a HostCandidates view). */
+export type CandidatesByKb = Pick<ReadonlyMap<string, Candidate>, 'get' | 'has' | 'size' | 'values'>;
+
+/**
+ * One host's candidates by KB: its kind of host's candidates (Applicable's byKb) less what it has
+ * installed, as a view over the kind's map rather than a map of its own (a thousand entries per
+ * host, built and dropped for every host). `values()` in the order of Applicable's candidates.
+ */
+export class HostCandidates implements CandidatesByKb {
+  constructor(
+    private readonly all: ReadonlyMap<string, Candidate>,
+    private readonly installed: ReadonlySet<string>,
+    private readonly list: readonly Candidate[],
+  ) {}
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  get(kb: string): Candidate | undefined {
+    const c = this.all.get(kb);
+    return c === undefined || this.installed.has(kb) ? undefined : c;
+  }
+
+  has(kb: string): boolean {
+    return this.get(kb) !== undefined;
+  }
+
+  values(): IterableIterator<Candidate> {
+    return this.list.values();
+  }
 }
 
 /** What planning `c` assumes: an unknown KB's metadata; a SHA-2-only SHA-2 support package (only while SHA-2 is not active); unverified metadata. */
