@@ -1,5 +1,5 @@
 import { workerData } from 'node:worker_threads';
-import { keepYoungGenerationSmall } from '../io/heap';
+import { keepYoungGenerationSmall } from '../io/v8-settings';
 import { RangeHasher } from './digest';
 import { Control, type DigestWorkerData } from './parallel-digest';
 
@@ -8,7 +8,7 @@ import { Control, type DigestWorkerData } from './parallel-digest';
  * slot, in file order, and publish the digest. Any failure is published as -1 so the reading
  * thread stops instead of waiting.
  */
-keepYoungGenerationSmall(); // a worker's start undid the main thread's setting (see ../io/heap)
+keepYoungGenerationSmall(); // a worker's start undid the main thread's setting (see ../io/v8-settings)
 const { job, index, jobCount, size, slotBytes, slots, data, control, results } = workerData as DigestWorkerData;
 const ctl = new Int32Array(control);
 const doneAt = Control.done(jobCount, index);

@@ -2,7 +2,7 @@
 import type { Command, CommanderError } from 'commander';
 import { CabferryError, ExitCode, usageError } from '../errors';
 import { version } from '../version';
-import { keepYoungGenerationSmall } from '../io/heap';
+import { keepYoungGenerationSmall, useBatchDecodeJitBudget } from '../io/v8-settings';
 import { addExamples, configureHelp } from './help';
 import { reportError } from './run';
 
@@ -42,11 +42,17 @@ const commandModules: [name: string, load: () => Register][] = [
  */
 const STREAMING_COMMANDS: ReadonlySet<string> = new Set(['import', 'inspect', 'export', 'stage']);
 
+/** Commands that decode many cabinets in one short run: see useBatchDecodeJitBudget. */
+const BATCH_DECODE_COMMANDS: ReadonlySet<string> = new Set(['test']);
+
 /**
  * Build the program. Given the command line, only the named command's module is loaded; with no
  * recognisable command (help, a typo) all are, so help and "unknown command" stay complete.
  */
 export function buildProgram(argv?: string[]): Command {
+  const requested = argv?.slice(2).find((a) => !a.startsWith('-'));
+  // before commander and the command's modules load (see useBatchDecodeJitBudget)
+  if (requested !== undefined && BATCH_DECODE_COMMANDS.has(requested)) useBatchDecodeJitBudget();
   const program = new (loadCommander().Command)();
   program
     .name('cabferry')
@@ -56,7 +62,6 @@ export function buildProgram(argv?: string[]): Command {
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
   configureHelp(program);
-  const requested = argv?.slice(2).find((a) => !a.startsWith('-'));
   if (requested !== undefined && STREAMING_COMMANDS.has(requested)) keepYoungGenerationSmall();
   const only = commandModules.filter(([name]) => name === requested);
   for (const [, load] of only.length > 0 ? only : commandModules) load()(program);

@@ -3,7 +3,6 @@ import type { CabinetTestReport } from '../cab/cabinet';
 import { openCabOrSet } from '../cab/cabinet-set';
 import { searchCabinets, type SkippedCandidate } from '../cab/search';
 import { ExitCode, formatErrorLine, isCabferryError, type ExitCodeValue } from '../errors';
-import { useBatchDecodeJitBudget } from './jit-budget';
 import { skippedSummary } from './list';
 import { action, printJson, warn } from './run';
 
@@ -24,7 +23,6 @@ export function register(program: Command): void {
     .option('--salvage', 'go on past damaged data blocks: report the damaged members, check the intact ones (exit 1 if anything is damaged)')
     .action(
       action((files: string[], opts: { json?: boolean; sha256?: boolean; search?: boolean; salvage?: boolean }) => {
-        useBatchDecodeJitBudget();
         const passOptions = { digests: opts.sha256 === true, salvage: opts.salvage === true };
         const reports: FileTestDocument[] = [];
         let code: number = ExitCode.ok;
