@@ -36,9 +36,14 @@ export class HuffmanTable {
 
   private readonly lengthCounts = new Uint16Array(MAX_CODE_LENGTH + 1);
   private readonly nextCode = new Uint32Array(MAX_CODE_LENGTH + 1);
+  /** where each code length's symbols start in `canonicalOrder` while it is filled */
+  private readonly lengthStart = new Uint16Array(MAX_CODE_LENGTH + 1);
+  /** the symbols with a code, by code length then by symbol: the order canonical codes are given out */
+  private readonly canonicalOrder: Uint16Array;
 
   constructor(readonly name: string, readonly numSymbols: number, primaryBits: number) {
     this.lengths = new Uint8Array(numSymbols + LENGTH_RUN_SLACK);
+    this.canonicalOrder = new Uint16Array(numSymbols);
     this.primaryBits = primaryBits;
     this.primaryShift = MAX_CODE_LENGTH - primaryBits;
     this.subtableMask = (1 << this.primaryShift) - 1;
@@ -60,7 +65,7 @@ export class HuffmanTable {
    * `label` names the tree in error messages.
    */
   build(activeSymbols: number, allowEmpty: boolean, label = this.name): void {
-    const { lengths, lengthCounts, nextCode, table, primaryBits, primaryShift } = this;
+    const { lengths, lengthCounts, nextCode, lengthStart, canonicalOrder, table, primaryBits, primaryShift } = this;
     lengthCounts.fill(0);
     for (let s = 0; s < activeSymbols; s++) lengthCounts[lengths[s]!]!++;
     lengthCounts[0] = 0;
@@ -81,9 +86,19 @@ export class HuffmanTable {
     if (unused !== 0) throw inputError('LZX_BAD_TREE', `${label} is incomplete (code lengths leave part of the code space unused)`);
 
     let code = 0;
+    let start = 0;
     for (let len = 1; len <= MAX_CODE_LENGTH; len++) {
       nextCode[len] = code;
       code = (code + lengthCounts[len]!) << 1;
+      lengthStart[len] = start;
+      start += lengthCounts[len]!;
+    }
+    // One pass sorts the symbols into canonical order (by length, then by symbol): walking every
+    // symbol once per code length instead cost 16 passes over up to 656 symbols per tree, about
+    // 3,000 trees over the bench's cabinets, in a function that mostly runs before V8 optimizes it.
+    for (let sym = 0; sym < activeSymbols; sym++) {
+      const len = lengths[sym]!;
+      if (len !== 0) canonicalOrder[lengthStart[len]!++] = sym;
     }
 
     // Canonical codes grow with length, so the prefixes of long codes are the primary slots left
@@ -91,27 +106,25 @@ export class HuffmanTable {
     let subtableEnd = 1 << primaryBits;
     let lastPrefix = -1;
     let lastSubtable = 0;
-    for (let len = 1; len <= MAX_CODE_LENGTH; len++) {
-      if (lengthCounts[len] === 0) continue;
-      for (let sym = 0; sym < activeSymbols; sym++) {
-        if (lengths[sym] !== len) continue;
-        const c = nextCode[len]!++;
-        const entry = (sym << 8) | len;
-        if (len <= primaryBits) {
-          const start = c << (primaryBits - len);
-          table.fill(entry, start, start + (1 << (primaryBits - len)));
-        } else {
-          const left = c << (MAX_CODE_LENGTH - len); // left-aligned in 16 bits
-          const prefix = left >>> primaryShift;
-          if (prefix !== lastPrefix) {
-            lastPrefix = prefix;
-            lastSubtable = subtableEnd;
-            subtableEnd += 1 << primaryShift;
-            table[prefix] = (lastSubtable << 8) | ENTRY_LINK;
-          }
-          const start = lastSubtable + (left & this.subtableMask);
-          table.fill(entry, start, start + (1 << (MAX_CODE_LENGTH - len)));
+    for (let i = 0; i < used; i++) {
+      const sym = canonicalOrder[i]!;
+      const len = lengths[sym]!;
+      const c = nextCode[len]!++;
+      const entry = (sym << 8) | len;
+      if (len <= primaryBits) {
+        const first = c << (primaryBits - len);
+        table.fill(entry, first, first + (1 << (primaryBits - len)));
+      } else {
+        const left = c << (MAX_CODE_LENGTH - len); // left-aligned in 16 bits
+        const prefix = left >>> primaryShift;
+        if (prefix !== lastPrefix) {
+          lastPrefix = prefix;
+          lastSubtable = subtableEnd;
+          subtableEnd += 1 << primaryShift;
+          table[prefix] = (lastSubtable << 8) | ENTRY_LINK;
         }
+        const first = lastSubtable + (left & this.subtableMask);
+        table.fill(entry, first, first + (1 << (MAX_CODE_LENGTH - len)));
       }
     }
   }
