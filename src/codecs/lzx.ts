@@ -83,6 +83,9 @@ const NO_ALIGNED_OFFSETS = new Uint32Array(1 << 7);
  */
 const DECODE_SLICE = 1024;
 
+/** Matches at least this long whose source does not overlap them are copied natively (see decodeRun). */
+const NATIVE_COPY_MIN = 32;
+
 /** Frames after this one are not E8-translated (the format counts frames in 15 bits). */
 const E8_MAX_FRAMES = 32768;
 /** E8 translation leaves the last 10 bytes of a frame alone. */
@@ -500,13 +503,21 @@ export class LzxDecoder implements BlockDecoder {
         this.syncBits(bitBuf, bitCount);
         this.rejectOffset(offset, pos);
       }
-      // Byte by byte, forward: overlapping copies (offset < length) repeat the last `offset` bytes,
-      // and at most 257 bytes a native copy would not pay for its call. The mask wraps a source
-      // before the window's start around to its end (frames never wrap, so `pos` needs none):
-      // one loop for both, so the first wrapped match does not cost V8 its optimized code.
+      // A long match whose source lies whole before it in the window is one native copy: matches of
+      // 32 bytes or more carry three quarters of the bytes matches produce in the bench's cabinets,
+      // and copying them byte by byte was a quarter of the optimized loop's time (and more before
+      // V8 optimizes it). Otherwise byte by byte, forward: overlapping copies (offset < length)
+      // repeat the last `offset` bytes, and the mask wraps a source before the window's start
+      // around to its end (frames never wrap, so `pos` needs none): one loop for both, so the first
+      // wrapped match does not cost V8 its optimized code.
       const end = pos + length;
       let src = pos - offset;
-      while (pos < end) win[pos++] = win[src++ & windowMask]!;
+      if (length >= NATIVE_COPY_MIN && offset >= length && src >= 0) {
+        win.copyWithin(pos, src, src + length);
+        pos = end;
+      } else {
+        while (pos < end) win[pos++] = win[src++ & windowMask]!;
+      }
     }
 
     bits.bitBuf = bitBuf;
