@@ -95,11 +95,12 @@ export function highestKb(kbs: Iterable<string>): { kb: string | null; n: number
  * what such an update supersedes cannot be worked out here. An assumption, not a cause of
  * incompleteness: it never makes a host look more patched than it is.
  */
-export function installedBeyondKnowledge(installed: Iterable<string>, family: KbFamily, catalogKbs: ReadonlySet<string>, highest: { kb: string | null; n: number }): string[] {
+export function installedBeyondKnowledge(installed: Iterable<string>, family: KbFamily, known: { readonly catalogKbs: ReadonlySet<string>; readonly highestKnownKb: { kb: string | null; n: number } }): string[] {
   const out: string[] = [];
+  // (`known` read only for a KB the knowledge base does not know: a FamilyWork makes them then)
   for (const kb of installed) {
-    if (family.updates.has(kb) || catalogKbs.has(kb)) continue;
-    if (kbNumber(kb) > highest.n) out.push(kb);
+    if (family.updates.has(kb) || known.catalogKbs.has(kb)) continue;
+    if (kbNumber(kb) > known.highestKnownKb.n) out.push(kb);
   }
   return out.sort((a, b) => kbNumber(a) - kbNumber(b));
 }

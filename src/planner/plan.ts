@@ -47,10 +47,16 @@ export class Planner {
     private readonly goal: PlanGoal,
     private readonly distrusted: ReadonlyMap<string, Distrust> = new Map(),
   ) {
+    // each list made at its size (counted first): a catalog's lists grown one payload at a time
+    // would leave twice their size behind as garbage on every run
+    const counts = new Map<string, number>();
+    for (const p of payloads) counts.set(p.ntVersion, (counts.get(p.ntVersion) ?? 0) + 1);
+    for (const [ntVersion, n] of counts) this.byNtVersion.set(ntVersion, new Array<Payload>(n));
+    for (const [ntVersion] of counts) counts.set(ntVersion, 0);
     for (const p of payloads) {
-      const list = this.byNtVersion.get(p.ntVersion);
-      if (list) list.push(p);
-      else this.byNtVersion.set(p.ntVersion, [p]);
+      const i = counts.get(p.ntVersion)!;
+      this.byNtVersion.get(p.ntVersion)![i] = p;
+      counts.set(p.ntVersion, i + 1);
     }
   }
 
@@ -67,7 +73,7 @@ export class Planner {
     for (const conflict of claims.conflicts) notes.incomplete.push({ kind: 'conflict', conflict });
     if (claims.doubted.length > 0) notes.assumptions.push(`not believed installed (listed only by a file that contradicts the host's other facts): ${claims.doubted.join(', ')}`);
     const base = hostBaseline(host, claims.believed, family, () => work.servicingStackVersions(host.architecture), notes);
-    noteInstalledBeyondKnowledge(installedBeyondKnowledge(claims.believed, family, work.catalogKbs, work.highestKnownKb), work, notes);
+    noteInstalledBeyondKnowledge(installedBeyondKnowledge(claims.believed, family, work), work, notes);
 
     const selected = selectCandidates(work.applicableTo(host), base, notes);
     const resolver = new Resolver(family, base, selected.candidates, host, notes, work.requirements);

@@ -52,7 +52,7 @@ export function describeSkip(kb: string, cause: SkipCause): string {
     case 'other-file': return `${cause.file}: another file of ${kb} (${cause.planned}) is planned instead`;
     case 'unsigned': return `${cause.file}: it has no valid signature (${cause.signatures}); cabferry never plans an unverified payload`;
     case 'untrusted': return `${kb} ${cause.arch} in the catalog (${cause.file}) is not trusted now: ${describeDistrust(cause.distrust)}; ${distrustRemedy(cause.distrust)}`;
-    case 'arch-mismatch': return `${cause.file}: built for ${cause.built}; the host is ${cause.host}`;
+    case 'arch-mismatch': return cause.file + archMismatchTail(cause.built, cause.host);
     case 'arch-unknown': return `${cause.file}: built for ${cause.built} and the host's architecture is not reported`;
     case 'product-mismatch': return `${cause.file}: for ${cause.products.join(', ')}, not ${cause.host}`;
     case 'kb-products': return `${cause.file}: ${kb} applies to ${cause.products.join(', ')} only (${cause.source})`;
@@ -62,6 +62,17 @@ export function describeSkip(kb: string, cause: SkipCause): string {
     case 'not-needed': return 'not needed for the goal';
     case 'esu-not-activated': return 'needs an activated ESU key (Extended Security Updates); the host reports its ESU licence not activated';
   }
+}
+
+const ARCH_MISMATCH_TAILS = new Map<string, Map<string, string>>();
+
+/** ": built for x86; the host is amd64": one string per pair, joined to the file name of every payload of the other architecture (half a catalog, on every run) */
+function archMismatchTail(built: string, host: string): string {
+  let byHost = ARCH_MISMATCH_TAILS.get(built);
+  if (byHost === undefined) ARCH_MISMATCH_TAILS.set(built, (byHost = new Map()));
+  let tail = byHost.get(host);
+  if (tail === undefined) byHost.set(host, (tail = `: built for ${built}; the host is ${host}`));
+  return tail;
 }
 
 /** how a knowledge-base source is quoted: in full, or by a reference to a list of sources (planText) */

@@ -61,6 +61,7 @@ function requirement(kb: string, need: Need, active = false, recommended = false
 
 /** the requirements of a candidate that has none (never added to) */
 const NO_REQUIREMENTS: Requirement[] = [];
+const NONE: readonly never[] = [];
 
 export const ROLE_RANK: Partial<Record<PayloadKind, number>> = {
   'service-pack': 0,
@@ -162,8 +163,8 @@ export class RequirementTable {
   private work(c: Candidate): StaticRequirements {
     const f = this.family;
     const needsServicePack = c.role !== 'service-pack' && c.kb !== f.minimumServicePackKb;
-    const prerequisites = c.fact?.prerequisites ?? [];
-    const esu = c.fact?.requiresEsu && f.esu ? esuPreparationFor(f, c.fact) : [];
+    const prerequisites = c.fact?.prerequisites ?? NONE;
+    const esu = c.fact?.requiresEsu && f.esu ? esuPreparationFor(f, c.fact) : NONE;
     let fixed: Requirement[];
     if (prerequisites.length === 0 && esu.length === 0) fixed = needsServicePack ? this.servicePackOnly : NO_REQUIREMENTS;
     else {

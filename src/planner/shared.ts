@@ -23,10 +23,8 @@ export class FamilyWork {
   readonly requirements: RequirementTable;
   /** each payload's name on media, by SHA-256 */
   readonly mediaNames: ReadonlyMap<string, string>;
-  /** the KBs of the catalog's payloads of the family */
-  readonly catalogKbs: ReadonlySet<string>;
-  /** the highest KB number the knowledge base or the catalog knows for the family (n 0 if none) */
-  readonly highestKnownKb: { kb: string | null; n: number };
+  private catalogKbsMemo: Set<string> | null = null;
+  private highestKnownKbMemo: { kb: string | null; n: number } | null = null;
   private readonly applicable = new Map<HostInventory['architecture'], Map<string | null, Applicable>>();
   private readonly stackVersions = new Map<HostInventory['architecture'], Map<string, StackVersion>>();
   private readonly baselines = new Map<string | null, KbUpdateFact[]>();
@@ -45,8 +43,25 @@ export class FamilyWork {
     this.currency = catalogCurrency(family, distrusted.size === 0 ? payloads : payloads.filter((p) => !distrusted.has(p.sha256)));
     this.requirements = new RequirementTable(family);
     this.mediaNames = mediaFileNames(payloads, () => family);
-    this.catalogKbs = new Set(payloads.map((p) => p.kb));
-    this.highestKnownKb = highestKb([...family.updates.keys(), ...this.catalogKbs]);
+  }
+
+  /** the KBs of the catalog's payloads of the family (made for the first host that has an installed KB the knowledge base does not know) */
+  get catalogKbs(): ReadonlySet<string> {
+    if (this.catalogKbsMemo === null) {
+      this.catalogKbsMemo = new Set();
+      for (const p of this.payloads) this.catalogKbsMemo.add(p.kb);
+    }
+    return this.catalogKbsMemo;
+  }
+
+  /** the highest KB number the knowledge base or the catalog knows for the family (n 0 if none); the first of that number, the knowledge base's before the catalog's */
+  get highestKnownKb(): { kb: string | null; n: number } {
+    if (this.highestKnownKbMemo === null) {
+      const known = highestKb(this.family.updates.keys());
+      const inCatalog = highestKb(this.catalogKbs);
+      this.highestKnownKbMemo = inCatalog.n > known.n ? inCatalog : known;
+    }
+    return this.highestKnownKbMemo;
   }
 
   /** The payloads that apply to a host of this architecture and product, before its installed set counts. */
