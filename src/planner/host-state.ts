@@ -136,9 +136,13 @@ export function servicingStackVersions(architecture: HostInventory['architecture
   return versions;
 }
 
-/** `stackVersions` gives servicingStackVersions for the host's architecture (the planner keeps them per run). */
+/**
+ * `stackVersions` gives servicingStackVersions for the host's architecture (the planner keeps them
+ * per run). `believed` becomes the baseline's installed set, with what else the host's facts
+ * imply added to it (no copy: a host lists hundreds of KBs; the caller is done with it).
+ */
 export function hostBaseline(host: HostInventory, believed: Set<string>, family: KbFamily, stackVersions: () => Map<string, StackVersion>, notes: PlanNotes): Baseline {
-  const installed = new Set(believed);
+  const installed = believed;
   let servicePack = host.servicePack;
   if (servicePack === null) {
     servicePack = family.minimumServicePack;
