@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 /**
  * What makes a folder or a zip a transfer bundle (`cabferry export`): its manifest, by name, at
@@ -9,33 +8,50 @@ import * as path from 'node:path';
  * payloads one by one without any of that.
  *
  * Whatever stands under the manifest's name marks a bundle, a regular file or not (a folder, a
- * link): recognised, it goes to the bundle importer, which refuses what no bundle we write holds;
- * unrecognised, its payloads would be walked one by one, unchecked.
+ * link), and in any letter case: FAT32 sticks, Windows copies and zip tools change a name's case
+ * (CABFERRY-BUNDLE.JSON). Recognised, it goes to the bundle importer, which refuses what no bundle
+ * we write holds (another case included: BUNDLE_MANIFEST_NAME_CASE); unrecognised, its payloads
+ * would be walked one by one, unchecked.
  */
 
 /** The bundle manifest's file name (transfer/bundle-format.ts BUNDLE.manifest). */
 export const BUNDLE_MANIFEST_NAME = 'cabferry-bundle.json';
 
-/** Whether a name (one path segment) marks a bundle. */
+const MARKER_UPPER_CASE = BUNDLE_MANIFEST_NAME.toUpperCase();
+
+/**
+ * Whether a name (one path segment) marks a bundle: the manifest's name in any letter case,
+ * compared upper-cased as Windows file systems compare names (JavaScript's full case mapping
+ * matches a few more odd spellings, which only means refusing rather than walking them).
+ */
 export function isBundleMarkerName(name: string): boolean {
-  return name === BUNDLE_MANIFEST_NAME;
+  return name.toUpperCase() === MARKER_UPPER_CASE;
 }
 
-/** A folder holding a bundle manifest (a file, or anything else under that name) at its root. */
+/**
+ * The names in a folder's listing that mark a bundle, as they are spelled there (the listing, not
+ * a look-up of the exact name: on a case-sensitive file system that finds no CABFERRY-BUNDLE.JSON,
+ * and on a case-insensitive one it would not tell which spelling is there). Throws when the
+ * folder cannot be listed.
+ */
+export function bundleMarkersIn(dir: string): string[] {
+  return fs.readdirSync(dir).filter(isBundleMarkerName);
+}
+
+/** A folder holding a bundle manifest (a file, or anything else under that name, in any case) at its root. */
 export function isBundleFolder(dir: string): boolean {
   try {
-    fs.lstatSync(path.join(dir, BUNDLE_MANIFEST_NAME));
-    return true;
+    return bundleMarkersIn(dir).length > 0;
   } catch {
-    return false;
+    return false; // not a listable folder: whoever reads it next reports why
   }
 }
 
 /**
  * Where a bundle's root is among the names of a zip's entries: '' for the zip itself, 'a/b' for a
- * bundle folder zipped inside it (an entry a/b/cabferry-bundle.json, "/" or "\\" separated, or
- * a/b/cabferry-bundle.json/… when a folder stands under the manifest's name); null when no entry
- * is, or is inside, a bundle manifest.
+ * bundle folder zipped inside it (an entry a/b/cabferry-bundle.json in any letter case, "/" or
+ * "\\" separated, or a/b/cabferry-bundle.json/… when a folder stands under the manifest's name);
+ * null when no entry is, or is inside, a bundle manifest.
  */
 export function bundleRootAmong(entryNames: Iterable<string>): string | null {
   let found: string | null = null;

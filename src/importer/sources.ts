@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
-import { bundleRootAmong, isBundleFolder } from '../bundle-marker';
+import { bundleRootAmong, isBundleMarkerName } from '../bundle-marker';
 import { describeIoError, inputError } from '../errors';
 import { fileTypeName, openRegularFile } from '../io/regular-file';
 import { unsafeEntryNameReason } from './entry-names';
@@ -133,15 +133,16 @@ function bundleReason(p: string): string {
 }
 
 async function* walkFolder(dir: string, limits: SourceLimits): AsyncGenerator<SourceItem> {
-  if (isBundleFolder(dir)) {
-    yield nestedBundle(dir, bundleReason(dir));
-    return;
-  }
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (e) {
     yield { kind: 'rejected', source: dir, entry: null, label: dir, code: 'SOURCE_UNREADABLE', reason: `cannot list folder: ${describeIoError(e)}` };
+    return;
+  }
+  // by the listing, so a manifest whose letter case a copy changed marks the bundle too
+  if (entries.some((ent) => isBundleMarkerName(ent.name))) {
+    yield nestedBundle(dir, bundleReason(dir));
     return;
   }
   for (const ent of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {

@@ -2,12 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as yauzl from 'yauzl';
-import { BUNDLE_MANIFEST_NAME, bundleRootAmong, isBundleFolder, isBundleMarkerName } from '../bundle-marker';
+import { BUNDLE_MANIFEST_NAME, bundleMarkersIn, bundleRootAmong, isBundleFolder, isBundleMarkerName } from '../bundle-marker';
 import { inputError } from '../errors';
 import { fileTypeName, openRegularFile, readRegularFile } from '../io/regular-file';
 import { unsafeEntryNameReason } from '../importer/entry-names';
 import { entryName, MAGIC_EMPTY_ZIP, MAGIC_ZIP, nextEntry, openEntryStream, openZip, readMagic } from '../importer/sources';
 import { walkFiles } from '../media/files';
+import { BUNDLE } from './bundle-format';
 
 /**
  * A transfer bundle as a set of named files, whether it is a zip or a folder: what files it
@@ -21,7 +22,7 @@ export interface BundleFile {
   size: number;
 }
 
-/** Something at the bundle's root under a name that marks a bundle (../bundle-marker.ts). */
+/** Something at the bundle's root under a name that marks a bundle (../bundle-marker.ts), spelled as it is there. */
 export interface BundleMarker {
   name: string;
   /** null for a regular file; otherwise what stands there instead, in words ('a folder', 'a symbolic link', …) */
@@ -32,7 +33,7 @@ export interface BundleSource {
   path: string;
   kind: 'zip' | 'folder';
   files: Map<string, BundleFile>;
-  /** what stands at the root under the manifest's name, whatever it is (a folder too): see assertBundleManifest */
+  /** what stands at the root under the manifest's name in any letter case, whatever it is (a folder too): see assertBundleManifest */
   markers: BundleMarker[];
   /** entries that cannot belong to a bundle, each as "NAME: why" */
   problems: string[];
@@ -44,7 +45,7 @@ export interface BundleSource {
   close(): void;
 }
 
-/** A folder holding cabferry-bundle.json, or a zip whose directory lists it at its root (../bundle-marker.ts). */
+/** A folder holding cabferry-bundle.json, or a zip whose directory lists it at its root, in any letter case (../bundle-marker.ts). */
 export async function isTransferBundle(p: string): Promise<boolean> {
   let st: fs.Stats;
   try {
@@ -77,11 +78,22 @@ export async function isTransferBundle(p: string): Promise<boolean> {
 /**
  * The bundle's manifest is one regular file at its root, or the bundle is refused here, before
  * any of it is read. Something else under the manifest's name (a folder, a link) is refused as
- * what it is: the import and the folder walk recognised a bundle by it, and "not a bundle" would
- * send the operator to import it as a plain folder.
+ * what it is, and so is the manifest under its name in another letter case (a FAT32 stick, a
+ * Windows copy or a zip tool changed it; cabferry never writes one): the import and the folder
+ * walk recognised a bundle by it, and "not a bundle" would send the operator to import it as a
+ * plain folder, its payloads one by one without the bundle's check.
  */
 export function assertBundleManifest(bundle: BundleSource): void {
   const marker = bundle.markers.find((m) => m.name === BUNDLE_MANIFEST_NAME);
+  const otherCase = bundle.markers.find((m) => m.name !== BUNDLE_MANIFEST_NAME);
+  if (marker === undefined && otherCase !== undefined) {
+    const where = bundle.kind === 'zip' ? ' (in a zip: extract it and rename it in the folder)' : '';
+    throw inputError(
+      'BUNDLE_MANIFEST_NAME_CASE',
+      `found ${JSON.stringify(otherCase.name)} where the bundle's manifest ${BUNDLE_MANIFEST_NAME} belongs: its letter case was changed on the way (a FAT32 stick, a Windows copy, a zip tool); cabferry writes no other case and reads a bundle's files by their exact names — rename it back to ${BUNDLE_MANIFEST_NAME} (and any other name whose case changed, such as ${BUNDLE.signature})${where} and import again; refused, nothing imported`,
+      { file: bundle.path },
+    );
+  }
   if (marker !== undefined && marker.notAFile !== null) {
     throw inputError('BUNDLE_MANIFEST_NOT_A_FILE', `${marker.name} is ${marker.notAFile}, not a regular file: no bundle cabferry writes holds that; refused, nothing imported`, { file: bundle.path });
   }
@@ -101,7 +113,7 @@ function openFolderBundle(root: string): BundleSource {
   const problems = walked.special.map((name) => `${name}: not a regular file`);
   for (const name of walked.files) files.set(name, { name, size: fs.statSync(path.join(root, ...name.split('/'))).size });
   const diskPath = (name: string): string => path.join(root, ...name.split('/'));
-  const markers = fs.readdirSync(root).filter(isBundleMarkerName).map((name): BundleMarker => {
+  const markers = bundleMarkersIn(root).map((name): BundleMarker => {
     const st = fs.lstatSync(diskPath(name));
     return { name, notAFile: st.isFile() ? null : fileTypeName(st) };
   });

@@ -234,6 +234,54 @@ describe('a transfer bundle met inside what import walks', () => {
     }
   });
 
+  it('a bundle whose manifest\'s letter case changed on the way (FAT32, a Windows copy, a zip tool) is recognised: on its own BUNDLE_MANIFEST_NAME_CASE (exit 3), met by the walk BUNDLE_NESTED (exit 2), folder and zip, root and nested; renamed back it imports', async () => {
+    const folder = copyBundle('case-changed');
+    fs.renameSync(path.join(folder, BUNDLE.manifest), path.join(folder, 'CABFERRY-BUNDLE.JSON'));
+    const zip = path.join(work, 'case-changed.zip');
+    await zipBundle(zip, { manifestName: 'Cabferry-Bundle.json' });
+    const plainZip = path.join(work, 'plain-holding-case-changed.zip');
+    const out = new yazl.ZipFile();
+    for (const f of [...manifestOf(firstFolder).files.map((x) => x.path), BUNDLE.signature]) out.addFile(path.join(firstFolder, ...f.split('/')), `export/${f}`);
+    out.addFile(path.join(firstFolder, BUNDLE.manifest), 'export/CABFERRY-BUNDLE.JSON');
+    out.end();
+    await new Promise<void>((resolve, reject) => out.outputStream.pipe(fs.createWriteStream(plainZip)).on('close', resolve).on('error', reject));
+
+    const high = path.join(work, 'high-case-changed');
+    for (const [how, bundle, found] of [['folder', folder, 'CABFERRY-BUNDLE.JSON'], ['zip', zip, 'Cabferry-Bundle.json']] as const) {
+      const text = runCli(['import', '--catalog', high, '--trust', rootPem, bundle]);
+      assert.equal(text.status, 3, how + ': ' + text.stdout + text.stderr);
+      assert.ok(text.stderr.includes(`found "${found}" where the bundle's manifest cabferry-bundle.json belongs`), text.stderr);
+      assert.match(text.stderr, /rename it back to cabferry-bundle\.json.*nothing imported \[BUNDLE_MANIFEST_NAME_CASE\]/, how);
+      const json = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', bundle]);
+      assert.equal(json.status, 3, how);
+      assert.equal(assertErrorDocument(json.stdout, 'BUNDLE_MANIFEST_NAME_CASE').message.includes(found), true, how);
+      assertNothingImported(high);
+    }
+    // met by the walk: inside a folder (the bundle folder, the bundle zip) and zipped inside a plain zip
+    const usb = path.join(work, 'usb-case-changed');
+    fs.mkdirSync(usb);
+    for (const bundle of [folder, zip]) {
+      const inner = path.join(usb, path.basename(bundle));
+      fs.cpSync(bundle, inner, { recursive: true });
+      const nested = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', usb]);
+      assert.equal(nested.status, 2, bundle + ': ' + nested.stdout + nested.stderr);
+      assert.equal(assertErrorDocument(nested.stdout, 'BUNDLE_NESTED').message.includes(`cabferry import ${inner}`), true, nested.stdout);
+      assertNothingImported(high);
+      fs.rmSync(inner, { recursive: true });
+    }
+    const zipped = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', plainZip]);
+    assert.equal(zipped.status, 2, zipped.stdout + zipped.stderr);
+    assert.match(assertErrorDocument(zipped.stdout, 'BUNDLE_NESTED').message, /holds a transfer bundle in export\//);
+    assertNothingImported(high);
+
+    // renamed back as the message says, the same folder imports as the signed bundle it is
+    fs.renameSync(path.join(folder, 'CABFERRY-BUNDLE.JSON'), path.join(folder, BUNDLE.manifest));
+    const renamed = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', folder]);
+    assert.equal(renamed.status, 0, renamed.stderr);
+    const doc = JSON.parse(renamed.stdout) as { kind: string; imported: number };
+    assert.deepEqual([doc.kind, doc.imported], ['bundle', 18]);
+  });
+
   it('imported on its own, the same bundle imports as a bundle (its check and all)', () => {
     const high = path.join(work, 'high-usb-alone');
     const r = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', path.join(work, 'usb-zip', 'carried.zip')]);
