@@ -22,6 +22,14 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export type ErrorKind = 'usage' | 'input' | 'negative' | 'internal';
 
+/**
+ * Facts an error carries beside its words, for scripts: the --json error document's `data`. What a
+ * caller may decide on (which payloads, why as a kind) is here as data, never only in `message`,
+ * which is presentation. Plain JSON values only; each code that carries data documents its fields
+ * where it is thrown and in the README, so a new one does not have to touch this file.
+ */
+export type ErrorData = Readonly<Record<string, unknown>>;
+
 export interface ErrorContext {
   /** the file the error is about, as the user named it */
   file?: string;
@@ -30,6 +38,8 @@ export interface ErrorContext {
   /** the cabinet member (or zip entry) being read */
   member?: string;
   cause?: unknown;
+  /** facts for scripts (the error document's `data`) */
+  data?: ErrorData;
 }
 
 export class CabferryError extends Error {
@@ -38,6 +48,8 @@ export class CabferryError extends Error {
   file?: string;
   offset?: number;
   member?: string;
+  /** facts for scripts beside the words (see ErrorData) */
+  readonly data?: ErrorData;
 
   constructor(kind: ErrorKind, code: string, message: string, context: ErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
@@ -47,6 +59,7 @@ export class CabferryError extends Error {
     this.file = context.file;
     this.offset = context.offset;
     this.member = context.member;
+    this.data = context.data;
   }
 
   get exitCode(): ExitCodeValue {
@@ -125,9 +138,10 @@ export function isCabferryError(e: unknown): e is CabferryError {
 }
 
 /**
- * An error in a --json document: our code and our wording, where it happened, and in `detail`
- * the original text of what failed underneath (the system's errno message, OpenSSL's or the DER
- * parser's words), which the one-line human message leaves out on purpose.
+ * An error in a --json document: our code and our wording, where it happened, in `detail` the
+ * original text of what failed underneath (the system's errno message, OpenSSL's or the DER
+ * parser's words), which the one-line human message leaves out on purpose, and in `data` the
+ * facts a script decides on, where the error carries them.
  */
 export interface ErrorDocument {
   code: string;
@@ -138,6 +152,7 @@ export interface ErrorDocument {
   member?: string;
   offset?: number;
   detail?: string;
+  data?: ErrorData;
 }
 
 export function errorDocument(e: CabferryError): ErrorDocument {
@@ -151,6 +166,7 @@ export function errorDocument(e: CabferryError): ErrorDocument {
     ...(e.member !== undefined ? { member: e.member } : {}),
     ...(e.offset !== undefined ? { offset: e.offset } : {}),
     ...(detail !== undefined ? { detail } : {}),
+    ...(e.data !== undefined ? { data: e.data } : {}),
   };
 }
 

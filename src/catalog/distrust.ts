@@ -94,3 +94,18 @@ export function distrustRemedy(d: Distrust): string {
       return '`cabferry catalog check` tells a blob altered on disk (`--repair` removes it; import the original file again) from one this cabferry no longer reads as it was imported (`--deep` compares it with its record)';
   }
 }
+
+/**
+ * A payload not trusted now as a report lists it: the distrust as data, in words (with the
+ * verifier's own reason), and what to do. One shape wherever payloads are listed for it: export's
+ * `leftOut`, stage's MEDIA_PAYLOAD_UNTRUSTED `data.untrusted`.
+ */
+export interface DistrustReport {
+  distrust: Distrust;
+  reason: string;
+  remedy: string;
+}
+
+export function distrustReport(distrust: Distrust): DistrustReport {
+  return { distrust, reason: describeDistrust(distrust), remedy: distrustRemedy(distrust) };
+}

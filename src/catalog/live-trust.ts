@@ -5,7 +5,7 @@ import { RandomAccessFile } from '../io/random-access-file';
 import type { Catalog, RemovedTrustAnchor } from './catalog';
 import type { AnchorRef, Distrust } from './distrust';
 
-export { describeDistrust, distrustRemedy, type AnchorRef, type Distrust, type DistrustKind } from './distrust';
+export { describeDistrust, distrustRemedy, distrustReport, type AnchorRef, type Distrust, type DistrustKind, type DistrustReport } from './distrust';
 
 /**
  * Trust is live. One question, answered here for every payload a command is about to offer or

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CabferryError, describeIoError, inputError, internalError, isCabferryError, usageError } from '../errors';
 import { openCatalog } from '../catalog/catalog';
-import { catalogTrust, describeDistrust, distrustRemedy, TrustJudge, type Distrust } from '../catalog/live-trust';
+import { catalogTrust, describeDistrust, distrustRemedy, distrustReport, TrustJudge, type Distrust, type DistrustReport } from '../catalog/live-trust';
 import { collectScript, loadKnowledgeBase, planHosts, readHostInventories } from '../planner';
 import { familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
 import { printable } from '../io/printable';
@@ -167,17 +167,32 @@ export function stageMedia(options: StageOptions): StageResult {
   }
 }
 
+/** A planned payload the catalog does not trust now, as MEDIA_PAYLOAD_UNTRUSTED's `data.untrusted` lists it. */
+export interface UntrustedPlannedPayload extends DistrustReport {
+  sha256: string;
+  kb: string;
+  fileName: string;
+  /** the hosts whose plans need it (incomplete without it), in the order they were given */
+  hosts: string[];
+}
+
 /**
  * Trust is live: the plans never install a payload that does not chain now to an anchor the
  * catalog trusts (planHosts left those out). A plan made incomplete by leaving them out is refused
  * naming them, why, and what to do, before anything is written; --allow-incomplete stages it
- * without them, like any incomplete plan.
+ * without them, like any incomplete plan. The same facts are the error's data (`untrusted`), so
+ * a script need not read them from the message.
  */
 function refuseUntrustedPayloads(plans: HostPlan[]): void {
-  const untrusted = new Map<string, { kb: string; distrust: Distrust }>();
+  const untrusted = new Map<string, { kb: string; fileName: string; hosts: string[]; distrust: Distrust }>();
   for (const p of plans) {
     if (p.complete) continue;
-    for (const s of p.skipped) if (s.cause.kind === 'untrusted') untrusted.set(s.cause.sha256, { kb: s.kb, distrust: s.cause.distrust });
+    for (const s of p.skipped) {
+      if (s.cause.kind !== 'untrusted') continue;
+      const known = untrusted.get(s.cause.sha256);
+      if (known === undefined) untrusted.set(s.cause.sha256, { kb: s.kb, fileName: s.cause.file, hosts: [p.host], distrust: s.cause.distrust });
+      else if (!known.hosts.includes(p.host)) known.hosts.push(p.host);
+    }
   }
   if (untrusted.size === 0) return;
   // one sentence per reason (and remedy), naming the payloads it holds for
@@ -187,10 +202,12 @@ function refuseUntrustedPayloads(plans: HostPlan[]): void {
     byReason.set(reason, [...(byReason.get(reason) ?? []), `${u.kb} (${sha256.slice(0, 12)}…)`]);
   }
   const sentences = [...byReason].map(([reason, named]) => `${named.join(', ')}: not trusted now: ${reason}`);
+  const entries = [...untrusted].map(([sha256, u]): UntrustedPlannedPayload => ({ sha256, kb: u.kb, fileName: u.fileName, hosts: u.hosts, ...distrustReport(u.distrust) }));
   throw new CabferryError(
     'negative',
     'MEDIA_PAYLOAD_UNTRUSTED',
     `${sentences.join('; ')} — the plan is incomplete without them (\`cabferry plan\` shows what is missing; --allow-incomplete stages it without them)`,
+    { data: { untrusted: entries } },
   );
 }
 

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import * as yazl from 'yazl';
 import { openCatalog, type Catalog } from '../catalog/catalog';
 import { exportBlob } from '../catalog/export-blob';
-import { catalogTrust, describeDistrust, distrustRemedy, TrustJudge, type Distrust } from '../catalog/live-trust';
+import { catalogTrust, distrustReport, TrustJudge, type DistrustReport } from '../catalog/live-trust';
 import type { CatalogEntry } from '../catalog/types';
 import { CabferryError, describeIoError, inputError, internalError, usageError } from '../errors';
 import { writeFileAtomic } from '../media/files';
@@ -78,14 +78,11 @@ export interface ExportedPayload {
   kb: string | null;
 }
 
-/** A payload the selection held that the bundle does not carry: the catalog does not trust it now. */
-export interface LeftOutPayload extends ExportedPayload {
-  distrust: Distrust;
-  /** why, in words (the same words catalog check, plan and stage use) */
-  reason: string;
-  /** what the operator can do about it */
-  remedy: string;
-}
+/**
+ * A payload the selection held that the bundle does not carry: the catalog does not trust it now
+ * (why as data, in words, and what to do: the report stage's MEDIA_PAYLOAD_UNTRUSTED gives too).
+ */
+export interface LeftOutPayload extends ExportedPayload, DistrustReport {}
 
 export interface ExportBundleResult {
   to: string;
@@ -139,7 +136,7 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
     for (const e of selected) {
       const distrust = judge.distrustOf(e.sha256);
       if (distrust === null) chosen.push(e);
-      else leftOut.push({ ...exported(e, nameOf), distrust, reason: describeDistrust(distrust), remedy: distrustRemedy(distrust) });
+      else leftOut.push({ ...exported(e, nameOf), ...distrustReport(distrust) });
     }
     const files = planFiles(catalog, chosen, nameOf);
     const manifest: TransferManifest = {

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
-import { fixturePath, runCli, tempDir } from '../common.helpers';
+import { assertErrorDocument, fixturePath, runCli, tempDir } from '../common.helpers';
 import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
 /**
@@ -34,6 +34,12 @@ interface PlanJson {
     missing: { kb: string; reason: string; cause: { copy: SkipCause | null } }[];
     skipped: { kb: string; reason: string; detail?: string; cause: SkipCause }[];
   }[];
+}
+
+interface UntrustedEntry { sha256: string; kb: string; fileName: string; hosts: string[]; distrust: Distrust; reason: string; remedy: string }
+
+function byFileName(entries: UntrustedEntry[] | undefined): UntrustedEntry[] | undefined {
+  return entries === undefined ? undefined : [...entries].sort((a, b) => (a.fileName < b.fileName ? -1 : 1));
 }
 
 function newCatalog(name: string, anchors: string[]): string {
@@ -259,6 +265,54 @@ describe('trust is live', () => {
     // the same file imported again restores the blob, and with it the plan
     assert.ok([0, 1].includes(runCli(['import', '--catalog', catalog, fixturePath('payloads', SHA2_SUPPORT_X64)]).status ?? -1));
     assert.equal(plan(catalog).status, 0);
+  });
+
+  test('stage --json refuses untrusted planned payloads with data: data.untrusted has one entry per payload (sha256, kb, fileName, the hosts whose plans need it, distrust as data, reason, remedy)', () => {
+    const catalog = newCatalog('untrusted-data', [root]);
+    // a second x64 host like SRV-FRESH, so one payload is needed by two hosts' plans
+    const twin = path.join(work, 'srv-fresh-2.systeminfo.txt');
+    fs.writeFileSync(twin, Buffer.from(fs.readFileSync(host).toString('latin1').replace(/^(Host Name:\s+)SRV-FRESH(\r?)$/m, '$1SRV-FRESH-2$2'), 'latin1'));
+    const x86 = fixturePath('hosts', 'srv-x86.systeminfo.txt');
+    const SHA2_SUPPORT_X86 = 'Windows6.0-KB4474419-v4-x86.msu';
+    const stageJson = (to: string) => runCli(['stage', '--catalog', catalog, '--host', host, twin, x86, '--to', to, '--knowledge-base', knowledgeBase, '--json']);
+    const planned = runCli(['plan', '--catalog', catalog, '--host', host, twin, x86, '--knowledge-base', knowledgeBase, '--json']);
+    assert.equal(planned.status, 0, planned.stderr);
+    const steps = (JSON.parse(planned.stdout) as PlanJson).hosts.map((h) => h.steps.map((s) => s.file));
+    assert.deepEqual(steps.map((files) => [files.includes(SHA2_SUPPORT_X64), files.includes(SHA2_SUPPORT_X86)]), [[true, false], [true, false], [false, true]]);
+
+    // after planning, both SHA-2 support payloads lose their blobs: nothing proves them any more
+    const x64Sha = sha256Of(catalog, SHA2_SUPPORT_X64);
+    const x86Sha = sha256Of(catalog, SHA2_SUPPORT_X86);
+    for (const sha of [x64Sha, x86Sha]) fs.rmSync(path.join(catalog, 'blobs', sha.slice(0, 2), sha.slice(2)));
+    const to = path.join(work, 'media-untrusted-data');
+    const refused = stageJson(to);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.equal(refused.stderr.split('\n').filter((l) => l !== '').length, 1, refused.stderr);
+    const error = assertErrorDocument(refused.stdout, 'MEDIA_PAYLOAD_UNTRUSTED') as { message: string; data?: { untrusted: UntrustedEntry[] } };
+    const missing = { kind: 'blob-missing' };
+    const reason = 'its blob is missing from the catalog: nothing proves its signatures';
+    const remedy = 'import the same file again to restore its blob (`cabferry catalog check` lists what is missing)';
+    assert.deepEqual(byFileName(error.data?.untrusted), [
+      { sha256: x64Sha, kb: 'KB4474419', fileName: SHA2_SUPPORT_X64, hosts: ['SRV-FRESH', 'SRV-FRESH-2'], distrust: missing, reason, remedy },
+      { sha256: x86Sha, kb: 'KB4474419', fileName: SHA2_SUPPORT_X86, hosts: ['SRV-X86'], distrust: missing, reason, remedy },
+    ]);
+    assert.ok(!fs.existsSync(path.join(to, 'payloads')), 'nothing was written');
+
+    // another kind of distrust is another kind in the data: after trust remove the payloads that
+    // still have their blobs are anchor-removed, naming the anchor; those without stay blob-missing
+    assert.equal(runCli(['trust', 'remove', rootFingerprint.slice(0, 16), '--catalog', catalog]).status, 0);
+    const removed = stageJson(to);
+    assert.equal(removed.status, 1, removed.stderr);
+    const entries = (assertErrorDocument(removed.stdout, 'MEDIA_PAYLOAD_UNTRUSTED') as { data?: { untrusted: UntrustedEntry[] } }).data?.untrusted ?? [];
+    assert.deepEqual(entries.filter((e) => e.distrust.kind === 'blob-missing').map((e) => e.fileName).sort(), [SHA2_SUPPORT_X64, SHA2_SUPPORT_X86]);
+    const anchorRemoved = entries.filter((e) => e.distrust.kind === 'anchor-removed');
+    assert.ok(anchorRemoved.length > 0, JSON.stringify(entries));
+    for (const e of anchorRemoved) {
+      assert.deepEqual(e.distrust.anchors?.map((a) => [a.fingerprint, a.subject]), [[rootFingerprint, 'Cabferry Test Root CA']], e.fileName);
+      assert.match(e.reason, /^untrusted since the anchor was removed: /);
+      assert.match(e.remedy, /^`cabferry trust add` the anchor again/);
+      assert.ok(e.hosts.length > 0 && e.hosts.every((h) => ['SRV-FRESH', 'SRV-FRESH-2', 'SRV-X86'].includes(h)), e.fileName);
+    }
   });
 
   test('catalog list and show do not call a payload no anchor vouches for now "ok": UNTRUSTED, "NOT TRUSTED NOW" with the reason, distrust in --json; trust add makes them ok', () => {
