@@ -65,3 +65,23 @@ export function bundleRootAmong(entryNames: Iterable<string>): string | null {
   }
   return found;
 }
+
+/**
+ * How the manifest's name is spelled among `names` (the markers of one bundle root): the exact
+ * name when it is there (the bundle importer then accepts it), otherwise the first other spelling.
+ * What a message tells the operator to rename, before sending them to the bundle importer.
+ */
+export function markerSpelling(names: readonly string[]): string {
+  return names.includes(BUNDLE_MANIFEST_NAME) ? BUNDLE_MANIFEST_NAME : names[0] ?? BUNDLE_MANIFEST_NAME;
+}
+
+/** The spellings of the manifest's name at `root` (as bundleRootAmong gives it) among a zip's entry names. */
+export function markerNamesAt(entryNames: Iterable<string>, root: string): string[] {
+  const names: string[] = [];
+  for (const name of entryNames) {
+    const segments = name.split(/[\\/]/);
+    const marker = segments.findIndex(isBundleMarkerName);
+    if (marker >= 0 && segments.slice(0, marker).join('/') === root) names.push(segments[marker]!);
+  }
+  return names;
+}

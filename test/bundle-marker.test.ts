@@ -94,12 +94,20 @@ describe('a bundle whose manifest name changed case', () => {
     const folderSurvey = await surveySources([dir]);
     assert.equal(folderSurvey.nestedBundle?.label, path.join(dir, 'carried'));
     assert.equal(folderSurvey.items, 1);
+    // renaming comes first: the bundle importer refuses the other spelling (BUNDLE_MANIFEST_NAME_CASE)
+    assert.match(folderSurvey.nestedBundle?.reason ?? '', /rename its "Cabferry-Bundle\.json" back to cabferry-bundle\.json, then run `cabferry import /);
 
     const zip = path.join(tempDir('cabferry-marker-walk-'), 'plain.zip');
     await zipOf(zip, [['export/PAYLOADS/x/K.MSU', msu], ['export/CABFERRY-BUNDLE.JSON', Buffer.from('{}')], ['loose.msu', msu]]);
     const zipSurvey = await surveySources([zip]);
     assert.equal(zipSurvey.nestedBundle?.code, 'BUNDLE_NESTED');
-    assert.match(zipSurvey.nestedBundle?.reason ?? '', /holds a transfer bundle in export\//);
+    assert.match(zipSurvey.nestedBundle?.reason ?? '', /holds a transfer bundle in export\/ .*extract the zip, rename its "CABFERRY-BUNDLE\.JSON" back to cabferry-bundle\.json and run `cabferry import FOLDER\/export`/);
+
+    // a root marker in another case, the zip met by the walk (given beside other paths)
+    const rootZip = path.join(tempDir('cabferry-marker-walk-'), 'carried.zip');
+    await zipOf(rootZip, [['payloads/x/k.msu', msu], ['CABFERRY-BUNDLE.JSON', Buffer.from('{}')]]);
+    const rootSurvey = await surveySources([rootZip, path.join(dir, 'carried', 'payloads')]);
+    assert.match(rootSurvey.nestedBundle?.reason ?? '', /letter case was changed: .*extract the zip, rename its "CABFERRY-BUNDLE\.JSON" back to cabferry-bundle\.json and run `cabferry import FOLDER`/);
     assert.equal(zipSurvey.items, 1);
   });
 });

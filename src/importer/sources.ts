@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
-import { bundleRootAmong, isBundleMarkerName } from '../bundle-marker';
+import { BUNDLE_MANIFEST_NAME, bundleRootAmong, isBundleMarkerName, markerNamesAt, markerSpelling } from '../bundle-marker';
 import { describeIoError, inputError } from '../errors';
 import { fileTypeName, openRegularFile } from '../io/regular-file';
 import { unsafeEntryNameReason } from './entry-names';
@@ -127,9 +127,15 @@ function nestedBundle(source: string, reason: string): RejectedSource {
   return { kind: 'rejected', source, entry: null, label: source, code: NESTED_BUNDLE_CODE, reason };
 }
 
-/** The words for a bundle zip or folder met by the walk: import it on its own, as a bundle. */
-function bundleReason(p: string): string {
-  return `is a transfer bundle (made by \`cabferry export\`): a bundle is imported only on its own, its signature and every file checked — run \`cabferry import ${p}\``;
+/**
+ * The words for a bundle zip or folder met by the walk: import it on its own, as a bundle. When
+ * its manifest's name is spelled in another letter case (`marker`), renaming it back comes first:
+ * the bundle importer refuses it otherwise (BUNDLE_MANIFEST_NAME_CASE), and the operator would
+ * learn that only on the second try.
+ */
+function bundleReason(p: string, marker: string = BUNDLE_MANIFEST_NAME): string {
+  const rename = marker === BUNDLE_MANIFEST_NAME ? '' : `rename its ${JSON.stringify(marker)} back to ${BUNDLE_MANIFEST_NAME}, then `;
+  return `is a transfer bundle (made by \`cabferry export\`): a bundle is imported only on its own, its signature and every file checked — ${rename}run \`cabferry import ${p}\``;
 }
 
 async function* walkFolder(dir: string, limits: SourceLimits): AsyncGenerator<SourceItem> {
@@ -141,8 +147,9 @@ async function* walkFolder(dir: string, limits: SourceLimits): AsyncGenerator<So
     return;
   }
   // by the listing, so a manifest whose letter case a copy changed marks the bundle too
-  if (entries.some((ent) => isBundleMarkerName(ent.name))) {
-    yield nestedBundle(dir, bundleReason(dir));
+  const markers = entries.filter((ent) => isBundleMarkerName(ent.name)).map((ent) => ent.name);
+  if (markers.length > 0) {
+    yield nestedBundle(dir, bundleReason(dir, markerSpelling(markers)));
     return;
   }
   for (const ent of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -202,11 +209,16 @@ async function* walkZip(zipPath: string, limits: SourceLimits): AsyncGenerator<S
       }
       listed.push(entry);
     }
-    const bundleRoot = bundleRootAmong(listed.map(entryName));
+    const names = listed.map(entryName);
+    const bundleRoot = bundleRootAmong(names);
     if (bundleRoot !== null) {
-      yield nestedBundle(zipPath, bundleRoot === ''
+      const marker = markerSpelling(markerNamesAt(names, bundleRoot));
+      const rename = marker === BUNDLE_MANIFEST_NAME ? '' : `, rename its ${JSON.stringify(marker)} back to ${BUNDLE_MANIFEST_NAME}`;
+      yield nestedBundle(zipPath, bundleRoot === '' && rename === ''
         ? bundleReason(zipPath)
-        : `holds a transfer bundle in ${bundleRoot}/ (made by \`cabferry export\`): its payloads are not imported one by one, without its signature — extract the zip and run \`cabferry import FOLDER/${bundleRoot}\``);
+        : bundleRoot === ''
+        ? `is a transfer bundle (made by \`cabferry export\`) whose manifest's letter case was changed: a bundle is imported only on its own, its signature and every file checked — extract the zip${rename} and run \`cabferry import FOLDER\``
+        : `holds a transfer bundle in ${bundleRoot}/ (made by \`cabferry export\`): its payloads are not imported one by one, without its signature — extract the zip${rename} and run \`cabferry import FOLDER/${bundleRoot}\``);
       return;
     }
     let expanded = 0;
