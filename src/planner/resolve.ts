@@ -4,7 +4,7 @@ import { fetchFileName } from '../knowledge/file-names';
 import type { MissingCause, Need, SkipCause } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
 import { roleLabel } from './present';
-import { ARCH_FILE, skipOf, type Candidate, type CandidatesByKb, type Skip } from './select';
+import { ARCH_FILE, skipOf, type Candidate, type HostCandidates, type Skip } from './select';
 import { CHAIN_OF_ROLE, Supersedence, type ReplacementIndex } from './supersedence';
 import type { HostInventory, PlanGoal } from './types';
 
@@ -192,8 +192,72 @@ export class RequirementTable {
   }
 }
 
+/**
+ * The payloads chosen for one host, each at its candidate's priority (setInstallOrder: distinct
+ * small integers among the candidates of its kind of host), and in the order they were chosen.
+ * An array by priority rather than a map by KB: a host chooses a thousand payloads or more, a map
+ * that size would be built and grown for every host, and the scheduler reads them by priority.
+ */
+export class ChosenSet {
+  private readonly byPriority: (Chosen | undefined)[];
+  private inOrder: Chosen[] = [];
+
+  constructor(private readonly candidates: HostCandidates) {
+    this.byPriority = new Array<Chosen | undefined>(candidates.priorities);
+  }
+
+  get size(): number {
+    return this.inOrder.length;
+  }
+
+  /** the number of priorities: every chosen payload's is below it */
+  get priorities(): number {
+    return this.byPriority.length;
+  }
+
+  /** the chosen payload of candidate `c`, if it is chosen */
+  of(c: Candidate): Chosen | undefined {
+    return this.byPriority[c.priority];
+  }
+
+  /** the chosen payload at `priority`, if any */
+  at(priority: number): Chosen | undefined {
+    return this.byPriority[priority];
+  }
+
+  /** the chosen payload of `kb`, if it is chosen */
+  get(kb: string): Chosen | undefined {
+    const c = this.candidates.get(kb);
+    return c === undefined ? undefined : this.byPriority[c.priority];
+  }
+
+  has(kb: string): boolean {
+    return this.get(kb) !== undefined;
+  }
+
+  add(ch: Chosen): void {
+    this.byPriority[ch.c.priority] = ch;
+    this.inOrder.push(ch);
+  }
+
+  /** in the order they were chosen */
+  values(): readonly Chosen[] {
+    return this.inOrder;
+  }
+
+  /** takes out the chosen payloads of `kbs`; the rest keep their order */
+  deleteAll(kbs: ReadonlySet<string>): void {
+    const kept: Chosen[] = [];
+    for (const ch of this.inOrder) {
+      if (kbs.has(ch.c.kb)) this.byPriority[ch.c.priority] = undefined;
+      else kept.push(ch);
+    }
+    this.inOrder = kept;
+  }
+}
+
 export class Resolver {
-  readonly chosen = new Map<string, Chosen>();
+  readonly chosen: ChosenSet;
   /** KBs left out because a prerequisite is missing (or their ESU key is not activated) */
   readonly blocked = new Set<string>();
   /** ESU-era updates held back because the host reports its ESU key not activated */
@@ -218,7 +282,7 @@ export class Resolver {
   constructor(
     readonly family: KbFamily,
     private readonly base: Baseline,
-    readonly candidates: CandidatesByKb,
+    readonly candidates: HostCandidates,
     private readonly host: HostInventory,
     private readonly notes: PlanNotes,
     private readonly table: RequirementTable = new RequirementTable(family),
@@ -228,8 +292,11 @@ export class Resolver {
       releasedOf: (kb) => this.candidates.get(kb)?.released ?? this.family.updates.get(kb)?.released ?? null,
       explicitOf: (kb) => this.family.updates.get(kb)?.supersedes ?? [],
     });
+    this.chosen = new ChosenSet(candidates);
     this.installedIndex = this.rule.index();
-    for (const kb of base.installed) this.installedIndex.add(kb);
+    // (an installed KB is never a candidate of the host, so the rule knows of it only what the
+    // knowledge base says: a KB it does not know adds nothing, and most of a host's hundreds are such)
+    for (const kb of base.installed) if (family.updates.has(kb)) this.installedIndex.add(kb);
     this.chosenIndex = this.rule.index();
     this.blockedIndex = this.rule.index();
     if (host.esuLicence === 'not-activated') {
@@ -333,11 +400,11 @@ export class Resolver {
   }
 
   private choose(c: Candidate, why: string | null, neededBy?: string): Chosen {
-    let ch = this.chosen.get(c.kb);
+    let ch = this.chosen.of(c);
     if (!ch) {
       // arrays of their exact length: most hold one why and one or two deps, and an empty array grows to seventeen
       ch = { c, why: whyList(why), neededBy: null, standsFor: null, deps: NO_DEPS, requiresEsu: c.fact?.requiresEsu === true, resolved: false };
-      this.chosen.set(c.kb, ch);
+      this.chosen.add(ch);
       if (!c.inert) this.chosenIndex.add(c.kb);
     } else if (why !== null && !ch.why.includes(why)) ch.why = [...ch.why, why];
     if (neededBy !== undefined) (ch.neededBy ??= new Set()).add(neededBy);
@@ -397,7 +464,11 @@ export class Resolver {
     // holds a few KBs (a satisfier is never on it already: canSatisfy), and a Set allocates a new
     // table whenever it is cleared or emptied, for each of a thousand roots of every host
     const path: string[] = [];
-    for (const ch of [...this.chosen.values()]) {
+    // the roots: what resolve chooses on the way is resolved there
+    const chosen = this.chosen.values();
+    const roots = chosen.length;
+    for (let i = 0; i < roots; i++) {
+      const ch = chosen[i]!;
       path.push(ch.c.kb);
       this.resolve(ch, path);
       path.pop();
@@ -415,7 +486,7 @@ export class Resolver {
       }
     }
     if (this.blocked.size === 0) return;
-    for (const kb of this.blocked) this.chosen.delete(kb);
+    this.chosen.deleteAll(this.blocked);
     // a recommended order onto something left out is no order at all
     for (const ch of this.chosen.values()) ch.deps = ch.deps.filter((d) => this.chosen.has(d.kb));
   }
@@ -536,7 +607,7 @@ export class Resolver {
     const blockedIndex = this.rule.index();
     for (const kb of this.blocked) if (!this.candidates.get(kb)!.inert) blockedIndex.add(kb);
     for (const c of this.candidates.values()) {
-      if (this.chosen.has(c.kb)) continue;
+      if (this.chosen.of(c) !== undefined) continue;
       if (this.esuHeld.has(c.kb)) {
         out.push(skipOf(c.kb, { kind: 'esu-not-activated' }));
         continue;

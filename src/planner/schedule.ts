@@ -2,7 +2,7 @@ import { internalError } from '../errors';
 import type { KbFamily } from '../knowledge/knowledge-base';
 import type { Baseline } from './host-state';
 import { roleLabel } from './present';
-import { compareText, rank, type Chosen, type Dep } from './resolve';
+import { compareText, rank, type Chosen, type ChosenSet, type Dep } from './resolve';
 import type { Candidate } from './select';
 import type { PlanStep, SimulatedState } from './types';
 
@@ -96,7 +96,7 @@ class SimulatedHost {
     for (const d of ch.deps) {
       const at = q.priorityOf(d.kb);
       if (q.stageOf[at] !== this.stage) continue;
-      const dep = q.chosenAt[at]!.c;
+      const dep = q.chosenAt(at).c;
       // the SHA-2 reason first: it is the one an admin must not get wrong
       if (d.active) return this.wait('sha2-active', dep.kb);
       if (dep.restart === 'required') return this.wait('restart-required', dep.kb);
@@ -139,7 +139,7 @@ function asksForRestart(c: Candidate, family: KbFamily): boolean {
   return c.restart === 'required' || c.restart === 'possible' || c.kb === family.sha2SupportKb;
 }
 
-export function schedule(chosen: Map<string, Chosen>, base: Baseline, servicingStackVersion: string | null, family: KbFamily, host: string, assumptions: string[]): { steps: PlanStep[]; initialState: SimulatedState } {
+export function schedule(chosen: ChosenSet, base: Baseline, servicingStackVersion: string | null, family: KbFamily, host: string, assumptions: string[]): { steps: PlanStep[]; initialState: SimulatedState } {
   const sim = new SimulatedHost(base, servicingStackVersion, family);
   const initialState = sim.snapshot();
   const steps: PlanStep[] = [];
@@ -153,7 +153,7 @@ export function schedule(chosen: Map<string, Chosen>, base: Baseline, servicingS
   return { steps, initialState };
 }
 
-function restartIfPending(sim: SimulatedHost, chosen: Map<string, Chosen>, base: Baseline, family: KbFamily, addRestart: (reason: string) => void): void {
+function restartIfPending(sim: SimulatedHost, chosen: ChosenSet, base: Baseline, family: KbFamily, addRestart: (reason: string) => void): void {
   if (chosen.size === 0 || !base.pendingReboot) return;
   const why = base.sha2Installed && !base.sha2Active
     ? `${family.sha2SupportKb} (SHA-2 code signing support) is installed but the host has not restarted since; it becomes active only after a restart`
@@ -179,21 +179,21 @@ export function setInstallOrder(candidates: Candidate[]): void {
  * payload: a host plans a thousand payloads or more, and every one of them would be garbage.
  */
 class Queue {
-  readonly chosenAt: (Chosen | undefined)[];
   readonly unmet: Int32Array;
   /** the stage each installed in; -1 before it installs */
   readonly stageOf: Int32Array;
   /** the priorities that require each (undefined: nothing) */
   readonly dependents: (number[] | undefined)[];
 
-  constructor(
-    readonly chosen: Map<string, Chosen>,
-    size: number,
-  ) {
-    this.chosenAt = new Array<Chosen | undefined>(size);
+  constructor(readonly chosen: ChosenSet) {
+    const size = chosen.priorities;
     this.unmet = new Int32Array(size);
     this.stageOf = new Int32Array(size).fill(-1);
     this.dependents = new Array<number[] | undefined>(size);
+  }
+
+  chosenAt(priority: number): Chosen {
+    return this.chosen.at(priority)!;
   }
 
   priorityOf(kb: string): number {
@@ -201,13 +201,10 @@ class Queue {
   }
 }
 
-function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: Baseline, family: KbFamily, host: string, steps: PlanStep[], addRestart: (reason: string) => void, assumptions: string[]): void {
+function installInOrder(sim: SimulatedHost, chosen: ChosenSet, base: Baseline, family: KbFamily, host: string, steps: PlanStep[], addRestart: (reason: string) => void, assumptions: string[]): void {
   // among the installable, the queue's order (setInstallOrder); the nodes by priority, which is distinct for each candidate
-  let size = 0;
-  for (const ch of chosen.values()) size = Math.max(size, ch.c.priority + 1);
-  const q = new Queue(chosen, size);
-  for (const ch of chosen.values()) q.chosenAt[ch.c.priority] = ch;
-  const heap = new PriorityQueue(size);
+  const q = new Queue(chosen);
+  const heap = new PriorityQueue(chosen.priorities);
   for (const ch of chosen.values()) {
     const at = ch.c.priority;
     const deps = ch.deps;
@@ -230,14 +227,14 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
     const at = heap.pop();
     if (at < 0) {
       if (deferred.length === 0 || (sim.sinceRestart.length === 0 && !sim.state.rebootPending)) {
-        throw internalError('PLAN_NO_PROGRESS', `cannot order ${[...chosen.keys()].filter((k) => q.stageOf[q.priorityOf(k)]! < 0).join(', ')} for ${host}`);
+        throw internalError('PLAN_NO_PROGRESS', `cannot order ${chosen.values().filter((ch) => q.stageOf[ch.c.priority]! < 0).map((ch) => ch.c.kb).join(', ')} for ${host}`);
       }
       const held = new Map<Wait, string[]>();
       for (let i = 0; i < deferred.length; i++) {
         const why = deferredWhy[i]!;
         if (why === null) continue;
         const kbs = held.get(why);
-        const kb = q.chosenAt[deferred[i]!]!.c.kb;
+        const kb = q.chosenAt(deferred[i]!).c.kb;
         if (kbs) kbs.push(kb);
         else held.set(why, [kb]);
       }
@@ -247,7 +244,7 @@ function installInOrder(sim: SimulatedHost, chosen: Map<string, Chosen>, base: B
       deferredWhy = [];
       continue;
     }
-    const next = q.chosenAt[at]!;
+    const next = q.chosenAt(at);
     const held = sim.blocker(next, q);
     if (held !== FREE) {
       deferred.push(at);

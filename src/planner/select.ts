@@ -70,13 +70,16 @@ export interface Applicable {
   /**
    * every payload of the family in catalog order: its KB, and its skip when it does not apply or
    * another file of its KB is preferred; `first`: the KB's first payload that applies, which stands
-   * for the KB when the host has it installed (that skip made once, for the first host that needs it)
+   * for the KB when the host has it installed (that skip made once, for the first host that needs it);
+   * `c`: the candidate of its KB when it applies (whichever file of the KB is planned), else null
    */
-  entries: { kb: string; applicable: boolean; skip: Skip | null; first: boolean; installed: Skip | null }[];
+  entries: { kb: string; applicable: boolean; skip: Skip | null; first: boolean; installed: Skip | null; c: Candidate | null }[];
   /** one candidate per KB, in the order the KBs first appear, with what the plan must assume to plan it */
   candidates: { c: Candidate; unknown: string | null; sha2: string | null; metadata: string | null }[];
-  /** the candidates by KB, in that order: the candidates of a host that has none of them installed */
+  /** the candidates by KB, in that order */
   byKb: ReadonlyMap<string, Candidate>;
+  /** the candidates in that order: the candidates of a host that has none of them installed */
+  inOrder: readonly Candidate[];
 }
 
 /**
@@ -94,7 +97,7 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
     const file = mediaNames.get(p.sha256) ?? p.fileName;
     const notApplicable = whyNotApplicable(kind, p, file, fact, family, distrusted);
     if (notApplicable) {
-      entries.push({ kb: p.kb, applicable: false, skip: skipOf(p.kb, notApplicable), first: false, installed: null });
+      entries.push({ kb: p.kb, applicable: false, skip: skipOf(p.kb, notApplicable), first: false, installed: null, c: null });
       continue;
     }
     const role = fact?.role ?? p.kind;
@@ -114,64 +117,69 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
     const prev = byKb.get(p.kb);
     if (!prev) {
       byKb.set(p.kb, cand);
-      entries.push({ kb: p.kb, applicable: true, skip: null, first: true, installed: null });
+      entries.push({ kb: p.kb, applicable: true, skip: null, first: true, installed: null, c: null });
       continue;
     }
     const [keep, drop] = preferFile(prev, cand);
     byKb.set(p.kb, keep);
-    entries.push({ kb: p.kb, applicable: true, skip: skipOf(p.kb, { kind: 'other-file', file: drop.file, planned: keep.file }), first: false, installed: null });
+    entries.push({ kb: p.kb, applicable: true, skip: skipOf(p.kb, { kind: 'other-file', file: drop.file, planned: keep.file }), first: false, installed: null, c: null });
   }
+  // (the kept file of a KB is known only now: a later file of it may have been preferred)
+  for (const e of entries) if (e.applicable) e.c = byKb.get(e.kb)!;
   const candidates: Applicable['candidates'] = [];
   for (const c of byKb.values()) candidates.push(withAssumptions(c, family));
-  return { entries, candidates, byKb };
+  return { entries, candidates, byKb, inOrder: [...byKb.values()] };
 }
 
 /**
  * The payloads that apply to this host: `applicable` (its kind of host) less what it has
  * installed; one file per KB. Everything else is skipped with its cause, in catalog order.
  */
-export function selectCandidates(applicable: Applicable, base: Baseline, notes: PlanNotes): { candidates: CandidatesByKb; skipped: Skip[] } {
-  const skipped: Skip[] = [];
+export function selectCandidates(applicable: Applicable, base: Baseline, notes: PlanNotes): { candidates: HostCandidates; skipped: Skip[] } {
   const installed = base.installed;
+  // which candidates the host has installed, by priority (setInstallOrder): one look-up per
+  // installed KB here rather than one per candidate in every stage that asks
+  const installedAt = new Uint8Array(applicable.candidates.length);
+  let installedCandidates = 0;
+  for (const kb of installed) {
+    const c = applicable.byKb.get(kb);
+    if (c === undefined) continue;
+    installedAt[c.priority] = 1;
+    installedCandidates++;
+  }
+  const skipped: Skip[] = [];
   for (const e of applicable.entries) {
     if (!e.applicable) skipped.push(e.skip!);
-    else if (installed.has(e.kb)) {
+    else if (installedAt[e.c!.priority] === 1) {
       // (the KB's first applicable payload carries its installed skip: it is the one reported)
       if (e.first) skipped.push((e.installed ??= skipOf(e.kb, { kind: 'installed' })));
     } else if (e.skip) skipped.push(e.skip);
   }
   // a host that has none of them installed (a fresh host) has its kind's candidates as they are;
-  // another a view of them less what it has installed (HostCandidates), not a map of its own
-  let list: Candidate[] | null = null;
-  for (const a of applicable.candidates) {
-    if (!installed.has(a.c.kb)) continue;
-    list = [];
-    break;
-  }
+  // another a list of its own, of them less what it has installed
+  const list: Candidate[] | null = installedCandidates === 0 ? null : [];
   for (const a of applicable.candidates) {
     if (list !== null) {
-      if (installed.has(a.c.kb)) continue;
+      if (installedAt[a.c.priority] === 1) continue;
       list.push(a.c);
     }
     if (a.unknown !== null) notes.assumptions.push(a.unknown);
     if (a.sha2 !== null && !base.sha2Active) notes.assumptions.push(a.sha2);
     if (a.metadata !== null) notes.assumptions.push(a.metadata);
   }
-  return { candidates: list === null ? applicable.byKb : new HostCandidates(applicable.byKb, installed, list), skipped };
+  return { candidates: new HostCandidates(applicable.byKb, installedAt, list ?? applicable.inOrder), skipped };
 }
-
-/** A host's candidates by KB, as the resolver asks them (a map, or a HostCandidates view). */
-export type CandidatesByKb = Pick<ReadonlyMap<string, Candidate>, 'get' | 'has' | 'size' | 'values'>;
 
 /**
  * One host's candidates by KB: its kind of host's candidates (Applicable's byKb) less what it has
  * installed, as a view over the kind's map rather than a map of its own (a thousand entries per
  * host, built and dropped for every host). `values()` in the order of Applicable's candidates.
  */
-export class HostCandidates implements CandidatesByKb {
+export class HostCandidates {
   constructor(
     private readonly all: ReadonlyMap<string, Candidate>,
-    private readonly installed: ReadonlySet<string>,
+    /** 1 at the priority of each candidate of the kind that the host has installed */
+    private readonly installedAt: Uint8Array,
     private readonly list: readonly Candidate[],
   ) {}
 
@@ -179,9 +187,14 @@ export class HostCandidates implements CandidatesByKb {
     return this.list.length;
   }
 
+  /** the number of priorities among the candidates of the host's kind: every candidate's priority is below it */
+  get priorities(): number {
+    return this.installedAt.length;
+  }
+
   get(kb: string): Candidate | undefined {
     const c = this.all.get(kb);
-    return c === undefined || this.installed.has(kb) ? undefined : c;
+    return c === undefined || this.installedAt[c.priority] === 1 ? undefined : c;
   }
 
   has(kb: string): boolean {
