@@ -95,11 +95,11 @@ export function highestKb(kbs: Iterable<string>): { kb: string | null; n: number
  * what such an update supersedes cannot be worked out here. An assumption, not a cause of
  * incompleteness: it never makes a host look more patched than it is.
  */
-export function installedBeyondKnowledge(installed: Iterable<string>, family: KbFamily, known: { readonly catalogKbs: ReadonlySet<string>; readonly highestKnownKb: { kb: string | null; n: number } }): string[] {
+export function installedBeyondKnowledge(installed: Iterable<string>, known: { readonly knownKbs: ReadonlySet<string>; readonly highestKnownKb: { kb: string | null; n: number } }): string[] {
   const out: string[] = [];
-  // (`known` read only for a KB the knowledge base does not know: a FamilyWork makes them then)
+  // (`known` read only for a host with installed KBs: a FamilyWork makes them then)
   for (const kb of installed) {
-    if (family.updates.has(kb) || known.catalogKbs.has(kb)) continue;
+    if (known.knownKbs.has(kb)) continue;
     if (kbNumber(kb) > known.highestKnownKb.n) out.push(kb);
   }
   return out.sort((a, b) => kbNumber(a) - kbNumber(b));

@@ -75,29 +75,28 @@ export function checkInstalledClaims(host: HostInventory, family: KbFamily): { c
     claim: { kind: 'fact', fact, value },
     files: host.evidence.filter((e) => e.facts[fact] === value).map((e) => e.file),
   });
-  if (host.build !== null) {
-    const claims: FactClaim[] = [];
-    for (const kb of host.installed) {
-      const sets = family.updates.get(kb)?.setsBuild ?? null;
-      if (sets === null || sets <= host.build) continue;
+  // one pass over the installed list for both facts (a host lists hundreds of KBs; only those the
+  // knowledge base knows can imply anything)
+  const buildClaims: FactClaim[] = [];
+  const servicePackClaims: FactClaim[] = [];
+  for (const kb of host.installed) {
+    const f = family.updates.get(kb);
+    if (f === undefined) continue;
+    if (host.build !== null && f.setsBuild !== null && f.setsBuild > host.build) {
       contradicting.add(kb);
-      claims.push({ claim: { kind: 'installed', kb, implies: { fact: 'build', value: sets } }, files: [...listedBy(kb)] });
+      buildClaims.push({ claim: { kind: 'installed', kb, implies: { fact: 'build', value: f.setsBuild } }, files: [...listedBy(kb)] });
     }
-    if (claims.length > 0) conflicts.push({ fact: 'build', claims: [reported('build', host.build), ...claims] });
-  }
-  if (host.servicePack !== null) {
-    const claims: FactClaim[] = [];
-    for (const kb of host.installed) {
-      const f = family.updates.get(kb);
-      if (!f) continue;
-      // every update of the family applies from its minimum service pack on; a service pack implies its own level
-      const implied = f.bringsServicePack ?? (f.role === 'service-pack' ? null : family.minimumServicePack);
-      if (implied === null || implied <= host.servicePack) continue;
+    // every update of the family applies from its minimum service pack on; a service pack implies its own level
+    const implied = f.bringsServicePack ?? (f.role === 'service-pack' ? null : family.minimumServicePack);
+    if (host.servicePack !== null && implied !== null && implied > host.servicePack) {
       contradicting.add(kb);
-      claims.push({ claim: { kind: 'installed', kb, implies: { fact: 'servicePack', value: implied } }, files: [...listedBy(kb)] });
+      servicePackClaims.push({ claim: { kind: 'installed', kb, implies: { fact: 'servicePack', value: implied } }, files: [...listedBy(kb)] });
     }
-    if (claims.length > 0) conflicts.push({ fact: 'servicePack', claims: [reported('servicePack', host.servicePack), ...claims] });
   }
+  if (buildClaims.length > 0) conflicts.push({ fact: 'build', claims: [reported('build', host.build!), ...buildClaims] });
+  if (servicePackClaims.length > 0) conflicts.push({ fact: 'servicePack', claims: [reported('servicePack', host.servicePack!), ...servicePackClaims] });
+  // nothing contradicts: every listed KB is believed (most hosts of a consistent inventory)
+  if (contradicting.size === 0) return { conflicts, believed: new Set(host.installed), doubted: [] };
   const badFiles = new Set([...contradicting].flatMap(listedBy));
   const believed = new Set<string>();
   const doubted: string[] = [];

@@ -73,7 +73,7 @@ export class Planner {
     for (const conflict of claims.conflicts) notes.incomplete.push({ kind: 'conflict', conflict });
     if (claims.doubted.length > 0) notes.assumptions.push(`not believed installed (listed only by a file that contradicts the host's other facts): ${claims.doubted.join(', ')}`);
     // of the believed set alone, before hostBaseline takes that set over as its installed set
-    const beyondKnowledge = installedBeyondKnowledge(claims.believed, family, work);
+    const beyondKnowledge = installedBeyondKnowledge(claims.believed, work);
     const base = hostBaseline(host, claims.believed, family, () => work.servicingStackVersions(host.architecture), notes);
     noteInstalledBeyondKnowledge(beyondKnowledge, work, notes);
 

@@ -84,26 +84,25 @@ export function esuPreparationFor(family: KbFamily, fact: KbUpdateFact): string[
   return family.esu.licensingPreparationKbs.filter((prep) => prep !== fact.kb && (family.updates.get(prep)?.released ?? '') <= fact.released);
 }
 
-const APPLICABLE_WHY = new Map<PayloadKind, string>();
+const APPLICABLE_WHY = new Map<PayloadKind, readonly string[]>();
 
-/** "applicable hotfix not yet installed": one string per role, not one per root of every host */
-function applicableWhy(role: PayloadKind): string {
+/** ["applicable hotfix not yet installed"] (whyList): one list per role, found with one look-up for each of a thousand roots of every host */
+function applicableWhy(role: PayloadKind): readonly string[] {
   let why = APPLICABLE_WHY.get(role);
-  if (why === undefined) APPLICABLE_WHY.set(role, (why = `applicable ${roleLabel(role)} not yet installed`));
+  if (why === undefined) APPLICABLE_WHY.set(role, (why = whyList(`applicable ${roleLabel(role)} not yet installed`)));
   return why;
 }
 
 /** No requirements: the deps of most chosen payloads until resolve gives them a list. */
 const NO_DEPS: readonly Dep[] = [];
-const NO_WHY: string[] = [];
+const NO_WHY: readonly string[] = [];
 const WHY_LISTS = new Map<string, string[]>();
 
 /**
  * A chosen payload's why, as the one-element list most have: one list per distinct why, shared by
  * every payload and host that has it (never added to: a second why makes a new list).
  */
-function whyList(why: string | null): string[] {
-  if (why === null) return NO_WHY;
+function whyList(why: string): string[] {
   let list = WHY_LISTS.get(why);
   if (list === undefined) WHY_LISTS.set(why, (list = [why]));
   return list;
@@ -157,7 +156,7 @@ export class RequirementTable {
   }
 
   of(c: Candidate): StaticRequirements {
-    return (c.memo.requirements ??= this.work(c));
+    return (c.requirementsMemo ??= this.work(c));
   }
 
   private work(c: Candidate): StaticRequirements {
@@ -348,8 +347,8 @@ export class Resolver {
     // the roots by rank: SSUs first, so that a later prerequisite on an older SSU is met by the newest one
     // (ranks are a handful of small numbers; within a rank, the order they are found in)
     const byRank: Candidate[][] = [];
-    const whyByRank: string[][] = [];
-    const root = (c: Candidate, why: string): void => {
+    const whyByRank: (readonly string[])[][] = [];
+    const root = (c: Candidate, why: readonly string[]): void => {
       const r = rank(c);
       (byRank[r] ??= []).push(c);
       (whyByRank[r] ??= []).push(why);
@@ -359,19 +358,19 @@ export class Resolver {
 
     if (goal.kind === 'target') {
       // with explicit targets the newest SSU is only planned when a target needs it
-      if (ssu && goal.kbs.includes(ssu.kb)) root(ssu, ssuWhy(ssu));
+      if (ssu && goal.kbs.includes(ssu.kb)) root(ssu, whyList(ssuWhy(ssu)));
       for (const t of goal.kbs) {
         const c = this.candidates.get(t);
-        if (c && this.installedReplacement(t) === null && !this.esuHeld.has(t)) root(c, 'named with --target');
+        if (c && this.installedReplacement(t) === null && !this.esuHeld.has(t)) root(c, whyList('named with --target'));
         else if (this.esuHeld.has(t)) continue; // named by the ESU cause
         else if (this.base.installed.has(t)) this.notes.assumptions.push(`target ${t} is already installed`);
         else if (this.installedReplacement(t)) this.notes.assumptions.push(`target ${t} is replaced by installed ${this.installedReplacement(t)}`);
         else this.addMissing(t, { kind: 'target' }, null);
       }
     } else if (goal.kind === 'current') {
-      if (ssu) root(ssu, ssuWhy(ssu));
+      if (ssu) root(ssu, whyList(ssuWhy(ssu)));
       const rollup = newest('monthly-rollup');
-      if (rollup) root(rollup, `newest monthly rollup in the catalog (${rollup.released ?? 'date unknown'}); rollups are cumulative`);
+      if (rollup) root(rollup, whyList(`newest monthly rollup in the catalog (${rollup.released ?? 'date unknown'}); rollups are cumulative`));
       for (const c of live) {
         if (c === ssu || c === rollup) continue;
         if (c.role === 'rollup-preview') this.goalExcluded.set(c.kb, { kind: 'preview-optional' });
@@ -381,33 +380,43 @@ export class Resolver {
         else root(c, applicableWhy(c.role));
       }
     } else {
-      if (ssu) root(ssu, ssuWhy(ssu));
+      if (ssu) root(ssu, whyList(ssuWhy(ssu)));
       for (const c of live) {
         if (c === ssu) continue;
         if (c.role === 'monthly-rollup' || c.role === 'rollup-preview') this.goalExcluded.set(c.kb, { kind: 'security-only-goal' });
         else if (c.role === 'servicing-stack') continue;
         else if (c.role !== 'security-only' && replacedInCatalog(c)) continue;
         // security-only updates are not cumulative: every month's package is needed
-        else root(c, c.role === 'security-only' ? 'security-only updates are not cumulative: each month is installed' : applicableWhy(c.role));
+        else root(c, c.role === 'security-only' ? whyList('security-only updates are not cumulative: each month is installed') : applicableWhy(c.role));
       }
     }
     for (let r = 0; r < byRank.length; r++) {
       const ranked = byRank[r];
       if (ranked === undefined) continue;
       const whys = whyByRank[r]!;
-      for (let i = 0; i < ranked.length; i++) this.choose(ranked[i]!, whys[i]!);
+      for (let i = 0; i < ranked.length; i++) this.chooseRoot(ranked[i]!, whys[i]!);
     }
   }
 
-  private choose(c: Candidate, why: string | null, neededBy?: string): Chosen {
-    let ch = this.chosen.of(c);
-    if (!ch) {
-      // arrays of their exact length: most hold one why and one or two deps, and an empty array grows to seventeen
-      ch = { c, why: whyList(why), neededBy: null, standsFor: null, deps: NO_DEPS, requiresEsu: c.fact?.requiresEsu === true, resolved: false };
-      this.chosen.add(ch);
-      if (!c.inert) this.chosenIndex.add(c.kb);
-    } else if (why !== null && !ch.why.includes(why)) ch.why = [...ch.why, why];
-    if (neededBy !== undefined) (ch.neededBy ??= new Set()).add(neededBy);
+  /** `c` as a root of the goal, for the reasons `why` (a shared list: whyList) */
+  private chooseRoot(c: Candidate, why: readonly string[]): void {
+    const ch = this.chosen.of(c);
+    if (ch === undefined) this.add(c, why);
+    else for (const w of why) if (!ch.why.includes(w)) ch.why = [...ch.why, w];
+  }
+
+  /** `c` as what meets a requirement of `neededBy` */
+  private choose(c: Candidate, neededBy: string): Chosen {
+    const ch = this.chosen.of(c) ?? this.add(c, NO_WHY);
+    (ch.neededBy ??= new Set()).add(neededBy);
+    return ch;
+  }
+
+  private add(c: Candidate, why: readonly string[]): Chosen {
+    // arrays of their exact length: most hold one why and one or two deps, and an empty array grows to seventeen
+    const ch: Chosen = { c, why, neededBy: null, standsFor: null, deps: NO_DEPS, requiresEsu: c.fact?.requiresEsu === true, resolved: false };
+    this.chosen.add(ch);
+    if (!c.inert) this.chosenIndex.add(c.kb);
     return ch;
   }
 
@@ -509,7 +518,7 @@ export class Resolver {
         this.block(ch.c.kb);
         continue;
       }
-      const dep = this.choose(satisfier, null, ch.c.kb);
+      const dep = this.choose(satisfier, ch.c.kb);
       // lists are replaced, never added to: a one-element list is shared by every host (depOnly)
       const own = satisfier.kb === req.kb;
       const d = own ? req.dep : { kb: satisfier.kb, active: req.active, recommended: req.recommended };

@@ -263,8 +263,8 @@ function installInOrder(sim: SimulatedHost, chosen: ChosenSet, base: Baseline, f
     const switches = switchesFor(c, assumptions);
     const n = steps.length + 1;
     const step: PlanStep = switches === undefined
-      ? { n, action: 'install', kb: c.kb, file: c.file, sha256: c.payload.sha256, kind: c.role, reason, stateAfter: sim.snapshot() }
-      : { n, action: 'install', kb: c.kb, file: c.file, sha256: c.payload.sha256, kind: c.role, reason, switches, stateAfter: sim.snapshot() };
+      ? { n, action: 'install', kb: c.kb, file: c.file, sha256: c.sha256, kind: c.role, reason, stateAfter: sim.snapshot() }
+      : { n, action: 'install', kb: c.kb, file: c.file, sha256: c.sha256, kind: c.role, reason, switches, stateAfter: sim.snapshot() };
     if (next.requiresEsu) step.requiresEsu = true;
     if (switches !== undefined && c.fact?.schedulesOwnRestart === true) step.cancelsOwnRestart = true;
     steps.push(step);
@@ -281,7 +281,7 @@ function copyState(s: SimulatedState): SimulatedState {
  * plan says so, rather than guessing switches an installer may not know.
  */
 function switchesFor(c: Candidate, assumptions: string[]): string[] | undefined {
-  if (c.payload.format !== 'exe') return undefined;
+  if (c.format !== 'exe') return undefined;
   const switches = c.fact?.silentSwitches ?? null;
   if (switches === null) {
     assumptions.push(`${c.kb} (${c.file}) is an executable and the knowledge base records no silent switches for it: install.cmd would start it without any, and it may wait for someone at the console`);
@@ -314,7 +314,7 @@ function explain(ch: Chosen, base: Baseline): string {
   // the variants side by side in one list (why, deps, text, why, deps, text, …): a step reads one
   // list, not an object per variant; deps are mostly the very list of the variant (Requirement's
   // depOnly, NO_DEPS), compared item by item only when not
-  const known = c.memo.reasons;
+  const known = c.reasonsMemo;
   for (let i = 0; i < known.length; i += 3) {
     if (known[i] === why && (known[i + 1] === deps || sameDeps(known[i + 1] as readonly Dep[], deps))) return known[i + 2] as string;
   }

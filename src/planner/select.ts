@@ -38,11 +38,16 @@ export interface Candidate {
    * what the later stages work out about it once and keep for every host of its kind (the
    * candidate lives as long as the run's Planner): its static requirements (resolve.ts), the
    * usual words of its step (schedule.ts: a few variants, as hosts differ in what of its
-   * requirements they have)
+   * requirements they have). Fields of the candidate, not of an object of their own: every host
+   * reads them for each of a thousand steps, and each object more is one more fetch from memory
    */
-  memo: { requirements: StaticRequirements | null; reasons: (string | readonly Dep[])[] };
+  requirementsMemo: StaticRequirements | null;
+  reasonsMemo: (string | readonly Dep[])[];
   /** signed with SHA-2 only (its payload's verified signatures) */
   sha2Only: boolean;
+  /** its payload's SHA-256 and format, which every step of it shows (copied for the same reason) */
+  sha256: string;
+  format: Payload['format'];
 }
 
 /**
@@ -111,8 +116,11 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
       priority: 0,
       inert: CHAIN_OF_ROLE[role] === undefined && role !== 'security-only' && (fact?.supersedes.length ?? 0) === 0 && !namedSuperseded.has(p.kb),
       file,
-      memo: { requirements: null, reasons: [] },
+      requirementsMemo: null,
+      reasonsMemo: [],
       sha2Only: p.signatures === 'sha2-only',
+      sha256: p.sha256,
+      format: p.format,
     };
     const prev = byKb.get(p.kb);
     if (!prev) {

@@ -24,6 +24,7 @@ export class FamilyWork {
   /** each payload's name on media, by SHA-256 */
   readonly mediaNames: ReadonlyMap<string, string>;
   private catalogKbsMemo: Set<string> | null = null;
+  private knownKbsMemo: Set<string> | null = null;
   private highestKnownKbMemo: { kb: string | null; n: number } | null = null;
   private readonly applicable = new Map<HostInventory['architecture'], Map<string | null, Applicable>>();
   private readonly stackVersions = new Map<HostInventory['architecture'], Map<string, StackVersion>>();
@@ -52,6 +53,15 @@ export class FamilyWork {
       for (const p of this.payloads) this.catalogKbsMemo.add(p.kb);
     }
     return this.catalogKbsMemo;
+  }
+
+  /**
+   * the KBs the knowledge base or the catalog knows for the family (made for the first host with an
+   * installed KB): one look-up for each of a host's hundreds of installed KBs, not one in each
+   */
+  get knownKbs(): ReadonlySet<string> {
+    if (this.knownKbsMemo === null) this.knownKbsMemo = new Set([...this.family.updates.keys(), ...this.catalogKbs]);
+    return this.knownKbsMemo;
   }
 
   /** the highest KB number the knowledge base or the catalog knows for the family (n 0 if none); the first of that number, the knowledge base's before the catalog's */
