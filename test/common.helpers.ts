@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hasCommand } from '../scripts/lib/bench-run';
+import { checkCliBuilt, cliPath, hasCommand } from '../scripts/lib/bench-run';
 import { CabferryError, type ErrorKind } from '../src/errors';
 
 /** The project root (the folder holding package.json), whether run from src or dist. */
@@ -27,7 +27,8 @@ export function fixturePath(...parts: string[]): string {
   return path.join(projectRoot, 'fixtures', ...parts);
 }
 
-export const cliPath = path.join(projectRoot, 'dist', 'src', 'cli', 'main.js');
+/** the CLI as installed (dist/cli/cabferry.js), what every CLI test runs */
+export { cliPath };
 
 /**
  * No test reads or writes the catalog of the person running it. A CLI run without --catalog
@@ -48,6 +49,7 @@ export interface CliResult {
 
 /** Run the built CLI as a user would; returns exit status and both streams. */
 export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): CliResult {
+  checkCliBuilt();
   const r = spawnSync(process.execPath, [cliPath, ...args], {
     cwd: options.cwd ?? projectRoot,
     env: { ...process.env, ...options.env },
@@ -126,6 +128,7 @@ export interface WatchedCliResult extends CliResult {
  * a small peak should use a payload whose writes, if they happened, would take far longer.
  */
 export async function runCliWatchingDir(args: string[], watched: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<WatchedCliResult> {
+  checkCliBuilt();
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [cliPath, ...args], { cwd: options.cwd ?? projectRoot, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

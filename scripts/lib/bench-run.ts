@@ -7,11 +7,37 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatErrorLine, isCabferryError, usageError } from '../../src/errors';
+import { formatErrorLine, internalError, isCabferryError, usageError } from '../../src/errors';
 
 /** Where the scripts find the project: this file runs as dist/scripts/lib/bench-run.js. */
 export const projectRoot = path.join(__dirname, '..', '..', '..');
-export const cliPath = path.join(projectRoot, 'dist', 'src', 'cli', 'main.js');
+/** The CLI as installed: package.json's bin, the bundled program (scripts/build-cli), not dist/src/cli/main.js. */
+export const cliPath = path.join(projectRoot, 'dist', 'cli', 'cabferry.js');
+
+let cliChecked = false;
+
+/**
+ * Throws unless the bundled CLI was built after the last tsc run: `npx tsc` alone rewrites
+ * dist/src and leaves dist/cli as it was (missing, or the program before the change), and the tests
+ * and benchmarks would run that. Checked once per process.
+ */
+export function checkCliBuilt(): void {
+  if (cliChecked) return;
+  const program = path.join(path.dirname(cliPath), 'cabferry-program.js');
+  const built = fs.existsSync(program) ? fs.statSync(program).mtimeMs : -1;
+  const newer = (function newest(dir: string): string | null {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      const found = e.isDirectory() ? newest(p) : e.name.endsWith('.js') && fs.statSync(p).mtimeMs > built ? p : null;
+      if (found !== null) return found;
+    }
+    return null;
+  })(path.join(projectRoot, 'dist', 'src'));
+  if (newer !== null) {
+    throw internalError('CLI_NOT_BUILT', built < 0 ? `${program} is missing: run npm run build (tsc, then scripts/build-cli)` : `${program} is older than ${newer}: run npm run build (tsc alone does not rebuild the bundled CLI)`);
+  }
+  cliChecked = true;
+}
 /** the shared real-world corpus, read in place */
 export const corpusDir = path.join(projectRoot, '..', 'shared', 'corpus');
 export const fixturesDir = path.join(projectRoot, 'fixtures');
@@ -114,6 +140,7 @@ export function humanOutput(json: boolean): (line: string) => void {
  */
 export function runBenchScript(script: string, main: () => void): void {
   try {
+    checkCliBuilt();
     main();
   } catch (e) {
     if (!isCabferryError(e)) throw e;

@@ -5,6 +5,7 @@ import { version } from '../version';
 import { keepYoungGenerationSmall, useBatchDecodeJitBudget } from '../io/v8-settings';
 import { addExamples, configureHelp } from './help';
 import { reportError } from './run';
+import { answerVersionOnly } from './version-only';
 
 /**
  * The commander program. Each command lives in its own module under src/cli/ and exports
@@ -78,17 +79,8 @@ function loadCommander(): typeof import('commander') {
   return require('commander') as typeof import('commander');
 }
 
-/** `cabferry --version` alone: answered before commander and any command module load. */
-function isVersionOnly(argv: string[]): boolean {
-  const args = argv.slice(2);
-  return args.length === 1 && (args[0] === '--version' || args[0] === '-V');
-}
-
 export async function main(argv: string[]): Promise<void> {
-  if (isVersionOnly(argv)) {
-    process.stdout.write(`${version}\n`);
-    return;
-  }
+  if (answerVersionOnly(argv)) return;
   const program = buildProgram(argv);
   try {
     await program.parseAsync(argv);
@@ -149,9 +141,13 @@ function commandPath(program: Command, argv: string[]): string {
   return names.join(' ');
 }
 
-if (require.main === module) {
-  main(process.argv).catch((e: unknown) => {
+/** The whole command: main, with a fault of cabferry itself as one line and exit 4 (never a stack trace). */
+export function runMain(argv: string[]): void {
+  main(argv).catch((e: unknown) => {
     process.stderr.write(`cabferry: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = ExitCode.internal;
   });
 }
+
+// run unbundled (node dist/src/cli/main.js); the installed command is the bundle, see ./launch
+if (require.main === module) runMain(process.argv);

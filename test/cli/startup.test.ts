@@ -1,25 +1,37 @@
 /**
  * What a command costs before it does any work (issue #18: `cabferry verify` of a small file
- * within 1.5× a bare `node -e 0`): a command loads the modules it needs and no others.
+ * within 1.5× a bare `node -e 0`): the installed CLI is one bundled program started from V8's code
+ * cache (scripts/build-cli, src/cli/bundled-program), and a command runs the modules it needs and
+ * no others.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
+import { CODE_CACHE_FILE, loadBundledProgram, PROGRAM_FILE } from '../../src/cli/bundled-program';
+import { cliPath, fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
 
 const SMALL_SIGNED = fixturePath('signed', 'dual-microsoft-style.cab');
 const TEST_ROOT = fixturePath('pki', 'root.pem');
+const bundleDir = path.dirname(cliPath);
 
-/** Run the CLI with a preload that records, at exit, every module file it loaded (paths relative to the project, `/`-separated). */
-function modulesLoadedBy(args: string[]): { status: number; stdout: string; stderr: string; modules: string[] } {
+/**
+ * The program module by module, as tsc wrote it. The bundle keeps each module's body in a function
+ * run at its first require, so what a command requires is what it runs there too; only here does
+ * node's module cache show it.
+ */
+const unbundledMain = path.join(projectRoot, 'dist', 'src', 'cli', 'main.js');
+
+/** Run `cli` with a preload that records, at exit, every module file node loaded (paths relative to the project, `/`-separated). */
+function modulesLoadedBy(cli: string, args: string[]): { status: number; stdout: string; stderr: string; modules: string[] } {
   const dir = tempDir('cabferry-startup-');
   const record = path.join(dir, 'modules.json');
   const preload = path.join(dir, 'record-modules.js');
   fs.writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(Object.keys(require.cache))));\n`);
-  const r = runCli(args, { env: { NODE_OPTIONS: `--require ${preload}` } });
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: projectRoot, env: { ...process.env, NODE_OPTIONS: `--require ${preload}` }, encoding: 'utf8' });
   const loaded = JSON.parse(fs.readFileSync(record, 'utf8')) as string[];
-  return { ...r, modules: loaded.filter((f) => f !== preload).map((f) => path.relative(projectRoot, f).split(path.sep).join('/')) };
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, modules: loaded.filter((f) => f !== preload).map((f) => path.relative(projectRoot, f).split(path.sep).join('/')) };
 }
 
 /** A module file's package (`node-forge`) or, for our own, its path under dist/src (`catalog/catalog.js`). */
@@ -29,7 +41,7 @@ function moduleName(file: string): string {
 }
 
 test('verify of a signed cabinet loads the verifier, and no catalog, database, XML, zip, progress, forge or cabinet decoding modules', () => {
-  const r = modulesLoadedBy(['verify', SMALL_SIGNED, '--trust', TEST_ROOT]);
+  const r = modulesLoadedBy(unbundledMain, ['verify', SMALL_SIGNED, '--trust', TEST_ROOT]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /dual-microsoft-style\.cab: VALID/);
   const names = [...new Set(r.modules.map(moduleName))];
@@ -44,10 +56,50 @@ test('verify of a signed cabinet loads the verifier, and no catalog, database, X
 });
 
 test('--version loads no command module and not commander', () => {
-  const r = modulesLoadedBy(['--version']);
+  const r = modulesLoadedBy(unbundledMain, ['--version']);
   assert.equal(r.status, 0, r.stderr);
   const names = r.modules.map(moduleName);
   assert.ok(names.includes('version.js'), names.join(', '));
-  const commands = names.filter((n) => n === 'commander' || /^(cli\/(?!main|run|help)|authenticode\/|catalog\/)/.test(n));
+  const commands = names.filter((n) => n === 'commander' || /^(cli\/(?!main|run|help|version-only)|authenticode\/|catalog\/)/.test(n));
   assert.deepEqual(commands, []);
+});
+
+test('the installed command is the bundle: package.json bin, what the tests run, and it reads no module file of its own besides', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  assert.equal(path.join(projectRoot, pkg.bin.cabferry!), cliPath);
+  for (const args of [['verify', SMALL_SIGNED, '--trust', TEST_ROOT], ['--version']]) {
+    const r = modulesLoadedBy(cliPath, args);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.modules, ['dist/cli/cabferry.js'], `cabferry ${args[0]}`);
+  }
+});
+
+test('the code cache is taken by this node, and the digest worker is beside the program', () => {
+  assert.equal(loadBundledProgram(bundleDir).cacheAccepted, true);
+  // parallel-digest starts digest-worker.js from the folder of the code running it, and quietly
+  // hashes on one thread when the file is not there
+  assert.ok(fs.existsSync(path.join(bundleDir, 'digest-worker.js')));
+});
+
+test('a cache made for another build is not given to V8, and the program runs without it', () => {
+  const dir = tempDir('cabferry-bundle-');
+  fs.cpSync(bundleDir, dir, { recursive: true });
+  const cache = fs.readFileSync(path.join(dir, CODE_CACHE_FILE));
+  cache.write(cache[0] === 0x30 ? '1' : '0', 0, 'latin1'); // another build id, same V8 data
+  fs.writeFileSync(path.join(dir, CODE_CACHE_FILE), cache);
+  assert.equal(loadBundledProgram(dir).cacheAccepted, null);
+  const r = spawnSync(process.execPath, [path.join(dir, 'cabferry.js'), 'verify', SMALL_SIGNED, '--trust', TEST_ROOT], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, runCli(['verify', SMALL_SIGNED, '--trust', TEST_ROOT]).stdout);
+  fs.rmSync(path.join(dir, CODE_CACHE_FILE));
+  assert.equal(loadBundledProgram(dir).cacheAccepted, null);
+});
+
+test('the launcher without its program: one line, exit 4', () => {
+  const dir = tempDir('cabferry-bundle-');
+  fs.copyFileSync(cliPath, path.join(dir, 'cabferry.js'));
+  const r = spawnSync(process.execPath, [path.join(dir, 'cabferry.js'), 'verify', SMALL_SIGNED], { encoding: 'utf8' });
+  assert.equal(r.status, 4);
+  assert.match(r.stderr, new RegExp(`^cabferry: internal error: cannot load the program: .*${PROGRAM_FILE}.*\\n$`));
+  assert.equal(r.stdout, '');
 });

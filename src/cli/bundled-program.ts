@@ -1,0 +1,80 @@
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+
+/**
+ * The installed CLI is one bundled file (scripts/build-cli builds it into dist/cli/) run through
+ * V8's code cache: `cabferry` (./launch, bundled as dist/cli/cabferry.js) compiles
+ * cabferry-program.js — every module of the program and its dependencies but better-sqlite3 —
+ * with the bytecode that the build stored in cabferry-program.cache, instead of resolving,
+ * reading and compiling some forty modules one by one. Start-up was most of a small command's
+ * cost (issue #18).
+ *
+ * Node 20 has no compile cache of its own for require (module.enableCompileCache is Node 22), so
+ * the program is compiled here the way node's CommonJS loader compiles a module — the same
+ * wrapper function and arguments — but through vm.Script, which takes cachedData.
+ *
+ * V8 refuses a cache made by another V8 version or under other V8 flags (node --cpu-prof,
+ * --max-old-space-size, …) and checks the source's length, not its text: the program file ends
+ * with its build id (the SHA-256 of the rest) and the cache starts with the id it was made for, so
+ * a cache left from another build is never given to V8. A refused or missing cache costs time
+ * (V8 compiles from source), never correctness.
+ */
+
+/** The bundled program, the cache of its bytecode and the launcher, all in one folder. */
+export const PROGRAM_FILE = 'cabferry-program.js';
+export const CODE_CACHE_FILE = 'cabferry-program.cache';
+
+/** The last line of the program file: `//# cabferry-build <64 hex digits>`. */
+const BUILD_ID_LINE = /\/\/# cabferry-build ([0-9a-f]{64})\n$/;
+const BUILD_ID_BYTES = 64;
+
+/** What the program exports: src/cli/main. */
+export type ProgramExports = typeof import('./main');
+
+export interface LoadedProgram {
+  exports: ProgramExports;
+  /** kept so that the build can make the code cache from it after a training run */
+  script: vm.Script;
+  buildId: string;
+  /** whether V8 took the cache: null when there was none (or none for this build) */
+  cacheAccepted: boolean | null;
+}
+
+/** Load dist/cli/cabferry-program.js from `dir`, with its code cache unless `useCache` is false. */
+export function loadBundledProgram(dir: string, useCache = true): LoadedProgram {
+  const file = path.resolve(dir, PROGRAM_FILE);
+  const source = fs.readFileSync(file, 'utf8');
+  const buildId = BUILD_ID_LINE.exec(source.slice(-100))?.[1];
+  if (buildId === undefined) throw new Error(`${file} has no build id: rebuild it (npm run build)`);
+  const cachedData = useCache ? cacheFor(path.join(dir, CODE_CACHE_FILE), buildId) : undefined;
+  // node's CommonJS wrapper (on the first line, so line numbers stay the file's)
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+  const module = { exports: {} as ProgramExports, id: file, filename: file, loaded: false };
+  const wrapper = script.runInThisContext() as (exports: unknown, require: NodeRequire, module: unknown, filename: string, dirname: string) => void;
+  wrapper.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+  module.loaded = true;
+  return { exports: module.exports, script, buildId, cacheAccepted: cachedData === undefined ? null : !script.cachedDataRejected };
+}
+
+/** The cache's V8 data when it was made for this build of the program; else none. */
+function cacheFor(file: string, buildId: string): Buffer | undefined {
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(file);
+  } catch {
+    return undefined; // a build without a cache still runs, compiled from source
+  }
+  return data.length > BUILD_ID_BYTES && data.toString('latin1', 0, BUILD_ID_BYTES) === buildId ? data.subarray(BUILD_ID_BYTES) : undefined;
+}
+
+/** The cache file's content for a program run in this process: its build id, then V8's data. */
+export function codeCacheFile(program: LoadedProgram): Buffer {
+  return Buffer.concat([Buffer.from(program.buildId, 'latin1'), program.script.createCachedData()]);
+}
+
+/** The build id line the build appends to the bundled program, `id` being the SHA-256 of the text before it. */
+export function buildIdLine(id: string): string {
+  return `//# cabferry-build ${id}\n`;
+}
