@@ -30,7 +30,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildSync, type BuildOptions } from 'esbuild';
-import { buildIdLine, codeCacheFile, CODE_CACHE_FILE, loadBundledProgram, PROGRAM_FILE } from '../src/cli/bundled-program';
+import { buildIdLine, codeCacheFile, CODE_CACHE_FILE, loadBundledProgram, PROGRAM_FILE, PROGRAM_WRAPPER } from '../src/cli/bundled-program';
 
 const root = path.join(__dirname, '..', '..');
 const compiled = path.join(root, 'dist', 'src');
@@ -53,7 +53,7 @@ const common: BuildOptions = {
 async function main(): Promise<void> {
   fs.rmSync(out, { recursive: true, force: true });
   const program = path.join(out, PROGRAM_FILE);
-  buildSync({ ...common, entryPoints: [path.join(compiled, 'cli', 'main.js')], outfile: program, sourcemap: 'linked' });
+  buildSync({ ...common, entryPoints: [path.join(compiled, 'cli', 'main.js')], outfile: program, sourcemap: 'linked', banner: { js: PROGRAM_WRAPPER.start }, footer: { js: PROGRAM_WRAPPER.end } });
   // main.ts's hashbang (for running it unbundled) would be a syntax error inside the wrapper function
   const text = asciiOnly(fs.readFileSync(program, 'utf8').replace(/^#!.*/, '')); // the line stays, empty: the source map's lines are the file's
   fs.writeFileSync(program, text + buildIdLine(createHash('sha256').update(text).digest('hex')));
