@@ -8,9 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkCliBuilt, cliPath as cli } from './lib/bench-run';
 
 const root = path.resolve(__dirname, '..', '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
+checkCliBuilt(); // the installed command, as built by npm run build (npm start builds first)
 // the test of `npm start` (test/scripts/demo.test.ts) runs it in a folder of its own
 const work = process.env.CABFERRY_DEMO_DIR ?? path.join(root, '.tmp', 'demo');
 const catalog = path.join(work, 'catalog');
