@@ -1,7 +1,9 @@
 /**
- * `npm run dist [-- --sign-key K --sign-cert C [--sign-pass-env VAR]]`: cabferry as one offline
- * artifact for Linux x64 — release/cabferry-VERSION-linux-x64.tar.gz, its .sha256 and, with a
- * key, a detached PKCS#7 signature of the .sha256 file. The tarball holds:
+ * `npm run dist [-- --sign-key K --sign-cert C [--sign-pass-env VAR]] [--out DIR]`: cabferry as one
+ * offline artifact for Linux x64 — release/cabferry-VERSION-linux-x64.tar.gz, its .sha256 and, with
+ * a key, a detached PKCS#7 signature of the .sha256 file. `--out` writes them (and the staging
+ * tree) elsewhere than release/, so a test of the release leaves an operator's release alone; the
+ * runtime's cache stays in release/cache. The tarball holds:
  *
  *   cabferry-VERSION-linux-x64/
  *     bin/cabferry          sh launcher: absolute paths from $0, nothing looked up on PATH
@@ -55,7 +57,8 @@ function main(): void {
   const nodeVersion = process.env.CABFERRY_DIST_NODE_VERSION ?? process.versions.node;
   checkSameMajor(pkg, nodeVersion);
   const name = `cabferry-${pkg.version}-linux-x64`;
-  const stage = path.join(releaseDir, 'stage', name);
+  const outDir = args.out === undefined ? releaseDir : path.resolve(args.out);
+  const stage = path.join(outDir, 'stage', name);
   fs.rmSync(path.dirname(stage), { recursive: true, force: true });
   fs.mkdirSync(stage, { recursive: true });
 
@@ -74,7 +77,7 @@ function main(): void {
     builtOn: { node: process.version, glibc: (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime ?? null },
   });
 
-  const tarball = path.join(releaseDir, `${name}.tar.gz`);
+  const tarball = path.join(outDir, `${name}.tar.gz`);
   makeTarball(path.dirname(stage), name, tarball);
   const sha = sha256File(tarball);
   const sumsFile = `${tarball}.sha256`;
@@ -92,15 +95,15 @@ function main(): void {
   for (const f of written) process.stdout.write(`${path.relative(root, f)}  ${fs.statSync(f).size} bytes\n`);
 }
 
-function parseArgs(argv: string[]): { signKey?: string; signCert?: string; signPassEnv?: string } {
+function parseArgs(argv: string[]): { signKey?: string; signCert?: string; signPassEnv?: string; out?: string } {
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
-    if (!['--sign-key', '--sign-cert', '--sign-pass-env'].includes(flag) || value === undefined) fail(`usage: npm run dist [-- --sign-key KEY --sign-cert CERT [--sign-pass-env VAR]] (got ${flag})`);
+    if (!['--sign-key', '--sign-cert', '--sign-pass-env', '--out'].includes(flag) || value === undefined) fail(`usage: npm run dist [-- [--sign-key KEY --sign-cert CERT [--sign-pass-env VAR]] [--out DIR]] (got ${flag})`);
     out[flag] = value;
   }
   if ((out['--sign-key'] === undefined) !== (out['--sign-cert'] === undefined)) fail('--sign-key and --sign-cert go together');
-  return { signKey: out['--sign-key'], signCert: out['--sign-cert'], signPassEnv: out['--sign-pass-env'] };
+  return { signKey: out['--sign-key'], signCert: out['--sign-cert'], signPassEnv: out['--sign-pass-env'], out: out['--out'] };
 }
 
 /** The runtime must be the major version package.json names (better-sqlite3's addon is built per ABI). */
