@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openCab } from '../src/cab/cabinet';
 import { benchRow, median, printReport, type BenchRow } from './lib/bench-report';
-import { cliPath, corpusDir, countOption, GNU_TIME, humanOutput, parseBenchOptions, requireCommands, runBenchScript, timeChild, timeInterleaved, type ChildRun } from './lib/bench-run';
+import { cliPath, corpusDir, countOption, envWithoutExtraCaCerts, GNU_TIME, humanOutput, parseBenchOptions, requireCommands, runBenchScript, timeChild, timeInterleaved, type ChildRun } from './lib/bench-run';
 
 function lzxCabinets(dir: string): string[] {
   const out: string[] = [];
@@ -51,24 +51,27 @@ function decodeRows(c: { id: string; label: string; files: string[] }, runs: num
   }, 0);
   // cabextract -q prints nothing on success; cabferry test's per-file lines are not needed either
   const quiet = { stdout: 'ignore' } as const;
-  const [cx, cf, cfh] = timeInterleaved(
+  const bareEnv = envWithoutExtraCaCerts();
+  const [cx, cf, cfh, cfBare] = timeInterleaved(
     [
       () => timeChild('cabextract', ['-q', '-t', ...c.files], quiet),
       () => timeChild(process.execPath, [cliPath, 'test', ...c.files], quiet),
       () => timeChild(process.execPath, [cliPath, 'test', '--sha256', ...c.files], quiet),
+      ...(bareEnv === null ? [] : [() => timeChild(process.execPath, [cliPath, 'test', ...c.files], { ...quiet, env: bareEnv })]),
     ],
     runs,
-  ) as [ChildRun[], ChildRun[], ChildRun[]];
+  ) as [ChildRun[], ChildRun[], ChildRun[], ChildRun[] | undefined];
   const mb = outBytes / 1048576;
   const wall = (ts: ChildRun[]) => median(ts.map((t) => t.wallMs));
   const cpu = (ts: ChildRun[]) => median(ts.map((t) => t.cpuMs));
   const line = (label: string, ts: ChildRun[]) =>
-    `  ${label.padEnd(24)} wall ${wall(ts).toFixed(0).padStart(6)} ms  CPU ${cpu(ts).toFixed(0).padStart(6)} ms  ${(mb / (cpu(ts) / 1000)).toFixed(0).padStart(5)} MiB/s CPU` +
+    `  ${label.padEnd(38)} wall ${wall(ts).toFixed(0).padStart(6)} ms  CPU ${cpu(ts).toFixed(0).padStart(6)} ms  ${(mb / (cpu(ts) / 1000)).toFixed(0).padStart(5)} MiB/s CPU` +
     (ts === cx ? '' : `  ratio wall ${(wall(ts) / wall(cx)).toFixed(2)}x, CPU ${(cpu(ts) / cpu(cx)).toFixed(2)}x`);
   say(`\n${c.label}: ${c.files.length} file(s), ${(inBytes / 1048576).toFixed(1)} MiB in, ${mb.toFixed(1)} MiB out`);
   say(line('cabextract -t', cx));
   say(line('cabferry test', cf));
   say(line('cabferry test --sha256', cfh));
+  if (cfBare !== undefined) say(line('cabferry test, no NODE_EXTRA_CA_CERTS', cfBare));
 
   const what = `decode ${c.label}, ${mb.toFixed(0)} MiB out`;
   const goal = { max: 1.3, on: 'ratio', source: 'issue #18' } as const;
@@ -86,6 +89,19 @@ function decodeRows(c: { id: string; label: string; files: string[] }, runs: num
       goal,
       note: 'like for like: cabextract -t also hashes (MD5) every member',
     }),
+    ...(cfBare === undefined
+      ? []
+      : [
+          benchRow({
+            id: `${c.id}-no-extra-ca.cpu`,
+            what,
+            metric: 'cpu',
+            unit: 'ms',
+            cabferry: { command: 'cabferry test, NODE_EXTRA_CA_CERTS unset', values: cfBare.map((t) => t.cpuMs) },
+            reference: reference('cpuMs'),
+            note: "informational: this machine's environment names a CA bundle that every node process parses at start (see envWithoutExtraCaCerts); the goal row above keeps it",
+          }),
+        ]),
   ];
 }
 
