@@ -41,7 +41,9 @@ class SimulatedHost {
   /** installed since the last restart */
   sinceRestart: Candidate[] = [];
   private last: SimulatedState | null = null;
-  private readonly waits = new Map<string, Wait>();
+  /** one Wait per cause and KB, by KB (two maps, not one keyed by a string made per call: a far-behind host asks ~700 times) */
+  private readonly sha2Waits = new Map<string, Wait>();
+  private readonly restartWaits = new Map<string, Wait>();
   private static readonly SERVICE_PACK: Wait = { kind: 'service-pack' };
 
   constructor(base: Baseline, servicingStackVersion: string | null, private readonly family: KbFamily) {
@@ -110,9 +112,9 @@ class SimulatedHost {
   }
 
   private wait(kind: 'sha2-active' | 'restart-required', kb: string): Wait {
-    const key = kind === 'sha2-active' ? `+${kb}` : kb;
-    let w = this.waits.get(key);
-    if (w === undefined) this.waits.set(key, (w = kind === 'sha2-active' ? { kind, sha2Kb: kb } : { kind, by: kb }));
+    const waits = kind === 'sha2-active' ? this.sha2Waits : this.restartWaits;
+    let w = waits.get(kb);
+    if (w === undefined) waits.set(kb, (w = kind === 'sha2-active' ? { kind, sha2Kb: kb } : { kind, by: kb }));
     return w;
   }
 }
@@ -196,8 +198,16 @@ class Queue {
     return this.chosen.at(priority)!;
   }
 
+  /** the last KB asked and its priority: most requirements a host's payloads have are one KB (SHA-2 support) */
+  private lastKb: string | null = null;
+  private lastPriority = -1;
+
   priorityOf(kb: string): number {
-    return this.chosen.get(kb)!.c.priority;
+    if (kb !== this.lastKb) {
+      this.lastPriority = this.chosen.get(kb)!.c.priority;
+      this.lastKb = kb;
+    }
+    return this.lastPriority;
   }
 }
 
