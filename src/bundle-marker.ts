@@ -48,22 +48,32 @@ export function isBundleFolder(dir: string): boolean {
 }
 
 /**
- * Where a bundle's root is among the names of a zip's entries: '' for the zip itself, 'a/b' for a
- * bundle folder zipped inside it (an entry a/b/cabferry-bundle.json in any letter case, "/" or
- * "\\" separated, or a/b/cabferry-bundle.json/… when a folder stands under the manifest's name);
- * null when no entry is, or is inside, a bundle manifest.
+ * Where a bundle's root is among the names of a zip's entries, and how its manifest is spelled
+ * there (markerSpelling): root '' for the zip itself, 'a/b' for a bundle folder zipped inside it
+ * (an entry a/b/cabferry-bundle.json in any letter case, "/" or "\\" separated, or
+ * a/b/cabferry-bundle.json/… when a folder stands under the manifest's name); null when no entry
+ * is, or is inside, a bundle manifest.
  */
-export function bundleRootAmong(entryNames: Iterable<string>): string | null {
-  let found: string | null = null;
+export function bundleAmong(entryNames: Iterable<string>): { root: string; marker: string } | null {
+  let root: string | null = null;
+  let spellings: string[] = [];
   for (const name of entryNames) {
     const segments = name.split(/[\\/]/);
     const marker = segments.findIndex(isBundleMarkerName);
     if (marker < 0) continue;
-    const root = segments.slice(0, marker).join('/');
+    const at = segments.slice(0, marker).join('/');
     // the shallowest one: the zip itself before a bundle inside it
-    if (found === null || root.length < found.length) found = root;
+    if (root === null || at.length < root.length) {
+      root = at;
+      spellings = [segments[marker]!];
+    } else if (at === root) spellings.push(segments[marker]!);
   }
-  return found;
+  return root === null ? null : { root, marker: markerSpelling(spellings) };
+}
+
+/** bundleAmong's root alone. */
+export function bundleRootAmong(entryNames: Iterable<string>): string | null {
+  return bundleAmong(entryNames)?.root ?? null;
 }
 
 /**
@@ -73,15 +83,4 @@ export function bundleRootAmong(entryNames: Iterable<string>): string | null {
  */
 export function markerSpelling(names: readonly string[]): string {
   return names.includes(BUNDLE_MANIFEST_NAME) ? BUNDLE_MANIFEST_NAME : names[0] ?? BUNDLE_MANIFEST_NAME;
-}
-
-/** The spellings of the manifest's name at `root` (as bundleRootAmong gives it) among a zip's entry names. */
-export function markerNamesAt(entryNames: Iterable<string>, root: string): string[] {
-  const names: string[] = [];
-  for (const name of entryNames) {
-    const segments = name.split(/[\\/]/);
-    const marker = segments.findIndex(isBundleMarkerName);
-    if (marker >= 0 && segments.slice(0, marker).join('/') === root) names.push(segments[marker]!);
-  }
-  return names;
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
-import { BUNDLE_MANIFEST_NAME, bundleRootAmong, isBundleMarkerName, markerNamesAt, markerSpelling } from '../bundle-marker';
+import { BUNDLE_MANIFEST_NAME, bundleAmong, isBundleMarkerName, markerSpelling } from '../bundle-marker';
 import { describeIoError, inputError } from '../errors';
 import { fileTypeName, openRegularFile } from '../io/regular-file';
 import { unsafeEntryNameReason } from './entry-names';
@@ -138,6 +138,19 @@ function bundleReason(p: string, marker: string = BUNDLE_MANIFEST_NAME): string 
   return `is a transfer bundle (made by \`cabferry export\`): a bundle is imported only on its own, its signature and every file checked — ${rename}run \`cabferry import ${p}\``;
 }
 
+/**
+ * The words for a zip met by the walk that is, or holds at `root`, a transfer bundle whose
+ * manifest is spelled `marker`: extract it first (a bundle zipped inside a zip, or a manifest to
+ * rename, cannot be imported from where it is), rename, then import the folder.
+ */
+function zipBundleReason(zipPath: string, root: string, marker: string): string {
+  const exact = marker === BUNDLE_MANIFEST_NAME;
+  if (root === '' && exact) return bundleReason(zipPath);
+  const rename = exact ? '' : `, rename its ${JSON.stringify(marker)} back to ${BUNDLE_MANIFEST_NAME}`;
+  if (root === '') return `is a transfer bundle (made by \`cabferry export\`) whose manifest's letter case was changed: a bundle is imported only on its own, its signature and every file checked — extract the zip${rename} and run \`cabferry import FOLDER\``;
+  return `holds a transfer bundle in ${root}/ (made by \`cabferry export\`): its payloads are not imported one by one, without its signature — extract the zip${rename} and run \`cabferry import FOLDER/${root}\``;
+}
+
 async function* walkFolder(dir: string, limits: SourceLimits): AsyncGenerator<SourceItem> {
   let entries: fs.Dirent[];
   try {
@@ -209,16 +222,9 @@ async function* walkZip(zipPath: string, limits: SourceLimits): AsyncGenerator<S
       }
       listed.push(entry);
     }
-    const names = listed.map(entryName);
-    const bundleRoot = bundleRootAmong(names);
-    if (bundleRoot !== null) {
-      const marker = markerSpelling(markerNamesAt(names, bundleRoot));
-      const rename = marker === BUNDLE_MANIFEST_NAME ? '' : `, rename its ${JSON.stringify(marker)} back to ${BUNDLE_MANIFEST_NAME}`;
-      yield nestedBundle(zipPath, bundleRoot === '' && rename === ''
-        ? bundleReason(zipPath)
-        : bundleRoot === ''
-        ? `is a transfer bundle (made by \`cabferry export\`) whose manifest's letter case was changed: a bundle is imported only on its own, its signature and every file checked — extract the zip${rename} and run \`cabferry import FOLDER\``
-        : `holds a transfer bundle in ${bundleRoot}/ (made by \`cabferry export\`): its payloads are not imported one by one, without its signature — extract the zip${rename} and run \`cabferry import FOLDER/${bundleRoot}\``);
+    const bundle = bundleAmong(listed.map(entryName));
+    if (bundle !== null) {
+      yield nestedBundle(zipPath, zipBundleReason(zipPath, bundle.root, bundle.marker));
       return;
     }
     let expanded = 0;

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CabferryError, describeIoError, inputError, internalError, isCabferryError, usageError } from '../errors';
 import { openCatalog } from '../catalog/catalog';
-import { catalogTrust, describeDistrust, distrustRemedy, distrustReport, TrustJudge, type Distrust, type DistrustReport } from '../catalog/live-trust';
+import { catalogTrust, describeDistrust, distrustReport, TrustJudge, type Distrust, type DistrustReport } from '../catalog/live-trust';
 import { collectScript, loadKnowledgeBase, planHosts, readHostInventories } from '../planner';
 import { familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
 import { printable } from '../io/printable';
@@ -195,14 +195,14 @@ function refuseUntrustedPayloads(plans: HostPlan[]): void {
     }
   }
   if (untrusted.size === 0) return;
+  const entries = [...untrusted].map(([sha256, u]): UntrustedPlannedPayload => ({ sha256, kb: u.kb, fileName: u.fileName, hosts: u.hosts, ...distrustReport(u.distrust) }));
   // one sentence per reason (and remedy), naming the payloads it holds for
   const byReason = new Map<string, string[]>();
-  for (const [sha256, u] of untrusted) {
-    const reason = `${describeDistrust(u.distrust, false)}; ${distrustRemedy(u.distrust)}`;
-    byReason.set(reason, [...(byReason.get(reason) ?? []), `${u.kb} (${sha256.slice(0, 12)}…)`]);
+  for (const e of entries) {
+    const reason = `${describeDistrust(e.distrust, false)}; ${e.remedy}`;
+    byReason.set(reason, [...(byReason.get(reason) ?? []), `${e.kb} (${e.sha256.slice(0, 12)}…)`]);
   }
   const sentences = [...byReason].map(([reason, named]) => `${named.join(', ')}: not trusted now: ${reason}`);
-  const entries = [...untrusted].map(([sha256, u]): UntrustedPlannedPayload => ({ sha256, kb: u.kb, fileName: u.fileName, hosts: u.hosts, ...distrustReport(u.distrust) }));
   throw new CabferryError(
     'negative',
     'MEDIA_PAYLOAD_UNTRUSTED',
