@@ -220,6 +220,16 @@ if [ ! -x "$home/runtime/node" ]; then
   echo "cabferry: $home/runtime/node is missing: unpack the whole release tarball" >&2
   exit 4
 fi
+# What Node and its OpenSSL would take from the environment instead of from this release: code to
+# run inside cabferry (NODE_OPTIONS --require/--import/--inspect, NODE_REPL_EXTERNAL_MODULE), shared
+# libraries to load into its crypto (OPENSSL_CONF, OPENSSL_MODULES, OPENSSL_ENGINES), other places to
+# find modules (NODE_PATH, NODE_PRESERVE_SYMLINKS) or ICU data, and certificate stores for TLS,
+# which cabferry never uses (NODE_EXTRA_CA_CERTS alone costs every run ~40 ms of parsing).
+# A verifier whose trust is explicit runs the code it shipped with, whatever the account's profile sets.
+unset NODE_OPTIONS NODE_PATH NODE_PRESERVE_SYMLINKS NODE_REPL_EXTERNAL_MODULE NODE_ICU_DATA \
+  NODE_EXTRA_CA_CERTS NODE_TLS_REJECT_UNAUTHORIZED SSL_CERT_FILE SSL_CERT_DIR \
+  OPENSSL_CONF OPENSSL_MODULES OPENSSL_ENGINES \
+  NODE_V8_COVERAGE NODE_REDIRECT_WARNINGS NODE_DEBUG NODE_DEBUG_NATIVE NODE_PENDING_DEPRECATION NODE_SKIP_PLATFORM_CHECK
 exec "$home/runtime/node" "$home/lib/dist/cli/cabferry.js" "$@"
 `;
 

@@ -107,4 +107,28 @@ describe('the release tarball, unpacked into an empty folder, offline', { skip: 
     assert.equal(checked.status, 0, checked.stdout + checked.stderr);
     assert.match(checked.stdout, /: OK — \d+ file\(s\) in the manifest/);
   });
+
+  it('runs the code it shipped with, whatever the environment names: a NODE_OPTIONS --require and an OPENSSL_CONF are not followed', () => {
+    // each would put code of the environment's choosing into the verifier, if the launcher passed it on
+    const marker = path.join(work, 'injected');
+    const preload = path.join(work, 'preload.js');
+    fs.writeFileSync(preload, `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran');`);
+    // an OpenSSL configuration that loads a provider from a shared library that is not there: node
+    // refuses to start when it reads it
+    const opensslConf = path.join(work, 'openssl.cnf');
+    fs.writeFileSync(opensslConf, 'nodejs_conf = conf\n[conf]\nproviders = providers\n[providers]\nhostile = hostile\n[hostile]\nmodule = /nonexistent/hostile-provider.so\nactivate = 1\n');
+    const hostileEnv = { NODE_OPTIONS: `--require ${preload}`, OPENSSL_CONF: opensslConf };
+    // the proof that the environment would act: the same settings given to the bundled runtime directly
+    const direct = spawnSync(path.join(installed, name, 'runtime', 'node'), ['-e', '0'], { env: { NODE_OPTIONS: `--require ${preload}` }, encoding: 'utf8' });
+    assert.equal(direct.status, 0, direct.stderr);
+    assert.ok(fs.existsSync(marker), 'NODE_OPTIONS --require did not run: the test proves nothing');
+    fs.rmSync(marker);
+    const refused = spawnSync(path.join(installed, name, 'runtime', 'node'), ['-e', "require('crypto').createHash('sha256')"], { env: { OPENSSL_CONF: opensslConf }, encoding: 'utf8' });
+    assert.notEqual(refused.status, 0, 'OPENSSL_CONF was not read: the test proves nothing');
+
+    const r = spawnSync('unshare', ['-n', bin, 'verify', fixturePath('signed', 'dual-microsoft-style.cab'), '--trust', root, '--json'], { env: hostileEnv, cwd: work, encoding: 'utf8', timeout: 180_000 });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { files: { verdict: string }[] }).files[0]?.verdict, 'valid');
+    assert.ok(!fs.existsSync(marker), 'the --require of NODE_OPTIONS ran inside cabferry');
+  });
 });
