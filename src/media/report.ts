@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import { describeIoError, inputError } from '../errors';
 import { readRegularFile } from '../io/regular-file';
 import type { TrustAnchor } from '../authenticode/trust';
+import type { IncompleteCause } from '../planner/causes';
+import { describeIncomplete } from '../planner/present';
 import type { HostInventory, HostPlan, PlanStep } from '../planner/types';
 import { hex32, interpretExitCode, SCRIPT_MEANINGS } from './exit-codes';
 import { MEDIA } from './layout';
@@ -23,7 +25,14 @@ import { parseResultLog, type EndRecord, type ResultLog, type ResultRecord } fro
  */
 
 export type StepStatus = 'installed' | 'skipped' | 'failed' | 'restart-pending' | 'unconfirmed' | 'not-reached';
-export type HostStatus = 'complete' | 'restart-pending' | 'failed' | 'refused' | 'in-progress' | 'unconfirmed' | 'not-run' | 'plan-altered';
+/**
+ * `complete`: every step of a complete plan installed and found on the host. `finished-incomplete-plan`:
+ * the same, but the plan was staged incomplete (--allow-incomplete), so the host still lacks what the
+ * plan could not bring. `not-applicable`: every step ran, but an installer said a planned update does
+ * not apply, so the host does not have an update its plan says it needs.
+ */
+export type HostStatus =
+  | 'complete' | 'finished-incomplete-plan' | 'not-applicable' | 'restart-pending' | 'failed' | 'refused' | 'in-progress' | 'unconfirmed' | 'not-run' | 'plan-altered';
 
 export interface StepReport {
   n: number;
@@ -57,8 +66,13 @@ export interface HostReport {
   host: string;
   planId: string | null;
   status: HostStatus;
-  /** why the script refused or stopped, from its last END line; or why the plan is not believed */
+  /**
+   * why the script refused or stopped, from its last END line; why the plan is not believed; or,
+   * for a finished incomplete plan, what it lacks (`planIncomplete` in words)
+   */
   reason: string | null;
+  /** why the staged plan itself was not complete (staged with --allow-incomplete), as the planner said; empty for a complete plan */
+  planIncomplete: IncompleteCause[];
   runs: number;
   lastRun: string | null;
   /** the script was a --test-build (its results prove nothing about a real host) */
@@ -107,7 +121,7 @@ function reportHost(root: string, name: string, manifest: MediaManifest): HostRe
   const history = resultsOnMedium(root, name).filter((r) => staged.planId === null || r.planId !== staged.planId);
   if (staged.plan === null) {
     return {
-      host: name, planId: null, status: 'plan-altered', reason: staged.problem, runs: 0, lastRun: null, testBuild: false,
+      host: name, planId: null, status: 'plan-altered', reason: staged.problem, planIncomplete: [], runs: 0, lastRun: null, testBuild: false,
       steps: [], counts: emptyCounts(), unreadableLines: 0, unmatchedLines: 0, history,
     };
   }
@@ -121,11 +135,17 @@ function reportHost(root: string, name: string, manifest: MediaManifest): HostRe
   const runs = (log?.runs ?? []).filter((r) => r.plan === planId);
   const ends = (log?.ends ?? []).filter((e) => e.plan === planId);
   const notRun = runs.length === 0 && ends.length === 0;
+  // a plan.json of an older cabferry may lack `incomplete`: then only `complete` says whether it was
+  const planIncomplete: IncompleteCause[] = Array.isArray(plan.incomplete) ? plan.incomplete : [];
+  const planComplete = plan.complete === true && planIncomplete.length === 0;
+  const status = hostStatus(notRun, ends.at(-1), counts, steps.length, planComplete);
+  const lacking = planIncomplete.length > 0 ? planIncomplete.map(describeIncomplete).join('; ') : 'the plan was staged incomplete';
   return {
     host: plan.host,
     planId,
-    status: hostStatus(notRun, ends.at(-1), counts, steps.length),
-    reason: ends.at(-1)?.reason ?? null,
+    status,
+    reason: status === 'finished-incomplete-plan' ? lacking : ends.at(-1)?.reason ?? null,
+    planIncomplete,
     runs: runs.length,
     lastRun: runs.at(-1)?.time ?? null,
     testBuild: [...runs, ...ends, ...mine].some((r) => r.script === 'test'),
@@ -166,15 +186,18 @@ function stepStatus(r: ResultRecord): StepStatus {
 
 function explain(r: ResultRecord): string {
   const base = r.action === 'install' && !(r.meaning in SCRIPT_MEANINGS) && r.code !== null ? interpretExitCode(r.code).explanation : SCRIPT_MEANINGS[r.meaning] ?? r.meaning;
+  if (SKIPPED.has(r.meaning)) return `${base}; NOT installed, though the plan says the host needs it (collect a new inventory and plan again)`;
   if (!INSTALLED.has(r.meaning)) return base;
   if (r.confirmed === 'yes') return `${base}; found on the host${r.how ? ` (${r.how})` : ''}`;
   if (r.confirmed === 'pending') return `${base}; on the host, waiting for a restart`;
   return `${base}; NOT found on the host`;
 }
 
-function hostStatus(notRun: boolean, end: EndRecord | undefined, counts: Record<StepStatus, number>, total: number): HostStatus {
+function hostStatus(notRun: boolean, end: EndRecord | undefined, counts: Record<StepStatus, number>, total: number, planComplete: boolean): HostStatus {
   if (notRun) return 'not-run';
-  if (counts.installed + counts.skipped === total) return 'complete';
+  if (counts.installed === total) return planComplete ? 'complete' : 'finished-incomplete-plan';
+  // the planner planned the update because the host lacks it; "does not apply" leaves it lacking
+  if (counts.installed + counts.skipped === total) return 'not-applicable';
   if (end?.status === 'refused') return 'refused';
   if (counts.failed > 0 && end?.status === 'stopped') return 'failed';
   if (end?.status === 'restart' || counts['restart-pending'] > 0) return 'restart-pending';

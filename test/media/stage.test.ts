@@ -428,6 +428,54 @@ describe('reportMedia', () => {
     assert.equal(h.status, 'unconfirmed');
   });
 
+  /** SRV-A's two steps logged as the given meanings, confirmed as install.cmd would */
+  function logSrvA(to: string, id: string, meanings: [string, string]): void {
+    const line = (n: number, kb: string, meaning: string): string => meaning === 'not-applicable'
+      ? `RESULT plan=${id} script=release step=${n} kb=${kb} action=install code=-2145124329 meaning=not-applicable confirmed=n/a how=- host=SRV-A time=t${n}`
+      : `RESULT plan=${id} script=release step=${n} kb=${kb} action=install code=0 meaning=${meaning} confirmed=yes how=cbs host=SRV-A time=t${n}`;
+    writeLog(to, 'SRV-A', id, [
+      `RUN plan=${id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t0`,
+      line(1, 'KB4499180', meanings[0]),
+      line(2, 'KB4493471', meanings[1]),
+      `END plan=${id} script=release status=complete reason=- code=0 host=SRV-A time=t3`,
+    ]);
+  }
+
+  test('every step of a complete plan installed and found on the host: complete', () => {
+    const s = scenario();
+    writeMedia(s.input({ hosts: s.hosts.slice(0, 1) }));
+    logSrvA(s.to, planIdIn(s.to, 'SRV-A'), ['installed', 'installed']);
+    const r = reportMedia(s.to, unsigned);
+    assert.equal(r.hosts[0].status, 'complete');
+    assert.deepEqual(r.hosts[0].planIncomplete, []);
+    assert.equal(r.ok, true);
+  });
+
+  test('every step of a plan staged INCOMPLETE installed: finished, never "complete", and says what the plan lacks', () => {
+    const s = scenario();
+    const hosts = [{ ...s.hosts[0], plan: plan('SRV-A', s.hosts[0].plan.steps, false) }];
+    writeMedia(s.input({ hosts, allowIncomplete: true }));
+    logSrvA(s.to, planIdIn(s.to, 'SRV-A'), ['installed', 'installed']);
+    const r = reportMedia(s.to, unsigned);
+    const h = r.hosts[0];
+    assert.equal(h.status, 'finished-incomplete-plan');
+    assert.deepEqual(h.planIncomplete, [{ kind: 'missing', kbs: ['KB4474419'] }]);
+    assert.match(h.reason ?? '', /KB4474419/);
+    assert.equal(r.ok, false, 'the host lacks what the plan could not bring');
+  });
+
+  test('a planned update its installer calls not applicable is not on the host: the host is not complete', () => {
+    const s = scenario();
+    writeMedia(s.input({ hosts: s.hosts.slice(0, 1) }));
+    logSrvA(s.to, planIdIn(s.to, 'SRV-A'), ['installed', 'not-applicable']);
+    const r = reportMedia(s.to, unsigned);
+    const h = r.hosts[0];
+    assert.deepEqual(h.steps.map((x) => x.status), ['installed', 'skipped']);
+    assert.equal(h.status, 'not-applicable');
+    assert.match(h.steps[1].explanation ?? '', /not applicable to this host \(WU_E_NOT_APPLICABLE\); NOT installed/);
+    assert.equal(r.ok, false);
+  });
+
   test('re-staging a host with results moves the old ones aside, never deletes them; report lists them as history, not progress', () => {
     const s = scenario();
     writeMedia(s.input());

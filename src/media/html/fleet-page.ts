@@ -20,6 +20,7 @@ export interface FleetPageOptions {
 /** How the page groups hosts; every HostStatus falls in exactly one group. */
 const GROUPS: { label: string; statuses: HostStatus[] }[] = [
   { label: 'Complete', statuses: ['complete'] },
+  { label: 'Finished, not complete', statuses: ['finished-incomplete-plan', 'not-applicable'] },
   { label: 'Waiting for a restart', statuses: ['restart-pending'] },
   { label: 'Failed or refused', statuses: ['failed', 'refused', 'unconfirmed', 'plan-altered'] },
   { label: 'Started, not finished', statuses: ['in-progress'] },
@@ -28,6 +29,8 @@ const GROUPS: { label: string; statuses: HostStatus[] }[] = [
 
 const HOST_STATUS_TEXT: Record<HostStatus, string> = {
   complete: 'complete',
+  'finished-incomplete-plan': 'every step done, but the plan was staged INCOMPLETE: the host is not current',
+  'not-applicable': 'an installer said a planned update does not apply: the host does not have it',
   'restart-pending': 'waiting for a restart',
   failed: 'failed',
   refused: 'refused to run',

@@ -126,6 +126,7 @@ describe('fleet page (report --html) in Chromium', { skip: chromiumSkip }, () =>
     const rows = await page.page.$$eval('table.groups tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim())));
     assert.deepEqual(rows, [
       ['Complete', '1', 'SRV-A'],
+      ['Finished, not complete', '0', '-'],
       ['Waiting for a restart', '1', 'SRV-B'],
       ['Failed or refused', '1', 'SRV-C'],
       ['Started, not finished', '0', '-'],
