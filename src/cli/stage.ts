@@ -4,7 +4,7 @@ import { stageMedia, type StageResult } from '../media';
 import { isEncryptedKeyPem, MAX_PEM_BYTES } from '../media/signing-material';
 import { readRegularFile } from '../io/regular-file';
 import { printable } from '../io/printable';
-import { planGoalFromOptions } from '../planner/present';
+import { incompleteReasons, planGoalFromOptions } from '../planner/present';
 import { createProgress, mediaWorkOn } from './progress';
 import { action, isInteractive, printJson, warn } from './run';
 
@@ -49,7 +49,7 @@ export function register(program: Command): void {
           bar.stop();
         }
         for (const w of result.warnings) warn(printable(w));
-        for (const h of result.hosts) if (!h.complete) warn(`${h.name}: INCOMPLETE plan staged (missing ${h.missing.join(', ')})`);
+        for (const h of result.hosts) if (!h.complete) warn(`${h.name}: INCOMPLETE plan staged: ${printable(incompleteReasons(h).join('; '))}`);
         if (opts.json) printJson(result);
         else process.stdout.write(stageText(result));
         return ExitCode.ok;
@@ -126,7 +126,7 @@ function stageText(r: StageResult): string {
   const lines = [
     ...(r.testBuild ? ['TEST BUILD: the install scripts honour test hooks; never run them on a real host'] : []),
     `Staged ${r.hosts.length} host(s) into ${printable(r.dir)}`,
-    ...r.hosts.map((h) => `  ${h.name}: ${h.steps} step(s)${h.complete ? '' : `  INCOMPLETE (missing ${h.missing.join(', ')})`}  → ${h.installScript}  plan ${h.planId}`),
+    ...r.hosts.map((h) => `  ${h.name}: ${h.steps} step(s)${h.complete ? '' : `  INCOMPLETE: ${printable(incompleteReasons(h).join('; '))}`}  → ${h.installScript}  plan ${h.planId}`),
     ...r.earlierResults.map((e) => e.samePlan
       ? `  ${e.host}: results of this same plan kept in ${printable(e.path)} (install.cmd resumes from them)`
       : `  ${e.host}: results of an earlier ${e.planId === null ? 'plan (no id)' : `plan ${e.planId}`} kept in ${printable(e.path)}${e.movedFrom ? ` (moved there from ${e.movedFrom})` : ''}; they are history, not progress`),

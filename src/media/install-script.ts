@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { inputError, internalError } from '../errors';
+import { incompleteReasons } from '../planner/present';
 import type { HostInventory, HostPlan, PlanStep } from '../planner/types';
 import { packageFilePath } from '../shipped-data';
 import { INSTALLER_EXIT_CODES } from './exit-codes';
@@ -131,7 +132,8 @@ function headerLines(plan: HostPlan, host: HostInventory, hostName: string, plan
     ...(plan.complete
       ? []
       : [
-        'rem !!!!! INCOMPLETE PLAN: staged with --allow-incomplete. These updates are missing:',
+        'rem !!!!! INCOMPLETE PLAN: staged with --allow-incomplete. The host will not be current after it runs:',
+        ...incompleteReasons(plan).map((reason) => `rem !!!!!   ${oneLine(reason)}`),
         ...plan.missing.map((m) => `rem !!!!!   ${oneLine(m.kb)}: ${oneLine(m.reason)}`),
       ]),
     'rem Run it from the media as Administrator:  install.cmd [/autoreboot] [/skiphashcheck]',

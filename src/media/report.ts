@@ -5,7 +5,7 @@ import { describeIoError, inputError } from '../errors';
 import { readRegularFile } from '../io/regular-file';
 import type { TrustAnchor } from '../authenticode/trust';
 import type { IncompleteCause } from '../planner/causes';
-import { describeIncomplete } from '../planner/present';
+import { incompleteReasons } from '../planner/present';
 import type { HostInventory, HostPlan, PlanStep } from '../planner/types';
 import { hex32, interpretExitCode, SCRIPT_MEANINGS } from './exit-codes';
 import { MEDIA } from './layout';
@@ -139,7 +139,7 @@ function reportHost(root: string, name: string, manifest: MediaManifest): HostRe
   const planIncomplete: IncompleteCause[] = Array.isArray(plan.incomplete) ? plan.incomplete : [];
   const planComplete = plan.complete === true && planIncomplete.length === 0;
   const status = hostStatus(notRun, ends.at(-1), counts, steps.length, planComplete);
-  const lacking = planIncomplete.length > 0 ? planIncomplete.map(describeIncomplete).join('; ') : 'the plan was staged incomplete';
+  const lacking = planIncomplete.length > 0 ? incompleteReasons({ incomplete: planIncomplete }).join('; ') : 'the plan was staged incomplete';
   return {
     host: plan.host,
     planId,

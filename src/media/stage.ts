@@ -6,7 +6,8 @@ import { catalogTrust, describeDistrust, distrustReport, TrustJudge, type Distru
 import { collectScript, loadKnowledgeBase, planHosts, readHostInventories } from '../planner';
 import { familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
 import { printable } from '../io/printable';
-import { planText } from '../planner/present';
+import { incompleteReasons, planText } from '../planner/present';
+import type { IncompleteCause } from '../planner/causes';
 import type { HostInventory, HostPlan, PlanGoal } from '../planner/types';
 import { version as cabferryVersion } from '../version';
 import { copyVerified, hashFile, isMediaTempFile, walkFiles, writeFileAtomic, type HashedFile, type MediaWork } from './files';
@@ -66,6 +67,8 @@ export interface StagedHost {
   complete: boolean;
   steps: number;
   missing: string[];
+  /** why the plan is not complete, as the planner said (empty when complete); `missing` lists only the KBs the catalog lacks */
+  incomplete: IncompleteCause[];
   installScript: string;
 }
 
@@ -318,7 +321,7 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
     write(`${dir}/plan.json`, JSON.stringify(doc, null, 2) + '\n');
     write(`${dir}/plan.txt`, '\ufeff' + planFileText(plan, inventory, doc.planId));
     earlierResults.push(...setAsideEarlierResults(to, plan.host, doc.planId, input.now, progress));
-    staged.push({ name: plan.host, planId: doc.planId, complete: plan.complete, steps: plan.steps.length, missing: plan.missing.map((m) => m.kb), installScript: `${dir}/install.cmd` });
+    staged.push({ name: plan.host, planId: doc.planId, complete: plan.complete, steps: plan.steps.length, missing: plan.missing.map((m) => m.kb), incomplete: plan.incomplete, installScript: `${dir}/install.cmd` });
   }
   write(MEDIA.collect, input.collectCmd.replace(/\r?\n/g, '\r\n'));
   write(MEDIA.readme, readmeText(staged, input.now, input.testBuild === true).replace(/\r?\n/g, '\r\n'));
@@ -374,8 +377,8 @@ function checkPlans(hosts: { inventory: HostInventory; plan: HostPlan }[], allow
   }
   const incomplete = hosts.filter((h) => !h.plan.complete);
   if (incomplete.length > 0 && !allowIncomplete) {
-    const what = incomplete.map((h) => `${h.plan.host} (missing ${h.plan.missing.map((m) => m.kb).join(', ') || 'prerequisites'})`).join('; ');
-    throw new CabferryError('negative', 'MEDIA_PLAN_INCOMPLETE', `incomplete plan for ${what}: import the missing payloads, or stage anyway with --allow-incomplete`);
+    const what = incomplete.map((h) => `${h.plan.host} (${incompleteReasons(h.plan).join('; ')})`).join('; ');
+    throw new CabferryError('negative', 'MEDIA_PLAN_INCOMPLETE', `incomplete plan for ${what}: do what is named and plan again, or stage anyway with --allow-incomplete`);
   }
 }
 
@@ -453,7 +456,8 @@ function removeStale(to: string, keep: Set<string>, progress: (line: string) => 
 function planFileText(plan: HostPlan, host: HostInventory, planId: string): string {
   const lines: string[] = [];
   if (!plan.complete) {
-    lines.push('!!! INCOMPLETE PLAN - staged with --allow-incomplete. Missing:');
+    lines.push('!!! INCOMPLETE PLAN - staged with --allow-incomplete. The host will not be current after it runs:');
+    for (const reason of incompleteReasons(plan)) lines.push(`!!!   ${reason}`);
     for (const m of plan.missing) lines.push(`!!!   ${m.kb}: ${m.reason}`);
     lines.push('');
   }
@@ -511,7 +515,7 @@ function readmeText(hosts: StagedHost[], now: Date, testBuild: boolean): string 
     ...(testBuild ? ['!!! TEST BUILD (staged with --test-build): the install scripts honour test hooks. NOT FOR REAL HOSTS.', ''] : []),
     `Staged ${now.toISOString()} by cabferry ${cabferryVersion} for ${hosts.length} host(s).`,
     ...(incomplete.length > 0
-      ? ['', '!!! WARNING: INCOMPLETE PLANS (staged with --allow-incomplete) for:', ...incomplete.map((h) => `!!!   ${h.name}: missing ${h.missing.join(', ')}`)]
+      ? ['', '!!! WARNING: INCOMPLETE PLANS (staged with --allow-incomplete) for:', ...incomplete.map((h) => `!!!   ${h.name}: ${incompleteReasons(h).join('; ')}`)]
       : []),
     '',
     'index.html (open it in any browser, or print it) shows each host\'s plan, what was skipped',

@@ -141,6 +141,16 @@ export function describeIncomplete(c: IncompleteCause): string {
   }
 }
 
+/**
+ * Why a plan is not complete, one sentence per cause, empty for a complete plan: what the plan,
+ * stage, the medium's README, plan.txt, install.cmd and index.html, and report say of it. A plan can
+ * be incomplete with nothing missing from the catalog (an ESU key not activated, conflicting
+ * inventory facts, no hotfix list, an unknown architecture): "missing" alone would say nothing.
+ */
+export function incompleteReasons(plan: Pick<HostPlan, 'incomplete'>): string[] {
+  return plan.incomplete.map(describeIncomplete);
+}
+
 function currencyText(c: CatalogCurrency): string {
   const month = (d: string | null): string => (d === null ? 'none' : d.slice(0, 7));
   return `newest rollup in the catalog: ${month(c.newestRollupInCatalog)}; known: ${month(c.newestKnownRollup)}`;

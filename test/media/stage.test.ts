@@ -148,14 +148,31 @@ describe('writeMedia', () => {
 
   test('refuses an incomplete plan unless allowIncomplete, which marks install.cmd, plan.txt and README loudly', () => {
     const s = scenario();
-    const hosts = [{ ...s.hosts[0], plan: { ...s.hosts[0].plan, complete: false, missing: [{ kb: 'KB4474419', reason: 'not in the catalog', cause: { kind: 'missing' as const, kb: 'KB4474419', title: null, copy: null, needs: [], fileHint: 'Windows6.0-KB4474419-v4-x64.msu' } }] } }];
+    const hosts = [{ ...s.hosts[0], plan: plan('SRV-A', s.hosts[0].plan.steps, false) }];
     expectError(() => writeMedia(s.input({ hosts })), 'MEDIA_PLAN_INCOMPLETE', 'negative');
     assert.ok(!fs.existsSync(path.join(s.to, 'payloads')), 'nothing written');
     writeMedia(s.input({ hosts, allowIncomplete: true }));
     assert.match(fs.readFileSync(path.join(s.to, 'hosts', 'SRV-A', 'install.cmd'), 'latin1'), /INCOMPLETE PLAN[\s\S]*KB4474419/);
     assert.match(fs.readFileSync(path.join(s.to, 'hosts', 'SRV-A', 'plan.txt'), 'utf8'), /INCOMPLETE PLAN[\s\S]*KB4474419/);
-    assert.match(fs.readFileSync(path.join(s.to, 'README.txt'), 'utf8'), /INCOMPLETE PLANS[\s\S]*SRV-A: missing KB4474419/);
+    assert.match(fs.readFileSync(path.join(s.to, 'README.txt'), 'utf8'), /INCOMPLETE PLANS[\s\S]*SRV-A: 1 update\(s\) the catalog cannot supply: KB4474419/);
     assert.equal(parseManifest(fs.readFileSync(path.join(s.to, 'manifest.json')), 'm').hosts[0].complete, false);
+  });
+
+  test('a plan incomplete with nothing missing from the catalog (ESU key not activated) says why on every page of the medium', () => {
+    const s = scenario();
+    const incomplete: HostPlan = { ...s.hosts[0].plan, complete: false, incomplete: [{ kind: 'esu-not-activated', kbs: ['KB5022340'] }] };
+    const hosts = [{ ...s.hosts[0], plan: incomplete }];
+    const refused = expectError(() => writeMedia(s.input({ hosts })), 'MEDIA_PLAN_INCOMPLETE', 'negative') as Error;
+    assert.match(refused.message, /SRV-A \(KB5022340 need\(s\) an activated ESU key/);
+    assert.doesNotMatch(refused.message, /missing prerequisites|import the missing payloads/);
+    const r = writeMedia(s.input({ hosts, allowIncomplete: true }));
+    assert.deepEqual(r.hosts[0].incomplete, [{ kind: 'esu-not-activated', kbs: ['KB5022340'] }]);
+    const why = /INCOMPLETE[\s\S]*KB5022340 need\(s\) an activated ESU key and the host reports its ESU licence not activated/;
+    for (const file of ['README.txt', 'hosts/SRV-A/plan.txt', 'hosts/SRV-A/install.cmd', 'index.html']) {
+      const text = fs.readFileSync(path.join(s.to, file), 'latin1');
+      assert.match(text, why, file);
+      assert.doesNotMatch(text, /missing \r?\n|missing <|These updates are missing:\s*\r?\nrem Run|Nothing: every prerequisite the plan needs is on this medium/, `${file} names no empty "missing" list`);
+    }
   });
 
   test('a blob that does not have its SHA-256 is not published on the media', () => {

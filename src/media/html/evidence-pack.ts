@@ -1,5 +1,6 @@
 import type { ChainEntry, SignatureReport } from '../../authenticode/signature';
 import type { CatalogEntry, SignatureRecord } from '../../catalog/types';
+import { incompleteReasons } from '../../planner/present';
 import type { HostInventory, HostPlan, PlanStep } from '../../planner/types';
 import { escapeHtml, textOr } from './escape';
 import { factsTable, htmlDocument, statusBadge, table } from './page';
@@ -72,7 +73,7 @@ function coverSection(input: EvidencePackInput): string {
     ['Payloads', `${input.payloads.length} (${formatKb(input.payloads.reduce((n, p) => n + p.size, 0))})`],
   ]));
   if (incomplete.length > 0) {
-    out.push(`<div class="warn">INCOMPLETE PLANS (staged with --allow-incomplete): ${incomplete.map((h) => `${escapeHtml(h.plan.host)} is missing ${h.plan.missing.map((m) => escapeHtml(m.kb)).join(', ') || 'prerequisites'}`).join('; ')}. These hosts will not be fully updated by this medium.</div>`);
+    out.push(`<div class="warn">INCOMPLETE PLANS (staged with --allow-incomplete): ${incomplete.map((h) => `${escapeHtml(h.plan.host)}: ${escapeHtml(incompleteReasons(h.plan).join('; '))}`).join('; ')}. These hosts will not be fully updated by this medium.</div>`);
   }
   out.push('<h2>Hosts on this medium</h2>');
   out.push(table(
@@ -82,7 +83,7 @@ function coverSection(input: EvidencePackInput): string {
       escapeHtml(windowsText(inventory)),
       textOr(inventory.architecture, 'not stated'),
       String(plan.steps.length),
-      plan.complete ? statusBadge('complete', 'complete') : `${statusBadge('failed', 'INCOMPLETE')} missing ${plan.missing.map((m) => escapeHtml(m.kb)).join(', ')}`,
+      plan.complete ? statusBadge('complete', 'complete') : `${statusBadge('failed', 'INCOMPLETE')} ${escapeHtml(incompleteReasons(plan).join('; '))}`,
     ]),
   ));
   out.push('<h2>Manifest signature</h2>');
@@ -121,7 +122,9 @@ function hostSection(inventory: HostInventory, plan: HostPlan, evidence: Map<str
     ['Reported installed', inventory.installed.length === 0 ? 'none' : `${inventory.installed.length}: ${escapeHtml(inventory.installed.join(', '))}`],
     ['Run', `<code>hosts\\${escapeHtml(plan.host)}\\install.cmd</code> as Administrator`],
   ]));
-  if (!plan.complete) out.push(`<div class="warn">INCOMPLETE PLAN: staged with --allow-incomplete; the host will not be current after it runs.</div>`);
+  if (!plan.complete) {
+    out.push(`<div class="warn">INCOMPLETE PLAN: staged with --allow-incomplete; the host will not be current after it runs.<br>${incompleteReasons(plan).map(escapeHtml).join('<br>')}</div>`);
+  }
   out.push(`<h3>Plan: ${plan.steps.length} step(s)</h3>`);
   if (plan.steps.length === 0) out.push('<p>Nothing to install.</p>');
   else {
@@ -133,7 +136,7 @@ function hostSection(inventory: HostInventory, plan: HostPlan, evidence: Map<str
   }
   out.push('<h3>Missing</h3>');
   out.push(plan.missing.length === 0
-    ? '<p>Nothing: every prerequisite the plan needs is on this medium.</p>'
+    ? `<p>${plan.complete ? 'Nothing: every prerequisite the plan needs is on this medium.' : 'Nothing the catalog lacks; the plan is incomplete for the reasons above.'}</p>`
     : table([{ label: 'KB', width: '14%' }, { label: 'Why it is needed', width: '60%' }, { label: 'File to fetch', width: '26%' }],
       plan.missing.map((m) => [escapeHtml(m.kb), escapeHtml(m.reason), textOr(m.fileHint, '<span class="muted">-</span>')]), 'missing'));
   out.push('<h3>Assumptions</h3>');
