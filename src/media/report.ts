@@ -6,7 +6,7 @@ import { readRegularFile } from '../io/regular-file';
 import type { TrustAnchor } from '../authenticode/trust';
 import type { IncompleteCause } from '../planner/causes';
 import { incompleteReasons } from '../planner/present';
-import type { HostInventory, HostPlan, PlanStep } from '../planner/types';
+import type { HostInventory, HostPlan, PlanGoal, PlanStep } from '../planner/types';
 import { hex32, interpretExitCode, SCRIPT_MEANINGS } from './exit-codes';
 import { MEDIA } from './layout';
 import { type MediaManifest } from './manifest';
@@ -71,6 +71,8 @@ export interface HostReport {
    * for a finished incomplete plan, what it lacks (`planIncomplete` in words)
    */
   reason: string | null;
+  /** what the staged plan was made to reach (a --target plan's "complete" is complete for its targets only); null from an older cabferry */
+  goal: PlanGoal | null;
   /** why the staged plan itself was not complete (staged with --allow-incomplete), as the planner said; empty for a complete plan */
   planIncomplete: IncompleteCause[];
   runs: number;
@@ -121,7 +123,7 @@ function reportHost(root: string, name: string, manifest: MediaManifest): HostRe
   const history = resultsOnMedium(root, name).filter((r) => staged.planId === null || r.planId !== staged.planId);
   if (staged.plan === null) {
     return {
-      host: name, planId: null, status: 'plan-altered', reason: staged.problem, planIncomplete: [], runs: 0, lastRun: null, testBuild: false,
+      host: name, planId: null, status: 'plan-altered', reason: staged.problem, goal: null, planIncomplete: [], runs: 0, lastRun: null, testBuild: false,
       steps: [], counts: emptyCounts(), unreadableLines: 0, unmatchedLines: 0, history,
     };
   }
@@ -145,6 +147,7 @@ function reportHost(root: string, name: string, manifest: MediaManifest): HostRe
     planId,
     status,
     reason: status === 'finished-incomplete-plan' ? lacking : ends.at(-1)?.reason ?? null,
+    goal: plan.goal ?? null,
     planIncomplete,
     runs: runs.length,
     lastRun: runs.at(-1)?.time ?? null,

@@ -151,6 +151,16 @@ export function incompleteReasons(plan: Pick<HostPlan, 'incomplete'>): string[] 
   return plan.incomplete.map(describeIncomplete);
 }
 
+/**
+ * What "complete" is measured against, when it is less than a current host: a --target plan is
+ * complete when the targets and what they need are installed, whatever newer updates are known.
+ * Empty for the other goals (their completeness is judged against the knowledge base's baseline).
+ */
+export function goalQualifier(goal: PlanGoal | null | undefined): string {
+  if (goal?.kind !== 'target') return '';
+  return ` for --target ${goal.kbs.join(', ')} only (not checked against the newest updates known: the host may not be current)`;
+}
+
 function currencyText(c: CatalogCurrency): string {
   const month = (d: string | null): string => (d === null ? 'none' : d.slice(0, 7));
   return `newest rollup in the catalog: ${month(c.newestRollupInCatalog)}; known: ${month(c.newestKnownRollup)}`;
@@ -164,6 +174,7 @@ export function planDocument(plans: HostPlan[], simulate: boolean): unknown {
     hosts: plans.map((p) => ({
       host: p.host,
       files: p.files,
+      ...(p.goal !== undefined ? { goal: p.goal } : {}),
       complete: p.complete,
       incomplete: p.incomplete.map((c) => ({ ...c, text: describeIncomplete(c) })),
       catalog: p.catalogCurrency,
@@ -209,7 +220,7 @@ function stateText(s: SimulatedState): string {
 /** The plan as text (terminal and plan.txt); nothing from an input reaches it with raw control characters. */
 export function planText(p: HostPlan, simulate: boolean): string {
   const out: string[] = [];
-  out.push(`Host ${visibleName(p.host)}: ${p.complete ? 'complete plan' : 'INCOMPLETE plan'}, ${p.steps.filter((s) => s.action === 'install').length} install(s), ${p.steps.filter((s) => s.action === 'reboot').length} restart(s)`);
+  out.push(`Host ${visibleName(p.host)}: ${p.complete ? `complete plan${goalQualifier(p.goal)}` : 'INCOMPLETE plan'}, ${p.steps.filter((s) => s.action === 'install').length} install(s), ${p.steps.filter((s) => s.action === 'reboot').length} restart(s)`);
   if (p.files.length > 0) out.push(`  from: ${p.files.map((f) => visibleName(f)).join(', ')}`);
   if (p.catalogCurrency) out.push(`  ${currencyText(p.catalogCurrency)}`);
   if (simulate && p.initialState) out.push(`  now: ${stateText(p.initialState)}`);

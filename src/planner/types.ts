@@ -108,6 +108,11 @@ export interface HostPlan {
   host: string;
   /** the inventory files the host was built from */
   files: string[];
+  /**
+   * what the plan was made to reach: "complete" is complete against it. The planner always sets it;
+   * a plan.json staged by an older cabferry has none (nothing then says the plan was only for targets)
+   */
+  goal?: PlanGoal;
   /** true exactly when `incomplete` is empty */
   complete: boolean;
   /** why the plan is not complete, as data (present.ts words it) */

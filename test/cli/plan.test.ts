@@ -77,7 +77,7 @@ describe('cabferry plan (CLI)', () => {
     assert.deepEqual(doc.hosts.map((h) => h.host), ['SRV-FRESH', 'SRV-SHA2']);
     assert.deepEqual(doc.hosts[0].files, [host('srv-fresh-x64.systeminfo.txt')]);
     for (const h of doc.hosts) {
-      assert.deepEqual(Object.keys(h), ['host', 'files', 'complete', 'incomplete', 'catalog', 'steps', 'missing', 'skipped', 'assumptions']);
+      assert.deepEqual(Object.keys(h), ['host', 'files', 'goal', 'complete', 'incomplete', 'catalog', 'steps', 'missing', 'skipped', 'assumptions']);
       assert.deepEqual(h.incomplete, []);
       for (const s of h.steps as Record<string, unknown>[]) assert.deepEqual(Object.keys(s), ['n', 'action', 'kb', 'file', 'sha256', 'kind', 'reason']);
       for (const s of h.skipped as Record<string, unknown>[]) {
@@ -128,8 +128,12 @@ describe('cabferry plan (CLI)', () => {
   });
 
   it('--target and --security-only; usage errors exit 2, unreadable inventories exit 3', () => {
-    const t = JSON.parse(runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--knowledge-base', kb2019, '--target', 'kb4493471', '--json']).stdout) as { hosts: { steps: { kb: string | null }[] }[] };
+    const t = JSON.parse(runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--knowledge-base', kb2019, '--target', 'kb4493471', '--json']).stdout) as { hosts: { steps: { kb: string | null }[]; goal: unknown; complete: boolean }[] };
     assert.deepEqual(t.hosts[0].steps.map((s) => s.kb), ['KB4493471', null]);
+    // complete for the target, not for a current host: the plan says which (newer rollups are known)
+    assert.deepEqual([t.hosts[0].goal, t.hosts[0].complete], [{ kind: 'target', kbs: ['KB4493471'] }, true]);
+    const tText = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--knowledge-base', kb2019, '--target', 'KB4493471']);
+    assert.match(tText.stdout, /^Host SRV-FRESH: complete plan for --target KB4493471 only \(not checked against the newest updates known: the host may not be current\)/);
     const so = JSON.parse(runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--knowledge-base', kb2019, '--security-only', '--json']).stdout) as { hosts: { steps: { kind: string }[] }[] };
     assert.ok(!so.hosts[0].steps.some((s) => s.kind === 'monthly-rollup'));
     const both = runCli(['plan', '--host', host('srv-fresh-x64.systeminfo.txt'), '--catalog', full, '--security-only', '--target', 'KB4493471']);

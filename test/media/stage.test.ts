@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertThrowsCode, fixturePath, hasTool, tempDir } from '../common.helpers';
+import { assertThrowsCode, fixturePath, hasTool, runCli, tempDir } from '../common.helpers';
 import type { ErrorKind } from '../../src/errors';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { writeMedia, type WriteMediaInput } from '../../src/media/stage';
@@ -466,6 +466,19 @@ describe('reportMedia', () => {
     assert.equal(r.hosts[0].status, 'complete');
     assert.deepEqual(r.hosts[0].planIncomplete, []);
     assert.equal(r.ok, true);
+  });
+
+  test('a --target plan carried out is complete for its targets, and report says that it is only that', () => {
+    const s = scenario();
+    const hosts = [{ ...s.hosts[0], plan: { ...s.hosts[0].plan, goal: { kind: 'target' as const, kbs: ['KB4493471'] } } }];
+    writeMedia(s.input({ hosts }));
+    logSrvA(s.to, planIdIn(s.to, 'SRV-A'), ['installed', 'installed']);
+    const h = reportMedia(s.to, unsigned).hosts[0];
+    assert.deepEqual([h.status, h.goal], ['complete', { kind: 'target', kbs: ['KB4493471'] }]);
+    const cli = runCli(['report', s.to, '--allow-unsigned']);
+    assert.match(cli.stdout, /\nSRV-A: complete for --target KB4493471 only \(not checked against the newest updates known: the host may not be current\)/);
+    assert.match(fs.readFileSync(path.join(s.to, 'hosts', 'SRV-A', 'plan.txt'), 'utf8'), /SRV-A: complete plan for --target KB4493471 only/);
+    assert.match(fs.readFileSync(path.join(s.to, 'index.html'), 'utf8'), /complete<\/span> for --target KB4493471 only/);
   });
 
   test('every step of a plan staged INCOMPLETE installed: finished, never "complete", and says what the plan lacks', () => {

@@ -1,6 +1,6 @@
 import type { ChainEntry, SignatureReport } from '../../authenticode/signature';
 import type { CatalogEntry, SignatureRecord } from '../../catalog/types';
-import { incompleteReasons } from '../../planner/present';
+import { goalQualifier, incompleteReasons } from '../../planner/present';
 import type { HostInventory, HostPlan, PlanStep } from '../../planner/types';
 import { escapeHtml, textOr } from './escape';
 import { factsTable, htmlDocument, statusBadge, table } from './page';
@@ -83,7 +83,7 @@ function coverSection(input: EvidencePackInput): string {
       escapeHtml(windowsText(inventory)),
       textOr(inventory.architecture, 'not stated'),
       String(plan.steps.length),
-      plan.complete ? statusBadge('complete', 'complete') : `${statusBadge('failed', 'INCOMPLETE')} ${escapeHtml(incompleteReasons(plan).join('; '))}`,
+      plan.complete ? `${statusBadge('complete', 'complete')}${escapeHtml(goalQualifier(plan.goal))}` : `${statusBadge('failed', 'INCOMPLETE')} ${escapeHtml(incompleteReasons(plan).join('; '))}`,
     ]),
   ));
   out.push('<h2>Manifest signature</h2>');
