@@ -76,44 +76,87 @@ function fileNameMaker(): (family: Pick<KbFamily, 'filePrefix'> | null, p: Paylo
  * Deterministic: the same set of payloads always gives the same names, whichever hosts need them.
  */
 export function mediaFileNames(payloads: readonly Payload[], familyOf: (p: Payload) => Pick<KbFamily, 'filePrefix'> | null): Map<string, string> {
-  // planning works this out for every payload of a family on every run: no object or list per
-  // payload, only its name and, by the name's key, its first payload; lists only for the names
-  // that clash, which are rare (and then the names are made again, every name in order of its key)
-  const names = new Map<string, string>();
-  const firstOf = new Map<string, number>();
-  let clashes: Map<string, Payload[]> | null = null;
+  const names = mediaFileNameList(payloads, familyOf);
+  const bySha256 = new Map<string, string>();
+  for (let i = 0; i < payloads.length; i++) bySha256.set(payloads[i]!.sha256, names[i]!);
+  return bySha256;
+}
+
+/** A KB as the catalog and the knowledge base spell it: "KB" and digits. */
+const KB_NUMBER = /^KB\d+$/;
+
+/**
+ * mediaFileNames by position: `payloads[i]` carries the i-th name (a payload listed twice, by its
+ * SHA-256, carries the name of its first listing). Planning names every payload of a family on
+ * every run, so no object, list or lower-cased copy is made per payload: names that are the same
+ * but for case can only be names of one KB and one architecture (a name is prefix-KB[-vN]-arch.format,
+ * and no part after the KB spells one), so the payloads are grouped by their KB as it is, and a
+ * name is compared only with the names of its KB for its architecture (a KB's x86 and x64 files
+ * never clash). Should a KB be spelled otherwise, the lower-cased names are the groups.
+ */
+export function mediaFileNameList(payloads: readonly Payload[], familyOf: (p: Payload) => Pick<KbFamily, 'filePrefix'> | null): string[] {
+  const n = payloads.length;
+  const names = new Array<string>(n);
   const verifiedName = fileNameMaker();
-  for (let i = 0; i < payloads.length; i++) {
+  const byKb = payloads.every((p) => KB_NUMBER.test(p.kb));
+  // the first and the last payload of each group (the last by its group's first); the next of each
+  const firstOfGroup = new Map<string, number>();
+  const lastOfGroup = new Int32Array(n);
+  const nextInGroup = new Int32Array(n).fill(-1);
+  // each payload's name: the first payload whose name is the same but for case (itself when none)
+  const sameNameAs = new Int32Array(n);
+  // the names that clash, by their first payload: its payloads of distinct SHA-256 (rare)
+  let clashes: Map<number, Payload[]> | null = null;
+  for (let i = 0; i < n; i++) {
     const p = payloads[i]!;
     const name = verifiedName(familyOf(p), p);
-    const key = name.toLowerCase();
-    const first = firstOf.get(key);
+    names[i] = name;
+    sameNameAs[i] = i;
+    const group = byKb ? p.kb : name.toLowerCase();
+    const first = firstOfGroup.get(group);
     if (first === undefined) {
-      firstOf.set(key, i);
-      names.set(p.sha256, name);
+      firstOfGroup.set(group, i);
+      lastOfGroup[i] = i;
       continue;
     }
-    const group = (clashes ??= new Map<string, Payload[]>()).get(key);
-    if (group === undefined) {
-      if (payloads[first]!.sha256 !== p.sha256) clashes.set(key, [payloads[first]!, p]);
-    } else if (!group.some((q) => q.sha256 === p.sha256)) group.push(p);
+    nextInGroup[lastOfGroup[first]!] = i;
+    lastOfGroup[first] = i;
+    // (grouped by lower-cased names, the group's first payload has the same name)
+    let same = first;
+    if (byKb) while (same !== i && (sameNameAs[same] !== same || ARCH_FILE[payloads[same]!.architecture] !== ARCH_FILE[p.architecture] || !sameButForCase(names[same]!, name))) same = nextInGroup[same]!;
+    if (same === i) continue;
+    sameNameAs[i] = same;
+    const firstListing = payloads[same]!;
+    if (firstListing.sha256 === p.sha256) {
+      names[i] = names[same]!;
+      continue;
+    }
+    const clashing = (clashes ??= new Map<number, Payload[]>()).get(same);
+    if (clashing === undefined) clashes.set(same, [firstListing, p]);
+    else if (!clashing.some((q) => q.sha256 === p.sha256)) clashing.push(p);
   }
-  if (clashes === null || clashes.size === 0) return names;
-  names.clear();
-  for (const [key, first] of firstOf) {
-    const p = payloads[first]!;
-    const name = verifiedName(familyOf(p), p);
-    const group = clashes.get(key);
-    if (group === undefined) {
-      names.set(p.sha256, name);
-      continue;
-    }
+  if (clashes === null) return names;
+  // every payload of a clashing name, by its SHA-256: the first listing's name with a hash
+  const hashed = new Map<number, Map<string, string>>();
+  for (const [same, clashing] of clashes) {
+    const name = names[same]!;
     let digits = 8;
-    while (digits < 64 && new Set(group.map((q) => q.sha256.slice(0, digits))).size < group.length) digits *= 2;
+    while (digits < 64 && new Set(clashing.map((q) => q.sha256.slice(0, digits))).size < clashing.length) digits *= 2;
     const dot = name.lastIndexOf('.');
-    for (const q of group) names.set(q.sha256, `${name.slice(0, dot)}_${q.sha256.slice(0, digits).toLowerCase()}${name.slice(dot)}`);
+    const bySha256 = new Map<string, string>();
+    for (const q of clashing) bySha256.set(q.sha256, `${name.slice(0, dot)}_${q.sha256.slice(0, digits).toLowerCase()}${name.slice(dot)}`);
+    hashed.set(same, bySha256);
+  }
+  for (let i = 0; i < n; i++) {
+    const bySha256 = hashed.get(sameNameAs[i]!);
+    if (bySha256 !== undefined) names[i] = bySha256.get(payloads[i]!.sha256)!;
   }
   return names;
+}
+
+/** `a` and `b` are the same but for case (as toLowerCase has it) */
+function sameButForCase(a: string, b: string): boolean {
+  return a === b || a.toLowerCase() === b.toLowerCase();
 }
 
 /**

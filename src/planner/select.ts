@@ -32,7 +32,7 @@ export interface Candidate {
    * replacement indexes for it
    */
   inert: boolean;
-  /** the name it carries on the media: mediaFileNames (src/knowledge/file-names.ts), from its verified metadata */
+  /** the name it carries on the media: mediaFileNameList (src/knowledge/file-names.ts), from its verified metadata */
   file: string;
   /**
    * what the later stages work out about it once and keep for every host of its kind (the
@@ -90,16 +90,17 @@ export interface Applicable {
 /**
  * What of the family's payloads applies to a host of this architecture and product: the same for
  * every such host, so worked out once per run. `familyPayloads` are the catalog's payloads of the
- * family, in catalog order; `mediaNames` their names on media by SHA-256 (mediaFileNames).
+ * family, in catalog order; `mediaNames` their names on media, in that order (mediaFileNameList).
  */
-export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product'>, familyPayloads: readonly Payload[], family: KbFamily, mediaNames: ReadonlyMap<string, string>, distrusted: ReadonlyMap<string, Distrust>): Applicable {
+export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product'>, familyPayloads: readonly Payload[], family: KbFamily, mediaNames: readonly string[], distrusted: ReadonlyMap<string, Distrust>): Applicable {
   const entries: Applicable['entries'] = [];
   const byKb = new Map<string, Candidate>();
   const namedSuperseded = new Set<string>();
   for (const f of family.updates.values()) for (const older of f.supersedes) namedSuperseded.add(older);
-  for (const p of familyPayloads) {
+  for (let i = 0; i < familyPayloads.length; i++) {
+    const p = familyPayloads[i]!;
     const fact = family.updates.get(p.kb) ?? null;
-    const file = mediaNames.get(p.sha256) ?? p.fileName;
+    const file = mediaNames[i]!;
     const notApplicable = whyNotApplicable(kind, p, file, fact, family, distrusted);
     if (notApplicable) {
       entries.push({ kb: p.kb, applicable: false, skip: skipOf(p.kb, notApplicable), first: false, installed: null, c: null });

@@ -1,6 +1,6 @@
 import type { Distrust } from '../catalog/distrust';
 import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
-import { mediaFileNames } from '../knowledge/file-names';
+import { mediaFileNameList } from '../knowledge/file-names';
 import type { Payload } from '../package/types';
 import type { CatalogCurrency } from './causes';
 import { catalogCurrency, highestKb, knowledgeBaseline } from './completeness';
@@ -21,8 +21,8 @@ export class FamilyWork {
   readonly currency: CatalogCurrency;
   /** the static requirements of each candidate */
   readonly requirements: RequirementTable;
-  /** each payload's name on media, by SHA-256 */
-  readonly mediaNames: ReadonlyMap<string, string>;
+  /** each payload's name on media, by its place in `payloads` */
+  readonly mediaNames: readonly string[];
   private catalogKbsMemo: Set<string> | null = null;
   private knownKbsMemo: Set<string> | null = null;
   private highestKnownKbMemo: { kb: string | null; n: number } | null = null;
@@ -43,7 +43,7 @@ export class FamilyWork {
     // an untrusted rollup is nothing the catalog can offer: it does not make the catalog current
     this.currency = catalogCurrency(family, distrusted.size === 0 ? payloads : payloads.filter((p) => !distrusted.has(p.sha256)));
     this.requirements = new RequirementTable(family);
-    this.mediaNames = mediaFileNames(payloads, () => family);
+    this.mediaNames = mediaFileNameList(payloads, () => family);
   }
 
   /** the KBs of the catalog's payloads of the family (made for the first host that has an installed KB the knowledge base does not know) */
