@@ -30,35 +30,22 @@ export function planInstall(host: HostInventory, payloads: Payload[], kb: Knowle
 }
 
 /**
- * Plans many hosts against one catalog, knowledge base and goal. The catalog is indexed once
- * (its payloads by NT version), and what depends only on a family, or on a family, architecture
- * and product, is worked out for the first host that needs it and shared by the others
+ * Plans many hosts against one catalog, knowledge base and goal. What depends only on a family
+ * (its payloads in the catalog first), or on a family, architecture and product, is worked out for
+ * the first host that needs it and shared by the others
  * (shared.ts). Each plan is exactly the plan planInstall gives that host alone. `distrusted`: the
  * payloads that do not chain now to an anchor the caller trusts, with why (judged by the caller,
  * ../catalog/live-trust.ts): never a step, each a skip "untrusted" where it would have applied.
  */
 export class Planner {
-  private readonly byNtVersion = new Map<string, Payload[]>();
   private readonly families = new Map<KbFamily, FamilyWork>();
 
   constructor(
-    payloads: readonly Payload[],
+    private readonly payloads: readonly Payload[],
     private readonly kb: KnowledgeBase,
     private readonly goal: PlanGoal,
     private readonly distrusted: ReadonlyMap<string, Distrust> = new Map(),
-  ) {
-    // each list made at its size (counted first): a catalog's lists grown one payload at a time
-    // would leave twice their size behind as garbage on every run
-    const counts = new Map<string, number>();
-    for (const p of payloads) counts.set(p.ntVersion, (counts.get(p.ntVersion) ?? 0) + 1);
-    for (const [ntVersion, n] of counts) this.byNtVersion.set(ntVersion, new Array<Payload>(n));
-    for (const [ntVersion] of counts) counts.set(ntVersion, 0);
-    for (const p of payloads) {
-      const i = counts.get(p.ntVersion)!;
-      this.byNtVersion.get(p.ntVersion)![i] = p;
-      counts.set(p.ntVersion, i + 1);
-    }
-  }
+  ) {}
 
   plan(host: HostInventory): HostPlan {
     const goal = this.goal;
@@ -97,9 +84,19 @@ export class Planner {
 
   private familyWork(family: KbFamily): FamilyWork {
     let work = this.families.get(family);
-    if (!work) this.families.set(family, (work = new FamilyWork(family, this.byNtVersion.get(family.ntVersion) ?? [], this.goal, this.distrusted)));
+    if (!work) this.families.set(family, (work = new FamilyWork(family, payloadsOf(this.payloads, family.ntVersion), this.goal, this.distrusted)));
     return work;
   }
+}
+
+/**
+ * The catalog's payloads of one NT version, in catalog order: taken out for the first host of a
+ * family (a run plans one family or a few, and most catalogs hold several: the others are never
+ * sorted out). One filter, not a loop of its own: made once per run, a loop over the catalog would
+ * be compiled for its own sake while the run waits for the code that matters.
+ */
+function payloadsOf(payloads: readonly Payload[], ntVersion: string): Payload[] {
+  return payloads.filter((p) => p.ntVersion === ntVersion);
 }
 
 function finish(plan: HostPlan, host: HostInventory, notes: PlanNotes, skipped: Skip[], esuHeld: string[]): HostPlan {
