@@ -1,5 +1,6 @@
 import { internalError } from '../errors';
 import type { KbFamily } from '../knowledge/knowledge-base';
+import type { PayloadKind } from '../package/types';
 import type { Baseline } from './host-state';
 import { roleLabel } from './present';
 import { compareText, rank, type Chosen, type ChosenSet, type Dep } from './resolve';
@@ -150,7 +151,7 @@ export function schedule(chosen: ChosenSet, base: Baseline, servicingStackVersio
     steps.push({ n: steps.length + 1, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason, stateAfter: sim.snapshot() });
   };
   restartIfPending(sim, chosen, base, family, addRestart);
-  installInOrder(sim, chosen, base, family, host, steps, addRestart, assumptions);
+  installInOrder(sim, chosen, base, family, host, steps, addRestart, assumptions, new UndatedWords());
   finalRestart(sim, family, steps, addRestart);
   return { steps, initialState };
 }
@@ -211,7 +212,7 @@ class Queue {
   }
 }
 
-function installInOrder(sim: SimulatedHost, chosen: ChosenSet, base: Baseline, family: KbFamily, host: string, steps: PlanStep[], addRestart: (reason: string) => void, assumptions: string[]): void {
+function installInOrder(sim: SimulatedHost, chosen: ChosenSet, base: Baseline, family: KbFamily, host: string, steps: PlanStep[], addRestart: (reason: string) => void, assumptions: string[], undated: UndatedWords): void {
   // among the installable, the queue's order (setInstallOrder); the nodes by priority, which is distinct for each candidate
   const q = new Queue(chosen);
   const heap = new PriorityQueue(chosen.priorities);
@@ -269,7 +270,7 @@ function installInOrder(sim: SimulatedHost, chosen: ChosenSet, base: Baseline, f
     const c = next.c;
     // built property by property, in the order the --json contract prints them
     // the name on the media comes from verified metadata, never from the name the file arrived under
-    const reason = explain(next, base);
+    const reason = explain(next, base, undated);
     const switches = switchesFor(c, assumptions);
     const n = steps.length + 1;
     const step: PlanStep = switches === undefined
@@ -308,31 +309,58 @@ function finalRestart(sim: SimulatedHost, family: KbFamily, steps: PlanStep[], a
 }
 
 /**
- * The usual step's reason, kept with its candidate: one why, needed by nothing, standing for
- * nothing; the words depend on nothing else than that why and its requirements (by KB and
- * strength), which differ between hosts only in what of them a host has already: a few variants
- * per candidate (a build-moving payload's words depend on the host's build: worded each time).
+ * The usual step's reason: one why, needed by nothing, standing for nothing; the words depend on
+ * nothing else than the candidate's role and date, that why and its requirements (by KB and
+ * strength), which differ between hosts only in what of them a host has already. A dated
+ * candidate's words are kept with it, a few variants (a build-moving payload's words depend on the
+ * host's build: worded each time); an undated one's are shared within the plan (UndatedWords).
  */
 const REASON_VARIANTS = 4;
 
-function explain(ch: Chosen, base: Baseline): string {
+function explain(ch: Chosen, base: Baseline, undated: UndatedWords): string {
   const c = ch.c;
   const usual = ch.why.length === 1 && ch.neededBy === null && ch.standsFor === null && c.fact?.setsBuild == null;
   if (!usual) return reasonText(ch, base);
+  if (c.released === null) return undated.of(ch, base);
   const why = ch.why[0]!;
   const deps = ch.deps;
   // the variants side by side in one list (why, deps, text, why, deps, text, …): a step reads one
   // list, not an object per variant; deps are mostly the very list of the variant (Requirement's
   // depOnly, NO_DEPS), compared item by item only when not
   const known = c.reasonsMemo;
-  for (let i = 0; i < known.length; i += 3) {
-    if (known[i] === why && (known[i + 1] === deps || sameDeps(known[i + 1] as readonly Dep[], deps))) return known[i + 2] as string;
+  if (known !== null) {
+    for (let i = 0; i < known.length; i += 3) {
+      if (known[i] === why && (known[i + 1] === deps || sameDeps(known[i + 1] as readonly Dep[], deps))) return known[i + 2] as string;
+    }
   }
   const text = reasonText(ch, base);
   // (the deps list itself: nothing changes a chosen payload's deps list once set)
-  if (known.length < 3 * REASON_VARIANTS) known.push(why, deps, text);
+  if (known === null) c.reasonsMemo = [why, deps, text];
+  else if (known.length < 3 * REASON_VARIANTS) known.push(why, deps, text);
   else known.splice(3 * (REASON_VARIANTS - 1), 3, why, deps, text);
   return text;
+}
+
+/**
+ * The usual words of the undated candidates of one plan (most are updates the knowledge base does
+ * not know: a catalog's hotfixes), by their requirements list. Alike in role, why, SHA-2 signing
+ * and ESU, with the same list (mostly the one list of every candidate with that requirement alone:
+ * Requirement's depOnly), they have the same words: a fresh host's two thousand hotfixes are worded
+ * a dozen ways, a dozen times, and nothing is kept per candidate.
+ */
+class UndatedWords {
+  private readonly byDeps = new Map<readonly Dep[], { role: PayloadKind; why: string; sha2Only: boolean; requiresEsu: boolean; text: string }[]>();
+
+  of(ch: Chosen, base: Baseline): string {
+    const c = ch.c;
+    const why = ch.why[0]!;
+    let alike = this.byDeps.get(ch.deps);
+    if (alike === undefined) this.byDeps.set(ch.deps, (alike = []));
+    for (const w of alike) if (w.role === c.role && w.why === why && w.sha2Only === c.sha2Only && w.requiresEsu === ch.requiresEsu) return w.text;
+    const text = reasonText(ch, base);
+    alike.push({ role: c.role, why, sha2Only: c.sha2Only, requiresEsu: ch.requiresEsu, text });
+    return text;
+  }
 }
 
 function sameDeps(a: readonly Dep[], b: readonly Dep[]): boolean {

@@ -37,12 +37,14 @@ export interface Candidate {
   /**
    * what the later stages work out about it once and keep for every host of its kind (the
    * candidate lives as long as the run's Planner): its static requirements (resolve.ts), the
-   * usual words of its step (schedule.ts: a few variants, as hosts differ in what of its
-   * requirements they have). Fields of the candidate, not of an object of their own: every host
-   * reads them for each of a thousand steps, and each object more is one more fetch from memory
+   * usual words of its step when it is dated (schedule.ts: a few variants, as hosts differ in what
+   * of its requirements they have). Fields of the candidate, not of an object of their own: every host
+   * reads them for each of a thousand steps, and each object more is one more fetch from memory.
+   * Null until first worked out: a fresh planner's candidates are each planned once, and an empty
+   * list per candidate would grow to seventeen places for the three it holds
    */
   requirementsMemo: StaticRequirements | null;
-  reasonsMemo: (string | readonly Dep[])[];
+  reasonsMemo: (string | readonly Dep[])[] | null;
   /** signed with SHA-2 only (its payload's verified signatures) */
   sha2Only: boolean;
   /** its payload's SHA-256 and format, which every step of it shows (copied for the same reason) */
@@ -118,7 +120,7 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
       inert: CHAIN_OF_ROLE[role] === undefined && role !== 'security-only' && (fact?.supersedes.length ?? 0) === 0 && !namedSuperseded.has(p.kb),
       file,
       requirementsMemo: null,
-      reasonsMemo: [],
+      reasonsMemo: null,
       sha2Only: p.signatures === 'sha2-only',
       sha256: p.sha256,
       format: p.format,
