@@ -47,16 +47,25 @@ interface Requirement {
   kb: string;
   active: boolean;
   recommended: boolean;
-  need: Need;
+  /**
+   * why it is needed (what the missing list says); null for SHA-2 support, whose need names the
+   * SHA-2-only payload that has it: one requirement for all of them (needOf names it)
+   */
+  need: Need | null;
   /** the dependency when `kb` itself meets it (the usual case): one object for every host */
   dep: Dep;
   /** [dep]: the deps of a chosen payload with this requirement alone, one list for every host */
   depOnly: readonly Dep[];
 }
 
-function requirement(kb: string, need: Need, active = false, recommended = false): Requirement {
+function requirement(kb: string, need: Need | null, active = false, recommended = false): Requirement {
   const dep: Dep = { kb, active, recommended };
   return { kb, need, active, recommended, dep, depOnly: [dep] };
+}
+
+/** why `req` of the payload `neededBy` is needed */
+function needOf(req: Requirement, neededBy: string): Need {
+  return req.need ?? { kind: 'sha2-only', kb: neededBy };
 }
 
 /** the requirements of a candidate that has none (never added to) */
@@ -139,20 +148,21 @@ export class RequirementTable {
   private readonly servicePack: Requirement;
   /**
    * what most candidates of a fresh run share, worked out for every candidate a host reaches: the
-   * service pack as the only fixed requirement (one list), the requirements of a candidate that has
-   * nothing else (one object), SHA-2 support met by itself (one dependency)
+   * service pack as the only fixed requirement (one list), SHA-2 support (one requirement), the
+   * requirements of a candidate that has nothing else, or nothing else but SHA-2 support (one
+   * object each: half a catalog's hotfixes are signed with SHA-2 only)
    */
   private readonly servicePackOnly: Requirement[];
+  private readonly sha2: Requirement;
   private readonly servicePackAlone: StaticRequirements;
-  private readonly sha2Dep: Dep;
-  private readonly sha2DepOnly: readonly Dep[];
+  private readonly servicePackAndSha2: StaticRequirements;
 
   constructor(private readonly family: KbFamily) {
     this.servicePack = requirement(family.minimumServicePackKb, { kind: 'service-pack', ntVersion: family.ntVersion, servicePack: family.minimumServicePack });
     this.servicePackOnly = [this.servicePack];
+    this.sha2 = requirement(family.sha2SupportKb, null, true);
     this.servicePackAlone = { fixed: this.servicePackOnly, kbParents: null, sha2: null, all: this.servicePackOnly, withParent: null };
-    this.sha2Dep = { kb: family.sha2SupportKb, active: true, recommended: false };
-    this.sha2DepOnly = [this.sha2Dep];
+    this.servicePackAndSha2 = { fixed: this.servicePackOnly, kbParents: null, sha2: this.sha2, all: [this.servicePack, this.sha2], withParent: null };
   }
 
   of(c: Candidate): StaticRequirements {
@@ -169,7 +179,7 @@ export class RequirementTable {
     else {
       fixed = needsServicePack ? [this.servicePack] : [];
       for (const p of prerequisites) fixed.push(requirement(p.kb, { kind: 'prerequisite', source: p.source }, false, p.strength === 'recommended'));
-      for (const prep of esu) if (!fixed.some((r) => r.kb === prep)) fixed.push(requirement(prep, { kind: 'esu-preparation', source: f.esu!.source }));
+      for (const prep of esu) if (!includesKb(fixed, prep)) fixed.push(requirement(prep, { kind: 'esu-preparation', source: f.esu!.source }));
     }
     // update.mum parents naming KB packages are alternatives: one of them must be present
     // (most parents are the service pack, already required: the list is made only when it adds)
@@ -178,17 +188,21 @@ export class RequirementTable {
     for (const parent of c.payload.parents) {
       if (parent.kb === null || parent.kb === c.kb) continue;
       named = true;
-      if (fixed.some((r) => r.kb === parent.kb)) met = true;
+      if (includesKb(fixed, parent.kb)) met = true;
     }
     const addsParent = named && !met;
     const kbParents = addsParent ? c.payload.parents.map((p) => p.kb).filter((k): k is string => k !== null && k !== c.kb) : null;
     // the SHA-2 support package itself is what makes SHA-2 signatures acceptable; it cannot need itself
-    const sha2: Requirement | null = c.payload.signatures === 'sha2-only' && c.kb !== f.sha2SupportKb
-      ? { kb: f.sha2SupportKb, need: { kind: 'sha2-only', kb: c.kb }, active: true, recommended: false, dep: this.sha2Dep, depOnly: this.sha2DepOnly }
-      : null;
-    if (!addsParent && sha2 === null && fixed === this.servicePackOnly) return this.servicePackAlone;
+    const sha2 = c.payload.signatures === 'sha2-only' && c.kb !== f.sha2SupportKb ? this.sha2 : null;
+    if (!addsParent && fixed === this.servicePackOnly) return sha2 === null ? this.servicePackAlone : this.servicePackAndSha2;
     return { fixed, kbParents: addsParent ? kbParents : null, sha2, all: addsParent ? null : sha2 ? (fixed.length === 0 ? [sha2] : [...fixed, sha2]) : fixed, withParent: addsParent ? new Map() : null };
   }
+}
+
+/** a requirement of `requirements` is on `kb` (a loop, not a closure per question: asked for most candidates of a run) */
+function includesKb(requirements: readonly Requirement[], kb: string): boolean {
+  for (const r of requirements) if (r.kb === kb) return true;
+  return false;
 }
 
 /**
@@ -509,12 +523,13 @@ export class Resolver {
       const satisfier = this.pickSatisfier(req.kb, path);
       if (!satisfier) {
         if (req.recommended) {
-          this.notes.assumptions.push(`${req.kb} is recommended before ${ch.c.kb} (${req.need.kind === 'prerequisite' ? req.need.source : 'knowledge base'}); the catalog cannot supply it, so ${ch.c.kb} is planned without it`);
+          const need = needOf(req, ch.c.kb);
+          this.notes.assumptions.push(`${req.kb} is recommended before ${ch.c.kb} (${need.kind === 'prerequisite' ? need.source : 'knowledge base'}); the catalog cannot supply it, so ${ch.c.kb} is planned without it`);
           continue;
         }
         // a catalog payload that would do but is itself waiting for something missing: that
         // something is what to fetch, not this one
-        if (!this.isWaiting(req.kb)) this.addMissing(req.kb, req.need, ch.c.kb);
+        if (!this.isWaiting(req.kb)) this.addMissing(req.kb, needOf(req, ch.c.kb), ch.c.kb);
         this.block(ch.c.kb);
         continue;
       }
