@@ -65,6 +65,11 @@ export interface Skip {
   cause: SkipCause;
 }
 
+/** An entry of Applicable that is a payload's skip: the payload does not apply. */
+function isSkip(e: Skip | ApplicableEntry): e is Skip {
+  return 'cause' in e;
+}
+
 /** The plan's entry for a payload skipped for `cause` (in the key order plan.json prints). */
 export function skipOf(kb: string, cause: SkipCause): Skip {
   return { kb, reason: skipReason(cause), detail: describeSkip(kb, cause), cause };
@@ -72,15 +77,27 @@ export function skipOf(kb: string, cause: SkipCause): Skip {
 
 export { ARCH_FILE };
 
+/**
+ * A payload that applies to a kind of host: its KB, and its skip when another file of its KB is
+ * preferred; `first`: the KB's first payload that applies, which stands for the KB when the host has
+ * it installed (that skip made once, for the first host that needs it); `c`: the candidate of its KB
+ * (whichever file of the KB is planned).
+ */
+export interface ApplicableEntry {
+  kb: string;
+  skip: Skip | null;
+  first: boolean;
+  installed: Skip | null;
+  c: Candidate | null;
+}
+
 /** The payloads of one family that apply to one kind of host (architecture and product), before its installed set counts. */
 export interface Applicable {
   /**
-   * every payload of the family in catalog order: its KB, and its skip when it does not apply or
-   * another file of its KB is preferred; `first`: the KB's first payload that applies, which stands
-   * for the KB when the host has it installed (that skip made once, for the first host that needs it);
-   * `c`: the candidate of its KB when it applies (whichever file of the KB is planned), else null
+   * every payload of the family in catalog order: when it does not apply, its skip (no entry of its
+   * own: half a catalog is the other architecture's), else an ApplicableEntry
    */
-  entries: { kb: string; applicable: boolean; skip: Skip | null; first: boolean; installed: Skip | null; c: Candidate | null }[];
+  entries: (Skip | ApplicableEntry)[];
   /** one candidate per KB, in the order the KBs first appear, with what the plan must assume to plan it */
   candidates: { c: Candidate; unknown: string | null; sha2: string | null; metadata: string | null }[];
   /** the candidates by KB, in that order */
@@ -105,7 +122,7 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
     const file = mediaNames[i]!;
     const notApplicable = whyNotApplicable(kind, p, file, fact, family, distrusted);
     if (notApplicable) {
-      entries.push({ kb: p.kb, applicable: false, skip: skipOf(p.kb, notApplicable), first: false, installed: null, c: null });
+      entries.push(skipOf(p.kb, notApplicable));
       continue;
     }
     const role = fact?.role ?? p.kind;
@@ -128,15 +145,15 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
     const prev = byKb.get(p.kb);
     if (!prev) {
       byKb.set(p.kb, cand);
-      entries.push({ kb: p.kb, applicable: true, skip: null, first: true, installed: null, c: null });
+      entries.push({ kb: p.kb, skip: null, first: true, installed: null, c: null });
       continue;
     }
     const [keep, drop] = preferFile(prev, cand);
     byKb.set(p.kb, keep);
-    entries.push({ kb: p.kb, applicable: true, skip: skipOf(p.kb, { kind: 'other-file', file: drop.file, planned: keep.file }), first: false, installed: null, c: null });
+    entries.push({ kb: p.kb, skip: skipOf(p.kb, { kind: 'other-file', file: drop.file, planned: keep.file }), first: false, installed: null, c: null });
   }
   // (the kept file of a KB is known only now: a later file of it may have been preferred)
-  for (const e of entries) if (e.applicable) e.c = byKb.get(e.kb)!;
+  for (const e of entries) if (!isSkip(e)) e.c = byKb.get(e.kb)!;
   const candidates: Applicable['candidates'] = [];
   for (const c of byKb.values()) candidates.push(withAssumptions(c, family));
   return { entries, candidates, byKb, inOrder: [...byKb.values()] };
@@ -160,7 +177,7 @@ export function selectCandidates(applicable: Applicable, base: Baseline, notes: 
   }
   const skipped: Skip[] = [];
   for (const e of applicable.entries) {
-    if (!e.applicable) skipped.push(e.skip!);
+    if (isSkip(e)) skipped.push(e);
     else if (installedAt[e.c!.priority] === 1) {
       // (the KB's first applicable payload carries its installed skip: it is the one reported)
       if (e.first) skipped.push((e.installed ??= skipOf(e.kb, { kind: 'installed' })));
