@@ -12,6 +12,7 @@ interface ReportCliOptions {
   trust?: string[];
   catalog?: string;
   allowUnsigned?: boolean;
+  allowTestBuild?: boolean;
   json?: boolean;
   html?: string;
 }
@@ -24,11 +25,12 @@ export function register(program: Command): void {
     .option('--trust <file|dir>', "trust anchors for manifest.json.p7s (repeatable; default: the catalog's trust set)", collect)
     .option('--catalog <dir>', 'catalog whose trust set is used when no --trust is given')
     .option('--allow-unsigned', 'believe the plans of a medium without manifest.json.p7s')
+    .option('--allow-test-build', "judge the results of --test-build scripts as if from real hosts (cabferry's own tests; they prove nothing about a real host)")
     .option('--json', 'print one JSON document')
     .option('--html <file>', 'also write the fleet page (self-contained HTML with a progress chart) to this file')
     .action(
       action((dir: string, opts: ReportCliOptions) => {
-        const report = reportMedia(dir, { trust: mediaTrustFromOptions(opts), allowUnsigned: opts.allowUnsigned === true });
+        const report = reportMedia(dir, { trust: mediaTrustFromOptions(opts), allowUnsigned: opts.allowUnsigned === true, allowTestBuild: opts.allowTestBuild === true });
         const page = opts.html === undefined ? null : writeFleetPage(opts.html, report, { generatedAt: new Date().toISOString(), cabferryVersion: version });
         if (opts.json) printJson(report);
         else process.stdout.write(reportText(report) + (page ? `Fleet page: ${page.file} (${page.bytes} bytes)\n` : ''));

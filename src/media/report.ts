@@ -29,10 +29,13 @@ export type StepStatus = 'installed' | 'skipped' | 'failed' | 'restart-pending' 
  * `complete`: every step of a complete plan installed and found on the host. `finished-incomplete-plan`:
  * the same, but the plan was staged incomplete (--allow-incomplete), so the host still lacks what the
  * plan could not bring. `not-applicable`: every step ran, but an installer said a planned update does
- * not apply, so the host does not have an update its plan says it needs.
+ * not apply, so the host does not have an update its plan says it needs. `test-build`: the results
+ * come from a script staged with --test-build, whose installers, hasher and host facts may be test
+ * stand-ins: whatever its steps say, they prove nothing about a real host (judged as real only
+ * with allowTestBuild, for cabferry's own tests).
  */
 export type HostStatus =
-  | 'complete' | 'finished-incomplete-plan' | 'not-applicable' | 'restart-pending' | 'failed' | 'refused' | 'in-progress' | 'unconfirmed' | 'not-run' | 'plan-altered';
+  | 'complete' | 'finished-incomplete-plan' | 'not-applicable' | 'test-build' | 'restart-pending' | 'failed' | 'refused' | 'in-progress' | 'unconfirmed' | 'not-run' | 'plan-altered';
 
 export interface StepReport {
   n: number;
@@ -100,6 +103,8 @@ export interface ReportOptions {
   trust: TrustAnchor[] | null;
   /** accept an unsigned medium (the plans are then only as good as manifest.json) */
   allowUnsigned?: boolean;
+  /** judge the results of --test-build scripts as if they came from real hosts (cabferry's own tests) */
+  allowTestBuild?: boolean;
   now?: Date;
 }
 
@@ -114,11 +119,11 @@ export function reportMedia(dir: string, options: ReportOptions): MediaReport {
     throw inputError('MEDIA_SYMLINK', `${MEDIA.hosts}/ or ${MEDIA.results}/ is a symbolic link: a medium cabferry staged has none; not read`, { file: root });
   }
   const integrity = signatureVerdict(root, bytes, options);
-  const hosts = manifest.hosts.map((h) => reportHost(root, h.name, manifest));
+  const hosts = manifest.hosts.map((h) => reportHost(root, h.name, manifest, options.allowTestBuild === true));
   return { dir: root, integrity, hosts, ok: integrity.proven && hosts.length > 0 && hosts.every((h) => h.status === 'complete') };
 }
 
-function reportHost(root: string, name: string, manifest: MediaManifest): HostReport {
+function reportHost(root: string, name: string, manifest: MediaManifest, allowTestBuild: boolean): HostReport {
   const staged = readStagedPlan(root, name, manifest);
   const history = resultsOnMedium(root, name).filter((r) => staged.planId === null || r.planId !== staged.planId);
   if (staged.plan === null) {
@@ -140,18 +145,19 @@ function reportHost(root: string, name: string, manifest: MediaManifest): HostRe
   // a plan.json of an older cabferry may lack `incomplete`: then only `complete` says whether it was
   const planIncomplete: IncompleteCause[] = Array.isArray(plan.incomplete) ? plan.incomplete : [];
   const planComplete = plan.complete === true && planIncomplete.length === 0;
-  const status = hostStatus(notRun, ends.at(-1), counts, steps.length, planComplete);
+  const testBuild = [...runs, ...ends, ...mine].some((r) => r.script === 'test');
+  const status = testBuild && !allowTestBuild ? 'test-build' : hostStatus(notRun, ends.at(-1), counts, steps.length, planComplete);
   const lacking = planIncomplete.length > 0 ? incompleteReasons({ incomplete: planIncomplete }).join('; ') : 'the plan was staged incomplete';
   return {
     host: plan.host,
     planId,
     status,
-    reason: status === 'finished-incomplete-plan' ? lacking : ends.at(-1)?.reason ?? null,
+    reason: status === 'finished-incomplete-plan' ? lacking : status === 'test-build' ? TEST_BUILD_REASON : ends.at(-1)?.reason ?? null,
     goal: plan.goal ?? null,
     planIncomplete,
     runs: runs.length,
     lastRun: runs.at(-1)?.time ?? null,
-    testBuild: [...runs, ...ends, ...mine].some((r) => r.script === 'test'),
+    testBuild,
     steps,
     counts,
     unreadableLines: log?.unreadable.length ?? 0,
@@ -159,6 +165,8 @@ function reportHost(root: string, name: string, manifest: MediaManifest): HostRe
     history,
   };
 }
+
+const TEST_BUILD_REASON = 'the results come from a script staged with --test-build, which honours test hooks (stand-in installers, hasher and host facts): they prove nothing about a real host';
 
 /** A result belongs to a planned step when step number, action and KB agree (a reboot step's restart record included). */
 function recordMatches(s: PlanStep, r: ResultRecord): boolean {

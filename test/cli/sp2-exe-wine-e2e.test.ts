@@ -179,8 +179,9 @@ describe('an SP1 host with the SP2 executable in the catalog: plan, stage --test
       'after the restart the host confirms SP2 through its CBS package');
     assert.ok([...log.runs, ...log.results, ...log.ends].every((x) => x.script === 'test'), 'every line says test build');
 
-    // report on the medium: signed plans proven, every step installed and found on the host
-    const reported = runCli(['report', to, '--trust', root, '--json']);
+    // report on the medium, judging the test build's results as if real: signed plans proven, every
+    // step installed and found on the host
+    const reported = runCli(['report', to, '--trust', root, '--allow-test-build', '--json']);
     assert.equal(reported.status, 0, reported.stdout + reported.stderr);
     const rep = JSON.parse(reported.stdout) as ReportJson;
     assert.equal(rep.integrity.proven, true);
@@ -190,9 +191,11 @@ describe('an SP1 host with the SP2 executable in the catalog: plan, stage --test
     const sp2Step = h.steps[0];
     assert.deepEqual([sp2Step.kb, sp2Step.status, sp2Step.confirmed], ['KB948465', 'installed', 'yes']);
     for (const s of h.steps.filter((x) => x.action === 'install')) assert.deepEqual([s.kb, s.status, s.confirmed], [s.kb, 'installed', 'yes']);
+    // as an operator would run it: a test build's results never make a host complete
     const text = runCli(['report', to, '--trust', root]);
-    assert.equal(text.status, 0, text.stdout);
-    assert.match(text.stdout, /TEST BUILD|test build/i, 'the report says these results come from a test build');
+    assert.equal(text.status, 1, text.stdout);
+    assert.match(text.stdout, /: test-build \(the results come from a script staged with --test-build.*prove nothing about a real host\)/);
+    assert.doesNotMatch(text.stdout, /: complete/);
     assert.match(text.stdout, /KB948465/);
     // what the host wrote back is not a change to the medium
     assert.equal(runCli(['verify-media', to, '--trust', root]).status, 0);

@@ -269,11 +269,17 @@ describe('cabferry stage → verify-media → report', () => {
       assert.ok(exits.length >= 2 && exits.slice(0, -1).every((c) => c === 3010), exits.join(', '));
       assert.deepEqual(stubs.installed(), plan.steps.filter((st) => st.action === 'install').map((st) => st.file), 'installed once each, in plan order');
 
-      const report = runCli(['report', to, '--allow-unsigned', '--json']);
+      const report = runCli(['report', to, '--allow-unsigned', '--allow-test-build', '--json']);
       assert.equal(report.status, 0, report.stdout);
       const h = (JSON.parse(report.stdout) as { hosts: { status: string; steps: { status: string }[] }[] }).hosts[0];
       assert.equal(h.status, 'complete');
       assert.ok(h.steps.every((st) => st.status === 'installed'));
+      // without --allow-test-build the same results make no host complete: the script was a test build
+      const asOperator = runCli(['report', to, '--allow-unsigned', '--json']);
+      assert.equal(asOperator.status, 1, asOperator.stdout);
+      const judged = (JSON.parse(asOperator.stdout) as { ok: boolean; hosts: { status: string; testBuild: boolean; steps: { status: string }[] }[] });
+      assert.deepEqual([judged.ok, judged.hosts[0].status, judged.hosts[0].testBuild], [false, 'test-build', true]);
+      assert.ok(judged.hosts[0].steps.every((st) => st.status === 'installed'), 'the steps are still reported as the log says');
       // what the host wrote back is not a change to the media
       assert.equal(runCli(['verify-media', to, '--allow-unsigned']).status, 0);
     } finally {

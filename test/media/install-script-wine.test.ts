@@ -430,7 +430,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.doesNotMatch(second.stdout, /all 3 steps/);
     assert.deepEqual(stubs.installed().slice(2), [p2[0].file, p2[1].file], 'plan 2\'s installers are called');
 
-    const report = reportMedia(to, { trust: null, allowUnsigned: true });
+    const report = reportMedia(to, { trust: null, allowUnsigned: true, allowTestBuild: true });
     const h = report.hosts[0];
     assert.equal(h.planId, id2);
     assert.equal(h.status, 'complete');

@@ -23,7 +23,7 @@ const GROUPS: { label: string; statuses: HostStatus[] }[] = [
   { label: 'Complete', statuses: ['complete'] },
   { label: 'Finished, not complete', statuses: ['finished-incomplete-plan', 'not-applicable'] },
   { label: 'Waiting for a restart', statuses: ['restart-pending'] },
-  { label: 'Failed or refused', statuses: ['failed', 'refused', 'unconfirmed', 'plan-altered'] },
+  { label: 'Failed or refused', statuses: ['failed', 'refused', 'unconfirmed', 'plan-altered', 'test-build'] },
   { label: 'Started, not finished', statuses: ['in-progress'] },
   { label: 'Not started', statuses: ['not-run'] },
 ];
@@ -39,6 +39,7 @@ const HOST_STATUS_TEXT: Record<HostStatus, string> = {
   'not-run': 'not started',
   unconfirmed: 'installers reported success the host does not confirm',
   'plan-altered': 'plan on the medium is not the staged one',
+  'test-build': 'results of a TEST BUILD script: they prove nothing about a real host',
 };
 
 /** What install.cmd found on the host after the installer (the result log's confirmed=). */
