@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors';
 import { printable } from '../io/printable';
-import { reportMedia, type MediaReport } from '../media';
+import { completeQualifier, reportMedia, type MediaReport } from '../media';
 import { writeFleetPage } from '../media/html';
-import { goalQualifier } from '../planner/present';
 import { version } from '../version';
 import { collect, mediaTrustFromOptions } from './options';
 import { action, printJson } from './run';
@@ -50,8 +49,7 @@ function reportText(r: MediaReport): string {
     if (h.status === 'plan-altered') {
       lines.push(`${p(h.host)}: PLAN ALTERED — ${p(h.reason)}; its results are not read`);
     } else {
-      const qualifier = h.status === 'complete' ? goalQualifier(h.goal) : '';
-      lines.push(`${p(h.host)}: ${h.status}${qualifier}${h.reason ? ` (${p(h.reason)})` : ''} — ${c.installed} installed, ${c.skipped} skipped, ${c.failed} failed, ${c['restart-pending']} waiting for a restart, ${c.unconfirmed} not found on the host, ${c['not-reached']} not reached; ${h.runs} run(s)${h.lastRun ? `, last ${p(h.lastRun)}` : ''}`);
+      lines.push(`${p(h.host)}: ${h.status}${completeQualifier(h)}${h.reason ? ` (${p(h.reason)})` : ''} — ${c.installed} installed, ${c.skipped} skipped, ${c.failed} failed, ${c['restart-pending']} waiting for a restart, ${c.unconfirmed} not found on the host, ${c['not-reached']} not reached; ${h.runs} run(s)${h.lastRun ? `, last ${p(h.lastRun)}` : ''}`);
       lines.push(`  plan ${h.planId}${h.testBuild ? '  (TEST BUILD script: proves nothing about a real host)' : ''}`);
     }
     for (const s of h.steps) {

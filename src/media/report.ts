@@ -5,7 +5,7 @@ import { describeIoError, inputError } from '../errors';
 import { readRegularFile } from '../io/regular-file';
 import type { TrustAnchor } from '../authenticode/trust';
 import type { IncompleteCause } from '../planner/causes';
-import { incompleteReasons } from '../planner/present';
+import { goalQualifier, incompleteReasons } from '../planner/present';
 import type { HostInventory, HostPlan, PlanGoal, PlanStep } from '../planner/types';
 import { hex32, interpretExitCode, SCRIPT_MEANINGS } from './exit-codes';
 import { MEDIA } from './layout';
@@ -146,13 +146,12 @@ function reportHost(root: string, name: string, manifest: MediaManifest, allowTe
   const planIncomplete: IncompleteCause[] = Array.isArray(plan.incomplete) ? plan.incomplete : [];
   const planComplete = plan.complete === true && planIncomplete.length === 0;
   const testBuild = [...runs, ...ends, ...mine].some((r) => r.script === 'test');
-  const status = testBuild && !allowTestBuild ? 'test-build' : hostStatus(notRun, ends.at(-1), counts, steps.length, planComplete);
-  const lacking = planIncomplete.length > 0 ? incompleteReasons({ incomplete: planIncomplete }).join('; ') : 'the plan was staged incomplete';
+  const status = hostStatus(notRun, ends.at(-1), counts, steps.length, planComplete, testBuild && !allowTestBuild);
   return {
     host: plan.host,
     planId,
     status,
-    reason: status === 'finished-incomplete-plan' ? lacking : status === 'test-build' ? TEST_BUILD_REASON : ends.at(-1)?.reason ?? null,
+    reason: hostReason(status, planIncomplete, ends.at(-1)),
     goal: plan.goal ?? null,
     planIncomplete,
     runs: runs.length,
@@ -166,7 +165,17 @@ function reportHost(root: string, name: string, manifest: MediaManifest, allowTe
   };
 }
 
-const TEST_BUILD_REASON = 'the results come from a script staged with --test-build, which honours test hooks (stand-in installers, hasher and host facts): they prove nothing about a real host';
+/** What a host's status is said with: what a finished incomplete plan lacks, why a test build counts for nothing, else why the script refused or stopped. */
+function hostReason(status: HostStatus, planIncomplete: IncompleteCause[], end: EndRecord | undefined): string | null {
+  if (status === 'finished-incomplete-plan') return planIncomplete.length > 0 ? incompleteReasons({ incomplete: planIncomplete }).join('; ') : 'the plan was staged incomplete';
+  if (status === 'test-build') return 'the results come from a script staged with --test-build, which honours test hooks (stand-in installers, hasher and host facts): they prove nothing about a real host';
+  return end?.reason ?? null;
+}
+
+/** What "complete" is measured against, beside a complete host's status (a --target plan's): empty for every other status. */
+export function completeQualifier(h: Pick<HostReport, 'status' | 'goal'>): string {
+  return h.status === 'complete' ? goalQualifier(h.goal) : '';
+}
 
 /** A result belongs to a planned step when step number, action and KB agree (a reboot step's restart record included). */
 function recordMatches(s: PlanStep, r: ResultRecord): boolean {
@@ -204,7 +213,9 @@ function explain(r: ResultRecord): string {
   return `${base}; NOT found on the host`;
 }
 
-function hostStatus(notRun: boolean, end: EndRecord | undefined, counts: Record<StepStatus, number>, total: number, planComplete: boolean): HostStatus {
+function hostStatus(notRun: boolean, end: EndRecord | undefined, counts: Record<StepStatus, number>, total: number, planComplete: boolean, judgedAsTestBuild: boolean): HostStatus {
+  // a test build's results prove nothing about a real host, whatever its steps say
+  if (judgedAsTestBuild) return 'test-build';
   if (notRun) return 'not-run';
   if (counts.installed === total) return planComplete ? 'complete' : 'finished-incomplete-plan';
   // the planner planned the update because the host lacks it; "does not apply" leaves it lacking
