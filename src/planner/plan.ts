@@ -9,6 +9,7 @@ import { describeMissing } from './present';
 import { Resolver } from './resolve';
 import { schedule } from './schedule';
 import { selectCandidates, type Skip } from './select';
+import { objectList } from './object-list';
 import { FamilyWork } from './shared';
 import type { HostInventory, HostPlan, PlanGoal } from './types';
 
@@ -49,7 +50,7 @@ export class Planner {
 
   plan(host: HostInventory): HostPlan {
     const goal = this.goal;
-    const notes: PlanNotes = { incomplete: identityCauses(host), assumptions: [] };
+    const notes: PlanNotes = { incomplete: identityCauses(host), assumptions: objectList<string>() };
     const plan: HostPlan = { host: host.name, files: host.files, goal, complete: false, incomplete: [], steps: [], missing: [], skipped: [], assumptions: notes.assumptions, catalogCurrency: null };
     const family = resolveFamily(host, this.kb, notes);
     if (!family) return finish(plan, host, notes, [], []);

@@ -3,6 +3,7 @@ import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
 import { fetchFileName } from '../knowledge/file-names';
 import type { MissingCause, Need, SkipCause } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
+import { objectList } from './object-list';
 import { roleLabel } from './present';
 import { ARCH_FILE, skipOf, type Candidate, type HostCandidates, type Skip } from './select';
 import { CHAIN_OF_ROLE, Supersedence, type ReplacementIndex } from './supersedence';
@@ -213,7 +214,7 @@ function includesKb(requirements: readonly Requirement[], kb: string): boolean {
  */
 export class ChosenSet {
   private readonly byPriority: (Chosen | undefined)[];
-  private inOrder: Chosen[] = [];
+  private inOrder = objectList<Chosen>();
 
   constructor(private readonly candidates: HostCandidates) {
     this.byPriority = new Array<Chosen | undefined>(candidates.priorities);
@@ -260,7 +261,7 @@ export class ChosenSet {
 
   /** takes out the chosen payloads of `kbs`; the rest keep their order */
   deleteAll(kbs: ReadonlySet<string>): void {
-    const kept: Chosen[] = [];
+    const kept = objectList<Chosen>();
     for (const ch of this.inOrder) {
       if (kbs.has(ch.c.kb)) this.byPriority[ch.c.priority] = undefined;
       else kept.push(ch);

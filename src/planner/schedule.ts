@@ -2,6 +2,7 @@ import { internalError } from '../errors';
 import type { KbFamily } from '../knowledge/knowledge-base';
 import type { PayloadKind } from '../package/types';
 import type { Baseline } from './host-state';
+import { objectList } from './object-list';
 import { roleLabel } from './present';
 import { compareText, rank, type Chosen, type ChosenSet, type Dep } from './resolve';
 import type { Candidate } from './select';
@@ -40,7 +41,7 @@ class SimulatedHost {
   /** restarts so far: the stage in which each KB installs is the number of restarts before it */
   stage = 0;
   /** installed since the last restart */
-  sinceRestart: Candidate[] = [];
+  sinceRestart: Candidate[] = objectList<Candidate>();
   private last: SimulatedState | null = null;
   /** one Wait per cause and KB, by KB (two maps, not one keyed by a string made per call: a far-behind host asks ~700 times) */
   private readonly sha2Waits = new Map<string, Wait>();
@@ -74,7 +75,7 @@ class SimulatedHost {
   restart(): void {
     this.state.rebootPending = false;
     this.state.sha2Active = this.sha2Installed;
-    this.sinceRestart = [];
+    this.sinceRestart = objectList<Candidate>();
     this.stage++;
   }
 
@@ -145,7 +146,7 @@ function asksForRestart(c: Candidate, family: KbFamily): boolean {
 export function schedule(chosen: ChosenSet, base: Baseline, servicingStackVersion: string | null, family: KbFamily, host: string, assumptions: string[]): { steps: PlanStep[]; initialState: SimulatedState } {
   const sim = new SimulatedHost(base, servicingStackVersion, family);
   const initialState = sim.snapshot();
-  const steps: PlanStep[] = [];
+  const steps = objectList<PlanStep>();
   const addRestart = (reason: string): void => {
     sim.restart();
     steps.push({ n: steps.length + 1, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason, stateAfter: sim.snapshot() });
