@@ -173,17 +173,21 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.deepEqual(installedFiles(c), [PAYLOADS.sha2, PAYLOADS.rollup]);
   });
 
-  test('2359302 (already installed) counts as done; 0x80240017 (not applicable) is skipped and logged', () => {
+  test('2359302 (already installed) counts as done; 0x80240017 (not applicable) is skipped and logged, and the run ends not-applicable with exit 1', () => {
     const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), install(2, 'KB4499180', PAYLOADS.cab), install(3, 'KB4493471', PAYLOADS.rollup)]);
     c.setCodes({ [PAYLOADS.ssu]: 2359302, [PAYLOADS.cab]: -2145124329 });
     const r = c.run();
-    assert.equal(r.status, 0, r.stdout);
+    assert.equal(r.status, 1, r.stdout);
+    // a planned update the host still lacks: not "complete", whatever the other steps did
+    assert.deepEqual(c.log().ends.map((e) => [e.status, e.code]), [['not-applicable', 1]]);
     assert.deepEqual(meanings(c), ['1:already-installed', '2:not-applicable', '3:installed']);
     assert.deepEqual(c.log().results.map((r) => r.confirmed), ['yes', 'n/a', 'yes'], '2359302 is confirmed on the host like an install');
     // the operator at the host is not told every update went on: one of them did not
     assert.match(r.stdout, /all 3 steps ran on [^,]+, but the installer called some planned updates NOT APPLICABLE: this host does not have them/);
     assert.doesNotMatch(r.stdout, /every installed update was found on the host/);
-    assert.equal(c.run().status, 0);
+    // run again: the installer is asked again and says the same, so this run ends the same way
+    assert.equal(c.run().status, 1);
+    assert.equal(c.log().ends.at(-1)?.status, 'not-applicable');
     assert.deepEqual(installedFiles(c), [PAYLOADS.ssu, PAYLOADS.cab, PAYLOADS.rollup, PAYLOADS.cab],
       'steps found on the host are not installed again; the not-applicable one is asked again (a state line cannot fake it)');
   });
