@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors';
 import { printable } from '../io/printable';
-import { verifyMedia, type VerifyMediaReport } from '../media';
+import { verifyMedia, type HostPlanOnMedium, type VerifyMediaReport } from '../media';
+import { goalQualifier, incompleteReasons } from '../planner/present';
 import { collect, mediaTrustFromOptions } from './options';
 import { createProgress, mediaWorkOn } from './progress';
 import { action, printJson } from './run';
@@ -53,6 +54,7 @@ function verifyText(r: VerifyMediaReport): string {
   if (s.status === 'valid') lines.push(`  signature:  valid, signed by "${p(s.signer ?? '')}" (chain: ${s.chain.map(p).join(' → ')})`);
   else if (s.status === 'invalid') lines.push(`  signature:  INVALID [${s.code}] ${p(s.reason ?? '')}`);
   else lines.push(`  signature:  ${s.status}${s.proven ? '' : ' — INTEGRITY NOT PROVEN'} (${p(s.reason ?? '')})`);
+  for (const h of r.hosts) lines.push(`  ${stagedHostLine(h)}`);
   for (const h of r.results) {
     lines.push(`  results of ${p(h.host)} (staged plan ${h.planId ?? 'not believed: plan.json is not the staged one'}):`);
     for (const x of h.results) {
@@ -62,4 +64,14 @@ function verifyText(r: VerifyMediaReport): string {
   }
   if (r.results.length > 0) lines.push('  (run cabferry report for what they say)');
   return lines.join('\n') + '\n';
+}
+
+/** One host's staged plan: complete, or INCOMPLETE with why, or not believed with why. */
+function stagedHostLine(h: HostPlanOnMedium): string {
+  const p = (t: string) => printable(t);
+  if (h.plan === null) return `host ${p(h.host)}: plan.json NOT BELIEVED — ${p(h.problem ?? 'no reason given')}`;
+  const what = `${h.plan.steps} step(s), plan ${h.planId ?? ''}`;
+  if (h.plan.complete) return `host ${p(h.host)}: complete plan${p(goalQualifier(h.plan.goal))}, ${what}`;
+  const why = incompleteReasons({ incomplete: h.plan.incomplete }).map(p).join('; ');
+  return `host ${p(h.host)}: INCOMPLETE plan, ${what} — the host will not be current after it runs${why ? `: ${why}` : ''}`;
 }

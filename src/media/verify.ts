@@ -6,13 +6,18 @@ import { isOutsideManifest } from './layout';
 import { type MediaManifest } from './manifest';
 import { readManifest, signatureVerdict, type SignatureVerdict } from './media-integrity';
 import { readStagedPlan, resultsOnMedium, type PlanResults } from './report';
+import { CabferryError } from '../errors';
+import type { IncompleteCause } from '../planner/causes';
+import type { PlanGoal } from '../planner/types';
 
 /**
  * verify-media: is the medium exactly what was staged, and is that proven?
  * Every manifest entry is re-hashed (streamed); files on the medium that the manifest does not
  * list are reported (except results/, which install.cmd writes on the far side); the detached
  * signature must verify against a trust anchor (media-integrity.ts). Per host, the results on
- * the medium are listed with the plan they belong to.
+ * the medium are listed with the plan they belong to, and what each staged plan is: an operator
+ * checking a stick before carrying it across learns there, not on the far side, that a plan will
+ * not make its host current.
  */
 
 export interface VerifyMediaOptions {
@@ -41,6 +46,17 @@ export interface HostResults {
   results: (PlanResults & { current: boolean })[];
 }
 
+/**
+ * A host's staged plan as its plan.json says, when that file is believed (readStagedPlan: the
+ * manifest's bytes, its id its own); `problem` says why it is not.
+ */
+export interface HostPlanOnMedium {
+  host: string;
+  planId: string | null;
+  plan: { complete: boolean; steps: number; goal: PlanGoal | null; incomplete: IncompleteCause[] } | null;
+  problem: string | null;
+}
+
 export interface VerifyMediaReport {
   dir: string;
   ok: boolean;
@@ -50,6 +66,8 @@ export interface VerifyMediaReport {
   altered: AlteredFile[];
   unexpected: string[];
   signature: SignatureVerdict;
+  /** each host of the manifest and its staged plan */
+  hosts: HostPlanOnMedium[];
   /** what hosts wrote back (results/HOST/…), per host and plan */
   results: HostResults[];
 }
@@ -96,9 +114,9 @@ export function verifyMedia(dir: string, options: VerifyMediaOptions): VerifyMed
   const walked = walkFiles(root);
   const unexpected = [...walked.files, ...walked.special].filter((rel) => !listed.has(rel) && !isOutsideManifest(rel)).sort();
   const signature = signatureVerdict(root, bytes, options);
-  const results = manifest.hosts.map((h): HostResults => {
-    const planId = readStagedPlan(root, h.name, manifest).planId;
-    return { host: h.name, planId, results: resultsOnMedium(root, h.name).map((r) => ({ ...r, current: planId !== null && r.planId === planId })) };
+  const hosts = manifest.hosts.map((h) => stagedHost(root, h.name, manifest));
+  const results = hosts.map(({ host, planId }): HostResults => {
+    return { host, planId, results: resultsOnMedium(root, host).map((r) => ({ ...r, current: planId !== null && r.planId === planId })) };
   }).filter((h) => h.results.length > 0);
   const ok = missing.length === 0 && altered.length === 0 && unexpected.length === 0 && signature.proven;
   return {
@@ -110,6 +128,26 @@ export function verifyMedia(dir: string, options: VerifyMediaOptions): VerifyMed
     altered,
     unexpected,
     signature,
+    hosts,
     results,
   };
+}
+
+/**
+ * What a host's plan.json says of its plan. A plan.json that is the manifest's bytes but no plan
+ * (possible only on an unsigned or forged medium) is reported as not believed, with its error's
+ * message: verify-media reports a medium, it does not stop at its first odd file.
+ */
+function stagedHost(root: string, host: string, manifest: MediaManifest): HostPlanOnMedium {
+  let staged: ReturnType<typeof readStagedPlan>;
+  try {
+    staged = readStagedPlan(root, host, manifest);
+  } catch (e) {
+    if (e instanceof CabferryError && e.code === 'MEDIA_PLAN_UNREADABLE') return { host, planId: null, plan: null, problem: e.message };
+    throw e;
+  }
+  const p = staged.plan;
+  if (p === null) return { host, planId: null, plan: null, problem: staged.problem };
+  const incomplete = Array.isArray(p.incomplete) ? p.incomplete : [];
+  return { host, planId: staged.planId, plan: { complete: p.complete === true && incomplete.length === 0, steps: p.steps.length, goal: p.goal ?? null, incomplete }, problem: null };
 }

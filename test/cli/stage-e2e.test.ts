@@ -63,10 +63,14 @@ describe('cabferry stage → verify-media → report', () => {
 
     const v = runCli(['verify-media', to, '--trust', root, '--json']);
     assert.equal(v.status, 0, v.stdout + v.stderr);
-    const report = JSON.parse(v.stdout) as { ok: boolean; signature: { status: string } };
+    const report = JSON.parse(v.stdout) as { ok: boolean; signature: { status: string }; hosts: { host: string; planId: string | null; plan: { complete: boolean; steps: number } | null }[] };
     assert.equal(report.ok, true);
     assert.equal(report.signature.status, 'valid');
     assert.equal(v.stderr, '');
+    // each host's staged plan, as its believed plan.json says
+    assert.deepEqual(report.hosts.map((h) => [h.host, h.planId, h.plan?.complete, h.plan?.steps]), doc.hosts.map((h) => [h.name, h.planId, true, h.steps]));
+    const text = runCli(['verify-media', to, '--trust', root]).stdout;
+    for (const h of doc.hosts) assert.match(text, new RegExp(`host ${h.name}: complete plan, ${h.steps} step\\(s\\), plan ${h.planId}`));
 
     const rep = runCli(['report', to, '--trust', root, '--json']);
     assert.equal(rep.status, 1);
@@ -164,6 +168,23 @@ describe('cabferry stage → verify-media → report', () => {
     assert.equal(allowed.status, 0, allowed.stderr);
     assert.match(allowed.stderr, /INCOMPLETE plan staged/);
     assert.match(fs.readFileSync(path.join(to, 'README.txt'), 'utf8'), /INCOMPLETE PLANS/);
+    // checked before the stick is carried across, the medium says which plans will not make their host current, and why
+    const v = runCli(['verify-media', to, '--allow-unsigned']);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /host \S+: INCOMPLETE plan, \d+ step\(s\), plan [0-9a-f]{64} — the host will not be current after it runs: .*KB4474419/);
+    const j = JSON.parse(runCli(['verify-media', to, '--allow-unsigned', '--json']).stdout) as { hosts: { plan: { complete: boolean; incomplete: { kind: string }[] } | null }[] };
+    assert.ok(j.hosts.length > 0 && j.hosts.every((h) => h.plan !== null && !h.plan.complete && h.plan.incomplete.some((c) => c.kind === 'missing')));
+  });
+
+  test('verify-media says which plan.json it does not believe, and why', () => {
+    const to = path.join(work, 'media-plan-edited');
+    assert.equal(stage(to, []).status, 0);
+    const host = fs.readdirSync(path.join(to, 'hosts'))[0]!;
+    const file = path.join(to, 'hosts', host, 'plan.json');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"complete": false', '"complete": true').replace('"steps"', '"steps" '));
+    const v = runCli(['verify-media', to, '--allow-unsigned']);
+    assert.equal(v.status, 1);
+    assert.match(v.stdout, new RegExp(`host ${host}: plan.json NOT BELIEVED — hosts/${host}/plan.json is not the staged plan`));
   });
 
   test('usage errors: --sign-key without --sign-cert, unreadable host file', () => {
