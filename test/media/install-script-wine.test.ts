@@ -65,7 +65,7 @@ function hostInventory(overrides: Partial<HostInventory> = {}): HostInventory {
 }
 
 let caseCounter = 0;
-function makeCase(steps: Omit<PlanStep, 'sha256'>[], hostOverrides: Partial<HostInventory> = {}, scriptOptions: Partial<InstallScriptOptions> = {}): Case {
+function makeCase(steps: Omit<PlanStep, 'sha256'>[], hostOverrides: Partial<HostInventory> = {}, scriptOptions: Partial<InstallScriptOptions> = {}, planOverrides: Partial<HostPlan> = {}): Case {
   // a space in the media path: every path in install.cmd must be quoted
   const root = path.join(work, `case ${++caseCounter}`, 'media root');
   const stubDir = path.join(work, `case ${caseCounter}`, 'stubs');
@@ -81,7 +81,7 @@ function makeCase(steps: Omit<PlanStep, 'sha256'>[], hostOverrides: Partial<Host
     return { ...s, sha256: sha256(content) };
   });
   const host = hostInventory(hostOverrides);
-  const plan: HostPlan = { host: host.name, files: [], complete: true, incomplete: [], catalogCurrency: null, steps: planned, missing: [], skipped: [], assumptions: [] };
+  const plan: HostPlan = { host: host.name, files: [], complete: true, incomplete: [], catalogCurrency: null, steps: planned, missing: [], skipped: [], assumptions: [], ...planOverrides };
   const hostDir = path.join(root, 'hosts', host.name);
   fs.mkdirSync(hostDir, { recursive: true });
   fs.writeFileSync(path.join(hostDir, 'install.cmd'), renderInstallScript(plan, host, { version: 'test', generatedAt: '2026-11-23T00:00:00Z', testBuild: true, ...scriptOptions }));
@@ -190,6 +190,16 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.equal(c.log().ends.at(-1)?.status, 'not-applicable');
     assert.deepEqual(installedFiles(c), [PAYLOADS.ssu, PAYLOADS.cab, PAYLOADS.rollup, PAYLOADS.cab],
       'steps found on the host are not installed again; the not-applicable one is asked again (a state line cannot fake it)');
+  });
+
+  test('a plan staged incomplete: its steps done, the run ends complete and says again, last, that the host is not current', () => {
+    const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu)], {}, {}, { complete: false, incomplete: [{ kind: 'missing', kbs: ['KB4474419'] }] });
+    const r = c.run();
+    assert.equal(r.status, 0, r.stdout);
+    assert.equal(c.log().ends.at(-1)?.status, 'complete');
+    assert.match(r.stdout, /WARNING - THIS PLAN IS INCOMPLETE/);
+    const lines = r.stdout.trim().split(/\r?\n/);
+    assert.match(lines.at(-1) ?? '', /^cabferry: WARNING - THIS PLAN WAS INCOMPLETE: the host is not current\. See plan\.txt for what it lacks\.$/);
   });
 
   test('a payload whose bytes changed is not installed, and the script stops there', () => {
