@@ -141,7 +141,10 @@ function describeSource(): BenchResults['source'] {
   const git = (...args: string[]) => spawnSync('git', ['-C', projectRoot, ...args], { encoding: 'utf8' });
   const head = git('rev-parse', 'HEAD');
   if (head.status !== 0) return null;
-  return { commit: head.stdout.trim(), modified: git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '' };
+  // the committed results file is what a run writes, not a change to what it measures: a second
+  // full run in the same checkout would otherwise call itself "with local changes"
+  const changed = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)bench/results.json');
+  return { commit: head.stdout.trim(), modified: changed.stdout.trim() !== '' };
 }
 
 /** The script's stderr passes through as it comes; its stdout is collected and must be one report. */
