@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { describeIoError, inputError } from '../errors';
 import { readRegularFile } from '../io/regular-file';
 import type { TrustAnchor } from '../authenticode/trust';
-import type { IncompleteCause } from '../planner/causes';
+import { isIncompleteCause, isPlanGoal, type IncompleteCause } from '../planner/causes';
 import { goalQualifier, incompleteReasons } from '../planner/present';
 import type { HostInventory, HostPlan, PlanGoal, PlanStep } from '../planner/types';
 import { hex32, interpretExitCode, SCRIPT_MEANINGS } from './exit-codes';
@@ -263,10 +263,30 @@ export function readStagedPlan(root: string, name: string, manifest: MediaManife
       && (st.kb === null || st.kb === undefined || typeof st.kb === 'string') && (st.file === null || st.file === undefined || typeof st.file === 'string');
     if (!ok) throw inputError('MEDIA_PLAN_UNREADABLE', `plan.json step ${i + 1} is not a step (needs a number n and action install or reboot)`, { file });
   });
+  checkPlanVerdict(plan, file);
   if (!doc.host || typeof doc.host !== 'object') return { plan: null, planId: null, problem: `${rel} has no host inventory, so no plan id: not a plan this cabferry staged` };
   const planId = planIdOf(doc.host, plan);
   if (doc.planId !== planId) return { plan: null, planId: null, problem: `${rel} states plan id ${String(doc.planId)}, its content is plan ${planId}` };
   return { plan, planId, problem: null };
+}
+
+/**
+ * What report and verify-media say of a staged plan besides its steps: whether it is complete, why
+ * not, its goal. Each is worded as is (present.ts), so each must be what the planner writes: on an
+ * unsigned medium a plan.json whose id is its own can still hold anything.
+ */
+function checkPlanVerdict(plan: HostPlan, file: string): void {
+  const unreadable = (what: string) => inputError('MEDIA_PLAN_UNREADABLE', `plan.json ${what}`, { file });
+  const p = plan as unknown as Record<string, unknown>;
+  if (p.complete !== undefined && typeof p.complete !== 'boolean') throw unreadable('"complete" is not true or false');
+  // (a plan.json of an older cabferry may lack `incomplete` and `goal`)
+  if (p.incomplete !== undefined) {
+    if (!Array.isArray(p.incomplete)) throw unreadable('"incomplete" is not a list');
+    p.incomplete.forEach((c: unknown, i: number) => {
+      if (!isIncompleteCause(c)) throw unreadable(`"incomplete" item ${i + 1} is not a reason cabferry gives`);
+    });
+  }
+  if (p.goal !== undefined && p.goal !== null && !isPlanGoal(p.goal)) throw unreadable('"goal" is not a goal cabferry plans for');
 }
 
 function readLog(root: string, file: string): ResultLog | null {

@@ -1,6 +1,6 @@
 import type { Architecture, PayloadKind } from '../package/types';
 import type { Distrust } from '../catalog/distrust';
-import type { InventoryConflict } from './types';
+import { HOST_FACTS, type HostFact, type InventoryConflict, type PlanGoal } from './types';
 
 /**
  * Every decision the planner makes about what is not installed, or why a plan is not complete,
@@ -102,4 +102,61 @@ export interface CatalogCurrency {
   newestRollupInCatalog: string | null;
   /** release date of the newest monthly rollup the knowledge base knows for this family */
   newestKnownRollup: string | null;
+}
+
+/**
+ * Whether `x`, read back from a plan.json, is an IncompleteCause as the planner writes it, every
+ * field of its kind of the right type: what describes a cause trusts its fields, and a plan.json
+ * on an unsigned medium can hold anything.
+ */
+export function isIncompleteCause(x: unknown): x is IncompleteCause {
+  if (typeof x !== 'object' || x === null) return false;
+  const c = x as Record<string, unknown>;
+  switch (c.kind) {
+    case 'missing':
+    case 'esu-not-activated': return isStringList(c.kbs);
+    case 'conflict': return isInventoryConflict(c.conflict);
+    case 'section-missing': return c.section === 'hotfixes' && isStringList(c.files);
+    case 'unknown-family': return typeof c.ntVersion === 'string';
+    case 'family-not-inferable': return true;
+    case 'architecture-unknown': return Number.isSafeInteger(c.payloads);
+    case 'host-name-lookalike': return typeof c.name === 'string' && typeof c.resembles === 'string';
+    default: return false;
+  }
+}
+
+function isInventoryConflict(x: unknown): x is InventoryConflict {
+  if (typeof x !== 'object' || x === null) return false;
+  const c = x as Record<string, unknown>;
+  return isHostFact(c.fact) && Array.isArray(c.claims) && c.claims.every(isFactClaim);
+}
+
+function isFactClaim(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const { claim, files } = x as Record<string, unknown>;
+  if (!isStringList(files) || typeof claim !== 'object' || claim === null) return false;
+  const c = claim as Record<string, unknown>;
+  if (c.kind === 'fact') return isHostFact(c.fact) && isFactValue(c.value);
+  if (c.kind !== 'installed' || typeof c.kb !== 'string' || typeof c.implies !== 'object' || c.implies === null) return false;
+  const implies = c.implies as Record<string, unknown>;
+  return isHostFact(implies.fact) && isFactValue(implies.value);
+}
+
+function isHostFact(x: unknown): x is HostFact {
+  return typeof x === 'string' && (HOST_FACTS as readonly string[]).includes(x);
+}
+
+function isFactValue(x: unknown): boolean {
+  return typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
+}
+
+function isStringList(x: unknown): x is string[] {
+  return Array.isArray(x) && x.every((s) => typeof s === 'string');
+}
+
+/** Whether `x`, read back from a plan.json, is a PlanGoal. */
+export function isPlanGoal(x: unknown): x is PlanGoal {
+  if (typeof x !== 'object' || x === null) return false;
+  const g = x as Record<string, unknown>;
+  return g.kind === 'current' || g.kind === 'security-only' || (g.kind === 'target' && isStringList(g.kbs));
 }

@@ -49,6 +49,11 @@ export interface InventoryEvidence {
 
 export type HostFact = 'product' | 'ntVersion' | 'build' | 'revision' | 'architecture' | 'servicePack' | 'servicingStackVersion' | 'sha2CodeSigning' | 'pendingReboot' | 'esuLicence';
 
+/** Every HostFact, in the order the inventory reader fills and reports them. */
+export const HOST_FACTS: readonly HostFact[] = [
+  'product', 'ntVersion', 'build', 'revision', 'architecture', 'servicePack', 'servicingStackVersion', 'sha2CodeSigning', 'pendingReboot', 'esuLicence',
+];
+
 /** One claim about a host: what was said and where ("the inventory" when no file is known). */
 export interface FactClaim {
   claim:

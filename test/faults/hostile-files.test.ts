@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { reportMedia } from '../../src/media';
+import { planIdOf } from '../../src/media/plan-identity';
 import { assertThrowsCode, fixturePath, runCli, tempDir } from '../common.helpers';
 import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
@@ -68,6 +69,31 @@ describe('files read back from a medium', () => {
     const r = runCli(['report', root]);
     assert.equal(r.status, 3, r.stderr);
     assert.match(r.stderr, /step 1 is not a step .*\[MEDIA_PLAN_UNREADABLE\]$/m);
+  });
+
+  test('a plan.json whose id is its own but whose verdict is not one cabferry writes: exit 3 with a code from report, NOT BELIEVED from verify-media, never an internal error', () => {
+    const host = { name: 'SRV01' };
+    const steps = [{ n: 1, action: 'install', kb: 'KB4493730', file: 'a.msu' }];
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['bad-incomplete', { host: 'SRV01', steps, complete: false, incomplete: [{ kind: 'missing', kbs: 5 }] }, /"incomplete" item 1 is not a reason cabferry gives/],
+      ['bad-conflict', { host: 'SRV01', steps, complete: false, incomplete: [{ kind: 'conflict', conflict: { fact: 'build', claims: [{ claim: { kind: 'fact', fact: 'shoe size', value: 1 }, files: [] }] } }] }, /"incomplete" item 1 is not a reason/],
+      ['bad-goal', { host: 'SRV01', steps, complete: true, incomplete: [], goal: { kind: 'target', kbs: 'KB1' } }, /"goal" is not a goal cabferry plans for/],
+      ['bad-complete', { host: 'SRV01', steps, complete: 'yes' }, /"complete" is not true or false/],
+    ];
+    for (const [name, plan, why] of cases) {
+      const root = medium(name, { planId: planIdOf(host as never, plan as never), host, plan });
+      assertThrowsCode(() => reportMedia(root, { trust: null, allowUnsigned: true }), 'MEDIA_PLAN_UNREADABLE', 'input');
+      const r = runCli(['report', root, '--allow-unsigned']);
+      assert.equal(r.status, 3, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, why, name);
+      const v = runCli(['verify-media', root, '--allow-unsigned']);
+      assert.doesNotMatch(v.stderr, /internal error/, name);
+      assert.match(v.stdout, new RegExp(`host SRV01: plan\\.json NOT BELIEVED — plan\\.json ${why.source}`), name);
+    }
+    // the same medium with a verdict the planner writes is believed
+    const plan = { host: 'SRV01', steps, complete: false, incomplete: [{ kind: 'missing', kbs: ['KB4474419'] }], goal: { kind: 'current' } };
+    const root = medium('good-verdict', { planId: planIdOf(host as never, plan as never), host, plan });
+    assert.match(runCli(['verify-media', root, '--allow-unsigned']).stdout, /host SRV01: INCOMPLETE plan, 1 step\(s\), plan [0-9a-f]{64} — the host will not be current after it runs: 1 update\(s\) the catalog cannot supply: KB4474419/);
   });
 
   test('a 600 MB result.log (sparse) is exit 3 FILE_TOO_LARGE, never "Cannot create a string longer than"', () => {

@@ -1,5 +1,5 @@
 import type { Architecture } from '../../package/types';
-import type { FactClaim, HostFact, HostInventory, InventoryConflict, InventoryEvidence } from '../types';
+import { HOST_FACTS, type FactClaim, type HostFact, type HostInventory, type InventoryConflict, type InventoryEvidence } from '../types';
 import { normaliseKb } from '../../knowledge/knowledge-base';
 
 /** The normalised names the planner and the knowledge base use for products. */
@@ -48,14 +48,11 @@ export function emptyInventory(name: string, source: string): HostInventory {
   };
 }
 
-const FACTS: HostFact[] = [
-  'product', 'ntVersion', 'build', 'revision', 'architecture', 'servicePack', 'servicingStackVersion', 'sha2CodeSigning', 'pendingReboot', 'esuLicence',
-];
 
 /** Fill `unknown` with the facts still null, and sort/dedupe the installed KB list. */
 export function finishInventory(inv: HostInventory): HostInventory {
   inv.installed = [...new Set(inv.installed)].sort();
-  inv.unknown = FACTS.filter((k) => inv[k] === null);
+  inv.unknown = HOST_FACTS.filter((k) => inv[k] === null);
   // an empty list is a fact only when the input held the list: a cut-off systeminfo says nothing about updates
   if (!inv.sections.hotfixes) inv.unknown.push('installed');
   return inv;
@@ -64,7 +61,7 @@ export function finishInventory(inv: HostInventory): HostInventory {
 /** What this (single-file) inventory states, remembered under its file name before files are merged. */
 export function evidenceOf(inv: HostInventory, file: string): InventoryEvidence {
   const facts: InventoryEvidence['facts'] = {};
-  for (const k of FACTS) {
+  for (const k of HOST_FACTS) {
     const v = inv[k];
     if (v !== null) facts[k] = v;
   }
@@ -98,7 +95,7 @@ export function mergeInventories(a: HostInventory, b: HostInventory): { merged: 
   const set = (k: HostFact, v: unknown): void => {
     (merged as unknown as Record<string, unknown>)[k] = v;
   };
-  for (const k of FACTS) {
+  for (const k of HOST_FACTS) {
     const va = a[k];
     const vb = b[k];
     const open = merged.conflicts.find((c) => c.fact === k);
