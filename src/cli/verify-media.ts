@@ -16,8 +16,9 @@ interface VerifyMediaCliOptions {
 
 /**
  * `cabferry verify-media DIR [--trust FILE|DIR]… [--catalog DIR] [--allow-unsigned] [--json]`.
- * Exit 0 only when every file matches the manifest and the manifest's signature verified
- * against an anchor (or the medium is unsigned and --allow-unsigned was given); otherwise 1.
+ * Exit 0 only when every file matches the manifest, the manifest's signature verified against an
+ * anchor (or the medium is unsigned and --allow-unsigned was given) and every host's plan.json is
+ * believed (report could not judge that host's results otherwise); otherwise 1.
  */
 export function register(program: Command): void {
   program

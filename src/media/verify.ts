@@ -118,7 +118,9 @@ export function verifyMedia(dir: string, options: VerifyMediaOptions): VerifyMed
   const results = hosts.map(({ host, planId }): HostResults => {
     return { host, planId, results: resultsOnMedium(root, host).map((r) => ({ ...r, current: planId !== null && r.planId === planId })) };
   }).filter((h) => h.results.length > 0);
-  const ok = missing.length === 0 && altered.length === 0 && unexpected.length === 0 && signature.proven;
+  // a host whose plan.json is not believed cannot be reported on when the stick comes back: the
+  // medium is not as cabferry stages it, even when every file is the manifest's
+  const ok = missing.length === 0 && altered.length === 0 && unexpected.length === 0 && signature.proven && hosts.every((h) => h.plan !== null);
   return {
     dir: root,
     ok,

@@ -88,12 +88,16 @@ describe('files read back from a medium', () => {
       assert.match(r.stderr, why, name);
       const v = runCli(['verify-media', root, '--allow-unsigned']);
       assert.doesNotMatch(v.stderr, /internal error/, name);
+      assert.equal(v.status, 1, `${name}: a plan.json report cannot believe makes the medium FAILED`);
+      assert.match(v.stdout, /: FAILED — /, name);
       assert.match(v.stdout, new RegExp(`host SRV01: plan\\.json NOT BELIEVED — plan\\.json ${why.source}`), name);
     }
     // the same medium with a verdict the planner writes is believed
     const plan = { host: 'SRV01', steps, complete: false, incomplete: [{ kind: 'missing', kbs: ['KB4474419'] }], goal: { kind: 'current' } };
     const root = medium('good-verdict', { planId: planIdOf(host as never, plan as never), host, plan });
-    assert.match(runCli(['verify-media', root, '--allow-unsigned']).stdout, /host SRV01: INCOMPLETE plan, 1 step\(s\), plan [0-9a-f]{64} — the host will not be current after it runs: 1 update\(s\) the catalog cannot supply: KB4474419/);
+    const believed = runCli(['verify-media', root, '--allow-unsigned']);
+    assert.equal(believed.status, 0, believed.stdout);
+    assert.match(believed.stdout, /host SRV01: INCOMPLETE plan, 1 step\(s\), plan [0-9a-f]{64} — the host will not be current after it runs: 1 update\(s\) the catalog cannot supply: KB4474419/);
   });
 
   test('a 600 MB result.log (sparse) is exit 3 FILE_TOO_LARGE, never "Cannot create a string longer than"', () => {
