@@ -48,7 +48,9 @@ export interface LoadedProgram {
 /** Load dist/cli/cabferry-program.js from `dir`, with its code cache unless `useCache` is false. */
 export function loadBundledProgram(dir: string, useCache = true): LoadedProgram {
   const file = path.resolve(dir, PROGRAM_FILE);
-  const source = fs.readFileSync(file, 'utf8');
+  // latin1, not utf8: the build writes the program in ASCII only (scripts/build-cli's asciiOnly),
+  // where the two read the same text, and decoding 1.3 MB as UTF-8 costs a start ~4 ms more
+  const source = fs.readFileSync(file, 'latin1');
   const buildId = BUILD_ID_LINE.exec(source.slice(-100))?.[1];
   if (buildId === undefined) throw new Error(`${file} has no build id: rebuild it (npm run build)`);
   const cachedData = useCache ? cacheFor(path.join(dir, CODE_CACHE_FILE), buildId) : undefined;

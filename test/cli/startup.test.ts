@@ -81,6 +81,12 @@ test('the code cache is taken by this node, and the digest worker is beside the 
   assert.ok(fs.existsSync(path.join(bundleDir, 'digest-worker.js')));
 });
 
+test('the program file is ASCII only, so reading it as latin1 (bundled-program) gives its text exactly', () => {
+  const bytes = fs.readFileSync(path.join(bundleDir, PROGRAM_FILE));
+  const first = bytes.findIndex((b) => b > 0x7f);
+  assert.equal(first, -1, `byte ${first} of ${PROGRAM_FILE} is outside ASCII`);
+});
+
 test('a cache made for another build is not given to V8, and the program runs without it', () => {
   const dir = tempDir('cabferry-bundle-');
   fs.cpSync(bundleDir, dir, { recursive: true });
