@@ -142,9 +142,7 @@ function reportHost(root: string, name: string, manifest: MediaManifest, allowTe
   const runs = (log?.runs ?? []).filter((r) => r.plan === planId);
   const ends = (log?.ends ?? []).filter((e) => e.plan === planId);
   const notRun = runs.length === 0 && ends.length === 0;
-  // a plan.json of an older cabferry may lack `incomplete`: then only `complete` says whether it was
-  const planIncomplete: IncompleteCause[] = Array.isArray(plan.incomplete) ? plan.incomplete : [];
-  const planComplete = plan.complete === true && planIncomplete.length === 0;
+  const { complete: planComplete, incomplete: planIncomplete } = stagedVerdict(plan);
   const testBuild = [...runs, ...ends, ...mine].some((r) => r.script === 'test');
   const status = hostStatus(notRun, ends.at(-1), counts, steps.length, planComplete, testBuild && !allowTestBuild);
   return {
@@ -268,6 +266,16 @@ export function readStagedPlan(root: string, name: string, manifest: MediaManife
   const planId = planIdOf(doc.host, plan);
   if (doc.planId !== planId) return { plan: null, planId: null, problem: `${rel} states plan id ${String(doc.planId)}, its content is plan ${planId}` };
   return { plan, planId, problem: null };
+}
+
+/**
+ * Whether a staged plan (readStagedPlan) was complete, and why not: complete only when it says so
+ * and names no reason it is not. A plan.json of an older cabferry may lack `incomplete`: then only
+ * `complete` says whether it was.
+ */
+export function stagedVerdict(plan: HostPlan): { complete: boolean; incomplete: IncompleteCause[] } {
+  const incomplete = Array.isArray(plan.incomplete) ? plan.incomplete : [];
+  return { complete: plan.complete === true && incomplete.length === 0, incomplete };
 }
 
 /**

@@ -5,7 +5,7 @@ import { hashFile, walkFiles, type MediaWork } from './files';
 import { isOutsideManifest } from './layout';
 import { type MediaManifest } from './manifest';
 import { readManifest, signatureVerdict, type SignatureVerdict } from './media-integrity';
-import { readStagedPlan, resultsOnMedium, type PlanResults } from './report';
+import { readStagedPlan, resultsOnMedium, stagedVerdict, type PlanResults } from './report';
 import { CabferryError } from '../errors';
 import type { IncompleteCause } from '../planner/causes';
 import type { PlanGoal } from '../planner/types';
@@ -150,6 +150,6 @@ function stagedHost(root: string, host: string, manifest: MediaManifest): HostPl
   }
   const p = staged.plan;
   if (p === null) return { host, planId: null, plan: null, problem: staged.problem };
-  const incomplete = Array.isArray(p.incomplete) ? p.incomplete : [];
-  return { host, planId: staged.planId, plan: { complete: p.complete === true && incomplete.length === 0, steps: p.steps.length, goal: p.goal ?? null, incomplete }, problem: null };
+  const verdict = stagedVerdict(p);
+  return { host, planId: staged.planId, plan: { complete: verdict.complete, steps: p.steps.length, goal: p.goal ?? null, incomplete: verdict.incomplete }, problem: null };
 }

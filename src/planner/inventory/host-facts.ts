@@ -48,7 +48,6 @@ export function emptyInventory(name: string, source: string): HostInventory {
   };
 }
 
-
 /** Fill `unknown` with the facts still null, and sort/dedupe the installed KB list. */
 export function finishInventory(inv: HostInventory): HostInventory {
   inv.installed = [...new Set(inv.installed)].sort();
