@@ -25,11 +25,14 @@
  * service pack its installed updates imply. The issue's catalog of ~2,000 hotfixes that nothing
  * supersedes gives every host ~1,400 steps, and its hosts' installed lists contradict their
  * reported build (most plans INCOMPLETE for that conflict), which no real fleet has.
+ * The process runs with the V8 setting `cabferry plan` and `stage` make before they plan
+ * (avoidPretenuringDeopts, set by src/cli/main), so the figures are those of the commands.
  */
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import type { Architecture, Payload, PayloadKind } from '../src/package/types';
 import { loadKnowledgeBase } from '../src/knowledge/knowledge-base';
+import { avoidPretenuringDeopts } from '../src/io/v8-settings';
 import { planInstall, Planner } from '../src/planner/plan';
 import { planDocument, planText } from '../src/planner/present';
 import type { HostInventory, HostPlan } from '../src/planner/types';
@@ -37,6 +40,7 @@ import { benchRow, median, printReport, type Goal } from './lib/bench-report';
 import { countOption, humanOutput, parseBenchOptions, runBenchScript } from './lib/bench-run';
 import { prng } from './lib/prng';
 
+avoidPretenuringDeopts(); // as src/cli/main does for the planning commands
 const kb = loadKnowledgeBase();
 /** the realistic fleet's catalog: generated payloads beside the knowledge base's updates (a few hundred, as a real offline catalog holds) */
 const REALISTIC_GENERATED = 300;

@@ -2,7 +2,7 @@
 import type { Command, CommanderError } from 'commander';
 import { CabferryError, ExitCode, usageError } from '../errors';
 import { version } from '../version';
-import { keepYoungGenerationSmall, useBatchDecodeJitBudget } from '../io/v8-settings';
+import { avoidPretenuringDeopts, keepYoungGenerationSmall, useBatchDecodeJitBudget } from '../io/v8-settings';
 import { addExamples, configureHelp } from './help';
 import { reportError } from './run';
 import { answerVersionOnly } from './version-only';
@@ -46,6 +46,9 @@ const STREAMING_COMMANDS: ReadonlySet<string> = new Set(['import', 'inspect', 'e
 /** Commands that decode many cabinets in one short run: see useBatchDecodeJitBudget. */
 const BATCH_DECODE_COMMANDS: ReadonlySet<string> = new Set(['test']);
 
+/** Commands that plan hosts, many in one process: see avoidPretenuringDeopts. */
+const PLANNING_COMMANDS: ReadonlySet<string> = new Set(['plan', 'stage']);
+
 /**
  * Build the program. Given the command line, only the named command's module is loaded; with no
  * recognisable command (help, a typo) all are, so help and "unknown command" stay complete.
@@ -64,6 +67,7 @@ export function buildProgram(argv?: string[]): Command {
     .exitOverride();
   configureHelp(program);
   if (requested !== undefined && STREAMING_COMMANDS.has(requested)) keepYoungGenerationSmall();
+  if (requested !== undefined && PLANNING_COMMANDS.has(requested)) avoidPretenuringDeopts();
   const only = commandModules.filter(([name]) => name === requested);
   for (const [, load] of only.length > 0 ? only : commandModules) load()(program);
   addExamples(program);

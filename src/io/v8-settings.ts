@@ -47,6 +47,26 @@ export function useBatchDecodeJitBudget(): void {
 
 const DECODE_INTERRUPT_BUDGET = 540_000;
 
+/**
+ * No allocation-site pretenuring, for commands that plan hosts in one process (plan, stage).
+ *
+ * Why: V8 counts, per allocation site, how many of its objects survive young-generation
+ * collections, and once a site's objects mostly do, it allocates them in the old generation from
+ * then on and throws away all optimized code that assumed otherwise. The planner's per-host
+ * objects (steps, causes, the chosen set) survive one plan and die with it; after V8 grew the young
+ * generation to its largest size, around the tenth to fifteenth plan of a process, that decision
+ * flipped for many sites at once and most of the planner's optimized functions were thrown away
+ * together (`--trace-deopt`: "code dependencies"), so the next two or three plans ran unoptimized
+ * again: 15 to 40 ms each against ~3 ms. Without pretenuring nothing flips. Measured with
+ * bench-plan, the flag set this way at the start of the process, six alternating runs each: one
+ * fresh host, median of 15 plans, 5.8 to 11.1 ms wall (three over the 10 ms goal) before, 4.3 to
+ * 6.2 ms after; 1,000 hosts 0.74 to 0.79 s both ways; peak RSS of the bench 113 against 115 MiB;
+ * staging 300 MiB (bench-stage) unchanged. Plans are the same (a heap heuristic only).
+ */
+export function avoidPretenuringDeopts(): void {
+  v8Flags('--no-allocation-site-pretenuring');
+}
+
 function v8Flags(flags: string): void {
   // required here: every command's start-up imports this module, few call it
   // eslint-disable-next-line @typescript-eslint/no-require-imports
