@@ -215,9 +215,13 @@ function hostStatus(notRun: boolean, end: EndRecord | undefined, counts: Record<
   // a test build's results prove nothing about a real host, whatever its steps say
   if (judgedAsTestBuild) return 'test-build';
   if (notRun) return 'not-run';
-  if (counts.installed === total) return planComplete ? 'complete' : 'finished-incomplete-plan';
+  // A plan without steps has no result line to judge: only a run that got through install.cmd's
+  // checks of the host (its name, architecture, Windows version and build) and ended complete says
+  // the host is what the plan took it for. Refused or stopped, such a run proves nothing.
+  const stepsJudged = total > 0 || end?.status === 'complete';
+  if (stepsJudged && counts.installed === total) return planComplete ? 'complete' : 'finished-incomplete-plan';
   // the planner planned the update because the host lacks it; "does not apply" leaves it lacking
-  if (counts.installed + counts.skipped === total) return 'not-applicable';
+  if (stepsJudged && counts.installed + counts.skipped === total) return 'not-applicable';
   if (end?.status === 'refused') return 'refused';
   if (counts.failed > 0 && end?.status === 'stopped') return 'failed';
   if (end?.status === 'restart' || counts['restart-pending'] > 0) return 'restart-pending';

@@ -506,6 +506,28 @@ describe('reportMedia', () => {
     assert.equal(r.ok, false);
   });
 
+  test('a plan with no steps is complete only after a run of it ended complete: a refused run, or none, proves nothing of the host', () => {
+    const s = scenario();
+    writeMedia(s.input({ hosts: [{ inventory: inventory('SRV-A', 'amd64'), plan: plan('SRV-A', []) }] }));
+    const id = planIdIn(s.to, 'SRV-A');
+    assert.equal(reportMedia(s.to, unsigned).hosts[0].status, 'not-run');
+    // run on a host at another build than the inventory said: install.cmd refused before its checks
+    writeLog(s.to, 'SRV-A', id, [`END plan=${id} script=release status=refused reason=wrong-build code=2 host=SRV-A time=t1`]);
+    let r = reportMedia(s.to, unsigned);
+    assert.deepEqual([r.hosts[0].status, r.hosts[0].reason, r.ok], ['refused', 'wrong-build', false]);
+    writeLog(s.to, 'SRV-A', id, [
+      `RUN plan=${id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t0`,
+      `END plan=${id} script=release status=stopped reason=- code=1 host=SRV-A time=t1`,
+    ]);
+    assert.equal(reportMedia(s.to, unsigned).hosts[0].status, 'failed');
+    writeLog(s.to, 'SRV-A', id, [
+      `RUN plan=${id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t0`,
+      `END plan=${id} script=release status=complete reason=- code=0 host=SRV-A time=t1`,
+    ]);
+    r = reportMedia(s.to, unsigned);
+    assert.deepEqual([r.hosts[0].status, r.ok], ['complete', true]);
+  });
+
   test('re-staging a host with results moves the old ones aside, never deletes them; report lists them as history, not progress', () => {
     const s = scenario();
     writeMedia(s.input());
