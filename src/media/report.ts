@@ -216,8 +216,9 @@ function hostStatus(notRun: boolean, end: EndRecord | undefined, counts: Record<
   if (judgedAsTestBuild) return 'test-build';
   if (notRun) return 'not-run';
   // A plan without steps has no result line to judge: only a run that got through install.cmd's
-  // checks of the host (its name, architecture, Windows version and build) and ended complete says
-  // the host is what the plan took it for. Refused or stopped, such a run proves nothing.
+  // checks of the host (its name, architecture, Windows version and build, and the updates the plan
+  // took as installed) and ended complete says the host is what the plan took it for. Refused or
+  // stopped, such a run proves nothing.
   const stepsJudged = total > 0 || end?.status === 'complete';
   if (stepsJudged && counts.installed === total) return planComplete ? 'complete' : 'finished-incomplete-plan';
   // the planner planned the update because the host lacks it; "does not apply" leaves it lacking

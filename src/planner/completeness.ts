@@ -105,6 +105,17 @@ export function installedBeyondKnowledge(installed: Iterable<string>, known: { r
   return out.sort((a, b) => kbNumber(a) - kbNumber(b));
 }
 
+/**
+ * The installed KBs a plan's decisions can rest on: those the family's knowledge base or catalog
+ * knows (an unknown KB changes no decision; installedBeyondKnowledge notes the newest of them), by
+ * KB number.
+ */
+export function installedKnown(installed: Iterable<string>, known: { readonly knownKbs: ReadonlySet<string> }): string[] {
+  const out: string[] = [];
+  for (const kb of installed) if (known.knownKbs.has(kb)) out.push(kb);
+  return out.sort((a, b) => kbNumber(a) - kbNumber(b));
+}
+
 /** Every reason this plan cannot be called complete, from what the planner found on its way. */
 export function incompleteCauses(host: HostInventory, earlier: IncompleteCause[], missing: MissingCause[], skipped: Skip[], esuHeld: string[]): IncompleteCause[] {
   const out: IncompleteCause[] = [...earlier];

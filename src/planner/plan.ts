@@ -2,7 +2,7 @@ import type { Distrust } from '../catalog/distrust';
 import type { Payload } from '../package/types';
 import type { KbFamily, KnowledgeBase } from '../knowledge/knowledge-base';
 import type { IncompleteCause } from './causes';
-import { addBaselineGaps, incompleteCauses, installedBeyondKnowledge } from './completeness';
+import { addBaselineGaps, incompleteCauses, installedBeyondKnowledge, installedKnown } from './completeness';
 import { checkInstalledClaims, hostBaseline, resolveFamily, type PlanNotes } from './host-state';
 import { asciiLookalike } from './inventory/host-facts';
 import { describeMissing } from './present';
@@ -51,7 +51,7 @@ export class Planner {
   plan(host: HostInventory): HostPlan {
     const goal = this.goal;
     const notes: PlanNotes = { incomplete: identityCauses(host), assumptions: objectList<string>() };
-    const plan: HostPlan = { host: host.name, files: host.files, goal, complete: false, incomplete: [], steps: [], missing: [], skipped: [], assumptions: notes.assumptions, catalogCurrency: null };
+    const plan: HostPlan = { host: host.name, files: host.files, goal, complete: false, incomplete: [], steps: [], missing: [], skipped: [], assumptions: notes.assumptions, assumedInstalled: [], catalogCurrency: null };
     const family = resolveFamily(host, this.kb, notes);
     if (!family) return finish(plan, host, notes, [], []);
     const work = this.familyWork(family);
@@ -62,6 +62,7 @@ export class Planner {
     if (claims.doubted.length > 0) notes.assumptions.push(`not believed installed (listed only by a file that contradicts the host's other facts): ${claims.doubted.join(', ')}`);
     // of the believed set alone, before hostBaseline takes that set over as its installed set
     const beyondKnowledge = installedBeyondKnowledge(claims.believed, work);
+    plan.assumedInstalled = installedKnown(claims.believed, work);
     const base = hostBaseline(host, claims.believed, family, () => work.servicingStackVersions(host.architecture), notes);
     noteInstalledBeyondKnowledge(beyondKnowledge, work, notes);
 

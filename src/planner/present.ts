@@ -195,6 +195,7 @@ export function planDocument(plans: HostPlan[], simulate: boolean): unknown {
       missing: p.missing.map((m) => ({ kb: m.kb, reason: m.reason, cause: m.cause })),
       skipped: p.skipped.map((s) => ({ kb: s.kb, reason: s.reason, ...(s.detail ? { detail: s.detail } : {}), cause: s.cause })),
       assumptions: p.assumptions,
+      ...(p.assumedInstalled !== undefined ? { assumedInstalled: p.assumedInstalled } : {}),
     })),
   };
 }
@@ -285,6 +286,9 @@ export function planText(p: HostPlan, simulate: boolean): string {
   if (p.assumptions.length > 0) {
     out.push('  assumptions:');
     for (const a of p.assumptions) out.push(`    - ${a}`);
+  }
+  if (p.assumedInstalled !== undefined && p.assumedInstalled.length > 0) {
+    out.push(`  taken as installed (install.cmd checks the host has each before its first step): ${p.assumedInstalled.join(', ')}`);
   }
   return visibleText(out.join('\n')) + '\n';
 }

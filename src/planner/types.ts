@@ -128,6 +128,13 @@ export interface HostPlan {
   /** `detail` is `cause` in words (present.ts) */
   skipped: { kb: string; reason: SkipReason; detail?: string; cause: SkipCause }[];
   assumptions: string[];
+  /**
+   * the installed updates the plan's decisions rest on: the KBs of the inventory's installed list
+   * (those believed) that the knowledge base or the catalog knows for the host's family, by KB
+   * number. install.cmd checks that the host has each before its first step. A plan.json staged by
+   * an older cabferry has none
+   */
+  assumedInstalled?: string[];
   /** how current the catalog is for this host's family; null when the family is unknown */
   catalogCurrency: CatalogCurrency | null;
   /** the host state before the first step */

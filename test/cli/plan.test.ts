@@ -77,7 +77,7 @@ describe('cabferry plan (CLI)', () => {
     assert.deepEqual(doc.hosts.map((h) => h.host), ['SRV-FRESH', 'SRV-SHA2']);
     assert.deepEqual(doc.hosts[0].files, [host('srv-fresh-x64.systeminfo.txt')]);
     for (const h of doc.hosts) {
-      assert.deepEqual(Object.keys(h), ['host', 'files', 'goal', 'complete', 'incomplete', 'catalog', 'steps', 'missing', 'skipped', 'assumptions']);
+      assert.deepEqual(Object.keys(h), ['host', 'files', 'goal', 'complete', 'incomplete', 'catalog', 'steps', 'missing', 'skipped', 'assumptions', 'assumedInstalled']);
       assert.deepEqual(h.incomplete, []);
       for (const s of h.steps as Record<string, unknown>[]) assert.deepEqual(Object.keys(s), ['n', 'action', 'kb', 'file', 'sha256', 'kind', 'reason']);
       for (const s of h.skipped as Record<string, unknown>[]) {
@@ -89,6 +89,10 @@ describe('cabferry plan (CLI)', () => {
     assert.deepEqual(steps.map((s) => (s.action === 'reboot' ? 'reboot' : s.kb)), ['KB4493730', 'KB4474419', 'reboot', 'KB5016129', 'KB4520002', 'reboot']);
     // the sha256 is the catalog's: the media stage copies exactly that blob
     assert.equal(steps[0].sha256, createHash('sha256').update(blobBytes(steps[0].file!)).digest('hex'));
+    // what each plan rests on, install.cmd checks on the host: the listed KBs the knowledge base or the catalog knows
+    // what each plan rests on and install.cmd checks on the host: the listed KBs that the knowledge
+    // base or the catalog knows (SRV-FRESH lists only KBs neither knows)
+    assert.deepEqual(doc.hosts.map((h) => h.assumedInstalled), [[], ['KB4474419', 'KB4493730']]);
     const second = (doc.hosts[1].steps as { action: string }[]).map((s) => s.action);
     assert.equal(second[0], 'reboot');
     assert.equal(r.stderr, '');

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixturePath, hasTool, runCli, tempDir } from '../common.helpers';
-import { Stubs, WinePrefix, wineSkip } from '../media/wine.helpers';
+import { CBS_PACKAGES, Stubs, WinePrefix, wineSkip } from '../media/wine.helpers';
 import { encryptedLeafKey } from '../media/pki.helpers';
 import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
@@ -272,7 +272,11 @@ describe('cabferry stage → verify-media → report', () => {
       const staged = runCli(['stage', '--catalog', catalog, '--host', profile, '--to', to, '--knowledge-base', knowledgeBase, '--test-build', '--json']);
       assert.equal(staged.status, 0, staged.stderr);
       const host = (JSON.parse(staged.stdout) as StageJson).hosts[0];
-      const plan = (JSON.parse(fs.readFileSync(path.join(to, 'hosts', host.name, 'plan.json'), 'utf8')) as { plan: { steps: { action: string; file: string | null }[] } }).plan;
+      const plan = (JSON.parse(fs.readFileSync(path.join(to, 'hosts', host.name, 'plan.json'), 'utf8')) as { plan: { steps: { action: string; file: string | null }[]; assumedInstalled: string[] } }).plan;
+      // the plan rests on SP2 being installed, and install.cmd asks the host first: SP2 as CBS names it
+      assert.deepEqual(plan.assumedInstalled, ['KB948465']);
+      const sp2 = wine.run(['reg', 'add', `${CBS_PACKAGES}\\VistaSP2-KB948465~31bf3856ad364e35~amd64~~6.0.6002.18005`, '/v', 'CurrentState', '/t', 'REG_DWORD', '/d', '112', '/f']);
+      assert.equal(sp2.status, 0, sp2.stderr);
 
       const stubs = new Stubs(path.join(dir, 'stubs'));
       stubs.hashPayloads(path.join(to, 'payloads'));

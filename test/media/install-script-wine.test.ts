@@ -279,6 +279,27 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     }
   });
 
+  test('the stale-inventory story: the first run refuses when the host lacks an update the plan took as installed; once the host has it, the run goes on; later runs do not ask again', () => {
+    // the plan left out SHA-2 support and the SSU because the inventory listed them as installed
+    const c = makeCase([install(1, 'KB4493471', PAYLOADS.rollup)], {}, {}, { assumedInstalled: ['KB4474419', 'KB4493730'] });
+    wine.addPackage('KB4493730');
+    const r = c.run();
+    assert.equal(r.status, 2, r.stdout);
+    assert.match(r.stdout, /the plan took these updates as installed, and this host does not have them: KB4474419\r?\n/);
+    assert.equal(installedFiles(c).length, 0, 'nothing installed on a host the plan does not describe');
+    assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['refused', 'inventory-stale']);
+
+    wine.addPackage('KB4474419');
+    const again = c.run();
+    assert.equal(again.status, 0, again.stdout);
+    assert.deepEqual(installedFiles(c), [PAYLOADS.rollup]);
+    assert.equal(c.log().ends.at(-1)?.status, 'complete');
+    // a run after the first that got past the check (state.txt has lines) does not ask again
+    wine.clearPackages();
+    wine.addPackage('KB4493471');
+    assert.equal(c.run().status, 0);
+  });
+
   test('without a working hasher (Wine certutil is a stub, no .NET for sha256.vbs) it stops unless /skiphashcheck', () => {
     const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu)]);
     const r = c.run([], { CABFERRY_HASHER: undefined });
