@@ -97,7 +97,7 @@ export function renderInstallScript(plan: HostPlan, host: HostInventory, options
     SCRIPTKIND: options.testBuild === true ? 'test' : 'release',
     ESUIDS: esuIds.join(' '),
     SELFTESTSHA: HASH_SELFTEST_SHA256,
-    ASSUMED: (plan.assumedInstalled ?? []).map((kb) => cmdToken(kb, 'installed update')).join(' '),
+    ASSUMED: (plan.assumedInstalled ?? []).map((kb) => `call :assumed_installed ${cmdToken(kb, 'installed update')}`).join('\n'),
     STEPTABLE: (plan.steps as StagedStep[]).map(stepLine).join('\n'),
     INTERPRET: interpretBlock(),
   };

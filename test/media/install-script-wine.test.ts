@@ -285,7 +285,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     wine.addPackage('KB4493730');
     const r = c.run();
     assert.equal(r.status, 2, r.stdout);
-    assert.match(r.stdout, /the plan took these updates as installed, and this host does not have them: KB4474419\r?\n/);
+    assert.match(r.stdout, /the plan took 1 update\(s\) as installed that this host does not have: KB4474419\r?\n/);
     assert.equal(installedFiles(c).length, 0, 'nothing installed on a host the plan does not describe');
     assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['refused', 'inventory-stale']);
 
@@ -298,6 +298,13 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     wine.clearPackages();
     wine.addPackage('KB4493471');
     assert.equal(c.run().status, 0);
+
+    // an inventory of quite another host: all are counted, the first 20 named
+    const lacking = Array.from({ length: 22 }, (_, i) => `KB${4500000 + i}`);
+    const other = makeCase([install(1, 'KB4493471', PAYLOADS.rollup)], {}, {}, { assumedInstalled: lacking });
+    const refused = other.run();
+    assert.equal(refused.status, 2, refused.stdout);
+    assert.match(refused.stdout, new RegExp(`took 22 update\\(s\\) as installed that this host does not have: ${lacking.slice(0, 20).join(' ')}\r?\n.*\\(the first 20 are named\\)`));
   });
 
   test('without a working hasher (Wine certutil is a stub, no .NET for sha256.vbs) it stops unless /skiphashcheck', () => {

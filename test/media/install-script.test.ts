@@ -84,9 +84,19 @@ describe('renderInstallScript', () => {
     expectCode(() => render(bad({ sha256: 'XYZ' })), 'MEDIA_PLAN_BAD_SHA256');
     expectCode(() => render(bad({ sha256: null })), 'MEDIA_PLAN_STEP_INCOMPLETE');
     expectCode(() => render(bad({ kb: 'KB1%PATH%' })), 'MEDIA_BAD_NAME');
+    expectCode(() => render(plan({ assumedInstalled: ['KB1 & del'] })), 'MEDIA_BAD_VALUE');
     assert.equal(installerFor('X.MSU'), 'wusa');
     assert.equal(installerFor('x.Cab'), 'pkgmgr');
     assert.equal(installerFor('x.EXE'), 'exe');
+  });
+
+  test('the updates the plan took as installed are checked one line each, however many: no line reaches cmd.exe\'s 8191 characters', () => {
+    assert.deepEqual(render().split('\r\n').filter((l) => l.startsWith('call :assumed_installed ')), []);
+    const many = Array.from({ length: 1500 }, (_, i) => `KB${4000000 + i}`);
+    const lines = render(plan({ assumedInstalled: many })).split('\r\n');
+    assert.deepEqual(lines.filter((l) => l.startsWith('call :assumed_installed ')), many.map((kb) => `call :assumed_installed ${kb}`));
+    assert.ok(Math.max(...lines.map((l) => l.length)) < 1000, 'every line short');
+    assert.match(lines.join('\n'), /checks that this host has the 1500 installed update\(s\) the plan rests on/);
   });
 
   test('plan identity: the id of the plan is in the header and the variables; another plan of the same host has another id and results folder', () => {
@@ -159,8 +169,8 @@ describe('the install.cmd template (src/media/templates/install.cmd.tmpl)', () =
     const labels = lines.filter((l) => /^:[a-z_]+\s*$/i.test(l)).map((l) => l.slice(1).trim().toLowerCase());
     assert.equal(new Set(labels).size, labels.length, 'no label twice');
     const code = lines.filter((l) => !/^\s*rem /i.test(l)).join('\n');
-    // the rendered step table (@@STEPTABLE@@) calls :step and jumps to :stopped
-    const targets = [...code.matchAll(/\b(?:call|goto)\s+:([a-z_]+)/gi)].map((m) => m[1].toLowerCase()).concat(['step', 'stopped']);
+    // the rendered step table (@@STEPTABLE@@) calls :step and jumps to :stopped; @@ASSUMED@@ calls :assumed_installed
+    const targets = [...code.matchAll(/\b(?:call|goto)\s+:([a-z_]+)/gi)].map((m) => m[1].toLowerCase()).concat(['step', 'stopped', 'assumed_installed']);
     assert.ok(targets.length > 30);
     for (const t of targets) assert.ok(labels.includes(t), `:${t} is called or jumped to but not defined`);
     // reached: by a call/goto, or by falling through from the line before (a label after a non-jump line)
