@@ -8,9 +8,10 @@ import { factsTable, htmlDocument, statusBadge, table } from './page';
 /**
  * index.html at the root of a staged medium: the evidence pack an admin prints for the change
  * board and a security team files. Per host the plan as staged (order, KB, kind, file, why,
- * restart), what was skipped and why, the assumptions and what is missing; per payload what the
- * catalog recorded when it was imported (SHA-256, signatures, digest algorithms, timestamps,
- * chains); the manifest's signer and how to check the medium.
+ * restart), what was skipped and why, the assumptions (the installed updates the plan rests on
+ * among them) and what is missing; per payload what the catalog recorded when it was imported
+ * (SHA-256, signatures, digest algorithms, timestamps, chains); the manifest's signer and how to
+ * check the medium.
  *
  * Only facts handed in are shown: where the catalog kept nothing (a payload staged without a
  * catalog record, a row without the verdict document) the page says so instead of filling in.
@@ -143,6 +144,8 @@ function hostSection(inventory: HostInventory, plan: HostPlan, evidence: Map<str
   out.push(plan.assumptions.length === 0
     ? '<p>None.</p>'
     : `<ul>${plan.assumptions.map((a) => `<li>${escapeHtml(a)}</li>`).join('')}</ul>`);
+  const assumed = plan.assumedInstalled ?? [];
+  if (assumed.length > 0) out.push(`<p class="assumed">Taken as installed, as the inventory reports (install.cmd checks that the host has each before its first step): ${escapeHtml(assumed.join(', '))}</p>`);
   out.push('<h3>Skipped</h3>');
   out.push(plan.skipped.length === 0
     ? '<p>Nothing was skipped.</p>'

@@ -71,7 +71,12 @@ describe('evidence pack (index.html) in Chromium', { skip: chromiumSkip }, () =>
       assert.deepEqual(skipped, h.plan.skipped.map((s) => [s.kb, s.reason, s.detail ?? '-']));
       const missing = await opened.page.$$eval(`#host-${h.plan.host} table.missing tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim())));
       assert.deepEqual(missing, h.plan.missing.map((m) => [m.kb, m.reason, m.fileHint ?? '-']));
+      // what the plan rests on, which install.cmd checks on the host first (SRV-B's scenario has one)
+      const assumed = await opened.page.$$eval(`#host-${h.plan.host} p.assumed`, (ps) => ps.map((p) => (p as unknown as { innerText: string }).innerText.trim()));
+      const kbs = h.plan.assumedInstalled ?? [];
+      assert.deepEqual(assumed, kbs.length === 0 ? [] : [`Taken as installed, as the inventory reports (install.cmd checks that the host has each before its first step): ${kbs.join(', ')}`]);
     }
+    assert.ok(staged.hosts.some((h) => (h.plan.assumedInstalled ?? []).length > 0));
   });
 
   test('the payload table lists every staged payload with its SHA-256; each has its signature table', async () => {

@@ -88,6 +88,7 @@ export function threeHosts(byFile: Map<string, Payload>): ScenarioHost[] {
     missing: [],
     skipped: [{ kb: 'KB4493730', reason: 'installed', detail: 'the host reports it installed', cause: { kind: 'installed' } }],
     assumptions: [],
+    assumedInstalled: ['KB4493730'],
   };
   const partial: HostPlan = {
     host: 'SRV-C', files: [], complete: false, incomplete: [{ kind: 'missing', kbs: ['KB4474419'] }], catalogCurrency: null,
