@@ -61,6 +61,7 @@ export const SCRIPT_MEANINGS: Record<string, string> = {
   'confirmed-on-host': 'installed; found on the host after the restart it asked for',
   'not-on-host': 'the state file called this step done, but the host did not have the update; installed again',
   'esu-not-activated': 'an Extended Security Update, and the host has no activated ESU licence; not installed',
+  'needs-console': 'an executable with no known silent switches, run with /autoreboot: not run, since it may wait for an answer nobody gives; run install.cmd at the console without /autoreboot',
 };
 
 export function toSigned(u32: number): number {

@@ -296,7 +296,7 @@ function switchesFor(c: Candidate, assumptions: string[]): string[] | undefined 
   if (c.format !== 'exe') return undefined;
   const switches = c.fact?.silentSwitches ?? null;
   if (switches === null) {
-    assumptions.push(`${c.kb} (${c.file}) is an executable and the knowledge base records no silent switches for it: install.cmd would start it without any, and it may wait for someone at the console`);
+    assumptions.push(`${c.kb} (${c.file}) is an executable and the knowledge base records no silent switches for it: install.cmd starts it without any, where it may wait for someone at the console, and under /autoreboot does not start it (run install.cmd at the console for that step)`);
     return undefined;
   }
   return [...switches];

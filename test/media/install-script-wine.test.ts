@@ -405,6 +405,23 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.deepEqual(installedFiles(c), [PAYLOADS.ssu, 'Windows6.0-KB4536952-x64.msu']);
   });
 
+  test('an .exe with no known silent switches: under /autoreboot it is not run (needs-console, exit 1); at the console it runs, with a warning', () => {
+    const exe = { ...install(1, 'KB2117917', 'Windows6.0-KB2117917-x64.exe'), switches: [] } as Omit<PlanStep, 'sha256'>;
+    const c = makeCase([exe]);
+    const unattended = c.run(['/autoreboot'], { CABFERRY_BOOTTIME: 'boot1' });
+    assert.equal(unattended.status, 1, unattended.stdout);
+    assert.match(unattended.stdout, /no silent switches are known for Windows6\.0-KB2117917-x64\.exe: it may wait for an answer in a window/);
+    assert.ok(!c.calls().some((l) => l.startsWith('exe ')), c.calls().join('\n'));
+    assert.deepEqual(c.log().results.map((x) => [x.step, x.meaning]), [[1, 'needs-console']]);
+    assert.equal(c.log().ends.at(-1)?.status, 'stopped');
+
+    const attended = c.run([], { CABFERRY_BOOTTIME: 'boot1' });
+    assert.equal(attended.status, 0, attended.stdout);
+    assert.match(attended.stdout, /no silent switches are known for Windows6\.0-KB2117917-x64\.exe: it runs as it is/);
+    assert.match(c.calls().find((l) => l.startsWith('exe ')) ?? '', /^exe Windows6\.0-KB2117917-x64\.exe ".*payloads\\Windows6\.0-KB2117917-x64\.exe" ?$/);
+    assert.deepEqual(c.log().results.at(-1) && [c.log().results.at(-1)!.meaning, c.log().results.at(-1)!.confirmed], ['installed', 'yes']);
+  });
+
   test('an .exe payload runs itself with the plan\'s switches; its exit code is read like any installer\'s and confirmed on the host', () => {
     const exe = { ...install(1, 'KB4019990', 'Windows6.0-KB4019990-x64.exe'), switches: ['/q', '/norestart'] } as Omit<PlanStep, 'sha256'>;
     const c = makeCase([exe]);
