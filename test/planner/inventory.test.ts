@@ -175,6 +175,16 @@ describe('host inventories: detection by content and the facts each format state
     throwsCode(() => parseText('CSName  HotFixID   \r\nA       KB4493730  \r\nB       KB4474419  \r\n'), 'INVENTORY_QFE_MANY_HOSTS');
     // the same computer spelled in two cases is one computer
     assert.equal(parseText('Node,CSName,HotFixID\r\nsrv,SRV,KB4493730\r\n').inventory.name, 'SRV');
+    // systeminfo /s A >> fleet.txt, then B: the list form was read as A alone, B dropped without a word
+    const a = fs.readFileSync(fixturePath('hosts', 'srv-fresh-x64.systeminfo.txt'), 'latin1');
+    const b = fs.readFileSync(fixturePath('hosts', 'srv-x86.systeminfo.txt'), 'latin1');
+    throwsCode(() => parseText(a + b, 'latin1'), 'INVENTORY_SYSTEMINFO_MANY');
+    throwsCode(() => parseText(fs.readFileSync(fixturePath('hosts', 'srv-6003-april.de.systeminfo.txt'), 'latin1').repeat(2), 'latin1'), 'INVENTORY_SYSTEMINFO_MANY');
+    // in a language read by position (labels in no table), counted by OS version
+    const unlabelled = (t: string) => t.split(/\r?\n/).map((l, i) => l.replace(/^([^\s][^:]*):/, `Campo${i}:`)).join('\r\n');
+    assert.equal(parseText(unlabelled(a), 'latin1').inventory.name, 'SRV-FRESH');
+    throwsCode(() => parseText(unlabelled(a) + unlabelled(b), 'latin1'), 'INVENTORY_SYSTEMINFO_MANY');
+    assert.equal(parseText(a, 'latin1').inventory.name, 'SRV-FRESH');
   });
 
   it('mutated and random inputs end in an inventory or one typed input error, never a crash', () => {

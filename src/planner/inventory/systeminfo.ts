@@ -138,23 +138,26 @@ function locate(all: SystemInfoField[]): Located | null {
     return { language, fields: byLabel };
   }
   for (let s = 0; s + MIN_FIELDS <= all.length; s++) {
-    const fields = all.slice(s);
-    if (structureHolds(fields)) {
+    if (structureHoldsAt(all, s)) {
       const byPosition: Partial<Record<FieldKey, SystemInfoField>> = {};
-      for (const [key, at] of Object.entries(POSITION) as [FieldKey, number][]) byPosition[key] = fields[at];
+      for (const [key, at] of Object.entries(POSITION) as [FieldKey, number][]) byPosition[key] = all[s + at];
       return { language: null, fields: byPosition };
     }
   }
   return null;
 }
 
-/** The order systeminfo always prints: a one-word host name, a version "6.0.6002 …" third, a counted hotfix list 31st. */
-function structureHolds(fields: SystemInfoField[]): boolean {
-  if (fields.length < MIN_FIELDS) return false;
-  const hotfixes = fields[POSITION.hotfixes];
+/**
+ * Whether the fields from `s` on are in the order systeminfo always prints: a one-word host name,
+ * a version "6.0.6002 …" third, a counted hotfix list 31st. Looked at in place: a file of a
+ * hundred thousand "x: y" lines, tried at each offset with a copy of the rest, took minutes.
+ */
+function structureHoldsAt(all: SystemInfoField[], s: number): boolean {
+  if (all.length - s < MIN_FIELDS) return false;
+  const hotfixes = all[s + POSITION.hotfixes];
   return (
-    /^\S+$/.test(fields[POSITION.hostName].value) &&
-    VERSION.test(fields[POSITION.osVersion].value) &&
+    /^\S+$/.test(all[s + POSITION.hostName].value) &&
+    VERSION.test(all[s + POSITION.osVersion].value) &&
     /\d/.test(hotfixes.value) &&
     hotfixes.entries.every((e) => ENTRY.test(e) || /^\[\d*$/.test(e))
   );
@@ -214,9 +217,30 @@ export function parseSystemInfoList(text: string, file: string): HostInventory {
 }
 
 export function readSystemInfoList(text: string, file: string): SystemInfoReading {
-  const located = locate(listFields(text));
+  const all = listFields(text);
+  const located = locate(all);
   if (!located) throw inputError('INVENTORY_SYSTEMINFO_LAYOUT', 'not systeminfo output: no known host-name label and not its field order', { file });
+  const hosts = hostsInList(all, located.language);
+  if (hosts > 1) throw inputError('INVENTORY_SYSTEMINFO_MANY', `the file holds ${hosts} systeminfo outputs, one after the other; give each host its own file`, { file });
   return inventoryFromFields(located, file);
+}
+
+/**
+ * How many hosts' systeminfo a list holds: `systeminfo /s HOST >> fleet.txt` for each host writes
+ * one after the other, and the fields are looked up by label, so only the first host would be
+ * read and the others dropped without a word. Counted by the host-name label of the file's
+ * language; read by position, by the places where systeminfo's whole field order holds (not by
+ * version-like values: "14.03.2012" is a German install date).
+ */
+function hostsInList(all: SystemInfoField[], language: SystemInfoLanguage | null): number {
+  if (language !== null) return all.filter((f) => languagesNamingHost(f.label).includes(language)).length;
+  let records = 0;
+  for (let s = 0; s + MIN_FIELDS <= all.length; s++) {
+    if (!structureHoldsAt(all, s)) continue;
+    records++;
+    s += MIN_FIELDS - 1;
+  }
+  return records;
 }
 
 export function parseSystemInfoCsv(text: string, file: string): HostInventory {
