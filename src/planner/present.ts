@@ -166,6 +166,11 @@ function currencyText(c: CatalogCurrency): string {
   return `newest rollup in the catalog: ${month(c.newestRollupInCatalog)}; known: ${month(c.newestKnownRollup)}`;
 }
 
+/** The installed updates a plan rests on (HostPlan.assumedInstalled), as plan.txt and the evidence pack say them. */
+export function assumedInstalledText(kbs: readonly string[]): string {
+  return `taken as installed, as the inventory reports (install.cmd checks that the host has each before its first step): ${kbs.join(', ')}`;
+}
+
 // ---- the documents ---------------------------------------------------------------------
 
 /** The --json document; its shape is the contract of issue #6 (plus "detail" on skipped and "state" with --simulate, files, causes and catalog currency of issue #12). */
@@ -287,8 +292,6 @@ export function planText(p: HostPlan, simulate: boolean): string {
     out.push('  assumptions:');
     for (const a of p.assumptions) out.push(`    - ${a}`);
   }
-  if (p.assumedInstalled !== undefined && p.assumedInstalled.length > 0) {
-    out.push(`  taken as installed (install.cmd checks the host has each before its first step): ${p.assumedInstalled.join(', ')}`);
-  }
+  if (p.assumedInstalled !== undefined && p.assumedInstalled.length > 0) out.push(`  ${assumedInstalledText(p.assumedInstalled)}`);
   return visibleText(out.join('\n')) + '\n';
 }

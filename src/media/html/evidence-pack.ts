@@ -1,6 +1,6 @@
 import type { ChainEntry, SignatureReport } from '../../authenticode/signature';
 import type { CatalogEntry, SignatureRecord } from '../../catalog/types';
-import { goalQualifier, incompleteReasons } from '../../planner/present';
+import { assumedInstalledText, goalQualifier, incompleteReasons } from '../../planner/present';
 import type { HostInventory, HostPlan, PlanStep } from '../../planner/types';
 import { escapeHtml, textOr } from './escape';
 import { factsTable, htmlDocument, statusBadge, table } from './page';
@@ -145,7 +145,10 @@ function hostSection(inventory: HostInventory, plan: HostPlan, evidence: Map<str
     ? '<p>None.</p>'
     : `<ul>${plan.assumptions.map((a) => `<li>${escapeHtml(a)}</li>`).join('')}</ul>`);
   const assumed = plan.assumedInstalled ?? [];
-  if (assumed.length > 0) out.push(`<p class="assumed">Taken as installed, as the inventory reports (install.cmd checks that the host has each before its first step): ${escapeHtml(assumed.join(', '))}</p>`);
+  if (assumed.length > 0) {
+    const text = assumedInstalledText(assumed);
+    out.push(`<p class="assumed">${escapeHtml(text[0].toUpperCase() + text.slice(1))}</p>`);
+  }
   out.push('<h3>Skipped</h3>');
   out.push(plan.skipped.length === 0
     ? '<p>Nothing was skipped.</p>'
