@@ -64,6 +64,30 @@ export const SCRIPT_MEANINGS: Record<string, string> = {
   'needs-console': 'an executable with no known silent switches, run with /autoreboot: not run, since it may wait for an answer nobody gives; run install.cmd at the console without /autoreboot',
 };
 
+/** What the reason on an END line of install.cmd means (`call :end STATUS REASON` in the template). */
+export const END_REASONS: Record<string, string> = {
+  'not-elevated': 'install.cmd was not run as Administrator',
+  'wrong-host': 'install.cmd was run on another computer than the one it was planned for',
+  'wrong-architecture': 'the host is of another architecture than its inventory said',
+  'wrong-windows-version': 'the host runs another Windows version than its inventory said',
+  'wrong-build': 'the host is at another build than the plan starts from: collect a new inventory and plan again',
+  'unknown-build': 'install.cmd could not read the Windows build of the host',
+  'inventory-stale': 'the host does not list an update the plan took as installed: collect a new inventory and plan again',
+  'no-hasher': 'the host could not compute SHA-256, so no payload was installed unchecked',
+};
+
+/**
+ * What a result log's meaning or an END line's reason says, when it is one the script writes. Own
+ * keys only: the log comes back from the host on the medium and may say "constructor".
+ */
+export function scriptMeaningText(meaning: string): string | undefined {
+  return Object.hasOwn(SCRIPT_MEANINGS, meaning) ? SCRIPT_MEANINGS[meaning] : undefined;
+}
+
+export function endReasonText(reason: string): string | undefined {
+  return Object.hasOwn(END_REASONS, reason) ? END_REASONS[reason] : undefined;
+}
+
 export function toSigned(u32: number): number {
   return u32 > 0x7fffffff ? u32 - 0x1_0000_0000 : u32;
 }

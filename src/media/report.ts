@@ -7,7 +7,7 @@ import type { TrustAnchor } from '../authenticode/trust';
 import { isIncompleteCause, isPlanGoal, type IncompleteCause } from '../planner/causes';
 import { goalQualifier, incompleteReasons } from '../planner/present';
 import type { HostInventory, HostPlan, PlanGoal, PlanStep } from '../planner/types';
-import { hex32, interpretExitCode, SCRIPT_MEANINGS } from './exit-codes';
+import { endReasonText, hex32, interpretExitCode, scriptMeaningText } from './exit-codes';
 import { MEDIA } from './layout';
 import { type MediaManifest } from './manifest';
 import { readManifest, signatureVerdict, type SignatureVerdict } from './media-integrity';
@@ -170,6 +170,13 @@ function hostReason(status: HostStatus, planIncomplete: IncompleteCause[], end: 
   return end?.reason ?? null;
 }
 
+/** A host's reason as report's text and the fleet page show it: an END line's reason with what it means. */
+export function hostReasonText(h: Pick<HostReport, 'reason'>): string | null {
+  if (h.reason === null) return null;
+  const meaning = endReasonText(h.reason);
+  return meaning === undefined ? h.reason : `${h.reason}: ${meaning}`;
+}
+
 /** What "complete" is measured against, beside a complete host's status (a --target plan's): empty for every other status. */
 export function completeQualifier(h: Pick<HostReport, 'status' | 'goal'>): string {
   return h.status === 'complete' ? goalQualifier(h.goal) : '';
@@ -202,8 +209,17 @@ function stepStatus(r: ResultRecord): StepStatus {
   return 'failed';
 }
 
+/** A result's meaning in words: the script's own, or its installer's exit code's when the line says what install.cmd writes for that code. */
+function meaningText(r: ResultRecord): string {
+  const own = scriptMeaningText(r.meaning);
+  if (own !== undefined) return own;
+  if (r.action !== 'install' || r.code === null) return r.meaning;
+  const byCode = interpretExitCode(r.code);
+  return byCode.meaning === r.meaning ? byCode.explanation : `"${r.meaning}", which install.cmd does not write for exit code ${r.code}`;
+}
+
 function explain(r: ResultRecord): string {
-  const base = r.action === 'install' && !(r.meaning in SCRIPT_MEANINGS) && r.code !== null ? interpretExitCode(r.code).explanation : SCRIPT_MEANINGS[r.meaning] ?? r.meaning;
+  const base = meaningText(r);
   if (SKIPPED.has(r.meaning)) return `${base}; NOT installed, though the plan says the host needs it (collect a new inventory and plan again)`;
   if (!INSTALLED.has(r.meaning)) return base;
   if (r.confirmed === 'yes') return `${base}; found on the host${r.how ? ` (${r.how})` : ''}`;

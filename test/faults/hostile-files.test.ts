@@ -100,6 +100,40 @@ describe('files read back from a medium', () => {
     assert.match(believed.stdout, /host SRV01: INCOMPLETE plan, 1 step\(s\), plan [0-9a-f]{64} — the host will not be current after it runs: 1 update\(s\) the catalog cannot supply: KB4474419/);
   });
 
+  test('a result.log whose meanings and reason are names of Object\'s own properties is read as words, never as what Object holds', () => {
+    const host = { name: 'SRV01' };
+    const plan = { host: 'SRV01', steps: [{ n: 1, action: 'install', kb: 'KB4493730', file: 'a.msu' }, { n: 2, action: 'install', kb: 'KB4474419', file: 'b.msu' }], complete: true, incomplete: [] };
+    const id = planIdOf(host as never, plan as never);
+    const root = medium('proto-words', { planId: id, host, plan });
+    fs.mkdirSync(path.join(root, 'results', 'SRV01', id), { recursive: true });
+    fs.writeFileSync(path.join(root, 'results', 'SRV01', id, 'result.log'), [
+      `RUN plan=${id} script=release host=SRV01 build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t0`,
+      `RESULT plan=${id} script=release step=1 kb=KB4493730 action=install code=0 meaning=constructor confirmed=yes how=cbs host=SRV01 time=t1`,
+      `RESULT plan=${id} script=release step=2 kb=KB4474419 action=install code=0 meaning=__proto__ confirmed=yes how=cbs host=SRV01 time=t2`,
+      `END plan=${id} script=release status=refused reason=toString code=2 host=SRV01 time=t3`,
+    ].map((l) => `${l}\r\n`).join(''));
+    // before: "internal error: text.replace is not a function", exit 4
+    const r = runCli(['report', root, '--allow-unsigned']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /SRV01: refused \(toString\) — 0 installed, 0 skipped, 2 failed/);
+    assert.match(r.stdout, /— "constructor", which install\.cmd does not write for exit code 0/);
+    const doc = JSON.parse(runCli(['report', root, '--allow-unsigned', '--json']).stdout) as { hosts: { steps: { status: string; explanation: unknown }[] }[] };
+    assert.deepEqual(doc.hosts[0].steps.map((st) => [st.status, typeof st.explanation]), [['failed', 'string'], ['failed', 'string']]);
+  });
+
+  test('an END reason install.cmd writes is shown with what it means', () => {
+    const host = { name: 'SRV01' };
+    const plan = { host: 'SRV01', steps: [{ n: 1, action: 'install', kb: 'KB4493730', file: 'a.msu' }], complete: true, incomplete: [] };
+    const id = planIdOf(host as never, plan as never);
+    const root = medium('end-reason', { planId: id, host, plan });
+    fs.mkdirSync(path.join(root, 'results', 'SRV01', id), { recursive: true });
+    fs.writeFileSync(path.join(root, 'results', 'SRV01', id, 'result.log'), `END plan=${id} script=release status=refused reason=inventory-stale code=2 host=SRV01 time=t3\r\n`);
+    const r = runCli(['report', root, '--allow-unsigned']);
+    assert.match(r.stdout, /SRV01: refused \(inventory-stale: the host does not list an update the plan took as installed: collect a new inventory and plan again\)/);
+    // --json keeps the reason as install.cmd wrote it
+    assert.equal((JSON.parse(runCli(['report', root, '--allow-unsigned', '--json']).stdout) as { hosts: { reason: string }[] }).hosts[0].reason, 'inventory-stale');
+  });
+
   test('a 600 MB result.log (sparse) is exit 3 FILE_TOO_LARGE, never "Cannot create a string longer than"', () => {
     const root = medium('huge-log');
     const log = path.join(root, 'results', 'SRV01', 'result.log');
