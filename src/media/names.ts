@@ -24,7 +24,7 @@ export function fat32NameProblem(name: string): string | null {
 
 /** Throw unless `name` is a valid FAT32 name that install.cmd can also use unquoted. */
 export function assertMediaName(name: string, what: string): string {
-  const problem = fat32NameProblem(name) ?? (CMD_SAFE.test(name) ? null : 'may only contain letters, digits, ".", "_" and "-"');
+  const problem = fat32NameProblem(name) ?? (CMD_SAFE.test(name) ? null : 'must start with a letter or digit, and hold only letters, digits, ".", "_" and "-"');
   if (problem !== null) {
     throw inputError('MEDIA_BAD_NAME', `${what} ${JSON.stringify(name)} cannot be used on the media: ${problem}`);
   }

@@ -191,6 +191,9 @@ describe('writeMedia', () => {
     expectError(() => writeMedia(s.input({ hosts: rename('SRV-A', 'update.msu.') })), 'MEDIA_BAD_NAME');
     expectError(() => writeMedia(s.input({ hosts: rename('CON', 'a.msu') })), 'MEDIA_BAD_NAME');
     expectError(() => writeMedia(s.input({ hosts: rename('SRV-A', `${'x'.repeat(252)}.msu`) })), 'MEDIA_BAD_NAME');
+    // the message says what the name broke: a leading "_" is refused, though "_" is allowed inside
+    const leading = expectError(() => writeMedia(s.input({ hosts: rename('__proto__', 'a.msu') })), 'MEDIA_BAD_NAME') as Error;
+    assert.match(leading.message, /"__proto__" cannot be used on the media: must start with a letter or digit/);
 
     // a sparse 4 GiB blob: costs no disk space
     const bigSha = 'f'.repeat(64);
