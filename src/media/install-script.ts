@@ -175,7 +175,9 @@ function stepLine(step: StagedStep): string {
     if (!/^[A-Za-z0-9/:=._-]+$/.test(sw)) throw inputError('MEDIA_BAD_SWITCH', `plan step ${n}: installer switch ${JSON.stringify(sw)} cannot be passed safely by install.cmd`);
     return sw;
   });
-  return `set "S_SWITCHES=${switches.join(' ')}"\nset "S_CANCEL_RESTART=${step.cancelsOwnRestart === true ? 1 : 0}"\n${call}`;
+  // known switches, even none, run unattended; unknown ones may wait for an answer (the template's :step_exe)
+  const known = step.switches !== undefined ? 1 : 0;
+  return `set "S_SWITCHES=${switches.join(' ')}"\nset "S_SWITCHES_KNOWN=${known}"\nset "S_CANCEL_RESTART=${step.cancelsOwnRestart === true ? 1 : 0}"\n${call}`;
 }
 
 /** .msu goes through wusa.exe, a payload .cab through pkgmgr.exe (NT 6.0 has no DISM), an .exe runs itself. */

@@ -406,7 +406,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
   });
 
   test('an .exe with no known silent switches: under /autoreboot it is not run (needs-console, exit 1); at the console it runs, with a warning', () => {
-    const exe = { ...install(1, 'KB2117917', 'Windows6.0-KB2117917-x64.exe'), switches: [] } as Omit<PlanStep, 'sha256'>;
+    const exe = install(1, 'KB2117917', 'Windows6.0-KB2117917-x64.exe');
     const c = makeCase([exe]);
     const unattended = c.run(['/autoreboot'], { CABFERRY_BOOTTIME: 'boot1' });
     assert.equal(unattended.status, 1, unattended.stdout);
@@ -420,6 +420,13 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.match(attended.stdout, /no silent switches are known for Windows6\.0-KB2117917-x64\.exe: it runs as it is/);
     assert.match(c.calls().find((l) => l.startsWith('exe ')) ?? '', /^exe Windows6\.0-KB2117917-x64\.exe ".*payloads\\Windows6\.0-KB2117917-x64\.exe" ?$/);
     assert.deepEqual(c.log().results.at(-1) && [c.log().results.at(-1)!.meaning, c.log().results.at(-1)!.confirmed], ['installed', 'yes']);
+
+    // an empty list the knowledge base records is known: it runs under /autoreboot, without a warning
+    const silent = makeCase([{ ...install(1, 'KB2117917', 'Windows6.0-KB2117917-x64.exe'), switches: [] } as Omit<PlanStep, 'sha256'>]);
+    const run = silent.run(['/autoreboot'], { CABFERRY_BOOTTIME: 'boot1' });
+    assert.equal(run.status, 0, run.stdout);
+    assert.doesNotMatch(run.stdout, /no silent switches are known/);
+    assert.deepEqual(silent.log().results.map((x) => x.meaning), ['installed']);
   });
 
   test('an .exe payload runs itself with the plan\'s switches; its exit code is read like any installer\'s and confirmed on the host', () => {

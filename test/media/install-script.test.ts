@@ -147,7 +147,11 @@ describe('renderInstallScript', () => {
     ] as unknown as PlanStep[];
     const text = renderInstallScript(plan({ steps: esuSteps }), host, { version: '1', generatedAt: 'x', esuActivationIds: ['553673ED-6DDF-419C-A153-B760283472FD'] });
     assert.ok(text.includes(`call :step 1 install KB4493730 wusa Windows6.0-KB4493730-x64.msu ${sha('a')} 1\r\n`));
-    assert.ok(text.includes(`set "S_SWITCHES=/quiet /norestart"\r\nset "S_CANCEL_RESTART=0"\r\ncall :step 2 install KB4536952 exe windows6.0-kb4536952-x64.exe ${sha('e')} 0\r\n`));
+    assert.ok(text.includes(`set "S_SWITCHES=/quiet /norestart"\r\nset "S_SWITCHES_KNOWN=1"\r\nset "S_CANCEL_RESTART=0"\r\ncall :step 2 install KB4536952 exe windows6.0-kb4536952-x64.exe ${sha('e')} 0\r\n`));
+    // switches the knowledge base does not record, and a recorded empty list, are told apart
+    const exe = (switches: string[] | undefined) => renderInstallScript(plan({ steps: [{ ...esuSteps[1], switches }] }), host, { version: '1', generatedAt: 'x' });
+    assert.match(exe(undefined), /set "S_SWITCHES="\r\nset "S_SWITCHES_KNOWN=0"\r\n/);
+    assert.match(exe([]), /set "S_SWITCHES="\r\nset "S_SWITCHES_KNOWN=1"\r\n/);
     assert.match(text, /set "CF_ESU_IDS=553673ed-6ddf-419c-a153-b760283472fd"/);
     expectCode(() => renderInstallScript(plan(), host, { version: '1', generatedAt: 'x', esuActivationIds: ['not a guid & more'] }), 'MEDIA_BAD_ACTIVATION_ID');
   });
