@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, usageError } from '../errors';
-import { stageMedia, type StageResult } from '../media';
+import { consoleStepsText, stageMedia, type StageResult } from '../media';
 import { isEncryptedKeyPem, MAX_PEM_BYTES } from '../media/signing-material';
 import { readRegularFile } from '../io/regular-file';
 import { printable } from '../io/printable';
@@ -50,6 +50,7 @@ export function register(program: Command): void {
         }
         for (const w of result.warnings) warn(printable(w));
         for (const h of result.hosts) if (!h.complete) warn(`${h.name}: INCOMPLETE plan staged: ${printable(incompleteReasons(h).join('; '))}`);
+        for (const h of result.hosts) if (h.consoleSteps.length > 0) warn(`${h.name}: ${consoleStepsText(h.consoleSteps)}`);
         if (opts.json) printJson(result);
         else process.stdout.write(stageText(result));
         return ExitCode.ok;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors';
 import { printable } from '../io/printable';
-import { verifyMedia, type HostPlanOnMedium, type VerifyMediaReport } from '../media';
+import { consoleStepsText, verifyMedia, type HostPlanOnMedium, type VerifyMediaReport } from '../media';
 import { goalQualifier, incompleteReasons } from '../planner/present';
 import { collect, mediaTrustFromOptions } from './options';
 import { createProgress, mediaWorkOn } from './progress';
@@ -71,7 +71,7 @@ function verifyText(r: VerifyMediaReport): string {
 function stagedHostLine(h: HostPlanOnMedium): string {
   const p = (t: string) => printable(t);
   if (h.plan === null) return `host ${p(h.host)}: plan.json NOT BELIEVED — ${p(h.problem ?? 'no reason given')}`;
-  const what = `${h.plan.steps} step(s), plan ${h.planId ?? ''}`;
+  const what = `${h.plan.steps} step(s), plan ${h.planId ?? ''}${h.plan.consoleSteps.length > 0 ? `; ${consoleStepsText(h.plan.consoleSteps)}` : ''}`;
   if (h.plan.complete) return `host ${p(h.host)}: complete plan${p(goalQualifier(h.plan.goal))}, ${what}`;
   const why = incompleteReasons({ incomplete: h.plan.incomplete }).map(p).join('; ');
   return `host ${p(h.host)}: INCOMPLETE plan, ${what} — the host will not be current after it runs${why ? `: ${why}` : ''}`;

@@ -6,7 +6,7 @@
  *   reportMedia(dir)                          result logs from the hosts vs. the staged plans
  */
 export { stageMedia, writeMedia, type StageOptions, type StageResult, type WriteMediaInput, type StagedHost } from './stage';
-export { renderInstallScript, installerFor, type InstallScriptOptions, INSTALL_SCRIPT_EXIT } from './install-script';
+export { consoleStepsText, renderInstallScript, installerFor, type InstallScriptOptions, INSTALL_SCRIPT_EXIT } from './install-script';
 export { verifyMedia, type HostPlanOnMedium, type VerifyMediaOptions, type VerifyMediaReport } from './verify';
 export { completeQualifier, hostReasonText, reportMedia, type MediaReport, type HostReport, type StepReport } from './report';
 export { interpretExitCode, INSTALLER_EXIT_CODES, type ExitCodeMeaning } from './exit-codes';

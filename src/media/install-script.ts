@@ -180,6 +180,21 @@ function stepLine(step: StagedStep): string {
   return `set "S_SWITCHES=${switches.join(' ')}"\nset "S_SWITCHES_KNOWN=${known}"\nset "S_CANCEL_RESTART=${step.cancelsOwnRestart === true ? 1 : 0}"\n${call}`;
 }
 
+/**
+ * The steps install.cmd does not run under /autoreboot: an .exe whose silent switches the
+ * knowledge base does not record, which may wait for an answer in a window (the template's
+ * :step_exe). The operator learns it when staging and checking the medium, before the trip.
+ */
+export function consoleSteps(steps: readonly Pick<PlanStep, 'n' | 'action' | 'file' | 'switches'>[]): number[] {
+  return steps.filter((s) => s.action === 'install' && typeof s.file === 'string' && /\.exe$/i.test(s.file) && s.switches === undefined).map((s) => s.n);
+}
+
+/** consoleSteps in words, as stage, verify-media and the medium's README.txt say them. */
+export function consoleStepsText(steps: readonly number[]): string {
+  const one = steps.length === 1;
+  return `step${one ? '' : 's'} ${steps.join(', ')} run${one ? 's' : ''} an installer with no known silent switches, which may wait for an answer in a window: run install.cmd at the console for ${one ? 'it' : 'them'}, not with /autoreboot`;
+}
+
 /** .msu goes through wusa.exe, a payload .cab through pkgmgr.exe (NT 6.0 has no DISM), an .exe runs itself. */
 export function installerFor(file: string): 'wusa' | 'pkgmgr' | 'exe' {
   const lower = file.toLowerCase();

@@ -11,7 +11,7 @@ import type { IncompleteCause } from '../planner/causes';
 import type { HostInventory, HostPlan, PlanGoal } from '../planner/types';
 import { version as cabferryVersion } from '../version';
 import { copyVerified, hashFile, isMediaTempFile, walkFiles, writeFileAtomic, type HashedFile, type MediaWork } from './files';
-import { renderInstallScript, RESULTS_DIR } from './install-script';
+import { consoleSteps, consoleStepsText, renderInstallScript, RESULTS_DIR } from './install-script';
 import { stagedPlanDocument } from './plan-identity';
 import { resultsOnMedium } from './report';
 import { isOutsideManifest, MEDIA, mediaToolFiles } from './layout';
@@ -69,6 +69,8 @@ export interface StagedHost {
   missing: string[];
   /** why the plan is not complete, as the planner said (empty when complete); `missing` lists only the KBs the catalog lacks */
   incomplete: IncompleteCause[];
+  /** steps install.cmd does not run under /autoreboot (consoleSteps): run it at the console for them */
+  consoleSteps: number[];
   installScript: string;
 }
 
@@ -321,7 +323,7 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
     write(`${dir}/plan.json`, JSON.stringify(doc, null, 2) + '\n');
     write(`${dir}/plan.txt`, '\ufeff' + planFileText(plan, inventory, doc.planId));
     earlierResults.push(...setAsideEarlierResults(to, plan.host, doc.planId, input.now, progress));
-    staged.push({ name: plan.host, planId: doc.planId, complete: plan.complete, steps: plan.steps.length, missing: plan.missing.map((m) => m.kb), incomplete: plan.incomplete, installScript: `${dir}/install.cmd` });
+    staged.push({ name: plan.host, planId: doc.planId, complete: plan.complete, steps: plan.steps.length, missing: plan.missing.map((m) => m.kb), incomplete: plan.incomplete, consoleSteps: consoleSteps(plan.steps), installScript: `${dir}/install.cmd` });
   }
   write(MEDIA.collect, input.collectCmd.replace(/\r?\n/g, '\r\n'));
   write(MEDIA.readme, readmeText(staged, input.now, input.testBuild === true).replace(/\r?\n/g, '\r\n'));
@@ -522,7 +524,7 @@ function readmeText(hosts: StagedHost[], now: Date, testBuild: boolean): string 
     'and why, and the signatures of every payload as checked when it was imported.',
     '',
     'On each host, as Administrator, run the script in its own folder:',
-    ...hosts.map((h) => `  hosts\\${h.name}\\install.cmd      (${h.steps} steps, plan ${h.planId})`),
+    ...hosts.map((h) => `  hosts\\${h.name}\\install.cmd      (${h.steps} steps, plan ${h.planId})${h.consoleSteps.length > 0 ? `\n    ${consoleStepsText(h.consoleSteps)}` : ''}`),
     '',
     'It checks that it runs on the host it was planned for and, on its first run, that the host',
     'still has every update the plan took as installed (if one is gone it refuses, exit code 2:',

@@ -6,6 +6,7 @@ import { isOutsideManifest } from './layout';
 import { type MediaManifest } from './manifest';
 import { readManifest, signatureVerdict, type SignatureVerdict } from './media-integrity';
 import { readStagedPlan, resultsOnMedium, stagedVerdict, type PlanResults } from './report';
+import { consoleSteps } from './install-script';
 import { CabferryError } from '../errors';
 import type { IncompleteCause } from '../planner/causes';
 import type { PlanGoal } from '../planner/types';
@@ -53,7 +54,8 @@ export interface HostResults {
 export interface HostPlanOnMedium {
   host: string;
   planId: string | null;
-  plan: { complete: boolean; steps: number; goal: PlanGoal | null; incomplete: IncompleteCause[] } | null;
+  /** consoleSteps: the steps install.cmd does not run under /autoreboot */
+  plan: { complete: boolean; steps: number; goal: PlanGoal | null; incomplete: IncompleteCause[]; consoleSteps: number[] } | null;
   problem: string | null;
 }
 
@@ -151,5 +153,5 @@ function stagedHost(root: string, host: string, manifest: MediaManifest): HostPl
   const p = staged.plan;
   if (p === null) return { host, planId: null, plan: null, problem: staged.problem };
   const verdict = stagedVerdict(p);
-  return { host, planId: staged.planId, plan: { complete: verdict.complete, steps: p.steps.length, goal: p.goal ?? null, incomplete: verdict.incomplete }, problem: null };
+  return { host, planId: staged.planId, plan: { complete: verdict.complete, steps: p.steps.length, goal: p.goal ?? null, incomplete: verdict.incomplete, consoleSteps: consoleSteps(p.steps) }, problem: null };
 }

@@ -175,6 +175,24 @@ describe('writeMedia', () => {
     }
   });
 
+  test('an .exe step whose silent switches are not known is named when staging and when checking the medium: install.cmd does not run it under /autoreboot', () => {
+    const s = scenario();
+    const exe = (n: number, switches?: string[]): PlanStep => ({ ...step(n, 'KB2117917', 'Windows6.0-KB2117917-x64.exe', s.x64), ...(switches ? { switches } : {}) });
+    const hosts = [
+      { ...s.hosts[0], plan: plan('SRV-A', [s.hosts[0].plan.steps[0], exe(2)]) },
+      { ...s.hosts[1], plan: plan('SRV-B', [exe(1, ['/q'])]) },
+    ];
+    const r = writeMedia(s.input({ hosts }));
+    assert.deepEqual(r.hosts.map((h) => h.consoleSteps), [[2], []]);
+    const readme = fs.readFileSync(path.join(s.to, 'README.txt'), 'utf8');
+    assert.match(readme, /hosts\\SRV-A\\install\.cmd .*\r\n    step 2 runs an installer with no known silent switches, which may wait for an answer in a window: run install\.cmd at the console for it, not with \/autoreboot\r\n/);
+    assert.equal(readme.match(/no known silent switches/g)?.length, 1);
+    // read back from plan.json, as verify-media does on the far side of the gap
+    assert.deepEqual(verifyMedia(s.to, unsigned).hosts.map((h) => h.plan?.consoleSteps), [[2], []]);
+    const cli = runCli(['verify-media', s.to, '--allow-unsigned']);
+    assert.match(cli.stdout, /host SRV-A: complete plan, 2 step\(s\), plan [0-9a-f]{64}; step 2 runs an installer with no known silent switches/);
+  });
+
   test('a blob that does not have its SHA-256 is not published on the media', () => {
     const s = scenario();
     fs.appendFileSync(s.blobs.path(s.x64), 'bit rot');
