@@ -175,7 +175,7 @@ describe('an SP1 host with the SP2 executable in the catalog: plan, stage --test
     const log = parseResultLog(fs.readFileSync(resultLog, 'latin1'));
     // (the log in the message: once, under the full suite's load, the SSU was installed a second time)
     const story = log.results.map((r) => `${r.step}:${r.kb ?? '-'}:${r.meaning}:${r.confirmed}`).join(' ');
-    assert.deepEqual(stubs.installed(), installs, `every payload installed once, in plan order, SP2 first; the result log: ${story}`);
+    assert.deepEqual(stubs.installed(), installs, `every payload installed once, in plan order, SP2 first; the result log: ${story}; registered by the stubs: ${stubs.registrations()}`);
     assert.ok(log.runs.slice(2).every((r) => r.build === '6002'), 'later runs found the SP2 build');
     assert.ok(log.results.some((r) => r.step === 1 && r.meaning === 'confirmed-on-host' && r.confirmed === 'yes' && r.how === 'cbs'),
       'after the restart the host confirms SP2 through its CBS package');

@@ -116,6 +116,9 @@ export class Stubs {
       `for /f "usebackq tokens=1" %%a in ("${winPath(dir)}\\noregister.txt") do if /i "%%a"=="!F!" set "REGISTER=0"`,
       'for /f "tokens=2 delims=-" %%k in ("%F%") do set "KB=%%k"',
       `if "!REGISTER!"=="1" %SystemRoot%\\System32\\reg.exe add "${CBS_PACKAGES}\\Package_for_!KB!~31bf3856ad364e35~amd64~~6.0.1.0" /v CurrentState /t REG_DWORD /d 112 /f >nul 2>&1`,
+      // (its exit code, for the message of a test that finds the update missing: twice, under the
+      // full suite's load, an installed SSU was not found by install.cmd afterwards)
+      `if "!REGISTER!"=="1" >>"${winPath(dir)}\\register.log" echo !KB! reg-add-exit !errorlevel!`,
       'exit /b !CODE!',
     ]);
     fs.writeFileSync(path.join(dir, 'wusa.cmd'), installer('wusa'));
@@ -166,6 +169,12 @@ export class Stubs {
   calls(): string[] {
     const p = path.join(this.dir, 'calls.log');
     return fs.existsSync(p) ? fs.readFileSync(p, 'latin1').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '') : [];
+  }
+
+  /** what the stub installers registered on the host, with reg.exe's exit code: for failure messages */
+  registrations(): string {
+    const p = path.join(this.dir, 'register.log');
+    return fs.existsSync(p) ? fs.readFileSync(p, 'latin1').trim().replace(/\r?\n/g, '; ') : 'nothing registered';
   }
 
   /** payload file names passed to wusa/pkgmgr, in call order */
