@@ -49,7 +49,7 @@ function reportText(r: MediaReport): string {
     if (h.status === 'plan-altered') {
       lines.push(`${p(h.host)}: PLAN ALTERED — ${p(h.reason)}; its results are not read`);
     } else {
-      lines.push(`${p(h.host)}: ${h.status}${completeQualifier(h)}${h.reason ? ` (${p(hostReasonText(h)!)})` : ''} — ${c.installed} installed, ${c.skipped} skipped, ${c.failed} failed, ${c['restart-pending']} waiting for a restart, ${c.unconfirmed} not found on the host, ${c['not-reached']} not reached; ${h.runs} run(s)${h.lastRun ? `, last ${p(h.lastRun)}` : ''}`);
+      lines.push(`${p(h.host)}: ${h.status}${completeQualifier(h)}${h.reason ? ` (${p(hostReasonText(h.reason))})` : ''} — ${c.installed} installed, ${c.skipped} skipped, ${c.failed} failed, ${c['restart-pending']} waiting for a restart, ${c.unconfirmed} not found on the host, ${c['not-reached']} not reached; ${h.runs} run(s)${h.lastRun ? `, last ${p(h.lastRun)}` : ''}`);
       lines.push(`  plan ${h.planId}${h.testBuild ? '  (TEST BUILD script: proves nothing about a real host)' : ''}`);
     }
     for (const s of h.steps) {

@@ -186,7 +186,7 @@ function stepLine(step: StagedStep): string {
  * :step_exe). The operator learns it when staging and checking the medium, before the trip.
  */
 export function consoleSteps(steps: readonly Pick<PlanStep, 'n' | 'action' | 'file' | 'switches'>[]): number[] {
-  return steps.filter((s) => s.action === 'install' && typeof s.file === 'string' && /\.exe$/i.test(s.file) && s.switches === undefined).map((s) => s.n);
+  return steps.filter((s) => s.action === 'install' && typeof s.file === 'string' && installerOf(s.file) === 'exe' && s.switches === undefined).map((s) => s.n);
 }
 
 /** consoleSteps in words, as stage, verify-media and the medium's README.txt say them. */
@@ -197,11 +197,18 @@ export function consoleStepsText(steps: readonly number[]): string {
 
 /** .msu goes through wusa.exe, a payload .cab through pkgmgr.exe (NT 6.0 has no DISM), an .exe runs itself. */
 export function installerFor(file: string): 'wusa' | 'pkgmgr' | 'exe' {
+  const installer = installerOf(file);
+  if (installer === null) throw inputError('MEDIA_UNKNOWN_PAYLOAD_TYPE', `${file}: only .msu, .cab and .exe payloads can be installed`);
+  return installer;
+}
+
+/** installerFor, or null for a file no installer takes (a plan.json read back from a medium may name anything). */
+function installerOf(file: string): 'wusa' | 'pkgmgr' | 'exe' | null {
   const lower = file.toLowerCase();
   if (lower.endsWith('.msu')) return 'wusa';
   if (lower.endsWith('.cab')) return 'pkgmgr';
   if (lower.endsWith('.exe')) return 'exe';
-  throw inputError('MEDIA_UNKNOWN_PAYLOAD_TYPE', `${file}: only .msu, .cab and .exe payloads can be installed`);
+  return null;
 }
 
 /**

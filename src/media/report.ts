@@ -171,10 +171,9 @@ function hostReason(status: HostStatus, planIncomplete: IncompleteCause[], end: 
 }
 
 /** A host's reason as report's text and the fleet page show it: an END line's reason with what it means. */
-export function hostReasonText(h: Pick<HostReport, 'reason'>): string | null {
-  if (h.reason === null) return null;
-  const meaning = endReasonText(h.reason);
-  return meaning === undefined ? h.reason : `${h.reason}: ${meaning}`;
+export function hostReasonText(reason: string): string {
+  const meaning = endReasonText(reason);
+  return meaning === undefined ? reason : `${reason}: ${meaning}`;
 }
 
 /** What "complete" is measured against, beside a complete host's status (a --target plan's): empty for every other status. */

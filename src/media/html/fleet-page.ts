@@ -164,7 +164,7 @@ function hostSection(h: HostReport): string {
   out.push(`<div class="newpage host" id="host-${escapeHtml(h.host)}">`);
   out.push(`<h2>Host ${escapeHtml(h.host)} ${statusBadge(h.status, HOST_STATUS_TEXT[h.status])}</h2>`);
   out.push(factsTable([
-    ['State', `${escapeHtml(HOST_STATUS_TEXT[h.status])}${escapeHtml(completeQualifier(h))}${h.reason ? `: ${escapeHtml(hostReasonText(h)!)}` : ''}`],
+    ['State', `${escapeHtml(HOST_STATUS_TEXT[h.status])}${escapeHtml(completeQualifier(h))}${h.reason ? `: ${escapeHtml(hostReasonText(h.reason))}` : ''}`],
     ['Plan', h.planId === null ? '<span class="muted">unknown</span>' : `<span class="hash">${escapeHtml(h.planId)}</span>`],
     ['Steps', `${c.installed} installed, ${c.skipped} skipped, ${c.failed} failed, ${c['restart-pending']} waiting for a restart, ${c.unconfirmed} not found on the host, ${c['not-reached']} not reached (of ${h.steps.length})`],
     ['Runs of install.cmd', `${h.runs}${h.lastRun ? `, last started ${escapeHtml(h.lastRun)}` : ''}`],
