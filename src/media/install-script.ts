@@ -48,7 +48,7 @@ export const INSTALL_TEMPLATE_PATH = ['src', 'media', 'templates', 'install.cmd.
 
 /** The variables the template may contain, each filled in exactly as rendered below. */
 export const TEMPLATE_VARIABLES = [
-  'HEADER', 'HOST', 'ARCH', 'NTVER', 'BUILD', 'STEPS', 'INCOMPLETE', 'PLANID', 'SCRIPTKIND', 'ESUIDS', 'SELFTESTSHA', 'ASSUMED', 'STEPTABLE', 'INTERPRET',
+  'HEADER', 'HOST', 'ARCH', 'NTVER', 'BUILD', 'STEPS', 'INCOMPLETE', 'PLANID', 'SCRIPTKIND', 'ESUIDS', 'SELFTESTSHA', 'ASSUMED', 'ASSUMEDCOUNT', 'STEPTABLE', 'INTERPRET',
 ] as const;
 type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
@@ -98,6 +98,7 @@ export function renderInstallScript(plan: HostPlan, host: HostInventory, options
     ESUIDS: esuIds.join(' '),
     SELFTESTSHA: HASH_SELFTEST_SHA256,
     ASSUMED: (plan.assumedInstalled ?? []).map((kb) => `call :assumed_installed ${cmdToken(kb, 'installed update')}`).join('\n'),
+    ASSUMEDCOUNT: String((plan.assumedInstalled ?? []).length),
     STEPTABLE: (plan.steps as StagedStep[]).map(stepLine).join('\n'),
     INTERPRET: interpretBlock(),
   };

@@ -307,6 +307,43 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.match(refused.stdout, new RegExp(`took 22 update\\(s\\) as installed, and this host does not list them: ${lacking.slice(0, 20).join(' ')}\r?\n.*\\(the first 20 are named\\)\r?\n.*\\(looked up in its servicing packages`));
   });
 
+  test('the check of what the plan rests on reads every servicing package once, and counts an update as :host_has does for a step', () => {
+    // what the host has, in the forms CBS names and states packages
+    wine.clearPackages();
+    const kbs = ['KB1000001', 'KB1000002', 'KB1000003', 'KB948465', 'KB1000005', 'KB1000006', 'KB1000007', 'KB1000008'];
+    const c = makeCase([install(1, 'KB4493471', PAYLOADS.rollup)], {}, {}, { assumedInstalled: kbs });
+    wine.addPackageKey('Package_for_KB1000001~31bf3856ad364e35~amd64~~6.0.1.0', 0x70);
+    wine.addPackageKey('Package_1_for_KB1000002~31bf3856ad364e35~amd64~~6.0.1.0', 0x80);
+    wine.addPackageKey('Package_for_KB1000003~31bf3856ad364e35~amd64~~6.0.1.0', 0x50); // superseded: still on the host
+    wine.addPackageKey('VistaSP2-KB948465~31bf3856ad364e35~amd64~~6.0.2.0', 0x70);
+    wine.addPackageKey('Package_for_KB1000005~31bf3856ad364e35~amd64~~6.0.1.0', 0x60); // pending a restart
+    // not on the host: staged only (CurrentState 0x20), a CurrentState below a package, a longer KB
+    wine.addPackageKey('Package_for_KB1000006~31bf3856ad364e35~amd64~~6.0.1.0', 0x20);
+    wine.addPackageKey('Package_for_KB1000001~31bf3856ad364e35~amd64~~6.0.1.0\\Package_for_KB1000007~31bf3856ad364e35~amd64~~6.0.1.0', 0x70);
+    wine.addPackageKey('Package_for_KB10000080~31bf3856ad364e35~amd64~~6.0.1.0', 0x70);
+    const r = c.run();
+    assert.equal(r.status, 2, r.stdout);
+    assert.match(r.stdout, /checking that this host has the 8 installed update\(s\) the plan rests on\r?\n/);
+    assert.match(r.stdout, /the plan took 3 update\(s\) as installed, and this host does not list them: KB1000006 KB1000007 KB1000008\r?\n/);
+    assert.equal(installedFiles(c).length, 0);
+
+    // once they are, it goes on; and the installers do not inherit one variable per update it read
+    wine.addPackageKey('Package_2_for_KB1000006~31bf3856ad364e35~amd64~~6.0.1.0', 0x65);
+    wine.addPackageKey('Package_for_KB1000007~31bf3856ad364e35~amd64~~6.0.1.0', 0x70);
+    wine.addPackageKey('Package_for_KB1000008~31bf3856ad364e35~x86~~6.0.1.0', 0x70);
+    const stubDir = winPath(c.stubs.dir);
+    fs.writeFileSync(path.join(c.stubs.dir, 'env-wusa.cmd'), [
+      '@echo off',
+      `if defined CF_HAS_KB1000001 >>"${stubDir}\\leaked.txt" echo CF_HAS_KB1000001`,
+      `call "${stubDir}\\wusa.cmd" %*`,
+      'exit /b %errorlevel%',
+    ].join('\r\n') + '\r\n');
+    const again = c.run([], { CABFERRY_WUSA: `${stubDir}\\env-wusa.cmd` });
+    assert.equal(again.status, 0, again.stdout);
+    assert.deepEqual(installedFiles(c), [PAYLOADS.rollup]);
+    assert.equal(fs.existsSync(path.join(c.stubs.dir, 'leaked.txt')), false, 'the installer saw the check\'s variables');
+  });
+
   test('without a working hasher (Wine certutil is a stub, no .NET for sha256.vbs) it stops unless /skiphashcheck', () => {
     const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu)]);
     const r = c.run([], { CABFERRY_HASHER: undefined });

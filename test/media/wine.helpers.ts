@@ -45,7 +45,12 @@ export class WinePrefix {
 
   /** register an update as installed on the host (CBS CurrentState 0x70) */
   addPackage(kb: string): void {
-    const r = this.run(['reg', 'add', `${CBS_PACKAGES}\\Package_for_${kb}~31bf3856ad364e35~amd64~~6.0.1.0`, '/v', 'CurrentState', '/t', 'REG_DWORD', '/d', '112', '/f']);
+    this.addPackageKey(`Package_for_${kb}~31bf3856ad364e35~amd64~~6.0.1.0`, 0x70);
+  }
+
+  /** a key under Packages (a package's name, or a deeper path) with this CurrentState */
+  addPackageKey(name: string, currentState: number): void {
+    const r = this.run(['reg', 'add', `${CBS_PACKAGES}\\${name}`, '/v', 'CurrentState', '/t', 'REG_DWORD', '/d', String(currentState), '/f']);
     assert.equal(r.status, 0, r.stderr);
   }
 
