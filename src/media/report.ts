@@ -111,6 +111,12 @@ export interface ReportOptions {
 /** The meanings that say an update was installed (its `confirmed` decides whether it counts). */
 const INSTALLED = new Set(['installed', 'reboot-required', 'reboot-initiated', 'already-installed', 'confirmed-on-host']);
 const SKIPPED = new Set(['not-applicable']);
+/**
+ * install.cmd's words for a restart: it writes them on a restart step's line (action reboot, or
+ * restart once the restart asked for has happened), never on an install's. On an install step they
+ * would make it count without the host confirming the update.
+ */
+const RESTART_MEANINGS = new Set(['reboot-requested', 'reboot-done']);
 
 export function reportMedia(dir: string, options: ReportOptions): MediaReport {
   const root = path.resolve(dir);
@@ -195,7 +201,13 @@ function stepReport(s: PlanStep, results: ResultRecord[]): StepReport {
   return { ...base, status: stepStatus(r), code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation: explain(r), time: r.time };
 }
 
+/** A restart's meaning on an install step's line: install.cmd does not write it, so it is not believed. */
+function restartWordOnInstall(r: ResultRecord): boolean {
+  return r.action === 'install' && RESTART_MEANINGS.has(r.meaning);
+}
+
 function stepStatus(r: ResultRecord): StepStatus {
+  if (restartWordOnInstall(r)) return 'unconfirmed';
   if (r.meaning === 'reboot-requested') return 'restart-pending';
   if (r.meaning === 'reboot-done') return 'installed';
   if (SKIPPED.has(r.meaning)) return 'skipped';
@@ -219,6 +231,7 @@ function meaningText(r: ResultRecord): string {
 
 function explain(r: ResultRecord): string {
   const base = meaningText(r);
+  if (restartWordOnInstall(r)) return `${base}: install.cmd writes "${r.meaning}" only on a restart step's line, never for an install; not believed, and the host did not confirm the update`;
   if (SKIPPED.has(r.meaning)) return `${base}; NOT installed, though the plan says the host needs it (collect a new inventory and plan again)`;
   if (!INSTALLED.has(r.meaning)) return base;
   if (r.confirmed === 'yes') return `${base}; found on the host${r.how ? ` (${r.how})` : ''}`;

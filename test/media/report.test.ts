@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixturePath, tempDir } from '../common.helpers';
+import { loadTrustAnchors } from '../../src/authenticode/trust';
+import { writeMedia } from '../../src/media/stage';
+import { reportMedia } from '../../src/media/report';
+import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
+
+/**
+ * reportMedia against result logs that do not prove what they seem to: lines install.cmd does not
+ * write, runs that did not end complete. Each test stages a real, signed medium (one host, SRV-A,
+ * a complete two-step plan), writes results/SRV-A/PLAN/result.log as install.cmd places it, and
+ * asks reportMedia. (The first of these were a review's failing tests, h/review.)
+ */
+
+let tempRoot: string | null = null;
+function freshDir(prefix: string): string {
+  tempRoot ??= tempDir('cabferry-report-test-');
+  return fs.mkdtempSync(path.join(tempRoot, prefix));
+}
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+function inventory(name: string): HostInventory {
+  return {
+    name, product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: null, architecture: 'amd64', servicePack: 2,
+    installed: [], servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: ['profile'], unknown: [], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [],
+  };
+}
+const install = (n: number, kb: string, file: string, sha: string): PlanStep => ({ n, action: 'install', kb, file, sha256: sha, kind: 'monthly-rollup', reason: 'test' });
+const plan = (host: string, steps: PlanStep[]): HostPlan => ({ host, files: [], complete: true, incomplete: [], catalogCurrency: null, steps, missing: [], skipped: [], assumptions: [] });
+
+/** A signed medium for SRV-A with a complete plan: step 1 KB4499180, step 2 KB4493471. */
+function medium(): { to: string; id: string } {
+  const dir = freshDir('m-');
+  const blobs = path.join(dir, 'blobs');
+  const blobPath = (sha: string) => path.join(blobs, 'blobs', sha.slice(0, 2), sha.slice(2));
+  const add = (c: Buffer): string => {
+    const s = sha256(c);
+    fs.mkdirSync(path.dirname(blobPath(s)), { recursive: true });
+    fs.writeFileSync(blobPath(s), c);
+    return s;
+  };
+  const a = add(Buffer.from('payload one '.repeat(100)));
+  const b = add(Buffer.from('payload two '.repeat(100)));
+  const to = path.join(dir, 'media');
+  writeMedia({
+    to, hosts: [{ inventory: inventory('SRV-A'), plan: plan('SRV-A', [install(1, 'KB4499180', 'Windows6.0-KB4499180-x64.msu', a), install(2, 'KB4493471', 'Windows6.0-KB4493471-x64.msu', b)]) }],
+    blobPath, catalog: blobs, allowIncomplete: false, collectCmd: '@echo off\r\n', now: new Date('2026-11-23T10:00:00Z'),
+    signing: { keyPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa.key'), 'utf8'), certPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa-chain.pem'), 'utf8') },
+  });
+  const id = (JSON.parse(fs.readFileSync(path.join(to, 'hosts', 'SRV-A', 'plan.json'), 'utf8')) as { planId: string }).planId;
+  return { to, id };
+}
+
+function writeLog(to: string, id: string, lines: string[]): void {
+  const dir = path.join(to, 'results', 'SRV-A', id);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'result.log'), lines.map((l) => `${l}\r\n`).join(''));
+}
+
+const trust = () => ({ trust: loadTrustAnchors([fixturePath('pki', 'root.pem')]) });
+const run = (id: string) => `RUN plan=${id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t0`;
+const step1 = (id: string) => `RESULT plan=${id} script=release step=1 kb=KB4499180 action=install code=0 meaning=installed confirmed=yes how=cbs host=SRV-A time=t1`;
+/** step 2's RESULT line with these fields between action= and host= */
+const step2 = (id: string, fields: string) => `RESULT plan=${id} script=release step=2 kb=KB4493471 action=install ${fields} host=SRV-A time=t2`;
+const end = (id: string, status: string, code: number) => `END plan=${id} script=release status=${status} reason=- code=${code} host=SRV-A time=t9`;
+
+describe('reportMedia: result lines install.cmd does not write are not believed', () => {
+  test('an install step logged with a restart\'s meaning (reboot-done, reboot-requested) is not installed: only a restart step\'s line says that', () => {
+    for (const meaning of ['reboot-done', 'reboot-requested']) {
+      const m = medium();
+      writeLog(m.to, m.id, [run(m.id), step1(m.id), step2(m.id, `code=0 meaning=${meaning} confirmed=- how=-`), end(m.id, 'complete', 0)]);
+      const r = reportMedia(m.to, trust());
+      const s = r.hosts[0].steps[1];
+      // before: reboot-done made the install 'installed' without the host confirming it; the host 'complete', ok true
+      assert.equal(s.status, 'unconfirmed', meaning);
+      assert.match(s.explanation ?? '', /only on a restart step's line/, meaning);
+      assert.notEqual(r.hosts[0].status, 'complete', meaning);
+      assert.equal(r.ok, false, meaning);
+    }
+  });
+});
