@@ -64,6 +64,30 @@ export const SCRIPT_MEANINGS: Record<string, string> = {
   'needs-console': 'an executable with no known silent switches, run with /autoreboot: not run, since it may wait for an answer nobody gives; run install.cmd at the console without /autoreboot',
 };
 
+/**
+ * The lines install.cmd writes with its own meanings (`call :log WORD` in install.cmd.tmpl), by the
+ * action on the line, with the exit code written beside each: null for `-`, as no installer ran
+ * (S_CODE is `-` until one does). The restart a step asked for is logged as action restart, code 0.
+ * An installer's meaning is written only on an install line, with the code INSTALLER_EXIT_CODES
+ * gives it. Any other line is not one install.cmd writes (scriptWritesLine).
+ */
+export const SCRIPT_LINES: Record<string, Record<string, number | null>> = {
+  install: { 'payload-missing': null, 'hash-mismatch': null, 'needs-console': null, 'esu-not-activated': null, 'loop-guard': null, 'not-on-host': null, 'confirmed-on-host': 0 },
+  reboot: { 'reboot-requested': 0, 'reboot-done': 0, 'loop-guard': null },
+  restart: { 'reboot-done': 0, 'loop-guard': 0 },
+};
+
+/**
+ * Whether install.cmd writes a RESULT line with this action, meaning and exit code: one of its own
+ * (SCRIPT_LINES), or an installer's code with the meaning the exit code table gives it. Own keys
+ * only: the words come back from the host on the medium.
+ */
+export function scriptWritesLine(action: string, meaning: string, code: number | null): boolean {
+  const own = Object.hasOwn(SCRIPT_LINES, action) ? SCRIPT_LINES[action] : undefined;
+  if (own !== undefined && Object.hasOwn(own, meaning)) return own[meaning] === code;
+  return action === 'install' && code !== null && interpretExitCode(code).meaning === meaning;
+}
+
 /** What the reason on an END line of install.cmd means (`call :end STATUS REASON` in the template). */
 export const END_REASONS: Record<string, string> = {
   'not-elevated': 'install.cmd was not run as Administrator',

@@ -7,7 +7,7 @@ import type { TrustAnchor } from '../authenticode/trust';
 import { isIncompleteCause, isPlanGoal, type IncompleteCause } from '../planner/causes';
 import { goalQualifier, incompleteReasons } from '../planner/present';
 import type { HostInventory, HostPlan, PlanGoal, PlanStep } from '../planner/types';
-import { endReasonText, hex32, interpretExitCode, scriptMeaningText } from './exit-codes';
+import { endReasonText, hex32, interpretExitCode, scriptMeaningText, scriptWritesLine } from './exit-codes';
 import { MEDIA } from './layout';
 import { type MediaManifest } from './manifest';
 import { readManifest, signatureVerdict, type SignatureVerdict } from './media-integrity';
@@ -111,12 +111,6 @@ export interface ReportOptions {
 /** The meanings that say an update was installed (its `confirmed` decides whether it counts). */
 const INSTALLED = new Set(['installed', 'reboot-required', 'reboot-initiated', 'already-installed', 'confirmed-on-host']);
 const SKIPPED = new Set(['not-applicable']);
-/**
- * install.cmd's words for a restart: it writes them on a restart step's line (action reboot, or
- * restart once the restart asked for has happened), never on an install's. On an install step they
- * would make it count without the host confirming the update.
- */
-const RESTART_MEANINGS = new Set(['reboot-requested', 'reboot-done']);
 
 export function reportMedia(dir: string, options: ReportOptions): MediaReport {
   const root = path.resolve(dir);
@@ -201,13 +195,17 @@ function stepReport(s: PlanStep, results: ResultRecord[]): StepReport {
   return { ...base, status: stepStatus(r), code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation: explain(r), time: r.time };
 }
 
-/** A restart's meaning on an install step's line: install.cmd does not write it, so it is not believed. */
-function restartWordOnInstall(r: ResultRecord): boolean {
-  return r.action === 'install' && RESTART_MEANINGS.has(r.meaning);
+/**
+ * A line install.cmd does not write (an installer's meaning beside another code, a restart's word on
+ * an install step, the script's own word with a code it never writes beside it) says nothing about
+ * the host: it is not believed, whatever its confirmed= says.
+ */
+function believed(r: ResultRecord): boolean {
+  return scriptWritesLine(r.action, r.meaning, r.code);
 }
 
 function stepStatus(r: ResultRecord): StepStatus {
-  if (restartWordOnInstall(r)) return 'unconfirmed';
+  if (!believed(r)) return 'unconfirmed';
   if (r.meaning === 'reboot-requested') return 'restart-pending';
   if (r.meaning === 'reboot-done') return 'installed';
   if (SKIPPED.has(r.meaning)) return 'skipped';
@@ -220,18 +218,20 @@ function stepStatus(r: ResultRecord): StepStatus {
   return 'failed';
 }
 
-/** A result's meaning in words: the script's own, or its installer's exit code's when the line says what install.cmd writes for that code. */
+/** A believed result's meaning in words: the script's own, or its installer's exit code's. */
 function meaningText(r: ResultRecord): string {
-  const own = scriptMeaningText(r.meaning);
-  if (own !== undefined) return own;
-  if (r.action !== 'install' || r.code === null) return r.meaning;
-  const byCode = interpretExitCode(r.code);
-  return byCode.meaning === r.meaning ? byCode.explanation : `"${r.meaning}", which install.cmd does not write for exit code ${r.code}`;
+  return scriptMeaningText(r.meaning) ?? (r.code === null ? r.meaning : interpretExitCode(r.code).explanation);
+}
+
+/** Why a line is not believed: what it says, and what install.cmd writes for its exit code instead. */
+function notWrittenText(r: ResultRecord): string {
+  const instead = r.action === 'install' && r.code !== null ? ` (for exit code ${r.code} it writes "${interpretExitCode(r.code).meaning}")` : '';
+  return `install.cmd writes no ${r.action} line with "${r.meaning}" and exit code ${r.code ?? '-'}${instead}: not believed, the step is not counted`;
 }
 
 function explain(r: ResultRecord): string {
+  if (!believed(r)) return notWrittenText(r);
   const base = meaningText(r);
-  if (restartWordOnInstall(r)) return `${base}: install.cmd writes "${r.meaning}" only on a restart step's line, never for an install; not believed, and the host did not confirm the update`;
   if (SKIPPED.has(r.meaning)) return `${base}; NOT installed, though the plan says the host needs it (collect a new inventory and plan again)`;
   if (!INSTALLED.has(r.meaning)) return base;
   if (r.confirmed === 'yes') return `${base}; found on the host${r.how ? ` (${r.how})` : ''}`;

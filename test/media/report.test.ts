@@ -7,6 +7,8 @@ import { fixturePath, tempDir } from '../common.helpers';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { writeMedia } from '../../src/media/stage';
 import { reportMedia } from '../../src/media/report';
+import { installScriptTemplate } from '../../src/media/install-script';
+import { INSTALLER_EXIT_CODES, SCRIPT_LINES } from '../../src/media/exit-codes';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
 
 /**
@@ -77,9 +79,40 @@ describe('reportMedia: result lines install.cmd does not write are not believed'
       const s = r.hosts[0].steps[1];
       // before: reboot-done made the install 'installed' without the host confirming it; the host 'complete', ok true
       assert.equal(s.status, 'unconfirmed', meaning);
-      assert.match(s.explanation ?? '', /only on a restart step's line/, meaning);
+      assert.match(s.explanation ?? '', new RegExp(`install.cmd writes no install line with "${meaning}" and exit code 0 \\(for exit code 0 it writes "installed"\\): not believed`), meaning);
       assert.notEqual(r.hosts[0].status, 'complete', meaning);
       assert.equal(r.ok, false, meaning);
     }
   });
+
+  test('an install counts only when its exit code and meaning are a pair install.cmd writes: "installed" beside 1603 or a not-applicable code is not believed', () => {
+    for (const [code, meaning, endStatus] of [[1603, 'installed', 'stopped'], [-2145124329, 'installed', 'not-applicable'], [1603, 'confirmed-on-host', 'stopped'], [0, 'failed', 'complete']] as const) {
+      const m = medium();
+      writeLog(m.to, m.id, [run(m.id), step1(m.id), step2(m.id, `code=${code} meaning=${meaning} confirmed=yes how=cbs`), end(m.id, endStatus, 1)]);
+      const r = reportMedia(m.to, trust());
+      const s = r.hosts[0].steps[1];
+      // before: 'installed' (confirmed=yes was enough), the host 'complete', ok true (exit 0)
+      assert.equal(s.status, 'unconfirmed', `${code} ${meaning}`);
+      assert.match(s.explanation ?? '', new RegExp(`install.cmd writes no install line with "${meaning}" and exit code ${code} \\(for exit code ${code} it writes "\\S+"\\): not believed`), `${code} ${meaning}`);
+      assert.notEqual(r.hosts[0].status, 'complete', `${code} ${meaning}`);
+      assert.equal(r.ok, false, `${code} ${meaning}`);
+    }
+  });
+
+  test('the pairs install.cmd does write still count: each installed code of the exit code table, and confirmed-on-host with 0', () => {
+    const installing = INSTALLER_EXIT_CODES.filter((c) => c.presentAfter).map((c) => [c.code, c.meaning] as const);
+    for (const [code, meaning] of [...installing, [0, 'confirmed-on-host'] as const]) {
+      const m = medium();
+      writeLog(m.to, m.id, [run(m.id), step1(m.id), step2(m.id, `code=${code} meaning=${meaning} confirmed=yes how=cbs`), end(m.id, 'complete', 0)]);
+      const r = reportMedia(m.to, trust());
+      assert.deepEqual(r.hosts[0].steps.map((s) => s.status), ['installed', 'installed'], `${code} ${meaning}`);
+    }
+  });
+
+  test('SCRIPT_LINES names every word install.cmd logs itself (call :log WORD), and no other', () => {
+    const logged = new Set([...installScriptTemplate().matchAll(/call :log ([a-z0-9-]+)\r?$/gm)].map((x) => x[1]));
+    const listed = new Set(Object.values(SCRIPT_LINES).flatMap((byMeaning) => Object.keys(byMeaning)));
+    assert.deepEqual([...listed].sort(), [...logged].sort());
+  });
 });
+
