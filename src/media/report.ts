@@ -12,7 +12,7 @@ import { MEDIA } from './layout';
 import { type MediaManifest } from './manifest';
 import { readManifest, signatureVerdict, type SignatureVerdict } from './media-integrity';
 import { planIdOf } from './plan-identity';
-import { parseResultLog, type EndRecord, type ResultLog, type ResultRecord } from './result-log';
+import { parseResultLog, type EndRecord, type ResultLog, type ResultRecord, type RunRecord } from './result-log';
 
 /**
  * report: the result logs brought back on the medium, held against the plans staged on it.
@@ -70,8 +70,9 @@ export interface HostReport {
   planId: string | null;
   status: HostStatus;
   /**
-   * why the script refused or stopped, from its last END line; why the plan is not believed; or,
-   * for a finished incomplete plan, what it lacks (`planIncomplete` in words)
+   * why the script refused or stopped, from the END line that closed its last run; why the plan is
+   * not believed; for a finished incomplete plan, what it lacks (`planIncomplete` in words); or, when
+   * every step is done but the last run ended for a restart, that
    */
   reason: string | null;
   /** what the staged plan was made to reach (a --target plan's "complete" is complete for its targets only); null from an older cabferry */
@@ -144,12 +145,13 @@ function reportHost(root: string, name: string, manifest: MediaManifest, allowTe
   const notRun = runs.length === 0 && ends.length === 0;
   const { complete: planComplete, incomplete: planIncomplete } = stagedVerdict(plan);
   const testBuild = [...runs, ...ends, ...mine].some((r) => r.script === 'test');
-  const status = hostStatus(notRun, ends.at(-1), counts, steps.length, planComplete, testBuild && !allowTestBuild);
+  const closing = closingEnd(runs, mine, ends);
+  const status = hostStatus(notRun, closing, counts, steps.length, planComplete, testBuild && !allowTestBuild);
   return {
     host: plan.host,
     planId,
     status,
-    reason: hostReason(status, planIncomplete, ends.at(-1)),
+    reason: hostReason(status, planIncomplete, closing, counts),
     goal: plan.goal ?? null,
     planIncomplete,
     runs: runs.length,
@@ -164,9 +166,11 @@ function reportHost(root: string, name: string, manifest: MediaManifest, allowTe
 }
 
 /** What a host's status is said with: what a finished incomplete plan lacks, why a test build counts for nothing, else why the script refused or stopped. */
-function hostReason(status: HostStatus, planIncomplete: IncompleteCause[], end: EndRecord | undefined): string | null {
+function hostReason(status: HostStatus, planIncomplete: IncompleteCause[], end: EndRecord | null, counts: Record<StepStatus, number>): string | null {
   if (status === 'finished-incomplete-plan') return planIncomplete.length > 0 ? incompleteReasons({ incomplete: planIncomplete }).join('; ') : 'the plan was staged incomplete';
   if (status === 'test-build') return 'the results come from a script staged with --test-build, which honours test hooks (stand-in installers, hasher and host facts): they prove nothing about a real host';
+  // every step may be installed and found on the host, yet the run stopped for a restart: only the run after it ends complete
+  if (status === 'restart-pending' && counts['restart-pending'] === 0) return 'the last run of install.cmd ended asking for a restart: restart the host and run install.cmd again';
   return end?.reason ?? null;
 }
 
@@ -239,23 +243,37 @@ function explain(r: ResultRecord): string {
   return `${base}; NOT found on the host`;
 }
 
-function hostStatus(notRun: boolean, end: EndRecord | undefined, counts: Record<StepStatus, number>, total: number, planComplete: boolean, judgedAsTestBuild: boolean): HostStatus {
+/**
+ * The END line that closed this plan's last run: its last END, when no RUN or RESULT line of the
+ * plan comes after it in the log; null while the last run has not ended (install.cmd writes an END
+ * on every way out of a run that wrote a line, so none after the last line means it was cut off).
+ */
+function closingEnd(runs: RunRecord[], results: ResultRecord[], ends: EndRecord[]): EndRecord | null {
+  const end = ends.at(-1);
+  if (end === undefined) return null;
+  const lastLine = [...runs, ...results].reduce((n, r) => Math.max(n, r.line), 0);
+  return end.line > lastLine ? end : null;
+}
+
+function hostStatus(notRun: boolean, end: EndRecord | null, counts: Record<StepStatus, number>, total: number, planComplete: boolean, judgedAsTestBuild: boolean): HostStatus {
   // a test build's results prove nothing about a real host, whatever its steps say
   if (judgedAsTestBuild) return 'test-build';
   if (notRun) return 'not-run';
-  // A plan without steps has no result line to judge: only a run that got through install.cmd's
-  // checks of the host (its name, architecture, Windows version and build, and the updates the plan
-  // took as installed) and ended complete says the host is what the plan took it for. Refused or
-  // stopped, such a run proves nothing.
-  const stepsJudged = total > 0 || end?.status === 'complete';
-  if (stepsJudged && counts.installed === total) return planComplete ? 'complete' : 'finished-incomplete-plan';
+  // Only a run that ended complete says install.cmd got through every step and found each update
+  // on the host: steps all installed with the last run ended for a restart (a last step's 3010), or
+  // not ended at all, are not a finished host. A plan without steps has no result line to judge:
+  // such a run also got through install.cmd's checks of the host (its name, architecture, Windows
+  // version and build, and the updates the plan took as installed). Refused or stopped, it proves nothing.
+  if (end?.status === 'complete' && counts.installed === total) return planComplete ? 'complete' : 'finished-incomplete-plan';
   // the planner planned the update because the host lacks it; "does not apply" leaves it lacking
-  if (stepsJudged && counts.installed + counts.skipped === total) return 'not-applicable';
-  if (end?.status === 'refused') return 'refused';
-  if (counts.failed > 0 && end?.status === 'stopped') return 'failed';
-  if (end?.status === 'restart' || counts['restart-pending'] > 0) return 'restart-pending';
-  if (end?.status === 'stopped') return 'failed';
-  if (counts.unconfirmed > 0 && counts['not-reached'] === 0) return 'unconfirmed';
+  // (install.cmd ends such a run not-applicable)
+  if ((end?.status === 'not-applicable' || end?.status === 'complete') && counts.skipped > 0 && counts.installed + counts.skipped === total) return 'not-applicable';
+  if (end === null) return 'in-progress';
+  if (end.status === 'refused') return 'refused';
+  if (counts.failed > 0 && end.status === 'stopped') return 'failed';
+  if (end.status === 'restart' || counts['restart-pending'] > 0) return 'restart-pending';
+  if (end.status === 'stopped') return 'failed';
+  if (end.status === 'unconfirmed' || (counts.unconfirmed > 0 && counts['not-reached'] === 0)) return 'unconfirmed';
   return 'in-progress';
 }
 

@@ -116,3 +116,49 @@ describe('reportMedia: result lines install.cmd does not write are not believed'
   });
 });
 
+describe('reportMedia: a host is complete only when its last run ended complete', () => {
+  test('the last step returned 3010 and the run ended "restart": the host waits for a restart, it is not complete', () => {
+    const m = medium();
+    writeLog(m.to, m.id, [run(m.id), step1(m.id), step2(m.id, 'code=3010 meaning=reboot-required confirmed=yes how=qfe'), end(m.id, 'restart', 3010)]);
+    const r = reportMedia(m.to, trust());
+    // before: 'complete', ok true, although install.cmd's last word was status=restart
+    assert.deepEqual(r.hosts[0].steps.map((s) => s.status), ['installed', 'installed']);
+    assert.equal(r.hosts[0].status, 'restart-pending');
+    assert.match(r.hosts[0].reason ?? '', /ended asking for a restart/);
+    assert.equal(r.ok, false);
+  });
+
+  test('the run after that restart ends complete, as install.cmd writes it (the restart logged, then END complete): complete', () => {
+    const m = medium();
+    writeLog(m.to, m.id, [
+      run(m.id), step1(m.id), step2(m.id, 'code=3010 meaning=reboot-required confirmed=yes how=qfe'), end(m.id, 'restart', 3010),
+      run(m.id),
+      `RESULT plan=${m.id} script=release step=2 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=- host=SRV-A time=t10`,
+      end(m.id, 'complete', 0),
+    ]);
+    const r = reportMedia(m.to, trust());
+    assert.deepEqual([r.hosts[0].status, r.ok], ['complete', true]);
+  });
+
+  test('no END line after the last line of the plan: the last run was cut off, the host is in progress', () => {
+    for (const tail of [[] as string[], ['RUN'], ['RESULT']]) {
+      const m = medium();
+      const lines = [run(m.id), step1(m.id), step2(m.id, 'code=0 meaning=installed confirmed=yes how=cbs')];
+      // an END complete written before the last step's line, or before a new run started
+      if (tail.length === 0) lines.splice(2, 0, end(m.id, 'complete', 0));
+      else lines.push(end(m.id, 'complete', 0), tail[0] === 'RUN' ? run(m.id) : step1(m.id));
+      writeLog(m.to, m.id, lines);
+      const r = reportMedia(m.to, trust());
+      assert.deepEqual([r.hosts[0].status, r.hosts[0].reason, r.ok], ['in-progress', null, false], tail.join());
+    }
+  });
+
+  test('a later run that stopped or was refused is the host\'s last word: not complete', () => {
+    for (const [status, expected] of [['stopped', 'failed'], ['refused', 'refused'], ['unconfirmed', 'unconfirmed']] as const) {
+      const m = medium();
+      writeLog(m.to, m.id, [run(m.id), step1(m.id), step2(m.id, 'code=0 meaning=installed confirmed=yes how=cbs'), end(m.id, 'complete', 0), end(m.id, status, 1)]);
+      assert.equal(reportMedia(m.to, trust()).hosts[0].status, expected, status);
+    }
+  });
+});
+

@@ -71,7 +71,7 @@ function writeResults(media: string): void {
     'END status=restart reason=- code=3010 host=SRV-A time=2026-12-02T08:09:42',
     'RUN host=SRV-A build=6003 arch=amd64 hasher=certutil autoreboot=1 time=2026-12-02T08:13:00',
     'RESULT step=5 kb=- action=reboot code=0 meaning=reboot-done host=SRV-A time=2026-12-02T08:13:01',
-    'END status=done reason=- code=0 host=SRV-A time=2026-12-02T08:13:02',
+    'END status=complete reason=- code=0 host=SRV-A time=2026-12-02T08:13:02',
   ]);
   writeLog(media, 'SRV-B', [
     'RUN host=SRV-B build=6002 arch=x86 hasher=dotnet autoreboot=0 time=2026-12-02T09:00:00',
