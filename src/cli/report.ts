@@ -58,7 +58,7 @@ function reportText(r: MediaReport): string {
       const why = s.status === 'installed' || s.status === 'not-reached' ? '' : ` — ${p(s.explanation)}`;
       lines.push(`  ${String(s.n).padStart(2)}  ${s.status.padEnd(15)} ${what}${code}${why}`);
     }
-    if (h.unmatchedLines > 0) lines.push(`  ${h.unmatchedLines} result line(s) in this plan's log match no planned step or carry another plan id: not counted`);
+    if (h.unmatchedLines > 0) lines.push(`  ${h.unmatchedLines} line(s) in this plan's log match no planned step or carry another plan id or another host: not counted`);
     for (const e of h.history) {
       lines.push(`  history: ${e.planId === null ? 'a plan without id (older cabferry)' : `plan ${e.planId}`} in ${p(e.path)}: ${e.runs} run(s)${e.lastRun ? `, last ${p(e.lastRun)}` : ''}; found on the host then: ${e.confirmedInstalled.map(p).join(', ') || 'nothing recorded'} — not counted for the staged plan`);
     }

@@ -86,7 +86,10 @@ export interface HostReport {
   steps: StepReport[];
   counts: Record<StepStatus, number>;
   unreadableLines: number;
-  /** result lines in this plan's log that carry another plan id, or a step/KB/action the plan does not have */
+  /**
+   * lines in this plan's log not counted for it: result lines that carry another plan id or a
+   * step/KB/action the plan does not have, and lines of this plan that name another host than the plan's
+   */
   unmatchedLines: number;
   history: PlanResults[];
 }
@@ -135,16 +138,21 @@ function reportHost(root: string, name: string, manifest: MediaManifest, allowTe
   }
   const { plan, planId } = staged as { plan: HostPlan; planId: string };
   const log = readLog(root, path.join(root, MEDIA.results, name, planId, 'result.log'));
-  const mine = (log?.results ?? []).filter((r) => r.plan === planId);
+  const ofPlan = (r: { plan: string | null }) => r.plan === planId;
+  const counted = (r: { plan: string | null; host: string }) => ofPlan(r) && sameHost(r.host, plan.host);
+  const mine = (log?.results ?? []).filter(counted);
   const steps = plan.steps.map((s) => stepReport(s, mine));
   const matched = mine.filter((r) => plan.steps.some((s) => recordMatches(s, r)));
   const counts = emptyCounts();
   for (const s of steps) counts[s.status]++;
-  const runs = (log?.runs ?? []).filter((r) => r.plan === planId);
-  const ends = (log?.ends ?? []).filter((e) => e.plan === planId);
+  const runs = (log?.runs ?? []).filter(counted);
+  const ends = (log?.ends ?? []).filter(counted);
   const notRun = runs.length === 0 && ends.length === 0;
   const { complete: planComplete, incomplete: planIncomplete } = stagedVerdict(plan);
-  const testBuild = [...runs, ...ends, ...mine].some((r) => r.script === 'test');
+  // any line of the plan marks a test build, whichever host it names: the mark can only make the host count for less
+  const testBuild = [...(log?.runs ?? []), ...(log?.ends ?? []), ...(log?.results ?? [])].some((r) => ofPlan(r) && r.script === 'test');
+  // RUN and END lines of this plan that name another host are not counted either, and said to be so
+  const foreign = [...(log?.runs ?? []), ...(log?.ends ?? [])].filter((r) => ofPlan(r) && !counted(r)).length;
   const closing = closingEnd(runs, mine, ends);
   const status = hostStatus(notRun, closing, counts, steps.length, planComplete, testBuild && !allowTestBuild);
   return {
@@ -160,7 +168,7 @@ function reportHost(root: string, name: string, manifest: MediaManifest, allowTe
     steps,
     counts,
     unreadableLines: log?.unreadable.length ?? 0,
-    unmatchedLines: (log?.results.length ?? 0) - matched.length,
+    unmatchedLines: (log?.results.length ?? 0) - matched.length + foreign,
     history,
   };
 }
@@ -183,6 +191,15 @@ export function hostReasonText(reason: string): string {
 /** What "complete" is measured against, beside a complete host's status (a --target plan's): empty for every other status. */
 export function completeQualifier(h: Pick<HostReport, 'status' | 'goal'>): string {
   return h.status === 'complete' ? goalQualifier(h.goal) : '';
+}
+
+/**
+ * Whether a line's host= is the plan's host. install.cmd writes the plan's host name into every
+ * line, after checking that it is the computer's name (%COMPUTERNAME%, compared as cmd's if /i does):
+ * a line naming another host was not written by this plan's script on its host.
+ */
+function sameHost(lineHost: string, planHost: string): boolean {
+  return lineHost.toLowerCase() === planHost.toLowerCase();
 }
 
 /** A result belongs to a planned step when step number, action and KB agree (a reboot step's restart record included). */
@@ -408,7 +425,10 @@ export function resultsOnMedium(root: string, host: string): PlanResults[] {
   visit(hostDir, 0);
   const out: PlanResults[] = [];
   for (const file of logs.sort()) {
-    const log = parseResultLog(readMediumFile(root, file, MAX_RESULT_LOG_BYTES, 'result.log').toString('latin1'));
+    const all = parseResultLog(readMediumFile(root, file, MAX_RESULT_LOG_BYTES, 'result.log').toString('latin1'));
+    // what another host's lines say is not this host's history
+    const ofHost = <T extends { host: string }>(records: T[]): T[] => records.filter((r) => sameHost(r.host, host));
+    const log = { runs: ofHost(all.runs), results: ofHost(all.results), ends: ofHost(all.ends) };
     const ids = new Set([...log.runs, ...log.results, ...log.ends].map((r) => r.plan));
     if (ids.size === 0) ids.add(null);
     for (const planId of ids) {

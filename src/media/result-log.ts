@@ -9,7 +9,10 @@
  * the host lists the update (yes, pending = installed but a restart is outstanding, no, n/a,
  * - when nothing was installed), `how` where it was found (cbs, qfe, -).
  * `time` is last because %DATE% %TIME% (used where wmic cannot tell the time) contains spaces.
- * Logs of earlier versions have no plan=; their lines read with plan null.
+ * Logs of earlier versions have no plan= and no script= (both came in one release); their lines
+ * read with plan null. A line install.cmd cannot have written is unreadable, not read in part: a key
+ * twice (the last would win: "meaning=failed … meaning=installed"), plan= without script= or the
+ * reverse, a code or step that is not a decimal number as cmd.exe prints it.
  */
 
 export type Confirmation = 'yes' | 'pending' | 'no' | 'n/a' | null;
@@ -29,14 +32,22 @@ export interface ResultLog {
 
 const LINE = /^(RUN|RESULT|END) (.*?)(?: time=(.*))?$/;
 
-function fields(text: string): Map<string, string> {
+/** The key=value fields of a line; null when a key appears twice (install.cmd writes each once). */
+function fields(text: string): Map<string, string> | null {
   const map = new Map<string, string>();
   for (const part of text.split(' ')) {
     const eq = part.indexOf('=');
-    if (eq > 0) map.set(part.slice(0, eq), part.slice(eq + 1));
+    if (eq <= 0) continue;
+    const key = part.slice(0, eq);
+    if (map.has(key)) return null;
+    map.set(key, part.slice(eq + 1));
   }
   return map;
 }
+
+/** A number as cmd.exe prints %errorlevel% or a step number: decimal, no sign but a minus, no leading zero. */
+const DECIMAL = /^(?:0|-?[1-9][0-9]*)$/;
+const decimal = (v: string | undefined): number | null => (v !== undefined && DECIMAL.test(v) ? Number(v) : null);
 
 const dash = (v: string | undefined): string | null => (v === undefined || v === '-' || v === '' ? null : v);
 
@@ -49,15 +60,17 @@ export function parseResultLog(text: string): ResultLog {
     const m = LINE.exec(trimmed);
     if (!m) { log.unreadable.push({ line, text: trimmed }); return; }
     const f = fields(m[2]);
+    // plan= and script= came in one release of install.cmd: a line with one of them is no line it wrote
+    if (f === null || f.has('plan') !== f.has('script')) { log.unreadable.push({ line, text: trimmed }); return; }
     const stamp: Stamp = { plan: dash(f.get('plan')), script: dash(f.get('script')), host: f.get('host') ?? '', time: (m[3] ?? '').trim(), line };
     const rawCode = f.get('code');
-    const code = rawCode === undefined || rawCode === '-' ? null : Number(rawCode);
-    if (code !== null && !Number.isInteger(code)) { log.unreadable.push({ line, text: trimmed }); return; }
+    const code = rawCode === undefined || rawCode === '-' ? null : decimal(rawCode);
+    if (rawCode !== undefined && rawCode !== '-' && code === null) { log.unreadable.push({ line, text: trimmed }); return; }
     if (m[1] === 'RUN') {
       log.runs.push({ ...stamp, build: f.get('build') ?? '', arch: f.get('arch') ?? '', hasher: f.get('hasher') ?? '', autoreboot: f.get('autoreboot') === '1' });
     } else if (m[1] === 'RESULT') {
-      const step = Number(f.get('step'));
-      if (!Number.isInteger(step) || !f.get('meaning')) { log.unreadable.push({ line, text: trimmed }); return; }
+      const step = decimal(f.get('step'));
+      if (step === null || !f.get('meaning')) { log.unreadable.push({ line, text: trimmed }); return; }
       log.results.push({ ...stamp, step, kb: dash(f.get('kb')), action: f.get('action') ?? '', code, meaning: f.get('meaning') ?? '', confirmed: confirmation(f.get('confirmed')), how: dash(f.get('how')) });
     } else {
       log.ends.push({ ...stamp, status: f.get('status') ?? '', reason: dash(f.get('reason')), code: code ?? 0 });

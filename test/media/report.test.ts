@@ -3,10 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixturePath, tempDir } from '../common.helpers';
+import { fixturePath, runCli, tempDir } from '../common.helpers';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { writeMedia } from '../../src/media/stage';
 import { reportMedia } from '../../src/media/report';
+import { parseResultLog } from '../../src/media/result-log';
 import { installScriptTemplate } from '../../src/media/install-script';
 import { INSTALLER_EXIT_CODES, SCRIPT_LINES } from '../../src/media/exit-codes';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
@@ -159,6 +160,57 @@ describe('reportMedia: a host is complete only when its last run ended complete'
       writeLog(m.to, m.id, [run(m.id), step1(m.id), step2(m.id, 'code=0 meaning=installed confirmed=yes how=cbs'), end(m.id, 'complete', 0), end(m.id, status, 1)]);
       assert.equal(reportMedia(m.to, trust()).hosts[0].status, expected, status);
     }
+  });
+});
+
+describe('reportMedia: a line is read whole, and for the host that wrote it', () => {
+  test('a RESULT line with a key twice ("meaning=failed … meaning=installed confirmed=yes") is unreadable, not read as its last duplicate', () => {
+    const m = medium();
+    writeLog(m.to, m.id, [
+      run(m.id), step1(m.id),
+      step2(m.id, 'code=0 meaning=failed confirmed=no how=- meaning=installed confirmed=yes'),
+      end(m.id, 'complete', 0),
+    ]);
+    const r = reportMedia(m.to, trust());
+    // before: the last duplicate won, step 2 'installed', host 'complete', ok true
+    assert.deepEqual(r.hosts[0].steps.map((s) => s.status), ['installed', 'not-reached']);
+    assert.equal(r.hosts[0].unreadableLines, 1);
+    assert.notEqual(r.hosts[0].status, 'complete');
+    assert.equal(r.ok, false);
+  });
+
+  test('lines install.cmd cannot have written are unreadable: plan= without script= (both came in one release), a code or step not in cmd.exe\'s decimal form', () => {
+    const id = 'a'.repeat(64);
+    const lines = [
+      `RESULT plan=${id} step=2 kb=KB1 action=install code=0 meaning=installed confirmed=yes how=cbs host=H time=t`,
+      `RESULT script=release step=2 kb=KB1 action=install code=0 meaning=installed confirmed=yes how=cbs host=H time=t`,
+      `RESULT plan=${id} script=release step=2 kb=KB1 action=install code= meaning=installed confirmed=yes how=cbs host=H time=t`,
+      `RESULT plan=${id} script=release step=2 kb=KB1 action=install code=0x0 meaning=installed confirmed=yes how=cbs host=H time=t`,
+      `RESULT plan=${id} script=release step=02 kb=KB1 action=install code=0 meaning=installed confirmed=yes how=cbs host=H time=t`,
+      `END plan=${id} status=complete reason=- code=0 host=H time=t`,
+    ];
+    const log = parseResultLog(lines.join('\r\n'));
+    assert.deepEqual(log.unreadable.map((u) => u.line), [1, 2, 3, 4, 5, 6]);
+    // an older script's line (no plan=, no script=) still reads, with plan null
+    const old = parseResultLog('RESULT step=1 kb=KB1 action=install code=-2145124329 meaning=not-applicable host=H time=t\r\n');
+    assert.deepEqual([old.unreadable.length, old.results[0].plan, old.results[0].code], [0, null, -2145124329]);
+  });
+
+  test('lines of the plan that name another host are not counted for the plan\'s host, and are said to be so; the host= is compared as Windows does, ignoring case', () => {
+    const m = medium();
+    const other = (l: string) => l.replace('host=SRV-A', 'host=SRV-OTHER');
+    writeLog(m.to, m.id, [run(m.id), other(step1(m.id)), other(step2(m.id, 'code=0 meaning=installed confirmed=yes how=cbs')), other(end(m.id, 'complete', 0))]);
+    const r = reportMedia(m.to, trust());
+    // before: host= was never compared with the plan's host: 'complete', ok true
+    assert.deepEqual(r.hosts[0].steps.map((s) => s.status), ['not-reached', 'not-reached']);
+    assert.deepEqual([r.hosts[0].status, r.hosts[0].unmatchedLines, r.ok], ['in-progress', 3, false]);
+    const cli = runCli(['report', m.to, '--trust', fixturePath('pki', 'root.pem')]);
+    assert.match(cli.stdout, /3 line\(s\) in this plan's log match no planned step or carry another plan id or another host: not counted/);
+
+    const lower = medium();
+    const low = (l: string) => l.replace('host=SRV-A', 'host=srv-a');
+    writeLog(lower.to, lower.id, [low(run(lower.id)), low(step1(lower.id)), low(step2(lower.id, 'code=0 meaning=installed confirmed=yes how=cbs')), low(end(lower.id, 'complete', 0))]);
+    assert.equal(reportMedia(lower.to, trust()).hosts[0].status, 'complete');
   });
 });
 

@@ -170,7 +170,7 @@ function hostSection(h: HostReport): string {
     ['Runs of install.cmd', `${h.runs}${h.lastRun ? `, last started ${escapeHtml(h.lastRun)}` : ''}`],
     ...(h.testBuild ? [['Script', '<span class="bad">TEST BUILD</span> (staged with --test-build: these results prove nothing about a real host)'] as [string, string]] : []),
     ...(h.unreadableLines > 0 ? [['Unreadable log lines', `<span class="bad">${h.unreadableLines}</span> (not counted as progress)`] as [string, string]] : []),
-    ...(h.unmatchedLines > 0 ? [['Lines of no staged step', `<span class="bad">${h.unmatchedLines}</span> (another plan id, or a step, KB or action this plan does not have: not counted)`] as [string, string]] : []),
+    ...(h.unmatchedLines > 0 ? [['Lines of no staged step', `<span class="bad">${h.unmatchedLines}</span> (another plan id or another host, or a step, KB or action this plan does not have: not counted)`] as [string, string]] : []),
   ]));
   if (h.steps.length === 0) out.push('<p>The plan for this host has no steps.</p>');
   else {
