@@ -32,10 +32,13 @@ export type StepStatus = 'installed' | 'skipped' | 'failed' | 'restart-pending' 
  * not apply, so the host does not have an update its plan says it needs. `test-build`: the results
  * come from a script staged with --test-build, whose installers, hasher and host facts may be test
  * stand-ins: whatever its steps say, they prove nothing about a real host (judged as real only
- * with allowTestBuild, for cabferry's own tests).
+ * with allowTestBuild, for cabferry's own tests). `plan-unproven`: what would be `complete`, on a
+ * medium whose plans are not proven (a signature that does not verify, or none and no --allow-unsigned):
+ * the steps are those of a plan.json nobody vouches for, so the results cannot be measured against
+ * the plan that was staged.
  */
 export type HostStatus =
-  | 'complete' | 'finished-incomplete-plan' | 'not-applicable' | 'test-build' | 'restart-pending' | 'failed' | 'refused' | 'in-progress' | 'unconfirmed' | 'not-run' | 'plan-altered';
+  | 'complete' | 'finished-incomplete-plan' | 'not-applicable' | 'test-build' | 'restart-pending' | 'failed' | 'refused' | 'in-progress' | 'unconfirmed' | 'not-run' | 'plan-altered' | 'plan-unproven';
 
 export interface StepReport {
   n: number;
@@ -123,11 +126,11 @@ export function reportMedia(dir: string, options: ReportOptions): MediaReport {
     throw inputError('MEDIA_SYMLINK', `${MEDIA.hosts}/ or ${MEDIA.results}/ is a symbolic link: a medium cabferry staged has none; not read`, { file: root });
   }
   const integrity = signatureVerdict(root, bytes, options);
-  const hosts = manifest.hosts.map((h) => reportHost(root, h.name, manifest, options.allowTestBuild === true));
+  const hosts = manifest.hosts.map((h) => reportHost(root, h.name, manifest, options.allowTestBuild === true, integrity));
   return { dir: root, integrity, hosts, ok: integrity.proven && hosts.length > 0 && hosts.every((h) => h.status === 'complete') };
 }
 
-function reportHost(root: string, name: string, manifest: MediaManifest, allowTestBuild: boolean): HostReport {
+function reportHost(root: string, name: string, manifest: MediaManifest, allowTestBuild: boolean, integrity: SignatureVerdict): HostReport {
   const staged = readStagedPlan(root, name, manifest);
   const history = resultsOnMedium(root, name).filter((r) => staged.planId === null || r.planId !== staged.planId);
   if (staged.plan === null) {
@@ -154,12 +157,12 @@ function reportHost(root: string, name: string, manifest: MediaManifest, allowTe
   // RUN and END lines of this plan that name another host are not counted either, and said to be so
   const foreign = [...(log?.runs ?? []), ...(log?.ends ?? [])].filter((r) => ofPlan(r) && !counted(r)).length;
   const closing = closingEnd(runs, mine, ends);
-  const status = hostStatus(notRun, closing, counts, steps.length, planComplete, testBuild && !allowTestBuild);
+  const status = hostStatus(notRun, closing, counts, steps.length, planComplete, testBuild && !allowTestBuild, integrity.proven);
   return {
     host: plan.host,
     planId,
     status,
-    reason: hostReason(status, planIncomplete, closing, counts),
+    reason: hostReason(status, planIncomplete, closing, counts, integrity),
     goal: plan.goal ?? null,
     planIncomplete,
     runs: runs.length,
@@ -174,7 +177,8 @@ function reportHost(root: string, name: string, manifest: MediaManifest, allowTe
 }
 
 /** What a host's status is said with: what a finished incomplete plan lacks, why a test build counts for nothing, else why the script refused or stopped. */
-function hostReason(status: HostStatus, planIncomplete: IncompleteCause[], end: EndRecord | null, counts: Record<StepStatus, number>): string | null {
+function hostReason(status: HostStatus, planIncomplete: IncompleteCause[], end: EndRecord | null, counts: Record<StepStatus, number>, integrity: SignatureVerdict): string | null {
+  if (status === 'plan-unproven') return `every step of the plan.json on the medium is done and found on the host, but the medium does not prove that plan is the one staged (${integrity.reason ?? integrity.status})`;
   if (status === 'finished-incomplete-plan') return planIncomplete.length > 0 ? incompleteReasons({ incomplete: planIncomplete }).join('; ') : 'the plan was staged incomplete';
   if (status === 'test-build') return 'the results come from a script staged with --test-build, which honours test hooks (stand-in installers, hasher and host facts): they prove nothing about a real host';
   // every step may be installed and found on the host, yet the run stopped for a restart: only the run after it ends complete
@@ -272,7 +276,7 @@ function closingEnd(runs: RunRecord[], results: ResultRecord[], ends: EndRecord[
   return end.line > lastLine ? end : null;
 }
 
-function hostStatus(notRun: boolean, end: EndRecord | null, counts: Record<StepStatus, number>, total: number, planComplete: boolean, judgedAsTestBuild: boolean): HostStatus {
+function hostStatus(notRun: boolean, end: EndRecord | null, counts: Record<StepStatus, number>, total: number, planComplete: boolean, judgedAsTestBuild: boolean, plansProven: boolean): HostStatus {
   // a test build's results prove nothing about a real host, whatever its steps say
   if (judgedAsTestBuild) return 'test-build';
   if (notRun) return 'not-run';
@@ -281,7 +285,11 @@ function hostStatus(notRun: boolean, end: EndRecord | null, counts: Record<StepS
   // not ended at all, are not a finished host. A plan without steps has no result line to judge:
   // such a run also got through install.cmd's checks of the host (its name, architecture, Windows
   // version and build, and the updates the plan took as installed). Refused or stopped, it proves nothing.
-  if (end?.status === 'complete' && counts.installed === total) return planComplete ? 'complete' : 'finished-incomplete-plan';
+  if (end?.status === 'complete' && counts.installed === total) {
+    if (!planComplete) return 'finished-incomplete-plan';
+    // complete against what? Only a proven plan says what the host was to get
+    return plansProven ? 'complete' : 'plan-unproven';
+  }
   // the planner planned the update because the host lacks it; "does not apply" leaves it lacking
   // (install.cmd ends such a run not-applicable)
   if ((end?.status === 'not-applicable' || end?.status === 'complete') && counts.skipped > 0 && counts.installed + counts.skipped === total) return 'not-applicable';

@@ -214,3 +214,50 @@ describe('reportMedia: a line is read whole, and for the host that wrote it', ()
   });
 });
 
+describe('reportMedia: no host is complete against plans the medium does not prove', () => {
+  /** SRV-A's log of a run that did everything, ended complete */
+  const done = (m: { to: string; id: string }) => writeLog(m.to, m.id, [run(m.id), step1(m.id), step2(m.id, 'code=0 meaning=installed confirmed=yes how=cbs'), end(m.id, 'complete', 0)]);
+
+  test('an invalid signature, an unsigned medium without --allow-unsigned, no trust anchor: the host is plan-unproven, never complete, in the report, --json and the fleet page', () => {
+    const cases: [string, (m: { to: string }) => void, string[]][] = [
+      ['invalid signature', (m) => fs.appendFileSync(path.join(m.to, 'manifest.json'), ' '), ['--trust', fixturePath('pki', 'root.pem')]],
+      ['unsigned', (m) => fs.rmSync(path.join(m.to, 'manifest.json.p7s')), ['--trust', fixturePath('pki', 'root.pem')]],
+      ['untrusted root', () => undefined, ['--trust', fixturePath('pki', 'other-root.pem')]],
+    ];
+    for (const [what, spoil, args] of cases) {
+      const m = medium();
+      done(m);
+      spoil(m);
+      const out = path.join(path.dirname(m.to), 'fleet.html');
+      const text = runCli(['report', m.to, ...args, '--html', out]);
+      // before: 'SRV-A: complete', hosts[].status 'complete', and SRV-A under Complete on the page with no word of the signature
+      assert.equal(text.status, 1, `${what}: ${text.stderr}`);
+      assert.match(text.stdout, /^PLANS NOT PROVEN: /, what);
+      assert.match(text.stdout, /\nSRV-A: plan-unproven \(every step of the plan\.json on the medium is done and found on the host, but the medium does not prove that plan is the one staged \(.+\)\) — 2 installed/, what);
+      const json = runCli(['report', m.to, ...args, '--json']);
+      assert.equal(json.status, 1, what);
+      const doc = JSON.parse(json.stdout) as { ok: boolean; integrity: { proven: boolean }; hosts: { status: string }[] };
+      assert.deepEqual([doc.ok, doc.integrity.proven, doc.hosts[0].status], [false, false, 'plan-unproven'], what);
+      const html = fs.readFileSync(out, 'utf8');
+      const top = html.slice(html.indexOf('<body>'), html.indexOf('<h2>'));
+      assert.match(top, /<p class="warn">PLANS NOT PROVEN: /, what);
+      assert.match(top, /PLANS NOT PROVEN: no host can be called complete/, what);
+      assert.doesNotMatch(top, /not every host is complete/, what);
+      assert.match(html, /<tr><td>Complete<\/td><td class="num">0<\/td>/, what);
+      assert.match(html, /<tr><td>Finished, not complete<\/td><td class="num">1<\/td><td>SRV-A<\/td>/, what);
+    }
+  });
+
+  test('the same results on the medium as signed, or unsigned with --allow-unsigned: complete, and the page says why the plans are believed', () => {
+    const m = medium();
+    done(m);
+    const out = path.join(path.dirname(m.to), 'fleet.html');
+    const signed = runCli(['report', m.to, '--trust', fixturePath('pki', 'root.pem'), '--html', out]);
+    assert.equal(signed.status, 0, signed.stdout);
+    assert.match(fs.readFileSync(out, 'utf8'), /<th scope="row">Plans<\/th><td><span class="ok">proven<\/span>: the manifest's signature verifies, signed by /);
+    fs.rmSync(path.join(m.to, 'manifest.json.p7s'));
+    const unsigned = reportMedia(m.to, { trust: null, allowUnsigned: true });
+    assert.deepEqual([unsigned.hosts[0].status, unsigned.ok], ['complete', true]);
+  });
+});
+

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { describeIoError, internalError } from '../../errors';
 import { writeFileAtomic } from '../files';
+import type { SignatureVerdict } from '../media-integrity';
 import { completeQualifier, hostReasonText, type HostReport, type HostStatus, type MediaReport, type PlanResults, type StepReport, type StepStatus } from '../report';
 import { escapeHtml, textOr } from './escape';
 import { factsTable, htmlDocument, statusBadge, table } from './page';
@@ -20,7 +21,7 @@ export interface FleetPageOptions {
 /** How the page groups hosts; every HostStatus falls in exactly one group. */
 const GROUPS: { label: string; statuses: HostStatus[] }[] = [
   { label: 'Complete', statuses: ['complete'] },
-  { label: 'Finished, not complete', statuses: ['finished-incomplete-plan', 'not-applicable'] },
+  { label: 'Finished, not complete', statuses: ['finished-incomplete-plan', 'not-applicable', 'plan-unproven'] },
   { label: 'Waiting for a restart', statuses: ['restart-pending'] },
   { label: 'Failed or refused', statuses: ['failed', 'refused', 'unconfirmed', 'plan-altered', 'test-build'] },
   { label: 'Started, not finished', statuses: ['in-progress'] },
@@ -39,6 +40,7 @@ const HOST_STATUS_TEXT: Record<HostStatus, string> = {
   unconfirmed: 'installers reported success the host does not confirm',
   'plan-altered': 'plan on the medium is not the staged one',
   'test-build': 'results of a TEST BUILD script: they prove nothing about a real host',
+  'plan-unproven': 'every step done, but the medium does NOT PROVE its plan: not known to be complete',
 };
 
 /** What install.cmd found on the host after the installer (the result log's confirmed=). */
@@ -71,11 +73,13 @@ const CHART: { status: StepStatus; colour: string }[] = [
 export function renderFleetPage(report: MediaReport, options: FleetPageOptions): string {
   const body = [
     '<h1>cabferry fleet report</h1>',
+    ...(report.integrity.proven ? [] : [`<p class="warn">${escapeHtml(unprovenText(report.integrity))}</p>`]),
     factsTable([
       ['Medium', escapeHtml(report.dir)],
       ['Written', escapeHtml(options.generatedAt)],
+      ['Plans', plansText(report.integrity)],
       ['Hosts', String(report.hosts.length)],
-      ['Verdict', report.ok ? '<span class="ok">every host complete</span>' : '<span class="bad">not every host is complete</span>'],
+      ['Verdict', verdictText(report)],
     ]),
     '<h2>Fleet</h2>',
     groupsTable(report.hosts),
@@ -84,6 +88,23 @@ export function renderFleetPage(report: MediaReport, options: FleetPageOptions):
     `<p class="foot">Written by cabferry ${escapeHtml(options.cabferryVersion)} from the result logs under results\\ on the medium and the plans under hosts\\. A step counts as installed only when its host logged an installer result that means installed and install.cmd found the update on the host.</p>`,
   ].join('\n');
   return htmlDocument(`cabferry fleet report: ${report.hosts.length} host(s)`, body);
+}
+
+/** The integrity verdict first: every host's state below is measured against the plans it vouches for. */
+function unprovenText(i: SignatureVerdict): string {
+  return `PLANS NOT PROVEN: ${i.reason ?? i.status}. The plan files on this medium may not be the ones staged, so no host's results can be measured against its plan, and no host is called complete.`;
+}
+
+/** Whether the plans the results are held against are the staged ones, and why (the manifest's signature). */
+function plansText(i: SignatureVerdict): string {
+  if (!i.proven) return `<span class="bad">NOT PROVEN</span>: ${escapeHtml(i.reason ?? i.status)}`;
+  if (i.status === 'valid') return `<span class="ok">proven</span>: the manifest's signature verifies${i.signer ? `, signed by ${escapeHtml(i.signer)}` : ''}`;
+  return `accepted unproven: ${escapeHtml(i.reason ?? i.status)}`;
+}
+
+function verdictText(report: MediaReport): string {
+  if (!report.integrity.proven) return '<span class="bad">PLANS NOT PROVEN: no host can be called complete</span>';
+  return report.ok ? '<span class="ok">every host complete</span>' : '<span class="bad">not every host is complete</span>';
 }
 
 function groupsTable(hosts: HostReport[]): string {

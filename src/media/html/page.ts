@@ -31,7 +31,7 @@ th.hash { font-family: Arial, Helvetica, sans-serif; font-size: 13px; word-break
 .s-complete, .s-installed { background: #d8eed9; }
 .s-skipped { background: #eeeeee; }
 .s-restart-pending, .s-in-progress { background: #fff1c4; }
-.s-failed, .s-refused, .s-unconfirmed, .s-plan-altered, .s-finished-incomplete-plan, .s-not-applicable, .s-test-build { background: #f8d3d0; }
+.s-failed, .s-refused, .s-unconfirmed, .s-plan-altered, .s-plan-unproven, .s-finished-incomplete-plan, .s-not-applicable, .s-test-build { background: #f8d3d0; }
 .s-not-run, .s-not-reached { background: #ffffff; }
 .payload { border-top: 1px solid #345; margin-top: 14px; padding-top: 4px; }
 code { font-family: "Courier New", Courier, monospace; }
@@ -45,7 +45,7 @@ pre { font-family: "Courier New", Courier, monospace; font-size: 12px; white-spa
   h1 { font-size: 16pt; }
   h2 { font-size: 13pt; }
   th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  .s-complete, .s-installed, .s-skipped, .s-restart-pending, .s-in-progress, .s-failed, .s-refused, .s-unconfirmed, .s-plan-altered, .s-finished-incomplete-plan, .s-not-applicable, .s-test-build, .warn { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .s-complete, .s-installed, .s-skipped, .s-restart-pending, .s-in-progress, .s-failed, .s-refused, .s-unconfirmed, .s-plan-altered, .s-plan-unproven, .s-finished-incomplete-plan, .s-not-applicable, .s-test-build, .warn { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   .newpage { page-break-before: always; break-before: page; }
   thead { display: table-header-group; }
   tr, .keep { page-break-inside: avoid; break-inside: avoid; }

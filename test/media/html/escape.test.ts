@@ -76,8 +76,9 @@ function hostileFleet(): { html: string; fields: string[] } {
   const counts = { installed: 0, skipped: 0, failed: 1, 'restart-pending': 0, unconfirmed: 0, 'not-reached': 0 };
   const report: MediaReport = {
     dir: f('dir'), ok: false,
+    integrity: { proven: false, status: 'invalid', signer: null, chain: [], code: 'MEDIA_SIGNATURE_INVALID', reason: f('integrity.reason') },
     hosts: [{
-      host: f('host'), planId: f('planId'), status: 'failed', reason: f('reason'), runs: 1, lastRun: f('lastRun'), testBuild: true, counts, unreadableLines: 1, unmatchedLines: 1,
+      host: f('host'), planId: f('planId'), status: 'failed', reason: f('reason'), goal: null, planIncomplete: [], runs: 1, lastRun: f('lastRun'), testBuild: true, counts, unreadableLines: 1, unmatchedLines: 1,
       steps: [{ n: 1, action: 'install', kb: f('step.kb'), file: f('step.file'), status: 'failed', code: -1, codeHex: f('step.codeHex'), meaning: f('step.meaning'), confirmed: 'no', explanation: f('step.explanation'), time: f('step.time') }],
       history: [{ planId: f('history.planId'), path: f('history.path'), runs: 2, lastRun: f('history.lastRun'), confirmedInstalled: [f('history.kb')], results: 3 }],
     }],
