@@ -30,7 +30,22 @@ export interface ResultLog {
   unreadable: { line: number; text: string }[];
 }
 
-const LINE = /^(RUN|RESULT|END) (.*?)(?: time=(.*))?$/;
+const TYPES = new Set(['RUN', 'RESULT', 'END']);
+/**
+ * install.cmd writes printable text only: a control character (a CR inside a line, an escape) is
+ * no line it wrote. (A regular expression that split off ` time=` lazily backtracked on such a
+ * line: 64,000 ` time=x` and a CR took 70 s.)
+ */
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/** A line's type, its key=value part and its time (all after the first ` time=`), in one pass; null when it is none of the three forms. */
+function splitLine(line: string): { type: string; keyed: string; time: string } | null {
+  const space = line.indexOf(' ');
+  if (space < 0 || !TYPES.has(line.slice(0, space))) return null;
+  const rest = line.slice(space + 1);
+  const at = rest.indexOf(' time=');
+  return at < 0 ? { type: line.slice(0, space), keyed: rest, time: '' } : { type: line.slice(0, space), keyed: rest.slice(0, at), time: rest.slice(at + ' time='.length).trim() };
+}
 
 /** The key=value fields of a line; null when a key appears twice (install.cmd writes each once). */
 function fields(text: string): Map<string, string> | null {
@@ -57,18 +72,19 @@ export function parseResultLog(text: string): ResultLog {
     const line = i + 1;
     const trimmed = raw.trim();
     if (trimmed === '') return;
-    const m = LINE.exec(trimmed);
+    // tested before trimming: a CR at a line's end is no more install.cmd's than one inside it
+    const m = CONTROL.test(raw) ? null : splitLine(trimmed);
     if (!m) { log.unreadable.push({ line, text: trimmed }); return; }
-    const f = fields(m[2]);
+    const f = fields(m.keyed);
     // plan= and script= came in one release of install.cmd: a line with one of them is no line it wrote
     if (f === null || f.has('plan') !== f.has('script')) { log.unreadable.push({ line, text: trimmed }); return; }
-    const stamp: Stamp = { plan: dash(f.get('plan')), script: dash(f.get('script')), host: f.get('host') ?? '', time: (m[3] ?? '').trim(), line };
+    const stamp: Stamp = { plan: dash(f.get('plan')), script: dash(f.get('script')), host: f.get('host') ?? '', time: m.time, line };
     const rawCode = f.get('code');
     const code = rawCode === undefined || rawCode === '-' ? null : decimal(rawCode);
     if (rawCode !== undefined && rawCode !== '-' && code === null) { log.unreadable.push({ line, text: trimmed }); return; }
-    if (m[1] === 'RUN') {
+    if (m.type === 'RUN') {
       log.runs.push({ ...stamp, build: f.get('build') ?? '', arch: f.get('arch') ?? '', hasher: f.get('hasher') ?? '', autoreboot: f.get('autoreboot') === '1' });
-    } else if (m[1] === 'RESULT') {
+    } else if (m.type === 'RESULT') {
       const step = decimal(f.get('step'));
       if (step === null || !f.get('meaning')) { log.unreadable.push({ line, text: trimmed }); return; }
       log.results.push({ ...stamp, step, kb: dash(f.get('kb')), action: f.get('action') ?? '', code, meaning: f.get('meaning') ?? '', confirmed: confirmation(f.get('confirmed')), how: dash(f.get('how')) });

@@ -261,3 +261,25 @@ describe('reportMedia: no host is complete against plans the medium does not pro
   });
 });
 
+describe('parseResultLog: in linear time, printable lines only', () => {
+  test('a hostile line (64,000 " time=", a CR inside) is parsed in linear time, and unreadable', () => {
+    const text = `RESULT ${' time=x'.repeat(64000)}\rz\r\n`;
+    const t0 = Date.now();
+    const log = parseResultLog(text);
+    const ms = Date.now() - t0;
+    // before: a regular expression backtracked on it, 70 s for this 448 KB line; the 16 MiB report reads would take hours
+    assert.ok(ms < 250, `parseResultLog took ${ms} ms for a ${text.length}-byte line`);
+    assert.deepEqual(log.unreadable.map((u) => u.line), [1]);
+  });
+
+  test('a line with a control character (CR inside or at its end, escape, tab, NUL) is unreadable; the time keeps what follows the first " time="', () => {
+    const line = (extra: string) => `END plan=${'a'.repeat(64)} script=release status=complete reason=- code=0 host=H${extra} time=t`;
+    for (const c of ['\r', '\u001b', '\t', '\u0000', '\u007f']) {
+      assert.equal(parseResultLog(`${line(c)}\r\n`).unreadable.length, 1, JSON.stringify(c));
+    }
+    assert.equal(parseResultLog(`${line('')}\r\r\n`).unreadable.length, 1, 'CR CR LF');
+    const ok = parseResultLog(`${line('')}\r\n`.replace('time=t', 'time=Wed 12/02/2026 10:00:41.10 host=X'));
+    assert.deepEqual([ok.unreadable.length, ok.ends[0].host, ok.ends[0].time], [0, 'H', 'Wed 12/02/2026 10:00:41.10 host=X']);
+  });
+});
+
