@@ -59,7 +59,7 @@ function verifyText(r: VerifyMediaReport): string {
   for (const h of r.results) {
     lines.push(`  results of ${p(h.host)} (staged plan ${h.planId ?? 'not believed: plan.json is not the staged one'}):`);
     for (const x of h.results) {
-      const which = x.current ? 'this plan' : x.planId === null ? 'a plan without id (older cabferry)' : `earlier plan ${x.planId}`;
+      const which = x.current ? 'this plan' : x.planId === null ? 'a plan without id (older cabferry)' : x.planId === h.planId ? "this plan's id, but not where its install.cmd writes: not read by report" : `earlier plan ${x.planId}`;
       lines.push(`    ${p(x.path)}: ${which}, ${x.runs} run(s), ${x.results} result line(s)`);
     }
   }

@@ -132,7 +132,7 @@ export function reportMedia(dir: string, options: ReportOptions): MediaReport {
 
 function reportHost(root: string, name: string, manifest: MediaManifest, allowTestBuild: boolean, integrity: SignatureVerdict): HostReport {
   const staged = readStagedPlan(root, name, manifest);
-  const history = resultsOnMedium(root, name).filter((r) => staged.planId === null || r.planId !== staged.planId);
+  const history = resultsOnMedium(root, name).filter((r) => !isStagedPlanLog(r, name, staged.planId));
   if (staged.plan === null) {
     return {
       host: name, planId: null, status: 'plan-altered', reason: staged.problem, goal: null, planIncomplete: [], runs: 0, lastRun: null, testBuild: false,
@@ -412,6 +412,15 @@ function readMediumFile(root: string, file: string, maxBytes: number, what: stri
     throw inputError('MEDIA_FILE_OUTSIDE', `${what} is reached through a symbolic link that leaves the medium; not read`, { file });
   }
   return readRegularFile(file, { maxBytes, noFollow: true, what });
+}
+
+/**
+ * Whether a log on the medium is the one report reads for the staged plan: results/HOST/PLAN/result.log,
+ * where that plan's install.cmd writes. A copy elsewhere, even with the plan's id in its lines, is
+ * not read as the plan's progress (it is listed as history).
+ */
+export function isStagedPlanLog(r: Pick<PlanResults, 'planId' | 'path'>, host: string, planId: string | null): boolean {
+  return planId !== null && r.planId === planId && r.path === `${MEDIA.results}/${host}/${planId}/result.log`;
 }
 
 /**

@@ -5,7 +5,7 @@ import { hashFile, walkFiles, type MediaWork } from './files';
 import { isOutsideManifest } from './layout';
 import { type MediaManifest } from './manifest';
 import { readManifest, signatureVerdict, type SignatureVerdict } from './media-integrity';
-import { readStagedPlan, resultsOnMedium, stagedVerdict, type PlanResults } from './report';
+import { isStagedPlanLog, readStagedPlan, resultsOnMedium, stagedVerdict, type PlanResults } from './report';
 import { consoleSteps } from './install-script';
 import { CabferryError } from '../errors';
 import type { IncompleteCause } from '../planner/causes';
@@ -43,7 +43,7 @@ export interface HostResults {
   host: string;
   /** the plan staged for this host (null when its plan.json is not the staged one) */
   planId: string | null;
-  /** result logs on the medium; `current` when they belong to the staged plan */
+  /** result logs on the medium; `current` for the staged plan's own (results/HOST/PLAN/result.log, the one report reads) */
   results: (PlanResults & { current: boolean })[];
 }
 
@@ -118,7 +118,8 @@ export function verifyMedia(dir: string, options: VerifyMediaOptions): VerifyMed
   const signature = signatureVerdict(root, bytes, options);
   const hosts = manifest.hosts.map((h) => stagedHost(root, h.name, manifest));
   const results = hosts.map(({ host, planId }): HostResults => {
-    return { host, planId, results: resultsOnMedium(root, host).map((r) => ({ ...r, current: planId !== null && r.planId === planId })) };
+    // current: the log report reads for the staged plan, and no copy of it elsewhere
+    return { host, planId, results: resultsOnMedium(root, host).map((r) => ({ ...r, current: isStagedPlanLog(r, host, planId) })) };
   }).filter((h) => h.results.length > 0);
   // a host whose plan.json is not believed cannot be reported on when the stick comes back: the
   // medium is not as cabferry stages it, even when every file is the manifest's

@@ -7,6 +7,7 @@ import { fixturePath, runCli, tempDir } from '../common.helpers';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { writeMedia } from '../../src/media/stage';
 import { reportMedia } from '../../src/media/report';
+import { verifyMedia } from '../../src/media/verify';
 import { parseResultLog } from '../../src/media/result-log';
 import { installScriptTemplate } from '../../src/media/install-script';
 import { INSTALLER_EXIT_CODES, SCRIPT_LINES } from '../../src/media/exit-codes';
@@ -280,6 +281,22 @@ describe('parseResultLog: in linear time, printable lines only', () => {
     assert.equal(parseResultLog(`${line('')}\r\r\n`).unreadable.length, 1, 'CR CR LF');
     const ok = parseResultLog(`${line('')}\r\n`.replace('time=t', 'time=Wed 12/02/2026 10:00:41.10 host=X'));
     assert.deepEqual([ok.unreadable.length, ok.ends[0].host, ok.ends[0].time], [0, 'H', 'Wed 12/02/2026 10:00:41.10 host=X']);
+  });
+});
+
+describe('verify-media and report read the same log as the staged plan\'s', () => {
+  test('a copy of the plan\'s log elsewhere under results/SRV-A/ is not "this plan" in verify-media, and report lists it as history', () => {
+    const m = medium();
+    writeLog(m.to, m.id, [run(m.id), step1(m.id)]);
+    fs.mkdirSync(path.join(m.to, 'results', 'SRV-A', 'copy'));
+    fs.copyFileSync(path.join(m.to, 'results', 'SRV-A', m.id, 'result.log'), path.join(m.to, 'results', 'SRV-A', 'copy', 'result.log'));
+    const v = verifyMedia(m.to, trust());
+    // before: both were current ("this plan"), while report read only results/SRV-A/PLAN/result.log
+    const current = new Map(v.results[0].results.map((x) => [x.path, x.current]));
+    assert.deepEqual([current.get('results/SRV-A/copy/result.log'), current.get(`results/SRV-A/${m.id}/result.log`), current.size], [false, true, 2]);
+    const cli = runCli(['verify-media', m.to, '--trust', fixturePath('pki', 'root.pem')]);
+    assert.match(cli.stdout, /results\/SRV-A\/copy\/result\.log: this plan's id, but not where its install\.cmd writes: not read by report/);
+    assert.deepEqual(reportMedia(m.to, trust()).hosts[0].history.map((x) => [x.path, x.planId]), [['results/SRV-A/copy/result.log', m.id]]);
   });
 });
 
