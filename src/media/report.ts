@@ -145,7 +145,7 @@ function reportHost(root: string, name: string, manifest: MediaManifest, allowTe
   const counted = (r: { plan: string | null; host: string }) => ofPlan(r) && sameHost(r.host, plan.host);
   const mine = (log?.results ?? []).filter(counted);
   const steps = plan.steps.map((s) => stepReport(s, mine));
-  const matched = mine.filter((r) => plan.steps.some((s) => recordMatches(s, r)));
+  const matched = mine.filter((r) => plan.steps.some((s) => accountedFor(s, r)));
   const counts = emptyCounts();
   for (const s of steps) counts[s.status]++;
   const runs = (log?.runs ?? []).filter(counted);
@@ -211,6 +211,15 @@ function recordMatches(s: PlanStep, r: ResultRecord): boolean {
   if (r.step !== s.n) return false;
   if (s.action === 'reboot') return (r.action === 'reboot' || r.action === 'restart') && r.kb === null;
   return r.action === 'install' && r.kb !== null && s.kb !== null && r.kb.toUpperCase() === s.kb.toUpperCase();
+}
+
+/**
+ * A result line that belongs to a planned step: one of its own (recordMatches), or the restart an
+ * install step asked for (3010), which install.cmd logs under that step's number as action restart,
+ * kb -. That line is not the install's result: the step is judged by its install lines.
+ */
+function accountedFor(s: PlanStep, r: ResultRecord): boolean {
+  return recordMatches(s, r) || (r.step === s.n && r.action === 'restart' && r.kb === null);
 }
 
 function stepReport(s: PlanStep, results: ResultRecord[]): StepReport {

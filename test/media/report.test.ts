@@ -140,6 +140,9 @@ describe('reportMedia: a host is complete only when its last run ended complete'
     ]);
     const r = reportMedia(m.to, trust());
     assert.deepEqual([r.hosts[0].status, r.ok], ['complete', true]);
+    // the restart line belongs to step 2, which asked for it: not a line no step accounts for
+    assert.equal(r.hosts[0].unmatchedLines, 0);
+    assert.equal(r.hosts[0].steps[1].meaning, 'reboot-required', 'step 2 is judged by its install line');
   });
 
   test('no END line after the last line of the plan: the last run was cut off, the host is in progress', () => {
