@@ -310,7 +310,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
   test('the check of what the plan rests on reads every servicing package once, and counts an update as :host_has does for a step', () => {
     // what the host has, in the forms CBS names and states packages
     wine.clearPackages();
-    const kbs = ['KB1000001', 'KB1000002', 'KB1000003', 'KB948465', 'KB1000005', 'KB1000006', 'KB1000007', 'KB1000008'];
+    const kbs = ['KB1000001', 'KB1000002', 'KB1000003', 'KB948465', 'KB1000005', 'KB1000006', 'KB1000007', 'KB1000008', 'KB1000009', 'KB1000010'];
     const c = makeCase([install(1, 'KB4493471', PAYLOADS.rollup)], {}, {}, { assumedInstalled: kbs });
     wine.addPackageKey('Package_for_KB1000001~31bf3856ad364e35~amd64~~6.0.1.0', 0x70);
     wine.addPackageKey('Package_1_for_KB1000002~31bf3856ad364e35~amd64~~6.0.1.0', 0x80);
@@ -321,20 +321,27 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     wine.addPackageKey('Package_for_KB1000006~31bf3856ad364e35~amd64~~6.0.1.0', 0x20);
     wine.addPackageKey('Package_for_KB1000001~31bf3856ad364e35~amd64~~6.0.1.0\\Package_for_KB1000007~31bf3856ad364e35~amd64~~6.0.1.0', 0x70);
     wine.addPackageKey('Package_for_KB10000080~31bf3856ad364e35~amd64~~6.0.1.0', 0x70);
+    // partially installed (0x65), and an update one of whose two packages is only staged: as the planner reads them
+    wine.addPackageKey('Package_for_KB1000009~31bf3856ad364e35~amd64~~6.0.1.0', 0x65);
+    wine.addPackageKey('Package_1_for_KB1000010~31bf3856ad364e35~amd64~~6.0.1.0', 0x70);
+    wine.addPackageKey('Package_2_for_KB1000010~31bf3856ad364e35~amd64~~6.0.1.0', 0x40);
     const r = c.run();
     assert.equal(r.status, 2, r.stdout);
-    assert.match(r.stdout, /checking that this host has the 8 installed update\(s\) the plan rests on\r?\n/);
-    assert.match(r.stdout, /the plan took 3 update\(s\) as installed, and this host does not list them: KB1000006 KB1000007 KB1000008\r?\n/);
+    assert.match(r.stdout, /checking that this host has the 10 installed update\(s\) the plan rests on\r?\n/);
+    assert.match(r.stdout, /the plan took 5 update\(s\) as installed, and this host does not list them: KB1000006 KB1000007 KB1000008 KB1000009 KB1000010\r?\n/);
     assert.equal(installedFiles(c).length, 0);
 
     // once they are, it goes on; and the installers do not inherit one variable per update it read
-    wine.addPackageKey('Package_2_for_KB1000006~31bf3856ad364e35~amd64~~6.0.1.0', 0x65);
+    wine.addPackageKey('Package_for_KB1000006~31bf3856ad364e35~amd64~~6.0.1.0', 0x70);
+    wine.addPackageKey('Package_2_for_KB1000006~31bf3856ad364e35~amd64~~6.0.1.0', 0x60); // its second package pending: counts
     wine.addPackageKey('Package_for_KB1000007~31bf3856ad364e35~amd64~~6.0.1.0', 0x70);
     wine.addPackageKey('Package_for_KB1000008~31bf3856ad364e35~x86~~6.0.1.0', 0x70);
+    wine.addPackageKey('Package_for_KB1000009~31bf3856ad364e35~amd64~~6.0.1.0', 0x70);
+    wine.addPackageKey('Package_2_for_KB1000010~31bf3856ad364e35~amd64~~6.0.1.0', 0x60);
     const stubDir = winPath(c.stubs.dir);
     fs.writeFileSync(path.join(c.stubs.dir, 'env-wusa.cmd'), [
       '@echo off',
-      `if defined CF_HAS_KB1000001 >>"${stubDir}\\leaked.txt" echo CF_HAS_KB1000001`,
+      `if defined CF_LOW_KB1000001 >>"${stubDir}\\leaked.txt" echo CF_LOW_KB1000001`,
       `call "${stubDir}\\wusa.cmd" %*`,
       'exit /b %errorlevel%',
     ].join('\r\n') + '\r\n');
@@ -342,6 +349,15 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.equal(again.status, 0, again.stdout);
     assert.deepEqual(installedFiles(c), [PAYLOADS.rollup]);
     assert.equal(fs.existsSync(path.join(c.stubs.dir, 'leaked.txt')), false, 'the installer saw the check\'s variables');
+  });
+
+  test('a step\'s update is on the host only when every package of it is: one left partially installed (CBS 0x65) beside the one the installer registered is not confirmed', () => {
+    const c = makeCase([install(1, 'KB4493471', PAYLOADS.rollup)]);
+    wine.addPackageKey('Package_2_for_KB4493471~31bf3856ad364e35~amd64~~6.0.1.0', 0x65);
+    const r = c.run();
+    assert.equal(r.status, 1, `${r.stdout}\nregistered by the stubs: ${c.stubs.registrations()}`);
+    assert.deepEqual(c.log().results.map((x) => [x.step, x.meaning, x.confirmed]), [[1, 'installed', 'no']]);
+    assert.equal(c.log().ends.at(-1)?.status, 'unconfirmed');
   });
 
   test('without a working hasher (Wine certutil is a stub, no .NET for sha256.vbs) it stops unless /skiphashcheck', () => {
