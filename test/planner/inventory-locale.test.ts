@@ -209,6 +209,36 @@ describe('collect script version 2: registry and WMI facts, the same in every la
   });
 });
 
+describe('collect script version 2: a servicing package\'s CBS state outranks the hotfix list', () => {
+  // KB4493471 (the April 2019 rollup) is CBS 0x70 and listed by wmic qfe in the fixture
+  const text = fs.readFileSync(host('srv-6003-april.inventory.txt'), 'latin1');
+  const withState = (state: string, t = text): HostInventory =>
+    parse(Buffer.from(t.replace('Package_for_KB4493471~31bf3856ad364e35~amd64~~6.0.1.0\r\n    CurrentState    REG_DWORD    0x70', `Package_for_KB4493471~31bf3856ad364e35~amd64~~6.0.1.0\r\n    CurrentState    REG_DWORD    0x${state}`), 'latin1')).inventory;
+
+  it('installed (0x70), permanent (0x80) and superseded (0x50) are on the host; every other state is not, though qfe lists the update', () => {
+    for (const state of ['70', '80', '50']) assert.ok(withState(state).installed.includes('KB4493471'), state);
+    // absent, uninstall pending, resolving, resolved, staging, staged, install pending, partially installed
+    for (const state of ['0', '5', '10', '20', '30', '40', '60', '65']) {
+      const inv = withState(state);
+      // before (review h/planreview, F5): 0x05 and the others were installed because qfe lists KB4493471; 0x60 as well (F2, F4)
+      assert.ok(!inv.installed.includes('KB4493471'), state);
+      assert.ok(inv.installed.includes('KB4493730'), `the other updates stay: ${state}`);
+    }
+  });
+
+  it('uninstall pending and install pending are a pending restart, also when the file has no restart markers', () => {
+    for (const state of ['5', '60']) assert.equal(withState(state).pendingReboot, true, state);
+    const noMarkers = text.replace(/(\[\[cabferry:begin reboot\]\]\r\n)[\s\S]*?(\[\[cabferry:end reboot\]\])/, '$1$2');
+    assert.equal(withState('70', noMarkers).pendingReboot, null);
+    assert.equal(withState('60', noMarkers).pendingReboot, true);
+  });
+
+  it('a KB\'s packages in different states count as the lowest: one package uninstall pending, one installed, is not installed', () => {
+    const two = text.replace('Package_for_KB4493471~', 'Package_2_for_KB4493471~31bf3856ad364e35~amd64~~6.0.1.0\r\n    CurrentState    REG_DWORD    0x5\r\n\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\Packages\\Package_for_KB4493471~');
+    assert.ok(!withState('70', two).installed.includes('KB4493471'));
+  });
+});
+
 describe('collect script version 1 files (media staged before version 2)', () => {
   const v1 = fs.readFileSync(host('srv-sha2-pending.inventory.txt'), 'latin1');
   const withSysteminfo = (body: string): string => v1.replace(/(\[\[cabferry:begin systeminfo\]\]\r\n)[\s\S]*?(\[\[cabferry:end systeminfo\]\])/, `$1${body}\r\n$2`);

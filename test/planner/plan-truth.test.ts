@@ -188,14 +188,16 @@ describe('complete only against what is known', () => {
   });
 });
 
+const esuFile = (k: string, arch: 'x86' | 'amd64'): string => `Windows6.0-${k}-${arch === 'amd64' ? 'x64' : arch}.msu`;
+const esuSample = (k: string, kind: Payload['kind'], arch: 'x86' | 'amd64'): Payload => nt60Payload('KB4520002', arch, { kb: k, kind, fileName: esuFile(k, arch), sha256: createHash('sha256').update(esuFile(k, arch)).digest('hex') });
+/** the catalog with the January 2023 rollup (ESU year 3) and the licensing preparation packages, as the knowledge base describes them: current against today's knowledge base */
+const esuCatalog = (): Payload[] => [
+  ...catalog(),
+  ...(['x86', 'amd64'] as const).flatMap((a) => [esuSample('KB5022340', 'monthly-rollup', a), esuSample('KB4575904', 'esu-preparation', a), esuSample('KB5016891', 'esu-preparation', a)]),
+];
+
 describe('ESU in the plan', () => {
-  const file = (k: string, arch: 'x86' | 'amd64'): string => `Windows6.0-${k}-${arch === 'amd64' ? 'x64' : arch}.msu`;
-  const sample = (k: string, kind: Payload['kind'], arch: 'x86' | 'amd64'): Payload => nt60Payload('KB4520002', arch, { kb: k, kind, fileName: file(k, arch), sha256: createHash('sha256').update(file(k, arch)).digest('hex') });
-  // the January 2023 rollup (ESU year 3) and the licensing preparation packages, as the knowledge base describes them
-  const payloads = (): Payload[] => [
-    ...catalog(),
-    ...(['x86', 'amd64'] as const).flatMap((a) => [sample('KB5022340', 'monthly-rollup', a), sample('KB4575904', 'esu-preparation', a), sample('KB5016891', 'esu-preparation', a)]),
-  ];
+  const payloads = esuCatalog;
   const host = (esuLicence: HostInventory['esuLicence']): HostInventory => ({ ...readHostInventories([fixture('srv-fresh-x64.systeminfo.txt')])[0], esuLicence });
 
   it('the knowledge base marks the 2023 rollup as needing ESU and names the preparation packages', () => {
@@ -234,6 +236,64 @@ describe('ESU in the plan', () => {
     assert.ok(plan.assumptions.some((a) => /ESU licence status not reported: KB5022340 .*install\.cmd checks activation/.test(a)));
     assert.ok(plan.steps.findIndex((s) => s.kb === 'KB4575904') < plan.steps.indexOf(step));
     assert.equal(plan.complete, true);
+  });
+});
+
+describe('servicing packages waiting for a restart (CBS states, review h/planreview F2, F4, F5)', () => {
+  // The collect script's file of a host that has everything of the ESU catalog but KB5022340, whose
+  // package is in `state`; wmic qfe lists every one of them (it does whatever CBS says). `esu` the
+  // licence fixture: srv-esu-activated or srv-esu-not-activated.
+  const pkg = (k: string, state: string): string =>
+    `HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\Packages\\Package_for_${k}~31bf3856ad364e35~amd64~~6.0.1.0\r\n    CurrentState    REG_DWORD    0x${state}\r\n\r\n`;
+  function inventory(esu: 'activated' | 'not-activated', rollup: string, others = true): HostInventory {
+    let t = fs.readFileSync(fixture(`srv-esu-${esu}.inventory.txt`)).toString('latin1');
+    const kbs = others ? ['KB4575904', 'KB5016891', 'KB5016129'] : [];
+    const at = t.search(/End of search|Suche beendet/);
+    t = t.slice(0, at) + kbs.map((k) => pkg(k, '70')).join('') + pkg('KB5022340', rollup) + t.slice(at);
+    const qfe = t.indexOf('[[cabferry:end qfe]]');
+    t = t.slice(0, qfe) + [...kbs, 'KB5022340'].map((k) => `HotFixID=${k}\r\nInstalledOn=11/3/2026\r\n\r\n`).join('') + t.slice(qfe);
+    // the restart CBS waits for; the servicing stack KB5016129 brought
+    t = t.replace('CbsRebootPending=no', 'CbsRebootPending=yes').replace('6.0.6003.20484\r\n', '6.0.6003.20484\r\n6.0.6003.21569\r\n');
+    const [host] = readHostInventories([write('host.inventory.txt', Buffer.from(t, 'latin1'))]);
+    return host;
+  }
+
+  it('everything installed (0x70) and no restart pending: complete with nothing to do, as before', () => {
+    const host = { ...inventory('activated', '70'), pendingReboot: false, sha2CodeSigning: true };
+    const plan = planInstall(host, esuCatalog(), kb, current);
+    assert.deepEqual([sequence(plan), plan.complete], [[], true]);
+    assert.ok(plan.assumedInstalled!.includes('KB5022340'));
+  });
+
+  it('F5: a rollup being uninstalled (0x05) though qfe lists it is planned again, after the restart that removes it; install.cmd is not told the host has it', () => {
+    const host = inventory('activated', '5');
+    assert.ok(!host.installed.includes('KB5022340'));
+    const plan = planInstall(host, esuCatalog(), kb, current);
+    // before: no step at all, complete, KB5022340 among assumedInstalled
+    assert.deepEqual(sequence(plan), ['reboot', 'KB5022340', 'reboot']);
+    assert.ok(!plan.assumedInstalled!.includes('KB5022340'), plan.assumedInstalled!.join(' '));
+    assert.ok(plan.assumedInstalled!.includes('KB5016891'));
+    assert.equal(plan.complete, true);
+  });
+
+  it('F4: a rollup install-pending (0x60) with nothing else to install: the restart first, then the rollup, which install.cmd confirms on the host', () => {
+    const host = inventory('activated', '60');
+    assert.equal(host.pendingReboot, true);
+    const plan = planInstall(host, esuCatalog(), kb, current);
+    // before: no step, complete: CBS may roll the package back at the restart, and nothing would have looked
+    assert.deepEqual(sequence(plan), ['reboot', 'KB5022340', 'reboot']);
+    assert.ok(!plan.assumedInstalled!.includes('KB5022340'));
+  });
+
+  it('F2: an ESU rollup install-pending on a host whose ESU licence is not activated (it reverts at the restart) is not installed: held back, not complete', () => {
+    const host = inventory('not-activated', '60', false);
+    assert.equal(host.esuLicence, 'not-activated');
+    const plan = planInstall(host, esuCatalog(), kb, current);
+    // before: KB5022340 counted as installed, the plan complete
+    assert.equal(plan.complete, false);
+    assert.deepEqual(plan.incomplete.filter((c) => c.kind === 'esu-not-activated'), [{ kind: 'esu-not-activated', kbs: ['KB5022340'] }]);
+    assert.ok(!plan.steps.some((s) => s.kb === 'KB5022340'));
+    assert.ok(!plan.assumedInstalled!.includes('KB5022340'));
   });
 });
 

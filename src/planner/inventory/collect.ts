@@ -51,10 +51,27 @@ export const SHA2_REGISTRY_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVer
 export const SHA2_REGISTRY_VALUES = ['SHA2-Codesigning-Support', 'SHA2-Core-Codesigning-Support'] as const;
 
 /**
- * CBS package CurrentState values (the CbsState enumeration as published in CBS headers and
- * scanners, e.g. JamieMagee's WindowsContainerScan CurrentState enum).
+ * CBS package CurrentState values, as the registry holds them under Packages\<package>: Microsoft's
+ * "Tip of the Day: CBS Servicing States Chart - Refresher" (TechNet blog tip_of_the_day, 2015-10-12,
+ * learn.microsoft.com/archive/blogs/tip_of_the_day/tip-of-the-day-cbs-servicing-states-chart-refresher);
+ * the same enumeration as JamieMagee's WindowsContainerScan CurrentState enum. DISM's
+ * DismPackageFeatureState (learn.microsoft.com, dism/dismpackagefeaturestate-enumeration) says of
+ * install pending and uninstall pending that processes "must be completed before the package … is
+ * successfully installed" (uninstalled): the restart.
  */
-const CBS_STATE = { uninstallPending: 0x05, staged: 0x40, superseded: 0x50, installPending: 0x60, partiallyInstalled: 0x65, installed: 0x70, permanent: 0x80 } as const;
+const CBS_STATE = {
+  absent: 0x00, uninstallPending: 0x05, resolving: 0x10, resolved: 0x20, staging: 0x30, staged: 0x40,
+  superseded: 0x50, installPending: 0x60, partiallyInstalled: 0x65, installed: 0x70, permanent: 0x80,
+} as const;
+
+/**
+ * The states in which an update is on the host now: installed, permanent, superseded (installed, then
+ * replaced by a newer package). Every other state is not installed, whatever wmic qfe lists: install
+ * pending is committed at the next restart or rolled back then (an ESU update on a host without an
+ * activated ESU key is: "Failure to configure Windows updates. Reverting Changes"), uninstall pending
+ * goes at the next restart, the others never got as far.
+ */
+const CBS_ON_HOST: readonly number[] = [CBS_STATE.installed, CBS_STATE.permanent, CBS_STATE.superseded];
 
 export function looksLikeCollectFile(text: string): boolean {
   const first = text.trimStart();
@@ -121,21 +138,26 @@ function parseCollectV2(text: string, file: string): HostInventory {
   if (stack !== null) inv.servicingStackVersion = stack;
 
   const cbs = succeeded('cbs') ? cbsPackages(lines('cbs')) : new Map<string, number>();
+  // CBS's state outranks the hotfix list: qfe still lists an update being uninstalled, or one whose
+  // install waits for the restart that commits it or rolls it back. Such an update is not installed:
+  // the plan installs it (after the restart the pending state asks for) and install.cmd confirms it
   const qfe = lines('qfe').map((l) => /^\s*HotFixID=(.*?)\s*$/.exec(l)?.[1]).filter((v): v is string => v !== undefined);
   for (const id of qfe) {
     const kb = kbFromHotfixId(id);
-    if (kb) inv.installed.push(kb);
+    const state = kb === null ? undefined : cbs.get(kb);
+    if (kb && (state === undefined || CBS_ON_HOST.includes(state))) inv.installed.push(kb);
   }
   for (const [kb, state] of cbs) {
-    if (state === CBS_STATE.installed || state === CBS_STATE.permanent || state === CBS_STATE.superseded || state === CBS_STATE.installPending) inv.installed.push(kb);
+    if (CBS_ON_HOST.includes(state)) inv.installed.push(kb);
   }
   // the installed-update list is known when one of its two witnesses ran to its end
   inv.sections.hotfixes = succeeded('qfe') || succeeded('cbs');
 
   const reboot = keyValues(lines('reboot'));
   const markers = ['CbsRebootPending', 'PendingFileRenameOperations', 'WuRebootRequired', 'CbsPendingXml'].filter((m) => reboot.has(m));
+  // a package waiting for the restart is a pending restart, whether or not the markers were read
   const installPending = [...cbs.values()].some((s) => s === CBS_STATE.installPending || s === CBS_STATE.uninstallPending);
-  if (markers.length > 0) inv.pendingReboot = installPending || markers.some((m) => reboot.get(m) === 'yes');
+  if (markers.length > 0 || installPending) inv.pendingReboot = installPending || markers.some((m) => reboot.get(m) === 'yes');
 
   inv.sha2CodeSigning = sha2Active(sections.get('sha2'), inv.pendingReboot, cbs);
   inv.esuLicence = esuLicenceStatus(sections.get('licence'));
