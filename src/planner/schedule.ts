@@ -151,14 +151,19 @@ export function schedule(chosen: ChosenSet, base: Baseline, servicingStackVersio
     sim.restart();
     steps.push({ n: steps.length + 1, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason, stateAfter: sim.snapshot() });
   };
-  restartIfPending(sim, chosen, base, family, addRestart);
+  restartIfPending(sim, base, family, addRestart);
   installInOrder(sim, chosen, base, family, host, steps, addRestart, assumptions, new UndatedWords());
   finalRestart(sim, family, steps, addRestart);
   return { steps, initialState };
 }
 
-function restartIfPending(sim: SimulatedHost, chosen: ChosenSet, base: Baseline, family: KbFamily, addRestart: (reason: string) => void): void {
-  if (chosen.size === 0 || !base.pendingReboot) return;
+/**
+ * A pending restart comes first, and is the whole plan when nothing else is to install: until it
+ * happens the host runs without what waits for it (CBS commits an install-pending package at the
+ * restart, or rolls it back), so a plan without it would call a host current that is not yet.
+ */
+function restartIfPending(sim: SimulatedHost, base: Baseline, family: KbFamily, addRestart: (reason: string) => void): void {
+  if (!base.pendingReboot) return;
   const why = base.sha2Installed && !base.sha2Active
     ? `${family.sha2SupportKb} (SHA-2 code signing support) is installed but the host has not restarted since; it becomes active only after a restart`
     : 'the host reports a pending restart; servicing refuses new packages until it restarts';

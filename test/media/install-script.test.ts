@@ -70,6 +70,16 @@ describe('renderInstallScript', () => {
     assert.match(text, /set "CF_INCOMPLETE=1"/);
   });
 
+  test('a plan whose only step is a restart (a host with a restart pending and nothing else to install): one reboot step, which asks for the restart on the first run', () => {
+    const text = render(plan({ steps: [{ n: 1, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason: 'restart first' }] }));
+    assert.deepEqual(text.split('\r\n').filter((l) => l.startsWith('call :step ')), ['call :step 1 reboot - - - - 0']);
+    assert.match(text, /set "CF_STEPS=1"/);
+    // step 1's "previous step" is 0, after which no restart is ever logged: the first run asks for the
+    // restart (END restart, 3010); the run after it finds it done (check_restart: RebootPending gone,
+    // boot time changed), logs reboot-done for step 1, and only that run ends complete
+    assert.match(text, /:step_reboot\r\n(rem [^\r]*\r\n)*set \/a S_PREV=S_N-1\r\ncall :state_count rebooted !S_PREV!\r\nif not "!CF_COUNT!"=="0" goto :step_reboot_satisfied\r\n>>"!CF_STATE!" echo done !S_N! 0 n\/a\r\nset "S_CODE=0"\r\ncall :log reboot-requested\r\ngoto :request_restart/);
+  });
+
   test('unknown host facts are left unchecked rather than guessed', () => {
     const text = render(plan(), { ...host, architecture: null, build: null, ntVersion: null });
     assert.match(text, /set "CF_ARCH="\r\nset "CF_NTVER="\r\nset "CF_BUILD="/);

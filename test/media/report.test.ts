@@ -36,8 +36,8 @@ function inventory(name: string): HostInventory {
 const install = (n: number, kb: string, file: string, sha: string): PlanStep => ({ n, action: 'install', kb, file, sha256: sha, kind: 'monthly-rollup', reason: 'test' });
 const plan = (host: string, steps: PlanStep[]): HostPlan => ({ host, files: [], complete: true, incomplete: [], catalogCurrency: null, steps, missing: [], skipped: [], assumptions: [] });
 
-/** A signed medium for SRV-A with a complete plan: step 1 KB4499180, step 2 KB4493471. */
-function medium(): { to: string; id: string } {
+/** A signed medium for SRV-A with a complete plan: step 1 KB4499180, step 2 KB4493471 (or `only`, steps without payloads). */
+function medium(only?: PlanStep[]): { to: string; id: string } {
   const dir = freshDir('m-');
   const blobs = path.join(dir, 'blobs');
   const blobPath = (sha: string) => path.join(blobs, 'blobs', sha.slice(0, 2), sha.slice(2));
@@ -51,7 +51,7 @@ function medium(): { to: string; id: string } {
   const b = add(Buffer.from('payload two '.repeat(100)));
   const to = path.join(dir, 'media');
   writeMedia({
-    to, hosts: [{ inventory: inventory('SRV-A'), plan: plan('SRV-A', [install(1, 'KB4499180', 'Windows6.0-KB4499180-x64.msu', a), install(2, 'KB4493471', 'Windows6.0-KB4493471-x64.msu', b)]) }],
+    to, hosts: [{ inventory: inventory('SRV-A'), plan: plan('SRV-A', only ?? [install(1, 'KB4499180', 'Windows6.0-KB4499180-x64.msu', a), install(2, 'KB4493471', 'Windows6.0-KB4493471-x64.msu', b)]) }],
     blobPath, catalog: blobs, allowIncomplete: false, collectCmd: '@echo off\r\n', now: new Date('2026-11-23T10:00:00Z'),
     signing: { keyPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa.key'), 'utf8'), certPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa-chain.pem'), 'utf8') },
   });
@@ -143,6 +143,19 @@ describe('reportMedia: a host is complete only when its last run ended complete'
     // the restart line belongs to step 2, which asked for it: not a line no step accounts for
     assert.equal(r.hosts[0].unmatchedLines, 0);
     assert.equal(r.hosts[0].steps[1].meaning, 'reboot-required', 'step 2 is judged by its install line');
+  });
+
+  test('a plan that is one restart (a host with a restart pending, nothing else to install): restart-pending after the first run, complete after the run that finds the restart done', () => {
+    const m = medium([{ n: 1, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason: 'restart first' }]);
+    // as install.cmd writes them: step 1 asks for the restart, the run ends 3010
+    const first = [run(m.id), `RESULT plan=${m.id} script=release step=1 kb=- action=reboot code=0 meaning=reboot-requested confirmed=- how=- host=SRV-A time=t1`, end(m.id, 'restart', 3010)];
+    writeLog(m.to, m.id, first);
+    let r = reportMedia(m.to, trust());
+    assert.deepEqual([r.hosts[0].status, r.ok, r.hosts[0].steps[0].status], ['restart-pending', false, 'restart-pending']);
+    // the next run: check_restart finds the restart done and logs it for step 1; the step is done; END complete
+    writeLog(m.to, m.id, [...first, run(m.id), `RESULT plan=${m.id} script=release step=1 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=- host=SRV-A time=t10`, end(m.id, 'complete', 0)]);
+    r = reportMedia(m.to, trust());
+    assert.deepEqual([r.hosts[0].status, r.ok, r.hosts[0].steps[0].status, r.hosts[0].unmatchedLines], ['complete', true, 'installed', 0]);
   });
 
   test('no END line after the last line of the plan: the last run was cut off, the host is in progress', () => {

@@ -295,6 +295,16 @@ describe('servicing packages waiting for a restart (CBS states, review h/planrev
     assert.ok(!plan.steps.some((s) => s.kb === 'KB5022340'));
     assert.ok(!plan.assumedInstalled!.includes('KB5022340'));
   });
+
+  it('a pending restart with everything installed: the plan is that restart alone', () => {
+    const host = inventory('activated', '70');
+    assert.equal(host.pendingReboot, true);
+    const plan = planInstall(host, esuCatalog(), kb, current);
+    // before: no step (restartIfPending restarted only before other steps)
+    assert.deepEqual(sequence(plan), ['reboot']);
+    assert.match(plan.steps[0].reason, /^restart first/);
+    assert.equal(plan.complete, true);
+  });
 });
 
 describe('no raw control characters from inventories reach plan text', () => {
