@@ -131,6 +131,19 @@ export interface KbEsu {
   source: string;
 }
 
+/**
+ * When the family's security-only updates began (the first one). Security-only updates are not
+ * cumulative: with the facts that list them, it says which months' the knowledge base does not know.
+ */
+export interface KbSecurityOnlyFrom {
+  /** the first security-only update's release date (YYYY-MM-DD) */
+  released: string;
+  kb: string;
+  /** the family's products it was released for (null: every product of the family) */
+  products: string[] | null;
+  source: string;
+}
+
 export interface KbFamily {
   family: string;
   ntVersion: string;
@@ -142,6 +155,8 @@ export interface KbFamily {
   filePrefix: string;
   notes: string[];
   esu: KbEsu | null;
+  /** null: the knowledge base does not say when the family's security-only updates began */
+  securityOnlyFrom: KbSecurityOnlyFrom | null;
   updates: Map<string, KbUpdateFact>;
   /** which file this family came from, for error messages */
   file: string;
@@ -221,6 +236,7 @@ export function parseKbFamily(doc: unknown, file: string): KbFamily {
   const sha2SupportKb = kbId(doc.sha2SupportKb, 'sha2SupportKb', bad);
   const filePrefix = str(doc.filePrefix, 'filePrefix', bad);
   const notes = doc.notes === undefined ? [] : strList(doc.notes, 'notes', bad);
+  const securityOnlyFrom = doc.securityOnlyFrom === undefined ? null : parseSecurityOnlyFrom(doc.securityOnlyFrom, products, bad);
   if (!Array.isArray(doc.updates)) return bad('updates must be an array');
   const updates = new Map<string, KbUpdateFact>();
   doc.updates.forEach((u: unknown, i: number) => {
@@ -245,7 +261,22 @@ export function parseKbFamily(doc: unknown, file: string): KbFamily {
   assertAcyclic(updates, bad);
   assertDatesConsistent(updates, bad);
   assertEsuConsistent(updates, esu, bad);
-  return { family, ntVersion, products, minimumServicePack, minimumServicePackKb, sha2SupportKb, filePrefix, notes, esu, updates, file };
+  for (const f of updates.values()) {
+    if (f.role === 'security-only' && securityOnlyFrom !== null && f.released < securityOnlyFrom.released) bad(`${f.kb} (${f.released}) is a security-only update older than securityOnlyFrom ${securityOnlyFrom.released}`);
+  }
+  return { family, ntVersion, products, minimumServicePack, minimumServicePackKb, sha2SupportKb, filePrefix, notes, esu, securityOnlyFrom, updates, file };
+}
+
+function parseSecurityOnlyFrom(v: unknown, familyProducts: string[], bad: Bad): KbSecurityOnlyFrom {
+  if (!isObject(v)) return bad('securityOnlyFrom must be an object');
+  const products = v.products === undefined ? null : strList(v.products, 'securityOnlyFrom.products', bad);
+  for (const p of products ?? []) if (!familyProducts.includes(p)) bad(`securityOnlyFrom.products: ${JSON.stringify(p)} is not one of the family's products`);
+  return {
+    released: date(v.released, 'securityOnlyFrom.released', bad),
+    kb: kbId(v.kb, 'securityOnlyFrom.kb', bad),
+    products,
+    source: sourced(v.source, 'securityOnlyFrom.source', bad),
+  };
 }
 
 function parseUpdateFact(u: unknown, where: string, bad: Bad): KbUpdateFact {

@@ -93,7 +93,20 @@ export type IncompleteCause =
   /** updates that need ESU, and the host reports its ESU key not activated */
   | { kind: 'esu-not-activated'; kbs: string[] }
   /** a host name with characters that look like ASCII letters: it may impersonate another host */
-  | { kind: 'host-name-lookalike'; name: string; resembles: string };
+  | { kind: 'host-name-lookalike'; name: string; resembles: string }
+  /**
+   * the knowledge base lists nothing of what a current host of this product has for the goal (the
+   * newest servicing stack update, rollup, security-only update): "current" has no meaning here
+   * (Windows Vista: every update the knowledge base lists for NT 6.0 is Server 2008's)
+   */
+  | { kind: 'no-baseline'; product: string | null; family: string; goal: 'current' | 'security-only'; lacking: PayloadKind[] }
+  /**
+   * --security-only: security-only updates are not cumulative, and the knowledge base lists none
+   * for these months (YYYY-MM) since the family's first one (`from`, null when it does not say
+   * when that was) up to the newest it lists (`to`); months up to the release of the newest
+   * monthly rollup the host has (`coveredThrough`) are not among them
+   */
+  | { kind: 'security-only-unlisted'; family: string; from: string | null; to: string; listed: string[]; unlisted: string[]; coveredThrough: string | null };
 
 /** How current the catalog is for a host's family, against what the knowledge base knows. */
 export interface CatalogCurrency {
@@ -121,6 +134,9 @@ export function isIncompleteCause(x: unknown): x is IncompleteCause {
     case 'family-not-inferable': return true;
     case 'architecture-unknown': return Number.isSafeInteger(c.payloads);
     case 'host-name-lookalike': return typeof c.name === 'string' && typeof c.resembles === 'string';
+    case 'no-baseline': return (c.product === null || typeof c.product === 'string') && typeof c.family === 'string' && (c.goal === 'current' || c.goal === 'security-only') && isStringList(c.lacking);
+    case 'security-only-unlisted':
+      return typeof c.family === 'string' && (c.from === null || typeof c.from === 'string') && typeof c.to === 'string' && isStringList(c.listed) && isStringList(c.unlisted) && (c.coveredThrough === null || typeof c.coveredThrough === 'string');
     default: return false;
   }
 }

@@ -28,7 +28,46 @@ export function knowledgeBaseline(family: KbFamily, product: string | null, goal
     const newest = newestOf(family, role, applies);
     if (newest) out.push(newest);
   }
+  // security-only updates are not cumulative: a host current without rollups has every one of them
+  if (goal.kind === 'security-only') for (const f of family.updates.values()) if (f.role === 'security-only' && applies(f)) out.push(f);
   return out;
+}
+
+/**
+ * What the knowledge base cannot say about this host's goal, as a cause that keeps the plan from
+ * being complete: no fact of a role the goal's baseline needs for the product (nothing defines
+ * "current" for it), or, for --security-only, months since the family's first security-only update
+ * whose update it does not list (each month's is needed, and the host's own list cannot be checked
+ * for updates nobody named) that no monthly rollup the host has covers. Null for --target.
+ */
+export function knowledgeLimit(family: KbFamily, product: string | null, goal: PlanGoal, installed: ReadonlySet<string>): IncompleteCause | null {
+  if (goal.kind === 'target') return null;
+  const applies = (f: KbUpdateFact): boolean => !f.azureOnly && (product === null || f.products === null || f.products.includes(product));
+  const roles: PayloadKind[] = goal.kind === 'security-only' ? ['servicing-stack', 'security-only'] : BASELINE_ROLES;
+  const lacking = roles.filter((r) => newestOf(family, r, applies) === null);
+  if (lacking.length > 0) return { kind: 'no-baseline', product, family: family.family, goal: goal.kind, lacking };
+  if (goal.kind !== 'security-only') return null;
+  const listed = [...new Set([...family.updates.values()].filter((f) => f.role === 'security-only' && applies(f)).map((f) => f.released.slice(0, 7)))].sort();
+  const to = listed[listed.length - 1]!;
+  // a monthly rollup holds the security fixes of its month and every earlier one (supersedence.ts)
+  let coveredThrough: string | null = null;
+  for (const kb of installed) {
+    const f = family.updates.get(kb);
+    if (f?.role === 'monthly-rollup' && (coveredThrough === null || f.released.slice(0, 7) > coveredThrough)) coveredThrough = f.released.slice(0, 7);
+  }
+  if (coveredThrough !== null && coveredThrough >= to) return null;
+  const start = family.securityOnlyFrom;
+  const from = start !== null && (product === null || start.products === null || start.products.includes(product)) ? start.released.slice(0, 7) : null;
+  const unlisted: string[] = [];
+  for (let m = from ?? listed[0]!; m <= to; m = nextMonth(m)) if (!listed.includes(m) && (coveredThrough === null || m > coveredThrough)) unlisted.push(m);
+  if (from !== null && unlisted.length === 0) return null;
+  return { kind: 'security-only-unlisted', family: family.family, from, to, listed, unlisted, coveredThrough };
+}
+
+/** "2019-12" → "2020-01" */
+function nextMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
 }
 
 function newestOf(family: KbFamily, role: PayloadKind, applies: (f: KbUpdateFact) => boolean): KbUpdateFact | null {

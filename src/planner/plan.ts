@@ -2,7 +2,7 @@ import type { Distrust } from '../catalog/distrust';
 import type { Payload } from '../package/types';
 import type { KbFamily, KnowledgeBase } from '../knowledge/knowledge-base';
 import type { IncompleteCause } from './causes';
-import { addBaselineGaps, incompleteCauses, installedBeyondKnowledge, installedKnown } from './completeness';
+import { addBaselineGaps, incompleteCauses, installedBeyondKnowledge, installedKnown, knowledgeLimit } from './completeness';
 import { checkInstalledClaims, hostBaseline, resolveFamily, type PlanNotes } from './host-state';
 import { asciiLookalike } from './inventory/host-facts';
 import { describeMissing } from './present';
@@ -10,6 +10,7 @@ import { Resolver } from './resolve';
 import { schedule } from './schedule';
 import { selectCandidates, type Skip } from './select';
 import { objectList } from './object-list';
+import { productConflict } from './product-family';
 import { FamilyWork } from './shared';
 import type { HostInventory, HostPlan, PlanGoal } from './types';
 
@@ -65,6 +66,12 @@ export class Planner {
     plan.assumedInstalled = installedKnown(claims.believed, work);
     const base = hostBaseline(host, claims.believed, family, () => work.servicingStackVersions(host.architecture), notes);
     noteInstalledBeyondKnowledge(beyondKnowledge, work, notes);
+    // what "current" means must be known for this host: its product one of its NT version's, and
+    // the knowledge base holding a baseline for that product and the goal
+    const contradiction = productConflict(host, this.kb, family);
+    const limit = contradiction === null ? knowledgeLimit(family, host.product, goal, base.installed) : null;
+    if (contradiction !== null) notes.incomplete.push({ kind: 'conflict', conflict: contradiction });
+    if (limit !== null) notes.incomplete.push(limit);
 
     const selected = selectCandidates(work.applicableTo(host), base, notes);
     const resolver = new Resolver(family, base, selected.candidates, host, notes, work.requirements);

@@ -88,9 +88,11 @@ function describeNeed(need: Need, cite: Cite): string {
     case 'esu-preparation': return `updates that need ESU install only after the ESU licensing preparation package (${cite(need.source)})`;
     case 'target': return 'named with --target';
     case 'baseline':
-      return need.role === 'sha2-support'
-        ? 'a current host has SHA-2 code signing support (knowledge base)'
-        : `the newest ${roleLabel(need.role)} the knowledge base knows${need.released ? ` (${need.released})` : ''}: a host without it is not current`;
+      if (need.role === 'sha2-support') return 'a current host has SHA-2 code signing support (knowledge base)';
+      if (need.role === 'security-only') {
+        return `a security-only update the knowledge base knows${need.released ? ` (${need.released})` : ''}: they are not cumulative, so a host current with --security-only has each one`;
+      }
+      return `the newest ${roleLabel(need.role)} the knowledge base knows${need.released ? ` (${need.released})` : ''}: a host without it is not current`;
   }
 }
 
@@ -125,6 +127,10 @@ function factLabel(fact: HostFact): string {
 }
 
 export function describeConflict(c: InventoryConflict): string {
+  // a product against the NT version (product-family.ts): the planner cannot tell which is wrong
+  if (c.fact === 'product' && c.claims.some((cl) => (cl.claim.kind === 'fact' ? cl.claim.fact : cl.claim.implies.fact) === 'ntVersion')) {
+    return `product and NT version contradict each other: ${c.claims.map(claimText).join('; ')} — the knowledge base lists no such product for that NT version, so what this host needs cannot be known; collect its inventory again (collect.cmd) and plan again`;
+  }
   return `conflicting ${factLabel(c.fact)}: ${c.claims.map(claimText).join('; ')} — neither claim is believed`;
 }
 
@@ -138,7 +144,24 @@ export function describeIncomplete(c: IncompleteCause): string {
     case 'architecture-unknown': return `architecture not reported: ${c.payloads} architecture-specific payload(s) could not be planned`;
     case 'esu-not-activated': return `${c.kbs.join(', ')} need(s) an activated ESU key and the host reports its ESU licence not activated: install and activate the ESU MAK add-on key (slmgr /ipk KEY, then slmgr /ato ACTIVATION-ID), collect a new inventory and plan again`;
     case 'host-name-lookalike': return `host name "${visibleName(c.name)}" is not ASCII and looks like "${c.resembles}": its files are not merged with that host's, and the plan is not trusted until the name is checked`;
+    case 'no-baseline': return noBaselineText(c);
+    case 'security-only-unlisted': return securityOnlyUnlistedText(c);
   }
+}
+
+function noBaselineText(c: Extract<IncompleteCause, { kind: 'no-baseline' }>): string {
+  const what = c.product === null ? `${c.family} hosts` : `${c.product} (${c.family})`;
+  const goal = c.goal === 'security-only' ? ' with --security-only' : '';
+  return `the knowledge base cannot say what current means for ${what}${goal}: it lists no ${c.lacking.map(roleLabel).join(' and no ')} for it, so no plan can show this host current; plan the updates you mean to install with --target KB…, or add the product's updates to the knowledge base`;
+}
+
+function securityOnlyUnlistedText(c: Extract<IncompleteCause, { kind: 'security-only-unlisted' }>): string {
+  const n = c.unlisted.length;
+  const months = n > 6 ? `${c.unlisted.slice(0, 3).join(', ')} … ${c.unlisted.slice(-2).join(', ')}` : c.unlisted.join(', ');
+  const none = n === 0 ? '' : `; it lists none for ${n} month(s) ${c.from === null ? 'between them' : `from ${c.from} to ${c.to}`} (${months})`;
+  const since = c.from === null ? `; it does not say since when ${c.family} has had security-only updates` : '';
+  const covered = c.coveredThrough === null ? 'no monthly rollup the host has covers them' : `the monthly rollup the host has covers the months up to ${c.coveredThrough} only`;
+  return `--security-only: security-only updates are not cumulative, each month's is needed. The knowledge base lists those of ${c.listed.join(', ')}${none}${since}; ${covered}, so whether the host has those months' updates cannot be known here: plan without --security-only (the newest monthly rollup holds every month's security fixes), or add those months' security-only updates to the knowledge base`;
 }
 
 /**

@@ -215,6 +215,26 @@ describe('knowledge base (catalog/kb)', () => {
     const badPrep = nt60Doc();
     badPrep.esu.licensingPreparationKbs = ['KB4538484', 'KB4575904'];
     rejects(badPrep, /KB5016891 is an esu-preparation package missing/);
+    // when the security-only updates began: a real day, a source, the family's products, none listed before it
+    const withStart = (patch: (s: Record<string, unknown>) => void): Doc => {
+      const d = nt60Doc();
+      patch(d.securityOnlyFrom as Record<string, unknown>);
+      return d;
+    };
+    rejects(withStart((s) => (s.released = '2018-09-31')), /securityOnlyFrom\.released/);
+    rejects(withStart((s) => delete s.source), /securityOnlyFrom\.source/);
+    rejects(withStart((s) => (s.products = ['Windows 7'])), /securityOnlyFrom\.products: "Windows 7" is not one of the family's products/);
+    rejects(withStart((s) => (s.released = '2019-06-11')), /KB4499180 \(2019-05-14\) is a security-only update older than securityOnlyFrom 2019-06-11/);
+  });
+
+  it('says since when each family has had security-only updates (not cumulative: the months it does not list are unknown to the planner)', () => {
+    assert.deepEqual(nt60.securityOnlyFrom && { ...nt60.securityOnlyFrom, source: undefined }, { released: '2018-09-11', kb: 'KB4457984', products: ['Windows Server 2008'], source: undefined });
+    assert.deepEqual(nt61.securityOnlyFrom && { ...nt61.securityOnlyFrom, source: undefined }, { released: '2016-10-11', kb: 'KB3192391', products: null, source: undefined });
+    for (const f of [nt60, nt61]) assert.ok(sourceLocators(f.securityOnlyFrom!.source).length > 0);
+    // a family file without it loads, and says nothing of when they began
+    const d = nt60Doc();
+    delete (d as Record<string, unknown>).securityOnlyFrom;
+    assert.equal(parseKbFamily(d, 'x.json').securityOnlyFrom, null);
   });
 
   it('refuses an unreadable folder, bad JSON and two files for one NT version', () => {

@@ -22,7 +22,17 @@ const fixtureHosts = (): HostInventory[] => {
   const files = readdirSync(dir).filter((f) => !f.endsWith('.md'));
   return files.flatMap((f) => readHostInventories([`${dir}/${f}`]));
 };
-const hosts = [...variedHosts(kb, catalog, 7, 60), ...fixtureHosts()];
+/**
+ * A host of each family that has everything its family's knowledge base and the catalog know
+ * installed: complete for the current and the --security-only goal (the varied fleet holds no
+ * complete plan of its own; its one "complete" host was a Windows Server 2012 at NT 6.0, h/planreview F7)
+ */
+const currentHosts = (): HostInventory[] => kb.families.map((f) => ({
+  name: `CURRENT-${f.ntVersion}`, product: f.products[0]!, ntVersion: f.ntVersion, build: f.ntVersion === '6.0' ? 6003 : 7601, revision: null, architecture: 'amd64', servicePack: f.minimumServicePack,
+  installed: [...new Set([...[...f.updates.values()].filter((u) => !u.azureOnly).map((u) => u.kb), ...catalog.filter((p) => p.ntVersion === f.ntVersion).map((p) => p.kb)])].sort(),
+  servicingStackVersion: null, sha2CodeSigning: true, pendingReboot: false, sources: ['profile'], unknown: [], sections: { hotfixes: true }, esuLicence: 'activated', files: [], evidence: [], conflicts: [],
+}));
+const hosts = [...variedHosts(kb, catalog, 7, 60), ...fixtureHosts(), ...currentHosts()];
 
 /** One plan in the JSON it is printed as (key order included), and as objects. */
 function assertSamePlan(batch: HostPlan, alone: HostPlan, what: string): void {
@@ -49,10 +59,12 @@ describe('planHosts: the same plans as each host planned alone', () => {
     const families = new Set(plans.map((p) => p.catalogCurrency?.family ?? null));
     assert.ok(families.size >= 3, `families: ${[...families].join(', ')}`);
     const kinds = new Set<string>(plans.flatMap((p) => [...p.incomplete.map((c) => c.kind), ...p.skipped.map((s) => s.cause.kind)]));
-    for (const k of ['missing', 'conflict', 'installed', 'arch-mismatch', 'arch-unknown', 'other-file', 'unsigned', 'replaced-by-planned', 'replaced-by-installed', 'esu-not-activated', 'architecture-unknown', 'section-missing', 'unknown-family', 'host-name-lookalike']) {
+    for (const k of ['missing', 'conflict', 'installed', 'arch-mismatch', 'arch-unknown', 'other-file', 'unsigned', 'replaced-by-planned', 'replaced-by-installed', 'esu-not-activated', 'architecture-unknown', 'section-missing', 'unknown-family', 'host-name-lookalike', 'no-baseline']) {
       assert.ok(kinds.has(k), `no plan shows ${k}`);
     }
     assert.ok(plans.some((p) => p.steps.length > 20) && plans.some((p) => p.complete), 'some long plans, some complete');
+    // a product its NT version does not have is a contradiction, never "complete" (h/planreview F7)
+    assert.ok(plans.some((p) => p.incomplete.some((c) => c.kind === 'conflict' && c.conflict.fact === 'product')), 'a product against its NT version');
     assert.equal(new Set(plans.map((p) => JSON.stringify(p.steps))).size > hosts.length / 2, true, 'the plans differ from host to host');
   });
 });

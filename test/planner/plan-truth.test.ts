@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Payload } from '../../src/package/types';
 import { loadKnowledgeBase, type KbFamily, type KbUpdateFact, type KnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { planInstall } from '../../src/planner/plan';
-import { planText } from '../../src/planner/present';
+import { planDocument, planText } from '../../src/planner/present';
 import { readHostInventories } from '../../src/planner/inventory';
 import { asciiLookalike } from '../../src/planner/inventory/host-facts';
 import { Supersedence } from '../../src/planner/supersedence';
@@ -113,6 +113,40 @@ describe('inventory identity: which files make a host, and what they may claim',
     assert.match(planText(plan, false), /conflicting architecture: .*says architecture amd64; .*x86\.json says architecture x86/);
   });
 
+  it('a product its NT version does not have (Windows Server 2008 R2, Windows 7 at 6.0.6002) is a conflict: the plan is not complete and says why', () => {
+    // review h/planreview F7: every payload was skipped as another product's, the baseline held nothing
+    // of that product, and the plan was "complete, nothing to install"
+    const fresh = fs.readFileSync(fixture('srv-fresh-x64.systeminfo.txt'), 'latin1');
+    for (const [from, to, product] of [
+      ['Windows Server\u00a9 2008 Standard', 'Windows Server\u00a9 2008 R2 Standard', 'Windows Server 2008 R2'],
+      ['Microsoft\u00a9 Windows Server\u00a9 2008 Standard', 'Microsoft Windows 7 Professional', 'Windows 7'],
+    ] as const) {
+      const file = write('mixed.systeminfo.txt', Buffer.from(fresh.replace(from, to), 'latin1'));
+      const [host] = readHostInventories([file]);
+      assert.deepEqual([host.product, host.ntVersion, host.conflicts], [product, '6.0', []]);
+      const plan = planInstall(host, [...catalog(), ...(['x86', 'amd64'] as const).map((a) => laterSsu('KB5016129', a))], kb, current);
+      assert.equal(plan.complete, false, product);
+      assert.deepEqual(plan.incomplete.filter((c) => c.kind === 'conflict'), [{
+        kind: 'conflict',
+        conflict: { fact: 'product', claims: [{ claim: { kind: 'fact', fact: 'product', value: product }, files: [file] }, { claim: { kind: 'fact', fact: 'ntVersion', value: '6.0' }, files: [file] }] },
+      }]);
+      // the contradiction is the cause, not a second one about a baseline for the other family's product
+      assert.ok(!kinds(plan).includes('no-baseline'), kinds(plan).join(', '));
+      assert.match(planText(plan, false), new RegExp(`product and NT version contradict each other: .*mixed\\.systeminfo\\.txt says product ${product}; .*says NT version 6\\.0 — `));
+    }
+    // the knowledge base's names in any language, and a name it does not read, contradict nothing
+    for (const f of ['srv-6003-april.de.systeminfo.txt', 'srv-6003-april.fr.systeminfo.txt', 'srv-6003-april.ja.systeminfo.txt', 'srv-fresh-x64.systeminfo.txt']) {
+      const plan = planInstall(readHostInventories([fixture(f)])[0], catalog(), kb2019, current);
+      assert.ok(!kinds(plan).includes('conflict'), `${f}: ${kinds(plan).join(', ')}`);
+    }
+    const unread = write('unread.systeminfo.txt', Buffer.from(fresh.replace('Microsoft\u00a9 Windows Server\u00a9 2008 Standard', 'Microsoft Windows Storage Server Standard'), 'latin1'));
+    const [unknownProduct] = readHostInventories([unread]);
+    assert.equal(unknownProduct.product, null);
+    const plan = planInstall(unknownProduct, catalog(), kb2019, current);
+    assert.deepEqual(plan.incomplete, []);
+    assert.ok(plan.assumptions.some((a) => /product not reported; assumed any Windows Server 2008 \/ Windows Vista edition/.test(a)));
+  });
+
   it('a systeminfo cut before "Hotfix(s):" names the missing list; another file of the host can supply it', () => {
     const full = fs.readFileSync(fixture('srv-fresh-x64.systeminfo.txt'), 'latin1');
     const cut = write('cut.systeminfo.txt', Buffer.from(full.slice(0, full.indexOf('Hotfix(s):')), 'latin1'));
@@ -172,6 +206,72 @@ describe('complete only against what is known', () => {
     assert.ok(!held.assumptions.some((a) => /numbered above every KB/.test(a)), held.assumptions.join('\n'));
     // nothing unknown installed: no such line
     assert.ok(!planInstall(base, catalog(), kb2019, current).assumptions.some((a) => /numbered above every KB/.test(a)));
+  });
+
+  it('a Windows Vista SP2 host is not "complete, nothing to install": the knowledge base holds no baseline for Vista, and the plan says so in text and --json', () => {
+    // review h/planreview F6: every baseline update of nt6.0.json is Server 2008's, so the baseline was
+    // empty and the plan complete by default
+    const server = fs.readFileSync(fixture('srv-fresh-x64.systeminfo.txt'), 'latin1');
+    const file = write('vista.systeminfo.txt', Buffer.from(server.replace('SRV-FRESH', 'WS-VISTA').replace('Microsoft\u00a9 Windows Server\u00a9 2008 Standard', 'Microsoft\u00a9 Windows Vista\u00aa Business').replace('Member Server', 'Member Workstation'), 'latin1'));
+    const [host] = readHostInventories([file]);
+    assert.equal(host.product, 'Windows Vista');
+    for (const goal of [current, { kind: 'security-only' } as PlanGoal]) {
+      const plan = planInstall(host, [...catalog(), ...(['x86', 'amd64'] as const).map((a) => laterSsu('KB5016129', a))], kb, goal);
+      assert.deepEqual(plan.steps, []);
+      assert.equal(plan.complete, false, goal.kind);
+      const lacking = goal.kind === 'current' ? ['servicing-stack', 'monthly-rollup'] : ['servicing-stack', 'security-only'];
+      assert.deepEqual(plan.incomplete, [{ kind: 'no-baseline', product: 'Windows Vista', family: 'nt6.0', goal: goal.kind, lacking }]);
+      const doc = planDocument([plan], false) as { hosts: { complete: boolean; incomplete: { kind: string; text: string }[] }[] };
+      assert.equal(doc.hosts[0].complete, false);
+      assert.match(doc.hosts[0].incomplete[0].text, /^the knowledge base cannot say what current means for Windows Vista \(nt6\.0\)/);
+    }
+    assert.match(planText(planInstall(host, catalog(), kb, current), false), /INCOMPLETE plan, 0 install\(s\)[\s\S]*not complete because:\n    - the knowledge base cannot say what current means for Windows Vista \(nt6\.0\): it lists no servicing stack update and no monthly rollup for it/);
+    // --target asks only for what it names, and can be complete
+    assert.deepEqual(planInstall(host, catalog(), kb, { kind: 'target', kbs: ['KB948465'] }).incomplete, []);
+  });
+
+  it('--security-only: every security-only update the knowledge base knows is installed or planned, and the months it does not list keep the plan incomplete', () => {
+    // review h/planreview F8: the baseline was SHA-2 support and the newest SSU only, so a catalog whose
+    // one security-only update is of May 2019 gave a complete plan
+    const securityOnly: PlanGoal = { kind: 'security-only' };
+    const known = [...nt60.updates.values()].filter((f) => f.role === 'security-only' && !f.azureOnly).map((f) => f.kb);
+    assert.deepEqual(known, ['KB4499180', 'KB4534312', 'KB5022353']);
+    assert.deepEqual(nt60.securityOnlyFrom && [nt60.securityOnlyFrom.kb, nt60.securityOnlyFrom.released], ['KB4457984', '2018-09-11']);
+    const plan = planInstall(fresh(), catalog(), kb, securityOnly);
+    assert.deepEqual(plan.steps.filter((s) => s.kind === 'security-only').map((s) => s.kb), ['KB4499180']);
+    assert.equal(plan.complete, false);
+    assert.deepEqual(plan.missing.filter((m) => m.cause.needs.some((n) => n.need.kind === 'baseline')).map((m) => m.kb), ['KB4534312', 'KB5022353']);
+    assert.match(plan.missing.find((m) => m.kb === 'KB4534312')!.reason, /security-only update the knowledge base knows \(2020-01-14\): they are not cumulative/);
+    const unlisted = plan.incomplete.find((c) => c.kind === 'security-only-unlisted');
+    assert.ok(unlisted && unlisted.kind === 'security-only-unlisted', JSON.stringify(plan.incomplete));
+    assert.deepEqual([unlisted.from, unlisted.to, unlisted.listed, unlisted.unlisted.length, unlisted.coveredThrough], ['2018-09', '2023-01', ['2019-05', '2020-01', '2023-01'], 50, null]);
+    assert.match(planText(plan, false), /--security-only: security-only updates are not cumulative, each month's is needed\. The knowledge base lists those of 2019-05, 2020-01, 2023-01; it lists none for 50 month\(s\) from 2018-09 to 2023-01 \(2018-09, 2018-10, 2018-11 … 2022-11, 2022-12\)/);
+    // even with every update it lists in the catalog: the months it does not list stay unknown
+    const sample = (k: string, a: 'x86' | 'amd64'): Payload => nt60Payload('KB4520002', a, { kb: k, kind: 'security-only', fileName: `Windows6.0-${k}-${a === 'amd64' ? 'x64' : a}.msu`, sha256: createHash('sha256').update(`${k}${a}`).digest('hex') });
+    const all = [...catalog(), ...(['x86', 'amd64'] as const).flatMap((a) => [sample('KB4534312', a), sample('KB5022353', a), nt60Payload('KB4520002', a, { kb: 'KB4575904', kind: 'esu-preparation', fileName: `Windows6.0-KB4575904-${a}.msu`, sha256: createHash('sha256').update(`KB4575904${a}`).digest('hex') }), nt60Payload('KB4520002', a, { kb: 'KB5016891', kind: 'esu-preparation', fileName: `Windows6.0-KB5016891-${a}.msu`, sha256: createHash('sha256').update(`KB5016891${a}`).digest('hex') })])];
+    const esuHost = { ...fresh(), esuLicence: 'activated' as const };
+    const everyListed = planInstall(esuHost, all, kb, securityOnly);
+    assert.deepEqual(everyListed.steps.filter((s) => s.kind === 'security-only').map((s) => s.kb), ['KB4499180', 'KB4534312', 'KB5022353']);
+    assert.deepEqual(everyListed.missing, []);
+    assert.deepEqual(kinds(everyListed), ['security-only-unlisted']);
+    assert.equal(everyListed.complete, false);
+    // a monthly rollup the host has holds its month's and every earlier month's security fixes
+    const withRollup = { ...esuHost, build: 6003, installed: [...esuHost.installed, 'KB4493730', 'KB4474419', 'KB5016129', 'KB4575904', 'KB5016891', 'KB5022340'], sha2CodeSigning: true, pendingReboot: false };
+    const covered = planInstall(withRollup, all, kb, securityOnly);
+    assert.deepEqual([covered.steps, covered.incomplete], [[], []]);
+    assert.equal(covered.complete, true);
+    const older = planInstall({ ...withRollup, installed: withRollup.installed.filter((k) => k !== 'KB5022340').concat('KB4534303') }, all, kb, securityOnly);
+    const partly = older.incomplete.find((c) => c.kind === 'security-only-unlisted');
+    assert.ok(partly && partly.kind === 'security-only-unlisted');
+    assert.deepEqual([partly.coveredThrough, partly.unlisted[0], partly.unlisted.length], ['2020-01', '2020-02', 35]);
+    assert.deepEqual(older.steps.filter((s) => s.kind === 'security-only').map((s) => s.kb), ['KB5022353'], 'KB4499180 and KB4534312 are in the January 2020 rollup');
+    // a knowledge base that does not say when the updates began cannot call any month known
+    const family0 = { ...nt60, securityOnlyFrom: null };
+    const noStart = planInstall(withRollup, all, { families: kb.families.map((f) => (f === nt60 ? family0 : f)) }, securityOnly);
+    assert.equal(noStart.complete, true, 'covered by the 2023-01 rollup all the same');
+    const uncovered = planInstall(esuHost, all, { families: kb.families.map((f) => (f === nt60 ? family0 : f)) }, securityOnly);
+    assert.ok(uncovered.incomplete.some((c) => c.kind === 'security-only-unlisted' && c.from === null), JSON.stringify(uncovered.incomplete));
+    assert.match(planText(uncovered, false), /it does not say since when nt6\.0 has had security-only updates/);
   });
 
   it('a recommended order keeps the order, is explained as a recommendation and never makes a plan incomplete', () => {

@@ -215,6 +215,9 @@ describe('planInstall: goals, reboots and applicability', () => {
     const vista = { ...fresh(), product: 'Windows Vista' };
     const plan = planInstall(vista, catalog(), kb, current);
     assert.deepEqual(plan.steps, []);
+    // nothing to install is not "current": the knowledge base knows no baseline for Vista (plan-truth.test.ts)
+    assert.equal(plan.complete, false);
+    assert.ok(plan.incomplete.some((c) => c.kind === 'no-baseline' && c.product === 'Windows Vista'), JSON.stringify(plan.incomplete));
     assert.match(plan.skipped.find((s) => s.kb === 'KB4474419' && !/built for/.test(s.detail!))!.detail!, /applies to Windows Server 2008 only/);
     // a SHA-2-only update the knowledge base does not know, whose metadata says it applies to Vista
     const other = nt60Payload('KB4520002', 'amd64', { kb: 'KB4600001', kind: 'security-update', fileName: 'Windows6.0-KB4600001-x64.msu', sha256: 'b'.repeat(64) });
@@ -363,7 +366,13 @@ describe('planInstall: invariants over random hosts and catalogs', () => {
         last = s.kb;
       }
       assert.equal(plan.complete, plan.incomplete.length === 0, ctx);
-      assert.deepEqual(plan.incomplete, plan.missing.length > 0 ? [{ kind: 'missing', kbs: plan.missing.map((m) => m.kb) }] : [], `${ctx}: a consistent host is incomplete only for what is missing, and says what`);
+      // --security-only: the months whose security-only update the knowledge base (of October 2019)
+      // does not list, 2018-09 to 2019-04, are unknown unless a monthly rollup the host has covers them
+      const coveredByRollup = installed.some((k) => family.updates.get(k)?.role === 'monthly-rollup' && family.updates.get(k)!.released >= '2019-04');
+      const unlisted = plan.incomplete.filter((c) => c.kind === 'security-only-unlisted');
+      assert.equal(unlisted.length, goal.kind === 'security-only' && !coveredByRollup ? 1 : 0, `${ctx}: months the knowledge base does not list`);
+      const others = plan.incomplete.filter((c) => c.kind !== 'security-only-unlisted');
+      assert.deepEqual(others, plan.missing.length > 0 ? [{ kind: 'missing', kbs: plan.missing.map((m) => m.kb) }] : [], `${ctx}: a consistent host is incomplete only for what is missing (and unlisted months), and says what`);
     }
   });
 });

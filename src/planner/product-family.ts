@@ -1,0 +1,27 @@
+import type { KbFamily, KnowledgeBase } from '../knowledge/knowledge-base';
+import type { FactClaim, HostInventory, InventoryConflict } from './types';
+
+/**
+ * A product the inventory names against the NT version it reports (or that its installed updates
+ * imply): "Windows Server 2008 R2" at 6.0.6002. The knowledge base's family lists the products of
+ * its NT version; a product it does not list there is a contradiction between two facts of one
+ * inventory, as much as two files disagreeing, and the plan says so. Without it every payload is
+ * skipped as another product's and nothing of the baseline applies: "complete, nothing to install".
+ * Product names are read into the knowledge base's names (normaliseProduct, any language); a name
+ * it does not recognise is no product (null: "product not reported"), never a contradiction.
+ */
+export function productConflict(host: HostInventory, kb: KnowledgeBase, family: KbFamily): InventoryConflict | null {
+  const product = host.product;
+  if (product === null || family.products.includes(product)) return null;
+  const said: FactClaim = { claim: { kind: 'fact', fact: 'product', value: product }, files: host.evidence.filter((e) => e.facts.product === product).map((e) => e.file) };
+  let version: FactClaim;
+  if (host.ntVersion !== null) {
+    const nt = host.ntVersion;
+    version = { claim: { kind: 'fact', fact: 'ntVersion', value: nt }, files: host.evidence.filter((e) => e.facts.ntVersion === nt).map((e) => e.file) };
+  } else {
+    // the family was inferred from installed updates that only it knows (resolveFamily)
+    const witness = host.installed.find((k) => family.updates.has(k) && !kb.families.some((g) => g !== family && g.updates.has(k))) ?? host.installed[0] ?? '';
+    version = { claim: { kind: 'installed', kb: witness, implies: { fact: 'ntVersion', value: family.ntVersion } }, files: host.evidence.filter((e) => e.installed.includes(witness)).map((e) => e.file) };
+  }
+  return { fact: 'product', claims: [said, version] };
+}
