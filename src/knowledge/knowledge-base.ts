@@ -107,8 +107,21 @@ export interface KbUpdateFact {
   source: string;
 }
 
+/**
+ * One ESU year: the updates released from `from` to `to` (inclusive, YYYY-MM-DD) install only with
+ * that year's ESU licence activated (a MAK add-on key is for one year). `azureOnly`: the year was
+ * offered in Azure only (no MAK key, no activation ID).
+ */
+export interface KbEsuYear {
+  year: number;
+  from: string;
+  to: string;
+  azureOnly: boolean;
+  source: string;
+}
+
 export interface KbEsuActivationId {
-  /** ESU year: 1 = Feb 2020 – Jan 2021, 2 = … Jan 2022, 3 = … Jan 2023 */
+  /** ESU year (esu.years): 1 = Feb 2020 – Jan 2021, 2 = … Jan 2022, 3 = … Jan 2023 */
   year: number;
   /** the activation ID of the ESU MAK add-on (SoftwareLicensingProduct.ID, `slmgr /ato <id>`) */
   id: string;
@@ -127,6 +140,8 @@ export interface KbEsu {
   licensingPreparationKbs: string[];
   /** products the ESU program covers (null: the whole family) */
   products: string[] | null;
+  /** the ESU years, in order, each with the release dates of its updates */
+  years: KbEsuYear[];
   activationIds: KbEsuActivationId[];
   source: string;
 }
@@ -142,6 +157,16 @@ export interface KbSecurityOnlyFrom {
   /** the family's products it was released for (null: every product of the family) */
   products: string[] | null;
   source: string;
+}
+
+/** The ESU year an update released on `released` belongs to (its licence is the one it needs), or null when no year covers that day. */
+export function esuYearOf(esu: KbEsu, released: string): number | null {
+  return esu.years.find((y) => y.from <= released && released <= y.to)?.year ?? null;
+}
+
+/** The activation IDs of one ESU year's licence for a product (null product: every ID of that year). */
+export function esuActivationIdsFor(esu: KbEsu, product: string | null, year: number): string[] {
+  return esu.activationIds.filter((a) => a.year === year && (a.products === null || product === null || a.products.includes(product))).map((a) => a.id);
 }
 
 export interface KbFamily {
@@ -406,14 +431,46 @@ function parseEsu(v: unknown, familyProducts: string[], bad: Bad): KbEsu {
     return { year, id, products: idProducts, source: sourced(a.source, `${at}.source`, bad) };
   });
   const licensingPreparationKbs = strList(v.licensingPreparationKbs, 'esu.licensingPreparationKbs', bad).map((k) => kbId(k, 'esu.licensingPreparationKbs', bad));
-  return {
-    firstUpdate: date(v.firstUpdate, 'esu.firstUpdate', bad),
-    azureOnlyFrom: date(v.azureOnlyFrom, 'esu.azureOnlyFrom', bad),
-    licensingPreparationKbs,
-    products,
-    activationIds,
-    source: sourced(v.source, 'esu.source', bad),
-  };
+  const firstUpdate = date(v.firstUpdate, 'esu.firstUpdate', bad);
+  const azureOnlyFrom = date(v.azureOnlyFrom, 'esu.azureOnlyFrom', bad);
+  const years = parseEsuYears(v.years, firstUpdate, azureOnlyFrom, bad);
+  for (const a of activationIds) {
+    const y = years.find((x) => x.year === a.year);
+    if (!y) bad(`esu.activationIds: year ${a.year} is not one of esu.years`);
+    else if (y.azureOnly) bad(`esu.activationIds: year ${a.year} was offered in Azure only and has no activation ID`);
+  }
+  return { firstUpdate, azureOnlyFrom, licensingPreparationKbs, products, years, activationIds, source: sourced(v.source, 'esu.source', bad) };
+}
+
+/**
+ * esu.years: numbered 1, 2, … in order, each from the day after the one before ends; year 1 begins
+ * on or before esu.firstUpdate; the Azure-only years are exactly those from esu.azureOnlyFrom on.
+ */
+function parseEsuYears(v: unknown, firstUpdate: string, azureOnlyFrom: string, bad: Bad): KbEsuYear[] {
+  if (!Array.isArray(v) || v.length === 0) return bad('esu.years must be a non-empty array');
+  const years = v.map((y: unknown, i: number): KbEsuYear => {
+    const at = `esu.years[${i}]`;
+    if (!isObject(y)) return bad(`${at} must be an object`);
+    const year = int(y.year, `${at}.year`, bad);
+    if (year !== i + 1) bad(`${at}.year must be ${i + 1} (the years are listed in order)`);
+    const from = date(y.from, `${at}.from`, bad);
+    const to = date(y.to, `${at}.to`, bad);
+    if (to < from) bad(`${at}: ends (${to}) before it begins (${from})`);
+    if (y.azureOnly !== undefined && typeof y.azureOnly !== 'boolean') bad(`${at}.azureOnly must be true or false`);
+    return { year, from, to, azureOnly: y.azureOnly === true, source: sourced(y.source, `${at}.source`, bad) };
+  });
+  if (years[0].from > firstUpdate) bad(`esu.years[0] begins (${years[0].from}) after esu.firstUpdate ${firstUpdate}`);
+  for (let i = 1; i < years.length; i++) {
+    if (years[i].from !== nextDay(years[i - 1].to)) bad(`esu.years[${i}] must begin the day after year ${i} ends (${years[i - 1].to})`);
+  }
+  for (const y of years) {
+    if (y.azureOnly !== (y.from >= azureOnlyFrom)) bad(`esu.years: year ${y.year} (from ${y.from}) must be azureOnly exactly when it begins on or after esu.azureOnlyFrom ${azureOnlyFrom}`);
+  }
+  return years;
+}
+
+function nextDay(day: string): string {
+  return new Date(new Date(`${day}T00:00:00Z`).getTime() + 86_400_000).toISOString().slice(0, 10);
 }
 
 /**
@@ -459,6 +516,7 @@ function assertEsuConsistent(updates: Map<string, KbUpdateFact>, esu: KbEsu | nu
   for (const f of updates.values()) {
     if (f.role === 'esu-preparation' && !esu.licensingPreparationKbs.includes(f.kb)) bad(`${f.kb} is an esu-preparation package missing from esu.licensingPreparationKbs`);
     if (f.requiresEsu && f.released < esu.firstUpdate) bad(`${f.kb} (${f.released}) is marked requiresEsu but predates esu.firstUpdate ${esu.firstUpdate}`);
+    if (f.requiresEsu && esuYearOf(esu, f.released) === null) bad(`${f.kb} (${f.released}) is marked requiresEsu but no esu.years entry covers its release date`);
     if (f.azureOnly && f.released < esu.azureOnlyFrom) bad(`${f.kb} (${f.released}) is marked azureOnly but predates esu.azureOnlyFrom ${esu.azureOnlyFrom}`);
     if (!f.azureOnly && f.released >= esu.azureOnlyFrom) bad(`${f.kb} (${f.released}) was released in the Azure-only years; mark it azureOnly`);
     if ((f.role === 'monthly-rollup' || f.role === 'security-only' || f.role === 'rollup-preview') && f.released >= esu.firstUpdate && !f.requiresEsu) {

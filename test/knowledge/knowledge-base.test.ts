@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isCabferryError } from '../../src/errors';
 import {
+  esuActivationIdsFor,
+  esuYearOf,
   familyForNtVersion,
   loadKnowledgeBase,
   normaliseKb,
@@ -163,7 +165,49 @@ describe('knowledge base (catalog/kb)', () => {
     assert.equal(get(nt61, 'KB5022338').requiresEsu, true);
     assert.equal(get(nt61, 'KB5034169').azureOnly, true);
     assert.deepEqual(nt61.esu!.licensingPreparationKbs, ['KB4538483', 'KB4575903', 'KB5016892']);
-    assert.deepEqual(nt61.esu!.activationIds.map((a) => [a.year, a.products]), [[1, ['Windows 7']], [2, ['Windows 7']], [3, ['Windows 7']]]);
+    assert.deepEqual(nt61.esu!.activationIds.map((a) => [a.year, a.products]), [
+      [1, ['Windows 7']], [2, ['Windows 7']], [3, ['Windows 7']], [1, ['Windows Server 2008 R2']], [2, ['Windows Server 2008 R2']], [3, ['Windows Server 2008 R2']],
+    ]);
+    // Server 2008 R2 shares Server 2008's IDs (Microsoft's table: "Windows Server 2008/R2 (Server)"); Windows 7 has its own
+    for (const year of [1, 2, 3]) {
+      assert.deepEqual(esuActivationIdsFor(nt61.esu!, 'Windows Server 2008 R2', year), esuActivationIdsFor(nt60.esu!, 'Windows Server 2008', year), `year ${year}`);
+      assert.equal(esuActivationIdsFor(nt61.esu!, 'Windows 7', year).length, 1);
+      assert.notDeepEqual(esuActivationIdsFor(nt61.esu!, 'Windows 7', year), esuActivationIdsFor(nt61.esu!, 'Windows Server 2008 R2', year));
+    }
+  });
+
+  it('knows the ESU years by Microsoft\'s dates, and which year an ESU update needs (review h/planreview)', () => {
+    // Microsoft's lifecycle FAQ: year 1 ends January 12, 2021, year 2 January 11, 2022, year 3 January 10, 2023;
+    // a fourth year, Azure only, to January 9, 2024
+    for (const f of [nt60, nt61]) {
+      assert.deepEqual(f.esu!.years.map((y) => [y.year, y.from, y.to, y.azureOnly]), [
+        [1, '2020-01-15', '2021-01-12', false], [2, '2021-01-13', '2022-01-11', false], [3, '2022-01-12', '2023-01-10', false], [4, '2023-01-11', '2024-01-09', true],
+      ], f.family);
+      for (const u of f.updates.values()) if (u.requiresEsu) assert.notEqual(esuYearOf(f.esu!, u.released), null, `${f.family} ${u.kb}`);
+    }
+    assert.equal(esuYearOf(nt60.esu!, get(nt60, 'KB4537810').released), 1, 'February 2020');
+    assert.equal(esuYearOf(nt60.esu!, '2021-01-12'), 1, 'January 2021 is the last update of year 1');
+    assert.equal(esuYearOf(nt60.esu!, '2021-02-09'), 2);
+    assert.equal(esuYearOf(nt60.esu!, get(nt60, 'KB5022340').released), 3, 'January 2023');
+    assert.equal(esuYearOf(nt60.esu!, get(nt60, 'KB5034173').released), 4, 'the Azure year');
+    assert.equal(esuYearOf(nt60.esu!, '2024-02-13'), null);
+    // one activation ID per year for Server 2008, none for the Azure-only year
+    assert.deepEqual([1, 2, 3, 4].map((y) => esuActivationIdsFor(nt60.esu!, 'Windows Server 2008', y).length), [1, 1, 1, 0]);
+    assert.deepEqual(esuActivationIdsFor(nt60.esu!, 'Windows Server 2008', 1), ['553673ed-6ddf-419c-a153-b760283472fd']);
+    // refused: years out of order, with a gap, Azure-only before azureOnlyFrom, an ID of no year or of the Azure year, an ESU update no year covers
+    const esuOf = (d: Doc) => d.esu as unknown as { years: Record<string, unknown>[]; activationIds: Record<string, unknown>[] };
+    const edit = (patch: (e: ReturnType<typeof esuOf>) => void): Doc => {
+      const d = nt60Doc();
+      patch(esuOf(d));
+      return d;
+    };
+    rejects(edit((e) => (e.years[1].year = 3)), /must be 2/);
+    rejects(edit((e) => (e.years[1].from = '2021-01-20')), /must begin the day after year 1 ends/);
+    rejects(edit((e) => (e.years[2].azureOnly = true)), /azureOnly exactly when/);
+    rejects(edit((e) => (e.activationIds[0].year = 5)), /year 5 is not one of esu\.years/);
+    rejects(edit((e) => (e.activationIds[0].year = 4)), /offered in Azure only/);
+    rejects(edit((e) => ((e.years[3].to = '2023-06-30'))), /KB5034173 .* no esu\.years entry covers/);
+    rejects(edit((e) => delete (e as Record<string, unknown>).years), /esu\.years must be a non-empty array/);
   });
 
   it('rejects broken family documents with one typed error each', () => {
