@@ -90,8 +90,17 @@ export type IncompleteCause =
   | { kind: 'family-not-inferable' }
   /** payloads built for one architecture were left out because the host's is not reported */
   | { kind: 'architecture-unknown'; payloads: number }
-  /** updates that need ESU, and the host reports its ESU key not activated */
-  | { kind: 'esu-not-activated'; kbs: string[] }
+  /**
+   * updates that need ESU, and the host reports its ESU key not activated; `years` (the ESU years
+   * those updates need) and `activatedYears` (the years whose licence the host has activated) when
+   * the host has an ESU licence activated, but not of the year an update needs
+   */
+  | { kind: 'esu-not-activated'; kbs: string[]; years?: number[]; activatedYears?: number[] }
+  /**
+   * planned steps need the ESU licence of these years, and the knowledge base holds no activation ID
+   * of that year for the host's product: install.cmd cannot check the licence and stops before them
+   */
+  | { kind: 'esu-activation-ids-unknown'; kbs: string[]; years: number[]; product: string | null; family: string }
   /** a host name with characters that look like ASCII letters: it may impersonate another host */
   | { kind: 'host-name-lookalike'; name: string; resembles: string }
   /**
@@ -126,8 +135,11 @@ export function isIncompleteCause(x: unknown): x is IncompleteCause {
   if (typeof x !== 'object' || x === null) return false;
   const c = x as Record<string, unknown>;
   switch (c.kind) {
-    case 'missing':
-    case 'esu-not-activated': return isStringList(c.kbs);
+    case 'missing': return isStringList(c.kbs);
+    case 'esu-not-activated':
+      return isStringList(c.kbs) && (c.years === undefined || isYearList(c.years)) && (c.activatedYears === undefined || isYearList(c.activatedYears));
+    case 'esu-activation-ids-unknown':
+      return isStringList(c.kbs) && isYearList(c.years) && (c.product === null || typeof c.product === 'string') && typeof c.family === 'string';
     case 'conflict': return isInventoryConflict(c.conflict);
     case 'section-missing': return c.section === 'hotfixes' && isStringList(c.files);
     case 'unknown-family': return typeof c.ntVersion === 'string';
@@ -164,6 +176,10 @@ function isHostFact(x: unknown): x is HostFact {
 
 function isFactValue(x: unknown): boolean {
   return typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
+}
+
+function isYearList(x: unknown): x is number[] {
+  return Array.isArray(x) && x.every((y) => Number.isSafeInteger(y));
 }
 
 function isStringList(x: unknown): x is string[] {

@@ -142,7 +142,14 @@ export function describeIncomplete(c: IncompleteCause): string {
     case 'unknown-family': return `the knowledge base has no facts for NT ${c.ntVersion}; nothing can be planned for this host`;
     case 'family-not-inferable': return 'NT version not reported and not inferable from the installed updates; add systeminfo output for this host';
     case 'architecture-unknown': return `architecture not reported: ${c.payloads} architecture-specific payload(s) could not be planned`;
-    case 'esu-not-activated': return `${c.kbs.join(', ')} need(s) an activated ESU key and the host reports its ESU licence not activated: install and activate the ESU MAK add-on key (slmgr /ipk KEY, then slmgr /ato ACTIVATION-ID), collect a new inventory and plan again`;
+    case 'esu-not-activated':
+      if (c.years !== undefined && c.activatedYears !== undefined) {
+        const years = (ys: number[]): string => (ys.length === 0 ? 'no year' : `year ${ys.join(', ')}`);
+        return `${c.kbs.join(', ')} need(s) the ESU licence of ${years(c.years)} activated and the host reports only the ESU licence of ${years(c.activatedYears)} activated (each ESU year is a MAK add-on key of its own): install and activate that year's key (slmgr /ipk KEY, then slmgr /ato ACTIVATION-ID of that year), collect a new inventory and plan again`;
+      }
+      return `${c.kbs.join(', ')} need(s) an activated ESU key and the host reports its ESU licence not activated: install and activate the ESU MAK add-on key (slmgr /ipk KEY, then slmgr /ato ACTIVATION-ID), collect a new inventory and plan again`;
+    case 'esu-activation-ids-unknown':
+      return `${c.kbs.join(', ')} need(s) an activated ESU licence of ${c.years.length > 0 ? `year ${c.years.join(', ')}` : 'an ESU year the knowledge base does not know'}, and the knowledge base holds no ESU activation ID of that year for ${c.product === null ? 'this host\'s product' : visibleName(c.product)}: install.cmd cannot check the licence on the host and stops before these steps (esu-not-activated); add the activation IDs, with their source, to the knowledge base (${visibleName(c.family)})`;
     case 'host-name-lookalike': return `host name "${visibleName(c.name)}" is not ASCII and looks like "${c.resembles}": its files are not merged with that host's, and the plan is not trusted until the name is checked`;
     case 'no-baseline': return noBaselineText(c);
     case 'security-only-unlisted': return securityOnlyUnlistedText(c);
@@ -216,6 +223,7 @@ export function planDocument(plans: HostPlan[], simulate: boolean): unknown {
         kind: s.kind,
         reason: s.reason,
         ...(s.requiresEsu ? { requiresEsu: true } : {}),
+        ...(s.requiresEsu && s.esuYear !== undefined ? { esuYear: s.esuYear } : {}),
         ...(s.switches !== undefined ? { switches: s.switches } : {}),
         ...(s.cancelsOwnRestart === true ? { cancelsOwnRestart: true } : {}),
         ...(simulate && s.stateAfter ? { state: stateJson(s.stateAfter) } : {}),

@@ -27,6 +27,12 @@ export interface HostInventory {
   sections: InventorySections;
   /** ESU licence status from the collect script's licence section; null when the inventory does not say */
   esuLicence: 'activated' | 'not-activated' | null;
+  /**
+   * with esuLicence 'activated': the ESU years whose licence is activated (from the licence names,
+   * "Server-ESU-Year1"); null or absent when the inventory does not say which years. An ESU update
+   * needs its own year's licence (knowledge base esu.years)
+   */
+  esuActivatedYears?: number[] | null;
   /** the inventory files this host was built from (readHostInventories fills it) */
   files: string[];
   /** what each file claimed, so that a contradiction can name who said what (readHostInventories fills it) */
@@ -95,6 +101,11 @@ export interface PlanStep {
   stateAfter?: SimulatedState;
   /** the update needs an activated ESU key: install.cmd checks activation on the host before this step */
   requiresEsu?: boolean;
+  /**
+   * with requiresEsu: the ESU year the update was released in (knowledge base esu.years), whose
+   * licence it needs; install.cmd checks that year's activation IDs. Absent when no year covers it
+   */
+  esuYear?: number;
 }
 
 export interface SimulatedState {

@@ -24,6 +24,7 @@ import { knowledgeBaseAsOf } from './knowledge-as-of.helpers';
 /** today's knowledge base: what "current" means */
 const kb = loadKnowledgeBase();
 const nt60 = kb.families.find((f) => f.ntVersion === '6.0')!;
+const nt61 = kb.families.find((f) => f.ntVersion === '6.1')!;
 /** the knowledge of October 2019, against which the sample catalog (which ends there) is current */
 const kb2019 = loadKnowledgeBase(knowledgeBaseAsOf('2019-10-31'));
 const current: PlanGoal = { kind: 'current' };
@@ -347,6 +348,8 @@ describe('servicing packages waiting for a restart (CBS states, review h/planrev
     `HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\Packages\\Package_for_${k}~31bf3856ad364e35~amd64~~6.0.1.0\r\n    CurrentState    REG_DWORD    0x${state}\r\n\r\n`;
   function inventory(esu: 'activated' | 'not-activated', rollup: string, others = true): HostInventory {
     let t = fs.readFileSync(fixture(`srv-esu-${esu}.inventory.txt`)).toString('latin1');
+    // the fixture's licence is Year 1's; KB5022340 (January 2023) needs Year 3's
+    t = t.replace('00000000-0000-4000-8000-00000000e501', nt60.esu!.activationIds.find((a) => a.year === 3)!.id).replace('Server-ESU-Year1', 'Server-ESU-Year3');
     const kbs = others ? ['KB4575904', 'KB5016891', 'KB5016129'] : [];
     const at = t.search(/End of search|Suche beendet/);
     t = t.slice(0, at) + kbs.map((k) => pkg(k, '70')).join('') + pkg('KB5022340', rollup) + t.slice(at);
@@ -404,6 +407,90 @@ describe('servicing packages waiting for a restart (CBS states, review h/planrev
     assert.deepEqual(sequence(plan), ['reboot']);
     assert.match(plan.steps[0].reason, /^restart first/);
     assert.equal(plan.complete, true);
+  });
+});
+
+describe('ESU years: each ESU update needs the licence of its own year (review h/planreview)', () => {
+  const file = (k: string, arch: 'x86' | 'amd64'): string => `Windows6.0-${k}-${arch === 'amd64' ? 'x64' : arch}.msu`;
+  const sample = (k: string, kind: Payload['kind'], arch: 'x86' | 'amd64'): Payload => nt60Payload('KB4520002', arch, { kb: k, kind, fileName: file(k, arch), sha256: createHash('sha256').update(file(k, arch)).digest('hex') });
+  const payloads = (): Payload[] => [
+    ...catalog(),
+    ...(['x86', 'amd64'] as const).flatMap((a) => [sample('KB5022340', 'monthly-rollup', a), sample('KB4575904', 'esu-preparation', a), sample('KB5016891', 'esu-preparation', a)]),
+  ];
+  /** srv-esu-activated.inventory.txt with its ESU licence made the real licence of one year (latin1: the file is OEM text) */
+  const collected = (year: number): HostInventory => {
+    const id = nt60.esu!.activationIds.find((a) => a.year === year)!.id;
+    const text = fs.readFileSync(fixture('srv-esu-activated.inventory.txt')).toString('latin1').replace('00000000-0000-4000-8000-00000000e501', id).replace('Server-ESU-Year1', `Server-ESU-Year${year}`);
+    const hosts = readHostInventories([write('host.inventory.txt', Buffer.from(text, 'latin1'))]);
+    assert.equal(hosts.length, 1);
+    return hosts[0];
+  };
+
+  it('only the Year 1 licence activated: the January 2023 rollup (ESU year 3) is held back and the plan is not complete', () => {
+    // The review's case: plan said complete, with KB5022340 "needs an activated ESU key", on a host
+    // whose only activated ESU licence is Server-ESU-Year1; an update needs its own year's key.
+    const host = collected(1);
+    assert.equal(host.esuLicence, 'activated');
+    assert.deepEqual(host.esuActivatedYears, [1]);
+    const plan = planInstall(host, payloads(), kb, current);
+    assert.ok(!sequence(plan).includes('KB5022340'), sequence(plan).join(' '));
+    assert.equal(plan.complete, false);
+    assert.deepEqual(plan.incomplete.filter((c) => c.kind === 'esu-not-activated'), [{ kind: 'esu-not-activated', kbs: ['KB5022340'], years: [3], activatedYears: [1] }]);
+    assert.ok(plan.skipped.some((s) => s.kb === 'KB5022340' && s.cause.kind === 'esu-not-activated'));
+    assert.match(planText(plan, false), /KB5022340 need\(s\) the ESU licence of year 3 activated and the host reports only the ESU licence of year 1 activated/);
+  });
+
+  it('the Year 3 licence activated: the rollup is a step needing year 3, and the plan is complete with no ESU assumption', () => {
+    const plan = planInstall(collected(3), payloads(), kb, current);
+    const step = plan.steps.find((s) => s.kb === 'KB5022340')!;
+    assert.equal(step.requiresEsu, true);
+    assert.equal(step.esuYear, 3);
+    assert.equal(plan.complete, true, JSON.stringify(plan.incomplete));
+    assert.ok(!plan.assumptions.some((a) => /ESU/.test(a)), plan.assumptions.join('\n'));
+    const json = planDocument([plan], false) as { hosts?: { steps: Record<string, unknown>[] }[] } & Record<string, unknown>;
+    assert.match(JSON.stringify(json), /"kb":"KB5022340"[^}]*"requiresEsu":true,"esuYear":3/);
+  });
+
+  it('a licence reported activated without its year (a profile): an assumption naming the year install.cmd checks; with the years given, they decide', () => {
+    const base = readHostInventories([fixture('srv-fresh-x64.systeminfo.txt')])[0];
+    const unknownYear = planInstall({ ...base, esuLicence: 'activated', esuActivatedYears: null }, payloads(), kb, current);
+    assert.equal(unknownYear.complete, true);
+    assert.equal(unknownYear.steps.find((s) => s.kb === 'KB5022340')!.esuYear, 3);
+    assert.ok(unknownYear.assumptions.some((a) => /ESU licence reported activated, but not of which ESU year: KB5022340 \(ESU year 3\)/.test(a)), unknownYear.assumptions.join('\n'));
+    const profile = (years: number[]): HostInventory =>
+      readHostInventories([write('p.json', JSON.stringify({ name: 'SRV-P', product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, architecture: 'amd64', servicePack: 2, installed: [], esuLicence: 'activated', esuYears: years }))])[0];
+    assert.equal(planInstall(profile([1, 2]), payloads(), kb, current).complete, false);
+    assert.equal(planInstall(profile([3]), payloads(), kb, current).complete, true);
+    assert.throws(() => readHostInventories([write('q.json', JSON.stringify({ name: 'SRV-Q', installed: [], esuLicence: 'not-activated', esuYears: [1] }))]), /esuYears/);
+  });
+
+  it('Server 2008 R2: an ESU step whose year has no activation ID for the product in the knowledge base makes the plan incomplete', () => {
+    // The review's case: nt6.1.json listed Windows 7's IDs only, install.cmd got an empty list for R2
+    // and would stop at every ESU step (esu-not-activated), while plan said complete.
+    const file61 = (k: string): string => `Windows6.1-${k}-x64.msu`;
+    const mk = (k: string, kind: Payload['kind'], signatures: Payload['signatures']): Payload =>
+      nt60Payload('KB4520002', 'amd64', {
+        kb: k, kind, signatures, ntVersion: '6.1', product: 'Windows Server 2008 R2', products: ['Windows 7', 'Windows Server 2008 R2'], parents: [], restart: kind === 'servicing-stack' ? 'never' : 'required',
+        fileName: file61(k), payloadCab: file61(k).replace('.msu', '.cab'), sha256: createHash('sha256').update(file61(k)).digest('hex'),
+      });
+    const payloads61 = [mk('KB4490628', 'servicing-stack', 'dual'), mk('KB4474419', 'sha2-support', 'dual'), mk('KB5017397', 'servicing-stack', 'sha2-only'), mk('KB4575903', 'esu-preparation', 'sha2-only'), mk('KB5016892', 'esu-preparation', 'sha2-only'), mk('KB5022338', 'monthly-rollup', 'sha2-only')];
+    const host = readHostInventories([write('srv-r2.json', JSON.stringify({ name: 'SRV-R2', product: 'Windows Server 2008 R2', ntVersion: '6.1', build: 7601, architecture: 'amd64', servicePack: 1, installed: ['KB4490628', 'KB4474419'], sha2CodeSigning: true, pendingReboot: false, esuLicence: 'activated' }))])[0];
+    // the knowledge base as it was: Windows 7's IDs only
+    const win7Only: KbFamily = { ...nt61, esu: { ...nt61.esu!, activationIds: nt61.esu!.activationIds.filter((a) => a.products !== null && !a.products.includes('Windows Server 2008 R2')) } };
+    const kbWin7Only: KnowledgeBase = { families: kb.families.map((f) => (f === nt61 ? win7Only : f)) };
+    const plan = planInstall(host, payloads61, kbWin7Only, current);
+    assert.deepEqual(plan.steps.filter((s) => s.requiresEsu).map((s) => [s.kb, s.esuYear]), [['KB5022338', 3]]);
+    assert.equal(plan.complete, false);
+    assert.deepEqual(plan.incomplete, [{ kind: 'esu-activation-ids-unknown', kbs: ['KB5022338'], years: [3], product: 'Windows Server 2008 R2', family: 'nt6.1' }]);
+    const text = planText(plan, false);
+    assert.match(text, /KB5022338 need\(s\) an activated ESU licence of year 3, and the knowledge base holds no ESU activation ID of that year for Windows Server 2008 R2: install\.cmd cannot check the licence/);
+    const json = JSON.stringify(planDocument([plan], false));
+    assert.match(json, /"kind":"esu-activation-ids-unknown","kbs":\["KB5022338"\],"years":\[3\],"product":"Windows Server 2008 R2","family":"nt6\.1","text":"KB5022338 need\(s\) an activated ESU licence of year 3/);
+    // today's knowledge base holds R2's IDs (shared with Server 2008): the same plan is complete, install.cmd checks year 3's
+    const today = planInstall(host, payloads61, kb, current);
+    assert.equal(today.complete, true, JSON.stringify(today.incomplete));
+    // Windows 7 keeps its own IDs; a host whose product is not reported gets every product's IDs of the year
+    assert.equal(planInstall({ ...host, product: 'Windows 7' }, payloads61, kbWin7Only, current).incomplete.some((c) => c.kind === 'esu-activation-ids-unknown'), false);
   });
 });
 

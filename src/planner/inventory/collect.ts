@@ -161,6 +161,7 @@ function parseCollectV2(text: string, file: string): HostInventory {
 
   inv.sha2CodeSigning = sha2Active(sections.get('sha2'), inv.pendingReboot, cbs);
   inv.esuLicence = esuLicenceStatus(sections.get('licence'));
+  if (inv.esuLicence === 'activated') inv.esuActivatedYears = esuActivatedYears(sections.get('licence')!);
   return inv;
 }
 
@@ -254,6 +255,23 @@ function esuLicenceStatus(section: Section | undefined): 'activated' | 'not-acti
   if (!products.some((p) => p.has('LicenseStatus'))) return null;
   const esu = products.filter((p) => /(^|[^A-Za-z])ESU([^A-Za-z]|$)/.test(p.get('Name') ?? ''));
   return esu.some((p) => p.get('LicenseStatus') === '1') ? 'activated' : 'not-activated';
+}
+
+/**
+ * The ESU years whose licence is activated, from the names ("Server-ESU-Year1", "Client-ESU-Year3"):
+ * each year is a licence of its own and an update needs its own year's (knowledge base esu.years).
+ * null when an activated ESU licence names no year: which years it serves is then not known.
+ */
+function esuActivatedYears(section: Section): number[] | null {
+  const years = new Set<number>();
+  for (const p of wmicRecords(section.lines)) {
+    const name = p.get('Name') ?? '';
+    if (p.get('LicenseStatus') !== '1' || !/(^|[^A-Za-z])ESU([^A-Za-z]|$)/.test(name)) continue;
+    const m = /ESU-Year(\d{1,2})(?!\d)/i.exec(name);
+    if (!m) return null;
+    years.add(Number(m[1]));
+  }
+  return [...years].sort((a, b) => a - b);
 }
 
 /** `wmic … /value` output: "Key=value" lines, one instance after another; a key seen again starts the next instance. */

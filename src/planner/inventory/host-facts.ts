@@ -42,6 +42,7 @@ export function emptyInventory(name: string, source: string): HostInventory {
     unknown: [],
     sections: { hotfixes: false },
     esuLicence: null,
+    esuActivatedYears: null,
     files: [],
     evidence: [],
     conflicts: [],
@@ -110,7 +111,15 @@ export function mergeInventories(a: HostInventory, b: HostInventory): { merged: 
       set(k, null);
     }
   }
+  // the years of an activated ESU licence go with the status: believed only when the files agree on them
+  merged.esuActivatedYears = merged.esuLicence === 'activated' ? agreedYears(a, b) : null;
   return { merged: finishInventory(merged), conflicts: fresh };
+}
+
+function agreedYears(a: HostInventory, b: HostInventory): number[] | null {
+  const [x, y] = [a.esuLicence === 'activated' ? a.esuActivatedYears ?? null : null, b.esuLicence === 'activated' ? b.esuActivatedYears ?? null : null];
+  if (x === null || y === null) return a.esuLicence === 'activated' && b.esuLicence === 'activated' ? null : x ?? y;
+  return x.join() === y.join() ? x : null;
 }
 
 function factClaim(inv: HostInventory, fact: HostFact, value: string | number | boolean): FactClaim {

@@ -8,7 +8,8 @@ import { normaliseKb } from '../../knowledge/knowledge-base';
 /**
  * Our own JSON host profile, for hosts described by hand or by another tool:
  * {"name","product","ntVersion","build","revision","architecture","servicePack","installed":["KB…"],
- *  "servicingStackVersion"?,"sha2CodeSigning"?,"pendingReboot"?,"esuLicence"? ("activated" | "not-activated")}
+ *  "servicingStackVersion"?,"sha2CodeSigning"?,"pendingReboot"?,"esuLicence"? ("activated" | "not-activated"),
+ *  "esuYears"? (with "activated": the ESU years whose licence is activated, [1, 2, 3])}
  * Every field is validated; a field left out (or null) is recorded as unknown, never defaulted.
  */
 
@@ -21,7 +22,7 @@ export function parseHostProfile(value: unknown, file: string): HostInventory {
   const bad = (what: string): never => {
     throw inputError('INVENTORY_PROFILE_FIELD', what, { file });
   };
-  const known = new Set(['name', 'product', 'ntVersion', 'build', 'revision', 'architecture', 'servicePack', 'installed', 'servicingStackVersion', 'sha2CodeSigning', 'pendingReboot', 'esuLicence']);
+  const known = new Set(['name', 'product', 'ntVersion', 'build', 'revision', 'architecture', 'servicePack', 'installed', 'servicingStackVersion', 'sha2CodeSigning', 'pendingReboot', 'esuLicence', 'esuYears']);
   for (const k of Object.keys(doc)) if (!known.has(k)) bad(`unknown field ${JSON.stringify(k)}`);
   if (typeof doc.name !== 'string' || doc.name.trim() === '') return bad('"name" must be a non-empty string');
   const inv = emptyInventory(doc.name.trim(), 'profile');
@@ -43,6 +44,9 @@ export function parseHostProfile(value: unknown, file: string): HostInventory {
   inv.sha2CodeSigning = opt('sha2CodeSigning', (v) => (typeof v === 'boolean' ? v : undefined), 'true or false');
   inv.pendingReboot = opt('pendingReboot', (v) => (typeof v === 'boolean' ? v : undefined), 'true or false');
   inv.esuLicence = opt('esuLicence', (v) => (v === 'activated' || v === 'not-activated' ? v : undefined), '"activated" or "not-activated"');
+  // which ESU years' licences are activated (each year is a licence of its own); without it, not known
+  inv.esuActivatedYears = opt('esuYears', (v) => (Array.isArray(v) && v.every((y) => nonNegInt(y) !== undefined && y >= 1 && y <= 6) ? [...new Set(v as number[])].sort((a, b) => a - b) : undefined), 'an array of ESU years (1, 2, …)');
+  if (inv.esuActivatedYears !== null && inv.esuLicence !== 'activated') bad('"esuYears" goes with "esuLicence": "activated"');
   if (!Array.isArray(doc.installed)) return bad('"installed" must be an array of KB numbers');
   inv.sections.hotfixes = true;
   for (const k of doc.installed) {
