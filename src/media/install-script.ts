@@ -27,8 +27,11 @@ export interface InstallScriptOptions {
    * for a real host; the script staged for real hosts ignores those variables.
    */
   testBuild?: boolean;
-  /** ESU activation IDs whose LicenseStatus the script checks before an ESU-only step */
-  esuActivationIds?: string[];
+  /**
+   * the ESU activation IDs of the host's product, each with its ESU year: before an ESU-only step the
+   * script checks the LicenseStatus of the IDs of the year that step needs (PlanStep.esuYear), no other
+   */
+  esuActivationIds?: { year: number; id: string }[];
 }
 
 /** The fixed self-test input and its SHA-256 (FIPS 180-2 test vector "abc"). */
@@ -36,6 +39,9 @@ export const HASH_SELFTEST_CONTENT = 'abc';
 export const HASH_SELFTEST_SHA256 = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
 export const HASH_SELFTEST_PATH = 'tools/sha256-selftest.txt';
 export const SHA256_VBS_PATH = 'tools/sha256.vbs';
+
+/** ESU years install.cmd knows (CF_ESU_IDS_1 … CF_ESU_IDS_6), as the knowledge base allows them. */
+const ESU_YEARS = 6;
 
 /** Where install.cmd keeps its state and log, relative to the media root; not covered by the manifest. */
 export const RESULTS_DIR = 'results';
@@ -79,11 +85,12 @@ export function renderInstallScript(plan: HostPlan, host: HostInventory, options
   const ntVersion = host.ntVersion ?? '';
   const build = host.build === null ? '' : String(host.build);
   const planId = planIdOf(host, plan);
-  const esuIds = (options.esuActivationIds ?? []).map((id) => {
+  const esuIds = (options.esuActivationIds ?? []).map(({ year, id }) => {
     if (!/^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/.test(id)) {
       throw inputError('MEDIA_BAD_ACTIVATION_ID', `ESU activation ID ${JSON.stringify(id)} is not a GUID`);
     }
-    return id.toLowerCase();
+    if (!Number.isInteger(year) || year < 1 || year > ESU_YEARS) throw inputError('MEDIA_BAD_ACTIVATION_ID', `ESU activation ID ${id}: year ${JSON.stringify(year)} is not 1 to ${ESU_YEARS}`);
+    return { year, id: id.toLowerCase() };
   });
   const values: Record<TemplateVariable, string> = {
     HEADER: headerLines(plan, host, hostName, planId, options).join('\n'),
@@ -95,7 +102,8 @@ export function renderInstallScript(plan: HostPlan, host: HostInventory, options
     INCOMPLETE: plan.complete ? '0' : '1',
     PLANID: planId,
     SCRIPTKIND: options.testBuild === true ? 'test' : 'release',
-    ESUIDS: esuIds.join(' '),
+    // every year set, the empty ones too: an ID list never comes from the environment install.cmd runs in
+    ESUIDS: Array.from({ length: ESU_YEARS }, (_, i) => `set "CF_ESU_IDS_${i + 1}=${esuIds.filter((e) => e.year === i + 1).map((e) => e.id).join(' ')}"`).join('\n'),
     SELFTESTSHA: HASH_SELFTEST_SHA256,
     ASSUMED: (plan.assumedInstalled ?? []).map((kb) => `call :assumed_installed ${cmdToken(kb, 'installed update')}`).join('\n'),
     ASSUMEDCOUNT: String((plan.assumedInstalled ?? []).length),
@@ -169,7 +177,14 @@ function stepLine(step: StagedStep): string {
     throw inputError('MEDIA_PLAN_BAD_SHA256', `plan step ${n} has an invalid SHA-256 ${JSON.stringify(step.sha256)}`);
   }
   const kb = assertMediaName(step.kb, `KB of step ${n}`);
-  const esu = step.requiresEsu === true ? 1 : 0;
+  // the ESU year whose licence the step needs (0: no ESU); a step needing ESU of no known year cannot be checked
+  let esu = 0;
+  if (step.requiresEsu === true) {
+    if (step.esuYear === undefined || !Number.isInteger(step.esuYear) || step.esuYear < 1 || step.esuYear > ESU_YEARS) {
+      throw inputError('MEDIA_PLAN_ESU_YEAR', `plan step ${n} installs ${step.kb}, which needs an activated ESU licence, but names no ESU year (1 to ${ESU_YEARS}) whose licence install.cmd could check`);
+    }
+    esu = step.esuYear;
+  }
   const call = `call :step ${n} install ${kb} ${installer} ${file} ${step.sha256} ${esu}\nif errorlevel 1 goto :stopped`;
   if (installer !== 'exe') return call;
   const switches = (step.switches ?? []).map((sw) => {

@@ -4,7 +4,7 @@ import { CabferryError, describeIoError, inputError, internalError, isCabferryEr
 import { openCatalog } from '../catalog/catalog';
 import { catalogTrust, describeDistrust, distrustReport, TrustJudge, type Distrust, type DistrustReport } from '../catalog/live-trust';
 import { collectScript, loadKnowledgeBase, planHosts, readHostInventories } from '../planner';
-import { familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
+import { esuActivationIdsFor, familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
 import { printable } from '../io/printable';
 import { incompleteReasons, planText } from '../planner/present';
 import type { IncompleteCause } from '../planner/causes';
@@ -117,8 +117,8 @@ export interface WriteMediaInput {
   onWork?: (work: MediaWork) => void;
   now: Date;
   testBuild?: boolean;
-  /** ESU activation IDs per host name, for install.cmd's licence check before ESU-only steps */
-  esuActivationIds?: (host: HostInventory) => string[];
+  /** ESU activation IDs with their years per host, for install.cmd's licence check before ESU-only steps */
+  esuActivationIds?: (host: HostInventory) => { year: number; id: string }[];
   /** warnings found before writing, passed through to the result */
   warnings?: string[];
   /** the catalog's records of a payload, shown in index.html; without it the page says none are known */
@@ -501,11 +501,11 @@ function setAsideEarlierResults(to: string, host: string, planId: string, now: D
   }));
 }
 
-/** The ESU activation IDs the knowledge base lists for the host's family and product (every year's). */
-function esuActivationIdsOf(kb: KnowledgeBase, host: HostInventory): string[] {
+/** The ESU activation IDs the knowledge base lists for the host's family and product, each with its year (install.cmd checks a step's year's only). */
+function esuActivationIdsOf(kb: KnowledgeBase, host: HostInventory): { year: number; id: string }[] {
   const esu = familyForNtVersion(kb, host.ntVersion)?.esu ?? null;
   if (esu === null) return [];
-  return esu.activationIds.filter((a) => a.products === null || host.product === null || a.products.includes(host.product)).map((a) => a.id);
+  return esu.years.flatMap((y) => esuActivationIdsFor(esu, host.product, y.year).map((id) => ({ year: y.year, id })));
 }
 
 function readmeText(hosts: StagedHost[], now: Date, testBuild: boolean): string {

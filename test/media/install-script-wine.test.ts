@@ -443,14 +443,15 @@ describe('install.cmd under Wine cmd', { skip }, () => {
   });
 
   test('an ESU-only update on a host without an activated ESU licence: stopped with the slmgr steps, nothing installed; activated: installed', () => {
-    const esu = { ...install(2, 'KB4536952', 'Windows6.0-KB4536952-x64.msu'), requiresEsu: true } as Omit<PlanStep, 'sha256'>;
-    const ids = ['553673ed-6ddf-419c-a153-b760283472fd'];
+    const esu = { ...install(2, 'KB4536952', 'Windows6.0-KB4536952-x64.msu'), requiresEsu: true, esuYear: 1 } as Omit<PlanStep, 'sha256'>;
+    const ids = [{ year: 1, id: '553673ed-6ddf-419c-a153-b760283472fd' }, { year: 3, id: '16c08c85-0c8b-4009-9b2b-f1f7319e45f9' }];
     const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), esu], {}, { esuActivationIds: ids });
     const r = c.run([], { CABFERRY_LICENSESTATUS: '0' });
     assert.equal(r.status, 1, r.stdout);
-    assert.match(r.stdout, /KB4536952 is an Extended Security Update and this host has no activated ESU licence/);
-    assert.match(r.stdout, /slmgr \/ipk YOUR-ESU-MAK-KEY/);
+    assert.match(r.stdout, /KB4536952 is an Extended Security Update of ESU year 1 and this host has no activated ESU licence of that year/);
+    assert.match(r.stdout, /slmgr \/ipk YOUR-YEAR-1-ESU-MAK-KEY/);
     assert.match(r.stdout, /slmgr \/ato 553673ed-6ddf-419c-a153-b760283472fd/);
+    assert.doesNotMatch(r.stdout, /16c08c85/, 'only the IDs of the year the step needs');
     assert.deepEqual(installedFiles(c), [PAYLOADS.ssu]);
     assert.deepEqual(meanings(c), ['1:installed', '2:esu-not-activated']);
     const ok = c.run([], { CABFERRY_LICENSESTATUS: '1' });

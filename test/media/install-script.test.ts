@@ -152,18 +152,50 @@ describe('renderInstallScript', () => {
 
   test('ESU-only steps carry the flag, the activation IDs are in the script; .exe steps run the payload with the plan\'s switches', () => {
     const esuSteps = [
-      { ...steps[0], requiresEsu: true },
+      { ...steps[0], requiresEsu: true, esuYear: 1 },
       { n: 2, action: 'install', kb: 'KB4536952', file: 'windows6.0-kb4536952-x64.exe', sha256: sha('e'), kind: 'other', reason: 'r', switches: ['/quiet', '/norestart'] },
     ] as unknown as PlanStep[];
-    const text = renderInstallScript(plan({ steps: esuSteps }), host, { version: '1', generatedAt: 'x', esuActivationIds: ['553673ED-6DDF-419C-A153-B760283472FD'] });
+    const text = renderInstallScript(plan({ steps: esuSteps }), host, { version: '1', generatedAt: 'x', esuActivationIds: [{ year: 1, id: '553673ED-6DDF-419C-A153-B760283472FD' }] });
     assert.ok(text.includes(`call :step 1 install KB4493730 wusa Windows6.0-KB4493730-x64.msu ${sha('a')} 1\r\n`));
     assert.ok(text.includes(`set "S_SWITCHES=/quiet /norestart"\r\nset "S_SWITCHES_KNOWN=1"\r\nset "S_CANCEL_RESTART=0"\r\ncall :step 2 install KB4536952 exe windows6.0-kb4536952-x64.exe ${sha('e')} 0\r\n`));
     // switches the knowledge base does not record, and a recorded empty list, are told apart
     const exe = (switches: string[] | undefined) => renderInstallScript(plan({ steps: [{ ...esuSteps[1], switches }] }), host, { version: '1', generatedAt: 'x' });
     assert.match(exe(undefined), /set "S_SWITCHES="\r\nset "S_SWITCHES_KNOWN=0"\r\n/);
     assert.match(exe([]), /set "S_SWITCHES="\r\nset "S_SWITCHES_KNOWN=1"\r\n/);
-    assert.match(text, /set "CF_ESU_IDS=553673ed-6ddf-419c-a153-b760283472fd"/);
-    expectCode(() => renderInstallScript(plan(), host, { version: '1', generatedAt: 'x', esuActivationIds: ['not a guid & more'] }), 'MEDIA_BAD_ACTIVATION_ID');
+    assert.match(text, /set "CF_ESU_IDS_1=553673ed-6ddf-419c-a153-b760283472fd"/);
+    expectCode(() => renderInstallScript(plan(), host, { version: '1', generatedAt: 'x', esuActivationIds: [{ year: 1, id: 'not a guid & more' }] }), 'MEDIA_BAD_ACTIVATION_ID');
+  });
+
+  test('an ESU step checks the activation IDs of the ESU year it needs, not any year\'s (review h/planreview)', () => {
+    // Each ESU year is a MAK add-on key of its own: a Year 1 licence does not install the January 2023
+    // (year 3) rollup. install.cmd used to accept any year's ID for every ESU step.
+    const ids = [
+      { year: 1, id: '553673ed-6ddf-419c-a153-b760283472fd' }, { year: 2, id: '04fa0286-fa74-401e-bbe9-fbfbb158010d' }, { year: 3, id: '16c08c85-0c8b-4009-9b2b-f1f7319e45f9' },
+    ];
+    const esuSteps: PlanStep[] = [
+      { n: 1, action: 'install', kb: 'KB4537810', file: 'Windows6.0-KB4537810-x64.msu', sha256: sha('y1'), kind: 'monthly-rollup', reason: 'r', requiresEsu: true, esuYear: 1 },
+      { n: 2, action: 'install', kb: 'KB5022340', file: 'Windows6.0-KB5022340-x64.msu', sha256: sha('y3'), kind: 'monthly-rollup', reason: 'r', requiresEsu: true, esuYear: 3 },
+    ];
+    const text = renderInstallScript(plan({ steps: esuSteps }), host, { version: '1', generatedAt: 'x', esuActivationIds: ids });
+    const lines = text.split('\r\n');
+    assert.ok(lines.includes(`call :step 1 install KB4537810 wusa Windows6.0-KB4537810-x64.msu ${sha('y1')} 1`));
+    assert.ok(lines.includes(`call :step 2 install KB5022340 wusa Windows6.0-KB5022340-x64.msu ${sha('y3')} 3`));
+    // one ID list per year, every year set (an empty one too: nothing comes from the environment)
+    assert.deepEqual(lines.filter((l) => l.startsWith('set "CF_ESU_IDS')), [
+      'set "CF_ESU_IDS_1=553673ed-6ddf-419c-a153-b760283472fd"', 'set "CF_ESU_IDS_2=04fa0286-fa74-401e-bbe9-fbfbb158010d"', 'set "CF_ESU_IDS_3=16c08c85-0c8b-4009-9b2b-f1f7319e45f9"',
+      'set "CF_ESU_IDS_4="', 'set "CF_ESU_IDS_5="', 'set "CF_ESU_IDS_6="',
+    ]);
+    assert.ok(!/CF_ESU_IDS[^_]/.test(text), 'no list of every year\'s IDs is left');
+    // :esu_check reads the list of the year it is called with, and remembers a pass per year only
+    const check = text.slice(text.indexOf('\r\n:esu_check\r\n'), text.indexOf('\r\n:esu_licence\r\n'));
+    assert.ok(text.includes('call :esu_check !S_ESU!\r\n'));
+    assert.match(check, /set "E_IDS=!CF_ESU_IDS_%~1!"/);
+    assert.match(check, /for %%i in \(!E_IDS!\) do call :esu_licence %%i/);
+    assert.match(check, /if "!CF_ESU_OK_%~1!"=="1" exit \/b 0/);
+    assert.ok(lines.includes('for %%y in (1 2 3 4 5 6) do set "CF_ESU_OK_%%y="'), 'a pass is never taken from the environment');
+    // a step that needs ESU and names no year cannot be checked: refused when staging, not rendered as "no ESU"
+    expectCode(() => renderInstallScript(plan({ steps: [{ ...esuSteps[1], esuYear: undefined }] }), host, { version: '1', generatedAt: 'x', esuActivationIds: ids }), 'MEDIA_PLAN_ESU_YEAR');
+    expectCode(() => renderInstallScript(plan(), host, { version: '1', generatedAt: 'x', esuActivationIds: [{ year: 7, id: ids[0].id }] }), 'MEDIA_BAD_ACTIVATION_ID');
   });
 
   test('the self-test constant is the SHA-256 of "abc"; sha256.vbs is CRLF ASCII VBScript', () => {
