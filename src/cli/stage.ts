@@ -129,7 +129,9 @@ function stageText(r: StageResult): string {
     `Staged ${r.hosts.length} host(s) into ${printable(r.dir)}`,
     ...r.hosts.map((h) => `  ${h.name}: ${h.steps} step(s)${h.complete ? '' : `  INCOMPLETE: ${printable(incompleteReasons(h).join('; '))}`}  → ${h.installScript}  plan ${h.planId}`),
     ...r.earlierResults.map((e) => e.samePlan
-      ? `  ${e.host}: results of this same plan kept in ${printable(e.path)} (install.cmd resumes from them)`
+      ? e.movedFrom === null
+        ? `  ${e.host}: results of this same plan kept in ${printable(e.path)} (install.cmd resumes from them)`
+        : `  ${e.host}: results of this same plan, whose last run ended complete, moved to ${printable(e.path)}: the plan starts afresh on the host (install.cmd checks every update there again), and report counts only runs after this staging`
       : `  ${e.host}: results of an earlier ${e.planId === null ? 'plan (no id)' : `plan ${e.planId}`} kept in ${printable(e.path)}${e.movedFrom ? ` (moved there from ${e.movedFrom})` : ''}; they are history, not progress`),
     `Payloads: ${r.payloads.length} (${copied} copied, ${r.payloads.length - copied} already there), ${r.bytesCopied} bytes written`,
     ...(r.removed.length > 0 ? [`Removed ${r.removed.length} stale file(s): ${r.removed.join(', ')}`] : []),

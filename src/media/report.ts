@@ -382,6 +382,17 @@ function checkPlanVerdict(plan: HostPlan, file: string): void {
   if (p.goal !== undefined && p.goal !== null && !isPlanGoal(p.goal)) throw unreadable('"goal" is not a goal cabferry plans for');
 }
 
+/**
+ * Whether the last run of the plan `planId` on `host` recorded on the medium (results/HOST/PLANID/
+ * result.log) ended complete: the END that closed it says so. Stage asks it of a plan staged again.
+ */
+export function planRunEndedComplete(root: string, host: string, planId: string): boolean {
+  const log = readLog(root, path.join(root, MEDIA.results, host, planId, 'result.log'));
+  if (log === null) return false;
+  const mine = <T extends { plan: string | null; host: string }>(records: T[]): T[] => records.filter((r) => r.plan === planId && sameHost(r.host, host));
+  return closingEnd(mine(log.runs), mine(log.results), mine(log.ends))?.status === 'complete';
+}
+
 function readLog(root: string, file: string): ResultLog | null {
   return fs.existsSync(file) || isSymlink(file) ? parseResultLog(readMediumFile(root, file, MAX_RESULT_LOG_BYTES, 'result.log').toString('latin1')) : null;
 }

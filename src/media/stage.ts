@@ -13,7 +13,7 @@ import { version as cabferryVersion } from '../version';
 import { copyVerified, hashFile, isMediaTempFile, walkFiles, writeFileAtomic, type HashedFile, type MediaWork } from './files';
 import { consoleSteps, consoleStepsText, renderInstallScript, RESULTS_DIR } from './install-script';
 import { stagedPlanDocument } from './plan-identity';
-import { resultsOnMedium } from './report';
+import { planRunEndedComplete, resultsOnMedium } from './report';
 import { isOutsideManifest, MEDIA, mediaToolFiles } from './layout';
 import { MANIFEST_FORMAT, renderSha256Sums, serializeManifest, signDetached, type ManifestEntry, type MediaManifest } from './manifest';
 import { loadSigningMaterial, type SigningMaterial } from './signing-material';
@@ -81,9 +81,12 @@ export interface EarlierResults {
   planId: string | null;
   /** where they are now, relative to the medium root */
   path: string;
-  /** stage moved them there now (from results/HOST/, where they would be mistaken for progress) */
+  /**
+   * stage moved them there now: from results/HOST/, where they would be mistaken for progress, or,
+   * for the plan staged again after its last run ended complete, from results/HOST/PLANID/
+   */
   movedFrom: string | null;
-  /** the same plan as staged now: install.cmd resumes from them */
+  /** the same plan as staged now: install.cmd resumes from them, unless stage moved them (movedFrom) */
   samePlan: boolean;
 }
 
@@ -473,30 +476,48 @@ function planFileText(plan: HostPlan, host: HostInventory, planId: string): stri
 }
 
 /**
- * Results on the medium for a host being staged: those of the plan being staged stay where they
- * are (install.cmd resumes from them); files directly in results/HOST/ (written before plans
- * had ids) are moved into results/HOST/earlier-TIME/, where no install.cmd reads them as
- * progress; other plans' folders are left as they are. Nothing is deleted; all of it is listed.
+ * Results on the medium for a host being staged. Those of the plan being staged stay where they
+ * are while its last run has not ended complete: install.cmd resumes from them. Once it has, they
+ * are moved into results/HOST/earlier-TIME/: a medium staged again with the same plan (the same
+ * inventory, the same catalog) starts it afresh on the host, where install.cmd checks again what
+ * the plan rests on and every update, and report does not call the host complete on a run from
+ * before this staging, which may be all a re-used stick carries. Files directly in results/HOST/
+ * (written before plans had ids) go there too, where no install.cmd reads them as progress; other
+ * plans' folders are left as they are. Nothing is deleted; all of it is listed.
  */
 function setAsideEarlierResults(to: string, host: string, planId: string, now: Date, progress: (line: string) => void): EarlierResults[] {
   const hostDir = path.join(to, MEDIA.results, host);
   if (!fs.existsSync(hostDir)) return [];
   const loose = fs.readdirSync(hostDir, { withFileTypes: true }).filter((e) => !e.isDirectory());
-  let moved: string | null = null;
-  if (loose.length > 0) {
+  const finished = planRunEndedComplete(to, host, planId);
+  let earlier: string | null = null;
+  const earlierFolder = (): string => {
+    if (earlier !== null) return earlier;
     const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     let name = `earlier-${stamp}`;
     for (let i = 2; fs.existsSync(path.join(hostDir, name)); i++) name = `earlier-${stamp}-${i}`;
     fs.mkdirSync(path.join(hostDir, name));
+    earlier = name;
+    return name;
+  };
+  const movedFrom = new Map<string, string>();
+  if (loose.length > 0) {
+    const name = earlierFolder();
     for (const e of loose) fs.renameSync(path.join(hostDir, e.name), path.join(hostDir, name, e.name));
-    moved = `${MEDIA.results}/${host}/${name}`;
-    progress(`${MEDIA.results}/${host}: results of an earlier plan moved to ${moved} (kept)`);
+    movedFrom.set(`${MEDIA.results}/${host}/${name}/`, `${MEDIA.results}/${host}`);
+    progress(`${MEDIA.results}/${host}: results of an earlier plan moved to ${MEDIA.results}/${host}/${name} (kept)`);
+  }
+  if (finished) {
+    const name = earlierFolder();
+    fs.renameSync(path.join(hostDir, planId), path.join(hostDir, name, planId));
+    movedFrom.set(`${MEDIA.results}/${host}/${name}/${planId}/`, `${MEDIA.results}/${host}/${planId}`);
+    progress(`${MEDIA.results}/${host}/${planId}: this plan's last run ended complete; its results moved to ${MEDIA.results}/${host}/${name}/${planId} (kept), so the plan starts afresh on the host`);
   }
   return resultsOnMedium(to, host).map((r) => ({
     host,
     planId: r.planId,
     path: r.path,
-    movedFrom: moved !== null && r.path.startsWith(`${moved}/`) ? `${MEDIA.results}/${host}` : null,
+    movedFrom: [...movedFrom].find(([prefix]) => r.path.startsWith(prefix))?.[1] ?? null,
     samePlan: r.planId === planId,
   }));
 }
@@ -545,6 +566,8 @@ function readmeText(hosts: StagedHost[], now: Date, testBuild: boolean): string 
     '',
     'Progress and results are written to results\\HOSTNAME\\PLAN\\ on this media, one folder',
     'per plan, so a stick staged again never mistakes an earlier plan\'s results for progress.',
+    'A plan staged again after it ran to completion starts afresh: its old results are in',
+    'results\\HOSTNAME\\earlier-TIME\\.',
     'Bring the media back and run "cabferry report DIR" to see what was installed (and found on',
     'the host), what failed and what was not reached.',
     '',

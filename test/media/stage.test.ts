@@ -588,6 +588,41 @@ describe('reportMedia', () => {
     assert.deepEqual(v.results[0].results.map((x) => x.current), [false, false]);
   });
 
+  test('the same plan staged again: its results are kept while its last run has not ended complete; once it has, they are set aside and the plan starts afresh, so report does not call the host complete on the earlier run', () => {
+    const s = scenario();
+    writeMedia(s.input());
+    const id = planIdIn(s.to, 'SRV-A');
+    const run = `RUN plan=${id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t0`;
+    const step1 = `RESULT plan=${id} script=release step=1 kb=KB4499180 action=install code=3010 meaning=reboot-required confirmed=pending how=cbs host=SRV-A time=t1`;
+    // mid-plan: the first step asked for a restart; staged again, install.cmd resumes from the same state
+    writeLog(s.to, 'SRV-A', id, [run, step1, `END plan=${id} script=release status=restart reason=- code=3010 host=SRV-A time=t2`]);
+    fs.writeFileSync(path.join(s.to, 'results', 'SRV-A', id, 'state.txt'), 'await 1 boot1\r\n');
+    let lines: string[] = [];
+    let r = writeMedia(s.input({ progress: (l) => lines.push(l) }));
+    assert.equal(r.hosts[0].planId, id);
+    assert.deepEqual(r.earlierResults.map((e) => [e.samePlan, e.movedFrom, e.path]), [[true, null, `results/SRV-A/${id}/result.log`]]);
+    assert.equal(fs.readFileSync(path.join(s.to, 'results', 'SRV-A', id, 'state.txt'), 'utf8'), 'await 1 boot1\r\n');
+    assert.equal(reportMedia(s.to, unsigned).hosts[0].status, 'restart-pending');
+
+    // the plan ran to completion; the stick is staged again with the same plan (the same inventory and catalog)
+    const done = [run, `RESULT plan=${id} script=release step=1 kb=KB4499180 action=install code=0 meaning=installed confirmed=yes how=cbs host=SRV-A time=t3`,
+      `RESULT plan=${id} script=release step=2 kb=KB4493471 action=install code=0 meaning=installed confirmed=yes how=cbs host=SRV-A time=t4`,
+      `END plan=${id} script=release status=complete reason=- code=0 host=SRV-A time=t5`];
+    writeLog(s.to, 'SRV-A', id, done);
+    assert.equal(reportMedia(s.to, unsigned).hosts[0].status, 'complete');
+    lines = [];
+    r = writeMedia(s.input({ progress: (l) => lines.push(l) }));
+    assert.equal(r.hosts[0].planId, id);
+    const moved = r.earlierResults.find((e) => e.samePlan);
+    assert.ok(moved && moved.movedFrom === `results/SRV-A/${id}` && new RegExp(`^results/SRV-A/earlier-[0-9TZ-]+/${id}/result\\.log$`).test(moved.path), JSON.stringify(r.earlierResults));
+    assert.ok(lines.some((l) => /this plan's last run ended complete; its results moved to results\/SRV-A\/earlier-/.test(l)), lines.join('\n'));
+    assert.equal(fs.existsSync(path.join(s.to, 'results', 'SRV-A', id)), false, 'install.cmd finds no state: the plan starts afresh');
+    assert.equal(fs.readFileSync(path.join(s.to, moved.path), 'latin1'), done.map((l) => `${l}\r\n`).join(''), 'kept byte for byte');
+    const h = reportMedia(s.to, unsigned).hosts[0];
+    assert.equal(h.status, 'not-run');
+    assert.deepEqual(h.history.map((x) => [x.planId, x.path]), [[id, moved.path]]);
+  });
+
   test('a plan.json that is not the one the manifest lists is not believed, and its results are not read', () => {
     const s = scenario();
     writeMedia(s.input());
