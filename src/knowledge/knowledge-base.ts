@@ -157,6 +157,18 @@ export interface KbSecurityOnlyFrom {
   /** the family's products it was released for (null: every product of the family) */
   products: string[] | null;
   source: string;
+  /**
+   * months since `released` in which Microsoft released no security-only update for the family at
+   * all (February 2017: the month's updates were postponed to March), each with its source; the
+   * planner needs no update for them. Never a month a security-only fact is listed for.
+   */
+  noRelease: KbNoReleaseMonth[];
+}
+
+/** A month (YYYY-MM) with no security-only release, and where that is said. */
+export interface KbNoReleaseMonth {
+  month: string;
+  source: string;
 }
 
 /** The ESU year an update released on `released` belongs to (its licence is the one it needs), or null when no year covers that day. */
@@ -288,6 +300,8 @@ export function parseKbFamily(doc: unknown, file: string): KbFamily {
   assertEsuConsistent(updates, esu, bad);
   for (const f of updates.values()) {
     if (f.role === 'security-only' && securityOnlyFrom !== null && f.released < securityOnlyFrom.released) bad(`${f.kb} (${f.released}) is a security-only update older than securityOnlyFrom ${securityOnlyFrom.released}`);
+    const empty = f.role === 'security-only' ? securityOnlyFrom?.noRelease.find((n) => n.month === f.released.slice(0, 7)) : undefined;
+    if (empty) bad(`${f.kb} (${f.released}) is a security-only update of ${empty.month}, which securityOnlyFrom.noRelease says had none`);
   }
   return { family, ntVersion, products, minimumServicePack, minimumServicePackKb, sha2SupportKb, filePrefix, notes, esu, securityOnlyFrom, updates, file };
 }
@@ -296,12 +310,30 @@ function parseSecurityOnlyFrom(v: unknown, familyProducts: string[], bad: Bad): 
   if (!isObject(v)) return bad('securityOnlyFrom must be an object');
   const products = v.products === undefined ? null : strList(v.products, 'securityOnlyFrom.products', bad);
   for (const p of products ?? []) if (!familyProducts.includes(p)) bad(`securityOnlyFrom.products: ${JSON.stringify(p)} is not one of the family's products`);
+  const released = date(v.released, 'securityOnlyFrom.released', bad);
   return {
-    released: date(v.released, 'securityOnlyFrom.released', bad),
+    released,
     kb: kbId(v.kb, 'securityOnlyFrom.kb', bad),
     products,
     source: sourced(v.source, 'securityOnlyFrom.source', bad),
+    noRelease: v.noRelease === undefined ? [] : parseNoRelease(v.noRelease, released, bad),
   };
+}
+
+/** securityOnlyFrom.noRelease: real months, from the first security-only update's on, each once and sourced. */
+function parseNoRelease(v: unknown, from: string, bad: Bad): KbNoReleaseMonth[] {
+  if (!Array.isArray(v)) return bad('securityOnlyFrom.noRelease must be an array');
+  const seen = new Set<string>();
+  return v.map((n: unknown, i: number): KbNoReleaseMonth => {
+    const at = `securityOnlyFrom.noRelease[${i}]`;
+    if (!isObject(n)) return bad(`${at} must be an object`);
+    const month = str(n.month, `${at}.month`, bad);
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) bad(`${at}.month: ${JSON.stringify(month)} is not YYYY-MM`);
+    if (month < from.slice(0, 7)) bad(`${at}.month ${month} is before securityOnlyFrom ${from}`);
+    if (seen.has(month)) bad(`${at}: ${month} is listed twice`);
+    seen.add(month);
+    return { month, source: sourced(n.source, `${at}.source`, bad) };
+  });
 }
 
 function parseUpdateFact(u: unknown, where: string, bad: Bad): KbUpdateFact {

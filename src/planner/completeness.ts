@@ -38,7 +38,9 @@ export function knowledgeBaseline(family: KbFamily, product: string | null, goal
  * being complete: no fact of a role the goal's baseline needs for the product (nothing defines
  * "current" for it), or, for --security-only, months since the family's first security-only update
  * whose update it does not list (each month's is needed, and the host's own list cannot be checked
- * for updates nobody named) that no monthly rollup the host has covers. Null for --target.
+ * for updates nobody named) that no monthly rollup the host has covers; a month the knowledge base
+ * says had no security-only release (securityOnlyFrom.noRelease, e.g. February 2017) needs none.
+ * Null for --target.
  */
 export function knowledgeLimit(family: KbFamily, product: string | null, goal: PlanGoal, installed: ReadonlySet<string>): IncompleteCause | null {
   if (goal.kind === 'target') return null;
@@ -58,8 +60,10 @@ export function knowledgeLimit(family: KbFamily, product: string | null, goal: P
   if (coveredThrough !== null && coveredThrough >= to) return null;
   const start = family.securityOnlyFrom;
   const from = start !== null && (product === null || start.products === null || start.products.includes(product)) ? start.released.slice(0, 7) : null;
+  // a month the knowledge base says had no security-only release at all needs none
+  const none = new Set(from !== null ? start!.noRelease.map((n) => n.month) : []);
   const unlisted: string[] = [];
-  for (let m = from ?? listed[0]!; m <= to; m = nextMonth(m)) if (!listed.includes(m) && (coveredThrough === null || m > coveredThrough)) unlisted.push(m);
+  for (let m = from ?? listed[0]!; m <= to; m = nextMonth(m)) if (!listed.includes(m) && !none.has(m) && (coveredThrough === null || m > coveredThrough)) unlisted.push(m);
   if (from !== null && unlisted.length === 0) return null;
   return { kind: 'security-only-unlisted', family: family.family, from, to, listed, unlisted, coveredThrough };
 }

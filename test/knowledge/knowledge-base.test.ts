@@ -269,11 +269,21 @@ describe('knowledge base (catalog/kb)', () => {
     rejects(withStart((s) => delete s.source), /securityOnlyFrom\.source/);
     rejects(withStart((s) => (s.products = ['Windows 7'])), /securityOnlyFrom\.products: "Windows 7" is not one of the family's products/);
     rejects(withStart((s) => (s.released = '2019-06-11')), /KB4499180 \(2019-05-14\) is a security-only update older than securityOnlyFrom 2019-06-11/);
+    // a month with no security-only release: a real month, not before the first one, once, sourced, and not one a fact is listed for
+    const src = 'https://example.org/feb (no release that month)';
+    rejects(withStart((s) => (s.noRelease = { month: '2019-02', source: src })), /securityOnlyFrom\.noRelease must be an array/);
+    rejects(withStart((s) => (s.noRelease = [{ month: '2019-13', source: src }])), /noRelease\[0\]\.month: "2019-13" is not YYYY-MM/);
+    rejects(withStart((s) => (s.noRelease = [{ month: '2018-08', source: src }])), /noRelease\[0\]\.month 2018-08 is before securityOnlyFrom 2018-09-11/);
+    rejects(withStart((s) => (s.noRelease = [{ month: '2019-02', source: src }, { month: '2019-02', source: src }])), /noRelease\[1\]: 2019-02 is listed twice/);
+    rejects(withStart((s) => (s.noRelease = [{ month: '2019-02', source: 'someone said so' }])), /noRelease\[0\]\.source names no place to open it/);
+    rejects(withStart((s) => (s.noRelease = [{ month: '2019-05', source: src }])), /KB4499180 \(2019-05-14\) is a security-only update of 2019-05, which securityOnlyFrom\.noRelease says had none/);
+    const ok = withStart((s) => (s.noRelease = [{ month: '2019-02', source: src }]));
+    assert.deepEqual(parseKbFamily(ok, 'x.json').securityOnlyFrom!.noRelease, [{ month: '2019-02', source: src }]);
   });
 
   it('says since when each family has had security-only updates (not cumulative: the months it does not list are unknown to the planner)', () => {
-    assert.deepEqual(nt60.securityOnlyFrom && { ...nt60.securityOnlyFrom, source: undefined }, { released: '2018-09-11', kb: 'KB4457984', products: ['Windows Server 2008'], source: undefined });
-    assert.deepEqual(nt61.securityOnlyFrom && { ...nt61.securityOnlyFrom, source: undefined }, { released: '2016-10-11', kb: 'KB3192391', products: null, source: undefined });
+    assert.deepEqual(nt60.securityOnlyFrom && { ...nt60.securityOnlyFrom, source: undefined }, { released: '2018-09-11', kb: 'KB4457984', products: ['Windows Server 2008'], source: undefined, noRelease: [] });
+    assert.deepEqual(nt61.securityOnlyFrom && { ...nt61.securityOnlyFrom, source: undefined }, { released: '2016-10-11', kb: 'KB3192391', products: null, source: undefined, noRelease: [] });
     for (const f of [nt60, nt61]) assert.ok(sourceLocators(f.securityOnlyFrom!.source).length > 0);
     // a family file without it loads, and says nothing of when they began
     const d = nt60Doc();
