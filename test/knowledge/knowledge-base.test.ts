@@ -136,7 +136,7 @@ describe('knowledge base (catalog/kb)', () => {
     assert.equal(get(nt60, 'KB5011942').released.slice(0, 7), '2022-03');
     const ssus = [...nt60.updates.values()].filter((u) => u.role === 'servicing-stack' && !u.azureOnly).map((u) => u.kb);
     assert.deepEqual(ssus, ['KB4493730', 'KB4517134', 'KB4526478', 'KB4531787', 'KB4536953', 'KB4537830', 'KB4550737', 'KB4562031', 'KB4565353', 'KB4572374', 'KB4580971', 'KB5006750', 'KB5010452', 'KB5011942', 'KB5016129']);
-    assert.deepEqual([...nt60.updates.values()].filter((u) => u.azureOnly).map((u) => u.kb), ['KB5033466', 'KB5034173', 'KB5034867', 'KB5039341', 'KB5050682']);
+    assert.deepEqual([...nt60.updates.values()].filter((u) => u.azureOnly).map((u) => u.kb), ['KB5022893', 'KB5023754', 'KB5025273', 'KB5026427', 'KB5027277', 'KB5028226', 'KB5029301', 'KB5033466', 'KB5034173', 'KB5034867', 'KB5039341', 'KB5050682']);
     assert.equal(get(nt60, 'KB4534303').requiresEsu, false, 'January 2020 is before ESU');
     assert.equal(get(nt60, 'KB4537810').requiresEsu, true);
     assert.equal(get(nt60, 'KB5022340').released, '2023-01-10');
@@ -206,7 +206,7 @@ describe('knowledge base (catalog/kb)', () => {
     rejects(edit((e) => (e.years[2].azureOnly = true)), /azureOnly exactly when/);
     rejects(edit((e) => (e.activationIds[0].year = 5)), /year 5 is not one of esu\.years/);
     rejects(edit((e) => (e.activationIds[0].year = 4)), /offered in Azure only/);
-    rejects(edit((e) => ((e.years[3].to = '2023-06-30'))), /KB5034173 .* no esu\.years entry covers/);
+    rejects(edit((e) => ((e.years[3].to = '2023-06-30'))), /KB5028226 \(2023-07-11\) .* no esu\.years entry covers/);
     rejects(edit((e) => delete (e as Record<string, unknown>).years), /esu\.years must be a non-empty array/);
   });
 
@@ -268,17 +268,17 @@ describe('knowledge base (catalog/kb)', () => {
     rejects(withStart((s) => (s.released = '2018-09-31')), /securityOnlyFrom\.released/);
     rejects(withStart((s) => delete s.source), /securityOnlyFrom\.source/);
     rejects(withStart((s) => (s.products = ['Windows 7'])), /securityOnlyFrom\.products: "Windows 7" is not one of the family's products/);
-    rejects(withStart((s) => (s.released = '2019-06-11')), /KB4499180 \(2019-05-14\) is a security-only update older than securityOnlyFrom 2019-06-11/);
+    rejects(withStart((s) => (s.released = '2019-06-11')), /KB4457984 \(2018-09-11\) is a security-only update older than securityOnlyFrom 2019-06-11/);
     // a month with no security-only release: a real month, not before the first one, once, sourced, and not one a fact is listed for
     const src = 'https://example.org/feb (no release that month)';
-    rejects(withStart((s) => (s.noRelease = { month: '2019-02', source: src })), /securityOnlyFrom\.noRelease must be an array/);
+    rejects(withStart((s) => (s.noRelease = { month: '2023-09', source: src })), /securityOnlyFrom\.noRelease must be an array/);
     rejects(withStart((s) => (s.noRelease = [{ month: '2019-13', source: src }])), /noRelease\[0\]\.month: "2019-13" is not YYYY-MM/);
     rejects(withStart((s) => (s.noRelease = [{ month: '2018-08', source: src }])), /noRelease\[0\]\.month 2018-08 is before securityOnlyFrom 2018-09-11/);
-    rejects(withStart((s) => (s.noRelease = [{ month: '2019-02', source: src }, { month: '2019-02', source: src }])), /noRelease\[1\]: 2019-02 is listed twice/);
-    rejects(withStart((s) => (s.noRelease = [{ month: '2019-02', source: 'someone said so' }])), /noRelease\[0\]\.source names no place to open it/);
+    rejects(withStart((s) => (s.noRelease = [{ month: '2023-09', source: src }, { month: '2023-09', source: src }])), /noRelease\[1\]: 2023-09 is listed twice/);
+    rejects(withStart((s) => (s.noRelease = [{ month: '2023-09', source: 'someone said so' }])), /noRelease\[0\]\.source names no place to open it/);
     rejects(withStart((s) => (s.noRelease = [{ month: '2019-05', source: src }])), /KB4499180 \(2019-05-14\) is a security-only update of 2019-05, which securityOnlyFrom\.noRelease says had none/);
-    const ok = withStart((s) => (s.noRelease = [{ month: '2019-02', source: src }]));
-    assert.deepEqual(parseKbFamily(ok, 'x.json').securityOnlyFrom!.noRelease, [{ month: '2019-02', source: src }]);
+    const ok = withStart((s) => (s.noRelease = [{ month: '2023-09', source: src }]));
+    assert.deepEqual(parseKbFamily(ok, 'x.json').securityOnlyFrom!.noRelease, [{ month: '2023-09', source: src }]);
   });
 
   it('says since when each family has had security-only updates (not cumulative: the months it does not list are unknown to the planner)', () => {

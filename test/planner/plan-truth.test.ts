@@ -231,41 +231,56 @@ describe('complete only against what is known', () => {
     assert.deepEqual(planInstall(host, catalog(), kb, { kind: 'target', kbs: ['KB948465'] }).incomplete, []);
   });
 
-  it('--security-only: every security-only update the knowledge base knows is installed or planned, and the months it does not list keep the plan incomplete', () => {
+  it('--security-only: every security-only update the knowledge base knows is installed or planned; it lists one for every month, so a host with all of them is complete', () => {
     // review h/planreview F8: the baseline was SHA-2 support and the newest SSU only, so a catalog whose
-    // one security-only update is of May 2019 gave a complete plan
+    // one security-only update is of May 2019 gave a complete plan; then (e324de9) months the knowledge
+    // base did not list kept every --security-only plan incomplete, until it listed every month's
     const securityOnly: PlanGoal = { kind: 'security-only' };
-    const known = [...nt60.updates.values()].filter((f) => f.role === 'security-only' && !f.azureOnly).map((f) => f.kb);
-    assert.deepEqual(known, ['KB4499180', 'KB4534312', 'KB5022353']);
+    const known = [...nt60.updates.values()].filter((f) => f.role === 'security-only' && !f.azureOnly);
+    assert.equal(known.length, 54, 'September 2018 to January 2023, and July 2021 twice (the out-of-band KB5004959)');
     assert.deepEqual(nt60.securityOnlyFrom && [nt60.securityOnlyFrom.kb, nt60.securityOnlyFrom.released], ['KB4457984', '2018-09-11']);
     const plan = planInstall(fresh(), catalog(), kb, securityOnly);
     assert.deepEqual(plan.steps.filter((s) => s.kind === 'security-only').map((s) => s.kb), ['KB4499180']);
     assert.equal(plan.complete, false);
-    assert.deepEqual(plan.missing.filter((m) => m.cause.needs.some((n) => n.need.kind === 'baseline')).map((m) => m.kb), ['KB4534312', 'KB5022353']);
+    const gaps = plan.missing.filter((m) => m.cause.needs.some((n) => n.need.kind === 'baseline') && nt60.updates.get(m.kb)?.role === 'security-only').map((m) => m.kb);
+    assert.deepEqual([...gaps].sort(), known.map((f) => f.kb).filter((k) => k !== 'KB4499180').sort());
     assert.match(plan.missing.find((m) => m.kb === 'KB4534312')!.reason, /security-only update the knowledge base knows \(2020-01-14\): they are not cumulative/);
-    const unlisted = plan.incomplete.find((c) => c.kind === 'security-only-unlisted');
-    assert.ok(unlisted && unlisted.kind === 'security-only-unlisted', JSON.stringify(plan.incomplete));
-    assert.deepEqual([unlisted.from, unlisted.to, unlisted.listed, unlisted.unlisted.length, unlisted.coveredThrough], ['2018-09', '2023-01', ['2019-05', '2020-01', '2023-01'], 50, null]);
-    assert.match(planText(plan, false), /--security-only: security-only updates are not cumulative, each month's is needed\. The knowledge base lists those of 2019-05, 2020-01, 2023-01; it lists none for 50 month\(s\) from 2018-09 to 2023-01 \(2018-09, 2018-10, 2018-11 … 2022-11, 2022-12\)/);
-    // even with every update it lists in the catalog: the months it does not list stay unknown
+    assert.deepEqual(kinds(plan), ['missing'], 'no month is unknown: what the host lacks is missing, by name');
+    // every update it lists in the catalog: the plan installs each, and is complete
     const sample = (k: string, a: 'x86' | 'amd64'): Payload => nt60Payload('KB4520002', a, { kb: k, kind: 'security-only', fileName: `Windows6.0-${k}-${a === 'amd64' ? 'x64' : a}.msu`, sha256: createHash('sha256').update(`${k}${a}`).digest('hex') });
-    const all = [...catalog(), ...(['x86', 'amd64'] as const).flatMap((a) => [sample('KB4534312', a), sample('KB5022353', a), nt60Payload('KB4520002', a, { kb: 'KB4575904', kind: 'esu-preparation', fileName: `Windows6.0-KB4575904-${a}.msu`, sha256: createHash('sha256').update(`KB4575904${a}`).digest('hex') }), nt60Payload('KB4520002', a, { kb: 'KB5016891', kind: 'esu-preparation', fileName: `Windows6.0-KB5016891-${a}.msu`, sha256: createHash('sha256').update(`KB5016891${a}`).digest('hex') })])];
+    const preps = ['KB4538484', 'KB4575904', 'KB5016891'];
+    const all = [...catalog(), ...(['x86', 'amd64'] as const).flatMap((a) => [...known.filter((f) => f.kb !== 'KB4499180').map((f) => sample(f.kb, a)), ...preps.map((k) => nt60Payload('KB4520002', a, { kb: k, kind: 'esu-preparation', fileName: `Windows6.0-${k}-${a}.msu`, sha256: createHash('sha256').update(`${k}${a}`).digest('hex') }))])];
     const esuHost = { ...fresh(), esuLicence: 'activated' as const };
     const everyListed = planInstall(esuHost, all, kb, securityOnly);
-    assert.deepEqual(everyListed.steps.filter((s) => s.kind === 'security-only').map((s) => s.kb), ['KB4499180', 'KB4534312', 'KB5022353']);
-    assert.deepEqual(everyListed.missing, []);
-    assert.deepEqual(kinds(everyListed), ['security-only-unlisted']);
-    assert.equal(everyListed.complete, false);
+    assert.deepEqual(everyListed.steps.filter((s) => s.kind === 'security-only').map((s) => s.kb).sort(), known.map((f) => f.kb).sort());
+    assert.deepEqual([everyListed.missing, everyListed.incomplete], [[], []]);
+    assert.equal(everyListed.complete, true);
+    // a host that has every one of them, SHA-2 support and the newest SSU: complete, nothing to do
+    const base = { ...esuHost, build: 6003, sha2CodeSigning: true, pendingReboot: false };
+    const has = { ...base, installed: [...esuHost.installed, 'KB4493730', 'KB4474419', 'KB5016129', ...preps, ...known.map((f) => f.kb)] };
+    const done = planInstall(has, catalog(), kb, securityOnly);
+    assert.deepEqual([done.steps, done.missing, done.incomplete], [[], [], []]);
+    assert.equal(done.complete, true);
+    // the same host without November 2019's (KB4525239): not complete while the catalog lacks it, planned when it holds it
+    const lacks = { ...has, installed: has.installed.filter((k) => k !== 'KB4525239') };
+    const without = planInstall(lacks, catalog(), kb, securityOnly);
+    assert.equal(without.complete, false);
+    assert.deepEqual(without.missing.map((m) => m.kb), ['KB4525239']);
+    assert.deepEqual(kinds(without), ['missing']);
+    const held = planInstall(lacks, all, kb, securityOnly);
+    assert.deepEqual(sequence(held), ['KB4525239', 'reboot']);
+    assert.equal(held.complete, true);
+    // the out-of-band July 6, 2021 update is needed beside July 13's: security-only updates supersede nothing
+    const noOob = planInstall({ ...has, installed: has.installed.filter((k) => k !== 'KB5004959') }, catalog(), kb, securityOnly);
+    assert.deepEqual(noOob.missing.map((m) => m.kb), ['KB5004959']);
     // a monthly rollup the host has holds its month's and every earlier month's security fixes
-    const withRollup = { ...esuHost, build: 6003, installed: [...esuHost.installed, 'KB4493730', 'KB4474419', 'KB5016129', 'KB4575904', 'KB5016891', 'KB5022340'], sha2CodeSigning: true, pendingReboot: false };
+    const withRollup = { ...base, installed: [...esuHost.installed, 'KB4493730', 'KB4474419', 'KB5016129', 'KB4575904', 'KB5016891', 'KB5022340'] };
     const covered = planInstall(withRollup, all, kb, securityOnly);
     assert.deepEqual([covered.steps, covered.incomplete], [[], []]);
     assert.equal(covered.complete, true);
     const older = planInstall({ ...withRollup, installed: withRollup.installed.filter((k) => k !== 'KB5022340').concat('KB4534303') }, all, kb, securityOnly);
-    const partly = older.incomplete.find((c) => c.kind === 'security-only-unlisted');
-    assert.ok(partly && partly.kind === 'security-only-unlisted');
-    assert.deepEqual([partly.coveredThrough, partly.unlisted[0], partly.unlisted.length], ['2020-01', '2020-02', 35]);
-    assert.deepEqual(older.steps.filter((s) => s.kind === 'security-only').map((s) => s.kb), ['KB5022353'], 'KB4499180 and KB4534312 are in the January 2020 rollup');
+    assert.deepEqual(older.steps.filter((s) => s.kind === 'security-only').map((s) => s.kb), known.filter((f) => f.released > '2020-01-31').map((f) => f.kb), 'the updates up to January 2020 are in the January 2020 rollup');
+    assert.equal(older.complete, true);
     // a knowledge base that does not say when the updates began cannot call any month known
     const family0 = { ...nt60, securityOnlyFrom: null };
     const noStart = planInstall(withRollup, all, { families: kb.families.map((f) => (f === nt60 ? family0 : f)) }, securityOnly);
@@ -273,6 +288,13 @@ describe('complete only against what is known', () => {
     const uncovered = planInstall(esuHost, all, { families: kb.families.map((f) => (f === nt60 ? family0 : f)) }, securityOnly);
     assert.ok(uncovered.incomplete.some((c) => c.kind === 'security-only-unlisted' && c.from === null), JSON.stringify(uncovered.incomplete));
     assert.match(planText(uncovered, false), /it does not say since when nt6\.0 has had security-only updates/);
+    // a month it does not list is named, as before
+    const gap = { ...nt60, updates: new Map([...nt60.updates].filter(([k]) => k !== 'KB4525239')) };
+    const unknown = planInstall({ ...has, installed: has.installed.filter((k) => k !== 'KB4525239') }, catalog(), { families: kb.families.map((f) => (f === nt60 ? gap : f)) }, securityOnly);
+    const unlisted = unknown.incomplete.find((c) => c.kind === 'security-only-unlisted');
+    assert.ok(unlisted && unlisted.kind === 'security-only-unlisted', JSON.stringify(unknown.incomplete));
+    assert.deepEqual([unlisted.from, unlisted.to, unlisted.unlisted, unlisted.coveredThrough], ['2018-09', '2023-01', ['2019-11'], null]);
+    assert.match(planText(unknown, false), /it lists none for 1 month\(s\) from 2018-09 to 2023-01 \(2019-11\)/);
   });
 
   it('a recommended order keeps the order, is explained as a recommendation and never makes a plan incomplete', () => {

@@ -366,11 +366,10 @@ describe('planInstall: invariants over random hosts and catalogs', () => {
         last = s.kb;
       }
       assert.equal(plan.complete, plan.incomplete.length === 0, ctx);
-      // --security-only: the months whose security-only update the knowledge base (of October 2019)
-      // does not list, 2018-09 to 2019-04, are unknown unless a monthly rollup the host has covers them
-      const coveredByRollup = installed.some((k) => family.updates.get(k)?.role === 'monthly-rollup' && family.updates.get(k)!.released >= '2019-04');
+      // --security-only: the knowledge base (of October 2019) lists a security-only update for every
+      // month from 2018-09 on, so no month is unknown; what the host lacks of them is missing
       const unlisted = plan.incomplete.filter((c) => c.kind === 'security-only-unlisted');
-      assert.equal(unlisted.length, goal.kind === 'security-only' && !coveredByRollup ? 1 : 0, `${ctx}: months the knowledge base does not list`);
+      assert.equal(unlisted.length, 0, `${ctx}: months the knowledge base does not list`);
       const others = plan.incomplete.filter((c) => c.kind !== 'security-only-unlisted');
       assert.deepEqual(others, plan.missing.length > 0 ? [{ kind: 'missing', kbs: plan.missing.map((m) => m.kb) }] : [], `${ctx}: a consistent host is incomplete only for what is missing (and unlisted months), and says what`);
     }
