@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Payload } from '../../src/package/types';
 import { loadKnowledgeBase, type KbFamily, type KbUpdateFact, type KnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { planInstall } from '../../src/planner/plan';
+import { knowledgeLimit } from '../../src/planner/completeness';
 import { planDocument, planText } from '../../src/planner/present';
 import { readHostInventories } from '../../src/planner/inventory';
 import { asciiLookalike } from '../../src/planner/inventory/host-facts';
@@ -295,6 +296,24 @@ describe('complete only against what is known', () => {
     assert.ok(unlisted && unlisted.kind === 'security-only-unlisted', JSON.stringify(unknown.incomplete));
     assert.deepEqual([unlisted.from, unlisted.to, unlisted.unlisted, unlisted.coveredThrough], ['2018-09', '2023-01', ['2019-11'], null]);
     assert.match(planText(unknown, false), /it lists none for 1 month\(s\) from 2018-09 to 2023-01 \(2019-11\)/);
+  });
+
+  it('--security-only on Windows 7 / Server 2008 R2: a security-only update for every month from October 2016, February 2017 a month with no release', () => {
+    const securityOnly: PlanGoal = { kind: 'security-only' };
+    const known = [...nt61.updates.values()].filter((f) => f.role === 'security-only' && !f.azureOnly);
+    assert.equal(known.length, 76, 'October 2016 to January 2023 less February 2017, and July 2021 twice (the out-of-band KB5004951)');
+    const all = new Set(known.map((f) => f.kb));
+    for (const product of ['Windows 7', 'Windows Server 2008 R2']) {
+      assert.equal(knowledgeLimit(nt61, product, securityOnly, all), null, product);
+      // without the month stated as having no release, February 2017 is unknown
+      const stated = { ...nt61, securityOnlyFrom: { ...nt61.securityOnlyFrom!, noRelease: [] } };
+      const limit = knowledgeLimit(stated, product, securityOnly, all);
+      assert.ok(limit && limit.kind === 'security-only-unlisted' && limit.unlisted.join() === '2017-02', JSON.stringify(limit));
+    }
+    // the Azure-only ones (February to August 2023) are Server 2008 R2's and never part of the baseline
+    assert.deepEqual([...nt61.updates.values()].filter((f) => f.role === 'security-only' && f.azureOnly).map((f) => f.products), Array(7).fill(['Windows Server 2008 R2']));
+    // ESU-era ones need the licence, like the rollups
+    for (const f of known) assert.equal(f.requiresEsu, f.released >= '2020-02-11', f.kb);
   });
 
   it('a recommended order keeps the order, is explained as a recommendation and never makes a plan incomplete', () => {

@@ -102,7 +102,10 @@ export function variedHosts(kb: KnowledgeBase, catalog: Payload[], seed: number,
     const ntVersion = family ? (r() < 0.1 ? null : family.ntVersion) : pick(r, ['5.2', '10.0']);
     const familyKbs = family ? [...family.updates.keys()] : [];
     const share = pick(r, [0, 0.05, 0.3, 0.7, 1]);
-    const installed = [...new Set([...familyKbs.filter(() => r() < share), ...catalogKbs.filter(() => r() < share / 4), ...(r() < 0.2 ? ['KB9999999'] : [])])];
+    // drawn from a generator of its own, so that a knowledge base listing more updates changes which
+    // are installed, not every host drawn after this one
+    const pickInstalled = prng(Math.floor(r() * 2 ** 31));
+    const installed = [...new Set([...familyKbs.filter(() => pickInstalled() < share), ...catalogKbs.filter(() => pickInstalled() < share / 4), ...(r() < 0.2 ? ['KB9999999'] : [])])];
     const architecture: Architecture | null = r() < 0.08 ? null : r() < 0.03 ? 'ia64' : pick(r, ARCHS);
     const product = family ? (r() < 0.1 ? null : r() < 0.05 ? 'Windows Server 2012' : pick(r, family.products)) : null;
     const files = [`host${i}.systeminfo.txt`, ...(r() < 0.3 ? [`host${i}.qfe.txt`] : [])];
