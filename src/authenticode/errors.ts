@@ -17,6 +17,8 @@ export const VerificationCodes = {
   SIG_BAD_PADDING: 'invalid',
   SIG_UNSUPPORTED_ALGORITHM: 'invalid',
   SIG_WEAK_ALGORITHM: 'invalid',
+  /** a SignerInfo's signature algorithm names another digest than its digestAlgorithm */
+  SIG_ALGORITHM_MISMATCH: 'invalid',
   SIG_CONTENT_TYPE: 'invalid',
   SIG_CONTENT_MISMATCH: 'invalid',
   SIG_DIGEST_MISMATCH: 'invalid',
@@ -40,6 +42,7 @@ export const VerificationCodes = {
   KEY_USAGE_MISSING: 'invalid',
   TS_MALFORMED: 'invalid',
   TS_WEAK_ALGORITHM: 'invalid',
+  TS_ALGORITHM_MISMATCH: 'invalid',
   TS_IMPRINT_MISMATCH: 'invalid',
   TS_MESSAGE_DIGEST_MISMATCH: 'invalid',
   TS_BAD_SIGNATURE: 'invalid',

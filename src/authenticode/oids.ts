@@ -47,7 +47,7 @@ const digestByOid: Record<string, string> = {
 
 /**
  * Signature algorithm OIDs that name the digest too. Bare rsaEncryption / ecPublicKey (what
- * OpenSSL writes into SignerInfo) take the digest from SignerInfo.digestAlgorithm instead.
+ * OpenSSL writes into SignerInfo) name none.
  */
 const signatureDigestByOid: Record<string, string> = {
   '1.2.840.113549.1.1.4': 'md5',
@@ -71,11 +71,13 @@ export function digestAlgorithmName(oid: string): string {
 }
 
 /**
- * The digest to use with `crypto.verify` for a SignerInfo: the one its signature algorithm names,
- * or its digestAlgorithm when the signature algorithm is a bare key type.
+ * The digest a SignerInfo's signature algorithm names, or null when it is a bare key type
+ * (rsaEncryption, ecPublicKey: what OpenSSL writes), which names none. The signature is always
+ * checked with SignerInfo.digestAlgorithm (RFC 5652 §5.4: the digest over the signed attributes);
+ * a named digest must agree with it (checkSignatureAlgorithm), never replace it.
  */
-export function signerVerifyDigest(signatureAlgorithmOid: string, digestAlgorithm: string): string {
-  if (signatureAlgorithmOid === Oid.rsaEncryption || signatureAlgorithmOid === Oid.ecPublicKey) return digestAlgorithm;
+export function signatureAlgorithmDigest(signatureAlgorithmOid: string): string | null {
+  if (signatureAlgorithmOid === Oid.rsaEncryption || signatureAlgorithmOid === Oid.ecPublicKey) return null;
   const named = signatureDigestByOid[signatureAlgorithmOid];
   if (named === undefined) {
     throw new VerificationError('SIG_UNSUPPORTED_ALGORITHM', `unsupported signature algorithm ${signatureAlgorithmOid}`);

@@ -2,7 +2,7 @@ import { createHash, publicDecrypt, verify as cryptoVerify, constants as cryptoC
 import { raw, readOctets, readOid } from './der';
 import type { Certificate } from './certificate';
 import { VerificationError } from './errors';
-import { Oid, signerVerifyDigest } from './oids';
+import { Oid, signatureAlgorithmDigest } from './oids';
 import { singleAttribute, type SignerInfo } from './signed-data';
 
 /**
@@ -69,12 +69,34 @@ export function signedAttributesInput(si: SignerInfo, contentIfNoAttributes: Buf
   return bytes;
 }
 
-/** RSA PKCS#1 v1.5 or ECDSA (DER signature) over the authenticated attributes, with node:crypto. */
+/**
+ * A signature algorithm that names a digest (sha1WithRSAEncryption, ecdsa-with-SHA384) must name
+ * SignerInfo.digestAlgorithm. The digestAlgorithm is what the report shows and what
+ * --require-sha2 and checkDigestStrength judge (RFC 5652 §5.3: the digest over the signed
+ * attributes); had the signature algorithm's digest been used for the signature math instead, a
+ * SignerInfo labelled SHA-256 whose signature was made with SHA-1 (or MD5) would pass as SHA-2.
+ * OpenSSL checks with digestAlgorithm too, so such a signature fails there.
+ */
+export function checkSignatureAlgorithm(si: SignerInfo): void {
+  const named = signatureAlgorithmDigest(si.signatureAlgorithmOid);
+  if (named !== null && named !== si.digestAlgorithm) {
+    throw new VerificationError(
+      'SIG_ALGORITHM_MISMATCH',
+      `the signature algorithm (${si.signatureAlgorithmOid}) names ${named}, but the digest algorithm is ${si.digestAlgorithm}`,
+    );
+  }
+}
+
+/**
+ * RSA PKCS#1 v1.5 or ECDSA (DER signature) over the authenticated attributes, with node:crypto,
+ * hashed with SignerInfo.digestAlgorithm after checkSignatureAlgorithm agrees.
+ */
 export function verifySignerSignature(si: SignerInfo, cert: Certificate, contentIfNoAttributes: Buffer | null = null): void {
   if (si.signatureAlgorithmOid === Oid.rsaPss) {
     throw new VerificationError('SIG_UNSUPPORTED_ALGORITHM', 'RSASSA-PSS SignerInfo signatures are not supported');
   }
-  const digest = signerVerifyDigest(si.signatureAlgorithmOid, si.digestAlgorithm);
+  checkSignatureAlgorithm(si);
+  const digest = si.digestAlgorithm;
   const input = signedAttributesInput(si, contentIfNoAttributes);
   const key = cert.publicKey;
   const padding = key.asymmetricKeyType === 'rsa' ? { padding: cryptoConstants.RSA_PKCS1_PADDING } : {};

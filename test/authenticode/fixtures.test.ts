@@ -7,11 +7,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { verifyCab } from '../../src/authenticode/cab';
+import { Oid } from '../../src/authenticode/oids';
+import { parseSignedData, parseSignerInfo, type SignerInfo } from '../../src/authenticode/signed-data';
+import { signedAttributesInput } from '../../src/authenticode/signer';
+import { collectSignatures } from '../../src/authenticode/signature';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
-import { fixturePath, hasTool } from '../common.helpers';
+import { fixturePath, hasTool, tempDir } from '../common.helpers';
 
 interface ExpectedSignature {
   digestAlgorithm: string;
@@ -103,4 +109,53 @@ test('osslsigncode agrees with every fixture verdict', { skip: hasTool('osslsign
     const ours = verifyCab(fixturePath('signed', fx.file), { trust: root }).verdict === 'valid';
     assert.equal(r.status === 0, ours, `${fx.file}: osslsigncode rc ${r.status}\n${r.stdout.slice(-400)}`);
   }
+});
+
+/** rsaEncryption and sha256WithRSAEncryption as a SignerInfo's AlgorithmIdentifier (NULL parameters); SHA-1's differs in the last OID byte */
+const RSA_ALGORITHM_IDS = ['2a864886f70d0101010500', '2a864886f70d01010b0500'].map((h) => Buffer.from(h, 'hex'));
+const SHA1_WITH_RSA = 0x05;
+
+/**
+ * A copy of a fixture whose SignerInfo `si` keeps digestAlgorithm SHA-256 and its messageDigest, but
+ * whose signature is made with SHA-1 and labelled sha1WithRSAEncryption. An RSA signature is as long
+ * whatever the hash and the two OIDs are as long, so the bytes are replaced in place.
+ */
+function resignedWithSha1(file: string, si: SignerInfo, keyFile: string): string {
+  const bytes = fs.readFileSync(file);
+  const sigPos = bytes.readUInt32LE(0x2c);
+  const at = bytes.indexOf(si.signature, sigPos);
+  assert.ok(at > 0 && bytes.indexOf(si.signature, at + 1) === -1, 'the signature value is found once');
+  // …, AlgorithmIdentifier (OID, NULL), OCTET STRING (82 01 00) signature
+  const algorithmAt = at - 4 - RSA_ALGORITHM_IDS[0].length;
+  assert.ok(RSA_ALGORITHM_IDS.some((id) => id.equals(bytes.subarray(algorithmAt, at - 4))), 'an RSA signature algorithm precedes the signature');
+  bytes[algorithmAt + 8] = SHA1_WITH_RSA;
+  crypto.sign('sha1', signedAttributesInput(si, null), crypto.createPrivateKey(fs.readFileSync(keyFile))).copy(bytes, at);
+  const out = path.join(tempDir('cabferry-sigalg-'), path.basename(file));
+  fs.writeFileSync(out, bytes);
+  return out;
+}
+
+test('a signature algorithm naming another digest than digestAlgorithm is refused, in signers and timestamps (review h/sigreview F1)', () => {
+  const signerOf = (file: string): SignerInfo => collectSignatures(fs.readFileSync(file).subarray(fs.readFileSync(file).readUInt32LE(0x2c)))[0].signedData!.signerInfos[0];
+  // the code signer: labelled SHA-256, signed with SHA-1; it was valid, and passed --require-sha2
+  const rfc3161 = fixturePath('signed', 'sha256-rsa.cab');
+  const signer = resignedWithSha1(rfc3161, signerOf(rfc3161), fixturePath('pki', 'leaf-rsa.key'));
+  const v = verifyCab(signer, { trust: root, requireSha2: true });
+  assert.deepEqual([v.verdict, v.code], ['invalid', 'SIG_ALGORITHM_MISMATCH'], v.reason);
+  assert.match(v.signatures[0].reason, /names sha1, but the digest algorithm is sha256/);
+  if (hasTool('osslsigncode')) {
+    // OpenSSL checks the signature with digestAlgorithm (RFC 5652 §5.6) and fails it too
+    const r = spawnSync('osslsigncode', ['verify', '-in', signer, '-CAfile', fixturePath('pki', 'root.pem'), '-ignore-crl'], { encoding: 'utf8' });
+    assert.notEqual(r.status, 0);
+  }
+  // the TSA's SignerInfo in an RFC 3161 token (rsaEncryption, SHA-256)
+  const token = signerOf(rfc3161).unauthenticated.get(Oid.rfc3161Timestamp)![0];
+  const tsaSigner = parseSignedData(token.buf, token.start, token.end).signerInfos[0];
+  const stamped = verifyCab(resignedWithSha1(rfc3161, tsaSigner, fixturePath('pki', 'tsa.key')), { trust: root });
+  assert.deepEqual([stamped.verdict, stamped.code, stamped.signatures[0].timestamp?.code], ['invalid', 'TS_ALGORITHM_MISMATCH', 'TS_ALGORITHM_MISMATCH']);
+  // a legacy countersignature (sha256WithRSAEncryption, as Microsoft's were written)
+  const legacy = fixturePath('signed', 'sha256-rsa-legacy-countersig.cab');
+  const counter = parseSignerInfo(signerOf(legacy).unauthenticated.get(Oid.counterSignature)![0]);
+  const countersigned = verifyCab(resignedWithSha1(legacy, counter, fixturePath('pki', 'tsa.key')), { trust: root });
+  assert.deepEqual([countersigned.verdict, countersigned.code], ['invalid', 'TS_ALGORITHM_MISMATCH'], countersigned.reason);
 });

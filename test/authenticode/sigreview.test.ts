@@ -7,13 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { verifyCab } from '../../src/authenticode/cab';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
-import { bytesOf, children, der, readTlv, tlv } from '../../scripts/lib/authenticode-sign-der';
 import { sampleCabinet } from '../../scripts/lib/authenticode-sign-fixtures';
 import { fixturePath, hasTool, tempDir } from '../common.helpers';
 
@@ -31,48 +29,6 @@ function osslsign(dir: string, certs: string, key: string, out: string): string 
   execFileSync('osslsigncode', ['sign', '-certs', certs, '-key', key, '-h', 'sha256', '-in', unsignedCab(dir), '-out', file], { stdio: 'ignore' });
   return file;
 }
-
-/**
- * Rebuild the primary SignerInfo of an osslsigncode-signed cabinet over the same authenticated
- * attributes, with another signatureAlgorithm and a signature made with another hash.
- */
-function resignSignerInfo(file: string, out: string, keyFile: string, hash: string, signatureAlgorithmOid: string): void {
-  const cab = fs.readFileSync(file);
-  const pos = cab.readUInt32LE(0x2c);
-  const blob = cab.subarray(pos);
-  const [, explicit] = children(blob, readTlv(blob, 0));
-  const [version, digestAlgorithms, encap, certificates, signerInfos] = children(blob, children(blob, explicit)[0]);
-  const sp = children(blob, children(blob, signerInfos)[0]); // version, sid, digestAlgorithm, [0] attrs, signatureAlgorithm, signature
-  const signedAttrs = Buffer.concat([Buffer.from([0x31]), bytesOf(blob, sp[3]).subarray(1)]);
-  const signature = crypto.sign(hash, signedAttrs, crypto.createPrivateKey(fs.readFileSync(keyFile)));
-  const si = der.seq(bytesOf(blob, sp[0]), bytesOf(blob, sp[1]), bytesOf(blob, sp[2]), bytesOf(blob, sp[3]), der.seq(der.oid(signatureAlgorithmOid), der.null()), der.octet(signature));
-  const sd = der.seq(bytesOf(blob, version), bytesOf(blob, digestAlgorithms), bytesOf(blob, encap), bytesOf(blob, certificates), der.set(si));
-  const ci = der.seq(der.oid('1.2.840.113549.1.7.2'), tlv(0xa0, sd));
-  const padded = Buffer.concat([ci, Buffer.alloc((8 - (ci.length % 8)) % 8)]);
-  const result = Buffer.concat([cab.subarray(0, pos), padded]);
-  result.writeUInt32LE(padded.length, 0x30);
-  fs.writeFileSync(out, result);
-}
-
-test('a SignerInfo that claims SHA-256 but whose signature is sha1WithRSAEncryption is not a valid SHA-2 signature', { skip }, () => {
-  const dir = tempDir('cabferry-sigreview-');
-  const signed = osslsign(dir, pki('leaf-rsa-chain.pem'), pki('leaf-rsa.key'), 'signed.cab');
-  const mixed = path.join(dir, 'sha1-signature.cab');
-  // digestAlgorithm (and the messageDigest attribute) stay SHA-256; the RSA signature over the
-  // attributes is made with SHA-1 and labelled sha1WithRSAEncryption
-  resignSignerInfo(signed, mixed, pki('leaf-rsa.key'), 'sha1', '1.2.840.113549.1.1.5');
-  // osslsigncode (OpenSSL: the signature is checked with SignerInfo.digestAlgorithm, RFC 5652 §5.3/§5.6) fails it
-  const ossl = spawnSync('osslsigncode', ['verify', '-in', mixed, '-CAfile', pki('root.pem')], { encoding: 'utf8' });
-  assert.notEqual(ossl.status, 0, 'osslsigncode accepted the file');
-
-  const verdict = verifyCab(mixed, { trust: loadTrustAnchors([pki('root.pem')]), requireSha2: true });
-  const [s] = verdict.signatures;
-  assert.notEqual(
-    verdict.verdict,
-    'valid',
-    `--require-sha2 accepted a signature made with SHA-1 (reported signerDigestAlgorithm ${String(s?.signerDigestAlgorithm)})`,
-  );
-});
 
 test('a timestamping certificate the operator trusts (TSA anchor) cannot sign code', { skip }, () => {
   const dir = tempDir('cabferry-sigreview-');
