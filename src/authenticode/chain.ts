@@ -24,7 +24,7 @@ const MAX_CANDIDATE_PATHS = 64;
 const MAX_SEARCH_STEPS = 4096;
 
 /**
- * Check the leaf (EKU, digitalSignature key usage, validity at `policy.at`), then build a path
+ * Check the leaf (EKU, digitalSignature key usage, validity at `policy.at`), anchor or not, then build a path
  * through the embedded certificates to one of `anchors` and check it: signatures
  * (node:crypto), validity of every non-anchor issuer at `policy.at`, CA constraints
  * (basicConstraints cA, keyCertSign, pathLen). Anchors are trusted as they are (see TrustAnchor).
@@ -35,11 +35,13 @@ const MAX_SEARCH_STEPS = 4096;
 export function buildChain(leaf: Certificate, pool: Certificate[], anchors: TrustAnchor[], policy: ChainPolicy): ChainLink[] {
   const anchorOf = (c: Certificate): TrustAnchor | null => anchors.find((a) => sameCertificate(a.certificate, c)) ?? null;
   // The signer's own certificate is judged first: an expired or wrong-purpose signer fails
-  // whatever the operator trusts. A signer certificate the operator trusts directly (a
-  // self-signed test signer) keeps its purpose as trusted, but not beyond its validity period:
-  // "anchors are trusted as they are" lets an expired root vouch for the certificates below
-  // it, never for a signature made with its own key after it expired.
-  if (anchorOf(leaf) === null) checkLeafPurpose(leaf, policy.ekus);
+  // whatever the operator trusts, and so does a signer certificate the operator trusts directly.
+  // "Anchors are trusted as they are" lets an anchor vouch for the certificates below it; it
+  // does not widen what the anchor's own key may sign (RFC 5280 §4.2.1.3, §4.2.1.12): a trusted
+  // TSA certificate (timeStamping only) or CA certificate (keyCertSign, cRLSign) signs no code,
+  // and an expired root signs nothing after it expired. --tsa-trust defaults to --trust, so a
+  // trust file holding a TSA certificate is an ordinary thing to have.
+  checkLeafPurpose(leaf, policy.ekus);
   checkValidity(leaf, policy.at);
   const paths: ChainLink[][] = [];
   let steps = 0;

@@ -120,3 +120,30 @@ test('chain rules on purpose-made certificates', { skip }, () => {
   altered[altered.length - 1] ^= 0x01;
   assert.equal(code(() => buildChain(parseCertificate(altered), pool, anchors, policy)), 'CHAIN_BAD_SIGNATURE');
 });
+
+test("an anchor as signer: trusting a certificate does not widen what its own key may sign (review h/sigreview F2/F3)", { skip }, () => {
+  const c = makePki([
+    { name: 'root', issuer: null, ext: CA },
+    { name: 'leaf', issuer: 'root', ext: CODE },
+    { name: 'tsa', issuer: 'root', ext: ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=critical,timeStamping'] },
+    { name: 'selfSigned', issuer: null, ext: CODE },
+    { name: 'selfSignedNoKeyUsage', issuer: null, ext: ['extendedKeyUsage=codeSigning'] },
+    { name: 'selfSignedCertSignOnly', issuer: null, ext: ['keyUsage=critical,keyCertSign', 'extendedKeyUsage=codeSigning'] },
+  ]);
+  const pool = Object.values(c);
+  const policy = { at: new Date('2024-01-01T00:00:00Z'), ekus: [Oid.codeSigning] };
+  const trusting = (...names: string[]) => trustAnchorsFromDer(names.map((n) => c[n].der), 'test');
+  // a TSA certificate in the trust (as --tsa-trust defaulting to --trust invites) signs no code …
+  assert.equal(code(() => buildChain(c.tsa, pool, trusting('root', 'tsa'), policy)), 'EKU_MISSING');
+  // … a CA certificate trusted directly (keyCertSign, cRLSign; no EKU) neither …
+  assert.equal(code(() => buildChain(c.root, pool, trusting('root'), policy)), 'EKU_MISSING');
+  assert.equal(code(() => buildChain(c.root, pool, trusting('root'), { ...policy, ekus: [] })), 'KEY_USAGE_MISSING');
+  assert.equal(code(() => buildChain(c.selfSignedCertSignOnly, pool, trusting('selfSignedCertSignOnly'), policy)), 'KEY_USAGE_MISSING');
+  // … and a code signer trusted directly stamps no time
+  assert.equal(code(() => buildChain(c.leaf, pool, trusting('leaf'), { ...policy, ekus: [Oid.timeStamping] })), 'EKU_MISSING');
+  // what the certificate allows stays allowed: a self-signed code signer trusted directly, with or without keyUsage
+  assert.deepEqual(buildChain(c.selfSigned, pool, trusting('selfSigned'), policy).map((l) => [l.certificate.subject, l.anchor !== null]), [['selfSigned', true]]);
+  assert.equal(code(() => buildChain(c.selfSignedNoKeyUsage, pool, trusting('selfSignedNoKeyUsage'), policy)), 'ok');
+  assert.equal(code(() => buildChain(c.tsa, pool, trusting('tsa'), { ...policy, ekus: [Oid.timeStamping] })), 'ok');
+  assert.equal(code(() => buildChain(c.leaf, pool, trusting('root', 'leaf'), policy)), 'ok');
+});

@@ -91,6 +91,10 @@ test('the reasons name the failing step', () => {
   assert.equal(verifyCab(fixturePath('signed', 'expired-leaf-no-timestamp.cab'), { trust: otherRoot }).code, 'CHAIN_EXPIRED');
   assert.equal(verifyCab(fixturePath('signed', 'expired-leaf-late-timestamp.cab'), { trust: otherRoot }).code, 'CHAIN_EXPIRED');
   assert.equal(verifyCab(fixturePath('signed', 'wrong-eku.cab'), { trust: otherRoot }).code, 'EKU_MISSING');
+  // the TSA certificate trusted too (one bundle for --trust and, by default, --tsa-trust): the TSA still signs no code (review h/sigreview F2)
+  const rootAndTsa = loadTrustAnchors([fixturePath('pki', 'root.pem'), fixturePath('pki', 'tsa.pem')]);
+  assert.equal(verifyCab(fixturePath('signed', 'wrong-eku.cab'), { trust: rootAndTsa }).code, 'EKU_MISSING');
+  assert.equal(verifyCab(fixturePath('signed', 'sha256-rsa.cab'), { trust: rootAndTsa }).verdict, 'valid');
 });
 
 test('--at moves "now" for a signature without a timestamp', () => {

@@ -30,30 +30,6 @@ function osslsign(dir: string, certs: string, key: string, out: string): string 
   return file;
 }
 
-test('a timestamping certificate the operator trusts (TSA anchor) cannot sign code', { skip }, () => {
-  const dir = tempDir('cabferry-sigreview-');
-  // what an operator does when --tsa-trust defaults to --trust: one bundle with the root and the TSA
-  const anchors = path.join(dir, 'root-and-tsa.pem');
-  fs.writeFileSync(anchors, fs.readFileSync(pki('root.pem'), 'utf8') + fs.readFileSync(pki('tsa.pem'), 'utf8'));
-  const chain = path.join(dir, 'tsa-chain.pem');
-  fs.writeFileSync(chain, fs.readFileSync(pki('tsa.pem'), 'utf8') + fs.readFileSync(pki('intermediate.pem'), 'utf8'));
-  // the TSA's key signs a cabinet; its certificate's only EKU is timeStamping (critical)
-  const file = osslsign(dir, chain, pki('tsa.key'), 'tsa-signed.cab');
-  const ossl = spawnSync('osslsigncode', ['verify', '-in', file, '-CAfile', anchors], { encoding: 'utf8' });
-  assert.notEqual(ossl.status, 0, 'osslsigncode accepted the file');
-  // with the root alone cabferry says EKU_MISSING; the same file must not become valid because the TSA is also trusted
-  assert.equal(verifyCab(file, { trust: loadTrustAnchors([pki('root.pem')]) }).code, 'EKU_MISSING');
-  const verdict = verifyCab(file, { trust: loadTrustAnchors([anchors]) });
-  assert.notEqual(verdict.verdict, 'valid', 'a timeStamping-only certificate signed code because it is also a trust anchor');
-});
-
-test("a CA certificate the operator trusts (keyUsage keyCertSign, cRLSign) cannot sign code with its own key", { skip }, () => {
-  const dir = tempDir('cabferry-sigreview-');
-  const file = osslsign(dir, pki('intermediate.pem'), pki('intermediate.key'), 'ca-signed.cab');
-  const verdict = verifyCab(file, { trust: loadTrustAnchors([pki('intermediate.pem')]) });
-  assert.notEqual(verdict.verdict, 'valid', 'a CA key without digitalSignature/codeSigning signed code because its certificate is an anchor');
-});
-
 test('a signer with a 512-bit RSA key is not valid (Windows blocks RSA keys under 1024 bits, MS advisory 2661254)', { skip }, () => {
   const dir = tempDir('cabferry-sigreview-');
   const ext = path.join(dir, 'ext.cnf');
