@@ -42,6 +42,7 @@ export function buildChain(leaf: Certificate, pool: Certificate[], anchors: Trus
   // and an expired root signs nothing after it expired. --tsa-trust defaults to --trust, so a
   // trust file holding a TSA certificate is an ordinary thing to have.
   checkLeafPurpose(leaf, policy.ekus);
+  checkKeyStrength(leaf);
   checkValidity(leaf, policy.at);
   const paths: ChainLink[][] = [];
   let steps = 0;
@@ -96,11 +97,15 @@ export function buildChain(leaf: Certificate, pool: Certificate[], anchors: Trus
 /**
  * The issuers strictly between the leaf and the anchor: valid at the time, CAs, and — when they
  * restrict extended key usage — allowed to issue for the purpose (Windows' EKU chaining: a CA
- * limited to timestamping cannot vouch for a code signer).
+ * limited to timestamping cannot vouch for a code signer). Every issuer, the anchor included,
+ * has a key of acceptable strength.
  */
 function checkChain(path: ChainLink[], policy: ChainPolicy): void {
   path.forEach((link, i) => {
-    if (i === 0 || link.anchor !== null) return;
+    if (i === 0) return;
+    // the anchor too: its key signs the certificates below it, and trusting a key anyone can factor vouches for nothing
+    checkKeyStrength(link.certificate);
+    if (link.anchor !== null) return;
     checkValidity(link.certificate, policy.at);
     checkIssuerConstraints(link.certificate, i - 1);
     checkIssuerPurpose(link.certificate, policy.ekus);
@@ -127,6 +132,24 @@ function checkLeafPurpose(leaf: Certificate, ekus: string[]): void {
   }
   if (leaf.keyUsage !== null && !hasKeyUsage(leaf, KeyUsageBit.digitalSignature)) {
     throw new VerificationError('KEY_USAGE_MISSING', `"${leaf.subject}" key usage does not include digitalSignature`);
+  }
+}
+
+/**
+ * Windows has refused RSA keys under 1024 bits anywhere in a chain since 2012 (Microsoft Security
+ * Advisory 2661254, KB2661254): a 512-bit modulus is factored in hours, so a signature by such a
+ * key, or a certificate it issued, proves nothing. 1024-bit keys stay accepted, as Windows accepts
+ * them: the old Microsoft and VeriSign timestamping chains that real updates carry use them.
+ * Applied to every certificate of the path, anchor included, and to timestamp chains alike.
+ */
+export const MIN_RSA_KEY_BITS = 1024;
+
+function checkKeyStrength(cert: Certificate): void {
+  const key = cert.publicKey;
+  if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') return;
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < MIN_RSA_KEY_BITS) {
+    throw new VerificationError('CHAIN_WEAK_KEY', `"${cert.subject}" has a ${bits}-bit RSA key; keys under ${MIN_RSA_KEY_BITS} bits are not accepted (they can be factored)`);
   }
 }
 

@@ -38,6 +38,8 @@ export const VerificationCodes = {
   CHAIN_BAD_SIGNATURE: 'invalid',
   CHAIN_NOT_CA: 'invalid',
   CHAIN_PATH_LENGTH: 'invalid',
+  /** an RSA key under 1024 bits in the chain (signer, issuer or anchor) */
+  CHAIN_WEAK_KEY: 'invalid',
   EKU_MISSING: 'invalid',
   KEY_USAGE_MISSING: 'invalid',
   TS_MALFORMED: 'invalid',
@@ -50,6 +52,7 @@ export const VerificationCodes = {
   TS_SIGNER_NOT_FOUND: 'invalid',
   TS_CHAIN_EXPIRED: 'invalid',
   TS_CHAIN_BAD_SIGNATURE: 'invalid',
+  TS_CHAIN_WEAK_KEY: 'invalid',
   TS_EKU_MISSING: 'invalid',
   // intact and within the rules, but no chain reaches an anchor the operator trusts
   CHAIN_UNTRUSTED: 'untrusted',

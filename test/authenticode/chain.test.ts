@@ -1,7 +1,7 @@
 /**
  * buildChain on purpose-made certificates (issued with `openssl ca` into a temporary
  * folder; skipped without it): CA constraints, path length, EKU on the leaf and on issuers,
- * validity at the chosen time, altered signatures, anchors trusted as they are.
+ * validity at the chosen time, altered signatures, anchors trusted as they are, RSA key sizes.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -22,6 +22,7 @@ interface Spec {
   issuer: string | null; // null: self-signed
   ext: string[];
   days?: [string, string]; // notBefore, notAfter as YYYYMMDDHHMMSSZ
+  rsaBits?: number; // an RSA key of this size instead of EC P-256
 }
 
 const CA = ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'];
@@ -57,7 +58,8 @@ function makePki(specs: Spec[]): Record<string, Certificate> {
   fs.writeFileSync(path.join(dir, 'serial'), '1000\n');
   const out: Record<string, Certificate> = {};
   for (const s of specs) {
-    openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${s.name}.key`]);
+    if (s.rsaBits !== undefined) openssl(dir, ['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${s.rsaBits}`, '-out', `${s.name}.key`]);
+    else openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${s.name}.key`]);
     openssl(dir, ['req', '-new', '-key', `${s.name}.key`, '-subj', `/CN=${s.name}`, '-out', `${s.name}.csr`]);
     fs.writeFileSync(path.join(dir, `${s.name}.ext`), [...s.ext, 'subjectKeyIdentifier=hash'].join('\n') + '\n');
     const [from, to] = s.days ?? ['20100101000000Z', '20491231235959Z'];
@@ -147,3 +149,42 @@ test("an anchor as signer: trusting a certificate does not widen what its own ke
   assert.equal(code(() => buildChain(c.tsa, pool, trusting('tsa'), { ...policy, ekus: [Oid.timeStamping] })), 'ok');
   assert.equal(code(() => buildChain(c.leaf, pool, trusting('root', 'leaf'), policy)), 'ok');
 });
+
+test('RSA keys under 1024 bits are refused anywhere in the chain (MS advisory 2661254; review h/sigreview F4)', { skip }, () => {
+  const c = makePki([
+    { name: 'root', issuer: null, ext: CA },
+    { name: 'pca', issuer: 'root', ext: CA },
+    { name: 'weakLeaf', issuer: 'pca', ext: CODE, rsaBits: 512 },
+    { name: 'leaf1024', issuer: 'pca', ext: CODE, rsaBits: 1024 },
+    { name: 'weakPca', issuer: 'root', ext: CA, rsaBits: 512 },
+    { name: 'leafUnderWeakPca', issuer: 'weakPca', ext: CODE },
+    { name: 'weakRoot', issuer: null, ext: CA, rsaBits: 1000 },
+    { name: 'leafUnderWeakRoot', issuer: 'weakRoot', ext: CODE },
+    { name: 'weakTsa', issuer: 'pca', ext: ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=critical,timeStamping'], rsaBits: 512 },
+  ]);
+  const anchors = trustAnchorsFromDer([c.root.der, c.weakRoot.der], 'test');
+  const pool = Object.values(c);
+  const policy = { at: new Date('2024-01-01T00:00:00Z'), ekus: [Oid.codeSigning] };
+  assert.equal(code(() => buildChain(c.weakLeaf, pool, anchors, policy)), 'CHAIN_WEAK_KEY');
+  assert.equal(code(() => buildChain(c.leafUnderWeakPca, pool, anchors, policy)), 'CHAIN_WEAK_KEY');
+  // an anchor's key is judged too: a 1000-bit root is trusted for nothing
+  assert.equal(code(() => buildChain(c.leafUnderWeakRoot, pool, anchors, policy)), 'CHAIN_WEAK_KEY');
+  // whatever the trust: a weak signer trusted directly, or with no anchor at all
+  assert.equal(code(() => buildChain(c.weakLeaf, pool, trustAnchorsFromDer([c.weakLeaf.der], 'test'), policy)), 'CHAIN_WEAK_KEY');
+  assert.equal(code(() => buildChain(c.weakLeaf, pool, [], policy)), 'CHAIN_WEAK_KEY');
+  // a timestamp authority's chain is built by the same steps
+  assert.equal(code(() => buildChain(c.weakTsa, pool, anchors, { ...policy, ekus: [Oid.timeStamping] })), 'CHAIN_WEAK_KEY');
+  // 1024 bits stay accepted, as Windows accepts them (old Microsoft and VeriSign timestamping chains)
+  assert.equal(code(() => buildChain(c.leaf1024, pool, anchors, policy)), 'ok');
+  assert.match(reason(() => buildChain(c.weakLeaf, pool, anchors, policy)), /"weakLeaf" has a 512-bit RSA key/);
+});
+
+function reason(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (isVerificationError(e)) return e.message;
+    throw e;
+  }
+  return '';
+}
