@@ -1,7 +1,8 @@
 import type { Payload, PayloadKind } from '../package/types';
 import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
 import type { CatalogCurrency, IncompleteCause, MissingCause, Need } from './causes';
-import { esuPreparationFor, type Resolver } from './resolve';
+import { esuPreparationFor } from './esu';
+import type { Resolver } from './resolve';
 import type { Skip } from './select';
 import { kbNumber } from './supersedence';
 import type { HostInventory, PlanGoal } from './types';

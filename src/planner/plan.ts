@@ -1,12 +1,13 @@
 import type { Distrust } from '../catalog/distrust';
 import type { Payload } from '../package/types';
-import { esuActivationIdsFor, esuYearOf, type KbFamily, type KnowledgeBase } from '../knowledge/knowledge-base';
+import type { KbFamily, KnowledgeBase } from '../knowledge/knowledge-base';
 import type { IncompleteCause } from './causes';
 import { addBaselineGaps, incompleteCauses, installedBeyondKnowledge, installedKnown, knowledgeLimit } from './completeness';
 import { checkInstalledClaims, hostBaseline, resolveFamily, type PlanNotes } from './host-state';
 import { asciiLookalike } from './inventory/host-facts';
 import { describeMissing } from './present';
-import { esuLicenceFor, Resolver } from './resolve';
+import { esuSteps, esuYearsOfCause, isEsuHeld, noteEsu } from './esu';
+import { Resolver } from './resolve';
 import { schedule } from './schedule';
 import { selectCandidates, type Skip } from './select';
 import { objectList } from './object-list';
@@ -133,65 +134,4 @@ function noteInstalledBeyondKnowledge(kbs: string[], work: FamilyWork, notes: Pl
   notes.assumptions.push(
     `installed, and numbered above every KB the knowledge base and the catalog know for ${work.family.family} (${work.highestKnownKb.kb ?? 'none'}): ${shown} — most likely released after the knowledge base was written${newest}. What they supersede is not known here: the host may already have newer updates than the steps bring (wusa then reports a step not applicable); update cabferry's knowledge base`,
   );
-}
-
-/** A missing update the host could not install anyway: it needs the licence of an ESU year the host reports not activated. */
-function isEsuHeld(host: HostInventory, family: KbFamily, kb: string): boolean {
-  const fact = family.updates.get(kb);
-  return fact?.requiresEsu === true && esuLicenceFor(host, family, fact) === 'not-activated';
-}
-
-/** "KB5022340 (year 3)": the ESU year each update needs, as the plan's words name it. */
-function withEsuYears(kbs: string[], family: KbFamily): string {
-  return kbs.map((kb) => {
-    const fact = family.updates.get(kb);
-    const year = fact && family.esu ? esuYearOf(family.esu, fact.released) : null;
-    return year === null ? kb : `${kb} (ESU year ${year})`;
-  }).join(', ');
-}
-
-/**
- * ESU: a licence status the inventory does not give (no licence section, or an activated licence
- * whose year it does not name) is an assumption the far side checks; the steps carry requiresEsu
- * and the year whose licence they need.
- */
-function noteEsu(host: HostInventory, family: KbFamily, resolver: Resolver, notes: PlanNotes): void {
-  const planned = [...resolver.chosen.values()].filter((ch) => ch.requiresEsu).map((ch) => ch.c.kb).sort();
-  const unknown = planned.filter((kb) => esuLicenceFor(host, family, family.updates.get(kb)!) === 'unknown');
-  if (unknown.length === 0) return;
-  const checks = `install.cmd checks activation of each update's ESU year (that year's activation IDs) on the host before these steps and stops if that year's licence is not activated (collect the inventory with cabferry's collect script to know beforehand)`;
-  if (host.esuLicence === null) {
-    notes.assumptions.push(`ESU licence status not reported: ${withEsuYears(unknown, family)} need(s) an activated ESU key of that year; assumed activated — ${checks}`);
-  } else {
-    notes.assumptions.push(`ESU licence reported activated, but not of which ESU year: ${withEsuYears(unknown, family)} need(s) the licence of that year (each year is a key of its own); assumed activated — ${checks}`);
-  }
-}
-
-/**
- * Each ESU step gets the year whose licence it needs. A step whose year has no activation ID in the
- * knowledge base for the host's product cannot be checked by install.cmd, which then stops before
- * it (esu-not-activated): the plan cannot reach its end, so it is not complete.
- */
-function esuSteps(plan: HostPlan, host: HostInventory, family: KbFamily, notes: PlanNotes): void {
-  const unchecked: { kb: string; year: number | null }[] = [];
-  for (const step of plan.steps) {
-    if (!step.requiresEsu || step.kb === null) continue;
-    const fact = family.updates.get(step.kb);
-    const year = fact && family.esu ? esuYearOf(family.esu, fact.released) : null;
-    if (year !== null) step.esuYear = year;
-    if (year === null || family.esu === null || esuActivationIdsFor(family.esu, host.product, year).length === 0) unchecked.push({ kb: step.kb, year });
-  }
-  if (unchecked.length === 0) return;
-  const years = [...new Set(unchecked.map((u) => u.year).filter((y): y is number => y !== null))].sort((a, b) => a - b);
-  notes.incomplete.push({ kind: 'esu-activation-ids-unknown', kbs: unchecked.map((u) => u.kb).sort(), years, product: host.product, family: family.family });
-}
-
-/** The held-back ESU updates' years, beside the years the host has, when it has some ESU licence activated. */
-function esuYearsOfCause(plan: HostPlan, host: HostInventory, family: KbFamily): HostPlan {
-  const cause = plan.incomplete.find((c) => c.kind === 'esu-not-activated');
-  if (!cause || cause.kind !== 'esu-not-activated' || host.esuLicence !== 'activated' || family.esu === null) return plan;
-  const esu = family.esu;
-  cause.years = [...new Set(cause.kbs.map((kb) => family.updates.get(kb)).filter((f) => f !== undefined).map((f) => esuYearOf(esu, f.released)).filter((y): y is number => y !== null))].sort((a, b) => a - b);
-  cause.activatedYears = [...(host.esuActivatedYears ?? [])];
-  return plan;
 }

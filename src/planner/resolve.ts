@@ -1,7 +1,8 @@
 import type { PayloadKind } from '../package/types';
-import { esuYearOf, type KbFamily, type KbUpdateFact } from '../knowledge/knowledge-base';
+import type { KbFamily } from '../knowledge/knowledge-base';
 import { fetchFileName } from '../knowledge/file-names';
 import type { MissingCause, Need, SkipCause } from './causes';
+import { esuLicenceFor, esuPreparationFor } from './esu';
 import type { Baseline, PlanNotes } from './host-state';
 import { objectList } from './object-list';
 import { roleLabel } from './present';
@@ -86,28 +87,6 @@ export const ROLE_RANK: Partial<Record<PayloadKind, number>> = {
 /** Install order within a stage: the servicing stack first (Microsoft: "install the latest SSU before the rollup"), then SHA-2 support, … */
 export function rank(c: Candidate): number {
   return ROLE_RANK[c.role] ?? 4;
-}
-
-/**
- * Whether the host's ESU licence of the year an ESU update belongs to (knowledge base esu.years, by
- * its release date) is activated. Each ESU year is a MAK add-on key of its own: a Year 1 licence does
- * not install a year-3 update. 'unknown' when the inventory does not say (no licence section, or an
- * activated licence whose year it does not name): install.cmd checks that year's activation IDs on
- * the host before the step.
- */
-export function esuLicenceFor(host: HostInventory, family: KbFamily, fact: KbUpdateFact): 'activated' | 'not-activated' | 'unknown' {
-  if (host.esuLicence === null) return 'unknown';
-  if (host.esuLicence === 'not-activated') return 'not-activated';
-  const year = family.esu === null ? null : esuYearOf(family.esu, fact.released);
-  const years = host.esuActivatedYears ?? null;
-  if (year === null || years === null) return 'unknown';
-  return years.includes(year) ? 'activated' : 'not-activated';
-}
-
-/** The licensing preparation packages an ESU update needs: those that existed when it came out (a 2020 rollup does not wait for the 2022 package). */
-export function esuPreparationFor(family: KbFamily, fact: KbUpdateFact): string[] {
-  if (!fact.requiresEsu || !family.esu) return [];
-  return family.esu.licensingPreparationKbs.filter((prep) => prep !== fact.kb && (family.updates.get(prep)?.released ?? '') <= fact.released);
 }
 
 const APPLICABLE_WHY = new Map<PayloadKind, readonly string[]>();
