@@ -275,6 +275,8 @@ export function sha256VbsScript(): string {
     "' cabferry: prints the SHA-256 of one file as 64 hex digits.",
     "' Needs Windows Script Host, ADODB.Stream and .NET Framework 2.0 (COM interop), all part of a",
     "' full Windows Server 2008 SP2 installation. install.cmd proves it on a known input first.",
+    "' It writes to StdOut, not WScript.Echo: install.cmd runs it with cscript //B, and in batch",
+    "' mode all input and output to WSH is disabled (Microsoft, WScript.Interactive property).",
     'Option Explicit',
     'Const BLOCK = 1048576',
     'Dim sha, stream, chunk, digest, i, out',
@@ -289,7 +291,7 @@ export function sha256VbsScript(): string {
     'stream.LoadFromFile WScript.Arguments(0)',
     'If Err.Number <> 0 Then WScript.Quit 1',
     'If stream.Size = 0 Then',
-    '  WScript.Echo "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"',
+    '  WScript.StdOut.WriteLine "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"',
     '  WScript.Quit 0',
     'End If',
     'Do',
@@ -307,7 +309,7 @@ export function sha256VbsScript(): string {
     'For i = 1 To LenB(digest)',
     '  out = out & Right("0" & LCase(Hex(AscB(MidB(digest, i, 1)))), 2)',
     'Next',
-    'WScript.Echo out',
+    'WScript.StdOut.WriteLine out',
     '',
   ].join(CRLF);
 }
