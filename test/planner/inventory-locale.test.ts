@@ -209,6 +209,21 @@ describe('collect script version 2: registry and WMI facts, the same in every la
   });
 });
 
+describe('collect script version 2 run by a 32-bit cmd on x64 Windows (an older collect.cmd, which did not rerun itself natively)', () => {
+  it('the registry sections it read through Wow6432Node (servicing packages, restart markers, SHA-2) are not the host\'s: not read', () => {
+    const text = fs.readFileSync(host('srv-esu-activated.inventory.txt'), 'latin1');
+    const native = parse(Buffer.from(text, 'latin1')).inventory;
+    assert.equal(native.sha2CodeSigning, true);
+    const redirected = parse(Buffer.from(text.replace('PROCESSOR_ARCHITEW6432=\r\n', 'PROCESSOR_ARCHITEW6432=AMD64\r\n'), 'latin1')).inventory;
+    assert.equal(redirected.architecture, 'amd64');
+    assert.equal(redirected.sha2CodeSigning, null, 'the SHA-2 key read redirected says nothing');
+    assert.equal(redirected.pendingReboot, null, 'nor do the restart markers');
+    // the hotfix list (WMI answers natively) stays the witness of what is installed
+    assert.equal(redirected.sections.hotfixes, true);
+    assert.deepEqual(redirected.installed, native.installed);
+  });
+});
+
 describe('collect script version 2: a servicing package\'s CBS state outranks the hotfix list', () => {
   // KB4493471 (the April 2019 rollup) is CBS 0x70 and listed by wmic qfe in the fixture
   const text = fs.readFileSync(host('srv-6003-april.inventory.txt'), 'latin1');

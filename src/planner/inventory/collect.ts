@@ -115,14 +115,23 @@ export function parseCollectFile(text: string, file: string): HostInventory {
 
 // ---------------------------------------------------------------- version 2: registry and WMI
 
+/** The sections read from HKLM\SOFTWARE, which a 32-bit process on x64 Windows sees redirected. */
+const REDIRECTED_SECTIONS: readonly SectionName[] = ['cbs', 'reboot', 'sha2'];
+
 function parseCollectV2(text: string, file: string): HostInventory {
   if (!splitLines(text).some((l) => l.trim() === COLLECT_COMPLETE)) {
     throw inputError('INVENTORY_COLLECT_TRUNCATED', `no "${COLLECT_COMPLETE}" line: the script did not run to its end`, { file });
   }
   const sections = splitCollectSections(text, file, COLLECT_SECTIONS);
-  const lines = (name: SectionName): string[] => sections.get(name)?.lines ?? [];
-  const succeeded = (name: SectionName): boolean => sections.get(name)?.exit === 0;
-  const env = keyValues(lines('environment'));
+  const env = keyValues((sections.get('environment')?.lines ?? []));
+  // A 32-bit cmd on x64 Windows (PROCESSOR_ARCHITEW6432 set) reads HKLM\SOFTWARE through the
+  // registry redirector (Wow6432Node): CBS's package list, the restart markers and the SHA-2 key it
+  // printed are not the host's, so those sections count as not read. collect.cmd reruns itself in
+  // the native cmd since this rule came in; a file of an older one can still be given.
+  const wow64 = (env.get('PROCESSOR_ARCHITEW6432') ?? '') !== '';
+  const readable = (name: SectionName): boolean => !(wow64 && REDIRECTED_SECTIONS.includes(name));
+  const lines = (name: SectionName): string[] => (readable(name) ? sections.get(name)?.lines ?? [] : []);
+  const succeeded = (name: SectionName): boolean => readable(name) && sections.get(name)?.exit === 0;
   const name = env.get('COMPUTERNAME');
   if (!name) throw inputError('INVENTORY_COLLECT_NO_HOST', 'the environment section names no COMPUTERNAME', { file });
   const inv = emptyInventory(name, 'collect');
@@ -159,7 +168,7 @@ function parseCollectV2(text: string, file: string): HostInventory {
   const installPending = [...cbs.values()].some((s) => s === CBS_STATE.installPending || s === CBS_STATE.uninstallPending);
   if (markers.length > 0 || installPending) inv.pendingReboot = installPending || markers.some((m) => reboot.get(m) === 'yes');
 
-  inv.sha2CodeSigning = sha2Active(sections.get('sha2'), inv.pendingReboot, cbs);
+  inv.sha2CodeSigning = sha2Active(readable('sha2') ? sections.get('sha2') : undefined, inv.pendingReboot, cbs);
   inv.esuLicence = esuLicenceStatus(sections.get('licence'));
   if (inv.esuLicence === 'activated') inv.esuActivatedYears = esuActivatedYears(sections.get('licence')!);
   return inv;
