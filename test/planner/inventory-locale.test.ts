@@ -224,6 +224,26 @@ describe('collect script version 2 run by a 32-bit cmd on x64 Windows (an older 
   });
 });
 
+describe('collect script version 2: a monthly rollup whose package is named RollupFix', () => {
+  // the fixture's hotfix list plus KB4499180, which no CBS package names
+  const text = fs.readFileSync(host('srv-6003-april.inventory.txt'), 'latin1').replace('[[cabferry:end qfe]]', 'HotFixID=KB4499180\r\nInstalledOn=5/14/2019\r\n\r\n[[cabferry:end qfe]]');
+  const withRollupFix = (state: string): HostInventory => parse(Buffer.from(text.replace('[[cabferry:begin cbs]]\r\n',
+    `[[cabferry:begin cbs]]\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\Packages\\Package_for_RollupFix~31bf3856ad364e35~amd64~~6003.20491.1.0\r\n    CurrentState    REG_DWORD    0x${state}\r\n\r\n`), 'latin1')).inventory;
+
+  it('installed: the hotfix list is believed for the updates CBS does not name, as before', () => {
+    assert.deepEqual(withRollupFix('70').installed, parse(Buffer.from(text, 'latin1')).inventory.installed);
+  });
+
+  it('waiting for its restart (0x60): an update only the hotfix list names may be that rollup, so none of them is taken as installed; CBS-named ones still are', () => {
+    const before = parse(Buffer.from(text, 'latin1')).inventory;
+    const pending = withRollupFix('60');
+    const cbsNamed = ['KB2999226', 'KB3078601', 'KB4489887', 'KB4493471', 'KB4493730', 'KB955430'];
+    assert.ok(before.installed.includes('KB4499180'));
+    assert.deepEqual(pending.installed, before.installed.filter((kb) => cbsNamed.includes(kb)));
+    assert.equal(pending.pendingReboot, true);
+  });
+});
+
 describe('collect script version 2: a servicing package\'s CBS state outranks the hotfix list', () => {
   // KB4493471 (the April 2019 rollup) is CBS 0x70 and listed by wmic qfe in the fixture
   const text = fs.readFileSync(host('srv-6003-april.inventory.txt'), 'latin1');

@@ -115,6 +115,9 @@ export function parseCollectFile(text: string, file: string): HostInventory {
 
 // ---------------------------------------------------------------- version 2: registry and WMI
 
+/** The key cbsPackages keeps the lowest state of monthly rollups' RollupFix packages under (no KB is named so). */
+const ROLLUP_FIX = 'RollupFix';
+
 /** The sections read from HKLM\SOFTWARE, which a 32-bit process on x64 Windows sees redirected. */
 const REDIRECTED_SECTIONS: readonly SectionName[] = ['cbs', 'reboot', 'sha2'];
 
@@ -150,14 +153,21 @@ function parseCollectV2(text: string, file: string): HostInventory {
   // CBS's state outranks the hotfix list: qfe still lists an update being uninstalled, or one whose
   // install waits for the restart that commits it or rolls it back. Such an update is not installed:
   // the plan installs it (after the restart the pending state asks for) and install.cmd confirms it
+  // A rollup whose package is named RollupFix has no KB CBS could judge: qfe alone lists it, and qfe
+  // lists an update waiting for its restart as well. While a RollupFix package is not on the host
+  // (install pending, say, on a host without its ESU licence, where the restart rolls it back), an
+  // update only qfe lists may be that one: none of them is taken as installed, and the plan installs
+  // them (install.cmd confirms them on the host; one already there is 'already installed').
+  const rollupFix = cbs.get(ROLLUP_FIX);
+  const qfeAlone = rollupFix === undefined || CBS_ON_HOST.includes(rollupFix);
   const qfe = lines('qfe').map((l) => /^\s*HotFixID=(.*?)\s*$/.exec(l)?.[1]).filter((v): v is string => v !== undefined);
   for (const id of qfe) {
     const kb = kbFromHotfixId(id);
     const state = kb === null ? undefined : cbs.get(kb);
-    if (kb && (state === undefined || CBS_ON_HOST.includes(state))) inv.installed.push(kb);
+    if (kb && (state === undefined ? qfeAlone : CBS_ON_HOST.includes(state))) inv.installed.push(kb);
   }
   for (const [kb, state] of cbs) {
-    if (CBS_ON_HOST.includes(state)) inv.installed.push(kb);
+    if (kb !== ROLLUP_FIX && CBS_ON_HOST.includes(state)) inv.installed.push(kb);
   }
   // the installed-update list is known when one of its two witnesses ran to its end
   inv.sections.hotfixes = succeeded('qfe') || succeeded('cbs');
@@ -226,10 +236,11 @@ function cbsPackages(lines: string[]): Map<string, number> {
   const out = new Map<string, number>();
   let kb: string | null = null;
   for (const line of lines) {
-    // "Package_for_KB4474419~…", "Package_2_for_KB4534303~…", "Package_for_KB3125574_SP1~…"
-    const key = /\\Packages\\Package_(?:\d+_)?for_(KB\d{5,7})(?:_[A-Za-z0-9]+)?~/i.exec(line);
+    // "Package_for_KB4474419~…", "Package_2_for_KB4534303~…", "Package_for_KB3125574_SP1~…";
+    // a monthly rollup's package may carry no KB ("Package_for_RollupFix~…"): kept under ROLLUP_FIX
+    const key = /\\Packages\\Package_(?:\d+_)?for_(KB\d{5,7}|RollupFix)(?:_[A-Za-z0-9]+)?~/i.exec(line);
     if (/^HKEY_/i.test(line.trim())) {
-      kb = key ? key[1].toUpperCase() : null;
+      kb = key === null ? null : /^RollupFix$/i.test(key[1]) ? ROLLUP_FIX : key[1].toUpperCase();
       continue;
     }
     const state = /^\s+CurrentState\s+REG_DWORD\s+0x([0-9a-fA-F]+)\s*$/.exec(line);
