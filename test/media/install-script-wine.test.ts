@@ -264,6 +264,18 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.ok(loop.calls().at(-1)?.startsWith('schtasks /delete'), 'the guard removes the startup task');
   });
 
+  test('/autoreboot on a medium where the state file cannot be written: no restart, since nothing could resume after it (it would restart at every boot)', () => {
+    const c = makeCase([install(1, 'KB4474419', PAYLOADS.sha2), reboot(2), install(3, 'KB4493471', PAYLOADS.rollup)]);
+    // a folder where state.txt should be: appending to it fails without an error, as on a medium
+    // turned read-only or full (the result log beside it stays writable, so the run says why)
+    fs.mkdirSync(path.join(path.dirname(c.resultLog), 'state.txt'), { recursive: true });
+    const r = c.run(['/autoreboot'], { CABFERRY_BOOTTIME: 'boot1' });
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /could not record in .*state\.txt that step 2 waits for a restart/);
+    assert.ok(!c.calls().some((l) => l.startsWith('shutdown /r') || l.startsWith('schtasks /create')), c.calls().join('\n'));
+    assert.equal(c.log().ends.at(-1)?.status, 'stopped');
+  });
+
   test('refuses another host, another architecture, another build', () => {
     for (const [overrides, reason] of [
       [{ name: 'OTHERHOST' }, 'wrong-host'],
