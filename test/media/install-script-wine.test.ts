@@ -126,6 +126,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.match(calls[0], /^wusa .*Windows6\.0-KB4493730-x64\.msu" \/quiet \/norestart$/);
     assert.match(calls[1], /^pkgmgr .* \/ip "\/m:.*media root\\payloads\\Windows6\.0-KB4499180-x64\.cab" \/quiet \/norestart$/);
     assert.deepEqual(meanings(c), ['1:installed', '2:installed', '3:installed']);
+    assert.doesNotMatch(r.stdout, /checking that this host has/, 'the plan rests on no installed update: nothing to check, nothing said');
     assert.equal(c.log().runs[0].hasher, 'override');
     assert.equal(c.log().ends.at(-1)?.status, 'complete');
     // a second run finds everything done and calls nothing
