@@ -171,6 +171,17 @@ export interface KbNoReleaseMonth {
   source: string;
 }
 
+/**
+ * The ESU years cabferry can name (an activation ID's year, a profile's esuYears, install.cmd's
+ * CF_ESU_IDS_1 … CF_ESU_IDS_6): three bought years and, for some products, Azure-only ones after.
+ */
+export const MAX_ESU_YEAR = 6;
+
+/** Whether `y` is an ESU year cabferry can name: an integer 1 to MAX_ESU_YEAR. */
+export function isEsuYear(y: unknown): y is number {
+  return Number.isInteger(y) && (y as number) >= 1 && (y as number) <= MAX_ESU_YEAR;
+}
+
 /** The ESU year an update released on `released` belongs to (its licence is the one it needs), or null when no year covers that day. */
 export function esuYearOf(esu: KbEsu, released: string): number | null {
   return esu.years.find((y) => y.from <= released && released <= y.to)?.year ?? null;
@@ -452,7 +463,7 @@ function parseEsu(v: unknown, familyProducts: string[], bad: Bad): KbEsu {
     const at = `esu.activationIds[${i}]`;
     if (!isObject(a)) return bad(`${at} must be an object`);
     const year = int(a.year, `${at}.year`, bad);
-    if (year < 1 || year > 6) bad(`${at}.year must be 1 to 6`);
+    if (!isEsuYear(year)) bad(`${at}.year must be 1 to ${MAX_ESU_YEAR}`);
     const id = str(a.id, `${at}.id`, bad).toLowerCase();
     if (!GUID_RE.test(id)) bad(`${at}.id ${JSON.stringify(a.id)} is not a GUID`);
     const idProducts = a.products === undefined ? null : strList(a.products, `${at}.products`, bad);

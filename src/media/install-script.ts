@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { inputError, internalError } from '../errors';
 import { incompleteReasons } from '../planner/present';
 import type { HostInventory, HostPlan, PlanStep } from '../planner/types';
+import { isEsuYear, MAX_ESU_YEAR } from '../knowledge/knowledge-base';
 import { packageFilePath } from '../shipped-data';
 import { INSTALLER_EXIT_CODES } from './exit-codes';
 import { assertMediaName } from './names';
@@ -39,9 +40,6 @@ export const HASH_SELFTEST_CONTENT = 'abc';
 export const HASH_SELFTEST_SHA256 = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
 export const HASH_SELFTEST_PATH = 'tools/sha256-selftest.txt';
 export const SHA256_VBS_PATH = 'tools/sha256.vbs';
-
-/** ESU years install.cmd knows (CF_ESU_IDS_1 … CF_ESU_IDS_6), as the knowledge base allows them. */
-const ESU_YEARS = 6;
 
 /** Where install.cmd keeps its state and log, relative to the media root; not covered by the manifest. */
 export const RESULTS_DIR = 'results';
@@ -89,7 +87,7 @@ export function renderInstallScript(plan: HostPlan, host: HostInventory, options
     if (!/^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/.test(id)) {
       throw inputError('MEDIA_BAD_ACTIVATION_ID', `ESU activation ID ${JSON.stringify(id)} is not a GUID`);
     }
-    if (!Number.isInteger(year) || year < 1 || year > ESU_YEARS) throw inputError('MEDIA_BAD_ACTIVATION_ID', `ESU activation ID ${id}: year ${JSON.stringify(year)} is not 1 to ${ESU_YEARS}`);
+    if (!isEsuYear(year)) throw inputError('MEDIA_BAD_ACTIVATION_ID', `ESU activation ID ${id}: year ${JSON.stringify(year)} is not 1 to ${MAX_ESU_YEAR}`);
     return { year, id: id.toLowerCase() };
   });
   const values: Record<TemplateVariable, string> = {
@@ -102,8 +100,9 @@ export function renderInstallScript(plan: HostPlan, host: HostInventory, options
     INCOMPLETE: plan.complete ? '0' : '1',
     PLANID: planId,
     SCRIPTKIND: options.testBuild === true ? 'test' : 'release',
-    // every year set, the empty ones too: an ID list never comes from the environment install.cmd runs in
-    ESUIDS: Array.from({ length: ESU_YEARS }, (_, i) => `set "CF_ESU_IDS_${i + 1}=${esuIds.filter((e) => e.year === i + 1).map((e) => e.id).join(' ')}"`).join('\n'),
+    // every year set, the empty ones too: an ID list never comes from the environment install.cmd
+    // runs in (the template clears CF_ESU_OK_1 … _6 for the same years)
+    ESUIDS: Array.from({ length: MAX_ESU_YEAR }, (_, i) => `set "CF_ESU_IDS_${i + 1}=${esuIds.filter((e) => e.year === i + 1).map((e) => e.id).join(' ')}"`).join('\n'),
     SELFTESTSHA: HASH_SELFTEST_SHA256,
     ASSUMED: (plan.assumedInstalled ?? []).map((kb) => `call :assumed_installed ${cmdToken(kb, 'installed update')}`).join('\n'),
     ASSUMEDCOUNT: String((plan.assumedInstalled ?? []).length),
@@ -180,8 +179,8 @@ function stepLine(step: StagedStep): string {
   // the ESU year whose licence the step needs (0: no ESU); a step needing ESU of no known year cannot be checked
   let esu = 0;
   if (step.requiresEsu === true) {
-    if (step.esuYear === undefined || !Number.isInteger(step.esuYear) || step.esuYear < 1 || step.esuYear > ESU_YEARS) {
-      throw inputError('MEDIA_PLAN_ESU_YEAR', `plan step ${n} installs ${step.kb}, which needs an activated ESU licence, but names no ESU year (1 to ${ESU_YEARS}) whose licence install.cmd could check`);
+    if (!isEsuYear(step.esuYear)) {
+      throw inputError('MEDIA_PLAN_ESU_YEAR', `plan step ${n} installs ${step.kb}, which needs an activated ESU licence, but names no ESU year (1 to ${MAX_ESU_YEAR}) whose licence install.cmd could check`);
     }
     esu = step.esuYear;
   }

@@ -3,7 +3,7 @@ import { isDottedVersion } from '../../package/assembly-version';
 import type { Architecture } from '../../package/types';
 import type { HostInventory } from '../types';
 import { emptyInventory, normaliseArchitecture, normaliseProduct } from './host-facts';
-import { normaliseKb } from '../../knowledge/knowledge-base';
+import { isEsuYear, normaliseKb } from '../../knowledge/knowledge-base';
 
 /**
  * Our own JSON host profile, for hosts described by hand or by another tool:
@@ -45,7 +45,7 @@ export function parseHostProfile(value: unknown, file: string): HostInventory {
   inv.pendingReboot = opt('pendingReboot', (v) => (typeof v === 'boolean' ? v : undefined), 'true or false');
   inv.esuLicence = opt('esuLicence', (v) => (v === 'activated' || v === 'not-activated' ? v : undefined), '"activated" or "not-activated"');
   // which ESU years' licences are activated (each year is a licence of its own); without it, not known
-  inv.esuActivatedYears = opt('esuYears', (v) => (Array.isArray(v) && v.every((y) => nonNegInt(y) !== undefined && y >= 1 && y <= 6) ? [...new Set(v as number[])].sort((a, b) => a - b) : undefined), 'an array of ESU years (1, 2, …)');
+  inv.esuActivatedYears = opt('esuYears', (v) => (Array.isArray(v) && v.every(isEsuYear) ? [...new Set(v as number[])].sort((a, b) => a - b) : undefined), 'an array of ESU years (1, 2, …)');
   if (inv.esuActivatedYears !== null && inv.esuLicence !== 'activated') bad('"esuYears" goes with "esuLicence": "activated"');
   if (!Array.isArray(doc.installed)) return bad('"installed" must be an array of KB numbers');
   inv.sections.hotfixes = true;
