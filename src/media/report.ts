@@ -142,7 +142,7 @@ function reportHost(root: string, name: string, manifest: MediaManifest, allowTe
   const { plan, planId } = staged as { plan: HostPlan; planId: string };
   const log = readLog(root, path.join(root, MEDIA.results, name, planId, 'result.log'));
   const ofPlan = (r: { plan: string | null }) => r.plan === planId;
-  const counted = (r: { plan: string | null; host: string }) => ofPlan(r) && sameHost(r.host, plan.host);
+  const counted = writtenFor(planId, plan.host);
   const mine = (log?.results ?? []).filter(counted);
   const steps = plan.steps.map((s) => stepReport(s, mine));
   const matched = mine.filter((r) => plan.steps.some((s) => accountedFor(s, r)));
@@ -195,6 +195,11 @@ export function hostReasonText(reason: string): string {
 /** What "complete" is measured against, beside a complete host's status (a --target plan's): empty for every other status. */
 export function completeQualifier(h: Pick<HostReport, 'status' | 'goal'>): string {
   return h.status === 'complete' ? goalQualifier(h.goal) : '';
+}
+
+/** Whether a line was written for the plan `planId` on `host`: its plan id, and its host= (sameHost). */
+function writtenFor(planId: string, host: string): (r: { plan: string | null; host: string }) => boolean {
+  return (r) => r.plan === planId && sameHost(r.host, host);
 }
 
 /**
@@ -389,8 +394,8 @@ function checkPlanVerdict(plan: HostPlan, file: string): void {
 export function planRunEndedComplete(root: string, host: string, planId: string): boolean {
   const log = readLog(root, path.join(root, MEDIA.results, host, planId, 'result.log'));
   if (log === null) return false;
-  const mine = <T extends { plan: string | null; host: string }>(records: T[]): T[] => records.filter((r) => r.plan === planId && sameHost(r.host, host));
-  return closingEnd(mine(log.runs), mine(log.results), mine(log.ends))?.status === 'complete';
+  const counted = writtenFor(planId, host);
+  return closingEnd(log.runs.filter(counted), log.results.filter(counted), log.ends.filter(counted))?.status === 'complete';
 }
 
 function readLog(root: string, file: string): ResultLog | null {
