@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isCabferryError } from '../../src/errors';
 import { collectScript } from '../../src/planner/collect-script';
-import { COLLECT_SECTIONS, SHA2_REGISTRY_KEY, SHA2_REGISTRY_VALUES } from '../../src/planner/inventory/collect';
+import { COLLECT_MAGIC_V2, COLLECT_RUN_PREFIX, COLLECT_SECTIONS, SHA2_REGISTRY_KEY, SHA2_REGISTRY_VALUES } from '../../src/planner/inventory/collect';
 import { normaliseProduct } from '../../src/planner/inventory/host-facts';
 import { parseHostInventory, readHostInventories, readHostInventory } from '../../src/planner/inventory';
 import { decodeWindowsText, parseCsvRecords } from '../../src/planner/inventory/text';
@@ -129,6 +129,20 @@ describe('host inventories: detection by content and the facts each format state
     throwsCode(() => parseText(text.replace('[[cabferry:begin sha2]]', '[[cabferry:begin colour]]'), 'latin1'), 'INVENTORY_COLLECT_SECTION');
   });
 
+  it('collect file: the RUN line names the run that wrote it; a file without one (an older collect.cmd) reads as before; two runs in one file are refused', () => {
+    const text = fs.readFileSync(host('srv-6003-april.inventory.txt'), 'latin1');
+    assert.ok(text.startsWith(COLLECT_MAGIC_V2) && !text.includes(COLLECT_RUN_PREFIX), 'the fixture is a version 2 file of an older collect.cmd, without a RUN line');
+    const older = parseText(text, 'latin1').inventory;
+    const magicLine = `${COLLECT_MAGIC_V2}\r\n`;
+    const withRun = text.replace(magicLine, `${magicLine}${COLLECT_RUN_PREFIX}31337-4242-0931005\r\n`);
+    assert.notEqual(withRun, text);
+    assert.deepEqual(parseText(withRun, 'latin1').inventory, older);
+    // the run's file with a second run's start appended, as one ">>" run over another would leave it
+    const twoRuns = withRun + `${COLLECT_RUN_PREFIX}808-17-1015230\r\n`;
+    throwsCode(() => parseText(twoRuns, 'latin1'), 'INVENTORY_COLLECT_MIXED_RUNS');
+    throwsCode(() => parseText(text.replace(magicLine, `${magicLine}${COLLECT_RUN_PREFIX}\r\n`), 'latin1'), 'INVENTORY_COLLECT_BAD_VALUE');
+  });
+
   it('the collect script writes exactly the sections and markers the reader parses, with CRLF and cmd.exe only', () => {
     const script = collectScript();
     assert.ok(!/[^\r]\n/.test(script), 'every line ends with CRLF');
@@ -136,6 +150,8 @@ describe('host inventories: detection by content and the facts each format state
       assert.ok(script.includes(`echo [[cabferry:begin ${s}]]`), `begins ${s}`);
       assert.ok(script.includes(`echo [[cabferry:end ${s}]]`), `ends ${s}`);
     }
+    // the RUN line comes right after the magic line: the script reads it back as the file's second line
+    assert.ok(script.includes(`echo ${COLLECT_MAGIC_V2}\r\n>> "%CF_OUT%" echo ${COLLECT_RUN_PREFIX}%CF_RUN%\r\n`));
     assert.ok(script.includes(`reg query "${SHA2_REGISTRY_KEY}"`));
     assert.ok(script.includes('%SystemRoot%\\servicing\\Version'));
     for (const marker of ['CbsRebootPending', 'WuRebootRequired', 'PendingFileRenameOperations', 'CbsPendingXml']) assert.ok(script.includes(`echo ${marker}=yes`));

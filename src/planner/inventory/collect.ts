@@ -13,7 +13,11 @@ import { splitLines } from './text';
  * code page (every value read here is ASCII), or UTF-16LE with a BOM when cmd ran with /U; CRLF.
  * Sections between "[[cabferry:begin NAME]]" and "[[cabferry:end NAME]]" lines hold the raw
  * output of one command each, followed by "EXIT=n", that command's exit code; the last line is
- * "[[cabferry:complete]]" (a file without it was cut short and is refused).
+ * "[[cabferry:complete]]" (a file without it was cut short and is refused). The second line,
+ * outside every section, is "RUN=" and the identity of the run that wrote the file, which the script
+ * reads back to prove the file on the stick is its own (collect.cmd since the RUN line came in; files
+ * of an earlier one have no such line and are read all the same). Two different RUN lines mean two
+ * runs wrote into one file: such a file is refused.
  *
  *   environment  COMPUTERNAME=, PROCESSOR_ARCHITECTURE=, PROCESSOR_ARCHITEW6432= (cmd's variables)
  *   os           `reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"`: ProductName,
@@ -36,6 +40,8 @@ import { splitLines } from './text';
 export const COLLECT_MAGIC = '[[cabferry-inventory 1]]';
 export const COLLECT_MAGIC_V2 = '[[cabferry-inventory 2]]';
 export const COLLECT_COMPLETE = '[[cabferry:complete]]';
+/** the line naming the run that wrote the file: "RUN=" and an identity unique to that run */
+export const COLLECT_RUN_PREFIX = 'RUN=';
 export const COLLECT_SECTIONS_V1 = ['environment', 'systeminfo', 'qfe', 'sha2', 'servicing', 'buildlab', 'reboot'] as const;
 export const COLLECT_SECTIONS = ['environment', 'os', 'kernel', 'wua', 'boot', 'servicing', 'cbs', 'qfe', 'sha2', 'reboot', 'licence'] as const;
 type SectionName = (typeof COLLECT_SECTIONS_V1)[number] | (typeof COLLECT_SECTIONS)[number];
@@ -87,6 +93,7 @@ interface Section {
 export function splitCollectSections(text: string, file: string, allowed: readonly string[] = COLLECT_SECTIONS_V1): Map<SectionName, Section> {
   const sections = new Map<SectionName, Section>();
   let current: { name: SectionName; lines: string[] } | null = null;
+  let run: string | null = null;
   for (const line of splitLines(text)) {
     const begin = /^\[\[cabferry:begin ([a-z0-9-]+)\]\]\s*$/.exec(line);
     const end = /^\[\[cabferry:end ([a-z0-9-]+)\]\]\s*$/.exec(line);
@@ -103,6 +110,13 @@ export function splitCollectSections(text: string, file: string, allowed: readon
       current = null;
     } else if (current) {
       current.lines.push(line);
+    } else if (line.startsWith(COLLECT_RUN_PREFIX)) {
+      const id = line.slice(COLLECT_RUN_PREFIX.length).trim();
+      if (id === '') throw inputError('INVENTORY_COLLECT_BAD_VALUE', `a "${COLLECT_RUN_PREFIX}" line names no run`, { file });
+      if (run !== null && run !== id) {
+        throw inputError('INVENTORY_COLLECT_MIXED_RUNS', `two runs of the collect script wrote into this file (${COLLECT_RUN_PREFIX}${run} and ${COLLECT_RUN_PREFIX}${id}): collect the inventory again`, { file });
+      }
+      run = id;
     }
   }
   if (current) throw inputError('INVENTORY_COLLECT_TRUNCATED', `section "${current.name}" never ends (was the script interrupted?)`, { file });
