@@ -1,4 +1,4 @@
-import { CBS_PACKAGES_KEY, COLLECT_MAGIC_V2, SHA2_REGISTRY_KEY, WINDOWS_NT_KEY } from './inventory/collect';
+import { CBS_PACKAGES_KEY, COLLECT_COMPLETE, COLLECT_MAGIC_V2, COLLECT_RUN_PREFIX, SHA2_REGISTRY_KEY, WINDOWS_NT_KEY } from './inventory/collect';
 
 /**
  * The .cmd an operator runs on the disconnected host (cmd.exe, reg, wmic only: a bare Server 2008
@@ -19,6 +19,22 @@ import { CBS_PACKAGES_KEY, COLLECT_MAGIC_V2, SHA2_REGISTRY_KEY, WINDOWS_NT_KEY }
  *  - each command's exit code is written as "EXIT=n" inside its section: an empty section then
  *    says "the command failed", not "there is nothing".
  *  - pending-reboot markers are reduced to yes/no lines so the reader does not parse reg output.
+ *
+ * An inventory on the stick must be this run's, never one an earlier run left there: on a
+ * write-protected or full stick every `>`/`>>` fails, and cmd.exe sets no errorlevel for a failed
+ * redirection, so the script would carry on and say "Done" over the old file. `||` does see a failed
+ * redirection on Windows (Stack Overflow 41324747, "Why is ErrorLevel set only after || operator upon
+ * a failed redirection?"; Microsoft documents `||` only as running when the command before it
+ * fails), but Wine's cmd (8.0, which the tests run) runs the right side of `||` and
+ * `&&` whatever the left side did, so nothing here rests on it. Instead the file proves itself: its
+ * second line is "RUN=" and this run's identity (two %RANDOM% and the time), read back with for /f
+ * (not findstr, whose /b /c: matches anything under Wine) right after it is written and again after
+ * the completion line, which must then be the file's last. Exit codes (README, collect.cmd):
+ *   0  the inventory was written and read back whole
+ *   3  the inventory could not be written (its first two lines did not read back): write-protected, full, or no such folder
+ *   4  writing stopped part-way (the completion line is not the last line read back): full, or the stick was pulled
+ * On 3 and 4 the script deletes the file it could not vouch for when it can, and says on stderr
+ * whether one is still there.
  */
 export function collectScript(): string {
   const cbsPending = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending';
@@ -44,7 +60,11 @@ export function collectScript(): string {
     'rem cabferry collect script: writes one inventory file for `cabferry plan --host FILE`.',
     'rem Runs with cmd.exe on Windows Server 2008 SP2 / Vista SP2 / Windows 7 / Server 2008 R2; changes nothing.',
     'rem Usage: collect.cmd [OUTPUT-FOLDER]   (default: the folder this script is in, e.g. the USB stick)',
-    'setlocal EnableExtensions',
+    'rem Exit codes: 0 the inventory was written and read back whole ("Done"); 3 it could not be written',
+    'rem (write-protected or full media, or no such folder); 4 writing it stopped part-way (media full or',
+    'rem pulled out). On 3 and 4 an inventory file still there is NOT this run\'s: do not plan from it.',
+    // delayed expansion off whatever the host's registry default: for /f's lines keep their "!"
+    'setlocal EnableExtensions DisableDelayedExpansion',
     'rem A 32-bit cmd on x64 Windows reads HKLM\\SOFTWARE redirected (Wow6432Node), where the servicing',
     'rem packages are not the host\'s: it runs this script again in the native cmd, through Sysnative.',
     'if not defined PROCESSOR_ARCHITEW6432 goto :native',
@@ -61,12 +81,14 @@ export function collectScript(): string {
     'set "CF_KERNEL=%CF_KERNEL:\\=\\\\%"',
     'set "CF_WUA=%SystemRoot%\\system32\\wuaueng.dll"',
     'set "CF_WUA=%CF_WUA:\\=\\\\%"',
+    // this run's identity: %TIME% may start with a space and holds colons, neither of which a RUN= value needs
+    'set "CF_RUN=%TIME: =0%"',
+    'set "CF_RUN=%RANDOM%-%RANDOM%-%CF_RUN::=%"',
     'echo Collecting the inventory of %COMPUTERNAME% into "%CF_OUT%" ...',
     `> "%CF_OUT%" echo ${COLLECT_MAGIC_V2}`,
-    'if errorlevel 1 (',
-    '  echo cabferry: cannot write "%CF_OUT%" 1>&2',
-    '  exit /b 3',
-    ')',
+    `${out} echo ${COLLECT_RUN_PREFIX}%CF_RUN%`,
+    'call :read_back',
+    'if not "%CF_READ%"=="started" goto :cannot_write',
     '',
     ...section('environment', [
       `${out} echo COMPUTERNAME=%COMPUTERNAME%`,
@@ -92,10 +114,63 @@ export function collectScript(): string {
     ]),
     // every product with a key installed, by name: no ESU activation ID is written into the script
     ...section('licence', wmic('path SoftwareLicensingProduct where "PartialProductKey is not null" get ID,Name,LicenseStatus /value')),
-    `${out} echo [[cabferry:complete]]`,
+    `${out} echo ${COLLECT_COMPLETE}`,
     'del "%CF_TMP%" "%CF_ERR%" >nul 2>&1',
+    'call :read_back',
+    'if not "%CF_READ%"=="complete" goto :cut_short',
     'echo Done: "%CF_OUT%"',
     'endlocal',
+    'exit /b 0',
+    '',
+    ':cannot_write',
+    'echo cabferry: cannot write "%CF_OUT%" - is the stick write-protected or full? 1>&2',
+    'set "CF_FAILED=3"',
+    'goto :discard',
+    ':cut_short',
+    'echo cabferry: writing "%CF_OUT%" stopped part-way - is the stick full, or was it pulled out? 1>&2',
+    'set "CF_FAILED=4"',
+    'goto :discard',
+    ':discard',
+    'del "%CF_TMP%" "%CF_ERR%" >nul 2>&1',
+    // a folder of that name is not ours to empty: del on a folder deletes the files in it
+    'call :out_kind',
+    'if "%CF_KIND%"=="file" del /f "%CF_OUT%" >nul 2>&1',
+    'if exist "%CF_OUT%" echo cabferry: "%CF_OUT%" is still there and is NOT this run\'s inventory: do not plan from it, delete it. 1>&2',
+    'if not exist "%CF_OUT%" echo cabferry: no inventory was written. 1>&2',
+    'endlocal & exit /b %CF_FAILED%',
+    '',
+    // CF_KIND: what is at the inventory's path, "none", "folder" or "file" (%%~a is empty when
+    // there is nothing, and for a device; it starts with "d" for a folder)
+    ':out_kind',
+    'set "CF_KIND=none"',
+    'if exist "%CF_OUT%" set "CF_KIND=file"',
+    'set "CF_ATTR="',
+    'for %%F in ("%CF_OUT%") do set "CF_ATTR=%%~aF"',
+    'if defined CF_ATTR if /i "%CF_ATTR:~0,1%"=="d" set "CF_KIND=folder"',
+    'exit /b 0',
+    '',
+    // CF_READ: "complete" when the file starts with the magic line and this run's RUN line and ends
+    // with the completion line, "started" when only its start is this run's, "other" otherwise.
+    // The lines are taken with delayed expansion off (a "!" in reg's output stays) and compared with
+    // it on, so a quote in a line read cannot break the comparison's syntax.
+    ':read_back',
+    'set "CF_FIRST="',
+    'set "CF_SECOND="',
+    'set "CF_LAST="',
+    'set "CF_READ=other"',
+    // for /f on a folder fails, and Wine's cmd then runs the loop's body as a command of its own
+    'call :out_kind',
+    'if not "%CF_KIND%"=="file" exit /b 0',
+    'for /f "usebackq delims=" %%L in ("%CF_OUT%") do (',
+    '  if defined CF_FIRST if not defined CF_SECOND set "CF_SECOND=%%L"',
+    '  if not defined CF_FIRST set "CF_FIRST=%%L"',
+    '  set "CF_LAST=%%L"',
+    ')',
+    'setlocal EnableDelayedExpansion',
+    'set "CF_READ=other"',
+    `if "!CF_FIRST!"=="${COLLECT_MAGIC_V2}" if "!CF_SECOND!"=="${COLLECT_RUN_PREFIX}!CF_RUN!" set "CF_READ=started"`,
+    `if "!CF_READ!"=="started" if "!CF_LAST!"=="${COLLECT_COMPLETE}" set "CF_READ=complete"`,
+    'endlocal & set "CF_READ=%CF_READ%"',
     'exit /b 0',
   ];
   // cmd.exe wants CRLF; a .cmd with bare LF misparses labels and parenthesised blocks

@@ -62,7 +62,13 @@ export class WinePrefix {
     return path.join(this.dir, 'prefix');
   }
 
-  run(args: string[], env: Record<string, string | undefined> = {}): WineResult {
+  /**
+   * `limits.fileSizeBytes`: no file the command writes may grow past this many bytes (prlimit's
+   * RLIMIT_FSIZE, with SIGXFSZ ignored so a write past it fails instead of killing the process): a
+   * medium that fills up part-way. Root is not spared it, as it is chmod. The wineserver must be
+   * running already (init starts it), or it would be started under the limit too.
+   */
+  run(args: string[], env: Record<string, string | undefined> = {}, limits: { fileSizeBytes?: number } = {}): WineResult {
     const merged: NodeJS.ProcessEnv = { ...process.env, WINEPREFIX: this.prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', ...env };
     for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
     // output goes to files, not pipes: Wine's helper processes (services, winedevice) inherit the
@@ -72,7 +78,10 @@ export class WinePrefix {
     const outFd = fs.openSync(out, 'w');
     const errFd = fs.openSync(err, 'w');
     try {
-      const r = spawnSync('wine', args, { env: merged, stdio: ['ignore', outFd, errFd], timeout: 120_000 });
+      const [command, argv]: [string, string[]] = limits.fileSizeBytes === undefined
+        ? ['wine', args]
+        : ['sh', ['-c', 'limit=$1; shift; trap "" XFSZ; exec prlimit --fsize="$limit" wine "$@"', 'sh', String(limits.fileSizeBytes), ...args]];
+      const r = spawnSync(command, argv, { env: merged, stdio: ['ignore', outFd, errFd], timeout: 120_000 });
       if (r.error) throw r.error;
       return { status: r.status ?? -1, stdout: fs.readFileSync(out, 'latin1'), stderr: fs.readFileSync(err, 'latin1') };
     } finally {

@@ -1,12 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { collectScript } from '../../src/planner/collect-script';
 import { readHostInventory } from '../../src/planner/inventory';
-import { COLLECT_COMPLETE, COLLECT_SECTIONS, splitCollectSections } from '../../src/planner/inventory/collect';
+import { COLLECT_COMPLETE, COLLECT_MAGIC_V2, COLLECT_RUN_PREFIX, COLLECT_SECTIONS, splitCollectSections } from '../../src/planner/inventory/collect';
 import { tempDir } from '../common.helpers';
-import { WinePrefix, winPath, wineSkip as skip } from '../media/wine.helpers';
+import { WinePrefix, WineResult, winPath, wineSkip as skip } from '../media/wine.helpers';
 
 /**
  * The collect script under Wine's real cmd.exe and reg.exe (see ../shared/spec/WINE-TESTING.md).
@@ -18,10 +19,26 @@ import { WinePrefix, winPath, wineSkip as skip } from '../media/wine.helpers';
  * nor SoftwareLicensingProduct and ignores `/value`, and Wine's TYPE does not convert UTF-16 files;
  * so the kernel version, the qfe list, the boot time and the licences stay unknown here, and their
  * parsing is tested on Windows-shaped files (inventory-locale.test.ts) instead.
+ *
+ * A medium the script cannot write is made here in ways root cannot write through either (chmod
+ * does not stop root): a folder where the inventory should be, an immutable file (chattr +i), a
+ * file size limit (a medium that fills up part-way).
  */
 
 let work: string;
 let wine: WinePrefix;
+let outDirs = 0;
+
+/** a fresh output folder, collect.cmd run into it, and the file it writes there */
+function collectInto(prepare: (outDir: string, file: string) => void = () => {}, limits: { fileSizeBytes?: number } = {}): WineResult & { file: string } {
+  const outDir = path.join(work, `stick-${++outDirs}`);
+  fs.mkdirSync(outDir);
+  const file = path.join(outDir, `${wine.computerName}-inventory.txt`);
+  prepare(outDir, file);
+  return { ...wine.run(['cmd', '/c', winPath(path.join(work, 'collect.cmd')), winPath(outDir)], {}, limits), file };
+}
+
+const lines = (file: string): string[] => fs.readFileSync(file, 'latin1').split(/\r?\n/).filter((l) => l !== '');
 
 describe('collect.cmd under Wine cmd', { skip }, () => {
   before(() => {
@@ -42,19 +59,20 @@ describe('collect.cmd under Wine cmd', { skip }, () => {
     ];
     fs.writeFileSync(path.join(work, 'seed.cmd'), seed.join('\r\n') + '\r\n');
     assert.equal(wine.run(['cmd', '/c', winPath(path.join(work, 'seed.cmd'))]).status, 0);
+    fs.writeFileSync(path.join(work, 'collect.cmd'), collectScript());
   });
 
   after(() => wine.close());
 
   it('runs to its end, writes every section and the completion line, and plan reads the file', () => {
-    const script = path.join(work, 'collect.cmd');
-    fs.writeFileSync(script, collectScript());
-    const outDir = path.join(work, 'stick');
-    fs.mkdirSync(outDir);
-    const r = wine.run(['cmd', '/c', winPath(script), winPath(outDir)]);
+    const r = collectInto();
+    const file = r.file;
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    const file = path.join(outDir, `${wine.computerName}-inventory.txt`);
+    assert.match(r.stdout, /Done: /);
     const text = fs.readFileSync(file, 'latin1');
+    // this run's identity on the second line, the completion line last: what the script read back
+    assert.match(lines(file)[1], new RegExp(`^${COLLECT_RUN_PREFIX}\\S+$`));
+    assert.equal(lines(file).at(-1), COLLECT_COMPLETE);
     assert.ok(text.split(/\r?\n/).includes(COLLECT_COMPLETE));
     const sections = splitCollectSections(text, file, COLLECT_SECTIONS);
     assert.deepEqual([...sections.keys()].sort(), [...COLLECT_SECTIONS].sort());
@@ -78,5 +96,61 @@ describe('collect.cmd under Wine cmd', { skip }, () => {
     assert.equal(inventory.sha2CodeSigning, false);
     // what Wine's wmic cannot answer stays unknown
     assert.equal(inventory.esuLicence, null);
+  });
+
+  it('each run names itself differently: the RUN line of a second run is not the first one\'s', () => {
+    const first = collectInto();
+    const second = collectInto();
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(second.status, 0, second.stderr);
+    assert.notEqual(lines(first.file)[1], lines(second.file)[1]);
+  });
+
+  it('a folder where the inventory should be (a medium that cannot be written): exit 3, says so, never "Done", and leaves the folder and its files alone', () => {
+    const r = collectInto((_, file) => {
+      fs.mkdirSync(file);
+      fs.writeFileSync(path.join(file, 'notes.txt'), 'not ours\r\n');
+    });
+    assert.equal(r.status, 3, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stdout, /Done/);
+    assert.match(r.stderr, /cannot write ".*-inventory\.txt" - is the stick write-protected or full\?/);
+    assert.match(r.stderr, /is still there and is NOT this run's inventory/);
+    assert.equal(fs.readFileSync(path.join(r.file, 'notes.txt'), 'latin1'), 'not ours\r\n', 'del on a folder would have emptied it');
+  });
+
+  it('an earlier run\'s inventory on a medium that cannot be written: exit 3, the old file is not made to look new and is named as not this run\'s', (t) => {
+    const stale: string[] = [];
+    const r = collectInto((outDir, file) => {
+      // last month's run, then the stick is write-protected (chattr +i: root cannot write it either)
+      const earlier = collectInto();
+      assert.equal(earlier.status, 0, earlier.stderr);
+      fs.copyFileSync(earlier.file, file);
+      stale.push(...lines(file));
+      if (spawnSync('chattr', ['+i', file]).status !== 0) stale.length = 0;
+    });
+    if (stale.length === 0) {
+      t.skip('chattr +i does not work on this file system');
+      return;
+    }
+    try {
+      assert.equal(r.status, 3, r.stdout + r.stderr);
+      assert.doesNotMatch(r.stdout, /Done/);
+      assert.match(r.stderr, /cannot write ".*-inventory\.txt"/);
+      assert.match(r.stderr, /is still there and is NOT this run's inventory: do not plan from it, delete it/);
+      assert.deepEqual(lines(r.file), stale, 'the earlier inventory is as it was');
+      assert.equal(stale[0], COLLECT_MAGIC_V2);
+    } finally {
+      spawnSync('chattr', ['-i', r.file]);
+    }
+  });
+
+  it('a medium that fills up part-way: exit 4, says so, never "Done", and the partial file is deleted rather than left to look like an inventory', () => {
+    // the first lines fit, the sections after them do not
+    const r = collectInto((_, file) => fs.writeFileSync(file, 'an earlier run\'s inventory\r\n'), { fileSizeBytes: 1024 });
+    assert.equal(r.status, 4, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stdout, /Done/);
+    assert.match(r.stderr, /writing ".*-inventory\.txt" stopped part-way - is the stick full, or was it pulled out\?/);
+    assert.match(r.stderr, /no inventory was written/);
+    assert.ok(!fs.existsSync(r.file), 'no partial inventory is left behind');
   });
 });
