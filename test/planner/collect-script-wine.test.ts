@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { collectScript } from '../../src/planner/collect-script';
 import { readHostInventory } from '../../src/planner/inventory';
 import { COLLECT_COMPLETE, COLLECT_MAGIC_V2, COLLECT_RUN_PREFIX, COLLECT_SECTIONS, splitCollectSections } from '../../src/planner/inventory/collect';
-import { tempDir } from '../common.helpers';
+import { hasTool, tempDir } from '../common.helpers';
 import { WinePrefix, WineResult, winPath, wineSkip as skip } from '../media/wine.helpers';
 
 /**
@@ -144,7 +144,7 @@ describe('collect.cmd under Wine cmd', { skip }, () => {
     }
   });
 
-  it('a medium that fills up part-way: exit 4, says so, never "Done", and the partial file is deleted rather than left to look like an inventory', () => {
+  it('a medium that fills up part-way: exit 4, says so, never "Done", and the partial file is deleted rather than left to look like an inventory', { skip: hasTool('prlimit') ? false : 'prlimit (util-linux) is not installed' }, () => {
     // the first lines fit, the sections after them do not
     const r = collectInto((_, file) => fs.writeFileSync(file, 'an earlier run\'s inventory\r\n'), { fileSizeBytes: 1024 });
     assert.equal(r.status, 4, r.stdout + r.stderr);
