@@ -81,9 +81,16 @@ export function collectScript(): string {
     'set "CF_KERNEL=%CF_KERNEL:\\=\\\\%"',
     'set "CF_WUA=%SystemRoot%\\system32\\wuaueng.dll"',
     'set "CF_WUA=%CF_WUA:\\=\\\\%"',
-    // this run's identity: %TIME% may start with a space and holds colons, neither of which a RUN= value needs
+    // this run's identity: %TIME% may start with a space and holds colons, neither of which a RUN= value needs.
+    // cmd seeds %RANDOM% from the clock's seconds when it starts, so two runs in one second draw the
+    // same numbers (and Wine's %TIME% has no seconds): the identity is drawn again until it differs
+    // from the one of an inventory already at that path, which, read back from a stick that cannot be
+    // written, would otherwise pass for this run's.
+    ':new_run',
     'set "CF_RUN=%TIME: =0%"',
     'set "CF_RUN=%RANDOM%-%RANDOM%-%CF_RUN::=%"',
+    'call :read_back',
+    'if not "%CF_READ%"=="other" goto :new_run',
     'echo Collecting the inventory of %COMPUTERNAME% into "%CF_OUT%" ...',
     `> "%CF_OUT%" echo ${COLLECT_MAGIC_V2}`,
     `${out} echo ${COLLECT_RUN_PREFIX}%CF_RUN%`,

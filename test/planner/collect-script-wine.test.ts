@@ -98,12 +98,19 @@ describe('collect.cmd under Wine cmd', { skip }, () => {
     assert.equal(inventory.esuLicence, null);
   });
 
-  it('each run names itself differently: the RUN line of a second run is not the first one\'s', () => {
-    const first = collectInto();
-    const second = collectInto();
-    assert.equal(first.status, 0, first.stderr);
+  it('a second run on the same stick names itself differently from the inventory already there, even within the same second', () => {
+    // cmd seeds %RANDOM% from the clock's seconds: two runs started in one second drew the same
+    // identity, and an unwritable stick's earlier file read back as this run's
+    let earlier: string[] = [];
+    const second = collectInto((_, file) => {
+      const first = collectInto();
+      assert.equal(first.status, 0, first.stderr);
+      fs.copyFileSync(first.file, file);
+      earlier = lines(file);
+    });
     assert.equal(second.status, 0, second.stderr);
-    assert.notEqual(lines(first.file)[1], lines(second.file)[1]);
+    assert.match(earlier[1]!, new RegExp(`^${COLLECT_RUN_PREFIX}\\S+$`));
+    assert.notEqual(lines(second.file)[1], earlier[1]);
   });
 
   it('a folder where the inventory should be (a medium that cannot be written): exit 3, says so, never "Done", and leaves the folder and its files alone', () => {
