@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors';
 import { printable } from '../io/printable';
-import { completeQualifier, hostReasonText, reportMedia, type MediaReport } from '../media';
+import { completeQualifier, fleetVerdictText, hostReasonText, reportMedia, type MediaReport } from '../media';
 import { writeFleetPage } from '../media/html';
 import { version } from '../version';
 import { collect, mediaTrustFromOptions } from './options';
@@ -44,6 +44,8 @@ function reportText(r: MediaReport): string {
   const i = r.integrity;
   if (!i.proven) lines.push(`PLANS NOT PROVEN: ${p(i.reason)}${i.code ? ` [${i.code}]` : ''}`);
   else if (i.status === 'absent') lines.push(`plans: ${p(i.reason)}`);
+  // the fleet's verdict before any host, as the fleet page puts it: a reader of the first lines is not told more than is true
+  if (i.proven) lines.push(`verdict: ${p(fleetVerdictText(r))}`);
   for (const h of r.hosts) {
     const c = h.counts;
     if (h.status === 'plan-altered') {

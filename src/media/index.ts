@@ -8,7 +8,7 @@
 export { stageMedia, writeMedia, type StageOptions, type StageResult, type WriteMediaInput, type StagedHost } from './stage';
 export { consoleStepsText, renderInstallScript, installerFor, type InstallScriptOptions, INSTALL_SCRIPT_EXIT } from './install-script';
 export { verifyMedia, type HostPlanOnMedium, type VerifyMediaOptions, type VerifyMediaReport } from './verify';
-export { completeQualifier, hostReasonText, reportMedia, type MediaReport, type HostReport, type StepReport } from './report';
+export { completeQualifier, fleetVerdictText, hostReasonText, reportMedia, type MediaReport, type HostReport, type StepReport } from './report';
 export { interpretExitCode, INSTALLER_EXIT_CODES, type ExitCodeMeaning } from './exit-codes';
 export { parseResultLog, type ResultLog } from './result-log';
 export { MEDIA } from './layout';

@@ -101,8 +101,15 @@ export interface MediaReport {
   dir: string;
   integrity: SignatureVerdict;
   hosts: HostReport[];
-  /** the staged plans are proven and every host is complete */
+  /** the staged plans are proven and every host is complete: every host finished the plan staged for it (the exit code is 0 exactly then) */
   ok: boolean;
+  /**
+   * ok, and every host's plan was made to bring it current against the newest updates known: false
+   * when a host's "complete" is for --target KBs only, or its plan (of an older cabferry) does not
+   * say what it was made to reach (completeForLess). What a script asking "is every
+   * host patched?" reads: ok says only that every host did what its plan asked.
+   */
+  allCurrent: boolean;
 }
 
 export interface ReportOptions {
@@ -127,7 +134,8 @@ export function reportMedia(dir: string, options: ReportOptions): MediaReport {
   }
   const integrity = signatureVerdict(root, bytes, options);
   const hosts = manifest.hosts.map((h) => reportHost(root, h.name, manifest, options.allowTestBuild === true, integrity));
-  return { dir: root, integrity, hosts, ok: integrity.proven && hosts.length > 0 && hosts.every((h) => h.status === 'complete') };
+  const ok = integrity.proven && hosts.length > 0 && hosts.every((h) => h.status === 'complete');
+  return { dir: root, integrity, hosts, ok, allCurrent: ok && !hosts.some(completeForLess) };
 }
 
 function reportHost(root: string, name: string, manifest: MediaManifest, allowTestBuild: boolean, integrity: SignatureVerdict): HostReport {
@@ -192,9 +200,47 @@ export function hostReasonText(reason: string): string {
   return meaning === undefined ? reason : `${reason}: ${meaning}`;
 }
 
-/** What "complete" is measured against, beside a complete host's status (a --target plan's): empty for every other status. */
+/**
+ * What "complete" is measured against, beside a complete host's status when it is less than current
+ * (completeForLess: a --target plan's, or an older cabferry's plan that does not say): empty otherwise.
+ */
 export function completeQualifier(h: Pick<HostReport, 'status' | 'goal'>): string {
-  return h.status === 'complete' ? goalQualifier(h.goal) : '';
+  if (!completeForLess(h)) return '';
+  return h.goal === null ? ` ${completeForLessText(null)}: it may have been a --target plan, the host may not be current` : goalQualifier(h.goal);
+}
+
+/**
+ * Whether a plan's goal makes "complete" mean current against the newest updates known: a plan for
+ * the newest updates (or --security-only) is; a --target plan is complete for its targets only; a
+ * plan.json of an older cabferry has no goal, and nothing then says it was not a --target plan.
+ */
+export function goalMeansCurrent(goal: PlanGoal | null): boolean {
+  return goal !== null && goal.kind !== 'target';
+}
+
+/** A complete host whose "complete" is not "current" (goalMeansCurrent): what a fleet's summary must say beside "complete". */
+export function completeForLess(h: Pick<HostReport, 'status' | 'goal'>): boolean {
+  return h.status === 'complete' && !goalMeansCurrent(h.goal);
+}
+
+/** Why a complete host is not known current (completeForLess), short enough to stand beside its name in a fleet's summary. */
+export function completeForLessText(goal: PlanGoal | null): string {
+  if (goal === null) return 'for its plan, which does not say what it was made to reach (staged by an older cabferry)';
+  return goal.kind === 'target' ? `for --target ${goal.kbs.join(', ')} only` : '';
+}
+
+/**
+ * The fleet's verdict in words, the same at the top of report's text and of the fleet page: a
+ * fleet whose hosts finished --target plans is "complete for its plan", never "every host
+ * complete", and the hosts that may not be current are named.
+ */
+export function fleetVerdictText(r: Pick<MediaReport, 'integrity' | 'ok' | 'hosts'>): string {
+  if (!r.integrity.proven) return 'PLANS NOT PROVEN: no host can be called complete';
+  const less = r.hosts.filter(completeForLess);
+  if (less.length === 0) return r.ok ? 'every host complete' : 'not every host is complete';
+  const head = r.ok ? 'every host complete for its plan' : 'not every host is complete';
+  const which = less.map((h) => `${h.host} ${completeForLessText(h.goal)}`).join('; ');
+  return `${head}; ${less.length === 1 ? 'one complete host is' : `${less.length} complete hosts are`} NOT checked against the newest updates known and may not be current: ${which}`;
 }
 
 /** Whether a line was written for the plan `planId` on `host`: its plan id, and its host= (sameHost). */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixturePath, tempDir } from '../common.helpers';
+import { fixturePath, runCli, tempDir } from '../common.helpers';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { writeMedia } from '../../src/media/stage';
 import { reportMedia } from '../../src/media/report';
@@ -24,8 +24,8 @@ function inventory(name: string): HostInventory {
   };
 }
 
-/** A signed medium for SRV-A whose plan, made for `goal`, is one install of KB4493471; and its plan id. */
-function medium(goal: PlanGoal): { to: string; id: string } {
+/** A signed medium for SRV-A whose plan, made for `goal` (none: a plan.json of an older cabferry), is one install of KB4493471; and its plan id. */
+function medium(goal: PlanGoal | undefined): { to: string; id: string } {
   const dir = tempDir('cabferry-review3-media-');
   const blobs = path.join(dir, 'blobs');
   const content = Buffer.from('payload '.repeat(200));
@@ -90,5 +90,40 @@ describe('review3: the fleet page\'s summary of a fleet staged with --target', (
     const m = medium({ kind: 'current' });
     const html = renderFleetPage(reportMedia(m.to, trust()), { generatedAt: 't', cabferryVersion: 'test' });
     assert.match(summaryOf(html), /every host complete/);
+  });
+});
+
+describe('review3: report\'s text and --json say at the top what the fleet page says (h/rev3misc)', () => {
+  const root = fixturePath('pki', 'root.pem');
+  const trust = () => ({ trust: loadTrustAnchors([root]) });
+  type Doc = { ok: boolean; allCurrent: boolean; hosts: { status: string; goal: PlanGoal | null }[] };
+
+  it('a --target fleet: exit 0 and ok (every host did what its plan asked), allCurrent false, and the first line says the host may not be current', () => {
+    const m = medium({ kind: 'target', kbs: ['KB4493471'] });
+    const text = runCli(['report', m.to, '--trust', root]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout.split('\n')[0], /^verdict: every host complete for its plan; one complete host is NOT checked against the newest updates known and may not be current: SRV-A for --target KB4493471 only$/);
+    const json = runCli(['report', m.to, '--trust', root, '--json']);
+    assert.equal(json.status, 0, json.stderr);
+    const doc = JSON.parse(json.stdout) as Doc;
+    assert.deepEqual([doc.ok, doc.allCurrent, doc.hosts[0].status, doc.hosts[0].goal], [true, false, 'complete', { kind: 'target', kbs: ['KB4493471'] }]);
+  });
+
+  it('a fleet planned for current updates: "verdict: every host complete", allCurrent true', () => {
+    const m = medium({ kind: 'current' });
+    const text = runCli(['report', m.to, '--trust', root]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.equal(text.stdout.split('\n')[0], 'verdict: every host complete');
+    assert.deepEqual([(JSON.parse(runCli(['report', m.to, '--trust', root, '--json']).stdout) as Doc).allCurrent], [true]);
+  });
+
+  it('a plan.json of an older cabferry (no goal; --target existed before plans recorded it): complete, but not called current anywhere', () => {
+    const m = medium(undefined);
+    const report = reportMedia(m.to, trust());
+    assert.deepEqual([report.hosts[0].status, report.ok, report.allCurrent], ['complete', true, false]);
+    const summary = summaryOf(renderFleetPage(report, { generatedAt: 't', cabferryVersion: 'test' }));
+    assert.doesNotMatch(summary, /every host complete(?! for)/, summary);
+    assert.match(summary, /SRV-A for its plan, which does not say what it was made to reach \(staged by an older cabferry\)/);
+    assert.match(runCli(['report', m.to, '--trust', root]).stdout, /\nSRV-A: complete for its plan, which does not say what it was made to reach \(staged by an older cabferry\): it may have been a --target plan, the host may not be current — /);
   });
 });

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { describeIoError, internalError } from '../../errors';
 import { writeFileAtomic } from '../files';
 import type { SignatureVerdict } from '../media-integrity';
-import { completeQualifier, hostReasonText, type HostReport, type HostStatus, type MediaReport, type PlanResults, type StepReport, type StepStatus } from '../report';
+import { completeForLess, completeForLessText, completeQualifier, fleetVerdictText, hostReasonText, type HostReport, type HostStatus, type MediaReport, type PlanResults, type StepReport, type StepStatus } from '../report';
 import { escapeHtml, textOr } from './escape';
 import { factsTable, htmlDocument, statusBadge, table } from './page';
 
@@ -103,8 +103,7 @@ function plansText(i: SignatureVerdict): string {
 }
 
 function verdictText(report: MediaReport): string {
-  if (!report.integrity.proven) return '<span class="bad">PLANS NOT PROVEN: no host can be called complete</span>';
-  return report.ok ? '<span class="ok">every host complete</span>' : '<span class="bad">not every host is complete</span>';
+  return `<span class="${report.allCurrent ? 'ok' : 'bad'}">${escapeHtml(fleetVerdictText(report))}</span>`;
 }
 
 function groupsTable(hosts: HostReport[]): string {
@@ -112,10 +111,16 @@ function groupsTable(hosts: HostReport[]): string {
     [{ label: 'State', width: '28%' }, { label: 'Hosts', width: '8%', className: 'num' }, { label: 'Which', width: '64%' }],
     GROUPS.map((g) => {
       const members = hosts.filter((h) => g.statuses.includes(h.status));
-      return [escapeHtml(g.label), String(members.length), members.length === 0 ? '<span class="muted">-</span>' : members.map((h) => escapeHtml(h.host)).join(', ')];
+      return [escapeHtml(g.label), String(members.length), members.length === 0 ? '<span class="muted">-</span>' : members.map(memberText).join(', ')];
     }),
     'groups',
   );
+}
+
+/** A host in the groups table: a complete host that is not known current says for what it is complete. */
+function memberText(h: HostReport): string {
+  if (!completeForLess(h)) return escapeHtml(h.host);
+  return `${escapeHtml(h.host)} <span class="bad">(${escapeHtml(completeForLessText(h.goal))})</span>`;
 }
 
 /**

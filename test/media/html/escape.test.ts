@@ -75,7 +75,7 @@ function hostileFleet(): { html: string; fields: string[] } {
   const f = (name: string): string => { fields.push(name); return tagged(name); };
   const counts = { installed: 0, skipped: 0, failed: 1, 'restart-pending': 0, unconfirmed: 0, 'not-reached': 0 };
   const report: MediaReport = {
-    dir: f('dir'), ok: false,
+    dir: f('dir'), ok: false, allCurrent: false,
     integrity: { proven: false, status: 'invalid', signer: null, chain: [], code: 'MEDIA_SIGNATURE_INVALID', reason: f('integrity.reason') },
     hosts: [{
       host: f('host'), planId: f('planId'), status: 'failed', reason: f('reason'), goal: null, planIncomplete: [], runs: 1, lastRun: f('lastRun'), testBuild: true, counts, unreadableLines: 1, unmatchedLines: 1,

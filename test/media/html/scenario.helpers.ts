@@ -62,7 +62,7 @@ export function threeHosts(byFile: Map<string, Payload>): ScenarioHost[] {
     return found;
   };
   const fresh: HostPlan = {
-    host: 'SRV-A', files: [], complete: true, incomplete: [], catalogCurrency: null,
+    host: 'SRV-A', files: [], goal: { kind: 'current' }, complete: true, incomplete: [], catalogCurrency: null,
     steps: [
       install(1, p('Windows6.0-KB4493730-x64.msu'), 'servicing-stack', 'servicing stack update; prerequisite of KB4474419'),
       install(2, p('Windows6.0-KB4474419-v4-x64.msu'), 'sha2-support', 'SHA-2 code signing support; prerequisite of KB4520002'),
@@ -78,7 +78,7 @@ export function threeHosts(byFile: Map<string, Payload>): ScenarioHost[] {
     assumptions: ['pending-reboot state not reported; assumed no restart is pending'],
   };
   const x86: HostPlan = {
-    host: 'SRV-B', files: [], complete: true, incomplete: [], catalogCurrency: null,
+    host: 'SRV-B', files: [], goal: { kind: 'current' }, complete: true, incomplete: [], catalogCurrency: null,
     steps: [
       install(1, p('Windows6.0-KB4474419-v4-x86.msu'), 'sha2-support', 'SHA-2 code signing support; prerequisite of KB4520002'),
       reboot(2, 'KB4474419 takes effect after a restart'),
@@ -91,7 +91,7 @@ export function threeHosts(byFile: Map<string, Payload>): ScenarioHost[] {
     assumedInstalled: ['KB4493730'],
   };
   const partial: HostPlan = {
-    host: 'SRV-C', files: [], complete: false, incomplete: [{ kind: 'missing', kbs: ['KB4474419'] }], catalogCurrency: null,
+    host: 'SRV-C', files: [], goal: { kind: 'current' }, complete: false, incomplete: [{ kind: 'missing', kbs: ['KB4474419'] }], catalogCurrency: null,
     steps: [install(1, p('Windows6.0-KB4493730-x64.msu'), 'servicing-stack', 'servicing stack update; prerequisite of KB4474419')],
     missing: [{ kb: 'KB4474419', reason: 'SHA-2 code signing support is not in the catalog', fileHint: 'Windows6.0-KB4474419-v4-x64.msu', cause: { kind: 'missing', kb: 'KB4474419', title: null, copy: null, needs: [], fileHint: 'Windows6.0-KB4474419-v4-x64.msu' } }],
     skipped: [],
