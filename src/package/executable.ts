@@ -20,6 +20,11 @@ import type { Architecture, Payload, PayloadKind, SignatureSummary } from './typ
  *   that KB brings (SP2: 6.0.6002.x): a renamed installer of another release does not pass.
  * Anything less (the KB from the file name alone, no version resource, a signature that is not
  * valid) is reported as not verified, with the reason, and import refuses it.
+ *
+ * The architecture is part of the identity: a 32-bit image whose file name says x64 is filed under
+ * x64 only when something signed says so too (architectureOf). The FileVersion check above does not
+ * tell the x86 SP2 installer from the x64 one (both are 6.0.6002.x), so without that a renamed x86
+ * installer would be a verified x64 Service Pack.
  */
 
 /** What the PE headers and version resource say, for reports. */
@@ -82,9 +87,10 @@ export function inspectExecutable(source: CabByteSource, facts: ExecutableFacts)
   if (ntVersion === null) throw inputError('PKG_NO_NT_VERSION', `cannot tell the Windows version of ${kb}: the knowledge base does not know it and the file name does not say (Windows6.x-…)`, { file: facts.file });
   if (nameNt !== null && nameNt !== ntVersion) notes.push(`Windows version is ${ntVersion} per the knowledge base, but the file name says ${nameNt}`);
 
-  const architecture = chooseArchitecture(machine, architectureInExecutableName(facts.fileName), notes, facts.file);
+  const { architecture, proof: architectureProof } = architectureOf(machine, architectureInExecutableName(facts.fileName), version, facts.file);
+  if (architectureProof.note !== null) notes.push(architectureProof.note);
   const fact = known?.fact ?? null;
-  const identity = decideIdentity({ kb, signedKb, nameKb, hintedKb: hinted?.fact.kb ?? null, fact, ntVersion, version, verdict: facts.verdict });
+  const identity = decideIdentity({ kb, signedKb, nameKb, hintedKb: hinted?.fact.kb ?? null, fact, ntVersion, version, verdict: facts.verdict, architecture, architectureProof });
   const kind: { kind: PayloadKind; basis: string } = fact !== null ? { kind: fact.role, basis: `knowledge base role for ${kb}` } : { kind: 'other', basis: `the knowledge base does not know ${kb}` };
   const title = fact?.title ?? version?.strings.FileDescription ?? null;
   const allProducts = productsFor({ ntVersion, architecture, applicability: [], parentNames: [], subPackageNames: [] });
@@ -127,17 +133,20 @@ interface IdentityEvidence {
   ntVersion: string;
   version: VersionResource | null;
   verdict: FileVerdict;
+  architecture: Architecture;
+  architectureProof: ArchitectureProof;
 }
 
-/** Whether anything signed vouches for the KB the payload is filed under, and the sentence that says what. */
+/** Whether anything signed vouches for the KB and the architecture the payload is filed under, and the sentence that says what. */
 function decideIdentity(e: IdentityEvidence): { verified: boolean; reason: string } {
   if (e.verdict.verdict !== 'valid') {
     return { verified: false, reason: `the signature is ${e.verdict.verdict}, so nothing in the image (its version resource included) is authenticated` };
   }
+  if (!e.architectureProof.signed) return { verified: false, reason: `filed as ${e.architecture}, but nothing signed says so: ${e.architectureProof.reason}` };
   if (e.version === null) return { verified: false, reason: `the image has no version resource; ${e.kb} comes from the file name only` };
   const described = describeVersion(e.version);
   if (e.signedKb !== null && e.signedKb.kb === e.kb) {
-    return { verified: true, reason: `the Authenticode signature covers the whole image; its version resource names ${e.kb} (${e.signedKb.field} "${e.signedKb.value}"; ${described})` };
+    return { verified: true, reason: `the Authenticode signature covers the whole image; its version resource names ${e.kb} (${e.signedKb.field} "${e.signedKb.value}"; ${described})${architectureSaid(e.architectureProof)}` };
   }
   const expected = expectedFileVersionPrefix(e.fact, e.ntVersion);
   const source = e.nameKb === e.kb ? 'the file name' : e.hintedKb === e.kb ? "the knowledge base's file name for it" : 'the file name';
@@ -149,8 +158,13 @@ function decideIdentity(e: IdentityEvidence): { verified: boolean; reason: strin
   }
   return {
     verified: true,
-    reason: `the Authenticode signature covers the whole image; ${source} names ${e.kb} and the signed version resource's FileVersion ${e.version.fileVersion} is the build the knowledge base records for it (${expected}x; ${described})`,
+    reason: `the Authenticode signature covers the whole image; ${source} names ${e.kb} and the signed version resource's FileVersion ${e.version.fileVersion} is the build the knowledge base records for it (${expected}x; ${described})${architectureSaid(e.architectureProof)}`,
   };
+}
+
+/** How a verified identity's architecture is proven, when the machine field alone does not (a 32-bit installer for x64). */
+function architectureSaid(proof: ArchitectureProof): string {
+  return proof.note === null ? '' : `; ${proof.reason}`;
 }
 
 /** "6.0.6002." for an update that sets build 6002 of NT 6.0; null when the knowledge base records no build. */
@@ -201,21 +215,58 @@ function machineArchitecture(header: PeHeader): Architecture | null {
   return normalizeArchitecture(header.architecture === 'x64' ? 'amd64' : header.architecture);
 }
 
+/** Whether something signed says the architecture a payload is filed under; when not, why (the identity is then not verified). */
+export interface ArchitectureProof {
+  signed: boolean;
+  /** what says the architecture, or why nothing signed does */
+  reason: string;
+  /** a note for the payload when the file name and the machine field disagree */
+  note: string | null;
+}
+
+/** Version-resource strings that may name the architecture an installer is for. */
+const ARCHITECTURE_FIELDS = ['OriginalFilename', 'InternalName', 'FileDescription', 'Comments', 'ProductName'] as const;
+const ARCHITECTURE_IN_TEXT = /(?:^|[^a-z0-9])(x86|x64|amd64|ia64|arm64)(?![a-z0-9])/gi;
+
 /**
- * The architecture the payload installs on. The machine field is signed; the file name is not.
- * A 32-bit installer may carry a 64-bit payload (it runs under WoW64), so an x86 machine with an
- * x64 name is filed as amd64 with a note; any other disagreement is refused.
+ * The architecture the payload installs on, and whether something signed says it. The machine
+ * field is signed; the file name is not. When they agree, the machine field proves it. A 32-bit
+ * installer may carry a 64-bit payload (it runs under WoW64), so an x86 machine with an x64 (or
+ * ia64) name is filed under the name's architecture, but proven only when the signed version
+ * resource names that architecture (its OriginalFilename, say) and no other: an x86 installer
+ * renamed "-X64" is not. Any other disagreement of machine and name is refused.
  */
-function chooseArchitecture(machine: Architecture | null, named: Architecture | null, notes: string[], file: string): Architecture {
+export function architectureOf(machine: Architecture | null, named: Architecture | null, version: VersionResource | null, file: string): { architecture: Architecture; proof: ArchitectureProof } {
   if (machine === null) {
     throw inputError('PKG_NO_ARCHITECTURE', 'the PE machine field names no Windows architecture cabferry plans for', { file });
   }
-  if (named === null || named === machine) return machine;
+  if (named === null || named === machine) return { architecture: machine, proof: { signed: true, reason: `the signed PE machine field says ${machine}`, note: null } };
   if (machine === 'x86' && (named === 'amd64' || named === 'ia64')) {
-    notes.push(`a 32-bit (x86) installer program; the file name says the update is for ${named}, which is not covered by the signature`);
-    return named;
+    const note = `a 32-bit (x86) installer program; the file name says the update is for ${named}`;
+    const said = architecturesInVersionResource(version);
+    const signedName = said.get(named);
+    if (signedName !== undefined && said.size === 1) {
+      return { architecture: named, proof: { signed: true, reason: `the signed version resource names ${named} (${signedName}) for this 32-bit installer program`, note } };
+    }
+    const says = said.size === 0 ? 'the signed version resource names no architecture' : `the signed version resource names ${[...said].map(([a, where]) => `${a} (${where})`).join(', ')}`;
+    return { architecture: named, proof: { signed: false, reason: `the image is a 32-bit (x86) program and only the file name, which is not signed, says ${named}; ${says}`, note: `${note}, which is not covered by the signature` } };
   }
   throw inputError('PKG_ARCHITECTURE_CONFLICT', `the signed PE machine field says ${machine}, but the file name says ${named}`, { file });
+}
+
+/** The architectures the version resource's strings name, each with the first string that does ("OriginalFilename \"…-x64.exe\""). */
+function architecturesInVersionResource(v: VersionResource | null): Map<Architecture, string> {
+  const found = new Map<Architecture, string>();
+  if (v === null) return found;
+  for (const field of ARCHITECTURE_FIELDS) {
+    const value = v.strings[field];
+    if (!value) continue;
+    for (const m of value.matchAll(ARCHITECTURE_IN_TEXT)) {
+      const a = normalizeArchitecture(m[1]);
+      if (a !== null && !found.has(a)) found.set(a, `${field} "${value}"`);
+    }
+  }
+  return found;
 }
 
 /** The knowledge base's fact for a KB, in the family the file name points at when the KB is in several. */

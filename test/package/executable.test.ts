@@ -11,6 +11,7 @@ import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { openCatalog } from '../../src/catalog/catalog';
 import { importPayloads } from '../../src/importer/import';
 import { inspectPayloadReport } from '../../src/package/inspect';
+import { architectureOf } from '../../src/package/executable';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { CabferryError } from '../../src/errors';
 import { fixturePath, tempDir } from '../common.helpers';
@@ -84,6 +85,37 @@ describe('inspect of executable payloads', () => {
       () => inspectPayloadReport(renamed('Windows6.0-KB948465-X64.exe', 'Windows6.0-KB948465-X86.exe'), { trust: trust(), knowledgeBase }),
       (e: unknown) => e instanceof CabferryError && e.code === 'PKG_ARCHITECTURE_CONFLICT',
     );
+  });
+
+  it('a 32-bit installer named x64 is filed as x64, proven only when its signed version resource names x64 and no other architecture (review3 F4)', () => {
+    const resource = (strings: Record<string, string>) => ({ fileVersion: '6.0.6002.18005', productVersion: '6.0.6002.18005', stringTable: '040904b0', strings, offset: 0 });
+    // the x86 SP2 fixture's own strings name no architecture: the unsigned name alone does not prove x64
+    const bare = architectureOf('x86', 'amd64', resource({ OriginalFilename: 'spinstall.exe', InternalName: 'spinstall' }), 'f.exe');
+    assert.deepEqual([bare.architecture, bare.proof.signed], ['amd64', false]);
+    assert.match(bare.proof.reason, /only the file name, which is not signed, says amd64; the signed version resource names no architecture/);
+    // a signed OriginalFilename that names x64 does
+    const named = architectureOf('x86', 'amd64', resource({ OriginalFilename: 'Windows6.0-KB948465-X64.exe' }), 'f.exe');
+    assert.deepEqual([named.architecture, named.proof.signed], ['amd64', true]);
+    // strings naming x86 as well prove neither
+    assert.equal(architectureOf('x86', 'amd64', resource({ OriginalFilename: 'Windows6.0-KB948465-X64.exe', FileDescription: 'for x86-based systems' }), 'f.exe').proof.signed, false);
+    // no resource at all: not proven; machine and name agreeing: the signed machine field proves it
+    assert.equal(architectureOf('x86', 'amd64', null, 'f.exe').proof.signed, false);
+    assert.deepEqual(architectureOf('amd64', 'amd64', null, 'f.exe').proof.signed, true);
+    // and on a real inspect, the renamed x86 SP2 fixture is refused by import (metadata not verified)
+    const x86AsX64 = inspectPayloadReport(renamed('Windows6.0-KB948465-X86.exe', 'Windows6.0-KB948465-X64.exe'), { trust: trust(), knowledgeBase }).payload;
+    assert.deepEqual([x86AsX64.architecture, x86AsX64.metadataVerified], ['amd64', false]);
+    assert.match(x86AsX64.metadataReason ?? '', /^filed as amd64, but nothing signed says so: the image is a 32-bit \(x86\) program/);
+  });
+
+  it('import refuses the x86 SP2 installer renamed -X64.exe: metadata not verified (review3 F4)', async () => {
+    const catalog = openCatalog({ dir: path.join(tempDir(), 'cat') });
+    try {
+      const r = await importPayloads(catalog, [renamed('Windows6.0-KB948465-X86.exe', 'Windows6.0-KB948465-X64.exe')], { trust: trust(), knowledgeBase, allowSha1Only: true });
+      assert.deepEqual([r.imported, r.results[0]?.code], [0, 'METADATA_NOT_VERIFIED']);
+      assert.deepEqual(catalog.payloads({ kb: 'KB948465' }), []);
+    } finally {
+      catalog.close();
+    }
   });
 
   it('an executable whose signature does not hold authenticates nothing', () => {
