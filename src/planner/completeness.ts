@@ -1,9 +1,9 @@
-import type { Payload, PayloadKind } from '../package/types';
+import type { PayloadKind } from '../package/types';
 import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
 import type { CatalogCurrency, IncompleteCause, MissingCause, Need } from './causes';
 import { esuPreparationFor } from './esu';
 import type { Resolver } from './resolve';
-import type { Skip } from './select';
+import type { Applicable, Skip } from './select';
 import { kbNumber } from './supersedence';
 import type { HostInventory, PlanGoal } from './types';
 
@@ -16,10 +16,15 @@ import type { HostInventory, PlanGoal } from './types';
 
 const BASELINE_ROLES: PayloadKind[] = ['servicing-stack', 'monthly-rollup'];
 
+/** Whether the knowledge base's fact is of an update a host of this product takes (Azure-only updates are no host's baseline). */
+function factAppliesTo(product: string | null): (f: KbUpdateFact) => boolean {
+  return (f) => !f.azureOnly && (product === null || f.products === null || f.products.includes(product));
+}
+
 /** The updates a current host of this product has, per the knowledge base, for the goal. */
 export function knowledgeBaseline(family: KbFamily, product: string | null, goal: PlanGoal): KbUpdateFact[] {
   if (goal.kind === 'target') return [];
-  const applies = (f: KbUpdateFact): boolean => !f.azureOnly && (product === null || f.products === null || f.products.includes(product));
+  const applies = factAppliesTo(product);
   const out: KbUpdateFact[] = [];
   const sha2 = family.updates.get(family.sha2SupportKb);
   if (sha2 && applies(sha2)) out.push(sha2);
@@ -45,7 +50,7 @@ export function knowledgeBaseline(family: KbFamily, product: string | null, goal
  */
 export function knowledgeLimit(family: KbFamily, product: string | null, goal: PlanGoal, installed: ReadonlySet<string>): IncompleteCause | null {
   if (goal.kind === 'target') return null;
-  const applies = (f: KbUpdateFact): boolean => !f.azureOnly && (product === null || f.products === null || f.products.includes(product));
+  const applies = factAppliesTo(product);
   const roles: PayloadKind[] = goal.kind === 'security-only' ? ['servicing-stack', 'security-only'] : BASELINE_ROLES;
   const lacking = roles.filter((r) => newestOf(family, r, applies) === null);
   if (lacking.length > 0) return { kind: 'no-baseline', product, family: family.family, goal: goal.kind, lacking };
@@ -109,15 +114,20 @@ export function addBaselineGaps(resolver: Resolver, baseline: KbUpdateFact[]): v
   }
 }
 
-/** How current the catalog is for this family: its newest monthly rollup against the newest the knowledge base knows. */
-export function catalogCurrency(family: KbFamily, payloads: readonly Payload[]): CatalogCurrency {
+/**
+ * How current the catalog is for a host of this product: the newest monthly rollup among the
+ * payloads that apply to its kind of host (`applicable`: select.ts applicableTo, which has already
+ * left out the other architectures' and products' payloads and those whose signature is not
+ * trusted), against the newest the knowledge base knows for the product. A rollup the host cannot
+ * be given does not make the catalog current for it.
+ */
+export function catalogCurrency(family: KbFamily, product: string | null, applicable: Pick<Applicable, 'candidates'>): CatalogCurrency {
   let inCatalog: string | null = null;
-  for (const p of payloads) {
-    if (p.ntVersion !== family.ntVersion) continue;
-    const f = family.updates.get(p.kb);
+  for (const { c } of applicable.candidates) {
+    const f = c.fact;
     if (f?.role === 'monthly-rollup' && (inCatalog === null || f.released > inCatalog)) inCatalog = f.released;
   }
-  const known = newestOf(family, 'monthly-rollup', (f) => !f.azureOnly);
+  const known = newestOf(family, 'monthly-rollup', factAppliesTo(product));
   return { family: family.family, newestRollupInCatalog: inCatalog, newestKnownRollup: known?.released ?? null };
 }
 

@@ -1,7 +1,7 @@
 import type { Distrust } from '../catalog/distrust';
 import type { Payload } from '../package/types';
 import type { KbFamily, KnowledgeBase } from '../knowledge/knowledge-base';
-import type { IncompleteCause } from './causes';
+import type { CatalogCurrency, IncompleteCause } from './causes';
 import { addBaselineGaps, incompleteCauses, installedBeyondKnowledge, installedKnown, knowledgeLimit } from './completeness';
 import { checkInstalledClaims, hostBaseline, resolveFamily, type PlanNotes } from './host-state';
 import { asciiLookalike } from './inventory/host-facts';
@@ -57,7 +57,7 @@ export class Planner {
     const family = resolveFamily(host, this.kb, notes);
     if (!family) return finish(plan, host, notes, [], []);
     const work = this.familyWork(family);
-    plan.catalogCurrency = { ...work.currency };
+    plan.catalogCurrency = { ...work.currencyFor(host) };
 
     const claims = checkInstalledClaims(host, family);
     for (const conflict of claims.conflicts) notes.incomplete.push({ kind: 'conflict', conflict });
@@ -66,7 +66,7 @@ export class Planner {
     const beyondKnowledge = installedBeyondKnowledge(claims.believed, work);
     plan.assumedInstalled = installedKnown(claims.believed, work);
     const base = hostBaseline(host, claims.believed, family, () => work.servicingStackVersions(host.architecture), notes);
-    noteInstalledBeyondKnowledge(beyondKnowledge, work, notes);
+    noteInstalledBeyondKnowledge(beyondKnowledge, work, plan.catalogCurrency, notes);
     // what "current" means must be known for this host: its product one of its NT version's, and
     // the knowledge base holding a baseline for that product and the goal
     const contradiction = productConflict(host, this.kb, family);
@@ -127,10 +127,10 @@ function identityCauses(host: HostInventory): IncompleteCause[] {
 }
 
 /** Installed updates numbered above everything known: the knowledge base is likely behind this host. */
-function noteInstalledBeyondKnowledge(kbs: string[], work: FamilyWork, notes: PlanNotes): void {
+function noteInstalledBeyondKnowledge(kbs: string[], work: FamilyWork, currency: CatalogCurrency, notes: PlanNotes): void {
   if (kbs.length === 0) return;
   const shown = kbs.length > 8 ? `${kbs.slice(0, 8).join(', ')} and ${kbs.length - 8} more` : kbs.join(', ');
-  const newest = work.currency.newestKnownRollup === null ? '' : `; the newest rollup it knows is of ${work.currency.newestKnownRollup.slice(0, 7)}`;
+  const newest = currency.newestKnownRollup === null ? '' : `; the newest rollup it knows is of ${currency.newestKnownRollup.slice(0, 7)}`;
   notes.assumptions.push(
     `installed, and numbered above every KB the knowledge base and the catalog know for ${work.family.family} (${work.highestKnownKb.kb ?? 'none'}): ${shown} — most likely released after the knowledge base was written${newest}. What they supersede is not known here: the host may already have newer updates than the steps bring (wusa then reports a step not applicable); update cabferry's knowledge base`,
   );

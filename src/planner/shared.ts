@@ -17,8 +17,6 @@ import type { HostInventory, PlanGoal } from './types';
  * Nothing here may depend on a host's installed set: that is what makes the sharing exact.
  */
 export class FamilyWork {
-  /** how current the catalog is for the family (each plan gets its own copy) */
-  readonly currency: CatalogCurrency;
   /** the static requirements of each candidate */
   readonly requirements: RequirementTable;
   /** each payload's name on media, by its place in `payloads` */
@@ -27,6 +25,7 @@ export class FamilyWork {
   private knownKbsMemo: Set<string> | null = null;
   private highestKnownKbMemo: { kb: string | null; n: number } | null = null;
   private readonly applicable = new Map<HostInventory['architecture'], Map<string | null, Applicable>>();
+  private readonly currencies = new Map<HostInventory['architecture'], Map<string | null, CatalogCurrency>>();
   private readonly stackVersions = new Map<HostInventory['architecture'], Map<string, StackVersion>>();
   private readonly baselines = new Map<string | null, KbUpdateFact[]>();
 
@@ -40,8 +39,6 @@ export class FamilyWork {
     private readonly goal: PlanGoal,
     private readonly distrusted: ReadonlyMap<string, Distrust>,
   ) {
-    // an untrusted rollup is nothing the catalog can offer: it does not make the catalog current
-    this.currency = catalogCurrency(family, distrusted.size === 0 ? payloads : payloads.filter((p) => !distrusted.has(p.sha256)));
     this.requirements = new RequirementTable(family);
     this.mediaNames = mediaFileNameList(payloads, () => family);
   }
@@ -85,6 +82,19 @@ export class FamilyWork {
       byProduct.set(host.product, a);
     }
     return a;
+  }
+
+  /**
+   * How current the catalog is for a host of this architecture and product (each plan gets its own
+   * copy): of the payloads that apply to it (applicableTo), so neither another architecture's rollup
+   * nor an untrusted one makes the catalog current for it.
+   */
+  currencyFor(host: Pick<HostInventory, 'architecture' | 'product'>): CatalogCurrency {
+    let byProduct = this.currencies.get(host.architecture);
+    if (!byProduct) this.currencies.set(host.architecture, (byProduct = new Map()));
+    let c = byProduct.get(host.product);
+    if (!c) byProduct.set(host.product, (c = catalogCurrency(this.family, host.product, this.applicableTo(host))));
+    return c;
   }
 
   /** The servicing stack version each SSU brings, for a host of this architecture. */
