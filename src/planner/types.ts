@@ -39,6 +39,16 @@ export interface HostInventory {
   evidence: InventoryEvidence[];
   /** facts on which the files of this host disagree; such a fact is left unknown (null) */
   conflicts: InventoryConflict[];
+  /**
+   * with a collect file's CBS section: the updates an installed-update list names that are not taken
+   * as installed, because CBS says they are not on the host (absent: none, or no CBS section read)
+   */
+  overruled?: OverruledInstalledClaim[];
+  /**
+   * what the CBS section of a single collect file says (parseCollectFile); readHostInventories keeps
+   * it in that file's evidence, which is what merging reads, and a merged inventory has none
+   */
+  servicing?: ServicingFacts;
 }
 
 export interface InventorySections {
@@ -51,6 +61,43 @@ export interface InventoryEvidence {
   file: string;
   facts: Partial<Record<HostFact, string | number | boolean>>;
   installed: string[];
+  /** what the file's CBS section says (a collect file whose cbs section was read); absent for others */
+  servicing?: ServicingFacts;
+}
+
+/**
+ * What CBS's package states (Component Based Servicing\Packages\…\CurrentState) say of the host's
+ * updates: the authority on what is on the host now. A hotfix list (wmic qfe, Get-HotFix, systeminfo:
+ * all read Win32_QuickFixEngineering) names an update from its install on, before the restart that
+ * commits it or rolls it back, and until its removal is committed.
+ */
+export interface ServicingFacts {
+  /** the updates CBS names a package of, every package of each in a state that is on the host (installed, permanent, superseded) */
+  onHost: string[];
+  /** the updates CBS names a package of with a package in another state: that state (the first such package's) */
+  notOnHost: { kb: string; state: number }[];
+  /**
+   * a monthly rollup's package named RollupFix (no KB in its name) in a state that is not on the host,
+   * or null. While there is one, an update CBS names no package of may be that rollup: only `onHost`
+   * is believed of what a hotfix list names
+   */
+  rollupFix: number | null;
+}
+
+/** An update an installed-update list names that is not taken as installed: a collect file's CBS section says it is not on the host. */
+export interface OverruledInstalledClaim {
+  kb: string;
+  /** the files whose installed-update list (hotfix list) names the update */
+  listedBy: string[];
+  /** the collect file whose CBS section says otherwise */
+  cbsFile: string;
+  /**
+   * 'kb': a package of the update itself is in `state`; 'rollup-fix': CBS names no package of the
+   * update, and a RollupFix package (a monthly rollup's, naming no KB) is in `state`: the update may be that rollup
+   */
+  package: 'kb' | 'rollup-fix';
+  /** the package's CurrentState, one that is not on the host (0x60 install pending, 0x05 uninstall pending, …) */
+  state: number;
 }
 
 export type HostFact = 'product' | 'ntVersion' | 'build' | 'revision' | 'architecture' | 'servicePack' | 'servicingStackVersion' | 'sha2CodeSigning' | 'pendingReboot' | 'esuLicence';

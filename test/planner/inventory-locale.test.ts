@@ -268,9 +268,24 @@ describe('collect script version 2: a servicing package\'s CBS state outranks th
     assert.equal(withState('60', noMarkers).pendingReboot, true);
   });
 
-  it('a KB\'s packages in different states count as the lowest: one package uninstall pending, one installed, is not installed', () => {
-    const two = text.replace('Package_for_KB4493471~', 'Package_2_for_KB4493471~31bf3856ad364e35~amd64~~6.0.1.0\r\n    CurrentState    REG_DWORD    0x5\r\n\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\Packages\\Package_for_KB4493471~');
-    assert.ok(!withState('70', two).installed.includes('KB4493471'));
+  // a second package of KB4493471, in `state`, before the fixture's own
+  const withSecondPackage = (state: string, t = text): string =>
+    t.replace('Package_for_KB4493471~', `Package_2_for_KB4493471~31bf3856ad364e35~amd64~~6.0.2.0\r\n    CurrentState    REG_DWORD    0x${state}\r\n\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\Packages\\Package_for_KB4493471~`);
+
+  it('a KB is on the host only when every one of its packages is: one package uninstall pending, one installed, is not installed', () => {
+    assert.ok(!withState('70', withSecondPackage('5')).installed.includes('KB4493471'));
+    assert.ok(withState('70', withSecondPackage('80')).installed.includes('KB4493471'));
+  });
+
+  it('a package superseded (0x50) beside one of the same KB waiting for its restart (0x60) is not on the host, and the restart is pending (review 3, F1)', () => {
+    // the lowest state, superseded, read as on the host before: 0x50 is a lower number than 0x60
+    const inv = withState('50', withSecondPackage('60'));
+    assert.ok(!inv.installed.includes('KB4493471'), inv.installed.join(' '));
+    assert.deepEqual(inv.overruled, [{ kb: 'KB4493471', listedBy: ['mem.txt'], cbsFile: 'mem.txt', package: 'kb', state: 0x60 }]);
+    const noMarkers = text.replace(/(\[\[cabferry:begin reboot\]\]\r\n)[\s\S]*?(\[\[cabferry:end reboot\]\])/, '$1$2');
+    assert.equal(withState('50', withSecondPackage('60', noMarkers)).pendingReboot, true);
+    // both superseded, or superseded beside installed: on the host
+    for (const state of ['50', '70']) assert.ok(withState('50', withSecondPackage(state)).installed.includes('KB4493471'), state);
   });
 });
 

@@ -1,7 +1,7 @@
 import { inputError } from '../../errors';
 import { highestDottedVersion, isDottedVersion } from '../../package/assembly-version';
-import type { HostInventory } from '../types';
-import { emptyInventory, kbFromHotfixId, mergeInventories, normaliseArchitecture, normaliseProduct } from './host-facts';
+import type { HostInventory, OverruledInstalledClaim, ServicingFacts } from '../types';
+import { addOverruled, emptyInventory, kbFromHotfixId, mergeInventories, normaliseArchitecture, normaliseProduct, servicingObjection } from './host-facts';
 import { looksLikeSystemInfoList, parseSystemInfoList } from './systeminfo';
 import { parseWmicTable } from './qfe';
 import { splitLines } from './text';
@@ -129,7 +129,7 @@ export function parseCollectFile(text: string, file: string): HostInventory {
 
 // ---------------------------------------------------------------- version 2: registry and WMI
 
-/** The key cbsPackages keeps the lowest state of monthly rollups' RollupFix packages under (no KB is named so). */
+/** The key cbsPackages keeps the states of monthly rollups' RollupFix packages under (no KB is named so). */
 const ROLLUP_FIX = 'RollupFix';
 
 /** The sections read from HKLM\SOFTWARE, which a 32-bit process on x64 Windows sees redirected. */
@@ -163,33 +163,38 @@ function parseCollectV2(text: string, file: string): HostInventory {
   const stack = highestDottedVersion(lines('servicing').map((l) => l.trim()).filter(isDottedVersion));
   if (stack !== null) inv.servicingStackVersion = stack;
 
-  const cbs = succeeded('cbs') ? cbsPackages(lines('cbs')) : new Map<string, number>();
+  const cbs = succeeded('cbs') ? cbsPackages(lines('cbs')) : new Map<string, number[]>();
   // CBS's state outranks the hotfix list: qfe still lists an update being uninstalled, or one whose
   // install waits for the restart that commits it or rolls it back. Such an update is not installed:
-  // the plan installs it (after the restart the pending state asks for) and install.cmd confirms it
+  // the plan installs it (after the restart the pending state asks for) and install.cmd confirms it.
   // A rollup whose package is named RollupFix has no KB CBS could judge: qfe alone lists it, and qfe
   // lists an update waiting for its restart as well. While a RollupFix package is not on the host
   // (install pending, say, on a host without its ESU licence, where the restart rolls it back), an
   // update only qfe lists may be that one: none of them is taken as installed, and the plan installs
   // them (install.cmd confirms them on the host; one already there is 'already installed').
-  const rollupFix = cbs.get(ROLLUP_FIX);
-  const qfeAlone = rollupFix === undefined || CBS_ON_HOST.includes(rollupFix);
+  // servicingObjection is that rule; merging applies it to the host's other files' lists too.
+  const servicing = succeeded('cbs') ? servicingFacts(cbs) : undefined;
+  const overruled: OverruledInstalledClaim[] = [];
   const qfe = lines('qfe').map((l) => /^\s*HotFixID=(.*?)\s*$/.exec(l)?.[1]).filter((v): v is string => v !== undefined);
   for (const id of qfe) {
     const kb = kbFromHotfixId(id);
-    const state = kb === null ? undefined : cbs.get(kb);
-    if (kb && (state === undefined ? qfeAlone : CBS_ON_HOST.includes(state))) inv.installed.push(kb);
+    if (kb === null) continue;
+    const objection = servicing === undefined ? null : servicingObjection(kb, servicing);
+    if (objection === null) inv.installed.push(kb);
+    else addOverruled(overruled, { kb, listedBy: [file], cbsFile: file, ...objection });
   }
-  for (const [kb, state] of cbs) {
-    if (kb !== ROLLUP_FIX && CBS_ON_HOST.includes(state)) inv.installed.push(kb);
+  if (servicing !== undefined) {
+    inv.installed.push(...servicing.onHost);
+    inv.servicing = servicing;
   }
+  if (overruled.length > 0) inv.overruled = overruled;
   // the installed-update list is known when one of its two witnesses ran to its end
   inv.sections.hotfixes = succeeded('qfe') || succeeded('cbs');
 
   const reboot = keyValues(lines('reboot'));
   const markers = ['CbsRebootPending', 'PendingFileRenameOperations', 'WuRebootRequired', 'CbsPendingXml'].filter((m) => reboot.has(m));
   // a package waiting for the restart is a pending restart, whether or not the markers were read
-  const installPending = [...cbs.values()].some((s) => s === CBS_STATE.installPending || s === CBS_STATE.uninstallPending);
+  const installPending = [...cbs.values()].some((states) => states.some((s) => s === CBS_STATE.installPending || s === CBS_STATE.uninstallPending));
   if (markers.length > 0 || installPending) inv.pendingReboot = installPending || markers.some((m) => reboot.get(m) === 'yes');
 
   inv.sha2CodeSigning = sha2Active(readable('sha2') ? sections.get('sha2') : undefined, inv.pendingReboot, cbs);
@@ -245,9 +250,14 @@ function servicePackOfBuild(build: number): number | null {
   return levels[build] ?? null;
 }
 
-/** Package key name → CurrentState; a KB's packages ("Package_for_KB…", "Package_2_for_KB…") keep the lowest state. */
-function cbsPackages(lines: string[]): Map<string, number> {
-  const out = new Map<string, number>();
+/**
+ * KB (or ROLLUP_FIX) → the CurrentState of each of its packages ("Package_for_KB…", "Package_2_for_KB…",
+ * a newer revision of the KB's package beside an older one). Each is kept: an update is on the host
+ * only when every one of its packages is (servicingFacts), and the lowest number is not the least
+ * installed state: superseded (0x50) is lower than install pending (0x60).
+ */
+function cbsPackages(lines: string[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
   let kb: string | null = null;
   for (const line of lines) {
     // "Package_for_KB4474419~…", "Package_2_for_KB4534303~…", "Package_for_KB3125574_SP1~…";
@@ -258,23 +268,37 @@ function cbsPackages(lines: string[]): Map<string, number> {
       continue;
     }
     const state = /^\s+CurrentState\s+REG_DWORD\s+0x([0-9a-fA-F]+)\s*$/.exec(line);
-    if (state && kb) {
-      const value = parseInt(state[1], 16);
-      const prev = out.get(kb);
-      out.set(kb, prev === undefined ? value : Math.min(prev, value));
-    }
+    if (state && kb) out.set(kb, [...(out.get(kb) ?? []), parseInt(state[1], 16)]);
   }
   return out;
 }
 
-function sha2Active(section: Section | undefined, pendingReboot: boolean | null, cbs: Map<string, number>): boolean | null {
+/**
+ * What the package states say of each update: on the host when every package of it is in a state
+ * CBS_ON_HOST names; else not, with the first package state that is not. A package superseded beside
+ * one of the same update waiting for its restart (a newer revision of the KB, or a newer rollup's
+ * RollupFix package beside an older one's) is not on the host: the restart may roll the newer back.
+ * Taken as not installed when it is, the update is planned and install.cmd finds it 'already installed'.
+ */
+function servicingFacts(packages: Map<string, number[]>): ServicingFacts {
+  const facts: ServicingFacts = { onHost: [], notOnHost: [], rollupFix: null };
+  for (const [kb, states] of packages) {
+    const notOnHost = states.find((s) => !CBS_ON_HOST.includes(s));
+    if (kb === ROLLUP_FIX) facts.rollupFix = notOnHost ?? null;
+    else if (notOnHost === undefined) facts.onHost.push(kb);
+    else facts.notOnHost.push({ kb, state: notOnHost });
+  }
+  return facts;
+}
+
+function sha2Active(section: Section | undefined, pendingReboot: boolean | null, cbs: Map<string, number[]>): boolean | null {
   if (!section) return null;
   const values = registryDwords(section.lines);
   const supported = SHA2_REGISTRY_VALUES.every((v) => (values.get(v) ?? 0) > 0);
   if (supported) return pendingReboot === null ? null : !pendingReboot;
   // the key is missing although CBS lists KB4474419 as installed: the two disagree, so neither is believed
-  const cbsState = cbs.get('KB4474419');
-  if (cbsState === CBS_STATE.installed || cbsState === CBS_STATE.permanent) return null;
+  const cbsStates = cbs.get('KB4474419');
+  if (cbsStates !== undefined && cbsStates.every((s) => s === CBS_STATE.installed || s === CBS_STATE.permanent)) return null;
   return section.exit === null || section.exit === 0 || section.exit === 1 ? false : null;
 }
 

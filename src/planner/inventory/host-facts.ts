@@ -1,5 +1,5 @@
 import type { Architecture } from '../../package/types';
-import { HOST_FACTS, type FactClaim, type HostFact, type HostInventory, type InventoryConflict, type InventoryEvidence } from '../types';
+import { HOST_FACTS, type FactClaim, type HostFact, type HostInventory, type InventoryConflict, type InventoryEvidence, type OverruledInstalledClaim, type ServicingFacts } from '../types';
 import { normaliseKb } from '../../knowledge/knowledge-base';
 
 /** The normalised names the planner and the knowledge base use for products. */
@@ -65,7 +65,27 @@ export function evidenceOf(inv: HostInventory, file: string): InventoryEvidence 
     const v = inv[k];
     if (v !== null) facts[k] = v;
   }
-  return { file, facts, installed: inv.sections.hotfixes ? [...inv.installed] : [] };
+  return { file, facts, installed: inv.sections.hotfixes ? [...inv.installed] : [], ...(inv.servicing !== undefined ? { servicing: inv.servicing } : {}) };
+}
+
+/**
+ * Why CBS says `kb`, which an installed-update list names, is not on the host: a package of the
+ * update in a state that is not on the host, or, CBS naming no package of it, a RollupFix package not
+ * on the host (the update may be that rollup); null when CBS says nothing against it. The one rule
+ * for a collect file's own hotfix list and, when files are merged, for the host's other files' lists.
+ */
+export function servicingObjection(kb: string, cbs: ServicingFacts): Pick<OverruledInstalledClaim, 'package' | 'state'> | null {
+  const own = cbs.notOnHost.find((p) => p.kb === kb);
+  if (own !== undefined) return { package: 'kb', state: own.state };
+  if (cbs.rollupFix !== null && !cbs.onHost.includes(kb)) return { package: 'rollup-fix', state: cbs.rollupFix };
+  return null;
+}
+
+/** Adds `claim` to `list`, or its files to the entry `list` already holds for its KB (whose CBS file and state stand). */
+export function addOverruled(list: OverruledInstalledClaim[], claim: OverruledInstalledClaim): void {
+  const held = list.find((o) => o.kb === claim.kb);
+  if (held === undefined) list.push({ ...claim, listedBy: [...claim.listedBy] });
+  else for (const f of claim.listedBy) if (!held.listedBy.includes(f)) held.listedBy.push(f);
 }
 
 /** Collect KB numbers out of free text values ("KB4474419", "http://support.microsoft.com/?kbid=4474419"). */
