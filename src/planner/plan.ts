@@ -53,7 +53,7 @@ export class Planner {
   plan(host: HostInventory): HostPlan {
     const goal = this.goal;
     const notes: PlanNotes = { incomplete: identityCauses(host), assumptions: objectList<string>() };
-    const plan: HostPlan = { host: host.name, files: host.files, goal, complete: false, incomplete: [], steps: [], missing: [], skipped: [], assumptions: notes.assumptions, assumedInstalled: [], catalogCurrency: null };
+    const plan: HostPlan = { host: host.name, files: host.files, goal, complete: false, incomplete: [], steps: [], missing: [], skipped: [], assumptions: notes.assumptions, assumedInstalled: [], overruled: [...(host.overruled ?? [])], catalogCurrency: null };
     const family = resolveFamily(host, this.kb, notes);
     if (!family) return finish(plan, host, notes, [], []);
     const work = this.familyWork(family);

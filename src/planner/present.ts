@@ -4,7 +4,8 @@ import { normaliseKb } from '../knowledge/knowledge-base';
 import type { PayloadKind } from '../package/types';
 import { visibleName, visibleText } from '../io/visible-text';
 import type { CatalogCurrency, IncompleteCause, MissingCause, Need, SkipCause } from './causes';
-import type { FactClaim, HostFact, HostPlan, InventoryConflict, PlanGoal, SimulatedState } from './types';
+import type { FactClaim, HostFact, HostPlan, InventoryConflict, OverruledInstalledClaim, PlanGoal, SimulatedState } from './types';
+import { CBS_STATE } from './inventory/collect';
 
 /**
  * How a plan is shown: the --json document and the text table. Shared by `cabferry plan`, the
@@ -201,6 +202,29 @@ export function assumedInstalledText(kbs: readonly string[]): string {
   return `taken as installed, as the inventory reports (install.cmd checks that the host has each before its first step): ${kbs.join(', ')}`;
 }
 
+const CBS_STATE_WORDS: Record<keyof typeof CBS_STATE, string> = {
+  absent: 'absent', uninstallPending: 'uninstall pending', resolving: 'resolving', resolved: 'resolved', staging: 'staging', staged: 'staged',
+  superseded: 'superseded', installPending: 'install pending', partiallyInstalled: 'partially installed', installed: 'installed', permanent: 'permanent',
+};
+
+/** A CBS CurrentState as an admin reads it, with the number reg.exe prints: "install pending (0x60)". */
+function cbsStateText(state: number): string {
+  const name = (Object.keys(CBS_STATE) as (keyof typeof CBS_STATE)[]).find((k) => CBS_STATE[k] === state);
+  const hex = `0x${state.toString(16)}`;
+  if (name === undefined) return `in state ${hex}`;
+  const after = state === CBS_STATE.installPending ? ': the next restart commits it or rolls it back' : state === CBS_STATE.uninstallPending ? ': the next restart removes it' : '';
+  return `${CBS_STATE_WORDS[name]} (${hex})${after}`;
+}
+
+/** Why an update an installed-update list names is not taken as installed (HostPlan.overruled). */
+export function describeOverruled(o: OverruledInstalledClaim): string {
+  const listed = o.listedBy.length > 0 ? o.listedBy.map((f) => visibleName(f)).join(', ') : 'the inventory';
+  const cbs = o.package === 'kb'
+    ? `its servicing package is ${cbsStateText(o.state)}`
+    : `no servicing package names it, and a monthly rollup's package named RollupFix (which names no KB) is ${cbsStateText(o.state)}; this update may be that rollup`;
+  return `${o.kb}: listed as installed by ${listed}, but CBS in ${visibleName(o.cbsFile)} says ${cbs}. (A hotfix list names an update from its install on, before the restart that commits it, and until its removal is committed.)`;
+}
+
 // ---- the documents ---------------------------------------------------------------------
 
 /** The --json document; its shape is the contract of issue #6 (plus "detail" on skipped and "state" with --simulate, files, causes and catalog currency of issue #12). */
@@ -232,6 +256,7 @@ export function planDocument(plans: HostPlan[], simulate: boolean): unknown {
       skipped: p.skipped.map((s) => ({ kb: s.kb, reason: s.reason, ...(s.detail ? { detail: s.detail } : {}), cause: s.cause })),
       assumptions: p.assumptions,
       ...(p.assumedInstalled !== undefined ? { assumedInstalled: p.assumedInstalled } : {}),
+      ...(p.overruled !== undefined && p.overruled.length > 0 ? { overruled: p.overruled.map((o) => ({ ...o, text: describeOverruled(o) })) } : {}),
     })),
   };
 }
@@ -318,6 +343,10 @@ export function planText(p: HostPlan, simulate: boolean): string {
       const archs = [...new Set(otherArch.map((s) => (s.cause.kind === 'arch-mismatch' ? s.cause.built : '')))].join(', ');
       out.push(`    ${otherArch.length} payload(s) built for ${archs}: not-applicable — not this host's architecture`);
     }
+  }
+  if (p.overruled !== undefined && p.overruled.length > 0) {
+    out.push('  not taken as installed, though listed (CBS, the servicing stack, says otherwise):');
+    for (const o of p.overruled) out.push(`    - ${describeOverruled(o)}`);
   }
   if (p.assumptions.length > 0) {
     out.push('  assumptions:');

@@ -193,6 +193,11 @@ export interface HostPlan {
    * an older cabferry has none
    */
   assumedInstalled?: string[];
+  /**
+   * updates an installed-update list names that the plan does not take as installed, because CBS
+   * says they are not on the host (HostInventory.overruled). A plan.json staged by an older cabferry has none
+   */
+  overruled?: OverruledInstalledClaim[];
   /** how current the catalog is for this host's family; null when the family is unknown */
   catalogCurrency: CatalogCurrency | null;
   /** the host state before the first step */

@@ -388,19 +388,25 @@ describe('servicing packages waiting for a restart (CBS states, review h/planrev
   const pkg = (k: string, state: string): string =>
     `HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\Packages\\Package_for_${k}~31bf3856ad364e35~amd64~~6.0.1.0\r\n    CurrentState    REG_DWORD    0x${state}\r\n\r\n`;
   function inventory(esu: 'activated' | 'not-activated', rollup: string, others = true): HostInventory {
+    const [host] = readHostInventories([inventoryFile(esu, rollup, others)]);
+    return host;
+  }
+  /** that host's collect file; `rollupPackage` (a CBS package's key name) takes the place of KB5022340's own package, and `qfe` whether the hotfix list names KB5022340 */
+  function inventoryFile(esu: 'activated' | 'not-activated', rollup: string, others = true, rollupPackage = 'Package_for_KB5022340~31bf3856ad364e35~amd64~~6.0.1.0', qfe = true): string {
     let t = fs.readFileSync(fixture(`srv-esu-${esu}.inventory.txt`)).toString('latin1');
     // the fixture's licence is Year 1's; KB5022340 (January 2023) needs Year 3's
     t = t.replace('00000000-0000-4000-8000-00000000e501', nt60.esu!.activationIds.find((a) => a.year === 3)!.id).replace('Server-ESU-Year1', 'Server-ESU-Year3');
     const kbs = others ? ['KB4575904', 'KB5016891', 'KB5016129'] : [];
     const at = t.search(/End of search|Suche beendet/);
-    t = t.slice(0, at) + kbs.map((k) => pkg(k, '70')).join('') + pkg('KB5022340', rollup) + t.slice(at);
-    const qfe = t.indexOf('[[cabferry:end qfe]]');
-    t = t.slice(0, qfe) + [...kbs, 'KB5022340'].map((k) => `HotFixID=${k}\r\nInstalledOn=11/3/2026\r\n\r\n`).join('') + t.slice(qfe);
+    t = t.slice(0, at) + kbs.map((k) => pkg(k, '70')).join('') + pkg('KB5022340', rollup).replace(/Package_for_KB5022340~[^\r]*/, rollupPackage) + t.slice(at);
+    const end = t.indexOf('[[cabferry:end qfe]]');
+    t = t.slice(0, end) + [...kbs, ...(qfe ? ['KB5022340'] : [])].map((k) => `HotFixID=${k}\r\nInstalledOn=11/3/2026\r\n\r\n`).join('') + t.slice(end);
     // the restart CBS waits for; the servicing stack KB5016129 brought
     t = t.replace('CbsRebootPending=no', 'CbsRebootPending=yes').replace('6.0.6003.20484\r\n', '6.0.6003.20484\r\n6.0.6003.21569\r\n');
-    const [host] = readHostInventories([write('host.inventory.txt', Buffer.from(t, 'latin1'))]);
-    return host;
+    return write('SRV-ESU-ON.inventory.txt', Buffer.from(t, 'latin1'));
   }
+  /** a Get-HotFix export of the same host that lists every update of the ESU catalog */
+  const everyUpdateListed = (): string => hotfixJson('SRV-ESU-ON', ['KB4575904', 'KB5016891', 'KB5016129', 'KB5022340']);
 
   it('everything installed (0x70) and no restart pending: complete with nothing to do, as before', () => {
     const host = { ...inventory('activated', '70'), pendingReboot: false, sha2CodeSigning: true };
@@ -438,6 +444,39 @@ describe('servicing packages waiting for a restart (CBS states, review h/planrev
     assert.deepEqual(plan.incomplete.filter((c) => c.kind === 'esu-not-activated'), [{ kind: 'esu-not-activated', kbs: ['KB5022340'] }]);
     assert.ok(!plan.steps.some((s) => s.kb === 'KB5022340'));
     assert.ok(!plan.assumedInstalled!.includes('KB5022340'));
+  });
+
+  it('review 3 F2: CBS install pending, and another file of the host lists the update: CBS\'s verdict stands whichever file comes first, and plan.txt and --json say so', () => {
+    const collect = inventoryFile('activated', '60');
+    const json = everyUpdateListed();
+    for (const files of [[collect, json], [json, collect]]) {
+      const [host] = readHostInventories(files);
+      assert.ok(!host.installed.includes('KB5022340'), files.join(' '));
+      const plan = planInstall(host, esuCatalog(), kb, current);
+      assert.deepEqual(sequence(plan), ['reboot', 'KB5022340', 'reboot']);
+      // one entry, naming both lists (each file once) and the CBS file and state
+      assert.deepEqual(plan.overruled!.map((o) => ({ ...o, listedBy: [...o.listedBy].sort() })), [{ kb: 'KB5022340', listedBy: [collect, json].sort(), cbsFile: collect, package: 'kb', state: 0x60 }]);
+      assert.match(planText(plan, false), /not taken as installed, though listed \(CBS, the servicing stack, says otherwise\):\n    - KB5022340: listed as installed by .*(SRV-ESU-ON\.inventory\.txt|hotfix\.json), .*(hotfix\.json|SRV-ESU-ON\.inventory\.txt), but CBS in .*SRV-ESU-ON\.inventory\.txt says its servicing package is install pending \(0x60\): the next restart commits it or rolls it back/);
+      const doc = planDocument([plan], false) as { hosts: { overruled?: { kb: string; state: number; text: string }[] }[] };
+      assert.deepEqual(doc.hosts[0].overruled!.map((o) => [o.kb, o.state]), [['KB5022340', 0x60]]);
+      assert.match(doc.hosts[0].overruled![0].text, /install pending \(0x60\)/);
+    }
+    // nothing overruled, nothing said: the --json keys of issue #6 stay as they were
+    const quiet = planInstall(inventory('activated', '70'), esuCatalog(), kb, current);
+    assert.deepEqual(quiet.overruled, []);
+    assert.ok(!('overruled' in (planDocument([quiet], false) as { hosts: object[] }).hosts[0]));
+    assert.doesNotMatch(planText(quiet, false), /not taken as installed/);
+  });
+
+  it('review 3 F1 + F2: a RollupFix package install pending, and only another file of the host lists the rollup: not taken as installed from that file either', () => {
+    // CBS names no package of KB5022340 (its package is RollupFix), the collect file's hotfix list does not name it, the Get-HotFix export does
+    const collect = inventoryFile('activated', '60', true, 'Package_for_RollupFix~31bf3856ad364e35~amd64~~6003.21838.1.6', false);
+    const [host] = readHostInventories([collect, everyUpdateListed()]);
+    assert.ok(!host.installed.includes('KB5022340'));
+    assert.ok(host.installed.includes('KB5016891'), 'what CBS names on the host stays installed');
+    const plan = planInstall(host, esuCatalog(), kb, current);
+    assert.deepEqual(sequence(plan), ['reboot', 'KB5022340', 'reboot']);
+    assert.match(planText(plan, false), /KB5022340: listed as installed by .*hotfix\.json, but CBS in .*SRV-ESU-ON\.inventory\.txt says no servicing package names it, and a monthly rollup's package named RollupFix \(which names no KB\) is install pending \(0x60\)/);
   });
 
   it('a pending restart with everything installed: the plan is that restart alone', () => {

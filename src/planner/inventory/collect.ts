@@ -65,7 +65,7 @@ export const SHA2_REGISTRY_VALUES = ['SHA2-Codesigning-Support', 'SHA2-Core-Code
  * install pending and uninstall pending that processes "must be completed before the package … is
  * successfully installed" (uninstalled): the restart.
  */
-const CBS_STATE = {
+export const CBS_STATE = {
   absent: 0x00, uninstallPending: 0x05, resolving: 0x10, resolved: 0x20, staging: 0x30, staged: 0x40,
   superseded: 0x50, installPending: 0x60, partiallyInstalled: 0x65, installed: 0x70, permanent: 0x80,
 } as const;

@@ -100,15 +100,30 @@ export function kbFromHotfixId(value: string): string | null {
  * Two inventories of one host (say systeminfo + wmic qfe) become one: installed lists are
  * united, a fact known by either is kept. Facts on which they disagree are conflicts: recorded
  * with who claimed what, and the fact is left unknown (neither claim is believed).
+ *
+ * Except where a collect file's CBS section says an update is not on the host (servicingObjection):
+ * CBS's verdict stands against any file's list, and the update is recorded as overruled, with the
+ * files that list it, for the plan to say. Not a conflict that stops the plan: the lists do not
+ * contradict CBS (wmic qfe, Get-HotFix and systeminfo read the same Win32_QuickFixEngineering, which
+ * names an update waiting for its restart, and one whose removal waits for it), CBS is the host's
+ * own record of what is installed, and the plan that follows its verdict cannot say "installed" of
+ * what is not: if the list was right after all (taken after a restart that committed the update),
+ * the update is a step install.cmd finds 'already installed'. A conflict would stop every plan of a
+ * host with a restart pending given both its collect file and its systeminfo, to say what CBS settles.
  */
 export function mergeInventories(a: HostInventory, b: HostInventory): { merged: HostInventory; conflicts: InventoryConflict[] } {
+  const evidence = [...a.evidence, ...b.evidence];
+  const { installed, overruled } = judgedByServicing([...a.installed, ...b.installed], evidence, [...(a.overruled ?? []), ...(b.overruled ?? [])]);
+  // one file's CBS facts are not the merged host's: each stays in its file's evidence
+  const { servicing: _ofOneFile, ...rest } = a;
   const merged: HostInventory = {
-    ...a,
-    installed: [...a.installed, ...b.installed],
+    ...rest,
+    installed,
+    ...(overruled.length > 0 ? { overruled } : {}),
     sources: [...a.sources, ...b.sources],
     sections: { hotfixes: a.sections.hotfixes || b.sections.hotfixes },
     files: [...a.files, ...b.files.filter((f) => !a.files.includes(f))],
-    evidence: [...a.evidence, ...b.evidence],
+    evidence,
     conflicts: [...a.conflicts.map((c) => ({ ...c, claims: [...c.claims] })), ...b.conflicts],
   };
   const fresh: InventoryConflict[] = [];
@@ -134,6 +149,25 @@ export function mergeInventories(a: HostInventory, b: HostInventory): { merged: 
   // the years of an activated ESU licence go with the status: believed only when the files agree on them
   merged.esuActivatedYears = merged.esuLicence === 'activated' ? agreedYears(a, b) : null;
   return { merged: finishInventory(merged), conflicts: fresh };
+}
+
+/**
+ * `candidates` (the installed lists of the files merged) less what a file's CBS section says is not
+ * on the host; `overruled`, what the files already set aside, with those added (each with the files
+ * whose lists name it).
+ */
+function judgedByServicing(candidates: string[], evidence: InventoryEvidence[], overruledBefore: OverruledInstalledClaim[]): { installed: string[]; overruled: OverruledInstalledClaim[] } {
+  const judges = evidence.filter((e): e is InventoryEvidence & { servicing: ServicingFacts } => e.servicing !== undefined);
+  const overruled: OverruledInstalledClaim[] = [];
+  for (const o of overruledBefore) addOverruled(overruled, o);
+  if (judges.length === 0) return { installed: candidates, overruled };
+  const installed: string[] = [];
+  for (const kb of new Set(candidates)) {
+    const judged = judges.map((e) => ({ cbsFile: e.file, objection: servicingObjection(kb, e.servicing) })).find((j) => j.objection !== null);
+    if (judged === undefined) installed.push(kb);
+    else addOverruled(overruled, { kb, listedBy: evidence.filter((e) => e.installed.includes(kb)).map((e) => e.file), cbsFile: judged.cbsFile, ...judged.objection! });
+  }
+  return { installed, overruled };
 }
 
 function agreedYears(a: HostInventory, b: HostInventory): number[] | null {
