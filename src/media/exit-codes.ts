@@ -98,6 +98,12 @@ export const END_REASONS: Record<string, string> = {
   'unknown-build': 'install.cmd could not read the Windows build of the host',
   'inventory-stale': 'the host does not list an update the plan took as installed: collect a new inventory and plan again',
   'no-hasher': 'the host could not compute SHA-256, so no payload was installed unchecked',
+  // an update the plan took as installed was only install-pending when the first run checked the
+  // host (a restart commits such an install or rolls it back); the run looked it up again before it
+  // would have ended complete
+  'assumed-pending': 'every step is done, but an update the plan took as installed is still waiting for a restart (install pending): restart the host and run install.cmd again',
+  'assumed-rolled-back': 'an update the plan took as installed was waiting for a restart when install.cmd first checked, and the host no longer has it (the restart rolled it back, or it was removed): the host is not complete; collect a new inventory and plan again',
+  'assumed-still-pending': 'an update the plan took as installed was still waiting for a restart after two restarts: stopped to avoid a reboot loop; collect a new inventory and plan again',
 };
 
 /**

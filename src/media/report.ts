@@ -190,7 +190,8 @@ function hostReason(status: HostStatus, planIncomplete: IncompleteCause[], end: 
   if (status === 'finished-incomplete-plan') return planIncomplete.length > 0 ? incompleteReasons({ incomplete: planIncomplete }).join('; ') : 'the plan was staged incomplete';
   if (status === 'test-build') return 'the results come from a script staged with --test-build, which honours test hooks (stand-in installers, hasher and host facts): they prove nothing about a real host';
   // every step may be installed and found on the host, yet the run stopped for a restart: only the run after it ends complete
-  if (status === 'restart-pending' && counts['restart-pending'] === 0) return 'the last run of install.cmd ended asking for a restart: restart the host and run install.cmd again';
+  // (a restart the script gave a reason for, an update the plan rests on still pending, says that reason)
+  if (status === 'restart-pending' && counts['restart-pending'] === 0 && !end?.reason) return 'the last run of install.cmd ended asking for a restart: restart the host and run install.cmd again';
   return end?.reason ?? null;
 }
 

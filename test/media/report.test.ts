@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { fixturePath, runCli, tempDir } from '../common.helpers';
 import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { writeMedia } from '../../src/media/stage';
-import { reportMedia } from '../../src/media/report';
+import { hostReasonText, reportMedia } from '../../src/media/report';
 import { verifyMedia } from '../../src/media/verify';
 import { parseResultLog } from '../../src/media/result-log';
 import { installScriptTemplate } from '../../src/media/install-script';
-import { INSTALLER_EXIT_CODES, SCRIPT_LINES } from '../../src/media/exit-codes';
+import { END_REASONS, INSTALLER_EXIT_CODES, SCRIPT_LINES } from '../../src/media/exit-codes';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
 
 /**
@@ -156,6 +156,27 @@ describe('reportMedia: a host is complete only when its last run ended complete'
     writeLog(m.to, m.id, [...first, run(m.id), `RESULT plan=${m.id} script=release step=1 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=- host=SRV-A time=t10`, end(m.id, 'complete', 0)]);
     r = reportMedia(m.to, trust());
     assert.deepEqual([r.hosts[0].status, r.ok, r.hosts[0].steps[0].status, r.hosts[0].unmatchedLines], ['complete', true, 'installed', 0]);
+  });
+
+  test('every step installed, but the run ended for an update the plan rests on (install pending, then rolled back or still pending): never complete, and report says why', () => {
+    const endWith = (id: string, status: string, reason: string, code: number) => `END plan=${id} script=release status=${status} reason=${reason} code=${code} host=SRV-A time=t9`;
+    for (const [status, reason, code, expected] of [
+      ['restart', 'assumed-pending', 3010, 'restart-pending'], ['stopped', 'assumed-rolled-back', 1, 'failed'], ['stopped', 'assumed-still-pending', 1, 'failed'],
+    ] as const) {
+      const m = medium();
+      writeLog(m.to, m.id, [run(m.id), step1(m.id), step2(m.id, 'code=0 meaning=installed confirmed=yes how=cbs'), endWith(m.id, status, reason, code)]);
+      const r = reportMedia(m.to, trust());
+      const h = r.hosts[0];
+      assert.deepEqual(h.steps.map((s) => s.status), ['installed', 'installed'], reason);
+      assert.deepEqual([h.status, h.reason, r.ok], [expected, reason, false], reason);
+      // before: a restart's reason was replaced by "ended asking for a restart", and none of these was worded
+      assert.match(hostReasonText(h.reason!), /^assumed-[a-z-]+: .*an update the plan took as installed /, reason);
+    }
+  });
+
+  test('every reason install.cmd writes on an END line (call :end STATUS REASON CODE) is one report words, and report words no other', () => {
+    const written = new Set([...installScriptTemplate().matchAll(/call :end [a-z-]+ ([a-z-]+) /g)].map((x) => x[1]).filter((r) => r !== '-'));
+    assert.deepEqual([...written].sort(), Object.keys(END_REASONS).sort());
   });
 
   test('no END line after the last line of the plan: the last run was cut off, the host is in progress', () => {

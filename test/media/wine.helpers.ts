@@ -17,6 +17,9 @@ import { parseResultLog } from '../../src/media/result-log';
 /** where Windows (and Wine's registry) keeps the servicing packages install.cmd asks about */
 export const CBS_PACKAGES = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\Packages';
 
+/** the name of an update's servicing package on the test host, as addPackage and the stub installers register it */
+export const packageName = (kb: string): string => `Package_for_${kb}~31bf3856ad364e35~amd64~~6.0.1.0`;
+
 export const wineSkip: string | false = hasTool('wine') ? false : 'wine is not installed (apt-get install wine wine64)';
 
 export function winPath(p: string): string {
@@ -45,7 +48,7 @@ export class WinePrefix {
 
   /** register an update as installed on the host (CBS CurrentState 0x70) */
   addPackage(kb: string): void {
-    this.addPackageKey(`Package_for_${kb}~31bf3856ad364e35~amd64~~6.0.1.0`, 0x70);
+    this.addPackageKey(packageName(kb), 0x70);
   }
 
   /** a key under Packages (a package's name, or a deeper path) with this CurrentState */
