@@ -131,7 +131,7 @@ function headerLines(plan: HostPlan, host: HostInventory, hostName: string, plan
       ? [
         'rem !!!!! TEST BUILD - staged with --test-build for cabferry\'s own tests. It honours the',
         'rem !!!!! CABFERRY_WUSA, CABFERRY_PKGMGR, CABFERRY_HASHER, CABFERRY_SCHTASKS, CABFERRY_SHUTDOWN,',
-        'rem !!!!! CABFERRY_EXE, CABFERRY_BOOTTIME and CABFERRY_LICENSESTATUS replacement variables.',
+        'rem !!!!! CABFERRY_EXE, CABFERRY_BOOTTIME, CABFERRY_NOW and CABFERRY_LICENSESTATUS replacement variables.',
         'rem !!!!! NOT FOR REAL HOSTS.',
       ]
       : []),
@@ -148,10 +148,13 @@ function headerLines(plan: HostPlan, host: HostInventory, hostName: string, plan
         ...incompleteReasons(plan).map((reason) => `rem !!!!!   ${oneLine(reason)}`),
         ...plan.missing.map((m) => `rem !!!!!   ${oneLine(m.kb)}: ${oneLine(m.reason)}`),
       ]),
-    'rem Run it from the media as Administrator:  install.cmd [/autoreboot] [/skiphashcheck]',
+    'rem Run it from the media as Administrator:  install.cmd [/autoreboot] [/skiphashcheck] [/restarted]',
     'rem   /autoreboot     restart by itself when a step needs it and continue after the restart',
     `rem                   through a scheduled task cabferry-${hostName} that runs at startup as SYSTEM`,
     'rem   /skiphashcheck  install even when this host cannot compute SHA-256 - not recommended',
+    'rem   /restarted      the host did restart where this script cannot prove it (wmic cannot tell its',
+    'rem                   boot time or the time, or the clock was changed): taken on your word and',
+    'rem                   logged as that (reboot-stated), never as a proven restart',
     'rem Exit codes: 0 all steps done and found on the host; 3010 restart the host and run it again;',
     'rem   1 stopped on a failure, or an update installed or taken as installed is not found on the host -',
     'rem     see the result log;',

@@ -278,7 +278,11 @@ function stepReport(s: PlanStep, results: ResultRecord[]): StepReport {
   const base = { n: s.n, action: s.action, kb: s.kb, file: s.file };
   const r = results.filter((x) => recordMatches(s, x)).at(-1);
   if (r === undefined) return { ...base, status: 'not-reached', code: null, codeHex: null, meaning: null, confirmed: null, explanation: null, time: null };
-  return { ...base, status: stepStatus(r), code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation: explain(r), time: r.time };
+  // an install step is judged by what the host said of its update; the restart it asked for, when
+  // only the operator vouched for it, is said beside that
+  const restartStated = s.action === 'install' && results.some((x) => accountedFor(s, x) && !recordMatches(s, x) && x.meaning === 'reboot-stated' && believed(x));
+  const explanation = restartStated ? `${explain(r)}; the restart it asked for was stated by the operator (install.cmd /restarted), not proven` : explain(r);
+  return { ...base, status: stepStatus(r), code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation, time: r.time };
 }
 
 /**
@@ -294,6 +298,8 @@ function stepStatus(r: ResultRecord): StepStatus {
   if (!believed(r)) return 'unconfirmed';
   if (r.meaning === 'reboot-requested') return 'restart-pending';
   if (r.meaning === 'reboot-done') return 'installed';
+  // the operator's word that the host restarted, where install.cmd could not prove it: never a restart that happened
+  if (r.meaning === 'reboot-stated') return 'unconfirmed';
   if (SKIPPED.has(r.meaning)) return 'skipped';
   if (r.meaning === 'not-on-host') return 'unconfirmed';
   if (INSTALLED.has(r.meaning)) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { fixturePath, runCli, tempDir } from '../common.helpers';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { parseResultLog } from '../../src/media/result-log';
-import { CBS_PACKAGES, Stubs, WinePrefix, winPath, wineSkip } from '../media/wine.helpers';
+import { CBS_PACKAGES, hostClock, Stubs, WinePrefix, winPath, wineSkip } from '../media/wine.helpers';
 import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
 /**
@@ -138,7 +138,7 @@ describe('an SP1 host with the SP2 executable in the catalog: plan, stage --test
     stubs.setCodes(Object.fromEntries(stagedSteps.filter((s) => s.file !== null && /KB4474419|KB4517134|KB4520002/.test(s.file)).map((s) => [s.file!, 3010])));
     const script = path.join(to, host.installScript);
     const resultLog = path.join(to, 'results', host.name, host.planId, 'result.log');
-    const run = (boot: number) => wine.runScript(script, resultLog, [], { ...stubs.env(), CABFERRY_BOOTTIME: `boot${boot}` });
+    const run = (boot: number) => wine.runScript(script, resultLog, [], { ...stubs.env(), ...hostClock(boot) });
 
     // first run: SP2 only, with its switches, then a stop for the restart
     const first = run(1);

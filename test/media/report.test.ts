@@ -174,9 +174,38 @@ describe('reportMedia: a host is complete only when its last run ended complete'
     }
   });
 
-  test('every reason install.cmd writes on an END line (call :end STATUS REASON CODE) is one report words, and report words no other', () => {
-    const written = new Set([...installScriptTemplate().matchAll(/call :end [a-z-]+ ([a-z-]+) /g)].map((x) => x[1]).filter((r) => r !== '-'));
+  test('every reason install.cmd writes on an END line (call :end STATUS REASON CODE, or a restart\'s CF_RESTART_REASON) is one report words, and report words no other', () => {
+    const template = installScriptTemplate();
+    const written = new Set([
+      ...[...template.matchAll(/call :end [a-z-]+ ([a-z-]+) /g)].map((x) => x[1]),
+      ...[...template.matchAll(/set "CF_RESTART_REASON=([a-z-]+)"/g)].map((x) => x[1]),
+    ].filter((r) => r !== '-'));
     assert.deepEqual([...written].sort(), Object.keys(END_REASONS).sort());
+  });
+
+  test('a restart only the operator stated (install.cmd /restarted, reboot-stated) is never a restart that happened: a reboot step so logged is unconfirmed, and the host not complete', () => {
+    const m = medium([{ n: 1, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason: 'restart first' }]);
+    writeLog(m.to, m.id, [
+      run(m.id), `RESULT plan=${m.id} script=release step=1 kb=- action=reboot code=0 meaning=reboot-requested confirmed=- how=- host=SRV-A time=t1`, end(m.id, 'restart', 3010),
+      run(m.id), `RESULT plan=${m.id} script=release step=1 kb=- action=restart code=0 meaning=reboot-stated confirmed=- how=- host=SRV-A time=t10`, end(m.id, 'complete', 0),
+    ]);
+    const r = reportMedia(m.to, trust());
+    const s = r.hosts[0].steps[0];
+    // before: the word was no line install.cmd writes (unconfirmed, "not believed"); now it is believed as what it is
+    assert.deepEqual([s.status, r.hosts[0].status, r.ok, r.hosts[0].unmatchedLines], ['unconfirmed', 'unconfirmed', false, 0]);
+    assert.match(s.explanation ?? '', /^the operator stated that the host restarted \(install\.cmd \/restarted\), which install\.cmd could not prove/);
+  });
+
+  test('an install step whose restart only the operator stated is judged by what the host says of its update, and says whose word the restart was', () => {
+    const m = medium();
+    writeLog(m.to, m.id, [
+      run(m.id), step1(m.id), step2(m.id, 'code=3010 meaning=reboot-required confirmed=pending how=cbs'), end(m.id, 'restart', 3010),
+      run(m.id), `RESULT plan=${m.id} script=release step=2 kb=- action=restart code=0 meaning=reboot-stated confirmed=- how=- host=SRV-A time=t10`,
+      step2(m.id, 'code=0 meaning=confirmed-on-host confirmed=yes how=cbs'), end(m.id, 'complete', 0),
+    ]);
+    const h = reportMedia(m.to, trust()).hosts[0];
+    assert.deepEqual([h.steps[1].status, h.status, h.unmatchedLines], ['installed', 'complete', 0]);
+    assert.match(h.steps[1].explanation ?? '', /; found on the host \(cbs\); the restart it asked for was stated by the operator \(install\.cmd \/restarted\), not proven$/);
   });
 
   test('no END line after the last line of the plan: the last run was cut off, the host is in progress', () => {

@@ -20,6 +20,18 @@ export const CBS_PACKAGES = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\
 /** the name of an update's servicing package on the test host, as addPackage and the stub installers register it */
 export const packageName = (kb: string): string => `Package_for_${kb}~31bf3856ad364e35~amd64~~6.0.1.0`;
 
+/**
+ * What wmic tells install.cmd of the clock in the host's n-th boot, through the --test-build hooks
+ * (CABFERRY_BOOTTIME for LastBootUpTime, CABFERRY_NOW for LocalDateTime; 14 digits each): boot n
+ * starts at n o'clock on 2026-11-23 and the script runs half an hour into it, so a restart asked for
+ * in boot n is proven in boot n + 1 (its boot time is later than the request) and not in boot n.
+ */
+export function hostClock(boot: number): { CABFERRY_BOOTTIME: string; CABFERRY_NOW: string } {
+  assert.ok(Number.isInteger(boot) && boot >= 0 && boot <= 23, `boot ${boot}: one a day, at 0 to 23 o'clock`);
+  const hour = String(boot).padStart(2, '0');
+  return { CABFERRY_BOOTTIME: `20261123${hour}0000`, CABFERRY_NOW: `20261123${hour}3000` };
+}
+
 export const wineSkip: string | false = hasTool('wine') ? false : 'wine is not installed (apt-get install wine wine64)';
 
 export function winPath(p: string): string {
