@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { internalError, usageError } from '../errors';
-import { trustAnchorsFromDer, type TrustAnchor } from '../authenticode/trust';
+import type { TrustAnchor } from '../authenticode/trust';
 import type { FileVerdict } from '../authenticode/cab';
 import type { Payload } from '../package/types';
 import { assertSha256, BlobStore, type BlobTempFile } from './blob-store';
@@ -18,6 +18,7 @@ import type {
   SignatureRecord,
   TrustAnchorRecord,
 } from './types';
+import { TRUST_PURPOSES, trustAnchorsOf, type TrustPurpose } from './trust';
 
 /**
  * The catalog's data access: one SQLite connection and the blob store beside it. How a catalog
@@ -76,11 +77,62 @@ interface EventRow {
   cabferry_version: string;
 }
 
-/** An anchor `trust remove` took out of the trust set: its certificate too (null for removals before schema 4). */
+/** An anchor `trust remove` took out of the payload trust set: its certificate too (null for removals before schema 4). */
 export interface RemovedTrustAnchor {
   subject: string;
   removedAt: string;
   der: Buffer | null;
+}
+
+/** A certificate to trust, before it has purposes in the catalog. */
+export type TrustAnchorCertificate = Omit<TrustAnchorRecord, 'purposes'>;
+
+export interface AddedTrustAnchor {
+  /** false when the catalog already held this certificate */
+  added: boolean;
+  /** the purposes it did not have before (empty: it already served every one asked for) */
+  gained: TrustPurpose[];
+}
+
+export interface RemovedPurposes {
+  /** the anchor as it was before */
+  anchor: TrustAnchorRecord;
+  /** the purposes taken away */
+  taken: TrustPurpose[];
+  /** the purposes it still serves (empty: the anchor is gone) */
+  left: TrustPurpose[];
+}
+
+interface TrustAnchorRow {
+  fingerprint: string;
+  subject: string;
+  issuer: string;
+  not_before: string;
+  not_after: string;
+  source: string;
+  added_at: string;
+  der: Buffer;
+  for_payloads: number;
+  for_signatures: number;
+}
+
+function trustAnchorRecordOf(r: TrustAnchorRow): TrustAnchorRecord {
+  const held = { payloads: r.for_payloads === 1, signatures: r.for_signatures === 1 };
+  return {
+    fingerprint: r.fingerprint,
+    subject: r.subject,
+    issuer: r.issuer,
+    notBefore: r.not_before,
+    notAfter: r.not_after,
+    source: r.source,
+    addedAt: r.added_at,
+    der: r.der,
+    purposes: TRUST_PURPOSES.filter((p) => held[p]),
+  };
+}
+
+function purposeColumns(purposes: readonly TrustPurpose[]): Record<TrustPurpose, boolean> {
+  return { payloads: purposes.includes('payloads'), signatures: purposes.includes('signatures') };
 }
 
 export class Catalog {
@@ -414,57 +466,68 @@ export class Catalog {
 
   // ---- trust anchors --------------------------------------------------------------------------
 
-  /** The catalog's configured trust set: what import/verify use when no --trust is given. */
-  trustAnchors(): TrustAnchor[] {
-    return this.trustAnchorRecords().flatMap((r) => trustAnchorsFromDer([r.der], `catalog trust anchor ${r.fingerprint.slice(0, 16)} (from ${r.source})`));
+  /**
+   * The catalog's anchors for one purpose: what import/verify and live trust use (payloads), or
+   * what a bundle's or medium's signature and a --sign-cert are checked against (signatures), when
+   * no --trust is given. An anchor never serves a purpose it was not added for.
+   */
+  trustAnchors(purpose: TrustPurpose): TrustAnchor[] {
+    return trustAnchorsOf(this.trustAnchorRecords().filter((r) => r.purposes.includes(purpose)));
   }
 
+  /** Every anchor, with its purposes. */
   trustAnchorRecords(): TrustAnchorRecord[] {
     return this
-      .prepare<[], { fingerprint: string; subject: string; issuer: string; not_before: string; not_after: string; source: string; added_at: string; der: Buffer }>(
-        'SELECT * FROM trust_anchors ORDER BY subject, fingerprint',
-      )
+      .prepare<[], TrustAnchorRow>('SELECT * FROM trust_anchors ORDER BY subject, fingerprint')
       .all()
-      .map((r) => ({
-        fingerprint: r.fingerprint,
-        subject: r.subject,
-        issuer: r.issuer,
-        notBefore: r.not_before,
-        notAfter: r.not_after,
-        source: r.source,
-        addedAt: r.added_at,
-        der: r.der,
-      }));
+      .map(trustAnchorRecordOf);
   }
 
-  /** Anchors `trust remove` took out of the trust set (and not added back since), by fingerprint. */
+  /** Anchors whose payload purpose was taken away (`trust remove`) and not given back since, by fingerprint. */
   removedTrustAnchors(): Map<string, RemovedTrustAnchor> {
     const rows = this.prepare<[], { fingerprint: string; subject: string; removed_at: string; der: Buffer | null }>('SELECT * FROM trust_anchor_removals').all();
     return new Map(rows.map((r) => [r.fingerprint, { subject: r.subject, removedAt: r.removed_at, der: r.der }]));
   }
 
-  /** Add anchors; returns, per fingerprint, whether it was new. */
-  addTrustAnchors(records: TrustAnchorRecord[]): Map<string, boolean> {
+  /**
+   * Trust each certificate for `purposes`: a new one is added with them, one the catalog holds
+   * gains those it lacked (its other purposes, source and time stay). Returns, per fingerprint,
+   * whether the row is new and which purposes it gained (none: it had them all).
+   */
+  addTrustAnchors(records: TrustAnchorCertificate[], purposes: readonly TrustPurpose[]): Map<string, AddedTrustAnchor> {
     this.assertWritable();
-    const added = new Map<string, boolean>();
+    const wanted = purposeColumns(purposes);
+    if (!wanted.payloads && !wanted.signatures) throw internalError('TRUST_NO_PURPOSE', 'an anchor is added for at least one purpose');
+    const out = new Map<string, AddedTrustAnchor>();
     this.withWriteLock(() => {
+      const existing = this.prepare<[string], TrustAnchorRow>('SELECT * FROM trust_anchors WHERE fingerprint = ?');
       const insert = this.prepare(
-        `INSERT OR IGNORE INTO trust_anchors (fingerprint, subject, issuer, not_before, not_after, der, source, added_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO trust_anchors (fingerprint, subject, issuer, not_before, not_after, der, source, added_at, for_payloads, for_signatures)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
-      // trusted again: no longer a removal that payloads can be untrusted since
+      const widen = this.prepare('UPDATE trust_anchors SET for_payloads = max(for_payloads, ?), for_signatures = max(for_signatures, ?) WHERE fingerprint = ?');
+      // trusted for payloads again: no longer a removal that payloads can be untrusted since
       const unremove = this.prepare('DELETE FROM trust_anchor_removals WHERE fingerprint = ?');
       for (const r of records) {
-        const info = insert.run(r.fingerprint, r.subject, r.issuer, r.notBefore, r.notAfter, r.der, r.source, r.addedAt);
-        added.set(r.fingerprint, info.changes === 1);
-        unremove.run(r.fingerprint);
+        const row = existing.get(r.fingerprint);
+        const had = row === undefined ? [] : trustAnchorRecordOf(row).purposes;
+        if (row === undefined) insert.run(r.fingerprint, r.subject, r.issuer, r.notBefore, r.notAfter, r.der, r.source, r.addedAt, Number(wanted.payloads), Number(wanted.signatures));
+        else widen.run(Number(wanted.payloads), Number(wanted.signatures), r.fingerprint);
+        if (wanted.payloads) unremove.run(r.fingerprint);
+        out.set(r.fingerprint, { added: row === undefined, gained: TRUST_PURPOSES.filter((p) => purposes.includes(p) && !had.includes(p)) });
       }
     });
-    return added;
+    return out;
   }
 
-  /** Remove the anchor whose fingerprint is (or uniquely starts with) `fingerprint`; returns what was removed. */
-  removeTrustAnchor(fingerprint: string): TrustAnchorRecord {
+  /**
+   * Take `purposes` (all of them when not given) away from the anchor whose fingerprint is (or
+   * uniquely starts with) `fingerprint`; an anchor left with none is deleted. Taking `payloads`
+   * away is a removal for live trust: the certificate and the time are kept in
+   * trust_anchor_removals, so payloads that chained to it are "untrusted since the anchor was
+   * removed" whether the row is gone or still serves signatures.
+   */
+  removeTrustAnchor(fingerprint: string, purposes: readonly TrustPurpose[] = TRUST_PURPOSES): RemovedPurposes {
     this.assertWritable();
     const wanted = fingerprint.toLowerCase().replace(/[^0-9a-f]/g, '');
     if (wanted.length < 8) throw usageError('BAD_FINGERPRINT', `give at least 8 hex digits of the SHA-256 fingerprint: ${JSON.stringify(fingerprint)}`);
@@ -472,11 +535,26 @@ export class Catalog {
       const matches = this.trustAnchorRecords().filter((r) => r.fingerprint.startsWith(wanted));
       if (matches.length === 0) throw usageError('TRUST_ANCHOR_NOT_FOUND', `no trust anchor with fingerprint ${fingerprint}`);
       if (matches.length > 1) throw usageError('TRUST_ANCHOR_AMBIGUOUS', `${matches.length} trust anchors start with ${fingerprint}; give more digits`);
-      this.prepare('DELETE FROM trust_anchors WHERE fingerprint = ?').run(matches[0].fingerprint);
-      this
-        .prepare('INSERT OR REPLACE INTO trust_anchor_removals (fingerprint, subject, removed_at, der) VALUES (?, ?, ?, ?)')
-        .run(matches[0].fingerprint, matches[0].subject, new Date().toISOString(), matches[0].der);
-      return matches[0];
+      const anchor = matches[0];
+      const taken = anchor.purposes.filter((p) => purposes.includes(p));
+      if (taken.length === 0) {
+        throw usageError('TRUST_PURPOSE_NOT_HELD', `${anchor.subject} (${anchor.fingerprint.slice(0, 16)}…) is trusted for ${anchor.purposes.join(' and ')} only, not for ${purposes.join(' or ')}: nothing to remove`, {
+          data: { fingerprint: anchor.fingerprint, purposes: anchor.purposes },
+        });
+      }
+      const left = anchor.purposes.filter((p) => !taken.includes(p));
+      if (left.length === 0) {
+        this.prepare('DELETE FROM trust_anchors WHERE fingerprint = ?').run(anchor.fingerprint);
+      } else {
+        const keep = purposeColumns(left);
+        this.prepare('UPDATE trust_anchors SET for_payloads = ?, for_signatures = ? WHERE fingerprint = ?').run(Number(keep.payloads), Number(keep.signatures), anchor.fingerprint);
+      }
+      if (taken.includes('payloads')) {
+        this
+          .prepare('INSERT OR REPLACE INTO trust_anchor_removals (fingerprint, subject, removed_at, der) VALUES (?, ?, ?, ?)')
+          .run(anchor.fingerprint, anchor.subject, new Date().toISOString(), anchor.der);
+      }
+      return { anchor, taken, left };
     });
   }
 

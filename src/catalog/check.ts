@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import type { Catalog } from './catalog';
 import { sha256OfOpenFile } from '../io/hash-file';
 import { describeDistrust, TrustJudge, type DistrustKind, type LiveTrust } from './live-trust';
+import { anchorsServingBoth, BOTH_PURPOSES, bothPurposesWarning } from './trust';
 
 /**
  * `catalog check`: is every row backed by the right bytes, and every byte backed by a row?
@@ -12,7 +13,8 @@ import { describeDistrust, TrustJudge, type DistrustKind, type LiveTrust } from 
  * and in the way of a restore); it never deletes a row — a missing blob comes back by
  * re-importing the same file. With the trust it holds now, it also finds every imported payload
  * that does not chain to an anchor trusted now (./live-trust.ts: removed since, a one-off import
- * anchor, no chain); no repair makes those trusted again, only `trust add` of an anchor.
+ * anchor, no chain); no repair makes those trusted again, only `trust add` of an anchor. Anchors
+ * trusted for both payloads and signatures are warnings (the report stays ok).
  */
 
 export type ProblemKind =
@@ -50,6 +52,21 @@ export interface CheckReport {
   problems: CheckProblem[];
   /** temp files of imports still running: not problems, just noted */
   tempsInUse: string[];
+  /** what is not wrong with the catalog's data but weakens what it vouches for (ok stays true) */
+  warnings: CheckWarning[];
+}
+
+/**
+ * An anchor trusted for both payloads and signatures (kept so by the schema 5 upgrade, or added
+ * `--for both`): the root of bundle and media signers is then also an update root.
+ */
+export interface CheckWarning {
+  kind: 'anchor-both-purposes';
+  code: typeof BOTH_PURPOSES;
+  fingerprint: string;
+  subject: string;
+  /** what it allows and how to narrow it */
+  detail: string;
 }
 
 export interface CheckOptions {
@@ -135,6 +152,8 @@ export function checkCatalog(catalog: Catalog, options: CheckOptions = {}): Chec
     problems.push({ kind: 'leftover-temp', path: temp.path, detail: `temp file of an import that did not finish (${temp.size} bytes)`, repaired: repair && removePath(temp.path) });
   }
 
+  const warnings = anchorsServingBoth(catalog).map((a): CheckWarning => ({ kind: 'anchor-both-purposes', code: BOTH_PURPOSES, fingerprint: a.fingerprint, subject: a.subject, detail: bothPurposesWarning(a) }));
+
   return {
     catalog: catalog.dir,
     ok: problems.every((p) => p.repaired),
@@ -142,6 +161,7 @@ export function checkCatalog(catalog: Catalog, options: CheckOptions = {}): Chec
     bytesHashed,
     problems,
     tempsInUse,
+    warnings,
   };
 }
 

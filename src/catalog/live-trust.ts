@@ -29,20 +29,23 @@ export { describeDistrust, distrustRemedy, distrustReport, type AnchorRef, type 
 
 /** The trust the caller holds now: passed in, never read from anywhere global. */
 export interface LiveTrust {
-  /** SHA-256 fingerprints (lowercase hex) of the anchors trusted now: the catalog's trust set */
+  /** SHA-256 fingerprints (lowercase hex) of the anchors trusted for payloads now: the catalog's payload anchors */
   held: ReadonlySet<string>;
   /** those anchors as certificates: parsed only when a payload must be judged from its signatures */
   anchors: () => TrustAnchor[];
-  /** anchors removed from the catalog's trust set (and not added back), by SHA-256 fingerprint, with their certificates where kept */
+  /** anchors whose payload purpose was taken away (and not given back), by SHA-256 fingerprint, with their certificates where kept */
   removed: Map<string, RemovedTrustAnchor>;
 }
 
-/** The catalog's own trust set and removals. */
+/**
+ * The catalog's own trust for payloads and its removals. Only anchors trusted for payloads count:
+ * one trusted for signatures only (a bundle or media signer's root) vouches for no update.
+ */
 export function catalogTrust(catalog: Catalog): LiveTrust {
   let anchors: TrustAnchor[] | undefined;
   return {
-    held: new Set(catalog.trustAnchorRecords().map((r) => r.fingerprint)),
-    anchors: () => (anchors ??= catalog.trustAnchors()),
+    held: new Set(catalog.trustAnchorRecords().filter((r) => r.purposes.includes('payloads')).map((r) => r.fingerprint)),
+    anchors: () => (anchors ??= catalog.trustAnchors('payloads')),
     removed: catalog.removedTrustAnchors(),
   };
 }

@@ -1,4 +1,5 @@
 import type { Payload } from '../package/types';
+import type { TrustPurpose } from './trust';
 
 /** 'imported': signature valid and metadata verified, offered to the planner. 'quarantined': kept as evidence only. */
 export type PayloadStatus = 'imported' | 'quarantined';
@@ -102,4 +103,6 @@ export interface TrustAnchorRecord {
   source: string;
   addedAt: string;
   der: Buffer;
+  /** what it vouches for (never empty), in TRUST_PURPOSES order */
+  purposes: TrustPurpose[];
 }

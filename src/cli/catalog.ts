@@ -11,7 +11,7 @@ import type { CatalogEntry, PayloadFilter } from '../catalog/types';
 import { CabferryError, ExitCode } from '../errors';
 import { CATALOG_OPTION } from './options';
 import { createProgress } from './progress';
-import { action, printJson } from './run';
+import { action, printJson, warn } from './run';
 
 /** `cabferry catalog init|list|show|check|export-blob`. */
 export function register(program: Command): void {
@@ -125,7 +125,10 @@ export function register(program: Command): void {
             bar.stop();
           }
           if (opts.json) printJson(report);
-          else process.stdout.write(formatCheck(report));
+          else {
+            process.stdout.write(formatCheck(report));
+            for (const w of report.warnings) warn(`${w.detail} [${w.code}]`);
+          }
           return report.ok ? ExitCode.ok : ExitCode.negative;
         } finally {
           catalog.close();

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openCatalog } from '../catalog/catalog';
-import { resolveTrust } from '../catalog/trust';
+import { catalogSignatureTrust, resolveTrust } from '../catalog/trust';
 import { ExitCode } from '../errors';
 import type { ImportResult, ImportSummary } from '../importer/import';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
@@ -27,7 +27,11 @@ export function register(program: Command): void {
     .description('verify payloads (files, folders, .zip bundles, or one signed transfer bundle from `cabferry export`) and add the valid ones to the catalog')
     .argument('<path...>', '.msu/.cab files, folders (recursive), .zip bundles, or one transfer bundle')
     .option(...CATALOG_OPTION)
-    .option('--trust <file|dir>', "trust anchors (repeatable; default: the catalog's trust set)", collect)
+    .option(
+      '--trust <file|dir>',
+      "anchors for the payloads' Authenticode signatures (repeatable; default: the catalog's anchors for payloads). A transfer bundle's own signature is checked against the catalog's anchors for signatures only, never against these: `cabferry trust add --for signatures FILE` for its signer's root",
+      collect,
+    )
     .option('--at <date>', 'verify signatures without a timestamp as of this date (default: now)')
     .option('--allow-sha1-only', 'also import payloads whose only valid signatures use SHA-1 (recorded as such)')
     .option('--quarantine', 'keep rejected payloads in the catalog as quarantined (never offered to the planner)')
@@ -44,6 +48,8 @@ export function register(program: Command): void {
           const progress = createProgress({ unit: 'file(s)', suppressed: opts.json === true || opts.quiet === true });
           const summary = await importSources(catalog, paths, {
             trust,
+            // a one-off --trust never vouches for a bundle: it names payload anchors only
+            signatureTrust: catalogSignatureTrust(catalog),
             at,
             knowledgeBase,
             allowSha1Only: opts.allowSha1Only,

@@ -1,5 +1,6 @@
 import { loadTrustAnchors, type TrustAnchor } from '../authenticode/trust';
-import { resolveTrust } from '../catalog/trust';
+import { catalogSignatureTrust, resolveTrust } from '../catalog/trust';
+import type { IntegrityOptions } from '../media/media-integrity';
 import { isCabferryError, usageError } from '../errors';
 
 /** Option parsing that several commands share: one meaning, one message, one error code. */
@@ -21,8 +22,9 @@ export function parseAtOption(value: string | undefined): Date | undefined {
 }
 
 /**
- * `--trust FILE|DIR…` when given; otherwise the catalog's configured trust set, opened read-only
- * so that verifying never creates a catalog. Trust is never implicit: with neither, a usage error.
+ * The anchors payloads are verified against (verify, inspect): `--trust FILE|DIR…` when given;
+ * otherwise the catalog's anchors trusted for payloads, opened read-only so that verifying never
+ * creates a catalog. Trust is never implicit: with neither, a usage error.
  */
 export function trustFromOptions(opts: { trust?: string[]; catalog?: string }): TrustAnchor[] {
   if (opts.trust && opts.trust.length > 0) return loadTrustAnchors(opts.trust);
@@ -46,24 +48,26 @@ export function trustFromOptions(opts: { trust?: string[]; catalog?: string }): 
 }
 
 /**
- * The anchors a medium's signature is checked against: `--trust FILE|DIR…` when given, else the
- * catalog's trust set; null when neither supplies any (no catalog, or one without anchors).
- * Null is not an error here: verify-media and report then say "integrity not proven".
+ * The anchors a medium's signature is checked against: `--trust FILE|DIR…` when given (for this
+ * command they vouch for signatures), else the catalog's anchors trusted for signatures, with its
+ * anchors trusted for payloads only beside them (never accepted; named when the signer chains to
+ * one). trust null when neither supplies any anchor (no catalog, or one without anchors): not an
+ * error here, verify-media and report then say "integrity not proven".
  */
-export function mediaTrustFromOptions(opts: { trust?: string[]; catalog?: string }): TrustAnchor[] | null {
-  if (opts.trust && opts.trust.length > 0) return loadTrustAnchors(opts.trust);
+export function mediaTrustFromOptions(opts: { trust?: string[]; catalog?: string }): Pick<IntegrityOptions, 'trust' | 'payloadsOnly'> {
+  if (opts.trust && opts.trust.length > 0) return { trust: loadTrustAnchors(opts.trust) };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { openCatalog } = require('../catalog/catalog') as typeof import('../catalog/catalog');
   let catalog;
   try {
     catalog = openCatalog({ dir: opts.catalog, access: 'read' });
   } catch (e) {
-    if (isCabferryError(e) && e.code === 'CATALOG_NOT_FOUND') return null;
+    if (isCabferryError(e) && e.code === 'CATALOG_NOT_FOUND') return { trust: null };
     throw e;
   }
   try {
-    const anchors = catalog.trustAnchors();
-    return anchors.length > 0 ? anchors : null;
+    const { anchors, payloadsOnly } = catalogSignatureTrust(catalog);
+    return { trust: anchors.length > 0 ? anchors : null, payloadsOnly };
   } finally {
     catalog.close();
   }

@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .option('--html <file>', 'also write the fleet page (self-contained HTML with a progress chart) to this file')
     .action(
       action((dir: string, opts: ReportCliOptions) => {
-        const report = reportMedia(dir, { trust: mediaTrustFromOptions(opts), allowUnsigned: opts.allowUnsigned === true, allowTestBuild: opts.allowTestBuild === true });
+        const report = reportMedia(dir, { ...mediaTrustFromOptions(opts), allowUnsigned: opts.allowUnsigned === true, allowTestBuild: opts.allowTestBuild === true });
         const page = opts.html === undefined ? null : writeFleetPage(opts.html, report, { generatedAt: new Date().toISOString(), cabferryVersion: version });
         if (opts.json) printJson(report);
         else process.stdout.write(reportText(report) + (page ? `Fleet page: ${page.file} (${page.bytes} bytes)\n` : ''));

@@ -34,7 +34,7 @@ export function register(program: Command): void {
         const bar = createProgress({ unit: 'bytes', suppressed: opts.json === true });
         let report: VerifyMediaReport;
         try {
-          report = verifyMedia(dir, { trust: mediaTrustFromOptions(opts), allowUnsigned: opts.allowUnsigned === true, onWork: mediaWorkOn(bar) });
+          report = verifyMedia(dir, { ...mediaTrustFromOptions(opts), allowUnsigned: opts.allowUnsigned === true, onWork: mediaWorkOn(bar) });
         } finally {
           bar.stop();
         }

@@ -2,13 +2,13 @@ import * as forge from 'node-forge';
 import { createPrivateKey } from 'node:crypto';
 import { inputError, isCabferryError, usageError } from '../errors';
 import { certificatesFromFileBytes } from '../authenticode/certificate';
-import { buildChain, type ChainLink } from '../authenticode/chain';
+import type { ChainLink } from '../authenticode/chain';
 import { isVerificationError } from '../authenticode/errors';
 import { Oid } from '../authenticode/oids';
 import { parseSignedData } from '../authenticode/signed-data';
 import { checkContentType, checkMessageDigest, findSignerCertificate, verifySignerSignature } from '../authenticode/signer';
-import type { TrustAnchor } from '../authenticode/trust';
-import { SIGNER_EKUS, signerPurposeProblem, type SigningMaterial } from './signing-material';
+import type { SignatureTrust } from '../catalog/trust';
+import { signerChain, signerPurposeProblem, type SigningMaterial } from './signing-material';
 
 /** manifest.json: what a staged medium must hold, byte for byte. */
 export interface MediaManifest {
@@ -144,9 +144,10 @@ export interface ManifestSignatureReport {
  * Check a detached signature over the manifest bytes, in named steps, each failing with its
  * own code: SignedData structure → contentType = data → messageDigest = SHA-256 of the manifest →
  * signer certificate → signature value → signer purpose (code or document signing, not a CA;
- * checked even when the signer itself is an anchor) → chain to one of `anchors`, valid now.
+ * checked even when the signer itself is an anchor) → chain to an anchor trusted for signatures,
+ * valid now (one trusted for payloads only never serves: SIGNER_ANCHOR_PAYLOADS_ONLY says so).
  */
-export function verifyManifestSignature(manifest: Buffer, p7s: Buffer, anchors: TrustAnchor[], now: Date = new Date()): ManifestSignatureReport {
+export function verifyManifestSignature(manifest: Buffer, p7s: Buffer, trust: SignatureTrust, now: Date = new Date()): ManifestSignatureReport {
   let signer: string | null = null;
   let chain: ChainLink[] = [];
   try {
@@ -162,7 +163,7 @@ export function verifyManifestSignature(manifest: Buffer, p7s: Buffer, anchors: 
     verifySignerSignature(si, cert);
     const purpose = signerPurposeProblem(cert);
     if (purpose !== null) return { status: 'invalid', signer, chain: [], code: 'MEDIA_SIGNER_PURPOSE', reason: purpose };
-    chain = buildChain(cert, sd.certificates, anchors, { at: now, ekus: [...SIGNER_EKUS] });
+    chain = signerChain(cert, sd.certificates, trust, now);
     return { status: 'valid', signer, chain: chain.map((l) => l.certificate.subject), code: null, reason: null };
   } catch (e) {
     if (isVerificationError(e)) return { status: 'invalid', signer, chain: [], code: e.code, reason: e.message };

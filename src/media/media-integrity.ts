@@ -8,7 +8,8 @@ import { parseManifest, verifyManifestSignature, type MediaManifest } from './ma
 
 /**
  * Whether a medium's manifest is proven: one rule for verify-media and report. Proven means
- * manifest.json.p7s verified against a trust anchor (named with --trust or the catalog's).
+ * manifest.json.p7s verified against a trust anchor for signatures (named with --trust, or the
+ * catalog's anchors trusted for signatures; never one trusted for payloads only).
  * A signature that does not verify is never accepted; an unsigned medium is accepted only when
  * the operator says so (allowUnsigned), and is then reported as unsigned.
  */
@@ -24,8 +25,13 @@ export interface SignatureVerdict {
 }
 
 export interface IntegrityOptions {
-  /** null: no anchor available (none named, the catalog has none) */
+  /** the anchors trusted for signatures; null: none available (none named, the catalog has none) */
   trust: TrustAnchor[] | null;
+  /**
+   * the catalog's anchors trusted for payloads only: never accepted, but a signer that chains to
+   * one is refused saying so (SIGNER_ANCHOR_PAYLOADS_ONLY) with how to fix it
+   */
+  payloadsOnly?: TrustAnchor[];
   allowUnsigned?: boolean;
   now?: Date;
 }
@@ -57,10 +63,13 @@ export function signatureVerdict(root: string, manifestBytes: Buffer, options: I
       reason: allowed ? 'the medium is not signed; accepted because --allow-unsigned was given' : `integrity not proven: the medium is not signed (no ${MEDIA.signature}); --allow-unsigned accepts it`,
     };
   }
-  if (options.trust === null || options.trust.length === 0) {
-    return { ...none, proven: false, status: 'not-checked', reason: 'integrity not proven: no trust anchor to check the signature against (pass --trust FILE, or add anchors to the catalog with cabferry trust add)' };
-  }
+  const anchors = options.trust ?? [];
+  const payloadsOnly = options.payloadsOnly ?? [];
+  const notChecked = { ...none, proven: false, status: 'not-checked', reason: 'integrity not proven: no trust anchor for signatures to check it against (pass --trust FILE, or add one to the catalog with cabferry trust add --for signatures FILE)' } as const;
+  if (anchors.length === 0 && payloadsOnly.length === 0) return notChecked;
   const p7s = readRegularFile(p7sPath, { maxBytes: MAX_SIGNATURE_BYTES, noFollow: true, what: MEDIA.signature });
-  const r = verifyManifestSignature(manifestBytes, p7s, options.trust, options.now);
+  const r = verifyManifestSignature(manifestBytes, p7s, { anchors, payloadsOnly }, options.now);
+  // with no anchor for signatures, a signer that chains to no payload anchor either was checked against nothing
+  if (anchors.length === 0 && r.code === 'CHAIN_UNTRUSTED') return notChecked;
   return { proven: r.status === 'valid', status: r.status, signer: r.signer, chain: r.chain, code: r.code, reason: r.reason };
 }

@@ -3,14 +3,13 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { describeIoError, inputError } from '../errors';
 import { readRegularFile } from '../io/regular-file';
-import type { TrustAnchor } from '../authenticode/trust';
 import { isIncompleteCause, isPlanGoal, type IncompleteCause } from '../planner/causes';
 import { goalQualifier, incompleteReasons } from '../planner/present';
 import type { HostInventory, HostPlan, PlanGoal, PlanStep } from '../planner/types';
 import { endReasonText, hex32, interpretExitCode, scriptMeaningText, scriptWritesLine } from './exit-codes';
 import { MEDIA } from './layout';
 import { type MediaManifest } from './manifest';
-import { readManifest, signatureVerdict, type SignatureVerdict } from './media-integrity';
+import { readManifest, signatureVerdict, type IntegrityOptions, type SignatureVerdict } from './media-integrity';
 import { planIdOf } from './plan-identity';
 import { parseResultLog, type EndRecord, type ResultLog, type ResultRecord, type RunRecord } from './result-log';
 
@@ -112,14 +111,13 @@ export interface MediaReport {
   allCurrent: boolean;
 }
 
-export interface ReportOptions {
-  /** anchors for manifest.json.p7s; null when none are available (the plans are then not proven) */
-  trust: TrustAnchor[] | null;
-  /** accept an unsigned medium (the plans are then only as good as manifest.json) */
-  allowUnsigned?: boolean;
+/**
+ * The anchors for manifest.json.p7s (without any the plans are not proven), and whether an
+ * unsigned medium is accepted (its plans are then only as good as manifest.json): media-integrity.ts.
+ */
+export interface ReportOptions extends IntegrityOptions {
   /** judge the results of --test-build scripts as if they came from real hosts (cabferry's own tests) */
   allowTestBuild?: boolean;
-  now?: Date;
 }
 
 /** The meanings that say an update was installed (its `confirmed` decides whether it counts). */

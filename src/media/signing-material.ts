@@ -1,11 +1,11 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { isCabferryError, usageError } from '../errors';
+import { CabferryError, isCabferryError, usageError } from '../errors';
 import { readRegularFile } from '../io/regular-file';
 import { certificatesFromFileBytes, parseCertificate, type Certificate } from '../authenticode/certificate';
-import { buildChain } from '../authenticode/chain';
+import { buildChain, type ChainLink } from '../authenticode/chain';
 import { isVerificationError } from '../authenticode/errors';
 import { Oid } from '../authenticode/oids';
-import type { TrustAnchor } from '../authenticode/trust';
+import type { SignatureTrust } from '../catalog/trust';
 
 /**
  * The key and certificate a signer (stage's manifest signature, transfer bundles) is given,
@@ -15,6 +15,7 @@ import type { TrustAnchor } from '../authenticode/trust';
  *
  *   loadSigningMaterial(source)   read → decrypt → key ↔ certificate → signer purpose → chain (warning)
  *   signerPurposeProblem(cert)    the purpose rule verify-media applies to the same certificate
+ *   signerChain(cert, …)          the chain verify-media and import of a bundle build for a signer
  */
 
 /** Microsoft's Document Signing EKU and RFC 9336 id-kp-documentSigning. */
@@ -31,8 +32,8 @@ export interface SigningMaterialSource {
   passphrase?: string;
   /** the option that supplies a passphrase, named in the message for an encrypted key */
   passphraseHint?: string;
-  /** the catalog's trust anchors: a certificate that chains to none of them gets a warning */
-  anchors?: TrustAnchor[];
+  /** the catalog's anchors for signatures: a certificate that chains to none of them gets a warning */
+  trust?: SignatureTrust;
   now?: Date;
 }
 
@@ -71,7 +72,7 @@ export function loadSigningMaterial(source: SigningMaterialSource): LoadedSignin
     throw usageError('SIGN_CERT_EXPIRED', `"${signer.subject}" is valid ${signer.notBefore.toISOString()} to ${signer.notAfter.toISOString()}, not now`, { file: source.certFile });
   }
   const warnings: string[] = [];
-  const untrusted = chainProblem(signer, chain, source.anchors, now);
+  const untrusted = chainProblem(signer, chain, source.trust, now);
   if (untrusted !== null) warnings.push(`${source.certFile}: "${signer.subject}" ${untrusted}; the far side will not trust this signature unless it is given that anchor`);
   return {
     keyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -158,14 +159,50 @@ function checkKeyMatches(key: KeyObject, signer: Certificate, source: SigningMat
 }
 
 /** Why the signer does not chain to the anchors (a phrase), or null when it does or none were given. */
-function chainProblem(signer: Certificate, chain: Certificate[], anchors: TrustAnchor[] | undefined, now: Date): string | null {
-  if (anchors === undefined) return null;
-  if (anchors.length === 0) return 'cannot be checked against the catalog: it has no trust anchors';
+function chainProblem(signer: Certificate, chain: Certificate[], trust: SignatureTrust | undefined, now: Date): string | null {
+  if (trust === undefined) return null;
+  if (trust.anchors.length === 0 && trust.payloadsOnly.length === 0) return 'cannot be checked against the catalog: it has no trust anchors';
   try {
-    buildChain(signer, chain, anchors, { at: now, ekus: [...SIGNER_EKUS] });
+    signerChain(signer, chain, trust, now);
     return null;
   } catch (e) {
-    if (isVerificationError(e)) return `does not chain to a trust anchor of the catalog (${e.message})`;
+    if (isCabferryError(e) && e.code === SIGNER_ANCHOR_PAYLOADS_ONLY) return `is not vouched for by the catalog: ${e.message}`;
+    if (isVerificationError(e)) return `does not chain to a trust anchor of the catalog for signatures (${e.message})`;
     throw e;
+  }
+}
+
+/** A signer chains only to an anchor trusted for payloads, not for signatures. */
+export const SIGNER_ANCHOR_PAYLOADS_ONLY = 'SIGNER_ANCHOR_PAYLOADS_ONLY';
+
+/**
+ * The chain from the signer of a manifest or bundle (or a --sign-cert) to an anchor trusted for
+ * signatures, valid at `at`, or the VerificationError buildChain throws. When there is no chain
+ * but there is one to an anchor trusted for payloads only, that is the failure, as a negative
+ * CabferryError SIGNER_ANCHOR_PAYLOADS_ONLY naming the anchor and the fix: the operator lacks a
+ * purpose, not a certificate, and a bare "untrusted" would send them looking for the wrong one.
+ * The payload anchor never makes the signature valid.
+ */
+export function signerChain(signer: Certificate, pool: Certificate[], trust: SignatureTrust, at: Date): ChainLink[] {
+  const policy = { at, ekus: [...SIGNER_EKUS] };
+  try {
+    return buildChain(signer, pool, trust.anchors, policy);
+  } catch (e) {
+    if (!isVerificationError(e) || e.code !== 'CHAIN_UNTRUSTED' || trust.payloadsOnly.length === 0) throw e;
+    let elsewhere: ChainLink[];
+    try {
+      elsewhere = buildChain(signer, pool, trust.payloadsOnly, policy);
+    } catch {
+      throw e;
+    }
+    const anchor = elsewhere[elsewhere.length - 1]!.anchor!;
+    const fingerprint = anchor.certificate.sha256Fingerprint.toLowerCase();
+    throw new CabferryError(
+      'negative',
+      SIGNER_ANCHOR_PAYLOADS_ONLY,
+      `"${signer.subject}" chains to "${anchor.certificate.subject}" (${fingerprint.slice(0, 16)}…), an anchor the catalog trusts for payloads only, not for signatures; ` +
+        `if it is the root of your bundle and media signers, add that purpose: \`cabferry trust add --for signatures\` with its certificate (${anchor.source})`,
+      { data: { anchor: { fingerprint, subject: anchor.certificate.subject }, purposes: ['payloads'] } },
+    );
   }
 }

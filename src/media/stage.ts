@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CabferryError, describeIoError, inputError, internalError, isCabferryError, usageError } from '../errors';
 import { openCatalog } from '../catalog/catalog';
+import { catalogSignatureTrust } from '../catalog/trust';
 import { catalogTrust, describeDistrust, distrustReport, TrustJudge, type Distrust, type DistrustReport } from '../catalog/live-trust';
 import { collectScript, loadKnowledgeBase, planHosts, readHostInventories } from '../planner';
 import { esuActivationIdsFor, familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
@@ -143,7 +144,7 @@ export function stageMedia(options: StageOptions): StageResult {
         certFile: options.signCert,
         passphrase: options.signPassphrase,
         passphraseHint: options.signPassphraseHint,
-        anchors: catalog.trustAnchors(),
+        trust: catalogSignatureTrust(catalog),
         now: options.now,
       })
       : undefined;

@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TrustAnchor } from '../authenticode/trust';
 import { hashFile, walkFiles, type MediaWork } from './files';
 import { isOutsideManifest } from './layout';
 import { type MediaManifest } from './manifest';
-import { readManifest, signatureVerdict, type SignatureVerdict } from './media-integrity';
+import { readManifest, signatureVerdict, type IntegrityOptions, type SignatureVerdict } from './media-integrity';
 import { isStagedPlanLog, readStagedPlan, resultsOnMedium, stagedVerdict, type PlanResults } from './report';
 import { consoleSteps } from './install-script';
 import { CabferryError } from '../errors';
@@ -21,11 +20,8 @@ import type { PlanGoal } from '../planner/types';
  * not make its host current.
  */
 
-export interface VerifyMediaOptions {
-  /** anchors for manifest.json.p7s; null when none are available */
-  trust: TrustAnchor[] | null;
-  allowUnsigned?: boolean;
-  now?: Date;
+/** The anchors for manifest.json.p7s and whether an unsigned medium is accepted (media-integrity.ts). */
+export interface VerifyMediaOptions extends IntegrityOptions {
   /** the bytes re-hashed, for a progress bar */
   onWork?: (work: MediaWork) => void;
 }

@@ -7,6 +7,7 @@ import * as yazl from 'yazl';
 import { openCatalog, type Catalog } from '../catalog/catalog';
 import { exportBlob } from '../catalog/export-blob';
 import { catalogTrust, distrustReport, TrustJudge, type DistrustReport } from '../catalog/live-trust';
+import { catalogSignatureTrust } from '../catalog/trust';
 import type { CatalogEntry } from '../catalog/types';
 import { CabferryError, describeIoError, inputError, internalError, usageError } from '../errors';
 import { writeFileAtomic } from '../media/files';
@@ -58,8 +59,8 @@ export interface ExportBundleOptions {
   since?: Date;
   /** an earlier bundle: the payloads it and the bundles it followed carried are not carried again */
   sinceBundle?: string;
-  /** the key and certificate files (checked as stage checks them; the catalog's anchors only warn) */
-  signing: Omit<SigningMaterialSource, 'anchors' | 'now'>;
+  /** the key and certificate files (checked as stage checks them; the catalog's anchors for signatures only warn) */
+  signing: Omit<SigningMaterialSource, 'trust' | 'now'>;
   now?: Date;
   onProgress?: (event: TransferProgress) => void;
 }
@@ -124,7 +125,7 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
   const catalog = openCatalog({ dir: options.catalog, access: 'read' });
   try {
     // an unusable key or certificate must fail before anything is read or written
-    const material = loadSigningMaterial({ ...options.signing, anchors: catalog.trustAnchors(), now });
+    const material = loadSigningMaterial({ ...options.signing, trust: catalogSignatureTrust(catalog), now });
     const carriedBefore = previous === null ? [] : [...new Set([...previous.manifest.carriedBefore, ...previous.manifest.payloads.map((p) => p.sha256)])].sort();
     const selected = selectPayloads(catalog, options.since, new Set(carriedBefore));
     // each payload travels under the name stage gives it (its verified metadata), not the name it first arrived under

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { canonicalJson } from '../canonical-json';
 import type { Catalog } from '../catalog/catalog';
+import type { SignatureTrust } from '../catalog/trust';
 import type { CatalogEntry, MemberRecord, SignatureRecord } from '../catalog/types';
 import { isCabferryError, usageError } from '../errors';
 import { version } from '../version';
@@ -35,7 +36,7 @@ import { assertBundleManifest, isTransferBundle, openBundle, type BundleSource }
  * `cabferry import BUNDLE` for a transfer bundle, in three steps, nothing written to the
  * catalog before the last:
  *
- *   check     the manifest's signature against the catalog's anchors (or --trust); the files
+ *   check     the manifest's signature against the anchors trusted for signatures; the files
  *             present against the files listed; every record and payload against its hash — the
  *             payloads are hashed as they are spooled into the store's temp area, so what is
  *             checked is exactly what will be kept. Any difference refuses the bundle whole.
@@ -48,7 +49,15 @@ import { assertBundleManifest, isTransferBundle, openBundle, type BundleSource }
  *             importing the bundle again completes it. Payloads already imported are duplicates.
  */
 
+/**
+ * `trust` (ImportOptions) verifies the bundle's payloads, as for any import; the manifest's
+ * signature is checked against `signatureTrust` alone. The two never stand in for each other: an
+ * anchor trusted for payloads does not make a bundle believed, and the root of the bundle's signer
+ * does not make what it signed an update.
+ */
 export interface BundleImportOptions extends ImportOptions {
+  /** what the manifest's signature is checked against: the catalog's anchors trusted for signatures */
+  signatureTrust: SignatureTrust;
   /** when the bundle signature is checked (default: now) */
   now?: Date;
 }
@@ -159,7 +168,7 @@ async function checkBundle(catalog: Catalog, bundle: BundleSource, options: Bund
     report.signature = { status: 'absent', reason: `${BUNDLE.signature} is missing: an unsigned bundle is never imported` };
     return report;
   }
-  report.signature = verifyManifestSignature(manifestBytes, await bundle.read(BUNDLE.signature, MAX_SIGNATURE_BYTES), options.trust, options.now);
+  report.signature = verifyManifestSignature(manifestBytes, await bundle.read(BUNDLE.signature, MAX_SIGNATURE_BYTES), options.signatureTrust, options.now);
   if (report.signature.status !== 'valid') return report;
 
   const manifest = parseTransferManifest(manifestBytes, labelOf(bundle, BUNDLE.manifest));

@@ -220,16 +220,16 @@ describe('trust anchors and export', () => {
   it('adds, lists and removes anchors; resolveTrust prefers --trust and refuses an empty set', () => {
     const c = openCatalog({ dir: path.join(tempDir(), 'cat') });
     assert.throws(() => resolveTrust(c, undefined), (e: unknown) => isCabferryError(e) && e.code === 'NO_TRUST_ANCHORS');
-    const added = addTrustAnchorFiles(c, [fixturePath('pki', 'root.pem'), fixturePath('pki', 'other-root.pem')]);
+    const added = addTrustAnchorFiles(c, [fixturePath('pki', 'root.pem'), fixturePath('pki', 'other-root.pem')], ['payloads']);
     assert.deepEqual(added.map((a) => a.added), [true, true]);
-    assert.deepEqual(addTrustAnchorFiles(c, [fixturePath('pki', 'root.pem')]).map((a) => a.added), [false]);
-    assert.equal(c.trustAnchors().length, 2);
+    assert.deepEqual(addTrustAnchorFiles(c, [fixturePath('pki', 'root.pem')], ['payloads']).map((a) => a.added), [false]);
+    assert.equal(c.trustAnchors('payloads').length, 2);
     assert.equal(resolveTrust(c, undefined).length, 2);
     assert.equal(resolveTrust(c, [fixturePath('pki', 'root.pem')]).length, 1);
     const fp = added[0].anchor.fingerprint;
     assert.equal(fp, crypto.createHash('sha256').update(added[0].anchor.der).digest('hex'));
     assert.throws(() => c.removeTrustAnchor('abc'), (e: unknown) => isCabferryError(e) && e.code === 'BAD_FINGERPRINT');
-    assert.equal(c.removeTrustAnchor(fp.slice(0, 12)).fingerprint, fp);
+    assert.equal(c.removeTrustAnchor(fp.slice(0, 12)).anchor.fingerprint, fp);
     assert.deepEqual(c.trustAnchorRecords().map((r) => r.fingerprint), [added[1].anchor.fingerprint]);
     c.close();
   });

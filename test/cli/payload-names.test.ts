@@ -118,7 +118,9 @@ describe('names on media come from verified metadata', () => {
       bundle.close();
     }
     // and the other side takes it in whole, under that name
+    // its signature against the high side's anchor for signatures, its payloads against --trust
     const high = path.join(work, 'high-catalog');
+    assert.equal(runCli(['trust', 'add', '--for', 'signatures', root, '--catalog', high]).status, 0);
     const imported = runCli(['import', '--catalog', high, '--trust', root, zip, '--json']);
     assert.equal(imported.status, 0, imported.stdout + imported.stderr);
     const shown = runCli(['catalog', 'show', ssuX64Sha, '--catalog', high, '--json']);

@@ -36,7 +36,7 @@ function seedCatalog(dir: string, payloads: Payload[]): void {
   const catalog = openCatalog({ dir });
   const blobs = new BlobStore(dir);
   try {
-    catalog.addTrustAnchors(loadTrustAnchors([fixturePath('pki', 'root.pem')]).map((a) => trustAnchorRecord(a)));
+    catalog.addTrustAnchors(loadTrustAnchors([fixturePath('pki', 'root.pem')]).map((a) => trustAnchorRecord(a)), ['payloads']);
     for (const p of payloads) {
       const bytes = blobBytes(p.fileName);
       const sha256 = createHash('sha256').update(bytes).digest('hex');

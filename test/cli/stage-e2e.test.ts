@@ -113,7 +113,7 @@ describe('cabferry stage → verify-media → report', () => {
     assert.match(wrong.stdout, /signature: +INVALID \[CHAIN_UNTRUSTED\]/);
   });
 
-  test('verify-media is strict: unsigned is exit 1 "integrity not proven" unless --allow-unsigned; --trust before or after the folder; the catalog\'s anchors without --trust', () => {
+  test('verify-media is strict: unsigned is exit 1 "integrity not proven" unless --allow-unsigned; --trust before or after the folder; the catalog\'s anchors for signatures without --trust, never one for payloads only (SIGNER_ANCHOR_PAYLOADS_ONLY)', () => {
     const unsignedDir = path.join(work, 'media-unsigned');
     assert.equal(stage(unsignedDir).status, 0);
     const strict = runCli(['verify-media', unsignedDir, '--trust', root]);
@@ -133,8 +133,19 @@ describe('cabferry stage → verify-media → report', () => {
     const noAnchors = runCli(['verify-media', signedDir, '--catalog', bare]);
     assert.equal(noAnchors.status, 1, noAnchors.stdout);
     assert.match(noAnchors.stdout, /signature: +not-checked — INTEGRITY NOT PROVEN \(integrity not proven: no trust anchor/);
+    // an anchor trusted for payloads (trust add's default) proves no medium: refused saying so, with the fix
     const anchored = path.join(work, 'catalog-anchored');
     assert.equal(runCli(['trust', 'add', '--catalog', anchored, root]).status, 0);
+    const payloadAnchor = runCli(['verify-media', signedDir, '--catalog', anchored, '--json']);
+    assert.equal(payloadAnchor.status, 1, payloadAnchor.stdout + payloadAnchor.stderr);
+    const refusedSignature = (JSON.parse(payloadAnchor.stdout) as { signature: { status: string; code: string; reason: string } }).signature;
+    assert.deepEqual([refusedSignature.status, refusedSignature.code], ['invalid', 'SIGNER_ANCHOR_PAYLOADS_ONLY']);
+    assert.match(refusedSignature.reason, /chains to "Cabferry Test Root CA" \([0-9a-f]{16}…\), an anchor the catalog trusts for payloads only, not for signatures; .*`cabferry trust add --for signatures`/);
+    const payloadAnchorText = runCli(['verify-media', signedDir, '--catalog', anchored]);
+    assert.match(payloadAnchorText.stdout, /signature: +INVALID \[SIGNER_ANCHOR_PAYLOADS_ONLY\] /);
+    // given the purpose, the same anchor proves it
+    const widened = runCli(['trust', 'add', '--for', 'signatures', '--catalog', anchored, root]);
+    assert.match(widened.stdout, /^widened [0-9a-f]{64} {2}Cabferry Test Root CA \(was trusted already; now also for signatures: for payloads, signatures\)$/m);
     const viaCatalog = runCli(['verify-media', signedDir, '--catalog', anchored, '--json']);
     assert.equal(viaCatalog.status, 0, viaCatalog.stdout + viaCatalog.stderr);
     assert.equal((JSON.parse(viaCatalog.stdout) as { signature: { status: string } }).signature.status, 'valid');

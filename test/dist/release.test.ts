@@ -91,8 +91,9 @@ describe('the release tarball, unpacked into an empty folder, offline', { skip: 
     const exported = cabferry(['export', '--catalog', catalog, '--to', bundle, ...signArgs]);
     assert.equal(exported.status, 0, exported.stdout + exported.stderr);
     const high = path.join(work, 'high');
-    // the high side trusts the root itself (a one-off --trust would leave its plans untrusted)
-    assert.equal(cabferry(['trust', 'add', root, '--catalog', high]).status, 0);
+    // the high side trusts the root itself (a one-off --trust would leave its plans untrusted), for
+    // both purposes: the one test PKI signs the payloads and the bundle and media signer alike
+    assert.equal(cabferry(['trust', 'add', '--for', 'both', root, '--catalog', high]).status, 0);
     const fromBundle = cabferry(['import', bundle, '--catalog', high, '--json']);
     assert.equal(fromBundle.status, 0, fromBundle.stdout + fromBundle.stderr);
     assert.deepEqual((({ kind, imported }) => [kind, imported])(JSON.parse(fromBundle.stdout) as { kind: string; imported: number }), ['bundle', 18]);

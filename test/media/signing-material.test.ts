@@ -12,12 +12,14 @@ import { DOCUMENT_SIGNING, encryptedLeafKey, issueSigner } from './pki.helpers';
 
 const work = tempDir('cabferry-signing-');
 const pki = (f: string) => fixturePath('pki', f);
-const root = () => loadTrustAnchors([pki('root.pem')]);
+/** the catalog's anchors for signatures, and none for payloads only */
+const forSignatures = (file: string) => ({ anchors: loadTrustAnchors([pki(file)]), payloadsOnly: [] });
+const root = () => forSignatures('root.pem');
 
 
 describe('loadSigningMaterial', () => {
   test('the fixture code-signing leaf with its chain: loaded, no warning against the root that issued it', () => {
-    const m = loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('leaf-rsa-chain.pem'), anchors: root() });
+    const m = loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('leaf-rsa-chain.pem'), trust: root() });
     assert.equal(m.signer.subject, 'Cabferry Test Code Signer');
     assert.equal(m.chain.length, 1);
     assert.deepEqual(m.warnings, []);
@@ -43,13 +45,13 @@ describe('loadSigningMaterial', () => {
     assertThrowsCode(() => loadSigningMaterial({ keyFile: pki('intermediate.key'), certFile: pki('intermediate.pem') }), 'SIGN_CERT_PURPOSE', 'usage', /is a CA certificate/);
     assertThrowsCode(() => loadSigningMaterial({ keyFile: pki('tsa.key'), certFile: pki('tsa-chain.pem') }), 'SIGN_CERT_PURPOSE', 'usage', /no code-signing or document-signing/);
     const doc = issueSigner(work, 'Document Signer', DOCUMENT_SIGNING);
-    const m = loadSigningMaterial({ keyFile: doc.key, certFile: doc.cert, anchors: root() });
+    const m = loadSigningMaterial({ keyFile: doc.key, certFile: doc.cert, trust: root() });
     assert.equal(m.signer.subject, doc.subject);
     assert.deepEqual(m.warnings, []);
   });
 
   test('a certificate that chains to no catalog anchor is a warning naming it, not a failure', () => {
-    const m = loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('leaf-rsa-chain.pem'), anchors: loadTrustAnchors([pki('other-root.pem')]) });
+    const m = loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('leaf-rsa-chain.pem'), trust: forSignatures('other-root.pem') });
     assert.equal(m.warnings.length, 1);
     assert.match(m.warnings[0], /leaf-rsa-chain\.pem: "Cabferry Test Code Signer" does not chain to a trust anchor of the catalog/);
   });

@@ -24,6 +24,8 @@ import { assertErrorDocument, fixturePath, projectRoot, runCli, tempDir } from '
 
 const rootPem = fixturePath('pki', 'root.pem');
 const trust = () => loadTrustAnchors([rootPem]);
+/** the high side's anchors for the bundle's signature: the same test root signs the fixture payloads and the bundles */
+const signatureTrust = () => ({ anchors: trust(), payloadsOnly: [] });
 const knowledgeBase = loadKnowledgeBase();
 const signing = () => ({ keyFile: fixturePath('pki', 'leaf-rsa.key'), certFile: fixturePath('pki', 'leaf-rsa-chain.pem') });
 const crashChild = path.join(projectRoot, 'dist', 'scripts', 'lib', 'fault-crash-child.js');
@@ -53,10 +55,20 @@ before(async () => {
   await exportBundle({ catalog: low, to: firstFolder, signing: signing() });
 });
 
+/**
+ * A high-side catalog that trusts the test root for bundle signatures (`trust add --for
+ * signatures`): the CLI checks a bundle's signature against the catalog's anchors for signatures
+ * only, never against a one-off --trust, which vouches for the payloads alone.
+ */
+function signatureAnchored(dir: string): string {
+  assert.equal(runCli(['trust', 'add', '--for', 'signatures', rootPem, '--catalog', dir]).status, 0);
+  return dir;
+}
+
 async function importInto(dir: string, bundle: string, options: { allowSha1Only?: boolean } = {}): Promise<BundleImportSummary> {
   const catalog = openCatalog({ dir });
   try {
-    return await importTransferBundle(catalog, bundle, { knowledgeBase, trust: trust(), ...options });
+    return await importTransferBundle(catalog, bundle, { knowledgeBase, trust: trust(), signatureTrust: signatureTrust(), ...options });
   } finally {
     catalog.close();
   }
@@ -135,7 +147,7 @@ describe('a low-side catalog exported and imported into a fresh high-side catalo
     const exported = runCli(['export', '--catalog', low, '--to', zip, '--sign-key', fixturePath('pki', 'leaf-rsa.key'), '--sign-cert', fixturePath('pki', 'leaf-rsa-chain.pem'), '--json']);
     assert.equal(exported.status, 0, exported.stderr);
     assert.equal((JSON.parse(exported.stdout) as { payloads: unknown[] }).payloads.length, 18);
-    const high = path.join(work, 'high-cli');
+    const high = signatureAnchored(path.join(work, 'high-cli'));
     const imported = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', zip]);
     assert.equal(imported.status, 0, imported.stderr);
     const doc = JSON.parse(imported.stdout) as { kind: string; imported: number; refused: boolean };
@@ -246,7 +258,7 @@ describe('a transfer bundle met inside what import walks', () => {
     out.end();
     await new Promise<void>((resolve, reject) => out.outputStream.pipe(fs.createWriteStream(plainZip)).on('close', resolve).on('error', reject));
 
-    const high = path.join(work, 'high-case-changed');
+    const high = signatureAnchored(path.join(work, 'high-case-changed'));
     for (const [how, bundle, found] of [['folder', folder, 'CABFERRY-BUNDLE.JSON'], ['zip', zip, 'Cabferry-Bundle.json']] as const) {
       const text = runCli(['import', '--catalog', high, '--trust', rootPem, bundle]);
       assert.equal(text.status, 3, how + ': ' + text.stdout + text.stderr);
@@ -287,7 +299,7 @@ describe('a transfer bundle met inside what import walks', () => {
   });
 
   it('imported on its own, the same bundle imports as a bundle (its check and all)', () => {
-    const high = path.join(work, 'high-usb-alone');
+    const high = signatureAnchored(path.join(work, 'high-usb-alone'));
     const r = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', path.join(work, 'usb-zip', 'carried.zip')]);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as { kind: string; imported: number };
@@ -486,7 +498,7 @@ describe('a bundle altered after signing', () => {
     const high = path.join(work, 'high-untrusted');
     const catalog = openCatalog({ dir: high });
     try {
-      const s = await importTransferBundle(catalog, firstFolder, { knowledgeBase, trust: loadTrustAnchors([fixturePath('pki', 'other-root.pem')]) });
+      const s = await importTransferBundle(catalog, firstFolder, { knowledgeBase, trust: trust(), signatureTrust: { anchors: loadTrustAnchors([fixturePath('pki', 'other-root.pem')]), payloadsOnly: [] } });
       assert.equal(s.refused, true);
       assert.equal(s.bundle.signature.status, 'invalid');
       assert.equal(catalog.payloads().length, 0);
@@ -523,7 +535,7 @@ describe('a low-side record that this side does not reproduce', () => {
 describe('a bundle import killed at its file-system steps', () => {
   it('leaves the catalog as it was (nothing committed, only what check --repair removes); importing again completes it', async () => {
     const countFile = path.join(work, 'bundle-mutations');
-    const probe = await runChild(crashChild, [`count:${countFile}`, 'import', '--catalog', path.join(work, 'kill-probe'), '--trust', rootPem, '--json', firstZip]);
+    const probe = await runChild(crashChild, [`count:${countFile}`, 'import', '--catalog', signatureAnchored(path.join(work, 'kill-probe')), '--trust', rootPem, '--json', firstZip]);
     assert.equal(probe.status, 0, probe.stderr);
     const points = Number(fs.readFileSync(countFile, 'utf8'));
     const expected = catalogPayloadKeys(low);
@@ -532,7 +544,7 @@ describe('a bundle import killed at its file-system steps', () => {
     const chosen = [...new Set([1, points, ...Array.from({ length: 5 }, (_, i) => 1 + Math.floor(((i + 1) * (points - 1)) / 6))])].sort((a, b) => a - b);
     for (const n of chosen) {
       const dir = path.join(work, `kill-${n}`);
-      const run = await runChild(crashChild, [String(n), 'import', '--catalog', dir, '--trust', rootPem, '--json', firstZip]);
+      const run = await runChild(crashChild, [String(n), 'import', '--catalog', signatureAnchored(dir), '--trust', rootPem, '--json', firstZip]);
       assert.equal(run.signal, 'SIGKILL', `crash point ${n} of ${points}: ${run.stderr}`);
       const keys = fs.existsSync(path.join(dir, 'catalog.sqlite')) ? catalogPayloadKeys(dir) : [];
       assert.deepEqual(keys, [], `crash point ${n} of ${points}: ${keys.length} payloads committed before the bundle's one transaction`);
