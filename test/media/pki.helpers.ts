@@ -6,7 +6,8 @@ import { fixturePath } from '../common.helpers';
 
 /**
  * Certificates the fixture PKI (fixtures/pki) does not have, issued here by its intermediate CA
- * with node-forge: a document-signing leaf, a leaf with only a server-auth EKU. Written into
+ * (or another of its CAs) with node-forge: a document-signing leaf, a leaf with only a server-auth
+ * EKU, a code-signing leaf under the unrelated root. Written into
  * `dir` as PEM key + chain files that stage and verify-media read.
  */
 
@@ -14,9 +15,10 @@ export interface IssuedSigner { key: string; cert: string; subject: string }
 
 let serial = 0x100;
 
-export function issueSigner(dir: string, name: string, extKeyUsage: Record<string, boolean>): IssuedSigner {
-  const caKey = forge.pki.privateKeyFromPem(fs.readFileSync(fixturePath('pki', 'intermediate.key'), 'utf8'));
-  const caCertPem = fs.readFileSync(fixturePath('pki', 'intermediate.pem'), 'utf8');
+/** The CA that issues: the fixture intermediate unless another fixture CA is named (`other-root`: an unrelated root). */
+export function issueSigner(dir: string, name: string, extKeyUsage: Record<string, boolean>, issuer = 'intermediate'): IssuedSigner {
+  const caKey = forge.pki.privateKeyFromPem(fs.readFileSync(fixturePath('pki', `${issuer}.key`), 'utf8'));
+  const caCertPem = fs.readFileSync(fixturePath('pki', `${issuer}.pem`), 'utf8');
   const caCert = forge.pki.certificateFromPem(caCertPem);
   const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
   const cert = forge.pki.createCertificate();
