@@ -56,6 +56,12 @@ describe('loadSigningMaterial', () => {
     assert.match(m.warnings[0], /leaf-rsa-chain\.pem: "Cabferry Test Code Signer" does not chain to a trust anchor of the catalog/);
   });
 
+  test('a certificate that chains only to an anchor the catalog trusts for payloads is a warning saying so and how to fix it', () => {
+    const m = loadSigningMaterial({ keyFile: pki('leaf-rsa.key'), certFile: pki('leaf-rsa-chain.pem'), trust: { anchors: loadTrustAnchors([pki('other-root.pem')]), payloadsOnly: loadTrustAnchors([pki('root.pem')]) } });
+    assert.equal(m.warnings.length, 1);
+    assert.match(m.warnings[0], /leaf-rsa-chain\.pem: "Cabferry Test Code Signer" is not vouched for by the catalog: .* chains to "Cabferry Test Root CA" \([0-9a-f]{16}…\), an anchor the catalog trusts for payloads only, not for signatures; .*`cabferry trust add --for signatures`/);
+  });
+
   test('unreadable files and non-RSA keys are usage errors naming the file', () => {
     const unreadable = assertThrowsCode(() => loadSigningMaterial({ keyFile: path.join(work, 'nope.key'), certFile: pki('leaf-rsa-chain.pem') }), 'SIGN_FILE_UNREADABLE', 'usage');
     assert.match(formatErrorLine(unreadable), /nope\.key: cannot read the signing key: .*\(ENOENT\)/);
