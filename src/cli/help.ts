@@ -59,9 +59,9 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'cabferry catalog check': ['cabferry catalog check', 'cabferry catalog check --deep', 'cabferry catalog check --repair --json'],
   'cabferry catalog export-blob': ['cabferry catalog export-blob 3f1c…(a SHA-256) -o KB4493730.msu', 'cabferry catalog export-blob --force 3f1c…(a SHA-256) -o /tmp/payload.msu'],
   'cabferry trust': ['cabferry trust add --microsoft-roots', 'cabferry trust list'],
-  'cabferry trust add': ['cabferry trust add --microsoft-roots', 'cabferry trust add ops-root.pem', 'cabferry trust add --catalog /srv/cabferry certs/'],
+  'cabferry trust add': ['cabferry trust add --microsoft-roots', 'cabferry trust add --for signatures ops-root.pem', 'cabferry trust add --catalog /srv/cabferry certs/'],
   'cabferry trust list': ['cabferry trust list', 'cabferry trust list --json'],
-  'cabferry trust remove': ['cabferry trust remove 3f1c2a9b', 'cabferry trust remove --json 3f1c2a9b'],
+  'cabferry trust remove': ['cabferry trust remove 3f1c2a9b', 'cabferry trust remove --for signatures 3f1c2a9b', 'cabferry trust remove --json 3f1c2a9b'],
   'cabferry plan': [
     'cabferry plan --host /media/usb/SRV01-inventory.txt',
     'cabferry plan --host /media/usb/*-inventory.txt --simulate',

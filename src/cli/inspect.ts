@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .argument('<files...>', 'payloads to inspect')
     .option('--json', 'print one JSON document: {"payloads":[…],"errors":[…]}')
     .option('--members', 'also list the members (for an .msu, those of its payload cab too)')
-    .option('--trust <file|dir>', "trust anchors (PEM/DER certificates or folders of them; repeatable; default: the catalog's trust set)", collect)
+    .option('--trust <file|dir>', "trust anchors (PEM/DER certificates or folders of them; repeatable; default: the catalog's anchors for payloads)", collect)
     .option('--at <date>', 'verify signatures without a timestamp as of this date (ISO 8601)')
     .option('--catalog <dir>', "use this catalog's trust anchors when no --trust is given")
     .option('--knowledge-base <dir>', 'use this knowledge base folder instead of the one shipped with cabferry')

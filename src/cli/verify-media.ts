@@ -25,8 +25,8 @@ export function register(program: Command): void {
     .command('verify-media')
     .description('re-hash staged media against its manifest and check the manifest signature against a trust anchor')
     .argument('<dir>', 'the media folder')
-    .option('--trust <file|dir>', "trust anchors for manifest.json.p7s (repeatable; default: the catalog's trust set)", collect)
-    .option('--catalog <dir>', 'catalog whose trust set is used when no --trust is given')
+    .option('--trust <file|dir>', "trust anchors for manifest.json.p7s (repeatable; default: the catalog's anchors for signatures)", collect)
+    .option('--catalog <dir>', 'catalog whose anchors for signatures are used when no --trust is given')
     .option('--allow-unsigned', 'accept a medium without manifest.json.p7s (its integrity is then not proven)')
     .option('--json', 'print one JSON document')
     .action(
