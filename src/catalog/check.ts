@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import type { Catalog } from './catalog';
 import { sha256OfOpenFile } from '../io/hash-file';
 import { describeDistrust, TrustJudge, type DistrustKind, type LiveTrust } from './live-trust';
-import { anchorsServingBoth, BOTH_PURPOSES, bothPurposesWarning } from './trust';
+import { BOTH_PURPOSES, bothPurposesWarning, servesBoth } from './trust';
 
 /**
  * `catalog check`: is every row backed by the right bytes, and every byte backed by a row?
@@ -152,7 +152,7 @@ export function checkCatalog(catalog: Catalog, options: CheckOptions = {}): Chec
     problems.push({ kind: 'leftover-temp', path: temp.path, detail: `temp file of an import that did not finish (${temp.size} bytes)`, repaired: repair && removePath(temp.path) });
   }
 
-  const warnings = anchorsServingBoth(catalog).map((a): CheckWarning => ({ kind: 'anchor-both-purposes', code: BOTH_PURPOSES, fingerprint: a.fingerprint, subject: a.subject, detail: bothPurposesWarning(a) }));
+  const warnings = catalog.trustAnchorRecords().filter(servesBoth).map((a): CheckWarning => ({ kind: 'anchor-both-purposes', code: BOTH_PURPOSES, fingerprint: a.fingerprint, subject: a.subject, detail: bothPurposesWarning(a) }));
 
   return {
     catalog: catalog.dir,

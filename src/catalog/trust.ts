@@ -78,9 +78,9 @@ export function addTrustAnchorFiles(catalog: Catalog, paths: string[], purposes:
 /** The code of the warning for an anchor that serves both purposes (trust list, catalog check). */
 export const BOTH_PURPOSES = 'TRUST_ANCHOR_BOTH_PURPOSES';
 
-/** The anchors that serve both purposes: each is a warning with its remedy (trust list, catalog check). */
-export function anchorsServingBoth(catalog: Catalog): TrustAnchorRecord[] {
-  return catalog.trustAnchorRecords().filter((r) => TRUST_PURPOSES.every((p) => r.purposes.includes(p)));
+/** Whether an anchor serves both purposes: a warning with its remedy (trust add, trust list, catalog check). */
+export function servesBoth(r: TrustAnchorRecord): boolean {
+  return TRUST_PURPOSES.every((p) => r.purposes.includes(p));
 }
 
 /** The warning for an anchor that serves both purposes: what it allows, and how to narrow it. */

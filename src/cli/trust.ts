@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openCatalog } from '../catalog/catalog';
-import { addTrustAnchorFiles, anchorsServingBoth, BOTH_PURPOSES, bothPurposesWarning, parsePurposeOption, TRUST_PURPOSES, type AddedAnchor } from '../catalog/trust';
+import { addTrustAnchorFiles, BOTH_PURPOSES, bothPurposesWarning, servesBoth, parsePurposeOption, TRUST_PURPOSES, type AddedAnchor } from '../catalog/trust';
 import { catalogTrust, TrustJudge } from '../catalog/live-trust';
 import type { TrustAnchorRecord } from '../catalog/types';
 import { ExitCode, usageError } from '../errors';
@@ -37,9 +37,9 @@ export function register(program: Command): void {
             ...(opts.microsoftRoots ? addTrustAnchorFiles(catalog, [shippedDataPath('trust-anchors', 'microsoft-roots.pem')], ['payloads']) : []),
           ];
           for (const a of added) if (a.notCa) warn(`${a.anchor.subject} (${a.anchor.fingerprint.slice(0, 16)}…) is not a CA certificate (no basicConstraints cA): as an anchor it trusts only what it signed itself`);
-          for (const a of added) if (servesBoth(a.anchor)) warn(bothPurposesWarning(a.anchor));
+          for (const w of bothPurposesWarnings(added.map((a) => a.anchor))) warn(w.message);
           if (opts.json) {
-            printJson({ catalog: catalog.dir, anchors: added.map((a) => ({ ...describe(a.anchor), added: a.added, gained: a.gained, ca: !a.notCa })) });
+            printJson({ catalog: catalog.dir, anchors: added.map((a) => ({ ...describe(a.anchor), added: a.added, gained: a.gained, ca: !a.notCa })), warnings: bothPurposesWarnings(added.map((a) => a.anchor)) });
           } else {
             for (const a of added) process.stdout.write(`${addedLine(a)}\n`);
           }
@@ -60,20 +60,16 @@ export function register(program: Command): void {
         const catalog = openCatalog({ dir: opts.catalog, access: 'read-where-writable' });
         try {
           const anchors = catalog.trustAnchorRecords();
-          const both = anchorsServingBoth(catalog);
+          const warnings = bothPurposesWarnings(anchors);
           if (opts.json) {
-            printJson({
-              catalog: catalog.dir,
-              anchors: anchors.map(describe),
-              warnings: both.map((a) => ({ code: BOTH_PURPOSES, fingerprint: a.fingerprint, message: bothPurposesWarning(a) })),
-            });
+            printJson({ catalog: catalog.dir, anchors: anchors.map(describe), warnings });
           } else if (anchors.length === 0) {
             process.stdout.write(`no trust anchors in ${catalog.dir} (add some with \`cabferry trust add FILE\`)\n`);
           } else {
             for (const a of anchors) {
               process.stdout.write(`${a.fingerprint}\n  subject ${a.subject}\n  for     ${a.purposes.join(', ')}\n  valid   ${a.notBefore.slice(0, 10)} .. ${a.notAfter.slice(0, 10)}\n  from    ${a.source} (${a.addedAt})\n`);
             }
-            for (const a of both) warn(bothPurposesWarning(a));
+            for (const w of warnings) warn(w.message);
           }
           return ExitCode.ok;
         } finally {
@@ -126,8 +122,10 @@ function payloadsUntrustedSince(catalog: ReturnType<typeof openCatalog>, fingerp
   });
 }
 
-function servesBoth(a: TrustAnchorRecord): boolean {
-  return TRUST_PURPOSES.every((p) => a.purposes.includes(p));
+/** One warning per anchor trusted for both purposes (the same anchor added twice in one command: once). */
+function bothPurposesWarnings(anchors: TrustAnchorRecord[]): { code: string; fingerprint: string; message: string }[] {
+  const both = new Map(anchors.filter((a) => servesBoth(a)).map((a) => [a.fingerprint, a]));
+  return [...both.values()].map((a) => ({ code: BOTH_PURPOSES, fingerprint: a.fingerprint, message: bothPurposesWarning(a) }));
 }
 
 /** added (new), widened (it gained a purpose), present (nothing changed), with what it is trusted for now. */

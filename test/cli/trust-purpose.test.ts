@@ -187,6 +187,12 @@ describe('trust remove --for: one purpose at a time', () => {
     const bad = runCli(['trust', 'add', '--for', 'everything', updateRoot, '--catalog', catalog]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /\[BAD_TRUST_PURPOSE\]/);
+    // the purpose added to the anchor it already holds: widened, and now a warning (both purposes)
+    const widened = runCli(['trust', 'add', '--for', 'signatures', updateRoot, '--catalog', catalog, '--json']);
+    const w = json<{ anchors: { added: boolean; gained: string[]; purposes: string[] }[]; warnings: { code: string; fingerprint: string }[] }>(widened);
+    assert.deepEqual(w.anchors.map((a) => [a.added, a.gained, a.purposes]), [[false, ['signatures'], ['payloads', 'signatures']]]);
+    assert.deepEqual(w.warnings.map((x) => [x.code, x.fingerprint]), [['TRUST_ANCHOR_BOTH_PURPOSES', updateRootFingerprint]]);
+    assert.match(widened.stderr, /warning: Cabferry Test Root CA \([0-9a-f]{16}…\) is trusted for payloads and signatures/);
     // a full remove (no --for) takes every purpose and the row
     assert.equal(runCli(['trust', 'remove', fp, '--catalog', catalog]).status, 0);
     assert.deepEqual(json<{ anchors: unknown[] }>(runCli(['trust', 'list', '--catalog', catalog, '--json'])).anchors, []);
