@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { Catalog } from './catalog';
 import { sha256OfOpenFile } from '../io/hash-file';
-import { describeDistrust, TrustJudge, type DistrustKind, type LiveTrust } from './live-trust';
+import { describeDistrust, distrustRemedy, TrustJudge, type DistrustKind, type LiveTrust } from './live-trust';
 import { BOTH_PURPOSES, bothPurposesWarning, servesBoth } from './trust';
 
 /**
@@ -13,7 +13,8 @@ import { BOTH_PURPOSES, bothPurposesWarning, servesBoth } from './trust';
  * and in the way of a restore); it never deletes a row — a missing blob comes back by
  * re-importing the same file. With the trust it holds now, it also finds every imported payload
  * that does not chain to an anchor trusted now (./live-trust.ts: removed since, a one-off import
- * anchor, no chain); no repair makes those trusted again, only `trust add` of an anchor. Anchors
+ * anchor, an anchor held for signatures only, no chain); no repair makes those trusted again, only
+ * `trust add` of an anchor (each problem says which, `remedy`). Anchors
  * trusted for both payloads and signatures are warnings (the report stays ok).
  */
 
@@ -38,6 +39,8 @@ export interface CheckProblem {
   code?: string;
   /** untrusted-payload: why it does not chain now (live-trust.ts Distrust kinds) */
   distrust?: DistrustKind;
+  /** untrusted-payload: what the operator can do about it, in words (distrust.ts distrustRemedy) */
+  remedy?: string;
   /** record-mismatch: which facts of the record its blob contradicts (kb, architecture, …) */
   facts?: string[];
   /** removed by --repair */
@@ -139,7 +142,7 @@ export function checkCatalog(catalog: Catalog, options: CheckOptions = {}): Chec
       const distrust = judge.distrustOf(p.sha256);
       // a missing blob is its own problem above: it is not proven, and says so once
       if (distrust === null || distrust.kind === 'blob-missing') continue;
-      problems.push({ kind: 'untrusted-payload', code: 'PAYLOAD_UNTRUSTED', distrust: distrust.kind, sha256: p.sha256, detail: `${p.kb} (${p.fileName}): ${describeDistrust(distrust)}`, repaired: false });
+      problems.push({ kind: 'untrusted-payload', code: 'PAYLOAD_UNTRUSTED', distrust: distrust.kind, sha256: p.sha256, detail: `${p.kb} (${p.fileName}): ${describeDistrust(distrust)}`, remedy: distrustRemedy(distrust), repaired: false });
     }
   }
 

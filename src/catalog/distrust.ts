@@ -22,6 +22,12 @@ export type Distrust =
   /** imported with a one-off `import --trust` anchor that the catalog's trust set does not hold */
   | { kind: 'one-off-anchor'; anchors: AnchorRef[]; code: string | null; detail: string }
   /**
+   * it chained to anchors the catalog holds for signatures only (cabferry's bundles and media), which
+   * vouch for no update: given to `import --trust`, typically, when the payload was signed under the
+   * root of the bundle and media signers
+   */
+  | { kind: 'signatures-only-anchor'; anchors: AnchorRef[]; code: string | null; detail: string }
+  /**
    * its signatures chain to no anchor trusted now, and nothing names an anchor that explains it:
    * it chained to an anchor still held and fails now, or no verdict was stored and its signatures
    * chain to no removed anchor whose certificate the catalog kept (removals before schema 4 kept none)
@@ -48,6 +54,7 @@ export function distrustHeadline(d: Distrust): string {
   switch (d.kind) {
     case 'anchor-removed': return 'untrusted since the anchor was removed';
     case 'one-off-anchor': return 'imported with a one-off anchor the catalog does not hold';
+    case 'signatures-only-anchor': return 'it chains to an anchor the catalog holds for signatures only';
     case 'no-trusted-chain': return 'it chains to no anchor trusted now';
     case 'blob-missing': return 'its blob is missing from the catalog';
     case 'blob-unreadable': return 'its blob cannot be read';
@@ -67,6 +74,8 @@ export function describeDistrust(d: Distrust, withDetail = true): string {
       return `untrusted since the anchor was removed: it chained to ${anchorList(d.anchors)} and chains to no anchor trusted now${detail(d.detail)}`;
     case 'one-off-anchor':
       return `imported with a one-off anchor the catalog does not hold: it chained to ${anchorList(d.anchors)}, given to \`import --trust\`, and chains to no anchor of the catalog's trust set${detail(d.detail)}`;
+    case 'signatures-only-anchor':
+      return `it chains to an anchor the catalog holds for signatures only: ${anchorList(d.anchors)}, trusted for its bundles and media, not for updates; it chains to no anchor trusted for payloads${detail(d.detail)}`;
     case 'no-trusted-chain':
       return `chains to no anchor trusted now${detail(d.detail)}`;
     case 'blob-missing':
@@ -85,6 +94,12 @@ export function distrustRemedy(d: Distrust): string {
       return '`cabferry trust add` the anchor again if it is to be trusted';
     case 'one-off-anchor':
       return `\`cabferry trust add\` the certificate given to \`import --trust\` (${d.anchors.map((a) => `"${a.subject}"`).join(', ')}) if the catalog is to trust it`;
+    case 'signatures-only-anchor':
+      // a bare `trust add` would do it too, silently: the remedy names the purpose and what it costs
+      return (
+        `the usual cause is a payload signed under the root of your bundle and media signers, which should not vouch for updates: import a copy signed under an update root instead; ` +
+        `only if ${d.anchors.map((a) => `"${a.subject}"`).join(', ')} is really meant to vouch for updates, \`cabferry trust add --for payloads FILE\` (FILE: its certificate) — it then serves both purposes, payloads and signatures`
+      );
     case 'no-trusted-chain':
       return '`cabferry trust add` the anchor it chains to, or import a copy signed by an anchor the catalog trusts';
     case 'blob-missing':

@@ -13,7 +13,9 @@ export { describeDistrust, distrustRemedy, distrustReport, type AnchorRef, type 
  * imported because it chained to an anchor is offered only while it chains to one trusted now:
  * after `trust remove` it is "untrusted since the anchor was removed" (`trust add` of the anchor
  * makes it fine again); imported with a one-off `import --trust` anchor the catalog does not hold,
- * it is not offered until that anchor is added to the trust set; with no stored import verdict it
+ * it is not offered until that anchor is added to the trust set; imported with an anchor the catalog
+ * holds for signatures only, it is not offered either, and is said to be so (the anchor is held, for
+ * another purpose); with no stored import verdict it
  * is judged from its signatures all the same (and, when they chain to an anchor `trust remove`
  * took out, "untrusted since the anchor was removed" too: the catalog keeps removed anchors'
  * certificates); without its blob nothing proves it.
@@ -35,6 +37,8 @@ export interface LiveTrust {
   anchors: () => TrustAnchor[];
   /** anchors whose payload purpose was taken away (and not given back), by SHA-256 fingerprint, with their certificates where kept */
   removed: Map<string, RemovedTrustAnchor>;
+  /** SHA-256 fingerprints of the anchors trusted for signatures only: held, but vouching for no payload */
+  signaturesOnly: ReadonlySet<string>;
 }
 
 /**
@@ -43,10 +47,12 @@ export interface LiveTrust {
  */
 export function catalogTrust(catalog: Catalog): LiveTrust {
   let anchors: TrustAnchor[] | undefined;
+  const records = catalog.trustAnchorRecords();
   return {
-    held: new Set(catalog.trustAnchorRecords().filter((r) => r.purposes.includes('payloads')).map((r) => r.fingerprint)),
+    held: new Set(records.filter((r) => r.purposes.includes('payloads')).map((r) => r.fingerprint)),
     anchors: () => (anchors ??= catalog.trustAnchors('payloads')),
     removed: catalog.removedTrustAnchors(),
+    signaturesOnly: new Set(records.filter((r) => !r.purposes.includes('payloads')).map((r) => r.fingerprint)),
   };
 }
 
@@ -145,8 +151,12 @@ export class TrustJudge {
     const reliedOn = imported === null ? [] : anchorsReliedOn(imported);
     const removed = reliedOn.filter((a) => this.trust.removed.has(a.fingerprint)).map((a) => ({ ...a, removedAt: this.trust.removed.get(a.fingerprint)!.removedAt }));
     if (removed.length > 0) return { kind: 'anchor-removed', anchors: removed, code, detail };
-    const oneOff = reliedOn.filter((a) => !this.trust.held.has(a.fingerprint));
+    const notForPayloads = reliedOn.filter((a) => !this.trust.held.has(a.fingerprint));
+    // an anchor the catalog does not hold at all is said first: trusting it is the remedy meant for
+    // updates, while giving a signatures anchor the payload purpose too is the last resort
+    const oneOff = notForPayloads.filter((a) => !this.trust.signaturesOnly.has(a.fingerprint));
     if (oneOff.length > 0) return { kind: 'one-off-anchor', anchors: oneOff, code, detail };
+    if (notForPayloads.length > 0) return { kind: 'signatures-only-anchor', anchors: notForPayloads, code, detail };
     return { kind: 'no-trusted-chain', code, detail };
   }
 }

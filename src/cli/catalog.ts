@@ -251,6 +251,9 @@ function formatCheck(r: CheckReport): string {
   for (const p of r.problems) lines.push(`${p.repaired ? 'repaired' : 'PROBLEM '} ${p.kind}: ${p.sha256 ?? p.path ?? ''} — ${p.detail}${p.code ? ` [${p.code}]` : ''}`);
   for (const t of r.tempsInUse) lines.push(`note     ${t} belongs to an import still running`);
   lines.push(r.ok ? (r.problems.length ? 'consistent after repair' : 'consistent') : 'NOT consistent' + (r.problems.some((p) => !p.repaired && (p.kind === 'orphan-blob' || p.kind === 'leftover-temp' || p.kind === 'stray-file')) ? ' (run with --repair to remove orphans and leftovers)' : '')
-    + (r.problems.some((p) => p.kind === 'untrusted-payload') ? ' (untrusted payloads: plan leaves them out and stage refuses them until `cabferry trust add` of an anchor they chain to)' : ''));
+    + (r.problems.some((p) => p.kind === 'untrusted-payload') ? ' (untrusted payloads: plan leaves them out and stage refuses them until they chain to an anchor trusted for payloads)' : ''));
+  // each distinct remedy once: the same anchor explains many payloads, and a remedy is per anchor and kind
+  const remedies = new Set(r.problems.flatMap((p) => (p.kind === 'untrusted-payload' && p.remedy !== undefined ? [p.remedy] : [])));
+  for (const remedy of remedies) lines.push(`  what to do: ${remedy}`);
   return lines.join('\n') + '\n';
 }
