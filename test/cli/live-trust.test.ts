@@ -11,7 +11,8 @@ import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
  * Trust is live (#17 item 4): plan, stage and catalog check ask one question of every payload they
  * offer or report — does it chain, now, to an anchor of the catalog's trust set? `trust remove`
  * makes the payloads that chained to the anchor untrusted; `trust add` makes them fine again; a
- * one-off `import --trust` anchor the catalog does not hold vouches for nothing afterwards; a row
+ * one-off `import --trust` anchor the catalog does not hold vouches for nothing afterwards, nor one
+ * it holds for signatures only (and is said to be held, with the remedy that widens on purpose); a row
  * without a stored verdict is judged from its signatures; a missing blob proves nothing.
  */
 
@@ -204,6 +205,73 @@ describe('trust is live', () => {
     assert.equal(check(catalog).status, 0);
     assert.equal(plan(catalog).status, 0);
     assert.equal(stage(catalog, to).status, 0);
+  });
+
+  test('import --trust with an anchor the catalog holds for signatures only: every command says so (signatures-only-anchor, never "does not hold"), and the remedy is trust add --for payloads, saying it then serves both purposes; doing so makes them fine', () => {
+    const catalog = path.join(work, 'signatures-only');
+    assert.equal(runCli(['trust', 'add', '--for', 'signatures', root, '--catalog', catalog]).status, 0);
+    const imported = runCli(['import', '--catalog', catalog, '--trust', root, fixturePath('payloads'), '--json']);
+    assert.ok(imported.status === 0 || imported.status === 1, imported.stderr);
+    const fingerprint = rootFingerprint.toLowerCase().replace(/[^0-9a-f]/g, '');
+    const said = /^it chains to an anchor the catalog holds for signatures only: "Cabferry Test Root CA" \([0-9a-f]{16}…\), trusted for its bundles and media, not for updates; it chains to no anchor trusted for payloads/;
+    const remedy = /^the usual cause is a payload signed under the root of your bundle and media signers, which should not vouch for updates: import a copy signed under an update root instead; only if "Cabferry Test Root CA" is really meant to vouch for updates, `cabferry trust add --for payloads FILE` \(FILE: its certificate\) — it then serves both purposes, payloads and signatures$/;
+
+    // catalog check: the kind and the remedy in --json; the text ends with that remedy, once
+    const c = check(catalog);
+    assert.equal(c.status, 1);
+    const untrusted = c.doc.problems.filter((x) => x.kind === 'untrusted-payload') as (CheckJson['problems'][number] & { remedy?: string })[];
+    assert.equal(untrusted.length, importedCount(catalog));
+    for (const x of untrusted) {
+      assert.equal(x.distrust, 'signatures-only-anchor');
+      assert.match(x.detail.replace(/^KB\d+ \([^)]+\): /, ''), said);
+      assert.doesNotMatch(x.detail, /does not hold/);
+      assert.match(x.remedy ?? '', remedy);
+    }
+    const text = runCli(['catalog', 'check', '--catalog', catalog]);
+    const closing = text.stdout.trimEnd().split('\n').slice(-2);
+    assert.match(closing[0]!, /^NOT consistent \(untrusted payloads: plan leaves them out and stage refuses them until they chain to an anchor trusted for payloads\)$/);
+    assert.match(closing[1]!.replace(/^ {2}what to do: /, ''), remedy);
+
+    // plan: the kind and the anchor as data, the words in the text
+    const planned = plan(catalog);
+    assert.equal(planned.status, 1, planned.text);
+    const p = planned.doc.hosts[0]!;
+    assertLeftOut(p, 'signatures-only-anchor');
+    assert.deepEqual(p.skipped.find((s) => s.cause.file === SHA2_SUPPORT_X64)!.cause.distrust?.anchors?.map((a) => a.fingerprint), [fingerprint]);
+    assert.match(planned.text, /KB4474419 x64 in the catalog is not trusted now: it chains to an anchor the catalog holds for signatures only/);
+    assert.match(planned.text, /`cabferry trust add --for payloads FILE` \(FILE: its certificate\) — it then serves both purposes/);
+
+    // stage --json: data.untrusted carries the kind, its words and the remedy
+    const refused = runCli(['stage', '--catalog', catalog, '--host', host, '--to', path.join(work, 'media-signatures-only'), '--knowledge-base', knowledgeBase, '--json']);
+    assert.equal(refused.status, 1, refused.stderr);
+    const error = assertErrorDocument(refused.stdout, 'MEDIA_PAYLOAD_UNTRUSTED') as { data?: { untrusted: UntrustedEntry[] } };
+    assert.ok((error.data?.untrusted.length ?? 0) > 0);
+    for (const e of error.data!.untrusted) {
+      assert.deepEqual([e.distrust.kind, e.distrust.anchors?.map((a) => a.fingerprint)], ['signatures-only-anchor', [fingerprint]], e.fileName);
+      assert.match(e.reason, said);
+      assert.match(e.remedy, remedy);
+    }
+
+    // export: left out with the same kind (the bundle signer chains to the root held for signatures)
+    const exported = runCli(['export', '--catalog', catalog, '--to', path.join(work, 'bundle-signatures-only'), '--json', '--allow-incomplete', '--sign-key', fixturePath('pki', 'leaf-rsa.key'), '--sign-cert', fixturePath('pki', 'leaf-rsa-chain.pem')]);
+    assert.equal(exported.status, 0, exported.stderr);
+    const bundle = JSON.parse(exported.stdout) as { complete: boolean; leftOut: { distrust: { kind: string }; remedy: string }[] };
+    assert.equal(bundle.complete, false);
+    assert.equal(bundle.leftOut.length, importedCount(catalog));
+    assert.ok(bundle.leftOut.every((x) => x.distrust.kind === 'signatures-only-anchor' && remedy.test(x.remedy)), JSON.stringify(bundle.leftOut[0]));
+
+    // catalog list and show
+    const sha = sha256Of(catalog, SHA2_SUPPORT_X64);
+    const listed = JSON.parse(runCli(['catalog', 'list', '--json', '--catalog', catalog]).stdout) as { payloads: { sha256: string; distrust?: string | null }[] };
+    assert.equal(listed.payloads.find((x) => x.sha256 === sha)?.distrust, 'signatures-only-anchor');
+    assert.match(runCli(['catalog', 'show', sha, '--catalog', catalog]).stdout, /NOT TRUSTED NOW \(not offered to the planner\): it chains to an anchor the catalog holds for signatures only/);
+
+    // the remedy, followed: the anchor serves both purposes (a warning), and the payloads are fine
+    const widened = runCli(['trust', 'add', '--for', 'payloads', root, '--catalog', catalog]);
+    assert.match(widened.stdout, /^widened .*now also for payloads: for payloads, signatures\)$/m);
+    assert.match(widened.stderr, /warning: Cabferry Test Root CA \([0-9a-f]{16}…\) is trusted for payloads and signatures/);
+    assert.equal(check(catalog).status, 0);
+    assert.equal(plan(catalog).status, 0);
   });
 
   test('a row with no stored verdict is judged from its signatures: after trust remove it is left out "untrusted since the anchor was removed" (its signatures chain to the removed certificate), after trust add it is planned again', () => {
