@@ -57,6 +57,8 @@ export const VerificationCodes = {
   // intact and within the rules, but no chain reaches an anchor the operator trusts
   CHAIN_UNTRUSTED: 'untrusted',
   TS_CHAIN_UNTRUSTED: 'untrusted',
+  // no chain to an anchor for payloads, but one to an anchor the caller holds for signatures only
+  CHAIN_ANCHOR_SIGNATURES_ONLY: 'untrusted',
 } as const;
 
 export type VerificationCode = keyof typeof VerificationCodes;

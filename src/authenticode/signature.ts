@@ -18,6 +18,13 @@ export interface TrustOptions {
   tsaTrust?: TrustAnchor[];
   /** "now" for signatures without a verified timestamp (default: the current time) */
   at?: Date;
+  /**
+   * anchors the caller holds for its own signatures only (a catalog's anchors for bundles and
+   * media): never accepted for a signer chain; a signer that chains only to one is refused saying
+   * so (CHAIN_ANCHOR_SIGNATURES_ONLY), not as a bare CHAIN_UNTRUSTED: the anchor is held, for
+   * another purpose, and the operator must not go looking for a certificate they already have
+   */
+  signaturesOnly?: TrustAnchor[];
 }
 
 export interface ChainEntry {
@@ -238,9 +245,34 @@ function verifySigner(sd: SignedData, report: SignatureReport, options: TrustOpt
   const timestamp = verifySignerTimestamp(si, sd.certificates, report, options);
   const at = chainTime(cert, timestamp?.time ?? null, options.at);
   report.verifiedAt = at.toISOString();
-  report.chain = buildChain(cert, sd.certificates, options.trust, { at, ekus }).map(chainEntry);
+  report.chain = signerChain(cert, sd.certificates, options, { at, ekus }).map(chainEntry);
   // everything else holds: only now is an untrusted timestamp authority the verdict
   if (timestamp?.untrusted) throw timestamp.untrusted;
+}
+
+/**
+ * The signer's chain to an anchor of `options.trust`, or the VerificationError buildChain throws;
+ * when there is none but there is one to an anchor of `options.signaturesOnly`, that is the
+ * failure (CHAIN_ANCHOR_SIGNATURES_ONLY, naming the anchor). That anchor never makes it valid.
+ */
+function signerChain(cert: Certificate, pool: Certificate[], options: TrustOptions, policy: { at: Date; ekus: string[] }): ChainLink[] {
+  try {
+    return buildChain(cert, pool, options.trust, policy);
+  } catch (e) {
+    const signaturesOnly = options.signaturesOnly ?? [];
+    if (!isVerificationError(e) || e.code !== 'CHAIN_UNTRUSTED' || signaturesOnly.length === 0) throw e;
+    let elsewhere: ChainLink[];
+    try {
+      elsewhere = buildChain(cert, pool, signaturesOnly, policy);
+    } catch {
+      throw e;
+    }
+    const anchor = elsewhere[elsewhere.length - 1]!.certificate;
+    throw new VerificationError(
+      'CHAIN_ANCHOR_SIGNATURES_ONLY',
+      `no chain from "${cert.subject}" to an anchor trusted for payloads: it chains to "${anchor.subject}" (${anchor.sha256Fingerprint.slice(0, 16)}…), which the catalog trusts for signatures only (its bundles and media), not for updates`,
+    );
+  }
 }
 
 function verifySignerTimestamp(si: SignerInfo, certificates: Certificate[], report: SignatureReport, options: TrustOptions): VerifiedTimestamp | null {

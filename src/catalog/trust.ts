@@ -112,6 +112,16 @@ export function resolveTrust(catalog: Catalog, trustPaths: string[] | undefined)
 }
 
 /**
+ * The catalog's anchors trusted for signatures only, passed beside the payload anchors an update
+ * is verified against (TrustOptions.signaturesOnly): never accepted, so that an update whose
+ * signer chains to one is refused saying so (CHAIN_ANCHOR_SIGNATURES_ONLY) rather than as a bare
+ * "no chain" — the mirror of SignatureTrust.payloadsOnly below.
+ */
+export function catalogSignaturesOnlyAnchors(catalog: Catalog): TrustAnchor[] {
+  return trustAnchorsOf(catalog.trustAnchorRecords().filter((r) => !r.purposes.includes('payloads')));
+}
+
+/**
  * What a cabferry signature (a transfer bundle's manifest, a medium's manifest, a --sign-cert) is
  * checked against: the anchors trusted for signatures. Beside them, never accepted, the catalog's
  * anchors trusted for payloads only, so that a signer chaining to one of those is refused saying

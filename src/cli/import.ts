@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openCatalog } from '../catalog/catalog';
-import { catalogSignatureTrust, resolveTrust } from '../catalog/trust';
+import { catalogSignatureTrust, catalogSignaturesOnlyAnchors, resolveTrust } from '../catalog/trust';
 import { ExitCode } from '../errors';
 import type { ImportResult, ImportSummary } from '../importer/import';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
@@ -48,6 +48,8 @@ export function register(program: Command): void {
           const progress = createProgress({ unit: 'file(s)', suppressed: opts.json === true || opts.quiet === true });
           const summary = await importSources(catalog, paths, {
             trust,
+            // never accepted, named when a payload's signer chains to one (with or without --trust: the catalog holds it either way)
+            signaturesOnly: catalogSignaturesOnlyAnchors(catalog),
             // a one-off --trust never vouches for a bundle: it names payload anchors only
             signatureTrust: catalogSignatureTrust(catalog),
             at,

@@ -27,14 +27,14 @@ export function register(program: Command): void {
     .option('--knowledge-base <dir>', 'use this knowledge base folder instead of the one shipped with cabferry')
     .action(
       action((files: string[], opts: InspectCliOptions) => {
-        const trust = trustFromOptions(opts);
+        const { trust, signaturesOnly } = trustFromOptions(opts);
         const at = parseAtOption(opts.at);
         const knowledgeBase = loadKnowledgeBase(opts.knowledgeBase);
         const reports: PayloadReport[] = [];
         const errors: CabferryError[] = [];
         for (const file of files) {
           try {
-            reports.push(inspectPayloadReport(file, { trust, at, knowledgeBase }));
+            reports.push(inspectPayloadReport(file, { trust, signaturesOnly, at, knowledgeBase }));
           } catch (e) {
             if (!isCabferryError(e) || e.kind === 'internal') throw e;
             if (e.file === undefined) e.file = file;

@@ -1,5 +1,6 @@
-import { loadTrustAnchors, type TrustAnchor } from '../authenticode/trust';
-import { catalogSignatureTrust, resolveTrust } from '../catalog/trust';
+import type { TrustOptions } from '../authenticode/signature';
+import { loadTrustAnchors } from '../authenticode/trust';
+import { catalogSignatureTrust, catalogSignaturesOnlyAnchors, resolveTrust } from '../catalog/trust';
 import type { IntegrityOptions } from '../media/media-integrity';
 import { isCabferryError, usageError } from '../errors';
 
@@ -24,10 +25,11 @@ export function parseAtOption(value: string | undefined): Date | undefined {
 /**
  * The anchors payloads are verified against (verify, inspect): `--trust FILE|DIR…` when given;
  * otherwise the catalog's anchors trusted for payloads, opened read-only so that verifying never
- * creates a catalog. Trust is never implicit: with neither, a usage error.
+ * creates a catalog, with its anchors for signatures only beside them (never accepted; named when
+ * a signer chains to one). Trust is never implicit: with neither, a usage error.
  */
-export function trustFromOptions(opts: { trust?: string[]; catalog?: string }): TrustAnchor[] {
-  if (opts.trust && opts.trust.length > 0) return loadTrustAnchors(opts.trust);
+export function trustFromOptions(opts: { trust?: string[]; catalog?: string }): Pick<TrustOptions, 'trust' | 'signaturesOnly'> {
+  if (opts.trust && opts.trust.length > 0) return { trust: loadTrustAnchors(opts.trust) };
   // required here, not imported: a command given --trust never pays for loading SQLite
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { openCatalog } = require('../catalog/catalog') as typeof import('../catalog/catalog');
@@ -41,7 +43,7 @@ export function trustFromOptions(opts: { trust?: string[]; catalog?: string }): 
     throw e;
   }
   try {
-    return resolveTrust(catalog, undefined);
+    return { trust: resolveTrust(catalog, undefined), signaturesOnly: catalogSignaturesOnlyAnchors(catalog) };
   } finally {
     catalog.close();
   }

@@ -53,7 +53,7 @@ export function register(program: Command): void {
 
 function runVerify(files: string[], opts: VerifyCliOptions): number {
   const options: VerifyCabOptions = {
-    trust: trustFromOptions(opts),
+    ...trustFromOptions(opts),
     tsaTrust: opts.tsaTrust && opts.tsaTrust.length > 0 ? loadTrustAnchors(opts.tsaTrust) : undefined,
     at: parseAtOption(opts.at),
     requireSha2: opts.requireSha2 === true,

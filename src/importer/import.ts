@@ -26,6 +26,8 @@ import { checkSourcePaths, DEFAULT_SOURCE_LIMITS, surveySources, walkSources, ty
 
 export interface ImportOptions {
   trust: TrustAnchor[];
+  /** the catalog's anchors for signatures only: never accepted, named when a payload's signer chains to one (TrustOptions.signaturesOnly) */
+  signaturesOnly?: TrustAnchor[];
   /** the knowledge base that names roles and titles of known KBs (loaded once by the caller; null: metadata only) */
   knowledgeBase: KnowledgeBase | null;
   /** verification time for signatures without a verified timestamp (default: now) */
@@ -270,7 +272,7 @@ function judge(ingested: IngestedPayload, fileName: string, label: string, optio
 function verifyStoredCopy(ingested: IngestedPayload, signature: Extract<IngestedPayload['signature'], { prepared: unknown }>, label: string, options: ImportOptions): FileVerdict {
   const stored = RandomAccessFile.open(ingested.temp.path);
   try {
-    return verifyPreparedSignature(label, stored, signature.prepared, signature.digests, { trust: options.trust, at: options.at });
+    return verifyPreparedSignature(label, stored, signature.prepared, signature.digests, { trust: options.trust, signaturesOnly: options.signaturesOnly, at: options.at });
   } finally {
     stored.close();
   }

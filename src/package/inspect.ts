@@ -36,6 +36,8 @@ import { PayloadBudget, type PayloadBudgetLimits } from '../io/payload-budget';
 
 export interface InspectOptions {
   trust: TrustAnchor[];
+  /** anchors held for signatures only: never accepted, named when the file's own signer chains to one (TrustOptions.signaturesOnly) */
+  signaturesOnly?: TrustAnchor[];
   /** time for signatures without a verified timestamp (default now) */
   at?: Date;
   /**
@@ -258,7 +260,7 @@ function verifyFileOnePass(file: string, options: InspectOptions): PrecomputedFi
   try {
     const prepared = prepareSignature(raf);
     const digests = digestFile(raf, prepared.ranges, prepared.algorithms);
-    return { verdict: verifyPreparedSignature(file, raf, prepared, digests, { trust: options.trust, at: options.at }), sha256: digests.sha256.toString('hex') };
+    return { verdict: verifyPreparedSignature(file, raf, prepared, digests, { trust: options.trust, signaturesOnly: options.signaturesOnly, at: options.at }), sha256: digests.sha256.toString('hex') };
   } finally {
     raf.close();
   }

@@ -70,14 +70,21 @@ interface ImportJson { kind?: string; imported: number; rejected: number; refuse
 interface SignatureJson { status: string; code: string | null; reason: string | null }
 
 describe('the root of the bundle and media signer, trusted for signatures', { skip }, () => {
-  test('vouches for no update: verify says untrusted and import rejects a cab Authenticode-signed under it, while the bundle signed under it imports', () => {
+  test('vouches for no update: verify says untrusted and import rejects a cab Authenticode-signed under it, naming the anchor held for signatures only (CHAIN_ANCHOR_SIGNATURES_ONLY), while the bundle signed under it imports', () => {
     const high = catalogWith('high', [[opsRoot, 'signatures'], [updateRoot, null]]);
+    const held = /no chain from "Cabferry Test ops-signer" to an anchor trusted for payloads: it chains to "Cabferry Unrelated Root CA" \([0-9a-f]{16}…\), which the catalog trusts for signatures only \(its bundles and media\), not for updates/;
     const verified = runCli(['verify', opsSignedCab, '--catalog', high, '--json']);
     assert.equal(verified.status, 1, verified.stdout + verified.stderr);
-    assert.deepEqual(json<VerifyJson>(verified).files.map((f) => [f.verdict, f.code]), [['untrusted', 'CHAIN_UNTRUSTED']]);
+    assert.deepEqual(json<VerifyJson>(verified).files.map((f) => [f.verdict, f.code]), [['untrusted', 'CHAIN_ANCHOR_SIGNATURES_ONLY']]);
+    assert.match(runCli(['verify', opsSignedCab, '--catalog', high]).stdout, held);
     const imported = runCli(['import', opsSignedCab, '--catalog', high, '--json']);
     assert.equal(imported.status, 1, imported.stdout + imported.stderr);
-    assert.deepEqual(json<ImportJson>(imported).results.map((r) => [r.outcome, r.code]), [['rejected', 'CHAIN_UNTRUSTED']]);
+    assert.deepEqual(json<ImportJson>(imported).results.map((r) => [r.outcome, r.code]), [['rejected', 'CHAIN_ANCHOR_SIGNATURES_ONLY']]);
+    assert.match(runCli(['import', opsSignedCab, '--catalog', high]).stdout, held);
+    // named with --trust as well: the catalog holds the anchor either way; --trust given to verify consults no catalog
+    const oneOff = runCli(['import', opsSignedCab, '--catalog', high, '--trust', updateRoot, '--json']);
+    assert.deepEqual(json<ImportJson>(oneOff).results.map((r) => r.code), ['CHAIN_ANCHOR_SIGNATURES_ONLY']);
+    assert.deepEqual(json<VerifyJson>(runCli(['verify', opsSignedCab, '--trust', updateRoot, '--json'])).files.map((f) => f.code), ['CHAIN_UNTRUSTED']);
 
     const fromBundle = runCli(['import', bundle, '--catalog', high, '--json']);
     assert.equal(fromBundle.status, 0, fromBundle.stdout + fromBundle.stderr);
