@@ -266,6 +266,19 @@ describe('trust is live', () => {
     assert.equal(listed.payloads.find((x) => x.sha256 === sha)?.distrust, 'signatures-only-anchor');
     assert.match(runCli(['catalog', 'show', sha, '--catalog', catalog]).stdout, /NOT TRUSTED NOW \(not offered to the planner\): it chains to an anchor the catalog holds for signatures only/);
 
+    // verify and import of such a payload against the catalog (which now also holds an update root of
+    // its own, or verify would stop at NO_TRUST_ANCHORS) name the anchor and its purpose
+    assert.equal(runCli(['trust', 'add', fixturePath('pki', 'other-root.pem'), '--catalog', catalog]).status, 0);
+    const verified = runCli(['verify', fixturePath('payloads', SHA2_SUPPORT_X64), '--catalog', catalog, '--json']);
+    assert.equal(verified.status, 1);
+    assert.deepEqual((JSON.parse(verified.stdout) as { files: { verdict: string; code: string }[] }).files.map((f) => [f.verdict, f.code]), [['untrusted', 'CHAIN_ANCHOR_SIGNATURES_ONLY']]);
+    const fresh = path.join(work, 'signatures-only-fresh');
+    assert.equal(runCli(['trust', 'add', '--for', 'signatures', root, '--catalog', fresh]).status, 0);
+    assert.equal(runCli(['trust', 'add', fixturePath('pki', 'other-root.pem'), '--catalog', fresh]).status, 0);
+    const rejected = runCli(['import', fixturePath('payloads', SHA2_SUPPORT_X64), '--catalog', fresh, '--json']);
+    assert.equal(rejected.status, 1);
+    assert.deepEqual((JSON.parse(rejected.stdout) as { results: { outcome: string; code: string | null }[] }).results.map((r) => [r.outcome, r.code]), [['rejected', 'CHAIN_ANCHOR_SIGNATURES_ONLY']]);
+
     // the remedy, followed: the anchor serves both purposes (a warning), and the payloads are fine
     const widened = runCli(['trust', 'add', '--for', 'payloads', root, '--catalog', catalog]);
     assert.match(widened.stdout, /^widened .*now also for payloads: for payloads, signatures\)$/m);
