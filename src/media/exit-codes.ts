@@ -106,6 +106,10 @@ export const END_REASONS: Record<string, string> = {
   'assumed-rolled-back': 'an update the plan took as installed was waiting for a restart when install.cmd first checked, and the host no longer has it (the restart rolled it back, or it was removed): the host is not complete; collect a new inventory and plan again',
   'restart-unproven': 'install.cmd could not prove that the host restarted since a step asked for it (its boot time or the time of the request could not be read, or the clock was changed): restart it and run install.cmd again, or, if it did restart, run install.cmd /restarted',
   'assumed-still-pending': 'an update the plan took as installed was still waiting for a restart after two restarts: stopped to avoid a reboot loop; collect a new inventory and plan again',
+  // an update a step installed was still install pending when the run had got through every step (a
+  // restart commits such an install or rolls it back)
+  'step-pending': 'every step ran, but an update a step installed is still waiting for a restart (install pending): restart the host and run install.cmd again',
+  'step-still-pending': 'an update a step installed was still waiting for a restart after two restarts: stopped to avoid a reboot loop; the host is not complete (see the CBS log)',
 };
 
 /**

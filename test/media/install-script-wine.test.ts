@@ -508,6 +508,58 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.equal(c.log().ends.at(-1)?.status, 'unconfirmed');
   });
 
+  test('a step\'s update still install pending on the run after its restart: the run does not end complete, asks for a restart (step-pending), and is complete once the host commits it', () => {
+    const c = makeCase([install(1, 'KB4474419', PAYLOADS.sha2)]);
+    c.setCodes({ [PAYLOADS.sha2]: 3010 });
+    c.stubs.setNotRegistered([PAYLOADS.sha2]);
+    wine.addPackageKey(packageName('KB4474419'), 0x60);
+    assert.equal(c.run([], hostClock(1)).status, 3010);
+    // the restart happened (boot 2), and CBS still holds the install pending
+    const second = c.run([], hostClock(2));
+    // before: END complete, exit 0, "every installed update was found on the host"
+    assert.equal(second.status, 3010, second.stdout);
+    assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['restart', 'step-pending']);
+    assert.match(second.stdout, /all 1 steps ran, but update\(s\) they installed are still waiting for a restart \(install pending\): KB4474419\r?\n/);
+    assert.match(second.stdout, /restart the host now, then run install\.cmd again/);
+    assert.doesNotMatch(second.stdout, /every installed update was found on the host/);
+    assert.deepEqual(installedFiles(c), [PAYLOADS.sha2], 'not installed again');
+    // committed at the next restart: confirmed, complete
+    wine.addPackage('KB4474419');
+    const third = c.run([], hostClock(3));
+    assert.equal(third.status, 0, third.stdout);
+    assert.equal(c.log().ends.at(-1)?.status, 'complete');
+    assert.ok(c.log().results.some((x) => x.step === 1 && x.meaning === 'confirmed-on-host' && x.confirmed === 'yes'), meanings(c).join(' '));
+  });
+
+  test('an installer\'s "already installed" over an install still pending (CBS 0x60): confirmed pending, and the run ends asking for a restart, not complete', () => {
+    const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), install(2, 'KB4474419', PAYLOADS.sha2)]);
+    c.setCodes({ [PAYLOADS.sha2]: 2359302 });
+    c.stubs.setNotRegistered([PAYLOADS.sha2]);
+    wine.addPackageKey(packageName('KB4474419'), 0x60);
+    const r = c.run([], hostClock(1));
+    // before: END complete, exit 0
+    assert.equal(r.status, 3010, r.stdout);
+    assert.deepEqual(c.log().results.map((x) => [x.step, x.meaning, x.confirmed]), [[1, 'installed', 'yes'], [2, 'already-installed', 'pending']]);
+    assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['restart', 'step-pending']);
+  });
+
+  test('/autoreboot with a step\'s update that stays install pending: two restarts after the last step, then it stops (step-still-pending) and removes the startup task', () => {
+    const c = makeCase([install(1, 'KB4474419', PAYLOADS.sha2)]);
+    c.setCodes({ [PAYLOADS.sha2]: 3010 });
+    c.stubs.setNotRegistered([PAYLOADS.sha2]);
+    wine.addPackageKey(packageName('KB4474419'), 0x60);
+    assert.equal(c.run(['/autoreboot'], hostClock(1)).status, 3010);
+    assert.equal(c.run(['/autoreboot'], hostClock(2)).status, 3010);
+    assert.equal(c.run(['/autoreboot'], hostClock(3)).status, 3010);
+    const guard = c.run(['/autoreboot'], hostClock(4));
+    assert.equal(guard.status, 1, guard.stdout);
+    assert.match(guard.stdout, /still install pending - stopped to avoid a reboot loop/);
+    assert.deepEqual(c.log().ends.map((e) => [e.status, e.reason]), [['restart', null], ['restart', 'step-pending'], ['restart', 'step-pending'], ['stopped', 'step-still-pending']]);
+    assert.equal(c.calls().filter((l) => l.startsWith('shutdown /r')).length, 3, 'the step\'s own restart and two more');
+    assert.ok(c.calls().at(-1)?.startsWith('schtasks /delete'), c.calls().join('\n'));
+    assert.ok(c.log().ends.every((e) => e.status !== 'complete'));
+  });
+
   test('without a working hasher (Wine certutil is a stub, no .NET for sha256.vbs) it stops unless /skiphashcheck', () => {
     const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu)]);
     const r = c.run([], { CABFERRY_HASHER: undefined });

@@ -174,6 +174,24 @@ describe('reportMedia: a host is complete only when its last run ended complete'
     }
   });
 
+  test('every step ran, but the run ended for a step\'s update still install pending (then still pending after two restarts): never complete, and report says why', () => {
+    const endWith = (id: string, status: string, reason: string, code: number) => `END plan=${id} script=release status=${status} reason=${reason} code=${code} host=SRV-A time=t9`;
+    for (const [step2Line, status, reason, code, expected] of [
+      // the run that installed it found it pending (an installer's 2359302 over an install waiting for its restart)
+      ['code=2359302 meaning=already-installed confirmed=pending how=cbs', 'restart', 'step-pending', 3010, 'restart-pending'],
+      // a later run found it pending again, after its own line had said yes
+      ['code=0 meaning=installed confirmed=yes how=cbs', 'restart', 'step-pending', 3010, 'restart-pending'],
+      ['code=0 meaning=installed confirmed=yes how=cbs', 'stopped', 'step-still-pending', 1, 'failed'],
+    ] as const) {
+      const m = medium();
+      writeLog(m.to, m.id, [run(m.id), step1(m.id), step2(m.id, step2Line), endWith(m.id, status, reason, code)]);
+      const r = reportMedia(m.to, trust());
+      const h = r.hosts[0];
+      assert.deepEqual([h.status, h.reason, r.ok], [expected, reason, false], `${reason} after ${step2Line}`);
+      assert.match(hostReasonText(h.reason!), /^step-[a-z-]+: .*an update a step installed .*waiting for a restart/, reason);
+    }
+  });
+
   test('every reason install.cmd writes on an END line (call :end STATUS REASON CODE, or a restart\'s CF_RESTART_REASON) is one report words, and report words no other', () => {
     const template = installScriptTemplate();
     const written = new Set([
