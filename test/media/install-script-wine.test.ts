@@ -560,6 +560,46 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.ok(c.log().ends.every((e) => e.status !== 'complete'));
   });
 
+  test('a step\'s update is judged by the least installed of its packages, as the planner judges it: superseded (0x50) beside install pending (0x60) is pending, beside partially installed (0x65) absent', () => {
+    const pending = makeCase([install(1, 'KB4499180', PAYLOADS.cab)]);
+    pending.stubs.setNotRegistered([PAYLOADS.cab]);
+    wine.addPackageKey('Package_1_for_KB4499180~31bf3856ad364e35~amd64~~6.0.1.0', 0x50);
+    wine.addPackageKey('Package_2_for_KB4499180~31bf3856ad364e35~amd64~~6.0.1.0', 0x60);
+    const r = pending.run();
+    // before: the lowest state, 0x50, said present: confirmed yes, END complete
+    assert.deepEqual(pending.log().results.map((x) => [x.step, x.meaning, x.confirmed, x.how]), [[1, 'installed', 'pending', 'cbs']]);
+    assert.equal(r.status, 3010, r.stdout);
+    assert.equal(pending.log().ends.at(-1)?.reason, 'step-pending');
+
+    const partial = makeCase([install(1, 'KB4499180', PAYLOADS.cab)]);
+    partial.stubs.setNotRegistered([PAYLOADS.cab]);
+    wine.addPackageKey('Package_1_for_KB4499180~31bf3856ad364e35~amd64~~6.0.1.0', 0x50);
+    wine.addPackageKey('Package_2_for_KB4499180~31bf3856ad364e35~amd64~~6.0.1.0', 0x65);
+    const p = partial.run();
+    assert.equal(p.status, 1, p.stdout);
+    assert.deepEqual(partial.log().results.map((x) => [x.step, x.meaning, x.confirmed]), [[1, 'installed', 'no']]);
+    assert.equal(partial.log().ends.at(-1)?.status, 'unconfirmed');
+  });
+
+  test('the first run\'s check judges an update the plan rests on by the least installed of its packages too: 0x50 beside 0x65 is not on the host, 0x50 beside 0x60 is pending and looked up again', () => {
+    const c = makeCase([install(1, 'KB4493471', PAYLOADS.rollup)], {}, {}, { assumedInstalled: ['KB1000011', 'KB1000012'] });
+    wine.addPackageKey('Package_1_for_KB1000011~31bf3856ad364e35~amd64~~6.0.1.0', 0x50);
+    wine.addPackageKey('Package_2_for_KB1000011~31bf3856ad364e35~amd64~~6.0.1.0', 0x60);
+    wine.addPackageKey('Package_1_for_KB1000012~31bf3856ad364e35~amd64~~6.0.1.0', 0x50);
+    wine.addPackageKey('Package_2_for_KB1000012~31bf3856ad364e35~amd64~~6.0.1.0', 0x65);
+    const refused = c.run([], hostClock(1));
+    // before: both read as 0x50, on the host: nothing refused, END complete
+    assert.equal(refused.status, 2, refused.stdout);
+    assert.match(refused.stdout, /the plan took 1 update\(s\) as installed, and this host does not list them: KB1000012\r?\n/);
+    assert.equal(installedFiles(c).length, 0);
+    // the partial install finished; KB1000011 still waits for its restart: looked up again (live) before the end
+    wine.addPackageKey('Package_2_for_KB1000012~31bf3856ad364e35~amd64~~6.0.1.0', 0x70);
+    const r = c.run([], hostClock(1));
+    assert.equal(r.status, 3010, r.stdout);
+    assert.match(r.stdout, /the plan took as installed waiting for a restart \(install pending\): KB1000011\r?\n/);
+    assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['restart', 'assumed-pending']);
+  });
+
   test('without a working hasher (Wine certutil is a stub, no .NET for sha256.vbs) it stops unless /skiphashcheck', () => {
     const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu)]);
     const r = c.run([], { CABFERRY_HASHER: undefined });
