@@ -11,7 +11,7 @@ import { parseResultLog } from '../../src/media/result-log';
 import { writeMedia } from '../../src/media/stage';
 import { reportMedia } from '../../src/media/report';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
-import { CBS_PACKAGES, hostClock, packageName, Stubs, WinePrefix, winPath, wineSkip as skip } from './wine.helpers';
+import { CBS_PACKAGES, hostClock, hotfixListStub, packageName, rollupFixPackageName, Stubs, WinePrefix, winPath, wineSkip as skip } from './wine.helpers';
 
 /**
  * The generated install.cmd run by a real cmd interpreter (Wine's, headless) with stub
@@ -598,6 +598,61 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.equal(r.status, 3010, r.stdout);
     assert.match(r.stdout, /the plan took as installed waiting for a restart \(install pending\): KB1000011\r?\n/);
     assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['restart', 'assumed-pending']);
+  });
+
+  test('a monthly rollup whose package is named RollupFix (no KB): the hotfix list names it from its install on, so while a RollupFix package is pending it is pending, while one is partially installed it is not on the host', () => {
+    const qfe = hotfixListStub(path.join(work, `qfe-${caseCounter + 1}`), ['KB4499180', 'KB4493471']);
+    const c = makeCase([install(1, 'KB4493471', PAYLOADS.rollup)]);
+    c.setCodes({ [PAYLOADS.rollup]: 3010 });
+    c.stubs.setNotRegistered([PAYLOADS.rollup]);
+    // last month's rollup, superseded, and this one's, waiting for the restart
+    wine.addPackageKey(rollupFixPackageName('6.0.1.3'), 0x50);
+    wine.addPackageKey(rollupFixPackageName('6.0.1.4'), 0x60);
+    assert.equal(c.run([], { ...hostClock(1), ...qfe }).status, 3010);
+    // before: yes (qfe), as if the restart could not roll it back
+    assert.deepEqual(c.log().results.map((x) => [x.step, x.meaning, x.confirmed, x.how]), [[1, 'reboot-required', 'pending', 'qfe']]);
+    // still pending after the restart: not complete
+    const second = c.run([], { ...hostClock(2), ...qfe });
+    assert.equal(second.status, 3010, second.stdout);
+    assert.equal(c.log().ends.at(-1)?.reason, 'step-pending');
+    // committed: found through the hotfix list, confirmed
+    wine.addPackageKey(rollupFixPackageName('6.0.1.4'), 0x70);
+    const third = c.run([], { ...hostClock(3), ...qfe });
+    assert.equal(third.status, 0, third.stdout);
+    assert.ok(c.log().results.some((x) => x.step === 1 && x.meaning === 'confirmed-on-host' && x.confirmed === 'yes' && x.how === 'qfe'), meanings(c).join(' '));
+
+    const partial = makeCase([install(1, 'KB4493471', PAYLOADS.rollup)]);
+    partial.stubs.setNotRegistered([PAYLOADS.rollup]);
+    wine.addPackageKey(rollupFixPackageName('6.0.1.4'), 0x65);
+    const p = partial.run([], qfe);
+    // before: yes (qfe), END complete
+    assert.equal(p.status, 1, p.stdout);
+    assert.deepEqual(partial.log().results.map((x) => [x.step, x.meaning, x.confirmed, x.how]), [[1, 'installed', 'no', null]]);
+    assert.equal(partial.log().ends.at(-1)?.status, 'unconfirmed');
+  });
+
+  test('the first run\'s check applies the RollupFix rule to an update the plan rests on that only the hotfix list names: pending beside a pending RollupFix package, not on the host beside a partial one', () => {
+    const qfe = hotfixListStub(path.join(work, `qfe-${caseCounter + 1}`), ['KB4489887']);
+    const pending = makeCase([install(1, 'KB4499180', PAYLOADS.cab)], {}, {}, { assumedInstalled: ['KB4489887'] });
+    wine.addPackageKey(rollupFixPackageName('6.0.1.4'), 0x60);
+    const r = pending.run([], { ...hostClock(1), ...qfe });
+    // before: present: END complete
+    assert.equal(r.status, 3010, r.stdout);
+    assert.match(r.stdout, /the plan took as installed waiting for a restart \(install pending\): KB4489887\r?\n/);
+    assert.deepEqual(installedFiles(pending), [PAYLOADS.cab]);
+
+    const partial = makeCase([install(1, 'KB4499180', PAYLOADS.cab)], {}, {}, { assumedInstalled: ['KB4489887'] });
+    wine.addPackageKey(rollupFixPackageName('6.0.1.4'), 0x65);
+    const p = partial.run([], { ...hostClock(1), ...qfe });
+    assert.equal(p.status, 2, p.stdout);
+    assert.equal(partial.log().ends.at(-1)?.reason, 'inventory-stale');
+    assert.equal(installedFiles(partial).length, 0);
+
+    // and with every RollupFix package on the host, the hotfix list answers as before
+    const whole = makeCase([install(1, 'KB4499180', PAYLOADS.cab)], {}, {}, { assumedInstalled: ['KB4489887'] });
+    wine.addPackageKey(rollupFixPackageName('6.0.1.4'), 0x70);
+    const w = whole.run([], { ...hostClock(1), ...qfe });
+    assert.equal(w.status, 0, w.stdout);
   });
 
   test('without a working hasher (Wine certutil is a stub, no .NET for sha256.vbs) it stops unless /skiphashcheck', () => {

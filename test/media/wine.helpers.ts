@@ -32,6 +32,24 @@ export function hostClock(boot: number): { CABFERRY_BOOTTIME: string; CABFERRY_N
   return { CABFERRY_BOOTTIME: `20261123${hour}0000`, CABFERRY_NOW: `20261123${hour}3000` };
 }
 
+/** the name of a monthly rollup's servicing package, which carries no KB */
+export const rollupFixPackageName = (version: string): string => `Package_for_RollupFix~31bf3856ad364e35~amd64~~${version}`;
+
+/**
+ * A stand-in for wmic where install.cmd asks it for the hotfix list (`wmic qfe …`; Wine's wmic has
+ * no qfe alias): a .cmd in `dir` that prints wmic's header and then `kbs`, whatever it is asked
+ * (install.cmd compares each line with the KB it looks for). Returns the --test-build variable that
+ * points install.cmd at it. `dir` must have no space in its path: install.cmd runs the program
+ * unquoted inside for /f, as it runs the real wmic under %SystemRoot%, which it requires without one.
+ */
+export function hotfixListStub(dir: string, kbs: string[]): { CABFERRY_WMIC_QFE: string } {
+  assert.ok(!winPath(dir).includes(' '), `${dir}: no space allowed`);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'wmic-qfe.cmd');
+  fs.writeFileSync(file, ['@echo off', 'echo HotFixID', ...kbs.map((kb) => `echo ${kb}`), 'exit /b 0'].join('\r\n') + '\r\n');
+  return { CABFERRY_WMIC_QFE: winPath(file) };
+}
+
 export const wineSkip: string | false = hasTool('wine') ? false : 'wine is not installed (apt-get install wine wine64)';
 
 export function winPath(p: string): string {
