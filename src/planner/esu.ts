@@ -82,12 +82,15 @@ export function esuSteps(plan: HostPlan, host: HostInventory, family: KbFamily, 
   notes.incomplete.push({ kind: 'esu-activation-ids-unknown', kbs: unchecked.map((u) => u.kb).sort(), years, product: host.product, family: family.family });
 }
 
-/** The held-back ESU updates' years, beside the years the host has, when it has some ESU licence activated. */
+/**
+ * The held-back ESU updates' years, beside the years the host has activated (none when it reports its
+ * ESU licence not activated): the operator needs to know which year's key to buy and activate.
+ */
 export function esuYearsOfCause(plan: HostPlan, host: HostInventory, family: KbFamily): HostPlan {
   const cause = plan.incomplete.find((c) => c.kind === 'esu-not-activated');
-  if (!cause || cause.kind !== 'esu-not-activated' || host.esuLicence !== 'activated' || family.esu === null) return plan;
+  if (!cause || cause.kind !== 'esu-not-activated' || host.esuLicence === null || family.esu === null) return plan;
   const esu = family.esu;
   cause.years = [...new Set(cause.kbs.map((kb) => family.updates.get(kb)).filter((f) => f !== undefined).map((f) => esuYearOf(esu, f.released)).filter((y): y is number => y !== null))].sort((a, b) => a - b);
-  cause.activatedYears = [...(host.esuActivatedYears ?? [])];
+  cause.activatedYears = host.esuLicence === 'activated' ? [...(host.esuActivatedYears ?? [])] : [];
   return plan;
 }

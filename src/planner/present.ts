@@ -146,7 +146,8 @@ export function describeIncomplete(c: IncompleteCause): string {
     case 'esu-not-activated':
       if (c.years !== undefined && c.activatedYears !== undefined) {
         const years = (ys: number[]): string => (ys.length === 0 ? 'no year' : `year ${ys.join(', ')}`);
-        return `${c.kbs.join(', ')} need(s) the ESU licence of ${years(c.years)} activated and the host reports only the ESU licence of ${years(c.activatedYears)} activated (each ESU year is a MAK add-on key of its own): install and activate that year's key (slmgr /ipk KEY, then slmgr /ato ACTIVATION-ID of that year), collect a new inventory and plan again`;
+        const has = c.activatedYears.length === 0 ? 'no ESU licence activated' : `only the ESU licence of ${years(c.activatedYears)} activated`;
+        return `${c.kbs.join(', ')} need(s) the ESU licence of ${years(c.years)} activated and the host reports ${has} (each ESU year is a MAK add-on key of its own): install and activate that year's key (slmgr /ipk KEY, then slmgr /ato ACTIVATION-ID of that year), collect a new inventory and plan again`;
       }
       return `${c.kbs.join(', ')} need(s) an activated ESU key and the host reports its ESU licence not activated: install and activate the ESU MAK add-on key (slmgr /ipk KEY, then slmgr /ato ACTIVATION-ID), collect a new inventory and plan again`;
     case 'esu-activation-ids-unknown':

@@ -364,10 +364,11 @@ describe('ESU in the plan', () => {
     const plan = planInstall(host('not-activated'), payloads(), kb, current);
     assert.ok(!plan.steps.some((s) => s.kb === 'KB5022340'));
     assert.equal(plan.complete, false);
-    assert.deepEqual(plan.incomplete.filter((c) => c.kind === 'esu-not-activated'), [{ kind: 'esu-not-activated', kbs: ['KB5022340'] }]);
+    assert.deepEqual(plan.incomplete.filter((c) => c.kind === 'esu-not-activated'), [{ kind: 'esu-not-activated', kbs: ['KB5022340'], years: [3], activatedYears: [] }]);
     assert.ok(plan.skipped.some((s) => s.kb === 'KB5022340' && s.cause.kind === 'esu-not-activated'));
     assert.ok(!plan.missing.some((m) => m.kb === 'KB5022340'), 'held back, not missing: the catalog has it');
-    assert.match(planText(plan, false), /KB5022340 need\(s\) an activated ESU key .*slmgr \/ipk/);
+    // the year whose key to buy and activate is named (each ESU year is a key of its own)
+    assert.match(planText(plan, false), /KB5022340 need\(s\) the ESU licence of year 3 activated and the host reports no ESU licence activated .*slmgr \/ipk/);
   });
 
   it('ESU status unknown: planned as an explicit assumption, and the step asks install.cmd to check activation', () => {
@@ -441,7 +442,7 @@ describe('servicing packages waiting for a restart (CBS states, review h/planrev
     const plan = planInstall(host, esuCatalog(), kb, current);
     // before: KB5022340 counted as installed, the plan complete
     assert.equal(plan.complete, false);
-    assert.deepEqual(plan.incomplete.filter((c) => c.kind === 'esu-not-activated'), [{ kind: 'esu-not-activated', kbs: ['KB5022340'] }]);
+    assert.deepEqual(plan.incomplete.filter((c) => c.kind === 'esu-not-activated'), [{ kind: 'esu-not-activated', kbs: ['KB5022340'], years: [3], activatedYears: [] }]);
     assert.ok(!plan.steps.some((s) => s.kb === 'KB5022340'));
     assert.ok(!plan.assumedInstalled!.includes('KB5022340'));
   });
