@@ -58,7 +58,7 @@ export const SCRIPT_MEANINGS: Record<string, string> = {
   'loop-guard': 'the same step was reached three times; stopped to avoid a reboot loop',
   'reboot-done': 'the host restarted as planned',
   'reboot-requested': 'stopped for a restart',
-  'reboot-stated': 'the operator stated that the host restarted (install.cmd /restarted), which install.cmd could not prove (its boot time or the time of the request unknown, or the clock changed): not counted as a restart',
+  'reboot-stated': 'the operator stated that the host restarted (install.cmd /restarted), which install.cmd could not prove (Windows recorded no clean shutdown since the request - a crash or power cut records none - or its shutdown time could not be read): not counted as a restart',
   'confirmed-on-host': 'installed; found on the host after the restart it asked for',
   'not-on-host': 'the state file called this step done, but the host did not have the update; installed again',
   'esu-not-activated': 'an Extended Security Update, and the host has no activated ESU licence; not installed',
@@ -104,7 +104,7 @@ export const END_REASONS: Record<string, string> = {
   // would have ended complete
   'assumed-pending': 'every step is done, but an update the plan took as installed is still waiting for a restart (install pending): restart the host and run install.cmd again',
   'assumed-rolled-back': 'an update the plan took as installed was waiting for a restart when install.cmd first checked, and the host no longer has it (the restart rolled it back, or it was removed): the host is not complete; collect a new inventory and plan again',
-  'restart-unproven': 'install.cmd could not prove that the host restarted since a step asked for it (its boot time or the time of the request could not be read, or the clock was changed): restart it and run install.cmd again, or, if it did restart, run install.cmd /restarted',
+  'restart-unproven': 'install.cmd could not prove that the host restarted since a step asked for it (Windows recorded no clean shutdown since the request, or its shutdown time could not be read then or now): restart it and run install.cmd again, or, if it did restart, run install.cmd /restarted',
   'assumed-still-pending': 'an update the plan took as installed was still waiting for a restart after two restarts: stopped to avoid a reboot loop; collect a new inventory and plan again',
   // an update a step installed was still install pending when the run had got through every step (a
   // restart commits such an install or rolls it back)

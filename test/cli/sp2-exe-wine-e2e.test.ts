@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { fixturePath, runCli, tempDir } from '../common.helpers';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { parseResultLog } from '../../src/media/result-log';
-import { CBS_PACKAGES, hostClock, Stubs, WinePrefix, winPath, wineSkip } from '../media/wine.helpers';
+import { CBS_PACKAGES, Stubs, WinePrefix, winPath, wineSkip } from '../media/wine.helpers';
 import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
 /**
@@ -18,7 +18,8 @@ import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
  * queries, and the fixture SP2 PE itself runs (its exit code 3010 is what install.cmd reads).
  * What is simulated, because Wine cannot do it: servicing (the stub runner registers SP2's CBS
  * package as install-pending, as a real service pack leaves it until the restart), the restart
- * (between runs the test moves the package to installed, the build to 6002 and the boot time on),
+ * (between runs the test moves the package to installed, the build to 6002, and writes the
+ * ShutdownTime a clean restart leaves and a later boot time),
  * wusa.exe (a stub that registers the MSU's package) and SHA-256 (Wine's certutil prints nothing:
  * a stub hasher prints what node computed).
  */
@@ -138,7 +139,7 @@ describe('an SP1 host with the SP2 executable in the catalog: plan, stage --test
     stubs.setCodes(Object.fromEntries(stagedSteps.filter((s) => s.file !== null && /KB4474419|KB4517134|KB4520002/.test(s.file)).map((s) => [s.file!, 3010])));
     const script = path.join(to, host.installScript);
     const resultLog = path.join(to, 'results', host.name, host.planId, 'result.log');
-    const run = (boot: number) => wine.runScript(script, resultLog, [], { ...stubs.env(), ...hostClock(boot) });
+    const run = (boot: number) => wine.runScript(script, resultLog, [], { ...stubs.env(), ...wine.boot(boot) });
 
     // first run: SP2 only, with its switches, then a stop for the restart
     const first = run(1);

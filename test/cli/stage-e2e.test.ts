@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixturePath, hasTool, runCli, tempDir } from '../common.helpers';
-import { CBS_PACKAGES, hostClock, Stubs, WinePrefix, wineSkip } from '../media/wine.helpers';
+import { CBS_PACKAGES, Stubs, WinePrefix, wineSkip } from '../media/wine.helpers';
 import { encryptedLeafKey } from '../media/pki.helpers';
 import { knowledgeBaseAsOf } from '../planner/knowledge-as-of.helpers';
 
@@ -297,7 +297,7 @@ describe('cabferry stage → verify-media → report', () => {
       const log = path.join(to, 'results', host.name, host.planId, 'result.log');
       const exits: number[] = [];
       for (let boot = 1; boot <= 6; boot++) {
-        const r = wine.runScript(script, log, [], { ...stubs.env(), ...hostClock(boot) });
+        const r = wine.runScript(script, log, [], { ...stubs.env(), ...wine.boot(boot) });
         exits.push(r.status);
         if (r.status !== 3010) break;
       }

@@ -11,7 +11,7 @@ import { parseResultLog } from '../../src/media/result-log';
 import { writeMedia } from '../../src/media/stage';
 import { reportMedia } from '../../src/media/report';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
-import { CBS_PACKAGES, hostClock, hotfixListStub, packageName, rollupFixPackageName, Stubs, WinePrefix, winPath, wineSkip as skip } from './wine.helpers';
+import { CBS_PACKAGES, hostClock, hotfixListStub, packageName, rollupFixPackageName, shutdownTimeHex, Stubs, WinePrefix, winPath, wineSkip as skip } from './wine.helpers';
 
 /**
  * The generated install.cmd run by a real cmd interpreter (Wine's, headless) with stub
@@ -138,18 +138,18 @@ describe('install.cmd under Wine cmd', { skip }, () => {
   test('3010 stops for a restart; the next run after the restart resumes at the next step, without a second reboot', () => {
     const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), install(2, 'KB4474419', PAYLOADS.sha2), reboot(3), install(4, 'KB4493471', PAYLOADS.rollup)]);
     c.setCodes({ [PAYLOADS.sha2]: 3010 });
-    const first = c.run([], hostClock(1));
+    const first = c.run([], wine.boot(1));
     assert.equal(first.status, 3010, first.stdout);
     assert.deepEqual(installedFiles(c), [PAYLOADS.ssu, PAYLOADS.sha2]);
     assert.match(first.stdout, /restart the host now/);
 
     // same boot: refuses to go on
-    const notRestarted = c.run([], hostClock(1));
+    const notRestarted = c.run([], wine.boot(1));
     assert.equal(notRestarted.status, 3010);
     assert.match(notRestarted.stdout, /has not restarted/);
     assert.equal(installedFiles(c).length, 2);
 
-    const resumed = c.run([], hostClock(2));
+    const resumed = c.run([], wine.boot(2));
     assert.equal(resumed.status, 0, resumed.stdout);
     assert.deepEqual(installedFiles(c), [PAYLOADS.ssu, PAYLOADS.sha2, PAYLOADS.rollup]);
     assert.deepEqual(meanings(c), ['1:installed', '2:reboot-required', '2:reboot-done', '3:reboot-done', '4:installed']);
@@ -157,86 +157,137 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.ok(!c.calls().some((l) => l.startsWith('shutdown')), 'no reboot without /autoreboot');
   });
 
-  test('a CBS RebootPending key means the host has not restarted, even with a new boot time', () => {
+  test('a CBS RebootPending key means the host has not restarted, even with a new boot time and a new ShutdownTime', () => {
     const c = makeCase([install(1, 'KB4474419', PAYLOADS.sha2), install(2, 'KB4493471', PAYLOADS.rollup)]);
     c.setCodes({ [PAYLOADS.sha2]: 3010 });
-    assert.equal(c.run([], hostClock(1)).status, 3010);
+    assert.equal(c.run([], wine.boot(1)).status, 3010);
     const key = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending';
     assert.equal(wine.run(['reg', 'add', key, '/f']).status, 0);
     try {
-      const r = c.run([], hostClock(2));
+      const r = c.run([], wine.boot(2));
       assert.equal(r.status, 3010, r.stdout);
       assert.deepEqual(installedFiles(c), [PAYLOADS.sha2]);
       // the host's own word stands against the operator's
-      const stated = c.run(['/restarted'], hostClock(2));
+      const stated = c.run(['/restarted'], wine.boot(2));
       assert.equal(stated.status, 3010, stated.stdout);
       assert.match(stated.stdout, /\/restarted does not count here: the host itself says it has not restarted/);
       assert.deepEqual(installedFiles(c), [PAYLOADS.sha2]);
     } finally {
       wine.run(['reg', 'delete', key, '/f']);
     }
-    assert.equal(c.run([], hostClock(2)).status, 0);
+    assert.equal(c.run([], wine.boot(2)).status, 0);
     assert.deepEqual(installedFiles(c), [PAYLOADS.sha2, PAYLOADS.rollup]);
   });
 
-  test('a boot time that changed but is not later than the time the restart was asked for (the clock was set back) proves no restart; /restarted goes on, on the operator\'s word, logged as reboot-stated', () => {
+  test('a clock set forward after the request moves the boot time later without a restart: not proven while ShutdownTime is unchanged (nor with the clock set back); /restarted goes on, on the operator\'s word, logged as reboot-stated', () => {
     const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), install(2, 'KB4474419', PAYLOADS.sha2), reboot(3), install(4, 'KB4493471', PAYLOADS.rollup)]);
     c.setCodes({ [PAYLOADS.sha2]: 3010 });
-    assert.equal(c.run([], hostClock(1)).status, 3010);
-    // no restart; the clock is set back two hours, and LastBootUpTime, derived from it, moves back with it
-    const clockBack = { CABFERRY_BOOTTIME: '20261122230000', CABFERRY_NOW: '20261122233000' };
-    const r = c.run([], clockBack);
-    // before: a boot time other than the one recorded counted as a restart: reboot-done, and the rollup installed
+    assert.equal(c.run([], wine.boot(1)).status, 3010);
+    // no restart; an NTP or VM-host correction sets the clock two hours forward, and LastBootUpTime,
+    // derived from it (now minus the uptime), moves two hours later with it. ShutdownTime stays
+    const clockForward = hostClock(3);
+    const r = c.run([], clockForward);
+    // before: the boot time was later than the request: reboot-done, and the rollup installed
     assert.equal(r.status, 3010, r.stdout);
-    assert.match(r.stdout, /cannot tell whether the host restarted since step 2 asked for it: its last boot time, 20261122230000, is not later than the time it asked, 20261123013000: either it has not restarted, or the clock was changed/);
+    assert.match(r.stdout, /cannot tell whether the host restarted since step 2 asked for it: Windows has recorded no shutdown since then \(ShutdownTime unchanged\) - either it has not restarted, or it went down without shutting down/);
     assert.match(r.stdout, /run install\.cmd \/restarted: the result log then records the restart as stated by you, not as proven/);
     assert.deepEqual(meanings(c), ['1:installed', '2:reboot-required']);
     assert.deepEqual(installedFiles(c), [PAYLOADS.ssu, PAYLOADS.sha2]);
     assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['restart', 'restart-unproven']);
+    // the clock set back instead: the same
+    const back = c.run([], { CABFERRY_BOOTTIME: '20261122230000', CABFERRY_NOW: '20261122233000' });
+    assert.equal(back.status, 3010, back.stdout);
+    assert.match(back.stdout, /ShutdownTime unchanged/);
+    assert.deepEqual(meanings(c), ['1:installed', '2:reboot-required']);
 
-    // the operator, who did restart it, says so: the run goes on, and the log keeps it as their word,
-    // for the restart step 2 asked for and for the reboot step it satisfies
-    const stated = c.run(['/restarted'], clockBack);
+    // the operator, whose host did restart (a crash restart writes no ShutdownTime either), says so:
+    // the run goes on, and the log keeps it as their word, for the restart step 2 asked for and for
+    // the reboot step it satisfies
+    const stated = c.run(['/restarted'], clockForward);
     assert.equal(stated.status, 0, stated.stdout);
     assert.match(stated.stdout, /taken on your word that the host restarted after step 2 - logged as stated by you, not as proven/);
     assert.deepEqual(meanings(c), ['1:installed', '2:reboot-required', '2:reboot-stated', '3:reboot-stated', '4:installed']);
     assert.deepEqual(c.log().results.filter((x) => x.meaning === 'reboot-stated').map((x) => [x.step, x.action]), [[2, 'restart'], [3, 'reboot']]);
   });
 
-  test('an unknown boot time (wmic failed) proves no restart, though it differs from the one recorded; readable and later than the request, it does (reboot-done as before)', () => {
+  test('a ShutdownTime that changed proves the restart (reboot-done), whatever the clock says and even when wmic cannot tell the boot time; with the boot time the same as at the request it is not proven', () => {
     const c = makeCase([install(1, 'KB4474419', PAYLOADS.sha2), reboot(2), install(3, 'KB4493471', PAYLOADS.rollup)]);
     c.setCodes({ [PAYLOADS.sha2]: 3010 });
-    assert.equal(c.run([], hostClock(1)).status, 3010);
-    const r = c.run([], { ...hostClock(2), CABFERRY_BOOTTIME: undefined });
-    // before: "unknown" was not the boot time recorded, so the restart counted as done and the rollup installed
-    assert.equal(r.status, 3010, r.stdout);
-    assert.match(r.stdout, /cannot tell whether the host restarted since step 1 asked for it: its last boot time could not be read/);
+    assert.equal(c.run([], wine.boot(5)).status, 3010);
+    assert.match(fs.readFileSync(path.join(path.dirname(c.resultLog), 'state.txt'), 'latin1'), new RegExp(`^await 1 20261123050000 shutdown ${shutdownTimeHex(5)}\\r?$`, 'm'));
+    // a clean restart wrote a new ShutdownTime, and wmic's boot time is the same as at the request: the two disagree
+    wine.setShutdownTime(shutdownTimeHex(6));
+    const same = c.run(['/restarted'], hostClock(5));
+    assert.equal(same.status, 3010, same.stdout);
+    assert.match(same.stdout, /the host shows no restart since step 1 asked for it: its last boot time is the same as then, though the time Windows last shut down \(ShutdownTime\) changed - the two disagree/);
+    assert.match(same.stdout, /\/restarted does not count here/);
     assert.deepEqual(meanings(c), ['1:reboot-required']);
-    assert.deepEqual(installedFiles(c), [PAYLOADS.sha2]);
-    const proven = c.run([], hostClock(2));
+    // the boot time earlier than the request (the clock was set back since the restart): proven all the same
+    const proven = c.run([], { ...wine.boot(6), CABFERRY_BOOTTIME: '20261120000000' });
     assert.equal(proven.status, 0, proven.stdout);
     assert.deepEqual(meanings(c), ['1:reboot-required', '1:reboot-done', '2:reboot-done', '3:installed']);
+
+    const unknownBoot = makeCase([install(1, 'KB4474419', PAYLOADS.sha2), install(2, 'KB4493471', PAYLOADS.rollup)]);
+    unknownBoot.setCodes({ [PAYLOADS.sha2]: 3010 });
+    assert.equal(unknownBoot.run([], { ...wine.boot(1), CABFERRY_BOOTTIME: undefined }).status, 3010);
+    const r = unknownBoot.run([], { ...wine.boot(2), CABFERRY_BOOTTIME: undefined });
+    assert.equal(r.status, 0, r.stdout);
+    assert.deepEqual(meanings(unknownBoot), ['1:reboot-required', '1:reboot-done', '2:installed']);
   });
 
-  test('a restart asked for when the host could not tell the time, or by an older install.cmd (an await line without the time), is proven by no boot time', () => {
+  test('a ShutdownTime that cannot be read, now or when the restart was asked for, proves no restart, and /restarted is offered', () => {
     const c = makeCase([install(1, 'KB4474419', PAYLOADS.sha2), install(2, 'KB4493471', PAYLOADS.rollup)]);
     c.setCodes({ [PAYLOADS.sha2]: 3010 });
-    const first = c.run([], { ...hostClock(1), CABFERRY_NOW: undefined });
-    assert.equal(first.status, 3010, first.stdout);
-    assert.match(first.stdout, /WARNING - this host cannot tell the time/);
+    assert.equal(c.run([], wine.boot(1)).status, 3010);
+    // the host restarted (another boot time) and the value is gone
+    wine.setShutdownTime(null);
     const r = c.run([], hostClock(2));
     assert.equal(r.status, 3010, r.stdout);
-    assert.match(r.stdout, /cannot tell whether the host restarted since step 1 asked for it: when it asked was not recorded/);
-    // as an older install.cmd wrote it: "await N BOOT"
-    const state = path.join(path.dirname(c.resultLog), 'state.txt');
-    const older = fs.readFileSync(state, 'latin1').replace(/^(await 1 \d{14}) unknown\r?\n/m, '$1\r\n');
-    assert.match(older, /^await 1 \d{14}\r\n/m);
-    fs.writeFileSync(state, older);
-    const old = c.run([], hostClock(2));
-    assert.equal(old.status, 3010, old.stdout);
-    assert.match(old.stdout, /when it asked was not recorded/);
-    assert.deepEqual(meanings(c), ['1:reboot-required']);
+    assert.match(r.stdout, /cannot tell whether the host restarted since step 1 asked for it: when Windows last shut down \(ShutdownTime\) cannot be read now/);
+    assert.match(r.stdout, /run install\.cmd \/restarted/);
+    assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['restart', 'restart-unproven']);
     assert.deepEqual(installedFiles(c), [PAYLOADS.sha2]);
+    // a value that is not a FILETIME's 16 hex digits is not taken for one
+    wine.setShutdownTime('00A1B2C3');
+    const short = c.run([], hostClock(2));
+    assert.equal(short.status, 3010, short.stdout);
+    assert.match(short.stdout, /\(ShutdownTime\) cannot be read now/);
+    assert.deepEqual(meanings(c), ['1:reboot-required']);
+
+    // not there when the restart was asked for: the script warns at once, and a value that appears later proves nothing
+    const missing = makeCase([install(1, 'KB4474419', PAYLOADS.sha2), install(2, 'KB4493471', PAYLOADS.rollup)]);
+    missing.setCodes({ [PAYLOADS.sha2]: 3010 });
+    wine.setShutdownTime(null);
+    const first = missing.run([], hostClock(1));
+    assert.equal(first.status, 3010, first.stdout);
+    assert.match(first.stdout, /WARNING - this host does not show when Windows last shut down \(ShutdownTime under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Windows\): after the restart install\.cmd cannot prove it happened/);
+    assert.match(fs.readFileSync(path.join(path.dirname(missing.resultLog), 'state.txt'), 'latin1'), /^await 1 \d{14} shutdown unknown\r?$/m);
+    const later = missing.run([], wine.boot(2));
+    assert.equal(later.status, 3010, later.stdout);
+    assert.match(later.stdout, /when Windows had last shut down \(ShutdownTime\) could not be read when it asked/);
+    assert.deepEqual(meanings(missing), ['1:reboot-required']);
+    const stated = missing.run(['/restarted'], wine.boot(3));
+    assert.equal(stated.status, 0, stated.stdout);
+    assert.deepEqual(meanings(missing), ['1:reboot-required', '1:reboot-stated', '2:installed']);
+  });
+
+  test('an await line an older install.cmd wrote ("await N BOOT ASKED", or "await N BOOT") proves no restart, whatever ShutdownTime and the clock say now', () => {
+    const c = makeCase([install(1, 'KB4474419', PAYLOADS.sha2), install(2, 'KB4493471', PAYLOADS.rollup)]);
+    c.setCodes({ [PAYLOADS.sha2]: 3010 });
+    assert.equal(c.run([], wine.boot(1)).status, 3010);
+    const state = path.join(path.dirname(c.resultLog), 'state.txt');
+    const written = fs.readFileSync(state, 'latin1');
+    assert.match(written, /^await 1 20261123010000 shutdown [0-9A-F]{16}\r\n/m);
+    for (const older of ['await 1 20261123010000 20261123013000', 'await 1 20261123010000']) {
+      fs.writeFileSync(state, written.replace(/^await 1 .*\r\n/m, `${older}\r\n`));
+      // before: read as "await N BOOT ASKED", the later boot time counted as the restart
+      const r = c.run([], wine.boot(2));
+      assert.equal(r.status, 3010, `${older}: ${r.stdout}`);
+      assert.match(r.stdout, /cannot tell whether the host restarted since step 1 asked for it: an older install\.cmd asked for it and did not record when Windows had last shut down \(ShutdownTime\)/);
+      assert.match(r.stdout, /run install\.cmd \/restarted/);
+      assert.deepEqual(meanings(c), ['1:reboot-required']);
+      assert.deepEqual(installedFiles(c), [PAYLOADS.sha2]);
+    }
   });
 
   test('2359302 (already installed) counts as done; 0x80240017 (not applicable) is skipped and logged, and the run ends not-applicable with exit 1', () => {
@@ -308,22 +359,22 @@ describe('install.cmd under Wine cmd', { skip }, () => {
 
   test('/autoreboot: schedules a startup task, restarts, resumes, and removes the task at the end; a restart that never happens trips the guard', () => {
     const c = makeCase([install(1, 'KB4474419', PAYLOADS.sha2), reboot(2), install(3, 'KB4493471', PAYLOADS.rollup)]);
-    const first = c.run(['/autoreboot'], hostClock(1));
+    const first = c.run(['/autoreboot'], wine.boot(1));
     assert.equal(first.status, 3010, first.stdout);
     const calls = c.calls();
     const create = calls.find((l) => l.startsWith('schtasks /create'));
     assert.ok(create, calls.join('\n'));
     assert.match(create, new RegExp(`/tn "cabferry-${computerName}" /tr "\\\\".*install\\.cmd\\\\" /autoreboot" /sc onstart /ru SYSTEM /rl HIGHEST`));
     assert.ok(calls.some((l) => /^shutdown \/r \/t 60/.test(l)), calls.join('\n'));
-    const done = c.run(['/autoreboot'], hostClock(2));
+    const done = c.run(['/autoreboot'], wine.boot(2));
     assert.equal(done.status, 0, done.stdout);
     assert.deepEqual(installedFiles(c), [PAYLOADS.sha2, PAYLOADS.rollup]);
     assert.ok(c.calls().at(-1)?.startsWith(`schtasks /delete /tn "cabferry-${computerName}" /f`));
 
     const loop = makeCase([install(1, 'KB4474419', PAYLOADS.sha2), reboot(2), install(3, 'KB4493471', PAYLOADS.rollup)]);
-    assert.equal(loop.run(['/autoreboot'], hostClock(1)).status, 3010);
-    assert.equal(loop.run(['/autoreboot'], hostClock(1)).status, 3010);
-    const guard = loop.run(['/autoreboot'], hostClock(1));
+    assert.equal(loop.run(['/autoreboot'], wine.boot(1)).status, 3010);
+    assert.equal(loop.run(['/autoreboot'], wine.boot(1)).status, 3010);
+    const guard = loop.run(['/autoreboot'], wine.boot(1));
     assert.equal(guard.status, 1, guard.stdout);
     assert.match(guard.stdout, /reached three times/);
     assert.equal(loop.calls().filter((l) => l.startsWith('shutdown')).length, 2);
@@ -335,7 +386,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     // a folder where state.txt should be: appending to it fails without an error, as on a medium
     // turned read-only or full (the result log beside it stays writable, so the run says why)
     fs.mkdirSync(path.join(path.dirname(c.resultLog), 'state.txt'), { recursive: true });
-    const r = c.run(['/autoreboot'], hostClock(1));
+    const r = c.run(['/autoreboot'], wine.boot(1));
     assert.equal(r.status, 1, r.stdout);
     assert.match(r.stdout, /could not record in .*state\.txt that step 2 waits for a restart/);
     assert.ok(!c.calls().some((l) => l.startsWith('shutdown /r') || l.startsWith('schtasks /create')), c.calls().join('\n'));
@@ -390,7 +441,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     const c = makeCase([install(1, 'KB4493471', PAYLOADS.rollup)], {}, {}, { assumedInstalled: ['KB4474419', 'KB4493730'] });
     wine.addPackage('KB4493730');
     wine.addPackageKey(packageName('KB4474419'), 0x60);
-    const first = c.run([], hostClock(1));
+    const first = c.run([], wine.boot(1));
     // before: the run ended complete (exit 0) on a host whose SHA-2 support could still be rolled back at the restart
     assert.equal(first.status, 3010, first.stdout);
     assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['restart', 'assumed-pending']);
@@ -403,7 +454,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     // again (a service pack step may change older packages' states; the script cannot judge that)
     wine.addPackage('KB4474419');
     wine.run(['reg', 'delete', `${CBS_PACKAGES}\\${packageName('KB4493730')}`, '/f']);
-    const second = c.run([], hostClock(2));
+    const second = c.run([], wine.boot(2));
     assert.equal(second.status, 0, second.stdout);
     assert.equal(c.log().ends.at(-1)?.status, 'complete');
     assert.deepEqual(meanings(c), ['1:installed', '1:reboot-done'], 'the restart is logged under the last step');
@@ -413,16 +464,16 @@ describe('install.cmd under Wine cmd', { skip }, () => {
   test('an update the plan rests on, install pending at the first check and gone after the restart (rolled back): the run stops, not complete, with reason assumed-rolled-back', () => {
     const c = makeCase([install(1, 'KB4493471', PAYLOADS.rollup), install(2, 'KB4499180', PAYLOADS.cab)], {}, {}, { assumedInstalled: ['KB4474419'] });
     wine.addPackageKey(packageName('KB4474419'), 0x60);
-    assert.equal(c.run([], hostClock(1)).status, 3010);
+    assert.equal(c.run([], wine.boot(1)).status, 3010);
     // at the restart CBS rolls the pending install back: the package is no longer installed
     wine.addPackageKey(packageName('KB4474419'), 0x40);
-    const r = c.run([], hostClock(2));
+    const r = c.run([], wine.boot(2));
     assert.equal(r.status, 1, r.stdout);
     assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['stopped', 'assumed-rolled-back']);
     assert.match(r.stdout, /all 2 steps ran, but this host no longer has update\(s\) the plan took as installed: KB4474419\r?\n/);
     assert.match(r.stdout, /Collect a new inventory with collect\.cmd and plan again/);
     // a run after it says the same: the record stays, and the host still lacks it
-    assert.equal(c.run([], hostClock(2)).status, 1);
+    assert.equal(c.run([], wine.boot(2)).status, 1);
     assert.equal(c.log().ends.at(-1)?.reason, 'assumed-rolled-back');
     assert.ok(c.log().ends.every((e) => e.status !== 'complete'));
   });
@@ -430,9 +481,9 @@ describe('install.cmd under Wine cmd', { skip }, () => {
   test('/autoreboot with an update the plan rests on that stays install pending: restarts twice, then stops to avoid a reboot loop and removes the startup task', () => {
     const c = makeCase([install(1, 'KB4493471', PAYLOADS.rollup)], {}, {}, { assumedInstalled: ['KB4474419'] });
     wine.addPackageKey(packageName('KB4474419'), 0x60);
-    assert.equal(c.run(['/autoreboot'], hostClock(1)).status, 3010);
-    assert.equal(c.run(['/autoreboot'], hostClock(2)).status, 3010);
-    const guard = c.run(['/autoreboot'], hostClock(3));
+    assert.equal(c.run(['/autoreboot'], wine.boot(1)).status, 3010);
+    assert.equal(c.run(['/autoreboot'], wine.boot(2)).status, 3010);
+    const guard = c.run(['/autoreboot'], wine.boot(3));
     assert.equal(guard.status, 1, guard.stdout);
     assert.match(guard.stdout, /still install pending - stopped to avoid a reboot loop/);
     assert.deepEqual(c.log().ends.map((e) => [e.status, e.reason]), [['restart', 'assumed-pending'], ['restart', 'assumed-pending'], ['stopped', 'assumed-still-pending']]);
@@ -444,7 +495,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     const c = makeCase([install(1, 'KB4493471', PAYLOADS.rollup)], {}, {}, { assumedInstalled: ['KB4474419'] });
     wine.addPackageKey(packageName('KB4474419'), 0x60);
     fs.mkdirSync(path.join(path.dirname(c.resultLog), 'state.txt'), { recursive: true });
-    const r = c.run([], hostClock(1));
+    const r = c.run([], wine.boot(1));
     assert.equal(r.status, 1, r.stdout);
     assert.match(r.stdout, /could not record in .*state\.txt which updates the plan rests on wait for a restart/);
     assert.deepEqual(installedFiles(c), []);
@@ -513,9 +564,9 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     c.setCodes({ [PAYLOADS.sha2]: 3010 });
     c.stubs.setNotRegistered([PAYLOADS.sha2]);
     wine.addPackageKey(packageName('KB4474419'), 0x60);
-    assert.equal(c.run([], hostClock(1)).status, 3010);
+    assert.equal(c.run([], wine.boot(1)).status, 3010);
     // the restart happened (boot 2), and CBS still holds the install pending
-    const second = c.run([], hostClock(2));
+    const second = c.run([], wine.boot(2));
     // before: END complete, exit 0, "every installed update was found on the host"
     assert.equal(second.status, 3010, second.stdout);
     assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['restart', 'step-pending']);
@@ -525,7 +576,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.deepEqual(installedFiles(c), [PAYLOADS.sha2], 'not installed again');
     // committed at the next restart: confirmed, complete
     wine.addPackage('KB4474419');
-    const third = c.run([], hostClock(3));
+    const third = c.run([], wine.boot(3));
     assert.equal(third.status, 0, third.stdout);
     assert.equal(c.log().ends.at(-1)?.status, 'complete');
     assert.ok(c.log().results.some((x) => x.step === 1 && x.meaning === 'confirmed-on-host' && x.confirmed === 'yes'), meanings(c).join(' '));
@@ -536,7 +587,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     c.setCodes({ [PAYLOADS.sha2]: 2359302 });
     c.stubs.setNotRegistered([PAYLOADS.sha2]);
     wine.addPackageKey(packageName('KB4474419'), 0x60);
-    const r = c.run([], hostClock(1));
+    const r = c.run([], wine.boot(1));
     // before: END complete, exit 0
     assert.equal(r.status, 3010, r.stdout);
     assert.deepEqual(c.log().results.map((x) => [x.step, x.meaning, x.confirmed]), [[1, 'installed', 'yes'], [2, 'already-installed', 'pending']]);
@@ -548,10 +599,10 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     c.setCodes({ [PAYLOADS.sha2]: 3010 });
     c.stubs.setNotRegistered([PAYLOADS.sha2]);
     wine.addPackageKey(packageName('KB4474419'), 0x60);
-    assert.equal(c.run(['/autoreboot'], hostClock(1)).status, 3010);
-    assert.equal(c.run(['/autoreboot'], hostClock(2)).status, 3010);
-    assert.equal(c.run(['/autoreboot'], hostClock(3)).status, 3010);
-    const guard = c.run(['/autoreboot'], hostClock(4));
+    assert.equal(c.run(['/autoreboot'], wine.boot(1)).status, 3010);
+    assert.equal(c.run(['/autoreboot'], wine.boot(2)).status, 3010);
+    assert.equal(c.run(['/autoreboot'], wine.boot(3)).status, 3010);
+    const guard = c.run(['/autoreboot'], wine.boot(4));
     assert.equal(guard.status, 1, guard.stdout);
     assert.match(guard.stdout, /still install pending - stopped to avoid a reboot loop/);
     assert.deepEqual(c.log().ends.map((e) => [e.status, e.reason]), [['restart', null], ['restart', 'step-pending'], ['restart', 'step-pending'], ['stopped', 'step-still-pending']]);
@@ -587,14 +638,14 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     wine.addPackageKey('Package_2_for_KB1000011~31bf3856ad364e35~amd64~~6.0.1.0', 0x60);
     wine.addPackageKey('Package_1_for_KB1000012~31bf3856ad364e35~amd64~~6.0.1.0', 0x50);
     wine.addPackageKey('Package_2_for_KB1000012~31bf3856ad364e35~amd64~~6.0.1.0', 0x65);
-    const refused = c.run([], hostClock(1));
+    const refused = c.run([], wine.boot(1));
     // before: both read as 0x50, on the host: nothing refused, END complete
     assert.equal(refused.status, 2, refused.stdout);
     assert.match(refused.stdout, /the plan took 1 update\(s\) as installed, and this host does not list them: KB1000012\r?\n/);
     assert.equal(installedFiles(c).length, 0);
     // the partial install finished; KB1000011 still waits for its restart: looked up again (live) before the end
     wine.addPackageKey('Package_2_for_KB1000012~31bf3856ad364e35~amd64~~6.0.1.0', 0x70);
-    const r = c.run([], hostClock(1));
+    const r = c.run([], wine.boot(1));
     assert.equal(r.status, 3010, r.stdout);
     assert.match(r.stdout, /the plan took as installed waiting for a restart \(install pending\): KB1000011\r?\n/);
     assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['restart', 'assumed-pending']);
@@ -608,16 +659,16 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     // last month's rollup, superseded, and this one's, waiting for the restart
     wine.addPackageKey(rollupFixPackageName('6.0.1.3'), 0x50);
     wine.addPackageKey(rollupFixPackageName('6.0.1.4'), 0x60);
-    assert.equal(c.run([], { ...hostClock(1), ...qfe }).status, 3010);
+    assert.equal(c.run([], { ...wine.boot(1), ...qfe }).status, 3010);
     // before: yes (qfe), as if the restart could not roll it back
     assert.deepEqual(c.log().results.map((x) => [x.step, x.meaning, x.confirmed, x.how]), [[1, 'reboot-required', 'pending', 'qfe']]);
     // still pending after the restart: not complete
-    const second = c.run([], { ...hostClock(2), ...qfe });
+    const second = c.run([], { ...wine.boot(2), ...qfe });
     assert.equal(second.status, 3010, second.stdout);
     assert.equal(c.log().ends.at(-1)?.reason, 'step-pending');
     // committed: found through the hotfix list, confirmed
     wine.addPackageKey(rollupFixPackageName('6.0.1.4'), 0x70);
-    const third = c.run([], { ...hostClock(3), ...qfe });
+    const third = c.run([], { ...wine.boot(3), ...qfe });
     assert.equal(third.status, 0, third.stdout);
     assert.ok(c.log().results.some((x) => x.step === 1 && x.meaning === 'confirmed-on-host' && x.confirmed === 'yes' && x.how === 'qfe'), meanings(c).join(' '));
 
@@ -635,7 +686,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     const qfe = hotfixListStub(path.join(work, `qfe-${caseCounter + 1}`), ['KB4489887']);
     const pending = makeCase([install(1, 'KB4499180', PAYLOADS.cab)], {}, {}, { assumedInstalled: ['KB4489887'] });
     wine.addPackageKey(rollupFixPackageName('6.0.1.4'), 0x60);
-    const r = pending.run([], { ...hostClock(1), ...qfe });
+    const r = pending.run([], { ...wine.boot(1), ...qfe });
     // before: present: END complete
     assert.equal(r.status, 3010, r.stdout);
     assert.match(r.stdout, /the plan took as installed waiting for a restart \(install pending\): KB4489887\r?\n/);
@@ -643,7 +694,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
 
     const partial = makeCase([install(1, 'KB4499180', PAYLOADS.cab)], {}, {}, { assumedInstalled: ['KB4489887'] });
     wine.addPackageKey(rollupFixPackageName('6.0.1.4'), 0x65);
-    const p = partial.run([], { ...hostClock(1), ...qfe });
+    const p = partial.run([], { ...wine.boot(1), ...qfe });
     assert.equal(p.status, 2, p.stdout);
     assert.equal(partial.log().ends.at(-1)?.reason, 'inventory-stale');
     assert.equal(installedFiles(partial).length, 0);
@@ -651,7 +702,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     // and with every RollupFix package on the host, the hotfix list answers as before
     const whole = makeCase([install(1, 'KB4499180', PAYLOADS.cab)], {}, {}, { assumedInstalled: ['KB4489887'] });
     wine.addPackageKey(rollupFixPackageName('6.0.1.4'), 0x70);
-    const w = whole.run([], { ...hostClock(1), ...qfe });
+    const w = whole.run([], { ...wine.boot(1), ...qfe });
     assert.equal(w.status, 0, w.stdout);
   });
 
@@ -715,10 +766,10 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     c.setCodes({ [PAYLOADS.sha2]: 3010 });
     c.stubs.setNotRegistered([PAYLOADS.sha2]);
     wine.run(['reg', 'add', `${CBS_PACKAGES}\\Package_for_KB4474419~31bf3856ad364e35~amd64~~6.0.1.0`, '/v', 'CurrentState', '/t', 'REG_DWORD', '/d', '96', '/f']);
-    assert.equal(c.run([], hostClock(1)).status, 3010);
+    assert.equal(c.run([], wine.boot(1)).status, 3010);
     assert.equal(c.log().results[0].confirmed, 'pending');
     wine.addPackage('KB4474419');
-    const r = c.run([], hostClock(2));
+    const r = c.run([], wine.boot(2));
     assert.equal(r.status, 0, r.stdout);
     assert.ok(c.log().results.some((x) => x.step === 1 && x.meaning === 'confirmed-on-host' && x.confirmed === 'yes'), meanings(c).join(' '));
   });
@@ -759,14 +810,14 @@ describe('install.cmd under Wine cmd', { skip }, () => {
   test('an .exe with no known silent switches: under /autoreboot it is not run (needs-console, exit 1); at the console it runs, with a warning', () => {
     const exe = install(1, 'KB2117917', 'Windows6.0-KB2117917-x64.exe');
     const c = makeCase([exe]);
-    const unattended = c.run(['/autoreboot'], hostClock(1));
+    const unattended = c.run(['/autoreboot'], wine.boot(1));
     assert.equal(unattended.status, 1, unattended.stdout);
     assert.match(unattended.stdout, /no silent switches are known for Windows6\.0-KB2117917-x64\.exe: it may wait for an answer in a window/);
     assert.ok(!c.calls().some((l) => l.startsWith('exe ')), c.calls().join('\n'));
     assert.deepEqual(c.log().results.map((x) => [x.step, x.meaning]), [[1, 'needs-console']]);
     assert.equal(c.log().ends.at(-1)?.status, 'stopped');
 
-    const attended = c.run([], hostClock(1));
+    const attended = c.run([], wine.boot(1));
     assert.equal(attended.status, 0, attended.stdout);
     assert.match(attended.stdout, /no silent switches are known for Windows6\.0-KB2117917-x64\.exe: it runs as it is/);
     assert.match(c.calls().find((l) => l.startsWith('exe ')) ?? '', /^exe Windows6\.0-KB2117917-x64\.exe ".*payloads\\Windows6\.0-KB2117917-x64\.exe" ?$/);
@@ -774,7 +825,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
 
     // an empty list the knowledge base records is known: it runs under /autoreboot, without a warning
     const silent = makeCase([{ ...install(1, 'KB2117917', 'Windows6.0-KB2117917-x64.exe'), switches: [] } as Omit<PlanStep, 'sha256'>]);
-    const run = silent.run(['/autoreboot'], hostClock(1));
+    const run = silent.run(['/autoreboot'], wine.boot(1));
     assert.equal(run.status, 0, run.stdout);
     assert.doesNotMatch(run.stdout, /no silent switches are known/);
     assert.deepEqual(silent.log().results.map((x) => x.meaning), ['installed']);
@@ -784,7 +835,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     const exe = { ...install(1, 'KB4019990', 'Windows6.0-KB4019990-x64.exe'), switches: ['/q', '/norestart'] } as Omit<PlanStep, 'sha256'>;
     const c = makeCase([exe]);
     c.setCodes({ 'Windows6.0-KB4019990-x64.exe': 3010 });
-    const r = c.run([], hostClock(1));
+    const r = c.run([], wine.boot(1));
     assert.equal(r.status, 3010, r.stdout);
     assert.match(c.calls()[0], /^exe Windows6\.0-KB4019990-x64\.exe ".*payloads\\Windows6\.0-KB4019990-x64\.exe" \/q \/norestart$/);
     assert.deepEqual(c.log().results.map((x) => [x.meaning, x.code, x.confirmed]), [['reboot-required', 3010, 'yes']]);
@@ -796,7 +847,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     const sp2 = { ...install(1, 'KB948465', 'Windows6.0-KB948465-X64.exe'), switches: ['/unattend', '/nodialog', '/warnrestart:600'], cancelsOwnRestart: true } as Omit<PlanStep, 'sha256'>;
     const plain = { ...install(2, 'KB4019990', 'Windows6.0-KB4019990-x64.exe'), switches: ['/q', '/norestart'] } as Omit<PlanStep, 'sha256'>;
     const c = makeCase([sp2, plain]);
-    const r = c.run([], hostClock(1));
+    const r = c.run([], wine.boot(1));
     assert.ok(r.status === 0 || r.status === 1, r.stdout);
     assert.deepEqual(c.calls().map((l) => l.split(' ').slice(0, 2).join(' ')), ['exe Windows6.0-KB948465-X64.exe', 'shutdown /a', 'exe Windows6.0-KB4019990-x64.exe'], c.calls().join('\n'));
   });
@@ -826,7 +877,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     stubs.setCodes({ [PAYLOADS.sha2]: 1603 });
     const script = path.join(to, 'hosts', host1.name, 'install.cmd');
     const log1 = path.join(to, 'results', host1.name, staged1.hosts[0].planId, 'result.log');
-    const first = wine.runScript(script, log1, [], { ...stubs.env(), ...hostClock(1) });
+    const first = wine.runScript(script, log1, [], { ...stubs.env(), ...wine.boot(1) });
     assert.equal(first.status, 1, first.stdout);
     assert.deepEqual(stubs.installed(), [PAYLOADS.ssu, PAYLOADS.sha2]);
 
@@ -842,7 +893,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     stubs.hashPayloads(path.join(to, 'payloads'));
     stubs.setCodes({});
     const log2 = path.join(to, 'results', host2.name, id2, 'result.log');
-    const second = wine.runScript(script, log2, [], { ...stubs.env(), ...hostClock(2) });
+    const second = wine.runScript(script, log2, [], { ...stubs.env(), ...wine.boot(2) });
     assert.equal(second.status, 0, second.stdout);
     assert.doesNotMatch(second.stdout, /all 3 steps/);
     assert.deepEqual(stubs.installed().slice(2), [p2[0].file, p2[1].file], 'plan 2\'s installers are called');

@@ -76,7 +76,7 @@ describe('renderInstallScript', () => {
     assert.match(text, /set "CF_STEPS=1"/);
     // step 1's "previous step" is 0, after which no restart is ever logged: the first run asks for the
     // restart (END restart, 3010); the run after it finds it done (check_restart: RebootPending gone,
-    // boot time later than the request), logs reboot-done for step 1, and only that run ends complete
+    // ShutdownTime changed since the request), logs reboot-done for step 1, and only that run ends complete
     assert.match(text, /:step_reboot\r\n(rem [^\r]*\r\n)*set \/a S_PREV=S_N-1\r\ncall :state_count rebooted !S_PREV!\r\nif not "!CF_COUNT!"=="0" goto :step_reboot_satisfied\r\ncall :state_count stated !S_PREV!\r\nif not "!CF_COUNT!"=="0" goto :step_reboot_stated\r\n>>"!CF_STATE!" echo done !S_N! 0 n\/a\r\nset "S_CODE=0"\r\ncall :log reboot-requested\r\ngoto :request_restart/);
   });
 

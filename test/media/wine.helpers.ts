@@ -23,13 +23,29 @@ export const packageName = (kb: string): string => `Package_for_${kb}~31bf3856ad
 /**
  * What wmic tells install.cmd of the clock in the host's n-th boot, through the --test-build hooks
  * (CABFERRY_BOOTTIME for LastBootUpTime, CABFERRY_NOW for LocalDateTime; 14 digits each): boot n
- * starts at n o'clock on 2026-11-23 and the script runs half an hour into it, so a restart asked for
- * in boot n is proven in boot n + 1 (its boot time is later than the request) and not in boot n.
+ * starts at n o'clock on 2026-11-23 and the script runs half an hour into it. The clock proves no
+ * restart: a changed boot time only shows it is not the same boot. A restart is proven by the
+ * ShutdownTime Windows writes at a clean one: WinePrefix.boot(n) writes that too.
  */
 export function hostClock(boot: number): { CABFERRY_BOOTTIME: string; CABFERRY_NOW: string } {
   assert.ok(Number.isInteger(boot) && boot >= 0 && boot <= 23, `boot ${boot}: one a day, at 0 to 23 o'clock`);
   const hour = String(boot).padStart(2, '0');
   return { CABFERRY_BOOTTIME: `20261123${hour}0000`, CABFERRY_NOW: `20261123${hour}3000` };
+}
+
+/** where Windows records when it last shut down cleanly (ShutdownTime, REG_BINARY, a FILETIME) */
+export const SHUTDOWN_TIME_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Windows';
+
+/**
+ * ShutdownTime as reg prints it (16 hex digits: the FILETIME's 8 bytes, least significant first) for
+ * the clean restart that ended boot n - 1: 30 seconds before boot n starts (hostClock).
+ */
+export function shutdownTimeHex(boot: number): string {
+  const ms = Date.UTC(2026, 10, 23, boot, 0, 0) - 30_000;
+  const filetime = (BigInt(ms) + 11_644_473_600_000n) * 10_000n;
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64LE(filetime);
+  return bytes.toString('hex').toUpperCase();
 }
 
 /** the name of a monthly rollup's servicing package, which carries no KB */
@@ -85,6 +101,25 @@ export class WinePrefix {
   addPackageKey(name: string, currentState: number): void {
     const r = this.run(['reg', 'add', `${CBS_PACKAGES}\\${name}`, '/v', 'CurrentState', '/t', 'REG_DWORD', '/d', String(currentState), '/f']);
     assert.equal(r.status, 0, r.stderr);
+  }
+
+  /**
+   * The host is in its n-th boot, reached by a clean restart: ShutdownTime holds the time the restart
+   * that ended boot n - 1 wrote (as Windows writes it; reg add here), and the returned --test-build
+   * variables have wmic tell boot n's times (hostClock). The same n again is the same boot.
+   */
+  boot(n: number): { CABFERRY_BOOTTIME: string; CABFERRY_NOW: string } {
+    this.setShutdownTime(shutdownTimeHex(n));
+    return hostClock(n);
+  }
+
+  /** write ShutdownTime (16 hex digits), or delete it (null): a host that does not show it */
+  setShutdownTime(hex: string | null): void {
+    const r = hex === null
+      ? this.run(['reg', 'delete', SHUTDOWN_TIME_KEY, '/v', 'ShutdownTime', '/f'])
+      : this.run(['reg', 'add', SHUTDOWN_TIME_KEY, '/v', 'ShutdownTime', '/t', 'REG_BINARY', '/d', hex, '/f']);
+    // deleting a value that is not there fails; that leaves it absent all the same
+    if (hex !== null) assert.equal(r.status, 0, r.stdout + r.stderr);
   }
 
   close(): void {
