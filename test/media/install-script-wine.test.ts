@@ -271,6 +271,19 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.deepEqual(meanings(missing), ['1:reboot-required', '1:reboot-stated', '2:installed']);
   });
 
+  test('after /restarted is taken, a later step\'s 3010 ends the run for that step (reason -), not as a restart that could not be proven', () => {
+    const c = makeCase([install(1, 'KB4474419', PAYLOADS.sha2), install(2, 'KB4493471', PAYLOADS.rollup), install(3, 'KB4499180', PAYLOADS.cab)]);
+    c.setCodes({ [PAYLOADS.sha2]: 3010, [PAYLOADS.rollup]: 3010 });
+    assert.equal(c.run([], wine.boot(1)).status, 3010);
+    // restarted without a clean shutdown (ShutdownTime unchanged): the operator says so
+    const r = c.run(['/restarted'], hostClock(2));
+    assert.equal(r.status, 3010, r.stdout);
+    assert.deepEqual(meanings(c), ['1:reboot-required', '1:reboot-stated', '2:reboot-required']);
+    // before: reason=restart-unproven, and report told of an unproven restart about the one step 2 just asked for
+    assert.deepEqual(c.log().ends.map((e) => [e.status, e.reason]), [['restart', null], ['restart', null]]);
+    assert.doesNotMatch(r.stdout, /cannot tell whether the host restarted since step 2/);
+  });
+
   test('an await line an older install.cmd wrote ("await N BOOT ASKED", or "await N BOOT") proves no restart, whatever ShutdownTime and the clock say now', () => {
     const c = makeCase([install(1, 'KB4474419', PAYLOADS.sha2), install(2, 'KB4493471', PAYLOADS.rollup)]);
     c.setCodes({ [PAYLOADS.sha2]: 3010 });
