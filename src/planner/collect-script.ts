@@ -69,8 +69,20 @@ export function collectScript(): string {
     'rem packages are not the host\'s: it runs this script again in the native cmd, through Sysnative.',
     'if not defined PROCESSOR_ARCHITEW6432 goto :native',
     'if not exist "%SystemRoot%\\Sysnative\\cmd.exe" goto :native',
-    '"%SystemRoot%\\Sysnative\\cmd.exe" /c ""%~f0" %*"',
-    'exit /b %errorlevel%',
+    // The path and the output folder reach the relaunch line through !variables!: cmd expands those
+    // after it has split the line at & | < > and recognised quotes, so an & in either stays text.
+    // Written as ""%~f0" %*", the path's & was expanded first and fell between the doubled quotes:
+    // this cmd split the line there ("a&b" ran "b\collect.cmd..."). The native cmd then gets
+    // /c ""PATH" "FOLDER"": more than two quotes, so by cmd /? it strips only the first and the last
+    // and parses "PATH" "FOLDER", each quoted. Only the folder (%1) is passed on: the script takes no
+    // other argument, and "" stands for none (%~1 is empty). Not covered: a % in the path (the
+    // native cmd expands %NAME% on its command line where NAME is defined), a registry default of
+    // delayed expansion on with two ! in it.
+    'set "CF_SELF=%~f0"',
+    'set "CF_ARG1=%~1"',
+    'setlocal EnableDelayedExpansion',
+    '"%SystemRoot%\\Sysnative\\cmd.exe" /c ""!CF_SELF!" "!CF_ARG1!""',
+    'exit /b !errorlevel!',
     ':native',
     'set "CF_DIR=%~dp0"',
     'if not "%~1"=="" set "CF_DIR=%~1\\"',

@@ -98,6 +98,46 @@ describe('collect.cmd under Wine cmd', { skip }, () => {
     assert.equal(inventory.esuLicence, null);
   });
 
+  it('relaunched in the native cmd through Sysnative (a 32-bit cmd on x64 Windows): an & in the script\'s folder and in the output folder stays inside its quotes', () => {
+    // Wine here is 64-bit only: no 32-bit cmd, no Sysnative alias, and it sets PROCESSOR_ARCHITEW6432
+    // afresh in every process. So this runs collect.cmd as it is but for those three: the relaunch
+    // condition is a variable the relaunch sets for its child, the native cmd is System32's, and a
+    // line after :native says that it was reached through the relaunch. The relaunch line itself, the
+    // one a 32-bit cmd runs on a real host, is the script's own
+    const script = collectScript();
+    const seam = (text: string, from: string, to: string): string => {
+      assert.equal(text.split(from).length, 2, `collect.cmd has ${from} once`);
+      return text.replace(from, to);
+    };
+    let harness = seam(script, 'if not defined PROCESSOR_ARCHITEW6432 goto :native\r\n', 'if defined CF_TEST_RELAUNCHED goto :native\r\nset "CF_TEST_RELAUNCHED=1"\r\n');
+    harness = seam(harness, 'if not exist "%SystemRoot%\\Sysnative\\cmd.exe" goto :native\r\n', 'if not exist "%SystemRoot%\\System32\\cmd.exe" goto :native\r\n');
+    harness = seam(harness, '"%SystemRoot%\\Sysnative\\cmd.exe" /c ', '"%SystemRoot%\\System32\\cmd.exe" /c ');
+    harness = seam(harness, '\r\n:native\r\n', '\r\n:native\r\nif defined CF_TEST_RELAUNCHED echo cabferry-test: relaunched\r\n');
+    const scriptDir = path.join(work, 'stick a&b');
+    const outDir = path.join(work, 'out c&d');
+    fs.mkdirSync(scriptDir);
+    fs.mkdirSync(outDir);
+    fs.writeFileSync(path.join(scriptDir, 'collect.cmd'), harness);
+    // started as Explorer or a prompt would start it, the path and the folder in quotes (by delayed
+    // expansion here, which the launcher's own line needs for the same reason)
+    fs.writeFileSync(path.join(work, 'launch-amp.cmd'), [
+      '@echo off',
+      `set "S=${winPath(path.join(scriptDir, 'collect.cmd'))}"`,
+      `set "O=${winPath(outDir)}"`,
+      'setlocal EnableDelayedExpansion',
+      'cmd /c ""!S!" "!O!""',
+      'exit /b !errorlevel!',
+    ].join('\r\n') + '\r\n');
+    const r = wine.run(['cmd', '/c', winPath(path.join(work, 'launch-amp.cmd'))]);
+    // before: this cmd split the relaunch line at the & (Can't recognize '...\stick a'), exit 1, no inventory
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /cabferry-test: relaunched/);
+    assert.match(r.stdout, /Done: /);
+    const file = path.join(outDir, `${wine.computerName}-inventory.txt`);
+    assert.equal(lines(file).at(-1), COLLECT_COMPLETE);
+    assert.equal(readHostInventory(file).inventory.name, wine.computerName);
+  });
+
   it('a second run on the same stick names itself differently from the inventory already there, even within the same second', () => {
     // cmd seeds %RANDOM% from the clock's seconds: two runs started in one second drew the same
     // identity, and an unwritable stick's earlier file read back as this run's
