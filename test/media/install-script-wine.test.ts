@@ -135,6 +135,26 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.equal(installedFiles(c).length, 3);
   });
 
+  test('a medium under a path with a caret or an exclamation mark is refused before anything runs (cmd.exe cannot pass such a path on unchanged)', () => {
+    const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu)]);
+    // the same medium copied under an odd folder name (with a space: Wine then quotes the path it
+    // hands cmd, which keeps the caret). A percent sign is refused by the same check, but Wine's cmd
+    // drops a % from %~dp0, so no Wine test can show it
+    for (const odd of ['media^root 2', 'media!root 3']) {
+      const root = path.join(path.dirname(c.root), odd);
+      fs.cpSync(c.root, root, { recursive: true });
+      // started from its own folder by a wrapper: Wine's cmd /c drops a caret from the path it is
+      // given, quoted or not, while cd /d keeps one in quotes (so does Explorer, or an operator's cd)
+      const wrapper = path.join(path.dirname(c.root), `run-${odd.length}.cmd`);
+      fs.writeFileSync(wrapper, ['@echo off', `cd /d "${winPath(path.join(root, 'hosts', c.host.name))}"`, 'install.cmd', 'exit /b %errorlevel%', ''].join('\r\n'));
+      const r = wine.runScript(wrapper, path.join(root, 'results', 'none.log'), [], { ...c.stubs.env(), ...hostClock(1) });
+      assert.equal(r.status, 2, odd + ': ' + r.stdout + r.stderr);
+      assert.match(r.stdout, /the path of this script contains an exclamation mark, a percent sign or a caret \(\^\)/, odd);
+      assert.deepEqual(c.calls(), [], `${odd}: nothing was run`);
+      assert.ok(!fs.existsSync(path.join(root, 'results', c.host.name)), `${odd}: nothing was recorded`);
+    }
+  });
+
   test('3010 stops for a restart; the next run after the restart resumes at the next step, without a second reboot', () => {
     const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), install(2, 'KB4474419', PAYLOADS.sha2), reboot(3), install(4, 'KB4493471', PAYLOADS.rollup)]);
     c.setCodes({ [PAYLOADS.sha2]: 3010 });
