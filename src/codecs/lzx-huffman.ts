@@ -13,8 +13,15 @@
 import { inputError } from '../errors';
 
 export const MAX_CODE_LENGTH = 16;
-export const ENTRY_LINK = 0x80;
-export const ENTRY_LENGTH_MASK = 0x1f;
+/**
+ * Entry fields as a const enum, which tsc writes into the code as numbers: an exported const is
+ * a property of this module's exports object, which the decoder's optimized hot loop loaded (with
+ * a map check) on every symbol (see Lzx in ./lzx).
+ */
+export const enum Entry {
+  LINK = 0x80,
+  LENGTH_MASK = 0x1f,
+}
 /** room after the last symbol for a pretree run that spills past it (longest run: 20 + 31) */
 export const LENGTH_RUN_SLACK = 51;
 
@@ -121,7 +128,7 @@ export class HuffmanTable {
           lastPrefix = prefix;
           lastSubtable = subtableEnd;
           subtableEnd += 1 << primaryShift;
-          table[prefix] = (lastSubtable << 8) | ENTRY_LINK;
+          table[prefix] = (lastSubtable << 8) | Entry.LINK;
         }
         const first = lastSubtable + (left & this.subtableMask);
         table.fill(entry, first, first + (1 << (MAX_CODE_LENGTH - len)));

@@ -19,19 +19,44 @@
  */
 import { CabferryError, inputError, internalError } from '../errors';
 import { LzxBitReader } from './lzx-bitreader';
-import { ENTRY_LENGTH_MASK, ENTRY_LINK, HuffmanTable } from './lzx-huffman';
+import { Entry, HuffmanTable } from './lzx-huffman';
 import { LZX_MAX_WINDOW_BITS, LZX_MIN_WINDOW_BITS } from './method';
 import type { BlockDecoder } from './types';
 import { MAX_BLOCK_INPUT, MAX_BLOCK_OUTPUT } from './types';
 
 export const LZX_FRAME_SIZE = 32768;
 
-const NUM_CHARS = 256;
+/**
+ * The format's numbers the hot loop (decodeRun) works with, as a const enum: tsc writes its
+ * members into the JavaScript as numbers. A module-level const is a slot of the module's context,
+ * which V8's optimized loop loaded and checked (initialised yet? a small integer?) on every
+ * symbol, as it did the imported Entry fields from the other module's exports object.
+ */
+const enum Lzx {
+  NUM_CHARS = 256,
+  NUM_PRIMARY_LENGTHS = 7,
+  MIN_MATCH = 2,
+  /** matches at least this long whose source does not overlap them are copied natively (see decodeRun) */
+  NATIVE_COPY_MIN = 32,
+  /**
+   * Bits of the 16-bit peek that index each tree's primary table (see ./lzx-huffman), and so the
+   * shift and subtable mask of its lookups: numbers in the hot loop, not fields read into locals
+   * (those were five more values live across the loop, spilled to the stack and reloaded)
+   */
+  MAIN_PRIMARY_BITS = 11,
+  MAIN_SHIFT = 16 - MAIN_PRIMARY_BITS,
+  MAIN_MASK = (1 << MAIN_SHIFT) - 1,
+  LENGTH_PRIMARY_BITS = 10,
+  LENGTH_SHIFT = 16 - LENGTH_PRIMARY_BITS,
+  LENGTH_MASK = (1 << LENGTH_SHIFT) - 1,
+  /** aligned-offset codes are at most 7 bits: no subtables */
+  ALIGNED_PRIMARY_BITS = 7,
+  ALIGNED_SHIFT = 16 - ALIGNED_PRIMARY_BITS,
+}
+const NUM_CHARS = Lzx.NUM_CHARS;
 /** position slots per window size 2^15 .. 2^21 */
 const POSITION_SLOTS = [30, 32, 34, 36, 38, 42, 50];
-const NUM_PRIMARY_LENGTHS = 7;
 const NUM_SECONDARY_LENGTHS = 249;
-const MIN_MATCH = 2;
 const PRETREE_SYMBOLS = 20;
 const ALIGNED_SYMBOLS = 8;
 const MAX_MAIN_SYMBOLS = NUM_CHARS + 8 * POSITION_SLOTS[POSITION_SLOTS.length - 1]!;
@@ -71,7 +96,7 @@ export function createLzxDecoder(windowBits: number): BlockDecoder {
 const idleDecoders = new Map<number, LzxDecoder>();
 
 /** The aligned-offset table verbatim blocks read through: every entry consumes 0 bits and adds 0. */
-const NO_ALIGNED_OFFSETS = new Uint32Array(1 << 7);
+const NO_ALIGNED_OFFSETS = new Uint32Array(1 << Lzx.ALIGNED_PRIMARY_BITS);
 
 /**
  * Output bytes one decodeRun call decodes at most (before finishing the match it is in). Slices
@@ -82,9 +107,6 @@ const NO_ALIGNED_OFFSETS = new Uint32Array(1 << 7);
  * calls give it a complete picture before it compiles; a call costs a few field loads.
  */
 const DECODE_SLICE = 1024;
-
-/** Matches at least this long whose source does not overlap them are copied natively (see decodeRun). */
-const NATIVE_COPY_MIN = 32;
 
 /** Frames after this one are not E8-translated (the format counts frames in 15 bits). */
 const E8_MAX_FRAMES = 32768;
@@ -109,9 +131,9 @@ export class LzxDecoder implements BlockDecoder {
   private readonly bits = new LzxBitReader();
 
   private readonly pretree = new HuffmanTable('pretree', PRETREE_SYMBOLS, 8);
-  private readonly mainTree = new HuffmanTable('main tree', MAX_MAIN_SYMBOLS, 11);
-  private readonly lengthTree = new HuffmanTable('length tree', NUM_SECONDARY_LENGTHS, 10);
-  private readonly alignedTree = new HuffmanTable('aligned-offset tree', ALIGNED_SYMBOLS, 7);
+  private readonly mainTree = new HuffmanTable('main tree', MAX_MAIN_SYMBOLS, Lzx.MAIN_PRIMARY_BITS);
+  private readonly lengthTree = new HuffmanTable('length tree', NUM_SECONDARY_LENGTHS, Lzx.LENGTH_PRIMARY_BITS);
+  private readonly alignedTree = new HuffmanTable('aligned-offset tree', ALIGNED_SYMBOLS, Lzx.ALIGNED_PRIMARY_BITS);
 
   // The per-folder state below is declared here and set in reset() alone, which the constructor
   // calls too: a field given its first value in two places could carry one folder's state into
@@ -376,8 +398,8 @@ export class LzxDecoder implements BlockDecoder {
     bits.ensure16();
     const peek = bits.bitBuf >>> 16;
     let e = tree.table[peek >>> tree.primaryShift]!;
-    if ((e & ENTRY_LINK) !== 0) e = tree.table[(e >>> 8) + (peek & tree.subtableMask)]!;
-    bits.drop(e & ENTRY_LENGTH_MASK);
+    if ((e & Entry.LINK) !== 0) e = tree.table[(e >>> 8) + (peek & tree.subtableMask)]!;
+    bits.drop(e & Entry.LENGTH_MASK);
     return e >>> 8;
   }
 
@@ -393,14 +415,9 @@ export class LzxDecoder implements BlockDecoder {
     const windowSize = this.windowSize;
     const aligned = this.blockType === LzxBlockType.aligned;
     const mainTable = this.mainTree.table;
-    const mainShift = this.mainTree.primaryShift;
-    const mainMask = this.mainTree.subtableMask;
     const lengthTable = this.lengthTree.table;
-    const lengthShift = this.lengthTree.primaryShift;
-    const lengthMask = this.lengthTree.subtableMask;
     const lengthEmpty = this.lengthTree.empty;
     const alignedTable = this.alignedOffsets;
-    const alignedShift = this.alignedTree.primaryShift;
     const windowMask = windowSize - 1;
     // a match may reach back this far: to the start of the output until the window has wrapped.
     // Told by the output offset, not by a flag of its own: V8 treats a field that has kept its
@@ -423,35 +440,35 @@ export class LzxDecoder implements BlockDecoder {
     while (pos < sliceEnd) {
       if (bitCount < 16) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
       let peek = bitBuf >>> 16;
-      let e = mainTable[peek >>> mainShift]!;
-      if ((e & ENTRY_LINK) !== 0) e = mainTable[(e >>> 8) + (peek & mainMask)]!;
-      let n = e & ENTRY_LENGTH_MASK;
+      let e = mainTable[peek >>> Lzx.MAIN_SHIFT]!;
+      if ((e & Entry.LINK) !== 0) e = mainTable[(e >>> 8) + (peek & Lzx.MAIN_MASK)]!;
+      let n = e & Entry.LENGTH_MASK;
       bitBuf <<= n;
       bitCount -= n;
       const sym = e >>> 8;
-      if (sym < NUM_CHARS) {
+      if (sym < Lzx.NUM_CHARS) {
         win[pos++] = sym;
         continue;
       }
 
-      let length = sym & NUM_PRIMARY_LENGTHS;
-      if (length === NUM_PRIMARY_LENGTHS) {
+      let length = sym & Lzx.NUM_PRIMARY_LENGTHS;
+      if (length === Lzx.NUM_PRIMARY_LENGTHS) {
         if (lengthEmpty) {
           this.syncBits(bitBuf, bitCount);
           this.failOrOverrun('LZX_BAD_TREE', 'a match needs the length tree but this block left it empty');
         }
         if (bitCount < 16) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
         peek = bitBuf >>> 16;
-        e = lengthTable[peek >>> lengthShift]!;
-        if ((e & ENTRY_LINK) !== 0) e = lengthTable[(e >>> 8) + (peek & lengthMask)]!;
-        n = e & ENTRY_LENGTH_MASK;
+        e = lengthTable[peek >>> Lzx.LENGTH_SHIFT]!;
+        if ((e & Entry.LINK) !== 0) e = lengthTable[(e >>> 8) + (peek & Lzx.LENGTH_MASK)]!;
+        n = e & Entry.LENGTH_MASK;
         bitBuf <<= n;
         bitCount -= n;
         length += e >>> 8;
       }
-      length += MIN_MATCH;
+      length += Lzx.MIN_MATCH;
 
-      const slot = (sym - NUM_CHARS) >>> 3;
+      const slot = (sym - Lzx.NUM_CHARS) >>> 3;
       let offset: number;
       if (slot === 0) {
         offset = r0;
@@ -482,8 +499,8 @@ export class LzxDecoder implements BlockDecoder {
         }
         if (extra >= 3) {
           if (bitCount < 16) { bitBuf |= bits.nextWord(bitCount) << (16 - bitCount); bitCount += 16; }
-          e = alignedTable[(bitBuf >>> 16) >>> alignedShift]!; // aligned codes are ≤ 7 bits: no subtables
-          n = e & ENTRY_LENGTH_MASK;
+          e = alignedTable[bitBuf >>> (16 + Lzx.ALIGNED_SHIFT)]!; // aligned codes are ≤ 7 bits: no subtables
+          n = e & Entry.LENGTH_MASK;
           bitBuf <<= n;
           bitCount -= n;
           offset += e >>> 8;
@@ -512,7 +529,7 @@ export class LzxDecoder implements BlockDecoder {
       // wrapped match does not cost V8 its optimized code.
       const end = pos + length;
       let src = pos - offset;
-      if (length >= NATIVE_COPY_MIN && offset >= length && src >= 0) {
+      if (length >= Lzx.NATIVE_COPY_MIN && offset >= length && src >= 0) {
         win.copyWithin(pos, src, src + length);
         pos = end;
       } else {
