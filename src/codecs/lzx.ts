@@ -36,8 +36,6 @@ const enum Lzx {
   NUM_CHARS = 256,
   NUM_PRIMARY_LENGTHS = 7,
   MIN_MATCH = 2,
-  /** matches at least this long whose source does not overlap them are copied natively (see decodeRun) */
-  NATIVE_COPY_MIN = 32,
   /**
    * Bits of the 16-bit peek that index each tree's primary table (see ./lzx-huffman), and so the
    * shift and subtable mask of its lookups: numbers in the hot loop, not fields read into locals
@@ -126,6 +124,8 @@ export class LzxDecoder implements BlockDecoder {
    * grown step by step, which cost a tenth of a large folder's decode time.
    */
   private readonly window: Buffer;
+  /** the window's bytes, for copying matches a word at a time (see decodeRun) */
+  private readonly windowView: DataView;
   /** E8 translation works on a copy of the frame: the window keeps the raw bytes */
   private readonly e8Frame = Buffer.alloc(LZX_FRAME_SIZE);
   private readonly bits = new LzxBitReader();
@@ -185,6 +185,7 @@ export class LzxDecoder implements BlockDecoder {
     this.windowSize = 1 << windowBits;
     this.numMainSymbols = NUM_CHARS + 8 * lzxPositionSlots(windowBits);
     this.window = Buffer.allocUnsafeSlow(this.windowSize);
+    this.windowView = new DataView(this.window.buffer, this.window.byteOffset, this.window.length);
     this.reset();
   }
 
@@ -412,6 +413,7 @@ export class LzxDecoder implements BlockDecoder {
   private decodeRun(runEnd: number, runEndsBlock: boolean, sliceEnd: number): void {
     const bits = this.bits;
     const win = this.window;
+    const view = this.windowView;
     const windowSize = this.windowSize;
     const aligned = this.blockType === LzxBlockType.aligned;
     const mainTable = this.mainTree.table;
@@ -520,17 +522,39 @@ export class LzxDecoder implements BlockDecoder {
         this.syncBits(bitBuf, bitCount);
         this.rejectOffset(offset, pos);
       }
-      // A long match whose source lies whole before it in the window is one native copy: matches of
-      // 32 bytes or more carry three quarters of the bytes matches produce in the bench's cabinets,
-      // and copying them byte by byte was a quarter of the optimized loop's time (and more before
-      // V8 optimizes it). Otherwise byte by byte, forward: overlapping copies (offset < length)
-      // repeat the last `offset` bytes, and the mask wraps a source before the window's start
-      // around to its end (frames never wrap, so `pos` needs none): one loop for both, so the first
-      // wrapped match does not cost V8 its optimized code.
+      // A match whose source starts in the window at least 8 bytes back (all but about 8% of them
+      // in the bench's cabinets) is copied 8 bytes at a time through a DataView on the window, as
+      // two 32-bit words: every word read then lies whole below the write position, so, as in a
+      // byte-by-byte copy, only bytes already written (and, by the offset check above, written by
+      // this folder) are read. The last 8 bytes are copied ending exactly at the match's end
+      // (rewriting some bytes with the values they have) instead of a byte loop for the rest; 4..7
+      // bytes are two overlapping words, 2..3 bytes single bytes. This replaced copyWithin for
+      // matches of 32 bytes or more (a call into the runtime for each) and the byte loop for the
+      // others (85% of the matches, a quarter of the bytes), and no call is left in the loop.
+      // Otherwise byte by byte, forward: overlapping copies (offset < length) repeat the last
+      // `offset` bytes, and the mask wraps a source before the window's start around to its end
+      // (frames never wrap, so `pos` needs none): one loop for both, so the first wrapped match
+      // does not cost V8 its optimized code.
       const end = pos + length;
       let src = pos - offset;
-      if (length >= Lzx.NATIVE_COPY_MIN && offset >= length && src >= 0) {
-        win.copyWithin(pos, src, src + length);
+      if ((src | (offset - 8)) >= 0) {
+        if (length >= 8) {
+          const last = end - 8;
+          while (pos < last) {
+            view.setInt32(pos, view.getInt32(src));
+            view.setInt32(pos + 4, view.getInt32(src + 4));
+            pos += 8;
+            src += 8;
+          }
+          src = last - offset;
+          view.setInt32(last, view.getInt32(src));
+          view.setInt32(last + 4, view.getInt32(src + 4));
+        } else if (length >= 4) {
+          view.setInt32(pos, view.getInt32(src));
+          view.setInt32(end - 4, view.getInt32(end - 4 - offset));
+        } else {
+          while (pos < end) win[pos++] = win[src++]!;
+        }
         pos = end;
       } else {
         while (pos < end) win[pos++] = win[src++ & windowMask]!;
