@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tempDir } from '../common.helpers';
+import { renderInstallScript } from '../../src/media/install-script';
+import { planIdOf } from '../../src/media/plan-identity';
+import { mediaToolFiles } from '../../src/media/layout';
+import { parseResultLog } from '../../src/media/result-log';
+import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
+import { hostClock, hotfixListStub, packageName, rollupFixPackageName, Stubs, WinePrefix, wineSkip as skip } from './wine.helpers';
+
+/**
+ * Review 5 (h/review5): install.cmd, as it is after the restart-proof and pending-verdict changes,
+ * run under Wine's cmd with the stubs of wine.helpers, made to end complete on a host that is not
+ * patched. (makeCase is a copy of install-script-wine.test.ts's, which is not exported.)
+ */
+
+let work = '';
+let wine: WinePrefix;
+let computerName = '';
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+interface Case {
+  stubs: Stubs;
+  resultLog: string;
+  statePath: string;
+  run(args?: string[], env?: Record<string, string | undefined>): { status: number; stdout: string; stderr: string };
+  log(): ReturnType<typeof parseResultLog>;
+}
+
+function install(n: number, kb: string, file: string): Omit<PlanStep, 'sha256'> {
+  return { n, action: 'install', kb, file, kind: 'update', reason: 'test' };
+}
+
+let caseCounter = 0;
+function makeCase(steps: Omit<PlanStep, 'sha256'>[], planOverrides: Partial<HostPlan> = {}): Case {
+  const root = path.join(work, `case ${++caseCounter}`, 'media root');
+  const stubDir = path.join(work, `case ${caseCounter}`, 'stubs');
+  fs.mkdirSync(path.join(root, 'payloads'), { recursive: true });
+  for (const f of mediaToolFiles()) {
+    fs.mkdirSync(path.dirname(path.join(root, f.path)), { recursive: true });
+    fs.writeFileSync(path.join(root, f.path), f.content);
+  }
+  const planned: PlanStep[] = steps.map((s) => {
+    const content = Buffer.from(`payload ${s.file} ${'x'.repeat(100)}`);
+    fs.writeFileSync(path.join(root, 'payloads', s.file!), content);
+    return { ...s, sha256: sha256(content) };
+  });
+  const host: HostInventory = {
+    name: computerName, product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: 24000,
+    architecture: 'amd64', servicePack: 2, installed: [], servicingStackVersion: null, sha2CodeSigning: false,
+    pendingReboot: false, sources: ['profile'], unknown: [], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [],
+  };
+  const plan: HostPlan = { host: host.name, files: [], complete: true, incomplete: [], catalogCurrency: null, steps: planned, missing: [], skipped: [], assumptions: [], ...planOverrides };
+  const hostDir = path.join(root, 'hosts', host.name);
+  fs.mkdirSync(hostDir, { recursive: true });
+  fs.writeFileSync(path.join(hostDir, 'install.cmd'), renderInstallScript(plan, host, { version: 'test', generatedAt: '2026-11-23T00:00:00Z', testBuild: true }));
+  const stubs = new Stubs(stubDir);
+  wine.clearPackages();
+  const resultLog = path.join(root, 'results', host.name, planIdOf(host, plan), 'result.log');
+  const c: Case = {
+    stubs, resultLog, statePath: path.join(path.dirname(resultLog), 'state.txt'),
+    run: (args = [], env = {}) => wine.runScript(path.join(hostDir, 'install.cmd'), resultLog, args, { ...stubs.env(), ...hostClock(1), ...env }),
+    log: () => parseResultLog(fs.readFileSync(resultLog, 'latin1')),
+  };
+  stubs.hashPayloads(path.join(root, 'payloads'));
+  return c;
+}
+
+describe('review5: install.cmd under Wine cmd', { skip }, () => {
+  before(() => {
+    work = tempDir('cabferry-review5-wine-');
+    wine = new WinePrefix(work);
+    wine.init();
+    computerName = wine.computerName;
+  });
+  after(() => wine.close());
+
+  test('review5 F2: a step\'s update with a second package whose key is in lower case (package_2_for_kb2999226_server~...) partially installed is not confirmed installed', () => {
+    // The planner reads CBS package names case-insensitively (src/package/mum.ts kbFromPackageName:
+    // "package_2_for_kb2999226_server"; inventory/collect.ts), and so does install.cmd's snapshot
+    // (:package_kbs with if /i). The live look-up a step's update gets, :cbs_verdict, first filters
+    // reg.exe's list with find "_for_KBnnn", which is case-sensitive on Windows too (find /i exists
+    // there; the template leaves it out because Wine's find has no /i): the lower-case key is never
+    // read, so the least verdict is taken over the upper-case package alone.
+    const file = 'Windows6.0-KB2999226-x64.msu';
+    const c = makeCase([install(1, 'KB2999226', file)]);
+    wine.addPackageKey('package_2_for_kb2999226_server~31bf3856ad364e35~amd64~~6.0.1.0', 0x65);
+    // the stub wusa registers Package_for_KB2999226~... as installed (0x70)
+    const r = c.run([], wine.boot(1));
+    const step = c.log().results.filter((x) => x.step === 1).at(-1);
+    // fails today: confirmed=yes how=cbs, END complete, exit 0, while one of the update's two
+    // packages is partially installed (0x65: not on the host, as the planner and :package_verdict say)
+    assert.notEqual(step?.confirmed, 'yes', `step 1 ${step?.meaning} confirmed=${step?.confirmed} how=${step?.how}`);
+    assert.notEqual(c.log().ends.at(-1)?.status, 'complete', r.stdout);
+    assert.notEqual(r.status, 0, r.stdout);
+  });
+
+  test('review5 F3: a state.txt left by an install.cmd of before the assumed-pending record (re-staged medium, same plan): an update the plan rests on, gone after the restart, does not let the run end complete', () => {
+    // The install.cmd staged before dfbd3d9 accepted an assumed update found install pending and
+    // recorded nothing; it wrote "await N BOOT" (three tokens). stage keeps results/HOST/PLAN/ of a
+    // plan whose last run did not end complete, and the plan id is the plan's content, so a medium
+    // re-staged with today's cabferry continues that state.txt. The run is no longer the first
+    // (CF_FRESH=0: the premise check is skipped) and :assumed_pending_recheck finds no
+    // "assumed-pending" line: KB4474419, rolled back at the restart, is never looked up again.
+    const c = makeCase([install(1, 'KB4493471', 'Windows6.0-KB4493471-x64.msu')], { assumedInstalled: ['KB4474419'] });
+    fs.mkdirSync(path.dirname(c.statePath), { recursive: true });
+    fs.writeFileSync(c.statePath, 'attempt 1\r\ndone 1 3010 pending\r\nawait 1 20261123060112\r\n');
+    // the restart committed the step's rollup and rolled KB4474419 (install pending at that first run) back
+    wine.addPackage('KB4493471');
+    wine.addPackageKey(packageName('KB4474419'), 0x40);
+    const r = c.run([], wine.boot(2));
+    // the older await line cannot prove the restart: 3010 and /restarted is offered (held up)
+    assert.equal(r.status, 3010, r.stdout);
+    assert.match(r.stdout, /an older install\.cmd asked for it/);
+    const stated = c.run(['/restarted'], wine.boot(2));
+    // fails today: END complete, exit 0, "every installed update was found on the host"
+    assert.notEqual(c.log().ends.at(-1)?.status, 'complete', stated.stdout);
+    assert.notEqual(stated.status, 0, stated.stdout);
+  });
+  test('review5 F5: an older RollupFix package left staged (0x40) beside the installed current one does not keep the rollup a step installed unconfirmed for ever', () => {
+    // :rollupfix_bound caps what the hotfix list says by the LEAST verdict of ALL RollupFix packages:
+    // one stale package that never installed (staged 0x40, resolved 0x20) makes every update only
+    // the hotfix list names "absent", on every run, whatever the newest rollup's package says. The
+    // step is reinstalled (already installed), unconfirmed again, then the loop guard; a new
+    // inventory plans it again (the planner's servicingObjection is the same rule). The operator is
+    // told the installer reported success and the host does not list it, nothing of the stale package.
+    const qfe = hotfixListStub(path.join(work, `qfe-${caseCounter + 1}`), ['KB4493471']);
+    const file = 'Windows6.0-KB4493471-x64.msu';
+    const c = makeCase([install(1, 'KB4493471', file)]);
+    c.stubs.setNotRegistered([file]);
+    wine.addPackageKey(rollupFixPackageName('6.0.1.2'), 0x40);
+    wine.addPackageKey(rollupFixPackageName('6.0.1.4'), 0x70);
+    const first = c.run([], { ...wine.boot(1), ...qfe });
+    const second = c.run([], { ...wine.boot(1), ...qfe });
+    // fails today: [installed no -], END unconfirmed twice (exit 1), and the third run stops at the loop guard
+    assert.deepEqual(c.log().results.filter((x) => x.step === 1).at(-1)?.confirmed, 'yes', first.stdout + second.stdout);
+    assert.equal(c.log().ends.at(-1)?.status, 'complete', second.stdout);
+  });
+});
