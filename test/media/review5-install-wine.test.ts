@@ -139,4 +139,18 @@ describe('review5: install.cmd under Wine cmd', { skip }, () => {
     assert.deepEqual(c.log().results.filter((x) => x.step === 1).at(-1)?.confirmed, 'yes', first.stdout + second.stdout);
     assert.equal(c.log().ends.at(-1)?.status, 'complete', second.stdout);
   });
+  // ---- h/fix5s: tests of the fixes beyond the review's own
+
+  test('fix5s: a refused or stopped run under /autoreboot removes the startup task (inventory-stale, no-hasher), or the task would repeat the refusal at every boot', () => {
+    const stale = makeCase([install(1, 'KB4493471', 'Windows6.0-KB4493471-x64.msu')], { assumedInstalled: ['KB4474419'] });
+    const refused = stale.run(['/autoreboot'], wine.boot(1));
+    assert.equal(refused.status, 2, refused.stdout);
+    assert.deepEqual([stale.log().ends.at(-1)?.status, stale.log().ends.at(-1)?.reason], ['refused', 'inventory-stale']);
+    assert.ok(stale.stubs.calls().some((l) => l.startsWith(`schtasks /delete /tn "cabferry-${computerName}" /f`)), stale.stubs.calls().join('\n'));
+    const nohash = makeCase([install(1, 'KB4493471', 'Windows6.0-KB4493471-x64.msu')]);
+    const stopped = nohash.run(['/autoreboot'], { ...wine.boot(1), CABFERRY_HASHER: 'C:\\no-such-hasher.cmd' });
+    assert.equal(stopped.status, 1, stopped.stdout);
+    assert.deepEqual([nohash.log().ends.at(-1)?.status, nohash.log().ends.at(-1)?.reason], ['stopped', 'no-hasher']);
+    assert.ok(nohash.stubs.calls().some((l) => l.startsWith(`schtasks /delete /tn "cabferry-${computerName}" /f`)), nohash.stubs.calls().join('\n'));
+  });
 });
