@@ -141,6 +141,25 @@ describe('review5: install.cmd under Wine cmd', { skip }, () => {
   });
   // ---- h/fix5s: tests of the fixes beyond the review's own
 
+  test('fix5s F3: a good host with a state.txt of an older install.cmd (no premise-checked line) is checked again and goes on; the mark is written once', () => {
+    const c = makeCase([install(1, 'KB4493471', 'Windows6.0-KB4493471-x64.msu'), install(2, 'KB4499180', 'Windows6.0-KB4499180-x64.msu')], { assumedInstalled: ['KB4474419'] });
+    fs.mkdirSync(path.dirname(c.statePath), { recursive: true });
+    fs.writeFileSync(c.statePath, 'attempt 1\r\ndone 1 0 yes\r\n');
+    wine.addPackage('KB4493471');
+    wine.addPackage('KB4474419');
+    const r = c.run([], wine.boot(1));
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(r.stdout, /checking them now/);
+    assert.equal(c.log().ends.at(-1)?.status, 'complete');
+    const marks = () => fs.readFileSync(c.statePath, 'latin1').split(/\r?\n/).filter((l) => l.trim() === 'premise-checked').length;
+    assert.equal(marks(), 1);
+    // a fresh plan writes the mark on its first run, and a later run does not check again
+    const fresh = makeCase([install(1, 'KB4493471', 'Windows6.0-KB4493471-x64.msu')], { assumedInstalled: ['KB4474419'] });
+    wine.addPackage('KB4474419');
+    assert.equal(fresh.run([], wine.boot(1)).status, 0);
+    assert.match(fs.readFileSync(fresh.statePath, 'latin1'), /^premise-checked\r?$/m);
+  });
+
   test('fix5s: a refused or stopped run under /autoreboot removes the startup task (inventory-stale, no-hasher), or the task would repeat the refusal at every boot', () => {
     const stale = makeCase([install(1, 'KB4493471', 'Windows6.0-KB4493471-x64.msu')], { assumedInstalled: ['KB4474419'] });
     const refused = stale.run(['/autoreboot'], wine.boot(1));
