@@ -109,6 +109,10 @@ export const END_REASONS: Record<string, string> = {
   // an update a step installed was still install pending when the run had got through every step (a
   // restart commits such an install or rolls it back)
   'step-pending': 'every step ran, but an update a step installed is still waiting for a restart (install pending): restart the host and run install.cmd again',
+  // a restart only the operator stated (install.cmd /restarted) after a reboot step, or after an install
+  // whose installer asked for it with the update already listed: nothing on the host shows it happened
+  'restart-reasked': 'every step ran, but a restart after a step was only stated by the operator (install.cmd /restarted) and nothing on the host shows it happened: install.cmd asked for one more restart, which it can prove; restart the host and run install.cmd again',
+  'restart-stated': 'every step ran, but a restart after a step was only stated by the operator (install.cmd /restarted), and the one install.cmd asked for again was not shown either: nothing on the host shows it happened, so the steps it was for are unconfirmed; check the host yourself',
   'step-still-pending': 'an update a step installed was still waiting for a restart after two restarts: stopped to avoid a reboot loop; the host is not complete (see the CBS log)',
 };
 

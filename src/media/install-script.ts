@@ -52,7 +52,7 @@ export const INSTALL_TEMPLATE_PATH = ['src', 'media', 'templates', 'install.cmd.
 
 /** The variables the template may contain, each filled in exactly as rendered below. */
 export const TEMPLATE_VARIABLES = [
-  'HEADER', 'HOST', 'ARCH', 'NTVER', 'BUILD', 'STEPS', 'INCOMPLETE', 'PLANID', 'SCRIPTKIND', 'ESUIDS', 'SELFTESTSHA', 'ASSUMED', 'ASSUMEDCOUNT', 'STEPTABLE', 'INTERPRET',
+  'HEADER', 'HOST', 'ARCH', 'NTVER', 'BUILD', 'STEPS', 'INCOMPLETE', 'PLANID', 'SCRIPTKIND', 'ESUIDS', 'SELFTESTSHA', 'ASSUMED', 'ASSUMEDCOUNT', 'STEPTABLE', 'INTERPRET', 'REBOOTCODES',
 ] as const;
 type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
@@ -108,6 +108,8 @@ export function renderInstallScript(plan: HostPlan, host: HostInventory, options
     ASSUMEDCOUNT: String((plan.assumedInstalled ?? []).length),
     STEPTABLE: (plan.steps as StagedStep[]).map(stepLine).join('\n'),
     INTERPRET: interpretBlock(),
+    // the installer codes that ask for a restart after installing, from the one exit code table (as report reads them)
+    REBOOTCODES: INSTALLER_EXIT_CODES.filter((c) => c.outcome === 'reboot' && c.presentAfter).map((c) => String(c.code)).join(' '),
   };
   const text = fillTemplate(installScriptTemplate(), values);
   assertAscii(text, hostName);

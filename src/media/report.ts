@@ -278,9 +278,32 @@ function stepReport(s: PlanStep, results: ResultRecord[]): StepReport {
   if (r === undefined) return { ...base, status: 'not-reached', code: null, codeHex: null, meaning: null, confirmed: null, explanation: null, time: null };
   // an install step is judged by what the host said of its update; the restart it asked for, when
   // only the operator vouched for it, is said beside that
-  const restartStated = s.action === 'install' && results.some((x) => accountedFor(s, x) && !recordMatches(s, x) && x.meaning === 'reboot-stated' && believed(x));
+  const restarts = results.filter((x) => accountedFor(s, x) && !recordMatches(s, x) && believed(x));
+  const restartStated = s.action === 'install' && restarts.some((x) => x.meaning === 'reboot-stated');
   const explanation = restartStated ? `${explain(r)}; the restart it asked for was stated by the operator (install.cmd /restarted), not proven` : explain(r);
-  return { ...base, status: stepStatus(r), code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation, time: r.time };
+  let status = stepStatus(r);
+  // An installer that asked for a restart (3010) with the update already listed (confirmed=yes, before
+  // any restart): the listing says nothing of the restart, so only the host's own evidence of it after
+  // that line counts - a proven restart of the step (reboot-done), or confirmed-on-host, which would be
+  // the step's last line. The operator's word (reboot-stated) leaves the step unconfirmed, as it leaves a
+  // reboot step; no restart line yet, the restart is still to come. install.cmd ends such a run
+  // unconfirmed (restart-stated) after asking once more for a restart it can prove (restart-reasked).
+  if (status === 'installed' && s.action === 'install' && asksRestart(r)) {
+    const after = restarts.filter((x) => x.line > r.line);
+    if (!after.some((x) => x.meaning === 'reboot-done')) {
+      status = after.some((x) => x.meaning === 'reboot-stated') ? 'unconfirmed' : 'restart-pending';
+      const shown = status === 'unconfirmed'
+        ? 'nothing on the host shows that restart happened (only the operator stated it), and the update was listed before it: NOT counted as installed'
+        : 'the restart it asked for has not been shown yet';
+      return { ...base, status, code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation: `${explain(r)}; ${shown}`, time: r.time };
+    }
+  }
+  return { ...base, status, code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation, time: r.time };
+}
+
+/** A believed install line whose installer asked for a restart after installing (3010, 1641, ...: the exit code table's outcome reboot). */
+function asksRestart(r: ResultRecord): boolean {
+  return r.action === 'install' && r.code !== null && believed(r) && interpretExitCode(r.code).outcome === 'reboot';
 }
 
 /**

@@ -141,6 +141,42 @@ describe('review5: install.cmd under Wine cmd', { skip }, () => {
   });
   // ---- h/fix5s: tests of the fixes beyond the review's own
 
+  test('fix5s F4: a 3010 step whose update was listed at once, its restart only stated: install.cmd asks once more for a restart it can prove; proven, the run ends complete, and report counts the step', () => {
+    const file = 'Windows6.0-KB4493471-x64.msu';
+    const c = makeCase([install(1, 'KB4493471', file)]);
+    c.stubs.setCodes({ [file]: 3010 });
+    const first = c.run([], wine.boot(1));
+    assert.equal(first.status, 3010, first.stdout);
+    assert.equal(c.log().results.at(-1)?.confirmed, 'yes', first.stdout);
+    // a new boot, but Windows recorded no clean shutdown (ShutdownTime unchanged): not proven, the operator says it
+    wine.boot(1);
+    const stated = c.run(['/restarted'], hostClock(2));
+    assert.equal(stated.status, 3010, stated.stdout);
+    assert.match(stated.stdout, /was only stated by you/);
+    assert.match(stated.stdout, /asks for one more restart/);
+    assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['restart', 'restart-reasked']);
+    assert.doesNotMatch(stated.stdout, /every installed update was found/);
+    const proven = c.run([], wine.boot(3));
+    assert.equal(proven.status, 0, proven.stdout);
+    assert.deepEqual(c.log().results.map((r) => `${r.step}:${r.action}:${r.meaning}`), ['1:install:reboot-required', '1:restart:reboot-stated', '1:restart:reboot-done']);
+    assert.equal(c.log().ends.at(-1)?.status, 'complete');
+  });
+
+  test('fix5s F4: the restart asked for again only stated too: the run ends unconfirmed (restart-stated), exit 1, not complete', () => {
+    const file = 'Windows6.0-KB4493471-x64.msu';
+    const c = makeCase([install(1, 'KB4493471', file)]);
+    c.stubs.setCodes({ [file]: 3010 });
+    assert.equal(c.run([], wine.boot(1)).status, 3010);
+    wine.boot(1);
+    assert.equal(c.run(['/restarted'], hostClock(2)).status, 3010);
+    wine.boot(1);
+    const again = c.run(['/restarted'], hostClock(3));
+    assert.equal(again.status, 1, again.stdout);
+    assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['unconfirmed', 'restart-stated']);
+    assert.match(again.stdout, /NOT counted complete/);
+    assert.doesNotMatch(again.stdout, /every installed update was found/);
+  });
+
   test('fix5s F3: a good host with a state.txt of an older install.cmd (no premise-checked line) is checked again and goes on; the mark is written once', () => {
     const c = makeCase([install(1, 'KB4493471', 'Windows6.0-KB4493471-x64.msu'), install(2, 'KB4499180', 'Windows6.0-KB4499180-x64.msu')], { assumedInstalled: ['KB4474419'] });
     fs.mkdirSync(path.dirname(c.statePath), { recursive: true });
