@@ -2,7 +2,8 @@ import type { Payload } from '../package/types';
 import { compareDottedVersions } from '../package/assembly-version';
 import { familyForNtVersion, type KbFamily, type KnowledgeBase } from '../knowledge/knowledge-base';
 import type { IncompleteCause } from './causes';
-import type { FactClaim, HostInventory, InventoryConflict } from './types';
+import { cbsOwnVerdict } from './inventory/host-facts';
+import type { FactClaim, HostInventory, InferredFrom, InventoryConflict, OverruledInstalledClaim } from './types';
 
 /**
  * What the host already has, as far as its inventory can be believed: the family its NT
@@ -18,6 +19,17 @@ export interface Baseline {
   sha2Installed: boolean;
   sha2Active: boolean;
   pendingReboot: boolean;
+  /**
+   * the updates in `installed` that no list or CBS names on the host, counted from another of its
+   * facts (the service pack level, the servicing stack version, the SHA-2 registry values), with that fact
+   */
+  inferred: Map<string, InferredFrom>;
+  /**
+   * the updates such a fact would have counted as installed that a CBS section lists in a state not
+   * on the host: not counted (CBS is the host's own record; the registry values and the stack version
+   * can be left by an install that was rolled back or did not complete)
+   */
+  overruled: OverruledInstalledClaim[];
 }
 
 /** What planInstall collects on its way: causes of incompleteness and assumptions. */
@@ -142,26 +154,43 @@ export function servicingStackVersions(architecture: HostInventory['architecture
  */
 export function hostBaseline(host: HostInventory, believed: Set<string>, family: KbFamily, stackVersions: () => Map<string, StackVersion>, notes: PlanNotes): Baseline {
   const installed = believed;
+  const inferred = new Map<string, InferredFrom>();
+  const overruled: OverruledInstalledClaim[] = [];
+  // counts `kb` as installed from `from`, unless a CBS section lists a package of it in a state not on
+  // the host: then it is recorded as overruled, as a hotfix list's claim is (inventory/host-facts.ts)
+  const infer = (kb: string, from: InferredFrom): boolean => {
+    const cbs = cbsOwnVerdict(kb, host.evidence);
+    if (cbs !== null && cbs.verdict === 'not-on-host') {
+      overruled.push({ kb, listedBy: host.evidence.filter((e) => e.installed.includes(kb)).map((e) => e.file), cbsFile: cbs.cbsFile, package: 'kb', state: cbs.state, inferredFrom: from });
+      return false;
+    }
+    installed.add(kb);
+    inferred.set(kb, from);
+    return true;
+  };
   let servicePack = host.servicePack;
   if (servicePack === null) {
     servicePack = family.minimumServicePack;
     if (!installed.has(family.minimumServicePackKb)) notes.assumptions.push(`service pack level not reported; assumed service pack ${family.minimumServicePack} (${family.minimumServicePackKb})`);
   }
   // a service pack never shows in the hotfix list: the reported level stands for its KB
-  for (const f of family.updates.values()) if (f.bringsServicePack !== null && f.bringsServicePack <= servicePack) installed.add(f.kb);
+  for (const f of family.updates.values()) {
+    if (f.bringsServicePack === null || f.bringsServicePack > servicePack || installed.has(f.kb)) continue;
+    // a level assumed, not reported, is an assumption of its own (above), not the host's fact
+    if (host.servicePack === null) installed.add(f.kb);
+    else infer(f.kb, { fact: 'servicePack', value: host.servicePack });
+  }
   // the servicing stack's own version stands for the SSU that brought it, even if the hotfix list misses it
   if (host.servicingStackVersion !== null) {
     for (const [kb, ssu] of stackVersions()) {
       if (installed.has(kb)) continue;
-      if (compareDottedVersions(host.servicingStackVersion, ssu.version) >= 0) {
-        installed.add(kb);
+      if (compareDottedVersions(host.servicingStackVersion, ssu.version) >= 0 && infer(kb, { fact: 'servicingStackVersion', value: host.servicingStackVersion, brings: ssu.version })) {
         notes.assumptions.push(`${kb} counted as installed: the servicing stack reports version ${host.servicingStackVersion}, and ${kb} brings ${ssu.version} (from ${ssu.from})`);
       }
     }
   }
   // the SHA-2 registry values are written by the SHA-2 support update itself
-  if (host.sha2CodeSigning === true && !installed.has(family.sha2SupportKb)) {
-    installed.add(family.sha2SupportKb);
+  if (host.sha2CodeSigning === true && !installed.has(family.sha2SupportKb) && infer(family.sha2SupportKb, { fact: 'sha2CodeSigning', value: true })) {
     notes.assumptions.push(`${family.sha2SupportKb} counted as installed: the host reports SHA-2 code signing support active`);
   }
   let build = host.build;
@@ -185,5 +214,5 @@ export function hostBaseline(host: HostInventory, believed: Set<string>, family:
   if (host.architecture === null) notes.assumptions.push('architecture not reported: only architecture-neutral payloads can be planned; add systeminfo output for this host');
   if (host.product === null) notes.assumptions.push(`product not reported; assumed any ${family.products.join(' / ')} edition`);
   const pendingReboot = host.pendingReboot === true || (sha2Installed && !sha2Active);
-  return { installed, servicePack, build, revision: host.revision, sha2Installed, sha2Active, pendingReboot };
+  return { installed, servicePack, build, revision: host.revision, sha2Installed, sha2Active, pendingReboot, inferred, overruled };
 }

@@ -4,7 +4,7 @@ import type { KbFamily, KnowledgeBase } from '../knowledge/knowledge-base';
 import type { CatalogCurrency, IncompleteCause } from './causes';
 import { addBaselineGaps, incompleteCauses, installedBeyondKnowledge, installedKnown, knowledgeLimit } from './completeness';
 import { checkInstalledClaims, hostBaseline, resolveFamily, type PlanNotes } from './host-state';
-import { asciiLookalike } from './inventory/host-facts';
+import { addOverruled, asciiLookalike, cbsOwnVerdict } from './inventory/host-facts';
 import { describeMissing } from './present';
 import { esuSteps, esuYearsOfCause, isEsuHeld, noteEsu } from './esu';
 import { Resolver } from './resolve';
@@ -13,7 +13,7 @@ import { selectCandidates, type Skip } from './select';
 import { objectList } from './object-list';
 import { productConflict } from './product-family';
 import { FamilyWork } from './shared';
-import type { HostInventory, HostPlan, PlanGoal } from './types';
+import type { HostInventory, HostPlan, InferredFrom, PlanGoal } from './types';
 
 /**
  * planInstall: from what a host reports, the payloads in the catalog and the knowledge base,
@@ -53,7 +53,8 @@ export class Planner {
   plan(host: HostInventory): HostPlan {
     const goal = this.goal;
     const notes: PlanNotes = { incomplete: identityCauses(host), assumptions: objectList<string>() };
-    const plan: HostPlan = { host: host.name, files: host.files, goal, complete: false, incomplete: [], steps: [], missing: [], skipped: [], assumptions: notes.assumptions, assumedInstalled: [], overruled: [...(host.overruled ?? [])], catalogCurrency: null };
+    // (copies: hostBaseline's overruled inferences are added to them, and the inventory stays as read)
+    const plan: HostPlan = { host: host.name, files: host.files, goal, complete: false, incomplete: [], steps: [], missing: [], skipped: [], assumptions: notes.assumptions, assumedInstalled: [], overruled: (host.overruled ?? []).map((o) => ({ ...o, listedBy: [...o.listedBy] })), catalogCurrency: null };
     const family = resolveFamily(host, this.kb, notes);
     if (!family) return finish(plan, host, notes, [], []);
     const work = this.familyWork(family);
@@ -64,8 +65,13 @@ export class Planner {
     if (claims.doubted.length > 0) notes.assumptions.push(`not believed installed (listed only by a file that contradicts the host's other facts): ${claims.doubted.join(', ')}`);
     // of the believed set alone, before hostBaseline takes that set over as its installed set
     const beyondKnowledge = installedBeyondKnowledge(claims.believed, work);
-    plan.assumedInstalled = installedKnown(claims.believed, work);
     const base = hostBaseline(host, claims.believed, family, () => work.servicingStackVersions(host.architecture), notes);
+    for (const o of base.overruled) addOverruled(plan.overruled!, o);
+    // after hostBaseline: what it counted from the host's facts is taken as installed like the rest
+    const unchecked = [...base.inferred].filter(([k, from]) => !inferenceCheckable(k, from, host)).map(([k]) => k);
+    plan.assumedInstalled = installedKnown(unchecked.length === 0 ? base.installed : [...base.installed].filter((k) => !unchecked.includes(k)), work);
+    const uncheckedKnown = installedKnown(unchecked, work);
+    if (uncheckedKnown.length > 0) notes.assumptions.push(`counted as installed from the host's facts, not among the updates install.cmd checks (it looks an update up by the KB its servicing package or the hotfix list names, and would not find these where the fact holds): ${uncheckedKnown.join(', ')}`);
     noteInstalledBeyondKnowledge(beyondKnowledge, work, plan.catalogCurrency, notes);
     // what "current" means must be known for this host: its product one of its NT version's, and
     // the knowledge base holding a baseline for that product and the goal
@@ -116,6 +122,33 @@ function finish(plan: HostPlan, host: HostInventory, notes: PlanNotes, skipped: 
   plan.incomplete = incompleteCauses(host, notes.incomplete, plan.missing.map((m) => m.cause), skipped, [...new Set(esuHeld)]);
   plan.complete = plan.incomplete.length === 0;
   return plan;
+}
+
+/**
+ * Service packs whose CBS package carries their own KB, so install.cmd's look-up (:cbs_verdict, by
+ * the "-KB…~" of VistaSP2-KB948465~…) finds it. Windows 7 / 2008 R2 SP1 is KB976932 to the
+ * knowledge base and the download, but its package is Windows7SP1-KB976933~…, and the hotfix list
+ * does not name a service pack: the script would find KB976932 absent on every SP1 host.
+ */
+const SERVICE_PACKS_CBS_NAMES: ReadonlySet<string> = new Set(['KB948465']);
+
+/**
+ * Whether install.cmd's first-run check (which looks each update up in the host's CBS packages by its
+ * KB, then in the hotfix list) can be given `kb`, which hostBaseline counted from `from`: only when the
+ * script would find it on a host that has what the fact says. Left out, so that the script does not
+ * refuse for ever a host the plan has right (each is still said in the plan's assumptions):
+ *  - a service pack whose package names another KB (SERVICE_PACKS_CBS_NAMES);
+ *  - an update a CBS section of the inventory was read from and names no package of: the script reads
+ *    the same packages (and the hotfix list, which named it neither, or it would be believed). An SSU
+ *    counted from the stack version on a host that went straight to a newer SSU has no package of its
+ *    own; a service pack that came with the installation media may have none.
+ * A KB CBS lists in a state not on the host never gets here: the inference gives way (hostBaseline).
+ * Without a CBS section the script's look-up is the only check there is: the update is given to it.
+ */
+function inferenceCheckable(kb: string, from: InferredFrom, host: HostInventory): boolean {
+  if (from.fact === 'servicePack' && !SERVICE_PACKS_CBS_NAMES.has(kb)) return false;
+  const cbs = cbsOwnVerdict(kb, host.evidence);
+  return cbs === null || cbs.verdict === 'on-host';
 }
 
 /** The host's name and its files' agreement: conflicts between files, a name that imitates another. */

@@ -4,7 +4,7 @@ import { normaliseKb } from '../knowledge/knowledge-base';
 import type { PayloadKind } from '../package/types';
 import { visibleName, visibleText } from '../io/visible-text';
 import type { CatalogCurrency, IncompleteCause, MissingCause, Need, SkipCause } from './causes';
-import type { FactClaim, HostFact, HostPlan, InventoryConflict, OverruledInstalledClaim, PlanGoal, SimulatedState } from './types';
+import type { FactClaim, HostFact, HostPlan, InferredFrom, InventoryConflict, OverruledInstalledClaim, PlanGoal, SimulatedState } from './types';
 import { CBS_STATE } from './inventory/collect';
 
 /**
@@ -219,11 +219,26 @@ function cbsStateText(state: number): string {
 
 /** Why an update an installed-update list names is not taken as installed (HostPlan.overruled). */
 export function describeOverruled(o: OverruledInstalledClaim): string {
-  const listed = o.listedBy.length > 0 ? o.listedBy.map((f) => visibleName(f)).join(', ') : 'the inventory';
   const cbs = o.package === 'kb'
     ? `its servicing package is ${cbsStateText(o.state)}`
     : `no servicing package names it, and a monthly rollup's package named RollupFix (which names no KB) is ${cbsStateText(o.state)}; this update may be that rollup`;
-  return `${o.kb}: listed as installed by ${listed}, but CBS in ${visibleName(o.cbsFile)} says ${cbs}. (A hotfix list names an update from its install on, before the restart that commits it, and until its removal is committed.)`;
+  const claims: string[] = [];
+  if (o.listedBy.length > 0 || o.inferredFrom === undefined) claims.push(`listed as installed by ${o.listedBy.length > 0 ? o.listedBy.map((f) => visibleName(f)).join(', ') : 'the inventory'}`);
+  if (o.inferredFrom !== undefined) claims.push(`would be counted as installed because ${inferenceText(o.inferredFrom)}`);
+  const why = [
+    ...(o.listedBy.length > 0 || o.inferredFrom === undefined ? ['A hotfix list names an update from its install on, before the restart that commits it, and until its removal is committed.'] : []),
+    ...(o.inferredFrom !== undefined ? [`${o.inferredFrom.fact === 'servicePack' ? 'The service pack level' : o.inferredFrom.fact === 'servicingStackVersion' ? 'The servicing stack version' : 'The SHA-2 registry values'} can be left by an install that was rolled back or did not complete.`] : []),
+  ];
+  return `${o.kb}: ${claims.join(', and ')}, but CBS in ${visibleName(o.cbsFile)} says ${cbs}. (${why.join(' ')})`;
+}
+
+/** The host's fact from which the planner counts an update as installed, in words. */
+function inferenceText(from: InferredFrom): string {
+  switch (from.fact) {
+    case 'servicePack': return `the host reports service pack ${from.value}`;
+    case 'servicingStackVersion': return `the servicing stack reports version ${from.value}, and the update brings ${from.brings}`;
+    case 'sha2CodeSigning': return 'the host reports SHA-2 code signing support active (the two SHA-2 registry values set)';
+  }
 }
 
 // ---- the documents ---------------------------------------------------------------------

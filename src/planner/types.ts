@@ -98,7 +98,20 @@ export interface OverruledInstalledClaim {
   package: 'kb' | 'rollup-fix';
   /** the package's CurrentState, one that is not on the host (0x60 install pending, 0x05 uninstall pending, …) */
   state: number;
+  /**
+   * the host's fact from which the planner would otherwise have counted the update as installed
+   * (host-state.ts, hostBaseline): the service pack level, the servicing stack version an SSU brings,
+   * the SHA-2 registry values KB4474419 sets. Absent when only a hotfix list named the update
+   * (`listedBy` is then not empty; with an inference it may be)
+   */
+  inferredFrom?: InferredFrom;
 }
+
+/** A fact of the host from which the planner counts an update as installed that no list (or CBS) names. */
+export type InferredFrom =
+  | { fact: 'servicePack'; value: number }
+  | { fact: 'servicingStackVersion'; value: string; brings: string }
+  | { fact: 'sha2CodeSigning'; value: true };
 
 export type HostFact = 'product' | 'ntVersion' | 'build' | 'revision' | 'architecture' | 'servicePack' | 'servicingStackVersion' | 'sha2CodeSigning' | 'pendingReboot' | 'esuLicence';
 

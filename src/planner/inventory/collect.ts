@@ -262,7 +262,9 @@ function cbsPackages(lines: string[]): Map<string, number[]> {
   for (const line of lines) {
     // "Package_for_KB4474419~…", "Package_2_for_KB4534303~…", "Package_for_KB3125574_SP1~…";
     // a monthly rollup's package may carry no KB ("Package_for_RollupFix~…"): kept under ROLLUP_FIX
-    const key = /\\Packages\\Package_(?:\d+_)?for_(KB\d{5,7}|RollupFix)(?:_[A-Za-z0-9]+)?~/i.exec(line);
+    // a service pack's package is named after it: "VistaSP2-KB948465~…", "Windows7SP1-KB976933~…"
+    // (install.cmd's :package_kbs reads the same two forms)
+    const key = /\\Packages\\Package_(?:\d+_)?for_(KB\d{5,7}|RollupFix)(?:_[A-Za-z0-9]+)?~/i.exec(line) ?? /\\Packages\\[A-Za-z0-9]+-(KB\d{5,7})~[^\\]*$/i.exec(line.trim());
     if (/^HKEY_/i.test(line.trim())) {
       kb = key === null ? null : /^RollupFix$/i.test(key[1]) ? ROLLUP_FIX : key[1].toUpperCase();
       continue;

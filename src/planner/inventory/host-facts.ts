@@ -81,11 +81,35 @@ export function servicingObjection(kb: string, cbs: ServicingFacts): Pick<Overru
   return null;
 }
 
+/**
+ * What the CBS sections of the host's collect files say of `kb` itself, by its own packages (no
+ * RollupFix rule: that one is for updates only a hotfix list names): 'not-on-host' with the first
+ * file and state that says so, 'on-host' when a file names its packages all on the host, 'unnamed'
+ * when a CBS section was read and names no package of it, null when no CBS section was read.
+ */
+export function cbsOwnVerdict(kb: string, evidence: readonly InventoryEvidence[]): { verdict: 'not-on-host'; cbsFile: string; state: number } | { verdict: 'on-host' | 'unnamed' } | null {
+  let read = false;
+  let onHost = false;
+  for (const e of evidence) {
+    if (e.servicing === undefined) continue;
+    read = true;
+    const own = e.servicing.notOnHost.find((p) => p.kb === kb);
+    if (own !== undefined) return { verdict: 'not-on-host', cbsFile: e.file, state: own.state };
+    if (e.servicing.onHost.includes(kb)) onHost = true;
+  }
+  if (!read) return null;
+  return { verdict: onHost ? 'on-host' : 'unnamed' };
+}
+
 /** Adds `claim` to `list`, or its files to the entry `list` already holds for its KB (whose CBS file and state stand). */
 export function addOverruled(list: OverruledInstalledClaim[], claim: OverruledInstalledClaim): void {
   const held = list.find((o) => o.kb === claim.kb);
-  if (held === undefined) list.push({ ...claim, listedBy: [...claim.listedBy] });
-  else for (const f of claim.listedBy) if (!held.listedBy.includes(f)) held.listedBy.push(f);
+  if (held === undefined) {
+    list.push({ ...claim, listedBy: [...claim.listedBy] });
+    return;
+  }
+  for (const f of claim.listedBy) if (!held.listedBy.includes(f)) held.listedBy.push(f);
+  if (claim.inferredFrom !== undefined && held.inferredFrom === undefined) held.inferredFrom = claim.inferredFrom;
 }
 
 /** Collect KB numbers out of free text values ("KB4474419", "http://support.microsoft.com/?kbid=4474419"). */
