@@ -77,9 +77,10 @@ export interface ServicingFacts {
   /** the updates CBS names a package of with a package in another state: that state (the first such package's) */
   notOnHost: { kb: string; state: number }[];
   /**
-   * a monthly rollup's package named RollupFix (no KB in its name) in a state that is not on the host,
-   * or null. While there is one, an update CBS names no package of may be that rollup: only `onHost`
-   * is believed of what a hotfix list names
+   * the state of the newest monthly rollup's package named RollupFix (no KB in its name; the highest
+   * version ending the key name, the least installed of several keys of that version) when it is not
+   * on the host, or null. While it is not, an update CBS names no package of may be that rollup: only
+   * `onHost` is believed of what a hotfix list names. Older rollups' RollupFix packages do not count
    */
   rollupFix: number | null;
 }

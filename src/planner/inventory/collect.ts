@@ -163,17 +163,18 @@ function parseCollectV2(text: string, file: string): HostInventory {
   const stack = highestDottedVersion(lines('servicing').map((l) => l.trim()).filter(isDottedVersion));
   if (stack !== null) inv.servicingStackVersion = stack;
 
-  const cbs = succeeded('cbs') ? cbsPackages(lines('cbs')) : new Map<string, number[]>();
+  const rollupFixVersions: RollupFixPackage[] = [];
+  const cbs = succeeded('cbs') ? cbsPackages(lines('cbs'), rollupFixVersions) : new Map<string, number[]>();
   // CBS's state outranks the hotfix list: qfe still lists an update being uninstalled, or one whose
   // install waits for the restart that commits it or rolls it back. Such an update is not installed:
   // the plan installs it (after the restart the pending state asks for) and install.cmd confirms it.
   // A rollup whose package is named RollupFix has no KB CBS could judge: qfe alone lists it, and qfe
-  // lists an update waiting for its restart as well. While a RollupFix package is not on the host
+  // lists an update waiting for its restart as well. While the newest RollupFix package is not on the host
   // (install pending, say, on a host without its ESU licence, where the restart rolls it back), an
   // update only qfe lists may be that one: none of them is taken as installed, and the plan installs
   // them (install.cmd confirms them on the host; one already there is 'already installed').
   // servicingObjection is that rule; merging applies it to the host's other files' lists too.
-  const servicing = succeeded('cbs') ? servicingFacts(cbs) : undefined;
+  const servicing = succeeded('cbs') ? servicingFacts(cbs, rollupFixVersions) : undefined;
   const overruled: OverruledInstalledClaim[] = [];
   const qfe = lines('qfe').map((l) => /^\s*HotFixID=(.*?)\s*$/.exec(l)?.[1]).filter((v): v is string => v !== undefined);
   for (const id of qfe) {
@@ -256,9 +257,10 @@ function servicePackOfBuild(build: number): number | null {
  * only when every one of its packages is (servicingFacts), and the lowest number is not the least
  * installed state: superseded (0x50) is lower than install pending (0x60).
  */
-function cbsPackages(lines: string[]): Map<string, number[]> {
+function cbsPackages(lines: string[], rollupFix: RollupFixPackage[] = []): Map<string, number[]> {
   const out = new Map<string, number[]>();
   let kb: string | null = null;
+  let version: number[] | null = null;
   for (const line of lines) {
     // "Package_for_KB4474419~…", "Package_2_for_KB4534303~…", "Package_for_KB3125574_SP1~…";
     // a monthly rollup's package may carry no KB ("Package_for_RollupFix~…"): kept under ROLLUP_FIX
@@ -267,10 +269,17 @@ function cbsPackages(lines: string[]): Map<string, number[]> {
     const key = /\\Packages\\Package_(?:\d+_)?for_(KB\d{5,7}|RollupFix)(?:_[A-Za-z0-9]+)?~/i.exec(line) ?? /\\Packages\\[A-Za-z0-9]+-(KB\d{5,7})~[^\\]*$/i.exec(line.trim());
     if (/^HKEY_/i.test(line.trim())) {
       kb = key === null ? null : /^RollupFix$/i.test(key[1]) ? ROLLUP_FIX : key[1].toUpperCase();
+      // the package's version, the 4-part one at the end of its name (~~6003.21838.1.6): each month's
+      // rollup has a RollupFix package of its own, and the newest tells what the host runs
+      const v = /~(\d+)\.(\d+)\.(\d+)\.(\d+)\s*$/.exec(line);
+      version = v === null ? null : [Number(v[1]), Number(v[2]), Number(v[3]), Number(v[4])];
       continue;
     }
     const state = /^\s+CurrentState\s+REG_DWORD\s+0x([0-9a-fA-F]+)\s*$/.exec(line);
-    if (state && kb) out.set(kb, [...(out.get(kb) ?? []), parseInt(state[1], 16)]);
+    if (state && kb) {
+      out.set(kb, [...(out.get(kb) ?? []), parseInt(state[1], 16)]);
+      if (kb === ROLLUP_FIX) rollupFix.push({ version, state: parseInt(state[1], 16) });
+    }
   }
   return out;
 }
@@ -282,15 +291,48 @@ function cbsPackages(lines: string[]): Map<string, number[]> {
  * RollupFix package beside an older one's) is not on the host: the restart may roll the newer back.
  * Taken as not installed when it is, the update is planned and install.cmd finds it 'already installed'.
  */
-function servicingFacts(packages: Map<string, number[]>): ServicingFacts {
+function servicingFacts(packages: Map<string, number[]>, rollupFix: readonly RollupFixPackage[] = []): ServicingFacts {
   const facts: ServicingFacts = { onHost: [], notOnHost: [], rollupFix: null };
   for (const [kb, states] of packages) {
+    if (kb === ROLLUP_FIX) continue;
     const notOnHost = states.find((s) => !CBS_ON_HOST.includes(s));
-    if (kb === ROLLUP_FIX) facts.rollupFix = notOnHost ?? null;
-    else if (notOnHost === undefined) facts.onHost.push(kb);
+    if (notOnHost === undefined) facts.onHost.push(kb);
     else facts.notOnHost.push({ kb, state: notOnHost });
   }
+  facts.rollupFix = rollupFixBound(rollupFix);
   return facts;
+}
+
+/** A RollupFix package: the version at the end of its key name (null when it carries none), its CurrentState. */
+interface RollupFixPackage {
+  version: number[] | null;
+  state: number;
+}
+
+/**
+ * The state that bounds what a hotfix list says of an update CBS names no package of (ServicingFacts.
+ * rollupFix): that of the RollupFix package(s) with the highest version, compared part by part as
+ * numbers; among several with that version, the least installed (absent-like before install pending
+ * before on the host); null when that is on the host, or there is no RollupFix package. An older
+ * rollup's package left staged (0x40) or resolved (0x20) beside a newer one installed is no sign of an
+ * update not on the host, and bounded by it every update only the hotfix list names would stay not
+ * installed for ever. A package whose name carries no version cannot be shown older: it counts with
+ * the newest. install.cmd's :rollupfix_bound takes the same packages.
+ */
+function rollupFixBound(packages: readonly RollupFixPackage[]): number | null {
+  let newest: number[] | null = null;
+  for (const p of packages) if (p.version !== null && (newest === null || compareVersionParts(p.version, newest) > 0)) newest = p.version;
+  const bounding = packages.filter((p) => p.version === null || newest === null || compareVersionParts(p.version, newest) === 0);
+  const notOnHost = bounding.map((p) => p.state).filter((s) => !CBS_ON_HOST.includes(s));
+  return notOnHost.find((s) => s !== CBS_STATE.installPending) ?? notOnHost[0] ?? null;
+}
+
+function compareVersionParts(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 function sha2Active(section: Section | undefined, pendingReboot: boolean | null, cbs: Map<string, number[]>): boolean | null {
