@@ -68,8 +68,12 @@ export class Planner {
     const base = hostBaseline(host, claims.believed, family, () => work.servicingStackVersions(host.architecture), notes);
     for (const o of base.overruled) addOverruled(plan.overruled!, o);
     // after hostBaseline: what it counted from the host's facts is taken as installed like the rest
-    const unchecked = [...base.inferred].filter(([k, from]) => !inferenceCheckable(k, from, host)).map(([k]) => k);
-    plan.assumedInstalled = installedKnown(unchecked.length === 0 ? base.installed : [...base.installed].filter((k) => !unchecked.includes(k)), work);
+    // a service pack counted from the reported level is proven on the host by install.cmd's first-run
+    // build check (the plan's build, 6002 say, is reached only with it): not looked up by KB as well
+    const byBuild = [...base.inferred].filter(([, from]) => from.fact === 'servicePack').map(([k]) => k);
+    const unchecked = [...base.inferred].filter(([k, from]) => from.fact !== 'servicePack' && !inferenceCheckable(k, from, host)).map(([k]) => k);
+    const leftOut = [...byBuild, ...unchecked];
+    plan.assumedInstalled = installedKnown(leftOut.length === 0 ? base.installed : [...base.installed].filter((k) => !leftOut.includes(k)), work);
     const uncheckedKnown = installedKnown(unchecked, work);
     if (uncheckedKnown.length > 0) notes.assumptions.push(`counted as installed from the host's facts, not among the updates install.cmd checks (it looks an update up by the KB its servicing package or the hotfix list names, and would not find these where the fact holds): ${uncheckedKnown.join(', ')}`);
     noteInstalledBeyondKnowledge(beyondKnowledge, work, plan.catalogCurrency, notes);
@@ -125,28 +129,22 @@ function finish(plan: HostPlan, host: HostInventory, notes: PlanNotes, skipped: 
 }
 
 /**
- * Service packs whose CBS package carries their own KB, so install.cmd's look-up (:cbs_verdict, by
- * the "-KB…~" of VistaSP2-KB948465~…) finds it. Windows 7 / 2008 R2 SP1 is KB976932 to the
- * knowledge base and the download, but its package is Windows7SP1-KB976933~…, and the hotfix list
- * does not name a service pack: the script would find KB976932 absent on every SP1 host.
- */
-const SERVICE_PACKS_CBS_NAMES: ReadonlySet<string> = new Set(['KB948465']);
-
-/**
  * Whether install.cmd's first-run check (which looks each update up in the host's CBS packages by its
  * KB, then in the hotfix list) can be given `kb`, which hostBaseline counted from `from`: only when the
  * script would find it on a host that has what the fact says. Left out, so that the script does not
  * refuse for ever a host the plan has right (each is still said in the plan's assumptions):
- *  - a service pack whose package names another KB (SERVICE_PACKS_CBS_NAMES);
  *  - an update a CBS section of the inventory was read from and names no package of: the script reads
  *    the same packages (and the hotfix list, which named it neither, or it would be believed). An SSU
  *    counted from the stack version on a host that went straight to a newer SSU has no package of its
- *    own; a service pack that came with the installation media may have none.
+ *    own.
+ * (Service packs counted from the reported level do not come here: the build check proves them, and
+ * their packages are no proof either way: Windows 7 SP1 is KB976932 to the knowledge base but its
+ * package is Windows7SP1-KB976933~, and a host installed from media with the service pack in it may
+ * have no service pack package at all, so a look-up by KB would refuse it for ever.)
  * A KB CBS lists in a state not on the host never gets here: the inference gives way (hostBaseline).
  * Without a CBS section the script's look-up is the only check there is: the update is given to it.
  */
 function inferenceCheckable(kb: string, from: InferredFrom, host: HostInventory): boolean {
-  if (from.fact === 'servicePack' && !SERVICE_PACKS_CBS_NAMES.has(kb)) return false;
   const cbs = cbsOwnVerdict(kb, host.evidence);
   return cbs === null || cbs.verdict === 'on-host';
 }

@@ -55,8 +55,9 @@ describe('updates counted as installed from the host\'s facts', () => {
     const plan = planInstall(host, nt60Catalog(), kb, { kind: 'target', kbs: ['KB4517134'] });
     assert.ok(plan.assumptions.some((a) => a.startsWith('KB4493730 counted as installed: the servicing stack reports version 6.0.6003.20484')), plan.assumptions.join(' | '));
     assert.ok(!(plan.assumedInstalled ?? []).includes('KB4493730'));
-    // the service pack too: the CBS section names no VistaSP2-KB948465 package
-    assert.ok(plan.assumptions.some((a) => /^counted as installed from the host's facts, not among the updates install\.cmd checks .*: KB948465, KB4493730$/.test(a)), plan.assumptions.join(' | '));
+    // the service pack is not named there: install.cmd's first-run build check proves it
+    assert.ok(plan.assumptions.some((a) => /^counted as installed from the host's facts, not among the updates install\.cmd checks .*: KB4493730$/.test(a)), plan.assumptions.join(' | '));
+    assert.ok(!(plan.assumedInstalled ?? []).includes('KB948465'));
   });
 
   it('the service pack\'s own CBS package (VistaSP2-KB948465~) installed: KB948465 is on the host by CBS and install.cmd checks it', () => {
@@ -69,17 +70,20 @@ describe('updates counted as installed from the host\'s facts', () => {
     assert.ok(!plan.assumptions.some((a) => a.includes('not among the updates install.cmd checks')), plan.assumptions.join(' | '));
   });
 
-  it('an inventory with no CBS section: the service pack its level stands for is given to install.cmd to look up', () => {
+  it('an inventory with no CBS section: the service pack its level stands for is not looked up by KB (a host installed from media with SP2 in it may have no SP2 package; install.cmd\'s first-run build check proves it), and is not called unchecked', () => {
     const [host] = readHostInventories([fixturePath('hosts', 'srv-sha2-pending.inventory.txt')]);
     const plan = planInstall(host, nt60Catalog(), kb, { kind: 'current' });
-    assert.ok((plan.assumedInstalled ?? []).includes('KB948465'), (plan.assumedInstalled ?? []).join(' '));
+    assert.ok(!(plan.assumedInstalled ?? []).includes('KB948465'), (plan.assumedInstalled ?? []).join(' '));
+    assert.ok(!plan.assumptions.some((a) => a.includes('not among the updates install.cmd checks') && a.includes('KB948465')), plan.assumptions.join(' | '));
+    // what install.cmd's first run compares with the host's own build (CF_BUILD): SP2 is build 6002 or later
+    assert.ok(host.build !== null && host.build >= 6002, String(host.build));
   });
 
-  it('Windows 7 SP1 (KB976932, whose package is Windows7SP1-KB976933~) is never given to install.cmd, and the plan says it is not checked', () => {
+  it('Windows 7 SP1 (KB976932, whose package is Windows7SP1-KB976933~) is never given to install.cmd: the build check proves it', () => {
     const [host] = readHostInventories([fixturePath('hosts', 'win7-ws.profile.json')]);
     const plan = planInstall(host, [], kb, { kind: 'current' });
     assert.ok(!(plan.assumedInstalled ?? []).includes('KB976932'), (plan.assumedInstalled ?? []).join(' '));
     assert.ok((plan.assumedInstalled ?? []).includes('KB3177467'));
-    assert.ok(plan.assumptions.some((a) => /not among the updates install\.cmd checks .*: KB976932$/.test(a)), plan.assumptions.join(' | '));
+    assert.ok(!plan.assumptions.some((a) => a.includes('not among the updates install.cmd checks') && a.includes('KB976932')), plan.assumptions.join(' | '));
   });
 });
