@@ -203,7 +203,8 @@ export interface HostPlan {
   /**
    * the installed updates the plan's decisions rest on: the KBs of the inventory's installed list
    * (those believed), and those counted from the host's facts (host-state.ts, hostBaseline) that
-   * install.cmd's look-up can find (plan.ts, inferenceCheckable), that the knowledge base or the
+   * install.cmd's look-up can find (plan.ts, inferenceCheckable; not a service pack counted from the
+   * reported level, which the script's first-run build check proves), that the knowledge base or the
    * catalog knows for the host's family, by KB number. install.cmd checks that the host has each
    * before its first step. A plan.json staged by an older cabferry has none
    */
