@@ -61,15 +61,18 @@ function writeResults(media: string): void {
   writeLog(media, 'SRV-A', [
     'RUN host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=1 time=2026-12-02T08:00:00',
     'RESULT step=1 kb=KB4493730 action=install code=0 meaning=installed host=SRV-A time=2026-12-02T08:01:10',
+    // as install.cmd writes them: a 3010 step asks for the restart itself, the run after it logs the
+    // proven restart under that step, and the plan's restart step after it is satisfied by it (a 3010
+    // update the host listed at once counts only once its restart is proven)
     'RESULT step=2 kb=KB4474419 action=install code=3010 meaning=reboot-required host=SRV-A time=2026-12-02T08:02:20',
-    'RESULT step=3 kb=- action=reboot code=0 meaning=reboot-requested host=SRV-A time=2026-12-02T08:02:21',
     'END status=restart reason=- code=3010 host=SRV-A time=2026-12-02T08:02:22',
     'RUN host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=1 time=2026-12-02T08:05:00',
+    'RESULT step=2 kb=- action=restart code=0 meaning=reboot-done host=SRV-A time=2026-12-02T08:05:01',
     'RESULT step=3 kb=- action=reboot code=0 meaning=reboot-done host=SRV-A time=2026-12-02T08:05:01',
     'RESULT step=4 kb=KB4520002 action=install code=3010 meaning=reboot-required host=SRV-A time=2026-12-02T08:09:40',
-    'RESULT step=5 kb=- action=reboot code=0 meaning=reboot-requested host=SRV-A time=2026-12-02T08:09:41',
     'END status=restart reason=- code=3010 host=SRV-A time=2026-12-02T08:09:42',
     'RUN host=SRV-A build=6003 arch=amd64 hasher=certutil autoreboot=1 time=2026-12-02T08:13:00',
+    'RESULT step=4 kb=- action=restart code=0 meaning=reboot-done host=SRV-A time=2026-12-02T08:13:01',
     'RESULT step=5 kb=- action=reboot code=0 meaning=reboot-done host=SRV-A time=2026-12-02T08:13:01',
     'END status=complete reason=- code=0 host=SRV-A time=2026-12-02T08:13:02',
   ]);
