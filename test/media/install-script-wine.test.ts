@@ -4,10 +4,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempDir } from '../common.helpers';
-import { renderInstallScript, type InstallScriptOptions } from '../../src/media/install-script';
-import { planIdOf } from '../../src/media/plan-identity';
-import { mediaToolFiles } from '../../src/media/layout';
-import { parseResultLog } from '../../src/media/result-log';
+import { install, InstallCases, reboot, type InstallCase } from './install-cases.helpers';
 import { writeMedia } from '../../src/media/stage';
 import { reportMedia } from '../../src/media/report';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
@@ -27,21 +24,6 @@ let computerName = '';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-interface Case {
-  root: string;
-  hostDir: string;
-  stubs: Stubs;
-  plan: HostPlan;
-  host: HostInventory;
-  resultLog: string;
-  setCodes(codes: Record<string, number>): void;
-  /** point the stub hasher at the current content of every payload */
-  refreshHashes(): void;
-  run(args?: string[], env?: Record<string, string | undefined>): { status: number; stdout: string; stderr: string };
-  calls(): string[];
-  log(): ReturnType<typeof parseResultLog>;
-}
-
 const PAYLOADS = {
   ssu: 'Windows6.0-KB4493730-x64.msu',
   sha2: 'Windows6.0-KB4474419-v4-x64.msu',
@@ -49,60 +31,11 @@ const PAYLOADS = {
   cab: 'Windows6.0-KB4499180-x64.cab',
 };
 
-function install(n: number, kb: string, file: string): Omit<PlanStep, 'sha256'> {
-  return { n, action: 'install', kb, file, kind: 'update', reason: 'test' };
-}
-function reboot(n: number): Omit<PlanStep, 'sha256'> {
-  return { n, action: 'reboot', kb: null, file: null, kind: 'reboot', reason: 'test' };
-}
-
-function hostInventory(overrides: Partial<HostInventory> = {}): HostInventory {
-  return {
-    name: computerName, product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: 24000,
-    architecture: 'amd64', servicePack: 2, installed: [], servicingStackVersion: null, sha2CodeSigning: false,
-    pendingReboot: false, sources: ['profile'], unknown: [], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [], ...overrides,
-  };
-}
-
-let caseCounter = 0;
-function makeCase(steps: Omit<PlanStep, 'sha256'>[], hostOverrides: Partial<HostInventory> = {}, scriptOptions: Partial<InstallScriptOptions> = {}, planOverrides: Partial<HostPlan> = {}): Case {
-  // a space in the media path: every path in install.cmd must be quoted
-  const root = path.join(work, `case ${++caseCounter}`, 'media root');
-  const stubDir = path.join(work, `case ${caseCounter}`, 'stubs');
-  fs.mkdirSync(path.join(root, 'payloads'), { recursive: true });
-  for (const f of mediaToolFiles()) {
-    fs.mkdirSync(path.dirname(path.join(root, f.path)), { recursive: true });
-    fs.writeFileSync(path.join(root, f.path), f.content);
-  }
-  const planned: PlanStep[] = steps.map((s) => {
-    if (s.file === null) return { ...s, sha256: null };
-    const content = Buffer.from(`payload ${s.file} ${'x'.repeat(100)}`);
-    fs.writeFileSync(path.join(root, 'payloads', s.file), content);
-    return { ...s, sha256: sha256(content) };
-  });
-  const host = hostInventory(hostOverrides);
-  const plan: HostPlan = { host: host.name, files: [], complete: true, incomplete: [], catalogCurrency: null, steps: planned, missing: [], skipped: [], assumptions: [], ...planOverrides };
-  const hostDir = path.join(root, 'hosts', host.name);
-  fs.mkdirSync(hostDir, { recursive: true });
-  fs.writeFileSync(path.join(hostDir, 'install.cmd'), renderInstallScript(plan, host, { version: 'test', generatedAt: '2026-11-23T00:00:00Z', testBuild: true, ...scriptOptions }));
-
-  const stubs = new Stubs(stubDir);
-  // each case starts on a host with no update installed (the prefix is shared by the whole file)
-  wine.clearPackages();
-
-  const resultLog = path.join(root, 'results', host.name, planIdOf(host, plan), 'result.log');
-  const c: Case = {
-    root, hostDir, stubs, plan, host, resultLog,
-    setCodes: (codes) => stubs.setCodes(codes),
-    refreshHashes: () => stubs.hashPayloads(path.join(root, 'payloads')),
-    run: (args = [], env = {}) =>
-      wine.runScript(path.join(hostDir, 'install.cmd'), resultLog, args, { ...stubs.env(), ...hostClock(1), ...env }),
-    calls: () => stubs.calls(),
-    log: () => parseResultLog(fs.readFileSync(resultLog, 'latin1')),
-  };
-  c.refreshHashes();
-  return c;
-}
+// the cases of this file (made in before(), when the Wine prefix exists)
+let cases: InstallCases;
+type Case = InstallCase;
+const makeCase: InstallCases['make'] = (...args) => cases.make(...args);
+const hostInventory: InstallCases['hostInventory'] = (overrides) => cases.hostInventory(overrides);
 
 const installedFiles = (c: Case) => c.stubs.installed();
 const meanings = (c: Case) => c.log().results.map((r) => `${r.step}:${r.meaning}`);
@@ -113,6 +46,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     wine = new WinePrefix(work);
     wine.init();
     computerName = wine.computerName;
+    cases = new InstallCases(work, wine);
   });
 
   after(() => wine.close());
@@ -691,7 +625,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
   });
 
   test('a monthly rollup whose package is named RollupFix (no KB): the hotfix list names it from its install on, so while a RollupFix package is pending it is pending, while one is partially installed it is not on the host', () => {
-    const qfe = hotfixListStub(path.join(work, `qfe-${caseCounter + 1}`), ['KB4499180', 'KB4493471']);
+    const qfe = hotfixListStub(path.join(work, `qfe-${cases.count + 1}`), ['KB4499180', 'KB4493471']);
     const c = makeCase([install(1, 'KB4493471', PAYLOADS.rollup)]);
     c.setCodes({ [PAYLOADS.rollup]: 3010 });
     c.stubs.setNotRegistered([PAYLOADS.rollup]);
@@ -722,7 +656,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
   });
 
   test('the first run\'s check applies the RollupFix rule to an update the plan rests on that only the hotfix list names: pending beside a pending RollupFix package, not on the host beside a partial one', () => {
-    const qfe = hotfixListStub(path.join(work, `qfe-${caseCounter + 1}`), ['KB4489887']);
+    const qfe = hotfixListStub(path.join(work, `qfe-${cases.count + 1}`), ['KB4489887']);
     const pending = makeCase([install(1, 'KB4499180', PAYLOADS.cab)], {}, {}, { assumedInstalled: ['KB4489887'] });
     wine.addPackageKey(rollupFixPackageName('6.0.1.4'), 0x60);
     const r = pending.run([], { ...wine.boot(1), ...qfe });

@@ -387,3 +387,25 @@ describe('verify-media and report read the same log as the staged plan\'s', () =
   });
 });
 
+describe('reportMedia: a restart only the operator stated proves nothing (review 5, F4; moved from its own file)', () => {
+  test('an install step that returned 3010 with its update already listed, whose restart only the operator stated (/restarted), is not complete: nothing on the host shows the restart happened', () => {
+    // install.cmd writes these lines when the installer returns 3010 and CBS already lists the update
+    // installed (0x70; or the hotfix list alone, no RollupFix package): confirmed=yes at once. The next
+    // run cannot prove the restart (ShutdownTime unchanged or unreadable) and takes /restarted:
+    // reboot-stated. Unlike a pending install confirmed on the host after the restart (CBS committing
+    // it is the host's own evidence of a restart), only the operator's word stands for the restart the
+    // installer asked for here; a reboot step with the same word is 'unconfirmed' too.
+    const m = medium();
+    writeLog(m.to, m.id, [
+      run(m.id), step1(m.id), step2(m.id, 'code=3010 meaning=reboot-required confirmed=yes how=cbs'), end(m.id, 'restart', 3010),
+      run(m.id), `RESULT plan=${m.id} script=release step=2 kb=- action=restart code=0 meaning=reboot-stated confirmed=- how=- host=SRV-A time=t10`,
+      end(m.id, 'complete', 0),
+    ]);
+    const r = reportMedia(m.to, trust());
+    const h = r.hosts[0];
+    assert.notEqual(h.status, 'complete', `step 2 ${h.steps[1].status}: ${h.steps[1].explanation}`);
+    assert.equal(h.steps[1].status, 'unconfirmed');
+    assert.equal(r.ok, false);
+    assert.equal(r.allCurrent, false);
+  });
+});

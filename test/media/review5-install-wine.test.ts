@@ -1,73 +1,25 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempDir } from '../common.helpers';
-import { renderInstallScript } from '../../src/media/install-script';
-import { planIdOf } from '../../src/media/plan-identity';
-import { mediaToolFiles } from '../../src/media/layout';
-import { parseResultLog } from '../../src/media/result-log';
-import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
-import { hostClock, hotfixListStub, packageName, rollupFixPackageName, Stubs, WinePrefix, wineSkip as skip } from './wine.helpers';
+import { install, InstallCases, type InstallCase, type PlannedStep } from './install-cases.helpers';
+import type { HostPlan } from '../../src/planner/types';
+import { hostClock, hotfixListStub, packageName, rollupFixPackageName, WinePrefix, wineSkip as skip } from './wine.helpers';
 
 /**
  * Review 5 (h/review5): install.cmd, as it is after the restart-proof and pending-verdict changes,
  * run under Wine's cmd with the stubs of wine.helpers, made to end complete on a host that is not
- * patched. (makeCase is a copy of install-script-wine.test.ts's, which is not exported.)
+ * patched.
  */
 
 let work = '';
 let wine: WinePrefix;
 let computerName = '';
-const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-interface Case {
-  stubs: Stubs;
-  resultLog: string;
-  statePath: string;
-  run(args?: string[], env?: Record<string, string | undefined>): { status: number; stdout: string; stderr: string };
-  log(): ReturnType<typeof parseResultLog>;
-}
-
-function install(n: number, kb: string, file: string): Omit<PlanStep, 'sha256'> {
-  return { n, action: 'install', kb, file, kind: 'update', reason: 'test' };
-}
-
-let caseCounter = 0;
-function makeCase(steps: Omit<PlanStep, 'sha256'>[], planOverrides: Partial<HostPlan> = {}): Case {
-  const root = path.join(work, `case ${++caseCounter}`, 'media root');
-  const stubDir = path.join(work, `case ${caseCounter}`, 'stubs');
-  fs.mkdirSync(path.join(root, 'payloads'), { recursive: true });
-  for (const f of mediaToolFiles()) {
-    fs.mkdirSync(path.dirname(path.join(root, f.path)), { recursive: true });
-    fs.writeFileSync(path.join(root, f.path), f.content);
-  }
-  const planned: PlanStep[] = steps.map((s) => {
-    const content = Buffer.from(`payload ${s.file} ${'x'.repeat(100)}`);
-    fs.writeFileSync(path.join(root, 'payloads', s.file!), content);
-    return { ...s, sha256: sha256(content) };
-  });
-  const host: HostInventory = {
-    name: computerName, product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: 24000,
-    architecture: 'amd64', servicePack: 2, installed: [], servicingStackVersion: null, sha2CodeSigning: false,
-    pendingReboot: false, sources: ['profile'], unknown: [], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [],
-  };
-  const plan: HostPlan = { host: host.name, files: [], complete: true, incomplete: [], catalogCurrency: null, steps: planned, missing: [], skipped: [], assumptions: [], ...planOverrides };
-  const hostDir = path.join(root, 'hosts', host.name);
-  fs.mkdirSync(hostDir, { recursive: true });
-  fs.writeFileSync(path.join(hostDir, 'install.cmd'), renderInstallScript(plan, host, { version: 'test', generatedAt: '2026-11-23T00:00:00Z', testBuild: true }));
-  const stubs = new Stubs(stubDir);
-  wine.clearPackages();
-  const resultLog = path.join(root, 'results', host.name, planIdOf(host, plan), 'result.log');
-  const c: Case = {
-    stubs, resultLog, statePath: path.join(path.dirname(resultLog), 'state.txt'),
-    run: (args = [], env = {}) => wine.runScript(path.join(hostDir, 'install.cmd'), resultLog, args, { ...stubs.env(), ...hostClock(1), ...env }),
-    log: () => parseResultLog(fs.readFileSync(resultLog, 'latin1')),
-  };
-  stubs.hashPayloads(path.join(root, 'payloads'));
-  return c;
-}
+// the cases of this file (made in before(), when the Wine prefix exists)
+let cases: InstallCases;
+const makeCase = (steps: PlannedStep[], planOverrides: Partial<HostPlan> = {}): InstallCase => cases.make(steps, {}, {}, planOverrides);
 
 describe('review5: install.cmd under Wine cmd', { skip }, () => {
   before(() => {
@@ -75,6 +27,7 @@ describe('review5: install.cmd under Wine cmd', { skip }, () => {
     wine = new WinePrefix(work);
     wine.init();
     computerName = wine.computerName;
+    cases = new InstallCases(work, wine);
   });
   after(() => wine.close());
 
@@ -127,7 +80,7 @@ describe('review5: install.cmd under Wine cmd', { skip }, () => {
     // step is reinstalled (already installed), unconfirmed again, then the loop guard; a new
     // inventory plans it again (the planner's servicingObjection is the same rule). The operator is
     // told the installer reported success and the host does not list it, nothing of the stale package.
-    const qfe = hotfixListStub(path.join(work, `qfe-${caseCounter + 1}`), ['KB4493471']);
+    const qfe = hotfixListStub(path.join(work, `qfe-${cases.count + 1}`), ['KB4493471']);
     const file = 'Windows6.0-KB4493471-x64.msu';
     const c = makeCase([install(1, 'KB4493471', file)]);
     c.stubs.setNotRegistered([file]);
