@@ -576,7 +576,10 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.equal(c.run(['/autoreboot'], wine.boot(2)).status, 3010);
     assert.equal(c.run(['/autoreboot'], wine.boot(3)).status, 3010);
     const guard = c.run(['/autoreboot'], wine.boot(4));
-    assert.equal(guard.status, 1, guard.stdout);
+    // failed once in a full run (passed alone): the runs' END lines and state.txt say which restart
+    // or count went astray next time (a reg.exe read under Wine that came back empty, most likely)
+    const seen = () => `${guard.stdout}\nENDs: ${JSON.stringify(c.log().ends.map((e) => [e.status, e.reason]))}\nstate.txt:\n${fs.readFileSync(c.statePath, 'latin1')}`;
+    assert.equal(guard.status, 1, seen());
     assert.match(guard.stdout, /still install pending - stopped to avoid a reboot loop/);
     assert.deepEqual(c.log().ends.map((e) => [e.status, e.reason]), [['restart', null], ['restart', 'step-pending'], ['restart', 'step-pending'], ['stopped', 'step-still-pending']]);
     assert.equal(c.calls().filter((l) => l.startsWith('shutdown /r')).length, 3, 'the step\'s own restart and two more');
