@@ -1,5 +1,5 @@
 import { inputError } from '../../errors';
-import { highestDottedVersion, isDottedVersion } from '../../package/assembly-version';
+import { compareDottedVersions, highestDottedVersion, isDottedVersion } from '../../package/assembly-version';
 import type { HostInventory, OverruledInstalledClaim, ServicingFacts } from '../types';
 import { addOverruled, emptyInventory, kbFromHotfixId, mergeInventories, normaliseArchitecture, normaliseProduct, servicingObjection } from './host-facts';
 import { looksLikeSystemInfoList, parseSystemInfoList } from './systeminfo';
@@ -260,7 +260,7 @@ function servicePackOfBuild(build: number): number | null {
 function cbsPackages(lines: string[], rollupFix: RollupFixPackage[] = []): Map<string, number[]> {
   const out = new Map<string, number[]>();
   let kb: string | null = null;
-  let version: number[] | null = null;
+  let version: string | null = null;
   for (const line of lines) {
     // "Package_for_KB4474419~…", "Package_2_for_KB4534303~…", "Package_for_KB3125574_SP1~…";
     // a monthly rollup's package may carry no KB ("Package_for_RollupFix~…"): kept under ROLLUP_FIX
@@ -271,8 +271,7 @@ function cbsPackages(lines: string[], rollupFix: RollupFixPackage[] = []): Map<s
       kb = key === null ? null : /^RollupFix$/i.test(key[1]) ? ROLLUP_FIX : key[1].toUpperCase();
       // the package's version, the 4-part one at the end of its name (~~6003.21838.1.6): each month's
       // rollup has a RollupFix package of its own, and the newest tells what the host runs
-      const v = /~(\d+)\.(\d+)\.(\d+)\.(\d+)\s*$/.exec(line);
-      version = v === null ? null : [Number(v[1]), Number(v[2]), Number(v[3]), Number(v[4])];
+      version = /~(\d+\.\d+\.\d+\.\d+)\s*$/.exec(line)?.[1] ?? null;
       continue;
     }
     const state = /^\s+CurrentState\s+REG_DWORD\s+0x([0-9a-fA-F]+)\s*$/.exec(line);
@@ -305,7 +304,7 @@ function servicingFacts(packages: Map<string, number[]>, rollupFix: readonly Rol
 
 /** A RollupFix package: the version at the end of its key name (null when it carries none), its CurrentState. */
 interface RollupFixPackage {
-  version: number[] | null;
+  version: string | null;
   state: number;
 }
 
@@ -320,19 +319,10 @@ interface RollupFixPackage {
  * the newest. install.cmd's :rollupfix_bound takes the same packages.
  */
 function rollupFixBound(packages: readonly RollupFixPackage[]): number | null {
-  let newest: number[] | null = null;
-  for (const p of packages) if (p.version !== null && (newest === null || compareVersionParts(p.version, newest) > 0)) newest = p.version;
-  const bounding = packages.filter((p) => p.version === null || newest === null || compareVersionParts(p.version, newest) === 0);
+  const newest = highestDottedVersion(packages.flatMap((p) => (p.version === null ? [] : [p.version])));
+  const bounding = packages.filter((p) => p.version === null || newest === null || compareDottedVersions(p.version, newest) === 0);
   const notOnHost = bounding.map((p) => p.state).filter((s) => !CBS_ON_HOST.includes(s));
   return notOnHost.find((s) => s !== CBS_STATE.installPending) ?? notOnHost[0] ?? null;
-}
-
-function compareVersionParts(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 function sha2Active(section: Section | undefined, pendingReboot: boolean | null, cbs: Map<string, number[]>): boolean | null {
