@@ -1,5 +1,5 @@
 import { hasKeyUsage, KeyUsageBit, type Certificate } from './certificate';
-import { VerificationError } from './errors';
+import { isVerificationError, VerificationError } from './errors';
 import { Oid } from './oids';
 import type { TrustAnchor } from './trust';
 
@@ -22,6 +22,35 @@ const MAX_CHAIN_LENGTH = 10;
 const MAX_CANDIDATE_PATHS = 64;
 /** Certificates mutually "issuing" each other (a crafted pool) must not make the search exponential. */
 const MAX_SEARCH_STEPS = 4096;
+
+/**
+ * The chain from `leaf` to an anchor of `anchors`, as buildChain builds it. When there is none
+ * (CHAIN_UNTRUSTED) but there is one to an anchor the caller holds for another purpose
+ * (`otherPurpose`: a catalog's anchors for signatures only, or for payloads only), the error
+ * `otherPurposeError` makes of that chain's last link is thrown instead: the operator lacks a
+ * purpose, not a certificate. An anchor of `otherPurpose` never makes a chain.
+ */
+export function buildChainNamingOtherPurpose(
+  leaf: Certificate,
+  pool: Certificate[],
+  anchors: TrustAnchor[],
+  otherPurpose: TrustAnchor[],
+  policy: ChainPolicy,
+  otherPurposeError: (anchorLink: ChainLink) => Error,
+): ChainLink[] {
+  try {
+    return buildChain(leaf, pool, anchors, policy);
+  } catch (e) {
+    if (!isVerificationError(e) || e.code !== 'CHAIN_UNTRUSTED' || otherPurpose.length === 0) throw e;
+    let elsewhere: ChainLink[];
+    try {
+      elsewhere = buildChain(leaf, pool, otherPurpose, policy);
+    } catch {
+      throw e;
+    }
+    throw otherPurposeError(elsewhere[elsewhere.length - 1]!);
+  }
+}
 
 /**
  * Check the leaf (EKU, digitalSignature key usage, validity at `policy.at`), anchor or not, then build a path

@@ -1,5 +1,5 @@
 import { raw, Tag } from './der';
-import { buildChain, type ChainLink } from './chain';
+import { buildChainNamingOtherPurpose, type ChainLink } from './chain';
 import type { Certificate } from './certificate';
 import { isVerificationError, VerificationError } from './errors';
 import { isSha2, Oid } from './oids';
@@ -256,23 +256,10 @@ function verifySigner(sd: SignedData, report: SignatureReport, options: TrustOpt
  * failure (CHAIN_ANCHOR_SIGNATURES_ONLY, naming the anchor). That anchor never makes it valid.
  */
 function signerChain(cert: Certificate, pool: Certificate[], options: TrustOptions, policy: { at: Date; ekus: string[] }): ChainLink[] {
-  try {
-    return buildChain(cert, pool, options.trust, policy);
-  } catch (e) {
-    const signaturesOnly = options.signaturesOnly ?? [];
-    if (!isVerificationError(e) || e.code !== 'CHAIN_UNTRUSTED' || signaturesOnly.length === 0) throw e;
-    let elsewhere: ChainLink[];
-    try {
-      elsewhere = buildChain(cert, pool, signaturesOnly, policy);
-    } catch {
-      throw e;
-    }
-    const anchor = elsewhere[elsewhere.length - 1]!.certificate;
-    throw new VerificationError(
-      'CHAIN_ANCHOR_SIGNATURES_ONLY',
-      `no chain from "${cert.subject}" to an anchor trusted for payloads: it chains to "${anchor.subject}" (${anchor.sha256Fingerprint.slice(0, 16)}…), which the catalog trusts for signatures only (its bundles and media), not for updates`,
-    );
-  }
+  return buildChainNamingOtherPurpose(cert, pool, options.trust, options.signaturesOnly ?? [], policy, ({ certificate: anchor }) => new VerificationError(
+    'CHAIN_ANCHOR_SIGNATURES_ONLY',
+    `no chain from "${cert.subject}" to an anchor trusted for payloads: it chains to "${anchor.subject}" (${anchor.sha256Fingerprint.slice(0, 16)}…), which the catalog trusts for signatures only (its bundles and media), not for updates`,
+  ));
 }
 
 function verifySignerTimestamp(si: SignerInfo, certificates: Certificate[], report: SignatureReport, options: TrustOptions): VerifiedTimestamp | null {

@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { CabferryError, isCabferryError, usageError } from '../errors';
 import { readRegularFile } from '../io/regular-file';
 import { certificatesFromFileBytes, parseCertificate, type Certificate } from '../authenticode/certificate';
-import { buildChain, type ChainLink } from '../authenticode/chain';
+import { buildChainNamingOtherPurpose, type ChainLink } from '../authenticode/chain';
 import { isVerificationError } from '../authenticode/errors';
 import { Oid } from '../authenticode/oids';
 import type { SignatureTrust } from '../catalog/trust';
@@ -185,24 +185,15 @@ export const SIGNER_ANCHOR_PAYLOADS_ONLY = 'SIGNER_ANCHOR_PAYLOADS_ONLY';
  */
 export function signerChain(signer: Certificate, pool: Certificate[], trust: SignatureTrust, at: Date): ChainLink[] {
   const policy = { at, ekus: [...SIGNER_EKUS] };
-  try {
-    return buildChain(signer, pool, trust.anchors, policy);
-  } catch (e) {
-    if (!isVerificationError(e) || e.code !== 'CHAIN_UNTRUSTED' || trust.payloadsOnly.length === 0) throw e;
-    let elsewhere: ChainLink[];
-    try {
-      elsewhere = buildChain(signer, pool, trust.payloadsOnly, policy);
-    } catch {
-      throw e;
-    }
-    const anchor = elsewhere[elsewhere.length - 1]!.anchor!;
+  return buildChainNamingOtherPurpose(signer, pool, trust.anchors, trust.payloadsOnly, policy, (last) => {
+    const anchor = last.anchor!;
     const fingerprint = anchor.certificate.sha256Fingerprint.toLowerCase();
-    throw new CabferryError(
+    return new CabferryError(
       'negative',
       SIGNER_ANCHOR_PAYLOADS_ONLY,
       `"${signer.subject}" chains to "${anchor.certificate.subject}" (${fingerprint.slice(0, 16)}…), an anchor the catalog trusts for payloads only, not for signatures; ` +
         `if it is the root of your bundle and media signers, add that purpose: \`cabferry trust add --for signatures\` with its certificate (${anchor.source})`,
       { data: { anchor: { fingerprint, subject: anchor.certificate.subject }, purposes: ['payloads'] } },
     );
-  }
+  });
 }
