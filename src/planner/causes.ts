@@ -30,6 +30,11 @@ export type SkipCause =
   | { kind: 'product-mismatch'; file: string; products: string[]; host: string }
   /** the knowledge base limits the KB to some products of the family */
   | { kind: 'kb-products'; file: string; products: string[]; host: string; source: string }
+  /**
+   * the knowledge base says the update was offered to hosts in Azure only (an ESU year no key
+   * outside Azure covers); cabferry plans for hosts outside Azure
+   */
+  | { kind: 'azure-only'; file: string; esuYear: number | null; source: string }
   | { kind: 'parent-other-nt'; file: string; parent: string; version: string; ntVersion: string }
   | { kind: 'preview-optional' }
   | { kind: 'security-only-goal' }

@@ -31,10 +31,15 @@ export function esuPreparationFor(family: KbFamily, fact: KbUpdateFact): string[
   return family.esu.licensingPreparationKbs.filter((prep) => prep !== fact.kb && (family.updates.get(prep)?.released ?? '') <= fact.released);
 }
 
-/** A missing update the host could not install anyway: it needs the licence of an ESU year the host reports not activated. */
+/**
+ * A missing update the host could not install anyway: it needs the licence of an ESU year the host
+ * reports not activated. Not one offered in Azure only: no key makes it installable outside Azure,
+ * and asking for that year's key would send the operator after one that does not exist (its copy
+ * is skipped as azure-only instead: select.ts).
+ */
 export function isEsuHeld(host: HostInventory, family: KbFamily, kb: string): boolean {
   const fact = family.updates.get(kb);
-  return fact?.requiresEsu === true && esuLicenceFor(host, family, fact) === 'not-activated';
+  return fact?.requiresEsu === true && !fact.azureOnly && esuLicenceFor(host, family, fact) === 'not-activated';
 }
 
 /** "KB5022340 (year 3)": the ESU year each update needs, as the plan's words name it. */

@@ -57,6 +57,7 @@ export function describeSkip(kb: string, cause: SkipCause): string {
     case 'arch-unknown': return `${cause.file}: built for ${cause.built} and the host's architecture is not reported`;
     case 'product-mismatch': return `${cause.file}: for ${cause.products.join(', ')}, not ${cause.host}`;
     case 'kb-products': return `${cause.file}: ${kb} applies to ${cause.products.join(', ')} only (${cause.source})`;
+    case 'azure-only': return `${cause.file}: offered to hosts in Azure only${cause.esuYear === null ? '' : ` (ESU year ${cause.esuYear})`}, for which no ESU key outside Azure exists (${cause.source}); cabferry plans for hosts outside Azure`;
     case 'parent-other-nt': return `${cause.file}: its parent package ${cause.parent} ${cause.version} is not NT ${cause.ntVersion}`;
     case 'preview-optional': return 'a preview rollup is optional; name it with --target to install it';
     case 'security-only-goal': return '--security-only: rollups are not installed';

@@ -1,6 +1,6 @@
 import type { Payload, PayloadKind } from '../package/types';
 import type { Distrust } from '../catalog/distrust';
-import type { KbFamily, KbUpdateFact } from '../knowledge/knowledge-base';
+import { esuYearOf, type KbFamily, type KbUpdateFact } from '../knowledge/knowledge-base';
 import { CHAIN_OF_ROLE } from './supersedence';
 import { skipReason, type SkipCause, type SkipReason } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
@@ -303,6 +303,13 @@ function whyNotApplicable(host: Pick<HostInventory, 'architecture' | 'product'>,
     }
     if (ofFamily && !hostsProduct) return { kind: 'product-mismatch', file, products: (products ?? [p.product]).filter((x) => family.products.includes(x)), host: host.product };
     if (fact?.products && !fact.products.includes(host.product)) return { kind: 'kb-products', file, products: fact.products, host: host.product, source: fact.source };
+  }
+  // not an ESU update held for a key the host lacks: no key outside Azure exists for it, so no
+  // inventory can ever make it installable, and the knowledge baseline leaves it out as well
+  if (fact?.azureOnly && family.esu !== null) {
+    const year = esuYearOf(family.esu, fact.released);
+    const source = family.esu.years.find((y) => y.year === year)?.source ?? family.esu.source;
+    return { kind: 'azure-only', file, esuYear: year, source };
   }
   for (const parent of p.parents) {
     if (parent.kb !== null) continue;

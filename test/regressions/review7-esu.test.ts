@@ -66,5 +66,17 @@ describe('review7: ESU year 4 (Azure only) on a host outside Azure', () => {
     assert.equal(plan.complete, true, text);
     assert.doesNotMatch(text, /licence of year 4 activated|year 4 activated/, 'asks for a key of a year offered in Azure only');
     assert.doesNotMatch(text, /reports its ESU licence not activated/, 'says the licence is not activated on a host that reports years 1-3 activated');
+    // (the x86 copy is skipped for its architecture first)
+    assert.ok(plan.skipped.some((s) => s.kb === 'KB5034173' && s.cause.kind === 'azure-only'), text);
+  });
+
+  it('review7 E1: named with --target, an Azure-only update leaves the plan incomplete as missing (its copy offered in Azure only), not as a year-4 key to activate', () => {
+    const plan = planInstall(onPremisesHost(), [...catalog(), ...sample('KB5034173')], kb, { kind: 'target', kbs: ['KB5034173'] });
+    const text = planText(plan, false);
+    assert.equal(plan.complete, false, text);
+    assert.deepEqual(plan.incomplete.filter((c) => c.kind === 'esu-not-activated'), [], text);
+    const missing = plan.missing.find((m) => m.cause.kb === 'KB5034173');
+    assert.equal(missing?.cause.copy?.kind, 'azure-only', text);
+    assert.doesNotMatch(text, /year 4 activated/, text);
   });
 });
