@@ -74,6 +74,9 @@ export function winPath(p: string): string {
 
 export interface WineResult { status: number; stdout: string; stderr: string }
 
+/** what WinePrefix.run bounds a command by: the size of each file it writes, its time */
+export interface WineLimits { fileSizeBytes?: number; timeoutMs?: number }
+
 export class WinePrefix {
   computerName = '';
   constructor(readonly dir: string) {}
@@ -135,8 +138,10 @@ export class WinePrefix {
    * RLIMIT_FSIZE, with SIGXFSZ ignored so a write past it fails instead of killing the process): a
    * medium that fills up part-way. Root is not spared it, as it is chmod. The wineserver must be
    * running already (init starts it), or it would be started under the limit too.
+   * `limits.timeoutMs`: how long the command may run before it is killed (2 minutes unless given;
+   * scripts/bench-lookup's runs take longer).
    */
-  run(args: string[], env: Record<string, string | undefined> = {}, limits: { fileSizeBytes?: number } = {}): WineResult {
+  run(args: string[], env: Record<string, string | undefined> = {}, limits: WineLimits = {}): WineResult {
     const merged: NodeJS.ProcessEnv = { ...process.env, WINEPREFIX: this.prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', ...env };
     for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
     // output goes to files, not pipes: Wine's helper processes (services, winedevice) inherit the
@@ -149,7 +154,7 @@ export class WinePrefix {
       const [command, argv]: [string, string[]] = limits.fileSizeBytes === undefined
         ? ['wine', args]
         : ['sh', ['-c', 'limit=$1; shift; trap "" XFSZ; exec prlimit --fsize="$limit" wine "$@"', 'sh', String(limits.fileSizeBytes), ...args]];
-      const r = spawnSync(command, argv, { env: merged, stdio: ['ignore', outFd, errFd], timeout: 120_000 });
+      const r = spawnSync(command, argv, { env: merged, stdio: ['ignore', outFd, errFd], timeout: limits.timeoutMs ?? 120_000 });
       if (r.error) throw r.error;
       return { status: r.status ?? -1, stdout: fs.readFileSync(out, 'latin1'), stderr: fs.readFileSync(err, 'latin1') };
     } finally {
@@ -162,8 +167,8 @@ export class WinePrefix {
    * Run an install.cmd; `status` is its full exit code, taken from the END line it logs (a Linux
    * exit status keeps only the low 8 bits of 3010), after checking both agree on those bits.
    */
-  runScript(script: string, resultLog: string, args: string[], env: Record<string, string | undefined>): WineResult {
-    const r = this.run(['cmd', '/c', winPath(script), ...args], env);
+  runScript(script: string, resultLog: string, args: string[], env: Record<string, string | undefined>, limits: WineLimits = {}): WineResult {
+    const r = this.run(['cmd', '/c', winPath(script), ...args], env, limits);
     const ends = fs.existsSync(resultLog) ? parseResultLog(fs.readFileSync(resultLog, 'latin1')).ends : [];
     const status = ends.length > 0 ? ends[ends.length - 1].code : r.status;
     assert.equal(status & 0xff, r.status & 0xff, `exit status ${r.status} disagrees with the logged END code ${status}`);
