@@ -52,7 +52,7 @@ export const INSTALL_TEMPLATE_PATH = ['src', 'media', 'templates', 'install.cmd.
 
 /** The variables the template may contain, each filled in exactly as rendered below. */
 export const TEMPLATE_VARIABLES = [
-  'HEADER', 'HOST', 'ARCH', 'NTVER', 'BUILD', 'STEPS', 'INCOMPLETE', 'PLANID', 'SCRIPTKIND', 'ESUIDS', 'SELFTESTSHA', 'ASSUMED', 'ASSUMEDCOUNT', 'STEPTABLE', 'INTERPRET', 'REBOOTCODES',
+  'HEADER', 'HOST', 'ARCH', 'NTVER', 'BUILD', 'STEPS', 'INCOMPLETE', 'PLANID', 'SCRIPTKIND', 'ESUIDS', 'SELFTESTSHA', 'ASSUMED', 'ASSUMEDCOUNT', 'STEPTABLE', 'DONEKBS', 'INTERPRET', 'REBOOTCODES',
 ] as const;
 type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
@@ -107,6 +107,8 @@ export function renderInstallScript(plan: HostPlan, host: HostInventory, options
     ASSUMED: (plan.assumedInstalled ?? []).map((kb) => `call :assumed_installed ${cmdToken(kb, 'installed update')}`).join('\n'),
     ASSUMEDCOUNT: String((plan.assumedInstalled ?? []).length),
     STEPTABLE: (plan.steps as StagedStep[]).map(stepLine).join('\n'),
+    // each install step's number and KB, for the look-up of the steps a resumed run finds done (:done_snapshot)
+    DONEKBS: plan.steps.filter((s) => s.action === 'install').map((s) => `call :done_verdict ${s.n} ${assertMediaName(s.kb ?? '', `KB of step ${s.n}`)}`).join('\n'),
     INTERPRET: interpretBlock(),
     // the installer codes that ask for a restart after installing, from the one exit code table (as report reads them)
     REBOOTCODES: INSTALLER_EXIT_CODES.filter((c) => c.outcome === 'reboot' && c.presentAfter).map((c) => String(c.code)).join(' '),

@@ -215,8 +215,8 @@ describe('the install.cmd template (src/media/templates/install.cmd.tmpl)', () =
     const labels = lines.filter((l) => /^:[a-z_]+\s*$/i.test(l)).map((l) => l.slice(1).trim().toLowerCase());
     assert.equal(new Set(labels).size, labels.length, 'no label twice');
     const code = lines.filter((l) => !/^\s*rem /i.test(l)).join('\n');
-    // the rendered step table (@@STEPTABLE@@) calls :step and jumps to :stopped; @@ASSUMED@@ calls :assumed_installed
-    const targets = [...code.matchAll(/\b(?:call|goto)\s+:([a-z_]+)/gi)].map((m) => m[1].toLowerCase()).concat(['step', 'stopped', 'assumed_installed']);
+    // the rendered step table (@@STEPTABLE@@) calls :step and jumps to :stopped; @@ASSUMED@@ calls :assumed_installed, @@DONEKBS@@ :done_verdict
+    const targets = [...code.matchAll(/\b(?:call|goto)\s+:([a-z_]+)/gi)].map((m) => m[1].toLowerCase()).concat(['step', 'stopped', 'assumed_installed', 'done_verdict']);
     assert.ok(targets.length > 30);
     for (const t of targets) assert.ok(labels.includes(t), `:${t} is called or jumped to but not defined`);
     // reached: by a call/goto, or by falling through from the line before (a label after a non-jump line)
@@ -226,6 +226,34 @@ describe('the install.cmd template (src/media/templates/install.cmd.tmpl)', () =
       const fallsThrough = !/^\s*(exit \/b|goto )/i.test(prev);
       assert.ok(targets.includes(l) || fallsThrough, `:${l} is never reached`);
     }
+  });
+
+  test('every installer starts below :step_install, whose first command drops the answers :done_snapshot took before the steps, and nothing enters that block past it', () => {
+    // the rule behind the snapshot a resumed run re-checks its finished steps with: within a run the
+    // host's packages change only when an installer runs, so its answers hold until the first one does
+    const start = lines.findIndex((l) => l.trim() === ':step_install');
+    const end = lines.findIndex((l) => l.trim() === ':step_interpret');
+    assert.ok(start > 0 && end > start);
+    const isCode = (l: string) => l.trim() !== '' && !/^\s*rem /i.test(l);
+    assert.equal(lines.slice(start + 1).find(isCode), 'set "CF_DONE_VERDICTS="');
+    // wusa, pkgmgr, an .exe payload run as itself or through the test build's runner
+    const installers = lines.map((l, i) => ({ l, i })).filter(({ l }) => isCode(l) && /"!CF_(WUSA|PKGMGR|EXE_RUNNER)!"|""!CF_PAYLOADS!!S_FILE!"/.test(l));
+    assert.equal(installers.length, 4, installers.map(({ l }) => l).join('\n'));
+    for (const { l, i } of installers) assert.ok(i > start && i < end, `line ${i + 1} starts an installer outside :step_install: ${l}`);
+    const inner = lines.slice(start + 1, end).filter((l) => /^:[a-z_]+\s*$/i.test(l)).map((l) => l.trim().slice(1).toLowerCase());
+    lines.forEach((l, i) => {
+      if (!isCode(l) || (i > start && i < end)) return;
+      for (const m of l.matchAll(/\b(?:call|goto)\s+:([a-z_]+)/gi)) assert.ok(!inner.includes(m[1].toLowerCase()), `line ${i + 1} enters the installers' block at :${m[1]}, past the line that drops the snapshot's answers`);
+    });
+    // and the answers are given in one place, :done_snapshot, which runs before the step table
+    const given = lines.map((l, i) => ({ l, i })).filter(({ l }) => isCode(l) && /set "CF_DONE_VERDICTS=[^"]/.test(l));
+    assert.equal(given.length, 1);
+    const doneSnapshot = lines.findIndex((l) => l.trim() === ':done_snapshot');
+    const nextLabel = lines.findIndex((l, i) => i > doneSnapshot && /^:[a-z_]+\s*$/i.test(l));
+    assert.ok(given[0].i > doneSnapshot && given[0].i < nextLabel, 'set in :done_snapshot');
+    const callers = lines.filter((l) => isCode(l) && /call :done_snapshot\b/i.test(l));
+    assert.deepEqual(callers, ['call :done_snapshot']);
+    assert.ok(lines.indexOf('call :done_snapshot') < lines.indexOf('@@STEPTABLE@@'));
   });
 
   test('the template uses exactly the variables the renderer fills in', () => {

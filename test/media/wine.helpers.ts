@@ -206,6 +206,10 @@ export class Stubs {
       // (its exit code, for the message of a test that finds the update missing: twice, under the
       // full suite's load, an installed SSU was not found by install.cmd afterwards)
       `if "!REGISTER!"=="1" >>"${winPath(dir)}\\register.log" echo !KB! reg-add-exit !errorlevel!`,
+      // what else the installer of a file changes on the host (setPackageChanges): "FILE + KB" registers
+      // another update's package, "FILE - KB" removes one, as a cumulative installer or a rollback might
+      `for /f "usebackq tokens=1-3" %%a in ("${winPath(dir)}\\changes.txt") do if /i "%%a"=="!F!" if "%%b"=="+" %SystemRoot%\\System32\\reg.exe add "${CBS_PACKAGES}\\${packageName('%%c')}" /v CurrentState /t REG_DWORD /d 112 /f >nul 2>&1`,
+      `for /f "usebackq tokens=1-3" %%a in ("${winPath(dir)}\\changes.txt") do if /i "%%a"=="!F!" if "%%b"=="-" %SystemRoot%\\System32\\reg.exe delete "${CBS_PACKAGES}\\${packageName('%%c')}" /f >nul 2>&1`,
       'exit /b !CODE!',
     ]);
     fs.writeFileSync(path.join(dir, 'wusa.cmd'), installer('wusa'));
@@ -222,6 +226,16 @@ export class Stubs {
     fs.writeFileSync(path.join(dir, 'codes.txt'), '');
     fs.writeFileSync(path.join(dir, 'hashes.txt'), '');
     fs.writeFileSync(path.join(dir, 'noregister.txt'), '');
+    fs.writeFileSync(path.join(dir, 'changes.txt'), '');
+  }
+
+  /**
+   * what the installer of a payload does to other updates' packages (packageName's form) while it
+   * runs, besides registering its own: `registers` adds them installed, `removes` deletes them
+   */
+  setPackageChanges(file: string, changes: { registers?: string[]; removes?: string[] }): void {
+    const lines = [...(changes.registers ?? []).map((kb) => `${file} + ${kb}`), ...(changes.removes ?? []).map((kb) => `${file} - ${kb}`)];
+    fs.appendFileSync(path.join(this.dir, 'changes.txt'), lines.map((l) => `${l}\r\n`).join(''));
   }
 
   /** payloads whose installer reports success without the update appearing on the host */
