@@ -4,13 +4,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempDir } from '../common.helpers';
 import { install, InstallCases, type InstallCase } from './install-cases.helpers';
-import { CBS_PACKAGES, packageName, WinePrefix, winPath, wineSkip as skip } from './wine.helpers';
+import { CBS_PACKAGES, packageName, rollupFixPackageName, WinePrefix, winPath, wineSkip as skip } from './wine.helpers';
 
 /**
  * How install.cmd looks updates up on the host (Wine's cmd, stub installers): a resumed run answers
  * the re-checks of the steps state.txt calls done from one snapshot of the host's servicing
  * packages (:done_snapshot), only until the run starts an installer, and only from a snapshot that
- * is whole; the snapshot judges as a look-up of the host does (:host_has).
+ * is whole; the snapshot judges as a look-up of the host does (:host_has); version parts compare
+ * as decimal numbers.
  */
 
 let work = '';
@@ -140,5 +141,30 @@ describe('install.cmd looks updates up under Wine cmd', { skip }, () => {
     assert.equal(again.status, 0, again.stdout);
     assert.deepEqual(results(resumed), []);
     assert.deepEqual(resumed.stubs.installed(), []);
+  });
+
+  test('RollupFix versions compare part by part as decimal numbers: 010 is ten and 08 is eight, not octal; 000 is 0', () => {
+    // a rollup the hotfix list names and CBS lists under RollupFix only: bounded by the newest RollupFix package
+    const confirmBy = (name: string, packages: [string, number][]) => {
+      const qfe = countingHotfixList(name, ['KB4493471']);
+      const c = cases.make([install(1, 'KB4493471', file('KB4493471'))]);
+      c.stubs.setNotRegistered([file('KB4493471')]);
+      for (const [version, state] of packages) wine.addPackageKey(rollupFixPackageName(version), state);
+      const r = c.run([], qfe.env);
+      return { r, confirmed: c.log().results.map((x) => x.confirmed) };
+    };
+    // 6.0.1.010 (staged) is newer than 6.0.1.9 (installed): read as octal, 010 was 8, older
+    const ten = confirmBy('qfe-010', [['6.0.1.9', 0x70], ['6.0.1.010', 0x40]]);
+    assert.deepEqual(ten.confirmed, ['no'], ten.r.stdout);
+    assert.match(ten.r.stdout, /servicing package Package_for_RollupFix~31bf3856ad364e35~amd64~~6\.0\.1\.010 is in state 0x40/);
+    // 6.0.1.08 (partially installed) is newer than 6.0.1.7: read as octal, 08 was an error, 0
+    const eight = confirmBy('qfe-08', [['6.0.1.7', 0x70], ['6.0.1.08', 0x65]]);
+    assert.deepEqual(eight.confirmed, ['no'], eight.r.stdout);
+    assert.match(eight.r.stdout, /6\.0\.1\.08 is in state 0x65/);
+    // (guards: a part of zeros alone is 0, the same version as .0, so the least of the two counts; 6.0.2.0 is newer than 6.0.1.99)
+    const zeros = confirmBy('qfe-000', [['6.0.1.0', 0x70], ['6.0.1.000', 0x65]]);
+    assert.deepEqual(zeros.confirmed, ['no'], zeros.r.stdout);
+    const newer = confirmBy('qfe-099', [['6.0.2.0', 0x70], ['6.0.1.99', 0x65]]);
+    assert.deepEqual(newer.confirmed, ['yes'], newer.r.stdout);
   });
 });
