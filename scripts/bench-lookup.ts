@@ -62,8 +62,9 @@ function packagesRegFile(count: number, steps: number): string {
  * The rendered install.cmd with three ways in for the bench, before it reads its arguments:
  * `install.cmd /bench none` (its set-up alone), `/bench host_has KB` and `/bench snapshot` run one
  * look-up and print what it found. Nothing else moves: Wine's cmd finds a called label by reading
- * the script's lines, so what a call costs depends on where the labels stand in the whole script,
- * and a harness of the subroutines alone measured a third of what a look-up costs in install.cmd.
+ * the script's lines, so what a call costs may depend on where the labels stand in the whole script.
+ * (Under Wine the same look-up has measured anywhere from 5 s to 100 s between runs on one
+ * machine, with the CPUs mostly idle: compare builds in runs close together, alternating.)
  */
 function lookupHarness(installCmd: string): string {
   const lines = installCmd.split('\r\n');
