@@ -53,6 +53,9 @@ export const INSTALLER_EXIT_CODES: readonly ExitCodeMeaning[] = [
 /** Codes the script itself writes into the log for steps that never reached an installer. */
 export const SCRIPT_MEANINGS: Record<string, string> = {
   'hash-mismatch': 'the payload on the media does not have the SHA-256 the plan names; not installed',
+  // the hasher printed no digest at all (sha256.vbs cannot load a 900 MB service pack; certutil cannot
+  // read a file another program holds open): nothing was measured, so nothing is said of the medium
+  'hash-not-computed': 'the SHA-256 of the payload could not be computed on the host (the hasher printed no digest); not installed. This says nothing about the media: run install.cmd again, or check the media with cabferry verify-media and install with /skiphashcheck',
   'payload-missing': 'the payload file is not on the media',
   'hash-not-checked': 'installed without a SHA-256 check (/skiphashcheck)',
   'loop-guard': 'the same step was reached three times; stopped to avoid a reboot loop',
@@ -73,7 +76,7 @@ export const SCRIPT_MEANINGS: Record<string, string> = {
  * gives it. Any other line is not one install.cmd writes (scriptWritesLine).
  */
 export const SCRIPT_LINES: Record<string, Record<string, number | null>> = {
-  install: { 'payload-missing': null, 'hash-mismatch': null, 'needs-console': null, 'esu-not-activated': null, 'loop-guard': null, 'not-on-host': null, 'confirmed-on-host': 0 },
+  install: { 'payload-missing': null, 'hash-mismatch': null, 'hash-not-computed': null, 'needs-console': null, 'esu-not-activated': null, 'loop-guard': null, 'not-on-host': null, 'confirmed-on-host': 0 },
   reboot: { 'reboot-requested': 0, 'reboot-done': 0, 'reboot-stated': 0, 'loop-guard': null },
   restart: { 'reboot-done': 0, 'reboot-stated': 0, 'loop-guard': 0 },
 };

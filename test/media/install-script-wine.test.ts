@@ -8,6 +8,7 @@ import { install, InstallCases, reboot, type InstallCase } from './install-cases
 import { writeMedia } from '../../src/media/stage';
 import { reportMedia } from '../../src/media/report';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
+import { HASH_SELFTEST_SHA256 } from '../../src/media/install-script';
 import { CBS_PACKAGES, hostClock, hotfixListStub, packageName, rollupFixPackageName, shutdownTimeHex, Stubs, WinePrefix, winPath, wineSkip as skip } from './wine.helpers';
 
 /**
@@ -304,6 +305,36 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.deepEqual(installedFiles(c), [PAYLOADS.ssu]);
     assert.match(r.stdout, /does NOT have the SHA-256/);
     assert.deepEqual(meanings(c), ['1:installed', '2:hash-mismatch']);
+  });
+
+  test('a hasher that prints no digest for a payload (certutil\'s words for a locked file, 64 characters not all hex digits, 65 hex digits) is not a mismatch: hash-not-computed, and the installer does not run (review 7, X1)', () => {
+    const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), install(2, 'KB4474419', PAYLOADS.sha2)]);
+    // a hasher as certutil on Server 2008 prints: the self-test's digest in spaced pairs, and for a
+    // file another program holds open its error, and no digest
+    const spaced = HASH_SELFTEST_SHA256.match(/../g)!.join(' ');
+    const hasher = path.join(c.stubs.dir, 'locked-hasher.cmd');
+    fs.writeFileSync(hasher, [
+      '@echo off',
+      'if /i "%~nx1"=="sha256-selftest.txt" goto :selftest',
+      `if /i "%~nx1"=="${PAYLOADS.ssu}" echo ${sha256(fs.readFileSync(path.join(c.root, 'payloads', PAYLOADS.ssu)))}`,
+      `if /i "%~nx1"=="${PAYLOADS.ssu}" exit /b 0`,
+      'echo CertUtil: -hashfile command FAILED: 0x80070020 ^(WIN32: 32 ERROR_SHARING_VIOLATION^)',
+      'echo CertUtil: The process cannot access the file because it is being used by another process.',
+      `echo ${'0'.repeat(63)}g`,
+      `echo ${'0'.repeat(65)}`,
+      'exit /b 0',
+      ':selftest',
+      `echo ${spaced}`,
+      'exit /b 0',
+    ].join('\r\n') + '\r\n');
+    const r = c.run([], { CABFERRY_HASHER: winPath(hasher) });
+    assert.equal(r.status, 1, r.stdout);
+    assert.deepEqual(installedFiles(c), [PAYLOADS.ssu]);
+    assert.deepEqual(meanings(c), ['1:installed', '2:hash-not-computed']);
+    assert.match(r.stdout, new RegExp(`\\[2/2\\] the SHA-256 of ${PAYLOADS.sha2.replace(/\./g, '\\.')} could not be computed - the hasher override printed no digest for it\\. Not installed\\.`), r.stdout);
+    assert.match(r.stdout, /this does not say the file on the media is wrong/, r.stdout);
+    assert.doesNotMatch(r.stdout, /does NOT have the SHA-256/, r.stdout);
+    assert.equal(c.log().ends.at(-1)?.status, 'stopped');
   });
 
   test('0x80096010 stops with the SHA-2 explanation', () => {

@@ -120,6 +120,29 @@ describe('reportMedia: result lines install.cmd does not write are not believed'
   });
 });
 
+describe('reportMedia: a step install.cmd held because it could not measure something (review 7)', () => {
+  test('hash-not-computed (the hasher printed no digest) is a stopped step, failed and not installed, worded as what could not be measured: never as a payload that differs from the plan', () => {
+    for (const [meaning, says, never] of [
+      ['hash-not-computed', /^the SHA-256 of the payload could not be computed on the host \(the hasher printed no digest\); not installed\. This says nothing about the media/, /does not have the SHA-256/],
+    ] as const) {
+      const m = medium();
+      writeLog(m.to, m.id, [run(m.id), step1(m.id), step2(m.id, `code=- meaning=${meaning} confirmed=- how=-`), end(m.id, 'stopped', 1)]);
+      const r = reportMedia(m.to, trust());
+      const h = r.hosts[0];
+      // before: no line install.cmd writes ("not believed", unconfirmed)
+      assert.deepEqual([h.steps.map((s) => s.status), h.status, r.ok, h.unmatchedLines], [['installed', 'failed'], 'failed', false, 0], meaning);
+      assert.deepEqual([h.steps[1].meaning, h.steps[1].code, h.steps[1].confirmed], [meaning, null, null], meaning);
+      assert.match(h.steps[1].explanation ?? '', says, meaning);
+      assert.doesNotMatch(h.steps[1].explanation ?? '', never, meaning);
+      // install.cmd writes these words only where no installer ran: beside an exit code they are not believed
+      const o = medium();
+      writeLog(o.to, o.id, [run(o.id), step1(o.id), step2(o.id, `code=0 meaning=${meaning} confirmed=yes how=cbs`), end(o.id, 'complete', 0)]);
+      const forged = reportMedia(o.to, trust());
+      assert.deepEqual([forged.hosts[0].steps[1].status, forged.hosts[0].status, forged.ok], ['unconfirmed', 'unconfirmed', false], meaning);
+    }
+  });
+});
+
 describe('reportMedia: a host is complete only when its last run ended complete', () => {
   test('the last step returned 3010 and the run ended "restart": the host waits for a restart, it is not complete', () => {
     const m = medium();
