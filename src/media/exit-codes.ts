@@ -65,6 +65,9 @@ export const SCRIPT_MEANINGS: Record<string, string> = {
   'confirmed-on-host': 'installed; found on the host after the restart it asked for',
   'not-on-host': 'the state file called this step done, but the host did not have the update; installed again',
   'esu-not-activated': 'an Extended Security Update, and the host has no activated ESU licence; not installed',
+  // wmic printed no licence status (it failed, or printed nothing): the planner's reader of the same
+  // query calls that unknown, and so does install.cmd
+  'esu-status-unknown': 'an Extended Security Update, and the ESU licence status of the host could not be read (wmic printed none); not installed. This does not say the licence is missing: look it up with wmic path SoftwareLicensingProduct by hand, or repair WMI',
   'needs-console': 'an executable with no known silent switches, run with /autoreboot: not run, since it may wait for an answer nobody gives; run install.cmd at the console without /autoreboot',
 };
 
@@ -76,7 +79,7 @@ export const SCRIPT_MEANINGS: Record<string, string> = {
  * gives it. Any other line is not one install.cmd writes (scriptWritesLine).
  */
 export const SCRIPT_LINES: Record<string, Record<string, number | null>> = {
-  install: { 'payload-missing': null, 'hash-mismatch': null, 'hash-not-computed': null, 'needs-console': null, 'esu-not-activated': null, 'loop-guard': null, 'not-on-host': null, 'confirmed-on-host': 0 },
+  install: { 'payload-missing': null, 'hash-mismatch': null, 'hash-not-computed': null, 'needs-console': null, 'esu-not-activated': null, 'esu-status-unknown': null, 'loop-guard': null, 'not-on-host': null, 'confirmed-on-host': 0 },
   reboot: { 'reboot-requested': 0, 'reboot-done': 0, 'reboot-stated': 0, 'loop-guard': null },
   restart: { 'reboot-done': 0, 'reboot-stated': 0, 'loop-guard': 0 },
 };

@@ -814,6 +814,26 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.deepEqual(installedFiles(c), [PAYLOADS.ssu, 'Windows6.0-KB4536952-x64.msu']);
   });
 
+  test('an ESU licence status wmic could not read is no "not activated": esu-status-unknown, with the query to run by hand; a status that is no digit 0-6 is no reading either (review 7, E2)', () => {
+    const esu = { ...install(1, 'KB4536952', 'Windows6.0-KB4536952-x64.msu'), requiresEsu: true, esuYear: 1 } as Omit<PlanStep, 'sha256'>;
+    const ids = [{ year: 1, id: '553673ed-6ddf-419c-a153-b760283472fd' }, { year: 3, id: '16c08c85-0c8b-4009-9b2b-f1f7319e45f9' }];
+    // Wine's wmic answers neither the query for the ID nor the one for every licence with a key
+    // ("Command line not supported"): a host whose WMI does not answer
+    for (const env of [{}, { CABFERRY_LICENSESTATUS: 'x' }]) {
+      const c = makeCase([esu], {}, { esuActivationIds: ids });
+      const r = c.run([], env);
+      assert.equal(r.status, 1, r.stdout);
+      assert.deepEqual(installedFiles(c), []);
+      assert.deepEqual(meanings(c), ['1:esu-status-unknown'], r.stdout);
+      assert.match(r.stdout, /\[1\/1\] KB4536952 is an Extended Security Update of ESU year 1, and the ESU licence status of this host could not be read - not installed\./, r.stdout);
+      assert.match(r.stdout, /that does not say the licence is missing/, r.stdout);
+      assert.ok(r.stdout.includes(`cabferry:   wmic path SoftwareLicensingProduct where "ID='553673ed-6ddf-419c-a153-b760283472fd'" get LicenseStatus /value`), r.stdout);
+      assert.doesNotMatch(r.stdout, /16c08c85/, 'only the IDs of the year the step needs');
+      assert.doesNotMatch(r.stdout, /no activated ESU licence|slmgr \/ipk/, r.stdout);
+      assert.equal(c.log().ends.at(-1)?.status, 'stopped');
+    }
+  });
+
   test('an .exe with no known silent switches: under /autoreboot it is not run (needs-console, exit 1); at the console it runs, with a warning', () => {
     const exe = install(1, 'KB2117917', 'Windows6.0-KB2117917-x64.exe');
     const c = makeCase([exe]);

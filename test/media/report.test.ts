@@ -121,9 +121,10 @@ describe('reportMedia: result lines install.cmd does not write are not believed'
 });
 
 describe('reportMedia: a step install.cmd held because it could not measure something (review 7)', () => {
-  test('hash-not-computed (the hasher printed no digest) is a stopped step, failed and not installed, worded as what could not be measured: never as a payload that differs from the plan', () => {
+  test('hash-not-computed (the hasher printed no digest) and esu-status-unknown (wmic printed no licence status) are a stopped step, failed and not installed, worded as what could not be measured: never as a payload that differs from the plan, nor as a host without a licence', () => {
     for (const [meaning, says, never] of [
       ['hash-not-computed', /^the SHA-256 of the payload could not be computed on the host \(the hasher printed no digest\); not installed\. This says nothing about the media/, /does not have the SHA-256/],
+      ['esu-status-unknown', /^an Extended Security Update, and the ESU licence status of the host could not be read \(wmic printed none\); not installed\. This does not say the licence is missing/, /has no activated ESU licence/],
     ] as const) {
       const m = medium();
       writeLog(m.to, m.id, [run(m.id), step1(m.id), step2(m.id, `code=- meaning=${meaning} confirmed=- how=-`), end(m.id, 'stopped', 1)]);
