@@ -86,6 +86,27 @@ describe('review6: a restart owed is forgotten, or taken as proven on an older r
     assert.notEqual(c.log().ends.at(-1)?.status, 'complete', again.stdout);
     assert.notEqual(again.status, 0, again.stdout);
   });
+  test('review6 F1c: /restarted where the "stated N" line could not be written (medium full): the run goes on, finds no stated restart at its end (:stated_unproven reads state.txt) and ends complete, exit 0', () => {
+    const c = cases.make([install(1, 'KB4474419', SHA2)]);
+    c.setCodes({ [SHA2]: 3010 });
+    assert.equal(c.run([], wine.boot(1)).status, 3010);
+    // the host restarts, but does not show it: ShutdownTime cannot be read (as after a crash on a host
+    // that never wrote it); the operator says it did, with /restarted. The medium is full: state.txt
+    // (padded in front with empty lines, which for /f skips) may not grow by a byte, the log may
+    const lines = fs.readFileSync(c.statePath, 'latin1');
+    fs.writeFileSync(c.statePath, '\r\n'.repeat(4096) + lines);
+    wine.setShutdownTime(null);
+    const env = { ...c.stubs.env(), CABFERRY_BOOTTIME: '20261123020000', CABFERRY_NOW: '20261123023000' };
+    const r = wine.run(['cmd', '/c', winPath(path.join(c.hostDir, 'install.cmd')), '/restarted'], env, { fileSizeBytes: fs.statSync(c.statePath).size });
+    // guard: the operator's word was taken and logged, and state.txt did not take the line
+    assert.match(r.stdout, /\/restarted: taken on your word/, r.stdout);
+    assert.ok(!stateLines(c).some((l) => l.startsWith('stated')), stateLines(c).join(' | '));
+    assert.ok(c.log().results.some((x) => x.meaning === 'reboot-stated'));
+    // fails today: END complete, exit 0; with the line written the run asks for a restart it can prove (restart-reasked)
+    assert.notEqual(c.log().ends.at(-1)?.status, 'complete', r.stdout);
+    assert.notEqual(r.status, 0, r.stdout);
+  });
+
   test('review6 F3: a "rebooted N" an older install.cmd wrote on a weaker proof (a boot time it could not read, or one moved by the clock) is still taken as a proven restart: a re-staged medium (same plan, results kept) installs the rollup after the reboot step on the same boot and ends complete', () => {
     // install.cmd before 8ce4b49 (staged until 2026-12-07 01:57) wrote "await N BOOT" and, on the next
     // run, "rebooted N" whenever RebootPending was absent and BOOT was "unknown" (wmic could not tell the
