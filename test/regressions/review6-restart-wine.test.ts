@@ -130,4 +130,19 @@ describe('review6: a restart owed is forgotten, or taken as proven on an older r
       assert.notEqual(r.status, 0, r.stdout);
     }
   });
+  test('review6 F4: the update before a reboot step rolled back at that restart and installed again: the reboot step is taken as done from state.txt (:step_recheck, "a restart step is the state\'s business"), and the rollup after it is installed on the same boot as the reinstall; the run ends complete', () => {
+    const c = cases.make([install(1, 'KB4493730', SSU), reboot(2), install(3, 'KB4493471', ROLLUP)]);
+    assert.equal(c.run([], wine.boot(1)).status, 3010);
+    assert.deepEqual(c.stubs.installed(), [SSU]);
+    // the restart happens (a clean one: ShutdownTime changes), and CBS rolls the SSU back at it
+    wine.clearPackages();
+    const r = c.run([], wine.boot(2));
+    // guard: the restart was proven, the SSU found missing and installed again
+    assert.deepEqual(c.log().results.filter((x) => x.step === 1).map((x) => x.meaning), ['installed', 'not-on-host', 'installed'], r.stdout);
+    // fails today: the rollup follows the SSU's reinstall on the same boot, with no restart between
+    // them (the plan's reboot step 2 exists for exactly that), and the run ends complete, exit 0
+    assert.deepEqual(c.stubs.installed(), [SSU, SSU], `${c.stubs.installed().join(', ')}\n${r.stdout}`);
+    assert.notEqual(c.log().ends.at(-1)?.status, 'complete', r.stdout);
+    assert.notEqual(r.status, 0, r.stdout);
+  });
 });
