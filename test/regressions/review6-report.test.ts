@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixturePath, tempDir } from '../common.helpers';
+import { loadTrustAnchors } from '../../src/authenticode/trust';
+import { writeMedia } from '../../src/media/stage';
+import { reportMedia } from '../../src/media/report';
+import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
+
+/**
+ * Review 6 (h/review6): report's "restart done" for a reboot step. A reboot step is judged by its last
+ * line alone (stepReport: the last reboot/restart line of the step): reboot-done counts, wherever it
+ * stands. But a restart step is there for the installs before it: when one of them is installed again
+ * AFTER that restart (install.cmd's not-on-host: the update rolled back at the restart, or the host was
+ * reverted), the restart the plan demands between them has not happened since. install.cmd writes these
+ * lines (review6-restart-wine F4 runs it), and report calls the host complete.
+ * The medium: signed, one host SRV-A, a complete plan SSU (1), restart (2), rollup (3), as report.test stages it.
+ */
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+function inventory(name: string): HostInventory {
+  return {
+    name, product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: null, architecture: 'amd64', servicePack: 2,
+    installed: [], servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: ['profile'], unknown: [], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [],
+  };
+}
+
+function medium(): { to: string; id: string } {
+  const dir = tempDir('cabferry-review6-report-');
+  const blobs = path.join(dir, 'blobs');
+  const blobPath = (sha: string) => path.join(blobs, 'blobs', sha.slice(0, 2), sha.slice(2));
+  const add = (c: Buffer): string => {
+    const s = sha256(c);
+    fs.mkdirSync(path.dirname(blobPath(s)), { recursive: true });
+    fs.writeFileSync(blobPath(s), c);
+    return s;
+  };
+  const steps: PlanStep[] = [
+    { n: 1, action: 'install', kb: 'KB4493730', file: 'Windows6.0-KB4493730-x64.msu', sha256: add(Buffer.from('ssu '.repeat(100))), kind: 'servicing-stack', reason: 'test' },
+    { n: 2, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason: 'the servicing stack must be active before the rollup' },
+    { n: 3, action: 'install', kb: 'KB4493471', file: 'Windows6.0-KB4493471-x64.msu', sha256: add(Buffer.from('rollup '.repeat(100))), kind: 'monthly-rollup', reason: 'test' },
+  ];
+  const plan: HostPlan = { host: 'SRV-A', files: [], complete: true, incomplete: [], catalogCurrency: null, steps, missing: [], skipped: [], assumptions: [] };
+  const to = path.join(dir, 'media');
+  writeMedia({
+    to, hosts: [{ inventory: inventory('SRV-A'), plan }], blobPath, catalog: blobs, allowIncomplete: false, collectCmd: '@echo off\r\n', now: new Date('2026-11-23T10:00:00Z'),
+    signing: { keyPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa.key'), 'utf8'), certPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa-chain.pem'), 'utf8') },
+  });
+  const id = (JSON.parse(fs.readFileSync(path.join(to, 'hosts', 'SRV-A', 'plan.json'), 'utf8')) as { planId: string }).planId;
+  return { to, id };
+}
+
+function writeLog(to: string, id: string, lines: string[]): void {
+  const dir = path.join(to, 'results', 'SRV-A', id);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'result.log'), lines.map((l) => `${l}\r\n`).join(''));
+}
+
+const trust = () => ({ trust: loadTrustAnchors([fixturePath('pki', 'root.pem')]) });
+
+describe('review6: report, a reboot step whose restart came before an install it stands after', () => {
+  test('review6 F4 (report): the SSU installed again after the reboot step\'s restart (not-on-host), the rollup after it on the same boot: the reboot step is not "restarted", the host not complete', () => {
+    const m = medium();
+    const R = (fields: string, t: string) => `RESULT plan=${m.id} script=release ${fields} host=SRV-A time=${t}`;
+    writeLog(m.to, m.id, [
+      // run 1: the SSU, then the reboot step asks for its restart
+      `RUN plan=${m.id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t0`,
+      R('step=1 kb=KB4493730 action=install code=0 meaning=installed confirmed=yes how=cbs', 't1'),
+      R('step=2 kb=- action=reboot code=0 meaning=reboot-requested confirmed=- how=-', 't2'),
+      `END plan=${m.id} script=release status=restart reason=- code=3010 host=SRV-A time=t3`,
+      // run 2, as install.cmd writes it (review6-restart-wine F4): the restart proven, the SSU gone (rolled
+      // back at it) and installed again, the reboot step taken as done from state.txt (no line), the rollup
+      `RUN plan=${m.id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t10`,
+      R('step=2 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=-', 't11'),
+      R('step=1 kb=KB4493730 action=install code=- meaning=not-on-host confirmed=no how=-', 't12'),
+      R('step=1 kb=KB4493730 action=install code=0 meaning=installed confirmed=yes how=cbs', 't13'),
+      R('step=3 kb=KB4493471 action=install code=0 meaning=installed confirmed=yes how=cbs', 't14'),
+      `END plan=${m.id} script=release status=complete reason=- code=0 host=SRV-A time=t15`,
+    ]);
+    const r = reportMedia(m.to, trust());
+    const h = r.hosts[0];
+    // fails today: step 2 'installed' (shown "restarted"), the host 'complete', ok true - though no
+    // restart happened between the SSU now on the host and the rollup
+    assert.notEqual(h.steps[1].status, 'installed', `step 2: ${h.steps[1].explanation}`);
+    assert.notEqual(h.status, 'complete');
+    assert.equal(r.ok, false);
+  });
+});
