@@ -88,4 +88,27 @@ describe('review6: report, a reboot step whose restart came before an install it
     assert.notEqual(h.status, 'complete');
     assert.equal(r.ok, false);
   });
+  test('review6 F4b (report): the SSU asked for its restart (3010), rolled back at it and was installed again with 0; the reboot step, run for the first time after that, logs reboot-done on the restart before the reinstall: not "restarted", the host not complete', () => {
+    const m = medium();
+    const R = (fields: string, t: string) => `RESULT plan=${m.id} script=release ${fields} host=SRV-A time=${t}`;
+    writeLog(m.to, m.id, [
+      `RUN plan=${m.id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t0`,
+      R('step=1 kb=KB4493730 action=install code=3010 meaning=reboot-required confirmed=yes how=cbs', 't1'),
+      `END plan=${m.id} script=release status=restart reason=- code=3010 host=SRV-A time=t2`,
+      // as install.cmd writes it (review6-restart-wine F4b): step 2's line comes after the reinstall, its restart before it
+      `RUN plan=${m.id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t10`,
+      R('step=1 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=-', 't11'),
+      R('step=1 kb=KB4493730 action=install code=- meaning=not-on-host confirmed=no how=-', 't12'),
+      R('step=1 kb=KB4493730 action=install code=0 meaning=installed confirmed=yes how=cbs', 't13'),
+      R('step=2 kb=- action=reboot code=0 meaning=reboot-done confirmed=- how=-', 't14'),
+      R('step=3 kb=KB4493471 action=install code=0 meaning=installed confirmed=yes how=cbs', 't15'),
+      `END plan=${m.id} script=release status=complete reason=- code=0 host=SRV-A time=t16`,
+    ]);
+    const r = reportMedia(m.to, trust());
+    const h = r.hosts[0];
+    // fails today: step 2 'installed' ("restarted"), the host complete, ok true
+    assert.notEqual(h.steps[1].status, 'installed', `step 2: ${h.steps[1].explanation}`);
+    assert.notEqual(h.status, 'complete');
+    assert.equal(r.ok, false);
+  });
 });

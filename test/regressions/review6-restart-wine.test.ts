@@ -145,4 +145,19 @@ describe('review6: a restart owed is forgotten, or taken as proven on an older r
     assert.notEqual(c.log().ends.at(-1)?.status, 'complete', r.stdout);
     assert.notEqual(r.status, 0, r.stdout);
   });
+  test('review6 F4b: the SSU asked for its own restart (3010) and rolled back at it: installed again with 0 on the next run, the reboot step after it runs for the first time, takes the restart proven BEFORE the reinstall ("rebooted 1") as its own and logs reboot-done, and the rollup follows on the same boot', () => {
+    const c = cases.make([install(1, 'KB4493730', SSU), reboot(2), install(3, 'KB4493471', ROLLUP)]);
+    c.setCodes({ [SSU]: 3010 });
+    assert.equal(c.run([], wine.boot(1)).status, 3010);
+    wine.clearPackages();
+    // the reinstall returns 0 (nothing left to restart for, says the installer)
+    c.setCodes({});
+    const r = c.run([], wine.boot(2));
+    assert.deepEqual(c.log().results.filter((x) => x.step === 1).map((x) => x.meaning), ['reboot-required', 'reboot-done', 'not-on-host', 'installed'], r.stdout);
+    // fails today: step 2 logs reboot-done (the restart it stands on preceded the reinstall), the rollup
+    // is installed on the boot of the SSU's reinstall, END complete, exit 0
+    assert.deepEqual(c.stubs.installed(), [SSU, SSU], `${c.stubs.installed().join(', ')}\n${r.stdout}`);
+    assert.notEqual(c.log().ends.at(-1)?.status, 'complete', r.stdout);
+    assert.notEqual(r.status, 0, r.stdout);
+  });
 });
