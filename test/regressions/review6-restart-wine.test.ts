@@ -18,6 +18,8 @@ import { winPath, WinePrefix, wineSkip as skip } from '../media/wine.helpers';
  * report, reading the log, says restart-pending (no reboot-done after the request): the two disagree,
  * and the operator at the console is told "all steps are done".
  * F3: a "rebooted N" line an older install.cmd wrote on the rule today's calls unproven is believed.
+ * F4: an install before a reboot step, rolled back at that restart and installed again, is followed by
+ * the rest of the plan on the same boot: the reboot step counts the restart from before the reinstall.
  */
 
 let work = '';
