@@ -74,10 +74,11 @@ describe('renderInstallScript', () => {
     const text = render(plan({ steps: [{ n: 1, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason: 'restart first' }] }));
     assert.deepEqual(text.split('\r\n').filter((l) => l.startsWith('call :step ')), ['call :step 1 reboot - - - - 0']);
     assert.match(text, /set "CF_STEPS=1"/);
-    // step 1's "previous step" is 0, after which no restart is ever logged: the first run asks for the
-    // restart (END restart, 3010); the run after it finds it done (check_restart: RebootPending gone,
-    // ShutdownTime changed since the request), logs reboot-done for step 1, and only that run ends complete
-    assert.match(text, /:step_reboot\r\n(rem [^\r]*\r\n)*set \/a S_PREV=S_N-1\r\ncall :state_count rebooted !S_PREV!\r\nif not "!CF_COUNT!"=="0" goto :step_reboot_satisfied\r\ncall :state_count stated !S_PREV!\r\nif not "!CF_COUNT!"=="0" goto :step_reboot_stated\r\n>>"!CF_STATE!" echo done !S_N! 0 n\/a\r\nset "S_CODE=0"\r\ncall :log reboot-requested\r\ngoto :request_restart/);
+    // step 1 has no step before it: any proven restart in state.txt would do (:restart_shown), and the
+    // first run has none, so it asks for the restart (END restart, 3010); the run after it finds it done
+    // (check_restart: RebootPending gone, ShutdownTime changed since the request), logs reboot-done for
+    // step 1, and only that run ends complete
+    assert.match(text, /:step_reboot\r\n(rem [^\r]*\r\n)*call :restart_shown !S_N!\r\nif "!CF_SHOWN!"=="proven" goto :step_reboot_satisfied\r\nif "!CF_SHOWN!"=="stated" goto :step_reboot_stated\r\n>>"!CF_STATE!" echo done !S_N! 0 n\/a\r\nset "S_CODE=0"\r\ncall :log reboot-requested\r\ngoto :request_restart/);
   });
 
   test('unknown host facts are left unchecked rather than guessed', () => {
