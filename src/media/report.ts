@@ -150,11 +150,11 @@ function reportHost(root: string, name: string, manifest: MediaManifest, allowTe
   const ofPlan = (r: { plan: string | null }) => r.plan === planId;
   const counted = writtenFor(planId, plan.host);
   const mine = (log?.results ?? []).filter(counted);
-  const steps = plan.steps.map((s) => stepReport(s, mine));
+  const runs = (log?.runs ?? []).filter(counted);
+  const steps = plan.steps.map((s) => stepReport(s, mine, runs, plan.steps));
   const matched = mine.filter((r) => plan.steps.some((s) => accountedFor(s, r)));
   const counts = emptyCounts();
   for (const s of steps) counts[s.status]++;
-  const runs = (log?.runs ?? []).filter(counted);
   const ends = (log?.ends ?? []).filter(counted);
   const notRun = runs.length === 0 && ends.length === 0;
   const { complete: planComplete, incomplete: planIncomplete } = stagedVerdict(plan);
@@ -272,10 +272,22 @@ function accountedFor(s: PlanStep, r: ResultRecord): boolean {
   return recordMatches(s, r) || (r.step === s.n && r.action === 'restart' && r.kb === null);
 }
 
-function stepReport(s: PlanStep, results: ResultRecord[]): StepReport {
+function stepReport(s: PlanStep, results: ResultRecord[], runs: RunRecord[], planSteps: PlanStep[]): StepReport {
   const base = { n: s.n, action: s.action, kb: s.kb, file: s.file };
   const r = results.filter((x) => recordMatches(s, x)).at(-1);
   if (r === undefined) return { ...base, status: 'not-reached', code: null, codeHex: null, meaning: null, confirmed: null, explanation: null, time: null };
+  // A reboot step is there for the installs before it: its restart counts only when it came after the
+  // last install of every step before it, which is to say in a later run (no restart happens within a
+  // run, and install.cmd proves one only as a run's first act). An update rolled back at the restart and
+  // installed again after it, before a reboot-done in the same run or after one, leaves the restart the
+  // plan demands still to come - install.cmd asks for it again (:step_reboot_recheck, :restart_shown)
+  if (s.action === 'reboot' && stepStatus(r) === 'installed') {
+    const lastInstall = results.filter((x) => x.action === 'install' && installerInstalled(x) && planSteps.some((p) => p.n < s.n && recordMatches(p, x))).at(-1);
+    if (lastInstall !== undefined && !runs.some((run) => run.line > lastInstall.line && run.line < r.line)) {
+      const explanation = `${explain(r)}, but step ${lastInstall.step} was installed after that restart (or in the same run as it): the restart it stands for has not happened since`;
+      return { ...base, status: 'restart-pending', code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation, time: r.time };
+    }
+  }
   // an install step is judged by what the host said of its update; the restart it asked for, when
   // only the operator vouched for it, is said beside that
   const restarts = results.filter((x) => accountedFor(s, x) && !recordMatches(s, x) && believed(x));
@@ -290,15 +302,37 @@ function stepReport(s: PlanStep, results: ResultRecord[]): StepReport {
   // unconfirmed (restart-stated) after asking once more for a restart it can prove (restart-reasked).
   if (status === 'installed' && s.action === 'install' && asksRestart(r)) {
     const after = restarts.filter((x) => x.line > r.line);
-    if (!after.some((x) => x.meaning === 'reboot-done')) {
-      status = after.some((x) => x.meaning === 'reboot-stated') ? 'unconfirmed' : 'restart-pending';
+    if (!after.some(provenRestart)) {
+      // the operator's word, or an older install.cmd's reboot-done on a weaker proof: a restart said, not shown
+      status = after.some((x) => x.meaning === 'reboot-stated' || x.meaning === 'reboot-done') ? 'unconfirmed' : 'restart-pending';
       const shown = status === 'unconfirmed'
-        ? 'nothing on the host shows that restart happened (only the operator stated it), and the update was listed before it: NOT counted as installed'
+        ? 'nothing on the host shows that restart happened (only the operator stated it, or an older install.cmd logged it without the ShutdownTime proof), and the update was listed before it: NOT counted as installed'
         : 'the restart it asked for has not been shown yet';
       return { ...base, status, code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation: `${explain(r)}; ${shown}`, time: r.time };
     }
   }
   return { ...base, status, code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation, time: r.time };
+}
+
+/**
+ * A believed install line of an installer's run that installed its update, or says so (an exit code whose
+ * update is on the host after it: not "not applicable", not a failure); not the script's own lines, such
+ * as confirmed-on-host, which installs nothing. install.cmd's CF_INSTALLED is set on the same runs.
+ */
+function installerInstalled(r: ResultRecord): boolean {
+  if (r.action !== 'install' || r.code === null || !believed(r)) return false;
+  const c = interpretExitCode(r.code);
+  return c.meaning === r.meaning && c.presentAfter;
+}
+
+/**
+ * A restart the host showed: reboot-done with how=shutdown, Windows' ShutdownTime changed since the
+ * request (install.cmd's :check_restart). An older install.cmd wrote reboot-done with how=- on weaker
+ * proofs too (the boot time unknown when it asked, or one moved by the clock), and its lines cannot
+ * say which: none of them is counted as a restart that happened.
+ */
+function provenRestart(r: ResultRecord): boolean {
+  return r.meaning === 'reboot-done' && r.how === 'shutdown';
 }
 
 /** A believed install line whose installer asked for a restart after installing (3010, 1641, ...: the exit code table's outcome reboot). */
@@ -318,7 +352,7 @@ function believed(r: ResultRecord): boolean {
 function stepStatus(r: ResultRecord): StepStatus {
   if (!believed(r)) return 'unconfirmed';
   if (r.meaning === 'reboot-requested') return 'restart-pending';
-  if (r.meaning === 'reboot-done') return 'installed';
+  if (r.meaning === 'reboot-done') return provenRestart(r) ? 'installed' : 'unconfirmed';
   // the operator's word that the host restarted, where install.cmd could not prove it: never a restart that happened
   if (r.meaning === 'reboot-stated') return 'unconfirmed';
   if (SKIPPED.has(r.meaning)) return 'skipped';
@@ -345,6 +379,7 @@ function notWrittenText(r: ResultRecord): string {
 function explain(r: ResultRecord): string {
   if (!believed(r)) return notWrittenText(r);
   const base = meaningText(r);
+  if (r.meaning === 'reboot-done' && !provenRestart(r)) return `${base}, logged by an install.cmd older than its ShutdownTime proof (how=${r.how ?? '-'}), which logged restarts on weaker proofs too: NOT counted as a restart that happened (run today's install.cmd: it judges that restart again)`;
   if (SKIPPED.has(r.meaning)) return `${base}; NOT installed, though the plan says the host needs it (collect a new inventory and plan again)`;
   if (!INSTALLED.has(r.meaning)) return base;
   if (r.confirmed === 'yes') return `${base}; found on the host${r.how ? ` (${r.how})` : ''}`;

@@ -7,7 +7,9 @@
  *   END    plan= script= status= reason= code= host= time=
  * `plan` is the plan id, `script` release or test (a --test-build script), `confirmed` whether
  * the host lists the update (yes, pending = installed but a restart is outstanding, no, n/a,
- * - when nothing was installed), `how` where it was found (cbs, qfe, -).
+ * - when nothing was installed), `how` where it was found (cbs, qfe, -; on a reboot-done line, shutdown:
+ * the restart proven by Windows' ShutdownTime, which install.cmd writes since review 6 - an older one's
+ * reboot-done, how=-, may rest on weaker proofs).
  * `time` is last because %DATE% %TIME% (used where wmic cannot tell the time) contains spaces.
  * Logs of earlier versions have no plan= and no script= (both came in one release); their lines
  * read with plan null. A line install.cmd cannot have written is unreadable, not read in part: a key

@@ -106,7 +106,7 @@ describe('reportMedia: result lines install.cmd does not write are not believed'
     for (const [code, meaning] of [...installing, [0, 'confirmed-on-host'] as const]) {
       const m = medium();
       // an installer that asked for a restart counts once the host showed that restart (h/fix5s, review 5 F4): install.cmd logs it so
-      const restarted = interpretExitCode(code).outcome === 'reboot' ? [`RESULT plan=${m.id} script=release step=2 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=- host=SRV-A time=t3`] : [];
+      const restarted = interpretExitCode(code).outcome === 'reboot' ? [`RESULT plan=${m.id} script=release step=2 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=shutdown host=SRV-A time=t3`] : [];
       writeLog(m.to, m.id, [run(m.id), step1(m.id), step2(m.id, `code=${code} meaning=${meaning} confirmed=yes how=cbs`), ...restarted, end(m.id, 'complete', 0)]);
       const r = reportMedia(m.to, trust());
       assert.deepEqual(r.hosts[0].steps.map((s) => s.status), ['installed', 'installed'], `${code} ${meaning}`);
@@ -162,7 +162,7 @@ describe('reportMedia: a host is complete only when its last run ended complete'
     writeLog(m.to, m.id, [
       run(m.id), step1(m.id), step2(m.id, 'code=3010 meaning=reboot-required confirmed=yes how=qfe'), end(m.id, 'restart', 3010),
       run(m.id),
-      `RESULT plan=${m.id} script=release step=2 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=- host=SRV-A time=t10`,
+      `RESULT plan=${m.id} script=release step=2 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=shutdown host=SRV-A time=t10`,
       end(m.id, 'complete', 0),
     ]);
     const r = reportMedia(m.to, trust());
@@ -180,7 +180,7 @@ describe('reportMedia: a host is complete only when its last run ended complete'
     let r = reportMedia(m.to, trust());
     assert.deepEqual([r.hosts[0].status, r.ok, r.hosts[0].steps[0].status], ['restart-pending', false, 'restart-pending']);
     // the next run: check_restart finds the restart done and logs it for step 1; the step is done; END complete
-    writeLog(m.to, m.id, [...first, run(m.id), `RESULT plan=${m.id} script=release step=1 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=- host=SRV-A time=t10`, end(m.id, 'complete', 0)]);
+    writeLog(m.to, m.id, [...first, run(m.id), `RESULT plan=${m.id} script=release step=1 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=shutdown host=SRV-A time=t10`, end(m.id, 'complete', 0)]);
     r = reportMedia(m.to, trust());
     assert.deepEqual([r.hosts[0].status, r.ok, r.hosts[0].steps[0].status, r.hosts[0].unmatchedLines], ['complete', true, 'installed', 0]);
   });

@@ -74,7 +74,7 @@ describe('review6: report, a reboot step whose restart came before an install it
       // run 2, as install.cmd writes it (review6-restart-wine F4): the restart proven, the SSU gone (rolled
       // back at it) and installed again, the reboot step taken as done from state.txt (no line), the rollup
       `RUN plan=${m.id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t10`,
-      R('step=2 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=-', 't11'),
+      R('step=2 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=shutdown', 't11'),
       R('step=1 kb=KB4493730 action=install code=- meaning=not-on-host confirmed=no how=-', 't12'),
       R('step=1 kb=KB4493730 action=install code=0 meaning=installed confirmed=yes how=cbs', 't13'),
       R('step=3 kb=KB4493471 action=install code=0 meaning=installed confirmed=yes how=cbs', 't14'),
@@ -97,10 +97,10 @@ describe('review6: report, a reboot step whose restart came before an install it
       `END plan=${m.id} script=release status=restart reason=- code=3010 host=SRV-A time=t2`,
       // as install.cmd writes it (review6-restart-wine F4b): step 2's line comes after the reinstall, its restart before it
       `RUN plan=${m.id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t10`,
-      R('step=1 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=-', 't11'),
+      R('step=1 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=shutdown', 't11'),
       R('step=1 kb=KB4493730 action=install code=- meaning=not-on-host confirmed=no how=-', 't12'),
       R('step=1 kb=KB4493730 action=install code=0 meaning=installed confirmed=yes how=cbs', 't13'),
-      R('step=2 kb=- action=reboot code=0 meaning=reboot-done confirmed=- how=-', 't14'),
+      R('step=2 kb=- action=reboot code=0 meaning=reboot-done confirmed=- how=shutdown', 't14'),
       R('step=3 kb=KB4493471 action=install code=0 meaning=installed confirmed=yes how=cbs', 't15'),
       `END plan=${m.id} script=release status=complete reason=- code=0 host=SRV-A time=t16`,
     ]);
@@ -110,5 +110,40 @@ describe('review6: report, a reboot step whose restart came before an install it
     assert.notEqual(h.steps[1].status, 'installed', `step 2: ${h.steps[1].explanation}`);
     assert.notEqual(h.status, 'complete');
     assert.equal(r.ok, false);
+  });
+
+  test('fix6 F3 (report): a reboot-done an older install.cmd logged (how=-, which it also wrote on proofs today\'s script calls unproven) is not a restart that happened; today\'s (how=shutdown) is', () => {
+    const logFor = (id: string, how: string, installCode: number): string[] => {
+      const R = (fields: string, t: string) => `RESULT plan=${id} script=release ${fields} host=SRV-A time=${t}`;
+      const asked = installCode === 3010;
+      return [
+        `RUN plan=${id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t0`,
+        R(`step=1 kb=KB4493730 action=install code=${installCode} meaning=${asked ? 'reboot-required' : 'installed'} confirmed=yes how=cbs`, 't1'),
+        ...(asked ? [] : [R('step=2 kb=- action=reboot code=0 meaning=reboot-requested confirmed=- how=-', 't2')]),
+        `END plan=${id} script=release status=restart reason=- code=3010 host=SRV-A time=t3`,
+        `RUN plan=${id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t10`,
+        R(`step=${asked ? 1 : 2} kb=- action=restart code=0 meaning=reboot-done confirmed=- how=${how}`, 't11'),
+        ...(asked ? [R(`step=2 kb=- action=reboot code=0 meaning=reboot-done confirmed=- how=${how}`, 't11')] : []),
+        R('step=3 kb=KB4493471 action=install code=0 meaning=installed confirmed=yes how=cbs', 't12'),
+        `END plan=${id} script=release status=complete reason=- code=0 host=SRV-A time=t13`,
+      ];
+    };
+    for (const installCode of [0, 3010]) {
+      const older = medium();
+      writeLog(older.to, older.id, logFor(older.id, '-', installCode));
+      const r = reportMedia(older.to, trust());
+      const h = r.hosts[0];
+      // the step the restart was logged for: the reboot step (0), or the install that asked for it (3010)
+      const judged = h.steps[installCode === 3010 ? 0 : 1];
+      assert.equal(judged.status, 'unconfirmed', `${installCode}: step ${judged.n}: ${judged.explanation}`);
+      assert.notEqual(h.steps[1].status, 'installed', `${installCode}: ${h.steps[1].explanation}`);
+      assert.notEqual(h.status, 'complete', String(installCode));
+      assert.equal(r.ok, false);
+      // the same log as today's install.cmd writes it: complete
+      const today = medium();
+      writeLog(today.to, today.id, logFor(today.id, 'shutdown', installCode));
+      const t = reportMedia(today.to, trust());
+      assert.deepEqual([t.hosts[0].steps.map((x) => x.status), t.hosts[0].status, t.ok], [['installed', 'installed', 'installed'], 'complete', true], String(installCode));
+    }
   });
 });

@@ -37,7 +37,9 @@ function writeLog(media: string, host: string, lines: string[]): void {
   fs.mkdirSync(dir, { recursive: true });
   const stamped = lines.map((l) => l
     .replace(/^(RUN|RESULT|END) /, `$1 plan=${planId} script=release `)
-    .replace(/( meaning=(?:installed|reboot-required|already-installed))( host=)/, '$1 confirmed=yes how=cbs$2'));
+    .replace(/( meaning=(?:installed|reboot-required|already-installed))( host=)/, '$1 confirmed=yes how=cbs$2')
+    // a restart install.cmd proved: by the ShutdownTime Windows writes at a clean restart (how=shutdown)
+    .replace(/( meaning=reboot-done)( host=)/, '$1 confirmed=- how=shutdown$2'));
   fs.writeFileSync(path.join(dir, 'result.log'), stamped.map((l) => `${l}\r\n`).join(''));
 }
 
