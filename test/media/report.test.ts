@@ -12,6 +12,7 @@ import { parseResultLog } from '../../src/media/result-log';
 import { installScriptTemplate } from '../../src/media/install-script';
 import { END_REASONS, INSTALLER_EXIT_CODES, interpretExitCode, SCRIPT_LINES } from '../../src/media/exit-codes';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
+import { writeResultLog } from './result-log.helpers';
 
 /**
  * reportMedia against result logs that do not prove what they seem to: lines install.cmd does not
@@ -59,11 +60,8 @@ function medium(only?: PlanStep[]): { to: string; id: string } {
   return { to, id };
 }
 
-function writeLog(to: string, id: string, lines: string[]): void {
-  const dir = path.join(to, 'results', 'SRV-A', id);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'result.log'), lines.map((l) => `${l}\r\n`).join(''));
-}
+/** SRV-A's result log of plan `id` on the medium */
+const writeLog = (to: string, id: string, lines: string[]): void => writeResultLog(to, 'SRV-A', id, lines);
 
 const trust = () => ({ trust: loadTrustAnchors([fixturePath('pki', 'root.pem')]) });
 const run = (id: string) => `RUN plan=${id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t0`;

@@ -9,6 +9,7 @@ import { writeMedia } from '../../src/media/stage';
 import { reportMedia } from '../../src/media/report';
 import { renderFleetPage } from '../../src/media/html';
 import type { HostInventory, HostPlan, PlanGoal, PlanStep } from '../../src/planner/types';
+import { writeResultLog } from '../media/result-log.helpers';
 
 /**
  * Review 3 (h/review3): what the fleet page says first. A --target plan is complete for its targets
@@ -42,13 +43,11 @@ function medium(goal: PlanGoal | undefined): { to: string; id: string } {
   });
   const id = (JSON.parse(fs.readFileSync(path.join(to, 'hosts', 'SRV-A', 'plan.json'), 'utf8')) as { planId: string }).planId;
   // the host ran it to the end, as install.cmd logs it
-  const log = path.join(to, 'results', 'SRV-A', id, 'result.log');
-  fs.mkdirSync(path.dirname(log), { recursive: true });
-  fs.writeFileSync(log, [
+  writeResultLog(to, 'SRV-A', id, [
     `RUN plan=${id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t0`,
     `RESULT plan=${id} script=release step=1 kb=KB4493471 action=install code=0 meaning=installed confirmed=yes how=cbs host=SRV-A time=t1`,
     `END plan=${id} script=release status=complete reason=- code=0 host=SRV-A time=t9`,
-  ].map((l) => `${l}\r\n`).join(''));
+  ]);
   return { to, id };
 }
 

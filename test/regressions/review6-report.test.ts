@@ -8,6 +8,7 @@ import { loadTrustAnchors } from '../../src/authenticode/trust';
 import { writeMedia } from '../../src/media/stage';
 import { reportMedia } from '../../src/media/report';
 import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
+import { writeResultLog } from '../media/result-log.helpers';
 
 /**
  * Review 6 (h/review6): report's "restart done" for a reboot step. A reboot step is judged by its last
@@ -53,11 +54,8 @@ function medium(): { to: string; id: string } {
   return { to, id };
 }
 
-function writeLog(to: string, id: string, lines: string[]): void {
-  const dir = path.join(to, 'results', 'SRV-A', id);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'result.log'), lines.map((l) => `${l}\r\n`).join(''));
-}
+/** SRV-A's result log of plan `id` on the medium */
+const writeLog = (to: string, id: string, lines: string[]): void => writeResultLog(to, 'SRV-A', id, lines);
 
 const trust = () => ({ trust: loadTrustAnchors([fixturePath('pki', 'root.pem')]) });
 
