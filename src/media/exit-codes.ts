@@ -122,6 +122,9 @@ export const END_REASONS: Record<string, string> = {
   // written (a full medium) or was never reached (a run cut off), or an update before a reboot step was
   // installed again after that step's restart
   'restart-owed': 'every step ran, but nothing shows that the host restarted where a step needs it (the record asking for that restart may not have been written): install.cmd asked for the restart now; restart the host and run install.cmd again',
+  // every step ran and nothing in the state file owes a restart, but CBS keeps its RebootPending key:
+  // the host's own word that servicing waits for one
+  'host-restart-pending': 'every step ran, but Windows servicing still waits for a restart (CBS RebootPending): install.cmd asked for it; restart the host and run install.cmd again',
   'restart-stated': 'every step ran, but a restart after a step was only stated by the operator (install.cmd /restarted), and the one install.cmd asked for again was not shown either: nothing on the host shows it happened, so the steps it was for are unconfirmed; check the host yourself',
   'step-still-pending': 'an update a step installed was still waiting for a restart after two restarts: stopped to avoid a reboot loop; the host is not complete (see the CBS log)',
 };

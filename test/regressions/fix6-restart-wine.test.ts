@@ -82,4 +82,25 @@ describe('fix6: a restart asked for again is settled by the restart, and "not ap
     assert.deepEqual([third.status, c.log().ends.at(-1)?.status], [1, 'not-applicable'], third.stdout);
     assert.equal(c.log().results.filter((x) => x.step === 2 && x.meaning === 'reboot-requested').length, 1, third.stdout);
   });
+
+  test('every step done and the state file owing no restart, but CBS RebootPending set (a 3010 whose record was torn on a full medium leaves it): not complete; the restart is asked for (host-restart-pending), and the run after a proven restart ends complete (review 8, R1)', () => {
+    const c = cases.make([install(1, 'KB4474419', SHA2)]);
+    const key = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending';
+    // the installer said 0 here: nothing in state.txt asks for a restart, only the host does
+    assert.equal(wine.run(['reg', 'add', key, '/f']).status, 0);
+    try {
+      const first = c.run([], wine.boot(1));
+      assert.equal(first.status, 3010, first.stdout);
+      assert.deepEqual([c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], ['restart', 'host-restart-pending'], first.stdout);
+      assert.match(first.stdout, /Windows servicing still waits for a restart/);
+      // a restart that leaves the key in place is not proven: not complete either
+      const still = c.run([], wine.boot(2));
+      assert.notEqual(c.log().ends.at(-1)?.status, 'complete', still.stdout);
+    } finally {
+      wine.run(['reg', 'delete', key, '/f']);
+    }
+    const done = c.run([], wine.boot(3));
+    assert.equal(done.status, 0, done.stdout);
+    assert.equal(c.log().ends.at(-1)?.status, 'complete', done.stdout);
+  });
 });
