@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixturePath, tempDir } from '../common.helpers';
+import { loadTrustAnchors } from '../../src/authenticode/trust';
+import { writeMedia } from '../../src/media/stage';
+import { reportMedia } from '../../src/media/report';
+import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
+import { writeResultLog } from '../media/result-log.helpers';
+
+/**
+ * Review 8 (h/review8): report on logs install.cmd writes today (review8-restart-wine runs it).
+ * The medium: signed, one host SRV-A, a complete plan of the SHA-2 update (1) and the rollup (2),
+ * built as review6-report builds its own.
+ */
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+function inventory(name: string): HostInventory {
+  return {
+    name, product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: null, architecture: 'amd64', servicePack: 2,
+    installed: [], servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: ['profile'], unknown: [], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [],
+  };
+}
+
+function medium(): { to: string; id: string } {
+  const dir = tempDir('cabferry-review8-report-');
+  const blobs = path.join(dir, 'blobs');
+  const blobPath = (sha: string) => path.join(blobs, 'blobs', sha.slice(0, 2), sha.slice(2));
+  const add = (c: Buffer): string => {
+    const s = sha256(c);
+    fs.mkdirSync(path.dirname(blobPath(s)), { recursive: true });
+    fs.writeFileSync(blobPath(s), c);
+    return s;
+  };
+  const steps: PlanStep[] = [
+    { n: 1, action: 'install', kb: 'KB4474419', file: 'Windows6.0-KB4474419-v4-x64.msu', sha256: add(Buffer.from('sha2 '.repeat(100))), kind: 'update', reason: 'test' },
+    { n: 2, action: 'install', kb: 'KB4493471', file: 'Windows6.0-KB4493471-x64.msu', sha256: add(Buffer.from('rollup '.repeat(100))), kind: 'monthly-rollup', reason: 'test' },
+  ];
+  const plan: HostPlan = { host: 'SRV-A', files: [], complete: true, incomplete: [], catalogCurrency: null, steps, missing: [], skipped: [], assumptions: [] };
+  const to = path.join(dir, 'media');
+  writeMedia({
+    to, hosts: [{ inventory: inventory('SRV-A'), plan }], blobPath, catalog: blobs, allowIncomplete: false, collectCmd: '@echo off\r\n', now: new Date('2026-11-23T10:00:00Z'),
+    signing: { keyPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa.key'), 'utf8'), certPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa-chain.pem'), 'utf8') },
+  });
+  const id = (JSON.parse(fs.readFileSync(path.join(to, 'hosts', 'SRV-A', 'plan.json'), 'utf8')) as { planId: string }).planId;
+  return { to, id };
+}
+
+const trust = () => ({ trust: loadTrustAnchors([fixturePath('pki', 'root.pem')]) });
+
+describe('review8: report, a restart an installer asked for', () => {
+  test('review8 R1 (report): a 3010 with the update listed (confirmed=yes), then, with no restart line at all, the script\'s confirmed-on-host in a later run: the restart is still to come, the host not complete', () => {
+    const m = medium();
+    const R = (fields: string, t: string) => `RESULT plan=${m.id} script=release ${fields} host=SRV-A time=${t}`;
+    writeResultLog(m.to, 'SRV-A', m.id, [
+      // run 1: the installer asks for a restart, the update already listed; the await line could not be
+      // written (a full medium: :state_not_written), the run stops
+      `RUN plan=${m.id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t0`,
+      R('step=1 kb=KB4474419 action=install code=3010 meaning=reboot-required confirmed=yes how=cbs', 't1'),
+      `END plan=${m.id} script=release status=stopped reason=- code=1 host=SRV-A time=t2`,
+      // run 2 on the same boot, as install.cmd writes it when step 1's done line was cut short
+      // (review8-restart-wine R1): its confirmation, the rollup, complete. No restart line anywhere
+      `RUN plan=${m.id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=t10`,
+      R('step=1 kb=KB4474419 action=install code=0 meaning=confirmed-on-host confirmed=yes how=cbs', 't11'),
+      R('step=2 kb=KB4493471 action=install code=0 meaning=installed confirmed=yes how=cbs', 't12'),
+      `END plan=${m.id} script=release status=complete reason=- code=0 host=SRV-A time=t13`,
+    ]);
+    const r = reportMedia(m.to, trust());
+    const h = r.hosts[0];
+    // fails today: step 1 'installed' (its last line, confirmed-on-host, has code 0: asksRestart is asked of
+    // it, not of the installer's 3010 line), the host complete, ok true - with no restart ever shown
+    assert.notEqual(h.steps[0].status, 'installed', `step 1: ${h.steps[0].explanation}`);
+    assert.notEqual(h.status, 'complete');
+    assert.equal(r.ok, false);
+  });
+});
