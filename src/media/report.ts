@@ -302,7 +302,7 @@ function stepReport(s: PlanStep, results: ResultRecord[], runs: RunRecord[], pla
   // unconfirmed (restart-stated) after asking once more for a restart it can prove (restart-reasked).
   if (status === 'installed' && s.action === 'install' && asksRestart(r)) {
     const after = restarts.filter((x) => x.line > r.line);
-    if (!after.some(provenRestart)) {
+    if (!after.some(provenRestart) && !provenInLaterRun(r, results, runs)) {
       // the operator's word, or an older install.cmd's reboot-done on a weaker proof: a restart said, not shown
       status = after.some((x) => x.meaning === 'reboot-stated' || x.meaning === 'reboot-done') ? 'unconfirmed' : 'restart-pending';
       const shown = status === 'unconfirmed'
@@ -333,6 +333,17 @@ function installerInstalled(r: ResultRecord): boolean {
  */
 function provenRestart(r: ResultRecord): boolean {
   return r.meaning === 'reboot-done' && r.how === 'shutdown';
+}
+
+/**
+ * Whether a proven restart (provenRestart), logged under any step, came in a run after the one that
+ * wrote `r`: install.cmd proves a restart only as the first thing a run does, so such a line shows a
+ * clean restart after `r`. The restart a 3010 asked for is logged under its own step only when its
+ * await line was written; one lost on a full medium is settled by the next restart the host shows,
+ * which install.cmd logs under whatever step asked for it (:restart_owed counts any, as this does).
+ */
+function provenInLaterRun(r: ResultRecord, results: ResultRecord[], runs: RunRecord[]): boolean {
+  return results.some((x) => x.line > r.line && believed(x) && provenRestart(x) && runs.some((run) => run.line > r.line && run.line < x.line));
 }
 
 /** A believed install line whose installer asked for a restart after installing (3010, 1641, ...: the exit code table's outcome reboot). */
