@@ -1,14 +1,8 @@
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixturePath, tempDir } from '../common.helpers';
-import { loadTrustAnchors } from '../../src/authenticode/trust';
-import { writeMedia } from '../../src/media/stage';
 import { reportMedia } from '../../src/media/report';
-import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
 import { writeResultLog } from '../media/result-log.helpers';
+import { mediumTrust, signedMedium } from '../media/signed-medium.helpers';
 
 /**
  * Review 6 (h/review6): report's "restart done" for a reboot step. A reboot step is judged by its last
@@ -20,44 +14,19 @@ import { writeResultLog } from '../media/result-log.helpers';
  * The medium: signed, one host SRV-A, a complete plan SSU (1), restart (2), rollup (3), as report.test stages it.
  */
 
-const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-
-function inventory(name: string): HostInventory {
-  return {
-    name, product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: null, architecture: 'amd64', servicePack: 2,
-    installed: [], servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: ['profile'], unknown: [], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [],
-  };
-}
-
+/** the SSU (1), the restart it needs (2), the rollup (3) */
 function medium(): { to: string; id: string } {
-  const dir = tempDir('cabferry-review6-report-');
-  const blobs = path.join(dir, 'blobs');
-  const blobPath = (sha: string) => path.join(blobs, 'blobs', sha.slice(0, 2), sha.slice(2));
-  const add = (c: Buffer): string => {
-    const s = sha256(c);
-    fs.mkdirSync(path.dirname(blobPath(s)), { recursive: true });
-    fs.writeFileSync(blobPath(s), c);
-    return s;
-  };
-  const steps: PlanStep[] = [
+  return signedMedium('review6-report', (add) => [
     { n: 1, action: 'install', kb: 'KB4493730', file: 'Windows6.0-KB4493730-x64.msu', sha256: add(Buffer.from('ssu '.repeat(100))), kind: 'servicing-stack', reason: 'test' },
     { n: 2, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason: 'the servicing stack must be active before the rollup' },
     { n: 3, action: 'install', kb: 'KB4493471', file: 'Windows6.0-KB4493471-x64.msu', sha256: add(Buffer.from('rollup '.repeat(100))), kind: 'monthly-rollup', reason: 'test' },
-  ];
-  const plan: HostPlan = { host: 'SRV-A', files: [], complete: true, incomplete: [], catalogCurrency: null, steps, missing: [], skipped: [], assumptions: [] };
-  const to = path.join(dir, 'media');
-  writeMedia({
-    to, hosts: [{ inventory: inventory('SRV-A'), plan }], blobPath, catalog: blobs, allowIncomplete: false, collectCmd: '@echo off\r\n', now: new Date('2026-11-23T10:00:00Z'),
-    signing: { keyPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa.key'), 'utf8'), certPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa-chain.pem'), 'utf8') },
-  });
-  const id = (JSON.parse(fs.readFileSync(path.join(to, 'hosts', 'SRV-A', 'plan.json'), 'utf8')) as { planId: string }).planId;
-  return { to, id };
+  ]);
 }
 
 /** SRV-A's result log of plan `id` on the medium */
 const writeLog = (to: string, id: string, lines: string[]): void => writeResultLog(to, 'SRV-A', id, lines);
 
-const trust = () => ({ trust: loadTrustAnchors([fixturePath('pki', 'root.pem')]) });
+const trust = mediumTrust;
 
 describe('review6: report, a reboot step whose restart came before an install it stands after', () => {
   test('review6 F4 (report): the SSU installed again after the reboot step\'s restart (not-on-host), the rollup after it on the same boot: the reboot step is not "restarted", the host not complete', () => {

@@ -1,14 +1,9 @@
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixturePath, tempDir } from '../common.helpers';
-import { loadTrustAnchors } from '../../src/authenticode/trust';
-import { writeMedia } from '../../src/media/stage';
 import { reportMedia } from '../../src/media/report';
-import type { HostInventory, HostPlan, PlanStep } from '../../src/planner/types';
+import type { PlanStep } from '../../src/planner/types';
 import { writeResultLog } from '../media/result-log.helpers';
+import { mediumTrust, signedMedium } from '../media/signed-medium.helpers';
 
 /**
  * Review 8 (h/review8): report on logs install.cmd writes today (review8-restart-wine runs it).
@@ -16,41 +11,16 @@ import { writeResultLog } from '../media/result-log.helpers';
  * with a reboot step between them (1, 2 reboot, 3), built as review6-report builds its own.
  */
 
-const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-
-function inventory(name: string): HostInventory {
-  return {
-    name, product: 'Windows Server 2008', ntVersion: '6.0', build: 6002, revision: null, architecture: 'amd64', servicePack: 2,
-    installed: [], servicingStackVersion: null, sha2CodeSigning: false, pendingReboot: false, sources: ['profile'], unknown: [], sections: { hotfixes: true }, esuLicence: null, files: [], evidence: [], conflicts: [],
-  };
-}
-
+/** SHA-2 support (1), a reboot step (2) when asked, the rollup */
 function medium(withReboot = false): { to: string; id: string } {
-  const dir = tempDir('cabferry-review8-report-');
-  const blobs = path.join(dir, 'blobs');
-  const blobPath = (sha: string) => path.join(blobs, 'blobs', sha.slice(0, 2), sha.slice(2));
-  const add = (c: Buffer): string => {
-    const s = sha256(c);
-    fs.mkdirSync(path.dirname(blobPath(s)), { recursive: true });
-    fs.writeFileSync(blobPath(s), c);
-    return s;
-  };
-  const steps: PlanStep[] = [
+  return signedMedium('review8-report', (add) => [
     { n: 1, action: 'install', kb: 'KB4474419', file: 'Windows6.0-KB4474419-v4-x64.msu', sha256: add(Buffer.from('sha2 '.repeat(100))), kind: 'update', reason: 'test' },
     ...(withReboot ? [{ n: 2, action: 'reboot', kb: null, file: null, sha256: null, kind: 'reboot', reason: 'test' } satisfies PlanStep] : []),
     { n: withReboot ? 3 : 2, action: 'install', kb: 'KB4493471', file: 'Windows6.0-KB4493471-x64.msu', sha256: add(Buffer.from('rollup '.repeat(100))), kind: 'monthly-rollup', reason: 'test' },
-  ];
-  const plan: HostPlan = { host: 'SRV-A', files: [], complete: true, incomplete: [], catalogCurrency: null, steps, missing: [], skipped: [], assumptions: [] };
-  const to = path.join(dir, 'media');
-  writeMedia({
-    to, hosts: [{ inventory: inventory('SRV-A'), plan }], blobPath, catalog: blobs, allowIncomplete: false, collectCmd: '@echo off\r\n', now: new Date('2026-11-23T10:00:00Z'),
-    signing: { keyPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa.key'), 'utf8'), certPem: fs.readFileSync(fixturePath('pki', 'leaf-rsa-chain.pem'), 'utf8') },
-  });
-  const id = (JSON.parse(fs.readFileSync(path.join(to, 'hosts', 'SRV-A', 'plan.json'), 'utf8')) as { planId: string }).planId;
-  return { to, id };
+  ]);
 }
 
-const trust = () => ({ trust: loadTrustAnchors([fixturePath('pki', 'root.pem')]) });
+const trust = mediumTrust;
 
 describe('review8: report, a restart an installer asked for', () => {
   test('review8 R2 (report): a 3010 whose own restart line was never written (its await lost, a full medium), settled by the reboot step\'s proven restart in a later run: install.cmd ends complete (any proven restart after the 3010 counts, :restart_owed), and report must not keep step 1 restart-pending for ever', () => {
