@@ -273,9 +273,8 @@ function accountedFor(s: PlanStep, r: ResultRecord): boolean {
 }
 
 function stepReport(s: PlanStep, results: ResultRecord[], runs: RunRecord[], planSteps: PlanStep[]): StepReport {
-  const base = { n: s.n, action: s.action, kb: s.kb, file: s.file };
   const r = results.filter((x) => recordMatches(s, x)).at(-1);
-  if (r === undefined) return { ...base, status: 'not-reached', code: null, codeHex: null, meaning: null, confirmed: null, explanation: null, time: null };
+  if (r === undefined) return { n: s.n, action: s.action, kb: s.kb, file: s.file, status: 'not-reached', code: null, codeHex: null, meaning: null, confirmed: null, explanation: null, time: null };
   // A reboot step is there for the installs before it: its restart counts only when it came after the
   // last install of every step before it, which is to say in a later run (no restart happens within a
   // run, and install.cmd proves one only as a run's first act). An update rolled back at the restart and
@@ -283,9 +282,8 @@ function stepReport(s: PlanStep, results: ResultRecord[], runs: RunRecord[], pla
   // plan demands still to come - install.cmd asks for it again (:step_reboot_recheck, :restart_shown)
   if (s.action === 'reboot' && stepStatus(r) === 'installed') {
     const lastInstall = results.filter((x) => x.action === 'install' && installerInstalled(x) && planSteps.some((p) => p.n < s.n && recordMatches(p, x))).at(-1);
-    if (lastInstall !== undefined && !runs.some((run) => run.line > lastInstall.line && run.line < r.line)) {
-      const explanation = `${explain(r)}, but step ${lastInstall.step} was installed after that restart (or in the same run as it): the restart it stands for has not happened since`;
-      return { ...base, status: 'restart-pending', code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation, time: r.time };
+    if (lastInstall !== undefined && !runBetween(runs, lastInstall, r)) {
+      return stepOfRecord(s, r, 'restart-pending', `${explain(r)}, but step ${lastInstall.step} was installed after that restart (or in the same run as it): the restart it stands for has not happened since`);
     }
   }
   // an install step is judged by what the host said of its update; the restart it asked for, when
@@ -308,10 +306,24 @@ function stepReport(s: PlanStep, results: ResultRecord[], runs: RunRecord[], pla
       const shown = status === 'unconfirmed'
         ? 'nothing on the host shows that restart happened (only the operator stated it, or an older install.cmd logged it without the ShutdownTime proof), and the update was listed before it: NOT counted as installed'
         : 'the restart it asked for has not been shown yet';
-      return { ...base, status, code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation: `${explain(r)}; ${shown}`, time: r.time };
+      return stepOfRecord(s, r, status, `${explain(r)}; ${shown}`);
     }
   }
-  return { ...base, status, code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation, time: r.time };
+  return stepOfRecord(s, r, status, explanation);
+}
+
+/** A planned step's report from the result line that decides it, with the status and words it was given. */
+function stepOfRecord(s: PlanStep, r: ResultRecord, status: StepStatus, explanation: string): StepReport {
+  return { n: s.n, action: s.action, kb: s.kb, file: s.file, status, code: r.code, codeHex: r.code === null ? null : hex32(r.code), meaning: r.meaning, confirmed: r.confirmed, explanation, time: r.time };
+}
+
+/**
+ * Whether a run began between two lines of the log: after `earlier`, before `later`. No restart
+ * happens within a run, and install.cmd proves one only as the first thing a run does, so a restart
+ * line is after an install line only when a run began between them.
+ */
+function runBetween(runs: RunRecord[], earlier: { line: number }, later: { line: number }): boolean {
+  return runs.some((run) => run.line > earlier.line && run.line < later.line);
 }
 
 /**
@@ -343,7 +355,7 @@ function provenRestart(r: ResultRecord): boolean {
  * which install.cmd logs under whatever step asked for it (:restart_owed counts any, as this does).
  */
 function provenInLaterRun(r: ResultRecord, results: ResultRecord[], runs: RunRecord[]): boolean {
-  return results.some((x) => x.line > r.line && believed(x) && provenRestart(x) && runs.some((run) => run.line > r.line && run.line < x.line));
+  return results.some((x) => x.line > r.line && believed(x) && provenRestart(x) && runBetween(runs, r, x));
 }
 
 /** A believed install line whose installer asked for a restart after installing (3010, 1641, ...: the exit code table's outcome reboot). */
