@@ -125,7 +125,9 @@ export const END_REASONS: Record<string, string> = {
   // every step ran and nothing in the state file owes a restart, but CBS keeps its RebootPending key:
   // the host's own word that servicing waits for one
   'host-restart-pending': 'every step ran, but Windows servicing still waits for a restart (CBS RebootPending): install.cmd asked for it; restart the host and run install.cmd again',
-  'restart-stated': 'every step ran, but a restart after a step was only stated by the operator (install.cmd /restarted), and the one install.cmd asked for again was not shown either: nothing on the host shows it happened, so the steps it was for are unconfirmed; check the host yourself',
+  // ... or a reboot step's restart the operator stated, with later steps installed on that word before
+  // any restart the host shows: no restart since can be the one the plan put between them
+  'restart-stated': 'every step ran, but a restart after a step was only stated by the operator (install.cmd /restarted): the one install.cmd asked for again was not shown either, or the steps after a restart step were installed on that word before any restart the host shows; the steps it was for are unconfirmed; check the host yourself',
   'step-still-pending': 'an update a step installed was still waiting for a restart after two restarts: stopped to avoid a reboot loop; the host is not complete (see the CBS log)',
 };
 

@@ -285,6 +285,13 @@ function stepReport(s: PlanStep, results: ResultRecord[], runs: RunRecord[], pla
     if (lastInstall !== undefined && !runBetween(runs, lastInstall, r)) {
       return stepOfRecord(s, r, 'restart-pending', `${explain(r)}, but step ${lastInstall.step} was installed after that restart (or in the same run as it): the restart it stands for has not happened since`);
     }
+    // ... and before the installs after it: a later step installed before this restart was shown went in
+    // on the operator's word (/restarted), the only way past a reboot step, and no restart shown since
+    // can be the one the plan put between them. install.cmd ends such a run unconfirmed (:restart_late)
+    const early = installedBefore(r, lastInstall, results, planSteps.filter((p) => p.n > s.n));
+    if (early.length > 0) {
+      return stepOfRecord(s, r, 'unconfirmed', `${explain(r)}, but step ${early.join(', ')} was installed before it, on the operator's word that the host had restarted (install.cmd /restarted): nothing shows that restart happened before them`);
+    }
   }
   // an install step is judged by what the host said of its update; the restart it asked for, when
   // only the operator vouched for it, is said beside that
@@ -310,6 +317,19 @@ function stepReport(s: PlanStep, results: ResultRecord[], runs: RunRecord[], pla
     }
   }
   return stepOfRecord(s, r, status, explanation);
+}
+
+/**
+ * The steps among `later` whose last installer run that installed (installerInstalled) came after
+ * `since` (the last install before a reboot step; the start of the log when none) and before `r`,
+ * the restart that reboot step counts. The last install only, as install.cmd's :restart_lines keeps
+ * it: an update installed again after the restart went in after it.
+ */
+function installedBefore(r: ResultRecord, since: ResultRecord | undefined, results: ResultRecord[], later: PlanStep[]): number[] {
+  return later.filter((p) => {
+    const last = results.filter((x) => installerInstalled(x) && recordMatches(p, x)).at(-1);
+    return last !== undefined && last.line > (since?.line ?? 0) && last.line < r.line;
+  }).map((p) => p.n);
 }
 
 /** A planned step's report from the result line that decides it, with the status and words it was given. */

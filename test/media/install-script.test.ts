@@ -191,7 +191,7 @@ describe('renderInstallScript', () => {
     const check = text.slice(text.indexOf('\r\n:esu_check\r\n'), text.indexOf('\r\n:esu_licence\r\n'));
     assert.ok(text.includes('call :esu_check !S_ESU!\r\n'));
     assert.match(check, /set "E_IDS=!CF_ESU_IDS_%~1!"/);
-    assert.match(check, /for %%i in \(!E_IDS!\) do call :esu_licence %%i/);
+    assert.match(check, /for %%i in \(%E_IDS%\) do call :esu_licence %%i/);
     assert.match(check, /if "!CF_ESU_OK_%~1!"=="1" exit \/b 0/);
     assert.ok(lines.includes('for %%y in (1 2 3 4 5 6) do set "CF_ESU_OK_%%y="'), 'a pass is never taken from the environment');
     // a step that needs ESU and names no year cannot be checked: refused when staging, not rendered as "no ESU"

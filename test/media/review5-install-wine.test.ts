@@ -65,13 +65,15 @@ describe('review5: install.cmd under Wine cmd', { skip }, () => {
     wine.addPackage('KB4493471');
     wine.addPackageKey(packageName('KB4474419'), 0x40);
     const r = c.run([], wine.boot(2));
-    // the older await line cannot prove the restart: 3010 and /restarted is offered (held up)
+    // the older await line cannot prove the restart: 3010, and one is asked for that can be (review 8 R4)
     assert.equal(r.status, 3010, r.stdout);
     assert.match(r.stdout, /an older install\.cmd asked for it/);
-    const stated = c.run(['/restarted'], wine.boot(2));
+    const restarted = c.run([], wine.boot(3));
+    // the restart after it proven, the premise check the older script never made finds the rolled-back update lacking
+    assert.deepEqual(c.log().ends.map((e) => e.reason).at(-1), 'inventory-stale', restarted.stdout);
     // fails today: END complete, exit 0, "every installed update was found on the host"
-    assert.notEqual(c.log().ends.at(-1)?.status, 'complete', stated.stdout);
-    assert.notEqual(stated.status, 0, stated.stdout);
+    assert.notEqual(c.log().ends.at(-1)?.status, 'complete', restarted.stdout);
+    assert.notEqual(restarted.status, 0, restarted.stdout);
   });
   test('review5 F5: an older RollupFix package left staged (0x40) beside the installed current one does not keep the rollup a step installed unconfirmed for ever', () => {
     // :rollupfix_bound caps what the hotfix list says by the LEAST verdict of ALL RollupFix packages:

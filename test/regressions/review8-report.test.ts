@@ -49,4 +49,32 @@ describe('review8: report, a restart an installer asked for', () => {
     assert.equal(h.steps[0].status, 'installed', `step 1: ${h.steps[0].explanation}`);
     assert.equal(h.status, 'complete', h.reason ?? '');
   });
+
+  test('review8 R5 (report): the reboot step\'s restart only stated, the rollup installed on that word, then a restart proven under the reboot step (an install.cmd that asked once more, restart-reasked): the proven restart came after the rollup, so the reboot step stays unconfirmed', () => {
+    const m = medium(true);
+    const R = (fields: string, t: string) => `RESULT plan=${m.id} script=release ${fields} host=SRV-A time=${t}`;
+    const run = (t: string) => `RUN plan=${m.id} script=release host=SRV-A build=6002 arch=amd64 hasher=certutil autoreboot=0 time=${t}`;
+    const end = (status: string, reason: string, code: number, t: string) => `END plan=${m.id} script=release status=${status} reason=${reason} code=${code} host=SRV-A time=${t}`;
+    writeResultLog(m.to, 'SRV-A', m.id, [
+      run('t0'),
+      R('step=1 kb=KB4474419 action=install code=0 meaning=installed confirmed=yes how=cbs', 't1'),
+      R('step=2 kb=- action=reboot code=0 meaning=reboot-requested confirmed=- how=-', 't2'),
+      end('restart', '-', 3010, 't3'),
+      // no clean shutdown shown: the operator states the restart, the rollup goes in on that word
+      run('t10'),
+      R('step=2 kb=- action=restart code=0 meaning=reboot-stated confirmed=- how=-', 't11'),
+      R('step=3 kb=KB4493471 action=install code=0 meaning=installed confirmed=yes how=cbs', 't12'),
+      end('restart', 'restart-reasked', 3010, 't13'),
+      // the restart asked for again, proven: after the rollup, not before it
+      run('t20'),
+      R('step=2 kb=- action=restart code=0 meaning=reboot-done confirmed=- how=shutdown', 't21'),
+      end('complete', '-', 0, 't22'),
+    ]);
+    const h = reportMedia(m.to, trust()).hosts[0];
+    // failed before: step 2 installed, the host complete
+    assert.equal(h.steps[1].status, 'unconfirmed', `step 2: ${h.steps[1].explanation}`);
+    assert.match(h.steps[1].explanation ?? '', /step 3 was installed before it, on the operator's word that the host had restarted/);
+    assert.notEqual(h.status, 'complete', h.reason ?? '');
+    assert.equal(h.steps[2].status, 'installed');
+  });
 });
