@@ -135,8 +135,8 @@ function headerLines(plan: HostPlan, host: HostInventory, hostName: string, plan
       ? [
         'rem !!!!! TEST BUILD - staged with --test-build for cabferry\'s own tests. It honours the',
         'rem !!!!! CABFERRY_WUSA, CABFERRY_PKGMGR, CABFERRY_HASHER, CABFERRY_SCHTASKS, CABFERRY_SHUTDOWN,',
-        'rem !!!!! CABFERRY_EXE, CABFERRY_BOOTTIME, CABFERRY_NOW, CABFERRY_LICENSESTATUS and CABFERRY_WMIC_QFE',
-        'rem !!!!! replacement variables.',
+        'rem !!!!! CABFERRY_EXE, CABFERRY_BOOTTIME, CABFERRY_NOW, CABFERRY_LICENSESTATUS, CABFERRY_WMIC_QFE and',
+        'rem !!!!! CABFERRY_WMIC_LICENCE replacement variables.',
         'rem !!!!! NOT FOR REAL HOSTS.',
       ]
       : []),

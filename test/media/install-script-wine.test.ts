@@ -836,7 +836,7 @@ describe('install.cmd under Wine cmd', { skip }, () => {
       assert.deepEqual(meanings(c), ['1:esu-status-unknown'], r.stdout);
       assert.match(r.stdout, /\[1\/1\] KB4536952 is an Extended Security Update of ESU year 1, and the ESU licence status of this host could not be read - not installed\./, r.stdout);
       assert.match(r.stdout, /that does not say the licence is missing/, r.stdout);
-      assert.ok(r.stdout.includes(`cabferry:   wmic path SoftwareLicensingProduct where "ID='553673ed-6ddf-419c-a153-b760283472fd'" get LicenseStatus /value`), r.stdout);
+      assert.ok(r.stdout.includes(`cabferry:   wmic path SoftwareLicensingProduct where "ID='553673ed-6ddf-419c-a153-b760283472fd'" get LicenseStatus\r\n`), r.stdout);
       assert.doesNotMatch(r.stdout, /16c08c85/, 'only the IDs of the year the step needs');
       assert.doesNotMatch(r.stdout, /no activated ESU licence|slmgr \/ipk/, r.stdout);
       assert.equal(c.log().ends.at(-1)?.status, 'stopped');

@@ -66,6 +66,38 @@ export function hotfixListStub(dir: string, kbs: string[]): { CABFERRY_WMIC_QFE:
   return { CABFERRY_WMIC_QFE: winPath(file) };
 }
 
+/**
+ * A stand-in for wmic where install.cmd asks it for ESU licences (`wmic path SoftwareLicensingProduct
+ * … get LicenseStatus`, with or without /value; Wine's wmic answers neither): a .cmd in `dir` that
+ * answers every query with one licence of LicenseStatus `status`, in wmic's table form. With
+ * `noStyleSheets`, the /value form prints what wmic prints on a host whose regional format's language
+ * folder under wbem has no style sheets ("Invalid XSL format (or) file name.") and nothing else;
+ * without it, the /value form answers "LicenseStatus=N". Returns the --test-build variable that points
+ * install.cmd at it (`dir` without a space, as for hotfixListStub).
+ */
+export function licenceWmicStub(dir: string, status: number, noStyleSheets: boolean): { CABFERRY_WMIC_LICENCE: string } {
+  assert.ok(!winPath(dir).includes(' '), `${dir}: no space allowed`);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'wmic-licence.cmd');
+  fs.writeFileSync(file, [
+    '@echo off',
+    ':args',
+    'if "%~1"=="" goto :table',
+    'if /i "%~1"=="/value" goto :value',
+    'shift',
+    'goto :args',
+    ':value',
+    noStyleSheets ? 'echo Invalid XSL format (or) file name.' : `echo LicenseStatus=${status}`,
+    'exit /b 0',
+    ':table',
+    'echo LicenseStatus  ',
+    `echo ${status}              `,
+    'echo.',
+    'exit /b 0',
+  ].join('\r\n') + '\r\n');
+  return { CABFERRY_WMIC_LICENCE: winPath(file) };
+}
+
 export const wineSkip: string | false = hasTool('wine') ? false : 'wine is not installed (apt-get install wine wine64)';
 
 export function winPath(p: string): string {

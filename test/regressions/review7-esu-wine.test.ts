@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { tempDir } from '../common.helpers';
 import { install, InstallCases } from '../media/install-cases.helpers';
 import type { PlanStep } from '../../src/planner/types';
-import { WinePrefix, wineSkip as skip } from '../media/wine.helpers';
+import * as path from 'node:path';
+import { licenceWmicStub, WinePrefix, wineSkip as skip } from '../media/wine.helpers';
 
 /**
  * Review 7 (h/review7): install.cmd's ESU check (:esu_check, :esu_licence) under Wine's cmd.
@@ -46,5 +47,23 @@ describe('review7: install.cmd ESU check under Wine cmd', { skip }, () => {
     // esu-not-activated: a statement about the host that nothing on the host said
     assert.doesNotMatch(r.stdout, /this host has no activated ESU licence/, r.stdout);
     assert.notDeepEqual(c.log().results.map((x) => x.meaning), ['esu-not-activated'], r.stdout);
+  });
+
+  test('a host whose wmic has no style sheets for its regional format ("Invalid XSL format" for get /value) is read through wmic\'s own table: an activated licence installs the step, one not activated is said to be so', () => {
+    const esu = { ...install(1, 'KB5022340', 'Windows6.0-KB5022340-x64.msu'), requiresEsu: true, esuYear: 3 } as Omit<PlanStep, 'sha256'>;
+    const ids = { esuActivationIds: [{ year: 3, id: '16c08c85-0c8b-4009-9b2b-f1f7319e45f9' }] };
+    const activated = cases.make([esu], {}, ids);
+    const r = activated.run([], { ...wine.boot(1), ...licenceWmicStub(path.join(work, 'wmic-activated'), 1, true) });
+    // failed before: esu-status-unknown, nothing installed, on every host with that regional setting
+    assert.deepEqual(activated.stubs.installed(), ['Windows6.0-KB5022340-x64.msu'], r.stdout);
+    assert.equal(r.status, 0, r.stdout);
+    const notActivated = cases.make([esu], {}, ids);
+    const n = notActivated.run([], { ...wine.boot(1), ...licenceWmicStub(path.join(work, 'wmic-grace'), 0, true) });
+    assert.deepEqual(notActivated.stubs.installed(), [], n.stdout);
+    assert.deepEqual(notActivated.log().results.map((x) => x.meaning), ['esu-not-activated'], n.stdout);
+    // and where /value works, it is what is read
+    const plain = cases.make([esu], {}, ids);
+    const p = plain.run([], { ...wine.boot(1), ...licenceWmicStub(path.join(work, 'wmic-value'), 1, false) });
+    assert.deepEqual(plain.stubs.installed(), ['Windows6.0-KB5022340-x64.msu'], p.stdout);
   });
 });
