@@ -28,6 +28,8 @@ export interface Certificate {
   readonly extKeyUsage: string[] | null;
   readonly subjectKeyId: Buffer | null;
   readonly authorityKeyId: Buffer | null;
+  /** the issuer's signature algorithm over this certificate (Certificate.signatureAlgorithm) */
+  readonly signatureAlgorithmOid: string;
   readonly sha256Fingerprint: string;
 }
 
@@ -41,7 +43,9 @@ export function hasKeyUsage(cert: Certificate, bit: number): boolean {
 export function parseCertificate(der: Buffer): Certificate {
   const top = readDer(der);
   if (top.end !== der.length) throw new VerificationError('SIG_MALFORMED', 'trailing bytes after certificate');
-  const [tbs] = expectChildren(top, Tag.sequence, 'Certificate', 3);
+  const [tbs, signatureAlgorithm] = expectChildren(top, Tag.sequence, 'Certificate', 3);
+  // node:crypto's verify refuses a certificate whose TBSCertificate.signature differs from this one
+  const signatureAlgorithmOid = readOid(expectChildren(signatureAlgorithm, Tag.sequence, 'signatureAlgorithm', 1)[0], 'signatureAlgorithm');
   const fields = expectChildren(tbs, Tag.sequence, 'TBSCertificate', 6);
   let i = 0;
   if (fields[0].tag === Tag.context(0)) i++; // [0] version
@@ -78,6 +82,7 @@ export function parseCertificate(der: Buffer): Certificate {
     notBefore: readTime(validity[0], 'notBefore'),
     notAfter: readTime(validity[1], 'notAfter'),
     ...ext,
+    signatureAlgorithmOid,
     sha256Fingerprint: x509.fingerprint256.replace(/:/g, '').toLowerCase(),
   };
 }

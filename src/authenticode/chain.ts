@@ -1,6 +1,6 @@
 import { hasKeyUsage, KeyUsageBit, type Certificate } from './certificate';
 import { isVerificationError, VerificationError } from './errors';
-import { Oid } from './oids';
+import { certificateSignatureDigest, isBrokenDigest, Oid } from './oids';
 import type { TrustAnchor } from './trust';
 
 /** What a chain must satisfy. */
@@ -127,10 +127,12 @@ export function buildChain(leaf: Certificate, pool: Certificate[], anchors: Trus
  * The issuers strictly between the leaf and the anchor: valid at the time, CAs, and — when they
  * restrict extended key usage — allowed to issue for the purpose (Windows' EKU chaining: a CA
  * limited to timestamping cannot vouch for a code signer). Every issuer, the anchor included,
- * has a key of acceptable strength.
+ * has a key of acceptable strength. Every certificate but the anchor is signed with an unbroken
+ * digest.
  */
 function checkChain(path: ChainLink[], policy: ChainPolicy): void {
   path.forEach((link, i) => {
+    if (link.anchor === null) checkCertificateDigest(link.certificate);
     if (i === 0) return;
     // the anchor too: its key signs the certificates below it, and trusting a key anyone can factor vouches for nothing
     checkKeyStrength(link.certificate);
@@ -179,6 +181,27 @@ function checkKeyStrength(cert: Certificate): void {
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < MIN_RSA_KEY_BITS) {
     throw new VerificationError('CHAIN_WEAK_KEY', `"${cert.subject}" has a ${bits}-bit RSA key; keys under ${MIN_RSA_KEY_BITS} bits are not accepted (they can be factored)`);
+  }
+}
+
+/**
+ * A certificate signed over an MD5 (or MD2, MD4) digest vouches for nothing: a chosen-prefix
+ * collision makes a second certificate with the same signature, as Flame (2012) turned a
+ * Microsoft licensing certificate into a code signer. Windows refuses them in code-signing chains
+ * (KB2862973). Judged on every certificate whose signature the path relies on, the leaf included;
+ * not on the anchor's own (self-)signature, which vouches for nothing here: the anchor is trusted
+ * as the operator gave it (so the 1997 "Microsoft Root Authority", MD5 self-signed, still anchors).
+ * Searched paths compete (buildChain): an issuer cross-signed with SHA-1 beside MD5 still chains.
+ * SHA-1 certificate signatures stay accepted, as Windows accepts them on pre-2016 chains (the
+ * corpus's Microsoft roots and PCAs use them).
+ */
+function checkCertificateDigest(cert: Certificate): void {
+  const digest = certificateSignatureDigest(cert.signatureAlgorithmOid);
+  if (digest !== null && isBrokenDigest(digest)) {
+    throw new VerificationError(
+      'CHAIN_WEAK_ALGORITHM',
+      `"${cert.subject}" is signed by "${cert.issuer}" over ${digest.toUpperCase()} (${cert.signatureAlgorithmOid}); certificates signed with ${digest.toUpperCase()} are not accepted: its collisions are practical`,
+    );
   }
 }
 

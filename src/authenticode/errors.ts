@@ -40,6 +40,8 @@ export const VerificationCodes = {
   CHAIN_PATH_LENGTH: 'invalid',
   /** an RSA key under 1024 bits in the chain (signer, issuer or anchor) */
   CHAIN_WEAK_KEY: 'invalid',
+  /** a certificate in the chain (not the anchor's own) signed over MD5, MD4 or MD2 */
+  CHAIN_WEAK_ALGORITHM: 'invalid',
   EKU_MISSING: 'invalid',
   KEY_USAGE_MISSING: 'invalid',
   TS_MALFORMED: 'invalid',
@@ -53,6 +55,7 @@ export const VerificationCodes = {
   TS_CHAIN_EXPIRED: 'invalid',
   TS_CHAIN_BAD_SIGNATURE: 'invalid',
   TS_CHAIN_WEAK_KEY: 'invalid',
+  TS_CHAIN_WEAK_ALGORITHM: 'invalid',
   TS_EKU_MISSING: 'invalid',
   // intact and within the rules, but no chain reaches an anchor the operator trusts
   CHAIN_UNTRUSTED: 'untrusted',

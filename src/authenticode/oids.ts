@@ -50,6 +50,8 @@ const digestByOid: Record<string, string> = {
  * OpenSSL writes into SignerInfo) name none.
  */
 const signatureDigestByOid: Record<string, string> = {
+  '1.2.840.113549.1.1.2': 'md2',
+  '1.2.840.113549.1.1.3': 'md4',
   '1.2.840.113549.1.1.4': 'md5',
   '1.2.840.113549.1.1.5': 'sha1',
   '1.3.14.3.2.29': 'sha1',
@@ -83,6 +85,26 @@ export function signatureAlgorithmDigest(signatureAlgorithmOid: string): string 
     throw new VerificationError('SIG_UNSUPPORTED_ALGORITHM', `unsupported signature algorithm ${signatureAlgorithmOid}`);
   }
   return named;
+}
+
+/**
+ * The digest a certificate's signature algorithm names, or null when it names none this table
+ * knows (RSASSA-PSS carries its digest in parameters, Ed25519 has none): node:crypto still checks
+ * such a signature; only a digest named here can be judged broken (isBrokenDigest).
+ */
+export function certificateSignatureDigest(signatureAlgorithmOid: string): string | null {
+  return signatureDigestByOid[signatureAlgorithmOid] ?? null;
+}
+
+/**
+ * Digests with practical collisions: a signature over one proves nothing about the signed bytes,
+ * whether those are a file's attributes or a certificate (the Flame forgery, 2012, was an MD5
+ * collision on a certificate). MD2 and MD4 are weaker still.
+ */
+const brokenDigests: ReadonlySet<string> = new Set(['md2', 'md4', 'md5']);
+
+export function isBrokenDigest(digestAlgorithm: string): boolean {
+  return brokenDigests.has(digestAlgorithm);
 }
 
 /** SHA-2 family: what `--require-sha2` accepts. */

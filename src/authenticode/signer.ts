@@ -2,7 +2,7 @@ import { createHash, publicDecrypt, verify as cryptoVerify, constants as cryptoC
 import { raw, readOctets, readOid } from './der';
 import type { Certificate } from './certificate';
 import { VerificationError } from './errors';
-import { Oid, signatureAlgorithmDigest } from './oids';
+import { isBrokenDigest, Oid, signatureAlgorithmDigest } from './oids';
 import { singleAttribute, type SignerInfo } from './signed-data';
 
 /**
@@ -15,7 +15,7 @@ import { singleAttribute, type SignerInfo } from './signed-data';
  * nothing about the bytes (osslsigncode would accept it; Windows has refused it since 2013).
  */
 export function checkDigestStrength(algorithm: string): void {
-  if (algorithm === 'md5') throw new VerificationError('SIG_WEAK_ALGORITHM', 'MD5 digests are not accepted: MD5 collisions are practical');
+  if (isBrokenDigest(algorithm)) throw new VerificationError('SIG_WEAK_ALGORITHM', `${algorithm.toUpperCase()} digests are not accepted: ${algorithm.toUpperCase()} collisions are practical`);
 }
 
 /** The contentType authenticated attribute must name what the SignedData encapsulates. */

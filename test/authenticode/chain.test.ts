@@ -23,6 +23,7 @@ interface Spec {
   ext: string[];
   days?: [string, string]; // notBefore, notAfter as YYYYMMDDHHMMSSZ
   rsaBits?: number; // an RSA key of this size instead of EC P-256
+  md?: string; // the digest the issuer signs this certificate with (default sha256; md5 needs an RSA issuer)
 }
 
 const CA = ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'];
@@ -65,7 +66,7 @@ function makePki(specs: Spec[]): Record<string, Certificate> {
     const [from, to] = s.days ?? ['20100101000000Z', '20491231235959Z'];
     const signer = s.issuer === null ? ['-selfsign', '-keyfile', `${s.name}.key`] : ['-cert', `${s.issuer}.pem`, '-keyfile', `${s.issuer}.key`];
     openssl(dir, ['ca', '-batch', '-notext', '-config', 'ca.cnf', ...signer, '-in', `${s.name}.csr`, '-out', `${s.name}.pem`,
-      '-startdate', from, '-enddate', to, '-extfile', `${s.name}.ext`]);
+      '-startdate', from, '-enddate', to, '-extfile', `${s.name}.ext`, ...(s.md === undefined ? [] : ['-md', s.md])]);
     openssl(dir, ['x509', '-in', `${s.name}.pem`, '-outform', 'DER', '-out', `${s.name}.der`]);
     out[s.name] = parseCertificate(fs.readFileSync(path.join(dir, `${s.name}.der`)));
   }
@@ -181,4 +182,29 @@ test('RSA keys under 1024 bits are refused anywhere in the chain (MS advisory 26
   // 1024 bits stay accepted, as Windows accepts them (old Microsoft and VeriSign timestamping chains)
   assert.equal(code(() => buildChain(c.leaf1024, pool, anchors, policy)), 'ok');
   assert.match(reason(() => buildChain(c.weakLeaf, pool, anchors, policy)), /"weakLeaf" has a 512-bit RSA key/);
+});
+
+test('a certificate signed over MD5 is refused wherever the chain relies on its signature (the Flame pattern; review9 R9-7)', { skip }, () => {
+  const rsa = 2048;
+  const c = makePki([
+    // an anchor's own MD5 self-signature is not relied on: the 1997 Microsoft Root Authority is one
+    { name: 'root', issuer: null, ext: CA, rsaBits: rsa, md: 'md5' },
+    { name: 'md5Pca', issuer: 'root', ext: CA, rsaBits: rsa, md: 'md5' },
+    { name: 'leafUnderMd5Pca', issuer: 'md5Pca', ext: CODE },
+    { name: 'sha1Pca', issuer: 'root', ext: CA, rsaBits: rsa, md: 'sha1' },
+    { name: 'leafUnderSha1Pca', issuer: 'sha1Pca', ext: CODE, md: 'sha1' },
+    { name: 'md5Leaf', issuer: 'sha1Pca', ext: CODE, md: 'md5' },
+    { name: 'md5Tsa', issuer: 'sha1Pca', ext: ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=critical,timeStamping'], md: 'md5' },
+  ]);
+  const anchors = trustAnchorsFromDer([c.root.der], 'test');
+  const pool = Object.values(c);
+  const policy = { at: new Date('2024-01-01T00:00:00Z'), ekus: [Oid.codeSigning] };
+  assert.equal(code(() => buildChain(c.md5Leaf, pool, anchors, policy)), 'CHAIN_WEAK_ALGORITHM');
+  assert.match(reason(() => buildChain(c.md5Leaf, pool, anchors, policy)), /"md5Leaf" is signed by "sha1Pca" over MD5/);
+  assert.equal(code(() => buildChain(c.leafUnderMd5Pca, pool, anchors, policy)), 'CHAIN_WEAK_ALGORITHM');
+  assert.equal(code(() => buildChain(c.md5Tsa, pool, anchors, { ...policy, ekus: [Oid.timeStamping] })), 'CHAIN_WEAK_ALGORITHM');
+  // SHA-1 certificate signatures stay accepted (Microsoft's older roots and PCAs), under an MD5 self-signed anchor
+  assert.equal(code(() => buildChain(c.leafUnderSha1Pca, pool, anchors, policy)), 'ok');
+  // an MD5-signed certificate the operator trusts itself: its own signature is not what trust rests on
+  assert.equal(code(() => buildChain(c.leafUnderMd5Pca, pool, trustAnchorsFromDer([c.md5Pca.der], 'test'), policy)), 'ok');
 });
