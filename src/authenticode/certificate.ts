@@ -28,6 +28,8 @@ export interface Certificate {
   readonly extKeyUsage: string[] | null;
   readonly subjectKeyId: Buffer | null;
   readonly authorityKeyId: Buffer | null;
+  /** OIDs of the extensions marked critical, processed or not (see unprocessedCriticalExtensions) */
+  readonly criticalExtensions: string[];
   /** the issuer's signature algorithm over this certificate (Certificate.signatureAlgorithm) */
   readonly signatureAlgorithmOid: string;
   readonly sha256Fingerprint: string;
@@ -87,13 +89,40 @@ export function parseCertificate(der: Buffer): Certificate {
   };
 }
 
-type Extensions = { -readonly [K in 'basicConstraints' | 'keyUsage' | 'extKeyUsage' | 'subjectKeyId' | 'authorityKeyId']: Certificate[K] };
+/**
+ * The extensions the verifier processes: readExtensions reads them and the chain rules act on
+ * them (basic constraints, key usage, extended key usage; key identifiers to pick issuers).
+ * certificatePolicies counts as processed the way RFC 5280 §6.1 processes it with the inputs
+ * cabferry (like Windows and osslsigncode by default) gives: any policy acceptable, no explicit
+ * policy required, so a critical one constrains nothing; policyConstraints, which could require
+ * one, is not processed. A certificate with any other extension marked critical is refused
+ * (RFC 5280 §4.2: a critical extension the system does not recognise means reject): its issuer
+ * put a restriction there (name constraints, policy constraints, a private one) that cabferry
+ * would otherwise silently drop.
+ */
+const processedExtensions: ReadonlySet<string> = new Set([
+  Oid.basicConstraints,
+  Oid.keyUsage,
+  Oid.extKeyUsage,
+  Oid.subjectKeyIdentifier,
+  Oid.authorityKeyIdentifier,
+  Oid.certificatePolicies,
+]);
+
+/** The critical extensions of `cert` the verifier does not process (processedExtensions); the chain refuses a certificate with any. */
+export function unprocessedCriticalExtensions(cert: Certificate): string[] {
+  return cert.criticalExtensions.filter((oid) => !processedExtensions.has(oid));
+}
+
+type Extensions = { -readonly [K in 'basicConstraints' | 'keyUsage' | 'extKeyUsage' | 'subjectKeyId' | 'authorityKeyId' | 'criticalExtensions']: Certificate[K] };
 
 function readExtensions(extensions: Der[]): Extensions {
-  const out: Extensions = { basicConstraints: null, keyUsage: null, extKeyUsage: null, subjectKeyId: null, authorityKeyId: null };
+  const out: Extensions = { basicConstraints: null, keyUsage: null, extKeyUsage: null, subjectKeyId: null, authorityKeyId: null, criticalExtensions: [] };
   for (const ext of extensions) {
     const parts = expectChildren(ext, Tag.sequence, 'Extension', 2);
     const oid = readOid(parts[0], 'extnID');
+    // critical BOOLEAN DEFAULT FALSE: present only between extnID and extnValue
+    if (parts.length === 3 && value(expectTag(parts[1], Tag.boolean, 'critical'))[0] !== 0) out.criticalExtensions.push(oid);
     const body = readOctets(parts[parts.length - 1], 'extnValue');
     const inner = readDer(body);
     switch (oid) {

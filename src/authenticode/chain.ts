@@ -1,4 +1,4 @@
-import { hasKeyUsage, KeyUsageBit, type Certificate } from './certificate';
+import { hasKeyUsage, KeyUsageBit, unprocessedCriticalExtensions, type Certificate } from './certificate';
 import { isVerificationError, VerificationError } from './errors';
 import { certificateSignatureDigest, isBrokenDigest, Oid } from './oids';
 import type { TrustAnchor } from './trust';
@@ -71,6 +71,7 @@ export function buildChain(leaf: Certificate, pool: Certificate[], anchors: Trus
   // and an expired root signs nothing after it expired. --tsa-trust defaults to --trust, so a
   // trust file holding a TSA certificate is an ordinary thing to have.
   checkLeafPurpose(leaf, policy.ekus);
+  checkCriticalExtensions(leaf);
   checkKeyStrength(leaf);
   checkValidity(leaf, policy.at);
   const paths: ChainLink[][] = [];
@@ -127,7 +128,8 @@ export function buildChain(leaf: Certificate, pool: Certificate[], anchors: Trus
  * The issuers strictly between the leaf and the anchor: valid at the time, CAs, and — when they
  * restrict extended key usage — allowed to issue for the purpose (Windows' EKU chaining: a CA
  * limited to timestamping cannot vouch for a code signer). Every issuer, the anchor included,
- * has a key of acceptable strength. Every certificate but the anchor is signed with an unbroken
+ * has a key of acceptable strength and no critical extension the verifier does not process.
+ * Every certificate but the anchor is signed with an unbroken
  * digest.
  */
 function checkChain(path: ChainLink[], policy: ChainPolicy): void {
@@ -136,6 +138,8 @@ function checkChain(path: ChainLink[], policy: ChainPolicy): void {
     if (i === 0) return;
     // the anchor too: its key signs the certificates below it, and trusting a key anyone can factor vouches for nothing
     checkKeyStrength(link.certificate);
+    // the anchor too: a constraint it carries as critical limits what it vouches for, and dropping it would widen that
+    checkCriticalExtensions(link.certificate);
     if (link.anchor !== null) return;
     checkValidity(link.certificate, policy.at);
     checkIssuerConstraints(link.certificate, i - 1);
@@ -181,6 +185,17 @@ function checkKeyStrength(cert: Certificate): void {
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < MIN_RSA_KEY_BITS) {
     throw new VerificationError('CHAIN_WEAK_KEY', `"${cert.subject}" has a ${bits}-bit RSA key; keys under ${MIN_RSA_KEY_BITS} bits are not accepted (they can be factored)`);
+  }
+}
+
+/** RFC 5280 §4.2; what counts as processed is listed in one place (certificate.ts processedExtensions). */
+function checkCriticalExtensions(cert: Certificate): void {
+  const unprocessed = unprocessedCriticalExtensions(cert);
+  if (unprocessed.length > 0) {
+    throw new VerificationError(
+      'CHAIN_CRITICAL_EXTENSION',
+      `"${cert.subject}" carries a critical extension cabferry does not process (${unprocessed.join(', ')}); a certificate that restricts itself in a way the verifier cannot check is not accepted`,
+    );
   }
 }
 

@@ -42,6 +42,8 @@ export const VerificationCodes = {
   CHAIN_WEAK_KEY: 'invalid',
   /** a certificate in the chain (not the anchor's own) signed over MD5, MD4 or MD2 */
   CHAIN_WEAK_ALGORITHM: 'invalid',
+  /** a certificate in the chain (the anchor included) with a critical extension the verifier does not process */
+  CHAIN_CRITICAL_EXTENSION: 'invalid',
   EKU_MISSING: 'invalid',
   KEY_USAGE_MISSING: 'invalid',
   TS_MALFORMED: 'invalid',
@@ -56,6 +58,7 @@ export const VerificationCodes = {
   TS_CHAIN_BAD_SIGNATURE: 'invalid',
   TS_CHAIN_WEAK_KEY: 'invalid',
   TS_CHAIN_WEAK_ALGORITHM: 'invalid',
+  TS_CHAIN_CRITICAL_EXTENSION: 'invalid',
   TS_EKU_MISSING: 'invalid',
   // intact and within the rules, but no chain reaches an anchor the operator trusts
   CHAIN_UNTRUSTED: 'untrusted',

@@ -208,3 +208,35 @@ test('a certificate signed over MD5 is refused wherever the chain relies on its 
   // an MD5-signed certificate the operator trusts itself: its own signature is not what trust rests on
   assert.equal(code(() => buildChain(c.leafUnderMd5Pca, pool, trustAnchorsFromDer([c.md5Pca.der], 'test'), policy)), 'ok');
 });
+
+test('a critical extension the verifier does not process is refused on any certificate of the chain (RFC 5280 §4.2; review9 R9-8)', { skip }, () => {
+  const unknown = '1.3.6.1.4.1.55555.1.1=critical,DER:3000';
+  const c = makePki([
+    { name: 'root', issuer: null, ext: CA },
+    { name: 'pca', issuer: 'root', ext: CA },
+    { name: 'unknownLeaf', issuer: 'pca', ext: [...CODE, unknown] },
+    { name: 'nonCriticalLeaf', issuer: 'pca', ext: [...CODE, '1.3.6.1.4.1.55555.1.1=DER:3000'] },
+    // what Microsoft Time-Stamp PCA 2010 carries: processed with any policy acceptable, it constrains nothing
+    { name: 'policyPca', issuer: 'root', ext: [...CA, 'certificatePolicies=critical,1.3.6.1.4.1.311.42.1'] },
+    { name: 'leafUnderPolicyPca', issuer: 'policyPca', ext: CODE },
+    { name: 'constrainedPca', issuer: 'root', ext: [...CA, 'nameConstraints=critical,permitted;DNS:example.com'] },
+    { name: 'leafUnderConstrainedPca', issuer: 'constrainedPca', ext: CODE },
+    { name: 'policyRoot', issuer: null, ext: [...CA, 'policyConstraints=critical,requireExplicitPolicy:0'] },
+    { name: 'leafUnderPolicyRoot', issuer: 'policyRoot', ext: CODE },
+    { name: 'unknownTsa', issuer: 'pca', ext: ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=critical,timeStamping', unknown] },
+  ]);
+  const anchors = trustAnchorsFromDer([c.root.der, c.policyRoot.der], 'test');
+  const pool = Object.values(c);
+  const policy = { at: new Date('2024-01-01T00:00:00Z'), ekus: [Oid.codeSigning] };
+  assert.equal(code(() => buildChain(c.unknownLeaf, pool, anchors, policy)), 'CHAIN_CRITICAL_EXTENSION');
+  assert.match(reason(() => buildChain(c.unknownLeaf, pool, anchors, policy)), /"unknownLeaf" carries a critical extension cabferry does not process \(1\.3\.6\.1\.4\.1\.55555\.1\.1\)/);
+  // trusted directly, or with no anchor at all: the certificate that signs is refused whatever the trust
+  assert.equal(code(() => buildChain(c.unknownLeaf, pool, trustAnchorsFromDer([c.unknownLeaf.der], 'test'), policy)), 'CHAIN_CRITICAL_EXTENSION');
+  assert.equal(code(() => buildChain(c.leafUnderConstrainedPca, pool, anchors, policy)), 'CHAIN_CRITICAL_EXTENSION');
+  // the anchor too: a constraint on it limits what it vouches for
+  assert.equal(code(() => buildChain(c.leafUnderPolicyRoot, pool, anchors, policy)), 'CHAIN_CRITICAL_EXTENSION');
+  assert.equal(code(() => buildChain(c.unknownTsa, pool, anchors, { ...policy, ekus: [Oid.timeStamping] })), 'CHAIN_CRITICAL_EXTENSION');
+  assert.equal(code(() => buildChain(c.nonCriticalLeaf, pool, anchors, policy)), 'ok');
+  assert.equal(code(() => buildChain(c.leafUnderPolicyPca, pool, anchors, policy)), 'ok');
+  assert.deepEqual(c.policyPca.criticalExtensions.sort(), [Oid.keyUsage, Oid.basicConstraints, Oid.certificatePolicies].sort());
+});
