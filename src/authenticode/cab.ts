@@ -3,7 +3,7 @@ import { readCabHeader } from '../cab/header';
 import type { CabHeader } from '../cab/types';
 import { RandomAccessFile } from '../io/random-access-file';
 import { readDer } from './der';
-import { authenticodeDigestRanges, type ByteRange } from './digest';
+import { authenticodeDigestRanges, uncoveredHeaderFields, type ByteRange } from './digest';
 import { isVerificationError, VerificationCodes, VerificationError } from './errors';
 import { digestFileInParallel, type VerifyDigests } from './parallel-digest';
 import { collectSignatures, isSha2Signature, requiredDigestAlgorithms, verifyAuthenticodeSignature, type SignatureReport, type SignatureSlot, type TrustOptions } from './signature';
@@ -57,6 +57,23 @@ export function locateSignature(file: CabByteSource, header: CabHeader): Buffer 
 }
 
 /**
+ * Header bytes no signature covers must hold what a signer writes (uncoveredHeaderFields): a
+ * signed cabinet changed there is a file nobody signed, as a PE image with bytes after its
+ * certificate table is (PE_CERT_TABLE_LOCATION).
+ */
+export function checkUncoveredHeaderBytes(file: CabByteSource, header: CabHeader): void {
+  for (const { name, range } of uncoveredHeaderFields(header)) {
+    const bytes = file.read(range[0], range[1] - range[0], name);
+    if (bytes.some((b) => b !== 0)) {
+      throw new VerificationError(
+        'CAB_UNCOVERED_HEADER_BYTES',
+        `${name} (offset ${range[0]}..${range[1]}) is ${bytes.toString('hex')}, not the zeros a signer writes; no signature covers these bytes, so the file is not the one that was signed`,
+      );
+    }
+  }
+}
+
+/**
  * Everything about a cabinet's signatures that can be known before its bytes are hashed: the
  * hashed ranges and the digest algorithms. The importer uses this to run one FileDigester pass
  * that serves both the blob store and verification (DESIGN.md: one pass).
@@ -76,6 +93,7 @@ export function prepareCabSignature(file: CabByteSource, header: CabHeader = rea
   try {
     const blob = locateSignature(file, header);
     if (blob === null) return prepared;
+    checkUncoveredHeaderBytes(file, header);
     prepared.slots = collectSignatures(blob);
     prepared.algorithms = requiredDigestAlgorithms(prepared.slots);
     prepared.ranges = authenticodeDigestRanges(header);

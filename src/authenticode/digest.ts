@@ -34,6 +34,25 @@ export function authenticodeDigestRanges(header: CabHeader): ByteRange[] {
   return mergeRanges(ranges);
 }
 
+/**
+ * The CFHEADER bytes of a signed cabinet that the digest leaves out (authenticodeDigestRanges) and
+ * nothing else pins, each with the value every signer writes there: zero. The other left-out
+ * bytes are pinned by the header reader: cbCFHeader = 20 and the reserve tag (else the cabinet
+ * has no signature), cbCFFolder = cbCFData = 0 and sigPos/sigLen (else SIG_LOCATION_MISMATCH).
+ * Were these two free, any number of byte-different files would carry one signature, each a
+ * "verified" payload under a SHA-256 nobody signed. osslsigncode refuses a non-zero reserved1 and
+ * hashes the filler's last 4 bytes in place of iCabinet and cbJunk (FORMATS.md §3.2), so a signed
+ * filler is zero there; Windows' SIP (jsign's port) hashes neither.
+ */
+export function uncoveredHeaderFields(header: CabHeader): { name: string; range: ByteRange }[] {
+  if (header.headerReserveOffset === null) return [];
+  const filler = header.headerReserveOffset + 12;
+  return [
+    { name: 'reserved1', range: [4, 8] },
+    { name: 'the signature reserve filler', range: [filler, filler + 8] },
+  ];
+}
+
 /** Join touching ranges; reject overlapping or out-of-order ones (a layout no signer produces). */
 function mergeRanges(ranges: ByteRange[]): ByteRange[] {
   const out: ByteRange[] = [];

@@ -28,6 +28,8 @@ export const VerificationCodes = {
   PE_CERT_TABLE_LOCATION: 'invalid',
   /** PE certificate table: a WIN_CERTIFICATE whose length does not fit, or a revision/type that is not Authenticode */
   PE_WIN_CERTIFICATE_MALFORMED: 'invalid',
+  /** a signed cabinet's header bytes that no digest covers (reserved1, the reserve filler) are not the zeros a signer writes */
+  CAB_UNCOVERED_HEADER_BYTES: 'invalid',
   SIG_MESSAGE_DIGEST_MISMATCH: 'invalid',
   SIG_SIGNER_NOT_FOUND: 'invalid',
   SIG_BAD_SIGNATURE: 'invalid',

@@ -74,7 +74,8 @@ export function readCabHeader(file: CabByteSource): CabHeader {
   const iCabinet = fixed.readUInt16LE(34);
 
   if (reserved1 !== 0 || reserved2 !== 0 || reserved3 !== 0) {
-    // Signing tools reject these (osslsigncode, jsign); extractors ignore them. Not our verdict to make here.
+    // Signing tools reject these (osslsigncode, jsign); extractors ignore them. Not the reader's verdict to
+    // make: a signed cabinet's reserved1 is judged by the verifier (authenticode/cab.ts checkUncoveredHeaderBytes).
     warnings.push(`non-zero reserved header fields (0x${reserved1.toString(16)}, 0x${reserved2.toString(16)}, 0x${reserved3.toString(16)})`);
   }
   if (versionMajor !== 1 || versionMinor !== 3) warnings.push(`cabinet format version ${versionMajor}.${versionMinor} (expected 1.3)`);

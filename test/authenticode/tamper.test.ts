@@ -1,7 +1,7 @@
 /**
  * Negative tests made from real Microsoft files: copy, change one byte in one region, verify.
  * Each region must be rejected by the step that guards it (its code), the unhashed parts of
- * the header reserve must not matter, and trust must be what the operator says it is.
+ * the header must hold what a signer writes, and trust must be what the operator says it is.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -155,12 +155,18 @@ test('the legacy countersignature: its signature and its messageDigest', () => {
   assertRejected(verifyCab(flipped(DUAL, mdAt), { trust: microsoft }), 'TS_MESSAGE_DIGEST_MISMATCH');
 });
 
-test('bytes outside the Authenticode digest do not change the verdict', () => {
-  // reserved1 (4..8) and the reserve's filler (0x34..0x3C) are not hashed (FORMATS.md §3.2)
+test('header bytes outside the Authenticode digest must be the zeros a signer writes (review9 R9-1)', () => {
+  // reserved1 (4..8) and the reserve's filler (0x34..0x3C) are not hashed (FORMATS.md §3.2), so a
+  // copy changed there is a file nobody signed. osslsigncode refuses a non-zero reserved1 and hashes
+  // 0x38..0x3C (MISMATCH); 0x34..0x38 it neither hashes nor checks, and cabferry refuses it anyway:
+  // no signer writes anything but zeros there, and the bytes would make a new SHA-256 of one signed file
   for (const offset of [4, 7, 0x34, 0x37, 0x38, 0x3b]) {
     const v = verifyCab(flipped(DUAL, offset), { trust: microsoft });
-    assert.equal(v.verdict, 'valid', `byte ${offset}: ${v.reason}`);
+    assertRejected(v, 'CAB_UNCOVERED_HEADER_BYTES');
+    assert.match(v.reason, offset < 8 ? /^reserved1 \(offset 4\.\.8\)/ : /^the signature reserve filler \(offset 52\.\.60\)/);
   }
+  // iCabinet (34..36) is hashed in the Windows SIP form cabferry computes (osslsigncode hashes 0x38..0x3C instead)
+  assertRejected(verifyCab(flipped(DUAL, 34), { trust: microsoft }), 'SIG_DIGEST_MISMATCH');
 });
 
 test('the signature location is part of the format: moving it is rejected', () => {
