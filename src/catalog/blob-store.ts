@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeIoError, internalError, usageError } from '../errors';
+import { sha256OfOpenFile } from '../io/hash-file';
 import { writeFully } from '../io/write-fully';
 
 /**
@@ -34,6 +35,9 @@ export interface StoredBlob {
   path: string;
   size: number;
 }
+
+/** What the store holds under a name: the bytes the name says, nothing, or something else (`detail` says what). */
+export type StoredBlobState = { state: 'intact' } | { state: 'missing' } | { state: 'altered'; detail: string };
 
 export interface TempFileInfo {
   path: string;
@@ -68,6 +72,32 @@ export class BlobStore {
       return st.isFile() ? st.size : null;
     } catch {
       return null;
+    }
+  }
+
+  /**
+   * Whether the blob named `sha256` holds `size` bytes that hash to that name. A blob counts as
+   * present only when its content proves it: a same-size blob altered on disk (bit rot, a bad
+   * copy, a hand edit) is not the payload, and calling it one would keep it for ever. This reads
+   * the whole blob; callers hash outside the catalog's write lock (catalog check does the same).
+   */
+  storedState(sha256: string, size: number): StoredBlobState {
+    const actual = this.blobSize(sha256);
+    if (actual === null) return { state: 'missing' };
+    if (actual !== size) return { state: 'altered', detail: `it is ${actual} bytes, the catalog recorded ${size}` };
+    let fd: number;
+    try {
+      fd = fs.openSync(this.blobPath(sha256), 'r');
+    } catch (e) {
+      return { state: 'altered', detail: `it cannot be read (${describeIoError(e)})` };
+    }
+    try {
+      const hashed = sha256OfOpenFile(fd);
+      return hashed.sha256 === sha256 && hashed.size === size ? { state: 'intact' } : { state: 'altered', detail: `it hashes to ${hashed.sha256}` };
+    } catch (e) {
+      return { state: 'altered', detail: `it cannot be read (${describeIoError(e)})` };
+    } finally {
+      fs.closeSync(fd);
     }
   }
 

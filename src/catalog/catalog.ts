@@ -4,7 +4,7 @@ import { internalError, usageError } from '../errors';
 import type { TrustAnchor } from '../authenticode/trust';
 import type { FileVerdict } from '../authenticode/cab';
 import type { Payload } from '../package/types';
-import { assertSha256, BlobStore, type BlobTempFile } from './blob-store';
+import { assertSha256, BlobStore, type BlobTempFile, type StoredBlobState } from './blob-store';
 import { schemaVersion } from './migrations';
 import { DATABASE_FILE } from './open';
 import type {
@@ -58,6 +58,12 @@ interface SignatureRow {
   valid: number;
   code: string | null;
   reason: string | null;
+}
+
+/** What storeEntry did: the outcome, and for a restored blob why it had to be (missing, or altered on disk). */
+export interface StoredEntry {
+  outcome: ImportOutcome;
+  note: string | null;
 }
 
 interface EventRow {
@@ -330,34 +336,55 @@ export class Catalog {
    * Commit one checked payload: move its fsynced temp file into the blob store and insert its
    * rows, all under the write lock, so `catalog check --repair` (which takes the same lock)
    * can never mistake a blob for an orphan while its row is being written. Returns what
-   * happened: a new entry, a duplicate (nothing changed but the log), a quarantined entry
-   * promoted to imported, or a blob restored under an existing row.
+   * happened: a new entry, a duplicate (the stored blob holds these bytes; nothing changed but
+   * the log), a quarantined entry promoted to imported, or a blob restored under an existing row
+   * (it was missing or altered on disk; `note` says which, and the import log records it).
+   *
+   * `stored` is the existing blob's state as the caller judged it before the lock
+   * (BlobStore.storedState reads the whole blob, too slow to hold the lock for); without it, it
+   * is judged here.
    */
-  storeEntry(temp: BlobTempFile, entry: NewCatalogEntry, event: Omit<ImportEvent, 'outcome' | 'sha256' | 'size'>): ImportOutcome {
+  storeEntry(temp: BlobTempFile, entry: NewCatalogEntry, event: Omit<ImportEvent, 'outcome' | 'sha256' | 'size'>, stored?: StoredBlobState): StoredEntry {
     this.assertWritable();
-    return this.withWriteLock((): ImportOutcome => {
+    return this.withWriteLock((): StoredEntry => {
       const existing = this.prepare<[string], { status: PayloadStatus }>('SELECT status FROM payloads WHERE sha256 = ?').get(entry.sha256);
       let outcome: ImportOutcome;
+      let note: string | null = null;
       if (existing === undefined) {
-        this.publishBlob(temp, entry);
+        this.blobs.publish(temp, entry.sha256);
         this.insertEntry(entry);
         outcome = entry.status;
       } else if (existing.status === 'quarantined' && entry.status === 'imported') {
         // e.g. the operator added the missing trust anchor: the same bytes now pass
         this.prepare('DELETE FROM payloads WHERE sha256 = ?').run(entry.sha256);
-        this.publishBlob(temp, entry);
+        this.blobs.publish(temp, entry.sha256);
         this.insertEntry(entry);
         outcome = 'imported';
-      } else if (this.blobs.blobSize(entry.sha256) !== entry.size) {
-        // the row survived but its bytes were lost: the same file brings them back
-        this.blobs.publish(temp, entry.sha256);
-        outcome = 'restored';
       } else {
-        outcome = 'duplicate';
+        const state = this.storedStateUnderLock(entry, stored);
+        if (state.state === 'intact') {
+          outcome = 'duplicate';
+        } else {
+          // the row survived but its bytes were lost or altered: the same, verified file puts them back
+          this.blobs.publish(temp, entry.sha256);
+          outcome = 'restored';
+          note = state.state === 'missing' ? 'the stored blob was missing; the verified bytes were stored again' : `the stored blob was altered on disk (${state.detail}); the verified bytes replaced it`;
+        }
       }
-      this.insertEvent({ ...event, outcome, sha256: entry.sha256, size: entry.size });
-      return outcome;
+      this.insertEvent({ ...event, outcome, sha256: entry.sha256, size: entry.size, reason: note ?? event.reason });
+      return { outcome, note };
     });
+  }
+
+  /**
+   * The existing blob's state now. Judged intact before the lock, it still is unless it was
+   * removed or resized since (a cheap look; only a verified import replaces a blob's bytes);
+   * judged missing or altered, the verified bytes go in whatever happened since.
+   */
+  private storedStateUnderLock(entry: NewCatalogEntry, judged: StoredBlobState | undefined): StoredBlobState {
+    if (judged === undefined) return this.blobs.storedState(entry.sha256, entry.size);
+    if (judged.state === 'intact' && this.blobs.blobSize(entry.sha256) !== entry.size) return this.blobs.storedState(entry.sha256, entry.size);
+    return judged;
   }
 
   /** Log a file that was offered but not stored (rejected without --quarantine, or unreadable). */
@@ -381,11 +408,6 @@ export class Catalog {
       }
       throw e;
     }
-  }
-
-  private publishBlob(temp: BlobTempFile, entry: NewCatalogEntry): void {
-    if (this.blobs.blobSize(entry.sha256) === entry.size) return; // identical bytes already stored
-    this.blobs.publish(temp, entry.sha256);
   }
 
   private insertEntry(e: NewCatalogEntry): void {

@@ -176,7 +176,7 @@ function removeAlteredBlob(problems: CheckProblem[], problem: Omit<CheckProblem,
   const removed = repair && removePath(problem.path as string);
   problems.push({
     ...problem,
-    detail: `${problem.detail}; ${removed ? 'removed it: import the same file again to restore it' : 'run --repair to remove it, then import the same file again'}`,
+    detail: `${problem.detail}; ${removed ? 'removed it: import the same file again to restore it' : 'import the same file again to replace it with the verified bytes'}`,
     repaired: false,
   });
 }

@@ -86,7 +86,7 @@ function formatResult(r: ImportResult): string {
   switch (r.outcome) {
     case 'imported': return `imported    ${what}${r.label}${r.sha1OnlyAllowed ? ' (SHA-1 only, allowed)' : ''}`;
     case 'duplicate': return `duplicate   ${what}${r.label} (already in the catalog)`;
-    case 'restored': return `restored    ${what}${r.label} (the catalog had lost this blob)`;
+    case 'restored': return `restored    ${what}${r.label}: ${r.reason ?? 'the stored blob was missing or altered'}`;
     case 'quarantined': return `quarantined ${r.label}: ${r.reason} [${r.code}]`;
     case 'rejected': return `rejected    ${r.label}: ${r.reason} [${r.code}]`;
     case 'skipped': return `skipped     ${r.label}: ${r.reason}`;

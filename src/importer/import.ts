@@ -8,6 +8,7 @@ import { isSha2Signature, type SignatureReport } from '../authenticode/signature
 import type { TrustAnchor } from '../authenticode/trust';
 import type { KnowledgeBase } from '../knowledge/knowledge-base';
 import type { Catalog } from '../catalog/catalog';
+import type { StoredBlobState } from '../catalog/blob-store';
 import type { CatalogEntry, ImportEvent, ImportOutcome, MemberRecord, NewCatalogEntry, SignatureRecord } from '../catalog/types';
 import { type CabferryError, describeIoError, internalError, isCabferryError, usageError } from '../errors';
 import type { PayloadBudgetLimits } from '../io/payload-budget';
@@ -59,7 +60,7 @@ export interface ImportResult {
   sha256: string | null;
   size: number | null;
   kb: string | null;
-  /** set for rejected, quarantined and skipped files: the one-line why */
+  /** set for rejected, quarantined and skipped files: the one-line why; for a restored one, what was wrong with the stored blob */
   code: string | null;
   reason: string | null;
   /** imported although only SHA-1 signatures are valid (--allow-sha1-only) */
@@ -179,6 +180,8 @@ export interface ImportDecision {
   known: CatalogEntry | null;
   /** the entry to store (imported, quarantined, or the known one seen again), or null to only log a rejection */
   store: NewCatalogEntry | null;
+  /** for bytes already imported: whether the stored blob still holds them, judged here, outside the write lock */
+  storedBlob?: StoredBlobState;
   event: ImportEvent;
 }
 
@@ -191,9 +194,12 @@ export function decideIngested(catalog: Catalog, ingested: IngestedPayload, orig
   const stored = { label: origin.label, source: origin.source, entry: origin.entry, sha256, size };
   const known = catalog.entry(sha256);
   if (known?.status === 'imported') {
-    // bytes the catalog already accepted: log a duplicate (or restore a lost blob), no re-verification
+    // bytes the catalog already accepted: log a duplicate (or restore a lost or altered blob), no re-verification.
+    // Proving the stored blob intact reads it whole: a re-import already reads and copies the
+    // whole file before its SHA-256 names it a duplicate, so this adds one read of the same size,
+    // on an operator's re-run, not on any hot path; size alone kept altered blobs as "duplicates".
     return {
-      ingested, known, store: knownEntry(known, ingested), event: event({ outcome: 'duplicate', verdict: known.verdict }),
+      ingested, known, store: knownEntry(known, ingested), storedBlob: catalog.blobs.storedState(sha256, size), event: event({ outcome: 'duplicate', verdict: known.verdict }),
       result: { ...stored, outcome: 'duplicate', kb: known.payload?.kb ?? null, code: null, reason: null, sha1OnlyAllowed: known.sha1OnlyAllowed },
     };
   }
@@ -229,8 +235,8 @@ export function commitDecision(catalog: Catalog, decision: ImportDecision): Impo
     catalog.recordEvent(decision.event);
     return decision.result;
   }
-  const outcome = catalog.storeEntry(decision.ingested.temp, decision.store, decision.event);
-  return { ...decision.result, outcome };
+  const { outcome, note } = catalog.storeEntry(decision.ingested.temp, decision.store, decision.event, decision.storedBlob);
+  return note === null ? { ...decision.result, outcome } : { ...decision.result, outcome, reason: note };
 }
 
 /**

@@ -49,8 +49,8 @@ function store(catalog: Catalog, bytes: Buffer, over: Partial<Payload> = {}, ent
     ...entryOver,
   };
   try {
-    const outcome = catalog.storeEntry(temp, entry, { at: new Date().toISOString(), who: 'test', host: 'test', pid: process.pid, source: 'test', entry: null, verdict: 'valid', code: null, reason: null, cabferryVersion: '0' });
-    return { sha256, outcome, tempPath: temp.path };
+    const { outcome, note } = catalog.storeEntry(temp, entry, { at: new Date().toISOString(), who: 'test', host: 'test', pid: process.pid, source: 'test', entry: null, verdict: 'valid', code: null, reason: null, cabferryVersion: '0' });
+    return { sha256, outcome, note, tempPath: temp.path };
   } finally {
     temp.discard();
   }
@@ -149,6 +149,43 @@ describe('storing payloads', () => {
     const { sha256 } = store(c, bytes);
     fs.rmSync(c.blobPath(sha256));
     assert.equal(store(c, bytes).outcome, 'restored');
+    assert.deepEqual(fs.readFileSync(c.blobPath(sha256)), bytes);
+    c.close();
+  });
+
+  it('a blob altered on disk is no duplicate: importing the same bytes replaces it and says so (review9 R9-5)', () => {
+    const c = openCatalog({ dir: path.join(tempDir(), 'cat') });
+    const bytes = crypto.randomBytes(300);
+    const { sha256 } = store(c, bytes);
+    assert.deepEqual(c.blobs.storedState(sha256, bytes.length), { state: 'intact' });
+    const duplicate = store(c, bytes);
+    assert.deepEqual([duplicate.outcome, duplicate.note], ['duplicate', null]);
+    // same size, one bit: only the content can tell
+    const altered = Buffer.from(bytes);
+    altered[150] ^= 1;
+    fs.writeFileSync(c.blobPath(sha256), altered);
+    const alteredHash = crypto.createHash('sha256').update(altered).digest('hex');
+    assert.deepEqual(c.blobs.storedState(sha256, bytes.length), { state: 'altered', detail: `it hashes to ${alteredHash}` });
+    const again = store(c, bytes);
+    assert.equal(again.outcome, 'restored');
+    assert.match(again.note ?? '', new RegExp(`altered on disk \\(it hashes to ${alteredHash}\\); the verified bytes replaced it`));
+    assert.deepEqual(fs.readFileSync(c.blobPath(sha256)), bytes);
+    assert.match(c.db.prepare<[], { reason: string }>("SELECT reason FROM import_events WHERE outcome = 'restored'").get()!.reason, /altered on disk/);
+    // a blob of another size, or none, is reported as what it is
+    fs.writeFileSync(c.blobPath(sha256), bytes.subarray(1));
+    assert.match(store(c, bytes).note ?? '', /altered on disk \(it is 299 bytes, the catalog recorded 300\)/);
+    fs.rmSync(c.blobPath(sha256));
+    assert.deepEqual([store(c, bytes).note, fs.readFileSync(c.blobPath(sha256)).equals(bytes)], ['the stored blob was missing; the verified bytes were stored again', true]);
+    c.close();
+  });
+
+  it('a blob already under the name of a new payload (an interrupted import left it) is replaced by the verified bytes', () => {
+    const c = openCatalog({ dir: path.join(tempDir(), 'cat') });
+    const bytes = crypto.randomBytes(300);
+    const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+    fs.mkdirSync(path.dirname(c.blobPath(sha256)), { recursive: true });
+    fs.writeFileSync(c.blobPath(sha256), crypto.randomBytes(300));
+    assert.equal(store(c, bytes).outcome, 'imported');
     assert.deepEqual(fs.readFileSync(c.blobPath(sha256)), bytes);
     c.close();
   });
