@@ -216,7 +216,9 @@ export function decideIngested(catalog: Catalog, ingested: IngestedPayload, orig
   if (options.quarantine) {
     const kept = judgement.payload === null ? { ...judgement, ...claimedMetadata(ingested, origin.fileName, origin.label, judgement.verdict, options) } : judgement;
     return {
-      ingested, known, store: newEntry(ingested, origin.fileName, kept), event: event({ outcome: 'quarantined', ...refusal }),
+      // quarantined again: storeEntry keeps the row and judges its blob as for a duplicate, judged here outside the lock
+      ingested, known, store: newEntry(ingested, origin.fileName, kept), ...(known !== null && { storedBlob: catalog.blobs.storedState(sha256, size) }),
+      event: event({ outcome: 'quarantined', ...refusal }),
       result: { ...stored, outcome: 'quarantined', kb: kept.payload?.kb ?? null, code: refusal.code, reason: refusal.reason, sha1OnlyAllowed: false },
     };
   }
