@@ -8,14 +8,24 @@ import { CBS_PACKAGES_KEY, COLLECT_COMPLETE, COLLECT_MAGIC_V2, COLLECT_RUN_PREFI
  *
  * Every fact comes from the registry or WMI, never from translated text, so the file reads the same
  * on a German, French or Japanese host: `reg query` prints value names and REG_ types untranslated,
- * `wmic … get … /value` prints "Property=value" lines.
+ * `wmic … get … /value` prints "Property=value" lines, and wmic's own table (`get …` alone) a header
+ * of property names.
  *
  * Why each command is written the way it is:
  *  - wmic writes UTF-16LE when redirected to a file. Its output goes to a temporary file that
  *    `type` copies into the inventory: cmd's TYPE turns a UTF-16 file with a BOM into the console
  *    code page, so the inventory has one encoding, and wmic's own exit code is kept (a pipe into
- *    `more` would report more's). `/value` needs no XSL file (`/format:csv` fails with "Invalid XSL
- *    format" on hosts whose locale folder under wbem lacks csv.xsl).
+ *    `more` would report more's).
+ *  - each wmic query is asked twice: with `/value`, into its section, and as wmic's own table (plain
+ *    `get`, no /value, no /format), into the section of the same name and "-table". `/value` prints
+ *    through a style sheet too (TechNet, "Creating and editing formats in WMIC": formats are used with
+ *    GET /FORMAT:, LIST /FORMAT:, GET /ALL or GET /VALUE), and wmic looks for its style sheets in the
+ *    folder of the regional format's language under wbem (wbem\de-DE): a host whose regional format is
+ *    not its display language's has no such folder and prints "Invalid XSL format (or) file name."
+ *    instead of the data (documented; not seen here, no such host). The table uses no style sheet. The
+ *    reader takes the table where /value names no property. Asked always, not only after /value came
+ *    back empty: telling that in cmd means reading wmic's UTF-16 output back with for /f, one more
+ *    thing to get wrong on an unseen host, for a few seconds of run time saved.
  *  - each command's exit code is written as "EXIT=n" inside its section: an empty section then
  *    says "the command failed", not "there is nothing".
  *  - pending-reboot markers are reduced to yes/no lines so the reader does not parse reg output.
@@ -53,8 +63,10 @@ export function collectScript(): string {
     // a typed file need not end in a line break: the section's end marker must start a line
     `${out} echo.`,
   ];
+  // the /value section, then the same query as wmic's own table in "NAME-table" (see above)
+  const wmicTwice = (name: string, query: string): string[] => [...section(name, wmic(`${query} /value`)), ...section(`${name}-table`, wmic(query))];
   // WQL wants the path's backslashes doubled: name='C:\\Windows\\system32\\ntoskrnl.exe'
-  const fileVersion = (variable: string): string[] => wmic(`datafile where "name='%${variable}%'" get Version /value`);
+  const fileVersion = (name: string, variable: string): string[] => wmicTwice(name, `datafile where "name='%${variable}%'" get Version`);
   const lines = [
     '@echo off',
     'rem cabferry collect script: writes one inventory file for `cabferry plan --host FILE`.',
@@ -115,12 +127,12 @@ export function collectScript(): string {
       `${out} echo PROCESSOR_ARCHITEW6432=%PROCESSOR_ARCHITEW6432%`,
     ]),
     ...section('os', reg(`"${WINDOWS_NT_KEY}"`)),
-    ...section('kernel', fileVersion('CF_KERNEL')),
-    ...section('wua', fileVersion('CF_WUA')),
-    ...section('boot', wmic('os get LastBootUpTime,LocalDateTime /value')),
+    ...fileVersion('kernel', 'CF_KERNEL'),
+    ...fileVersion('wua', 'CF_WUA'),
+    ...wmicTwice('boot', 'os get LastBootUpTime,LocalDateTime'),
     ...section('servicing', ['dir /b "%SystemRoot%\\servicing\\Version" ' + out + ' 2>&1', exitLine]),
     ...section('cbs', reg(`"${CBS_PACKAGES_KEY}" /s /v CurrentState`)),
-    ...section('qfe', wmic('qfe get HotFixID,InstalledOn /value')),
+    ...wmicTwice('qfe', 'qfe get HotFixID,InstalledOn'),
     ...section('sha2', reg(`"${SHA2_REGISTRY_KEY}"`)),
     ...section('reboot', [
       `reg query "${cbsPending}" >nul 2>&1`,
@@ -132,7 +144,7 @@ export function collectScript(): string {
       `if exist "%SystemRoot%\\winsxs\\pending.xml" (${out} echo CbsPendingXml=yes) else (${out} echo CbsPendingXml=no)`,
     ]),
     // every product with a key installed, by name: no ESU activation ID is written into the script
-    ...section('licence', wmic('path SoftwareLicensingProduct where "PartialProductKey is not null" get ID,Name,LicenseStatus /value')),
+    ...wmicTwice('licence', 'path SoftwareLicensingProduct where "PartialProductKey is not null" get ID,Name,LicenseStatus'),
     `${out} echo ${COLLECT_COMPLETE}`,
     'del "%CF_TMP%" "%CF_ERR%" >nul 2>&1',
     'call :read_back',

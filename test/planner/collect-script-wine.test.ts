@@ -17,8 +17,9 @@ import { WinePrefix, WineResult, winPath, wineSkip as skip } from '../media/wine
  * (the os key, CBS package states found with /s /v, the SHA-2 values, the reboot markers) reads
  * back through our reader. What it cannot prove: Wine's wmic knows neither `datafile` nor `qfe`
  * nor SoftwareLicensingProduct and ignores `/value`, and Wine's TYPE does not convert UTF-16 files;
- * so the kernel version, the qfe list, the boot time and the licences stay unknown here, and their
- * parsing is tested on Windows-shaped files (inventory-locale.test.ts) instead.
+ * so the kernel version, the qfe list, the boot time and the licences stay unknown here, in their
+ * /value sections and in their wmic table ("-table") sections alike, and their parsing is tested on
+ * Windows-shaped files (inventory-locale.test.ts, inventory-wmic-table.test.ts) instead.
  *
  * A medium the script cannot write is made here in ways root cannot write through either (chmod
  * does not stop root): a folder where the inventory should be, an immutable file (chattr +i), a

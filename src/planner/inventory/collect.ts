@@ -3,7 +3,7 @@ import { compareDottedVersions, highestDottedVersion, isDottedVersion } from '..
 import type { HostInventory, OverruledInstalledClaim, ServicingFacts } from '../types';
 import { addOverruled, emptyInventory, kbFromHotfixId, mergeInventories, normaliseArchitecture, normaliseProduct, servicingObjection } from './host-facts';
 import { looksLikeSystemInfoList, parseSystemInfoList } from './systeminfo';
-import { parseWmicTable } from './qfe';
+import { parseWmicTable, tableRows } from './qfe';
 import { splitLines } from './text';
 
 /**
@@ -32,6 +32,18 @@ import { splitLines } from './text';
  *   sha2         `reg query "…\Servicing\Codesigning\SHA2"`: the two DWORDs KB4474419 sets
  *   reboot       CbsRebootPending=, WuRebootRequired=, PendingFileRenameOperations=, CbsPendingXml= (yes/no)
  *   licence      `wmic path SoftwareLicensingProduct where "PartialProductKey is not null" get ID,Name,LicenseStatus /value`
+ *   kernel-table, wua-table, boot-table, qfe-table, licence-table
+ *                the same wmic query as the section named before "-table", without /value: wmic's own
+ *                table, a header of the property names (wmic orders them by name), each column as wide
+ *                as its widest cell or its name and two spaces more, lines ending in CR CR LF
+ *                ("HotFixID   InstalledOn  "); cells are cut at the header words' starts. /value prints
+ *                through a style sheet, which a host whose regional format's language has no folder
+ *                under wbem lacks ("Invalid XSL format (or) file name."; TechNet, not seen here); the
+ *                table needs none. Read in place of the /value section when that has no "NAME=" line
+ *                of the property read (Version, LastBootUpTime, HotFixID, LicenseStatus), with its own
+ *                exit code; a table whose header names no such property says nothing (WMIC_TABLES).
+ *                Written by collect.cmd since the table sections came in: a file without them reads as
+ *                before, and a cabferry older than that refuses a file with them ("unknown section").
  *
  * Version 1 files (sections environment, systeminfo, qfe as a wmic table, sha2, servicing,
  * buildlab, reboot) are still read: media staged before version 2 wrote that script.
@@ -43,7 +55,9 @@ export const COLLECT_COMPLETE = '[[cabferry:complete]]';
 /** the line naming the run that wrote the file: "RUN=" and an identity unique to that run */
 export const COLLECT_RUN_PREFIX = 'RUN=';
 export const COLLECT_SECTIONS_V1 = ['environment', 'systeminfo', 'qfe', 'sha2', 'servicing', 'buildlab', 'reboot'] as const;
-export const COLLECT_SECTIONS = ['environment', 'os', 'kernel', 'wua', 'boot', 'servicing', 'cbs', 'qfe', 'sha2', 'reboot', 'licence'] as const;
+export const COLLECT_SECTIONS = [
+  'environment', 'os', 'kernel', 'kernel-table', 'wua', 'wua-table', 'boot', 'boot-table', 'servicing', 'cbs', 'qfe', 'qfe-table', 'sha2', 'reboot', 'licence', 'licence-table',
+] as const;
 type SectionName = (typeof COLLECT_SECTIONS_V1)[number] | (typeof COLLECT_SECTIONS)[number];
 
 export const WINDOWS_NT_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion';
@@ -140,6 +154,10 @@ function parseCollectV2(text: string, file: string): HostInventory {
     throw inputError('INVENTORY_COLLECT_TRUNCATED', `no "${COLLECT_COMPLETE}" line: the script did not run to its end`, { file });
   }
   const sections = splitCollectSections(text, file, COLLECT_SECTIONS);
+  for (const [name, table, property] of WMIC_TABLES) {
+    const asTable = sections.get(table);
+    if (asTable !== undefined && !namesProperty(sections.get(name), property)) sections.set(name, tableAsValues(asTable, property));
+  }
   const env = keyValues((sections.get('environment')?.lines ?? []));
   // A 32-bit cmd on x64 Windows (PROCESSOR_ARCHITEW6432 set) reads HKLM\SOFTWARE through the
   // registry redirector (Wow6432Node): CBS's package list, the restart markers and the SHA-2 key it
@@ -202,6 +220,39 @@ function parseCollectV2(text: string, file: string): HostInventory {
   inv.esuLicence = esuLicenceStatus(sections.get('licence'));
   if (inv.esuLicence === 'activated') inv.esuActivatedYears = esuActivatedYears(sections.get('licence')!);
   return inv;
+}
+
+/**
+ * The wmic queries collect.cmd asks twice, with /value and as wmic's own table (why: the format notes
+ * above), each with the property whose "NAME=" line shows that /value answered. Where it did, /value
+ * is read as before the table sections came in, so a file without them reads as it always did.
+ */
+const WMIC_TABLES: readonly (readonly [SectionName, SectionName, string])[] = [
+  ['kernel', 'kernel-table', 'Version'],
+  ['wua', 'wua-table', 'Version'],
+  ['boot', 'boot-table', 'LastBootUpTime'],
+  ['qfe', 'qfe-table', 'HotFixID'],
+  ['licence', 'licence-table', 'LicenseStatus'],
+];
+
+function namesProperty(section: Section | undefined, property: string): boolean {
+  return (section?.lines ?? []).some((l) => l.trimStart().startsWith(`${property}=`));
+}
+
+/**
+ * A wmic table section as the /value section it stands in for: a "NAME=value" line per cell, a blank
+ * line after each row (wmicRecords, the qfe and kernel readers take it as they take /value). Cells are
+ * cut at the header's column starts (qfe.ts tableRows): a Name with spaces and commas stays whole, and
+ * wmic orders the columns by name, so Name comes after ID and LicenseStatus, whose cells a wide
+ * character in it cannot shift. A table whose header does not name the property (wmic failed here too:
+ * "No Instance(s) Available.", an error) says nothing, and its exit code is not taken as the query's
+ * success: the fact stays unknown, and the hotfix list has no witness in it.
+ */
+function tableAsValues(table: Section, property: string): Section {
+  const header = table.lines.findIndex((l) => l.trim().split(/\s+/).includes(property));
+  if (header < 0) return { lines: [], exit: null };
+  const { rows } = tableRows(table.lines, header);
+  return { lines: rows.flatMap(({ cells }) => [...[...cells].map(([k, v]) => `${k}=${v}`), '']), exit: table.exit };
 }
 
 /** ProductName, CurrentVersion, CurrentBuild, CSDVersion and BuildLabEx: the facts systeminfo translates, untranslated. */

@@ -50,35 +50,51 @@ export function parseWmicTable(text: string, file: string): HostInventory {
   // the first run of wmic on a host prints "Please wait while WMIC is being installed." before the table
   const headerIndex = lines.findIndex((l) => /\bHotFixID\b/.test(l));
   if (headerIndex < 0) throw inputError('INVENTORY_QFE_NO_HOTFIXID', 'wmic table without a HotFixID column', { file });
-  const { columns, firstRow, source } = tableColumns(lines, headerIndex);
-  const col = (name: string): number => columns.findIndex((c) => c.name === name);
-  const hotfix = col('HotFixID');
-  // wmic names the computer CSName; PowerShell's Get-HotFix table shows it as "Source"
-  const cs = col('CSName') >= 0 ? col('CSName') : col('Source');
-  const cell = (line: string, i: number): string => line.slice(columns[i].start, columns[i].end).trim();
+  const { columns, rows, source } = tableRows(lines, headerIndex);
+  // a header naming HotFixID only inside a longer word ("HotFixID:") has no such column
+  if (!columns.includes('HotFixID')) throw inputError('INVENTORY_QFE_NO_HOTFIXID', 'wmic table without a HotFixID column', { file });
   let host: string | null = null;
   const kbs: string[] = [];
-  for (const [offset, line] of lines.slice(firstRow).entries()) {
-    if (line.trim() === '') continue;
-    const id = cell(line, hotfix);
+  for (const { line, cells } of rows) {
+    const id = cells.get('HotFixID')!;
     if (/(\.\.\.|…)$/.test(id)) {
-      throw inputError('INVENTORY_QFE_CUT_CELL', `line ${firstRow + offset + 1}: HotFixID ${JSON.stringify(id)} was cut to fit the table width (export with Export-Csv or Format-Table -AutoSize | Out-File -Width 4096)`, { file });
+      throw inputError('INVENTORY_QFE_CUT_CELL', `line ${line}: HotFixID ${JSON.stringify(id)} was cut to fit the table width (export with Export-Csv or Format-Table -AutoSize | Out-File -Width 4096)`, { file });
     }
     const kb = kbFromHotfixId(id);
     if (kb) kbs.push(kb);
     else if (id !== '' && !/^File \d+$/i.test(id)) {
       throw inputError('INVENTORY_QFE_BAD_ROW', `HotFixID ${JSON.stringify(id)} is not a KB number (is the table's column layout intact?)`, { file });
     }
-    if (cs >= 0 && cell(line, cs) !== '' && !/(\.\.\.|…)$/.test(cell(line, cs))) host = sameHost(host, cell(line, cs), file);
+    // wmic names the computer CSName; PowerShell's Get-HotFix table shows it as "Source"
+    const cs = cells.has('CSName') ? cells.get('CSName')! : cells.get('Source');
+    if (cs !== undefined && cs !== '' && !/(\.\.\.|…)$/.test(cs)) host = sameHost(host, cs, file);
   }
   return qfeInventory(host, kbs, source, file);
+}
+
+/**
+ * The rows under the header at `headerIndex` of a fixed-width table (wmic's own, or PowerShell's
+ * default one), each as its cells by column name, trimmed, with its line number (1-based), and
+ * the columns' names. Blank lines are no rows. The one table reader of the inventory code: the collect file's wmic table
+ * sections (collect.ts) are read with it too.
+ */
+export function tableRows(lines: readonly string[], headerIndex: number): { columns: string[]; rows: { line: number; cells: Map<string, string> }[]; source: string } {
+  const { columns, firstRow, source } = tableColumns(lines, headerIndex);
+  const rows: { line: number; cells: Map<string, string> }[] = [];
+  for (const [offset, line] of lines.slice(firstRow).entries()) {
+    if (line.trim() === '') continue;
+    const cells = new Map<string, string>();
+    for (const c of columns) if (!cells.has(c.name)) cells.set(c.name, line.slice(c.start, c.end).trim());
+    rows.push({ line: firstRow + offset + 1, cells });
+  }
+  return { columns: columns.map((c) => c.name), rows, source };
 }
 
 /**
  * Column extents of a fixed-width table: from PowerShell's dashes line under the header when
  * there is one ("------  -----------  --------"), else from where wmic's header words start.
  */
-function tableColumns(lines: string[], headerIndex: number): { columns: { name: string; start: number; end: number | undefined }[]; firstRow: number; source: string } {
+function tableColumns(lines: readonly string[], headerIndex: number): { columns: { name: string; start: number; end: number | undefined }[]; firstRow: number; source: string } {
   const header = lines[headerIndex];
   const dashes = lines[headerIndex + 1] ?? '';
   const runs = (line: string, re: RegExp): { text: string; start: number }[] => [...line.matchAll(re)].map((m) => ({ text: m[0], start: m.index ?? 0 }));
