@@ -4,8 +4,12 @@ import * as fs from 'node:fs';
 import { collectScript } from '../../src/planner/collect-script';
 import { parseHostInventory } from '../../src/planner/inventory';
 import { COLLECT_SECTIONS } from '../../src/planner/inventory/collect';
-import type { HostInventory } from '../../src/planner/types';
+import type { Payload } from '../../src/package/types';
+import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
+import { planInstall } from '../../src/planner/plan';
+import type { HostInventory, PlanGoal } from '../../src/planner/types';
 import { fixturePath } from '../common.helpers';
+import { laterSsu, nt60Catalog } from './sample-payloads.helpers';
 
 /**
  * collect.cmd on a host whose wmic cannot print `get … /value`: TechNet ("Creating and editing
@@ -171,6 +175,25 @@ describe('collect file: wmic\'s own table when get /value printed no data (no st
     // a table section whose command failed is not read either
     const failedTable = withoutStyleSheets(text, 0, ['licence']).replace('[[cabferry:begin licence-table]]\r\nEXIT=0\r\n', '[[cabferry:begin licence-table]]\r\nEXIT=-2147217392\r\n');
     assert.equal(parse(failedTable).esuLicence, null);
+  });
+});
+
+describe('a host without the style sheets plans as one with them', () => {
+  const kb = loadKnowledgeBase();
+  const catalog: Payload[] = [...nt60Catalog(), ...(['x86', 'amd64'] as const).flatMap((a) => [laterSsu('KB5016129', a), laterSsu('KB4537830', a)])];
+  const current: PlanGoal = { kind: 'current' };
+  const plan = (text: string): ReturnType<typeof planInstall> => planInstall(parse(text), catalog, kb, current);
+
+  it('the same plan from the table sections as from /value, for every version 2 fixture', () => {
+    for (const name of V2_FIXTURES) {
+      const text = fixture(name);
+      const fromValue = plan(text);
+      assert.ok(fromValue.steps.length > 0, name);
+      assert.deepEqual(plan(withoutStyleSheets(text, 0)), fromValue, name);
+      // and without the table sections (an older collect.cmd there) it did not
+      const lost = withoutStyleSheets(text, 0).replace(/\[\[cabferry:begin [a-z]+-table\]\][\s\S]*?\[\[cabferry:end [a-z]+-table\]\]\r\n/g, '');
+      assert.notDeepEqual(plan(lost), fromValue, name);
+    }
   });
 });
 
