@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openCab } from '../cab/cabinet';
+import type { CabMember } from '../cab/types';
 import { CabferryError } from '../errors';
 import { verifyCab, type FileVerdict, type Verdict, type VerifyCabOptions } from './cab';
 import { writeFully } from '../io/write-fully';
@@ -12,6 +13,11 @@ import { PayloadBudget } from '../io/payload-budget';
  * on its own. Each inner cabinet is streamed out to a private temporary file and verified like
  * any other, then reported as a member of the outer file.
  *
+ * This is also the verdict inspect and import go by for an .msu (src/package/inspect.ts): they
+ * unpack the same members in their own pass and judge them with innerCabinetMembers,
+ * verifyInnerCabinet and deepVerdict below, so an .msu the importer records as valid is one
+ * `verify --deep` calls valid.
+ *
  * Only MSUs are opened up, one level deep: WSUSSCAN.cab itself holds an unsigned package.cab by
  * design (its bytes are covered by WSUSSCAN.cab's own signature), so descending into every
  * cabinet would call genuine Microsoft files "unsigned".
@@ -21,15 +27,12 @@ import { PayloadBudget } from '../io/payload-budget';
  * is created, so decoys cost a refusal, not their size in TMPDIR.
  */
 export function verifyCabDeep(file: string, options: VerifyCabOptions): FileVerdict {
-  const outer = verifyCab(file, options);
-  const members = verifyInnerCabinets(file, options);
-  if (members.length === 0) return outer;
-  return { ...outer, ...combinedVerdict(outer, members), members };
+  return deepVerdict(verifyCab(file, options), verifyInnerCabinets(file, options));
 }
 
-/** Inner cabinets are recognised by name, as wusa/DISM do (`*.cab`, any case). */
-function isInnerCabinet(name: string): boolean {
-  return /\.cab$/i.test(name);
+/** The members of an .msu that are cabinets signed on their own: recognised by name, as wusa/DISM do (`*.cab`, any case). */
+export function innerCabinetMembers<M extends Pick<CabMember, 'name'>>(members: readonly M[]): M[] {
+  return members.filter((m) => /\.cab$/i.test(m.name));
 }
 
 /** An .msu by name, or by content: the WSUSSCAN.cab member every MSU carries. */
@@ -47,7 +50,7 @@ export function verifyInnerCabinets(file: string, options: VerifyCabOptions): Fi
   cab.budget = budget;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-verify-'));
   try {
-    return cab.members.filter((m) => isInnerCabinet(m.name)).map((member) => {
+    return innerCabinetMembers(cab.members).map((member) => {
       const tmp = path.join(dir, `member-${member.index}.cab`);
       const problem = cab.memberProblem(member);
       if (problem !== null) throw problem;
@@ -59,14 +62,7 @@ export function verifyInnerCabinets(file: string, options: VerifyCabOptions): Fi
         } finally {
           fs.closeSync(fd);
         }
-        const verdict = verifyCab(tmp, options);
-        return { ...verdict, file, member: member.name };
-      } catch (e) {
-        // errors about the temporary copy are about this member of the user's file
-        if (e instanceof CabferryError) {
-          throw new CabferryError(e.kind, e.code, e.message, { file, member: member.name, offset: e.offset, cause: e });
-        }
-        throw e;
+        return verifyInnerCabinet(tmp, file, member.name, options);
       } finally {
         fs.rmSync(tmp, { force: true });
       }
@@ -77,14 +73,28 @@ export function verifyInnerCabinets(file: string, options: VerifyCabOptions): Fi
   }
 }
 
+/** One inner cabinet, unpacked to `copy`, verified and reported as member `member` of `file`. */
+export function verifyInnerCabinet(copy: string, file: string, member: string, options: VerifyCabOptions): FileVerdict {
+  try {
+    return { ...verifyCab(copy, options), file, member };
+  } catch (e) {
+    // errors about the temporary copy are about this member of the user's file
+    if (e instanceof CabferryError) {
+      throw new CabferryError(e.kind, e.code, e.message, { file, member, offset: e.offset, cause: e });
+    }
+    throw e;
+  }
+}
+
 const severity: Record<Verdict, number> = { valid: 0, unsigned: 1, untrusted: 2, invalid: 3 };
 
-/** The file as a whole is only as good as its worst part. */
-function combinedVerdict(outer: FileVerdict, members: FileVerdict[]): Pick<FileVerdict, 'verdict' | 'code' | 'reason'> {
+/** The file as a whole is only as good as its worst part: its own verdict with its inner cabinets' as `members`. */
+export function deepVerdict(outer: FileVerdict, members: FileVerdict[]): FileVerdict {
+  if (members.length === 0) return outer;
   const worst = members.reduce((w, m) => (severity[m.verdict] > severity[w.verdict] ? m : w), outer);
   if (worst === outer) {
     const allValid = members.every((m) => m.verdict === 'valid');
-    return { verdict: outer.verdict, code: outer.code, reason: allValid ? `${outer.reason}; ${members.length} inner cabinet(s) valid` : outer.reason };
+    return { ...outer, verdict: outer.verdict, code: outer.code, reason: allValid ? `${outer.reason}; ${members.length} inner cabinet(s) valid` : outer.reason, members };
   }
-  return { verdict: worst.verdict, code: worst.code, reason: `inner cabinet ${JSON.stringify(worst.member)}: ${worst.reason}` };
+  return { ...outer, verdict: worst.verdict, code: worst.code, reason: `inner cabinet ${JSON.stringify(worst.member)}: ${worst.reason}`, members };
 }

@@ -20,7 +20,7 @@ export {
   type VerifyCabOptions,
   type PreparedCabSignature,
 } from './cab';
-export { verifyCabDeep, verifyInnerCabinets } from './deep';
+export { deepVerdict, innerCabinetMembers, verifyCabDeep, verifyInnerCabinet, verifyInnerCabinets } from './deep';
 export { verifyPe, preparePeSignature, verifyPreparedPe, readCertificateTable, peDigestRanges, type PreparedPeSignature, type WinCertificate } from './pe';
 export { verifySignedFile, signedContainerOf, containerOf, prepareSignature, verifyPreparedSignature, type SignedContainer, type PreparedSignature } from './verify-file';
 export {

@@ -61,7 +61,8 @@ interface InspectCliOptions {
 export function exitCodeFor(reports: PayloadReport[], errors: CabferryError[]): number {
   if (errors.some((e) => e.kind === 'input' || e.kind === 'usage')) return ExitCode.input;
   if (errors.length > 0) return ExitCode.negative;
-  const negative = reports.some((r) => r.verdict.verdict !== 'valid' || (r.payloadCabVerdict !== null && r.payloadCabVerdict.verdict !== 'valid') || !r.payload.metadataVerified);
+  // the deep verdict: the file's own signature and each inner cabinet's (an .msu's payload cab and WSUSSCAN.cab)
+  const negative = reports.some((r) => r.deepVerdict?.verdict !== 'valid' || !r.payload.metadataVerified);
   return negative ? ExitCode.negative : ExitCode.ok;
 }
 
@@ -77,6 +78,7 @@ export function inspectDocument(reports: PayloadReport[], errors: CabferryError[
         ...(r.payloadCabVerdict
           ? { payloadCab: { member: r.payloadCabVerdict.member, verdict: r.payloadCabVerdict.verdict, reason: r.payloadCabVerdict.reason, signatures: r.payloadCabVerdict.signatures.map(signatureSummary) } }
           : {}),
+        ...(r.deepVerdict?.members ? { deep: { verdict: r.deepVerdict.verdict, code: r.deepVerdict.code, reason: r.deepVerdict.reason, innerCabinets: r.deepVerdict.members.map((m) => ({ member: m.member, verdict: m.verdict, code: m.code, reason: m.reason })) } } : {}),
         metadata: {
           verified: r.metadata.verified,
           reason: r.metadata.reason,
@@ -123,6 +125,7 @@ export function inspectText(r: PayloadReport, withMembers: boolean): string {
     ['signatures', `${p.signatures}: ${signatureLine(r.verdict)}`],
   ];
   if (r.payloadCabVerdict) rows.push(['payload cab', signatureLine(r.payloadCabVerdict)]);
+  for (const m of r.deepVerdict?.members ?? []) if (m !== r.payloadCabVerdict) rows.push(['inner cab', `${m.member}: ${signatureLine(m)}`]);
   rows.push([p.executable ? 'identity' : 'metadata', `${p.metadataVerified ? 'verified' : 'NOT VERIFIED'}: ${p.metadataReason ?? ''}`]);
   for (const note of p.notes ?? []) rows.push(['note', note]);
   let text = `${r.file}\n${rows.map(([k, v]) => `  ${k.padEnd(13)} ${v}`).join('\n')}\n`;

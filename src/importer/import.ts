@@ -253,10 +253,7 @@ function judge(ingested: IngestedPayload, fileName: string, label: string, optio
     return { accepted: false, code: e.code, reason: describeError(e), payload: null, verdict: null };
   }
   const verdict = verifyStoredCopy(ingested, signature, label, options);
-  if (verdict.verdict !== 'valid') {
-    const code = verdict.code ?? (verdict.verdict === 'unsigned' ? 'SIG_UNSIGNED' : `SIG_${verdict.verdict.toUpperCase()}`);
-    return { accepted: false, code, reason: `signature ${verdict.verdict}: ${verdict.reason}`, payload: null, verdict };
-  }
+  if (verdict.verdict !== 'valid') return refusedBySignature(verdict);
   const sha1Only = !verdict.signatures.some(isSha2Signature);
   if (sha1Only && !options.allowSha1Only) {
     return { accepted: false, code: 'SIG_SHA1_ONLY', reason: 'only SHA-1 signatures are valid; pass --allow-sha1-only to import it anyway', payload: null, verdict };
@@ -270,10 +267,21 @@ function judge(ingested: IngestedPayload, fileName: string, label: string, optio
   }
   const { payload } = report;
   const members = membersOfInterest(report.members, fileName, payload.payloadCab ?? null);
+  // the verdict of record is the deep one: an .msu is refused when an inner cabinet (payload cab,
+  // WSUSSCAN.cab) fails its own signature, whatever the outer signature says
+  const deep = report.deepVerdict;
+  if (deep === null) throw internalError('IMPORT_NO_DEEP_VERDICT', 'inspect returned no verdict on the inner cabinets', { file: label });
+  if (deep.verdict !== 'valid') return { ...refusedBySignature(deep), payload, members };
   if (!payload.metadataVerified) {
-    return { accepted: false, code: 'METADATA_NOT_VERIFIED', reason: `metadata not verified: ${payload.metadataReason ?? 'no reason given'}`, payload, verdict, members };
+    return { accepted: false, code: 'METADATA_NOT_VERIFIED', reason: `metadata not verified: ${payload.metadataReason ?? 'no reason given'}`, payload, verdict: deep, members };
   }
-  return { accepted: true, payload, verdict, sha1OnlyAllowed: sha1Only, members };
+  return { accepted: true, payload, verdict: deep, sha1OnlyAllowed: sha1Only, members };
+}
+
+/** A refusal for a verdict that is not valid, with the deciding failure's code. */
+function refusedBySignature(verdict: FileVerdict): Extract<Judgement, { accepted: false }> {
+  const code = verdict.code ?? (verdict.verdict === 'unsigned' ? 'SIG_UNSIGNED' : `SIG_${verdict.verdict.toUpperCase()}`);
+  return { accepted: false, code, reason: `signature ${verdict.verdict}: ${verdict.reason}`, payload: null, verdict };
 }
 
 /** The verdict on the stored copy; a PE signature's page hashes are read from that copy too. */

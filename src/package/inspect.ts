@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { containerOf, digestFile, prepareSignature, verifyCab, verifyPreparedSignature, type FileVerdict, type TrustAnchor } from '../authenticode';
+import { containerOf, deepVerdict, digestFile, innerCabinetMembers, prepareSignature, verifyInnerCabinet, verifyPreparedSignature, type FileVerdict, type TrustAnchor } from '../authenticode';
 import { openCab, type Cabinet } from '../cab/cabinet';
 import type { CabMember } from '../cab/types';
 import { CabferryError, describeIoError, inputError, internalError } from '../errors';
@@ -85,6 +85,13 @@ export interface PayloadReport {
   verdict: FileVerdict;
   /** the payload cab's Authenticode verdict, for an .msu */
   payloadCabVerdict: FileVerdict | null;
+  /**
+   * The file's verdict with every inner cabinet's (an .msu's payload cab, WSUSSCAN.cab and any
+   * other .cab member, each on its own signature): what `verify --deep` says, and what inspect's
+   * exit code and the importer's record go by. Null when the inner cabinets were not verified
+   * (identity only).
+   */
+  deepVerdict: FileVerdict | null;
   /** for an .exe: no catalogs or members, only `verified` and `reason` (what vouches for its identity) */
   metadata: MetadataVerification;
   /** null for an .exe */
@@ -142,6 +149,7 @@ function inspectExecutableReport(file: string, options: InspectOptions, verdict:
       payload: inspected.payload,
       verdict,
       payloadCabVerdict: null,
+      deepVerdict: verdict,
       metadata: { verified: inspected.verified, reason: inspected.verified ? null : inspected.reason, problems: [], catalogs: [], membersVerified: 0, containerIndex: null },
       manifest: null,
       executable: inspected.executable,
@@ -171,14 +179,16 @@ function outerMembers(outer: OuterFile): InspectedMember[] {
 /** A payload cab given directly (what pkgmgr installs): its own members are the package. */
 function inspectBareCab(outer: OuterFile, options: InspectOptions): PayloadReport {
   const inner = inspectPayloadCab(outer.cabinet, options);
-  return buildReport({ ...outer, format: 'cab', inner, pkgProperties: null, unattend: null, payloadCab: null, payloadCabVerdict: null, members: outerMembers(outer) }, options);
+  return buildReport({ ...outer, format: 'cab', inner, pkgProperties: null, unattend: null, payloadCab: null, payloadCabVerdict: null, innerCabinets: [], members: outerMembers(outer) }, options);
 }
 
 /**
  * An .msu: the payload cab chosen before anything is decoded (layout.ts), then in one pass that
- * cab into a temp file (its declared size reserved against the budget first) and
- * pkgProperties.txt and the unattend .xml into memory. No other member is decoded, except what
- * lies before them in the same folder; no other member is written anywhere.
+ * cab and every other inner cabinet into temp files (their declared sizes reserved against the
+ * budget first) and pkgProperties.txt and the unattend .xml into memory. Each inner cabinet is
+ * verified on its own signature as `verify --deep` does (../authenticode/deep): a payload cab or
+ * WSUSSCAN.cab altered after its signing is refused even under an outer signature that holds.
+ * A quarantine record (identity only) reads the payload cab alone.
  */
 function inspectMsu(outer: OuterFile, layout: Extract<PayloadLayout, { format: 'msu' }>, options: InspectOptions): PayloadReport {
   const { file, cabinet } = outer;
@@ -192,22 +202,29 @@ function inspectMsu(outer: OuterFile, layout: Extract<PayloadLayout, { format: '
     if (unattendMember !== null) unattend = readUnattend(file, cabinet, unattendMember);
     payloadCab = payloadCabNamedBy(layout.payloadCabs, unattend?.[0]?.sourceFileName ?? null, file);
   }
+  const chosen = payloadCab;
+  const others = options.identityOnly ? [] : innerCabinetMembers(cabinet.members).filter((m) => m !== chosen);
   const small = [propsMember, unattend === null ? unattendMember : null].filter((m): m is CabMember => m !== null);
-  assertReadable(cabinet, [payloadCab, ...small]);
-  budget.assertCanDecode(declaredDecodeBytes([payloadCab, ...small]), `unpacking payload cab ${payloadCab.name}`);
-  budget.reserveTemp(payloadCab.size, `unpacking payload cab ${payloadCab.name}`);
+  assertReadable(cabinet, [chosen, ...others, ...small]);
+  budget.assertCanDecode(declaredDecodeBytes([chosen, ...others, ...small]), `unpacking payload cab ${chosen.name}`);
+  budget.reserveTemp(chosen.size, `unpacking payload cab ${chosen.name}`);
+  for (const m of others) budget.reserveTemp(m.size, `unpacking inner cabinet ${m.name}`);
   const tempDir = makeTempDir(options.tempDir ?? os.tmpdir());
   try {
     const innerPath = path.join(tempDir, 'payload.cab');
-    const texts = extractMsuParts(cabinet, payloadCab, innerPath, small);
+    const copies = new Map<CabMember, string>([[chosen, innerPath], ...others.map((m): [CabMember, string] => [m, path.join(tempDir, `member-${m.index}.cab`)])]);
+    const texts = extractMsuParts(cabinet, copies, small);
     const pkgProperties = propsMember ? inMember(file, propsMember, () => parsePkgProperties(texts.get(propsMember) as Buffer, propsMember.name)) : null;
     if (unattend === null && unattendMember !== null) unattend = inMember(file, unattendMember, () => parseUnattend(texts.get(unattendMember) as Buffer, unattendMember.name));
-    agreesWithUnattend(payloadCab, layout.payloadCabs, unattend?.[0]?.sourceFileName ?? null, file);
-    const chosen = payloadCab;
+    agreesWithUnattend(chosen, layout.payloadCabs, unattend?.[0]?.sourceFileName ?? null, file);
+    // each inner cabinet's own signature needs a read of the whole cab; a quarantine record does without them
+    const verifyOptions = { trust: options.trust, at: options.at };
+    const verdicts = new Map(options.identityOnly ? [] : [...copies].sort(([a], [b]) => a.index - b.index).map(([m, copy]) => [m, verifyInnerCabinet(copy, outer.verdict.file, m.name, verifyOptions)] as const));
+    const innerCabinets = options.identityOnly ? null : [...verdicts.values()];
+    const payloadCabVerdict = verdicts.get(chosen) ?? null;
+    for (const m of others) fs.rmSync(copies.get(m)!, { force: true });
     const label = `${file} (${chosen.name})`;
     return withFileLabel(innerPath, label, () => {
-      // the payload cab's own signature needs a read of the whole cab; a quarantine record does without it
-      const payloadCabVerdict = options.identityOnly ? null : { ...verifyCab(innerPath, { trust: options.trust, at: options.at }), file: label, member: chosen.name };
       const innerCab = openCab(innerPath);
       innerCab.budget = budget;
       try {
@@ -216,7 +233,7 @@ function inspectMsu(outer: OuterFile, layout: Extract<PayloadLayout, { format: '
         }
         const inner = inspectPayloadCab(innerCab, options);
         const members = [...outerMembers(outer), ...innerCab.members.map((m) => ({ container: chosen.name, name: m.name, size: m.size }))];
-        return buildReport({ ...outer, format: 'msu', inner, pkgProperties, unattend, payloadCab: chosen.name, payloadCabVerdict, members }, options);
+        return buildReport({ ...outer, format: 'msu', inner, pkgProperties, unattend, payloadCab: chosen.name, payloadCabVerdict, innerCabinets, members }, options);
       } finally {
         innerCab.close();
       }
@@ -323,19 +340,21 @@ function servicingStackVersionIn(manifest: PackageManifest, packageDocuments: Ma
 }
 
 /**
- * One pass over the outer cab's folders: the payload cab streams into `target`, the small text
- * members are kept in memory.
+ * One pass over the outer cab's folders: each inner cabinet streams into its temp file
+ * (`copies`), the small text members are kept in memory.
  */
-function extractMsuParts(cabinet: Cabinet, payloadCab: CabMember, target: string, small: CabMember[]): Map<CabMember, Buffer> {
+function extractMsuParts(cabinet: Cabinet, copies: Map<CabMember, string>, small: CabMember[]): Map<CabMember, Buffer> {
   for (const m of small) assertSmall(cabinet, m);
   const texts = new Map<CabMember, Buffer>();
   const pieces = new Map<CabMember, Buffer[]>();
   let failure: CabferryError | null = null;
-  const fd = openTempFile(target);
+  const fds = new Map<CabMember, number>();
   try {
-    cabinet.forEachMemberData([payloadCab, ...small], {
+    for (const [m, target] of copies) fds.set(m, openTempFile(target));
+    cabinet.forEachMemberData([...copies.keys(), ...small], {
       onData: (m, chunk) => {
-        if (m === payloadCab) writeTempChunk(fd, chunk, target);
+        const fd = fds.get(m);
+        if (fd !== undefined) writeTempChunk(fd, chunk, copies.get(m)!);
         else {
           const list = pieces.get(m) ?? [];
           list.push(Buffer.from(chunk)); // chunks are only valid during the call
@@ -344,11 +363,11 @@ function extractMsuParts(cabinet: Cabinet, payloadCab: CabMember, target: string
       },
       done: (m, error) => {
         if (error !== null) failure ??= error;
-        else if (m !== payloadCab) texts.set(m, Buffer.concat(pieces.get(m) ?? [], m.size));
+        else if (!copies.has(m)) texts.set(m, Buffer.concat(pieces.get(m) ?? [], m.size));
       },
     });
   } finally {
-    fs.closeSync(fd);
+    for (const fd of fds.values()) fs.closeSync(fd);
   }
   if (failure !== null) throw failure;
   return texts;
@@ -404,6 +423,8 @@ interface ReportParts extends OuterFile {
   unattend: UnattendPackage[] | null;
   payloadCab: string | null;
   payloadCabVerdict: FileVerdict | null;
+  /** each inner cabinet's verdict, in member order ([] for a bare cab; null: not verified, identity only) */
+  innerCabinets: FileVerdict[] | null;
   members: InspectedMember[];
 }
 
@@ -431,8 +452,10 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     }
   }
 
-  if (parts.payloadCabVerdict !== null && parts.payloadCabVerdict.verdict !== 'valid') {
-    notes.push(`the payload cab ${parts.payloadCab}'s own signature is ${parts.payloadCabVerdict.verdict}: ${parts.payloadCabVerdict.reason}`);
+  for (const v of parts.innerCabinets ?? []) {
+    if (v.verdict === 'valid') continue;
+    const which = v === parts.payloadCabVerdict ? 'the payload cab' : 'the inner cabinet';
+    notes.push(`${which} ${v.member}'s own signature is ${v.verdict}: ${v.reason}`);
   }
 
   const products = productsFor({
@@ -482,6 +505,7 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     payload,
     verdict: parts.verdict,
     payloadCabVerdict: parts.payloadCabVerdict,
+    deepVerdict: parts.innerCabinets === null ? null : deepVerdict(parts.verdict, parts.innerCabinets),
     metadata,
     manifest,
     executable: null,

@@ -46,7 +46,7 @@ test('inspect of a 64 MiB zero payload cab named like its MSU: PAYLOAD_BUDGET_EX
   const tmp = freshTmp('tmp-named');
   const r = await runCliWatchingDir(['inspect', '--trust', trust, named], tmp, { env: { TMPDIR: tmp } });
   assert.equal(r.status, 3, r.stderr);
-  assert.match(r.stderr, /unpacking payload cab Windows6\.1-KB4999998-x64\.cab: decoding would reach 67108864 bytes, over the \d+-byte budget for a \d+-byte payload .*\[PAYLOAD_BUDGET_EXCEEDED\]$/m);
+  assert.match(r.stderr, /unpacking payload cab Windows6\.1-KB4999998-x64\.cab: decoding would reach 67108865 bytes, over the \d+-byte budget for a \d+-byte payload .*\[PAYLOAD_BUDGET_EXCEEDED\]$/m);
   assert.equal(r.peakBytes, 0);
 });
 

@@ -38,15 +38,24 @@ function msuWithDecoys(name: string, decoys: number, files = readAllMembers(ssu)
   return file;
 }
 
-test('an MSU with 15 decoy cabs of 64 MiB zeros beside its payload: the payload cab is chosen by name and the decoys are never decoded or written', () => {
+test('an MSU with 15 decoy cabs of 64 MiB zeros beside its payload: refused before the decoys are decoded or written', () => {
+  // Every inner cabinet of an .msu is verified on its own signature, as verify --deep does
+  // (review 9, R9-2): a decoy is read, so these decoys, which share their bytes, are refused as
+  // such before a byte is decoded; decoys that do not share bytes are refused by the budget
+  // (next test). Before R9-2 the decoys were never read and the payload reported verified.
   const file = msuWithDecoys('Windows6.0-KB4493730-x64.msu', 15);
   const size = fs.statSync(file).size;
   assert.ok(size < 200_000, `a small file (${size} bytes)`);
-  // a budget of 4× the file for decoding and 1× for temp: one decoy alone would need 64 MiB of each
-  const report = inspectPayloadReport(file, { knowledgeBase, trust, budgetLimits: limits({ decodeRatio: 4, tempRatio: 1 }) });
-  assert.equal(report.payload.kb, 'KB4493730');
-  assert.equal(report.payload.payloadCab, payloadCabName);
-  assert.equal(report.payload.metadataVerified, true, report.payload.metadataReason ?? '');
+  const scratch = fs.mkdtempSync(path.join(dir, 'scratch-'));
+  assertThrowsCode(() => inspectPayloadReport(file, { knowledgeBase, trust, tempDir: scratch, budgetLimits: limits({ decodeRatio: 4, tempRatio: 1 }) }), 'CAB_MEMBER_OVERLAP', 'input');
+  assert.deepEqual(fs.readdirSync(scratch), [], 'no temp folder was even created');
+});
+
+test('an MSU with a 64 MiB decoy cab of zeros beside its payload: the budget refuses the decoy before its temp file exists', () => {
+  const file = msuWithDecoys('Windows6.0-KB4493730-x64.msu', 1);
+  const scratch = fs.mkdtempSync(path.join(dir, 'scratch-'));
+  assertThrowsCode(() => inspectPayloadReport(file, { knowledgeBase, trust, tempDir: scratch, budgetLimits: limits({ decodeRatio: 4, tempRatio: 1 }) }), 'PAYLOAD_BUDGET_EXCEEDED', 'input', /decoy-0\.cab|would reach/);
+  assert.deepEqual(fs.readdirSync(scratch), [], 'no temp folder was even created');
 });
 
 test("the issue's MSU (16 overlapping 64 MiB cabs, no name that decides): refused by its layout before a byte is decoded", () => {
@@ -73,7 +82,8 @@ test('a 64 MiB payload cab of zeros named like its MSU: PAYLOAD_BUDGET_EXCEEDED 
   // the real default budget
   const budget = new PayloadBudget(file, size);
   const e = assertThrowsCode(() => inspectPayload(file, { knowledgeBase, trust, tempDir: scratch }), 'PAYLOAD_BUDGET_EXCEEDED', 'input');
-  assert.match(e.message, new RegExp(`^unpacking payload cab Windows6\\.1-KB4999998-x64\\.cab: decoding would reach ${64 * MiB} bytes, over the ${budget.decodeLimit}-byte budget for a ${size}-byte payload \\(32× its size \\+ ${16 * MiB}, at most \\d+\\)$`));
+  // the pass decodes WSUSSCAN.cab (1 byte) too: every inner cabinet is verified on its own signature
+  assert.match(e.message, new RegExp(`^unpacking payload cab Windows6\\.1-KB4999998-x64\\.cab: decoding would reach ${64 * MiB + 1} bytes, over the ${budget.decodeLimit}-byte budget for a ${size}-byte payload \\(32× its size \\+ ${16 * MiB}, at most \\d+\\)$`));
   assert.equal(e.file, file);
   // a budget that allows the decoding refuses the temp file
   const t = assertThrowsCode(() => inspectPayload(file, { knowledgeBase, trust, tempDir: scratch, budgetLimits: limits({ decodeRatio: 1000, tempRatio: 2, floorBytes: 16 * MiB }) }), 'PAYLOAD_BUDGET_EXCEEDED', 'input');
@@ -101,7 +111,9 @@ test('names do not decide: the unattend .xml is read first and names the payload
     if (m.name.endsWith('-pkgProperties.txt')) return { ...m, name: 'props-pkgProperties.txt' };
     return m;
   });
-  const file = msuWithDecoys('update.msu', 0, [...renamed, { name: 'decoy.cab', data: Buffer.from('not the payload') }]);
+  // the decoy is a signed cabinet (WSUSSCAN.cab's bytes): every inner cabinet is verified (R9-2), so one that is not a cabinet would be refused
+  const wsusScan = members.find((m) => /^wsusscan\.cab$/i.test(m.name))!;
+  const file = msuWithDecoys('update.msu', 0, [...renamed, { name: 'decoy.cab', data: wsusScan.data }]);
   assert.equal(inspectPayload(file, { knowledgeBase, trust }).payloadCab, 'payload.cab');
   // the names say Windows6.0-KB4493730-x64.cab, the unattend .xml installs decoy.cab
   const disagreeing = withMember(members, xml.name, Buffer.from(xml.data.toString('utf8').replace(/Windows6\.0-KB4493730-x64\.cab/i, 'decoy.cab')));
