@@ -196,7 +196,7 @@ function inspectMsu(outer: OuterFile, layout: Extract<PayloadLayout, { format: '
   const propsMember = layout.pkgProperties;
   const unattendMember = layout.unattend;
   let unattend: UnattendPackage[] | null = null;
-  let payloadCab = payloadCabByName(layout, outer.fileName);
+  let payloadCab = payloadCabByName(layout);
   if (payloadCab === null) {
     // the names do not decide: the unattend .xml does, read on its own (decoding what precedes it, writing nothing)
     if (unattendMember !== null) unattend = readUnattend(file, cabinet, unattendMember);

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { inputError } from '../errors';
 import type { CabMember } from '../cab/types';
 
@@ -51,21 +50,18 @@ function onlyOne(found: CabMember[], what: string, file: string): CabMember | nu
 
 /**
  * The payload cab, chosen from the MSU's member names alone, before a byte of it is decoded:
- * the one named like the MSU, else like its pkgProperties.txt (`<name>-pkgProperties.txt` beside
- * `<name>.cab`), else like its unattend .xml, else the only `Windows…-KB….cab`, else the only
- * candidate; null when the names do not decide (then the unattend .xml must, see
- * payloadCabNamedBy). Choosing first means the other .cab members are never written anywhere:
- * an .msu with 16 decoy cabs costs what its one payload cab costs (issue #17). Real MSUs are
- * decided by the first two rules; the unattend .xml is read with the payload cab and must agree
+ * the one named like its pkgProperties.txt (`<name>-pkgProperties.txt` beside `<name>.cab`),
+ * else like its unattend .xml, else the only `Windows…-KB….cab`, else the only candidate; null
+ * when the names do not decide (then the unattend .xml must, see payloadCabNamedBy). Member
+ * names are covered by the .msu's signature; the name the file was given is not, so it never
+ * chooses (review 9, R9-3: the same bytes were KB4493730 or KB4474419 by their file name). Choosing
+ * first means no candidate is decoded before the layout is known (issue #17). Real MSUs are
+ * decided by the first rule; the unattend .xml is read with the payload cab and must agree
  * (agreesWithUnattend).
  */
-export function payloadCabByName(layout: Extract<PayloadLayout, { format: 'msu' }>, msuFileName: string): CabMember | null {
+export function payloadCabByName(layout: Extract<PayloadLayout, { format: 'msu' }>): CabMember | null {
   const candidates = layout.payloadCabs;
-  const stems = [
-    path.basename(msuFileName, path.extname(msuFileName)),
-    layout.pkgProperties?.name.replace(/-pkgProperties\.txt$/i, ''),
-    layout.unattend?.name.replace(/\.xml$/i, ''),
-  ];
+  const stems = [layout.pkgProperties?.name.replace(/-pkgProperties\.txt$/i, ''), layout.unattend?.name.replace(/\.xml$/i, '')];
   for (const stem of stems) {
     if (stem === undefined) continue;
     const named = byName(candidates, `${stem}.cab`);
@@ -79,7 +75,11 @@ export function payloadCabByName(layout: Extract<PayloadLayout, { format: 'msu' 
 /** The payload cab the unattend .xml installs, when the names did not decide. */
 export function payloadCabNamedBy(candidates: CabMember[], unattendSource: string | null, file: string): CabMember {
   if (unattendSource === null) {
-    throw inputError('MSU_AMBIGUOUS_LAYOUT', `the MSU holds ${candidates.length} payload cabs (${candidates.map((m) => m.name).join(', ')}) and nothing says which one installs`, { file });
+    throw inputError(
+      'MSU_AMBIGUOUS_LAYOUT',
+      `the MSU holds ${candidates.length} payload cabs (${candidates.map((m) => m.name).join(', ')}) and nothing signed says which one installs: neither an unattend .xml nor a pkgProperties.txt names one of them (the file's own name is not signed, so it does not decide)`,
+      { file },
+    );
   }
   const named = byName(candidates, unattendSource);
   if (named) return named;

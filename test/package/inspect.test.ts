@@ -74,9 +74,17 @@ test('MSU layout: two payload cabs and no unattend → MSU_AMBIGUOUS_LAYOUT; non
   const noUnattend = withMember(members, 'Windows6.0-KB4493730-x64.xml', null);
   const two = [...withMember(noUnattend, inner.name, null), { ...inner, name: 'a.cab' }, { ...inner, name: 'b.cab' }];
   assert.throws(() => inspectPayload(writeCab(dir, 'two.msu', two), { knowledgeBase, trust }), inputError('MSU_AMBIGUOUS_LAYOUT'));
-  // without unattend, the cab named like the MSU wins
-  const p = inspectPayload(writeCab(dir, 'Windows6.0-KB4493730-x64.msu', [...noUnattend, { ...inner, name: 'decoy.cab' }]), { knowledgeBase, trust });
-  assert.equal(p.payloadCab, 'Windows6.0-KB4493730-x64.cab');
+  // without unattend, the cab named like the pkgProperties.txt wins, whatever the file is called
+  for (const name of ['Windows6.0-KB4493730-x64.msu', 'decoy.msu']) {
+    const p = inspectPayload(writeCab(dir, name, [...noUnattend, { ...inner, name: 'decoy.cab' }]), { knowledgeBase, trust });
+    assert.equal(p.payloadCab, 'Windows6.0-KB4493730-x64.cab', name);
+  }
+  // two payload cabs, no unattend, no pkgProperties.txt naming either: the file's name does not decide
+  const noProps = withMember(noUnattend, 'Windows6.0-KB4493730-x64-pkgProperties.txt', null);
+  assert.throws(
+    () => inspectPayload(writeCab(dir, 'Windows6.0-KB4493730-x64.msu', [...noProps, { ...inner, name: 'Windows6.0-KB4474419-v4-x64.cab' }]), { knowledgeBase, trust }),
+    (e: unknown) => inputError('MSU_AMBIGUOUS_LAYOUT')(e) && /nothing signed says which one installs/.test((e as Error).message),
+  );
   assert.throws(() => inspectPayload(writeCab(dir, 'bare.cab', [{ name: 'readme.txt', data: Buffer.from('hi') }]), { knowledgeBase, trust }), inputError('PKG_NOT_A_PAYLOAD'));
 });
 

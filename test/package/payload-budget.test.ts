@@ -63,10 +63,10 @@ test("the issue's MSU (16 overlapping 64 MiB cabs, no name that decides): refuse
   fs.writeFileSync(file, issue17Msu());
   const scratch = fs.mkdtempSync(path.join(dir, 'scratch-'));
   assertThrowsCode(() => inspectPayload(file, { knowledgeBase, trust, tempDir: scratch, budgetLimits: limits({ decodeRatio: 0, tempRatio: 0 }) }), 'MSU_AMBIGUOUS_LAYOUT', 'input');
-  // named like one of its cabs: that one is chosen, and refused for sharing its bytes, still before any decoding
+  // named like one of its cabs: the file's name is not signed, so it does not choose (review 9, R9-3): the same refusal
   const named = path.join(dir, 'payload-03.msu');
   fs.writeFileSync(named, issue17Msu());
-  assertThrowsCode(() => inspectPayload(named, { knowledgeBase, trust, tempDir: scratch, budgetLimits: limits({ decodeRatio: 0, tempRatio: 0 }) }), 'CAB_MEMBER_OVERLAP', 'input');
+  assertThrowsCode(() => inspectPayload(named, { knowledgeBase, trust, tempDir: scratch, budgetLimits: limits({ decodeRatio: 0, tempRatio: 0 }) }), 'MSU_AMBIGUOUS_LAYOUT', 'input');
   assert.deepEqual(fs.readdirSync(scratch), [], 'no temp folder was even created');
 });
 
