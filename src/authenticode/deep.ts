@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openCab } from '../cab/cabinet';
 import type { CabMember } from '../cab/types';
+import { memberKey } from '../cab/member-name';
 import { CabferryError } from '../errors';
 import { verifyCab, type FileVerdict, type Verdict, type VerifyCabOptions } from './cab';
 import { writeFully } from '../io/write-fully';
@@ -30,14 +31,14 @@ export function verifyCabDeep(file: string, options: VerifyCabOptions): FileVerd
   return deepVerdict(verifyCab(file, options), verifyInnerCabinets(file, options));
 }
 
-/** The members of an .msu that are cabinets signed on their own: recognised by name, as wusa/DISM do (`*.cab`, any case). */
+/** The members of an .msu that are cabinets signed on their own: recognised by name as wusa/DISM do (`*.cab`, any case, as Windows writes the name). */
 export function innerCabinetMembers<M extends Pick<CabMember, 'name'>>(members: readonly M[]): M[] {
-  return members.filter((m) => /\.cab$/i.test(m.name));
+  return members.filter((m) => memberKey(m.name).endsWith('.cab'));
 }
 
 /** An .msu by name, or by content: the WSUSSCAN.cab member every MSU carries. */
 function isMsu(file: string, memberNames: string[]): boolean {
-  return /\.msu$/i.test(file) || memberNames.some((n) => /^wsusscan\.cab$/i.test(n));
+  return /\.msu$/i.test(file) || memberNames.some((n) => memberKey(n) === 'wsusscan.cab');
 }
 
 export function verifyInnerCabinets(file: string, options: VerifyCabOptions): FileVerdict[] {

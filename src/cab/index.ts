@@ -16,3 +16,4 @@ export { readCabHeader, readCabFolders, readCabMembers, decodeMemberName, dosDat
 export { cabChecksum, cfdataChecksum } from './checksum';
 export { extractMembers, extractCabinets, safeRelativePath, type ExtractOptions, type ExtractReport, type ExtractedMember, type WrittenPaths } from './extract';
 export * from './types';
+export { memberKey, sameMemberName } from './member-name';

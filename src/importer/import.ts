@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { FileVerdict } from '../authenticode/cab';
 import { verifyPreparedSignature } from '../authenticode/verify-file';
 import { RandomAccessFile } from '../io/random-access-file';
+import { memberKey } from '../cab/member-name';
 import { isSha2Signature, type SignatureReport } from '../authenticode/signature';
 import type { TrustAnchor } from '../authenticode/trust';
 import type { KnowledgeBase } from '../knowledge/knowledge-base';
@@ -380,7 +381,7 @@ function membersOfInterest(members: InspectedMember[], fileName: string, payload
   const out: MemberRecord[] = [];
   for (const m of members) {
     const outer = m.container === fileName;
-    const base = m.name.replace(/\\/g, '/').split('/').pop()!.toLowerCase();
+    const base = memberKey(m.name).split('/').pop()!;
     let role: string | null = null;
     if (outer && payloadCab !== null && m.name === payloadCab) role = 'payload-cab';
     else if (base === 'wsusscan.cab') role = 'wsusscan';

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { containerOf, deepVerdict, digestFile, innerCabinetMembers, prepareSignature, verifyInnerCabinet, verifyPreparedSignature, type FileVerdict, type TrustAnchor } from '../authenticode';
 import { openCab, type Cabinet } from '../cab/cabinet';
 import type { CabMember } from '../cab/types';
+import { memberKey } from '../cab/member-name';
 import { CabferryError, describeIoError, inputError, internalError } from '../errors';
 import { RandomAccessFile } from '../io/random-access-file';
 import { familyForNtVersion, type KnowledgeBase } from '../knowledge/knowledge-base';
@@ -228,7 +229,7 @@ function inspectMsu(outer: OuterFile, layout: Extract<PayloadLayout, { format: '
       const innerCab = openCab(innerPath);
       innerCab.budget = budget;
       try {
-        if (!innerCab.members.some((m) => m.name.toLowerCase() === 'update.mum')) {
+        if (!innerCab.members.some((m) => memberKey(m.name) === 'update.mum')) {
           throw inputError('MSU_PAYLOAD_NOT_A_PACKAGE', `payload cab ${chosen.name} has no update.mum`, { file });
         }
         const inner = inspectPayloadCab(innerCab, options);
@@ -309,7 +310,7 @@ function inspectPayloadCab(cabinet: Cabinet, options: InspectOptions): InnerPack
 
 /** update.mum alone, read and parsed but not verified: what a quarantine record says the payload claims to be. */
 function claimedPackage(cabinet: Cabinet): InnerPackage {
-  const mums = cabinet.members.filter((m) => m.name.toLowerCase() === 'update.mum');
+  const mums = cabinet.members.filter((m) => memberKey(m.name) === 'update.mum');
   if (mums.length === 0) throw inputError('PKG_NO_UPDATE_MUM', 'payload cab has no update.mum', { file: cabinet.path, member: 'update.mum' });
   if (mums.length > 1) throw inputError('PKG_DUPLICATE_MEMBER', 'the cab holds this metadata member more than once', { file: cabinet.path, member: 'update.mum' });
   const mum = mums[0]!;

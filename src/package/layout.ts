@@ -1,5 +1,6 @@
 import { inputError } from '../errors';
 import type { CabMember } from '../cab/types';
+import { memberKey, sameMemberName } from '../cab/member-name';
 
 /**
  * Where things are in a payload (FORMATS.md §4). An .msu is a cabinet holding the payload cab
@@ -21,10 +22,11 @@ const isTopLevel = (m: CabMember): boolean => !/[\\/]/.test(m.name);
 
 export function detectLayout(members: readonly CabMember[], file: string): PayloadLayout {
   const top = members.filter(isTopLevel);
-  if (top.some((m) => m.name.toLowerCase() === 'update.mum')) return { format: 'cab' };
-  const wsusScan = top.find((m) => m.name.toLowerCase() === 'wsusscan.cab') ?? null;
-  const payloadCabs = top.filter((m) => /\.cab$/i.test(m.name) && m !== wsusScan);
-  const pkgProperties = onlyOne(top.filter((m) => /-pkgProperties\.txt$/i.test(m.name)), 'pkgProperties.txt', file);
+  // names as Windows writes them (../cab/member-name): "update.mum." is update.mum to wusa and CBS
+  if (top.some((m) => memberKey(m.name) === 'update.mum')) return { format: 'cab' };
+  const wsusScan = top.find((m) => memberKey(m.name) === 'wsusscan.cab') ?? null;
+  const payloadCabs = top.filter((m) => memberKey(m.name).endsWith('.cab') && m !== wsusScan);
+  const pkgProperties = onlyOne(top.filter((m) => memberKey(m.name).endsWith('-pkgproperties.txt')), 'pkgProperties.txt', file);
   // an unattend file alone does not make an MSU: WSUSSCAN.cab or pkgProperties.txt must be there
   if (payloadCabs.length === 0 || (wsusScan === null && pkgProperties === null)) {
     throw inputError('PKG_NOT_A_PAYLOAD', 'not an update payload: no update.mum, and not an MSU (payload .cab with WSUSSCAN.cab or pkgProperties.txt)', { file });
@@ -34,10 +36,10 @@ export function detectLayout(members: readonly CabMember[], file: string): Paylo
 
 /** The unattend .xml: the only one, else the one named like pkgProperties.txt (`<name>.xml` next to `<name>-pkgProperties.txt`). */
 function chooseUnattend(top: CabMember[], pkgProperties: CabMember | null, file: string): CabMember | null {
-  const xmls = top.filter((m) => /\.xml$/i.test(m.name));
+  const xmls = top.filter((m) => memberKey(m.name).endsWith('.xml'));
   if (xmls.length <= 1) return xmls[0] ?? null;
-  const stem = pkgProperties?.name.replace(/-pkgProperties\.txt$/i, '').toLowerCase();
-  const named = xmls.filter((m) => m.name.toLowerCase() === `${stem}.xml`);
+  const stem = pkgProperties === null ? undefined : memberKey(pkgProperties.name).replace(/-pkgproperties\.txt$/, '');
+  const named = xmls.filter((m) => memberKey(m.name) === `${stem}.xml`);
   return onlyOne(named.length === 1 ? named : xmls, 'unattend .xml', file);
 }
 
@@ -61,13 +63,16 @@ function onlyOne(found: CabMember[], what: string, file: string): CabMember | nu
  */
 export function payloadCabByName(layout: Extract<PayloadLayout, { format: 'msu' }>): CabMember | null {
   const candidates = layout.payloadCabs;
-  const stems = [layout.pkgProperties?.name.replace(/-pkgProperties\.txt$/i, ''), layout.unattend?.name.replace(/\.xml$/i, '')];
+  const stems = [
+    layout.pkgProperties === null ? undefined : memberKey(layout.pkgProperties.name).replace(/-pkgproperties\.txt$/, ''),
+    layout.unattend === null ? undefined : memberKey(layout.unattend.name).replace(/\.xml$/, ''),
+  ];
   for (const stem of stems) {
     if (stem === undefined) continue;
     const named = byName(candidates, `${stem}.cab`);
     if (named) return named;
   }
-  const kbNamed = candidates.filter((m) => /^windows[^\\/]*-kb\d+[^\\/]*\.cab$/i.test(m.name));
+  const kbNamed = candidates.filter((m) => /^windows[^\\/]*-kb\d+[^\\/]*\.cab$/.test(memberKey(m.name)));
   if (kbNamed.length === 1) return kbNamed[0]!;
   return candidates.length === 1 ? candidates[0]! : null;
 }
@@ -91,11 +96,11 @@ export function payloadCabNamedBy(candidates: CabMember[], unattendSource: strin
  * installs. A missing source is MSU_SOURCE_MISSING; another cab of the MSU, MSU_AMBIGUOUS_LAYOUT.
  */
 export function agreesWithUnattend(chosen: CabMember, candidates: CabMember[], unattendSource: string | null, file: string): void {
-  if (unattendSource === null || chosen.name.toLowerCase() === unattendSource.toLowerCase()) return;
+  if (unattendSource === null || sameMemberName(chosen.name, unattendSource)) return;
   const named = payloadCabNamedBy(candidates, unattendSource, file);
   throw inputError('MSU_AMBIGUOUS_LAYOUT', `the unattend .xml installs ${named.name}, but the member names point at ${chosen.name}`, { file });
 }
 
 function byName(candidates: CabMember[], name: string): CabMember | undefined {
-  return candidates.find((m) => m.name.toLowerCase() === name.toLowerCase());
+  return candidates.find((m) => sameMemberName(m.name, name));
 }

@@ -2,6 +2,7 @@ import { CabferryError, inputError, isCabferryError } from '../errors';
 import { Oid, verifySignedData, type TrustAnchor } from '../authenticode';
 import type { Cabinet } from '../cab/cabinet';
 import type { CabMember } from '../cab/types';
+import { memberKey } from '../cab/member-name';
 import { parseContainerIndex, type ContainerIndex } from './cix';
 import { catalogIndex, entriesForDigests, flatDigester, parseCatalogContent, type CatalogContent, type FlatDigests } from './ctl';
 
@@ -68,14 +69,16 @@ export interface MetadataMembers {
   digests: Map<string, FlatDigests>;
 }
 
-/** Members the metadata check reads. */
+/** Members the metadata check reads: by the name Windows writes them as ("update.mum." is update.mum). */
 export function isMetadataMember(name: string): boolean {
-  return /\.(mum|cat|manifest)$/i.test(name) || name.toLowerCase() === '_manifest_.cix.xml';
+  const key = memberKey(name);
+  return /\.(mum|cat|manifest)$/.test(key) || key === '_manifest_.cix.xml';
 }
 
 /** Metadata members that are parsed, so held in memory. */
 function isDocument(name: string): boolean {
-  return /\.(mum|cat)$/i.test(name) || name.toLowerCase() === '_manifest_.cix.xml';
+  const key = memberKey(name);
+  return /\.(mum|cat)$/.test(key) || key === '_manifest_.cix.xml';
 }
 
 export const maxDocumentBytes = 32 * 1024 * 1024;
@@ -83,14 +86,15 @@ const maxDocumentTotalBytes = 256 * 1024 * 1024;
 
 /**
  * Read every metadata member of a payload cab in one pass per folder (decoding each folder once,
- * stopping after the last member needed). Keys are lower-case names with `/` separators.
+ * stopping after the last member needed). Keys are memberKey names (../cab/member-name).
  */
 export function readMetadataMembers(cabinet: Cabinet): MetadataMembers {
   const wanted = cabinet.members.filter((m) => isMetadataMember(m.name));
   let total = 0;
   const seen = new Set<string>();
   for (const m of wanted) {
-    // two members named update.mum: which one would pkgmgr read? Refuse rather than guess.
+    // two members Windows writes as update.mum (whatever their case or trailing dots and spaces):
+    // which one would pkgmgr read? Refuse rather than guess.
     if (seen.has(memberKey(m.name))) {
       throw inputError('PKG_DUPLICATE_MEMBER', 'the cab holds this metadata member more than once', { file: cabinet.path, member: m.name });
     }
@@ -130,10 +134,6 @@ export function readMetadataMembers(cabinet: Cabinet): MetadataMembers {
   });
   if (failure !== null) throw failure;
   return out;
-}
-
-export function memberKey(name: string): string {
-  return name.replace(/\\/g, '/').toLowerCase();
 }
 
 /** Verify the metadata of a payload cab whose metadata members have been read. */
