@@ -21,6 +21,10 @@ import type { Architecture, Payload, PayloadKind, SignatureSummary } from './typ
  * Anything less (the KB from the file name alone, no version resource, a signature that is not
  * valid) is reported as not verified, with the reason, and import refuses it.
  *
+ * The Windows version is part of the identity too: it comes from the signed version resource's own
+ * file name (OriginalFilename "IE9-Windows6.0-x64-enu.exe") or from the knowledge base's one family
+ * for the KB; when only the file name says it, the identity is not verified (ntVersionOf).
+ *
  * The architecture is part of the identity: a 32-bit image whose file name says x64 is filed under
  * x64 only when something signed says so too (architectureOf). The FileVersion check above does not
  * tell the x86 SP2 installer from the x64 one (both are 6.0.6002.x), so without that a renamed x86
@@ -82,15 +86,13 @@ export function inspectExecutable(source: CabByteSource, facts: ExecutableFacts)
   if (signedKb !== null && nameKb !== null && signedKb.kb !== nameKb) notes.push(`KB is ${signedKb.kb} per the signed version resource (${signedKb.field}), but the file name says ${nameKb}`);
 
   const nameNt = ntVersionInExecutableName(facts.fileName);
-  const known = facts.knowledgeBase === null ? null : knownUpdateFor(facts.knowledgeBase, kb, nameNt ?? hinted?.family.ntVersion ?? null);
-  const ntVersion = known?.family.ntVersion ?? nameNt;
-  if (ntVersion === null) throw inputError('PKG_NO_NT_VERSION', `cannot tell the Windows version of ${kb}: the knowledge base does not know it and the file name does not say (Windows6.x-…)`, { file: facts.file });
-  if (nameNt !== null && nameNt !== ntVersion) notes.push(`Windows version is ${ntVersion} per the knowledge base, but the file name says ${nameNt}`);
+  const { ntVersion, known, proof: ntVersionProof } = ntVersionOf(kb, ntVersionInVersionResource(version), nameNt, facts.knowledgeBase, hinted, facts.file);
+  if (ntVersionProof.note !== null) notes.push(ntVersionProof.note);
 
   const { architecture, proof: architectureProof } = architectureOf(machine, architectureInExecutableName(facts.fileName), version, facts.file);
   if (architectureProof.note !== null) notes.push(architectureProof.note);
   const fact = known?.fact ?? null;
-  const identity = decideIdentity({ kb, signedKb, nameKb, hintedKb: hinted?.fact.kb ?? null, fact, ntVersion, version, verdict: facts.verdict, architecture, architectureProof });
+  const identity = decideIdentity({ kb, signedKb, nameKb, hintedKb: hinted?.fact.kb ?? null, fact, ntVersion, ntVersionProof, version, verdict: facts.verdict, architecture, architectureProof });
   const kind: { kind: PayloadKind; basis: string } = fact !== null ? { kind: fact.role, basis: `knowledge base role for ${kb}` } : { kind: 'other', basis: `the knowledge base does not know ${kb}` };
   const title = fact?.title ?? version?.strings.FileDescription ?? null;
   const allProducts = productsFor({ ntVersion, architecture, applicability: [], parentNames: [], subPackageNames: [] });
@@ -131,14 +133,23 @@ interface IdentityEvidence {
   hintedKb: string | null;
   fact: KbUpdateFact | null;
   ntVersion: string;
+  ntVersionProof: NtVersionProof;
   version: VersionResource | null;
   verdict: FileVerdict;
   architecture: Architecture;
   architectureProof: ArchitectureProof;
 }
 
-/** Whether anything signed vouches for the KB and the architecture the payload is filed under, and the sentence that says what. */
+/** Whether anything signed vouches for the KB, the Windows version and the architecture the payload is filed under, and the sentence that says what. */
 function decideIdentity(e: IdentityEvidence): { verified: boolean; reason: string } {
+  const kb = decideKb(e);
+  if (!kb.verified) return kb;
+  if (!e.ntVersionProof.signed) return { verified: false, reason: `filed under Windows NT ${e.ntVersion}, but nothing signed says so: ${e.ntVersionProof.reason}` };
+  return { verified: true, reason: `${kb.reason}; Windows NT ${e.ntVersion}: ${e.ntVersionProof.reason}` };
+}
+
+/** Whether anything signed vouches for the KB and the architecture. */
+function decideKb(e: IdentityEvidence): { verified: boolean; reason: string } {
   if (e.verdict.verdict !== 'valid') {
     return { verified: false, reason: `the signature is ${e.verdict.verdict}, so nothing in the image (its version resource included) is authenticated` };
   }
@@ -269,13 +280,77 @@ function architecturesInVersionResource(v: VersionResource | null): Map<Architec
   return found;
 }
 
-/** The knowledge base's fact for a KB, in the family the file name points at when the KB is in several. */
-function knownUpdateFor(base: KnowledgeBase, kb: string, ntVersion: string | null): { family: KbFamily; fact: KbUpdateFact } | null {
-  const hits = base.families.flatMap((family) => {
+/** Whether something signed (or the knowledge base, for a KB something signed named) says the Windows version a payload is filed under. */
+export interface NtVersionProof {
+  signed: boolean;
+  /** what says the Windows version, or why nothing signed does */
+  reason: string;
+  /** a note for the payload when the file name says another version */
+  note: string | null;
+}
+
+/** Version-resource strings that may carry the installer's own file name ("IE9-Windows6.0-x64-enu.exe"). */
+const NT_VERSION_FIELDS = ['OriginalFilename', 'InternalName'] as const;
+
+/** The Windows version the signed version resource's own file name says ("OriginalFilename \"IE9-Windows6.0-x64-enu.exe\""), read as the file name is. */
+function ntVersionInVersionResource(v: VersionResource | null): { ntVersion: string; said: string } | null {
+  if (v === null) return null;
+  for (const field of NT_VERSION_FIELDS) {
+    const value = v.strings[field];
+    const ntVersion = value ? ntVersionInExecutableName(value) : null;
+    if (ntVersion !== null && value) return { ntVersion, said: `${field} "${value}"` };
+  }
+  return null;
+}
+
+/**
+ * The Windows version an executable is filed under, and whether something signed says it.
+ * The file name is not signed; the version resource is (review 9, R9-6: IE9-Windows6.0-x64-enu.exe
+ * renamed …6.1… was a verified Windows 7 payload). So: the version the signed version resource
+ * names, else the knowledge base's family for the KB when the KB is in one family only; the file
+ * name only picks a family among several, or stands alone, and then the identity is not verified.
+ * A file name that says another version than the signed resource or the knowledge base is a note,
+ * as a renamed KB is: the same bytes are filed the same whatever their name. The knowledge base's
+ * fact is used only from the family the version was decided for.
+ */
+function ntVersionOf(
+  kb: string,
+  signed: { ntVersion: string; said: string } | null,
+  nameNt: string | null,
+  base: KnowledgeBase | null,
+  hinted: { family: KbFamily; fact: KbUpdateFact } | null,
+  file: string,
+): { ntVersion: string; known: { family: KbFamily; fact: KbUpdateFact } | null; proof: NtVersionProof } {
+  const families = base === null ? [] : knownFamiliesOf(base, kb);
+  const noteAgainst = (ntVersion: string, source: string): string | null =>
+    nameNt !== null && nameNt !== ntVersion ? `Windows version is ${ntVersion} per ${source}, but the file name says ${nameNt}` : null;
+  if (signed !== null) {
+    const source = `the signed version resource (${signed.said})`;
+    const known = families.find((h) => h.family.ntVersion === signed.ntVersion) ?? null;
+    const elsewhere = known === null && families.length > 0 ? `${source} says ${signed.ntVersion}, but the knowledge base knows ${kb} for NT ${families.map((h) => h.family.ntVersion).join(' and ')} only: its facts are not used` : null;
+    const note = [noteAgainst(signed.ntVersion, source), elsewhere].filter((n) => n !== null).join('; ') || null;
+    return { ntVersion: signed.ntVersion, known, proof: { signed: true, reason: `${source} says ${signed.ntVersion}`, note } };
+  }
+  if (families.length === 1) {
+    const known = families[0]!;
+    const ntVersion = known.family.ntVersion;
+    return { ntVersion, known, proof: { signed: true, reason: `the knowledge base knows ${kb} for NT ${ntVersion} only`, note: noteAgainst(ntVersion, 'the knowledge base') } };
+  }
+  const named = nameNt ?? hinted?.family.ntVersion ?? null;
+  if (named === null) {
+    throw inputError('PKG_NO_NT_VERSION', `cannot tell the Windows version of ${kb}: the signed version resource does not say, the knowledge base ${families.length > 1 ? `knows it for NT ${families.map((h) => h.family.ntVersion).join(' and ')}` : 'does not know it'} and the file name does not say (Windows6.x-…)`, { file });
+  }
+  const known = families.find((h) => h.family.ntVersion === named) ?? null;
+  const why = families.length > 1 ? `the knowledge base knows ${kb} for NT ${families.map((h) => h.family.ntVersion).join(' and ')}` : `the knowledge base does not know ${kb}`;
+  return { ntVersion: named, known, proof: { signed: false, reason: `only the file name, which is not signed, says ${named}; the signed version resource names no Windows version and ${why}`, note: null } };
+}
+
+/** The knowledge base's facts for a KB, one per family that lists it. */
+function knownFamiliesOf(base: KnowledgeBase, kb: string): { family: KbFamily; fact: KbUpdateFact }[] {
+  return base.families.flatMap((family) => {
     const fact = family.updates.get(kb);
     return fact ? [{ family, fact }] : [];
   });
-  return hits.find((h) => h.family.ntVersion === ntVersion) ?? (hits.length === 1 ? hits[0] : null);
 }
 
 /** An update whose fileHint ("IE9-Windows6.0-{arch}-enu.exe") matches the file name. */

@@ -87,6 +87,28 @@ describe('inspect of executable payloads', () => {
     );
   });
 
+  it('the Windows version comes from the signed version resource or the knowledge base, never from the file name alone (review9 R9-6)', () => {
+    // IE9 for Vista/2008 renamed ...6.1...: its signed OriginalFilename says 6.0, and that wins, with a note
+    const ie9 = inspectPayloadReport(renamed('IE9-Windows6.0-x64-enu.exe', 'IE9-Windows6.1-x64-enu.exe'), { trust: trust(), knowledgeBase }).payload;
+    assert.deepEqual([ie9.ntVersion, ie9.products, ie9.metadataVerified], ['6.0', ['Windows Server 2008', 'Windows Vista'], true]);
+    assert.match(ie9.metadataReason ?? '', /Windows NT 6\.0: the signed version resource \(OriginalFilename "IE9-Windows6\.0-x64-enu\.exe"\) says 6\.0$/);
+    assert.ok(ie9.notes?.some((n) => /Windows version is 6\.0 per the signed version resource .* but the file name says 6\.1/.test(n)), JSON.stringify(ie9.notes));
+    // a KB the knowledge base lists for two Windows versions, in an image whose resource names none:
+    // the file name picks the family, so the identity is not verified (SP2's resource says spinstall.exe)
+    const dir = tempDir();
+    for (const name of fs.readdirSync(path.join(__dirname, '..', '..', '..', 'catalog', 'kb'))) {
+      fs.copyFileSync(path.join(__dirname, '..', '..', '..', 'catalog', 'kb', name), path.join(dir, name));
+    }
+    const nt61File = path.join(dir, 'nt6.1.json');
+    const nt61 = JSON.parse(fs.readFileSync(nt61File, 'utf8')) as { updates: unknown[] };
+    nt61.updates.push({ kb: 'KB948465', role: 'other', title: 'the same KB listed for NT 6.1 too (test)', released: '2009-05-26', restart: 'required', source: 'https://support.microsoft.com/help/948465 (test: the KB in a second family)' });
+    fs.writeFileSync(nt61File, JSON.stringify(nt61));
+    const twice = loadKnowledgeBase(dir);
+    const sp2 = inspectPayloadReport(fixturePath('executables', 'Windows6.0-KB948465-X64.exe'), { trust: trust(), knowledgeBase: twice }).payload;
+    assert.deepEqual([sp2.ntVersion, sp2.metadataVerified], ['6.0', false]);
+    assert.match(sp2.metadataReason ?? '', /^filed under Windows NT 6\.0, but nothing signed says so: only the file name, which is not signed, says 6\.0; .*knows KB948465 for NT 6\.0 and 6\.1/);
+  });
+
   it('a 32-bit installer named x64 is filed as x64, proven only when its signed version resource names x64 and no other architecture (review3 F4)', () => {
     const resource = (strings: Record<string, string>) => ({ fileVersion: '6.0.6002.18005', productVersion: '6.0.6002.18005', stringTable: '040904b0', strings, offset: 0 });
     // the x86 SP2 fixture's own strings name no architecture: the unsigned name alone does not prove x64
