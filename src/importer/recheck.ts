@@ -60,12 +60,14 @@ export function recheckRecord(catalog: Catalog, sha256: string, options: Recheck
     if (!isCabferryError(e) || e.kind === 'internal') throw e;
     return differ(['readable'], `the record describes a payload, but its blob no longer reads as one: ${e.message} [${e.code}]`);
   }
-  if (report.verdict.verdict === 'invalid' || report.verdict.verdict === 'unsigned') {
-    return differ(['signature'], `the record says its signature was valid, but read again it is ${report.verdict.verdict}: ${report.verdict.reason}`);
+  // the verdict import records: the file's own with its inner cabinets' (an .msu's payload cab and WSUSSCAN.cab)
+  const verdict = report.deepVerdict ?? report.verdict;
+  if (verdict.verdict === 'invalid' || verdict.verdict === 'unsigned') {
+    return differ(['signature'], `the record says its signature was valid, but read again it is ${verdict.verdict}: ${verdict.reason}`);
   }
   const facts: RecordFact[] = BLOB_FACTS.filter((f) => canonicalJson(entry.payload![f] ?? null) !== canonicalJson(report.payload[f] ?? null));
   // only comparable under the same trust: a payload imported with a one-off anchor reads as untrusted here
-  if (report.verdict.verdict === 'valid' && entry.payload.metadataVerified !== report.payload.metadataVerified) facts.push('metadataVerified');
+  if (verdict.verdict === 'valid' && entry.payload.metadataVerified !== report.payload.metadataVerified) facts.push('metadataVerified');
   if (facts.length === 0) return null;
   return differ(facts, describeDifferences(entry, report.payload, facts));
 }

@@ -3,7 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { hasUsableOsslsigncode } from '../../scripts/lib/authenticode-sign';
 import { fixturePath, runCli, tempDir } from '../common.helpers';
+import { readAllMembers, withMember } from '../package/package.helpers';
+import { signedCabinet } from '../regressions/review9.helpers';
 
 /**
  * `catalog check --deep`: a record edited in the database (the blob still hashes right) is found
@@ -107,5 +110,39 @@ describe('catalog check --deep', () => {
     assert.equal(r.status, 1);
     assert.match(r.stdout, /record-mismatch: [0-9a-f]{64} — the record does not say what its blob says \(kb: record "KB4520002", blob "KB4493471".*\[RECORD_MISMATCH\]/);
     assert.match(r.stdout, /NOT consistent/);
+  });
+});
+
+/**
+ * A row an older cabferry recorded from the outer signature alone (review 9, R9-2): an .msu whose
+ * WSUSSCAN.cab was altered after its signing, re-wrapped and signed again by a trusted leaf. Import
+ * now refuses it; a catalog that holds it as imported is found by reading the blob again, with the
+ * verdict import records (the deep one).
+ */
+describe('catalog check --deep and the inner cabinets of an .msu', { skip: !hasUsableOsslsigncode() && 'osslsigncode >= 2.9 not installed' }, () => {
+  test('an .msu imported with an altered WSUSSCAN.cab: RECORD_MISMATCH naming the signature', () => {
+    const dir = path.join(work, 'inner-altered');
+    assert.equal(runCli(['trust', 'add', fixturePath('pki', 'root.pem'), '--catalog', dir]).status, 0);
+    const members = readAllMembers(fixturePath('payloads', 'Windows6.0-KB4493730-x64.msu'));
+    const wsusScan = members.find((m) => /^wsusscan\.cab$/i.test(m.name))!;
+    const altered = Buffer.from(wsusScan.data);
+    altered[Math.floor(altered.length / 2)] ^= 0x01; // inside its compressed data: covered by its own signature
+    const msu = signedCabinet(path.join(work, 'Windows6.0-KB4493730-x64.msu'), withMember(members, wsusScan.name, altered));
+    // what import does today: kept as quarantined, with what it claims to be
+    const r = runCli(['import', msu, '--quarantine', '--catalog', dir, '--json']);
+    const result = (JSON.parse(r.stdout) as { results: { outcome: string; code: string | null; sha256: string }[] }).results[0]!;
+    assert.equal(result.outcome, 'quarantined', JSON.stringify(result));
+    // what an older version recorded: imported
+    const db = new Database(path.join(dir, 'catalog.sqlite'));
+    try {
+      db.prepare(`UPDATE payloads SET status = 'imported', verdict = 'valid' WHERE sha256 = ?`).run(result.sha256);
+    } finally {
+      db.close();
+    }
+    const { status, doc } = deepCheck(dir);
+    assert.equal(status, 1, JSON.stringify(doc));
+    const problem = doc.problems.find((p) => p.sha256 === result.sha256);
+    assert.ok(problem?.facts?.includes('signature') || problem?.facts?.includes('readable'), JSON.stringify(doc.problems));
+    assert.match(problem!.detail, /WSUSSCAN\.cab/);
   });
 });
