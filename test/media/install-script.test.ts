@@ -257,6 +257,36 @@ describe('the install.cmd template (src/media/templates/install.cmd.tmpl)', () =
     assert.ok(lines.indexOf('call :done_snapshot') < lines.indexOf('@@STEPTABLE@@'));
   });
 
+  test('S1: every variable install.cmd keeps its state in is cleared before its first use, whatever the environment that started it holds; what it takes from the environment is not', () => {
+    // the rendered script: the step table and the exit code block set variables of their own (S_SWITCHES, S_MEANING)
+    const exeStep: PlanStep = { n: 5, action: 'install', kb: 'KB948465', file: 'Windows6.0-KB948465-X64.exe', sha256: sha('d'), kind: 'service-pack', reason: 'r', switches: ['/quiet'] };
+    const text = render(plan({ steps: [...steps, exeStep], assumedInstalled: ['KB958488'] }));
+    const code = text.split('\r\n').filter((l) => !/^\s*rem /i.test(l));
+    // (what a line echoes, and an installer code's text for the operator, are text: "set" there names no variable)
+    const commands = code.map((l) => l.replace(/\becho .*$/, '').replace(/set "S_TEXT=[^"]*"/g, 'set "S_TEXT="'));
+    const names = new Set<string>();
+    for (const pattern of [
+      /\bset (?:\/a )?"?([A-Za-z][A-Za-z0-9_]*)/g, /!([A-Za-z][A-Za-z0-9_]*)[!:]/g, /(?<!%)%([A-Za-z][A-Za-z0-9_]*)[%:]/g, /\bdefined ([A-Za-z][A-Za-z0-9_]*)/g,
+      // a variable named to a subroutine that sets it
+      /\bcall :(?:keep_least|decimal_part|filetime_hex|wmic_timestamp) ([A-Za-z][A-Za-z0-9_]*)/g,
+    ]) for (const l of commands) for (const m of l.matchAll(pattern)) names.add(m[1]);
+    // what it reads from the environment on purpose: the host's own variables, cmd's dynamic ones, and the test build's hooks
+    const inputs = new Set(['COMPUTERNAME', 'DATE', 'TIME', 'RANDOM', 'errorlevel', 'PROCESSOR_ARCHITECTURE', 'PROCESSOR_ARCHITEW6432', 'SystemDrive', 'SystemRoot', 'TEMP']);
+    const own = [...names].filter((n) => !inputs.has(n) && !n.startsWith('CABFERRY_'));
+    assert.ok(own.length > 100 && own.includes('CF_VERDICT_') && own.includes('CF_QFE_') && own.includes('S_SWITCHES'), own.join(' '));
+    const clearing = code.findIndex((l) => /^for %%p in \(([A-Z_ ]+)\) do for \/f "delims==" %%v in \('set %%p'\) do set "%%v="$/.test(l));
+    assert.ok(clearing > 0, 'a line clears the prefixes');
+    const prefixes = /\(([A-Z_ ]+)\)/.exec(code[clearing])![1].split(' ');
+    // the same list is set first, so that set lists at least one variable of each
+    assert.equal(code[clearing - 1], `for %%p in (${prefixes.join(' ')}) do set "%%p=1"`);
+    for (const n of own) assert.ok(prefixes.some((p) => n.toUpperCase().startsWith(p)), `${n} is not of a prefix cleared at the start`);
+    for (const p of prefixes) assert.ok(own.some((n) => n.toUpperCase().startsWith(p)), `${p} clears no variable of install.cmd's`);
+    for (const n of [...inputs, 'CABFERRY_WUSA']) assert.ok(!prefixes.some((p) => n.toUpperCase().startsWith(p)), `${n} would be cleared`);
+    // before any of them is set or read: right after the setlocal, with delayed expansion off
+    assert.equal(code[clearing - 2], 'setlocal enableextensions disabledelayedexpansion');
+    assert.ok(!code.slice(0, clearing - 2).some((l) => /\bset |!|defined /.test(l)), code.slice(0, clearing - 2).join('\n'));
+  });
+
   test('the template uses exactly the variables the renderer fills in', () => {
     const used = new Set([...template.matchAll(/@@([A-Z]+)@@/g)].map((m) => m[1]));
     assert.deepEqual([...used].sort(), [...TEMPLATE_VARIABLES].sort());
