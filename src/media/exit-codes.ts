@@ -57,6 +57,8 @@ export const SCRIPT_MEANINGS: Record<string, string> = {
   // read a file another program holds open): nothing was measured, so nothing is said of the medium
   'hash-not-computed': 'the SHA-256 of the payload could not be computed on the host (the hasher printed no digest); not installed. This says nothing about the media: run install.cmd again, or check the media with cabferry verify-media and install with /skiphashcheck',
   'payload-missing': 'the payload file is not on the media',
+  // measured by install.cmd before any hasher runs (a 0-byte or cut-short copy): the medium is wrong
+  'payload-wrong-size': 'the payload file on the media does not have the size in bytes the plan names (a copy that is empty or cut short, or another file); not installed. Re-check the media with cabferry verify-media',
   'hash-not-checked': 'installed without a SHA-256 check (/skiphashcheck)',
   'loop-guard': 'the same step was reached three times; stopped to avoid a reboot loop',
   'reboot-done': 'the host restarted as planned',
@@ -79,7 +81,7 @@ export const SCRIPT_MEANINGS: Record<string, string> = {
  * gives it. Any other line is not one install.cmd writes (scriptWritesLine).
  */
 export const SCRIPT_LINES: Record<string, Record<string, number | null>> = {
-  install: { 'payload-missing': null, 'hash-mismatch': null, 'hash-not-computed': null, 'needs-console': null, 'esu-not-activated': null, 'esu-status-unknown': null, 'loop-guard': null, 'not-on-host': null, 'confirmed-on-host': 0 },
+  install: { 'payload-missing': null, 'payload-wrong-size': null, 'hash-mismatch': null, 'hash-not-computed': null, 'needs-console': null, 'esu-not-activated': null, 'esu-status-unknown': null, 'loop-guard': null, 'not-on-host': null, 'confirmed-on-host': 0 },
   reboot: { 'reboot-requested': 0, 'reboot-done': 0, 'reboot-stated': 0, 'loop-guard': null },
   restart: { 'reboot-done': 0, 'reboot-stated': 0, 'loop-guard': 0 },
 };

@@ -33,6 +33,11 @@ export interface InstallScriptOptions {
    * script checks the LicenseStatus of the IDs of the year that step needs (PlanStep.esuYear), no other
    */
   esuActivationIds?: { year: number; id: string }[];
+  /**
+   * the size in bytes of each payload the plan names (as the medium's manifest lists it), by the file
+   * name a step gives: install.cmd compares it with the file's size on the medium before hashing it
+   */
+  payloadSize: (file: string) => number | undefined;
 }
 
 /** The fixed self-test input and its SHA-256 (FIPS 180-2 test vector "abc"). */
@@ -106,7 +111,7 @@ export function renderInstallScript(plan: HostPlan, host: HostInventory, options
     SELFTESTSHA: HASH_SELFTEST_SHA256,
     ASSUMED: (plan.assumedInstalled ?? []).map((kb) => `call :assumed_installed ${cmdToken(kb, 'installed update')}`).join('\n'),
     ASSUMEDCOUNT: String((plan.assumedInstalled ?? []).length),
-    STEPTABLE: (plan.steps as StagedStep[]).map(stepLine).join('\n'),
+    STEPTABLE: (plan.steps as StagedStep[]).map((s) => stepLine(s, options.payloadSize)).join('\n'),
     // each install step's number and KB, for the look-up of the steps a resumed run finds done (:done_snapshot)
     DONEKBS: plan.steps.filter((s) => s.action === 'install').map((s) => `call :done_verdict ${s.n} ${assertMediaName(s.kb ?? '', `KB of step ${s.n}`)}`).join('\n'),
     INTERPRET: interpretBlock(),
@@ -172,7 +177,7 @@ function headerLines(plan: HostPlan, host: HostInventory, hostName: string, plan
 }
 
 /** One line of the step table: `call :step`, followed by the stop check. */
-function stepLine(step: StagedStep): string {
+function stepLine(step: StagedStep, payloadSize: InstallScriptOptions['payloadSize']): string {
   const n = step.n;
   if (step.action === 'reboot') {
     return `call :step ${n} reboot - - - - 0\nif errorlevel 1 goto :stopped`;
@@ -186,6 +191,11 @@ function stepLine(step: StagedStep): string {
     throw inputError('MEDIA_PLAN_BAD_SHA256', `plan step ${n} has an invalid SHA-256 ${JSON.stringify(step.sha256)}`);
   }
   const kb = assertMediaName(step.kb, `KB of step ${n}`);
+  // written as decimal digits, as cmd's %~z prints a size: install.cmd compares the two as text
+  const size = payloadSize(step.file);
+  if (size === undefined || !Number.isSafeInteger(size) || size < 0) {
+    throw inputError('MEDIA_PLAN_PAYLOAD_SIZE', `plan step ${n}: no size in bytes is known for its payload ${file}${size === undefined ? '' : ` (${JSON.stringify(size)})`}`);
+  }
   // the ESU year whose licence the step needs (0: no ESU); a step needing ESU of no known year cannot be checked
   let esu = 0;
   if (step.requiresEsu === true) {
@@ -194,7 +204,7 @@ function stepLine(step: StagedStep): string {
     }
     esu = step.esuYear;
   }
-  const call = `call :step ${n} install ${kb} ${installer} ${file} ${step.sha256} ${esu}\nif errorlevel 1 goto :stopped`;
+  const call = `call :step ${n} install ${kb} ${installer} ${file} ${step.sha256} ${esu} ${size}\nif errorlevel 1 goto :stopped`;
   if (installer !== 'exe') return call;
   const switches = (step.switches ?? []).map((sw) => {
     if (!/^[A-Za-z0-9/:=._-]+$/.test(sw)) throw inputError('MEDIA_BAD_SWITCH', `plan step ${n}: installer switch ${JSON.stringify(sw)} cannot be passed safely by install.cmd`);

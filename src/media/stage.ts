@@ -309,6 +309,7 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
     stagedPayloads.push({ file: p.file, size: p.size, sha256: p.sha256, copied });
   }
 
+  const payloadSizes = new Map(payloads.map((p) => [p.file.toLowerCase(), p.size]));
   const write = (rel: string, content: Buffer | string): void => {
     fs.mkdirSync(path.dirname(path.join(to, rel)), { recursive: true });
     const h = writeFileAtomic(path.join(to, rel), content);
@@ -322,6 +323,8 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
     const doc = stagedPlanDocument(inventory, plan);
     const scriptOptions = {
       version: cabferryVersion, generatedAt: input.now.toISOString(), testBuild: input.testBuild === true, esuActivationIds: input.esuActivationIds?.(inventory) ?? [],
+      // the size each payload has in the manifest: the file copied (or found correct) on the medium
+      payloadSize: (file: string) => payloadSizes.get(file.toLowerCase()),
     };
     write(`${dir}/install.cmd`, renderInstallScript(plan, inventory, scriptOptions));
     write(`${dir}/plan.json`, JSON.stringify(doc, null, 2) + '\n');

@@ -74,17 +74,19 @@ export class InstallCases {
       fs.mkdirSync(path.dirname(path.join(root, f.path)), { recursive: true });
       fs.writeFileSync(path.join(root, f.path), f.content);
     }
+    const sizes = new Map<string, number>();
     const planned: PlanStep[] = steps.map((s) => {
       if (s.file === null) return { ...s, sha256: null };
       const content = Buffer.from(`payload ${s.file} ${'x'.repeat(100)}`);
       fs.writeFileSync(path.join(root, 'payloads', s.file), content);
+      sizes.set(s.file, content.length);
       return { ...s, sha256: sha256(content) };
     });
     const host = this.hostInventory(hostOverrides);
     const plan: HostPlan = { host: host.name, files: [], complete: true, incomplete: [], catalogCurrency: null, steps: planned, missing: [], skipped: [], assumptions: [], ...planOverrides };
     const hostDir = path.join(root, 'hosts', host.name);
     fs.mkdirSync(hostDir, { recursive: true });
-    fs.writeFileSync(path.join(hostDir, 'install.cmd'), renderInstallScript(plan, host, { version: 'test', generatedAt: '2026-11-23T00:00:00Z', testBuild: true, ...scriptOptions }));
+    fs.writeFileSync(path.join(hostDir, 'install.cmd'), renderInstallScript(plan, host, { version: 'test', generatedAt: '2026-11-23T00:00:00Z', testBuild: true, payloadSize: (f) => sizes.get(f), ...scriptOptions }));
 
     const stubs = new Stubs(stubDir);
     // each case starts on a host with no update installed (the prefix is shared by the whole file)

@@ -22,7 +22,9 @@ const steps: PlanStep[] = [
   { n: 4, action: 'install', kb: 'KB4499180', file: 'Windows6.0-KB4499180-x64.cab', sha256: sha('c'), kind: 'security-only', reason: 'r' },
 ];
 const plan = (over: Partial<HostPlan> = {}): HostPlan => ({ host: 'SRV-01', files: [], complete: true, incomplete: [], catalogCurrency: null, steps, missing: [], skipped: [], assumptions: [], ...over });
-const render = (p: HostPlan = plan(), h: HostInventory = host) => renderInstallScript(p, h, { version: '9.9.9', generatedAt: '2026-11-23T00:00:00.000Z' });
+/** each payload's size in bytes, as the manifest would list it: 1000 plus its step number */
+const payloadSize = (file: string): number | undefined => { const n = steps.find((s) => s.file === file)?.n; return n === undefined ? 4242 : 1000 + n; };
+const render = (p: HostPlan = plan(), h: HostInventory = host) => renderInstallScript(p, h, { version: '9.9.9', generatedAt: '2026-11-23T00:00:00.000Z', payloadSize });
 
 const expectCode = (fn: () => unknown, code: string): unknown => assertThrowsCode(fn, code);
 
@@ -33,10 +35,10 @@ describe('renderInstallScript', () => {
     assert.equal(text.split('\r\n').length - 1, text.split('\n').length - 1, 'every LF is preceded by CR');
     const table = text.split('\r\n').filter((l) => l.startsWith('call :step '));
     assert.deepEqual(table, [
-      `call :step 1 install KB4493730 wusa Windows6.0-KB4493730-x64.msu ${sha('a')} 0`,
-      `call :step 2 install KB4474419 wusa Windows6.0-KB4474419-v4-x64.msu ${sha('b')} 0`,
+      `call :step 1 install KB4493730 wusa Windows6.0-KB4493730-x64.msu ${sha('a')} 0 1001`,
+      `call :step 2 install KB4474419 wusa Windows6.0-KB4474419-v4-x64.msu ${sha('b')} 0 1002`,
       'call :step 3 reboot - - - - 0',
-      `call :step 4 install KB4499180 pkgmgr Windows6.0-KB4499180-x64.cab ${sha('c')} 0`,
+      `call :step 4 install KB4499180 pkgmgr Windows6.0-KB4499180-x64.cab ${sha('c')} 0 1004`,
     ]);
     assert.match(text, /set "CF_HOST=SRV-01"\r\nset "CF_ARCH=amd64"\r\nset "CF_NTVER=6\.0"\r\nset "CF_BUILD=6002"/);
     assert.match(text, /cmd\.exe \/c ""!CF_WUSA!" "!CF_PAYLOADS!!S_FILE!" \/quiet \/norestart"/);
@@ -126,7 +128,7 @@ describe('renderInstallScript', () => {
     const real = render();
     assert.match(real, /set "CF_SCRIPT=release"/);
     assert.doesNotMatch(real, /TEST BUILD - staged/);
-    const test = renderInstallScript(plan(), host, { version: '9.9.9', generatedAt: 'x', testBuild: true });
+    const test = renderInstallScript(plan(), host, { version: '9.9.9', generatedAt: 'x', payloadSize, testBuild: true });
     assert.match(test, /set "CF_SCRIPT=test"/);
     assert.match(test, /rem !!!!! TEST BUILD - staged with --test-build/);
     // the hooks are read in one place, reached only when CF_SCRIPT is test
@@ -156,15 +158,15 @@ describe('renderInstallScript', () => {
       { ...steps[0], requiresEsu: true, esuYear: 1 },
       { n: 2, action: 'install', kb: 'KB4536952', file: 'windows6.0-kb4536952-x64.exe', sha256: sha('e'), kind: 'other', reason: 'r', switches: ['/quiet', '/norestart'] },
     ] as unknown as PlanStep[];
-    const text = renderInstallScript(plan({ steps: esuSteps }), host, { version: '1', generatedAt: 'x', esuActivationIds: [{ year: 1, id: '553673ED-6DDF-419C-A153-B760283472FD' }] });
-    assert.ok(text.includes(`call :step 1 install KB4493730 wusa Windows6.0-KB4493730-x64.msu ${sha('a')} 1\r\n`));
-    assert.ok(text.includes(`set "S_SWITCHES=/quiet /norestart"\r\nset "S_SWITCHES_KNOWN=1"\r\nset "S_CANCEL_RESTART=0"\r\ncall :step 2 install KB4536952 exe windows6.0-kb4536952-x64.exe ${sha('e')} 0\r\n`));
+    const text = renderInstallScript(plan({ steps: esuSteps }), host, { version: '1', generatedAt: 'x', payloadSize, esuActivationIds: [{ year: 1, id: '553673ED-6DDF-419C-A153-B760283472FD' }] });
+    assert.ok(text.includes(`call :step 1 install KB4493730 wusa Windows6.0-KB4493730-x64.msu ${sha('a')} 1 1001\r\n`));
+    assert.ok(text.includes(`set "S_SWITCHES=/quiet /norestart"\r\nset "S_SWITCHES_KNOWN=1"\r\nset "S_CANCEL_RESTART=0"\r\ncall :step 2 install KB4536952 exe windows6.0-kb4536952-x64.exe ${sha('e')} 0 4242\r\n`));
     // switches the knowledge base does not record, and a recorded empty list, are told apart
-    const exe = (switches: string[] | undefined) => renderInstallScript(plan({ steps: [{ ...esuSteps[1], switches }] }), host, { version: '1', generatedAt: 'x' });
+    const exe = (switches: string[] | undefined) => renderInstallScript(plan({ steps: [{ ...esuSteps[1], switches }] }), host, { version: '1', generatedAt: 'x', payloadSize });
     assert.match(exe(undefined), /set "S_SWITCHES="\r\nset "S_SWITCHES_KNOWN=0"\r\n/);
     assert.match(exe([]), /set "S_SWITCHES="\r\nset "S_SWITCHES_KNOWN=1"\r\n/);
     assert.match(text, /set "CF_ESU_IDS_1=553673ed-6ddf-419c-a153-b760283472fd"/);
-    expectCode(() => renderInstallScript(plan(), host, { version: '1', generatedAt: 'x', esuActivationIds: [{ year: 1, id: 'not a guid & more' }] }), 'MEDIA_BAD_ACTIVATION_ID');
+    expectCode(() => renderInstallScript(plan(), host, { version: '1', generatedAt: 'x', payloadSize, esuActivationIds: [{ year: 1, id: 'not a guid & more' }] }), 'MEDIA_BAD_ACTIVATION_ID');
   });
 
   test('an ESU step checks the activation IDs of the ESU year it needs, not any year\'s (review h/planreview)', () => {
@@ -177,10 +179,10 @@ describe('renderInstallScript', () => {
       { n: 1, action: 'install', kb: 'KB4537810', file: 'Windows6.0-KB4537810-x64.msu', sha256: sha('y1'), kind: 'monthly-rollup', reason: 'r', requiresEsu: true, esuYear: 1 },
       { n: 2, action: 'install', kb: 'KB5022340', file: 'Windows6.0-KB5022340-x64.msu', sha256: sha('y3'), kind: 'monthly-rollup', reason: 'r', requiresEsu: true, esuYear: 3 },
     ];
-    const text = renderInstallScript(plan({ steps: esuSteps }), host, { version: '1', generatedAt: 'x', esuActivationIds: ids });
+    const text = renderInstallScript(plan({ steps: esuSteps }), host, { version: '1', generatedAt: 'x', payloadSize, esuActivationIds: ids });
     const lines = text.split('\r\n');
-    assert.ok(lines.includes(`call :step 1 install KB4537810 wusa Windows6.0-KB4537810-x64.msu ${sha('y1')} 1`));
-    assert.ok(lines.includes(`call :step 2 install KB5022340 wusa Windows6.0-KB5022340-x64.msu ${sha('y3')} 3`));
+    assert.ok(lines.includes(`call :step 1 install KB4537810 wusa Windows6.0-KB4537810-x64.msu ${sha('y1')} 1 4242`));
+    assert.ok(lines.includes(`call :step 2 install KB5022340 wusa Windows6.0-KB5022340-x64.msu ${sha('y3')} 3 4242`));
     // one ID list per year, every year set (an empty one too: nothing comes from the environment)
     assert.deepEqual(lines.filter((l) => l.startsWith('set "CF_ESU_IDS')), [
       'set "CF_ESU_IDS_1=553673ed-6ddf-419c-a153-b760283472fd"', 'set "CF_ESU_IDS_2=04fa0286-fa74-401e-bbe9-fbfbb158010d"', 'set "CF_ESU_IDS_3=16c08c85-0c8b-4009-9b2b-f1f7319e45f9"',
@@ -195,8 +197,8 @@ describe('renderInstallScript', () => {
     assert.match(check, /if "!CF_ESU_OK_%~1!"=="1" exit \/b 0/);
     assert.ok(lines.includes('for %%y in (1 2 3 4 5 6) do set "CF_ESU_OK_%%y="'), 'a pass is never taken from the environment');
     // a step that needs ESU and names no year cannot be checked: refused when staging, not rendered as "no ESU"
-    expectCode(() => renderInstallScript(plan({ steps: [{ ...esuSteps[1], esuYear: undefined }] }), host, { version: '1', generatedAt: 'x', esuActivationIds: ids }), 'MEDIA_PLAN_ESU_YEAR');
-    expectCode(() => renderInstallScript(plan(), host, { version: '1', generatedAt: 'x', esuActivationIds: [{ year: 7, id: ids[0].id }] }), 'MEDIA_BAD_ACTIVATION_ID');
+    expectCode(() => renderInstallScript(plan({ steps: [{ ...esuSteps[1], esuYear: undefined }] }), host, { version: '1', generatedAt: 'x', payloadSize, esuActivationIds: ids }), 'MEDIA_PLAN_ESU_YEAR');
+    expectCode(() => renderInstallScript(plan(), host, { version: '1', generatedAt: 'x', payloadSize, esuActivationIds: [{ year: 7, id: ids[0].id }] }), 'MEDIA_BAD_ACTIVATION_ID');
   });
 
   test('the self-test constant is the SHA-256 of "abc"; sha256.vbs is CRLF ASCII VBScript', () => {
@@ -285,6 +287,38 @@ describe('the install.cmd template (src/media/templates/install.cmd.tmpl)', () =
     // before any of them is set or read: right after the setlocal, with delayed expansion off
     assert.equal(code[clearing - 2], 'setlocal enableextensions disabledelayedexpansion');
     assert.ok(!code.slice(0, clearing - 2).some((l) => /\bset |!|defined /.test(l)), code.slice(0, clearing - 2).join('\n'));
+  });
+
+  test('H1: each install step carries its payload\'s size in bytes as decimal digits, over 2 GiB too; a payload of no known size is refused when staging', () => {
+    const sizes: Record<string, number> = { 'Windows6.0-KB4493730-x64.msu': 0, 'Windows6.0-KB4474419-v4-x64.msu': 4294967295, 'Windows6.0-KB4499180-x64.cab': 2147483649 };
+    const text = renderInstallScript(plan(), host, { version: '1', generatedAt: 'x', payloadSize: (f) => sizes[f] });
+    assert.deepEqual(text.split('\r\n').filter((l) => l.startsWith('call :step ')).map((l) => l.split(' ').slice(3).filter((_, i) => i === 0 || i === 6).join(' ')), [
+      'install 0', 'install 4294967295', 'reboot', 'install 2147483649',
+    ]);
+    for (const bad of [undefined, -1, 1.5, Number.MAX_SAFE_INTEGER + 1]) {
+      expectCode(() => renderInstallScript(plan(), host, { version: '1', generatedAt: 'x', payloadSize: (f) => (f === 'Windows6.0-KB4474419-v4-x64.msu' ? bad : 1) }), 'MEDIA_PLAN_PAYLOAD_SIZE');
+    }
+  });
+
+  test('H1: :step_payload compares the file\'s size with the step\'s as text, before any hasher and with /skiphashcheck too, and a difference is logged payload-wrong-size', () => {
+    const isCode = (l: string) => l.trim() !== '' && !/^\s*rem /i.test(l);
+    const block = (label: string) => {
+      const start = lines.indexOf(label);
+      assert.ok(start > 0, label);
+      const end = lines.findIndex((l, i) => i > start && /^:[a-z_]+\s*$/i.test(l));
+      return lines.slice(start + 1, end).filter(isCode);
+    };
+    assert.ok(block(':step').includes('set "S_BYTES=%~8"'));
+    const payload = block(':step_payload');
+    const measured = payload.indexOf('for %%f in ("%CF_PAYLOADS%%S_FILE%") do set "S_SIZE=%%~zf"');
+    const compared = payload.indexOf('if defined S_SIZE if not "!S_SIZE!"=="!S_BYTES!" goto :step_wrong_size');
+    assert.ok(measured > 0 && compared > measured, payload.join('\n'));
+    // before the /skiphashcheck jump and the hasher: nothing else is asked of a file of the wrong size
+    assert.ok(compared < payload.findIndex((l) => l.includes('"!CF_HASHER!"=="none"')) && compared < payload.findIndex((l) => l.includes('call :hash_file')));
+    // cmd compares numbers as 32-bit signed: two sizes over 2 GiB would compare equal. Text only
+    assert.ok(!lines.some((l) => isCode(l) && /S_(SIZE|BYTES)!?\s+(EQU|NEQ|LSS|LEQ|GTR|GEQ)\b|(EQU|NEQ|LSS|LEQ|GTR|GEQ)\s+!?S_(SIZE|BYTES)/i.test(l)));
+    const wrong = block(':step_wrong_size');
+    assert.ok(wrong.includes('call :log payload-wrong-size') && wrong.some((l) => /!S_SIZE! bytes.*!S_BYTES! bytes/.test(l)) && wrong.some((l) => /cabferry verify-media/.test(l)), wrong.join('\n'));
   });
 
   test('the template uses exactly the variables the renderer fills in', () => {

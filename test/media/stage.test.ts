@@ -112,6 +112,11 @@ describe('writeMedia', () => {
     const install = fs.readFileSync(path.join(s.to, 'hosts', 'SRV-B', 'install.cmd'), 'latin1');
     assert.ok(install.includes('\r\n') && !/[^\r]\n/.test(install), 'install.cmd has CRLF line endings only');
     assert.match(install, /set "CF_ARCH=x86"/);
+    // each install step carries the size its payload has in the manifest: install.cmd compares the file's with it
+    for (const m of install.matchAll(/^call :step \d+ install \S+ \S+ (\S+) [0-9a-f]{64} \d+ (\d+)\r$/gm)) {
+      assert.equal(Number(m[2]), manifest.files.find((f) => f.path === `payloads/${m[1]}`)?.size, m[0]);
+    }
+    assert.equal([...install.matchAll(/^call :step \d+ install /gm)].length, 2);
     assert.equal(verifyMedia(s.to, unsigned).ok, true);
   });
 

@@ -1,8 +1,10 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempDir } from '../common.helpers';
-import { install, InstallCases } from '../media/install-cases.helpers';
+import { HASH_SELFTEST_SHA256 } from '../../src/media/install-script';
+import { install, type InstallCase, InstallCases } from '../media/install-cases.helpers';
 import { hotfixListStub, WinePrefix, wineSkip as skip } from '../media/wine.helpers';
 
 /**
@@ -12,6 +14,10 @@ import { hotfixListStub, WinePrefix, wineSkip as skip } from '../media/wine.help
  * set them yet. :snapshot_has reads CF_VERDICT_KBn (set by :cbs_snapshot for each update CBS lists)
  * and CF_QFE_KBn (set by :qfe_has for each hotfix listed): a wrapper script or parent cmd holding
  * either answered "installed" for an update the host lacks.
+ *
+ * H1: a payload whose hasher printed no digest was held as hash-not-computed, with "nothing was
+ * checked: this does not say the file on the media is wrong", also for a file of 0 bytes or cut short,
+ * which is wrong whatever its hash. The step table now carries each payload's size, compared first.
  */
 
 let work = '';
@@ -54,5 +60,73 @@ describe('review8: install.cmd findings under Wine cmd', { skip }, () => {
     assert.deepEqual(c.log().results.map((x) => `${x.step}:${x.meaning}`), ['1:installed', '1:not-on-host', '1:installed'], r.stdout);
     assert.deepEqual(c.stubs.installed(), [file, file], r.stdout);
     assert.deepEqual([r.status, c.log().ends.at(-1)?.status], [0, 'complete'], r.stdout);
+  });
+
+  /** a case whose hasher answers the self-test and every payload but `file`, for which it prints nothing (as sha256.vbs does for a file ADODB.Stream cannot load) */
+  const noDigestFor = (c: InstallCase, file: string) => {
+    const hashes = path.join(c.stubs.dir, 'hashes.txt');
+    fs.writeFileSync(hashes, fs.readFileSync(hashes, 'latin1').split('\r\n').filter((l) => !l.startsWith(`${file} `)).join('\r\n'));
+  };
+
+  test('review8 H1: a payload of 0 bytes is refused as payload-wrong-size, naming both sizes, where the hasher prints no digest for it; the right one then installs', () => {
+    const first = 'Windows6.0-KB1000021-x64.msu';
+    const second = 'Windows6.0-KB1000022-x64.msu';
+    const c = cases.make([install(1, 'KB1000021', first), install(2, 'KB1000022', second)]);
+    const payload = path.join(c.root, 'payloads', second);
+    const right = fs.readFileSync(payload);
+    noDigestFor(c, second);
+    fs.writeFileSync(payload, '');
+    const empty = c.run([], wine.boot(1));
+    // failed before: 2:hash-not-computed, "nothing was checked: this does not say the file on the media is wrong"
+    assert.deepEqual(c.log().results.map((x) => `${x.step}:${x.meaning}`), ['1:installed', '2:payload-wrong-size'], empty.stdout);
+    assert.match(empty.stdout, new RegExp(`\\[2/2\\] ${second} is 0 bytes on the media, and the plan names a file of ${right.length} bytes - not installed`), empty.stdout);
+    assert.match(empty.stdout, /re-check it with cabferry verify-media/, empty.stdout);
+    assert.doesNotMatch(empty.stdout, /does not say the file on the media is wrong/, empty.stdout);
+    assert.deepEqual([empty.status, c.log().ends.at(-1)?.status, c.stubs.installed()], [1, 'stopped', [first]], empty.stdout);
+    // the right file, staged again
+    fs.writeFileSync(payload, right);
+    c.refreshHashes();
+    const done = c.run([], wine.boot(1));
+    assert.deepEqual(c.log().results.slice(2).map((x) => `${x.step}:${x.meaning}`), ['2:installed'], done.stdout);
+    assert.deepEqual([done.status, c.log().ends.at(-1)?.status, c.stubs.installed()], [0, 'complete', [first, second]], done.stdout);
+  });
+
+  test('review8 H1: a payload cut short is refused as payload-wrong-size where the hasher prints no digest for it; one of the plan\'s size is then held as the hasher\'s failure (hash-not-computed), said as that', () => {
+    const file = 'Windows6.0-KB1000023-x64.msu';
+    const c = cases.make([install(1, 'KB1000023', file)]);
+    const payload = path.join(c.root, 'payloads', file);
+    const right = fs.readFileSync(payload);
+    noDigestFor(c, file);
+    fs.writeFileSync(payload, right.subarray(0, 40));
+    const cut = c.run([], wine.boot(1));
+    // failed before: 1:hash-not-computed
+    assert.deepEqual(c.log().results.map((x) => `${x.step}:${x.meaning}`), ['1:payload-wrong-size'], cut.stdout);
+    assert.match(cut.stdout, new RegExp(`${file} is 40 bytes on the media, and the plan names a file of ${right.length} bytes`), cut.stdout);
+    assert.deepEqual([cut.status, c.stubs.installed()], [1, []], cut.stdout);
+    fs.writeFileSync(payload, right);
+    const unhashed = c.run([], wine.boot(1));
+    assert.deepEqual(c.log().results.slice(1).map((x) => `${x.step}:${x.meaning}`), ['1:hash-not-computed'], unhashed.stdout);
+    assert.match(unhashed.stdout, new RegExp(`the file has the size the plan names, ${right.length} bytes, and its content was not checked: this does not say the file on the media is wrong`), unhashed.stdout);
+    assert.deepEqual([unhashed.status, c.stubs.installed()], [1, []], unhashed.stdout);
+  });
+
+  test('review8 H1: sizes over 2 GiB are compared exactly (cmd compares numbers as 32-bit signed, where 3 GiB and 4 GiB - 1 would be equal)', () => {
+    const big = 'Windows6.0-KB1000031-x64.exe';
+    const other = 'Windows6.0-KB1000032-x64.exe';
+    const threeGiB = 3 * 1024 ** 3 + 1;
+    const planned: Record<string, number> = { [big]: threeGiB, [other]: 4 * 1024 ** 3 - 1 };
+    const c = cases.make([{ ...install(1, 'KB1000031', big), switches: [] }, { ...install(2, 'KB1000032', other), switches: [] }], {}, { payloadSize: (f) => planned[f] });
+    // sparse files of 3 GiB and a byte: the first is the size the plan names, the second is not
+    for (const f of [big, other]) {
+      fs.rmSync(path.join(c.root, 'payloads', f));
+      fs.writeFileSync(path.join(c.root, 'payloads', f), '');
+      fs.truncateSync(path.join(c.root, 'payloads', f), threeGiB);
+    }
+    // the hasher says each has the plan's SHA-256 (reading 3 GiB is not what is tested)
+    fs.writeFileSync(path.join(c.stubs.dir, 'hashes.txt'), [`sha256-selftest.txt ${HASH_SELFTEST_SHA256}`, ...c.plan.steps.map((s) => `${s.file} ${s.sha256}`)].join('\r\n') + '\r\n');
+    const r = c.run([], wine.boot(1));
+    assert.deepEqual(c.log().results.map((x) => `${x.step}:${x.meaning}`), ['1:installed', '2:payload-wrong-size'], r.stdout);
+    assert.match(r.stdout, new RegExp(`${other} is ${threeGiB} bytes on the media, and the plan names a file of ${4 * 1024 ** 3 - 1} bytes`), r.stdout);
+    assert.deepEqual(c.stubs.installed(), [big], r.stdout);
   });
 });
