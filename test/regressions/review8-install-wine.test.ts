@@ -18,6 +18,10 @@ import { hotfixListStub, WinePrefix, wineSkip as skip } from '../media/wine.help
  * H1: a payload whose hasher printed no digest was held as hash-not-computed, with "nothing was
  * checked: this does not say the file on the media is wrong", also for a file of 0 bytes or cut short,
  * which is wrong whatever its hash. The step table now carries each payload's size, compared first.
+ *
+ * Hotfix IDs with a suffix: the planner reads KB958488-v2 in a host's hotfix list as KB958488
+ * (host-facts.ts kbFromHotfixId), install.cmd asked wmic for HotFixID='KB958488' exactly and its
+ * snapshot compared whole IDs, so the premise check refused such a host at every run (inventory-stale).
  */
 
 let work = '';
@@ -128,5 +132,30 @@ describe('review8: install.cmd findings under Wine cmd', { skip }, () => {
     assert.deepEqual(c.log().results.map((x) => `${x.step}:${x.meaning}`), ['1:installed', '2:payload-wrong-size'], r.stdout);
     assert.match(r.stdout, new RegExp(`${other} is ${threeGiB} bytes on the media, and the plan names a file of ${4 * 1024 ** 3 - 1} bytes`), r.stdout);
     assert.deepEqual(c.stubs.installed(), [big], r.stdout);
+  });
+
+  /**
+   * A plan resting on KB958488 on a host whose hotfix list (the wmic stand-in) names `listed`, and
+   * whose CBS lists another package or none: with one, the premise check judges from :cbs_snapshot's
+   * read (:snapshot_has, :qfe_has); with none, the snapshot is not whole and each update is asked of
+   * the host (:host_has)
+   */
+  const premiseCase = (listed: string, packages: boolean, name: string) => {
+    const c = cases.make([install(1, 'KB1000041', 'Windows6.0-KB1000041-x64.msu')], {}, {}, { assumedInstalled: ['KB958488'] });
+    if (packages) wine.addPackage('KB1000049');
+    const r = c.run([], { ...wine.boot(1), ...hotfixListStub(path.join(work, `qfe-${name}`), ['KB1000048', listed]) });
+    return { c, r };
+  };
+
+  test('review8 hotfix IDs: KB958488-v2 in the hotfix list is KB958488 to the premise check, as to the planner, from the snapshot and asked of the host', () => {
+    const runs = [true, false].map((packages) => premiseCase('KB958488-v2', packages, `suffix-${packages}`));
+    // failed before, both: refused inventory-stale, "this host does not list them: KB958488"
+    assert.deepEqual(runs.map(({ c, r }) => [r.status, c.log().ends.at(-1)?.status, c.stubs.installed()]), [0, 1].map(() => [0, 'complete', ['Windows6.0-KB1000041-x64.msu']]), runs.map(({ r }) => r.stdout).join('\n'));
+  });
+
+  test('review8 hotfix IDs: KB9584881 in the hotfix list is not KB958488: the premise check refuses the host, from the snapshot and asked of the host', () => {
+    const runs = [true, false].map((packages) => premiseCase('KB9584881', packages, `longer-${packages}`));
+    assert.deepEqual(runs.map(({ c, r }) => [r.status, c.log().ends.at(-1)?.reason, c.stubs.installed()]), [0, 1].map(() => [2, 'inventory-stale', []]), runs.map(({ r }) => r.stdout).join('\n'));
+    for (const { r } of runs) assert.match(r.stdout, /this host does not list them: KB958488\r?\n/, r.stdout);
   });
 });
