@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempDir } from '../common.helpers';
 import { HASH_SELFTEST_SHA256 } from '../../src/media/install-script';
-import { install, type InstallCase, InstallCases } from '../media/install-cases.helpers';
+import { install, type InstallCase, InstallCases, reboot } from '../media/install-cases.helpers';
 import { hotfixListStub, WinePrefix, wineSkip as skip } from '../media/wine.helpers';
 
 /**
@@ -22,6 +22,10 @@ import { hotfixListStub, WinePrefix, wineSkip as skip } from '../media/wine.help
  * Hotfix IDs with a suffix: the planner reads KB958488-v2 in a host's hotfix list as KB958488
  * (host-facts.ts kbFromHotfixId), install.cmd asked wmic for HotFixID='KB958488' exactly and its
  * snapshot compared whole IDs, so the premise check refused such a host at every run (inventory-stale).
+ *
+ * An .exe installer that returns at once (a service pack's leaves a child process installing): its
+ * step is left unconfirmed, but the run went on, and at the next reboot step /autoreboot restarted the
+ * host under the installer still at work.
  */
 
 let work = '';
@@ -157,5 +161,45 @@ describe('review8: install.cmd findings under Wine cmd', { skip }, () => {
     const runs = [true, false].map((packages) => premiseCase('KB9584881', packages, `longer-${packages}`));
     assert.deepEqual(runs.map(({ c, r }) => [r.status, c.log().ends.at(-1)?.reason, c.stubs.installed()]), [0, 1].map(() => [2, 'inventory-stale', []]), runs.map(({ r }) => r.stdout).join('\n'));
     for (const { r } of runs) assert.match(r.stdout, /this host does not list them: KB958488\r?\n/, r.stdout);
+  });
+
+  const SP2 = 'Windows6.0-KB948465-x64.exe';
+  const ROLLUP = 'Windows6.0-KB1000052-x64.msu';
+  /** the service pack, as the planner stages it, then its reboot step and an update after it */
+  const returnsAtOnce = () => {
+    const c = cases.make([{ ...install(1, 'KB948465', SP2), switches: ['/unattend', '/nodialog', '/warnrestart:600'], cancelsOwnRestart: true }, reboot(2), install(3, 'KB1000052', ROLLUP)]);
+    // its installer exits 0 and the host does not list the update (yet): a child process still installs
+    c.stubs.setNotRegistered([SP2]);
+    return c;
+  };
+  const restarts = (c: InstallCase) => c.calls().filter((l) => /^shutdown \/r|^schtasks \/create/.test(l));
+
+  test('review8 returns at once: with /autoreboot, a reboot step after an install of this run the host does not list stops the run unconfirmed and restarts nothing; the next run finds the update and restarts', () => {
+    const c = returnsAtOnce();
+    const r = c.run(['/autoreboot'], wine.boot(1));
+    // failed before: reboot-requested for step 2, schtasks /create and shutdown /r, END restart 3010
+    assert.deepEqual(restarts(c), [], r.stdout);
+    assert.deepEqual(c.log().results.map((x) => `${x.step}:${x.meaning}:${x.confirmed}`), ['1:installed:no'], r.stdout);
+    assert.deepEqual([r.status, c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], [1, 'unconfirmed', 'restart-held'], r.stdout);
+    assert.match(r.stdout, /\[2\/3\] step 2 restarts the host, but this host does not list yet what an earlier step of this run installed: KB948465 of step 1\r?\n/, r.stdout);
+    assert.match(r.stdout, /The host was NOT restarted/, r.stdout);
+    assert.deepEqual(c.stubs.installed(), [SP2], r.stdout);
+    // the installation has finished: the next run finds the update, and the reboot step restarts the host
+    wine.addPackage('KB948465');
+    const next = c.run(['/autoreboot'], wine.boot(1));
+    assert.deepEqual(c.log().results.slice(1).map((x) => `${x.step}:${x.meaning}`), ['1:confirmed-on-host', '2:reboot-requested'], next.stdout);
+    assert.equal(next.status, 3010, next.stdout);
+    assert.equal(restarts(c).filter((l) => l.startsWith('shutdown')).length, 1, c.calls().join('\n'));
+  });
+
+  test('review8 returns at once: without /autoreboot the same stop, and the operator is not told to restart', () => {
+    const c = returnsAtOnce();
+    const r = c.run([], wine.boot(1));
+    // failed before: reboot-requested, "restart the host now, then run install.cmd again", END restart 3010
+    assert.deepEqual([r.status, c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], [1, 'unconfirmed', 'restart-held'], r.stdout);
+    assert.deepEqual(c.log().results.map((x) => `${x.step}:${x.meaning}`), ['1:installed'], r.stdout);
+    assert.doesNotMatch(r.stdout, /restart the host/i, r.stdout);
+    assert.match(r.stdout, /wait until the installation has finished, then run install\.cmd again/, r.stdout);
+    assert.deepEqual(restarts(c), [], r.stdout);
   });
 });
