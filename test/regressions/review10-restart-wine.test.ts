@@ -54,5 +54,14 @@ describe('review10: the restart-held rule and an install step\'s own restart', {
     // fails today: "restart the host ...", END restart 3010
     assert.doesNotMatch(r.stdout, /restart the host/i, r.stdout);
     assert.equal(c.log().ends.at(-1)?.status, 'unconfirmed', r.stdout);
+    // the restart step 2 asked for is not forgotten: once the service pack is listed, the next run
+    // on the same boot asks for it before going on, and the run after it proves it and ends complete
+    wine.addPackage('KB948465');
+    const same = c.run([], wine.boot(1));
+    assert.equal(same.status, 3010, same.stdout);
+    assert.match(same.stdout, /has not restarted since step 2 asked for it/, same.stdout);
+    const after = c.run([], wine.boot(2));
+    assert.equal(after.status, 0, after.stdout);
+    assert.deepEqual(c.log().ends.at(-1)?.status, 'complete', after.stdout);
   });
 });

@@ -181,7 +181,7 @@ describe('review8: install.cmd findings under Wine cmd', { skip }, () => {
     assert.deepEqual(restarts(c), [], r.stdout);
     assert.deepEqual(c.log().results.map((x) => `${x.step}:${x.meaning}:${x.confirmed}`), ['1:installed:no'], r.stdout);
     assert.deepEqual([r.status, c.log().ends.at(-1)?.status, c.log().ends.at(-1)?.reason], [1, 'unconfirmed', 'restart-held'], r.stdout);
-    assert.match(r.stdout, /\[2\/3\] step 2 restarts the host, but this host does not list yet what an earlier step of this run installed: KB948465 of step 1\r?\n/, r.stdout);
+    assert.match(r.stdout, /\[2\/3\] step 2 needs the host restarted, but this host does not list yet what an earlier step of this run installed: KB948465 of step 1\r?\n/, r.stdout);
     assert.match(r.stdout, /The host was NOT restarted/, r.stdout);
     assert.deepEqual(c.stubs.installed(), [SP2], r.stdout);
     // the installation has finished: the next run finds the update, and the reboot step restarts the host
