@@ -132,7 +132,7 @@ export const END_REASONS: Record<string, string> = {
   'restart-stated': 'every step ran, but a restart after a step was only stated by the operator (install.cmd /restarted): the one install.cmd asked for again was not shown either, or the steps after a restart step were installed on that word before any restart the host shows; the steps it was for are unconfirmed; check the host yourself',
   // a reboot step reached after an install of the same run the host did not list: the installer may still
   // be at work (a service pack's returns at once), so install.cmd restarted nothing and stopped
-  'restart-held': 'an installer of the last run reported success and the host did not list its update when the run reached a reboot step: the host was not restarted, since that installer may still be running and a restart could cut it off; let it finish, then run install.cmd again',
+  'restart-held': 'an installer of the last run reported success and the host did not list its update when the run reached a reboot step, or a later installer asked for a restart: the host was not restarted, since that installer may still be running and a restart could cut it off; let it finish, then run install.cmd again',
   'step-still-pending': 'an update a step installed was still waiting for a restart after two restarts: stopped to avoid a reboot loop; the host is not complete (see the CBS log)',
 };
 
