@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempDir } from '../common.helpers';
@@ -81,7 +82,7 @@ describe('review8: restarts install.cmd cannot prove, and restarts that come too
     // failed before: exit 0, END complete, while report keeps step 2 unconfirmed
     assert.equal(r.status, 1, r.stdout);
     assert.deepEqual(lastEnd(c), ['unconfirmed', 'restart-stated']);
-    assert.match(r.stdout, /step\(s\) 3 were installed after the restart step\(s\) 2 on your word that the host had restarted/);
+    assert.match(r.stdout, /step\(s\) 3 were installed after the restart step\(s\) 2 before any restart this host shows: on your word that the host had restarted/);
     assert.deepEqual(meanings(c), ['1:installed', '2:reboot-requested', '2:reboot-stated', '3:reboot-required', '3:reboot-done']);
     // the verdict stands: no restart is asked for, run after run
     assert.equal(c.run([], wine.boot(4)).status, 1);
@@ -98,6 +99,20 @@ describe('review8: restarts install.cmd cannot prove, and restarts that come too
     assert.equal(r.status, 0, r.stdout);
     assert.deepEqual(lastEnd(c), ['complete', null]);
     assert.deepEqual(meanings(c), ['1:reboot-required', '1:reboot-done', '2:reboot-done', '3:reboot-required', '3:reboot-done']);
+  });
+
+  test('review10 (suspicion): an older install.cmd\'s state.txt, its reboot step passed on a bare "rebooted N" and the rollup installed after it: unconfirmed, and the words name the older proof as well as /restarted', () => {
+    const c = cases.make([install(1, 'KB4474419', SHA2), reboot(2), install(3, 'KB4493471', ROLLUP)]);
+    wine.addPackage('KB4474419');
+    wine.addPackage('KB4493471');
+    fs.mkdirSync(path.dirname(c.statePath), { recursive: true });
+    fs.writeFileSync(c.statePath, ['attempt 1', 'done 1 0 yes', 'attempt 2', 'done 2 0 n/a', 'await 2 20261123010000', 'rebooted 2', 'attempt 3', 'done 3 0 yes', ''].join('\r\n'));
+    // the bare line proves nothing: the await is written again with ShutdownTime (R4), and proven after a clean restart
+    assert.equal(c.run([], wine.boot(2)).status, 3010);
+    const r = c.run([], wine.boot(3));
+    assert.equal(r.status, 1, r.stdout);
+    assert.deepEqual(lastEnd(c), ['unconfirmed', 'restart-stated']);
+    assert.match(r.stdout, /or on an older install\.cmd's weaker proof of it/);
   });
 
   test('review8 R5: the reboot step taken on /restarted and the rollup installed on that word (no restart of its own): no restart is asked for again, which could not be the one the plan put before the rollup', () => {
