@@ -36,8 +36,23 @@ export interface StoredBlob {
   size: number;
 }
 
-/** What the store holds under a name: the bytes the name says, nothing, or something else (`detail` says what). */
-export type StoredBlobState = { state: 'intact' } | { state: 'missing' } | { state: 'altered'; detail: string };
+/**
+ * What the store holds under a name: the bytes the name says, nothing, or something else: another
+ * size, another content (its SHA-256), or a file that cannot be read (the error).
+ */
+export type StoredBlobState =
+  | { state: 'intact' }
+  | { state: 'missing' }
+  | { state: 'altered'; size: number }
+  | { state: 'altered'; sha256: string }
+  | { state: 'unreadable'; error: unknown };
+
+/** What is wrong with a blob that is not intact, in words (for a state storedState returned). */
+export function describeStoredBlob(state: Exclude<StoredBlobState, { state: 'intact' }>, recordedSize: number): string {
+  if (state.state === 'missing') return 'it is missing';
+  if (state.state === 'unreadable') return `it cannot be read (${describeIoError(state.error)})`;
+  return 'size' in state ? `it is ${state.size} bytes, the catalog recorded ${recordedSize}` : `it hashes to ${state.sha256}`;
+}
 
 export interface TempFileInfo {
   path: string;
@@ -79,23 +94,25 @@ export class BlobStore {
    * Whether the blob named `sha256` holds `size` bytes that hash to that name. A blob counts as
    * present only when its content proves it: a same-size blob altered on disk (bit rot, a bad
    * copy, a hand edit) is not the payload, and calling it one would keep it for ever. This reads
-   * the whole blob; callers hash outside the catalog's write lock (catalog check does the same).
+   * the whole blob; callers hash outside the catalog's write lock. The one judgement of a stored
+   * blob: import (a duplicate or a blob to restore) and `catalog check` go by it.
    */
   storedState(sha256: string, size: number): StoredBlobState {
     const actual = this.blobSize(sha256);
     if (actual === null) return { state: 'missing' };
-    if (actual !== size) return { state: 'altered', detail: `it is ${actual} bytes, the catalog recorded ${size}` };
+    if (actual !== size) return { state: 'altered', size: actual };
     let fd: number;
     try {
       fd = fs.openSync(this.blobPath(sha256), 'r');
-    } catch (e) {
-      return { state: 'altered', detail: `it cannot be read (${describeIoError(e)})` };
+    } catch (error) {
+      return { state: 'unreadable', error };
     }
     try {
       const hashed = sha256OfOpenFile(fd);
-      return hashed.sha256 === sha256 && hashed.size === size ? { state: 'intact' } : { state: 'altered', detail: `it hashes to ${hashed.sha256}` };
-    } catch (e) {
-      return { state: 'altered', detail: `it cannot be read (${describeIoError(e)})` };
+      // (a blob that changed size while it was read is judged by what was read: its content)
+      return hashed.sha256 === sha256 && hashed.size === size ? { state: 'intact' } : { state: 'altered', sha256: hashed.sha256 };
+    } catch (error) {
+      return { state: 'unreadable', error };
     } finally {
       fs.closeSync(fd);
     }

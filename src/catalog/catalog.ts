@@ -4,7 +4,7 @@ import { internalError, usageError } from '../errors';
 import type { TrustAnchor } from '../authenticode/trust';
 import type { FileVerdict } from '../authenticode/cab';
 import type { Payload } from '../package/types';
-import { assertSha256, BlobStore, type BlobTempFile, type StoredBlobState } from './blob-store';
+import { assertSha256, BlobStore, describeStoredBlob, type BlobTempFile, type StoredBlobState } from './blob-store';
 import { schemaVersion } from './migrations';
 import { DATABASE_FILE } from './open';
 import type {
@@ -368,7 +368,7 @@ export class Catalog {
           // the row survived but its bytes were lost or altered: the same, verified file puts them back
           this.blobs.publish(temp, entry.sha256);
           outcome = 'restored';
-          note = state.state === 'missing' ? 'the stored blob was missing; the verified bytes were stored again' : `the stored blob was altered on disk (${state.detail}); the verified bytes replaced it`;
+          note = state.state === 'missing' ? 'the stored blob was missing; the verified bytes were stored again' : `the stored blob was altered on disk (${describeStoredBlob(state, entry.size)}); the verified bytes replaced it`;
         }
       }
       this.insertEvent({ ...event, outcome, sha256: entry.sha256, size: entry.size, reason: note ?? event.reason });

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import type { Catalog } from './catalog';
-import { sha256OfOpenFile } from '../io/hash-file';
 import { describeDistrust, distrustRemedy, TrustJudge, type DistrustKind, type LiveTrust } from './live-trust';
 import { BOTH_PURPOSES, bothPurposesWarning, servesBoth } from './trust';
 
@@ -102,16 +101,18 @@ export function checkCatalog(catalog: Catalog, options: CheckOptions = {}): Chec
   let bytesHashed = 0;
   for (const [sha256, size] of rows) {
     const blobPath = catalog.blobPath(sha256);
-    const actual = catalog.blobs.blobSize(sha256);
-    if (actual === null) {
+    // the judgement import makes of a blob it would call a duplicate (BlobStore.storedState)
+    const stored = catalog.blobs.storedState(sha256, size);
+    // a blob that cannot be read stops the check, as it always has: no verdict is made of it
+    if (stored.state === 'unreadable') throw stored.error;
+    if (stored.state === 'missing') {
       problems.push({ kind: 'missing-blob', sha256, path: blobPath, detail: 'the catalog lists this payload but its blob is missing; import the same file again to restore it', repaired: false });
-    } else if (actual !== size) {
-      removeAlteredBlob(problems, { kind: 'blob-size-mismatch', sha256, path: blobPath, detail: `blob is ${actual} bytes, the catalog recorded ${size}` }, repair);
+    } else if (stored.state === 'altered' && 'size' in stored) {
+      removeAlteredBlob(problems, { kind: 'blob-size-mismatch', sha256, path: blobPath, detail: `blob is ${stored.size} bytes, the catalog recorded ${size}` }, repair);
     } else {
-      const digest = sha256OfFile(blobPath);
-      bytesHashed += actual;
-      if (digest !== sha256) {
-        removeAlteredBlob(problems, { kind: 'blob-hash-mismatch', sha256, path: blobPath, detail: `blob content hashes to ${digest}: it was altered on disk` }, repair);
+      bytesHashed += size;
+      if (stored.state === 'altered') {
+        removeAlteredBlob(problems, { kind: 'blob-hash-mismatch', sha256, path: blobPath, detail: `blob content hashes to ${stored.sha256}: it was altered on disk` }, repair);
       } else {
         const difference = options.recheck?.(sha256) ?? null;
         if (difference !== null) problems.push({ kind: 'record-mismatch', code: 'RECORD_MISMATCH', sha256, path: blobPath, facts: difference.facts, detail: difference.detail, repaired: false });
@@ -179,15 +180,6 @@ function removeAlteredBlob(problems: CheckProblem[], problem: Omit<CheckProblem,
     detail: `${problem.detail}; ${removed ? 'removed it: import the same file again to restore it' : 'import the same file again to replace it with the verified bytes'}`,
     repaired: false,
   });
-}
-
-export function sha256OfFile(file: string): string {
-  const fd = fs.openSync(file, 'r');
-  try {
-    return sha256OfOpenFile(fd).sha256;
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 function removePath(p: string): boolean {

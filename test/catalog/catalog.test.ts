@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE, normalizeKb, openCatalog, type Catalog } from '../../src/catalog/catalog';
+import { describeStoredBlob } from '../../src/catalog/blob-store';
 import { checkCatalog } from '../../src/catalog/check';
 import { exportBlob } from '../../src/catalog/export-blob';
 import { resolveCatalogDir } from '../../src/catalog/location';
@@ -165,7 +166,9 @@ describe('storing payloads', () => {
     altered[150] ^= 1;
     fs.writeFileSync(c.blobPath(sha256), altered);
     const alteredHash = crypto.createHash('sha256').update(altered).digest('hex');
-    assert.deepEqual(c.blobs.storedState(sha256, bytes.length), { state: 'altered', detail: `it hashes to ${alteredHash}` });
+    const state = c.blobs.storedState(sha256, bytes.length);
+    assert.deepEqual(state, { state: 'altered', sha256: alteredHash });
+    assert.equal(describeStoredBlob({ state: 'altered', sha256: alteredHash }, bytes.length), `it hashes to ${alteredHash}`);
     const again = store(c, bytes);
     assert.equal(again.outcome, 'restored');
     assert.match(again.note ?? '', new RegExp(`altered on disk \\(it hashes to ${alteredHash}\\); the verified bytes replaced it`));
