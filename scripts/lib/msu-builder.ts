@@ -350,6 +350,11 @@ export interface PackageCabOptions {
    */
   alterUpdateMum?: (mum: Buffer) => Buffer;
   /**
+   * Change update.mum before the catalogs are signed: a package whose signed metadata says
+   * something else (or less) than the builder's, e.g. no processorArchitecture.
+   */
+  writeUpdateMum?: (mum: Buffer) => Buffer;
+  /**
    * Member order of a real rollup: the payload files first, the manifests, update.mum and the
    * catalogs at the end, so that reading the metadata means decoding the whole folder (default:
    * metadata first, as in the small real packages).
@@ -375,7 +380,7 @@ export function buildPackageCab(def: PackageDefinition, pki: TestPki, options: P
   const subStem = `${subPackage.toLowerCase()}~${PUBLIC_KEY_TOKEN}~${arch}~~${def.packageVersion}`;
 
   const components = def.components.map((c) => buildComponent(c, arch));
-  const mum = updateMum(def, subPackage);
+  const mum = options.writeUpdateMum ? options.writeUpdateMum(updateMum(def, subPackage)) : updateMum(def, subPackage);
   const subMum = subPackageMum(def, subPackage, components, arch);
 
   pki.assertValidAt('catalog-signer', def.releaseDate, 'catalog signing time');

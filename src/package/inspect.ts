@@ -435,17 +435,29 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
   const notes: string[] = [];
   const props = parts.pkgProperties;
 
-  const kb = manifest.kb ?? props?.kb ?? null;
-  if (kb === null) throw inputError('PKG_NO_KB', 'update.mum names no KB (package@identifier) and there is no pkgProperties.txt', { file: parts.file, member: 'update.mum' });
-  crossCheck(notes, 'KB', kb, [['pkgProperties.txt', props?.kb ?? null], ['the file name', kbInFileName(fileName)]]);
+  const kbFact = firstSaid([['update.mum', manifest.kb], ['pkgProperties.txt', props?.kb ?? null]]);
+  if (kbFact === null) throw inputError('PKG_NO_KB', 'update.mum names no KB (package@identifier) and there is no pkgProperties.txt', { file: parts.file, member: 'update.mum' });
+  const kb = kbFact.value;
+  crossCheck(notes, 'KB', kbFact, [['pkgProperties.txt', props?.kb ?? null], ['the file name', kbInFileName(fileName)]]);
 
-  const architecture = normalizeArchitecture(manifest.identity.processorArchitecture) ?? normalizeArchitecture(props?.processorArchitecture) ?? architectureFromFileName(fileName);
-  if (architecture === null) throw inputError('PKG_NO_ARCHITECTURE', 'no processor architecture in update.mum, pkgProperties.txt or the file name', { file: parts.file });
-  crossCheck(notes, 'architecture', architecture, [['pkgProperties.txt', normalizeArchitecture(props?.processorArchitecture)], ['the file name', architectureFromFileName(fileName)]]);
+  const architectureFact = firstSaid<Architecture>([
+    ['update.mum', normalizeArchitecture(manifest.identity.processorArchitecture)],
+    ['pkgProperties.txt', normalizeArchitecture(props?.processorArchitecture)],
+    ['the file name', architectureFromFileName(fileName)],
+  ]);
+  if (architectureFact === null) throw inputError('PKG_NO_ARCHITECTURE', 'no processor architecture in update.mum, pkgProperties.txt or the file name', { file: parts.file });
+  const architecture = architectureFact.value;
+  crossCheck(notes, 'architecture', architectureFact, [['pkgProperties.txt', normalizeArchitecture(props?.processorArchitecture)], ['the file name', architectureFromFileName(fileName)]]);
 
-  const ntVersion = ntVersionFromPackageVersion(manifest.identity.version) ?? props?.ntVersion ?? ntVersionFromFileName(fileName);
-  if (ntVersion === null) throw inputError('PKG_NO_NT_VERSION', 'cannot tell the Windows version: no package version, "Applies to", or Windows6.x file name', { file: parts.file });
-  crossCheck(notes, 'Windows version', ntVersion, [['pkgProperties.txt', props?.ntVersion ?? null], ['the file name', ntVersionFromFileName(fileName)]]);
+  const ntVersionFact = firstSaid([
+    ['update.mum', ntVersionFromPackageVersion(manifest.identity.version)],
+    ['pkgProperties.txt', props?.ntVersion ?? null],
+    ['the file name', ntVersionFromFileName(fileName)],
+  ]);
+  if (ntVersionFact === null) throw inputError('PKG_NO_NT_VERSION', 'cannot tell the Windows version: no package version, "Applies to", or Windows6.x file name', { file: parts.file });
+  const ntVersion = ntVersionFact.value;
+  crossCheck(notes, 'Windows version', ntVersionFact, [['pkgProperties.txt', props?.ntVersion ?? null], ['the file name', ntVersionFromFileName(fileName)]]);
+  const identity = identityVerification(metadata, [['KB', kbFact], ['architecture', architectureFact], ['Windows version', ntVersionFact]]);
 
   for (const u of parts.unattend ?? []) {
     if (u.identity.name.toLowerCase() !== manifest.identity.name.toLowerCase() || (u.identity.version && u.identity.version !== manifest.identity.version)) {
@@ -476,7 +488,7 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     product: products[0],
     products,
     ntVersion,
-    architecture: architecture as Architecture,
+    architecture,
     kind: kind.kind,
     kindBasis: kind.basis,
     releaseType: manifest.releaseType,
@@ -495,10 +507,8 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     unpackedSize: parts.cabinet.members.reduce((sum, m) => sum + m.size, 0),
     sha256: parts.sha256,
     signatures: summarizeSignatures(parts.verdict),
-    metadataVerified: metadata.verified,
-    metadataReason: metadata.verified
-      ? `update.mum and ${metadata.membersVerified - 1} other .mum/.manifest members match ${metadata.catalogs.length} validly signed catalog(s)`
-      : (metadata.reason ?? 'not verified'),
+    metadataVerified: identity.verified,
+    metadataReason: identity.reason,
     ...(notes.length > 0 ? { notes } : {}),
   };
   return {
@@ -530,9 +540,40 @@ export function summarizeSignatures(verdict: FileVerdict): SignatureSummary {
   return sha2 ? 'sha2-only' : sha1 ? 'sha1-only' : 'invalid';
 }
 
-function crossCheck(notes: string[], what: string, chosen: string, others: [string, string | null][]): void {
+/** Where an identity fact of an .msu or .cab was read: update.mum (signed through its catalog), pkgProperties.txt (signed as a member of the .msu) or the file name (signed by nothing). */
+type FactSource = 'update.mum' | 'pkgProperties.txt' | 'the file name';
+
+interface SaidFact<T extends string> {
+  value: T;
+  source: FactSource;
+}
+
+/** The first source, strongest first, that says the fact. */
+function firstSaid<T extends string>(sources: [FactSource, T | null | undefined][]): SaidFact<T> | null {
+  for (const [source, value] of sources) if (value !== null && value !== undefined) return { value, source };
+  return null;
+}
+
+/**
+ * Whether what the payload is filed under is vouched for by something signed: the metadata
+ * verified against its signed catalogs, and no identity fact taken from the file name, which
+ * anyone can rename (a payload filed under the wrong Windows version or architecture would be
+ * planned for hosts it does not fit, and reported as installed there).
+ */
+function identityVerification(metadata: InnerPackage['metadata'], facts: [string, SaidFact<string>][]): { verified: boolean; reason: string } {
+  if (!metadata.verified) return { verified: false, reason: metadata.reason ?? 'not verified' };
+  const named = facts.filter(([, f]) => f.source === 'the file name');
+  if (named.length > 0) {
+    const which = named.map(([what, f]) => `${what} ${f.value}`).join(' and ');
+    return { verified: false, reason: `filed under ${which} by its file name only: neither update.mum nor pkgProperties.txt says so, and a file name is signed by nothing` };
+  }
+  return { verified: true, reason: `update.mum and ${metadata.membersVerified - 1} other .mum/.manifest members match ${metadata.catalogs.length} validly signed catalog(s)` };
+}
+
+function crossCheck(notes: string[], what: string, chosen: SaidFact<string>, others: [FactSource, string | null][]): void {
   for (const [source, value] of others) {
-    if (value !== null && value.toLowerCase() !== chosen.toLowerCase()) notes.push(`${what} is ${chosen} per the signed update.mum, but ${source} says ${value}`);
+    if (source === chosen.source) continue;
+    if (value !== null && value.toLowerCase() !== chosen.value.toLowerCase()) notes.push(`${what} is ${chosen.value} per ${chosen.source === 'update.mum' ? 'the signed update.mum' : chosen.source}, but ${source} says ${value}`);
   }
 }
 
