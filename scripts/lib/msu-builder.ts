@@ -354,6 +354,8 @@ export interface PackageCabOptions {
    * something else (or less) than the builder's, e.g. no processorArchitecture.
    */
   writeUpdateMum?: (mum: Buffer) => Buffer;
+  /** the catalogs' digest, whatever def.signing says (a dual-signed .msu around SHA-256-only catalogs) */
+  catalogDigest?: CatalogDigest;
   /**
    * Member order of a real rollup: the payload files first, the manifests, update.mum and the
    * catalogs at the end, so that reading the metadata means decoding the whole folder (default:
@@ -375,7 +377,7 @@ export interface PackageCab {
 export function buildPackageCab(def: PackageDefinition, pki: TestPki, options: PackageCabOptions = {}): PackageCab {
   const base = msuBaseName(def);
   const arch = mumArch(def.arch);
-  const catalogDigest: CatalogDigest = def.signing === 'sha2' ? 'sha256' : 'sha1';
+  const catalogDigest: CatalogDigest = options.catalogDigest ?? (def.signing === 'sha2' ? 'sha256' : 'sha1');
   const subPackage = `Package_1_for_KB${def.kb}`;
   const subStem = `${subPackage.toLowerCase()}~${PUBLIC_KEY_TOKEN}~${arch}~~${def.packageVersion}`;
 

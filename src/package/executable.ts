@@ -118,6 +118,7 @@ export function inspectExecutable(source: CabByteSource, facts: ExecutableFacts)
     size: facts.size,
     sha256: facts.sha256,
     signatures: facts.signatures,
+    sha2OnlyParts: facts.signatures === 'sha2-only' ? [{ part: 'file', member: null }] : [],
     metadataVerified: identity.verified,
     metadataReason: identity.reason,
     executable,

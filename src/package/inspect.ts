@@ -14,9 +14,9 @@ import { agreesWithUnattend, detectLayout, payloadCabByName, payloadCabNamedBy, 
 import { parsePackageManifest, type PackageManifest } from './mum';
 import { parsePkgProperties, type PkgProperties } from './pkg-properties';
 import { architectureFromFileName, normalizeArchitecture, ntVersionFromFileName, ntVersionFromPackageVersion, productsFor } from './product';
-import type { Architecture, Payload, SignatureSummary } from './types';
+import type { Architecture, Payload, Sha2OnlyPart, SignatureSummary } from './types';
 import { parseUnattend, type UnattendPackage } from './unattend';
-import { maxDocumentBytes, readMetadataMembers, verifyPackageMetadata, type MetadataVerification } from './verify-metadata';
+import { maxDocumentBytes, readMetadataMembers, verifyPackageMetadata, type CatalogCheck, type MetadataVerification } from './verify-metadata';
 import { writeFully } from '../io/write-fully';
 import { PayloadBudget, type PayloadBudgetLimits } from '../io/payload-budget';
 
@@ -507,6 +507,7 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     unpackedSize: parts.cabinet.members.reduce((sum, m) => sum + m.size, 0),
     sha256: parts.sha256,
     signatures: summarizeSignatures(parts.verdict),
+    ...(parts.innerCabinets !== null ? { sha2OnlyParts: sha2OnlyPartsOf(parts.verdict, parts.innerCabinets, metadata.catalogs) } : {}),
     metadataVerified: identity.verified,
     metadataReason: identity.reason,
     ...(notes.length > 0 ? { notes } : {}),
@@ -568,6 +569,24 @@ function identityVerification(metadata: InnerPackage['metadata'], facts: [string
     return { verified: false, reason: `filed under ${which} by its file name only: neither update.mum nor pkgProperties.txt says so, and a file name is signed by nothing` };
   }
   return { verified: true, reason: `update.mum and ${metadata.membersVerified - 1} other .mum/.manifest members match ${metadata.catalogs.length} validly signed catalog(s)` };
+}
+
+/**
+ * The parts of a payload a host can verify only with SHA-2 code signing support: the file itself,
+ * each inner cabinet, each valid catalog whose signatures are all SHA-2. The planner puts SHA-2
+ * support (and its restart) before a payload with any such part: a dual-signed .msu whose
+ * catalogs are signed with SHA-256 alone passes wusa's check and then fails in CBS on such a host.
+ */
+export function sha2OnlyPartsOf(verdict: FileVerdict, innerCabinets: readonly FileVerdict[], catalogs: readonly CatalogCheck[]): Sha2OnlyPart[] {
+  const parts: Sha2OnlyPart[] = [];
+  if (summarizeSignatures(verdict) === 'sha2-only') parts.push({ part: 'file', member: null });
+  for (const v of innerCabinets) if (summarizeSignatures(v) === 'sha2-only') parts.push({ part: 'inner-cabinet', member: v.member ?? v.file });
+  for (const c of catalogs) if (c.valid && digestsAreSha2Only(c.digestAlgorithms)) parts.push({ part: 'catalog', member: c.member });
+  return parts;
+}
+
+function digestsAreSha2Only(algorithms: readonly string[]): boolean {
+  return algorithms.some((a) => a !== 'sha1' && a !== 'md5') && !algorithms.includes('sha1');
 }
 
 function crossCheck(notes: string[], what: string, chosen: SaidFact<string>, others: [FactSource, string | null][]): void {

@@ -24,6 +24,18 @@ export type SignatureSummary = 'sha1-only' | 'sha2-only' | 'dual' | 'unsigned' |
 
 export type PayloadFormat = 'msu' | 'cab' | 'exe';
 
+/**
+ * A signed part of a payload whose only valid signatures use SHA-2: a host without SHA-2 code
+ * signing support cannot verify it, whatever the other parts are signed with (wusa checks the
+ * .msu, CBS the catalogs that vouch for the package's manifests).
+ */
+export interface Sha2OnlyPart {
+  /** the file itself, an inner cabinet of an .msu (payload cab, WSUSSCAN.cab), or a catalog (.cat) of the package */
+  part: 'file' | 'inner-cabinet' | 'catalog';
+  /** the member's name; null for the file itself */
+  member: string | null;
+}
+
 import type { ExecutableIdentity } from './executable';
 
 /** An assemblyIdentity as written in a .mum (only the attributes present). */
@@ -97,6 +109,12 @@ export interface Payload {
   /** SHA-256 of the whole file, lowercase hex */
   sha256: string;
   signatures: SignatureSummary;
+  /**
+   * Every signed part of the payload whose only valid signatures use SHA-2 ([] when each also has a
+   * valid SHA-1 signature). Absent from records made before cabferry read more than the file's own
+   * signature for it (and from what is read for a quarantine record): not known, not "none".
+   */
+  sha2OnlyParts?: Sha2OnlyPart[];
   /**
    * .msu/.cab: update.mum (and every listed member present) matches the signed update.cat.
    * .exe: something signed vouches for the KB (see src/package/executable.ts).
