@@ -70,6 +70,7 @@ function payload(kbId: string, ntVersion: string, arch: Architecture, kind: Payl
     signatures: 'dual',
     metadataVerified: true,
     ...opts,
+    sha2OnlyParts: opts.signatures === 'sha2-only' ? [{ part: 'file', member: null }] : [],
   };
 }
 

@@ -387,6 +387,22 @@ export class Catalog {
     return judged;
   }
 
+  /**
+   * Write facts an imported payload's record lacks (`catalog check --deep --repair`, from its
+   * verified blob): only keys the record does not have, only while it is the record that was
+   * read; false when it changed meanwhile (nothing written).
+   */
+  addPayloadFacts(sha256: string, facts: Record<string, unknown>): boolean {
+    return this.withWriteLock(() => {
+      const row = this.db.prepare(`SELECT payload_json FROM payloads WHERE sha256 = ? AND status = 'imported'`).get(sha256) as { payload_json: string | null } | undefined;
+      if (row === undefined || row.payload_json === null) return false;
+      const record = JSON.parse(row.payload_json) as Record<string, unknown>;
+      for (const key of Object.keys(facts)) if (key in record) return false;
+      const written = this.db.prepare('UPDATE payloads SET payload_json = ? WHERE sha256 = ? AND payload_json = ?').run(JSON.stringify({ ...record, ...facts }), sha256, row.payload_json);
+      return written.changes === 1;
+    });
+  }
+
   /** Log a file that was offered but not stored (rejected without --quarantine, or unreadable). */
   recordEvent(event: ImportEvent): void {
     this.assertWritable();

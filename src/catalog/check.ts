@@ -27,7 +27,8 @@ export type ProblemKind =
   | 'stray-file'
   | 'leftover-temp'
   | 'untrusted-payload'
-  | 'record-mismatch';
+  | 'record-mismatch'
+  | 'record-incomplete';
 
 export interface CheckProblem {
   kind: ProblemKind;
@@ -40,7 +41,7 @@ export interface CheckProblem {
   distrust?: DistrustKind;
   /** untrusted-payload: what the operator can do about it, in words (distrust.ts distrustRemedy) */
   remedy?: string;
-  /** record-mismatch: which facts of the record its blob contradicts (kb, architecture, …) */
+  /** record-mismatch: which facts of the record its blob contradicts (kb, architecture, …); record-incomplete: which it lacks */
   facts?: string[];
   /** removed by --repair */
   repaired: boolean;
@@ -79,9 +80,20 @@ export interface CheckOptions {
    * --deep: each intact blob read again and compared with its record (../importer/recheck.ts,
    * passed in: the catalog does not know how payloads are read); a difference is a problem
    */
-  recheck?: (sha256: string) => { facts: string[]; detail: string } | null;
+  recheck?: (sha256: string) => RecheckFinding | null;
   /** called after each blob is hashed (progress) */
   onBlob?: (done: number, total: number, bytes: number) => void;
+}
+
+/**
+ * What --deep found of one record: it contradicts its blob (a problem no repair touches), or it
+ * lacks facts a newer cabferry records (`values`, from the verified blob: --repair writes them).
+ */
+export interface RecheckFinding {
+  kind: 'differs' | 'incomplete';
+  facts: string[];
+  detail: string;
+  values?: Record<string, unknown>;
 }
 
 export function checkCatalog(catalog: Catalog, options: CheckOptions = {}): CheckReport {
@@ -114,8 +126,12 @@ export function checkCatalog(catalog: Catalog, options: CheckOptions = {}): Chec
       if (stored.state === 'altered') {
         removeAlteredBlob(problems, { kind: 'blob-hash-mismatch', sha256, path: blobPath, detail: `blob content hashes to ${stored.sha256}: it was altered on disk` }, repair);
       } else {
-        const difference = options.recheck?.(sha256) ?? null;
-        if (difference !== null) problems.push({ kind: 'record-mismatch', code: 'RECORD_MISMATCH', sha256, path: blobPath, facts: difference.facts, detail: difference.detail, repaired: false });
+        const finding = options.recheck?.(sha256) ?? null;
+        if (finding?.kind === 'differs') problems.push({ kind: 'record-mismatch', code: 'RECORD_MISMATCH', sha256, path: blobPath, facts: finding.facts, detail: finding.detail, repaired: false });
+        if (finding?.kind === 'incomplete') {
+          const repaired = repair && finding.values !== undefined && catalog.addPayloadFacts(sha256, finding.values);
+          problems.push({ kind: 'record-incomplete', code: 'RECORD_INCOMPLETE', sha256, path: blobPath, facts: finding.facts, detail: finding.detail, repaired });
+        }
       }
     }
     options.onBlob?.(++done, rows.size, bytesHashed);

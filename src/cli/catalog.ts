@@ -7,6 +7,8 @@ import { catalogTrust, describeDistrust, distrustRemedy, TrustJudge, type Distru
 import { recheckRecord } from '../importer/recheck';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import { catalogFileNames } from '../knowledge/file-names';
+import { describeSha2Parts, sha2PartsOfRecord } from '../package/sha2-parts';
+import type { Payload } from '../package/types';
 import type { CatalogEntry, PayloadFilter } from '../catalog/types';
 import { CabferryError, ExitCode } from '../errors';
 import { CATALOG_OPTION } from './options';
@@ -233,6 +235,7 @@ function formatEntry(e: CatalogEntry & { distrust: Distrust | null; events: { at
       `  product      ${[p.product, ...(p.products ?? []).filter((x) => x !== p.product)].join(', ')} (NT ${p.ntVersion}, ${p.architecture})`,
       `  kind         ${p.kind}${p.releaseType ? ` (${p.releaseType})` : ''}, restart ${p.restart ?? 'not stated'}`,
       `  signatures   ${p.signatures}${e.sha1OnlyAllowed ? ' (SHA-1 only, allowed with --allow-sha1-only)' : ''}`,
+      `  SHA-2 only   ${sha2OnlyLine(p)}`,
       `  metadata     ${p.metadataVerified ? 'verified against update.cat' : `NOT verified: ${p.metadataReason ?? 'no reason given'}`}`,
     );
     for (const parent of p.parents) lines.push(`  parent       ${parent.identity.name}${parent.kb ? ` (${parent.kb})` : ''}${parent.identity.version ? ` ${parent.identity.version}` : ''}`);
@@ -246,11 +249,19 @@ function formatEntry(e: CatalogEntry & { distrust: Distrust | null; events: { at
   return lines.join('\n') + '\n';
 }
 
+/** which signed parts a host needs SHA-2 code signing support for, as the record says */
+function sha2OnlyLine(p: Payload): string {
+  const parts = sha2PartsOfRecord(p);
+  if (parts === null) return 'not recorded for its catalogs and inner cabinets (imported by an older cabferry; `catalog check --deep --repair` records it): plan takes it to need SHA-2 support';
+  return parts.length === 0 ? 'none: every signed part has a valid SHA-1 signature too' : describeSha2Parts(parts);
+}
+
 function formatCheck(r: CheckReport): string {
   const lines = [`catalog ${r.catalog}: ${r.payloadsChecked} payload(s) checked, ${r.bytesHashed} bytes re-hashed`];
   for (const p of r.problems) lines.push(`${p.repaired ? 'repaired' : 'PROBLEM '} ${p.kind}: ${p.sha256 ?? p.path ?? ''} — ${p.detail}${p.code ? ` [${p.code}]` : ''}`);
   for (const t of r.tempsInUse) lines.push(`note     ${t} belongs to an import still running`);
   lines.push(r.ok ? (r.problems.length ? 'consistent after repair' : 'consistent') : 'NOT consistent' + (r.problems.some((p) => !p.repaired && (p.kind === 'orphan-blob' || p.kind === 'leftover-temp' || p.kind === 'stray-file')) ? ' (run with --repair to remove orphans and leftovers)' : '')
+    + (r.problems.some((p) => p.kind === 'record-incomplete' && !p.repaired) ? ' (records made by an older cabferry: run with --deep --repair to record what they lack from their verified blobs)' : '')
     + (r.problems.some((p) => p.kind === 'untrusted-payload') ? ' (untrusted payloads: plan leaves them out and stage refuses them until they chain to an anchor trusted for payloads)' : ''));
   // each distinct remedy once: the same anchor explains many payloads, and a remedy is per anchor and kind
   const remedies = new Set(r.problems.flatMap((p) => (p.kind === 'untrusted-payload' && p.remedy !== undefined ? [p.remedy] : [])));

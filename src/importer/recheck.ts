@@ -26,15 +26,27 @@ const BLOB_FACTS = [
   'size', 'unpackedSize', 'sha256', 'executable',
 ] as const satisfies readonly (keyof Payload)[];
 
-export type RecordFact = (typeof BLOB_FACTS)[number] | 'signature' | 'metadataVerified' | 'readable';
+/**
+ * Facts of the blob alone that cabferry began recording after catalogs existed: a record made
+ * before lacks them. Absent is "not recorded", which `catalog check --deep --repair` fills in from
+ * the blob; present, they are compared like the others.
+ */
+const LATER_FACTS = ['sha2OnlyParts'] as const satisfies readonly (keyof Payload)[];
+type LaterFact = (typeof LATER_FACTS)[number];
+
+export type RecordFact = (typeof BLOB_FACTS)[number] | LaterFact | 'signature' | 'metadataVerified' | 'readable';
 
 export interface RecordDifference {
+  /** differs: the record contradicts its blob; incomplete: it agrees, but lacks facts the blob gives (`values`) */
+  kind: 'differs' | 'incomplete';
   sha256: string;
   kb: string | null;
   fileName: string;
-  /** what differs, as data; `detail` says it in words */
+  /** what differs or is missing, as data; `detail` says it in words */
   facts: RecordFact[];
   detail: string;
+  /** incomplete: the missing facts as the blob gives them, for the record */
+  values?: Partial<Pick<Payload, LaterFact>>;
 }
 
 export interface RecheckOptions {
@@ -51,7 +63,7 @@ export function recheckRecord(catalog: Catalog, sha256: string, options: Recheck
   const entry = catalog.entry(sha256);
   // quarantined rows are claims, never believed; rejected rows have no blob
   if (entry === null || entry.status !== 'imported' || entry.payload === null) return null;
-  const differ = (facts: RecordFact[], detail: string): RecordDifference => ({ sha256, kb: entry.payload?.kb ?? null, fileName: entry.fileName, facts, detail });
+  const differ = (facts: RecordFact[], detail: string): RecordDifference => ({ kind: 'differs', sha256, kb: entry.payload?.kb ?? null, fileName: entry.fileName, facts, detail });
 
   let report;
   try {
@@ -65,11 +77,20 @@ export function recheckRecord(catalog: Catalog, sha256: string, options: Recheck
   if (verdict.verdict === 'invalid' || verdict.verdict === 'unsigned') {
     return differ(['signature'], `the record says its signature was valid, but read again it is ${verdict.verdict}: ${verdict.reason}`);
   }
-  const facts: RecordFact[] = BLOB_FACTS.filter((f) => canonicalJson(entry.payload![f] ?? null) !== canonicalJson(report.payload[f] ?? null));
+  const record = entry.payload;
+  const facts: RecordFact[] = BLOB_FACTS.filter((f) => canonicalJson(record[f] ?? null) !== canonicalJson(report.payload[f] ?? null));
+  for (const f of LATER_FACTS) if (record[f] !== undefined && canonicalJson(record[f]) !== canonicalJson(report.payload[f] ?? null)) facts.push(f);
   // only comparable under the same trust: a payload imported with a one-off anchor reads as untrusted here
-  if (verdict.verdict === 'valid' && entry.payload.metadataVerified !== report.payload.metadataVerified) facts.push('metadataVerified');
-  if (facts.length === 0) return null;
-  return differ(facts, describeDifferences(entry, report.payload, facts));
+  if (verdict.verdict === 'valid' && record.metadataVerified !== report.payload.metadataVerified) facts.push('metadataVerified');
+  if (facts.length > 0) return differ(facts, describeDifferences(entry, report.payload, facts));
+  const missing = LATER_FACTS.filter((f) => record[f] === undefined && report.payload[f] !== undefined);
+  if (missing.length === 0) return null;
+  const values: Partial<Pick<Payload, LaterFact>> = {};
+  for (const f of missing) values[f] = report.payload[f];
+  return {
+    kind: 'incomplete', sha256, kb: record.kb, fileName: entry.fileName, facts: missing, values,
+    detail: `the record agrees with its blob but lacks what cabferry records now (${missing.join(', ')}); until it is recorded, plan assumes the worst of it`,
+  };
 }
 
 function describeDifferences(entry: CatalogEntry, read: Payload, facts: RecordFact[]): string {

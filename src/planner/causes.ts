@@ -1,4 +1,4 @@
-import type { Architecture, PayloadKind } from '../package/types';
+import type { Architecture, PayloadKind, Sha2OnlyPart } from '../package/types';
 import type { Distrust } from '../catalog/distrust';
 import { HOST_FACTS, type HostFact, type InventoryConflict, type PlanGoal } from './types';
 
@@ -67,7 +67,8 @@ export type Need =
   /** a prerequisite the knowledge base states, with its source */
   | { kind: 'prerequisite'; source: string }
   | { kind: 'mum-parent'; parent: string }
-  | { kind: 'sha2-only'; kb: string }
+  /** `kb` has parts signed with SHA-2 only; parts null: its record does not say, so it is assumed */
+  | { kind: 'sha2-only'; kb: string; parts: readonly Sha2OnlyPart[] | null }
   | { kind: 'esu-preparation'; source: string }
   | { kind: 'target' }
   /** a current host of this family has it (knowledge base): the catalog cannot supply it */

@@ -2,6 +2,7 @@ import { describeDistrust, distrustHeadline, distrustRemedy } from '../catalog/d
 import { usageError } from '../errors';
 import { normaliseKb } from '../knowledge/knowledge-base';
 import type { PayloadKind } from '../package/types';
+import { describeSha2Parts } from '../package/sha2-parts';
 import { visibleName, visibleText } from '../io/visible-text';
 import type { CatalogCurrency, IncompleteCause, MissingCause, Need, SkipCause } from './causes';
 import type { FactClaim, HostFact, HostPlan, InferredFrom, InventoryConflict, OverruledInstalledClaim, PlanGoal, SimulatedState } from './types';
@@ -86,7 +87,9 @@ function describeNeed(need: Need, cite: Cite): string {
     case 'service-pack': return `updates for NT ${need.ntVersion} apply from service pack ${need.servicePack} on`;
     case 'prerequisite': return cite(need.source);
     case 'mum-parent': return `update.mum names ${need.parent} as its parent`;
-    case 'sha2-only': return `${need.kb} is signed with SHA-2 only (its verified signature), so SHA-2 code signing support must be installed and the host restarted`;
+    case 'sha2-only':
+      if (need.parts === null) return `${need.kb}'s record does not say how its catalogs and inner cabinets are signed (imported by an older cabferry; \`catalog check --deep --repair\` records it), so SHA-2 code signing support is installed and the host restarted first`;
+      return `${need.kb} has parts signed with SHA-2 only (${describeSha2Parts(need.parts)}), so SHA-2 code signing support must be installed and the host restarted`;
     case 'esu-preparation': return `updates that need ESU install only after the ESU licensing preparation package (${cite(need.source)})`;
     case 'target': return 'named with --target';
     case 'baseline':

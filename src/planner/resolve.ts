@@ -66,8 +66,8 @@ function requirement(kb: string, need: Need | null, active = false, recommended 
 }
 
 /** why `req` of the payload `neededBy` is needed */
-function needOf(req: Requirement, neededBy: string): Need {
-  return req.need ?? { kind: 'sha2-only', kb: neededBy };
+function needOf(req: Requirement, neededBy: Candidate): Need {
+  return req.need ?? { kind: 'sha2-only', kb: neededBy.kb, parts: neededBy.sha2Parts };
 }
 
 /** the requirements of a candidate that has none (never added to) */
@@ -189,7 +189,7 @@ export class RequirementTable {
     const addsParent = named && !met;
     const kbParents = addsParent ? c.payload.parents.map((p) => p.kb).filter((k): k is string => k !== null && k !== c.kb) : null;
     // the SHA-2 support package itself is what makes SHA-2 signatures acceptable; it cannot need itself
-    const sha2 = c.payload.signatures === 'sha2-only' && c.kb !== f.sha2SupportKb ? this.sha2 : null;
+    const sha2 = c.sha2Only && c.kb !== f.sha2SupportKb ? this.sha2 : null;
     if (!addsParent && fixed === this.servicePackOnly) return sha2 === null ? this.servicePackAlone : this.servicePackAndSha2;
     return { fixed, kbParents: addsParent ? kbParents : null, sha2, all: addsParent ? null : sha2 ? (fixed.length === 0 ? [sha2] : [...fixed, sha2]) : fixed, withParent: addsParent ? new Map() : null };
   }
@@ -461,7 +461,14 @@ export class Resolver {
     return false;
   }
 
-  /** `kb` and every KB its requirements lead to, through candidates, past what the host has installed. */
+  /**
+   * `kb` and every KB its requirements lead to, through candidates, past what the host has
+   * installed. Requirements only, not recommended orders: a recommended order is dropped when it
+   * cannot be kept (resolve), so it must not make a requirement look unsatisfiable. When the
+   * servicing stack update that is recommended before SHA-2 support needs SHA-2 support itself,
+   * the order is what gives way, not the update (which was left out, and SHA-2 support, in the
+   * catalog, reported missing).
+   */
   private reachableFrom(kb: string): string[] {
     let out = this.reachable.get(kb);
     if (out) return out;
@@ -471,7 +478,7 @@ export class Resolver {
       seen.add(k);
       const c = this.candidates.get(k);
       if (!c) return;
-      for (const r of this.requirementsOf(c)) if (this.installedReplacement(r.kb) === null) visit(r.kb);
+      for (const r of this.requirementsOf(c)) if (!r.recommended && this.installedReplacement(r.kb) === null) visit(r.kb);
     };
     visit(kb);
     out = [...seen];
@@ -520,13 +527,18 @@ export class Resolver {
       const satisfier = this.pickSatisfier(req.kb, path);
       if (!satisfier) {
         if (req.recommended) {
-          const need = needOf(req, ch.c.kb);
-          this.notes.assumptions.push(`${req.kb} is recommended before ${ch.c.kb} (${need.kind === 'prerequisite' ? need.source : 'knowledge base'}); the catalog cannot supply it, so ${ch.c.kb} is planned without it`);
+          const need = needOf(req, ch.c);
+          const source = need.kind === 'prerequisite' ? need.source : 'knowledge base';
+          // in the catalog and not held back, it failed only because it must itself wait for something on the path
+          const waitsFor = this.candidates.has(req.kb) && !this.blocked.has(req.kb) ? this.reachableFrom(req.kb).find((k) => k !== req.kb && path.includes(k)) : undefined;
+          this.notes.assumptions.push(waitsFor !== undefined
+            ? `${req.kb} is recommended before ${ch.c.kb} (${source}), but here ${req.kb} must itself wait for ${waitsFor}, so that order is not kept`
+            : `${req.kb} is recommended before ${ch.c.kb} (${source}); the catalog cannot supply it, so ${ch.c.kb} is planned without it`);
           continue;
         }
         // a catalog payload that would do but is itself waiting for something missing: that
         // something is what to fetch, not this one
-        if (!this.isWaiting(req.kb)) this.addMissing(req.kb, needOf(req, ch.c.kb), ch.c.kb);
+        if (!this.isWaiting(req.kb)) this.addMissing(req.kb, needOf(req, ch.c), ch.c.kb);
         this.block(ch.c.kb);
         continue;
       }

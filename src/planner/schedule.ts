@@ -132,7 +132,8 @@ function restartReason(held: Map<Wait, string[]>): string {
     const one = kbs.length === 1;
     switch (w.kind) {
       case 'restart-required': parts.push(`${w.by} requires a restart before ${listKbs(kbs)} can install`); break;
-      case 'sha2-active': parts.push(`${listKbs(kbs)} ${one ? 'is' : 'are'} signed with SHA-2 only; ${w.sha2Kb} (SHA-2 code signing support) takes effect after a restart`); break;
+      // which of their parts are SHA-2 only (or not recorded) each step says: sha2Words
+      case 'sha2-active': parts.push(`${listKbs(kbs)} ${one ? 'needs' : 'need'} SHA-2 code signing support; ${w.sha2Kb} (SHA-2 code signing support) takes effect after a restart`); break;
       case 'service-pack': parts.push(`${listKbs(kbs)} (service pack${one ? '' : 's'}) install${one ? 's' : ''} on a freshly restarted host`); break;
     }
   }
@@ -355,16 +356,17 @@ function explain(ch: Chosen, base: Baseline, undated: UndatedWords): string {
  * a dozen ways, a dozen times, and nothing is kept per candidate.
  */
 class UndatedWords {
-  private readonly byDeps = new Map<readonly Dep[], { role: PayloadKind; why: string; sha2Only: boolean; requiresEsu: boolean; text: string }[]>();
+  private readonly byDeps = new Map<readonly Dep[], { role: PayloadKind; why: string; sha2: string; requiresEsu: boolean; text: string }[]>();
 
   of(ch: Chosen, base: Baseline): string {
     const c = ch.c;
     const why = ch.why[0]!;
     let alike = this.byDeps.get(ch.deps);
     if (alike === undefined) this.byDeps.set(ch.deps, (alike = []));
-    for (const w of alike) if (w.role === c.role && w.why === why && w.sha2Only === c.sha2Only && w.requiresEsu === ch.requiresEsu) return w.text;
+    const sha2 = sha2Words(c);
+    for (const w of alike) if (w.role === c.role && w.why === why && w.sha2 === sha2 && w.requiresEsu === ch.requiresEsu) return w.text;
     const text = reasonText(ch, base);
-    alike.push({ role: c.role, why, sha2Only: c.sha2Only, requiresEsu: ch.requiresEsu, text });
+    alike.push({ role: c.role, why, sha2, requiresEsu: ch.requiresEsu, text });
     return text;
   }
 }
@@ -388,10 +390,18 @@ function reasonText(ch: Chosen, base: Baseline): string {
   const recommended: string[] = [];
   for (const d of ch.deps) if (d.recommended && !required.includes(d.kb) && !recommended.includes(d.kb)) recommended.push(d.kb);
   if (recommended.length > 0) text += `; after ${listKbs(recommended)} (a recommended order, not a prerequisite)`;
-  if (c.payload.signatures === 'sha2-only') text += '; signed with SHA-2 only';
+  text += sha2Words(c);
   if (ch.requiresEsu) text += '; needs an activated ESU key';
   if (c.fact?.setsBuild != null && (base.build === null || c.fact.setsBuild > base.build)) text += `; moves the build to ${c.fact.setsBuild}`;
   return text;
+}
+
+/** what a step says of its SHA-2 signing: one of a few fixed phrases (UndatedWords compares them) */
+function sha2Words(c: Candidate): string {
+  if (!c.sha2Only) return '';
+  if (c.sha2Parts === null) return '; how its catalogs are signed is not recorded: taken to need SHA-2 support';
+  for (const p of c.sha2Parts) if (p.part === 'file') return '; signed with SHA-2 only';
+  return '; its catalogs or inner cabinets are signed with SHA-2 only';
 }
 
 /** "KB1, KB2" — or, for the thousand hotfixes that all need SHA-2 support, the first few and a count. */

@@ -1,4 +1,4 @@
-import type { Payload, PayloadKind } from '../package/types';
+import type { Payload, PayloadKind, Sha2OnlyPart } from '../package/types';
 import type { Distrust } from '../catalog/distrust';
 import { esuYearOf, type KbFamily, type KbUpdateFact } from '../knowledge/knowledge-base';
 import { CHAIN_OF_ROLE } from './supersedence';
@@ -6,6 +6,7 @@ import { skipReason, type SkipCause, type SkipReason } from './causes';
 import type { Baseline, PlanNotes } from './host-state';
 import { ARCH_FILE, provenRevision } from '../knowledge/file-names';
 import { describeSkip } from './present';
+import { describeSha2Parts, sha2PartsOfRecord } from '../package/sha2-parts';
 import type { Dep, StaticRequirements } from './resolve';
 import type { HostInventory } from './types';
 
@@ -45,8 +46,10 @@ export interface Candidate {
    */
   requirementsMemo: StaticRequirements | null;
   reasonsMemo: (string | readonly Dep[])[] | null;
-  /** signed with SHA-2 only (its payload's verified signatures) */
+  /** the host needs SHA-2 code signing support before it: some signed part of it is SHA-2 only, or its record does not say (sha2Parts) */
   sha2Only: boolean;
+  /** its parts signed with SHA-2 only; null when its record does not say (sha2PartsOfRecord) */
+  sha2Parts: readonly Sha2OnlyPart[] | null;
   /** its payload's SHA-256 and format, which every step of it shows (copied for the same reason) */
   sha256: string;
   format: Payload['format'];
@@ -126,6 +129,7 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
       continue;
     }
     const role = fact?.role ?? p.kind;
+    const sha2Parts = sha2PartsOfRecord(p);
     const cand: Candidate = {
       kb: p.kb,
       payload: p,
@@ -138,7 +142,8 @@ export function applicableTo(kind: Pick<HostInventory, 'architecture' | 'product
       file,
       requirementsMemo: null,
       reasonsMemo: null,
-      sha2Only: p.signatures === 'sha2-only',
+      sha2Only: sha2Parts === null || sha2Parts.length > 0,
+      sha2Parts,
       sha256: p.sha256,
       format: p.format,
     };
@@ -234,12 +239,19 @@ export class HostCandidates {
   }
 }
 
-/** What planning `c` assumes: an unknown KB's metadata; a SHA-2-only SHA-2 support package (only while SHA-2 is not active); unverified metadata. */
+/**
+ * What planning `c` assumes: an unknown KB's metadata; a SHA-2 support package signed with SHA-2
+ * only, or a payload whose record does not say how its parts are signed (both only while SHA-2 is
+ * not active); unverified metadata.
+ */
 function withAssumptions(c: Candidate, family: KbFamily): Applicable['candidates'][number] {
   const unknown = c.fact ? null : c.kb + unknownKbTail(c.role);
-  const sha2 = c.kb === family.sha2SupportKb && c.payload.signatures === 'sha2-only'
-    ? `${c.file} (SHA-2 code signing support) is itself signed with SHA-2 only; planned on the assumption that the host accepts it; if wusa refuses it, fetch a dual-signed (SHA-1 + SHA-2) release of ${c.kb}`
-    : null;
+  let sha2: string | null = null;
+  if (c.kb === family.sha2SupportKb && c.sha2Parts !== null && c.sha2Parts.length > 0) {
+    sha2 = `${c.file} (SHA-2 code signing support) is itself signed with SHA-2 only (${describeSha2Parts(c.sha2Parts)}); planned on the assumption that the host accepts it; if wusa refuses it, fetch a dual-signed (SHA-1 + SHA-2) release of ${c.kb}`;
+  } else if (c.sha2Parts === null && c.kb !== family.sha2SupportKb) {
+    sha2 = `${c.kb}: its record does not say how its catalogs and inner cabinets are signed (imported by an older cabferry), so it is planned as needing SHA-2 code signing support; \`cabferry catalog check --deep --repair\` reads and records it`;
+  }
   const metadata = c.payload.metadataVerified === false ? `${c.kb}: its update.mum was not verified against its signed catalog (${c.payload.metadataReason ?? 'no reason given'}); its metadata is trusted as read` : null;
   return { c, unknown, sha2, metadata };
 }

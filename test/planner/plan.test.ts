@@ -172,13 +172,26 @@ describe('planInstall: goals, reboots and applicability', () => {
     });
     const plan = planInstall(fresh(), [...catalog(), ...hotfixes], kb, current);
     const restart = plan.steps.find((s) => s.action === 'reboot')!;
-    assert.equal(restart.reason, 'KB3900000, KB3900010, KB3900020, KB3900030, KB3900040 and 5 more are signed with SHA-2 only; KB4474419 (SHA-2 code signing support) takes effect after a restart');
+    assert.equal(restart.reason, 'KB3900000, KB3900010, KB3900020, KB3900030, KB3900040 and 5 more need SHA-2 code signing support; KB4474419 (SHA-2 code signing support) takes effect after a restart');
     // who they are is in their own steps, after the restart
     const after = plan.steps.slice(restart.n);
     for (const k of [...hotfixes.map((h) => h.kb), 'KB4520002']) assert.match(after.find((s) => s.kb === k)!.reason, /after KB4474419.*signed with SHA-2 only/, k);
     // one held back: the words it always had
     const one = planInstall(fresh(), catalog(), kb, current);
-    assert.equal(one.steps[2]!.reason, 'KB5016129 is signed with SHA-2 only; KB4474419 (SHA-2 code signing support) takes effect after a restart');
+    assert.equal(one.steps[2]!.reason, 'KB5016129 needs SHA-2 code signing support; KB4474419 (SHA-2 code signing support) takes effect after a restart');
+  });
+
+  it('the SSU recommended before SHA-2 support, itself needing SHA-2 support: the order gives way, not the SSU', () => {
+    // KB4493730 is recommended before KB4474419 (knowledge base); one whose catalogs are SHA-256 only
+    // (or whose record does not say) must wait for it. Before: the SSU was left out of the plan and
+    // KB4474419, planned at step 1, was reported missing "needed by KB4493730".
+    const payloads = catalog().map((p) => (p.kb === 'KB4493730' ? { ...p, sha2OnlyParts: [{ part: 'catalog' as const, member: 'update.cat' }] } : p));
+    const sha2Signed = catalog().map((p) => (p.kb === 'KB4493730' ? { ...p, signatures: 'sha2-only' as const } : p));
+    assert.deepEqual(sequence(planInstall(fresh(), sha2Signed, kb, { kind: 'target', kbs: ['KB4493730', 'KB4474419'] })), ['KB4474419', 'reboot', 'KB4493730'], 'the same for a SHA-2-only file');
+    const plan = planInstall(fresh(), payloads, kb, { kind: 'target', kbs: ['KB4493730', 'KB4474419'] });
+    assert.deepEqual(sequence(plan), ['KB4474419', 'reboot', 'KB4493730']);
+    assert.deepEqual(plan.missing.map((m) => m.kb), []);
+    assert.ok(plan.assumptions.some((a) => a.startsWith('KB4493730 is recommended before KB4474419') && a.endsWith('but here KB4493730 must itself wait for KB4474419, so that order is not kept')), plan.assumptions.join('\n'));
   });
 
   it('--target pulls in the minimal prerequisite closure and names unknown targets as missing', () => {

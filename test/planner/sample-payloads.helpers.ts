@@ -54,6 +54,8 @@ export function nt60Payload(kb: string, arch: Architecture, overrides: Partial<P
     size: 4096,
     sha256: createHash('sha256').update(fileName).digest('hex'),
     signatures: spec.signatures,
+    // as a payload imported today records it: the catalogs signed as the file is
+    sha2OnlyParts: (overrides.signatures ?? spec.signatures) === 'sha2-only' ? [{ part: 'file', member: null }, { part: 'catalog', member: 'update.cat' }] : [],
     metadataVerified: true,
     ...overrides,
   };
