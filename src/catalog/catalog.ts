@@ -273,6 +273,12 @@ export class Catalog {
       where.push('p.kind = ? COLLATE NOCASE');
       params.push(filter.kind);
     }
+    if (filter.sha256Prefix !== undefined) {
+      // a range, not LIKE: the primary key's index answers it, and no character of the prefix is a pattern
+      if (!/^[0-9a-f]{1,64}$/.test(filter.sha256Prefix)) throw internalError('CATALOG_BAD_PREFIX', `not a lowercase hex SHA-256 prefix: ${filter.sha256Prefix}`);
+      where.push('p.sha256 >= ? AND p.sha256 <= ?');
+      params.push(filter.sha256Prefix, filter.sha256Prefix.padEnd(64, 'f'));
+    }
     if (filter.product !== undefined) {
       where.push('EXISTS (SELECT 1 FROM payload_products pp WHERE pp.sha256 = p.sha256 AND pp.product = ? COLLATE NOCASE)');
       params.push(filter.product);

@@ -11,6 +11,8 @@ export interface PayloadFilter {
   product?: string;
   arch?: string;
   kind?: string;
+  /** the start of a file's SHA-256, lowercase hex (what `catalog list` prints) */
+  sha256Prefix?: string;
 }
 
 /** One Authenticode signature as the catalog records it (primary first, nested after). */

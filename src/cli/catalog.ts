@@ -72,7 +72,7 @@ export function register(program: Command): void {
 
   catalogCmd
     .command('show')
-    .description('everything the catalog knows about a payload, by KB or SHA-256')
+    .description('everything the catalog knows about a payload, by KB or SHA-256 (or the first 10 or more hex digits of it, as `catalog list` prints)')
     .argument('<kb-or-sha256>')
     .option(...CATALOG_OPTION)
     .option('--json', 'print one JSON document')
@@ -80,7 +80,7 @@ export function register(program: Command): void {
       action((key: string, opts: { catalog?: string; json?: boolean }) => {
         const catalog = openCatalog({ dir: opts.catalog, access: 'read-where-writable' });
         try {
-          const entries = isSha256Hex(key.toLowerCase()) ? [catalog.entry(key)].filter((e): e is CatalogEntry => e !== null) : catalog.entries({ kb: key });
+          const entries = entriesNamedBy(catalog, key);
           if (entries.length === 0) throw new CabferryError('negative', 'NOT_IN_CATALOG', `nothing in ${catalog.dir} matches ${key}`);
           const distrustOf = distrustOfImported(catalog);
           const withEvents = entries.map((e) => ({ ...e, distrust: distrustOf(e), events: catalog.events(e.sha256) }));
@@ -168,6 +168,18 @@ export function register(program: Command): void {
 function distrustOfImported(catalog: Catalog): (e: CatalogEntry) => Distrust | null {
   const judge = new TrustJudge(catalog, catalogTrust(catalog));
   return (e) => (e.status === 'imported' ? judge.distrustOf(e.sha256) : null);
+}
+
+/**
+ * The payloads a `catalog show` key names: a whole SHA-256, its first 10 or more hex digits (a KB
+ * number has at most 8 digits, so the two cannot be confused), else a KB. A prefix shows every
+ * payload it starts, as a KB shows every file of it.
+ */
+function entriesNamedBy(catalog: Catalog, key: string): CatalogEntry[] {
+  const lower = key.toLowerCase();
+  if (isSha256Hex(lower)) return [catalog.entry(lower)].filter((e): e is CatalogEntry => e !== null);
+  if (/^[0-9a-f]{10,63}$/.test(lower)) return catalog.entries({ sha256Prefix: lower });
+  return catalog.entries({ kb: key });
 }
 
 /** `file`: its name on media; `fileName`: the name it first arrived under (history, as `sourceNames`) */

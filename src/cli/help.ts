@@ -55,7 +55,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'cabferry catalog': ['cabferry catalog list --kb KB4493730', 'cabferry catalog check --repair'],
   'cabferry catalog init': ['cabferry catalog init', 'cabferry catalog init --catalog /srv/cabferry'],
   'cabferry catalog list': ['cabferry catalog list', 'cabferry catalog list --product "Windows Server 2008" --arch amd64', 'cabferry catalog list --json --imported'],
-  'cabferry catalog show': ['cabferry catalog show KB4493730', 'cabferry catalog show --json 3f1c…(a SHA-256 from catalog list)'],
+  'cabferry catalog show': ['cabferry catalog show KB4493730', 'cabferry catalog show 3f1c0a9e5d7b (the SHA-256 or its first 10+ hex digits, as catalog list prints)', 'cabferry catalog show --json KB4493730'],
   'cabferry catalog check': ['cabferry catalog check', 'cabferry catalog check --deep', 'cabferry catalog check --repair --json'],
   'cabferry catalog export-blob': ['cabferry catalog export-blob 3f1c…(a SHA-256) -o KB4493730.msu', 'cabferry catalog export-blob --force 3f1c…(a SHA-256) -o /tmp/payload.msu'],
   'cabferry trust': ['cabferry trust add --microsoft-roots', 'cabferry trust list'],

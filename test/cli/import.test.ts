@@ -132,6 +132,12 @@ describe('cabferry catalog', () => {
     assert.equal(bySha.payloads[0].payload.kb, 'KB4474419');
     assert.deepEqual(bySha.payloads[0].events.map((e) => e.outcome), ['imported']);
     assert.ok(bySha.payloads[0].signatures.every((s) => s.valid));
+    // the 12 hex digits catalog list prints name it too; 8 digits are a KB number, not a prefix
+    const byPrefix = json<{ payloads: { sha256: string }[] }>(runCli(['catalog', 'show', '--catalog', cat, '--json', sha(sha2X64).slice(0, 12).toUpperCase()]).stdout);
+    assert.deepEqual(byPrefix.payloads.map((p) => p.sha256), [sha(sha2X64)]);
+    const all = json<{ payloads: { sha256: string }[] }>(runCli(['catalog', 'show', '--catalog', cat, '--json', sha(sha2X64).slice(0, 10)]).stdout);
+    assert.ok(all.payloads.length >= 1);
+    assert.match(runCli(['catalog', 'show', '--catalog', cat, '12345678']).stderr, /NOT_IN_CATALOG/);
     const missing = runCli(['catalog', 'show', '--catalog', cat, 'KB1234567']);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /NOT_IN_CATALOG/);
