@@ -79,7 +79,8 @@ export function recheckRecord(catalog: Catalog, sha256: string, options: Recheck
   }
   const record = entry.payload;
   const facts: RecordFact[] = BLOB_FACTS.filter((f) => canonicalJson(record[f] ?? null) !== canonicalJson(report.payload[f] ?? null));
-  for (const f of LATER_FACTS) if (record[f] !== undefined && canonicalJson(record[f]) !== canonicalJson(report.payload[f] ?? null)) facts.push(f);
+  // known only of a blob whose signed parts hold under the catalog's trust (inspect leaves them out otherwise)
+  for (const f of LATER_FACTS) if (record[f] !== undefined && report.payload[f] !== undefined && canonicalJson(record[f]) !== canonicalJson(report.payload[f])) facts.push(f);
   // only comparable under the same trust: a payload imported with a one-off anchor reads as untrusted here
   if (verdict.verdict === 'valid' && record.metadataVerified !== report.payload.metadataVerified) facts.push('metadataVerified');
   if (facts.length > 0) return differ(facts, describeDifferences(entry, report.payload, facts));

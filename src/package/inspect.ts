@@ -507,7 +507,7 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     unpackedSize: parts.cabinet.members.reduce((sum, m) => sum + m.size, 0),
     sha256: parts.sha256,
     signatures: summarizeSignatures(parts.verdict),
-    ...(parts.innerCabinets !== null ? { sha2OnlyParts: sha2OnlyPartsOf(parts.verdict, parts.innerCabinets, metadata.catalogs) } : {}),
+    ...(sha2PartsKnown(parts, metadata) ? { sha2OnlyParts: sha2OnlyPartsOf(parts.verdict, parts.innerCabinets!, metadata.catalogs) } : {}),
     metadataVerified: identity.verified,
     metadataReason: identity.reason,
     ...(notes.length > 0 ? { notes } : {}),
@@ -583,6 +583,14 @@ export function sha2OnlyPartsOf(verdict: FileVerdict, innerCabinets: readonly Fi
   for (const v of innerCabinets) if (summarizeSignatures(v) === 'sha2-only') parts.push({ part: 'inner-cabinet', member: v.member ?? v.file });
   for (const c of catalogs) if (c.valid && digestsAreSha2Only(c.digestAlgorithms)) parts.push({ part: 'catalog', member: c.member });
   return parts;
+}
+
+/**
+ * Which parts need SHA-2 can be told only of parts whose signatures hold under the caller's trust:
+ * an invalid or untrusted signature has no valid algorithms to judge by, and would read as "none".
+ */
+function sha2PartsKnown(parts: ReportParts, metadata: MetadataVerification): boolean {
+  return parts.innerCabinets !== null && metadata.verified && deepVerdict(parts.verdict, parts.innerCabinets).verdict === 'valid';
 }
 
 function digestsAreSha2Only(algorithms: readonly string[]): boolean {

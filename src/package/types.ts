@@ -112,7 +112,9 @@ export interface Payload {
   /**
    * Every signed part of the payload whose only valid signatures use SHA-2 ([] when each also has a
    * valid SHA-1 signature). Absent from records made before cabferry read more than the file's own
-   * signature for it (and from what is read for a quarantine record): not known, not "none".
+   * signature for it, and from a reading whose signatures or catalogs do not hold under the
+   * reader's trust (a quarantine record, a `catalog check --deep` under another trust set): not
+   * known, not "none".
    */
   sha2OnlyParts?: Sha2OnlyPart[];
   /**

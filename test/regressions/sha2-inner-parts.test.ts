@@ -110,6 +110,27 @@ describe('a dual-signed .msu whose catalogs are SHA-256 only', { skip: !hasUsabl
     assert.ok(!after.assumptions.some((a) => /record does not say/.test(a)));
   });
 
+  it('read again under a trust it does not chain to, the parts are not known: nothing recorded as "none"', () => {
+    const oneOff = path.join(dir, 'one-off');
+    const r = runCli(['import', rollup, '--trust', root, '--catalog', oneOff, '--json']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const db = new Database(path.join(oneOff, 'catalog.sqlite'));
+    const row = db.prepare(`SELECT sha256, payload_json FROM payloads WHERE kb = 'KB4493471'`).get() as { sha256: string; payload_json: string };
+    const record = JSON.parse(row.payload_json) as Record<string, unknown>;
+    assert.equal((record.sha2OnlyParts as unknown[]).length, 2);
+    delete record.sha2OnlyParts;
+    db.prepare('UPDATE payloads SET payload_json = ? WHERE sha256 = ?').run(JSON.stringify(record), row.sha256);
+    db.close();
+    // the catalog's own trust set is empty: the payload is untrusted now, and its parts cannot be judged
+    const check = runCli(['catalog', 'check', '--deep', '--repair', '--catalog', oneOff, '--json']);
+    const problems = (JSON.parse(check.stdout) as { problems: { kind: string }[] }).problems;
+    assert.deepEqual(problems.map((p) => p.kind), ['untrusted-payload']);
+    const after = new Database(path.join(oneOff, 'catalog.sqlite'));
+    const kept = JSON.parse((after.prepare('SELECT payload_json FROM payloads WHERE sha256 = ?').get(row.sha256) as { payload_json: string }).payload_json) as Record<string, unknown>;
+    after.close();
+    assert.equal(kept.sha2OnlyParts, undefined, 'not repaired with what an untrusted reading says');
+  });
+
   it('a recorded value that contradicts the blob is a record mismatch, not repaired', () => {
     const db = new Database(path.join(catalog, 'catalog.sqlite'));
     const row = db.prepare(`SELECT sha256, payload_json FROM payloads WHERE kb = 'KB4493471'`).get() as { sha256: string; payload_json: string };
