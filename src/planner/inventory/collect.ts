@@ -146,8 +146,37 @@ export function parseCollectFile(text: string, file: string): HostInventory {
 /** The key cbsPackages keeps the states of monthly rollups' RollupFix packages under (no KB is named so). */
 const ROLLUP_FIX = 'RollupFix';
 
-/** The sections read from HKLM\SOFTWARE, which a 32-bit process on x64 Windows sees redirected. */
-const REDIRECTED_SECTIONS: readonly SectionName[] = ['cbs', 'reboot', 'sha2'];
+/**
+ * The sections read from HKLM\SOFTWARE, which a 32-bit process on x64 Windows sees redirected. The
+ * reboot section is read marker by marker (REBOOT_MARKERS): two of its four are read elsewhere.
+ */
+const REDIRECTED_SECTIONS: readonly SectionName[] = ['cbs', 'sha2'];
+
+/**
+ * The restart markers collect.cmd reduces to "NAME=yes"/"NAME=no" lines, each with whether a 32-bit
+ * cmd on x64 Windows reads it redirected: CBS's RebootPending and WU's RebootRequired keys are under
+ * HKLM\SOFTWARE (Wow6432Node has neither, so they read "no" whatever the host's state);
+ * PendingFileRenameOperations is under HKLM\SYSTEM, and winsxs\pending.xml is a file outside
+ * system32, neither of which WOW64 redirects.
+ */
+const REBOOT_MARKERS: readonly { name: string; redirected: boolean }[] = [
+  { name: 'CbsRebootPending', redirected: true },
+  { name: 'WuRebootRequired', redirected: true },
+  { name: 'PendingFileRenameOperations', redirected: false },
+  { name: 'CbsPendingXml', redirected: false },
+];
+
+/**
+ * Whether a restart is pending, from the reboot section's markers: pending when one the host's own
+ * view was read for says yes; not pending only when every marker was read in the host's own view and
+ * each says no (a file of a 32-bit cmd cannot say that: two were read in Wow6432Node); else unknown.
+ */
+function rebootMarkersPending(reboot: Map<string, string>, wow64: boolean): boolean | null {
+  const own = REBOOT_MARKERS.filter((m) => reboot.has(m.name) && !(wow64 && m.redirected));
+  if (own.some((m) => reboot.get(m.name) === 'yes')) return true;
+  if (wow64 || own.length === 0) return null;
+  return own.every((m) => reboot.get(m.name) === 'no') ? false : null;
+}
 
 function parseCollectV2(text: string, file: string): HostInventory {
   if (!splitLines(text).some((l) => l.trim() === COLLECT_COMPLETE)) {
@@ -160,9 +189,10 @@ function parseCollectV2(text: string, file: string): HostInventory {
   }
   const env = keyValues((sections.get('environment')?.lines ?? []));
   // A 32-bit cmd on x64 Windows (PROCESSOR_ARCHITEW6432 set) reads HKLM\SOFTWARE through the
-  // registry redirector (Wow6432Node): CBS's package list, the restart markers and the SHA-2 key it
-  // printed are not the host's, so those sections count as not read. collect.cmd reruns itself in
-  // the native cmd since this rule came in; a file of an older one can still be given.
+  // registry redirector (Wow6432Node): CBS's package list, the SHA-2 key and the two restart markers
+  // under HKLM\SOFTWARE it printed are not the host's, so they count as not read (the other two
+  // markers are: REBOOT_MARKERS). collect.cmd reruns itself in the native cmd since this rule came in;
+  // a file of an older one can still be given.
   const wow64 = (env.get('PROCESSOR_ARCHITEW6432') ?? '') !== '';
   const readable = (name: SectionName): boolean => !(wow64 && REDIRECTED_SECTIONS.includes(name));
   const lines = (name: SectionName): string[] => (readable(name) ? sections.get(name)?.lines ?? [] : []);
@@ -210,11 +240,9 @@ function parseCollectV2(text: string, file: string): HostInventory {
   // the installed-update list is known when one of its two witnesses ran to its end
   inv.sections.hotfixes = succeeded('qfe') || succeeded('cbs');
 
-  const reboot = keyValues(lines('reboot'));
-  const markers = ['CbsRebootPending', 'PendingFileRenameOperations', 'WuRebootRequired', 'CbsPendingXml'].filter((m) => reboot.has(m));
   // a package waiting for the restart is a pending restart, whether or not the markers were read
   const installPending = [...cbs.values()].some((states) => states.some((s) => s === CBS_STATE.installPending || s === CBS_STATE.uninstallPending));
-  if (markers.length > 0 || installPending) inv.pendingReboot = installPending || markers.some((m) => reboot.get(m) === 'yes');
+  inv.pendingReboot = installPending || rebootMarkersPending(keyValues(sections.get('reboot')?.lines ?? []), wow64);
 
   inv.sha2CodeSigning = sha2Active(readable('sha2') ? sections.get('sha2') : undefined, inv.pendingReboot, cbs);
   inv.esuLicence = esuLicenceStatus(sections.get('licence'));
@@ -455,14 +483,12 @@ function parseCollectV1(text: string, file: string): HostInventory {
     if (arch) inv.architecture = normaliseArchitecture(arch);
   }
 
-  const reboot = keyValues(lines('reboot'));
-  if (reboot.size > 0) {
-    const markers = ['CbsRebootPending', 'PendingFileRenameOperations', 'WuRebootRequired', 'CbsPendingXml'];
-    const seen = markers.filter((m) => reboot.has(m));
-    if (seen.length > 0) inv.pendingReboot = seen.some((m) => reboot.get(m) === 'yes');
-  }
+  // collect.cmd of version 1 never reran itself in the native cmd: a file it wrote from a 32-bit cmd on
+  // x64 Windows read the SHA-2 key and two of the restart markers in Wow6432Node (as version 2: REDIRECTED_SECTIONS)
+  const wow64 = (env.get('PROCESSOR_ARCHITEW6432') ?? '') !== '';
+  inv.pendingReboot = rebootMarkersPending(keyValues(lines('reboot')), wow64);
 
-  if (sections.has('sha2')) {
+  if (sections.has('sha2') && !wow64) {
     const values = registryDwords(lines('sha2'));
     const supported = SHA2_REGISTRY_VALUES.every((v) => (values.get(v) ?? 0) > 0);
     // support is *active* only once the host has restarted after KB4474419
