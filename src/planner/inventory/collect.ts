@@ -167,15 +167,15 @@ const REBOOT_MARKERS: readonly { name: string; redirected: boolean }[] = [
 ];
 
 /**
- * Whether a restart is pending, from the reboot section's markers: pending when one the host's own
- * view was read for says yes; not pending only when every marker was read in the host's own view and
- * each says no (a file of a 32-bit cmd cannot say that: two were read in Wow6432Node); else unknown.
+ * Whether a restart is pending, from the reboot section's markers: pending when one read in the
+ * host's own view says yes; not pending only when all four (every collect.cmd wrote all four) were
+ * read in the host's own view and each says no (a file of a 32-bit cmd cannot say that: two were
+ * read in Wow6432Node; nor can a section that lost a line); else unknown.
  */
 function rebootMarkersPending(reboot: Map<string, string>, wow64: boolean): boolean | null {
   const own = REBOOT_MARKERS.filter((m) => reboot.has(m.name) && !(wow64 && m.redirected));
   if (own.some((m) => reboot.get(m.name) === 'yes')) return true;
-  if (wow64 || own.length === 0) return null;
-  return own.every((m) => reboot.get(m.name) === 'no') ? false : null;
+  return own.length === REBOOT_MARKERS.length && own.every((m) => reboot.get(m.name) === 'no') ? false : null;
 }
 
 function parseCollectV2(text: string, file: string): HostInventory {

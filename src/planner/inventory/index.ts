@@ -18,6 +18,15 @@ export function parseHostInventory(bytes: Uint8Array, file: string): { inventory
   if (bytes.byteLength > MAX_INVENTORY_BYTES) throw inputError('INVENTORY_TOO_LARGE', `${bytes.byteLength} bytes is too large for a host inventory`, { file });
   // an 8-bit file carries no mark of its code page: take the decoding under which systeminfo labels read as labels
   const text = bestSystemInfoDecoding(decodeCandidates(bytes)).text.replace(/^\uFEFF/, '');
+  // No tool an inventory comes from writes a NUL into its text (UTF-16 is decoded by now): a run of
+  // them is data that never reached the stick (pulled, or a FAT volume not flushed, before the
+  // file's clusters were written), and what was there (a CBS package waiting for its restart, say)
+  // cannot be known. The rest of such a file proves nothing: refused.
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) {
+    const line = text.slice(0, nul).split('\n').length;
+    throw inputError('INVENTORY_DAMAGED', `NUL characters from line ${line} on: part of the file never reached the medium (pulled out, or not flushed, while it was written); collect the inventory again`, { file });
+  }
   const { inventory, format } = detectAndParse(text, file);
   if (inventory.name.trim() === '') throw inputError('INVENTORY_NO_HOST', 'the inventory names no host', { file });
   return { inventory: finishInventory(inventory), format };
