@@ -91,7 +91,10 @@ export function checkInstalledClaims(host: HostInventory, family: KbFamily): { c
   // knowledge base knows can imply anything)
   const buildClaims: FactClaim[] = [];
   const servicePackClaims: FactClaim[] = [];
-  for (const kb of host.installed) {
+  // a claim the host's hotfix lists dispute (not believed either way) still contradicts the facts it
+  // implies: the files are of another host or another time, which the conflict says plainly
+  const disputed = (host.overruled ?? []).flatMap((o) => (o.by === 'lists' ? [o.kb] : []));
+  for (const kb of disputed.length === 0 ? host.installed : [...host.installed, ...disputed]) {
     const f = family.updates.get(kb);
     if (f === undefined) continue;
     if (host.build !== null && f.setsBuild !== null && f.setsBuild > host.build) {
@@ -161,7 +164,7 @@ export function hostBaseline(host: HostInventory, believed: Set<string>, family:
   const infer = (kb: string, from: InferredFrom): boolean => {
     const cbs = cbsOwnVerdict(kb, host.evidence);
     if (cbs !== null && cbs.verdict === 'not-on-host') {
-      overruled.push({ kb, listedBy: host.evidence.filter((e) => e.installed.includes(kb)).map((e) => e.file), cbsFile: cbs.cbsFile, package: 'kb', state: cbs.state, inferredFrom: from });
+      overruled.push({ by: 'cbs', kb, listedBy: host.evidence.filter((e) => e.installed.includes(kb)).map((e) => e.file), cbsFile: cbs.cbsFile, package: 'kb', state: cbs.state, inferredFrom: from });
       return false;
     }
     installed.add(kb);

@@ -223,6 +223,9 @@ function cbsStateText(state: number): string {
 
 /** Why an update an installed-update list names is not taken as installed (HostPlan.overruled). */
 export function describeOverruled(o: OverruledInstalledClaim): string {
+  if (o.by === 'lists') {
+    return `${o.kb}: listed as installed by ${o.listedBy.map((f) => visibleName(f)).join(', ')}, but the whole hotfix list of ${o.notListedBy.map((f) => visibleName(f)).join(', ')} does not name it, and no CBS section says it is on the host. (Lists of one host taken at one time name the same updates: these are of another host, or of another time. Installed again; install.cmd finds it 'already installed' if it is there.)`;
+  }
   const cbs = o.package === 'kb'
     ? `its servicing package is ${cbsStateText(o.state)}`
     : `no servicing package names it, and a monthly rollup's package named RollupFix (which names no KB) is ${cbsStateText(o.state)}; this update may be that rollup`;
@@ -365,7 +368,8 @@ export function planText(p: HostPlan, simulate: boolean): string {
     }
   }
   if (p.overruled !== undefined && p.overruled.length > 0) {
-    out.push('  not taken as installed, though listed (CBS, the servicing stack, says otherwise):');
+    const why = p.overruled.every((o) => o.by === 'cbs') ? 'CBS, the servicing stack, says otherwise' : p.overruled.every((o) => o.by === 'lists') ? "the host's hotfix lists disagree" : "CBS, the servicing stack, says otherwise, or the host's hotfix lists disagree";
+    out.push(`  not taken as installed, though listed (${why}):`);
     for (const o of p.overruled) out.push(`    - ${describeOverruled(o)}`);
   }
   if (p.assumptions.length > 0) {

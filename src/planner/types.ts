@@ -40,10 +40,17 @@ export interface HostInventory {
   /** facts on which the files of this host disagree; such a fact is left unknown (null) */
   conflicts: InventoryConflict[];
   /**
-   * with a collect file's CBS section: the updates an installed-update list names that are not taken
-   * as installed, because CBS says they are not on the host (absent: none, or no CBS section read)
+   * the updates an installed-update list names that are not taken as installed: a collect file's CBS
+   * section says they are not on the host, or another whole hotfix list of the host does not name
+   * them (absent: none)
    */
   overruled?: OverruledInstalledClaim[];
+  /**
+   * the updates Win32_QuickFixEngineering listed, when the file holds that whole list (systeminfo's
+   * hotfix list, wmic qfe, Get-HotFix, a collect file's qfe section, before CBS judged them): one
+   * witness, so two such lists of one host taken at one time name the same updates
+   */
+  qfeList?: string[];
   /**
    * what the CBS section of a single collect file says (parseCollectFile); readHostInventories keeps
    * it in that file's evidence, which is what merging reads, and a merged inventory has none
@@ -61,6 +68,8 @@ export interface InventoryEvidence {
   file: string;
   facts: Partial<Record<HostFact, string | number | boolean>>;
   installed: string[];
+  /** the file's whole Win32_QuickFixEngineering list (HostInventory.qfeList); absent when it holds none */
+  qfeList?: string[];
   /** what the file's CBS section says (a collect file whose cbs section was read); absent for others */
   servicing?: ServicingFacts;
 }
@@ -85,8 +94,31 @@ export interface ServicingFacts {
   rollupFix: number | null;
 }
 
-/** An update an installed-update list names that is not taken as installed: a collect file's CBS section says it is not on the host. */
-export interface OverruledInstalledClaim {
+/**
+ * An update an installed-update list names that is not taken as installed: a collect file's CBS
+ * section says it is not on the host (`by` 'cbs'), or another whole hotfix list of the same host
+ * does not name it (`by` 'lists').
+ */
+export type OverruledInstalledClaim = OverruledByCbs | OverruledByLists;
+
+/**
+ * Whole Win32_QuickFixEngineering lists of one host that disagree about `kb` (and no CBS section
+ * says it is on the host): the files are of another host or of another time, and which one is
+ * right about the host now nothing tells. The update is installed again; install.cmd finds it
+ * 'already installed' if it is there.
+ */
+export interface OverruledByLists {
+  by: 'lists';
+  kb: string;
+  /** the files whose hotfix list names the update */
+  listedBy: string[];
+  /** the files whose whole hotfix list does not */
+  notListedBy: string[];
+  inferredFrom?: undefined;
+}
+
+export interface OverruledByCbs {
+  by: 'cbs';
   kb: string;
   /** the files whose installed-update list (hotfix list) names the update */
   listedBy: string[];

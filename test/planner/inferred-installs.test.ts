@@ -39,7 +39,7 @@ describe('updates counted as installed from the host\'s facts', () => {
     assert.ok(plan.steps.some((s) => s.kb === 'KB4474419'), plan.steps.map((s) => s.kb).join(' '));
     assert.ok(!plan.assumptions.some((a) => a.startsWith('KB4474419 counted as installed')), plan.assumptions.join(' | '));
     const o = plan.overruled?.find((x) => x.kb === 'KB4474419');
-    assert.deepEqual(o, { kb: 'KB4474419', listedBy: [file], cbsFile: file, package: 'kb', state: 0x65, inferredFrom: { fact: 'sha2CodeSigning', value: true } });
+    assert.deepEqual(o, { by: 'cbs', kb: 'KB4474419', listedBy: [file], cbsFile: file, package: 'kb', state: 0x65, inferredFrom: { fact: 'sha2CodeSigning', value: true } });
     assert.match(planText(plan, false), /KB4474419: listed as installed by .*SRV-ESU-ON-inventory\.txt, and would be counted as installed because the host reports SHA-2 code signing support active \(the two SHA-2 registry values set\), but CBS in .*SRV-ESU-ON-inventory\.txt says its servicing package is partially installed \(0x65\)\. \(A hotfix list .* The SHA-2 registry values can be left by an install that was rolled back or did not complete\.\)/);
     const doc = planDocument([plan], false) as { hosts: { overruled: { kb: string; inferredFrom?: unknown; text: string }[] }[] };
     assert.deepEqual(doc.hosts[0].overruled.find((x) => x.kb === 'KB4474419')?.inferredFrom, { fact: 'sha2CodeSigning', value: true });

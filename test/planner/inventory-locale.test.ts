@@ -281,7 +281,7 @@ describe('collect script version 2: a servicing package\'s CBS state outranks th
     // the lowest state, superseded, read as on the host before: 0x50 is a lower number than 0x60
     const inv = withState('50', withSecondPackage('60'));
     assert.ok(!inv.installed.includes('KB4493471'), inv.installed.join(' '));
-    assert.deepEqual(inv.overruled, [{ kb: 'KB4493471', listedBy: ['mem.txt'], cbsFile: 'mem.txt', package: 'kb', state: 0x60 }]);
+    assert.deepEqual(inv.overruled, [{ by: 'cbs', kb: 'KB4493471', listedBy: ['mem.txt'], cbsFile: 'mem.txt', package: 'kb', state: 0x60 }]);
     const noMarkers = text.replace(/(\[\[cabferry:begin reboot\]\]\r\n)[\s\S]*?(\[\[cabferry:end reboot\]\])/, '$1$2');
     assert.equal(withState('50', withSecondPackage('60', noMarkers)).pendingReboot, true);
     // both superseded, or superseded beside installed: on the host

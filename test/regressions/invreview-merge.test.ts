@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { planInstall } from '../../src/planner/plan';
+import { planText } from '../../src/planner/present';
 import { readHostInventories } from '../../src/planner/inventory';
 import { fixturePath, tempDir } from '../common.helpers';
 import { nt60Catalog } from '../planner/sample-payloads.helpers';
@@ -24,12 +25,12 @@ import { nt60Catalog } from '../planner/sample-payloads.helpers';
  * The same union takes an update as installed when an older inventory of the host lists it and a
  * newer one, taken after it was removed, does not (CBS naming no package of it is no objection).
  *
- * What it should say: a KB one file's complete list names and another complete list of the same host
- * does not is disputed — not believed (planned; install.cmd finds it 'already installed' if it is) and
- * said. Not a small fix: which lists are comparable is a design question (a hand-written profile's
- * "installed" is a complete list by format; a collect file whose qfe query failed lists CBS's
- * packages only, without the rollups named RollupFix; systeminfo and wmic qfe of one moment read the
- * same Win32_QuickFixEngineering and agree), and the dispute needs a cause and words of its own.
+ * Now: a KB one whole Win32_QuickFixEngineering list of the host names and another does not
+ * (systeminfo, wmic qfe, Get-HotFix, a collect file's qfe section: one witness, so lists of one host
+ * at one time agree) is not believed unless a CBS section names its packages on the host: planned
+ * (install.cmd finds it 'already installed' if it is), and said among the overruled claims
+ * (OverruledByLists). Profiles (written by hand) and a collect file's CBS packages (which include
+ * updates those lists never show) are not compared.
  */
 
 const kb = loadKnowledgeBase();
@@ -52,10 +53,19 @@ describe('invreview: two complete hotfix lists of one host that disagree', () =>
     assert.ok(planInstall(host, nt60Catalog(), kb, { kind: 'current' }).steps.some((s) => s.kb === 'KB4474419'));
   });
 
-  it('a foreign list named after the host does not make KB4474419 installed without a word', { todo: 'design: disputed installed claims between complete lists (see the header)' }, () => {
-    const [host] = readHostInventories([own, foreignQfe()]);
+  it('a foreign list named after the host does not make KB4474419 installed: the lists disagree, it is planned and said', () => {
+    const foreign = foreignQfe();
+    const [host] = readHostInventories([own, foreign]);
+    assert.ok(!host.installed.includes('KB4474419'));
     const plan = planInstall(host, nt60Catalog(), kb, { kind: 'current' });
-    const said = plan.incomplete.length > 0 && plan.assumptions.some((a) => /KB4474419/.test(a) && /not (believed|listed)|disagree|disput/.test(a));
-    assert.ok(plan.steps.some((s) => s.kb === 'KB4474419') || said, `KB4474419 taken as installed: assumedInstalled ${(plan.assumedInstalled ?? []).join(' ')}`);
+    assert.ok(plan.steps.some((s) => s.kb === 'KB4474419'), `KB4474419 taken as installed: assumedInstalled ${(plan.assumedInstalled ?? []).join(' ')}`);
+    const disputed = plan.overruled?.find((o) => o.kb === 'KB4474419');
+    assert.deepEqual(disputed?.by === 'lists' ? [disputed.listedBy, disputed.notListedBy] : disputed, [[foreign], [own]]);
+    assert.match(planText(plan, false), /not taken as installed, though listed \(the host's hotfix lists disagree\):\n    - KB4474419: listed as installed by .*SRV-6003\.txt, but the whole hotfix list of .*srv-6003-april\.systeminfo\.csv does not name it/);
+  });
+
+  it('the lists of one host that agree: nothing disputed (systeminfo and wmic qfe of the fixture host)', () => {
+    const [host] = readHostInventories([own, fixturePath('hosts', 'srv-6003-april.wmic-qfe.txt')]);
+    assert.deepEqual(host.overruled ?? [], []);
   });
 });

@@ -230,13 +230,14 @@ function parseCollectV2(text: string, file: string): HostInventory {
     if (kb === null) continue;
     const objection = servicing === undefined ? null : servicingObjection(kb, servicing);
     if (objection === null) inv.installed.push(kb);
-    else addOverruled(overruled, { kb, listedBy: [file], cbsFile: file, ...objection });
+    else addOverruled(overruled, { by: 'cbs', kb, listedBy: [file], cbsFile: file, ...objection });
   }
   if (servicing !== undefined) {
     inv.installed.push(...servicing.onHost);
     inv.servicing = servicing;
   }
   if (overruled.length > 0) inv.overruled = overruled;
+  if (succeeded('qfe')) inv.qfeList = qfe.map(kbFromHotfixId).filter((kb): kb is string => kb !== null);
   // the installed-update list is known when one of its two witnesses ran to its end
   inv.sections.hotfixes = succeeded('qfe') || succeeded('cbs');
 

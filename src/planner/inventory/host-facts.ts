@@ -1,5 +1,5 @@
 import type { Architecture } from '../../package/types';
-import { HOST_FACTS, type FactClaim, type HostFact, type HostInventory, type InventoryConflict, type InventoryEvidence, type OverruledInstalledClaim, type ServicingFacts } from '../types';
+import { HOST_FACTS, type FactClaim, type HostFact, type HostInventory, type InventoryConflict, type InventoryEvidence, type OverruledByCbs, type OverruledInstalledClaim, type ServicingFacts } from '../types';
 import { normaliseKb } from '../../knowledge/knowledge-base';
 
 /** The normalised names the planner and the knowledge base use for products. */
@@ -65,7 +65,11 @@ export function evidenceOf(inv: HostInventory, file: string): InventoryEvidence 
     const v = inv[k];
     if (v !== null) facts[k] = v;
   }
-  return { file, facts, installed: inv.sections.hotfixes ? [...inv.installed] : [], ...(inv.servicing !== undefined ? { servicing: inv.servicing } : {}) };
+  return {
+    file, facts, installed: inv.sections.hotfixes ? [...inv.installed] : [],
+    ...(inv.qfeList !== undefined ? { qfeList: inv.qfeList } : {}),
+    ...(inv.servicing !== undefined ? { servicing: inv.servicing } : {}),
+  };
 }
 
 /**
@@ -74,7 +78,7 @@ export function evidenceOf(inv: HostInventory, file: string): InventoryEvidence 
  * on the host (the update may be that rollup); null when CBS says nothing against it. The one rule
  * for a collect file's own hotfix list and, when files are merged, for the host's other files' lists.
  */
-export function servicingObjection(kb: string, cbs: ServicingFacts): Pick<OverruledInstalledClaim, 'package' | 'state'> | null {
+export function servicingObjection(kb: string, cbs: ServicingFacts): Pick<OverruledByCbs, 'package' | 'state'> | null {
   const own = cbs.notOnHost.find((p) => p.kb === kb);
   if (own !== undefined) return { package: 'kb', state: own.state };
   if (cbs.rollupFix !== null && !cbs.onHost.includes(kb)) return { package: 'rollup-fix', state: cbs.rollupFix };
@@ -109,7 +113,7 @@ export function addOverruled(list: OverruledInstalledClaim[], claim: OverruledIn
     return;
   }
   for (const f of claim.listedBy) if (!held.listedBy.includes(f)) held.listedBy.push(f);
-  if (claim.inferredFrom !== undefined && held.inferredFrom === undefined) held.inferredFrom = claim.inferredFrom;
+  if (held.by === 'cbs' && claim.inferredFrom !== undefined && held.inferredFrom === undefined) held.inferredFrom = claim.inferredFrom;
 }
 
 /** Collect KB numbers out of free text values ("KB4474419", "http://support.microsoft.com/?kbid=4474419"). */
@@ -137,7 +141,7 @@ export function kbFromHotfixId(value: string): string | null {
  */
 export function mergeInventories(a: HostInventory, b: HostInventory): { merged: HostInventory; conflicts: InventoryConflict[] } {
   const evidence = [...a.evidence, ...b.evidence];
-  const { installed, overruled } = judgedByServicing([...a.installed, ...b.installed], evidence, [...(a.overruled ?? []), ...(b.overruled ?? [])]);
+  const { installed, overruled } = judgedInstalled([...a.installed, ...b.installed], evidence, [...(a.overruled ?? []), ...(b.overruled ?? [])]);
   // one file's CBS facts are not the merged host's: each stays in its file's evidence
   const { servicing: _ofOneFile, ...rest } = a;
   const merged: HostInventory = {
@@ -177,21 +181,43 @@ export function mergeInventories(a: HostInventory, b: HostInventory): { merged: 
 
 /**
  * `candidates` (the installed lists of the files merged) less what a file's CBS section says is not
- * on the host; `overruled`, what the files already set aside, with those added (each with the files
- * whose lists name it).
+ * on the host, and less what the files' whole hotfix lists disagree about (listsDisagree);
+ * `overruled`, what the files already set aside, with those added (each with the files whose lists
+ * name it).
  */
-function judgedByServicing(candidates: string[], evidence: InventoryEvidence[], overruledBefore: OverruledInstalledClaim[]): { installed: string[]; overruled: OverruledInstalledClaim[] } {
+function judgedInstalled(candidates: string[], evidence: InventoryEvidence[], overruledBefore: OverruledInstalledClaim[]): { installed: string[]; overruled: OverruledInstalledClaim[] } {
   const judges = evidence.filter((e): e is InventoryEvidence & { servicing: ServicingFacts } => e.servicing !== undefined);
+  const lists = evidence.filter((e): e is InventoryEvidence & { qfeList: string[] } => e.qfeList !== undefined);
   const overruled: OverruledInstalledClaim[] = [];
   for (const o of overruledBefore) addOverruled(overruled, o);
-  if (judges.length === 0) return { installed: candidates, overruled };
+  if (judges.length === 0 && lists.length < 2) return { installed: candidates, overruled };
   const installed: string[] = [];
+  const listedBy = (kb: string): string[] => evidence.filter((e) => e.installed.includes(kb)).map((e) => e.file);
   for (const kb of new Set(candidates)) {
     const judged = judges.map((e) => ({ cbsFile: e.file, objection: servicingObjection(kb, e.servicing) })).find((j) => j.objection !== null);
-    if (judged === undefined) installed.push(kb);
-    else addOverruled(overruled, { kb, listedBy: evidence.filter((e) => e.installed.includes(kb)).map((e) => e.file), cbsFile: judged.cbsFile, ...judged.objection! });
+    if (judged !== undefined) {
+      addOverruled(overruled, { by: 'cbs', kb, listedBy: listedBy(kb), cbsFile: judged.cbsFile, ...judged.objection! });
+      continue;
+    }
+    const silent = listsDisagree(kb, lists, evidence);
+    if (silent !== null) addOverruled(overruled, { by: 'lists', kb, listedBy: listedBy(kb), notListedBy: silent });
+    else installed.push(kb);
   }
   return { installed, overruled };
+}
+
+/**
+ * The files whose whole Win32_QuickFixEngineering list does not name `kb` while another's does;
+ * null when they agree, or when a CBS section of the host names its packages all on the host (CBS
+ * is the authority on what is there; its packages are what those lists are read from). Lists of
+ * other kinds are not compared: a profile is written by hand, and a collect file's CBS packages
+ * include updates those lists never show.
+ */
+function listsDisagree(kb: string, lists: readonly (InventoryEvidence & { qfeList: string[] })[], evidence: readonly InventoryEvidence[]): string[] | null {
+  if (lists.length < 2) return null;
+  const silent = lists.filter((e) => !e.qfeList.includes(kb));
+  if (silent.length === 0 || silent.length === lists.length) return null;
+  return cbsOwnVerdict(kb, evidence)?.verdict === 'on-host' ? null : silent.map((e) => e.file);
 }
 
 function agreedYears(a: HostInventory, b: HostInventory): number[] | null {

@@ -181,6 +181,7 @@ function qfeInventory(host: string | null, kbs: string[], source: string, file: 
   // `wmic qfe get HotFixID` names no computer: the file name is the best name the admin gave us
   const inv = emptyInventory(host ?? path.basename(file).replace(/\.[^.]*$/, ''), source);
   inv.installed = kbs;
+  inv.qfeList = [...kbs];
   inv.sections.hotfixes = true;
   return inv;
 }

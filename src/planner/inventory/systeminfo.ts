@@ -272,6 +272,7 @@ function inventoryFromFields(located: Located, file: string): SystemInfoReading 
     hotfixListComplete = list.complete;
     // a list cut short (fewer entries than its count) is no list the planner can rely on
     inv.sections.hotfixes = list.complete;
+    if (list.complete) inv.qfeList = [...list.kbs];
   }
   return { inventory: inv, language, hotfixListComplete };
 }
