@@ -176,6 +176,8 @@ describe('host inventories: detection by content and the facts each format state
   it('refuses what is not an inventory, with a code and the file name', () => {
     throwsCode(() => parseText('hello world\r\n'), 'INVENTORY_UNKNOWN_FORMAT');
     throwsCode(() => parseText('{"a":'), 'INVENTORY_BAD_JSON');
+    // a newer collect.cmd's file is named as such (it read as "not valid JSON": invreview)
+    throwsCode(() => parseText('[[cabferry-inventory 3]]\r\nRUN=1\r\n'), 'INVENTORY_COLLECT_VERSION');
     throwsCode(() => parseText('{"a":1}'), 'INVENTORY_UNKNOWN_JSON');
     throwsCode(() => parseText('Host Name: X\r\nOS Version: banana\r\n'), 'INVENTORY_SYSTEMINFO_BAD_VERSION');
     throwsCode(() => parseText('"Host Name","OS Name","OS Version"\r\n'), 'INVENTORY_SYSTEMINFO_CSV_EMPTY');

@@ -34,6 +34,11 @@ export function parseHostInventory(bytes: Uint8Array, file: string): { inventory
 
 function detectAndParse(text: string, file: string): { inventory: HostInventory; format: InventoryFormat } {
   if (looksLikeCollectFile(text)) return { inventory: parseCollectFile(text, file), format: 'collect' };
+  // a collect file of a format this cabferry does not know (a newer collect.cmd's): said as such, not as bad JSON
+  const other = /^\[\[cabferry-inventory (\S{1,16})\]\]/.exec(text.trimStart());
+  if (other) {
+    throw inputError('INVENTORY_COLLECT_VERSION', `a collect file of format ${other[1]}, which this cabferry does not read (it reads formats 1 and 2): plan with the cabferry whose collect.cmd wrote it, or collect again with this one's (cabferry collect-script)`, { file });
+  }
   const trimmed = text.trim();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     let value: unknown;
