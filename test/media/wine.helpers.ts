@@ -109,6 +109,14 @@ export interface WineResult { status: number; stdout: string; stderr: string }
 /** what WinePrefix.run bounds a command by: the size of each file it writes, its time */
 export interface WineLimits { fileSizeBytes?: number; timeoutMs?: number }
 
+/**
+ * what start.exe prints, and nothing else, when it could not start the program `wine` was given
+ * (Wine's programs/start: its message, then "ShellExecuteEx failed: " and the error's text)
+ */
+function notStarted(r: WineResult): boolean {
+  return r.status === 1 && /^Application could not be started, or no application associated with the specified file\.\r?\nShellExecuteEx failed: [^\r\n]*[\r\n]*$/.test(r.stdout);
+}
+
 export class WinePrefix {
   computerName = '';
   constructor(readonly dir: string) {}
@@ -211,6 +219,19 @@ export class WinePrefix {
    * scripts/bench-lookup's runs take longer).
    */
   run(args: string[], env: Record<string, string | undefined> = {}, limits: WineLimits = {}): WineResult {
+    // `wine NAME` runs NAME through start.exe, whose CreateProcess now and then fails before the
+    // program runs a line (seen under load, with the session up: "ShellExecuteEx failed: Internal
+    // error.", exit 1; Wine's NtCreateUserProcess says STATUS_INTERNAL_ERROR when the new process
+    // dies before its start-up completes). Only that is tried again: the program never started, so
+    // nothing it would have done (install.cmd's run, its result log) is hidden
+    for (let attempt = 1; ; attempt++) {
+      const r = this.runOnce(args, env, limits);
+      if (attempt >= 3 || !notStarted(r)) return r;
+      process.stderr.write(`wine harness: start.exe could not start ${args[0]} (attempt ${attempt}): ${r.stdout.trim()} - trying again\n`);
+    }
+  }
+
+  private runOnce(args: string[], env: Record<string, string | undefined>, limits: WineLimits): WineResult {
     const merged: NodeJS.ProcessEnv = { ...process.env, WINEPREFIX: this.prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', ...env };
     for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
     // output goes to files, not pipes: Wine's helper processes (services, winedevice) inherit the
