@@ -121,32 +121,11 @@ export class WinePrefix {
   computerName = '';
   constructor(readonly dir: string) {}
 
-  private closed = false;
-  private readonly closeAtExit = () => this.close();
-
-  /**
-   * Create the prefix (a few seconds), set Windows Server 2008 (6.0.6002), and keep one wineserver
-   * and one booted Wine session (services.exe, explorer, rpcss, ...) for all the file's commands.
-   *
-   * The server the first command starts is not that one: Debian's wineserver wrapper gives every
-   * server -p0, so it exits as soon as its last program has, and the next command boots a new
-   * server and session while the old one's system processes are still shutting down (a few hundred
-   * servers for one test file). `wineserver -p` while that first server still lingers did nothing
-   * (exit status 2, "already running"). So: wait until the prefix's first server has exited
-   * (`wineserver -w`, registry saved), then start the persistent one, and check that it started.
-   */
+  /** Create the prefix (a few seconds), set Windows Server 2008 (6.0.6002), keep one wineserver running. */
   init(): void {
     const cfg = this.run(['winecfg', '-v', 'win2008']);
     assert.equal(cfg.status, 0, cfg.stderr);
-    const wait = this.wineserver(['-w']);
-    assert.equal(wait.status, 0, `wineserver -w after creating the prefix: ${wait.stderr}`);
-    // the wrapper passes -p0 first; the -p after it wins (no timeout)
-    const server = this.wineserver(['-p']);
-    assert.equal(server.status, 0, `a persistent wineserver for ${this.prefix} (status 2: another server still runs for it): ${server.stderr}`);
-    // a test file that ends without after() (a crash) would leave the server and its session behind;
-    // before tempDir's own exit handler removes the prefix, by which -k finds the server
-    process.prependListener('exit', this.closeAtExit);
-    // the first command boots the session; every later one joins it
+    spawnSync('wineserver', ['-p'], { env: { ...process.env, WINEPREFIX: this.prefix }, stdio: 'ignore' });
     this.computerName = this.run(['cmd', '/c', 'echo %COMPUTERNAME%']).stdout.trim();
     assert.match(this.computerName, /^[A-Za-z0-9._-]+$/, `usable COMPUTERNAME from Wine: ${this.computerName}`);
   }
@@ -186,24 +165,8 @@ export class WinePrefix {
     if (hex !== null) assert.equal(r.status, 0, r.stdout + r.stderr);
   }
 
-  /** end the prefix's wineserver and its session (it would run on after the test file otherwise) */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    process.off('exit', this.closeAtExit);
-    this.wineserver(['-k']);
-  }
-
-  /** run wineserver for this prefix; its stderr goes to a file (a server it starts keeps the handle) */
-  private wineserver(args: string[]): { status: number; stderr: string } {
-    const err = path.join(this.dir, 'wineserver.err');
-    const errFd = fs.openSync(err, 'w');
-    try {
-      const r = spawnSync('wineserver', args, { env: { ...process.env, WINEPREFIX: this.prefix }, stdio: ['ignore', 'ignore', errFd], timeout: 60_000 });
-      return { status: r.status ?? -1, stderr: r.error ? String(r.error) : fs.readFileSync(err, 'latin1') };
-    } finally {
-      fs.closeSync(errFd);
-    }
+    spawnSync('wineserver', ['-k'], { env: { ...process.env, WINEPREFIX: this.prefix }, stdio: 'ignore' });
   }
 
   get prefix(): string {
