@@ -346,6 +346,32 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.equal(c.log().ends.at(-1)?.status, 'stopped');
   });
 
+  test('a hasher that printed no digest is asked once more: a file held open for a moment is then measured and installed', () => {
+    const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), install(2, 'KB4474419', PAYLOADS.sha2)]);
+    const spaced = HASH_SELFTEST_SHA256.match(/../g)!.join(' ');
+    const hasher = path.join(c.stubs.dir, 'once-locked-hasher.cmd');
+    const marker = path.join(c.stubs.dir, 'asked-once.txt');
+    const digest = (file: string): string => sha256(fs.readFileSync(path.join(c.root, 'payloads', file)));
+    fs.writeFileSync(hasher, [
+      '@echo off',
+      'if /i "%~nx1"=="sha256-selftest.txt" goto :selftest',
+      `if /i "%~nx1"=="${PAYLOADS.ssu}" echo ${digest(PAYLOADS.ssu)}`,
+      `if /i "%~nx1"=="${PAYLOADS.ssu}" exit /b 0`,
+      // the first time it is asked for the second payload, the file is held by another program
+      `if not exist "${winPath(marker)}" (echo asked> "${winPath(marker)}" & echo CertUtil: -hashfile command FAILED: 0x80070020 ^(WIN32: 32 ERROR_SHARING_VIOLATION^) & exit /b 0)`,
+      `echo ${digest(PAYLOADS.sha2)}`,
+      'exit /b 0',
+      ':selftest',
+      `echo ${spaced}`,
+      'exit /b 0',
+    ].join('\r\n') + '\r\n');
+    const r = c.run([], { CABFERRY_HASHER: winPath(hasher) });
+    assert.equal(r.status, 0, r.stdout);
+    assert.ok(fs.existsSync(marker), 'the hasher failed once');
+    assert.deepEqual(installedFiles(c), [PAYLOADS.ssu, PAYLOADS.sha2]);
+    assert.deepEqual(meanings(c), ['1:installed', '2:installed']);
+  });
+
   test('0x80096010 stops with the SHA-2 explanation', () => {
     const c = makeCase([install(1, 'KB4493471', PAYLOADS.rollup), install(2, 'KB4493730', PAYLOADS.ssu)]);
     c.setCodes({ [PAYLOADS.rollup]: -2146869232 });
