@@ -318,24 +318,13 @@ describe('install.cmd under Wine cmd', { skip }, () => {
 
   test('a hasher that prints no digest for a payload (certutil\'s words for a locked file, 64 characters not all hex digits, 65 hex digits) is not a mismatch: hash-not-computed, and the installer does not run (review 7, X1)', () => {
     const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), install(2, 'KB4474419', PAYLOADS.sha2)]);
-    // a hasher as certutil on Server 2008 prints: the self-test's digest in spaced pairs, and for a
-    // file another program holds open its error, and no digest
-    const spaced = HASH_SELFTEST_SHA256.match(/../g)!.join(' ');
-    const hasher = path.join(c.stubs.dir, 'locked-hasher.cmd');
-    fs.writeFileSync(hasher, [
-      '@echo off',
-      'if /i "%~nx1"=="sha256-selftest.txt" goto :selftest',
-      `if /i "%~nx1"=="${PAYLOADS.ssu}" echo ${sha256(fs.readFileSync(path.join(c.root, 'payloads', PAYLOADS.ssu)))}`,
-      `if /i "%~nx1"=="${PAYLOADS.ssu}" exit /b 0`,
+    // for a file another program holds open, certutil's error, and no digest
+    const hasher = certutilLikeHasher(c, 'locked-hasher.cmd', [
       'echo CertUtil: -hashfile command FAILED: 0x80070020 ^(WIN32: 32 ERROR_SHARING_VIOLATION^)',
       'echo CertUtil: The process cannot access the file because it is being used by another process.',
       `echo ${'0'.repeat(63)}g`,
       `echo ${'0'.repeat(65)}`,
-      'exit /b 0',
-      ':selftest',
-      `echo ${spaced}`,
-      'exit /b 0',
-    ].join('\r\n') + '\r\n');
+    ]);
     const r = c.run([], { CABFERRY_HASHER: winPath(hasher) });
     assert.equal(r.status, 1, r.stdout);
     assert.deepEqual(installedFiles(c), [PAYLOADS.ssu]);
@@ -348,23 +337,12 @@ describe('install.cmd under Wine cmd', { skip }, () => {
 
   test('a hasher that printed no digest is asked once more: a file held open for a moment is then measured and installed', () => {
     const c = makeCase([install(1, 'KB4493730', PAYLOADS.ssu), install(2, 'KB4474419', PAYLOADS.sha2)]);
-    const spaced = HASH_SELFTEST_SHA256.match(/../g)!.join(' ');
-    const hasher = path.join(c.stubs.dir, 'once-locked-hasher.cmd');
     const marker = path.join(c.stubs.dir, 'asked-once.txt');
-    const digest = (file: string): string => sha256(fs.readFileSync(path.join(c.root, 'payloads', file)));
-    fs.writeFileSync(hasher, [
-      '@echo off',
-      'if /i "%~nx1"=="sha256-selftest.txt" goto :selftest',
-      `if /i "%~nx1"=="${PAYLOADS.ssu}" echo ${digest(PAYLOADS.ssu)}`,
-      `if /i "%~nx1"=="${PAYLOADS.ssu}" exit /b 0`,
+    const hasher = certutilLikeHasher(c, 'once-locked-hasher.cmd', [
       // the first time it is asked for the second payload, the file is held by another program
       `if not exist "${winPath(marker)}" (echo asked> "${winPath(marker)}" & echo CertUtil: -hashfile command FAILED: 0x80070020 ^(WIN32: 32 ERROR_SHARING_VIOLATION^) & exit /b 0)`,
-      `echo ${digest(PAYLOADS.sha2)}`,
-      'exit /b 0',
-      ':selftest',
-      `echo ${spaced}`,
-      'exit /b 0',
-    ].join('\r\n') + '\r\n');
+      `echo ${sha256(fs.readFileSync(path.join(c.root, 'payloads', PAYLOADS.sha2)))}`,
+    ]);
     const r = c.run([], { CABFERRY_HASHER: winPath(hasher) });
     assert.equal(r.status, 0, r.stdout);
     assert.ok(fs.existsSync(marker), 'the hasher failed once');
@@ -979,3 +957,23 @@ describe('install.cmd under Wine cmd', { skip }, () => {
     assert.equal(edited.ok, false);
   });
 });
+
+/**
+ * A test hasher as certutil on Server 2008 prints: the self-test's digest in spaced pairs, the SSU
+ * payload's digest, and for any other file what `otherLines` (cmd lines) print.
+ */
+function certutilLikeHasher(c: InstallCase, name: string, otherLines: string[]): string {
+  const hasher = path.join(c.stubs.dir, name);
+  fs.writeFileSync(hasher, [
+    '@echo off',
+    'if /i "%~nx1"=="sha256-selftest.txt" goto :selftest',
+    `if /i "%~nx1"=="${PAYLOADS.ssu}" echo ${sha256(fs.readFileSync(path.join(c.root, 'payloads', PAYLOADS.ssu)))}`,
+    `if /i "%~nx1"=="${PAYLOADS.ssu}" exit /b 0`,
+    ...otherLines,
+    'exit /b 0',
+    ':selftest',
+    `echo ${HASH_SELFTEST_SHA256.match(/../g)!.join(' ')}`,
+    'exit /b 0',
+  ].join('\r\n') + '\r\n');
+  return hasher;
+}
