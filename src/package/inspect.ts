@@ -458,6 +458,8 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
   const ntVersion = ntVersionFact.value;
   crossCheck(notes, 'Windows version', ntVersionFact, [['pkgProperties.txt', props?.ntVersion ?? null], ['the file name', ntVersionFromFileName(fileName)]]);
   const identity = identityVerification(metadata, [['KB', kbFact], ['architecture', architectureFact], ['Windows version', ntVersionFact]]);
+  // the file's verdict with its inner cabinets' (null: they were not verified, identity only)
+  const deep = parts.innerCabinets === null ? null : deepVerdict(parts.verdict, parts.innerCabinets);
 
   for (const u of parts.unattend ?? []) {
     if (u.identity.name.toLowerCase() !== manifest.identity.name.toLowerCase() || (u.identity.version && u.identity.version !== manifest.identity.version)) {
@@ -507,7 +509,9 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     unpackedSize: parts.cabinet.members.reduce((sum, m) => sum + m.size, 0),
     sha256: parts.sha256,
     signatures: summarizeSignatures(parts.verdict),
-    ...(sha2PartsKnown(parts, metadata) ? { sha2OnlyParts: sha2OnlyPartsOf(parts.verdict, parts.innerCabinets!, metadata.catalogs) } : {}),
+    // known only of parts whose signatures hold under the caller's trust: an invalid or untrusted
+    // signature has no valid algorithms to judge by, and would read as "none"
+    ...(deep?.verdict === 'valid' && metadata.verified ? { sha2OnlyParts: sha2OnlyPartsOf(parts.verdict, parts.innerCabinets!, metadata.catalogs) } : {}),
     metadataVerified: identity.verified,
     metadataReason: identity.reason,
     ...(notes.length > 0 ? { notes } : {}),
@@ -517,7 +521,7 @@ function buildReport(parts: ReportParts, options: InspectOptions): PayloadReport
     payload,
     verdict: parts.verdict,
     payloadCabVerdict: parts.payloadCabVerdict,
-    deepVerdict: parts.innerCabinets === null ? null : deepVerdict(parts.verdict, parts.innerCabinets),
+    deepVerdict: deep,
     metadata,
     manifest,
     executable: null,
@@ -535,8 +539,13 @@ export function summarizeSignatures(verdict: FileVerdict): SignatureSummary {
   if (verdict.verdict === 'unsigned') return 'unsigned';
   const valid = verdict.signatures.filter((s) => s.valid && s.digestAlgorithm !== null);
   if (verdict.verdict !== 'valid' || valid.length === 0) return 'invalid';
-  const sha1 = valid.some((s) => s.digestAlgorithm === 'sha1');
-  const sha2 = valid.some((s) => s.digestAlgorithm !== 'sha1' && s.digestAlgorithm !== 'md5');
+  return summarizeDigests(valid.map((s) => s.digestAlgorithm as string));
+}
+
+/** The digest algorithms of valid signatures, summarized: the one rule of what counts as SHA-1 and as SHA-2 (MD5 is neither). */
+function summarizeDigests(algorithms: readonly string[]): 'dual' | 'sha2-only' | 'sha1-only' | 'invalid' {
+  const sha1 = algorithms.includes('sha1');
+  const sha2 = algorithms.some((a) => a !== 'sha1' && a !== 'md5');
   if (sha1 && sha2) return 'dual';
   return sha2 ? 'sha2-only' : sha1 ? 'sha1-only' : 'invalid';
 }
@@ -581,20 +590,8 @@ export function sha2OnlyPartsOf(verdict: FileVerdict, innerCabinets: readonly Fi
   const parts: Sha2OnlyPart[] = [];
   if (summarizeSignatures(verdict) === 'sha2-only') parts.push({ part: 'file', member: null });
   for (const v of innerCabinets) if (summarizeSignatures(v) === 'sha2-only') parts.push({ part: 'inner-cabinet', member: v.member ?? v.file });
-  for (const c of catalogs) if (c.valid && digestsAreSha2Only(c.digestAlgorithms)) parts.push({ part: 'catalog', member: c.member });
+  for (const c of catalogs) if (c.valid && summarizeDigests(c.digestAlgorithms) === 'sha2-only') parts.push({ part: 'catalog', member: c.member });
   return parts;
-}
-
-/**
- * Which parts need SHA-2 can be told only of parts whose signatures hold under the caller's trust:
- * an invalid or untrusted signature has no valid algorithms to judge by, and would read as "none".
- */
-function sha2PartsKnown(parts: ReportParts, metadata: MetadataVerification): boolean {
-  return parts.innerCabinets !== null && metadata.verified && deepVerdict(parts.verdict, parts.innerCabinets).verdict === 'valid';
-}
-
-function digestsAreSha2Only(algorithms: readonly string[]): boolean {
-  return algorithms.some((a) => a !== 'sha1' && a !== 'md5') && !algorithms.includes('sha1');
 }
 
 function crossCheck(notes: string[], what: string, chosen: SaidFact<string>, others: [FactSource, string | null][]): void {
