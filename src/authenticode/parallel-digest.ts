@@ -7,15 +7,19 @@ import type { RandomAccessFile } from '../io/random-access-file';
 import { digestFile, RangeHasher, type ByteRange, type FileDigests } from './digest';
 
 /**
- * The digest pass of a large file with one worker thread per hash. A dual-signed Microsoft
+ * The digest pass of a large file with its hashes on worker threads. A dual-signed Microsoft
  * payload needs SHA-1 and SHA-256 of nearly every byte (and the file SHA-256 when reported):
  * hashes that run one after another on one core, or side by side on several.
  *
  * The file is still read once, in order, by this thread, into a ring of shared slots; this
- * thread hashes the first job itself, each other job has a worker that hashes every slot (its
- * RangeHasher keeps only its ranges) and reports how far it got, and a slot is refilled only
- * when every worker is past it. The API stays synchronous: this
- * thread blocks in Atomics.wait, which is what the verify pipeline does anyway while hashing.
+ * thread hashes the first job itself, the other jobs go to workers that hash every slot (each
+ * job's RangeHasher keeps only its ranges) and report per job how far they got, and a slot is
+ * refilled only when every job is past it. The API stays synchronous: this thread blocks in
+ * Atomics.wait, which is what the verify pipeline does anyway while hashing.
+ *
+ * There are at most as many workers as cores besides this one (workerCount): on two cores the
+ * import's two SHA-256 jobs share one worker. A third thread hashing on two cores gained no time
+ * and cost a worker's start-up (tens of ms of CPU: node's bootstrap and crypto, in the worker).
  *
  * The importer's copy into the blob store rides on the same pass (copyWithDigests): each slot,
  * once read, is handed to the copy's sink on this thread while the workers hash it, so the
@@ -36,10 +40,9 @@ export interface DigestJob {
   ranges: ByteRange[];
 }
 
-/** What a digest worker receives (see ./digest-worker). */
+/** What a digest worker receives (see ./digest-worker): its jobs, each with its index in the pass. */
 export interface DigestWorkerData {
-  job: DigestJob;
-  index: number;
+  jobs: { job: DigestJob; index: number }[];
   jobCount: number;
   size: number;
   slotBytes: number;
@@ -71,8 +74,8 @@ export interface VerifyDigests {
  * Same result as digestFile; faster on large files when more than one core is available.
  * The file SHA-256 is a third full hash, so it is computed only with `fileSha256`.
  */
-export function digestFileInParallel(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], options: { fileSha256: boolean }): VerifyDigests {
-  return digestPass(file, ranges, algorithms, options.fileSha256, null);
+export function digestFileInParallel(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], options: { fileSha256: boolean; maxWorkers?: number }): VerifyDigests {
+  return digestPass(file, ranges, algorithms, options.fileSha256, null, options.maxWorkers);
 }
 
 /** Receives every chunk of the file once, in order, before the pass reads further (the slot is reused afterwards). */
@@ -83,38 +86,54 @@ export type ChunkSink = (chunk: Buffer, offset: number) => void;
  * and the Authenticode digests of `ranges` — on digest workers beside the copy when the file is
  * large, else on this thread. If the sink throws (a full disk), the pass stops and rethrows.
  */
-export function copyWithDigests(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], sink: ChunkSink): FileDigests {
-  const { sha256, authenticode } = digestPass(file, ranges, algorithms, true, sink);
+export function copyWithDigests(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], sink: ChunkSink, options: { maxWorkers?: number } = {}): FileDigests {
+  const { sha256, authenticode } = digestPass(file, ranges, algorithms, true, sink, options.maxWorkers);
   if (sha256 === null) throw internalError('DIGEST_NO_FILE_HASH', 'the copy pass lost the file SHA-256');
   return { sha256, authenticode };
 }
 
-function digestPass(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], fileSha256: boolean, sink: ChunkSink | null): VerifyDigests {
+/**
+ * How many workers hash the jobs this thread does not: one per core besides this thread, at most
+ * one per job. `maxWorkers` (tests) lowers the bound.
+ */
+export function workerCount(jobCount: number, maxWorkers = os.availableParallelism() - 1): number {
+  return Math.max(0, Math.min(jobCount - 1, maxWorkers));
+}
+
+/** Jobs 1… dealt to `workers` workers in turn (job 0 stays on the reading thread). */
+function dealJobs(jobs: DigestJob[], workers: number): { job: DigestJob; index: number }[][] {
+  const dealt: { job: DigestJob; index: number }[][] = Array.from({ length: workers }, () => []);
+  for (let j = 1; j < jobs.length; j++) dealt[(j - 1) % workers].push({ job: jobs[j], index: j });
+  return dealt;
+}
+
+function digestPass(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], fileSha256: boolean, sink: ChunkSink | null, maxWorkers?: number): VerifyDigests {
   const unique = [...new Set(algorithms)];
   const jobs: DigestJob[] = unique.map((algorithm) => ({ algorithm, ranges }));
   if (fileSha256) jobs.push({ algorithm: 'sha256', ranges: [[0, file.size]] });
-  if (jobs.length < 2 || file.size < PARALLEL_DIGEST_MIN_BYTES || os.availableParallelism() < 2 || !fs.existsSync(workerScript)) {
+  const workerTotal = workerCount(jobs.length, maxWorkers);
+  if (workerTotal === 0 || file.size < PARALLEL_DIGEST_MIN_BYTES || !fs.existsSync(workerScript)) {
     return sequentialDigests(file, ranges, unique, fileSha256, sink);
   }
   const data = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
   const control = new SharedArrayBuffer(4 * (1 + 2 * jobs.length));
   const results = new SharedArrayBuffer(MAX_DIGEST_BYTES * jobs.length);
   const ctl = new Int32Array(control);
-  // job 0 is hashed here, between reads; jobs 1… each get a worker
+  // job 0 is hashed here, between reads; jobs 1… are dealt to the workers
   // loaded here, not at the top: verifying a small file (nearly all start-up) never needs it
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Worker: WorkerThread } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const workers: Worker[] = jobs.slice(1).map(
-    (job, i) =>
+  const workers: Worker[] = dealJobs(jobs, workerTotal).map(
+    (dealt) =>
       new WorkerThread(workerScript, {
-        workerData: { job, index: i + 1, jobCount: jobs.length, size: file.size, slotBytes: SLOT_BYTES, slots: SLOTS, data, control, results } satisfies DigestWorkerData,
+        workerData: { jobs: dealt, jobCount: jobs.length, size: file.size, slotBytes: SLOT_BYTES, slots: SLOTS, data, control, results } satisfies DigestWorkerData,
       }),
   );
   try {
     const own = new RangeHasher(jobs[0].ranges, [jobs[0].algorithm]);
     const chunks = Math.ceil(file.size / SLOT_BYTES);
     for (let k = 0; k < chunks; k++) {
-      // slot k % SLOTS last held chunk k - SLOTS: every worker must be past it
+      // slot k % SLOTS last held chunk k - SLOTS: every job must be past it
       for (let j = 1; j < jobs.length; j++) waitFor(ctl, Control.consumed(j), k - SLOTS + 1, jobs.length, j);
       const offset = k * SLOT_BYTES;
       const chunk = file.readInto(Buffer.from(data, (k % SLOTS) * SLOT_BYTES, Math.min(SLOT_BYTES, file.size - offset)), offset, 'file data');

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { readCabHeader } from '../../src/cab/header';
 import { children, raw, readDer, readOid, readTime, value } from '../../src/authenticode/der';
 import { authenticodeDigestRanges, digestFile, FileDigester, type ByteRange } from '../../src/authenticode/digest';
-import { copyWithDigests, digestFileInParallel, PARALLEL_DIGEST_MIN_BYTES } from '../../src/authenticode/parallel-digest';
+import { copyWithDigests, digestFileInParallel, PARALLEL_DIGEST_MIN_BYTES, workerCount } from '../../src/authenticode/parallel-digest';
 import { isVerificationError } from '../../src/authenticode/errors';
 import { RandomAccessFile } from '../../src/io/random-access-file';
 import * as path from 'node:path';
@@ -127,18 +127,30 @@ test('the parallel digest pass (worker threads over a shared ring) equals the se
   try {
     const ranges: ByteRange[] = [[0, 4], [8, 36], [40, 42], [60, size - 5000]];
     const sequential = digestFile(raf, ranges, ['sha1', 'sha256']);
-    const parallel = digestFileInParallel(raf, ranges, ['sha1', 'sha256'], { fileSha256: true });
-    assert.ok(parallel.sha256?.equals(sequential.sha256));
-    for (const alg of ['sha1', 'sha256']) assert.ok(parallel.authenticode.get(alg)?.equals(sequential.authenticode.get(alg)!), alg);
+    // three jobs (SHA-1 here, the Authenticode and the file SHA-256 on workers): one worker with both, or one each
+    for (const maxWorkers of [1, 2]) {
+      const parallel = digestFileInParallel(raf, ranges, ['sha1', 'sha256'], { fileSha256: true, maxWorkers });
+      assert.ok(parallel.sha256?.equals(sequential.sha256), `${maxWorkers} worker(s): file SHA-256`);
+      for (const alg of ['sha1', 'sha256']) assert.ok(parallel.authenticode.get(alg)?.equals(sequential.authenticode.get(alg)!), `${maxWorkers} worker(s): ${alg}`);
+    }
     const withoutFileHash = digestFileInParallel(raf, ranges, ['sha1', 'sha256'], { fileSha256: false });
     assert.equal(withoutFileHash.sha256, null);
     assert.ok(withoutFileHash.authenticode.get('sha1')?.equals(sequential.authenticode.get('sha1')!));
+    assert.ok(withoutFileHash.authenticode.get('sha256')?.equals(sequential.authenticode.get('sha256')!));
     // a single hash runs on this thread, reading only up to the end of the hashed ranges
     const single = digestFileInParallel(raf, ranges, ['sha256'], { fileSha256: false });
     assert.ok(single.authenticode.get('sha256')?.equals(sequential.authenticode.get('sha256')!));
   } finally {
     raf.close();
   }
+});
+
+test('the digest workers: one per core besides the reading thread, at most one per job it does not hash itself', () => {
+  assert.equal(workerCount(3, 1), 1, 'two cores: the import\'s two SHA-256 jobs share one worker');
+  assert.equal(workerCount(3, 3), 2);
+  assert.equal(workerCount(2, 7), 1);
+  assert.equal(workerCount(1, 7), 0, 'one job: hashed on the reading thread');
+  assert.equal(workerCount(3, 0), 0, 'one core: no workers');
 });
 
 test("the import's copy pass hands every byte to its sink once, in order, and computes the same digests as the sequential pass", () => {
