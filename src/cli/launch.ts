@@ -5,13 +5,13 @@
  * runs from there; unbundled, the program is dist/src/cli/main.js.
  */
 import { ExitCode } from '../errors';
-import { loadBundledProgram } from './bundled-program';
+import { loadBundledProgram, programFileFor } from './bundled-program';
 import { answerVersionOnly } from './version-only';
 
 if (!answerVersionOnly(process.argv)) {
   let program: ReturnType<typeof loadBundledProgram> | undefined;
   try {
-    program = loadBundledProgram(__dirname);
+    program = loadBundledProgram(__dirname, true, programFileFor(process.argv));
   } catch (e) {
     // an installation without its program: a fault of the installation, one line (see main's runMain)
     process.stderr.write(`cabferry: internal error: cannot load the program: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -4,6 +4,7 @@ import { CabferryError, ExitCode, usageError } from '../errors';
 import { version } from '../version';
 import { avoidPretenuringDeopts, keepYoungGenerationSmall, useBatchDecodeJitBudget } from '../io/v8-settings';
 import { addExamples, configureHelp } from './help';
+import { requestedCommand } from './requested-command';
 import { reportError } from './run';
 import { answerVersionOnly } from './version-only';
 
@@ -36,6 +37,9 @@ const commandModules: [name: string, load: () => Register][] = [
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/** Every command's name, in help order (scripts/build-cli leaves some out of the cabinet program). */
+export const COMMAND_NAMES: readonly string[] = commandModules.map(([name]) => name);
+
 /**
  * Commands whose allocations while streaming whole payloads grew the young generation (see
  * keepYoungGenerationSmall). verify, test and extract allocate little per block (and verify's
@@ -54,7 +58,7 @@ const PLANNING_COMMANDS: ReadonlySet<string> = new Set(['plan', 'stage']);
  * recognisable command (help, a typo) all are, so help and "unknown command" stay complete.
  */
 export function buildProgram(argv?: string[]): Command {
-  const requested = argv?.slice(2).find((a) => !a.startsWith('-'));
+  const requested = argv === undefined ? undefined : requestedCommand(argv);
   // before commander and the command's modules load (see useBatchDecodeJitBudget)
   if (requested !== undefined && BATCH_DECODE_COMMANDS.has(requested)) useBatchDecodeJitBudget();
   const program = new (loadCommander().Command)();

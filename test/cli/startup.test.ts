@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { CODE_CACHE_FILE, loadBundledProgram, PROGRAM_FILE } from '../../src/cli/bundled-program';
+import { CABINET_COMMANDS, CABINET_PROGRAM_FILE, codeCacheFileOf, loadBundledProgram, PROGRAM_FILE, programFileFor } from '../../src/cli/bundled-program';
+import { COMMAND_NAMES } from '../../src/cli/main';
 import { cliPath, fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
 
 const SMALL_SIGNED = fixturePath('signed', 'dual-microsoft-style.cab');
@@ -60,7 +61,7 @@ test('--version loads no command module and not commander', () => {
   assert.equal(r.status, 0, r.stderr);
   const names = r.modules.map(moduleName);
   assert.ok(names.includes('version.js'), names.join(', '));
-  const commands = names.filter((n) => n === 'commander' || /^(cli\/(?!main|run|help|version-only)|authenticode\/|catalog\/)/.test(n));
+  const commands = names.filter((n) => n === 'commander' || /^(cli\/(?!main|run|help|version-only|requested-command)|authenticode\/|catalog\/)/.test(n));
   assert.deepEqual(commands, []);
 });
 
@@ -74,38 +75,75 @@ test('the installed command is the bundle: package.json bin, what the tests run,
   }
 });
 
-test('the code cache is taken by this node, and the digest worker is beside the program', () => {
-  assert.equal(loadBundledProgram(bundleDir).cacheAccepted, true);
+const PROGRAM_FILES = [PROGRAM_FILE, CABINET_PROGRAM_FILE];
+
+test('the code caches are taken by this node, and the digest worker is beside the programs', () => {
+  for (const file of PROGRAM_FILES) assert.equal(loadBundledProgram(bundleDir, true, file).cacheAccepted, true, file);
   // parallel-digest starts digest-worker.js from the folder of the code running it, and quietly
   // hashes on one thread when the file is not there
   assert.ok(fs.existsSync(path.join(bundleDir, 'digest-worker.js')));
 });
 
-test('the program file is ASCII only, so reading it as latin1 (bundled-program) gives its text exactly', () => {
-  const bytes = fs.readFileSync(path.join(bundleDir, PROGRAM_FILE));
-  const first = bytes.findIndex((b) => b > 0x7f);
-  assert.equal(first, -1, `byte ${first} of ${PROGRAM_FILE} is outside ASCII`);
+test('the program files are ASCII only, so reading them as latin1 (bundled-program) gives their text exactly', () => {
+  for (const file of PROGRAM_FILES) {
+    const bytes = fs.readFileSync(path.join(bundleDir, file));
+    const first = bytes.findIndex((b) => b > 0x7f);
+    assert.equal(first, -1, `byte ${first} of ${file} is outside ASCII`);
+  }
+});
+
+test('the cabinet commands run from the cabinet program, every other command line from the whole program', () => {
+  for (const name of CABINET_COMMANDS) assert.ok(COMMAND_NAMES.includes(name), `${name} is a command`);
+  const file = (...args: string[]) => programFileFor(['node', 'cabferry', ...args]);
+  assert.equal(file('verify', SMALL_SIGNED), CABINET_PROGRAM_FILE);
+  assert.equal(file('--json', 'test', 'a.cab'), CABINET_PROGRAM_FILE);
+  assert.equal(file('list', '--help'), CABINET_PROGRAM_FILE);
+  assert.equal(file('plan', '--host', 'h.txt'), PROGRAM_FILE);
+  assert.equal(file('verify-media', 'E:'), PROGRAM_FILE);
+  assert.equal(file('--help'), PROGRAM_FILE, 'help lists every command');
+  assert.equal(file('verfy'), PROGRAM_FILE, 'a typo: commander suggests from every command');
+  assert.equal(file(), PROGRAM_FILE);
+});
+
+test('the cabinet program holds the cabinet commands and leaves the others out: requiring one fails loudly', () => {
+  const text = fs.readFileSync(path.join(bundleDir, CABINET_PROGRAM_FILE), 'latin1');
+  // esbuild names each bundled module by its path (`"dist/src/cli/verify.js"(exports, module) {…}`)
+  for (const name of CABINET_COMMANDS) assert.ok(text.includes(`"dist/src/cli/${name}.js"`), `${name} is in the cabinet program`);
+  for (const module of ['cli/plan.js', 'cli/import.js', 'cli/stage.js', 'planner/', 'importer/', 'media/', 'transfer/']) assert.ok(!text.includes(`"dist/src/${module}`), `${module} is left out`);
+  assert.ok(fs.statSync(path.join(bundleDir, CABINET_PROGRAM_FILE)).size * 3 < fs.statSync(path.join(bundleDir, PROGRAM_FILE)).size, 'the point of it: a fraction of the whole program to read');
+  const cabinet = loadBundledProgram(bundleDir, true, CABINET_PROGRAM_FILE);
+  assert.throws(() => cabinet.exports.buildProgram(['node', 'cabferry', 'plan']), /the plan command is not in this program file/);
+  assert.equal(cabinet.exports.buildProgram(['node', 'cabferry', 'verify']).commands.map((c) => c.name()).join(), 'verify');
 });
 
 test('a cache made for another build is not given to V8, and the program runs without it', () => {
-  const dir = tempDir('cabferry-bundle-');
-  fs.cpSync(bundleDir, dir, { recursive: true });
-  const cache = fs.readFileSync(path.join(dir, CODE_CACHE_FILE));
-  cache.write(cache[0] === 0x30 ? '1' : '0', 0, 'latin1'); // another build id, same V8 data
-  fs.writeFileSync(path.join(dir, CODE_CACHE_FILE), cache);
-  assert.equal(loadBundledProgram(dir).cacheAccepted, null);
-  const r = spawnSync(process.execPath, [path.join(dir, 'cabferry.js'), 'verify', SMALL_SIGNED, '--trust', TEST_ROOT], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout, runCli(['verify', SMALL_SIGNED, '--trust', TEST_ROOT]).stdout);
-  fs.rmSync(path.join(dir, CODE_CACHE_FILE));
-  assert.equal(loadBundledProgram(dir).cacheAccepted, null);
+  for (const file of PROGRAM_FILES) {
+    const cacheFile = codeCacheFileOf(file);
+    const dir = tempDir('cabferry-bundle-');
+    fs.cpSync(bundleDir, dir, { recursive: true });
+    const cache = fs.readFileSync(path.join(dir, cacheFile));
+    cache.write(cache[0] === 0x30 ? '1' : '0', 0, 'latin1'); // another build id, same V8 data
+    fs.writeFileSync(path.join(dir, cacheFile), cache);
+    assert.equal(loadBundledProgram(dir, true, file).cacheAccepted, null, file);
+    // verify runs from the cabinet program, collect-script from the whole one (neither needs
+    // better-sqlite3, which the copy has no node_modules to find)
+    const args = file === CABINET_PROGRAM_FILE ? ['verify', SMALL_SIGNED, '--trust', TEST_ROOT] : ['collect-script'];
+    assert.equal(programFileFor(['node', 'cabferry', ...args]), file);
+    const r = spawnSync(process.execPath, [path.join(dir, 'cabferry.js'), ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${file}: ${r.stderr}`);
+    assert.equal(r.stdout, runCli(args).stdout, file);
+    fs.rmSync(path.join(dir, cacheFile));
+    assert.equal(loadBundledProgram(dir, true, file).cacheAccepted, null, file);
+  }
 });
 
 test('the launcher without its program: one line, exit 4', () => {
   const dir = tempDir('cabferry-bundle-');
   fs.copyFileSync(cliPath, path.join(dir, 'cabferry.js'));
-  const r = spawnSync(process.execPath, [path.join(dir, 'cabferry.js'), 'verify', SMALL_SIGNED], { encoding: 'utf8' });
-  assert.equal(r.status, 4);
-  assert.match(r.stderr, new RegExp(`^cabferry: internal error: cannot load the program: .*${PROGRAM_FILE}.*\\n$`));
-  assert.equal(r.stdout, '');
+  for (const [args, file] of [[['verify', SMALL_SIGNED], CABINET_PROGRAM_FILE], [['plan', '--help'], PROGRAM_FILE]] as const) {
+    const r = spawnSync(process.execPath, [path.join(dir, 'cabferry.js'), ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 4);
+    assert.match(r.stderr, new RegExp(`^cabferry: internal error: cannot load the program: .*${file.replace(/\./g, '\\.')}.*\\n$`));
+    assert.equal(r.stdout, '');
+  }
 });
