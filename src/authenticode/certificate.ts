@@ -41,8 +41,29 @@ export function hasKeyUsage(cert: Certificate, bit: number): boolean {
   return cert.keyUsage !== null && (cert.keyUsage & (1 << bit)) !== 0;
 }
 
+/**
+ * Certificates this process has parsed, by their DER. A dual-signed file carries the same signer,
+ * intermediate and time-stamping certificates in both signatures (a small `cabferry verify` parsed
+ * 8 certificates, 4 distinct), and the catalogs inside a payload carry them again. A parse depends
+ * on the bytes alone and its result is frozen, so one parse serves every copy. Bounded: a run meets
+ * few distinct certificates, a hostile file may carry many.
+ */
+const parsedCertificates = new Map<string, Certificate>();
+const PARSED_CERTIFICATES_MAX = 256;
+
 /** Parse one DER certificate; anything unreadable is SIG_MALFORMED (it came from a signature). */
 export function parseCertificate(der: Buffer): Certificate {
+  const key = der.toString('base64');
+  const known = parsedCertificates.get(key);
+  if (known !== undefined) return known;
+  // its own copy of the bytes: the caller's buffer may be a view of one that is reused
+  const certificate = readCertificate(Buffer.from(der));
+  if (parsedCertificates.size >= PARSED_CERTIFICATES_MAX) parsedCertificates.clear();
+  parsedCertificates.set(key, certificate);
+  return certificate;
+}
+
+function readCertificate(der: Buffer): Certificate {
   const top = readDer(der);
   if (top.end !== der.length) throw new VerificationError('SIG_MALFORMED', 'trailing bytes after certificate');
   const [tbs, signatureAlgorithm] = expectChildren(top, Tag.sequence, 'Certificate', 3);
@@ -72,7 +93,9 @@ export function parseCertificate(der: Buffer): Certificate {
     throw new VerificationError('SIG_MALFORMED', `unreadable certificate: ${(e as Error).message}`);
   }
   const ext = readExtensions(extensions);
-  return {
+  Object.freeze(ext.extKeyUsage);
+  Object.freeze(ext.criticalExtensions);
+  return Object.freeze({
     der,
     x509,
     publicKey,
@@ -86,7 +109,7 @@ export function parseCertificate(der: Buffer): Certificate {
     ...ext,
     signatureAlgorithmOid,
     sha256Fingerprint: x509.fingerprint256.replace(/:/g, '').toLowerCase(),
-  };
+  });
 }
 
 /**
