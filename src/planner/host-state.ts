@@ -2,7 +2,7 @@ import type { Payload } from '../package/types';
 import { compareDottedVersions } from '../package/assembly-version';
 import { familyForNtVersion, type KbFamily, type KnowledgeBase } from '../knowledge/knowledge-base';
 import type { IncompleteCause } from './causes';
-import { cbsOwnVerdict } from './inventory/host-facts';
+import { cbsOwnVerdict, filesListing } from './inventory/host-facts';
 import type { FactClaim, HostInventory, InferredFrom, InventoryConflict, OverruledInstalledClaim } from './types';
 
 /**
@@ -60,25 +60,6 @@ export function resolveFamily(host: HostInventory, kb: KnowledgeBase, notes: Pla
  * Returns the conflicts and the installed set that is still believed: a KB listed only by files
  * that made a contradicting claim is not believed either (such a file is no witness).
  */
-const NO_FILES: readonly string[] = [];
-
-/**
- * The files that list each installed KB, in the order of the evidence (a file once however often it
- * repeats the KB): one pass over every file's list, so that asking for each installed KB costs a
- * look-up, not a scan of every list (a host of a few hundred KBs in several inventory files)
- */
-function filesListing(evidence: HostInventory['evidence']): (kb: string) => readonly string[] {
-  const files = new Map<string, string[]>();
-  for (const e of evidence) {
-    for (const kb of new Set(e.installed)) {
-      const listed = files.get(kb);
-      if (listed === undefined) files.set(kb, [e.file]);
-      else listed.push(e.file);
-    }
-  }
-  return (kb) => files.get(kb) ?? NO_FILES;
-}
-
 export function checkInstalledClaims(host: HostInventory, family: KbFamily): { conflicts: InventoryConflict[]; believed: Set<string>; doubted: string[] } {
   const conflicts: InventoryConflict[] = [];
   const contradicting = new Set<string>();
@@ -159,12 +140,13 @@ export function hostBaseline(host: HostInventory, believed: Set<string>, family:
   const installed = believed;
   const inferred = new Map<string, InferredFrom>();
   const overruled: OverruledInstalledClaim[] = [];
+  const listedBy = filesListing(host.evidence);
   // counts `kb` as installed from `from`, unless a CBS section lists a package of it in a state not on
   // the host: then it is recorded as overruled, as a hotfix list's claim is (inventory/host-facts.ts)
   const infer = (kb: string, from: InferredFrom): boolean => {
     const cbs = cbsOwnVerdict(kb, host.evidence);
     if (cbs !== null && cbs.verdict === 'not-on-host') {
-      overruled.push({ by: 'cbs', kb, listedBy: host.evidence.filter((e) => e.installed.includes(kb)).map((e) => e.file), cbsFile: cbs.cbsFile, package: 'kb', state: cbs.state, inferredFrom: from });
+      overruled.push({ by: 'cbs', kb, listedBy: [...listedBy(kb)], cbsFile: cbs.cbsFile, package: 'kb', state: cbs.state, inferredFrom: from });
       return false;
     }
     installed.add(kb);

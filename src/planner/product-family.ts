@@ -1,4 +1,5 @@
 import type { KbFamily, KnowledgeBase } from '../knowledge/knowledge-base';
+import { filesListing } from './inventory/host-facts';
 import type { FactClaim, HostInventory, InventoryConflict } from './types';
 
 /**
@@ -21,7 +22,7 @@ export function productConflict(host: HostInventory, kb: KnowledgeBase, family: 
   } else {
     // the family was inferred from installed updates that only it knows (resolveFamily)
     const witness = host.installed.find((k) => family.updates.has(k) && !kb.families.some((g) => g !== family && g.updates.has(k))) ?? host.installed[0] ?? '';
-    version = { claim: { kind: 'installed', kb: witness, implies: { fact: 'ntVersion', value: family.ntVersion } }, files: host.evidence.filter((e) => e.installed.includes(witness)).map((e) => e.file) };
+    version = { claim: { kind: 'installed', kb: witness, implies: { fact: 'ntVersion', value: family.ntVersion } }, files: [...filesListing(host.evidence)(witness)] };
   }
   return { fact: 'product', claims: [said, version] };
 }

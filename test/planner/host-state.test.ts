@@ -2,6 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { checkInstalledClaims } from '../../src/planner/host-state';
+import { filesListing } from '../../src/planner/inventory/host-facts';
+import { productConflict } from '../../src/planner/product-family';
 import type { HostInventory, InventoryEvidence } from '../../src/planner/types';
 
 const nt60 = loadKnowledgeBase().families.find((f) => f.ntVersion === '6.0')!;
@@ -65,5 +67,43 @@ describe('checkInstalledClaims', () => {
     const { believed, doubted } = checkInstalledClaims(host(installed, []), nt60);
     assert.deepEqual(doubted, ['KB4493471']);
     assert.equal(believed.size, installed.length - 1);
+  });
+});
+
+describe('filesListing', () => {
+  it('names the files whose installed list names a KB, in the order of the evidence, each once, reading each list once and only when asked', () => {
+    const reads = { n: 0 };
+    const b = countedEvidence('b.txt', ['KB3'], {}, reads);
+    b.qfeList = ['KB1', 'KB3'];
+    const evidence = [countedEvidence('a.txt', ['KB1', 'KB2', 'KB1'], {}, reads), b, countedEvidence('c.txt', ['KB1'], {}, reads)];
+    const listedBy = filesListing(evidence);
+    assert.equal(reads.n, 0, 'no list read before a question');
+    // the installed lists, not the whole qfe lists: b.txt's qfe list names KB1, its installed list does not
+    assert.deepEqual(listedBy('KB1'), ['a.txt', 'c.txt']);
+    assert.deepEqual(listedBy('KB3'), ['b.txt']);
+    assert.deepEqual(listedBy('KB9'), []);
+    assert.equal(reads.n, evidence.length);
+  });
+});
+
+describe('productConflict', () => {
+  it('without an NT version, names the files that list the update the family was inferred from', () => {
+    const kb = loadKnowledgeBase();
+    const family = kb.families.find((f) => f.ntVersion === '6.0')!;
+    const h: HostInventory = {
+      ...host(['KB1', 'KB4493471'], [
+        { file: 'a.txt', facts: { product: 'Windows 7' }, installed: ['KB4493471', 'KB4493471'] },
+        { file: 'b.txt', facts: {}, installed: ['KB1'] },
+        { file: 'c.txt', facts: {}, installed: ['KB4493471'], qfeList: [] },
+      ]),
+      product: 'Windows 7', ntVersion: null,
+    };
+    assert.deepEqual(productConflict(h, kb, family), {
+      fact: 'product',
+      claims: [
+        { claim: { kind: 'fact', fact: 'product', value: 'Windows 7' }, files: ['a.txt'] },
+        { claim: { kind: 'installed', kb: 'KB4493471', implies: { fact: 'ntVersion', value: '6.0' } }, files: ['a.txt', 'c.txt'] },
+      ],
+    });
   });
 });

@@ -105,6 +105,35 @@ export function cbsOwnVerdict(kb: string, evidence: readonly InventoryEvidence[]
   return { verdict: onHost ? 'on-host' : 'unnamed' };
 }
 
+const NO_FILES: readonly string[] = [];
+
+/**
+ * The files whose installed-update list names each KB, in the order of the evidence (a file once
+ * however often it repeats the KB): who claimed an update installed, for a conflict or an overruled
+ * claim to name. The installed lists, not the whole Win32_QuickFixEngineering lists (`qfeList`, which
+ * listsDisagree compares): a collect file's installed list is what its CBS section left of its qfe
+ * list, with the updates CBS names on the host. One pass over every file's list, made at the first
+ * question (usually none is asked: only a contradicted or overruled claim names its files), so that
+ * asking for each installed KB costs a look-up, not a scan of every list (a host of a few hundred KBs
+ * in several inventory files).
+ */
+export function filesListing(evidence: readonly InventoryEvidence[]): (kb: string) => readonly string[] {
+  let files: Map<string, string[]> | undefined;
+  return (kb) => {
+    if (files === undefined) {
+      files = new Map();
+      for (const e of evidence) {
+        for (const listed of new Set(e.installed)) {
+          const by = files.get(listed);
+          if (by === undefined) files.set(listed, [e.file]);
+          else by.push(e.file);
+        }
+      }
+    }
+    return files.get(kb) ?? NO_FILES;
+  };
+}
+
 /** Adds `claim` to `list`, or its files to the entry `list` already holds for its KB (whose CBS file and state stand). */
 export function addOverruled(list: OverruledInstalledClaim[], claim: OverruledInstalledClaim): void {
   const held = list.find((o) => o.kb === claim.kb);
@@ -192,15 +221,15 @@ function judgedInstalled(candidates: string[], evidence: InventoryEvidence[], ov
   for (const o of overruledBefore) addOverruled(overruled, o);
   if (judges.length === 0 && lists.length < 2) return { installed: candidates, overruled };
   const installed: string[] = [];
-  const listedBy = (kb: string): string[] => evidence.filter((e) => e.installed.includes(kb)).map((e) => e.file);
+  const listedBy = filesListing(evidence);
   for (const kb of new Set(candidates)) {
     const judged = judges.map((e) => ({ cbsFile: e.file, objection: servicingObjection(kb, e.servicing) })).find((j) => j.objection !== null);
     if (judged !== undefined) {
-      addOverruled(overruled, { by: 'cbs', kb, listedBy: listedBy(kb), cbsFile: judged.cbsFile, ...judged.objection! });
+      addOverruled(overruled, { by: 'cbs', kb, listedBy: [...listedBy(kb)], cbsFile: judged.cbsFile, ...judged.objection! });
       continue;
     }
     const silent = listsDisagree(kb, lists, evidence);
-    if (silent !== null) addOverruled(overruled, { by: 'lists', kb, listedBy: listedBy(kb), notListedBy: silent });
+    if (silent !== null) addOverruled(overruled, { by: 'lists', kb, listedBy: [...listedBy(kb)], notListedBy: silent });
     else installed.push(kb);
   }
   return { installed, overruled };
