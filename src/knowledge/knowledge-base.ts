@@ -219,6 +219,17 @@ export function familyForNtVersion(kb: KnowledgeBase, ntVersion: string | null):
   return kb.families.find((f) => f.ntVersion === ntVersion) ?? null;
 }
 
+/**
+ * Whether `update` is described by `family` and by no other family of `kb`: installed, such an update
+ * names the family of its host (what the planner infers a host's family from when the host reports no
+ * NT version, and the witness it names for that inference). Families are told apart by their NT
+ * version, the key familyForNtVersion looks a family up by and loadKnowledgeBase keeps unique, not by
+ * object: `family` may come from another load of the knowledge base than `kb`.
+ */
+export function knownOnlyTo(kb: KnowledgeBase, family: KbFamily, update: string): boolean {
+  return family.updates.has(update) && !kb.families.some((g) => g.ntVersion !== family.ntVersion && g.updates.has(update));
+}
+
 /** The folder holding the knowledge base shipped with cabferry (catalog/kb at the project root). */
 export function defaultKnowledgeBaseDir(): string {
   return shippedDataPath('kb');

@@ -1,8 +1,8 @@
 import type { Payload } from '../package/types';
 import { compareDottedVersions } from '../package/assembly-version';
-import { familyForNtVersion, type KbFamily, type KnowledgeBase } from '../knowledge/knowledge-base';
+import { familyForNtVersion, knownOnlyTo, type KbFamily, type KnowledgeBase } from '../knowledge/knowledge-base';
 import type { IncompleteCause } from './causes';
-import { cbsOwnVerdict, filesListing } from './inventory/host-facts';
+import { cbsOwnVerdict, factClaim, filesListing } from './inventory/host-facts';
 import type { FactClaim, HostInventory, InferredFrom, InventoryConflict, OverruledInstalledClaim } from './types';
 
 /**
@@ -45,7 +45,7 @@ export function resolveFamily(host: HostInventory, kb: KnowledgeBase, notes: Pla
     return f;
   }
   // only an installed-update list: the KBs it names may identify the family
-  const matches = kb.families.filter((f) => host.installed.some((k) => f.updates.has(k) && !kb.families.some((g) => g !== f && g.updates.has(k))));
+  const matches = kb.families.filter((f) => host.installed.some((k) => knownOnlyTo(kb, f, k)));
   if (matches.length === 1) {
     notes.assumptions.push(`NT version not reported; assumed ${matches[0].ntVersion} because installed updates are ${matches[0].family} updates`);
     return matches[0];
@@ -64,10 +64,6 @@ export function checkInstalledClaims(host: HostInventory, family: KbFamily): { c
   const conflicts: InventoryConflict[] = [];
   const contradicting = new Set<string>();
   const listedBy = filesListing(host.evidence);
-  const reported = (fact: 'build' | 'servicePack', value: number): FactClaim => ({
-    claim: { kind: 'fact', fact, value },
-    files: host.evidence.filter((e) => e.facts[fact] === value).map((e) => e.file),
-  });
   // one pass over the installed list for both facts (a host lists hundreds of KBs; only those the
   // knowledge base knows can imply anything)
   const buildClaims: FactClaim[] = [];
@@ -89,8 +85,8 @@ export function checkInstalledClaims(host: HostInventory, family: KbFamily): { c
       servicePackClaims.push({ claim: { kind: 'installed', kb, implies: { fact: 'servicePack', value: implied } }, files: [...listedBy(kb)] });
     }
   }
-  if (buildClaims.length > 0) conflicts.push({ fact: 'build', claims: [reported('build', host.build!), ...buildClaims] });
-  if (servicePackClaims.length > 0) conflicts.push({ fact: 'servicePack', claims: [reported('servicePack', host.servicePack!), ...servicePackClaims] });
+  if (buildClaims.length > 0) conflicts.push({ fact: 'build', claims: [factClaim(host.evidence, 'build', host.build!), ...buildClaims] });
+  if (servicePackClaims.length > 0) conflicts.push({ fact: 'servicePack', claims: [factClaim(host.evidence, 'servicePack', host.servicePack!), ...servicePackClaims] });
   // nothing contradicts: every listed KB is believed (most hosts of a consistent inventory)
   if (contradicting.size === 0) return { conflicts, believed: new Set(host.installed), doubted: [] };
   const badFiles = new Set([...contradicting].flatMap(listedBy));

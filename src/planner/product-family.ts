@@ -1,5 +1,5 @@
-import type { KbFamily, KnowledgeBase } from '../knowledge/knowledge-base';
-import { filesListing } from './inventory/host-facts';
+import { knownOnlyTo, type KbFamily, type KnowledgeBase } from '../knowledge/knowledge-base';
+import { factClaim, filesListing } from './inventory/host-facts';
 import type { FactClaim, HostInventory, InventoryConflict } from './types';
 
 /**
@@ -14,14 +14,13 @@ import type { FactClaim, HostInventory, InventoryConflict } from './types';
 export function productConflict(host: HostInventory, kb: KnowledgeBase, family: KbFamily): InventoryConflict | null {
   const product = host.product;
   if (product === null || family.products.includes(product)) return null;
-  const said: FactClaim = { claim: { kind: 'fact', fact: 'product', value: product }, files: host.evidence.filter((e) => e.facts.product === product).map((e) => e.file) };
+  const said = factClaim(host.evidence, 'product', product);
   let version: FactClaim;
   if (host.ntVersion !== null) {
-    const nt = host.ntVersion;
-    version = { claim: { kind: 'fact', fact: 'ntVersion', value: nt }, files: host.evidence.filter((e) => e.facts.ntVersion === nt).map((e) => e.file) };
+    version = factClaim(host.evidence, 'ntVersion', host.ntVersion);
   } else {
     // the family was inferred from installed updates that only it knows (resolveFamily)
-    const witness = host.installed.find((k) => family.updates.has(k) && !kb.families.some((g) => g !== family && g.updates.has(k))) ?? host.installed[0] ?? '';
+    const witness = host.installed.find((k) => knownOnlyTo(kb, family, k)) ?? host.installed[0] ?? '';
     version = { claim: { kind: 'installed', kb: witness, implies: { fact: 'ntVersion', value: family.ntVersion } }, files: [...filesListing(host.evidence)(witness)] };
   }
   return { fact: 'product', claims: [said, version] };

@@ -7,6 +7,7 @@ import {
   esuActivationIdsFor,
   esuYearOf,
   familyForNtVersion,
+  knownOnlyTo,
   loadKnowledgeBase,
   normaliseKb,
   parseKbFamily,
@@ -301,6 +302,24 @@ describe('knowledge base (catalog/kb)', () => {
     fs.writeFileSync(path.join(dir, 'b.json'), JSON.stringify(nt60Doc()));
     assert.throws(() => loadKnowledgeBase(dir), (e: unknown) => isCabferryError(e) && e.code === 'KB_DUPLICATE_FAMILY');
     assert.throws(() => loadKnowledgeBase(path.join(dir, 'nope')), (e: unknown) => isCabferryError(e) && e.code === 'KB_DIR_UNREADABLE');
+  });
+
+  it('knows which updates only one family describes (knownOnlyTo), telling families apart by NT version, not by object', () => {
+    // KB4493471: an NT 6.0 rollup; KB4474419: the SHA-2 support update both families describe
+    assert.equal(knownOnlyTo(kb, nt60, 'KB4493471'), true);
+    assert.equal(knownOnlyTo(kb, nt61, 'KB4493471'), false);
+    assert.equal(knownOnlyTo(kb, nt60, 'KB4474419'), false);
+    assert.equal(knownOnlyTo(kb, nt61, 'KB4474419'), false);
+    assert.equal(knownOnlyTo(kb, nt60, 'KB1'), false);
+    // a family of another load of the same knowledge base: the same answers (by object, its own
+    // family in `kb` would describe every one of its updates, and none would be its own)
+    const other = familyForNtVersion(loadKnowledgeBase(kbDir), '6.0')!;
+    assert.notEqual(other, nt60);
+    assert.equal(knownOnlyTo(kb, other, 'KB4493471'), true);
+    assert.equal(knownOnlyTo(kb, other, 'KB4474419'), false);
+    // a family `kb` does not hold: every family of `kb` is another
+    assert.equal(knownOnlyTo({ families: [nt61] }, nt60, 'KB4493471'), true);
+    assert.equal(knownOnlyTo({ families: [nt61] }, nt60, 'KB4474419'), false);
   });
 
   it('normalises KB numbers and finds source locators', () => {

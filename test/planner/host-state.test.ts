@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
-import { checkInstalledClaims } from '../../src/planner/host-state';
-import { filesListing } from '../../src/planner/inventory/host-facts';
+import { familyForNtVersion, loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
+import { checkInstalledClaims, resolveFamily, type PlanNotes } from '../../src/planner/host-state';
+import { factClaim, filesListing } from '../../src/planner/inventory/host-facts';
 import { productConflict } from '../../src/planner/product-family';
 import type { HostInventory, InventoryEvidence } from '../../src/planner/types';
 
@@ -86,23 +86,88 @@ describe('filesListing', () => {
   });
 });
 
+describe('factClaim', () => {
+  it('names the files whose evidence states that very value, in the order of the evidence', () => {
+    const evidence: InventoryEvidence[] = [
+      { file: 'a.txt', facts: { build: 6002, product: 'Windows Server 2008' }, installed: [] },
+      { file: 'b.txt', facts: { build: 6003 }, installed: [] },
+      { file: 'c.txt', facts: {}, installed: [] },
+      { file: 'd.txt', facts: { build: 6002, sha2CodeSigning: false }, installed: [] },
+    ];
+    assert.deepEqual(factClaim(evidence, 'build', 6002), { claim: { kind: 'fact', fact: 'build', value: 6002 }, files: ['a.txt', 'd.txt'] });
+    assert.deepEqual(factClaim(evidence, 'build', 6003).files, ['b.txt']);
+    // compared as read: no file states the build "6002" as text, and false is no missing fact
+    assert.deepEqual(factClaim(evidence, 'build', '6002').files, []);
+    assert.deepEqual(factClaim(evidence, 'sha2CodeSigning', false).files, ['d.txt']);
+    assert.deepEqual(factClaim([], 'product', 'Windows 7'), { claim: { kind: 'fact', fact: 'product', value: 'Windows 7' }, files: [] });
+  });
+});
+
+describe('resolveFamily', () => {
+  const noNt = (installed: string[]): HostInventory => ({ ...host(installed, []), ntVersion: null });
+  const notes = (): PlanNotes => ({ incomplete: [], assumptions: [] });
+
+  it('without an NT version, infers the one family that alone knows an installed update', () => {
+    const kb = loadKnowledgeBase();
+    const n = notes();
+    assert.equal(resolveFamily(noNt(['KB1', 'KB4474419', 'KB4493471']), kb, n)?.ntVersion, '6.0');
+    assert.deepEqual(n.incomplete, []);
+  });
+
+  it('infers no family from updates several families know, nor from updates of two families', () => {
+    const kb = loadKnowledgeBase();
+    const shared = notes();
+    assert.equal(resolveFamily(noNt(['KB1', 'KB4474419']), kb, shared), null);
+    assert.deepEqual(shared.incomplete, [{ kind: 'family-not-inferable' }]);
+    const nt61Only = [...familyForNtVersion(kb, '6.1')!.updates.keys()].find((k) => !nt60.updates.has(k))!;
+    const both = notes();
+    assert.equal(resolveFamily(noNt(['KB4493471', nt61Only]), kb, both), null);
+    assert.deepEqual(both.incomplete, [{ kind: 'family-not-inferable' }]);
+  });
+});
+
 describe('productConflict', () => {
+  const contradicting = (): HostInventory => ({
+    ...host(['KB1', 'KB4493471'], [
+      { file: 'a.txt', facts: { product: 'Windows 7' }, installed: ['KB4493471', 'KB4493471'] },
+      { file: 'b.txt', facts: {}, installed: ['KB1'] },
+      { file: 'c.txt', facts: {}, installed: ['KB4493471'], qfeList: [] },
+    ]),
+    product: 'Windows 7', ntVersion: null,
+  });
+  const inferred = {
+    fact: 'product',
+    claims: [
+      { claim: { kind: 'fact', fact: 'product', value: 'Windows 7' }, files: ['a.txt'] },
+      { claim: { kind: 'installed', kb: 'KB4493471', implies: { fact: 'ntVersion', value: '6.0' } }, files: ['a.txt', 'c.txt'] },
+    ],
+  };
+
   it('without an NT version, names the files that list the update the family was inferred from', () => {
     const kb = loadKnowledgeBase();
     const family = kb.families.find((f) => f.ntVersion === '6.0')!;
+    assert.deepEqual(productConflict(contradicting(), kb, family), inferred);
+  });
+
+  it('names the same witness for a family of another load of the knowledge base (was: none, every update looked shared, and the first installed KB stood as witness)', () => {
+    assert.deepEqual(productConflict(contradicting(), loadKnowledgeBase(), nt60), inferred);
+  });
+
+  it('with an NT version, names the files that state the product and those that state the NT version', () => {
     const h: HostInventory = {
-      ...host(['KB1', 'KB4493471'], [
-        { file: 'a.txt', facts: { product: 'Windows 7' }, installed: ['KB4493471', 'KB4493471'] },
-        { file: 'b.txt', facts: {}, installed: ['KB1'] },
-        { file: 'c.txt', facts: {}, installed: ['KB4493471'], qfeList: [] },
+      ...host([], [
+        { file: 'a.txt', facts: { product: 'Windows 7', ntVersion: '6.0' }, installed: [] },
+        { file: 'b.txt', facts: { ntVersion: '6.0' }, installed: [] },
+        { file: 'c.txt', facts: { product: 'Windows 7' }, installed: [] },
       ]),
-      product: 'Windows 7', ntVersion: null,
+      product: 'Windows 7',
     };
-    assert.deepEqual(productConflict(h, kb, family), {
+    const kb = loadKnowledgeBase();
+    assert.deepEqual(productConflict(h, kb, familyForNtVersion(kb, '6.0')!), {
       fact: 'product',
       claims: [
-        { claim: { kind: 'fact', fact: 'product', value: 'Windows 7' }, files: ['a.txt'] },
-        { claim: { kind: 'installed', kb: 'KB4493471', implies: { fact: 'ntVersion', value: '6.0' } }, files: ['a.txt', 'c.txt'] },
+        { claim: { kind: 'fact', fact: 'product', value: 'Windows 7' }, files: ['a.txt', 'c.txt'] },
+        { claim: { kind: 'fact', fact: 'ntVersion', value: '6.0' }, files: ['a.txt', 'b.txt'] },
       ],
     });
   });

@@ -134,6 +134,15 @@ export function filesListing(evidence: readonly InventoryEvidence[]): (kb: strin
   };
 }
 
+/**
+ * The claim that the host's `fact` is `value`, with the files whose evidence states that very value
+ * (in the order of the evidence; compared as read, `===`): for a conflict to say who claimed what.
+ * The claims a fact's stated values make; an installed update's implied value is filesListing's.
+ */
+export function factClaim(evidence: readonly InventoryEvidence[], fact: HostFact, value: string | number | boolean): FactClaim {
+  return { claim: { kind: 'fact', fact, value }, files: evidence.filter((e) => e.facts[fact] === value).map((e) => e.file) };
+}
+
 /** Adds `claim` to `list`, or its files to the entry `list` already holds for its KB (whose CBS file and state stand). */
 export function addOverruled(list: OverruledInstalledClaim[], claim: OverruledInstalledClaim): void {
   const held = list.find((o) => o.kb === claim.kb);
@@ -193,11 +202,11 @@ export function mergeInventories(a: HostInventory, b: HostInventory): { merged: 
     const open = merged.conflicts.find((c) => c.fact === k);
     if (open) {
       // already disputed: another value is one more claim, never the answer
-      if (vb !== null && !open.claims.some((c) => c.claim.kind === 'fact' && c.claim.value === vb)) open.claims.push(factClaim(b, k, vb));
+      if (vb !== null && !open.claims.some((c) => c.claim.kind === 'fact' && c.claim.value === vb)) open.claims.push(factClaim(b.evidence, k, vb));
       set(k, null);
     } else if (va === null) set(k, vb);
     else if (vb !== null && va !== vb) {
-      const conflict: InventoryConflict = { fact: k, claims: [factClaim(a, k, va), factClaim(b, k, vb)] };
+      const conflict: InventoryConflict = { fact: k, claims: [factClaim(a.evidence, k, va), factClaim(b.evidence, k, vb)] };
       merged.conflicts.push(conflict);
       fresh.push(conflict);
       set(k, null);
@@ -253,10 +262,6 @@ function agreedYears(a: HostInventory, b: HostInventory): number[] | null {
   const [x, y] = [a.esuLicence === 'activated' ? a.esuActivatedYears ?? null : null, b.esuLicence === 'activated' ? b.esuActivatedYears ?? null : null];
   if (x === null || y === null) return a.esuLicence === 'activated' && b.esuLicence === 'activated' ? null : x ?? y;
   return x.join() === y.join() ? x : null;
-}
-
-function factClaim(inv: HostInventory, fact: HostFact, value: string | number | boolean): FactClaim {
-  return { claim: { kind: 'fact', fact, value }, files: inv.evidence.filter((e) => e.facts[fact] === value).map((e) => e.file) };
 }
 
 /** Host names are compared as Windows compares NetBIOS names: ASCII letters case-insensitively, nothing else folded. */
