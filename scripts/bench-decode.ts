@@ -115,7 +115,7 @@ function main(): void {
   const { huge } = options.flags;
   const { json, operands: files } = options;
   const say = humanOutput(json);
-  requireCommands(['cabextract', GNU_TIME]);
+  requireCommands(['cabextract', GNU_TIME, 'sync']);
   const cases: { id: string; label: string; files: string[] }[] = [];
   if (files.length > 0) cases.push({ id: 'decode.given', label: `${files.length} given file(s)`, files });
   else {

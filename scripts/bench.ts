@@ -33,7 +33,6 @@ import {
   type BenchRow,
   type MachineDescription,
 } from './lib/bench-report';
-import { runChild } from './lib/bench-run';
 
 const projectRoot = path.join(__dirname, '..', '..');
 const defaultResults = path.join(projectRoot, 'bench', 'results.json');
@@ -225,8 +224,9 @@ async function measure(options: Options): Promise<BenchResults> {
   const generatedAt = new Date().toISOString();
   const scripts: ScriptRun[] = [];
   // `npm run bench` has just built dist/ (some MB of program, maps and code caches): its writeback
-  // would share the two cores with the first timings
-  runChild('sync', []);
+  // would share the two cores with the first timings. Best effort: without `sync` the scripts still
+  // run, and each that needs it says so itself (requireCommands)
+  spawnSync('sync', [], { stdio: 'ignore' });
   for (const bench of options.only) scripts.push(await runBench(bench, options.quick));
   return { generatedAt, mode: options.quick ? 'quick' : 'full', benches: options.only.map((b) => b.name), source, machine, scripts };
 }

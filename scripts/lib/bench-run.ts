@@ -157,7 +157,7 @@ export function hasCommand(name: string): boolean {
 
 /** Refuse to start without a tool the script runs (exit 2: the machine, not the code, lacks something). */
 export function requireCommands(names: readonly string[]): void {
-  const packages: Record<string, string> = { [GNU_TIME]: 'time', sha256sum: 'coreutils' };
+  const packages: Record<string, string> = { [GNU_TIME]: 'time', sha256sum: 'coreutils', sync: 'coreutils' };
   const missing = names.filter((n) => (n.startsWith('/') ? !fs.existsSync(n) : !hasCommand(n)));
   if (missing.length === 0) return;
   throw usageError('BENCH_MISSING_TOOL', `needs ${missing.join(', ')} (apt-get install ${missing.map((n) => packages[n] ?? n).join(' ')})`);
