@@ -71,6 +71,19 @@ export function bundleAmong(entryNames: Iterable<string>): { root: string; marke
   return root === null ? null : { root, marker: markerSpelling(spellings) };
 }
 
+const BUNDLE_LAYOUT = new RegExp(`(^|/)(payloads/[0-9a-f]{64}/[^/]+|records/[0-9a-f]{64}\\.json|${BUNDLE_MANIFEST_NAME.replace(/\./g, '\\.')}\\.p7s)$`, 'i');
+
+/**
+ * Whether a zip entry's name is laid out as one of a bundle's files (transfer/bundle-format.ts):
+ * payloads/SHA256/FILE, records/SHA256.json or the manifest's signature, at the zip's root or in a
+ * folder, in any letter case. Only for a zip whose directory cannot be read to its end: the
+ * manifest, written last, may stand beyond the damage, and these names are what is left to tell a
+ * damaged bundle from a damaged plain zip.
+ */
+export function isBundleLayoutName(name: string): boolean {
+  return BUNDLE_LAYOUT.test(name.replace(/\\/g, '/'));
+}
+
 /** bundleAmong's root alone. */
 export function bundleRootAmong(entryNames: Iterable<string>): string | null {
   return bundleAmong(entryNames)?.root ?? null;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as yazl from 'yazl';
-import { BUNDLE_MANIFEST_NAME, bundleMarkersIn, bundleRootAmong, isBundleFolder, isBundleMarkerName } from '../src/bundle-marker';
+import { BUNDLE_MANIFEST_NAME, bundleMarkersIn, bundleRootAmong, isBundleFolder, isBundleLayoutName, isBundleMarkerName } from '../src/bundle-marker';
 import { surveySources } from '../src/importer/sources';
 import { assertBundleManifest, isTransferBundle, openBundle } from '../src/transfer/bundle-source';
 import { assertThrowsCode, fixturePath, tempDir } from './common.helpers';
@@ -27,6 +27,16 @@ async function zipOf(file: string, entries: [string, Buffer][]): Promise<void> {
 }
 
 describe('the bundle marker', () => {
+  it('a bundle\'s layout (for a zip whose directory breaks off before its manifest): payloads/SHA256/FILE, records/SHA256.json, the signature; at the root or in a folder, any case', () => {
+    const sha = 'ab'.repeat(32);
+    for (const name of [`payloads/${sha}/Windows6.0-KB4493730-x64.msu`, `records/${sha}.json`, 'cabferry-bundle.json.p7s', `export/payloads/${sha}/x.msu`, `PAYLOADS\\${sha.toUpperCase()}\\X.MSU`, 'CABFERRY-BUNDLE.JSON.P7S']) {
+      assert.equal(isBundleLayoutName(name), true, name);
+    }
+    for (const name of ['Windows6.0-KB4493730-x64.msu', `payloads/${sha}`, `payloads/${sha.slice(2)}/x.msu`, `payloads/${sha}/a/x.msu`, `records/${sha}.txt`, 'notcabferry-bundle.json.p7s', 'payloads/x.msu']) {
+      assert.equal(isBundleLayoutName(name), false, name);
+    }
+  });
+
   it('is the manifest name in any letter case, and nothing else', () => {
     for (const name of [BUNDLE_MANIFEST_NAME, ...CASES]) assert.equal(isBundleMarkerName(name), true, name);
     for (const name of ['cabferry-bundle.json.p7s', 'CABFERRY-BUNDLE.JSON.P7S', 'cabferry-bundle.jso', 'xcabferry-bundle.json', 'cabferry-bundle.json ', 'cabferry_bundle.json', 'cabferry-bundle.txt', '']) {

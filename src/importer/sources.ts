@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
-import { BUNDLE_MANIFEST_NAME, bundleAmong, isBundleMarkerName, markerSpelling } from '../bundle-marker';
+import { BUNDLE_MANIFEST_NAME, bundleAmong, isBundleLayoutName, isBundleMarkerName, markerSpelling } from '../bundle-marker';
 import { describeIoError, inputError } from '../errors';
 import { fileTypeName, openRegularFile } from '../io/regular-file';
 import { unsafeEntryNameReason } from './entry-names';
@@ -225,6 +225,12 @@ async function* walkZip(zipPath: string, limits: SourceLimits): AsyncGenerator<S
     const bundle = bundleAmong(listed.map(entryName));
     if (bundle !== null) {
       yield nestedBundle(zipPath, zipBundleReason(zipPath, bundle.root, bundle.marker));
+      return;
+    }
+    // a damaged directory may hide a bundle's manifest (written last): entries before the damage
+    // laid out as a bundle's are never handed out one by one, without the bundle's check
+    if (directoryEnd?.code === 'ZIP_CORRUPT' && listed.some((e) => isBundleLayoutName(entryName(e)))) {
+      yield nestedBundle(zipPath, `is laid out as a transfer bundle (made by \`cabferry export\`) but its zip directory is damaged (${directoryEnd.reason.replace(/; the rest of the bundle is ignored$/, '')}): a bundle's payloads are never imported one by one, without its signature — carry the bundle again, or run \`cabferry import ${zipPath}\` to see why it is refused`);
       return;
     }
     let expanded = 0;

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as yauzl from 'yauzl';
-import { BUNDLE_MANIFEST_NAME, bundleMarkersIn, bundleRootAmong, isBundleFolder, isBundleMarkerName } from '../bundle-marker';
-import { inputError } from '../errors';
+import { BUNDLE_MANIFEST_NAME, bundleMarkersIn, bundleRootAmong, isBundleFolder, isBundleLayoutName, isBundleMarkerName } from '../bundle-marker';
+import { inputError, isCabferryError } from '../errors';
 import { fileTypeName, openRegularFile, readRegularFile } from '../io/regular-file';
 import { unsafeEntryNameReason } from '../importer/entry-names';
 import { entryName, MAGIC_EMPTY_ZIP, MAGIC_ZIP, nextEntry, openEntryStream, openZip, readMagic } from '../importer/sources';
@@ -62,14 +62,21 @@ export async function isTransferBundle(p: string): Promise<boolean> {
   } catch {
     return false; // the ordinary import reports an unreadable zip
   }
+  const seen: string[] = [];
   try {
     for (;;) {
       const entry = await nextEntry(zip);
       if (entry === null) return false;
-      if (bundleRootAmong([entryName(entry)]) === '') return true;
+      const name = entryName(entry);
+      if (bundleRootAmong([name]) === '') return true;
+      seen.push(name);
     }
   } catch {
-    return false;
+    // a directory that cannot be read to its end may hide the manifest (written last) beyond the
+    // damage: entries so far laid out as a bundle's make it one, refused whole by openBundle
+    // (ZIP_CORRUPT), where the walk of a plain zip would import the payloads before the damage
+    // one by one, without the bundle's signature or its all-or-nothing rule
+    return seen.some(isBundleLayoutName);
   } finally {
     zip.close();
   }
@@ -147,11 +154,15 @@ async function openZipBundle(zipPath: string): Promise<BundleSource> {
   const entries = new Map<string, yauzl.Entry>();
   const problems: string[] = [];
   const markers = new Map<string, string | null>();
+  let read = 0;
+  let last: string | null = null;
   try {
     for (;;) {
       const entry = await nextEntry(zip);
       if (entry === null) break;
       const name = entryName(entry);
+      read++;
+      last = name;
       const segments = name.split(/[\\/]/);
       if (isBundleMarkerName(segments[0]!)) {
         // a folder under the manifest's name (cabferry-bundle.json/ or cabferry-bundle.json/x) outweighs a file by that name
@@ -171,7 +182,12 @@ async function openZipBundle(zipPath: string): Promise<BundleSource> {
     }
   } catch (e) {
     zip.close();
-    throw (e as Error & { file?: string }).name === 'CabferryError' ? Object.assign(e as Error, { file: zipPath }) : e;
+    if (isCabferryError(e) && e.code === 'ZIP_CORRUPT') {
+      // where the directory broke off, as yauzl names no entry: what follows it (the manifest among it) is unknown
+      const where = last === null ? 'at its first entry' : `after entry ${read} ${JSON.stringify(last)}`;
+      throw inputError('ZIP_CORRUPT', `${e.message}, ${where}: the bundle cannot be checked whole; refused, nothing imported`, { file: zipPath, cause: e });
+    }
+    throw isCabferryError(e) ? Object.assign(e, { file: zipPath }) : e;
   }
   const entryOf = (name: string): yauzl.Entry => {
     const entry = entries.get(name);

@@ -11,6 +11,7 @@ import { importPayloads } from '../../src/importer/import';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { BUNDLE, exportBundle, importTransferBundle, openBundle, type BundleImportSummary, type TransferManifest } from '../../src/transfer';
 import { sha256Hex } from '../../src/transfer/bundle-format';
+import { isTransferBundle } from '../../src/transfer/bundle-source';
 import { runChild } from '../../scripts/lib/fault';
 import { catalogPayloadKeys } from '../catalog.helpers';
 import { assertErrorDocument, fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
@@ -568,5 +569,55 @@ describe('a bundle import killed at its file-system steps', () => {
         c.close();
       }
     }
+  });
+});
+
+/** The zip's bytes with the signature of its `index`-th central directory record broken (no ZIP64 in these small bundles). */
+function breakDirectoryRecord(zip: Buffer, index: number): Buffer {
+  const bytes = Buffer.from(zip);
+  const end = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  let at = bytes.readUInt32LE(end + 16);
+  for (let i = 0; i < index; i++) at += 46 + bytes.readUInt16LE(at + 28) + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32);
+  assert.equal(bytes.readUInt32LE(at), 0x02014b50, 'a central directory record');
+  bytes.writeUInt32LE(0xdeadbeef, at);
+  return bytes;
+}
+
+describe('a damaged or hostile bundle', () => {
+  it('a bundle zip whose directory is damaged after its first payload is refused whole (exit 3, ZIP_CORRUPT), never walked as a plain zip whose payloads before the damage are imported one by one', async () => {
+    const zip = path.join(work, 'damaged-directory.zip');
+    // entries 0 and 1 are the first payload and its record; the manifest, written last, is beyond the damage
+    fs.writeFileSync(zip, breakDirectoryRecord(fs.readFileSync(firstZip), 2));
+    assert.equal(await isTransferBundle(zip), true);
+    const high = signatureAnchored(path.join(work, 'high-damaged-directory'));
+    const text = runCli(['import', '--catalog', high, '--trust', rootPem, zip]);
+    assert.equal(text.status, 3, text.stdout + text.stderr);
+    assert.match(text.stderr, /corrupt zip directory: .*after entry 2 "records\/[0-9a-f]{64}\.json".*refused, nothing imported \[ZIP_CORRUPT\]/);
+    const json = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', zip]);
+    assert.equal(json.status, 3);
+    assertErrorDocument(json.stdout, 'ZIP_CORRUPT');
+    assert.deepEqual(catalogPayloadKeys(high), []);
+    // met by the walk of a folder holding it, it is a bundle too: the command is refused, nothing imported
+    const usb = path.join(work, 'usb-damaged-directory');
+    fs.mkdirSync(usb);
+    fs.copyFileSync(zip, path.join(usb, 'carried.zip'));
+    fs.copyFileSync(fixturePath('payloads', 'Windows6.0-KB4493730-x64.msu'), path.join(usb, 'a-loose.msu'));
+    const nested = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', usb]);
+    assert.equal(nested.status, 2, nested.stdout + nested.stderr);
+    assert.match(assertErrorDocument(nested.stdout, 'BUNDLE_NESTED').message, /laid out as a transfer bundle.*directory is damaged/);
+    assert.deepEqual(catalogPayloadKeys(high), []);
+    // a plain zip damaged the same way still imports what precedes the damage, as before
+    const plain = path.join(work, 'plain-damaged.zip');
+    const out = new yazl.ZipFile();
+    for (const f of ['Windows6.0-KB4493730-x64.msu', 'Windows6.0-KB4493730-x86.msu', 'Windows6.0-KB4499180-x64.msu']) out.addFile(fixturePath('payloads', f), f);
+    out.end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of out.outputStream as AsyncIterable<Buffer>) chunks.push(chunk);
+    fs.writeFileSync(plain, breakDirectoryRecord(Buffer.concat(chunks), 1));
+    assert.equal(await isTransferBundle(plain), false);
+    const walked = runCli(['import', '--catalog', path.join(work, 'high-plain-damaged'), '--trust', rootPem, '--json', plain]);
+    assert.equal(walked.status, 1, walked.stderr);
+    const doc = JSON.parse(walked.stdout) as { kind: string; imported: number; results: { code: string | null }[] };
+    assert.deepEqual([doc.kind, doc.imported, doc.results.at(-1)?.code], ['payloads', 1, 'ZIP_CORRUPT']);
   });
 });
