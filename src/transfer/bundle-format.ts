@@ -222,6 +222,11 @@ export function parseTransferRecord(bytes: Buffer, file: string, expected: Bundl
     throw bad(`describes ${JSON.stringify(r.fileName)} (${String(r.sha256)}), not the payload ${expected.path}`);
   }
   if (!Array.isArray(r.signatures) || !Array.isArray(r.members)) throw bad('signatures and members must be arrays');
+  // the comparison with this side's record reads their fields: another shape is malformed input here, not a crash there
+  for (const key of ['signatures', 'members'] as const) {
+    const i = (r[key] as unknown[]).findIndex((x) => typeof x !== 'object' || x === null || Array.isArray(x));
+    if (i >= 0) throw bad(`${key}[${i}] is not an object`);
+  }
   if (r.payload !== null && (typeof r.payload !== 'object' || Array.isArray(r.payload))) throw bad('payload must be an object or null');
   return r as unknown as TransferRecord;
 }

@@ -10,8 +10,10 @@ import type { CatalogEntry } from '../../src/catalog/types';
 import { importPayloads } from '../../src/importer/import';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
 import { BUNDLE, exportBundle, importTransferBundle, openBundle, type BundleImportSummary, type TransferManifest } from '../../src/transfer';
-import { sha256Hex } from '../../src/transfer/bundle-format';
+import { serializeJson, sha256Hex } from '../../src/transfer/bundle-format';
 import { isTransferBundle } from '../../src/transfer/bundle-source';
+import { signDetached } from '../../src/media/manifest';
+import { loadSigningMaterial } from '../../src/media/signing-material';
 import { runChild } from '../../scripts/lib/fault';
 import { catalogPayloadKeys } from '../catalog.helpers';
 import { assertErrorDocument, fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
@@ -572,6 +574,26 @@ describe('a bundle import killed at its file-system steps', () => {
   });
 });
 
+/**
+ * The bundle folder `dir`, after `edit` changed its files or manifest, hashed and signed again with
+ * the test signer: what a low side (or whoever holds its key) could sign. The high side checks the
+ * signature, then must judge the contents as it would any input.
+ */
+function resignFolder(dir: string, edit: (manifest: TransferManifest) => void = () => undefined): void {
+  const manifest = manifestOf(dir);
+  edit(manifest);
+  for (const f of manifest.files) {
+    const file = path.join(dir, ...f.path.split('/'));
+    if (!fs.existsSync(file)) continue;
+    const bytes = fs.readFileSync(file);
+    f.size = bytes.length;
+    f.sha256 = sha256Hex(bytes);
+  }
+  const bytes = serializeJson(manifest);
+  fs.writeFileSync(path.join(dir, BUNDLE.manifest), bytes);
+  fs.writeFileSync(path.join(dir, BUNDLE.signature), signDetached(bytes, loadSigningMaterial(signing()), new Date()));
+}
+
 /** The zip's bytes with the signature of its `index`-th central directory record broken (no ZIP64 in these small bundles). */
 function breakDirectoryRecord(zip: Buffer, index: number): Buffer {
   const bytes = Buffer.from(zip);
@@ -619,5 +641,26 @@ describe('a damaged or hostile bundle', () => {
     assert.equal(walked.status, 1, walked.stderr);
     const doc = JSON.parse(walked.stdout) as { kind: string; imported: number; results: { code: string | null }[] };
     assert.deepEqual([doc.kind, doc.imported, doc.results.at(-1)?.code], ['payloads', 1, 'ZIP_CORRUPT']);
+  });
+
+  it('a signed bundle whose record is not the shape of one (a signature or member that is not an object) is malformed input naming the record (exit 3), not an internal error; nothing imported', () => {
+    for (const field of ['signatures', 'members'] as const) {
+      const dir = copyBundle(`record-${field}-null`);
+      const record = manifestOf(dir).payloads[0]!.record;
+      const file = path.join(dir, ...record.split('/'));
+      const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown[]>;
+      doc[field] = [...doc[field]!, null];
+      fs.writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
+      resignFolder(dir);
+      const high = signatureAnchored(path.join(work, `high-record-${field}-null`));
+      const text = runCli(['import', '--catalog', high, '--trust', rootPem, dir]);
+      assert.equal(text.status, 3, field + ': ' + text.stdout + text.stderr);
+      assert.ok(text.stderr.includes(record), text.stderr);
+      assert.match(text.stderr, new RegExp(`${field}\\[\\d+\\] is not an object.*\\[BUNDLE_RECORD_MALFORMED\\]`));
+      const json = runCli(['import', '--catalog', high, '--trust', rootPem, '--json', dir]);
+      assert.equal(json.status, 3, field);
+      assertErrorDocument(json.stdout, 'BUNDLE_RECORD_MALFORMED');
+      assert.deepEqual(catalogPayloadKeys(high), []);
+    }
   });
 });
