@@ -104,6 +104,11 @@ export function assertBundleManifest(bundle: BundleSource): void {
   if (marker !== undefined && marker.notAFile !== null) {
     throw inputError('BUNDLE_MANIFEST_NOT_A_FILE', `${marker.name} is ${marker.notAFile}, not a regular file: no bundle cabferry writes holds that; refused, nothing imported`, { file: bundle.path });
   }
+  // the manifest's entry is there but cannot be read as a file (encrypted, listed twice): say which and why, not "no manifest"
+  const unreadable = marker === undefined ? undefined : bundle.problems.find((p) => p.startsWith(`${marker.name}: `));
+  if (marker !== undefined && !bundle.files.has(marker.name) && unreadable !== undefined) {
+    throw inputError('BUNDLE_MANIFEST_UNREADABLE', `${unreadable}: no bundle cabferry writes holds that; refused, nothing imported`, { file: bundle.path });
+  }
   if (marker === undefined || !bundle.files.has(marker.name)) {
     throw inputError('NOT_A_BUNDLE', `no ${BUNDLE_MANIFEST_NAME}: not a transfer bundle (or an export that did not finish)`, { file: bundle.path });
   }

@@ -605,6 +605,24 @@ function breakDirectoryRecord(zip: Buffer, index: number): Buffer {
   return bytes;
 }
 
+/** The zip's bytes with the "encrypted" flag set on the entry `name`, in its directory record and its local header. */
+function flagEncrypted(zip: Buffer, name: string): Buffer {
+  const bytes = Buffer.from(zip);
+  const end = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  let at = bytes.readUInt32LE(end + 16);
+  for (let i = 0; i < bytes.readUInt16LE(end + 10); i++) {
+    const length = bytes.readUInt16LE(at + 28);
+    if (bytes.subarray(at + 46, at + 46 + length).toString('utf8') === name) {
+      bytes.writeUInt16LE(bytes.readUInt16LE(at + 8) | 1, at + 8);
+      const local = bytes.readUInt32LE(at + 42);
+      bytes.writeUInt16LE(bytes.readUInt16LE(local + 6) | 1, local + 6);
+      return bytes;
+    }
+    at += 46 + length + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32);
+  }
+  throw new Error(`no entry ${name}`);
+}
+
 describe('a damaged or hostile bundle', () => {
   it('a bundle zip whose directory is damaged after its first payload is refused whole (exit 3, ZIP_CORRUPT), never walked as a plain zip whose payloads before the damage are imported one by one', async () => {
     const zip = path.join(work, 'damaged-directory.zip');
@@ -662,5 +680,16 @@ describe('a damaged or hostile bundle', () => {
       assertErrorDocument(json.stdout, 'BUNDLE_RECORD_MALFORMED');
       assert.deepEqual(catalogPayloadKeys(high), []);
     }
+  });
+
+  it('a bundle zip whose manifest entry is encrypted is refused naming the manifest and why (BUNDLE_MANIFEST_UNREADABLE, exit 3), not as "no cabferry-bundle.json"', () => {
+    const zip = path.join(work, 'encrypted-manifest.zip');
+    fs.writeFileSync(zip, flagEncrypted(fs.readFileSync(firstZip), BUNDLE.manifest));
+    const high = signatureAnchored(path.join(work, 'high-encrypted-manifest'));
+    const text = runCli(['import', '--catalog', high, '--trust', rootPem, zip]);
+    assert.equal(text.status, 3, text.stdout + text.stderr);
+    assert.match(text.stderr, /cabferry-bundle\.json: encrypted: .*refused, nothing imported \[BUNDLE_MANIFEST_UNREADABLE\]/);
+    assertErrorDocument(runCli(['import', '--catalog', high, '--trust', rootPem, '--json', zip]).stdout, 'BUNDLE_MANIFEST_UNREADABLE');
+    assert.deepEqual(catalogPayloadKeys(high), []);
   });
 });
