@@ -6,6 +6,7 @@ import type { ImportResult, ImportSummary } from '../importer/import';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import { CATALOG_OPTION, collect, parseAtOption } from './options';
 import { importSources, refusalReason, type BundleImportSummary } from '../transfer';
+import { printable } from './printable';
 import { createProgress, formatBytes } from './progress';
 import { action, printJson } from './run';
 
@@ -81,7 +82,12 @@ export function register(program: Command): void {
     );
 }
 
+/** One line per file; its label and reason may hold any name a zip or a bundle gave (printable). */
 function formatResult(r: ImportResult): string {
+  return printable(resultLine(r));
+}
+
+function resultLine(r: ImportResult): string {
   const what = r.kb ? `${r.kb} ` : '';
   switch (r.outcome) {
     case 'imported': return `imported    ${what}${r.label}${r.sha1OnlyAllowed ? ' (SHA-1 only, allowed)' : ''}`;
@@ -133,5 +139,6 @@ function formatBundle(s: BundleImportSummary): string {
     lines.push('  every file matches the signed manifest; every payload was verified again here');
   }
   for (const m of s.mismatches) lines.push(`  record differs: ${m.label}: the low side's ${m.fields.join(', ')} differ from this side's verification (this side's is kept)`);
-  return lines.join('\n') + '\n';
+  // names in a refused bundle are anyone's: each stays on its own line
+  return lines.map(printable).join('\n') + '\n';
 }

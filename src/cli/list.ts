@@ -4,6 +4,7 @@ import { searchCabinets, type CabinetSearch, type SkippedCandidate } from '../ca
 import type { CabMember } from '../cab/types';
 import { ExitCode } from '../errors';
 import { action, printJson, warn } from './run';
+import { printable } from './printable';
 
 /**
  * `cabferry list FILE [--json] [--search]`: the members of a cabinet, with the structure around
@@ -146,8 +147,3 @@ function attributeLetters(m: CabMember): string {
   return bits.map(([bit, letter]) => (m.attributes & bit ? letter : '-')).join('');
 }
 
-/** Control characters in a hostile name must not reach the terminal raw. */
-function printable(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  return name.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}

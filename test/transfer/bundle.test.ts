@@ -15,6 +15,7 @@ import { isTransferBundle } from '../../src/transfer/bundle-source';
 import { signDetached } from '../../src/media/manifest';
 import { loadSigningMaterial } from '../../src/media/signing-material';
 import { runChild } from '../../scripts/lib/fault';
+import { buildZip } from '../../scripts/lib/zip-writer';
 import { catalogPayloadKeys } from '../catalog.helpers';
 import { assertErrorDocument, fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
 
@@ -690,6 +691,27 @@ describe('a damaged or hostile bundle', () => {
     assert.equal(text.status, 3, text.stdout + text.stderr);
     assert.match(text.stderr, /cabferry-bundle\.json: encrypted: .*refused, nothing imported \[BUNDLE_MANIFEST_UNREADABLE\]/);
     assertErrorDocument(runCli(['import', '--catalog', high, '--trust', rootPem, '--json', zip]).stdout, 'BUNDLE_MANIFEST_UNREADABLE');
+    assert.deepEqual(catalogPayloadKeys(high), []);
+  });
+
+  it('names from a refused bundle reach the text output with their control characters escaped: an entry name cannot print lines that say something was imported', () => {
+    const forged = '\nimported    KB4493730 /media/usb/Windows6.0-KB4493730-x64.msu\n18 imported, 0 duplicate(s), 0 rejected\n';
+    const zip = path.join(work, 'forged-lines.zip');
+    fs.writeFileSync(zip, buildZip([
+      { name: BUNDLE.manifest, data: fs.readFileSync(path.join(firstFolder, BUNDLE.manifest)) },
+      { name: BUNDLE.signature, data: fs.readFileSync(path.join(firstFolder, BUNDLE.signature)) },
+      { name: `../x${forged}`, data: Buffer.from('x') },
+      { name: `payloads/extra${forged}`, data: Buffer.from('x') },
+    ]));
+    const high = signatureAnchored(path.join(work, 'high-forged-lines'));
+    const text = runCli(['import', '--catalog', high, '--trust', rootPem, zip]);
+    assert.equal(text.status, 1, text.stdout + text.stderr);
+    assert.match(text.stdout, /REFUSED/);
+    assert.deepEqual(text.stdout.split('\n').filter((l) => /^(imported|18 imported)/.test(l)), [], text.stdout);
+    assert.ok(text.stdout.includes('\\x0aimported    KB4493730'), text.stdout);
+    // --json carries the names as they are (JSON escapes them)
+    const json = JSON.parse(runCli(['import', '--catalog', high, '--trust', rootPem, '--json', zip]).stdout) as BundleImportSummary;
+    assert.ok(json.bundle.problems.some((p) => p.startsWith(`../x${forged}`)) && json.bundle.unexpected.includes(`payloads/extra${forged}`), JSON.stringify(json.bundle));
     assert.deepEqual(catalogPayloadKeys(high), []);
   });
 });
