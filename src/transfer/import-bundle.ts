@@ -188,8 +188,9 @@ async function checkBundle(catalog: Catalog, bundle: BundleSource, options: Bund
 
   const records = new Map<string, TransferRecord>();
   for (const p of manifest.payloads) {
-    const bytes = await bundle.read(p.record, MAX_RECORD_BYTES);
-    if (sha256Hex(bytes) !== listed.get(p.record)!.sha256) report.altered.push({ path: p.record, reason: 'content differs from the signed manifest' });
+    const bytes = await readCovered(bundle, p.record, MAX_RECORD_BYTES);
+    if ('reason' in bytes) report.altered.push({ path: p.record, reason: bytes.reason });
+    else if (sha256Hex(bytes) !== listed.get(p.record)!.sha256) report.altered.push({ path: p.record, reason: 'content differs from the signed manifest' });
     else records.set(p.sha256, parseTransferRecord(bytes, labelOf(bundle, p.record), p));
   }
   if (!isWhole(report)) return report;
@@ -211,6 +212,21 @@ async function checkBundle(catalog: Catalog, bundle: BundleSource, options: Bund
 
 function isWhole(r: BundleCheckReport): boolean {
   return r.missing.length === 0 && r.altered.length === 0 && r.unexpected.length === 0 && r.problems.length === 0;
+}
+
+/**
+ * A file the signed manifest covers, read whole. One that cannot be read (a changed byte in a
+ * deflated record breaks its stream) differs from what was signed as surely as one that reads
+ * otherwise: the bundle is refused for it (exit 1, one line in the audit log), as for a payload.
+ */
+async function readCovered(bundle: BundleSource, name: string, maxBytes: number): Promise<Buffer | { reason: string }> {
+  try {
+    return await bundle.read(name, maxBytes);
+  } catch (e) {
+    // a record over the size limit is what was signed, only more than this side reads: exit 3, not altered
+    if (!isCabferryError(e) || e.kind === 'internal' || e.code === 'BUNDLE_FILE_TOO_LARGE') throw e;
+    return { reason: `unreadable: ${e.message} [${e.code}]` };
+  }
 }
 
 /** One payload into the store's temp area, hashed on the way; an unreadable entry is why the bundle is refused. */

@@ -483,6 +483,35 @@ describe('a bundle altered after signing', () => {
     assert.deepEqual(catalogPayloadKeys(high), []);
   });
 
+  it('is refused whole as a zip: one byte changed inside a deflated record (unreadable, not only different): exit 1, one rejected line in the audit log, as for any altered file', async () => {
+    const bytes = fs.readFileSync(firstZip);
+    const record = firstPayload().record;
+    // the record's deflated bytes, found by its directory record (yazl's local headers leave the sizes to a data descriptor): its first byte made to announce a deflate block of the reserved type
+    const end = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    let cd = bytes.readUInt32LE(end + 16);
+    while (bytes.subarray(cd + 46, cd + 46 + bytes.readUInt16LE(cd + 28)).toString('utf8') !== record) cd += 46 + bytes.readUInt16LE(cd + 28) + bytes.readUInt16LE(cd + 30) + bytes.readUInt16LE(cd + 32);
+    assert.equal(bytes.readUInt16LE(cd + 10), 8, 'a deflated record');
+    const local = bytes.readUInt32LE(cd + 42);
+    bytes[local + 30 + bytes.readUInt16LE(local + 26) + bytes.readUInt16LE(local + 28)] = 0xff;
+    const zip = path.join(work, 'flipped-record.zip');
+    fs.writeFileSync(zip, bytes);
+    const high = signatureAnchored(path.join(work, 'high-flipped-record'));
+    const s = await importInto(high, zip);
+    assert.equal(s.refused, true);
+    assert.deepEqual(s.bundle.altered.map((a) => a.path), [record]);
+    assert.match(s.bundle.altered[0]!.reason, /^unreadable: cannot read entry: .*\[ZIP_ENTRY_CORRUPT\]$/);
+    assert.deepEqual(catalogPayloadKeys(high), []);
+    const cli = runCli(['import', '--catalog', high, '--trust', rootPem, zip]);
+    assert.equal(cli.status, 1, cli.stdout + cli.stderr);
+    assert.match(cli.stdout, /REFUSED .*altered/);
+    const catalog = openCatalog({ dir: high, access: 'read' });
+    try {
+      assert.deepEqual(catalog.events().map((e) => [e.outcome, e.code]), [['rejected', 'BUNDLE_ALTERED'], ['rejected', 'BUNDLE_ALTERED']]);
+    } finally {
+      catalog.close();
+    }
+  });
+
   it('is refused whole as a zip: an entry added beside the signed files', async () => {
     const zip = path.join(work, 'added.zip');
     const out = new yazl.ZipFile();
