@@ -29,14 +29,24 @@ export interface BundleMarker {
   notAFile: string | null;
 }
 
+export interface BundleEntryProblem {
+  name: string;
+  reason: string;
+}
+
+/** A problem as the bundle report words it: "NAME: why". */
+export function describeEntryProblem(p: BundleEntryProblem): string {
+  return `${p.name}: ${p.reason}`;
+}
+
 export interface BundleSource {
   path: string;
   kind: 'zip' | 'folder';
   files: Map<string, BundleFile>;
   /** what stands at the root under the manifest's name in any letter case, whatever it is (a folder too): see assertBundleManifest */
   markers: BundleMarker[];
-  /** entries that cannot belong to a bundle, each as "NAME: why" */
-  problems: string[];
+  /** entries that cannot belong to a bundle, and why */
+  problems: BundleEntryProblem[];
   /** the whole file, refused past `maxBytes` (the manifest, its signature, records) */
   read(name: string, maxBytes: number): Promise<Buffer>;
   openStream(name: string): Promise<Readable>;
@@ -105,9 +115,9 @@ export function assertBundleManifest(bundle: BundleSource): void {
     throw inputError('BUNDLE_MANIFEST_NOT_A_FILE', `${marker.name} is ${marker.notAFile}, not a regular file: no bundle cabferry writes holds that; refused, nothing imported`, { file: bundle.path });
   }
   // the manifest's entry is there but cannot be read as a file (encrypted, listed twice): say which and why, not "no manifest"
-  const unreadable = marker === undefined ? undefined : bundle.problems.find((p) => p.startsWith(`${marker.name}: `));
+  const unreadable = marker === undefined ? undefined : bundle.problems.find((p) => p.name === marker.name);
   if (marker !== undefined && !bundle.files.has(marker.name) && unreadable !== undefined) {
-    throw inputError('BUNDLE_MANIFEST_UNREADABLE', `${unreadable}: no bundle cabferry writes holds that; refused, nothing imported`, { file: bundle.path });
+    throw inputError('BUNDLE_MANIFEST_UNREADABLE', `${describeEntryProblem(unreadable)}: no bundle cabferry writes holds that; refused, nothing imported`, { file: bundle.path });
   }
   if (marker === undefined || !bundle.files.has(marker.name)) {
     throw inputError('NOT_A_BUNDLE', `no ${BUNDLE_MANIFEST_NAME}: not a transfer bundle (or an export that did not finish)`, { file: bundle.path });
@@ -122,7 +132,7 @@ export async function openBundle(p: string): Promise<BundleSource> {
 function openFolderBundle(root: string): BundleSource {
   const files = new Map<string, BundleFile>();
   const walked = walkFiles(root);
-  const problems = walked.special.map((name) => `${name}: not a regular file`);
+  const problems = walked.special.map((name): BundleEntryProblem => ({ name, reason: 'not a regular file' }));
   for (const name of walked.files) files.set(name, { name, size: fs.statSync(path.join(root, ...name.split('/'))).size });
   const diskPath = (name: string): string => path.join(root, ...name.split('/'));
   const markers = bundleMarkersIn(root).map((name): BundleMarker => {
@@ -157,7 +167,7 @@ async function openZipBundle(zipPath: string): Promise<BundleSource> {
   }
   const files = new Map<string, BundleFile>();
   const entries = new Map<string, yauzl.Entry>();
-  const problems: string[] = [];
+  const problems: BundleEntryProblem[] = [];
   const markers = new Map<string, string | null>();
   let read = 0;
   let last: string | null = null;
@@ -175,11 +185,11 @@ async function openZipBundle(zipPath: string): Promise<BundleSource> {
         if (!markers.has(segments[0]!) || markers.get(segments[0]!) === null) markers.set(segments[0]!, notAFile);
       }
       const unsafe = unsafeEntryNameReason(name);
-      if (unsafe !== null) problems.push(`${name}: ${unsafe}`);
-      else if (name.endsWith('/')) problems.push(`${name}: a folder entry (a bundle holds files only)`);
-      else if (isSymbolicLinkEntry(entry)) problems.push(`${name}: a symbolic link entry (a bundle holds files only)`);
-      else if (entries.has(name)) problems.push(`${name}: listed twice in the zip directory`);
-      else if ((entry.generalPurposeBitFlag & 0x1) !== 0) problems.push(`${name}: encrypted`);
+      if (unsafe !== null) problems.push({ name, reason: unsafe });
+      else if (name.endsWith('/')) problems.push({ name, reason: 'a folder entry (a bundle holds files only)' });
+      else if (isSymbolicLinkEntry(entry)) problems.push({ name, reason: 'a symbolic link entry (a bundle holds files only)' });
+      else if (entries.has(name)) problems.push({ name, reason: 'listed twice in the zip directory' });
+      else if ((entry.generalPurposeBitFlag & 0x1) !== 0) problems.push({ name, reason: 'encrypted' });
       else {
         entries.set(name, entry);
         files.set(name, { name, size: entry.uncompressedSize });

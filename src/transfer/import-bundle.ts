@@ -30,7 +30,7 @@ import {
   type TransferManifest,
   type TransferRecord,
 } from './bundle-format';
-import { assertBundleManifest, isTransferBundle, openBundle, type BundleSource } from './bundle-source';
+import { assertBundleManifest, describeEntryProblem, isTransferBundle, openBundle, type BundleSource } from './bundle-source';
 
 /**
  * `cabferry import BUNDLE` for a transfer bundle, in three steps, nothing written to the
@@ -161,7 +161,7 @@ function emptyReport(p: string, kind: 'zip' | 'folder'): BundleCheckReport {
  */
 async function checkBundle(catalog: Catalog, bundle: BundleSource, options: BundleImportOptions, spooled: Spooled[]): Promise<BundleCheckReport> {
   const report = emptyReport(bundle.path, bundle.kind);
-  report.problems = [...bundle.problems];
+  report.problems = bundle.problems.map(describeEntryProblem);
   assertBundleManifest(bundle);
   const manifestBytes = await bundle.read(BUNDLE.manifest, MAX_MANIFEST_BYTES);
   if (!bundle.files.has(BUNDLE.signature)) {
