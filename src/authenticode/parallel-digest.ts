@@ -40,9 +40,15 @@ export interface DigestJob {
   ranges: ByteRange[];
 }
 
-/** What a digest worker receives (see ./digest-worker): its jobs, each with its index in the pass. */
+/** A job given to a worker, with its index in the pass (its control words and result slot). */
+export interface DealtJob {
+  job: DigestJob;
+  index: number;
+}
+
+/** What a digest worker receives (see ./digest-worker). */
 export interface DigestWorkerData {
-  jobs: { job: DigestJob; index: number }[];
+  jobs: DealtJob[];
   jobCount: number;
   size: number;
   slotBytes: number;
@@ -86,8 +92,8 @@ export type ChunkSink = (chunk: Buffer, offset: number) => void;
  * and the Authenticode digests of `ranges` — on digest workers beside the copy when the file is
  * large, else on this thread. If the sink throws (a full disk), the pass stops and rethrows.
  */
-export function copyWithDigests(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], sink: ChunkSink, options: { maxWorkers?: number } = {}): FileDigests {
-  const { sha256, authenticode } = digestPass(file, ranges, algorithms, true, sink, options.maxWorkers);
+export function copyWithDigests(file: RandomAccessFile, ranges: ByteRange[], algorithms: string[], sink: ChunkSink): FileDigests {
+  const { sha256, authenticode } = digestPass(file, ranges, algorithms, true, sink);
   if (sha256 === null) throw internalError('DIGEST_NO_FILE_HASH', 'the copy pass lost the file SHA-256');
   return { sha256, authenticode };
 }
@@ -101,8 +107,8 @@ export function workerCount(jobCount: number, maxWorkers = os.availableParalleli
 }
 
 /** Jobs 1… dealt to `workers` workers in turn (job 0 stays on the reading thread). */
-function dealJobs(jobs: DigestJob[], workers: number): { job: DigestJob; index: number }[][] {
-  const dealt: { job: DigestJob; index: number }[][] = Array.from({ length: workers }, () => []);
+function dealJobs(jobs: DigestJob[], workers: number): DealtJob[][] {
+  const dealt: DealtJob[][] = Array.from({ length: workers }, () => []);
   for (let j = 1; j < jobs.length; j++) dealt[(j - 1) % workers].push({ job: jobs[j], index: j });
   return dealt;
 }

@@ -207,12 +207,15 @@ async function* walkZip(zipPath: string, limits: SourceLimits): AsyncGenerator<S
     // payloads may be handed out before it is seen
     const listed: yauzl.Entry[] = [];
     let directoryEnd: RejectedSource | null = null;
+    /** what broke the directory off part way, as yauzl said it */
+    let directoryDamage: string | null = null;
     for (;;) {
       let entry: yauzl.Entry | null;
       try {
         entry = await nextEntry(zip);
       } catch (e) {
-        directoryEnd = reject('ZIP_CORRUPT', `${(e as Error).message}; the rest of the bundle is ignored`);
+        directoryDamage = (e as Error).message;
+        directoryEnd = reject('ZIP_CORRUPT', `${directoryDamage}; the rest of the bundle is ignored`);
         break;
       }
       if (entry === null) break;
@@ -229,8 +232,8 @@ async function* walkZip(zipPath: string, limits: SourceLimits): AsyncGenerator<S
     }
     // a damaged directory may hide a bundle's manifest (written last): entries before the damage
     // laid out as a bundle's are never handed out one by one, without the bundle's check
-    if (directoryEnd?.code === 'ZIP_CORRUPT' && listed.some((e) => isBundleLayoutName(entryName(e)))) {
-      yield nestedBundle(zipPath, `is laid out as a transfer bundle (made by \`cabferry export\`) but its zip directory is damaged (${directoryEnd.reason.replace(/; the rest of the bundle is ignored$/, '')}): a bundle's payloads are never imported one by one, without its signature — carry the bundle again, or run \`cabferry import ${zipPath}\` to see why it is refused`);
+    if (directoryDamage !== null && listed.some((e) => isBundleLayoutName(entryName(e)))) {
+      yield nestedBundle(zipPath, `is laid out as a transfer bundle (made by \`cabferry export\`) but its zip directory is damaged (${directoryDamage}): a bundle's payloads are never imported one by one, without its signature — carry the bundle again, or run \`cabferry import ${zipPath}\` to see why it is refused`);
       return;
     }
     let expanded = 0;
