@@ -8,7 +8,9 @@ import { fileTypeName, openRegularFile, readRegularFile } from '../io/regular-fi
 import { unsafeEntryNameReason } from '../importer/entry-names';
 import { entryName, MAGIC_EMPTY_ZIP, MAGIC_ZIP, nextEntry, openEntryStream, openZip, readMagic } from '../importer/sources';
 import { walkFiles } from '../media/files';
-import { BUNDLE } from './bundle-format';
+import type { SignatureTrust } from '../catalog/trust';
+import { verifyManifestSignature, type ManifestSignatureReport } from '../media/manifest';
+import { BUNDLE, MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES } from './bundle-format';
 
 /**
  * A transfer bundle as a set of named files, whether it is a zip or a folder: what files it
@@ -122,6 +124,24 @@ export function assertBundleManifest(bundle: BundleSource): void {
   if (marker === undefined || !bundle.files.has(marker.name)) {
     throw inputError('NOT_A_BUNDLE', `no ${BUNDLE_MANIFEST_NAME}: not a transfer bundle (or an export that did not finish)`, { file: bundle.path });
   }
+}
+
+/** A bundle's manifest as read, and what its detached signature says of those bytes: null when it has none. */
+export interface SignedManifest {
+  bytes: Buffer;
+  signature: ManifestSignatureReport | null;
+}
+
+/**
+ * The manifest's bytes and their signature checked against `trust`, at `at` (default now): the
+ * check made before a bundle's manifest is believed. Nothing of the manifest is parsed here: the
+ * caller parses it once the signature is valid.
+ */
+export async function readSignedManifest(bundle: BundleSource, trust: SignatureTrust, at?: Date): Promise<SignedManifest> {
+  assertBundleManifest(bundle);
+  const bytes = await bundle.read(BUNDLE.manifest, MAX_MANIFEST_BYTES);
+  if (!bundle.files.has(BUNDLE.signature)) return { bytes, signature: null };
+  return { bytes, signature: verifyManifestSignature(bytes, await bundle.read(BUNDLE.signature, MAX_SIGNATURE_BYTES), trust, at) };
 }
 
 export async function openBundle(p: string): Promise<BundleSource> {

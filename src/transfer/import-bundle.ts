@@ -17,12 +17,10 @@ import {
   type PayloadOrigin,
 } from '../importer/import';
 import { ingestFile, ingestStream, type IngestedPayload } from '../importer/ingest';
-import { verifyManifestSignature, type ManifestSignatureReport } from '../media/manifest';
+import type { ManifestSignatureReport } from '../media/manifest';
 import {
   BUNDLE,
-  MAX_MANIFEST_BYTES,
   MAX_RECORD_BYTES,
-  MAX_SIGNATURE_BYTES,
   parseTransferManifest,
   parseTransferRecord,
   sha256Hex,
@@ -30,7 +28,7 @@ import {
   type TransferManifest,
   type TransferRecord,
 } from './bundle-format';
-import { assertBundleManifest, describeEntryProblem, isTransferBundle, openBundle, type BundleSource } from './bundle-source';
+import { describeEntryProblem, isTransferBundle, openBundle, readSignedManifest, type BundleSource } from './bundle-source';
 
 /**
  * `cabferry import BUNDLE` for a transfer bundle, in three steps, nothing written to the
@@ -162,14 +160,13 @@ function emptyReport(p: string, kind: 'zip' | 'folder'): BundleCheckReport {
 async function checkBundle(catalog: Catalog, bundle: BundleSource, options: BundleImportOptions, spooled: Spooled[]): Promise<BundleCheckReport> {
   const report = emptyReport(bundle.path, bundle.kind);
   report.problems = bundle.problems.map(describeEntryProblem);
-  assertBundleManifest(bundle);
-  const manifestBytes = await bundle.read(BUNDLE.manifest, MAX_MANIFEST_BYTES);
-  if (!bundle.files.has(BUNDLE.signature)) {
+  const { bytes: manifestBytes, signature } = await readSignedManifest(bundle, options.signatureTrust, options.now);
+  if (signature === null) {
     report.signature = { status: 'absent', reason: `${BUNDLE.signature} is missing: an unsigned bundle is never imported` };
     return report;
   }
-  report.signature = verifyManifestSignature(manifestBytes, await bundle.read(BUNDLE.signature, MAX_SIGNATURE_BYTES), options.signatureTrust, options.now);
-  if (report.signature.status !== 'valid') return report;
+  report.signature = signature;
+  if (signature.status !== 'valid') return report;
 
   const manifest = parseTransferManifest(manifestBytes, labelOf(bundle, BUNDLE.manifest));
   report.manifest = {
