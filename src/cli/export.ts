@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option('--sign-pass-env <var>', 'the environment variable that holds the passphrase of an encrypted --sign-key (without it, a terminal is asked)')
     .option('--catalog <dir>', 'catalog folder (default: $CABFERRY_CATALOG, else the per-user data folder)')
     .option('--since <date>', 'only payloads first imported into this catalog on or after DATE (ISO 8601)')
-    .option('--since-bundle <bundle>', 'only payloads that this earlier bundle (and those it followed) did not carry')
+    .option('--since-bundle <bundle>', "only payloads that this earlier bundle (and those it followed) did not carry; its signature must verify against the catalog's anchors for signatures or be by --sign-cert")
     .option('--allow-incomplete', 'exit 0 although payloads the catalog does not trust now were left out of the bundle (they are left out either way)')
     .option('--json', 'print one JSON document')
     .action(

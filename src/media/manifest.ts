@@ -141,13 +141,20 @@ export interface ManifestSignatureReport {
 
 
 /**
+ * When the signer's chain must be valid: a time, or how to read it from the manifest itself. The
+ * function is called only once the manifest's digest and the signature value have verified, so
+ * what it reads is what the signer signed (export --since-bundle: the earlier bundle's createdAt).
+ */
+export type SignatureValidityTime = Date | ((signedManifest: Buffer) => Date);
+
+/**
  * Check a detached signature over the manifest bytes, in named steps, each failing with its
  * own code: SignedData structure → contentType = data → messageDigest = SHA-256 of the manifest →
  * signer certificate → signature value → signer purpose (code or document signing, not a CA;
  * checked even when the signer itself is an anchor) → chain to an anchor trusted for signatures,
- * valid now (one trusted for payloads only never serves: SIGNER_ANCHOR_PAYLOADS_ONLY says so).
+ * valid at `at` (default now; one trusted for payloads only never serves: SIGNER_ANCHOR_PAYLOADS_ONLY says so).
  */
-export function verifyManifestSignature(manifest: Buffer, p7s: Buffer, trust: SignatureTrust, now: Date = new Date()): ManifestSignatureReport {
+export function verifyManifestSignature(manifest: Buffer, p7s: Buffer, trust: SignatureTrust, at: SignatureValidityTime = new Date()): ManifestSignatureReport {
   let signer: string | null = null;
   let chain: ChainLink[] = [];
   try {
@@ -163,7 +170,7 @@ export function verifyManifestSignature(manifest: Buffer, p7s: Buffer, trust: Si
     verifySignerSignature(si, cert);
     const purpose = signerPurposeProblem(cert);
     if (purpose !== null) return { status: 'invalid', signer, chain: [], code: 'MEDIA_SIGNER_PURPOSE', reason: purpose };
-    chain = signerChain(cert, sd.certificates, trust, now);
+    chain = signerChain(cert, sd.certificates, trust, typeof at === 'function' ? at(manifest) : at);
     return { status: 'valid', signer, chain: chain.map((l) => l.certificate.subject), code: null, reason: null };
   } catch (e) {
     if (isVerificationError(e)) return { status: 'invalid', signer, chain: [], code: e.code, reason: e.message };

@@ -9,7 +9,7 @@ import { unsafeEntryNameReason } from '../importer/entry-names';
 import { entryName, MAGIC_EMPTY_ZIP, MAGIC_ZIP, nextEntry, openEntryStream, openZip, readMagic } from '../importer/sources';
 import { walkFiles } from '../media/files';
 import type { SignatureTrust } from '../catalog/trust';
-import { verifyManifestSignature, type ManifestSignatureReport } from '../media/manifest';
+import { verifyManifestSignature, type ManifestSignatureReport, type SignatureValidityTime } from '../media/manifest';
 import { BUNDLE, MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES } from './bundle-format';
 
 /**
@@ -134,10 +134,11 @@ export interface SignedManifest {
 
 /**
  * The manifest's bytes and their signature checked against `trust`, at `at` (default now): the
- * check made before a bundle's manifest is believed. Nothing of the manifest is parsed here: the
- * caller parses it once the signature is valid.
+ * check made before a bundle's manifest is believed (import of a bundle; export --since-bundle of
+ * the earlier bundle whose list of what was carried it follows). Nothing of the manifest is parsed
+ * here: the caller parses it once the signature is valid.
  */
-export async function readSignedManifest(bundle: BundleSource, trust: SignatureTrust, at?: Date): Promise<SignedManifest> {
+export async function readSignedManifest(bundle: BundleSource, trust: SignatureTrust, at?: SignatureValidityTime): Promise<SignedManifest> {
   assertBundleManifest(bundle);
   const bytes = await bundle.read(BUNDLE.manifest, MAX_MANIFEST_BYTES);
   if (!bundle.files.has(BUNDLE.signature)) return { bytes, signature: null };

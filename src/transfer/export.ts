@@ -7,9 +7,10 @@ import * as yazl from 'yazl';
 import { openCatalog, type Catalog } from '../catalog/catalog';
 import { exportBlob } from '../catalog/export-blob';
 import { catalogTrust, distrustReport, TrustJudge, type DistrustReport } from '../catalog/live-trust';
-import { catalogSignatureTrust } from '../catalog/trust';
+import { catalogSignatureTrust, type SignatureTrust } from '../catalog/trust';
 import type { CatalogEntry } from '../catalog/types';
 import { CabferryError, describeIoError, inputError, internalError, usageError } from '../errors';
+import type { Certificate } from '../authenticode/certificate';
 import { writeFileAtomic } from '../media/files';
 import { signDetached, type ManifestEntry } from '../media/manifest';
 import { loadSigningMaterial, type SigningMaterialSource } from '../media/signing-material';
@@ -18,7 +19,6 @@ import {
   BUNDLE,
   BUNDLE_FORMAT,
   isSafeFileName,
-  MAX_MANIFEST_BYTES,
   parseTransferManifest,
   payloadPath,
   recordPath,
@@ -28,7 +28,7 @@ import {
   type BundlePayload,
   type TransferManifest,
 } from './bundle-format';
-import { assertBundleManifest, openBundle } from './bundle-source';
+import { openBundle, readSignedManifest } from './bundle-source';
 import { catalogFileNames } from '../knowledge/file-names';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import { makeDirectories } from '../io/make-directories';
@@ -57,7 +57,7 @@ export interface ExportBundleOptions {
   to: string;
   /** only payloads first imported on or after this moment */
   since?: Date;
-  /** an earlier bundle: the payloads it and the bundles it followed carried are not carried again */
+  /** an earlier bundle: the payloads it and the bundles it followed carried are not carried again (believed only through its signature) */
   sinceBundle?: string;
   /** the key and certificate files (checked as stage checks them; the catalog's anchors for signatures only warn) */
   signing: Omit<SigningMaterialSource, 'trust' | 'now'>;
@@ -120,12 +120,15 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
   const kind = path.extname(options.to).toLowerCase() === '.zip' ? 'zip' : 'folder';
   const to = path.resolve(options.to);
   checkDestination(to, kind);
-  const previous = options.sinceBundle === undefined ? null : await readPreviousManifest(options.sinceBundle);
 
   const catalog = openCatalog({ dir: options.catalog, access: 'read' });
   try {
+    const signatureTrust = catalogSignatureTrust(catalog);
     // an unusable key or certificate must fail before anything is read or written
-    const material = loadSigningMaterial({ ...options.signing, trust: catalogSignatureTrust(catalog), now });
+    const material = loadSigningMaterial({ ...options.signing, trust: signatureTrust, now });
+    const previous = options.sinceBundle === undefined
+      ? null
+      : await readPreviousManifest(options.sinceBundle, withSigner(signatureTrust, material.signer, options.signing.certFile), now);
     const carriedBefore = previous === null ? [] : [...new Set([...previous.manifest.carriedBefore, ...previous.manifest.payloads.map((p) => p.sha256)])].sort();
     const selected = selectPayloads(catalog, options.since, new Set(carriedBefore));
     // each payload travels under the name stage gives it (its verified metadata), not the name it first arrived under
@@ -194,7 +197,22 @@ function checkDestination(to: string, kind: 'zip' | 'folder'): void {
   }
 }
 
-async function readPreviousManifest(bundlePath: string): Promise<{ manifest: TransferManifest; sha256: string }> {
+/**
+ * What the bundle --since-bundle names says it and the bundles it followed carried, believed only
+ * through its signature: the new bundle leaves out all of it, so a list edited after signing (a
+ * payload's SHA-256 added to carriedBefore) would keep that payload from the high side for good
+ * while the export reported itself complete. An unsigned, altered or untrusted earlier bundle
+ * stops the export before anything is written (a negative verdict, exit 1).
+ *
+ * `trust` is the catalog's anchors for signatures and the certificate signing the new bundle
+ * (withSigner). The earlier bundle is judged at the time its own manifest says it was made, never
+ * later than now: what is asked is whether a trusted signer vouched for that list when it was
+ * made, and a certificate that expired or was replaced since (the usual state of last year's
+ * bundle) must not block the next incremental export. createdAt is read through
+ * verifyManifestSignature's time callback, called only after the manifest's digest and the
+ * signature value verified: the time is the signer's claim, never a later edit of the low side.
+ */
+async function readPreviousManifest(bundlePath: string, trust: SignatureTrust, now: Date): Promise<{ manifest: TransferManifest; sha256: string }> {
   let bundle;
   try {
     bundle = await openBundle(bundlePath);
@@ -203,12 +221,57 @@ async function readPreviousManifest(bundlePath: string): Promise<{ manifest: Tra
     throw inputError('BUNDLE_UNREADABLE', `cannot read the earlier bundle: ${describeIoError(e)}`, { file: bundlePath, cause: e });
   }
   try {
-    assertBundleManifest(bundle);
-    const bytes = await bundle.read(BUNDLE.manifest, MAX_MANIFEST_BYTES);
+    const { bytes, signature } = await readSignedManifest(bundle, trust, (signed) => madeAt(signed, now));
+    const instead = 'export without --since-bundle (everything the catalog holds), or with --since DATE';
+    if (signature === null) {
+      throw new CabferryError(
+        'negative',
+        'EARLIER_BUNDLE_UNSIGNED',
+        `the earlier bundle has no ${BUNDLE.signature}: what it says was carried cannot be believed unsigned, so nothing was exported; ${instead}`,
+        { file: bundlePath },
+      );
+    }
+    if (signature.status !== 'valid') {
+      const why = `${signature.reason ?? ''} [${signature.code ?? ''}]`;
+      const untrusted = signature.code === 'CHAIN_UNTRUSTED'
+        ? `; its signer is not the signing certificate and chains to no anchor the catalog trusts for signatures (if that root is yours: \`cabferry trust add --for signatures ROOT\`)`
+        : '';
+      throw new CabferryError(
+        'negative',
+        'EARLIER_BUNDLE_SIGNATURE_INVALID',
+        `the earlier bundle's signature is not valid: ${why}${untrusted}; what it says was carried cannot be believed, so nothing was exported; ${instead}`,
+        { file: bundlePath, cause: why, data: { signature: { code: signature.code, signer: signature.signer } } },
+      );
+    }
     return { manifest: parseTransferManifest(bytes, `${bundlePath}:${BUNDLE.manifest}`), sha256: sha256Hex(bytes) };
   } finally {
     bundle.close();
   }
+}
+
+/**
+ * The catalog's trust for signatures, and beside its anchors the certificate that signs the new
+ * bundle: whoever could have forged the earlier bundle with that certificate's key can sign the
+ * new one anyway. The chain builder matches an anchor by its DER (or its subject and public key),
+ * never by the subject's text alone.
+ */
+function withSigner(trust: SignatureTrust, signer: Certificate, certFile: string): SignatureTrust {
+  return { anchors: [...trust.anchors, { certificate: signer, source: `the signing certificate (${certFile})` }], payloadsOnly: trust.payloadsOnly };
+}
+
+/**
+ * When the signed manifest says it was made, never later than now. A manifest whose createdAt
+ * cannot be read is judged now: the strict parse after the signature check refuses it anyway.
+ */
+function madeAt(signed: Buffer, now: Date): Date {
+  let createdAt: unknown;
+  try {
+    createdAt = (JSON.parse(signed.toString('utf8')) as { createdAt?: unknown } | null)?.createdAt;
+  } catch {
+    return now;
+  }
+  const t = typeof createdAt === 'string' ? Date.parse(createdAt) : NaN;
+  return Number.isNaN(t) || t > now.getTime() ? now : new Date(t);
 }
 
 /** Imported payloads only (quarantined files are evidence, never offered), in catalog order. */

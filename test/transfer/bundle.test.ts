@@ -9,6 +9,7 @@ import { checkCatalog, type ProblemKind } from '../../src/catalog/check';
 import type { CatalogEntry } from '../../src/catalog/types';
 import { importPayloads } from '../../src/importer/import';
 import { loadKnowledgeBase } from '../../src/knowledge/knowledge-base';
+import { CabferryError } from '../../src/errors';
 import { BUNDLE, exportBundle, importTransferBundle, openBundle, type BundleImportSummary, type TransferManifest } from '../../src/transfer';
 import { serializeJson, sha256Hex } from '../../src/transfer/bundle-format';
 import { isTransferBundle } from '../../src/transfer/bundle-source';
@@ -17,6 +18,7 @@ import { loadSigningMaterial } from '../../src/media/signing-material';
 import { runChild } from '../../scripts/lib/fault';
 import { buildZip } from '../../scripts/lib/zip-writer';
 import { catalogPayloadKeys } from '../catalog.helpers';
+import { issueSigner } from '../media/pki.helpers';
 import { assertErrorDocument, fixturePath, projectRoot, runCli, tempDir } from '../common.helpers';
 
 /**
@@ -371,6 +373,7 @@ describe('incremental exports', () => {
       catalog.close();
     }
     const second = path.join(work, 'second');
+    // the earlier bundles are signed by the signing certificate, which vouches for them: `low` trusts the test root for payloads only
     const r2 = await exportBundle({ catalog: lowCopy, to: second, sinceBundle: firstZip, signing: signing() });
     assert.deepEqual(r2.payloads.map((p) => p.kb), ['KB948465', 'KB948465']);
     assert.equal(r2.carriedBefore, 18);
@@ -399,6 +402,120 @@ describe('incremental exports', () => {
     assert.equal(s.rejected, 2);
     assert.ok(s.results.every((r) => r.code === 'SIG_SHA1_ONLY'));
     assert.deepEqual(s.mismatches.map((m) => m.fields), [['status'], ['status']]);
+  });
+});
+
+describe('an earlier bundle named by --since-bundle is believed only through its signature', () => {
+  /** a copy of the low catalog that trusts the test root for signatures too (`trust add --for signatures`) */
+  let lowSigning = '';
+  /** a signer issued by the test intermediate: chains to the test root, and is not the fixture signer */
+  let colleague = { key: '', cert: '', subject: '' };
+  before(() => {
+    lowSigning = path.join(work, 'low-for-signatures');
+    fs.cpSync(low, lowSigning, { recursive: true });
+    signatureAnchored(lowSigning);
+    colleague = issueSigner(work, 'Colleague Bundle Signer', { codeSigning: true });
+  });
+
+  /** The refusal exportBundle throws for `prev` (nothing written at `to`): its code and the signature's. */
+  async function refusal(prev: string, options: { catalog?: string; signing?: { keyFile: string; certFile: string } } = {}): Promise<{ code: string; signature: unknown }> {
+    const to = path.join(work, `refused-${path.basename(prev)}-${Math.random().toString(36).slice(2)}.zip`);
+    const e = await exportBundle({ catalog: options.catalog ?? low, to, sinceBundle: prev, signing: options.signing ?? signing() }).then(
+      () => assert.fail(`the export following ${prev} was not refused`),
+      (err: unknown) => err,
+    );
+    assert.ok(e instanceof CabferryError, String(e));
+    assert.equal(e.kind, 'negative', e.message);
+    assert.ok(!fs.existsSync(to), 'nothing written at --to');
+    assert.deepEqual(fs.readdirSync(work).filter((n) => n.startsWith('.refused-')), [], 'no temp file left beside --to');
+    return { code: e.code, signature: (e.data?.signature as { code?: string } | undefined)?.code };
+  }
+
+  it('PREV whose manifest was edited after signing (one SHA-256 added to carriedBefore) is refused: exit 1, EARLIER_BUNDLE_SIGNATURE_INVALID naming PREV, nothing written at --to', async () => {
+    // the low side holds a payload the first bundle did not carry; the edited list claims it was carried
+    const lowCopy = path.join(work, 'low-edited-prev');
+    fs.cpSync(low, lowCopy, { recursive: true });
+    const catalog = openCatalog({ dir: lowCopy });
+    let added: string;
+    try {
+      const summary = await importPayloads(catalog, [fixturePath('payloads')], { knowledgeBase, trust: trust(), allowSha1Only: true });
+      added = summary.results.find((x) => x.outcome === 'imported')!.sha256!;
+    } finally {
+      catalog.close();
+    }
+    const prev = copyBundle('prev-edited');
+    const file = path.join(prev, BUNDLE.manifest);
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as TransferManifest;
+    doc.carriedBefore = [...doc.carriedBefore, added].sort();
+    fs.writeFileSync(file, serializeJson(doc));
+    assert.deepEqual(await refusal(prev, { catalog: lowCopy }), { code: 'EARLIER_BUNDLE_SIGNATURE_INVALID', signature: 'SIG_MESSAGE_DIGEST_MISMATCH' });
+
+    const to = path.join(work, 'after-edited');
+    const cli = ['export', '--catalog', lowCopy, '--since-bundle', prev, '--to', to, '--sign-key', signing().keyFile, '--sign-cert', signing().certFile];
+    const text = runCli(cli);
+    assert.equal(text.status, 1, text.stdout + text.stderr);
+    assert.equal(text.stdout, '');
+    const line = text.stderr.trim();
+    assert.equal(line.split('\n').length, 1, line);
+    assert.ok(line.startsWith(`cabferry: ${prev}: `), line);
+    assert.match(line, /SIG_MESSAGE_DIGEST_MISMATCH.*nothing was exported.*without --since-bundle.*--since DATE \[EARLIER_BUNDLE_SIGNATURE_INVALID\]$/);
+    const json = runCli([...cli, '--json']);
+    assert.equal(json.status, 1);
+    const error = assertErrorDocument(json.stdout, 'EARLIER_BUNDLE_SIGNATURE_INVALID') as { file?: string; detail?: string; data?: { signature?: { code?: string } } };
+    assert.equal(error.file, prev);
+    assert.equal(error.data?.signature?.code, 'SIG_MESSAGE_DIGEST_MISMATCH');
+    assert.match(error.detail ?? '', /\[SIG_MESSAGE_DIGEST_MISMATCH\]$/);
+    assert.ok(!fs.existsSync(to), 'nothing written at --to');
+  });
+
+  it('PREV without its signature is refused: EARLIER_BUNDLE_UNSIGNED, nothing written (folder and zip)', async () => {
+    const prev = copyBundle('prev-unsigned');
+    fs.rmSync(path.join(prev, BUNDLE.signature));
+    assert.deepEqual(await refusal(prev), { code: 'EARLIER_BUNDLE_UNSIGNED', signature: undefined });
+    const zip = path.join(work, 'prev-unsigned.zip');
+    const out = new yazl.ZipFile();
+    for (const f of [...manifestOf(prev).files.map((x) => x.path), BUNDLE.manifest]) out.addFile(path.join(prev, ...f.split('/')), f);
+    out.end();
+    await new Promise<void>((resolve, reject) => out.outputStream.pipe(fs.createWriteStream(zip)).on('close', resolve).on('error', reject));
+    assert.deepEqual(await refusal(zip), { code: 'EARLIER_BUNDLE_UNSIGNED', signature: undefined });
+  });
+
+  it('PREV signed by a key the catalog does not trust for signatures, not the signing certificate, is refused (an unrelated root; a root trusted for payloads only)', async () => {
+    const stranger = issueSigner(work, 'Stranger Bundle Signer', { codeSigning: true }, 'other-root');
+    const prev = copyBundle('prev-stranger');
+    resignFolder(prev, undefined, { keyFile: stranger.key, certFile: stranger.cert });
+    assert.deepEqual(await refusal(prev, { catalog: lowSigning }), { code: 'EARLIER_BUNDLE_SIGNATURE_INVALID', signature: 'CHAIN_UNTRUSTED' });
+    // the colleague chains to the test root, which `low` trusts for payloads only
+    const byColleague = copyBundle('prev-colleague-payload-root');
+    resignFolder(byColleague, undefined, { keyFile: colleague.key, certFile: colleague.cert });
+    assert.deepEqual(await refusal(byColleague, { catalog: low }), { code: 'EARLIER_BUNDLE_SIGNATURE_INVALID', signature: 'SIGNER_ANCHOR_PAYLOADS_ONLY' });
+  });
+
+  it('PREV signed under an anchor the catalog trusts for signatures is accepted though another certificate signs now', async () => {
+    const prev = copyBundle('prev-colleague');
+    resignFolder(prev, undefined, { keyFile: colleague.key, certFile: colleague.cert });
+    const r = await exportBundle({ catalog: lowSigning, to: path.join(work, 'after-colleague.zip'), sinceBundle: prev, signing: signing() });
+    assert.deepEqual([r.payloads.length, r.carriedBefore, r.signer], [0, 18, 'Cabferry Test Code Signer']);
+    // the same bundle, for a catalog that trusts that root for payloads only, and signed now by the colleague: its own certificate vouches
+    const mine = await exportBundle({ catalog: low, to: path.join(work, 'after-colleague-self.zip'), sinceBundle: prev, signing: { keyFile: colleague.key, certFile: colleague.cert } });
+    assert.deepEqual([mine.payloads.length, mine.carriedBefore], [0, 18]);
+    // and for that catalog signed by the fixture signer, neither vouches
+    assert.deepEqual(await refusal(prev, { catalog: low }), { code: 'EARLIER_BUNDLE_SIGNATURE_INVALID', signature: 'SIGNER_ANCHOR_PAYLOADS_ONLY' });
+  });
+
+  it('PREV signed by a certificate expired by now is judged at its createdAt: accepted when it was made while the certificate was valid, refused when it says it was made after (or later than now)', async () => {
+    const expired = { keyFile: fixturePath('pki', 'leaf-expired.key'), certFile: fixturePath('pki', 'leaf-expired-chain.pem') };
+    const made = (name: string, createdAt: string): string => {
+      const prev = copyBundle(name);
+      resignFolder(prev, (m) => { m.createdAt = createdAt; }, expired, new Date('2019-06-01T00:00:00Z'));
+      return prev;
+    };
+    const inTime = made('prev-expired-in-time', '2019-06-01T00:00:00.000Z');
+    const r = await exportBundle({ catalog: lowSigning, to: path.join(work, 'after-expired.zip'), sinceBundle: inTime, signing: signing() });
+    assert.deepEqual([r.payloads.length, r.carriedBefore, r.follows?.createdAt], [0, 18, '2019-06-01T00:00:00.000Z']);
+    for (const [name, createdAt] of [['prev-expired-late', '2020-06-01T00:00:00.000Z'], ['prev-expired-future', '2999-01-01T00:00:00.000Z']] as const) {
+      assert.deepEqual(await refusal(made(name, createdAt), { catalog: lowSigning }), { code: 'EARLIER_BUNDLE_SIGNATURE_INVALID', signature: 'CHAIN_EXPIRED' }, name);
+    }
   });
 });
 
@@ -609,7 +726,7 @@ describe('a bundle import killed at its file-system steps', () => {
  * the test signer: what a low side (or whoever holds its key) could sign. The high side checks the
  * signature, then must judge the contents as it would any input.
  */
-function resignFolder(dir: string, edit: (manifest: TransferManifest) => void = () => undefined): void {
+function resignFolder(dir: string, edit: (manifest: TransferManifest) => void = () => undefined, signer: { keyFile: string; certFile: string } = signing(), at = new Date()): void {
   const manifest = manifestOf(dir);
   edit(manifest);
   for (const f of manifest.files) {
@@ -621,7 +738,7 @@ function resignFolder(dir: string, edit: (manifest: TransferManifest) => void = 
   }
   const bytes = serializeJson(manifest);
   fs.writeFileSync(path.join(dir, BUNDLE.manifest), bytes);
-  fs.writeFileSync(path.join(dir, BUNDLE.signature), signDetached(bytes, loadSigningMaterial(signing()), new Date()));
+  fs.writeFileSync(path.join(dir, BUNDLE.signature), signDetached(bytes, loadSigningMaterial({ ...signer, now: at }), at));
 }
 
 /** The zip's bytes with the signature of its `index`-th central directory record broken (no ZIP64 in these small bundles). */
