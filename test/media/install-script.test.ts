@@ -276,9 +276,10 @@ describe('the install.cmd template (src/media/templates/install.cmd.tmpl)', () =
     const inputs = new Set(['COMPUTERNAME', 'DATE', 'TIME', 'RANDOM', 'errorlevel', 'PROCESSOR_ARCHITECTURE', 'PROCESSOR_ARCHITEW6432', 'SystemDrive', 'SystemRoot', 'TEMP']);
     const own = [...names].filter((n) => !inputs.has(n) && !n.startsWith('CABFERRY_'));
     assert.ok(own.length > 100 && own.includes('CF_VERDICT_') && own.includes('CF_QFE_') && own.includes('S_SWITCHES'), own.join(' '));
-    const clearing = code.findIndex((l) => /^for %%p in \(([A-Z_ ]+)\) do for \/f "delims==" %%v in \('set %%p'\) do set "%%v="$/.test(l));
+    // one child cmd lists every prefix ("set P1&set P2&..."; no space before an &, which Wine's set would take as part of the prefix)
+    const clearing = code.findIndex((l) => /^for \/f "delims==" %%v in \('set [A-Z_]+(?:\^&set [A-Z_]+)*'\) do set "%%v="$/.test(l));
     assert.ok(clearing > 0, 'a line clears the prefixes');
-    const prefixes = /\(([A-Z_ ]+)\)/.exec(code[clearing])![1].split(' ');
+    const prefixes = /\('(.*)'\)/.exec(code[clearing])![1].split('^&').map((c) => c.replace(/^set /, ''));
     // the same list is set first, so that set lists at least one variable of each
     assert.equal(code[clearing - 1], `for %%p in (${prefixes.join(' ')}) do set "%%p=1"`);
     for (const n of own) assert.ok(prefixes.some((p) => n.toUpperCase().startsWith(p)), `${n} is not of a prefix cleared at the start`);
