@@ -214,6 +214,29 @@ describe('the install.cmd template (src/media/templates/install.cmd.tmpl)', () =
   const template = installScriptTemplate();
   const lines = template.split(/\r?\n/);
 
+  test('every registry read whose output is used starts reg.exe alone (:reg_query), never inside a for /f, and each reader deletes its file', () => {
+    const code = lines.filter((l) => !/^\s*rem /i.test(l));
+    // a for /f over a command starts a cmd.exe to run it in: two process starts per reading
+    assert.deepEqual(code.filter((l) => /\bfor \/f\b.*\('[^']*reg\.exe/i.test(l)), []);
+    const reads = code.map((l, i) => ({ l, i })).filter(({ l }) => /^call :reg_query /.test(l));
+    assert.ok(reads.length >= 6, `${reads.length} registry reads`);
+    for (const { l, i } of reads) {
+      const variable = l.split(' ')[2];
+      assert.match(variable, /^Q_REG_[A-Z]+$/, l);
+      assert.equal(reads.filter((r) => r.l.split(' ')[2] === variable).length, 1, `${variable} names one reading's file (a reading inside another's loop must not take its name)`);
+      assert.match(code[i + 1], new RegExp(`^if exist "%${variable}%" for /f "usebackq[^"]*" %%[a-z] in \\("%${variable}%"\\) do `), code[i + 1]);
+      assert.ok(code.slice(i + 1, i + 6).includes(`del "!${variable}!" >nul 2>&1`), `${variable}: its file is deleted after the reading`);
+    }
+    // the file is new for each reading, and one left from before is deleted before reg.exe writes it
+    const body = code.slice(code.indexOf(':reg_query') + 1, code.indexOf(':reg_query') + 5);
+    assert.deepEqual(body, [
+      'set "%1=%TEMP%\\cabferry-%RANDOM%%RANDOM%.txt"',
+      'del "!%1!" >nul 2>&1',
+      '%CF_SYS%\\reg.exe query %2 %3 %4 %5 >"!%1!" 2>nul',
+      'exit /b 0',
+    ]);
+  });
+
   test('every call and goto target is a label of the template, and every label is reached', () => {
     const labels = lines.filter((l) => /^:[a-z_]+\s*$/i.test(l)).map((l) => l.slice(1).trim().toLowerCase());
     assert.equal(new Set(labels).size, labels.length, 'no label twice');
