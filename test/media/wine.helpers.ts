@@ -221,7 +221,18 @@ export class WinePrefix {
    * exit status keeps only the low 8 bits of 3010), after checking both agree on those bits.
    */
   runScript(script: string, resultLog: string, args: string[], env: Record<string, string | undefined>, limits: WineLimits = {}): WineResult {
-    const r = this.run(['cmd', '/c', winPath(script), ...args], env, limits);
+    const logSize = () => (fs.existsSync(resultLog) ? fs.statSync(resultLog).size : -1);
+    // install.cmd prints a line before it does anything but set its own variables (the TEST BUILD
+    // line, "installing updates on", or why it refuses its path or arguments). A run that printed
+    // nothing and logged nothing never ran a line of it: Wine's cmd died in its start-up (seen once
+    // under the full suite's load: exit 1, no output, 0.4 s). Only that is tried again
+    let r: WineResult;
+    for (let attempt = 1; ; attempt++) {
+      const before = logSize();
+      r = this.run(['cmd', '/c', winPath(script), ...args], env, limits);
+      if (attempt >= 3 || r.stdout.trim() !== '' || logSize() !== before) break;
+      process.stderr.write(`wine harness: cmd ran none of ${path.basename(script)} (attempt ${attempt}, exit ${r.status}, stderr ${JSON.stringify(r.stderr.trim())}) - trying again\n`);
+    }
     const ends = fs.existsSync(resultLog) ? parseResultLog(fs.readFileSync(resultLog, 'latin1')).ends : [];
     const status = ends.length > 0 ? ends[ends.length - 1].code : r.status;
     assert.equal(status & 0xff, r.status & 0xff, `exit status ${r.status} disagrees with the logged END code ${status}`);
