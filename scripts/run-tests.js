@@ -23,10 +23,10 @@ if (files.length === 0) {
   console.error('run-tests: no compiled test files under dist/test');
   process.exit(1);
 }
-// The files that run install.cmd and collect.cmd under Wine run one at a time, beside the other
-// files: each Wine process start costs about 0.1 s of one core, mostly in the kernel, and a Wine
+// The files that run install.cmd and collect.cmd under Wine run beside the other files: each Wine process start costs about 0.1 s of one core, mostly in the kernel, and a Wine
 // file spends most of its time starting processes one after another, so it leaves the second core
-// to the rest. Two Wine files side by side have gone wrong under load: Wine's reg.exe inside those
+// to the rest. Two Wine files side by side have gone wrong under load (hence two only once the other
+// files are done): Wine's reg.exe inside those
 // scripts came back empty now and then (an update just registered not found, a build not read),
 // about one full run in three at the time, before install.cmd read an empty registry listing once
 // more and started reg.exe itself instead of through a cmd.exe per reading.
@@ -38,30 +38,64 @@ const groups = [
   { name: 'Wine tests', files: files.filter(usesWine), concurrency: 1 },
 ].filter((g) => g.files.length > 0);
 
-// The first group reports as it goes; the others' reports are kept in a file each and printed
-// whole after it, so that no two reports are mixed line by line.
+// The other files report as they go. Each Wine file runs as a test run of its own, its report kept
+// in a file and printed whole at the end (no two reports mixed line by line), the longest first: one
+// at a time while the other files run, two at a time once they are done (the second core is idle
+// then). Two Wine files side by side only then, on an otherwise quiet machine.
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-run-tests-'));
-const runs = groups.map((g, i) => new Promise((resolve) => {
-  const out = i === 0 ? 'inherit' : fs.openSync(path.join(outDir, `group-${i}.out`), 'w');
-  const child = spawn(process.execPath, ['--test', `--test-concurrency=${g.concurrency}`, ...g.files], { stdio: ['ignore', out, out] });
-  child.on('close', (code, signal) => {
-    if (typeof out === 'number') fs.closeSync(out);
-    resolve({ g, i, ok: code === 0, how: signal ?? `exit ${code}` });
+const [others, wine] = groups.length === 2 ? groups : groups[0].name === 'tests' ? [groups[0], null] : [null, groups[0]];
+// measured on a 2-core EPYC (seconds, alone): the longest Wine file first
+const WINE_WEIGHT = { 'install-script-wine': 260, 'review8-restart-wine': 57, 'review8-install-wine': 40, 'install-lookup-wine': 38 };
+const weight = (f) => WINE_WEIGHT[path.basename(f, '.test.js')] ?? 30;
+const queue = wine === null ? [] : [...wine.files].sort((a, b) => weight(b) - weight(a));
+const wineReports = [];
+let othersRunning = others !== null;
+let running = 0;
+let failed = false;
+
+function runNode(files, concurrency, out) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], { stdio: ['ignore', out, out] });
+    child.on('close', (code, signal) => resolve({ ok: code === 0, how: signal ?? `exit ${code}` }));
   });
-}));
+}
+
+let wineFinished;
+const wineDone = new Promise((resolve) => { wineFinished = resolve; });
+function startWine() {
+  while (queue.length > 0 && running < (othersRunning ? 1 : 2)) {
+    const file = queue.shift();
+    const report = path.join(outDir, `${wineReports.length}.out`);
+    wineReports.push({ file, report });
+    const fd = fs.openSync(report, 'w');
+    running++;
+    runNode([file], 1, fd).then(({ ok, how }) => {
+      fs.closeSync(fd);
+      running--;
+      if (!ok) {
+        failed = true;
+        fs.appendFileSync(report, `\n# run-tests: ${path.relative(root, file)} failed (${how})\n`);
+      }
+      startWine();
+    });
+  }
+  if (queue.length === 0 && running === 0) wineFinished();
+}
+
 (async () => {
-  let failed = false;
-  for (const run of runs) {
-    const { g, i, ok, how } = await run;
-    if (i > 0) {
-      process.stdout.write(`\n# ---- ${g.name} (${g.files.length} files, run beside the others) ----\n`);
-      process.stdout.write(fs.readFileSync(path.join(outDir, `group-${i}.out`)));
-    }
+  startWine();
+  if (others !== null) {
+    const { ok, how } = await runNode(others.files, others.concurrency, 'inherit');
     if (!ok) {
       failed = true;
-      process.stdout.write(`\n# run-tests: ${g.name} failed (${how})\n`);
+      process.stdout.write(`\n# run-tests: ${others.name} failed (${how})\n`);
     }
+    othersRunning = false;
+    startWine();
   }
+  await wineDone;
+  if (wineReports.length > 0) process.stdout.write(`\n# ---- Wine tests (${wineReports.length} files, run beside the others) ----\n`);
+  for (const { report } of wineReports) process.stdout.write(fs.readFileSync(report));
   fs.rmSync(outDir, { recursive: true, force: true });
   process.exit(failed ? 1 : 0);
 })();
