@@ -23,33 +23,28 @@ if (files.length === 0) {
   console.error('run-tests: no compiled test files under dist/test');
   process.exit(1);
 }
-// The files that run install.cmd and collect.cmd under Wine run beside the other files: each Wine process start costs about 0.1 s of one core, mostly in the kernel, and a Wine
-// file spends most of its time starting processes one after another, so it leaves the second core
-// to the rest. Two Wine files side by side have gone wrong under load (hence two only once the other
-// files are done): Wine's reg.exe inside those
-// scripts came back empty now and then (an update just registered not found, a build not read),
-// about one full run in three at the time, before install.cmd read an empty registry listing once
-// more and started reg.exe itself instead of through a cmd.exe per reading.
-// (Running the other files at nice 10 beside them did not shorten the Wine files: 839 s for the
-// whole run against 795 s without; their cost is the kernel's, not a core they wait for.)
+// The files that run install.cmd and collect.cmd under Wine run beside the other files, each as a
+// test run of its own, the longest first: one at a time while the other files run, two at a time
+// once they are done. Each Wine process start costs about 0.1 s of one core, mostly in the kernel,
+// and a Wine file spends most of its time starting processes one after another, so it leaves the
+// second core to the rest. Two Wine files side by side have gone wrong under load (hence two only
+// on an otherwise quiet machine): Wine's reg.exe inside those scripts came back empty now and then
+// (an update just registered not found, a build not read), about one full run in three at the
+// time, before install.cmd read an empty registry listing once more and started reg.exe itself
+// instead of through a cmd.exe per reading. (Running the other files at nice 10 beside them did
+// not shorten the Wine files: 839 s for the whole run against 795 s without; their cost is the
+// kernel's, not a core they wait for.)
+// The other files report as they go; each Wine file's report is kept in a file and printed whole
+// at the end, so that no two reports are mixed line by line.
 const usesWine = (f) => fs.readFileSync(f, 'utf8').includes('wine.helpers');
-const groups = [
-  { name: 'tests', files: files.filter((f) => !usesWine(f)), concurrency: 2 },
-  { name: 'Wine tests', files: files.filter(usesWine), concurrency: 1 },
-].filter((g) => g.files.length > 0);
-
-// The other files report as they go. Each Wine file runs as a test run of its own, its report kept
-// in a file and printed whole at the end (no two reports mixed line by line), the longest first: one
-// at a time while the other files run, two at a time once they are done (the second core is idle
-// then). Two Wine files side by side only then, on an otherwise quiet machine.
-const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-run-tests-'));
-const [others, wine] = groups.length === 2 ? groups : groups[0].name === 'tests' ? [groups[0], null] : [null, groups[0]];
+const others = files.filter((f) => !usesWine(f));
 // measured on a 2-core EPYC (seconds, alone): the longest Wine file first
 const WINE_WEIGHT = { 'install-script-wine': 260, 'review8-restart-wine': 57, 'review8-install-wine': 40, 'install-lookup-wine': 38 };
 const weight = (f) => WINE_WEIGHT[path.basename(f, '.test.js')] ?? 30;
-const queue = wine === null ? [] : [...wine.files].sort((a, b) => weight(b) - weight(a));
+const queue = files.filter(usesWine).sort((a, b) => weight(b) - weight(a));
+const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cabferry-run-tests-'));
 const wineReports = [];
-let othersRunning = others !== null;
+let othersRunning = others.length > 0;
 let running = 0;
 let failed = false;
 
@@ -84,11 +79,11 @@ function startWine() {
 
 (async () => {
   startWine();
-  if (others !== null) {
-    const { ok, how } = await runNode(others.files, others.concurrency, 'inherit');
+  if (others.length > 0) {
+    const { ok, how } = await runNode(others, 2, 'inherit');
     if (!ok) {
       failed = true;
-      process.stdout.write(`\n# run-tests: ${others.name} failed (${how})\n`);
+      process.stdout.write(`\n# run-tests: the other tests failed (${how})\n`);
     }
     othersRunning = false;
     startWine();
