@@ -227,14 +227,25 @@ describe('the install.cmd template (src/media/templates/install.cmd.tmpl)', () =
       assert.match(code[i + 1], new RegExp(`^if exist "%${variable}%" for /f "usebackq[^"]*" %%[a-z] in \\("%${variable}%"\\) do `), code[i + 1]);
       assert.ok(code.slice(i + 1, i + 6).includes(`del "!${variable}!" >nul 2>&1`), `${variable}: its file is deleted after the reading`);
     }
-    // the file is new for each reading, and one left from before is deleted before reg.exe writes it
+    // the file is new for each reading (:temp_file), and reg.exe does not run when none could be had
     const body = code.slice(code.indexOf(':reg_query') + 1, code.indexOf(':reg_query') + 5);
     assert.deepEqual(body, [
-      'set "%1=%TEMP%\\cabferry-%RANDOM%%RANDOM%.txt"',
-      'del "!%1!" >nul 2>&1',
+      'call :temp_file %1',
+      'if not defined %1 exit /b 0',
       '%CF_SYS%\\reg.exe query %2 %3 %4 %5 >"!%1!" 2>nul',
       'exit /b 0',
     ]);
+    // a name drawn that is taken by a file which cannot be deleted gives no file at all: its content is not this run's
+    const temp = code.slice(code.indexOf(':temp_file') + 1, code.indexOf(':temp_file') + 5);
+    assert.deepEqual(temp, [
+      'set "%1=%TEMP%\\cabferry-%RANDOM%%RANDOM%.txt"',
+      'del /f /q "!%1!" >nul 2>&1',
+      'if exist "!%1!" set "%1="',
+      'exit /b 0',
+    ]);
+    // the hasher's output goes through the same file, and no hasher runs without one
+    assert.ok(code.some((l, i) => l === 'call :temp_file H_TMP' && code[i + 1] === 'if not defined H_TMP goto :hash_file_read'));
+    assert.equal(code.filter((l) => l.includes('cabferry-%RANDOM%')).length, 1, 'one place draws a temp file name');
   });
 
   test('every call and goto target is a label of the template, and every label is reached', () => {
