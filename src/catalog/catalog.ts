@@ -232,6 +232,17 @@ export class Catalog {
     return new Map(rows.map((r) => [r.sha256, r.size]));
   }
 
+  /**
+   * Those of `sha256s` this catalog has never met: it holds no row for them (imported or
+   * quarantined) and its audit log names them in no line (a rejection leaves only that line).
+   */
+  neverMet(sha256s: readonly string[]): string[] {
+    const met = this.prepare<[string, string], { met: number }>(
+      'SELECT EXISTS (SELECT 1 FROM payloads WHERE sha256 = ?) OR EXISTS (SELECT 1 FROM import_events WHERE sha256 = ?) AS met',
+    );
+    return sha256s.filter((sha256) => met.get(assertSha256(sha256), sha256)!.met === 0);
+  }
+
   events(sha256?: string): ImportEvent[] {
     const rows = sha256
       ? this.prepare<[string], EventRow>('SELECT * FROM import_events WHERE sha256 = ? ORDER BY id').all(assertSha256(sha256))

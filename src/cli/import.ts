@@ -5,7 +5,7 @@ import { ExitCode } from '../errors';
 import type { ImportResult, ImportSummary } from '../importer/import';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import { CATALOG_OPTION, collect, parseAtOption } from './options';
-import { importSources, refusalReason, type BundleImportSummary } from '../transfer';
+import { importSources, type BundleImportSummary } from '../transfer';
 import { printable } from './printable';
 import { createProgress, formatBytes } from './progress';
 import { action, printJson } from './run';
@@ -121,6 +121,8 @@ function formatRejectCodes(s: ImportSummary): string {
   return `  ${parts.join(', ')} (run without --quiet, or with --json, to see each file)\n`;
 }
 
+const EARLIER_MISSING_SHOWN = 10;
+
 /** The transfer bundle's check, and where the low side's records differ from this side's verification. */
 function formatBundle(s: BundleImportSummary): string {
   const b = s.bundle;
@@ -129,12 +131,15 @@ function formatBundle(s: BundleImportSummary): string {
   if (b.manifest !== null) {
     lines.push(`  exported ${b.manifest.createdAt} from ${b.manifest.sourceCatalog} by cabferry ${b.manifest.cabferryVersion}: ${b.manifest.payloads} payload(s)${b.manifest.follows === null ? '' : `, following the bundle of ${b.manifest.follows.createdAt}`}`);
   }
-  if (s.refused) {
-    lines.push(`REFUSED ${b.path}: ${refusalReason(b)}`);
+  if (s.refusal !== null) {
+    lines.push(`REFUSED ${b.path}: ${s.refusal.reason} [${s.refusal.code}]`);
     for (const m of b.missing) lines.push(`  missing:    ${m}`);
     for (const a of b.altered) lines.push(`  altered:    ${a.path} (${a.reason})`);
     for (const u of b.unexpected) lines.push(`  unexpected: ${u}`);
     for (const p of b.problems) lines.push(`  not allowed: ${p}`);
+    // a whole chain may be missing (thousands): the first few say what, --json says all
+    for (const sha256 of b.earlierMissing.slice(0, EARLIER_MISSING_SHOWN)) lines.push(`  never came here: ${sha256}`);
+    if (b.earlierMissing.length > EARLIER_MISSING_SHOWN) lines.push(`  … and ${b.earlierMissing.length - EARLIER_MISSING_SHOWN} more (earlierMissing in --json)`);
   } else {
     lines.push('  every file matches the signed manifest; every payload was verified again here');
   }

@@ -35,7 +35,8 @@ import { describeEntryProblem, isTransferBundle, openBundle, readSignedManifest,
  * catalog before the last:
  *
  *   check     the manifest's signature against the anchors trusted for signatures; the files
- *             present against the files listed; every record and payload against its hash — the
+ *             present against the files listed; what the bundles it follows carried against
+ *             what this catalog has met; every record and payload against its hash — the
  *             payloads are hashed as they are spooled into the store's temp area, so what is
  *             checked is exactly what will be kept. Any difference refuses the bundle whole.
  *   decide    every payload goes through the ordinary import's checks (signature, signing
@@ -77,7 +78,17 @@ export interface BundleCheckReport {
   unexpected: string[];
   /** entries no bundle can hold (links, unsafe names, duplicates, encrypted entries) */
   problems: string[];
+  /**
+   * Payloads the bundles this one follows carried (its manifest's carriedBefore) that this catalog
+   * has never met: it holds no row for them and its audit log names them nowhere. An incremental
+   * bundle carries only what those did not; imported without them, the catalog would lack what
+   * they carried and still look as up to date as the low side.
+   */
+  earlierMissing: string[];
 }
+
+/** Why a bundle was refused whole, most fundamental first: its signature, its files, then the bundles it follows. */
+export type BundleRefusalCode = 'BUNDLE_UNSIGNED' | 'BUNDLE_SIGNATURE_INVALID' | 'BUNDLE_ALTERED' | 'BUNDLE_EARLIER_MISSING';
 
 /** Where the low side's record and the high side's own verification disagree. */
 export interface RecordMismatch {
@@ -91,6 +102,8 @@ export interface BundleImportSummary extends ImportSummary {
   bundle: BundleCheckReport;
   /** true when the bundle failed its check: nothing was imported */
   refused: boolean;
+  /** when refused, the one code and line that say why (the audit log keeps the same) */
+  refusal: { code: BundleRefusalCode; reason: string } | null;
   mismatches: RecordMismatch[];
 }
 
@@ -120,7 +133,7 @@ interface Spooled {
 export async function importTransferBundle(catalog: Catalog, bundlePath: string, options: BundleImportOptions): Promise<BundleImportSummary> {
   const summary: BundleImportSummary = {
     catalog: catalog.dir, imported: 0, duplicates: 0, restored: 0, quarantined: 0, rejected: 0, skipped: 0, bytes: 0, results: [],
-    bundle: emptyReport(bundlePath, 'folder'), refused: false, mismatches: [],
+    bundle: emptyReport(bundlePath, 'folder'), refused: false, refusal: null, mismatches: [],
   };
   const bundle = await openBundle(bundlePath);
   const spooled: Spooled[] = [];
@@ -128,7 +141,8 @@ export async function importTransferBundle(catalog: Catalog, bundlePath: string,
     summary.bundle = await checkBundle(catalog, bundle, options, spooled);
     if (!summary.bundle.ok) {
       summary.refused = true;
-      recordRefusal(catalog, bundlePath, summary.bundle);
+      summary.refusal = { code: refusalCode(summary.bundle), reason: refusalReason(summary.bundle) };
+      recordRefusal(catalog, bundlePath, summary.refusal);
       return summary;
     }
     const actor = importActor();
@@ -150,11 +164,11 @@ export async function importTransferBundle(catalog: Catalog, bundlePath: string,
 }
 
 function emptyReport(p: string, kind: 'zip' | 'folder'): BundleCheckReport {
-  return { path: p, kind, ok: false, signature: { status: 'absent', reason: 'not checked' }, manifest: null, missing: [], altered: [], unexpected: [], problems: [] };
+  return { path: p, kind, ok: false, signature: { status: 'absent', reason: 'not checked' }, manifest: null, missing: [], altered: [], unexpected: [], problems: [], earlierMissing: [] };
 }
 
 /**
- * The all-or-nothing check. Cheap refusals come first (signature, file list, sizes); only a
+ * The all-or-nothing check. Cheap refusals come first (signature, file list, sizes, the bundles it follows); only a
  * bundle that passes them is read in full. Payloads that pass are left spooled in `spooled`.
  */
 async function checkBundle(catalog: Catalog, bundle: BundleSource, options: BundleImportOptions, spooled: Spooled[]): Promise<BundleCheckReport> {
@@ -181,6 +195,7 @@ async function checkBundle(catalog: Catalog, bundle: BundleSource, options: Bund
     else if (present.size !== f.size) report.altered.push({ path: f.path, reason: `size ${present.size}, expected ${f.size}` });
   }
   report.unexpected = [...bundle.files.keys()].filter((n) => n !== BUNDLE.manifest && n !== BUNDLE.signature && !listed.has(n)).sort();
+  report.earlierMissing = catalog.neverMet(manifest.carriedBefore);
   if (!isWhole(report)) return report;
 
   const records = new Map<string, TransferRecord>();
@@ -208,7 +223,7 @@ async function checkBundle(catalog: Catalog, bundle: BundleSource, options: Bund
 }
 
 function isWhole(r: BundleCheckReport): boolean {
-  return r.missing.length === 0 && r.altered.length === 0 && r.unexpected.length === 0 && r.problems.length === 0;
+  return r.missing.length === 0 && r.altered.length === 0 && r.unexpected.length === 0 && r.problems.length === 0 && r.earlierMissing.length === 0;
 }
 
 /**
@@ -248,26 +263,46 @@ function labelOf(bundle: BundleSource, name: string): string {
 }
 
 /** The audit log keeps one line for a refused bundle: nothing of it entered the catalog. */
-function recordRefusal(catalog: Catalog, bundlePath: string, report: BundleCheckReport): void {
+function recordRefusal(catalog: Catalog, bundlePath: string, refusal: { code: BundleRefusalCode; reason: string }): void {
   const { who, host } = importActor();
-  const code = report.signature.status !== 'valid' ? (report.signature.status === 'absent' ? 'BUNDLE_UNSIGNED' : 'BUNDLE_SIGNATURE_INVALID') : 'BUNDLE_ALTERED';
   catalog.recordEvent({
     at: new Date().toISOString(), who, host, pid: process.pid, source: bundlePath, entry: null, sha256: null, size: null,
-    outcome: 'rejected', verdict: null, code, reason: refusalReason(report), cabferryVersion: version,
+    outcome: 'rejected', verdict: null, code: refusal.code, reason: refusal.reason, cabferryVersion: version,
   });
 }
 
+function refusalCode(r: BundleCheckReport): BundleRefusalCode {
+  if (r.signature.status !== 'valid') return r.signature.status === 'absent' ? 'BUNDLE_UNSIGNED' : 'BUNDLE_SIGNATURE_INVALID';
+  return differences(r).length > 0 ? 'BUNDLE_ALTERED' : 'BUNDLE_EARLIER_MISSING';
+}
+
 /** The one-line why of a refused bundle (reports and the audit log). */
-export function refusalReason(r: BundleCheckReport): string {
+function refusalReason(r: BundleCheckReport): string {
   const s = r.signature;
   if (s.status === 'absent') return s.reason;
   if (s.status === 'invalid') return `bundle signature invalid: ${s.reason ?? ''} [${s.code ?? ''}]`;
+  const why: string[] = [];
+  const parts = differences(r);
+  if (parts.length > 0) why.push(`the bundle differs from what was signed: ${parts.join('; ')}`);
+  if (r.earlierMissing.length > 0) {
+    const follows = r.manifest?.follows;
+    why.push(
+      `${follows ? `it follows the bundle of ${follows.createdAt} and carries only what that one and those before it did not, ` : 'it carries only what earlier bundles did not, '}` +
+        `but ${r.earlierMissing.length} payload(s) they carried never came into this catalog (${r.earlierMissing[0]}…): ` +
+        'import the earlier bundles first, oldest first, or a full export from the low side (cabferry export without --since-bundle)',
+    );
+  }
+  return `${why.join('; ')}; nothing imported`;
+}
+
+/** What of the bundle differs from its signed manifest, one phrase per kind. */
+function differences(r: BundleCheckReport): string[] {
   const parts: string[] = [];
   if (r.missing.length > 0) parts.push(`${r.missing.length} file(s) missing (${r.missing[0]}…)`);
   if (r.altered.length > 0) parts.push(`${r.altered.length} file(s) altered (${r.altered[0].path}: ${r.altered[0].reason}…)`);
   if (r.unexpected.length > 0) parts.push(`${r.unexpected.length} file(s) not in the manifest (${r.unexpected[0]}…)`);
   if (r.problems.length > 0) parts.push(`${r.problems.length} entr(ies) no bundle can hold (${r.problems[0]}…)`);
-  return `the bundle differs from what was signed: ${parts.join('; ')}; nothing imported`;
+  return parts;
 }
 
 function tally(s: ImportSummary, result: ImportResult): void {

@@ -4,7 +4,7 @@ export { exportBundle, type ExportBundleOptions, type ExportBundleResult, type L
 export {
   importSources,
   importTransferBundle,
-  refusalReason,
+  type BundleRefusalCode,
   type BundleCheckReport,
   type BundleImportOptions,
   type BundleImportSummary,

@@ -397,11 +397,73 @@ describe('incremental exports', () => {
   it('a payload this side refuses is reported with the record that differs, and nothing else of the bundle is held back', async () => {
     const high = path.join(work, 'high-strict');
     const second = path.join(work, 'second');
+    assert.equal((await importInto(high, firstZip)).imported, 18); // the bundle `second` follows
     const s = await importInto(high, second); // no --allow-sha1-only here
     assert.equal(s.refused, false);
     assert.equal(s.rejected, 2);
     assert.ok(s.results.every((r) => r.code === 'SIG_SHA1_ONLY'));
     assert.deepEqual(s.mismatches.map((m) => m.fields), [['status'], ['status']]);
+  });
+});
+
+describe('a bundle that follows earlier ones, on the high side', () => {
+  // `second` follows the first bundle (18 payloads), `third` follows `second` (2 more): made by 'incremental exports' above
+  const second = () => path.join(work, 'second');
+  const third = () => path.join(work, 'third');
+
+  it('is refused whole when what the earlier bundles carried never came into this catalog: BUNDLE_EARLIER_MISSING, nothing imported, one audit line; imported after them, oldest first, it is taken', async () => {
+    const high = path.join(work, 'high-gap');
+    const s = await importInto(high, second(), { allowSha1Only: true });
+    assert.equal(s.refused, true);
+    assert.equal(s.refusal?.code, 'BUNDLE_EARLIER_MISSING');
+    assert.match(s.refusal?.reason ?? '', /^it follows the bundle of \S+ .*but 18 payload\(s\) they carried never came into this catalog .*full export .*; nothing imported$/);
+    assert.equal(s.bundle.signature.status, 'valid');
+    assert.deepEqual([s.bundle.missing, s.bundle.altered, s.bundle.unexpected], [[], [], []], 'nothing of the bundle itself is wrong');
+    assert.deepEqual(s.bundle.earlierMissing, manifestOf(second()).carriedBefore);
+    assert.equal(s.imported + s.rejected, 0);
+    assert.deepEqual(catalogPayloadKeys(high), []);
+    let catalog = openCatalog({ dir: high, access: 'read' });
+    try {
+      assert.deepEqual(catalog.events().map((e) => [e.outcome, e.code, e.sha256]), [['rejected', 'BUNDLE_EARLIER_MISSING', null]]);
+    } finally {
+      catalog.close();
+    }
+    // one payload of the first bundle, however it came (here a loose file), is no longer missing; the rest still are
+    catalog = openCatalog({ dir: high });
+    try {
+      assert.equal((await importPayloads(catalog, [fixturePath('payloads', 'Windows6.0-KB4493730-x64.msu')], { knowledgeBase, trust: trust() })).imported, 1);
+    } finally {
+      catalog.close();
+    }
+    assert.equal((await importInto(high, second(), { allowSha1Only: true })).bundle.earlierMissing.length, 17);
+    assert.equal((await importInto(high, firstZip)).imported, 17);
+    const taken = await importInto(high, second(), { allowSha1Only: true });
+    assert.equal(taken.refused, false, JSON.stringify(taken.refusal));
+    assert.equal(taken.imported, 2);
+  });
+
+  it('a payload of an earlier bundle that this side rejected was met: the bundle after it is taken (it is not missing, it was judged)', async () => {
+    // high-strict imported the first bundle, then `second`, whose two SHA-1-only payloads it rejected ('incremental exports')
+    const s = await importInto(path.join(work, 'high-strict'), third());
+    assert.equal(s.refused, false, JSON.stringify(s.refusal));
+    assert.deepEqual(s.bundle.earlierMissing, []);
+    assert.equal(manifestOf(third()).carriedBefore.length, 20);
+  });
+
+  it('through the CLI: exit 1, the refusal named with its code and the way out, the payloads never met listed (ten, then a count); --json has refusal.code and every one', () => {
+    const high = signatureAnchored(path.join(work, 'high-gap-cli'));
+    const text = runCli(['import', '--catalog', high, '--trust', rootPem, '--allow-sha1-only', second()]);
+    assert.equal(text.status, 1, text.stdout + text.stderr);
+    assert.match(text.stdout, /^REFUSED .*second: it follows the bundle of .*import the earlier bundles first, oldest first, or a full export from the low side \(cabferry export without --since-bundle\); nothing imported \[BUNDLE_EARLIER_MISSING\]$/m);
+    const listed = text.stdout.split('\n').filter((l) => l.startsWith('  never came here: '));
+    assert.deepEqual(listed.map((l) => l.slice('  never came here: '.length)), manifestOf(second()).carriedBefore.slice(0, 10));
+    assert.match(text.stdout, /^ {2}… and 8 more \(earlierMissing in --json\)$/m);
+    assert.doesNotMatch(text.stdout, /every file matches/);
+    const json = runCli(['import', '--catalog', high, '--trust', rootPem, '--allow-sha1-only', '--json', second()]);
+    assert.equal(json.status, 1);
+    const doc = JSON.parse(json.stdout) as BundleImportSummary & { kind: string };
+    assert.deepEqual([doc.kind, doc.refused, doc.refusal?.code, doc.imported], ['bundle', true, 'BUNDLE_EARLIER_MISSING', 0]);
+    assert.equal(doc.bundle.earlierMissing.length, 18);
   });
 });
 
