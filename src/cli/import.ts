@@ -132,7 +132,8 @@ function formatBundle(s: BundleImportSummary): string {
     lines.push(`  exported ${b.manifest.createdAt} from ${b.manifest.sourceCatalog} by cabferry ${b.manifest.cabferryVersion}: ${b.manifest.payloads} payload(s)${b.manifest.follows === null ? '' : `, following the bundle of ${b.manifest.follows.createdAt}`}`);
   }
   if (s.refusal !== null) {
-    lines.push(`REFUSED ${b.path}: ${s.refusal.reason} [${s.refusal.code}]`);
+    // the code first: a refused signature's reason ends with the signature's own code
+    lines.push(`REFUSED [${s.refusal.code}] ${b.path}: ${s.refusal.reason}`);
     for (const m of b.missing) lines.push(`  missing:    ${m}`);
     for (const a of b.altered) lines.push(`  altered:    ${a.path} (${a.reason})`);
     for (const u of b.unexpected) lines.push(`  unexpected: ${u}`);

@@ -116,7 +116,7 @@ describe('an update root, trusted for payloads', { skip }, () => {
     assert.match(doc.bundle!.signature.reason!, /"Cabferry Test ops-signer" chains to "Cabferry Unrelated Root CA"/);
     assert.match(doc.bundle!.signature.reason!, fix);
     const text = runCli(['import', bundle, '--catalog', high]);
-    assert.match(text.stdout, /^REFUSED .*transfer\.zip: bundle signature invalid: .*\[SIGNER_ANCHOR_PAYLOADS_ONLY\]$/m);
+    assert.match(text.stdout, /^REFUSED \[BUNDLE_SIGNATURE_INVALID\] .*transfer\.zip: bundle signature invalid: .*\[SIGNER_ANCHOR_PAYLOADS_ONLY\]$/m);
     assert.deepEqual(json<{ payloads: unknown[] }>(runCli(['catalog', 'list', '--catalog', high, '--json'])).payloads, []);
   });
 

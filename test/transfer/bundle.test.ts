@@ -454,7 +454,7 @@ describe('a bundle that follows earlier ones, on the high side', () => {
     const high = signatureAnchored(path.join(work, 'high-gap-cli'));
     const text = runCli(['import', '--catalog', high, '--trust', rootPem, '--allow-sha1-only', second()]);
     assert.equal(text.status, 1, text.stdout + text.stderr);
-    assert.match(text.stdout, /^REFUSED .*second: it follows the bundle of .*import the earlier bundles first, oldest first, or a full export from the low side \(cabferry export without --since-bundle\); nothing imported \[BUNDLE_EARLIER_MISSING\]$/m);
+    assert.match(text.stdout, /^REFUSED \[BUNDLE_EARLIER_MISSING\] .*second: it follows the bundle of .*import the earlier bundles first, oldest first, or a full export from the low side \(cabferry export without --since-bundle\); nothing imported$/m);
     const listed = text.stdout.split('\n').filter((l) => l.startsWith('  never came here: '));
     assert.deepEqual(listed.map((l) => l.slice('  never came here: '.length)), manifestOf(second()).carriedBefore.slice(0, 10));
     assert.match(text.stdout, /^ {2}… and 8 more \(earlierMissing in --json\)$/m);
@@ -682,7 +682,7 @@ describe('a bundle altered after signing', () => {
     assert.deepEqual(catalogPayloadKeys(high), []);
     const cli = runCli(['import', '--catalog', high, '--trust', rootPem, zip]);
     assert.equal(cli.status, 1, cli.stdout + cli.stderr);
-    assert.match(cli.stdout, /REFUSED .*altered/);
+    assert.match(cli.stdout, /^REFUSED \[BUNDLE_ALTERED\] .*altered/m);
     const catalog = openCatalog({ dir: high, access: 'read' });
     try {
       assert.deepEqual(catalog.events().map((e) => [e.outcome, e.code]), [['rejected', 'BUNDLE_ALTERED'], ['rejected', 'BUNDLE_ALTERED']]);
