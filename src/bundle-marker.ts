@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 /**
  * What makes a folder or a zip a transfer bundle (`cabferry export`): its manifest, by name, at

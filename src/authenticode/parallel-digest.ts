@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import os = require('node:os');
+import path = require('node:path');
 import type { Worker } from 'node:worker_threads';
 import { internalError } from '../errors';
 import type { RandomAccessFile } from '../io/random-access-file';

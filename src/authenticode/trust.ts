@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { describeIoError, inputError, isCabferryError } from '../errors';
 import { readRegularFile } from '../io/regular-file';
 import { certificatesFromFileBytes, parseCertificate, type Certificate } from './certificate';

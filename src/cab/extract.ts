@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { CabferryError, describeIoError, inputError, internalError, usageError, type ErrorKind } from '../errors';
 import { damagedMembers, type DamageLocation, type DamagedMember, type MemberReader } from './member-reader';
 import type { CabMember } from './types';

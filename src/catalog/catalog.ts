@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 import Database from 'better-sqlite3';
 import { internalError, usageError } from '../errors';
 import type { TrustAnchor } from '../authenticode/trust';

@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import type { Catalog } from './catalog';
 import { describeDistrust, distrustRemedy, TrustJudge, type DistrustKind, type LiveTrust } from './live-trust';
 import { BOTH_PURPOSES, bothPurposesWarning, servesBoth } from './trust';

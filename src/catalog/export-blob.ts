@@ -1,6 +1,6 @@
-import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import crypto = require('node:crypto');
+import fs = require('node:fs');
+import path = require('node:path');
 import { CabferryError, describeIoError, internalError, usageError } from '../errors';
 import { assertSha256 } from './blob-store';
 import type { Catalog } from './catalog';

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type Database from 'better-sqlite3';
 import { internalError } from '../errors';
 import { shippedDataPath } from '../shipped-data';

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import Database from 'better-sqlite3';
 import { describeIoError, internalError, isCabferryError, usageError } from '../errors';
 import { BlobStore } from './blob-store';

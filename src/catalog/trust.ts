@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 import { loadTrustAnchors, trustAnchorsFromDer, type TrustAnchor } from '../authenticode/trust';
 import { usageError } from '../errors';
 import type { Catalog } from './catalog';

@@ -1,7 +1,7 @@
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { createRequire } from 'node:module';
-import * as path from 'node:path';
-import * as vm from 'node:vm';
+import path = require('node:path');
+import vm = require('node:vm');
 import { requestedCommand } from './requested-command';
 
 /**

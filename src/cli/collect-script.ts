@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import type { Command } from 'commander';
 import { ExitCode, usageError } from '../errors';
 import { collectScript } from '../planner/collect-script';

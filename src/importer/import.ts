@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import os = require('node:os');
+import path = require('node:path');
 import type { FileVerdict } from '../authenticode/cab';
 import { verifyPreparedSignature } from '../authenticode/verify-file';
 import { RandomAccessFile } from '../io/random-access-file';

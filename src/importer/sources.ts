@@ -1,7 +1,7 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type { Readable } from 'node:stream';
-import * as yauzl from 'yauzl';
+import yauzl = require('yauzl');
 import { BUNDLE_MANIFEST_NAME, bundleAmong, isBundleLayoutName, isBundleMarkerName, markerSpelling } from '../bundle-marker';
 import { describeIoError, inputError } from '../errors';
 import { fileTypeName, openRegularFile } from '../io/regular-file';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 export interface HashedFile {
   size: number;

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 
 /**
  * `mkdir -p` for a folder the user named (--to, -o, --catalog). Node 20's

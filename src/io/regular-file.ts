@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { describeIoError, inputError } from '../errors';
 
 /**

@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 /**
  * Write all of `bytes` at the descriptor's position. writeSync may write fewer bytes than asked

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { describeIoError, inputError, internalError, isCabferryError } from '../errors';
 import { writeFully } from '../io/write-fully';
 import { sha256OfOpenFile, type HashedFile } from '../io/hash-file';

@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { inputError, internalError } from '../errors';
 import { incompleteReasons } from '../planner/present';
 import type { HostInventory, HostPlan, PlanStep } from '../planner/types';

@@ -1,4 +1,4 @@
-import * as forge from 'node-forge';
+import forge = require('node-forge');
 import { createPrivateKey } from 'node:crypto';
 import { inputError, isCabferryError, usageError } from '../errors';
 import { certificatesFromFileBytes } from '../authenticode/certificate';

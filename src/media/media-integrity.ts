@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { CabferryError } from '../errors';
 import type { TrustAnchor } from '../authenticode/trust';
 import { readRegularFile } from '../io/regular-file';

@@ -1,4 +1,4 @@
-import * as crypto from 'node:crypto';
+import crypto = require('node:crypto');
 import { CabferryError, inputError } from '../errors';
 import { Tag, children, readDer, readOctets, readOid, readString, readTime, value, type Der } from '../authenticode/der';
 import { digestAlgorithmName } from '../authenticode/oids';

@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import os = require('node:os');
+import path = require('node:path');
 import { containerOf, deepVerdict, digestFile, innerCabinetMembers, prepareSignature, verifyInnerCabinet, verifyPreparedSignature, type FileVerdict, type TrustAnchor } from '../authenticode';
 import { openCab, type Cabinet } from '../cab/cabinet';
 import type { CabMember } from '../cab/types';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as yazl from 'yazl';
+import yazl = require('yazl');
 import { openCatalog, type Catalog } from '../catalog/catalog';
 import { exportBlob } from '../catalog/export-blob';
 import { catalogTrust, distrustReport, TrustJudge, type DistrustReport } from '../catalog/live-trust';

@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 import { canonicalJson } from '../canonical-json';
 import type { Catalog } from '../catalog/catalog';
 import type { SignatureTrust } from '../catalog/trust';

@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 import { describeIoError, internalError } from '../../errors';
 import { writeFileAtomic } from '../files';
 import type { SignatureVerdict } from '../media-integrity';

@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 import { inputError } from '../../errors';
 import type { HostInventory } from '../types';
 import { emptyInventory, kbFromHotfixId } from './host-facts';
