@@ -2,6 +2,7 @@ import { hasKeyUsage, KeyUsageBit, unprocessedCriticalExtensions, type Certifica
 import { isVerificationError, VerificationError } from './errors';
 import { certificateSignatureDigest, isBrokenDigest, Oid } from './oids';
 import type { TrustAnchor } from './trust';
+import { isoTime } from '../iso-time';
 
 /** What a chain must satisfy. */
 export interface ChainPolicy {
@@ -224,7 +225,7 @@ function checkValidity(cert: Certificate, at: Date): void {
   if (at < cert.notBefore || at > cert.notAfter) {
     throw new VerificationError(
       'CHAIN_EXPIRED',
-      `"${cert.subject}" is valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}, not at ${at.toISOString()}`,
+      `"${cert.subject}" is valid ${isoTime(cert.notBefore)} to ${isoTime(cert.notAfter)}, not at ${isoTime(at)}`,
     );
   }
 }

@@ -9,6 +9,7 @@ import { checkFileDigest, parseSpcIndirectData, programName, type SpcIndirectDat
 import { findTimestamp, verifyTimestamp, type TimestampKind, type VerifiedTimestamp } from './timestamp';
 import type { TrustAnchor } from './trust';
 import type { PageHashReport } from './pe-page-hashes';
+import { isoTime } from '../iso-time';
 
 /** What the operator trusts and when; passed in, never global. */
 export interface TrustOptions {
@@ -244,7 +245,7 @@ function verifySigner(sd: SignedData, report: SignatureReport, options: TrustOpt
 
   const timestamp = verifySignerTimestamp(si, sd.certificates, report, options);
   const at = chainTime(cert, timestamp?.time ?? null, options.at);
-  report.verifiedAt = at.toISOString();
+  report.verifiedAt = isoTime(at);
   report.chain = signerChain(cert, sd.certificates, options, { at, ekus }).map(chainEntry);
   // everything else holds: only now is an untrusted timestamp authority the verdict
   if (timestamp?.untrusted) throw timestamp.untrusted;
@@ -270,7 +271,7 @@ function verifySignerTimestamp(si: SignerInfo, certificates: Certificate[], repo
     const ts = verifyTimestamp(si, certificates, options.tsaTrust ?? options.trust);
     if (ts === null) return null;
     Object.assign(report.timestamp, {
-      time: ts.time.toISOString(),
+      time: isoTime(ts.time),
       authority: ts.authority,
       chain: ts.chain.map(chainEntry),
       valid: ts.untrusted === null,
@@ -298,8 +299,8 @@ function chainEntry(link: ChainLink): ChainEntry {
     subject: c.subject,
     issuer: c.issuer,
     serialNumber: c.serial.toString('hex'),
-    notBefore: c.notBefore.toISOString(),
-    notAfter: c.notAfter.toISOString(),
+    notBefore: isoTime(c.notBefore),
+    notAfter: isoTime(c.notAfter),
     sha256: c.sha256Fingerprint,
     trustAnchor: link.anchor !== null,
   };

@@ -19,6 +19,7 @@ import type {
   TrustAnchorRecord,
 } from './types';
 import { TRUST_PURPOSES, trustAnchorsOf, type TrustPurpose } from './trust';
+import { isoTime } from '../iso-time';
 
 /**
  * The catalog's data access: one SQLite connection and the blob store beside it. How a catalog
@@ -478,7 +479,7 @@ export class Catalog {
         verdict: e.verdict,
         payloadJson: p === null ? null : JSON.stringify(p),
         verdictJson: e.verdictDocument === undefined ? null : JSON.stringify(e.verdictDocument),
-        at: new Date().toISOString(),
+        at: isoTime(new Date()),
       });
     if (p !== null) {
       const products = new Set([p.product, ...(p.products ?? [])].filter((x): x is string => typeof x === 'string' && x !== ''));
@@ -607,7 +608,7 @@ export class Catalog {
       if (taken.includes('payloads')) {
         this
           .prepare('INSERT OR REPLACE INTO trust_anchor_removals (fingerprint, subject, removed_at, der) VALUES (?, ?, ?, ?)')
-          .run(anchor.fingerprint, anchor.subject, new Date().toISOString(), anchor.der);
+          .run(anchor.fingerprint, anchor.subject, isoTime(new Date()), anchor.der);
       }
       return { anchor, taken, left };
     });

@@ -3,6 +3,7 @@ import { loadTrustAnchors, trustAnchorsFromDer, type TrustAnchor } from '../auth
 import { usageError } from '../errors';
 import type { Catalog } from './catalog';
 import type { TrustAnchorRecord } from './types';
+import { isoTime } from '../iso-time';
 
 /**
  * The catalog's trust set (`cabferry trust add/list/remove`). Certificates are parsed by the
@@ -33,10 +34,10 @@ export function trustAnchorRecord(anchor: TrustAnchor, addedAt = new Date()): Om
     fingerprint: c.sha256Fingerprint.toLowerCase().replace(/[^0-9a-f]/g, ''),
     subject: c.subject,
     issuer: c.issuer,
-    notBefore: c.notBefore.toISOString(),
-    notAfter: c.notAfter.toISOString(),
+    notBefore: isoTime(c.notBefore),
+    notAfter: isoTime(c.notAfter),
     source: path.resolve(anchor.source),
-    addedAt: addedAt.toISOString(),
+    addedAt: isoTime(addedAt),
     der: c.der,
   };
 }

@@ -6,6 +6,7 @@ import { writeFleetPage } from '../media/html';
 import { version } from '../version';
 import { collect, mediaTrustFromOptions } from './options';
 import { action, printJson } from './run';
+import { isoTime } from '../iso-time';
 
 interface ReportCliOptions {
   trust?: string[];
@@ -30,7 +31,7 @@ export function register(program: Command): void {
     .action(
       action((dir: string, opts: ReportCliOptions) => {
         const report = reportMedia(dir, { ...mediaTrustFromOptions(opts), allowUnsigned: opts.allowUnsigned === true, allowTestBuild: opts.allowTestBuild === true });
-        const page = opts.html === undefined ? null : writeFleetPage(opts.html, report, { generatedAt: new Date().toISOString(), cabferryVersion: version });
+        const page = opts.html === undefined ? null : writeFleetPage(opts.html, report, { generatedAt: isoTime(new Date()), cabferryVersion: version });
         if (opts.json) printJson(report);
         else process.stdout.write(reportText(report) + (page ? `Fleet page: ${page.file} (${page.bytes} bytes)\n` : ''));
         return report.ok ? ExitCode.ok : ExitCode.negative;

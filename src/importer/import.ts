@@ -18,6 +18,7 @@ import type { Payload } from '../package/types';
 import { version } from '../version';
 import { ingestFile, ingestStream, notAPayload, type IngestedPayload } from './ingest';
 import { checkSourcePaths, DEFAULT_SOURCE_LIMITS, surveySources, walkSources, type SourceItem, type SourceLimits } from './sources';
+import { isoTime } from '../iso-time';
 
 /**
  * `cabferry import`: sources → one pass into the store's temp area (file SHA-256 + Authenticode
@@ -118,7 +119,7 @@ export async function importPayloads(catalog: Catalog, paths: string[], options:
 async function importItem(catalog: Catalog, item: SourceItem, options: ImportOptions, actor: ImportActor): Promise<ImportResult> {
   const base = { label: item.label, source: item.source, entry: item.entry, sha256: null, size: null, kb: null, sha1OnlyAllowed: false };
   const event = (over: Partial<ImportEvent> & Pick<ImportEvent, 'outcome'>): ImportEvent => ({
-    at: new Date().toISOString(), who: actor.who, host: actor.host, pid: process.pid, source: item.source, entry: item.entry,
+    at: isoTime(new Date()), who: actor.who, host: actor.host, pid: process.pid, source: item.source, entry: item.entry,
     sha256: null, size: null, verdict: null, code: null, reason: null, cabferryVersion: version, ...over,
   });
   if (item.kind === 'skipped') return { ...base, outcome: 'skipped', code: 'NOT_A_PAYLOAD', reason: item.reason };
@@ -189,7 +190,7 @@ export interface ImportDecision {
 export function decideIngested(catalog: Catalog, ingested: IngestedPayload, origin: PayloadOrigin, options: ImportOptions, actor: ImportActor): ImportDecision {
   const { sha256, size } = ingested;
   const event = (over: Partial<ImportEvent> & Pick<ImportEvent, 'outcome'>): ImportEvent => ({
-    at: new Date().toISOString(), who: actor.who, host: actor.host, pid: process.pid, source: origin.source, entry: origin.entry,
+    at: isoTime(new Date()), who: actor.who, host: actor.host, pid: process.pid, source: origin.source, entry: origin.entry,
     sha256, size, verdict: null, code: null, reason: null, cabferryVersion: version, ...over,
   });
   const stored = { label: origin.label, source: origin.source, entry: origin.entry, sha256, size };

@@ -4,6 +4,7 @@ import { inputError } from '../errors';
 import { shippedDataPath } from '../shipped-data';
 import { isDottedVersion } from '../package/assembly-version';
 import type { PayloadKind } from '../package/types';
+import { isoTime } from '../iso-time';
 
 /**
  * The knowledge base: what Microsoft's KB articles say about the updates of one product family
@@ -524,7 +525,7 @@ function parseEsuYears(v: unknown, firstUpdate: string, azureOnlyFrom: string, b
 }
 
 function nextDay(day: string): string {
-  return new Date(new Date(`${day}T00:00:00Z`).getTime() + 86_400_000).toISOString().slice(0, 10);
+  return isoTime(new Date(new Date(`${day}T00:00:00Z`).getTime() + 86_400_000)).slice(0, 10);
 }
 
 /**
@@ -605,7 +606,7 @@ function date(v: unknown, name: string, bad: Bad): string {
   const s = str(v, name, bad);
   if (!DATE_RE.test(s)) return bad(`${name}: ${JSON.stringify(s)} is not YYYY-MM-DD`);
   const d = new Date(`${s}T00:00:00Z`);
-  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== s) bad(`${name}: ${JSON.stringify(s)} is not a calendar day`);
+  if (Number.isNaN(d.getTime()) || isoTime(d).slice(0, 10) !== s) bad(`${name}: ${JSON.stringify(s)} is not a calendar day`);
   return s;
 }
 
@@ -613,7 +614,7 @@ function date(v: unknown, name: string, bad: Bad): string {
 export function secondTuesday(month: string): string {
   const first = new Date(`${month}-01T00:00:00Z`);
   const toTuesday = (2 - first.getUTCDay() + 7) % 7;
-  return new Date(first.getTime() + (toTuesday + 7) * 86_400_000).toISOString().slice(0, 10);
+  return isoTime(new Date(first.getTime() + (toTuesday + 7) * 86_400_000)).slice(0, 10);
 }
 
 /** A source text that names where it can be opened (see sourceLocators). */

@@ -6,6 +6,7 @@ import { buildChainNamingOtherPurpose, type ChainLink } from '../authenticode/ch
 import { isVerificationError } from '../authenticode/errors';
 import { Oid } from '../authenticode/oids';
 import type { SignatureTrust } from '../catalog/trust';
+import { isoTime } from '../iso-time';
 
 /**
  * The key and certificate a signer (stage's manifest signature, transfer bundles) is given,
@@ -69,7 +70,7 @@ export function loadSigningMaterial(source: SigningMaterialSource): LoadedSignin
   if (problem !== null) throw usageError('SIGN_CERT_PURPOSE', `${problem}`, { file: source.certFile });
   const now = source.now ?? new Date();
   if (now < signer.notBefore || now > signer.notAfter) {
-    throw usageError('SIGN_CERT_EXPIRED', `"${signer.subject}" is valid ${signer.notBefore.toISOString()} to ${signer.notAfter.toISOString()}, not now`, { file: source.certFile });
+    throw usageError('SIGN_CERT_EXPIRED', `"${signer.subject}" is valid ${isoTime(signer.notBefore)} to ${isoTime(signer.notAfter)}, not now`, { file: source.certFile });
   }
   const warnings: string[] = [];
   const untrusted = chainProblem(signer, chain, source.trust, now);

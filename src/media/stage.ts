@@ -21,6 +21,7 @@ import { loadSigningMaterial, type SigningMaterial } from './signing-material';
 import { assertMediaName, FAT32_MAX_FILE_SIZE } from './names';
 import { catalogEvidence, manifestSignerOf, renderEvidencePack, type PayloadEvidence } from './html';
 import { makeDirectories } from '../io/make-directories';
+import { isoTime } from '../iso-time';
 
 /**
  * Staging: plans in, a self-checking medium out.
@@ -322,7 +323,7 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
     const dir = `${MEDIA.hosts}/${plan.host}`;
     const doc = stagedPlanDocument(inventory, plan);
     const scriptOptions = {
-      version: cabferryVersion, generatedAt: input.now.toISOString(), testBuild: input.testBuild === true, esuActivationIds: input.esuActivationIds?.(inventory) ?? [],
+      version: cabferryVersion, generatedAt: isoTime(input.now), testBuild: input.testBuild === true, esuActivationIds: input.esuActivationIds?.(inventory) ?? [],
       // the size each payload has in the manifest: the file copied (or found correct) on the medium
       payloadSize: (file: string) => payloadSizes.get(file.toLowerCase()),
     };
@@ -336,7 +337,7 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
   write(MEDIA.readme, readmeText(staged, input.now, input.testBuild === true).replace(/\r?\n/g, '\r\n'));
   // the evidence pack is written before the manifest so that manifest.json lists (and signs) it
   write(MEDIA.evidencePack, renderEvidencePack({
-    createdAt: input.now.toISOString(), cabferryVersion, catalog: input.catalog, hosts: input.hosts, payloads: stagedPayloads,
+    createdAt: isoTime(input.now), cabferryVersion, catalog: input.catalog, hosts: input.hosts, payloads: stagedPayloads,
     evidence: input.payloadEvidence ?? (() => null), manifestSigner: input.signing ? manifestSignerOf(input.signing) : null,
   }));
 
@@ -348,7 +349,7 @@ function writeMediaSteps(input: WriteMediaInput): StageResult {
   const manifest: MediaManifest = {
     format: MANIFEST_FORMAT,
     cabferryVersion,
-    createdAt: input.now.toISOString(),
+    createdAt: isoTime(input.now),
     catalog: input.catalog,
     hosts: staged.map(({ name, planId, complete, steps, missing }) => ({ name, planId, complete, steps, missing })),
     files: entries,
@@ -497,7 +498,7 @@ function setAsideEarlierResults(to: string, host: string, planId: string, now: D
   let earlier: string | null = null;
   const earlierFolder = (): string => {
     if (earlier !== null) return earlier;
-    const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = isoTime(now).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     let name = `earlier-${stamp}`;
     for (let i = 2; fs.existsSync(path.join(hostDir, name)); i++) name = `earlier-${stamp}-${i}`;
     fs.mkdirSync(path.join(hostDir, name));
@@ -540,7 +541,7 @@ function readmeText(hosts: StagedHost[], now: Date, testBuild: boolean): string 
     '=====================',
     '',
     ...(testBuild ? ['!!! TEST BUILD (staged with --test-build): the install scripts honour test hooks. NOT FOR REAL HOSTS.', ''] : []),
-    `Staged ${now.toISOString()} by cabferry ${cabferryVersion} for ${hosts.length} host(s).`,
+    `Staged ${isoTime(now)} by cabferry ${cabferryVersion} for ${hosts.length} host(s).`,
     ...(incomplete.length > 0
       ? ['', '!!! WARNING: INCOMPLETE PLANS (staged with --allow-incomplete) for:', ...incomplete.map((h) => `!!!   ${h.name}: ${incompleteReasons(h).join('; ')}`)]
       : []),

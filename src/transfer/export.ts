@@ -32,6 +32,7 @@ import { openBundle, readSignedManifest } from './bundle-source';
 import { catalogFileNames } from '../knowledge/file-names';
 import { loadKnowledgeBase } from '../knowledge/knowledge-base';
 import { makeDirectories } from '../io/make-directories';
+import { isoTime } from '../iso-time';
 
 /**
  * `cabferry export`: the low side's imported payloads (all of them, or only what is new since a
@@ -146,9 +147,9 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
     const manifest: TransferManifest = {
       format: BUNDLE_FORMAT,
       cabferryVersion,
-      createdAt: now.toISOString(),
+      createdAt: isoTime(now),
       sourceCatalog: catalog.dir,
-      since: options.since?.toISOString() ?? null,
+      since: (options.since === undefined ? null : isoTime(options.since)),
       follows: previous === null ? null : { createdAt: previous.manifest.createdAt, manifestSha256: previous.sha256 },
       carriedBefore,
       payloads: chosen.map((e): BundlePayload => ({ sha256: e.sha256, size: e.size, fileName: nameOf(e), path: payloadPath(e.sha256, nameOf(e)), record: recordPath(e.sha256) })),

@@ -29,6 +29,7 @@ import {
   type TransferRecord,
 } from './bundle-format';
 import { describeEntryProblem, isTransferBundle, openBundle, readSignedManifest, type BundleSource } from './bundle-source';
+import { isoTime } from '../iso-time';
 
 /**
  * `cabferry import BUNDLE` for a transfer bundle, in three steps, nothing written to the
@@ -266,7 +267,7 @@ function labelOf(bundle: BundleSource, name: string): string {
 function recordRefusal(catalog: Catalog, bundlePath: string, refusal: { code: BundleRefusalCode; reason: string }): void {
   const { who, host } = importActor();
   catalog.recordEvent({
-    at: new Date().toISOString(), who, host, pid: process.pid, source: bundlePath, entry: null, sha256: null, size: null,
+    at: isoTime(new Date()), who, host, pid: process.pid, source: bundlePath, entry: null, sha256: null, size: null,
     outcome: 'rejected', verdict: null, code: refusal.code, reason: refusal.reason, cabferryVersion: version,
   });
 }

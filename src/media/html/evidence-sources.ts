@@ -3,6 +3,7 @@ import type { Catalog } from '../../catalog/catalog';
 import { usageError } from '../../errors';
 import type { SigningMaterial } from '../manifest';
 import type { ManifestSigner, PayloadEvidence } from './evidence-pack';
+import { isoTime } from '../../iso-time';
 
 /** The catalog's records of a payload, for the evidence pack: its row and the stored verdict. */
 export function catalogEvidence(catalog: Catalog): (sha256: string) => PayloadEvidence | null {
@@ -22,8 +23,8 @@ export function manifestSignerOf(material: SigningMaterial): ManifestSigner {
     subject: leaf.subject,
     issuer: leaf.issuer,
     sha256Fingerprint: leaf.sha256Fingerprint,
-    notBefore: leaf.notBefore.toISOString(),
-    notAfter: leaf.notAfter.toISOString(),
+    notBefore: isoTime(leaf.notBefore),
+    notAfter: isoTime(leaf.notAfter),
     chain: certs.map((c) => ({ subject: c.subject, sha256Fingerprint: c.sha256Fingerprint })),
   };
 }
