@@ -136,10 +136,10 @@ export async function importTransferBundle(catalog: Catalog, bundlePath: string,
     catalog: catalog.dir, imported: 0, duplicates: 0, restored: 0, quarantined: 0, rejected: 0, skipped: 0, bytes: 0, results: [],
     bundle: emptyReport(bundlePath, 'folder'), refused: false, refusal: null, mismatches: [],
   };
-  const bundle = await openBundle(bundlePath);
+  const bundle = await openBundle(bundlePath).catch((e: unknown) => refuseUnreadable(catalog, bundlePath, e));
   const spooled: Spooled[] = [];
   try {
-    summary.bundle = await checkBundle(catalog, bundle, options, spooled);
+    summary.bundle = await checkBundle(catalog, bundle, options, spooled).catch((e: unknown) => refuseUnreadable(catalog, bundlePath, e));
     if (!summary.bundle.ok) {
       summary.refused = true;
       summary.refusal = { code: refusalCode(summary.bundle), reason: refusalReason(summary.bundle) };
@@ -264,12 +264,22 @@ function labelOf(bundle: BundleSource, name: string): string {
 }
 
 /** The audit log keeps one line for a refused bundle: nothing of it entered the catalog. */
-function recordRefusal(catalog: Catalog, bundlePath: string, refusal: { code: BundleRefusalCode; reason: string }): void {
+function recordRefusal(catalog: Catalog, bundlePath: string, refusal: { code: string; reason: string }): void {
   const { who, host } = importActor();
   catalog.recordEvent({
     at: isoTime(new Date()), who, host, pid: process.pid, source: bundlePath, entry: null, sha256: null, size: null,
     outcome: 'rejected', verdict: null, code: refusal.code, reason: refusal.reason, cabferryVersion: version,
   });
+}
+
+/**
+ * A bundle that cannot be read as one (a damaged zip, a malformed manifest or record, a marker that
+ * is not a file) is refused as well, exit 3 by its error: the audit log keeps its one line too, with
+ * that error's code. Rethrows.
+ */
+function refuseUnreadable(catalog: Catalog, bundlePath: string, e: unknown): never {
+  if (isCabferryError(e) && e.kind === 'input') recordRefusal(catalog, bundlePath, { code: e.code, reason: e.message });
+  throw e;
 }
 
 function refusalCode(r: BundleCheckReport): BundleRefusalCode {

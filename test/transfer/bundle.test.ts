@@ -90,6 +90,16 @@ function records(dir: string): Omit<CatalogEntry, 'firstImportedAt'>[] {
   }
 }
 
+/** The audit log of the catalog at `dir`: outcome, code and source of each line. */
+function auditLines(dir: string): [string, string | null, string][] {
+  const catalog = openCatalog({ dir, access: 'read' });
+  try {
+    return catalog.events().map((e) => [e.outcome, e.code, e.source]);
+  } finally {
+    catalog.close();
+  }
+}
+
 function manifestOf(folder: string): TransferManifest {
   return JSON.parse(fs.readFileSync(path.join(folder, BUNDLE.manifest), 'utf8')) as TransferManifest;
 }
@@ -846,6 +856,8 @@ describe('a damaged or hostile bundle', () => {
     assert.equal(json.status, 3);
     assertErrorDocument(json.stdout, 'ZIP_CORRUPT');
     assert.deepEqual(catalogPayloadKeys(high), []);
+    // refused as unreadable, it leaves the one audit line a refused bundle leaves
+    assert.deepEqual(auditLines(high), [['rejected', 'ZIP_CORRUPT', zip], ['rejected', 'ZIP_CORRUPT', zip]]);
     // met by the walk of a folder holding it, it is a bundle too: the command is refused, nothing imported
     const usb = path.join(work, 'usb-damaged-directory');
     fs.mkdirSync(usb);
@@ -888,6 +900,7 @@ describe('a damaged or hostile bundle', () => {
       assert.equal(json.status, 3, field);
       assertErrorDocument(json.stdout, 'BUNDLE_RECORD_MALFORMED');
       assert.deepEqual(catalogPayloadKeys(high), []);
+      assert.deepEqual(auditLines(high), [['rejected', 'BUNDLE_RECORD_MALFORMED', dir], ['rejected', 'BUNDLE_RECORD_MALFORMED', dir]]);
     }
   });
 
