@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import assert from 'node:assert/strict';
 import { hasTool } from '../common.helpers';
@@ -11,7 +12,8 @@ import { parseResultLog } from '../../src/media/result-log';
  * Running install.cmd under Wine's cmd (see ../shared/spec/WINE-TESTING.md), with stub programs:
  * installers that log their call and exit with the code a control file gives for the payload, a
  * hasher that prints the SHA-256 node computed for each file (Wine's certutil prints nothing),
- * and schtasks/shutdown that only log. One prefix per test file, reporting Windows Server 2008.
+ * and schtasks/shutdown that only log. One prefix per test file, reporting Windows Server 2008,
+ * each a copy of one template (prefixTemplate).
  */
 
 /** where Windows (and Wine's registry) keeps the servicing packages install.cmd asks about */
@@ -106,6 +108,68 @@ export function winPath(p: string): string {
 
 export interface WineResult { status: number; stdout: string; stderr: string }
 
+const wineEnv = (prefix: string): NodeJS.ProcessEnv => ({ ...process.env, WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' });
+
+/**
+ * A prefix set to Windows Server 2008 (`winecfg -v win2008`), made once per Wine version and user
+ * under the system's temp folder and kept there: every WinePrefix starts as a copy of it
+ * (copyPrefix). Wine makes a prefix by copying some 690 MB of its program files into it, about 5 s
+ * on the 2-core EPYC, and npm test makes sixteen. It is made under a name of its own and renamed
+ * into place once its wineserver has written the registry out and exited, so a template that
+ * exists is whole; two test files making it at once each make one, and the second rename loses.
+ */
+function prefixTemplate(): string {
+  const version = spawnSync('wine', ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/[^A-Za-z0-9.-]/g, '_');
+  const template = path.join(os.tmpdir(), `cabferry-wine-prefix-${process.getuid?.() ?? 'user'}-${version}`);
+  if (fs.existsSync(template)) return template;
+  const making = fs.mkdtempSync(`${template}.making-`);
+  try {
+    const prefix = path.join(making, 'prefix');
+    const cfg = spawnSync('wine', ['winecfg', '-v', 'win2008'], { env: wineEnv(prefix), encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    assert.equal(cfg.status, 0, cfg.stderr);
+    // -w: until the server exits, which writes the registry (the version setting is in it) to the prefix
+    spawnSync('wineserver', ['-w'], { env: wineEnv(prefix), stdio: 'ignore' });
+    try {
+      fs.renameSync(prefix, template);
+    } catch (e) {
+      if (!fs.existsSync(template)) throw e; // else another test file made it first: theirs is as good
+    }
+  } finally {
+    fs.rmSync(making, { recursive: true, force: true });
+  }
+  return template;
+}
+
+/**
+ * Wine's program files, which neither Wine nor any test writes once the prefix is made: `copyPrefix`
+ * links them instead of copying (690 MB each time otherwise). Everything else is copied, the
+ * registry above all, which every prefix changes.
+ */
+const NEVER_WRITTEN = /\.(dll|exe|sys|drv|ocx|cpl|acm|ax|tlb|ds|nls|msstyles|com|icm)$/i;
+
+function copyPrefix(template: string, to: string): void {
+  const entries = fs.readdirSync(template, { recursive: true, withFileTypes: true }).map((entry) => {
+    const from = path.join(entry.parentPath, entry.name);
+    return { entry, from, target: path.join(to, path.relative(template, from)) };
+  });
+  fs.mkdirSync(to, { recursive: true });
+  for (const { entry, target } of entries) if (entry.isDirectory()) fs.mkdirSync(target, { recursive: true });
+  for (const { entry, from, target } of entries) {
+    if (entry.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(from), target);
+    else if (entry.isFile()) {
+      if (NEVER_WRITTEN.test(entry.name)) {
+        try {
+          fs.linkSync(from, target);
+          continue;
+        } catch {
+          // another file system than the temp folder's: copied like the rest
+        }
+      }
+      fs.copyFileSync(from, target);
+    }
+  }
+}
+
 /** what WinePrefix.run bounds a command by: the size of each file it writes, its time */
 export interface WineLimits { fileSizeBytes?: number; timeoutMs?: number }
 
@@ -121,10 +185,9 @@ export class WinePrefix {
   computerName = '';
   constructor(readonly dir: string) {}
 
-  /** Create the prefix (a few seconds), set Windows Server 2008 (6.0.6002), keep one wineserver running. */
+  /** Make the prefix, reporting Windows Server 2008 (6.0.6002), from the template (prefixTemplate); keep one wineserver running. */
   init(): void {
-    const cfg = this.run(['winecfg', '-v', 'win2008']);
-    assert.equal(cfg.status, 0, cfg.stderr);
+    copyPrefix(prefixTemplate(), this.prefix);
     spawnSync('wineserver', ['-p'], { env: { ...process.env, WINEPREFIX: this.prefix }, stdio: 'ignore' });
     this.computerName = this.run(['cmd', '/c', 'echo %COMPUTERNAME%']).stdout.trim();
     assert.match(this.computerName, /^[A-Za-z0-9._-]+$/, `usable COMPUTERNAME from Wine: ${this.computerName}`);
