@@ -108,6 +108,7 @@ export function winPath(p: string): string {
 
 export interface WineResult { status: number; stdout: string; stderr: string }
 
+/** what every Wine program and wineserver of a prefix runs with */
 const wineEnv = (prefix: string): NodeJS.ProcessEnv => ({ ...process.env, WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' });
 
 /**
@@ -124,13 +125,13 @@ function prefixTemplate(): string {
   if (fs.existsSync(template)) return template;
   const making = fs.mkdtempSync(`${template}.making-`);
   try {
-    const prefix = path.join(making, 'prefix');
-    const cfg = spawnSync('wine', ['winecfg', '-v', 'win2008'], { env: wineEnv(prefix), encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    const maker = new WinePrefix(making);
+    const cfg = maker.run(['winecfg', '-v', 'win2008']);
     assert.equal(cfg.status, 0, cfg.stderr);
     // -w: until the server exits, which writes the registry (the version setting is in it) to the prefix
-    spawnSync('wineserver', ['-w'], { env: wineEnv(prefix), stdio: 'ignore' });
+    spawnSync('wineserver', ['-w'], { env: wineEnv(maker.prefix), stdio: 'ignore' });
     try {
-      fs.renameSync(prefix, template);
+      fs.renameSync(maker.prefix, template);
     } catch (e) {
       if (!fs.existsSync(template)) throw e; // else another test file made it first: theirs is as good
     }
@@ -188,7 +189,7 @@ export class WinePrefix {
   /** Make the prefix, reporting Windows Server 2008 (6.0.6002), from the template (prefixTemplate); keep one wineserver running. */
   init(): void {
     copyPrefix(prefixTemplate(), this.prefix);
-    spawnSync('wineserver', ['-p'], { env: { ...process.env, WINEPREFIX: this.prefix }, stdio: 'ignore' });
+    spawnSync('wineserver', ['-p'], { env: wineEnv(this.prefix), stdio: 'ignore' });
     this.computerName = this.run(['cmd', '/c', 'echo %COMPUTERNAME%']).stdout.trim();
     assert.match(this.computerName, /^[A-Za-z0-9._-]+$/, `usable COMPUTERNAME from Wine: ${this.computerName}`);
   }
@@ -229,7 +230,7 @@ export class WinePrefix {
   }
 
   close(): void {
-    spawnSync('wineserver', ['-k'], { env: { ...process.env, WINEPREFIX: this.prefix }, stdio: 'ignore' });
+    spawnSync('wineserver', ['-k'], { env: wineEnv(this.prefix), stdio: 'ignore' });
   }
 
   get prefix(): string {
@@ -258,7 +259,7 @@ export class WinePrefix {
   }
 
   private runOnce(args: string[], env: Record<string, string | undefined>, limits: WineLimits): WineResult {
-    const merged: NodeJS.ProcessEnv = { ...process.env, WINEPREFIX: this.prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', ...env };
+    const merged: NodeJS.ProcessEnv = { ...wineEnv(this.prefix), ...env };
     for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
     // output goes to files, not pipes: Wine's helper processes (services, winedevice) inherit the
     // handles and outlive the command, so a pipe would only close when the wineserver exits
