@@ -178,6 +178,20 @@ export interface WineLimits { fileSizeBytes?: number; timeoutMs?: number }
  * what start.exe prints, and nothing else, when it could not start the program `wine` was given
  * (Wine's programs/start: its message, then "ShellExecuteEx failed: " and the error's text)
  */
+/**
+ * `attempt` once, and up to twice more while `neverRan` finds in its result that the program never
+ * ran a line (then it says why, for stderr): only such a run is tried again, so nothing the program
+ * would have done is hidden.
+ */
+function whileNeverRan(attempt: () => WineResult, neverRan: (r: WineResult) => string | null): WineResult {
+  for (let n = 1; ; n++) {
+    const r = attempt();
+    const why = n < 3 ? neverRan(r) : null;
+    if (why === null) return r;
+    process.stderr.write(`wine harness: ${why} (attempt ${n}) - trying again\n`);
+  }
+}
+
 function notStarted(r: WineResult): boolean {
   return r.status === 1 && /^Application could not be started, or no application associated with the specified file\.\r?\nShellExecuteEx failed: [^\r\n]*[\r\n]*$/.test(r.stdout);
 }
@@ -251,11 +265,10 @@ export class WinePrefix {
     // error.", exit 1; Wine's NtCreateUserProcess says STATUS_INTERNAL_ERROR when the new process
     // dies before its start-up completes). Only that is tried again: the program never started, so
     // nothing it would have done (install.cmd's run, its result log) is hidden
-    for (let attempt = 1; ; attempt++) {
-      const r = this.runOnce(args, env, limits);
-      if (attempt >= 3 || !notStarted(r)) return r;
-      process.stderr.write(`wine harness: start.exe could not start ${args[0]} (attempt ${attempt}): ${r.stdout.trim()} - trying again\n`);
-    }
+    return whileNeverRan(
+      () => this.runOnce(args, env, limits),
+      (r) => (notStarted(r) ? `start.exe could not start ${args[0]}: ${r.stdout.trim()}` : null),
+    );
   }
 
   private runOnce(args: string[], env: Record<string, string | undefined>, limits: WineLimits): WineResult {
@@ -290,13 +303,14 @@ export class WinePrefix {
     // line, "installing updates on", or why it refuses its path or arguments). A run that printed
     // nothing and logged nothing never ran a line of it: Wine's cmd died in its start-up (seen once
     // under the full suite's load: exit 1, no output, 0.4 s). Only that is tried again
-    let r: WineResult;
-    for (let attempt = 1; ; attempt++) {
-      const before = logSize();
-      r = this.run(['cmd', '/c', winPath(script), ...args], env, limits);
-      if (attempt >= 3 || r.stdout.trim() !== '' || logSize() !== before) break;
-      process.stderr.write(`wine harness: cmd ran none of ${path.basename(script)} (attempt ${attempt}, exit ${r.status}, stderr ${JSON.stringify(r.stderr.trim())}) - trying again\n`);
-    }
+    let before = logSize();
+    const r = whileNeverRan(
+      () => {
+        before = logSize();
+        return this.run(['cmd', '/c', winPath(script), ...args], env, limits);
+      },
+      (run) => (run.stdout.trim() === '' && logSize() === before ? `cmd ran none of ${path.basename(script)} (exit ${run.status}, stderr ${JSON.stringify(run.stderr.trim())})` : null),
+    );
     const ends = fs.existsSync(resultLog) ? parseResultLog(fs.readFileSync(resultLog, 'latin1')).ends : [];
     const status = ends.length > 0 ? ends[ends.length - 1].code : r.status;
     assert.equal(status & 0xff, r.status & 0xff, `exit status ${r.status} disagrees with the logged END code ${status}`);
