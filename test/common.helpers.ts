@@ -69,6 +69,13 @@ export function tempDir(prefix = 'cabferry-test-'): string {
   return dir;
 }
 
+/** The files under `dir` named `*.ext` whose text includes `text`, as paths under `dir` with `/` (structural tests of src and of what tsc wrote). */
+export function filesContaining(dir: string, ext: string, text: string): string[] {
+  return (fs.readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => f.endsWith(`.${ext}`) && fs.readFileSync(path.join(dir, f), 'utf8').includes(text))
+    .map((f) => f.split(path.sep).join('/'));
+}
+
 /** True when an external oracle tool is installed (tests that need it skip with a reason otherwise). */
 /** Whether a tool (cabextract, osslsigncode, wine, …) is on PATH: tests that need one skip without it. */
 export const hasTool = hasCommand;

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { isoTime } from '../src/iso-time';
-import { projectRoot } from './common.helpers';
+import { filesContaining, projectRoot } from './common.helpers';
 
 test('isoTime writes what toISOString writes: every millisecond field, the edges of years 0–9999, and beyond them', () => {
   const times = [
@@ -21,9 +20,5 @@ test('isoTime of an invalid date throws the RangeError toISOString throws', () =
 });
 
 test("the program writes times only through isoTime (src/iso-time.ts says why)", () => {
-  const src = path.join(projectRoot, 'src');
-  const writers = (fs.readdirSync(src, { recursive: true }) as string[])
-    .filter((f) => f.endsWith('.ts') && f !== 'iso-time.ts' && fs.readFileSync(path.join(src, f), 'utf8').includes('.toISOString('))
-    .map((f) => f.split(path.sep).join('/'));
-  assert.deepEqual(writers, []);
+  assert.deepEqual(filesContaining(path.join(projectRoot, 'src'), 'ts', '.toISOString(').filter((f) => f !== 'iso-time.ts'), []);
 });
