@@ -228,16 +228,15 @@ describe('the install.cmd template (src/media/templates/install.cmd.tmpl)', () =
       assert.ok(code.slice(i + 1, i + 6).includes(`del "!${variable}!" >nul 2>&1`), `${variable}: its file is deleted after the reading`);
     }
     // the file is new for each reading (:temp_file), and reg.exe does not run when none could be had
-    const body = code.slice(code.indexOf(':reg_query') + 1, code.indexOf(':reg_query') + 5);
-    assert.deepEqual(body, [
+    const bodyOf = (label: string): string[] => code.slice(code.indexOf(label) + 1, code.indexOf(label) + 5);
+    assert.deepEqual(bodyOf(':reg_query'), [
       'call :temp_file %1',
       'if not defined %1 exit /b 0',
       '%CF_SYS%\\reg.exe query %2 %3 %4 %5 >"!%1!" 2>nul',
       'exit /b 0',
     ]);
     // a name drawn that is taken by a file which cannot be deleted gives no file at all: its content is not this run's
-    const temp = code.slice(code.indexOf(':temp_file') + 1, code.indexOf(':temp_file') + 5);
-    assert.deepEqual(temp, [
+    assert.deepEqual(bodyOf(':temp_file'), [
       'set "%1=%TEMP%\\cabferry-%RANDOM%%RANDOM%.txt"',
       'del /f /q "!%1!" >nul 2>&1',
       'if exist "!%1!" set "%1="',
